@@ -1,0 +1,187 @@
+//! The loop: one task owns the terminal and the model. It selects over terminal input, messages
+//! from providers, a one-second tick and signals; feeds each to `update`; carries out the
+//! effects; and draws only when an effect asked for it, at most once per frame interval.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use color_eyre::eyre::{Result, WrapErr};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::config::keymap::{Key, KeyCode};
+use crate::model::Model;
+use crate::terminal::TerminalGuard;
+use crate::ui::theme::Theme;
+use crate::update::{Effect, Msg, update};
+
+/// Draws are coalesced to at most one per this interval (about 60 a second).
+pub const FRAME: Duration = Duration::from_millis(16);
+
+/// Why the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    /// SIGTERM or SIGINT.
+    Terminated,
+    /// SIGHUP, or the terminal went away (a dropped SSH connection).
+    HungUp,
+}
+
+/// Carries out the effects that leave the loop: fetching, copying, opening, saving.
+pub trait Effects {
+    fn run(&mut self, effect: Effect, model: &Model);
+}
+
+pub struct Options {
+    /// Stop after the first frame is drawn (for start-up measurements).
+    pub exit_after_first_frame: bool,
+}
+
+pub async fn run(
+    mut model: Model,
+    theme: &Theme,
+    guard: &mut TerminalGuard,
+    mut messages: mpsc::Receiver<Msg>,
+    effects: &mut dyn Effects,
+    options: Options,
+) -> Result<Exit> {
+    let mut hangup = signal(SignalKind::hangup()).wrap_err("while installing the SIGHUP handler")?;
+    let mut terminate = signal(SignalKind::terminate()).wrap_err("while installing the SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).wrap_err("while installing the SIGINT handler")?;
+    let mut input = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+
+    // The first frame is drawn before anything else happens.
+    let size = guard.terminal.size().wrap_err("while reading the terminal size")?;
+    update(&mut model, Msg::Resize { width: size.width, height: size.height });
+    draw(guard, &model, theme)?;
+    if options.exit_after_first_frame {
+        return Ok(Exit::Quit);
+    }
+    let mut last_draw = Instant::now();
+    let mut dirty = false;
+
+    loop {
+        let frame_due = last_draw + FRAME;
+        let msg = tokio::select! {
+            biased;
+            _ = hangup.recv() => return Ok(Exit::HungUp),
+            _ = terminate.recv() => return Ok(Exit::Terminated),
+            _ = interrupt.recv() => return Ok(Exit::Terminated),
+            event = input.next() => match event {
+                Some(Ok(event)) => match translate(event) {
+                    Some(msg) => msg,
+                    None => continue,
+                },
+                // The tty is gone: over SSH a dropped connection must end the process.
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "terminal input failed; exiting");
+                    return Ok(Exit::HungUp);
+                }
+                None => return Ok(Exit::HungUp),
+            },
+            Some(msg) = messages.recv() => msg,
+            now = tick.tick() => {
+                let _ = now;
+                Msg::Tick(Utc::now())
+            }
+            _ = tokio::time::sleep_until(frame_due), if dirty => {
+                draw(guard, &model, theme)?;
+                last_draw = Instant::now();
+                dirty = false;
+                continue;
+            }
+        };
+
+        for effect in update(&mut model, msg) {
+            match effect {
+                Effect::Render => dirty = true,
+                Effect::FullRedraw => {
+                    guard.terminal.clear().wrap_err("while clearing the terminal")?;
+                    dirty = true;
+                }
+                Effect::Quit => {
+                    effects.run(Effect::SaveSnapshot, &model);
+                    return Ok(Exit::Quit);
+                }
+                Effect::External(program) => {
+                    // The input stream must go first, or it keeps reading stdin and steals the
+                    // child's keys; a new one is made once the terminal is back.
+                    drop(input);
+                    guard.suspend().wrap_err("while handing the terminal over")?;
+                    let outcome = crate::external::run(&program);
+                    guard.resume().wrap_err("while taking the terminal back")?;
+                    input = EventStream::new();
+                    for e in update(&mut model, Msg::Resumed { outcome }) {
+                        if matches!(e, Effect::Render | Effect::FullRedraw) {
+                            dirty = true;
+                        }
+                    }
+                }
+                other => effects.run(other, &model),
+            }
+        }
+        if dirty && last_draw.elapsed() >= FRAME {
+            draw(guard, &model, theme)?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        if model.quit {
+            return Ok(Exit::Quit);
+        }
+    }
+}
+
+fn draw(guard: &mut TerminalGuard, model: &Model, theme: &Theme) -> Result<()> {
+    guard
+        .terminal
+        .draw(|frame| crate::ui::view(model, theme, frame))
+        .wrap_err("while drawing (is the terminal still there?)")?;
+    Ok(())
+}
+
+/// Turns a terminal event into a message; key releases and repeats are dropped.
+pub fn translate(event: Event) -> Option<Msg> {
+    use crossterm::event::{KeyCode as C, KeyModifiers as M};
+    match event {
+        Event::Key(k) if k.kind == KeyEventKind::Press => {
+            let code = match k.code {
+                C::Char(c) => KeyCode::Char(c),
+                C::Enter => KeyCode::Enter,
+                C::Esc => KeyCode::Esc,
+                C::Tab => KeyCode::Tab,
+                C::BackTab => KeyCode::BackTab,
+                C::Backspace => KeyCode::Backspace,
+                C::Delete => KeyCode::Delete,
+                C::Up => KeyCode::Up,
+                C::Down => KeyCode::Down,
+                C::Left => KeyCode::Left,
+                C::Right => KeyCode::Right,
+                C::Home => KeyCode::Home,
+                C::End => KeyCode::End,
+                C::PageUp => KeyCode::PageUp,
+                C::PageDown => KeyCode::PageDown,
+                C::Insert => KeyCode::Insert,
+                C::F(n) => KeyCode::F(n),
+                _ => return None,
+            };
+            // Shift is part of the character for printable keys (`G`), so it only counts for
+            // the others (shift-tab arrives as BackTab).
+            let shift = k.modifiers.contains(M::SHIFT) && !matches!(code, KeyCode::Char(_));
+            Some(Msg::Key(Key {
+                code,
+                ctrl: k.modifiers.contains(M::CONTROL),
+                alt: k.modifiers.contains(M::ALT),
+                shift,
+            }))
+        }
+        Event::Paste(text) => Some(Msg::Paste(text)),
+        Event::Resize(width, height) => Some(Msg::Resize { width, height }),
+        _ => None,
+    }
+}

@@ -1,0 +1,74 @@
+//! Command-line arguments. The cockpit runs by default; `sim` and `status` are subcommands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "flightdeck", version, about = "A terminal cockpit for your services, CI pipelines, Kubernetes workloads, alerts and docs")]
+pub struct Cli {
+    /// Config file (default: $FLIGHTDECK_CONFIG, else the platform config dir's flightdeck/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Run on the built-in simulated organisation: no credentials, no network beyond 127.0.0.1.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Theme: dark, light, high-contrast, mono, or a path to a theme file.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+
+    /// Refuse every action that changes something elsewhere (re-run, silence, scale, ...).
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Do not load the previous run's snapshot at start.
+    #[arg(long)]
+    pub no_snapshot: bool,
+
+    #[command(flatten)]
+    pub sim: SimArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the simulated organisation standalone and print its endpoints, a kubeconfig and a
+    /// flightdeck config, for kubectl, amtool, curl or a second cockpit.
+    Sim {
+        /// Write the sim's files here (kept) instead of a temporary directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Knobs of the simulated organisation (used by `--demo` and `sim`).
+#[derive(Debug, Args, Clone)]
+pub struct SimArgs {
+    /// Seed of the simulated organisation: the same seed gives the same world.
+    #[arg(long, default_value_t = 7, global = true)]
+    pub seed: u64,
+    /// Sim seconds per real second.
+    #[arg(long, default_value_t = 10.0, global = true)]
+    pub speed: f64,
+    /// Number of services in the simulated organisation.
+    #[arg(long, default_value_t = 12, global = true)]
+    pub services: usize,
+    /// Pods per service in the simulated organisation.
+    #[arg(long, default_value_t = 3, global = true)]
+    pub pods_per_service: usize,
+}
+
+impl SimArgs {
+    pub fn config(&self) -> crate::sim::SimConfig {
+        crate::sim::SimConfig {
+            seed: self.seed,
+            speed: self.speed,
+            services: self.services.max(1),
+            pods_per_service: self.pods_per_service.max(1),
+        }
+    }
+}

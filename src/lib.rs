@@ -1,0 +1,18 @@
+//! flightdeck: a terminal cockpit that joins a team's services, CI pipelines, Kubernetes
+//! workloads, alerts and docs on one keyboard-driven screen. `docs/ARCHITECTURE.md` maps the
+//! code.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod external;
+pub mod model;
+pub mod providers;
+pub mod sanitize;
+pub mod sim;
+pub mod snapshot;
+pub mod startup;
+pub mod terminal;
+pub mod ui;
+pub mod update;
+pub mod wire;

@@ -1,0 +1,267 @@
+//! Start-up: arguments, config (checked before the terminal is touched), logging to a file, the
+//! demo organisation when asked, then the loop. Everything is wired here, in dependency order;
+//! no module starts anything on its own.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::Utc;
+use clap::Parser;
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use tokio::sync::mpsc;
+
+use flightdeck::app::{self, Effects, Exit};
+use flightdeck::cli::{Cli, Command};
+use flightdeck::config::theme::{ColorSupport, load_theme};
+use flightdeck::config::{self, Loaded};
+use flightdeck::model::Model;
+use flightdeck::providers::{Context, Providers};
+use flightdeck::sim::Sim;
+use flightdeck::terminal::{self, TerminalGuard};
+use flightdeck::update::Effect;
+use flightdeck::{sanitize, snapshot, startup};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = install_hooks() {
+        eprintln!("flightdeck: {e}");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("flightdeck: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    terminal::restore();
+    // Providers may still be waiting on the network; nobody waits for them on the way out.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // Error text can carry remote strings; it goes through the sanitiser like any other.
+            eprintln!("flightdeck: {}", sanitize::text(&format!("{e:?}")));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// color-eyre's reports, with the terminal restored before a panic message is printed.
+fn install_hooks() -> Result<()> {
+    let (panic_hook, eyre_hook) = color_eyre::config::HookBuilder::default()
+        .display_env_section(false)
+        .into_hooks();
+    eyre_hook.install()?;
+    std::panic::set_hook(Box::new(move |info| {
+        terminal::restore();
+        eprintln!("{}", panic_hook.panic_report(info));
+    }));
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    if let Some(Command::Sim { dir }) = &cli.command {
+        return run_sim(&cli, dir.as_deref()).await;
+    }
+
+    // The demo starts its organisation first: its config is the one the cockpit loads.
+    let sim = if cli.demo {
+        Some(Sim::start(cli.sim.config()).await.wrap_err("while starting the demo organisation")?)
+    } else {
+        None
+    };
+    let config_arg = match &sim {
+        Some(sim) => Some(sim.flightdeck_config()),
+        None => cli.config.clone(),
+    };
+    // A bad config ends here, before the terminal is touched.
+    let loaded = match config::load_or_first_run(config_arg.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("{}", sanitize::text(&e.to_string()));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let located = config::locate(config_arg.as_deref());
+    let _log_guard = init_logging(loaded.as_ref());
+
+    let support = ColorSupport::detect(|k| std::env::var(k).ok());
+    let theme_name = cli
+        .theme
+        .clone()
+        .or_else(|| loaded.as_ref().and_then(|l| l.config.general.theme.clone()))
+        .unwrap_or_else(|| "dark".to_string());
+    let theme = match load_theme(&theme_name, support) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{}", sanitize::text(&e.to_string()));
+            return Ok(ExitCode::from(2));
+        }
+    };
+
+    let now = Utc::now();
+    let (mut model, snapshot_key) = match &loaded {
+        Some(Loaded { config, keymap, path }) => (
+            startup::model(config, keymap.clone(), cli.read_only, now, path),
+            if cli.demo { "demo".to_string() } else { path.display().to_string() },
+        ),
+        None => (
+            startup::first_run(config::keymap::Keymap::defaults(), &located.path.display().to_string(), now),
+            "first-run".to_string(),
+        ),
+    };
+    model.read_only |= cli.read_only;
+    let snapshot_path = cache_dir().map(|d| snapshot::path_for(&d, &snapshot_key));
+    if !cli.no_snapshot
+        && let Some(path) = &snapshot_path
+        && let Some(saved) = snapshot::load(path)
+    {
+        saved.restore_into(&mut model);
+    }
+
+    let (tx, rx) = mpsc::channel(1024);
+    let providers = match &loaded {
+        Some(l) => Providers::start(&l.config, &Context { tx, read_only: model.read_only }),
+        None => Providers::start(&Default::default(), &Context { tx, read_only: true }),
+    };
+    let mut runner = Runner { snapshot_path, providers };
+    let mut guard = TerminalGuard::enter().wrap_err("while taking over the terminal")?;
+    let exit = app::run(
+        model,
+        &theme,
+        &mut guard,
+        rx,
+        &mut runner,
+        app::Options { exit_after_first_frame: std::env::var_os("FLIGHTDECK_EXIT_AFTER_FIRST_FRAME").is_some() },
+    )
+    .await;
+    drop(guard);
+    drop(sim);
+    match exit? {
+        Exit::Quit => Ok(ExitCode::SUCCESS),
+        Exit::Terminated => Ok(ExitCode::from(143)),
+        Exit::HungUp => Ok(ExitCode::from(129)),
+    }
+}
+
+/// Carries out effects that leave the loop.
+struct Runner {
+    snapshot_path: Option<PathBuf>,
+    providers: Providers,
+}
+
+impl Effects for Runner {
+    fn run(&mut self, effect: Effect, model: &Model) {
+        match effect {
+            Effect::SaveSnapshot => {
+                if let Some(path) = &self.snapshot_path
+                    && let Err(e) = snapshot::save(path, &snapshot::Snapshot::of(model))
+                {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot save the snapshot");
+                }
+            }
+            Effect::Copy(text) => {
+                use std::io::Write;
+                let mut out = std::io::stdout();
+                let _ = crossterm::execute!(out, crossterm::clipboard::CopyToClipboard::to_clipboard_from(text));
+                let _ = out.flush();
+            }
+            Effect::OpenUrl(url) => open_url(&url),
+            Effect::Render | Effect::FullRedraw | Effect::Quit | Effect::External(_) => {}
+            other => self.providers.dispatch(&other),
+        }
+    }
+}
+
+/// Opens a URL with the desktop's opener when there is a desktop; over SSH there is none, and
+/// the screen that asked shows the URL to copy instead.
+fn open_url(url: &str) {
+    let Some(url) = sanitize::url(url) else {
+        tracing::warn!("refusing to open a URL that is not plain http(s)");
+        return;
+    };
+    let desktop = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    if desktop || cfg!(target_os = "macos") {
+        let spawned = std::process::Command::new(opener)
+            .arg(&url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        if let Err(e) = spawned {
+            tracing::info!(opener, error = %e, "cannot open a browser");
+        }
+    }
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("dev", "flightdeck", "flightdeck")
+}
+
+fn cache_dir() -> Option<PathBuf> {
+    project_dirs().map(|d| d.cache_dir().to_path_buf())
+}
+
+/// Logs go to a file, never to the terminal the cockpit draws on.
+fn init_logging(loaded: Option<&Loaded>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::EnvFilter;
+    let path = loaded
+        .and_then(|l| l.config.general.log_file.clone())
+        .or_else(|| project_dirs().map(|d| d.data_local_dir().join("flightdeck.log")))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).ok()?;
+    let file_name = path.file_name()?.to_owned();
+    let appender = tracing_appender::rolling::never(dir, file_name);
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = EnvFilter::try_from_env("FLIGHTDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}
+
+/// `flightdeck sim`: serve the organisation until interrupted, and say how to reach it.
+async fn run_sim(cli: &Cli, dir: Option<&Path>) -> Result<ExitCode> {
+    let sim = match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).wrap_err_with(|| format!("while creating {}", dir.display()))?;
+            Sim::start_in(cli.sim.config(), dir).await?
+        }
+        None => Sim::start(cli.sim.config()).await?,
+    };
+    let e = sim.endpoints();
+    let w = &sim.shared.world;
+    println!("flightdeck sim: {} services, {} pods, seed {}, speed {}x", w.services.len(), w.services.len() * w.config.pods_per_service, w.config.seed, w.config.speed);
+    println!();
+    println!("  GitHub REST       {}", e.github);
+    println!("  GitLab REST       {}/api/v4", e.gitlab);
+    println!("  Kubernetes API    {}", e.kubernetes);
+    println!("  Alertmanager v2   {}/api/v2", e.alertmanager);
+    println!("  Backstage catalog {}/api/catalog", e.backstage);
+    println!("  request stats     <any of the above>/_sim/stats, faults at /_sim/faults");
+    println!();
+    println!("  files             {}", sim.dir().display());
+    println!("  kubeconfig        {}", sim.kubeconfig().display());
+    println!("  flightdeck config {}", sim.flightdeck_config().display());
+    println!();
+    println!("Try:");
+    println!("  kubectl --kubeconfig {} get pods -A", sim.kubeconfig().display());
+    println!("  amtool --alertmanager.url={} alert query", e.alertmanager);
+    println!("  curl -s {}/repos/{}/actions/runs?per_page=3", e.github, w.services.first().map_or("acme/x", |s| s.repo.as_str()));
+    println!("  flightdeck --config {}", sim.flightdeck_config().display());
+    println!();
+    println!("Ctrl-C stops it.");
+    tokio::signal::ctrl_c().await.map_err(|e| eyre!("waiting for Ctrl-C: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,270 @@
+//! The cockpit's state: what the user sees and what the sources told us. Pure data and pure
+//! functions: no IO, no clock (the time arrives in messages), no terminal, no async.
+//! `update` is the only place it changes; `view` only reads it.
+
+pub mod alerts;
+pub mod catalog;
+pub mod docs;
+pub mod input;
+pub mod join;
+pub mod onboarding;
+pub mod palette;
+pub mod pipelines;
+pub mod source;
+pub mod time;
+pub mod workloads;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::keymap::Keymap;
+pub use input::TextInput;
+pub use palette::{Palette, PaletteItem, PaletteTarget};
+pub use source::{FetchState, Fetched, Remote, SourceId, SourceKind, SourceStatus};
+
+/// The cockpit's screens, shown as tabs in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Screen {
+    Overview,
+    Pipelines,
+    Workloads,
+    Alerts,
+    Docs,
+    Onboarding,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 6] = [
+        Screen::Overview,
+        Screen::Pipelines,
+        Screen::Workloads,
+        Screen::Alerts,
+        Screen::Docs,
+        Screen::Onboarding,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Overview => "Overview",
+            Screen::Pipelines => "Pipelines",
+            Screen::Workloads => "Workloads",
+            Screen::Alerts => "Alerts",
+            Screen::Docs => "Docs",
+            Screen::Onboarding => "Onboarding",
+        }
+    }
+
+    /// What the screen needs to show anything, said when it is not configured.
+    pub fn needs(self) -> &'static str {
+        match self {
+            Screen::Overview => "a service catalog: `[catalog] paths`, `[catalog.backstage]` or `[[services]]`",
+            Screen::Pipelines => "a CI source: `[github]` or `[gitlab]`",
+            Screen::Workloads => "a Kubernetes source: `[kubernetes]`",
+            Screen::Alerts => "an Alertmanager: `[[alertmanager]]`",
+            Screen::Docs => "services with docs (`backstage.io/techdocs-ref`, or docs/ beside a descriptor)",
+            Screen::Onboarding => "an onboarding path: `[onboarding]` or an onboarding.yaml the catalog names",
+        }
+    }
+
+    pub fn source_kinds(self) -> &'static [SourceKind] {
+        match self {
+            Screen::Overview => &[SourceKind::Catalog],
+            Screen::Pipelines => &[SourceKind::Github, SourceKind::Gitlab],
+            Screen::Workloads => &[SourceKind::Kubernetes],
+            Screen::Alerts => &[SourceKind::Alertmanager],
+            Screen::Docs => &[SourceKind::Catalog],
+            Screen::Onboarding => &[SourceKind::Catalog],
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Screen::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+}
+
+/// A floating layer over the current screen. At most one at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    Help { scroll: usize },
+    Palette(Palette),
+}
+
+/// A list's cursor. `offset` is the first visible row, kept by `update` so that `view` draws
+/// only the visible slice without computing anything.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub selected: usize,
+    pub offset: usize,
+}
+
+impl Cursor {
+    /// Moves by `delta` rows within `len`, keeping the selection inside a window of `height`.
+    pub fn moved(self, delta: isize, len: usize, height: usize) -> Cursor {
+        if len == 0 {
+            return Cursor::default();
+        }
+        let selected = self.selected.saturating_add_signed(delta).min(len - 1);
+        Cursor { selected, offset: self.offset }.scrolled_into_view(len, height)
+    }
+
+    pub fn to(self, index: usize, len: usize, height: usize) -> Cursor {
+        if len == 0 {
+            return Cursor::default();
+        }
+        Cursor { selected: index.min(len - 1), offset: self.offset }.scrolled_into_view(len, height)
+    }
+
+    pub fn scrolled_into_view(self, len: usize, height: usize) -> Cursor {
+        let height = height.max(1);
+        let mut offset = self.offset.min(len.saturating_sub(1));
+        if self.selected < offset {
+            offset = self.selected;
+        } else if self.selected >= offset + height {
+            offset = self.selected + 1 - height;
+        }
+        offset = offset.min(len.saturating_sub(height));
+        Cursor { selected: self.selected, offset }
+    }
+}
+
+/// A message for the user in the status line, with how serious it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub level: Level,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+/// Per-screen list state: the cursor and the `/` filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListView {
+    pub cursor: Cursor,
+    pub filter: TextInput,
+    /// The filter input has the keyboard.
+    pub filtering: bool,
+}
+
+/// Why the cockpit shows a first-run screen instead of data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstRun {
+    /// Where the config was looked for.
+    pub config_path: String,
+}
+
+/// The whole state of the cockpit.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The latest time a message brought. The only clock `update` and `view` know.
+    pub now: DateTime<Utc>,
+    pub screen: Screen,
+    pub overlay: Option<Overlay>,
+    pub lists: BTreeMap<Screen, ListView>,
+    pub keymap: Keymap,
+    pub read_only: bool,
+    pub sources: Vec<SourceStatus>,
+    pub first_run: Option<FirstRun>,
+    pub notice: Option<Notice>,
+    /// Terminal size in cells, from the last resize.
+    pub size: (u16, u16),
+    /// Height of the main list area, derived from `size` by the layout rules in `update`.
+    pub list_height: usize,
+    pub quit: bool,
+    /// When the data on screen was loaded from the previous run's snapshot, and how old it
+    /// was then.
+    pub warm_start: Option<DateTime<Utc>>,
+    /// How often the remote data is saved for the next start, and when it last was.
+    pub snapshot_every: chrono::Duration,
+    pub snapshot_saved: DateTime<Utc>,
+    /// Who the user is, as a catalog ref (`user:default/jdoe`), when known.
+    pub me: Option<String>,
+    /// Where the config was loaded from, for "edit config" and messages.
+    pub config_path: Option<String>,
+    pub catalog: catalog::CatalogState,
+    pub pipelines: pipelines::PipelinesState,
+    pub workloads: workloads::WorkloadsState,
+    pub alerts: alerts::AlertsState,
+    pub docs: docs::DocsState,
+    pub onboarding: onboarding::OnboardingState,
+}
+
+impl Model {
+    pub fn new(keymap: Keymap, now: DateTime<Utc>) -> Self {
+        Self {
+            now,
+            screen: Screen::Overview,
+            overlay: None,
+            lists: Screen::ALL.iter().map(|s| (*s, ListView::default())).collect(),
+            keymap,
+            read_only: false,
+            sources: Vec::new(),
+            first_run: None,
+            notice: None,
+            size: (80, 24),
+            list_height: 24usize.saturating_sub(CHROME_ROWS),
+            quit: false,
+            warm_start: None,
+            snapshot_every: chrono::Duration::minutes(5),
+            snapshot_saved: now,
+            me: None,
+            config_path: None,
+            catalog: Default::default(),
+            pipelines: Default::default(),
+            workloads: Default::default(),
+            alerts: Default::default(),
+            docs: Default::default(),
+            onboarding: Default::default(),
+        }
+    }
+
+    pub fn list(&self, screen: Screen) -> &ListView {
+        static EMPTY: std::sync::OnceLock<ListView> = std::sync::OnceLock::new();
+        self.lists
+            .get(&screen)
+            .unwrap_or_else(|| EMPTY.get_or_init(ListView::default))
+    }
+
+    pub fn list_mut(&mut self, screen: Screen) -> &mut ListView {
+        self.lists.entry(screen).or_default()
+    }
+
+    /// Sources that feed `screen`.
+    pub fn sources_for(&self, screen: Screen) -> impl Iterator<Item = &SourceStatus> {
+        self.sources
+            .iter()
+            .filter(move |s| screen.source_kinds().contains(&s.id.kind))
+    }
+
+    pub fn source_mut(&mut self, id: &SourceId) -> Option<&mut SourceStatus> {
+        self.sources.iter_mut().find(|s| &s.id == id)
+    }
+}
+
+/// Rows the screen frame takes around a list: tabs, list border and header, status bar.
+pub const CHROME_ROWS: usize = 6;
+
+/// The smallest terminal the cockpit draws in; below it, it says so instead.
+pub const MIN_SIZE: (u16, u16) = (60, 16);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_keeps_selection_visible() {
+        let c = Cursor::default().moved(15, 100, 10);
+        assert_eq!(c, Cursor { selected: 15, offset: 6 });
+        let c = c.moved(-10, 100, 10);
+        assert_eq!(c, Cursor { selected: 5, offset: 5 });
+        let c = c.to(usize::MAX, 100, 10);
+        assert_eq!(c, Cursor { selected: 99, offset: 90 });
+        assert_eq!(Cursor::default().moved(3, 0, 10), Cursor::default());
+    }
+}

@@ -1,0 +1,64 @@
+//! Providers: one per source. Each runs in tokio tasks, turns remote data into `Msg`s (sanitised
+//! at decode time), and carries out the effects addressed to it. None touches the model: they
+//! learn what to watch from `Effect::Targets` and report back through the channel.
+
+use tokio::sync::mpsc;
+
+use crate::config::Config;
+use crate::model::join::ServiceTarget;
+use crate::update::{Effect, Msg};
+
+/// What every provider offers the effect runner.
+pub trait Provider: Send {
+    /// The catalog changed: watch these services from now on.
+    fn targets(&mut self, targets: &[ServiceTarget]);
+    /// Fetch now rather than at the next poll.
+    fn refresh(&mut self);
+    /// Carries out `effect` if it is addressed to this provider; says whether it was.
+    fn command(&mut self, effect: &Effect) -> bool;
+}
+
+/// Everything a provider needs from start-up.
+#[derive(Clone)]
+pub struct Context {
+    pub tx: mpsc::Sender<Msg>,
+    /// Refuse every action that changes something elsewhere.
+    pub read_only: bool,
+}
+
+/// The running providers.
+pub struct Providers {
+    providers: Vec<Box<dyn Provider>>,
+}
+
+impl Providers {
+    /// Starts a provider for every source the config names and this build can read. Sources
+    /// without a provider stay marked as unsupported in the status bar.
+    pub fn start(_config: &Config, _cx: &Context) -> Self {
+        let providers: Vec<Box<dyn Provider>> = Vec::new();
+        Self { providers }
+    }
+
+    /// Hands an effect to the provider it is addressed to.
+    pub fn dispatch(&mut self, effect: &Effect) {
+        match effect {
+            Effect::Targets(targets) => {
+                for p in &mut self.providers {
+                    p.targets(targets);
+                }
+            }
+            Effect::Refresh(_) => {
+                for p in &mut self.providers {
+                    p.refresh();
+                }
+            }
+            other => {
+                for p in &mut self.providers {
+                    if p.command(other) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The simulated organisation: a seeded engineering org served on 127.0.0.1 over the same wire
+//! protocols as production (GitHub REST, GitLab REST, the Kubernetes API, Alertmanager API v2,
+//! the Backstage catalog API), so the cockpit's real clients run against it unchanged. It backs
+//! `--demo`, `flightdeck sim`, the provider tests and the benchmarks.
+
+pub mod alertmanager;
+pub mod backstage;
+pub mod control;
+pub mod files;
+pub mod github;
+pub mod gitlab;
+pub mod kubernetes;
+pub mod world;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use control::{Fault, FaultKind, StatRow, Stats};
+pub use world::{SimClock, SimConfig, World};
+
+/// Base URLs of the sim's servers, each on its own ephemeral port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    pub github: String,
+    pub gitlab: String,
+    pub kubernetes: String,
+    pub alertmanager: String,
+    pub backstage: String,
+}
+
+/// What every protocol server shares: the world, its clock, the counters and faults, and where
+/// everything is served and written.
+pub struct Shared {
+    pub world: World,
+    pub clock: SimClock,
+    pub stats: Arc<Stats>,
+    pub faults: Arc<control::Faults>,
+    pub endpoints: Endpoints,
+    /// Where descriptors, docs, the kubeconfig and the flightdeck config are written.
+    pub dir: PathBuf,
+}
+
+impl Shared {
+    pub fn control(&self, service: &'static str) -> control::Control {
+        control::Control {
+            service,
+            stats: self.stats.clone(),
+            faults: self.faults.clone(),
+        }
+    }
+
+    /// Sim time now.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
+/// A running sim. Dropping it stops the servers and removes its files.
+pub struct Sim {
+    pub shared: Arc<Shared>,
+    shutdown: CancellationToken,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Sim {
+    /// Starts every server on 127.0.0.1 and writes the organisation's files into a new
+    /// temporary directory.
+    pub async fn start(config: SimConfig) -> color_eyre::Result<Self> {
+        let dir = tempfile::Builder::new().prefix("flightdeck-sim-").tempdir()?;
+        let path = dir.path().to_path_buf();
+        let mut sim = Self::start_in(config, &path).await?;
+        sim._dir = Some(dir);
+        Ok(sim)
+    }
+
+    /// Like [`Sim::start`], writing files into `dir`, which is kept.
+    pub async fn start_in(config: SimConfig, dir: &Path) -> color_eyre::Result<Self> {
+        let bind = || TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listeners = [bind().await?, bind().await?, bind().await?, bind().await?, bind().await?];
+        let url = |l: &TcpListener| -> color_eyre::Result<String> {
+            Ok(format!("http://{}", l.local_addr()?))
+        };
+        let endpoints = Endpoints {
+            github: url(&listeners[0])?,
+            gitlab: url(&listeners[1])?,
+            kubernetes: url(&listeners[2])?,
+            alertmanager: url(&listeners[3])?,
+            backstage: url(&listeners[4])?,
+        };
+        let clock = SimClock::new(config.speed);
+        let shared = Arc::new(Shared {
+            world: World::new(config),
+            clock,
+            stats: Arc::default(),
+            faults: Arc::default(),
+            endpoints,
+            dir: dir.to_path_buf(),
+        });
+        files::write_all(&shared)?;
+
+        let shutdown = CancellationToken::new();
+        let routers: [(Router, &'static str); 5] = [
+            (github::router(shared.clone()), "github"),
+            (gitlab::router(shared.clone()), "gitlab"),
+            (kubernetes::router(shared.clone()), "kubernetes"),
+            (alertmanager::router(shared.clone()), "alertmanager"),
+            (backstage::router(shared.clone()), "backstage"),
+        ];
+        for (listener, (router, name)) in listeners.into_iter().zip(routers) {
+            let app = control::wrap(router, shared.control(name));
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await;
+                if let Err(e) = served {
+                    tracing::warn!(server = name, error = %e, "sim server stopped");
+                }
+            });
+        }
+        Ok(Self { shared, shutdown, _dir: None })
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.shared.endpoints
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// The kubeconfig the sim wrote; kubectl and the cockpit both use it.
+    pub fn kubeconfig(&self) -> PathBuf {
+        files::kubeconfig_path(&self.shared.dir)
+    }
+
+    /// A flightdeck config pointing at this sim.
+    pub fn flightdeck_config(&self) -> PathBuf {
+        files::config_path(&self.shared.dir)
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}

@@ -1,0 +1,146 @@
+//! Warm start: the remote data of the model, saved on exit and every few minutes to the platform
+//! cache dir and drawn at once on the next start, marked with its age, while the sources
+//! reconnect. Written atomically (temp file + rename), versioned, and free of secrets: only data
+//! the sources returned and the cockpit shows. A corrupt or old-format file is discarded with a
+//! log line, never a crash.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Model, SourceStatus};
+
+/// Bumped whenever the saved shape changes; other versions are discarded.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub version: u32,
+    pub saved_at: DateTime<Utc>,
+    pub sources: Vec<SourceStatus>,
+}
+
+impl Snapshot {
+    /// What of `model` survives a restart.
+    pub fn of(model: &Model) -> Self {
+        Self {
+            version: VERSION,
+            saved_at: model.now,
+            sources: model.sources.clone(),
+        }
+    }
+
+    /// Puts the saved data into a freshly built model: only for sources still configured, and
+    /// marked as coming from the snapshot so the status bar says it is stale.
+    pub fn restore_into(self, model: &mut Model) {
+        let mut restored = false;
+        for saved in self.sources {
+            if let Some(source) = model.source_mut(&saved.id)
+                && saved.fetched_at.is_some()
+            {
+                source.fetched_at = saved.fetched_at;
+                source.from_snapshot = true;
+                restored = true;
+            }
+        }
+        if restored {
+            model.warm_start = Some(self.saved_at);
+        }
+    }
+}
+
+/// Where the snapshot for a config lives: one file per config, so the demo and a real setup
+/// never mix.
+pub fn path_for(cache_dir: &Path, config_key: &str) -> PathBuf {
+    let h = config_key
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    cache_dir.join(format!("snapshot-{h:016x}.json"))
+}
+
+/// Loads a snapshot; any problem is logged and treated as no snapshot.
+pub fn load(path: &Path) -> Option<Snapshot> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "cannot read the snapshot; starting cold");
+            return None;
+        }
+    };
+    #[derive(Deserialize)]
+    struct Versioned {
+        version: u32,
+    }
+    match serde_json::from_slice::<Versioned>(&bytes) {
+        Ok(v) if v.version == VERSION => {}
+        Ok(v) => {
+            tracing::info!(path = %path.display(), found = v.version, want = VERSION, "discarding a snapshot of another format");
+            return None;
+        }
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "discarding a corrupt snapshot");
+            return None;
+        }
+    }
+    match serde_json::from_slice(&bytes) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "discarding a corrupt snapshot");
+            None
+        }
+    }
+}
+
+/// Saves atomically: a crash mid-write leaves the previous snapshot intact.
+pub fn save(path: &Path, snapshot: &Snapshot) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    serde_json::to_writer(&mut tmp, snapshot)?;
+    tmp.flush()?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::keymap::Keymap;
+    use crate::model::{FetchState, SourceId, SourceKind};
+
+    fn model() -> Model {
+        let mut m = Model::new(Keymap::defaults(), DateTime::<Utc>::UNIX_EPOCH);
+        m.sources.push(SourceStatus::new(SourceId::new(SourceKind::Github, "github"), FetchState::Connecting));
+        m
+    }
+
+    #[test]
+    fn round_trip_marks_data_as_from_the_snapshot() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = path_for(dir.path(), "demo");
+        let mut m = model();
+        m.sources[0].fetched_at = Some(DateTime::<Utc>::UNIX_EPOCH);
+        m.sources[0].state = FetchState::Ok;
+        save(&path, &Snapshot::of(&m)).expect("saving works");
+        let mut fresh = model();
+        load(&path).expect("it loads").restore_into(&mut fresh);
+        assert!(fresh.sources[0].from_snapshot);
+        assert_eq!(fresh.sources[0].state, FetchState::Connecting, "the live state is not restored");
+        assert_eq!(fresh.warm_start, Some(DateTime::<Utc>::UNIX_EPOCH));
+    }
+
+    #[test]
+    fn corrupt_or_old_snapshots_are_discarded() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("s.json");
+        std::fs::write(&path, b"{\"version\": 1, \"saved_at\": tru").expect("write");
+        assert!(load(&path).is_none());
+        std::fs::write(&path, b"{\"version\": 0}").expect("write");
+        assert!(load(&path).is_none());
+        assert!(load(&dir.path().join("absent.json")).is_none());
+    }
+}

@@ -1,0 +1,76 @@
+//! Raw mode and the alternate screen behind a guard. The terminal is restored on every exit:
+//! normal quit, error (the guard's `Drop`), panic (the hook calls [`restore`] first), and
+//! signals (the loop returns, and the guard drops). [`restore`] is idempotent, so any of these
+//! may run after another.
+
+use std::io::{self, Stdout, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossterm::cursor::{Hide, Show};
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use crossterm::{execute, queue};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+pub type Backend = CrosstermBackend<Stdout>;
+
+/// Whether the terminal is in the cockpit's modes now; guards against restoring twice.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Owns the terminal while the cockpit runs.
+pub struct TerminalGuard {
+    pub terminal: Terminal<Backend>,
+}
+
+impl TerminalGuard {
+    /// Enters raw mode, the alternate screen and bracketed paste.
+    pub fn enter() -> io::Result<Self> {
+        take()?;
+        let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        Ok(Self { terminal })
+    }
+
+    /// Hands the terminal back (to run `$EDITOR` or `$PAGER`); [`TerminalGuard::resume`] takes it
+    /// again.
+    pub fn suspend(&mut self) -> io::Result<()> {
+        restore();
+        Ok(())
+    }
+
+    /// Takes the terminal back after [`TerminalGuard::suspend`], and forgets what was on screen so
+    /// the next draw repaints everything.
+    pub fn resume(&mut self) -> io::Result<()> {
+        take()?;
+        self.terminal.clear()
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+fn take() -> io::Result<()> {
+    enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    let mut out = io::stdout();
+    execute!(out, EnterAlternateScreen, EnableBracketedPaste, Hide)?;
+    Ok(())
+}
+
+/// Leaves every mode the cockpit entered. Safe to call at any time, from any exit path,
+/// any number of times; errors are ignored because there is nothing better to do with them
+/// while exiting (a lost tty fails every write).
+pub fn restore() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    let _ = disable_raw_mode();
+    let mut out = io::stdout();
+    let _ = queue!(out, DisableBracketedPaste, LeaveAlternateScreen, Show);
+    let _ = out.flush();
+}

@@ -1,0 +1,261 @@
+//! Drawing. `view` is a function of the model (and the theme, which is fixed at start): it reads,
+//! never changes state, and never computes anything whose cost grows with the data. Colours come
+//! from semantic theme roles, never raw colours.
+
+mod alerts;
+mod docs;
+mod onboarding;
+mod overview;
+mod pipelines;
+pub mod theme;
+pub mod widgets;
+mod workloads;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::model::time::{age, until};
+use crate::model::{FetchState, Level, MIN_SIZE, Model, Overlay, Screen};
+use theme::{Role, Theme};
+pub use widgets::centered;
+
+/// Draws the whole cockpit.
+pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        too_small(theme, frame, area);
+        return;
+    }
+    let [tabs, main, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_tabs(model, theme, frame, tabs);
+    if let Some(first_run) = &model.first_run {
+        draw_first_run(&first_run.config_path, theme, frame, main);
+    } else {
+        draw_screen(model, theme, frame, main);
+    }
+    draw_status(model, theme, frame, status);
+    match &model.overlay {
+        Some(Overlay::Help { scroll }) => widgets::help(model, *scroll, theme, frame, main),
+        Some(Overlay::Palette(p)) => widgets::palette(p, theme, frame, main),
+        None => {}
+    }
+}
+
+fn too_small(theme: &Theme, frame: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::styled("terminal too small", theme.style(Role::Warning)),
+        Line::styled(
+            format!("{}x{}, need {}x{}", area.width, area.height, MIN_SIZE.0, MIN_SIZE.1),
+            theme.style(Role::Muted),
+        ),
+    ];
+    let y = area.height.saturating_sub(2) / 2;
+    let rect = Rect { x: area.x, y: area.y + y, width: area.width, height: area.height.min(2) };
+    frame.render_widget(Paragraph::new(text).centered(), rect);
+}
+
+fn draw_tabs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut spans = vec![Span::styled(" flightdeck ", theme.style(Role::Title))];
+    for (i, screen) in Screen::ALL.iter().enumerate() {
+        let role = if *screen == model.screen { Role::TabActive } else { Role::Tab };
+        spans.push(Span::styled(format!(" {} {} ", i + 1, screen.title()), theme.style(role)));
+    }
+    if model.read_only {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(" READ-ONLY ", theme.style(Role::Warning)));
+    }
+    frame.render_widget(Line::from(spans).style(theme.style(Role::Header)), area);
+}
+
+fn draw_screen(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    match model.screen {
+        Screen::Overview => overview::draw(model, theme, frame, area),
+        Screen::Pipelines => pipelines::draw(model, theme, frame, area),
+        Screen::Workloads => workloads::draw(model, theme, frame, area),
+        Screen::Alerts => alerts::draw(model, theme, frame, area),
+        Screen::Docs => docs::draw(model, theme, frame, area),
+        Screen::Onboarding => onboarding::draw(model, theme, frame, area),
+    }
+}
+
+/// A screen with nothing to list yet says why: nothing configured, its sources connecting or
+/// failing, or no provider for them in this build. Never fake rows.
+pub fn empty_state(model: &Model, screen: Screen, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let list = model.list(screen);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Role::BorderFocused))
+        .title(Span::styled(format!(" {} ", screen.title()), theme.style(Role::Title)));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [body, filter] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(list.filtering || !list.filter.is_empty())),
+    ])
+    .areas(inner);
+
+    let sources: Vec<_> = model.sources_for(screen).collect();
+    let mut lines = Vec::new();
+    if sources.is_empty() {
+        lines.push(Line::styled(
+            format!("Nothing is configured for {}.", screen.title()),
+            theme.style(Role::Text),
+        ));
+        lines.push(Line::styled(format!("It needs {}.", screen.needs()), theme.style(Role::Muted)));
+        lines.push(Line::default());
+        lines.push(Line::styled(
+            "See docs/configuration.md, or try the demo organisation: flightdeck --demo",
+            theme.style(Role::Muted),
+        ));
+    } else {
+        for s in sources {
+            let (text, role) = match &s.state {
+                FetchState::Unsupported => (
+                    format!("{} is configured, but this build does not read it yet.", s.id.label()),
+                    Role::Muted,
+                ),
+                FetchState::Connecting => (format!("{}: connecting…", s.id.label()), Role::Muted),
+                FetchState::Ok => (format!("{}: connected, nothing to show.", s.id.label()), Role::Text),
+                FetchState::Failing { error, .. } => (format!("{}: {error}", s.id.label()), Role::Critical),
+            };
+            lines.push(Line::styled(text, theme.style(role)));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    if filter.height > 0 {
+        widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter);
+    }
+}
+
+fn draw_first_run(config_path: &str, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let key = theme.style(Role::Key);
+    let text = vec![
+        Line::styled("Welcome to flightdeck", theme.style(Role::Title)),
+        Line::default(),
+        Line::styled(
+            "One screen for your services, CI pipelines, Kubernetes workloads, alerts and docs.",
+            theme.style(Role::Text),
+        ),
+        Line::default(),
+        Line::from(vec![
+            Span::styled("No config was found at ", theme.style(Role::Muted)),
+            Span::styled(config_path.to_string(), theme.style(Role::Accent)),
+        ]),
+        Line::default(),
+        Line::from(vec![
+            Span::styled("Try it now: ", theme.style(Role::Text)),
+            Span::styled("flightdeck --demo", key),
+            Span::styled(" runs the cockpit on a built-in simulated organisation,", theme.style(Role::Text)),
+        ]),
+        Line::styled("no credentials needed.", theme.style(Role::Text)),
+        Line::default(),
+        Line::from(vec![
+            Span::styled("Configure it: ", theme.style(Role::Text)),
+            Span::styled("copy config.example.toml to the path above", key),
+            Span::styled(" and point it at your", theme.style(Role::Text)),
+        ]),
+        Line::styled(
+            "catalog-info.yaml files, GitHub, Kubernetes contexts and Alertmanagers (docs/configuration.md).",
+            theme.style(Role::Text),
+        ),
+        Line::default(),
+        Line::from(vec![
+            Span::styled("?", key),
+            Span::styled(" keys   ", theme.style(Role::Muted)),
+            Span::styled(":", key),
+            Span::styled(" palette   ", theme.style(Role::Muted)),
+            Span::styled("q", key),
+            Span::styled(" quit", theme.style(Role::Muted)),
+        ]),
+    ];
+    let rect = centered(area, 96, text.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(text).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::Border))
+                .title(Span::styled(" first run ", theme.style(Role::Title))),
+        ),
+        rect,
+    );
+}
+
+fn draw_status(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut spans: Vec<Span> = Vec::new();
+    if let Some(notice) = &model.notice {
+        let role = match notice.level {
+            Level::Info => Role::Info,
+            Level::Warning => Role::Warning,
+            Level::Error => Role::Critical,
+        };
+        spans.push(Span::styled(format!(" {} ", notice.text), theme.style(role)));
+    } else {
+        for s in &model.sources {
+            let (mark, role, text) = match &s.state {
+                FetchState::Unsupported => ("·", Role::Muted, "not read by this build".to_string()),
+                FetchState::Connecting => ("…", Role::Muted, "connecting".to_string()),
+                FetchState::Ok if s.is_stale(model.now) => (
+                    "◌",
+                    Role::Stale,
+                    s.fetched_at.map_or("stale".into(), |at| format!("stale {}", age(model.now, at))),
+                ),
+                FetchState::Ok => {
+                    let mut t = s.fetched_at.map_or(String::new(), |at| age(model.now, at));
+                    if let Some(d) = &s.detail {
+                        t = format!("{t} {d}");
+                    }
+                    ("●", Role::Ok, t)
+                }
+                FetchState::Failing { error, retry_at, .. } => {
+                    let mut t = error.clone();
+                    if let Some(at) = s.fetched_at {
+                        t.push_str(&format!(", data {} old", age(model.now, at)));
+                    }
+                    if let Some(r) = retry_at {
+                        t.push_str(&format!(", retry in {}", until(model.now, *r)));
+                    }
+                    ("✗", Role::Critical, t)
+                }
+            };
+            spans.push(Span::styled(format!(" {mark} "), theme.style(role)));
+            spans.push(Span::styled(s.id.label(), theme.style(Role::Text)));
+            if !text.is_empty() {
+                spans.push(Span::styled(format!(" {text}"), theme.style(Role::Muted)));
+            }
+            spans.push(Span::raw(" "));
+        }
+        if model.sources.is_empty() {
+            spans.push(Span::styled(" no sources configured", theme.style(Role::Muted)));
+        }
+    }
+    let hint = hint_line(model, theme);
+    let hint_width = hint.width() as u16;
+    let [left, right] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(hint_width)]).areas(area);
+    frame.render_widget(Line::from(spans).style(theme.style(Role::StatusBar)), left);
+    frame.render_widget(hint.style(theme.style(Role::StatusBar)), right);
+}
+
+fn hint_line<'a>(model: &Model, theme: &Theme) -> Line<'a> {
+    use crate::config::keymap::Action;
+    let key = |a: Action| model.keymap.keys(a).first().map(|k| k.to_string()).unwrap_or_default();
+    let k = theme.style(Role::Key);
+    let m: Style = theme.style(Role::Muted);
+    Line::from(vec![
+        Span::styled(key(Action::Help), k),
+        Span::styled(" help ", m),
+        Span::styled(key(Action::Palette), k),
+        Span::styled(" palette ", m),
+        Span::styled(key(Action::Quit), k),
+        Span::styled(" quit ", m),
+    ])
+}

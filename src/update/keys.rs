@@ -1,0 +1,317 @@
+//! Where a keystroke goes: the open overlay first (help, palette), then a list's filter input
+//! when it has the keyboard, then the keymap's action for the current screen.
+
+use crate::config::keymap::{Action, Key, KeyCode};
+use crate::model::input::Edit;
+use crate::model::palette::{PALETTE_ROWS, PaletteCommand};
+use crate::model::{Level, Model, Overlay, Palette, PaletteItem, PaletteTarget, Screen};
+
+use super::{Effect, notify, row_count, screen_action, screen_refilter};
+
+pub(super) fn on_key(model: &mut Model, key: Key) -> Vec<Effect> {
+    match &model.overlay {
+        Some(Overlay::Help { .. }) => return on_help_key(model, key),
+        Some(Overlay::Palette(_)) => return on_palette_key(model, key),
+        None => {}
+    }
+    if model.list(model.screen).filtering {
+        return on_filter_key(model, key);
+    }
+    match model.keymap.action(&key) {
+        Some(action) => match screen_action(model, action) {
+            Some(effects) => effects,
+            None => on_action(model, action),
+        },
+        None => vec![],
+    }
+}
+
+pub(super) fn on_paste(model: &mut Model, text: String) -> Vec<Effect> {
+    if let Some(Overlay::Palette(p)) = &mut model.overlay {
+        if p.input.apply(Edit::Paste(text)) {
+            p.refilter();
+        }
+        return vec![Effect::Render];
+    }
+    let screen = model.screen;
+    let list = model.list_mut(screen);
+    if list.filtering {
+        list.filter.apply(Edit::Paste(text));
+        return refiltered(model, screen);
+    }
+    vec![]
+}
+
+/// The edit a key makes in a one-line input, if it is one.
+fn edit_for(key: &Key) -> Option<Edit> {
+    let Key { code, ctrl, alt, .. } = *key;
+    Some(match code {
+        KeyCode::Char('w') if ctrl => Edit::DeleteWord,
+        KeyCode::Char('u') if ctrl => Edit::DeleteToStart,
+        KeyCode::Char('a') if ctrl => Edit::Home,
+        KeyCode::Char('e') if ctrl => Edit::End,
+        KeyCode::Char(c) if !ctrl && !alt => Edit::Insert(c),
+        KeyCode::Backspace if alt || ctrl => Edit::DeleteWord,
+        KeyCode::Backspace => Edit::Backspace,
+        KeyCode::Delete => Edit::Delete,
+        KeyCode::Left => Edit::Left,
+        KeyCode::Right => Edit::Right,
+        KeyCode::Home => Edit::Home,
+        KeyCode::End => Edit::End,
+        _ => return None,
+    })
+}
+
+fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
+    let screen = model.screen;
+    let height = model.list_height;
+    let rows = row_count(model, screen);
+    let move_to = |model: &mut Model, f: &dyn Fn(crate::model::Cursor) -> crate::model::Cursor| {
+        let list = model.list_mut(screen);
+        let moved = f(list.cursor);
+        if moved == list.cursor {
+            vec![]
+        } else {
+            list.cursor = moved;
+            vec![Effect::Render]
+        }
+    };
+    match action {
+        Action::Quit => {
+            model.quit = true;
+            vec![Effect::SaveSnapshot, Effect::Quit]
+        }
+        Action::Help => {
+            model.overlay = Some(Overlay::Help { scroll: 0 });
+            vec![Effect::Render]
+        }
+        Action::Palette => {
+            model.overlay = Some(Overlay::Palette(Palette::new(palette_items(model))));
+            vec![Effect::Render]
+        }
+        Action::Filter => {
+            let list = model.list_mut(screen);
+            list.filtering = true;
+            vec![Effect::Render]
+        }
+        Action::Back => {
+            let list = model.list_mut(screen);
+            if list.filter.is_empty() {
+                return vec![];
+            }
+            list.filter.clear();
+            refiltered(model, screen)
+        }
+        Action::NextPanel | Action::PrevPanel => {
+            let step = if action == Action::NextPanel { 1 } else { Screen::ALL.len() - 1 };
+            let next = Screen::ALL[(screen.index() + step) % Screen::ALL.len()];
+            go_to(model, next)
+        }
+        Action::ScreenOverview => go_to(model, Screen::Overview),
+        Action::ScreenPipelines => go_to(model, Screen::Pipelines),
+        Action::ScreenWorkloads => go_to(model, Screen::Workloads),
+        Action::ScreenAlerts => go_to(model, Screen::Alerts),
+        Action::ScreenDocs => go_to(model, Screen::Docs),
+        Action::ScreenOnboarding => go_to(model, Screen::Onboarding),
+        Action::Down => move_to(model, &|c| c.moved(1, rows, height)),
+        Action::Up => move_to(model, &|c| c.moved(-1, rows, height)),
+        Action::PageDown => move_to(model, &|c| c.moved(height as isize, rows, height)),
+        Action::PageUp => move_to(model, &|c| c.moved(-(height as isize), rows, height)),
+        Action::Top => move_to(model, &|c| c.to(0, rows, height)),
+        Action::Bottom => move_to(model, &|c| c.to(usize::MAX, rows, height)),
+        Action::Refresh => {
+            notify(model, Level::Info, "refreshing every source");
+            vec![Effect::Refresh(vec![]), Effect::Render]
+        }
+        Action::Redraw => vec![Effect::FullRedraw],
+        other => {
+            let what = other.description();
+            notify(
+                model,
+                Level::Info,
+                format!("{what}: nothing selected on {} to act on", screen.title()),
+            );
+            vec![Effect::Render]
+        }
+    }
+}
+
+fn go_to(model: &mut Model, screen: Screen) -> Vec<Effect> {
+    if model.screen == screen {
+        return vec![];
+    }
+    model.screen = screen;
+    vec![Effect::Render]
+}
+
+fn on_help_key(model: &mut Model, key: Key) -> Vec<Effect> {
+    let action = model.keymap.action(&key);
+    let Some(Overlay::Help { scroll }) = &mut model.overlay else {
+        return vec![];
+    };
+    match action {
+        Some(Action::Back | Action::Help | Action::Quit) => {
+            model.overlay = None;
+            vec![Effect::Render]
+        }
+        Some(Action::Down) => {
+            *scroll += 1;
+            vec![Effect::Render]
+        }
+        Some(Action::Up) => {
+            *scroll = scroll.saturating_sub(1);
+            vec![Effect::Render]
+        }
+        Some(Action::Top) => {
+            *scroll = 0;
+            vec![Effect::Render]
+        }
+        _ => vec![],
+    }
+}
+
+fn on_palette_key(model: &mut Model, key: Key) -> Vec<Effect> {
+    let Some(Overlay::Palette(palette)) = &mut model.overlay else {
+        return vec![];
+    };
+    let len = palette.matches.len();
+    match key.code {
+        KeyCode::Esc => {
+            model.overlay = None;
+            vec![Effect::Render]
+        }
+        KeyCode::Enter => {
+            let target = palette.selected().map(|i| i.target.clone());
+            model.overlay = None;
+            match target {
+                Some(target) => choose(model, target),
+                None => vec![Effect::Render],
+            }
+        }
+        KeyCode::Down | KeyCode::Tab => {
+            palette.cursor = palette.cursor.moved(1, len, PALETTE_ROWS);
+            vec![Effect::Render]
+        }
+        KeyCode::Char('n' | 'j') if key.ctrl => {
+            palette.cursor = palette.cursor.moved(1, len, PALETTE_ROWS);
+            vec![Effect::Render]
+        }
+        KeyCode::Up | KeyCode::BackTab => {
+            palette.cursor = palette.cursor.moved(-1, len, PALETTE_ROWS);
+            vec![Effect::Render]
+        }
+        KeyCode::Char('p' | 'k') if key.ctrl => {
+            palette.cursor = palette.cursor.moved(-1, len, PALETTE_ROWS);
+            vec![Effect::Render]
+        }
+        _ => match edit_for(&key) {
+            Some(edit) => {
+                if palette.input.apply(edit) {
+                    palette.refilter();
+                }
+                vec![Effect::Render]
+            }
+            None => vec![],
+        },
+    }
+}
+
+fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
+    match target {
+        PaletteTarget::Screen(s) => {
+            model.screen = s;
+            vec![Effect::Render]
+        }
+        PaletteTarget::Command(PaletteCommand::Help) => {
+            model.overlay = Some(Overlay::Help { scroll: 0 });
+            vec![Effect::Render]
+        }
+        PaletteTarget::Command(PaletteCommand::Quit) => on_action(model, Action::Quit),
+        PaletteTarget::Command(PaletteCommand::Refresh) => on_action(model, Action::Refresh),
+        PaletteTarget::Command(PaletteCommand::EditConfig) => match model.config_path.clone() {
+            Some(path) => {
+                notify(model, Level::Info, "config edited; restart flightdeck to apply it");
+                vec![Effect::External(super::External::Editor { path, line: None })]
+            }
+            None => {
+                notify(model, Level::Warning, "no config file is loaded");
+                vec![Effect::Render]
+            }
+        },
+        PaletteTarget::Service(_) => {
+            model.screen = Screen::Overview;
+            vec![Effect::Render]
+        }
+        PaletteTarget::Row { screen, .. } => {
+            model.screen = screen;
+            vec![Effect::Render]
+        }
+    }
+}
+
+/// Everything the palette can jump to, screens first.
+pub(super) fn palette_items(model: &Model) -> Vec<PaletteItem> {
+    let mut items: Vec<PaletteItem> = Screen::ALL
+        .iter()
+        .map(|s| PaletteItem {
+            label: s.title().to_string(),
+            kind: "screen",
+            target: PaletteTarget::Screen(*s),
+        })
+        .collect();
+    for (label, command) in [
+        ("Help: keys", PaletteCommand::Help),
+        ("Refresh all sources", PaletteCommand::Refresh),
+        ("Edit the config file", PaletteCommand::EditConfig),
+        ("Quit", PaletteCommand::Quit),
+    ] {
+        items.push(PaletteItem {
+            label: label.to_string(),
+            kind: "command",
+            target: PaletteTarget::Command(command),
+        });
+    }
+    super::overview::palette_items(model, &mut items);
+    super::pipelines::palette_items(model, &mut items);
+    super::workloads::palette_items(model, &mut items);
+    super::alerts::palette_items(model, &mut items);
+    super::docs::palette_items(model, &mut items);
+    super::onboarding::palette_items(model, &mut items);
+    items
+}
+
+fn on_filter_key(model: &mut Model, key: Key) -> Vec<Effect> {
+    let screen = model.screen;
+    let list = model.list_mut(screen);
+    match key.code {
+        KeyCode::Esc => {
+            list.filtering = false;
+            list.filter.clear();
+            refiltered(model, screen)
+        }
+        KeyCode::Enter => {
+            list.filtering = false;
+            vec![Effect::Render]
+        }
+        _ => match edit_for(&key) {
+            Some(edit) => {
+                if list.filter.apply(edit) {
+                    refiltered(model, screen)
+                } else {
+                    vec![Effect::Render]
+                }
+            }
+            None => vec![],
+        },
+    }
+}
+
+/// The filter of `screen` changed: recompute what its list shows and reset the cursor.
+fn refiltered(model: &mut Model, screen: Screen) -> Vec<Effect> {
+    screen_refilter(model, screen);
+    let rows = row_count(model, screen);
+    let height = model.list_height;
+    let list = model.list_mut(screen);
+    list.cursor = list.cursor.to(0, rows, height);
+    vec![Effect::Render]
+}

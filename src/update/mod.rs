@@ -1,0 +1,212 @@
+//! The one state transition: `update(&mut Model, Msg) -> Vec<Effect>`. It never awaits and never
+//! performs IO; whatever must happen outside (draw, fetch, copy, quit) it returns as effects for
+//! the runner in `app.rs`. Split per concern as it grows: `keys` routes keystrokes.
+
+pub mod alerts;
+pub mod docs;
+mod keys;
+pub mod onboarding;
+pub mod overview;
+pub mod pipelines;
+pub mod workloads;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::keymap::Key;
+use crate::model::join::ServiceTarget;
+use crate::model::{CHROME_ROWS, FetchState, Level, Model, Notice, Screen, SourceId, SourceKind};
+
+/// Everything that can happen to the cockpit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// A key press, already translated from the terminal's event.
+    Key(Key),
+    /// Bracketed paste into whatever input has the keyboard.
+    Paste(String),
+    Resize { width: u16, height: u16 },
+    /// Time passed. Sent once a second; redraws only when something shown would change.
+    Tick(DateTime<Utc>),
+    /// A source's connection state changed.
+    Source { id: SourceId, event: SourceEvent },
+    Catalog(overview::Msg),
+    Pipelines(pipelines::Msg),
+    Workloads(workloads::Msg),
+    Alerts(alerts::Msg),
+    Docs(docs::Msg),
+    Onboarding(onboarding::Msg),
+    /// The terminal was handed back after an external program ran; `Err` says why it failed.
+    Resumed { outcome: Result<(), String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceEvent {
+    Connecting,
+    /// Data arrived (or was confirmed unchanged) at `at`.
+    Ok { at: DateTime<Utc>, detail: Option<String> },
+    Failed { error: String, at: DateTime<Utc>, retry_at: Option<DateTime<Utc>> },
+}
+
+/// What `update` asks the outside world to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Something visible changed: draw (coalesced by the runner).
+    Render,
+    /// Clear the terminal and draw everything again (after a garbled screen).
+    FullRedraw,
+    Quit,
+    /// Fetch now from these sources (all when empty), instead of waiting for the next poll.
+    Refresh(Vec<SourceKind>),
+    /// Copy to the clipboard through OSC 52, which works over SSH and in tmux.
+    Copy(String),
+    /// Open a URL in a browser, or show it where none is reachable.
+    OpenUrl(String),
+    /// Save the remote data for the next start.
+    SaveSnapshot,
+    /// The catalog changed: this is what each provider should now watch.
+    Targets(Vec<ServiceTarget>),
+    Catalog(overview::Command),
+    Pipelines(pipelines::Command),
+    Workloads(workloads::Command),
+    Alerts(alerts::Command),
+    Docs(docs::Command),
+    Onboarding(onboarding::Command),
+    /// Hand the terminal to another program ($EDITOR, $PAGER) and take it back afterwards.
+    External(External),
+}
+
+/// A program the cockpit hands the terminal to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum External {
+    /// `$EDITOR` (else `vi`) on a file, at a line when known.
+    Editor { path: String, line: Option<usize> },
+    /// `$PAGER` (else `less -R`) over a text.
+    Pager { text: String },
+}
+
+/// Applies `msg` to `model` and says what must happen next.
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => keys::on_key(model, key),
+        Msg::Paste(text) => keys::on_paste(model, text),
+        Msg::Resize { width, height } => {
+            model.size = (width, height);
+            model.list_height = usize::from(height).saturating_sub(CHROME_ROWS).max(1);
+            for list in model.lists.values_mut() {
+                list.cursor = list.cursor.scrolled_into_view(usize::MAX, model.list_height);
+            }
+            vec![Effect::Render]
+        }
+        Msg::Tick(now) => on_tick(model, now),
+        Msg::Source { id, event } => on_source(model, id, event),
+        Msg::Catalog(m) => overview::update(model, m),
+        Msg::Pipelines(m) => pipelines::update(model, m),
+        Msg::Workloads(m) => workloads::update(model, m),
+        Msg::Alerts(m) => alerts::update(model, m),
+        Msg::Docs(m) => docs::update(model, m),
+        Msg::Onboarding(m) => onboarding::update(model, m),
+        Msg::Resumed { outcome } => {
+            if let Err(e) = outcome {
+                notify(model, Level::Error, e);
+            }
+            vec![Effect::FullRedraw]
+        }
+    }
+}
+
+/// Ages are shown to the minute (`<1m`, `3m`, `2h`), so a tick redraws only when a minute
+/// boundary passes or a retry time is reached: an idle cockpit writes nothing.
+fn on_tick(model: &mut Model, now: DateTime<Utc>) -> Vec<Effect> {
+    let before = model.now;
+    model.now = now;
+    let minute_changed = before.timestamp().div_euclid(60) != now.timestamp().div_euclid(60);
+    let countdown_shown = model.sources.iter().any(|s| {
+        matches!(&s.state, FetchState::Failing { retry_at: Some(at), .. } if *at > before)
+    });
+    let notice_expired = model
+        .notice
+        .as_ref()
+        .is_some_and(|n| now - n.at > chrono::Duration::seconds(8) && before - n.at <= chrono::Duration::seconds(8));
+    if notice_expired {
+        model.notice = None;
+    }
+    let mut effects = Vec::new();
+    if now - model.snapshot_saved >= model.snapshot_every {
+        model.snapshot_saved = now;
+        effects.push(Effect::SaveSnapshot);
+    }
+    if minute_changed || countdown_shown || notice_expired {
+        effects.push(Effect::Render);
+    }
+    effects
+}
+
+fn on_source(model: &mut Model, id: SourceId, event: SourceEvent) -> Vec<Effect> {
+    let Some(source) = model.source_mut(&id) else {
+        return vec![];
+    };
+    let before = source.clone();
+    match event {
+        SourceEvent::Connecting => source.state = FetchState::Connecting,
+        SourceEvent::Ok { at, detail } => {
+            source.state = FetchState::Ok;
+            source.fetched_at = Some(at);
+            source.from_snapshot = false;
+            source.detail = detail;
+        }
+        SourceEvent::Failed { error, at, retry_at } => {
+            let since = match &source.state {
+                FetchState::Failing { since, .. } => *since,
+                _ => at,
+            };
+            source.state = FetchState::Failing { error, since, retry_at };
+        }
+    }
+    if *source == before { vec![] } else { vec![Effect::Render] }
+}
+
+/// Shows `text` in the status line until the next few ticks pass.
+pub(crate) fn notify(model: &mut Model, level: Level, text: impl Into<String>) {
+    model.notice = Some(Notice { text: text.into(), level, at: model.now });
+}
+
+/// How many rows the list of `screen` has now.
+pub(crate) fn row_count(model: &Model, screen: Screen) -> usize {
+    match screen {
+        Screen::Overview => overview::row_count(model),
+        Screen::Pipelines => pipelines::row_count(model),
+        Screen::Workloads => workloads::row_count(model),
+        Screen::Alerts => alerts::row_count(model),
+        Screen::Docs => docs::row_count(model),
+        Screen::Onboarding => onboarding::row_count(model),
+    }
+}
+
+/// Lets the current screen handle `action` first.
+pub(crate) fn screen_action(
+    model: &mut Model,
+    action: crate::config::keymap::Action,
+) -> Option<Vec<Effect>> {
+    match model.screen {
+        Screen::Overview => overview::on_action(model, action),
+        Screen::Pipelines => pipelines::on_action(model, action),
+        Screen::Workloads => workloads::on_action(model, action),
+        Screen::Alerts => alerts::on_action(model, action),
+        Screen::Docs => docs::on_action(model, action),
+        Screen::Onboarding => onboarding::on_action(model, action),
+    }
+}
+
+/// The filter of `screen` changed: its screen recomputes what it shows.
+pub(crate) fn screen_refilter(model: &mut Model, screen: Screen) {
+    match screen {
+        Screen::Overview => overview::refilter(model),
+        Screen::Pipelines => pipelines::refilter(model),
+        Screen::Workloads => workloads::refilter(model),
+        Screen::Alerts => alerts::refilter(model),
+        Screen::Docs => docs::refilter(model),
+        Screen::Onboarding => onboarding::refilter(model),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,160 @@
+//! `update` as a pure state machine: a model and a message in, a model and effects out.
+//! No IO, no async, no clock.
+
+use chrono::{DateTime, Duration, Utc};
+use rstest::rstest;
+
+use super::*;
+use crate::config::keymap::{Key, KeyCode, Keymap};
+use crate::model::{Overlay, SourceStatus};
+
+fn t0() -> DateTime<Utc> {
+    DateTime::<Utc>::UNIX_EPOCH + Duration::days(20_000)
+}
+
+fn model() -> Model {
+    let mut m = Model::new(Keymap::defaults(), t0());
+    m.sources.push(SourceStatus::new(
+        SourceId::new(SourceKind::Github, "github"),
+        FetchState::Connecting,
+    ));
+    update(&mut m, Msg::Resize { width: 120, height: 40 });
+    m
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(Key::char(c))
+}
+
+fn code(code: KeyCode) -> Msg {
+    Msg::Key(Key { code, ctrl: false, alt: false, shift: false })
+}
+
+fn run(m: &mut Model, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effect> {
+    msgs.into_iter().flat_map(|msg| update(m, msg)).collect()
+}
+
+#[rstest]
+#[case::digit_jumps_to_screen(vec![key('4')], Screen::Alerts)]
+#[case::tab_goes_to_next(vec![code(KeyCode::Tab)], Screen::Pipelines)]
+#[case::backtab_wraps_around(vec![code(KeyCode::BackTab)], Screen::Onboarding)]
+#[case::palette_jumps_by_fuzzy_name(vec![key(':'), key('w'), key('r'), key('k'), code(KeyCode::Enter)], Screen::Workloads)]
+#[case::palette_esc_stays(vec![key('3'), key(':'), key('d'), code(KeyCode::Esc)], Screen::Workloads)]
+#[case::keys_in_the_filter_are_text(vec![key('/'), key('5'), code(KeyCode::Esc)], Screen::Overview)]
+fn screen_navigation(#[case] msgs: Vec<Msg>, #[case] expected: Screen) {
+    let mut m = model();
+    run(&mut m, msgs);
+    assert_eq!(m.screen, expected);
+    assert!(m.overlay.is_none());
+}
+
+#[test]
+fn help_opens_and_closes() {
+    let mut m = model();
+    assert_eq!(update(&mut m, key('?')), vec![Effect::Render]);
+    assert!(matches!(m.overlay, Some(Overlay::Help { scroll: 0 })));
+    update(&mut m, key('j'));
+    assert!(matches!(m.overlay, Some(Overlay::Help { scroll: 1 })));
+    update(&mut m, code(KeyCode::Esc));
+    assert!(m.overlay.is_none());
+}
+
+#[test]
+fn quit_saves_the_snapshot_first() {
+    let mut m = model();
+    assert_eq!(update(&mut m, key('q')), vec![Effect::SaveSnapshot, Effect::Quit]);
+    assert!(m.quit);
+}
+
+#[test]
+fn q_inside_the_filter_is_a_letter_not_quit() {
+    let mut m = model();
+    run(&mut m, [key('/'), key('q')]);
+    assert!(!m.quit);
+    assert_eq!(m.list(Screen::Overview).filter.text(), "q");
+    run(&mut m, [code(KeyCode::Enter)]);
+    assert!(!m.list(Screen::Overview).filtering, "enter keeps the filter and leaves the input");
+    assert_eq!(m.list(Screen::Overview).filter.text(), "q");
+    run(&mut m, [code(KeyCode::Esc)]);
+    assert!(m.list(Screen::Overview).filter.is_empty(), "esc clears a kept filter");
+}
+
+#[test]
+fn paste_goes_into_the_open_input() {
+    let mut m = model();
+    run(&mut m, [key(':'), Msg::Paste("alerts\n".into())]);
+    let Some(Overlay::Palette(p)) = &m.overlay else {
+        panic!("the palette should be open");
+    };
+    assert_eq!(p.input.text(), "alerts ");
+    // With nothing open, a paste does nothing.
+    let mut m = model();
+    assert!(update(&mut m, Msg::Paste("x".into())).is_empty());
+}
+
+#[rstest]
+#[case::same_minute_is_silent(30, false)]
+#[case::next_minute_redraws(90, true)]
+fn ticks_redraw_only_when_something_shown_changes(#[case] secs: i64, #[case] redraw: bool) {
+    let mut m = model();
+    let effects = update(&mut m, Msg::Tick(t0() + Duration::seconds(secs)));
+    assert_eq!(effects.contains(&Effect::Render), redraw);
+    assert_eq!(m.now, t0() + Duration::seconds(secs));
+}
+
+#[test]
+fn a_failing_source_keeps_its_last_fetch_time_and_first_failure() {
+    let mut m = model();
+    let id = SourceId::new(SourceKind::Github, "github");
+    let ok_at = t0() + Duration::seconds(5);
+    run(&mut m, [Msg::Source { id: id.clone(), event: SourceEvent::Ok { at: ok_at, detail: None } }]);
+    let fail = |s| Msg::Source {
+        id: id.clone(),
+        event: SourceEvent::Failed {
+            error: "502 Bad Gateway".into(),
+            at: t0() + Duration::seconds(s),
+            retry_at: Some(t0() + Duration::seconds(s + 30)),
+        },
+    };
+    run(&mut m, [fail(10), fail(40)]);
+    let s = &m.sources[0];
+    assert_eq!(s.fetched_at, Some(ok_at));
+    assert!(matches!(&s.state, FetchState::Failing { since, .. } if *since == t0() + Duration::seconds(10)));
+}
+
+#[test]
+fn an_unchanged_source_event_does_not_redraw() {
+    let mut m = model();
+    let id = SourceId::new(SourceKind::Github, "github");
+    let ok = Msg::Source { id, event: SourceEvent::Ok { at: t0(), detail: None } };
+    assert_eq!(update(&mut m, ok.clone()), vec![Effect::Render]);
+    assert!(update(&mut m, ok).is_empty());
+}
+
+#[test]
+fn events_for_unknown_sources_are_ignored() {
+    let mut m = model();
+    let before = m.sources.clone();
+    let effects = update(
+        &mut m,
+        Msg::Source { id: SourceId::new(SourceKind::Gitlab, "x"), event: SourceEvent::Connecting },
+    );
+    assert!(effects.is_empty());
+    assert_eq!(m.sources, before);
+}
+
+#[test]
+fn resize_sets_the_list_height() {
+    let mut m = model();
+    update(&mut m, Msg::Resize { width: 80, height: 24 });
+    assert_eq!(m.size, (80, 24));
+    assert_eq!(m.list_height, 24 - crate::model::CHROME_ROWS);
+}
+
+#[test]
+fn a_failed_external_program_is_reported() {
+    let mut m = model();
+    let effects = update(&mut m, Msg::Resumed { outcome: Err("vi exited with 1".into()) });
+    assert_eq!(effects, vec![Effect::FullRedraw]);
+    assert_eq!(m.notice.as_ref().map(|n| n.text.as_str()), Some("vi exited with 1"));
+}
