@@ -88,6 +88,19 @@ impl Screen {
 pub enum Overlay {
     Help { scroll: usize },
     Palette(Palette),
+    /// An action that changes something elsewhere, waiting for `y` or `n`.
+    Confirm(Confirm),
+}
+
+/// What a confirmation shows and what it does on `y`. The effect is plain data, so the dialog
+/// can show exactly what will happen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    /// `Re-run failed jobs of ci #42`.
+    pub title: String,
+    /// What will happen, line by line (target, scope, side effects).
+    pub lines: Vec<String>,
+    pub on_yes: Box<crate::update::Effect>,
 }
 
 /// A list's cursor. `offset` is the first visible row, kept by `update` so that `view` draws

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::model::palette::PALETTE_ROWS;
-use crate::model::{Model, Palette, TextInput};
+use crate::model::{Confirm, Model, Palette, TextInput};
 
 use super::theme::{Role, Theme};
 
@@ -124,4 +124,33 @@ pub fn palette(p: &Palette, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         frame.render_widget(Paragraph::new(lines), rows);
     }
+}
+
+/// The confirmation of an action that changes something elsewhere: what it will do, and y/n.
+pub fn confirm(c: &Confirm, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut lines: Vec<Line> = c
+        .lines
+        .iter()
+        .map(|l| Line::styled(format!(" {l}"), theme.style(Role::Text)))
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled(" y", theme.style(Role::Key)),
+        Span::styled(" do it   ", theme.style(Role::Muted)),
+        Span::styled("n", theme.style(Role::Key)),
+        Span::styled("/", theme.style(Role::Muted)),
+        Span::styled("esc", theme.style(Role::Key)),
+        Span::styled(" cancel", theme.style(Role::Muted)),
+    ]));
+    let rect = centered(area, 72, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::Warning))
+                .title(Span::styled(format!(" {} ? ", c.title), theme.style(Role::Warning))),
+        ),
+        rect,
+    );
 }

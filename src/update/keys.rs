@@ -6,13 +6,17 @@ use crate::model::input::Edit;
 use crate::model::palette::{PALETTE_ROWS, PaletteCommand};
 use crate::model::{Level, Model, Overlay, Palette, PaletteItem, PaletteTarget, Screen};
 
-use super::{Effect, notify, row_count, screen_action, screen_refilter};
+use super::{Effect, notify, row_count, screen_action, screen_key, screen_refilter};
 
 pub(super) fn on_key(model: &mut Model, key: Key) -> Vec<Effect> {
     match &model.overlay {
         Some(Overlay::Help { .. }) => return on_help_key(model, key),
         Some(Overlay::Palette(_)) => return on_palette_key(model, key),
+        Some(Overlay::Confirm(_)) => return on_confirm_key(model, key),
         None => {}
+    }
+    if let Some(effects) = screen_key(model, &key) {
+        return effects;
     }
     if model.list(model.screen).filtering {
         return on_filter_key(model, key);
@@ -167,6 +171,27 @@ fn on_help_key(model: &mut Model, key: Key) -> Vec<Effect> {
             vec![Effect::Render]
         }
         _ => vec![],
+    }
+}
+
+fn on_confirm_key(model: &mut Model, key: Key) -> Vec<Effect> {
+    let Some(Overlay::Confirm(confirm)) = model.overlay.take() else {
+        return vec![];
+    };
+    match key.code {
+        KeyCode::Char('y' | 'Y') => {
+            notify(model, Level::Info, format!("{}: sent", confirm.title));
+            vec![*confirm.on_yes, Effect::Render]
+        }
+        KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+            notify(model, Level::Info, format!("{}: cancelled", confirm.title));
+            vec![Effect::Render]
+        }
+        _ => {
+            // Any other key keeps the question open: a stray key never confirms.
+            model.overlay = Some(Overlay::Confirm(confirm));
+            vec![]
+        }
     }
 }
 

@@ -164,8 +164,24 @@ fn on_source(model: &mut Model, id: SourceId, event: SourceEvent) -> Vec<Effect>
     if *source == before { vec![] } else { vec![Effect::Render] }
 }
 
+/// The one gate for actions that change something elsewhere (re-run, cancel, silence,
+/// restart, scale, delete): refused under `--read-only`, otherwise shown for confirmation.
+pub fn confirm(model: &mut Model, title: impl Into<String>, lines: Vec<String>, on_yes: Effect) -> Vec<Effect> {
+    let title = title.into();
+    if model.read_only {
+        notify(model, Level::Warning, format!("{title}: refused, flightdeck runs read-only"));
+        return vec![Effect::Render];
+    }
+    model.overlay = Some(crate::model::Overlay::Confirm(crate::model::Confirm {
+        title,
+        lines,
+        on_yes: Box::new(on_yes),
+    }));
+    vec![Effect::Render]
+}
+
 /// Shows `text` in the status line until the next few ticks pass.
-pub(crate) fn notify(model: &mut Model, level: Level, text: impl Into<String>) {
+pub fn notify(model: &mut Model, level: Level, text: impl Into<String>) {
     model.notice = Some(Notice { text: text.into(), level, at: model.now });
 }
 
@@ -178,6 +194,18 @@ pub(crate) fn row_count(model: &Model, screen: Screen) -> usize {
         Screen::Alerts => alerts::row_count(model),
         Screen::Docs => docs::row_count(model),
         Screen::Onboarding => onboarding::row_count(model),
+    }
+}
+
+/// Lets the current screen take raw keys first, while it has a form or input open.
+pub(crate) fn screen_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
+    match model.screen {
+        Screen::Overview => overview::on_key(model, key),
+        Screen::Pipelines => pipelines::on_key(model, key),
+        Screen::Workloads => workloads::on_key(model, key),
+        Screen::Alerts => alerts::on_key(model, key),
+        Screen::Docs => docs::on_key(model, key),
+        Screen::Onboarding => onboarding::on_key(model, key),
     }
 }
 

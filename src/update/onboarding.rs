@@ -1,6 +1,6 @@
 //! The onboarding screen's part of `update`: placeholder until its issue fills it.
 
-use crate::config::keymap::Action;
+use crate::config::keymap::{Action, Key};
 use crate::model::{Model, PaletteItem};
 
 use super::Effect;
@@ -20,6 +20,11 @@ pub fn update(_model: &mut Model, msg: Msg) -> Vec<Effect> {
 /// Rows in the screen's list now.
 pub fn row_count(_model: &Model) -> usize {
     0
+}
+
+/// Takes raw keys while the screen has a form or input open; `None` lets them through.
+pub fn on_key(_model: &mut Model, _key: &Key) -> Option<Vec<Effect>> {
+    None
 }
 
 /// Handles an action on this screen; `None` leaves it to the global keys.

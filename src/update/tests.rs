@@ -158,3 +158,27 @@ fn a_failed_external_program_is_reported() {
     assert_eq!(effects, vec![Effect::FullRedraw]);
     assert_eq!(m.notice.as_ref().map(|n| n.text.as_str()), Some("vi exited with 1"));
 }
+
+#[rstest]
+#[case::yes_sends(KeyCode::Char('y'), true, false)]
+#[case::no_cancels(KeyCode::Char('n'), false, false)]
+#[case::esc_cancels(KeyCode::Esc, false, false)]
+#[case::a_stray_key_keeps_asking(KeyCode::Char('j'), false, true)]
+fn confirmations(#[case] answer: KeyCode, #[case] sent: bool, #[case] still_open: bool) {
+    let mut m = model();
+    let effects = confirm(&mut m, "Re-run failed jobs", vec!["acme/payments-api ci #42".into()], Effect::Refresh(vec![]));
+    assert_eq!(effects, vec![Effect::Render]);
+    let effects = update(&mut m, code(answer));
+    assert_eq!(effects.contains(&Effect::Refresh(vec![])), sent);
+    assert_eq!(matches!(m.overlay, Some(Overlay::Confirm(_))), still_open);
+}
+
+#[test]
+fn read_only_refuses_before_asking() {
+    let mut m = model();
+    m.read_only = true;
+    let effects = confirm(&mut m, "Silence HighErrorRate", vec![], Effect::Refresh(vec![]));
+    assert_eq!(effects, vec![Effect::Render]);
+    assert!(m.overlay.is_none());
+    assert!(m.notice.as_ref().is_some_and(|n| n.text.contains("read-only")));
+}
