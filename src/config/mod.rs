@@ -327,12 +327,16 @@ pub fn locate_with(
 /// Loads the config, or `Ok(None)` when there is none at the default location: the cockpit then
 /// shows its first-run screen. A file the user named that does not exist is an error.
 pub fn load_or_first_run(cli: Option<&Path>) -> Result<Option<Loaded>, ConfigError> {
-    let located = locate(cli);
+    load_located(&locate(cli))
+}
+
+/// [`load_or_first_run`] for a file already located.
+pub fn load_located(located: &Located) -> Result<Option<Loaded>, ConfigError> {
     match std::fs::metadata(&located.path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => match located.origin {
             Origin::Default => Ok(None),
             origin => Err(ConfigError::Missing {
-                path: located.path,
+                path: located.path.clone(),
                 origin,
             }),
         },
@@ -582,8 +586,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in rows.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        rows[0][j] = j;
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
