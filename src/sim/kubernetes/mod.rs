@@ -6,6 +6,7 @@
 mod discovery;
 mod logs;
 mod model;
+mod proto;
 mod render;
 mod select;
 mod store;
@@ -1339,17 +1340,27 @@ fn pod_log(s: Arc<Server>, ns: &str, name: &str, q: &HashMap<String, String>) ->
     (headers, Body::from_stream(stream)).into_response()
 }
 
-async fn access_review(State(_s): State<Arc<Server>>, body: Bytes) -> Response {
-    let Ok(mut review) = serde_json::from_slice::<Value>(&body) else {
+async fn access_review(headers: HeaderMap, body: Bytes) -> Response {
+    let label = "create selfsubjectaccessreview";
+    let protobuf = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/vnd.kubernetes.protobuf"));
+    let attrs = if protobuf {
+        proto::access_review_attributes(&body)
+    } else {
+        serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.pointer("/spec/resourceAttributes").cloned())
+    };
+    let Some(attrs) = attrs else {
         return labelled(
-            bad_request("invalid SelfSubjectAccessReview".into()),
-            "create selfsubjectaccessreview",
+            bad_request(
+                "invalid SelfSubjectAccessReview: spec.resourceAttributes is required".into(),
+            ),
+            label,
         );
     };
-    let attrs = review
-        .pointer("/spec/resourceAttributes")
-        .cloned()
-        .unwrap_or(Value::Null);
     let field = |k: &str| {
         attrs
             .get(k)
@@ -1364,14 +1375,15 @@ async fn access_review(State(_s): State<Arc<Server>>, body: Bytes) -> Response {
         status["reason"] =
             Value::from(format!("RBAC: {USER} may not {verb} in namespace \"{ns}\""));
     }
-    review["status"] = status;
-    review["metadata"] = json!({"creationTimestamp": null});
-    review["apiVersion"] = Value::from("authorization.k8s.io/v1");
-    review["kind"] = Value::from("SelfSubjectAccessReview");
-    labelled(
-        (StatusCode::CREATED, Json(review)),
-        "create selfsubjectaccessreview",
-    )
+    // Answered in JSON, which kubectl accepts even when it sent protobuf.
+    let review = json!({
+        "kind": "SelfSubjectAccessReview",
+        "apiVersion": "authorization.k8s.io/v1",
+        "metadata": {"creationTimestamp": null},
+        "spec": {"resourceAttributes": attrs},
+        "status": status
+    });
+    labelled((StatusCode::CREATED, Json(review)), label)
 }
 
 #[derive(serde::Deserialize)]

@@ -22,7 +22,8 @@ const START_TO_READY: Duration = Duration::seconds(5);
 /// How long a deleted pod shows as Terminating.
 pub const GRACE: Duration = Duration::seconds(5);
 /// The OOM-prone pod is killed this often.
-const OOM_EVERY: Duration = Duration::minutes(17);
+const OOM_FIRST: Duration = Duration::minutes(4);
+const OOM_EVERY: Duration = Duration::minutes(11);
 /// A rollout deadline (`progressDeadlineSeconds`, the API server's default).
 const PROGRESS_DEADLINE: Duration = Duration::seconds(600);
 /// Events older than this are gone, as with the API server's default event TTL.
@@ -817,8 +818,14 @@ pub fn timeline(behaviour: Behaviour, created: Time, now: Time, next: &mut Next)
             t.ready = next.reached(first_start + START_TO_READY);
         }
         Behaviour::OomKills => {
-            let kills = ((now - first_start).num_seconds() / OOM_EVERY.num_seconds()).max(0) as u32;
-            let kill_at = |k: u32| first_start + OOM_EVERY * (k as i32 + 1);
+            // The first kill comes a few minutes in, then one every OOM_EVERY.
+            let into = (now - first_start - OOM_FIRST).num_seconds();
+            let kills = if into < 0 {
+                0
+            } else {
+                (into / OOM_EVERY.num_seconds()) as u32 + 1
+            };
+            let kill_at = |k: u32| first_start + OOM_FIRST + OOM_EVERY * k as i32;
             let start_of = |k: u32| {
                 if k == 0 {
                     first_start
@@ -1532,7 +1539,7 @@ fn pod_events(pod: &PodObj, next: &mut Next, out: &mut Vec<Obj>) {
             && let Some((killed, _)) = last_kill
         {
             let kills = t.restarts + u32::from(cur.end.is_some());
-            let first = c + CREATE_TO_START + OOM_EVERY;
+            let first = c + CREATE_TO_START + OOM_FIRST;
             push(
                 Reason::OomKilling,
                 &w.name,
@@ -1592,7 +1599,8 @@ mod tests {
         let created = at(0);
         let mut next = Next::new(at(3600), at(100_000));
         let t = timeline(Behaviour::OomKills, created, at(3600), &mut next);
-        assert_eq!(t.restarts, 3);
+        // Kills at 4 min after the start (2 s in), then every 11 min: 6 by the hour.
+        assert_eq!(t.restarts, 6);
         assert_eq!(
             t.previous.and_then(|p| p.end).map(|e| e.1),
             Some(Ending::OomKilled)

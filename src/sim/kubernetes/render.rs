@@ -300,18 +300,23 @@ fn replicaset(r: &ReplicaSetObj, rv: u64) -> Value {
     })
 }
 
+/// 64 hex digits from a seed, for container IDs and image digests.
+fn hex64(seed: u64) -> String {
+    let mut h = seed;
+    (0..4)
+        .map(|_| {
+            h = crate::sim::world::mix(h);
+            format!("{h:016x}")
+        })
+        .collect()
+}
+
 fn container_id(pod: &PodObj, attempt: u32) -> String {
     let h = crate::sim::world::hash(
         3,
         &[crate::sim::world::hash_str(&pod.name), u64::from(attempt)],
     );
-    format!(
-        "containerd://{:016x}{:016x}{:016x}{:016x}",
-        h,
-        h.rotate_left(13),
-        h.rotate_left(29),
-        h.rotate_left(47)
-    )
+    format!("containerd://{}", hex64(h))
 }
 
 fn terminated(pod: &PodObj, i: &Instance) -> Value {
@@ -395,14 +400,11 @@ fn pod(p: &PodObj, rv: u64) -> Value {
     });
     if p.behaviour != Behaviour::ImagePull && started {
         let digest = crate::sim::world::hash(5, &[crate::sim::world::hash_str(&p.image)]);
-        status["imageID"] = Value::from(format!(
-            "{}@sha256:{:016x}{:016x}{:016x}{:016x}",
-            p.image.split(':').next().unwrap_or_default(),
-            digest,
-            digest.rotate_left(11),
-            digest.rotate_left(23),
-            digest.rotate_left(37)
-        ));
+        let repo = p
+            .image
+            .rsplit_once(':')
+            .map_or(p.image.as_str(), |(r, _)| r);
+        status["imageID"] = Value::from(format!("{repo}@sha256:{}", hex64(digest)));
         if let Some(cur) = t.current {
             status["containerID"] = Value::from(container_id(p, cur.attempt));
         }
