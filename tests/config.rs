@@ -626,7 +626,7 @@ fn a_user_theme_falls_back_to_dark_or_to_the_theme_it_extends() {
 #[case::bad_modifier(
     "name = \"t\"\n[roles]\nok = { modifiers = [\"blod\"] }\n",
     3,
-    20,
+    21,
     "`modifiers` in [roles.ok]: unknown modifier `blod`; expected one of bold,"
 )]
 #[case::unknown_field(

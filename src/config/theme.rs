@@ -7,6 +7,7 @@ use std::path::Path;
 
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
+use toml::Spanned;
 
 use super::{ConfigError, Source, key, looks_like_path, suggest};
 use crate::ui::theme::{BUILTIN_THEMES, Role, Theme, builtin_source};
@@ -116,8 +117,9 @@ struct ThemeFile {
 struct RoleSpec {
     fg: Option<ColorSpec>,
     bg: Option<ColorSpec>,
+    /// Spanned, so a bad name is reported at the name rather than at the list.
     #[serde(default)]
-    modifiers: Vec<ModifierSpec>,
+    modifiers: Vec<Spanned<String>>,
 }
 
 /// A colour as written; deserialising checks it so the error points at the value.
@@ -141,8 +143,6 @@ impl<'de> Deserialize<'de> for ColorSpec {
     }
 }
 
-struct ModifierSpec(Modifier);
-
 const MODIFIERS: &[(&str, Modifier)] = &[
     ("bold", Modifier::BOLD),
     ("dim", Modifier::DIM),
@@ -153,22 +153,19 @@ const MODIFIERS: &[(&str, Modifier)] = &[
     ("slow-blink", Modifier::SLOW_BLINK),
 ];
 
-impl<'de> Deserialize<'de> for ModifierSpec {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        let names = || MODIFIERS.iter().map(|(n, _)| *n);
-        if let Some((_, m)) = MODIFIERS.iter().find(|(n, _)| *n == text) {
-            return Ok(ModifierSpec(*m));
-        }
-        let mut message = format!(
-            "unknown modifier `{text}`; expected one of {}",
-            names().collect::<Vec<_>>().join(", ")
-        );
-        if let Some(s) = suggest(&text, names()) {
-            message.push_str(&format!("; did you mean `{s}`?"));
-        }
-        Err(serde::de::Error::custom(message))
+fn parse_modifier(text: &str) -> Result<Modifier, String> {
+    let names = || MODIFIERS.iter().map(|(n, _)| *n);
+    if let Some((_, m)) = MODIFIERS.iter().find(|(n, _)| *n == text) {
+        return Ok(*m);
     }
+    let mut message = format!(
+        "unknown modifier `{text}`; expected one of {}",
+        names().collect::<Vec<_>>().join(", ")
+    );
+    if let Some(s) = suggest(text, names()) {
+        message.push_str(&format!("; did you mean `{s}`?"));
+    }
+    Err(message)
 }
 
 const NAMED_COLORS: &[(&str, Color)] = &[
@@ -256,8 +253,14 @@ pub(crate) fn parse_theme(
         if let Some(ColorSpec(c)) = spec.bg {
             style = style.bg(c);
         }
-        for ModifierSpec(m) in &spec.modifiers {
-            style = style.add_modifier(*m);
+        for written in &spec.modifiers {
+            let modifier = parse_modifier(written.get_ref()).map_err(|message| {
+                source.error(
+                    Some(written.span()),
+                    format!("`modifiers` in [roles.{name}]: {message}"),
+                )
+            })?;
+            style = style.add_modifier(modifier);
         }
         styles.insert(role, style);
     }
