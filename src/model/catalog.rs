@@ -1,12 +1,645 @@
-//! Catalog: placeholder state until this domain's issue fills it.
+//! The service catalog: Backstage entities from every origin (descriptors on disk, a Backstage
+//! API, the config), merged, with relations derived as Backstage derives them and every problem
+//! a team can fix. It is the spine of the join: `targets()` tells each provider what to watch.
 
-/// What the cockpit knows about catalog.
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::join::{KubeTarget, ServiceTarget};
+
+/// The kinds of `backstage.io/v1alpha1`, plus whatever else a catalog holds.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Kind {
+    Component,
+    Api,
+    System,
+    Domain,
+    Resource,
+    Group,
+    User,
+    Location,
+    Template,
+    /// Any other kind (custom kinds are allowed), lower-cased.
+    Other(String),
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Kind {
+        match s.to_ascii_lowercase().as_str() {
+            "component" => Kind::Component,
+            "api" => Kind::Api,
+            "system" => Kind::System,
+            "domain" => Kind::Domain,
+            "resource" => Kind::Resource,
+            "group" => Kind::Group,
+            "user" => Kind::User,
+            "location" => Kind::Location,
+            "template" => Kind::Template,
+            other => Kind::Other(other.to_string()),
+        }
+    }
+
+    /// The lower-case form used in entity refs.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Kind::Component => "component",
+            Kind::Api => "api",
+            Kind::System => "system",
+            Kind::Domain => "domain",
+            Kind::Resource => "resource",
+            Kind::Group => "group",
+            Kind::User => "user",
+            Kind::Location => "location",
+            Kind::Template => "template",
+            Kind::Other(s) => s,
+        }
+    }
+
+    /// The form descriptors spell it in (`Component`, `API`).
+    pub fn title(&self) -> &str {
+        match self {
+            Kind::Component => "Component",
+            Kind::Api => "API",
+            Kind::System => "System",
+            Kind::Domain => "Domain",
+            Kind::Resource => "Resource",
+            Kind::Group => "Group",
+            Kind::User => "User",
+            Kind::Location => "Location",
+            Kind::Template => "Template",
+            Kind::Other(s) => s,
+        }
+    }
+}
+
+/// Backstage's well-known relations, each with its inverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum RelationKind {
+    OwnedBy,
+    OwnerOf,
+    PartOf,
+    HasPart,
+    DependsOn,
+    DependencyOf,
+    ProvidesApi,
+    ApiProvidedBy,
+    ConsumesApi,
+    ApiConsumedBy,
+    MemberOf,
+    HasMember,
+    ParentOf,
+    ChildOf,
+}
+
+impl RelationKind {
+    pub fn inverse(self) -> RelationKind {
+        use RelationKind::*;
+        match self {
+            OwnedBy => OwnerOf,
+            OwnerOf => OwnedBy,
+            PartOf => HasPart,
+            HasPart => PartOf,
+            DependsOn => DependencyOf,
+            DependencyOf => DependsOn,
+            ProvidesApi => ApiProvidedBy,
+            ApiProvidedBy => ProvidesApi,
+            ConsumesApi => ApiConsumedBy,
+            ApiConsumedBy => ConsumesApi,
+            MemberOf => HasMember,
+            HasMember => MemberOf,
+            ParentOf => ChildOf,
+            ChildOf => ParentOf,
+        }
+    }
+
+    /// Backstage's name for it (`ownedBy`), as the API's `relations[].type` spells it.
+    pub fn name(self) -> &'static str {
+        use RelationKind::*;
+        match self {
+            OwnedBy => "ownedBy",
+            OwnerOf => "ownerOf",
+            PartOf => "partOf",
+            HasPart => "hasPart",
+            DependsOn => "dependsOn",
+            DependencyOf => "dependencyOf",
+            ProvidesApi => "providesApi",
+            ApiProvidedBy => "apiProvidedBy",
+            ConsumesApi => "consumesApi",
+            ApiConsumedBy => "apiConsumedBy",
+            MemberOf => "memberOf",
+            HasMember => "hasMember",
+            ParentOf => "parentOf",
+            ChildOf => "childOf",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Relation {
+    pub kind: RelationKind,
+    /// Canonical ref of the other end.
+    pub target: String,
+}
+
+/// A `metadata.links` entry: a bookmark, never a join key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub url: String,
+    pub title: Option<String>,
+}
+
+/// `spec.profile` of a Group or User.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The spec fields the cockpit reads, every ref already canonical (`group:default/team-a`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spec {
+    pub spec_type: Option<String>,
+    pub lifecycle: Option<String>,
+    pub owner: Option<String>,
+    pub system: Option<String>,
+    pub domain: Option<String>,
+    pub subcomponent_of: Option<String>,
+    pub subdomain_of: Option<String>,
+    pub parent: Option<String>,
+    pub children: Vec<String>,
+    pub members: Vec<String>,
+    pub member_of: Vec<String>,
+    pub provides_apis: Vec<String>,
+    pub consumes_apis: Vec<String>,
+    pub depends_on: Vec<String>,
+    pub dependency_of: Vec<String>,
+    pub profile: Option<Profile>,
+    /// A Location's `target` and `targets`, as written.
+    pub targets: Vec<String>,
+}
+
+/// A place in a file: `path:line:column`, 1-based.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Place {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.path, self.line, self.column)
+    }
+}
+
+/// Where an entity came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntityOrigin {
+    /// A descriptor document on disk; the place of its first line, and of the spec keys that
+    /// hold references, so a dangling ref names the line that made it.
+    File { place: Place, field_lines: BTreeMap<String, u32> },
+    /// The Backstage catalog API at this base URL.
+    Backstage { url: String },
+    /// A `[[services]]` entry of the config.
+    Config { path: String },
+}
+
+impl EntityOrigin {
+    /// Where a field of the entity was written, as precisely as known.
+    pub fn place_of(&self, field: &str) -> Option<Place> {
+        match self {
+            EntityOrigin::File { place, field_lines } => Some(Place {
+                line: field_lines.get(field).copied().unwrap_or(place.line),
+                column: if field_lines.contains_key(field) { 3 } else { place.column },
+                path: place.path.clone(),
+            }),
+            EntityOrigin::Backstage { .. } | EntityOrigin::Config { .. } => None,
+        }
+    }
+
+    /// A short label for the Service screen: `catalog-info.yaml:12`, `backstage`, `config`.
+    pub fn label(&self) -> String {
+        match self {
+            EntityOrigin::File { place, .. } => format!("{}:{}", place.path, place.line),
+            EntityOrigin::Backstage { url } => format!("Backstage {url}"),
+            EntityOrigin::Config { path } => format!("[[services]] in {path}"),
+        }
+    }
+}
+
+/// One catalog entity, decoded and sanitised by its provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entity {
+    pub kind: Kind,
+    /// As written (display); refs use the lower-cased form.
+    pub namespace: String,
+    pub name: String,
+    /// `kind:namespace/name`, lower-case: the join key.
+    pub entity_ref: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub annotations: BTreeMap<String, String>,
+    pub tags: Vec<String>,
+    pub links: Vec<Link>,
+    pub spec: Spec,
+    /// Where the service's docs are on disk, found by the provider beside the descriptor.
+    pub docs_dir: Option<String>,
+    pub origin: EntityOrigin,
+    /// Derived by [`CatalogState::rebuild`], never decoded.
+    #[serde(default)]
+    pub relations: Vec<Relation>,
+}
+
+impl Entity {
+    /// `title`, else the name.
+    pub fn display_name(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.name)
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.get(key).map(String::as_str).filter(|v| !v.trim().is_empty())
+    }
+
+    /// Targets of one relation kind, in a stable order.
+    pub fn related(&self, kind: RelationKind) -> impl Iterator<Item = &str> {
+        self.relations.iter().filter(move |r| r.kind == kind).map(|r| r.target.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ProblemLevel {
+    /// The entity was not loaded, or is invalid as Backstage sees it.
+    Error,
+    /// The entity loaded, but something in it points nowhere or is ignored.
+    Warning,
+}
+
+/// Something wrong with a descriptor: where, which entity, and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Problem {
+    pub place: Option<Place>,
+    pub level: ProblemLevel,
+    /// The entity's ref, when it got that far.
+    pub entity: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(place) = &self.place {
+            write!(f, "{place}: ")?;
+        }
+        if let Some(e) = &self.entity {
+            write!(f, "{e}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Which provider a batch of entities came from; each replaces only its own batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Origin {
+    /// Descriptors on disk and `[[services]]`.
+    Files,
+    Backstage,
+}
+
+/// What one origin last sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    pub entities: Vec<Entity>,
+    pub problems: Vec<Problem>,
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// Who the user is, and how that was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub user: String,
+    pub how: IdentitySource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentitySource {
+    /// `[general] me`.
+    Configured,
+    /// The git config's `user.email` matched a User's `spec.profile.email`.
+    GitEmail,
+}
+
+/// What the cockpit knows about the catalog.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct CatalogState {}
+pub struct CatalogState {
+    pub batches: BTreeMap<Origin, Batch>,
+    /// Every entity of every origin, merged (first origin wins a duplicate), sorted by ref.
+    pub entities: Vec<Entity>,
+    index: HashMap<String, usize>,
+    /// Indices into `entities` of every Component, by name.
+    pub components: Vec<usize>,
+    /// Problems of every origin plus the dangling refs of the merged catalog, by place.
+    pub problems: Vec<Problem>,
+    /// `user.email` of the git config, sent by the catalog provider.
+    pub git_email: Option<String>,
+    pub identity: Option<Identity>,
+    /// The Groups the user belongs to: "my services" are the ones they own.
+    pub my_groups: BTreeSet<String>,
+    /// The targets last announced to the providers, so an unchanged catalog announces nothing.
+    pub announced: Option<Vec<ServiceTarget>>,
+    /// The joined Overview and the Service screen, derived from the catalog and every domain.
+    pub overview: super::overview::OverviewState,
+}
 
 impl CatalogState {
+    pub fn get(&self, entity_ref: &str) -> Option<&Entity> {
+        self.index.get(entity_ref).and_then(|i| self.entities.get(*i))
+    }
+
+    /// The Components, by name.
+    pub fn services(&self) -> impl Iterator<Item = &Entity> {
+        self.components.iter().filter_map(|i| self.entities.get(*i))
+    }
+
     /// The join keys of every service, for the providers.
     pub fn targets(&self) -> Vec<super::join::ServiceTarget> {
-        Vec::new()
+        self.services().map(target_of).collect()
+    }
+
+    /// Whether `service` is owned by the user or one of the user's Groups.
+    pub fn is_mine(&self, service: &Entity) -> bool {
+        match (&service.spec.owner, &self.identity) {
+            (Some(owner), Some(me)) => *owner == me.user || self.my_groups.contains(owner),
+            _ => false,
+        }
+    }
+
+    /// Merges the batches, derives relations, finds dangling refs and who the user is.
+    /// `configured_me` is `[general] me`.
+    pub fn rebuild(&mut self, configured_me: Option<&str>) {
+        let mut entities: Vec<Entity> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut problems: Vec<Problem> = Vec::new();
+        for batch in self.batches.values() {
+            problems.extend(batch.problems.iter().cloned());
+            for e in &batch.entities {
+                if let Some(first) = index.get(&e.entity_ref).and_then(|i| entities.get(*i)) {
+                    let first_at = first.origin.label();
+                    problems.push(Problem {
+                        place: e.origin.place_of("metadata.name"),
+                        level: ProblemLevel::Warning,
+                        entity: Some(e.entity_ref.clone()),
+                        message: format!("defined again; the first definition ({first_at}) is used"),
+                    });
+                    continue;
+                }
+                index.insert(e.entity_ref.clone(), entities.len());
+                let mut e = e.clone();
+                e.relations.clear();
+                entities.push(e);
+            }
+        }
+        entities.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
+        index = entities.iter().enumerate().map(|(i, e)| (e.entity_ref.clone(), i)).collect();
+
+        // Relations: each spec field gives one relation and its inverse on the other end,
+        // as Backstage's built-in processor does. A target that is not in the catalog is a
+        // dangling ref: listed, and kept on the source side so the user still sees it.
+        let mut derived: Vec<Vec<Relation>> = vec![Vec::new(); entities.len()];
+        for (i, e) in entities.iter().enumerate() {
+            for (field, kind, target) in spec_refs(e) {
+                derived[i].push(Relation { kind, target: target.to_string() });
+                match index.get(target) {
+                    Some(&j) => derived[j].push(Relation { kind: kind.inverse(), target: e.entity_ref.clone() }),
+                    None => problems.push(Problem {
+                        place: e.origin.place_of(field),
+                        level: ProblemLevel::Warning,
+                        entity: Some(e.entity_ref.clone()),
+                        message: format!("{field} refers to {target}, which is not in the catalog"),
+                    }),
+                }
+            }
+        }
+        for (e, mut rels) in entities.iter_mut().zip(derived) {
+            rels.sort();
+            rels.dedup();
+            e.relations = rels;
+        }
+        let mut components: Vec<usize> =
+            (0..entities.len()).filter(|i| entities[*i].kind == Kind::Component).collect();
+        components.sort_by(|a, b| entities[*a].name.to_lowercase().cmp(&entities[*b].name.to_lowercase()));
+        problems.sort();
+        problems.dedup();
+
+        self.entities = entities;
+        self.index = index;
+        self.components = components;
+        self.problems = problems;
+        self.resolve_identity(configured_me);
+    }
+
+    /// Who the user is: `[general] me`, else the User whose profile email is the git email.
+    fn resolve_identity(&mut self, configured_me: Option<&str>) {
+        self.identity = match configured_me {
+            Some(me) => parse_ref(me, Some("user"), "default")
+                .ok()
+                .map(|user| Identity { user, how: IdentitySource::Configured }),
+            None => self.git_email.as_ref().and_then(|email| {
+                self.entities
+                    .iter()
+                    .filter(|e| e.kind == Kind::User)
+                    .find(|e| {
+                        e.spec
+                            .profile
+                            .as_ref()
+                            .and_then(|p| p.email.as_deref())
+                            .is_some_and(|m| m.eq_ignore_ascii_case(email.trim()))
+                    })
+                    .map(|e| Identity { user: e.entity_ref.clone(), how: IdentitySource::GitEmail })
+            }),
+        };
+        self.my_groups = match &self.identity {
+            Some(me) => self
+                .get(&me.user)
+                .map(|u| u.related(RelationKind::MemberOf).map(str::to_string).collect())
+                .unwrap_or_default(),
+            None => BTreeSet::new(),
+        };
+    }
+
+    /// Display names of a Group's members, for the Service screen.
+    pub fn members_of(&self, group: &str) -> Vec<&Entity> {
+        self.get(group)
+            .map(|g| g.related(RelationKind::HasMember).filter_map(|m| self.get(m)).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Every reference a spec makes: (field as written, relation, target).
+fn spec_refs(e: &Entity) -> Vec<(&'static str, RelationKind, &str)> {
+    use RelationKind::*;
+    let s = &e.spec;
+    let singles: [(&'static str, RelationKind, &Option<String>); 6] = [
+        ("owner", OwnedBy, &s.owner),
+        ("system", PartOf, &s.system),
+        ("domain", PartOf, &s.domain),
+        ("subcomponentOf", PartOf, &s.subcomponent_of),
+        ("subdomainOf", PartOf, &s.subdomain_of),
+        ("parent", ChildOf, &s.parent),
+    ];
+    let mut out: Vec<(&'static str, RelationKind, &str)> = singles
+        .into_iter()
+        .filter_map(|(field, kind, v)| v.as_deref().map(|t| (field, kind, t)))
+        .collect();
+    let lists: [(&'static str, RelationKind, &Vec<String>); 7] = [
+        ("children", ParentOf, &s.children),
+        ("members", HasMember, &s.members),
+        ("memberOf", MemberOf, &s.member_of),
+        ("providesApis", ProvidesApi, &s.provides_apis),
+        ("consumesApis", ConsumesApi, &s.consumes_apis),
+        ("dependsOn", DependsOn, &s.depends_on),
+        ("dependencyOf", DependencyOf, &s.dependency_of),
+    ];
+    for (field, kind, list) in lists {
+        out.extend(list.iter().map(|t| (field, kind, t.as_str())));
+    }
+    out
+}
+
+/// Parses `[kind:][namespace/]name` into the canonical `kind:namespace/name`, lower-case.
+/// `default_kind` is what the field implies (`owner` → group); `None` means the ref must name
+/// its kind, as `dependsOn` entries must.
+pub fn parse_ref(s: &str, default_kind: Option<&str>, default_namespace: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("is empty".into());
+    }
+    let (kind, rest) = match s.split_once(':') {
+        Some((k, rest)) if !k.contains('/') => (Some(k), rest),
+        _ => (None, s),
+    };
+    let kind = match kind.or(default_kind) {
+        Some(k) if !k.trim().is_empty() => k.trim(),
+        _ => return Err(format!("`{s}` needs a kind, such as component:{s}")),
+    };
+    let (namespace, name) = match rest.split_once('/') {
+        Some((ns, name)) => (ns.trim(), name.trim()),
+        None => (default_namespace, rest.trim()),
+    };
+    if name.is_empty() || namespace.is_empty() || name.contains('/') {
+        return Err(format!("`{s}` is not of the form [kind:][namespace/]name"));
+    }
+    Ok(format!("{}:{}/{}", kind, namespace, name).to_lowercase())
+}
+
+/// The name part of a canonical ref: `group:default/team-a` → `team-a`.
+pub fn ref_name(entity_ref: &str) -> &str {
+    entity_ref.rsplit('/').next().unwrap_or(entity_ref)
+}
+
+/// A ref as a person reads it: the name, with the kind when it is not the field's usual one
+/// and the namespace when it is not `default`.
+pub fn short_ref(entity_ref: &str, usual_kind: &str) -> String {
+    let (kind, rest) = entity_ref.split_once(':').unwrap_or(("", entity_ref));
+    let rest = rest.strip_prefix("default/").unwrap_or(rest);
+    if kind == usual_kind || kind.is_empty() {
+        rest.to_string()
+    } else {
+        format!("{kind}:{rest}")
+    }
+}
+
+/// A Backstage entity name: 1–63 chars, `[a-zA-Z0-9]` runs joined by single `-`, `_` or `.`.
+pub fn valid_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b.first().is_some_and(u8::is_ascii_alphanumeric)
+        && b.last().is_some_and(u8::is_ascii_alphanumeric)
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && !b.windows(2).any(|w| !w[0].is_ascii_alphanumeric() && !w[1].is_ascii_alphanumeric())
+}
+
+/// Annotation keys the join reads.
+pub mod annotations {
+    pub const GITHUB: &str = "github.com/project-slug";
+    pub const GITLAB_SLUG: &str = "gitlab.com/project-slug";
+    pub const GITLAB_ID: &str = "gitlab.com/project-id";
+    pub const KUBE_ID: &str = "backstage.io/kubernetes-id";
+    pub const KUBE_SELECTOR: &str = "backstage.io/kubernetes-label-selector";
+    pub const KUBE_NAMESPACE: &str = "backstage.io/kubernetes-namespace";
+    pub const ALERTS: &str = "prometheus.io/alert";
+    pub const TECHDOCS: &str = "backstage.io/techdocs-ref";
+}
+
+/// The join keys of one Component.
+pub fn target_of(e: &Entity) -> ServiceTarget {
+    use annotations::*;
+    let kubernetes = match (e.annotation(KUBE_SELECTOR), e.annotation(KUBE_ID)) {
+        (Some(sel), _) => Some(sel.trim().to_string()),
+        (None, Some(id)) => Some(format!("{KUBE_ID}={}", id.trim())),
+        (None, None) => None,
+    }
+    .map(|selector| KubeTarget {
+        selector,
+        namespace: e.annotation(KUBE_NAMESPACE).map(|n| n.trim().to_string()),
+    });
+    ServiceTarget {
+        service: e.entity_ref.clone(),
+        name: e.name.clone(),
+        github: e.annotation(GITHUB).map(|s| s.trim().to_string()),
+        gitlab: e
+            .annotation(GITLAB_SLUG)
+            .or_else(|| e.annotation(GITLAB_ID))
+            .map(|s| s.trim().to_string()),
+        kubernetes,
+        alert_names: e
+            .annotation(ALERTS)
+            .map(|a| a.split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect())
+            .unwrap_or_default(),
+        docs: e.docs_dir.as_ref().map(std::path::PathBuf::from),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("team-a", Some("group"), "default", Ok("group:default/team-a"))]
+    #[case("group:team-extensibility", Some("group"), "default", Ok("group:default/team-extensibility"))]
+    #[case("User:Ops/JDoe", Some("group"), "default", Ok("user:ops/jdoe"))]
+    #[case("artists", Some("domain"), "music", Ok("domain:music/artists"))]
+    #[case("resource:artists-db", None, "default", Ok("resource:default/artists-db"))]
+    #[case("artists-db", None, "default", Err(()))]
+    #[case("", Some("group"), "default", Err(()))]
+    #[case("group:a/b/c", Some("group"), "default", Err(()))]
+    fn refs_are_canonical(
+        #[case] input: &str,
+        #[case] kind: Option<&str>,
+        #[case] ns: &str,
+        #[case] expected: Result<&str, ()>,
+    ) {
+        assert_eq!(parse_ref(input, kind, ns).map_err(|_| ()), expected.map(str::to_string));
+    }
+
+    #[rstest]
+    #[case("XBlock", true)]
+    #[case("a.b_c-d", true)]
+    #[case("-a", false)]
+    #[case("a--b", false)]
+    #[case("", false)]
+    #[case("has space", false)]
+    fn names(#[case] name: &str, #[case] ok: bool) {
+        assert_eq!(valid_name(name), ok);
+    }
+
+    #[test]
+    fn short_refs_drop_what_is_implied() {
+        assert_eq!(short_ref("group:default/team-a", "group"), "team-a");
+        assert_eq!(short_ref("user:default/jdoe", "group"), "user:jdoe");
+        assert_eq!(short_ref("group:ops/sre", "group"), "ops/sre");
     }
 }

@@ -8,6 +8,7 @@ pub mod docs;
 pub mod input;
 pub mod join;
 pub mod onboarding;
+pub mod overview;
 pub mod palette;
 pub mod pipelines;
 pub mod source;

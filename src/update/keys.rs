@@ -263,10 +263,8 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
                 vec![Effect::Render]
             }
         },
-        PaletteTarget::Service(_) => {
-            model.screen = Screen::Overview;
-            vec![Effect::Render]
-        }
+        PaletteTarget::Service(service) => super::overview::open_service(model, &service),
+        PaletteTarget::Row { screen: Screen::Overview, key } => super::overview::open_row(model, &key),
         PaletteTarget::Row { screen, .. } => {
             model.screen = screen;
             vec![Effect::Render]

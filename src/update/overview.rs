@@ -1,39 +1,769 @@
-//! The overview screen's part of `update`: placeholder until its issue fills it.
+//! The catalog's part of `update` and the Overview and Service screens: merges what the catalog
+//! providers send, tells the other providers what to watch, and keeps the joined rows (sorted,
+//! grouped, filtered) cached in the model so `view` and `status` only read them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
 
 use crate::config::keymap::{Action, Key};
-use crate::model::{Model, PaletteItem};
+use crate::model::catalog::{
+    Batch, Entity, Kind, Origin, Problem, RelationKind, annotations, short_ref, target_of,
+};
+use crate::model::input::Edit;
+use crate::model::join::{PodSummary, RunState, ServiceTarget};
+use crate::model::overview::{Cell, Grouping, Health, Line, Related, ServicePage, ServiceRow, Why};
+use crate::model::{FetchState, Level, Model, PaletteItem, PaletteTarget, Screen, SourceKind};
 
-use super::Effect;
+use super::{Effect, External, notify};
 
-/// Messages from the overview providers.
+/// Messages from the catalog providers.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Msg {}
+pub enum Msg {
+    /// Everything one origin holds now; it replaces what that origin sent before.
+    Loaded { origin: Origin, entities: Vec<Entity>, problems: Vec<Problem>, at: DateTime<Utc> },
+    /// The git config's `user.email` in the current directory, to guess who the user is.
+    GitEmail(Option<String>),
+}
 
-/// Work for the overview providers.
+/// Work for the catalog providers. Reloading is `Effect::Refresh`; nothing else is asked of
+/// them yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {}
 
-pub fn update(_model: &mut Model, msg: Msg) -> Vec<Effect> {
-    match msg {}
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Loaded { origin, entities, problems, at } => {
+            let unchanged = model
+                .catalog
+                .batches
+                .get(&origin)
+                .is_some_and(|b| b.entities == entities && b.problems == problems);
+            let batch = Batch { entities, problems, fetched_at: at };
+            if unchanged {
+                model.catalog.batches.insert(origin, batch);
+                // A catalog restored from the snapshot was never announced in this run.
+                return announce(model);
+            }
+            model.catalog.batches.insert(origin, batch);
+            model.catalog.rebuild(model.me.as_deref());
+            rejoin(model);
+            let mut effects = announce(model);
+            effects.push(Effect::Render);
+            effects
+        }
+        Msg::GitEmail(email) => {
+            if model.catalog.git_email == email {
+                return vec![];
+            }
+            model.catalog.git_email = email;
+            model.catalog.rebuild(model.me.as_deref());
+            rejoin(model);
+            vec![Effect::Render]
+        }
+    }
+}
+
+/// `Effect::Targets` when what the providers should watch differs from what they were told.
+fn announce(model: &mut Model) -> Vec<Effect> {
+    let targets = model.catalog.targets();
+    if model.catalog.announced.as_ref() == Some(&targets) {
+        return vec![];
+    }
+    model.catalog.announced = Some(targets.clone());
+    vec![Effect::Targets(targets)]
 }
 
 /// Rows in the screen's list now.
-pub fn row_count(_model: &Model) -> usize {
-    0
+pub fn row_count(model: &Model) -> usize {
+    model.catalog.overview.lines.len()
 }
 
-/// Takes raw keys while the screen has a form or input open; `None` lets them through.
+/// The Overview has no text input of its own (the `/` filter is the shared one).
 pub fn on_key(_model: &mut Model, _key: &Key) -> Option<Vec<Effect>> {
     None
 }
 
 /// Handles an action on this screen; `None` leaves it to the global keys.
-pub fn on_action(_model: &mut Model, _action: Action) -> Option<Vec<Effect>> {
-    None
+pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    if model.catalog.overview.problems_open {
+        return on_problems_action(model, action);
+    }
+    if model.catalog.overview.page.is_some() {
+        return on_page_action(model, action);
+    }
+    match action {
+        Action::Open => {
+            let cursor = model.list(Screen::Overview).cursor.selected;
+            let service = model.catalog.overview.row_at(cursor).map(|r| r.service.clone());
+            Some(match service {
+                Some(s) => open_service(model, &s),
+                None => vec![],
+            })
+        }
+        Action::ToggleGroup => {
+            let ov = &mut model.catalog.overview;
+            ov.grouping = ov.grouping.next();
+            Some(relist(model))
+        }
+        Action::ToggleMine => {
+            if model.catalog.identity.is_none() && !model.catalog.overview.mine {
+                notify(
+                    model,
+                    Level::Warning,
+                    "who you are is unknown: set [general] me = \"user:default/<you>\", or a git user.email that a User's profile.email has",
+                );
+                return Some(vec![Effect::Render]);
+            }
+            model.catalog.overview.mine = !model.catalog.overview.mine;
+            Some(relist(model))
+        }
+        Action::Copy => {
+            let cursor = model.list(Screen::Overview).cursor.selected;
+            let service = model.catalog.overview.row_at(cursor).map(|r| r.service.clone())?;
+            notify(model, Level::Info, format!("copied {service}"));
+            Some(vec![Effect::Copy(service), Effect::Render])
+        }
+        _ => None,
+    }
 }
 
-/// Recomputes the screen's visible rows after its filter changed.
-pub fn refilter(_model: &mut Model) {}
+/// Keys while the Service screen is open.
+fn on_page_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    let page = model.catalog.overview.page.as_ref()?;
+    let related: Vec<&Related> = page.depends_on.iter().chain(&page.dependency_of).collect();
+    let count = related.len();
+    let selected = related.get(model.catalog.overview.related_cursor).map(|r| (r.entity_ref.clone(), r.service));
+    let name = page.title.clone();
+    let service = page.service.clone();
+    let first_link = page.links.first().map(|(_, url)| url.clone());
+    let ov = &mut model.catalog.overview;
+    match action {
+        Action::Back => {
+            match ov.back.pop() {
+                Some(previous) => {
+                    ov.page = None;
+                    return Some(show_page(model, &previous, false));
+                }
+                None => {
+                    ov.page = None;
+                    ov.related_cursor = 0;
+                }
+            }
+            Some(vec![Effect::Render])
+        }
+        Action::Down | Action::Up | Action::Top | Action::Bottom => {
+            let before = ov.related_cursor;
+            ov.related_cursor = match action {
+                Action::Down => (before + 1).min(count.saturating_sub(1)),
+                Action::Up => before.saturating_sub(1),
+                Action::Top => 0,
+                _ => count.saturating_sub(1),
+            };
+            Some(if ov.related_cursor == before { vec![] } else { vec![Effect::Render] })
+        }
+        Action::Open => Some(match selected {
+            Some((entity_ref, true)) => {
+                model.catalog.overview.back.push(service);
+                show_page(model, &entity_ref, false)
+            }
+            Some((entity_ref, false)) => {
+                notify(model, Level::Info, format!("{entity_ref} is not a service in the catalog"));
+                vec![Effect::Render]
+            }
+            None => vec![],
+        }),
+        Action::ScreenPipelines | Action::ScreenWorkloads | Action::ScreenAlerts | Action::ScreenDocs => {
+            let screen = match action {
+                Action::ScreenPipelines => Screen::Pipelines,
+                Action::ScreenWorkloads => Screen::Workloads,
+                Action::ScreenAlerts => Screen::Alerts,
+                _ => Screen::Docs,
+            };
+            Some(open_filtered(model, screen, &name))
+        }
+        Action::Copy => {
+            notify(model, Level::Info, format!("copied {service}"));
+            Some(vec![Effect::Copy(service), Effect::Render])
+        }
+        Action::OpenUrl => Some(match first_link {
+            Some(url) => {
+                notify(model, Level::Info, url.clone());
+                vec![Effect::OpenUrl(url), Effect::Render]
+            }
+            None => {
+                notify(model, Level::Info, "this service has no links (metadata.links)");
+                vec![Effect::Render]
+            }
+        }),
+        // The list's own keys make no sense under the Service screen.
+        Action::Filter | Action::ToggleGroup | Action::ToggleMine | Action::PageDown | Action::PageUp => {
+            Some(vec![])
+        }
+        _ => None,
+    }
+}
 
-/// Entries this screen adds to the `:` palette.
-pub fn palette_items(_model: &Model, _items: &mut Vec<PaletteItem>) {}
+/// A panel of the Service screen opens its full screen, filtered to the service.
+fn open_filtered(model: &mut Model, screen: Screen, name: &str) -> Vec<Effect> {
+    let list = model.list_mut(screen);
+    list.filter.clear();
+    list.filter.apply(Edit::Paste(name.to_string()));
+    list.filtering = false;
+    super::screen_refilter(model, screen);
+    let rows = super::row_count(model, screen);
+    let height = model.list_height;
+    let list = model.list_mut(screen);
+    list.cursor = list.cursor.to(0, rows, height);
+    model.screen = screen;
+    vec![Effect::Render]
+}
+
+/// Keys while the Problems view is open.
+fn on_problems_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    let len = model.catalog.problems.len();
+    let height = model.list_height;
+    let ov = &mut model.catalog.overview;
+    let before = ov.problems_cursor;
+    let moved = match action {
+        Action::Back => {
+            ov.problems_open = false;
+            return Some(vec![Effect::Render]);
+        }
+        Action::Down => before.moved(1, len, height),
+        Action::Up => before.moved(-1, len, height),
+        Action::PageDown => before.moved(height as isize, len, height),
+        Action::PageUp => before.moved(-(height as isize), len, height),
+        Action::Top => before.to(0, len, height),
+        Action::Bottom => before.to(usize::MAX, len, height),
+        Action::Open | Action::Edit => {
+            let place = model.catalog.problems.get(before.selected).and_then(|p| p.place.clone());
+            return Some(match place {
+                Some(p) => vec![External::Editor { path: p.path, line: Some(p.line as usize) }]
+                    .into_iter()
+                    .map(Effect::External)
+                    .collect(),
+                None => {
+                    notify(model, Level::Info, "this problem has no file (it came from the Backstage API)");
+                    vec![Effect::Render]
+                }
+            });
+        }
+        Action::Filter | Action::ToggleGroup | Action::ToggleMine => return Some(vec![]),
+        _ => return None,
+    };
+    ov.problems_cursor = moved;
+    Some(if moved == before { vec![] } else { vec![Effect::Render] })
+}
+
+/// Opens the Service screen of `service` from anywhere (the palette, Enter on a row).
+pub fn open_service(model: &mut Model, service: &str) -> Vec<Effect> {
+    model.catalog.overview.back.clear();
+    show_page(model, service, true)
+}
+
+fn show_page(model: &mut Model, service: &str, from_outside: bool) -> Vec<Effect> {
+    model.screen = Screen::Overview;
+    model.catalog.overview.problems_open = false;
+    match build_page(model, service) {
+        Some(page) => {
+            model.catalog.overview.page = Some(page);
+            model.catalog.overview.related_cursor = 0;
+            if from_outside {
+                select_service(model, service);
+            }
+        }
+        None => notify(model, Level::Warning, format!("{service} is not in the catalog")),
+    }
+    vec![Effect::Render]
+}
+
+/// A palette entry that names a row of the Overview (`problems` is the Problems view).
+pub fn open_row(model: &mut Model, key: &str) -> Vec<Effect> {
+    model.screen = Screen::Overview;
+    if key == PROBLEMS_KEY {
+        model.catalog.overview.page = None;
+        model.catalog.overview.problems_open = true;
+        model.catalog.overview.problems_cursor = Default::default();
+    }
+    vec![Effect::Render]
+}
+
+const PROBLEMS_KEY: &str = "problems";
+
+/// Recomputes the visible lines after the filter changed.
+pub fn refilter(model: &mut Model) {
+    let filter = Filter::parse(model.list(Screen::Overview).filter.text());
+    let ov = &model.catalog.overview;
+    let visible: Vec<usize> = ov
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| (!ov.mine || r.mine) && filter.matches(r))
+        .map(|(i, _)| i)
+        .collect();
+    let shown = visible.len();
+    let lines = match ov.grouping {
+        Grouping::None => visible.into_iter().map(Line::Service).collect(),
+        g => group(&ov.rows, visible, g),
+    };
+    let ov = &mut model.catalog.overview;
+    ov.lines = lines;
+    ov.shown = shown;
+}
+
+/// Rows under group headers; groups ordered by their most urgent service, then label.
+fn group(rows: &[ServiceRow], visible: Vec<usize>, g: Grouping) -> Vec<Line> {
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for i in visible {
+        let r = &rows[i];
+        let key = match g {
+            Grouping::System => r.system.as_str(),
+            _ => r.owner.as_str(),
+        };
+        groups.entry(key).or_default().push(i);
+    }
+    let mut ordered: Vec<(Health, &str, Vec<usize>)> = groups
+        .into_iter()
+        .map(|(k, v)| (v.iter().map(|i| rows[*i].health).min().unwrap_or(Health::Unknown), k, v))
+        .collect();
+    ordered.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)));
+    let mut lines = Vec::new();
+    for (worst, label, members) in ordered {
+        let label = if label.is_empty() {
+            match g {
+                Grouping::System => "(no system)".to_string(),
+                _ => "(no owner)".to_string(),
+            }
+        } else {
+            label.to_string()
+        };
+        lines.push(Line::Group { label, count: members.len(), worst });
+        lines.extend(members.into_iter().map(Line::Service));
+    }
+    lines
+}
+
+/// Mine or grouping changed: the lines change, the selected service stays selected.
+fn relist(model: &mut Model) -> Vec<Effect> {
+    let selected = selected_service(model);
+    refilter(model);
+    keep_selection(model, selected.as_deref());
+    vec![Effect::Render]
+}
+
+fn selected_service(model: &Model) -> Option<String> {
+    let cursor = model.list(Screen::Overview).cursor.selected;
+    model.catalog.overview.row_at(cursor).map(|r| r.service.clone())
+}
+
+fn keep_selection(model: &mut Model, service: Option<&str>) {
+    let ov = &model.catalog.overview;
+    let rows = ov.lines.len();
+    let index = service.and_then(|s| {
+        ov.lines
+            .iter()
+            .position(|l| matches!(l, Line::Service(i) if ov.rows.get(*i).is_some_and(|r| r.service == s)))
+    });
+    let height = model.list_height;
+    let list = model.list_mut(Screen::Overview);
+    list.cursor = match index {
+        Some(i) => list.cursor.to(i, rows, height),
+        None => list.cursor.to(list.cursor.selected, rows, height),
+    };
+}
+
+fn select_service(model: &mut Model, service: &str) {
+    keep_selection(model, Some(service));
+}
+
+/// Entries this screen adds to the `:` palette: every service, and the Problems view.
+pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
+    let problems = model.catalog.problems.len();
+    if problems > 0 || !model.catalog.entities.is_empty() {
+        items.push(PaletteItem {
+            label: format!("Catalog problems ({problems})"),
+            kind: "command",
+            target: PaletteTarget::Row { screen: Screen::Overview, key: PROBLEMS_KEY.into() },
+        });
+    }
+    for e in model.catalog.services() {
+        items.push(PaletteItem {
+            label: e.name.clone(),
+            kind: "service",
+            target: PaletteTarget::Service(e.entity_ref.clone()),
+        });
+    }
+}
+
+/// The `/` filter: free words match name, owner, system or lifecycle; `owner:x`, `system:y`,
+/// `lifecycle:z` and `name:n` match that field. Every term must match.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    words: Vec<String>,
+    fields: Vec<(Field, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Name,
+    Owner,
+    System,
+    Lifecycle,
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Filter {
+        let mut f = Filter::default();
+        for term in text.split_whitespace() {
+            let term = term.to_lowercase();
+            let field = term.split_once(':').and_then(|(k, v)| {
+                let field = match k {
+                    "name" => Field::Name,
+                    "owner" => Field::Owner,
+                    "system" => Field::System,
+                    "lifecycle" => Field::Lifecycle,
+                    _ => return None,
+                };
+                Some((field, v.to_string()))
+            });
+            match field {
+                Some((_, v)) if v.is_empty() => {}
+                Some(fv) => f.fields.push(fv),
+                None => f.words.push(term),
+            }
+        }
+        f
+    }
+
+    pub fn matches(&self, r: &ServiceRow) -> bool {
+        self.words.iter().all(|w| r.haystack.contains(w.as_str()))
+            && self.fields.iter().all(|(field, v)| {
+                let hay = match field {
+                    Field::Name => &r.name,
+                    Field::Owner => r.owner_ref.as_ref().unwrap_or(&r.owner),
+                    Field::System => &r.system,
+                    Field::Lifecycle => &r.lifecycle,
+                };
+                contains_lower(hay, v)
+            })
+    }
+}
+
+fn contains_lower(hay: &str, needle: &str) -> bool {
+    if hay.is_ascii() {
+        hay.as_bytes()
+            .windows(needle.len().max(1))
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+            || needle.is_empty()
+    } else {
+        hay.to_lowercase().contains(needle)
+    }
+}
+
+/// Joins every service with what each domain says about it, sorts by attention, and
+/// refreshes the list and the open Service screen. Called whenever the catalog, a summary
+/// source or a source's state changes.
+pub fn rejoin(model: &mut Model) {
+    let selected = selected_service(model);
+    let mut rows: Vec<ServiceRow> = model
+        .catalog
+        .services()
+        .map(|e| join_row(model, e))
+        .collect();
+    rows.sort_by(|a, b| a.health.cmp(&b.health).then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase())));
+    model.catalog.overview.rows = rows;
+    model.catalog.overview.joined_at = Some(model.now);
+    refilter(model);
+    keep_selection(model, selected.as_deref());
+    let open = model.catalog.overview.page.as_ref().map(|p| p.service.clone());
+    if let Some(service) = open {
+        let page = build_page(model, &service);
+        let ov = &mut model.catalog.overview;
+        if let Some(p) = &page {
+            let related = p.depends_on.len() + p.dependency_of.len();
+            ov.related_cursor = ov.related_cursor.min(related.saturating_sub(1));
+        }
+        ov.page = page;
+    }
+    let problems = model.catalog.problems.len();
+    let height = model.list_height;
+    let ov = &mut model.catalog.overview;
+    ov.problems_cursor = ov.problems_cursor.to(ov.problems_cursor.selected, problems, height);
+}
+
+fn join_row(model: &Model, e: &Entity) -> ServiceRow {
+    let t = target_of(e);
+    let owner = e.spec.owner.as_deref().map(|o| short_ref(o, "group")).unwrap_or_default();
+    let system = e.spec.system.as_deref().map(|s| short_ref(s, "system")).unwrap_or_default();
+    let lifecycle = e.spec.lifecycle.clone().unwrap_or_default();
+    let ci = ci_cell(model, &t);
+    let deploy = deploy_cell(model, &t);
+    let pods = pods_cell(model, &t);
+    let alerts = alerts_cell(model, &t);
+    let docs = docs_cell(model, e, &t);
+    let health = health(&ci, &deploy, &pods, &alerts);
+    let haystack = format!("{} {} {} {}", e.name, owner, system, lifecycle).to_lowercase();
+    ServiceRow {
+        service: e.entity_ref.clone(),
+        name: e.name.clone(),
+        mine: model.catalog.is_mine(e),
+        owner_ref: e.spec.owner.clone(),
+        owner,
+        system,
+        lifecycle,
+        ci,
+        deploy,
+        pods,
+        alerts,
+        docs,
+        health,
+        haystack,
+    }
+}
+
+/// Why a source of `kinds` has nothing for a service: not configured, connecting, failing,
+/// unsupported, or answered with nothing (`nothing`).
+fn why_empty(model: &Model, kinds: &[SourceKind], what: &'static str, nothing: String) -> Why {
+    let sources: Vec<_> = model.sources.iter().filter(|s| kinds.contains(&s.id.kind)).collect();
+    if sources.is_empty() {
+        return Why::NotConfigured(what);
+    }
+    if let Some(error) = sources.iter().find_map(|s| match &s.state {
+        FetchState::Failing { error, .. } => Some(format!("{}: {error}", s.id.label())),
+        _ => None,
+    }) {
+        return Why::Failing(error);
+    }
+    if sources.iter().any(|s| s.state == FetchState::Connecting) {
+        return Why::Loading;
+    }
+    if sources.iter().all(|s| s.state == FetchState::Unsupported) {
+        return Why::Unsupported;
+    }
+    Why::Nothing(nothing)
+}
+
+fn ci_kinds(t: &ServiceTarget) -> Result<&'static [SourceKind], Why> {
+    match (&t.github, &t.gitlab) {
+        (Some(_), _) => Ok(&[SourceKind::Github]),
+        (None, Some(_)) => Ok(&[SourceKind::Gitlab]),
+        (None, None) => Err(Why::NoKey(format!(
+            "no {} or {} annotation",
+            annotations::GITHUB,
+            annotations::GITLAB_SLUG
+        ))),
+    }
+}
+
+fn ci_cell(model: &Model, t: &ServiceTarget) -> Cell<crate::model::join::CiSummary> {
+    if let Some(s) = model.pipelines.ci_summary(&t.service) {
+        return Cell::Value { value: s.clone(), source: Some(s.source.clone()) };
+    }
+    match ci_kinds(t) {
+        Ok(kinds) => Cell::Empty(why_empty(model, kinds, "CI source", "no default-branch run yet".into())),
+        Err(why) => Cell::Empty(why),
+    }
+}
+
+fn deploy_cell(model: &Model, t: &ServiceTarget) -> Cell<crate::model::join::DeploySummary> {
+    if let Some(s) = model.pipelines.deploy_summary(&t.service) {
+        return Cell::Value { value: s.clone(), source: Some(s.source.clone()) };
+    }
+    match ci_kinds(t) {
+        Ok(kinds) => Cell::Empty(why_empty(model, kinds, "CI source", "no deployment recorded".into())),
+        Err(why) => Cell::Empty(why),
+    }
+}
+
+fn pods_cell(model: &Model, t: &ServiceTarget) -> Cell<PodSummary> {
+    let Some(k) = &t.kubernetes else {
+        return Cell::Empty(Why::NoKey(format!(
+            "no {} or {} annotation",
+            annotations::KUBE_ID,
+            annotations::KUBE_SELECTOR
+        )));
+    };
+    if let Some(p) = model.workloads.pod_summary(&t.service) {
+        return Cell::Value { value: p.clone(), source: None };
+    }
+    let where_ = k.namespace.as_deref().map(|n| format!(" in {n}")).unwrap_or_default();
+    Cell::Empty(why_empty(
+        model,
+        &[SourceKind::Kubernetes],
+        "Kubernetes",
+        format!("no pods match {}{where_}", k.selector),
+    ))
+}
+
+fn alerts_cell(model: &Model, t: &ServiceTarget) -> Cell<crate::model::join::AlertSummary> {
+    let summary = model.alerts.alert_summary(&t.service);
+    let answered = model
+        .sources
+        .iter()
+        .any(|s| s.id.kind == SourceKind::Alertmanager && (s.state == FetchState::Ok || s.fetched_at.is_some()));
+    if summary.total() > 0 || answered {
+        return Cell::Value { value: summary, source: None };
+    }
+    Cell::Empty(why_empty(model, &[SourceKind::Alertmanager], "Alertmanager", "no alerts".into()))
+}
+
+fn docs_cell(model: &Model, e: &Entity, t: &ServiceTarget) -> Cell<bool> {
+    if model.docs.has_docs(&t.service) {
+        return Cell::Value { value: true, source: None };
+    }
+    match (&t.docs, e.annotation(annotations::TECHDOCS)) {
+        (Some(dir), _) => Cell::Empty(Why::Nothing(format!("docs at {} not read yet", dir.display()))),
+        (None, Some(r)) if r.trim_start().starts_with("url:") => {
+            Cell::Empty(Why::NoKey(format!("docs are remote ({} {r}); only dir: docs are read", annotations::TECHDOCS)))
+        }
+        _ => Cell::Empty(Why::NoKey(format!(
+            "no {} annotation, and no docs/ or README.md beside the descriptor",
+            annotations::TECHDOCS
+        ))),
+    }
+}
+
+/// A service's health from its cells; see [`Health`] for the rules.
+pub fn health(
+    ci: &Cell<crate::model::join::CiSummary>,
+    deploy: &Cell<crate::model::join::DeploySummary>,
+    pods: &Cell<PodSummary>,
+    alerts: &Cell<crate::model::join::AlertSummary>,
+) -> Health {
+    let a = alerts.value();
+    let p = pods.value();
+    let d = deploy.value();
+    let production = |env: &str| env.eq_ignore_ascii_case("production") || env.eq_ignore_ascii_case("prod");
+    let crash_looping = p.is_some_and(|p| {
+        p.worst.as_deref() == Some("CrashLoopBackOff") || (p.total > 0 && p.ready == 0)
+    });
+    if a.is_some_and(|a| a.critical > 0)
+        || d.is_some_and(|d| d.state == RunState::Failure && production(&d.environment))
+        || crash_looping
+    {
+        return Health::Critical;
+    }
+    if ci.value().is_some_and(|c| c.state == RunState::Failure) || d.is_some_and(|d| d.state == RunState::Failure) {
+        return Health::Failing;
+    }
+    if a.is_some_and(|a| a.warning > 0) || p.is_some_and(|p| p.ready < p.total || p.restarts_last_hour > 0) {
+        return Health::Warning;
+    }
+    if ci.value().is_some() || d.is_some() || p.is_some() || a.is_some() {
+        Health::Healthy
+    } else {
+        Health::Unknown
+    }
+}
+
+/// Builds the Service screen of `service` from the catalog and the joined rows.
+fn build_page(model: &Model, service: &str) -> Option<ServicePage> {
+    let catalog = &model.catalog;
+    let e = catalog.get(service)?;
+    let rows: HashMap<&str, (usize, Health)> = catalog
+        .overview
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.service.as_str(), (i, r.health)))
+        .collect();
+    let related = |kind: RelationKind| -> Vec<Related> {
+        e.related(kind)
+            .map(|target| {
+                let other = catalog.get(target);
+                let is_service = other.is_some_and(|o| o.kind == Kind::Component);
+                Related {
+                    entity_ref: target.to_string(),
+                    label: short_ref(target, "component"),
+                    health: rows.get(target).map(|(_, h)| *h),
+                    service: is_service,
+                    missing: other.is_none(),
+                }
+            })
+            .collect()
+    };
+    let members = e
+        .spec
+        .owner
+        .as_deref()
+        .map(|o| {
+            catalog
+                .members_of(o)
+                .into_iter()
+                .map(|m| {
+                    m.spec
+                        .profile
+                        .as_ref()
+                        .and_then(|p| p.display_name.clone())
+                        .unwrap_or_else(|| m.name.clone())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let t = target_of(e);
+    let mut keys = Vec::new();
+    if let Some(g) = &t.github {
+        keys.push(("GitHub".to_string(), g.clone()));
+    }
+    if let Some(g) = &t.gitlab {
+        keys.push(("GitLab".to_string(), g.clone()));
+    }
+    if let Some(k) = &t.kubernetes {
+        let ns = k.namespace.as_deref().map(|n| format!(" in {n}")).unwrap_or_default();
+        keys.push(("Kubernetes".to_string(), format!("{}{ns}", k.selector)));
+    }
+    if !t.alert_names.is_empty() {
+        keys.push(("Alerts".to_string(), t.alert_names.join(", ")));
+    }
+    if let Some(d) = &t.docs {
+        keys.push(("Docs".to_string(), d.display().to_string()));
+    }
+    let apis = e
+        .related(RelationKind::ProvidesApi)
+        .map(|a| format!("provides {}", short_ref(a, "api")))
+        .chain(e.related(RelationKind::ConsumesApi).map(|a| format!("consumes {}", short_ref(a, "api"))))
+        .collect();
+    Some(ServicePage {
+        service: service.to_string(),
+        row: rows.get(service).map(|(i, _)| *i),
+        title: e.name.clone(),
+        description: e
+            .description
+            .as_deref()
+            .map(|d| d.trim_end().lines().map(str::to_string).collect())
+            .unwrap_or_default(),
+        spec_type: e.spec.spec_type.clone().unwrap_or_default(),
+        members,
+        links: e
+            .links
+            .iter()
+            .map(|l| (l.title.clone().unwrap_or_else(|| l.url.clone()), l.url.clone()))
+            .collect(),
+        origin: e.origin.label(),
+        depends_on: related(RelationKind::DependsOn),
+        dependency_of: related(RelationKind::DependencyOf),
+        apis,
+        changes: model.pipelines.changes(service).iter().take(8).cloned().collect(),
+        keys,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_terms_are_fields_or_words() {
+        let f = Filter::parse("Owner:Team-A pay lifecycle: x:y");
+        assert_eq!(f.fields, vec![(Field::Owner, "team-a".to_string())]);
+        assert_eq!(f.words, vec!["pay".to_string(), "x:y".to_string()]);
+    }
+
+    #[test]
+    fn contains_ignores_ascii_case() {
+        assert!(contains_lower("Team-Payments", "payments"));
+        assert!(!contains_lower("team", "teams"));
+        assert!(contains_lower("Müller-Team", "team"));
+    }
+}
