@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod docs;
 pub mod input;
 pub mod join;
+pub mod markdown;
 pub mod onboarding;
 pub mod overview;
 pub mod palette;
