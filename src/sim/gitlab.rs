@@ -1,0 +1,585 @@
+//! The sim's GitLab REST v4: pipelines and jobs of the world's GitLab-hosted services, in the
+//! shapes of [`crate::wire::gitlab`], with GitLab's page headers, so the cockpit's GitLab
+//! provider runs against it unchanged. Runs become pipelines; the run/attempt model and the job
+//! logs are the GitHub server's, so both hosts tell the same kind of story.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::Shared;
+use super::github::{
+    Attempt, JobEnd, JobPlan, Overlay, Retry, encode, gitlab_trace, lock, page_of, run_of_job,
+};
+use super::world::{CiHost, RunKind, ScheduledRun, Service, World};
+use crate::wire::gitlab::{
+    DetailedStatus, Job, JobCommit, JobPipeline, Pipeline, Runner, Status, User,
+};
+
+struct Gitlab {
+    shared: Arc<Shared>,
+    overlay: Mutex<Overlay>,
+}
+
+type Gl = State<Arc<Gitlab>>;
+type Params = Query<Vec<(String, String)>>;
+
+/// An error in GitLab's shape: `{"message": "404 Project Not Found"}`.
+struct GlError(StatusCode, String);
+
+impl IntoResponse for GlError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "message": self.1 }))).into_response()
+    }
+}
+
+fn not_found(what: &str) -> GlError {
+    GlError(StatusCode::NOT_FOUND, format!("404 {what} Not Found"))
+}
+
+type GlResult = Result<Response, GlError>;
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    let gl = Arc::new(Gitlab {
+        shared,
+        overlay: Mutex::default(),
+    });
+    Router::new()
+        .route("/api/v4/user", get(user))
+        .route("/api/v4/projects/{id}", get(project))
+        .route("/api/v4/projects/{id}/pipelines", get(list_pipelines))
+        .route("/api/v4/projects/{id}/pipelines/{pid}", get(get_pipeline))
+        .route("/api/v4/projects/{id}/pipelines/{pid}/jobs", get(list_jobs))
+        .route("/api/v4/projects/{id}/pipelines/{pid}/retry", post(retry))
+        .route("/api/v4/projects/{id}/pipelines/{pid}/cancel", post(cancel))
+        .route("/api/v4/projects/{id}/jobs/{jid}", get(get_job))
+        .route("/api/v4/projects/{id}/jobs/{jid}/trace", get(trace))
+        .fallback(|| async { GlError(StatusCode::NOT_FOUND, "404 Not Found".into()) })
+        .with_state(gl)
+}
+
+impl Gitlab {
+    fn world(&self) -> &World {
+        &self.shared.world
+    }
+
+    fn base(&self) -> &str {
+        &self.shared.endpoints.gitlab
+    }
+
+    /// `:id` is the numeric project id or the URL-encoded path (the router has decoded it).
+    fn project(&self, id: &str) -> Result<&Service, GlError> {
+        self.world()
+            .services
+            .iter()
+            .filter(|s| s.ci == CiHost::Gitlab)
+            .find(|s| s.project_id.to_string() == id || s.repo.eq_ignore_ascii_case(id))
+            .ok_or_else(|| not_found("Project"))
+    }
+
+    /// Every pipeline of a project created by `now`, oldest first (their position is the iid).
+    fn pipelines(&self, svc: &Service, now: DateTime<Utc>) -> Vec<ScheduledRun> {
+        self.world().runs(&svc.name, now)
+    }
+
+    fn pipeline(
+        &self,
+        svc: &Service,
+        pid: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(usize, ScheduledRun), GlError> {
+        let pid: u64 = pid.parse().map_err(|_| not_found("Pipeline"))?;
+        self.pipelines(svc, now)
+            .into_iter()
+            .enumerate()
+            .find(|(_, r)| r.id == pid)
+            .ok_or_else(|| not_found("Pipeline"))
+    }
+
+    fn attempts(&self, run: &ScheduledRun) -> Vec<Attempt> {
+        lock(&self.overlay).attempts(self.world(), run)
+    }
+}
+
+fn user_json(gl: &Gitlab, login: &str) -> User {
+    let world = gl.world();
+    let id = world
+        .people
+        .iter()
+        .position(|p| p.login == login)
+        .map_or(1, |i| 40 + i as u64);
+    let name = world
+        .person(login)
+        .map_or_else(|| login.to_string(), |p| p.display_name.clone());
+    User {
+        id,
+        username: login.to_string(),
+        name,
+        state: Some("active".into()),
+        avatar_url: Some(format!(
+            "{}/uploads/-/system/user/avatar/{id}/avatar.png",
+            gl.base()
+        )),
+        web_url: Some(format!("{}/{login}", gl.base())),
+    }
+}
+
+/// A pipeline's status at `now` from its latest attempt.
+fn pipeline_status(a: &Attempt, now: DateTime<Utc>) -> Status {
+    if now < a.started {
+        return Status::Pending;
+    }
+    match a.conclusion(now) {
+        None => Status::Running,
+        Some(JobEnd::Success | JobEnd::Skipped) => Status::Success,
+        Some(JobEnd::Failure) => Status::Failed,
+        Some(JobEnd::Cancelled) => Status::Canceled,
+    }
+}
+
+fn job_status(a: &Attempt, j: &JobPlan, now: DateTime<Utc>) -> Status {
+    if j.end_as == JobEnd::Skipped && j.end <= now {
+        Status::Skipped
+    } else if now < a.started {
+        Status::Pending
+    } else if now < j.start {
+        Status::Created
+    } else if now < j.end {
+        Status::Running
+    } else {
+        match j.end_as {
+            JobEnd::Success => Status::Success,
+            JobEnd::Failure => Status::Failed,
+            JobEnd::Cancelled => Status::Canceled,
+            JobEnd::Skipped => Status::Skipped,
+        }
+    }
+}
+
+fn detailed(status: Status, path: &str) -> DetailedStatus {
+    let (text, group) = match status {
+        Status::Success => ("passed", "success"),
+        Status::Failed => ("failed", "failed"),
+        Status::Canceled => ("canceled", "canceled"),
+        Status::Running => ("running", "running"),
+        Status::Skipped => ("skipped", "skipped"),
+        Status::Created => ("created", "created"),
+        _ => ("pending", "pending"),
+    };
+    DetailedStatus {
+        icon: format!("status_{group}"),
+        text: text.into(),
+        label: text.into(),
+        group: group.into(),
+        tooltip: Some(text.into()),
+        has_details: true,
+        details_path: Some(path.into()),
+        illustration: None,
+        favicon: Some(format!("/assets/ci_favicons/favicon_status_{group}.png")),
+    }
+}
+
+fn pipeline_json(
+    gl: &Gitlab,
+    svc: &Service,
+    iid: usize,
+    run: &ScheduledRun,
+    a: &Attempt,
+    now: DateTime<Utc>,
+    full: bool,
+) -> Pipeline {
+    let status = pipeline_status(a, now);
+    let path = format!("/{}/-/pipelines/{}", svc.repo, run.id);
+    let finished = (status.is_finished()).then(|| a.finished());
+    let started = (now >= a.started).then_some(run.started);
+    let mut p = Pipeline {
+        id: run.id,
+        iid: iid as u64 + 1,
+        project_id: svc.project_id,
+        status,
+        source: Some("push".into()),
+        git_ref: "main".into(),
+        sha: run.commit.sha.clone(),
+        name: Some(if run.kind == RunKind::Deploy {
+            "Deploy".into()
+        } else {
+            "Build pipeline".into()
+        }),
+        web_url: format!("{}{path}", gl.base()),
+        created_at: run.created,
+        updated_at: a.updated(now),
+        before_sha: None,
+        tag: None,
+        user: None,
+        started_at: None,
+        finished_at: None,
+        committed_at: None,
+        duration: None,
+        queued_duration: None,
+        coverage: None,
+        detailed_status: None,
+    };
+    if full {
+        p.before_sha = Some("0000000000000000000000000000000000000000".into());
+        p.tag = Some(false);
+        p.user = Some(user_json(gl, &run.actor));
+        p.started_at = started;
+        p.finished_at = finished;
+        p.committed_at = Some(run.commit.at);
+        p.duration = finished
+            .map(|f| (f - run.started).num_milliseconds() as f64 / 1000.0)
+            .map(f64::round);
+        p.queued_duration = started.map(|s| (s - run.created).num_seconds() as f64);
+        p.detailed_status = Some(detailed(status, &path));
+    }
+    p
+}
+
+fn job_json(
+    gl: &Gitlab,
+    svc: &Service,
+    run: &ScheduledRun,
+    a: &Attempt,
+    j: &JobPlan,
+    now: DateTime<Utc>,
+) -> Job {
+    let status = job_status(a, j, now);
+    let person = gl.world().person(&run.commit.author);
+    let started = (now >= j.start && status != Status::Skipped).then_some(j.start);
+    let finished = status.is_finished().then_some(j.end);
+    Job {
+        id: j.id,
+        name: j.name.clone(),
+        stage: j.stage.clone(),
+        status,
+        git_ref: "main".into(),
+        tag: false,
+        allow_failure: false,
+        coverage: None,
+        created_at: j.created,
+        started_at: started,
+        finished_at: finished,
+        duration: match (started, finished) {
+            (Some(s), Some(f)) => Some((f - s).num_milliseconds() as f64 / 1000.0),
+            (Some(s), None) => Some((now - s).num_milliseconds() as f64 / 1000.0),
+            _ => None,
+        },
+        queued_duration: started.map(|s| (s - j.created).num_milliseconds() as f64 / 1000.0),
+        failure_reason: (status == Status::Failed).then(|| "script_failure".into()),
+        commit: JobCommit {
+            id: run.commit.sha.clone(),
+            short_id: run.commit.sha[..8].to_string(),
+            title: run
+                .commit
+                .message
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            message: run.commit.message.clone(),
+            author_name: person
+                .map_or_else(|| run.commit.author.clone(), |p| p.display_name.clone()),
+            author_email: person.map_or_else(
+                || format!("{}@acme.example", run.commit.author),
+                |p| p.email.clone(),
+            ),
+            created_at: run.commit.at,
+        },
+        pipeline: JobPipeline {
+            id: run.id,
+            project_id: svc.project_id,
+            git_ref: "main".into(),
+            sha: run.commit.sha.clone(),
+            status: pipeline_status(a, now),
+        },
+        web_url: format!("{}/{}/-/jobs/{}", gl.base(), svc.repo, j.id),
+        user: Some(user_json(gl, &run.actor)),
+        runner: started.map(|_| Runner {
+            id: 12 + j.id % 3,
+            description: Some(format!("acme-runners-{}", 1 + j.id % 3)),
+            active: Some(true),
+            is_shared: Some(true),
+            name: Some("gitlab-runner".into()),
+        }),
+        artifacts: vec![],
+        artifacts_expire_at: None,
+        tag_list: vec!["docker".into(), "linux".into()],
+    }
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// GitLab's paging: `page`/`per_page` (default 20, at most 100), and the `x-*` headers and
+/// `Link` that describe the result.
+fn paged<T: serde::Serialize + Clone>(
+    base_url: &str,
+    params: &[(String, String)],
+    items: &[T],
+) -> Response {
+    let per_page = param(params, "per_page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(20)
+        .clamp(1, 100);
+    let page = param(params, "page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let total = items.len();
+    let pages = total.div_ceil(per_page).max(1);
+    let mut r = Json(page_of(items, per_page, page)).into_response();
+    let h: &mut HeaderMap = r.headers_mut();
+    let next = if page < pages {
+        (page + 1).to_string()
+    } else {
+        String::new()
+    };
+    let prev = if page > 1 {
+        (page - 1).to_string()
+    } else {
+        String::new()
+    };
+    for (name, value) in [
+        ("x-page", page.to_string()),
+        ("x-per-page", per_page.to_string()),
+        ("x-next-page", next),
+        ("x-prev-page", prev),
+        ("x-total", total.to_string()),
+        ("x-total-pages", pages.to_string()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
+    let link_to = |p: usize, rel: &str| {
+        let mut q: Vec<String> = params
+            .iter()
+            .filter(|(k, _)| k != "page" && k != "per_page")
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        q.push(format!("page={p}"));
+        q.push(format!("per_page={per_page}"));
+        format!("<{base_url}?{}>; rel=\"{rel}\"", q.join("&"))
+    };
+    let mut links = Vec::new();
+    if page > 1 {
+        links.push(link_to(page - 1, "prev"));
+    }
+    if page < pages {
+        links.push(link_to(page + 1, "next"));
+    }
+    links.push(link_to(1, "first"));
+    links.push(link_to(pages, "last"));
+    if let Ok(v) = HeaderValue::from_str(&links.join(", ")) {
+        h.insert(header::LINK, v);
+    }
+    r
+}
+
+async fn user(State(gl): Gl) -> GlResult {
+    Ok(Json(user_json(&gl, super::github::DEMO_USER)).into_response())
+}
+
+async fn project(State(gl): Gl, Path(id): Path<String>) -> GlResult {
+    let svc = gl.project(&id)?;
+    let (namespace, name) = svc.repo.split_once('/').unwrap_or(("acme", &svc.name));
+    Ok(Json(json!({
+        "id": svc.project_id,
+        "description": svc.description,
+        "name": name,
+        "name_with_namespace": format!("{namespace} / {name}"),
+        "path": name,
+        "path_with_namespace": svc.repo,
+        "default_branch": "main",
+        "web_url": format!("{}/{}", gl.base(), svc.repo),
+        "http_url_to_repo": format!("{}/{}.git", gl.base(), svc.repo),
+        "visibility": "private",
+        "namespace": { "id": 7, "name": namespace, "path": namespace, "kind": "group", "full_path": namespace },
+    }))
+    .into_response())
+}
+
+async fn list_pipelines(State(gl): Gl, Path(id): Path<String>, Query(params): Params) -> GlResult {
+    let svc = gl.project(&id)?;
+    let now = gl.shared.now();
+    let all = gl.pipelines(svc, now);
+    let overlay = lock(&gl.overlay);
+    let mut items: Vec<Pipeline> = all
+        .iter()
+        .enumerate()
+        .map(|(iid, r)| pipeline_json(&gl, svc, iid, r, &overlay.latest(gl.world(), r), now, false))
+        .zip(all.iter())
+        .filter(|(p, r)| {
+            param(&params, "status").is_none_or(|s| p.status.as_str() == s)
+                && param(&params, "ref").is_none_or(|x| x == p.git_ref)
+                && param(&params, "sha").is_none_or(|x| x == p.sha)
+                && param(&params, "username").is_none_or(|u| u.eq_ignore_ascii_case(&r.actor))
+                && param(&params, "source").is_none_or(|s| Some(s) == p.source.as_deref())
+                && match param(&params, "scope") {
+                    Some("running") => p.status == Status::Running,
+                    Some("pending") => p.status == Status::Pending,
+                    Some("finished") => p.status.is_finished(),
+                    Some("tags") => false,
+                    _ => true,
+                }
+        })
+        .map(|(p, _)| p)
+        .collect();
+    drop(overlay);
+    let ascending = param(&params, "sort") == Some("asc");
+    match param(&params, "order_by") {
+        Some("updated_at") => items.sort_by_key(|p| (p.updated_at, p.id)),
+        _ => items.sort_by_key(|p| (p.created_at, p.id)),
+    }
+    if !ascending {
+        items.reverse();
+    }
+    let url = format!("{}/api/v4/projects/{}/pipelines", gl.base(), svc.project_id);
+    Ok(paged(&url, &params, &items))
+}
+
+async fn get_pipeline(State(gl): Gl, Path((id, pid)): Path<(String, String)>) -> GlResult {
+    let svc = gl.project(&id)?;
+    let now = gl.shared.now();
+    let (iid, run) = gl.pipeline(svc, &pid, now)?;
+    let a = lock(&gl.overlay).latest(gl.world(), &run);
+    Ok(Json(pipeline_json(&gl, svc, iid, &run, &a, now, true)).into_response())
+}
+
+async fn list_jobs(
+    State(gl): Gl,
+    Path((id, pid)): Path<(String, String)>,
+    Query(params): Params,
+) -> GlResult {
+    let svc = gl.project(&id)?;
+    let now = gl.shared.now();
+    let (_, run) = gl.pipeline(svc, &pid, now)?;
+    let attempts = gl.attempts(&run);
+    let Some(latest) = attempts.last() else {
+        return Ok(Json(Vec::<Job>::new()).into_response());
+    };
+    let include_retried = param(&params, "include_retried") == Some("true");
+    let mut jobs: Vec<Job> = Vec::new();
+    for a in attempts.iter().rev() {
+        if !include_retried && a.number != latest.number {
+            break;
+        }
+        for j in &a.jobs {
+            if !jobs.iter().any(|k| k.id == j.id) {
+                jobs.push(job_json(&gl, svc, &run, a, j, now));
+            }
+        }
+    }
+    let scopes: Vec<&str> = params
+        .iter()
+        .filter(|(k, _)| k == "scope[]" || k == "scope")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if !scopes.is_empty() {
+        jobs.retain(|j| scopes.contains(&j.status.as_str()));
+    }
+    // GitLab lists a pipeline's jobs newest first.
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.id));
+    let url = format!(
+        "{}/api/v4/projects/{}/pipelines/{}/jobs",
+        gl.base(),
+        svc.project_id,
+        run.id
+    );
+    Ok(paged(&url, &params, &jobs))
+}
+
+fn find_job(
+    gl: &Gitlab,
+    svc: &Service,
+    jid: &str,
+    now: DateTime<Utc>,
+) -> Result<(ScheduledRun, Attempt, JobPlan), GlError> {
+    let jid: u64 = jid.parse().map_err(|_| not_found("Job"))?;
+    let run = gl
+        .pipelines(svc, now)
+        .into_iter()
+        .find(|r| r.id == run_of_job(jid))
+        .ok_or_else(|| not_found("Job"))?;
+    let attempts = gl.attempts(&run);
+    let latest = attempts.last().cloned().ok_or_else(|| not_found("Job"))?;
+    let job = attempts
+        .iter()
+        .flat_map(|a| a.jobs.iter())
+        .find(|j| j.id == jid)
+        .cloned()
+        .ok_or_else(|| not_found("Job"))?;
+    Ok((run, latest, job))
+}
+
+async fn get_job(State(gl): Gl, Path((id, jid)): Path<(String, String)>) -> GlResult {
+    let svc = gl.project(&id)?;
+    let now = gl.shared.now();
+    let (run, a, job) = find_job(&gl, svc, &jid, now)?;
+    Ok(Json(job_json(&gl, svc, &run, &a, &job, now)).into_response())
+}
+
+async fn trace(State(gl): Gl, Path((id, jid)): Path<(String, String)>) -> GlResult {
+    let svc = gl.project(&id)?;
+    let now = gl.shared.now();
+    let (run, _, job) = find_job(&gl, svc, &jid, now)?;
+    if now < job.start || job.end_as == JobEnd::Skipped {
+        return Err(GlError(StatusCode::NOT_FOUND, "404 Not Found".into()));
+    }
+    let text = gitlab_trace(gl.world(), &run, &job, now);
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+/// Retries the failed and canceled jobs of a finished pipeline (GitLab keeps the ones that
+/// passed), answering with the pipeline as it now is.
+async fn retry(State(gl): Gl, Path((id, pid)): Path<(String, String)>) -> GlResult {
+    let svc = gl.project(&id)?;
+    let now = gl.shared.now();
+    let (iid, run) = gl.pipeline(svc, &pid, now)?;
+    let a = {
+        let mut overlay = lock(&gl.overlay);
+        let latest = overlay.latest(gl.world(), &run);
+        let retryable = matches!(
+            latest.conclusion(now),
+            Some(JobEnd::Failure | JobEnd::Cancelled)
+        );
+        if retryable {
+            overlay.retries.entry(run.id).or_default().push(Retry {
+                at: now,
+                failed_only: true,
+            });
+        }
+        overlay.latest(gl.world(), &run)
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(pipeline_json(&gl, svc, iid, &run, &a, now, true)),
+    )
+        .into_response())
+}
+
+/// Cancels a running pipeline; GitLab answers 200 whatever the pipeline's state.
+async fn cancel(State(gl): Gl, Path((id, pid)): Path<(String, String)>) -> GlResult {
+    let svc = gl.project(&id)?;
+    let now = gl.shared.now();
+    let (iid, run) = gl.pipeline(svc, &pid, now)?;
+    let a = {
+        let mut overlay = lock(&gl.overlay);
+        let latest = overlay.latest(gl.world(), &run);
+        if latest.conclusion(now).is_none() {
+            overlay.cancels.insert((run.id, latest.number), now);
+        }
+        overlay.latest(gl.world(), &run)
+    };
+    Ok(Json(pipeline_json(&gl, svc, iid, &run, &a, now, true)).into_response())
+}

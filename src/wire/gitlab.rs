@@ -1,0 +1,276 @@
+//! GitLab REST v4 as it travels on the wire: pipelines and jobs. The sim serves these types and
+//! the cockpit's GitLab provider decodes them, so both agree on one definition.
+//!
+//! Shapes follow GitLab's API docs. Fields that only the single-object endpoints carry (a
+//! pipeline's `user`, `duration`, `detailed_status`) are optional, unknown fields are ignored,
+//! and a status GitLab adds later decodes as `Unknown` rather than failing the whole list.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// GitLab writes times with milliseconds and a `Z`; it accepts any RFC 3339 offset back.
+mod millis {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        DateTime::<Utc>::deserialize(d)
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(
+            t: &Option<DateTime<Utc>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Millis, true)),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<DateTime<Utc>>, D::Error> {
+            Option::<DateTime<Utc>>::deserialize(d)
+        }
+    }
+}
+
+/// A pipeline's or a job's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Created,
+    WaitingForResource,
+    Preparing,
+    Pending,
+    Running,
+    Success,
+    Failed,
+    Canceling,
+    Canceled,
+    Skipped,
+    Manual,
+    Scheduled,
+    /// A status this client does not know yet.
+    #[serde(other)]
+    Unknown,
+}
+
+impl Status {
+    /// Whether nothing more will happen to it.
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            Self::Success | Self::Failed | Self::Canceled | Self::Skipped
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::WaitingForResource => "waiting_for_resource",
+            Self::Preparing => "preparing",
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Success => "success",
+            Self::Failed => "failed",
+            Self::Canceling => "canceling",
+            Self::Canceled => "canceled",
+            Self::Skipped => "skipped",
+            Self::Manual => "manual",
+            Self::Scheduled => "scheduled",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// A user as pipelines and jobs embed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: u64,
+    pub username: String,
+    pub name: String,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+    #[serde(default)]
+    pub web_url: Option<String>,
+}
+
+/// How GitLab's UI shows a status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetailedStatus {
+    pub icon: String,
+    pub text: String,
+    pub label: String,
+    pub group: String,
+    #[serde(default)]
+    pub tooltip: Option<String>,
+    #[serde(default)]
+    pub has_details: bool,
+    #[serde(default)]
+    pub details_path: Option<String>,
+    #[serde(default)]
+    pub illustration: Option<serde_json::Value>,
+    #[serde(default)]
+    pub favicon: Option<String>,
+}
+
+/// A pipeline. The list endpoint sends the first block of fields; the single-pipeline
+/// endpoint adds the rest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pipeline {
+    pub id: u64,
+    pub iid: u64,
+    pub project_id: u64,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    pub sha: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub web_url: String,
+    #[serde(with = "millis")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "millis")]
+    pub updated_at: DateTime<Utc>,
+
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_sha: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "millis::option"
+    )]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "millis::option"
+    )]
+    pub finished_at: Option<DateTime<Utc>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "millis::option"
+    )]
+    pub committed_at: Option<DateTime<Utc>>,
+    /// Seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued_duration: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detailed_status: Option<DetailedStatus>,
+}
+
+/// The commit a job ran on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobCommit {
+    pub id: String,
+    pub short_id: String,
+    pub title: String,
+    pub message: String,
+    pub author_name: String,
+    pub author_email: String,
+    #[serde(with = "millis")]
+    pub created_at: DateTime<Utc>,
+}
+
+/// The pipeline a job belongs to, as jobs embed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobPipeline {
+    pub id: u64,
+    pub project_id: u64,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    pub sha: String,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Runner {
+    pub id: u64,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub is_shared: Option<bool>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    pub file_type: String,
+    pub size: u64,
+    pub filename: String,
+    #[serde(default)]
+    pub file_format: Option<String>,
+}
+
+/// A job of a pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: u64,
+    pub name: String,
+    pub stage: String,
+    pub status: Status,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    #[serde(default)]
+    pub tag: bool,
+    #[serde(default)]
+    pub allow_failure: bool,
+    #[serde(default)]
+    pub coverage: Option<f64>,
+    #[serde(with = "millis")]
+    pub created_at: DateTime<Utc>,
+    #[serde(default, with = "millis::option")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, with = "millis::option")]
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Seconds.
+    #[serde(default)]
+    pub duration: Option<f64>,
+    #[serde(default)]
+    pub queued_duration: Option<f64>,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+    pub commit: JobCommit,
+    pub pipeline: JobPipeline,
+    pub web_url: String,
+    #[serde(default)]
+    pub user: Option<User>,
+    #[serde(default)]
+    pub runner: Option<Runner>,
+    #[serde(default)]
+    pub artifacts: Vec<Artifact>,
+    #[serde(default, with = "millis::option")]
+    pub artifacts_expire_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub tag_list: Vec<String>,
+}
+
+/// GitLab's error body: `{"message": "404 Not found"}`, where `message` may also be an object
+/// of field errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub message: serde_json::Value,
+}
