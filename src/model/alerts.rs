@@ -1,11 +1,814 @@
-//! Alerts: placeholder state until this domain's issue fills it.
+//! Alerts from one or several Alertmanagers, as an on-call engineer triages them: deduplicated
+//! across HA pairs, grouped by service then alert name, filtered with the matcher syntax, and
+//! the silences that mute them. Everything derived (merge, groups, filter, per-service counts,
+//! wrapped detail text) is computed here when data or the filter changes, never while drawing.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use super::join::{AlertSummary, ServiceTarget};
+use super::matchers::Filter;
+use super::{Cursor, Fetched, TextInput};
+pub use crate::wire::alertmanager::{AlertState, LabelSet, Matcher, SilenceState};
+
+/// How bad an alert is, from its `severity` label, in the order the list shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Severity {
+    Critical,
+    Error,
+    Warning,
+    Info,
+    /// No severity label, or one this code does not know (`none` for the Watchdog).
+    Other,
+}
+
+impl Severity {
+    pub fn of(label: Option<&str>) -> Severity {
+        match label.map(str::to_ascii_lowercase).as_deref() {
+            Some("critical" | "page" | "emergency" | "fatal" | "p1") => Severity::Critical,
+            Some("error" | "major" | "high" | "p2") => Severity::Error,
+            Some("warning" | "warn" | "minor" | "medium" | "p3") => Severity::Warning,
+            Some("info" | "informational" | "low" | "p4" | "p5") => Severity::Info,
+            _ => Severity::Other,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+            Severity::Other => "-",
+        }
+    }
+}
+
+/// One alert as one Alertmanager reported it; every string was sanitised by the provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub fingerprint: String,
+    pub labels: LabelSet,
+    /// Values are multi-line text.
+    pub annotations: LabelSet,
+    /// Labels whose value sanitising changed: a silence matcher built from the shown value would
+    /// not match the real one, so the silence form leaves them out.
+    #[serde(default)]
+    pub tainted: Vec<String>,
+    pub starts_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub state: AlertState,
+    pub silenced_by: Vec<String>,
+    pub inhibited_by: Vec<String>,
+    #[serde(default)]
+    pub muted_by: Vec<String>,
+    pub receivers: Vec<String>,
+    /// Only when it is a plain http(s) URL.
+    pub generator_url: Option<String>,
+    /// The `runbook_url` annotation, only when it is a plain http(s) URL.
+    pub runbook_url: Option<String>,
+    pub severity: Severity,
+    /// Lower-cased text the free-text filter searches: label values and the summary.
+    pub search: String,
+}
+
+impl Alert {
+    /// Fills the derived fields (severity, search text) from labels and annotations.
+    pub fn derive(&mut self) {
+        self.severity = Severity::of(self.labels.get("severity").map(String::as_str));
+        let mut search = String::new();
+        for v in self.labels.values() {
+            search.push_str(v);
+            search.push(' ');
+        }
+        if let Some(s) = self.annotations.get("summary") {
+            search.push_str(s);
+        }
+        self.search = search.to_lowercase();
+    }
+
+    pub fn name(&self) -> &str {
+        self.labels.get("alertname").map_or("", String::as_str)
+    }
+
+    pub fn summary(&self) -> &str {
+        self.annotations
+            .get("summary")
+            .or_else(|| self.annotations.get("message"))
+            .or_else(|| self.annotations.get("description"))
+            .map_or("", String::as_str)
+    }
+
+    /// Silenced, inhibited or muted by a time interval.
+    pub fn is_muted(&self) -> bool {
+        self.state == AlertState::Suppressed
+            || !self.silenced_by.is_empty()
+            || !self.inhibited_by.is_empty()
+            || !self.muted_by.is_empty()
+    }
+}
+
+/// A silence as one Alertmanager reported it; strings sanitised by the provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Silence {
+    pub id: String,
+    pub matchers: Vec<Matcher>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub created_by: String,
+    pub comment: String,
+    pub state: SilenceState,
+}
+
+impl Silence {
+    /// An acknowledgement: a short silence with the recognisable comment the `a` key writes.
+    pub fn is_ack(&self) -> bool {
+        self.comment.starts_with(ACK_PREFIX)
+    }
+}
+
+/// The comment of an acknowledgement starts with this, as karma's does, so people and tools
+/// (kthxbye) recognise it.
+pub const ACK_PREFIX: &str = "ACK!";
+
+/// An Alertmanager's HA cluster as its status reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cluster {
+    /// `ready`, `settling` or `disabled`.
+    pub status: String,
+    /// This instance's peer name.
+    pub name: Option<String>,
+    pub peers: Vec<String>,
+}
+
+/// What one Alertmanager said at one poll. The status' configuration is never part of it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstanceData {
+    pub alerts: Vec<Alert>,
+    pub silences: Vec<Silence>,
+    pub version: Option<String>,
+    pub cluster: Option<Cluster>,
+}
+
+impl InstanceData {
+    /// Equal in what the screen shows: alerts are re-sent every few seconds, which moves their
+    /// `updatedAt` and `endsAt` without changing anything a person would see.
+    pub fn same_shown(&self, other: &InstanceData) -> bool {
+        self.version == other.version
+            && self.silences == other.silences
+            && self.alerts.len() == other.alerts.len()
+            && self.alerts.iter().zip(&other.alerts).all(|(a, b)| {
+                a.fingerprint == b.fingerprint
+                    && a.state == b.state
+                    && a.starts_at == b.starts_at
+                    && a.silenced_by == b.silenced_by
+                    && a.inhibited_by == b.inhibited_by
+                    && a.muted_by == b.muted_by
+                    && a.annotations == b.annotations
+            })
+    }
+}
+
+/// One configured Alertmanager and its last data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    pub name: String,
+    /// The label that names an alert's service.
+    pub service_label: String,
+    pub data: Option<Fetched<InstanceData>>,
+    /// Server time minus local time, when the server's clock is far off (the demo's runs in
+    /// another month); silence times are computed in the server's clock.
+    #[serde(default)]
+    pub skew_secs: i64,
+}
+
+/// An alert shown once however many Alertmanagers reported it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergedAlert {
+    /// Where the alert's data is: `instances[inst].data.alerts[idx]`.
+    pub inst: usize,
+    pub idx: usize,
+    /// Indices of every instance that reported it, first one included.
+    pub seen_on: Vec<usize>,
+    /// The service's catalog ref, when the label names a catalog service.
+    pub service_ref: Option<String>,
+    /// The service's name as shown: the catalog name, else the raw label, else empty.
+    pub service: String,
+}
+
+/// A silence shown once however many Alertmanagers of an HA pair hold it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergedSilence {
+    pub inst: usize,
+    pub idx: usize,
+    pub seen_on: Vec<usize>,
+}
+
+/// A row of the alerts list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Row {
+    /// A service's header: its counts over the alerts shown below it.
+    Service { service: String, service_ref: Option<String>, counts: AlertSummary, shown: usize, collapsed: bool },
+    /// Index into `merged`.
+    Alert(usize),
+}
+
+/// Which list the screen shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AlertsView {
+    #[default]
+    Alerts,
+    Silences,
+}
+
+/// What a line of the alert detail is, for its colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Heading,
+    /// `key` in the key column, text beside it.
+    Field,
+    /// A continuation of a wrapped value.
+    Text,
+    Link,
+    Muted,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetailLine {
+    pub kind: LineKind,
+    pub key: String,
+    pub text: String,
+}
+
+/// The open alert detail: its text wrapped for one width, kept until the width changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    pub fingerprint: String,
+    pub scroll: usize,
+    pub width: usize,
+    pub lines: Vec<DetailLine>,
+}
+
+/// Duration presets of the silence form, then a typed duration.
+pub const PRESETS: [&str; 5] = ["15m", "1h", "4h", "until tomorrow 09:00", "typed"];
+pub const PRESET_TYPED: usize = 4;
+pub const PRESET_TOMORROW: usize = 3;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FormField {
+    #[default]
+    Matchers,
+    Duration,
+    Comment,
+}
+
+/// The silence form, as pure data: `update` edits it, `view` draws it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SilenceForm {
+    pub matchers: TextInput,
+    pub preset: usize,
+    pub typed: TextInput,
+    pub comment: TextInput,
+    pub focus: FormField,
+    /// Indices into `merged` of every alert the matchers select now.
+    pub preview: Vec<usize>,
+    /// What is wrong with the form, shown under it.
+    pub error: Option<String>,
+    /// Instances the silence goes to (one per HA cluster).
+    pub targets: Vec<usize>,
+}
+
+/// When a silence ends, in terms the provider turns into the server's clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SilenceEnd {
+    /// This many seconds from now.
+    For(i64),
+    /// At this local instant (for `until tomorrow 09:00`).
+    At(DateTime<Utc>),
+    /// An acknowledgement extended: from the later of its end and now, this many seconds on.
+    Extend { ends_at: DateTime<Utc>, by_secs: i64 },
+}
+
+/// A silence to create or update, ready for the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilenceDraft {
+    /// Set to update in place (extend an acknowledgement).
+    pub id: Option<String>,
+    pub matchers: Vec<Matcher>,
+    /// Kept when updating, so the server can update in place.
+    pub starts_at: Option<DateTime<Utc>>,
+    pub end: SilenceEnd,
+    pub created_by: String,
+    pub comment: String,
+}
 
 /// What the cockpit knows about alerts.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AlertsState {}
+#[derive(Debug, Clone, Default)]
+pub struct AlertsState {
+    pub instances: Vec<Instance>,
+    /// Author of silences: `[general] created_by`, else the user's name.
+    pub created_by: String,
+    /// The local time zone's offset, for `until tomorrow 09:00`.
+    pub utc_offset_secs: i32,
+    /// How long an acknowledgement silences, and how much extending it adds.
+    pub ack_minutes: i64,
+    pub merged: Vec<MergedAlert>,
+    /// Active and pending silences, active ones ending soonest first.
+    pub silences: Vec<MergedSilence>,
+    pub rows: Vec<Row>,
+    /// Alerts the filter let through but the muted toggle hides.
+    pub hidden_muted: usize,
+    /// Alerts shown (not counting headers).
+    pub shown: usize,
+    pub filter_errors: Vec<String>,
+    pub show_muted: bool,
+    pub collapsed: BTreeSet<String>,
+    pub view: AlertsView,
+    /// The cursor of the list not shown now, put back when switching.
+    pub other_cursor: Cursor,
+    pub detail: Option<Detail>,
+    pub form: Option<SilenceForm>,
+    summaries: HashMap<String, AlertSummary>,
+    fingerprints: HashMap<String, usize>,
+}
 
 impl AlertsState {
-    pub fn alert_summary(&self, _service: &str) -> super::join::AlertSummary {
-        super::join::AlertSummary::default()
+    /// Firing, unmuted alerts of a service by severity, for the Overview.
+    pub fn alert_summary(&self, service: &str) -> super::join::AlertSummary {
+        self.summaries
+            .get(service)
+            .or_else(|| service.rsplit_once('/').and_then(|(_, name)| self.summaries.get(name)))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub fn instance_index(&self, name: &str) -> Option<usize> {
+        self.instances.iter().position(|i| i.name == name)
+    }
+
+    pub fn alert(&self, merged: &MergedAlert) -> Option<&Alert> {
+        self.instances.get(merged.inst)?.data.as_ref()?.value.alerts.get(merged.idx)
+    }
+
+    pub fn silence(&self, merged: &MergedSilence) -> Option<&Silence> {
+        self.instances.get(merged.inst)?.data.as_ref()?.value.silences.get(merged.idx)
+    }
+
+    /// The merged alert with this fingerprint.
+    pub fn by_fingerprint(&self, fingerprint: &str) -> Option<&MergedAlert> {
+        self.fingerprints.get(fingerprint).and_then(|i| self.merged.get(*i))
+    }
+
+    /// A silence by id, from whichever instance has it.
+    pub fn silence_by_id(&self, id: &str) -> Option<&Silence> {
+        self.instances
+            .iter()
+            .filter_map(|i| i.data.as_ref())
+            .flat_map(|d| d.value.silences.iter())
+            .find(|s| s.id == id)
+    }
+
+    /// The alert under the list's cursor, when the row is an alert.
+    pub fn alert_at_row(&self, row: usize) -> Option<(usize, &MergedAlert)> {
+        match self.rows.get(row)? {
+            Row::Alert(i) => Some((*i, self.merged.get(*i)?)),
+            Row::Service { .. } => None,
+        }
+    }
+
+    /// Merges the instances' data and recomputes the per-service counts, then the rows.
+    /// `targets` are the catalog's services, to name an alert's service by its catalog entry.
+    pub fn rebuild(&mut self, targets: &[ServiceTarget], filter_text: &str) {
+        let by_name: HashMap<&str, &ServiceTarget> = targets.iter().map(|t| (t.name.as_str(), t)).collect();
+        let by_alert: HashMap<&str, &ServiceTarget> = targets
+            .iter()
+            .flat_map(|t| t.alert_names.iter().filter(|n| n.as_str() != "all").map(move |n| (n.as_str(), t)))
+            .collect();
+        self.merged.clear();
+        self.fingerprints.clear();
+        let mut silence_ids: HashMap<&str, usize> = HashMap::new();
+        let mut silences: Vec<MergedSilence> = Vec::new();
+        for (inst, instance) in self.instances.iter().enumerate() {
+            let Some(data) = &instance.data else { continue };
+            for (idx, alert) in data.value.alerts.iter().enumerate() {
+                if let Some(&m) = self.fingerprints.get(&alert.fingerprint) {
+                    if let Some(merged) = self.merged.get_mut(m) {
+                        merged.seen_on.push(inst);
+                    }
+                    continue;
+                }
+                let label = alert.labels.get(&instance.service_label).map(String::as_str);
+                let target = label.and_then(|l| by_name.get(l)).or_else(|| by_alert.get(alert.name()));
+                let (service_ref, service) = match (target, label) {
+                    (Some(t), _) => (Some(t.service.clone()), t.name.clone()),
+                    (None, Some(l)) => (None, l.to_string()),
+                    (None, None) => (None, String::new()),
+                };
+                self.fingerprints.insert(alert.fingerprint.clone(), self.merged.len());
+                self.merged.push(MergedAlert { inst, idx, seen_on: vec![inst], service_ref, service });
+            }
+            for (idx, silence) in data.value.silences.iter().enumerate() {
+                if silence.state == SilenceState::Expired {
+                    continue;
+                }
+                match silence_ids.get(silence.id.as_str()) {
+                    Some(&m) => silences[m].seen_on.push(inst),
+                    None => {
+                        silence_ids.insert(silence.id.as_str(), silences.len());
+                        silences.push(MergedSilence { inst, idx, seen_on: vec![inst] });
+                    }
+                }
+            }
+        }
+        let silence_key = |m: &MergedSilence| {
+            self.instances
+                .get(m.inst)
+                .and_then(|i| i.data.as_ref())
+                .and_then(|d| d.value.silences.get(m.idx))
+                .map(|s| (s.state != SilenceState::Active, s.ends_at, s.id.clone()))
+        };
+        silences.sort_by_cached_key(silence_key);
+        self.silences = silences;
+
+        let mut summaries: HashMap<String, AlertSummary> = HashMap::new();
+        for m in &self.merged {
+            let Some(alert) = self.alert(m) else { continue };
+            if alert.is_muted() || m.service.is_empty() {
+                continue;
+            }
+            let key = m.service_ref.clone().unwrap_or_else(|| m.service.clone());
+            let counts = summaries.entry(key).or_default();
+            count(counts, alert.severity);
+        }
+        self.summaries = summaries;
+        self.refilter(filter_text);
+    }
+
+    /// Recomputes the rows for the `/` filter, the muted toggle and the collapsed services.
+    pub fn refilter(&mut self, filter_text: &str) {
+        let filter = Filter::parse(filter_text);
+        self.filter_errors = filter.errors.clone();
+        let mut hidden_muted = 0;
+        let mut keep: Vec<usize> = Vec::with_capacity(self.merged.len());
+        for (i, m) in self.merged.iter().enumerate() {
+            let Some(alert) = self.alert(m) else { continue };
+            if !filter.matches(&alert.labels, &alert.search) {
+                continue;
+            }
+            if alert.is_muted() && !self.show_muted {
+                hidden_muted += 1;
+                continue;
+            }
+            keep.push(i);
+        }
+        // Group by service: services with the worst alert first, then by name; inside, by
+        // alert name, then severity, newest first.
+        let mut worst: HashMap<&str, Severity> = HashMap::new();
+        for &i in &keep {
+            let m = &self.merged[i];
+            if let Some(a) = self.alert(m) {
+                let w = worst.entry(m.service.as_str()).or_insert(Severity::Other);
+                *w = (*w).min(a.severity);
+            }
+        }
+        let key = |i: &usize| {
+            let m = &self.merged[*i];
+            let a = self.alert(m);
+            (
+                worst.get(m.service.as_str()).copied().unwrap_or(Severity::Other),
+                m.service.is_empty(),
+                m.service.as_str(),
+                a.map_or("", Alert::name),
+                a.map_or(Severity::Other, |a| a.severity),
+                std::cmp::Reverse(a.map(|a| a.starts_at)),
+                a.map_or("", |a| a.fingerprint.as_str()),
+            )
+        };
+        keep.sort_by(|a, b| key(a).cmp(&key(b)));
+        let mut rows = Vec::with_capacity(keep.len() + 16);
+        let mut start = 0;
+        while start < keep.len() {
+            let service = self.merged[keep[start]].service.clone();
+            let mut end = start;
+            let mut counts = AlertSummary::default();
+            while end < keep.len() && self.merged[keep[end]].service == service {
+                if let Some(a) = self.alert(&self.merged[keep[end]]) {
+                    count(&mut counts, a.severity);
+                }
+                end += 1;
+            }
+            let collapsed = self.collapsed.contains(&service);
+            rows.push(Row::Service {
+                service_ref: self.merged[keep[start]].service_ref.clone(),
+                service,
+                counts,
+                shown: end - start,
+                collapsed,
+            });
+            if !collapsed {
+                rows.extend(keep[start..end].iter().map(|i| Row::Alert(*i)));
+            }
+            start = end;
+        }
+        self.shown = keep.len();
+        self.hidden_muted = hidden_muted;
+        self.rows = rows;
+        if let Some(form) = &mut self.form {
+            let matchers = super::matchers::parse_matchers(form.matchers.text());
+            form.preview = match matchers {
+                Ok(ms) => preview(&self.instances, &self.merged, &ms),
+                Err(_) => Vec::new(),
+            };
+        }
+    }
+
+    /// Instances to send a silence to so that it reaches every Alertmanager that reported
+    /// `seen_on`: one per HA cluster, since a cluster gossips silences to its peers.
+    pub fn silence_targets(&self, seen_on: &[usize]) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for &i in seen_on {
+            let cluster = |i: usize| self.instances.get(i).and_then(|x| x.data.as_ref()).and_then(|d| d.value.cluster.as_ref());
+            let covered = out.iter().any(|&j| match (cluster(i), cluster(j)) {
+                (Some(a), Some(b)) => a.status != "disabled" && b.status != "disabled" && same_cluster(a, b),
+                _ => false,
+            });
+            if !covered {
+                out.push(i);
+            }
+        }
+        out
+    }
+}
+
+fn same_cluster(a: &Cluster, b: &Cluster) -> bool {
+    let named_in = |x: &Cluster, y: &Cluster| x.name.as_ref().is_some_and(|n| y.peers.contains(n));
+    named_in(a, b) || named_in(b, a)
+}
+
+fn count(counts: &mut AlertSummary, severity: Severity) {
+    match severity {
+        Severity::Critical | Severity::Error => counts.critical += 1,
+        Severity::Warning => counts.warning += 1,
+        Severity::Info | Severity::Other => counts.other += 1,
+    }
+}
+
+/// Indices into `merged` of the alerts every matcher selects.
+pub fn preview(instances: &[Instance], merged: &[MergedAlert], matchers: &[Matcher]) -> Vec<usize> {
+    let compiled: Vec<_> = match matchers.iter().map(Matcher::compile).collect::<Result<Vec<_>, _>>() {
+        Ok(c) if !c.is_empty() => c,
+        _ => return Vec::new(),
+    };
+    merged
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| {
+            instances
+                .get(m.inst)
+                .and_then(|i| i.data.as_ref())
+                .and_then(|d| d.value.alerts.get(m.idx))
+                .is_some_and(|a| compiled.iter().all(|c| c.matches(&a.labels)))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Matchers that select this alert: every label except those sanitising changed, each an
+/// exact match, as amtool and karma prefill them.
+pub fn matchers_for(alert: &Alert) -> Vec<Matcher> {
+    alert
+        .labels
+        .iter()
+        .filter(|(name, _)| !alert.tainted.contains(name))
+        .map(|(name, value)| Matcher { name: name.clone(), value: value.clone(), is_regex: false, is_equal: true })
+        .collect()
+}
+
+/// Reads a duration as Alertmanager and amtool write them: `90m`, `1h30m`, `2d`, `1w`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut total = Duration::zero();
+    let mut digits = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let n: i64 = std::mem::take(&mut digits).parse().ok()?;
+        let unit = match c {
+            's' => Duration::seconds(n),
+            'm' => Duration::minutes(n),
+            'h' => Duration::hours(n),
+            'd' => Duration::days(n),
+            'w' => Duration::weeks(n),
+            _ => return None,
+        };
+        total += unit;
+    }
+    if !digits.is_empty() {
+        return None;
+    }
+    (total > Duration::zero()).then_some(total)
+}
+
+/// The next 09:00 in the local zone after tomorrow begins, as UTC.
+pub fn tomorrow_at_nine(now: DateTime<Utc>, utc_offset_secs: i32) -> DateTime<Utc> {
+    let offset = Duration::seconds(i64::from(utc_offset_secs));
+    let local = now + offset;
+    let day = local.date_naive().succ_opt().unwrap_or(local.date_naive());
+    let nine = day.and_hms_opt(9, 0, 0).map(|t| t.and_utc()).unwrap_or(local);
+    nine - offset
+}
+
+/// Width of the detail's text column for a terminal of `size`, so `update` wraps for exactly
+/// the width the view draws. Wide terminals show the service context beside the text.
+pub fn detail_text_width(size: (u16, u16)) -> usize {
+    let inner = usize::from(size.0).saturating_sub(2);
+    if usize::from(size.0) >= DETAIL_SIDE_MIN_WIDTH {
+        inner.saturating_sub(DETAIL_SIDE_WIDTH + 1)
+    } else {
+        inner
+    }
+    .max(10)
+}
+
+/// From this terminal width on, the service context sits beside the detail text.
+pub const DETAIL_SIDE_MIN_WIDTH: usize = 110;
+pub const DETAIL_SIDE_WIDTH: usize = 44;
+/// Width of the key column of the detail.
+pub const KEY_WIDTH: usize = 16;
+
+/// The detail's lines for `alert`, values wrapped to fit `width` beside the key column.
+pub fn detail_lines(state: &AlertsState, merged: &MergedAlert, alert: &Alert, width: usize) -> Vec<DetailLine> {
+    let value_width = width.saturating_sub(KEY_WIDTH + 1).max(8);
+    let mut lines = Vec::new();
+    let heading = |lines: &mut Vec<DetailLine>, text: &str| {
+        lines.push(DetailLine { kind: LineKind::Heading, key: String::new(), text: text.to_string() })
+    };
+    let field = |lines: &mut Vec<DetailLine>, key: &str, value: &str, kind: LineKind| {
+        let wrapped = wrap(value, value_width);
+        if wrapped.is_empty() {
+            lines.push(DetailLine { kind, key: key.to_string(), text: String::new() });
+        }
+        for (n, text) in wrapped.into_iter().enumerate() {
+            let (kind, key) = if n == 0 { (kind, key.to_string()) } else { (LineKind::Text, String::new()) };
+            lines.push(DetailLine { kind, key, text });
+        }
+    };
+    heading(&mut lines, "State");
+    let state_text = match alert.state {
+        AlertState::Active => "active",
+        AlertState::Suppressed => "suppressed",
+        AlertState::Unprocessed => "unprocessed",
+        AlertState::Unknown => "unknown",
+    };
+    field(&mut lines, "state", state_text, LineKind::Field);
+    for id in &alert.silenced_by {
+        let text = match state.silence_by_id(id) {
+            Some(s) => format!("{} ({}): {}", s.created_by, id, s.comment),
+            None => id.clone(),
+        };
+        field(&mut lines, "silenced by", &text, LineKind::Warning);
+    }
+    for fp in &alert.inhibited_by {
+        let text = match state.by_fingerprint(fp).and_then(|m| state.alert(m)) {
+            Some(a) => format!("{} {} ({fp})", a.name(), a.labels.get("service").map_or("", String::as_str)),
+            None => fp.clone(),
+        };
+        field(&mut lines, "inhibited by", &text, LineKind::Warning);
+    }
+    for name in &alert.muted_by {
+        field(&mut lines, "muted by", name, LineKind::Warning);
+    }
+    let seen: Vec<&str> = merged.seen_on.iter().filter_map(|i| state.instances.get(*i)).map(|i| i.name.as_str()).collect();
+    field(&mut lines, "alertmanagers", &seen.join(", "), LineKind::Field);
+    field(&mut lines, "receivers", &alert.receivers.join(", "), LineKind::Field);
+    field(&mut lines, "fingerprint", &alert.fingerprint, LineKind::Muted);
+
+    heading(&mut lines, "Runbook");
+    match (&alert.runbook_url, alert.annotations.get("runbook_url")) {
+        (Some(url), _) => field(&mut lines, "runbook_url", url, LineKind::Link),
+        (None, Some(raw)) => field(&mut lines, "runbook_url", &format!("not a plain http(s) URL, not opened: {raw}"), LineKind::Warning),
+        (None, None) => field(&mut lines, "runbook_url", "none", LineKind::Muted),
+    }
+    match &alert.generator_url {
+        Some(url) => field(&mut lines, "generatorURL", url, LineKind::Link),
+        None => field(&mut lines, "generatorURL", "none", LineKind::Muted),
+    }
+
+    heading(&mut lines, "Annotations");
+    for (name, value) in &alert.annotations {
+        if name == "runbook_url" {
+            continue;
+        }
+        field(&mut lines, name, value, LineKind::Field);
+    }
+    heading(&mut lines, "Labels");
+    for (name, value) in &alert.labels {
+        field(&mut lines, name, value, LineKind::Field);
+    }
+    lines
+}
+
+/// Wraps text to `width` display columns: at spaces when it can, inside words when it must.
+/// Newlines in the text start new lines. Done once per width, never while drawing.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    for para in text.split('\n') {
+        if para.width() <= width {
+            out.push(para.to_string());
+            continue;
+        }
+        let mut line = String::new();
+        let mut line_w = 0;
+        for word in para.split(' ') {
+            let w = word.width();
+            if line_w > 0 && line_w + 1 + w <= width {
+                line.push(' ');
+                line.push_str(word);
+                line_w += 1 + w;
+                continue;
+            }
+            if line_w > 0 {
+                out.push(std::mem::take(&mut line));
+                line_w = 0;
+            }
+            if w <= width {
+                line.push_str(word);
+                line_w = w;
+                continue;
+            }
+            for c in word.chars() {
+                let cw = c.width().unwrap_or(0);
+                if line_w + cw > width {
+                    out.push(std::mem::take(&mut line));
+                    line_w = 0;
+                }
+                line.push(c);
+                line_w += cw;
+            }
+        }
+        out.push(line);
+    }
+    while out.last().is_some_and(String::is_empty) && out.len() > 1 {
+        out.pop();
+    }
+    out
+}
+
+/// Every instance's data by name, for the snapshot.
+pub fn saved(state: &AlertsState) -> BTreeMap<String, Fetched<InstanceData>> {
+    state
+        .instances
+        .iter()
+        .filter_map(|i| i.data.clone().map(|d| (i.name.clone(), d)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("15m", Some(15 * 60))]
+    #[case("1h30m", Some(90 * 60))]
+    #[case("2d", Some(2 * 86400))]
+    #[case("1w", Some(7 * 86400))]
+    #[case("90", None)]
+    #[case("1x", None)]
+    #[case("", None)]
+    #[case("0m", None)]
+    fn durations_parse_like_amtool(#[case] text: &str, #[case] secs: Option<i64>) {
+        assert_eq!(parse_duration(text).map(|d| d.num_seconds()), secs);
+    }
+
+    #[rstest]
+    #[case::morning_utc("2026-03-02T08:00:00Z", 0, "2026-03-03T09:00:00Z")]
+    #[case::late_evening_utc("2026-03-02T23:30:00Z", 0, "2026-03-03T09:00:00Z")]
+    #[case::ahead_of_utc("2026-03-02T23:30:00Z", 3600, "2026-03-04T08:00:00Z")]
+    #[case::behind_utc("2026-03-02T03:00:00Z", -5 * 3600, "2026-03-02T14:00:00Z")]
+    fn tomorrow_nine_is_local(#[case] now: &str, #[case] offset: i32, #[case] expected: &str) {
+        let now: DateTime<Utc> = now.parse().expect("valid time");
+        let expected: DateTime<Utc> = expected.parse().expect("valid time");
+        assert_eq!(tomorrow_at_nine(now, offset), expected);
+    }
+
+    #[test]
+    fn wrapping_keeps_words_and_breaks_long_ones() {
+        assert_eq!(wrap("one two three", 7), vec!["one two", "three"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("a\nb", 10), vec!["a", "b"]);
+        assert!(wrap(&"word ".repeat(20_000), 80).iter().all(|l| l.width() <= 80));
     }
 }

@@ -8,6 +8,7 @@ pub mod docs;
 pub mod input;
 pub mod join;
 pub mod markdown;
+pub mod matchers;
 pub mod onboarding;
 pub mod overview;
 pub mod palette;

@@ -2,6 +2,8 @@
 //! at decode time), and carries out the effects addressed to it. None touches the model: they
 //! learn what to watch from `Effect::Targets` and report back through the channel.
 
+pub mod alertmanager;
+
 use tokio::sync::mpsc;
 
 use crate::config::Config;
@@ -39,6 +41,7 @@ impl Providers {
         // One line per provider, in status-bar order. Each decides from `config` whether it
         // runs, and reports its state with `Msg::Source`.
         let _ = (config, cx, &mut providers);
+        providers.extend(alertmanager::AlertmanagerProvider::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
         Self { providers }
     }
 

@@ -1,39 +1,619 @@
-//! The alerts screen's part of `update`: placeholder until its issue fills it.
+//! The alerts screen's part of `update`: data from the Alertmanager providers, the list and its
+//! filter, the alert detail, the silence form, acknowledgements and the silences list. Every
+//! silence and expiry goes through `confirm`, so read-only mode refuses it and the user sees
+//! what it will do first.
 
-use crate::config::keymap::{Action, Key};
-use crate::model::{Model, PaletteItem};
+use chrono::{DateTime, Duration, Utc};
 
-use super::Effect;
+use crate::config::keymap::{Action, Key, KeyCode};
+use crate::model::alerts::{
+    ACK_PREFIX, AlertsView, Detail, FormField, Instance, InstanceData, MergedAlert, PRESET_TOMORROW, PRESET_TYPED, PRESETS,
+    Row, SilenceDraft, SilenceEnd, SilenceForm, detail_lines, detail_text_width, matchers_for,
+    parse_duration, tomorrow_at_nine,
+};
+use crate::model::input::Edit;
+use crate::model::matchers::{format_matchers, parse_matchers};
+use crate::model::{Cursor, Fetched, Level, Model, PaletteItem, PaletteTarget, Screen, TextInput};
 
-/// Messages from the alerts providers.
+use super::{Effect, confirm, notify};
+
+/// Messages from the Alertmanager providers.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Msg {}
+pub enum Msg {
+    /// Sent once at start: the configured Alertmanagers and who the user is.
+    Configured {
+        /// Name and service label of each Alertmanager, in config order.
+        instances: Vec<(String, String)>,
+        created_by: String,
+        utc_offset_secs: i32,
+        ack_minutes: i64,
+    },
+    /// One poll of one Alertmanager.
+    Fetched { instance: String, at: DateTime<Utc>, data: InstanceData, skew_secs: i64 },
+    /// A silence was created or updated; `id` is the one the server answered with.
+    SilenceSaved { instance: String, id: String },
+    SilenceExpired { instance: String, id: String },
+    /// A silence or expiry failed; `error` says why in the server's words.
+    ActionFailed { instance: String, action: String, error: String },
+}
 
-/// Work for the alerts providers.
+/// Work for the Alertmanager providers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {}
+pub enum Command {
+    /// Create (or, with an id, update) a silence on these Alertmanagers.
+    CreateSilence { instances: Vec<String>, draft: SilenceDraft },
+    /// Expire a silence on these Alertmanagers.
+    ExpireSilence { instances: Vec<String>, id: String },
+}
 
-pub fn update(_model: &mut Model, msg: Msg) -> Vec<Effect> {
-    match msg {}
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Configured { instances, created_by, utc_offset_secs, ack_minutes } => {
+            let state = &mut model.alerts;
+            let mut configured: Vec<Instance> = Vec::with_capacity(instances.len());
+            for (name, service_label) in instances {
+                let data = state.instance_index(&name).and_then(|i| state.instances[i].data.clone());
+                configured.push(Instance { name, service_label, data, skew_secs: 0 });
+            }
+            state.instances = configured;
+            state.created_by = if created_by.trim().is_empty() { "flightdeck".into() } else { created_by };
+            state.utc_offset_secs = utc_offset_secs;
+            state.ack_minutes = if ack_minutes > 0 { ack_minutes } else { 15 };
+            rebuild(model);
+            vec![Effect::Render]
+        }
+        Msg::Fetched { instance, at, data, skew_secs } => {
+            let state = &mut model.alerts;
+            let index = match state.instance_index(&instance) {
+                Some(i) => i,
+                None => {
+                    state.instances.push(Instance {
+                        name: instance,
+                        service_label: "service".into(),
+                        data: None,
+                        skew_secs: 0,
+                    });
+                    state.instances.len() - 1
+                }
+            };
+            let slot = &mut state.instances[index];
+            let changed = slot.data.as_ref().is_none_or(|old| !old.value.same_shown(&data));
+            slot.data = Some(Fetched { value: data, fetched_at: at });
+            slot.skew_secs = skew_secs;
+            rebuild(model);
+            if changed { vec![Effect::Render] } else { vec![] }
+        }
+        Msg::SilenceSaved { instance, id } => {
+            notify(model, Level::Info, format!("silence {id} saved on {instance}"));
+            vec![Effect::Render]
+        }
+        Msg::SilenceExpired { instance, id } => {
+            notify(model, Level::Info, format!("silence {id} expired on {instance}"));
+            vec![Effect::Render]
+        }
+        Msg::ActionFailed { instance, action, error } => {
+            notify(model, Level::Error, format!("{action} on {instance} failed: {error}"));
+            vec![Effect::Render]
+        }
+    }
+}
+
+/// Recomputes the merged alerts and rows, keeping the cursor on the same alert or service.
+fn rebuild(model: &mut Model) {
+    let before = selected_key(model);
+    let targets = model.catalog.targets();
+    let filter = model.list(Screen::Alerts).filter.text().to_string();
+    model.alerts.rebuild(&targets, &filter);
+    restore_cursor(model, before);
+    rewrap_detail(model, true);
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RowKey {
+    Alert(String),
+    Service(String),
+}
+
+fn selected_key(model: &Model) -> Option<RowKey> {
+    let state = &model.alerts;
+    if state.view != AlertsView::Alerts {
+        return None;
+    }
+    match state.rows.get(model.list(Screen::Alerts).cursor.selected)? {
+        Row::Alert(i) => state.merged.get(*i).and_then(|m| state.alert(m)).map(|a| RowKey::Alert(a.fingerprint.clone())),
+        Row::Service { service, .. } => Some(RowKey::Service(service.clone())),
+    }
+}
+
+fn restore_cursor(model: &mut Model, key: Option<RowKey>) {
+    let rows = row_count(model);
+    let height = model.list_height;
+    let state = &model.alerts;
+    let found = key.and_then(|key| {
+        state.rows.iter().position(|row| match (row, &key) {
+            (Row::Alert(i), RowKey::Alert(fp)) => {
+                state.merged.get(*i).and_then(|m| state.alert(m)).is_some_and(|a| &a.fingerprint == fp)
+            }
+            (Row::Service { service, .. }, RowKey::Service(s)) => service == s,
+            _ => false,
+        })
+    });
+    let list = model.list_mut(Screen::Alerts);
+    list.cursor = match found {
+        Some(i) => list.cursor.to(i, rows, height),
+        None => list.cursor.to(list.cursor.selected, rows, height),
+    };
 }
 
 /// Rows in the screen's list now.
-pub fn row_count(_model: &Model) -> usize {
-    0
+pub fn row_count(model: &Model) -> usize {
+    match model.alerts.view {
+        AlertsView::Alerts => model.alerts.rows.len(),
+        AlertsView::Silences => model.alerts.silences.len(),
+    }
 }
 
-/// Takes raw keys while the screen has a form or input open; `None` lets them through.
-pub fn on_key(_model: &mut Model, _key: &Key) -> Option<Vec<Effect>> {
-    None
+/// Takes raw keys while the silence form is open, and the keys of the silences list.
+pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
+    if model.alerts.form.is_some() {
+        return Some(on_form_key(model, key));
+    }
+    if model.list(Screen::Alerts).filtering {
+        return None;
+    }
+    // The terminal may have been resized since the detail was wrapped; any key re-wraps it
+    // before it acts, so the view never wraps.
+    rewrap_detail(model, false);
+    let plain = !key.ctrl && !key.alt;
+    match key.code {
+        KeyCode::Char('S') if plain && model.alerts.detail.is_none() => Some(switch_view(model)),
+        KeyCode::Char('x') | KeyCode::Delete if plain && model.alerts.view == AlertsView::Silences => {
+            Some(expire_selected(model))
+        }
+        _ => None,
+    }
 }
 
 /// Handles an action on this screen; `None` leaves it to the global keys.
-pub fn on_action(_model: &mut Model, _action: Action) -> Option<Vec<Effect>> {
-    None
+pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    if model.alerts.view == AlertsView::Silences {
+        return match action {
+            Action::Back => Some(switch_view(model)),
+            Action::Cancel => Some(expire_selected(model)),
+            _ => None,
+        };
+    }
+    if model.alerts.detail.is_some() {
+        return on_detail_action(model, action);
+    }
+    let selected = model.list(Screen::Alerts).cursor.selected;
+    match action {
+        Action::Open => match model.alerts.rows.get(selected)? {
+            Row::Alert(i) => {
+                let i = *i;
+                open_detail(model, i);
+                Some(vec![Effect::Render])
+            }
+            Row::Service { service, .. } => {
+                let service = service.clone();
+                if !model.alerts.collapsed.remove(&service) {
+                    model.alerts.collapsed.insert(service);
+                }
+                refilter(model);
+                Some(vec![Effect::Render])
+            }
+        },
+        Action::ToggleMuted => {
+            model.alerts.show_muted = !model.alerts.show_muted;
+            let before = selected_key(model);
+            refilter(model);
+            restore_cursor(model, before);
+            let what = if model.alerts.show_muted { "shown" } else { "hidden" };
+            notify(model, Level::Info, format!("silenced and inhibited alerts {what}"));
+            Some(vec![Effect::Render])
+        }
+        Action::Silence | Action::Acknowledge | Action::Copy | Action::OpenUrl => {
+            let (index, _) = model.alerts.alert_at_row(selected)?;
+            Some(act_on(model, index, action))
+        }
+        _ => None,
+    }
+}
+
+fn on_detail_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    let detail = model.alerts.detail.as_mut()?;
+    let page = model.list_height.max(1);
+    let last = detail.lines.len().saturating_sub(1);
+    let scroll = match action {
+        Action::Back => {
+            model.alerts.detail = None;
+            return Some(vec![Effect::Render]);
+        }
+        Action::Down => detail.scroll + 1,
+        Action::Up => detail.scroll.saturating_sub(1),
+        Action::PageDown => detail.scroll + page,
+        Action::PageUp => detail.scroll.saturating_sub(page),
+        Action::Top => 0,
+        Action::Bottom => last,
+        Action::Silence | Action::Acknowledge | Action::Copy | Action::OpenUrl => {
+            let fingerprint = detail.fingerprint.clone();
+            let index = model.alerts.merged.iter().position(|m| {
+                model.alerts.alert(m).is_some_and(|a| a.fingerprint == fingerprint)
+            });
+            return match index {
+                Some(i) => Some(act_on(model, i, action)),
+                None => {
+                    notify(model, Level::Warning, "this alert is no longer firing");
+                    Some(vec![Effect::Render])
+                }
+            };
+        }
+        // The detail covers the list: other list actions wait until it is closed.
+        Action::Open | Action::ToggleMuted => return Some(vec![]),
+        _ => return None,
+    };
+    let scroll = scroll.min(last);
+    if scroll == detail.scroll {
+        return Some(vec![]);
+    }
+    detail.scroll = scroll;
+    Some(vec![Effect::Render])
+}
+
+/// Silence, acknowledge, copy or open the runbook of the merged alert `index`.
+fn act_on(model: &mut Model, index: usize, action: Action) -> Vec<Effect> {
+    let Some(merged) = model.alerts.merged.get(index).cloned() else { return vec![] };
+    let Some(alert) = model.alerts.alert(&merged).cloned() else { return vec![] };
+    match action {
+        Action::Copy | Action::OpenUrl => match alert.runbook_url.clone() {
+            Some(url) => {
+                let effect = if action == Action::Copy {
+                    notify(model, Level::Info, format!("copied {url}"));
+                    Effect::Copy(url)
+                } else {
+                    notify(model, Level::Info, format!("opening {url}"));
+                    Effect::OpenUrl(url)
+                };
+                vec![effect, Effect::Render]
+            }
+            None => {
+                notify(model, Level::Warning, format!("{} has no usable runbook_url", alert.name()));
+                vec![Effect::Render]
+            }
+        },
+        Action::Silence => {
+            if refused(model, "Silence") {
+                return vec![Effect::Render];
+            }
+            let matchers = matchers_for(&alert);
+            let mut form = SilenceForm {
+                matchers: input_with(&format_matchers(&matchers)),
+                preset: 1,
+                typed: TextInput::default(),
+                comment: TextInput::default(),
+                focus: FormField::Comment,
+                preview: Vec::new(),
+                error: None,
+                targets: model.alerts.silence_targets(&merged.seen_on),
+            };
+            form.preview = crate::model::alerts::preview(&model.alerts.instances, &model.alerts.merged, &matchers);
+            model.alerts.form = Some(form);
+            vec![Effect::Render]
+        }
+        Action::Acknowledge => acknowledge(model, &merged, &alert),
+        _ => vec![],
+    }
+}
+
+fn refused(model: &mut Model, what: &str) -> bool {
+    if model.read_only {
+        notify(model, Level::Warning, format!("{what}: refused, flightdeck runs read-only"));
+    }
+    model.read_only
+}
+
+fn input_with(text: &str) -> TextInput {
+    let mut input = TextInput::default();
+    input.apply(Edit::Paste(text.to_string()));
+    input
+}
+
+fn who(model: &Model) -> String {
+    model.alerts.created_by.clone()
+}
+
+fn names(model: &Model, indices: &[usize]) -> Vec<String> {
+    indices.iter().filter_map(|i| model.alerts.instances.get(*i)).map(|i| i.name.clone()).collect()
+}
+
+/// `a`: a short silence with a recognisable comment; when the alert already carries an
+/// acknowledgement, it is extended instead of stacking a second one.
+fn acknowledge(model: &mut Model, merged: &MergedAlert, alert: &crate::model::alerts::Alert) -> Vec<Effect> {
+    let minutes = model.alerts.ack_minutes.max(1);
+    let targets = names(model, &model.alerts.silence_targets(&merged.seen_on));
+    let existing = alert
+        .silenced_by
+        .iter()
+        .filter_map(|id| model.alerts.silence_by_id(id))
+        .find(|s| s.is_ack())
+        .cloned();
+    let (title, draft, lines) = match existing {
+        Some(ack) => {
+            let new_end = ack.ends_at.max(model.now) + Duration::minutes(minutes);
+            let lines = vec![
+                format!("{} on {}", alert.name(), targets.join(", ")),
+                format!("acknowledged by {}: {}", ack.created_by, ack.comment),
+                format!("ends in {}, extended by {minutes}m", crate::model::time::until(model.now, ack.ends_at)),
+                format!("new end: {}", new_end.format("%Y-%m-%d %H:%M UTC")),
+            ];
+            let draft = SilenceDraft {
+                id: Some(ack.id.clone()),
+                matchers: ack.matchers.clone(),
+                starts_at: Some(ack.starts_at),
+                end: SilenceEnd::Extend { ends_at: ack.ends_at, by_secs: minutes * 60 },
+                created_by: ack.created_by.clone(),
+                comment: ack.comment.clone(),
+            };
+            ("Extend acknowledgement".to_string(), draft, lines)
+        }
+        None => {
+            let comment = format!("{ACK_PREFIX} {} is looking", who(model));
+            let matchers = matchers_for(alert);
+            let lines = vec![
+                format!("{} on {}", alert.name(), targets.join(", ")),
+                format!("silence for {minutes}m: {}", format_matchers(&matchers)),
+                format!("comment: {comment}"),
+            ];
+            let draft = SilenceDraft {
+                id: None,
+                matchers,
+                starts_at: None,
+                end: SilenceEnd::For(minutes * 60),
+                created_by: who(model),
+                comment,
+            };
+            ("Acknowledge".to_string(), draft, lines)
+        }
+    };
+    confirm(model, title, lines, Effect::Alerts(Command::CreateSilence { instances: targets, draft }))
+}
+
+fn on_form_key(model: &mut Model, key: &Key) -> Vec<Effect> {
+    let Some(form) = model.alerts.form.as_mut() else { return vec![] };
+    let next = |f: FormField, back: bool| match (f, back) {
+        (FormField::Matchers, false) | (FormField::Comment, true) => FormField::Duration,
+        (FormField::Duration, false) | (FormField::Matchers, true) => FormField::Comment,
+        (FormField::Comment, false) | (FormField::Duration, true) => FormField::Matchers,
+    };
+    match key.code {
+        KeyCode::Esc => {
+            model.alerts.form = None;
+            notify(model, Level::Info, "silence cancelled");
+            return vec![Effect::Render];
+        }
+        KeyCode::Tab | KeyCode::Down => form.focus = next(form.focus, false),
+        KeyCode::BackTab | KeyCode::Up => form.focus = next(form.focus, true),
+        KeyCode::Enter => return submit_form(model),
+        KeyCode::Left if form.focus == FormField::Duration && form.preset != PRESET_TYPED => {
+            form.preset = form.preset.checked_sub(1).unwrap_or(PRESETS.len() - 1);
+        }
+        KeyCode::Right if form.focus == FormField::Duration && form.preset != PRESET_TYPED => {
+            form.preset = (form.preset + 1) % PRESETS.len();
+        }
+        _ => {
+            let Some(edit) = edit_for(key) else { return vec![] };
+            let input = match form.focus {
+                FormField::Matchers => &mut form.matchers,
+                FormField::Comment => &mut form.comment,
+                FormField::Duration => {
+                    // Typing in the duration field means a typed duration; leaving an empty
+                    // typed field with the arrows goes back to the presets.
+                    if matches!(edit, Edit::Left | Edit::Right) && form.typed.is_empty() {
+                        form.preset = if matches!(edit, Edit::Left) { PRESET_TOMORROW } else { 0 };
+                        return vec![Effect::Render];
+                    }
+                    form.preset = PRESET_TYPED;
+                    &mut form.typed
+                }
+            };
+            let matchers_changed = input.apply(edit) && form.focus == FormField::Matchers;
+            form.error = None;
+            if matchers_changed {
+                let text = form.matchers.text().to_string();
+                match parse_matchers(&text) {
+                    Ok(ms) => {
+                        form.preview = crate::model::alerts::preview(&model.alerts.instances, &model.alerts.merged, &ms);
+                    }
+                    Err(e) => {
+                        form.preview.clear();
+                        form.error = Some(e.to_string());
+                    }
+                }
+            }
+        }
+    }
+    vec![Effect::Render]
+}
+
+fn edit_for(key: &Key) -> Option<Edit> {
+    Some(match key.code {
+        KeyCode::Char('w') if key.ctrl => Edit::DeleteWord,
+        KeyCode::Char('u') if key.ctrl => Edit::DeleteToStart,
+        KeyCode::Char('a') if key.ctrl => Edit::Home,
+        KeyCode::Char('e') if key.ctrl => Edit::End,
+        KeyCode::Char(c) if !key.ctrl && !key.alt => Edit::Insert(c),
+        KeyCode::Backspace => Edit::Backspace,
+        KeyCode::Delete => Edit::Delete,
+        KeyCode::Left => Edit::Left,
+        KeyCode::Right => Edit::Right,
+        KeyCode::Home => Edit::Home,
+        KeyCode::End => Edit::End,
+        _ => return None,
+    })
+}
+
+/// Checks the form; when it is complete, closes it and asks for confirmation.
+fn submit_form(model: &mut Model) -> Vec<Effect> {
+    let Some(form) = model.alerts.form.clone() else { return vec![] };
+    let fail = |model: &mut Model, field: FormField, error: String| {
+        if let Some(f) = model.alerts.form.as_mut() {
+            f.error = Some(error);
+            f.focus = field;
+        }
+        vec![Effect::Render]
+    };
+    let matchers = match parse_matchers(form.matchers.text()) {
+        Ok(ms) => ms,
+        Err(e) => return fail(model, FormField::Matchers, e.to_string()),
+    };
+    let all_match_empty = matchers.iter().all(|m| m.compile().is_ok_and(|c| c.matches_value("")));
+    if all_match_empty {
+        return fail(
+            model,
+            FormField::Matchers,
+            "at least one matcher must not match the empty string".into(),
+        );
+    }
+    let (end, until) = match form.preset {
+        PRESET_TYPED => match parse_duration(form.typed.text()) {
+            Some(d) => (SilenceEnd::For(d.num_seconds()), model.now + d),
+            None => {
+                return fail(model, FormField::Duration, format!("`{}` is not a duration (15m, 2h30m, 1d)", form.typed.text()));
+            }
+        },
+        PRESET_TOMORROW => {
+            let at = tomorrow_at_nine(model.now, model.alerts.utc_offset_secs);
+            (SilenceEnd::At(at), at)
+        }
+        n => {
+            let d = parse_duration(PRESETS[n]).unwrap_or(Duration::hours(1));
+            (SilenceEnd::For(d.num_seconds()), model.now + d)
+        }
+    };
+    let comment = form.comment.text().trim().to_string();
+    if comment.is_empty() {
+        return fail(model, FormField::Comment, "a comment is required: say why, for whoever is paged next".into());
+    }
+    model.alerts.form = None;
+    let mut seen: Vec<usize> = form.targets.clone();
+    for i in &form.preview {
+        if let Some(m) = model.alerts.merged.get(*i) {
+            seen.extend(m.seen_on.iter().copied());
+        }
+    }
+    seen.sort_unstable();
+    seen.dedup();
+    let targets = names(model, &model.alerts.silence_targets(&seen));
+    let mut lines = vec![
+        format!("on {}", targets.join(", ")),
+        format!("matchers: {}", format_matchers(&matchers)),
+        format!(
+            "until {} ({})",
+            (until + Duration::seconds(i64::from(model.alerts.utc_offset_secs))).format("%a %Y-%m-%d %H:%M"),
+            crate::model::time::coarse(until - model.now)
+        ),
+        format!("by {}: {comment}", who(model)),
+        format!("silences {} alert(s) firing now:", form.preview.len()),
+    ];
+    const SHOWN: usize = 6;
+    for i in form.preview.iter().take(SHOWN) {
+        if let Some(a) = model.alerts.merged.get(*i).and_then(|m| model.alerts.alert(m)) {
+            lines.push(format!("  {} {} {}", a.severity.label(), a.name(), a.labels.get("service").map_or("", String::as_str)));
+        }
+    }
+    if form.preview.len() > SHOWN {
+        lines.push(format!("  and {} more", form.preview.len() - SHOWN));
+    }
+    let draft = SilenceDraft { id: None, matchers, starts_at: None, end, created_by: who(model), comment };
+    confirm(model, "Silence", lines, Effect::Alerts(Command::CreateSilence { instances: targets, draft }))
+}
+
+fn expire_selected(model: &mut Model) -> Vec<Effect> {
+    let selected = model.list(Screen::Alerts).cursor.selected;
+    let Some(merged) = model.alerts.silences.get(selected).cloned() else { return vec![] };
+    let Some(silence) = model.alerts.silence(&merged).cloned() else { return vec![] };
+    let targets = names(model, &model.alerts.silence_targets(&merged.seen_on));
+    let lines = vec![
+        format!("on {}", targets.join(", ")),
+        format!("matchers: {}", format_matchers(&silence.matchers)),
+        format!("by {}: {}", silence.created_by, silence.comment),
+        "the alerts it mutes notify again".to_string(),
+    ];
+    confirm(
+        model,
+        format!("Expire silence {}", silence.id),
+        lines,
+        Effect::Alerts(Command::ExpireSilence { instances: targets, id: silence.id }),
+    )
+}
+
+fn switch_view(model: &mut Model) -> Vec<Effect> {
+    let state = &mut model.alerts;
+    state.view = match state.view {
+        AlertsView::Alerts => AlertsView::Silences,
+        AlertsView::Silences => AlertsView::Alerts,
+    };
+    let list = model.lists.entry(Screen::Alerts).or_default();
+    let cursor: Cursor = std::mem::replace(&mut list.cursor, state.other_cursor);
+    state.other_cursor = cursor;
+    let rows = row_count(model);
+    let height = model.list_height;
+    let list = model.list_mut(Screen::Alerts);
+    list.cursor = list.cursor.to(list.cursor.selected, rows, height);
+    vec![Effect::Render]
+}
+
+fn open_detail(model: &mut Model, index: usize) {
+    let Some(merged) = model.alerts.merged.get(index) else { return };
+    let Some(alert) = model.alerts.alert(merged) else { return };
+    let width = detail_text_width(model.size);
+    let lines = detail_lines(&model.alerts, merged, alert, width);
+    let fingerprint = alert.fingerprint.clone();
+    model.alerts.detail = Some(Detail { fingerprint, scroll: 0, width, lines });
+}
+
+/// Re-wraps the open detail when the width changed, or (`force`) when its alert's data did.
+fn rewrap_detail(model: &mut Model, force: bool) {
+    let width = detail_text_width(model.size);
+    let Some(detail) = &model.alerts.detail else { return };
+    if !force && detail.width == width {
+        return;
+    }
+    let fingerprint = detail.fingerprint.clone();
+    let scroll = detail.scroll;
+    let Some(merged) = model.alerts.by_fingerprint(&fingerprint) else {
+        // Resolved while open: the last text stays, marked by the view as no longer firing.
+        return;
+    };
+    let Some(alert) = model.alerts.alert(merged) else { return };
+    let lines = detail_lines(&model.alerts, merged, alert, width);
+    let scroll = scroll.min(lines.len().saturating_sub(1));
+    model.alerts.detail = Some(Detail { fingerprint, scroll, width, lines });
 }
 
 /// Recomputes the screen's visible rows after its filter changed.
-pub fn refilter(_model: &mut Model) {}
+pub fn refilter(model: &mut Model) {
+    let filter = model.list(Screen::Alerts).filter.text().to_string();
+    model.alerts.refilter(&filter);
+}
 
-/// Entries this screen adds to the `:` palette.
-pub fn palette_items(_model: &Model, _items: &mut Vec<PaletteItem>) {}
+/// Entries this screen adds to the `:` palette: the firing alerts.
+pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
+    for m in &model.alerts.merged {
+        let Some(alert) = model.alerts.alert(m) else { continue };
+        if alert.is_muted() {
+            continue;
+        }
+        let label = if m.service.is_empty() {
+            alert.name().to_string()
+        } else {
+            format!("{} {}", alert.name(), m.service)
+        };
+        items.push(PaletteItem {
+            label,
+            kind: "alert",
+            target: PaletteTarget::Row { screen: Screen::Alerts, key: alert.fingerprint.clone() },
+        });
+    }
+}
+
