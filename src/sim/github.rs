@@ -30,7 +30,7 @@ const LIMIT_ANONYMOUS: u64 = 60;
 /// The user every token authenticates as.
 pub const DEMO_USER: &str = "jdoe";
 /// Dispatched runs get ids from here on, far from the world's scheduled ids.
-const DISPATCHED_IDS: u64 = 90_000_000_000;
+pub const DISPATCHED_IDS: u64 = 90_000_000_000;
 
 // ---------------------------------------------------------------------------------------------
 // The CI model shared with GitLab: attempts of a run and the jobs of an attempt.

@@ -15,9 +15,10 @@ use serde_json::json;
 
 use super::Shared;
 use super::github::{
-    Attempt, JobEnd, JobPlan, Overlay, Retry, encode, gitlab_trace, lock, page_of, run_of_job,
+    Attempt, DISPATCHED_IDS, JobEnd, JobPlan, Overlay, Retry, encode, gitlab_trace, lock, page_of,
+    run_of_job,
 };
-use super::world::{CiHost, RunKind, ScheduledRun, Service, World};
+use super::world::{CiHost, RunKind, RunOutcome, ScheduledRun, Service, World, hash};
 use crate::wire::gitlab::{
     DetailedStatus, Job, JobCommit, JobPipeline, Pipeline, Runner, Status, User,
 };
@@ -54,6 +55,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v4/user", get(user))
         .route("/api/v4/projects/{id}", get(project))
         .route("/api/v4/projects/{id}/pipelines", get(list_pipelines))
+        .route("/api/v4/projects/{id}/pipeline", post(create_pipeline))
         .route("/api/v4/projects/{id}/pipelines/{pid}", get(get_pipeline))
         .route("/api/v4/projects/{id}/pipelines/{pid}/jobs", get(list_jobs))
         .route("/api/v4/projects/{id}/pipelines/{pid}/retry", post(retry))
@@ -85,7 +87,16 @@ impl Gitlab {
 
     /// Every pipeline of a project created by `now`, oldest first (their position is the iid).
     fn pipelines(&self, svc: &Service, now: DateTime<Utc>) -> Vec<ScheduledRun> {
-        self.world().runs(&svc.name, now)
+        let mut all = self.world().runs(&svc.name, now);
+        all.extend(
+            lock(&self.overlay)
+                .dispatched
+                .iter()
+                .filter(|r| r.service == svc.name && r.created <= now)
+                .cloned(),
+        );
+        all.sort_by_key(|r| (r.created, r.id));
+        all
     }
 
     fn pipeline(
@@ -203,7 +214,14 @@ fn pipeline_json(
         iid: iid as u64 + 1,
         project_id: svc.project_id,
         status,
-        source: Some("push".into()),
+        source: Some(
+            if run.id >= DISPATCHED_IDS {
+                "api"
+            } else {
+                "push"
+            }
+            .into(),
+        ),
         git_ref: "main".into(),
         sha: run.commit.sha.clone(),
         name: Some(if run.kind == RunKind::Deploy {
@@ -582,4 +600,70 @@ async fn cancel(State(gl): Gl, Path((id, pid)): Path<(String, String)>) -> GlRes
         overlay.latest(gl.world(), &run)
     };
     Ok(Json(pipeline_json(&gl, svc, iid, &run, &a, now, true)).into_response())
+}
+
+/// Starts a pipeline on a ref (`POST /projects/:id/pipeline?ref=main`), as a user or a script
+/// would; GitLab answers 201 with the new pipeline.
+async fn create_pipeline(
+    State(gl): Gl,
+    Path(id): Path<String>,
+    Query(params): Params,
+    body: Option<Json<serde_json::Value>>,
+) -> GlResult {
+    let svc = gl.project(&id)?;
+    let body_ref = body
+        .as_ref()
+        .and_then(|Json(b)| b.get("ref"))
+        .and_then(|r| r.as_str())
+        .map(str::to_string);
+    let Some(git_ref) = param(&params, "ref").map(str::to_string).or(body_ref) else {
+        return Err(GlError(
+            StatusCode::BAD_REQUEST,
+            "400 Bad request - ref is missing".into(),
+        ));
+    };
+    if git_ref != "main" {
+        return Err(GlError(
+            StatusCode::BAD_REQUEST,
+            "Reference not found".into(),
+        ));
+    }
+    let now = gl.shared.now();
+    let world = gl.world();
+    let Some(commit) = world.commits(&svc.name, now).into_iter().next() else {
+        return Err(GlError(
+            StatusCode::BAD_REQUEST,
+            "Reference not found".into(),
+        ));
+    };
+    let run = {
+        let mut overlay = lock(&gl.overlay);
+        let n = overlay.dispatched.len() as u64;
+        let id = DISPATCHED_IDS + n;
+        let duration =
+            chrono::Duration::seconds(150 + (hash(world.config.seed, &[id]) % 120) as i64);
+        let run = ScheduledRun {
+            id,
+            service: svc.name.clone(),
+            kind: RunKind::Ci,
+            number: 1000 + n,
+            commit,
+            actor: super::github::DEMO_USER.into(),
+            created: now,
+            started: now + chrono::Duration::seconds(4),
+            finished: now + chrono::Duration::seconds(4) + duration,
+            outcome: RunOutcome::Success,
+            environments: vec![],
+            failing_job: None,
+        };
+        overlay.dispatched.push(run.clone());
+        run
+    };
+    let (iid, run) = gl.pipeline(svc, &run.id.to_string(), now)?;
+    let a = lock(&gl.overlay).latest(world, &run);
+    Ok((
+        StatusCode::CREATED,
+        Json(pipeline_json(&gl, svc, iid, &run, &a, now, true)),
+    )
+        .into_response())
 }
