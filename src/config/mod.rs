@@ -668,6 +668,7 @@ impl<'a> Source<'a> {
             let (found, expected) = rest
                 .split_once(", expected ")
                 .unwrap_or((rest, "another type"));
+            let (found, expected) = (toml_words(found), toml_words(expected));
             format!(
                 "wrong type for `{}` in {table_label}: found {found}, expected {expected}",
                 key_name.as_deref().unwrap_or("?")
@@ -888,6 +889,17 @@ fn describe_table(path: &[Seg]) -> String {
     }
 }
 
+/// serde's data-model words in TOML's terms, for a reader who only knows the file.
+fn toml_words(text: &str) -> String {
+    if text.starts_with("struct ") || text == "map" || text == "a map" {
+        return "a table".into();
+    }
+    match text {
+        "sequence" | "a sequence" => "an array".into(),
+        _ => text.to_string(),
+    }
+}
+
 /// The words quoted in backticks, in order: serde lists field names that way.
 fn backticked(text: &str) -> Vec<String> {
     text.split('`')
@@ -985,6 +997,15 @@ mod tests {
             loaded.config.kubernetes.and_then(|k| k.kubeconfig),
             Some(PathBuf::from("/home/u"))
         );
+    }
+
+    #[rstest]
+    #[case::string_for_array("[keys]\nquit = \"q\"\n", "found string \"q\", expected an array")]
+    #[case::integer_for_table("general = 3\n", "found integer `3`, expected a table")]
+    #[case::table_for_array("[catalog]\npaths = { a = 1 }\n", "found a table, expected an array")]
+    fn type_errors_use_tomls_words(#[case] text: &str, #[case] expected: &str) {
+        let err = load_str(text, Path::new("c.toml"), None).expect_err("wrong type");
+        assert!(err.to_string().contains(expected), "{err}");
     }
 
     #[test]
