@@ -736,6 +736,49 @@ async fn the_story_fires_the_incident_alerts() {
     );
     let receivers: Vec<&str> = crash.receivers.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(receivers, ["pagerduty-oncall", "slack-payments"]);
+
+    // Every runbook URL into the docs names a page the sim wrote, and its anchor a heading.
+    let alerts = api.alerts("").await;
+    let mut checked = 0;
+    for a in &alerts {
+        let Some(url) = a.annotations.get("runbook_url") else {
+            continue;
+        };
+        let Some(rest) = url.strip_prefix("https://docs.acme.example/") else {
+            continue;
+        };
+        let (path, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+        let (service, page) = path.split_once('/').expect("<service>/<page>");
+        let file = sim
+            .dir()
+            .join("repos")
+            .join(service)
+            .join("docs")
+            .join(page);
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("{url} names {}: {e}", file.display()));
+        if !fragment.is_empty() {
+            let slugs: Vec<String> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix('#'))
+                .map(|h| {
+                    h.trim_start_matches('#')
+                        .trim()
+                        .to_lowercase()
+                        .replace(' ', "-")
+                })
+                .collect();
+            assert!(
+                slugs.iter().any(|s| s == fragment),
+                "{url}: no heading {fragment} in {slugs:?}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 3,
+        "the crash, error-rate and trouble alerts carry runbooks"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
