@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use color_eyre::eyre::{Result, WrapErr};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
@@ -37,6 +36,8 @@ pub trait Effects {
 }
 
 pub struct Options {
+    /// Where ticks read the time: the system's, or the sim's in the demo.
+    pub clock: crate::clock::Clock,
     /// Stop after the first frame is drawn (for start-up measurements).
     pub exit_after_first_frame: bool,
 }
@@ -88,7 +89,7 @@ pub async fn run(
             Some(msg) = messages.recv() => msg,
             now = tick.tick() => {
                 let _ = now;
-                Msg::Tick(Utc::now())
+                Msg::Tick(options.clock.now())
             }
             _ = tokio::time::sleep_until(frame_due), if dirty => {
                 draw(guard, &model, theme)?;

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use chrono::Utc;
 use clap::Parser;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use tokio::sync::mpsc;
@@ -14,6 +13,7 @@ use flightdeck::app::{self, Effects, Exit};
 use flightdeck::cli::{Cli, Command};
 use flightdeck::config::theme::{ColorSupport, load_theme};
 use flightdeck::config::{self, Loaded};
+use flightdeck::clock::Clock;
 use flightdeck::model::Model;
 use flightdeck::providers::{Context, Providers};
 use flightdeck::sim::Sim;
@@ -73,6 +73,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
     // The demo starts its organisation first: its config is the one the cockpit loads.
     let sim = if cli.demo {
+        flightdeck::sim::world::start_epoch_now();
         Some(Sim::start(cli.sim.config()).await.wrap_err("while starting the demo organisation")?)
     } else {
         None
@@ -106,7 +107,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
     };
 
-    let now = Utc::now();
+    let clock = match &sim {
+        Some(sim) => Clock::Sim(sim.shared.clock.clone()),
+        None => Clock::System,
+    };
+    let now = clock.now();
     let (mut model, snapshot_key) = match &loaded {
         Some(Loaded { config, keymap, path }) => (
             startup::model(config, keymap.clone(), cli.read_only, now, path),
@@ -128,8 +133,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
     let (tx, rx) = mpsc::channel(1024);
     let providers = match &loaded {
-        Some(l) => Providers::start(&l.config, &Context { tx, read_only: model.read_only }),
-        None => Providers::start(&Default::default(), &Context { tx, read_only: true }),
+        Some(l) => Providers::start(
+            &l.config,
+            &Context { tx, clock: clock.clone(), read_only: model.read_only },
+        ),
+        None => Providers::start(&Default::default(), &Context { tx, clock: clock.clone(), read_only: true }),
     };
     let mut runner = Runner { snapshot_path, providers };
     let mut guard = TerminalGuard::enter().wrap_err("while taking over the terminal")?;
@@ -139,7 +147,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         &mut guard,
         rx,
         &mut runner,
-        app::Options { exit_after_first_frame: std::env::var_os("FLIGHTDECK_EXIT_AFTER_FIRST_FRAME").is_some() },
+        app::Options {
+            clock,
+            exit_after_first_frame: std::env::var_os("FLIGHTDECK_EXIT_AFTER_FIRST_FRAME").is_some(),
+        },
     )
     .await;
     drop(guard);
@@ -233,6 +244,7 @@ fn init_logging(loaded: Option<&Loaded>) -> Option<tracing_appender::non_blockin
 
 /// `flightdeck sim`: serve the organisation until interrupted, and say how to reach it.
 async fn run_sim(cli: &Cli, dir: Option<&Path>) -> Result<ExitCode> {
+    flightdeck::sim::world::start_epoch_now();
     let sim = match dir {
         Some(dir) => {
             std::fs::create_dir_all(dir).wrap_err_with(|| format!("while creating {}", dir.display()))?;

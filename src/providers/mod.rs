@@ -24,6 +24,8 @@ pub trait Provider: Send {
 #[derive(Clone)]
 pub struct Context {
     pub tx: mpsc::Sender<Msg>,
+    /// The time to stamp on what arrives (`fetched_at`): the sim's clock in the demo.
+    pub clock: crate::clock::Clock,
     /// Refuse every action that changes something elsewhere.
     pub read_only: bool,
 }

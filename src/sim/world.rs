@@ -10,11 +10,26 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-/// Sim time starts here for every run, so the same seed shows the same dates.
+/// Where sim time starts. Tests and benchmarks keep the fixed default, so the same seed shows
+/// the same dates; the demo and `flightdeck sim` move it to just before the wall-clock start
+/// ([`start_epoch_now`]) so what they serve is dated today, for the cockpit and for other tools
+/// (amtool, kubectl) that judge times by their own clock.
 pub fn epoch() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0)
-        .single()
-        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+    *EPOCH.get_or_init(|| {
+        Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0)
+            .single()
+            .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+    })
+}
+
+static EPOCH: std::sync::OnceLock<DateTime<Utc>> = std::sync::OnceLock::new();
+
+/// Starts sim time one minute before now (so the story's bad deploy comes a few seconds into a
+/// demo). Must run before any sim is started; later calls change nothing.
+pub fn start_epoch_now() {
+    let now = Utc::now() - Duration::minutes(1);
+    let whole = DateTime::<Utc>::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    let _ = EPOCH.set(whole);
 }
 
 /// One story cycle: a bad deploy, the crash, the page, the fix. Repeats so a demo keeps moving.

@@ -64,7 +64,12 @@ fn too_small(theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 fn draw_tabs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let mut spans = vec![Span::styled(" flightdeck ", theme.style(Role::Title))];
+    // The name goes first when there is room; the tabs always fit in 80 columns.
+    let mut spans = if area.width >= 90 {
+        vec![Span::styled(" flightdeck ", theme.style(Role::Title))]
+    } else {
+        vec![]
+    };
     for (i, screen) in Screen::ALL.iter().enumerate() {
         let role = if *screen == model.screen { Role::TabActive } else { Role::Tab };
         spans.push(Span::styled(format!(" {} {} ", i + 1, screen.title()), theme.style(role)));
@@ -177,7 +182,7 @@ fn draw_first_run(config_path: &str, theme: &Theme, frame: &mut Frame, area: Rec
             Span::styled(" quit", theme.style(Role::Muted)),
         ]),
     ];
-    let rect = centered(area, 96, text.len() as u16 + 2);
+    let rect = centered(area, 96, text.len() as u16 + 4);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(text).wrap(Wrap { trim: false }).block(
@@ -191,59 +196,65 @@ fn draw_first_run(config_path: &str, theme: &Theme, frame: &mut Frame, area: Rec
 }
 
 fn draw_status(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let mut spans: Vec<Span> = Vec::new();
-    if let Some(notice) = &model.notice {
+    let hint = hint_line(model, theme);
+    let hint_width = hint.width() as u16;
+    let [left, right] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(hint_width)]).areas(area);
+    let spans: Vec<Span> = if let Some(notice) = &model.notice {
         let role = match notice.level {
             Level::Info => Role::Info,
             Level::Warning => Role::Warning,
             Level::Error => Role::Critical,
         };
-        spans.push(Span::styled(format!(" {} ", notice.text), theme.style(role)));
+        vec![Span::styled(format!(" {} ", notice.text), theme.style(role))]
+    } else if model.sources.is_empty() {
+        vec![Span::styled(" no sources configured", theme.style(Role::Muted))]
     } else {
-        for s in &model.sources {
-            let (mark, role, text) = match &s.state {
-                FetchState::Unsupported => ("·", Role::Muted, "not read by this build".to_string()),
-                FetchState::Connecting => ("…", Role::Muted, "connecting".to_string()),
-                FetchState::Ok if s.is_stale(model.now) => (
-                    "◌",
-                    Role::Stale,
-                    s.fetched_at.map_or("stale".into(), |at| format!("stale {}", age(model.now, at))),
-                ),
-                FetchState::Ok => {
-                    let mut t = s.fetched_at.map_or(String::new(), |at| age(model.now, at));
-                    if let Some(d) = &s.detail {
-                        t = format!("{t} {d}");
-                    }
-                    ("●", Role::Ok, t)
-                }
-                FetchState::Failing { error, retry_at, .. } => {
-                    let mut t = error.clone();
-                    if let Some(at) = s.fetched_at {
-                        t.push_str(&format!(", data {} old", age(model.now, at)));
-                    }
-                    if let Some(r) = retry_at {
-                        t.push_str(&format!(", retry in {}", until(model.now, *r)));
-                    }
-                    ("✗", Role::Critical, t)
-                }
-            };
-            spans.push(Span::styled(format!(" {mark} "), theme.style(role)));
-            spans.push(Span::styled(s.id.label(), theme.style(Role::Text)));
-            if !text.is_empty() {
-                spans.push(Span::styled(format!(" {text}"), theme.style(Role::Muted)));
-            }
-            spans.push(Span::raw(" "));
-        }
-        if model.sources.is_empty() {
-            spans.push(Span::styled(" no sources configured", theme.style(Role::Muted)));
-        }
-    }
-    let hint = hint_line(model, theme);
-    let hint_width = hint.width() as u16;
-    let [left, right] =
-        Layout::horizontal([Constraint::Fill(1), Constraint::Length(hint_width)]).areas(area);
+        // The long form when it fits, else a short one that keeps only what is wrong.
+        let long = source_spans(model, theme, false);
+        let width: usize = long.iter().map(Span::width).sum();
+        if width <= usize::from(left.width) { long } else { source_spans(model, theme, true) }
+    };
     frame.render_widget(Line::from(spans).style(theme.style(Role::StatusBar)), left);
     frame.render_widget(hint.style(theme.style(Role::StatusBar)), right);
+}
+
+/// One entry per source: a mark, its name, and its state (age, retry countdown, error).
+fn source_spans<'a>(model: &Model, theme: &Theme, short: bool) -> Vec<Span<'a>> {
+    let mut spans = Vec::new();
+    for s in &model.sources {
+        let (mark, role, text) = match &s.state {
+            FetchState::Unsupported => ("·", Role::Muted, if short { String::new() } else { "n/a".into() }),
+            FetchState::Connecting => ("…", Role::Muted, String::new()),
+            FetchState::Ok if s.is_stale(model.now) => (
+                "◌",
+                Role::Stale,
+                s.fetched_at.map_or("stale".into(), |at| format!("stale {}", age(model.now, at))),
+            ),
+            FetchState::Ok if short => ("●", Role::Ok, String::new()),
+            FetchState::Ok => {
+                let mut t = s.fetched_at.map_or(String::new(), |at| age(model.now, at));
+                if let Some(d) = &s.detail {
+                    t = format!("{t} {d}");
+                }
+                ("●", Role::Ok, t)
+            }
+            FetchState::Failing { error, retry_at, .. } => {
+                let mut t = error.clone();
+                if let Some(r) = retry_at {
+                    t.push_str(&format!(", retry {}", until(model.now, *r)));
+                }
+                ("✗", Role::Critical, t)
+            }
+        };
+        spans.push(Span::styled(format!(" {mark} "), theme.style(role)));
+        spans.push(Span::styled(s.id.label(), theme.style(Role::Text)));
+        if !text.is_empty() {
+            spans.push(Span::styled(format!(" {text}"), theme.style(Role::Muted)));
+        }
+        spans.push(Span::raw(" "));
+    }
+    spans
 }
 
 fn hint_line<'a>(model: &Model, theme: &Theme) -> Line<'a> {

@@ -69,7 +69,7 @@ pub fn help(model: &Model, scroll: usize, theme: &Theme, frame: &mut Frame, area
             Span::styled(action.description().to_string(), theme.style(Role::Text)),
         ]));
     }
-    let rect = centered(area, 78, area.height.saturating_sub(2));
+    let rect = centered(area, 96, area.height.saturating_sub(2));
     let visible = usize::from(rect.height.saturating_sub(2));
     let scroll = scroll.min(lines.len().saturating_sub(visible));
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();

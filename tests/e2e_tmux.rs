@@ -1,0 +1,241 @@
+//! End to end: the real binary in a real terminal (tmux), driven with send-keys and read with
+//! capture-pane, as a user would. Checks the keys of the shell, and that the terminal is given
+//! back (alternate screen off, cooked mode) after `q`, SIGTERM and SIGHUP, with the process gone.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_flightdeck");
+
+/// A tmux server of the test's own, so tests never touch the user's sessions.
+struct Tmux {
+    socket: String,
+    home: tempfile::TempDir,
+}
+
+impl Tmux {
+    fn new(name: &str) -> Option<Self> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("tmux is missing; the test command installs it (scripts/test)");
+            }
+            eprintln!("did not run: tmux is not installed (scripts/test installs it)");
+            return None;
+        }
+        let home = tempfile::tempdir().expect("a temp HOME");
+        Some(Self { socket: format!("fd-e2e-{name}-{}", std::process::id()), home })
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Starts `script` in a shell inside a 120x40 pane, with HOME and the XDG dirs in a temp
+    /// dir so no user config or cache is read.
+    fn start(&self, script: &str) {
+        let home = self.home.path().display().to_string();
+        let env = format!(
+            "export HOME={home} XDG_CONFIG_HOME={home}/.config XDG_CACHE_HOME={home}/.cache XDG_DATA_HOME={home}/.local/share TERM=xterm-256color; unset FLIGHTDECK_CONFIG NO_COLOR;"
+        );
+        self.tmux(&["new-session", "-d", "-x", "120", "-y", "40", "-s", "t", "sh", "-c", &format!("{env} {script}")]);
+        self.tmux(&["set-option", "-t", "t", "remain-on-exit", "on"]);
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.tmux(&["send-keys", "-t", "t", k]);
+            // An Esc followed at once by another key reads as Alt+key, as in any terminal.
+            std::thread::sleep(Duration::from_millis(120));
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    fn alternate_on(&self) -> bool {
+        self.tmux(&["display-message", "-p", "-t", "t", "#{alternate_on}"]).trim() == "1"
+    }
+
+    /// Waits until the screen contains `text`; panics with the screen when it never does.
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            if start.elapsed() > Duration::from_secs(15) {
+                panic!("waited 15 s for {text:?}; the screen was:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.home.path().join(name)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+    }
+}
+
+fn alive(pid: &str) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+}
+
+fn wait_gone(pid: &str) {
+    let start = Instant::now();
+    while alive(pid) {
+        assert!(start.elapsed() < Duration::from_secs(5), "flightdeck (pid {pid}) is still running 5 s after the signal");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The script a pane runs: note the pid, run flightdeck, then record the tty's mode so the test
+/// can check it was restored.
+fn script(t: &Tmux, args: &str) -> String {
+    format!(
+        "echo $$ > {pid}; exec 3>&1; sh -c 'echo $$ > {pid}; exec {BIN} {args}'; echo \"exit=$?\" > {exit}; stty -a > {stty}; echo flightdeck-finished; exec sleep 60",
+        pid = t.path("pid").display(),
+        exit = t.path("exit").display(),
+        stty = t.path("stty").display(),
+    )
+}
+
+fn read(path: PathBuf) -> String {
+    std::fs::read_to_string(&path).unwrap_or_default().trim().to_string()
+}
+
+fn assert_restored(t: &Tmux) {
+    t.wait_for("flightdeck-finished");
+    assert!(!t.alternate_on(), "the alternate screen is still on");
+    let stty = read(t.path("stty"));
+    assert!(stty.contains(" icanon") && stty.contains(" echo"), "the tty was left in raw mode:\n{stty}");
+}
+
+#[test]
+fn keys_of_the_shell_then_q_restores_the_terminal() {
+    let Some(t) = Tmux::new("keys") else { return };
+    t.start(&script(&t, "--no-snapshot"));
+    let screen = t.wait_for("first run");
+    assert!(screen.contains("flightdeck --demo"), "the first-run screen offers the demo:\n{screen}");
+    assert!(t.alternate_on());
+
+    t.keys(&["?"]);
+    let screen = t.wait_for("keys (esc closes");
+    assert!(screen.contains("quit") && screen.contains("palette"), "help lists the live keymap:\n{screen}");
+    t.keys(&["Escape"]);
+    let screen = t.screen();
+    assert!(!screen.contains("keys (esc closes"), "esc closes help:\n{screen}");
+
+    t.keys(&[":", "a", "l", "e"]);
+    let screen = t.wait_for(" go to ");
+    assert!(screen.contains("Alerts"), "the palette matches fuzzily:\n{screen}");
+    t.keys(&["Enter"]);
+    t.keys(&["/", "p", "a", "y"]);
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    assert_restored(&t);
+    assert_eq!(read(t.path("exit")), "exit=0");
+}
+
+#[test]
+fn a_configured_cockpit_shows_its_sources_and_filters() {
+    let Some(t) = Tmux::new("config") else { return };
+    let config = t.path("config.toml");
+    std::fs::write(
+        &config,
+        "[github]\napi_url = \"http://127.0.0.1:9\"\n\n[[alertmanager]]\nname = \"prod\"\nurl = \"http://127.0.0.1:9\"\n",
+    )
+    .expect("write config");
+    t.start(&script(&t, &format!("--no-snapshot --config {}", config.display())));
+    let screen = t.wait_for("Overview");
+    assert!(screen.contains("github"), "the status bar names the sources:\n{screen}");
+    assert!(screen.contains("alertmanager:prod"), "each Alertmanager is a source:\n{screen}");
+    t.keys(&["/", "p", "a", "y"]);
+    t.wait_for("/pay");
+    t.keys(&["Enter"]);
+    t.wait_for("esc clear");
+    t.keys(&["Escape"]);
+    let screen = t.screen();
+    assert!(!screen.contains("/pay"), "esc clears the filter:\n{screen}");
+    t.keys(&["q"]);
+    assert_restored(&t);
+}
+
+#[test]
+fn a_bad_config_is_reported_before_the_terminal_is_touched() {
+    let Some(t) = Tmux::new("badconfig") else { return };
+    let config = t.path("config.toml");
+    std::fs::write(&config, "[general]\nthme = \"dark\"\n").expect("write config");
+    t.start(&script(&t, &format!("--config {}", config.display())));
+    let screen = t.wait_for("flightdeck-finished");
+    assert!(screen.contains("config.toml:2:1"), "the message names file, line and column:\n{screen}");
+    assert!(screen.contains("theme"), "the message suggests the nearest key:\n{screen}");
+    assert_eq!(read(t.path("exit")), "exit=2");
+    assert!(!t.alternate_on());
+    let stty = read(t.path("stty"));
+    assert!(stty.contains(" icanon"), "raw mode was never entered:\n{stty}");
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_ends_the_process() {
+    let Some(t) = Tmux::new("term") else { return };
+    t.start(&script(&t, "--no-snapshot"));
+    t.wait_for("first run");
+    let pid = read(t.path("pid"));
+    assert!(alive(&pid));
+    Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+    wait_gone(&pid);
+    assert_restored(&t);
+    assert_eq!(read(t.path("exit")), "exit=143");
+}
+
+#[test]
+fn sighup_ends_the_process() {
+    let Some(t) = Tmux::new("hup") else { return };
+    t.start(&script(&t, "--no-snapshot"));
+    t.wait_for("first run");
+    let pid = read(t.path("pid"));
+    Command::new("kill").args(["-HUP", &pid]).status().expect("kill runs");
+    wait_gone(&pid);
+    assert_restored(&t);
+    assert_eq!(read(t.path("exit")), "exit=129");
+}
+
+#[test]
+fn a_lost_terminal_ends_the_process() {
+    // Killing the pane closes the pty under the cockpit, as a dropped SSH connection does.
+    let Some(t) = Tmux::new("lost") else { return };
+    t.start(&script(&t, "--no-snapshot"));
+    t.wait_for("first run");
+    let pid = read(t.path("pid"));
+    t.tmux(&["kill-pane", "-t", "t"]);
+    wait_gone(&pid);
+}
+
+#[test]
+fn too_small_says_so_and_resize_redraws() {
+    let Some(t) = Tmux::new("small") else { return };
+    t.start(&script(&t, "--no-snapshot"));
+    t.wait_for("first run");
+    t.tmux(&["resize-window", "-t", "t", "-x", "40", "-y", "10"]);
+    t.wait_for("terminal too small");
+    t.tmux(&["resize-window", "-t", "t", "-x", "80", "-y", "24"]);
+    let screen = t.wait_for("first run");
+    assert!(screen.lines().next().is_some_and(|l| l.contains("Overview")), "the tabs are back:\n{screen}");
+    t.keys(&["q"]);
+    assert_restored(&t);
+}

@@ -1,0 +1,124 @@
+//! The shell's screens as a user sees them, kept as insta snapshots with styles: first run,
+//! help, palette, a configured screen with its sources, the confirmation dialog, too small.
+//! Sizes 120x40 and 80x24. Time is fixed, never the real clock.
+
+use chrono::{DateTime, Duration, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use flightdeck::config::keymap::{Key, Keymap};
+use flightdeck::config::theme::ColorSupport;
+use flightdeck::model::{FetchState, Model, SourceId, SourceKind, SourceStatus};
+use flightdeck::ui::theme::Theme;
+use flightdeck::update::{Effect, Msg, SourceEvent, confirm, update};
+use flightdeck::{startup, ui};
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z").expect("a fixed time").with_timezone(&Utc)
+}
+
+fn theme() -> Theme {
+    flightdeck::config::theme::load_theme("dark", ColorSupport::TrueColor).expect("dark loads")
+}
+
+fn render(model: &Model, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    let mut m = model.clone();
+    update(&mut m, Msg::Resize { width, height });
+    terminal.draw(|f| ui::view(&m, &theme(), f)).expect("draws");
+    format!("{:?}", terminal.backend().buffer())
+}
+
+fn press(model: &mut Model, keys: &str) {
+    for c in keys.chars() {
+        update(model, Msg::Key(Key::char(c)));
+    }
+}
+
+fn first_run() -> Model {
+    startup::first_run(Keymap::defaults(), "/home/jdoe/.config/flightdeck/config.toml", now())
+}
+
+fn configured() -> Model {
+    let mut m = Model::new(Keymap::defaults(), now());
+    let id = |k, n: &str| SourceId::new(k, n);
+    m.sources = vec![
+        SourceStatus::new(id(SourceKind::Catalog, "catalog"), FetchState::Ok),
+        SourceStatus::new(id(SourceKind::Github, "github"), FetchState::Connecting),
+        SourceStatus::new(id(SourceKind::Kubernetes, "production"), FetchState::Unsupported),
+        SourceStatus::new(id(SourceKind::Alertmanager, "prod"), FetchState::Connecting),
+    ];
+    m.sources[0].fetched_at = Some(now() - Duration::minutes(3));
+    update(
+        &mut m,
+        Msg::Source {
+            id: id(SourceKind::Alertmanager, "prod"),
+            event: SourceEvent::Failed {
+                error: "502 Bad Gateway".into(),
+                at: now(),
+                retry_at: Some(now() + Duration::seconds(30)),
+            },
+        },
+    );
+    m
+}
+
+#[test]
+fn first_run_120x40() {
+    insta::assert_snapshot!(render(&first_run(), 120, 40));
+}
+
+#[test]
+fn first_run_80x24() {
+    insta::assert_snapshot!(render(&first_run(), 80, 24));
+}
+
+#[test]
+fn help_80x24() {
+    let mut m = first_run();
+    press(&mut m, "?");
+    insta::assert_snapshot!(render(&m, 80, 24));
+}
+
+#[test]
+fn help_120x40() {
+    let mut m = first_run();
+    press(&mut m, "?");
+    insta::assert_snapshot!(render(&m, 120, 40));
+}
+
+#[test]
+fn palette_120x40() {
+    let mut m = configured();
+    press(&mut m, ":wo");
+    insta::assert_snapshot!(render(&m, 120, 40));
+}
+
+#[test]
+fn sources_and_filter_120x40() {
+    let mut m = configured();
+    press(&mut m, "4/sev");
+    insta::assert_snapshot!(render(&m, 120, 40));
+}
+
+#[test]
+fn sources_80x24() {
+    insta::assert_snapshot!(render(&configured(), 80, 24));
+}
+
+#[test]
+fn confirmation_80x24() {
+    let mut m = configured();
+    confirm(
+        &mut m,
+        "Re-run failed jobs",
+        vec!["acme/payments-api: ci #42 on main".into(), "2 failed jobs and their dependents".into()],
+        Effect::Refresh(vec![]),
+    );
+    insta::assert_snapshot!(render(&m, 80, 24));
+}
+
+#[test]
+fn too_small() {
+    insta::assert_snapshot!(render(&first_run(), 50, 10));
+}
