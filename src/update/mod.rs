@@ -94,15 +94,17 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             for list in model.lists.values_mut() {
                 list.cursor = list.cursor.scrolled_into_view(usize::MAX, model.list_height);
             }
+            docs::resized(model);
+            onboarding::resized(model);
             vec![Effect::Render]
         }
         Msg::Tick(now) => on_tick(model, now),
         Msg::Source { id, event } => on_source(model, id, event),
         Msg::Catalog(m) => overview::update(model, m),
-        Msg::Pipelines(m) => pipelines::update(model, m),
-        Msg::Workloads(m) => workloads::update(model, m),
-        Msg::Alerts(m) => alerts::update(model, m),
-        Msg::Docs(m) => docs::update(model, m),
+        Msg::Pipelines(m) => rejoined(model, |model| pipelines::update(model, m)),
+        Msg::Workloads(m) => rejoined(model, |model| workloads::update(model, m)),
+        Msg::Alerts(m) => rejoined(model, |model| alerts::update(model, m)),
+        Msg::Docs(m) => rejoined(model, |model| docs::update(model, m)),
         Msg::Onboarding(m) => onboarding::update(model, m),
         Msg::Resumed { outcome } => {
             if let Err(e) = outcome {
@@ -111,6 +113,16 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![Effect::FullRedraw]
         }
     }
+}
+
+/// A domain's data changed what the Overview joins: the joined rows are recomputed here, once,
+/// rather than by every screen that shows them.
+fn rejoined(model: &mut Model, f: impl FnOnce(&mut Model) -> Vec<Effect>) -> Vec<Effect> {
+    let effects = f(model);
+    if effects.contains(&Effect::Render) {
+        overview::rejoin(model);
+    }
+    effects
 }
 
 /// Ages are shown to the minute (`<1m`, `3m`, `2h`), so a tick redraws only when a minute
