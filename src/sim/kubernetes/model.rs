@@ -887,13 +887,20 @@ pub fn timeline(behaviour: Behaviour, created: Time, now: Time, next: &mut Next)
                     end: Some((end, Ending::Error)),
                     attempt: k,
                 };
-                t.first_backoff.get_or_insert(end);
-                t.last_backoff = Some(end);
-                let wait = backoff(k);
+                // Kubelet restarts the first failure at once (the pod shows Error for a
+                // moment); later ones wait out a growing back-off.
+                let wait = match k {
+                    0 => Duration::seconds(1),
+                    _ => backoff(k - 1),
+                };
+                if k > 0 {
+                    t.first_backoff.get_or_insert(end);
+                    t.last_backoff = Some(end);
+                }
                 if !next.reached(end + wait) {
                     t.current = Some(this);
                     t.previous = previous;
-                    t.waiting = Some(Waiting::CrashLoopBackOff {
+                    t.waiting = (k > 0).then_some(Waiting::CrashLoopBackOff {
                         backoff_secs: wait.num_seconds(),
                     });
                     break;
@@ -1572,17 +1579,26 @@ mod tests {
         assert_eq!(early.waiting, Some(Waiting::ContainerCreating));
         assert_eq!(next.at, at(2), "the container starts two seconds in");
 
-        // Started at 2, exits at 7, backs off 10 s, runs 17..22, backs off 20 s, runs 42..47.
+        // Runs 2..7, shows Error for a second, runs 8..13, backs off 10 s, runs 23..28,
+        // backs off 20 s, runs 48..53.
+        let mut next = Next::new(at(7), at(10_000));
+        let first = timeline(Behaviour::CrashLoop, created, at(7), &mut next);
+        assert_eq!(
+            (first.restarts, first.waiting),
+            (0, None),
+            "terminated, not yet restarted"
+        );
+        assert_eq!(next.at, at(8));
         let mut next = Next::new(at(30), at(10_000));
         let t = timeline(Behaviour::CrashLoop, created, at(30), &mut next);
-        assert_eq!(t.restarts, 1);
+        assert_eq!(t.restarts, 2);
         assert_eq!(
             t.waiting,
             Some(Waiting::CrashLoopBackOff { backoff_secs: 20 })
         );
-        assert_eq!(t.current.and_then(|i| i.end).map(|e| e.0), Some(at(22)));
-        assert_eq!(t.previous.map(|i| i.start), Some(at(2)));
-        assert_eq!(next.at, at(42));
+        assert_eq!(t.current.and_then(|i| i.end).map(|e| e.0), Some(at(28)));
+        assert_eq!(t.previous.map(|i| i.start), Some(at(8)));
+        assert_eq!(next.at, at(48));
         assert!(!t.ready);
 
         let mut next = Next::new(at(900), at(10_000));

@@ -379,6 +379,7 @@ fn pod(p: &PodObj, rv: u64) -> Value {
             }
             json!({"waiting": s})
         }
+        (None, Some(i)) if i.end.is_some() => terminated(p, &i),
         (None, Some(i)) => json!({"running": {"startedAt": ts(i.start)}}),
         (None, None) => json!({"waiting": {"reason": "ContainerCreating"}}),
     };
@@ -396,7 +397,7 @@ fn pod(p: &PodObj, rv: u64) -> Value {
         "restartCount": t.restarts,
         "image": p.image,
         "imageID": "",
-        "started": t.waiting.is_none() && started
+        "started": t.waiting.is_none() && t.current.is_some_and(|i| i.end.is_none())
     });
     if p.behaviour != Behaviour::ImagePull && started {
         let digest = crate::sim::world::hash(5, &[crate::sim::world::hash_str(&p.image)]);
@@ -865,7 +866,11 @@ pub fn pod_status(p: &PodObj) -> String {
     }
     match (p.timeline.waiting, p.timeline.current) {
         (Some(w), _) => w.reason().into(),
-        (None, Some(_)) => "Running".into(),
+        (None, Some(i)) => match i.end {
+            Some((_, Ending::OomKilled)) => "OOMKilled".into(),
+            Some((_, Ending::Error)) => "Error".into(),
+            None => "Running".into(),
+        },
         (None, None) => "Pending".into(),
     }
 }
