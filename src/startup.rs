@@ -16,6 +16,10 @@ pub fn sources(config: &Config) -> Vec<SourceId> {
     {
         ids.push(SourceId::new(SourceKind::Catalog, "catalog"));
     }
+    // The Backstage API is a source of its own: it fails and recovers apart from the files.
+    if config.catalog.backstage.is_some() {
+        ids.push(SourceId::new(SourceKind::Catalog, "backstage"));
+    }
     if config.github.is_some() {
         ids.push(SourceId::new(SourceKind::Github, "github"));
     }

@@ -29,6 +29,22 @@ pub struct Config {
     pub alertmanager: Vec<AlertmanagerSource>,
     /// Action name → keys; each entry replaces that action's default keys.
     pub keys: BTreeMap<String, Vec<String>>,
+    /// The organisation's onboarding path for new hires.
+    #[serde(default)]
+    pub onboarding: OnboardingSource,
+}
+
+/// `[onboarding]`: the guided path, written here (`[[onboarding.phases]]`) or in a YAML file of
+/// the same shape (`file`). Without either, an onboarding.yaml named by the catalog's
+/// `flightdeck.dev/onboarding` annotation is used.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OnboardingSource {
+    /// A YAML file with `title`, `buddy` and `phases`; relative paths are beside this config.
+    pub file: Option<PathBuf>,
+    pub title: Option<String>,
+    pub buddy: Option<String>,
+    pub phases: Vec<crate::model::onboarding::PhaseSpec>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -530,6 +546,9 @@ fn resolve_paths(config: &mut Config, base: &Path, home: Option<&Path>) {
             .into_owned();
     }
     if let Some(p) = &mut config.general.log_file {
+        *p = resolve(p);
+    }
+    if let Some(p) = &mut config.onboarding.file {
         *p = resolve(p);
     }
     if let Some(theme) = &mut config.general.theme

@@ -200,7 +200,7 @@ impl fmt::Display for Place {
 pub enum EntityOrigin {
     /// A descriptor document on disk; the place of its first line, and of the spec keys that
     /// hold references, so a dangling ref names the line that made it.
-    File { place: Place, field_lines: BTreeMap<String, u32> },
+    File { place: Place, field_lines: BTreeMap<String, (u32, u32)> },
     /// The Backstage catalog API at this base URL.
     Backstage { url: String },
     /// A `[[services]]` entry of the config.
@@ -211,11 +211,10 @@ impl EntityOrigin {
     /// Where a field of the entity was written, as precisely as known.
     pub fn place_of(&self, field: &str) -> Option<Place> {
         match self {
-            EntityOrigin::File { place, field_lines } => Some(Place {
-                line: field_lines.get(field).copied().unwrap_or(place.line),
-                column: if field_lines.contains_key(field) { 3 } else { place.column },
-                path: place.path.clone(),
-            }),
+            EntityOrigin::File { place, field_lines } => {
+                let (line, column) = field_lines.get(field).copied().unwrap_or((place.line, place.column));
+                Some(Place { line, column, path: place.path.clone() })
+            }
             EntityOrigin::Backstage { .. } | EntityOrigin::Config { .. } => None,
         }
     }
@@ -381,11 +380,17 @@ impl CatalogState {
         let mut entities: Vec<Entity> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut problems: Vec<Problem> = Vec::new();
-        for batch in self.batches.values() {
+        let mut origin_of: Vec<Origin> = Vec::new();
+        for (origin, batch) in &self.batches {
             problems.extend(batch.problems.iter().cloned());
             for e in &batch.entities {
-                if let Some(first) = index.get(&e.entity_ref).and_then(|i| entities.get(*i)) {
-                    let first_at = first.origin.label();
+                if let Some(&i) = index.get(&e.entity_ref) {
+                    // The same entity from the files and from Backstage is expected (Backstage
+                    // reads those files too): the files win, being what the user edits.
+                    if origin_of.get(i) != Some(origin) {
+                        continue;
+                    }
+                    let first_at = entities.get(i).map(|f| f.origin.label()).unwrap_or_default();
                     problems.push(Problem {
                         place: e.origin.place_of("metadata.name"),
                         level: ProblemLevel::Warning,
@@ -395,6 +400,7 @@ impl CatalogState {
                     continue;
                 }
                 index.insert(e.entity_ref.clone(), entities.len());
+                origin_of.push(*origin);
                 let mut e = e.clone();
                 e.relations.clear();
                 entities.push(e);

@@ -93,6 +93,8 @@ pub enum Overlay {
     Palette(Palette),
     /// An action that changes something elsewhere, waiting for `y` or `n`.
     Confirm(Confirm),
+    /// The first-launch tour of the cockpit, at this page.
+    Tour { page: usize },
 }
 
 /// What a confirmation shows and what it does on `y`. The effect is plain data, so the dialog

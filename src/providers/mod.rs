@@ -3,6 +3,8 @@
 //! learn what to watch from `Effect::Targets` and report back through the channel.
 
 pub mod alertmanager;
+pub mod backstage;
+pub mod catalog;
 
 use tokio::sync::mpsc;
 
@@ -43,6 +45,8 @@ impl Providers {
         // One line per provider, in status-bar order. Each decides from `config` whether it
         // runs, and reports its state with `Msg::Source`.
         let _ = (config, cx, &mut providers);
+        providers.extend(catalog::CatalogProvider::start(config, cx));
+        providers.extend(backstage::BackstageProvider::start(config, cx));
         providers.extend(alertmanager::AlertmanagerProvider::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
         Self { providers }
     }

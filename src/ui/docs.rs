@@ -1,11 +1,417 @@
-//! The docs screen: placeholder until its issue fills it.
+//! The Docs screen: every service's navigation tree beside the page in the viewer. The page is
+//! laid out in `update`; this draws only the visible lines, mapping Markdown tones to theme
+//! roles and marking search matches and the chosen link.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::theme::Theme;
+use super::theme::{Role, Theme};
+use crate::model::docs::{Focus, NavRow, NavTarget, OpenPage, nav_width};
+use crate::model::markdown::{self, Tone};
 use crate::model::{Model, Screen};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
-    super::empty_state(model, Screen::Docs, theme, frame, area);
+    let docs = &model.docs;
+    if docs.sites.is_empty() && docs.open.is_none() {
+        if docs.errors.is_empty() {
+            super::empty_state(model, Screen::Docs, theme, frame, area);
+        } else {
+            draw_errors(model, theme, frame, area);
+        }
+        return;
+    }
+    let nav_w = nav_width((area.width, area.height)).min(area.width / 2);
+    let [nav, page] =
+        Layout::horizontal([Constraint::Length(nav_w), Constraint::Fill(1)]).areas(area);
+    draw_nav(model, theme, frame, nav);
+    draw_page(model, theme, frame, page);
+}
+
+fn panel<'a>(title: String, focused: bool, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(if focused {
+            Role::BorderFocused
+        } else {
+            Role::Border
+        }))
+        .title(Span::styled(title, theme.style(Role::Title)))
+}
+
+fn draw_errors(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let block = panel(" Docs ".into(), true, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines = vec![Line::styled(
+        "No docs could be read:",
+        theme.style(Role::Text),
+    )];
+    for (service, error) in model
+        .docs
+        .errors
+        .iter()
+        .take(usize::from(inner.height.saturating_sub(1)))
+    {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {service}: "), theme.style(Role::Text)),
+            Span::styled(error.clone(), theme.style(Role::Critical)),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn truncate(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            if let Some(last) = out.pop() {
+                used -= last.width().unwrap_or(0);
+            }
+            if used < width {
+                out.push('…');
+            }
+            return out;
+        }
+        used += w;
+        out.push(c);
+    }
+    out
+}
+
+fn draw_nav(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let docs = &model.docs;
+    let list = model.list(Screen::Docs);
+    let focused = docs.focus == Focus::Nav || docs.open.is_none();
+    let title = if list.filter.is_empty() {
+        format!(" Docs · {} ", docs.sites.len())
+    } else {
+        format!(" Docs · {} found ", docs.rows.len())
+    };
+    let block = panel(title, focused, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let show_filter = list.filtering || !list.filter.is_empty();
+    let [rows_area, filter_area] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(show_filter)),
+    ])
+    .areas(inner);
+    let width = usize::from(rows_area.width);
+    let height = usize::from(rows_area.height);
+    let open = docs.open.as_ref();
+    let mut lines = Vec::with_capacity(height);
+    for (i, row) in docs
+        .rows
+        .iter()
+        .enumerate()
+        .skip(list.cursor.offset)
+        .take(height)
+    {
+        let selected = i == list.cursor.selected;
+        let (text, role) = match row {
+            NavRow::Site { site } => {
+                let s = &docs.sites[*site];
+                (format!("▾ {}", s.name), Role::Title)
+            }
+            NavRow::Entry { site, entry } => {
+                let s = &docs.sites[*site];
+                let e = &s.nav[*entry];
+                let indent = "  ".repeat(usize::from(e.depth) + 1);
+                match &e.target {
+                    NavTarget::Page(path) => {
+                        let here = open.is_some_and(|o| o.service == s.service && &o.path == path);
+                        let mark = if here { "● " } else { "" };
+                        (
+                            format!("{indent}{mark}{}", e.title),
+                            if here { Role::Accent } else { Role::Text },
+                        )
+                    }
+                    NavTarget::Section => (format!("{indent}{}", e.title), Role::Header),
+                    NavTarget::External(_) => (format!("{indent}↗ {}", e.title), Role::Link),
+                }
+            }
+            NavRow::Hit {
+                site, page, why, ..
+            } => {
+                let s = &docs.sites[*site];
+                let p = &s.pages[*page];
+                (format!("{} › {} · {why}", s.name, p.title), Role::Text)
+            }
+        };
+        let style = if selected && focused {
+            theme.style(Role::Selection)
+        } else if selected {
+            theme.style(role).add_modifier(Modifier::REVERSED)
+        } else {
+            theme.style(role)
+        };
+        let mut text = truncate(&text, width);
+        let pad = width.saturating_sub(unicode_width::UnicodeWidthStr::width(text.as_str()));
+        if selected {
+            text.push_str(&" ".repeat(pad));
+        }
+        lines.push(Line::styled(text, style));
+    }
+    if lines.is_empty() && !list.filter.is_empty() {
+        lines.push(Line::styled("no page matches", theme.style(Role::Muted)));
+    }
+    frame.render_widget(Paragraph::new(lines), rows_area);
+    if filter_area.height > 0 {
+        super::widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter_area);
+    }
+}
+
+fn draw_page(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let docs = &model.docs;
+    let Some(open) = &docs.open else {
+        let block = panel(" Page ".into(), false, theme);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let key = theme.style(Role::Key);
+        let muted = theme.style(Role::Muted);
+        let hint = |k: &'static str, what: &'static str| {
+            Line::from(vec![
+                Span::styled(format!("  {k:<8}"), key),
+                Span::styled(what, muted),
+            ])
+        };
+        let lines = vec![
+            Line::styled("Choose a page on the left.", theme.style(Role::Text)),
+            Line::default(),
+            hint("enter", "open the page"),
+            hint("tab", "switch between the tree and the page"),
+            hint("/", "find pages by title, heading or text"),
+            hint(":", "jump to any page or heading of any service"),
+            hint("e", "edit the page in $EDITOR"),
+        ];
+        frame.render_widget(Paragraph::new(lines), inner);
+        return;
+    };
+    let focused = docs.focus == Focus::Page;
+    let site_name = docs
+        .site(&open.service)
+        .map_or(open.service.as_str(), |s| s.site_name.as_str());
+    let block = panel(format!(" {} › {} ", site_name, open.title), focused, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let [text_area, bar] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(1)]).areas(body);
+
+    let total = open.layout.lines.len();
+    let height = usize::from(text_area.height);
+    let percent = if total <= height {
+        100
+    } else {
+        (open.scroll + height).min(total) * 100 / total
+    };
+    let position = format!(
+        "{}–{}/{} {percent}%",
+        open.scroll + 1,
+        (open.scroll + height).min(total),
+        total
+    );
+    let [path_area, pos_area] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(position.len() as u16 + 1),
+    ])
+    .areas(header);
+    frame.render_widget(
+        Line::styled(
+            truncate(&open.path, usize::from(path_area.width)),
+            theme.style(Role::Muted),
+        ),
+        path_area,
+    );
+    frame.render_widget(
+        Line::styled(position, theme.style(Role::Muted)).right_aligned(),
+        pos_area,
+    );
+
+    let hits = &docs.search.hits;
+    let current = hits.get(docs.search.current).copied();
+    let selected_link = open.link.map(|i| i as u32 + 1);
+    let first_hit = hits.partition_point(|h| h.0 < open.scroll);
+    let mut h = first_hit;
+    let mut lines = Vec::with_capacity(height);
+    for (n, line) in open
+        .layout
+        .lines
+        .iter()
+        .enumerate()
+        .skip(open.scroll)
+        .take(height)
+    {
+        let start = h;
+        while h < hits.len() && hits[h].0 == n {
+            h += 1;
+        }
+        lines.push(styled(line, &hits[start..h], current, selected_link, theme));
+    }
+    frame.render_widget(Paragraph::new(lines), text_area);
+    draw_scrollbar(open, theme, frame, bar);
+    draw_footer(model, theme, frame, footer);
+}
+
+fn draw_scrollbar(open: &OpenPage, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let total = open.layout.lines.len();
+    let height = usize::from(area.height);
+    if total <= height || height == 0 {
+        return;
+    }
+    let thumb = (height * height / total).max(1);
+    let top = (open.scroll * (height - thumb)) / total.saturating_sub(height).max(1);
+    let lines: Vec<Line> = (0..height)
+        .map(|i| {
+            if (top..top + thumb).contains(&i) {
+                Line::styled("┃", theme.style(Role::BorderFocused))
+            } else {
+                Line::styled("│", theme.style(Role::Border))
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn draw_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let search = &model.docs.search;
+    if search.typing {
+        super::widgets::input_line("search: ", &search.input, true, theme, frame, area);
+        return;
+    }
+    let key = theme.style(Role::Key);
+    let muted = theme.style(Role::Muted);
+    let spans = if !search.input.is_empty() {
+        let found = if search.hits.is_empty() {
+            "not found".to_string()
+        } else {
+            format!("{}/{}", search.current + 1, search.hits.len())
+        };
+        vec![
+            Span::styled(
+                format!("/{} ", search.input.text()),
+                theme.style(Role::Input),
+            ),
+            Span::styled(format!("{found}  "), muted),
+            Span::styled("n", key),
+            Span::styled("/", muted),
+            Span::styled("N", key),
+            Span::styled(" next/prev  ", muted),
+            Span::styled("esc", key),
+            Span::styled(" clear", muted),
+        ]
+    } else {
+        let mut v = Vec::new();
+        for (k, what) in [
+            ("/", " search  "),
+            ("]", "/"),
+            ("[", " links  "),
+            ("enter", " follow  "),
+            ("B", "/"),
+            ("F", " back/fwd  "),
+            ("e", " edit"),
+        ] {
+            v.push(Span::styled(k, key));
+            v.push(Span::styled(what, muted));
+        }
+        v
+    };
+    frame.render_widget(Line::from(spans), area);
+}
+
+fn tone_role(tone: Tone) -> Role {
+    match tone {
+        Tone::Text => Role::Text,
+        Tone::Heading => Role::Title,
+        Tone::Muted | Tone::Quote | Tone::Comment => Role::Muted,
+        Tone::Code => Role::Accent,
+        Tone::Link => Role::Link,
+        Tone::Note => Role::Info,
+        Tone::Tip | Tone::Str => Role::Ok,
+        Tone::Warning => Role::Warning,
+        Tone::Danger => Role::Critical,
+        Tone::Keyword => Role::Key,
+        Tone::Number => Role::Running,
+    }
+}
+
+fn run_style(style: markdown::Style, selected_link: Option<u32>, theme: &Theme) -> Style {
+    if selected_link.is_some() && style.link == selected_link {
+        return theme.style(Role::Selection);
+    }
+    let mut s = theme.style(tone_role(style.tone));
+    if style.bold {
+        s = s.add_modifier(Modifier::BOLD);
+    }
+    if style.italic {
+        s = s.add_modifier(Modifier::ITALIC);
+    }
+    if style.strike {
+        s = s.add_modifier(Modifier::CROSSED_OUT);
+    }
+    if style.tone == Tone::Link {
+        s = s.add_modifier(Modifier::UNDERLINED);
+    }
+    s
+}
+
+/// One laid-out line as ratatui spans, with search matches drawn over its runs.
+fn styled<'a>(
+    line: &'a markdown::Line,
+    hits: &[(usize, usize, usize)],
+    current: Option<(usize, usize, usize)>,
+    selected_link: Option<u32>,
+    theme: &Theme,
+) -> Line<'a> {
+    let mut spans = Vec::with_capacity(line.runs.len() + 2 * hits.len());
+    let mut cursor = 0usize;
+    let push = |from: usize, to: usize, style: Style, spans: &mut Vec<Span<'a>>| {
+        if let Some(text) = line.text.get(from..to)
+            && !text.is_empty()
+        {
+            spans.push(Span::styled(text, style));
+        }
+    };
+    for run in &line.runs {
+        let (start, end) = (run.start as usize, run.end as usize);
+        if cursor < start {
+            push(cursor, start, Style::default(), &mut spans);
+        }
+        let base = run_style(run.style, selected_link, theme);
+        let mut at = start;
+        for &(_, hs, he) in hits {
+            if he <= at || hs >= end {
+                continue;
+            }
+            let (hs, he) = (hs.max(at), he.min(end));
+            push(at, hs, base, &mut spans);
+            let is_current = current.is_some_and(|c| c.1 <= hs && he <= c.2 && hits.contains(&c));
+            let role = if is_current {
+                Role::Selection
+            } else {
+                Role::Match
+            };
+            push(hs, he, theme.style(role), &mut spans);
+            at = he;
+        }
+        push(at, end, base, &mut spans);
+        cursor = end;
+    }
+    Line::from(spans)
+}
+
+/// A laid-out Markdown line with no search or link marks, for other screens that show Markdown.
+pub(super) fn styled_plain<'a>(line: &'a markdown::Line, theme: &Theme) -> Line<'a> {
+    styled(line, &[], None, None, theme)
 }

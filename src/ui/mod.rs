@@ -7,6 +7,7 @@ mod docs;
 mod onboarding;
 mod overview;
 mod pipelines;
+mod service;
 pub mod theme;
 pub mod widgets;
 mod workloads;

@@ -1,11 +1,326 @@
-//! The onboarding screen: placeholder until its issue fills it.
+//! The Onboarding screen: the path's phases and steps beside the selected step's detail (what
+//! the cockpit found, the next thing to do, the text, docs to read, services to explore), and
+//! the first-launch tour drawn over any screen.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::theme::Theme;
+use super::theme::{Role, Theme};
+use crate::model::onboarding::{Row, TOUR, list_width};
+use crate::model::time::{age, duration};
 use crate::model::{Model, Screen};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
-    super::empty_state(model, Screen::Onboarding, theme, frame, area);
+    let st = &model.onboarding;
+    let Some(path) = &st.path else {
+        match &st.error {
+            Some(error) => {
+                let block = Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.style(Role::BorderFocused))
+                    .title(Span::styled(" Onboarding ", theme.style(Role::Title)));
+                let lines = vec![
+                    Line::styled(
+                        "The onboarding path could not be read:",
+                        theme.style(Role::Text),
+                    ),
+                    Line::styled(error.clone(), theme.style(Role::Critical)),
+                ];
+                frame.render_widget(
+                    Paragraph::new(lines)
+                        .wrap(Wrap { trim: false })
+                        .block(block),
+                    area,
+                );
+            }
+            None => super::empty_state(model, Screen::Onboarding, theme, frame, area),
+        }
+        return;
+    };
+    let [list_area, detail_area] = Layout::horizontal([
+        Constraint::Length(list_width(area.width)),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let (done, total) = st.counts();
+    let title = format!(
+        " {} · {done}/{total} ",
+        path.title.as_deref().unwrap_or("Onboarding")
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Role::BorderFocused))
+        .title(Span::styled(title, theme.style(Role::Title)));
+    let inner = block.inner(list_area);
+    frame.render_widget(block, list_area);
+    draw_list(model, theme, frame, inner);
+    draw_detail(model, theme, frame, detail_area);
+}
+
+/// The mark and role of a step: done, failing check, checking, or to do.
+fn mark(model: &Model, id: &str, checked: bool) -> (&'static str, Role) {
+    let st = &model.onboarding;
+    if st.is_done(id) {
+        ("✓", Role::Ok)
+    } else if st.checking.contains(id) {
+        ("…", Role::Running)
+    } else if st.results.get(id).is_some_and(|r| !r.ok) {
+        ("✗", Role::Critical)
+    } else if checked {
+        ("?", Role::Muted)
+    } else {
+        ("○", Role::Muted)
+    }
+}
+
+fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let st = &model.onboarding;
+    let list = model.list(Screen::Onboarding);
+    let show_filter = list.filtering || !list.filter.is_empty();
+    let [rows_area, filter_area] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(show_filter)),
+    ])
+    .areas(area);
+    let width = usize::from(rows_area.width);
+    let lines: Vec<Line> = st
+        .rows
+        .iter()
+        .enumerate()
+        .skip(list.cursor.offset)
+        .take(usize::from(rows_area.height))
+        .map(|(i, row)| {
+            let selected = i == list.cursor.selected;
+            let line = match row {
+                Row::Phase(p) => {
+                    let name = st
+                        .path
+                        .as_ref()
+                        .and_then(|x| x.phases.get(*p))
+                        .map_or("", |x| x.name.as_str());
+                    Line::styled(
+                        name.to_string(),
+                        theme.style(Role::Header).add_modifier(Modifier::BOLD),
+                    )
+                }
+                Row::Step { phase, step } => match st.step(*phase, *step) {
+                    Some(s) => {
+                        let (m, role) = mark(model, &s.id, s.check.is_some());
+                        let auto = if s.check.is_some() { " ⚙" } else { "" };
+                        let text: String = format!(" {} {}", s.title, auto)
+                            .chars()
+                            .take(width.saturating_sub(3))
+                            .collect();
+                        Line::from(vec![
+                            Span::styled(format!(" {m}"), theme.style(role)),
+                            Span::styled(text, theme.style(Role::Text)),
+                        ])
+                    }
+                    None => Line::default(),
+                },
+            };
+            if selected {
+                line.style(theme.style(Role::Selection))
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), rows_area);
+    if filter_area.height > 0 {
+        super::widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter_area);
+    }
+}
+
+fn draw_detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let st = &model.onboarding;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Role::Border));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+
+    // Where the user is on the path: time since start, time to first deploy, the buddy.
+    let (since, to_deploy) = crate::update::onboarding::elapsed(model);
+    let muted = theme.style(Role::Muted);
+    let mut spans = Vec::new();
+    if let Some(started) = st.progress.started_at {
+        spans.push(Span::styled(
+            format!("started {} ago", age(model.now, started)),
+            muted,
+        ));
+        let _ = since;
+    }
+    match to_deploy {
+        Some(d) => spans.push(Span::styled(
+            format!(" · first deploy {} after start", duration(d)),
+            theme.style(Role::Ok),
+        )),
+        None => spans.push(Span::styled(" · no deploy yet", muted)),
+    }
+    if let Some(buddy) = st.path.as_ref().and_then(|p| p.buddy.as_ref()) {
+        spans.push(Span::styled(" · ask ", muted));
+        spans.push(Span::styled(buddy.clone(), theme.style(Role::Accent)));
+    }
+    let source = st.source.as_deref().unwrap_or("");
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::from(spans),
+            Line::styled(format!("from {source}"), muted),
+        ]),
+        head,
+    );
+
+    let selected = st.rows.get(model.list(Screen::Onboarding).cursor.selected);
+    let step = match selected {
+        Some(Row::Step { phase, step }) => st.step(*phase, *step),
+        _ => None,
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    match step {
+        None => {
+            lines.push(Line::styled(
+                "Choose a step on the left.",
+                theme.style(Role::Text),
+            ));
+            lines.push(Line::styled(
+                "Steps marked ⚙ are checked by the cockpit itself; tick the others when done.",
+                muted,
+            ));
+        }
+        Some(s) => {
+            let (m, role) = mark(model, &s.id, s.check.is_some());
+            lines.push(Line::from(vec![
+                Span::styled(format!("{m} "), theme.style(role)),
+                Span::styled(
+                    s.title.clone(),
+                    theme.style(Role::Title).add_modifier(Modifier::BOLD),
+                ),
+            ]));
+            if let Some(at) = st.progress.done.get(&s.id) {
+                lines.push(Line::styled(
+                    format!("done {} ago", age(model.now, *at)),
+                    theme.style(Role::Ok),
+                ));
+            }
+            if let Some(kind) = s.check {
+                lines.push(Line::from(vec![
+                    Span::styled("check  ", muted),
+                    Span::styled(kind.describe().to_string(), theme.style(Role::Text)),
+                ]));
+                if st.checking.contains(&s.id) {
+                    lines.push(Line::styled("checking…", theme.style(Role::Running)));
+                }
+                if let Some(r) = st.results.get(&s.id) {
+                    lines.push(Line::from(vec![
+                        Span::styled("found  ", muted),
+                        Span::styled(
+                            r.found.clone(),
+                            theme.style(if r.ok { Role::Ok } else { Role::Critical }),
+                        ),
+                        Span::styled(format!("  ({} ago)", age(model.now, r.at)), muted),
+                    ]));
+                    if let Some(next) = &r.next {
+                        lines.push(Line::from(vec![
+                            Span::styled("next   ", muted),
+                            Span::styled(next.clone(), theme.style(Role::Warning)),
+                        ]));
+                    }
+                }
+            }
+            lines.push(Line::default());
+            if let Some((_, all)) = &st.detail
+                && let Some((_, text)) = all.iter().find(|(id, _)| *id == s.id)
+            {
+                for l in text {
+                    lines.push(super::docs::styled_plain(l, theme));
+                }
+            }
+            if !s.docs.is_empty() {
+                lines.push(Line::default());
+                lines.push(Line::styled("Read", theme.style(Role::Header)));
+                for (i, d) in s.docs.iter().enumerate() {
+                    let key = if i == 0 { "o " } else { "  " };
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("  {key}"), theme.style(Role::Key)),
+                        Span::styled(d.clone(), theme.style(Role::Link)),
+                    ]));
+                }
+            }
+            if !s.services.is_empty() {
+                lines.push(Line::default());
+                lines.push(Line::from(vec![
+                    Span::styled("Explore  ", theme.style(Role::Header)),
+                    Span::styled(s.services.join(", "), theme.style(Role::Accent)),
+                ]));
+            }
+        }
+    }
+    // The detail is a handful of lines already laid out; only what fits is drawn.
+    let lines: Vec<Line> = lines.into_iter().take(usize::from(body.height)).collect();
+    frame.render_widget(Paragraph::new(lines), body);
+
+    let key = theme.style(Role::Key);
+    let mut hint = Vec::new();
+    for (k, what) in [
+        ("space", " tick  "),
+        ("enter", " check/tick  "),
+        ("r", " check all  "),
+        ("o", " open doc"),
+    ] {
+        hint.push(Span::styled(k, key));
+        hint.push(Span::styled(what, muted));
+    }
+    frame.render_widget(Line::from(hint), foot);
+}
+
+/// The first-launch tour: one page at a time, over whatever screen is shown.
+pub fn tour(model: &Model, page: usize, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(p) = TOUR.get(page) else { return };
+    let mut lines = vec![Line::default()];
+    for l in p.lines {
+        lines.push(Line::styled(format!(" {l}"), theme.style(Role::Text)));
+    }
+    lines.push(Line::default());
+    let key = theme.style(Role::Key);
+    let muted = theme.style(Role::Muted);
+    let help_key = model
+        .keymap
+        .keys(crate::config::keymap::Action::Help)
+        .first()
+        .map_or("?".to_string(), |k| k.to_string());
+    lines.push(Line::from(vec![
+        Span::styled(" enter", key),
+        Span::styled(" next   ", muted),
+        Span::styled("←", key),
+        Span::styled(" back   ", muted),
+        Span::styled("esc", key),
+        Span::styled(" skip the tour   ", muted),
+        Span::styled(help_key, key),
+        Span::styled(" all keys (after)", muted),
+    ]));
+    let width = 92.min(area.width);
+    let rect = super::centered(area, width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::BorderFocused))
+                .title(Span::styled(
+                    format!(" tour {}/{}: {} ", page + 1, TOUR.len(), p.title),
+                    theme.style(Role::Title),
+                )),
+        ),
+        rect,
+    );
 }

@@ -1,11 +1,422 @@
-//! The overview screen: placeholder until its issue fills it.
+//! The Overview: one line per service with what each source says about it, most urgent first,
+//! and the catalog's Problems view. It draws only the visible slice of the rows `update`
+//! already joined, sorted, grouped and filtered; the Service screen is in `service.rs`.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use super::theme::Theme;
-use crate::model::{Model, Screen};
+use super::theme::{Role, Theme};
+use crate::model::catalog::ProblemLevel;
+use crate::model::join::{AlertSummary, CiSummary, DeploySummary, PodSummary, RunState};
+use crate::model::overview::{Cell, Grouping, Health, Line as ListLine, ServiceRow, Why};
+use crate::model::time::age;
+use crate::model::{FetchState, Model, Screen, SourceId};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
-    super::empty_state(model, Screen::Overview, theme, frame, area);
+    let ov = &model.catalog.overview;
+    if ov.problems_open {
+        draw_problems(model, theme, frame, area);
+    } else if ov.page.is_some() {
+        super::service::draw(model, theme, frame, area);
+    } else if model.catalog.entities.is_empty() {
+        super::empty_state(model, Screen::Overview, theme, frame, area);
+    } else {
+        draw_list(model, theme, frame, area);
+    }
+}
+
+/// `text` cut to `width` columns (with `…` when cut) and padded to exactly `width`.
+pub(super) fn fit(text: &str, width: usize) -> String {
+    let w = text.width();
+    if w <= width {
+        let mut s = String::with_capacity(text.len() + width - w);
+        s.push_str(text);
+        s.extend(std::iter::repeat_n(' ', width - w));
+        return s;
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let cw = c.width().unwrap_or(0);
+        if used + cw + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += cw;
+    }
+    if width > 0 {
+        out.push('…');
+        used += 1;
+    }
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
+pub(super) fn health_role(h: Health) -> Role {
+    match h {
+        Health::Critical | Health::Failing => Role::Critical,
+        Health::Warning => Role::Warning,
+        Health::Healthy => Role::Ok,
+        Health::Unknown => Role::Muted,
+    }
+}
+
+pub(super) fn health_mark(h: Health) -> &'static str {
+    match h {
+        Health::Critical => "●",
+        Health::Failing => "✗",
+        Health::Warning => "▲",
+        Health::Healthy => "✓",
+        Health::Unknown => "·",
+    }
+}
+
+fn run_mark(state: RunState) -> (&'static str, Role) {
+    match state {
+        RunState::Success => ("✓", Role::Ok),
+        RunState::Failure => ("✗", Role::Critical),
+        RunState::Running => ("●", Role::Running),
+        RunState::Queued => ("◌", Role::Muted),
+        RunState::Cancelled => ("⊘", Role::Muted),
+        RunState::Skipped => ("-", Role::Muted),
+        RunState::Other => ("?", Role::Warning),
+    }
+}
+
+/// Whether data from `source` (or, without one, from any source of the cell's kind) is stale:
+/// the source fails or has not refreshed in time. The cell keeps its value, dimmed.
+fn stale(model: &Model, source: Option<&SourceId>, kind: crate::model::SourceKind) -> bool {
+    model
+        .sources
+        .iter()
+        .filter(|s| match source {
+            Some(id) => &s.id == id,
+            None => s.id.kind == kind,
+        })
+        .any(|s| s.is_stale(model.now) || matches!(s.state, FetchState::Failing { .. }))
+}
+
+fn why_span(why: &Why, theme: &Theme) -> (String, Style) {
+    let role = match why {
+        Why::Failing(_) => Role::Critical,
+        Why::Loading => Role::Muted,
+        _ => Role::Muted,
+    };
+    (why.short().to_string(), theme.style(role))
+}
+
+/// The text and style of each summary cell; shared with the Service screen.
+pub(super) fn ci_text(model: &Model, cell: &Cell<CiSummary>, theme: &Theme) -> (String, Style) {
+    match cell {
+        Cell::Value { value, source } => {
+            let (mark, role) = run_mark(value.state);
+            let role = if stale(model, source.as_ref(), crate::model::SourceKind::Github) { Role::Stale } else { role };
+            (format!("{mark} {}", age(model.now, value.at)), theme.style(role))
+        }
+        Cell::Empty(why) => why_span(why, theme),
+    }
+}
+
+pub(super) fn deploy_text(model: &Model, cell: &Cell<DeploySummary>, theme: &Theme) -> (String, Style) {
+    match cell {
+        Cell::Value { value, source } => {
+            let (mark, role) = run_mark(value.state);
+            let role = match value.state {
+                RunState::Success => Role::Text,
+                _ => role,
+            };
+            let role = if stale(model, source.as_ref(), crate::model::SourceKind::Github) { Role::Stale } else { role };
+            let version: String = value.version.chars().take(7).collect();
+            let mark = if value.state == RunState::Success { "" } else { mark };
+            let text = format!("{mark}{}{version} {}", if mark.is_empty() { "" } else { " " }, age(model.now, value.since));
+            (text, theme.style(role))
+        }
+        Cell::Empty(why) => why_span(why, theme),
+    }
+}
+
+pub(super) fn pods_text(model: &Model, cell: &Cell<PodSummary>, theme: &Theme) -> (String, Style) {
+    match cell {
+        Cell::Value { value, .. } => {
+            let mut text = format!("{}/{}", value.ready, value.total);
+            if value.restarts_last_hour > 0 {
+                text.push_str(&format!(" ↻{}", value.restarts_last_hour));
+            }
+            let role = if value.worst.as_deref() == Some("CrashLoopBackOff") || (value.total > 0 && value.ready == 0) {
+                Role::Critical
+            } else if value.ready < value.total || value.restarts_last_hour > 0 {
+                Role::Warning
+            } else {
+                Role::Ok
+            };
+            let role = if stale(model, None, crate::model::SourceKind::Kubernetes) { Role::Stale } else { role };
+            (text, theme.style(role))
+        }
+        Cell::Empty(why) => why_span(why, theme),
+    }
+}
+
+pub(super) fn alerts_text(model: &Model, cell: &Cell<AlertSummary>, theme: &Theme) -> (String, Style) {
+    match cell {
+        Cell::Value { value, .. } => {
+            let stale = stale(model, None, crate::model::SourceKind::Alertmanager);
+            let (text, role) = if value.total() == 0 {
+                ("0".to_string(), Role::Muted)
+            } else {
+                let mut parts = Vec::new();
+                if value.critical > 0 {
+                    parts.push(format!("{}c", value.critical));
+                }
+                if value.warning > 0 {
+                    parts.push(format!("{}w", value.warning));
+                }
+                if value.other > 0 {
+                    parts.push(format!("{}i", value.other));
+                }
+                let role = if value.critical > 0 {
+                    Role::Critical
+                } else if value.warning > 0 {
+                    Role::Warning
+                } else {
+                    Role::Info
+                };
+                (parts.join(" "), role)
+            };
+            (text, theme.style(if stale { Role::Stale } else { role }))
+        }
+        Cell::Empty(why) => why_span(why, theme),
+    }
+}
+
+pub(super) fn docs_text(cell: &Cell<bool>, theme: &Theme) -> (String, Style) {
+    match cell {
+        Cell::Value { .. } => ("✓".to_string(), theme.style(Role::Ok)),
+        Cell::Empty(why) => why_span(why, theme),
+    }
+}
+
+/// Column widths for the terminal's width: narrow terminals drop lifecycle, then system.
+struct Columns {
+    name: usize,
+    owner: usize,
+    system: usize,
+    lifecycle: usize,
+}
+
+const CI_W: usize = 8;
+const DEPLOY_W: usize = 12;
+const PODS_W: usize = 8;
+const ALERTS_W: usize = 7;
+const DOCS_W: usize = 7;
+
+impl Columns {
+    fn for_width(width: usize) -> Columns {
+        let fixed = 2 + CI_W + DEPLOY_W + PODS_W + ALERTS_W + DOCS_W + 5;
+        let rest = width.saturating_sub(fixed);
+        let (system, lifecycle) = if rest >= 70 {
+            (14, 12)
+        } else if rest >= 52 {
+            (12, 0)
+        } else {
+            (0, 0)
+        };
+        let owner = if rest >= 70 { 16 } else { 14 };
+        let gaps = usize::from(system > 0) + usize::from(lifecycle > 0) + 1;
+        let name = rest.saturating_sub(owner + system + lifecycle + gaps).max(8);
+        Columns { name, owner, system, lifecycle }
+    }
+}
+
+fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let ov = &model.catalog.overview;
+    let list = model.list(Screen::Overview);
+    let mut title = format!(" Overview · {} of {} services ", ov.shown, ov.rows.len());
+    if ov.grouping != Grouping::None {
+        title.push_str(&format!("· {} ", ov.grouping.label()));
+    }
+    if ov.mine {
+        title.push_str("· mine ");
+    }
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Role::BorderFocused))
+        .title(Span::styled(title, theme.style(Role::Title)));
+    let problems = model.catalog.problems.len();
+    if problems > 0 {
+        block = block.title_bottom(Line::from(vec![
+            Span::styled(format!(" {problems} catalog problems "), theme.style(Role::Warning)),
+            Span::styled("(: problems) ", theme.style(Role::Muted)),
+        ]));
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let show_filter = list.filtering || !list.filter.is_empty();
+    let [header, body, filter] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(show_filter)),
+    ])
+    .areas(inner);
+    let cols = Columns::for_width(usize::from(inner.width));
+    let h = theme.style(Role::Header);
+    let mut head = vec![
+        Span::styled("  ", h),
+        Span::styled(fit("NAME", cols.name), h),
+        Span::styled(" ", h),
+        Span::styled(fit("OWNER", cols.owner), h),
+    ];
+    if cols.system > 0 {
+        head.push(Span::styled(" ", h));
+        head.push(Span::styled(fit("SYSTEM", cols.system), h));
+    }
+    if cols.lifecycle > 0 {
+        head.push(Span::styled(" ", h));
+        head.push(Span::styled(fit("LIFECYCLE", cols.lifecycle), h));
+    }
+    for (label, w) in [("CI", CI_W), ("DEPLOYED", DEPLOY_W), ("PODS", PODS_W), ("ALERTS", ALERTS_W), ("DOCS", DOCS_W)] {
+        head.push(Span::styled(" ", h));
+        head.push(Span::styled(fit(label, w), h));
+    }
+    frame.render_widget(Line::from(head).style(h), header);
+
+    if ov.lines.is_empty() {
+        let why = if ov.mine && ov.rows.iter().all(|r| !r.mine) {
+            "None of the services is yours (owned by your Groups). m shows every service.".to_string()
+        } else if ov.rows.is_empty() {
+            format!(
+                "The catalog holds {} entities but no Component. {}",
+                model.catalog.entities.len(),
+                if problems > 0 { "See its problems (: problems)." } else { "" }
+            )
+        } else {
+            "No service matches the filter. Esc clears it.".to_string()
+        };
+        frame.render_widget(Paragraph::new(why).style(theme.style(Role::Muted)).wrap(Wrap { trim: false }), body);
+    } else {
+        let height = usize::from(body.height);
+        let offset = list.cursor.offset.min(ov.lines.len().saturating_sub(1));
+        let lines: Vec<Line> = ov
+            .lines
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(height)
+            .map(|(i, line)| {
+                let selected = i == list.cursor.selected;
+                match line {
+                    ListLine::Group { label, count, worst } => {
+                        let style = if selected { theme.style(Role::Selection) } else { theme.style(Role::Accent) };
+                        Line::from(vec![
+                            Span::styled(format!("{} ", health_mark(*worst)), theme.style(health_role(*worst))),
+                            Span::styled(format!("{label} ({count})"), style),
+                        ])
+                    }
+                    ListLine::Service(r) => match ov.rows.get(*r) {
+                        Some(row) => row_line(model, row, &cols, selected, theme),
+                        None => Line::default(),
+                    },
+                }
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), body);
+    }
+    if filter.height > 0 {
+        super::widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter);
+    }
+}
+
+fn row_line<'a>(model: &Model, row: &ServiceRow, cols: &Columns, selected: bool, theme: &Theme) -> Line<'a> {
+    let text = if selected { theme.style(Role::Selection) } else { theme.style(Role::Text) };
+    let muted = if selected { theme.style(Role::Selection) } else { theme.style(Role::Muted) };
+    let cell = |(s, style): (String, Style), w: usize| -> Span<'a> {
+        Span::styled(fit(&s, w), if selected { style.patch(theme.style(Role::Selection)) } else { style })
+    };
+    let mut spans = vec![
+        Span::styled(format!("{} ", health_mark(row.health)), theme.style(health_role(row.health))),
+        Span::styled(fit(&row.name, cols.name), text),
+        Span::styled(" ", text),
+        Span::styled(fit(if row.owner.is_empty() { "—" } else { &row.owner }, cols.owner), muted),
+    ];
+    if cols.system > 0 {
+        spans.push(Span::styled(" ", text));
+        spans.push(Span::styled(fit(&row.system, cols.system), muted));
+    }
+    if cols.lifecycle > 0 {
+        spans.push(Span::styled(" ", text));
+        spans.push(Span::styled(fit(&row.lifecycle, cols.lifecycle), muted));
+    }
+    for (s, w) in [
+        (ci_text(model, &row.ci, theme), CI_W),
+        (deploy_text(model, &row.deploy, theme), DEPLOY_W),
+        (pods_text(model, &row.pods, theme), PODS_W),
+        (alerts_text(model, &row.alerts, theme), ALERTS_W),
+        (docs_text(&row.docs, theme), DOCS_W),
+    ] {
+        spans.push(Span::styled(" ", text));
+        spans.push(cell(s, w));
+    }
+    Line::from(spans)
+}
+
+fn draw_problems(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let problems = &model.catalog.problems;
+    let cursor = model.catalog.overview.problems_cursor;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Role::BorderFocused))
+        .title(Span::styled(format!(" Catalog problems · {} ", problems.len()), theme.style(Role::Title)))
+        .title_bottom(Line::from(vec![
+            Span::styled(" enter", theme.style(Role::Key)),
+            Span::styled(" edit the file  ", theme.style(Role::Muted)),
+            Span::styled("esc", theme.style(Role::Key)),
+            Span::styled(" back ", theme.style(Role::Muted)),
+        ]));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if problems.is_empty() {
+        frame.render_widget(
+            Paragraph::new("Every descriptor loaded cleanly.").style(theme.style(Role::Ok)),
+            inner,
+        );
+        return;
+    }
+    let width = usize::from(inner.width);
+    let place_w = (width / 3).clamp(16, 48);
+    let lines: Vec<Line> = problems
+        .iter()
+        .enumerate()
+        .skip(cursor.offset)
+        .take(usize::from(inner.height))
+        .map(|(i, p)| {
+            let selected = i == cursor.selected;
+            let (mark, role) = match p.level {
+                ProblemLevel::Error => ("✗ ", Role::Critical),
+                ProblemLevel::Warning => ("▲ ", Role::Warning),
+            };
+            let place = p.place.as_ref().map(|p| {
+                // The end of a long path says more than its start.
+                let s = p.to_string();
+                let w = s.width();
+                if w > place_w { format!("…{}", s.chars().skip(w + 1 - place_w).collect::<String>()) } else { s }
+            });
+            let base = if selected { theme.style(Role::Selection) } else { theme.style(Role::Text) };
+            let mut message = String::new();
+            if let Some(e) = &p.entity {
+                message.push_str(e);
+                message.push_str(": ");
+            }
+            message.push_str(&p.message);
+            Line::from(vec![
+                Span::styled(mark, theme.style(role)),
+                Span::styled(fit(place.as_deref().unwrap_or("(Backstage API)"), place_w), if selected { base } else { theme.style(Role::Muted) }),
+                Span::styled(" ", base),
+                Span::styled(fit(&message, width.saturating_sub(place_w + 3)), base),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -13,6 +13,7 @@ pub(super) fn on_key(model: &mut Model, key: Key) -> Vec<Effect> {
         Some(Overlay::Help { .. }) => return on_help_key(model, key),
         Some(Overlay::Palette(_)) => return on_palette_key(model, key),
         Some(Overlay::Confirm(_)) => return on_confirm_key(model, key),
+        Some(Overlay::Tour { .. }) => return super::onboarding::on_tour_key(model, &key),
         None => {}
     }
     if let Some(effects) = screen_key(model, &key) {
@@ -47,7 +48,7 @@ pub(super) fn on_paste(model: &mut Model, text: String) -> Vec<Effect> {
 }
 
 /// The edit a key makes in a one-line input, if it is one.
-fn edit_for(key: &Key) -> Option<Edit> {
+pub(super) fn edit_for(key: &Key) -> Option<Edit> {
     let Key { code, ctrl, alt, .. } = *key;
     Some(match code {
         KeyCode::Char('w') if ctrl => Edit::DeleteWord,
@@ -265,6 +266,8 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
         },
         PaletteTarget::Service(service) => super::overview::open_service(model, &service),
         PaletteTarget::Row { screen: Screen::Overview, key } => super::overview::open_row(model, &key),
+        PaletteTarget::Row { screen: Screen::Docs, key } => super::docs::open_key(model, &key),
+        PaletteTarget::Row { screen: Screen::Onboarding, key } => super::onboarding::open_key(model, &key),
         PaletteTarget::Row { screen, .. } => {
             model.screen = screen;
             vec![Effect::Render]

@@ -1,0 +1,764 @@
+//! The catalog on disk: Backstage descriptors found by the config's globs, the current git
+//! repository's `catalog-info.yaml`, the Locations they name, and `[[services]]`. One bad
+//! document becomes a problem with its file, line and column; it never stops the others.
+//! The entity decoder here is also the Backstage API provider's, so both read the same way.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Component as PathComponent, Path, PathBuf};
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::Value;
+use tokio::sync::{Notify, mpsc};
+
+use crate::config::Config;
+use crate::model::catalog::{
+    Entity, EntityOrigin, Kind, Link, Origin, Place, Problem, ProblemLevel, Profile, Spec, annotations,
+    parse_ref, valid_name,
+};
+use crate::model::join::ServiceTarget;
+use crate::model::{SourceId, SourceKind};
+use crate::providers::{Context, Provider};
+use crate::sanitize;
+use crate::update::{Effect, Msg, SourceEvent, overview};
+
+/// How often the descriptors are read again, so edits show without a restart.
+const RELOAD_EVERY: Duration = Duration::from_secs(30);
+
+/// What a load found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Loaded {
+    pub entities: Vec<Entity>,
+    pub problems: Vec<Problem>,
+    /// Descriptor files read.
+    pub files: usize,
+}
+
+/// Everything the config names, read from disk. `cwd` is where the current repository is
+/// looked for (when `current_repo`); `home` is what `~` stands for.
+pub fn load(config: &Config, cwd: Option<&Path>, home: Option<&Path>) -> Loaded {
+    let mut loader = Loader::default();
+    for pattern in &config.catalog.paths {
+        let expanded = crate::config::expand_home(Path::new(pattern), home);
+        loader.load_glob(&expanded, None, &format!("`[catalog] paths` entry {pattern}"));
+    }
+    if config.catalog.current_repo
+        && let Some(root) = cwd.and_then(git_root)
+    {
+        for name in ["catalog-info.yaml", "catalog-info.yml"] {
+            let path = root.join(name);
+            if path.is_file() {
+                loader.load_file(&path, None);
+                break;
+            }
+        }
+    }
+    for service in &config.services {
+        match config_entity(service) {
+            Ok(e) => loader.out.entities.push(e),
+            Err(p) => loader.out.problems.push(p),
+        }
+    }
+    loader.out
+}
+
+/// Reads descriptor files (and the Locations they name), as `[catalog] paths` would.
+pub fn load_files<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Loaded {
+    let mut loader = Loader::default();
+    for p in paths {
+        loader.load_file(p, None);
+    }
+    loader.out
+}
+
+/// The root of the git work tree holding `dir`.
+fn git_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
+}
+
+#[derive(Default)]
+struct Loader {
+    visited: HashSet<PathBuf>,
+    out: Loaded,
+}
+
+impl Loader {
+    /// A glob (or plain path); `via` is the Location line that named it.
+    fn load_glob(&mut self, pattern: &Path, via: Option<&Place>, what: &str) {
+        let text = pattern.to_string_lossy();
+        if !text.contains(['*', '?', '[']) {
+            if pattern.is_file() {
+                self.load_file(pattern, via);
+            } else {
+                self.problem(via, ProblemLevel::Warning, format!("{what}: {} does not exist", pattern.display()));
+            }
+            return;
+        }
+        match glob::glob(&text) {
+            Ok(paths) => {
+                let mut found: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+                found.sort();
+                if found.is_empty() {
+                    self.problem(via, ProblemLevel::Warning, format!("{what}: matched no file"));
+                }
+                for p in found {
+                    self.load_file(&p, via);
+                }
+            }
+            Err(e) => self.problem(via, ProblemLevel::Error, format!("{what}: not a valid glob: {e}")),
+        }
+    }
+
+    fn problem(&mut self, place: Option<&Place>, level: ProblemLevel, message: String) {
+        self.out.problems.push(Problem { place: place.cloned(), level, entity: None, message });
+    }
+
+    fn load_file(&mut self, path: &Path, via: Option<&Place>) {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if !self.visited.insert(key) {
+            return;
+        }
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                let message = format!("cannot read {}: {e}", path.display());
+                self.problem(via, ProblemLevel::Error, message);
+                return;
+            }
+        };
+        self.out.files += 1;
+        let parsed = parse_file(path, &text);
+        self.out.entities.extend(parsed.entities);
+        self.out.problems.extend(parsed.problems);
+        let base = path.parent().unwrap_or(Path::new("."));
+        for follow in parsed.follows {
+            self.follow(base, follow);
+        }
+    }
+
+    fn follow(&mut self, base: &Path, f: Follow) {
+        if f.remote {
+            self.problem(
+                Some(&f.place),
+                ProblemLevel::Warning,
+                format!("Location target {} is a URL; it is not followed (the Backstage API reads it)", f.target),
+            );
+            return;
+        }
+        let target = f.target.strip_prefix("file:").unwrap_or(&f.target);
+        let path = normalize(&base.join(target));
+        let what = format!("Location target {}", f.target);
+        if f.optional && !target.contains(['*', '?', '[']) && !path.exists() {
+            return;
+        }
+        self.load_glob(&path, Some(&f.place), &what);
+    }
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system (the target may not exist).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            PathComponent::CurDir => {}
+            PathComponent::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// A Location target to read next.
+struct Follow {
+    target: String,
+    place: Place,
+    optional: bool,
+    remote: bool,
+}
+
+struct ParsedFile {
+    entities: Vec<Entity>,
+    problems: Vec<Problem>,
+    follows: Vec<Follow>,
+}
+
+/// One YAML document of a file, with the file line its text starts on.
+struct Document {
+    /// 1-based line of the document's first line in the file.
+    first_line: u32,
+    text: String,
+}
+
+/// Splits multi-document YAML at `---` and `...` lines, keeping each document's line offset
+/// so errors point into the file. A `---` line's own content (`--- !tag`) stays, in place.
+fn split_documents(text: &str) -> Vec<Document> {
+    let mut docs = Vec::new();
+    let mut current = String::new();
+    let mut first_line = 1u32;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        let n = n as u32 + 1;
+        let marker = |m: &str| {
+            line.strip_prefix(m)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+        };
+        if marker("---") {
+            docs.push(Document { first_line, text: std::mem::take(&mut current) });
+            first_line = n;
+            current.push_str("   ");
+            current.push_str(&line[3..]);
+        } else if marker("...") {
+            docs.push(Document { first_line, text: std::mem::take(&mut current) });
+            first_line = n + 1;
+        } else {
+            current.push_str(line);
+        }
+    }
+    docs.push(Document { first_line, text: current });
+    docs.retain(|d| d.text.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')));
+    docs
+}
+
+fn parse_file(path: &Path, text: &str) -> ParsedFile {
+    let display = path.display().to_string();
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut out = ParsedFile { entities: Vec::new(), problems: Vec::new(), follows: Vec::new() };
+    for doc in split_documents(text) {
+        let start = first_content_line(&doc.text);
+        let place = Place { path: display.clone(), line: doc.first_line + start, column: 1 };
+        let value: Value = match serde_yaml::from_str(&doc.text) {
+            Ok(Value::Null) => continue,
+            Ok(v) => v,
+            Err(e) => {
+                let (line, column) = e
+                    .location()
+                    .map_or((place.line, 1), |l| (doc.first_line + l.line() as u32 - 1, l.column() as u32));
+                let reason = e.to_string();
+                // serde_yaml appends "at line L column C" relative to the document; the place
+                // already says it, relative to the file.
+                let reason = reason.split(" at line ").next().unwrap_or(&reason).to_string();
+                out.problems.push(Problem {
+                    place: Some(Place { path: display.clone(), line, column }),
+                    level: ProblemLevel::Error,
+                    entity: None,
+                    message: format!("invalid YAML: {}", sanitize::line(&reason)),
+                });
+                continue;
+            }
+        };
+        let field_lines = field_lines(&doc.text, doc.first_line);
+        let origin = EntityOrigin::File { place: place.clone(), field_lines };
+        match decode_entity(&value, origin, Some(base)) {
+            Ok((entity, problems)) => {
+                out.problems.extend(problems);
+                if entity.kind == Kind::Location {
+                    let optional = str_at(&value, &["spec", "presence"]).is_some_and(|p| p == "optional");
+                    let remote_type = str_at(&value, &["spec", "type"]).is_some_and(|t| t != "file");
+                    let line = entity.origin.place_of("targets").or_else(|| entity.origin.place_of("target"));
+                    for target in &entity.spec.targets {
+                        out.follows.push(Follow {
+                            target: target.clone(),
+                            place: line.clone().unwrap_or_else(|| place.clone()),
+                            optional,
+                            remote: remote_type || target.starts_with("http://") || target.starts_with("https://"),
+                        });
+                    }
+                }
+                out.entities.push(entity);
+            }
+            Err(problem) => out.problems.push(problem),
+        }
+    }
+    out
+}
+
+/// Lines before the first line with content (comments and blank lines skipped).
+fn first_content_line(text: &str) -> u32 {
+    text.lines()
+        .position(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .unwrap_or(0) as u32
+}
+
+/// File lines of the keys directly under `spec:` (`owner`, `dependsOn`, …) and of
+/// `metadata.name`, so a problem can point at the line that caused it.
+fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
+    let mut out = BTreeMap::new();
+    let mut section: Option<&str> = None;
+    let mut indent: Option<usize> = None;
+    for (n, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let depth = line.len() - trimmed.len();
+        let key = trimmed.split_once(':').map(|(k, _)| k.trim().trim_matches(['"', '\'']));
+        if depth == 0 || (line.starts_with("   ") && n == 0) {
+            if let Some(k) = key {
+                out.entry(k.to_string()).or_insert((first_line + n as u32, depth as u32 + 1));
+            }
+            section = key.filter(|k| *k == "spec" || *k == "metadata");
+            indent = None;
+            continue;
+        }
+        let Some(s) = section else { continue };
+        let level = *indent.get_or_insert(depth);
+        if depth != level {
+            continue;
+        }
+        if let Some(k) = key.filter(|k| !k.contains(' ')) {
+            let name = if s == "metadata" { format!("metadata.{k}") } else { k.to_string() };
+            out.entry(name).or_insert((first_line + n as u32, depth as u32 + 1));
+        }
+    }
+    out
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(v, |v, k| v.get(k)).and_then(Value::as_str)
+}
+
+/// A scalar as text: strings as they are, numbers and booleans written out (YAML often leaves
+/// `gitlab.com/project-id: 123` unquoted).
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Decodes one entity (a YAML document or an API item). Structural faults (no kind, no
+/// name) reject it; a missing required spec field or a bad ref is a problem, and the entity
+/// still loads so the team sees it. `base` is the descriptor's directory, for docs.
+pub fn decode_entity(
+    v: &Value,
+    origin: EntityOrigin,
+    base: Option<&Path>,
+) -> Result<(Entity, Vec<Problem>), Problem> {
+    let reject = |field: &str, message: String, entity: Option<String>| Problem {
+        place: origin.place_of(field),
+        level: ProblemLevel::Error,
+        entity,
+        message,
+    };
+    if !v.is_object() {
+        return Err(reject("", "a descriptor must be a mapping with apiVersion, kind, metadata and spec".into(), None));
+    }
+    // The API may trim fields (`fields=`); what it serves it has validated already.
+    let from_file = matches!(origin, EntityOrigin::File { .. });
+    if from_file && str_at(v, &["apiVersion"]).is_none_or(|a| a.trim().is_empty()) {
+        return Err(reject("", "apiVersion is missing (backstage.io/v1alpha1 for the core kinds)".into(), None));
+    }
+    let Some(kind) = str_at(v, &["kind"]).map(str::trim).filter(|k| !k.is_empty()) else {
+        return Err(reject("", "kind is missing (Component, API, System, Group, …)".into(), None));
+    };
+    let kind = Kind::parse(&sanitize::ident(kind));
+    let Some(metadata) = v.get("metadata").filter(|m| m.is_object()) else {
+        return Err(reject("", format!("metadata is missing from this {}", kind.title()), None));
+    };
+    let Some(raw_name) = metadata.get("name").and_then(scalar) else {
+        return Err(reject("metadata.name", format!("metadata.name is missing from this {}", kind.title()), None));
+    };
+    let name = sanitize::ident(raw_name.trim());
+    if !valid_name(&name) {
+        return Err(reject(
+            "metadata.name",
+            format!("metadata.name `{name}` is not a valid name: 1-63 letters and digits, joined by single - _ or ."),
+            None,
+        ));
+    }
+    let namespace = metadata
+        .get("namespace")
+        .and_then(scalar)
+        .map(|n| sanitize::ident(n.trim()))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "default".into());
+    let entity_ref = format!("{}:{}/{}", kind.as_str(), namespace, name).to_lowercase();
+    let ns = namespace.to_lowercase();
+    let mut problems = Vec::new();
+    let mut problem = |field: &str, level: ProblemLevel, message: String| {
+        problems.push(Problem { place: origin.place_of(field), level, entity: Some(entity_ref.clone()), message });
+    };
+
+    let spec_v = v.get("spec").cloned().unwrap_or(Value::Null);
+    let text_of = |key: &str| spec_v.get(key).and_then(scalar).map(|s| sanitize::ident(s.trim())).filter(|s| !s.is_empty());
+    let one_ref = |field: &'static str, default_kind: Option<&str>, problem: &mut dyn FnMut(&str, ProblemLevel, String)| {
+        let raw = spec_v.get(field)?;
+        match ref_value(raw, default_kind, &ns) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                problem(field, ProblemLevel::Error, format!("spec.{field}: {e}"));
+                None
+            }
+        }
+    };
+    let owner = one_ref("owner", Some("group"), &mut problem);
+    let system = one_ref("system", Some("system"), &mut problem);
+    let domain = one_ref("domain", Some("domain"), &mut problem);
+    let subcomponent_of = one_ref("subcomponentOf", Some("component"), &mut problem);
+    let subdomain_of = one_ref("subdomainOf", Some("domain"), &mut problem);
+    let parent = one_ref("parent", Some("group"), &mut problem);
+    let mut list = |field: &'static str, default_kind: Option<&str>| -> Vec<String> {
+        let Some(raw) = spec_v.get(field) else { return Vec::new() };
+        let items: Vec<&Value> = match raw {
+            Value::Array(a) => a.iter().collect(),
+            Value::Null => Vec::new(),
+            other => vec![other],
+        };
+        let mut out = Vec::new();
+        for item in items {
+            match ref_value(item, default_kind, &ns) {
+                Ok(r) => out.push(r),
+                Err(e) => problem(field, ProblemLevel::Error, format!("spec.{field}: {e}")),
+            }
+        }
+        out
+    };
+    let children = list("children", Some("group"));
+    let members = list("members", Some("user"));
+    let member_of = list("memberOf", Some("group"));
+    let provides_apis = list("providesApis", Some("api"));
+    let consumes_apis = list("consumesApis", Some("api"));
+    let depends_on = list("dependsOn", None);
+    let dependency_of = list("dependencyOf", None);
+
+    let mut targets: Vec<String> = Vec::new();
+    if kind == Kind::Location {
+        if let Some(t) = spec_v.get("target").and_then(scalar) {
+            targets.push(sanitize::line(t.trim()));
+        }
+        if let Some(Value::Array(ts)) = spec_v.get("targets") {
+            targets.extend(ts.iter().filter_map(scalar).map(|t| sanitize::line(t.trim())));
+        }
+    }
+    let profile = spec_v.get("profile").filter(|p| p.is_object()).map(|p| Profile {
+        display_name: p.get("displayName").and_then(scalar).map(|s| sanitize::line(s.trim())),
+        email: p.get("email").and_then(scalar).map(|s| sanitize::ident(s.trim())),
+    });
+    let spec = Spec {
+        spec_type: text_of("type"),
+        lifecycle: text_of("lifecycle"),
+        owner,
+        system,
+        domain,
+        subcomponent_of,
+        subdomain_of,
+        parent,
+        children,
+        members,
+        member_of,
+        provides_apis,
+        consumes_apis,
+        depends_on,
+        dependency_of,
+        profile,
+        targets,
+    };
+
+    // What Backstage's validators require of each kind. The entity loads anyway: a team
+    // sees its service with the problem rather than not at all.
+    let required: &[&str] = match kind {
+        Kind::Component => &["type", "lifecycle", "owner"],
+        Kind::Api => &["type", "lifecycle", "owner", "definition"],
+        Kind::Resource => &["type", "owner"],
+        Kind::System | Kind::Domain => &["owner"],
+        Kind::Group => &["type", "children"],
+        Kind::User => &["memberOf"],
+        _ => &[],
+    };
+    let required = if from_file { required } else { &[] };
+    for field in required {
+        if spec_v.get(*field).is_none_or(Value::is_null) {
+            let at = if spec_v.is_null() { "" } else { "spec" };
+            problems.push(Problem {
+                place: origin.place_of(at).or_else(|| origin.place_of("")),
+                level: ProblemLevel::Error,
+                entity: Some(entity_ref.clone()),
+                message: format!("spec.{field} is required for a {}; loaded without it", kind.title()),
+            });
+        }
+    }
+
+    let mut annotations_map = BTreeMap::new();
+    if let Some(Value::Object(a)) = metadata.get("annotations") {
+        for (k, v) in a {
+            if let Some(s) = scalar(v) {
+                annotations_map.insert(sanitize::ident(k), sanitize::line(&s));
+            }
+        }
+    }
+    let tags = match metadata.get("tags") {
+        Some(Value::Array(t)) => t.iter().filter_map(scalar).map(|s| sanitize::ident(&s)).collect(),
+        _ => Vec::new(),
+    };
+    let mut links = Vec::new();
+    if let Some(Value::Array(ls)) = metadata.get("links") {
+        for l in ls {
+            let Some(raw) = l.get("url").and_then(scalar) else { continue };
+            match sanitize::url(&raw) {
+                Some(url) => links.push(Link {
+                    url,
+                    title: l.get("title").and_then(scalar).map(|t| sanitize::line(t.trim())),
+                }),
+                None => problems.push(Problem {
+                    place: origin.place_of("metadata.links"),
+                    level: ProblemLevel::Warning,
+                    entity: Some(entity_ref.clone()),
+                    message: format!("link {} is not an http(s) URL; it is not shown", sanitize::line(&raw)),
+                }),
+            }
+        }
+    }
+    let docs_dir = match (&kind, base) {
+        (Kind::Component, Some(base)) => docs_dir(annotations_map.get(annotations::TECHDOCS), base, &origin, &entity_ref, &mut problems),
+        _ => None,
+    };
+    let entity = Entity {
+        kind,
+        namespace,
+        name,
+        entity_ref,
+        title: metadata.get("title").and_then(scalar).map(|t| sanitize::line(t.trim())),
+        description: metadata.get("description").and_then(scalar).map(|d| sanitize::text(d.trim_end())),
+        annotations: annotations_map,
+        tags,
+        links,
+        spec,
+        docs_dir,
+        origin,
+        relations: Vec::new(),
+    };
+    Ok((entity, problems))
+}
+
+/// A ref written as a string or in the compound `{kind, namespace, name}` form.
+fn ref_value(v: &Value, default_kind: Option<&str>, namespace: &str) -> Result<String, String> {
+    match v {
+        Value::Object(o) => {
+            let get = |k: &str| o.get(k).and_then(scalar).map(|s| sanitize::ident(s.trim()));
+            let kind = get("kind").or(default_kind.map(str::to_string)).ok_or("a compound ref needs a kind")?;
+            let name = get("name").ok_or("a compound ref needs a name")?;
+            let ns = get("namespace").unwrap_or_else(|| namespace.to_string());
+            Ok(format!("{kind}:{ns}/{name}").to_lowercase())
+        }
+        other => match scalar(other) {
+            Some(s) => parse_ref(&sanitize::ident(&s), default_kind, namespace),
+            None => Err("is not a reference (expected [kind:][namespace/]name)".into()),
+        },
+    }
+}
+
+/// Where a service's docs are: `techdocs-ref: dir:…` beside the descriptor, else a docs/
+/// directory or README.md there.
+fn docs_dir(
+    techdocs: Option<&String>,
+    base: &Path,
+    origin: &EntityOrigin,
+    entity_ref: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    if let Some(r) = techdocs {
+        if let Some(dir) = r.trim().strip_prefix("dir:") {
+            let path = normalize(&base.join(dir.trim()));
+            if path.is_dir() {
+                return Some(path.display().to_string());
+            }
+            problems.push(Problem {
+                place: origin.place_of("metadata.annotations"),
+                level: ProblemLevel::Warning,
+                entity: Some(entity_ref.to_string()),
+                message: format!("{} {r}: {} is not a directory", annotations::TECHDOCS, path.display()),
+            });
+            return None;
+        }
+        return None;
+    }
+    (base.join("docs").is_dir() || base.join("README.md").is_file()).then(|| base.display().to_string())
+}
+
+/// A `[[services]]` entry as a Component, so one code path joins every service.
+fn config_entity(s: &crate::config::ServiceDecl) -> Result<Entity, Problem> {
+    let name = sanitize::ident(s.name.trim());
+    let place_less = |message: String| Problem { place: None, level: ProblemLevel::Error, entity: None, message };
+    if !valid_name(&name) {
+        return Err(place_less(format!("[[services]] name `{name}` is not a valid entity name")));
+    }
+    let entity_ref = format!("component:default/{name}").to_lowercase();
+    let r = |v: &Option<String>, kind: &str| -> Result<Option<String>, Problem> {
+        v.as_deref()
+            .map(|o| parse_ref(&sanitize::ident(o), Some(kind), "default"))
+            .transpose()
+            .map_err(|e| place_less(format!("[[services]] {name}: {e}")))
+    };
+    let mut annotations_map = BTreeMap::new();
+    let mut put = |k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            annotations_map.insert(k.to_string(), sanitize::line(v.trim()));
+        }
+    };
+    put(annotations::GITHUB, &s.github);
+    let gitlab_key = if s.gitlab.as_deref().is_some_and(|g| g.trim().chars().all(|c| c.is_ascii_digit())) {
+        annotations::GITLAB_ID
+    } else {
+        annotations::GITLAB_SLUG
+    };
+    put(gitlab_key, &s.gitlab);
+    put(annotations::KUBE_ID, &s.kubernetes_id);
+    put(annotations::KUBE_SELECTOR, &s.kubernetes_label_selector);
+    put(annotations::KUBE_NAMESPACE, &s.kubernetes_namespace);
+    Ok(Entity {
+        kind: Kind::Component,
+        namespace: "default".into(),
+        entity_ref,
+        title: None,
+        description: s.description.as_deref().map(sanitize::text),
+        annotations: annotations_map,
+        tags: Vec::new(),
+        links: Vec::new(),
+        spec: Spec {
+            spec_type: Some("service".into()),
+            lifecycle: s.lifecycle.as_deref().map(sanitize::ident),
+            owner: r(&s.owner, "group")?,
+            system: r(&s.system, "system")?,
+            ..Spec::default()
+        },
+        docs_dir: s.docs.as_ref().map(|d| d.display().to_string()),
+        origin: EntityOrigin::Config { path: "the config".into() },
+        relations: Vec::new(),
+        name,
+    })
+}
+
+/// The user's git email in `dir`, to guess who they are.
+async fn git_email(dir: Option<PathBuf>) -> Option<String> {
+    let mut cmd = tokio::process::Command::new("git");
+    cmd.args(["config", "user.email"]).stdin(std::process::Stdio::null()).kill_on_drop(true);
+    if let Some(d) = dir {
+        cmd.current_dir(d);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(3), cmd.output()).await.ok()?.ok()?;
+    let email = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !email.is_empty()).then(|| sanitize::ident(&email))
+}
+
+/// Reads the descriptors at start, every `RELOAD_EVERY` and on refresh; sends a batch only
+/// when it changed.
+pub struct CatalogProvider {
+    refresh: std::sync::Arc<Notify>,
+}
+
+impl CatalogProvider {
+    /// Runs when the config names descriptors or services, or the current repository may
+    /// hold one.
+    pub fn start(config: &Config, cx: &Context) -> Option<Box<dyn Provider>> {
+        let c = &config.catalog;
+        if c.paths.is_empty() && config.services.is_empty() && !c.current_repo {
+            return None;
+        }
+        let refresh = std::sync::Arc::new(Notify::new());
+        tokio::spawn(run(config.clone(), cx.tx.clone(), refresh.clone()));
+        Some(Box::new(CatalogProvider { refresh }))
+    }
+}
+
+impl Provider for CatalogProvider {
+    fn targets(&mut self, _targets: &[ServiceTarget]) {}
+
+    fn refresh(&mut self) {
+        self.refresh.notify_one();
+    }
+
+    fn command(&mut self, _effect: &Effect) -> bool {
+        false
+    }
+}
+
+async fn run(config: Config, tx: mpsc::Sender<Msg>, refresh: std::sync::Arc<Notify>) {
+    let id = SourceId::new(SourceKind::Catalog, "catalog");
+    let cwd = std::env::current_dir().ok();
+    let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
+    if tx.send(Msg::Source { id: id.clone(), event: SourceEvent::Connecting }).await.is_err() {
+        return;
+    }
+    let email = git_email(cwd.clone()).await;
+    if tx.send(Msg::Catalog(overview::Msg::GitEmail(email))).await.is_err() {
+        return;
+    }
+    let mut last: Option<Loaded> = None;
+    loop {
+        let (cfg, dir, h) = (config.clone(), cwd.clone(), home.clone());
+        let loaded = tokio::task::spawn_blocking(move || load(&cfg, dir.as_deref(), h.as_deref())).await;
+        let at = Utc::now();
+        let event = match loaded {
+            Ok(loaded) => {
+                let services = loaded.entities.iter().filter(|e| e.kind == Kind::Component).count();
+                let detail = format!("{services} services, {} files", loaded.files);
+                if last.as_ref() != Some(&loaded) {
+                    let msg = overview::Msg::Loaded {
+                        origin: Origin::Files,
+                        entities: loaded.entities.clone(),
+                        problems: loaded.problems.clone(),
+                        at,
+                    };
+                    if tx.send(Msg::Catalog(msg)).await.is_err() {
+                        return;
+                    }
+                    last = Some(loaded);
+                }
+                SourceEvent::Ok { at, detail: Some(detail) }
+            }
+            Err(e) => SourceEvent::Failed {
+                error: format!("reading descriptors stopped: {e}"),
+                at,
+                retry_at: Some(at + chrono::Duration::from_std(RELOAD_EVERY).unwrap_or_default()),
+            },
+        };
+        if tx.send(Msg::Source { id: id.clone(), event }).await.is_err() {
+            return;
+        }
+        tokio::select! {
+            _ = refresh.notified() => {}
+            _ = tokio::time::sleep(RELOAD_EVERY) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_keep_their_file_lines() {
+        let text = "# c\n---\na: 1\n---\n\nb: [\n...\nc: 3\n";
+        let docs = split_documents(text);
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[0].first_line, 2);
+        assert_eq!(docs[1].first_line, 4);
+        assert_eq!(docs[2].first_line, 8);
+        let e = serde_yaml::from_str::<Value>(&docs[1].text).expect_err("unclosed flow sequence");
+        let loc = e.location().expect("serde_yaml gives a location");
+        assert!(docs[1].first_line + loc.line() as u32 - 1 >= 6, "points at or after `b: [`");
+    }
+
+    #[test]
+    fn field_lines_point_at_spec_keys() {
+        let text = "apiVersion: v1\nkind: Component\nmetadata:\n  name: x\nspec:\n  type: service\n  owner: team-a\n  dependsOn:\n    - resource:db\n";
+        let lines = field_lines(text, 10);
+        assert_eq!(lines.get("metadata.name"), Some(&(13, 3)));
+        assert_eq!(lines.get("owner"), Some(&(16, 3)));
+        assert_eq!(lines.get("dependsOn"), Some(&(17, 3)));
+        assert_eq!(lines.get("spec"), Some(&(14, 1)));
+    }
+
+    #[test]
+    fn normalize_resolves_dots() {
+        assert_eq!(normalize(Path::new("/a/b/./../c/d.yaml")), PathBuf::from("/a/c/d.yaml"));
+    }
+}
