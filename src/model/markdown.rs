@@ -886,7 +886,7 @@ impl Walker<'_> {
                 if let Some((html, line)) = self.html.take() {
                     let text = html.trim();
                     // Comments are for the writer; other HTML is shown as written, muted.
-                    if !text.is_empty() && !(text.starts_with("<!--") && text.ends_with("-->")) {
+                    if !(text.is_empty() || text.starts_with("<!--") && text.ends_with("-->")) {
                         self.push_block(Block::Remark {
                             text: text.to_string(),
                             line,
@@ -1528,7 +1528,7 @@ fn layout_table(
     let border = Style::tone(Tone::Muted);
     for (r, row) in rows.iter().enumerate() {
         let mut cells: Vec<Vec<Line>> = Vec::with_capacity(cols);
-        for c in 0..cols {
+        for (c, width) in widths.iter().enumerate() {
             let mut lines = Vec::new();
             if let Some(cell) = row.get(c) {
                 let spans: Vec<Span> = if r == 0 {
@@ -1544,7 +1544,7 @@ fn layout_table(
                 } else {
                     cell.clone()
                 };
-                wrap_spans(&spans, widths[c], source_line, &mut lines);
+                wrap_spans(&spans, *width, source_line, &mut lines);
             }
             cells.push(lines);
         }
