@@ -181,10 +181,6 @@ pub struct Instance {
     /// The label that names an alert's service.
     pub service_label: String,
     pub data: Option<Fetched<InstanceData>>,
-    /// Server time minus local time, when the server's clock is far off (the demo's runs in
-    /// another month); silence times are computed in the server's clock.
-    #[serde(default)]
-    pub skew_secs: i64,
 }
 
 /// An alert shown once however many Alertmanagers reported it.
@@ -213,7 +209,13 @@ pub struct MergedSilence {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Row {
     /// A service's header: its counts over the alerts shown below it.
-    Service { service: String, service_ref: Option<String>, counts: AlertSummary, shown: usize, collapsed: bool },
+    Service {
+        service: String,
+        service_ref: Option<String>,
+        counts: AlertSummary,
+        shown: usize,
+        collapsed: bool,
+    },
     /// Index into `merged`.
     Alert(usize),
 }
@@ -292,7 +294,10 @@ pub enum SilenceEnd {
     /// At this local instant (for `until tomorrow 09:00`).
     At(DateTime<Utc>),
     /// An acknowledgement extended: from the later of its end and now, this many seconds on.
-    Extend { ends_at: DateTime<Utc>, by_secs: i64 },
+    Extend {
+        ends_at: DateTime<Utc>,
+        by_secs: i64,
+    },
 }
 
 /// A silence to create or update, ready for the provider.
@@ -343,7 +348,11 @@ impl AlertsState {
     pub fn alert_summary(&self, service: &str) -> super::join::AlertSummary {
         self.summaries
             .get(service)
-            .or_else(|| service.rsplit_once('/').and_then(|(_, name)| self.summaries.get(name)))
+            .or_else(|| {
+                service
+                    .rsplit_once('/')
+                    .and_then(|(_, name)| self.summaries.get(name))
+            })
             .copied()
             .unwrap_or_default()
     }
@@ -353,16 +362,30 @@ impl AlertsState {
     }
 
     pub fn alert(&self, merged: &MergedAlert) -> Option<&Alert> {
-        self.instances.get(merged.inst)?.data.as_ref()?.value.alerts.get(merged.idx)
+        self.instances
+            .get(merged.inst)?
+            .data
+            .as_ref()?
+            .value
+            .alerts
+            .get(merged.idx)
     }
 
     pub fn silence(&self, merged: &MergedSilence) -> Option<&Silence> {
-        self.instances.get(merged.inst)?.data.as_ref()?.value.silences.get(merged.idx)
+        self.instances
+            .get(merged.inst)?
+            .data
+            .as_ref()?
+            .value
+            .silences
+            .get(merged.idx)
     }
 
     /// The merged alert with this fingerprint.
     pub fn by_fingerprint(&self, fingerprint: &str) -> Option<&MergedAlert> {
-        self.fingerprints.get(fingerprint).and_then(|i| self.merged.get(*i))
+        self.fingerprints
+            .get(fingerprint)
+            .and_then(|i| self.merged.get(*i))
     }
 
     /// A silence by id, from whichever instance has it.
@@ -385,10 +408,16 @@ impl AlertsState {
     /// Merges the instances' data and recomputes the per-service counts, then the rows.
     /// `targets` are the catalog's services, to name an alert's service by its catalog entry.
     pub fn rebuild(&mut self, targets: &[ServiceTarget], filter_text: &str) {
-        let by_name: HashMap<&str, &ServiceTarget> = targets.iter().map(|t| (t.name.as_str(), t)).collect();
+        let by_name: HashMap<&str, &ServiceTarget> =
+            targets.iter().map(|t| (t.name.as_str(), t)).collect();
         let by_alert: HashMap<&str, &ServiceTarget> = targets
             .iter()
-            .flat_map(|t| t.alert_names.iter().filter(|n| n.as_str() != "all").map(move |n| (n.as_str(), t)))
+            .flat_map(|t| {
+                t.alert_names
+                    .iter()
+                    .filter(|n| n.as_str() != "all")
+                    .map(move |n| (n.as_str(), t))
+            })
             .collect();
         self.merged.clear();
         self.fingerprints.clear();
@@ -403,15 +432,27 @@ impl AlertsState {
                     }
                     continue;
                 }
-                let label = alert.labels.get(&instance.service_label).map(String::as_str);
-                let target = label.and_then(|l| by_name.get(l)).or_else(|| by_alert.get(alert.name()));
+                let label = alert
+                    .labels
+                    .get(&instance.service_label)
+                    .map(String::as_str);
+                let target = label
+                    .and_then(|l| by_name.get(l))
+                    .or_else(|| by_alert.get(alert.name()));
                 let (service_ref, service) = match (target, label) {
                     (Some(t), _) => (Some(t.service.clone()), t.name.clone()),
                     (None, Some(l)) => (None, l.to_string()),
                     (None, None) => (None, String::new()),
                 };
-                self.fingerprints.insert(alert.fingerprint.clone(), self.merged.len());
-                self.merged.push(MergedAlert { inst, idx, seen_on: vec![inst], service_ref, service });
+                self.fingerprints
+                    .insert(alert.fingerprint.clone(), self.merged.len());
+                self.merged.push(MergedAlert {
+                    inst,
+                    idx,
+                    seen_on: vec![inst],
+                    service_ref,
+                    service,
+                });
             }
             for (idx, silence) in data.value.silences.iter().enumerate() {
                 if silence.state == SilenceState::Expired {
@@ -421,7 +462,11 @@ impl AlertsState {
                     Some(&m) => silences[m].seen_on.push(inst),
                     None => {
                         silence_ids.insert(silence.id.as_str(), silences.len());
-                        silences.push(MergedSilence { inst, idx, seen_on: vec![inst] });
+                        silences.push(MergedSilence {
+                            inst,
+                            idx,
+                            seen_on: vec![inst],
+                        });
                     }
                 }
             }
@@ -481,7 +526,10 @@ impl AlertsState {
             let m = &self.merged[*i];
             let a = self.alert(m);
             (
-                worst.get(m.service.as_str()).copied().unwrap_or(Severity::Other),
+                worst
+                    .get(m.service.as_str())
+                    .copied()
+                    .unwrap_or(Severity::Other),
                 m.service.is_empty(),
                 m.service.as_str(),
                 a.map_or("", Alert::name),
@@ -533,9 +581,16 @@ impl AlertsState {
     pub fn silence_targets(&self, seen_on: &[usize]) -> Vec<usize> {
         let mut out: Vec<usize> = Vec::new();
         for &i in seen_on {
-            let cluster = |i: usize| self.instances.get(i).and_then(|x| x.data.as_ref()).and_then(|d| d.value.cluster.as_ref());
+            let cluster = |i: usize| {
+                self.instances
+                    .get(i)
+                    .and_then(|x| x.data.as_ref())
+                    .and_then(|d| d.value.cluster.as_ref())
+            };
             let covered = out.iter().any(|&j| match (cluster(i), cluster(j)) {
-                (Some(a), Some(b)) => a.status != "disabled" && b.status != "disabled" && same_cluster(a, b),
+                (Some(a), Some(b)) => {
+                    a.status != "disabled" && b.status != "disabled" && same_cluster(a, b)
+                }
                 _ => false,
             });
             if !covered {
@@ -561,7 +616,11 @@ fn count(counts: &mut AlertSummary, severity: Severity) {
 
 /// Indices into `merged` of the alerts every matcher selects.
 pub fn preview(instances: &[Instance], merged: &[MergedAlert], matchers: &[Matcher]) -> Vec<usize> {
-    let compiled: Vec<_> = match matchers.iter().map(Matcher::compile).collect::<Result<Vec<_>, _>>() {
+    let compiled: Vec<_> = match matchers
+        .iter()
+        .map(Matcher::compile)
+        .collect::<Result<Vec<_>, _>>()
+    {
         Ok(c) if !c.is_empty() => c,
         _ => return Vec::new(),
     };
@@ -586,7 +645,12 @@ pub fn matchers_for(alert: &Alert) -> Vec<Matcher> {
         .labels
         .iter()
         .filter(|(name, _)| !alert.tainted.contains(name))
-        .map(|(name, value)| Matcher { name: name.clone(), value: value.clone(), is_regex: false, is_equal: true })
+        .map(|(name, value)| Matcher {
+            name: name.clone(),
+            value: value.clone(),
+            is_regex: false,
+            is_equal: true,
+        })
         .collect()
 }
 
@@ -625,7 +689,10 @@ pub fn tomorrow_at_nine(now: DateTime<Utc>, utc_offset_secs: i32) -> DateTime<Ut
     let offset = Duration::seconds(i64::from(utc_offset_secs));
     let local = now + offset;
     let day = local.date_naive().succ_opt().unwrap_or(local.date_naive());
-    let nine = day.and_hms_opt(9, 0, 0).map(|t| t.and_utc()).unwrap_or(local);
+    let nine = day
+        .and_hms_opt(9, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(local);
     nine - offset
 }
 
@@ -648,19 +715,36 @@ pub const DETAIL_SIDE_WIDTH: usize = 44;
 pub const KEY_WIDTH: usize = 16;
 
 /// The detail's lines for `alert`, values wrapped to fit `width` beside the key column.
-pub fn detail_lines(state: &AlertsState, merged: &MergedAlert, alert: &Alert, width: usize) -> Vec<DetailLine> {
+pub fn detail_lines(
+    state: &AlertsState,
+    merged: &MergedAlert,
+    alert: &Alert,
+    width: usize,
+) -> Vec<DetailLine> {
     let value_width = width.saturating_sub(KEY_WIDTH + 1).max(8);
     let mut lines = Vec::new();
     let heading = |lines: &mut Vec<DetailLine>, text: &str| {
-        lines.push(DetailLine { kind: LineKind::Heading, key: String::new(), text: text.to_string() })
+        lines.push(DetailLine {
+            kind: LineKind::Heading,
+            key: String::new(),
+            text: text.to_string(),
+        })
     };
     let field = |lines: &mut Vec<DetailLine>, key: &str, value: &str, kind: LineKind| {
         let wrapped = wrap(value, value_width);
         if wrapped.is_empty() {
-            lines.push(DetailLine { kind, key: key.to_string(), text: String::new() });
+            lines.push(DetailLine {
+                kind,
+                key: key.to_string(),
+                text: String::new(),
+            });
         }
         for (n, text) in wrapped.into_iter().enumerate() {
-            let (kind, key) = if n == 0 { (kind, key.to_string()) } else { (LineKind::Text, String::new()) };
+            let (kind, key) = if n == 0 {
+                (kind, key.to_string())
+            } else {
+                (LineKind::Text, String::new())
+            };
             lines.push(DetailLine { kind, key, text });
         }
     };
@@ -681,7 +765,11 @@ pub fn detail_lines(state: &AlertsState, merged: &MergedAlert, alert: &Alert, wi
     }
     for fp in &alert.inhibited_by {
         let text = match state.by_fingerprint(fp).and_then(|m| state.alert(m)) {
-            Some(a) => format!("{} {} ({fp})", a.name(), a.labels.get("service").map_or("", String::as_str)),
+            Some(a) => format!(
+                "{} {} ({fp})",
+                a.name(),
+                a.labels.get("service").map_or("", String::as_str)
+            ),
             None => fp.clone(),
         };
         field(&mut lines, "inhibited by", &text, LineKind::Warning);
@@ -689,15 +777,40 @@ pub fn detail_lines(state: &AlertsState, merged: &MergedAlert, alert: &Alert, wi
     for name in &alert.muted_by {
         field(&mut lines, "muted by", name, LineKind::Warning);
     }
-    let seen: Vec<&str> = merged.seen_on.iter().filter_map(|i| state.instances.get(*i)).map(|i| i.name.as_str()).collect();
-    field(&mut lines, "alertmanagers", &seen.join(", "), LineKind::Field);
-    field(&mut lines, "receivers", &alert.receivers.join(", "), LineKind::Field);
-    field(&mut lines, "fingerprint", &alert.fingerprint, LineKind::Muted);
+    let seen: Vec<&str> = merged
+        .seen_on
+        .iter()
+        .filter_map(|i| state.instances.get(*i))
+        .map(|i| i.name.as_str())
+        .collect();
+    field(
+        &mut lines,
+        "alertmanagers",
+        &seen.join(", "),
+        LineKind::Field,
+    );
+    field(
+        &mut lines,
+        "receivers",
+        &alert.receivers.join(", "),
+        LineKind::Field,
+    );
+    field(
+        &mut lines,
+        "fingerprint",
+        &alert.fingerprint,
+        LineKind::Muted,
+    );
 
     heading(&mut lines, "Runbook");
     match (&alert.runbook_url, alert.annotations.get("runbook_url")) {
         (Some(url), _) => field(&mut lines, "runbook_url", url, LineKind::Link),
-        (None, Some(raw)) => field(&mut lines, "runbook_url", &format!("not a plain http(s) URL, not opened: {raw}"), LineKind::Warning),
+        (None, Some(raw)) => field(
+            &mut lines,
+            "runbook_url",
+            &format!("not a plain http(s) URL, not opened: {raw}"),
+            LineKind::Warning,
+        ),
         (None, None) => field(&mut lines, "runbook_url", "none", LineKind::Muted),
     }
     match &alert.generator_url {
@@ -809,6 +922,10 @@ mod tests {
         assert_eq!(wrap("one two three", 7), vec!["one two", "three"]);
         assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
         assert_eq!(wrap("a\nb", 10), vec!["a", "b"]);
-        assert!(wrap(&"word ".repeat(20_000), 80).iter().all(|l| l.width() <= 80));
+        assert!(
+            wrap(&"word ".repeat(20_000), 80)
+                .iter()
+                .all(|l| l.width() <= 80)
+        );
     }
 }

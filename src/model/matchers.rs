@@ -38,7 +38,8 @@ impl Filter {
 
     /// `search` is the alert's lower-cased searchable text.
     pub fn matches(&self, labels: &LabelSet, search: &str) -> bool {
-        self.matchers.iter().all(|m| m.matches(labels)) && self.words.iter().all(|w| search.contains(w.as_str()))
+        self.matchers.iter().all(|m| m.matches(labels))
+            && self.words.iter().all(|w| search.contains(w.as_str()))
     }
 }
 
@@ -54,7 +55,11 @@ pub fn parse_matchers(text: &str) -> Result<Vec<Matcher>, MatcherError> {
 
 /// The matchers as one editable line, each value quoted so it re-parses on every version.
 pub fn format_matchers(matchers: &[Matcher]) -> String {
-    matchers.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    matchers
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 const OPERATORS: [&str; 4] = ["=~", "!~", "!=", "="];
@@ -103,7 +108,8 @@ pub fn split_items(text: &str) -> Vec<String> {
                 pending_value = OPERATORS.iter().any(|op| token == *op);
             }
             _ => {
-                pending_value = OPERATORS.iter().any(|op| token.ends_with(op)) && looks_like_matcher(&token);
+                pending_value =
+                    OPERATORS.iter().any(|op| token.ends_with(op)) && looks_like_matcher(&token);
                 items.push(token);
             }
         }
@@ -113,7 +119,9 @@ pub fn split_items(text: &str) -> Vec<String> {
 
 fn is_label_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -136,7 +144,10 @@ mod tests {
     use rstest::rstest;
 
     fn labels(pairs: &[(&str, &str)]) -> LabelSet {
-        pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
     }
 
     #[rstest]
@@ -163,10 +174,21 @@ mod tests {
     #[case::matcher_and_word("severity=critical looping", true)]
     #[case::missing_label_is_empty("team=\"\"", true)]
     fn filters_select_alerts(#[case] text: &str, #[case] hit: bool) {
-        let set = labels(&[("alertname", "KubePodCrashLooping"), ("service", "payments-api"), ("severity", "critical")]);
+        let set = labels(&[
+            ("alertname", "KubePodCrashLooping"),
+            ("service", "payments-api"),
+            ("severity", "critical"),
+        ]);
         let filter = Filter::parse(text);
         assert!(filter.errors.is_empty(), "{text}: {:?}", filter.errors);
-        assert_eq!(filter.matches(&set, "kubepodcrashlooping payments-api pods are crash looping"), hit, "{text}");
+        assert_eq!(
+            filter.matches(
+                &set,
+                "kubepodcrashlooping payments-api pods are crash looping"
+            ),
+            hit,
+            "{text}"
+        );
     }
 
     #[test]
@@ -180,12 +202,19 @@ mod tests {
 
     #[test]
     fn matcher_lists_round_trip() {
-        let ms = parse_matchers("{alertname=\"HighErrorRate\", service=~\"pay.*\", team!=\"x y\"}").expect("valid list");
+        let ms = parse_matchers("{alertname=\"HighErrorRate\", service=~\"pay.*\", team!=\"x y\"}")
+            .expect("valid list");
         assert_eq!(ms.len(), 3);
         assert_eq!(ms[2].value, "x y");
         assert!(!ms[2].is_equal);
-        assert_eq!(parse_matchers(&format_matchers(&ms)).expect("re-parses"), ms);
+        assert_eq!(
+            parse_matchers(&format_matchers(&ms)).expect("re-parses"),
+            ms
+        );
         assert!(parse_matchers("  ").is_err());
-        assert!(parse_matchers("alertname=X crash").is_err(), "a bare word is not a matcher");
+        assert!(
+            parse_matchers("alertname=X crash").is_err(),
+            "a bare word is not a matcher"
+        );
     }
 }

@@ -4,7 +4,6 @@
 //! another; a failing one keeps its last data on screen and says why in the status bar.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
@@ -20,16 +19,14 @@ use crate::sanitize;
 use crate::update::alerts::{Command, Msg as AlertsMsg};
 use crate::update::{Effect, Msg, SourceEvent};
 use crate::wire::alertmanager::{
-    AlertmanagerStatus, GettableAlert, GettableSilence, LabelSet, Matcher, PostableSilence, SilenceCreated,
+    AlertmanagerStatus, GettableAlert, GettableSilence, LabelSet, Matcher, PostableSilence,
+    SilenceCreated,
 };
 
 /// Minutes an acknowledgement silences, and how much extending it adds.
 pub const ACK_MINUTES: i64 = 15;
 /// The status (version, cluster) changes rarely: read it at start and every this many polls.
 const STATUS_EVERY: u32 = 60;
-/// A server whose clock is further off than this runs in another time (the demo's sim);
-/// closer than this, the difference is only how long ago alerts were last re-sent.
-const SKEW_THRESHOLD_SECS: i64 = 600;
 /// The longest wait between tries of a failing Alertmanager.
 const MAX_BACKOFF: StdDuration = StdDuration::from_secs(60);
 
@@ -38,7 +35,10 @@ const MAX_BACKOFF: StdDuration = StdDuration::from_secs(60);
 pub enum Auth {
     None,
     Bearer(String),
-    Basic { user: String, password: Option<String> },
+    Basic {
+        user: String,
+        password: Option<String>,
+    },
 }
 
 impl std::fmt::Debug for Auth {
@@ -71,7 +71,13 @@ impl AmClient {
             .user_agent(concat!("flightdeck/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
-        Ok(Self { name: name.to_string(), base: url.trim_end_matches('/').to_string(), http, auth, timeout })
+        Ok(Self {
+            name: name.to_string(),
+            base: url.trim_end_matches('/').to_string(),
+            http,
+            auth,
+            timeout,
+        })
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
@@ -85,7 +91,11 @@ impl AmClient {
 
     /// Sends and reads the whole answer; every failure says which call and why, in words a
     /// person can act on, with any remote text sanitised.
-    async fn send(&self, req: reqwest::RequestBuilder, what: &str) -> Result<(StatusCode, Vec<u8>), String> {
+    async fn send(
+        &self,
+        req: reqwest::RequestBuilder,
+        what: &str,
+    ) -> Result<(StatusCode, Vec<u8>), String> {
         let result = async {
             let resp = req.send().await?;
             let status = resp.status();
@@ -98,23 +108,51 @@ impl AmClient {
             Ok((status, body)) => {
                 let text = String::from_utf8_lossy(&body);
                 let text: String = text.trim().trim_matches('"').chars().take(200).collect();
-                Err(format!("{what}: HTTP {}{}", status.as_u16(), if text.is_empty() { String::new() } else { format!(": {}", sanitize::line(&text)) }))
+                Err(format!(
+                    "{what}: HTTP {}{}",
+                    status.as_u16(),
+                    if text.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", sanitize::line(&text))
+                    }
+                ))
             }
-            Err(e) if e.is_timeout() => Err(format!("{what}: no answer within {}s", self.timeout.as_secs_f32())),
-            Err(e) if e.is_connect() => Err(format!("{what}: cannot connect to {}", sanitize::line(&self.base))),
+            Err(e) if e.is_timeout() => Err(format!(
+                "{what}: no answer within {}s",
+                self.timeout.as_secs_f32()
+            )),
+            Err(e) if e.is_connect() => Err(format!(
+                "{what}: cannot connect to {}",
+                sanitize::line(&self.base)
+            )),
             Err(e) => Err(format!("{what}: {}", sanitize::line(&e.to_string()))),
         }
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, String> {
-        let (_, body) = self.send(self.request(reqwest::Method::GET, path), what).await?;
-        serde_json::from_slice(&body).map_err(|e| format!("{what}: malformed answer ({})", sanitize::line(&e.to_string())))
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        what: &str,
+    ) -> Result<T, String> {
+        let (_, body) = self
+            .send(self.request(reqwest::Method::GET, path), what)
+            .await?;
+        serde_json::from_slice(&body).map_err(|e| {
+            format!(
+                "{what}: malformed answer ({})",
+                sanitize::line(&e.to_string())
+            )
+        })
     }
 
     /// Every alert, whatever its state: muted ones are hidden by the screen, not the query.
     pub async fn alerts(&self) -> Result<Vec<Alert>, String> {
         let raw: Vec<GettableAlert> = self
-            .get_json("/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true", "alerts")
+            .get_json(
+                "/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true",
+                "alerts",
+            )
             .await?;
         Ok(raw.into_iter().map(decode_alert).collect())
     }
@@ -134,32 +172,52 @@ impl AmClient {
             Cluster {
                 status: sanitize::line(&cluster.status),
                 name: cluster.name.as_deref().map(sanitize::line),
-                peers: cluster.peers.iter().map(|p| sanitize::line(&p.name)).collect(),
+                peers: cluster
+                    .peers
+                    .iter()
+                    .map(|p| sanitize::line(&p.name))
+                    .collect(),
             },
         ))
     }
 
     /// Creates a silence (or updates one, when the draft has an id); returns the id the server
-    /// answered with, which is a new one when it could not update in place.
-    pub async fn create_silence(&self, draft: &SilenceDraft, skew_secs: i64) -> Result<String, String> {
-        let server_now = Utc::now() + Duration::seconds(skew_secs);
+    /// answered with, which is a new one when it could not update in place. `now` is the
+    /// cockpit's clock, which in the demo is the sim's.
+    pub async fn create_silence(
+        &self,
+        draft: &SilenceDraft,
+        now: DateTime<Utc>,
+    ) -> Result<String, String> {
         let ends_at = match &draft.end {
-            SilenceEnd::For(secs) => server_now + Duration::seconds(*secs),
-            SilenceEnd::At(at) => *at + Duration::seconds(skew_secs),
-            SilenceEnd::Extend { ends_at, by_secs } => (*ends_at).max(server_now) + Duration::seconds(*by_secs),
+            SilenceEnd::For(secs) => now + Duration::seconds(*secs),
+            SilenceEnd::At(at) => *at,
+            SilenceEnd::Extend { ends_at, by_secs } => {
+                (*ends_at).max(now) + Duration::seconds(*by_secs)
+            }
         };
         let body = PostableSilence {
             id: draft.id.clone(),
             matchers: draft.matchers.clone(),
-            starts_at: draft.starts_at.unwrap_or(server_now),
+            starts_at: draft.starts_at.unwrap_or(now),
             ends_at,
             created_by: draft.created_by.clone(),
             comment: draft.comment.clone(),
             annotations: LabelSet::new(),
         };
-        let (_, answer) = self.send(self.request(reqwest::Method::POST, "/api/v2/silences").json(&body), "silence").await?;
-        let created: SilenceCreated = serde_json::from_slice(&answer)
-            .map_err(|e| format!("silence: malformed answer ({})", sanitize::line(&e.to_string())))?;
+        let (_, answer) = self
+            .send(
+                self.request(reqwest::Method::POST, "/api/v2/silences")
+                    .json(&body),
+                "silence",
+            )
+            .await?;
+        let created: SilenceCreated = serde_json::from_slice(&answer).map_err(|e| {
+            format!(
+                "silence: malformed answer ({})",
+                sanitize::line(&e.to_string())
+            )
+        })?;
         Ok(sanitize::ident(&created.silence_id))
     }
 
@@ -167,14 +225,16 @@ impl AmClient {
         if !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
             return Err(format!("expire: `{id}` is not a silence id"));
         }
-        self.send(self.request(reqwest::Method::DELETE, &format!("/api/v2/silence/{id}")), "expire").await?;
+        self.send(
+            self.request(reqwest::Method::DELETE, &format!("/api/v2/silence/{id}")),
+            "expire",
+        )
+        .await?;
         Ok(())
     }
 
-    /// One poll: alerts and silences, and the status when asked. Returns the data and the
-    /// server's clock skew as far as the alerts show it.
-    pub async fn fetch(&self, with_status: bool) -> Result<(InstanceData, i64), String> {
-        let asked = Utc::now();
+    /// One poll: alerts and silences, and the status when asked.
+    pub async fn fetch(&self, with_status: bool) -> Result<InstanceData, String> {
         let (alerts, silences) = tokio::try_join!(self.alerts(), self.silences())?;
         let (version, cluster) = if with_status {
             match self.status().await {
@@ -188,22 +248,12 @@ impl AmClient {
         } else {
             (None, None)
         };
-        let skew = skew(&alerts, &silences, asked);
-        Ok((InstanceData { alerts, silences, version, cluster }, skew))
-    }
-}
-
-/// How far the server's clock is from ours, when it is far: the newest `updatedAt` is the
-/// server's "now" at its last change. Small differences are ignored, since a real server's
-/// newest update is simply a little in the past.
-fn skew(alerts: &[Alert], silences: &[Silence], asked: DateTime<Utc>) -> i64 {
-    let newest = alerts.iter().map(|a| a.updated_at).chain(silences.iter().map(|s| s.updated_at)).max();
-    match newest {
-        Some(t) => {
-            let d = (t - asked).num_seconds();
-            if d.abs() > SKEW_THRESHOLD_SECS { d } else { 0 }
-        }
-        None => 0,
+        Ok(InstanceData {
+            alerts,
+            silences,
+            version,
+            cluster,
+        })
     }
 }
 
@@ -225,8 +275,15 @@ fn ident_map(set: &LabelSet) -> (LabelSet, Vec<String>) {
 /// An alert as the model keeps it: every string sanitised once, here.
 pub fn decode_alert(a: GettableAlert) -> Alert {
     let (labels, tainted) = ident_map(&a.labels);
-    let annotations: LabelSet = a.annotations.iter().map(|(k, v)| (sanitize::ident(k), sanitize::text(v))).collect();
-    let runbook_url = a.annotations.get("runbook_url").and_then(|u| sanitize::url(u));
+    let annotations: LabelSet = a
+        .annotations
+        .iter()
+        .map(|(k, v)| (sanitize::ident(k), sanitize::text(v)))
+        .collect();
+    let runbook_url = a
+        .annotations
+        .get("runbook_url")
+        .and_then(|u| sanitize::url(u));
     let mut alert = Alert {
         fingerprint: sanitize::ident(&a.fingerprint),
         labels,
@@ -236,10 +293,29 @@ pub fn decode_alert(a: GettableAlert) -> Alert {
         updated_at: a.updated_at,
         ends_at: a.ends_at,
         state: a.status.state,
-        silenced_by: a.status.silenced_by.iter().map(|s| sanitize::ident(s)).collect(),
-        inhibited_by: a.status.inhibited_by.iter().map(|s| sanitize::ident(s)).collect(),
-        muted_by: a.status.muted_by.iter().map(|s| sanitize::line(s)).collect(),
-        receivers: a.receivers.iter().map(|r| sanitize::line(&r.name)).collect(),
+        silenced_by: a
+            .status
+            .silenced_by
+            .iter()
+            .map(|s| sanitize::ident(s))
+            .collect(),
+        inhibited_by: a
+            .status
+            .inhibited_by
+            .iter()
+            .map(|s| sanitize::ident(s))
+            .collect(),
+        muted_by: a
+            .status
+            .muted_by
+            .iter()
+            .map(|s| sanitize::line(s))
+            .collect(),
+        receivers: a
+            .receivers
+            .iter()
+            .map(|r| sanitize::line(&r.name))
+            .collect(),
         generator_url: a.generator_url.as_deref().and_then(sanitize::url),
         runbook_url,
         severity: crate::model::alerts::Severity::Other,
@@ -298,12 +374,15 @@ async fn auth_for(source: &AlertmanagerSource) -> Result<Auth, String> {
     }
     if let Some(user) = &source.basic_auth_user {
         let password = match &source.basic_auth_password_env {
-            Some(var) => Some(
-                std::env::var(var).map_err(|_| format!("the environment variable {var} (basic_auth_password_env) is not set"))?,
-            ),
+            Some(var) => Some(std::env::var(var).map_err(|_| {
+                format!("the environment variable {var} (basic_auth_password_env) is not set")
+            })?),
             None => None,
         };
-        return Ok(Auth::Basic { user: user.clone(), password });
+        return Ok(Auth::Basic {
+            user: user.clone(),
+            password,
+        });
     }
     Ok(Auth::None)
 }
@@ -312,7 +391,6 @@ struct Running {
     name: String,
     client: tokio::sync::OnceCell<AmClient>,
     refresh: Notify,
-    skew: AtomicI64,
 }
 
 /// The Alertmanager sources of the config, each polled by its own task.
@@ -327,7 +405,11 @@ impl AlertmanagerProvider {
         if config.alertmanager.is_empty() {
             return None;
         }
-        let me = config.general.me.as_deref().map(|r| r.rsplit('/').next().unwrap_or(r).to_string());
+        let me = config
+            .general
+            .me
+            .as_deref()
+            .map(|r| r.rsplit('/').next().unwrap_or(r).to_string());
         let created_by = config
             .general
             .created_by
@@ -338,7 +420,11 @@ impl AlertmanagerProvider {
             .unwrap_or_else(|| "flightdeck".into());
         let offset = chrono::Local::now().offset().local_minus_utc();
         let configured = AlertsMsg::Configured {
-            instances: config.alertmanager.iter().map(|a| (a.name.clone(), a.service_label.clone())).collect(),
+            instances: config
+                .alertmanager
+                .iter()
+                .map(|a| (a.name.clone(), a.service_label.clone()))
+                .collect(),
             created_by,
             utc_offset_secs: offset,
             ack_minutes: ACK_MINUTES,
@@ -350,23 +436,28 @@ impl AlertmanagerProvider {
                 name: source.name.clone(),
                 client: tokio::sync::OnceCell::new(),
                 refresh: Notify::new(),
-                skew: AtomicI64::new(0),
             });
-            tokio::spawn(poll(source.clone(), r.clone(), cx.tx.clone()));
+            tokio::spawn(poll(source.clone(), r.clone(), cx.clone()));
             running.push(r);
         }
-        Some(Self { running, cx: cx.clone() })
+        Some(Self {
+            running,
+            cx: cx.clone(),
+        })
     }
 
     fn carry_out(&self, command: &Command) {
         let (names, action): (&[String], Action) = match command {
-            Command::CreateSilence { instances, draft } => (instances, Action::Create(draft.clone())),
+            Command::CreateSilence { instances, draft } => {
+                (instances, Action::Create(draft.clone()))
+            }
             Command::ExpireSilence { instances, id } => (instances, Action::Expire(id.clone())),
         };
         for name in names {
             let tx = self.cx.tx.clone();
             let running = self.running.iter().find(|r| &r.name == name).cloned();
             let read_only = self.cx.read_only;
+            let clock = self.cx.clock.clone();
             let action = action.clone();
             let name = name.clone();
             tokio::spawn(async move {
@@ -375,19 +466,33 @@ impl AlertmanagerProvider {
                     Action::Create(_) => "silence",
                     Action::Expire(_) => "expire silence",
                 };
-                let fail = |error: String| Msg::Alerts(AlertsMsg::ActionFailed { instance: name.clone(), action: what.into(), error });
+                let fail = |error: String| {
+                    Msg::Alerts(AlertsMsg::ActionFailed {
+                        instance: name.clone(),
+                        action: what.into(),
+                        error,
+                    })
+                };
                 let msg = match (&running, read_only) {
                     (_, true) => fail("refused, flightdeck runs read-only".into()),
                     (None, _) => fail("no such Alertmanager in the config".into()),
                     (Some(r), false) => match r.client.get() {
                         None => fail("not connected yet".into()),
                         Some(client) => match &action {
-                            Action::Create(draft) => match client.create_silence(draft, r.skew.load(Ordering::Relaxed)).await {
-                                Ok(id) => Msg::Alerts(AlertsMsg::SilenceSaved { instance: name.clone(), id }),
-                                Err(e) => fail(e),
-                            },
+                            Action::Create(draft) => {
+                                match client.create_silence(draft, clock.now()).await {
+                                    Ok(id) => Msg::Alerts(AlertsMsg::SilenceSaved {
+                                        instance: name.clone(),
+                                        id,
+                                    }),
+                                    Err(e) => fail(e),
+                                }
+                            }
                             Action::Expire(id) => match client.expire_silence(id).await {
-                                Ok(()) => Msg::Alerts(AlertsMsg::SilenceExpired { instance: name.clone(), id: id.clone() }),
+                                Ok(()) => Msg::Alerts(AlertsMsg::SilenceExpired {
+                                    instance: name.clone(),
+                                    id: id.clone(),
+                                }),
                                 Err(e) => fail(e),
                             },
                         },
@@ -432,15 +537,33 @@ impl Provider for AlertmanagerProvider {
 }
 
 /// The poll loop of one Alertmanager: fetch, report, wait for the interval or a refresh.
-async fn poll(source: AlertmanagerSource, running: Arc<Running>, tx: tokio::sync::mpsc::Sender<Msg>) {
+async fn poll(source: AlertmanagerSource, running: Arc<Running>, cx: Context) {
+    let tx = cx.tx;
     let id = SourceId::new(SourceKind::Alertmanager, source.name.clone());
     let interval = StdDuration::from_secs(source.poll_interval_secs.max(1));
     let timeout = interval.clamp(StdDuration::from_secs(3), StdDuration::from_secs(10));
-    let _ = tx.send(Msg::Source { id: id.clone(), event: SourceEvent::Connecting }).await;
-    let client = match auth_for(&source).await.and_then(|auth| AmClient::new(&source.name, &source.url, auth, timeout)) {
+    let _ = tx
+        .send(Msg::Source {
+            id: id.clone(),
+            event: SourceEvent::Connecting,
+        })
+        .await;
+    let client = match auth_for(&source)
+        .await
+        .and_then(|auth| AmClient::new(&source.name, &source.url, auth, timeout))
+    {
         Ok(c) => c,
         Err(error) => {
-            let _ = tx.send(Msg::Source { id, event: SourceEvent::Failed { error, at: Utc::now(), retry_at: None } }).await;
+            let _ = tx
+                .send(Msg::Source {
+                    id,
+                    event: SourceEvent::Failed {
+                        error,
+                        at: cx.clock.now(),
+                        retry_at: None,
+                    },
+                })
+                .await;
             return;
         }
     };
@@ -453,7 +576,7 @@ async fn poll(source: AlertmanagerSource, running: Arc<Running>, tx: tokio::sync
         let with_status = polls.is_multiple_of(STATUS_EVERY) || version.is_none();
         polls = polls.wrapping_add(1);
         let wait = match client.fetch(with_status).await {
-            Ok((mut data, skew_secs)) => {
+            Ok(mut data) => {
                 failures = 0;
                 if data.version.is_some() {
                     version = data.version.clone();
@@ -462,27 +585,44 @@ async fn poll(source: AlertmanagerSource, running: Arc<Running>, tx: tokio::sync
                     data.version = version.clone();
                     data.cluster = cluster.clone();
                 }
-                running.skew.store(skew_secs, Ordering::Relaxed);
-                let at = Utc::now();
+                let at = cx.clock.now();
                 let detail = version.as_ref().map(|v| format!("v{v}"));
                 if tx
-                    .send(Msg::Alerts(AlertsMsg::Fetched { instance: source.name.clone(), at, data, skew_secs }))
+                    .send(Msg::Alerts(AlertsMsg::Fetched {
+                        instance: source.name.clone(),
+                        at,
+                        data,
+                    }))
                     .await
                     .is_err()
                 {
                     return;
                 }
-                let _ = tx.send(Msg::Source { id: id.clone(), event: SourceEvent::Ok { at, detail } }).await;
+                let _ = tx
+                    .send(Msg::Source {
+                        id: id.clone(),
+                        event: SourceEvent::Ok { at, detail },
+                    })
+                    .await;
                 interval
             }
             Err(error) => {
                 failures = failures.saturating_add(1);
-                let wait = interval.saturating_mul(1 << failures.min(4)).min(MAX_BACKOFF.max(interval));
-                let at = Utc::now();
+                let wait = interval
+                    .saturating_mul(1 << failures.min(4))
+                    .min(MAX_BACKOFF.max(interval));
+                let at = cx.clock.now();
                 let retry_at = at + Duration::from_std(wait).unwrap_or(Duration::seconds(60));
                 tracing::info!(alertmanager = %source.name, %error, "poll failed");
                 if tx
-                    .send(Msg::Source { id: id.clone(), event: SourceEvent::Failed { error, at, retry_at: Some(retry_at) } })
+                    .send(Msg::Source {
+                        id: id.clone(),
+                        event: SourceEvent::Failed {
+                            error,
+                            at,
+                            retry_at: Some(retry_at),
+                        },
+                    })
                     .await
                     .is_err()
                 {

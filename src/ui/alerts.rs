@@ -12,8 +12,8 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use super::theme::{Role, Theme};
 use super::widgets::centered;
 use crate::model::alerts::{
-    AlertState, AlertsView, DETAIL_SIDE_MIN_WIDTH, DETAIL_SIDE_WIDTH, Detail, FormField, KEY_WIDTH, LineKind, PRESET_TYPED,
-    PRESETS, Row, Severity, SilenceForm, SilenceState,
+    AlertState, AlertsView, DETAIL_SIDE_MIN_WIDTH, DETAIL_SIDE_WIDTH, Detail, FormField, KEY_WIDTH,
+    LineKind, PRESET_TYPED, PRESETS, Row, Severity, SilenceForm, SilenceState,
 };
 use crate::model::join::ChangeKind;
 use crate::model::time::{age, until};
@@ -81,7 +81,12 @@ fn frame_block<'a>(title: String, theme: &Theme) -> Block<'a> {
 
 /// The body of a list screen: header, rows, and a footer for the filter or hints.
 fn list_layout(inner: Rect) -> [Rect; 3] {
-    Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(inner)
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner)
 }
 
 fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -89,7 +94,10 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let list = model.list(Screen::Alerts);
     let mut title = format!(" Alerts · {} shown", state.shown);
     if state.hidden_muted > 0 {
-        title.push_str(&format!(" · {} silenced/inhibited hidden", state.hidden_muted));
+        title.push_str(&format!(
+            " · {} silenced/inhibited hidden",
+            state.hidden_muted
+        ));
     } else if state.show_muted {
         title.push_str(" · silenced/inhibited shown");
     }
@@ -100,7 +108,12 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let [header, body, footer] = list_layout(inner);
     let width = usize::from(inner.width);
     let many = state.instances.len() > 1;
-    let (sev_w, name_w, state_w, age_w) = (9, if width >= 100 { 30 } else { 22 }, if width >= 100 { 20 } else { 12 }, 5);
+    let (sev_w, name_w, state_w, age_w) = (
+        9,
+        if width >= 100 { 30 } else { 22 },
+        if width >= 100 { 20 } else { 12 },
+        5,
+    );
     let am_w = if many && width >= 100 { 14 } else { 0 };
     let summary_w = width.saturating_sub(sev_w + name_w + state_w + age_w + am_w + 2);
     let head = theme.style(Role::Header);
@@ -118,13 +131,19 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 
     if state.rows.is_empty() {
         let text = if state.shown == 0 && state.hidden_muted > 0 {
-            format!("Nothing firing that is not silenced or inhibited ({} muted). M shows them.", state.hidden_muted)
+            format!(
+                "Nothing firing that is not silenced or inhibited ({} muted). M shows them.",
+                state.hidden_muted
+            )
         } else if !list.filter.is_empty() {
             "No alert matches the filter.".to_string()
         } else {
             "Nothing is firing.".to_string()
         };
-        frame.render_widget(Line::styled(format!(" {text}"), theme.style(Role::Muted)), body);
+        frame.render_widget(
+            Line::styled(format!(" {text}"), theme.style(Role::Muted)),
+            body,
+        );
     }
     let height = usize::from(body.height);
     let start = list.cursor.offset.min(state.rows.len());
@@ -132,14 +151,34 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     for (n, row) in state.rows[start..end].iter().enumerate() {
         let index = start + n;
         let selected = index == list.cursor.selected;
-        let rect = Rect { y: body.y + n as u16, height: 1, ..body };
+        let rect = Rect {
+            y: body.y + n as u16,
+            height: 1,
+            ..body
+        };
         let line = match row {
-            Row::Service { service, service_ref, counts, shown, collapsed } => {
-                let name = if service.is_empty() { "(no service label)" } else { service.as_str() };
+            Row::Service {
+                service,
+                service_ref,
+                counts,
+                shown,
+                collapsed,
+            } => {
+                let name = if service.is_empty() {
+                    "(no service label)"
+                } else {
+                    service.as_str()
+                };
                 let mut spans = vec![
-                    Span::styled(if *collapsed { "▸ " } else { "▾ " }, theme.style(Role::Muted)),
+                    Span::styled(
+                        if *collapsed { "▸ " } else { "▾ " },
+                        theme.style(Role::Muted),
+                    ),
                     Span::styled(name.to_string(), theme.style(Role::Title)),
-                    Span::styled(format!("  {shown} alert{}", if *shown == 1 { "" } else { "s" }), theme.style(Role::Muted)),
+                    Span::styled(
+                        format!("  {shown} alert{}", if *shown == 1 { "" } else { "s" }),
+                        theme.style(Role::Muted),
+                    ),
                 ];
                 for (n, label, role) in [
                     (counts.critical, "critical", Role::Critical),
@@ -151,20 +190,31 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     }
                 }
                 if service_ref.is_none() && !service.is_empty() {
-                    spans.push(Span::styled("  (not in the catalog)", theme.style(Role::Muted)));
+                    spans.push(Span::styled(
+                        "  (not in the catalog)",
+                        theme.style(Role::Muted),
+                    ));
                 }
                 Line::from(spans)
             }
             Row::Alert(i) => {
-                let Some(m) = state.merged.get(*i) else { continue };
-                let Some(alert) = state.alert(m) else { continue };
+                let Some(m) = state.merged.get(*i) else {
+                    continue;
+                };
+                let Some(alert) = state.alert(m) else {
+                    continue;
+                };
                 let (state_text, state_role) = if !alert.silenced_by.is_empty() {
                     let by = alert
                         .silenced_by
                         .first()
                         .and_then(|id| state.silence_by_id(id))
                         .map(|s| {
-                            if s.is_ack() { format!("acked {}", s.created_by) } else { format!("silenced {}", s.created_by) }
+                            if s.is_ack() {
+                                format!("acked {}", s.created_by)
+                            } else {
+                                format!("silenced {}", s.created_by)
+                            }
                         })
                         .unwrap_or_else(|| "silenced".to_string());
                     (by, Role::Muted)
@@ -180,27 +230,57 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                         AlertState::Unknown => ("unknown".to_string(), Role::Muted),
                     }
                 };
-                let text_role = if alert.is_muted() { Role::Muted } else { Role::Text };
+                let text_role = if alert.is_muted() {
+                    Role::Muted
+                } else {
+                    Role::Text
+                };
                 let mut spans = vec![
                     Span::raw("  "),
-                    Span::styled(fit(alert.severity.label(), sev_w), theme.style(severity_role(alert.severity))),
+                    Span::styled(
+                        fit(alert.severity.label(), sev_w),
+                        theme.style(severity_role(alert.severity)),
+                    ),
                     Span::styled(fit(alert.name(), name_w), theme.style(text_role)),
                     Span::styled(fit(&state_text, state_w), theme.style(state_role)),
-                    Span::styled(fit(&age(model.now, alert.starts_at), age_w), theme.style(Role::Muted)),
-                    Span::styled(fit(first_line(alert.summary()), summary_w), theme.style(text_role)),
+                    Span::styled(
+                        fit(&age(model.now, alert.starts_at), age_w),
+                        theme.style(Role::Muted),
+                    ),
+                    Span::styled(
+                        fit(first_line(alert.summary()), summary_w),
+                        theme.style(text_role),
+                    ),
                 ];
                 if am_w > 0 {
-                    let names: Vec<&str> =
-                        m.seen_on.iter().filter_map(|i| state.instances.get(*i)).map(|i| i.name.as_str()).collect();
-                    spans.push(Span::styled(fit(&names.join(","), am_w), theme.style(Role::Muted)));
+                    let names: Vec<&str> = m
+                        .seen_on
+                        .iter()
+                        .filter_map(|i| state.instances.get(*i))
+                        .map(|i| i.name.as_str())
+                        .collect();
+                    spans.push(Span::styled(
+                        fit(&names.join(","), am_w),
+                        theme.style(Role::Muted),
+                    ));
                 }
                 Line::from(spans)
             }
         };
-        let line = if selected { line.style(theme.style(Role::Selection)) } else { line };
+        let line = if selected {
+            line.style(theme.style(Role::Selection))
+        } else {
+            line
+        };
         frame.render_widget(line, rect);
     }
-    draw_footer(model, theme, frame, footer, "enter detail · s silence · a ack · M muted · S silences · / filter");
+    draw_footer(
+        model,
+        theme,
+        frame,
+        footer,
+        "enter detail · s silence · a ack · M muted · S silences · / filter",
+    );
 }
 
 fn first_line(s: &str) -> &str {
@@ -216,20 +296,32 @@ fn draw_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect, hint
         if let Some(e) = errors.first() {
             spans.push(Span::styled(format!("  {e}"), theme.style(Role::Critical)));
         } else if !list.filtering {
-            spans.push(Span::styled("  (filter: name=value, =~, !=, !~, words; / edit, esc clear)", theme.style(Role::Muted)));
+            spans.push(Span::styled(
+                "  (filter: name=value, =~, !=, !~, words; / edit, esc clear)",
+                theme.style(Role::Muted),
+            ));
         }
         frame.render_widget(Line::from(spans), area);
     } else {
-        frame.render_widget(Line::styled(format!(" {hints}"), theme.style(Role::Muted)), area);
+        frame.render_widget(
+            Line::styled(format!(" {hints}"), theme.style(Role::Muted)),
+            area,
+        );
     }
 }
 
 fn input_spans<'a>(prompt: &str, input: &TextInput, focused: bool, theme: &Theme) -> Vec<Span<'a>> {
     let text = input.text();
-    let split = text.char_indices().nth(input.cursor()).map_or(text.len(), |(i, _)| i);
+    let split = text
+        .char_indices()
+        .nth(input.cursor())
+        .map_or(text.len(), |(i, _)| i);
     let (before, after) = text.split_at(split);
     let style = theme.style(Role::Input);
-    let mut spans = vec![Span::styled(prompt.to_string(), theme.style(Role::Key)), Span::styled(before.to_string(), style)];
+    let mut spans = vec![
+        Span::styled(prompt.to_string(), theme.style(Role::Key)),
+        Span::styled(before.to_string(), style),
+    ];
     if focused {
         let mut rest = after.chars();
         let under = rest.next().map_or(" ".to_string(), |c| c.to_string());
@@ -259,7 +351,8 @@ fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame,
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let side = usize::from(area.width) >= DETAIL_SIDE_MIN_WIDTH;
-    let [main, footer] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+    let [main, footer] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     let (text_area, context_area) = if side {
         let [t, _, c] = Layout::horizontal([
             Constraint::Fill(1),
@@ -270,7 +363,8 @@ fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame,
         (t, c)
     } else {
         let context_h = if main.height >= 16 { 7 } else { 0 };
-        let [t, c] = Layout::vertical([Constraint::Fill(1), Constraint::Length(context_h)]).areas(main);
+        let [t, c] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(context_h)]).areas(main);
         (t, c)
     };
     let height = usize::from(text_area.height);
@@ -300,12 +394,27 @@ fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame,
     frame.render_widget(Paragraph::new(lines), text_area);
     if context_area.height > 0 {
         if let (Some(m), Some(a)) = (merged, alert) {
-            draw_context(model, m.service_ref.as_deref(), a.starts_at, theme, frame, context_area, side);
+            draw_context(
+                model,
+                m.service_ref.as_deref(),
+                a.starts_at,
+                theme,
+                frame,
+                context_area,
+                side,
+            );
         }
     }
-    let more = if detail.lines.len() > end { format!(" · {} more lines (j/pgdn)", detail.lines.len() - end) } else { String::new() };
+    let more = if detail.lines.len() > end {
+        format!(" · {} more lines (j/pgdn)", detail.lines.len() - end)
+    } else {
+        String::new()
+    };
     frame.render_widget(
-        Line::styled(format!(" y copy runbook · o open runbook · s silence · a ack · esc back{more}"), theme.style(Role::Muted)),
+        Line::styled(
+            format!(" y copy runbook · o open runbook · s silence · a ack · esc back{more}"),
+            theme.style(Role::Muted),
+        ),
         footer,
     );
 }
@@ -322,16 +431,29 @@ fn draw_context(
     side: bool,
 ) {
     let width = usize::from(area.width);
-    let mut lines = vec![Line::styled(if side { "Pods" } else { "Pods and changes" }, theme.style(Role::Title))];
+    let mut lines = vec![Line::styled(
+        if side { "Pods" } else { "Pods and changes" },
+        theme.style(Role::Title),
+    )];
     let Some(service) = service_ref else {
-        lines.push(Line::styled("service not in the catalog: no pods or changes", theme.style(Role::Muted)));
+        lines.push(Line::styled(
+            "service not in the catalog: no pods or changes",
+            theme.style(Role::Muted),
+        ));
         frame.render_widget(Paragraph::new(lines), area);
         return;
     };
     match model.workloads.pod_summary(service) {
         Some(p) => {
-            let role = if p.worst.is_some() || p.ready < p.total { Role::Critical } else { Role::Ok };
-            let mut text = format!("{}/{} ready · {} restarts in 1h", p.ready, p.total, p.restarts_last_hour);
+            let role = if p.worst.is_some() || p.ready < p.total {
+                Role::Critical
+            } else {
+                Role::Ok
+            };
+            let mut text = format!(
+                "{}/{} ready · {} restarts in 1h",
+                p.ready, p.total, p.restarts_last_hour
+            );
             if let Some(w) = &p.worst {
                 text.push_str(&format!(" · {w}"));
             }
@@ -345,7 +467,10 @@ fn draw_context(
     }
     let changes = model.pipelines.changes(service);
     if changes.is_empty() {
-        lines.push(Line::styled("no deploys or runs known", theme.style(Role::Muted)));
+        lines.push(Line::styled(
+            "no deploys or runs known",
+            theme.style(Role::Muted),
+        ));
     }
     let room = usize::from(area.height).saturating_sub(lines.len());
     // Newest first: the first change at or before the start is the newest one before it.
@@ -360,8 +485,15 @@ fn draw_context(
             ChangeKind::Deploy => "deploy",
             ChangeKind::Run => "run",
         };
-        let text = fit(&format!("{mark}{:>4} {kind} {}", age(model.now, c.at), c.label), width);
-        let role = if Some(i) == suspect { Role::Warning } else { Role::Text };
+        let text = fit(
+            &format!("{mark}{:>4} {kind} {}", age(model.now, c.at), c.label),
+            width,
+        );
+        let role = if Some(i) == suspect {
+            Role::Warning
+        } else {
+            Role::Text
+        };
         lines.push(Line::styled(text, theme.style(role)));
     }
     frame.render_widget(Paragraph::new(lines), area);
@@ -370,7 +502,10 @@ fn draw_context(
 fn draw_silences(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let state = &model.alerts;
     let list = model.list(Screen::Alerts);
-    let block = frame_block(format!(" Silences · {} active or pending ", state.silences.len()), theme);
+    let block = frame_block(
+        format!(" Silences · {} active or pending ", state.silences.len()),
+        theme,
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [header, body, footer] = list_layout(inner);
@@ -390,7 +525,10 @@ fn draw_silences(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         header,
     );
     if state.silences.is_empty() {
-        frame.render_widget(Line::styled(" No active or pending silence.", theme.style(Role::Muted)), body);
+        frame.render_widget(
+            Line::styled(" No active or pending silence.", theme.style(Role::Muted)),
+            body,
+        );
     }
     let height = usize::from(body.height);
     let start = list.cursor.offset.min(state.silences.len());
@@ -398,24 +536,59 @@ fn draw_silences(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     for (n, m) in state.silences[start..end].iter().enumerate() {
         let Some(s) = state.silence(m) else { continue };
         let (label, role, time) = match s.state {
-            SilenceState::Active => ("active", Role::Ok, format!("ends in {}", until(model.now, s.ends_at))),
-            SilenceState::Pending => ("pending", Role::Info, format!("starts in {}", until(model.now, s.starts_at))),
-            SilenceState::Expired => ("expired", Role::Muted, format!("ended {}", age(model.now, s.ends_at))),
+            SilenceState::Active => (
+                "active",
+                Role::Ok,
+                format!("ends in {}", until(model.now, s.ends_at)),
+            ),
+            SilenceState::Pending => (
+                "pending",
+                Role::Info,
+                format!("starts in {}", until(model.now, s.starts_at)),
+            ),
+            SilenceState::Expired => (
+                "expired",
+                Role::Muted,
+                format!("ended {}", age(model.now, s.ends_at)),
+            ),
             SilenceState::Unknown => ("unknown", Role::Muted, String::new()),
         };
         let matchers = crate::model::matchers::format_matchers(&s.matchers);
         let line = Line::from(vec![
             Span::raw(" "),
-            Span::styled(fit(if s.is_ack() { "ack" } else { label }, state_w), theme.style(role)),
+            Span::styled(
+                fit(if s.is_ack() { "ack" } else { label }, state_w),
+                theme.style(role),
+            ),
             Span::styled(fit(&time, time_w), theme.style(Role::Muted)),
             Span::styled(fit(&s.created_by, by_w), theme.style(Role::Text)),
             Span::styled(fit(&matchers, matchers_w), theme.style(Role::Accent)),
-            Span::styled(fit(first_line(&s.comment), comment_w), theme.style(Role::Text)),
+            Span::styled(
+                fit(first_line(&s.comment), comment_w),
+                theme.style(Role::Text),
+            ),
         ]);
-        let line = if start + n == list.cursor.selected { line.style(theme.style(Role::Selection)) } else { line };
-        frame.render_widget(line, Rect { y: body.y + n as u16, height: 1, ..body });
+        let line = if start + n == list.cursor.selected {
+            line.style(theme.style(Role::Selection))
+        } else {
+            line
+        };
+        frame.render_widget(
+            line,
+            Rect {
+                y: body.y + n as u16,
+                height: 1,
+                ..body
+            },
+        );
     }
-    draw_footer(model, theme, frame, footer, "x expire (confirmed) · S or esc back to alerts");
+    draw_footer(
+        model,
+        theme,
+        frame,
+        footer,
+        "x expire (confirmed) · S or esc back to alerts",
+    );
 }
 
 fn draw_form(model: &Model, form: &SilenceForm, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -432,20 +605,38 @@ fn draw_form(model: &Model, form: &SilenceForm, theme: &Theme, frame: &mut Frame
     frame.render_widget(block, rect);
     let label = |text: &str, field: Option<FormField>| -> Span<'static> {
         let focused = field.is_some_and(|f| f == form.focus);
-        let style: Style = if focused { theme.style(Role::Key) } else { theme.style(Role::Muted) };
+        let style: Style = if focused {
+            theme.style(Role::Key)
+        } else {
+            theme.style(Role::Muted)
+        };
         Span::styled(fit(text, 11), style)
     };
     let mut lines: Vec<Line> = Vec::new();
     let mut matchers = vec![label("Matchers", Some(FormField::Matchers))];
-    matchers.extend(input_spans("", &form.matchers, form.focus == FormField::Matchers, theme));
+    matchers.extend(input_spans(
+        "",
+        &form.matchers,
+        form.focus == FormField::Matchers,
+        theme,
+    ));
     lines.push(Line::from(matchers));
     let mut duration = vec![label("Duration", Some(FormField::Duration))];
     for (i, p) in PRESETS.iter().enumerate() {
         let chosen = i == form.preset;
-        let style = if chosen { theme.style(Role::Selection) } else { theme.style(Role::Text) };
+        let style = if chosen {
+            theme.style(Role::Selection)
+        } else {
+            theme.style(Role::Text)
+        };
         if i == PRESET_TYPED {
             duration.push(Span::styled("typed: ", style));
-            duration.extend(input_spans("", &form.typed, form.focus == FormField::Duration && chosen, theme));
+            duration.extend(input_spans(
+                "",
+                &form.typed,
+                form.focus == FormField::Duration && chosen,
+                theme,
+            ));
         } else {
             duration.push(Span::styled(format!(" {p} "), style));
             duration.push(Span::raw(" "));
@@ -453,11 +644,27 @@ fn draw_form(model: &Model, form: &SilenceForm, theme: &Theme, frame: &mut Frame
     }
     lines.push(Line::from(duration));
     let mut comment = vec![label("Comment", Some(FormField::Comment))];
-    comment.extend(input_spans("", &form.comment, form.focus == FormField::Comment, theme));
+    comment.extend(input_spans(
+        "",
+        &form.comment,
+        form.focus == FormField::Comment,
+        theme,
+    ));
     lines.push(Line::from(comment));
-    lines.push(Line::from(vec![label("Author", None), Span::styled(model.alerts.created_by.clone(), theme.style(Role::Text))]));
-    let targets: Vec<&str> = form.targets.iter().filter_map(|i| model.alerts.instances.get(*i)).map(|i| i.name.as_str()).collect();
-    lines.push(Line::from(vec![label("On", None), Span::styled(targets.join(", "), theme.style(Role::Text))]));
+    lines.push(Line::from(vec![
+        label("Author", None),
+        Span::styled(model.alerts.created_by.clone(), theme.style(Role::Text)),
+    ]));
+    let targets: Vec<&str> = form
+        .targets
+        .iter()
+        .filter_map(|i| model.alerts.instances.get(*i))
+        .map(|i| i.name.as_str())
+        .collect();
+    lines.push(Line::from(vec![
+        label("On", None),
+        Span::styled(targets.join(", "), theme.style(Role::Text)),
+    ]));
     match &form.error {
         Some(e) => lines.push(Line::styled(format!(" {e}"), theme.style(Role::Critical))),
         None => lines.push(Line::default()),
@@ -468,20 +675,39 @@ fn draw_form(model: &Model, form: &SilenceForm, theme: &Theme, frame: &mut Frame
     ));
     let width = usize::from(inner.width);
     for i in form.preview.iter().take(PREVIEW_ROWS) {
-        let Some(m) = model.alerts.merged.get(*i) else { continue };
-        let Some(a) = model.alerts.alert(m) else { continue };
+        let Some(m) = model.alerts.merged.get(*i) else {
+            continue;
+        };
+        let Some(a) = model.alerts.alert(m) else {
+            continue;
+        };
         lines.push(Line::from(vec![
-            Span::styled(fit(&format!("  {}", a.severity.label()), 11), theme.style(severity_role(a.severity))),
-            Span::styled(fit(&format!("{} {}", a.name(), m.service), width.saturating_sub(11)), theme.style(Role::Text)),
+            Span::styled(
+                fit(&format!("  {}", a.severity.label()), 11),
+                theme.style(severity_role(a.severity)),
+            ),
+            Span::styled(
+                fit(
+                    &format!("{} {}", a.name(), m.service),
+                    width.saturating_sub(11),
+                ),
+                theme.style(Role::Text),
+            ),
         ]));
     }
     if form.preview.len() > PREVIEW_ROWS {
-        lines.push(Line::styled(format!("  and {} more", form.preview.len() - PREVIEW_ROWS), theme.style(Role::Muted)));
+        lines.push(Line::styled(
+            format!("  and {} more", form.preview.len() - PREVIEW_ROWS),
+            theme.style(Role::Muted),
+        ));
     }
     let [body, hints] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     frame.render_widget(Paragraph::new(lines), body);
     frame.render_widget(
-        Line::styled(" tab next field · ←/→ preset · enter review and confirm · esc cancel", theme.style(Role::Muted)),
+        Line::styled(
+            " tab next field · ←/→ preset · enter review and confirm · esc cancel",
+            theme.style(Role::Muted),
+        ),
         hints,
     );
 }

@@ -7,9 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::config::keymap::{Action, Key, KeyCode};
 use crate::model::alerts::{
-    ACK_PREFIX, AlertsView, Detail, FormField, Instance, InstanceData, MergedAlert, PRESET_TOMORROW, PRESET_TYPED, PRESETS,
-    Row, SilenceDraft, SilenceEnd, SilenceForm, detail_lines, detail_text_width, matchers_for,
-    parse_duration, tomorrow_at_nine,
+    ACK_PREFIX, AlertsView, Detail, FormField, Instance, InstanceData, MergedAlert,
+    PRESET_TOMORROW, PRESET_TYPED, PRESETS, Row, SilenceDraft, SilenceEnd, SilenceForm,
+    detail_lines, detail_text_width, matchers_for, parse_duration, tomorrow_at_nine,
 };
 use crate::model::input::Edit;
 use crate::model::matchers::{format_matchers, parse_matchers};
@@ -29,40 +29,72 @@ pub enum Msg {
         ack_minutes: i64,
     },
     /// One poll of one Alertmanager.
-    Fetched { instance: String, at: DateTime<Utc>, data: InstanceData, skew_secs: i64 },
+    Fetched {
+        instance: String,
+        at: DateTime<Utc>,
+        data: InstanceData,
+    },
     /// A silence was created or updated; `id` is the one the server answered with.
-    SilenceSaved { instance: String, id: String },
-    SilenceExpired { instance: String, id: String },
+    SilenceSaved {
+        instance: String,
+        id: String,
+    },
+    SilenceExpired {
+        instance: String,
+        id: String,
+    },
     /// A silence or expiry failed; `error` says why in the server's words.
-    ActionFailed { instance: String, action: String, error: String },
+    ActionFailed {
+        instance: String,
+        action: String,
+        error: String,
+    },
 }
 
 /// Work for the Alertmanager providers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Create (or, with an id, update) a silence on these Alertmanagers.
-    CreateSilence { instances: Vec<String>, draft: SilenceDraft },
+    CreateSilence {
+        instances: Vec<String>,
+        draft: SilenceDraft,
+    },
     /// Expire a silence on these Alertmanagers.
     ExpireSilence { instances: Vec<String>, id: String },
 }
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Configured { instances, created_by, utc_offset_secs, ack_minutes } => {
+        Msg::Configured {
+            instances,
+            created_by,
+            utc_offset_secs,
+            ack_minutes,
+        } => {
             let state = &mut model.alerts;
             let mut configured: Vec<Instance> = Vec::with_capacity(instances.len());
             for (name, service_label) in instances {
-                let data = state.instance_index(&name).and_then(|i| state.instances[i].data.clone());
-                configured.push(Instance { name, service_label, data, skew_secs: 0 });
+                let data = state
+                    .instance_index(&name)
+                    .and_then(|i| state.instances[i].data.clone());
+                configured.push(Instance {
+                    name,
+                    service_label,
+                    data,
+                });
             }
             state.instances = configured;
-            state.created_by = if created_by.trim().is_empty() { "flightdeck".into() } else { created_by };
+            state.created_by = if created_by.trim().is_empty() {
+                "flightdeck".into()
+            } else {
+                created_by
+            };
             state.utc_offset_secs = utc_offset_secs;
             state.ack_minutes = if ack_minutes > 0 { ack_minutes } else { 15 };
             rebuild(model);
             vec![Effect::Render]
         }
-        Msg::Fetched { instance, at, data, skew_secs } => {
+        Msg::Fetched { instance, at, data } => {
             let state = &mut model.alerts;
             let index = match state.instance_index(&instance) {
                 Some(i) => i,
@@ -71,28 +103,52 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                         name: instance,
                         service_label: "service".into(),
                         data: None,
-                        skew_secs: 0,
                     });
                     state.instances.len() - 1
                 }
             };
             let slot = &mut state.instances[index];
-            let changed = slot.data.as_ref().is_none_or(|old| !old.value.same_shown(&data));
-            slot.data = Some(Fetched { value: data, fetched_at: at });
-            slot.skew_secs = skew_secs;
+            let changed = slot
+                .data
+                .as_ref()
+                .is_none_or(|old| !old.value.same_shown(&data));
+            slot.data = Some(Fetched {
+                value: data,
+                fetched_at: at,
+            });
             rebuild(model);
-            if changed { vec![Effect::Render] } else { vec![] }
+            if changed {
+                vec![Effect::Render]
+            } else {
+                vec![]
+            }
         }
         Msg::SilenceSaved { instance, id } => {
-            notify(model, Level::Info, format!("silence {id} saved on {instance}"));
+            notify(
+                model,
+                Level::Info,
+                format!("silence {id} saved on {instance}"),
+            );
             vec![Effect::Render]
         }
         Msg::SilenceExpired { instance, id } => {
-            notify(model, Level::Info, format!("silence {id} expired on {instance}"));
+            notify(
+                model,
+                Level::Info,
+                format!("silence {id} expired on {instance}"),
+            );
             vec![Effect::Render]
         }
-        Msg::ActionFailed { instance, action, error } => {
-            notify(model, Level::Error, format!("{action} on {instance} failed: {error}"));
+        Msg::ActionFailed {
+            instance,
+            action,
+            error,
+        } => {
+            notify(
+                model,
+                Level::Error,
+                format!("{action} on {instance} failed: {error}"),
+            );
             vec![Effect::Render]
         }
     }
@@ -120,7 +176,11 @@ fn selected_key(model: &Model) -> Option<RowKey> {
         return None;
     }
     match state.rows.get(model.list(Screen::Alerts).cursor.selected)? {
-        Row::Alert(i) => state.merged.get(*i).and_then(|m| state.alert(m)).map(|a| RowKey::Alert(a.fingerprint.clone())),
+        Row::Alert(i) => state
+            .merged
+            .get(*i)
+            .and_then(|m| state.alert(m))
+            .map(|a| RowKey::Alert(a.fingerprint.clone())),
         Row::Service { service, .. } => Some(RowKey::Service(service.clone())),
     }
 }
@@ -131,9 +191,11 @@ fn restore_cursor(model: &mut Model, key: Option<RowKey>) {
     let state = &model.alerts;
     let found = key.and_then(|key| {
         state.rows.iter().position(|row| match (row, &key) {
-            (Row::Alert(i), RowKey::Alert(fp)) => {
-                state.merged.get(*i).and_then(|m| state.alert(m)).is_some_and(|a| &a.fingerprint == fp)
-            }
+            (Row::Alert(i), RowKey::Alert(fp)) => state
+                .merged
+                .get(*i)
+                .and_then(|m| state.alert(m))
+                .is_some_and(|a| &a.fingerprint == fp),
             (Row::Service { service, .. }, RowKey::Service(s)) => service == s,
             _ => false,
         })
@@ -167,7 +229,9 @@ pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     let plain = !key.ctrl && !key.alt;
     match key.code {
         KeyCode::Char('S') if plain && model.alerts.detail.is_none() => Some(switch_view(model)),
-        KeyCode::Char('x') | KeyCode::Delete if plain && model.alerts.view == AlertsView::Silences => {
+        KeyCode::Char('x') | KeyCode::Delete
+            if plain && model.alerts.view == AlertsView::Silences =>
+        {
             Some(expire_selected(model))
         }
         _ => None,
@@ -208,8 +272,16 @@ pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             let before = selected_key(model);
             refilter(model);
             restore_cursor(model, before);
-            let what = if model.alerts.show_muted { "shown" } else { "hidden" };
-            notify(model, Level::Info, format!("silenced and inhibited alerts {what}"));
+            let what = if model.alerts.show_muted {
+                "shown"
+            } else {
+                "hidden"
+            };
+            notify(
+                model,
+                Level::Info,
+                format!("silenced and inhibited alerts {what}"),
+            );
             Some(vec![Effect::Render])
         }
         Action::Silence | Action::Acknowledge | Action::Copy | Action::OpenUrl => {
@@ -238,7 +310,10 @@ fn on_detail_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         Action::Silence | Action::Acknowledge | Action::Copy | Action::OpenUrl => {
             let fingerprint = detail.fingerprint.clone();
             let index = model.alerts.merged.iter().position(|m| {
-                model.alerts.alert(m).is_some_and(|a| a.fingerprint == fingerprint)
+                model
+                    .alerts
+                    .alert(m)
+                    .is_some_and(|a| a.fingerprint == fingerprint)
             });
             return match index {
                 Some(i) => Some(act_on(model, i, action)),
@@ -262,8 +337,12 @@ fn on_detail_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
 
 /// Silence, acknowledge, copy or open the runbook of the merged alert `index`.
 fn act_on(model: &mut Model, index: usize, action: Action) -> Vec<Effect> {
-    let Some(merged) = model.alerts.merged.get(index).cloned() else { return vec![] };
-    let Some(alert) = model.alerts.alert(&merged).cloned() else { return vec![] };
+    let Some(merged) = model.alerts.merged.get(index).cloned() else {
+        return vec![];
+    };
+    let Some(alert) = model.alerts.alert(&merged).cloned() else {
+        return vec![];
+    };
     match action {
         Action::Copy | Action::OpenUrl => match alert.runbook_url.clone() {
             Some(url) => {
@@ -277,7 +356,11 @@ fn act_on(model: &mut Model, index: usize, action: Action) -> Vec<Effect> {
                 vec![effect, Effect::Render]
             }
             None => {
-                notify(model, Level::Warning, format!("{} has no usable runbook_url", alert.name()));
+                notify(
+                    model,
+                    Level::Warning,
+                    format!("{} has no usable runbook_url", alert.name()),
+                );
                 vec![Effect::Render]
             }
         },
@@ -296,7 +379,11 @@ fn act_on(model: &mut Model, index: usize, action: Action) -> Vec<Effect> {
                 error: None,
                 targets: model.alerts.silence_targets(&merged.seen_on),
             };
-            form.preview = crate::model::alerts::preview(&model.alerts.instances, &model.alerts.merged, &matchers);
+            form.preview = crate::model::alerts::preview(
+                &model.alerts.instances,
+                &model.alerts.merged,
+                &matchers,
+            );
             model.alerts.form = Some(form);
             vec![Effect::Render]
         }
@@ -307,7 +394,11 @@ fn act_on(model: &mut Model, index: usize, action: Action) -> Vec<Effect> {
 
 fn refused(model: &mut Model, what: &str) -> bool {
     if model.read_only {
-        notify(model, Level::Warning, format!("{what}: refused, flightdeck runs read-only"));
+        notify(
+            model,
+            Level::Warning,
+            format!("{what}: refused, flightdeck runs read-only"),
+        );
     }
     model.read_only
 }
@@ -323,12 +414,20 @@ fn who(model: &Model) -> String {
 }
 
 fn names(model: &Model, indices: &[usize]) -> Vec<String> {
-    indices.iter().filter_map(|i| model.alerts.instances.get(*i)).map(|i| i.name.clone()).collect()
+    indices
+        .iter()
+        .filter_map(|i| model.alerts.instances.get(*i))
+        .map(|i| i.name.clone())
+        .collect()
 }
 
 /// `a`: a short silence with a recognisable comment; when the alert already carries an
 /// acknowledgement, it is extended instead of stacking a second one.
-fn acknowledge(model: &mut Model, merged: &MergedAlert, alert: &crate::model::alerts::Alert) -> Vec<Effect> {
+fn acknowledge(
+    model: &mut Model,
+    merged: &MergedAlert,
+    alert: &crate::model::alerts::Alert,
+) -> Vec<Effect> {
     let minutes = model.alerts.ack_minutes.max(1);
     let targets = names(model, &model.alerts.silence_targets(&merged.seen_on));
     let existing = alert
@@ -343,14 +442,20 @@ fn acknowledge(model: &mut Model, merged: &MergedAlert, alert: &crate::model::al
             let lines = vec![
                 format!("{} on {}", alert.name(), targets.join(", ")),
                 format!("acknowledged by {}: {}", ack.created_by, ack.comment),
-                format!("ends in {}, extended by {minutes}m", crate::model::time::until(model.now, ack.ends_at)),
+                format!(
+                    "ends in {}, extended by {minutes}m",
+                    crate::model::time::until(model.now, ack.ends_at)
+                ),
                 format!("new end: {}", new_end.format("%Y-%m-%d %H:%M UTC")),
             ];
             let draft = SilenceDraft {
                 id: Some(ack.id.clone()),
                 matchers: ack.matchers.clone(),
                 starts_at: Some(ack.starts_at),
-                end: SilenceEnd::Extend { ends_at: ack.ends_at, by_secs: minutes * 60 },
+                end: SilenceEnd::Extend {
+                    ends_at: ack.ends_at,
+                    by_secs: minutes * 60,
+                },
                 created_by: ack.created_by.clone(),
                 comment: ack.comment.clone(),
             };
@@ -375,11 +480,21 @@ fn acknowledge(model: &mut Model, merged: &MergedAlert, alert: &crate::model::al
             ("Acknowledge".to_string(), draft, lines)
         }
     };
-    confirm(model, title, lines, Effect::Alerts(Command::CreateSilence { instances: targets, draft }))
+    confirm(
+        model,
+        title,
+        lines,
+        Effect::Alerts(Command::CreateSilence {
+            instances: targets,
+            draft,
+        }),
+    )
 }
 
 fn on_form_key(model: &mut Model, key: &Key) -> Vec<Effect> {
-    let Some(form) = model.alerts.form.as_mut() else { return vec![] };
+    let Some(form) = model.alerts.form.as_mut() else {
+        return vec![];
+    };
     let next = |f: FormField, back: bool| match (f, back) {
         (FormField::Matchers, false) | (FormField::Comment, true) => FormField::Duration,
         (FormField::Duration, false) | (FormField::Matchers, true) => FormField::Comment,
@@ -401,7 +516,9 @@ fn on_form_key(model: &mut Model, key: &Key) -> Vec<Effect> {
             form.preset = (form.preset + 1) % PRESETS.len();
         }
         _ => {
-            let Some(edit) = edit_for(key) else { return vec![] };
+            let Some(edit) = edit_for(key) else {
+                return vec![];
+            };
             let input = match form.focus {
                 FormField::Matchers => &mut form.matchers,
                 FormField::Comment => &mut form.comment,
@@ -409,7 +526,11 @@ fn on_form_key(model: &mut Model, key: &Key) -> Vec<Effect> {
                     // Typing in the duration field means a typed duration; leaving an empty
                     // typed field with the arrows goes back to the presets.
                     if matches!(edit, Edit::Left | Edit::Right) && form.typed.is_empty() {
-                        form.preset = if matches!(edit, Edit::Left) { PRESET_TOMORROW } else { 0 };
+                        form.preset = if matches!(edit, Edit::Left) {
+                            PRESET_TOMORROW
+                        } else {
+                            0
+                        };
                         return vec![Effect::Render];
                     }
                     form.preset = PRESET_TYPED;
@@ -422,7 +543,11 @@ fn on_form_key(model: &mut Model, key: &Key) -> Vec<Effect> {
                 let text = form.matchers.text().to_string();
                 match parse_matchers(&text) {
                     Ok(ms) => {
-                        form.preview = crate::model::alerts::preview(&model.alerts.instances, &model.alerts.merged, &ms);
+                        form.preview = crate::model::alerts::preview(
+                            &model.alerts.instances,
+                            &model.alerts.merged,
+                            &ms,
+                        );
                     }
                     Err(e) => {
                         form.preview.clear();
@@ -454,7 +579,9 @@ fn edit_for(key: &Key) -> Option<Edit> {
 
 /// Checks the form; when it is complete, closes it and asks for confirmation.
 fn submit_form(model: &mut Model) -> Vec<Effect> {
-    let Some(form) = model.alerts.form.clone() else { return vec![] };
+    let Some(form) = model.alerts.form.clone() else {
+        return vec![];
+    };
     let fail = |model: &mut Model, field: FormField, error: String| {
         if let Some(f) = model.alerts.form.as_mut() {
             f.error = Some(error);
@@ -466,7 +593,9 @@ fn submit_form(model: &mut Model) -> Vec<Effect> {
         Ok(ms) => ms,
         Err(e) => return fail(model, FormField::Matchers, e.to_string()),
     };
-    let all_match_empty = matchers.iter().all(|m| m.compile().is_ok_and(|c| c.matches_value("")));
+    let all_match_empty = matchers
+        .iter()
+        .all(|m| m.compile().is_ok_and(|c| c.matches_value("")));
     if all_match_empty {
         return fail(
             model,
@@ -478,7 +607,11 @@ fn submit_form(model: &mut Model) -> Vec<Effect> {
         PRESET_TYPED => match parse_duration(form.typed.text()) {
             Some(d) => (SilenceEnd::For(d.num_seconds()), model.now + d),
             None => {
-                return fail(model, FormField::Duration, format!("`{}` is not a duration (15m, 2h30m, 1d)", form.typed.text()));
+                return fail(
+                    model,
+                    FormField::Duration,
+                    format!("`{}` is not a duration (15m, 2h30m, 1d)", form.typed.text()),
+                );
             }
         },
         PRESET_TOMORROW => {
@@ -492,7 +625,11 @@ fn submit_form(model: &mut Model) -> Vec<Effect> {
     };
     let comment = form.comment.text().trim().to_string();
     if comment.is_empty() {
-        return fail(model, FormField::Comment, "a comment is required: say why, for whoever is paged next".into());
+        return fail(
+            model,
+            FormField::Comment,
+            "a comment is required: say why, for whoever is paged next".into(),
+        );
     }
     model.alerts.form = None;
     let mut seen: Vec<usize> = form.targets.clone();
@@ -509,7 +646,8 @@ fn submit_form(model: &mut Model) -> Vec<Effect> {
         format!("matchers: {}", format_matchers(&matchers)),
         format!(
             "until {} ({})",
-            (until + Duration::seconds(i64::from(model.alerts.utc_offset_secs))).format("%a %Y-%m-%d %H:%M"),
+            (until + Duration::seconds(i64::from(model.alerts.utc_offset_secs)))
+                .format("%a %Y-%m-%d %H:%M"),
             crate::model::time::coarse(until - model.now)
         ),
         format!("by {}: {comment}", who(model)),
@@ -517,21 +655,50 @@ fn submit_form(model: &mut Model) -> Vec<Effect> {
     ];
     const SHOWN: usize = 6;
     for i in form.preview.iter().take(SHOWN) {
-        if let Some(a) = model.alerts.merged.get(*i).and_then(|m| model.alerts.alert(m)) {
-            lines.push(format!("  {} {} {}", a.severity.label(), a.name(), a.labels.get("service").map_or("", String::as_str)));
+        if let Some(a) = model
+            .alerts
+            .merged
+            .get(*i)
+            .and_then(|m| model.alerts.alert(m))
+        {
+            lines.push(format!(
+                "  {} {} {}",
+                a.severity.label(),
+                a.name(),
+                a.labels.get("service").map_or("", String::as_str)
+            ));
         }
     }
     if form.preview.len() > SHOWN {
         lines.push(format!("  and {} more", form.preview.len() - SHOWN));
     }
-    let draft = SilenceDraft { id: None, matchers, starts_at: None, end, created_by: who(model), comment };
-    confirm(model, "Silence", lines, Effect::Alerts(Command::CreateSilence { instances: targets, draft }))
+    let draft = SilenceDraft {
+        id: None,
+        matchers,
+        starts_at: None,
+        end,
+        created_by: who(model),
+        comment,
+    };
+    confirm(
+        model,
+        "Silence",
+        lines,
+        Effect::Alerts(Command::CreateSilence {
+            instances: targets,
+            draft,
+        }),
+    )
 }
 
 fn expire_selected(model: &mut Model) -> Vec<Effect> {
     let selected = model.list(Screen::Alerts).cursor.selected;
-    let Some(merged) = model.alerts.silences.get(selected).cloned() else { return vec![] };
-    let Some(silence) = model.alerts.silence(&merged).cloned() else { return vec![] };
+    let Some(merged) = model.alerts.silences.get(selected).cloned() else {
+        return vec![];
+    };
+    let Some(silence) = model.alerts.silence(&merged).cloned() else {
+        return vec![];
+    };
     let targets = names(model, &model.alerts.silence_targets(&merged.seen_on));
     let lines = vec![
         format!("on {}", targets.join(", ")),
@@ -543,7 +710,10 @@ fn expire_selected(model: &mut Model) -> Vec<Effect> {
         model,
         format!("Expire silence {}", silence.id),
         lines,
-        Effect::Alerts(Command::ExpireSilence { instances: targets, id: silence.id }),
+        Effect::Alerts(Command::ExpireSilence {
+            instances: targets,
+            id: silence.id,
+        }),
     )
 }
 
@@ -564,18 +734,29 @@ fn switch_view(model: &mut Model) -> Vec<Effect> {
 }
 
 fn open_detail(model: &mut Model, index: usize) {
-    let Some(merged) = model.alerts.merged.get(index) else { return };
-    let Some(alert) = model.alerts.alert(merged) else { return };
+    let Some(merged) = model.alerts.merged.get(index) else {
+        return;
+    };
+    let Some(alert) = model.alerts.alert(merged) else {
+        return;
+    };
     let width = detail_text_width(model.size);
     let lines = detail_lines(&model.alerts, merged, alert, width);
     let fingerprint = alert.fingerprint.clone();
-    model.alerts.detail = Some(Detail { fingerprint, scroll: 0, width, lines });
+    model.alerts.detail = Some(Detail {
+        fingerprint,
+        scroll: 0,
+        width,
+        lines,
+    });
 }
 
 /// Re-wraps the open detail when the width changed, or (`force`) when its alert's data did.
 fn rewrap_detail(model: &mut Model, force: bool) {
     let width = detail_text_width(model.size);
-    let Some(detail) = &model.alerts.detail else { return };
+    let Some(detail) = &model.alerts.detail else {
+        return;
+    };
     if !force && detail.width == width {
         return;
     }
@@ -585,10 +766,17 @@ fn rewrap_detail(model: &mut Model, force: bool) {
         // Resolved while open: the last text stays, marked by the view as no longer firing.
         return;
     };
-    let Some(alert) = model.alerts.alert(merged) else { return };
+    let Some(alert) = model.alerts.alert(merged) else {
+        return;
+    };
     let lines = detail_lines(&model.alerts, merged, alert, width);
     let scroll = scroll.min(lines.len().saturating_sub(1));
-    model.alerts.detail = Some(Detail { fingerprint, scroll, width, lines });
+    model.alerts.detail = Some(Detail {
+        fingerprint,
+        scroll,
+        width,
+        lines,
+    });
 }
 
 /// Recomputes the screen's visible rows after its filter changed.
@@ -600,7 +788,9 @@ pub fn refilter(model: &mut Model) {
 /// Entries this screen adds to the `:` palette: the firing alerts.
 pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
     for m in &model.alerts.merged {
-        let Some(alert) = model.alerts.alert(m) else { continue };
+        let Some(alert) = model.alerts.alert(m) else {
+            continue;
+        };
         if alert.is_muted() {
             continue;
         }
@@ -612,8 +802,604 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
         items.push(PaletteItem {
             label,
             kind: "alert",
-            target: PaletteTarget::Row { screen: Screen::Alerts, key: alert.fingerprint.clone() },
+            target: PaletteTarget::Row {
+                screen: Screen::Alerts,
+                key: alert.fingerprint.clone(),
+            },
         });
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use rstest::rstest;
+
+    use super::*;
+    use crate::config::keymap::Keymap;
+    use crate::model::Overlay;
+    use crate::model::alerts::{Alert, Cluster, Severity, Silence, SilenceState};
+    use crate::update::{Msg as AppMsg, update as app_update};
+    use crate::wire::alertmanager::{AlertState, LabelSet, Matcher};
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0)
+            .single()
+            .expect("a valid time")
+    }
+
+    fn labels(pairs: &[(&str, &str)]) -> LabelSet {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
+    }
+
+    fn alert(pairs: &[(&str, &str)], summary: &str, minutes_ago: i64) -> Alert {
+        let labels = labels(pairs);
+        let mut a = Alert {
+            fingerprint: crate::wire::alertmanager::fingerprint(&labels),
+            labels,
+            annotations: labels_of_summary(summary),
+            tainted: vec![],
+            starts_at: t0() - Duration::minutes(minutes_ago),
+            updated_at: t0(),
+            ends_at: t0() + Duration::minutes(5),
+            state: AlertState::Active,
+            silenced_by: vec![],
+            inhibited_by: vec![],
+            muted_by: vec![],
+            receivers: vec!["default".into()],
+            generator_url: Some("http://prometheus.example/graph?g0.expr=up".into()),
+            runbook_url: Some(
+                "https://docs.acme.example/payments-api/runbooks/crash-looping.md".into(),
+            ),
+            severity: Severity::Other,
+            search: String::new(),
+        };
+        a.derive();
+        a
+    }
+
+    fn labels_of_summary(summary: &str) -> LabelSet {
+        labels(&[("summary", summary)])
+    }
+
+    fn ack_silence() -> Silence {
+        Silence {
+            id: "11111111-2222-4333-8444-555555555555".into(),
+            matchers: vec![Matcher {
+                name: "alertname".into(),
+                value: "HighErrorRate".into(),
+                is_regex: false,
+                is_equal: true,
+            }],
+            starts_at: t0() - Duration::minutes(5),
+            ends_at: t0() + Duration::minutes(10),
+            updated_at: t0() - Duration::minutes(5),
+            created_by: "asingh".into(),
+            comment: "ACK! asingh is looking".into(),
+            state: SilenceState::Active,
+        }
+    }
+
+    /// Two Alertmanagers of one HA cluster reporting the same alerts, and a third, separate one.
+    fn data(instance: &str) -> InstanceData {
+        let mut muted = alert(
+            &[
+                ("alertname", "HighErrorRate"),
+                ("service", "payments-api"),
+                ("severity", "critical"),
+            ],
+            "5xx above 5%",
+            20,
+        );
+        muted.state = AlertState::Suppressed;
+        muted.silenced_by = vec![ack_silence().id];
+        let mut inhibited = alert(
+            &[
+                ("alertname", "LatencyHigh"),
+                ("service", "payments-api"),
+                ("severity", "warning"),
+            ],
+            "p99 slow",
+            15,
+        );
+        inhibited.state = AlertState::Suppressed;
+        inhibited.inhibited_by = vec!["abc".into()];
+        let alerts = vec![
+            alert(
+                &[
+                    ("alertname", "KubePodCrashLooping"),
+                    ("service", "payments-api"),
+                    ("severity", "critical"),
+                ],
+                "Pods of payments-api are crash looping",
+                30,
+            ),
+            muted,
+            inhibited,
+            alert(
+                &[
+                    ("alertname", "DiskFilling"),
+                    ("service", "ledger"),
+                    ("severity", "warning"),
+                ],
+                "disk 90% full",
+                120,
+            ),
+            alert(
+                &[("alertname", "Watchdog"), ("severity", "none")],
+                "always firing",
+                600,
+            ),
+        ];
+        let cluster = match instance {
+            "prod-a" => Some(Cluster {
+                status: "ready".into(),
+                name: Some("peer-a".into()),
+                peers: vec!["peer-a".into(), "peer-b".into()],
+            }),
+            "prod-b" => Some(Cluster {
+                status: "ready".into(),
+                name: Some("peer-b".into()),
+                peers: vec!["peer-a".into(), "peer-b".into()],
+            }),
+            _ => Some(Cluster {
+                status: "disabled".into(),
+                name: None,
+                peers: vec![],
+            }),
+        };
+        InstanceData {
+            alerts,
+            silences: vec![ack_silence()],
+            version: Some("0.25.0".into()),
+            cluster,
+        }
+    }
+
+    fn model() -> Model {
+        let mut m = Model::new(Keymap::defaults(), t0());
+        app_update(
+            &mut m,
+            AppMsg::Resize {
+                width: 120,
+                height: 40,
+            },
+        );
+        m.screen = Screen::Alerts;
+        app_update(
+            &mut m,
+            AppMsg::Alerts(Msg::Configured {
+                instances: vec![
+                    ("prod-a".into(), "service".into()),
+                    ("prod-b".into(), "service".into()),
+                ],
+                created_by: "jdoe".into(),
+                utc_offset_secs: 0,
+                ack_minutes: 15,
+            }),
+        );
+        for name in ["prod-a", "prod-b"] {
+            app_update(
+                &mut m,
+                AppMsg::Alerts(Msg::Fetched {
+                    instance: name.into(),
+                    at: t0(),
+                    data: data(name),
+                }),
+            );
+        }
+        m
+    }
+
+    fn press(m: &mut Model, keys: &str) -> Vec<Effect> {
+        keys.chars()
+            .flat_map(|c| app_update(m, AppMsg::Key(Key::char(c))))
+            .collect()
+    }
+
+    fn code(m: &mut Model, code: KeyCode) -> Vec<Effect> {
+        app_update(m, AppMsg::Key(Key::new(code)))
+    }
+
+    fn shown_names(m: &Model) -> Vec<String> {
+        m.alerts
+            .rows
+            .iter()
+            .map(|r| match r {
+                Row::Service { service, .. } => format!("[{service}]"),
+                Row::Alert(i) => m
+                    .alerts
+                    .alert(&m.alerts.merged[*i])
+                    .map_or("?".into(), |a| a.name().to_string()),
+            })
+            .collect()
+    }
+
+    fn select_alert(m: &mut Model, name: &str) {
+        let row = m
+            .alerts
+            .rows
+            .iter()
+            .position(|r| matches!(r, Row::Alert(i) if m.alerts.alert(&m.alerts.merged[*i]).is_some_and(|a| a.name() == name)))
+            .expect("the alert is listed");
+        m.list_mut(Screen::Alerts).cursor.selected = row;
+    }
+
+    fn confirmed_effect(m: &Model) -> Effect {
+        match &m.overlay {
+            Some(Overlay::Confirm(c)) => (*c.on_yes).clone(),
+            other => panic!("expected a confirmation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_ha_pair_shows_each_alert_once_with_both_instances() {
+        let m = model();
+        assert_eq!(m.alerts.merged.len(), 5);
+        assert!(m.alerts.merged.iter().all(|x| x.seen_on == vec![0, 1]));
+        assert_eq!(
+            m.alerts.silences.len(),
+            1,
+            "the gossiped silence shows once"
+        );
+    }
+
+    #[test]
+    fn grouped_by_service_worst_first_and_muted_hidden() {
+        let mut m = model();
+        assert_eq!(
+            shown_names(&m),
+            [
+                "[payments-api]",
+                "KubePodCrashLooping",
+                "[ledger]",
+                "DiskFilling",
+                "[]",
+                "Watchdog"
+            ]
+        );
+        assert_eq!(m.alerts.hidden_muted, 2);
+        press(&mut m, "M");
+        assert_eq!(
+            shown_names(&m),
+            [
+                "[payments-api]",
+                "HighErrorRate",
+                "KubePodCrashLooping",
+                "LatencyHigh",
+                "[ledger]",
+                "DiskFilling",
+                "[]",
+                "Watchdog"
+            ]
+        );
+    }
+
+    #[rstest]
+    #[case::severity("severity=critical", &["[payments-api]", "KubePodCrashLooping"])]
+    #[case::regex_on_service("service=~\"pay.*\"", &["[payments-api]", "KubePodCrashLooping"])]
+    #[case::not_equal("alertname!=Watchdog", &["[payments-api]", "KubePodCrashLooping", "[ledger]", "DiskFilling"])]
+    #[case::free_text("disk", &["[ledger]", "DiskFilling"])]
+    #[case::matcher_and_text("severity=warning full", &["[ledger]", "DiskFilling"])]
+    #[case::nothing("severity=page", &[])]
+    fn the_filter_takes_matchers_and_words(#[case] filter: &str, #[case] expected: &[&str]) {
+        let mut m = model();
+        press(&mut m, "/");
+        press(&mut m, filter);
+        assert!(
+            m.alerts.filter_errors.is_empty(),
+            "{:?}",
+            m.alerts.filter_errors
+        );
+        assert_eq!(shown_names(&m), expected);
+    }
+
+    #[test]
+    fn a_bad_matcher_in_the_filter_is_reported() {
+        let mut m = model();
+        press(&mut m, "/service=~\"(\"");
+        assert_eq!(m.alerts.filter_errors.len(), 1);
+    }
+
+    #[test]
+    fn overview_counts_skip_muted_alerts() {
+        let m = model();
+        let s = m.alerts.alert_summary("component:default/payments-api");
+        assert_eq!((s.critical, s.warning, s.other), (1, 0, 0));
+        assert_eq!(m.alerts.alert_summary("ledger").warning, 1);
+        assert_eq!(
+            m.alerts.alert_summary("component:default/unknown").total(),
+            0
+        );
+    }
+
+    #[test]
+    fn silencing_needs_a_comment_then_confirms_once_per_cluster() {
+        let mut m = model();
+        select_alert(&mut m, "KubePodCrashLooping");
+        press(&mut m, "s");
+        let form = m.alerts.form.as_ref().expect("the form opens");
+        assert_eq!(
+            form.matchers.text(),
+            "alertname=\"KubePodCrashLooping\", service=\"payments-api\", severity=\"critical\""
+        );
+        assert_eq!(form.preview.len(), 1);
+        code(&mut m, KeyCode::Enter);
+        assert!(
+            m.alerts
+                .form
+                .as_ref()
+                .and_then(|f| f.error.as_ref())
+                .is_some_and(|e| e.contains("comment is required"))
+        );
+        press(&mut m, "rolling back");
+        code(&mut m, KeyCode::Enter);
+        assert!(m.alerts.form.is_none());
+        match confirmed_effect(&m) {
+            Effect::Alerts(Command::CreateSilence { instances, draft }) => {
+                assert_eq!(
+                    instances,
+                    vec!["prod-a".to_string()],
+                    "one member of the HA pair is enough"
+                );
+                assert_eq!(draft.comment, "rolling back");
+                assert_eq!(draft.created_by, "jdoe");
+                assert_eq!(draft.end, SilenceEnd::For(3600));
+                assert_eq!(draft.matchers.len(), 3);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[rstest]
+    #[case::preset_4h(vec![KeyCode::Right], "", SilenceEnd::For(4 * 3600))]
+    #[case::tomorrow(vec![KeyCode::Right, KeyCode::Right], "", SilenceEnd::At(Utc.with_ymd_and_hms(2026, 3, 3, 9, 0, 0).single().expect("valid")))]
+    #[case::typed(vec![], "90m", SilenceEnd::For(90 * 60))]
+    fn durations_come_from_presets_or_typing(
+        #[case] arrows: Vec<KeyCode>,
+        #[case] typed: &str,
+        #[case] expected: SilenceEnd,
+    ) {
+        let mut m = model();
+        select_alert(&mut m, "DiskFilling");
+        press(&mut m, "s");
+        code(&mut m, KeyCode::BackTab);
+        for k in arrows {
+            code(&mut m, k);
+        }
+        press(&mut m, typed);
+        code(&mut m, KeyCode::Tab);
+        press(&mut m, "disk resize planned");
+        code(&mut m, KeyCode::Enter);
+        match confirmed_effect(&m) {
+            Effect::Alerts(Command::CreateSilence { draft, .. }) => assert_eq!(draft.end, expected),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn editing_matchers_updates_the_preview() {
+        let mut m = model();
+        select_alert(&mut m, "DiskFilling");
+        press(&mut m, "s");
+        code(&mut m, KeyCode::Tab);
+        app_update(&mut m, AppMsg::Key(Key::ctrl('u')));
+        code(&mut m, KeyCode::End);
+        app_update(&mut m, AppMsg::Key(Key::ctrl('u')));
+        press(&mut m, "severity=~\"critical|warning\"");
+        let form = m.alerts.form.as_ref().expect("open");
+        assert_eq!(form.focus, FormField::Matchers);
+        assert_eq!(
+            form.preview.len(),
+            4,
+            "every critical and warning alert, muted ones included"
+        );
+        press(&mut m, "\"");
+        assert!(
+            m.alerts
+                .form
+                .as_ref()
+                .is_some_and(|f| f.preview.is_empty() && f.error.is_some())
+        );
+    }
+
+    #[rstest]
+    #[case::silence('s')]
+    #[case::acknowledge('a')]
+    fn read_only_refuses_before_anything_opens(#[case] key: char) {
+        let mut m = model();
+        m.read_only = true;
+        select_alert(&mut m, "DiskFilling");
+        press(&mut m, &key.to_string());
+        assert!(m.alerts.form.is_none());
+        assert!(m.overlay.is_none());
+        assert!(
+            m.notice
+                .as_ref()
+                .is_some_and(|n| n.text.contains("read-only"))
+        );
+    }
+
+    #[test]
+    fn acknowledging_silences_briefly_with_a_recognisable_comment() {
+        let mut m = model();
+        select_alert(&mut m, "DiskFilling");
+        press(&mut m, "a");
+        match confirmed_effect(&m) {
+            Effect::Alerts(Command::CreateSilence { draft, .. }) => {
+                assert_eq!(draft.comment, "ACK! jdoe is looking");
+                assert_eq!(draft.end, SilenceEnd::For(15 * 60));
+                assert_eq!(draft.id, None);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn acknowledging_an_acknowledged_alert_extends_it() {
+        let mut m = model();
+        press(&mut m, "M");
+        select_alert(&mut m, "HighErrorRate");
+        press(&mut m, "a");
+        let ack = ack_silence();
+        match confirmed_effect(&m) {
+            Effect::Alerts(Command::CreateSilence { draft, .. }) => {
+                assert_eq!(draft.id.as_deref(), Some(ack.id.as_str()));
+                assert_eq!(
+                    draft.starts_at,
+                    Some(ack.starts_at),
+                    "kept so the server updates in place"
+                );
+                assert_eq!(
+                    draft.end,
+                    SilenceEnd::Extend {
+                        ends_at: ack.ends_at,
+                        by_secs: 15 * 60
+                    }
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_silences_view_lists_and_expires_with_confirmation() {
+        let mut m = model();
+        press(&mut m, "S");
+        assert_eq!(m.alerts.view, AlertsView::Silences);
+        assert_eq!(row_count(&m), 1);
+        press(&mut m, "x");
+        match confirmed_effect(&m) {
+            Effect::Alerts(Command::ExpireSilence { instances, id }) => {
+                assert_eq!(id, ack_silence().id);
+                assert_eq!(instances, vec!["prod-a".to_string()]);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        code(&mut m, KeyCode::Esc);
+        code(&mut m, KeyCode::Esc);
+        assert_eq!(m.alerts.view, AlertsView::Alerts);
+    }
+
+    #[test]
+    fn the_detail_opens_copies_and_opens_the_runbook() {
+        let mut m = model();
+        select_alert(&mut m, "KubePodCrashLooping");
+        code(&mut m, KeyCode::Enter);
+        let detail = m.alerts.detail.as_ref().expect("the detail opens");
+        assert!(detail.lines.iter().any(|l| l.key == "runbook_url"));
+        let url = "https://docs.acme.example/payments-api/runbooks/crash-looping.md".to_string();
+        assert!(press(&mut m, "y").contains(&Effect::Copy(url.clone())));
+        assert!(press(&mut m, "o").contains(&Effect::OpenUrl(url)));
+        code(&mut m, KeyCode::Esc);
+        assert!(m.alerts.detail.is_none());
+    }
+
+    #[test]
+    fn long_annotations_are_wrapped_once_and_rewrapped_on_resize() {
+        let mut m = model();
+        let mut d = data("prod-a");
+        d.alerts[0]
+            .annotations
+            .insert("description".into(), "word ".repeat(20_000));
+        app_update(
+            &mut m,
+            AppMsg::Alerts(Msg::Fetched {
+                instance: "prod-a".into(),
+                at: t0(),
+                data: d,
+            }),
+        );
+        select_alert(&mut m, "KubePodCrashLooping");
+        code(&mut m, KeyCode::Enter);
+        let wide = m
+            .alerts
+            .detail
+            .as_ref()
+            .map(|d| (d.width, d.lines.len()))
+            .expect("open");
+        // At 120 columns the service context takes 45 of them; at 64 it moves below the text.
+        app_update(
+            &mut m,
+            AppMsg::Resize {
+                width: 64,
+                height: 24,
+            },
+        );
+        press(&mut m, "j");
+        let narrow = m
+            .alerts
+            .detail
+            .as_ref()
+            .map(|d| (d.width, d.lines.len(), d.scroll))
+            .expect("open");
+        assert!(narrow.0 < wide.0);
+        assert!(narrow.1 > wide.1, "narrower text needs more lines");
+        assert_eq!(narrow.2, 1);
+    }
+
+    #[test]
+    fn a_poll_that_changes_nothing_shown_does_not_redraw() {
+        let mut m = model();
+        let mut again = data("prod-a");
+        for a in &mut again.alerts {
+            a.updated_at += Duration::seconds(30);
+            a.ends_at += Duration::seconds(30);
+        }
+        let effects = app_update(
+            &mut m,
+            AppMsg::Alerts(Msg::Fetched {
+                instance: "prod-a".into(),
+                at: t0(),
+                data: again,
+            }),
+        );
+        assert!(effects.is_empty());
+        let mut changed = data("prod-a");
+        changed.alerts.pop();
+        let effects = app_update(
+            &mut m,
+            AppMsg::Alerts(Msg::Fetched {
+                instance: "prod-a".into(),
+                at: t0(),
+                data: changed,
+            }),
+        );
+        assert_eq!(effects, vec![Effect::Render]);
+    }
+
+    #[test]
+    fn the_cursor_stays_on_its_alert_when_data_changes() {
+        let mut m = model();
+        select_alert(&mut m, "DiskFilling");
+        let mut d = data("prod-a");
+        d.alerts.push(alert(
+            &[
+                ("alertname", "Aaa"),
+                ("service", "aardvark"),
+                ("severity", "critical"),
+            ],
+            "new",
+            1,
+        ));
+        app_update(
+            &mut m,
+            AppMsg::Alerts(Msg::Fetched {
+                instance: "prod-a".into(),
+                at: t0(),
+                data: d,
+            }),
+        );
+        let (_, merged) = m
+            .alerts
+            .alert_at_row(m.list(Screen::Alerts).cursor.selected)
+            .expect("an alert row");
+        assert_eq!(
+            m.alerts.alert(merged).map(|a| a.name().to_string()),
+            Some("DiskFilling".into())
+        );
+    }
+}
