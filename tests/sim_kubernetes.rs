@@ -255,6 +255,105 @@ async fn kube_lists_and_gets_what_the_world_says() {
 }
 
 #[tokio::test]
+async fn discovery_answers_in_the_legacy_form() {
+    let (sim, client) = start(SimConfig::default()).await;
+    let base = &sim.endpoints().kubernetes;
+    // kubectl asks for aggregated discovery first; a plain APIVersions document makes it fall
+    // back to reading each group's resource list.
+    let aggregated =
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+    for (path, kind) in [("/api", "APIVersions"), ("/apis", "APIGroupList")] {
+        let r = http()
+            .get(format!("{base}{path}"))
+            .header("accept", aggregated)
+            .send()
+            .await
+            .expect("discovery");
+        let content_type = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        assert_eq!(content_type, "application/json", "{path}");
+        let body: serde_json::Value = r.json().await.expect("JSON");
+        assert_eq!(body["kind"], kind, "{path}");
+    }
+    let apps = client
+        .list_api_group_resources("apps/v1")
+        .await
+        .expect("apps/v1 resources");
+    let names: Vec<&str> = apps.resources.iter().map(|r| r.name.as_str()).collect();
+    for want in [
+        "deployments",
+        "deployments/scale",
+        "replicasets",
+        "statefulsets",
+        "daemonsets",
+    ] {
+        assert!(names.contains(&want), "apps/v1 lacks {want}: {names:?}");
+    }
+    let core = client
+        .list_core_api_resources("v1")
+        .await
+        .expect("v1 resources");
+    let names: Vec<&str> = core.resources.iter().map(|r| r.name.as_str()).collect();
+    for want in ["pods", "pods/log", "events", "namespaces"] {
+        assert!(names.contains(&want), "v1 lacks {want}: {names:?}");
+    }
+    let version = client.apiserver_version().await.expect("version");
+    assert_eq!(version.major, "1");
+}
+
+#[tokio::test]
+async fn oom_kills_show_in_status_and_events() {
+    // At 200x the OOM-prone pod is killed within a few seconds.
+    let (_sim, client) = start(fast(200.0)).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "storefront");
+    let killed = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let list = pods
+                .list(&ListParams::default().labels("app.kubernetes.io/name=recommendations"))
+                .await
+                .expect("list");
+            let found = list.items.into_iter().find(|p| {
+                let last = p
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.container_statuses.as_ref())
+                    .and_then(|c| c.first())
+                    .and_then(|c| c.last_state.as_ref())
+                    .and_then(|l| l.terminated.as_ref());
+                last.is_some_and(|t| t.reason.as_deref() == Some("OOMKilled") && t.exit_code == 137)
+            });
+            if let Some(p) = found {
+                return p;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    })
+    .await
+    .expect("an OOMKilled last state within 30 s");
+    assert!(restarts(&killed) >= 1);
+    let events: Api<Event> = Api::namespaced(client, "storefront");
+    let about = events
+        .list(&ListParams::default().fields(&format!(
+            "involvedObject.name={},type=Warning",
+            killed.name_any()
+        )))
+        .await
+        .expect("events");
+    assert!(
+        about
+            .items
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("OOMKilling")),
+        "{:?}",
+        about.items.iter().map(|e| &e.reason).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
 async fn selectors_and_pages_narrow_lists() {
     let (_sim, client) = start(SimConfig::default()).await;
     let pods: Api<Pod> = Api::all(client.clone());
@@ -315,7 +414,7 @@ async fn selectors_and_pages_narrow_lists() {
 async fn a_watcher_sees_the_crash_without_relisting() {
     // At 100x the bad deploy lands three seconds in.
     let (sim, client) = start(fast(100.0)).await;
-    let pods: Api<Pod> = Api::namespaced(client, "payments");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "payments");
     let config = watcher::Config::default().labels("backstage.io/kubernetes-id=payments-api");
     let mut applied = watcher(pods, config).applied_objects().boxed();
     let crashed = tokio::time::timeout(Duration::from_secs(30), async {
