@@ -1497,7 +1497,6 @@ fn job_state(job: &JobPlan, now: DateTime<Utc>) -> (&'static str, Option<&'stati
 
 fn job_json(
     base: &str,
-    world: &World,
     svc: &Service,
     run: &ScheduledRun,
     job: &JobPlan,
@@ -1535,7 +1534,6 @@ fn job_json(
         })
         .collect();
     let runner = (status != "queued").then(|| (job.id % 20) + 1);
-    let _ = world;
     json!({
         "id": job.id,
         "run_id": run.id,
@@ -2032,7 +2030,7 @@ async fn dispatch(
             format!("No ref found for: {git_ref}"),
         ));
     };
-    let (id, number) = {
+    let id = {
         let mut overlay = lock(&gh.overlay);
         let n = overlay.dispatched.len() as u64;
         let same_kind = world
@@ -2045,6 +2043,8 @@ async fn dispatch(
         let id = DISPATCHED_IDS + n;
         let key = hash(world.config.seed, &[id]);
         let duration = Duration::seconds(150 + (key % 120) as i64);
+        // Numbered well past the schedule's runs (a thousand runs is days of demo), so run
+        // numbers stay unique per workflow.
         let number = same_kind + 1000 + n;
         overlay.dispatched.push(ScheduledRun {
             id,
@@ -2064,9 +2064,8 @@ async fn dispatch(
             },
             failing_job: None,
         });
-        (id, number)
+        id
     };
-    let _ = number;
     if body.get("return_run_details").and_then(Value::as_bool) == Some(true) {
         let base = gh.base();
         return Ok(json_ok(json!({
@@ -2150,7 +2149,7 @@ async fn list_jobs(
     let total = jobs.len();
     let items: Vec<Value> = page_of(&jobs, per_page, page)
         .iter()
-        .map(|j| job_json(gh.base(), gh.world(), svc, &run, j, now))
+        .map(|j| job_json(gh.base(), svc, &run, j, now))
         .collect();
     let link = link_header(
         &format!(
@@ -2191,14 +2190,7 @@ async fn get_job(
     let svc = gh.service(&owner, &repo)?;
     let now = gh.shared.now();
     let (run, job) = find_job(&gh, svc, parse_id(&job_id)?, now)?;
-    Ok(json_ok(job_json(
-        gh.base(),
-        gh.world(),
-        svc,
-        &run,
-        &job,
-        now,
-    )))
+    Ok(json_ok(job_json(gh.base(), svc, &run, &job, now)))
 }
 
 /// The signature on a log URL, so a URL works only as handed out and only for a minute.
