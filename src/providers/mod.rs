@@ -5,6 +5,9 @@
 pub mod alertmanager;
 pub mod backstage;
 pub mod catalog;
+pub mod github;
+pub mod gitlab;
+pub mod http;
 
 use tokio::sync::mpsc;
 
@@ -47,6 +50,8 @@ impl Providers {
         let _ = (config, cx, &mut providers);
         providers.extend(catalog::CatalogProvider::start(config, cx));
         providers.extend(backstage::BackstageProvider::start(config, cx));
+        providers.extend(github::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
+        providers.extend(gitlab::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
         providers.extend(alertmanager::AlertmanagerProvider::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
         Self { providers }
     }

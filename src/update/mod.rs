@@ -85,7 +85,7 @@ pub enum External {
 
 /// Applies `msg` to `model` and says what must happen next.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
-    match msg {
+    let mut effects = match msg {
         Msg::Key(key) => keys::on_key(model, key),
         Msg::Paste(text) => keys::on_paste(model, text),
         Msg::Resize { width, height } => {
@@ -112,7 +112,11 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             vec![Effect::FullRedraw]
         }
-    }
+    };
+    // Whatever moved the user (keys, palette, a message), the CI providers learn what is on
+    // screen, so they poll it and pause the rest.
+    effects.extend(pipelines::watch(model));
+    effects
 }
 
 /// A domain's data changed what the Overview joins: the joined rows are recomputed here, once,
