@@ -470,6 +470,7 @@ async fn a_watch_gone_is_survived_by_relisting() {
         .reflect(writer)
         .boxed();
     let mut inits = 0;
+    let mut errors = Vec::new();
     let started = Instant::now();
     while inits < 2 && started.elapsed() < Duration::from_secs(30) {
         let Ok(Some(event)) = tokio::time::timeout(Duration::from_secs(30), events.next()).await
@@ -491,11 +492,18 @@ async fn a_watch_gone_is_survived_by_relisting() {
                     assert!(r.status().is_success());
                 }
             }
-            // kube reports the 410 and then starts over with a fresh list.
-            Ok(_) | Err(_) => {}
+            // kube reports the 410, then starts over with a fresh list.
+            Err(e) => errors.push(e.to_string()),
+            Ok(_) => {}
         }
     }
     assert_eq!(inits, 2, "the watcher re-listed after 410");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("too old resource version")),
+        "{errors:?}"
+    );
     assert!(
         reader.state().len() >= 12,
         "the store holds the namespace's pods again"

@@ -147,10 +147,10 @@ fn line(pod: &PodObj, instance: &Instance, n: i64, at: Time, oom_soon: bool) -> 
             ],
         )
     } else {
-        let method = if h % 5 == 0 { "POST" } else { "GET" };
-        let status = if h % 41 == 0 {
+        let method = if h.is_multiple_of(5) { "POST" } else { "GET" };
+        let status = if h.is_multiple_of(41) {
             404
-        } else if h % 3 == 0 && method == "POST" {
+        } else if h.is_multiple_of(3) && method == "POST" {
             201
         } else {
             200

@@ -560,6 +560,9 @@ fn list_or_watch(
     }
 }
 
+/// Renders one list item (object, row or metadata) with its resourceVersion.
+type RenderItem = Box<dyn Fn(&Obj, u64) -> Value + Send + Sync>;
+
 fn list(s: &Server, filter: Filter, q: &HashMap<String, String>, format: Format) -> Response {
     let limit = q
         .get("limit")
@@ -614,7 +617,7 @@ fn list(s: &Server, filter: Filter, q: &HashMap<String, String>, format: Format)
         metadata["remainingItemCount"] = Value::from(remaining);
     }
     let now = s.now();
-    let (head, render): (Value, Box<dyn Fn(&Obj, u64) -> Value + Send + Sync>) = match format {
+    let (head, render): (Value, RenderItem) = match format {
         Format::Full => (
             json!({"kind": list_kind(filter.kind), "apiVersion": filter.kind.api_version(), "metadata": metadata}),
             Box::new(render::object),
@@ -978,16 +981,13 @@ fn invalid(kind: Kind, name: &str, message: String) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }
 
-fn read_replicas(v: &Value, name: &str) -> Result<Option<usize>, Response> {
+/// `spec.replicas` of a patched object; the error is the validation message.
+fn read_replicas(v: &Value) -> Result<Option<usize>, String> {
     match v.pointer("/spec/replicas") {
         None | Some(Value::Null) => Ok(None),
         Some(r) => match r.as_i64() {
             Some(n) if n >= 0 => Ok(Some(n as usize)),
-            _ => Err(invalid(
-                Kind::Deployment,
-                name,
-                "spec.replicas: Invalid value: must be greater than or equal to 0".into(),
-            )),
+            _ => Err("spec.replicas: Invalid value: must be greater than or equal to 0".into()),
         },
     }
 }
@@ -1008,9 +1008,9 @@ fn patch_deployment(s: &Server, ns: &str, name: &str, content_type: &str, body: 
             bad_request(e)
         };
     }
-    let replicas = match read_replicas(&patched, name) {
+    let replicas = match read_replicas(&patched) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(e) => return invalid(Kind::Deployment, name, e),
     };
     let annotations: Vec<(String, String)> = patched
         .pointer("/spec/template/metadata/annotations")
@@ -1100,7 +1100,7 @@ fn scale(
             bad_request(e)
         };
     }
-    let replicas = match read_replicas(&target, name) {
+    let replicas = match read_replicas(&target) {
         Ok(Some(r)) => r,
         Ok(None) => {
             return invalid(
@@ -1109,7 +1109,7 @@ fn scale(
                 "spec.replicas: Required value".into(),
             );
         }
-        Err(resp) => return resp,
+        Err(e) => return invalid(Kind::Deployment, name, e),
     };
     let now = s.now();
     let snap = {
@@ -1179,12 +1179,7 @@ fn log_instance(pod: &model::PodObj, previous: bool) -> Result<model::Instance, 
     }
     match (t.current, t.waiting) {
         (Some(i), _) => Ok(i),
-        (None, Some(w))
-            if matches!(
-                w,
-                model::Waiting::ErrImagePull | model::Waiting::ImagePullBackOff
-            ) =>
-        {
+        (None, Some(model::Waiting::ErrImagePull | model::Waiting::ImagePullBackOff)) => {
             Err(format!(
                 "container \"{container}\" in pod \"{}\" is waiting to start: trying and failing to pull image",
                 pod.name
@@ -1318,7 +1313,7 @@ fn pod_log(s: Arc<Server>, ns: &str, name: &str, q: &HashMap<String, String>) ->
                 .into_iter()
                 .flatten()
                 .find(|i| i.start == f.instance.start);
-            let Some(instance) = same else { return None };
+            let instance = same?;
             f.instance = instance;
             let until = instance.end.map_or(now, |(end, _)| end.min(now));
             let lines = logs::lines(
