@@ -1,11 +1,589 @@
-//! The pipelines screen: placeholder until its issue fills it.
+//! The Pipelines screen: every service's runs in one table (newest or failing first), the open
+//! run's jobs and steps, a job's log with its own colours and search, and the dispatch form.
+//! Rows are built only for the visible slice; everything sorted or filtered was done in
+//! `update`.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table};
 
-use super::theme::Theme;
-use crate::model::{Model, Screen};
+use super::theme::{Role, Theme};
+use super::widgets;
+use crate::model::join::RunState;
+use crate::model::pipelines::{Detail, DispatchForm, FormField, LogLine, LogView, Run, state_word};
+use crate::model::time::{age, duration};
+use crate::model::{Model, Screen, TextInput};
+use crate::sanitize::{Color8, SgrStyle};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
-    super::empty_state(model, Screen::Pipelines, theme, frame, area);
+    let p = &model.pipelines;
+    if let Some(log) = &p.log {
+        draw_log(model, log, theme, frame, area);
+    } else if let Some(detail) = &p.detail {
+        draw_detail(model, detail, theme, frame, area);
+    } else if p.runs.is_empty() {
+        super::empty_state(model, Screen::Pipelines, theme, frame, area);
+    } else {
+        draw_list(model, theme, frame, area);
+    }
+    if let Some(form) = &p.form {
+        draw_form(form, theme, frame, area);
+    }
+}
+
+/// The mark and role of a state: the mark carries the meaning without colour too.
+fn mark(state: RunState) -> (&'static str, Role) {
+    match state {
+        RunState::Success => ("✓", Role::Ok),
+        RunState::Failure => ("✗", Role::Critical),
+        RunState::Running => ("●", Role::Running),
+        RunState::Queued => ("○", Role::Warning),
+        RunState::Cancelled => ("⊘", Role::Muted),
+        RunState::Skipped => ("-", Role::Muted),
+        RunState::Other => ("?", Role::Warning),
+    }
+}
+
+fn block<'a>(title: String, hint: &'a str, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Role::BorderFocused))
+        .title(Span::styled(title, theme.style(Role::Title)))
+        .title_bottom(Line::from(Span::styled(hint, theme.style(Role::Muted))).right_aligned())
+}
+
+fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let p = &model.pipelines;
+    let list = model.list(Screen::Pipelines);
+    let mut title = format!(" Pipelines: {} of {} runs", p.visible.len(), p.runs.len());
+    if p.mine {
+        title.push_str(" · mine");
+    }
+    if p.failing_first {
+        title.push_str(" · failing first");
+    }
+    title.push(' ');
+    let wide = area.width >= 110;
+    let hint = if wide {
+        " enter jobs · l log · R re-run failed · ctrl-r re-run · C cancel · e dispatch · m mine · z failing first "
+    } else {
+        " enter jobs · l log · R re-run · C cancel · e dispatch "
+    };
+    let b = block(title, hint, theme);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let show_filter = list.filtering || !list.filter.is_empty();
+    let [table_area, filter_area] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(show_filter)),
+    ])
+    .areas(inner);
+    if show_filter {
+        widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter_area);
+    }
+    let height = usize::from(table_area.height.saturating_sub(1));
+    if p.visible.is_empty() {
+        let text = Line::styled("No run matches the filter.", theme.style(Role::Muted));
+        frame.render_widget(Paragraph::new(text), table_area);
+        return;
+    }
+    let now = model.now;
+    let offset = list.cursor.offset.min(p.visible.len().saturating_sub(1));
+    let rows: Vec<Row> = p.visible[offset..p.visible.len().min(offset + height)]
+        .iter()
+        .enumerate()
+        .filter_map(|(i, idx)| p.runs.get(*idx).map(|r| (offset + i, r)))
+        .map(|(i, r)| {
+            let row = run_row(r, now, wide, theme);
+            if i == list.cursor.selected {
+                row.style(theme.style(Role::Selection))
+            } else {
+                row
+            }
+        })
+        .collect();
+    let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
+        (
+            vec![
+                "", "state", "service", "workflow", "#", "branch", "event", "actor", "try", "age",
+                "took", "commit",
+            ],
+            vec![
+                Constraint::Length(1),
+                Constraint::Length(9),
+                Constraint::Length(18),
+                Constraint::Length(10),
+                Constraint::Length(5),
+                Constraint::Length(12),
+                Constraint::Length(9),
+                Constraint::Length(10),
+                Constraint::Length(3),
+                Constraint::Length(4),
+                Constraint::Length(7),
+                Constraint::Fill(1),
+            ],
+        )
+    } else {
+        (
+            vec![
+                "", "service", "workflow", "#", "branch", "actor", "age", "took", "commit",
+            ],
+            vec![
+                Constraint::Length(1),
+                Constraint::Length(16),
+                Constraint::Length(8),
+                Constraint::Length(5),
+                Constraint::Length(8),
+                Constraint::Length(9),
+                Constraint::Length(4),
+                Constraint::Length(7),
+                Constraint::Fill(1),
+            ],
+        )
+    };
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.style(Role::Header)))
+        .column_spacing(1);
+    frame.render_widget(table, table_area);
+}
+
+fn run_row<'a>(
+    r: &'a Run,
+    now: chrono::DateTime<chrono::Utc>,
+    wide: bool,
+    theme: &Theme,
+) -> Row<'a> {
+    let (m, role) = mark(r.state);
+    let took = r.duration(now).map(duration).unwrap_or_default();
+    let when = age(now, r.started.unwrap_or(r.created));
+    let muted = theme.style(Role::Muted);
+    let text = theme.style(Role::Text);
+    let mut cells = vec![Cell::from(Span::styled(m, theme.style(role)))];
+    if wide {
+        cells.push(Cell::from(Span::styled(
+            state_word(r.state),
+            theme.style(role),
+        )));
+    }
+    cells.push(Cell::from(Span::styled(r.service_name.as_str(), text)));
+    cells.push(Cell::from(Span::styled(r.workflow.as_str(), text)));
+    cells.push(Cell::from(Span::styled(r.number.to_string(), muted)));
+    cells.push(Cell::from(Span::styled(r.branch.as_str(), text)));
+    if wide {
+        cells.push(Cell::from(Span::styled(r.event.as_str(), muted)));
+    }
+    cells.push(Cell::from(Span::styled(r.actor.as_str(), text)));
+    if wide {
+        let attempt = if r.attempt > 1 {
+            r.attempt.to_string()
+        } else {
+            String::new()
+        };
+        cells.push(Cell::from(Span::styled(
+            attempt,
+            theme.style(Role::Warning),
+        )));
+    }
+    cells.push(Cell::from(Span::styled(when, muted)));
+    cells.push(Cell::from(Span::styled(took, muted)));
+    cells.push(Cell::from(Span::styled(r.title.as_str(), text)));
+    Row::new(cells)
+}
+
+fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let run = model.pipelines.run(&detail.run);
+    let title = match run {
+        Some(r) => format!(" {} · {} #{} ", r.service_name, r.workflow, r.number),
+        None => format!(" {} run {} ", detail.run.repo, detail.run.id),
+    };
+    let b = block(
+        title,
+        " enter/l log · R re-run failed · ctrl-r re-run · C cancel · o open · esc back ",
+        theme,
+    );
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let [head, jobs_area, steps_area] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Percentage(50),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
+    let muted = theme.style(Role::Muted);
+    let text = theme.style(Role::Text);
+    if let Some(r) = run {
+        let (m, role) = mark(r.state);
+        let mut first = vec![
+            Span::styled(format!("{m} {} ", state_word(r.state)), theme.style(role)),
+            Span::styled(format!("{} ", r.branch), text),
+            Span::styled(format!("{} by {} ", r.event, r.actor), muted),
+            Span::styled(format!("attempt {} ", r.attempt), muted),
+        ];
+        if let Some(d) = r.duration(model.now) {
+            first.push(Span::styled(format!("took {} ", duration(d)), muted));
+        }
+        first.push(Span::styled(
+            format!(
+                "started {} ago",
+                age(model.now, r.started.unwrap_or(r.created))
+            ),
+            muted,
+        ));
+        let second = Line::from(vec![
+            Span::styled(
+                format!("{} ", r.sha.get(..7).unwrap_or(&r.sha)),
+                theme.style(Role::Accent),
+            ),
+            Span::styled(r.title.as_str(), text),
+        ]);
+        frame.render_widget(Paragraph::new(vec![Line::from(first), second]), head);
+    }
+    let Some(jobs) = &detail.jobs else {
+        let line = match &detail.error {
+            Some(e) => Line::styled(e.as_str(), theme.style(Role::Critical)),
+            None => Line::styled("loading jobs…", muted),
+        };
+        frame.render_widget(Paragraph::new(line), jobs_area);
+        return;
+    };
+    let height = usize::from(jobs_area.height.saturating_sub(1));
+    let offset = detail.cursor.offset.min(jobs.len().saturating_sub(1));
+    let rows: Vec<Row> = jobs
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, j)| {
+            let (m, role) = mark(j.state);
+            let took = j
+                .started
+                .map(|s| duration(j.finished.unwrap_or(model.now) - s))
+                .unwrap_or_default();
+            let row = Row::new(vec![
+                Cell::from(Span::styled(m, theme.style(role))),
+                Cell::from(Span::styled(j.name.as_str(), text)),
+                Cell::from(Span::styled(j.stage.as_str(), muted)),
+                Cell::from(Span::styled(j.status.as_str(), theme.style(role))),
+                Cell::from(Span::styled(took, muted)),
+            ]);
+            if i == detail.cursor.selected {
+                row.style(theme.style(Role::Selection))
+            } else {
+                row
+            }
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(1),
+        Constraint::Fill(2),
+        Constraint::Length(10),
+        Constraint::Length(11),
+        Constraint::Length(8),
+    ];
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new(vec!["", "job", "stage", "status", "took"]).style(theme.style(Role::Header)),
+        )
+        .column_spacing(1);
+    frame.render_widget(table, jobs_area);
+    if let Some(e) = &detail.error {
+        frame.render_widget(
+            Paragraph::new(Line::styled(e.as_str(), theme.style(Role::Critical))),
+            steps_area,
+        );
+        return;
+    }
+    let Some(job) = jobs.get(detail.cursor.selected) else {
+        return;
+    };
+    let mut lines = vec![Line::styled(
+        format!("steps of {}", job.name),
+        theme.style(Role::Title),
+    )];
+    if job.steps.is_empty() {
+        lines.push(Line::styled(
+            "this host reports no steps; l shows the log",
+            muted,
+        ));
+    }
+    for s in job
+        .steps
+        .iter()
+        .take(usize::from(steps_area.height.saturating_sub(1)))
+    {
+        let (m, role) = mark(s.state);
+        let took = s
+            .started
+            .map(|st| duration(s.finished.unwrap_or(model.now) - st))
+            .unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {m} "), theme.style(role)),
+            Span::styled(format!("{:>2} ", s.number), muted),
+            Span::styled(format!("{:<40} ", s.name), text),
+            Span::styled(took, muted),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), steps_area);
+}
+
+/// A log colour as the terminal's palette entry: the first sixteen by name, so themes of the
+/// terminal apply to them as they do to the log in a shell.
+fn color(c: Color8) -> Color {
+    const NAMED: [Color; 16] = [
+        Color::Black,
+        Color::Red,
+        Color::Green,
+        Color::Yellow,
+        Color::Blue,
+        Color::Magenta,
+        Color::Cyan,
+        Color::Gray,
+        Color::DarkGray,
+        Color::LightRed,
+        Color::LightGreen,
+        Color::LightYellow,
+        Color::LightBlue,
+        Color::LightMagenta,
+        Color::LightCyan,
+        Color::White,
+    ];
+    match c {
+        Color8::Indexed(i) if usize::from(i) < NAMED.len() => NAMED[usize::from(i)],
+        Color8::Indexed(i) => Color::Indexed(i),
+        Color8::Rgb(r, g, b) => Color::Rgb(r, g, b),
+    }
+}
+
+/// The log's own rendition as a ratatui style, laid over the theme's text style.
+pub fn sgr_style(s: &SgrStyle) -> Style {
+    let mut style = Style::default();
+    if let Some(fg) = s.fg {
+        style = style.fg(color(fg));
+    }
+    if let Some(bg) = s.bg {
+        style = style.bg(color(bg));
+    }
+    for (on, m) in [
+        (s.bold, Modifier::BOLD),
+        (s.dim, Modifier::DIM),
+        (s.italic, Modifier::ITALIC),
+        (s.underline, Modifier::UNDERLINED),
+        (s.reverse, Modifier::REVERSED),
+    ] {
+        if on {
+            style = style.add_modifier(m);
+        }
+    }
+    style
+}
+
+/// One log line as spans: its colour runs, with the search's matches marked over them.
+fn log_spans<'a>(line: &'a LogLine, needle: &str, base: Style, matched: Style) -> Vec<Span<'a>> {
+    let text = line.text.as_str();
+    let mut cuts: Vec<usize> = vec![0, text.len()];
+    for r in &line.runs {
+        cuts.extend([r.start, r.end]);
+    }
+    let mut hits: Vec<(usize, usize)> = Vec::new();
+    if !needle.is_empty() && text.is_ascii() {
+        let lower = text.to_ascii_lowercase();
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(needle) {
+            let start = from + i;
+            hits.push((start, start + needle.len()));
+            cuts.extend([start, start + needle.len()]);
+            from = start + needle.len().max(1);
+        }
+    }
+    cuts.retain(|c| *c <= text.len() && text.is_char_boundary(*c));
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.windows(2)
+        .map(|w| {
+            let (a, b) = (w[0], w[1]);
+            let mut style = base;
+            if let Some(r) = line.runs.iter().find(|r| r.start <= a && b <= r.end) {
+                style = style.patch(sgr_style(&r.style));
+            }
+            if hits.iter().any(|(s, e)| *s <= a && b <= *e) {
+                style = style.patch(matched);
+            }
+            Span::styled(&text[a..b], style)
+        })
+        .collect()
+}
+
+fn draw_log(model: &Model, log: &LogView, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let job = log.job.as_ref();
+    let mut title = match job {
+        Some(j) => format!(
+            " log: {} · {} run {} · {} lines",
+            j.name,
+            j.run.repo,
+            j.run.id,
+            log.lines.len()
+        ),
+        None => " log ".to_string(),
+    };
+    if log.dropped > 0 {
+        title.push_str(&format!(" (+{} older not kept)", log.dropped));
+    }
+    if !log.complete {
+        title.push_str(" · loading…");
+    }
+    title.push(' ');
+    let b = block(
+        title,
+        " / search · n/N next/prev · e pager · r reload · esc back ",
+        theme,
+    );
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let show_search = log.searching || !log.search.is_empty();
+    let [body, bottom] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(show_search || log.error.is_some())),
+    ])
+    .areas(inner);
+    if let Some(e) = &log.error {
+        frame.render_widget(
+            Line::styled(e.as_str(), theme.style(Role::Critical)),
+            bottom,
+        );
+    } else if show_search {
+        draw_search(&log.search, log, theme, frame, bottom);
+    }
+    let height = usize::from(body.height);
+    let needle = log.search.text().to_lowercase();
+    let base = theme.style(Role::Text);
+    let matched = theme.style(Role::Match);
+    let current = log.current.and_then(|i| log.matches.get(i)).copied();
+    let top = log.top.min(log.lines.len());
+    let gutter = (top + height).max(1).to_string().len();
+    let lines: Vec<Line> = log.lines[top..log.lines.len().min(top + height)]
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let n = log.dropped + top + i + 1;
+            let role = if Some(top + i) == current {
+                Role::Selection
+            } else {
+                Role::Muted
+            };
+            let mut spans = vec![Span::styled(format!("{n:>gutter$} "), theme.style(role))];
+            spans.extend(log_spans(l, &needle, base, matched));
+            Line::from(spans)
+        })
+        .collect();
+    if lines.is_empty() && log.error.is_none() {
+        let text = if log.complete {
+            "the log is empty"
+        } else {
+            "fetching the log…"
+        };
+        frame.render_widget(Line::styled(text, theme.style(Role::Muted)), body);
+        return;
+    }
+    frame.render_widget(Paragraph::new(lines), body);
+    let _ = model;
+}
+
+fn draw_search(input: &TextInput, log: &LogView, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let count = match (log.current, log.matches.len()) {
+        (_, 0) if !input.is_empty() => " no match".to_string(),
+        (Some(i), n) => format!(" {}/{n}", i + 1),
+        (None, n) if n > 0 => format!(" {n} matches"),
+        _ => String::new(),
+    };
+    let [field, info] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(count.chars().count() as u16),
+    ])
+    .areas(area);
+    widgets::input_line("/", input, log.searching, theme, frame, field);
+    frame.render_widget(Span::styled(count, theme.style(Role::Muted)), info);
+}
+
+fn draw_form(form: &DispatchForm, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let title = match form.host {
+        crate::model::pipelines::Host::Github => {
+            format!(" dispatch {} on {} ", form.workflow, form.repo)
+        }
+        crate::model::pipelines::Host::Gitlab => format!(" new pipeline on {} ", form.repo),
+    };
+    let height = (form.inputs.len() as u16) + 7;
+    let rect = widgets::centered(area, 72, height);
+    frame.render_widget(Clear, rect);
+    let b = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Role::Popup))
+        .title(Span::styled(title, theme.style(Role::Title)))
+        .title_bottom(
+            Line::from(Span::styled(
+                " tab next · enter dispatch · esc cancel ",
+                theme.style(Role::Muted),
+            ))
+            .right_aligned(),
+        );
+    let inner = b.inner(rect);
+    frame.render_widget(b, rect);
+    let mut rows: Vec<Rect> =
+        Layout::vertical(vec![Constraint::Length(1); usize::from(inner.height)])
+            .split(inner)
+            .to_vec();
+    rows.reverse();
+    let mut next = || rows.pop().unwrap_or_default();
+    let label = |s: &str| Span::styled(s.to_string(), theme.style(Role::Muted));
+    let r = next();
+    let [l, f] = Layout::horizontal([Constraint::Length(8), Constraint::Fill(1)]).areas(r);
+    frame.render_widget(label(" ref"), l);
+    field(&form.git_ref, form.focus == FormField::Ref, theme, frame, f);
+    frame.render_widget(
+        label(" inputs (name = value; values are sent as text)"),
+        next(),
+    );
+    for (i, (k, v)) in form.inputs.iter().enumerate() {
+        let r = next();
+        let [pad, kf, eq, vf] = Layout::horizontal([
+            Constraint::Length(2),
+            Constraint::Length(22),
+            Constraint::Length(3),
+            Constraint::Fill(1),
+        ])
+        .areas(r);
+        frame.render_widget(label(""), pad);
+        field(k, form.focus == FormField::Key(i), theme, frame, kf);
+        frame.render_widget(label(" = "), eq);
+        field(v, form.focus == FormField::Value(i), theme, frame, vf);
+    }
+    let _ = next();
+    if let Some(e) = &form.error {
+        frame.render_widget(
+            Line::styled(format!(" {e}"), theme.style(Role::Critical)),
+            next(),
+        );
+    }
+}
+
+/// A form field: its text on the input colour, with a cursor while it has the keyboard.
+fn field(input: &TextInput, focused: bool, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let style = theme.style(Role::Input);
+    let text = input.text();
+    let split = text
+        .char_indices()
+        .nth(input.cursor())
+        .map_or(text.len(), |(i, _)| i);
+    let (before, after) = text.split_at(split);
+    let mut spans = vec![Span::styled(before.to_string(), style)];
+    if focused {
+        let mut rest = after.chars();
+        let under = rest.next().map_or(" ".to_string(), |c| c.to_string());
+        spans.push(Span::styled(under, theme.style(Role::Selection)));
+        spans.push(Span::styled(rest.as_str().to_string(), style));
+    } else {
+        spans.push(Span::styled(after.to_string(), style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
 }
