@@ -13,6 +13,7 @@ pub mod sanitize;
 pub mod sim;
 pub mod snapshot;
 pub mod startup;
+pub mod status;
 pub mod terminal;
 pub mod ui;
 pub mod update;

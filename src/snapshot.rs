@@ -20,6 +20,9 @@ pub struct Snapshot {
     pub version: u32,
     pub saved_at: DateTime<Utc>,
     pub sources: Vec<SourceStatus>,
+    /// The catalog as each origin last sent it (entities and descriptor problems).
+    #[serde(default)]
+    pub catalog: std::collections::BTreeMap<crate::model::catalog::Origin, crate::model::catalog::Batch>,
 }
 
 impl Snapshot {
@@ -29,6 +32,7 @@ impl Snapshot {
             version: VERSION,
             saved_at: model.now,
             sources: model.sources.clone(),
+            catalog: model.catalog.batches.clone(),
         }
     }
 
@@ -44,6 +48,14 @@ impl Snapshot {
                 source.from_snapshot = true;
                 restored = true;
             }
+        }
+        // The catalog goes back only while a catalog source is configured, and last: the
+        // join reads every other domain's restored data.
+        if !self.catalog.is_empty() && model.sources.iter().any(|s| s.id.kind == crate::model::SourceKind::Catalog) {
+            model.catalog.batches = self.catalog;
+            model.catalog.rebuild(model.me.as_deref());
+            crate::update::overview::rejoin(model);
+            restored = true;
         }
         if restored {
             model.warm_start = Some(self.saved_at);

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
@@ -192,7 +191,7 @@ impl BackstageProvider {
     pub fn start(config: &Config, cx: &Context) -> Option<Box<dyn Provider>> {
         let source = config.catalog.backstage.clone()?;
         let refresh = Arc::new(Notify::new());
-        tokio::spawn(run(source, cx.tx.clone(), refresh.clone()));
+        tokio::spawn(run(source, cx.tx.clone(), refresh.clone(), cx.clock.clone()));
         Some(Box::new(BackstageProvider { refresh }))
     }
 }
@@ -209,7 +208,7 @@ impl Provider for BackstageProvider {
     }
 }
 
-async fn run(source: BackstageSource, tx: mpsc::Sender<Msg>, refresh: Arc<Notify>) {
+async fn run(source: BackstageSource, tx: mpsc::Sender<Msg>, refresh: Arc<Notify>, clock: crate::clock::Clock) {
     let id = SourceId::new(SourceKind::Catalog, "backstage");
     if tx.send(Msg::Source { id: id.clone(), event: SourceEvent::Connecting }).await.is_err() {
         return;
@@ -223,7 +222,7 @@ async fn run(source: BackstageSource, tx: mpsc::Sender<Msg>, refresh: Arc<Notify
             },
             Err(e) => Err(e),
         };
-        let at = Utc::now();
+        let at = clock.now();
         let wait = match result {
             Ok(fetched) => {
                 failures = 0;

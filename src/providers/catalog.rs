@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Component as PathComponent, Path, PathBuf};
 use std::time::Duration;
 
-use chrono::Utc;
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 
@@ -663,7 +662,7 @@ impl CatalogProvider {
             return None;
         }
         let refresh = std::sync::Arc::new(Notify::new());
-        tokio::spawn(run(config.clone(), cx.tx.clone(), refresh.clone()));
+        tokio::spawn(run(config.clone(), cx.tx.clone(), refresh.clone(), cx.clock.clone()));
         Some(Box::new(CatalogProvider { refresh }))
     }
 }
@@ -680,7 +679,7 @@ impl Provider for CatalogProvider {
     }
 }
 
-async fn run(config: Config, tx: mpsc::Sender<Msg>, refresh: std::sync::Arc<Notify>) {
+async fn run(config: Config, tx: mpsc::Sender<Msg>, refresh: std::sync::Arc<Notify>, clock: crate::clock::Clock) {
     let id = SourceId::new(SourceKind::Catalog, "catalog");
     let cwd = std::env::current_dir().ok();
     let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
@@ -695,7 +694,7 @@ async fn run(config: Config, tx: mpsc::Sender<Msg>, refresh: std::sync::Arc<Noti
     loop {
         let (cfg, dir, h) = (config.clone(), cwd.clone(), home.clone());
         let loaded = tokio::task::spawn_blocking(move || load(&cfg, dir.as_deref(), h.as_deref())).await;
-        let at = Utc::now();
+        let at = clock.now();
         let event = match loaded {
             Ok(loaded) => {
                 let services = loaded.entities.iter().filter(|e| e.kind == Kind::Component).count();

@@ -248,7 +248,10 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let problems = model.catalog.problems.len();
     if problems > 0 {
         block = block.title_bottom(Line::from(vec![
-            Span::styled(format!(" {problems} catalog problems "), theme.style(Role::Warning)),
+            Span::styled(
+                format!(" {problems} catalog problem{} ", if problems == 1 { "" } else { "s" }),
+                theme.style(Role::Warning),
+            ),
             Span::styled("(: problems) ", theme.style(Role::Muted)),
         ]));
     }
@@ -384,6 +387,18 @@ fn draw_problems(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         );
         return;
     }
+    // The selected problem in full below the list: a table cell cuts long messages.
+    let [list_area, detail] = Layout::vertical([Constraint::Fill(1), Constraint::Length(3)]).areas(inner);
+    if let Some(p) = problems.get(cursor.selected) {
+        frame.render_widget(
+            Paragraph::new(p.to_string())
+                .style(theme.style(Role::Text))
+                .wrap(Wrap { trim: false })
+                .block(Block::default().borders(Borders::TOP).border_style(theme.style(Role::Border))),
+            detail,
+        );
+    }
+    let inner = list_area;
     let width = usize::from(inner.width);
     let place_w = (width / 3).clamp(16, 48);
     let lines: Vec<Line> = problems

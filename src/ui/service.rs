@@ -39,13 +39,15 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let runs = run_lines(model, page, theme);
     if rest.width >= 100 {
         let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rest);
-        let [h, k] = Layout::vertical([Constraint::Length(health.len() as u16 + 2), Constraint::Fill(1)]).areas(left);
+        let keys = key_lines(page, theme);
+        let [h, k] = Layout::vertical([Constraint::Fill(1), Constraint::Length(keys.len() as u16 + 2)]).areas(left);
         panel(" Health ", health, theme, frame, h);
-        panel(" Join keys ", key_lines(page, theme), theme, frame, k);
+        panel(" Join keys ", keys, theme, frame, k);
         let [d, r] = Layout::vertical([Constraint::Length(related.len() as u16 + 2), Constraint::Fill(1)]).areas(right);
         panel(" Depends on · Dependency of (enter opens) ", related, theme, frame, d);
         panel(" Recent runs and deploys (2 Pipelines) ", runs, theme, frame, r);
     } else {
+        // One spare line: a long "why" wraps.
         let [h, d, r] = Layout::vertical([
             Constraint::Length(health.len() as u16 + 2),
             Constraint::Length(related.len() as u16 + 2),
@@ -77,7 +79,7 @@ fn hints(theme: &Theme) -> Line<'static> {
 
 fn panel(title: &str, lines: Vec<Line<'static>>, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(
-        Paragraph::new(lines).block(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::default()
                 .borders(Borders::TOP)
                 .border_style(theme.style(Role::Border))

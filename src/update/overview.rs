@@ -471,7 +471,7 @@ pub fn rejoin(model: &mut Model) {
         .services()
         .map(|e| join_row(model, e))
         .collect();
-    rows.sort_by(|a, b| a.health.cmp(&b.health).then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase())));
+    sort_rows(&mut rows);
     model.catalog.overview.rows = rows;
     model.catalog.overview.joined_at = Some(model.now);
     refilter(model);
@@ -490,6 +490,11 @@ pub fn rejoin(model: &mut Model) {
     let height = model.list_height;
     let ov = &mut model.catalog.overview;
     ov.problems_cursor = ov.problems_cursor.to(ov.problems_cursor.selected, problems, height);
+}
+
+/// Most urgent first (critical, failing, warning, healthy, unknown), then by name.
+pub fn sort_rows(rows: &mut [ServiceRow]) {
+    rows.sort_by(|a, b| a.health.cmp(&b.health).then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase())));
 }
 
 fn join_row(model: &Model, e: &Entity) -> ServiceRow {

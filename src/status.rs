@@ -1,0 +1,383 @@
+//! `flightdeck status`: the joined Overview for scripts, shell prompts and CI. It runs the same
+//! providers, the same `update` and the same join as the cockpit (one code path), waits until
+//! every source has answered once or the timeout passes, prints the rows, and exits 0 when all
+//! is healthy, 1 on warnings, 2 on anything critical. The JSON is docs/status-json.md.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use color_eyre::Result;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::config::keymap::Keymap;
+use crate::model::catalog::{ProblemLevel, short_ref};
+use crate::model::join::RunState;
+use crate::model::overview::{Cell, Health, ServiceRow, Why};
+use crate::model::{FetchState, Model, SourceId, SourceStatus};
+use crate::providers::{Context, Providers};
+use crate::update::{Effect, Msg, SourceEvent, update};
+
+/// What `flightdeck status` was asked.
+#[derive(Debug, Clone)]
+pub struct StatusArgs {
+    pub json: bool,
+    /// Only this service (its name or catalog ref).
+    pub service: Option<String>,
+    /// Only services owned by this Group (name or ref).
+    pub owner: Option<String>,
+    /// Only the user's services.
+    pub mine: bool,
+    /// How long to wait for the sources' first answers.
+    pub timeout: Duration,
+}
+
+/// The version of the JSON shape; bumped only on a change that breaks readers.
+pub const JSON_VERSION: u32 = 1;
+
+/// A source with no provider in this build says so at once; give providers this long to
+/// start before believing it.
+const UNSUPPORTED_GRACE: Duration = Duration::from_millis(1500);
+/// A source that answered before it knew the services may not answer again soon (a watch
+/// reports only changes): after the targets, wait this long for news, then take what it has.
+const SETTLE: Duration = Duration::from_millis(2500);
+
+pub async fn run(config: &Config, args: StatusArgs) -> Result<ExitCode> {
+    let (model, answered) = collect(config, Clock::System, args.timeout).await;
+    let report = Report::new(&model, &args, &answered);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report.json())?);
+    } else {
+        print!("{}", report.text());
+    }
+    Ok(ExitCode::from(report.exit_code))
+}
+
+/// Runs the providers into a model until every source answered once (after learning the
+/// services), or `timeout`. Returns the model and which sources answered.
+pub async fn collect(config: &Config, clock: Clock, timeout: Duration) -> (Model, BTreeMap<SourceId, bool>) {
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let mut model = crate::startup::model(config, Keymap::defaults(), true, clock.now(), Path::new(""));
+    let (tx, mut rx) = mpsc::channel(1024);
+    let mut providers = Providers::start(config, &Context { tx, clock: clock.clone(), read_only: true });
+    let mut answered_at: BTreeMap<SourceId, Instant> = BTreeMap::new();
+    let mut targets_at: Option<Instant> = None;
+    let catalog_sources: Vec<SourceId> =
+        model.sources.iter().filter(|s| s.id.kind == crate::model::SourceKind::Catalog).map(|s| s.id.clone()).collect();
+    loop {
+        let now = Instant::now();
+        if all_answered(&model, &answered_at, targets_at, &catalog_sources, started, now) || now >= deadline {
+            break;
+        }
+        // Wake at least every 250 ms to re-check the grace periods.
+        let wait = (deadline - now).min(Duration::from_millis(250));
+        let msg = match tokio::time::timeout(wait, rx.recv()).await {
+            Ok(Some(msg)) => msg,
+            Ok(None) => break,
+            Err(_) => continue,
+        };
+        if let Msg::Source { id, event: SourceEvent::Ok { .. } | SourceEvent::Failed { .. } } = &msg {
+            answered_at.insert(id.clone(), Instant::now());
+        }
+        apply(&mut model, msg, &mut providers, &mut targets_at);
+        let _ = update(&mut model, Msg::Tick(clock.now()));
+    }
+    // What arrived together with the last answers is part of them.
+    while let Ok(msg) = rx.try_recv() {
+        apply(&mut model, msg, &mut providers, &mut targets_at);
+    }
+    crate::update::overview::rejoin(&mut model);
+    let answered = model
+        .sources
+        .iter()
+        .map(|s| (s.id.clone(), answered_at.contains_key(&s.id)))
+        .collect();
+    (model, answered)
+}
+
+fn apply(model: &mut Model, msg: Msg, providers: &mut Providers, targets_at: &mut Option<Instant>) {
+    for effect in update(model, msg) {
+        match effect {
+            Effect::Render
+            | Effect::FullRedraw
+            | Effect::Quit
+            | Effect::SaveSnapshot
+            | Effect::Copy(_)
+            | Effect::OpenUrl(_)
+            | Effect::External(_) => {}
+            other => {
+                if matches!(other, Effect::Targets(_)) {
+                    *targets_at = Some(Instant::now());
+                }
+                providers.dispatch(&other);
+            }
+        }
+    }
+}
+
+fn all_answered(
+    model: &Model,
+    answered_at: &BTreeMap<SourceId, Instant>,
+    targets_at: Option<Instant>,
+    catalog: &[SourceId],
+    started: Instant,
+    now: Instant,
+) -> bool {
+    let catalog_done = catalog.iter().all(|id| answered_at.contains_key(id));
+    model.sources.iter().all(|s| {
+        if s.state == FetchState::Unsupported && !answered_at.contains_key(&s.id) {
+            return now - started >= UNSUPPORTED_GRACE;
+        }
+        if catalog.contains(&s.id) {
+            return answered_at.contains_key(&s.id);
+        }
+        if !catalog_done {
+            return false;
+        }
+        match (answered_at.get(&s.id), targets_at) {
+            // Without services there is nothing more to wait for than a first answer.
+            (Some(_), None) => true,
+            (Some(at), Some(t)) => *at >= t || now - t >= SETTLE,
+            (None, _) => false,
+        }
+    })
+}
+
+/// The rows `status` prints, filtered as asked, and the exit code they give.
+pub struct Report<'a> {
+    model: &'a Model,
+    rows: Vec<&'a ServiceRow>,
+    answered: &'a BTreeMap<SourceId, bool>,
+    pub exit_code: u8,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(model: &'a Model, args: &StatusArgs, answered: &'a BTreeMap<SourceId, bool>) -> Report<'a> {
+        let want = |needle: &Option<String>, name: &str, full: Option<&str>| match needle {
+            None => true,
+            Some(n) => {
+                let n = n.to_lowercase();
+                name.to_lowercase() == n || full.is_some_and(|f| f == n)
+            }
+        };
+        let rows: Vec<&ServiceRow> = model
+            .catalog
+            .overview
+            .rows
+            .iter()
+            .filter(|r| want(&args.service, &r.name, Some(&r.service)))
+            .filter(|r| want(&args.owner, &r.owner, r.owner_ref.as_deref()))
+            .filter(|r| !args.mine || r.mine)
+            .collect();
+        let worst = rows.iter().map(|r| r.health).min().unwrap_or(Health::Unknown);
+        let sources_bad = model
+            .sources
+            .iter()
+            .any(|s| matches!(s.state, FetchState::Failing { .. }) || !answered.get(&s.id).copied().unwrap_or(false) && s.state != FetchState::Unsupported);
+        let mut exit_code = match worst {
+            Health::Critical => 2,
+            Health::Failing | Health::Warning => 1,
+            Health::Healthy | Health::Unknown => 0,
+        };
+        if sources_bad {
+            exit_code = exit_code.max(1);
+        }
+        Report { model, rows, answered, exit_code }
+    }
+
+    fn worst(&self) -> Health {
+        self.rows.iter().map(|r| r.health).min().unwrap_or(Health::Unknown)
+    }
+
+    fn source_state(&self, s: &SourceStatus) -> &'static str {
+        match &s.state {
+            FetchState::Unsupported => "unsupported",
+            FetchState::Failing { .. } => "failing",
+            _ if !self.answered.get(&s.id).copied().unwrap_or(false) => "no_answer",
+            FetchState::Connecting => "no_answer",
+            FetchState::Ok if s.is_stale(self.model.now) => "stale",
+            FetchState::Ok => "ok",
+        }
+    }
+
+    /// The JSON of docs/status-json.md.
+    pub fn json(&self) -> Value {
+        let m = self.model;
+        json!({
+            "version": JSON_VERSION,
+            "generated_at": m.now,
+            "health": self.worst().label(),
+            "exit_code": self.exit_code,
+            "me": m.catalog.identity.as_ref().map(|i| i.user.clone()),
+            "sources": m.sources.iter().map(|s| json!({
+                "id": s.id.label(),
+                "kind": s.id.kind.label(),
+                "name": s.id.name,
+                "state": self.source_state(s),
+                "fetched_at": s.fetched_at,
+                "error": match &s.state { FetchState::Failing { error, .. } => Some(error.clone()), _ => None },
+                "retry_at": match &s.state { FetchState::Failing { retry_at, .. } => *retry_at, _ => None },
+                "detail": s.detail,
+            })).collect::<Vec<_>>(),
+            "services": self.rows.iter().map(|r| service_json(r)).collect::<Vec<_>>(),
+            "problems": m.catalog.problems.iter().map(|p| json!({
+                "level": match p.level { ProblemLevel::Error => "error", ProblemLevel::Warning => "warning" },
+                "file": p.place.as_ref().map(|p| p.path.clone()),
+                "line": p.place.as_ref().map(|p| p.line),
+                "column": p.place.as_ref().map(|p| p.column),
+                "entity": p.entity,
+                "message": p.message,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// A plain table (no colour: it goes to scripts and prompts as often as to people).
+    pub fn text(&self) -> String {
+        use crate::model::time::age;
+        let now = self.model.now;
+        let mut out = String::new();
+        let w = self.rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(7).max(7);
+        let o = self.rows.iter().map(|r| r.owner.chars().count()).max().unwrap_or(5).max(5);
+        out.push_str(&format!(
+            "{:<w$}  {:<o$}  {:<8}  {:<9}  {:<14}  {:<8}  {:<7}  DOCS\n",
+            "SERVICE", "OWNER", "HEALTH", "CI", "DEPLOYED", "PODS", "ALERTS"
+        ));
+        for r in &self.rows {
+            let ci = match &r.ci {
+                Cell::Value { value, .. } => format!("{} {}", run_state(value.state), age(now, value.at)),
+                Cell::Empty(why) => why.short().to_string(),
+            };
+            let deploy = match &r.deploy {
+                Cell::Value { value, .. } => {
+                    let v: String = value.version.chars().take(7).collect();
+                    let failed = if value.state == RunState::Failure { " failed" } else { "" };
+                    format!("{v} {}{failed}", age(now, value.since))
+                }
+                Cell::Empty(why) => why.short().to_string(),
+            };
+            let pods = match &r.pods {
+                Cell::Value { value, .. } if value.restarts_last_hour > 0 => {
+                    format!("{}/{} ↻{}", value.ready, value.total, value.restarts_last_hour)
+                }
+                Cell::Value { value, .. } => format!("{}/{}", value.ready, value.total),
+                Cell::Empty(why) => why.short().to_string(),
+            };
+            let alerts = match &r.alerts {
+                Cell::Value { value, .. } if value.total() == 0 => "0".to_string(),
+                Cell::Value { value, .. } => format!("{}c {}w", value.critical, value.warning),
+                Cell::Empty(why) => why.short().to_string(),
+            };
+            let docs = match &r.docs {
+                Cell::Value { .. } => "yes".to_string(),
+                Cell::Empty(_) => "no".to_string(),
+            };
+            out.push_str(&format!(
+                "{:<w$}  {:<o$}  {:<8}  {:<9}  {:<14}  {:<8}  {:<7}  {docs}\n",
+                r.name,
+                if r.owner.is_empty() { "-" } else { &r.owner },
+                r.health.label(),
+                ci,
+                deploy,
+                pods,
+                alerts,
+            ));
+        }
+        if self.rows.is_empty() {
+            out.push_str("(no service matches)\n");
+        }
+        let sources: Vec<String> = self
+            .model
+            .sources
+            .iter()
+            .map(|s| match &s.state {
+                FetchState::Failing { error, .. } => format!("{} failing: {error}", s.id.label()),
+                _ => format!("{} {}", s.id.label(), self.source_state(s).replace('_', " ")),
+            })
+            .collect();
+        if !sources.is_empty() {
+            out.push_str(&format!("\nsources: {}\n", sources.join(" · ")));
+        }
+        let problems = self.model.catalog.problems.len();
+        if problems > 0 {
+            out.push_str(&format!("{problems} catalog problems; `flightdeck status --json` lists them\n"));
+        }
+        out
+    }
+}
+
+fn run_state(s: RunState) -> &'static str {
+    match s {
+        RunState::Queued => "queued",
+        RunState::Running => "running",
+        RunState::Success => "success",
+        RunState::Failure => "failure",
+        RunState::Cancelled => "cancelled",
+        RunState::Skipped => "skipped",
+        RunState::Other => "other",
+    }
+}
+
+fn why_json(why: &Why) -> Value {
+    let kind = match why {
+        Why::NotConfigured(_) => "not_configured",
+        Why::NoKey(_) => "no_key",
+        Why::Loading => "loading",
+        Why::Unsupported => "unsupported",
+        Why::Failing(_) => "failing",
+        Why::Nothing(_) => "nothing",
+    };
+    json!({ "kind": kind, "message": why.long() })
+}
+
+fn cell_json<T>(cell: &Cell<T>, value: impl Fn(&T) -> Value) -> Value {
+    match cell {
+        Cell::Value { value: v, source } => json!({
+            "value": value(v),
+            "source": source.as_ref().map(SourceId::label),
+            "why": null,
+        }),
+        Cell::Empty(why) => json!({ "value": null, "source": null, "why": why_json(why) }),
+    }
+}
+
+fn service_json(r: &ServiceRow) -> Value {
+    json!({
+        "ref": r.service,
+        "name": r.name,
+        "owner": r.owner_ref,
+        "owner_name": if r.owner.is_empty() { None } else { r.owner_ref.as_deref().map(|o| short_ref(o, "group")) },
+        "system": if r.system.is_empty() { None } else { Some(r.system.clone()) },
+        "lifecycle": if r.lifecycle.is_empty() { None } else { Some(r.lifecycle.clone()) },
+        "health": r.health.label(),
+        "mine": r.mine,
+        "ci": cell_json(&r.ci, |c| json!({
+            "state": run_state(c.state),
+            "workflow": c.workflow,
+            "branch": c.branch,
+            "at": c.at,
+        })),
+        "deploy": cell_json(&r.deploy, |d| json!({
+            "environment": d.environment,
+            "version": d.version,
+            "state": run_state(d.state),
+            "since": d.since,
+        })),
+        "pods": cell_json(&r.pods, |p| json!({
+            "ready": p.ready,
+            "total": p.total,
+            "restarts_last_hour": p.restarts_last_hour,
+            "worst": p.worst,
+        })),
+        "alerts": cell_json(&r.alerts, |a| json!({
+            "critical": a.critical,
+            "warning": a.warning,
+            "other": a.other,
+        })),
+        "docs": cell_json(&r.docs, |d| json!(d)),
+    })
+}

@@ -1,0 +1,431 @@
+//! The Overview and Service screens: `update` as a state machine (sorting by attention,
+//! grouping, filtering, "mine", opening a service from a row or the palette, the Problems
+//! view), and the screens as a user sees them, kept as insta snapshots with styles at 120x40
+//! and 80x24. Time is fixed; no clock, no IO beyond the descriptors decoded in memory.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use rstest::rstest;
+
+use flightdeck::config::keymap::{Key, KeyCode, Keymap};
+use flightdeck::config::theme::ColorSupport;
+use flightdeck::model::catalog::{Entity, EntityOrigin, Origin, Place};
+use flightdeck::model::join::{AlertSummary, CiSummary, DeploySummary, PodSummary, RunState};
+use flightdeck::model::overview::{Cell, Grouping, Health, Line as ListLine, Why};
+use flightdeck::model::{FetchState, Model, PaletteTarget, Screen, SourceId, SourceKind, SourceStatus};
+use flightdeck::providers::catalog::decode_entity;
+use flightdeck::ui::theme::Theme;
+use flightdeck::update::overview::{Msg as CatalogMsg, sort_rows};
+use flightdeck::update::{Effect, Msg, update};
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z").expect("a fixed time").to_utc()
+}
+
+fn theme() -> Theme {
+    flightdeck::config::theme::load_theme("dark", ColorSupport::TrueColor).expect("dark loads")
+}
+
+/// The organisation of the screens: three teams, their people, two systems, six services.
+const ORG: &str = "\
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: team-payments}
+spec: {type: team, children: [], members: [asingh, lgarcia]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: team-storefront}
+spec: {type: team, children: []}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: asingh}
+spec: {profile: {displayName: Arjun Singh, email: asingh@acme.example}, memberOf: [team-payments]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: lgarcia}
+spec: {profile: {displayName: Lucia Garcia, email: lgarcia@acme.example}, memberOf: [team-payments]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: jdoe}
+spec: {profile: {displayName: Jane Doe, email: jdoe@acme.example}, memberOf: [team-storefront]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata: {name: payments}
+spec: {owner: team-payments}
+---
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata: {name: storefront}
+spec: {owner: team-storefront}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: payments-api
+  description: Authorises and captures card payments.
+  links:
+    - {url: https://grafana.acme.example/d/payments-api, title: Dashboard}
+  annotations:
+    github.com/project-slug: acme/payments-api
+    backstage.io/kubernetes-id: payments-api
+    backstage.io/kubernetes-namespace: payments
+spec: {type: service, lifecycle: production, owner: team-payments, system: payments, dependsOn: [component:ledger, resource:payments-db]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: ledger
+  annotations: {github.com/project-slug: acme/ledger, backstage.io/kubernetes-id: ledger}
+spec: {type: service, lifecycle: production, owner: team-payments, system: payments}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: checkout-web
+  annotations: {github.com/project-slug: acme/checkout-web, backstage.io/kubernetes-id: checkout-web}
+spec: {type: website, lifecycle: production, owner: team-storefront, system: storefront, dependsOn: [component:payments-api]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: cart-service
+  annotations: {github.com/project-slug: acme/cart-service, backstage.io/kubernetes-id: cart-service}
+spec: {type: service, lifecycle: production, owner: team-storefront, system: storefront, dependsOn: [component:checkout-web]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: recommendations}
+spec: {type: service, lifecycle: experimental, owner: team-storefront, system: storefront}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: fraud-check}
+spec: {type: service, lifecycle: production, owner: team-payments}
+";
+
+/// Decodes ORG's documents as if from one file, so places are stable in snapshots.
+fn org_entities() -> Vec<Entity> {
+    ORG.split("\n---\n")
+        .enumerate()
+        .map(|(i, doc)| {
+            let value: serde_json::Value = serde_yaml::from_str(doc).expect("the test org is valid YAML");
+            let origin = EntityOrigin::File {
+                place: Place { path: "org/catalog-info.yaml".into(), line: i as u32 * 10 + 1, column: 1 },
+                field_lines: BTreeMap::new(),
+            };
+            decode_entity(&value, origin, None).expect("the test org decodes").0
+        })
+        .collect()
+}
+
+fn sources() -> Vec<SourceStatus> {
+    let id = |k, n: &str| SourceId::new(k, n);
+    let ok = |mut s: SourceStatus| {
+        s.state = FetchState::Ok;
+        s.fetched_at = Some(now() - Duration::seconds(20));
+        s
+    };
+    vec![
+        ok(SourceStatus::new(id(SourceKind::Catalog, "catalog"), FetchState::Connecting)),
+        ok(SourceStatus::new(id(SourceKind::Github, "github"), FetchState::Connecting)),
+        ok(SourceStatus::new(id(SourceKind::Kubernetes, "prod"), FetchState::Connecting)),
+        SourceStatus::new(
+            id(SourceKind::Alertmanager, "prod"),
+            FetchState::Failing { error: "502 Bad Gateway".into(), since: now(), retry_at: Some(now() + Duration::seconds(30)) },
+        ),
+    ]
+}
+
+fn model() -> Model {
+    let mut m = Model::new(Keymap::defaults(), now());
+    m.sources = sources();
+    update(&mut m, Msg::Resize { width: 120, height: 40 });
+    let effects = update(
+        &mut m,
+        Msg::Catalog(CatalogMsg::Loaded { origin: Origin::Files, entities: org_entities(), problems: vec![], at: now() }),
+    );
+    assert!(effects.iter().any(|e| matches!(e, Effect::Targets(t) if t.len() == 6)), "the providers learn the six services");
+    m
+}
+
+fn gh() -> Option<SourceId> {
+    Some(SourceId::new(SourceKind::Github, "github"))
+}
+
+/// Puts what the other domains would say into the joined rows, as their summaries would.
+fn with_story(m: &mut Model) {
+    for r in &mut m.catalog.overview.rows {
+        let (ci, deploy, pods, alerts) = match r.name.as_str() {
+            "payments-api" => (RunState::Success, RunState::Success, (0, 3, 9, Some("CrashLoopBackOff")), (2, 0)),
+            "cart-service" => (RunState::Failure, RunState::Success, (2, 2, 0, None), (0, 0)),
+            "checkout-web" => (RunState::Running, RunState::Success, (3, 3, 0, None), (0, 0)),
+            "ledger" => (RunState::Success, RunState::Success, (2, 3, 1, Some("Pending")), (0, 1)),
+            _ => continue,
+        };
+        r.ci = Cell::Value {
+            value: CiSummary { state: ci, workflow: "ci".into(), branch: "main".into(), at: now() - Duration::minutes(4), source: SourceId::new(SourceKind::Github, "github") },
+            source: gh(),
+        };
+        r.deploy = Cell::Value {
+            value: DeploySummary {
+                environment: "production".into(),
+                version: "3f2a1c9d".into(),
+                state: deploy,
+                since: now() - Duration::hours(2),
+                source: SourceId::new(SourceKind::Github, "github"),
+            },
+            source: gh(),
+        };
+        r.pods = Cell::Value {
+            value: PodSummary { ready: pods.0, total: pods.1, restarts_last_hour: pods.2, worst: pods.3.map(str::to_string) },
+            source: None,
+        };
+        r.alerts = Cell::Value { value: AlertSummary { critical: alerts.0, warning: alerts.1, other: 0 }, source: None };
+        r.health = flightdeck::update::overview::health(&r.ci, &r.deploy, &r.pods, &r.alerts);
+    }
+    sort_rows(&mut m.catalog.overview.rows);
+    flightdeck::update::overview::refilter(m);
+}
+
+fn names(m: &Model) -> Vec<String> {
+    m.catalog
+        .overview
+        .lines
+        .iter()
+        .map(|l| match l {
+            ListLine::Group { label, count, .. } => format!("[{label} {count}]"),
+            ListLine::Service(i) => m.catalog.overview.rows[*i].name.clone(),
+        })
+        .collect()
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(Key::char(c))
+}
+
+fn code(code: KeyCode) -> Msg {
+    Msg::Key(Key::new(code))
+}
+
+fn press(m: &mut Model, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effect> {
+    msgs.into_iter().flat_map(|msg| update(m, msg)).collect()
+}
+
+fn typed(s: &str) -> Vec<Msg> {
+    s.chars().map(key).collect()
+}
+
+#[test]
+fn rows_are_sorted_by_attention_then_name() {
+    let mut m = model();
+    with_story(&mut m);
+    assert_eq!(
+        names(&m),
+        ["payments-api", "cart-service", "ledger", "checkout-web", "fraud-check", "recommendations"],
+        "critical alerts, then failing builds, then warnings, then healthy, then unknown"
+    );
+    let health: Vec<Health> = m.catalog.overview.rows.iter().map(|r| r.health).collect();
+    assert_eq!(health, [Health::Critical, Health::Failing, Health::Warning, Health::Healthy, Health::Unknown, Health::Unknown]);
+}
+
+#[rstest]
+#[case::by_system(1, &["[payments 2]", "payments-api", "ledger", "[storefront 3]", "cart-service", "checkout-web", "recommendations", "[(no system) 1]", "fraud-check"])]
+#[case::by_owner(2, &["[team-payments 3]", "payments-api", "ledger", "fraud-check", "[team-storefront 3]", "cart-service", "checkout-web", "recommendations"])]
+#[case::ungrouped_again(3, &["payments-api", "cart-service", "ledger", "checkout-web", "fraud-check", "recommendations"])]
+fn grouping_cycles_at_z(#[case] presses: usize, #[case] expected: &[&str]) {
+    let mut m = model();
+    with_story(&mut m);
+    press(&mut m, (0..presses).map(|_| key('z')));
+    assert_eq!(names(&m), expected);
+}
+
+#[rstest]
+#[case::free_text("pay", &["payments-api", "fraud-check", "ledger"])]
+#[case::owner_term("owner:storefront", &["checkout-web", "cart-service", "recommendations"])]
+#[case::system_and_word("system:payments led", &["ledger"])]
+#[case::lifecycle_term("lifecycle:experimental", &["recommendations"])]
+#[case::no_match("zzz", &[])]
+fn the_filter_narrows_the_list(#[case] filter: &str, #[case] expected: &[&str]) {
+    let mut m = model();
+    let mut msgs = vec![key('/')];
+    msgs.extend(typed(filter));
+    msgs.push(code(KeyCode::Enter));
+    press(&mut m, msgs);
+    let mut got = names(&m);
+    let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(m.catalog.overview.shown, expected.len());
+}
+
+#[test]
+fn mine_needs_to_know_who_i_am_then_shows_my_teams_services() {
+    let mut m = model();
+    press(&mut m, [key('m')]);
+    assert!(!m.catalog.overview.mine, "unknown user: nothing to filter by");
+    assert!(m.notice.as_ref().is_some_and(|n| n.text.contains("[general] me")));
+    update(&mut m, Msg::Catalog(CatalogMsg::GitEmail(Some("JDoe@acme.example".into()))));
+    press(&mut m, [key('m')]);
+    assert!(m.catalog.overview.mine);
+    let mut got = names(&m);
+    got.sort();
+    assert_eq!(got, ["cart-service", "checkout-web", "recommendations"]);
+    press(&mut m, [key('m')]);
+    assert_eq!(names(&m).len(), 6);
+}
+
+#[test]
+fn the_selection_follows_its_service_when_rows_move() {
+    let mut m = model();
+    press(&mut m, [key('j'), key('j')]);
+    let selected = |m: &Model| m.catalog.overview.row_at(m.list(Screen::Overview).cursor.selected).map(|r| r.name.clone());
+    let before = selected(&m);
+    // A new service sorts first: every row moves down one line.
+    let mut entities = org_entities();
+    let mut extra = entities.iter().find(|e| e.name == "ledger").cloned().expect("ledger exists");
+    extra.name = "accounts".into();
+    extra.entity_ref = "component:default/accounts".into();
+    entities.push(extra);
+    let effects = update(&mut m, Msg::Catalog(CatalogMsg::Loaded { origin: Origin::Files, entities, problems: vec![], at: now() }));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Targets(t) if t.len() == 7)), "the new service is announced");
+    assert_eq!(m.list(Screen::Overview).cursor.selected, 3);
+    assert_eq!(selected(&m), before);
+}
+
+#[test]
+fn enter_opens_the_service_and_its_dependencies_esc_goes_back() {
+    let mut m = model();
+    let row = m.catalog.overview.lines.iter().position(|l| matches!(l, ListLine::Service(i) if m.catalog.overview.rows[*i].name == "checkout-web")).expect("checkout-web is listed");
+    press(&mut m, (0..row).map(|_| key('j')));
+    press(&mut m, [code(KeyCode::Enter)]);
+    let page = m.catalog.overview.page.as_ref().expect("the Service screen is open");
+    assert_eq!(page.service, "component:default/checkout-web");
+    assert_eq!(page.depends_on.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(), ["payments-api"]);
+    assert_eq!(page.dependency_of.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(), ["cart-service"]);
+    // Enter on the first dependency opens it; Esc comes back, then Esc closes.
+    press(&mut m, [code(KeyCode::Enter)]);
+    let page = m.catalog.overview.page.as_ref().expect("still on a Service screen");
+    assert_eq!(page.service, "component:default/payments-api");
+    assert_eq!(page.members, ["Arjun Singh", "Lucia Garcia"]);
+    let deps: Vec<(&str, bool)> = page.depends_on.iter().map(|r| (r.label.as_str(), r.service)).collect();
+    assert_eq!(deps, [("ledger", true), ("resource:payments-db", false)]);
+    assert!(page.depends_on[1].missing, "payments-db is not in the catalog");
+    press(&mut m, [code(KeyCode::Esc)]);
+    assert_eq!(m.catalog.overview.page.as_ref().map(|p| p.service.as_str()), Some("component:default/checkout-web"));
+    press(&mut m, [code(KeyCode::Esc)]);
+    assert!(m.catalog.overview.page.is_none());
+}
+
+#[test]
+fn the_palette_opens_a_service_from_anywhere() {
+    let mut m = model();
+    press(&mut m, [key('4'), key(':')]);
+    press(&mut m, typed("ledger"));
+    let selected = match &m.overlay {
+        Some(flightdeck::model::Overlay::Palette(p)) => p.selected().map(|i| i.target.clone()),
+        _ => None,
+    };
+    assert_eq!(selected, Some(PaletteTarget::Service("component:default/ledger".into())));
+    press(&mut m, [code(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::Overview);
+    assert_eq!(m.catalog.overview.page.as_ref().map(|p| p.service.as_str()), Some("component:default/ledger"));
+    let cursor = m.list(Screen::Overview).cursor.selected;
+    assert_eq!(m.catalog.overview.row_at(cursor).map(|r| r.name.as_str()), Some("ledger"), "Esc lands on it");
+}
+
+#[test]
+fn empty_cells_say_why() {
+    let m = model();
+    let row = |n: &str| m.catalog.overview.rows.iter().find(|r| r.name == n).expect("the row exists");
+    match &row("fraud-check").ci {
+        Cell::Empty(Why::NoKey(why)) => assert!(why.contains("github.com/project-slug")),
+        other => panic!("fraud-check has no CI annotation: {other:?}"),
+    }
+    assert_eq!(row("ledger").ci, Cell::Empty(Why::Nothing("no default-branch run yet".into())));
+    assert!(matches!(&row("ledger").alerts, Cell::Empty(Why::Failing(e)) if e.contains("502")));
+    assert!(matches!(&row("recommendations").pods, Cell::Empty(Why::NoKey(k)) if k.contains("kubernetes-id")));
+}
+
+#[test]
+fn an_unchanged_catalog_is_not_announced_again() {
+    let mut m = model();
+    let effects = update(
+        &mut m,
+        Msg::Catalog(CatalogMsg::Loaded { origin: Origin::Files, entities: org_entities(), problems: vec![], at: now() }),
+    );
+    assert!(effects.is_empty(), "{effects:?}");
+}
+
+fn render(m: &Model, width: u16, height: u16) -> String {
+    let mut m = m.clone();
+    update(&mut m, Msg::Resize { width, height });
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    terminal.draw(|f| flightdeck::ui::view(&m, &theme(), f)).expect("draws");
+    format!("{:?}", terminal.backend().buffer())
+}
+
+#[rstest]
+#[case(120, 40)]
+#[case(80, 24)]
+fn overview(#[case] w: u16, #[case] h: u16) {
+    let mut m = model();
+    with_story(&mut m);
+    insta::assert_snapshot!(format!("overview_{w}x{h}"), render(&m, w, h));
+}
+
+#[rstest]
+#[case(120, 40)]
+#[case(80, 24)]
+fn overview_grouped_and_filtered(#[case] w: u16, #[case] h: u16) {
+    let mut m = model();
+    with_story(&mut m);
+    let mut msgs = vec![key('z'), key('/')];
+    msgs.extend(typed("lifecycle:production"));
+    press(&mut m, msgs);
+    assert_eq!(m.catalog.overview.grouping, Grouping::System);
+    insta::assert_snapshot!(format!("overview_grouped_{w}x{h}"), render(&m, w, h));
+}
+
+#[rstest]
+#[case(120, 40)]
+#[case(80, 24)]
+fn service_screen(#[case] w: u16, #[case] h: u16) {
+    let mut m = model();
+    with_story(&mut m);
+    flightdeck::update::overview::open_service(&mut m, "component:default/payments-api");
+    insta::assert_snapshot!(format!("service_{w}x{h}"), render(&m, w, h));
+}
+
+#[rstest]
+#[case(120, 40)]
+#[case(80, 24)]
+fn problems_view(#[case] w: u16, #[case] h: u16) {
+    let mut m = model();
+    let dir = flightdeck::providers::catalog::load_files(std::iter::empty());
+    assert!(dir.entities.is_empty());
+    let problems = vec![flightdeck::model::catalog::Problem {
+        place: Some(Place { path: "repos/cart-service/catalog-info.yaml".into(), line: 14, column: 3 }),
+        level: flightdeck::model::catalog::ProblemLevel::Error,
+        entity: None,
+        message: "invalid YAML: did not find expected node content".into(),
+    }];
+    update(&mut m, Msg::Catalog(CatalogMsg::Loaded { origin: Origin::Files, entities: org_entities(), problems, at: now() }));
+    press(&mut m, [key(':')]);
+    press(&mut m, typed("problems"));
+    press(&mut m, [code(KeyCode::Enter)]);
+    assert!(m.catalog.overview.problems_open);
+    // Two problems: the bad YAML and payments-api's dangling resource:payments-db.
+    assert_eq!(m.catalog.problems.len(), 2);
+    let effects = press(&mut m, [code(KeyCode::Enter)]);
+    assert!(effects.iter().any(|e| matches!(e, Effect::External(_))), "enter edits the file at its line");
+    insta::assert_snapshot!(format!("problems_{w}x{h}"), render(&m, w, h));
+}
