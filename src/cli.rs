@@ -43,6 +43,25 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Print the joined view of every service, for scripts, shell prompts and CI. Exits 0 when
+    /// all is healthy, 1 for warnings, 2 for critical.
+    Status {
+        /// Machine-readable output (documented in docs/status-json.md).
+        #[arg(long)]
+        json: bool,
+        /// Only this service (name or catalog ref).
+        #[arg(long, value_name = "NAME")]
+        service: Option<String>,
+        /// Only services owned by this group (name or ref).
+        #[arg(long, value_name = "GROUP")]
+        owner: Option<String>,
+        /// Only my services (owned by my groups; `[general] me`).
+        #[arg(long)]
+        mine: bool,
+        /// Seconds to wait for each source's first answer.
+        #[arg(long, default_value_t = 10, value_name = "SECS")]
+        timeout: u64,
+    },
 }
 
 /// Knobs of the simulated organisation (used by `--demo` and `sim`).

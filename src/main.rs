@@ -70,6 +70,30 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(Command::Sim { dir }) = &cli.command {
         return run_sim(&cli, dir.as_deref()).await;
     }
+    if let Some(Command::Status { json, service, owner, mine, timeout }) = &cli.command {
+        let args = flightdeck::status::StatusArgs {
+            json: *json,
+            service: service.clone(),
+            owner: owner.clone(),
+            mine: *mine,
+            timeout: std::time::Duration::from_secs(*timeout),
+        };
+        return match config::load_or_first_run(cli.config.as_deref()) {
+            Ok(Some(loaded)) => flightdeck::status::run(&loaded.config, args).await,
+            Ok(None) => {
+                let located = config::locate(cli.config.as_deref());
+                eprintln!(
+                    "flightdeck status: no config at {}; see docs/configuration.md",
+                    sanitize::line(&located.path.display().to_string())
+                );
+                Ok(ExitCode::from(2))
+            }
+            Err(e) => {
+                eprintln!("{}", sanitize::text(&e.to_string()));
+                Ok(ExitCode::from(2))
+            }
+        };
+    }
 
     // The demo starts its organisation first: its config is the one the cockpit loads.
     let sim = if cli.demo {
