@@ -386,6 +386,19 @@ async fn selectors_and_pages_narrow_lists() {
         assert_eq!(got, want, "{selector}");
     }
 
+    // Metadata-only lists (kube's metadata watcher) carry the same objects.
+    let metadata = pods
+        .list_metadata(&ListParams::default())
+        .await
+        .expect("metadata list");
+    assert_eq!(metadata.items.len(), all);
+    assert!(
+        metadata
+            .items
+            .iter()
+            .all(|m| m.metadata.name.is_some() && m.metadata.resource_version.is_some())
+    );
+
     // Pages of 7 with continue tokens add up to the whole list, each object once.
     let mut names = Vec::new();
     let mut lp = ListParams::default().limit(7);
@@ -635,6 +648,17 @@ async fn logs_tail_follow_and_previous() {
         (25..=35).contains(&n),
         "a line every 2 sim seconds: {n} in a minute"
     );
+    let limited = pods
+        .logs(
+            &ledger,
+            &LogParams {
+                limit_bytes: Some(100),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("logs");
+    assert_eq!(limited.len(), 100, "limitBytes cuts the log");
     let wrong = pods
         .logs(
             &ledger,
