@@ -23,6 +23,7 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 
 pub struct OnboardingProvider {
     tx: mpsc::Sender<Msg>,
+    clock: crate::clock::Clock,
     config: Config,
     data_dir: Option<PathBuf>,
     http: reqwest::Client,
@@ -47,6 +48,7 @@ impl OnboardingProvider {
             .unwrap_or_default();
         let me = Self {
             tx: cx.tx.clone(),
+            clock: cx.clock.clone(),
             config: config.clone(),
             data_dir,
             http,
@@ -173,15 +175,19 @@ impl Provider for OnboardingProvider {
                     let checker = Checker {
                         config: self.config.clone(),
                         http: self.http.clone(),
+                        clock: self.clock.clone(),
                     };
                     self.spawn(async move {
                         let step = req.step.clone();
                         let result = match tokio::time::timeout(CHECK_TIMEOUT, checker.run(&req)).await {
                             Ok(r) => r,
-                            Err(_) => fail(
-                                format!("no answer within {}s", CHECK_TIMEOUT.as_secs()),
-                                "check that the source is reachable from here (VPN, proxy), then press r",
-                            ),
+                            Err(_) => CheckResult {
+                                at: checker.clock.now(),
+                                ..fail(
+                                    format!("no answer within {}s", CHECK_TIMEOUT.as_secs()),
+                                    "check that the source is reachable from here (VPN, proxy), then press r",
+                                )
+                            },
                         };
                         let _ = tx.send(Msg::Onboarding(OnbMsg::Checked { step, result })).await;
                     });
@@ -304,10 +310,18 @@ fn fail(found: impl Into<String>, next: impl Into<String>) -> CheckResult {
 pub struct Checker {
     pub config: Config,
     pub http: reqwest::Client,
+    /// Stamps the results, so the demo's ages follow the sim's clock.
+    pub clock: crate::clock::Clock,
 }
 
 impl Checker {
     pub async fn run(&self, req: &CheckRequest) -> CheckResult {
+        let mut result = self.check(req).await;
+        result.at = self.clock.now();
+        result
+    }
+
+    async fn check(&self, req: &CheckRequest) -> CheckResult {
         match req.kind {
             CheckKind::GithubToken => self.github_token().await,
             CheckKind::KubePods => self.kube_pods(req).await,

@@ -265,9 +265,9 @@ fn draw_detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             }
         }
     }
-    // The detail is a handful of lines already laid out; only what fits is drawn.
-    let lines: Vec<Line> = lines.into_iter().take(usize::from(body.height)).collect();
-    frame.render_widget(Paragraph::new(lines), body);
+    // A handful of lines: the step's text is laid out in `update`; the short status lines
+    // (what a check found, what to do next) may wrap here.
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
 
     let key = theme.style(Role::Key);
     let mut hint = Vec::new();

@@ -57,7 +57,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 if !show(model, &place.service, &place.path, None) {
                     model.docs.open = Some(open);
                 } else if let Some(o) = &mut model.docs.open {
-                    o.scroll = place.scroll.min(max_scroll(o, model.size));
+                    o.scroll = place.scroll.min(max_anchor_scroll(o));
                 }
             }
             vec![Effect::Render]
@@ -255,6 +255,12 @@ fn max_scroll(open: &OpenPage, size: (u16, u16)) -> usize {
     open.layout.lines.len().saturating_sub(page_height(size))
 }
 
+/// How far an anchor or a restored place may scroll: its line at the top even on a short page,
+/// so a runbook opens on the heading it names.
+fn max_anchor_scroll(open: &OpenPage) -> usize {
+    open.layout.lines.len().saturating_sub(1)
+}
+
 fn step_link(model: &mut Model, delta: isize) -> Vec<Effect> {
     let height = page_height(model.size);
     let Some(open) = &mut model.docs.open else {
@@ -333,14 +339,16 @@ pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             let height = page_height(model.size) as isize;
             let size = model.size;
             let open = model.docs.open.as_mut()?;
-            let max = max_scroll(open, size);
+            // Past the last screenful only when an anchor put it there; moving down never
+            // scrolls further, and never jumps back up either.
+            let max = max_scroll(open, size).max(open.scroll);
             let to = match action {
                 Action::Down => open.scroll.saturating_add(1),
                 Action::Up => open.scroll.saturating_sub(1),
                 Action::PageDown => open.scroll.saturating_add_signed(height - 1),
                 Action::PageUp => open.scroll.saturating_add_signed(-(height - 1)),
                 Action::Top => 0,
-                _ => max,
+                _ => max_scroll(open, size),
             }
             .min(max);
             if to == open.scroll {
@@ -703,7 +711,7 @@ fn show(model: &mut Model, service: &str, path: &str, anchor: Option<&str>) -> b
         scroll: 0,
         link: None,
     };
-    open.scroll = scroll.min(max_scroll(&open, model.size));
+    open.scroll = scroll.min(max_anchor_scroll(&open));
     model
         .docs
         .opened
@@ -764,9 +772,8 @@ fn restore(model: &mut Model, place: Place) -> Vec<Effect> {
         );
         return vec![Effect::Render];
     }
-    let size = model.size;
     if let Some(o) = &mut model.docs.open {
-        o.scroll = place.scroll.min(max_scroll(o, size));
+        o.scroll = place.scroll.min(max_anchor_scroll(o));
         o.link = None;
     }
     vec![Effect::Render]
@@ -776,12 +783,11 @@ fn restore(model: &mut Model, place: Place) -> Vec<Effect> {
 /// same source line at the top.
 pub fn resized(model: &mut Model) {
     let width = page_width(model.size);
-    let size = model.size;
     let Some(open) = &mut model.docs.open else {
         return;
     };
     if open.layout.width == width {
-        open.scroll = open.scroll.min(max_scroll(open, size));
+        open.scroll = open.scroll.min(max_anchor_scroll(open));
         return;
     }
     let top = open
@@ -796,7 +802,7 @@ pub fn resized(model: &mut Model) {
         .iter()
         .position(|l| l.source_line >= top)
         .unwrap_or(0);
-    open.scroll = open.scroll.min(max_scroll(open, size));
+    open.scroll = open.scroll.min(max_anchor_scroll(open));
     if !model.docs.search.input.is_empty() {
         research(model);
     }

@@ -1,0 +1,461 @@
+//! Onboarding: the state machine (ticks, checks, time to first deploy, the tour), the checks run
+//! by the real clients against the sim (GitHub, Kubernetes, Alertmanager), and progress kept in
+//! a data dir across restarts.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rstest::rstest;
+use tokio::sync::mpsc;
+
+use flightdeck::config::keymap::{Key, KeyCode, Keymap};
+use flightdeck::model::onboarding::{
+    CheckKind, CheckResult, PathSpec, PhaseSpec, Progress, StepSpec,
+};
+use flightdeck::model::{Model, Overlay, Screen};
+use flightdeck::providers::onboarding::{Checker, OnboardingProvider};
+use flightdeck::providers::{Context, Provider};
+use flightdeck::sim::{Sim, SimConfig};
+use flightdeck::update::onboarding::{CheckRequest, Command, Msg as OnbMsg};
+use flightdeck::update::{Effect, Msg, update};
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
+        .expect("a fixed time")
+        .with_timezone(&Utc)
+}
+
+fn step(id: &str, check: Option<CheckKind>) -> StepSpec {
+    StepSpec {
+        id: id.into(),
+        title: format!("Do {id}"),
+        text: format!("Why **{id}** matters."),
+        check,
+        ..StepSpec::default()
+    }
+}
+
+fn path() -> PathSpec {
+    PathSpec {
+        title: Some("Test path".into()),
+        buddy: Some("Arjun Singh".into()),
+        phases: vec![
+            PhaseSpec {
+                name: "Day 1".into(),
+                steps: vec![
+                    step("read", None),
+                    step("token", Some(CheckKind::GithubToken)),
+                ],
+            },
+            PhaseSpec {
+                name: "Week 1".into(),
+                steps: vec![
+                    step("deploy", Some(CheckKind::Deployed)),
+                    step("runbook", Some(CheckKind::RunbookOpened)),
+                ],
+            },
+        ],
+    }
+}
+
+fn loaded() -> Model {
+    let mut m = Model::new(Keymap::defaults(), now());
+    m.screen = Screen::Onboarding;
+    update(
+        &mut m,
+        Msg::Onboarding(OnbMsg::PathLoaded {
+            spec: path(),
+            source: "the config".into(),
+        }),
+    );
+    update(
+        &mut m,
+        Msg::Onboarding(OnbMsg::ProgressLoaded {
+            progress: None,
+            error: None,
+        }),
+    );
+    m
+}
+
+fn saves(effects: &[Effect]) -> Vec<Progress> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Onboarding(Command::Save { progress, .. }) => Some(progress.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn loading_asks_for_progress_then_starts_the_clock_and_runs_the_checks() {
+    let mut m = Model::new(Keymap::defaults(), now());
+    let effects = update(
+        &mut m,
+        Msg::Onboarding(OnbMsg::PathLoaded {
+            spec: path(),
+            source: "the config".into(),
+        }),
+    );
+    assert!(effects.contains(&Effect::Onboarding(Command::LoadProgress {
+        key: "Test path".into()
+    })));
+    let effects = update(
+        &mut m,
+        Msg::Onboarding(OnbMsg::ProgressLoaded {
+            progress: None,
+            error: None,
+        }),
+    );
+    assert_eq!(saves(&effects).len(), 1, "the start time is saved at once");
+    assert_eq!(m.onboarding.progress.started_at, Some(now()));
+    let asked: Vec<CheckKind> = effects
+        .iter()
+        .flat_map(|e| match e {
+            Effect::Onboarding(Command::RunChecks(reqs)) => reqs.iter().map(|r| r.kind).collect(),
+            _ => vec![],
+        })
+        .collect();
+    assert_eq!(
+        asked,
+        vec![CheckKind::GithubToken, CheckKind::Deployed],
+        "remote checks go to the provider"
+    );
+    assert!(
+        m.onboarding
+            .results
+            .get("runbook")
+            .is_some_and(|r| !r.ok && r.next.is_some()),
+        "the model answers the runbook check"
+    );
+}
+
+#[test]
+fn nothing_is_saved_before_the_saved_progress_is_read() {
+    let mut m = Model::new(Keymap::defaults(), now());
+    m.screen = Screen::Onboarding;
+    update(
+        &mut m,
+        Msg::Onboarding(OnbMsg::PathLoaded {
+            spec: path(),
+            source: "the config".into(),
+        }),
+    );
+    m.list_mut(Screen::Onboarding).cursor.selected = 1;
+    let effects = update(&mut m, Msg::Key(Key::char(' ')));
+    assert!(
+        saves(&effects).is_empty(),
+        "a save now would overwrite progress not read yet"
+    );
+}
+
+#[rstest]
+#[case::tick_a_manual_step(1, true)]
+#[case::checked_steps_are_not_ticked_by_hand(2, false)]
+#[case::a_phase_row_has_nothing_to_tick(0, false)]
+fn space_ticks_manual_steps_only(#[case] row: usize, #[case] ticked: bool) {
+    let mut m = loaded();
+    m.list_mut(Screen::Onboarding).cursor.selected = row;
+    let effects = update(&mut m, Msg::Key(Key::char(' ')));
+    assert_eq!(m.onboarding.is_done("read"), ticked);
+    assert_eq!(saves(&effects).len(), usize::from(ticked));
+    if ticked {
+        update(&mut m, Msg::Key(Key::char('x')));
+        assert!(!m.onboarding.is_done("read"), "x unticks it again");
+    }
+}
+
+#[test]
+fn a_passing_check_is_done_once_and_a_deploy_sets_the_time_to_first_deploy() {
+    let mut m = loaded();
+    let deployed_at = now() + chrono::Duration::hours(2);
+    let result = CheckResult {
+        ok: true,
+        found: "jdoe deployed abc to staging".into(),
+        next: None,
+        at: now(),
+        event_at: Some(deployed_at),
+    };
+    let effects = update(
+        &mut m,
+        Msg::Onboarding(OnbMsg::Checked {
+            step: "deploy".into(),
+            result: result.clone(),
+        }),
+    );
+    assert_eq!(saves(&effects).len(), 1);
+    assert_eq!(m.onboarding.progress.first_deploy_at, Some(deployed_at));
+    m.now = now() + chrono::Duration::hours(3);
+    let (since, to_deploy) = flightdeck::update::onboarding::elapsed(&m);
+    assert_eq!(since, Some(chrono::Duration::hours(3)));
+    assert_eq!(to_deploy, Some(chrono::Duration::hours(2)));
+    let effects = update(
+        &mut m,
+        Msg::Onboarding(OnbMsg::Checked {
+            step: "deploy".into(),
+            result,
+        }),
+    );
+    assert!(saves(&effects).is_empty(), "nothing new to save");
+    let failing = CheckResult {
+        ok: false,
+        found: "401".into(),
+        next: Some("export a token".into()),
+        at: now(),
+        event_at: None,
+    };
+    update(
+        &mut m,
+        Msg::Onboarding(OnbMsg::Checked {
+            step: "token".into(),
+            result: failing,
+        }),
+    );
+    assert!(!m.onboarding.is_done("token"));
+    assert_eq!(m.onboarding.counts(), (1, 4));
+}
+
+#[test]
+fn opening_a_runbook_of_the_team_passes_its_check() {
+    let mut m = loaded();
+    // No catalog identity: the check says what to do.
+    update(&mut m, Msg::Key(Key::char('r')));
+    assert!(!m.onboarding.is_done("runbook"));
+    m.docs.opened.insert((
+        "component:default/payments-api".into(),
+        "runbooks/crash-looping.md".into(),
+    ));
+    update(&mut m, Msg::Key(Key::char('r')));
+    assert!(
+        !m.onboarding.is_done("runbook"),
+        "payments-api is not the user's team's service here"
+    );
+}
+
+#[test]
+fn the_tour_shows_on_first_launch_steps_and_is_remembered() {
+    let mut m = Model::new(Keymap::defaults(), now());
+    update(&mut m, Msg::Onboarding(OnbMsg::TourState { done: false }));
+    assert_eq!(m.overlay, Some(Overlay::Tour { page: 0 }));
+    update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    assert_eq!(m.overlay, Some(Overlay::Tour { page: 1 }));
+    update(&mut m, Msg::Key(Key::new(KeyCode::Left)));
+    assert_eq!(m.overlay, Some(Overlay::Tour { page: 0 }));
+    let effects = update(&mut m, Msg::Key(Key::new(KeyCode::Esc)));
+    assert_eq!(m.overlay, None, "esc skips it");
+    assert!(effects.contains(&Effect::Onboarding(Command::TourDone)));
+    // Replayable from the palette.
+    update(&mut m, Msg::Key(Key::char(':')));
+    for c in "tour".chars() {
+        update(&mut m, Msg::Key(Key::char(c)));
+    }
+    update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    assert_eq!(m.overlay, Some(Overlay::Tour { page: 0 }));
+    let mut m2 = Model::new(Keymap::defaults(), now());
+    update(&mut m2, Msg::Onboarding(OnbMsg::TourState { done: true }));
+    assert_eq!(
+        m2.overlay, None,
+        "a finished tour does not come back by itself"
+    );
+}
+
+fn request(kind: CheckKind) -> CheckRequest {
+    CheckRequest {
+        step: format!("{kind:?}"),
+        kind,
+        context: None,
+        namespace: None,
+        alertmanager: None,
+        environment: None,
+        repos: vec![],
+    }
+}
+
+#[tokio::test]
+async fn the_checks_run_against_the_sim_with_the_real_clients() {
+    let sim = Sim::start(SimConfig::default())
+        .await
+        .expect("the sim starts");
+    let config = flightdeck::config::load(&sim.flightdeck_config())
+        .expect("the sim's config loads")
+        .config;
+    let checker = Checker {
+        config,
+        http: reqwest::Client::new(),
+        clock: flightdeck::clock::Clock::Sim(sim.shared.clock.clone()),
+    };
+    let world = &sim.shared.world;
+
+    let r = checker.run(&request(CheckKind::GithubToken)).await;
+    assert!(r.ok, "{r:?}");
+    assert!(r.found.ends_with("as jdoe"), "{}", r.found);
+
+    let storefront: Vec<&flightdeck::sim::world::Service> = world
+        .services
+        .iter()
+        .filter(|s| s.owner == "team-storefront" && s.ci == flightdeck::sim::world::CiHost::Github)
+        .collect();
+    let ns = storefront[0].namespace.clone();
+    let r = checker
+        .run(&CheckRequest {
+            namespace: Some(ns.clone()),
+            ..request(CheckKind::KubePods)
+        })
+        .await;
+    assert!(r.ok, "{r:?}");
+    assert!(
+        r.found.contains(&format!("pods in {ns} on flightdeck-sim")),
+        "{}",
+        r.found
+    );
+
+    let r = checker
+        .run(&CheckRequest {
+            namespace: Some("restricted".into()),
+            ..request(CheckKind::KubePods)
+        })
+        .await;
+    assert!(!r.ok);
+    assert!(r.found.starts_with("403 Forbidden"), "{}", r.found);
+    assert!(
+        r.next.as_deref().is_some_and(|n| n.contains("RoleBinding")),
+        "says what to do: {:?}",
+        r.next
+    );
+
+    let r = checker.run(&request(CheckKind::Alertmanager)).await;
+    assert!(r.ok, "{r:?}");
+
+    let repos: Vec<String> = storefront.iter().map(|s| s.repo.clone()).collect();
+    let at = sim.shared.now();
+    let ci_by_jdoe = storefront.iter().any(|s| {
+        world
+            .runs(&s.name, at)
+            .iter()
+            .any(|run| run.actor == "jdoe")
+    });
+    let r = checker
+        .run(&CheckRequest {
+            repos: repos.clone(),
+            ..request(CheckKind::CiRun)
+        })
+        .await;
+    assert_eq!(r.ok, ci_by_jdoe, "{r:?}");
+
+    let deployed_by_jdoe = storefront.iter().any(|s| {
+        world
+            .deploy_runs(&s.name, at)
+            .iter()
+            .any(|run| run.actor == "jdoe")
+    });
+    let r = checker
+        .run(&CheckRequest {
+            repos,
+            ..request(CheckKind::Deployed)
+        })
+        .await;
+    assert_eq!(r.ok, deployed_by_jdoe, "{r:?}");
+    if r.ok {
+        assert!(
+            r.event_at.is_some(),
+            "the deployment's time is kept for the time to first deploy"
+        );
+    } else {
+        assert!(r.next.as_deref().is_some_and(|n| n.contains("deploy")));
+    }
+
+    let unconfigured = Checker {
+        config: Default::default(),
+        http: reqwest::Client::new(),
+        clock: flightdeck::clock::Clock::System,
+    };
+    let r = unconfigured.run(&request(CheckKind::GithubToken)).await;
+    assert!(
+        !r.ok && r.next.as_deref().is_some_and(|n| n.contains("[github]")),
+        "{r:?}"
+    );
+}
+
+/// Feeds the provider's messages to `update` and the resulting onboarding effects back to the
+/// provider, until nothing arrives for a while.
+async fn pump(m: &mut Model, provider: &mut OnboardingProvider, rx: &mut mpsc::Receiver<Msg>) {
+    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await {
+        for effect in update(m, msg) {
+            if matches!(effect, Effect::Onboarding(_)) {
+                provider.command(&effect);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn progress_is_kept_across_restarts() {
+    let data = tempfile::tempdir().expect("a temp dir");
+    let file = data.path().join("onboarding.yaml");
+    std::fs::write(&file, serde_yaml::to_string(&path()).expect("yaml")).expect("write");
+    let mut config = flightdeck::config::Config::default();
+    config.onboarding.file = Some(file);
+
+    let start = |m: &mut Model| {
+        let (tx, rx) = mpsc::channel(64);
+        let provider = OnboardingProvider::with_data_dir(
+            &config,
+            &Context {
+                tx,
+                clock: flightdeck::clock::Clock::System,
+                read_only: false,
+            },
+            Some(data.path().to_path_buf()),
+        );
+        m.screen = Screen::Onboarding;
+        (provider, rx)
+    };
+
+    let mut first = Model::new(Keymap::defaults(), now());
+    let (mut provider, mut rx) = start(&mut first);
+    pump(&mut first, &mut provider, &mut rx).await;
+    assert_eq!(
+        first.overlay,
+        Some(Overlay::Tour { page: 0 }),
+        "first launch shows the tour"
+    );
+    for effect in update(&mut first, Msg::Key(Key::new(KeyCode::Esc))) {
+        provider.command(&effect);
+    }
+    assert!(
+        first.onboarding.path.is_some(),
+        "the path was read from the file"
+    );
+    first.list_mut(Screen::Onboarding).cursor.selected = 1;
+    for effect in update(&mut first, Msg::Key(Key::char(' '))) {
+        provider.command(&effect);
+    }
+    pump(&mut first, &mut provider, &mut rx).await;
+    assert!(first.onboarding.is_done("read"));
+    drop(provider);
+
+    let mut second = Model::new(Keymap::defaults(), now() + chrono::Duration::days(1));
+    let (mut provider, mut rx) = start(&mut second);
+    pump(&mut second, &mut provider, &mut rx).await;
+    assert_eq!(second.overlay, None, "the tour was done");
+    assert!(
+        second.onboarding.is_done("read"),
+        "the tick survived the restart"
+    );
+    assert_eq!(
+        second.onboarding.progress.started_at,
+        Some(now()),
+        "the start is the first day's"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(data.path())
+        .expect("list")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        3,
+        "the path, the progress and the tour marker; no temp files: {leftovers:?}"
+    );
+}
