@@ -1107,6 +1107,15 @@ async fn api_layer(State(gh): Gh, req: Request, next: Next) -> Response {
 }
 
 fn common_headers(h: &mut HeaderMap) {
+    // GitHub names the charset; some clients key their decoding on the exact value.
+    if h.get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/json")
+    {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+    }
     h.insert(
         "x-github-api-version-selected",
         HeaderValue::from_static("2022-11-28"),
