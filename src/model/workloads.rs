@@ -1,11 +1,1004 @@
-//! Workloads: placeholder state until this domain's issue fills it.
+//! Workloads: the compact, pure picture of what runs in the watched Kubernetes contexts (pods,
+//! Deployments, StatefulSets, DaemonSets, ReplicaSets, Events), the rows the screen shows, the
+//! per-service roll-ups the Overview and Alerts read, and the Describe and Logs views' state.
+//! The provider converts kube's objects into these types, dropping everything the cockpit never
+//! shows, so 10,000 pods stay small; nothing here knows about kube.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::join::PodSummary;
+use super::{Cursor, TextInput};
+use crate::sanitize::StyledRun;
+
+/// Where an object lives: the context it was seen in, its namespace and name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ObjRef {
+    pub context: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjRef {
+    pub fn new(context: &str, namespace: &str, name: &str) -> Self {
+        Self {
+            context: context.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        }
+    }
+}
+
+/// The kinds the cockpit watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Kind {
+    Pod,
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+    Event,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Pod => "Pod",
+            Kind::Deployment => "Deployment",
+            Kind::StatefulSet => "StatefulSet",
+            Kind::DaemonSet => "DaemonSet",
+            Kind::ReplicaSet => "ReplicaSet",
+            Kind::Event => "Event",
+        }
+    }
+
+    /// kubectl's short name, used in the screen's first column.
+    pub fn short(self) -> &'static str {
+        match self {
+            Kind::Pod => "po",
+            Kind::Deployment => "deploy",
+            Kind::StatefulSet => "sts",
+            Kind::DaemonSet => "ds",
+            Kind::ReplicaSet => "rs",
+            Kind::Event => "ev",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "Pod" => Kind::Pod,
+            "Deployment" => Kind::Deployment,
+            "StatefulSet" => Kind::StatefulSet,
+            "DaemonSet" => Kind::DaemonSet,
+            "ReplicaSet" => Kind::ReplicaSet,
+            "Event" => Kind::Event,
+            _ => return None,
+        })
+    }
+}
+
+/// How much attention something needs; rows sort by it, worst first.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+pub enum Trouble {
+    #[default]
+    None,
+    /// Rolling out: expected to settle by itself.
+    Busy,
+    Warning,
+    Critical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Phase {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Unknown,
+}
+
+impl Phase {
+    pub fn parse(s: &str) -> Phase {
+        match s {
+            "Pending" => Phase::Pending,
+            "Running" => Phase::Running,
+            "Succeeded" => Phase::Succeeded,
+            "Failed" => Phase::Failed,
+            _ => Phase::Unknown,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Pending => "Pending",
+            Phase::Running => "Running",
+            Phase::Succeeded => "Succeeded",
+            Phase::Failed => "Failed",
+            Phase::Unknown => "Unknown",
+        }
+    }
+}
+
+/// A container's last termination, as `kubectl describe` shows under "Last State".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Termination {
+    pub reason: String,
+    pub exit_code: i32,
+    pub finished: Option<DateTime<Utc>>,
+}
+
+/// The one reason that matters about a pod, worst first when several apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PodReason {
+    CrashLoopBackOff {
+        container: String,
+        last: Option<Termination>,
+    },
+    /// The last termination was an OOM kill, while the container runs again.
+    OomKilled {
+        container: String,
+        last: Termination,
+    },
+    ImagePull {
+        reason: String,
+        image: String,
+    },
+    /// A waiting reason other than the above (ContainerCreating, CreateContainerConfigError).
+    Waiting {
+        reason: String,
+    },
+    /// Pending and not scheduled: the scheduler's message says why.
+    Unschedulable {
+        message: String,
+    },
+    /// A container ended, and the pod is not restarting it.
+    Terminated {
+        reason: String,
+        exit_code: i32,
+    },
+    /// Being deleted.
+    Terminating,
+    /// The pod's own reason (Evicted, NodeLost) on a failed pod.
+    Failed {
+        reason: String,
+    },
+}
+
+impl PodReason {
+    /// The short name the Overview shows: `CrashLoopBackOff`, `OOMKilled`, `Pending`.
+    pub fn short(&self) -> String {
+        match self {
+            PodReason::CrashLoopBackOff { .. } => "CrashLoopBackOff".into(),
+            PodReason::OomKilled { .. } => "OOMKilled".into(),
+            PodReason::ImagePull { reason, .. } | PodReason::Waiting { reason } => reason.clone(),
+            PodReason::Unschedulable { .. } => "Pending".into(),
+            PodReason::Terminated { reason, .. } | PodReason::Failed { reason } => reason.clone(),
+            PodReason::Terminating => "Terminating".into(),
+        }
+    }
+
+    /// One line with the detail that explains it.
+    pub fn describe(&self, now: DateTime<Utc>) -> String {
+        let last = |t: &Termination| {
+            let when = t
+                .finished
+                .map(|f| format!(", {} ago", super::time::age(now, f)))
+                .unwrap_or_default();
+            format!("{} exit {}{when}", t.reason, t.exit_code)
+        };
+        match self {
+            PodReason::CrashLoopBackOff {
+                container,
+                last: Some(t),
+            } => {
+                format!("CrashLoopBackOff {container}: last {}", last(t))
+            }
+            PodReason::CrashLoopBackOff {
+                container,
+                last: None,
+            } => format!("CrashLoopBackOff {container}"),
+            PodReason::OomKilled { container, last: t } => {
+                format!("OOMKilled {container}: {}", last(t))
+            }
+            PodReason::ImagePull { reason, image } => format!("{reason} {image}"),
+            PodReason::Waiting { reason } => reason.clone(),
+            PodReason::Unschedulable { message } if message.is_empty() => {
+                "Pending: not scheduled".into()
+            }
+            PodReason::Unschedulable { message } => format!("Pending: {message}"),
+            PodReason::Terminated { reason, exit_code } => format!("{reason} (exit {exit_code})"),
+            PodReason::Terminating => "Terminating".into(),
+            PodReason::Failed { reason } => reason.clone(),
+        }
+    }
+
+    pub fn trouble(&self) -> Trouble {
+        match self {
+            PodReason::CrashLoopBackOff { .. }
+            | PodReason::ImagePull { .. }
+            | PodReason::Failed { .. }
+            | PodReason::Unschedulable { .. } => Trouble::Critical,
+            PodReason::Terminated { reason, .. } if reason != "Completed" => Trouble::Critical,
+            PodReason::OomKilled { .. } => Trouble::Warning,
+            PodReason::Waiting { reason }
+                if reason != "ContainerCreating" && reason != "PodInitializing" =>
+            {
+                Trouble::Critical
+            }
+            PodReason::Waiting { .. } | PodReason::Terminating => Trouble::Busy,
+            PodReason::Terminated { .. } => Trouble::None,
+        }
+    }
+}
+
+/// What owns an object, by kind and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub kind: String,
+    pub name: String,
+}
+
+/// A pod, reduced to what the screen, the roll-ups and the actions need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pod {
+    pub namespace: String,
+    pub name: String,
+    /// Catalog refs of the services whose selector matches the pod's labels.
+    pub services: Vec<String>,
+    pub phase: Phase,
+    pub ready: u16,
+    pub containers: Vec<String>,
+    pub restarts: u32,
+    pub created: Option<DateTime<Utc>>,
+    pub node: Option<String>,
+    pub owner: Option<Owner>,
+    pub reason: Option<PodReason>,
+    /// When a container last terminated (for restarts in the last hour).
+    pub last_restart: Option<DateTime<Utc>>,
+    /// The image tag of the first container.
+    pub tag: Option<String>,
+}
+
+impl Pod {
+    pub fn trouble(&self) -> Trouble {
+        let by_reason = self
+            .reason
+            .as_ref()
+            .map_or(Trouble::None, PodReason::trouble);
+        let not_ready = match self.phase {
+            Phase::Running if (self.ready as usize) < self.containers.len() => Trouble::Warning,
+            Phase::Pending => Trouble::Busy,
+            Phase::Failed | Phase::Unknown => Trouble::Critical,
+            _ => Trouble::None,
+        };
+        by_reason.max(not_ready)
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.phase == Phase::Running
+            && self.ready as usize == self.containers.len()
+            && !self.containers.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RolloutState {
+    Complete,
+    Progressing,
+    /// The rollout exceeded its progress deadline.
+    Stalled,
+    Paused,
+}
+
+impl RolloutState {
+    pub fn name(self) -> &'static str {
+        match self {
+            RolloutState::Complete => "complete",
+            RolloutState::Progressing => "progressing",
+            RolloutState::Stalled => "stalled",
+            RolloutState::Paused => "paused",
+        }
+    }
+}
+
+/// A Deployment, StatefulSet or DaemonSet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workload {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+    pub services: Vec<String>,
+    pub desired: u32,
+    pub updated: u32,
+    pub ready: u32,
+    pub available: u32,
+    pub revision: Option<u64>,
+    pub tag: Option<String>,
+    pub rollout: RolloutState,
+    /// The condition message that explains a stalled or progressing rollout.
+    pub message: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+}
+
+impl Workload {
+    pub fn trouble(&self) -> Trouble {
+        match self.rollout {
+            RolloutState::Stalled => Trouble::Critical,
+            _ if self.desired > 0 && self.available == 0 => Trouble::Critical,
+            RolloutState::Progressing => Trouble::Busy,
+            _ if self.ready < self.desired => Trouble::Warning,
+            _ => Trouble::None,
+        }
+    }
+}
+
+/// A ReplicaSet: only to find a pod's Deployment and a revision's image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicaSet {
+    pub namespace: String,
+    pub name: String,
+    pub deployment: Option<String>,
+    pub revision: Option<u64>,
+    pub tag: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub namespace: String,
+    pub name: String,
+    pub kind: String,
+    pub object: String,
+    pub reason: String,
+    pub message: String,
+    pub warning: bool,
+    pub count: u32,
+    pub last: Option<DateTime<Utc>>,
+    pub source: String,
+}
+
+/// CPU and memory of a pod from metrics.k8s.io, when the cluster serves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub cpu_millis: u64,
+    pub memory_bytes: u64,
+}
+
+/// What the user may do in a namespace, from SelfSubjectAccessReviews. `None`: not known yet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Access {
+    pub restart: Option<bool>,
+    pub scale: Option<bool>,
+    pub delete_pods: Option<bool>,
+}
+
+/// How one watched scope (a namespace, or the whole cluster) is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScopeState {
+    Syncing,
+    Synced,
+    /// The API answered 403: shown, and the other scopes keep working.
+    Forbidden(String),
+    Failing {
+        error: String,
+        retry_at: Option<DateTime<Utc>>,
+    },
+}
+
+/// One watched context.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContextState {
+    pub name: String,
+    /// The status-bar source it reports as.
+    pub source: String,
+    /// Namespace (`*` for every namespace) → state.
+    pub scopes: BTreeMap<String, ScopeState>,
+    pub access: BTreeMap<String, Access>,
+    /// metrics.k8s.io is served.
+    pub metrics: bool,
+}
+
+/// A change the provider saw, already converted and sanitised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Pod(Pod),
+    Workload(Workload),
+    ReplicaSet(ReplicaSet),
+    Event(Event),
+    Deleted {
+        kind: Kind,
+        namespace: String,
+        name: String,
+    },
+}
+
+/// A row of the Workloads screen.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Row {
+    Workload {
+        kind: Kind,
+        key: ObjRef,
+    },
+    Pod(ObjRef),
+    /// Pods no watched workload owns, per context and namespace.
+    Orphans {
+        context: String,
+        namespace: String,
+    },
+}
+
+/// Which view the Workloads screen shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    #[default]
+    List,
+    Events,
+    Describe,
+    Logs,
+}
+
+/// The object a Describe, an action or a log stream is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub kind: Kind,
+    pub key: ObjRef,
+}
+
+/// The Describe view: the object as YAML, fetched on demand.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Describe {
+    pub request: u64,
+    pub title: String,
+    pub lines: Vec<String>,
+    pub loading: bool,
+    pub error: Option<String>,
+    pub scroll: usize,
+    pub search: TextInput,
+    pub searching: bool,
+    pub query: String,
+}
+
+/// Log stream options, as kubectl logs takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogOptions {
+    pub follow: bool,
+    pub tail: Option<i64>,
+    pub since_secs: Option<i64>,
+    pub previous: bool,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        Self {
+            follow: true,
+            tail: Some(TAILS[0]),
+            since_secs: None,
+            previous: false,
+        }
+    }
+}
+
+/// The tail lengths `t` cycles through.
+pub const TAILS: [i64; 3] = [200, 2_000, 10_000];
+/// The `since` windows `s` cycles through, in seconds (`None`: everything kept).
+pub const SINCES: [Option<i64>; 4] = [None, Some(300), Some(3_600), Some(6 * 3_600)];
+
+/// One source of a log view: a container of a pod.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LogSource {
+    pub key: ObjRef,
+    pub container: Option<String>,
+    /// What prefixes its lines when several pods are merged.
+    pub prefix: String,
+}
+
+/// One log line, sanitised, with its colours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub source: u16,
+    pub text: String,
+    pub runs: Vec<StyledRun>,
+}
+
+/// The Logs view: a bounded buffer of lines and where the user is in it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Logs {
+    pub id: u64,
+    pub title: String,
+    pub sources: Vec<LogSource>,
+    pub options: LogOptions,
+    pub lines: VecDeque<LogLine>,
+    /// The sequence number of `lines[0]`; lines dropped from the front keep their numbers.
+    pub first_seq: u64,
+    pub capacity: usize,
+    /// Lines dropped because the buffer was full.
+    pub dropped: u64,
+    /// Stick to the newest line. Off: paused, the view stays where the user is.
+    pub follow: bool,
+    /// The selected line's sequence number while paused.
+    pub cursor: u64,
+    /// The first shown line's sequence number while paused.
+    pub top: u64,
+    pub wrap: bool,
+    pub search: TextInput,
+    pub searching: bool,
+    pub query: String,
+    /// Sources whose stream ended, with why when it failed.
+    pub ended: BTreeMap<u16, Option<String>>,
+}
+
+impl Logs {
+    pub fn end_seq(&self) -> u64 {
+        self.first_seq + self.lines.len() as u64
+    }
+
+    pub fn line(&self, seq: u64) -> Option<&LogLine> {
+        seq.checked_sub(self.first_seq)
+            .and_then(|i| self.lines.get(i as usize))
+    }
+
+    /// Appends, dropping the oldest lines beyond the capacity, and keeps a paused view on the
+    /// lines it showed while they still exist.
+    pub fn push(&mut self, lines: impl IntoIterator<Item = LogLine>) {
+        for line in lines {
+            self.lines.push_back(line);
+        }
+        let cap = self.capacity.max(1);
+        while self.lines.len() > cap {
+            self.lines.pop_front();
+            self.first_seq += 1;
+            self.dropped += 1;
+        }
+        self.cursor = self.cursor.max(self.first_seq);
+        self.top = self.top.max(self.first_seq);
+    }
+
+    /// The selected line: the newest while following.
+    pub fn selected(&self) -> Option<u64> {
+        if self.lines.is_empty() {
+            None
+        } else if self.follow {
+            Some(self.end_seq() - 1)
+        } else {
+            Some(self.cursor.clamp(self.first_seq, self.end_seq() - 1))
+        }
+    }
+
+    /// The line as the pager and the clipboard get it: with its pod prefix when merged.
+    pub fn plain(&self, line: &LogLine) -> String {
+        match self.sources.get(usize::from(line.source)) {
+            Some(s) if self.sources.len() > 1 => format!("{} {}", s.prefix, line.text),
+            _ => line.text.clone(),
+        }
+    }
+}
+
+/// The scale prompt: how many replicas for which workload.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScalePrompt {
+    pub target: Option<Target>,
+    pub current: u32,
+    pub input: TextInput,
+}
+
+/// Most events kept at once; the oldest go first. Events are short-lived hints, and a busy
+/// cluster makes thousands an hour.
+pub const MAX_EVENTS: usize = 5_000;
 
 /// What the cockpit knows about workloads.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct WorkloadsState {}
+pub struct WorkloadsState {
+    pub contexts: Vec<ContextState>,
+    pub pods: HashMap<ObjRef, Pod>,
+    pub workloads: HashMap<(Kind, ObjRef), Workload>,
+    pub replicasets: HashMap<ObjRef, ReplicaSet>,
+    pub events: HashMap<ObjRef, Event>,
+    pub usage: HashMap<ObjRef, Usage>,
+    pub log_buffer_lines: usize,
+    /// The rows the list shows, after sort and filter.
+    pub rows: Vec<Row>,
+    /// Pods under each shown workload, in order (for counts and the orphan groups).
+    pub children: HashMap<Row, Vec<ObjRef>>,
+    /// Show workloads only, without their pods.
+    pub collapsed: bool,
+    pub view: View,
+    pub events_rows: Vec<ObjRef>,
+    pub events_title: String,
+    pub events_cursor: Cursor,
+    pub describe: Option<Describe>,
+    pub logs: Option<Logs>,
+    pub scale: Option<ScalePrompt>,
+    pub next_request: u64,
+    summaries: HashMap<String, PodSummary>,
+    troubled: HashMap<String, Vec<ObjRef>>,
+}
 
 impl WorkloadsState {
-    pub fn pod_summary(&self, _service: &str) -> Option<&super::join::PodSummary> {
-        None
+    /// The roll-up of a service's pods across every watched context.
+    pub fn pod_summary(&self, service_ref: &str) -> Option<&PodSummary> {
+        self.summaries.get(service_ref)
+    }
+
+    /// A service's pods that need attention, worst first: what the Alerts detail lists.
+    pub fn troubled_pods(&self, service_ref: &str) -> Vec<&Pod> {
+        self.troubled
+            .get(service_ref)
+            .map(|keys| keys.iter().filter_map(|k| self.pods.get(k)).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn context_mut(&mut self, name: &str) -> &mut ContextState {
+        if let Some(i) = self.contexts.iter().position(|c| c.name == name) {
+            return &mut self.contexts[i];
+        }
+        self.contexts.push(ContextState {
+            name: name.to_string(),
+            source: name.to_string(),
+            ..Default::default()
+        });
+        let last = self.contexts.len() - 1;
+        &mut self.contexts[last]
+    }
+
+    pub fn access(&self, key: &ObjRef) -> Access {
+        self.contexts
+            .iter()
+            .find(|c| c.name == key.context)
+            .and_then(|c| c.access.get(&key.namespace).copied())
+            .unwrap_or_default()
+    }
+
+    /// Applies a batch of changes from one context.
+    pub fn apply(&mut self, context: &str, changes: Vec<Change>) {
+        for change in changes {
+            match change {
+                Change::Pod(p) => {
+                    self.pods
+                        .insert(ObjRef::new(context, &p.namespace, &p.name), p);
+                }
+                Change::Workload(w) => {
+                    self.workloads
+                        .insert((w.kind, ObjRef::new(context, &w.namespace, &w.name)), w);
+                }
+                Change::ReplicaSet(r) => {
+                    self.replicasets
+                        .insert(ObjRef::new(context, &r.namespace, &r.name), r);
+                }
+                Change::Event(e) => {
+                    self.events
+                        .insert(ObjRef::new(context, &e.namespace, &e.name), e);
+                }
+                Change::Deleted {
+                    kind,
+                    namespace,
+                    name,
+                } => {
+                    let key = ObjRef {
+                        context: context.to_string(),
+                        namespace,
+                        name,
+                    };
+                    match kind {
+                        Kind::Pod => {
+                            self.pods.remove(&key);
+                            self.usage.remove(&key);
+                        }
+                        Kind::ReplicaSet => {
+                            self.replicasets.remove(&key);
+                        }
+                        Kind::Event => {
+                            self.events.remove(&key);
+                        }
+                        k => {
+                            self.workloads.remove(&(k, key));
+                        }
+                    }
+                }
+            }
+        }
+        if self.events.len() > MAX_EVENTS {
+            let mut by_age: Vec<(Option<DateTime<Utc>>, ObjRef)> = self
+                .events
+                .iter()
+                .map(|(k, e)| (e.last, k.clone()))
+                .collect();
+            by_age.sort();
+            let excess = self.events.len() - MAX_EVENTS;
+            for (_, k) in by_age.into_iter().take(excess) {
+                self.events.remove(&k);
+            }
+        }
+    }
+
+    /// The workload a pod belongs to, through its ReplicaSet for Deployments.
+    pub fn owner_of(&self, key: &ObjRef, pod: &Pod) -> Option<(Kind, ObjRef)> {
+        let owner = pod.owner.as_ref()?;
+        let at = |name: &str| ObjRef::new(&key.context, &key.namespace, name);
+        match owner.kind.as_str() {
+            "ReplicaSet" => {
+                let rs = self.replicasets.get(&at(&owner.name));
+                let deployment = match rs.and_then(|r| r.deployment.clone()) {
+                    Some(d) => d,
+                    // Before its ReplicaSet arrives, the name says it: `<deployment>-<hash>`.
+                    None => owner.name.rsplit_once('-').map(|(d, _)| d.to_string())?,
+                };
+                let k = (Kind::Deployment, at(&deployment));
+                self.workloads.contains_key(&k).then_some(k)
+            }
+            kind => {
+                let kind = Kind::parse(kind)?;
+                let k = (kind, at(&owner.name));
+                self.workloads.contains_key(&k).then_some(k)
+            }
+        }
+    }
+
+    /// Recomputes the per-service roll-ups, the troubled pods and the rows, after data or the
+    /// filter changed. `filter` is the screen's `/` text.
+    pub fn rebuild(&mut self, filter: &str, now: DateTime<Utc>) {
+        self.rebuild_summaries(now);
+        self.rebuild_rows(filter);
+    }
+
+    fn rebuild_summaries(&mut self, now: DateTime<Utc>) {
+        let hour_ago = now - Duration::hours(1);
+        let mut summaries: HashMap<String, PodSummary> = HashMap::new();
+        let mut worst: HashMap<String, (Trouble, String)> = HashMap::new();
+        let mut troubled: HashMap<String, Vec<(Trouble, &ObjRef)>> = HashMap::new();
+        for (key, pod) in &self.pods {
+            let trouble = pod.trouble();
+            for service in &pod.services {
+                let s = summaries.entry(service.clone()).or_default();
+                s.total += 1;
+                if pod.is_ready() {
+                    s.ready += 1;
+                }
+                if pod.last_restart.is_some_and(|at| at >= hour_ago) {
+                    s.restarts_last_hour = s.restarts_last_hour.saturating_add(pod.restarts);
+                }
+                if trouble >= Trouble::Warning {
+                    let label = pod
+                        .reason
+                        .as_ref()
+                        .map_or_else(|| pod.phase.name().to_string(), PodReason::short);
+                    let w = worst
+                        .entry(service.clone())
+                        .or_insert((Trouble::None, String::new()));
+                    if trouble > w.0 || (trouble == w.0 && label < w.1) {
+                        *w = (trouble, label);
+                    }
+                    troubled
+                        .entry(service.clone())
+                        .or_default()
+                        .push((trouble, key));
+                }
+            }
+        }
+        for (service, (_, label)) in worst {
+            if let Some(s) = summaries.get_mut(&service) {
+                s.worst = Some(label);
+            }
+        }
+        self.summaries = summaries;
+        self.troubled = troubled
+            .into_iter()
+            .map(|(service, mut list)| {
+                list.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+                (service, list.into_iter().map(|(_, k)| k.clone()).collect())
+            })
+            .collect();
+    }
+
+    fn rebuild_rows(&mut self, filter: &str) {
+        let filter = Filter::parse(filter);
+        let mut groups: HashMap<Row, Group<'_>> = HashMap::new();
+        for (key, pod) in &self.pods {
+            if !filter.scope(&key.context, &key.namespace, &pod.services) {
+                continue;
+            }
+            let owner = self.owner_of(key, pod);
+            let group = match &owner {
+                Some((kind, k)) => Row::Workload {
+                    kind: *kind,
+                    key: k.clone(),
+                },
+                None => Row::Orphans {
+                    context: key.context.clone(),
+                    namespace: key.namespace.clone(),
+                },
+            };
+            let owner_name = owner.as_ref().map_or("", |(_, k)| k.name.as_str());
+            if !filter.text_matches(&key.name) && !filter.text_matches(owner_name) {
+                continue;
+            }
+            let trouble = pod.trouble();
+            let entry = groups.entry(group).or_insert((Trouble::None, Vec::new()));
+            entry.0 = entry.0.max(trouble);
+            entry.1.push((trouble, key));
+        }
+        for ((kind, key), w) in &self.workloads {
+            if filter.scope(&key.context, &key.namespace, &w.services)
+                && filter.text_matches(&key.name)
+            {
+                let entry = groups
+                    .entry(Row::Workload {
+                        kind: *kind,
+                        key: key.clone(),
+                    })
+                    .or_insert((Trouble::None, Vec::new()));
+                entry.0 = entry.0.max(w.trouble());
+            }
+        }
+        let mut ordered: Vec<(Trouble, Row, Members<'_>)> = groups
+            .into_iter()
+            .map(|(row, (t, pods))| (t, row, pods))
+            .collect();
+        ordered.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| row_order(&a.1).cmp(&row_order(&b.1)))
+        });
+        let mut rows =
+            Vec::with_capacity(ordered.len() + if self.collapsed { 0 } else { self.pods.len() });
+        let mut children = HashMap::with_capacity(ordered.len());
+        for (_, row, mut pods) in ordered {
+            pods.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+            let keys: Vec<ObjRef> = pods.into_iter().map(|(_, k)| k.clone()).collect();
+            rows.push(row.clone());
+            if !self.collapsed {
+                rows.extend(keys.iter().cloned().map(Row::Pod));
+            }
+            children.insert(row, keys);
+        }
+        self.rows = rows;
+        self.children = children;
+    }
+
+    /// The target of a row: the object itself, or for an orphan group nothing.
+    pub fn target(&self, row: &Row) -> Option<Target> {
+        match row {
+            Row::Workload { kind, key } => Some(Target {
+                kind: *kind,
+                key: key.clone(),
+            }),
+            Row::Pod(key) => Some(Target {
+                kind: Kind::Pod,
+                key: key.clone(),
+            }),
+            Row::Orphans { .. } => None,
+        }
+    }
+
+    /// Events about `targets` (and, for a Deployment, its ReplicaSets and pods), newest first.
+    pub fn events_for(&self, rows: &[Row]) -> Vec<ObjRef> {
+        let mut wanted: HashSet<(&str, &str, &str, &str)> = HashSet::new();
+        let mut all = false;
+        for row in rows {
+            match row {
+                Row::Workload { kind, key } => {
+                    wanted.insert((&key.context, &key.namespace, kind.name(), &key.name));
+                    for (rk, rs) in &self.replicasets {
+                        if rk.context == key.context
+                            && rk.namespace == key.namespace
+                            && rs.deployment.as_deref() == Some(key.name.as_str())
+                        {
+                            wanted.insert((&rk.context, &rk.namespace, "ReplicaSet", &rk.name));
+                        }
+                    }
+                    for pod in self.children.get(row).into_iter().flatten() {
+                        wanted.insert((&pod.context, &pod.namespace, "Pod", &pod.name));
+                    }
+                }
+                Row::Pod(key) => {
+                    wanted.insert((&key.context, &key.namespace, "Pod", &key.name));
+                }
+                Row::Orphans { .. } => all = true,
+            }
+        }
+        let mut found: Vec<(&ObjRef, &Event)> = self
+            .events
+            .iter()
+            .filter(|(k, e)| {
+                all || wanted.contains(&(
+                    k.context.as_str(),
+                    k.namespace.as_str(),
+                    e.kind.as_str(),
+                    e.object.as_str(),
+                ))
+            })
+            .collect();
+        found.sort_by(|a, b| b.1.last.cmp(&a.1.last).then_with(|| a.0.cmp(b.0)));
+        found.into_iter().map(|(k, _)| k.clone()).collect()
+    }
+}
+
+/// A row's pods with their trouble, and the worst of them.
+type Members<'a> = Vec<(Trouble, &'a ObjRef)>;
+type Group<'a> = (Trouble, Members<'a>);
+
+/// Workloads before orphan groups; then by namespace, name, context.
+fn row_order(row: &Row) -> (u8, &str, &str, &str) {
+    match row {
+        Row::Workload { key, .. } => (0, &key.namespace, &key.name, &key.context),
+        Row::Pod(key) => (1, &key.namespace, &key.name, &key.context),
+        Row::Orphans { context, namespace } => (2, namespace, "", context),
+    }
+}
+
+/// The screen's `/` filter: `service:x`, `ns:x`, `ctx:x` narrow the scope; other words must
+/// appear in the pod's or its workload's name (case-insensitive).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub service: Option<String>,
+    pub namespace: Option<String>,
+    pub context: Option<String>,
+    pub words: Vec<String>,
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Filter {
+        let mut f = Filter::default();
+        for word in text.split_whitespace() {
+            let lower = word.to_lowercase();
+            if let Some(v) = lower.strip_prefix("service:") {
+                f.service = Some(v.to_string());
+            } else if let Some(v) = lower
+                .strip_prefix("ns:")
+                .or_else(|| lower.strip_prefix("namespace:"))
+            {
+                f.namespace = Some(v.to_string());
+            } else if let Some(v) = lower
+                .strip_prefix("ctx:")
+                .or_else(|| lower.strip_prefix("context:"))
+            {
+                f.context = Some(v.to_string());
+            } else {
+                f.words.push(lower);
+            }
+        }
+        f
+    }
+
+    /// A service matches by its catalog ref or its name (`payments-api`).
+    pub fn scope(&self, context: &str, namespace: &str, services: &[String]) -> bool {
+        self.context
+            .as_deref()
+            .is_none_or(|c| context.eq_ignore_ascii_case(c))
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|n| namespace.eq_ignore_ascii_case(n))
+            && self.service.as_deref().is_none_or(|s| {
+                services.iter().any(|r| {
+                    let r = r.to_lowercase();
+                    r == s || r.rsplit('/').next() == Some(s)
+                })
+            })
+    }
+
+    pub fn text_matches(&self, name: &str) -> bool {
+        if self.words.is_empty() {
+            return true;
+        }
+        let name = name.to_lowercase();
+        self.words.iter().all(|w| name.contains(w.as_str()))
+    }
+}
+
+/// The short form of a service ref: `component:default/payments-api` → `payments-api`.
+pub fn service_name(service_ref: &str) -> &str {
+    service_ref.rsplit('/').next().unwrap_or(service_ref)
+}
+
+/// A pod's name without its workload's prefix, for merged log lines: `7f9c-abcde`.
+pub fn pod_prefix(pod: &str, workload: Option<&str>) -> String {
+    match workload
+        .and_then(|w| pod.strip_prefix(w))
+        .map(|s| s.trim_start_matches('-'))
+    {
+        Some(rest) if !rest.is_empty() => rest.to_string(),
+        _ => pod.to_string(),
     }
 }

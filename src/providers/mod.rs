@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod github;
 pub mod gitlab;
 pub mod http;
+pub mod kubernetes;
 
 use tokio::sync::mpsc;
 
@@ -52,6 +53,7 @@ impl Providers {
         providers.extend(backstage::BackstageProvider::start(config, cx));
         providers.extend(github::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
         providers.extend(gitlab::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
+        providers.extend(kubernetes::KubernetesProvider::start(config, cx));
         providers.extend(alertmanager::AlertmanagerProvider::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
         Self { providers }
     }

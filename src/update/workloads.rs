@@ -1,39 +1,1098 @@
-//! The workloads screen's part of `update`: placeholder until its issue fills it.
+//! The Workloads screen's part of `update`: batches of watched objects from the Kubernetes
+//! provider, the list (trouble first), the Events, Describe and Logs views, and the actions
+//! (rollout restart, scale, delete pod), each through the confirm gate and the RBAC answers.
 
-use crate::config::keymap::{Action, Key};
-use crate::model::{Model, PaletteItem};
+use chrono::{DateTime, Utc};
 
-use super::Effect;
+use crate::config::keymap::{Action, Key, KeyCode};
+use crate::model::workloads::{
+    Access, Change, Describe, Kind, LogLine, LogOptions, LogSource, Logs, ObjRef, Row, SINCES,
+    ScalePrompt, ScopeState, TAILS, Target, Usage, View, pod_prefix, service_name,
+};
+use crate::model::{Cursor, Level, Model, PaletteItem, Screen};
 
-/// Messages from the workloads providers.
+use super::{Effect, External, confirm, notify};
+
+/// Most pods one merged log view follows: each is a stream of its own.
+pub const MAX_LOG_PODS: usize = 50;
+
+/// Messages from the Kubernetes provider.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Msg {}
+pub enum Msg {
+    /// The contexts the provider watches (context, status-bar source name) and the log buffer.
+    Configured {
+        contexts: Vec<(String, String)>,
+        log_buffer_lines: usize,
+    },
+    /// Changes seen in one context, coalesced over a short window.
+    Batch {
+        context: String,
+        changes: Vec<Change>,
+    },
+    /// How a watched namespace (`*`: all) of a context is doing.
+    Scope {
+        context: String,
+        namespace: String,
+        state: ScopeState,
+    },
+    /// What the user may do in a namespace.
+    Access {
+        context: String,
+        namespace: String,
+        access: Access,
+    },
+    /// Pod usage from metrics.k8s.io: replaces the context's previous numbers.
+    Usage {
+        context: String,
+        pods: Vec<(String, String, Usage)>,
+        served: bool,
+    },
+    /// The answer to a Describe: YAML, or why not.
+    Described {
+        request: u64,
+        result: Result<String, String>,
+    },
+    LogLines {
+        id: u64,
+        lines: Vec<LogLine>,
+    },
+    /// A source of a log view ended (a finished pod, or an error).
+    LogEnded {
+        id: u64,
+        source: u16,
+        error: Option<String>,
+    },
+    ActionDone {
+        what: String,
+    },
+    ActionFailed {
+        what: String,
+        error: String,
+    },
+}
 
-/// Work for the workloads providers.
+/// Work for the Kubernetes provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {}
+pub enum Command {
+    Describe {
+        request: u64,
+        target: Target,
+    },
+    StartLogs {
+        id: u64,
+        sources: Vec<LogSource>,
+        options: LogOptions,
+    },
+    StopLogs {
+        id: u64,
+    },
+    /// `kubectl rollout restart`.
+    Restart {
+        target: Target,
+    },
+    Scale {
+        target: Target,
+        replicas: u32,
+    },
+    DeletePod {
+        key: ObjRef,
+    },
+}
 
-pub fn update(_model: &mut Model, msg: Msg) -> Vec<Effect> {
-    match msg {}
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Configured {
+            contexts,
+            log_buffer_lines,
+        } => {
+            let state = &mut model.workloads;
+            state.log_buffer_lines = if log_buffer_lines == 0 {
+                10_000
+            } else {
+                log_buffer_lines
+            };
+            for (name, source) in contexts {
+                state.context_mut(&name).source = source;
+            }
+            vec![Effect::Render]
+        }
+        Msg::Batch { context, changes } => {
+            if changes.is_empty() {
+                return vec![];
+            }
+            model.workloads.apply(&context, changes);
+            rebuild(model, true);
+            vec![Effect::Render]
+        }
+        Msg::Scope {
+            context,
+            namespace,
+            state,
+        } => {
+            let ctx = model.workloads.context_mut(&context);
+            if ctx.scopes.get(&namespace) == Some(&state) {
+                return vec![];
+            }
+            ctx.scopes.insert(namespace, state);
+            vec![Effect::Render]
+        }
+        Msg::Access {
+            context,
+            namespace,
+            access,
+        } => {
+            model
+                .workloads
+                .context_mut(&context)
+                .access
+                .insert(namespace, access);
+            vec![Effect::Render]
+        }
+        Msg::Usage {
+            context,
+            pods,
+            served,
+        } => {
+            model.workloads.context_mut(&context).metrics = served;
+            model.workloads.usage.retain(|k, _| k.context != context);
+            for (namespace, name, usage) in pods {
+                model.workloads.usage.insert(
+                    ObjRef {
+                        context: context.clone(),
+                        namespace,
+                        name,
+                    },
+                    usage,
+                );
+            }
+            vec![Effect::Render]
+        }
+        Msg::Described { request, result } => {
+            let Some(d) = model
+                .workloads
+                .describe
+                .as_mut()
+                .filter(|d| d.request == request)
+            else {
+                // An answer for a Describe the user already left: dropped.
+                return vec![];
+            };
+            d.loading = false;
+            match result {
+                Ok(yaml) => d.lines = yaml.lines().map(str::to_string).collect(),
+                Err(e) => d.error = Some(e),
+            }
+            vec![Effect::Render]
+        }
+        Msg::LogLines { id, lines } => match model.workloads.logs.as_mut().filter(|l| l.id == id) {
+            Some(logs) => {
+                logs.push(lines);
+                vec![Effect::Render]
+            }
+            None => vec![],
+        },
+        Msg::LogEnded { id, source, error } => {
+            match model.workloads.logs.as_mut().filter(|l| l.id == id) {
+                Some(logs) => {
+                    logs.ended.insert(source, error);
+                    vec![Effect::Render]
+                }
+                None => vec![],
+            }
+        }
+        Msg::ActionDone { what } => {
+            notify(model, Level::Info, format!("{what}: done"));
+            vec![Effect::Render]
+        }
+        Msg::ActionFailed { what, error } => {
+            notify(model, Level::Error, format!("{what} failed: {error}"));
+            vec![Effect::Render]
+        }
+    }
+}
+
+/// Recomputes rows and roll-ups, keeping the cursor on the same row; tells the Overview when a
+/// service's roll-up changed.
+fn rebuild(model: &mut Model, data_changed: bool) {
+    let selected = selected_row(model).cloned();
+    let before = data_changed.then(|| summaries_of(model));
+    let filter = model.list(Screen::Workloads).filter.text().to_string();
+    let now = model.now;
+    model.workloads.rebuild(&filter, now);
+    let rows = model.workloads.rows.len();
+    let height = model.list_height;
+    let found = selected.and_then(|s| model.workloads.rows.iter().position(|r| *r == s));
+    let list = model.list_mut(Screen::Workloads);
+    list.cursor = match found {
+        Some(i) => list.cursor.to(i, rows, height),
+        None => list.cursor.to(list.cursor.selected, rows, height),
+    };
+    if model.workloads.view == View::Events {
+        refresh_events(model);
+    }
+    if let Some(before) = before
+        && before != summaries_of(model)
+    {
+        super::overview::rejoin(model);
+    }
+}
+
+/// The roll-ups of the catalog's services, to see whether the Overview must rejoin.
+fn summaries_of(model: &Model) -> Vec<Option<crate::model::join::PodSummary>> {
+    model
+        .catalog
+        .targets()
+        .iter()
+        .map(|t| model.workloads.pod_summary(&t.service).cloned())
+        .collect()
+}
+
+fn selected_row(model: &Model) -> Option<&Row> {
+    model
+        .workloads
+        .rows
+        .get(model.list(Screen::Workloads).cursor.selected)
 }
 
 /// Rows in the screen's list now.
-pub fn row_count(_model: &Model) -> usize {
-    0
+pub fn row_count(model: &Model) -> usize {
+    match model.workloads.view {
+        View::List => model.workloads.rows.len(),
+        View::Events => model.workloads.events_rows.len(),
+        View::Describe | View::Logs => 0,
+    }
 }
 
-/// Takes raw keys while the screen has a form or input open; `None` lets them through.
-pub fn on_key(_model: &mut Model, _key: &Key) -> Option<Vec<Effect>> {
-    None
+/// Takes raw keys while a prompt or search is open, and the keys of the log view and the
+/// actions that have no keymap action of their own (`S`/`+`/`-` scale, `D` delete pod).
+pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
+    if model.workloads.scale.is_some() {
+        return Some(scale_key(model, key));
+    }
+    let plain = !key.ctrl && !key.alt;
+    match model.workloads.view {
+        View::Describe => {
+            let d = model.workloads.describe.as_mut()?;
+            if d.searching {
+                let done = search_key(&mut d.search, &mut d.searching, &mut d.query, key);
+                return Some(if done {
+                    describe_find(model, true, true)
+                } else {
+                    vec![Effect::Render]
+                });
+            }
+            match key.code {
+                KeyCode::Char('n') if plain => Some(describe_find(model, true, false)),
+                KeyCode::Char('N') if plain => Some(describe_find(model, false, false)),
+                _ => None,
+            }
+        }
+        View::Logs => {
+            let logs = model.workloads.logs.as_mut()?;
+            if logs.searching {
+                let done = search_key(&mut logs.search, &mut logs.searching, &mut logs.query, key);
+                if done {
+                    return Some(logs_find(model, true, true));
+                }
+                return Some(vec![Effect::Render]);
+            }
+            if !plain {
+                return None;
+            }
+            match key.code {
+                KeyCode::Char('f') | KeyCode::Char(' ') => {
+                    if logs.follow {
+                        let last = logs.end_seq().saturating_sub(1);
+                        logs.follow = false;
+                        logs.cursor = last;
+                        logs.top = last
+                            .saturating_sub(model.list_height.saturating_sub(1) as u64)
+                            .max(logs.first_seq);
+                    } else {
+                        logs.follow = true;
+                    }
+                    Some(vec![Effect::Render])
+                }
+                KeyCode::Char('w') => {
+                    logs.wrap = !logs.wrap;
+                    Some(vec![Effect::Render])
+                }
+                KeyCode::Char('n') => Some(logs_find(model, true, false)),
+                KeyCode::Char('N') => Some(logs_find(model, false, false)),
+                KeyCode::Char('p') => {
+                    let mut o = logs.options;
+                    o.previous = !o.previous;
+                    // The previous instance has ended: nothing to follow.
+                    o.follow = !o.previous;
+                    Some(restart_logs(model, o))
+                }
+                KeyCode::Char('t') => {
+                    let mut o = logs.options;
+                    let i = TAILS
+                        .iter()
+                        .position(|t| Some(*t) == o.tail)
+                        .map_or(0, |i| (i + 1) % TAILS.len());
+                    o.tail = Some(TAILS[i]);
+                    Some(restart_logs(model, o))
+                }
+                KeyCode::Char('s') => {
+                    let mut o = logs.options;
+                    let i = SINCES
+                        .iter()
+                        .position(|s| *s == o.since_secs)
+                        .map_or(0, |i| (i + 1) % SINCES.len());
+                    o.since_secs = SINCES[i];
+                    Some(restart_logs(model, o))
+                }
+                _ => None,
+            }
+        }
+        View::List if !model.list(Screen::Workloads).filtering && plain => match key.code {
+            KeyCode::Char('S') => Some(open_scale(model, None)),
+            KeyCode::Char('+') => Some(open_scale(model, Some(1))),
+            KeyCode::Char('-') => Some(open_scale(model, Some(-1))),
+            KeyCode::Char('D') => Some(delete_pod(model)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Edits a search input; returns true when Enter ended it with a query.
+fn search_key(
+    input: &mut crate::model::TextInput,
+    searching: &mut bool,
+    query: &mut String,
+    key: &Key,
+) -> bool {
+    match key.code {
+        KeyCode::Esc => {
+            *searching = false;
+            input.clear();
+            false
+        }
+        KeyCode::Enter => {
+            *searching = false;
+            *query = input.text().to_string();
+            !query.is_empty()
+        }
+        _ => {
+            if let Some(edit) = super::keys::edit_for(key) {
+                input.apply(edit);
+            }
+            false
+        }
+    }
 }
 
 /// Handles an action on this screen; `None` leaves it to the global keys.
-pub fn on_action(_model: &mut Model, _action: Action) -> Option<Vec<Effect>> {
+pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    match model.workloads.view {
+        View::List => list_action(model, action),
+        View::Events => events_action(model, action),
+        View::Describe => describe_action(model, action),
+        View::Logs => logs_action(model, action),
+    }
+}
+
+fn list_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    match action {
+        Action::Open | Action::Describe => {
+            let target = selected_row(model).and_then(|r| model.workloads.target(r))?;
+            Some(open_describe(model, target))
+        }
+        Action::Events => {
+            model.workloads.view = View::Events;
+            model.workloads.events_cursor = Cursor::default();
+            refresh_events(model);
+            Some(vec![Effect::Render])
+        }
+        Action::Logs => Some(open_logs(model)),
+        Action::Rerun => Some(restart(model)),
+        Action::ToggleGroup => {
+            model.workloads.collapsed = !model.workloads.collapsed;
+            rebuild(model, false);
+            Some(vec![Effect::Render])
+        }
+        Action::Copy => {
+            let row = selected_row(model)?;
+            let name = match row {
+                Row::Workload { key, .. } | Row::Pod(key) => key.name.clone(),
+                Row::Orphans { namespace, .. } => namespace.clone(),
+            };
+            notify(model, Level::Info, format!("copied {name}"));
+            Some(vec![Effect::Copy(name), Effect::Render])
+        }
+        _ => None,
+    }
+}
+
+fn back_to_list(model: &mut Model) -> Vec<Effect> {
+    let mut effects = vec![Effect::Render];
+    if let Some(logs) = model.workloads.logs.take() {
+        effects.push(Effect::Workloads(Command::StopLogs { id: logs.id }));
+    }
+    model.workloads.describe = None;
+    model.workloads.view = View::List;
+    effects
+}
+
+/// Moves a cursor for a movement action; `None` when the action is not one.
+fn moved(cursor: Cursor, action: Action, len: usize, height: usize) -> Option<Cursor> {
+    Some(match action {
+        Action::Down => cursor.moved(1, len, height),
+        Action::Up => cursor.moved(-1, len, height),
+        Action::PageDown => cursor.moved(height as isize, len, height),
+        Action::PageUp => cursor.moved(-(height as isize), len, height),
+        Action::Top => cursor.to(0, len, height),
+        Action::Bottom => cursor.to(usize::MAX, len, height),
+        _ => return None,
+    })
+}
+
+fn events_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    let len = model.workloads.events_rows.len();
+    let height = model.list_height.saturating_sub(1).max(1);
+    if let Some(c) = moved(model.workloads.events_cursor, action, len, height) {
+        model.workloads.events_cursor = c;
+        return Some(vec![Effect::Render]);
+    }
+    match action {
+        Action::Back | Action::Events => {
+            model.workloads.view = View::List;
+            Some(vec![Effect::Render])
+        }
+        Action::Copy => {
+            let key = model
+                .workloads
+                .events_rows
+                .get(model.workloads.events_cursor.selected)?;
+            let e = model.workloads.events.get(key)?;
+            let text = format!("{} {}/{}: {}", e.reason, e.kind, e.object, e.message);
+            Some(vec![Effect::Copy(text), Effect::Render])
+        }
+        // Filtering and screen switches stay global; everything else is for the list.
+        Action::Filter
+        | Action::Quit
+        | Action::Help
+        | Action::Palette
+        | Action::Refresh
+        | Action::Redraw => None,
+        a if a.group() == "screens" || a == Action::NextPanel || a == Action::PrevPanel => None,
+        _ => Some(vec![]),
+    }
+}
+
+/// The events of the selected row, or of everything shown when the row is a group.
+fn refresh_events(model: &mut Model) {
+    let row = selected_row(model).cloned();
+    let state = &model.workloads;
+    let (rows, title) = match &row {
+        Some(r @ Row::Workload { kind, key }) => {
+            (vec![r.clone()], format!("{} {}", kind.short(), key.name))
+        }
+        Some(r @ Row::Pod(key)) => (vec![r.clone()], format!("pod {}", key.name)),
+        Some(Row::Orphans { namespace, .. }) => (
+            state
+                .rows
+                .iter()
+                .filter(|r| !matches!(r, Row::Pod(_)))
+                .cloned()
+                .collect(),
+            format!("everything shown ({namespace} and others)"),
+        ),
+        None => (vec![], "nothing selected".to_string()),
+    };
+    let events = model.workloads.events_for(&rows);
+    let len = events.len();
+    model.workloads.events_rows = events;
+    model.workloads.events_title = title;
+    let height = model.list_height.saturating_sub(1).max(1);
+    model.workloads.events_cursor =
+        model
+            .workloads
+            .events_cursor
+            .to(model.workloads.events_cursor.selected, len, height);
+}
+
+fn open_describe(model: &mut Model, target: Target) -> Vec<Effect> {
+    model.workloads.next_request += 1;
+    let request = model.workloads.next_request;
+    model.workloads.describe = Some(Describe {
+        request,
+        title: format!(
+            "{} {}/{} ({})",
+            target.kind.name(),
+            target.key.namespace,
+            target.key.name,
+            target.key.context
+        ),
+        loading: true,
+        ..Default::default()
+    });
+    model.workloads.view = View::Describe;
+    vec![
+        Effect::Workloads(Command::Describe { request, target }),
+        Effect::Render,
+    ]
+}
+
+fn describe_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    let height = model.list_height.max(1);
+    let d = model.workloads.describe.as_mut()?;
+    let max = d.lines.len().saturating_sub(height);
+    let scroll = match action {
+        Action::Down => Some(d.scroll + 1),
+        Action::Up => Some(d.scroll.saturating_sub(1)),
+        Action::PageDown => Some(d.scroll + height),
+        Action::PageUp => Some(d.scroll.saturating_sub(height)),
+        Action::Top => Some(0),
+        Action::Bottom => Some(max),
+        _ => None,
+    };
+    if let Some(s) = scroll {
+        d.scroll = s.min(max);
+        return Some(vec![Effect::Render]);
+    }
+    match action {
+        Action::Back | Action::Describe => Some(back_to_list(model)),
+        Action::Filter => {
+            d.searching = true;
+            d.search.clear();
+            Some(vec![Effect::Render])
+        }
+        Action::Edit => Some(vec![Effect::External(External::Pager {
+            text: d.lines.join("\n"),
+        })]),
+        Action::Copy => Some(vec![Effect::Copy(d.lines.join("\n")), Effect::Render]),
+        Action::Quit | Action::Help | Action::Palette | Action::Redraw => None,
+        a if a.group() == "screens" || a == Action::NextPanel || a == Action::PrevPanel => None,
+        _ => Some(vec![]),
+    }
+}
+
+/// Moves the Describe view to the next (or previous) line containing the query.
+fn describe_find(model: &mut Model, forward: bool, from_here: bool) -> Vec<Effect> {
+    let Some(d) = model.workloads.describe.as_mut() else {
+        return vec![];
+    };
+    let query = d.query.to_lowercase();
+    if query.is_empty() || d.lines.is_empty() {
+        return vec![];
+    }
+    let n = d.lines.len();
+    let start = d.scroll;
+    let found = (0..n)
+        .map(|i| {
+            let step = if from_here { i } else { i + 1 };
+            if forward {
+                (start + step) % n
+            } else {
+                (start + n - step % n) % n
+            }
+        })
+        .find(|&i| d.lines[i].to_lowercase().contains(&query));
+    match found {
+        Some(i) => {
+            d.scroll = i;
+            vec![Effect::Render]
+        }
+        None => {
+            let q = d.query.clone();
+            notify(model, Level::Info, format!("not found: {q}"));
+            vec![Effect::Render]
+        }
+    }
+}
+
+/// Starts logs for the selected row: one pod, or every pod of a workload merged.
+fn open_logs(model: &mut Model) -> Vec<Effect> {
+    let Some(row) = selected_row(model).cloned() else {
+        notify(model, Level::Info, "logs: nothing selected");
+        return vec![Effect::Render];
+    };
+    let state = &model.workloads;
+    let (title, pods, workload): (String, Vec<ObjRef>, Option<String>) = match &row {
+        Row::Pod(key) => {
+            let owner = state
+                .pods
+                .get(key)
+                .and_then(|p| state.owner_of(key, p))
+                .map(|(_, k)| k.name);
+            (format!("pod {}", key.name), vec![key.clone()], owner)
+        }
+        Row::Workload { kind, key } => {
+            let pods = state.children.get(&row).cloned().unwrap_or_default();
+            (
+                format!("{} {} ({} pods)", kind.short(), key.name, pods.len()),
+                pods,
+                Some(key.name.clone()),
+            )
+        }
+        Row::Orphans { namespace, .. } => {
+            let pods = state.children.get(&row).cloned().unwrap_or_default();
+            (format!("pods in {namespace} ({})", pods.len()), pods, None)
+        }
+    };
+    if pods.is_empty() {
+        notify(model, Level::Info, "logs: no pods to read");
+        return vec![Effect::Render];
+    }
+    let sources: Vec<LogSource> = pods
+        .iter()
+        .take(MAX_LOG_PODS)
+        .map(|key| {
+            let containers = state
+                .pods
+                .get(key)
+                .map(|p| p.containers.clone())
+                .unwrap_or_default();
+            LogSource {
+                key: key.clone(),
+                // Several containers: the first, as kubectl's default container is usually it.
+                container: (containers.len() > 1).then(|| containers[0].clone()),
+                prefix: pod_prefix(&key.name, workload.as_deref()),
+            }
+        })
+        .collect();
+    let title = if pods.len() > MAX_LOG_PODS {
+        format!("{title}, first {MAX_LOG_PODS}")
+    } else {
+        title
+    };
+    let mut effects = vec![];
+    if let Some(old) = model.workloads.logs.take() {
+        effects.push(Effect::Workloads(Command::StopLogs { id: old.id }));
+    }
+    model.workloads.next_request += 1;
+    let id = model.workloads.next_request;
+    let options = LogOptions::default();
+    model.workloads.logs = Some(Logs {
+        id,
+        title,
+        sources: sources.clone(),
+        options,
+        capacity: model.workloads.log_buffer_lines.max(1),
+        follow: true,
+        ..Default::default()
+    });
+    model.workloads.view = View::Logs;
+    effects.push(Effect::Workloads(Command::StartLogs {
+        id,
+        sources,
+        options,
+    }));
+    effects.push(Effect::Render);
+    effects
+}
+
+/// Re-opens the log streams with new options: a new id, so late lines of the old are dropped.
+fn restart_logs(model: &mut Model, options: LogOptions) -> Vec<Effect> {
+    let Some(old) = model.workloads.logs.take() else {
+        return vec![];
+    };
+    model.workloads.next_request += 1;
+    let id = model.workloads.next_request;
+    let sources = old.sources.clone();
+    model.workloads.logs = Some(Logs {
+        id,
+        title: old.title,
+        sources: old.sources,
+        options,
+        capacity: old.capacity,
+        follow: true,
+        wrap: old.wrap,
+        query: old.query,
+        ..Default::default()
+    });
+    vec![
+        Effect::Workloads(Command::StopLogs { id: old.id }),
+        Effect::Workloads(Command::StartLogs {
+            id,
+            sources,
+            options,
+        }),
+        Effect::Render,
+    ]
+}
+
+fn logs_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    let height = model.list_height.saturating_sub(1).max(1) as u64;
+    let logs = model.workloads.logs.as_mut()?;
+    let delta: Option<i64> = match action {
+        Action::Down => Some(1),
+        Action::Up => Some(-1),
+        Action::PageDown => Some(height as i64),
+        Action::PageUp => Some(-(height as i64)),
+        Action::Top => Some(i64::MIN / 2),
+        Action::Bottom => Some(i64::MAX / 2),
+        _ => None,
+    };
+    if let Some(delta) = delta {
+        let Some(current) = logs.selected() else {
+            return Some(vec![]);
+        };
+        let last = logs.end_seq() - 1;
+        let next = (current as i64)
+            .saturating_add(delta)
+            .clamp(logs.first_seq as i64, last as i64) as u64;
+        if next == last && delta > 0 {
+            // Moving past the newest line resumes following, as `less +F` does.
+            logs.follow = true;
+        } else {
+            logs.follow = false;
+            logs.cursor = next;
+            scroll_into_view(logs, height);
+        }
+        return Some(vec![Effect::Render]);
+    }
+    match action {
+        Action::Back | Action::Logs => Some(back_to_list(model)),
+        Action::Filter => {
+            logs.searching = true;
+            logs.search.clear();
+            Some(vec![Effect::Render])
+        }
+        Action::Edit => {
+            let text = logs
+                .lines
+                .iter()
+                .map(|l| logs.plain(l))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Some(vec![Effect::External(External::Pager { text })])
+        }
+        Action::Copy => {
+            let seq = logs.selected()?;
+            let text = logs.line(seq).map(|l| logs.plain(l))?;
+            notify(model, Level::Info, "copied the log line");
+            Some(vec![Effect::Copy(text), Effect::Render])
+        }
+        Action::Quit | Action::Help | Action::Palette | Action::Redraw => None,
+        a if a.group() == "screens" || a == Action::NextPanel || a == Action::PrevPanel => None,
+        _ => Some(vec![]),
+    }
+}
+
+fn scroll_into_view(logs: &mut Logs, height: u64) {
+    if logs.cursor < logs.top {
+        logs.top = logs.cursor;
+    } else if logs.cursor >= logs.top + height {
+        logs.top = logs.cursor + 1 - height;
+    }
+    logs.top = logs.top.max(logs.first_seq);
+}
+
+/// Moves to the next (or previous) line containing the query; pauses following.
+fn logs_find(model: &mut Model, forward: bool, from_here: bool) -> Vec<Effect> {
+    let height = model.list_height.saturating_sub(1).max(1) as u64;
+    let Some(logs) = model.workloads.logs.as_mut() else {
+        return vec![];
+    };
+    let query = logs.query.to_lowercase();
+    let Some(current) = logs.selected() else {
+        return vec![];
+    };
+    if query.is_empty() {
+        return vec![];
+    }
+    let (first, end) = (logs.first_seq, logs.end_seq());
+    let start = if from_here {
+        current
+    } else if forward {
+        current + 1
+    } else {
+        current.wrapping_sub(1)
+    };
+    let hit = |seq: u64| {
+        logs.line(seq)
+            .is_some_and(|l| l.text.to_lowercase().contains(&query))
+    };
+    let found = if forward {
+        (start.max(first)..end).find(|s| hit(*s))
+    } else {
+        (first..=start.min(end - 1)).rev().find(|s| hit(*s))
+    };
+    match found {
+        Some(seq) => {
+            logs.follow = false;
+            logs.cursor = seq;
+            scroll_into_view(logs, height);
+            vec![Effect::Render]
+        }
+        None => {
+            let q = logs.query.clone();
+            notify(model, Level::Info, format!("not found: {q}"));
+            vec![Effect::Render]
+        }
+    }
+}
+
+/// The workload the selected row is or belongs to.
+fn selected_workload(model: &Model) -> Option<Target> {
+    match selected_row(model)? {
+        Row::Workload { kind, key } => Some(Target {
+            kind: *kind,
+            key: key.clone(),
+        }),
+        Row::Pod(key) => {
+            let pod = model.workloads.pods.get(key)?;
+            model
+                .workloads
+                .owner_of(key, pod)
+                .map(|(kind, key)| Target { kind, key })
+        }
+        Row::Orphans { .. } => None,
+    }
+}
+
+/// Says no when RBAC said no; `None` when allowed or not known (the server decides then).
+fn refused(
+    model: &mut Model,
+    what: &str,
+    allowed: Option<bool>,
+    key: &ObjRef,
+) -> Option<Vec<Effect>> {
+    if allowed == Some(false) {
+        notify(
+            model,
+            Level::Warning,
+            format!(
+                "{what}: not allowed for you in {} ({})",
+                key.namespace, key.context
+            ),
+        );
+        return Some(vec![Effect::Render]);
+    }
     None
 }
 
-/// Recomputes the screen's visible rows after its filter changed.
-pub fn refilter(_model: &mut Model) {}
+fn restart(model: &mut Model) -> Vec<Effect> {
+    let Some(target) = selected_workload(model) else {
+        notify(
+            model,
+            Level::Info,
+            "restart: select a workload or one of its pods",
+        );
+        return vec![Effect::Render];
+    };
+    if target.kind == Kind::Pod || target.kind == Kind::ReplicaSet {
+        notify(
+            model,
+            Level::Info,
+            "restart: only Deployments, StatefulSets and DaemonSets roll out",
+        );
+        return vec![Effect::Render];
+    }
+    if let Some(e) = refused(
+        model,
+        "rollout restart",
+        model.workloads.access(&target.key).restart,
+        &target.key,
+    ) {
+        return e;
+    }
+    let pods = model
+        .workloads
+        .children
+        .get(&Row::Workload {
+            kind: target.kind,
+            key: target.key.clone(),
+        })
+        .map_or(0, Vec::len);
+    let title = format!(
+        "Rollout restart {} {}",
+        target.kind.short(),
+        target.key.name
+    );
+    let lines = vec![
+        format!(
+            "context {}, namespace {}",
+            target.key.context, target.key.namespace
+        ),
+        format!("replaces its {pods} pods one by one, as `kubectl rollout restart` does"),
+    ];
+    confirm(
+        model,
+        title,
+        lines,
+        Effect::Workloads(Command::Restart { target }),
+    )
+}
 
-/// Entries this screen adds to the `:` palette.
-pub fn palette_items(_model: &Model, _items: &mut Vec<PaletteItem>) {}
+/// Scale by `delta`, or open the prompt for a number when `None`.
+fn open_scale(model: &mut Model, delta: Option<i32>) -> Vec<Effect> {
+    let Some(target) =
+        selected_workload(model).filter(|t| matches!(t.kind, Kind::Deployment | Kind::StatefulSet))
+    else {
+        notify(
+            model,
+            Level::Info,
+            "scale: select a Deployment or StatefulSet",
+        );
+        return vec![Effect::Render];
+    };
+    if let Some(e) = refused(
+        model,
+        "scale",
+        model.workloads.access(&target.key).scale,
+        &target.key,
+    ) {
+        return e;
+    }
+    let current = model
+        .workloads
+        .workloads
+        .get(&(target.kind, target.key.clone()))
+        .map_or(0, |w| w.desired);
+    match delta {
+        Some(d) => {
+            let replicas = current.saturating_add_signed(d);
+            confirm_scale(model, target, current, replicas)
+        }
+        None => {
+            let mut input = crate::model::TextInput::default();
+            input.apply(crate::model::input::Edit::Paste(current.to_string()));
+            model.workloads.scale = Some(ScalePrompt {
+                target: Some(target),
+                current,
+                input,
+            });
+            vec![Effect::Render]
+        }
+    }
+}
+
+fn confirm_scale(model: &mut Model, target: Target, current: u32, replicas: u32) -> Vec<Effect> {
+    if replicas == current {
+        notify(
+            model,
+            Level::Info,
+            format!("{} already has {current} replicas", target.key.name),
+        );
+        return vec![Effect::Render];
+    }
+    let title = format!(
+        "Scale {} {} to {replicas}",
+        target.kind.short(),
+        target.key.name
+    );
+    let lines = vec![
+        format!(
+            "context {}, namespace {}",
+            target.key.context, target.key.namespace
+        ),
+        format!("replicas {current} → {replicas}"),
+    ];
+    confirm(
+        model,
+        title,
+        lines,
+        Effect::Workloads(Command::Scale { target, replicas }),
+    )
+}
+
+fn scale_key(model: &mut Model, key: &Key) -> Vec<Effect> {
+    let Some(prompt) = model.workloads.scale.as_mut() else {
+        return vec![];
+    };
+    match key.code {
+        KeyCode::Esc => {
+            model.workloads.scale = None;
+            vec![Effect::Render]
+        }
+        KeyCode::Enter => {
+            let Some(prompt) = model.workloads.scale.take() else {
+                return vec![];
+            };
+            match (prompt.input.text().trim().parse::<u32>(), prompt.target) {
+                (Ok(n), Some(target)) if n <= 1000 => {
+                    confirm_scale(model, target, prompt.current, n)
+                }
+                _ => {
+                    notify(
+                        model,
+                        Level::Warning,
+                        "scale: give a number of replicas from 0 to 1000",
+                    );
+                    vec![Effect::Render]
+                }
+            }
+        }
+        _ => {
+            if let Some(edit) = super::keys::edit_for(key)
+                && !matches!(&edit, crate::model::input::Edit::Insert(c) if !c.is_ascii_digit())
+            {
+                prompt.input.apply(edit);
+            }
+            vec![Effect::Render]
+        }
+    }
+}
+
+fn delete_pod(model: &mut Model) -> Vec<Effect> {
+    let Some(Row::Pod(key)) = selected_row(model).cloned() else {
+        notify(model, Level::Info, "delete: select a pod");
+        return vec![Effect::Render];
+    };
+    if let Some(e) = refused(
+        model,
+        "delete pod",
+        model.workloads.access(&key).delete_pods,
+        &key,
+    ) {
+        return e;
+    }
+    let owned = model
+        .workloads
+        .pods
+        .get(&key)
+        .is_some_and(|p| p.owner.is_some());
+    let title = format!("Delete pod {}", key.name);
+    let lines = vec![
+        format!("context {}, namespace {}", key.context, key.namespace),
+        if owned {
+            "its controller starts a new pod in its place".to_string()
+        } else {
+            "no controller owns it: it will not come back".to_string()
+        },
+    ];
+    confirm(
+        model,
+        title,
+        lines,
+        Effect::Workloads(Command::DeletePod { key }),
+    )
+}
+
+/// Recomputes the visible rows after the filter changed.
+pub fn refilter(model: &mut Model) {
+    rebuild(model, false);
+}
+
+/// Entries this screen adds to the `:` palette: the workloads (pods would drown the rest).
+pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
+    let mut names: Vec<(&Kind, &ObjRef, &[String])> = model
+        .workloads
+        .workloads
+        .iter()
+        .map(|((k, r), w)| (k, r, w.services.as_slice()))
+        .collect();
+    names.sort_by(|a, b| a.1.cmp(b.1));
+    for (kind, key, services) in names {
+        let service = services.first().map(|s| service_name(s)).unwrap_or("");
+        items.push(PaletteItem {
+            label: format!("{} {}/{} {service}", kind.short(), key.namespace, key.name),
+            kind: "workload",
+            target: crate::model::PaletteTarget::Row {
+                screen: Screen::Workloads,
+                key: key.name.clone(),
+            },
+        });
+    }
+}
+
+/// The time a pod started or an event happened, shown as an age.
+pub fn age_of(now: DateTime<Utc>, at: Option<DateTime<Utc>>) -> String {
+    at.map_or_else(|| "-".to_string(), |at| crate::model::time::age(now, at))
+}

@@ -1,0 +1,689 @@
+//! Watching: one kube::runtime watcher per (context, kind, namespace or cluster) with the union
+//! of the services' selectors, its objects converted at once to the compact model (so nothing
+//! large is kept), and a per-context batcher that coalesces changes for ~100 ms into one
+//! message. A 403 marks that namespace forbidden and waits for a refresh; other errors back off
+//! and let the watcher resume (or re-list after 410 Gone) as kube does. No periodic re-list.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{Event as K8sEvent, Pod};
+use kube::runtime::watcher::{self, Event, watcher};
+use kube::{Api, Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use tokio::sync::{Notify, mpsc, watch};
+
+use super::convert::{self, Services};
+use super::selector::Selector;
+use crate::clock::Clock;
+use crate::model::join::ServiceTarget;
+use crate::model::workloads::{Access, Change, Kind, ScopeState};
+use crate::model::{SourceId, SourceKind};
+use crate::update::workloads::Msg as WMsg;
+use crate::update::{Msg, SourceEvent};
+
+/// How long changes are gathered before they go to the loop as one message.
+pub const COALESCE: StdDuration = StdDuration::from_millis(100);
+/// The most changes one message carries; a big initial sync goes in a few.
+const MAX_BATCH: usize = 5_000;
+/// Backoff between retries of a failing watch.
+const MIN_BACKOFF: StdDuration = StdDuration::from_millis(500);
+const MAX_BACKOFF: StdDuration = StdDuration::from_secs(30);
+/// A forbidden scope is tried again after this long, or at a refresh.
+const FORBIDDEN_RETRY: StdDuration = StdDuration::from_secs(600);
+/// A healthy but quiet context still tells the status bar it is live this often.
+const HEARTBEAT: StdDuration = StdDuration::from_secs(60);
+
+/// The namespace watched, or `*` for every namespace.
+pub const ALL: &str = "*";
+
+/// Which services an object belongs to, from the catalog's targets.
+#[derive(Debug, Default)]
+pub struct Matcher {
+    targets: Vec<(String, Selector, Option<Vec<String>>)>,
+    /// (label, value) → targets whose selector is that one equality.
+    by_eq: HashMap<(String, String), Vec<usize>>,
+    other: Vec<usize>,
+}
+
+impl Matcher {
+    pub fn new(targets: &[ServiceTarget], namespaces: &[String]) -> Self {
+        let mut m = Matcher::default();
+        for t in targets {
+            let Some(k) = &t.kubernetes else { continue };
+            let Ok(sel) = Selector::parse(&k.selector) else {
+                tracing::warn!(service = %t.service, selector = %k.selector, "unreadable label selector");
+                continue;
+            };
+            let ns = match &k.namespace {
+                Some(ns) => Some(vec![ns.clone()]),
+                None if !namespaces.is_empty() => Some(namespaces.to_vec()),
+                None => None,
+            };
+            let i = m.targets.len();
+            match sel.single_eq() {
+                Some((key, value)) => m
+                    .by_eq
+                    .entry((key.to_string(), value.to_string()))
+                    .or_default()
+                    .push(i),
+                None => m.other.push(i),
+            }
+            m.targets.push((t.service.clone(), sel, ns));
+        }
+        m
+    }
+
+    fn in_scope(&self, i: usize, namespace: &str) -> bool {
+        self.targets[i]
+            .2
+            .as_ref()
+            .is_none_or(|nss| nss.iter().any(|n| n == namespace))
+    }
+}
+
+impl Services for Matcher {
+    fn services(&self, namespace: &str, labels: Option<&BTreeMap<String, String>>) -> Vec<String> {
+        let mut hits: Vec<usize> = Vec::new();
+        if let Some(labels) = labels {
+            for (k, v) in labels {
+                if let Some(is) = self.by_eq.get(&(k.clone(), v.clone())) {
+                    hits.extend(is.iter().copied().filter(|i| self.in_scope(*i, namespace)));
+                }
+            }
+        }
+        hits.extend(
+            self.other
+                .iter()
+                .copied()
+                .filter(|i| self.in_scope(*i, namespace) && self.targets[*i].1.matches(labels)),
+        );
+        hits.sort_unstable();
+        hits.dedup();
+        hits.into_iter()
+            .map(|i| self.targets[i].0.clone())
+            .collect()
+    }
+}
+
+/// Namespace (or `*`) → the selector to watch it with (`None`: everything in it).
+pub type Plan = BTreeMap<String, Option<String>>;
+
+pub fn plan(targets: &[ServiceTarget], namespaces: &[String]) -> Plan {
+    let mut scopes: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for t in targets {
+        let Some(k) = &t.kubernetes else { continue };
+        let nss: Vec<String> = match &k.namespace {
+            Some(ns) => vec![ns.clone()],
+            None if !namespaces.is_empty() => namespaces.to_vec(),
+            None => vec![ALL.to_string()],
+        };
+        for ns in nss {
+            scopes.entry(ns).or_default().push(&k.selector);
+        }
+    }
+    scopes
+        .into_iter()
+        .map(|(ns, sels)| (ns, super::selector::union(&sels)))
+        .collect()
+}
+
+/// What a feed tells its context's batcher. Nearly every message is a change, so boxing it
+/// would only add an allocation per object.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum FeedMsg {
+    Change(Change),
+    State {
+        scope: String,
+        kind: Kind,
+        state: FeedState,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedState {
+    Syncing,
+    Synced,
+    Forbidden(String),
+    Failing {
+        error: String,
+        retry_in: StdDuration,
+    },
+    /// The server does not serve the kind (an old cluster, or the sim without it).
+    Absent,
+}
+
+/// A kind the feeds can watch and convert.
+pub trait Watched:
+    Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static
+{
+    const KIND: Kind;
+    fn convert(&self, m: &Matcher) -> Option<Change>;
+}
+
+impl Watched for Pod {
+    const KIND: Kind = Kind::Pod;
+    fn convert(&self, m: &Matcher) -> Option<Change> {
+        convert::pod(self, m).map(Change::Pod)
+    }
+}
+impl Watched for Deployment {
+    const KIND: Kind = Kind::Deployment;
+    fn convert(&self, m: &Matcher) -> Option<Change> {
+        convert::deployment(self, m).map(Change::Workload)
+    }
+}
+impl Watched for StatefulSet {
+    const KIND: Kind = Kind::StatefulSet;
+    fn convert(&self, m: &Matcher) -> Option<Change> {
+        convert::statefulset(self, m).map(Change::Workload)
+    }
+}
+impl Watched for DaemonSet {
+    const KIND: Kind = Kind::DaemonSet;
+    fn convert(&self, m: &Matcher) -> Option<Change> {
+        convert::daemonset(self, m).map(Change::Workload)
+    }
+}
+impl Watched for ReplicaSet {
+    const KIND: Kind = Kind::ReplicaSet;
+    fn convert(&self, _: &Matcher) -> Option<Change> {
+        convert::replicaset(self).map(Change::ReplicaSet)
+    }
+}
+impl Watched for K8sEvent {
+    const KIND: Kind = Kind::Event;
+    fn convert(&self, _: &Matcher) -> Option<Change> {
+        convert::event(self).map(Change::Event)
+    }
+}
+
+/// Everything a feed needs; stopping it (through `stop`) deletes what it reported.
+pub struct Feed {
+    pub client: Client,
+    pub scope: String,
+    pub selector: Option<String>,
+    pub matcher: Arc<Matcher>,
+    pub tx: mpsc::Sender<FeedMsg>,
+    pub stop: watch::Receiver<bool>,
+    pub refresh: Arc<Notify>,
+}
+
+fn api<K>(client: Client, scope: &str) -> Api<K>
+where
+    K: Watched + Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+{
+    if scope == ALL {
+        Api::all(client)
+    } else {
+        Api::namespaced(client, scope)
+    }
+}
+
+fn status_code(e: &watcher::Error) -> Option<u16> {
+    match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.code),
+        watcher::Error::WatchError(s) => Some(s.code),
+        _ => None,
+    }
+}
+
+/// An error in words, without anything an auth plugin printed.
+pub fn describe_error(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => format!("HTTP {}: {}", s.code, crate::sanitize::line(&s.message)),
+        kube::Error::Auth(a) => auth_error(a),
+        other => crate::sanitize::line(&other.to_string()),
+    }
+}
+
+/// Auth failures name the plugin and its exit status only: its output may hold prompts or
+/// secrets and never reaches the screen.
+fn auth_error(e: &kube::client::AuthError) -> String {
+    use kube::client::AuthError;
+    match e {
+        AuthError::AuthExecRun { out, .. } => format!("auth plugin failed ({})", out.status),
+        AuthError::AuthExecStart(io) => format!("auth plugin cannot start: {io}"),
+        AuthError::AuthExecParse(_) | AuthError::AuthExec(_) => {
+            "auth plugin gave no usable credential".into()
+        }
+        other => {
+            let text = other.to_string();
+            // Messages that quote a command line may carry its environment: keep the first words.
+            crate::sanitize::line(&text.chars().take(120).collect::<String>())
+        }
+    }
+}
+
+fn watch_error(e: &watcher::Error) -> String {
+    match e {
+        watcher::Error::InitialListFailed(k) => format!("list: {}", describe_error(k)),
+        watcher::Error::WatchStartFailed(k) => format!("watch: {}", describe_error(k)),
+        watcher::Error::WatchFailed(k) => format!("watch: {}", describe_error(k)),
+        watcher::Error::WatchError(s) => format!(
+            "watch: HTTP {}: {}",
+            s.code,
+            crate::sanitize::line(&s.message)
+        ),
+        other => crate::sanitize::line(&other.to_string()),
+    }
+}
+
+/// Runs one watcher until stopped: converts, reports, and on a re-list deletes what vanished.
+pub async fn run<K>(mut f: Feed)
+where
+    K: Watched + Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+{
+    let kind = K::KIND;
+    let mut config = watcher::Config::default();
+    if let Some(sel) = &f.selector {
+        config = config.labels(sel);
+    }
+    let mut known: HashSet<(String, String)> = HashSet::new();
+    let mut relisting: Option<HashSet<(String, String)>> = None;
+    let mut backoff = MIN_BACKOFF;
+    let mut state = FeedState::Syncing;
+    let tx = f.tx.clone();
+    let scope = f.scope.clone();
+    let report = |state: FeedState| {
+        let tx = tx.clone();
+        let scope = scope.clone();
+        async move { tx.send(FeedMsg::State { scope, kind, state }).await.is_ok() }
+    };
+    report(FeedState::Syncing).await;
+    'outer: loop {
+        let mut stream = watcher(api::<K>(f.client.clone(), &f.scope), config.clone()).boxed();
+        loop {
+            let item = tokio::select! {
+                _ = f.stop.changed() => break 'outer,
+                item = stream.next() => item,
+            };
+            let Some(item) = item else { break };
+            let event = match item {
+                Ok(e) => e,
+                Err(e) => {
+                    let code = status_code(&e);
+                    let error = watch_error(&e);
+                    let wait = match code {
+                        Some(403) => {
+                            state = FeedState::Forbidden(error);
+                            FORBIDDEN_RETRY
+                        }
+                        Some(404) => {
+                            state = FeedState::Absent;
+                            report(state.clone()).await;
+                            // Not served: nothing to watch until the plan changes.
+                            let _ = f.stop.changed().await;
+                            break 'outer;
+                        }
+                        _ => {
+                            state = FeedState::Failing {
+                                error,
+                                retry_in: backoff,
+                            };
+                            let w = backoff;
+                            backoff = (backoff * 2).min(MAX_BACKOFF);
+                            w
+                        }
+                    };
+                    tracing::info!(?kind, scope = %f.scope, state = ?state, "watch error");
+                    if !report(state.clone()).await {
+                        break 'outer;
+                    }
+                    tokio::select! {
+                        _ = f.stop.changed() => break 'outer,
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = f.refresh.notified() => {}
+                    }
+                    if matches!(state, FeedState::Forbidden(_)) {
+                        // A fresh watcher: kube's would retry the list at once, every time.
+                        continue 'outer;
+                    }
+                    continue;
+                }
+            };
+            if state != FeedState::Synced && !matches!(event, Event::Init | Event::InitApply(_)) {
+                state = FeedState::Synced;
+                backoff = MIN_BACKOFF;
+                report(FeedState::Synced).await;
+            }
+            let key = |o: &K| (o.namespace().unwrap_or_default(), o.name_any());
+            let sent = match event {
+                Event::Init => {
+                    relisting = Some(HashSet::new());
+                    true
+                }
+                Event::InitApply(o) => {
+                    if let Some(r) = relisting.as_mut() {
+                        r.insert(key(&o));
+                    }
+                    send_obj(&f, &o).await
+                }
+                Event::InitDone => {
+                    let fresh = relisting.take().unwrap_or_default();
+                    let gone: Vec<(String, String)> = known.difference(&fresh).cloned().collect();
+                    known = fresh;
+                    let mut ok = true;
+                    for (namespace, name) in gone {
+                        ok &=
+                            f.tx.send(FeedMsg::Change(Change::Deleted {
+                                kind,
+                                namespace,
+                                name,
+                            }))
+                            .await
+                            .is_ok();
+                    }
+                    ok
+                }
+                Event::Apply(o) => {
+                    known.insert(key(&o));
+                    send_obj(&f, &o).await
+                }
+                Event::Delete(o) => {
+                    let (namespace, name) = key(&o);
+                    known.remove(&(namespace.clone(), name.clone()));
+                    f.tx.send(FeedMsg::Change(Change::Deleted {
+                        kind,
+                        namespace,
+                        name,
+                    }))
+                    .await
+                    .is_ok()
+                }
+            };
+            if !sent {
+                return;
+            }
+        }
+    }
+    // Stopped: what this feed reported goes, so a replaced plan leaves nothing behind.
+    for (namespace, name) in known {
+        let _ =
+            f.tx.send(FeedMsg::Change(Change::Deleted {
+                kind,
+                namespace,
+                name,
+            }))
+            .await;
+    }
+}
+
+async fn send_obj<K: Watched>(f: &Feed, o: &K) -> bool {
+    match o.convert(&f.matcher) {
+        // Kinds other than events need a service; events are joined to objects in the model.
+        Some(Change::Pod(p)) if p.services.is_empty() => true,
+        Some(Change::Workload(w)) if w.services.is_empty() => true,
+        Some(c) => f.tx.send(FeedMsg::Change(c)).await.is_ok(),
+        None => true,
+    }
+}
+
+/// Starts the six feeds of one scope.
+pub fn start_scope(
+    client: &Client,
+    scope: &str,
+    selector: Option<String>,
+    matcher: &Arc<Matcher>,
+    tx: &mpsc::Sender<FeedMsg>,
+    stop: &watch::Receiver<bool>,
+    refresh: &Arc<Notify>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let feed = |selector: Option<String>| Feed {
+        client: client.clone(),
+        scope: scope.to_string(),
+        selector,
+        matcher: matcher.clone(),
+        tx: tx.clone(),
+        stop: stop.clone(),
+        refresh: refresh.clone(),
+    };
+    vec![
+        tokio::spawn(run::<Pod>(feed(selector.clone()))),
+        tokio::spawn(run::<Deployment>(feed(selector.clone()))),
+        tokio::spawn(run::<ReplicaSet>(feed(selector.clone()))),
+        tokio::spawn(run::<StatefulSet>(feed(selector.clone()))),
+        tokio::spawn(run::<DaemonSet>(feed(selector))),
+        // Events carry no labels of the service: every event of the scope, joined in the model.
+        tokio::spawn(run::<K8sEvent>(feed(None))),
+    ]
+}
+
+/// Per context: gathers changes for `COALESCE` into one message, rolls feed states up per
+/// namespace and into the context's status-bar source, and asks for RBAC answers of every
+/// namespace it sees.
+pub async fn batcher(
+    context: String,
+    source: String,
+    client: Client,
+    mut rx: mpsc::Receiver<FeedMsg>,
+    out: mpsc::Sender<Msg>,
+    clock: Clock,
+) {
+    let id = SourceId::new(SourceKind::Kubernetes, source);
+    let mut states: BTreeMap<(String, Kind), FeedState> = BTreeMap::new();
+    let mut reported: BTreeMap<String, ScopeState> = BTreeMap::new();
+    let mut reviewed: BTreeSet<String> = BTreeSet::new();
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.tick().await;
+    loop {
+        let first = tokio::select! {
+            m = rx.recv() => match m { Some(m) => m, None => return },
+            _ = heartbeat.tick() => {
+                if healthy(&states) && out.send(Msg::Source { id: id.clone(), event: SourceEvent::Ok { at: clock.now(), detail: detail(&reported) } }).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        let mut changes = Vec::new();
+        let mut states_changed = false;
+        let mut take = |m: FeedMsg, changes: &mut Vec<Change>| match m {
+            FeedMsg::Change(c) => changes.push(c),
+            FeedMsg::State { scope, kind, state } => {
+                states.insert((scope, kind), state);
+                states_changed = true;
+            }
+        };
+        take(first, &mut changes);
+        let deadline = tokio::time::Instant::now() + COALESCE;
+        while changes.len() < MAX_BATCH {
+            tokio::select! {
+                m = rx.recv() => match m { Some(m) => take(m, &mut changes), None => break },
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        let mut fresh_namespaces = Vec::new();
+        for c in &changes {
+            let ns = match c {
+                Change::Pod(p) => &p.namespace,
+                Change::Workload(w) => &w.namespace,
+                _ => continue,
+            };
+            if !reviewed.contains(ns) {
+                reviewed.insert(ns.clone());
+                fresh_namespaces.push(ns.clone());
+            }
+        }
+        for ns in fresh_namespaces {
+            tokio::spawn(review(client.clone(), context.clone(), ns, out.clone()));
+        }
+        let had_changes = !changes.is_empty();
+        if had_changes
+            && out
+                .send(Msg::Workloads(WMsg::Batch {
+                    context: context.clone(),
+                    changes,
+                }))
+                .await
+                .is_err()
+        {
+            return;
+        }
+        if states_changed {
+            let scopes = roll_up(&states, clock.now());
+            for (ns, s) in &scopes {
+                if reported.get(ns) != Some(s) {
+                    let msg = WMsg::Scope {
+                        context: context.clone(),
+                        namespace: ns.clone(),
+                        state: s.clone(),
+                    };
+                    if out.send(Msg::Workloads(msg)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            reported = scopes;
+        }
+        if states_changed || had_changes {
+            let at = clock.now();
+            let failing = reported.values().find_map(|s| match s {
+                ScopeState::Failing { error, retry_at } => Some((error.clone(), *retry_at)),
+                _ => None,
+            });
+            let event = match failing {
+                Some((error, retry_at)) => Some(SourceEvent::Failed {
+                    error,
+                    at,
+                    retry_at,
+                }),
+                None if healthy(&states) => Some(SourceEvent::Ok {
+                    at,
+                    detail: detail(&reported),
+                }),
+                None => None,
+            };
+            if let Some(event) = event
+                && out
+                    .send(Msg::Source {
+                        id: id.clone(),
+                        event,
+                    })
+                    .await
+                    .is_err()
+            {
+                return;
+            }
+        }
+    }
+}
+
+fn healthy(states: &BTreeMap<(String, Kind), FeedState>) -> bool {
+    !states.is_empty()
+        && states.values().all(|s| {
+            matches!(
+                s,
+                FeedState::Synced | FeedState::Forbidden(_) | FeedState::Absent
+            )
+        })
+}
+
+fn roll_up(
+    states: &BTreeMap<(String, Kind), FeedState>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> BTreeMap<String, ScopeState> {
+    let mut out: BTreeMap<String, ScopeState> = BTreeMap::new();
+    for ((scope, _), s) in states {
+        let next = match s {
+            FeedState::Absent => continue,
+            FeedState::Synced => ScopeState::Synced,
+            FeedState::Syncing => ScopeState::Syncing,
+            FeedState::Forbidden(e) => ScopeState::Forbidden(e.clone()),
+            FeedState::Failing { error, retry_in } => ScopeState::Failing {
+                error: error.clone(),
+                retry_at: Some(now + chrono::Duration::from_std(*retry_in).unwrap_or_default()),
+            },
+        };
+        let rank = |s: &ScopeState| match s {
+            ScopeState::Synced => 0,
+            ScopeState::Syncing => 1,
+            ScopeState::Failing { .. } => 2,
+            ScopeState::Forbidden(_) => 3,
+        };
+        match out.get(scope) {
+            Some(cur) if rank(cur) >= rank(&next) => {}
+            _ => {
+                out.insert(scope.clone(), next);
+            }
+        }
+    }
+    out
+}
+
+fn detail(scopes: &BTreeMap<String, ScopeState>) -> Option<String> {
+    let forbidden: Vec<&str> = scopes
+        .iter()
+        .filter(|(_, s)| matches!(s, ScopeState::Forbidden(_)))
+        .map(|(ns, _)| ns.as_str())
+        .collect();
+    let watched = scopes.len() - forbidden.len();
+    let mut text = if scopes.contains_key(ALL) {
+        "all namespaces".to_string()
+    } else {
+        format!("{watched} ns")
+    };
+    if !forbidden.is_empty() {
+        text.push_str(&format!(", forbidden: {}", forbidden.join(",")));
+    }
+    Some(text)
+}
+
+/// Asks the API server what the user may do in `namespace`: restart (patch deployments),
+/// scale (patch deployments/scale) and delete pods.
+pub async fn review(client: Client, context: String, namespace: String, out: mpsc::Sender<Msg>) {
+    use k8s_openapi::api::authorization::v1::{
+        ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+    };
+    let api: Api<SelfSubjectAccessReview> = Api::all(client);
+    let ask = |verb: &str, group: &str, resource: &str, sub: Option<&str>| {
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    namespace: Some(namespace.clone()),
+                    verb: Some(verb.into()),
+                    group: Some(group.into()),
+                    resource: Some(resource.into()),
+                    subresource: sub.map(str::to_string),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let api = api.clone();
+        async move {
+            match api.create(&kube::api::PostParams::default(), &review).await {
+                Ok(r) => r.status.map(|s| s.allowed),
+                Err(e) => {
+                    tracing::info!(error = %describe_error(&e), "access review failed");
+                    None
+                }
+            }
+        }
+    };
+    let (restart, scale, delete_pods) = tokio::join!(
+        ask("patch", "apps", "deployments", None),
+        ask("patch", "apps", "deployments", Some("scale")),
+        ask("delete", "", "pods", None),
+    );
+    let access = Access {
+        restart,
+        scale,
+        delete_pods,
+    };
+    let _ = out
+        .send(Msg::Workloads(WMsg::Access {
+            context,
+            namespace,
+            access,
+        }))
+        .await;
+}
