@@ -460,7 +460,8 @@ fn draw_log(model: &Model, log: &LogView, theme: &Theme, frame: &mut Frame, area
     let base = theme.style(Role::Text);
     let matched = theme.style(Role::Match);
     let current = log.current.and_then(|i| log.matches.get(i)).copied();
-    let top = log.top.min(log.lines.len());
+    // `update` keeps `top` for the height it knows; a taller frame shows the last page whole.
+    let top = log.top.min(log.lines.len().saturating_sub(height));
     let gutter = (top + height).max(1).to_string().len();
     let lines: Vec<Line> = log.lines[top..log.lines.len().min(top + height)]
         .iter()
@@ -497,12 +498,14 @@ fn draw_search(input: &TextInput, log: &LogView, theme: &Theme, frame: &mut Fram
         (None, n) if n > 0 => format!(" {n} matches"),
         _ => String::new(),
     };
-    let [field, info] = Layout::horizontal([
+    let [prompt, text, info] = Layout::horizontal([
+        Constraint::Length(1),
         Constraint::Fill(1),
         Constraint::Length(count.chars().count() as u16),
     ])
     .areas(area);
-    widgets::input_line("/", input, log.searching, theme, frame, field);
+    frame.render_widget(Span::styled("/", theme.style(Role::Key)), prompt);
+    field(input, log.searching, theme, frame, text);
     frame.render_widget(Span::styled(count, theme.style(Role::Muted)), info);
 }
 
@@ -513,7 +516,7 @@ fn draw_form(form: &DispatchForm, theme: &Theme, frame: &mut Frame, area: Rect) 
         }
         crate::model::pipelines::Host::Gitlab => format!(" new pipeline on {} ", form.repo),
     };
-    let height = (form.inputs.len() as u16) + 7;
+    let height = (form.inputs.len() as u16) + 5 + u16::from(form.error.is_some());
     let rect = widgets::centered(area, 72, height);
     frame.render_widget(Clear, rect);
     let b = Block::default()
@@ -558,7 +561,6 @@ fn draw_form(form: &DispatchForm, theme: &Theme, frame: &mut Frame, area: Rect) 
         frame.render_widget(label(" = "), eq);
         field(v, form.focus == FormField::Value(i), theme, frame, vf);
     }
-    let _ = next();
     if let Some(e) = &form.error {
         frame.render_widget(
             Line::styled(format!(" {e}"), theme.style(Role::Critical)),
