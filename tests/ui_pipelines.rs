@@ -75,7 +75,7 @@ fn run(
         },
         conclusion: None,
         state,
-        attempt: if id % 7 == 0 { 2 } else { 1 },
+        attempt: if id.is_multiple_of(7) { 2 } else { 1 },
         created,
         started: Some(created + Duration::seconds(12)),
         updated: created + Duration::minutes(4),

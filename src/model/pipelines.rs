@@ -717,7 +717,7 @@ impl PipelinesState {
                 });
             }
         }
-        changes.sort_by(|a, b| b.at.cmp(&a.at));
+        changes.sort_by_key(|c| std::cmp::Reverse(c.at));
         changes.truncate(CHANGES_PER_SERVICE);
         if changes.is_empty() {
             self.changes.remove(service);

@@ -656,6 +656,9 @@ pub struct RepoState {
     pub error: Option<String>,
 }
 
+/// A run's jobs and the ETag to ask with next time; `None` when nothing changed.
+pub type JobsAnswer = Option<(Vec<Job>, Option<String>)>;
+
 /// What a CI host does for the poller.
 pub trait Backend: Send + Sync + 'static {
     const HOST: Host;
@@ -671,7 +674,7 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         run: &RunKey,
         etag: Option<&str>,
-    ) -> impl Future<Output = Result<Option<(Vec<Job>, Option<String>)>, Failure>> + Send;
+    ) -> impl Future<Output = Result<JobsAnswer, Failure>> + Send;
     fn log(&self, job: &JobRef) -> impl Future<Output = Result<String, Failure>> + Send;
     /// Carries out an action; the run it created, when the host says.
     fn act(
@@ -1474,11 +1477,7 @@ impl Backend for GithubApi {
         self.poll_repo(t, st, now).await
     }
 
-    async fn jobs(
-        &self,
-        run: &RunKey,
-        etag: Option<&str>,
-    ) -> Result<Option<(Vec<Job>, Option<String>)>, Failure> {
+    async fn jobs(&self, run: &RunKey, etag: Option<&str>) -> Result<JobsAnswer, Failure> {
         let path = format!(
             "/repos/{}/actions/runs/{}/jobs?per_page=100",
             run.repo, run.id

@@ -290,7 +290,7 @@ impl Backend for GitlabApi {
         &self,
         run: &RunKey,
         etag: Option<&str>,
-    ) -> Result<Option<(Vec<Job>, Option<String>)>, Failure> {
+    ) -> Result<super::github::JobsAnswer, Failure> {
         let path = format!(
             "/projects/{}/pipelines/{}/jobs?per_page=100",
             project_id(&run.repo),

@@ -296,9 +296,8 @@ fn log_rows(model: &Model) -> usize {
 /// Tells the providers what to poll when that changed. Called after every message, so a
 /// screen change however it came (keys, palette, tabs) pauses or resumes polling at once.
 pub fn watch(model: &mut Model) -> Option<Effect> {
-    if model.sources_for(Screen::Pipelines).next().is_none() {
-        return None;
-    }
+    // Without a CI source there is nobody to tell.
+    model.sources_for(Screen::Pipelines).next()?;
     let p = &model.pipelines;
     let mut pinned = p.pinned.clone();
     let run = p.detail.as_ref().map(|d| d.run.clone());
