@@ -1,0 +1,1138 @@
+//! The Workloads domain end to end: the real providers and `update` against the sim's
+//! Kubernetes API over HTTP (compared with what kube's own client and kubectl read), the
+//! published payloads through the provider's conversion code, and `update` as a table.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command as Process;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::api::{Api, ListParams, LogParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use rstest::rstest;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use flightdeck::clock::Clock;
+use flightdeck::config::keymap::{Key, KeyCode, Keymap};
+use flightdeck::config::{self, Config, ServiceDecl};
+use flightdeck::model::workloads::{
+    self as wl, Access, Change, Kind, LogLine, ObjRef, PodReason, Row, ScopeState, View,
+};
+use flightdeck::model::{Model, Overlay, Screen};
+use flightdeck::providers::kubernetes::convert::{self, NoServices};
+use flightdeck::providers::{Context, Providers};
+use flightdeck::sim::{Sim, SimConfig, StatRow};
+use flightdeck::update::workloads::{Command, Msg as WMsg};
+use flightdeck::update::{Effect, Msg, update};
+
+// ---------------------------------------------------------------------------------------------
+// A cockpit without a terminal: the real providers, the real `update`, effects carried out.
+
+struct Cockpit {
+    model: Arc<Mutex<Model>>,
+    effects: mpsc::UnboundedSender<Effect>,
+}
+
+impl Cockpit {
+    async fn start(sim: &Sim, read_only: bool, extra: impl FnOnce(&mut Config)) -> Cockpit {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let loaded = config::load(&sim.flightdeck_config()).expect("the sim's config loads");
+        let mut config = loaded.config.clone();
+        // Only what this domain needs: the catalog (for targets) and Kubernetes.
+        config.github = None;
+        config.gitlab = None;
+        config.alertmanager.clear();
+        config.catalog.backstage = None;
+        extra(&mut config);
+        let clock = Clock::Sim(sim.shared.clock.clone());
+        let model = flightdeck::startup::model(
+            &config,
+            Keymap::defaults(),
+            read_only,
+            clock.now(),
+            &loaded.path,
+        );
+        let model = Arc::new(Mutex::new(model));
+        let (tx, mut rx) = mpsc::channel(1024);
+        let mut providers = Providers::start(
+            &config,
+            &Context {
+                tx,
+                clock: clock.clone(),
+                read_only,
+            },
+        );
+        let (etx, mut erx) = mpsc::unbounded_channel::<Effect>();
+        let m = model.clone();
+        let etx2 = etx.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    msg = rx.recv() => {
+                        let Some(msg) = msg else { return };
+                        let effects = {
+                            let mut model = m.lock().expect("model lock");
+                            if let Msg::Tick(_) = msg {} else { model.now = clock.now(); }
+                            update(&mut model, msg)
+                        };
+                        for e in effects {
+                            let _ = etx2.send(e);
+                        }
+                    }
+                    e = erx.recv() => {
+                        let Some(e) = e else { return };
+                        match e {
+                            Effect::Render | Effect::FullRedraw | Effect::Quit | Effect::SaveSnapshot
+                            | Effect::Copy(_) | Effect::OpenUrl(_) | Effect::External(_) => {}
+                            other => providers.dispatch(&other),
+                        }
+                    }
+                }
+            }
+        });
+        Cockpit {
+            model,
+            effects: etx,
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Model) -> T) -> T {
+        f(&self.model.lock().expect("model lock"))
+    }
+
+    /// Sends `msg` through `update` as the loop would, carrying out its effects.
+    fn send(&self, msg: Msg) {
+        let effects = update(&mut self.model.lock().expect("model lock"), msg);
+        for e in effects {
+            let _ = self.effects.send(e);
+        }
+    }
+
+    fn key(&self, key: Key) {
+        self.send(Msg::Key(key));
+    }
+
+    async fn wait(&self, what: &str, timeout: Duration, f: impl Fn(&Model) -> bool) {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if self.with(&f) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out after {timeout:?} waiting for {what}");
+    }
+
+    /// Puts the cursor on the row `pick` chooses.
+    fn select(&self, pick: impl Fn(&Row) -> bool) -> Row {
+        let mut m = self.model.lock().expect("model lock");
+        m.screen = Screen::Workloads;
+        let i = m
+            .workloads
+            .rows
+            .iter()
+            .position(pick)
+            .expect("the row is listed");
+        let (rows, height) = (m.workloads.rows.len(), m.list_height);
+        let list = m.list_mut(Screen::Workloads);
+        list.cursor = list.cursor.to(i, rows, height);
+        m.workloads.rows[i].clone()
+    }
+}
+
+async fn kube_client(sim: &Sim) -> kube::Client {
+    let kc = Kubeconfig::read_from(sim.kubeconfig()).expect("the kubeconfig parses");
+    let config = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+        .await
+        .expect("kube reads the kubeconfig");
+    kube::Client::try_from(config).expect("a client")
+}
+
+async fn stats(sim: &Sim) -> Vec<StatRow> {
+    reqwest::Client::new()
+        .get(format!("{}/_sim/stats", sim.endpoints().kubernetes))
+        .send()
+        .await
+        .expect("stats answer")
+        .json()
+        .await
+        .expect("stats decode")
+}
+
+fn count(rows: &[StatRow], endpoint: &str) -> u64 {
+    rows.iter()
+        .filter(|r| r.key.service == "kubernetes" && r.key.endpoint == endpoint)
+        .map(|r| r.count)
+        .sum()
+}
+
+async fn fault(sim: &Sim, fault: serde_json::Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/_sim/faults", sim.endpoints().kubernetes))
+        .json(&fault)
+        .send()
+        .await
+        .expect("fault added");
+    assert!(r.status().is_success(), "{}", r.status());
+}
+
+/// A frozen sim: the same objects at every instant, so two readers see the same state.
+fn frozen() -> SimConfig {
+    SimConfig {
+        speed: 0.0,
+        ..SimConfig::default()
+    }
+}
+
+fn kubectl() -> Option<&'static str> {
+    Process::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|_| "kubectl")
+}
+
+/// The pod is gone from the model, or shown terminating.
+fn gone(m: &Model, name: &str) -> bool {
+    m.workloads
+        .pods
+        .iter()
+        .filter(|(k, _)| k.name == name)
+        .all(|(_, p)| p.reason == Some(PodReason::Terminating))
+}
+
+const SELECTOR: &str = "backstage.io/kubernetes-id";
+
+fn model_pods(m: &Model) -> BTreeMap<(String, String), (String, u32, u16)> {
+    m.workloads
+        .pods
+        .iter()
+        .map(|(k, p)| {
+            (
+                (k.namespace.clone(), k.name.clone()),
+                (p.phase.name().to_string(), p.restarts, p.ready),
+            )
+        })
+        .collect()
+}
+
+fn api_pods(pods: &[Pod]) -> BTreeMap<(String, String), (String, u32, u16)> {
+    pods.iter()
+        .filter_map(|p| convert::pod(p, &NoServices))
+        .map(|p| {
+            (
+                (p.namespace.clone(), p.name.clone()),
+                (p.phase.name().to_string(), p.restarts, p.ready),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_deployments_and_events_match_the_api_and_kubectl() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let client = kube_client(&sim).await;
+    let lp = ListParams::default().labels(SELECTOR);
+    let pods: Vec<Pod> = Api::<Pod>::all(client.clone())
+        .list(&lp)
+        .await
+        .expect("pods list")
+        .items;
+    // The restricted namespace is not the demo user's; the cockpit watches by namespace.
+    let pods: Vec<Pod> = pods
+        .into_iter()
+        .filter(|p| p.metadata.namespace.as_deref() != Some("restricted"))
+        .collect();
+    let want = api_pods(&pods);
+    assert!(
+        want.len() >= 36,
+        "the sim serves the services' pods: {}",
+        want.len()
+    );
+    cockpit
+        .wait("every pod", Duration::from_secs(20), |m| {
+            model_pods(m) == want
+        })
+        .await;
+
+    let deployments: Vec<Deployment> = Api::<Deployment>::all(client.clone())
+        .list(&lp)
+        .await
+        .expect("deployments list")
+        .items;
+    let want: BTreeMap<String, (u32, u32, Option<u64>)> = deployments
+        .iter()
+        .filter(|d| d.metadata.namespace.as_deref() != Some("restricted"))
+        .filter_map(|d| convert::deployment(d, &NoServices))
+        .map(|d| (d.name, (d.desired, d.ready, d.revision)))
+        .collect();
+    cockpit
+        .wait("every deployment", Duration::from_secs(10), |m| {
+            let got: BTreeMap<String, (u32, u32, Option<u64>)> = m
+                .workloads
+                .workloads
+                .iter()
+                .filter(|((k, _), _)| *k == Kind::Deployment)
+                .map(|((_, r), d)| (r.name.clone(), (d.desired, d.ready, d.revision)))
+                .collect();
+            got == want
+        })
+        .await;
+
+    let events: Vec<Event> = Api::<Event>::namespaced(client.clone(), "payments")
+        .list(&ListParams::default())
+        .await
+        .expect("events")
+        .items;
+    let want: BTreeSet<String> = events
+        .iter()
+        .filter_map(|e| e.metadata.name.clone())
+        .collect();
+    assert!(!want.is_empty(), "the sim has events in payments");
+    cockpit
+        .wait("the events of payments", Duration::from_secs(10), |m| {
+            let got: BTreeSet<String> = m
+                .workloads
+                .events
+                .keys()
+                .filter(|k| k.namespace == "payments")
+                .map(|k| k.name.clone())
+                .collect();
+            got == want
+        })
+        .await;
+
+    // The roll-up the Overview shows agrees with the pods.
+    cockpit.with(|m| {
+        let s = m
+            .workloads
+            .pod_summary("component:default/payments-api")
+            .expect("a summary for payments-api");
+        assert_eq!(s.total, 3);
+    });
+
+    if let Some(kubectl) = kubectl() {
+        let out = Process::new(kubectl)
+            .args(["--kubeconfig"])
+            .arg(sim.kubeconfig())
+            .args(["get", "pods", "-A", "-l", SELECTOR, "-o", "json"])
+            .output()
+            .expect("kubectl runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let list: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("kubectl prints JSON");
+        let names: BTreeSet<(String, String)> = list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|p| {
+                (
+                    p["metadata"]["namespace"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    p["metadata"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .filter(|(ns, _)| ns != "restricted")
+            .collect();
+        let got: BTreeSet<(String, String)> = cockpit.with(|m| model_pods(m).into_keys().collect());
+        assert_eq!(got, names, "the cockpit shows what kubectl get pods shows");
+    } else {
+        eprintln!("kubectl absent: compared with kube's client only");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_match_kubectl_logs() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    cockpit
+        .wait("pods", Duration::from_secs(20), |m| {
+            m.workloads.pods.len() >= 36
+        })
+        .await;
+    let row = cockpit.select(|r| matches!(r, Row::Pod(k) if k.name.starts_with("ledger-")));
+    let Row::Pod(key) = row else {
+        unreachable!("selected a pod row")
+    };
+    cockpit.key(Key::char('l'));
+    cockpit.with(|m| assert_eq!(m.workloads.view, View::Logs));
+    // A frozen sim writes nothing new: the tail is all there is.
+    cockpit
+        .wait("log lines", Duration::from_secs(10), |m| {
+            m.workloads
+                .logs
+                .as_ref()
+                .is_some_and(|l| l.lines.len() >= 20)
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ours: Vec<String> = cockpit.with(|m| {
+        let logs = m.workloads.logs.as_ref().expect("a log view");
+        logs.lines.iter().map(|l| l.text.clone()).collect()
+    });
+    let tail = ours.len().to_string();
+    let theirs: Vec<String> = match kubectl() {
+        Some(kubectl) => {
+            let out = Process::new(kubectl)
+                .arg("--kubeconfig")
+                .arg(sim.kubeconfig())
+                .args(["-n", &key.namespace, "logs", &key.name, "--tail", &tail])
+                .output()
+                .expect("kubectl runs");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(|l| flightdeck::sanitize::log_line(l).0)
+                .collect()
+        }
+        None => {
+            let api: Api<Pod> = Api::namespaced(kube_client(&sim).await, &key.namespace);
+            let lp = LogParams {
+                tail_lines: Some(ours.len() as i64),
+                ..Default::default()
+            };
+            let text = api.logs(&key.name, &lp).await.expect("logs");
+            text.lines()
+                .map(|l| flightdeck::sanitize::log_line(l).0)
+                .collect()
+        }
+    };
+    assert_eq!(ours, theirs, "the cockpit's lines are kubectl's");
+
+    // Leaving the view stops the stream; the buffer goes with it.
+    cockpit.key(Key::new(KeyCode::Esc));
+    cockpit.with(|m| {
+        assert_eq!(m.workloads.view, View::List);
+        assert!(m.workloads.logs.is_none());
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_scale_and_delete_change_the_sim_after_confirmation() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    cockpit
+        .wait("pods", Duration::from_secs(20), |m| {
+            m.workloads.pods.len() >= 36
+        })
+        .await;
+    let client = kube_client(&sim).await;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "fulfilment");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "fulfilment");
+    cockpit
+        .wait(
+            "RBAC answers for fulfilment",
+            Duration::from_secs(10),
+            |m| {
+                m.workloads
+                    .access(&ObjRef::new("flightdeck-sim", "fulfilment", "x"))
+                    .restart
+                    == Some(true)
+            },
+        )
+        .await;
+
+    // Restart: asks first, and nothing happens on "n".
+    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if key.name == "inventory"));
+    cockpit.key(Key::ctrl('r'));
+    cockpit.with(|m| {
+        assert!(matches!(&m.overlay, Some(Overlay::Confirm(c)) if c.title.contains("inventory")))
+    });
+    cockpit.key(Key::char('n'));
+    cockpit.key(Key::ctrl('r'));
+    cockpit.key(Key::char('y'));
+    let start = Instant::now();
+    loop {
+        let d = deployments.get("inventory").await.expect("the deployment");
+        let restarted = d
+            .spec
+            .template
+            .metadata
+            .as_ref()
+            .and_then(|m| m.annotations.as_ref())
+            .is_some_and(|a| a.contains_key("kubectl.kubernetes.io/restartedAt"));
+        if restarted {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the restart reached the sim"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Scale by one with `+`.
+    let before = deployments
+        .get("order-router")
+        .await
+        .expect("the deployment")
+        .spec
+        .replicas
+        .unwrap_or(1);
+    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if key.name == "order-router"));
+    cockpit.key(Key::char('+'));
+    cockpit.key(Key::char('y'));
+    let start = Instant::now();
+    while deployments
+        .get("order-router")
+        .await
+        .expect("the deployment")
+        .spec
+        .replicas
+        .unwrap_or(1)
+        != before + 1
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the scale reached the sim"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Delete a pod with `D`.
+    let Row::Pod(victim) =
+        cockpit.select(|r| matches!(r, Row::Pod(k) if k.name.starts_with("shipping-rates-")))
+    else {
+        unreachable!("selected a pod")
+    };
+    cockpit.key(Key::char('D'));
+    cockpit.key(Key::char('y'));
+    let start = Instant::now();
+    loop {
+        match pods.get_opt(&victim.name).await.expect("a pod lookup") {
+            None => break,
+            Some(p) if p.metadata.deletion_timestamp.is_some() => break,
+            Some(_) => {}
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the delete reached the sim"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The watch shows it going, too (a frozen sim keeps it terminating).
+    cockpit
+        .wait("the deleted pod going", Duration::from_secs(10), |m| {
+            gone(m, &victim.name)
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_refuses_in_the_gate_and_in_the_provider() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, true, |_| {}).await;
+    cockpit
+        .wait("pods", Duration::from_secs(20), |m| {
+            m.workloads.pods.len() >= 36
+        })
+        .await;
+    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if key.name == "inventory"));
+    cockpit.key(Key::ctrl('r'));
+    cockpit.with(|m| {
+        assert!(m.overlay.is_none(), "no confirmation under read-only");
+        assert!(
+            m.notice
+                .as_ref()
+                .is_some_and(|n| n.text.contains("read-only"))
+        );
+    });
+    // Even a command that got past the gate is refused by the provider.
+    let key = ObjRef::new("flightdeck-sim", "fulfilment", "inventory");
+    let _ = cockpit.effects.send(Effect::Workloads(Command::Scale {
+        target: wl::Target {
+            kind: Kind::Deployment,
+            key,
+        },
+        replicas: 9,
+    }));
+    cockpit
+        .wait("the provider's refusal", Duration::from_secs(5), |m| {
+            m.notice.as_ref().is_some_and(|n| {
+                n.text.contains("scale inventory to 9 failed") && n.text.contains("read-only")
+            })
+        })
+        .await;
+    let d = Api::<Deployment>::namespaced(kube_client(&sim).await, "fulfilment")
+        .get("inventory")
+        .await
+        .expect("the deployment");
+    assert_ne!(d.spec.replicas, Some(9));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forbidden_namespace_a_410_and_a_dropped_watch_are_survived() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    // One service lives where the demo user may not look.
+    let cockpit = Cockpit::start(&sim, false, |c| {
+        c.services.push(ServiceDecl {
+            name: "vault".into(),
+            owner: None,
+            system: None,
+            lifecycle: None,
+            description: None,
+            github: None,
+            gitlab: None,
+            kubernetes_id: Some("vault".into()),
+            kubernetes_label_selector: None,
+            kubernetes_namespace: Some("restricted".into()),
+            docs: None,
+        })
+    })
+    .await;
+    cockpit
+        .wait("pods", Duration::from_secs(20), |m| {
+            m.workloads.pods.len() >= 36
+        })
+        .await;
+    cockpit
+        .wait("restricted shown forbidden", Duration::from_secs(10), |m| {
+            m.workloads
+                .contexts
+                .iter()
+                .any(|c| matches!(c.scopes.get("restricted"), Some(ScopeState::Forbidden(_))))
+        })
+        .await;
+    cockpit
+        .wait("payments synced", Duration::from_secs(10), |m| {
+            m.workloads.contexts[0].scopes.get("payments") == Some(&ScopeState::Synced)
+        })
+        .await;
+    cockpit.with(|m| {
+        let source = m
+            .sources
+            .iter()
+            .find(|s| s.id.kind == flightdeck::model::SourceKind::Kubernetes)
+            .expect("the source");
+        assert_eq!(source.state, flightdeck::model::FetchState::Ok);
+        assert!(
+            source
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("forbidden: restricted")),
+            "{:?}",
+            source.detail
+        );
+    });
+
+    let client = kube_client(&sim).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "payments");
+    let lists_before = count(&stats(&sim).await, "list pods");
+
+    // 410 Gone on the payments pods watch: the watcher re-lists once and carries on.
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "watch_gone", "times": 1})).await;
+    let start = Instant::now();
+    while count(&stats(&sim).await, "list pods") == lists_before {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "a re-list after 410"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let victim = pods
+        .list(&ListParams::default().labels(SELECTOR))
+        .await
+        .expect("pods")
+        .items[0]
+        .metadata
+        .name
+        .clone()
+        .expect("a name");
+    pods.delete(&victim, &Default::default())
+        .await
+        .expect("the pod is deleted");
+    cockpit
+        .wait("the change after the 410", Duration::from_secs(10), |m| {
+            gone(m, &victim)
+        })
+        .await;
+
+    // A dropped connection: the watch ends and the re-list's connection is reset.
+    let victim = pods
+        .list(&ListParams::default().labels(SELECTOR))
+        .await
+        .expect("pods")
+        .items[1]
+        .metadata
+        .name
+        .clone()
+        .expect("a name");
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "reset", "times": 1})).await;
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "watch_gone", "times": 1})).await;
+    let start = Instant::now();
+    while !sim.shared.faults.list().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the cockpit met both faults"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    pods.delete(&victim, &Default::default())
+        .await
+        .expect("the pod is deleted");
+    cockpit
+        .wait(
+            "the change after the dropped connection",
+            Duration::from_secs(15),
+            |m| {
+                gone(m, &victim)
+                    && m.workloads.contexts[0].scopes.get("payments") == Some(&ScopeState::Synced)
+            },
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pod_that_starts_crashing_shows_as_crashing() {
+    // 60x: the bad deploy lands five sim minutes (five wall seconds) in.
+    let sim = Sim::start(SimConfig {
+        speed: 60.0,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    cockpit
+        .wait("payments-api crash-looping", Duration::from_secs(40), |m| {
+            m.workloads
+                .troubled_pods("component:default/payments-api")
+                .iter()
+                .any(|p| matches!(p.reason, Some(PodReason::CrashLoopBackOff { .. })))
+        })
+        .await;
+    cockpit.with(|m| {
+        let s = m
+            .workloads
+            .pod_summary("component:default/payments-api")
+            .expect("a summary");
+        assert_eq!(s.worst.as_deref(), Some("CrashLoopBackOff"));
+        assert_eq!(
+            m.workloads
+                .rows
+                .first()
+                .map(|r| matches!(r, Row::Workload { key, .. } if key.name == "payments-api")),
+            Some(true),
+            "trouble first"
+        );
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The published payloads, through the provider's own conversion code.
+
+#[test]
+fn k9s_fixtures_decode_into_the_compact_model() {
+    let Some(po) = common::fixture("kubernetes/k9s/po.json") else {
+        return;
+    };
+    let pod: Pod = serde_json::from_str(&po).expect("a Pod");
+    let p = convert::pod(&pod, &NoServices).expect("converts");
+    assert_eq!(p.phase, wl::Phase::Running);
+    assert!(!p.containers.is_empty());
+    if let Some(init) = common::fixture("kubernetes/k9s/po_init.json") {
+        let pod: Pod = serde_json::from_str(&init).expect("a Pod with init containers");
+        let p = convert::pod(&pod, &NoServices).expect("converts");
+        assert!(!p.name.is_empty());
+    }
+    if let Some(dp) = common::fixture("kubernetes/k9s/dp.json") {
+        let d: Deployment = serde_json::from_str(&dp).expect("a Deployment");
+        let w = convert::deployment(&d, &NoServices).expect("converts");
+        assert!(w.desired >= w.ready);
+    }
+    if let Some(ev) = common::fixture("kubernetes/k9s/ev.json") {
+        let e: Event = serde_json::from_str(&ev).expect("an Event");
+        let e = convert::event(&e).expect("converts");
+        assert!(!e.reason.is_empty() && !e.object.is_empty());
+    }
+    if let Some(rs) = common::fixture("kubernetes/k9s/rs.json") {
+        // The fixture's apiVersion is wrong (a quirk of its source); the fields are a ReplicaSet's.
+        let r: ReplicaSet = serde_json::from_str(&rs.replace("networking.k8s.io/v1", "apps/v1"))
+            .expect("a ReplicaSet");
+        assert!(convert::replicaset(&r).is_some());
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct List<T> {
+    items: Vec<T>,
+}
+
+#[test]
+fn kdash_lists_decode_and_the_crash_loop_is_the_reason_that_matters() {
+    let Some(yaml) = common::fixture("kubernetes/kdash/pods.yaml") else {
+        return;
+    };
+    let list: List<Pod> = serde_yaml::from_str(&yaml).expect("a List of Pods");
+    let pods: Vec<wl::Pod> = list
+        .items
+        .iter()
+        .filter_map(|p| convert::pod(p, &NoServices))
+        .collect();
+    assert_eq!(pods.len(), list.items.len());
+    let cart = pods
+        .iter()
+        .find(|p| p.name.starts_with("cartservice"))
+        .expect("the cartservice pod");
+    assert!(
+        matches!(cart.reason, Some(PodReason::CrashLoopBackOff { .. })),
+        "{:?}",
+        cart.reason
+    );
+    assert!(cart.restarts >= 896);
+    assert_eq!(cart.trouble(), wl::Trouble::Critical);
+    assert!(pods.iter().any(|p| p.phase == wl::Phase::Pending));
+
+    if let Some(yaml) = common::fixture("kubernetes/kdash/events.yaml") {
+        let list: List<Event> = serde_yaml::from_str(&yaml).expect("a List of Events");
+        let events: Vec<wl::Event> = list.items.iter().filter_map(convert::event).collect();
+        assert!(
+            events
+                .iter()
+                .any(|e| e.warning && e.reason == "FailedScheduling")
+        );
+    }
+    if let Some(yaml) = common::fixture("kubernetes/kdash/deployments.yaml") {
+        let list: List<Deployment> = serde_yaml::from_str(&yaml).expect("a List of Deployments");
+        assert!(
+            list.items
+                .iter()
+                .all(|d| convert::deployment(d, &NoServices).is_some())
+        );
+    }
+    if let Some(yaml) = common::fixture("kubernetes/kdash/replicasets.yaml") {
+        let list: List<ReplicaSet> = serde_yaml::from_str(&yaml).expect("a List of ReplicaSets");
+        assert!(
+            list.items
+                .iter()
+                .filter_map(convert::replicaset)
+                .any(|r| r.deployment.is_some())
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `update` as a table: no IO, a model and a message in, the model and effects out.
+
+const SVC: &str = "component:default/api";
+const CTX: &str = "prod";
+
+fn t0() -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(1_772_438_400, 0).expect("a valid time")
+}
+
+fn pod(name: &str, reason: Option<PodReason>, ready: u16) -> wl::Pod {
+    wl::Pod {
+        namespace: "shop".into(),
+        name: name.into(),
+        services: vec![SVC.into()],
+        phase: wl::Phase::Running,
+        ready,
+        containers: vec!["app".into()],
+        restarts: if reason.is_some() { 4 } else { 0 },
+        created: Some(t0() - chrono::Duration::hours(1)),
+        node: Some("n1".into()),
+        owner: Some(wl::Owner {
+            kind: "ReplicaSet".into(),
+            name: "api-7f9c".into(),
+        }),
+        reason,
+        last_restart: Some(t0() - chrono::Duration::minutes(2)),
+        tag: Some("abc".into()),
+    }
+}
+
+fn deployment(name: &str) -> wl::Workload {
+    wl::Workload {
+        kind: Kind::Deployment,
+        namespace: "shop".into(),
+        name: name.into(),
+        services: vec![SVC.into()],
+        desired: 2,
+        updated: 2,
+        ready: 1,
+        available: 1,
+        revision: Some(3),
+        tag: Some("abc".into()),
+        rollout: wl::RolloutState::Complete,
+        message: None,
+        created: Some(t0()),
+    }
+}
+
+fn model() -> Model {
+    let mut m = Model::new(Keymap::defaults(), t0());
+    m.screen = Screen::Workloads;
+    let crash = PodReason::CrashLoopBackOff {
+        container: "app".into(),
+        last: None,
+    };
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Configured {
+            contexts: vec![(CTX.into(), CTX.into())],
+            log_buffer_lines: 5,
+        }),
+    );
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Batch {
+            context: CTX.into(),
+            changes: vec![
+                Change::Workload(deployment("api")),
+                Change::ReplicaSet(wl::ReplicaSet {
+                    namespace: "shop".into(),
+                    name: "api-7f9c".into(),
+                    deployment: Some("api".into()),
+                    revision: Some(3),
+                    tag: None,
+                }),
+                Change::Pod(pod("api-7f9c-aaaaa", None, 1)),
+                Change::Pod(pod("api-7f9c-bbbbb", Some(crash), 0)),
+                Change::Pod(wl::Pod {
+                    services: vec!["component:default/other".into()],
+                    owner: None,
+                    ..pod("lonely", None, 1)
+                }),
+            ],
+        }),
+    );
+    m
+}
+
+#[rstest]
+#[case::trouble_first("", 5, Some("api-7f9c-bbbbb"))]
+#[case::service_filter("service:api", 3, Some("api-7f9c-bbbbb"))]
+#[case::other_service("service:other", 2, Some("lonely"))]
+#[case::name_words("aaaaa", 2, Some("api-7f9c-aaaaa"))]
+#[case::nothing("zzz", 0, None)]
+fn rows_sort_trouble_first_and_filter(
+    #[case] filter: &str,
+    #[case] rows: usize,
+    #[case] first_pod: Option<&str>,
+) {
+    let mut m = model();
+    for c in filter.chars() {
+        m.list_mut(Screen::Workloads)
+            .filter
+            .apply(flightdeck::model::input::Edit::Insert(c));
+    }
+    flightdeck::update::workloads::refilter(&mut m);
+    assert_eq!(m.workloads.rows.len(), rows);
+    let pod = m.workloads.rows.iter().find_map(|r| match r {
+        Row::Pod(k) => Some(k.name.as_str()),
+        _ => None,
+    });
+    assert_eq!(pod, first_pod);
+}
+
+#[test]
+fn summaries_and_troubled_pods_roll_up_per_service() {
+    let m = model();
+    let s = m.workloads.pod_summary(SVC).expect("a summary");
+    assert_eq!((s.ready, s.total, s.restarts_last_hour), (1, 2, 4));
+    assert_eq!(s.worst.as_deref(), Some("CrashLoopBackOff"));
+    let troubled: Vec<&str> = m
+        .workloads
+        .troubled_pods(SVC)
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(troubled, ["api-7f9c-bbbbb"]);
+    assert!(
+        m.workloads
+            .troubled_pods("component:default/other")
+            .is_empty()
+    );
+}
+
+#[rstest]
+#[case::restart(Key::ctrl('r'), None, true)]
+#[case::restart_not_allowed(Key::ctrl('r'), Some(Access { restart: Some(false), scale: None, delete_pods: None }), false)]
+#[case::scale_up(Key::char('+'), None, true)]
+#[case::scale_not_allowed(Key::char('+'), Some(Access { restart: None, scale: Some(false), delete_pods: None }), false)]
+#[case::delete(Key::char('D'), None, true)]
+#[case::delete_not_allowed(Key::char('D'), Some(Access { restart: None, scale: None, delete_pods: Some(false) }), false)]
+fn actions_confirm_first_unless_rbac_says_no(
+    #[case] key: Key,
+    #[case] access: Option<Access>,
+    #[case] asks: bool,
+) {
+    let mut m = model();
+    if let Some(access) = access {
+        update(
+            &mut m,
+            Msg::Workloads(WMsg::Access {
+                context: CTX.into(),
+                namespace: "shop".into(),
+                access,
+            }),
+        );
+    }
+    // The crashing pod's row: actions on its Deployment, or on it for delete.
+    let i = m
+        .workloads
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Pod(k) if k.name == "api-7f9c-bbbbb"))
+        .expect("the row");
+    m.list_mut(Screen::Workloads).cursor.selected = i;
+    let effects = update(&mut m, Msg::Key(key));
+    assert_eq!(matches!(m.overlay, Some(Overlay::Confirm(_))), asks);
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Workloads(_))),
+        "nothing is sent before `y`"
+    );
+    if asks {
+        let effects = update(&mut m, Msg::Key(Key::char('y')));
+        assert!(
+            effects.iter().any(|e| matches!(
+                e,
+                Effect::Workloads(
+                    Command::Restart { .. }
+                        | Command::Scale { replicas: 3, .. }
+                        | Command::DeletePod { .. }
+                )
+            )),
+            "{effects:?}"
+        );
+    } else {
+        assert!(
+            m.notice
+                .as_ref()
+                .is_some_and(|n| n.text.contains("not allowed"))
+        );
+    }
+}
+
+fn line(text: &str) -> LogLine {
+    LogLine {
+        source: 0,
+        text: text.into(),
+        runs: vec![],
+    }
+}
+
+#[test]
+fn the_log_buffer_is_bounded_and_search_pauses_on_a_match() {
+    let mut m = model();
+    let i = m
+        .workloads
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Pod(k) if k.name == "api-7f9c-aaaaa"))
+        .expect("the row");
+    m.list_mut(Screen::Workloads).cursor.selected = i;
+    let effects = update(&mut m, Msg::Key(Key::char('l')));
+    let id = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Workloads(Command::StartLogs { id, .. }) => Some(*id),
+            _ => None,
+        })
+        .expect("logs start");
+    let lines = [
+        "one",
+        "two ERROR",
+        "three",
+        "four",
+        "five",
+        "six ERROR",
+        "seven",
+    ];
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::LogLines {
+            id,
+            lines: lines.iter().map(|t| line(t)).collect(),
+        }),
+    );
+    let logs = m.workloads.logs.as_ref().expect("a log view");
+    assert_eq!(logs.lines.len(), 5, "capacity 5");
+    assert_eq!((logs.first_seq, logs.dropped), (2, 2));
+    // Lines of an older stream are dropped.
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::LogLines {
+            id: id + 100,
+            lines: vec![line("stale")],
+        }),
+    );
+    assert_eq!(
+        m.workloads.logs.as_ref().expect("a log view").lines.len(),
+        5
+    );
+    // Search backwards for ERROR from the newest line.
+    update(&mut m, Msg::Key(Key::char('/')));
+    for c in "error".chars() {
+        update(&mut m, Msg::Key(Key::char(c)));
+    }
+    update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    update(&mut m, Msg::Key(Key::char('N')));
+    let logs = m.workloads.logs.as_ref().expect("a log view");
+    assert!(!logs.follow, "searching pauses");
+    assert_eq!(
+        logs.line(logs.cursor).map(|l| l.text.as_str()),
+        Some("six ERROR")
+    );
+    let effects = update(&mut m, Msg::Key(Key::char('y')));
+    assert!(effects.contains(&Effect::Copy("six ERROR".into())));
+    let effects = update(&mut m, Msg::Key(Key::char('e')));
+    assert!(
+        matches!(effects.as_slice(), [Effect::External(flightdeck::update::External::Pager { text })] if text.ends_with("seven"))
+    );
+}
+
+#[test]
+fn a_describe_answer_for_a_view_left_is_dropped() {
+    let mut m = model();
+    let effects = update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    let request = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Workloads(Command::Describe { request, .. }) => Some(*request),
+            _ => None,
+        })
+        .expect("a describe is asked");
+    assert_eq!(m.workloads.view, View::Describe);
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Described {
+            request: request + 1,
+            result: Ok("stale: 1".into()),
+        }),
+    );
+    assert!(m.workloads.describe.as_ref().is_some_and(|d| d.loading));
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Described {
+            request,
+            result: Ok("kind: Deployment\nmetadata:\n  name: api".into()),
+        }),
+    );
+    assert_eq!(
+        m.workloads.describe.as_ref().map(|d| d.lines.len()),
+        Some(3)
+    );
+}
