@@ -241,7 +241,7 @@ impl Columns {
     fn for_width(width: usize) -> Columns {
         let node = if width >= 110 { 14 } else { 0 };
         // READY 6, RESTARTS 5, AGE 5, gaps, and at least 16 for the status.
-        let fixed = 2 + 6 + 5 + 5 + node + 16 + 5;
+        let fixed = 2 + 6 + 5 + 5 + node + 28 + 5;
         let name = width.saturating_sub(fixed).clamp(16, 48);
         Columns { name, node }
     }
@@ -662,17 +662,24 @@ fn draw_logs(l: &Logs, theme: &Theme, frame: &mut Frame, area: Rect) {
             l.line(seq).map_or(0, |x| x.text.width()) + if merged { prefix_width + 1 } else { 0 };
         w.div_ceil(width).max(1)
     };
-    let (first, scroll) = if l.follow {
-        // From the newest line back until the screen is full.
-        let mut seq = l.end_seq();
+    // Following: the newest line at the bottom. Paused: from `top`, unless wrapping pushes the
+    // selected line below the screen; then the selected line at the bottom.
+    let (end, floor) = if l.follow {
+        (l.end_seq(), l.first_seq)
+    } else {
+        (
+            selected.map_or(l.end_seq(), |s| s + 1),
+            l.top.max(l.first_seq),
+        )
+    };
+    let (first, scroll) = {
+        let mut seq = end;
         let mut rows = 0;
-        while seq > l.first_seq && rows < height {
+        while seq > floor && rows < height {
             seq -= 1;
             rows += rows_of(seq);
         }
         (seq, rows.saturating_sub(height))
-    } else {
-        (l.top.max(l.first_seq), 0)
     };
     let mut lines = Vec::new();
     let mut rows = 0;
