@@ -106,7 +106,12 @@ pub fn descriptors(world: &World, endpoints: &Endpoints) -> Vec<Descriptor> {
     out.push(org(json!({
         "apiVersion": API_VERSION,
         "kind": "Location",
-        "metadata": { "name": "acme-repos", "description": "Every service repo's descriptor." },
+        "metadata": {
+            "name": "acme-repos",
+            "description": "Every service repo's descriptor.",
+            // The org's onboarding path for new hires, beside this file.
+            "annotations": { "flightdeck.dev/onboarding": "./onboarding.yaml" },
+        },
         "spec": { "type": "file", "targets": ["../repos/*/catalog-info.yaml"] },
     })));
 
@@ -250,6 +255,7 @@ pub fn write_all(shared: &Shared) -> std::io::Result<()> {
         }
     }
 
+    write(&dir.join("org").join("onboarding.yaml"), ONBOARDING)?;
     write(&config_path(dir), &flightdeck_config(shared))?;
     // The Kubernetes server writes its own kubeconfig, with the credentials it accepts.
     super::kubernetes::write_kubeconfig(shared)?;
@@ -279,8 +285,9 @@ fn flightdeck_config(shared: &Shared) -> String {
          [general]\nme = \"user:default/jdoe\"\n\n\
          [catalog]\npaths = [{}]\n\n\
          [catalog.backstage]\nurl = {}\n\n\
-         [github]\napi_url = {}\n\n\
-         [gitlab]\napi_url = {}\n\n\
+         [github]\napi_url = {}\n# The sim takes any token; one is needed for the authenticated rate limit.\n\
+         token_command = \"echo flightdeck-sim-token\"\n\n\
+         [gitlab]\napi_url = {}\ntoken_command = \"echo flightdeck-sim-token\"\n\n\
          [kubernetes]\nkubeconfig = {}\ncontexts = [\"flightdeck-sim\"]\n\n\
          [[alertmanager]]\nname = \"sim\"\nurl = {}\n",
         toml_str(&catalog.to_string_lossy()),
@@ -648,4 +655,87 @@ serving, so customers notice nothing yet, but the rollout is stuck.
 !!! tip
     CI builds the image before the deploy job runs. A missing tag usually means the deploy
     ran from a commit whose build failed: check the CI run for that commit first.
+"#;
+
+/// The demo organisation's onboarding path, named by the `acme-repos` Location. The demo user
+/// (jdoe) is in team-storefront, so the checks look at the storefront services; the practice
+/// triage follows the story's incident on payments-api.
+const ONBOARDING: &str = r#"title: Acme engineering onboarding
+buddy: Marta Kowalski (mkowalski)
+phases:
+  - name: Day 1
+    steps:
+      - id: welcome
+        title: Meet the cockpit
+        text: |
+          flightdeck joins every service's CI, pods, alerts and docs on one screen.
+          Take the tour (`:` then **tour**), then skim the home page of your team's main service.
+        docs: ["checkout-web:index.md"]
+      - id: github-token
+        title: Your GitHub token works
+        check: github-token
+        text: |
+          Pipelines, re-runs and deploys go through GitHub. Create a token with the `repo` and
+          `workflow` scopes and export it as `$GITHUB_TOKEN` before starting flightdeck.
+      - id: catalog-group
+        title: You are in your team's Group
+        check: catalog-group
+        text: |
+          "My services" are the ones your Group owns in the catalog. Your team lead adds you to
+          the Group's `spec.members` in `org/catalog-info.yaml`.
+      - id: kube-pods
+        title: You can list your team's pods
+        check: kube-pods
+        context: flightdeck-sim
+        namespace: storefront
+        text: |
+          Workloads need read access to your team's namespace. The check lists pods in
+          `storefront` with your kubeconfig, as `kubectl get pods -n storefront` would.
+      - id: alertmanager
+        title: Alertmanager is reachable
+        check: alertmanager
+        text: Pages arrive through Alertmanager; the Alerts screen reads it directly.
+  - name: Week 1
+    steps:
+      - id: explore
+        title: Explore your team's services
+        text: |
+          Open each one from the Overview (Enter): its dependencies, recent runs, pods and docs.
+          Note who owns what it depends on.
+        services: [checkout-web, cart-service, catalog-search]
+        docs: ["checkout-web:architecture.md"]
+      - id: runbook
+        title: Read a runbook of your team
+        check: runbook-opened
+        text: |
+          Every service keeps runbooks in its docs. Open one on the Docs screen (5), or from an
+          alert with its runbook link.
+        docs: ["checkout-web:runbooks/crash-looping.md"]
+      - id: ci-run
+        title: Get a CI run of your own
+        check: ci-run
+        text: Push a branch or re-run a workflow of one of your team's repositories.
+      - id: practise-triage
+        title: Practise a triage on the demo
+        text: |
+          Run `flightdeck --demo`. Every 30 simulated minutes a bad deploy makes payments-api
+          crash-loop and **KubePodCrashLooping** fires. Follow it: Alerts → the alert → its
+          runbook → the crashing pods and their logs → the deploy that caused it.
+
+          !!! tip "Time it"
+              A good triage finds the bad deploy in under five minutes.
+        docs: ["payments-api:runbooks/crash-looping.md#first-five-minutes"]
+        services: [payments-api]
+  - name: Month 1
+    steps:
+      - id: deploy-staging
+        title: Deploy to staging
+        check: deployed
+        environment: staging
+        text: |
+          Ship a small change through the deploy workflow to **staging**. The time from your
+          first day to this deploy is what the platform team tracks.
+      - id: shadow-on-call
+        title: Shadow an on-call shift
+        text: Pair with your buddy for one on-call shift before joining the rotation.
 "#;
