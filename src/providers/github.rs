@@ -402,8 +402,11 @@ pub fn token_without_command(
 ) -> Option<String> {
     let host = gh_host(&source.api_url);
     let mut names: Vec<&str> = source.token_env.as_deref().into_iter().collect();
-    names.extend(["GH_TOKEN", "GITHUB_TOKEN"]);
-    if host != "github.com" {
+    // As gh does: GH_TOKEN is for github.com only, so a github.com token is never sent to an
+    // Enterprise host (or to the demo's sim on 127.0.0.1).
+    if host == "github.com" {
+        names.extend(["GH_TOKEN", "GITHUB_TOKEN"]);
+    } else {
         names.extend(["GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"]);
     }
     if let Some(t) = names.iter().find_map(|n| {
@@ -1607,6 +1610,11 @@ mod tests {
         assert_eq!(
             token_without_command(&configured, &both, None).as_deref(),
             Some("configured")
+        );
+        assert_eq!(
+            token_without_command(&ghes, &both, None),
+            None,
+            "a github.com token is never sent to another host"
         );
     }
 
