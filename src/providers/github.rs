@@ -1009,20 +1009,22 @@ where
                 })
                 .cloned()
                 .collect();
-            let polls = due.into_iter().map(|t| {
-                let mut st = states.remove(&t.repo).unwrap_or_default();
-                let b = backend.clone();
-                async move {
-                    let r = b.poll(&t, &mut st, now).await;
-                    (t, st, r)
-                }
-            });
-            let results: Vec<_> = futures::stream::iter(polls)
-                .buffer_unordered(shared.pacing.max_in_flight)
-                .collect()
-                .await;
-            let done = shared.cx.clock.now();
-            for (t, mut st, r) in results {
+            let polls: Vec<_> = due
+                .into_iter()
+                .map(|t| {
+                    let mut st = states.remove(&t.repo).unwrap_or_default();
+                    let b = backend.clone();
+                    async move {
+                        let r = b.poll(&t, &mut st, now).await;
+                        (t, st, r)
+                    }
+                })
+                .collect();
+            // Each repository's news goes out as soon as its poll ends, not after the slowest.
+            let mut results =
+                futures::stream::iter(polls).buffer_unordered(shared.pacing.max_in_flight);
+            while let Some((t, mut st, r)) = results.next().await {
+                let done = shared.cx.clock.now();
                 match r {
                     Ok(msgs) => {
                         changed |= !msgs.is_empty();
@@ -1036,7 +1038,9 @@ where
                         } else {
                             shared.pacing.idle
                         };
-                        st.next_due = Some(done + every);
+                        // Paced from when the poll started, so the interval is what the
+                        // user configured however long the answers took.
+                        st.next_due = Some(now + every);
                         last_ok.get_or_insert(done);
                     }
                     Err(Failure::Limited {

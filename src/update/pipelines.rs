@@ -233,10 +233,12 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
 /// A service's runs or deployments changed: recompute its summaries and the rows (the
 /// Overview join follows, since the effects ask for a redraw).
 fn data_changed(model: &mut Model, service: &str) -> Vec<Effect> {
-    let selected = model
-        .pipelines
-        .selected(model.list(Screen::Pipelines).cursor)
-        .map(|r| r.key.clone());
+    // At the top of the list the newest run stays in view as new ones arrive; further down,
+    // the selected run keeps the cursor.
+    let cursor = model.list(Screen::Pipelines).cursor;
+    let selected = (cursor.selected > 0)
+        .then(|| model.pipelines.selected(cursor).map(|r| r.key.clone()))
+        .flatten();
     model.pipelines.rebuild(&[service.to_string()]);
     refilter(model);
     if let Some(key) = selected {
@@ -974,6 +976,31 @@ mod tests {
             },
         );
         assert!(effects.is_empty());
+    }
+
+    #[rstest]
+    #[case::at_the_top_the_newest_shows(0, 4)]
+    #[case::further_down_the_selection_stays(2, 1)]
+    fn new_runs_and_the_cursor(#[case] selected: usize, #[case] expected: u64) {
+        let mut m = model_with(three());
+        m.list_mut(Screen::Pipelines).cursor.selected = selected;
+        let mut runs = three();
+        runs.push(run(4, RunState::Queued, "jdoe", 30));
+        update(
+            &mut m,
+            Msg::Runs {
+                host: Host::Github,
+                repo: "acme/pay".into(),
+                service: "component:default/pay".into(),
+                runs,
+                at: at(61),
+            },
+        );
+        let cursor = m.list(Screen::Pipelines).cursor;
+        assert_eq!(
+            m.pipelines.selected(cursor).map(|r| r.key.id),
+            Some(expected)
+        );
     }
 
     #[test]
