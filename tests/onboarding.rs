@@ -459,3 +459,67 @@ async fn progress_is_kept_across_restarts() {
         "the path, the progress and the tour marker; no temp files: {leftovers:?}"
     );
 }
+
+#[tokio::test]
+async fn the_demo_path_loads_and_every_docs_link_opens() {
+    let sim = Sim::start(SimConfig::default())
+        .await
+        .expect("the sim starts");
+    let msg =
+        flightdeck::providers::onboarding::load_file(&sim.dir().join("org/onboarding.yaml")).await;
+    let Msg::Onboarding(OnbMsg::PathLoaded { spec, .. }) = msg else {
+        panic!("the demo path loads: {msg:?}")
+    };
+    let names: Vec<&str> = spec.phases.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Day 1", "Week 1", "Month 1"]);
+    assert!(spec.buddy.is_some());
+    let checks: std::collections::BTreeSet<CheckKind> = spec
+        .phases
+        .iter()
+        .flat_map(|p| &p.steps)
+        .filter_map(|s| s.check)
+        .collect();
+    assert_eq!(
+        checks.len(),
+        7,
+        "every kind of check is practised: {checks:?}"
+    );
+    let world = &sim.shared.world;
+    let sites = world
+        .services
+        .iter()
+        .map(|s| {
+            flightdeck::providers::docs::read_site(
+                &format!("component:default/{}", s.name),
+                &s.name,
+                &sim.dir().join("repos").join(&s.name),
+            )
+            .expect("docs")
+        })
+        .collect();
+    let mut m = Model::new(Keymap::defaults(), now());
+    update(
+        &mut m,
+        Msg::Docs(flightdeck::update::docs::Msg::Loaded {
+            sites,
+            errors: vec![],
+        }),
+    );
+    for step in spec.phases.iter().flat_map(|p| &p.steps) {
+        for link in &step.docs {
+            let (service, path) = link.split_once(':').expect("service:path");
+            assert!(
+                flightdeck::update::docs::open_runbook(
+                    &mut m,
+                    &format!("component:default/{service}"),
+                    path
+                )
+                .is_some(),
+                "{link} opens"
+            );
+        }
+        for service in &step.services {
+            assert!(world.service(service).is_some(), "{service} exists");
+        }
+    }
+}

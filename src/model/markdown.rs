@@ -1349,29 +1349,45 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 /// A line with `prefix` put in front, its runs shifted.
-fn prefixed(line: Line, prefix: &str, style: Style) -> Line {
-    let mut out = Line {
-        source_line: line.source_line,
-        heading: line.heading,
-        ..Line::default()
-    };
-    out.push(prefix, style);
-    let shift = out.text.len() as u32;
-    out.text.push_str(&line.text);
-    out.runs.extend(line.runs.into_iter().map(|r| Run {
-        start: r.start + shift,
-        end: r.end + shift,
-        ..r
-    }));
-    out
+fn prefixed(mut line: Line, prefix: &str, style: Style) -> Line {
+    // In place: a 1 MB page has tens of thousands of nested lines, and a copy each would double
+    // the cost of a layout.
+    if prefix.is_empty() {
+        return line;
+    }
+    let shift = prefix.len() as u32;
+    line.text.insert_str(0, prefix);
+    for r in &mut line.runs {
+        r.start += shift;
+        r.end += shift;
+    }
+    match line.runs.first_mut() {
+        Some(first) if first.style == style && first.start == shift => first.start = 0,
+        _ => line.runs.insert(
+            0,
+            Run {
+                start: 0,
+                end: shift,
+                style,
+            },
+        ),
+    }
+    line
+}
+
+/// An empty line with room for a line of `w` cells, so pushing words rarely reallocates.
+fn new_line(source_line: u32, w: usize) -> Line {
+    Line {
+        text: String::with_capacity(w + 8),
+        runs: Vec::with_capacity(4),
+        source_line,
+        heading: None,
+    }
 }
 
 /// Word-wraps inline spans to `w` cells; words longer than a line are broken.
 fn wrap_spans(spans: &[Span], w: usize, source_line: u32, out: &mut Vec<Line>) {
-    let mut line = Line {
-        source_line,
-        ..Line::default()
-    };
+    let mut line = new_line(source_line, w);
     let mut used = 0usize;
     let mut space: Option<Style> = None;
     let mut any = false;
@@ -1380,13 +1396,7 @@ fn wrap_spans(spans: &[Span], w: usize, source_line: u32, out: &mut Vec<Line>) {
         let mut rest = text;
         while !rest.is_empty() {
             if let Some(r) = rest.strip_prefix('\n') {
-                out.push(std::mem::replace(
-                    &mut line,
-                    Line {
-                        source_line,
-                        ..Line::default()
-                    },
-                ));
+                out.push(std::mem::replace(&mut line, new_line(source_line, w)));
                 used = 0;
                 space = None;
                 rest = r;
@@ -1405,13 +1415,7 @@ fn wrap_spans(spans: &[Span], w: usize, source_line: u32, out: &mut Vec<Line>) {
             let ww = word.width();
             let gap = usize::from(space.is_some());
             if used > 0 && used + gap + ww > w {
-                out.push(std::mem::replace(
-                    &mut line,
-                    Line {
-                        source_line,
-                        ..Line::default()
-                    },
-                ));
+                out.push(std::mem::replace(&mut line, new_line(source_line, w)));
                 used = 0;
                 space = None;
             }
@@ -1434,13 +1438,7 @@ fn wrap_spans(spans: &[Span], w: usize, source_line: u32, out: &mut Vec<Line>) {
                 for c in word.chars() {
                     let cw = c.width().unwrap_or(0);
                     if used + cw > w && used > 0 {
-                        out.push(std::mem::replace(
-                            &mut line,
-                            Line {
-                                source_line,
-                                ..Line::default()
-                            },
-                        ));
+                        out.push(std::mem::replace(&mut line, new_line(source_line, w)));
                         used = 0;
                     }
                     let mut buf = [0u8; 4];
@@ -1591,9 +1589,12 @@ fn layout_table(
     }
 }
 
-/// Keywords of the languages docs show most; one list serves all, since a word that is a
+/// Keywords of the languages docs show most, sorted for a binary search; one list serves all, since a word that is a
 /// keyword in one language is rarely an identifier worth colouring differently in another.
 const KEYWORDS: &[&str] = &[
+    "False",
+    "None",
+    "True",
     "as",
     "async",
     "await",
@@ -1614,7 +1615,6 @@ const KEYWORDS: &[&str] = &[
     "export",
     "extends",
     "false",
-    "False",
     "finally",
     "fn",
     "for",
@@ -1634,7 +1634,6 @@ const KEYWORDS: &[&str] = &[
     "mut",
     "new",
     "nil",
-    "None",
     "null",
     "package",
     "pass",
@@ -1649,7 +1648,6 @@ const KEYWORDS: &[&str] = &[
     "throw",
     "trait",
     "true",
-    "True",
     "try",
     "type",
     "use",
@@ -1717,7 +1715,7 @@ fn highlight(lang: &str, src: &str) -> Line {
     let mut word_start: Option<usize> = None;
     let flush_word = |line: &mut Line, from: usize, to: usize| {
         let word = &src[from..to];
-        let tone = if KEYWORDS.contains(&word) {
+        let tone = if KEYWORDS.binary_search(&word).is_ok() {
             Tone::Keyword
         } else if word.chars().next().is_some_and(|c| c.is_ascii_digit()) {
             Tone::Number
@@ -1816,6 +1814,11 @@ mod tests {
 
     fn texts(layout: &Layout) -> Vec<&str> {
         layout.lines.iter().map(|l| l.text.as_str()).collect()
+    }
+
+    #[test]
+    fn keywords_are_sorted_for_the_binary_search() {
+        assert!(KEYWORDS.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]
