@@ -20,9 +20,9 @@ pub struct Snapshot {
     pub version: u32,
     pub saved_at: DateTime<Utc>,
     pub sources: Vec<SourceStatus>,
-    /// The catalog as each origin last sent it (entities and descriptor problems).
+    /// Alerts and silences as each Alertmanager last sent them (never its status config).
     #[serde(default)]
-    pub catalog: std::collections::BTreeMap<crate::model::catalog::Origin, crate::model::catalog::Batch>,
+    pub alerts: std::collections::BTreeMap<String, crate::model::Fetched<crate::model::alerts::InstanceData>>,
 }
 
 impl Snapshot {
@@ -32,7 +32,7 @@ impl Snapshot {
             version: VERSION,
             saved_at: model.now,
             sources: model.sources.clone(),
-            catalog: model.catalog.batches.clone(),
+            alerts: crate::model::alerts::saved(&model.alerts),
         }
     }
 
@@ -49,13 +49,14 @@ impl Snapshot {
                 restored = true;
             }
         }
-        // The catalog goes back only while a catalog source is configured, and last: the
-        // join reads every other domain's restored data.
-        if !self.catalog.is_empty() && model.sources.iter().any(|s| s.id.kind == crate::model::SourceKind::Catalog) {
-            model.catalog.batches = self.catalog;
-            model.catalog.rebuild(model.me.as_deref());
-            crate::update::overview::rejoin(model);
-            restored = true;
+        // Alerts go back for the Alertmanagers still configured, before anything that joins
+        // on them; the provider's first poll replaces them.
+        for (name, data) in self.alerts {
+            let id = crate::model::SourceId::new(crate::model::SourceKind::Alertmanager, name.clone());
+            if model.source_mut(&id).is_some() {
+                crate::update::alerts::restore(model, name, data);
+                restored = true;
+            }
         }
         if restored {
             model.warm_start = Some(self.saved_at);

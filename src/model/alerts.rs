@@ -4,6 +4,7 @@
 //! wrapped detail text) is computed here when data or the filter changes, never while drawing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -192,9 +193,10 @@ pub struct MergedAlert {
     /// Indices of every instance that reported it, first one included.
     pub seen_on: Vec<usize>,
     /// The service's catalog ref, when the label names a catalog service.
-    pub service_ref: Option<String>,
-    /// The service's name as shown: the catalog name, else the raw label, else empty.
-    pub service: String,
+    pub service_ref: Option<Arc<str>>,
+    /// The service's name as shown: the catalog name, else the raw label, else empty. Shared
+    /// by every alert of the service, so a rebuild does not copy it per alert.
+    pub service: Arc<str>,
 }
 
 /// A silence shown once however many Alertmanagers of an HA pair hold it.
@@ -334,6 +336,8 @@ pub struct AlertsState {
     pub filter_errors: Vec<String>,
     pub show_muted: bool,
     pub collapsed: BTreeSet<String>,
+    /// The catalog named services at the last rebuild, so an unmatched label means something.
+    pub catalog_known: bool,
     pub view: AlertsView,
     /// The cursor of the list not shown now, put back when switching.
     pub other_cursor: Cursor,
@@ -408,17 +412,28 @@ impl AlertsState {
     /// Merges the instances' data and recomputes the per-service counts, then the rows.
     /// `targets` are the catalog's services, to name an alert's service by its catalog entry.
     pub fn rebuild(&mut self, targets: &[ServiceTarget], filter_text: &str) {
-        let by_name: HashMap<&str, &ServiceTarget> =
-            targets.iter().map(|t| (t.name.as_str(), t)).collect();
-        let by_alert: HashMap<&str, &ServiceTarget> = targets
+        self.catalog_known = !targets.is_empty();
+        let shared = |t: &ServiceTarget| {
+            (
+                Arc::<str>::from(t.service.as_str()),
+                Arc::<str>::from(t.name.as_str()),
+            )
+        };
+        let by_name: HashMap<&str, (Arc<str>, Arc<str>)> = targets
+            .iter()
+            .map(|t| (t.name.as_str(), shared(t)))
+            .collect();
+        let by_alert: HashMap<&str, (Arc<str>, Arc<str>)> = targets
             .iter()
             .flat_map(|t| {
                 t.alert_names
                     .iter()
                     .filter(|n| n.as_str() != "all")
-                    .map(move |n| (n.as_str(), t))
+                    .map(move |n| (n.as_str(), shared(t)))
             })
             .collect();
+        let mut raw_names: HashMap<&str, Arc<str>> = HashMap::new();
+        let no_service: Arc<str> = Arc::from("");
         self.merged.clear();
         self.fingerprints.clear();
         let mut silence_ids: HashMap<&str, usize> = HashMap::new();
@@ -440,9 +455,12 @@ impl AlertsState {
                     .and_then(|l| by_name.get(l))
                     .or_else(|| by_alert.get(alert.name()));
                 let (service_ref, service) = match (target, label) {
-                    (Some(t), _) => (Some(t.service.clone()), t.name.clone()),
-                    (None, Some(l)) => (None, l.to_string()),
-                    (None, None) => (None, String::new()),
+                    (Some((r, n)), _) => (Some(r.clone()), n.clone()),
+                    (None, Some(l)) => (
+                        None,
+                        raw_names.entry(l).or_insert_with(|| Arc::from(l)).clone(),
+                    ),
+                    (None, None) => (None, no_service.clone()),
                 };
                 self.fingerprints
                     .insert(alert.fingerprint.clone(), self.merged.len());
@@ -481,17 +499,19 @@ impl AlertsState {
         silences.sort_by_cached_key(silence_key);
         self.silences = silences;
 
-        let mut summaries: HashMap<String, AlertSummary> = HashMap::new();
+        let mut summaries: HashMap<&str, AlertSummary> = HashMap::new();
         for m in &self.merged {
             let Some(alert) = self.alert(m) else { continue };
             if alert.is_muted() || m.service.is_empty() {
                 continue;
             }
-            let key = m.service_ref.clone().unwrap_or_else(|| m.service.clone());
-            let counts = summaries.entry(key).or_default();
-            count(counts, alert.severity);
+            let key = m.service_ref.as_deref().unwrap_or(&m.service);
+            count(summaries.entry(key).or_default(), alert.severity);
         }
-        self.summaries = summaries;
+        self.summaries = summaries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
         self.refilter(filter_text);
     }
 
@@ -518,31 +538,37 @@ impl AlertsState {
         for &i in &keep {
             let m = &self.merged[i];
             if let Some(a) = self.alert(m) {
-                let w = worst.entry(m.service.as_str()).or_insert(Severity::Other);
+                let w = worst.entry(&m.service).or_insert(Severity::Other);
                 *w = (*w).min(a.severity);
             }
         }
-        let key = |i: &usize| {
-            let m = &self.merged[*i];
-            let a = self.alert(m);
-            (
-                worst
-                    .get(m.service.as_str())
-                    .copied()
-                    .unwrap_or(Severity::Other),
-                m.service.is_empty(),
-                m.service.as_str(),
-                a.map_or("", Alert::name),
-                a.map_or(Severity::Other, |a| a.severity),
-                std::cmp::Reverse(a.map(|a| a.starts_at)),
-                a.map_or("", |a| a.fingerprint.as_str()),
-            )
-        };
-        keep.sort_by(|a, b| key(a).cmp(&key(b)));
+        // Keys computed once per alert, not once per comparison.
+        let mut keyed: Vec<_> = keep
+            .iter()
+            .map(|&i| {
+                let m = &self.merged[i];
+                let a = self.alert(m);
+                (
+                    (
+                        worst.get(&*m.service).copied().unwrap_or(Severity::Other),
+                        m.service.is_empty(),
+                        &*m.service,
+                        a.map_or("", Alert::name),
+                        a.map_or(Severity::Other, |a| a.severity),
+                        std::cmp::Reverse(a.map(|a| a.starts_at)),
+                        a.map_or("", |a| a.fingerprint.as_str()),
+                    ),
+                    i,
+                )
+            })
+            .collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let keep: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
         let mut rows = Vec::with_capacity(keep.len() + 16);
         let mut start = 0;
         while start < keep.len() {
             let service = self.merged[keep[start]].service.clone();
+            let service_ref = self.merged[keep[start]].service_ref.clone();
             let mut end = start;
             let mut counts = AlertSummary::default();
             while end < keep.len() && self.merged[keep[end]].service == service {
@@ -551,10 +577,10 @@ impl AlertsState {
                 }
                 end += 1;
             }
-            let collapsed = self.collapsed.contains(&service);
+            let collapsed = self.collapsed.contains(&*service);
             rows.push(Row::Service {
-                service_ref: self.merged[keep[start]].service_ref.clone(),
-                service,
+                service_ref: service_ref.map(|r| r.to_string()),
+                service: service.to_string(),
                 counts,
                 shown: end - start,
                 collapsed,

@@ -23,7 +23,13 @@ impl Filter {
             if looks_like_matcher(&item) {
                 match Matcher::parse(&item).and_then(|m| m.compile()) {
                     Ok(m) => filter.matchers.push(m),
-                    Err(e) => filter.errors.push(e.to_string()),
+                    // Regex errors span lines; the footer shows one.
+                    Err(e) => filter.errors.push(
+                        e.to_string()
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ),
                 }
             } else {
                 filter.words.push(item.to_lowercase());

@@ -72,6 +72,16 @@ fn fit(text: &str, width: usize) -> String {
     out
 }
 
+/// A table cell: `text` fitted to one column less than `width`, then a space, so adjacent
+/// columns never run together.
+fn col(text: &str, width: usize) -> String {
+    let mut s = fit(text, width.saturating_sub(1));
+    if width > 0 {
+        s.push(' ');
+    }
+    s
+}
+
 fn frame_block<'a>(title: String, theme: &Theme) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
@@ -118,14 +128,14 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let summary_w = width.saturating_sub(sev_w + name_w + state_w + age_w + am_w + 2);
     let head = theme.style(Role::Header);
     let mut head_spans = vec![
-        Span::styled(fit("  SEVERITY", sev_w + 2), head),
-        Span::styled(fit("ALERT", name_w), head),
-        Span::styled(fit("STATE", state_w), head),
-        Span::styled(fit("AGE", age_w), head),
-        Span::styled(fit("SUMMARY", summary_w), head),
+        Span::styled(col("  SEVERITY", sev_w + 2), head),
+        Span::styled(col("ALERT", name_w), head),
+        Span::styled(col("STATE", state_w), head),
+        Span::styled(col("AGE", age_w), head),
+        Span::styled(col("SUMMARY", summary_w), head),
     ];
     if am_w > 0 {
-        head_spans.push(Span::styled(fit("ALERTMANAGER", am_w), head));
+        head_spans.push(Span::styled(col("ALERTMANAGER", am_w), head));
     }
     frame.render_widget(Line::from(head_spans), header);
 
@@ -189,7 +199,7 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                         spans.push(Span::styled(format!(" · {n} {label}"), theme.style(role)));
                     }
                 }
-                if service_ref.is_none() && !service.is_empty() {
+                if service_ref.is_none() && !service.is_empty() && state.catalog_known {
                     spans.push(Span::styled(
                         "  (not in the catalog)",
                         theme.style(Role::Muted),
@@ -238,17 +248,17 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 let mut spans = vec![
                     Span::raw("  "),
                     Span::styled(
-                        fit(alert.severity.label(), sev_w),
+                        col(alert.severity.label(), sev_w),
                         theme.style(severity_role(alert.severity)),
                     ),
-                    Span::styled(fit(alert.name(), name_w), theme.style(text_role)),
-                    Span::styled(fit(&state_text, state_w), theme.style(state_role)),
+                    Span::styled(col(alert.name(), name_w), theme.style(text_role)),
+                    Span::styled(col(&state_text, state_w), theme.style(state_role)),
                     Span::styled(
-                        fit(&age(model.now, alert.starts_at), age_w),
+                        col(&age(model.now, alert.starts_at), age_w),
                         theme.style(Role::Muted),
                     ),
                     Span::styled(
-                        fit(first_line(alert.summary()), summary_w),
+                        col(first_line(alert.summary()), summary_w),
                         theme.style(text_role),
                     ),
                 ];
@@ -260,7 +270,7 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                         .map(|i| i.name.as_str())
                         .collect();
                     spans.push(Span::styled(
-                        fit(&names.join(","), am_w),
+                        col(&names.join(","), am_w),
                         theme.style(Role::Muted),
                     ));
                 }
@@ -292,7 +302,13 @@ fn draw_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect, hint
     let list = model.list(Screen::Alerts);
     let errors = &model.alerts.filter_errors;
     if list.filtering || !list.filter.is_empty() {
-        let mut spans = input_spans("/", &list.filter, list.filtering, theme);
+        let mut spans = input_spans(
+            "/",
+            &list.filter,
+            list.filtering,
+            usize::from(area.width) * 2 / 3,
+            theme,
+        );
         if let Some(e) = errors.first() {
             spans.push(Span::styled(format!("  {e}"), theme.style(Role::Critical)));
         } else if !list.filtering {
@@ -310,17 +326,40 @@ fn draw_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect, hint
     }
 }
 
-fn input_spans<'a>(prompt: &str, input: &TextInput, focused: bool, theme: &Theme) -> Vec<Span<'a>> {
+/// An input's text with its cursor. Text wider than `width` scrolls so the cursor stays
+/// visible: the window ends just after the cursor.
+fn input_spans<'a>(
+    prompt: &str,
+    input: &TextInput,
+    focused: bool,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Span<'a>> {
     let text = input.text();
     let split = text
         .char_indices()
         .nth(input.cursor())
         .map_or(text.len(), |(i, _)| i);
     let (before, after) = text.split_at(split);
+    let room = width.saturating_sub(prompt.width() + 1).max(1);
+    let before = if before.width() > room {
+        let mut start = 0;
+        let mut w = before.width();
+        for (i, c) in before.char_indices() {
+            if w <= room.saturating_sub(1) {
+                start = i;
+                break;
+            }
+            w -= c.width().unwrap_or(0);
+        }
+        format!("…{}", &before[start..])
+    } else {
+        before.to_string()
+    };
     let style = theme.style(Role::Input);
     let mut spans = vec![
         Span::styled(prompt.to_string(), theme.style(Role::Key)),
-        Span::styled(before.to_string(), style),
+        Span::styled(before, style),
     ];
     if focused {
         let mut rest = after.chars();
@@ -341,7 +380,7 @@ fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame,
         Some(a) => format!(
             " {} · {} · {} · since {} ",
             a.name(),
-            merged.map_or("", |m| m.service.as_str()),
+            merged.map_or("", |m| &*m.service),
             a.severity.label(),
             age(model.now, a.starts_at)
         ),
@@ -437,7 +476,7 @@ fn draw_context(
     )];
     let Some(service) = service_ref else {
         lines.push(Line::styled(
-            "service not in the catalog: no pods or changes",
+            "not in the catalog: no pods or changes known",
             theme.style(Role::Muted),
         ));
         frame.render_widget(Paragraph::new(lines), area);
@@ -516,11 +555,11 @@ fn draw_silences(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let head = theme.style(Role::Header);
     frame.render_widget(
         Line::from(vec![
-            Span::styled(fit(" STATE", state_w + 1), head),
-            Span::styled(fit("TIME LEFT", time_w), head),
-            Span::styled(fit("BY", by_w), head),
-            Span::styled(fit("MATCHERS", matchers_w), head),
-            Span::styled(fit("COMMENT", comment_w), head),
+            Span::styled(col(" STATE", state_w + 1), head),
+            Span::styled(col("TIME LEFT", time_w), head),
+            Span::styled(col("BY", by_w), head),
+            Span::styled(col("MATCHERS", matchers_w), head),
+            Span::styled(col("COMMENT", comment_w), head),
         ]),
         header,
     );
@@ -557,14 +596,14 @@ fn draw_silences(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         let line = Line::from(vec![
             Span::raw(" "),
             Span::styled(
-                fit(if s.is_ack() { "ack" } else { label }, state_w),
+                col(if s.is_ack() { "ack" } else { label }, state_w),
                 theme.style(role),
             ),
-            Span::styled(fit(&time, time_w), theme.style(Role::Muted)),
-            Span::styled(fit(&s.created_by, by_w), theme.style(Role::Text)),
-            Span::styled(fit(&matchers, matchers_w), theme.style(Role::Accent)),
+            Span::styled(col(&time, time_w), theme.style(Role::Muted)),
+            Span::styled(col(&s.created_by, by_w), theme.style(Role::Text)),
+            Span::styled(col(&matchers, matchers_w), theme.style(Role::Accent)),
             Span::styled(
-                fit(first_line(&s.comment), comment_w),
+                col(first_line(&s.comment), comment_w),
                 theme.style(Role::Text),
             ),
         ]);
@@ -612,12 +651,14 @@ fn draw_form(model: &Model, form: &SilenceForm, theme: &Theme, frame: &mut Frame
         };
         Span::styled(fit(text, 11), style)
     };
+    let field_w = usize::from(inner.width).saturating_sub(11);
     let mut lines: Vec<Line> = Vec::new();
     let mut matchers = vec![label("Matchers", Some(FormField::Matchers))];
     matchers.extend(input_spans(
         "",
         &form.matchers,
         form.focus == FormField::Matchers,
+        field_w,
         theme,
     ));
     lines.push(Line::from(matchers));
@@ -635,6 +676,7 @@ fn draw_form(model: &Model, form: &SilenceForm, theme: &Theme, frame: &mut Frame
                 "",
                 &form.typed,
                 form.focus == FormField::Duration && chosen,
+                12,
                 theme,
             ));
         } else {
@@ -648,6 +690,7 @@ fn draw_form(model: &Model, form: &SilenceForm, theme: &Theme, frame: &mut Frame
         "",
         &form.comment,
         form.focus == FormField::Comment,
+        field_w,
         theme,
     ));
     lines.push(Line::from(comment));
