@@ -23,6 +23,9 @@ pub struct Snapshot {
     /// Alerts and silences as each Alertmanager last sent them (never its status config).
     #[serde(default)]
     pub alerts: std::collections::BTreeMap<String, crate::model::Fetched<crate::model::alerts::InstanceData>>,
+    /// The catalog as each origin last sent it (entities and descriptor problems).
+    #[serde(default)]
+    pub catalog: std::collections::BTreeMap<crate::model::catalog::Origin, crate::model::catalog::Batch>,
 }
 
 impl Snapshot {
@@ -33,6 +36,7 @@ impl Snapshot {
             saved_at: model.now,
             sources: model.sources.clone(),
             alerts: crate::model::alerts::saved(&model.alerts),
+            catalog: model.catalog.batches.clone(),
         }
     }
 
@@ -57,6 +61,14 @@ impl Snapshot {
                 crate::update::alerts::restore(model, name, data);
                 restored = true;
             }
+        }
+        // The catalog goes back only while a catalog source is configured, and last: the
+        // join reads every other domain's restored data.
+        if !self.catalog.is_empty() && model.sources.iter().any(|s| s.id.kind == crate::model::SourceKind::Catalog) {
+            model.catalog.batches = self.catalog;
+            model.catalog.rebuild(model.me.as_deref());
+            crate::update::overview::rejoin(model);
+            restored = true;
         }
         if restored {
             model.warm_start = Some(self.saved_at);
