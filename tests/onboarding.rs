@@ -252,6 +252,13 @@ fn the_tour_shows_on_first_launch_steps_and_is_remembered() {
     }
     update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
     assert_eq!(m.overlay, Some(Overlay::Tour { page: 0 }));
+    // Any other key closes the tour and does its job, so nobody is stuck behind it.
+    let mut m3 = Model::new(Keymap::defaults(), now());
+    update(&mut m3, Msg::Onboarding(OnbMsg::TourState { done: false }));
+    let effects = update(&mut m3, Msg::Key(Key::char('/')));
+    assert_eq!(m3.overlay, None);
+    assert!(m3.list(Screen::Overview).filtering, "/ started the filter");
+    assert!(effects.contains(&Effect::Onboarding(Command::TourDone)));
     let mut m2 = Model::new(Keymap::defaults(), now());
     update(&mut m2, Msg::Onboarding(OnbMsg::TourState { done: true }));
     assert_eq!(

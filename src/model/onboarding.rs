@@ -153,7 +153,7 @@ pub const TOUR: &[TourPage] = &[
         title: "Welcome to flightdeck",
         lines: &[
             "One screen for your services, their CI, their pods, their alerts and their docs.",
-            "This tour takes a minute. Enter or → next, ← back, Esc skips it;",
+            "This tour takes a minute. Enter or → next, ← back, Esc or any other key closes it;",
             "replay it any time from the palette (:) with \"tour\".",
         ],
     },

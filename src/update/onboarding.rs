@@ -640,39 +640,46 @@ pub fn open_key(model: &mut Model, key: &str) -> Vec<Effect> {
     vec![Effect::Render]
 }
 
-/// Keys while the tour is on screen: next, back, skip.
+/// Keys while the tour is on screen: enter, space or → next, ← back, esc skips. Any other key
+/// closes the tour and does what it does without it, so a user who already knows the cockpit
+/// (or a script driving it) is never stuck behind the tour.
 pub fn on_tour_key(model: &mut Model, key: &Key) -> Vec<Effect> {
     let Some(Overlay::Tour { page }) = model.overlay else {
         return vec![];
     };
+    let plain = !key.ctrl && !key.alt;
     let next = match key.code {
-        KeyCode::Enter | KeyCode::Right | KeyCode::Char(' ' | 'l' | 'n') => Some(page + 1),
-        KeyCode::Left | KeyCode::Backspace | KeyCode::Char('h' | 'p') => {
-            Some(page.saturating_sub(1))
-        }
-        KeyCode::Esc | KeyCode::Char('q') => Some(TOUR.len()),
+        KeyCode::Enter | KeyCode::Right | KeyCode::Char(' ') if plain => Some(page + 1),
+        KeyCode::Left | KeyCode::Backspace if plain => Some(page.saturating_sub(1)),
+        KeyCode::Esc => Some(TOUR.len()),
         _ => None,
     };
     match next {
-        Some(p) if p >= TOUR.len() => {
-            model.overlay = None;
-            let first = !model.onboarding.progress.tour_done;
-            model.onboarding.progress.tour_done = true;
-            if first {
-                notify(
-                    model,
-                    Level::Info,
-                    "tour done; replay it from the palette (:) with \"tour\"",
-                );
-            }
-            vec![Effect::Onboarding(Command::TourDone), Effect::Render]
-        }
-        Some(p) => {
+        Some(p) if p < TOUR.len() => {
             model.overlay = Some(Overlay::Tour { page: p });
             vec![Effect::Render]
         }
-        None => vec![],
+        Some(_) => finish_tour(model),
+        None => {
+            let mut effects = finish_tour(model);
+            effects.extend(super::keys::on_key(model, *key));
+            effects
+        }
     }
+}
+
+fn finish_tour(model: &mut Model) -> Vec<Effect> {
+    model.overlay = None;
+    let first = !model.onboarding.progress.tour_done;
+    model.onboarding.progress.tour_done = true;
+    if first {
+        notify(
+            model,
+            Level::Info,
+            "tour done; replay it from the palette (:) with \"tour\"",
+        );
+    }
+    vec![Effect::Onboarding(Command::TourDone), Effect::Render]
 }
 
 /// How long since the path was started, and the time to first deploy once there is one.
