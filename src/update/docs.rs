@@ -303,9 +303,7 @@ pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     let page = model.docs.focus == Focus::Page && model.docs.open.is_some();
     match action {
         Action::NextPanel | Action::PrevPanel => {
-            if model.docs.open.is_none() {
-                return None;
-            }
+            model.docs.open.as_ref()?;
             model.docs.focus = if page { Focus::Nav } else { Focus::Page };
             Some(vec![Effect::Render])
         }
@@ -691,6 +689,27 @@ fn push_bounded(stack: &mut Vec<Place>, place: Place) {
     }
 }
 
+/// Moves the tree's cursor to the page shown, so the tree says where the user is.
+fn follow_in_tree(model: &mut Model, service: &str, path: &str) {
+    let Some(site) = model.docs.sites.iter().position(|s| s.service == service) else {
+        return;
+    };
+    let sites = &model.docs.sites;
+    let at = model.docs.rows.iter().position(|r| match r {
+        NavRow::Entry { site: s, entry } => {
+            *s == site
+                && matches!(sites[site].nav.get(*entry).map(|e| &e.target), Some(NavTarget::Page(p)) if p == path)
+        }
+        NavRow::Hit { site: s, page, .. } => *s == site && sites[site].pages.get(*page).is_some_and(|p| p.path == path),
+        NavRow::Site { .. } => false,
+    });
+    if let Some(at) = at {
+        let (len, height) = (model.docs.rows.len(), model.list_height);
+        let list = model.list_mut(Screen::Docs);
+        list.cursor = list.cursor.to(at, len, height);
+    }
+}
+
 /// Puts a page in the viewer, parsed and laid out for the current width, at `anchor`.
 fn show(model: &mut Model, service: &str, path: &str, anchor: Option<&str>) -> bool {
     let Some(page) = model.docs.site(service).and_then(|s| s.page(path)) else {
@@ -716,6 +735,7 @@ fn show(model: &mut Model, service: &str, path: &str, anchor: Option<&str>) -> b
         .docs
         .opened
         .insert((service.to_string(), path.to_string()));
+    follow_in_tree(model, service, path);
     model.docs.open = Some(open);
     model.docs.focus = Focus::Page;
     let query_kept = !model.docs.search.input.is_empty();

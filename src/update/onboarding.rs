@@ -141,8 +141,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             if ok {
                 let p = &mut model.onboarding.progress;
                 let mut changed = false;
-                if !p.done.contains_key(&step) {
-                    p.done.insert(step, event_at);
+                if let std::collections::btree_map::Entry::Vacant(e) = p.done.entry(step) {
+                    e.insert(event_at);
                     changed = true;
                 }
                 // A deploy from before the path started counts from when the cockpit saw it,
@@ -208,7 +208,8 @@ fn catalog_changed(model: &mut Model) -> Vec<Effect> {
             }
             _ => None,
         };
-        let path = std::path::Path::new(file.trim());
+        let file = file.trim();
+        let path = std::path::Path::new(file.strip_prefix("./").unwrap_or(file));
         Some(match base {
             Some(b) if path.is_relative() => b.join(path).display().to_string(),
             _ => path.display().to_string(),
