@@ -62,12 +62,12 @@ fn alert(i: usize) -> Alert {
         starts_at: now() - Duration::minutes((i % 600) as i64),
         updated_at: now(),
         ends_at: now() + Duration::minutes(5),
-        state: if i % 10 == 0 {
+        state: if i.is_multiple_of(10) {
             AlertState::Suppressed
         } else {
             AlertState::Active
         },
-        silenced_by: if i % 10 == 0 {
+        silenced_by: if i.is_multiple_of(10) {
             vec!["s".into()]
         } else {
             vec![]

@@ -47,7 +47,9 @@ fn page_of(bytes: usize) -> String {
 }
 
 fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+    DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
 }
 
 /// `n` pages spread over 100 services, each a few KB with headings.
@@ -60,7 +62,10 @@ fn sites(n: usize) -> Vec<Site> {
                 .map(|p| Page {
                     path: format!("page-{p:02}.md"),
                     file: format!("/src/{name}/docs/page-{p:02}.md"),
-                    markdown: format!("# Page {p} of {name}\n\n{}", (0..3).map(section).collect::<String>()),
+                    markdown: format!(
+                        "# Page {p} of {name}\n\n{}",
+                        (0..3).map(section).collect::<String>()
+                    ),
                     ..Page::default()
                 })
                 .collect();
@@ -70,7 +75,11 @@ fn sites(n: usize) -> Vec<Site> {
                 site_name: name,
                 nav: pages
                     .iter()
-                    .map(|p| NavEntry { depth: 0, title: p.path.clone(), target: NavTarget::Page(p.path.clone()) })
+                    .map(|p| NavEntry {
+                        depth: 0,
+                        title: p.path.clone(),
+                        target: NavTarget::Page(p.path.clone()),
+                    })
                     .collect(),
                 pages,
                 ..Site::default()
@@ -97,16 +106,39 @@ fn benches(c: &mut Criterion) {
 
     // One frame of the Docs screen with the 1 MB page open, scrolled by one line each time.
     let mut m = Model::new(Keymap::defaults(), now());
-    update(&mut m, Msg::Resize { width: 120, height: 40 });
+    update(
+        &mut m,
+        Msg::Resize {
+            width: 120,
+            height: 40,
+        },
+    );
     let site = Site {
         service: "component:default/payments-api".into(),
         name: "payments-api".into(),
         site_name: "payments-api".into(),
-        pages: vec![Page { path: "long.md".into(), file: "/src/long.md".into(), markdown: big.clone(), ..Page::default() }],
+        pages: vec![Page {
+            path: "long.md".into(),
+            file: "/src/long.md".into(),
+            markdown: big.clone(),
+            ..Page::default()
+        }],
         ..Site::default()
     };
-    update(&mut m, Msg::Docs(DocsMsg::Loaded { sites: vec![site], errors: vec![] }));
-    open_runbook(&mut m, "component:default/payments-api", "long.md#step-5000-check-the-deploy").map(drop).unwrap_or_default();
+    update(
+        &mut m,
+        Msg::Docs(DocsMsg::Loaded {
+            sites: vec![site],
+            errors: vec![],
+        }),
+    );
+    open_runbook(
+        &mut m,
+        "component:default/payments-api",
+        "long.md#step-5000-check-the-deploy",
+    )
+    .map(drop)
+    .unwrap_or_default();
     let theme = Theme::default();
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).ok();
     let down = m.keymap.keys(Action::Down).first().copied();
@@ -123,7 +155,13 @@ fn benches(c: &mut Criterion) {
 
     // 2,000 pages: the tree's full-text filter, per keystroke.
     let mut m = Model::new(Keymap::defaults(), now());
-    update(&mut m, Msg::Docs(DocsMsg::Loaded { sites: sites(2_000), errors: vec![] }));
+    update(
+        &mut m,
+        Msg::Docs(DocsMsg::Loaded {
+            sites: sites(2_000),
+            errors: vec![],
+        }),
+    );
     m.screen = Screen::Docs;
     let queries = ["r", "ro", "rol", "roll", "rollout", "rollout undo"];
     let mut q = 0;

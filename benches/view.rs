@@ -29,7 +29,13 @@ fn model() -> Model {
         s.fetched_at = Some(now);
         m.sources.push(s);
     }
-    update(&mut m, Msg::Resize { width: 200, height: 60 });
+    update(
+        &mut m,
+        Msg::Resize {
+            width: 200,
+            height: 60,
+        },
+    );
     m
 }
 

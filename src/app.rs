@@ -50,16 +50,28 @@ pub async fn run(
     effects: &mut dyn Effects,
     options: Options,
 ) -> Result<Exit> {
-    let mut hangup = signal(SignalKind::hangup()).wrap_err("while installing the SIGHUP handler")?;
-    let mut terminate = signal(SignalKind::terminate()).wrap_err("while installing the SIGTERM handler")?;
-    let mut interrupt = signal(SignalKind::interrupt()).wrap_err("while installing the SIGINT handler")?;
+    let mut hangup =
+        signal(SignalKind::hangup()).wrap_err("while installing the SIGHUP handler")?;
+    let mut terminate =
+        signal(SignalKind::terminate()).wrap_err("while installing the SIGTERM handler")?;
+    let mut interrupt =
+        signal(SignalKind::interrupt()).wrap_err("while installing the SIGINT handler")?;
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
     // The first frame is drawn before anything else happens.
-    let size = guard.terminal.size().wrap_err("while reading the terminal size")?;
-    update(&mut model, Msg::Resize { width: size.width, height: size.height });
+    let size = guard
+        .terminal
+        .size()
+        .wrap_err("while reading the terminal size")?;
+    update(
+        &mut model,
+        Msg::Resize {
+            width: size.width,
+            height: size.height,
+        },
+    );
     draw(guard, &model, theme)?;
     if options.exit_after_first_frame {
         return Ok(Exit::Quit);
@@ -103,7 +115,10 @@ pub async fn run(
             match effect {
                 Effect::Render => dirty = true,
                 Effect::FullRedraw => {
-                    guard.terminal.clear().wrap_err("while clearing the terminal")?;
+                    guard
+                        .terminal
+                        .clear()
+                        .wrap_err("while clearing the terminal")?;
                     dirty = true;
                 }
                 Effect::Quit => {
@@ -114,7 +129,9 @@ pub async fn run(
                     // The input stream must go first, or it keeps reading stdin and steals the
                     // child's keys; a new one is made once the terminal is back.
                     drop(input);
-                    guard.suspend().wrap_err("while handing the terminal over")?;
+                    guard
+                        .suspend()
+                        .wrap_err("while handing the terminal over")?;
                     let outcome = crate::external::run(&program);
                     guard.resume().wrap_err("while taking the terminal back")?;
                     input = EventStream::new();

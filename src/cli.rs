@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "flightdeck", version, about = "A terminal cockpit for your services, CI pipelines, Kubernetes workloads, alerts and docs")]
+#[command(
+    name = "flightdeck",
+    version,
+    about = "A terminal cockpit for your services, CI pipelines, Kubernetes workloads, alerts and docs"
+)]
 pub struct Cli {
     /// Config file (default: $FLIGHTDECK_CONFIG, else the platform config dir's flightdeck/config.toml).
     #[arg(long, global = true, value_name = "PATH")]

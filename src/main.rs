@@ -11,9 +11,9 @@ use tokio::sync::mpsc;
 
 use flightdeck::app::{self, Effects, Exit};
 use flightdeck::cli::{Cli, Command};
+use flightdeck::clock::Clock;
 use flightdeck::config::theme::{ColorSupport, load_theme};
 use flightdeck::config::{self, Loaded};
-use flightdeck::clock::Clock;
 use flightdeck::model::Model;
 use flightdeck::providers::{Context, Providers};
 use flightdeck::sim::Sim;
@@ -70,7 +70,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(Command::Sim { dir }) = &cli.command {
         return run_sim(&cli, dir.as_deref()).await;
     }
-    if let Some(Command::Status { json, service, owner, mine, timeout }) = &cli.command {
+    if let Some(Command::Status {
+        json,
+        service,
+        owner,
+        mine,
+        timeout,
+    }) = &cli.command
+    {
         let args = flightdeck::status::StatusArgs {
             json: *json,
             service: service.clone(),
@@ -98,7 +105,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     // The demo starts its organisation first: its config is the one the cockpit loads.
     let sim = if cli.demo {
         flightdeck::sim::world::start_epoch_now();
-        Some(Sim::start(cli.sim.config()).await.wrap_err("while starting the demo organisation")?)
+        Some(
+            Sim::start(cli.sim.config())
+                .await
+                .wrap_err("while starting the demo organisation")?,
+        )
     } else {
         None
     };
@@ -137,12 +148,24 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     };
     let now = clock.now();
     let (mut model, snapshot_key) = match &loaded {
-        Some(Loaded { config, keymap, path }) => (
+        Some(Loaded {
+            config,
+            keymap,
+            path,
+        }) => (
             startup::model(config, keymap.clone(), cli.read_only, now, path),
-            if cli.demo { "demo".to_string() } else { path.display().to_string() },
+            if cli.demo {
+                "demo".to_string()
+            } else {
+                path.display().to_string()
+            },
         ),
         None => (
-            startup::first_run(config::keymap::Keymap::defaults(), &located.path.display().to_string(), now),
+            startup::first_run(
+                config::keymap::Keymap::defaults(),
+                &located.path.display().to_string(),
+                now,
+            ),
             "first-run".to_string(),
         ),
     };
@@ -159,11 +182,25 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let providers = match &loaded {
         Some(l) => Providers::start(
             &l.config,
-            &Context { tx, clock: clock.clone(), read_only: model.read_only },
+            &Context {
+                tx,
+                clock: clock.clone(),
+                read_only: model.read_only,
+            },
         ),
-        None => Providers::start(&Default::default(), &Context { tx, clock: clock.clone(), read_only: true }),
+        None => Providers::start(
+            &Default::default(),
+            &Context {
+                tx,
+                clock: clock.clone(),
+                read_only: true,
+            },
+        ),
     };
-    let mut runner = Runner { snapshot_path, providers };
+    let mut runner = Runner {
+        snapshot_path,
+        providers,
+    };
     let mut guard = TerminalGuard::enter().wrap_err("while taking over the terminal")?;
     let exit = app::run(
         model,
@@ -205,7 +242,10 @@ impl Effects for Runner {
             Effect::Copy(text) => {
                 use std::io::Write;
                 let mut out = std::io::stdout();
-                let _ = crossterm::execute!(out, crossterm::clipboard::CopyToClipboard::to_clipboard_from(text));
+                let _ = crossterm::execute!(
+                    out,
+                    crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
+                );
                 let _ = out.flush();
             }
             Effect::OpenUrl(url) => open_url(&url),
@@ -222,8 +262,13 @@ fn open_url(url: &str) {
         tracing::warn!("refusing to open a URL that is not plain http(s)");
         return;
     };
-    let desktop = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let desktop =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
     if desktop || cfg!(target_os = "macos") {
         let spawned = std::process::Command::new(opener)
             .arg(&url)
@@ -256,7 +301,8 @@ fn init_logging(loaded: Option<&Loaded>) -> Option<tracing_appender::non_blockin
     let file_name = path.file_name()?.to_owned();
     let appender = tracing_appender::rolling::never(dir, file_name);
     let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = EnvFilter::try_from_env("FLIGHTDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("FLIGHTDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)
@@ -271,14 +317,21 @@ async fn run_sim(cli: &Cli, dir: Option<&Path>) -> Result<ExitCode> {
     flightdeck::sim::world::start_epoch_now();
     let sim = match dir {
         Some(dir) => {
-            std::fs::create_dir_all(dir).wrap_err_with(|| format!("while creating {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .wrap_err_with(|| format!("while creating {}", dir.display()))?;
             Sim::start_in(cli.sim.config(), dir).await?
         }
         None => Sim::start(cli.sim.config()).await?,
     };
     let e = sim.endpoints();
     let w = &sim.shared.world;
-    println!("flightdeck sim: {} services, {} pods, seed {}, speed {}x", w.services.len(), w.services.len() * w.config.pods_per_service, w.config.seed, w.config.speed);
+    println!(
+        "flightdeck sim: {} services, {} pods, seed {}, speed {}x",
+        w.services.len(),
+        w.services.len() * w.config.pods_per_service,
+        w.config.seed,
+        w.config.speed
+    );
     println!();
     println!("  GitHub REST       {}", e.github);
     println!("  GitLab REST       {}/api/v4", e.gitlab);
@@ -292,12 +345,24 @@ async fn run_sim(cli: &Cli, dir: Option<&Path>) -> Result<ExitCode> {
     println!("  flightdeck config {}", sim.flightdeck_config().display());
     println!();
     println!("Try:");
-    println!("  kubectl --kubeconfig {} get pods -A", sim.kubeconfig().display());
+    println!(
+        "  kubectl --kubeconfig {} get pods -A",
+        sim.kubeconfig().display()
+    );
     println!("  amtool --alertmanager.url={} alert query", e.alertmanager);
-    println!("  curl -s {}/repos/{}/actions/runs?per_page=3", e.github, w.services.first().map_or("acme/x", |s| s.repo.as_str()));
-    println!("  flightdeck --config {}", sim.flightdeck_config().display());
+    println!(
+        "  curl -s {}/repos/{}/actions/runs?per_page=3",
+        e.github,
+        w.services.first().map_or("acme/x", |s| s.repo.as_str())
+    );
+    println!(
+        "  flightdeck --config {}",
+        sim.flightdeck_config().display()
+    );
     println!();
     println!("Ctrl-C stops it.");
-    tokio::signal::ctrl_c().await.map_err(|e| eyre!("waiting for Ctrl-C: {e}"))?;
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| eyre!("waiting for Ctrl-C: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }

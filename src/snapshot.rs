@@ -22,10 +22,14 @@ pub struct Snapshot {
     pub sources: Vec<SourceStatus>,
     /// Alerts and silences as each Alertmanager last sent them (never its status config).
     #[serde(default)]
-    pub alerts: std::collections::BTreeMap<String, crate::model::Fetched<crate::model::alerts::InstanceData>>,
+    pub alerts: std::collections::BTreeMap<
+        String,
+        crate::model::Fetched<crate::model::alerts::InstanceData>,
+    >,
     /// The catalog as each origin last sent it (entities and descriptor problems).
     #[serde(default)]
-    pub catalog: std::collections::BTreeMap<crate::model::catalog::Origin, crate::model::catalog::Batch>,
+    pub catalog:
+        std::collections::BTreeMap<crate::model::catalog::Origin, crate::model::catalog::Batch>,
 }
 
 impl Snapshot {
@@ -56,7 +60,8 @@ impl Snapshot {
         // Alerts go back for the Alertmanagers still configured, before anything that joins
         // on them; the provider's first poll replaces them.
         for (name, data) in self.alerts {
-            let id = crate::model::SourceId::new(crate::model::SourceKind::Alertmanager, name.clone());
+            let id =
+                crate::model::SourceId::new(crate::model::SourceKind::Alertmanager, name.clone());
             if model.source_mut(&id).is_some() {
                 crate::update::alerts::restore(model, name, data);
                 restored = true;
@@ -64,7 +69,12 @@ impl Snapshot {
         }
         // The catalog goes back only while a catalog source is configured, and last: the
         // join reads every other domain's restored data.
-        if !self.catalog.is_empty() && model.sources.iter().any(|s| s.id.kind == crate::model::SourceKind::Catalog) {
+        if !self.catalog.is_empty()
+            && model
+                .sources
+                .iter()
+                .any(|s| s.id.kind == crate::model::SourceKind::Catalog)
+        {
             model.catalog.batches = self.catalog;
             model.catalog.rebuild(model.me.as_deref());
             crate::update::overview::rejoin(model);
@@ -79,9 +89,9 @@ impl Snapshot {
 /// Where the snapshot for a config lives: one file per config, so the demo and a real setup
 /// never mix.
 pub fn path_for(cache_dir: &Path, config_key: &str) -> PathBuf {
-    let h = config_key
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let h = config_key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     cache_dir.join(format!("snapshot-{h:016x}.json"))
 }
 
@@ -139,7 +149,10 @@ mod tests {
 
     fn model() -> Model {
         let mut m = Model::new(Keymap::defaults(), DateTime::<Utc>::UNIX_EPOCH);
-        m.sources.push(SourceStatus::new(SourceId::new(SourceKind::Github, "github"), FetchState::Connecting));
+        m.sources.push(SourceStatus::new(
+            SourceId::new(SourceKind::Github, "github"),
+            FetchState::Connecting,
+        ));
         m
     }
 
@@ -154,7 +167,11 @@ mod tests {
         let mut fresh = model();
         load(&path).expect("it loads").restore_into(&mut fresh);
         assert!(fresh.sources[0].from_snapshot);
-        assert_eq!(fresh.sources[0].state, FetchState::Connecting, "the live state is not restored");
+        assert_eq!(
+            fresh.sources[0].state,
+            FetchState::Connecting,
+            "the live state is not restored"
+        );
         assert_eq!(fresh.warm_start, Some(DateTime::<Utc>::UNIX_EPOCH));
     }
 

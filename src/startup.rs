@@ -52,7 +52,8 @@ pub fn model(
     model.read_only = read_only || config.general.read_only;
     model.me = config.general.me.clone();
     model.config_path = Some(config_path.display().to_string());
-    model.snapshot_every = chrono::Duration::seconds(config.general.snapshot_interval_secs.max(30) as i64);
+    model.snapshot_every =
+        chrono::Duration::seconds(config.general.snapshot_interval_secs.max(30) as i64);
     model.sources = sources(config)
         .into_iter()
         .map(|id| SourceStatus::new(id, FetchState::Unsupported))
@@ -63,6 +64,8 @@ pub fn model(
 /// The model of a cockpit with no config: the first-run screen.
 pub fn first_run(keymap: Keymap, config_path: &str, now: DateTime<Utc>) -> Model {
     let mut model = Model::new(keymap, now);
-    model.first_run = Some(FirstRun { config_path: config_path.to_string() });
+    model.first_run = Some(FirstRun {
+        config_path: config_path.to_string(),
+    });
     model
 }

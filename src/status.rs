@@ -59,19 +59,43 @@ pub async fn run(config: &Config, args: StatusArgs) -> Result<ExitCode> {
 
 /// Runs the providers into a model until every source answered once (after learning the
 /// services), or `timeout`. Returns the model and which sources answered.
-pub async fn collect(config: &Config, clock: Clock, timeout: Duration) -> (Model, BTreeMap<SourceId, bool>) {
+pub async fn collect(
+    config: &Config,
+    clock: Clock,
+    timeout: Duration,
+) -> (Model, BTreeMap<SourceId, bool>) {
     let started = Instant::now();
     let deadline = started + timeout;
-    let mut model = crate::startup::model(config, Keymap::defaults(), true, clock.now(), Path::new(""));
+    let mut model =
+        crate::startup::model(config, Keymap::defaults(), true, clock.now(), Path::new(""));
     let (tx, mut rx) = mpsc::channel(1024);
-    let mut providers = Providers::start(config, &Context { tx, clock: clock.clone(), read_only: true });
+    let mut providers = Providers::start(
+        config,
+        &Context {
+            tx,
+            clock: clock.clone(),
+            read_only: true,
+        },
+    );
     let mut answered_at: BTreeMap<SourceId, Instant> = BTreeMap::new();
     let mut targets_at: Option<Instant> = None;
-    let catalog_sources: Vec<SourceId> =
-        model.sources.iter().filter(|s| s.id.kind == crate::model::SourceKind::Catalog).map(|s| s.id.clone()).collect();
+    let catalog_sources: Vec<SourceId> = model
+        .sources
+        .iter()
+        .filter(|s| s.id.kind == crate::model::SourceKind::Catalog)
+        .map(|s| s.id.clone())
+        .collect();
     loop {
         let now = Instant::now();
-        if all_answered(&model, &answered_at, targets_at, &catalog_sources, started, now) || now >= deadline {
+        if all_answered(
+            &model,
+            &answered_at,
+            targets_at,
+            &catalog_sources,
+            started,
+            now,
+        ) || now >= deadline
+        {
             break;
         }
         // Wake at least every 250 ms to re-check the grace periods.
@@ -81,7 +105,11 @@ pub async fn collect(config: &Config, clock: Clock, timeout: Duration) -> (Model
             Ok(None) => break,
             Err(_) => continue,
         };
-        if let Msg::Source { id, event: SourceEvent::Ok { .. } | SourceEvent::Failed { .. } } = &msg {
+        if let Msg::Source {
+            id,
+            event: SourceEvent::Ok { .. } | SourceEvent::Failed { .. },
+        } = &msg
+        {
             answered_at.insert(id.clone(), Instant::now());
         }
         apply(&mut model, msg, &mut providers, &mut targets_at);
@@ -157,7 +185,11 @@ pub struct Report<'a> {
 }
 
 impl<'a> Report<'a> {
-    pub fn new(model: &'a Model, args: &StatusArgs, answered: &'a BTreeMap<SourceId, bool>) -> Report<'a> {
+    pub fn new(
+        model: &'a Model,
+        args: &StatusArgs,
+        answered: &'a BTreeMap<SourceId, bool>,
+    ) -> Report<'a> {
         let want = |needle: &Option<String>, name: &str, full: Option<&str>| match needle {
             None => true,
             Some(n) => {
@@ -174,11 +206,16 @@ impl<'a> Report<'a> {
             .filter(|r| want(&args.owner, &r.owner, r.owner_ref.as_deref()))
             .filter(|r| !args.mine || r.mine)
             .collect();
-        let worst = rows.iter().map(|r| r.health).min().unwrap_or(Health::Unknown);
-        let sources_bad = model
-            .sources
+        let worst = rows
             .iter()
-            .any(|s| matches!(s.state, FetchState::Failing { .. }) || !answered.get(&s.id).copied().unwrap_or(false) && s.state != FetchState::Unsupported);
+            .map(|r| r.health)
+            .min()
+            .unwrap_or(Health::Unknown);
+        let sources_bad = model.sources.iter().any(|s| {
+            matches!(s.state, FetchState::Failing { .. })
+                || !answered.get(&s.id).copied().unwrap_or(false)
+                    && s.state != FetchState::Unsupported
+        });
         let mut exit_code = match worst {
             Health::Critical => 2,
             Health::Failing | Health::Warning => 1,
@@ -187,11 +224,20 @@ impl<'a> Report<'a> {
         if sources_bad {
             exit_code = exit_code.max(1);
         }
-        Report { model, rows, answered, exit_code }
+        Report {
+            model,
+            rows,
+            answered,
+            exit_code,
+        }
     }
 
     fn worst(&self) -> Health {
-        self.rows.iter().map(|r| r.health).min().unwrap_or(Health::Unknown)
+        self.rows
+            .iter()
+            .map(|r| r.health)
+            .min()
+            .unwrap_or(Health::Unknown)
     }
 
     fn source_state(&self, s: &SourceStatus) -> &'static str {
@@ -241,28 +287,49 @@ impl<'a> Report<'a> {
         use crate::model::time::age;
         let now = self.model.now;
         let mut out = String::new();
-        let w = self.rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(7).max(7);
-        let o = self.rows.iter().map(|r| r.owner.chars().count()).max().unwrap_or(5).max(5);
+        let w = self
+            .rows
+            .iter()
+            .map(|r| r.name.chars().count())
+            .max()
+            .unwrap_or(7)
+            .max(7);
+        let o = self
+            .rows
+            .iter()
+            .map(|r| r.owner.chars().count())
+            .max()
+            .unwrap_or(5)
+            .max(5);
         out.push_str(&format!(
             "{:<w$}  {:<o$}  {:<8}  {:<9}  {:<14}  {:<8}  {:<7}  DOCS\n",
             "SERVICE", "OWNER", "HEALTH", "CI", "DEPLOYED", "PODS", "ALERTS"
         ));
         for r in &self.rows {
             let ci = match &r.ci {
-                Cell::Value { value, .. } => format!("{} {}", run_state(value.state), age(now, value.at)),
+                Cell::Value { value, .. } => {
+                    format!("{} {}", run_state(value.state), age(now, value.at))
+                }
                 Cell::Empty(why) => why.short().to_string(),
             };
             let deploy = match &r.deploy {
                 Cell::Value { value, .. } => {
                     let v: String = value.version.chars().take(7).collect();
-                    let failed = if value.state == RunState::Failure { " failed" } else { "" };
+                    let failed = if value.state == RunState::Failure {
+                        " failed"
+                    } else {
+                        ""
+                    };
                     format!("{v} {}{failed}", age(now, value.since))
                 }
                 Cell::Empty(why) => why.short().to_string(),
             };
             let pods = match &r.pods {
                 Cell::Value { value, .. } if value.restarts_last_hour > 0 => {
-                    format!("{}/{} ↻{}", value.ready, value.total, value.restarts_last_hour)
+                    format!(
+                        "{}/{} ↻{}",
+                        value.ready, value.total, value.restarts_last_hour
+                    )
                 }
                 Cell::Value { value, .. } => format!("{}/{}", value.ready, value.total),
                 Cell::Empty(why) => why.short().to_string(),
@@ -296,7 +363,11 @@ impl<'a> Report<'a> {
             .iter()
             .map(|s| match &s.state {
                 FetchState::Failing { error, .. } => format!("{} failing: {error}", s.id.label()),
-                _ => format!("{} {}", s.id.label(), self.source_state(s).replace('_', " ")),
+                _ => format!(
+                    "{} {}",
+                    s.id.label(),
+                    self.source_state(s).replace('_', " ")
+                ),
             })
             .collect();
         if !sources.is_empty() {
@@ -304,7 +375,9 @@ impl<'a> Report<'a> {
         }
         let problems = self.model.catalog.problems.len();
         if problems > 0 {
-            out.push_str(&format!("{problems} catalog problems; `flightdeck status --json` lists them\n"));
+            out.push_str(&format!(
+                "{problems} catalog problems; `flightdeck status --json` lists them\n"
+            ));
         }
         out
     }

@@ -9,20 +9,26 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use flightdeck::config::{Catalog, Config, ServiceDecl};
-use flightdeck::model::catalog::{CatalogState, Kind, Origin, ProblemLevel, RelationKind, Batch};
-use flightdeck::providers::catalog::{Loaded, load, load_files};
+use flightdeck::model::catalog::{Batch, CatalogState, Kind, Origin, ProblemLevel, RelationKind};
 use flightdeck::providers::backstage::Client;
+use flightdeck::providers::catalog::{Loaded, load, load_files};
 use flightdeck::sim::{Sim, SimConfig};
 
 fn at() -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z").expect("a fixed time").to_utc()
+    chrono::DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
+        .expect("a fixed time")
+        .to_utc()
 }
 
 fn state(loaded: &Loaded, me: Option<&str>) -> CatalogState {
     let mut c = CatalogState::default();
     c.batches.insert(
         Origin::Files,
-        Batch { entities: loaded.entities.clone(), problems: loaded.problems.clone(), fetched_at: at() },
+        Batch {
+            entities: loaded.entities.clone(),
+            problems: loaded.problems.clone(),
+            fetched_at: at(),
+        },
     );
     c.rebuild(me);
     c
@@ -33,14 +39,20 @@ fn refs(c: &CatalogState) -> BTreeSet<String> {
 }
 
 fn has_relation(c: &CatalogState, from: &str, kind: RelationKind, to: &str) -> bool {
-    c.get(from).is_some_and(|e| e.related(kind).any(|t| t == to))
+    c.get(from)
+        .is_some_and(|e| e.related(kind).any(|t| t == to))
 }
 
 #[test]
 fn backstage_examples_load_through_their_locations() {
-    let Some(dir) = common::fixtures_dir() else { return };
+    let Some(dir) = common::fixtures_dir() else {
+        return;
+    };
     let base = dir.join("backstage/catalog-model-examples");
-    let loaded = load_files([base.join("all.yaml").as_path(), base.join("acme/org.yaml").as_path()]);
+    let loaded = load_files([
+        base.join("all.yaml").as_path(),
+        base.join("acme/org.yaml").as_path(),
+    ]);
     let c = state(&loaded, None);
     let r = refs(&c);
     for expected in [
@@ -64,23 +76,94 @@ fn backstage_examples_load_through_their_locations() {
         assert!(r.contains(expected), "{expected} is loaded; got {r:?}");
     }
     // The two `guest` users live in different namespaces: both load, neither is a duplicate.
-    assert!(!c.problems.iter().any(|p| p.message.contains("defined again")), "{:#?}", c.problems);
+    assert!(
+        !c.problems
+            .iter()
+            .any(|p| p.message.contains("defined again")),
+        "{:#?}",
+        c.problems
+    );
 
     // Relations, both directions.
     let lookup = "component:default/artist-lookup";
-    assert!(has_relation(&c, lookup, RelationKind::OwnedBy, "group:default/team-a"));
-    assert!(has_relation(&c, "group:default/team-a", RelationKind::OwnerOf, lookup));
-    assert!(has_relation(&c, lookup, RelationKind::PartOf, "system:default/artist-engagement-portal"));
-    assert!(has_relation(&c, "system:default/artist-engagement-portal", RelationKind::HasPart, lookup));
-    assert!(has_relation(&c, lookup, RelationKind::DependsOn, "resource:default/artists-db"));
-    assert!(has_relation(&c, "resource:default/artists-db", RelationKind::DependencyOf, lookup));
-    assert!(has_relation(&c, "component:default/petstore", RelationKind::ProvidesApi, "api:default/streetlights"));
-    assert!(has_relation(&c, "api:default/streetlights", RelationKind::ApiProvidedBy, "component:default/petstore"));
-    assert!(has_relation(&c, "user:default/breanna.davison", RelationKind::MemberOf, "group:default/team-a"));
-    assert!(has_relation(&c, "group:default/team-a", RelationKind::HasMember, "user:development/guest"));
-    assert!(has_relation(&c, "group:default/backstage", RelationKind::ParentOf, "group:default/team-a"));
-    assert!(has_relation(&c, "group:default/team-a", RelationKind::ChildOf, "group:default/backstage"));
-    assert!(has_relation(&c, "domain:default/artists", RelationKind::HasPart, "system:default/artist-engagement-portal"));
+    assert!(has_relation(
+        &c,
+        lookup,
+        RelationKind::OwnedBy,
+        "group:default/team-a"
+    ));
+    assert!(has_relation(
+        &c,
+        "group:default/team-a",
+        RelationKind::OwnerOf,
+        lookup
+    ));
+    assert!(has_relation(
+        &c,
+        lookup,
+        RelationKind::PartOf,
+        "system:default/artist-engagement-portal"
+    ));
+    assert!(has_relation(
+        &c,
+        "system:default/artist-engagement-portal",
+        RelationKind::HasPart,
+        lookup
+    ));
+    assert!(has_relation(
+        &c,
+        lookup,
+        RelationKind::DependsOn,
+        "resource:default/artists-db"
+    ));
+    assert!(has_relation(
+        &c,
+        "resource:default/artists-db",
+        RelationKind::DependencyOf,
+        lookup
+    ));
+    assert!(has_relation(
+        &c,
+        "component:default/petstore",
+        RelationKind::ProvidesApi,
+        "api:default/streetlights"
+    ));
+    assert!(has_relation(
+        &c,
+        "api:default/streetlights",
+        RelationKind::ApiProvidedBy,
+        "component:default/petstore"
+    ));
+    assert!(has_relation(
+        &c,
+        "user:default/breanna.davison",
+        RelationKind::MemberOf,
+        "group:default/team-a"
+    ));
+    assert!(has_relation(
+        &c,
+        "group:default/team-a",
+        RelationKind::HasMember,
+        "user:development/guest"
+    ));
+    assert!(has_relation(
+        &c,
+        "group:default/backstage",
+        RelationKind::ParentOf,
+        "group:default/team-a"
+    ));
+    assert!(has_relation(
+        &c,
+        "group:default/team-a",
+        RelationKind::ChildOf,
+        "group:default/backstage"
+    ));
+    assert!(has_relation(
+        &c,
+        "domain:default/artists",
+        RelationKind::HasPart,
+        "system:default/artist-engagement-portal"
+    ));
 
     // Targets that are not in the published subset are reported at the Location's line.
     let missing = c
@@ -96,7 +179,10 @@ fn backstage_examples_load_through_their_locations() {
     let dangling = c
         .problems
         .iter()
-        .find(|p| p.entity.as_deref() == Some("component:default/petstore") && p.message.contains("api:default/hello-world"))
+        .find(|p| {
+            p.entity.as_deref() == Some("component:default/petstore")
+                && p.message.contains("api:default/hello-world")
+        })
         .expect("petstore's providesApis hello-world is dangling");
     let place = dangling.place.as_ref().expect("it has a place");
     assert!(place.path.ends_with("petstore-component.yaml"));
@@ -105,12 +191,18 @@ fn backstage_examples_load_through_their_locations() {
 
 #[test]
 fn real_world_descriptors_load_with_their_quirks() {
-    let Some(dir) = common::fixtures_dir() else { return };
+    let Some(dir) = common::fixtures_dir() else {
+        return;
+    };
     let base = dir.join("backstage/real-world");
     let mut files: Vec<PathBuf> = Vec::new();
     for owner in std::fs::read_dir(&base).expect("the real-world fixtures are a directory") {
         let owner = owner.expect("a directory entry").path();
-        for f in ["catalog-info.yaml", "examples/entities.yaml", "catalog-entities/components/showcase.yaml"] {
+        for f in [
+            "catalog-info.yaml",
+            "examples/entities.yaml",
+            "catalog-entities/components/showcase.yaml",
+        ] {
             if owner.join(f).is_file() {
                 files.push(owner.join(f));
             }
@@ -138,29 +230,70 @@ fn real_world_descriptors_load_with_their_quirks() {
         assert!(r.contains(expected), "{expected} is loaded; got {r:?}");
     }
     // Seven Resources in one multi-document file.
-    let elastic = c.entities.iter().filter(|e| e.origin.label().contains("elastic+apm-agent-java")).count();
+    let elastic = c
+        .entities
+        .iter()
+        .filter(|e| e.origin.label().contains("elastic+apm-agent-java"))
+        .count();
     assert_eq!(elastic, 7);
     // A name in mixed case keeps its case for display; its ref is lower case.
-    assert_eq!(c.get("component:default/xblock").map(|e| e.name.as_str()), Some("XBlock"));
+    assert_eq!(
+        c.get("component:default/xblock").map(|e| e.name.as_str()),
+        Some("XBlock")
+    );
     // `owner: group:team-extensibility`, `owner: user:mef65357` and a bare `owner: mef65357`.
     let owner = |r: &str| c.get(r).and_then(|e| e.spec.owner.clone());
-    assert_eq!(owner("component:default/node-apps-toolkit").as_deref(), Some("group:default/team-extensibility"));
-    assert_eq!(owner("component:default/developer-portal-backend").as_deref(), Some("user:default/mef65357"));
-    assert_eq!(owner("resource:default/developer-portal-techdocs-bucket").as_deref(), Some("group:default/mef65357"));
+    assert_eq!(
+        owner("component:default/node-apps-toolkit").as_deref(),
+        Some("group:default/team-extensibility")
+    );
+    assert_eq!(
+        owner("component:default/developer-portal-backend").as_deref(),
+        Some("user:default/mef65357")
+    );
+    assert_eq!(
+        owner("resource:default/developer-portal-techdocs-bucket").as_deref(),
+        Some("group:default/mef65357")
+    );
     // Annotations with trailing whitespace are read, trimmed for the join.
     let t = c.targets();
-    let toolkit = t.iter().find(|t| t.name == "node-apps-toolkit").expect("a target per Component");
-    assert_eq!(toolkit.github.as_deref(), Some("contentful/node-apps-toolkit"));
-    let showcase = t.iter().find(|t| t.name == "red-hat-developer-hub").expect("showcase is a Component");
-    let kube = showcase.kubernetes.as_ref().expect("kubernetes-id gives a selector");
+    let toolkit = t
+        .iter()
+        .find(|t| t.name == "node-apps-toolkit")
+        .expect("a target per Component");
+    assert_eq!(
+        toolkit.github.as_deref(),
+        Some("contentful/node-apps-toolkit")
+    );
+    let showcase = t
+        .iter()
+        .find(|t| t.name == "red-hat-developer-hub")
+        .expect("showcase is a Component");
+    let kube = showcase
+        .kubernetes
+        .as_ref()
+        .expect("kubernetes-id gives a selector");
     assert_eq!(kube.selector, "backstage.io/kubernetes-id=janus-idp");
     assert_eq!(kube.namespace.as_deref(), Some("janus-idp-prod"));
     // Roadie's Location globs match nothing in the published subset: a warning, not a crash.
-    assert!(c.problems.iter().any(|p| p.message.contains("./plugins/**/catalog-info.yaml") && p.message.contains("matched no file")));
+    assert!(
+        c.problems
+            .iter()
+            .any(|p| p.message.contains("./plugins/**/catalog-info.yaml")
+                && p.message.contains("matched no file"))
+    );
     // A dependsOn to a Component that is not in the catalog is dangling.
-    assert!(c.problems.iter().any(|p| p.message.contains("component:default/developer-guide")));
+    assert!(
+        c.problems
+            .iter()
+            .any(|p| p.message.contains("component:default/developer-guide"))
+    );
     // Nothing here is malformed: every problem is a warning about something absent.
-    let errors: Vec<_> = c.problems.iter().filter(|p| p.level == ProblemLevel::Error).collect();
+    let errors: Vec<_> = c
+        .problems
+        .iter()
+        .filter(|p| p.level == ProblemLevel::Error)
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
 
@@ -215,10 +348,14 @@ fn malformed_descriptors_are_reported_and_the_rest_loads() {
     let c = state(&load_files([path.as_path()]), None);
     assert_eq!(
         refs(&c),
-        ["component:default/good", "component:default/ownerless", "group:default/team-a"]
-            .into_iter()
-            .map(str::to_string)
-            .collect()
+        [
+            "component:default/good",
+            "component:default/ownerless",
+            "group:default/team-a"
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect()
     );
     let find = |needle: &str| {
         c.problems
@@ -231,12 +368,34 @@ fn malformed_descriptors_are_reported_and_the_rest_loads() {
     assert_eq!(yaml.level, ProblemLevel::Error);
     // libyaml notices the unclosed `[` on the line after it, still inside the document.
     let yaml_line = line("invalid YAML").map(|l| l.0);
-    assert!(matches!(yaml_line, Some(15 | 16)), "at the unclosed sequence, got {yaml_line:?}");
-    assert!(yaml.place.as_ref().is_some_and(|p| p.path == path.display().to_string()));
-    assert_eq!(line("metadata.name is missing"), Some((19, 1)), "the document's first line");
-    assert_eq!(find("spec.owner is required").entity.as_deref(), Some("component:default/ownerless"));
-    assert_eq!(line("spec.owner is required"), Some((30, 1)), "the `spec:` line");
-    assert_eq!(line("component:default/ghost"), Some((9, 3)), "the `dependsOn:` line");
+    assert!(
+        matches!(yaml_line, Some(15 | 16)),
+        "at the unclosed sequence, got {yaml_line:?}"
+    );
+    assert!(
+        yaml.place
+            .as_ref()
+            .is_some_and(|p| p.path == path.display().to_string())
+    );
+    assert_eq!(
+        line("metadata.name is missing"),
+        Some((19, 1)),
+        "the document's first line"
+    );
+    assert_eq!(
+        find("spec.owner is required").entity.as_deref(),
+        Some("component:default/ownerless")
+    );
+    assert_eq!(
+        line("spec.owner is required"),
+        Some((30, 1)),
+        "the `spec:` line"
+    );
+    assert_eq!(
+        line("component:default/ghost"),
+        Some((9, 3)),
+        "the `dependsOn:` line"
+    );
     assert_eq!(find("component:default/ghost").level, ProblemLevel::Warning);
 }
 
@@ -255,7 +414,11 @@ fn config_paths_globs_and_services_from_the_config() {
         .expect("write");
     }
     let config = Config {
-        catalog: Catalog { paths: vec!["~/src/*/catalog-info.yaml".into()], current_repo: false, backstage: None },
+        catalog: Catalog {
+            paths: vec!["~/src/*/catalog-info.yaml".into()],
+            current_repo: false,
+            backstage: None,
+        },
         services: vec![ServiceDecl {
             name: "legacy-billing".into(),
             owner: Some("team-b".into()),
@@ -278,10 +441,24 @@ fn config_paths_globs_and_services_from_the_config() {
     let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["alpha", "beta", "legacy-billing"]);
     assert_eq!(targets[0].github.as_deref(), Some("acme/alpha"));
-    assert!(targets[0].docs.as_deref().is_some_and(|d| d.ends_with("src/alpha")), "docs/ beside the descriptor");
+    assert!(
+        targets[0]
+            .docs
+            .as_deref()
+            .is_some_and(|d| d.ends_with("src/alpha")),
+        "docs/ beside the descriptor"
+    );
     assert_eq!(targets[2].gitlab.as_deref(), Some("42"));
-    assert_eq!(targets[2].kubernetes.as_ref().map(|k| k.selector.as_str()), Some("backstage.io/kubernetes-id=billing"));
-    assert_eq!(c.get("component:default/legacy-billing").and_then(|e| e.spec.system.clone()).as_deref(), Some("system:default/billing"));
+    assert_eq!(
+        targets[2].kubernetes.as_ref().map(|k| k.selector.as_str()),
+        Some("backstage.io/kubernetes-id=billing")
+    );
+    assert_eq!(
+        c.get("component:default/legacy-billing")
+            .and_then(|e| e.spec.system.clone())
+            .as_deref(),
+        Some("system:default/billing")
+    );
 }
 
 #[test]
@@ -298,58 +475,116 @@ fn who_i_am_comes_from_the_config_or_the_git_email() {
     .expect("write");
     let loaded = load_files([path.as_path()]);
     let mut c = state(&loaded, None);
-    assert!(c.identity.is_none(), "nobody until an email or `me` says so");
+    assert!(
+        c.identity.is_none(),
+        "nobody until an email or `me` says so"
+    );
     c.git_email = Some("jane@example.com".into());
     c.rebuild(None);
-    assert_eq!(c.identity.as_ref().map(|i| i.user.as_str()), Some("user:default/jdoe"));
-    let mine: Vec<&str> = c.services().filter(|s| c.is_mine(s)).map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        c.identity.as_ref().map(|i| i.user.as_str()),
+        Some("user:default/jdoe")
+    );
+    let mine: Vec<&str> = c
+        .services()
+        .filter(|s| c.is_mine(s))
+        .map(|s| s.name.as_str())
+        .collect();
     assert_eq!(mine, ["mine"]);
     c.rebuild(Some("user:default/nobody"));
-    assert!(c.services().all(|s| !c.is_mine(s)), "a configured `me` wins over the email");
+    assert!(
+        c.services().all(|s| !c.is_mine(s)),
+        "a configured `me` wins over the email"
+    );
 }
 
 #[tokio::test]
 async fn backstage_api_pages_through_the_sims_catalog_and_agrees_with_its_files() {
     // The default twelve services: beyond them the sim's world repeats API names, which the
     // catalog rightly reports as duplicates.
-    let sim = Sim::start(SimConfig::default()).await.expect("the sim starts");
+    let sim = Sim::start(SimConfig::default())
+        .await
+        .expect("the sim starts");
     // Small pages, so the cursor is followed many times.
-    let client = Client::new(&sim.endpoints().backstage, Some("sim-token".into())).expect("a client").page_size(7);
+    let client = Client::new(&sim.endpoints().backstage, Some("sim-token".into()))
+        .expect("a client")
+        .page_size(7);
     let fetched = client.fetch_all().await.expect("the catalog pages through");
     let org = flightdeck::sim::files::org_catalog_path(sim.dir());
     let on_disk = load_files([org.as_path()]);
-    assert!(on_disk.files > 1, "the org file's Location finds every repo's descriptor");
-    let api: BTreeSet<String> = fetched.entities.iter().map(|e| e.entity_ref.clone()).collect();
-    let disk: BTreeSet<String> = on_disk.entities.iter().map(|e| e.entity_ref.clone()).collect();
+    assert!(
+        on_disk.files > 1,
+        "the org file's Location finds every repo's descriptor"
+    );
+    let api: BTreeSet<String> = fetched
+        .entities
+        .iter()
+        .map(|e| e.entity_ref.clone())
+        .collect();
+    let disk: BTreeSet<String> = on_disk
+        .entities
+        .iter()
+        .map(|e| e.entity_ref.clone())
+        .collect();
     assert_eq!(api, disk, "the API and the files hold the same entities");
-    let services = fetched.entities.iter().filter(|e| e.kind == Kind::Component).count();
+    let services = fetched
+        .entities
+        .iter()
+        .filter(|e| e.kind == Kind::Component)
+        .count();
     assert_eq!(services, sim.shared.world.services.len());
     // The same Component reads the same through both paths, apart from where it came from
     // and where its docs are (only files have a directory).
     let pick = |entities: &[flightdeck::model::catalog::Entity]| {
-        entities.iter().find(|e| e.entity_ref == "component:default/payments-api").cloned().map(|mut e| {
-            e.origin = flightdeck::model::catalog::EntityOrigin::Config { path: String::new() };
-            e.docs_dir = None;
-            // The catalog adds where it read the entity from; the file cannot say that.
-            e.annotations.retain(|k, _| !k.starts_with("backstage.io/managed-by-"));
-            e
-        })
+        entities
+            .iter()
+            .find(|e| e.entity_ref == "component:default/payments-api")
+            .cloned()
+            .map(|mut e| {
+                e.origin = flightdeck::model::catalog::EntityOrigin::Config {
+                    path: String::new(),
+                };
+                e.docs_dir = None;
+                // The catalog adds where it read the entity from; the file cannot say that.
+                e.annotations
+                    .retain(|k, _| !k.starts_with("backstage.io/managed-by-"));
+                e
+            })
     };
     assert_eq!(pick(&fetched.entities), pick(&on_disk.entities));
     let merged = {
         let mut c = state(&on_disk, None);
         c.batches.insert(
             Origin::Backstage,
-            Batch { entities: fetched.entities.clone(), problems: fetched.problems.clone(), fetched_at: at() },
+            Batch {
+                entities: fetched.entities.clone(),
+                problems: fetched.problems.clone(),
+                fetched_at: at(),
+            },
         );
         c.rebuild(None);
         c
     };
     assert!(
-        !merged.problems.iter().any(|p| p.message.contains("defined again")),
+        !merged
+            .problems
+            .iter()
+            .any(|p| p.message.contains("defined again")),
         "the same entity from files and API is not a duplicate: {:#?}",
         merged.problems
     );
-    assert!(merged.problems.iter().all(|p| p.level == ProblemLevel::Warning), "{:#?}", merged.problems);
-    assert!(fetched.pages >= api.len() / 7, "{} pages for {} entities", fetched.pages, api.len());
+    assert!(
+        merged
+            .problems
+            .iter()
+            .all(|p| p.level == ProblemLevel::Warning),
+        "{:#?}",
+        merged.problems
+    );
+    assert!(
+        fetched.pages >= api.len() / 7,
+        "{} pages for {} entities",
+        fetched.pages,
+        api.len()
+    );
 }

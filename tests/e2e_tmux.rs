@@ -24,7 +24,10 @@ impl Tmux {
             return None;
         }
         let home = tempfile::tempdir().expect("a temp HOME");
-        Some(Self { socket: format!("fd-e2e-{name}-{}", std::process::id()), home })
+        Some(Self {
+            socket: format!("fd-e2e-{name}-{}", std::process::id()),
+            home,
+        })
     }
 
     fn tmux(&self, args: &[&str]) -> String {
@@ -44,7 +47,19 @@ impl Tmux {
         let env = format!(
             "export HOME={home} XDG_CONFIG_HOME={home}/.config XDG_CACHE_HOME={home}/.cache XDG_DATA_HOME={home}/.local/share TERM=xterm-256color; unset FLIGHTDECK_CONFIG NO_COLOR;"
         );
-        self.tmux(&["new-session", "-d", "-x", "120", "-y", "40", "-s", "t", "sh", "-c", &format!("{env} {script}")]);
+        self.tmux(&[
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-s",
+            "t",
+            "sh",
+            "-c",
+            &format!("{env} {script}"),
+        ]);
         self.tmux(&["set-option", "-t", "t", "remain-on-exit", "on"]);
     }
 
@@ -61,7 +76,9 @@ impl Tmux {
     }
 
     fn alternate_on(&self) -> bool {
-        self.tmux(&["display-message", "-p", "-t", "t", "#{alternate_on}"]).trim() == "1"
+        self.tmux(&["display-message", "-p", "-t", "t", "#{alternate_on}"])
+            .trim()
+            == "1"
     }
 
     /// Waits until the screen contains `text`; panics with the screen when it never does.
@@ -86,7 +103,9 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
     }
 }
 
@@ -98,7 +117,10 @@ fn alive(pid: &str) -> bool {
 fn wait_gone(pid: &str) {
     let start = Instant::now();
     while alive(pid) {
-        assert!(start.elapsed() < Duration::from_secs(5), "flightdeck (pid {pid}) is still running 5 s after the signal");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "flightdeck (pid {pid}) is still running 5 s after the signal"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -115,14 +137,20 @@ fn script(t: &Tmux, args: &str) -> String {
 }
 
 fn read(path: PathBuf) -> String {
-    std::fs::read_to_string(&path).unwrap_or_default().trim().to_string()
+    std::fs::read_to_string(&path)
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 fn assert_restored(t: &Tmux) {
     t.wait_for("flightdeck-finished");
     assert!(!t.alternate_on(), "the alternate screen is still on");
     let stty = read(t.path("stty"));
-    assert!(stty.contains(" icanon") && stty.contains(" echo"), "the tty was left in raw mode:\n{stty}");
+    assert!(
+        stty.contains(" icanon") && stty.contains(" echo"),
+        "the tty was left in raw mode:\n{stty}"
+    );
 }
 
 #[test]
@@ -130,19 +158,31 @@ fn keys_of_the_shell_then_q_restores_the_terminal() {
     let Some(t) = Tmux::new("keys") else { return };
     t.start(&script(&t, "--no-snapshot"));
     let screen = t.wait_for("first run");
-    assert!(screen.contains("flightdeck --demo"), "the first-run screen offers the demo:\n{screen}");
+    assert!(
+        screen.contains("flightdeck --demo"),
+        "the first-run screen offers the demo:\n{screen}"
+    );
     assert!(t.alternate_on());
 
     t.keys(&["?"]);
     let screen = t.wait_for("keys (esc closes");
-    assert!(screen.contains("quit") && screen.contains("palette"), "help lists the live keymap:\n{screen}");
+    assert!(
+        screen.contains("quit") && screen.contains("palette"),
+        "help lists the live keymap:\n{screen}"
+    );
     t.keys(&["Escape"]);
     let screen = t.screen();
-    assert!(!screen.contains("keys (esc closes"), "esc closes help:\n{screen}");
+    assert!(
+        !screen.contains("keys (esc closes"),
+        "esc closes help:\n{screen}"
+    );
 
     t.keys(&[":", "a", "l", "e"]);
     let screen = t.wait_for(" go to ");
-    assert!(screen.contains("Alerts"), "the palette matches fuzzily:\n{screen}");
+    assert!(
+        screen.contains("Alerts"),
+        "the palette matches fuzzily:\n{screen}"
+    );
     t.keys(&["Enter"]);
     t.keys(&["/", "p", "a", "y"]);
     t.keys(&["Escape"]);
@@ -160,10 +200,19 @@ fn a_configured_cockpit_shows_its_sources_and_filters() {
         "[github]\napi_url = \"http://127.0.0.1:9\"\n\n[[alertmanager]]\nname = \"prod\"\nurl = \"http://127.0.0.1:9\"\n",
     )
     .expect("write config");
-    t.start(&script(&t, &format!("--no-snapshot --config {}", config.display())));
+    t.start(&script(
+        &t,
+        &format!("--no-snapshot --config {}", config.display()),
+    ));
     let screen = t.wait_for("Overview");
-    assert!(screen.contains("github"), "the status bar names the sources:\n{screen}");
-    assert!(screen.contains("alertmanager:prod"), "each Alertmanager is a source:\n{screen}");
+    assert!(
+        screen.contains("github"),
+        "the status bar names the sources:\n{screen}"
+    );
+    assert!(
+        screen.contains("alertmanager:prod"),
+        "each Alertmanager is a source:\n{screen}"
+    );
     t.keys(&["/", "p", "a", "y"]);
     t.wait_for("/pay");
     t.keys(&["Enter"]);
@@ -177,17 +226,28 @@ fn a_configured_cockpit_shows_its_sources_and_filters() {
 
 #[test]
 fn a_bad_config_is_reported_before_the_terminal_is_touched() {
-    let Some(t) = Tmux::new("badconfig") else { return };
+    let Some(t) = Tmux::new("badconfig") else {
+        return;
+    };
     let config = t.path("config.toml");
     std::fs::write(&config, "[general]\nthme = \"dark\"\n").expect("write config");
     t.start(&script(&t, &format!("--config {}", config.display())));
     let screen = t.wait_for("flightdeck-finished");
-    assert!(screen.contains("config.toml:2:1"), "the message names file, line and column:\n{screen}");
-    assert!(screen.contains("theme"), "the message suggests the nearest key:\n{screen}");
+    assert!(
+        screen.contains("config.toml:2:1"),
+        "the message names file, line and column:\n{screen}"
+    );
+    assert!(
+        screen.contains("theme"),
+        "the message suggests the nearest key:\n{screen}"
+    );
     assert_eq!(read(t.path("exit")), "exit=2");
     assert!(!t.alternate_on());
     let stty = read(t.path("stty"));
-    assert!(stty.contains(" icanon"), "raw mode was never entered:\n{stty}");
+    assert!(
+        stty.contains(" icanon"),
+        "raw mode was never entered:\n{stty}"
+    );
 }
 
 #[test]
@@ -197,7 +257,10 @@ fn sigterm_restores_the_terminal_and_ends_the_process() {
     t.wait_for("first run");
     let pid = read(t.path("pid"));
     assert!(alive(&pid));
-    Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+    Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
     wait_gone(&pid);
     assert_restored(&t);
     assert_eq!(read(t.path("exit")), "exit=143");
@@ -209,7 +272,10 @@ fn sighup_ends_the_process() {
     t.start(&script(&t, "--no-snapshot"));
     t.wait_for("first run");
     let pid = read(t.path("pid"));
-    Command::new("kill").args(["-HUP", &pid]).status().expect("kill runs");
+    Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .expect("kill runs");
     wait_gone(&pid);
     assert_restored(&t);
     assert_eq!(read(t.path("exit")), "exit=129");
@@ -235,7 +301,13 @@ fn too_small_says_so_and_resize_redraws() {
     t.wait_for("terminal too small");
     t.tmux(&["resize-window", "-t", "t", "-x", "80", "-y", "24"]);
     let screen = t.wait_for("first run");
-    assert!(screen.lines().next().is_some_and(|l| l.contains("Overview")), "the tabs are back:\n{screen}");
+    assert!(
+        screen
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("Overview")),
+        "the tabs are back:\n{screen}"
+    );
     t.keys(&["q"]);
     assert_restored(&t);
 }

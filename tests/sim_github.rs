@@ -556,7 +556,10 @@ async fn rerun_cancel_and_dispatch_change_the_runs() {
         .await
         .expect("JSON");
     assert_eq!(raw["run_attempt"], 2);
-    assert_ne!(raw["status"], "completed", "the new attempt starts queued: {raw:#}");
+    assert_ne!(
+        raw["status"], "completed",
+        "the new attempt starts queued: {raw:#}"
+    );
     let done = wait_for_run(&gh, "cart-service", failed.id, |r| r.status == "completed").await;
     assert_eq!(
         done.conclusion.as_deref(),

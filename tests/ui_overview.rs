@@ -15,14 +15,18 @@ use flightdeck::config::theme::ColorSupport;
 use flightdeck::model::catalog::{Entity, EntityOrigin, Origin, Place};
 use flightdeck::model::join::{AlertSummary, CiSummary, DeploySummary, PodSummary, RunState};
 use flightdeck::model::overview::{Cell, Grouping, Health, Line as ListLine, Why};
-use flightdeck::model::{FetchState, Model, PaletteTarget, Screen, SourceId, SourceKind, SourceStatus};
+use flightdeck::model::{
+    FetchState, Model, PaletteTarget, Screen, SourceId, SourceKind, SourceStatus,
+};
 use flightdeck::providers::catalog::decode_entity;
 use flightdeck::ui::theme::Theme;
 use flightdeck::update::overview::{Msg as CatalogMsg, sort_rows};
 use flightdeck::update::{Effect, Msg, update};
 
 fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z").expect("a fixed time").to_utc()
+    DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
+        .expect("a fixed time")
+        .to_utc()
 }
 
 fn theme() -> Theme {
@@ -116,12 +120,19 @@ fn org_entities() -> Vec<Entity> {
     ORG.split("\n---\n")
         .enumerate()
         .map(|(i, doc)| {
-            let value: serde_json::Value = serde_yaml::from_str(doc).expect("the test org is valid YAML");
+            let value: serde_json::Value =
+                serde_yaml::from_str(doc).expect("the test org is valid YAML");
             let origin = EntityOrigin::File {
-                place: Place { path: "org/catalog-info.yaml".into(), line: i as u32 * 10 + 1, column: 1 },
+                place: Place {
+                    path: "org/catalog-info.yaml".into(),
+                    line: i as u32 * 10 + 1,
+                    column: 1,
+                },
                 field_lines: BTreeMap::new(),
             };
-            decode_entity(&value, origin, None).expect("the test org decodes").0
+            decode_entity(&value, origin, None)
+                .expect("the test org decodes")
+                .0
         })
         .collect()
 }
@@ -134,12 +145,25 @@ fn sources() -> Vec<SourceStatus> {
         s
     };
     vec![
-        ok(SourceStatus::new(id(SourceKind::Catalog, "catalog"), FetchState::Connecting)),
-        ok(SourceStatus::new(id(SourceKind::Github, "github"), FetchState::Connecting)),
-        ok(SourceStatus::new(id(SourceKind::Kubernetes, "prod"), FetchState::Connecting)),
+        ok(SourceStatus::new(
+            id(SourceKind::Catalog, "catalog"),
+            FetchState::Connecting,
+        )),
+        ok(SourceStatus::new(
+            id(SourceKind::Github, "github"),
+            FetchState::Connecting,
+        )),
+        ok(SourceStatus::new(
+            id(SourceKind::Kubernetes, "prod"),
+            FetchState::Connecting,
+        )),
         SourceStatus::new(
             id(SourceKind::Alertmanager, "prod"),
-            FetchState::Failing { error: "502 Bad Gateway".into(), since: now(), retry_at: Some(now() + Duration::seconds(30)) },
+            FetchState::Failing {
+                error: "502 Bad Gateway".into(),
+                since: now(),
+                retry_at: Some(now() + Duration::seconds(30)),
+            },
         ),
     ]
 }
@@ -147,12 +171,28 @@ fn sources() -> Vec<SourceStatus> {
 fn model() -> Model {
     let mut m = Model::new(Keymap::defaults(), now());
     m.sources = sources();
-    update(&mut m, Msg::Resize { width: 120, height: 40 });
+    update(
+        &mut m,
+        Msg::Resize {
+            width: 120,
+            height: 40,
+        },
+    );
     let effects = update(
         &mut m,
-        Msg::Catalog(CatalogMsg::Loaded { origin: Origin::Files, entities: org_entities(), problems: vec![], at: now() }),
+        Msg::Catalog(CatalogMsg::Loaded {
+            origin: Origin::Files,
+            entities: org_entities(),
+            problems: vec![],
+            at: now(),
+        }),
     );
-    assert!(effects.iter().any(|e| matches!(e, Effect::Targets(t) if t.len() == 6)), "the providers learn the six services");
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Targets(t) if t.len() == 6)),
+        "the providers learn the six services"
+    );
     m
 }
 
@@ -164,14 +204,40 @@ fn gh() -> Option<SourceId> {
 fn with_story(m: &mut Model) {
     for r in &mut m.catalog.overview.rows {
         let (ci, deploy, pods, alerts) = match r.name.as_str() {
-            "payments-api" => (RunState::Success, RunState::Success, (0, 3, 9, Some("CrashLoopBackOff")), (2, 0)),
-            "cart-service" => (RunState::Failure, RunState::Success, (2, 2, 0, None), (0, 0)),
-            "checkout-web" => (RunState::Running, RunState::Success, (3, 3, 0, None), (0, 0)),
-            "ledger" => (RunState::Success, RunState::Success, (2, 3, 1, Some("Pending")), (0, 1)),
+            "payments-api" => (
+                RunState::Success,
+                RunState::Success,
+                (0, 3, 9, Some("CrashLoopBackOff")),
+                (2, 0),
+            ),
+            "cart-service" => (
+                RunState::Failure,
+                RunState::Success,
+                (2, 2, 0, None),
+                (0, 0),
+            ),
+            "checkout-web" => (
+                RunState::Running,
+                RunState::Success,
+                (3, 3, 0, None),
+                (0, 0),
+            ),
+            "ledger" => (
+                RunState::Success,
+                RunState::Success,
+                (2, 3, 1, Some("Pending")),
+                (0, 1),
+            ),
             _ => continue,
         };
         r.ci = Cell::Value {
-            value: CiSummary { state: ci, workflow: "ci".into(), branch: "main".into(), at: now() - Duration::minutes(4), source: SourceId::new(SourceKind::Github, "github") },
+            value: CiSummary {
+                state: ci,
+                workflow: "ci".into(),
+                branch: "main".into(),
+                at: now() - Duration::minutes(4),
+                source: SourceId::new(SourceKind::Github, "github"),
+            },
             source: gh(),
         };
         r.deploy = Cell::Value {
@@ -185,10 +251,22 @@ fn with_story(m: &mut Model) {
             source: gh(),
         };
         r.pods = Cell::Value {
-            value: PodSummary { ready: pods.0, total: pods.1, restarts_last_hour: pods.2, worst: pods.3.map(str::to_string) },
+            value: PodSummary {
+                ready: pods.0,
+                total: pods.1,
+                restarts_last_hour: pods.2,
+                worst: pods.3.map(str::to_string),
+            },
             source: None,
         };
-        r.alerts = Cell::Value { value: AlertSummary { critical: alerts.0, warning: alerts.1, other: 0 }, source: None };
+        r.alerts = Cell::Value {
+            value: AlertSummary {
+                critical: alerts.0,
+                warning: alerts.1,
+                other: 0,
+            },
+            source: None,
+        };
         r.health = flightdeck::update::overview::health(&r.ci, &r.deploy, &r.pods, &r.alerts);
     }
     sort_rows(&mut m.catalog.overview.rows);
@@ -229,11 +307,28 @@ fn rows_are_sorted_by_attention_then_name() {
     with_story(&mut m);
     assert_eq!(
         names(&m),
-        ["payments-api", "cart-service", "ledger", "checkout-web", "fraud-check", "recommendations"],
+        [
+            "payments-api",
+            "cart-service",
+            "ledger",
+            "checkout-web",
+            "fraud-check",
+            "recommendations"
+        ],
         "critical alerts, then failing builds, then warnings, then healthy, then unknown"
     );
     let health: Vec<Health> = m.catalog.overview.rows.iter().map(|r| r.health).collect();
-    assert_eq!(health, [Health::Critical, Health::Failing, Health::Warning, Health::Healthy, Health::Unknown, Health::Unknown]);
+    assert_eq!(
+        health,
+        [
+            Health::Critical,
+            Health::Failing,
+            Health::Warning,
+            Health::Healthy,
+            Health::Unknown,
+            Health::Unknown
+        ]
+    );
 }
 
 #[rstest]
@@ -271,9 +366,19 @@ fn the_filter_narrows_the_list(#[case] filter: &str, #[case] expected: &[&str]) 
 fn mine_needs_to_know_who_i_am_then_shows_my_teams_services() {
     let mut m = model();
     press(&mut m, [key('m')]);
-    assert!(!m.catalog.overview.mine, "unknown user: nothing to filter by");
-    assert!(m.notice.as_ref().is_some_and(|n| n.text.contains("[general] me")));
-    update(&mut m, Msg::Catalog(CatalogMsg::GitEmail(Some("JDoe@acme.example".into()))));
+    assert!(
+        !m.catalog.overview.mine,
+        "unknown user: nothing to filter by"
+    );
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("[general] me"))
+    );
+    update(
+        &mut m,
+        Msg::Catalog(CatalogMsg::GitEmail(Some("JDoe@acme.example".into()))),
+    );
     press(&mut m, [key('m')]);
     assert!(m.catalog.overview.mine);
     let mut got = names(&m);
@@ -287,16 +392,38 @@ fn mine_needs_to_know_who_i_am_then_shows_my_teams_services() {
 fn the_selection_follows_its_service_when_rows_move() {
     let mut m = model();
     press(&mut m, [key('j'), key('j')]);
-    let selected = |m: &Model| m.catalog.overview.row_at(m.list(Screen::Overview).cursor.selected).map(|r| r.name.clone());
+    let selected = |m: &Model| {
+        m.catalog
+            .overview
+            .row_at(m.list(Screen::Overview).cursor.selected)
+            .map(|r| r.name.clone())
+    };
     let before = selected(&m);
     // A new service sorts first: every row moves down one line.
     let mut entities = org_entities();
-    let mut extra = entities.iter().find(|e| e.name == "ledger").cloned().expect("ledger exists");
+    let mut extra = entities
+        .iter()
+        .find(|e| e.name == "ledger")
+        .cloned()
+        .expect("ledger exists");
     extra.name = "accounts".into();
     extra.entity_ref = "component:default/accounts".into();
     entities.push(extra);
-    let effects = update(&mut m, Msg::Catalog(CatalogMsg::Loaded { origin: Origin::Files, entities, problems: vec![], at: now() }));
-    assert!(effects.iter().any(|e| matches!(e, Effect::Targets(t) if t.len() == 7)), "the new service is announced");
+    let effects = update(
+        &mut m,
+        Msg::Catalog(CatalogMsg::Loaded {
+            origin: Origin::Files,
+            entities,
+            problems: vec![],
+            at: now(),
+        }),
+    );
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Targets(t) if t.len() == 7)),
+        "the new service is announced"
+    );
     assert_eq!(m.list(Screen::Overview).cursor.selected, 3);
     assert_eq!(selected(&m), before);
 }
@@ -307,20 +434,52 @@ fn enter_opens_the_service_and_its_dependencies_esc_goes_back() {
     let row = m.catalog.overview.lines.iter().position(|l| matches!(l, ListLine::Service(i) if m.catalog.overview.rows[*i].name == "checkout-web")).expect("checkout-web is listed");
     press(&mut m, (0..row).map(|_| key('j')));
     press(&mut m, [code(KeyCode::Enter)]);
-    let page = m.catalog.overview.page.as_ref().expect("the Service screen is open");
+    let page = m
+        .catalog
+        .overview
+        .page
+        .as_ref()
+        .expect("the Service screen is open");
     assert_eq!(page.service, "component:default/checkout-web");
-    assert_eq!(page.depends_on.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(), ["payments-api"]);
-    assert_eq!(page.dependency_of.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(), ["cart-service"]);
+    assert_eq!(
+        page.depends_on
+            .iter()
+            .map(|r| r.label.as_str())
+            .collect::<Vec<_>>(),
+        ["payments-api"]
+    );
+    assert_eq!(
+        page.dependency_of
+            .iter()
+            .map(|r| r.label.as_str())
+            .collect::<Vec<_>>(),
+        ["cart-service"]
+    );
     // Enter on the first dependency opens it; Esc comes back, then Esc closes.
     press(&mut m, [code(KeyCode::Enter)]);
-    let page = m.catalog.overview.page.as_ref().expect("still on a Service screen");
+    let page = m
+        .catalog
+        .overview
+        .page
+        .as_ref()
+        .expect("still on a Service screen");
     assert_eq!(page.service, "component:default/payments-api");
     assert_eq!(page.members, ["Arjun Singh", "Lucia Garcia"]);
-    let deps: Vec<(&str, bool)> = page.depends_on.iter().map(|r| (r.label.as_str(), r.service)).collect();
+    let deps: Vec<(&str, bool)> = page
+        .depends_on
+        .iter()
+        .map(|r| (r.label.as_str(), r.service))
+        .collect();
     assert_eq!(deps, [("ledger", true), ("resource:payments-db", false)]);
-    assert!(page.depends_on[1].missing, "payments-db is not in the catalog");
+    assert!(
+        page.depends_on[1].missing,
+        "payments-db is not in the catalog"
+    );
     press(&mut m, [code(KeyCode::Esc)]);
-    assert_eq!(m.catalog.overview.page.as_ref().map(|p| p.service.as_str()), Some("component:default/checkout-web"));
+    assert_eq!(
+        m.catalog.overview.page.as_ref().map(|p| p.service.as_str()),
+        Some("component:default/checkout-web")
+    );
     press(&mut m, [code(KeyCode::Esc)]);
     assert!(m.catalog.overview.page.is_none());
 }
@@ -334,25 +493,47 @@ fn the_palette_opens_a_service_from_anywhere() {
         Some(flightdeck::model::Overlay::Palette(p)) => p.selected().map(|i| i.target.clone()),
         _ => None,
     };
-    assert_eq!(selected, Some(PaletteTarget::Service("component:default/ledger".into())));
+    assert_eq!(
+        selected,
+        Some(PaletteTarget::Service("component:default/ledger".into()))
+    );
     press(&mut m, [code(KeyCode::Enter)]);
     assert_eq!(m.screen, Screen::Overview);
-    assert_eq!(m.catalog.overview.page.as_ref().map(|p| p.service.as_str()), Some("component:default/ledger"));
+    assert_eq!(
+        m.catalog.overview.page.as_ref().map(|p| p.service.as_str()),
+        Some("component:default/ledger")
+    );
     let cursor = m.list(Screen::Overview).cursor.selected;
-    assert_eq!(m.catalog.overview.row_at(cursor).map(|r| r.name.as_str()), Some("ledger"), "Esc lands on it");
+    assert_eq!(
+        m.catalog.overview.row_at(cursor).map(|r| r.name.as_str()),
+        Some("ledger"),
+        "Esc lands on it"
+    );
 }
 
 #[test]
 fn empty_cells_say_why() {
     let m = model();
-    let row = |n: &str| m.catalog.overview.rows.iter().find(|r| r.name == n).expect("the row exists");
+    let row = |n: &str| {
+        m.catalog
+            .overview
+            .rows
+            .iter()
+            .find(|r| r.name == n)
+            .expect("the row exists")
+    };
     match &row("fraud-check").ci {
         Cell::Empty(Why::NoKey(why)) => assert!(why.contains("github.com/project-slug")),
         other => panic!("fraud-check has no CI annotation: {other:?}"),
     }
-    assert_eq!(row("ledger").ci, Cell::Empty(Why::Nothing("no default-branch run yet".into())));
+    assert_eq!(
+        row("ledger").ci,
+        Cell::Empty(Why::Nothing("no default-branch run yet".into()))
+    );
     assert!(matches!(&row("ledger").alerts, Cell::Empty(Why::Failing(e)) if e.contains("502")));
-    assert!(matches!(&row("recommendations").pods, Cell::Empty(Why::NoKey(k)) if k.contains("kubernetes-id")));
+    assert!(
+        matches!(&row("recommendations").pods, Cell::Empty(Why::NoKey(k)) if k.contains("kubernetes-id"))
+    );
 }
 
 #[test]
@@ -360,7 +541,12 @@ fn an_unchanged_catalog_is_not_announced_again() {
     let mut m = model();
     let effects = update(
         &mut m,
-        Msg::Catalog(CatalogMsg::Loaded { origin: Origin::Files, entities: org_entities(), problems: vec![], at: now() }),
+        Msg::Catalog(CatalogMsg::Loaded {
+            origin: Origin::Files,
+            entities: org_entities(),
+            problems: vec![],
+            at: now(),
+        }),
     );
     assert!(effects.is_empty(), "{effects:?}");
 }
@@ -369,7 +555,9 @@ fn render(m: &Model, width: u16, height: u16) -> String {
     let mut m = m.clone();
     update(&mut m, Msg::Resize { width, height });
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
-    terminal.draw(|f| flightdeck::ui::view(&m, &theme(), f)).expect("draws");
+    terminal
+        .draw(|f| flightdeck::ui::view(&m, &theme(), f))
+        .expect("draws");
     format!("{:?}", terminal.backend().buffer())
 }
 
@@ -413,12 +601,24 @@ fn problems_view(#[case] w: u16, #[case] h: u16) {
     let dir = flightdeck::providers::catalog::load_files(std::iter::empty());
     assert!(dir.entities.is_empty());
     let problems = vec![flightdeck::model::catalog::Problem {
-        place: Some(Place { path: "repos/cart-service/catalog-info.yaml".into(), line: 14, column: 3 }),
+        place: Some(Place {
+            path: "repos/cart-service/catalog-info.yaml".into(),
+            line: 14,
+            column: 3,
+        }),
         level: flightdeck::model::catalog::ProblemLevel::Error,
         entity: None,
         message: "invalid YAML: did not find expected node content".into(),
     }];
-    update(&mut m, Msg::Catalog(CatalogMsg::Loaded { origin: Origin::Files, entities: org_entities(), problems, at: now() }));
+    update(
+        &mut m,
+        Msg::Catalog(CatalogMsg::Loaded {
+            origin: Origin::Files,
+            entities: org_entities(),
+            problems,
+            at: now(),
+        }),
+    );
     press(&mut m, [key(':')]);
     press(&mut m, typed("problems"));
     press(&mut m, [code(KeyCode::Enter)]);
@@ -426,6 +626,9 @@ fn problems_view(#[case] w: u16, #[case] h: u16) {
     // Two problems: the bad YAML and payments-api's dangling resource:payments-db.
     assert_eq!(m.catalog.problems.len(), 2);
     let effects = press(&mut m, [code(KeyCode::Enter)]);
-    assert!(effects.iter().any(|e| matches!(e, Effect::External(_))), "enter edits the file at its line");
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::External(_))),
+        "enter edits the file at its line"
+    );
     insta::assert_snapshot!(format!("problems_{w}x{h}"), render(&m, w, h));
 }

@@ -14,7 +14,9 @@ use flightdeck::update::{Effect, Msg, SourceEvent, confirm, update};
 use flightdeck::{startup, ui};
 
 fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z").expect("a fixed time").with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
+        .expect("a fixed time")
+        .with_timezone(&Utc)
 }
 
 fn theme() -> Theme {
@@ -36,7 +38,11 @@ fn press(model: &mut Model, keys: &str) {
 }
 
 fn first_run() -> Model {
-    startup::first_run(Keymap::defaults(), "/home/jdoe/.config/flightdeck/config.toml", now())
+    startup::first_run(
+        Keymap::defaults(),
+        "/home/jdoe/.config/flightdeck/config.toml",
+        now(),
+    )
 }
 
 fn configured() -> Model {
@@ -45,7 +51,10 @@ fn configured() -> Model {
     m.sources = vec![
         SourceStatus::new(id(SourceKind::Catalog, "catalog"), FetchState::Ok),
         SourceStatus::new(id(SourceKind::Github, "github"), FetchState::Connecting),
-        SourceStatus::new(id(SourceKind::Kubernetes, "production"), FetchState::Unsupported),
+        SourceStatus::new(
+            id(SourceKind::Kubernetes, "production"),
+            FetchState::Unsupported,
+        ),
         SourceStatus::new(id(SourceKind::Alertmanager, "prod"), FetchState::Connecting),
     ];
     m.sources[0].fetched_at = Some(now() - Duration::minutes(3));
@@ -112,7 +121,10 @@ fn confirmation_80x24() {
     confirm(
         &mut m,
         "Re-run failed jobs",
-        vec!["acme/payments-api: ci #42 on main".into(), "2 failed jobs and their dependents".into()],
+        vec![
+            "acme/payments-api: ci #42 on main".into(),
+            "2 failed jobs and their dependents".into(),
+        ],
         Effect::Refresh(vec![]),
     );
     insta::assert_snapshot!(render(&m, 80, 24));

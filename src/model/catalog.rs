@@ -200,7 +200,10 @@ impl fmt::Display for Place {
 pub enum EntityOrigin {
     /// A descriptor document on disk; the place of its first line, and of the spec keys that
     /// hold references, so a dangling ref names the line that made it.
-    File { place: Place, field_lines: BTreeMap<String, (u32, u32)> },
+    File {
+        place: Place,
+        field_lines: BTreeMap<String, (u32, u32)>,
+    },
     /// The Backstage catalog API at this base URL.
     Backstage { url: String },
     /// A `[[services]]` entry of the config.
@@ -212,8 +215,15 @@ impl EntityOrigin {
     pub fn place_of(&self, field: &str) -> Option<Place> {
         match self {
             EntityOrigin::File { place, field_lines } => {
-                let (line, column) = field_lines.get(field).copied().unwrap_or((place.line, place.column));
-                Some(Place { line, column, path: place.path.clone() })
+                let (line, column) = field_lines
+                    .get(field)
+                    .copied()
+                    .unwrap_or((place.line, place.column));
+                Some(Place {
+                    line,
+                    column,
+                    path: place.path.clone(),
+                })
             }
             EntityOrigin::Backstage { .. } | EntityOrigin::Config { .. } => None,
         }
@@ -259,12 +269,18 @@ impl Entity {
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.annotations.get(key).map(String::as_str).filter(|v| !v.trim().is_empty())
+        self.annotations
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
     }
 
     /// Targets of one relation kind, in a stable order.
     pub fn related(&self, kind: RelationKind) -> impl Iterator<Item = &str> {
-        self.relations.iter().filter(move |r| r.kind == kind).map(|r| r.target.as_str())
+        self.relations
+            .iter()
+            .filter(move |r| r.kind == kind)
+            .map(|r| r.target.as_str())
     }
 }
 
@@ -353,7 +369,9 @@ pub struct CatalogState {
 
 impl CatalogState {
     pub fn get(&self, entity_ref: &str) -> Option<&Entity> {
-        self.index.get(entity_ref).and_then(|i| self.entities.get(*i))
+        self.index
+            .get(entity_ref)
+            .and_then(|i| self.entities.get(*i))
     }
 
     /// The Components, by name.
@@ -390,12 +408,17 @@ impl CatalogState {
                     if origin_of.get(i) != Some(origin) {
                         continue;
                     }
-                    let first_at = entities.get(i).map(|f| f.origin.label()).unwrap_or_default();
+                    let first_at = entities
+                        .get(i)
+                        .map(|f| f.origin.label())
+                        .unwrap_or_default();
                     problems.push(Problem {
                         place: e.origin.place_of("metadata.name"),
                         level: ProblemLevel::Warning,
                         entity: Some(e.entity_ref.clone()),
-                        message: format!("defined again; the first definition ({first_at}) is used"),
+                        message: format!(
+                            "defined again; the first definition ({first_at}) is used"
+                        ),
                     });
                     continue;
                 }
@@ -407,7 +430,11 @@ impl CatalogState {
             }
         }
         entities.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
-        index = entities.iter().enumerate().map(|(i, e)| (e.entity_ref.clone(), i)).collect();
+        index = entities
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.entity_ref.clone(), i))
+            .collect();
 
         // Relations: each spec field gives one relation and its inverse on the other end,
         // as Backstage's built-in processor does. A target that is not in the catalog is a
@@ -415,9 +442,15 @@ impl CatalogState {
         let mut derived: Vec<Vec<Relation>> = vec![Vec::new(); entities.len()];
         for (i, e) in entities.iter().enumerate() {
             for (field, kind, target) in spec_refs(e) {
-                derived[i].push(Relation { kind, target: target.to_string() });
+                derived[i].push(Relation {
+                    kind,
+                    target: target.to_string(),
+                });
                 match index.get(target) {
-                    Some(&j) => derived[j].push(Relation { kind: kind.inverse(), target: e.entity_ref.clone() }),
+                    Some(&j) => derived[j].push(Relation {
+                        kind: kind.inverse(),
+                        target: e.entity_ref.clone(),
+                    }),
                     None => problems.push(Problem {
                         place: e.origin.place_of(field),
                         level: ProblemLevel::Warning,
@@ -432,9 +465,15 @@ impl CatalogState {
             rels.dedup();
             e.relations = rels;
         }
-        let mut components: Vec<usize> =
-            (0..entities.len()).filter(|i| entities[*i].kind == Kind::Component).collect();
-        components.sort_by(|a, b| entities[*a].name.to_lowercase().cmp(&entities[*b].name.to_lowercase()));
+        let mut components: Vec<usize> = (0..entities.len())
+            .filter(|i| entities[*i].kind == Kind::Component)
+            .collect();
+        components.sort_by(|a, b| {
+            entities[*a]
+                .name
+                .to_lowercase()
+                .cmp(&entities[*b].name.to_lowercase())
+        });
         problems.sort();
         problems.dedup();
 
@@ -450,7 +489,10 @@ impl CatalogState {
         self.identity = match configured_me {
             Some(me) => parse_ref(me, Some("user"), "default")
                 .ok()
-                .map(|user| Identity { user, how: IdentitySource::Configured }),
+                .map(|user| Identity {
+                    user,
+                    how: IdentitySource::Configured,
+                }),
             None => self.git_email.as_ref().and_then(|email| {
                 self.entities
                     .iter()
@@ -462,13 +504,20 @@ impl CatalogState {
                             .and_then(|p| p.email.as_deref())
                             .is_some_and(|m| m.eq_ignore_ascii_case(email.trim()))
                     })
-                    .map(|e| Identity { user: e.entity_ref.clone(), how: IdentitySource::GitEmail })
+                    .map(|e| Identity {
+                        user: e.entity_ref.clone(),
+                        how: IdentitySource::GitEmail,
+                    })
             }),
         };
         self.my_groups = match &self.identity {
             Some(me) => self
                 .get(&me.user)
-                .map(|u| u.related(RelationKind::MemberOf).map(str::to_string).collect())
+                .map(|u| {
+                    u.related(RelationKind::MemberOf)
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default(),
             None => BTreeSet::new(),
         };
@@ -477,7 +526,11 @@ impl CatalogState {
     /// Display names of a Group's members, for the Service screen.
     pub fn members_of(&self, group: &str) -> Vec<&Entity> {
         self.get(group)
-            .map(|g| g.related(RelationKind::HasMember).filter_map(|m| self.get(m)).collect())
+            .map(|g| {
+                g.related(RelationKind::HasMember)
+                    .filter_map(|m| self.get(m))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -516,7 +569,11 @@ fn spec_refs(e: &Entity) -> Vec<(&'static str, RelationKind, &str)> {
 /// Parses `[kind:][namespace/]name` into the canonical `kind:namespace/name`, lower-case.
 /// `default_kind` is what the field implies (`owner` → group); `None` means the ref must name
 /// its kind, as `dependsOn` entries must.
-pub fn parse_ref(s: &str, default_kind: Option<&str>, default_namespace: &str) -> Result<String, String> {
+pub fn parse_ref(
+    s: &str,
+    default_kind: Option<&str>,
+    default_namespace: &str,
+) -> Result<String, String> {
     let s = s.trim();
     if s.is_empty() {
         return Err("is empty".into());
@@ -563,8 +620,11 @@ pub fn valid_name(name: &str) -> bool {
         && b.len() <= 63
         && b.first().is_some_and(u8::is_ascii_alphanumeric)
         && b.last().is_some_and(u8::is_ascii_alphanumeric)
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-        && !b.windows(2).any(|w| !w[0].is_ascii_alphanumeric() && !w[1].is_ascii_alphanumeric())
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && !b
+            .windows(2)
+            .any(|w| !w[0].is_ascii_alphanumeric() && !w[1].is_ascii_alphanumeric())
 }
 
 /// Annotation keys the join reads.
@@ -602,7 +662,12 @@ pub fn target_of(e: &Entity) -> ServiceTarget {
         kubernetes,
         alert_names: e
             .annotation(ALERTS)
-            .map(|a| a.split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect())
+            .map(|a| {
+                a.split(',')
+                    .map(|n| n.trim().to_string())
+                    .filter(|n| !n.is_empty())
+                    .collect()
+            })
             .unwrap_or_default(),
         docs: e.docs_dir.as_ref().map(std::path::PathBuf::from),
     }
@@ -615,10 +680,20 @@ mod tests {
 
     #[rstest]
     #[case("team-a", Some("group"), "default", Ok("group:default/team-a"))]
-    #[case("group:team-extensibility", Some("group"), "default", Ok("group:default/team-extensibility"))]
+    #[case(
+        "group:team-extensibility",
+        Some("group"),
+        "default",
+        Ok("group:default/team-extensibility")
+    )]
     #[case("User:Ops/JDoe", Some("group"), "default", Ok("user:ops/jdoe"))]
     #[case("artists", Some("domain"), "music", Ok("domain:music/artists"))]
-    #[case("resource:artists-db", None, "default", Ok("resource:default/artists-db"))]
+    #[case(
+        "resource:artists-db",
+        None,
+        "default",
+        Ok("resource:default/artists-db")
+    )]
     #[case("artists-db", None, "default", Err(()))]
     #[case("", Some("group"), "default", Err(()))]
     #[case("group:a/b/c", Some("group"), "default", Err(()))]
@@ -628,7 +703,10 @@ mod tests {
         #[case] ns: &str,
         #[case] expected: Result<&str, ()>,
     ) {
-        assert_eq!(parse_ref(input, kind, ns).map_err(|_| ()), expected.map(str::to_string));
+        assert_eq!(
+            parse_ref(input, kind, ns).map_err(|_| ()),
+            expected.map(str::to_string)
+        );
     }
 
     #[rstest]

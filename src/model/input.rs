@@ -71,7 +71,13 @@ impl TextInput {
             Edit::Paste(s) => {
                 let clean: String = s
                     .chars()
-                    .map(|c| if c == '\n' || c == '\r' || c == '\t' { ' ' } else { c })
+                    .map(|c| {
+                        if c == '\n' || c == '\r' || c == '\t' {
+                            ' '
+                        } else {
+                            c
+                        }
+                    })
                     .filter(|c| !c.is_control())
                     .collect();
                 if clean.is_empty() {
@@ -163,10 +169,10 @@ mod tests {
         t.apply(Edit::Left);
         t.apply(Edit::Left);
         t.apply(Edit::Backspace);
-        assert_eq!(t.text(), "mülr");
+        assert_eq!(t.text(), "müler");
         t.apply(Edit::Home);
         t.apply(Edit::Delete);
-        assert_eq!(t.text(), "ülr");
+        assert_eq!(t.text(), "üler");
         assert_eq!(t.cursor(), 0);
     }
 

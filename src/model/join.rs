@@ -25,7 +25,10 @@ pub enum RunState {
 
 impl RunState {
     pub fn is_done(self) -> bool {
-        matches!(self, RunState::Success | RunState::Failure | RunState::Cancelled | RunState::Skipped)
+        matches!(
+            self,
+            RunState::Success | RunState::Failure | RunState::Cancelled | RunState::Skipped
+        )
     }
 }
 

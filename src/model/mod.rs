@@ -27,7 +27,9 @@ pub use palette::{Palette, PaletteItem, PaletteTarget};
 pub use source::{FetchState, Fetched, Remote, SourceId, SourceKind, SourceStatus};
 
 /// The cockpit's screens, shown as tabs in this order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Screen {
     Overview,
     Pipelines,
@@ -61,12 +63,18 @@ impl Screen {
     /// What the screen needs to show anything, said when it is not configured.
     pub fn needs(self) -> &'static str {
         match self {
-            Screen::Overview => "a service catalog: `[catalog] paths`, `[catalog.backstage]` or `[[services]]`",
+            Screen::Overview => {
+                "a service catalog: `[catalog] paths`, `[catalog.backstage]` or `[[services]]`"
+            }
             Screen::Pipelines => "a CI source: `[github]` or `[gitlab]`",
             Screen::Workloads => "a Kubernetes source: `[kubernetes]`",
             Screen::Alerts => "an Alertmanager: `[[alertmanager]]`",
-            Screen::Docs => "services with docs (`backstage.io/techdocs-ref`, or docs/ beside a descriptor)",
-            Screen::Onboarding => "an onboarding path: `[onboarding]` or an onboarding.yaml the catalog names",
+            Screen::Docs => {
+                "services with docs (`backstage.io/techdocs-ref`, or docs/ beside a descriptor)"
+            }
+            Screen::Onboarding => {
+                "an onboarding path: `[onboarding]` or an onboarding.yaml the catalog names"
+            }
         }
     }
 
@@ -89,12 +97,16 @@ impl Screen {
 /// A floating layer over the current screen. At most one at a time.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
     Palette(Palette),
     /// An action that changes something elsewhere, waiting for `y` or `n`.
     Confirm(Confirm),
     /// The first-launch tour of the cockpit, at this page.
-    Tour { page: usize },
+    Tour {
+        page: usize,
+    },
 }
 
 /// What a confirmation shows and what it does on `y`. The effect is plain data, so the dialog
@@ -123,14 +135,22 @@ impl Cursor {
             return Cursor::default();
         }
         let selected = self.selected.saturating_add_signed(delta).min(len - 1);
-        Cursor { selected, offset: self.offset }.scrolled_into_view(len, height)
+        Cursor {
+            selected,
+            offset: self.offset,
+        }
+        .scrolled_into_view(len, height)
     }
 
     pub fn to(self, index: usize, len: usize, height: usize) -> Cursor {
         if len == 0 {
             return Cursor::default();
         }
-        Cursor { selected: index.min(len - 1), offset: self.offset }.scrolled_into_view(len, height)
+        Cursor {
+            selected: index.min(len - 1),
+            offset: self.offset,
+        }
+        .scrolled_into_view(len, height)
     }
 
     pub fn scrolled_into_view(self, len: usize, height: usize) -> Cursor {
@@ -142,7 +162,10 @@ impl Cursor {
             offset = self.selected + 1 - height;
         }
         offset = offset.min(len.saturating_sub(height));
-        Cursor { selected: self.selected, offset }
+        Cursor {
+            selected: self.selected,
+            offset,
+        }
     }
 }
 
@@ -154,7 +177,9 @@ pub struct Notice {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Level {
     Info,
     Warning,
@@ -219,7 +244,10 @@ impl Model {
             now,
             screen: Screen::Overview,
             overlay: None,
-            lists: Screen::ALL.iter().map(|s| (*s, ListView::default())).collect(),
+            lists: Screen::ALL
+                .iter()
+                .map(|s| (*s, ListView::default()))
+                .collect(),
             keymap,
             read_only: false,
             sources: Vec::new(),
@@ -278,11 +306,29 @@ mod tests {
     #[test]
     fn cursor_keeps_selection_visible() {
         let c = Cursor::default().moved(15, 100, 10);
-        assert_eq!(c, Cursor { selected: 15, offset: 6 });
+        assert_eq!(
+            c,
+            Cursor {
+                selected: 15,
+                offset: 6
+            }
+        );
         let c = c.moved(-10, 100, 10);
-        assert_eq!(c, Cursor { selected: 5, offset: 5 });
+        assert_eq!(
+            c,
+            Cursor {
+                selected: 5,
+                offset: 5
+            }
+        );
         let c = c.to(usize::MAX, 100, 10);
-        assert_eq!(c, Cursor { selected: 99, offset: 90 });
+        assert_eq!(
+            c,
+            Cursor {
+                selected: 99,
+                offset: 90
+            }
+        );
         assert_eq!(Cursor::default().moved(3, 0, 10), Cursor::default());
     }
 }

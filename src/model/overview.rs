@@ -146,7 +146,11 @@ impl Grouping {
 /// A line of the Overview list: a group header or a service row (an index into `rows`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Line {
-    Group { label: String, count: usize, worst: Health },
+    Group {
+        label: String,
+        count: usize,
+        worst: Health,
+    },
     Service(usize),
 }
 

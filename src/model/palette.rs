@@ -15,7 +15,10 @@ pub enum PaletteTarget {
     /// A service, by its catalog ref.
     Service(String),
     /// Any other entry a screen registers: the screen and the key of the row to select.
-    Row { screen: Screen, key: String },
+    Row {
+        screen: Screen,
+        key: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +54,12 @@ pub const PALETTE_ROWS: usize = 12;
 impl Palette {
     pub fn new(items: Vec<PaletteItem>) -> Self {
         let matches = (0..items.len()).collect();
-        Self { input: TextInput::default(), items, matches, cursor: Cursor::default() }
+        Self {
+            input: TextInput::default(),
+            items,
+            matches,
+            cursor: Cursor::default(),
+        }
     }
 
     /// Recomputes `matches` for the current query. With an empty query every item shows, in
@@ -63,8 +71,12 @@ impl Palette {
         } else {
             let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
             let mut matcher = Matcher::new(nucleo::Config::DEFAULT);
-            let labels: Vec<(usize, &str)> =
-                self.items.iter().enumerate().map(|(i, it)| (i, it.label.as_str())).collect();
+            let labels: Vec<(usize, &str)> = self
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, it)| (i, it.label.as_str()))
+                .collect();
             let mut scored: Vec<(usize, u32)> = labels
                 .iter()
                 .filter_map(|(i, label)| {
@@ -112,7 +124,10 @@ mod tests {
             p.input.apply(Edit::Insert(c));
         }
         p.refilter();
-        assert_eq!(p.selected().map(|i| &i.target), Some(&PaletteTarget::Screen(Screen::Alerts)));
+        assert_eq!(
+            p.selected().map(|i| &i.target),
+            Some(&PaletteTarget::Screen(Screen::Alerts))
+        );
     }
 
     #[test]

@@ -36,7 +36,10 @@ pub struct SourceId {
 
 impl SourceId {
     pub fn new(kind: SourceKind, name: impl Into<String>) -> Self {
-        Self { kind, name: name.into() }
+        Self {
+            kind,
+            name: name.into(),
+        }
     }
 
     /// `github`, or `alertmanager:prod` when the name adds something.
@@ -94,7 +97,10 @@ impl SourceStatus {
     }
 
     pub fn is_stale(&self, now: DateTime<Utc>) -> bool {
-        self.from_snapshot || self.fetched_at.is_some_and(|at| now - at > self.stale_after)
+        self.from_snapshot
+            || self
+                .fetched_at
+                .is_some_and(|at| now - at > self.stale_after)
     }
 }
 
@@ -114,7 +120,10 @@ pub struct Remote<T> {
 
 impl<T> Default for Remote<T> {
     fn default() -> Self {
-        Self { last: None, state: FetchState::Connecting }
+        Self {
+            last: None,
+            state: FetchState::Connecting,
+        }
     }
 }
 
@@ -125,7 +134,10 @@ impl<T> Remote<T> {
 
     /// New data arrived: it replaces the last and the source is healthy.
     pub fn arrived(&mut self, value: T, at: DateTime<Utc>) {
-        self.last = Some(Fetched { value, fetched_at: at });
+        self.last = Some(Fetched {
+            value,
+            fetched_at: at,
+        });
         self.state = FetchState::Ok;
     }
 
@@ -135,7 +147,11 @@ impl<T> Remote<T> {
             FetchState::Failing { since, .. } => *since,
             _ => at,
         };
-        self.state = FetchState::Failing { error, since, retry_at };
+        self.state = FetchState::Failing {
+            error,
+            since,
+            retry_at,
+        };
     }
 }
 
@@ -153,13 +169,23 @@ mod tests {
         assert_eq!(r.value(), Some(&vec![1, 2, 3]));
         assert_eq!(
             r.state,
-            FetchState::Failing { error: "timeout".into(), since: t0 + Duration::seconds(10), retry_at: None }
+            FetchState::Failing {
+                error: "timeout".into(),
+                since: t0 + Duration::seconds(10),
+                retry_at: None
+            }
         );
     }
 
     #[test]
     fn labels_name_the_instance_only_when_it_adds_something() {
-        assert_eq!(SourceId::new(SourceKind::Github, "github").label(), "github");
-        assert_eq!(SourceId::new(SourceKind::Alertmanager, "prod").label(), "alertmanager:prod");
+        assert_eq!(
+            SourceId::new(SourceKind::Github, "github").label(),
+            "github"
+        );
+        assert_eq!(
+            SourceId::new(SourceKind::Alertmanager, "prod").label(),
+            "alertmanager:prod"
+        );
     }
 }

@@ -66,7 +66,12 @@ impl Client {
             .user_agent(concat!("flightdeck/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
-        Ok(Self { base: base.trim_end_matches('/').to_string(), http, token, page_size: PAGE_SIZE })
+        Ok(Self {
+            base: base.trim_end_matches('/').to_string(),
+            http,
+            token,
+            page_size: PAGE_SIZE,
+        })
     }
 
     /// Entities per page (the server may cap it).
@@ -86,13 +91,19 @@ impl Client {
             let limit = self.page_size.to_string();
             let query: Vec<(&str, &str)> = match &cursor {
                 Some(c) => vec![("cursor", c.as_str()), ("limit", limit.as_str())],
-                None => vec![("limit", limit.as_str()), ("orderField", "metadata.name,asc")],
+                None => vec![
+                    ("limit", limit.as_str()),
+                    ("orderField", "metadata.name,asc"),
+                ],
             };
             let mut req = self.http.get(&url).query(&query);
             if let Some(t) = &self.token {
                 req = req.bearer_auth(t);
             }
-            let resp = req.send().await.map_err(|e| format!("GET {url}: {}", without_url(&e)))?;
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| format!("GET {url}: {}", without_url(&e)))?;
             let status = resp.status();
             if !status.is_success() {
                 let hint = match status.as_u16() {
@@ -103,22 +114,33 @@ impl Client {
                 };
                 return Err(format!("GET {url}: {status}{hint}"));
             }
-            let bytes = resp.bytes().await.map_err(|e| format!("GET {url}: {}", without_url(&e)))?;
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| format!("GET {url}: {}", without_url(&e)))?;
             let page: Page = serde_json::from_slice(&bytes).map_err(|e| {
-                format!("GET {url}: not a by-query page at line {} column {}: {e}", e.line(), e.column())
+                format!(
+                    "GET {url}: not a by-query page at line {} column {}: {e}",
+                    e.line(),
+                    e.column()
+                )
             })?;
             pages += 1;
             items.extend(page.items);
             match page.page_info.next_cursor {
                 Some(next) if Some(&next) == cursor.as_ref() => {
-                    return Err(format!("GET {url}: the server returned the same cursor twice"));
+                    return Err(format!(
+                        "GET {url}: the server returned the same cursor twice"
+                    ));
                 }
                 Some(next) if pages < MAX_PAGES => cursor = Some(next),
                 Some(_) => return Err(format!("GET {url}: more than {MAX_PAGES} pages; stopping")),
                 None => break,
             }
         }
-        let origin = EntityOrigin::Backstage { url: self.base.clone() };
+        let origin = EntityOrigin::Backstage {
+            url: self.base.clone(),
+        };
         let mut entities = Vec::with_capacity(items.len());
         let mut problems = Vec::new();
         for item in &items {
@@ -131,12 +153,22 @@ impl Client {
                     p.entity = item
                         .pointer("/metadata/name")
                         .and_then(Value::as_str)
-                        .map(|n| format!("{} {}", item.get("kind").and_then(Value::as_str).unwrap_or("entity"), sanitize::line(n)));
+                        .map(|n| {
+                            format!(
+                                "{} {}",
+                                item.get("kind").and_then(Value::as_str).unwrap_or("entity"),
+                                sanitize::line(n)
+                            )
+                        });
                     problems.push(p);
                 }
             }
         }
-        Ok(Fetched { entities, problems, pages })
+        Ok(Fetched {
+            entities,
+            problems,
+            pages,
+        })
     }
 }
 
@@ -144,7 +176,9 @@ impl Client {
 fn without_url(e: &reqwest::Error) -> String {
     let mut s = e.to_string();
     if let Some(url) = e.url() {
-        s = s.replace(&format!(" ({url})"), "").replace(url.as_str(), "");
+        s = s
+            .replace(&format!(" ({url})"), "")
+            .replace(url.as_str(), "");
     }
     if let Some(source) = std::error::Error::source(e) {
         s = format!("{s}: {source}");
@@ -191,7 +225,12 @@ impl BackstageProvider {
     pub fn start(config: &Config, cx: &Context) -> Option<Box<dyn Provider>> {
         let source = config.catalog.backstage.clone()?;
         let refresh = Arc::new(Notify::new());
-        tokio::spawn(run(source, cx.tx.clone(), refresh.clone(), cx.clock.clone()));
+        tokio::spawn(run(
+            source,
+            cx.tx.clone(),
+            refresh.clone(),
+            cx.clock.clone(),
+        ));
         Some(Box::new(BackstageProvider { refresh }))
     }
 }
@@ -208,9 +247,21 @@ impl Provider for BackstageProvider {
     }
 }
 
-async fn run(source: BackstageSource, tx: mpsc::Sender<Msg>, refresh: Arc<Notify>, clock: crate::clock::Clock) {
+async fn run(
+    source: BackstageSource,
+    tx: mpsc::Sender<Msg>,
+    refresh: Arc<Notify>,
+    clock: crate::clock::Clock,
+) {
     let id = SourceId::new(SourceKind::Catalog, "backstage");
-    if tx.send(Msg::Source { id: id.clone(), event: SourceEvent::Connecting }).await.is_err() {
+    if tx
+        .send(Msg::Source {
+            id: id.clone(),
+            event: SourceEvent::Connecting,
+        })
+        .await
+        .is_err()
+    {
         return;
     }
     let mut failures: u32 = 0;
@@ -226,7 +277,11 @@ async fn run(source: BackstageSource, tx: mpsc::Sender<Msg>, refresh: Arc<Notify
         let wait = match result {
             Ok(fetched) => {
                 failures = 0;
-                let services = fetched.entities.iter().filter(|e| e.kind == Kind::Component).count();
+                let services = fetched
+                    .entities
+                    .iter()
+                    .filter(|e| e.kind == Kind::Component)
+                    .count();
                 let detail = format!("{services} services, {} entities", fetched.entities.len());
                 let msg = overview::Msg::Loaded {
                     origin: Origin::Backstage,
@@ -237,7 +292,17 @@ async fn run(source: BackstageSource, tx: mpsc::Sender<Msg>, refresh: Arc<Notify
                 if tx.send(Msg::Catalog(msg)).await.is_err() {
                     return;
                 }
-                if tx.send(Msg::Source { id: id.clone(), event: SourceEvent::Ok { at, detail: Some(detail) } }).await.is_err() {
+                if tx
+                    .send(Msg::Source {
+                        id: id.clone(),
+                        event: SourceEvent::Ok {
+                            at,
+                            detail: Some(detail),
+                        },
+                    })
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 POLL_EVERY
@@ -245,10 +310,24 @@ async fn run(source: BackstageSource, tx: mpsc::Sender<Msg>, refresh: Arc<Notify
             Err(error) => {
                 failures = failures.saturating_add(1);
                 // 5s, 10s, 20s, … up to the poll interval.
-                let wait = Duration::from_secs(5u64.saturating_mul(1 << failures.min(6).saturating_sub(1))).min(POLL_EVERY);
+                let wait = Duration::from_secs(
+                    5u64.saturating_mul(1 << failures.min(6).saturating_sub(1)),
+                )
+                .min(POLL_EVERY);
                 let retry_at = at + chrono::Duration::from_std(wait).unwrap_or_default();
-                let event = SourceEvent::Failed { error: sanitize::line(&error), at, retry_at: Some(retry_at) };
-                if tx.send(Msg::Source { id: id.clone(), event }).await.is_err() {
+                let event = SourceEvent::Failed {
+                    error: sanitize::line(&error),
+                    at,
+                    retry_at: Some(retry_at),
+                };
+                if tx
+                    .send(Msg::Source {
+                        id: id.clone(),
+                        event,
+                    })
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 wait

@@ -12,8 +12,8 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::config::Config;
 use crate::model::catalog::{
-    Entity, EntityOrigin, Kind, Link, Origin, Place, Problem, ProblemLevel, Profile, Spec, annotations,
-    parse_ref, valid_name,
+    Entity, EntityOrigin, Kind, Link, Origin, Place, Problem, ProblemLevel, Profile, Spec,
+    annotations, parse_ref, valid_name,
 };
 use crate::model::join::ServiceTarget;
 use crate::model::{SourceId, SourceKind};
@@ -39,7 +39,11 @@ pub fn load(config: &Config, cwd: Option<&Path>, home: Option<&Path>) -> Loaded 
     let mut loader = Loader::default();
     for pattern in &config.catalog.paths {
         let expanded = crate::config::expand_home(Path::new(pattern), home);
-        loader.load_glob(&expanded, None, &format!("`[catalog] paths` entry {pattern}"));
+        loader.load_glob(
+            &expanded,
+            None,
+            &format!("`[catalog] paths` entry {pattern}"),
+        );
     }
     if config.catalog.current_repo
         && let Some(root) = cwd.and_then(git_root)
@@ -72,7 +76,9 @@ pub fn load_files<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Loaded {
 
 /// The root of the git work tree holding `dir`.
 fn git_root(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
 }
 
 #[derive(Default)]
@@ -89,27 +95,47 @@ impl Loader {
             if pattern.is_file() {
                 self.load_file(pattern, via);
             } else {
-                self.problem(via, ProblemLevel::Warning, format!("{what}: {} does not exist", pattern.display()));
+                self.problem(
+                    via,
+                    ProblemLevel::Warning,
+                    format!("{what}: {} does not exist", pattern.display()),
+                );
             }
             return;
         }
         match glob::glob(&text) {
             Ok(paths) => {
-                let mut found: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+                let mut found: Vec<PathBuf> = paths
+                    .filter_map(Result::ok)
+                    .filter(|p| p.is_file())
+                    .collect();
                 found.sort();
                 if found.is_empty() {
-                    self.problem(via, ProblemLevel::Warning, format!("{what}: matched no file"));
+                    self.problem(
+                        via,
+                        ProblemLevel::Warning,
+                        format!("{what}: matched no file"),
+                    );
                 }
                 for p in found {
                     self.load_file(&p, via);
                 }
             }
-            Err(e) => self.problem(via, ProblemLevel::Error, format!("{what}: not a valid glob: {e}")),
+            Err(e) => self.problem(
+                via,
+                ProblemLevel::Error,
+                format!("{what}: not a valid glob: {e}"),
+            ),
         }
     }
 
     fn problem(&mut self, place: Option<&Place>, level: ProblemLevel, message: String) {
-        self.out.problems.push(Problem { place: place.cloned(), level, entity: None, message });
+        self.out.problems.push(Problem {
+            place: place.cloned(),
+            level,
+            entity: None,
+            message,
+        });
     }
 
     fn load_file(&mut self, path: &Path, via: Option<&Place>) {
@@ -140,7 +166,10 @@ impl Loader {
             self.problem(
                 Some(&f.place),
                 ProblemLevel::Warning,
-                format!("Location target {} is a URL; it is not followed (the Backstage API reads it)", f.target),
+                format!(
+                    "Location target {} is a URL; it is not followed (the Backstage API reads it)",
+                    f.target
+                ),
             );
             return;
         }
@@ -205,42 +234,71 @@ fn split_documents(text: &str) -> Vec<Document> {
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
         };
         if marker("---") {
-            docs.push(Document { first_line, text: std::mem::take(&mut current) });
+            docs.push(Document {
+                first_line,
+                text: std::mem::take(&mut current),
+            });
             first_line = n;
             current.push_str("   ");
             current.push_str(&line[3..]);
         } else if marker("...") {
-            docs.push(Document { first_line, text: std::mem::take(&mut current) });
+            docs.push(Document {
+                first_line,
+                text: std::mem::take(&mut current),
+            });
             first_line = n + 1;
         } else {
             current.push_str(line);
         }
     }
-    docs.push(Document { first_line, text: current });
-    docs.retain(|d| d.text.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')));
+    docs.push(Document {
+        first_line,
+        text: current,
+    });
+    docs.retain(|d| {
+        d.text
+            .lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+    });
     docs
 }
 
 fn parse_file(path: &Path, text: &str) -> ParsedFile {
     let display = path.display().to_string();
     let base = path.parent().unwrap_or(Path::new("."));
-    let mut out = ParsedFile { entities: Vec::new(), problems: Vec::new(), follows: Vec::new() };
+    let mut out = ParsedFile {
+        entities: Vec::new(),
+        problems: Vec::new(),
+        follows: Vec::new(),
+    };
     for doc in split_documents(text) {
         let start = first_content_line(&doc.text);
-        let place = Place { path: display.clone(), line: doc.first_line + start, column: 1 };
+        let place = Place {
+            path: display.clone(),
+            line: doc.first_line + start,
+            column: 1,
+        };
         let value: Value = match serde_yaml::from_str(&doc.text) {
             Ok(Value::Null) => continue,
             Ok(v) => v,
             Err(e) => {
-                let (line, column) = e
-                    .location()
-                    .map_or((place.line, 1), |l| (doc.first_line + l.line() as u32 - 1, l.column() as u32));
+                let (line, column) = e.location().map_or((place.line, 1), |l| {
+                    (doc.first_line + l.line() as u32 - 1, l.column() as u32)
+                });
                 let reason = e.to_string();
                 // serde_yaml appends "at line L column C" relative to the document; the place
                 // already says it, relative to the file.
-                let reason = reason.split(" at line ").next().unwrap_or(&reason).to_string();
+                let reason = reason
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&reason)
+                    .to_string();
                 out.problems.push(Problem {
-                    place: Some(Place { path: display.clone(), line, column }),
+                    place: Some(Place {
+                        path: display.clone(),
+                        line,
+                        column,
+                    }),
                     level: ProblemLevel::Error,
                     entity: None,
                     message: format!("invalid YAML: {}", sanitize::line(&reason)),
@@ -249,20 +307,30 @@ fn parse_file(path: &Path, text: &str) -> ParsedFile {
             }
         };
         let field_lines = field_lines(&doc.text, doc.first_line);
-        let origin = EntityOrigin::File { place: place.clone(), field_lines };
+        let origin = EntityOrigin::File {
+            place: place.clone(),
+            field_lines,
+        };
         match decode_entity(&value, origin, Some(base)) {
             Ok((entity, problems)) => {
                 out.problems.extend(problems);
                 if entity.kind == Kind::Location {
-                    let optional = str_at(&value, &["spec", "presence"]).is_some_and(|p| p == "optional");
-                    let remote_type = str_at(&value, &["spec", "type"]).is_some_and(|t| t != "file");
-                    let line = entity.origin.place_of("targets").or_else(|| entity.origin.place_of("target"));
+                    let optional =
+                        str_at(&value, &["spec", "presence"]).is_some_and(|p| p == "optional");
+                    let remote_type =
+                        str_at(&value, &["spec", "type"]).is_some_and(|t| t != "file");
+                    let line = entity
+                        .origin
+                        .place_of("targets")
+                        .or_else(|| entity.origin.place_of("target"));
                     for target in &entity.spec.targets {
                         out.follows.push(Follow {
                             target: target.clone(),
                             place: line.clone().unwrap_or_else(|| place.clone()),
                             optional,
-                            remote: remote_type || target.starts_with("http://") || target.starts_with("https://"),
+                            remote: remote_type
+                                || target.starts_with("http://")
+                                || target.starts_with("https://"),
                         });
                     }
                 }
@@ -296,10 +364,13 @@ fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
             continue;
         }
         let depth = line.len() - trimmed.len();
-        let key = trimmed.split_once(':').map(|(k, _)| k.trim().trim_matches(['"', '\'']));
+        let key = trimmed
+            .split_once(':')
+            .map(|(k, _)| k.trim().trim_matches(['"', '\'']));
         if depth == 0 || (line.starts_with("   ") && n == 0) {
             if let Some(k) = key {
-                out.entry(k.to_string()).or_insert((first_line + n as u32, depth as u32 + 1));
+                out.entry(k.to_string())
+                    .or_insert((first_line + n as u32, depth as u32 + 1));
             }
             section = key.filter(|k| *k == "spec" || *k == "metadata");
             indent = None;
@@ -311,15 +382,22 @@ fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
             continue;
         }
         if let Some(k) = key.filter(|k| !k.contains(' ')) {
-            let name = if s == "metadata" { format!("metadata.{k}") } else { k.to_string() };
-            out.entry(name).or_insert((first_line + n as u32, depth as u32 + 1));
+            let name = if s == "metadata" {
+                format!("metadata.{k}")
+            } else {
+                k.to_string()
+            };
+            out.entry(name)
+                .or_insert((first_line + n as u32, depth as u32 + 1));
         }
     }
     out
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(v, |v, k| v.get(k)).and_then(Value::as_str)
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_str)
 }
 
 /// A scalar as text: strings as they are, numbers and booleans written out (YAML often leaves
@@ -348,28 +426,53 @@ pub fn decode_entity(
         message,
     };
     if !v.is_object() {
-        return Err(reject("", "a descriptor must be a mapping with apiVersion, kind, metadata and spec".into(), None));
+        return Err(reject(
+            "",
+            "a descriptor must be a mapping with apiVersion, kind, metadata and spec".into(),
+            None,
+        ));
     }
     // The API may trim fields (`fields=`); what it serves it has validated already.
     let from_file = matches!(origin, EntityOrigin::File { .. });
     if from_file && str_at(v, &["apiVersion"]).is_none_or(|a| a.trim().is_empty()) {
-        return Err(reject("", "apiVersion is missing (backstage.io/v1alpha1 for the core kinds)".into(), None));
+        return Err(reject(
+            "",
+            "apiVersion is missing (backstage.io/v1alpha1 for the core kinds)".into(),
+            None,
+        ));
     }
-    let Some(kind) = str_at(v, &["kind"]).map(str::trim).filter(|k| !k.is_empty()) else {
-        return Err(reject("", "kind is missing (Component, API, System, Group, …)".into(), None));
+    let Some(kind) = str_at(v, &["kind"])
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    else {
+        return Err(reject(
+            "",
+            "kind is missing (Component, API, System, Group, …)".into(),
+            None,
+        ));
     };
     let kind = Kind::parse(&sanitize::ident(kind));
     let Some(metadata) = v.get("metadata").filter(|m| m.is_object()) else {
-        return Err(reject("", format!("metadata is missing from this {}", kind.title()), None));
+        return Err(reject(
+            "",
+            format!("metadata is missing from this {}", kind.title()),
+            None,
+        ));
     };
     let Some(raw_name) = metadata.get("name").and_then(scalar) else {
-        return Err(reject("metadata.name", format!("metadata.name is missing from this {}", kind.title()), None));
+        return Err(reject(
+            "metadata.name",
+            format!("metadata.name is missing from this {}", kind.title()),
+            None,
+        ));
     };
     let name = sanitize::ident(raw_name.trim());
     if !valid_name(&name) {
         return Err(reject(
             "metadata.name",
-            format!("metadata.name `{name}` is not a valid name: 1-63 letters and digits, joined by single - _ or ."),
+            format!(
+                "metadata.name `{name}` is not a valid name: 1-63 letters and digits, joined by single - _ or ."
+            ),
             None,
         ));
     }
@@ -383,12 +486,25 @@ pub fn decode_entity(
     let ns = namespace.to_lowercase();
     let mut problems = Vec::new();
     let mut problem = |field: &str, level: ProblemLevel, message: String| {
-        problems.push(Problem { place: origin.place_of(field), level, entity: Some(entity_ref.clone()), message });
+        problems.push(Problem {
+            place: origin.place_of(field),
+            level,
+            entity: Some(entity_ref.clone()),
+            message,
+        });
     };
 
     let spec_v = v.get("spec").cloned().unwrap_or(Value::Null);
-    let text_of = |key: &str| spec_v.get(key).and_then(scalar).map(|s| sanitize::ident(s.trim())).filter(|s| !s.is_empty());
-    let one_ref = |field: &'static str, default_kind: Option<&str>, problem: &mut dyn FnMut(&str, ProblemLevel, String)| {
+    let text_of = |key: &str| {
+        spec_v
+            .get(key)
+            .and_then(scalar)
+            .map(|s| sanitize::ident(s.trim()))
+            .filter(|s| !s.is_empty())
+    };
+    let one_ref = |field: &'static str,
+                   default_kind: Option<&str>,
+                   problem: &mut dyn FnMut(&str, ProblemLevel, String)| {
         let raw = spec_v.get(field)?;
         match ref_value(raw, default_kind, &ns) {
             Ok(r) => Some(r),
@@ -405,7 +521,9 @@ pub fn decode_entity(
     let subdomain_of = one_ref("subdomainOf", Some("domain"), &mut problem);
     let parent = one_ref("parent", Some("group"), &mut problem);
     let mut list = |field: &'static str, default_kind: Option<&str>| -> Vec<String> {
-        let Some(raw) = spec_v.get(field) else { return Vec::new() };
+        let Some(raw) = spec_v.get(field) else {
+            return Vec::new();
+        };
         let items: Vec<&Value> = match raw {
             Value::Array(a) => a.iter().collect(),
             Value::Null => Vec::new(),
@@ -434,13 +552,26 @@ pub fn decode_entity(
             targets.push(sanitize::line(t.trim()));
         }
         if let Some(Value::Array(ts)) = spec_v.get("targets") {
-            targets.extend(ts.iter().filter_map(scalar).map(|t| sanitize::line(t.trim())));
+            targets.extend(
+                ts.iter()
+                    .filter_map(scalar)
+                    .map(|t| sanitize::line(t.trim())),
+            );
         }
     }
-    let profile = spec_v.get("profile").filter(|p| p.is_object()).map(|p| Profile {
-        display_name: p.get("displayName").and_then(scalar).map(|s| sanitize::line(s.trim())),
-        email: p.get("email").and_then(scalar).map(|s| sanitize::ident(s.trim())),
-    });
+    let profile = spec_v
+        .get("profile")
+        .filter(|p| p.is_object())
+        .map(|p| Profile {
+            display_name: p
+                .get("displayName")
+                .and_then(scalar)
+                .map(|s| sanitize::line(s.trim())),
+            email: p
+                .get("email")
+                .and_then(scalar)
+                .map(|s| sanitize::ident(s.trim())),
+        });
     let spec = Spec {
         spec_type: text_of("type"),
         lifecycle: text_of("lifecycle"),
@@ -480,7 +611,10 @@ pub fn decode_entity(
                 place: origin.place_of(at).or_else(|| origin.place_of("")),
                 level: ProblemLevel::Error,
                 entity: Some(entity_ref.clone()),
-                message: format!("spec.{field} is required for a {}; loaded without it", kind.title()),
+                message: format!(
+                    "spec.{field} is required for a {}; loaded without it",
+                    kind.title()
+                ),
             });
         }
     }
@@ -494,29 +628,47 @@ pub fn decode_entity(
         }
     }
     let tags = match metadata.get("tags") {
-        Some(Value::Array(t)) => t.iter().filter_map(scalar).map(|s| sanitize::ident(&s)).collect(),
+        Some(Value::Array(t)) => t
+            .iter()
+            .filter_map(scalar)
+            .map(|s| sanitize::ident(&s))
+            .collect(),
         _ => Vec::new(),
     };
     let mut links = Vec::new();
     if let Some(Value::Array(ls)) = metadata.get("links") {
         for l in ls {
-            let Some(raw) = l.get("url").and_then(scalar) else { continue };
+            let Some(raw) = l.get("url").and_then(scalar) else {
+                continue;
+            };
             match sanitize::url(&raw) {
                 Some(url) => links.push(Link {
                     url,
-                    title: l.get("title").and_then(scalar).map(|t| sanitize::line(t.trim())),
+                    title: l
+                        .get("title")
+                        .and_then(scalar)
+                        .map(|t| sanitize::line(t.trim())),
                 }),
                 None => problems.push(Problem {
                     place: origin.place_of("metadata.links"),
                     level: ProblemLevel::Warning,
                     entity: Some(entity_ref.clone()),
-                    message: format!("link {} is not an http(s) URL; it is not shown", sanitize::line(&raw)),
+                    message: format!(
+                        "link {} is not an http(s) URL; it is not shown",
+                        sanitize::line(&raw)
+                    ),
                 }),
             }
         }
     }
     let docs_dir = match (&kind, base) {
-        (Kind::Component, Some(base)) => docs_dir(annotations_map.get(annotations::TECHDOCS), base, &origin, &entity_ref, &mut problems),
+        (Kind::Component, Some(base)) => docs_dir(
+            annotations_map.get(annotations::TECHDOCS),
+            base,
+            &origin,
+            &entity_ref,
+            &mut problems,
+        ),
         _ => None,
     };
     let entity = Entity {
@@ -524,8 +676,14 @@ pub fn decode_entity(
         namespace,
         name,
         entity_ref,
-        title: metadata.get("title").and_then(scalar).map(|t| sanitize::line(t.trim())),
-        description: metadata.get("description").and_then(scalar).map(|d| sanitize::text(d.trim_end())),
+        title: metadata
+            .get("title")
+            .and_then(scalar)
+            .map(|t| sanitize::line(t.trim())),
+        description: metadata
+            .get("description")
+            .and_then(scalar)
+            .map(|d| sanitize::text(d.trim_end())),
         annotations: annotations_map,
         tags,
         links,
@@ -542,7 +700,9 @@ fn ref_value(v: &Value, default_kind: Option<&str>, namespace: &str) -> Result<S
     match v {
         Value::Object(o) => {
             let get = |k: &str| o.get(k).and_then(scalar).map(|s| sanitize::ident(s.trim()));
-            let kind = get("kind").or(default_kind.map(str::to_string)).ok_or("a compound ref needs a kind")?;
+            let kind = get("kind")
+                .or(default_kind.map(str::to_string))
+                .ok_or("a compound ref needs a kind")?;
             let name = get("name").ok_or("a compound ref needs a name")?;
             let ns = get("namespace").unwrap_or_else(|| namespace.to_string());
             Ok(format!("{kind}:{ns}/{name}").to_lowercase())
@@ -573,21 +733,33 @@ fn docs_dir(
                 place: origin.place_of("metadata.annotations"),
                 level: ProblemLevel::Warning,
                 entity: Some(entity_ref.to_string()),
-                message: format!("{} {r}: {} is not a directory", annotations::TECHDOCS, path.display()),
+                message: format!(
+                    "{} {r}: {} is not a directory",
+                    annotations::TECHDOCS,
+                    path.display()
+                ),
             });
             return None;
         }
         return None;
     }
-    (base.join("docs").is_dir() || base.join("README.md").is_file()).then(|| base.display().to_string())
+    (base.join("docs").is_dir() || base.join("README.md").is_file())
+        .then(|| base.display().to_string())
 }
 
 /// A `[[services]]` entry as a Component, so one code path joins every service.
 fn config_entity(s: &crate::config::ServiceDecl) -> Result<Entity, Problem> {
     let name = sanitize::ident(s.name.trim());
-    let place_less = |message: String| Problem { place: None, level: ProblemLevel::Error, entity: None, message };
+    let place_less = |message: String| Problem {
+        place: None,
+        level: ProblemLevel::Error,
+        entity: None,
+        message,
+    };
     if !valid_name(&name) {
-        return Err(place_less(format!("[[services]] name `{name}` is not a valid entity name")));
+        return Err(place_less(format!(
+            "[[services]] name `{name}` is not a valid entity name"
+        )));
     }
     let entity_ref = format!("component:default/{name}").to_lowercase();
     let r = |v: &Option<String>, kind: &str| -> Result<Option<String>, Problem> {
@@ -603,7 +775,11 @@ fn config_entity(s: &crate::config::ServiceDecl) -> Result<Entity, Problem> {
         }
     };
     put(annotations::GITHUB, &s.github);
-    let gitlab_key = if s.gitlab.as_deref().is_some_and(|g| g.trim().chars().all(|c| c.is_ascii_digit())) {
+    let gitlab_key = if s
+        .gitlab
+        .as_deref()
+        .is_some_and(|g| g.trim().chars().all(|c| c.is_ascii_digit()))
+    {
         annotations::GITLAB_ID
     } else {
         annotations::GITLAB_SLUG
@@ -629,7 +805,9 @@ fn config_entity(s: &crate::config::ServiceDecl) -> Result<Entity, Problem> {
             ..Spec::default()
         },
         docs_dir: s.docs.as_ref().map(|d| d.display().to_string()),
-        origin: EntityOrigin::Config { path: "the config".into() },
+        origin: EntityOrigin::Config {
+            path: "the config".into(),
+        },
         relations: Vec::new(),
         name,
     })
@@ -638,11 +816,16 @@ fn config_entity(s: &crate::config::ServiceDecl) -> Result<Entity, Problem> {
 /// The user's git email in `dir`, to guess who they are.
 async fn git_email(dir: Option<PathBuf>) -> Option<String> {
     let mut cmd = tokio::process::Command::new("git");
-    cmd.args(["config", "user.email"]).stdin(std::process::Stdio::null()).kill_on_drop(true);
+    cmd.args(["config", "user.email"])
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
     if let Some(d) = dir {
         cmd.current_dir(d);
     }
-    let out = tokio::time::timeout(Duration::from_secs(3), cmd.output()).await.ok()?.ok()?;
+    let out = tokio::time::timeout(Duration::from_secs(3), cmd.output())
+        .await
+        .ok()?
+        .ok()?;
     let email = String::from_utf8_lossy(&out.stdout).trim().to_string();
     (out.status.success() && !email.is_empty()).then(|| sanitize::ident(&email))
 }
@@ -662,7 +845,12 @@ impl CatalogProvider {
             return None;
         }
         let refresh = std::sync::Arc::new(Notify::new());
-        tokio::spawn(run(config.clone(), cx.tx.clone(), refresh.clone(), cx.clock.clone()));
+        tokio::spawn(run(
+            config.clone(),
+            cx.tx.clone(),
+            refresh.clone(),
+            cx.clock.clone(),
+        ));
         Some(Box::new(CatalogProvider { refresh }))
     }
 }
@@ -679,25 +867,46 @@ impl Provider for CatalogProvider {
     }
 }
 
-async fn run(config: Config, tx: mpsc::Sender<Msg>, refresh: std::sync::Arc<Notify>, clock: crate::clock::Clock) {
+async fn run(
+    config: Config,
+    tx: mpsc::Sender<Msg>,
+    refresh: std::sync::Arc<Notify>,
+    clock: crate::clock::Clock,
+) {
     let id = SourceId::new(SourceKind::Catalog, "catalog");
     let cwd = std::env::current_dir().ok();
     let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
-    if tx.send(Msg::Source { id: id.clone(), event: SourceEvent::Connecting }).await.is_err() {
+    if tx
+        .send(Msg::Source {
+            id: id.clone(),
+            event: SourceEvent::Connecting,
+        })
+        .await
+        .is_err()
+    {
         return;
     }
     let email = git_email(cwd.clone()).await;
-    if tx.send(Msg::Catalog(overview::Msg::GitEmail(email))).await.is_err() {
+    if tx
+        .send(Msg::Catalog(overview::Msg::GitEmail(email)))
+        .await
+        .is_err()
+    {
         return;
     }
     let mut last: Option<Loaded> = None;
     loop {
         let (cfg, dir, h) = (config.clone(), cwd.clone(), home.clone());
-        let loaded = tokio::task::spawn_blocking(move || load(&cfg, dir.as_deref(), h.as_deref())).await;
+        let loaded =
+            tokio::task::spawn_blocking(move || load(&cfg, dir.as_deref(), h.as_deref())).await;
         let at = clock.now();
         let event = match loaded {
             Ok(loaded) => {
-                let services = loaded.entities.iter().filter(|e| e.kind == Kind::Component).count();
+                let services = loaded
+                    .entities
+                    .iter()
+                    .filter(|e| e.kind == Kind::Component)
+                    .count();
                 let detail = format!("{services} services, {} files", loaded.files);
                 if last.as_ref() != Some(&loaded) {
                     let msg = overview::Msg::Loaded {
@@ -711,7 +920,10 @@ async fn run(config: Config, tx: mpsc::Sender<Msg>, refresh: std::sync::Arc<Noti
                     }
                     last = Some(loaded);
                 }
-                SourceEvent::Ok { at, detail: Some(detail) }
+                SourceEvent::Ok {
+                    at,
+                    detail: Some(detail),
+                }
             }
             Err(e) => SourceEvent::Failed {
                 error: format!("reading descriptors stopped: {e}"),
@@ -719,7 +931,14 @@ async fn run(config: Config, tx: mpsc::Sender<Msg>, refresh: std::sync::Arc<Noti
                 retry_at: Some(at + chrono::Duration::from_std(RELOAD_EVERY).unwrap_or_default()),
             },
         };
-        if tx.send(Msg::Source { id: id.clone(), event }).await.is_err() {
+        if tx
+            .send(Msg::Source {
+                id: id.clone(),
+                event,
+            })
+            .await
+            .is_err()
+        {
             return;
         }
         tokio::select! {
@@ -743,7 +962,10 @@ mod tests {
         assert_eq!(docs[2].first_line, 8);
         let e = serde_yaml::from_str::<Value>(&docs[1].text).expect_err("unclosed flow sequence");
         let loc = e.location().expect("serde_yaml gives a location");
-        assert!(docs[1].first_line + loc.line() as u32 - 1 >= 6, "points at or after `b: [`");
+        assert!(
+            docs[1].first_line + loc.line() as u32 > 6,
+            "points at or after `b: [`"
+        );
     }
 
     #[test]
@@ -758,6 +980,9 @@ mod tests {
 
     #[test]
     fn normalize_resolves_dots() {
-        assert_eq!(normalize(Path::new("/a/b/./../c/d.yaml")), PathBuf::from("/a/c/d.yaml"));
+        assert_eq!(
+            normalize(Path::new("/a/b/./../c/d.yaml")),
+            PathBuf::from("/a/c/d.yaml")
+        );
     }
 }

@@ -5,10 +5,12 @@
 pub mod alertmanager;
 pub mod backstage;
 pub mod catalog;
+pub mod docs;
 pub mod github;
 pub mod gitlab;
 pub mod http;
 pub mod kubernetes;
+pub mod onboarding;
 
 use tokio::sync::mpsc;
 
@@ -54,7 +56,12 @@ impl Providers {
         providers.extend(github::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
         providers.extend(gitlab::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
         providers.extend(kubernetes::KubernetesProvider::start(config, cx));
-        providers.extend(alertmanager::AlertmanagerProvider::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
+        providers.extend(
+            alertmanager::AlertmanagerProvider::start(config, cx)
+                .map(|p| Box::new(p) as Box<dyn Provider>),
+        );
+        providers.push(Box::new(docs::DocsProvider::new(cx)));
+        providers.push(Box::new(onboarding::OnboardingProvider::start(config, cx)));
         Self { providers }
     }
 

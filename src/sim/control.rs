@@ -51,7 +51,10 @@ impl Stats {
     pub fn rows(&self) -> Vec<StatRow> {
         lock(&self.counts)
             .iter()
-            .map(|(key, count)| StatRow { key: key.clone(), count: *count })
+            .map(|(key, count)| StatRow {
+                key: key.clone(),
+                count: *count,
+            })
             .collect()
     }
 
@@ -158,10 +161,16 @@ pub struct Control {
 pub fn wrap(router: Router, control: Control) -> Router {
     let sim = Router::new()
         .route("/_sim/stats", get(stats_get).delete(stats_reset))
-        .route("/_sim/faults", get(faults_get).post(faults_add).delete(faults_clear))
+        .route(
+            "/_sim/faults",
+            get(faults_get).post(faults_add).delete(faults_clear),
+        )
         .with_state(control.clone());
     router
-        .layer(axum::middleware::from_fn_with_state(control.clone(), inject_faults))
+        .layer(axum::middleware::from_fn_with_state(
+            control.clone(),
+            inject_faults,
+        ))
         .merge(sim)
         .layer(axum::middleware::from_fn_with_state(control, count))
 }
@@ -231,7 +240,11 @@ async fn inject_faults(State(c): State<Control>, req: Request, next: Next) -> Re
         }
         FaultKind::Status { code } => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, Json(serde_json::json!({"message": "sim: injected fault"}))).into_response()
+            (
+                status,
+                Json(serde_json::json!({"message": "sim: injected fault"})),
+            )
+                .into_response()
         }
         FaultKind::Reset => {
             let broken = futures::stream::once(async {
@@ -247,7 +260,10 @@ async fn inject_faults(State(c): State<Control>, req: Request, next: Next) -> Re
             let (mut parts, _) = response.into_parts();
             parts.headers.remove(header::CONTENT_LENGTH);
             parts.headers.remove(header::ETAG);
-            Response::from_parts(parts, Body::from("{\"total_count\": 1, \"items\": [{\"id\": tru"))
+            Response::from_parts(
+                parts,
+                Body::from("{\"total_count\": 1, \"items\": [{\"id\": tru"),
+            )
         }
         FaultKind::Truncated => {
             let response = next.run(req).await;

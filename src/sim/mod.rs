@@ -71,7 +71,9 @@ impl Sim {
     /// Starts every server on 127.0.0.1 and writes the organisation's files into a new
     /// temporary directory.
     pub async fn start(config: SimConfig) -> color_eyre::Result<Self> {
-        let dir = tempfile::Builder::new().prefix("flightdeck-sim-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("flightdeck-sim-")
+            .tempdir()?;
         let path = dir.path().to_path_buf();
         let mut sim = Self::start_in(config, &path).await?;
         sim._dir = Some(dir);
@@ -81,7 +83,13 @@ impl Sim {
     /// Like [`Sim::start`], writing files into `dir`, which is kept.
     pub async fn start_in(config: SimConfig, dir: &Path) -> color_eyre::Result<Self> {
         let bind = || TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)));
-        let listeners = [bind().await?, bind().await?, bind().await?, bind().await?, bind().await?];
+        let listeners = [
+            bind().await?,
+            bind().await?,
+            bind().await?,
+            bind().await?,
+            bind().await?,
+        ];
         let url = |l: &TcpListener| -> color_eyre::Result<String> {
             Ok(format!("http://{}", l.local_addr()?))
         };
@@ -123,7 +131,11 @@ impl Sim {
                 }
             });
         }
-        Ok(Self { shared, shutdown, _dir: None })
+        Ok(Self {
+            shared,
+            shutdown,
+            _dir: None,
+        })
     }
 
     pub fn endpoints(&self) -> &Endpoints {

@@ -109,8 +109,9 @@ pub fn hash(seed: u64, keys: &[u64]) -> u64 {
 }
 
 pub fn hash_str(s: &str) -> u64 {
-    s.bytes()
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,31 +296,174 @@ struct Core {
 }
 
 const CORE: &[Core] = &[
-    Core { name: "checkout-web", system: "storefront", owner: "team-storefront", language: "typescript", description: "The web front end customers pay through.", depends_on: &["payments-api", "cart-service", "catalog-search"], trouble: Trouble::None },
-    Core { name: "cart-service", system: "storefront", owner: "team-storefront", language: "go", description: "Holds shopping carts and prices them.", depends_on: &["catalog-search", "inventory"], trouble: Trouble::FlakyCi },
-    Core { name: "catalog-search", system: "storefront", owner: "team-storefront", language: "rust", description: "Search over the product catalog.", depends_on: &[], trouble: Trouble::None },
-    Core { name: "recommendations", system: "storefront", owner: "team-data", language: "python", description: "Products a customer may like next.", depends_on: &["catalog-search"], trouble: Trouble::OomKills },
-    Core { name: "payments-api", system: "payments", owner: "team-payments", language: "java", description: "Authorises and captures card payments.", depends_on: &["fraud-check", "ledger"], trouble: Trouble::None },
-    Core { name: "fraud-check", system: "payments", owner: "team-payments", language: "python", description: "Scores each payment for fraud.", depends_on: &[], trouble: Trouble::None },
-    Core { name: "ledger", system: "payments", owner: "team-payments", language: "rust", description: "Double-entry ledger of every money movement.", depends_on: &[], trouble: Trouble::None },
-    Core { name: "refunds-worker", system: "payments", owner: "team-payments", language: "go", description: "Processes refund requests from the queue.", depends_on: &["ledger", "payments-api"], trouble: Trouble::ImagePull },
-    Core { name: "inventory", system: "fulfilment", owner: "team-fulfilment", language: "go", description: "Stock levels per warehouse.", depends_on: &[], trouble: Trouble::None },
-    Core { name: "shipping-rates", system: "fulfilment", owner: "team-fulfilment", language: "kotlin", description: "Quotes shipping prices from carriers.", depends_on: &["inventory"], trouble: Trouble::FlakyCi },
-    Core { name: "order-router", system: "fulfilment", owner: "team-fulfilment", language: "rust", description: "Routes paid orders to a warehouse.", depends_on: &["inventory", "payments-api"], trouble: Trouble::None },
-    Core { name: "notifications", system: "fulfilment", owner: "team-data", language: "typescript", description: "Emails and texts customers about their orders.", depends_on: &["order-router"], trouble: Trouble::None },
+    Core {
+        name: "checkout-web",
+        system: "storefront",
+        owner: "team-storefront",
+        language: "typescript",
+        description: "The web front end customers pay through.",
+        depends_on: &["payments-api", "cart-service", "catalog-search"],
+        trouble: Trouble::None,
+    },
+    Core {
+        name: "cart-service",
+        system: "storefront",
+        owner: "team-storefront",
+        language: "go",
+        description: "Holds shopping carts and prices them.",
+        depends_on: &["catalog-search", "inventory"],
+        trouble: Trouble::FlakyCi,
+    },
+    Core {
+        name: "catalog-search",
+        system: "storefront",
+        owner: "team-storefront",
+        language: "rust",
+        description: "Search over the product catalog.",
+        depends_on: &[],
+        trouble: Trouble::None,
+    },
+    Core {
+        name: "recommendations",
+        system: "storefront",
+        owner: "team-data",
+        language: "python",
+        description: "Products a customer may like next.",
+        depends_on: &["catalog-search"],
+        trouble: Trouble::OomKills,
+    },
+    Core {
+        name: "payments-api",
+        system: "payments",
+        owner: "team-payments",
+        language: "java",
+        description: "Authorises and captures card payments.",
+        depends_on: &["fraud-check", "ledger"],
+        trouble: Trouble::None,
+    },
+    Core {
+        name: "fraud-check",
+        system: "payments",
+        owner: "team-payments",
+        language: "python",
+        description: "Scores each payment for fraud.",
+        depends_on: &[],
+        trouble: Trouble::None,
+    },
+    Core {
+        name: "ledger",
+        system: "payments",
+        owner: "team-payments",
+        language: "rust",
+        description: "Double-entry ledger of every money movement.",
+        depends_on: &[],
+        trouble: Trouble::None,
+    },
+    Core {
+        name: "refunds-worker",
+        system: "payments",
+        owner: "team-payments",
+        language: "go",
+        description: "Processes refund requests from the queue.",
+        depends_on: &["ledger", "payments-api"],
+        trouble: Trouble::ImagePull,
+    },
+    Core {
+        name: "inventory",
+        system: "fulfilment",
+        owner: "team-fulfilment",
+        language: "go",
+        description: "Stock levels per warehouse.",
+        depends_on: &[],
+        trouble: Trouble::None,
+    },
+    Core {
+        name: "shipping-rates",
+        system: "fulfilment",
+        owner: "team-fulfilment",
+        language: "kotlin",
+        description: "Quotes shipping prices from carriers.",
+        depends_on: &["inventory"],
+        trouble: Trouble::FlakyCi,
+    },
+    Core {
+        name: "order-router",
+        system: "fulfilment",
+        owner: "team-fulfilment",
+        language: "rust",
+        description: "Routes paid orders to a warehouse.",
+        depends_on: &["inventory", "payments-api"],
+        trouble: Trouble::None,
+    },
+    Core {
+        name: "notifications",
+        system: "fulfilment",
+        owner: "team-data",
+        language: "typescript",
+        description: "Emails and texts customers about their orders.",
+        depends_on: &["order-router"],
+        trouble: Trouble::None,
+    },
 ];
 
-const TEAMS: &[(&str, &str, &[(&str, &str)])] = &[
-    ("team-storefront", "Storefront", &[("jdoe", "Jane Doe"), ("mkowalski", "Marta Kowalski"), ("tnguyen", "Thanh Nguyen")]),
-    ("team-payments", "Payments", &[("asingh", "Arjun Singh"), ("lgarcia", "Lucia Garcia"), ("bobrien", "Brendan O'Brien")]),
-    ("team-fulfilment", "Fulfilment", &[("kmuller", "Klaus Müller"), ("ayamada", "Aiko Yamada"), ("ookafor", "Obi Okafor")]),
-    ("team-data", "Data", &[("sjohansson", "Sara Johansson"), ("rpatel", "Ravi Patel")]),
+/// A team: its name, display name, and members as (login, full name).
+type TeamSeed = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+const TEAMS: &[TeamSeed] = &[
+    (
+        "team-storefront",
+        "Storefront",
+        &[
+            ("jdoe", "Jane Doe"),
+            ("mkowalski", "Marta Kowalski"),
+            ("tnguyen", "Thanh Nguyen"),
+        ],
+    ),
+    (
+        "team-payments",
+        "Payments",
+        &[
+            ("asingh", "Arjun Singh"),
+            ("lgarcia", "Lucia Garcia"),
+            ("bobrien", "Brendan O'Brien"),
+        ],
+    ),
+    (
+        "team-fulfilment",
+        "Fulfilment",
+        &[
+            ("kmuller", "Klaus Müller"),
+            ("ayamada", "Aiko Yamada"),
+            ("ookafor", "Obi Okafor"),
+        ],
+    ),
+    (
+        "team-data",
+        "Data",
+        &[("sjohansson", "Sara Johansson"), ("rpatel", "Ravi Patel")],
+    ),
 ];
 
 const SYSTEMS: &[(&str, &str, &str)] = &[
-    ("storefront", "team-storefront", "Everything a customer sees while shopping."),
-    ("payments", "team-payments", "Taking, checking and recording money."),
-    ("fulfilment", "team-fulfilment", "Getting paid orders to customers."),
+    (
+        "storefront",
+        "team-storefront",
+        "Everything a customer sees while shopping.",
+    ),
+    (
+        "payments",
+        "team-payments",
+        "Taking, checking and recording money.",
+    ),
+    (
+        "fulfilment",
+        "team-fulfilment",
+        "Getting paid orders to customers.",
+    ),
 ];
 
 const COMMIT_MESSAGES: &[&str] = &[
@@ -399,10 +543,19 @@ impl World {
                 description: core.description.into(),
                 system: core.system.into(),
                 owner: core.owner.into(),
-                lifecycle: if core.name == "recommendations" { "experimental" } else { "production" }.into(),
+                lifecycle: if core.name == "recommendations" {
+                    "experimental"
+                } else {
+                    "production"
+                }
+                .into(),
                 language: core.language.into(),
                 repo: String::new(),
-                ci: if matches!(core.name, "shipping-rates" | "notifications") { CiHost::Gitlab } else { CiHost::Github },
+                ci: if matches!(core.name, "shipping-rates" | "notifications") {
+                    CiHost::Gitlab
+                } else {
+                    CiHost::Github
+                },
                 project_id: 1000 + i as u64,
                 namespace: core.system.into(),
                 replicas: config.pods_per_service,
@@ -410,7 +563,11 @@ impl World {
                 provides_api,
                 consumes_apis,
                 resources,
-                trouble: if round == 0 { core.trouble } else { Trouble::None },
+                trouble: if round == 0 {
+                    core.trouble
+                } else {
+                    Trouble::None
+                },
                 incident: round == 0 && core.name == "payments-api",
                 container_port: 8080,
             });
@@ -441,7 +598,16 @@ impl World {
                 })
             })
             .collect();
-        Self { config, org, teams, people, systems, services, apis, resources }
+        Self {
+            config,
+            org,
+            teams,
+            people,
+            systems,
+            services,
+            apis,
+            resources,
+        }
     }
 
     pub fn service(&self, name: &str) -> Option<&Service> {
@@ -449,7 +615,10 @@ impl World {
     }
 
     fn service_index(&self, name: &str) -> u64 {
-        self.services.iter().position(|s| s.name == name).unwrap_or(0) as u64
+        self.services
+            .iter()
+            .position(|s| s.name == name)
+            .unwrap_or(0) as u64
     }
 
     pub fn person(&self, login: &str) -> Option<&Person> {
@@ -478,7 +647,9 @@ impl World {
     /// CI runs on main for `service` created in `[from, until]`, oldest first, plus the
     /// story's deploy runs. Runs not yet created at `until` are absent.
     pub fn runs(&self, service: &str, until: DateTime<Utc>) -> Vec<ScheduledRun> {
-        let Some(svc) = self.service(service) else { return vec![] };
+        let Some(svc) = self.service(service) else {
+            return vec![];
+        };
         let si = self.service_index(service);
         let start = epoch() - HISTORY;
         let mut runs = Vec::new();
@@ -493,9 +664,9 @@ impl World {
             }
             let key = hash(self.config.seed, &[si, n as u64, 21]);
             let outcome = match svc.trouble {
-                Trouble::FlakyCi if key % 4 == 0 => RunOutcome::Failure,
-                _ if key % 31 == 0 => RunOutcome::Cancelled,
-                _ if key % 17 == 0 => RunOutcome::Failure,
+                Trouble::FlakyCi if key.is_multiple_of(4) => RunOutcome::Failure,
+                _ if key.is_multiple_of(31) => RunOutcome::Cancelled,
+                _ if key.is_multiple_of(17) => RunOutcome::Failure,
                 _ => RunOutcome::Success,
             };
             let duration = Duration::seconds(150 + (key % 240) as i64);
@@ -530,18 +701,32 @@ impl World {
     /// Deploy runs: one per service each cycle, and for the incident service the bad deploy
     /// and its fix.
     pub fn deploy_runs(&self, service: &str, until: DateTime<Utc>) -> Vec<ScheduledRun> {
-        let Some(svc) = self.service(service) else { return vec![] };
+        let Some(svc) = self.service(service) else {
+            return vec![];
+        };
         let si = self.service_index(service);
         let mut out = Vec::new();
         let first_cycle = -(HISTORY.num_seconds() / CYCLE.num_seconds());
-        let last_cycle = (until - epoch()).num_seconds().div_euclid(CYCLE.num_seconds());
+        let last_cycle = (until - epoch())
+            .num_seconds()
+            .div_euclid(CYCLE.num_seconds());
         let mut number = 0u64;
         for cycle in first_cycle..=last_cycle {
             let base = epoch() + Duration::seconds(cycle * CYCLE.num_seconds());
             let mut starts = Vec::new();
             if svc.incident {
-                starts.push((BAD_DEPLOY_STARTS, BAD_DEPLOY_LANDS, 0u64, "Raise the connection pool timeout to 30s"));
-                starts.push((FIX_DEPLOY_STARTS, FIX_DEPLOY_LANDS, 1u64, "Revert \"Raise the connection pool timeout to 30s\""));
+                starts.push((
+                    BAD_DEPLOY_STARTS,
+                    BAD_DEPLOY_LANDS,
+                    0u64,
+                    "Raise the connection pool timeout to 30s",
+                ));
+                starts.push((
+                    FIX_DEPLOY_STARTS,
+                    FIX_DEPLOY_LANDS,
+                    1u64,
+                    "Revert \"Raise the connection pool timeout to 30s\"",
+                ));
             } else {
                 let at = Duration::seconds(60 + (hash(self.config.seed, &[si, 31]) % 1500) as i64);
                 starts.push((at, at + Duration::minutes(3), 0u64, ""));
@@ -592,7 +777,7 @@ impl World {
             .map(|r| r.commit)
             .filter(|c| c.at <= until)
             .collect();
-        commits.sort_by(|a, b| b.at.cmp(&a.at));
+        commits.sort_by_key(|c| std::cmp::Reverse(c.at));
         commits.dedup_by(|a, b| a.sha == b.sha);
         commits
     }
@@ -694,7 +879,10 @@ impl World {
                     service: svc.name.clone(),
                     namespace: svc.namespace.clone(),
                     severity: "warning",
-                    summary: format!("Deployment {} has not matched its replicas for 15 minutes", svc.name),
+                    summary: format!(
+                        "Deployment {} has not matched its replicas for 15 minutes",
+                        svc.name
+                    ),
                     description: "A new pod cannot pull its image.".into(),
                     runbook: "runbooks/image-pull.md".into(),
                     starts_at: epoch() - Duration::minutes(45),
@@ -737,7 +925,10 @@ mod tests {
         let at = epoch() + Duration::minutes(7);
         assert_eq!(a.runs("payments-api", at), b.runs("payments-api", at));
         assert_eq!(a.services, b.services);
-        let c = World::new(SimConfig { seed: 8, ..SimConfig::default() });
+        let c = World::new(SimConfig {
+            seed: 8,
+            ..SimConfig::default()
+        });
         assert_ne!(a.runs("cart-service", at), c.runs("cart-service", at));
     }
 
@@ -765,7 +956,10 @@ mod tests {
 
     #[test]
     fn scale_knob_makes_unique_names() {
-        let w = World::new(SimConfig { services: 200, ..SimConfig::default() });
+        let w = World::new(SimConfig {
+            services: 200,
+            ..SimConfig::default()
+        });
         let mut names: Vec<_> = w.services.iter().map(|s| s.name.clone()).collect();
         names.sort();
         names.dedup();

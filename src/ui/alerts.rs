@@ -431,18 +431,18 @@ fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame,
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), text_area);
-    if context_area.height > 0 {
-        if let (Some(m), Some(a)) = (merged, alert) {
-            draw_context(
-                model,
-                m.service_ref.as_deref(),
-                a.starts_at,
-                theme,
-                frame,
-                context_area,
-                side,
-            );
-        }
+    if context_area.height > 0
+        && let (Some(m), Some(a)) = (merged, alert)
+    {
+        draw_context(
+            model,
+            m.service_ref.as_deref(),
+            a.starts_at,
+            theme,
+            frame,
+            context_area,
+            side,
+        );
     }
     let more = if detail.lines.len() > end {
         format!(" · {} more lines (j/pgdn)", detail.lines.len() - end)

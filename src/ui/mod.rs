@@ -47,6 +47,7 @@ pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
         Some(Overlay::Help { scroll }) => widgets::help(model, *scroll, theme, frame, main),
         Some(Overlay::Palette(p)) => widgets::palette(p, theme, frame, main),
         Some(Overlay::Confirm(c)) => widgets::confirm(c, theme, frame, main),
+        Some(Overlay::Tour { page }) => onboarding::tour(model, *page, theme, frame, main),
         None => {}
     }
 }
@@ -55,12 +56,20 @@ fn too_small(theme: &Theme, frame: &mut Frame, area: Rect) {
     let text = vec![
         Line::styled("terminal too small", theme.style(Role::Warning)),
         Line::styled(
-            format!("{}x{}, need {}x{}", area.width, area.height, MIN_SIZE.0, MIN_SIZE.1),
+            format!(
+                "{}x{}, need {}x{}",
+                area.width, area.height, MIN_SIZE.0, MIN_SIZE.1
+            ),
             theme.style(Role::Muted),
         ),
     ];
     let y = area.height.saturating_sub(2) / 2;
-    let rect = Rect { x: area.x, y: area.y + y, width: area.width, height: area.height.min(2) };
+    let rect = Rect {
+        x: area.x,
+        y: area.y + y,
+        width: area.width,
+        height: area.height.min(2),
+    };
     frame.render_widget(Paragraph::new(text).centered(), rect);
 }
 
@@ -72,8 +81,15 @@ fn draw_tabs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         vec![]
     };
     for (i, screen) in Screen::ALL.iter().enumerate() {
-        let role = if *screen == model.screen { Role::TabActive } else { Role::Tab };
-        spans.push(Span::styled(format!(" {} {} ", i + 1, screen.title()), theme.style(role)));
+        let role = if *screen == model.screen {
+            Role::TabActive
+        } else {
+            Role::Tab
+        };
+        spans.push(Span::styled(
+            format!(" {} {} ", i + 1, screen.title()),
+            theme.style(role),
+        ));
     }
     if model.read_only {
         spans.push(Span::raw(" "));
@@ -100,7 +116,10 @@ pub fn empty_state(model: &Model, screen: Screen, theme: &Theme, frame: &mut Fra
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(format!(" {} ", screen.title()), theme.style(Role::Title)));
+        .title(Span::styled(
+            format!(" {} ", screen.title()),
+            theme.style(Role::Title),
+        ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [body, filter] = Layout::vertical([
@@ -116,7 +135,10 @@ pub fn empty_state(model: &Model, screen: Screen, theme: &Theme, frame: &mut Fra
             format!("Nothing is configured for {}.", screen.title()),
             theme.style(Role::Text),
         ));
-        lines.push(Line::styled(format!("It needs {}.", screen.needs()), theme.style(Role::Muted)));
+        lines.push(Line::styled(
+            format!("It needs {}.", screen.needs()),
+            theme.style(Role::Muted),
+        ));
         lines.push(Line::default());
         lines.push(Line::styled(
             "See docs/configuration.md, or try the demo organisation: flightdeck --demo",
@@ -126,12 +148,20 @@ pub fn empty_state(model: &Model, screen: Screen, theme: &Theme, frame: &mut Fra
         for s in sources {
             let (text, role) = match &s.state {
                 FetchState::Unsupported => (
-                    format!("{} is configured, but this build does not read it yet.", s.id.label()),
+                    format!(
+                        "{} is configured, but this build does not read it yet.",
+                        s.id.label()
+                    ),
                     Role::Muted,
                 ),
                 FetchState::Connecting => (format!("{}: connecting…", s.id.label()), Role::Muted),
-                FetchState::Ok => (format!("{}: connected, nothing to show.", s.id.label()), Role::Text),
-                FetchState::Failing { error, .. } => (format!("{}: {error}", s.id.label()), Role::Critical),
+                FetchState::Ok => (
+                    format!("{}: connected, nothing to show.", s.id.label()),
+                    Role::Text,
+                ),
+                FetchState::Failing { error, .. } => {
+                    (format!("{}: {error}", s.id.label()), Role::Critical)
+                }
             };
             lines.push(Line::styled(text, theme.style(role)));
         }
@@ -160,7 +190,10 @@ fn draw_first_run(config_path: &str, theme: &Theme, frame: &mut Frame, area: Rec
         Line::from(vec![
             Span::styled("Try it now: ", theme.style(Role::Text)),
             Span::styled("flightdeck --demo", key),
-            Span::styled(" runs the cockpit on a built-in simulated organisation,", theme.style(Role::Text)),
+            Span::styled(
+                " runs the cockpit on a built-in simulated organisation,",
+                theme.style(Role::Text),
+            ),
         ]),
         Line::styled("no credentials needed.", theme.style(Role::Text)),
         Line::default(),
@@ -207,14 +240,24 @@ fn draw_status(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             Level::Warning => Role::Warning,
             Level::Error => Role::Critical,
         };
-        vec![Span::styled(format!(" {} ", notice.text), theme.style(role))]
+        vec![Span::styled(
+            format!(" {} ", notice.text),
+            theme.style(role),
+        )]
     } else if model.sources.is_empty() {
-        vec![Span::styled(" no sources configured", theme.style(Role::Muted))]
+        vec![Span::styled(
+            " no sources configured",
+            theme.style(Role::Muted),
+        )]
     } else {
         // The long form when it fits, else a short one that keeps only what is wrong.
         let long = source_spans(model, theme, false);
         let width: usize = long.iter().map(Span::width).sum();
-        if width <= usize::from(left.width) { long } else { source_spans(model, theme, true) }
+        if width <= usize::from(left.width) {
+            long
+        } else {
+            source_spans(model, theme, true)
+        }
     };
     frame.render_widget(Line::from(spans).style(theme.style(Role::StatusBar)), left);
     frame.render_widget(hint.style(theme.style(Role::StatusBar)), right);
@@ -225,12 +268,17 @@ fn source_spans<'a>(model: &Model, theme: &Theme, short: bool) -> Vec<Span<'a>> 
     let mut spans = Vec::new();
     for s in &model.sources {
         let (mark, role, text) = match &s.state {
-            FetchState::Unsupported => ("·", Role::Muted, if short { String::new() } else { "n/a".into() }),
+            FetchState::Unsupported => (
+                "·",
+                Role::Muted,
+                if short { String::new() } else { "n/a".into() },
+            ),
             FetchState::Connecting => ("…", Role::Muted, String::new()),
             FetchState::Ok if s.is_stale(model.now) => (
                 "◌",
                 Role::Stale,
-                s.fetched_at.map_or("stale".into(), |at| format!("stale {}", age(model.now, at))),
+                s.fetched_at
+                    .map_or("stale".into(), |at| format!("stale {}", age(model.now, at))),
             ),
             FetchState::Ok if short => ("●", Role::Ok, String::new()),
             FetchState::Ok => {
@@ -240,7 +288,9 @@ fn source_spans<'a>(model: &Model, theme: &Theme, short: bool) -> Vec<Span<'a>> 
                 }
                 ("●", Role::Ok, t)
             }
-            FetchState::Failing { error, retry_at, .. } => {
+            FetchState::Failing {
+                error, retry_at, ..
+            } => {
                 let mut t = error.clone();
                 if let Some(r) = retry_at {
                     t.push_str(&format!(", retry {}", until(model.now, *r)));
@@ -260,7 +310,14 @@ fn source_spans<'a>(model: &Model, theme: &Theme, short: bool) -> Vec<Span<'a>> 
 
 fn hint_line<'a>(model: &Model, theme: &Theme) -> Line<'a> {
     use crate::config::keymap::Action;
-    let key = |a: Action| model.keymap.keys(a).first().map(|k| k.to_string()).unwrap_or_default();
+    let key = |a: Action| {
+        model
+            .keymap
+            .keys(a)
+            .first()
+            .map(|k| k.to_string())
+            .unwrap_or_default()
+    };
     let k = theme.style(Role::Key);
     let m: Style = theme.style(Role::Muted);
     Line::from(vec![

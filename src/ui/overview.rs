@@ -3,6 +3,7 @@
 //! already joined, sorted, grouped and filtered; the Service screen is in `service.rs`.
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -114,14 +115,25 @@ pub(super) fn ci_text(model: &Model, cell: &Cell<CiSummary>, theme: &Theme) -> (
     match cell {
         Cell::Value { value, source } => {
             let (mark, role) = run_mark(value.state);
-            let role = if stale(model, source.as_ref(), crate::model::SourceKind::Github) { Role::Stale } else { role };
-            (format!("{mark} {}", age(model.now, value.at)), theme.style(role))
+            let role = if stale(model, source.as_ref(), crate::model::SourceKind::Github) {
+                Role::Stale
+            } else {
+                role
+            };
+            (
+                format!("{mark} {}", age(model.now, value.at)),
+                theme.style(role),
+            )
         }
         Cell::Empty(why) => why_span(why, theme),
     }
 }
 
-pub(super) fn deploy_text(model: &Model, cell: &Cell<DeploySummary>, theme: &Theme) -> (String, Style) {
+pub(super) fn deploy_text(
+    model: &Model,
+    cell: &Cell<DeploySummary>,
+    theme: &Theme,
+) -> (String, Style) {
     match cell {
         Cell::Value { value, source } => {
             let (mark, role) = run_mark(value.state);
@@ -129,10 +141,22 @@ pub(super) fn deploy_text(model: &Model, cell: &Cell<DeploySummary>, theme: &The
                 RunState::Success => Role::Text,
                 _ => role,
             };
-            let role = if stale(model, source.as_ref(), crate::model::SourceKind::Github) { Role::Stale } else { role };
+            let role = if stale(model, source.as_ref(), crate::model::SourceKind::Github) {
+                Role::Stale
+            } else {
+                role
+            };
             let version: String = value.version.chars().take(7).collect();
-            let mark = if value.state == RunState::Success { "" } else { mark };
-            let text = format!("{mark}{}{version} {}", if mark.is_empty() { "" } else { " " }, age(model.now, value.since));
+            let mark = if value.state == RunState::Success {
+                ""
+            } else {
+                mark
+            };
+            let text = format!(
+                "{mark}{}{version} {}",
+                if mark.is_empty() { "" } else { " " },
+                age(model.now, value.since)
+            );
             (text, theme.style(role))
         }
         Cell::Empty(why) => why_span(why, theme),
@@ -146,21 +170,31 @@ pub(super) fn pods_text(model: &Model, cell: &Cell<PodSummary>, theme: &Theme) -
             if value.restarts_last_hour > 0 {
                 text.push_str(&format!(" ↻{}", value.restarts_last_hour));
             }
-            let role = if value.worst.as_deref() == Some("CrashLoopBackOff") || (value.total > 0 && value.ready == 0) {
+            let role = if value.worst.as_deref() == Some("CrashLoopBackOff")
+                || (value.total > 0 && value.ready == 0)
+            {
                 Role::Critical
             } else if value.ready < value.total || value.restarts_last_hour > 0 {
                 Role::Warning
             } else {
                 Role::Ok
             };
-            let role = if stale(model, None, crate::model::SourceKind::Kubernetes) { Role::Stale } else { role };
+            let role = if stale(model, None, crate::model::SourceKind::Kubernetes) {
+                Role::Stale
+            } else {
+                role
+            };
             (text, theme.style(role))
         }
         Cell::Empty(why) => why_span(why, theme),
     }
 }
 
-pub(super) fn alerts_text(model: &Model, cell: &Cell<AlertSummary>, theme: &Theme) -> (String, Style) {
+pub(super) fn alerts_text(
+    model: &Model,
+    cell: &Cell<AlertSummary>,
+    theme: &Theme,
+) -> (String, Style) {
     match cell {
         Cell::Value { value, .. } => {
             let stale = stale(model, None, crate::model::SourceKind::Alertmanager);
@@ -226,8 +260,15 @@ impl Columns {
         };
         let owner = if rest >= 70 { 16 } else { 14 };
         let gaps = usize::from(system > 0) + usize::from(lifecycle > 0) + 1;
-        let name = rest.saturating_sub(owner + system + lifecycle + gaps).max(8);
-        Columns { name, owner, system, lifecycle }
+        let name = rest
+            .saturating_sub(owner + system + lifecycle + gaps)
+            .max(8);
+        Columns {
+            name,
+            owner,
+            system,
+            lifecycle,
+        }
     }
 }
 
@@ -249,7 +290,10 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     if problems > 0 {
         block = block.title_bottom(Line::from(vec![
             Span::styled(
-                format!(" {problems} catalog problem{} ", if problems == 1 { "" } else { "s" }),
+                format!(
+                    " {problems} catalog problem{} ",
+                    if problems == 1 { "" } else { "s" }
+                ),
                 theme.style(Role::Warning),
             ),
             Span::styled("(: problems) ", theme.style(Role::Muted)),
@@ -280,7 +324,13 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         head.push(Span::styled(" ", h));
         head.push(Span::styled(fit("LIFECYCLE", cols.lifecycle), h));
     }
-    for (label, w) in [("CI", CI_W), ("DEPLOYED", DEPLOY_W), ("PODS", PODS_W), ("ALERTS", ALERTS_W), ("DOCS", DOCS_W)] {
+    for (label, w) in [
+        ("CI", CI_W),
+        ("DEPLOYED", DEPLOY_W),
+        ("PODS", PODS_W),
+        ("ALERTS", ALERTS_W),
+        ("DOCS", DOCS_W),
+    ] {
         head.push(Span::styled(" ", h));
         head.push(Span::styled(fit(label, w), h));
     }
@@ -288,81 +338,129 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 
     if ov.lines.is_empty() {
         let why = if ov.mine && ov.rows.iter().all(|r| !r.mine) {
-            "None of the services is yours (owned by your Groups). m shows every service.".to_string()
+            "None of the services is yours (owned by your Groups). m shows every service."
+                .to_string()
         } else if ov.rows.is_empty() {
             format!(
                 "The catalog holds {} entities but no Component. {}",
                 model.catalog.entities.len(),
-                if problems > 0 { "See its problems (: problems)." } else { "" }
+                if problems > 0 {
+                    "See its problems (: problems)."
+                } else {
+                    ""
+                }
             )
         } else {
             "No service matches the filter. Esc clears it.".to_string()
         };
-        frame.render_widget(Paragraph::new(why).style(theme.style(Role::Muted)).wrap(Wrap { trim: false }), body);
+        frame.render_widget(
+            Paragraph::new(why)
+                .style(theme.style(Role::Muted))
+                .wrap(Wrap { trim: false }),
+            body,
+        );
     } else {
         let height = usize::from(body.height);
         let offset = list.cursor.offset.min(ov.lines.len().saturating_sub(1));
-        let lines: Vec<Line> = ov
-            .lines
-            .iter()
-            .enumerate()
-            .skip(offset)
-            .take(height)
-            .map(|(i, line)| {
-                let selected = i == list.cursor.selected;
-                match line {
-                    ListLine::Group { label, count, worst } => {
-                        let style = if selected { theme.style(Role::Selection) } else { theme.style(Role::Accent) };
-                        Line::from(vec![
-                            Span::styled(format!("{} ", health_mark(*worst)), theme.style(health_role(*worst))),
-                            Span::styled(format!("{label} ({count})"), style),
-                        ])
-                    }
-                    ListLine::Service(r) => match ov.rows.get(*r) {
-                        Some(row) => row_line(model, row, &cols, selected, theme),
-                        None => Line::default(),
-                    },
+        let visible = ov.lines.iter().enumerate().skip(offset).take(height);
+        for (y, (i, line)) in (body.y..body.bottom()).zip(visible) {
+            let selected = i == list.cursor.selected;
+            let area = Rect {
+                y,
+                height: 1,
+                ..body
+            };
+            match line {
+                ListLine::Group {
+                    label,
+                    count,
+                    worst,
+                } => {
+                    let style = if selected {
+                        theme.style(Role::Selection)
+                    } else {
+                        theme.style(Role::Accent)
+                    };
+                    let line = Line::from(vec![
+                        Span::styled(
+                            format!("{} ", health_mark(*worst)),
+                            theme.style(health_role(*worst)),
+                        ),
+                        Span::styled(format!("{label} ({count})"), style),
+                    ]);
+                    frame.render_widget(line, area);
                 }
-            })
-            .collect();
-        frame.render_widget(Paragraph::new(lines), body);
+                ListLine::Service(r) => {
+                    if let Some(row) = ov.rows.get(*r) {
+                        draw_row(model, row, &cols, selected, theme, frame.buffer_mut(), area);
+                    }
+                }
+            }
+        }
     }
     if filter.height > 0 {
         super::widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter);
     }
 }
 
-fn row_line<'a>(model: &Model, row: &ServiceRow, cols: &Columns, selected: bool, theme: &Theme) -> Line<'a> {
-    let text = if selected { theme.style(Role::Selection) } else { theme.style(Role::Text) };
-    let muted = if selected { theme.style(Role::Selection) } else { theme.style(Role::Muted) };
-    let cell = |(s, style): (String, Style), w: usize| -> Span<'a> {
-        Span::styled(fit(&s, w), if selected { style.patch(theme.style(Role::Selection)) } else { style })
+/// One service row, written straight into the buffer: each cell at its column, unpadded, so
+/// a 200-column row costs its text, not its width.
+fn draw_row(
+    model: &Model,
+    row: &ServiceRow,
+    cols: &Columns,
+    selected: bool,
+    theme: &Theme,
+    buf: &mut Buffer,
+    area: Rect,
+) {
+    let selection = theme.style(Role::Selection);
+    if selected {
+        buf.set_style(area, selection);
+    }
+    let sel = |s: Style| if selected { s.patch(selection) } else { s };
+    let text = sel(theme.style(Role::Text));
+    let muted = sel(theme.style(Role::Muted));
+    let mut x = area.x;
+    let right = area.right();
+    let mut put = |s: &str, width: usize, style: Style| {
+        if x >= right || width == 0 {
+            return;
+        }
+        let w = usize::from(right - x).min(width);
+        if s.width() > w {
+            buf.set_stringn(x, area.y, fit(s, w), w, style);
+        } else {
+            buf.set_stringn(x, area.y, s, w, style);
+        }
+        x = x.saturating_add(w as u16 + 1);
     };
-    let mut spans = vec![
-        Span::styled(format!("{} ", health_mark(row.health)), theme.style(health_role(row.health))),
-        Span::styled(fit(&row.name, cols.name), text),
-        Span::styled(" ", text),
-        Span::styled(fit(if row.owner.is_empty() { "—" } else { &row.owner }, cols.owner), muted),
-    ];
-    if cols.system > 0 {
-        spans.push(Span::styled(" ", text));
-        spans.push(Span::styled(fit(&row.system, cols.system), muted));
-    }
-    if cols.lifecycle > 0 {
-        spans.push(Span::styled(" ", text));
-        spans.push(Span::styled(fit(&row.lifecycle, cols.lifecycle), muted));
-    }
-    for (s, w) in [
+    put(
+        health_mark(row.health),
+        1,
+        theme.style(health_role(row.health)),
+    );
+    put(&row.name, cols.name, text);
+    put(
+        if row.owner.is_empty() {
+            "—"
+        } else {
+            &row.owner
+        },
+        cols.owner,
+        muted,
+    );
+    put(&row.system, cols.system, muted);
+    put(&row.lifecycle, cols.lifecycle, muted);
+    for ((s, style), w) in [
         (ci_text(model, &row.ci, theme), CI_W),
         (deploy_text(model, &row.deploy, theme), DEPLOY_W),
         (pods_text(model, &row.pods, theme), PODS_W),
         (alerts_text(model, &row.alerts, theme), ALERTS_W),
         (docs_text(&row.docs, theme), DOCS_W),
     ] {
-        spans.push(Span::styled(" ", text));
-        spans.push(cell(s, w));
+        put(&s, w, sel(style));
     }
-    Line::from(spans)
 }
 
 fn draw_problems(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -371,7 +469,10 @@ fn draw_problems(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(format!(" Catalog problems · {} ", problems.len()), theme.style(Role::Title)))
+        .title(Span::styled(
+            format!(" Catalog problems · {} ", problems.len()),
+            theme.style(Role::Title),
+        ))
         .title_bottom(Line::from(vec![
             Span::styled(" enter", theme.style(Role::Key)),
             Span::styled(" edit the file  ", theme.style(Role::Muted)),
@@ -388,13 +489,18 @@ fn draw_problems(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         return;
     }
     // The selected problem in full below the list: a table cell cuts long messages.
-    let [list_area, detail] = Layout::vertical([Constraint::Fill(1), Constraint::Length(3)]).areas(inner);
+    let [list_area, detail] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(3)]).areas(inner);
     if let Some(p) = problems.get(cursor.selected) {
         frame.render_widget(
             Paragraph::new(p.to_string())
                 .style(theme.style(Role::Text))
                 .wrap(Wrap { trim: false })
-                .block(Block::default().borders(Borders::TOP).border_style(theme.style(Role::Border))),
+                .block(
+                    Block::default()
+                        .borders(Borders::TOP)
+                        .border_style(theme.style(Role::Border)),
+                ),
             detail,
         );
     }
@@ -416,9 +522,17 @@ fn draw_problems(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 // The end of a long path says more than its start.
                 let s = p.to_string();
                 let w = s.width();
-                if w > place_w { format!("…{}", s.chars().skip(w + 1 - place_w).collect::<String>()) } else { s }
+                if w > place_w {
+                    format!("…{}", s.chars().skip(w + 1 - place_w).collect::<String>())
+                } else {
+                    s
+                }
             });
-            let base = if selected { theme.style(Role::Selection) } else { theme.style(Role::Text) };
+            let base = if selected {
+                theme.style(Role::Selection)
+            } else {
+                theme.style(Role::Text)
+            };
             let mut message = String::new();
             if let Some(e) = &p.entity {
                 message.push_str(e);
@@ -427,7 +541,14 @@ fn draw_problems(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             message.push_str(&p.message);
             Line::from(vec![
                 Span::styled(mark, theme.style(role)),
-                Span::styled(fit(place.as_deref().unwrap_or("(Backstage API)"), place_w), if selected { base } else { theme.style(Role::Muted) }),
+                Span::styled(
+                    fit(place.as_deref().unwrap_or("(Backstage API)"), place_w),
+                    if selected {
+                        base
+                    } else {
+                        theme.style(Role::Muted)
+                    },
+                ),
                 Span::styled(" ", base),
                 Span::styled(fit(&message, width.saturating_sub(place_w + 3)), base),
             ])

@@ -7,7 +7,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::overview::{alerts_text, ci_text, deploy_text, docs_text, fit, health_mark, health_role, pods_text};
+use super::overview::{
+    alerts_text, ci_text, deploy_text, docs_text, fit, health_mark, health_role, pods_text,
+};
 use super::theme::{Role, Theme};
 use crate::model::Model;
 use crate::model::join::ChangeKind;
@@ -15,11 +17,19 @@ use crate::model::overview::{Cell, Related, ServicePage, ServiceRow};
 use crate::model::time::age;
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let Some(page) = &model.catalog.overview.page else { return };
+    let Some(page) = &model.catalog.overview.page else {
+        return;
+    };
     let row = page.row.and_then(|i| model.catalog.overview.rows.get(i));
-    let mut title = vec![Span::styled(format!(" {} ", page.title), theme.style(Role::Title))];
+    let mut title = vec![Span::styled(
+        format!(" {} ", page.title),
+        theme.style(Role::Title),
+    )];
     if let Some(r) = row {
-        title.push(Span::styled(format!("{} {} ", health_mark(r.health), r.health.label()), theme.style(health_role(r.health))));
+        title.push(Span::styled(
+            format!("{} {} ", health_mark(r.health), r.health.label()),
+            theme.style(health_role(r.health)),
+        ));
     }
     let block = Block::default()
         .borders(Borders::ALL)
@@ -31,21 +41,44 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 
     let about = about_lines(model, page, row, theme);
     let about_h = (about.len() as u16).min(inner.height / 2).max(3);
-    let [top, rest] = Layout::vertical([Constraint::Length(about_h), Constraint::Fill(1)]).areas(inner);
+    let [top, rest] =
+        Layout::vertical([Constraint::Length(about_h), Constraint::Fill(1)]).areas(inner);
     frame.render_widget(Paragraph::new(about).wrap(Wrap { trim: false }), top);
 
     let health = health_lines(model, row, theme);
     let related = related_lines(model, page, theme);
     let runs = run_lines(model, page, theme);
     if rest.width >= 100 {
-        let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rest);
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(rest);
         let keys = key_lines(page, theme);
-        let [h, k] = Layout::vertical([Constraint::Fill(1), Constraint::Length(keys.len() as u16 + 2)]).areas(left);
+        let [h, k] = Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(keys.len() as u16 + 2),
+        ])
+        .areas(left);
         panel(" Health ", health, theme, frame, h);
         panel(" Join keys ", keys, theme, frame, k);
-        let [d, r] = Layout::vertical([Constraint::Length(related.len() as u16 + 2), Constraint::Fill(1)]).areas(right);
-        panel(" Depends on · Dependency of (enter opens) ", related, theme, frame, d);
-        panel(" Recent runs and deploys (2 Pipelines) ", runs, theme, frame, r);
+        let [d, r] = Layout::vertical([
+            Constraint::Length(related.len() as u16 + 2),
+            Constraint::Fill(1),
+        ])
+        .areas(right);
+        panel(
+            " Depends on · Dependency of (enter opens) ",
+            related,
+            theme,
+            frame,
+            d,
+        );
+        panel(
+            " Recent runs and deploys (2 Pipelines) ",
+            runs,
+            theme,
+            frame,
+            r,
+        );
     } else {
         // One spare line: a long "why" wraps.
         let [h, d, r] = Layout::vertical([
@@ -93,26 +126,58 @@ fn label(text: &str, theme: &Theme) -> Span<'static> {
     Span::styled(format!("{text:<11}"), theme.style(Role::Muted))
 }
 
-fn about_lines(model: &Model, page: &ServicePage, row: Option<&ServiceRow>, theme: &Theme) -> Vec<Line<'static>> {
+fn about_lines(
+    model: &Model,
+    page: &ServicePage,
+    row: Option<&ServiceRow>,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let mut lines: Vec<Line> = page
         .description
         .iter()
         .map(|d| Line::styled(d.clone(), theme.style(Role::Text)))
         .collect();
     if lines.is_empty() {
-        lines.push(Line::styled("No description (metadata.description).", theme.style(Role::Muted)));
+        lines.push(Line::styled(
+            "No description (metadata.description).",
+            theme.style(Role::Muted),
+        ));
     }
     let text = theme.style(Role::Text);
     if let Some(r) = row {
-        let owner = if r.owner.is_empty() { "none (spec.owner is missing)".to_string() } else { r.owner.clone() };
+        let owner = if r.owner.is_empty() {
+            "none (spec.owner is missing)".to_string()
+        } else {
+            r.owner.clone()
+        };
         let mut spans = vec![label("Owner", theme), Span::styled(owner, text)];
         if !page.members.is_empty() {
-            spans.push(Span::styled(format!("  {}", page.members.join(", ")), theme.style(Role::Muted)));
+            spans.push(Span::styled(
+                format!("  {}", page.members.join(", ")),
+                theme.style(Role::Muted),
+            ));
         }
         lines.push(Line::from(spans));
-        let mut spans = vec![label("System", theme), Span::styled(if r.system.is_empty() { "—".into() } else { r.system.clone() }, text)];
+        let mut spans = vec![
+            label("System", theme),
+            Span::styled(
+                if r.system.is_empty() {
+                    "—".into()
+                } else {
+                    r.system.clone()
+                },
+                text,
+            ),
+        ];
         spans.push(Span::styled("   lifecycle ", theme.style(Role::Muted)));
-        spans.push(Span::styled(if r.lifecycle.is_empty() { "—".to_string() } else { r.lifecycle.clone() }, text));
+        spans.push(Span::styled(
+            if r.lifecycle.is_empty() {
+                "—".to_string()
+            } else {
+                r.lifecycle.clone()
+            },
+            text,
+        ));
         if !page.spec_type.is_empty() {
             spans.push(Span::styled("   type ", theme.style(Role::Muted)));
             spans.push(Span::styled(page.spec_type.clone(), text));
@@ -123,7 +188,10 @@ fn about_lines(model: &Model, page: &ServicePage, row: Option<&ServiceRow>, them
         lines.push(Line::from(spans));
     }
     if !page.apis.is_empty() {
-        lines.push(Line::from(vec![label("APIs", theme), Span::styled(page.apis.join(", "), text)]));
+        lines.push(Line::from(vec![
+            label("APIs", theme),
+            Span::styled(page.apis.join(", "), text),
+        ]));
     }
     for (i, (title, url)) in page.links.iter().enumerate() {
         lines.push(Line::from(vec![
@@ -132,7 +200,10 @@ fn about_lines(model: &Model, page: &ServicePage, row: Option<&ServiceRow>, them
             Span::styled(url.clone(), theme.style(Role::Link)),
         ]));
     }
-    lines.push(Line::from(vec![label("Defined in", theme), Span::styled(page.origin.clone(), theme.style(Role::Muted))]));
+    lines.push(Line::from(vec![
+        label("Defined in", theme),
+        Span::styled(page.origin.clone(), theme.style(Role::Muted)),
+    ]));
     let _ = model;
     lines
 }
@@ -142,7 +213,8 @@ fn health_lines(model: &Model, row: Option<&ServiceRow>, theme: &Theme) -> Vec<L
     let Some(r) = row else {
         return vec![Line::styled("Not joined yet.", theme.style(Role::Muted))];
     };
-    let why = |c: Option<String>| c.map(|w| Span::styled(format!("  {w}"), theme.style(Role::Muted)));
+    let why =
+        |c: Option<String>| c.map(|w| Span::styled(format!("  {w}"), theme.style(Role::Muted)));
     fn long<T>(c: &Cell<T>) -> Option<String> {
         match c {
             Cell::Empty(w) => Some(w.long()),
@@ -150,7 +222,10 @@ fn health_lines(model: &Model, row: Option<&ServiceRow>, theme: &Theme) -> Vec<L
         }
     }
     let mut out = Vec::new();
-    let mut push = |name: &str, (text, style): (String, ratatui::style::Style), extra: Option<String>, detail: Option<String>| {
+    let mut push = |name: &str,
+                    (text, style): (String, ratatui::style::Style),
+                    extra: Option<String>,
+                    detail: Option<String>| {
         let mut spans = vec![label(name, theme), Span::styled(text, style)];
         if let Some(x) = extra {
             spans.push(Span::styled(format!("  {x}"), theme.style(Role::Muted)));
@@ -158,13 +233,30 @@ fn health_lines(model: &Model, row: Option<&ServiceRow>, theme: &Theme) -> Vec<L
         spans.extend(why(detail));
         out.push(Line::from(spans));
     };
-    let ci_extra = r.ci.value().map(|c| format!("{} on {}", c.workflow, c.branch));
+    let ci_extra =
+        r.ci.value()
+            .map(|c| format!("{} on {}", c.workflow, c.branch));
     push("CI", ci_text(model, &r.ci, theme), ci_extra, long(&r.ci));
     let deploy_extra = r.deploy.value().map(|d| format!("in {}", d.environment));
-    push("Deployed", deploy_text(model, &r.deploy, theme), deploy_extra, long(&r.deploy));
+    push(
+        "Deployed",
+        deploy_text(model, &r.deploy, theme),
+        deploy_extra,
+        long(&r.deploy),
+    );
     let pods_extra = r.pods.value().and_then(|p| p.worst.clone());
-    push("Pods", pods_text(model, &r.pods, theme), pods_extra, long(&r.pods));
-    push("Alerts", alerts_text(model, &r.alerts, theme), None, long(&r.alerts));
+    push(
+        "Pods",
+        pods_text(model, &r.pods, theme),
+        pods_extra,
+        long(&r.pods),
+    );
+    push(
+        "Alerts",
+        alerts_text(model, &r.alerts, theme),
+        None,
+        long(&r.alerts),
+    );
     push("Docs", docs_text(&r.docs, theme), None, long(&r.docs));
     out
 }
@@ -173,13 +265,24 @@ fn related_lines(model: &Model, page: &ServicePage, theme: &Theme) -> Vec<Line<'
     let cursor = model.catalog.overview.related_cursor;
     let mut out = Vec::new();
     let mut index = 0;
-    for (heading, list) in [("depends on", &page.depends_on), ("used by", &page.dependency_of)] {
+    for (heading, list) in [
+        ("depends on", &page.depends_on),
+        ("used by", &page.dependency_of),
+    ] {
         if list.is_empty() {
-            out.push(Line::from(vec![label(heading, theme), Span::styled("nothing", theme.style(Role::Muted))]));
+            out.push(Line::from(vec![
+                label(heading, theme),
+                Span::styled("nothing", theme.style(Role::Muted)),
+            ]));
             continue;
         }
         for (i, rel) in list.iter().enumerate() {
-            out.push(related_line(if i == 0 { heading } else { "" }, rel, index == cursor, theme));
+            out.push(related_line(
+                if i == 0 { heading } else { "" },
+                rel,
+                index == cursor,
+                theme,
+            ));
             index += 1;
         }
     }
@@ -187,7 +290,11 @@ fn related_lines(model: &Model, page: &ServicePage, theme: &Theme) -> Vec<Line<'
 }
 
 fn related_line(heading: &str, rel: &Related, selected: bool, theme: &Theme) -> Line<'static> {
-    let style = if selected { theme.style(Role::Selection) } else { theme.style(Role::Text) };
+    let style = if selected {
+        theme.style(Role::Selection)
+    } else {
+        theme.style(Role::Text)
+    };
     let (mark, role, note) = match (rel.health, rel.missing) {
         (_, true) => ("?", Role::Warning, "  not in the catalog"),
         (Some(h), _) => (health_mark(h), health_role(h), ""),
@@ -198,8 +305,14 @@ fn related_line(heading: &str, rel: &Related, selected: bool, theme: &Theme) -> 
         Span::styled(format!("{mark} "), theme.style(role)),
         Span::styled(rel.label.clone(), style),
     ];
-    if let Some(h) = rel.health.filter(|h| *h != crate::model::overview::Health::Healthy) {
-        spans.push(Span::styled(format!("  {}", h.label()), theme.style(health_role(h))));
+    if let Some(h) = rel
+        .health
+        .filter(|h| *h != crate::model::overview::Health::Healthy)
+    {
+        spans.push(Span::styled(
+            format!("  {}", h.label()),
+            theme.style(health_role(h)),
+        ));
     }
     if !note.is_empty() {
         spans.push(Span::styled(note, theme.style(Role::Muted)));
@@ -248,6 +361,11 @@ fn key_lines(page: &ServicePage, theme: &Theme) -> Vec<Line<'static>> {
     }
     page.keys
         .iter()
-        .map(|(k, v)| Line::from(vec![label(k, theme), Span::styled(v.clone(), theme.style(Role::Text))]))
+        .map(|(k, v)| {
+            Line::from(vec![
+                label(k, theme),
+                Span::styled(v.clone(), theme.style(Role::Text)),
+            ])
+        })
         .collect()
 }

@@ -32,7 +32,10 @@ pub fn input_line(
     area: Rect,
 ) {
     let text = input.text();
-    let split = text.char_indices().nth(input.cursor()).map_or(text.len(), |(i, _)| i);
+    let split = text
+        .char_indices()
+        .nth(input.cursor())
+        .map_or(text.len(), |(i, _)| i);
     let (before, after) = text.split_at(split);
     let mut spans = vec![
         Span::styled(prompt.to_string(), theme.style(Role::Key)),
@@ -42,10 +45,16 @@ pub fn input_line(
         let mut rest = after.chars();
         let under = rest.next().map_or(" ".to_string(), |c| c.to_string());
         spans.push(Span::styled(under, theme.style(Role::Selection)));
-        spans.push(Span::styled(rest.as_str().to_string(), theme.style(Role::Text)));
+        spans.push(Span::styled(
+            rest.as_str().to_string(),
+            theme.style(Role::Text),
+        ));
     } else {
         spans.push(Span::styled(after.to_string(), theme.style(Role::Text)));
-        spans.push(Span::styled("  (filter; / edit, esc clear)", theme.style(Role::Muted)));
+        spans.push(Span::styled(
+            "  (filter; / edit, esc clear)",
+            theme.style(Role::Muted),
+        ));
     }
     frame.render_widget(Line::from(spans), area);
 }
@@ -62,7 +71,11 @@ pub fn help(model: &Model, scroll: usize, theme: &Theme, frame: &mut Frame, area
             }
             lines.push(Line::styled(group.to_string(), theme.style(Role::Title)));
         }
-        let keys = keys.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" ");
+        let keys = keys
+            .iter()
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
         lines.push(Line::from(vec![
             Span::styled(format!("  {keys:<14}"), theme.style(Role::Key)),
             Span::styled(format!("{:<16}", action.name()), theme.style(Role::Muted)),
@@ -79,7 +92,10 @@ pub fn help(model: &Model, scroll: usize, theme: &Theme, frame: &mut Frame, area
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme.style(Role::BorderFocused))
-                .title(Span::styled(" keys (esc closes, j/k scroll) ", theme.style(Role::Title))),
+                .title(Span::styled(
+                    " keys (esc closes, j/k scroll) ",
+                    theme.style(Role::Title),
+                )),
         ),
         rect,
     );
@@ -88,7 +104,10 @@ pub fn help(model: &Model, scroll: usize, theme: &Theme, frame: &mut Frame, area
 /// The `:` palette: the query, then the best matches.
 pub fn palette(p: &Palette, theme: &Theme, frame: &mut Frame, area: Rect) {
     let height = (PALETTE_ROWS as u16 + 3).min(area.height);
-    let rect = Rect { y: area.y + 1, ..centered(area, 70, height) };
+    let rect = Rect {
+        y: area.y + 1,
+        ..centered(area, 70, height)
+    };
     frame.render_widget(Clear, rect);
     let block = Block::default()
         .borders(Borders::ALL)
@@ -96,8 +115,7 @@ pub fn palette(p: &Palette, theme: &Theme, frame: &mut Frame, area: Rect) {
         .title(Span::styled(" go to ", theme.style(Role::Title)));
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let [query, rows] =
-        Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
+    let [query, rows] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
     input_line(": ", &p.input, true, theme, frame, query);
     let visible = usize::from(rows.height);
     let lines: Vec<Line> = p
@@ -149,7 +167,10 @@ pub fn confirm(c: &Confirm, theme: &Theme, frame: &mut Frame, area: Rect) {
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme.style(Role::Warning))
-                .title(Span::styled(format!(" {} ? ", c.title), theme.style(Role::Warning))),
+                .title(Span::styled(
+                    format!(" {} ? ", c.title),
+                    theme.style(Role::Warning),
+                )),
         ),
         rect,
     );

@@ -225,9 +225,30 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             }
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines), body);
+    put_lines(frame, body, lines);
     if filter.height > 0 {
         super::widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter);
+    }
+}
+
+/// Writes one line per row straight into the buffer: cheaper than a Paragraph, which lays
+/// out and truncates every line again, and these lines are already cut to the width.
+fn put_lines(frame: &mut Frame, area: Rect, lines: Vec<Line>) {
+    let buf = frame.buffer_mut();
+    for (i, line) in lines.iter().take(usize::from(area.height)).enumerate() {
+        let y = area.y + i as u16;
+        if line.style != Style::default() {
+            buf.set_style(
+                Rect {
+                    x: area.x,
+                    y,
+                    width: area.width,
+                    height: 1,
+                },
+                line.style,
+            );
+        }
+        buf.set_line(area.x, y, line, area.width);
     }
 }
 
@@ -474,7 +495,7 @@ fn draw_events(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             }
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines), body);
+    put_lines(frame, body, lines);
 }
 
 /// `text` with every case-insensitive match of `needle` marked.
@@ -539,7 +560,7 @@ fn draw_describe(d: &Describe, theme: &Theme, frame: &mut Frame, area: Rect) {
             .take(usize::from(body.height))
             .map(|l| Line::from(marked(l, &d.query, base, matched)))
             .collect();
-        frame.render_widget(Paragraph::new(lines), body);
+        put_lines(frame, body, lines);
     }
     if search.height > 0 {
         super::widgets::input_line("/", &d.search, true, theme, frame, search);
@@ -691,11 +712,14 @@ fn draw_logs(l: &Logs, theme: &Theme, frame: &mut Frame, area: Rect) {
         }
         seq += 1;
     }
-    let mut p = Paragraph::new(lines).scroll((u16::try_from(scroll).unwrap_or(0), 0));
     if l.wrap {
-        p = p.wrap(Wrap { trim: false });
+        let p = Paragraph::new(lines)
+            .scroll((u16::try_from(scroll).unwrap_or(0), 0))
+            .wrap(Wrap { trim: false });
+        frame.render_widget(p, body);
+    } else {
+        put_lines(frame, body, lines);
     }
-    frame.render_widget(p, body);
 }
 
 /// A log line's own colours over the theme's text, with search matches marked.

@@ -49,7 +49,9 @@ pub(super) fn on_paste(model: &mut Model, text: String) -> Vec<Effect> {
 
 /// The edit a key makes in a one-line input, if it is one.
 pub(super) fn edit_for(key: &Key) -> Option<Edit> {
-    let Key { code, ctrl, alt, .. } = *key;
+    let Key {
+        code, ctrl, alt, ..
+    } = *key;
     Some(match code {
         KeyCode::Char('w') if ctrl => Edit::DeleteWord,
         KeyCode::Char('u') if ctrl => Edit::DeleteToStart,
@@ -108,7 +110,11 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
             refiltered(model, screen)
         }
         Action::NextPanel | Action::PrevPanel => {
-            let step = if action == Action::NextPanel { 1 } else { Screen::ALL.len() - 1 };
+            let step = if action == Action::NextPanel {
+                1
+            } else {
+                Screen::ALL.len() - 1
+            };
             let next = Screen::ALL[(screen.index() + step) % Screen::ALL.len()];
             go_to(model, next)
         }
@@ -256,8 +262,15 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
         PaletteTarget::Command(PaletteCommand::Refresh) => on_action(model, Action::Refresh),
         PaletteTarget::Command(PaletteCommand::EditConfig) => match model.config_path.clone() {
             Some(path) => {
-                notify(model, Level::Info, "config edited; restart flightdeck to apply it");
-                vec![Effect::External(super::External::Editor { path, line: None })]
+                notify(
+                    model,
+                    Level::Info,
+                    "config edited; restart flightdeck to apply it",
+                );
+                vec![Effect::External(super::External::Editor {
+                    path,
+                    line: None,
+                })]
             }
             None => {
                 notify(model, Level::Warning, "no config file is loaded");
@@ -265,9 +278,18 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
             }
         },
         PaletteTarget::Service(service) => super::overview::open_service(model, &service),
-        PaletteTarget::Row { screen: Screen::Overview, key } => super::overview::open_row(model, &key),
-        PaletteTarget::Row { screen: Screen::Docs, key } => super::docs::open_key(model, &key),
-        PaletteTarget::Row { screen: Screen::Onboarding, key } => super::onboarding::open_key(model, &key),
+        PaletteTarget::Row {
+            screen: Screen::Overview,
+            key,
+        } => super::overview::open_row(model, &key),
+        PaletteTarget::Row {
+            screen: Screen::Docs,
+            key,
+        } => super::docs::open_key(model, &key),
+        PaletteTarget::Row {
+            screen: Screen::Onboarding,
+            key,
+        } => super::onboarding::open_key(model, &key),
         PaletteTarget::Row { screen, .. } => {
             model.screen = screen;
             vec![Effect::Render]

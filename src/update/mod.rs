@@ -23,11 +23,17 @@ pub enum Msg {
     Key(Key),
     /// Bracketed paste into whatever input has the keyboard.
     Paste(String),
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// Time passed. Sent once a second; redraws only when something shown would change.
     Tick(DateTime<Utc>),
     /// A source's connection state changed.
-    Source { id: SourceId, event: SourceEvent },
+    Source {
+        id: SourceId,
+        event: SourceEvent,
+    },
     Catalog(overview::Msg),
     Pipelines(pipelines::Msg),
     Workloads(workloads::Msg),
@@ -35,15 +41,24 @@ pub enum Msg {
     Docs(docs::Msg),
     Onboarding(onboarding::Msg),
     /// The terminal was handed back after an external program ran; `Err` says why it failed.
-    Resumed { outcome: Result<(), String> },
+    Resumed {
+        outcome: Result<(), String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceEvent {
     Connecting,
     /// Data arrived (or was confirmed unchanged) at `at`.
-    Ok { at: DateTime<Utc>, detail: Option<String> },
-    Failed { error: String, at: DateTime<Utc>, retry_at: Option<DateTime<Utc>> },
+    Ok {
+        at: DateTime<Utc>,
+        detail: Option<String>,
+    },
+    Failed {
+        error: String,
+        at: DateTime<Utc>,
+        retry_at: Option<DateTime<Utc>>,
+    },
 }
 
 /// What `update` asks the outside world to do.
@@ -92,7 +107,9 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.size = (width, height);
             model.list_height = usize::from(height).saturating_sub(CHROME_ROWS).max(1);
             for list in model.lists.values_mut() {
-                list.cursor = list.cursor.scrolled_into_view(usize::MAX, model.list_height);
+                list.cursor = list
+                    .cursor
+                    .scrolled_into_view(usize::MAX, model.list_height);
             }
             docs::resized(model);
             onboarding::resized(model);
@@ -135,13 +152,12 @@ fn on_tick(model: &mut Model, now: DateTime<Utc>) -> Vec<Effect> {
     let before = model.now;
     model.now = now;
     let minute_changed = before.timestamp().div_euclid(60) != now.timestamp().div_euclid(60);
-    let countdown_shown = model.sources.iter().any(|s| {
-        matches!(&s.state, FetchState::Failing { retry_at: Some(at), .. } if *at > before)
+    let countdown_shown = model.sources.iter().any(
+        |s| matches!(&s.state, FetchState::Failing { retry_at: Some(at), .. } if *at > before),
+    );
+    let notice_expired = model.notice.as_ref().is_some_and(|n| {
+        now - n.at > chrono::Duration::seconds(8) && before - n.at <= chrono::Duration::seconds(8)
     });
-    let notice_expired = model
-        .notice
-        .as_ref()
-        .is_some_and(|n| now - n.at > chrono::Duration::seconds(8) && before - n.at <= chrono::Duration::seconds(8));
     if notice_expired {
         model.notice = None;
     }
@@ -169,23 +185,44 @@ fn on_source(model: &mut Model, id: SourceId, event: SourceEvent) -> Vec<Effect>
             source.from_snapshot = false;
             source.detail = detail;
         }
-        SourceEvent::Failed { error, at, retry_at } => {
+        SourceEvent::Failed {
+            error,
+            at,
+            retry_at,
+        } => {
             let since = match &source.state {
                 FetchState::Failing { since, .. } => *since,
                 _ => at,
             };
-            source.state = FetchState::Failing { error, since, retry_at };
+            source.state = FetchState::Failing {
+                error,
+                since,
+                retry_at,
+            };
         }
     }
-    if *source == before { vec![] } else { vec![Effect::Render] }
+    if *source == before {
+        vec![]
+    } else {
+        vec![Effect::Render]
+    }
 }
 
 /// The one gate for actions that change something elsewhere (re-run, cancel, silence,
 /// restart, scale, delete): refused under `--read-only`, otherwise shown for confirmation.
-pub fn confirm(model: &mut Model, title: impl Into<String>, lines: Vec<String>, on_yes: Effect) -> Vec<Effect> {
+pub fn confirm(
+    model: &mut Model,
+    title: impl Into<String>,
+    lines: Vec<String>,
+    on_yes: Effect,
+) -> Vec<Effect> {
     let title = title.into();
     if model.read_only {
-        notify(model, Level::Warning, format!("{title}: refused, flightdeck runs read-only"));
+        notify(
+            model,
+            Level::Warning,
+            format!("{title}: refused, flightdeck runs read-only"),
+        );
         return vec![Effect::Render];
     }
     model.overlay = Some(crate::model::Overlay::Confirm(crate::model::Confirm {
@@ -198,7 +235,11 @@ pub fn confirm(model: &mut Model, title: impl Into<String>, lines: Vec<String>, 
 
 /// Shows `text` in the status line until the next few ticks pass.
 pub fn notify(model: &mut Model, level: Level, text: impl Into<String>) {
-    model.notice = Some(Notice { text: text.into(), level, at: model.now });
+    model.notice = Some(Notice {
+        text: text.into(),
+        level,
+        at: model.now,
+    });
 }
 
 /// How many rows the list of `screen` has now.

@@ -21,7 +21,12 @@ use super::{Effect, External, notify};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     /// Everything one origin holds now; it replaces what that origin sent before.
-    Loaded { origin: Origin, entities: Vec<Entity>, problems: Vec<Problem>, at: DateTime<Utc> },
+    Loaded {
+        origin: Origin,
+        entities: Vec<Entity>,
+        problems: Vec<Problem>,
+        at: DateTime<Utc>,
+    },
     /// The git config's `user.email` in the current directory, to guess who the user is.
     GitEmail(Option<String>),
 }
@@ -33,13 +38,22 @@ pub enum Command {}
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Loaded { origin, entities, problems, at } => {
+        Msg::Loaded {
+            origin,
+            entities,
+            problems,
+            at,
+        } => {
             let unchanged = model
                 .catalog
                 .batches
                 .get(&origin)
                 .is_some_and(|b| b.entities == entities && b.problems == problems);
-            let batch = Batch { entities, problems, fetched_at: at };
+            let batch = Batch {
+                entities,
+                problems,
+                fetched_at: at,
+            };
             if unchanged {
                 model.catalog.batches.insert(origin, batch);
                 // A catalog restored from the snapshot was never announced in this run.
@@ -95,7 +109,11 @@ pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     match action {
         Action::Open => {
             let cursor = model.list(Screen::Overview).cursor.selected;
-            let service = model.catalog.overview.row_at(cursor).map(|r| r.service.clone());
+            let service = model
+                .catalog
+                .overview
+                .row_at(cursor)
+                .map(|r| r.service.clone());
             Some(match service {
                 Some(s) => open_service(model, &s),
                 None => vec![],
@@ -120,7 +138,11 @@ pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         }
         Action::Copy => {
             let cursor = model.list(Screen::Overview).cursor.selected;
-            let service = model.catalog.overview.row_at(cursor).map(|r| r.service.clone())?;
+            let service = model
+                .catalog
+                .overview
+                .row_at(cursor)
+                .map(|r| r.service.clone())?;
             notify(model, Level::Info, format!("copied {service}"));
             Some(vec![Effect::Copy(service), Effect::Render])
         }
@@ -133,7 +155,9 @@ fn on_page_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     let page = model.catalog.overview.page.as_ref()?;
     let related: Vec<&Related> = page.depends_on.iter().chain(&page.dependency_of).collect();
     let count = related.len();
-    let selected = related.get(model.catalog.overview.related_cursor).map(|r| (r.entity_ref.clone(), r.service));
+    let selected = related
+        .get(model.catalog.overview.related_cursor)
+        .map(|r| (r.entity_ref.clone(), r.service));
     let name = page.title.clone();
     let service = page.service.clone();
     let first_link = page.links.first().map(|(_, url)| url.clone());
@@ -160,7 +184,11 @@ fn on_page_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
                 Action::Top => 0,
                 _ => count.saturating_sub(1),
             };
-            Some(if ov.related_cursor == before { vec![] } else { vec![Effect::Render] })
+            Some(if ov.related_cursor == before {
+                vec![]
+            } else {
+                vec![Effect::Render]
+            })
         }
         Action::Open => Some(match selected {
             Some((entity_ref, true)) => {
@@ -168,12 +196,19 @@ fn on_page_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
                 show_page(model, &entity_ref, false)
             }
             Some((entity_ref, false)) => {
-                notify(model, Level::Info, format!("{entity_ref} is not a service in the catalog"));
+                notify(
+                    model,
+                    Level::Info,
+                    format!("{entity_ref} is not a service in the catalog"),
+                );
                 vec![Effect::Render]
             }
             None => vec![],
         }),
-        Action::ScreenPipelines | Action::ScreenWorkloads | Action::ScreenAlerts | Action::ScreenDocs => {
+        Action::ScreenPipelines
+        | Action::ScreenWorkloads
+        | Action::ScreenAlerts
+        | Action::ScreenDocs => {
             let screen = match action {
                 Action::ScreenPipelines => Screen::Pipelines,
                 Action::ScreenWorkloads => Screen::Workloads,
@@ -192,14 +227,20 @@ fn on_page_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
                 vec![Effect::OpenUrl(url), Effect::Render]
             }
             None => {
-                notify(model, Level::Info, "this service has no links (metadata.links)");
+                notify(
+                    model,
+                    Level::Info,
+                    "this service has no links (metadata.links)",
+                );
                 vec![Effect::Render]
             }
         }),
         // The list's own keys make no sense under the Service screen.
-        Action::Filter | Action::ToggleGroup | Action::ToggleMine | Action::PageDown | Action::PageUp => {
-            Some(vec![])
-        }
+        Action::Filter
+        | Action::ToggleGroup
+        | Action::ToggleMine
+        | Action::PageDown
+        | Action::PageUp => Some(vec![]),
         _ => None,
     }
 }
@@ -237,14 +278,25 @@ fn on_problems_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> 
         Action::Top => before.to(0, len, height),
         Action::Bottom => before.to(usize::MAX, len, height),
         Action::Open | Action::Edit => {
-            let place = model.catalog.problems.get(before.selected).and_then(|p| p.place.clone());
+            let place = model
+                .catalog
+                .problems
+                .get(before.selected)
+                .and_then(|p| p.place.clone());
             return Some(match place {
-                Some(p) => vec![External::Editor { path: p.path, line: Some(p.line as usize) }]
-                    .into_iter()
-                    .map(Effect::External)
-                    .collect(),
+                Some(p) => vec![External::Editor {
+                    path: p.path,
+                    line: Some(p.line as usize),
+                }]
+                .into_iter()
+                .map(Effect::External)
+                .collect(),
                 None => {
-                    notify(model, Level::Info, "this problem has no file (it came from the Backstage API)");
+                    notify(
+                        model,
+                        Level::Info,
+                        "this problem has no file (it came from the Backstage API)",
+                    );
                     vec![Effect::Render]
                 }
             });
@@ -253,7 +305,11 @@ fn on_problems_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> 
         _ => return None,
     };
     ov.problems_cursor = moved;
-    Some(if moved == before { vec![] } else { vec![Effect::Render] })
+    Some(if moved == before {
+        vec![]
+    } else {
+        vec![Effect::Render]
+    })
 }
 
 /// Opens the Service screen of `service` from anywhere (the palette, Enter on a row).
@@ -273,7 +329,11 @@ fn show_page(model: &mut Model, service: &str, from_outside: bool) -> Vec<Effect
                 select_service(model, service);
             }
         }
-        None => notify(model, Level::Warning, format!("{service} is not in the catalog")),
+        None => notify(
+            model,
+            Level::Warning,
+            format!("{service} is not in the catalog"),
+        ),
     }
     vec![Effect::Render]
 }
@@ -325,7 +385,16 @@ fn group(rows: &[ServiceRow], visible: Vec<usize>, g: Grouping) -> Vec<Line> {
     }
     let mut ordered: Vec<(Health, &str, Vec<usize>)> = groups
         .into_iter()
-        .map(|(k, v)| (v.iter().map(|i| rows[*i].health).min().unwrap_or(Health::Unknown), k, v))
+        .map(|(k, v)| {
+            (
+                v.iter()
+                    .map(|i| rows[*i].health)
+                    .min()
+                    .unwrap_or(Health::Unknown),
+                k,
+                v,
+            )
+        })
         .collect();
     ordered.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)));
     let mut lines = Vec::new();
@@ -338,7 +407,11 @@ fn group(rows: &[ServiceRow], visible: Vec<usize>, g: Grouping) -> Vec<Line> {
         } else {
             label.to_string()
         };
-        lines.push(Line::Group { label, count: members.len(), worst });
+        lines.push(Line::Group {
+            label,
+            count: members.len(),
+            worst,
+        });
         lines.extend(members.into_iter().map(Line::Service));
     }
     lines
@@ -354,16 +427,20 @@ fn relist(model: &mut Model) -> Vec<Effect> {
 
 fn selected_service(model: &Model) -> Option<String> {
     let cursor = model.list(Screen::Overview).cursor.selected;
-    model.catalog.overview.row_at(cursor).map(|r| r.service.clone())
+    model
+        .catalog
+        .overview
+        .row_at(cursor)
+        .map(|r| r.service.clone())
 }
 
 fn keep_selection(model: &mut Model, service: Option<&str>) {
     let ov = &model.catalog.overview;
     let rows = ov.lines.len();
     let index = service.and_then(|s| {
-        ov.lines
-            .iter()
-            .position(|l| matches!(l, Line::Service(i) if ov.rows.get(*i).is_some_and(|r| r.service == s)))
+        ov.lines.iter().position(
+            |l| matches!(l, Line::Service(i) if ov.rows.get(*i).is_some_and(|r| r.service == s)),
+        )
     });
     let height = model.list_height;
     let list = model.list_mut(Screen::Overview);
@@ -384,7 +461,10 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
         items.push(PaletteItem {
             label: format!("Catalog problems ({problems})"),
             kind: "command",
-            target: PaletteTarget::Row { screen: Screen::Overview, key: PROBLEMS_KEY.into() },
+            target: PaletteTarget::Row {
+                screen: Screen::Overview,
+                key: PROBLEMS_KEY.into(),
+            },
         });
     }
     for e in model.catalog.services() {
@@ -476,7 +556,12 @@ pub fn rejoin(model: &mut Model) {
     model.catalog.overview.joined_at = Some(model.now);
     refilter(model);
     keep_selection(model, selected.as_deref());
-    let open = model.catalog.overview.page.as_ref().map(|p| p.service.clone());
+    let open = model
+        .catalog
+        .overview
+        .page
+        .as_ref()
+        .map(|p| p.service.clone());
     if let Some(service) = open {
         let page = build_page(model, &service);
         let ov = &mut model.catalog.overview;
@@ -489,18 +574,34 @@ pub fn rejoin(model: &mut Model) {
     let problems = model.catalog.problems.len();
     let height = model.list_height;
     let ov = &mut model.catalog.overview;
-    ov.problems_cursor = ov.problems_cursor.to(ov.problems_cursor.selected, problems, height);
+    ov.problems_cursor = ov
+        .problems_cursor
+        .to(ov.problems_cursor.selected, problems, height);
 }
 
 /// Most urgent first (critical, failing, warning, healthy, unknown), then by name.
 pub fn sort_rows(rows: &mut [ServiceRow]) {
-    rows.sort_by(|a, b| a.health.cmp(&b.health).then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase())));
+    rows.sort_by(|a, b| {
+        a.health
+            .cmp(&b.health)
+            .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+    });
 }
 
 fn join_row(model: &Model, e: &Entity) -> ServiceRow {
     let t = target_of(e);
-    let owner = e.spec.owner.as_deref().map(|o| short_ref(o, "group")).unwrap_or_default();
-    let system = e.spec.system.as_deref().map(|s| short_ref(s, "system")).unwrap_or_default();
+    let owner = e
+        .spec
+        .owner
+        .as_deref()
+        .map(|o| short_ref(o, "group"))
+        .unwrap_or_default();
+    let system = e
+        .spec
+        .system
+        .as_deref()
+        .map(|s| short_ref(s, "system"))
+        .unwrap_or_default();
     let lifecycle = e.spec.lifecycle.clone().unwrap_or_default();
     let ci = ci_cell(model, &t);
     let deploy = deploy_cell(model, &t);
@@ -530,7 +631,11 @@ fn join_row(model: &Model, e: &Entity) -> ServiceRow {
 /// Why a source of `kinds` has nothing for a service: not configured, connecting, failing,
 /// unsupported, or answered with nothing (`nothing`).
 fn why_empty(model: &Model, kinds: &[SourceKind], what: &'static str, nothing: String) -> Why {
-    let sources: Vec<_> = model.sources.iter().filter(|s| kinds.contains(&s.id.kind)).collect();
+    let sources: Vec<_> = model
+        .sources
+        .iter()
+        .filter(|s| kinds.contains(&s.id.kind))
+        .collect();
     if sources.is_empty() {
         return Why::NotConfigured(what);
     }
@@ -563,20 +668,36 @@ fn ci_kinds(t: &ServiceTarget) -> Result<&'static [SourceKind], Why> {
 
 fn ci_cell(model: &Model, t: &ServiceTarget) -> Cell<crate::model::join::CiSummary> {
     if let Some(s) = model.pipelines.ci_summary(&t.service) {
-        return Cell::Value { value: s.clone(), source: Some(s.source.clone()) };
+        return Cell::Value {
+            value: s.clone(),
+            source: Some(s.source.clone()),
+        };
     }
     match ci_kinds(t) {
-        Ok(kinds) => Cell::Empty(why_empty(model, kinds, "CI source", "no default-branch run yet".into())),
+        Ok(kinds) => Cell::Empty(why_empty(
+            model,
+            kinds,
+            "CI source",
+            "no default-branch run yet".into(),
+        )),
         Err(why) => Cell::Empty(why),
     }
 }
 
 fn deploy_cell(model: &Model, t: &ServiceTarget) -> Cell<crate::model::join::DeploySummary> {
     if let Some(s) = model.pipelines.deploy_summary(&t.service) {
-        return Cell::Value { value: s.clone(), source: Some(s.source.clone()) };
+        return Cell::Value {
+            value: s.clone(),
+            source: Some(s.source.clone()),
+        };
     }
     match ci_kinds(t) {
-        Ok(kinds) => Cell::Empty(why_empty(model, kinds, "CI source", "no deployment recorded".into())),
+        Ok(kinds) => Cell::Empty(why_empty(
+            model,
+            kinds,
+            "CI source",
+            "no deployment recorded".into(),
+        )),
         Err(why) => Cell::Empty(why),
     }
 }
@@ -590,9 +711,16 @@ fn pods_cell(model: &Model, t: &ServiceTarget) -> Cell<PodSummary> {
         )));
     };
     if let Some(p) = model.workloads.pod_summary(&t.service) {
-        return Cell::Value { value: p.clone(), source: None };
+        return Cell::Value {
+            value: p.clone(),
+            source: None,
+        };
     }
-    let where_ = k.namespace.as_deref().map(|n| format!(" in {n}")).unwrap_or_default();
+    let where_ = k
+        .namespace
+        .as_deref()
+        .map(|n| format!(" in {n}"))
+        .unwrap_or_default();
     Cell::Empty(why_empty(
         model,
         &[SourceKind::Kubernetes],
@@ -603,25 +731,40 @@ fn pods_cell(model: &Model, t: &ServiceTarget) -> Cell<PodSummary> {
 
 fn alerts_cell(model: &Model, t: &ServiceTarget) -> Cell<crate::model::join::AlertSummary> {
     let summary = model.alerts.alert_summary(&t.service);
-    let answered = model
-        .sources
-        .iter()
-        .any(|s| s.id.kind == SourceKind::Alertmanager && (s.state == FetchState::Ok || s.fetched_at.is_some()));
+    let answered = model.sources.iter().any(|s| {
+        s.id.kind == SourceKind::Alertmanager
+            && (s.state == FetchState::Ok || s.fetched_at.is_some())
+    });
     if summary.total() > 0 || answered {
-        return Cell::Value { value: summary, source: None };
+        return Cell::Value {
+            value: summary,
+            source: None,
+        };
     }
-    Cell::Empty(why_empty(model, &[SourceKind::Alertmanager], "Alertmanager", "no alerts".into()))
+    Cell::Empty(why_empty(
+        model,
+        &[SourceKind::Alertmanager],
+        "Alertmanager",
+        "no alerts".into(),
+    ))
 }
 
 fn docs_cell(model: &Model, e: &Entity, t: &ServiceTarget) -> Cell<bool> {
     if model.docs.has_docs(&t.service) {
-        return Cell::Value { value: true, source: None };
+        return Cell::Value {
+            value: true,
+            source: None,
+        };
     }
     match (&t.docs, e.annotation(annotations::TECHDOCS)) {
-        (Some(dir), _) => Cell::Empty(Why::Nothing(format!("docs at {} not read yet", dir.display()))),
-        (None, Some(r)) if r.trim_start().starts_with("url:") => {
-            Cell::Empty(Why::NoKey(format!("docs are remote ({} {r}); only dir: docs are read", annotations::TECHDOCS)))
-        }
+        (Some(dir), _) => Cell::Empty(Why::Nothing(format!(
+            "docs at {} not read yet",
+            dir.display()
+        ))),
+        (None, Some(r)) if r.trim_start().starts_with("url:") => Cell::Empty(Why::NoKey(format!(
+            "docs are remote ({} {r}); only dir: docs are read",
+            annotations::TECHDOCS
+        ))),
         _ => Cell::Empty(Why::NoKey(format!(
             "no {} annotation, and no docs/ or README.md beside the descriptor",
             annotations::TECHDOCS
@@ -639,7 +782,8 @@ pub fn health(
     let a = alerts.value();
     let p = pods.value();
     let d = deploy.value();
-    let production = |env: &str| env.eq_ignore_ascii_case("production") || env.eq_ignore_ascii_case("prod");
+    let production =
+        |env: &str| env.eq_ignore_ascii_case("production") || env.eq_ignore_ascii_case("prod");
     let crash_looping = p.is_some_and(|p| {
         p.worst.as_deref() == Some("CrashLoopBackOff") || (p.total > 0 && p.ready == 0)
     });
@@ -649,10 +793,14 @@ pub fn health(
     {
         return Health::Critical;
     }
-    if ci.value().is_some_and(|c| c.state == RunState::Failure) || d.is_some_and(|d| d.state == RunState::Failure) {
+    if ci.value().is_some_and(|c| c.state == RunState::Failure)
+        || d.is_some_and(|d| d.state == RunState::Failure)
+    {
         return Health::Failing;
     }
-    if a.is_some_and(|a| a.warning > 0) || p.is_some_and(|p| p.ready < p.total || p.restarts_last_hour > 0) {
+    if a.is_some_and(|a| a.warning > 0)
+        || p.is_some_and(|p| p.ready < p.total || p.restarts_last_hour > 0)
+    {
         return Health::Warning;
     }
     if ci.value().is_some() || d.is_some() || p.is_some() || a.is_some() {
@@ -715,7 +863,11 @@ fn build_page(model: &Model, service: &str) -> Option<ServicePage> {
         keys.push(("GitLab".to_string(), g.clone()));
     }
     if let Some(k) = &t.kubernetes {
-        let ns = k.namespace.as_deref().map(|n| format!(" in {n}")).unwrap_or_default();
+        let ns = k
+            .namespace
+            .as_deref()
+            .map(|n| format!(" in {n}"))
+            .unwrap_or_default();
         keys.push(("Kubernetes".to_string(), format!("{}{ns}", k.selector)));
     }
     if !t.alert_names.is_empty() {
@@ -727,7 +879,10 @@ fn build_page(model: &Model, service: &str) -> Option<ServicePage> {
     let apis = e
         .related(RelationKind::ProvidesApi)
         .map(|a| format!("provides {}", short_ref(a, "api")))
-        .chain(e.related(RelationKind::ConsumesApi).map(|a| format!("consumes {}", short_ref(a, "api"))))
+        .chain(
+            e.related(RelationKind::ConsumesApi)
+                .map(|a| format!("consumes {}", short_ref(a, "api"))),
+        )
         .collect();
     Some(ServicePage {
         service: service.to_string(),
@@ -743,13 +898,24 @@ fn build_page(model: &Model, service: &str) -> Option<ServicePage> {
         links: e
             .links
             .iter()
-            .map(|l| (l.title.clone().unwrap_or_else(|| l.url.clone()), l.url.clone()))
+            .map(|l| {
+                (
+                    l.title.clone().unwrap_or_else(|| l.url.clone()),
+                    l.url.clone(),
+                )
+            })
             .collect(),
         origin: e.origin.label(),
         depends_on: related(RelationKind::DependsOn),
         dependency_of: related(RelationKind::DependencyOf),
         apis,
-        changes: model.pipelines.changes(service).iter().take(8).cloned().collect(),
+        changes: model
+            .pipelines
+            .changes(service)
+            .iter()
+            .take(8)
+            .cloned()
+            .collect(),
         keys,
     })
 }

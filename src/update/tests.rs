@@ -18,7 +18,13 @@ fn model() -> Model {
         SourceId::new(SourceKind::Github, "github"),
         FetchState::Connecting,
     ));
-    update(&mut m, Msg::Resize { width: 120, height: 40 });
+    update(
+        &mut m,
+        Msg::Resize {
+            width: 120,
+            height: 40,
+        },
+    );
     m
 }
 
@@ -27,7 +33,12 @@ fn key(c: char) -> Msg {
 }
 
 fn code(code: KeyCode) -> Msg {
-    Msg::Key(Key { code, ctrl: false, alt: false, shift: false })
+    Msg::Key(Key {
+        code,
+        ctrl: false,
+        alt: false,
+        shift: false,
+    })
 }
 
 fn run(m: &mut Model, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effect> {
@@ -62,7 +73,10 @@ fn help_opens_and_closes() {
 #[test]
 fn quit_saves_the_snapshot_first() {
     let mut m = model();
-    assert_eq!(update(&mut m, key('q')), vec![Effect::SaveSnapshot, Effect::Quit]);
+    assert_eq!(
+        update(&mut m, key('q')),
+        vec![Effect::SaveSnapshot, Effect::Quit]
+    );
     assert!(m.quit);
 }
 
@@ -73,10 +87,16 @@ fn q_inside_the_filter_is_a_letter_not_quit() {
     assert!(!m.quit);
     assert_eq!(m.list(Screen::Overview).filter.text(), "q");
     run(&mut m, [code(KeyCode::Enter)]);
-    assert!(!m.list(Screen::Overview).filtering, "enter keeps the filter and leaves the input");
+    assert!(
+        !m.list(Screen::Overview).filtering,
+        "enter keeps the filter and leaves the input"
+    );
     assert_eq!(m.list(Screen::Overview).filter.text(), "q");
     run(&mut m, [code(KeyCode::Esc)]);
-    assert!(m.list(Screen::Overview).filter.is_empty(), "esc clears a kept filter");
+    assert!(
+        m.list(Screen::Overview).filter.is_empty(),
+        "esc clears a kept filter"
+    );
 }
 
 #[test]
@@ -107,7 +127,16 @@ fn a_failing_source_keeps_its_last_fetch_time_and_first_failure() {
     let mut m = model();
     let id = SourceId::new(SourceKind::Github, "github");
     let ok_at = t0() + Duration::seconds(5);
-    run(&mut m, [Msg::Source { id: id.clone(), event: SourceEvent::Ok { at: ok_at, detail: None } }]);
+    run(
+        &mut m,
+        [Msg::Source {
+            id: id.clone(),
+            event: SourceEvent::Ok {
+                at: ok_at,
+                detail: None,
+            },
+        }],
+    );
     let fail = |s| Msg::Source {
         id: id.clone(),
         event: SourceEvent::Failed {
@@ -119,14 +148,22 @@ fn a_failing_source_keeps_its_last_fetch_time_and_first_failure() {
     run(&mut m, [fail(10), fail(40)]);
     let s = &m.sources[0];
     assert_eq!(s.fetched_at, Some(ok_at));
-    assert!(matches!(&s.state, FetchState::Failing { since, .. } if *since == t0() + Duration::seconds(10)));
+    assert!(
+        matches!(&s.state, FetchState::Failing { since, .. } if *since == t0() + Duration::seconds(10))
+    );
 }
 
 #[test]
 fn an_unchanged_source_event_does_not_redraw() {
     let mut m = model();
     let id = SourceId::new(SourceKind::Github, "github");
-    let ok = Msg::Source { id, event: SourceEvent::Ok { at: t0(), detail: None } };
+    let ok = Msg::Source {
+        id,
+        event: SourceEvent::Ok {
+            at: t0(),
+            detail: None,
+        },
+    };
     assert_eq!(update(&mut m, ok.clone()), vec![Effect::Render]);
     assert!(update(&mut m, ok).is_empty());
 }
@@ -137,7 +174,10 @@ fn events_for_unknown_sources_are_ignored() {
     let before = m.sources.clone();
     let effects = update(
         &mut m,
-        Msg::Source { id: SourceId::new(SourceKind::Gitlab, "x"), event: SourceEvent::Connecting },
+        Msg::Source {
+            id: SourceId::new(SourceKind::Gitlab, "x"),
+            event: SourceEvent::Connecting,
+        },
     );
     assert!(effects.is_empty());
     assert_eq!(m.sources, before);
@@ -146,7 +186,13 @@ fn events_for_unknown_sources_are_ignored() {
 #[test]
 fn resize_sets_the_list_height() {
     let mut m = model();
-    update(&mut m, Msg::Resize { width: 80, height: 24 });
+    update(
+        &mut m,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
     assert_eq!(m.size, (80, 24));
     assert_eq!(m.list_height, 24 - crate::model::CHROME_ROWS);
 }
@@ -154,9 +200,17 @@ fn resize_sets_the_list_height() {
 #[test]
 fn a_failed_external_program_is_reported() {
     let mut m = model();
-    let effects = update(&mut m, Msg::Resumed { outcome: Err("vi exited with 1".into()) });
+    let effects = update(
+        &mut m,
+        Msg::Resumed {
+            outcome: Err("vi exited with 1".into()),
+        },
+    );
     assert_eq!(effects, vec![Effect::FullRedraw]);
-    assert_eq!(m.notice.as_ref().map(|n| n.text.as_str()), Some("vi exited with 1"));
+    assert_eq!(
+        m.notice.as_ref().map(|n| n.text.as_str()),
+        Some("vi exited with 1")
+    );
 }
 
 #[rstest]
@@ -166,7 +220,12 @@ fn a_failed_external_program_is_reported() {
 #[case::a_stray_key_keeps_asking(KeyCode::Char('j'), false, true)]
 fn confirmations(#[case] answer: KeyCode, #[case] sent: bool, #[case] still_open: bool) {
     let mut m = model();
-    let effects = confirm(&mut m, "Re-run failed jobs", vec!["acme/payments-api ci #42".into()], Effect::Refresh(vec![]));
+    let effects = confirm(
+        &mut m,
+        "Re-run failed jobs",
+        vec!["acme/payments-api ci #42".into()],
+        Effect::Refresh(vec![]),
+    );
     assert_eq!(effects, vec![Effect::Render]);
     let effects = update(&mut m, code(answer));
     assert_eq!(effects.contains(&Effect::Refresh(vec![])), sent);
@@ -177,8 +236,17 @@ fn confirmations(#[case] answer: KeyCode, #[case] sent: bool, #[case] still_open
 fn read_only_refuses_before_asking() {
     let mut m = model();
     m.read_only = true;
-    let effects = confirm(&mut m, "Silence HighErrorRate", vec![], Effect::Refresh(vec![]));
+    let effects = confirm(
+        &mut m,
+        "Silence HighErrorRate",
+        vec![],
+        Effect::Refresh(vec![]),
+    );
     assert_eq!(effects, vec![Effect::Render]);
     assert!(m.overlay.is_none());
-    assert!(m.notice.as_ref().is_some_and(|n| n.text.contains("read-only")));
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("read-only"))
+    );
 }

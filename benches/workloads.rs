@@ -1,0 +1,211 @@
+//! Workloads budgets: `view` under 1 ms at 200x60 with 10,000 pods (list and a full log view),
+//! the cost of one coalesced batch of pod changes at that size, and of 500 log lines (a 100 ms
+//! batch of a 5,000 lines/s stream) into a full 10,000-line buffer.
+
+use std::hint::black_box;
+
+use chrono::{DateTime, Duration, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use flightdeck::config::keymap::{Key, Keymap};
+use flightdeck::config::theme::{ColorSupport, load_theme};
+use flightdeck::model::workloads::{
+    Change, Kind, LogLine, Owner, Phase, Pod, PodReason, ReplicaSet, RolloutState, Row, Workload,
+};
+use flightdeck::model::{Model, Screen};
+use flightdeck::update::workloads::{Command, Msg as WMsg};
+use flightdeck::update::{Effect, Msg, update};
+
+const SERVICES: usize = 200;
+const PODS_PER_SERVICE: usize = 50;
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
+        .expect("a fixed time")
+        .with_timezone(&Utc)
+}
+
+fn pod(svc: usize, i: usize) -> Pod {
+    let name = format!("service-{svc:03}");
+    Pod {
+        namespace: format!("ns-{}", svc % 3),
+        name: format!("{name}-7d9f6c5b8-{i:05}"),
+        services: vec![format!("component:default/{name}")],
+        phase: Phase::Running,
+        ready: 1,
+        containers: vec![name.clone()],
+        restarts: (i % 7) as u32,
+        created: Some(now() - Duration::minutes((i * 3) as i64)),
+        node: Some(format!("ip-10-0-{}-{}", i % 4, i % 250)),
+        owner: Some(Owner {
+            kind: "ReplicaSet".into(),
+            name: format!("{name}-7d9f6c5b8"),
+        }),
+        reason: (i.is_multiple_of(97)).then(|| PodReason::CrashLoopBackOff {
+            container: name.clone(),
+            last: None,
+        }),
+        last_restart: None,
+        tag: Some("3f2a1c9".into()),
+    }
+}
+
+fn changes() -> Vec<Change> {
+    let mut out = Vec::new();
+    for s in 0..SERVICES {
+        let name = format!("service-{s:03}");
+        let ns = format!("ns-{}", s % 3);
+        out.push(Change::Workload(Workload {
+            kind: Kind::Deployment,
+            namespace: ns.clone(),
+            name: name.clone(),
+            services: vec![format!("component:default/{name}")],
+            desired: PODS_PER_SERVICE as u32,
+            updated: PODS_PER_SERVICE as u32,
+            ready: PODS_PER_SERVICE as u32,
+            available: PODS_PER_SERVICE as u32,
+            revision: Some(12),
+            tag: Some("3f2a1c9".into()),
+            rollout: RolloutState::Complete,
+            message: None,
+            created: Some(now()),
+        }));
+        out.push(Change::ReplicaSet(ReplicaSet {
+            namespace: ns,
+            name: format!("{name}-7d9f6c5b8"),
+            deployment: Some(name),
+            revision: Some(12),
+            tag: None,
+        }));
+        out.extend((0..PODS_PER_SERVICE).map(|i| Change::Pod(pod(s, s * PODS_PER_SERVICE + i))));
+    }
+    out
+}
+
+fn model() -> Model {
+    let mut m = Model::new(Keymap::defaults(), now());
+    m.screen = Screen::Workloads;
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Configured {
+            contexts: vec![("prod".into(), "prod".into())],
+            log_buffer_lines: 10_000,
+        }),
+    );
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Batch {
+            context: "prod".into(),
+            changes: changes(),
+        }),
+    );
+    update(
+        &mut m,
+        Msg::Resize {
+            width: 200,
+            height: 60,
+        },
+    );
+    assert_eq!(m.workloads.pods.len(), SERVICES * PODS_PER_SERVICE);
+    // Somewhere in the middle, as a user scrolling would be.
+    for _ in 0..40 {
+        update(&mut m, Msg::Key(Key::char('j')));
+    }
+    m
+}
+
+fn log_lines(n: usize) -> Vec<LogLine> {
+    (0..n)
+        .map(|i| {
+            let (text, runs) = flightdeck::sanitize::log_line(&format!(
+                "2026-03-02T09:30:00Z \u{1b}[32mINFO\u{1b}[0m request {i} served in 12ms path=/v1/payments status=200"
+            ));
+            LogLine { source: (i % 50) as u16, text, runs }
+        })
+        .collect()
+}
+
+fn logs_model() -> (Model, u64) {
+    let mut m = model();
+    let i = m
+        .workloads
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Workload { .. }))
+        .expect("a workload row");
+    m.list_mut(Screen::Workloads).cursor.selected = i;
+    let effects = update(&mut m, Msg::Key(Key::char('l')));
+    let id = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Workloads(Command::StartLogs { id, .. }) => Some(*id),
+            _ => None,
+        })
+        .expect("logs start");
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::LogLines {
+            id,
+            lines: log_lines(10_000),
+        }),
+    );
+    (m, id)
+}
+
+fn bench(c: &mut Criterion) {
+    let theme = load_theme("dark", ColorSupport::TrueColor).expect("dark loads");
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("a test terminal");
+    let m = model();
+    c.bench_function("workloads view 200x60, 10k pods", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| flightdeck::ui::view(black_box(&m), &theme, f))
+                .expect("draws");
+        })
+    });
+
+    let (mut logs, id) = logs_model();
+    update(&mut logs, Msg::Key(Key::char('w')));
+    c.bench_function("workloads log view 200x60, 10k lines, wrapped", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| flightdeck::ui::view(black_box(&logs), &theme, f))
+                .expect("draws");
+        })
+    });
+
+    let batch = log_lines(500);
+    c.bench_function("workloads 500 log lines into a full 10k buffer", |b| {
+        b.iter(|| {
+            update(
+                &mut logs,
+                Msg::Workloads(WMsg::LogLines {
+                    id,
+                    lines: batch.clone(),
+                }),
+            )
+        })
+    });
+
+    // A rollout's worth of changes: 100 pods of a 10,000-pod model in one coalesced batch.
+    let mut m = model();
+    let changed: Vec<Change> = (0..100)
+        .map(|i| Change::Pod(pod(i % SERVICES, i)))
+        .collect();
+    c.bench_function("workloads batch of 100 pod changes, 10k pods", |b| {
+        b.iter(|| {
+            update(
+                &mut m,
+                Msg::Workloads(WMsg::Batch {
+                    context: "prod".into(),
+                    changes: changed.clone(),
+                }),
+            )
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,158 @@
+//! The cockpit without a terminal, for measuring the Workloads budgets against a running
+//! `flightdeck sim`: the real catalog and Kubernetes providers feeding the real `update`, with
+//! effects carried out as the loop would. Prints the model's size and this process's resident
+//! memory every few seconds; with `--crash-latency`, also how long after the API first shows a
+//! crash-looping payments-api pod the model shows it.
+//!
+//! `cargo run --release --example workloads_headless -- --config <sim dir>/flightdeck.toml`
+
+use std::time::{Duration, Instant};
+
+use flightdeck::clock::Clock;
+use flightdeck::config::keymap::Keymap;
+use flightdeck::model::workloads::PodReason;
+use flightdeck::providers::{Context, Providers};
+use flightdeck::update::{Effect, Msg, update};
+use tokio::sync::mpsc;
+
+fn status_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let path =
+        arg("--config").ok_or("--config <flightdeck.toml written by the sim> is required")?;
+    let seconds: u64 = arg("--seconds").and_then(|s| s.parse().ok()).unwrap_or(60);
+    let every: u64 = arg("--every").and_then(|s| s.parse().ok()).unwrap_or(5);
+    let crash_latency = std::env::args().any(|a| a == "--crash-latency");
+    let loaded =
+        flightdeck::config::load(std::path::Path::new(&path)).map_err(|e| e.to_string())?;
+    let mut config = loaded.config.clone();
+    // Only this domain and the catalog that names its services.
+    config.github = None;
+    config.gitlab = None;
+    config.alertmanager.clear();
+    config.catalog.backstage = None;
+    let clock = Clock::System;
+    let mut model =
+        flightdeck::startup::model(&config, Keymap::defaults(), true, clock.now(), &loaded.path);
+    let (tx, mut rx) = mpsc::channel(1024);
+    let mut providers = Providers::start(
+        &config,
+        &Context {
+            tx,
+            clock: clock.clone(),
+            read_only: true,
+        },
+    );
+
+    let api_crash = if crash_latency {
+        Some(tokio::spawn(first_api_crash(config.kubernetes.clone())))
+    } else {
+        None
+    };
+    let started = Instant::now();
+    let mut next_report = started;
+    let mut model_crash: Option<Instant> = None;
+    let mut messages = 0u64;
+    while started.elapsed() < Duration::from_secs(seconds) {
+        let msg = tokio::select! {
+            m = rx.recv() => m,
+            _ = tokio::time::sleep(Duration::from_millis(200)) => Some(Msg::Tick(clock.now())),
+        };
+        let Some(msg) = msg else { break };
+        messages += 1;
+        for e in update(&mut model, msg) {
+            match e {
+                Effect::Targets(_) | Effect::Refresh(_) | Effect::Workloads(_) => {
+                    providers.dispatch(&e)
+                }
+                _ => {}
+            }
+        }
+        if model_crash.is_none()
+            && model
+                .workloads
+                .troubled_pods("component:default/payments-api")
+                .iter()
+                .any(|p| matches!(p.reason, Some(PodReason::CrashLoopBackOff { .. })))
+        {
+            model_crash = Some(Instant::now());
+        }
+        if Instant::now() >= next_report {
+            next_report += Duration::from_secs(every);
+            println!(
+                "t={:>4}s pods={} workloads={} events={} msgs={} VmRSS={} kB VmHWM={} kB",
+                started.elapsed().as_secs(),
+                model.workloads.pods.len(),
+                model.workloads.workloads.len(),
+                model.workloads.events.len(),
+                messages,
+                status_kb("VmRSS:"),
+                status_kb("VmHWM:"),
+            );
+        }
+        if let (Some(api), Some(seen)) = (api_crash.as_ref(), model_crash)
+            && api.is_finished()
+        {
+            break_with_latency(api_crash, seen).await;
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+async fn break_with_latency(api: Option<tokio::task::JoinHandle<Option<Instant>>>, seen: Instant) {
+    if let Some(api) = api
+        && let Ok(Some(at)) = api.await
+    {
+        let ms = seen.saturating_duration_since(at).as_millis();
+        println!(
+            "crash-latency: the model showed CrashLoopBackOff {ms} ms after the API first listed it"
+        );
+    }
+}
+
+/// When the API first lists a payments-api pod in CrashLoopBackOff, polled every 50 ms.
+async fn first_api_crash(k: Option<flightdeck::config::KubernetesSource>) -> Option<Instant> {
+    use k8s_openapi::api::core::v1::Pod;
+    let path = k?.kubeconfig?;
+    let kc = kube::config::Kubeconfig::read_from(path).ok()?;
+    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .ok()?;
+    let client = kube::Client::try_from(config).ok()?;
+    let api: kube::Api<Pod> = kube::Api::namespaced(client, "payments");
+    let lp = kube::api::ListParams::default().labels("backstage.io/kubernetes-id=payments-api");
+    loop {
+        if let Ok(list) = api.list(&lp).await
+            && list.items.iter().any(|p| {
+                flightdeck::providers::kubernetes::convert::pod(
+                    p,
+                    &flightdeck::providers::kubernetes::convert::NoServices,
+                )
+                .is_some_and(|p| matches!(p.reason, Some(PodReason::CrashLoopBackOff { .. })))
+            })
+        {
+            return Some(Instant::now());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
