@@ -40,6 +40,8 @@ pub struct Options {
     pub clock: crate::clock::Clock,
     /// Stop after the first frame is drawn (for start-up measurements).
     pub exit_after_first_frame: bool,
+    /// When the process started, to log how long the first frame took.
+    pub started: std::time::Instant,
 }
 
 pub async fn run(
@@ -73,6 +75,8 @@ pub async fn run(
         },
     );
     draw(guard, &model, theme)?;
+    let first_frame = options.started.elapsed();
+    tracing::info!(ms = first_frame.as_secs_f64() * 1000.0, "first frame drawn");
     if options.exit_after_first_frame {
         return Ok(Exit::Quit);
     }

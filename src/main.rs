@@ -22,6 +22,7 @@ use flightdeck::update::Effect;
 use flightdeck::{sanitize, snapshot, startup};
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let cli = Cli::parse();
     if let Err(e) = install_hooks() {
         eprintln!("flightdeck: {e}");
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = runtime.block_on(run(cli));
+    let result = runtime.block_on(run(cli, started));
     terminal::restore();
     // Providers may still be waiting on the network; nobody waits for them on the way out.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
@@ -65,7 +66,7 @@ fn install_hooks() -> Result<()> {
     Ok(())
 }
 
-async fn run(cli: Cli) -> Result<ExitCode> {
+async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     if let Some(Command::Sim { dir }) = &cli.command {
         return run_sim(&cli, dir.as_deref()).await;
@@ -211,6 +212,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         app::Options {
             clock,
             exit_after_first_frame: std::env::var_os("FLIGHTDECK_EXIT_AFTER_FIRST_FRAME").is_some(),
+            started,
         },
     )
     .await;
