@@ -9,45 +9,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Labels or annotations: names to values. Ordered, so output and fingerprints are stable.
 pub type LabelSet = BTreeMap<String, String>;
 
-/// Alertmanager writes times with milliseconds and a `Z`; clients compare silence start times
-/// for equality when updating, so the sim writes them the same way.
-mod millis {
-    use super::*;
-
-    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Millis, true))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        DateTime::<Utc>::deserialize(d)
-    }
-
-    pub mod option {
-        use super::*;
-
-        pub fn serialize<S: Serializer>(
-            t: &Option<DateTime<Utc>>,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            match t {
-                Some(t) => super::serialize(t, s),
-                None => s.serialize_none(),
-            }
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(
-            d: D,
-        ) -> Result<Option<DateTime<Utc>>, D::Error> {
-            Option::<DateTime<Utc>>::deserialize(d)
-        }
-    }
-}
+use super::millis;
 
 /// `null` where a list or map is expected reads as empty: some versions write `null` for an
 /// empty `silencedBy`.
