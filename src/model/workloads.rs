@@ -600,8 +600,9 @@ pub struct WorkloadsState {
     pub log_buffer_lines: usize,
     /// The rows the list shows, after sort and filter.
     pub rows: Vec<Row>,
-    /// Pods under each shown workload, in order (for counts and the orphan groups).
-    pub children: HashMap<Row, Vec<ObjRef>>,
+    /// Pods under each shown workload, as a range of `members` (see [`Self::pods_of`]).
+    pub children: HashMap<Row, std::ops::Range<usize>>,
+    pub members: Vec<ObjRef>,
     /// Show workloads only, without their pods.
     pub collapsed: bool,
     pub view: View,
@@ -745,13 +746,14 @@ impl WorkloadsState {
 
     fn rebuild_summaries(&mut self, now: DateTime<Utc>) {
         let hour_ago = now - Duration::hours(1);
-        let mut summaries: HashMap<String, PodSummary> = HashMap::new();
-        let mut worst: HashMap<String, (Trouble, String)> = HashMap::new();
-        let mut troubled: HashMap<String, Vec<(Trouble, &ObjRef)>> = HashMap::new();
+        // Borrowed keys: one allocation per service, not per pod.
+        let mut summaries: HashMap<&str, PodSummary> = HashMap::new();
+        let mut worst: HashMap<&str, (Trouble, String)> = HashMap::new();
+        let mut troubled: HashMap<&str, Vec<(Trouble, &ObjRef)>> = HashMap::new();
         for (key, pod) in &self.pods {
             let trouble = pod.trouble();
             for service in &pod.services {
-                let s = summaries.entry(service.clone()).or_default();
+                let s = summaries.entry(service.as_str()).or_default();
                 s.total += 1;
                 if pod.is_ready() {
                     s.ready += 1;
@@ -765,52 +767,94 @@ impl WorkloadsState {
                         .as_ref()
                         .map_or_else(|| pod.phase.name().to_string(), PodReason::short);
                     let w = worst
-                        .entry(service.clone())
+                        .entry(service.as_str())
                         .or_insert((Trouble::None, String::new()));
                     if trouble > w.0 || (trouble == w.0 && label < w.1) {
                         *w = (trouble, label);
                     }
                     troubled
-                        .entry(service.clone())
+                        .entry(service.as_str())
                         .or_default()
                         .push((trouble, key));
                 }
             }
         }
         for (service, (_, label)) in worst {
-            if let Some(s) = summaries.get_mut(&service) {
+            if let Some(s) = summaries.get_mut(service) {
                 s.worst = Some(label);
             }
         }
-        self.summaries = summaries;
+        let summaries = summaries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
         self.troubled = troubled
             .into_iter()
             .map(|(service, mut list)| {
                 list.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-                (service, list.into_iter().map(|(_, k)| k.clone()).collect())
+                (
+                    service.to_string(),
+                    list.into_iter().map(|(_, k)| k.clone()).collect(),
+                )
             })
             .collect();
+        self.summaries = summaries;
     }
 
     fn rebuild_rows(&mut self, filter: &str) {
         let filter = Filter::parse(filter);
-        let mut groups: HashMap<Row, Group<'_>> = HashMap::new();
+        // Borrowed lookups, so that 10,000 pods cost no allocation until the rows are built.
+        let rs_owner: HashMap<(&str, &str, &str), &str> = self
+            .replicasets
+            .iter()
+            .filter_map(|(k, r)| {
+                r.deployment.as_deref().map(|d| {
+                    (
+                        (k.context.as_str(), k.namespace.as_str(), k.name.as_str()),
+                        d,
+                    )
+                })
+            })
+            .collect();
+        let watched: HashSet<(Kind, &str, &str, &str)> = self
+            .workloads
+            .keys()
+            .map(|(kind, k)| {
+                (
+                    *kind,
+                    k.context.as_str(),
+                    k.namespace.as_str(),
+                    k.name.as_str(),
+                )
+            })
+            .collect();
+        let mut groups: HashMap<GroupKey<'_>, Group<'_>> = HashMap::new();
         for (key, pod) in &self.pods {
             if !filter.scope(&key.context, &key.namespace, &pod.services) {
                 continue;
             }
-            let owner = self.owner_of(key, pod);
-            let group = match &owner {
-                Some((kind, k)) => Row::Workload {
-                    kind: *kind,
-                    key: k.clone(),
-                },
-                None => Row::Orphans {
-                    context: key.context.clone(),
-                    namespace: key.namespace.clone(),
-                },
+            let (ctx, ns) = (key.context.as_str(), key.namespace.as_str());
+            let owner = pod.owner.as_ref().and_then(|o| {
+                let (kind, name) = match o.kind.as_str() {
+                    "ReplicaSet" => {
+                        let deployment = match rs_owner.get(&(ctx, ns, o.name.as_str())) {
+                            Some(d) => *d,
+                            // Before its ReplicaSet arrives, the name says it.
+                            None => o.name.rsplit_once('-')?.0,
+                        };
+                        (Kind::Deployment, deployment)
+                    }
+                    kind => (Kind::parse(kind)?, o.name.as_str()),
+                };
+                watched
+                    .contains(&(kind, ctx, ns, name))
+                    .then_some((kind, name))
+            });
+            let group = match owner {
+                Some((kind, name)) => GroupKey::Workload(kind, ctx, ns, name),
+                None => GroupKey::Orphans(ctx, ns),
             };
-            let owner_name = owner.as_ref().map_or("", |(_, k)| k.name.as_str());
+            let owner_name = owner.map_or("", |(_, n)| n);
             if !filter.text_matches(&key.name) && !filter.text_matches(owner_name) {
                 continue;
             }
@@ -824,36 +868,50 @@ impl WorkloadsState {
                 && filter.text_matches(&key.name)
             {
                 let entry = groups
-                    .entry(Row::Workload {
-                        kind: *kind,
-                        key: key.clone(),
-                    })
+                    .entry(GroupKey::Workload(
+                        *kind,
+                        &key.context,
+                        &key.namespace,
+                        &key.name,
+                    ))
                     .or_insert((Trouble::None, Vec::new()));
                 entry.0 = entry.0.max(w.trouble());
             }
         }
-        let mut ordered: Vec<(Trouble, Row, Members<'_>)> = groups
+        let mut ordered: Vec<(Trouble, GroupKey<'_>, Members<'_>)> = groups
             .into_iter()
-            .map(|(row, (t, pods))| (t, row, pods))
+            .map(|(g, (t, pods))| (t, g, pods))
             .collect();
-        ordered.sort_by(|a, b| {
-            b.0.cmp(&a.0)
-                .then_with(|| row_order(&a.1).cmp(&row_order(&b.1)))
-        });
+        ordered.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.order().cmp(&b.1.order())));
+        let collapsed = self.collapsed;
         let mut rows =
-            Vec::with_capacity(ordered.len() + if self.collapsed { 0 } else { self.pods.len() });
+            Vec::with_capacity(ordered.len() + if collapsed { 0 } else { self.pods.len() });
+        let mut members = Vec::with_capacity(self.pods.len());
         let mut children = HashMap::with_capacity(ordered.len());
-        for (_, row, mut pods) in ordered {
+        for (_, group, mut pods) in ordered {
             pods.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
-            let keys: Vec<ObjRef> = pods.into_iter().map(|(_, k)| k.clone()).collect();
+            let row = group.row();
+            let start = members.len();
             rows.push(row.clone());
-            if !self.collapsed {
-                rows.extend(keys.iter().cloned().map(Row::Pod));
+            for (_, k) in pods {
+                if !collapsed {
+                    rows.push(Row::Pod(k.clone()));
+                }
+                members.push(k.clone());
             }
-            children.insert(row, keys);
+            children.insert(row, start..members.len());
         }
         self.rows = rows;
+        self.members = members;
         self.children = children;
+    }
+
+    /// The pods listed under a workload or orphan row.
+    pub fn pods_of(&self, row: &Row) -> &[ObjRef] {
+        self.children
+            .get(row)
+            .and_then(|r| self.members.get(r.clone()))
+            .unwrap_or(&[])
     }
 
     /// The target of a row: the object itself, or for an orphan group nothing.
@@ -887,7 +945,7 @@ impl WorkloadsState {
                             wanted.insert((&rk.context, &rk.namespace, "ReplicaSet", &rk.name));
                         }
                     }
-                    for pod in self.children.get(row).into_iter().flatten() {
+                    for pod in self.pods_of(row) {
                         wanted.insert((&pod.context, &pod.namespace, "Pod", &pod.name));
                     }
                 }
@@ -914,18 +972,39 @@ impl WorkloadsState {
     }
 }
 
+/// A row while rows are built, borrowing its names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum GroupKey<'a> {
+    Workload(Kind, &'a str, &'a str, &'a str),
+    Orphans(&'a str, &'a str),
+}
+
+impl GroupKey<'_> {
+    /// Workloads before orphan groups; then by namespace, name, context.
+    fn order(&self) -> (u8, &str, &str, &str) {
+        match *self {
+            GroupKey::Workload(_, ctx, ns, name) => (0, ns, name, ctx),
+            GroupKey::Orphans(ctx, ns) => (2, ns, "", ctx),
+        }
+    }
+
+    fn row(&self) -> Row {
+        match *self {
+            GroupKey::Workload(kind, ctx, ns, name) => Row::Workload {
+                kind,
+                key: ObjRef::new(ctx, ns, name),
+            },
+            GroupKey::Orphans(ctx, ns) => Row::Orphans {
+                context: ctx.to_string(),
+                namespace: ns.to_string(),
+            },
+        }
+    }
+}
+
 /// A row's pods with their trouble, and the worst of them.
 type Members<'a> = Vec<(Trouble, &'a ObjRef)>;
 type Group<'a> = (Trouble, Members<'a>);
-
-/// Workloads before orphan groups; then by namespace, name, context.
-fn row_order(row: &Row) -> (u8, &str, &str, &str) {
-    match row {
-        Row::Workload { key, .. } => (0, &key.namespace, &key.name, &key.context),
-        Row::Pod(key) => (1, &key.namespace, &key.name, &key.context),
-        Row::Orphans { context, namespace } => (2, namespace, "", context),
-    }
-}
 
 /// The screen's `/` filter: `service:x`, `ns:x`, `ctx:x` narrow the scope; other words must
 /// appear in the pod's or its workload's name (case-insensitive).

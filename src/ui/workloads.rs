@@ -206,7 +206,7 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     None => Line::default(),
                 },
                 Row::Orphans { context, namespace } => {
-                    let n = w.children.get(row).map_or(0, Vec::len);
+                    let n = w.pods_of(row).len();
                     let ctx = if many_contexts {
                         format!(" ({context})")
                     } else {
@@ -311,10 +311,8 @@ fn workload_line<'a>(
     width: usize,
 ) -> Line<'a> {
     let trouble = w
-        .children
-        .get(row)
-        .into_iter()
-        .flatten()
+        .pods_of(row)
+        .iter()
         .filter_map(|k| w.pods.get(k))
         .map(Pod::trouble)
         .fold(wl.trouble(), Trouble::max);

@@ -622,7 +622,7 @@ fn open_logs(model: &mut Model) -> Vec<Effect> {
             (format!("pod {}", key.name), vec![key.clone()], owner)
         }
         Row::Workload { kind, key } => {
-            let pods = state.children.get(&row).cloned().unwrap_or_default();
+            let pods = state.pods_of(&row).to_vec();
             (
                 format!("{} {} ({} pods)", kind.short(), key.name, pods.len()),
                 pods,
@@ -630,7 +630,7 @@ fn open_logs(model: &mut Model) -> Vec<Effect> {
             )
         }
         Row::Orphans { namespace, .. } => {
-            let pods = state.children.get(&row).cloned().unwrap_or_default();
+            let pods = state.pods_of(&row).to_vec();
             (format!("pods in {namespace} ({})", pods.len()), pods, None)
         }
     };
@@ -894,12 +894,11 @@ fn restart(model: &mut Model) -> Vec<Effect> {
     }
     let pods = model
         .workloads
-        .children
-        .get(&Row::Workload {
+        .pods_of(&Row::Workload {
             kind: target.kind,
             key: target.key.clone(),
         })
-        .map_or(0, Vec::len);
+        .len();
     let title = format!(
         "Rollout restart {} {}",
         target.kind.short(),
