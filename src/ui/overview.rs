@@ -242,7 +242,7 @@ struct Columns {
 }
 
 const CI_W: usize = 8;
-const DEPLOY_W: usize = 12;
+const DEPLOY_W: usize = 14;
 const PODS_W: usize = 8;
 const ALERTS_W: usize = 7;
 const DOCS_W: usize = 7;

@@ -58,7 +58,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             Constraint::Length(keys.len() as u16 + 2),
         ])
         .areas(left);
-        panel(" Health ", health, theme, frame, h);
+        panel(HEALTH, health, theme, frame, h);
         panel(" Join keys ", keys, theme, frame, k);
         let [d, r] = Layout::vertical([
             Constraint::Length(related.len() as u16 + 2),
@@ -87,11 +87,13 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             Constraint::Fill(1),
         ])
         .areas(rest);
-        panel(" Health ", health, theme, frame, h);
+        panel(HEALTH, health, theme, frame, h);
         panel(" Depends on · Dependency of ", related, theme, frame, d);
         panel(" Recent runs (2 Pipelines) ", runs, theme, frame, r);
     }
 }
+
+const HEALTH: &str = " Health ";
 
 fn hints(theme: &Theme) -> Line<'static> {
     let k = theme.style(Role::Key);
@@ -110,9 +112,17 @@ fn hints(theme: &Theme) -> Line<'static> {
     ])
 }
 
+/// A titled panel. Only the health panel wraps (its "why" can be long); lists are cut, one
+/// item per line.
 fn panel(title: &str, lines: Vec<Line<'static>>, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let wrap = title == HEALTH;
+    let paragraph = if wrap {
+        Paragraph::new(lines).wrap(Wrap { trim: false })
+    } else {
+        Paragraph::new(lines)
+    };
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+        paragraph.block(
             Block::default()
                 .borders(Borders::TOP)
                 .border_style(theme.style(Role::Border))
