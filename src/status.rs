@@ -302,7 +302,7 @@ impl<'a> Report<'a> {
             .unwrap_or(5)
             .max(5);
         out.push_str(&format!(
-            "{:<w$}  {:<o$}  {:<8}  {:<9}  {:<14}  {:<8}  {:<7}  DOCS\n",
+            "{:<w$}  {:<o$}  {:<8}  {:<12}  {:<15}  {:<8}  {:<7}  DOCS\n",
             "SERVICE", "OWNER", "HEALTH", "CI", "DEPLOYED", "PODS", "ALERTS"
         ));
         for r in &self.rows {
@@ -344,7 +344,7 @@ impl<'a> Report<'a> {
                 Cell::Empty(_) => "no".to_string(),
             };
             out.push_str(&format!(
-                "{:<w$}  {:<o$}  {:<8}  {:<9}  {:<14}  {:<8}  {:<7}  {docs}\n",
+                "{:<w$}  {:<o$}  {:<8}  {:<12}  {:<15}  {:<8}  {:<7}  {docs}\n",
                 r.name,
                 if r.owner.is_empty() { "-" } else { &r.owner },
                 r.health.label(),
