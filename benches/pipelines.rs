@@ -197,8 +197,11 @@ async fn freshness() -> bool {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` runs this too, briefly: skip there.
-    if std::env::args().any(|a| a == "--test" || a == "--list") {
+    // `cargo bench` passes `--bench`. `cargo test --all-targets` runs this binary without it,
+    // on a debug build and often a busy machine: timing budgets mean nothing there (the
+    // conditional-request behaviour itself is tested in tests/pipelines.rs), so say so and stop.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("pipelines budgets: measured by `cargo bench --bench pipelines`, not under test");
         return;
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
