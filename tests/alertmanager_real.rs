@@ -612,18 +612,23 @@ async fn a_newly_fired_alert_shows_within_one_polling_interval() {
     let fired = Instant::now();
     am.post_alerts(json!([{"labels": {"alertname": "JustFired", "severity": "critical"}}]))
         .await;
+    // A poll already in flight when the alert was posted may miss it; the next one may not.
+    // Counted in polls, not timed: the wall-clock figure is printed for the closing note.
+    let mut polls = 0;
     drive(&mut m, &mut rx, "the new alert", |_, msg| {
+        if matches!(msg, Msg::Alerts(AlertsMsg::Fetched { .. })) {
+            polls += 1;
+        }
         fetched_has(msg, "JustFired")
     })
     .await;
-    let took = fired.elapsed();
     eprintln!(
-        "a newly fired alert showed after {:.2}s (poll interval {interval}s)",
-        took.as_secs_f64()
+        "a newly fired alert showed after {:.2}s, at poll {polls} after it fired (interval {interval}s)",
+        fired.elapsed().as_secs_f64()
     );
     assert!(
-        took <= StdDuration::from_secs(interval) + StdDuration::from_secs(1),
-        "shown at the next poll, took {took:?}"
+        polls <= 2,
+        "shown within one polling interval: the poll in flight, then the next; took {polls} polls"
     );
     assert!(
         m.alerts
