@@ -21,8 +21,8 @@ use crate::update::{Effect, Msg, SourceEvent, overview};
 const PAGE_SIZE: usize = 500;
 /// A cursor loop that never ends is a server bug; stop well after any real catalog.
 const MAX_PAGES: usize = 2_000;
-/// The catalog changes slowly; it is read again this often, and on refresh.
-const POLL_EVERY: Duration = Duration::from_secs(300);
+/// The catalog changes slowly; it is read again this often (clock time), and on refresh: between reads; well inside the five minutes after which a source is stale.
+const POLL_EVERY: Duration = Duration::from_secs(120);
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One page of `by-query`.
@@ -335,7 +335,7 @@ async fn run(
         };
         tokio::select! {
             _ = refresh.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep(clock.wall(wait).max(super::MIN_WALL_WAIT)) => {}
         }
     }
 }

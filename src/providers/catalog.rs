@@ -21,7 +21,7 @@ use crate::providers::{Context, Provider};
 use crate::sanitize;
 use crate::update::{Effect, Msg, SourceEvent, overview};
 
-/// How often the descriptors are read again, so edits show without a restart.
+/// How often (clock time) the descriptors are read again, so edits show without a restart.
 const RELOAD_EVERY: Duration = Duration::from_secs(30);
 
 /// What a load found.
@@ -943,7 +943,7 @@ async fn run(
         }
         tokio::select! {
             _ = refresh.notified() => {}
-            _ = tokio::time::sleep(RELOAD_EVERY) => {}
+            _ = tokio::time::sleep(clock.wall(RELOAD_EVERY).max(super::MIN_WALL_WAIT)) => {}
         }
     }
 }

@@ -18,6 +18,10 @@ use crate::config::Config;
 use crate::model::join::ServiceTarget;
 use crate::update::{Effect, Msg};
 
+/// Sources paced in clock time (`Clock::wall`) never re-read more often than this on the wall,
+/// however fast a sim runs.
+pub const MIN_WALL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What every provider offers the effect runner.
 pub trait Provider: Send {
     /// The catalog changed: watch these services from now on.
