@@ -93,6 +93,11 @@ impl SimClock {
     pub fn now(&self) -> DateTime<Utc> {
         epoch() + self.elapsed()
     }
+
+    /// Sim seconds per wall second.
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
 }
 
 /// SplitMix64: tiny, fast and stable across crate versions, which a seeded world needs.
@@ -523,9 +528,12 @@ impl World {
             } else {
                 vec![core.name.to_string()]
             };
-            let provides_api = (round == 0 && core.name.ends_with("-api")
-                || core.name == "catalog-search"
-                || core.name == "inventory")
+            // Only the first round provides the APIs: copies of a service (round 1 and on)
+            // consume them, or a large world would hold several APIs of one name.
+            let provides_api = (round == 0
+                && (core.name.ends_with("-api")
+                    || core.name == "catalog-search"
+                    || core.name == "inventory"))
                 .then(|| format!("{}-openapi", core.name.trim_end_matches("-api")));
             let consumes_apis = core
                 .depends_on
@@ -964,6 +972,12 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), 200);
+        let mut apis: Vec<_> = w.apis.iter().map(|a| a.name.clone()).collect();
+        let all = apis.len();
+        apis.sort();
+        apis.dedup();
+        assert_eq!(apis.len(), all, "one API entity per name");
+        assert!(all >= 3, "the first round still provides its APIs");
     }
 
     #[test]
