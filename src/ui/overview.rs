@@ -68,7 +68,8 @@ pub(super) fn health_role(h: Health) -> Role {
 
 pub(super) fn health_mark(h: Health) -> &'static str {
     match h {
-        Health::Critical => "●",
+        // Distinct from every other mark without colour (NO_COLOR, mono), and from "●" running.
+        Health::Critical => "!",
         Health::Failing => "✗",
         Health::Warning => "▲",
         Health::Healthy => "✓",
