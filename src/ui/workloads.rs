@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
-use unicode_width::UnicodeWidthStr;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::{Role, Theme};
 use crate::model::time::age;
@@ -711,13 +711,77 @@ fn draw_logs(l: &Logs, theme: &Theme, frame: &mut Frame, area: Rect) {
         seq += 1;
     }
     if l.wrap {
-        let p = Paragraph::new(lines)
-            .scroll((u16::try_from(scroll).unwrap_or(0), 0))
-            .wrap(Wrap { trim: false });
-        frame.render_widget(p, body);
+        put_wrapped(frame, body, &lines, scroll);
     } else {
         put_lines(frame, body, lines);
     }
+}
+
+/// Lines cut at the area's width by character, as `less` wraps a log, written straight into
+/// the buffer; the first `skip` rows are left out. A line's own style (the selection) covers
+/// every row it takes.
+fn put_wrapped(frame: &mut Frame, area: Rect, lines: &[Line], skip: usize) {
+    let width = usize::from(area.width);
+    let bottom = skip + usize::from(area.height);
+    if width == 0 {
+        return;
+    }
+    let buf = frame.buffer_mut();
+    let mut row = 0usize;
+    for line in lines {
+        if row >= bottom {
+            break;
+        }
+        let mut col = 0usize;
+        for span in &line.spans {
+            let style = line.style.patch(span.style);
+            let text = span.content.as_ref();
+            // A run of characters that fits the current row, written in one call.
+            let (mut start, mut start_col) = (0usize, col);
+            for (i, ch) in text.char_indices() {
+                let w = ch.width().unwrap_or(0);
+                if col + w > width {
+                    put_piece(buf, area, row, skip, start_col, &text[start..i], style);
+                    row += 1;
+                    col = 0;
+                    start = i;
+                    start_col = 0;
+                }
+                col += w;
+            }
+            put_piece(buf, area, row, skip, start_col, &text[start..], style);
+        }
+        // The written cells carry the line's style already; the rest of its last row too.
+        if line.style != Style::default() && (skip..bottom).contains(&row) && col < width {
+            let y = area.y + (row - skip) as u16;
+            let rest = Rect::new(area.x + col as u16, y, (width - col) as u16, 1);
+            buf.set_style(rest, line.style);
+        }
+        row += 1;
+    }
+}
+
+fn put_piece(
+    buf: &mut ratatui::buffer::Buffer,
+    area: Rect,
+    row: usize,
+    skip: usize,
+    col: usize,
+    piece: &str,
+    style: Style,
+) {
+    if piece.is_empty() || row < skip || row - skip >= usize::from(area.height) {
+        return;
+    }
+    let y = area.y + (row - skip) as u16;
+    let x = area.x + col as u16;
+    buf.set_stringn(
+        x,
+        y,
+        piece,
+        usize::from(area.width).saturating_sub(col),
+        style,
+    );
 }
 
 /// A log line's own colours over the theme's text, with search matches marked.
