@@ -82,6 +82,9 @@ pub async fn run(
     }
     let mut last_draw = Instant::now();
     let mut dirty = false;
+    // When the oldest key not yet answered on screen arrived: logged (debug) once drawn, so a
+    // measurement can read key-to-screen latency under load (scripts/measure-log-storm).
+    let mut key_at: Option<Instant> = None;
 
     loop {
         let frame_due = last_draw + FRAME;
@@ -110,10 +113,14 @@ pub async fn run(
             _ = tokio::time::sleep_until(frame_due), if dirty => {
                 draw(guard, &model, theme)?;
                 last_draw = Instant::now();
+                answered(&mut key_at);
                 dirty = false;
                 continue;
             }
         };
+        if matches!(msg, Msg::Key(_) | Msg::Paste(_)) && key_at.is_none() {
+            key_at = Some(Instant::now());
+        }
 
         for effect in update(&mut model, msg) {
             match effect {
@@ -151,11 +158,19 @@ pub async fn run(
         if dirty && last_draw.elapsed() >= FRAME {
             draw(guard, &model, theme)?;
             last_draw = Instant::now();
+            answered(&mut key_at);
             dirty = false;
         }
         if model.quit {
             return Ok(Exit::Quit);
         }
+    }
+}
+
+/// A frame was drawn: the key waiting for it has its answer on screen.
+fn answered(key_at: &mut Option<Instant>) {
+    if let Some(at) = key_at.take() {
+        tracing::debug!(ms = at.elapsed().as_secs_f64() * 1000.0, "key answered");
     }
 }
 
