@@ -360,6 +360,13 @@ fn act_on(model: &mut Model, index: usize, action: Action) -> Vec<Effect> {
     match action {
         Action::Copy | Action::OpenUrl => match alert.runbook_url.clone() {
             Some(url) => {
+                // A runbook in the service's own docs opens in the viewer, at its anchor.
+                if action == Action::OpenUrl
+                    && let Some(service) = merged.service_ref.as_deref()
+                    && let Some(effects) = super::docs::open_runbook(model, service, &url)
+                {
+                    return effects;
+                }
                 let effect = if action == Action::Copy {
                     notify(model, Level::Info, format!("copied {url}"));
                     Effect::Copy(url)
@@ -1310,6 +1317,52 @@ mod tests {
         assert!(press(&mut m, "o").contains(&Effect::OpenUrl(url)));
         code(&mut m, KeyCode::Esc);
         assert!(m.alerts.detail.is_none());
+    }
+
+    #[test]
+    fn a_runbook_in_the_services_docs_opens_in_the_viewer() {
+        use crate::model::docs::{Page, Site};
+        let mut m = model();
+        let crash =
+            "# Crash looping\n\nPods restart.\n\n## First five minutes\n\nCheck the last deploy.\n";
+        let site = Site {
+            service: "component:default/payments-api".into(),
+            name: "payments-api".into(),
+            site_name: "Payments API".into(),
+            site_url: Some("https://docs.acme.example/payments-api/".into()),
+            root: "/repo/docs".into(),
+            nav: vec![],
+            pages: vec![Page {
+                path: "runbooks/crash-looping.md".into(),
+                file: "/repo/docs/runbooks/crash-looping.md".into(),
+                markdown: crash.into(),
+                ..Page::default()
+            }],
+        };
+        app_update(
+            &mut m,
+            AppMsg::Docs(super::super::docs::Msg::Loaded {
+                sites: vec![site],
+                errors: vec![],
+            }),
+        );
+        m.screen = Screen::Alerts;
+        // The catalog names the alert's service, as the join does.
+        for merged in &mut m.alerts.merged {
+            if merged.service.as_ref() == "payments-api" {
+                merged.service_ref = Some("component:default/payments-api".into());
+            }
+        }
+        select_alert(&mut m, "KubePodCrashLooping");
+        code(&mut m, KeyCode::Enter);
+        let effects = press(&mut m, "o");
+        assert!(
+            !effects.iter().any(|e| matches!(e, Effect::OpenUrl(_))),
+            "no browser for a page the cockpit has"
+        );
+        assert_eq!(m.screen, Screen::Docs);
+        let open = m.docs.open.as_ref().expect("the runbook is open");
+        assert_eq!(open.path, "runbooks/crash-looping.md");
     }
 
     #[test]
