@@ -256,17 +256,71 @@ fn draw_status(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         if width <= usize::from(left.width) {
             long
         } else {
-            source_spans(model, theme, true)
+            // Still too long: cut it, and say so, a column short of the key hints.
+            fit_spans(
+                source_spans(model, theme, true),
+                usize::from(left.width).saturating_sub(1),
+            )
         }
     };
     frame.render_widget(Line::from(spans).style(theme.style(Role::StatusBar)), left);
     frame.render_widget(hint.style(theme.style(Role::StatusBar)), right);
 }
 
-/// One entry per source: a mark, its name, and its state (age, retry countdown, error).
+/// `spans` cut to `width` columns, the cut marked with "…".
+fn fit_spans(spans: Vec<Span<'_>>, width: usize) -> Vec<Span<'_>> {
+    let total: usize = spans.iter().map(Span::width).sum();
+    if total <= width {
+        return spans;
+    }
+    let mut out = Vec::new();
+    let mut used = 0;
+    let room = width.saturating_sub(1);
+    for span in spans {
+        let w = span.width();
+        if used + w <= room {
+            used += w;
+            out.push(span);
+            continue;
+        }
+        let mut cut = String::new();
+        for ch in span.content.chars() {
+            let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+            if used + cw > room {
+                break;
+            }
+            used += cw;
+            cut.push(ch);
+        }
+        out.push(Span::styled(cut, span.style));
+        out.push(Span::styled("…", span.style));
+        break;
+    }
+    out
+}
+
+/// One entry per source: a mark, its name, and its state (age, retry countdown, error). The
+/// short form names only the sources with something to say and counts the healthy ones.
 fn source_spans<'a>(model: &Model, theme: &Theme, short: bool) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
+    if short {
+        let healthy = model
+            .sources
+            .iter()
+            .filter(|s| s.state == FetchState::Ok && !s.is_stale(model.now))
+            .count();
+        if healthy > 0 {
+            spans.push(Span::styled(" ● ", theme.style(Role::Ok)));
+            spans.push(Span::styled(
+                format!("{healthy} ok "),
+                theme.style(Role::Text),
+            ));
+        }
+    }
     for s in &model.sources {
+        if short && s.state == FetchState::Ok && !s.is_stale(model.now) {
+            continue;
+        }
         let (mark, role, text) = match &s.state {
             FetchState::Unsupported => (
                 "·",
