@@ -620,6 +620,16 @@ async fn a_forbidden_namespace_a_410_and_a_dropped_watch_are_survived() {
             m.workloads.contexts[0].scopes.get("payments") == Some(&ScopeState::Synced)
         })
         .await;
+    // Initial lists take turns (a few at once per context), so the last scopes may still be
+    // syncing when payments is done.
+    cockpit
+        .wait("the source live", Duration::from_secs(10), |m| {
+            m.sources.iter().any(|s| {
+                s.id.kind == flightdeck::model::SourceKind::Kubernetes
+                    && s.state == flightdeck::model::FetchState::Ok
+            })
+        })
+        .await;
     cockpit.with(|m| {
         let source = m
             .sources

@@ -312,6 +312,7 @@ async fn supervise(source: KubernetesSource, cx: Context, mut rx: mpsc::Unbounde
                     }
                     let (stop, stop_rx) = tokio_watch::channel(false);
                     let mut feeds = Vec::new();
+                    let gate = Arc::new(tokio::sync::Semaphore::new(watch::INITIAL_LISTS));
                     for (scope, selector) in &plan {
                         feeds.extend(watch::start_scope(
                             client,
@@ -319,8 +320,7 @@ async fn supervise(source: KubernetesSource, cx: Context, mut rx: mpsc::Unbounde
                             selector.clone(),
                             &matcher,
                             btx,
-                            &stop_rx,
-                            &refresh,
+                            (&stop_rx, &refresh, &gate),
                         ));
                         if scope != watch::ALL {
                             tokio::spawn(watch::review(

@@ -15,7 +15,7 @@ use k8s_openapi::api::core::v1::{Event as K8sEvent, Pod};
 use kube::runtime::watcher::{self, Event, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
 use super::convert::{self, Services};
 use super::selector::Selector;
@@ -35,6 +35,12 @@ const MIN_BACKOFF: StdDuration = StdDuration::from_millis(500);
 const MAX_BACKOFF: StdDuration = StdDuration::from_secs(30);
 /// A forbidden scope is tried again after this long, or at a refresh.
 const FORBIDDEN_RETRY: StdDuration = StdDuration::from_secs(600);
+/// Objects per page of an initial list. Each page is held whole, as the API's full objects,
+/// while it is converted: smaller pages keep that peak small (10,000 pods in pages of 500,
+/// many kinds at once, cost the process about 50 MB it never gave back).
+const PAGE_SIZE: u32 = 100;
+/// Initial lists of one context running at once; the other feeds wait their turn.
+pub const INITIAL_LISTS: usize = 2;
 /// A healthy but quiet context still tells the status bar it is live this often.
 const HEARTBEAT: StdDuration = StdDuration::from_secs(60);
 
@@ -212,6 +218,8 @@ pub struct Feed {
     pub tx: mpsc::Sender<FeedMsg>,
     pub stop: watch::Receiver<bool>,
     pub refresh: Arc<Notify>,
+    /// Bounds the initial lists of a context running at once (`INITIAL_LISTS`).
+    pub gate: Arc<Semaphore>,
 }
 
 fn api<K>(client: Client, scope: &str) -> Api<K>
@@ -282,7 +290,7 @@ where
     K: Watched + Resource<Scope = k8s_openapi::NamespaceResourceScope>,
 {
     let kind = K::KIND;
-    let mut config = watcher::Config::default();
+    let mut config = watcher::Config::default().page_size(PAGE_SIZE);
     if let Some(sel) = &f.selector {
         config = config.labels(sel);
     }
@@ -299,6 +307,11 @@ where
     };
     report(FeedState::Syncing).await;
     'outer: loop {
+        // Held until this watcher's initial list is done (or fails).
+        let mut permit = tokio::select! {
+            _ = f.stop.changed() => break 'outer,
+            p = f.gate.clone().acquire_owned() => p.ok(),
+        };
         let mut stream = watcher(api::<K>(f.client.clone(), &f.scope), config.clone()).boxed();
         loop {
             let item = tokio::select! {
@@ -309,6 +322,7 @@ where
             let event = match item {
                 Ok(e) => e,
                 Err(e) => {
+                    drop(permit.take());
                     let code = status_code(&e);
                     let error = watch_error(&e);
                     let wait = match code {
@@ -367,6 +381,7 @@ where
                     send_obj(&f, &o).await
                 }
                 Event::InitDone => {
+                    drop(permit.take());
                     let fresh = relisting.take().unwrap_or_default();
                     let gone: Vec<(String, String)> = known.difference(&fresh).cloned().collect();
                     known = fresh;
@@ -433,8 +448,7 @@ pub fn start_scope(
     selector: Option<String>,
     matcher: &Arc<Matcher>,
     tx: &mpsc::Sender<FeedMsg>,
-    stop: &watch::Receiver<bool>,
-    refresh: &Arc<Notify>,
+    (stop, refresh, gate): (&watch::Receiver<bool>, &Arc<Notify>, &Arc<Semaphore>),
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let feed = |selector: Option<String>| Feed {
         client: client.clone(),
@@ -444,6 +458,7 @@ pub fn start_scope(
         tx: tx.clone(),
         stop: stop.clone(),
         refresh: refresh.clone(),
+        gate: gate.clone(),
     };
     vec![
         tokio::spawn(run::<Pod>(feed(selector.clone()))),
