@@ -1,11 +1,13 @@
 //! The cockpit without a terminal, for measuring the Workloads budgets against a running
 //! `flightdeck sim`: the real catalog and Kubernetes providers feeding the real `update`, with
-//! effects carried out as the loop would. Prints the model's size and this process's resident
-//! memory every few seconds; with `--crash-latency`, also how long after the API first shows a
-//! crash-looping payments-api pod the model shows it.
+//! effects carried out as the loop would. Prints the model's size, this process's resident
+//! memory and the bytes live on its heap every few seconds; with `--crash-latency`, also how
+//! long after the API first shows a crash-looping payments-api pod the model shows it.
 //!
 //! `cargo run --release --example workloads_headless -- --config <sim dir>/flightdeck.toml`
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use flightdeck::clock::Clock;
@@ -14,6 +16,49 @@ use flightdeck::model::workloads::PodReason;
 use flightdeck::providers::{Context, Providers};
 use flightdeck::update::{Effect, Msg, update};
 use tokio::sync::mpsc;
+
+/// The system allocator, counting the bytes live on the heap and their peak, so a reading can
+/// tell the data the process holds from what the allocator keeps of what was freed.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(by: usize) {
+    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+// SAFETY: every call is passed to `System` unchanged; only counters are added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is `System`'s.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as above.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            grew(new_size);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 fn status_kb(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -99,7 +144,7 @@ async fn main() -> Result<(), String> {
         if Instant::now() >= next_report {
             next_report += Duration::from_secs(every);
             println!(
-                "t={:>4}s pods={} workloads={} events={} msgs={} VmRSS={} kB VmHWM={} kB",
+                "t={:>4}s pods={} workloads={} events={} msgs={} VmRSS={} kB VmHWM={} kB heap={} kB heap-peak={} kB",
                 started.elapsed().as_secs(),
                 model.workloads.pods.len(),
                 model.workloads.workloads.len(),
@@ -107,6 +152,8 @@ async fn main() -> Result<(), String> {
                 messages,
                 status_kb("VmRSS:"),
                 status_kb("VmHWM:"),
+                LIVE.load(Ordering::Relaxed) / 1024,
+                PEAK.load(Ordering::Relaxed) / 1024,
             );
         }
         if let (Some(api), Some(seen)) = (api_crash.as_ref(), model_crash)
