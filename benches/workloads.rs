@@ -166,6 +166,14 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // The view function alone, without ratatui's diff and the test backend's flush.
+    c.bench_function("workloads view only 200x60, 10k pods", |b| {
+        b.iter(|| {
+            terminal.current_buffer_mut().reset();
+            flightdeck::ui::view(black_box(&m), &theme, &mut terminal.get_frame());
+        })
+    });
+
     let (mut logs, id) = logs_model();
     update(&mut logs, Msg::Key(Key::char('w')));
     c.bench_function("workloads log view 200x60, 10k lines, wrapped", |b| {
@@ -173,6 +181,13 @@ fn bench(c: &mut Criterion) {
             terminal
                 .draw(|f| flightdeck::ui::view(black_box(&logs), &theme, f))
                 .expect("draws");
+        })
+    });
+
+    c.bench_function("workloads log view only 200x60, 10k lines, wrapped", |b| {
+        b.iter(|| {
+            terminal.current_buffer_mut().reset();
+            flightdeck::ui::view(black_box(&logs), &theme, &mut terminal.get_frame());
         })
     });
 
