@@ -251,14 +251,20 @@ fn draw_status(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         )]
     } else {
         // The long form when it fits, else a short one that keeps only what is wrong.
-        let long = source_spans(model, theme, false);
+        let long = source_spans(model, theme, Form::Long);
         let width: usize = long.iter().map(Span::width).sum();
+        let fits = |spans: &Vec<Span>| {
+            spans.iter().map(Span::width).sum::<usize>() < usize::from(left.width)
+        };
+        let names = source_spans(model, theme, Form::Names);
         if width <= usize::from(left.width) {
             long
+        } else if fits(&names) {
+            names
         } else {
             // Still too long: cut it, and say so, a column short of the key hints.
             fit_spans(
-                source_spans(model, theme, true),
+                source_spans(model, theme, Form::Counted),
                 usize::from(left.width).saturating_sub(1),
             )
         }
@@ -299,11 +305,22 @@ fn fit_spans(spans: Vec<Span<'_>>, width: usize) -> Vec<Span<'_>> {
     out
 }
 
-/// One entry per source: a mark, its name, and its state (age, retry countdown, error). The
-/// short form names only the sources with something to say and counts the healthy ones.
-fn source_spans<'a>(model: &Model, theme: &Theme, short: bool) -> Vec<Span<'a>> {
+/// How much the status bar says of each source, from the most to the least.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// Every source with its age and detail.
+    Long,
+    /// Every source by name; only the unhealthy ones say why.
+    Names,
+    /// The healthy sources counted, the others by name.
+    Counted,
+}
+
+/// One entry per source: a mark, its name, and its state (age, retry countdown, error).
+fn source_spans<'a>(model: &Model, theme: &Theme, form: Form) -> Vec<Span<'a>> {
+    let short = form != Form::Long;
     let mut spans = Vec::new();
-    if short {
+    if form == Form::Counted {
         let healthy = model
             .sources
             .iter()
@@ -318,7 +335,7 @@ fn source_spans<'a>(model: &Model, theme: &Theme, short: bool) -> Vec<Span<'a>> 
         }
     }
     for s in &model.sources {
-        if short && s.state == FetchState::Ok && !s.is_stale(model.now) {
+        if form == Form::Counted && s.state == FetchState::Ok && !s.is_stale(model.now) {
             continue;
         }
         let (mark, role, text) = match &s.state {
