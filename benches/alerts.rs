@@ -189,6 +189,15 @@ fn bench(c: &mut Criterion) {
                 .expect("draws");
         })
     });
+    // The view function alone: no diff against the previous buffer, no flush to the backend.
+    c.bench_function("alerts view only 200x60, 5000 alerts", |b| {
+        b.iter(|| {
+            terminal.current_buffer_mut().reset();
+            let mut frame = terminal.get_frame();
+            flightdeck::ui::view(black_box(&m), &theme, &mut frame);
+            black_box(&frame);
+        })
+    });
 }
 
 criterion_group!(benches, bench);

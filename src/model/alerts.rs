@@ -3,6 +3,8 @@
 //! the silences that mute them. Everything derived (merge, groups, filter, per-service counts,
 //! wrapped detail text) is computed here when data or the filter changes, never while drawing.
 
+use std::cmp::Reverse;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -10,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use super::fasthash::FastMap;
 use super::join::{AlertSummary, ServiceTarget};
 use super::matchers::Filter;
 use super::{Cursor, Fetched, TextInput};
@@ -344,7 +347,73 @@ pub struct AlertsState {
     pub detail: Option<Detail>,
     pub form: Option<SilenceForm>,
     summaries: HashMap<String, AlertSummary>,
-    fingerprints: HashMap<String, usize>,
+    fingerprints: FastMap<FpKey, usize>,
+    /// Per merged alert, what grouping needs, so regrouping reads no alert data.
+    facts: Vec<Facts>,
+    /// How many service ranks `facts` uses.
+    service_ranks: usize,
+    /// The last filter text and its parse, so a refresh does not recompile its regexes.
+    filter: Option<(String, Filter)>,
+}
+
+/// A fingerprint as a map key: Alertmanager's 16 lower-case hex digits as their number, so
+/// merging copies no string; anything else as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum FpKey {
+    Hex(u64),
+    Text(Box<str>),
+}
+
+impl FpKey {
+    fn of(fingerprint: &str) -> FpKey {
+        if fingerprint.len() == 16 {
+            let hex = fingerprint.bytes().try_fold(0u64, |n, b| {
+                let digit = match b {
+                    b'0'..=b'9' => b - b'0',
+                    b'a'..=b'f' => b - b'a' + 10,
+                    _ => return None,
+                };
+                Some(n << 4 | u64::from(digit))
+            });
+            if let Some(n) = hex {
+                return FpKey::Hex(n);
+            }
+        }
+        FpKey::Text(fingerprint.into())
+    }
+}
+
+/// What grouping and sorting need of a merged alert, as plain numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Facts {
+    /// Rank of its service's shown name (unnamed last); equal names, equal ranks.
+    service: usize,
+    /// Rank of its alert name.
+    name: usize,
+    severity: Severity,
+    muted: bool,
+    /// Whether the `/` filter lets it through.
+    passes: bool,
+    starts_at: DateTime<Utc>,
+}
+
+/// Ranks packed into the sort key take 29 bits each: far more services and alert names than
+/// alerts anyone holds.
+const SORT_RANK_MASK: u64 = (1 << 29) - 1;
+
+/// Dense ranks of `0..n` in the order `cmp` gives: equal items share a rank.
+fn ranks(n: usize, cmp: impl Fn(usize, usize) -> std::cmp::Ordering) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_unstable_by(|&a, &b| cmp(a, b));
+    let mut rank = vec![0; n];
+    let mut r = 0;
+    for (k, &i) in order.iter().enumerate() {
+        if k > 0 && cmp(order[k - 1], i) != std::cmp::Ordering::Equal {
+            r += 1;
+        }
+        rank[i] = r;
+    }
+    rank
 }
 
 impl AlertsState {
@@ -388,7 +457,7 @@ impl AlertsState {
     /// The merged alert with this fingerprint.
     pub fn by_fingerprint(&self, fingerprint: &str) -> Option<&MergedAlert> {
         self.fingerprints
-            .get(fingerprint)
+            .get(&FpKey::of(fingerprint))
             .and_then(|i| self.merged.get(*i))
     }
 
@@ -411,66 +480,102 @@ impl AlertsState {
 
     /// Merges the instances' data and recomputes the per-service counts, then the rows.
     /// `targets` are the catalog's services, to name an alert's service by its catalog entry.
+    ///
+    /// Each alert's data (its labels are maps of separately allocated strings) is read in this
+    /// one pass, filter included: what grouping and sorting need is kept beside `merged` as
+    /// plain numbers, so neither they nor a later `refilter` walk the label maps again.
     pub fn rebuild(&mut self, targets: &[ServiceTarget], filter_text: &str) {
         self.catalog_known = !targets.is_empty();
-        let shared = |t: &ServiceTarget| {
-            (
-                Arc::<str>::from(t.service.as_str()),
-                Arc::<str>::from(t.name.as_str()),
-            )
+        self.parse_filter(filter_text);
+        let Some((_, filter)) = &self.filter else {
+            return;
         };
-        let by_name: HashMap<&str, (Arc<str>, Arc<str>)> = targets
-            .iter()
-            .map(|t| (t.name.as_str(), shared(t)))
-            .collect();
-        let by_alert: HashMap<&str, (Arc<str>, Arc<str>)> = targets
-            .iter()
-            .flat_map(|t| {
-                t.alert_names
-                    .iter()
-                    .filter(|n| n.as_str() != "all")
-                    .map(move |n| (n.as_str(), shared(t)))
-            })
-            .collect();
-        let mut raw_names: HashMap<&str, Arc<str>> = HashMap::new();
-        let no_service: Arc<str> = Arc::from("");
-        self.merged.clear();
+        let mut memo = filter.memo();
+        // Targets by name and by the alert names they claim, as indices; on duplicates the
+        // last one wins, as when collecting into a map.
+        let mut by_name: FastMap<&str, usize> = FastMap::default();
+        let mut by_alert: FastMap<&str, usize> = FastMap::default();
+        for (t, target) in targets.iter().enumerate() {
+            by_name.insert(target.name.as_str(), t);
+            for n in &target.alert_names {
+                if n.as_str() != "all" {
+                    by_alert.insert(n.as_str(), t);
+                }
+            }
+        }
+        // Every distinct (catalog ref, shown name) an alert resolves to is a slot, made once:
+        // alerts share its strings, and grouping and counting work on its index.
+        let mut slots: Vec<(Option<Arc<str>>, Arc<str>)> = Vec::new();
+        let mut target_slots: Vec<Option<usize>> = vec![None; targets.len()];
+        let mut raw_slots: FastMap<&str, usize> = FastMap::default();
+        let mut no_service: Option<usize> = None;
+        let mut name_ids: FastMap<&str, usize> = FastMap::default();
+        let mut counts: Vec<AlertSummary> = Vec::new();
+        // Per merged alert: its slot and name id (ranked below), then its facts.
+        let mut found: Vec<(usize, usize)> = Vec::with_capacity(self.merged.len());
+        let mut facts: Vec<Facts> = Vec::with_capacity(self.merged.len());
+        let mut merged: Vec<MergedAlert> = Vec::with_capacity(self.merged.len());
         self.fingerprints.clear();
         let mut silence_ids: HashMap<&str, usize> = HashMap::new();
         let mut silences: Vec<MergedSilence> = Vec::new();
         for (inst, instance) in self.instances.iter().enumerate() {
             let Some(data) = &instance.data else { continue };
             for (idx, alert) in data.value.alerts.iter().enumerate() {
-                if let Some(&m) = self.fingerprints.get(&alert.fingerprint) {
-                    if let Some(merged) = self.merged.get_mut(m) {
-                        merged.seen_on.push(inst);
+                match self.fingerprints.entry(FpKey::of(&alert.fingerprint)) {
+                    Entry::Occupied(e) => {
+                        if let Some(merged) = merged.get_mut(*e.get()) {
+                            merged.seen_on.push(inst);
+                        }
+                        continue;
                     }
-                    continue;
+                    Entry::Vacant(e) => {
+                        e.insert(merged.len());
+                    }
                 }
+                let name = alert.name();
                 let label = alert
                     .labels
                     .get(&instance.service_label)
                     .map(String::as_str);
                 let target = label
                     .and_then(|l| by_name.get(l))
-                    .or_else(|| by_alert.get(alert.name()));
-                let (service_ref, service) = match (target, label) {
-                    (Some((r, n)), _) => (Some(r.clone()), n.clone()),
-                    (None, Some(l)) => (
-                        None,
-                        raw_names.entry(l).or_insert_with(|| Arc::from(l)).clone(),
-                    ),
-                    (None, None) => (None, no_service.clone()),
+                    .or_else(|| by_alert.get(name))
+                    .copied();
+                let mut new_slot = |service_ref: Option<&str>, service: &str| {
+                    slots.push((service_ref.map(Arc::from), Arc::from(service)));
+                    counts.push(AlertSummary::default());
+                    slots.len() - 1
                 };
-                self.fingerprints
-                    .insert(alert.fingerprint.clone(), self.merged.len());
-                self.merged.push(MergedAlert {
+                let slot = match (target, label) {
+                    (Some(t), _) => *target_slots[t].get_or_insert_with(|| {
+                        new_slot(Some(&targets[t].service), &targets[t].name)
+                    }),
+                    (None, Some(l)) => *raw_slots.entry(l).or_insert_with(|| new_slot(None, l)),
+                    (None, None) => *no_service.get_or_insert_with(|| new_slot(None, "")),
+                };
+                let next = name_ids.len();
+                let name_id = *name_ids.entry(name).or_insert(next);
+                let (service_ref, service) = &slots[slot];
+                let muted = alert.is_muted();
+                if !muted && !service.is_empty() {
+                    count(&mut counts[slot], alert.severity);
+                }
+                facts.push(Facts {
+                    service: 0,
+                    name: 0,
+                    severity: alert.severity,
+                    muted,
+                    passes: filter.matches_memo(&alert.labels, &alert.search, &mut memo),
+                    starts_at: alert.starts_at,
+                });
+                merged.push(MergedAlert {
                     inst,
                     idx,
                     seen_on: vec![inst],
-                    service_ref,
-                    service,
+                    service_ref: service_ref.clone(),
+                    service: service.clone(),
                 });
+                found.push((slot, name_id));
             }
             for (idx, silence) in data.value.silences.iter().enumerate() {
                 if silence.state == SilenceState::Expired {
@@ -489,6 +594,8 @@ impl AlertsState {
                 }
             }
         }
+        self.filter_errors.clone_from(&filter.errors);
+        self.merged = merged;
         let silence_key = |m: &MergedSilence| {
             self.instances
                 .get(m.inst)
@@ -499,94 +606,132 @@ impl AlertsState {
         silences.sort_by_cached_key(silence_key);
         self.silences = silences;
 
-        let mut summaries: HashMap<&str, AlertSummary> = HashMap::new();
-        for m in &self.merged {
-            let Some(alert) = self.alert(m) else { continue };
-            if alert.is_muted() || m.service.is_empty() {
+        // The order the list groups in, as ranks: services by name (unnamed last), alert
+        // names by name. Equal names get equal ranks, so grouping goes by the name shown.
+        let service_rank = ranks(slots.len(), |a, b| {
+            let (a, b) = (&*slots[a].1, &*slots[b].1);
+            (a.is_empty(), a).cmp(&(b.is_empty(), b))
+        });
+        let names: Vec<&str> = {
+            let mut names = vec![""; name_ids.len()];
+            for (n, &id) in &name_ids {
+                names[id] = n;
+            }
+            names
+        };
+        let name_rank = ranks(names.len(), |a, b| names[a].cmp(names[b]));
+        self.service_ranks = service_rank.iter().map(|r| r + 1).max().unwrap_or(0);
+        for (f, &(slot, name)) in facts.iter_mut().zip(&found) {
+            f.service = service_rank[slot];
+            f.name = name_rank[name];
+        }
+        self.facts = facts;
+
+        self.summaries.clear();
+        for ((service_ref, service), c) in slots.iter().zip(&counts) {
+            if c.total() == 0 {
                 continue;
             }
-            let key = m.service_ref.as_deref().unwrap_or(&m.service);
-            count(summaries.entry(key).or_default(), alert.severity);
+            let key = service_ref.as_deref().unwrap_or(service);
+            let s = self.summaries.entry(key.to_string()).or_default();
+            s.critical += c.critical;
+            s.warning += c.warning;
+            s.other += c.other;
         }
-        self.summaries = summaries
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-        self.refilter(filter_text);
+        self.regroup();
+    }
+
+    /// Parses the `/` filter unless it is the one parsed last.
+    fn parse_filter(&mut self, filter_text: &str) {
+        if self
+            .filter
+            .as_ref()
+            .is_none_or(|(text, _)| text != filter_text)
+        {
+            self.filter = Some((filter_text.to_string(), Filter::parse(filter_text)));
+        }
     }
 
     /// Recomputes the rows for the `/` filter, the muted toggle and the collapsed services.
     pub fn refilter(&mut self, filter_text: &str) {
-        let filter = Filter::parse(filter_text);
-        self.filter_errors = filter.errors.clone();
+        self.parse_filter(filter_text);
+        let Some((_, filter)) = &self.filter else {
+            return;
+        };
+        self.filter_errors.clone_from(&filter.errors);
+        let mut memo = filter.memo();
+        for (m, f) in self.merged.iter().zip(self.facts.iter_mut()) {
+            let alert = self
+                .instances
+                .get(m.inst)
+                .and_then(|i| i.data.as_ref())
+                .and_then(|d| d.value.alerts.get(m.idx));
+            f.passes = alert.is_some_and(|a| filter.matches_memo(&a.labels, &a.search, &mut memo));
+        }
+        self.regroup();
+    }
+
+    /// The rows from the facts kept by `rebuild` and `refilter`: the alerts the filter and the
+    /// muted toggle let through, grouped by service (services with the worst alert first, then
+    /// by name), inside by alert name, then severity, newest first.
+    fn regroup(&mut self) {
         let mut hidden_muted = 0;
-        let mut keep: Vec<usize> = Vec::with_capacity(self.merged.len());
-        for (i, m) in self.merged.iter().enumerate() {
-            let Some(alert) = self.alert(m) else { continue };
-            if !filter.matches(&alert.labels, &alert.search) {
+        let mut worst = vec![Severity::Other; self.service_ranks];
+        let mut keep: Vec<(u64, Reverse<DateTime<Utc>>, usize)> =
+            Vec::with_capacity(self.facts.len());
+        for (i, f) in self.facts.iter().enumerate() {
+            if !f.passes {
                 continue;
             }
-            if alert.is_muted() && !self.show_muted {
+            if f.muted && !self.show_muted {
                 hidden_muted += 1;
                 continue;
             }
-            keep.push(i);
+            let w = &mut worst[f.service];
+            *w = (*w).min(f.severity);
+            keep.push((0, Reverse(f.starts_at), i));
         }
-        // Group by service: services with the worst alert first, then by name; inside, by
-        // alert name, then severity, newest first.
-        let mut worst: HashMap<&str, Severity> = HashMap::new();
-        for &i in &keep {
-            let m = &self.merged[i];
-            if let Some(a) = self.alert(m) {
-                let w = worst.entry(&m.service).or_insert(Severity::Other);
-                *w = (*w).min(a.severity);
-            }
+        // One number per alert for all but the time; the fingerprint breaks the rare tie.
+        for (key, _, i) in &mut keep {
+            let f = &self.facts[*i];
+            *key = (worst[f.service] as u64) << 61
+                | (f.service as u64 & SORT_RANK_MASK) << 32
+                | (f.name as u64 & SORT_RANK_MASK) << 3
+                | f.severity as u64;
         }
-        // Keys computed once per alert, not once per comparison.
-        let mut keyed: Vec<_> = keep
-            .iter()
-            .map(|&i| {
-                let m = &self.merged[i];
-                let a = self.alert(m);
-                (
-                    (
-                        worst.get(&*m.service).copied().unwrap_or(Severity::Other),
-                        m.service.is_empty(),
-                        &*m.service,
-                        a.map_or("", Alert::name),
-                        a.map_or(Severity::Other, |a| a.severity),
-                        std::cmp::Reverse(a.map(|a| a.starts_at)),
-                        a.map_or("", |a| a.fingerprint.as_str()),
-                    ),
-                    i,
-                )
-            })
-            .collect();
-        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let keep: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
+        let fingerprint = |i: usize| {
+            self.merged
+                .get(i)
+                .and_then(|m| self.alert(m))
+                .map_or("", |a| a.fingerprint.as_str())
+        };
+        keep.sort_unstable_by(|a, b| {
+            (a.0, a.1)
+                .cmp(&(b.0, b.1))
+                .then_with(|| fingerprint(a.2).cmp(fingerprint(b.2)))
+        });
         let mut rows = Vec::with_capacity(keep.len() + 16);
         let mut start = 0;
         while start < keep.len() {
-            let service = self.merged[keep[start]].service.clone();
-            let service_ref = self.merged[keep[start]].service_ref.clone();
+            let first = keep[start].2;
+            let service = self.facts[first].service;
             let mut end = start;
             let mut counts = AlertSummary::default();
-            while end < keep.len() && self.merged[keep[end]].service == service {
-                if let Some(a) = self.alert(&self.merged[keep[end]]) {
-                    count(&mut counts, a.severity);
-                }
+            while end < keep.len() && self.facts[keep[end].2].service == service {
+                count(&mut counts, self.facts[keep[end].2].severity);
                 end += 1;
             }
-            let collapsed = self.collapsed.contains(&*service);
+            let m = &self.merged[first];
+            let collapsed = self.collapsed.contains(&*m.service);
             rows.push(Row::Service {
-                service_ref: service_ref.map(|r| r.to_string()),
-                service: service.to_string(),
+                service_ref: m.service_ref.as_deref().map(str::to_string),
+                service: m.service.to_string(),
                 counts,
                 shown: end - start,
                 collapsed,
             });
             if !collapsed {
-                rows.extend(keep[start..end].iter().map(|i| Row::Alert(*i)));
+                rows.extend(keep[start..end].iter().map(|&(_, _, i)| Row::Alert(i)));
             }
             start = end;
         }

@@ -3,6 +3,7 @@
 //! free-form line that may also hold plain words. One matcher is parsed by the wire module's
 //! `Matcher::parse`, the same code the sim serves with, so the cockpit and the server agree.
 
+use super::fasthash::FastMap;
 use crate::wire::alertmanager::{CompiledMatcher, LabelSet, Matcher, MatcherError};
 
 /// A `/` filter: label matchers that must all hold, and words that must all appear (case
@@ -47,6 +48,42 @@ impl Filter {
         self.matchers.iter().all(|m| m.matches(labels))
             && self.words.iter().all(|w| search.contains(w.as_str()))
     }
+
+    /// An empty memo for [`Filter::matches_memo`].
+    pub fn memo<'a>(&self) -> FilterMemo<'a> {
+        FilterMemo {
+            regex: self.matchers.iter().map(|_| FastMap::default()).collect(),
+        }
+    }
+
+    /// [`Filter::matches`], remembering each regex matcher's answer per label value: over many
+    /// alerts the values repeat (a few severities, a few alert names) and a regex costs more
+    /// than a lookup.
+    pub fn matches_memo<'a>(
+        &self,
+        labels: &'a LabelSet,
+        search: &str,
+        memo: &mut FilterMemo<'a>,
+    ) -> bool {
+        self.matchers
+            .iter()
+            .zip(memo.regex.iter_mut())
+            .all(|(m, seen)| {
+                let value = labels.get(&m.matcher.name).map_or("", String::as_str);
+                if m.matcher.is_regex {
+                    *seen.entry(value).or_insert_with(|| m.matches_value(value))
+                } else {
+                    m.matches_value(value)
+                }
+            })
+            && self.words.iter().all(|w| search.contains(w.as_str()))
+    }
+}
+
+/// What [`Filter::matches_memo`] remembers: per matcher, label value to answer.
+#[derive(Debug, Default)]
+pub struct FilterMemo<'a> {
+    regex: Vec<FastMap<&'a str, bool>>,
 }
 
 /// Reads a list of matchers as amtool takes them: separated by commas or spaces, optionally in

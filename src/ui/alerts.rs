@@ -2,11 +2,14 @@
 //! pods and recent changes beside it, the silence form and the silences list. It draws only the
 //! visible slice of what `update` already grouped, filtered and wrapped.
 
+use std::borrow::Cow;
+
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::{Role, Theme};
@@ -82,6 +85,74 @@ fn col(text: &str, width: usize) -> String {
     s
 }
 
+/// One table row written straight into the buffer, cell by cell, as a `Line` of [`col`] spans
+/// would draw it but without building the padded strings: a 200-column row costs its text,
+/// not its width.
+struct RowWriter<'b> {
+    buf: &'b mut Buffer,
+    x: u16,
+    y: u16,
+    right: u16,
+}
+
+impl<'b> RowWriter<'b> {
+    /// Starts a row over `area` (one line); a selected row takes `selection` over its width
+    /// first, under every cell's own style, as a `Line`'s style does.
+    fn new(buf: &'b mut Buffer, area: Rect, selection: Option<Style>) -> RowWriter<'b> {
+        if let Some(style) = selection {
+            buf.set_style(Rect { height: 1, ..area }, style);
+        }
+        RowWriter {
+            buf,
+            x: area.x,
+            y: area.y,
+            right: area.right(),
+        }
+    }
+
+    /// The next `width` columns: every one takes `style`, and `text` is cut to one column
+    /// less (with `…`), exactly as `Span::styled(col(text, width), style)`.
+    fn col(&mut self, text: &str, width: usize, style: Style) {
+        let start = self.x;
+        self.x = self
+            .x
+            .saturating_add(u16::try_from(width).unwrap_or(u16::MAX));
+        if start >= self.right || width == 0 {
+            return;
+        }
+        let area = Rect {
+            x: start,
+            y: self.y,
+            width: self.x.min(self.right) - start,
+            height: 1,
+        };
+        self.buf.set_style(area, style);
+        let room = width - 1;
+        if text.width() <= room {
+            Span::styled(text, style).render(area, self.buf);
+        } else {
+            Span::styled(fit(text, room), style).render(area, self.buf);
+        }
+    }
+
+    /// `text` as it is, in its own width, unstyled.
+    fn raw(&mut self, text: &str) {
+        let start = self.x;
+        self.x = self
+            .x
+            .saturating_add(u16::try_from(text.width()).unwrap_or(u16::MAX));
+        if start < self.right {
+            let area = Rect {
+                x: start,
+                y: self.y,
+                width: self.x.min(self.right) - start,
+                height: 1,
+            };
+            Span::raw(text).render(area, self.buf);
+        }
+    }
+}
+
 fn frame_block<'a>(title: String, theme: &Theme) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
@@ -127,17 +198,15 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let am_w = if many && width >= 100 { 14 } else { 0 };
     let summary_w = width.saturating_sub(sev_w + name_w + state_w + age_w + am_w + 2);
     let head = theme.style(Role::Header);
-    let mut head_spans = vec![
-        Span::styled(col("  SEVERITY", sev_w + 2), head),
-        Span::styled(col("ALERT", name_w), head),
-        Span::styled(col("STATE", state_w), head),
-        Span::styled(col("AGE", age_w), head),
-        Span::styled(col("SUMMARY", summary_w), head),
-    ];
+    let mut w = RowWriter::new(frame.buffer_mut(), header, None);
+    w.col("  SEVERITY", sev_w + 2, head);
+    w.col("ALERT", name_w, head);
+    w.col("STATE", state_w, head);
+    w.col("AGE", age_w, head);
+    w.col("SUMMARY", summary_w, head);
     if am_w > 0 {
-        head_spans.push(Span::styled(col("ALERTMANAGER", am_w), head));
+        w.col("ALERTMANAGER", am_w, head);
     }
-    frame.render_widget(Line::from(head_spans), header);
 
     if state.rows.is_empty() {
         let text = if state.shown == 0 && state.hidden_muted > 0 {
@@ -184,7 +253,7 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                         if *collapsed { "▸ " } else { "▾ " },
                         theme.style(Role::Muted),
                     ),
-                    Span::styled(name.to_string(), theme.style(Role::Title)),
+                    Span::styled(name, theme.style(Role::Title)),
                     Span::styled(
                         format!("  {shown} alert{}", if *shown == 1 { "" } else { "s" }),
                         theme.style(Role::Muted),
@@ -214,30 +283,29 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 let Some(alert) = state.alert(m) else {
                     continue;
                 };
-                let (state_text, state_role) = if !alert.silenced_by.is_empty() {
+                let (state_text, state_role): (Cow<str>, Role) = if !alert.silenced_by.is_empty() {
                     let by = alert
                         .silenced_by
                         .first()
                         .and_then(|id| state.silence_by_id(id))
-                        .map(|s| {
+                        .map_or(Cow::Borrowed("silenced"), |s| {
                             if s.is_ack() {
-                                format!("acked {}", s.created_by)
+                                Cow::Owned(format!("acked {}", s.created_by))
                             } else {
-                                format!("silenced {}", s.created_by)
+                                Cow::Owned(format!("silenced {}", s.created_by))
                             }
-                        })
-                        .unwrap_or_else(|| "silenced".to_string());
+                        });
                     (by, Role::Muted)
                 } else if !alert.inhibited_by.is_empty() {
-                    ("inhibited".to_string(), Role::Muted)
+                    ("inhibited".into(), Role::Muted)
                 } else if !alert.muted_by.is_empty() {
-                    ("muted (time)".to_string(), Role::Muted)
+                    ("muted (time)".into(), Role::Muted)
                 } else {
                     match alert.state {
-                        AlertState::Active => ("active".to_string(), severity_role(alert.severity)),
-                        AlertState::Unprocessed => ("unprocessed".to_string(), Role::Running),
-                        AlertState::Suppressed => ("suppressed".to_string(), Role::Muted),
-                        AlertState::Unknown => ("unknown".to_string(), Role::Muted),
+                        AlertState::Active => ("active".into(), severity_role(alert.severity)),
+                        AlertState::Unprocessed => ("unprocessed".into(), Role::Running),
+                        AlertState::Suppressed => ("suppressed".into(), Role::Muted),
+                        AlertState::Unknown => ("unknown".into(), Role::Muted),
                     }
                 };
                 let text_role = if alert.is_muted() {
@@ -245,36 +313,37 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 } else {
                     Role::Text
                 };
-                let mut spans = vec![
-                    Span::raw("  "),
-                    Span::styled(
-                        col(alert.severity.label(), sev_w),
-                        theme.style(severity_role(alert.severity)),
-                    ),
-                    Span::styled(col(alert.name(), name_w), theme.style(text_role)),
-                    Span::styled(col(&state_text, state_w), theme.style(state_role)),
-                    Span::styled(
-                        col(&age(model.now, alert.starts_at), age_w),
-                        theme.style(Role::Muted),
-                    ),
-                    Span::styled(
-                        col(first_line(alert.summary()), summary_w),
-                        theme.style(text_role),
-                    ),
-                ];
+                let selection = selected.then(|| theme.style(Role::Selection));
+                let mut w = RowWriter::new(frame.buffer_mut(), rect, selection);
+                w.raw("  ");
+                w.col(
+                    alert.severity.label(),
+                    sev_w,
+                    theme.style(severity_role(alert.severity)),
+                );
+                w.col(alert.name(), name_w, theme.style(text_role));
+                w.col(&state_text, state_w, theme.style(state_role));
+                w.col(
+                    &age(model.now, alert.starts_at),
+                    age_w,
+                    theme.style(Role::Muted),
+                );
+                w.col(
+                    first_line(alert.summary()),
+                    summary_w,
+                    theme.style(text_role),
+                );
                 if am_w > 0 {
-                    let names: Vec<&str> = m
-                        .seen_on
-                        .iter()
-                        .filter_map(|i| state.instances.get(*i))
-                        .map(|i| i.name.as_str())
-                        .collect();
-                    spans.push(Span::styled(
-                        col(&names.join(","), am_w),
-                        theme.style(Role::Muted),
-                    ));
+                    let mut names = String::new();
+                    for inst in m.seen_on.iter().filter_map(|i| state.instances.get(*i)) {
+                        if !names.is_empty() {
+                            names.push(',');
+                        }
+                        names.push_str(&inst.name);
+                    }
+                    w.col(&names, am_w, theme.style(Role::Muted));
                 }
-                Line::from(spans)
+                continue;
             }
         };
         let line = if selected {
