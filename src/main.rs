@@ -251,6 +251,11 @@ impl Effects for Runner {
                 let _ = out.flush();
             }
             Effect::OpenUrl(url) => open_url(&url),
+            Effect::Discard(garbage) => {
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn_blocking(move || drop(garbage));
+                }
+            }
             Effect::Render | Effect::FullRedraw | Effect::Quit | Effect::External(_) => {}
             other => self.providers.dispatch(&other),
         }

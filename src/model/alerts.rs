@@ -9,10 +9,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use smallvec::{SmallVec, smallvec};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use super::fasthash::FastMap;
 use super::join::{AlertSummary, ServiceTarget};
 use super::matchers::Filter;
 use super::{Cursor, Fetched, TextInput};
@@ -179,12 +180,126 @@ impl InstanceData {
 }
 
 /// One configured Alertmanager and its last data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Instance {
     pub name: String,
     /// The label that names an alert's service.
     pub service_label: String,
-    pub data: Option<Fetched<InstanceData>>,
+    data: Option<Fetched<InstanceData>>,
+    /// What merging needs of `data`, read from it once; `None` until the next rebuild.
+    prep: Option<Prep>,
+}
+
+impl Instance {
+    pub fn new(name: String, service_label: String, data: Option<Fetched<InstanceData>>) -> Self {
+        Instance {
+            name,
+            service_label,
+            data,
+            prep: None,
+        }
+    }
+
+    pub fn data(&self) -> Option<&Fetched<InstanceData>> {
+        self.data.as_ref()
+    }
+
+    /// Moves the data out, as when the configuration is reloaded.
+    pub fn take_data(&mut self) -> Option<Fetched<InstanceData>> {
+        self.prep = None;
+        self.data.take()
+    }
+
+    /// Takes a poll's data; says whether anything shown changed, and hands back the data it
+    /// replaces. Unchanged alerts keep what was read from them, so an unchanged poll costs no
+    /// rebuild.
+    pub fn set_data(
+        &mut self,
+        data: Fetched<InstanceData>,
+    ) -> (bool, Option<Fetched<InstanceData>>) {
+        let changed = self
+            .data
+            .as_ref()
+            .is_none_or(|old| !old.value.same_shown(&data.value));
+        if changed {
+            self.prep = None;
+        }
+        (changed, self.data.replace(data))
+    }
+}
+
+/// What merging, grouping and filtering need of one Alertmanager's alerts, read once when its
+/// data arrives: label maps are trees of separately allocated strings, slow to walk 5,000 at a
+/// time, so a rebuild reads these plain numbers instead.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Prep {
+    alerts: Vec<Prepared>,
+    /// The distinct alert names, which `Prepared::name` indexes.
+    names: Vec<Box<str>>,
+    /// The distinct values of the service label, which `Prepared::service` indexes.
+    services: Vec<Box<str>>,
+    /// Whether each alert passes the filter `passes_for`, when known: filled as rebuilds and
+    /// refilters need it, so alerts that another instance also reported are never matched.
+    passes: Vec<Option<bool>>,
+    passes_for: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Prepared {
+    fp: FpKey,
+    name: u32,
+    service: Option<u32>,
+    severity: Severity,
+    muted: bool,
+    starts_at: DateTime<Utc>,
+}
+
+impl Prep {
+    fn of(data: Option<&Fetched<InstanceData>>, service_label: &str) -> Prep {
+        let alerts = data.map_or(&[][..], |d| &d.value.alerts[..]);
+        let mut names: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut services: FxHashMap<&str, u32> = FxHashMap::default();
+        let intern = |map: &mut FxHashMap<_, u32>, s| {
+            let next = map.len() as u32;
+            *map.entry(s).or_insert(next)
+        };
+        let prepared = alerts
+            .iter()
+            .map(|a| Prepared {
+                fp: FpKey::of(&a.fingerprint),
+                name: intern(&mut names, a.name()),
+                service: a
+                    .labels
+                    .get(service_label)
+                    .map(|s| intern(&mut services, s.as_str())),
+                severity: a.severity,
+                muted: a.is_muted(),
+                starts_at: a.starts_at,
+            })
+            .collect();
+        let table = |map: FxHashMap<&str, u32>| {
+            let mut out = vec![Box::<str>::default(); map.len()];
+            for (s, i) in map {
+                out[i as usize] = s.into();
+            }
+            out
+        };
+        Prep {
+            alerts: prepared,
+            names: table(names),
+            services: table(services),
+            passes: vec![None; alerts.len()],
+            passes_for: String::new(),
+        }
+    }
+
+    /// Forgets the filter's answers when the filter is not the one they were for.
+    fn filter_is(&mut self, text: &str) {
+        if self.passes_for != text {
+            self.passes.fill(None);
+            text.clone_into(&mut self.passes_for);
+        }
+    }
 }
 
 /// An alert shown once however many Alertmanagers reported it.
@@ -194,7 +309,7 @@ pub struct MergedAlert {
     pub inst: usize,
     pub idx: usize,
     /// Indices of every instance that reported it, first one included.
-    pub seen_on: Vec<usize>,
+    pub seen_on: SmallVec<[usize; 2]>,
     /// The service's catalog ref, when the label names a catalog service.
     pub service_ref: Option<Arc<str>>,
     /// The service's name as shown: the catalog name, else the raw label, else empty. Shared
@@ -207,7 +322,7 @@ pub struct MergedAlert {
 pub struct MergedSilence {
     pub inst: usize,
     pub idx: usize,
-    pub seen_on: Vec<usize>,
+    pub seen_on: SmallVec<[usize; 2]>,
 }
 
 /// A row of the alerts list.
@@ -347,7 +462,7 @@ pub struct AlertsState {
     pub detail: Option<Detail>,
     pub form: Option<SilenceForm>,
     summaries: HashMap<String, AlertSummary>,
-    fingerprints: FastMap<FpKey, usize>,
+    fingerprints: FxHashMap<FpKey, usize>,
     /// Per merged alert, what grouping needs, so regrouping reads no alert data.
     facts: Vec<Facts>,
     /// How many service ranks `facts` uses.
@@ -365,23 +480,49 @@ enum FpKey {
 }
 
 impl FpKey {
+    /// The fingerprint as a number, when it is Alertmanager's 16 hex digits.
+    fn number(&self) -> Option<u64> {
+        match self {
+            FpKey::Hex(n) => Some(*n),
+            FpKey::Text(_) => None,
+        }
+    }
+
     fn of(fingerprint: &str) -> FpKey {
-        if fingerprint.len() == 16 {
-            let hex = fingerprint.bytes().try_fold(0u64, |n, b| {
-                let digit = match b {
-                    b'0'..=b'9' => b - b'0',
-                    b'a'..=b'f' => b - b'a' + 10,
-                    _ => return None,
-                };
-                Some(n << 4 | u64::from(digit))
-            });
-            if let Some(n) = hex {
+        if let Ok(bytes) = <[u8; 16]>::try_from(fingerprint.as_bytes()) {
+            // Without a branch per digit: the digits are random, so branches would mispredict.
+            let (mut n, mut bad) = (0u64, 0u8);
+            for b in bytes {
+                let digit = HEX_DIGIT[usize::from(b)];
+                bad |= digit;
+                n = n << 4 | u64::from(digit & 0xf);
+            }
+            if bad & NOT_HEX == 0 {
                 return FpKey::Hex(n);
             }
         }
         FpKey::Text(fingerprint.into())
     }
 }
+
+/// Marks a byte that is not a lower-case hex digit in [`HEX_DIGIT`].
+const NOT_HEX: u8 = 0x80;
+
+/// Each byte's value as a lower-case hex digit, else [`NOT_HEX`].
+const HEX_DIGIT: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut d = 0;
+    while d < 10 {
+        table[b'0' as usize + d] = d as u8;
+        d += 1;
+    }
+    let mut d = 0;
+    while d < 6 {
+        table[b'a' as usize + d] = 10 + d as u8;
+        d += 1;
+    }
+    table
+};
 
 /// What grouping and sorting need of a merged alert, as plain numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -395,6 +536,9 @@ struct Facts {
     /// Whether the `/` filter lets it through.
     passes: bool,
     starts_at: DateTime<Utc>,
+    /// Its fingerprint as a number, which orders as the hex text does; `None` for another
+    /// form, compared as text.
+    fp: Option<u64>,
 }
 
 /// Ranks packed into the sort key take 29 bits each: far more services and alert names than
@@ -481,9 +625,10 @@ impl AlertsState {
     /// Merges the instances' data and recomputes the per-service counts, then the rows.
     /// `targets` are the catalog's services, to name an alert's service by its catalog entry.
     ///
-    /// Each alert's data (its labels are maps of separately allocated strings) is read in this
-    /// one pass, filter included: what grouping and sorting need is kept beside `merged` as
-    /// plain numbers, so neither they nor a later `refilter` walk the label maps again.
+    /// Reads each instance's [`Prep`] rather than its alerts: an alert's labels are walked
+    /// only when its instance's data is new, and for the filter when no earlier rebuild or
+    /// refilter answered it. What grouping and sorting need is kept beside `merged` as plain
+    /// numbers, so a later `refilter` does not walk the merge again.
     pub fn rebuild(&mut self, targets: &[ServiceTarget], filter_text: &str) {
         self.catalog_known = !targets.is_empty();
         self.parse_filter(filter_text);
@@ -493,8 +638,8 @@ impl AlertsState {
         let mut memo = filter.memo();
         // Targets by name and by the alert names they claim, as indices; on duplicates the
         // last one wins, as when collecting into a map.
-        let mut by_name: FastMap<&str, usize> = FastMap::default();
-        let mut by_alert: FastMap<&str, usize> = FastMap::default();
+        let mut by_name: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut by_alert: FxHashMap<&str, usize> = FxHashMap::default();
         for (t, target) in targets.iter().enumerate() {
             by_name.insert(target.name.as_str(), t);
             for n in &target.alert_names {
@@ -506,22 +651,60 @@ impl AlertsState {
         // Every distinct (catalog ref, shown name) an alert resolves to is a slot, made once:
         // alerts share its strings, and grouping and counting work on its index.
         let mut slots: Vec<(Option<Arc<str>>, Arc<str>)> = Vec::new();
-        let mut target_slots: Vec<Option<usize>> = vec![None; targets.len()];
-        let mut raw_slots: FastMap<&str, usize> = FastMap::default();
-        let mut no_service: Option<usize> = None;
-        let mut name_ids: FastMap<&str, usize> = FastMap::default();
+        let new_slot = |slots: &mut Vec<_>, service_ref: Option<&str>, service: &str| {
+            slots.push((service_ref.map(Arc::from), Arc::from(service)));
+            slots.len() - 1
+        };
+        // Firing, unmuted alerts per slot by severity, for the Overview's counts.
         let mut counts: Vec<AlertSummary> = Vec::new();
-        // Per merged alert: its slot and name id (ranked below), then its facts.
-        let mut found: Vec<(usize, usize)> = Vec::with_capacity(self.merged.len());
-        let mut facts: Vec<Facts> = Vec::with_capacity(self.merged.len());
-        let mut merged: Vec<MergedAlert> = Vec::with_capacity(self.merged.len());
+        let mut target_slots: Vec<Option<usize>> = vec![None; targets.len()];
+        let mut raw_slots: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut no_service: Option<usize> = None;
+        let mut name_ids: FxHashMap<&str, usize> = FxHashMap::default();
+        let capacity = self.merged.len();
+        // Per merged alert: its slot and name id (ranked below), then its facts. The last
+        // rebuild's buffers are reused: allocating them anew costs more than filling them.
+        let mut found: Vec<(usize, usize)> = Vec::with_capacity(capacity);
+        let mut facts = std::mem::take(&mut self.facts);
+        facts.clear();
+        let mut merged = std::mem::take(&mut self.merged);
+        merged.clear();
         self.fingerprints.clear();
         let mut silence_ids: HashMap<&str, usize> = HashMap::new();
         let mut silences: Vec<MergedSilence> = Vec::new();
-        for (inst, instance) in self.instances.iter().enumerate() {
-            let Some(data) = &instance.data else { continue };
-            for (idx, alert) in data.value.alerts.iter().enumerate() {
-                match self.fingerprints.entry(FpKey::of(&alert.fingerprint)) {
+        for (inst, instance) in self.instances.iter_mut().enumerate() {
+            let Instance {
+                service_label,
+                data,
+                prep,
+                ..
+            } = instance;
+            let Some(data) = data.as_ref() else { continue };
+            let prep = prep.get_or_insert_with(|| Prep::of(Some(data), service_label));
+            prep.filter_is(filter_text);
+            let Prep {
+                alerts: prepared,
+                names,
+                services,
+                passes,
+                ..
+            } = prep;
+            // The instance's names and label values, resolved once each rather than per alert.
+            let name_of: Vec<(usize, Option<usize>)> = names
+                .iter()
+                .map(|n| {
+                    let next = name_ids.len();
+                    let id = *name_ids.entry(&**n).or_insert(next);
+                    (id, by_alert.get(&**n).copied())
+                })
+                .collect();
+            let service_of: Vec<Option<usize>> = services
+                .iter()
+                .map(|l| by_name.get(&**l).copied())
+                .collect();
+            let mut raw_of: Vec<Option<usize>> = vec![None; services.len()];
+            for (idx, (p, passes)) in prepared.iter().zip(passes.iter_mut()).enumerate() {
+                match self.fingerprints.entry(p.fp.clone()) {
                     Entry::Occupied(e) => {
                         if let Some(merged) = merged.get_mut(*e.get()) {
                             merged.seen_on.push(inst);
@@ -532,46 +715,48 @@ impl AlertsState {
                         e.insert(merged.len());
                     }
                 }
-                let name = alert.name();
-                let label = alert
-                    .labels
-                    .get(&instance.service_label)
-                    .map(String::as_str);
-                let target = label
-                    .and_then(|l| by_name.get(l))
-                    .or_else(|| by_alert.get(name))
-                    .copied();
-                let mut new_slot = |service_ref: Option<&str>, service: &str| {
-                    slots.push((service_ref.map(Arc::from), Arc::from(service)));
-                    counts.push(AlertSummary::default());
-                    slots.len() - 1
-                };
-                let slot = match (target, label) {
+                let (name_id, by_alert) = name_of[p.name as usize];
+                let label = p.service.map(|s| s as usize);
+                let slot = match (label.and_then(|l| service_of[l]).or(by_alert), label) {
                     (Some(t), _) => *target_slots[t].get_or_insert_with(|| {
-                        new_slot(Some(&targets[t].service), &targets[t].name)
+                        new_slot(&mut slots, Some(&targets[t].service), &targets[t].name)
                     }),
-                    (None, Some(l)) => *raw_slots.entry(l).or_insert_with(|| new_slot(None, l)),
-                    (None, None) => *no_service.get_or_insert_with(|| new_slot(None, "")),
+                    (None, Some(l)) => *raw_of[l].get_or_insert_with(|| {
+                        let value: &str = &services[l];
+                        *raw_slots
+                            .entry(value)
+                            .or_insert_with(|| new_slot(&mut slots, None, value))
+                    }),
+                    (None, None) => {
+                        *no_service.get_or_insert_with(|| new_slot(&mut slots, None, ""))
+                    }
                 };
-                let next = name_ids.len();
-                let name_id = *name_ids.entry(name).or_insert(next);
                 let (service_ref, service) = &slots[slot];
-                let muted = alert.is_muted();
-                if !muted && !service.is_empty() {
-                    count(&mut counts[slot], alert.severity);
+                if !p.muted && !service.is_empty() {
+                    if counts.len() <= slot {
+                        counts.resize(slot + 1, AlertSummary::default());
+                    }
+                    count(&mut counts[slot], p.severity);
                 }
+                let passes = *passes.get_or_insert_with(|| {
+                    data.value
+                        .alerts
+                        .get(idx)
+                        .is_some_and(|a| filter.matches_memo(&a.labels, &a.search, &mut memo))
+                });
                 facts.push(Facts {
                     service: 0,
                     name: 0,
-                    severity: alert.severity,
-                    muted,
-                    passes: filter.matches_memo(&alert.labels, &alert.search, &mut memo),
-                    starts_at: alert.starts_at,
+                    severity: p.severity,
+                    muted: p.muted,
+                    passes,
+                    starts_at: p.starts_at,
+                    fp: p.fp.number(),
                 });
                 merged.push(MergedAlert {
                     inst,
                     idx,
-                    seen_on: vec![inst],
+                    seen_on: smallvec![inst],
                     service_ref: service_ref.clone(),
                     service: service.clone(),
                 });
@@ -588,7 +773,7 @@ impl AlertsState {
                         silences.push(MergedSilence {
                             inst,
                             idx,
-                            seen_on: vec![inst],
+                            seen_on: smallvec![inst],
                         });
                     }
                 }
@@ -596,16 +781,6 @@ impl AlertsState {
         }
         self.filter_errors.clone_from(&filter.errors);
         self.merged = merged;
-        let silence_key = |m: &MergedSilence| {
-            self.instances
-                .get(m.inst)
-                .and_then(|i| i.data.as_ref())
-                .and_then(|d| d.value.silences.get(m.idx))
-                .map(|s| (s.state != SilenceState::Active, s.ends_at, s.id.clone()))
-        };
-        silences.sort_by_cached_key(silence_key);
-        self.silences = silences;
-
         // The order the list groups in, as ranks: services by name (unnamed last), alert
         // names by name. Equal names get equal ranks, so grouping goes by the name shown.
         let service_rank = ranks(slots.len(), |a, b| {
@@ -626,6 +801,16 @@ impl AlertsState {
             f.name = name_rank[name];
         }
         self.facts = facts;
+
+        let silence_key = |m: &MergedSilence| {
+            self.instances
+                .get(m.inst)
+                .and_then(|i| i.data.as_ref())
+                .and_then(|d| d.value.silences.get(m.idx))
+                .map(|s| (s.state != SilenceState::Active, s.ends_at, s.id.clone()))
+        };
+        silences.sort_by_cached_key(silence_key);
+        self.silences = silences;
 
         self.summaries.clear();
         for ((service_ref, service), c) in slots.iter().zip(&counts) {
@@ -668,6 +853,20 @@ impl AlertsState {
                 .and_then(|d| d.value.alerts.get(m.idx));
             f.passes = alert.is_some_and(|a| filter.matches_memo(&a.labels, &a.search, &mut memo));
         }
+        // Kept with the instances' data too, so the next poll's rebuild matches only new alerts.
+        for prep in self.instances.iter_mut().filter_map(|i| i.prep.as_mut()) {
+            prep.filter_is(filter_text);
+        }
+        for (m, f) in self.merged.iter().zip(&self.facts) {
+            let slot = self
+                .instances
+                .get_mut(m.inst)
+                .and_then(|i| i.prep.as_mut())
+                .and_then(|p| p.passes.get_mut(m.idx));
+            if let Some(slot) = slot {
+                *slot = Some(f.passes);
+            }
+        }
         self.regroup();
     }
 
@@ -706,9 +905,12 @@ impl AlertsState {
                 .map_or("", |a| a.fingerprint.as_str())
         };
         keep.sort_unstable_by(|a, b| {
-            (a.0, a.1)
-                .cmp(&(b.0, b.1))
-                .then_with(|| fingerprint(a.2).cmp(fingerprint(b.2)))
+            (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
+                match (self.facts[a.2].fp, self.facts[b.2].fp) {
+                    (Some(x), Some(y)) => x.cmp(&y),
+                    _ => fingerprint(a.2).cmp(fingerprint(b.2)),
+                }
+            })
         });
         let mut rows = Vec::with_capacity(keep.len() + 16);
         let mut start = 0;
@@ -1063,6 +1265,25 @@ pub fn saved(state: &AlertsState) -> BTreeMap<String, Fetched<InstanceData>> {
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    #[rstest]
+    #[case("00000000000000ff", Some(255))]
+    #[case("fedcba9876543210", Some(0xfedc_ba98_7654_3210))]
+    #[case("FEDCBA9876543210", None)]
+    #[case("00000000000000g0", None)]
+    #[case("0000000000000ff", None)]
+    #[case("00000000000000ff0", None)]
+    #[case("00000000000000\u{e9}", None)]
+    fn fingerprints_as_numbers_only_in_alertmanagers_form(
+        #[case] text: &str,
+        #[case] number: Option<u64>,
+    ) {
+        let key = FpKey::of(text);
+        assert_eq!(key.number(), number);
+        if number.is_none() {
+            assert_eq!(key, FpKey::Text(text.into()), "kept as text, exactly");
+        }
+    }
 
     #[rstest]
     #[case("15m", Some(15 * 60))]

@@ -3,8 +3,8 @@
 //! free-form line that may also hold plain words. One matcher is parsed by the wire module's
 //! `Matcher::parse`, the same code the sim serves with, so the cockpit and the server agree.
 
-use super::fasthash::FastMap;
 use crate::wire::alertmanager::{CompiledMatcher, LabelSet, Matcher, MatcherError};
+use rustc_hash::FxHashMap;
 
 /// A `/` filter: label matchers that must all hold, and words that must all appear (case
 /// insensitive) somewhere in the alert's searchable text.
@@ -52,7 +52,7 @@ impl Filter {
     /// An empty memo for [`Filter::matches_memo`].
     pub fn memo<'a>(&self) -> FilterMemo<'a> {
         FilterMemo {
-            regex: self.matchers.iter().map(|_| FastMap::default()).collect(),
+            regex: self.matchers.iter().map(|_| FxHashMap::default()).collect(),
         }
     }
 
@@ -83,7 +83,7 @@ impl Filter {
 /// What [`Filter::matches_memo`] remembers: per matcher, label value to answer.
 #[derive(Debug, Default)]
 pub struct FilterMemo<'a> {
-    regex: Vec<FastMap<&'a str, bool>>,
+    regex: Vec<FxHashMap<&'a str, bool>>,
 }
 
 /// Reads a list of matchers as amtool takes them: separated by commas or spaces, optionally in

@@ -5,7 +5,6 @@
 pub mod alerts;
 pub mod catalog;
 pub mod docs;
-pub mod fasthash;
 pub mod input;
 pub mod join;
 pub mod markdown;

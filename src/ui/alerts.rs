@@ -24,7 +24,7 @@ use crate::model::{Model, Screen, TextInput};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let state = &model.alerts;
-    let has_data = state.instances.iter().any(|i| i.data.is_some());
+    let has_data = state.instances.iter().any(|i| i.data().is_some());
     if !has_data {
         super::empty_state(model, Screen::Alerts, theme, frame, area);
         return;

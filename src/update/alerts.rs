@@ -15,7 +15,7 @@ use crate::model::input::Edit;
 use crate::model::matchers::{format_matchers, parse_matchers};
 use crate::model::{Cursor, Fetched, Level, Model, PaletteItem, PaletteTarget, Screen, TextInput};
 
-use super::{Effect, confirm, notify};
+use super::{Discard, Effect, confirm, notify};
 
 /// Messages from the Alertmanager providers.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,18 +72,16 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             ack_minutes,
         } => {
             let state = &mut model.alerts;
-            let mut configured: Vec<Instance> = Vec::with_capacity(instances.len());
+            let mut old = std::mem::take(&mut state.instances);
             for (name, service_label) in instances {
-                let data = state
-                    .instance_index(&name)
-                    .and_then(|i| state.instances[i].data.clone());
-                configured.push(Instance {
-                    name,
-                    service_label,
-                    data,
-                });
+                let data = old
+                    .iter_mut()
+                    .find(|i| i.name == name)
+                    .and_then(Instance::take_data);
+                state
+                    .instances
+                    .push(Instance::new(name, service_label, data));
             }
-            state.instances = configured;
             state.created_by = if created_by.trim().is_empty() {
                 "flightdeck".into()
             } else {
@@ -99,29 +97,28 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             let index = match state.instance_index(&instance) {
                 Some(i) => i,
                 None => {
-                    state.instances.push(Instance {
-                        name: instance,
-                        service_label: "service".into(),
-                        data: None,
-                    });
+                    state
+                        .instances
+                        .push(Instance::new(instance, "service".into(), None));
                     state.instances.len() - 1
                 }
             };
-            let slot = &mut state.instances[index];
-            let changed = slot
-                .data
-                .as_ref()
-                .is_none_or(|old| !old.value.same_shown(&data));
-            slot.data = Some(Fetched {
+            let (changed, old) = state.instances[index].set_data(Fetched {
                 value: data,
                 fetched_at: at,
             });
-            rebuild(model);
+            let mut effects: Vec<Effect> = old
+                .map(Discard::new)
+                .map(Effect::Discard)
+                .into_iter()
+                .collect();
+            // Alerts are re-sent every few seconds: most polls change nothing shown, and the
+            // merge stays valid (same alerts in the same places).
             if changed {
-                vec![Effect::Render]
-            } else {
-                vec![]
+                rebuild(model);
+                effects.push(Effect::Render);
             }
+            effects
         }
         Msg::SilenceSaved { instance, id } => {
             notify(
@@ -158,12 +155,14 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
 /// it (marked stale by its source) while the provider connects.
 pub fn restore(model: &mut Model, instance: String, data: Fetched<InstanceData>) {
     match model.alerts.instance_index(&instance) {
-        Some(i) => model.alerts.instances[i].data = Some(data),
-        None => model.alerts.instances.push(Instance {
-            name: instance,
-            service_label: "service".into(),
-            data: Some(data),
-        }),
+        Some(i) => {
+            // Restored at start-up, before any poll: there is no earlier data to free.
+            let _ = model.alerts.instances[i].set_data(data);
+        }
+        None => model
+            .alerts
+            .instances
+            .push(Instance::new(instance, "service".into(), Some(data))),
     }
     rebuild(model);
 }
@@ -1060,7 +1059,7 @@ mod tests {
     fn an_ha_pair_shows_each_alert_once_with_both_instances() {
         let m = model();
         assert_eq!(m.alerts.merged.len(), 5);
-        assert!(m.alerts.merged.iter().all(|x| x.seen_on == vec![0, 1]));
+        assert!(m.alerts.merged.iter().all(|x| x.seen_on[..] == [0, 1]));
         assert_eq!(
             m.alerts.silences.len(),
             1,
@@ -1424,7 +1423,10 @@ mod tests {
                 data: again,
             }),
         );
-        assert!(effects.is_empty());
+        assert!(
+            matches!(&effects[..], [Effect::Discard(_)]),
+            "only the replaced data to free: {effects:?}"
+        );
         let mut changed = data("prod-a");
         changed.alerts.pop();
         let effects = app_update(
@@ -1435,7 +1437,116 @@ mod tests {
                 data: changed,
             }),
         );
-        assert_eq!(effects, vec![Effect::Render]);
+        assert!(
+            matches!(&effects[..], [Effect::Discard(_), Effect::Render]),
+            "{effects:?}"
+        );
+    }
+
+    /// prod-a's next poll: its crash-looping alert resolved, a new critical one for ledger.
+    fn prod_a_later() -> InstanceData {
+        let mut d = data("prod-a");
+        d.alerts.remove(0);
+        d.alerts.push(alert(
+            &[
+                ("alertname", "NewCritical"),
+                ("service", "ledger"),
+                ("severity", "critical"),
+            ],
+            "fresh",
+            1,
+        ));
+        d
+    }
+
+    fn fetched(m: &mut Model, instance: &str, data: InstanceData) {
+        app_update(
+            m,
+            AppMsg::Alerts(Msg::Fetched {
+                instance: instance.into(),
+                at: t0(),
+                data,
+            }),
+        );
+    }
+
+    fn type_filter(m: &mut Model, text: &str) {
+        press(m, "/");
+        for _ in 0..m.list(Screen::Alerts).filter.text().chars().count() {
+            code(m, KeyCode::Backspace);
+        }
+        press(m, text);
+        code(m, KeyCode::Enter);
+    }
+
+    #[test]
+    fn filter_answers_kept_across_polls_match_a_fresh_merge() {
+        // The filter's answers are kept per instance and reused by later rebuilds; whatever
+        // order polls and filter edits come in, the rows must be those of a fresh model.
+        // prod-a dropping and re-reporting an alert moves which copy (prod-a's or prod-b's)
+        // the merge reads, so an answer kept from an older filter would show here.
+        enum Step {
+            Poll(bool),
+            Filter(&'static str),
+        }
+        let steps = [
+            Step::Filter("severity=critical"),
+            Step::Poll(true),
+            Step::Poll(false),
+            Step::Filter("alertname!=KubePodCrashLooping"),
+            Step::Poll(true),
+            Step::Filter("ledger"),
+            Step::Filter(""),
+            Step::Poll(false),
+            Step::Filter("severity=critical"),
+            Step::Poll(true),
+        ];
+        let mut m = model();
+        let (mut later, mut filter) = (false, "");
+        for (n, step) in steps.into_iter().enumerate() {
+            match step {
+                Step::Poll(l) => {
+                    later = l;
+                    let d = if later {
+                        prod_a_later()
+                    } else {
+                        data("prod-a")
+                    };
+                    fetched(&mut m, "prod-a", d);
+                }
+                Step::Filter(f) => {
+                    filter = f;
+                    type_filter(&mut m, f);
+                }
+            }
+            let mut fresh = model();
+            if later {
+                fetched(&mut fresh, "prod-a", prod_a_later());
+            }
+            type_filter(&mut fresh, filter);
+            assert_eq!(shown_names(&m), shown_names(&fresh), "step {n}");
+        }
+        assert_eq!(
+            shown_names(&m),
+            [
+                "[ledger]",
+                "NewCritical",
+                "[payments-api]",
+                "KubePodCrashLooping"
+            ],
+            "the alert only prod-b still reports is matched from prod-b's copy"
+        );
+        let crash = m
+            .alerts
+            .merged
+            .iter()
+            .find(|x| {
+                m.alerts
+                    .alert(x)
+                    .is_some_and(|a| a.name() == "KubePodCrashLooping")
+            })
+            .expect("still listed");
+        assert_eq!(crash.seen_on[..], [1]);
     }
 
     #[test]

@@ -87,6 +87,34 @@ pub enum Effect {
     Onboarding(onboarding::Command),
     /// Hand the terminal to another program ($EDITOR, $PAGER) and take it back afterwards.
     External(External),
+    /// Data the model let go of, to free away from the loop.
+    Discard(Discard),
+}
+
+/// Data the model replaced, for the runner to free on a worker thread (dropping the last
+/// `Discard` frees it): a poll's previous answer can be tens of thousands of small allocations,
+/// and freeing them is no reason to make a key wait.
+#[derive(Clone)]
+pub struct Discard(std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl Discard {
+    pub fn new(value: impl std::any::Any + Send + Sync) -> Self {
+        Discard(std::sync::Arc::new(value))
+    }
+}
+
+impl PartialEq for Discard {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Discard {}
+
+impl std::fmt::Debug for Discard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Discard")
+    }
 }
 
 /// A program the cockpit hands the terminal to.
