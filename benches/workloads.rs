@@ -30,22 +30,24 @@ fn now() -> DateTime<Utc> {
 fn pod(svc: usize, i: usize) -> Pod {
     let name = format!("service-{svc:03}");
     Pod {
-        namespace: format!("ns-{}", svc % 3),
-        name: format!("{name}-7d9f6c5b8-{i:05}"),
-        services: vec![format!("component:default/{name}")],
+        namespace: format!("ns-{}", svc % 3).into(),
+        name: format!("{name}-7d9f6c5b8-{i:05}").into(),
+        services: [format!("component:default/{name}").into()].into(),
         phase: Phase::Running,
         ready: 1,
-        containers: vec![name.clone()],
+        containers: [name.as_str().into()].into(),
         restarts: (i % 7) as u32,
         created: Some(now() - Duration::minutes((i * 3) as i64)),
-        node: Some(format!("ip-10-0-{}-{}", i % 4, i % 250)),
+        node: Some(format!("ip-10-0-{}-{}", i % 4, i % 250).into()),
         owner: Some(Owner {
             kind: "ReplicaSet".into(),
-            name: format!("{name}-7d9f6c5b8"),
+            name: format!("{name}-7d9f6c5b8").into(),
         }),
-        reason: (i.is_multiple_of(97)).then(|| PodReason::CrashLoopBackOff {
-            container: name.clone(),
-            last: None,
+        reason: (i.is_multiple_of(97)).then(|| {
+            Box::new(PodReason::CrashLoopBackOff {
+                container: name.clone(),
+                last: None,
+            })
         }),
         last_restart: None,
         tag: Some("3f2a1c9".into()),

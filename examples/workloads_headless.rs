@@ -79,8 +79,21 @@ fn arg(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> Result<(), String> {
+/// Started as the cockpit's `main` starts: allocator settings first, then the same runtime.
+fn main() -> Result<(), String> {
+    flightdeck::memory::limit_arenas();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?
+        .block_on(run())
+}
+
+async fn run() -> Result<(), String> {
+    tokio::spawn(flightdeck::memory::trim_every(
+        flightdeck::memory::TRIM_EVERY,
+    ));
     let _ = rustls::crypto::ring::default_provider().install_default();
     let path =
         arg("--config").ok_or("--config <flightdeck.toml written by the sim> is required")?;
@@ -137,7 +150,12 @@ async fn main() -> Result<(), String> {
                 .workloads
                 .troubled_pods("component:default/payments-api")
                 .iter()
-                .any(|p| matches!(p.reason, Some(PodReason::CrashLoopBackOff { .. })))
+                .any(|p| {
+                    matches!(
+                        p.reason.as_deref(),
+                        Some(PodReason::CrashLoopBackOff { .. })
+                    )
+                })
         {
             model_crash = Some(Instant::now());
         }
@@ -195,7 +213,12 @@ async fn first_api_crash(k: Option<flightdeck::config::KubernetesSource>) -> Opt
                     p,
                     &flightdeck::providers::kubernetes::convert::NoServices,
                 )
-                .is_some_and(|p| matches!(p.reason, Some(PodReason::CrashLoopBackOff { .. })))
+                .is_some_and(|p| {
+                    matches!(
+                        p.reason.as_deref(),
+                        Some(PodReason::CrashLoopBackOff { .. })
+                    )
+                })
             })
         {
             return Some(Instant::now());

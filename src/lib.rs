@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod external;
+pub mod memory;
 pub mod model;
 pub mod providers;
 pub mod sanitize;

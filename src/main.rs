@@ -22,6 +22,7 @@ use flightdeck::update::Effect;
 use flightdeck::{sanitize, snapshot, startup};
 
 fn main() -> ExitCode {
+    flightdeck::memory::limit_arenas();
     let started = std::time::Instant::now();
     let cli = Cli::parse();
     if let Err(e) = install_hooks() {
@@ -39,6 +40,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    runtime.spawn(flightdeck::memory::trim_every(
+        flightdeck::memory::TRIM_EVERY,
+    ));
     let result = runtime.block_on(run(cli, started));
     terminal::restore();
     // Providers may still be waiting on the network; nobody waits for them on the way out.

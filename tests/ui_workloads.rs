@@ -48,14 +48,14 @@ fn pod(
     Pod {
         namespace: ns.into(),
         name: name.into(),
-        services: vec![format!("component:default/{service}")],
+        services: [format!("component:default/{service}").into()].into(),
         phase: if matches!(reason, Some(PodReason::Unschedulable { .. })) {
             Phase::Pending
         } else {
             Phase::Running
         },
         ready,
-        containers: vec![service.into()],
+        containers: [service.into()].into(),
         restarts,
         created: Some(now() - Duration::minutes(42)),
         node: Some("ip-10-0-0-11".into()),
@@ -63,7 +63,7 @@ fn pod(
             kind: "ReplicaSet".into(),
             name: rs.into(),
         }),
-        reason,
+        reason: reason.map(Box::new),
         last_restart: None,
         tag: Some("3f2a1c9".into()),
     }
@@ -286,7 +286,7 @@ fn logs_model() -> Model {
         .workloads
         .rows
         .iter()
-        .position(|r| matches!(r, Row::Workload { key, .. } if key.name == "payments-api"))
+        .position(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "payments-api"))
         .expect("the row");
     m.list_mut(Screen::Workloads).cursor.selected = i;
     let effects = update(&mut m, Msg::Key(Key::char('l')));

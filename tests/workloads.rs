@@ -205,8 +205,8 @@ fn gone(m: &Model, name: &str) -> bool {
     m.workloads
         .pods
         .iter()
-        .filter(|(k, _)| k.name == name)
-        .all(|(_, p)| p.reason == Some(PodReason::Terminating))
+        .filter(|(k, _)| &*k.name == name)
+        .all(|(_, p)| p.reason.as_deref() == Some(&PodReason::Terminating))
 }
 
 const SELECTOR: &str = "backstage.io/kubernetes-id";
@@ -217,7 +217,7 @@ fn model_pods(m: &Model) -> BTreeMap<(String, String), (String, u32, u16)> {
         .iter()
         .map(|(k, p)| {
             (
-                (k.namespace.clone(), k.name.clone()),
+                (k.namespace.to_string(), k.name.to_string()),
                 (p.phase.name().to_string(), p.restarts, p.ready),
             )
         })
@@ -229,7 +229,7 @@ fn api_pods(pods: &[Pod]) -> BTreeMap<(String, String), (String, u32, u16)> {
         .filter_map(|p| convert::pod(p, &NoServices))
         .map(|p| {
             (
-                (p.namespace.clone(), p.name.clone()),
+                (p.namespace.to_string(), p.name.to_string()),
                 (p.phase.name().to_string(), p.restarts, p.ready),
             )
         })
@@ -282,7 +282,7 @@ async fn pods_deployments_and_events_match_the_api_and_kubectl() {
                 .workloads
                 .iter()
                 .filter(|((k, _), _)| *k == Kind::Deployment)
-                .map(|((_, r), d)| (r.name.clone(), (d.desired, d.ready, d.revision)))
+                .map(|((_, r), d)| (r.name.to_string(), (d.desired, d.ready, d.revision)))
                 .collect();
             got == want
         })
@@ -304,8 +304,8 @@ async fn pods_deployments_and_events_match_the_api_and_kubectl() {
                 .workloads
                 .events
                 .keys()
-                .filter(|k| k.namespace == "payments")
-                .map(|k| k.name.clone())
+                .filter(|k| &*k.namespace == "payments")
+                .map(|k| k.name.to_string())
                 .collect();
             got == want
         })
@@ -455,7 +455,7 @@ async fn restart_scale_and_delete_change_the_sim_after_confirmation() {
         .await;
 
     // Restart: asks first, and nothing happens on "n".
-    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if key.name == "inventory"));
+    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "inventory"));
     cockpit.key(Key::ctrl('r'));
     cockpit.with(|m| {
         assert!(matches!(&m.overlay, Some(Overlay::Confirm(c)) if c.title.contains("inventory")))
@@ -491,7 +491,7 @@ async fn restart_scale_and_delete_change_the_sim_after_confirmation() {
         .spec
         .replicas
         .unwrap_or(1);
-    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if key.name == "order-router"));
+    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "order-router"));
     cockpit.key(Key::char('+'));
     cockpit.key(Key::char('y'));
     let start = Instant::now();
@@ -549,7 +549,7 @@ async fn read_only_refuses_in_the_gate_and_in_the_provider() {
             m.workloads.pods.len() >= 36
         })
         .await;
-    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if key.name == "inventory"));
+    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "inventory"));
     cockpit.key(Key::ctrl('r'));
     cockpit.with(|m| {
         assert!(m.overlay.is_none(), "no confirmation under read-only");
@@ -729,7 +729,12 @@ async fn a_pod_that_starts_crashing_shows_as_crashing() {
             m.workloads
                 .troubled_pods("component:default/payments-api")
                 .iter()
-                .any(|p| matches!(p.reason, Some(PodReason::CrashLoopBackOff { .. })))
+                .any(|p| {
+                    matches!(
+                        p.reason.as_deref(),
+                        Some(PodReason::CrashLoopBackOff { .. })
+                    )
+                })
         })
         .await;
     cockpit.with(|m| {
@@ -742,7 +747,7 @@ async fn a_pod_that_starts_crashing_shows_as_crashing() {
             m.workloads
                 .rows
                 .first()
-                .map(|r| matches!(r, Row::Workload { key, .. } if key.name == "payments-api")),
+                .map(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "payments-api")),
             Some(true),
             "trouble first"
         );
@@ -806,7 +811,10 @@ fn kdash_lists_decode_and_the_crash_loop_is_the_reason_that_matters() {
         .find(|p| p.name.starts_with("cartservice"))
         .expect("the cartservice pod");
     assert!(
-        matches!(cart.reason, Some(PodReason::CrashLoopBackOff { .. })),
+        matches!(
+            cart.reason.as_deref(),
+            Some(PodReason::CrashLoopBackOff { .. })
+        ),
         "{:?}",
         cart.reason
     );
@@ -820,7 +828,7 @@ fn kdash_lists_decode_and_the_crash_loop_is_the_reason_that_matters() {
         assert!(
             events
                 .iter()
-                .any(|e| e.warning && e.reason == "FailedScheduling")
+                .any(|e| e.warning && &*e.reason == "FailedScheduling")
         );
     }
     if let Some(yaml) = common::fixture("kubernetes/kdash/deployments.yaml") {
@@ -856,10 +864,10 @@ fn pod(name: &str, reason: Option<PodReason>, ready: u16) -> wl::Pod {
     wl::Pod {
         namespace: "shop".into(),
         name: name.into(),
-        services: vec![SVC.into()],
+        services: [SVC.into()].into(),
         phase: wl::Phase::Running,
         ready,
-        containers: vec!["app".into()],
+        containers: ["app".into()].into(),
         restarts: if reason.is_some() { 4 } else { 0 },
         created: Some(t0() - chrono::Duration::hours(1)),
         node: Some("n1".into()),
@@ -867,7 +875,7 @@ fn pod(name: &str, reason: Option<PodReason>, ready: u16) -> wl::Pod {
             kind: "ReplicaSet".into(),
             name: "api-7f9c".into(),
         }),
-        reason,
+        reason: reason.map(Box::new),
         last_restart: Some(t0() - chrono::Duration::minutes(2)),
         tag: Some("abc".into()),
     }
@@ -878,7 +886,7 @@ fn deployment(name: &str) -> wl::Workload {
         kind: Kind::Deployment,
         namespace: "shop".into(),
         name: name.into(),
-        services: vec![SVC.into()],
+        services: [SVC.into()].into(),
         desired: 2,
         updated: 2,
         ready: 1,
@@ -921,7 +929,7 @@ fn model() -> Model {
                 Change::Pod(pod("api-7f9c-aaaaa", None, 1)),
                 Change::Pod(pod("api-7f9c-bbbbb", Some(crash), 0)),
                 Change::Pod(wl::Pod {
-                    services: vec!["component:default/other".into()],
+                    services: ["component:default/other".into()].into(),
                     owner: None,
                     ..pod("lonely", None, 1)
                 }),
@@ -951,7 +959,7 @@ fn rows_sort_trouble_first_and_filter(
     flightdeck::update::workloads::refilter(&mut m);
     assert_eq!(m.workloads.rows.len(), rows);
     let pod = m.workloads.rows.iter().find_map(|r| match r {
-        Row::Pod(k) => Some(k.name.as_str()),
+        Row::Pod(k) => Some(&*k.name),
         _ => None,
     });
     assert_eq!(pod, first_pod);
@@ -967,7 +975,7 @@ fn summaries_and_troubled_pods_roll_up_per_service() {
         .workloads
         .troubled_pods(SVC)
         .iter()
-        .map(|p| p.name.as_str())
+        .map(|p| &*p.name)
         .collect();
     assert_eq!(troubled, ["api-7f9c-bbbbb"]);
     assert!(
@@ -1005,7 +1013,7 @@ fn actions_confirm_first_unless_rbac_says_no(
         .workloads
         .rows
         .iter()
-        .position(|r| matches!(r, Row::Pod(k) if k.name == "api-7f9c-bbbbb"))
+        .position(|r| matches!(r, Row::Pod(k) if &*k.name == "api-7f9c-bbbbb"))
         .expect("the row");
     m.list_mut(Screen::Workloads).cursor.selected = i;
     let effects = update(&mut m, Msg::Key(key));
@@ -1051,7 +1059,7 @@ fn the_log_buffer_is_bounded_and_search_pauses_on_a_match() {
         .workloads
         .rows
         .iter()
-        .position(|r| matches!(r, Row::Pod(k) if k.name == "api-7f9c-aaaaa"))
+        .position(|r| matches!(r, Row::Pod(k) if &*k.name == "api-7f9c-aaaaa"))
         .expect("the row");
     m.list_mut(Screen::Workloads).cursor.selected = i;
     let effects = update(&mut m, Msg::Key(Key::char('l')));

@@ -5,6 +5,7 @@
 //! shows, so 10,000 pods stay small; nothing here knows about kube.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,21 +14,94 @@ use super::join::PodSummary;
 use super::{Cursor, TextInput};
 use crate::sanitize::StyledRun;
 
-/// Where an object lives: the context it was seen in, its namespace and name.
+/// A name many objects share: a context, namespace, node, owner, image tag, container name or
+/// service ref. Held once in [`Strings`] and shared, so 10,000 pods do not hold 10,000 copies
+/// of their namespace; cloning one copies no text.
+pub type Name = Arc<str>;
+
+/// Where an object lives: the context it was seen in, its namespace and name. Rows, members and
+/// the troubled lists clone the keys of `WorkloadsState::pods`, sharing their text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ObjRef {
-    pub context: String,
-    pub namespace: String,
-    pub name: String,
+    pub context: Name,
+    pub namespace: Name,
+    pub name: Name,
 }
 
 impl ObjRef {
     pub fn new(context: &str, namespace: &str, name: &str) -> Self {
         Self {
-            context: context.to_string(),
-            namespace: namespace.to_string(),
-            name: name.to_string(),
+            context: context.into(),
+            namespace: namespace.into(),
+            name: name.into(),
         }
+    }
+}
+
+/// The shared copies of the names workload objects repeat. Names no object holds any more are
+/// let go once the set has doubled since it was last swept, so it never grows without bound.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Strings {
+    names: HashSet<Name>,
+    lists: HashSet<Arc<[Name]>>,
+    swept_at: usize,
+}
+
+impl Strings {
+    /// The shared copy of `s`.
+    pub fn name(&mut self, s: &str) -> Name {
+        if let Some(n) = self.names.get(s) {
+            return n.clone();
+        }
+        let n: Name = s.into();
+        self.names.insert(n.clone());
+        n
+    }
+
+    /// The shared copy of `n`, dropping `n`'s own when one exists.
+    pub fn share(&mut self, n: &mut Name) {
+        match self.names.get(&**n) {
+            Some(shared) => *n = shared.clone(),
+            None => {
+                self.names.insert(n.clone());
+            }
+        }
+    }
+
+    /// The shared copy of a list of names (a pod's services, its containers): the pods of one
+    /// workload all hold the same one.
+    pub fn share_list(&mut self, list: &mut Arc<[Name]>) {
+        match self.lists.get(&**list) {
+            Some(shared) => *list = shared.clone(),
+            None => {
+                let mut names: Vec<Name> = list.to_vec();
+                for n in &mut names {
+                    self.share(n);
+                }
+                let shared: Arc<[Name]> = names.into();
+                self.lists.insert(shared.clone());
+                *list = shared;
+            }
+        }
+    }
+
+    /// Lets go of what nothing else holds, when the sets have doubled since the last sweep.
+    fn sweep(&mut self) {
+        let size = self.names.len() + self.lists.len();
+        if size < 2 * self.swept_at + 1024 {
+            return;
+        }
+        self.lists.retain(|l| Arc::strong_count(l) > 1);
+        self.names.retain(|n| Arc::strong_count(n) > 1);
+        self.swept_at = self.names.len() + self.lists.len();
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len() + self.lists.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -238,37 +312,35 @@ impl PodReason {
 /// What owns an object, by kind and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owner {
-    pub kind: String,
-    pub name: String,
+    pub kind: Name,
+    pub name: Name,
 }
 
-/// A pod, reduced to what the screen, the roll-ups and the actions need.
+/// A pod, reduced to what the screen, the roll-ups and the actions need. Every name but its
+/// own is shared with the other pods through [`Strings`] once the model holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pod {
-    pub namespace: String,
-    pub name: String,
+    pub namespace: Name,
+    pub name: Name,
     /// Catalog refs of the services whose selector matches the pod's labels.
-    pub services: Vec<String>,
+    pub services: Arc<[Name]>,
     pub phase: Phase,
     pub ready: u16,
-    pub containers: Vec<String>,
+    pub containers: Arc<[Name]>,
     pub restarts: u32,
     pub created: Option<DateTime<Utc>>,
-    pub node: Option<String>,
+    pub node: Option<Name>,
     pub owner: Option<Owner>,
-    pub reason: Option<PodReason>,
+    pub reason: Option<Box<PodReason>>,
     /// When a container last terminated (for restarts in the last hour).
     pub last_restart: Option<DateTime<Utc>>,
     /// The image tag of the first container.
-    pub tag: Option<String>,
+    pub tag: Option<Name>,
 }
 
 impl Pod {
     pub fn trouble(&self) -> Trouble {
-        let by_reason = self
-            .reason
-            .as_ref()
-            .map_or(Trouble::None, PodReason::trouble);
+        let by_reason = self.reason.as_ref().map_or(Trouble::None, |r| r.trouble());
         let not_ready = match self.phase {
             Phase::Running if (self.ready as usize) < self.containers.len() => Trouble::Warning,
             Phase::Pending => Trouble::Busy,
@@ -346,18 +418,20 @@ pub struct ReplicaSet {
     pub tag: Option<String>,
 }
 
+/// An Event, its repeated names shared through [`Strings`] once the model holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
-    pub namespace: String,
-    pub name: String,
-    pub kind: String,
-    pub object: String,
-    pub reason: String,
+    pub namespace: Name,
+    pub name: Name,
+    /// The kind and name of the object it is about.
+    pub kind: Name,
+    pub object: Name,
+    pub reason: Name,
     pub message: String,
     pub warning: bool,
     pub count: u32,
     pub last: Option<DateTime<Utc>>,
-    pub source: String,
+    pub source: Name,
 }
 
 /// CPU and memory of a pod from metrics.k8s.io, when the cluster serves it.
@@ -425,8 +499,8 @@ pub enum Row {
     Pod(ObjRef),
     /// Pods no watched workload owns, per context and namespace.
     Orphans {
-        context: String,
-        namespace: String,
+        context: Name,
+        namespace: Name,
     },
 }
 
@@ -615,6 +689,7 @@ pub struct WorkloadsState {
     pub next_request: u64,
     summaries: HashMap<String, PodSummary>,
     troubled: HashMap<String, Vec<ObjRef>>,
+    strings: Strings,
 }
 
 impl WorkloadsState {
@@ -647,30 +722,60 @@ impl WorkloadsState {
     pub fn access(&self, key: &ObjRef) -> Access {
         self.contexts
             .iter()
-            .find(|c| c.name == key.context)
-            .and_then(|c| c.access.get(&key.namespace).copied())
+            .find(|c| *c.name == *key.context)
+            .and_then(|c| c.access.get(&*key.namespace).copied())
             .unwrap_or_default()
     }
 
     /// Applies a batch of changes from one context.
     pub fn apply(&mut self, context: &str, changes: Vec<Change>) {
+        let context = self.strings.name(context);
         for change in changes {
             match change {
-                Change::Pod(p) => {
-                    self.pods
-                        .insert(ObjRef::new(context, &p.namespace, &p.name), p);
+                Change::Pod(mut p) => {
+                    let strings = &mut self.strings;
+                    strings.share(&mut p.namespace);
+                    strings.share_list(&mut p.services);
+                    strings.share_list(&mut p.containers);
+                    for n in [p.node.as_mut(), p.tag.as_mut()].into_iter().flatten() {
+                        strings.share(n);
+                    }
+                    if let Some(o) = &mut p.owner {
+                        strings.share(&mut o.kind);
+                        strings.share(&mut o.name);
+                    }
+                    let key = ObjRef {
+                        context: context.clone(),
+                        namespace: p.namespace.clone(),
+                        name: p.name.clone(),
+                    };
+                    self.pods.insert(key, p);
                 }
                 Change::Workload(w) => {
-                    self.workloads
-                        .insert((w.kind, ObjRef::new(context, &w.namespace, &w.name)), w);
+                    let key = self.key(&context, &w.namespace, &w.name);
+                    self.workloads.insert((w.kind, key), w);
                 }
                 Change::ReplicaSet(r) => {
-                    self.replicasets
-                        .insert(ObjRef::new(context, &r.namespace, &r.name), r);
+                    let key = self.key(&context, &r.namespace, &r.name);
+                    self.replicasets.insert(key, r);
                 }
-                Change::Event(e) => {
-                    self.events
-                        .insert(ObjRef::new(context, &e.namespace, &e.name), e);
+                Change::Event(mut e) => {
+                    let strings = &mut self.strings;
+                    for n in [
+                        &mut e.namespace,
+                        &mut e.kind,
+                        &mut e.object,
+                        &mut e.reason,
+                        &mut e.source,
+                    ] {
+                        strings.share(n);
+                    }
+                    let key = ObjRef {
+                        context: context.clone(),
+                        namespace: e.namespace.clone(),
+                        name: e.name.clone(),
+                    };
+                    self.events.insert(key, e);
                 }
                 Change::Deleted {
                     kind,
@@ -678,9 +783,9 @@ impl WorkloadsState {
                     name,
                 } => {
                     let key = ObjRef {
-                        context: context.to_string(),
-                        namespace,
-                        name,
+                        context: context.clone(),
+                        namespace: namespace.into(),
+                        name: name.into(),
                     };
                     match kind {
                         Kind::Pod => {
@@ -712,13 +817,28 @@ impl WorkloadsState {
                 self.events.remove(&k);
             }
         }
+        self.strings.sweep();
+    }
+
+    /// A key with shared context and namespace.
+    fn key(&mut self, context: &Name, namespace: &str, name: &str) -> ObjRef {
+        ObjRef {
+            context: context.clone(),
+            namespace: self.strings.name(namespace),
+            name: name.into(),
+        }
+    }
+
+    /// How many shared names and name lists the model holds.
+    pub fn shared_names(&self) -> usize {
+        self.strings.len()
     }
 
     /// The workload a pod belongs to, through its ReplicaSet for Deployments.
     pub fn owner_of(&self, key: &ObjRef, pod: &Pod) -> Option<(Kind, ObjRef)> {
         let owner = pod.owner.as_ref()?;
         let at = |name: &str| ObjRef::new(&key.context, &key.namespace, name);
-        match owner.kind.as_str() {
+        match owner.kind.as_ref() {
             "ReplicaSet" => {
                 let rs = self.replicasets.get(&at(&owner.name));
                 let deployment = match rs.and_then(|r| r.deployment.clone()) {
@@ -752,8 +872,8 @@ impl WorkloadsState {
         let mut troubled: HashMap<&str, Vec<(Trouble, &ObjRef)>> = HashMap::new();
         for (key, pod) in &self.pods {
             let trouble = pod.trouble();
-            for service in &pod.services {
-                let s = summaries.entry(service.as_str()).or_default();
+            for service in pod.services.iter() {
+                let s = summaries.entry(service.as_ref()).or_default();
                 s.total += 1;
                 if pod.is_ready() {
                     s.ready += 1;
@@ -765,15 +885,15 @@ impl WorkloadsState {
                     let label = pod
                         .reason
                         .as_ref()
-                        .map_or_else(|| pod.phase.name().to_string(), PodReason::short);
+                        .map_or_else(|| pod.phase.name().to_string(), |r| r.short());
                     let w = worst
-                        .entry(service.as_str())
+                        .entry(service.as_ref())
                         .or_insert((Trouble::None, String::new()));
                     if trouble > w.0 || (trouble == w.0 && label < w.1) {
                         *w = (trouble, label);
                     }
                     troubled
-                        .entry(service.as_str())
+                        .entry(service.as_ref())
                         .or_default()
                         .push((trouble, key));
                 }
@@ -810,7 +930,7 @@ impl WorkloadsState {
             .filter_map(|(k, r)| {
                 r.deployment.as_deref().map(|d| {
                     (
-                        (k.context.as_str(), k.namespace.as_str(), k.name.as_str()),
+                        (k.context.as_ref(), k.namespace.as_ref(), k.name.as_ref()),
                         d,
                     )
                 })
@@ -822,9 +942,9 @@ impl WorkloadsState {
             .map(|(kind, k)| {
                 (
                     *kind,
-                    k.context.as_str(),
-                    k.namespace.as_str(),
-                    k.name.as_str(),
+                    k.context.as_ref(),
+                    k.namespace.as_ref(),
+                    k.name.as_ref(),
                 )
             })
             .collect();
@@ -833,18 +953,18 @@ impl WorkloadsState {
             if !filter.scope(&key.context, &key.namespace, &pod.services) {
                 continue;
             }
-            let (ctx, ns) = (key.context.as_str(), key.namespace.as_str());
+            let (ctx, ns) = (key.context.as_ref(), key.namespace.as_ref());
             let owner = pod.owner.as_ref().and_then(|o| {
-                let (kind, name) = match o.kind.as_str() {
+                let (kind, name) = match o.kind.as_ref() {
                     "ReplicaSet" => {
-                        let deployment = match rs_owner.get(&(ctx, ns, o.name.as_str())) {
+                        let deployment = match rs_owner.get(&(ctx, ns, o.name.as_ref())) {
                             Some(d) => *d,
                             // Before its ReplicaSet arrives, the name says it.
                             None => o.name.rsplit_once('-')?.0,
                         };
                         (Kind::Deployment, deployment)
                     }
-                    kind => (Kind::parse(kind)?, o.name.as_str()),
+                    kind => (Kind::parse(kind)?, o.name.as_ref()),
                 };
                 watched
                     .contains(&(kind, ctx, ns, name))
@@ -940,7 +1060,7 @@ impl WorkloadsState {
                     for (rk, rs) in &self.replicasets {
                         if rk.context == key.context
                             && rk.namespace == key.namespace
-                            && rs.deployment.as_deref() == Some(key.name.as_str())
+                            && rs.deployment.as_deref() == Some(key.name.as_ref())
                         {
                             wanted.insert((&rk.context, &rk.namespace, "ReplicaSet", &rk.name));
                         }
@@ -960,10 +1080,10 @@ impl WorkloadsState {
             .iter()
             .filter(|(k, e)| {
                 all || wanted.contains(&(
-                    k.context.as_str(),
-                    k.namespace.as_str(),
-                    e.kind.as_str(),
-                    e.object.as_str(),
+                    k.context.as_ref(),
+                    k.namespace.as_ref(),
+                    e.kind.as_ref(),
+                    e.object.as_ref(),
                 ))
             })
             .collect();
@@ -995,8 +1115,8 @@ impl GroupKey<'_> {
                 key: ObjRef::new(ctx, ns, name),
             },
             GroupKey::Orphans(ctx, ns) => Row::Orphans {
-                context: ctx.to_string(),
-                namespace: ns.to_string(),
+                context: ctx.into(),
+                namespace: ns.into(),
             },
         }
     }
@@ -1041,7 +1161,7 @@ impl Filter {
     }
 
     /// A service matches by its catalog ref or its name (`payments-api`).
-    pub fn scope(&self, context: &str, namespace: &str, services: &[String]) -> bool {
+    pub fn scope<S: AsRef<str>>(&self, context: &str, namespace: &str, services: &[S]) -> bool {
         self.context
             .as_deref()
             .is_none_or(|c| context.eq_ignore_ascii_case(c))
@@ -1051,7 +1171,7 @@ impl Filter {
                 .is_none_or(|n| namespace.eq_ignore_ascii_case(n))
             && self.service.as_deref().is_none_or(|s| {
                 services.iter().any(|r| {
-                    let r = r.to_lowercase();
+                    let r = r.as_ref().to_lowercase();
                     r == s || r.rsplit('/').next() == Some(s)
                 })
             })
@@ -1079,5 +1199,91 @@ pub fn pod_prefix(pod: &str, workload: Option<&str>) -> String {
     {
         Some(rest) if !rest.is_empty() => rest.to_string(),
         _ => pod.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(namespace: &str, name: &str) -> Pod {
+        Pod {
+            namespace: namespace.into(),
+            name: name.into(),
+            services: ["component:default/payments-api".into()].into(),
+            phase: Phase::Running,
+            ready: 1,
+            containers: ["api".into()].into(),
+            restarts: 0,
+            created: None,
+            node: Some("node-1".into()),
+            owner: Some(Owner {
+                kind: "ReplicaSet".into(),
+                name: "payments-api-7f9c".into(),
+            }),
+            reason: None,
+            last_restart: None,
+            tag: Some("v1".into()),
+        }
+    }
+
+    #[test]
+    fn pods_share_their_repeated_names_and_rows_share_the_keys() {
+        let mut state = WorkloadsState::default();
+        let changes = (0..3)
+            .map(|i| Change::Pod(pod("shop", &format!("payments-api-7f9c-{i}"))))
+            .collect();
+        state.apply("prod", changes);
+        state.rebuild("", DateTime::<Utc>::UNIX_EPOCH);
+        let pods: Vec<(&ObjRef, &Pod)> = state.pods.iter().collect();
+        let (k0, p0) = pods[0];
+        for (k, p) in &pods[1..] {
+            assert!(Arc::ptr_eq(&k.context, &k0.context));
+            assert!(Arc::ptr_eq(&k.namespace, &k0.namespace));
+            assert!(Arc::ptr_eq(&p.services, &p0.services));
+            assert!(Arc::ptr_eq(&p.containers, &p0.containers));
+            let (node, node0) = (p.node.as_ref(), p0.node.as_ref());
+            assert!(Arc::ptr_eq(node.expect("a node"), node0.expect("a node")));
+            assert!(
+                Arc::ptr_eq(&k.name, &p.name),
+                "the key shares the pod's name"
+            );
+        }
+        let row_key = state
+            .rows
+            .iter()
+            .find_map(|r| match r {
+                Row::Pod(k) => Some(k),
+                _ => None,
+            })
+            .expect("a pod row");
+        let (key, _) = state.pods.get_key_value(row_key).expect("the row's pod");
+        assert!(Arc::ptr_eq(&row_key.name, &key.name), "rows copy no text");
+    }
+
+    #[test]
+    fn names_nothing_holds_are_let_go() {
+        let mut state = WorkloadsState::default();
+        // Pods come and go in namespaces of their own, as a cluster churns for days.
+        for round in 0..20 {
+            let changes = (0..200)
+                .map(|i| Change::Pod(pod(&format!("ns-{round}-{i}"), &format!("p-{i}"))))
+                .collect();
+            state.apply("prod", changes);
+            let deleted = (0..200)
+                .map(|i| Change::Deleted {
+                    kind: Kind::Pod,
+                    namespace: format!("ns-{round}-{i}"),
+                    name: format!("p-{i}"),
+                })
+                .collect();
+            state.apply("prod", deleted);
+        }
+        assert!(state.pods.is_empty());
+        assert!(
+            state.shared_names() < 2 * 1024 + 200,
+            "{} shared names kept for 4,000 namespaces seen",
+            state.shared_names()
+        );
     }
 }

@@ -41,7 +41,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         let name = prompt
             .target
             .as_ref()
-            .map_or(String::new(), |t| t.key.name.clone());
+            .map_or(String::new(), |t| t.key.name.to_string());
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(theme.style(Role::BorderFocused))
@@ -191,7 +191,7 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                         w,
                         row,
                         wl,
-                        many_contexts.then_some(key.context.as_str()),
+                        many_contexts.then_some(key.context.as_ref()),
                         theme,
                         width,
                     ),

@@ -154,16 +154,15 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             served,
         } => {
             model.workloads.context_mut(&context).metrics = served;
-            model.workloads.usage.retain(|k, _| k.context != context);
+            model.workloads.usage.retain(|k, _| *k.context != *context);
+            // Keyed as the pods are, sharing their names.
             for (namespace, name, usage) in pods {
-                model.workloads.usage.insert(
-                    ObjRef {
-                        context: context.clone(),
-                        namespace,
-                        name,
-                    },
-                    usage,
-                );
+                let key = ObjRef::new(&context, &namespace, &name);
+                let key = match model.workloads.pods.get_key_value(&key) {
+                    Some((shared, _)) => shared.clone(),
+                    None => key,
+                };
+                model.workloads.usage.insert(key, usage);
             }
             vec![Effect::Render]
         }
@@ -417,8 +416,8 @@ fn list_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         Action::Copy => {
             let row = selected_row(model)?;
             let name = match row {
-                Row::Workload { key, .. } | Row::Pod(key) => key.name.clone(),
-                Row::Orphans { namespace, .. } => namespace.clone(),
+                Row::Workload { key, .. } | Row::Pod(key) => key.name.to_string(),
+                Row::Orphans { namespace, .. } => namespace.to_string(),
             };
             notify(model, Level::Info, format!("copied {name}"));
             Some(vec![Effect::Copy(name), Effect::Render])
@@ -618,7 +617,7 @@ fn open_logs(model: &mut Model) -> Vec<Effect> {
                 .pods
                 .get(key)
                 .and_then(|p| state.owner_of(key, p))
-                .map(|(_, k)| k.name);
+                .map(|(_, k)| k.name.to_string());
             (format!("pod {}", key.name), vec![key.clone()], owner)
         }
         Row::Workload { kind, key } => {
@@ -626,7 +625,7 @@ fn open_logs(model: &mut Model) -> Vec<Effect> {
             (
                 format!("{} {} ({} pods)", kind.short(), key.name, pods.len()),
                 pods,
-                Some(key.name.clone()),
+                Some(key.name.to_string()),
             )
         }
         Row::Orphans { namespace, .. } => {
@@ -650,7 +649,7 @@ fn open_logs(model: &mut Model) -> Vec<Effect> {
             LogSource {
                 key: key.clone(),
                 // Several containers: the first, as kubectl's default container is usually it.
-                container: (containers.len() > 1).then(|| containers[0].clone()),
+                container: (containers.len() > 1).then(|| containers[0].to_string()),
                 prefix: pod_prefix(&key.name, workload.as_deref()),
             }
         })
@@ -1085,7 +1084,7 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
             kind: "workload",
             target: crate::model::PaletteTarget::Row {
                 screen: Screen::Workloads,
-                key: key.name.clone(),
+                key: key.name.to_string(),
             },
         });
     }

@@ -4,6 +4,7 @@
 //! functions.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet as K8sReplicaSet, StatefulSet};
@@ -11,7 +12,8 @@ use k8s_openapi::api::core::v1::{ContainerStatus, Event as K8sEvent, Pod as K8sP
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
 use crate::model::workloads::{
-    Event, Kind, Owner, Phase, Pod, PodReason, ReplicaSet, RolloutState, Termination, Workload,
+    Event, Kind, Name, Owner, Phase, Pod, PodReason, ReplicaSet, RolloutState, Termination,
+    Workload,
 };
 use crate::sanitize;
 
@@ -184,18 +186,22 @@ pub fn pod(p: &K8sPod, services: &dyn Services) -> Option<Pod> {
         reasons.push(PodReason::Terminating);
     }
     let reason = reasons.into_iter().max_by_key(rank);
-    let containers: Vec<String> = spec
+    let containers: Arc<[Name]> = spec
         .map(|s| {
             s.containers
                 .iter()
-                .map(|c| sanitize::line(&c.name))
+                .map(|c| Name::from(sanitize::line(&c.name)))
                 .collect()
         })
         .unwrap_or_default();
     Some(Pod {
-        services: services.services(&namespace, p.metadata.labels.as_ref()),
-        namespace,
-        name,
+        services: services
+            .services(&namespace, p.metadata.labels.as_ref())
+            .into_iter()
+            .map(Name::from)
+            .collect(),
+        namespace: namespace.into(),
+        name: name.into(),
         phase,
         ready: main
             .iter()
@@ -211,18 +217,18 @@ pub fn pod(p: &K8sPod, services: &dyn Services) -> Option<Pod> {
         created: meta_time(p.metadata.creation_timestamp.as_ref()),
         node: spec
             .and_then(|s| s.node_name.as_deref())
-            .map(sanitize::line),
+            .map(|n| sanitize::line(n).into()),
         owner: controller(p.metadata.owner_references.as_ref()).map(|o| Owner {
-            kind: sanitize::ident(&o.kind),
-            name: sanitize::ident(&o.name),
+            kind: sanitize::ident(&o.kind).into(),
+            name: sanitize::ident(&o.name).into(),
         }),
-        reason,
+        reason: reason.map(Box::new),
         last_restart: statuses
             .iter()
             .filter_map(|s| termination(s))
             .filter_map(|t| t.finished)
             .max(),
-        tag: first_tag(spec),
+        tag: first_tag(spec).map(Name::from),
     })
 }
 
@@ -387,16 +393,16 @@ pub fn event(e: &K8sEvent) -> Option<Event> {
         .or(e.reporting_component.as_deref())
         .unwrap_or("");
     Some(Event {
-        namespace,
-        name,
-        kind: sanitize::ident(e.involved_object.kind.as_deref().unwrap_or("")),
-        object: sanitize::ident(e.involved_object.name.as_deref().unwrap_or("")),
-        reason: sanitize::line(e.reason.as_deref().unwrap_or("")),
+        namespace: namespace.into(),
+        name: name.into(),
+        kind: sanitize::ident(e.involved_object.kind.as_deref().unwrap_or("")).into(),
+        object: sanitize::ident(e.involved_object.name.as_deref().unwrap_or("")).into(),
+        reason: sanitize::line(e.reason.as_deref().unwrap_or("")).into(),
         message: sanitize::line(e.message.as_deref().unwrap_or("").trim()),
         warning: e.type_.as_deref() == Some("Warning"),
         count: count(e.count.or_else(|| e.series.as_ref().and_then(|s| s.count))).max(1),
         last,
-        source: sanitize::line(source),
+        source: sanitize::line(source).into(),
     })
 }
 
@@ -430,7 +436,7 @@ mod tests {
         let pod = pod(&p, &NoServices).expect("converts");
         assert_eq!(pod.restarts, 7);
         assert_eq!(pod.tag.as_deref(), Some("abc"));
-        match pod.reason {
+        match pod.reason.map(|r| *r) {
             Some(PodReason::CrashLoopBackOff {
                 container,
                 last: Some(t),

@@ -31,7 +31,7 @@ const MAX_LINE: usize = 16 * 1024;
 
 /// The object as YAML, without managedFields.
 pub async fn describe(client: Client, target: &Target) -> Result<String, String> {
-    let (ns, name) = (target.key.namespace.as_str(), target.key.name.as_str());
+    let (ns, name) = (target.key.namespace.as_ref(), target.key.name.as_ref());
     let value = match target.kind {
         Kind::Pod => get::<Pod>(client, ns, name).await,
         Kind::Deployment => get::<Deployment>(client, ns, name).await,

@@ -517,14 +517,14 @@ pub async fn batcher(
         }
         let mut fresh_namespaces = Vec::new();
         for c in &changes {
-            let ns = match c {
+            let ns: &str = match c {
                 Change::Pod(p) => &p.namespace,
                 Change::Workload(w) => &w.namespace,
                 _ => continue,
             };
             if !reviewed.contains(ns) {
-                reviewed.insert(ns.clone());
-                fresh_namespaces.push(ns.clone());
+                reviewed.insert(ns.to_string());
+                fresh_namespaces.push(ns.to_string());
             }
         }
         for ns in fresh_namespaces {
