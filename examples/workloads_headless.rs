@@ -162,7 +162,7 @@ async fn run() -> Result<(), String> {
         if Instant::now() >= next_report {
             next_report += Duration::from_secs(every);
             println!(
-                "t={:>4}s pods={} workloads={} events={} msgs={} VmRSS={} kB VmHWM={} kB heap={} kB heap-peak={} kB",
+                "t={:>4}s pods={} workloads={} events={} msgs={} VmRSS={} kB VmHWM={} kB heap={} kB heap-peak={} kB (RssAnon={} kB RssFile={} kB)",
                 started.elapsed().as_secs(),
                 model.workloads.pods.len(),
                 model.workloads.workloads.len(),
@@ -172,6 +172,8 @@ async fn run() -> Result<(), String> {
                 status_kb("VmHWM:"),
                 LIVE.load(Ordering::Relaxed) / 1024,
                 PEAK.load(Ordering::Relaxed) / 1024,
+                status_kb("RssAnon:"),
+                status_kb("RssFile:"),
             );
         }
         if let (Some(api), Some(seen)) = (api_crash.as_ref(), model_crash)

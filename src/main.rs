@@ -302,6 +302,9 @@ fn cache_dir() -> Option<PathBuf> {
 }
 
 /// Logs go to a file, never to the terminal the cockpit draws on.
+/// Log lines waiting for the writer thread at most.
+const LOG_QUEUE_LINES: usize = 4_096;
+
 fn init_logging(loaded: Option<&Loaded>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     use tracing_subscriber::EnvFilter;
     let path = loaded
@@ -311,7 +314,12 @@ fn init_logging(loaded: Option<&Loaded>) -> Option<tracing_appender::non_blockin
     std::fs::create_dir_all(dir).ok()?;
     let file_name = path.file_name()?.to_owned();
     let appender = tracing_appender::rolling::never(dir, file_name);
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // The writer's queue is allocated whole up front: its default of 128,000 lines cost 4 MB of
+    // a budget of 60. A burst beyond these lines loses lines, never blocks the loop.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .lossy(true)
+        .finish(appender);
     let filter =
         EnvFilter::try_from_env("FLIGHTDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()

@@ -715,6 +715,53 @@ async fn a_forbidden_namespace_a_410_and_a_dropped_watch_are_survived() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_dropped_from_the_catalog_takes_its_workloads_with_it() {
+    const PAYMENTS: &str = "component:default/payments-api";
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let of = |m: &Model, service: &str| {
+        m.workloads
+            .pods
+            .values()
+            .filter(|p| p.services.iter().any(|s| &**s == service))
+            .count()
+    };
+    cockpit
+        .wait("payments-api's pods", Duration::from_secs(20), |m| {
+            of(m, PAYMENTS) > 0
+                && m.workloads
+                    .contexts
+                    .iter()
+                    .all(|c| c.scopes.values().all(|s| *s == ScopeState::Synced))
+        })
+        .await;
+    let (others, mut targets) = cockpit.with(|m| {
+        (
+            m.workloads.pods.len() - of(m, PAYMENTS),
+            m.catalog.targets(),
+        )
+    });
+    targets
+        .iter_mut()
+        .find(|t| t.service == PAYMENTS)
+        .expect("payments-api is a target")
+        .kubernetes = None;
+    // The catalog no longer names payments-api's pods: the feeds of the old plan stop and
+    // take back what they reported, the new plan's feeds report the rest again.
+    cockpit
+        .effects
+        .send(Effect::Targets(targets))
+        .expect("the effect is carried out");
+    cockpit
+        .wait(
+            "payments-api's pods gone, the rest kept",
+            Duration::from_secs(20),
+            |m| of(m, PAYMENTS) == 0 && m.workloads.pods.len() == others,
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pod_that_starts_crashing_shows_as_crashing() {
     // 60x: the bad deploy lands five sim minutes (five wall seconds) in.
     let sim = Sim::start(SimConfig {

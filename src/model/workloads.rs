@@ -28,6 +28,18 @@ pub struct ObjRef {
     pub name: Name,
 }
 
+/// A 64-bit fingerprint of an object's namespace and name, the same for the same pair within
+/// one process. A watch feed remembers what it reported by fingerprint, 9 bytes an object
+/// instead of two strings (a busy cluster keeps 50,000 events), and names what vanished in a
+/// re-list by fingerprint too ([`Change::Vanished`]).
+pub fn fingerprint(namespace: &str, name: &str) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    // `DefaultHasher::new` has fixed keys: every instance hashes alike.
+    let mut h = DefaultHasher::new();
+    (namespace, name).hash(&mut h);
+    h.finish()
+}
+
 impl ObjRef {
     pub fn new(context: &str, namespace: &str, name: &str) -> Self {
         Self {
@@ -487,6 +499,12 @@ pub enum Change {
         namespace: String,
         name: String,
     },
+    /// Objects of `kind` in this context that a re-list no longer lists, or that a stopped
+    /// feed had reported, by [`fingerprint`].
+    Vanished {
+        kind: Kind,
+        fingerprints: HashSet<u64>,
+    },
 }
 
 /// A row of the Workloads screen.
@@ -801,6 +819,21 @@ impl WorkloadsState {
                         k => {
                             self.workloads.remove(&(k, key));
                         }
+                    }
+                }
+                Change::Vanished { kind, fingerprints } => {
+                    let gone = |k: &ObjRef| {
+                        k.context == context
+                            && fingerprints.contains(&fingerprint(&k.namespace, &k.name))
+                    };
+                    match kind {
+                        Kind::Pod => {
+                            self.pods.retain(|k, _| !gone(k));
+                            self.usage.retain(|k, _| !gone(k));
+                        }
+                        Kind::ReplicaSet => self.replicasets.retain(|k, _| !gone(k)),
+                        Kind::Event => self.events.retain(|k, _| !gone(k)),
+                        kind => self.workloads.retain(|(wk, k), _| *wk != kind || !gone(k)),
                     }
                 }
             }
@@ -1285,5 +1318,35 @@ mod tests {
             "{} shared names kept for 4,000 namespaces seen",
             state.shared_names()
         );
+    }
+
+    #[test]
+    fn a_relist_forgets_what_vanished_by_fingerprint_in_its_context_only() {
+        let mut state = WorkloadsState::default();
+        for context in ["prod", "staging"] {
+            let changes = (0..3)
+                .map(|i| Change::Pod(pod("shop", &format!("p-{i}"))))
+                .collect();
+            state.apply(context, changes);
+        }
+        let gone = [fingerprint("shop", "p-0"), fingerprint("shop", "p-2")];
+        state.apply(
+            "prod",
+            vec![Change::Vanished {
+                kind: Kind::Pod,
+                fingerprints: gone.into_iter().collect(),
+            }],
+        );
+        let mut left: Vec<String> = state
+            .pods
+            .keys()
+            .map(|k| format!("{}/{}", k.context, k.name))
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["prod/p-1", "staging/p-0", "staging/p-1", "staging/p-2"]
+        );
+        assert_ne!(fingerprint("shop", "p-0"), fingerprint("shopp", "-0"));
     }
 }
