@@ -301,10 +301,10 @@ fn cache_dir() -> Option<PathBuf> {
     project_dirs().map(|d| d.cache_dir().to_path_buf())
 }
 
-/// Logs go to a file, never to the terminal the cockpit draws on.
 /// Log lines waiting for the writer thread at most.
 const LOG_QUEUE_LINES: usize = 4_096;
 
+/// Logs go to a file, never to the terminal the cockpit draws on.
 fn init_logging(loaded: Option<&Loaded>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     use tracing_subscriber::EnvFilter;
     let path = loaded

@@ -300,8 +300,8 @@ where
     if let Some(sel) = &f.selector {
         config = config.labels(sel);
     }
-    // What this feed reported, by fingerprint: a busy cluster's 50,000 events cost 0.6 MB so,
-    // and were 6.5 MB as pairs of names.
+    // What this feed reported, by fingerprint: a busy cluster's 50,000 events take 0.6 MB
+    // this way, and took 6.5 MB as pairs of names.
     let mut known: HashSet<u64> = HashSet::new();
     let mut relisting: Option<HashSet<u64>> = None;
     let mut backoff = MIN_BACKOFF;
@@ -552,17 +552,13 @@ pub async fn batcher(
         let had_changes = !changes.is_empty();
         if had_changes {
             until_drained(&out).await;
-        }
-        if had_changes
-            && out
-                .send(Msg::Workloads(WMsg::Batch {
-                    context: context.clone(),
-                    changes,
-                }))
-                .await
-                .is_err()
-        {
-            return;
+            let batch = WMsg::Batch {
+                context: context.clone(),
+                changes,
+            };
+            if out.send(Msg::Workloads(batch)).await.is_err() {
+                return;
+            }
         }
         if states_changed {
             let scopes = roll_up(&states, clock.now());
