@@ -13,15 +13,15 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use flightdeck::config::keymap::{Key, KeyCode, Keymap};
 use flightdeck::config::theme::{ColorSupport, load_theme};
-use flightdeck::model::alerts::{Alert, InstanceData, Severity};
-use flightdeck::model::catalog::Origin;
-use flightdeck::model::{Model, Screen};
-use flightdeck::update::alerts::Msg as AlertsMsg;
-use flightdeck::update::overview::Msg as CatalogMsg;
-use flightdeck::update::{Effect, Msg, update};
-use flightdeck::wire::alertmanager::{AlertState, LabelSet, fingerprint};
+use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::model::alerts::{Alert, InstanceData, Severity};
+use flightdeck_core::model::catalog::Origin;
+use flightdeck_core::model::{Model, Screen};
+use flightdeck_core::update::alerts::Msg as AlertsMsg;
+use flightdeck_core::update::overview::Msg as CatalogMsg;
+use flightdeck_core::update::{Effect, Msg, update};
+use flightdeck_core::wire::alertmanager::{AlertState, LabelSet, fingerprint};
 
 const ALERTS: usize = 5_000;
 const SERVICES: usize = 200;

@@ -10,12 +10,12 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use flightdeck::config::keymap::{Key, KeyCode, Keymap};
 use flightdeck::config::theme::ColorSupport;
-use flightdeck::model::catalog::Origin;
-use flightdeck::model::{FetchState, Model, SourceId, SourceKind, SourceStatus};
 use flightdeck::providers::catalog::load_files;
-use flightdeck::update::{Msg, overview, update};
+use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::model::catalog::Origin;
+use flightdeck_core::model::{FetchState, Model, SourceId, SourceKind, SourceStatus};
+use flightdeck_core::update::{Msg, overview, update};
 
 const SERVICES: usize = 2_000;
 const PER_FILE: usize = 5;
@@ -50,7 +50,7 @@ fn write_org(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn model_with(services: Vec<flightdeck::model::catalog::Entity>) -> Model {
+fn model_with(services: Vec<flightdeck_core::model::catalog::Entity>) -> Model {
     let mut m = Model::new(Keymap::defaults(), now());
     for (k, n) in [
         (SourceKind::Catalog, "catalog"),

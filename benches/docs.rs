@@ -9,14 +9,14 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use flightdeck::config::keymap::{Action, Keymap};
-use flightdeck::model::docs::{NavEntry, NavTarget, Page, Site};
-use flightdeck::model::input::Edit;
-use flightdeck::model::markdown;
-use flightdeck::model::{Model, Palette, Screen};
 use flightdeck::ui::theme::Theme;
-use flightdeck::update::docs::{Msg as DocsMsg, open_runbook, palette_items, refilter};
-use flightdeck::update::{Msg, update};
+use flightdeck_core::keymap::{Action, Keymap};
+use flightdeck_core::model::docs::{NavEntry, NavTarget, Page, Site};
+use flightdeck_core::model::input::Edit;
+use flightdeck_core::model::markdown;
+use flightdeck_core::model::{Model, Palette, Screen};
+use flightdeck_core::update::docs::{Msg as DocsMsg, open_runbook, palette_items, refilter};
+use flightdeck_core::update::{Msg, update};
 
 /// One screenful of every kind of block a runbook has; repeated to the size wanted.
 fn section(i: usize) -> String {

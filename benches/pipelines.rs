@@ -18,13 +18,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use flightdeck::clock::Clock;
-use flightdeck::model::join::ServiceTarget;
 use flightdeck::providers::github::{CiProvider, GithubApi, Pacing};
 use flightdeck::providers::{Context, Provider};
-use flightdeck::sim::world::CiHost;
-use flightdeck::sim::{Sim, SimClock, SimConfig};
-use flightdeck::update::pipelines::Msg as PMsg;
-use flightdeck::update::{Effect, Msg};
+use flightdeck_core::model::join::ServiceTarget;
+use flightdeck_core::update::pipelines::Msg as PMsg;
+use flightdeck_core::update::{Effect, Msg};
+use flightdeck_sim::world::CiHost;
+use flightdeck_sim::{Sim, SimClock, SimConfig};
 use tokio::sync::mpsc;
 
 const TOKEN: &str = "budget-bench";

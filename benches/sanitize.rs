@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use flightdeck::sanitize;
+use flightdeck_core::sanitize;
 
 /// A tracing-style line as CI and containers print it: timestamp, coloured level, dimmed
 /// target, key-value fields; 120 visible characters with its SGR sequences.

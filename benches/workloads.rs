@@ -9,14 +9,14 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use flightdeck::config::keymap::{Key, Keymap};
 use flightdeck::config::theme::{ColorSupport, load_theme};
-use flightdeck::model::workloads::{
+use flightdeck_core::keymap::{Key, Keymap};
+use flightdeck_core::model::workloads::{
     Change, Kind, LogLine, Owner, Phase, Pod, PodReason, ReplicaSet, RolloutState, Row, Workload,
 };
-use flightdeck::model::{Model, Screen};
-use flightdeck::update::workloads::{Command, Msg as WMsg};
-use flightdeck::update::{Effect, Msg, update};
+use flightdeck_core::model::{Model, Screen};
+use flightdeck_core::update::workloads::{Command, Msg as WMsg};
+use flightdeck_core::update::{Effect, Msg, update};
 
 const SERVICES: usize = 200;
 const PODS_PER_SERVICE: usize = 50;
@@ -121,7 +121,7 @@ fn model() -> Model {
 fn log_lines(n: usize) -> Vec<LogLine> {
     (0..n)
         .map(|i| {
-            let (text, runs) = flightdeck::sanitize::log_line(&format!(
+            let (text, runs) = flightdeck_core::sanitize::log_line(&format!(
                 "2026-03-02T09:30:00Z \u{1b}[32mINFO\u{1b}[0m request {i} served in 12ms path=/v1/payments status=200"
             ));
             LogLine { source: (i % 50) as u16, text, runs }

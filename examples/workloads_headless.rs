@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use flightdeck::clock::Clock;
-use flightdeck::config::keymap::Keymap;
-use flightdeck::model::workloads::PodReason;
 use flightdeck::providers::{Context, Providers};
-use flightdeck::update::{Effect, Msg, update};
+use flightdeck_core::keymap::Keymap;
+use flightdeck_core::model::workloads::PodReason;
+use flightdeck_core::update::{Effect, Msg, update};
 use tokio::sync::mpsc;
 
 /// The system allocator, counting the bytes live on the heap and their peak, so a reading can

@@ -11,11 +11,11 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::config::keymap::{Key, KeyCode};
-use crate::model::Model;
 use crate::terminal::TerminalGuard;
 use crate::ui::theme::Theme;
-use crate::update::{Effect, Msg, update};
+use flightdeck_core::keymap::{Key, KeyCode};
+use flightdeck_core::model::Model;
+use flightdeck_core::update::{Effect, Msg, update};
 
 /// Draws are coalesced to at most one per this interval (about 60 a second).
 pub const FRAME: Duration = Duration::from_millis(16);

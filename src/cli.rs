@@ -40,6 +40,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[cfg(feature = "sim")]
     /// Run the simulated organisation standalone and print its endpoints, a kubeconfig and a
     /// flightdeck config, for kubectl, amtool, curl or a second cockpit.
     Sim {
@@ -85,9 +86,10 @@ pub struct SimArgs {
     pub pods_per_service: usize,
 }
 
+#[cfg(feature = "sim")]
 impl SimArgs {
-    pub fn config(&self) -> crate::sim::SimConfig {
-        crate::sim::SimConfig {
+    pub fn config(&self) -> flightdeck_sim::SimConfig {
+        flightdeck_sim::SimConfig {
             seed: self.seed,
             speed: self.speed,
             services: self.services.max(1),

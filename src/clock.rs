@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::sim::SimClock;
+#[cfg(feature = "sim")]
+use flightdeck_sim::SimClock;
 
 #[derive(Debug, Clone)]
 pub enum Clock {
     System,
+    #[cfg(feature = "sim")]
     Sim(SimClock),
 }
 
@@ -18,6 +20,7 @@ impl Clock {
     pub fn now(&self) -> DateTime<Utc> {
         match self {
             Clock::System => Utc::now(),
+            #[cfg(feature = "sim")]
             Clock::Sim(c) => c.now(),
         }
     }
@@ -28,13 +31,14 @@ impl Clock {
     /// sim (speed 0) keeps the span as it is.
     pub fn wall(&self, span: Duration) -> Duration {
         match self {
+            #[cfg(feature = "sim")]
             Clock::Sim(c) if c.speed() > 0.0 => span.div_f64(c.speed().max(1e-3)),
             _ => span,
         }
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sim"))]
 mod tests {
     use super::*;
 

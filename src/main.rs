@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use color_eyre::eyre::{Result, WrapErr, eyre};
+use color_eyre::eyre::{Result, WrapErr};
 use tokio::sync::mpsc;
 
 use flightdeck::app::{self, Effects, Exit};
@@ -14,12 +14,13 @@ use flightdeck::cli::{Cli, Command};
 use flightdeck::clock::Clock;
 use flightdeck::config::theme::{ColorSupport, load_theme};
 use flightdeck::config::{self, Loaded};
-use flightdeck::model::Model;
+use flightdeck::demo::Demo;
 use flightdeck::providers::{Context, Providers};
-use flightdeck::sim::Sim;
 use flightdeck::terminal::{self, TerminalGuard};
-use flightdeck::update::Effect;
-use flightdeck::{sanitize, snapshot, startup};
+use flightdeck::{snapshot, startup};
+use flightdeck_core::model::Model;
+use flightdeck_core::sanitize;
+use flightdeck_core::update::Effect;
 
 fn main() -> ExitCode {
     flightdeck::memory::limit_arenas();
@@ -72,8 +73,9 @@ fn install_hooks() -> Result<()> {
 
 async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    #[cfg(feature = "sim")]
     if let Some(Command::Sim { dir }) = &cli.command {
-        return run_sim(&cli, dir.as_deref()).await;
+        return flightdeck::demo::serve(&cli.sim, dir.as_deref()).await;
     }
     if let Some(Command::Status {
         json,
@@ -108,18 +110,17 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
     }
 
     // The demo starts its organisation first: its config is the one the cockpit loads.
-    let sim = if cli.demo {
-        flightdeck::sim::world::start_epoch_now();
+    let demo = if cli.demo {
         Some(
-            Sim::start(cli.sim.config())
+            Demo::start(&cli.sim)
                 .await
                 .wrap_err("while starting the demo organisation")?,
         )
     } else {
         None
     };
-    let config_arg = match &sim {
-        Some(sim) => Some(sim.flightdeck_config()),
+    let config_arg = match &demo {
+        Some(demo) => Some(demo.config_path()),
         None => cli.config.clone(),
     };
     // A bad config ends here, before the terminal is touched.
@@ -147,10 +148,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         }
     };
 
-    let clock = match &sim {
-        Some(sim) => Clock::Sim(sim.shared.clock.clone()),
-        None => Clock::System,
-    };
+    let clock = demo.as_ref().map_or(Clock::System, Demo::clock);
     let now = clock.now();
     let (mut model, snapshot_key) = match &loaded {
         Some(Loaded {
@@ -167,7 +165,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         ),
         None => (
             startup::first_run(
-                config::keymap::Keymap::defaults(),
+                flightdeck_core::keymap::Keymap::defaults(),
                 &located.path.display().to_string(),
                 now,
             ),
@@ -221,7 +219,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
     )
     .await;
     drop(guard);
-    drop(sim);
+    drop(demo);
     match exit? {
         Exit::Quit => Ok(ExitCode::SUCCESS),
         Exit::Terminated => Ok(ExitCode::from(143)),
@@ -329,59 +327,4 @@ fn init_logging(loaded: Option<&Loaded>) -> Option<tracing_appender::non_blockin
         .try_init()
         .ok()?;
     Some(guard)
-}
-
-/// `flightdeck sim`: serve the organisation until interrupted, and say how to reach it.
-async fn run_sim(cli: &Cli, dir: Option<&Path>) -> Result<ExitCode> {
-    flightdeck::sim::world::start_epoch_now();
-    let sim = match dir {
-        Some(dir) => {
-            std::fs::create_dir_all(dir)
-                .wrap_err_with(|| format!("while creating {}", dir.display()))?;
-            Sim::start_in(cli.sim.config(), dir).await?
-        }
-        None => Sim::start(cli.sim.config()).await?,
-    };
-    let e = sim.endpoints();
-    let w = &sim.shared.world;
-    println!(
-        "flightdeck sim: {} services, {} pods, seed {}, speed {}x",
-        w.services.len(),
-        w.services.len() * w.config.pods_per_service,
-        w.config.seed,
-        w.config.speed
-    );
-    println!();
-    println!("  GitHub REST       {}", e.github);
-    println!("  GitLab REST       {}/api/v4", e.gitlab);
-    println!("  Kubernetes API    {}", e.kubernetes);
-    println!("  Alertmanager v2   {}/api/v2", e.alertmanager);
-    println!("  Backstage catalog {}/api/catalog", e.backstage);
-    println!("  request stats     <any of the above>/_sim/stats, faults at /_sim/faults");
-    println!();
-    println!("  files             {}", sim.dir().display());
-    println!("  kubeconfig        {}", sim.kubeconfig().display());
-    println!("  flightdeck config {}", sim.flightdeck_config().display());
-    println!();
-    println!("Try:");
-    println!(
-        "  kubectl --kubeconfig {} get pods -A",
-        sim.kubeconfig().display()
-    );
-    println!("  amtool --alertmanager.url={} alert query", e.alertmanager);
-    println!(
-        "  curl -s {}/repos/{}/actions/runs?per_page=3",
-        e.github,
-        w.services.first().map_or("acme/x", |s| s.repo.as_str())
-    );
-    println!(
-        "  flightdeck --config {}",
-        sim.flightdeck_config().display()
-    );
-    println!();
-    println!("Ctrl-C stops it.");
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| eyre!("waiting for Ctrl-C: {e}"))?;
-    Ok(ExitCode::SUCCESS)
 }

@@ -1,90 +1,14 @@
-//! Warm start: the remote data of the model, saved on exit and every few minutes to the platform
-//! cache dir and drawn at once on the next start, marked with its age, while the sources
-//! reconnect. Written atomically (temp file + rename), versioned, and free of secrets: only data
-//! the sources returned and the cockpit shows. A corrupt or old-format file is discarded with a
-//! log line, never a crash.
+//! Warm start on disk: the snapshot (its format is the core's `snapshot`) saved on exit and
+//! every few minutes to the platform cache dir and drawn at once on the next start. Written
+//! atomically (temp file + rename); a corrupt or old-format file is discarded with a log line,
+//! never a crash.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::model::{Model, SourceStatus};
-
-/// Bumped whenever the saved shape changes; other versions are discarded.
-pub const VERSION: u32 = 1;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub version: u32,
-    pub saved_at: DateTime<Utc>,
-    pub sources: Vec<SourceStatus>,
-    /// Alerts and silences as each Alertmanager last sent them (never its status config).
-    #[serde(default)]
-    pub alerts: std::collections::BTreeMap<
-        String,
-        crate::model::Fetched<crate::model::alerts::InstanceData>,
-    >,
-    /// The catalog as each origin last sent it (entities and descriptor problems).
-    #[serde(default)]
-    pub catalog:
-        std::collections::BTreeMap<crate::model::catalog::Origin, crate::model::catalog::Batch>,
-}
-
-impl Snapshot {
-    /// What of `model` survives a restart.
-    pub fn of(model: &Model) -> Self {
-        Self {
-            version: VERSION,
-            saved_at: model.now,
-            sources: model.sources.clone(),
-            alerts: crate::model::alerts::saved(&model.alerts),
-            catalog: model.catalog.batches.clone(),
-        }
-    }
-
-    /// Puts the saved data into a freshly built model: only for sources still configured, and
-    /// marked as coming from the snapshot so the status bar says it is stale.
-    pub fn restore_into(self, model: &mut Model) {
-        let mut restored = false;
-        for saved in self.sources {
-            if let Some(source) = model.source_mut(&saved.id)
-                && saved.fetched_at.is_some()
-            {
-                source.fetched_at = saved.fetched_at;
-                source.from_snapshot = true;
-                restored = true;
-            }
-        }
-        // Alerts go back for the Alertmanagers still configured, before anything that joins
-        // on them; the provider's first poll replaces them.
-        for (name, data) in self.alerts {
-            let id =
-                crate::model::SourceId::new(crate::model::SourceKind::Alertmanager, name.clone());
-            if model.source_mut(&id).is_some() {
-                crate::update::alerts::restore(model, name, data);
-                restored = true;
-            }
-        }
-        // The catalog goes back only while a catalog source is configured, and last: the
-        // join reads every other domain's restored data.
-        if !self.catalog.is_empty()
-            && model
-                .sources
-                .iter()
-                .any(|s| s.id.kind == crate::model::SourceKind::Catalog)
-        {
-            model.catalog.batches = self.catalog;
-            model.catalog.rebuild(model.me.as_deref());
-            crate::update::overview::rejoin(model);
-            restored = true;
-        }
-        if restored {
-            model.warm_start = Some(self.saved_at);
-        }
-    }
-}
+pub use flightdeck_core::snapshot::{Snapshot, VERSION};
 
 /// Where the snapshot for a config lives: one file per config, so the demo and a real setup
 /// never mix.
@@ -144,8 +68,9 @@ pub fn save(path: &Path, snapshot: &Snapshot) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::keymap::Keymap;
-    use crate::model::{FetchState, SourceId, SourceKind};
+    use chrono::{DateTime, Utc};
+    use flightdeck_core::keymap::Keymap;
+    use flightdeck_core::model::{FetchState, Model, SourceId, SourceKind, SourceStatus};
 
     fn model() -> Model {
         let mut m = Model::new(Keymap::defaults(), DateTime::<Utc>::UNIX_EPOCH);

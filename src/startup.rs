@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
-use crate::config::keymap::Keymap;
-use crate::model::{FetchState, FirstRun, Model, SourceId, SourceKind, SourceStatus};
+use flightdeck_core::keymap::Keymap;
+use flightdeck_core::model::{FetchState, FirstRun, Model, SourceId, SourceKind, SourceStatus};
 
 /// Every source the config names, in status-bar order.
 pub fn sources(config: &Config) -> Vec<SourceId> {

@@ -14,13 +14,13 @@ use tokio::sync::mpsc;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::config::keymap::Keymap;
-use crate::model::catalog::{ProblemLevel, short_ref};
-use crate::model::join::RunState;
-use crate::model::overview::{Cell, Health, ServiceRow, Why};
-use crate::model::{FetchState, Model, SourceId, SourceStatus};
 use crate::providers::{Context, Providers};
-use crate::update::{Effect, Msg, SourceEvent, update};
+use flightdeck_core::keymap::Keymap;
+use flightdeck_core::model::catalog::{ProblemLevel, short_ref};
+use flightdeck_core::model::join::RunState;
+use flightdeck_core::model::overview::{Cell, Health, ServiceRow, Why};
+use flightdeck_core::model::{FetchState, Model, SourceId, SourceStatus};
+use flightdeck_core::update::{Effect, Msg, SourceEvent, update};
 
 /// What `flightdeck status` was asked.
 #[derive(Debug, Clone)]
@@ -82,7 +82,7 @@ pub async fn collect(
     let catalog_sources: Vec<SourceId> = model
         .sources
         .iter()
-        .filter(|s| s.id.kind == crate::model::SourceKind::Catalog)
+        .filter(|s| s.id.kind == flightdeck_core::model::SourceKind::Catalog)
         .map(|s| s.id.clone())
         .collect();
     loop {
@@ -119,7 +119,7 @@ pub async fn collect(
     while let Ok(msg) = rx.try_recv() {
         apply(&mut model, msg, &mut providers, &mut targets_at);
     }
-    crate::update::overview::rejoin(&mut model);
+    flightdeck_core::update::overview::rejoin(&mut model);
     let answered = model
         .sources
         .iter()
@@ -284,7 +284,7 @@ impl<'a> Report<'a> {
 
     /// A plain table (no colour: it goes to scripts and prompts as often as to people).
     pub fn text(&self) -> String {
-        use crate::model::time::age;
+        use flightdeck_core::model::time::age;
         let now = self.model.now;
         let mut out = String::new();
         let w = self

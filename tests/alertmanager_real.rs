@@ -14,18 +14,18 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
 use flightdeck::clock::Clock;
-use flightdeck::config::keymap::Keymap;
 use flightdeck::config::theme::{ColorSupport, load_theme};
 use flightdeck::config::{AlertmanagerSource, Config};
-use flightdeck::model::alerts::{InstanceData, SilenceDraft, SilenceEnd};
-use flightdeck::model::{FetchState, Model, Screen, SourceId, SourceKind, SourceStatus};
 use flightdeck::providers::alertmanager::{AlertmanagerProvider, AmClient, Auth};
 use flightdeck::providers::{Context, Provider};
-use flightdeck::sanitize;
-use flightdeck::sim::{Fault, FaultKind, Sim, SimConfig};
-use flightdeck::update::alerts::Msg as AlertsMsg;
-use flightdeck::update::{Msg, SourceEvent, update};
-use flightdeck::wire::alertmanager::{GettableAlert, GettableSilence, Matcher};
+use flightdeck_core::keymap::Keymap;
+use flightdeck_core::model::alerts::{InstanceData, SilenceDraft, SilenceEnd};
+use flightdeck_core::model::{FetchState, Model, Screen, SourceId, SourceKind, SourceStatus};
+use flightdeck_core::sanitize;
+use flightdeck_core::update::alerts::Msg as AlertsMsg;
+use flightdeck_core::update::{Msg, SourceEvent, update};
+use flightdeck_core::wire::alertmanager::{GettableAlert, GettableSilence, Matcher};
+use flightdeck_sim::{Fault, FaultKind, Sim, SimConfig};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -369,7 +369,7 @@ async fn silences_made_here_are_listed_by_amtool_and_expire() {
     let ours = client.silences().await.expect("silences");
     assert!(
         ours.iter()
-            .any(|s| s.id == id && s.state == flightdeck::model::alerts::SilenceState::Expired)
+            .any(|s| s.id == id && s.state == flightdeck_core::model::alerts::SilenceState::Expired)
     );
 }
 
@@ -445,7 +445,7 @@ async fn an_acknowledgement_is_extended_not_stacked() {
         .await
         .expect("silences")
         .into_iter()
-        .filter(|s| s.state == flightdeck::model::alerts::SilenceState::Active && s.is_ack())
+        .filter(|s| s.state == flightdeck_core::model::alerts::SilenceState::Active && s.is_ack())
         .collect();
     assert_eq!(active.len(), 1, "one acknowledgement, extended: {active:?}");
     assert_eq!(active[0].id, new_id);
@@ -532,8 +532,8 @@ async fn hostile_annotations_from_the_real_server_render_harmlessly() {
         assert_harmless(&render(&m, w, h), "the list");
         update(
             &mut m,
-            Msg::Key(flightdeck::config::keymap::Key::new(
-                flightdeck::config::keymap::KeyCode::Enter,
+            Msg::Key(flightdeck_core::keymap::Key::new(
+                flightdeck_core::keymap::KeyCode::Enter,
             )),
         );
         assert!(m.alerts.detail.is_some(), "the detail opens");
@@ -541,8 +541,8 @@ async fn hostile_annotations_from_the_real_server_render_harmlessly() {
             assert_harmless(&render(&m, w, h), "the detail");
             update(
                 &mut m,
-                Msg::Key(flightdeck::config::keymap::Key::new(
-                    flightdeck::config::keymap::KeyCode::PageDown,
+                Msg::Key(flightdeck_core::keymap::Key::new(
+                    flightdeck_core::keymap::KeyCode::PageDown,
                 )),
             );
         }
@@ -770,7 +770,10 @@ async fn silences_on_the_sim_use_the_cockpits_clock() {
         .into_iter()
         .find(|s| s.id == id)
         .expect("listed");
-    assert_eq!(s.state, flightdeck::model::alerts::SilenceState::Active);
+    assert_eq!(
+        s.state,
+        flightdeck_core::model::alerts::SilenceState::Active
+    );
     assert_eq!(s.ends_at - s.starts_at, Duration::hours(1));
     let muted = client
         .alerts()

@@ -9,10 +9,12 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use flightdeck::config::{Catalog, Config, ServiceDecl};
-use flightdeck::model::catalog::{Batch, CatalogState, Kind, Origin, ProblemLevel, RelationKind};
 use flightdeck::providers::backstage::Client;
 use flightdeck::providers::catalog::{Loaded, load, load_files};
-use flightdeck::sim::{Sim, SimConfig};
+use flightdeck_core::model::catalog::{
+    Batch, CatalogState, Kind, Origin, ProblemLevel, RelationKind,
+};
+use flightdeck_sim::{Sim, SimConfig};
 
 fn at() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
@@ -510,7 +512,7 @@ async fn backstage_api_pages_through_the_sims_catalog_and_agrees_with_its_files(
         .expect("a client")
         .page_size(7);
     let fetched = client.fetch_all().await.expect("the catalog pages through");
-    let org = flightdeck::sim::files::org_catalog_path(sim.dir());
+    let org = flightdeck_sim::files::org_catalog_path(sim.dir());
     let on_disk = load_files([org.as_path()]);
     assert!(
         on_disk.files > 1,
@@ -535,13 +537,13 @@ async fn backstage_api_pages_through_the_sims_catalog_and_agrees_with_its_files(
     assert_eq!(services, sim.shared.world.services.len());
     // The same Component reads the same through both paths, apart from where it came from
     // and where its docs are (only files have a directory).
-    let pick = |entities: &[flightdeck::model::catalog::Entity]| {
+    let pick = |entities: &[flightdeck_core::model::catalog::Entity]| {
         entities
             .iter()
             .find(|e| e.entity_ref == "component:default/payments-api")
             .cloned()
             .map(|mut e| {
-                e.origin = flightdeck::model::catalog::EntityOrigin::Config {
+                e.origin = flightdeck_core::model::catalog::EntityOrigin::Config {
                     path: String::new(),
                 };
                 e.docs_dir = None;

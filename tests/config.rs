@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use flightdeck::config::keymap::{Action, Key, KeyCode, Keymap};
 use flightdeck::config::theme::{ColorSupport, load_theme};
 use flightdeck::config::{self, ConfigError, Located, Origin, load_str};
 use flightdeck::ui::theme::{BUILTIN_THEMES, Role, Theme};
+use flightdeck_core::keymap::{Action, Key, KeyCode, Keymap};
 use ratatui::style::{Color, Modifier};
 use rstest::rstest;
 

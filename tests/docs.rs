@@ -7,13 +7,13 @@ mod common;
 use chrono::{DateTime, Utc};
 use rstest::rstest;
 
-use flightdeck::config::keymap::{Key, KeyCode, Keymap};
-use flightdeck::model::docs::{Focus, NavRow, NavTarget, Page, Site};
-use flightdeck::model::markdown::Block;
-use flightdeck::model::{Model, PaletteTarget, Screen};
 use flightdeck::providers::docs::read_site;
-use flightdeck::update::docs::{Msg as DocsMsg, open_runbook};
-use flightdeck::update::{Effect, External, Msg, update};
+use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::model::docs::{Focus, NavRow, NavTarget, Page, Site};
+use flightdeck_core::model::markdown::Block;
+use flightdeck_core::model::{Model, PaletteTarget, Screen};
+use flightdeck_core::update::docs::{Msg as DocsMsg, open_runbook};
+use flightdeck_core::update::{Effect, External, Msg, update};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
@@ -63,17 +63,17 @@ fn payments() -> Site {
         site_url: Some("https://docs.acme.example/payments-api/".into()),
         root: "/repo/docs".into(),
         nav: vec![
-            flightdeck::model::docs::NavEntry {
+            flightdeck_core::model::docs::NavEntry {
                 depth: 0,
                 title: "Home".into(),
                 target: NavTarget::Page("index.md".into()),
             },
-            flightdeck::model::docs::NavEntry {
+            flightdeck_core::model::docs::NavEntry {
                 depth: 0,
                 title: "Runbooks".into(),
                 target: NavTarget::Section,
             },
-            flightdeck::model::docs::NavEntry {
+            flightdeck_core::model::docs::NavEntry {
                 depth: 1,
                 title: "Crash looping".into(),
                 target: NavTarget::Page("runbooks/crash-looping.md".into()),
@@ -235,7 +235,7 @@ fn the_developer_portal_renders_with_its_pages_navigation() {
     let page = site
         .page("how-tos/register-a-component.md")
         .expect("a page");
-    let doc = flightdeck::model::markdown::parse(&page.markdown);
+    let doc = flightdeck_core::model::markdown::parse(&page.markdown);
     assert!(doc.blocks.iter().any(
         |b| matches!(b, Block::Remark { text, .. } if text.contains("../common/get-repository.md"))
     ));
@@ -246,8 +246,8 @@ fn the_developer_portal_renders_with_its_pages_navigation() {
     );
     for width in [40u16, 77, 117] {
         for p in &site.pages {
-            let layout = flightdeck::model::markdown::layout(
-                &flightdeck::model::markdown::parse(&p.markdown),
+            let layout = flightdeck_core::model::markdown::layout(
+                &flightdeck_core::model::markdown::parse(&p.markdown),
                 width,
             );
             assert!(
@@ -372,7 +372,7 @@ fn runbook_urls_resolve_into_the_services_docs(
 
 #[tokio::test]
 async fn every_runbook_the_sims_alerts_carry_opens_at_its_heading() {
-    let sim = flightdeck::sim::Sim::start(flightdeck::sim::SimConfig::default())
+    let sim = flightdeck_sim::Sim::start(flightdeck_sim::SimConfig::default())
         .await
         .expect("the sim starts");
     let world = &sim.shared.world;
@@ -395,7 +395,7 @@ async fn every_runbook_the_sims_alerts_carry_opens_at_its_heading() {
     );
     let mut opened = 0;
     for a in alerts.iter().filter(|a| !a.runbook.is_empty()) {
-        let url = flightdeck::sim::alertmanager::runbook_url(&world.org, &a.service, &a.runbook);
+        let url = flightdeck_sim::alertmanager::runbook_url(&world.org, &a.service, &a.runbook);
         let service = format!("component:default/{}", a.service);
         assert!(
             open_runbook(&mut m, &service, &url).is_some(),
@@ -487,7 +487,7 @@ fn the_palette_lists_titles_and_headings_and_lands_on_the_line() {
     let mut m = model_with(vec![payments()]);
     m.screen = Screen::Overview;
     press(&mut m, ":");
-    let Some(flightdeck::model::Overlay::Palette(p)) = &m.overlay else {
+    let Some(flightdeck_core::model::Overlay::Palette(p)) = &m.overlay else {
         panic!("the palette is open")
     };
     let labels: Vec<&str> = p
@@ -534,7 +534,7 @@ fn a_resize_lays_the_page_out_again_and_keeps_the_place() {
     let o = m.docs.open.as_ref().expect("open");
     assert_eq!(
         o.layout.width,
-        flightdeck::model::docs::page_width((80, 24))
+        flightdeck_core::model::docs::page_width((80, 24))
     );
     assert!(
         Some(o.layout.lines.len()) > before,
@@ -560,7 +560,7 @@ fn edit_opens_the_file_at_the_top_line_and_reloads_after() {
                 path: "/repo/docs/runbooks/crash-looping.md".into(),
                 line: Some(9)
             }),
-            Effect::Docs(flightdeck::update::docs::Command::Reload),
+            Effect::Docs(flightdeck_core::update::docs::Command::Reload),
         ]
     );
 }

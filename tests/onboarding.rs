@@ -8,16 +8,16 @@ use chrono::{DateTime, Utc};
 use rstest::rstest;
 use tokio::sync::mpsc;
 
-use flightdeck::config::keymap::{Key, KeyCode, Keymap};
-use flightdeck::model::onboarding::{
-    CheckKind, CheckResult, PathSpec, PhaseSpec, Progress, StepSpec,
-};
-use flightdeck::model::{Model, Overlay, Screen};
 use flightdeck::providers::onboarding::{Checker, OnboardingProvider};
 use flightdeck::providers::{Context, Provider};
-use flightdeck::sim::{Sim, SimConfig};
-use flightdeck::update::onboarding::{CheckRequest, Command, Msg as OnbMsg};
-use flightdeck::update::{Effect, Msg, update};
+use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::model::onboarding::{
+    CheckKind, CheckResult, PathSpec, PhaseSpec, Progress, StepSpec,
+};
+use flightdeck_core::model::{Model, Overlay, Screen};
+use flightdeck_core::update::onboarding::{CheckRequest, Command, Msg as OnbMsg};
+use flightdeck_core::update::{Effect, Msg, update};
+use flightdeck_sim::{Sim, SimConfig};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
@@ -187,7 +187,7 @@ fn a_passing_check_is_done_once_and_a_deploy_sets_the_time_to_first_deploy() {
     assert_eq!(saves(&effects).len(), 1);
     assert_eq!(m.onboarding.progress.first_deploy_at, Some(deployed_at));
     m.now = now() + chrono::Duration::hours(3);
-    let (since, to_deploy) = flightdeck::update::onboarding::elapsed(&m);
+    let (since, to_deploy) = flightdeck_core::update::onboarding::elapsed(&m);
     assert_eq!(since, Some(chrono::Duration::hours(3)));
     assert_eq!(to_deploy, Some(chrono::Duration::hours(2)));
     let effects = update(
@@ -298,10 +298,10 @@ async fn the_checks_run_against_the_sim_with_the_real_clients() {
     assert!(r.ok, "{r:?}");
     assert!(r.found.ends_with("as jdoe"), "{}", r.found);
 
-    let storefront: Vec<&flightdeck::sim::world::Service> = world
+    let storefront: Vec<&flightdeck_sim::world::Service> = world
         .services
         .iter()
-        .filter(|s| s.owner == "team-storefront" && s.ci == flightdeck::sim::world::CiHost::Github)
+        .filter(|s| s.owner == "team-storefront" && s.ci == flightdeck_sim::world::CiHost::Github)
         .collect();
     let ns = storefront[0].namespace.clone();
     let r = checker
@@ -507,7 +507,7 @@ async fn the_demo_path_loads_and_every_docs_link_opens() {
     let mut m = Model::new(Keymap::defaults(), now());
     update(
         &mut m,
-        Msg::Docs(flightdeck::update::docs::Msg::Loaded {
+        Msg::Docs(flightdeck_core::update::docs::Msg::Loaded {
             sites,
             errors: vec![],
         }),
@@ -516,7 +516,7 @@ async fn the_demo_path_loads_and_every_docs_link_opens() {
         for link in &step.docs {
             let (service, path) = link.split_once(':').expect("service:path");
             assert!(
-                flightdeck::update::docs::open_runbook(
+                flightdeck_core::update::docs::open_runbook(
                     &mut m,
                     &format!("component:default/{service}"),
                     path

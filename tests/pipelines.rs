@@ -9,20 +9,20 @@ use std::time::Duration;
 
 use chrono::Utc;
 use flightdeck::clock::Clock;
-use flightdeck::config::keymap::Keymap;
-use flightdeck::model::join::{RunState, ServiceTarget};
-use flightdeck::model::pipelines::{Host, JobRef, RunKey};
-use flightdeck::model::{FetchState, Model, Screen, SourceStatus};
 use flightdeck::providers::github::{
     self, Backend, CiProvider, GithubApi, Pacing, RepoState, Target,
 };
 use flightdeck::providers::gitlab::{self, GitlabApi};
 use flightdeck::providers::http::Backoff;
 use flightdeck::providers::{Context, Provider};
-use flightdeck::sim::world::CiHost;
-use flightdeck::sim::{Fault, FaultKind, Sim, SimConfig};
-use flightdeck::update::pipelines::{Command, Dispatch, Msg as PMsg};
-use flightdeck::update::{Effect, Msg, SourceEvent, update};
+use flightdeck_core::keymap::Keymap;
+use flightdeck_core::model::join::{RunState, ServiceTarget};
+use flightdeck_core::model::pipelines::{Host, JobRef, RunKey};
+use flightdeck_core::model::{FetchState, Model, Screen, SourceStatus};
+use flightdeck_core::update::pipelines::{Command, Dispatch, Msg as PMsg};
+use flightdeck_core::update::{Effect, Msg, SourceEvent, update};
+use flightdeck_sim::world::CiHost;
+use flightdeck_sim::{Fault, FaultKind, Sim, SimConfig};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -692,7 +692,7 @@ fn published_github_payloads_decode_with_the_providers_types() {
 
 #[test]
 fn published_gitlab_payloads_decode_with_the_providers_types() {
-    use flightdeck::wire::gitlab as wire;
+    use flightdeck_core::wire::gitlab as wire;
     let Some(list) = common::fixture("gitlab/pipelines__list-project-pipelines.json") else {
         return;
     };

@@ -4,7 +4,7 @@
 
 mod common;
 
-use flightdeck::sanitize::{self, StyledRun};
+use flightdeck_core::sanitize::{self, StyledRun};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::text::Line;

@@ -7,12 +7,12 @@ mod common;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use flightdeck::sim::alertmanager::{HOSTILE_ALERT, RECEIVER_SECRET};
-use flightdeck::sim::{Sim, SimConfig, world};
-use flightdeck::wire::alertmanager::{
+use flightdeck_core::wire::alertmanager::{
     AlertGroup, AlertState, AlertmanagerStatus, GettableAlert, GettableSilence, PostableSilence,
     Receiver, SilenceCreated, SilenceState, fingerprint,
 };
+use flightdeck_sim::alertmanager::{HOSTILE_ALERT, RECEIVER_SECRET};
+use flightdeck_sim::{Sim, SimConfig, world};
 use serde_json::{Value, json};
 
 fn client() -> reqwest::Client {

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::Duration;
-use flightdeck::sim::world::epoch;
-use flightdeck::sim::{Sim, SimConfig};
+use flightdeck_sim::world::epoch;
+use flightdeck_sim::{Sim, SimConfig};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use chrono::Utc;
-use flightdeck::sim::world::{RunKind, RunOutcome, epoch};
-use flightdeck::sim::{Sim, SimConfig};
+use flightdeck_sim::world::{RunKind, RunOutcome, epoch};
+use flightdeck_sim::{Sim, SimConfig};
 use octocrab::Octocrab;
 use octocrab::models::repos::{Deployment, DeploymentStatus, DeploymentStatusState, RepoCommit};
 use octocrab::models::workflows::{Conclusion, Job, Run, Status};

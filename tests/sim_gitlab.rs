@@ -6,9 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use flightdeck::sim::world::{RunOutcome, epoch};
-use flightdeck::sim::{Sim, SimConfig};
-use flightdeck::wire::gitlab::{Job, Pipeline, Status};
+use flightdeck_core::wire::gitlab::{Job, Pipeline, Status};
+use flightdeck_sim::world::{RunOutcome, epoch};
+use flightdeck_sim::{Sim, SimConfig};
 use serde_json::Value;
 
 async fn frozen() -> Sim {

@@ -19,7 +19,7 @@ use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
-use flightdeck::sim::{Sim, SimConfig, StatRow, kubernetes};
+use flightdeck_sim::{Sim, SimConfig, StatRow, kubernetes};
 
 async fn start(config: SimConfig) -> (Sim, Client) {
     let _ = rustls::crypto::ring::default_provider().install_default();

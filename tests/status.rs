@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use flightdeck::clock::Clock;
-use flightdeck::sim::{Sim, SimConfig};
 use flightdeck::status::{JSON_VERSION, Report, StatusArgs, collect};
+use flightdeck_sim::{Sim, SimConfig};
 
 fn args() -> StatusArgs {
     StatusArgs {

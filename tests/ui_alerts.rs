@@ -8,14 +8,14 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
 
-use flightdeck::config::keymap::{Key, KeyCode, Keymap};
 use flightdeck::config::theme::{ColorSupport, load_theme};
-use flightdeck::model::alerts::InstanceData;
-use flightdeck::model::{FetchState, Model, Screen, SourceId, SourceKind, SourceStatus};
 use flightdeck::providers::alertmanager::{decode_alert, decode_silence};
-use flightdeck::update::alerts::Msg as AlertsMsg;
-use flightdeck::update::{Msg, SourceEvent, update};
-use flightdeck::wire::alertmanager::{GettableAlert, GettableSilence};
+use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::model::alerts::InstanceData;
+use flightdeck_core::model::{FetchState, Model, Screen, SourceId, SourceKind, SourceStatus};
+use flightdeck_core::update::alerts::Msg as AlertsMsg;
+use flightdeck_core::update::{Msg, SourceEvent, update};
+use flightdeck_core::wire::alertmanager::{GettableAlert, GettableSilence};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
@@ -35,7 +35,7 @@ fn alert(
     minutes_ago: i64,
     muted: Option<&str>,
 ) -> GettableAlert {
-    let labels: flightdeck::wire::alertmanager::LabelSet =
+    let labels: flightdeck_core::wire::alertmanager::LabelSet =
         serde_json::from_value(labels).expect("labels are a map of strings");
     let (state, silenced, inhibited) = match muted {
         Some("inhibited") => ("suppressed", json!([]), json!(["0000000000000001"])),
@@ -46,7 +46,7 @@ fn alert(
         "labels": labels,
         "annotations": annotations,
         "receivers": [{"name": "pagerduty-oncall"}],
-        "fingerprint": flightdeck::wire::alertmanager::fingerprint(&labels),
+        "fingerprint": flightdeck_core::wire::alertmanager::fingerprint(&labels),
         "startsAt": at(minutes_ago),
         "updatedAt": at(0),
         "endsAt": at(-5),
@@ -206,7 +206,7 @@ fn key(m: &mut Model, code: KeyCode) {
 fn select(m: &mut Model, name: &str) {
     let rows = m.alerts.rows.clone();
     for (i, row) in rows.iter().enumerate() {
-        if let flightdeck::model::alerts::Row::Alert(a) = row
+        if let flightdeck_core::model::alerts::Row::Alert(a) = row
             && m.alerts
                 .alert(&m.alerts.merged[*a])
                 .is_some_and(|a| a.name() == name)

@@ -6,18 +6,18 @@ use chrono::{DateTime, Duration, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use flightdeck::config::keymap::{Key, KeyCode, Keymap};
 use flightdeck::config::theme::ColorSupport;
-use flightdeck::model::docs::{NavEntry, NavTarget, Page, Site};
-use flightdeck::model::onboarding::{
-    CheckKind, CheckResult, PathSpec, PhaseSpec, Progress, StepSpec,
-};
-use flightdeck::model::{Model, Overlay, Screen};
 use flightdeck::ui;
 use flightdeck::ui::theme::Theme;
-use flightdeck::update::docs::{Msg as DocsMsg, open_runbook};
-use flightdeck::update::onboarding::Msg as OnbMsg;
-use flightdeck::update::{Msg, update};
+use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::model::docs::{NavEntry, NavTarget, Page, Site};
+use flightdeck_core::model::onboarding::{
+    CheckKind, CheckResult, PathSpec, PhaseSpec, Progress, StepSpec,
+};
+use flightdeck_core::model::{Model, Overlay, Screen};
+use flightdeck_core::update::docs::{Msg as DocsMsg, open_runbook};
+use flightdeck_core::update::onboarding::Msg as OnbMsg;
+use flightdeck_core::update::{Msg, update};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")

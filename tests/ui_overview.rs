@@ -10,18 +10,18 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use rstest::rstest;
 
-use flightdeck::config::keymap::{Key, KeyCode, Keymap};
 use flightdeck::config::theme::ColorSupport;
-use flightdeck::model::catalog::{Entity, EntityOrigin, Origin, Place};
-use flightdeck::model::join::{AlertSummary, CiSummary, DeploySummary, PodSummary, RunState};
-use flightdeck::model::overview::{Cell, Grouping, Health, Line as ListLine, Why};
-use flightdeck::model::{
-    FetchState, Model, PaletteTarget, Screen, SourceId, SourceKind, SourceStatus,
-};
 use flightdeck::providers::catalog::decode_entity;
 use flightdeck::ui::theme::Theme;
-use flightdeck::update::overview::{Msg as CatalogMsg, sort_rows};
-use flightdeck::update::{Effect, Msg, update};
+use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::model::catalog::{Entity, EntityOrigin, Origin, Place};
+use flightdeck_core::model::join::{AlertSummary, CiSummary, DeploySummary, PodSummary, RunState};
+use flightdeck_core::model::overview::{Cell, Grouping, Health, Line as ListLine, Why};
+use flightdeck_core::model::{
+    FetchState, Model, PaletteTarget, Screen, SourceId, SourceKind, SourceStatus,
+};
+use flightdeck_core::update::overview::{Msg as CatalogMsg, sort_rows};
+use flightdeck_core::update::{Effect, Msg, update};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
@@ -267,10 +267,10 @@ fn with_story(m: &mut Model) {
             },
             source: None,
         };
-        r.health = flightdeck::update::overview::health(&r.ci, &r.deploy, &r.pods, &r.alerts);
+        r.health = flightdeck_core::update::overview::health(&r.ci, &r.deploy, &r.pods, &r.alerts);
     }
     sort_rows(&mut m.catalog.overview.rows);
-    flightdeck::update::overview::refilter(m);
+    flightdeck_core::update::overview::refilter(m);
 }
 
 fn names(m: &Model) -> Vec<String> {
@@ -490,7 +490,7 @@ fn the_palette_opens_a_service_from_anywhere() {
     press(&mut m, [key('4'), key(':')]);
     press(&mut m, typed("ledger"));
     let selected = match &m.overlay {
-        Some(flightdeck::model::Overlay::Palette(p)) => p.selected().map(|i| i.target.clone()),
+        Some(flightdeck_core::model::Overlay::Palette(p)) => p.selected().map(|i| i.target.clone()),
         _ => None,
     };
     assert_eq!(
@@ -589,7 +589,7 @@ fn overview_grouped_and_filtered(#[case] w: u16, #[case] h: u16) {
 fn service_screen(#[case] w: u16, #[case] h: u16) {
     let mut m = model();
     with_story(&mut m);
-    flightdeck::update::overview::open_service(&mut m, "component:default/payments-api");
+    flightdeck_core::update::overview::open_service(&mut m, "component:default/payments-api");
     insta::assert_snapshot!(format!("service_{w}x{h}"), render(&m, w, h));
 }
 
@@ -600,13 +600,13 @@ fn problems_view(#[case] w: u16, #[case] h: u16) {
     let mut m = model();
     let dir = flightdeck::providers::catalog::load_files(std::iter::empty());
     assert!(dir.entities.is_empty());
-    let problems = vec![flightdeck::model::catalog::Problem {
+    let problems = vec![flightdeck_core::model::catalog::Problem {
         place: Some(Place {
             path: "repos/cart-service/catalog-info.yaml".into(),
             line: 14,
             column: 3,
         }),
-        level: flightdeck::model::catalog::ProblemLevel::Error,
+        level: flightdeck_core::model::catalog::ProblemLevel::Error,
         entity: None,
         message: "invalid YAML: did not find expected node content".into(),
     }];

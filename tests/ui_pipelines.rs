@@ -6,15 +6,17 @@ use chrono::{DateTime, Duration, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use flightdeck::config::keymap::{Key, KeyCode, Keymap};
 use flightdeck::config::theme::ColorSupport;
-use flightdeck::model::join::RunState;
-use flightdeck::model::pipelines::{Deployment, Host, Job, JobRef, LogLine, Run, RunKey, Step};
-use flightdeck::model::{FetchState, Model, Screen, SourceStatus};
 use flightdeck::ui;
 use flightdeck::ui::theme::Theme;
-use flightdeck::update::pipelines::Msg as PMsg;
-use flightdeck::update::{Msg, SourceEvent, update};
+use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::model::join::RunState;
+use flightdeck_core::model::pipelines::{
+    Deployment, Host, Job, JobRef, LogLine, Run, RunKey, Step,
+};
+use flightdeck_core::model::{FetchState, Model, Screen, SourceStatus};
+use flightdeck_core::update::pipelines::Msg as PMsg;
+use flightdeck_core::update::{Msg, SourceEvent, update};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")

@@ -6,12 +6,12 @@ use chrono::{DateTime, Duration, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use flightdeck::config::keymap::{Key, Keymap};
 use flightdeck::config::theme::ColorSupport;
-use flightdeck::model::{FetchState, Model, SourceId, SourceKind, SourceStatus};
 use flightdeck::ui::theme::Theme;
-use flightdeck::update::{Effect, Msg, SourceEvent, confirm, update};
 use flightdeck::{startup, ui};
+use flightdeck_core::keymap::{Key, Keymap};
+use flightdeck_core::model::{FetchState, Model, SourceId, SourceKind, SourceStatus};
+use flightdeck_core::update::{Effect, Msg, SourceEvent, confirm, update};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")

@@ -6,17 +6,17 @@ use chrono::{DateTime, Duration, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use flightdeck::config::keymap::{Key, KeyCode, Keymap};
 use flightdeck::config::theme::ColorSupport;
-use flightdeck::model::workloads::{
+use flightdeck::ui;
+use flightdeck::ui::theme::Theme;
+use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::model::workloads::{
     Change, Event, Kind, LogLine, Owner, Phase, Pod, PodReason, ReplicaSet, RolloutState, Row,
     ScopeState, Termination, Workload,
 };
-use flightdeck::model::{Model, Screen};
-use flightdeck::ui;
-use flightdeck::ui::theme::Theme;
-use flightdeck::update::workloads::{Command, Msg as WMsg};
-use flightdeck::update::{Effect, Msg, update};
+use flightdeck_core::model::{Model, Screen};
+use flightdeck_core::update::workloads::{Command, Msg as WMsg};
+use flightdeck_core::update::{Effect, Msg, update};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
@@ -306,7 +306,7 @@ fn logs_model() -> Model {
     ];
     let lines: Vec<LogLine> = (0..30)
         .map(|i| {
-            let (text, runs) = flightdeck::sanitize::log_line(text[i % text.len()]);
+            let (text, runs) = flightdeck_core::sanitize::log_line(text[i % text.len()]);
             LogLine {
                 source: (i % 3) as u16,
                 text,

@@ -19,17 +19,17 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use flightdeck::clock::Clock;
-use flightdeck::config::keymap::{Key, KeyCode, Keymap};
 use flightdeck::config::{self, Config, ServiceDecl};
-use flightdeck::model::workloads::{
-    self as wl, Access, Change, Kind, LogLine, ObjRef, PodReason, Row, ScopeState, View,
-};
-use flightdeck::model::{Model, Overlay, Screen};
 use flightdeck::providers::kubernetes::convert::{self, NoServices};
 use flightdeck::providers::{Context, Providers};
-use flightdeck::sim::{Sim, SimConfig, StatRow};
-use flightdeck::update::workloads::{Command, Msg as WMsg};
-use flightdeck::update::{Effect, Msg, update};
+use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::model::workloads::{
+    self as wl, Access, Change, Kind, LogLine, ObjRef, PodReason, Row, ScopeState, View,
+};
+use flightdeck_core::model::{Model, Overlay, Screen};
+use flightdeck_core::update::workloads::{Command, Msg as WMsg};
+use flightdeck_core::update::{Effect, Msg, update};
+use flightdeck_sim::{Sim, SimConfig, StatRow};
 
 // ---------------------------------------------------------------------------------------------
 // A cockpit without a terminal: the real providers, the real `update`, effects carried out.
@@ -404,7 +404,7 @@ async fn logs_match_kubectl_logs() {
             );
             String::from_utf8_lossy(&out.stdout)
                 .lines()
-                .map(|l| flightdeck::sanitize::log_line(l).0)
+                .map(|l| flightdeck_core::sanitize::log_line(l).0)
                 .collect()
         }
         None => {
@@ -415,7 +415,7 @@ async fn logs_match_kubectl_logs() {
             };
             let text = api.logs(&key.name, &lp).await.expect("logs");
             text.lines()
-                .map(|l| flightdeck::sanitize::log_line(l).0)
+                .map(|l| flightdeck_core::sanitize::log_line(l).0)
                 .collect()
         }
     };
@@ -625,8 +625,8 @@ async fn a_forbidden_namespace_a_410_and_a_dropped_watch_are_survived() {
     cockpit
         .wait("the source live", Duration::from_secs(10), |m| {
             m.sources.iter().any(|s| {
-                s.id.kind == flightdeck::model::SourceKind::Kubernetes
-                    && s.state == flightdeck::model::FetchState::Ok
+                s.id.kind == flightdeck_core::model::SourceKind::Kubernetes
+                    && s.state == flightdeck_core::model::FetchState::Ok
             })
         })
         .await;
@@ -634,9 +634,9 @@ async fn a_forbidden_namespace_a_410_and_a_dropped_watch_are_survived() {
         let source = m
             .sources
             .iter()
-            .find(|s| s.id.kind == flightdeck::model::SourceKind::Kubernetes)
+            .find(|s| s.id.kind == flightdeck_core::model::SourceKind::Kubernetes)
             .expect("the source");
-        assert_eq!(source.state, flightdeck::model::FetchState::Ok);
+        assert_eq!(source.state, flightdeck_core::model::FetchState::Ok);
         assert!(
             source
                 .detail
@@ -1001,9 +1001,9 @@ fn rows_sort_trouble_first_and_filter(
     for c in filter.chars() {
         m.list_mut(Screen::Workloads)
             .filter
-            .apply(flightdeck::model::input::Edit::Insert(c));
+            .apply(flightdeck_core::model::input::Edit::Insert(c));
     }
-    flightdeck::update::workloads::refilter(&mut m);
+    flightdeck_core::update::workloads::refilter(&mut m);
     assert_eq!(m.workloads.rows.len(), rows);
     let pod = m.workloads.rows.iter().find_map(|r| match r {
         Row::Pod(k) => Some(&*k.name),
@@ -1165,7 +1165,7 @@ fn the_log_buffer_is_bounded_and_search_pauses_on_a_match() {
     assert!(effects.contains(&Effect::Copy("six ERROR".into())));
     let effects = update(&mut m, Msg::Key(Key::char('e')));
     assert!(
-        matches!(effects.as_slice(), [Effect::External(flightdeck::update::External::Pager { text })] if text.ends_with("seven"))
+        matches!(effects.as_slice(), [Effect::External(flightdeck_core::update::External::Pager { text })] if text.ends_with("seven"))
     );
 }
 

@@ -12,13 +12,15 @@ use tokio::sync::Notify;
 
 use super::{Context, Provider};
 use crate::config::{AlertmanagerSource, Config};
-use crate::model::alerts::{Alert, Cluster, InstanceData, Silence, SilenceDraft, SilenceEnd};
-use crate::model::join::ServiceTarget;
-use crate::model::{SourceId, SourceKind};
-use crate::sanitize;
-use crate::update::alerts::{Command, Msg as AlertsMsg};
-use crate::update::{Effect, Msg, SourceEvent};
-use crate::wire::alertmanager::{
+use flightdeck_core::model::alerts::{
+    Alert, Cluster, InstanceData, Silence, SilenceDraft, SilenceEnd,
+};
+use flightdeck_core::model::join::ServiceTarget;
+use flightdeck_core::model::{SourceId, SourceKind};
+use flightdeck_core::sanitize;
+use flightdeck_core::update::alerts::{Command, Msg as AlertsMsg};
+use flightdeck_core::update::{Effect, Msg, SourceEvent};
+use flightdeck_core::wire::alertmanager::{
     AlertmanagerStatus, GettableAlert, GettableSilence, LabelSet, Matcher, PostableSilence,
     SilenceCreated,
 };
@@ -318,7 +320,7 @@ pub fn decode_alert(a: GettableAlert) -> Alert {
             .collect(),
         generator_url: a.generator_url.as_deref().and_then(sanitize::url),
         runbook_url,
-        severity: crate::model::alerts::Severity::Other,
+        severity: flightdeck_core::model::alerts::Severity::Other,
         search: String::new(),
     };
     alert.derive();

@@ -10,12 +10,12 @@ use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 
 use crate::config::{BackstageSource, Config};
-use crate::model::catalog::{EntityOrigin, Kind, Origin, Problem};
-use crate::model::join::ServiceTarget;
-use crate::model::{SourceId, SourceKind};
 use crate::providers::{Context, Provider};
-use crate::sanitize;
-use crate::update::{Effect, Msg, SourceEvent, overview};
+use flightdeck_core::model::catalog::{EntityOrigin, Kind, Origin, Problem};
+use flightdeck_core::model::join::ServiceTarget;
+use flightdeck_core::model::{SourceId, SourceKind};
+use flightdeck_core::sanitize;
+use flightdeck_core::update::{Effect, Msg, SourceEvent, overview};
 
 /// Entities per page: large pages, since a catalog of thousands is read whole.
 const PAGE_SIZE: usize = 500;
@@ -51,7 +51,7 @@ pub struct Client {
 /// What one full read returned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fetched {
-    pub entities: Vec<crate::model::catalog::Entity>,
+    pub entities: Vec<flightdeck_core::model::catalog::Entity>,
     pub problems: Vec<Problem>,
     pub pages: usize,
 }

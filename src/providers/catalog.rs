@@ -11,15 +11,15 @@ use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 
 use crate::config::Config;
-use crate::model::catalog::{
+use crate::providers::{Context, Provider};
+use flightdeck_core::model::catalog::{
     Entity, EntityOrigin, Kind, Link, Origin, Place, Problem, ProblemLevel, Profile, Spec,
     annotations, parse_ref, valid_name,
 };
-use crate::model::join::ServiceTarget;
-use crate::model::{SourceId, SourceKind};
-use crate::providers::{Context, Provider};
-use crate::sanitize;
-use crate::update::{Effect, Msg, SourceEvent, overview};
+use flightdeck_core::model::join::ServiceTarget;
+use flightdeck_core::model::{SourceId, SourceKind};
+use flightdeck_core::sanitize;
+use flightdeck_core::update::{Effect, Msg, SourceEvent, overview};
 
 /// How often (clock time) the descriptors are read again, so edits show without a restart.
 const RELOAD_EVERY: Duration = Duration::from_secs(30);

@@ -27,13 +27,13 @@ use tokio::sync::{Notify, OnceCell, Semaphore};
 use super::http::{self, Backoff, Failure, RateLimit};
 use super::{Context, Provider};
 use crate::config::{Config, GithubSource};
-use crate::model::join::{RunState, ServiceTarget};
-use crate::model::pipelines::{
+use flightdeck_core::model::join::{RunState, ServiceTarget};
+use flightdeck_core::model::pipelines::{
     Deployment, Host, Job, JobRef, LOG_BUFFER_LINES, LogLine, Run, RunKey, Step, Watch,
 };
-use crate::sanitize;
-use crate::update::pipelines::{Command, Dispatch, Msg as PipelinesMsg};
-use crate::update::{Effect, Msg, SourceEvent};
+use flightdeck_core::sanitize;
+use flightdeck_core::update::pipelines::{Command, Dispatch, Msg as PipelinesMsg};
+use flightdeck_core::update::{Effect, Msg, SourceEvent};
 
 /// Runs asked for per repository and poll: enough for the screen and the summaries.
 pub const RUNS_PER_PAGE: usize = 20;

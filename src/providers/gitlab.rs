@@ -1,6 +1,6 @@
 //! GitLab CI through reqwest: pipelines, jobs and job traces of every service with
 //! `gitlab.com/project-slug` or `gitlab.com/project-id`, and retry, cancel and new pipelines on
-//! request. It decodes the same wire types the sim serves ([`crate::wire::gitlab`]) and polls
+//! request. It decodes the same wire types the sim serves ([`flightdeck_core::wire::gitlab`]) and polls
 //! through the CI poller it shares with GitHub, so both hosts behave alike.
 
 use std::collections::HashMap;
@@ -15,11 +15,11 @@ use super::Context;
 use super::github::{Backend, CiProvider, Pacing, RepoState, Target};
 use super::http::{self, Failure};
 use crate::config::{Config, GitlabSource};
-use crate::model::join::RunState;
-use crate::model::pipelines::{Host, Job, JobRef, Run, RunKey};
-use crate::sanitize;
-use crate::update::pipelines::{Command, Msg as PipelinesMsg};
-use crate::wire::gitlab::{self as wire, Status};
+use flightdeck_core::model::join::RunState;
+use flightdeck_core::model::pipelines::{Host, Job, JobRef, Run, RunKey};
+use flightdeck_core::sanitize;
+use flightdeck_core::update::pipelines::{Command, Msg as PipelinesMsg};
+use flightdeck_core::wire::gitlab::{self as wire, Status};
 
 /// Pipelines asked for per project and poll.
 pub const PIPELINES_PER_PAGE: usize = 20;

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use crate::sanitize;
+use flightdeck_core::sanitize;
 
 /// Sent with every request; servers (GitHub among them) require one.
 pub const USER_AGENT: &str = concat!("flightdeck/", env!("CARGO_PKG_VERSION"));

@@ -12,11 +12,11 @@ use tokio::sync::mpsc;
 
 use super::{Context, Provider};
 use crate::config::{Config, GithubSource};
-use crate::model::join::ServiceTarget;
-use crate::model::onboarding::{CheckKind, CheckResult, PathSpec, Progress};
-use crate::sanitize;
-use crate::update::onboarding::{CONFIG_SOURCE, CheckRequest, Command, Msg as OnbMsg};
-use crate::update::{Effect, Msg};
+use flightdeck_core::model::join::ServiceTarget;
+use flightdeck_core::model::onboarding::{CheckKind, CheckResult, PathSpec, Progress};
+use flightdeck_core::sanitize;
+use flightdeck_core::update::onboarding::{CONFIG_SOURCE, CheckRequest, Command, Msg as OnbMsg};
+use flightdeck_core::update::{Effect, Msg};
 
 /// How long any one check may take before it counts as failed.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
@@ -199,8 +199,8 @@ impl Provider for OnboardingProvider {
 }
 
 fn sanitize_phase(
-    mut p: crate::model::onboarding::PhaseSpec,
-) -> crate::model::onboarding::PhaseSpec {
+    mut p: flightdeck_core::model::onboarding::PhaseSpec,
+) -> flightdeck_core::model::onboarding::PhaseSpec {
     p.name = sanitize::line(&p.name);
     for s in &mut p.steps {
         s.id = sanitize::ident(&s.id);

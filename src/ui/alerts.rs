@@ -14,13 +14,13 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::{Role, Theme};
 use super::widgets::centered;
-use crate::model::alerts::{
+use flightdeck_core::model::alerts::{
     AlertState, AlertsView, DETAIL_SIDE_MIN_WIDTH, DETAIL_SIDE_WIDTH, Detail, FormField, KEY_WIDTH,
     LineKind, PRESET_TYPED, PRESETS, Row, Severity, SilenceForm, SilenceState,
 };
-use crate::model::join::ChangeKind;
-use crate::model::time::{age, until};
-use crate::model::{Model, Screen, TextInput};
+use flightdeck_core::model::join::ChangeKind;
+use flightdeck_core::model::time::{age, until};
+use flightdeck_core::model::{Model, Screen, TextInput};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let state = &model.alerts;
@@ -661,7 +661,7 @@ fn draw_silences(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             ),
             SilenceState::Unknown => ("unknown", Role::Muted, String::new()),
         };
-        let matchers = crate::model::matchers::format_matchers(&s.matchers);
+        let matchers = flightdeck_core::model::matchers::format_matchers(&s.matchers);
         let line = Line::from(vec![
             Span::raw(" "),
             Span::styled(

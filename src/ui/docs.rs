@@ -9,9 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::theme::{Role, Theme};
-use crate::model::docs::{Focus, NavRow, NavTarget, OpenPage, nav_width};
-use crate::model::markdown::{self, Tone};
-use crate::model::{Model, Screen};
+use flightdeck_core::model::docs::{Focus, NavRow, NavTarget, OpenPage, nav_width};
+use flightdeck_core::model::markdown::{self, Tone};
+use flightdeck_core::model::{Model, Screen};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let docs = &model.docs;

@@ -18,8 +18,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::model::time::{age, until};
-use crate::model::{FetchState, Level, MIN_SIZE, Model, Overlay, Screen};
+use flightdeck_core::model::time::{age, until};
+use flightdeck_core::model::{FetchState, Level, MIN_SIZE, Model, Overlay, Screen};
 use theme::{Role, Theme};
 pub use widgets::centered;
 
@@ -380,7 +380,7 @@ fn source_spans<'a>(model: &Model, theme: &Theme, form: Form) -> Vec<Span<'a>> {
 }
 
 fn hint_line<'a>(model: &Model, theme: &Theme) -> Line<'a> {
-    use crate::config::keymap::Action;
+    use flightdeck_core::keymap::Action;
     let key = |a: Action| {
         model
             .keymap

@@ -9,9 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::theme::{Role, Theme};
-use crate::model::onboarding::{Row, TOUR, list_width};
-use crate::model::time::{age, duration};
-use crate::model::{Model, Screen};
+use flightdeck_core::model::onboarding::{Row, TOUR, list_width};
+use flightdeck_core::model::time::{age, duration};
+use flightdeck_core::model::{Model, Screen};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let st = &model.onboarding;
@@ -150,7 +150,7 @@ fn draw_detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     .areas(inner);
 
     // Where the user is on the path: time since start, time to first deploy, the buddy.
-    let (since, to_deploy) = crate::update::onboarding::elapsed(model);
+    let (since, to_deploy) = flightdeck_core::update::onboarding::elapsed(model);
     let muted = theme.style(Role::Muted);
     let mut spans = Vec::new();
     if let Some(started) = st.progress.started_at {
@@ -295,7 +295,7 @@ pub fn tour(model: &Model, page: usize, theme: &Theme, frame: &mut Frame, area: 
     let muted = theme.style(Role::Muted);
     let help_key = model
         .keymap
-        .keys(crate::config::keymap::Action::Help)
+        .keys(flightdeck_core::keymap::Action::Help)
         .first()
         .map_or("?".to_string(), |k| k.to_string());
     lines.push(Line::from(vec![

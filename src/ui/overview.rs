@@ -11,11 +11,11 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::{Role, Theme};
-use crate::model::catalog::ProblemLevel;
-use crate::model::join::{AlertSummary, CiSummary, DeploySummary, PodSummary, RunState};
-use crate::model::overview::{Cell, Grouping, Health, Line as ListLine, ServiceRow, Why};
-use crate::model::time::age;
-use crate::model::{FetchState, Model, Screen, SourceId};
+use flightdeck_core::model::catalog::ProblemLevel;
+use flightdeck_core::model::join::{AlertSummary, CiSummary, DeploySummary, PodSummary, RunState};
+use flightdeck_core::model::overview::{Cell, Grouping, Health, Line as ListLine, ServiceRow, Why};
+use flightdeck_core::model::time::age;
+use flightdeck_core::model::{FetchState, Model, Screen, SourceId};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let ov = &model.catalog.overview;
@@ -91,7 +91,11 @@ fn run_mark(state: RunState) -> (&'static str, Role) {
 
 /// Whether data from `source` (or, without one, from any source of the cell's kind) is stale:
 /// the source fails or has not refreshed in time. The cell keeps its value, dimmed.
-fn stale(model: &Model, source: Option<&SourceId>, kind: crate::model::SourceKind) -> bool {
+fn stale(
+    model: &Model,
+    source: Option<&SourceId>,
+    kind: flightdeck_core::model::SourceKind,
+) -> bool {
     model
         .sources
         .iter()
@@ -116,7 +120,11 @@ pub(super) fn ci_text(model: &Model, cell: &Cell<CiSummary>, theme: &Theme) -> (
     match cell {
         Cell::Value { value, source } => {
             let (mark, role) = run_mark(value.state);
-            let role = if stale(model, source.as_ref(), crate::model::SourceKind::Github) {
+            let role = if stale(
+                model,
+                source.as_ref(),
+                flightdeck_core::model::SourceKind::Github,
+            ) {
                 Role::Stale
             } else {
                 role
@@ -142,7 +150,11 @@ pub(super) fn deploy_text(
                 RunState::Success => Role::Text,
                 _ => role,
             };
-            let role = if stale(model, source.as_ref(), crate::model::SourceKind::Github) {
+            let role = if stale(
+                model,
+                source.as_ref(),
+                flightdeck_core::model::SourceKind::Github,
+            ) {
                 Role::Stale
             } else {
                 role
@@ -180,7 +192,7 @@ pub(super) fn pods_text(model: &Model, cell: &Cell<PodSummary>, theme: &Theme) -
             } else {
                 Role::Ok
             };
-            let role = if stale(model, None, crate::model::SourceKind::Kubernetes) {
+            let role = if stale(model, None, flightdeck_core::model::SourceKind::Kubernetes) {
                 Role::Stale
             } else {
                 role
@@ -198,7 +210,11 @@ pub(super) fn alerts_text(
 ) -> (String, Style) {
     match cell {
         Cell::Value { value, .. } => {
-            let stale = stale(model, None, crate::model::SourceKind::Alertmanager);
+            let stale = stale(
+                model,
+                None,
+                flightdeck_core::model::SourceKind::Alertmanager,
+            );
             let (text, role) = if value.total() == 0 {
                 ("0".to_string(), Role::Muted)
             } else {

@@ -11,11 +11,13 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table};
 
 use super::theme::{Role, Theme};
 use super::widgets;
-use crate::model::join::RunState;
-use crate::model::pipelines::{Detail, DispatchForm, FormField, LogLine, LogView, Run, state_word};
-use crate::model::time::{age, duration};
-use crate::model::{Model, Screen, TextInput};
-use crate::sanitize::{Color8, SgrStyle};
+use flightdeck_core::model::join::RunState;
+use flightdeck_core::model::pipelines::{
+    Detail, DispatchForm, FormField, LogLine, LogView, Run, state_word,
+};
+use flightdeck_core::model::time::{age, duration};
+use flightdeck_core::model::{Model, Screen, TextInput};
+use flightdeck_core::sanitize::{Color8, SgrStyle};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let p = &model.pipelines;
@@ -511,10 +513,12 @@ fn draw_search(input: &TextInput, log: &LogView, theme: &Theme, frame: &mut Fram
 
 fn draw_form(form: &DispatchForm, theme: &Theme, frame: &mut Frame, area: Rect) {
     let title = match form.host {
-        crate::model::pipelines::Host::Github => {
+        flightdeck_core::model::pipelines::Host::Github => {
             format!(" dispatch {} on {} ", form.workflow, form.repo)
         }
-        crate::model::pipelines::Host::Gitlab => format!(" new pipeline on {} ", form.repo),
+        flightdeck_core::model::pipelines::Host::Gitlab => {
+            format!(" new pipeline on {} ", form.repo)
+        }
     };
     let height = (form.inputs.len() as u16) + 5 + u16::from(form.error.is_some());
     let rect = widgets::centered(area, 72, height);

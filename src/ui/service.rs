@@ -11,10 +11,10 @@ use super::overview::{
     alerts_text, ci_text, deploy_text, docs_text, fit, health_mark, health_role, pods_text,
 };
 use super::theme::{Role, Theme};
-use crate::model::Model;
-use crate::model::join::ChangeKind;
-use crate::model::overview::{Cell, Related, ServicePage, ServiceRow};
-use crate::model::time::age;
+use flightdeck_core::model::Model;
+use flightdeck_core::model::join::ChangeKind;
+use flightdeck_core::model::overview::{Cell, Related, ServicePage, ServiceRow};
+use flightdeck_core::model::time::age;
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(page) = &model.catalog.overview.page else {
@@ -317,7 +317,7 @@ fn related_line(heading: &str, rel: &Related, selected: bool, theme: &Theme) -> 
     ];
     if let Some(h) = rel
         .health
-        .filter(|h| *h != crate::model::overview::Health::Healthy)
+        .filter(|h| *h != flightdeck_core::model::overview::Health::Healthy)
     {
         spans.push(Span::styled(
             format!("  {}", h.label()),

@@ -5,8 +5,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use crate::model::palette::PALETTE_ROWS;
-use crate::model::{Confirm, Model, Palette, TextInput};
+use flightdeck_core::model::palette::PALETTE_ROWS;
+use flightdeck_core::model::{Confirm, Model, Palette, TextInput};
 
 use super::theme::{Role, Theme};
 

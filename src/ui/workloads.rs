@@ -10,12 +10,12 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::{Role, Theme};
-use crate::model::time::age;
-use crate::model::workloads::{
+use flightdeck_core::model::time::age;
+use flightdeck_core::model::workloads::{
     Describe, Logs, Phase, Pod, Row, ScopeState, Trouble, View, Workload, WorkloadsState,
     service_name,
 };
-use crate::model::{Model, Screen};
+use flightdeck_core::model::{Model, Screen};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = &model.workloads;
@@ -359,7 +359,7 @@ fn workload_line<'a>(
 
 fn pod_line<'a>(
     model: &Model,
-    key: &crate::model::workloads::ObjRef,
+    key: &flightdeck_core::model::workloads::ObjRef,
     p: &Pod,
     cols: &Columns,
     theme: &Theme,
@@ -589,7 +589,7 @@ fn draw_logs(l: &Logs, theme: &Theme, frame: &mut Frame, area: Rect) {
     if let Some(s) = l.options.since_secs {
         opts.push(format!(
             "since {}",
-            crate::model::time::coarse(chrono::Duration::seconds(s))
+            flightdeck_core::model::time::coarse(chrono::Duration::seconds(s))
         ));
     }
     if l.options.previous {
@@ -786,7 +786,7 @@ fn put_piece(
 
 /// A log line's own colours over the theme's text, with search matches marked.
 fn log_spans<'a>(
-    line: &crate::model::workloads::LogLine,
+    line: &flightdeck_core::model::workloads::LogLine,
     needle: &str,
     theme: &Theme,
 ) -> Vec<Span<'a>> {

@@ -11,11 +11,11 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet as K8sReplica
 use k8s_openapi::api::core::v1::{ContainerStatus, Event as K8sEvent, Pod as K8sPod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
-use crate::model::workloads::{
+use flightdeck_core::model::workloads::{
     Event, Kind, Name, Owner, Phase, Pod, PodReason, ReplicaSet, RolloutState, Termination,
     Workload,
 };
-use crate::sanitize;
+use flightdeck_core::sanitize;
 
 /// Picks the services an object belongs to from its namespace and labels.
 pub trait Services {

@@ -20,10 +20,10 @@ use tokio::sync::{Notify, mpsc, watch as tokio_watch};
 
 use super::{Context, Provider};
 use crate::config::{Config, KubernetesSource};
-use crate::model::join::ServiceTarget;
-use crate::model::{SourceId, SourceKind};
-use crate::update::workloads::{Command, Msg as WMsg};
-use crate::update::{Effect, Msg, SourceEvent};
+use flightdeck_core::model::join::ServiceTarget;
+use flightdeck_core::model::{SourceId, SourceKind};
+use flightdeck_core::update::workloads::{Command, Msg as WMsg};
+use flightdeck_core::update::{Effect, Msg, SourceEvent};
 
 /// How often pod usage is read when metrics.k8s.io is served.
 const METRICS_EVERY: StdDuration = StdDuration::from_secs(30);
@@ -134,16 +134,16 @@ async fn client_for(kc: &Kubeconfig, context: &str) -> Result<Client, String> {
     };
     let mut config = kube::Config::from_custom_kubeconfig(kc.clone(), &options)
         .await
-        .map_err(|e| crate::sanitize::line(&e.to_string()))?;
+        .map_err(|e| flightdeck_core::sanitize::line(&e.to_string()))?;
     match Client::try_from(config.clone()) {
         Ok(c) => Ok(c),
         Err(e) if config.proxy_url.is_some() => {
             // This build speaks no proxy protocol; try directly rather than not at all.
             tracing::warn!(error = %e, "kube proxy unsupported in this build; connecting directly");
             config.proxy_url = None;
-            Client::try_from(config).map_err(|e| crate::sanitize::line(&e.to_string()))
+            Client::try_from(config).map_err(|e| flightdeck_core::sanitize::line(&e.to_string()))
         }
-        Err(e) => Err(crate::sanitize::line(&e.to_string())),
+        Err(e) => Err(flightdeck_core::sanitize::line(&e.to_string())),
     }
 }
 
@@ -158,7 +158,8 @@ async fn connect(source: &KubernetesSource) -> Result<Vec<Conn>, String> {
         // No kubeconfig: inside a cluster, its service account.
         let config = kube::Config::incluster()
             .map_err(|e| format!("no kubeconfig found and not in a cluster ({e})"))?;
-        let client = Client::try_from(config).map_err(|e| crate::sanitize::line(&e.to_string()));
+        let client =
+            Client::try_from(config).map_err(|e| flightdeck_core::sanitize::line(&e.to_string()));
         return Ok(vec![Conn {
             name: "in-cluster".into(),
             source: "kubernetes".into(),

@@ -20,11 +20,11 @@ use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use super::convert::{self, Services};
 use super::selector::Selector;
 use crate::clock::Clock;
-use crate::model::join::ServiceTarget;
-use crate::model::workloads::{Access, Change, Kind, ScopeState, fingerprint};
-use crate::model::{SourceId, SourceKind};
-use crate::update::workloads::Msg as WMsg;
-use crate::update::{Msg, SourceEvent};
+use flightdeck_core::model::join::ServiceTarget;
+use flightdeck_core::model::workloads::{Access, Change, Kind, ScopeState, fingerprint};
+use flightdeck_core::model::{SourceId, SourceKind};
+use flightdeck_core::update::workloads::Msg as WMsg;
+use flightdeck_core::update::{Msg, SourceEvent};
 
 /// How long changes are gathered before they go to the loop as one message.
 pub const COALESCE: StdDuration = StdDuration::from_millis(100);
@@ -252,9 +252,13 @@ fn status_code(e: &watcher::Error) -> Option<u16> {
 /// An error in words, without anything an auth plugin printed.
 pub fn describe_error(e: &kube::Error) -> String {
     match e {
-        kube::Error::Api(s) => format!("HTTP {}: {}", s.code, crate::sanitize::line(&s.message)),
+        kube::Error::Api(s) => format!(
+            "HTTP {}: {}",
+            s.code,
+            flightdeck_core::sanitize::line(&s.message)
+        ),
         kube::Error::Auth(a) => auth_error(a),
-        other => crate::sanitize::line(&other.to_string()),
+        other => flightdeck_core::sanitize::line(&other.to_string()),
     }
 }
 
@@ -271,7 +275,7 @@ fn auth_error(e: &kube::client::AuthError) -> String {
         other => {
             let text = other.to_string();
             // Messages that quote a command line may carry its environment: keep the first words.
-            crate::sanitize::line(&text.chars().take(120).collect::<String>())
+            flightdeck_core::sanitize::line(&text.chars().take(120).collect::<String>())
         }
     }
 }
@@ -284,9 +288,9 @@ fn watch_error(e: &watcher::Error) -> String {
         watcher::Error::WatchError(s) => format!(
             "watch: HTTP {}: {}",
             s.code,
-            crate::sanitize::line(&s.message)
+            flightdeck_core::sanitize::line(&s.message)
         ),
-        other => crate::sanitize::line(&other.to_string()),
+        other => flightdeck_core::sanitize::line(&other.to_string()),
     }
 }
 

@@ -305,17 +305,14 @@ fn hex64(seed: u64) -> String {
     let mut h = seed;
     (0..4)
         .map(|_| {
-            h = crate::sim::world::mix(h);
+            h = crate::world::mix(h);
             format!("{h:016x}")
         })
         .collect()
 }
 
 fn container_id(pod: &PodObj, attempt: u32) -> String {
-    let h = crate::sim::world::hash(
-        3,
-        &[crate::sim::world::hash_str(&pod.name), u64::from(attempt)],
-    );
+    let h = crate::world::hash(3, &[crate::world::hash_str(&pod.name), u64::from(attempt)]);
     format!("containerd://{}", hex64(h))
 }
 
@@ -400,7 +397,7 @@ fn pod(p: &PodObj, rv: u64) -> Value {
         "started": t.waiting.is_none() && t.current.is_some_and(|i| i.end.is_none())
     });
     if p.behaviour != Behaviour::ImagePull && started {
-        let digest = crate::sim::world::hash(5, &[crate::sim::world::hash_str(&p.image)]);
+        let digest = crate::world::hash(5, &[crate::world::hash_str(&p.image)]);
         let repo = p
             .image
             .rsplit_once(':')
@@ -505,7 +502,7 @@ pub fn event_message(e: &EventObj) -> String {
         Reason::Pulled => format!(
             "Successfully pulled image \"{}\" in 1.284s (1.284s including waiting). Image size: {} bytes.",
             e.subject,
-            40_000_000 + crate::sim::world::hash_str(&e.subject) % 90_000_000
+            40_000_000 + crate::world::hash_str(&e.subject) % 90_000_000
         ),
         Reason::Created => format!("Created container: {}", e.subject),
         Reason::Started => format!("Started container {}", e.subject),

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::world::{self, World};
-use crate::wire::alertmanager::{
+use flightdeck_core::wire::alertmanager::{
     self as wire, AlertGroup, AlertState, AlertStatus, CompiledMatcher, GettableAlert,
     GettableSilence, LabelSet, Matcher, PostableAlert, PostableSilence, Receiver, SilenceCreated,
     SilenceState, SilenceStatus,
@@ -1167,7 +1167,7 @@ async fn receivers_get(State(am): State<Arc<Am>>) -> Json<Vec<Receiver>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::SimConfig;
+    use crate::SimConfig;
 
     #[test]
     fn routes_follow_the_config() {

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::config::keymap::{Action, Key, KeyCode};
+use crate::keymap::{Action, Key, KeyCode};
 use crate::model::workloads::{
     Access, Change, Describe, Kind, LogLine, LogOptions, LogSource, Logs, ObjRef, Row, SINCES,
     ScalePrompt, ScopeState, TAILS, Target, Usage, View, pod_prefix, service_name,

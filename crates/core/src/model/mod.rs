@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::keymap::Keymap;
+use crate::keymap::Keymap;
 pub use input::TextInput;
 pub use palette::{Palette, PaletteItem, PaletteTarget};
 pub use source::{FetchState, Fetched, Remote, SourceId, SourceKind, SourceStatus};

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::config::keymap::{Action, Key, KeyCode};
+use crate::keymap::{Action, Key, KeyCode};
 use crate::model::input::Edit;
 use crate::model::join::RunState;
 use crate::model::pipelines::{
@@ -855,7 +855,7 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::keymap::Keymap;
+    use crate::keymap::Keymap;
     use chrono::TimeZone;
     use rstest::rstest;
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use rstest::rstest;
 
 use super::*;
-use crate::config::keymap::{Key, KeyCode, Keymap};
+use crate::keymap::{Key, KeyCode, Keymap};
 use crate::model::{Overlay, SourceStatus};
 
 fn t0() -> DateTime<Utc> {

@@ -6,7 +6,7 @@
 use chrono::{Duration, SecondsFormat};
 
 use super::model::{Behaviour, CRASH_RUN, Ending, Instance, PodObj, Time};
-use crate::sim::world::{hash, hash_str};
+use crate::world::{hash, hash_str};
 
 /// Lines kept per container instance, as kubelet's log rotation would.
 const RETAINED: i64 = 100_000;
@@ -354,9 +354,9 @@ fn crash_script(pod: &PodObj, instance: &Instance) -> Vec<Line> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::SimConfig;
-    use crate::sim::kubernetes::model::{Labels, Timeline, Workload};
-    use crate::sim::world::{self, World};
+    use crate::SimConfig;
+    use crate::kubernetes::model::{Labels, Timeline, Workload};
+    use crate::world::{self, World};
     use std::sync::Arc;
 
     fn pod(service: &str, behaviour: Behaviour) -> PodObj {

@@ -2,7 +2,7 @@
 //! and its full-text filter, the page viewer (links, anchors, history, in-page search), the
 //! palette's titles and headings, and runbook URLs resolved into a service's docs.
 
-use crate::config::keymap::{Action, Key, KeyCode};
+use crate::keymap::{Action, Key, KeyCode};
 use crate::model::docs::{
     Focus, NavRow, NavTarget, OpenPage, Place, Site, page_height, page_width,
 };

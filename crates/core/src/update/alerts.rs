@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::config::keymap::{Action, Key, KeyCode};
+use crate::keymap::{Action, Key, KeyCode};
 use crate::model::alerts::{
     ACK_PREFIX, AlertsView, Detail, FormField, Instance, InstanceData, MergedAlert,
     PRESET_TOMORROW, PRESET_TYPED, PRESETS, Row, SilenceDraft, SilenceEnd, SilenceForm,
@@ -836,7 +836,7 @@ mod tests {
     use rstest::rstest;
 
     use super::*;
-    use crate::config::keymap::Keymap;
+    use crate::keymap::Keymap;
     use crate::model::Overlay;
     use crate::model::alerts::{Alert, Cluster, Severity, Silence, SilenceState};
     use crate::update::{Msg as AppMsg, update as app_update};

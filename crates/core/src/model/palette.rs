@@ -1,8 +1,8 @@
 //! The `:` command palette: one fuzzy list over screens, services, pods, alerts and docs, so a
 //! few letters and Enter jump anywhere. Matching is nucleo's, run in `update` per keystroke.
 
-use nucleo::Matcher;
-use nucleo::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::Matcher;
+use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 
 use super::{Cursor, Screen, TextInput};
 
@@ -70,7 +70,7 @@ impl Palette {
             self.matches = (0..self.items.len()).collect();
         } else {
             let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
-            let mut matcher = Matcher::new(nucleo::Config::DEFAULT);
+            let mut matcher = Matcher::new(nucleo_matcher::Config::DEFAULT);
             let labels: Vec<(usize, &str)> = self
                 .items
                 .iter()
@@ -81,7 +81,7 @@ impl Palette {
                 .iter()
                 .filter_map(|(i, label)| {
                     let mut buf = Vec::new();
-                    let haystack = nucleo::Utf32Str::new(label, &mut buf);
+                    let haystack = nucleo_matcher::Utf32Str::new(label, &mut buf);
                     pattern.score(haystack, &mut matcher).map(|s| (*i, s))
                 })
                 .collect();

@@ -1,5 +1,5 @@
 //! The sim's GitLab REST v4: pipelines and jobs of the world's GitLab-hosted services, in the
-//! shapes of [`crate::wire::gitlab`], with GitLab's page headers, so the cockpit's GitLab
+//! shapes of [`flightdeck_core::wire::gitlab`], with GitLab's page headers, so the cockpit's GitLab
 //! provider runs against it unchanged. Runs become pipelines; the run/attempt model and the job
 //! logs are the GitHub server's, so both hosts tell the same kind of story.
 
@@ -19,7 +19,7 @@ use super::github::{
     run_of_job,
 };
 use super::world::{CiHost, RunKind, RunOutcome, ScheduledRun, Service, World, hash};
-use crate::wire::gitlab::{
+use flightdeck_core::wire::gitlab::{
     DetailedStatus, Job, JobCommit, JobPipeline, Pipeline, Runner, Status, User,
 };
 

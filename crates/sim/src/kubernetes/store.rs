@@ -12,7 +12,7 @@ use super::model::{
     self, Built, DeployHistory, KINDS, Kind, NamespaceObj, Next, Nodes, Obj, Time, Workload,
     WorkloadOverlay,
 };
-use crate::sim::world::{self, World};
+use crate::world::{self, World};
 
 /// How often the world is looked at again, in wall time.
 pub const TICK: StdDuration = StdDuration::from_millis(250);
@@ -377,7 +377,7 @@ fn diff(old: &[Entry], mut new: Vec<Obj>, rv: &mut u64, changes: &mut Vec<Change
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::SimConfig;
+    use crate::SimConfig;
 
     #[test]
     fn the_crash_shows_as_modified_pods_and_old_versions_are_gone() {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::sim::world::{self, Service, Trouble, World, hash, hash_str};
+use crate::world::{self, Service, Trouble, World, hash, hash_str};
 
 pub type Time = DateTime<Utc>;
 

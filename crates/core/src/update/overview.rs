@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::keymap::{Action, Key};
+use crate::keymap::{Action, Key};
 use crate::model::catalog::{
     Batch, Entity, Kind, Origin, Problem, RelationKind, annotations, short_ref, target_of,
 };

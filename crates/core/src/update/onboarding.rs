@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::config::keymap::{Action, Key, KeyCode};
+use crate::keymap::{Action, Key, KeyCode};
 use crate::model::catalog::Kind;
 use crate::model::markdown;
 use crate::model::onboarding::{

@@ -7,7 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use super::suggest;
+use crate::suggest::suggest;
 
 /// The compiled-in defaults; the single source for the defaults, the help and the docs.
 pub const DEFAULT_KEYMAP_TOML: &str = include_str!("keymap-default.toml");

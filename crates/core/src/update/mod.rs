@@ -12,7 +12,7 @@ pub mod workloads;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::keymap::Key;
+use crate::keymap::Key;
 use crate::model::join::ServiceTarget;
 use crate::model::{CHROME_ROWS, FetchState, Level, Model, Notice, Screen, SourceId, SourceKind};
 
@@ -297,7 +297,7 @@ pub(crate) fn screen_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
 /// Lets the current screen handle `action` first.
 pub(crate) fn screen_action(
     model: &mut Model,
-    action: crate::config::keymap::Action,
+    action: crate::keymap::Action,
 ) -> Option<Vec<Effect>> {
     match model.screen {
         Screen::Overview => overview::on_action(model, action),

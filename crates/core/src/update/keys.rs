@@ -1,7 +1,7 @@
 //! Where a keystroke goes: the open overlay first (help, palette), then a list's filter input
 //! when it has the keyboard, then the keymap's action for the current screen.
 
-use crate::config::keymap::{Action, Key, KeyCode};
+use crate::keymap::{Action, Key, KeyCode};
 use crate::model::input::Edit;
 use crate::model::palette::{PALETTE_ROWS, PaletteCommand};
 use crate::model::{Level, Model, Overlay, Palette, PaletteItem, PaletteTarget, Screen};

@@ -1,0 +1,83 @@
+//! Warm start's format: the remote data of the model that survives a restart, and how it goes
+//! back into a fresh model, marked with its age, while the sources reconnect. Versioned, and
+//! free of secrets: only data the sources returned and the cockpit shows. Reading and writing
+//! the file is the app's (`snapshot.rs` there).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Model, SourceStatus};
+
+/// Bumped whenever the saved shape changes; other versions are discarded.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub version: u32,
+    pub saved_at: DateTime<Utc>,
+    pub sources: Vec<SourceStatus>,
+    /// Alerts and silences as each Alertmanager last sent them (never its status config).
+    #[serde(default)]
+    pub alerts: std::collections::BTreeMap<
+        String,
+        crate::model::Fetched<crate::model::alerts::InstanceData>,
+    >,
+    /// The catalog as each origin last sent it (entities and descriptor problems).
+    #[serde(default)]
+    pub catalog:
+        std::collections::BTreeMap<crate::model::catalog::Origin, crate::model::catalog::Batch>,
+}
+
+impl Snapshot {
+    /// What of `model` survives a restart.
+    pub fn of(model: &Model) -> Self {
+        Self {
+            version: VERSION,
+            saved_at: model.now,
+            sources: model.sources.clone(),
+            alerts: crate::model::alerts::saved(&model.alerts),
+            catalog: model.catalog.batches.clone(),
+        }
+    }
+
+    /// Puts the saved data into a freshly built model: only for sources still configured, and
+    /// marked as coming from the snapshot so the status bar says it is stale.
+    pub fn restore_into(self, model: &mut Model) {
+        let mut restored = false;
+        for saved in self.sources {
+            if let Some(source) = model.source_mut(&saved.id)
+                && saved.fetched_at.is_some()
+            {
+                source.fetched_at = saved.fetched_at;
+                source.from_snapshot = true;
+                restored = true;
+            }
+        }
+        // Alerts go back for the Alertmanagers still configured, before anything that joins
+        // on them; the provider's first poll replaces them.
+        for (name, data) in self.alerts {
+            let id =
+                crate::model::SourceId::new(crate::model::SourceKind::Alertmanager, name.clone());
+            if model.source_mut(&id).is_some() {
+                crate::update::alerts::restore(model, name, data);
+                restored = true;
+            }
+        }
+        // The catalog goes back only while a catalog source is configured, and last: the
+        // join reads every other domain's restored data.
+        if !self.catalog.is_empty()
+            && model
+                .sources
+                .iter()
+                .any(|s| s.id.kind == crate::model::SourceKind::Catalog)
+        {
+            model.catalog.batches = self.catalog;
+            model.catalog.rebuild(model.me.as_deref());
+            crate::update::overview::rejoin(model);
+            restored = true;
+        }
+        if restored {
+            model.warm_start = Some(self.saved_at);
+        }
+    }
+}
