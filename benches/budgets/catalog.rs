@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -156,4 +156,3 @@ fn benches(c: &mut Criterion) {
 }
 
 criterion_group!(catalog, benches);
-criterion_main!(catalog);

@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use chrono::{DateTime, Duration, Utc};
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -269,5 +269,4 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+criterion_group!(alerts, bench);

@@ -2,7 +2,7 @@
 //! Kubernetes API over HTTP (compared with what kube's own client and kubectl read), the
 //! published payloads through the provider's conversion code, and `update` as a table.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command as Process;

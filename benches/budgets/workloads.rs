@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use chrono::{DateTime, Duration, Utc};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -224,5 +224,4 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+criterion_group!(workloads, bench);

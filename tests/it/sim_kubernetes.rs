@@ -2,7 +2,7 @@
 //! reflector) and kubectl, over HTTP on 127.0.0.1, with the published payloads decoded by the
 //! same k8s-openapi types the sim's responses are.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! amtool (Debian's prometheus-alertmanager) as the real client, and the published payloads
 //! decoded with the same wire types the sim serves.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

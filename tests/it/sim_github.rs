@@ -2,7 +2,7 @@
 //! with octocrab's models (as the published fixtures must too), lists agree with the world,
 //! pagination, ETags, rate limits, mutations and injected faults behave as GitHub's do.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

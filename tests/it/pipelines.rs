@@ -3,7 +3,7 @@
 //! bodies, a hanging server) end in a clear status with the last data kept. The published
 //! fixtures decode with the same types.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

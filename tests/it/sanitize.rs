@@ -2,7 +2,7 @@
 //! no input at all can make an output carry a control or an invisible format character, and
 //! the real published payloads come through untouched.
 
-mod common;
+use crate::common;
 
 use flightdeck_core::sanitize::{self, StyledRun};
 use ratatui::Terminal;

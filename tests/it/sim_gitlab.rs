@@ -2,7 +2,7 @@
 //! provider uses (and so do GitLab's published examples), lists agree with the world, the page
 //! headers walk every pipeline once, and retry and cancel change what later requests see.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! (500s, malformed bodies, hangs). A missing server fails the run in CI and says plainly that
 //! these tests did not run elsewhere.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::net::TcpListener;

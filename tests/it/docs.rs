@@ -2,7 +2,7 @@
 //! anchors followed inside the viewer, history, in-page and cross-docs search, runbook URLs
 //! resolved into a service's docs (also every runbook the sim's alerts carry), and edits.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Utc};
 use rstest::rstest;

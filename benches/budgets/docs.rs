@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use chrono::{DateTime, Utc};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -195,4 +195,3 @@ fn benches(c: &mut Criterion) {
 }
 
 criterion_group!(docs, benches);
-criterion_main!(docs);

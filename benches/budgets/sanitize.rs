@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use flightdeck_core::sanitize;
 
 /// A tracing-style line as CI and containers print it: timestamp, coloured level, dimmed
@@ -35,5 +35,4 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(sanitize_benches, benches);
-criterion_main!(sanitize_benches);
+criterion_group!(sanitize, benches);

@@ -3,7 +3,7 @@
 //! reported with file and line while the rest loads, and the Backstage API read over real
 //! HTTP from the sim, which must agree with the descriptors the sim writes on disk.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

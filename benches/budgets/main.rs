@@ -1,0 +1,19 @@
+//! The budgets criterion measures in-process, in one binary: `cargo bench --bench budgets`, or
+//! a filter such as `cargo bench --bench budgets -- alerts`. The pipelines budgets, measured
+//! against the sim over HTTP, are `cargo bench --bench pipelines`.
+
+mod alerts;
+mod catalog;
+mod docs;
+mod sanitize;
+mod view;
+mod workloads;
+
+criterion::criterion_main!(
+    alerts::alerts,
+    catalog::catalog,
+    docs::docs,
+    sanitize::sanitize,
+    view::view,
+    workloads::workloads
+);

@@ -1,0 +1,26 @@
+//! Every integration test in one binary: each module was a test crate of its own, and linking
+//! twenty binaries against kube, octocrab and axum was most of a clean run's time and disk.
+//! Modules are named for what they test; `common` finds the shared fixtures.
+
+mod alertmanager_real;
+mod catalog;
+mod common;
+mod config;
+mod docs;
+mod e2e_tmux;
+mod onboarding;
+mod pipelines;
+mod sanitize;
+mod sim_alertmanager;
+mod sim_backstage;
+mod sim_github;
+mod sim_gitlab;
+mod sim_kubernetes;
+mod status;
+mod ui_alerts;
+mod ui_docs;
+mod ui_overview;
+mod ui_pipelines;
+mod ui_shell;
+mod ui_workloads;
+mod workloads;
