@@ -4,8 +4,6 @@
 //! (500s, malformed bodies, hangs). A missing server fails the run in CI and says plainly that
 //! these tests did not run elsewhere.
 
-use crate::common;
-
 use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
