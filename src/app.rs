@@ -14,8 +14,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::terminal::TerminalGuard;
 use crate::ui::theme::Theme;
 use flightdeck_core::keymap::{Key, KeyCode};
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::Model;
-use flightdeck_core::update::{Effect, Msg, update};
+use flightdeck_core::update::update;
 
 /// Draws are coalesced to at most one per this interval (about 60 a second).
 pub const FRAME: Duration = Duration::from_millis(16);

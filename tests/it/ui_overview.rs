@@ -14,14 +14,16 @@ use flightdeck::config::theme::ColorSupport;
 use flightdeck::providers::catalog::decode_entity;
 use flightdeck::ui::theme::Theme;
 use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::message::catalog::Msg as CatalogMsg;
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::catalog::{Entity, EntityOrigin, Origin, Place};
 use flightdeck_core::model::join::{AlertSummary, CiSummary, DeploySummary, PodSummary, RunState};
 use flightdeck_core::model::overview::{Cell, Grouping, Health, Line as ListLine, Why};
 use flightdeck_core::model::{
     FetchState, Model, PaletteTarget, Screen, SourceId, SourceKind, SourceStatus,
 };
-use flightdeck_core::update::overview::{Msg as CatalogMsg, sort_rows};
-use flightdeck_core::update::{Effect, Msg, update};
+use flightdeck_core::update::overview::sort_rows;
+use flightdeck_core::update::update;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")

@@ -53,7 +53,7 @@ pub struct Confirm {
     pub title: String,
     /// What will happen, line by line (target, scope, side effects).
     pub lines: Vec<String>,
-    pub on_yes: Box<crate::update::Effect>,
+    pub on_yes: Box<crate::message::Effect>,
 }
 
 /// A message for the user in the status line, with how serious it is.

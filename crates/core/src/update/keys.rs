@@ -6,7 +6,8 @@ use crate::model::input::Edit;
 use crate::model::palette::{PALETTE_ROWS, PaletteCommand};
 use crate::model::{Level, Model, Overlay, Palette, PaletteItem, PaletteTarget, Screen};
 
-use super::{Effect, notify, row_count, screen_action, screen_key, screen_refilter};
+use super::{notify, row_count, screen_action, screen_key, screen_refilter};
+use crate::message::Effect;
 
 pub(super) fn on_key(model: &mut Model, key: Key) -> Vec<Effect> {
     match &model.overlay {
@@ -45,28 +46,6 @@ pub(super) fn on_paste(model: &mut Model, text: String) -> Vec<Effect> {
         return refiltered(model, screen);
     }
     vec![]
-}
-
-/// The edit a key makes in a one-line input, if it is one.
-pub(super) fn edit_for(key: &Key) -> Option<Edit> {
-    let Key {
-        code, ctrl, alt, ..
-    } = *key;
-    Some(match code {
-        KeyCode::Char('w') if ctrl => Edit::DeleteWord,
-        KeyCode::Char('u') if ctrl => Edit::DeleteToStart,
-        KeyCode::Char('a') if ctrl => Edit::Home,
-        KeyCode::Char('e') if ctrl => Edit::End,
-        KeyCode::Char(c) if !ctrl && !alt => Edit::Insert(c),
-        KeyCode::Backspace if alt || ctrl => Edit::DeleteWord,
-        KeyCode::Backspace => Edit::Backspace,
-        KeyCode::Delete => Edit::Delete,
-        KeyCode::Left => Edit::Left,
-        KeyCode::Right => Edit::Right,
-        KeyCode::Home => Edit::Home,
-        KeyCode::End => Edit::End,
-        _ => return None,
-    })
 }
 
 fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
@@ -236,7 +215,7 @@ fn on_palette_key(model: &mut Model, key: Key) -> Vec<Effect> {
             palette.cursor = palette.cursor.moved(-1, len, PALETTE_ROWS);
             vec![Effect::Render]
         }
-        _ => match edit_for(&key) {
+        _ => match Edit::for_key(&key) {
             Some(edit) => {
                 if palette.input.apply(edit) {
                     palette.refilter();
@@ -267,7 +246,7 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
                     Level::Info,
                     "config edited; restart flightdeck to apply it",
                 );
-                vec![Effect::External(super::External::Editor {
+                vec![Effect::External(crate::message::External::Editor {
                     path,
                     line: None,
                 })]
@@ -341,7 +320,7 @@ fn on_filter_key(model: &mut Model, key: Key) -> Vec<Effect> {
             list.filtering = false;
             vec![Effect::Render]
         }
-        _ => match edit_for(&key) {
+        _ => match Edit::for_key(&key) {
             Some(edit) => {
                 if list.filter.apply(edit) {
                     refiltered(model, screen)

@@ -4,37 +4,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
-
 use crate::keymap::{Action, Key};
-use crate::model::catalog::{
-    Batch, Entity, Kind, Origin, Problem, RelationKind, annotations, short_ref, target_of,
-};
+use crate::model::catalog::{Batch, Entity, Kind, RelationKind, annotations, short_ref, target_of};
 use crate::model::input::Edit;
 use crate::model::join::{PodSummary, RunState, ServiceTarget};
 use crate::model::overview::{Cell, Grouping, Health, Line, Related, ServicePage, ServiceRow, Why};
 use crate::model::{FetchState, Level, Model, PaletteItem, PaletteTarget, Screen, SourceKind};
 
-use super::{Effect, External, notify};
+use super::notify;
+use crate::message::{Effect, External};
 
-/// Messages from the catalog providers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Msg {
-    /// Everything one origin holds now; it replaces what that origin sent before.
-    Loaded {
-        origin: Origin,
-        entities: Vec<Entity>,
-        problems: Vec<Problem>,
-        at: DateTime<Utc>,
-    },
-    /// The git config's `user.email` in the current directory, to guess who the user is.
-    GitEmail(Option<String>),
-}
-
-/// Work for the catalog providers. Reloading is `Effect::Refresh`; nothing else is asked of
-/// them yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {}
+// The providers still name these through `update`; the rest of the code imports `message`.
+pub use crate::message::catalog::{Command, Msg};
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {

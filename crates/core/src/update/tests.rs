@@ -6,7 +6,8 @@ use rstest::rstest;
 
 use super::*;
 use crate::keymap::{Key, KeyCode, Keymap};
-use crate::model::{Overlay, SourceStatus};
+use crate::message::{Effect, Msg, SourceEvent};
+use crate::model::{Overlay, SourceKind, SourceStatus};
 
 fn t0() -> DateTime<Utc> {
     DateTime::<Utc>::UNIX_EPOCH + Duration::days(20_000)
