@@ -69,7 +69,7 @@ pub enum Effect {
     /// Clear the terminal and draw everything again (after a garbled screen).
     FullRedraw,
     Quit,
-    /// Fetch now from these sources (all when empty), instead of waiting for the next poll.
+    /// Fetch now from the providers of these kinds, instead of waiting for the next poll.
     Refresh(Vec<SourceKind>),
     /// Copy to the clipboard through OSC 52, which works over SSH and in tmux.
     Copy(String),

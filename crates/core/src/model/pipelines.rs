@@ -37,6 +37,14 @@ impl Host {
         }
     }
 
+    /// The source kind a host's provider reads, as the providers' `kinds` wants it.
+    pub fn kinds(self) -> &'static [SourceKind] {
+        match self {
+            Host::Github => &[SourceKind::Github],
+            Host::Gitlab => &[SourceKind::Gitlab],
+        }
+    }
+
     pub fn source(self) -> SourceId {
         match self {
             Host::Github => SourceId::new(SourceKind::Github, "github"),

@@ -4,7 +4,9 @@
 use crate::keymap::{Action, Key, KeyCode};
 use crate::model::input::Edit;
 use crate::model::palette::{PALETTE_ROWS, PaletteCommand};
-use crate::model::{Level, Model, Overlay, Palette, PaletteItem, PaletteTarget, Screen};
+use crate::model::{
+    Level, Model, Overlay, Palette, PaletteItem, PaletteTarget, Screen, SourceKind,
+};
 
 use super::{notify, row_count, screen_action, screen_key, screen_refilter};
 use crate::message::Effect;
@@ -109,10 +111,7 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::PageUp => move_to(model, &|c| c.moved(-(height as isize), rows, height)),
         Action::Top => move_to(model, &|c| c.to(0, rows, height)),
         Action::Bottom => move_to(model, &|c| c.to(usize::MAX, rows, height)),
-        Action::Refresh => {
-            notify(model, Level::Info, "refreshing every source");
-            vec![Effect::Refresh(vec![]), Effect::Render]
-        }
+        Action::Refresh => refresh(model, screen.source_kinds()),
         Action::Redraw => vec![Effect::FullRedraw],
         other => {
             let what = other.description();
@@ -124,6 +123,18 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
             vec![Effect::Render]
         }
     }
+}
+
+/// Asks the providers of `kinds`, and only those, to fetch now.
+fn refresh(model: &mut Model, kinds: &[SourceKind]) -> Vec<Effect> {
+    let what = if kinds.len() == SourceKind::ALL.len() {
+        "every source".to_string()
+    } else {
+        let names: Vec<&str> = kinds.iter().map(|k| k.label()).collect();
+        names.join(", ")
+    };
+    notify(model, Level::Info, format!("refreshing {what}"));
+    vec![Effect::Refresh(kinds.to_vec()), Effect::Render]
 }
 
 fn go_to(model: &mut Model, screen: Screen) -> Vec<Effect> {
@@ -238,7 +249,7 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
             vec![Effect::Render]
         }
         PaletteTarget::Command(PaletteCommand::Quit) => on_action(model, Action::Quit),
-        PaletteTarget::Command(PaletteCommand::Refresh) => on_action(model, Action::Refresh),
+        PaletteTarget::Command(PaletteCommand::Refresh) => refresh(model, &SourceKind::ALL),
         PaletteTarget::Command(PaletteCommand::EditConfig) => match model.config_path.clone() {
             Some(path) => {
                 notify(
