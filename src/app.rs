@@ -133,10 +133,8 @@ pub async fn run(
                         .wrap_err("while clearing the terminal")?;
                     dirty = true;
                 }
-                Effect::Quit => {
-                    effects.run(Effect::SaveSnapshot, &model);
-                    return Ok(Exit::Quit);
-                }
+                // `update` sends the save before the quit, and effects run in order.
+                Effect::Quit => return Ok(Exit::Quit),
                 Effect::External(program) => {
                     // The input stream must go first, or it keeps reading stdin and steals the
                     // child's keys; a new one is made once the terminal is back.

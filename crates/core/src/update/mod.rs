@@ -1,6 +1,9 @@
 //! The one state transition: `update(&mut Model, Msg) -> Vec<Effect>`. It never awaits and never
-//! performs IO; whatever must happen outside (draw, fetch, copy, quit) it returns as effects for
-//! the runner in `app.rs`. Split per concern as it grows: `keys` routes keystrokes.
+//! performs IO; whatever must happen outside (draw, fetch, copy, quit) it returns as effects, in
+//! the order they must run: the app's loop (`src/app.rs`) keeps draws, redraws, quitting and
+//! external programs, and hands the rest to the runner in `src/main.rs` (snapshots, clipboard,
+//! URLs, providers). It sits above `model` and `message`, which import nothing of it; `keys`
+//! routes keystrokes, and one file per screen holds that screen's part.
 
 pub mod alerts;
 pub mod docs;
