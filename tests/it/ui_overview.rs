@@ -430,6 +430,32 @@ fn the_selection_follows_its_service_when_rows_move() {
     assert_eq!(selected(&m), before);
 }
 
+#[rstest]
+#[case::pipelines('2', Screen::Pipelines)]
+#[case::workloads('3', Screen::Workloads)]
+#[case::alerts('4', Screen::Alerts)]
+#[case::docs('5', Screen::Docs)]
+fn a_screen_key_on_the_service_screen_opens_it_filtered_to_the_service(
+    #[case] digit: char,
+    #[case] screen: Screen,
+) {
+    let mut m = model();
+    let row = m.catalog.overview.lines.iter().position(|l| matches!(l, ListLine::Service(i) if m.catalog.overview.rows[*i].name == "checkout-web")).expect("checkout-web is listed");
+    press(&mut m, (0..row).map(|_| key('j')));
+    press(&mut m, [code(KeyCode::Enter)]);
+    let title = m
+        .catalog
+        .overview
+        .page
+        .as_ref()
+        .map(|p| p.title.clone())
+        .expect("the Service screen is open");
+    press(&mut m, [key(digit)]);
+    assert_eq!(m.screen, screen);
+    assert_eq!(m.list(screen).filter.text(), title);
+    assert!(!m.list(screen).filtering);
+}
+
 #[test]
 fn enter_opens_the_service_and_its_dependencies_esc_goes_back() {
     let mut m = model();

@@ -15,7 +15,7 @@ use crate::model::input::Edit;
 use crate::model::matchers::{format_matchers, parse_matchers};
 use crate::model::{Cursor, Fetched, Level, Model, PaletteItem, PaletteTarget, Screen, TextInput};
 
-use super::{confirm, notify};
+use super::feedback::{confirm, notify};
 use crate::message::{Discard, Effect};
 
 // The providers still name these through `update`; the rest of the code imports `message`.

@@ -10,7 +10,7 @@ use crate::model::input::Edit;
 use crate::model::markdown;
 use crate::model::{Level, Model, PaletteItem, PaletteTarget, Screen};
 
-use super::notify;
+use super::feedback::notify;
 use crate::message::{Effect, External};
 
 // The providers still name these through `update`; the rest of the code imports `message`.

@@ -2,11 +2,13 @@
 //! performs IO; whatever must happen outside (draw, fetch, copy, quit) it returns as effects, in
 //! the order they must run: the app's loop (`src/app.rs`) keeps draws, redraws, quitting and
 //! external programs, and hands the rest to the runner in `src/main.rs` (snapshots, clipboard,
-//! URLs, providers). It sits above `model` and `message`, which import nothing of it; `keys`
-//! routes keystrokes, and one file per screen holds that screen's part.
+//! URLs, providers). It sits above `model` and `message`, which import nothing of it. Inside,
+//! imports run one way: this root and `keys` (where a keystroke goes) call the screens' files,
+//! the screens call `feedback` (notices, the confirmation gate), and none calls back up.
 
 pub mod alerts;
 pub mod docs;
+mod feedback;
 mod keys;
 pub mod onboarding;
 pub mod overview;
@@ -15,10 +17,10 @@ pub mod workloads;
 
 use chrono::{DateTime, Utc};
 
-use crate::keymap::Key;
 // The providers still name these through `update`; the rest of the code imports `message`.
 pub use crate::message::{Discard, Effect, External, Msg, SourceEvent};
-use crate::model::{CHROME_ROWS, FetchState, Level, Model, Notice, Screen, SourceId};
+use crate::model::{CHROME_ROWS, FetchState, Level, Model, SourceId};
+pub use feedback::{confirm, notify};
 
 /// Applies `msg` to `model` and says what must happen next.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -127,91 +129,6 @@ fn on_source(model: &mut Model, id: SourceId, event: SourceEvent) -> Vec<Effect>
         vec![]
     } else {
         vec![Effect::Render]
-    }
-}
-
-/// The one gate for actions that change something elsewhere (re-run, cancel, silence,
-/// restart, scale, delete): refused under `--read-only`, otherwise shown for confirmation.
-pub fn confirm(
-    model: &mut Model,
-    title: impl Into<String>,
-    lines: Vec<String>,
-    on_yes: Effect,
-) -> Vec<Effect> {
-    let title = title.into();
-    if model.read_only {
-        notify(
-            model,
-            Level::Warning,
-            format!("{title}: refused, flightdeck runs read-only"),
-        );
-        return vec![Effect::Render];
-    }
-    model.overlay = Some(crate::model::Overlay::Confirm(crate::model::Confirm {
-        title,
-        lines,
-        on_yes: Box::new(on_yes),
-    }));
-    vec![Effect::Render]
-}
-
-/// Shows `text` in the status line until the next few ticks pass.
-pub fn notify(model: &mut Model, level: Level, text: impl Into<String>) {
-    model.notice = Some(Notice {
-        text: text.into(),
-        level,
-        at: model.now,
-    });
-}
-
-/// How many rows the list of `screen` has now.
-pub(crate) fn row_count(model: &Model, screen: Screen) -> usize {
-    match screen {
-        Screen::Overview => overview::row_count(model),
-        Screen::Pipelines => pipelines::row_count(model),
-        Screen::Workloads => workloads::row_count(model),
-        Screen::Alerts => alerts::row_count(model),
-        Screen::Docs => docs::row_count(model),
-        Screen::Onboarding => onboarding::row_count(model),
-    }
-}
-
-/// Lets the current screen take raw keys first, while it has a form or input open.
-pub(crate) fn screen_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
-    match model.screen {
-        Screen::Overview => overview::on_key(model, key),
-        Screen::Pipelines => pipelines::on_key(model, key),
-        Screen::Workloads => workloads::on_key(model, key),
-        Screen::Alerts => alerts::on_key(model, key),
-        Screen::Docs => docs::on_key(model, key),
-        Screen::Onboarding => onboarding::on_key(model, key),
-    }
-}
-
-/// Lets the current screen handle `action` first.
-pub(crate) fn screen_action(
-    model: &mut Model,
-    action: crate::keymap::Action,
-) -> Option<Vec<Effect>> {
-    match model.screen {
-        Screen::Overview => overview::on_action(model, action),
-        Screen::Pipelines => pipelines::on_action(model, action),
-        Screen::Workloads => workloads::on_action(model, action),
-        Screen::Alerts => alerts::on_action(model, action),
-        Screen::Docs => docs::on_action(model, action),
-        Screen::Onboarding => onboarding::on_action(model, action),
-    }
-}
-
-/// The filter of `screen` changed: its screen recomputes what it shows.
-pub(crate) fn screen_refilter(model: &mut Model, screen: Screen) {
-    match screen {
-        Screen::Overview => overview::refilter(model),
-        Screen::Pipelines => pipelines::refilter(model),
-        Screen::Workloads => workloads::refilter(model),
-        Screen::Alerts => alerts::refilter(model),
-        Screen::Docs => docs::refilter(model),
-        Screen::Onboarding => onboarding::refilter(model),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::model::onboarding::{
 };
 use crate::model::{Level, Model, Overlay, PaletteItem, PaletteTarget, Screen};
 
-use super::notify;
+use super::feedback::notify;
 use crate::message::Effect;
 
 // The providers still name these through `update`; the rest of the code imports `message`.
@@ -582,10 +582,11 @@ pub fn open_key(model: &mut Model, key: &str) -> Vec<Effect> {
 
 /// Keys while the tour is on screen: enter, space or → next, ← back, esc skips. Any other key
 /// closes the tour and does what it does without it, so a user who already knows the cockpit
-/// (or a script driving it) is never stuck behind the tour.
-pub fn on_tour_key(model: &mut Model, key: &Key) -> Vec<Effect> {
+/// (or a script driving it) is never stuck behind the tour: then the second value is true, and
+/// the caller handles the key as if the tour had not been there.
+pub fn on_tour_key(model: &mut Model, key: &Key) -> (Vec<Effect>, bool) {
     let Some(Overlay::Tour { page }) = model.overlay else {
-        return vec![];
+        return (vec![], false);
     };
     let plain = !key.ctrl && !key.alt;
     let next = match key.code {
@@ -597,14 +598,10 @@ pub fn on_tour_key(model: &mut Model, key: &Key) -> Vec<Effect> {
     match next {
         Some(p) if p < TOUR.len() => {
             model.overlay = Some(Overlay::Tour { page: p });
-            vec![Effect::Render]
+            (vec![Effect::Render], false)
         }
-        Some(_) => finish_tour(model),
-        None => {
-            let mut effects = finish_tour(model);
-            effects.extend(super::keys::on_key(model, *key));
-            effects
-        }
+        Some(_) => (finish_tour(model), false),
+        None => (finish_tour(model), true),
     }
 }
 

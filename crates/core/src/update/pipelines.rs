@@ -12,7 +12,7 @@ use crate::model::pipelines::{
 };
 use crate::model::{Cursor, Level, Model, PaletteItem, PaletteTarget, Screen, TextInput};
 
-use super::{confirm, notify};
+use super::feedback::{confirm, notify};
 use crate::message::Effect;
 
 // The providers still name these through `update`; the rest of the code imports `message`.

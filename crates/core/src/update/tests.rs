@@ -7,7 +7,7 @@ use rstest::rstest;
 use super::*;
 use crate::keymap::{Key, KeyCode, Keymap};
 use crate::message::{Effect, Msg, SourceEvent};
-use crate::model::{Overlay, SourceKind, SourceStatus};
+use crate::model::{Overlay, Screen, SourceKind, SourceStatus};
 
 fn t0() -> DateTime<Utc> {
     DateTime::<Utc>::UNIX_EPOCH + Duration::days(20_000)

@@ -12,7 +12,7 @@ use crate::model::workloads::{
 };
 use crate::model::{Cursor, Level, Model, PaletteItem, Screen};
 
-use super::{confirm, notify};
+use super::feedback::{confirm, notify};
 use crate::message::{Effect, External};
 
 // The providers still name these through `update`; the rest of the code imports `message`.
