@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 use flightdeck::clock::Clock;
 use flightdeck::providers::{Context, Providers};
 use flightdeck_core::keymap::Keymap;
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::workloads::PodReason;
-use flightdeck_core::update::{Effect, Msg, update};
+use flightdeck_core::update::update;
 use tokio::sync::mpsc;
 
 /// The system allocator, counting the bytes live on the heap and their peak, so a reading can

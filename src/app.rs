@@ -14,8 +14,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::terminal::TerminalGuard;
 use crate::ui::theme::Theme;
 use flightdeck_core::keymap::{Key, KeyCode};
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::Model;
-use flightdeck_core::update::{Effect, Msg, update};
+use flightdeck_core::update::update;
 
 /// Draws are coalesced to at most one per this interval (about 60 a second).
 pub const FRAME: Duration = Duration::from_millis(16);
@@ -132,10 +133,8 @@ pub async fn run(
                         .wrap_err("while clearing the terminal")?;
                     dirty = true;
                 }
-                Effect::Quit => {
-                    effects.run(Effect::SaveSnapshot, &model);
-                    return Ok(Exit::Quit);
-                }
+                // `update` sends the save before the quit, and effects run in order.
+                Effect::Quit => return Ok(Exit::Quit),
                 Effect::External(program) => {
                     // The input stream must go first, or it keeps reading stdin and steals the
                     // child's keys; a new one is made once the terminal is back.

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::Command;
 
-use flightdeck_core::update::External;
+use flightdeck_core::message::External;
 
 /// Runs the program to completion; `Err` is a message for the status line.
 pub fn run(program: &External) -> Result<(), String> {

@@ -18,9 +18,9 @@ use flightdeck::demo::Demo;
 use flightdeck::providers::{Context, Providers};
 use flightdeck::terminal::{self, TerminalGuard};
 use flightdeck::{snapshot, startup};
+use flightdeck_core::message::Effect;
 use flightdeck_core::model::Model;
 use flightdeck_core::sanitize;
-use flightdeck_core::update::Effect;
 
 fn main() -> ExitCode {
     flightdeck::memory::limit_arenas();

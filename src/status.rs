@@ -16,11 +16,12 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::providers::{Context, Providers};
 use flightdeck_core::keymap::Keymap;
+use flightdeck_core::message::{Effect, Msg, SourceEvent};
 use flightdeck_core::model::catalog::{ProblemLevel, short_ref};
 use flightdeck_core::model::join::RunState;
 use flightdeck_core::model::overview::{Cell, Health, ServiceRow, Why};
 use flightdeck_core::model::{FetchState, Model, SourceId, SourceStatus};
-use flightdeck_core::update::{Effect, Msg, SourceEvent, update};
+use flightdeck_core::update::update;
 
 /// What `flightdeck status` was asked.
 #[derive(Debug, Clone)]

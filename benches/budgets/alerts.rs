@@ -15,12 +15,13 @@ use ratatui::backend::TestBackend;
 
 use flightdeck::config::theme::{ColorSupport, load_theme};
 use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::message::alerts::Msg as AlertsMsg;
+use flightdeck_core::message::catalog::Msg as CatalogMsg;
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::alerts::{Alert, InstanceData, Severity};
 use flightdeck_core::model::catalog::Origin;
 use flightdeck_core::model::{Model, Screen};
-use flightdeck_core::update::alerts::Msg as AlertsMsg;
-use flightdeck_core::update::overview::Msg as CatalogMsg;
-use flightdeck_core::update::{Effect, Msg, update};
+use flightdeck_core::update::update;
 use flightdeck_core::wire::alertmanager::{AlertState, LabelSet, fingerprint};
 
 const ALERTS: usize = 5_000;

@@ -13,9 +13,10 @@ use ratatui::backend::TestBackend;
 use flightdeck::config::theme::ColorSupport;
 use flightdeck::providers::catalog::load_files;
 use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::message::{Msg, catalog};
 use flightdeck_core::model::catalog::Origin;
 use flightdeck_core::model::{FetchState, Model, SourceId, SourceKind, SourceStatus};
-use flightdeck_core::update::{Msg, overview, update};
+use flightdeck_core::update::update;
 
 const SERVICES: usize = 2_000;
 const PER_FILE: usize = 5;
@@ -71,7 +72,7 @@ fn model_with(services: Vec<flightdeck_core::model::catalog::Entity>) -> Model {
     );
     update(
         &mut m,
-        Msg::Catalog(overview::Msg::Loaded {
+        Msg::Catalog(catalog::Msg::Loaded {
             origin: Origin::Files,
             entities: services,
             problems: vec![],
@@ -106,7 +107,7 @@ fn benches(c: &mut Criterion) {
             |mut m| {
                 update(
                     &mut m,
-                    Msg::Catalog(overview::Msg::Loaded {
+                    Msg::Catalog(catalog::Msg::Loaded {
                         origin: Origin::Files,
                         entities: loaded.entities.clone(),
                         problems: vec![],

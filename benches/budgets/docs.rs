@@ -11,12 +11,14 @@ use ratatui::backend::TestBackend;
 
 use flightdeck::ui::theme::Theme;
 use flightdeck_core::keymap::{Action, Keymap};
+use flightdeck_core::message::Msg;
+use flightdeck_core::message::docs::Msg as DocsMsg;
 use flightdeck_core::model::docs::{NavEntry, NavTarget, Page, Site};
 use flightdeck_core::model::input::Edit;
 use flightdeck_core::model::markdown;
 use flightdeck_core::model::{Model, Palette, Screen};
-use flightdeck_core::update::docs::{Msg as DocsMsg, open_runbook, palette_items, refilter};
-use flightdeck_core::update::{Msg, update};
+use flightdeck_core::update::docs::{open_runbook, palette_items, refilter};
+use flightdeck_core::update::update;
 
 /// One screenful of every kind of block a runbook has; repeated to the size wanted.
 fn section(i: usize) -> String {

@@ -10,8 +10,9 @@ use ratatui::backend::TestBackend;
 
 use flightdeck::config::theme::{ColorSupport, load_theme};
 use flightdeck_core::keymap::{Key, Keymap};
+use flightdeck_core::message::Msg;
 use flightdeck_core::model::{FetchState, Model, SourceId, SourceKind, SourceStatus};
-use flightdeck_core::update::{Msg, update};
+use flightdeck_core::update::update;
 
 fn model() -> Model {
     let now = DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")

@@ -11,12 +11,13 @@ use ratatui::backend::TestBackend;
 
 use flightdeck::config::theme::{ColorSupport, load_theme};
 use flightdeck_core::keymap::{Key, Keymap};
+use flightdeck_core::message::workloads::{Command, Msg as WMsg};
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::workloads::{
     Change, Kind, LogLine, Owner, Phase, Pod, PodReason, ReplicaSet, RolloutState, Row, Workload,
 };
 use flightdeck_core::model::{Model, Screen};
-use flightdeck_core::update::workloads::{Command, Msg as WMsg};
-use flightdeck_core::update::{Effect, Msg, update};
+use flightdeck_core::update::update;
 
 const SERVICES: usize = 200;
 const PODS_PER_SERVICE: usize = 50;

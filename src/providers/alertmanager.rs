@@ -521,6 +521,10 @@ impl Provider for AlertmanagerProvider {
         // Alerts are matched to services in the model; every alert is fetched regardless.
     }
 
+    fn kinds(&self) -> &'static [flightdeck_core::model::SourceKind] {
+        &[flightdeck_core::model::SourceKind::Alertmanager]
+    }
+
     fn refresh(&mut self) {
         for r in &self.running {
             r.refresh.notify_one();

@@ -238,6 +238,10 @@ impl BackstageProvider {
 impl Provider for BackstageProvider {
     fn targets(&mut self, _targets: &[ServiceTarget]) {}
 
+    fn kinds(&self) -> &'static [flightdeck_core::model::SourceKind] {
+        &[flightdeck_core::model::SourceKind::Catalog]
+    }
+
     fn refresh(&mut self) {
         self.refresh.notify_one();
     }

@@ -858,6 +858,10 @@ impl CatalogProvider {
 impl Provider for CatalogProvider {
     fn targets(&mut self, _targets: &[ServiceTarget]) {}
 
+    fn kinds(&self) -> &'static [flightdeck_core::model::SourceKind] {
+        &[flightdeck_core::model::SourceKind::Catalog]
+    }
+
     fn refresh(&mut self) {
         self.refresh.notify_one();
     }

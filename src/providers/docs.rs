@@ -84,6 +84,10 @@ impl Provider for DocsProvider {
         }
     }
 
+    fn kinds(&self) -> &'static [flightdeck_core::model::SourceKind] {
+        &[flightdeck_core::model::SourceKind::Catalog]
+    }
+
     fn refresh(&mut self) {
         self.load();
     }

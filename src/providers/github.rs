@@ -800,6 +800,10 @@ impl<B: Backend> Provider for CiProvider<B> {
         self.shared.wake.notify_one();
     }
 
+    fn kinds(&self) -> &'static [flightdeck_core::model::SourceKind] {
+        B::HOST.kinds()
+    }
+
     fn refresh(&mut self) {
         lock(&self.shared.control).refresh = true;
         self.shared.wake.notify_one();

@@ -15,6 +15,7 @@ pub mod onboarding;
 use tokio::sync::mpsc;
 
 use crate::config::Config;
+use flightdeck_core::model::SourceKind;
 use flightdeck_core::model::join::ServiceTarget;
 use flightdeck_core::update::{Effect, Msg};
 
@@ -26,6 +27,8 @@ pub const MIN_WALL_WAIT: std::time::Duration = std::time::Duration::from_secs(2)
 pub trait Provider: Send {
     /// The catalog changed: watch these services from now on.
     fn targets(&mut self, targets: &[ServiceTarget]);
+    /// The kinds of source it reads: `Effect::Refresh` reaches it only when it names one.
+    fn kinds(&self) -> &'static [SourceKind];
     /// Fetch now rather than at the next poll.
     fn refresh(&mut self);
     /// Carries out `effect` if it is addressed to this provider; says whether it was.
@@ -77,9 +80,11 @@ impl Providers {
                     p.targets(targets);
                 }
             }
-            Effect::Refresh(_) => {
+            Effect::Refresh(kinds) => {
                 for p in &mut self.providers {
-                    p.refresh();
+                    if p.kinds().iter().any(|k| kinds.contains(k)) {
+                        p.refresh();
+                    }
                 }
             }
             other => {
@@ -90,5 +95,69 @@ impl Providers {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    struct Counting {
+        kinds: &'static [SourceKind],
+        refreshed: Arc<AtomicUsize>,
+    }
+
+    impl Provider for Counting {
+        fn targets(&mut self, _targets: &[ServiceTarget]) {}
+
+        fn kinds(&self) -> &'static [SourceKind] {
+            self.kinds
+        }
+
+        fn refresh(&mut self) {
+            self.refreshed.fetch_add(1, Ordering::Relaxed);
+        }
+
+        fn command(&mut self, _effect: &Effect) -> bool {
+            false
+        }
+    }
+
+    /// Refreshes each of `kinds` in turn and says how often each provider was asked.
+    fn refreshed(asked: Vec<SourceKind>) -> Vec<usize> {
+        let providers: [&'static [SourceKind]; 4] = [
+            &[SourceKind::Catalog],
+            &[SourceKind::Github],
+            &[SourceKind::Kubernetes],
+            &[],
+        ];
+        let counts: Vec<Arc<AtomicUsize>> = providers.iter().map(|_| Arc::default()).collect();
+        let mut all = Providers {
+            providers: providers
+                .iter()
+                .zip(&counts)
+                .map(|(kinds, refreshed)| {
+                    Box::new(Counting {
+                        kinds,
+                        refreshed: refreshed.clone(),
+                    }) as Box<dyn Provider>
+                })
+                .collect(),
+        };
+        all.dispatch(&Effect::Refresh(asked));
+        counts.iter().map(|c| c.load(Ordering::Relaxed)).collect()
+    }
+
+    #[test]
+    fn refresh_reaches_only_the_providers_of_the_kinds_asked() {
+        assert_eq!(
+            refreshed(vec![SourceKind::Github, SourceKind::Gitlab]),
+            [0, 1, 0, 0]
+        );
+        assert_eq!(refreshed(SourceKind::ALL.to_vec()), [1, 1, 1, 0]);
+        assert_eq!(refreshed(vec![]), [0, 0, 0, 0]);
     }
 }

@@ -102,6 +102,10 @@ impl Provider for OnboardingProvider {
         let _ = self.tx.try_send(Msg::Onboarding(OnbMsg::CatalogChanged));
     }
 
+    fn kinds(&self) -> &'static [flightdeck_core::model::SourceKind] {
+        &[]
+    }
+
     fn refresh(&mut self) {}
 
     fn command(&mut self, effect: &Effect) -> bool {

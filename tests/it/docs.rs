@@ -9,11 +9,13 @@ use rstest::rstest;
 
 use flightdeck::providers::docs::read_site;
 use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::message::docs::Msg as DocsMsg;
+use flightdeck_core::message::{Effect, External, Msg};
 use flightdeck_core::model::docs::{Focus, NavRow, NavTarget, Page, Site};
 use flightdeck_core::model::markdown::Block;
 use flightdeck_core::model::{Model, PaletteTarget, Screen};
-use flightdeck_core::update::docs::{Msg as DocsMsg, open_runbook};
-use flightdeck_core::update::{Effect, External, Msg, update};
+use flightdeck_core::update::docs::open_runbook;
+use flightdeck_core::update::update;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
@@ -560,7 +562,7 @@ fn edit_opens_the_file_at_the_top_line_and_reloads_after() {
                 path: "/repo/docs/runbooks/crash-looping.md".into(),
                 line: Some(9)
             }),
-            Effect::Docs(flightdeck_core::update::docs::Command::Reload),
+            Effect::Docs(flightdeck_core::message::docs::Command::Reload),
         ]
     );
 }

@@ -11,12 +11,13 @@ use tokio::sync::mpsc;
 use flightdeck::providers::onboarding::{Checker, OnboardingProvider};
 use flightdeck::providers::{Context, Provider};
 use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::message::onboarding::{CheckRequest, Command, Msg as OnbMsg};
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::onboarding::{
     CheckKind, CheckResult, PathSpec, PhaseSpec, Progress, StepSpec,
 };
 use flightdeck_core::model::{Model, Overlay, Screen};
-use flightdeck_core::update::onboarding::{CheckRequest, Command, Msg as OnbMsg};
-use flightdeck_core::update::{Effect, Msg, update};
+use flightdeck_core::update::update;
 use flightdeck_sim::{Sim, SimConfig};
 
 fn now() -> DateTime<Utc> {
@@ -507,7 +508,7 @@ async fn the_demo_path_loads_and_every_docs_link_opens() {
     let mut m = Model::new(Keymap::defaults(), now());
     update(
         &mut m,
-        Msg::Docs(flightdeck_core::update::docs::Msg::Loaded {
+        Msg::Docs(flightdeck_core::message::docs::Msg::Loaded {
             sites,
             errors: vec![],
         }),

@@ -11,10 +11,11 @@ use serde_json::json;
 use flightdeck::config::theme::{ColorSupport, load_theme};
 use flightdeck::providers::alertmanager::{decode_alert, decode_silence};
 use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::message::alerts::Msg as AlertsMsg;
+use flightdeck_core::message::{Msg, SourceEvent};
 use flightdeck_core::model::alerts::InstanceData;
 use flightdeck_core::model::{FetchState, Model, Screen, SourceId, SourceKind, SourceStatus};
-use flightdeck_core::update::alerts::Msg as AlertsMsg;
-use flightdeck_core::update::{Msg, SourceEvent, update};
+use flightdeck_core::update::update;
 use flightdeck_core::wire::alertmanager::{GettableAlert, GettableSilence};
 
 fn now() -> DateTime<Utc> {

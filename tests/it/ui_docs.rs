@@ -10,14 +10,16 @@ use flightdeck::config::theme::ColorSupport;
 use flightdeck::ui;
 use flightdeck::ui::theme::Theme;
 use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::message::Msg;
+use flightdeck_core::message::docs::Msg as DocsMsg;
+use flightdeck_core::message::onboarding::Msg as OnbMsg;
 use flightdeck_core::model::docs::{NavEntry, NavTarget, Page, Site};
 use flightdeck_core::model::onboarding::{
     CheckKind, CheckResult, PathSpec, PhaseSpec, Progress, StepSpec,
 };
 use flightdeck_core::model::{Model, Overlay, Screen};
-use flightdeck_core::update::docs::{Msg as DocsMsg, open_runbook};
-use flightdeck_core::update::onboarding::Msg as OnbMsg;
-use flightdeck_core::update::{Msg, update};
+use flightdeck_core::update::docs::open_runbook;
+use flightdeck_core::update::update;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")

@@ -14,14 +14,16 @@ use flightdeck::config::theme::ColorSupport;
 use flightdeck::providers::catalog::decode_entity;
 use flightdeck::ui::theme::Theme;
 use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::message::catalog::Msg as CatalogMsg;
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::catalog::{Entity, EntityOrigin, Origin, Place};
 use flightdeck_core::model::join::{AlertSummary, CiSummary, DeploySummary, PodSummary, RunState};
 use flightdeck_core::model::overview::{Cell, Grouping, Health, Line as ListLine, Why};
 use flightdeck_core::model::{
     FetchState, Model, PaletteTarget, Screen, SourceId, SourceKind, SourceStatus,
 };
-use flightdeck_core::update::overview::{Msg as CatalogMsg, sort_rows};
-use flightdeck_core::update::{Effect, Msg, update};
+use flightdeck_core::update::overview::sort_rows;
+use flightdeck_core::update::update;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
@@ -426,6 +428,32 @@ fn the_selection_follows_its_service_when_rows_move() {
     );
     assert_eq!(m.list(Screen::Overview).cursor.selected, 3);
     assert_eq!(selected(&m), before);
+}
+
+#[rstest]
+#[case::pipelines('2', Screen::Pipelines)]
+#[case::workloads('3', Screen::Workloads)]
+#[case::alerts('4', Screen::Alerts)]
+#[case::docs('5', Screen::Docs)]
+fn a_screen_key_on_the_service_screen_opens_it_filtered_to_the_service(
+    #[case] digit: char,
+    #[case] screen: Screen,
+) {
+    let mut m = model();
+    let row = m.catalog.overview.lines.iter().position(|l| matches!(l, ListLine::Service(i) if m.catalog.overview.rows[*i].name == "checkout-web")).expect("checkout-web is listed");
+    press(&mut m, (0..row).map(|_| key('j')));
+    press(&mut m, [code(KeyCode::Enter)]);
+    let title = m
+        .catalog
+        .overview
+        .page
+        .as_ref()
+        .map(|p| p.title.clone())
+        .expect("the Service screen is open");
+    press(&mut m, [key(digit)]);
+    assert_eq!(m.screen, screen);
+    assert_eq!(m.list(screen).filter.text(), title);
+    assert!(!m.list(screen).filtering);
 }
 
 #[test]

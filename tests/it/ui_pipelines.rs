@@ -10,13 +10,14 @@ use flightdeck::config::theme::ColorSupport;
 use flightdeck::ui;
 use flightdeck::ui::theme::Theme;
 use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::message::pipelines::Msg as PMsg;
+use flightdeck_core::message::{Msg, SourceEvent};
 use flightdeck_core::model::join::RunState;
 use flightdeck_core::model::pipelines::{
     Deployment, Host, Job, JobRef, LogLine, Run, RunKey, Step,
 };
 use flightdeck_core::model::{FetchState, Model, Screen, SourceStatus};
-use flightdeck_core::update::pipelines::Msg as PMsg;
-use flightdeck_core::update::{Msg, SourceEvent, update};
+use flightdeck_core::update::update;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")

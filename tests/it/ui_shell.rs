@@ -10,8 +10,9 @@ use flightdeck::config::theme::ColorSupport;
 use flightdeck::ui::theme::Theme;
 use flightdeck::{startup, ui};
 use flightdeck_core::keymap::{Key, Keymap};
+use flightdeck_core::message::{Effect, Msg, SourceEvent};
 use flightdeck_core::model::{FetchState, Model, SourceId, SourceKind, SourceStatus};
-use flightdeck_core::update::{Effect, Msg, SourceEvent, confirm, update};
+use flightdeck_core::update::{confirm, update};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")

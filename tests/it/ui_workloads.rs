@@ -10,13 +10,14 @@ use flightdeck::config::theme::ColorSupport;
 use flightdeck::ui;
 use flightdeck::ui::theme::Theme;
 use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::message::workloads::{Command, Msg as WMsg};
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::workloads::{
     Change, Event, Kind, LogLine, Owner, Phase, Pod, PodReason, ReplicaSet, RolloutState, Row,
     ScopeState, Termination, Workload,
 };
 use flightdeck_core::model::{Model, Screen};
-use flightdeck_core::update::workloads::{Command, Msg as WMsg};
-use flightdeck_core::update::{Effect, Msg, update};
+use flightdeck_core::update::update;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")

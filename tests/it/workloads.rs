@@ -23,12 +23,13 @@ use flightdeck::config::{self, Config, ServiceDecl};
 use flightdeck::providers::kubernetes::convert::{self, NoServices};
 use flightdeck::providers::{Context, Providers};
 use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::message::workloads::{Command, Msg as WMsg};
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::workloads::{
     self as wl, Access, Change, Kind, LogLine, ObjRef, PodReason, Row, ScopeState, View,
 };
 use flightdeck_core::model::{Model, Overlay, Screen};
-use flightdeck_core::update::workloads::{Command, Msg as WMsg};
-use flightdeck_core::update::{Effect, Msg, update};
+use flightdeck_core::update::update;
 use flightdeck_sim::{Sim, SimConfig, StatRow};
 
 // ---------------------------------------------------------------------------------------------
@@ -1165,7 +1166,7 @@ fn the_log_buffer_is_bounded_and_search_pauses_on_a_match() {
     assert!(effects.contains(&Effect::Copy("six ERROR".into())));
     let effects = update(&mut m, Msg::Key(Key::char('e')));
     assert!(
-        matches!(effects.as_slice(), [Effect::External(flightdeck_core::update::External::Pager { text })] if text.ends_with("seven"))
+        matches!(effects.as_slice(), [Effect::External(flightdeck_core::message::External::Pager { text })] if text.ends_with("seven"))
     );
 }
 

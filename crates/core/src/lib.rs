@@ -5,6 +5,7 @@
 //! depends on no async, HTTP, Kubernetes or terminal crate, so the compiler keeps it that way.
 
 pub mod keymap;
+pub mod message;
 pub mod model;
 pub mod sanitize;
 pub mod snapshot;

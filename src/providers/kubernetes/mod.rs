@@ -53,6 +53,10 @@ impl Provider for KubernetesProvider {
         let _ = self.ctl.send(Ctl::Targets(targets.to_vec()));
     }
 
+    fn kinds(&self) -> &'static [flightdeck_core::model::SourceKind] {
+        &[flightdeck_core::model::SourceKind::Kubernetes]
+    }
+
     fn refresh(&mut self) {
         let _ = self.ctl.send(Ctl::Refresh);
     }

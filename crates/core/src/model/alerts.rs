@@ -14,9 +14,11 @@ use serde::{Deserialize, Serialize};
 use smallvec::{SmallVec, smallvec};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use super::cursor::Cursor;
+use super::input::TextInput;
 use super::join::{AlertSummary, ServiceTarget};
 use super::matchers::Filter;
-use super::{Cursor, Fetched, TextInput};
+use super::source::Fetched;
 pub use crate::wire::alertmanager::{AlertState, LabelSet, Matcher, SilenceState};
 
 /// How bad an alert is, from its `severity` label, in the order the list shows them.

@@ -1,5 +1,8 @@
-//! A one-line text input (the `/` filter, the palette's query) as pure data, so `update` edits
-//! it and `view` draws it. Cursor positions are in chars, never bytes.
+//! A one-line text input (the `/` filter, the palette's query, every form field) as pure data,
+//! so `update` edits it and `view` draws it, and the one translation of keys into edits, so all
+//! inputs answer the same keys. Cursor positions are in chars, never bytes.
+
+use crate::keymap::{Key, KeyCode};
 
 /// An editable line of text with a cursor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,10 +24,34 @@ pub enum Edit {
     Right,
     Home,
     End,
-    /// ctrl-w: delete the word before the cursor.
+    /// ctrl-w, alt- or ctrl-backspace: delete the word before the cursor.
     DeleteWord,
     /// ctrl-u: delete to the start.
     DeleteToStart,
+}
+
+impl Edit {
+    /// The edit a key makes in a one-line input, if it is one (readline's keys).
+    pub fn for_key(key: &Key) -> Option<Edit> {
+        let Key {
+            code, ctrl, alt, ..
+        } = *key;
+        Some(match code {
+            KeyCode::Char('w') if ctrl => Edit::DeleteWord,
+            KeyCode::Char('u') if ctrl => Edit::DeleteToStart,
+            KeyCode::Char('a') if ctrl => Edit::Home,
+            KeyCode::Char('e') if ctrl => Edit::End,
+            KeyCode::Char(c) if !ctrl && !alt => Edit::Insert(c),
+            KeyCode::Backspace if alt || ctrl => Edit::DeleteWord,
+            KeyCode::Backspace => Edit::Backspace,
+            KeyCode::Delete => Edit::Delete,
+            KeyCode::Left => Edit::Left,
+            KeyCode::Right => Edit::Right,
+            KeyCode::Home => Edit::Home,
+            KeyCode::End => Edit::End,
+            _ => return None,
+        })
+    }
 }
 
 impl TextInput {
@@ -153,7 +180,50 @@ impl TextInput {
 
 #[cfg(test)]
 mod tests {
+    use rstest::rstest;
+
     use super::*;
+
+    fn with(code: KeyCode, ctrl: bool, alt: bool) -> Key {
+        Key {
+            code,
+            ctrl,
+            alt,
+            ..Key::new(code)
+        }
+    }
+
+    #[rstest]
+    #[case::letter(with(KeyCode::Char('x'), false, false), Some(Edit::Insert('x')))]
+    #[case::upper_case(with(KeyCode::Char('G'), false, false), Some(Edit::Insert('G')))]
+    #[case::ctrl_w_deletes_a_word(with(KeyCode::Char('w'), true, false), Some(Edit::DeleteWord))]
+    #[case::ctrl_u_deletes_to_start(
+        with(KeyCode::Char('u'), true, false),
+        Some(Edit::DeleteToStart)
+    )]
+    #[case::ctrl_a_goes_home(with(KeyCode::Char('a'), true, false), Some(Edit::Home))]
+    #[case::ctrl_e_goes_to_end(with(KeyCode::Char('e'), true, false), Some(Edit::End))]
+    #[case::other_ctrl_letter(with(KeyCode::Char('x'), true, false), None)]
+    #[case::alt_letter(with(KeyCode::Char('x'), false, true), None)]
+    #[case::backspace(with(KeyCode::Backspace, false, false), Some(Edit::Backspace))]
+    #[case::alt_backspace_deletes_a_word(
+        with(KeyCode::Backspace, false, true),
+        Some(Edit::DeleteWord)
+    )]
+    #[case::ctrl_backspace_deletes_a_word(
+        with(KeyCode::Backspace, true, false),
+        Some(Edit::DeleteWord)
+    )]
+    #[case::delete(with(KeyCode::Delete, false, false), Some(Edit::Delete))]
+    #[case::left(with(KeyCode::Left, false, false), Some(Edit::Left))]
+    #[case::right(with(KeyCode::Right, false, false), Some(Edit::Right))]
+    #[case::home(with(KeyCode::Home, false, false), Some(Edit::Home))]
+    #[case::end(with(KeyCode::End, false, false), Some(Edit::End))]
+    #[case::enter_is_not_an_edit(with(KeyCode::Enter, false, false), None)]
+    #[case::up_is_not_an_edit(with(KeyCode::Up, false, false), None)]
+    fn keys_make_edits(#[case] key: Key, #[case] edit: Option<Edit>) {
+        assert_eq!(Edit::for_key(&key), edit);
+    }
 
     fn typed(s: &str) -> TextInput {
         let mut t = TextInput::default();

@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod catalog;
+pub mod cursor;
 pub mod docs;
 pub mod input;
 pub mod join;
@@ -13,6 +14,7 @@ pub mod onboarding;
 pub mod overview;
 pub mod palette;
 pub mod pipelines;
+pub mod screen;
 pub mod source;
 pub mod time;
 pub mod workloads;
@@ -22,77 +24,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::keymap::Keymap;
+pub use cursor::Cursor;
 pub use input::TextInput;
 pub use palette::{Palette, PaletteItem, PaletteTarget};
+pub use screen::Screen;
 pub use source::{FetchState, Fetched, Remote, SourceId, SourceKind, SourceStatus};
-
-/// The cockpit's screens, shown as tabs in this order.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-pub enum Screen {
-    Overview,
-    Pipelines,
-    Workloads,
-    Alerts,
-    Docs,
-    Onboarding,
-}
-
-impl Screen {
-    pub const ALL: [Screen; 6] = [
-        Screen::Overview,
-        Screen::Pipelines,
-        Screen::Workloads,
-        Screen::Alerts,
-        Screen::Docs,
-        Screen::Onboarding,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Screen::Overview => "Overview",
-            Screen::Pipelines => "Pipelines",
-            Screen::Workloads => "Workloads",
-            Screen::Alerts => "Alerts",
-            Screen::Docs => "Docs",
-            Screen::Onboarding => "Onboarding",
-        }
-    }
-
-    /// What the screen needs to show anything, said when it is not configured.
-    pub fn needs(self) -> &'static str {
-        match self {
-            Screen::Overview => {
-                "a service catalog: `[catalog] paths`, `[catalog.backstage]` or `[[services]]`"
-            }
-            Screen::Pipelines => "a CI source: `[github]` or `[gitlab]`",
-            Screen::Workloads => "a Kubernetes source: `[kubernetes]`",
-            Screen::Alerts => "an Alertmanager: `[[alertmanager]]`",
-            Screen::Docs => {
-                "services with docs (`backstage.io/techdocs-ref`, or docs/ beside a descriptor)"
-            }
-            Screen::Onboarding => {
-                "an onboarding path: `[onboarding]` or an onboarding.yaml the catalog names"
-            }
-        }
-    }
-
-    pub fn source_kinds(self) -> &'static [SourceKind] {
-        match self {
-            Screen::Overview => &[SourceKind::Catalog],
-            Screen::Pipelines => &[SourceKind::Github, SourceKind::Gitlab],
-            Screen::Workloads => &[SourceKind::Kubernetes],
-            Screen::Alerts => &[SourceKind::Alertmanager],
-            Screen::Docs => &[SourceKind::Catalog],
-            Screen::Onboarding => &[SourceKind::Catalog],
-        }
-    }
-
-    pub fn index(self) -> usize {
-        Screen::ALL.iter().position(|s| *s == self).unwrap_or(0)
-    }
-}
 
 /// A floating layer over the current screen. At most one at a time.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,56 +53,7 @@ pub struct Confirm {
     pub title: String,
     /// What will happen, line by line (target, scope, side effects).
     pub lines: Vec<String>,
-    pub on_yes: Box<crate::update::Effect>,
-}
-
-/// A list's cursor. `offset` is the first visible row, kept by `update` so that `view` draws
-/// only the visible slice without computing anything.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Cursor {
-    pub selected: usize,
-    pub offset: usize,
-}
-
-impl Cursor {
-    /// Moves by `delta` rows within `len`, keeping the selection inside a window of `height`.
-    pub fn moved(self, delta: isize, len: usize, height: usize) -> Cursor {
-        if len == 0 {
-            return Cursor::default();
-        }
-        let selected = self.selected.saturating_add_signed(delta).min(len - 1);
-        Cursor {
-            selected,
-            offset: self.offset,
-        }
-        .scrolled_into_view(len, height)
-    }
-
-    pub fn to(self, index: usize, len: usize, height: usize) -> Cursor {
-        if len == 0 {
-            return Cursor::default();
-        }
-        Cursor {
-            selected: index.min(len - 1),
-            offset: self.offset,
-        }
-        .scrolled_into_view(len, height)
-    }
-
-    pub fn scrolled_into_view(self, len: usize, height: usize) -> Cursor {
-        let height = height.max(1);
-        let mut offset = self.offset.min(len.saturating_sub(1));
-        if self.selected < offset {
-            offset = self.selected;
-        } else if self.selected >= offset + height {
-            offset = self.selected + 1 - height;
-        }
-        offset = offset.min(len.saturating_sub(height));
-        Cursor {
-            selected: self.selected,
-            offset,
-        }
-    }
+    pub on_yes: Box<crate::message::Effect>,
 }
 
 /// A message for the user in the status line, with how serious it is.
@@ -298,37 +185,3 @@ pub const CHROME_ROWS: usize = 6;
 
 /// The smallest terminal the cockpit draws in; below it, it says so instead.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursor_keeps_selection_visible() {
-        let c = Cursor::default().moved(15, 100, 10);
-        assert_eq!(
-            c,
-            Cursor {
-                selected: 15,
-                offset: 6
-            }
-        );
-        let c = c.moved(-10, 100, 10);
-        assert_eq!(
-            c,
-            Cursor {
-                selected: 5,
-                offset: 5
-            }
-        );
-        let c = c.to(usize::MAX, 100, 10);
-        assert_eq!(
-            c,
-            Cursor {
-                selected: 99,
-                offset: 90
-            }
-        );
-        assert_eq!(Cursor::default().moved(3, 0, 10), Cursor::default());
-    }
-}

@@ -5,8 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::cursor::Cursor;
 use super::join::{AlertSummary, Change, CiSummary, DeploySummary, PodSummary};
-use super::{Cursor, SourceId};
+use super::source::SourceId;
 
 /// How much a service needs attention; the Overview sorts by it, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

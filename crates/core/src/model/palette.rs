@@ -4,7 +4,9 @@
 use nucleo_matcher::Matcher;
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 
-use super::{Cursor, Screen, TextInput};
+use super::cursor::Cursor;
+use super::input::TextInput;
+use super::screen::Screen;
 
 /// Where choosing an item takes the user.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::cursor::Cursor;
+use super::input::TextInput;
 use super::join::{Change, ChangeKind, CiSummary, DeploySummary, RunState};
-use super::{Cursor, SourceId, SourceKind, TextInput};
+use super::source::{SourceId, SourceKind};
 use crate::sanitize::StyledRun;
 
 /// How many log lines the log view keeps; older ones are dropped (the pager says so).
@@ -32,6 +34,14 @@ impl Host {
         match self {
             Host::Github => "github",
             Host::Gitlab => "gitlab",
+        }
+    }
+
+    /// The source kind a host's provider reads, as the providers' `kinds` wants it.
+    pub fn kinds(self) -> &'static [SourceKind] {
+        match self {
+            Host::Github => &[SourceKind::Github],
+            Host::Gitlab => &[SourceKind::Gitlab],
         }
     }
 

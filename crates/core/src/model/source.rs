@@ -15,6 +15,14 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
+    pub const ALL: [SourceKind; 5] = [
+        SourceKind::Catalog,
+        SourceKind::Github,
+        SourceKind::Gitlab,
+        SourceKind::Kubernetes,
+        SourceKind::Alertmanager,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             SourceKind::Catalog => "catalog",

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::cursor::Cursor;
+use super::input::TextInput;
 use super::join::PodSummary;
-use super::{Cursor, TextInput};
 use crate::sanitize::StyledRun;
 
 /// A name many objects share: a context, namespace, node, owner, image tag, container name or

@@ -3,7 +3,7 @@
 //! silence and expiry goes through `confirm`, so read-only mode refuses it and the user sees
 //! what it will do first.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
 use crate::keymap::{Action, Key, KeyCode};
 use crate::model::alerts::{
@@ -15,53 +15,11 @@ use crate::model::input::Edit;
 use crate::model::matchers::{format_matchers, parse_matchers};
 use crate::model::{Cursor, Fetched, Level, Model, PaletteItem, PaletteTarget, Screen, TextInput};
 
-use super::{Discard, Effect, confirm, notify};
+use super::feedback::{confirm, notify};
+use crate::message::{Discard, Effect};
 
-/// Messages from the Alertmanager providers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Msg {
-    /// Sent once at start: the configured Alertmanagers and who the user is.
-    Configured {
-        /// Name and service label of each Alertmanager, in config order.
-        instances: Vec<(String, String)>,
-        created_by: String,
-        utc_offset_secs: i32,
-        ack_minutes: i64,
-    },
-    /// One poll of one Alertmanager.
-    Fetched {
-        instance: String,
-        at: DateTime<Utc>,
-        data: InstanceData,
-    },
-    /// A silence was created or updated; `id` is the one the server answered with.
-    SilenceSaved {
-        instance: String,
-        id: String,
-    },
-    SilenceExpired {
-        instance: String,
-        id: String,
-    },
-    /// A silence or expiry failed; `error` says why in the server's words.
-    ActionFailed {
-        instance: String,
-        action: String,
-        error: String,
-    },
-}
-
-/// Work for the Alertmanager providers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Create (or, with an id, update) a silence on these Alertmanagers.
-    CreateSilence {
-        instances: Vec<String>,
-        draft: SilenceDraft,
-    },
-    /// Expire a silence on these Alertmanagers.
-    ExpireSilence { instances: Vec<String>, id: String },
-}
+// The providers still name these through `update`; the rest of the code imports `message`.
+pub use crate::message::alerts::{Command, Msg};
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -536,7 +494,7 @@ fn on_form_key(model: &mut Model, key: &Key) -> Vec<Effect> {
             form.preset = (form.preset + 1) % PRESETS.len();
         }
         _ => {
-            let Some(edit) = edit_for(key) else {
+            let Some(edit) = Edit::for_key(key) else {
                 return vec![];
             };
             let input = match form.focus {
@@ -578,23 +536,6 @@ fn on_form_key(model: &mut Model, key: &Key) -> Vec<Effect> {
         }
     }
     vec![Effect::Render]
-}
-
-fn edit_for(key: &Key) -> Option<Edit> {
-    Some(match key.code {
-        KeyCode::Char('w') if key.ctrl => Edit::DeleteWord,
-        KeyCode::Char('u') if key.ctrl => Edit::DeleteToStart,
-        KeyCode::Char('a') if key.ctrl => Edit::Home,
-        KeyCode::Char('e') if key.ctrl => Edit::End,
-        KeyCode::Char(c) if !key.ctrl && !key.alt => Edit::Insert(c),
-        KeyCode::Backspace => Edit::Backspace,
-        KeyCode::Delete => Edit::Delete,
-        KeyCode::Left => Edit::Left,
-        KeyCode::Right => Edit::Right,
-        KeyCode::Home => Edit::Home,
-        KeyCode::End => Edit::End,
-        _ => return None,
-    })
 }
 
 /// Checks the form; when it is complete, closes it and asks for confirmation.
@@ -837,10 +778,12 @@ mod tests {
 
     use super::*;
     use crate::keymap::Keymap;
+    use crate::message::Msg as AppMsg;
     use crate::model::Overlay;
     use crate::model::alerts::{Alert, Cluster, Severity, Silence, SilenceState};
-    use crate::update::{Msg as AppMsg, update as app_update};
+    use crate::update::update as app_update;
     use crate::wire::alertmanager::{AlertState, LabelSet, Matcher};
+    use chrono::{DateTime, Utc};
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0)
@@ -1172,6 +1115,22 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_silence_form_deletes_a_word_like_every_other_input() {
+        let mut m = model();
+        select_alert(&mut m, "DiskFilling");
+        press(&mut m, "s");
+        press(&mut m, "disk resize planned");
+        let alt_backspace = Key {
+            alt: true,
+            ..Key::new(KeyCode::Backspace)
+        };
+        app_update(&mut m, AppMsg::Key(alt_backspace));
+        let form = m.alerts.form.as_ref().expect("open");
+        assert_eq!(form.focus, FormField::Comment);
+        assert_eq!(form.comment.text(), "disk resize ");
     }
 
     #[rstest]

@@ -6,27 +6,15 @@ use crate::keymap::{Action, Key, KeyCode};
 use crate::model::docs::{
     Focus, NavRow, NavTarget, OpenPage, Place, Site, page_height, page_width,
 };
+use crate::model::input::Edit;
 use crate::model::markdown;
 use crate::model::{Level, Model, PaletteItem, PaletteTarget, Screen};
 
-use super::{Effect, External, notify};
+use super::feedback::notify;
+use crate::message::{Effect, External};
 
-/// Messages from the docs provider.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Msg {
-    /// Every service's docs as read from disk now, and the services whose docs failed to read.
-    Loaded {
-        sites: Vec<Site>,
-        errors: Vec<(String, String)>,
-    },
-}
-
-/// Work for the docs provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Read every site again (after the user edited a page).
-    Reload,
-}
+// The providers still name these through `update`; the rest of the code imports `message`.
+pub use crate::message::docs::{Command, Msg};
 
 /// History kept per direction; older places are dropped.
 const HISTORY: usize = 100;
@@ -185,7 +173,7 @@ fn search_key(model: &mut Model, key: &Key) -> Vec<Effect> {
             model.docs.search.typing = false;
             vec![Effect::Render]
         }
-        _ => match super::keys::edit_for(key) {
+        _ => match Edit::for_key(key) {
             Some(edit) => {
                 if model.docs.search.input.apply(edit) {
                     research(model);

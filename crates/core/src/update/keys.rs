@@ -4,16 +4,26 @@
 use crate::keymap::{Action, Key, KeyCode};
 use crate::model::input::Edit;
 use crate::model::palette::{PALETTE_ROWS, PaletteCommand};
-use crate::model::{Level, Model, Overlay, Palette, PaletteItem, PaletteTarget, Screen};
+use crate::model::{
+    Level, Model, Overlay, Palette, PaletteItem, PaletteTarget, Screen, SourceKind,
+};
 
-use super::{Effect, notify, row_count, screen_action, screen_key, screen_refilter};
+use super::feedback::notify;
+use super::{alerts, docs, onboarding, overview, pipelines, workloads};
+use crate::message::Effect;
 
 pub(super) fn on_key(model: &mut Model, key: Key) -> Vec<Effect> {
     match &model.overlay {
         Some(Overlay::Help { .. }) => return on_help_key(model, key),
         Some(Overlay::Palette(_)) => return on_palette_key(model, key),
         Some(Overlay::Confirm(_)) => return on_confirm_key(model, key),
-        Some(Overlay::Tour { .. }) => return super::onboarding::on_tour_key(model, &key),
+        Some(Overlay::Tour { .. }) => {
+            let (mut effects, passed_on) = onboarding::on_tour_key(model, &key);
+            if passed_on {
+                effects.extend(on_key(model, key));
+            }
+            return effects;
+        }
         None => {}
     }
     if let Some(effects) = screen_key(model, &key) {
@@ -22,13 +32,27 @@ pub(super) fn on_key(model: &mut Model, key: Key) -> Vec<Effect> {
     if model.list(model.screen).filtering {
         return on_filter_key(model, key);
     }
-    match model.keymap.action(&key) {
-        Some(action) => match screen_action(model, action) {
-            Some(effects) => effects,
-            None => on_action(model, action),
-        },
-        None => vec![],
+    let Some(action) = model.keymap.action(&key) else {
+        return vec![];
+    };
+    if let Some((screen, name)) = overview::filtered_jump(model, action) {
+        return open_filtered(model, screen, &name);
     }
+    match screen_action(model, action) {
+        Some(effects) => effects,
+        None => on_action(model, action),
+    }
+}
+
+/// Opens `screen` with its filter set to `name` (a panel of the Service screen, opened whole).
+fn open_filtered(model: &mut Model, screen: Screen, name: &str) -> Vec<Effect> {
+    let list = model.list_mut(screen);
+    list.filter.clear();
+    list.filter.apply(Edit::Paste(name.to_string()));
+    list.filtering = false;
+    refiltered(model, screen);
+    model.screen = screen;
+    vec![Effect::Render]
 }
 
 pub(super) fn on_paste(model: &mut Model, text: String) -> Vec<Effect> {
@@ -45,28 +69,6 @@ pub(super) fn on_paste(model: &mut Model, text: String) -> Vec<Effect> {
         return refiltered(model, screen);
     }
     vec![]
-}
-
-/// The edit a key makes in a one-line input, if it is one.
-pub(super) fn edit_for(key: &Key) -> Option<Edit> {
-    let Key {
-        code, ctrl, alt, ..
-    } = *key;
-    Some(match code {
-        KeyCode::Char('w') if ctrl => Edit::DeleteWord,
-        KeyCode::Char('u') if ctrl => Edit::DeleteToStart,
-        KeyCode::Char('a') if ctrl => Edit::Home,
-        KeyCode::Char('e') if ctrl => Edit::End,
-        KeyCode::Char(c) if !ctrl && !alt => Edit::Insert(c),
-        KeyCode::Backspace if alt || ctrl => Edit::DeleteWord,
-        KeyCode::Backspace => Edit::Backspace,
-        KeyCode::Delete => Edit::Delete,
-        KeyCode::Left => Edit::Left,
-        KeyCode::Right => Edit::Right,
-        KeyCode::Home => Edit::Home,
-        KeyCode::End => Edit::End,
-        _ => return None,
-    })
 }
 
 fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
@@ -130,10 +132,7 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::PageUp => move_to(model, &|c| c.moved(-(height as isize), rows, height)),
         Action::Top => move_to(model, &|c| c.to(0, rows, height)),
         Action::Bottom => move_to(model, &|c| c.to(usize::MAX, rows, height)),
-        Action::Refresh => {
-            notify(model, Level::Info, "refreshing every source");
-            vec![Effect::Refresh(vec![]), Effect::Render]
-        }
+        Action::Refresh => refresh(model, screen.source_kinds()),
         Action::Redraw => vec![Effect::FullRedraw],
         other => {
             let what = other.description();
@@ -145,6 +144,18 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
             vec![Effect::Render]
         }
     }
+}
+
+/// Asks the providers of `kinds`, and only those, to fetch now.
+fn refresh(model: &mut Model, kinds: &[SourceKind]) -> Vec<Effect> {
+    let what = if kinds.len() == SourceKind::ALL.len() {
+        "every source".to_string()
+    } else {
+        let names: Vec<&str> = kinds.iter().map(|k| k.label()).collect();
+        names.join(", ")
+    };
+    notify(model, Level::Info, format!("refreshing {what}"));
+    vec![Effect::Refresh(kinds.to_vec()), Effect::Render]
 }
 
 fn go_to(model: &mut Model, screen: Screen) -> Vec<Effect> {
@@ -236,7 +247,7 @@ fn on_palette_key(model: &mut Model, key: Key) -> Vec<Effect> {
             palette.cursor = palette.cursor.moved(-1, len, PALETTE_ROWS);
             vec![Effect::Render]
         }
-        _ => match edit_for(&key) {
+        _ => match Edit::for_key(&key) {
             Some(edit) => {
                 if palette.input.apply(edit) {
                     palette.refilter();
@@ -259,7 +270,7 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
             vec![Effect::Render]
         }
         PaletteTarget::Command(PaletteCommand::Quit) => on_action(model, Action::Quit),
-        PaletteTarget::Command(PaletteCommand::Refresh) => on_action(model, Action::Refresh),
+        PaletteTarget::Command(PaletteCommand::Refresh) => refresh(model, &SourceKind::ALL),
         PaletteTarget::Command(PaletteCommand::EditConfig) => match model.config_path.clone() {
             Some(path) => {
                 notify(
@@ -267,7 +278,7 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
                     Level::Info,
                     "config edited; restart flightdeck to apply it",
                 );
-                vec![Effect::External(super::External::Editor {
+                vec![Effect::External(crate::message::External::Editor {
                     path,
                     line: None,
                 })]
@@ -277,19 +288,19 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
                 vec![Effect::Render]
             }
         },
-        PaletteTarget::Service(service) => super::overview::open_service(model, &service),
+        PaletteTarget::Service(service) => overview::open_service(model, &service),
         PaletteTarget::Row {
             screen: Screen::Overview,
             key,
-        } => super::overview::open_row(model, &key),
+        } => overview::open_row(model, &key),
         PaletteTarget::Row {
             screen: Screen::Docs,
             key,
-        } => super::docs::open_key(model, &key),
+        } => docs::open_key(model, &key),
         PaletteTarget::Row {
             screen: Screen::Onboarding,
             key,
-        } => super::onboarding::open_key(model, &key),
+        } => onboarding::open_key(model, &key),
         PaletteTarget::Row { screen, .. } => {
             model.screen = screen;
             vec![Effect::Render]
@@ -319,12 +330,12 @@ pub(super) fn palette_items(model: &Model) -> Vec<PaletteItem> {
             target: PaletteTarget::Command(command),
         });
     }
-    super::overview::palette_items(model, &mut items);
-    super::pipelines::palette_items(model, &mut items);
-    super::workloads::palette_items(model, &mut items);
-    super::alerts::palette_items(model, &mut items);
-    super::docs::palette_items(model, &mut items);
-    super::onboarding::palette_items(model, &mut items);
+    overview::palette_items(model, &mut items);
+    pipelines::palette_items(model, &mut items);
+    workloads::palette_items(model, &mut items);
+    alerts::palette_items(model, &mut items);
+    docs::palette_items(model, &mut items);
+    onboarding::palette_items(model, &mut items);
     items
 }
 
@@ -341,7 +352,7 @@ fn on_filter_key(model: &mut Model, key: Key) -> Vec<Effect> {
             list.filtering = false;
             vec![Effect::Render]
         }
-        _ => match edit_for(&key) {
+        _ => match Edit::for_key(&key) {
             Some(edit) => {
                 if list.filter.apply(edit) {
                     refiltered(model, screen)
@@ -362,4 +373,52 @@ fn refiltered(model: &mut Model, screen: Screen) -> Vec<Effect> {
     let list = model.list_mut(screen);
     list.cursor = list.cursor.to(0, rows, height);
     vec![Effect::Render]
+}
+
+/// How many rows the list of `screen` has now.
+fn row_count(model: &Model, screen: Screen) -> usize {
+    match screen {
+        Screen::Overview => overview::row_count(model),
+        Screen::Pipelines => pipelines::row_count(model),
+        Screen::Workloads => workloads::row_count(model),
+        Screen::Alerts => alerts::row_count(model),
+        Screen::Docs => docs::row_count(model),
+        Screen::Onboarding => onboarding::row_count(model),
+    }
+}
+
+/// Lets the current screen take raw keys first, while it has a form or input open.
+fn screen_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
+    match model.screen {
+        Screen::Overview => overview::on_key(model, key),
+        Screen::Pipelines => pipelines::on_key(model, key),
+        Screen::Workloads => workloads::on_key(model, key),
+        Screen::Alerts => alerts::on_key(model, key),
+        Screen::Docs => docs::on_key(model, key),
+        Screen::Onboarding => onboarding::on_key(model, key),
+    }
+}
+
+/// Lets the current screen handle `action` first.
+fn screen_action(model: &mut Model, action: crate::keymap::Action) -> Option<Vec<Effect>> {
+    match model.screen {
+        Screen::Overview => overview::on_action(model, action),
+        Screen::Pipelines => pipelines::on_action(model, action),
+        Screen::Workloads => workloads::on_action(model, action),
+        Screen::Alerts => alerts::on_action(model, action),
+        Screen::Docs => docs::on_action(model, action),
+        Screen::Onboarding => onboarding::on_action(model, action),
+    }
+}
+
+/// The filter of `screen` changed: its screen recomputes what it shows.
+fn screen_refilter(model: &mut Model, screen: Screen) {
+    match screen {
+        Screen::Overview => overview::refilter(model),
+        Screen::Pipelines => pipelines::refilter(model),
+        Screen::Workloads => workloads::refilter(model),
+        Screen::Alerts => alerts::refilter(model),
+        Screen::Docs => docs::refilter(model),
+        Screen::Onboarding => onboarding::refilter(model),
+    }
 }

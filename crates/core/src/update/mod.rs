@@ -1,9 +1,14 @@
 //! The one state transition: `update(&mut Model, Msg) -> Vec<Effect>`. It never awaits and never
-//! performs IO; whatever must happen outside (draw, fetch, copy, quit) it returns as effects for
-//! the runner in `app.rs`. Split per concern as it grows: `keys` routes keystrokes.
+//! performs IO; whatever must happen outside (draw, fetch, copy, quit) it returns as effects, in
+//! the order they must run: the app's loop (`src/app.rs`) keeps draws, redraws, quitting and
+//! external programs, and hands the rest to the runner in `src/main.rs` (snapshots, clipboard,
+//! URLs, providers). It sits above `model` and `message`, which import nothing of it. Inside,
+//! imports run one way: this root and `keys` (where a keystroke goes) call the screens' files,
+//! the screens call `feedback` (notices, the confirmation gate), and none calls back up.
 
 pub mod alerts;
 pub mod docs;
+mod feedback;
 mod keys;
 pub mod onboarding;
 pub mod overview;
@@ -12,119 +17,10 @@ pub mod workloads;
 
 use chrono::{DateTime, Utc};
 
-use crate::keymap::Key;
-use crate::model::join::ServiceTarget;
-use crate::model::{CHROME_ROWS, FetchState, Level, Model, Notice, Screen, SourceId, SourceKind};
-
-/// Everything that can happen to the cockpit.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Msg {
-    /// A key press, already translated from the terminal's event.
-    Key(Key),
-    /// Bracketed paste into whatever input has the keyboard.
-    Paste(String),
-    Resize {
-        width: u16,
-        height: u16,
-    },
-    /// Time passed. Sent once a second; redraws only when something shown would change.
-    Tick(DateTime<Utc>),
-    /// A source's connection state changed.
-    Source {
-        id: SourceId,
-        event: SourceEvent,
-    },
-    Catalog(overview::Msg),
-    Pipelines(pipelines::Msg),
-    Workloads(workloads::Msg),
-    Alerts(alerts::Msg),
-    Docs(docs::Msg),
-    Onboarding(onboarding::Msg),
-    /// The terminal was handed back after an external program ran; `Err` says why it failed.
-    Resumed {
-        outcome: Result<(), String>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SourceEvent {
-    Connecting,
-    /// Data arrived (or was confirmed unchanged) at `at`.
-    Ok {
-        at: DateTime<Utc>,
-        detail: Option<String>,
-    },
-    Failed {
-        error: String,
-        at: DateTime<Utc>,
-        retry_at: Option<DateTime<Utc>>,
-    },
-}
-
-/// What `update` asks the outside world to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
-    /// Something visible changed: draw (coalesced by the runner).
-    Render,
-    /// Clear the terminal and draw everything again (after a garbled screen).
-    FullRedraw,
-    Quit,
-    /// Fetch now from these sources (all when empty), instead of waiting for the next poll.
-    Refresh(Vec<SourceKind>),
-    /// Copy to the clipboard through OSC 52, which works over SSH and in tmux.
-    Copy(String),
-    /// Open a URL in a browser, or show it where none is reachable.
-    OpenUrl(String),
-    /// Save the remote data for the next start.
-    SaveSnapshot,
-    /// The catalog changed: this is what each provider should now watch.
-    Targets(Vec<ServiceTarget>),
-    Catalog(overview::Command),
-    Pipelines(pipelines::Command),
-    Workloads(workloads::Command),
-    Alerts(alerts::Command),
-    Docs(docs::Command),
-    Onboarding(onboarding::Command),
-    /// Hand the terminal to another program ($EDITOR, $PAGER) and take it back afterwards.
-    External(External),
-    /// Data the model let go of, to free away from the loop.
-    Discard(Discard),
-}
-
-/// Data the model replaced, for the runner to free on a worker thread (dropping the last
-/// `Discard` frees it): a poll's previous answer can be tens of thousands of small allocations,
-/// and freeing them is no reason to make a key wait.
-#[derive(Clone)]
-pub struct Discard(std::sync::Arc<dyn std::any::Any + Send + Sync>);
-
-impl Discard {
-    pub fn new(value: impl std::any::Any + Send + Sync) -> Self {
-        Discard(std::sync::Arc::new(value))
-    }
-}
-
-impl PartialEq for Discard {
-    fn eq(&self, other: &Self) -> bool {
-        std::sync::Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for Discard {}
-
-impl std::fmt::Debug for Discard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Discard")
-    }
-}
-
-/// A program the cockpit hands the terminal to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum External {
-    /// `$EDITOR` (else `vi`) on a file, at a line when known.
-    Editor { path: String, line: Option<usize> },
-    /// `$PAGER` (else `less -R`) over a text.
-    Pager { text: String },
-}
+// The providers still name these through `update`; the rest of the code imports `message`.
+pub use crate::message::{Discard, Effect, External, Msg, SourceEvent};
+use crate::model::{CHROME_ROWS, FetchState, Level, Model, SourceId};
+pub use feedback::{confirm, notify};
 
 /// Applies `msg` to `model` and says what must happen next.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -233,91 +129,6 @@ fn on_source(model: &mut Model, id: SourceId, event: SourceEvent) -> Vec<Effect>
         vec![]
     } else {
         vec![Effect::Render]
-    }
-}
-
-/// The one gate for actions that change something elsewhere (re-run, cancel, silence,
-/// restart, scale, delete): refused under `--read-only`, otherwise shown for confirmation.
-pub fn confirm(
-    model: &mut Model,
-    title: impl Into<String>,
-    lines: Vec<String>,
-    on_yes: Effect,
-) -> Vec<Effect> {
-    let title = title.into();
-    if model.read_only {
-        notify(
-            model,
-            Level::Warning,
-            format!("{title}: refused, flightdeck runs read-only"),
-        );
-        return vec![Effect::Render];
-    }
-    model.overlay = Some(crate::model::Overlay::Confirm(crate::model::Confirm {
-        title,
-        lines,
-        on_yes: Box::new(on_yes),
-    }));
-    vec![Effect::Render]
-}
-
-/// Shows `text` in the status line until the next few ticks pass.
-pub fn notify(model: &mut Model, level: Level, text: impl Into<String>) {
-    model.notice = Some(Notice {
-        text: text.into(),
-        level,
-        at: model.now,
-    });
-}
-
-/// How many rows the list of `screen` has now.
-pub(crate) fn row_count(model: &Model, screen: Screen) -> usize {
-    match screen {
-        Screen::Overview => overview::row_count(model),
-        Screen::Pipelines => pipelines::row_count(model),
-        Screen::Workloads => workloads::row_count(model),
-        Screen::Alerts => alerts::row_count(model),
-        Screen::Docs => docs::row_count(model),
-        Screen::Onboarding => onboarding::row_count(model),
-    }
-}
-
-/// Lets the current screen take raw keys first, while it has a form or input open.
-pub(crate) fn screen_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
-    match model.screen {
-        Screen::Overview => overview::on_key(model, key),
-        Screen::Pipelines => pipelines::on_key(model, key),
-        Screen::Workloads => workloads::on_key(model, key),
-        Screen::Alerts => alerts::on_key(model, key),
-        Screen::Docs => docs::on_key(model, key),
-        Screen::Onboarding => onboarding::on_key(model, key),
-    }
-}
-
-/// Lets the current screen handle `action` first.
-pub(crate) fn screen_action(
-    model: &mut Model,
-    action: crate::keymap::Action,
-) -> Option<Vec<Effect>> {
-    match model.screen {
-        Screen::Overview => overview::on_action(model, action),
-        Screen::Pipelines => pipelines::on_action(model, action),
-        Screen::Workloads => workloads::on_action(model, action),
-        Screen::Alerts => alerts::on_action(model, action),
-        Screen::Docs => docs::on_action(model, action),
-        Screen::Onboarding => onboarding::on_action(model, action),
-    }
-}
-
-/// The filter of `screen` changed: its screen recomputes what it shows.
-pub(crate) fn screen_refilter(model: &mut Model, screen: Screen) {
-    match screen {
-        Screen::Overview => overview::refilter(model),
-        Screen::Pipelines => pipelines::refilter(model),
-        Screen::Workloads => workloads::refilter(model),
-        Screen::Alerts => alerts::refilter(model),
-        Screen::Docs => docs::refilter(model),
-        Screen::Onboarding => onboarding::refilter(model),
     }
 }
 

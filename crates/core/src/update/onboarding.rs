@@ -8,79 +8,18 @@ use crate::keymap::{Action, Key, KeyCode};
 use crate::model::catalog::Kind;
 use crate::model::markdown;
 use crate::model::onboarding::{
-    CheckKind, CheckResult, PathSpec, Progress, Row, StepSpec, TOUR, detail_width,
+    CheckKind, CheckResult, PathSpec, Row, StepSpec, TOUR, detail_width,
 };
 use crate::model::{Level, Model, Overlay, PaletteItem, PaletteTarget, Screen};
 
-use super::{Effect, notify};
+use super::feedback::notify;
+use crate::message::Effect;
+
+// The providers still name these through `update`; the rest of the code imports `message`.
+pub use crate::message::onboarding::{CheckRequest, Command, Msg};
 
 /// The annotation, on a Group or a Location, that names the organisation's onboarding.yaml.
 pub const ANNOTATION: &str = "flightdeck.dev/onboarding";
-
-/// Messages from the onboarding provider.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Msg {
-    /// A path was read; `source` says from where.
-    PathLoaded {
-        spec: PathSpec,
-        source: String,
-    },
-    PathFailed {
-        source: String,
-        error: String,
-    },
-    /// The saved progress of the path (`None`: nothing saved yet).
-    ProgressLoaded {
-        progress: Option<Progress>,
-        error: Option<String>,
-    },
-    /// Whether the first-launch tour was already finished or skipped on this machine.
-    TourState {
-        done: bool,
-    },
-    /// The catalog was announced again: it may name an onboarding.yaml now.
-    CatalogChanged,
-    Checked {
-        step: String,
-        result: CheckResult,
-    },
-    /// Saving the progress failed.
-    SaveFailed {
-        error: String,
-    },
-}
-
-/// A check for the provider to run with its real clients.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckRequest {
-    pub step: String,
-    pub kind: CheckKind,
-    pub context: Option<String>,
-    pub namespace: Option<String>,
-    pub alertmanager: Option<String>,
-    pub environment: Option<String>,
-    /// Repositories (`org/repo`) to look in: the step's, else the user's team's services'.
-    pub repos: Vec<String>,
-}
-
-/// Work for the onboarding provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Read the path from this onboarding.yaml.
-    LoadFile(String),
-    /// Read the saved progress of the path titled `key`.
-    LoadProgress {
-        key: String,
-    },
-    /// Save the progress of the path titled `key` (atomically).
-    Save {
-        key: String,
-        progress: Progress,
-    },
-    RunChecks(Vec<CheckRequest>),
-    /// Remember that the tour was finished or skipped.
-    TourDone,
-}
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -643,10 +582,11 @@ pub fn open_key(model: &mut Model, key: &str) -> Vec<Effect> {
 
 /// Keys while the tour is on screen: enter, space or → next, ← back, esc skips. Any other key
 /// closes the tour and does what it does without it, so a user who already knows the cockpit
-/// (or a script driving it) is never stuck behind the tour.
-pub fn on_tour_key(model: &mut Model, key: &Key) -> Vec<Effect> {
+/// (or a script driving it) is never stuck behind the tour: then the second value is true, and
+/// the caller handles the key as if the tour had not been there.
+pub fn on_tour_key(model: &mut Model, key: &Key) -> (Vec<Effect>, bool) {
     let Some(Overlay::Tour { page }) = model.overlay else {
-        return vec![];
+        return (vec![], false);
     };
     let plain = !key.ctrl && !key.alt;
     let next = match key.code {
@@ -658,14 +598,10 @@ pub fn on_tour_key(model: &mut Model, key: &Key) -> Vec<Effect> {
     match next {
         Some(p) if p < TOUR.len() => {
             model.overlay = Some(Overlay::Tour { page: p });
-            vec![Effect::Render]
+            (vec![Effect::Render], false)
         }
-        Some(_) => finish_tour(model),
-        None => {
-            let mut effects = finish_tour(model);
-            effects.extend(super::keys::on_key(model, *key));
-            effects
-        }
+        Some(_) => (finish_tour(model), false),
+        None => (finish_tour(model), true),
     }
 }
 

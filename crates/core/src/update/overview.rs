@@ -4,37 +4,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
-
 use crate::keymap::{Action, Key};
-use crate::model::catalog::{
-    Batch, Entity, Kind, Origin, Problem, RelationKind, annotations, short_ref, target_of,
-};
-use crate::model::input::Edit;
+use crate::model::catalog::{Batch, Entity, Kind, RelationKind, annotations, short_ref, target_of};
 use crate::model::join::{PodSummary, RunState, ServiceTarget};
 use crate::model::overview::{Cell, Grouping, Health, Line, Related, ServicePage, ServiceRow, Why};
 use crate::model::{FetchState, Level, Model, PaletteItem, PaletteTarget, Screen, SourceKind};
 
-use super::{Effect, External, notify};
+use super::feedback::notify;
+use crate::message::{Effect, External};
 
-/// Messages from the catalog providers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Msg {
-    /// Everything one origin holds now; it replaces what that origin sent before.
-    Loaded {
-        origin: Origin,
-        entities: Vec<Entity>,
-        problems: Vec<Problem>,
-        at: DateTime<Utc>,
-    },
-    /// The git config's `user.email` in the current directory, to guess who the user is.
-    GitEmail(Option<String>),
-}
-
-/// Work for the catalog providers. Reloading is `Effect::Refresh`; nothing else is asked of
-/// them yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {}
+// The providers still name these through `update`; the rest of the code imports `message`.
+pub use crate::message::catalog::{Command, Msg};
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -150,6 +130,25 @@ pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     }
 }
 
+/// On the Service screen, a screen's key (2-5) opens that screen filtered to the service. This
+/// says which and with what; the key router carries it out, as it alone reaches every screen's
+/// filter.
+pub fn filtered_jump(model: &Model, action: Action) -> Option<(Screen, String)> {
+    let ov = &model.catalog.overview;
+    if model.screen != Screen::Overview || ov.problems_open {
+        return None;
+    }
+    let page = ov.page.as_ref()?;
+    let screen = match action {
+        Action::ScreenPipelines => Screen::Pipelines,
+        Action::ScreenWorkloads => Screen::Workloads,
+        Action::ScreenAlerts => Screen::Alerts,
+        Action::ScreenDocs => Screen::Docs,
+        _ => return None,
+    };
+    Some((screen, page.title.clone()))
+}
+
 /// Keys while the Service screen is open.
 fn on_page_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     let page = model.catalog.overview.page.as_ref()?;
@@ -158,7 +157,6 @@ fn on_page_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     let selected = related
         .get(model.catalog.overview.related_cursor)
         .map(|r| (r.entity_ref.clone(), r.service));
-    let name = page.title.clone();
     let service = page.service.clone();
     let first_link = page.links.first().map(|(_, url)| url.clone());
     let ov = &mut model.catalog.overview;
@@ -205,18 +203,6 @@ fn on_page_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             }
             None => vec![],
         }),
-        Action::ScreenPipelines
-        | Action::ScreenWorkloads
-        | Action::ScreenAlerts
-        | Action::ScreenDocs => {
-            let screen = match action {
-                Action::ScreenPipelines => Screen::Pipelines,
-                Action::ScreenWorkloads => Screen::Workloads,
-                Action::ScreenAlerts => Screen::Alerts,
-                _ => Screen::Docs,
-            };
-            Some(open_filtered(model, screen, &name))
-        }
         Action::Copy => {
             notify(model, Level::Info, format!("copied {service}"));
             Some(vec![Effect::Copy(service), Effect::Render])
@@ -243,21 +229,6 @@ fn on_page_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         | Action::PageUp => Some(vec![]),
         _ => None,
     }
-}
-
-/// A panel of the Service screen opens its full screen, filtered to the service.
-fn open_filtered(model: &mut Model, screen: Screen, name: &str) -> Vec<Effect> {
-    let list = model.list_mut(screen);
-    list.filter.clear();
-    list.filter.apply(Edit::Paste(name.to_string()));
-    list.filtering = false;
-    super::screen_refilter(model, screen);
-    let rows = super::row_count(model, screen);
-    let height = model.list_height;
-    let list = model.list_mut(screen);
-    list.cursor = list.cursor.to(0, rows, height);
-    model.screen = screen;
-    vec![Effect::Render]
 }
 
 /// Keys while the Problems view is open.

@@ -4,111 +4,19 @@
 //! `confirm`. After every message, [`watch`] tells the providers what is on screen, so they
 //! poll only what someone looks at.
 
-use chrono::{DateTime, Utc};
-
 use crate::keymap::{Action, Key, KeyCode};
 use crate::model::input::Edit;
 use crate::model::join::RunState;
 use crate::model::pipelines::{
-    Deployment, Detail, DispatchForm, FormField, Host, Job, JobRef, LogLine, LogView, Run, RunKey,
-    Watch,
+    Detail, DispatchForm, FormField, Host, Job, JobRef, LogView, Run, RunKey, Watch,
 };
 use crate::model::{Cursor, Level, Model, PaletteItem, PaletteTarget, Screen, TextInput};
 
-use super::{Effect, confirm, notify};
+use super::feedback::{confirm, notify};
+use crate::message::Effect;
 
-/// Messages from the pipelines providers. Every string in them is already sanitised.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Msg {
-    /// The newest runs of one repository changed (an unchanged poll sends nothing).
-    Runs {
-        host: Host,
-        repo: String,
-        service: String,
-        runs: Vec<Run>,
-        at: DateTime<Utc>,
-    },
-    /// The deployments of one repository, each with its latest status.
-    Deployments {
-        host: Host,
-        repo: String,
-        service: String,
-        deployments: Vec<Deployment>,
-        at: DateTime<Utc>,
-    },
-    /// The jobs of a run (the open one).
-    Jobs {
-        run: RunKey,
-        jobs: Vec<Job>,
-    },
-    JobsFailed {
-        run: RunKey,
-        error: String,
-    },
-    /// A chunk of a job's log. The newest lines come first; each later chunk holds the lines
-    /// just before the previous one.
-    Log {
-        job: JobRef,
-        lines: Vec<LogLine>,
-        complete: bool,
-    },
-    LogFailed {
-        job: JobRef,
-        error: String,
-    },
-    /// Who the token authenticates as on a host.
-    Login {
-        host: Host,
-        login: String,
-    },
-    /// An action was accepted. `run` is the run it created, when the host says.
-    ActionDone {
-        what: String,
-        service: String,
-        run: Option<RunKey>,
-    },
-    ActionFailed {
-        what: String,
-        error: String,
-    },
-}
-
-/// A workflow dispatch (GitHub) or a new pipeline (GitLab) on a ref, with inputs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dispatch {
-    pub host: Host,
-    pub repo: String,
-    pub service: String,
-    /// The workflow file or id (GitHub); unused by GitLab, which runs the project's pipeline.
-    pub workflow: String,
-    pub git_ref: String,
-    pub inputs: Vec<(String, String)>,
-}
-
-/// Work for the pipelines providers. Each names its host, so only that provider takes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// What is on screen now: poll those, pause the rest.
-    Watch(Watch),
-    /// Fetch a job's log.
-    Log(JobRef),
-    RerunFailed(RunKey),
-    Rerun(RunKey),
-    Cancel(RunKey),
-    Dispatch(Dispatch),
-}
-
-impl Command {
-    /// The host a command is for; `None` for those every pipelines provider takes.
-    pub fn host(&self) -> Option<Host> {
-        match self {
-            Command::Watch(_) => None,
-            Command::Log(j) => Some(j.run.host),
-            Command::RerunFailed(r) | Command::Rerun(r) | Command::Cancel(r) => Some(r.host),
-            Command::Dispatch(d) => Some(d.host),
-        }
-    }
-}
+// The providers still name these through `update`; the rest of the code imports `message`.
+pub use crate::message::pipelines::{Command, Dispatch, Msg};
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -355,7 +263,7 @@ pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
                 log.jump(true, height);
                 vec![Effect::Render]
             }
-            _ => match super::keys::edit_for(key) {
+            _ => match Edit::for_key(key) {
                 Some(edit) => {
                     if log.search.apply(edit) {
                         log.research();
@@ -400,7 +308,7 @@ fn on_form_key(model: &mut Model, key: &Key) -> Vec<Effect> {
             vec![Effect::Render]
         }
         KeyCode::Enter => submit_form(model),
-        _ => match super::keys::edit_for(key) {
+        _ => match Edit::for_key(key) {
             Some(edit) => {
                 if form.focused().apply(edit) {
                     form.error = None;
@@ -679,7 +587,7 @@ fn on_log_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         Action::PageUp => scrolled(log, -page),
         Action::Top => scrolled(log, isize::MIN / 2),
         Action::Bottom => scrolled(log, isize::MAX / 2),
-        Action::Edit | Action::Logs => vec![Effect::External(super::External::Pager {
+        Action::Edit | Action::Logs => vec![Effect::External(crate::message::External::Pager {
             text: log.pager_text(),
         })],
         Action::Refresh => match log.job.clone() {
@@ -856,7 +764,8 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
 mod tests {
     use super::*;
     use crate::keymap::Keymap;
-    use chrono::TimeZone;
+    use crate::model::pipelines::LogLine;
+    use chrono::{DateTime, TimeZone, Utc};
     use rstest::rstest;
 
     fn at(min: i64) -> DateTime<Utc> {

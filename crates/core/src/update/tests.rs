@@ -6,7 +6,8 @@ use rstest::rstest;
 
 use super::*;
 use crate::keymap::{Key, KeyCode, Keymap};
-use crate::model::{Overlay, SourceStatus};
+use crate::message::{Effect, Msg, SourceEvent};
+use crate::model::{Overlay, Screen, SourceKind, SourceStatus};
 
 fn t0() -> DateTime<Utc> {
     DateTime::<Utc>::UNIX_EPOCH + Duration::days(20_000)
@@ -70,14 +71,60 @@ fn help_opens_and_closes() {
     assert!(m.overlay.is_none());
 }
 
-#[test]
-fn quit_saves_the_snapshot_first() {
+fn typed(text: &str) -> Vec<Msg> {
+    text.chars().map(key).collect()
+}
+
+/// The runner carries out effects in order and saves nothing on its own: one save, then quit.
+#[rstest]
+#[case::q(vec![key('q')])]
+#[case::palette(vec![key(':'), Msg::Paste("quit".into()), code(KeyCode::Enter)])]
+fn quitting_saves_the_snapshot_once_first(#[case] msgs: Vec<Msg>) {
     let mut m = model();
-    assert_eq!(
-        update(&mut m, key('q')),
-        vec![Effect::SaveSnapshot, Effect::Quit]
-    );
+    let effects = run(&mut m, msgs);
+    let kept: Vec<&Effect> = effects
+        .iter()
+        .filter(|e| matches!(e, Effect::SaveSnapshot | Effect::Quit))
+        .collect();
+    assert_eq!(kept, [&Effect::SaveSnapshot, &Effect::Quit]);
     assert!(m.quit);
+}
+
+#[rstest]
+#[case::overview(Screen::Overview, vec![SourceKind::Catalog])]
+#[case::pipelines(Screen::Pipelines, vec![SourceKind::Github, SourceKind::Gitlab])]
+#[case::workloads(Screen::Workloads, vec![SourceKind::Kubernetes])]
+#[case::alerts(Screen::Alerts, vec![SourceKind::Alertmanager])]
+#[case::docs(Screen::Docs, vec![SourceKind::Catalog])]
+fn r_refreshes_the_sources_of_the_current_screen(
+    #[case] screen: Screen,
+    #[case] kinds: Vec<SourceKind>,
+) {
+    let mut m = model();
+    m.screen = screen;
+    let effects = update(&mut m, key('r'));
+    let refreshes: Vec<&Effect> = effects
+        .iter()
+        .filter(|e| matches!(e, Effect::Refresh(_)))
+        .collect();
+    assert_eq!(refreshes, [&Effect::Refresh(kinds)]);
+    assert!(effects.contains(&Effect::Render));
+}
+
+#[test]
+fn the_palette_refreshes_every_source() {
+    let mut m = model();
+    m.screen = Screen::Alerts;
+    let mut msgs = vec![key(':')];
+    msgs.extend(typed("refresh all"));
+    msgs.push(code(KeyCode::Enter));
+    let effects = run(&mut m, msgs);
+    assert!(effects.contains(&Effect::Refresh(SourceKind::ALL.to_vec())));
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text == "refreshing every source")
+    );
 }
 
 #[test]
@@ -224,11 +271,14 @@ fn confirmations(#[case] answer: KeyCode, #[case] sent: bool, #[case] still_open
         &mut m,
         "Re-run failed jobs",
         vec!["acme/payments-api ci #42".into()],
-        Effect::Refresh(vec![]),
+        Effect::Refresh(vec![SourceKind::Github]),
     );
     assert_eq!(effects, vec![Effect::Render]);
     let effects = update(&mut m, code(answer));
-    assert_eq!(effects.contains(&Effect::Refresh(vec![])), sent);
+    assert_eq!(
+        effects.contains(&Effect::Refresh(vec![SourceKind::Github])),
+        sent
+    );
     assert_eq!(matches!(m.overlay, Some(Overlay::Confirm(_))), still_open);
 }
 
@@ -240,7 +290,7 @@ fn read_only_refuses_before_asking() {
         &mut m,
         "Silence HighErrorRate",
         vec![],
-        Effect::Refresh(vec![]),
+        Effect::Refresh(vec![SourceKind::Github]),
     );
     assert_eq!(effects, vec![Effect::Render]);
     assert!(m.overlay.is_none());

@@ -5,99 +5,21 @@
 use chrono::{DateTime, Utc};
 
 use crate::keymap::{Action, Key, KeyCode};
+use crate::model::input::Edit;
 use crate::model::workloads::{
-    Access, Change, Describe, Kind, LogLine, LogOptions, LogSource, Logs, ObjRef, Row, SINCES,
-    ScalePrompt, ScopeState, TAILS, Target, Usage, View, pod_prefix, service_name,
+    Describe, Kind, LogOptions, LogSource, Logs, ObjRef, Row, SINCES, ScalePrompt, TAILS, Target,
+    View, pod_prefix, service_name,
 };
 use crate::model::{Cursor, Level, Model, PaletteItem, Screen};
 
-use super::{Effect, External, confirm, notify};
+use super::feedback::{confirm, notify};
+use crate::message::{Effect, External};
+
+// The providers still name these through `update`; the rest of the code imports `message`.
+pub use crate::message::workloads::{Command, Msg};
 
 /// Most pods one merged log view follows: each is a stream of its own.
 pub const MAX_LOG_PODS: usize = 50;
-
-/// Messages from the Kubernetes provider.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Msg {
-    /// The contexts the provider watches (context, status-bar source name) and the log buffer.
-    Configured {
-        contexts: Vec<(String, String)>,
-        log_buffer_lines: usize,
-    },
-    /// Changes seen in one context, coalesced over a short window.
-    Batch {
-        context: String,
-        changes: Vec<Change>,
-    },
-    /// How a watched namespace (`*`: all) of a context is doing.
-    Scope {
-        context: String,
-        namespace: String,
-        state: ScopeState,
-    },
-    /// What the user may do in a namespace.
-    Access {
-        context: String,
-        namespace: String,
-        access: Access,
-    },
-    /// Pod usage from metrics.k8s.io: replaces the context's previous numbers.
-    Usage {
-        context: String,
-        pods: Vec<(String, String, Usage)>,
-        served: bool,
-    },
-    /// The answer to a Describe: YAML, or why not.
-    Described {
-        request: u64,
-        result: Result<String, String>,
-    },
-    LogLines {
-        id: u64,
-        lines: Vec<LogLine>,
-    },
-    /// A source of a log view ended (a finished pod, or an error).
-    LogEnded {
-        id: u64,
-        source: u16,
-        error: Option<String>,
-    },
-    ActionDone {
-        what: String,
-    },
-    ActionFailed {
-        what: String,
-        error: String,
-    },
-}
-
-/// Work for the Kubernetes provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    Describe {
-        request: u64,
-        target: Target,
-    },
-    StartLogs {
-        id: u64,
-        sources: Vec<LogSource>,
-        options: LogOptions,
-    },
-    StopLogs {
-        id: u64,
-    },
-    /// `kubectl rollout restart`.
-    Restart {
-        target: Target,
-    },
-    Scale {
-        target: Target,
-        replicas: u32,
-    },
-    DeletePod {
-        key: ObjRef,
-    },
-}
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -376,7 +298,7 @@ fn search_key(
             !query.is_empty()
         }
         _ => {
-            if let Some(edit) = super::keys::edit_for(key) {
+            if let Some(edit) = Edit::for_key(key) {
                 input.apply(edit);
             }
             false
@@ -1018,7 +940,7 @@ fn scale_key(model: &mut Model, key: &Key) -> Vec<Effect> {
             }
         }
         _ => {
-            if let Some(edit) = super::keys::edit_for(key)
+            if let Some(edit) = Edit::for_key(key)
                 && !matches!(&edit, crate::model::input::Edit::Insert(c) if !c.is_ascii_digit())
             {
                 prompt.input.apply(edit);

@@ -1,0 +1,88 @@
+//! What the Kubernetes provider tells `update`, and the work `update` asks of it.
+
+use crate::model::workloads::{
+    Access, Change, LogLine, LogOptions, LogSource, ObjRef, ScopeState, Target, Usage,
+};
+
+/// Messages from the Kubernetes provider.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// The contexts the provider watches (context, status-bar source name) and the log buffer.
+    Configured {
+        contexts: Vec<(String, String)>,
+        log_buffer_lines: usize,
+    },
+    /// Changes seen in one context, coalesced over a short window.
+    Batch {
+        context: String,
+        changes: Vec<Change>,
+    },
+    /// How a watched namespace (`*`: all) of a context is doing.
+    Scope {
+        context: String,
+        namespace: String,
+        state: ScopeState,
+    },
+    /// What the user may do in a namespace.
+    Access {
+        context: String,
+        namespace: String,
+        access: Access,
+    },
+    /// Pod usage from metrics.k8s.io: replaces the context's previous numbers.
+    Usage {
+        context: String,
+        pods: Vec<(String, String, Usage)>,
+        served: bool,
+    },
+    /// The answer to a Describe: YAML, or why not.
+    Described {
+        request: u64,
+        result: Result<String, String>,
+    },
+    LogLines {
+        id: u64,
+        lines: Vec<LogLine>,
+    },
+    /// A source of a log view ended (a finished pod, or an error).
+    LogEnded {
+        id: u64,
+        source: u16,
+        error: Option<String>,
+    },
+    ActionDone {
+        what: String,
+    },
+    ActionFailed {
+        what: String,
+        error: String,
+    },
+}
+
+/// Work for the Kubernetes provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Describe {
+        request: u64,
+        target: Target,
+    },
+    StartLogs {
+        id: u64,
+        sources: Vec<LogSource>,
+        options: LogOptions,
+    },
+    StopLogs {
+        id: u64,
+    },
+    /// `kubectl rollout restart`.
+    Restart {
+        target: Target,
+    },
+    Scale {
+        target: Target,
+        replicas: u32,
+    },
+    DeletePod {
+        key: ObjRef,
+    },
+}
