@@ -150,7 +150,7 @@ fn draw_detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     .areas(inner);
 
     // Where the user is on the path: time since start, time to first deploy, the buddy.
-    let (since, to_deploy) = flightdeck_core::update::onboarding::elapsed(model);
+    let (since, to_deploy) = st.progress.elapsed(model.now);
     let muted = theme.style(Role::Muted);
     let mut spans = Vec::new();
     if let Some(started) = st.progress.started_at {
