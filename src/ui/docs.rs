@@ -8,6 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::text::truncate;
 use super::theme::{Role, Theme};
 use flightdeck_core::model::docs::{Focus, NavRow, NavTarget, OpenPage, nav_width};
 use flightdeck_core::model::markdown::{self, Tone};
@@ -61,27 +62,6 @@ fn draw_errors(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         ]));
     }
     frame.render_widget(Paragraph::new(lines), inner);
-}
-
-fn truncate(s: &str, width: usize) -> String {
-    use unicode_width::UnicodeWidthChar;
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w > width {
-            if let Some(last) = out.pop() {
-                used -= last.width().unwrap_or(0);
-            }
-            if used < width {
-                out.push('…');
-            }
-            return out;
-        }
-        used += w;
-        out.push(c);
-    }
-    out
 }
 
 fn draw_nav(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -151,7 +131,7 @@ fn draw_nav(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         } else {
             theme.style(role)
         };
-        let mut text = truncate(&text, width);
+        let mut text = truncate(&text, width).into_owned();
         let pad = width.saturating_sub(unicode_width::UnicodeWidthStr::width(text.as_str()));
         if selected {
             text.push_str(&" ".repeat(pad));

@@ -8,6 +8,7 @@ mod onboarding;
 mod overview;
 mod pipelines;
 mod service;
+mod text;
 pub mod theme;
 pub mod widgets;
 mod workloads;
@@ -17,6 +18,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use unicode_truncate::UnicodeTruncateStr;
 
 use flightdeck_core::model::time::{age, until};
 use flightdeck_core::model::{FetchState, Level, MIN_SIZE, Model, Overlay, Screen};
@@ -289,16 +292,8 @@ fn fit_spans(spans: Vec<Span<'_>>, width: usize) -> Vec<Span<'_>> {
             out.push(span);
             continue;
         }
-        let mut cut = String::new();
-        for ch in span.content.chars() {
-            let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
-            if used + cw > room {
-                break;
-            }
-            used += cw;
-            cut.push(ch);
-        }
-        out.push(Span::styled(cut, span.style));
+        let (cut, _) = span.content.unicode_truncate(room - used);
+        out.push(Span::styled(cut.to_string(), span.style));
         out.push(Span::styled("…", span.style));
         break;
     }

@@ -8,8 +8,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
+use super::text::{fit, truncate_start};
 use super::theme::{Role, Theme};
 use flightdeck_core::model::catalog::ProblemLevel;
 use flightdeck_core::model::join::{AlertSummary, CiSummary, DeploySummary, PodSummary, RunState};
@@ -28,33 +29,6 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         draw_list(model, theme, frame, area);
     }
-}
-
-/// `text` cut to `width` columns (with `…` when cut) and padded to exactly `width`.
-pub(super) fn fit(text: &str, width: usize) -> String {
-    let w = text.width();
-    if w <= width {
-        let mut s = String::with_capacity(text.len() + width - w);
-        s.push_str(text);
-        s.extend(std::iter::repeat_n(' ', width - w));
-        return s;
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let cw = c.width().unwrap_or(0);
-        if used + cw + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += cw;
-    }
-    if width > 0 {
-        out.push('…');
-        used += 1;
-    }
-    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
-    out
 }
 
 pub(super) fn health_role(h: Health) -> Role {
@@ -537,13 +511,7 @@ fn draw_problems(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             };
             let place = p.place.as_ref().map(|p| {
                 // The end of a long path says more than its start.
-                let s = p.to_string();
-                let w = s.width();
-                if w > place_w {
-                    format!("…{}", s.chars().skip(w + 1 - place_w).collect::<String>())
-                } else {
-                    s
-                }
+                truncate_start(&p.to_string(), place_w).into_owned()
             });
             let base = if selected {
                 theme.style(Role::Selection)

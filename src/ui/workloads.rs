@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use super::text::{fit, truncate};
 use super::theme::{Role, Theme};
 use flightdeck_core::model::time::age;
 use flightdeck_core::model::workloads::{
@@ -284,24 +285,6 @@ impl Columns {
     }
 }
 
-fn fit(s: &str, width: usize) -> String {
-    if s.width() <= width {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + cw + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += cw;
-    }
-    out.push('…');
-    out
-}
-
 fn workload_line<'a>(
     w: &WorkloadsState,
     row: &Row,
@@ -353,7 +336,7 @@ fn workload_line<'a>(
         ),
         Span::styled(text, theme.style(Role::Text)),
         Span::styled(state, theme.style(role_of(wl.trouble()))),
-        Span::styled(fit(&tail, room), theme.style(Role::Muted)),
+        Span::styled(truncate(&tail, room).into_owned(), theme.style(Role::Muted)),
     ])
 }
 
@@ -370,7 +353,7 @@ fn pod_line<'a>(
     let age_text = p.created.map_or("-".to_string(), |c| age(now, c));
     let mut spans = vec![
         Span::styled(
-            format!("  {:<w$} ", fit(&p.name, cols.name), w = cols.name),
+            format!("  {} ", fit(&p.name, cols.name)),
             theme.style(Role::Text),
         ),
         Span::styled(
@@ -394,7 +377,7 @@ fn pod_line<'a>(
     if cols.node > 0 {
         let node = p.node.as_deref().unwrap_or("-");
         spans.push(Span::styled(
-            format!(" {:<w$}", fit(node, cols.node - 1), w = cols.node - 1),
+            format!(" {}", fit(node, cols.node - 1)),
             theme.style(Role::Muted),
         ));
     }
@@ -469,7 +452,7 @@ fn draw_events(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             };
             let object = fit(&format!("{}/{}", e.kind.to_lowercase(), e.object), 30);
             let head = format!(
-                " {when:>4}  {:<7} {:<18} {object:<30} ",
+                " {when:>4}  {:<7} {} {object} ",
                 if e.warning { "Warning" } else { "Normal" },
                 fit(&e.reason, 18)
             );
@@ -478,7 +461,7 @@ fn draw_events(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             let line = Line::from(vec![
                 Span::styled(head, theme.style(role)),
                 Span::styled(
-                    fit(&format!("{}{count}", e.message), rest),
+                    truncate(&format!("{}{count}", e.message), rest).into_owned(),
                     theme.style(if e.warning {
                         Role::Warning
                     } else {
@@ -660,7 +643,7 @@ fn draw_logs(l: &Logs, theme: &Theme, frame: &mut Frame, area: Rect) {
             let prefix = src.map_or("", |s| s.prefix.as_str());
             let role = PREFIX_ROLES[usize::from(line.source) % PREFIX_ROLES.len()];
             spans.push(Span::styled(
-                format!("{:<w$} ", fit(prefix, prefix_width), w = prefix_width),
+                format!("{} ", fit(prefix, prefix_width)),
                 theme.style(role),
             ));
         }
