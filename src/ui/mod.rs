@@ -4,10 +4,12 @@
 
 mod alerts;
 mod docs;
+mod log_line;
 mod onboarding;
 mod overview;
 mod pipelines;
 mod service;
+mod summary;
 mod text;
 pub mod theme;
 pub mod widgets;

@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::overview::{
+use super::summary::{
     alerts_text, ci_text, deploy_text, docs_text, health_mark, health_role, pods_text,
 };
 use super::text::fit;

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use super::log_line;
 use super::text::{fit, truncate};
 use super::theme::{Role, Theme};
 use flightdeck_core::model::time::age;
@@ -479,32 +480,6 @@ fn draw_events(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     put_lines(frame, body, lines);
 }
 
-/// `text` with every case-insensitive match of `needle` marked.
-fn marked<'a>(text: &str, needle: &str, base: Style, matched: Style) -> Vec<Span<'a>> {
-    if needle.is_empty() || !text.is_ascii() {
-        return vec![Span::styled(text.to_string(), base)];
-    }
-    let lower = text.to_ascii_lowercase();
-    let needle = needle.to_ascii_lowercase();
-    let mut spans = Vec::new();
-    let mut from = 0;
-    while let Some(i) = lower[from..].find(&needle) {
-        let start = from + i;
-        if start > from {
-            spans.push(Span::styled(text[from..start].to_string(), base));
-        }
-        spans.push(Span::styled(
-            text[start..start + needle.len()].to_string(),
-            matched,
-        ));
-        from = start + needle.len();
-    }
-    if from < text.len() {
-        spans.push(Span::styled(text[from..].to_string(), base));
-    }
-    spans
-}
-
 fn draw_describe(d: &Describe, theme: &Theme, frame: &mut Frame, area: Rect) {
     let keys = key_hint(
         &[
@@ -539,7 +514,7 @@ fn draw_describe(d: &Describe, theme: &Theme, frame: &mut Frame, area: Rect) {
             .iter()
             .skip(d.scroll)
             .take(usize::from(body.height))
-            .map(|l| Line::from(marked(l, &d.query, base, matched)))
+            .map(|l| Line::from(log_line::spans(l, &[], &d.query, base, matched)))
             .collect();
         put_lines(frame, body, lines);
     }
@@ -647,7 +622,13 @@ fn draw_logs(l: &Logs, theme: &Theme, frame: &mut Frame, area: Rect) {
                 theme.style(role),
             ));
         }
-        spans.extend(log_spans(line, &needle, theme));
+        spans.extend(log_line::spans(
+            &line.text,
+            &line.runs,
+            &needle,
+            theme.style(Role::Text),
+            theme.style(Role::Match),
+        ));
         let out = Line::from(spans);
         Some(if Some(seq) == selected && !l.follow {
             out.style(theme.style(Role::Selection))
@@ -765,46 +746,4 @@ fn put_piece(
         usize::from(area.width).saturating_sub(col),
         style,
     );
-}
-
-/// A log line's own colours over the theme's text, with search matches marked.
-fn log_spans<'a>(
-    line: &flightdeck_core::model::workloads::LogLine,
-    needle: &str,
-    theme: &Theme,
-) -> Vec<Span<'a>> {
-    let text = line.text.as_str();
-    let base = theme.style(Role::Text);
-    let matched = theme.style(Role::Match);
-    let mut cuts: Vec<usize> = vec![0, text.len()];
-    for r in &line.runs {
-        cuts.extend([r.start, r.end]);
-    }
-    let mut hits: Vec<(usize, usize)> = Vec::new();
-    if !needle.is_empty() && text.is_ascii() {
-        let lower = text.to_ascii_lowercase();
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(needle) {
-            let start = from + i;
-            hits.push((start, start + needle.len()));
-            cuts.extend([start, start + needle.len()]);
-            from = start + needle.len();
-        }
-    }
-    cuts.retain(|c| *c <= text.len() && text.is_char_boundary(*c));
-    cuts.sort_unstable();
-    cuts.dedup();
-    cuts.windows(2)
-        .map(|w| {
-            let (a, b) = (w[0], w[1]);
-            let mut style = base;
-            if let Some(r) = line.runs.iter().find(|r| r.start <= a && b <= r.end) {
-                style = style.patch(super::pipelines::sgr_style(&r.style));
-            }
-            if hits.iter().any(|(s, e)| *s <= a && b <= *e) {
-                style = style.patch(matched);
-            }
-            Span::styled(text[a..b].to_string(), style)
-        })
-        .collect()
 }
