@@ -14,6 +14,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::text::{fit, truncate_start};
 use super::theme::{Role, Theme};
+use super::widgets;
 use super::widgets::centered;
 use flightdeck_core::model::alerts::{
     AlertState, AlertsView, DETAIL_SIDE_MIN_WIDTH, DETAIL_SIDE_WIDTH, Detail, FormField, KEY_WIDTH,
@@ -127,13 +128,6 @@ impl<'b> RowWriter<'b> {
     }
 }
 
-fn frame_block<'a>(title: String, theme: &Theme) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(title, theme.style(Role::Title)))
-}
-
 /// The body of a list screen: header, rows, and a footer for the filter or hints.
 fn list_layout(inner: Rect) -> [Rect; 3] {
     Layout::vertical([
@@ -157,7 +151,7 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         title.push_str(" · silenced/inhibited shown");
     }
     title.push(' ');
-    let block = frame_block(title, theme);
+    let block = widgets::panel(title, true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [header, body, footer] = list_layout(inner);
@@ -416,7 +410,7 @@ fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame,
         ),
         None => " alert no longer firing (esc back) ".to_string(),
     };
-    let block = frame_block(title, theme);
+    let block = widgets::panel(title, true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let side = usize::from(area.width) >= DETAIL_SIDE_MIN_WIDTH;
@@ -571,8 +565,9 @@ fn draw_context(
 fn draw_silences(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let state = &model.alerts;
     let list = model.list(Screen::Alerts);
-    let block = frame_block(
+    let block = widgets::panel(
         format!(" Silences · {} active or pending ", state.silences.len()),
+        true,
         theme,
     );
     let inner = block.inner(area);

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::text::truncate;
 use super::theme::{Role, Theme};
@@ -31,19 +31,8 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     draw_page(model, theme, frame, page);
 }
 
-fn panel<'a>(title: String, focused: bool, theme: &Theme) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(if focused {
-            Role::BorderFocused
-        } else {
-            Role::Border
-        }))
-        .title(Span::styled(title, theme.style(Role::Title)))
-}
-
 fn draw_errors(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let block = panel(" Docs ".into(), true, theme);
+    let block = super::widgets::panel(" Docs ", true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut lines = vec![Line::styled(
@@ -73,7 +62,7 @@ fn draw_nav(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         format!(" Docs · {} found ", docs.rows.len())
     };
-    let block = panel(title, focused, theme);
+    let block = super::widgets::panel(title, focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let show_filter = list.filtering || !list.filter.is_empty();
@@ -150,7 +139,7 @@ fn draw_nav(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 fn draw_page(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let docs = &model.docs;
     let Some(open) = &docs.open else {
-        let block = panel(" Page ".into(), false, theme);
+        let block = super::widgets::panel(" Page ", false, theme);
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let key = theme.style(Role::Key);
@@ -177,7 +166,7 @@ fn draw_page(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let site_name = docs
         .site(&open.service)
         .map_or(open.service.as_str(), |s| s.site_name.as_str());
-    let block = panel(format!(" {} › {} ", site_name, open.title), focused, theme);
+    let block = super::widgets::panel(format!(" {} › {} ", site_name, open.title), focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [header, body, footer] = Layout::vertical([

@@ -19,7 +19,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use unicode_truncate::UnicodeTruncateStr;
 
@@ -118,13 +118,7 @@ fn draw_screen(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 /// failing, or no provider for them in this build. Never fake rows.
 pub fn empty_state(model: &Model, screen: Screen, theme: &Theme, frame: &mut Frame, area: Rect) {
     let list = model.list(screen);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(
-            format!(" {} ", screen.title()),
-            theme.style(Role::Title),
-        ));
+    let block = widgets::panel(format!(" {} ", screen.title()), true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [body, filter] = Layout::vertical([
@@ -224,12 +218,9 @@ fn draw_first_run(config_path: &str, theme: &Theme, frame: &mut Frame, area: Rec
     let rect = centered(area, 96, text.len() as u16 + 4);
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(text).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.style(Role::Border))
-                .title(Span::styled(" first run ", theme.style(Role::Title))),
-        ),
+        Paragraph::new(text)
+            .wrap(Wrap { trim: false })
+            .block(widgets::panel(" first run ", false, theme)),
         rect,
     );
 }

@@ -18,10 +18,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(path) = &st.path else {
         match &st.error {
             Some(error) => {
-                let block = Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme.style(Role::BorderFocused))
-                    .title(Span::styled(" Onboarding ", theme.style(Role::Title)));
+                let block = super::widgets::panel(" Onboarding ", true, theme);
                 let lines = vec![
                     Line::styled(
                         "The onboarding path could not be read:",
@@ -50,10 +47,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         " {} · {done}/{total} ",
         path.title.as_deref().unwrap_or("Onboarding")
     );
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(title, theme.style(Role::Title)));
+    let block = super::widgets::panel(title, true, theme);
     let inner = block.inner(list_area);
     frame.render_widget(block, list_area);
     draw_list(model, theme, frame, inner);
@@ -312,15 +306,13 @@ pub fn tour(model: &Model, page: usize, theme: &Theme, frame: &mut Frame, area: 
     let rect = super::centered(area, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.style(Role::BorderFocused))
-                .title(Span::styled(
-                    format!(" tour {}/{}: {} ", page + 1, TOUR.len(), p.title),
-                    theme.style(Role::Title),
-                )),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(super::widgets::panel(
+                format!(" tour {}/{}: {} ", page + 1, TOUR.len(), p.title),
+                true,
+                theme,
+            )),
         rect,
     );
 }

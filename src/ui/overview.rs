@@ -82,10 +82,7 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     if ov.mine {
         title.push_str("· mine ");
     }
-    let mut block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(title, theme.style(Role::Title)));
+    let mut block = super::widgets::panel(title, true, theme);
     let problems = model.catalog.problems.len();
     if problems > 0 {
         block = block.title_bottom(Line::from(vec![
@@ -266,19 +263,17 @@ fn draw_row(
 fn draw_problems(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let problems = &model.catalog.problems;
     let cursor = model.catalog.overview.problems_cursor;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(
-            format!(" Catalog problems · {} ", problems.len()),
-            theme.style(Role::Title),
-        ))
-        .title_bottom(Line::from(vec![
-            Span::styled(" enter", theme.style(Role::Key)),
-            Span::styled(" edit the file  ", theme.style(Role::Muted)),
-            Span::styled("esc", theme.style(Role::Key)),
-            Span::styled(" back ", theme.style(Role::Muted)),
-        ]));
+    let block = super::widgets::panel(
+        format!(" Catalog problems · {} ", problems.len()),
+        true,
+        theme,
+    )
+    .title_bottom(Line::from(vec![
+        Span::styled(" enter", theme.style(Role::Key)),
+        Span::styled(" edit the file  ", theme.style(Role::Muted)),
+        Span::styled("esc", theme.style(Role::Key)),
+        Span::styled(" back ", theme.style(Role::Muted)),
+    ]));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if problems.is_empty() {

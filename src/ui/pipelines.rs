@@ -48,10 +48,7 @@ fn mark(state: RunState) -> (&'static str, Role) {
 }
 
 fn block<'a>(title: String, hint: &'a str, theme: &Theme) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(title, theme.style(Role::Title)))
+    super::widgets::panel(title, true, theme)
         .title_bottom(Line::from(Span::styled(hint, theme.style(Role::Muted))).right_aligned())
 }
 

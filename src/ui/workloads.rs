@@ -44,13 +44,11 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             .target
             .as_ref()
             .map_or(String::new(), |t| t.key.name.to_string());
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.style(Role::BorderFocused))
-            .title(Span::styled(
-                format!(" scale {name} (now {}) ", prompt.current),
-                theme.style(Role::Title),
-            ));
+        let block = super::widgets::panel(
+            format!(" scale {name} (now {}) ", prompt.current),
+            true,
+            theme,
+        );
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
         let [input, hint] =
