@@ -5,6 +5,7 @@
 mod alerts;
 mod docs;
 mod log_line;
+mod markdown_line;
 mod onboarding;
 mod overview;
 mod pipelines;

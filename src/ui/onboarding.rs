@@ -236,7 +236,7 @@ fn draw_detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 && let Some((_, text)) = all.iter().find(|(id, _)| *id == s.id)
             {
                 for l in text {
-                    lines.push(super::docs::styled_plain(l, theme));
+                    lines.push(super::markdown_line::plain(l, theme));
                 }
             }
             if !s.docs.is_empty() {
