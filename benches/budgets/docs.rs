@@ -141,7 +141,8 @@ fn benches(c: &mut Criterion) {
     )
     .map(drop)
     .unwrap_or_default();
-    let theme = Theme::default();
+    let theme = flightdeck::config::theme::builtin("dark")
+        .unwrap_or_else(|| Theme::from_fn("plain", |_| ratatui::style::Style::default()));
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).ok();
     let down = m.keymap.keys(Action::Down).first().copied();
     group.bench_function("scroll_frame_1mb", |b| {

@@ -524,7 +524,7 @@ fn check_theme(config: &Config, src: &Source<'_>) -> Result<(), ConfigError> {
             )),
         };
     }
-    if crate::ui::theme::Theme::builtin(name).is_some() {
+    if theme::builtin(name).is_some() {
         return Ok(());
     }
     Err(src.error(src.value_span(&at), theme::unknown_theme_message(name)))

@@ -10,7 +10,28 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{ConfigError, Source, key, looks_like_path, suggest};
-use crate::ui::theme::{BUILTIN_THEMES, Role, Theme, builtin_source};
+use crate::ui::theme::{ANSI16, Role, Theme};
+
+/// The names of the themes compiled in, in the order the docs list them.
+pub const BUILTIN_THEMES: &[&str] = &["dark", "light", "high-contrast", "mono"];
+
+/// The source of each built-in theme; the files in themes/ are the single source.
+fn builtin_source(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "dark" => include_str!("../../themes/dark.toml"),
+        "light" => include_str!("../../themes/light.toml"),
+        "high-contrast" => include_str!("../../themes/high-contrast.toml"),
+        "mono" => include_str!("../../themes/mono.toml"),
+        _ => return None,
+    })
+}
+
+/// A built-in theme with its colours as written (true colour); [`load_theme`] fits a theme to
+/// the terminal.
+pub fn builtin(name: &str) -> Option<Theme> {
+    builtin_source(name)?;
+    parse_builtin(name, ColorSupport::TrueColor).ok()
+}
 
 /// How many colours the terminal can show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -90,7 +111,7 @@ pub(crate) fn unknown_theme_message(name: &str) -> String {
 }
 
 /// A built-in theme; these are checked by tests, so an error here is a bug in themes/.
-pub(crate) fn parse_builtin(name: &str, support: ColorSupport) -> Result<Theme, ConfigError> {
+fn parse_builtin(name: &str, support: ColorSupport) -> Result<Theme, ConfigError> {
     let text = builtin_source(name).ok_or_else(|| ConfigError::Invalid {
         message: unknown_theme_message(name),
     })?;
@@ -314,26 +335,6 @@ pub fn fit_color(color: Color, support: ColorSupport) -> Option<Color> {
     }
 }
 
-/// The 16 ANSI colours in index order.
-const ANSI16: [Color; 16] = [
-    Color::Black,
-    Color::Red,
-    Color::Green,
-    Color::Yellow,
-    Color::Blue,
-    Color::Magenta,
-    Color::Cyan,
-    Color::Gray,
-    Color::DarkGray,
-    Color::LightRed,
-    Color::LightGreen,
-    Color::LightYellow,
-    Color::LightBlue,
-    Color::LightMagenta,
-    Color::LightCyan,
-    Color::White,
-];
-
 /// The levels of the xterm 6x6x6 colour cube.
 const CUBE: [u8; 6] = [0, 95, 135, 175, 215, 255];
 
@@ -537,5 +538,33 @@ mod tests {
             Some(Color::Indexed(196))
         );
         assert_eq!(fit_color(Color::Red, ColorSupport::NoColor), None);
+    }
+
+    #[test]
+    fn every_builtin_loads_and_has_its_name() {
+        for name in BUILTIN_THEMES {
+            let theme = builtin(name).expect("built-in themes are valid");
+            assert_eq!(theme.name, *name);
+        }
+        assert!(builtin("nope").is_none());
+    }
+
+    #[test]
+    fn roles_that_mean_different_things_look_different_in_every_builtin() {
+        let pairs = [
+            (Role::Ok, Role::Critical),
+            (Role::Ok, Role::Warning),
+            (Role::Warning, Role::Critical),
+            (Role::Text, Role::Muted),
+            (Role::Text, Role::Selection),
+            (Role::Border, Role::BorderFocused),
+            (Role::Tab, Role::TabActive),
+        ];
+        for name in BUILTIN_THEMES {
+            let theme = builtin(name).expect("valid");
+            for (a, b) in pairs {
+                assert_ne!(theme.style(a), theme.style(b), "{name}: {a:?} vs {b:?}");
+            }
+        }
     }
 }

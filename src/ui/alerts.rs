@@ -10,9 +10,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
+use super::text::{fit, truncate_start};
 use super::theme::{Role, Theme};
+use super::widgets;
 use super::widgets::centered;
 use flightdeck_core::model::alerts::{
     AlertState, AlertsView, DETAIL_SIDE_MIN_WIDTH, DETAIL_SIDE_WIDTH, Detail, FormField, KEY_WIDTH,
@@ -46,33 +48,6 @@ fn severity_role(s: Severity) -> Role {
         Severity::Info => Role::Info,
         Severity::Other => Role::Muted,
     }
-}
-
-/// `text` cut to `width` display columns (with `…` when cut) and padded to exactly `width`.
-fn fit(text: &str, width: usize) -> String {
-    let w = text.width();
-    if w <= width {
-        let mut s = String::with_capacity(text.len() + width - w);
-        s.push_str(text);
-        s.extend(std::iter::repeat_n(' ', width - w));
-        return s;
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let cw = c.width().unwrap_or(0);
-        if used + cw + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += cw;
-    }
-    if width > 0 {
-        out.push('…');
-        used += 1;
-    }
-    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
-    out
 }
 
 /// A table cell: `text` fitted to one column less than `width`, then a space, so adjacent
@@ -153,13 +128,6 @@ impl<'b> RowWriter<'b> {
     }
 }
 
-fn frame_block<'a>(title: String, theme: &Theme) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(title, theme.style(Role::Title)))
-}
-
 /// The body of a list screen: header, rows, and a footer for the filter or hints.
 fn list_layout(inner: Rect) -> [Rect; 3] {
     Layout::vertical([
@@ -183,7 +151,7 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         title.push_str(" · silenced/inhibited shown");
     }
     title.push(' ');
-    let block = frame_block(title, theme);
+    let block = widgets::panel(title, true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [header, body, footer] = list_layout(inner);
@@ -411,20 +379,7 @@ fn input_spans<'a>(
         .map_or(text.len(), |(i, _)| i);
     let (before, after) = text.split_at(split);
     let room = width.saturating_sub(prompt.width() + 1).max(1);
-    let before = if before.width() > room {
-        let mut start = 0;
-        let mut w = before.width();
-        for (i, c) in before.char_indices() {
-            if w <= room.saturating_sub(1) {
-                start = i;
-                break;
-            }
-            w -= c.width().unwrap_or(0);
-        }
-        format!("…{}", &before[start..])
-    } else {
-        before.to_string()
-    };
+    let before = truncate_start(before, room).into_owned();
     let style = theme.style(Role::Input);
     let mut spans = vec![
         Span::styled(prompt.to_string(), theme.style(Role::Key)),
@@ -455,7 +410,7 @@ fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame,
         ),
         None => " alert no longer firing (esc back) ".to_string(),
     };
-    let block = frame_block(title, theme);
+    let block = widgets::panel(title, true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let side = usize::from(area.width) >= DETAIL_SIDE_MIN_WIDTH;
@@ -610,8 +565,9 @@ fn draw_context(
 fn draw_silences(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let state = &model.alerts;
     let list = model.list(Screen::Alerts);
-    let block = frame_block(
+    let block = widgets::panel(
         format!(" Silences · {} active or pending ", state.silences.len()),
+        true,
         theme,
     );
     let inner = block.inner(area);

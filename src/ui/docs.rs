@@ -1,16 +1,17 @@
 //! The Docs screen: every service's navigation tree beside the page in the viewer. The page is
-//! laid out in `update`; this draws only the visible lines, mapping Markdown tones to theme
-//! roles and marking search matches and the chosen link.
+//! laid out in `update`; this draws only the visible lines (as `markdown_line` styles them),
+//! marking search matches and the chosen link.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
+use super::markdown_line;
+use super::text::truncate;
 use super::theme::{Role, Theme};
 use flightdeck_core::model::docs::{Focus, NavRow, NavTarget, OpenPage, nav_width};
-use flightdeck_core::model::markdown::{self, Tone};
 use flightdeck_core::model::{Model, Screen};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -30,19 +31,8 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     draw_page(model, theme, frame, page);
 }
 
-fn panel<'a>(title: String, focused: bool, theme: &Theme) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(if focused {
-            Role::BorderFocused
-        } else {
-            Role::Border
-        }))
-        .title(Span::styled(title, theme.style(Role::Title)))
-}
-
 fn draw_errors(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let block = panel(" Docs ".into(), true, theme);
+    let block = super::widgets::panel(" Docs ", true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut lines = vec![Line::styled(
@@ -63,27 +53,6 @@ fn draw_errors(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn truncate(s: &str, width: usize) -> String {
-    use unicode_width::UnicodeWidthChar;
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w > width {
-            if let Some(last) = out.pop() {
-                used -= last.width().unwrap_or(0);
-            }
-            if used < width {
-                out.push('…');
-            }
-            return out;
-        }
-        used += w;
-        out.push(c);
-    }
-    out
-}
-
 fn draw_nav(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let docs = &model.docs;
     let list = model.list(Screen::Docs);
@@ -93,7 +62,7 @@ fn draw_nav(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         format!(" Docs · {} found ", docs.rows.len())
     };
-    let block = panel(title, focused, theme);
+    let block = super::widgets::panel(title, focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let show_filter = list.filtering || !list.filter.is_empty();
@@ -151,7 +120,7 @@ fn draw_nav(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         } else {
             theme.style(role)
         };
-        let mut text = truncate(&text, width);
+        let mut text = truncate(&text, width).into_owned();
         let pad = width.saturating_sub(unicode_width::UnicodeWidthStr::width(text.as_str()));
         if selected {
             text.push_str(&" ".repeat(pad));
@@ -170,7 +139,7 @@ fn draw_nav(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 fn draw_page(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let docs = &model.docs;
     let Some(open) = &docs.open else {
-        let block = panel(" Page ".into(), false, theme);
+        let block = super::widgets::panel(" Page ", false, theme);
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let key = theme.style(Role::Key);
@@ -197,7 +166,7 @@ fn draw_page(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let site_name = docs
         .site(&open.service)
         .map_or(open.service.as_str(), |s| s.site_name.as_str());
-    let block = panel(format!(" {} › {} ", site_name, open.title), focused, theme);
+    let block = super::widgets::panel(format!(" {} › {} ", site_name, open.title), focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [header, body, footer] = Layout::vertical([
@@ -257,7 +226,13 @@ fn draw_page(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         while h < hits.len() && hits[h].0 == n {
             h += 1;
         }
-        lines.push(styled(line, &hits[start..h], current, selected_link, theme));
+        lines.push(markdown_line::styled(
+            line,
+            &hits[start..h],
+            current,
+            selected_link,
+            theme,
+        ));
     }
     frame.render_widget(Paragraph::new(lines), text_area);
     draw_scrollbar(open, theme, frame, bar);
@@ -328,90 +303,4 @@ fn draw_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         v
     };
     frame.render_widget(Line::from(spans), area);
-}
-
-fn tone_role(tone: Tone) -> Role {
-    match tone {
-        Tone::Text => Role::Text,
-        Tone::Heading => Role::Title,
-        Tone::Muted | Tone::Quote | Tone::Comment => Role::Muted,
-        Tone::Code => Role::Accent,
-        Tone::Link => Role::Link,
-        Tone::Note => Role::Info,
-        Tone::Tip | Tone::Str => Role::Ok,
-        Tone::Warning => Role::Warning,
-        Tone::Danger => Role::Critical,
-        Tone::Keyword => Role::Key,
-        Tone::Number => Role::Running,
-    }
-}
-
-fn run_style(style: markdown::Style, selected_link: Option<u32>, theme: &Theme) -> Style {
-    if selected_link.is_some() && style.link == selected_link {
-        return theme.style(Role::Selection);
-    }
-    let mut s = theme.style(tone_role(style.tone));
-    if style.bold {
-        s = s.add_modifier(Modifier::BOLD);
-    }
-    if style.italic {
-        s = s.add_modifier(Modifier::ITALIC);
-    }
-    if style.strike {
-        s = s.add_modifier(Modifier::CROSSED_OUT);
-    }
-    if style.tone == Tone::Link {
-        s = s.add_modifier(Modifier::UNDERLINED);
-    }
-    s
-}
-
-/// One laid-out line as ratatui spans, with search matches drawn over its runs.
-fn styled<'a>(
-    line: &'a markdown::Line,
-    hits: &[(usize, usize, usize)],
-    current: Option<(usize, usize, usize)>,
-    selected_link: Option<u32>,
-    theme: &Theme,
-) -> Line<'a> {
-    let mut spans = Vec::with_capacity(line.runs.len() + 2 * hits.len());
-    let mut cursor = 0usize;
-    let push = |from: usize, to: usize, style: Style, spans: &mut Vec<Span<'a>>| {
-        if let Some(text) = line.text.get(from..to)
-            && !text.is_empty()
-        {
-            spans.push(Span::styled(text, style));
-        }
-    };
-    for run in &line.runs {
-        let (start, end) = (run.start as usize, run.end as usize);
-        if cursor < start {
-            push(cursor, start, Style::default(), &mut spans);
-        }
-        let base = run_style(run.style, selected_link, theme);
-        let mut at = start;
-        for &(_, hs, he) in hits {
-            if he <= at || hs >= end {
-                continue;
-            }
-            let (hs, he) = (hs.max(at), he.min(end));
-            push(at, hs, base, &mut spans);
-            let is_current = current.is_some_and(|c| c.1 <= hs && he <= c.2 && hits.contains(&c));
-            let role = if is_current {
-                Role::Selection
-            } else {
-                Role::Match
-            };
-            push(hs, he, theme.style(role), &mut spans);
-            at = he;
-        }
-        push(at, end, base, &mut spans);
-        cursor = end;
-    }
-    Line::from(spans)
-}
-
-/// A laid-out Markdown line with no search or link marks, for other screens that show Markdown.
-pub(super) fn styled_plain<'a>(line: &'a markdown::Line, theme: &Theme) -> Line<'a> {
-    styled(line, &[], None, None, theme)
 }

@@ -4,10 +4,14 @@
 
 mod alerts;
 mod docs;
+mod log_line;
+mod markdown_line;
 mod onboarding;
 mod overview;
 mod pipelines;
 mod service;
+mod summary;
+mod text;
 pub mod theme;
 pub mod widgets;
 mod workloads;
@@ -16,7 +20,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+
+use unicode_truncate::UnicodeTruncateStr;
 
 use flightdeck_core::model::time::{age, until};
 use flightdeck_core::model::{FetchState, Level, MIN_SIZE, Model, Overlay, Screen};
@@ -113,13 +119,7 @@ fn draw_screen(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 /// failing, or no provider for them in this build. Never fake rows.
 pub fn empty_state(model: &Model, screen: Screen, theme: &Theme, frame: &mut Frame, area: Rect) {
     let list = model.list(screen);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(
-            format!(" {} ", screen.title()),
-            theme.style(Role::Title),
-        ));
+    let block = widgets::panel(format!(" {} ", screen.title()), true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [body, filter] = Layout::vertical([
@@ -219,12 +219,9 @@ fn draw_first_run(config_path: &str, theme: &Theme, frame: &mut Frame, area: Rec
     let rect = centered(area, 96, text.len() as u16 + 4);
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(text).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.style(Role::Border))
-                .title(Span::styled(" first run ", theme.style(Role::Title))),
-        ),
+        Paragraph::new(text)
+            .wrap(Wrap { trim: false })
+            .block(widgets::panel(" first run ", false, theme)),
         rect,
     );
 }
@@ -289,16 +286,8 @@ fn fit_spans(spans: Vec<Span<'_>>, width: usize) -> Vec<Span<'_>> {
             out.push(span);
             continue;
         }
-        let mut cut = String::new();
-        for ch in span.content.chars() {
-            let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
-            if used + cw > room {
-                break;
-            }
-            used += cw;
-            cut.push(ch);
-        }
-        out.push(Span::styled(cut, span.style));
+        let (cut, _) = span.content.unicode_truncate(room - used);
+        out.push(Span::styled(cut.to_string(), span.style));
         out.push(Span::styled("…", span.style));
         break;
     }

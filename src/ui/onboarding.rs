@@ -18,10 +18,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(path) = &st.path else {
         match &st.error {
             Some(error) => {
-                let block = Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme.style(Role::BorderFocused))
-                    .title(Span::styled(" Onboarding ", theme.style(Role::Title)));
+                let block = super::widgets::panel(" Onboarding ", true, theme);
                 let lines = vec![
                     Line::styled(
                         "The onboarding path could not be read:",
@@ -50,10 +47,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         " {} · {done}/{total} ",
         path.title.as_deref().unwrap_or("Onboarding")
     );
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(title, theme.style(Role::Title)));
+    let block = super::widgets::panel(title, true, theme);
     let inner = block.inner(list_area);
     frame.render_widget(block, list_area);
     draw_list(model, theme, frame, inner);
@@ -150,7 +144,7 @@ fn draw_detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     .areas(inner);
 
     // Where the user is on the path: time since start, time to first deploy, the buddy.
-    let (since, to_deploy) = flightdeck_core::update::onboarding::elapsed(model);
+    let (since, to_deploy) = st.progress.elapsed(model.now);
     let muted = theme.style(Role::Muted);
     let mut spans = Vec::new();
     if let Some(started) = st.progress.started_at {
@@ -242,7 +236,7 @@ fn draw_detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 && let Some((_, text)) = all.iter().find(|(id, _)| *id == s.id)
             {
                 for l in text {
-                    lines.push(super::docs::styled_plain(l, theme));
+                    lines.push(super::markdown_line::plain(l, theme));
                 }
             }
             if !s.docs.is_empty() {
@@ -312,15 +306,13 @@ pub fn tour(model: &Model, page: usize, theme: &Theme, frame: &mut Frame, area: 
     let rect = super::centered(area, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.style(Role::BorderFocused))
-                .title(Span::styled(
-                    format!(" tour {}/{}: {} ", page + 1, TOUR.len(), p.title),
-                    theme.style(Role::Title),
-                )),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(super::widgets::panel(
+                format!(" tour {}/{}: {} ", page + 1, TOUR.len(), p.title),
+                true,
+                theme,
+            )),
         rect,
     );
 }

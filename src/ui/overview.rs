@@ -1,6 +1,7 @@
 //! The Overview: one line per service with what each source says about it, most urgent first,
 //! and the catalog's Problems view. It draws only the visible slice of the rows `update`
-//! already joined, sorted, grouped and filtered; the Service screen is in `service.rs`.
+//! already joined, sorted, grouped and filtered; the Service screen is in `service.rs`, the
+//! cells both show in `summary.rs`.
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -8,14 +9,16 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
+use super::summary::{
+    alerts_text, ci_text, deploy_text, docs_text, health_mark, health_role, pods_text,
+};
+use super::text::{fit, truncate_start};
 use super::theme::{Role, Theme};
 use flightdeck_core::model::catalog::ProblemLevel;
-use flightdeck_core::model::join::{AlertSummary, CiSummary, DeploySummary, PodSummary, RunState};
-use flightdeck_core::model::overview::{Cell, Grouping, Health, Line as ListLine, ServiceRow, Why};
-use flightdeck_core::model::time::age;
-use flightdeck_core::model::{FetchState, Model, Screen, SourceId};
+use flightdeck_core::model::overview::{Grouping, Line as ListLine, ServiceRow};
+use flightdeck_core::model::{Model, Screen};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let ov = &model.catalog.overview;
@@ -27,226 +30,6 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         super::empty_state(model, Screen::Overview, theme, frame, area);
     } else {
         draw_list(model, theme, frame, area);
-    }
-}
-
-/// `text` cut to `width` columns (with `…` when cut) and padded to exactly `width`.
-pub(super) fn fit(text: &str, width: usize) -> String {
-    let w = text.width();
-    if w <= width {
-        let mut s = String::with_capacity(text.len() + width - w);
-        s.push_str(text);
-        s.extend(std::iter::repeat_n(' ', width - w));
-        return s;
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let cw = c.width().unwrap_or(0);
-        if used + cw + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += cw;
-    }
-    if width > 0 {
-        out.push('…');
-        used += 1;
-    }
-    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
-    out
-}
-
-pub(super) fn health_role(h: Health) -> Role {
-    match h {
-        Health::Critical | Health::Failing => Role::Critical,
-        Health::Warning => Role::Warning,
-        Health::Healthy => Role::Ok,
-        Health::Unknown => Role::Muted,
-    }
-}
-
-pub(super) fn health_mark(h: Health) -> &'static str {
-    match h {
-        // Distinct from every other mark without colour (NO_COLOR, mono), and from "●" running.
-        Health::Critical => "!",
-        Health::Failing => "✗",
-        Health::Warning => "▲",
-        Health::Healthy => "✓",
-        Health::Unknown => "·",
-    }
-}
-
-fn run_mark(state: RunState) -> (&'static str, Role) {
-    match state {
-        RunState::Success => ("✓", Role::Ok),
-        RunState::Failure => ("✗", Role::Critical),
-        RunState::Running => ("●", Role::Running),
-        RunState::Queued => ("◌", Role::Muted),
-        RunState::Cancelled => ("⊘", Role::Muted),
-        RunState::Skipped => ("-", Role::Muted),
-        RunState::Other => ("?", Role::Warning),
-    }
-}
-
-/// Whether data from `source` (or, without one, from any source of the cell's kind) is stale:
-/// the source fails or has not refreshed in time. The cell keeps its value, dimmed.
-fn stale(
-    model: &Model,
-    source: Option<&SourceId>,
-    kind: flightdeck_core::model::SourceKind,
-) -> bool {
-    model
-        .sources
-        .iter()
-        .filter(|s| match source {
-            Some(id) => &s.id == id,
-            None => s.id.kind == kind,
-        })
-        .any(|s| s.is_stale(model.now) || matches!(s.state, FetchState::Failing { .. }))
-}
-
-fn why_span(why: &Why, theme: &Theme) -> (String, Style) {
-    let role = match why {
-        Why::Failing(_) => Role::Critical,
-        Why::Loading => Role::Muted,
-        _ => Role::Muted,
-    };
-    (why.short().to_string(), theme.style(role))
-}
-
-/// The text and style of each summary cell; shared with the Service screen.
-pub(super) fn ci_text(model: &Model, cell: &Cell<CiSummary>, theme: &Theme) -> (String, Style) {
-    match cell {
-        Cell::Value { value, source } => {
-            let (mark, role) = run_mark(value.state);
-            let role = if stale(
-                model,
-                source.as_ref(),
-                flightdeck_core::model::SourceKind::Github,
-            ) {
-                Role::Stale
-            } else {
-                role
-            };
-            (
-                format!("{mark} {}", age(model.now, value.at)),
-                theme.style(role),
-            )
-        }
-        Cell::Empty(why) => why_span(why, theme),
-    }
-}
-
-pub(super) fn deploy_text(
-    model: &Model,
-    cell: &Cell<DeploySummary>,
-    theme: &Theme,
-) -> (String, Style) {
-    match cell {
-        Cell::Value { value, source } => {
-            let (mark, role) = run_mark(value.state);
-            let role = match value.state {
-                RunState::Success => Role::Text,
-                _ => role,
-            };
-            let role = if stale(
-                model,
-                source.as_ref(),
-                flightdeck_core::model::SourceKind::Github,
-            ) {
-                Role::Stale
-            } else {
-                role
-            };
-            let version: String = value.version.chars().take(7).collect();
-            let mark = if value.state == RunState::Success {
-                ""
-            } else {
-                mark
-            };
-            let text = format!(
-                "{mark}{}{version} {}",
-                if mark.is_empty() { "" } else { " " },
-                age(model.now, value.since)
-            );
-            (text, theme.style(role))
-        }
-        Cell::Empty(why) => why_span(why, theme),
-    }
-}
-
-pub(super) fn pods_text(model: &Model, cell: &Cell<PodSummary>, theme: &Theme) -> (String, Style) {
-    match cell {
-        Cell::Value { value, .. } => {
-            let mut text = format!("{}/{}", value.ready, value.total);
-            if value.restarts_last_hour > 0 {
-                text.push_str(&format!(" ↻{}", value.restarts_last_hour));
-            }
-            let role = if value.worst.as_deref() == Some("CrashLoopBackOff")
-                || (value.total > 0 && value.ready == 0)
-            {
-                Role::Critical
-            } else if value.ready < value.total || value.restarts_last_hour > 0 {
-                Role::Warning
-            } else {
-                Role::Ok
-            };
-            let role = if stale(model, None, flightdeck_core::model::SourceKind::Kubernetes) {
-                Role::Stale
-            } else {
-                role
-            };
-            (text, theme.style(role))
-        }
-        Cell::Empty(why) => why_span(why, theme),
-    }
-}
-
-pub(super) fn alerts_text(
-    model: &Model,
-    cell: &Cell<AlertSummary>,
-    theme: &Theme,
-) -> (String, Style) {
-    match cell {
-        Cell::Value { value, .. } => {
-            let stale = stale(
-                model,
-                None,
-                flightdeck_core::model::SourceKind::Alertmanager,
-            );
-            let (text, role) = if value.total() == 0 {
-                ("0".to_string(), Role::Muted)
-            } else {
-                let mut parts = Vec::new();
-                if value.critical > 0 {
-                    parts.push(format!("{}c", value.critical));
-                }
-                if value.warning > 0 {
-                    parts.push(format!("{}w", value.warning));
-                }
-                if value.other > 0 {
-                    parts.push(format!("{}i", value.other));
-                }
-                let role = if value.critical > 0 {
-                    Role::Critical
-                } else if value.warning > 0 {
-                    Role::Warning
-                } else {
-                    Role::Info
-                };
-                (parts.join(" "), role)
-            };
-            (text, theme.style(if stale { Role::Stale } else { role }))
-        }
-        Cell::Empty(why) => why_span(why, theme),
-    }
-}
-
-pub(super) fn docs_text(cell: &Cell<bool>, theme: &Theme) -> (String, Style) {
-    match cell {
-        Cell::Value { .. } => ("✓".to_string(), theme.style(Role::Ok)),
-        Cell::Empty(why) => why_span(why, theme),
     }
 }
 
@@ -299,10 +82,7 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     if ov.mine {
         title.push_str("· mine ");
     }
-    let mut block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(title, theme.style(Role::Title)));
+    let mut block = super::widgets::panel(title, true, theme);
     let problems = model.catalog.problems.len();
     if problems > 0 {
         block = block.title_bottom(Line::from(vec![
@@ -483,19 +263,17 @@ fn draw_row(
 fn draw_problems(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let problems = &model.catalog.problems;
     let cursor = model.catalog.overview.problems_cursor;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(
-            format!(" Catalog problems · {} ", problems.len()),
-            theme.style(Role::Title),
-        ))
-        .title_bottom(Line::from(vec![
-            Span::styled(" enter", theme.style(Role::Key)),
-            Span::styled(" edit the file  ", theme.style(Role::Muted)),
-            Span::styled("esc", theme.style(Role::Key)),
-            Span::styled(" back ", theme.style(Role::Muted)),
-        ]));
+    let block = super::widgets::panel(
+        format!(" Catalog problems · {} ", problems.len()),
+        true,
+        theme,
+    )
+    .title_bottom(Line::from(vec![
+        Span::styled(" enter", theme.style(Role::Key)),
+        Span::styled(" edit the file  ", theme.style(Role::Muted)),
+        Span::styled("esc", theme.style(Role::Key)),
+        Span::styled(" back ", theme.style(Role::Muted)),
+    ]));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if problems.is_empty() {
@@ -537,13 +315,7 @@ fn draw_problems(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             };
             let place = p.place.as_ref().map(|p| {
                 // The end of a long path says more than its start.
-                let s = p.to_string();
-                let w = s.width();
-                if w > place_w {
-                    format!("…{}", s.chars().skip(w + 1 - place_w).collect::<String>())
-                } else {
-                    s
-                }
+                truncate_start(&p.to_string(), place_w).into_owned()
             });
             let base = if selected {
                 theme.style(Role::Selection)

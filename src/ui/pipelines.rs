@@ -5,19 +5,18 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table};
 
+use super::log_line;
 use super::theme::{Role, Theme};
 use super::widgets;
 use flightdeck_core::model::join::RunState;
 use flightdeck_core::model::pipelines::{
-    Detail, DispatchForm, FormField, LogLine, LogView, Run, state_word,
+    Detail, DispatchForm, FormField, LogView, Run, state_word,
 };
 use flightdeck_core::model::time::{age, duration};
 use flightdeck_core::model::{Model, Screen, TextInput};
-use flightdeck_core::sanitize::{Color8, SgrStyle};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let p = &model.pipelines;
@@ -49,10 +48,7 @@ fn mark(state: RunState) -> (&'static str, Role) {
 }
 
 fn block<'a>(title: String, hint: &'a str, theme: &Theme) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(title, theme.style(Role::Title)))
+    super::widgets::panel(title, true, theme)
         .title_bottom(Line::from(Span::styled(hint, theme.style(Role::Muted))).right_aligned())
 }
 
@@ -330,93 +326,6 @@ fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame,
     frame.render_widget(Paragraph::new(lines), steps_area);
 }
 
-/// A log colour as the terminal's palette entry: the first sixteen by name, so themes of the
-/// terminal apply to them as they do to the log in a shell.
-fn color(c: Color8) -> Color {
-    const NAMED: [Color; 16] = [
-        Color::Black,
-        Color::Red,
-        Color::Green,
-        Color::Yellow,
-        Color::Blue,
-        Color::Magenta,
-        Color::Cyan,
-        Color::Gray,
-        Color::DarkGray,
-        Color::LightRed,
-        Color::LightGreen,
-        Color::LightYellow,
-        Color::LightBlue,
-        Color::LightMagenta,
-        Color::LightCyan,
-        Color::White,
-    ];
-    match c {
-        Color8::Indexed(i) if usize::from(i) < NAMED.len() => NAMED[usize::from(i)],
-        Color8::Indexed(i) => Color::Indexed(i),
-        Color8::Rgb(r, g, b) => Color::Rgb(r, g, b),
-    }
-}
-
-/// The log's own rendition as a ratatui style, laid over the theme's text style.
-pub fn sgr_style(s: &SgrStyle) -> Style {
-    let mut style = Style::default();
-    if let Some(fg) = s.fg {
-        style = style.fg(color(fg));
-    }
-    if let Some(bg) = s.bg {
-        style = style.bg(color(bg));
-    }
-    for (on, m) in [
-        (s.bold, Modifier::BOLD),
-        (s.dim, Modifier::DIM),
-        (s.italic, Modifier::ITALIC),
-        (s.underline, Modifier::UNDERLINED),
-        (s.reverse, Modifier::REVERSED),
-    ] {
-        if on {
-            style = style.add_modifier(m);
-        }
-    }
-    style
-}
-
-/// One log line as spans: its colour runs, with the search's matches marked over them.
-fn log_spans<'a>(line: &'a LogLine, needle: &str, base: Style, matched: Style) -> Vec<Span<'a>> {
-    let text = line.text.as_str();
-    let mut cuts: Vec<usize> = vec![0, text.len()];
-    for r in &line.runs {
-        cuts.extend([r.start, r.end]);
-    }
-    let mut hits: Vec<(usize, usize)> = Vec::new();
-    if !needle.is_empty() && text.is_ascii() {
-        let lower = text.to_ascii_lowercase();
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(needle) {
-            let start = from + i;
-            hits.push((start, start + needle.len()));
-            cuts.extend([start, start + needle.len()]);
-            from = start + needle.len().max(1);
-        }
-    }
-    cuts.retain(|c| *c <= text.len() && text.is_char_boundary(*c));
-    cuts.sort_unstable();
-    cuts.dedup();
-    cuts.windows(2)
-        .map(|w| {
-            let (a, b) = (w[0], w[1]);
-            let mut style = base;
-            if let Some(r) = line.runs.iter().find(|r| r.start <= a && b <= r.end) {
-                style = style.patch(sgr_style(&r.style));
-            }
-            if hits.iter().any(|(s, e)| *s <= a && b <= *e) {
-                style = style.patch(matched);
-            }
-            Span::styled(&text[a..b], style)
-        })
-        .collect()
-}
-
 fn draw_log(model: &Model, log: &LogView, theme: &Theme, frame: &mut Frame, area: Rect) {
     let job = log.job.as_ref();
     let mut title = match job {
@@ -476,7 +385,7 @@ fn draw_log(model: &Model, log: &LogView, theme: &Theme, frame: &mut Frame, area
                 Role::Muted
             };
             let mut spans = vec![Span::styled(format!("{n:>gutter$} "), theme.style(role))];
-            spans.extend(log_spans(l, &needle, base, matched));
+            spans.extend(log_line::spans(&l.text, &l.runs, &needle, base, matched));
             Line::from(spans)
         })
         .collect();

@@ -7,9 +7,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::overview::{
-    alerts_text, ci_text, deploy_text, docs_text, fit, health_mark, health_role, pods_text,
+use super::summary::{
+    alerts_text, ci_text, deploy_text, docs_text, health_mark, health_role, pods_text,
 };
+use super::text::fit;
 use super::theme::{Role, Theme};
 use flightdeck_core::model::Model;
 use flightdeck_core::model::join::ChangeKind;

@@ -1,10 +1,9 @@
 //! Semantic style roles. View code asks for `theme.style(Role::Critical)` and never names a
 //! colour, so one theme file re-colours the whole cockpit and NO_COLOR can swap in a theme made
-//! of modifiers only. Themes are data (themes/*.toml); loading lives in `config::theme`.
+//! of modifiers only. Themes are data (themes/*.toml): `config::theme` reads and checks them and
+//! hands the view a resolved [`Theme`], so nothing here knows about files.
 
-use ratatui::style::Style;
-
-use crate::config::theme::{ColorSupport, parse_builtin};
+use ratatui::style::{Color, Style};
 
 macro_rules! roles {
     ($($variant:ident => $name:literal, $doc:literal;)*) => {
@@ -66,20 +65,6 @@ impl Role {
     }
 }
 
-/// The names of the themes compiled in, in the order the docs list them.
-pub const BUILTIN_THEMES: &[&str] = &["dark", "light", "high-contrast", "mono"];
-
-/// The source of each built-in theme; the files in themes/ are the single source.
-pub(crate) fn builtin_source(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "dark" => include_str!("../../themes/dark.toml"),
-        "light" => include_str!("../../themes/light.toml"),
-        "high-contrast" => include_str!("../../themes/high-contrast.toml"),
-        "mono" => include_str!("../../themes/mono.toml"),
-        _ => return None,
-    })
-}
-
 /// A theme resolved for one terminal: every role has a style whose colours that terminal shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Theme {
@@ -100,20 +85,28 @@ impl Theme {
     pub fn style(&self, role: Role) -> Style {
         self.styles.get(role as usize).copied().unwrap_or_default()
     }
-
-    /// A built-in theme with its colours as written (true colour); use
-    /// `config::theme::load_theme` to fit a theme to the terminal.
-    pub fn builtin(name: &str) -> Option<Theme> {
-        builtin_source(name)?;
-        parse_builtin(name, ColorSupport::TrueColor).ok()
-    }
 }
 
-impl Default for Theme {
-    fn default() -> Self {
-        Theme::builtin("dark").unwrap_or_else(|| Theme::from_fn("plain", |_| Style::default()))
-    }
-}
+/// The 16 ANSI colours in index order, by name: a terminal draws these from its own palette,
+/// so its colour scheme applies to them.
+pub const ANSI16: [Color; 16] = [
+    Color::Black,
+    Color::Red,
+    Color::Green,
+    Color::Yellow,
+    Color::Blue,
+    Color::Magenta,
+    Color::Cyan,
+    Color::Gray,
+    Color::DarkGray,
+    Color::LightRed,
+    Color::LightGreen,
+    Color::LightYellow,
+    Color::LightBlue,
+    Color::LightMagenta,
+    Color::LightCyan,
+    Color::White,
+];
 
 #[cfg(test)]
 mod tests {
@@ -123,34 +116,6 @@ mod tests {
     fn role_names_round_trip() {
         for &role in Role::ALL {
             assert_eq!(Role::from_name(role.name()), Some(role));
-        }
-    }
-
-    #[test]
-    fn every_builtin_loads_and_has_its_name() {
-        for name in BUILTIN_THEMES {
-            let theme = Theme::builtin(name).expect("built-in themes are valid");
-            assert_eq!(theme.name, *name);
-        }
-        assert!(Theme::builtin("nope").is_none());
-    }
-
-    #[test]
-    fn roles_that_mean_different_things_look_different_in_every_builtin() {
-        let pairs = [
-            (Role::Ok, Role::Critical),
-            (Role::Ok, Role::Warning),
-            (Role::Warning, Role::Critical),
-            (Role::Text, Role::Muted),
-            (Role::Text, Role::Selection),
-            (Role::Border, Role::BorderFocused),
-            (Role::Tab, Role::TabActive),
-        ];
-        for name in BUILTIN_THEMES {
-            let theme = Theme::builtin(name).expect("valid");
-            for (a, b) in pairs {
-                assert_ne!(theme.style(a), theme.style(b), "{name}: {a:?} vs {b:?}");
-            }
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Pieces shared by the screens: overlays (help, palette), the one-line input, centring.
 
+use std::borrow::Cow;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -9,6 +11,18 @@ use flightdeck_core::model::palette::PALETTE_ROWS;
 use flightdeck_core::model::{Confirm, Model, Palette, TextInput};
 
 use super::theme::{Role, Theme};
+
+/// A bordered panel titled `title`; the border of the one with the keyboard stands out.
+pub fn panel<'a>(title: impl Into<Cow<'a, str>>, focused: bool, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(if focused {
+            Role::BorderFocused
+        } else {
+            Role::Border
+        }))
+        .title(Span::styled(title, theme.style(Role::Title)))
+}
 
 /// A rectangle of at most `width` x `height`, centred in `area`.
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -88,15 +102,7 @@ pub fn help(model: &Model, scroll: usize, theme: &Theme, frame: &mut Frame, area
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(shown).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.style(Role::BorderFocused))
-                .title(Span::styled(
-                    " keys (esc closes, j/k scroll) ",
-                    theme.style(Role::Title),
-                )),
-        ),
+        Paragraph::new(shown).block(panel(" keys (esc closes, j/k scroll) ", true, theme)),
         rect,
     );
 }
@@ -109,10 +115,7 @@ pub fn palette(p: &Palette, theme: &Theme, frame: &mut Frame, area: Rect) {
         ..centered(area, 70, height)
     };
     frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::BorderFocused))
-        .title(Span::styled(" go to ", theme.style(Role::Title)));
+    let block = panel(" go to ", true, theme);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let [query, rows] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);

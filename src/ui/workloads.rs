@@ -9,6 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use super::log_line;
+use super::text::{fit, truncate};
 use super::theme::{Role, Theme};
 use flightdeck_core::model::time::age;
 use flightdeck_core::model::workloads::{
@@ -42,13 +44,11 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             .target
             .as_ref()
             .map_or(String::new(), |t| t.key.name.to_string());
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.style(Role::BorderFocused))
-            .title(Span::styled(
-                format!(" scale {name} (now {}) ", prompt.current),
-                theme.style(Role::Title),
-            ));
+        let block = super::widgets::panel(
+            format!(" scale {name} (now {}) ", prompt.current),
+            true,
+            theme,
+        );
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
         let [input, hint] =
@@ -284,24 +284,6 @@ impl Columns {
     }
 }
 
-fn fit(s: &str, width: usize) -> String {
-    if s.width() <= width {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + cw + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += cw;
-    }
-    out.push('…');
-    out
-}
-
 fn workload_line<'a>(
     w: &WorkloadsState,
     row: &Row,
@@ -353,7 +335,7 @@ fn workload_line<'a>(
         ),
         Span::styled(text, theme.style(Role::Text)),
         Span::styled(state, theme.style(role_of(wl.trouble()))),
-        Span::styled(fit(&tail, room), theme.style(Role::Muted)),
+        Span::styled(truncate(&tail, room).into_owned(), theme.style(Role::Muted)),
     ])
 }
 
@@ -370,7 +352,7 @@ fn pod_line<'a>(
     let age_text = p.created.map_or("-".to_string(), |c| age(now, c));
     let mut spans = vec![
         Span::styled(
-            format!("  {:<w$} ", fit(&p.name, cols.name), w = cols.name),
+            format!("  {} ", fit(&p.name, cols.name)),
             theme.style(Role::Text),
         ),
         Span::styled(
@@ -394,7 +376,7 @@ fn pod_line<'a>(
     if cols.node > 0 {
         let node = p.node.as_deref().unwrap_or("-");
         spans.push(Span::styled(
-            format!(" {:<w$}", fit(node, cols.node - 1), w = cols.node - 1),
+            format!(" {}", fit(node, cols.node - 1)),
             theme.style(Role::Muted),
         ));
     }
@@ -469,7 +451,7 @@ fn draw_events(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             };
             let object = fit(&format!("{}/{}", e.kind.to_lowercase(), e.object), 30);
             let head = format!(
-                " {when:>4}  {:<7} {:<18} {object:<30} ",
+                " {when:>4}  {:<7} {} {object} ",
                 if e.warning { "Warning" } else { "Normal" },
                 fit(&e.reason, 18)
             );
@@ -478,7 +460,7 @@ fn draw_events(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             let line = Line::from(vec![
                 Span::styled(head, theme.style(role)),
                 Span::styled(
-                    fit(&format!("{}{count}", e.message), rest),
+                    truncate(&format!("{}{count}", e.message), rest).into_owned(),
                     theme.style(if e.warning {
                         Role::Warning
                     } else {
@@ -494,32 +476,6 @@ fn draw_events(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         })
         .collect();
     put_lines(frame, body, lines);
-}
-
-/// `text` with every case-insensitive match of `needle` marked.
-fn marked<'a>(text: &str, needle: &str, base: Style, matched: Style) -> Vec<Span<'a>> {
-    if needle.is_empty() || !text.is_ascii() {
-        return vec![Span::styled(text.to_string(), base)];
-    }
-    let lower = text.to_ascii_lowercase();
-    let needle = needle.to_ascii_lowercase();
-    let mut spans = Vec::new();
-    let mut from = 0;
-    while let Some(i) = lower[from..].find(&needle) {
-        let start = from + i;
-        if start > from {
-            spans.push(Span::styled(text[from..start].to_string(), base));
-        }
-        spans.push(Span::styled(
-            text[start..start + needle.len()].to_string(),
-            matched,
-        ));
-        from = start + needle.len();
-    }
-    if from < text.len() {
-        spans.push(Span::styled(text[from..].to_string(), base));
-    }
-    spans
 }
 
 fn draw_describe(d: &Describe, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -556,7 +512,7 @@ fn draw_describe(d: &Describe, theme: &Theme, frame: &mut Frame, area: Rect) {
             .iter()
             .skip(d.scroll)
             .take(usize::from(body.height))
-            .map(|l| Line::from(marked(l, &d.query, base, matched)))
+            .map(|l| Line::from(log_line::spans(l, &[], &d.query, base, matched)))
             .collect();
         put_lines(frame, body, lines);
     }
@@ -660,11 +616,17 @@ fn draw_logs(l: &Logs, theme: &Theme, frame: &mut Frame, area: Rect) {
             let prefix = src.map_or("", |s| s.prefix.as_str());
             let role = PREFIX_ROLES[usize::from(line.source) % PREFIX_ROLES.len()];
             spans.push(Span::styled(
-                format!("{:<w$} ", fit(prefix, prefix_width), w = prefix_width),
+                format!("{} ", fit(prefix, prefix_width)),
                 theme.style(role),
             ));
         }
-        spans.extend(log_spans(line, &needle, theme));
+        spans.extend(log_line::spans(
+            &line.text,
+            &line.runs,
+            &needle,
+            theme.style(Role::Text),
+            theme.style(Role::Match),
+        ));
         let out = Line::from(spans);
         Some(if Some(seq) == selected && !l.follow {
             out.style(theme.style(Role::Selection))
@@ -782,46 +744,4 @@ fn put_piece(
         usize::from(area.width).saturating_sub(col),
         style,
     );
-}
-
-/// A log line's own colours over the theme's text, with search matches marked.
-fn log_spans<'a>(
-    line: &flightdeck_core::model::workloads::LogLine,
-    needle: &str,
-    theme: &Theme,
-) -> Vec<Span<'a>> {
-    let text = line.text.as_str();
-    let base = theme.style(Role::Text);
-    let matched = theme.style(Role::Match);
-    let mut cuts: Vec<usize> = vec![0, text.len()];
-    for r in &line.runs {
-        cuts.extend([r.start, r.end]);
-    }
-    let mut hits: Vec<(usize, usize)> = Vec::new();
-    if !needle.is_empty() && text.is_ascii() {
-        let lower = text.to_ascii_lowercase();
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(needle) {
-            let start = from + i;
-            hits.push((start, start + needle.len()));
-            cuts.extend([start, start + needle.len()]);
-            from = start + needle.len();
-        }
-    }
-    cuts.retain(|c| *c <= text.len() && text.is_char_boundary(*c));
-    cuts.sort_unstable();
-    cuts.dedup();
-    cuts.windows(2)
-        .map(|w| {
-            let (a, b) = (w[0], w[1]);
-            let mut style = base;
-            if let Some(r) = line.runs.iter().find(|r| r.start <= a && b <= r.end) {
-                style = style.patch(super::pipelines::sgr_style(&r.style));
-            }
-            if hits.iter().any(|(s, e)| *s <= a && b <= *e) {
-                style = style.patch(matched);
-            }
-            Span::styled(text[a..b].to_string(), style)
-        })
-        .collect()
 }

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use flightdeck::config::theme::{ColorSupport, load_theme};
+use flightdeck::config::theme::{BUILTIN_THEMES, ColorSupport, builtin, load_theme};
 use flightdeck::config::{self, ConfigError, Located, Origin, load_str};
-use flightdeck::ui::theme::{BUILTIN_THEMES, Role, Theme};
+use flightdeck::ui::theme::Role;
 use flightdeck_core::keymap::{Action, Key, KeyCode, Keymap};
 use ratatui::style::{Color, Modifier};
 use rstest::rstest;
@@ -508,7 +508,7 @@ fn no_color_selects_the_mono_theme_whatever_is_configured() {
 
 #[test]
 fn the_mono_theme_uses_modifiers_only() {
-    let mono = Theme::builtin("mono").expect("built-in");
+    let mono = builtin("mono").expect("built-in");
     let allowed = Modifier::BOLD | Modifier::DIM | Modifier::UNDERLINED | Modifier::REVERSED;
     for &role in Role::ALL {
         let style = mono.style(role);
@@ -556,7 +556,7 @@ fn theme_colours_are_readable_on_their_backgrounds(
         let v = u32::from_str_radix(&s[1..], 16).expect("hex colour");
         Color::Rgb((v >> 16) as u8, (v >> 8) as u8, v as u8)
     };
-    let theme = Theme::builtin(name).expect("built-in");
+    let theme = builtin(name).expect("built-in");
     for &role in Role::ALL {
         let style = theme.style(role);
         let Some(fg) = style.fg else { continue };
@@ -594,7 +594,7 @@ fn a_user_theme_falls_back_to_dark_or_to_the_theme_it_extends() {
         "name = \"own\"\n[roles]\nok = { fg = \"#00ff00\" }\n",
     );
     let theme = load_theme(&own.to_string_lossy(), ColorSupport::TrueColor).expect("valid theme");
-    let dark = Theme::builtin("dark").expect("built-in");
+    let dark = builtin("dark").expect("built-in");
     assert_eq!(theme.name, "own");
     assert_eq!(theme.style(Role::Ok).fg, Some(Color::Rgb(0, 255, 0)));
     assert_eq!(theme.style(Role::Critical), dark.style(Role::Critical));

@@ -188,7 +188,7 @@ fn a_passing_check_is_done_once_and_a_deploy_sets_the_time_to_first_deploy() {
     assert_eq!(saves(&effects).len(), 1);
     assert_eq!(m.onboarding.progress.first_deploy_at, Some(deployed_at));
     m.now = now() + chrono::Duration::hours(3);
-    let (since, to_deploy) = flightdeck_core::update::onboarding::elapsed(&m);
+    let (since, to_deploy) = m.onboarding.progress.elapsed(m.now);
     assert_eq!(since, Some(chrono::Duration::hours(3)));
     assert_eq!(to_deploy, Some(chrono::Duration::hours(2)));
     let effects = update(

@@ -132,6 +132,21 @@ pub struct Progress {
     pub tour_done: bool,
 }
 
+impl Progress {
+    /// How long since the path was started, and the time to first deploy once there is one.
+    pub fn elapsed(
+        &self,
+        now: DateTime<Utc>,
+    ) -> (Option<chrono::Duration>, Option<chrono::Duration>) {
+        (
+            self.started_at.map(|s| now - s),
+            self.started_at
+                .zip(self.first_deploy_at)
+                .map(|(s, d)| d - s),
+        )
+    }
+}
+
 /// A row of the onboarding list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Row {

@@ -2,8 +2,6 @@
 //! onboarding.yaml the catalog names), checks asked of the provider and their results, steps
 //! ticked by hand, progress saved after every change, and the first-launch tour.
 
-use chrono::{DateTime, Utc};
-
 use crate::keymap::{Action, Key, KeyCode};
 use crate::model::catalog::Kind;
 use crate::model::markdown;
@@ -617,14 +615,4 @@ fn finish_tour(model: &mut Model) -> Vec<Effect> {
         );
     }
     vec![Effect::Onboarding(Command::TourDone), Effect::Render]
-}
-
-/// How long since the path was started, and the time to first deploy once there is one.
-pub fn elapsed(model: &Model) -> (Option<chrono::Duration>, Option<chrono::Duration>) {
-    let p = &model.onboarding.progress;
-    let since: Option<DateTime<Utc>> = p.started_at;
-    (
-        since.map(|s| model.now - s),
-        since.zip(p.first_deploy_at).map(|(s, d)| d - s),
-    )
 }
