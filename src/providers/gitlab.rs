@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 use super::Context;
-use super::github::{Backend, CiProvider, Pacing, RepoState, Target};
+use super::ci::{Backend, CiProvider, JobsAnswer, Pacing, RepoState, Target};
 use super::http::{self, Failure};
 use crate::config::{Config, GitlabSource};
 use flightdeck_core::model::join::RunState;
@@ -286,11 +286,7 @@ impl Backend for GitlabApi {
         self.poll_project(t, st, now).await
     }
 
-    async fn jobs(
-        &self,
-        run: &RunKey,
-        etag: Option<&str>,
-    ) -> Result<super::github::JobsAnswer, Failure> {
+    async fn jobs(&self, run: &RunKey, etag: Option<&str>) -> Result<JobsAnswer, Failure> {
         let path = format!(
             "/projects/{}/pipelines/{}/jobs?per_page=100",
             project_id(&run.repo),

@@ -5,6 +5,7 @@
 pub mod alertmanager;
 pub mod backstage;
 pub mod catalog;
+pub mod ci;
 pub mod docs;
 pub mod github;
 pub mod gitlab;

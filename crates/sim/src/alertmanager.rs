@@ -18,7 +18,9 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::{Value, json};
 
 use super::Shared;
+use super::rest::encode;
 use super::world::{self, World};
+use flightdeck_core::sync::lock;
 use flightdeck_core::wire::alertmanager::{
     self as wire, AlertGroup, AlertState, AlertStatus, CompiledMatcher, GettableAlert,
     GettableSilence, LabelSet, Matcher, PostableAlert, PostableSilence, Receiver, SilenceCreated,
@@ -69,9 +71,7 @@ struct Am {
 
 impl Am {
     fn store(&self) -> MutexGuard<'_, Store> {
-        self.store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.store)
     }
 
     /// Sim time, to the millisecond: the wire carries milliseconds, and a client that sends a
@@ -449,7 +449,7 @@ fn story_alerts(world: &World, now: DateTime<Utc>) -> Vec<RawAlert> {
                 ends_at: now + RESOLVE_TIMEOUT,
                 generator_url: Some(format!(
                     "http://prometheus.{org}.example/graph?g0.expr={}&g0.tab=1",
-                    percent_encode(&expr)
+                    encode(&expr)
                 )),
             }
         })
@@ -481,18 +481,6 @@ fn alert_expression(name: &str, namespace: &str, service: &str) -> String {
         "Watchdog" => "vector(1)".into(),
         other => format!("ALERTS{{alertname=\"{other}\"}}"),
     }
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 2);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// About 100 KB of text with escape sequences sprinkled in: what a careless template can put
