@@ -3,6 +3,7 @@
 
 pub mod alertmanager;
 pub mod gitlab;
+pub mod selector;
 
 /// Times as Alertmanager and GitLab write them: milliseconds and a `Z`. Clients compare
 /// silence start times for equality when updating, so the sim writes them the same way.

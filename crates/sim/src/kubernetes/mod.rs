@@ -31,10 +31,11 @@ use tokio::time::Instant;
 
 use self::model::{Kind, Obj, Time};
 use self::render::IncludeObject;
-use self::select::{FieldSelector, LabelSelector};
+use self::select::FieldSelector;
 use self::store::{ChangeType, Cursor, Entry, RESTRICTED, Snapshot, Store};
 use super::control::EndpointLabel;
 use super::{FaultKind, Shared, files};
+use flightdeck_core::wire::selector::LabelSelector;
 
 /// The demo user the kubeconfig names, and its bearer token.
 pub const USER: &str = "jdoe";
