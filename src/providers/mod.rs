@@ -26,11 +26,13 @@ pub const MIN_WALL_WAIT: std::time::Duration = std::time::Duration::from_secs(2)
 /// What every provider offers the effect runner.
 pub trait Provider: Send {
     /// The catalog changed: watch these services from now on.
-    fn targets(&mut self, targets: &[ServiceTarget]);
+    fn targets(&mut self, _targets: &[ServiceTarget]) {}
     /// Fetch now rather than at the next poll.
-    fn refresh(&mut self);
+    fn refresh(&mut self) {}
     /// Carries out `effect` if it is addressed to this provider; says whether it was.
-    fn command(&mut self, effect: &Effect) -> bool;
+    fn command(&mut self, _effect: &Effect) -> bool {
+        false
+    }
 }
 
 /// Everything a provider needs from start-up.

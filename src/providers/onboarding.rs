@@ -102,8 +102,6 @@ impl Provider for OnboardingProvider {
         let _ = self.tx.try_send(Msg::Onboarding(OnbMsg::CatalogChanged));
     }
 
-    fn refresh(&mut self) {}
-
     fn command(&mut self, effect: &Effect) -> bool {
         let Effect::Onboarding(command) = effect else {
             return false;
