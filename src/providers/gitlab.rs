@@ -99,15 +99,7 @@ pub fn decode_job(j: &wire::Job) -> Job {
 
 /// `:id` in GitLab's paths: a numeric id as is, a `group/project` path URL-encoded.
 pub fn project_id(project: &str) -> String {
-    let mut out = String::with_capacity(project.len() + 8);
-    for b in project.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    flightdeck_core::wire::percent_encode(project)
 }
 
 /// GitLab's REST v4 over the shared reqwest client.

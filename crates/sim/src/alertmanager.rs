@@ -18,7 +18,6 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::rest::encode;
 use super::world::{self, World};
 use flightdeck_core::sync::lock;
 use flightdeck_core::wire::alertmanager::{
@@ -26,6 +25,7 @@ use flightdeck_core::wire::alertmanager::{
     GettableSilence, LabelSet, Matcher, PostableAlert, PostableSilence, Receiver, SilenceCreated,
     SilenceState, SilenceStatus,
 };
+use flightdeck_core::wire::percent_encode;
 
 /// The version the sim answers like: 0.26+ semantics (404 for an unknown silence on DELETE),
 /// 0.28+ `mutedBy`, nothing newer.
@@ -449,7 +449,7 @@ fn story_alerts(world: &World, now: DateTime<Utc>) -> Vec<RawAlert> {
                 ends_at: now + RESOLVE_TIMEOUT,
                 generator_url: Some(format!(
                     "http://prometheus.{org}.example/graph?g0.expr={}&g0.tab=1",
-                    encode(&expr)
+                    percent_encode(&expr)
                 )),
             }
         })

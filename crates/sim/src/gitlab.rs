@@ -17,12 +17,13 @@ use super::Shared;
 use super::ci::{
     Attempt, DEMO_USER, DISPATCHED_IDS, JobEnd, JobPlan, Overlay, Retry, gitlab_trace, run_of_job,
 };
-use super::rest::{encode, page_of, paging, param};
+use super::rest::{page_of, paging, param};
 use super::world::{CiHost, RunKind, RunOutcome, ScheduledRun, Service, World, hash};
 use flightdeck_core::sync::lock;
 use flightdeck_core::wire::gitlab::{
     DetailedStatus, Job, JobCommit, JobPipeline, Pipeline, Runner, Status, User,
 };
+use flightdeck_core::wire::percent_encode;
 
 struct Gitlab {
     shared: Arc<Shared>,
@@ -370,7 +371,7 @@ fn paged<T: serde::Serialize + Clone>(
         let mut q: Vec<String> = params
             .iter()
             .filter(|(k, _)| k != "page" && k != "per_page")
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
             .collect();
         q.push(format!("page={p}"));
         q.push(format!("per_page={per_page}"));

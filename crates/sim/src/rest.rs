@@ -1,12 +1,13 @@
 //! What the sim's REST servers share: timestamps as the APIs write them, ETags and
-//! conditional requests, query encoding and `Link`-header pagination.
+//! conditional requests, query parameters and `Link`-header pagination.
 
 use axum::http::HeaderValue;
 use chrono::{DateTime, SecondsFormat, Utc};
+use flightdeck_core::wire::percent_encode;
 
 use crate::world::hash;
 
-/// RFC 3339 in UTC with `Z`, as GitHub writes times.
+/// RFC 3339 in whole seconds with `Z`, as GitHub and the Kubernetes API write times.
 pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -28,19 +29,6 @@ pub fn etag_matches(if_none_match: Option<&HeaderValue>, etag: &str) -> bool {
     v.split(',')
         .map(str::trim)
         .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
-}
-
-/// Percent-encodes a query component.
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// `per_page` (default `default`, at most 100) and `page` (from 1) from a query.
@@ -83,7 +71,7 @@ pub fn link_header(
         let mut q: Vec<String> = params
             .iter()
             .filter(|(k, _)| k != "page" && k != "per_page")
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
             .collect();
         q.push(format!("per_page={per_page}"));
         q.push(format!("page={p}"));
