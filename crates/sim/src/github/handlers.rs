@@ -15,7 +15,7 @@ use super::json::{
     DeploymentView, commit_json, deployment_json, job_json, minimal_repo_json, org_json,
     person_name, run_json, statuses_json, user_json, workflow_file, workflow_id, workflow_json,
 };
-use super::{
+use super::server::{
     ApiError, ApiResult, Bucket, Gh, Github, LIMIT_ANONYMOUS, LIMIT_AUTHENTICATED, Params,
     common_headers, json_ok, paged, rate_headers,
 };
