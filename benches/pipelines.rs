@@ -18,7 +18,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use flightdeck::clock::Clock;
-use flightdeck::providers::github::{CiProvider, GithubApi, Pacing};
+use flightdeck::providers::ci::{CiProvider, Pacing};
+use flightdeck::providers::github::GithubApi;
 use flightdeck::providers::{Context, Provider};
 use flightdeck_core::message::pipelines::Msg as PMsg;
 use flightdeck_core::message::{Effect, Msg};

@@ -15,7 +15,6 @@ use crate::config::{AlertmanagerSource, Config};
 use flightdeck_core::model::alerts::{
     Alert, Cluster, InstanceData, Silence, SilenceDraft, SilenceEnd,
 };
-use flightdeck_core::model::join::ServiceTarget;
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
 use flightdeck_core::update::alerts::{Command, Msg as AlertsMsg};
@@ -517,9 +516,7 @@ enum Action {
 }
 
 impl Provider for AlertmanagerProvider {
-    fn targets(&mut self, _targets: &[ServiceTarget]) {
-        // Alerts are matched to services in the model; every alert is fetched regardless.
-    }
+    // No `targets`: alerts are matched to services in the model; every alert is fetched.
 
     fn kinds(&self) -> &'static [flightdeck_core::model::SourceKind] {
         &[flightdeck_core::model::SourceKind::Alertmanager]

@@ -12,10 +12,9 @@ use tokio::sync::{Notify, mpsc};
 use crate::config::{BackstageSource, Config};
 use crate::providers::{Context, Provider};
 use flightdeck_core::model::catalog::{EntityOrigin, Kind, Origin, Problem};
-use flightdeck_core::model::join::ServiceTarget;
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
-use flightdeck_core::update::{Effect, Msg, SourceEvent, overview};
+use flightdeck_core::update::{Msg, SourceEvent, overview};
 
 /// Entities per page: large pages, since a catalog of thousands is read whole.
 const PAGE_SIZE: usize = 500;
@@ -236,18 +235,12 @@ impl BackstageProvider {
 }
 
 impl Provider for BackstageProvider {
-    fn targets(&mut self, _targets: &[ServiceTarget]) {}
-
     fn kinds(&self) -> &'static [flightdeck_core::model::SourceKind] {
         &[flightdeck_core::model::SourceKind::Catalog]
     }
 
     fn refresh(&mut self) {
         self.refresh.notify_one();
-    }
-
-    fn command(&mut self, _effect: &Effect) -> bool {
-        false
     }
 }
 

@@ -16,10 +16,9 @@ use flightdeck_core::model::catalog::{
     Entity, EntityOrigin, Kind, Link, Origin, Place, Problem, ProblemLevel, Profile, Spec,
     annotations, parse_ref, valid_name,
 };
-use flightdeck_core::model::join::ServiceTarget;
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
-use flightdeck_core::update::{Effect, Msg, SourceEvent, overview};
+use flightdeck_core::update::{Msg, SourceEvent, overview};
 
 /// How often (clock time) the descriptors are read again, so edits show without a restart.
 const RELOAD_EVERY: Duration = Duration::from_secs(30);
@@ -856,18 +855,12 @@ impl CatalogProvider {
 }
 
 impl Provider for CatalogProvider {
-    fn targets(&mut self, _targets: &[ServiceTarget]) {}
-
     fn kinds(&self) -> &'static [flightdeck_core::model::SourceKind] {
         &[flightdeck_core::model::SourceKind::Catalog]
     }
 
     fn refresh(&mut self) {
         self.refresh.notify_one();
-    }
-
-    fn command(&mut self, _effect: &Effect) -> bool {
-        false
     }
 }
 

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 use super::Context;
-use super::github::{Backend, CiProvider, Pacing, RepoState, Target};
+use super::ci::{Backend, CiProvider, JobsAnswer, Pacing, RepoState, Target};
 use super::http::{self, Failure};
 use crate::config::{Config, GitlabSource};
 use flightdeck_core::model::join::RunState;
@@ -99,15 +99,7 @@ pub fn decode_job(j: &wire::Job) -> Job {
 
 /// `:id` in GitLab's paths: a numeric id as is, a `group/project` path URL-encoded.
 pub fn project_id(project: &str) -> String {
-    let mut out = String::with_capacity(project.len() + 8);
-    for b in project.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    flightdeck_core::wire::percent_encode(project)
 }
 
 /// GitLab's REST v4 over the shared reqwest client.
@@ -286,11 +278,7 @@ impl Backend for GitlabApi {
         self.poll_project(t, st, now).await
     }
 
-    async fn jobs(
-        &self,
-        run: &RunKey,
-        etag: Option<&str>,
-    ) -> Result<super::github::JobsAnswer, Failure> {
+    async fn jobs(&self, run: &RunKey, etag: Option<&str>) -> Result<JobsAnswer, Failure> {
         let path = format!(
             "/projects/{}/pipelines/{}/jobs?per_page=100",
             project_id(&run.repo),

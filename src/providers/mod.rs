@@ -5,6 +5,7 @@
 pub mod alertmanager;
 pub mod backstage;
 pub mod catalog;
+pub mod ci;
 pub mod docs;
 pub mod github;
 pub mod gitlab;
@@ -26,13 +27,15 @@ pub const MIN_WALL_WAIT: std::time::Duration = std::time::Duration::from_secs(2)
 /// What every provider offers the effect runner.
 pub trait Provider: Send {
     /// The catalog changed: watch these services from now on.
-    fn targets(&mut self, targets: &[ServiceTarget]);
+    fn targets(&mut self, _targets: &[ServiceTarget]) {}
     /// The kinds of source it reads: `Effect::Refresh` reaches it only when it names one.
     fn kinds(&self) -> &'static [SourceKind];
     /// Fetch now rather than at the next poll.
-    fn refresh(&mut self);
+    fn refresh(&mut self) {}
     /// Carries out `effect` if it is addressed to this provider; says whether it was.
-    fn command(&mut self, effect: &Effect) -> bool;
+    fn command(&mut self, _effect: &Effect) -> bool {
+        false
+    }
 }
 
 /// Everything a provider needs from start-up.

@@ -106,8 +106,6 @@ impl Provider for OnboardingProvider {
         &[]
     }
 
-    fn refresh(&mut self) {}
-
     fn command(&mut self, effect: &Effect) -> bool {
         let Effect::Onboarding(command) = effect else {
             return false;

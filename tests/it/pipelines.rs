@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use flightdeck::clock::Clock;
-use flightdeck::providers::github::{
-    self, Backend, CiProvider, GithubApi, Pacing, RepoState, Target,
-};
+use flightdeck::providers::ci::{Backend, CiProvider, Pacing, RepoState, Target};
+use flightdeck::providers::github::{self, GithubApi};
 use flightdeck::providers::gitlab::{self, GitlabApi};
 use flightdeck::providers::http::Backoff;
 use flightdeck::providers::{Context, Provider};

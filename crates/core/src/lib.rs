@@ -10,5 +10,6 @@ pub mod model;
 pub mod sanitize;
 pub mod snapshot;
 pub mod suggest;
+pub mod sync;
 pub mod update;
 pub mod wire;

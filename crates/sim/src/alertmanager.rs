@@ -19,11 +19,13 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::world::{self, World};
+use flightdeck_core::sync::lock;
 use flightdeck_core::wire::alertmanager::{
     self as wire, AlertGroup, AlertState, AlertStatus, CompiledMatcher, GettableAlert,
     GettableSilence, LabelSet, Matcher, PostableAlert, PostableSilence, Receiver, SilenceCreated,
     SilenceState, SilenceStatus,
 };
+use flightdeck_core::wire::percent_encode;
 
 /// The version the sim answers like: 0.26+ semantics (404 for an unknown silence on DELETE),
 /// 0.28+ `mutedBy`, nothing newer.
@@ -69,9 +71,7 @@ struct Am {
 
 impl Am {
     fn store(&self) -> MutexGuard<'_, Store> {
-        self.store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.store)
     }
 
     /// Sim time, to the millisecond: the wire carries milliseconds, and a client that sends a
@@ -481,18 +481,6 @@ fn alert_expression(name: &str, namespace: &str, service: &str) -> String {
         "Watchdog" => "vector(1)".into(),
         other => format!("ALERTS{{alertname=\"{other}\"}}"),
     }
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 2);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// About 100 KB of text with escape sequences sprinkled in: what a careless template can put

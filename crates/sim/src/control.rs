@@ -2,9 +2,10 @@
 //! tests and benchmarks read to see how the cockpit uses the network, and fault injection that
 //! makes an endpoint slow, failing, rate-limited, malformed or silent.
 
+use flightdeck_core::sync::lock;
 use std::collections::BTreeMap;
 use std::io;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body, to_bytes};
@@ -143,10 +144,6 @@ impl Faults {
         }
         Some(kind)
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What every protocol's middleware needs: its name and the shared counters.

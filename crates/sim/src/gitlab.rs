@@ -14,14 +14,16 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::Shared;
-use super::github::{
-    Attempt, DISPATCHED_IDS, JobEnd, JobPlan, Overlay, Retry, encode, gitlab_trace, lock, page_of,
-    run_of_job,
+use super::ci::{
+    Attempt, DEMO_USER, DISPATCHED_IDS, JobEnd, JobPlan, Overlay, Retry, gitlab_trace, run_of_job,
 };
+use super::rest::{page_of, paging, param};
 use super::world::{CiHost, RunKind, RunOutcome, ScheduledRun, Service, World, hash};
+use flightdeck_core::sync::lock;
 use flightdeck_core::wire::gitlab::{
     DetailedStatus, Job, JobCommit, JobPipeline, Pipeline, Runner, Status, User,
 };
+use flightdeck_core::wire::percent_encode;
 
 struct Gitlab {
     shared: Arc<Shared>,
@@ -331,13 +333,6 @@ fn job_json(
     }
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 /// GitLab's paging: `page`/`per_page` (default 20, at most 100), and the `x-*` headers and
 /// `Link` that describe the result.
 fn paged<T: serde::Serialize + Clone>(
@@ -345,14 +340,7 @@ fn paged<T: serde::Serialize + Clone>(
     params: &[(String, String)],
     items: &[T],
 ) -> Response {
-    let per_page = param(params, "per_page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(20)
-        .clamp(1, 100);
-    let page = param(params, "page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
+    let (per_page, page) = paging(params, 20);
     let total = items.len();
     let pages = total.div_ceil(per_page).max(1);
     let mut r = Json(page_of(items, per_page, page)).into_response();
@@ -383,7 +371,7 @@ fn paged<T: serde::Serialize + Clone>(
         let mut q: Vec<String> = params
             .iter()
             .filter(|(k, _)| k != "page" && k != "per_page")
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
             .collect();
         q.push(format!("page={p}"));
         q.push(format!("per_page={per_page}"));
@@ -405,7 +393,7 @@ fn paged<T: serde::Serialize + Clone>(
 }
 
 async fn user(State(gl): Gl) -> GlResult {
-    Ok(Json(user_json(&gl, super::github::DEMO_USER)).into_response())
+    Ok(Json(user_json(&gl, DEMO_USER)).into_response())
 }
 
 async fn project(State(gl): Gl, Path(id): Path<String>) -> GlResult {
@@ -648,7 +636,7 @@ async fn create_pipeline(
             kind: RunKind::Ci,
             number: 1000 + n,
             commit,
-            actor: super::github::DEMO_USER.into(),
+            actor: DEMO_USER.into(),
             created: now,
             started: now + chrono::Duration::seconds(4),
             finished: now + chrono::Duration::seconds(4) + duration,

@@ -5,11 +5,13 @@
 
 pub mod alertmanager;
 pub mod backstage;
+pub mod ci;
 pub mod control;
 pub mod files;
 pub mod github;
 pub mod gitlab;
 pub mod kubernetes;
+pub mod rest;
 pub mod world;
 
 use std::net::SocketAddr;

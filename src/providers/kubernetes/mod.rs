@@ -6,7 +6,6 @@
 
 pub mod convert;
 pub mod ops;
-pub mod selector;
 pub mod watch;
 
 use std::collections::HashMap;

@@ -18,13 +18,13 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
 use super::convert::{self, Services};
-use super::selector::Selector;
 use crate::clock::Clock;
 use flightdeck_core::model::join::ServiceTarget;
 use flightdeck_core::model::workloads::{Access, Change, Kind, ScopeState, fingerprint};
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::update::workloads::Msg as WMsg;
 use flightdeck_core::update::{Msg, SourceEvent};
+use flightdeck_core::wire::selector::{self, LabelSelector};
 
 /// How long changes are gathered before they go to the loop as one message.
 pub const COALESCE: StdDuration = StdDuration::from_millis(100);
@@ -56,7 +56,7 @@ pub const ALL: &str = "*";
 /// Which services an object belongs to, from the catalog's targets.
 #[derive(Debug, Default)]
 pub struct Matcher {
-    targets: Vec<(String, Selector, Option<Vec<String>>)>,
+    targets: Vec<(String, LabelSelector, Option<Vec<String>>)>,
     /// (label, value) → targets whose selector is that one equality.
     by_eq: HashMap<(String, String), Vec<usize>>,
     other: Vec<usize>,
@@ -67,7 +67,7 @@ impl Matcher {
         let mut m = Matcher::default();
         for t in targets {
             let Some(k) = &t.kubernetes else { continue };
-            let Ok(sel) = Selector::parse(&k.selector) else {
+            let Ok(sel) = LabelSelector::parse(&k.selector) else {
                 tracing::warn!(service = %t.service, selector = %k.selector, "unreadable label selector");
                 continue;
             };
@@ -108,12 +108,12 @@ impl Services for Matcher {
                 }
             }
         }
-        hits.extend(
-            self.other
-                .iter()
-                .copied()
-                .filter(|i| self.in_scope(*i, namespace) && self.targets[*i].1.matches(labels)),
-        );
+        hits.extend(self.other.iter().copied().filter(|i| {
+            self.in_scope(*i, namespace)
+                && self.targets[*i]
+                    .1
+                    .matches(|k| labels.and_then(|l| l.get(k)).map(String::as_str))
+        }));
         hits.sort_unstable();
         hits.dedup();
         hits.into_iter()
@@ -140,7 +140,7 @@ pub fn plan(targets: &[ServiceTarget], namespaces: &[String]) -> Plan {
     }
     scopes
         .into_iter()
-        .map(|(ns, sels)| (ns, super::selector::union(&sels)))
+        .map(|(ns, sels)| (ns, selector::union(&sels)))
         .collect()
 }
 

@@ -3,6 +3,21 @@
 
 pub mod alertmanager;
 pub mod gitlab;
+pub mod selector;
+
+/// Percent-encodes a URL path segment or query component: everything but RFC 3986's
+/// unreserved characters, so a `group/project` path or a PromQL expression travels as one.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
 
 /// Times as Alertmanager and GitLab write them: milliseconds and a `Z`. Clients compare
 /// silence start times for equality when updating, so the sim writes them the same way.

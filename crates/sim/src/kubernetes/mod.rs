@@ -11,9 +11,10 @@ mod render;
 mod select;
 mod store;
 
+use flightdeck_core::sync::lock;
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use axum::body::{Body, Bytes};
@@ -30,10 +31,11 @@ use tokio::time::Instant;
 
 use self::model::{Kind, Obj, Time};
 use self::render::IncludeObject;
-use self::select::{FieldSelector, LabelSelector};
+use self::select::FieldSelector;
 use self::store::{ChangeType, Cursor, Entry, RESTRICTED, Snapshot, Store};
 use super::control::EndpointLabel;
 use super::{FaultKind, Shared, files};
+use flightdeck_core::wire::selector::LabelSelector;
 
 /// The demo user the kubeconfig names, and its bearer token.
 pub const USER: &str = "jdoe";
@@ -57,10 +59,6 @@ struct Server {
     store: Mutex<Store>,
     /// Log lines per wall-clock second per container, when set through `/_sim/kubernetes/logs`.
     log_rate: Mutex<Option<f64>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Server {
@@ -1062,7 +1060,7 @@ fn scale_json(d: &model::DeploymentObj, rv: u64) -> Value {
             "namespace": w.namespace,
             "uid": model::uid(Kind::Deployment, &w.namespace, &w.name),
             "resourceVersion": rv.to_string(),
-            "creationTimestamp": render::ts(w.created)
+            "creationTimestamp": crate::rest::ts(w.created)
         },
         "spec": {"replicas": d.spec_replicas},
         "status": {"replicas": d.replicas, "selector": selector.join(",")}

@@ -2,17 +2,14 @@
 //! managedFields, as a real server includes them), metadata-only objects, and the server-side
 //! Tables that `kubectl get` asks for.
 
-use chrono::SecondsFormat;
 use serde_json::{Map, Value, json};
+
+use crate::rest::ts;
 
 use super::model::{
     Behaviour, Condition, DeploymentObj, Ending, EventObj, Instance, Kind, NamespaceObj, Obj,
     PodObj, Reason, ReplicaSetObj, Time, Waiting, event_source, uid,
 };
-
-pub fn ts(t: Time) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
 
 fn labels_json<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Value {
     Value::Object(

@@ -1,0 +1,92 @@
+//! The sim's GitHub REST API: workflow runs, jobs, logs, deployments and commits of the world's
+//! GitHub-hosted services, in api.github.com's shapes, with its ETags, rate-limit headers and
+//! pagination, so the cockpit's octocrab client cannot tell it from the real service.
+//!
+//! Runs follow the world's schedule; what users do to them (re-runs, cancels, dispatches) lives
+//! in the CI model's overlay ([`crate::ci`]), which the GitLab server shares.
+
+mod handlers;
+mod json;
+mod server;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::Shared;
+use handlers::{
+    cancel, dispatch, get_deployment, get_job, get_run, get_run_attempt, get_workflow, job_logs,
+    list_commits, list_deployments, list_jobs, list_runs, list_statuses, list_workflow_runs,
+    list_workflows, rate_limit, raw_log, repository, rerun, rerun_failed, user,
+};
+use server::{ApiError, Github, api_layer};
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    let gh = Arc::new(Github {
+        shared,
+        overlay: Mutex::default(),
+        buckets: Mutex::default(),
+    });
+    Router::new()
+        .route("/user", get(user))
+        .route("/rate_limit", get(rate_limit))
+        .route("/repos/{owner}/{repo}", get(repository))
+        .route("/repos/{owner}/{repo}/commits", get(list_commits))
+        .route("/repos/{owner}/{repo}/deployments", get(list_deployments))
+        .route(
+            "/repos/{owner}/{repo}/deployments/{id}",
+            get(get_deployment),
+        )
+        .route(
+            "/repos/{owner}/{repo}/deployments/{id}/statuses",
+            get(list_statuses),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/workflows",
+            get(list_workflows),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/workflows/{workflow}",
+            get(get_workflow),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/workflows/{workflow}/runs",
+            get(list_workflow_runs),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches",
+            post(dispatch),
+        )
+        .route("/repos/{owner}/{repo}/actions/runs", get(list_runs))
+        .route("/repos/{owner}/{repo}/actions/runs/{run_id}", get(get_run))
+        .route(
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}",
+            get(get_run_attempt),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+            get(list_jobs),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun",
+            post(rerun),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs",
+            post(rerun_failed),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/cancel",
+            post(cancel),
+        )
+        .route("/repos/{owner}/{repo}/actions/jobs/{job_id}", get(get_job))
+        .route(
+            "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs",
+            get(job_logs),
+        )
+        .route("/_logs/{owner}/{repo}/jobs/{job_id}", get(raw_log))
+        .fallback(|| async { ApiError::not_found() })
+        .layer(axum::middleware::from_fn_with_state(gh.clone(), api_layer))
+        .with_state(gh)
+}

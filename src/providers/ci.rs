@@ -1,0 +1,768 @@
+//! The CI poller GitHub and GitLab share ([`CiProvider`]): one task per host that polls what
+//! `update` says is on screen, quickly while something runs and slowly when nothing moves, and
+//! fetches logs and carries out actions through the host's [`Backend`].
+
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
+use tokio::sync::{Notify, OnceCell};
+
+use super::github::wire;
+use super::http::{Backoff, Failure};
+use super::{Context, Provider};
+use flightdeck_core::model::join::ServiceTarget;
+use flightdeck_core::model::pipelines::{
+    Host, Job, JobRef, LOG_BUFFER_LINES, LogLine, Run, RunKey, Watch,
+};
+use flightdeck_core::sanitize;
+use flightdeck_core::sync::lock;
+use flightdeck_core::update::pipelines::{Command, Dispatch, Msg as PipelinesMsg};
+use flightdeck_core::update::{Effect, Msg, SourceEvent};
+
+/// Log lines sent first, so the end of a log shows at once; the rest follows in bigger chunks.
+const LOG_FIRST_CHUNK: usize = 200;
+const LOG_CHUNK: usize = 2000;
+/// GitHub asks for at least a second between requests that change something.
+const MUTATION_SPACING: StdDuration = StdDuration::from_secs(1);
+/// An unchanged source still reports once in this long, so its age never looks stale.
+const STATUS_EVERY: Duration = Duration::seconds(60);
+
+/// Splits a log into lines, keeping at most the buffer's worth of the newest.
+pub(crate) fn log_lines<B: Backend>(text: &str) -> Vec<LogLine> {
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines
+        .len()
+        .saturating_sub(LOG_BUFFER_LINES + LOG_BUFFER_LINES / 10);
+    let mut out: Vec<LogLine> = lines[from..]
+        .iter()
+        .filter_map(|l| B::tidy_line(l))
+        .map(|l| {
+            let mut line = LogLine::decode(l);
+            if let Some(rest) = line.text.strip_prefix("##[group]") {
+                line = LogLine::decode(&format!("▸ {rest}"));
+            } else if let Some(rest) = line.text.strip_prefix("##[error]") {
+                line = LogLine::decode(&format!("\u{1b}[31mError: {rest}\u{1b}[0m"));
+            }
+            line
+        })
+        .collect();
+    let from = out.len().saturating_sub(LOG_BUFFER_LINES);
+    out.drain(..from);
+    out
+}
+
+/// A repository (project) to poll, with the service it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub repo: String,
+    pub service: String,
+    pub name: String,
+}
+
+/// What a host remembers between polls of one repository.
+#[derive(Debug, Clone, Default)]
+pub struct RepoState {
+    /// ETag of each conditional GET, by path.
+    pub etags: HashMap<String, String>,
+    pub runs: Vec<Run>,
+    pub deployments: Vec<(wire::Deployment, Option<wire::DeploymentStatus>)>,
+    /// GitLab: the full pipeline as last fetched, by id, with the `updated_at` it had.
+    pub details: HashMap<u64, (DateTime<Utc>, Run)>,
+    /// Something runs or deploys: poll quickly.
+    pub busy: bool,
+    pub next_due: Option<DateTime<Utc>>,
+    pub failures: u32,
+    pub error: Option<String>,
+}
+
+/// A run's jobs and the ETag to ask with next time; `None` when nothing changed.
+pub type JobsAnswer = Option<(Vec<Job>, Option<String>)>;
+
+/// What a CI host does for the poller.
+pub trait Backend: Send + Sync + 'static {
+    const HOST: Host;
+    /// One poll of a repository; messages only for what changed.
+    fn poll(
+        &self,
+        t: &Target,
+        st: &mut RepoState,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<PipelinesMsg>, Failure>> + Send;
+    /// The jobs of a run; `None` when unchanged since `etag`.
+    fn jobs(
+        &self,
+        run: &RunKey,
+        etag: Option<&str>,
+    ) -> impl Future<Output = Result<JobsAnswer, Failure>> + Send;
+    fn log(&self, job: &JobRef) -> impl Future<Output = Result<String, Failure>> + Send;
+    /// Carries out an action; the run it created, when the host says.
+    fn act(
+        &self,
+        command: &Command,
+    ) -> impl Future<Output = Result<Option<RunKey>, Failure>> + Send;
+    fn login(&self) -> impl Future<Output = Result<String, Failure>> + Send;
+    /// A raw log line as the log view shows it; `None` drops it.
+    fn tidy_line(raw: &str) -> Option<&str> {
+        Some(raw)
+    }
+    /// What the status bar says about the budget (`4870/5000`).
+    fn budget(&self) -> Option<String>;
+}
+
+/// How a poller paces itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    pub idle: Duration,
+    pub running: Duration,
+    pub max_in_flight: usize,
+    pub backoff: Backoff,
+}
+
+impl Pacing {
+    pub fn new(idle_secs: u64, running_secs: u64, max_in_flight: usize) -> Self {
+        let idle = Duration::seconds(idle_secs.max(1) as i64);
+        Self {
+            idle,
+            running: Duration::seconds(running_secs.max(1) as i64),
+            max_in_flight: max_in_flight.max(1),
+            backoff: Backoff {
+                base: StdDuration::from_secs(5),
+                max: idle
+                    .to_std()
+                    .unwrap_or(StdDuration::from_secs(60))
+                    .max(StdDuration::from_secs(60)),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Control {
+    targets: Vec<Target>,
+    /// Poll everything until `update` says what is on screen.
+    watch: Option<Watch>,
+    refresh: bool,
+    /// Repositories to poll at once (an action changed them).
+    urgent: BTreeSet<String>,
+}
+
+struct Shared<B: Backend> {
+    cx: Context,
+    pacing: Pacing,
+    backend: OnceCell<Arc<B>>,
+    control: Mutex<Control>,
+    wake: Notify,
+    log_generation: AtomicU64,
+    last_mutation: tokio::sync::Mutex<Option<Instant>>,
+}
+
+/// A CI provider: one poll task, actions and logs as tasks of their own.
+pub struct CiProvider<B: Backend> {
+    shared: Arc<Shared<B>>,
+    select: fn(&ServiceTarget) -> Option<&String>,
+}
+
+impl<B: Backend> CiProvider<B> {
+    /// Starts the poll task; `connect` builds the backend (it may run a token command).
+    pub fn start<F, Fut>(
+        cx: &Context,
+        pacing: Pacing,
+        select: fn(&ServiceTarget) -> Option<&String>,
+        connect: F,
+    ) -> Self
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<B, String>> + Send + 'static,
+    {
+        let shared = Arc::new(Shared {
+            cx: cx.clone(),
+            pacing,
+            backend: OnceCell::new(),
+            control: Mutex::default(),
+            wake: Notify::new(),
+            log_generation: AtomicU64::new(0),
+            last_mutation: tokio::sync::Mutex::new(None),
+        });
+        tokio::spawn(poll_loop(shared.clone(), connect));
+        Self { shared, select }
+    }
+
+    fn carry_out(&self, command: Command) {
+        let shared = self.shared.clone();
+        match command {
+            Command::Watch(_) => {}
+            Command::Log(job) => {
+                let generation = shared.log_generation.fetch_add(1, Ordering::SeqCst) + 1;
+                tokio::spawn(fetch_log(shared, job, generation));
+            }
+            action => {
+                tokio::spawn(act(shared, action));
+            }
+        }
+    }
+}
+
+impl<B: Backend> Provider for CiProvider<B> {
+    fn targets(&mut self, targets: &[ServiceTarget]) {
+        let mine: Vec<Target> = targets
+            .iter()
+            .filter_map(|t| {
+                let repo = (self.select)(t)?;
+                Some(Target {
+                    repo: sanitize::ident(repo.trim()),
+                    service: t.service.clone(),
+                    name: t.name.clone(),
+                })
+            })
+            .filter(|t| !t.repo.is_empty())
+            .collect();
+        lock(&self.shared.control).targets = mine;
+        self.shared.wake.notify_one();
+    }
+
+    fn kinds(&self) -> &'static [flightdeck_core::model::SourceKind] {
+        B::HOST.kinds()
+    }
+
+    fn refresh(&mut self) {
+        lock(&self.shared.control).refresh = true;
+        self.shared.wake.notify_one();
+    }
+
+    fn command(&mut self, effect: &Effect) -> bool {
+        let Effect::Pipelines(command) = effect else {
+            return false;
+        };
+        if let Command::Watch(w) = command {
+            lock(&self.shared.control).watch = Some(w.clone());
+            self.shared.wake.notify_one();
+            // Every CI provider needs to know what is on screen.
+            return false;
+        }
+        if command.host() != Some(B::HOST) {
+            return false;
+        }
+        self.carry_out(command.clone());
+        true
+    }
+}
+
+async fn send<B: Backend>(shared: &Shared<B>, msg: Msg) {
+    let _ = shared.cx.tx.send(msg).await;
+}
+
+async fn report<B: Backend>(shared: &Shared<B>, event: SourceEvent) {
+    send(
+        shared,
+        Msg::Source {
+            id: B::HOST.source(),
+            event,
+        },
+    )
+    .await;
+}
+
+/// How fast the cockpit's clock runs against the wall (the demo's runs faster), measured, so
+/// waits in cockpit time become the right real sleeps.
+struct Pace {
+    real0: Instant,
+    cockpit0: DateTime<Utc>,
+}
+
+impl Pace {
+    fn real_wait(&self, now: DateTime<Utc>, wait: Duration) -> StdDuration {
+        let real = self.real0.elapsed().as_secs_f64();
+        let rate = if real > 0.2 {
+            (now - self.cockpit0).num_milliseconds() as f64 / 1000.0 / real
+        } else {
+            1.0
+        };
+        let secs = wait.num_milliseconds().max(0) as f64 / 1000.0 / rate.max(0.01);
+        // At most a second: a clock that speeds up, or a changed watch, is noticed soon.
+        StdDuration::from_secs_f64(secs.clamp(0.01, 1.0))
+    }
+}
+
+/// Waits up to `wait`, or until something wakes the poller.
+async fn nap<B: Backend>(shared: &Shared<B>, wait: StdDuration) {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => {}
+        _ = shared.wake.notified() => {}
+    }
+}
+
+/// What the status bar was last told, so an unchanged state sends nothing.
+#[derive(Debug, Clone, PartialEq)]
+enum Reported {
+    Ok {
+        detail: Option<String>,
+        at: DateTime<Utc>,
+    },
+    Failed {
+        error: String,
+        retry_at: Option<DateTime<Utc>>,
+    },
+}
+
+struct JobsWatch {
+    run: RunKey,
+    etag: Option<String>,
+    next_due: Option<DateTime<Utc>>,
+    failures: u32,
+}
+
+async fn poll_loop<B, F, Fut>(shared: Arc<Shared<B>>, connect: F)
+where
+    B: Backend,
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<B, String>> + Send + 'static,
+{
+    report(&shared, SourceEvent::Connecting).await;
+    let pace = Pace {
+        real0: Instant::now(),
+        cockpit0: shared.cx.clock.now(),
+    };
+    let backend = loop {
+        match connect().await {
+            Ok(b) => break Arc::new(b),
+            Err(e) => {
+                let now = shared.cx.clock.now();
+                let wait = shared.pacing.idle;
+                report(
+                    &shared,
+                    SourceEvent::Failed {
+                        error: e,
+                        at: now,
+                        retry_at: Some(now + wait),
+                    },
+                )
+                .await;
+                let until = now + wait;
+                while shared.cx.clock.now() < until {
+                    nap(
+                        &shared,
+                        pace.real_wait(shared.cx.clock.now(), until - shared.cx.clock.now()),
+                    )
+                    .await;
+                    if std::mem::take(&mut lock(&shared.control).refresh) {
+                        break;
+                    }
+                }
+            }
+        }
+    };
+    let _ = shared.backend.set(backend.clone());
+    {
+        let (b, s) = (backend.clone(), shared.clone());
+        tokio::spawn(async move {
+            if let Ok(login) = b.login().await {
+                send(
+                    &s,
+                    Msg::Pipelines(PipelinesMsg::Login {
+                        host: B::HOST,
+                        login,
+                    }),
+                )
+                .await;
+            }
+        });
+    }
+
+    let mut states: HashMap<String, RepoState> = HashMap::new();
+    let mut jobs: Option<JobsWatch> = None;
+    let mut blocked: Option<(DateTime<Utc>, String)> = None;
+    let mut reported: Option<Reported> = None;
+    let mut last_ok: Option<DateTime<Utc>> = None;
+    loop {
+        let now = shared.cx.clock.now();
+        let (targets, watch, refresh, urgent) = {
+            let mut c = lock(&shared.control);
+            let urgent = std::mem::take(&mut c.urgent);
+            (
+                c.targets.clone(),
+                c.watch.clone(),
+                std::mem::take(&mut c.refresh),
+                urgent,
+            )
+        };
+        states.retain(|repo, _| targets.iter().any(|t| &t.repo == repo));
+        if refresh {
+            states.values_mut().for_each(|s| s.next_due = None);
+            if let Some(j) = &mut jobs {
+                j.next_due = None;
+            }
+            blocked = blocked.filter(|(until, _)| *until > now + Duration::seconds(1));
+        }
+        for repo in &urgent {
+            if let Some(s) = states.get_mut(repo) {
+                s.next_due = None;
+            }
+        }
+        let visible = |t: &Target| {
+            watch
+                .as_ref()
+                .is_none_or(|w| w.all || w.pinned.contains(&t.service))
+        };
+        let open_run = watch
+            .as_ref()
+            .and_then(|w| w.run.clone())
+            .filter(|r| r.host == B::HOST);
+        if jobs.as_ref().map(|j| &j.run) != open_run.as_ref() {
+            jobs = open_run.map(|run| JobsWatch {
+                run,
+                etag: None,
+                next_due: None,
+                failures: 0,
+            });
+        }
+        if let Some((until, _)) = &blocked
+            && now >= *until
+        {
+            blocked = None;
+        }
+
+        let mut changed = false;
+        if blocked.is_none() {
+            let due: Vec<Target> = targets
+                .iter()
+                .filter(|t| visible(t))
+                .filter(|t| {
+                    states
+                        .get(&t.repo)
+                        .is_none_or(|s| s.next_due.is_none_or(|d| d <= now))
+                })
+                .cloned()
+                .collect();
+            let polls: Vec<_> = due
+                .into_iter()
+                .map(|t| {
+                    let mut st = states.remove(&t.repo).unwrap_or_default();
+                    let b = backend.clone();
+                    async move {
+                        let r = b.poll(&t, &mut st, now).await;
+                        (t, st, r)
+                    }
+                })
+                .collect();
+            // Each repository's news goes out as soon as its poll ends, not after the slowest.
+            let mut results =
+                futures::stream::iter(polls).buffer_unordered(shared.pacing.max_in_flight);
+            while let Some((t, mut st, r)) = results.next().await {
+                let done = shared.cx.clock.now();
+                match r {
+                    Ok(msgs) => {
+                        changed |= !msgs.is_empty();
+                        for m in msgs {
+                            send(&shared, Msg::Pipelines(m)).await;
+                        }
+                        st.failures = 0;
+                        st.error = None;
+                        let every = if st.busy {
+                            shared.pacing.running
+                        } else {
+                            shared.pacing.idle
+                        };
+                        // Paced from when the poll started, so the interval is what the
+                        // user configured however long the answers took.
+                        st.next_due = Some(now + every);
+                        last_ok.get_or_insert(done);
+                    }
+                    Err(Failure::Limited {
+                        wait,
+                        primary,
+                        message,
+                    }) => {
+                        let until = done + Duration::from_std(wait).unwrap_or(shared.pacing.idle);
+                        let what = if primary {
+                            "rate limit exhausted"
+                        } else {
+                            "secondary rate limit"
+                        };
+                        let budget = backend
+                            .budget()
+                            .map(|b| format!(" ({b})"))
+                            .unwrap_or_default();
+                        let why = if message.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {message}")
+                        };
+                        blocked = Some((until, format!("{what}{budget}{why}; last data kept")));
+                        st.next_due = Some(until);
+                    }
+                    Err(f) => {
+                        st.failures += 1;
+                        st.error = Some(f.describe(&t.repo));
+                        let wait = shared.pacing.backoff.delay(st.failures);
+                        st.next_due =
+                            Some(done + Duration::from_std(wait).unwrap_or(shared.pacing.idle));
+                    }
+                }
+                states.insert(t.repo.clone(), st);
+            }
+            if let Some(j) = &mut jobs
+                && j.next_due.is_none_or(|d| d <= now)
+            {
+                let running = states
+                    .get(&j.run.repo)
+                    .and_then(|s| s.runs.iter().find(|r| r.key == j.run))
+                    .is_none_or(|r| !r.state.is_done());
+                let done = shared.cx.clock.now();
+                match backend.jobs(&j.run, j.etag.as_deref()).await {
+                    Ok(Some((list, etag))) => {
+                        let busy = running || list.iter().any(|job| !job.state.is_done());
+                        j.etag = etag;
+                        j.failures = 0;
+                        j.next_due = Some(
+                            done + if busy {
+                                shared.pacing.running
+                            } else {
+                                shared.pacing.idle
+                            },
+                        );
+                        send(
+                            &shared,
+                            Msg::Pipelines(PipelinesMsg::Jobs {
+                                run: j.run.clone(),
+                                jobs: list,
+                            }),
+                        )
+                        .await;
+                    }
+                    Ok(None) => {
+                        j.next_due = Some(
+                            done + if running {
+                                shared.pacing.running
+                            } else {
+                                shared.pacing.idle
+                            },
+                        );
+                    }
+                    Err(f) => {
+                        j.failures += 1;
+                        let wait = Duration::from_std(shared.pacing.backoff.delay(j.failures))
+                            .unwrap_or(shared.pacing.idle);
+                        j.next_due = Some(done + wait);
+                        let error = f.describe("jobs");
+                        send(
+                            &shared,
+                            Msg::Pipelines(PipelinesMsg::JobsFailed {
+                                run: j.run.clone(),
+                                error,
+                            }),
+                        )
+                        .await;
+                    }
+                }
+            }
+        }
+
+        // The status bar: what is wrong, else healthy with the budget; unchanged, nothing.
+        let now = shared.cx.clock.now();
+        let failing: Vec<(&String, Option<DateTime<Utc>>)> = targets
+            .iter()
+            .filter_map(|t| states.get(&t.repo))
+            .filter_map(|s| s.error.as_ref().map(|e| (e, s.next_due)))
+            .collect();
+        let next = if let Some((until, why)) = &blocked {
+            Some(Reported::Failed {
+                error: why.clone(),
+                retry_at: Some(*until),
+            })
+        } else if let Some((first, _)) = failing.first() {
+            let more = if failing.len() > 1 {
+                format!(" (+{} more failing)", failing.len() - 1)
+            } else {
+                String::new()
+            };
+            Some(Reported::Failed {
+                error: format!("{first}{more}"),
+                retry_at: failing.iter().filter_map(|(_, d)| *d).min(),
+            })
+        } else if last_ok.is_some() {
+            Some(Reported::Ok {
+                detail: backend.budget(),
+                at: now,
+            })
+        } else {
+            None
+        };
+        let send_it = match (&next, &reported) {
+            (None, _) => false,
+            (Some(Reported::Ok { detail, at }), Some(Reported::Ok { detail: d0, at: a0 })) => {
+                changed || detail != d0 || *at - *a0 >= STATUS_EVERY
+            }
+            (Some(n), Some(r)) => n != r,
+            (Some(_), None) => true,
+        };
+        if send_it && let Some(n) = next {
+            let event = match &n {
+                Reported::Ok { detail, at } => SourceEvent::Ok {
+                    at: *at,
+                    detail: detail.clone(),
+                },
+                Reported::Failed { error, retry_at } => SourceEvent::Failed {
+                    error: error.clone(),
+                    at: now,
+                    retry_at: *retry_at,
+                },
+            };
+            report(&shared, event).await;
+            reported = Some(n);
+        }
+
+        // Sleep until the next poll is due (or a second, to notice a faster clock), or until
+        // woken by a new watch, a refresh or an action.
+        let mut wake_at: Option<DateTime<Utc>> = blocked.as_ref().map(|(u, _)| *u);
+        if blocked.is_none() {
+            for t in targets.iter().filter(|t| visible(t)) {
+                let due = states.get(&t.repo).and_then(|s| s.next_due).unwrap_or(now);
+                wake_at = Some(wake_at.map_or(due, |w| w.min(due)));
+            }
+            if let Some(d) = jobs.as_ref().map(|j| j.next_due.unwrap_or(now)) {
+                wake_at = Some(wake_at.map_or(d, |w| w.min(d)));
+            }
+        }
+        let wait = wake_at.map_or(Duration::seconds(60), |w| w - now);
+        if wait > Duration::zero() {
+            nap(&shared, pace.real_wait(now, wait)).await;
+        } else {
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+async fn fetch_log<B: Backend>(shared: Arc<Shared<B>>, job: JobRef, generation: u64) {
+    let current = |s: &Shared<B>| s.log_generation.load(Ordering::SeqCst) == generation;
+    let Some(backend) = shared.backend.get().cloned() else {
+        send(
+            &shared,
+            Msg::Pipelines(PipelinesMsg::LogFailed {
+                job,
+                error: "not connected yet".into(),
+            }),
+        )
+        .await;
+        return;
+    };
+    let text = match backend.log(&job).await {
+        Ok(t) => t,
+        Err(f) => {
+            if current(&shared) {
+                send(
+                    &shared,
+                    Msg::Pipelines(PipelinesMsg::LogFailed {
+                        error: f.describe("log"),
+                        job,
+                    }),
+                )
+                .await;
+            }
+            return;
+        }
+    };
+    let mut lines = log_lines::<B>(&text);
+    let mut first = true;
+    loop {
+        if !current(&shared) {
+            return;
+        }
+        let take = if first { LOG_FIRST_CHUNK } else { LOG_CHUNK };
+        first = false;
+        let chunk = lines.split_off(lines.len().saturating_sub(take));
+        let complete = lines.is_empty();
+        send(
+            &shared,
+            Msg::Pipelines(PipelinesMsg::Log {
+                job: job.clone(),
+                lines: chunk,
+                complete,
+            }),
+        )
+        .await;
+        if complete {
+            return;
+        }
+        // Let the cockpit draw the newest lines before the rest arrives.
+        tokio::task::yield_now().await;
+    }
+}
+
+/// What the user sees an action called.
+fn action_name(command: &Command) -> String {
+    match command {
+        Command::RerunFailed(r) => format!("re-run failed jobs of {} run {}", r.repo, r.id),
+        Command::Rerun(r) => format!("re-run {} run {}", r.repo, r.id),
+        Command::Cancel(r) => format!("cancel {} run {}", r.repo, r.id),
+        Command::Dispatch(d) => format!("dispatch {} on {} ({})", d.workflow, d.repo, d.git_ref),
+        Command::Watch(_) | Command::Log(_) => String::new(),
+    }
+}
+
+async fn act<B: Backend>(shared: Arc<Shared<B>>, command: Command) {
+    let what = action_name(&command);
+    let repo = match &command {
+        Command::RerunFailed(r) | Command::Rerun(r) | Command::Cancel(r) => r.repo.clone(),
+        Command::Dispatch(d) => d.repo.clone(),
+        Command::Watch(_) | Command::Log(_) => return,
+    };
+    // The provider refuses on its own too: the confirm gate is not the only line of defence.
+    if shared.cx.read_only {
+        send(
+            &shared,
+            Msg::Pipelines(PipelinesMsg::ActionFailed {
+                what,
+                error: "refused, flightdeck runs read-only".into(),
+            }),
+        )
+        .await;
+        return;
+    }
+    let Some(backend) = shared.backend.get().cloned() else {
+        send(
+            &shared,
+            Msg::Pipelines(PipelinesMsg::ActionFailed {
+                what,
+                error: "not connected yet".into(),
+            }),
+        )
+        .await;
+        return;
+    };
+    {
+        let mut last = shared.last_mutation.lock().await;
+        if let Some(at) = *last
+            && at.elapsed() < MUTATION_SPACING
+        {
+            tokio::time::sleep(MUTATION_SPACING - at.elapsed()).await;
+        }
+        *last = Some(Instant::now());
+    }
+    let service = {
+        let c = lock(&shared.control);
+        c.targets
+            .iter()
+            .find(|t| t.repo == repo)
+            .map(|t| t.service.clone())
+    }
+    .or_else(|| match &command {
+        Command::Dispatch(Dispatch { service, .. }) => Some(service.clone()),
+        _ => None,
+    })
+    .unwrap_or_default();
+    let msg = match backend.act(&command).await {
+        Ok(run) => PipelinesMsg::ActionDone { what, service, run },
+        Err(f) => PipelinesMsg::ActionFailed {
+            what,
+            error: f.describe(&repo),
+        },
+    };
+    send(&shared, Msg::Pipelines(msg)).await;
+    lock(&shared.control).urgent.insert(repo);
+    shared.wake.notify_one();
+}

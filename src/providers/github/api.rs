@@ -1,0 +1,197 @@
+//! The GitHub API client: octocrab underneath, with our own ETags and rate-limit bookkeeping.
+//!
+//! ETags are ours, not octocrab's cache layer: that layer answers a 304 with the cached body as
+//! a 200, and the cockpit must know nothing changed so that it sends no message and draws
+//! nothing. So every poll goes through octocrab's `_get_with_headers` with `If-None-Match`, and
+//! a 304 ends the poll there.
+
+use std::sync::Mutex;
+use std::time::Duration as StdDuration;
+
+use octocrab::Octocrab;
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+
+use super::wire;
+use crate::providers::http::{self, Failure, RateLimit};
+use flightdeck_core::sanitize;
+use flightdeck_core::sync::lock;
+
+/// GitHub's REST API through octocrab, with conditional requests, the rate-limit budget as
+/// last seen, and a bound on requests in flight.
+pub struct GithubApi {
+    octo: Octocrab,
+    base: String,
+    in_flight: Semaphore,
+    budget: Mutex<Option<RateLimit>>,
+    timeout: StdDuration,
+}
+
+/// A conditional GET's answer: a new body (with its ETag), or "not modified".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetch {
+    NotModified,
+    Fresh { body: String, etag: Option<String> },
+}
+
+impl GithubApi {
+    pub fn new(
+        api_url: &str,
+        token: Option<String>,
+        max_in_flight: usize,
+        timeout: StdDuration,
+    ) -> Result<Self, String> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let base = api_url.trim_end_matches('/').to_string();
+        let mut b = Octocrab::builder()
+            .base_uri(base.as_str())
+            .map_err(|e| format!("`{}` is not a usable API URL: {e}", sanitize::line(&base)))?
+            // Our own policy retries, after a wait the status bar shows; octocrab's would
+            // retry at once and hide it.
+            .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
+            .set_connect_timeout(Some(timeout.min(http::CONNECT_TIMEOUT)))
+            .set_read_timeout(Some(timeout))
+            .add_header(reqwest::header::USER_AGENT, http::USER_AGENT.to_string())
+            .add_header(
+                reqwest::header::ACCEPT,
+                "application/vnd.github+json".to_string(),
+            )
+            .add_header(
+                "x-github-api-version"
+                    .parse()
+                    .map_err(|_| "bad header".to_string())?,
+                "2022-11-28".to_string(),
+            );
+        if let Some(t) = token {
+            http::check_token(&t)?;
+            b = b.personal_token(t);
+        }
+        let octo = b
+            .build()
+            .map_err(|e| format!("cannot build the GitHub client: {e}"))?;
+        Ok(Self {
+            octo,
+            base,
+            in_flight: Semaphore::new(max_in_flight.max(1)),
+            budget: Mutex::new(None),
+            timeout,
+        })
+    }
+
+    /// The budget as the last answer gave it.
+    pub fn budget(&self) -> Option<RateLimit> {
+        *lock(&self.budget)
+    }
+
+    fn octo_failure(&self, e: &octocrab::Error) -> Failure {
+        // octocrab wraps transport errors; their text is the only portable way to tell them.
+        let text = format!("{e:?}").to_lowercase();
+        if text.contains("timed out") || text.contains("timeout") || text.contains("elapsed") {
+            Failure::Timeout(self.timeout)
+        } else if text.contains("connect") || text.contains("refused") || text.contains("dns") {
+            Failure::Connect(sanitize::line(&self.base))
+        } else if text.contains("utf")
+            || text.contains("body")
+            || text.contains("closed")
+            || text.contains("incomplete")
+        {
+            Failure::Malformed(sanitize::line(&e.to_string()))
+        } else {
+            Failure::Other(sanitize::line(&e.to_string()))
+        }
+    }
+
+    /// Sends one request and reads the whole answer, within the in-flight bound and the
+    /// timeout; records the rate-limit headers of every answer, 304s included.
+    async fn send(
+        &self,
+        post: Option<Option<&serde_json::Value>>,
+        path: &str,
+        headers: HeaderMap,
+    ) -> Result<(StatusCode, HeaderMap, String), Failure> {
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| Failure::Other("shutting down".into()))?;
+        http::bounded(self.timeout, async {
+            let res = match post {
+                None => self.octo._get_with_headers(path, Some(headers)).await,
+                Some(body) => self.octo._post(path, body).await,
+            }
+            .map_err(|e| self.octo_failure(&e))?;
+            let status = res.status();
+            let headers = res.headers().clone();
+            if let Some(limit) = RateLimit::from_headers(&headers) {
+                *lock(&self.budget) = Some(limit);
+            }
+            let body = self
+                .octo
+                .body_to_string(res)
+                .await
+                .map_err(|e| self.octo_failure(&e))?;
+            if let Some(f) = http::classify(status, &headers, body.as_bytes()) {
+                return Err(f);
+            }
+            Ok((status, headers, body))
+        })
+        .await
+    }
+
+    /// A conditional GET: `etag` from the last fresh answer.
+    pub async fn get(&self, path: &str, etag: Option<&str>) -> Result<Fetch, Failure> {
+        let mut h = HeaderMap::new();
+        if let Some(v) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
+            h.insert(reqwest::header::IF_NONE_MATCH, v);
+        }
+        let (status, headers, body) = self.send(None, path, h).await?;
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetch::NotModified);
+        }
+        let etag = headers
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok(Fetch::Fresh { body, etag })
+    }
+
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Failure> {
+        match self.get(path, None).await? {
+            Fetch::Fresh { body, .. } => decode(&body),
+            Fetch::NotModified => Err(Failure::Malformed("304 to an unconditional request".into())),
+        }
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<String, Failure> {
+        self.send(Some(body), path, HeaderMap::new())
+            .await
+            .map(|(_, _, b)| b)
+    }
+
+    /// Who the token authenticates as.
+    pub async fn login(&self) -> Result<String, Failure> {
+        let u: wire::User = self.get_json("/user").await?;
+        Ok(sanitize::ident(&u.login))
+    }
+
+    /// A job's whole log (GitHub answers with a redirect to a short-lived URL, followed here).
+    pub async fn job_log(&self, repo: &str, job: u64) -> Result<String, Failure> {
+        match self
+            .get(&format!("/repos/{repo}/actions/jobs/{job}/logs"), None)
+            .await?
+        {
+            Fetch::Fresh { body, .. } => Ok(body),
+            Fetch::NotModified => Ok(String::new()),
+        }
+    }
+}
+
+pub(super) fn decode<T: DeserializeOwned>(body: &str) -> Result<T, Failure> {
+    serde_json::from_str(body).map_err(|e| Failure::Malformed(sanitize::line(&e.to_string())))
+}

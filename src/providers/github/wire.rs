@@ -1,0 +1,147 @@
+//! GitHub's REST shapes, as much of them as the cockpit reads; unknown fields are ignored, so
+//! the published examples and newer servers decode alike.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub login: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HeadCommit {
+    #[serde(default)]
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Run {
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub head_branch: Option<String>,
+    #[serde(default)]
+    pub head_sha: String,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub display_title: Option<String>,
+    #[serde(default)]
+    pub run_number: u64,
+    #[serde(default)]
+    pub event: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub workflow_id: u64,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub run_started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub run_attempt: Option<u32>,
+    #[serde(default)]
+    pub actor: Option<User>,
+    #[serde(default)]
+    pub triggering_actor: Option<User>,
+    #[serde(default)]
+    pub head_commit: Option<HeadCommit>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RunList {
+    #[serde(default)]
+    pub total_count: u64,
+    pub workflow_runs: Vec<Run>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Step {
+    pub name: String,
+    pub status: String,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    pub number: u32,
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Job {
+    pub id: u64,
+    pub name: String,
+    pub status: String,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub completed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobList {
+    #[serde(default)]
+    pub total_count: u64,
+    pub jobs: Vec<Job>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Deployment {
+    pub id: u64,
+    #[serde(default)]
+    pub sha: String,
+    #[serde(rename = "ref", default)]
+    pub git_ref: String,
+    pub environment: String,
+    #[serde(default)]
+    pub creator: Option<User>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeploymentStatus {
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub log_url: Option<String>,
+    #[serde(default)]
+    pub target_url: Option<String>,
+}
+
+/// `POST .../dispatches` with `return_run_details`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DispatchDetails {
+    #[serde(default)]
+    pub workflow_run_id: Option<u64>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateResource {
+    pub limit: u64,
+    pub remaining: u64,
+    pub reset: i64,
+}
+
+/// `GET /rate_limit`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitOverview {
+    pub rate: RateResource,
+}
