@@ -216,7 +216,8 @@ fn api_entity(world: &World, svc: &Service, api: &str) -> Value {
     })
 }
 
-/// Writes the organisation's files under `shared.dir`.
+/// Writes the organisation's files under `shared.dir`: descriptors, docs, the onboarding path and
+/// the cockpit config. The kubeconfig is the Kubernetes server's own (`kubernetes::write_kubeconfig`).
 pub fn write_all(shared: &Shared) -> std::io::Result<()> {
     let dir = &shared.dir;
     let world = &shared.world;
@@ -257,8 +258,6 @@ pub fn write_all(shared: &Shared) -> std::io::Result<()> {
 
     write(&dir.join("org").join("onboarding.yaml"), ONBOARDING)?;
     write(&config_path(dir), &flightdeck_config(shared))?;
-    // The Kubernetes server writes its own kubeconfig, with the credentials it accepts.
-    super::kubernetes::write_kubeconfig(shared)?;
     Ok(())
 }
 

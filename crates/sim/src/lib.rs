@@ -112,6 +112,8 @@ impl Sim {
             dir: dir.to_path_buf(),
         });
         files::write_all(&shared)?;
+        // The Kubernetes server writes its own kubeconfig, with the credentials it accepts.
+        kubernetes::write_kubeconfig(&shared)?;
 
         let shutdown = CancellationToken::new();
         let routers: [(Router, &'static str); 5] = [
