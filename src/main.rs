@@ -109,6 +109,10 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         };
     }
 
+    if let Some(why) = terminal::missing() {
+        eprintln!("{why}");
+        return Ok(ExitCode::from(2));
+    }
     // The demo starts its organisation first: its config is the one the cockpit loads.
     let demo = if cli.demo {
         Some(

@@ -17,6 +17,20 @@ use ratatui::backend::CrosstermBackend;
 
 pub type Backend = CrosstermBackend<Stdout>;
 
+/// Why the cockpit cannot run here, when stdin or stdout is not a terminal (a pipe, a file,
+/// `</dev/null`, a cron job): said in one line before anything starts, rather than as the
+/// error report of a failed raw-mode call.
+pub fn missing() -> Option<&'static str> {
+    use std::io::IsTerminal;
+    if io::stdin().is_terminal() && io::stdout().is_terminal() {
+        return None;
+    }
+    Some(
+        "flightdeck: the cockpit needs a terminal (stdin and stdout must be a tty); \
+         `flightdeck status` reports without one",
+    )
+}
+
 /// Whether the terminal is in the cockpit's modes now; guards against restoring twice.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 

@@ -396,6 +396,46 @@ fn input_spans<'a>(
     spans
 }
 
+/// An input's text over as many lines of `width` columns as it needs, with its cursor.
+fn wrapped_input<'a>(
+    input: &TextInput,
+    focused: bool,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Vec<Span<'a>>> {
+    let style = theme.style(Role::Input);
+    let width = width.max(2);
+    let mut rows: Vec<Vec<Span>> = Vec::new();
+    let mut row: Vec<Span> = Vec::new();
+    let mut run = String::new();
+    let mut used = 0;
+    let cursor = focused.then(|| input.cursor());
+    let at_end = cursor == Some(input.text().chars().count());
+    let chars = input.text().chars().map(Some).chain(at_end.then_some(None));
+    for (i, c) in chars.enumerate() {
+        let shown = c.unwrap_or(' ');
+        let w = unicode_width::UnicodeWidthChar::width(shown).unwrap_or(0);
+        if used + w > width {
+            row.push(Span::styled(std::mem::take(&mut run), style));
+            rows.push(std::mem::take(&mut row));
+            used = 0;
+        }
+        used += w;
+        if cursor == Some(i) {
+            row.push(Span::styled(std::mem::take(&mut run), style));
+            row.push(Span::styled(
+                shown.to_string(),
+                theme.style(Role::Selection),
+            ));
+        } else if c.is_some() {
+            run.push(shown);
+        }
+    }
+    row.push(Span::styled(run, style));
+    rows.push(row);
+    rows
+}
+
 fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect) {
     let state = &model.alerts;
     let merged = state.by_fingerprint(&detail.fingerprint);
@@ -657,16 +697,12 @@ fn draw_silences(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 fn draw_form(model: &Model, form: &SilenceForm, theme: &Theme, frame: &mut Frame, area: Rect) {
     const PREVIEW_ROWS: usize = 6;
-    let height = 11 + PREVIEW_ROWS as u16;
-    let rect = centered(area, 90, height);
-    frame.render_widget(Clear, rect);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Role::Warning))
         .style(theme.style(Role::Popup))
         .title(Span::styled(" Silence ", theme.style(Role::Warning)));
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+    let inner = block.inner(centered(area, 90, 3));
     let label = |text: &str, field: Option<FormField>| -> Span<'static> {
         let focused = field.is_some_and(|f| f == form.focus);
         let style: Style = if focused {
@@ -678,15 +714,26 @@ fn draw_form(model: &Model, form: &SilenceForm, theme: &Theme, frame: &mut Frame
     };
     let field_w = usize::from(inner.width).saturating_sub(11);
     let mut lines: Vec<Line> = Vec::new();
-    let mut matchers = vec![label("Matchers", Some(FormField::Matchers))];
-    matchers.extend(input_spans(
-        "",
+    // The matchers are what the silence hides: shown whole over as many lines as they need,
+    // never scrolled so their start goes out of sight.
+    for (i, mut row) in wrapped_input(
         &form.matchers,
         form.focus == FormField::Matchers,
         field_w,
         theme,
-    ));
-    lines.push(Line::from(matchers));
+    )
+    .into_iter()
+    .enumerate()
+    {
+        let lead = if i == 0 {
+            label("Matchers", Some(FormField::Matchers))
+        } else {
+            Span::raw(" ".repeat(11))
+        };
+        row.insert(0, lead);
+        lines.push(Line::from(row));
+    }
+    let extra = u16::try_from(lines.len().saturating_sub(1)).unwrap_or(0);
     let mut duration = vec![label("Duration", Some(FormField::Duration))];
     for (i, p) in PRESETS.iter().enumerate() {
         let chosen = i == form.preset;
@@ -769,6 +816,10 @@ fn draw_form(model: &Model, form: &SilenceForm, theme: &Theme, frame: &mut Frame
             theme.style(Role::Muted),
         ));
     }
+    let rect = centered(area, 90, 11 + PREVIEW_ROWS as u16 + extra);
+    frame.render_widget(Clear, rect);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
     let [body, hints] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     frame.render_widget(Paragraph::new(lines), body);
     frame.render_widget(

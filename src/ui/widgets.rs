@@ -148,14 +148,41 @@ pub fn palette(p: &Palette, theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 /// The confirmation of an action that changes something elsewhere: what it will do, and y/n.
+/// Its lines wrap rather than being cut: a silence's matchers or the run a cancel stops are
+/// what the user is agreeing to. Past the screen's height it keeps the answer line and says
+/// how many lines it could not show.
 pub fn confirm(c: &Confirm, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let mut lines: Vec<Line> = c
-        .lines
-        .iter()
-        .map(|l| Line::styled(format!(" {l}"), theme.style(Role::Text)))
-        .collect();
-    lines.push(Line::default());
-    lines.push(Line::from(vec![
+    use unicode_width::UnicodeWidthStr;
+    let title = format!(" {} ? ", c.title);
+    let longest = c.lines.iter().map(|l| l.width() + 3).max().unwrap_or(0);
+    let width = longest
+        .max(title.width() + 4)
+        .clamp(CONFIRM_MIN_WIDTH, CONFIRM_MAX_WIDTH)
+        .min(usize::from(area.width));
+    let text_w = width.saturating_sub(3).max(1);
+    let mut body: Vec<Line> = Vec::new();
+    // A title wider than the border is said again, whole, in the body.
+    if title.width() + 2 > width {
+        for part in super::text::wrap(&c.title, text_w) {
+            body.push(Line::styled(format!(" {part}"), theme.style(Role::Warning)));
+        }
+    }
+    for l in &c.lines {
+        for part in super::text::wrap(l, text_w) {
+            body.push(Line::styled(format!(" {part}"), theme.style(Role::Text)));
+        }
+    }
+    let room = usize::from(area.height).saturating_sub(4);
+    if body.len() > room {
+        let hidden = body.len() + 1 - room;
+        body.truncate(room.saturating_sub(1));
+        body.push(Line::styled(
+            format!(" … {hidden} more lines; a taller terminal shows them"),
+            theme.style(Role::Muted),
+        ));
+    }
+    body.push(Line::default());
+    body.push(Line::from(vec![
         Span::styled(" y", theme.style(Role::Key)),
         Span::styled(" do it   ", theme.style(Role::Muted)),
         Span::styled("n", theme.style(Role::Key)),
@@ -163,18 +190,21 @@ pub fn confirm(c: &Confirm, theme: &Theme, frame: &mut Frame, area: Rect) {
         Span::styled("esc", theme.style(Role::Key)),
         Span::styled(" cancel", theme.style(Role::Muted)),
     ]));
-    let rect = centered(area, 72, lines.len() as u16 + 2);
+    let height = u16::try_from(body.len() + 2).unwrap_or(u16::MAX);
+    let rect = centered(area, u16::try_from(width).unwrap_or(u16::MAX), height);
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).block(
+        Paragraph::new(body).block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme.style(Role::Warning))
-                .title(Span::styled(
-                    format!(" {} ? ", c.title),
-                    theme.style(Role::Warning),
-                )),
+                .title(Span::styled(title, theme.style(Role::Warning))),
         ),
         rect,
     );
 }
+
+/// The confirmation's width: no narrower than it was, so short questions look as before, and
+/// no wider than a comfortable line at 200 columns.
+const CONFIRM_MIN_WIDTH: usize = 72;
+const CONFIRM_MAX_WIDTH: usize = 110;

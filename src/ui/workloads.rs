@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::log_line;
-use super::text::{fit, truncate};
+use super::text::{fit, truncate, truncate_middle};
 use super::theme::{Role, Theme};
 use flightdeck_core::model::time::age;
 use flightdeck_core::model::workloads::{
@@ -166,7 +166,17 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     ])
     .areas(inner);
     let width = usize::from(inner.width);
-    let cols = Columns::for_width(width);
+    let cols = Columns::for_rows(
+        width,
+        w.rows
+            .iter()
+            .skip(list.cursor.offset)
+            .take(usize::from(body.height))
+            .filter_map(|r| match r {
+                Row::Pod(key) => w.pods.get(key),
+                _ => None,
+            }),
+    );
     frame.render_widget(
         Line::styled(cols.header(), theme.style(Role::Header)),
         header,
@@ -252,18 +262,27 @@ fn put_lines(frame: &mut Frame, area: Rect, lines: Vec<Line>) {
     }
 }
 
-/// Column widths for pod rows at a width.
+/// Column widths for pod rows, shared by content: NAME and NODE take what the visible pods'
+/// names and nodes need, so at 200 columns neither is cut while the other has room to spare,
+/// and at 80 the name gives way first, cut in its middle so its unique suffix stays. Only the
+/// visible rows are measured, so the cost does not grow with the data.
 struct Columns {
     name: usize,
     node: usize,
 }
 
 impl Columns {
-    fn for_width(width: usize) -> Columns {
-        let node = if width >= 110 { 14 } else { 0 };
-        // READY 6, RESTARTS 5, AGE 5, gaps, and at least 16 for the status.
-        let fixed = 2 + 6 + 5 + 5 + node + 28 + 5;
-        let name = width.saturating_sub(fixed).clamp(16, 48);
+    fn for_rows<'p>(width: usize, pods: impl Iterator<Item = &'p Pod>) -> Columns {
+        let (mut name, mut node) = (4, 4);
+        for p in pods {
+            name = name.max(p.name.width());
+            node = node.max(p.node.as_deref().map_or(1, UnicodeWidthStr::width));
+        }
+        // Indent 2, READY 6, RESTARTS 6, AGE 5, and at least 18 for the status.
+        let fixed = 2 + 1 + 6 + 6 + 5 + 18;
+        let node = if width >= 110 { node + 1 } else { 0 };
+        let name_room = width.saturating_sub(fixed + node);
+        let name = name.min(name_room).max(16);
         Columns { name, node }
     }
 
@@ -325,6 +344,10 @@ fn workload_line<'a>(
     }
     let head = format!("{mark} {} {} ", wl.kind.short(), wl.name);
     let state = format!(" {}", wl.rollout.name());
+    // Narrow, the counts and the rollout state give way after the name, never past the edge.
+    let head = truncate_middle(&head, width).into_owned();
+    let state = truncate(&state, width.saturating_sub(head.width())).into_owned();
+    let text = truncate(&text, width.saturating_sub(head.width() + state.width())).into_owned();
     let room = width.saturating_sub(head.width() + text.width() + state.width());
     Line::from(vec![
         Span::styled(
@@ -352,7 +375,10 @@ fn pod_line<'a>(
     let age_text = p.created.map_or("-".to_string(), |c| age(now, c));
     let mut spans = vec![
         Span::styled(
-            format!("  {} ", fit(&p.name, cols.name)),
+            format!(
+                "  {} ",
+                fit(&truncate_middle(&p.name, cols.name), cols.name)
+            ),
             theme.style(Role::Text),
         ),
         Span::styled(

@@ -219,7 +219,7 @@ fn select(m: &mut Model, name: &str) {
     panic!("{name} is not listed");
 }
 
-const SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
+const SIZES: [(u16, u16); 3] = [(120, 40), (80, 24), (200, 50)];
 
 #[test]
 fn the_list_grouped_by_service() {

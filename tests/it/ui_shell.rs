@@ -131,6 +131,51 @@ fn confirmation_80x24() {
     insta::assert_snapshot!(render(&m, 80, 24));
 }
 
+/// A cancel and an acknowledgement as they are asked: long sentences and matchers wrap inside
+/// the dialog instead of running past its border.
+fn long_confirmations() -> [Model; 2] {
+    let label = "deploy-production #1287 of acme-payments/payments-api-gateway";
+    let mut cancel = configured();
+    confirm(
+        &mut cancel,
+        format!("Cancel {label}"),
+        vec![
+            format!("Asks GitHub to cancel every job still queued or running in {label}."),
+            "commit 3f9c2d1 \"payments: retry idempotent captures on 502 from the acquirer\""
+                .into(),
+        ],
+        Effect::Refresh(vec![]),
+    );
+    let mut ack = configured();
+    confirm(
+        &mut ack,
+        "Acknowledge",
+        vec![
+            "KubePodCrashLooping on prod-eu-west-1, prod-us-east-1".into(),
+            "silence for 30m: alertname=\"KubePodCrashLooping\", namespace=\"payments\", \
+             pod=\"payments-api-7f9c8d6b5-x2k9p\", service=\"payments-api\", severity=\"critical\""
+                .into(),
+            "comment: [ack] jdoe is looking".into(),
+        ],
+        Effect::Refresh(vec![]),
+    );
+    [cancel, ack]
+}
+
+#[test]
+fn long_confirmations_80x24() {
+    let [cancel, ack] = long_confirmations();
+    insta::assert_snapshot!("cancel_run_80x24", render(&cancel, 80, 24));
+    insta::assert_snapshot!("acknowledge_80x24", render(&ack, 80, 24));
+}
+
+#[test]
+fn long_confirmations_200x50() {
+    let [cancel, ack] = long_confirmations();
+    insta::assert_snapshot!("cancel_run_200x50", render(&cancel, 200, 50));
+    insta::assert_snapshot!("acknowledge_200x50", render(&ack, 200, 50));
+}
+
 #[test]
 fn too_small() {
     insta::assert_snapshot!(render(&first_run(), 50, 10));

@@ -275,6 +275,11 @@ fn list_80x24() {
 }
 
 #[test]
+fn list_200x50() {
+    insta::assert_snapshot!(render(&model(), 200, 50));
+}
+
+#[test]
 fn events_of_a_deployment_120x40() {
     let mut m = model();
     update(&mut m, Msg::Key(Key::char('E')));

@@ -1092,6 +1092,36 @@ fn actions_confirm_first_unless_rbac_says_no(
     }
 }
 
+/// Under `--read-only` no write action gets as far as a prompt: `S` used to open the replicas
+/// prompt and refuse only at its confirmation.
+#[rstest]
+#[case::restart(Key::ctrl('r'))]
+#[case::scale(Key::char('S'))]
+#[case::scale_up(Key::char('+'))]
+#[case::scale_down(Key::char('-'))]
+#[case::delete(Key::char('D'))]
+fn read_only_refuses_every_write_at_its_first_key(#[case] key: Key) {
+    let mut m = model();
+    m.read_only = true;
+    let i = m
+        .workloads
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Pod(k) if &*k.name == "api-7f9c-bbbbb"))
+        .expect("the row");
+    m.list_mut(Screen::Workloads).cursor.selected = i;
+    update(&mut m, Msg::Key(key));
+    assert!(m.overlay.is_none(), "no confirmation");
+    assert!(m.workloads.scale.is_none(), "no prompt");
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("read-only")),
+        "{:?}",
+        m.notice
+    );
+}
+
 fn line(text: &str) -> LogLine {
     LogLine {
         source: 0,

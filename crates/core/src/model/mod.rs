@@ -61,7 +61,10 @@ pub struct Confirm {
 pub struct Notice {
     pub text: String,
     pub level: Level,
-    pub at: DateTime<Utc>,
+    /// Ticks seen since it appeared. Its lifetime is counted in ticks (one a second on the
+    /// wall), not in the model's clock: in the demo that clock runs ten times faster, and a
+    /// notice timed by it was gone in under a second.
+    pub ticks: u32,
 }
 
 #[derive(

@@ -15,7 +15,7 @@ use crate::model::input::Edit;
 use crate::model::matchers::{format_matchers, parse_matchers};
 use crate::model::{Cursor, Fetched, Level, Model, PaletteItem, PaletteTarget, Screen, TextInput};
 
-use super::feedback::{confirm, notify};
+use super::feedback::{confirm, notify, refused_read_only};
 use crate::message::{Discard, Effect};
 
 // The providers still name these through `update`; the rest of the code imports `message`.
@@ -343,7 +343,7 @@ fn act_on(model: &mut Model, index: usize, action: Action) -> Vec<Effect> {
             }
         },
         Action::Silence => {
-            if refused(model, "Silence") {
+            if refused_read_only(model, "Silence") {
                 return vec![Effect::Render];
             }
             let matchers = matchers_for(&alert);
@@ -368,17 +368,6 @@ fn act_on(model: &mut Model, index: usize, action: Action) -> Vec<Effect> {
         Action::Acknowledge => acknowledge(model, &merged, &alert),
         _ => vec![],
     }
-}
-
-fn refused(model: &mut Model, what: &str) -> bool {
-    if model.read_only {
-        notify(
-            model,
-            Level::Warning,
-            format!("{what}: refused, flightdeck runs read-only"),
-        );
-    }
-    model.read_only
 }
 
 fn input_with(text: &str) -> TextInput {

@@ -14,12 +14,7 @@ pub fn confirm(
     on_yes: Effect,
 ) -> Vec<Effect> {
     let title = title.into();
-    if model.read_only {
-        notify(
-            model,
-            Level::Warning,
-            format!("{title}: refused, flightdeck runs read-only"),
-        );
+    if refused_read_only(model, &title) {
         return vec![Effect::Render];
     }
     model.overlay = Some(Overlay::Confirm(Confirm {
@@ -30,11 +25,31 @@ pub fn confirm(
     vec![Effect::Render]
 }
 
-/// Shows `text` in the status line until the next few ticks pass.
+/// Shows `text` in the status line: for at least [`NOTICE_KEPT`] ticks, then until the next key
+/// or [`NOTICE_GONE`] ticks, whichever comes first.
 pub fn notify(model: &mut Model, level: Level, text: impl Into<String>) {
     model.notice = Some(Notice {
         text: text.into(),
         level,
-        at: model.now,
+        ticks: 0,
     });
+}
+
+/// Ticks after which a key clears the notice. The first tick can come at once, so six ticks
+/// are at least five seconds: time to read a URL or a refusal even while typing on.
+pub const NOTICE_KEPT: u32 = 6;
+/// Ticks after which the notice goes by itself, keys or not.
+pub const NOTICE_GONE: u32 = 9;
+
+/// Under `--read-only`, says so for `what` and returns true. Asked at the first key of every
+/// action that changes something elsewhere, before any prompt or form opens.
+pub fn refused_read_only(model: &mut Model, what: &str) -> bool {
+    if model.read_only {
+        notify(
+            model,
+            Level::Warning,
+            format!("{what}: refused, flightdeck runs read-only"),
+        );
+    }
+    model.read_only
 }

@@ -20,12 +20,19 @@ use chrono::{DateTime, Utc};
 // The providers still name these through `update`; the rest of the code imports `message`.
 pub use crate::message::{Discard, Effect, External, Msg, SourceEvent};
 use crate::model::{CHROME_ROWS, FetchState, Level, Model, SourceId};
-pub use feedback::{confirm, notify};
+pub use feedback::{NOTICE_GONE, NOTICE_KEPT, confirm, notify};
 
 /// Applies `msg` to `model` and says what must happen next.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     let mut effects = match msg {
-        Msg::Key(key) => keys::on_key(model, key),
+        Msg::Key(key) => {
+            let read = model.notice.take_if(|n| n.ticks >= NOTICE_KEPT).is_some();
+            let mut effects = keys::on_key(model, key);
+            if read && !effects.contains(&Effect::Render) {
+                effects.push(Effect::Render);
+            }
+            effects
+        }
         Msg::Paste(text) => keys::on_paste(model, text),
         Msg::Resize { width, height } => {
             model.size = (width, height);
@@ -79,12 +86,10 @@ fn on_tick(model: &mut Model, now: DateTime<Utc>) -> Vec<Effect> {
     let countdown_shown = model.sources.iter().any(
         |s| matches!(&s.state, FetchState::Failing { retry_at: Some(at), .. } if *at > before),
     );
-    let notice_expired = model.notice.as_ref().is_some_and(|n| {
-        now - n.at > chrono::Duration::seconds(8) && before - n.at <= chrono::Duration::seconds(8)
-    });
-    if notice_expired {
-        model.notice = None;
+    if let Some(n) = model.notice.as_mut() {
+        n.ticks = n.ticks.saturating_add(1);
     }
+    let notice_expired = model.notice.take_if(|n| n.ticks >= NOTICE_GONE).is_some();
     let mut effects = Vec::new();
     if now - model.snapshot_saved >= model.snapshot_every {
         model.snapshot_saved = now;

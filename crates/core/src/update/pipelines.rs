@@ -12,7 +12,7 @@ use crate::model::pipelines::{
 };
 use crate::model::{Cursor, Level, Model, PaletteItem, PaletteTarget, Screen, TextInput};
 
-use super::feedback::{confirm, notify};
+use super::feedback::{confirm, notify, refused_read_only};
 use crate::message::Effect;
 
 // The providers still name these through `update`; the rest of the code imports `message`.
@@ -697,12 +697,7 @@ fn run_action(model: &mut Model, run: &Run, action: Action) -> Vec<Effect> {
 }
 
 fn open_form(model: &mut Model, run: &Run) -> Vec<Effect> {
-    if model.read_only {
-        notify(
-            model,
-            Level::Warning,
-            "dispatch: refused, flightdeck runs read-only",
-        );
+    if refused_read_only(model, "dispatch") {
         return vec![Effect::Render];
     }
     let mut git_ref = TextInput::default();

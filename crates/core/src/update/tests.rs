@@ -300,3 +300,40 @@ fn read_only_refuses_before_asking() {
             .is_some_and(|n| n.text.contains("read-only"))
     );
 }
+
+/// The demo's clock runs ten times faster than the wall: a notice timed by it went in under a
+/// second. Ticks come once a wall second, whatever the clock says.
+#[test]
+fn a_notice_stays_five_wall_seconds_however_fast_the_clock_runs() {
+    let mut m = model();
+    notify(&mut m, Level::Info, "copied https://example.test/run/1");
+    let tick = |m: &mut Model, n: i64| update(m, Msg::Tick(t0() + Duration::seconds(10 * n)));
+    for n in 1..NOTICE_KEPT {
+        tick(&mut m, i64::from(n));
+        // Keys within the first seconds do not wipe it either.
+        update(&mut m, key('j'));
+        assert!(m.notice.is_some(), "gone after {n} ticks");
+    }
+    tick(&mut m, i64::from(NOTICE_KEPT));
+    assert!(m.notice.is_some(), "kept until a key or its last tick");
+    let effects = update(&mut m, key('j'));
+    assert!(m.notice.is_none(), "the next key clears it");
+    assert!(effects.contains(&Effect::Render));
+}
+
+#[test]
+fn an_unread_notice_goes_by_itself() {
+    let mut m = model();
+    notify(
+        &mut m,
+        Level::Warning,
+        "rerun: refused, flightdeck runs read-only",
+    );
+    for n in 1..NOTICE_GONE {
+        update(&mut m, Msg::Tick(t0() + Duration::seconds(i64::from(n))));
+        assert!(m.notice.is_some(), "gone after {n} ticks");
+    }
+    let effects = update(&mut m, Msg::Tick(t0() + Duration::seconds(60)));
+    assert!(m.notice.is_none());
+    assert!(effects.contains(&Effect::Render), "its going is drawn");
+}

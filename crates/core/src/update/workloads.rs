@@ -12,7 +12,7 @@ use crate::model::workloads::{
 };
 use crate::model::{Cursor, Level, Model, PaletteItem, Screen};
 
-use super::feedback::{confirm, notify};
+use super::feedback::{confirm, notify, refused_read_only};
 use crate::message::{Effect, External};
 
 // The providers still name these through `update`; the rest of the code imports `message`.
@@ -842,6 +842,9 @@ fn restart(model: &mut Model) -> Vec<Effect> {
 
 /// Scale by `delta`, or open the prompt for a number when `None`.
 fn open_scale(model: &mut Model, delta: Option<i32>) -> Vec<Effect> {
+    if refused_read_only(model, "scale") {
+        return vec![Effect::Render];
+    }
     let Some(target) =
         selected_workload(model).filter(|t| matches!(t.kind, Kind::Deployment | Kind::StatefulSet))
     else {
