@@ -277,7 +277,7 @@ fn parse_file(path: &Path, text: &str) -> ParsedFile {
             line: doc.first_line + start,
             column: 1,
         };
-        let value: Value = match serde_yaml::from_str(&doc.text) {
+        let value: Value = match serde_norway::from_str(&doc.text) {
             Ok(Value::Null) => continue,
             Ok(v) => v,
             Err(e) => {
@@ -285,7 +285,7 @@ fn parse_file(path: &Path, text: &str) -> ParsedFile {
                     (doc.first_line + l.line() as u32 - 1, l.column() as u32)
                 });
                 let reason = e.to_string();
-                // serde_yaml appends "at line L column C" relative to the document; the place
+                // the YAML parser appends "at line L column C" relative to the document; the place
                 // already says it, relative to the file.
                 let reason = reason
                     .split(" at line ")
@@ -957,8 +957,8 @@ mod tests {
         assert_eq!(docs[0].first_line, 2);
         assert_eq!(docs[1].first_line, 4);
         assert_eq!(docs[2].first_line, 8);
-        let e = serde_yaml::from_str::<Value>(&docs[1].text).expect_err("unclosed flow sequence");
-        let loc = e.location().expect("serde_yaml gives a location");
+        let e = serde_norway::from_str::<Value>(&docs[1].text).expect_err("unclosed flow sequence");
+        let loc = e.location().expect("the YAML parser gives a location");
         assert!(
             docs[1].first_line + loc.line() as u32 > 6,
             "points at or after `b: [`"

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde_yaml::Value;
+use serde_norway::Value;
 use tokio::sync::mpsc;
 
 use super::{Context, Provider};
@@ -139,7 +139,7 @@ pub fn read_site(service: &str, name: &str, dir: &Path) -> Result<Site, String> 
     let nav_yaml = if let Some(file) = &mkdocs {
         let text = std::fs::read_to_string(file)
             .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-        let config: Value = serde_yaml::from_str(&text)
+        let config: Value = serde_norway::from_str(&text)
             .map_err(|e| format!("{}: {}", file.display(), sanitize::line(&e.to_string())))?;
         if let Some(n) = config.get("site_name").and_then(Value::as_str) {
             site.site_name = sanitize::line(n);
@@ -404,7 +404,7 @@ fn tree_nav(docs: &Path, prefix: &str, depth: u8, pages: &[Page]) -> Vec<NavEntr
         docs.join(prefix)
     };
     if let Ok(text) = std::fs::read_to_string(dir.join(".pages"))
-        && let Ok(pages_file) = serde_yaml::from_str::<Value>(&text)
+        && let Ok(pages_file) = serde_norway::from_str::<Value>(&text)
         && let Some(Value::Sequence(items)) = pages_file.get("nav")
     {
         nav_items(items, docs, prefix, depth, pages, &mut out);

@@ -238,7 +238,7 @@ pub async fn load_file(file: &Path) -> Msg {
             source,
             error: format!("cannot read it: {e}"),
         },
-        Ok(text) => match serde_yaml::from_str::<PathSpec>(&text) {
+        Ok(text) => match serde_norway::from_str::<PathSpec>(&text) {
             Ok(spec) => OnbMsg::PathLoaded {
                 spec: PathSpec {
                     title: spec.title.map(|t| sanitize::line(&t)),

@@ -401,7 +401,7 @@ async fn pump(m: &mut Model, provider: &mut OnboardingProvider, rx: &mut mpsc::R
 async fn progress_is_kept_across_restarts() {
     let data = tempfile::tempdir().expect("a temp dir");
     let file = data.path().join("onboarding.yaml");
-    std::fs::write(&file, serde_yaml::to_string(&path()).expect("yaml")).expect("write");
+    std::fs::write(&file, serde_norway::to_string(&path()).expect("yaml")).expect("write");
     let mut config = flightdeck::config::Config::default();
     config.onboarding.file = Some(file);
 

@@ -66,7 +66,7 @@ fn on_disk(dir: &Path) -> Vec<Value> {
     let mut out = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("the descriptor is readable");
-        for doc in serde_yaml::Deserializer::from_str(&text) {
+        for doc in serde_norway::Deserializer::from_str(&text) {
             let v = Value::deserialize(doc)
                 .unwrap_or_else(|e| panic!("{} is valid YAML: {e}", file.display()));
             out.push(v);
@@ -379,7 +379,7 @@ async fn files_on_disk_agree_with_the_servers() {
     // anchors they link to.
     for svc in &sim.shared.world.services {
         let repo = dir.join("repos").join(&svc.name);
-        let mkdocs: Value = serde_yaml::from_str(
+        let mkdocs: Value = serde_norway::from_str(
             &std::fs::read_to_string(repo.join("mkdocs.yml")).expect("readable"),
         )
         .expect("mkdocs.yml is YAML");

@@ -1073,7 +1073,7 @@ fn published_payloads_decode_with_the_same_types() {
         items: Vec<T>,
     }
     let pods: List<Pod> =
-        serde_yaml::from_str(&common::fixture("kubernetes/kdash/pods.yaml").expect("present"))
+        serde_norway::from_str(&common::fixture("kubernetes/kdash/pods.yaml").expect("present"))
             .expect("kdash pods");
     let crash = pods
         .items
@@ -1081,18 +1081,18 @@ fn published_payloads_decode_with_the_same_types() {
         .find(|p| waiting_reason(p).as_deref() == Some("CrashLoopBackOff"))
         .expect("a crash-looping pod");
     assert!(restarts(crash) > 800);
-    let deployments: List<Deployment> = serde_yaml::from_str(
+    let deployments: List<Deployment> = serde_norway::from_str(
         &common::fixture("kubernetes/kdash/deployments.yaml").expect("present"),
     )
     .expect("kdash deployments");
     assert!(!deployments.items.is_empty());
-    let sets: List<ReplicaSet> = serde_yaml::from_str(
+    let sets: List<ReplicaSet> = serde_norway::from_str(
         &common::fixture("kubernetes/kdash/replicasets.yaml").expect("present"),
     )
     .expect("kdash replicasets");
     assert!(!sets.items.is_empty());
     let events: List<Event> =
-        serde_yaml::from_str(&common::fixture("kubernetes/kdash/events.yaml").expect("present"))
+        serde_norway::from_str(&common::fixture("kubernetes/kdash/events.yaml").expect("present"))
             .expect("kdash events");
     assert!(
         events

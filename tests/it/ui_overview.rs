@@ -123,7 +123,7 @@ fn org_entities() -> Vec<Entity> {
         .enumerate()
         .map(|(i, doc)| {
             let value: serde_json::Value =
-                serde_yaml::from_str(doc).expect("the test org is valid YAML");
+                serde_norway::from_str(doc).expect("the test org is valid YAML");
             let origin = EntityOrigin::File {
                 place: Place {
                     path: "org/catalog-info.yaml".into(),

@@ -847,7 +847,7 @@ fn kdash_lists_decode_and_the_crash_loop_is_the_reason_that_matters() {
     let Some(yaml) = common::fixture("kubernetes/kdash/pods.yaml") else {
         return;
     };
-    let list: List<Pod> = serde_yaml::from_str(&yaml).expect("a List of Pods");
+    let list: List<Pod> = serde_norway::from_str(&yaml).expect("a List of Pods");
     let pods: Vec<wl::Pod> = list
         .items
         .iter()
@@ -871,7 +871,7 @@ fn kdash_lists_decode_and_the_crash_loop_is_the_reason_that_matters() {
     assert!(pods.iter().any(|p| p.phase == wl::Phase::Pending));
 
     if let Some(yaml) = common::fixture("kubernetes/kdash/events.yaml") {
-        let list: List<Event> = serde_yaml::from_str(&yaml).expect("a List of Events");
+        let list: List<Event> = serde_norway::from_str(&yaml).expect("a List of Events");
         let events: Vec<wl::Event> = list.items.iter().filter_map(convert::event).collect();
         assert!(
             events
@@ -880,7 +880,7 @@ fn kdash_lists_decode_and_the_crash_loop_is_the_reason_that_matters() {
         );
     }
     if let Some(yaml) = common::fixture("kubernetes/kdash/deployments.yaml") {
-        let list: List<Deployment> = serde_yaml::from_str(&yaml).expect("a List of Deployments");
+        let list: List<Deployment> = serde_norway::from_str(&yaml).expect("a List of Deployments");
         assert!(
             list.items
                 .iter()
@@ -888,7 +888,7 @@ fn kdash_lists_decode_and_the_crash_loop_is_the_reason_that_matters() {
         );
     }
     if let Some(yaml) = common::fixture("kubernetes/kdash/replicasets.yaml") {
-        let list: List<ReplicaSet> = serde_yaml::from_str(&yaml).expect("a List of ReplicaSets");
+        let list: List<ReplicaSet> = serde_norway::from_str(&yaml).expect("a List of ReplicaSets");
         assert!(
             list.items
                 .iter()

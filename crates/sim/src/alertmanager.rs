@@ -1188,8 +1188,8 @@ mod tests {
         );
         assert_eq!(names(&labels(&[("severity", "info")])), ["default"]);
         let yaml = routing.config_yaml();
-        let parsed: serde_yaml::Value =
-            serde_yaml::from_str(&yaml).expect("the served config is YAML");
+        let parsed: serde_norway::Value =
+            serde_norway::from_str(&yaml).expect("the served config is YAML");
         let receivers = parsed["receivers"].as_sequence().map_or(0, Vec::len);
         assert_eq!(receivers, routing.receiver_names().len());
         assert!(yaml.contains(RECEIVER_SECRET));

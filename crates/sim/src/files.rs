@@ -237,7 +237,7 @@ pub fn write_all(shared: &Shared) -> std::io::Result<()> {
             if i > 0 {
                 text.push_str("---\n");
             }
-            let yaml = serde_yaml::to_string(doc).map_err(std::io::Error::other)?;
+            let yaml = serde_norway::to_string(doc).map_err(std::io::Error::other)?;
             text.push_str(&yaml);
         }
         write(&dir.join(file), &text)?;
@@ -319,7 +319,7 @@ fn mkdocs(svc: &Service, endpoints: &Endpoints) -> String {
 
 /// A plain YAML scalar, quoted when plain style would misread it.
 fn yaml_scalar(s: &str) -> String {
-    serde_yaml::to_string(s)
+    serde_norway::to_string(s)
         .map(|y| y.trim_end().to_string())
         .unwrap_or_else(|_| format!("{s:?}"))
 }

@@ -40,7 +40,7 @@ pub fn token_without_command(
     }) {
         return Some(t);
     }
-    let doc: serde_yaml::Value = serde_yaml::from_str(hosts_yml?).ok()?;
+    let doc: serde_norway::Value = serde_norway::from_str(hosts_yml?).ok()?;
     let token = doc.get(host.as_str())?.get("oauth_token")?.as_str()?.trim();
     (!token.is_empty()).then(|| token.to_string())
 }

@@ -53,7 +53,7 @@ pub fn yaml_without_bulk(mut value: serde_json::Value) -> String {
         }
     }
     let yaml =
-        serde_yaml::to_string(&value).unwrap_or_else(|e| format!("# cannot render as YAML: {e}"));
+        serde_norway::to_string(&value).unwrap_or_else(|e| format!("# cannot render as YAML: {e}"));
     sanitize::text(&yaml)
 }
 

@@ -141,7 +141,7 @@ pub fn write_kubeconfig(shared: &Shared) -> std::io::Result<()> {
         "current-context": CONTEXT,
         "preferences": {}
     });
-    let yaml = serde_yaml::to_string(&config).map_err(std::io::Error::other)?;
+    let yaml = serde_norway::to_string(&config).map_err(std::io::Error::other)?;
     let path = files::kubeconfig_path(&shared.dir);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -951,7 +951,7 @@ fn apply_patch(target: &mut Value, content_type: &str, body: &[u8]) -> Result<()
         }
         "application/apply-patch+yaml" | "application/apply-patch+cbor" => {
             let v: Value =
-                serde_yaml::from_slice(body).map_err(|e| format!("invalid apply body: {e}"))?;
+                serde_norway::from_slice(body).map_err(|e| format!("invalid apply body: {e}"))?;
             merge_patch(target, &v);
             Ok(())
         }
