@@ -331,9 +331,9 @@ fn checked(model: &mut Model, step: String, result: CheckResult) -> bool {
     ok && record(model, &step, event_at, is_deploy)
 }
 
-/// Runs the checks that a page opened in the docs viewer may now pass: those of steps that
-/// ask for a runbook read, or that name the page. The root of `update` calls it whenever the
-/// set of opened pages grew, whichever key, link or palette entry opened it.
+/// Re-runs the runbook checks when a page was opened in the docs viewer, whichever key, link
+/// or palette entry opened it: the root of `update` calls this after every message, and it
+/// acts only when the set of opened pages grew. The check is local, so this costs no request.
 pub fn docs_opened(model: &mut Model) -> Vec<Effect> {
     let seen = model.docs.opened.len();
     if seen == model.onboarding.opened_seen {
@@ -346,40 +346,23 @@ pub fn docs_opened(model: &mut Model) -> Vec<Effect> {
         // The checks run when the progress arrives, and see every page opened until then.
         return vec![];
     }
-    let opened = &model.docs.opened;
-    let names_an_opened_page = |s: &StepSpec| {
-        s.docs.iter().any(|link| {
-            let (service, page) = link.split_once(':').unwrap_or(("", link));
-            let page = page.split('#').next().unwrap_or(page);
-            opened.iter().any(|(svc, p)| {
-                p == page && (svc == service || svc.rsplit('/').next() == Some(service))
-            })
-        })
-    };
     let steps: Vec<String> = path
         .phases
         .iter()
         .flat_map(|p| &p.steps)
-        .filter(|s| !st.is_done(&s.id))
-        .filter(|s| {
-            s.check == Some(CheckKind::RunbookOpened)
-                || (s.check.is_some() && names_an_opened_page(s))
-        })
+        .filter(|s| s.check == Some(CheckKind::RunbookOpened) && !st.is_done(&s.id))
         .map(|s| s.id.clone())
         .collect();
-    let mut effects = Vec::new();
+    if steps.is_empty() {
+        return vec![];
+    }
     let mut changed = false;
     for id in steps {
-        let (e, c) = run_checks(model, Some(&id));
-        effects.extend(e.into_iter().filter(|e| *e != Effect::Render));
-        changed |= c;
+        // A local check: its only effect is a render, pushed once below.
+        changed |= run_checks(model, Some(&id)).1;
     }
-    if changed {
-        effects.extend(save(model));
-    }
-    if !effects.is_empty() || changed {
-        effects.push(Effect::Render);
-    }
+    let mut effects = if changed { save(model) } else { vec![] };
+    effects.push(Effect::Render);
     effects
 }
 
