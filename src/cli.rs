@@ -48,16 +48,25 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
-    /// Print the joined view of every service, for scripts, shell prompts and CI. Exits 0 when
-    /// all is healthy, 1 for warnings, 2 for critical.
+    /// Print the joined view of every service, for scripts, shell prompts and CI.
+    ///
+    /// Exit codes, as monitoring plugins give them:
+    ///   0  healthy: every service shown is healthy and every source answered
+    ///   1  warning: a service is failing or warning, or a source failed or did not
+    ///      answer (stderr names it; the rest of the answer is kept)
+    ///   2  critical: a service is critical
+    ///   3  unknown: no config, a bad config, no source answered, or --service or
+    ///      --owner matches nothing (stderr names the nearest)
+    /// The JSON (--json) is described in docs/status-json.md.
+    #[command(verbatim_doc_comment)]
     Status {
         /// Machine-readable output (documented in docs/status-json.md).
         #[arg(long)]
         json: bool,
-        /// Only this service (name or catalog ref).
+        /// Only this service (name or catalog ref); one that does not exist exits 3.
         #[arg(long, value_name = "NAME")]
         service: Option<String>,
-        /// Only services owned by this group (name or ref).
+        /// Only services owned by this group (name or ref); one that owns none exits 3.
         #[arg(long, value_name = "GROUP")]
         owner: Option<String>,
         /// Only my services (owned by my groups; `[general] me`).

@@ -92,19 +92,27 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
             mine: *mine,
             timeout: std::time::Duration::from_secs(*timeout),
         };
+        // Whatever stops status from judging is "unknown" (3), never a service's state.
+        let unknown = ExitCode::from(flightdeck::status::UNKNOWN);
         return match config::load_or_first_run(cli.config.as_deref()) {
-            Ok(Some(loaded)) => flightdeck::status::run(&loaded.config, args).await,
+            Ok(Some(loaded)) => match flightdeck::status::run(&loaded.config, args).await {
+                Ok(code) => Ok(code),
+                Err(e) => {
+                    eprintln!("flightdeck status: {}", sanitize::text(&e.to_string()));
+                    Ok(unknown)
+                }
+            },
             Ok(None) => {
                 let located = config::locate(cli.config.as_deref());
                 eprintln!(
                     "flightdeck status: no config at {}; see docs/configuration.md",
                     sanitize::line(&located.path.display().to_string())
                 );
-                Ok(ExitCode::from(2))
+                Ok(unknown)
             }
             Err(e) => {
                 eprintln!("{}", sanitize::text(&e.to_string()));
-                Ok(ExitCode::from(2))
+                Ok(unknown)
             }
         };
     }

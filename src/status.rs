@@ -1,7 +1,8 @@
 //! `flightdeck status`: the joined Overview for scripts, shell prompts and CI. It runs the same
 //! providers, the same `update` and the same join as the cockpit (one code path), waits until
-//! every source has answered once or the timeout passes, prints the rows, and exits 0 when all
-//! is healthy, 1 on warnings, 2 on anything critical. The JSON is docs/status-json.md.
+//! every source has answered once or the timeout passes, prints the rows, and exits as a
+//! monitoring plugin does: 0 healthy, 1 warning, 2 critical, 3 unknown (nothing to judge: no
+//! source answered, or the filters match no service). The JSON is docs/status-json.md.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -54,6 +55,11 @@ pub async fn run(config: &Config, args: StatusArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report.json())?);
     } else {
         print!("{}", report.text());
+    }
+    // On stderr in both modes: stdout stays one JSON document, and a prompt that shows stdout
+    // still says why its answer is partial or missing.
+    for line in report.errors.iter().chain(&report.warnings) {
+        eprintln!("flightdeck status: {line}");
     }
     Ok(ExitCode::from(report.exit_code))
 }
@@ -132,13 +138,16 @@ pub async fn collect(
 fn apply(model: &mut Model, msg: Msg, providers: &mut Providers, targets_at: &mut Option<Instant>) {
     for effect in update(model, msg) {
         match effect {
+            // Onboarding is left alone too: a status run must not start a new hire's clock,
+            // save their progress or run their checks.
             Effect::Render
             | Effect::FullRedraw
             | Effect::Quit
             | Effect::SaveSnapshot
             | Effect::Copy(_)
             | Effect::OpenUrl(_)
-            | Effect::External(_) => {}
+            | Effect::External(_)
+            | Effect::Onboarding(_) => {}
             other => {
                 if matches!(other, Effect::Targets(_)) {
                     *targets_at = Some(Instant::now());
@@ -177,11 +186,24 @@ fn all_answered(
     })
 }
 
+/// Exit codes, as monitoring plugins give them.
+pub const OK: u8 = 0;
+pub const WARNING: u8 = 1;
+pub const CRITICAL: u8 = 2;
+pub const UNKNOWN: u8 = 3;
+
+/// How many near names an unknown `--service` or `--owner` suggests.
+const NEAREST: usize = 3;
+
 /// The rows `status` prints, filtered as asked, and the exit code they give.
 pub struct Report<'a> {
     model: &'a Model,
     rows: Vec<&'a ServiceRow>,
     answered: &'a BTreeMap<SourceId, bool>,
+    /// Why there is nothing to judge; any makes the exit code [`UNKNOWN`].
+    pub errors: Vec<String>,
+    /// What the answer lacks: each source that failed or stayed silent.
+    pub warnings: Vec<String>,
     pub exit_code: u8,
 }
 
@@ -207,28 +229,120 @@ impl<'a> Report<'a> {
             .filter(|r| want(&args.owner, &r.owner, r.owner_ref.as_deref()))
             .filter(|r| !args.mine || r.mine)
             .collect();
+        let answered_ok = |s: &SourceStatus| answered.get(&s.id).copied().unwrap_or(false);
+        let silent: Vec<&SourceStatus> = model
+            .sources
+            .iter()
+            .filter(|s| match &s.state {
+                FetchState::Unsupported => false,
+                FetchState::Failing { .. } => true,
+                _ => !answered_ok(s),
+            })
+            .collect();
+        let warnings: Vec<String> = silent
+            .iter()
+            .map(|s| match &s.state {
+                FetchState::Failing { error, .. } => {
+                    format!(
+                        "{} failing: {error}; what it shows is missing",
+                        s.id.label()
+                    )
+                }
+                _ => format!(
+                    "{} did not answer within {}s; what it shows is missing",
+                    s.id.label(),
+                    args.timeout.as_secs_f64().ceil()
+                ),
+            })
+            .collect();
+
+        let mut errors = Vec::new();
+        let all = &model.catalog.overview.rows;
+        if let Some(name) = &args.service
+            && !all
+                .iter()
+                .any(|r| want(&args.service, &r.name, Some(&r.service)))
+        {
+            errors.push(no_match(
+                "service",
+                name,
+                all.iter().map(|r| r.name.as_str()),
+            ));
+        }
+        if let Some(owner) = &args.owner
+            && !all
+                .iter()
+                .any(|r| want(&args.owner, &r.owner, r.owner_ref.as_deref()))
+        {
+            errors.push(no_match(
+                "owner",
+                owner,
+                all.iter()
+                    .map(|r| r.owner.as_str())
+                    .filter(|o| !o.is_empty()),
+            ));
+        }
+        if errors.is_empty() && rows.is_empty() {
+            errors.push(if args.mine {
+                "no service is yours (owned by you or your Groups)".to_string()
+            } else if all.is_empty() {
+                "the catalog lists no service".to_string()
+            } else {
+                "no service matches all the filters".to_string()
+            });
+        }
+        if model.sources.iter().all(|s| {
+            !answered_ok(s)
+                || matches!(
+                    s.state,
+                    FetchState::Failing { .. } | FetchState::Unsupported
+                )
+        }) {
+            errors.push(format!(
+                "no source answered within {}s",
+                args.timeout.as_secs_f64().ceil()
+            ));
+        }
+        // The service list itself may be short when a catalog is silent.
+        let silent_catalogs: Vec<String> = silent
+            .iter()
+            .filter(|s| s.id.kind == flightdeck_core::model::SourceKind::Catalog)
+            .map(|s| s.id.label())
+            .collect();
+        if !errors.is_empty() && !silent_catalogs.is_empty() {
+            errors.push(format!(
+                "the services may be incomplete: {} did not answer",
+                silent_catalogs.join(", ")
+            ));
+        }
+
         let worst = rows
             .iter()
             .map(|r| r.health)
             .min()
             .unwrap_or(Health::Unknown);
-        let sources_bad = model.sources.iter().any(|s| {
-            matches!(s.state, FetchState::Failing { .. })
-                || !answered.get(&s.id).copied().unwrap_or(false)
-                    && s.state != FetchState::Unsupported
-        });
-        let mut exit_code = match worst {
-            Health::Critical => 2,
-            Health::Failing | Health::Warning => 1,
-            Health::Healthy | Health::Unknown => 0,
+        let exit_code = if !errors.is_empty() {
+            UNKNOWN
+        } else {
+            let by_health = match worst {
+                Health::Critical => CRITICAL,
+                Health::Failing | Health::Warning => WARNING,
+                Health::Healthy | Health::Unknown => OK,
+            };
+            // A partial answer never reads healthy: what the silent source would show is
+            // unknown, and it may be the very problem.
+            if silent.is_empty() {
+                by_health
+            } else {
+                by_health.max(WARNING)
+            }
         };
-        if sources_bad {
-            exit_code = exit_code.max(1);
-        }
         Report {
             model,
             rows,
             answered,
+            errors,
+            warnings,
             exit_code,
         }
     }
@@ -260,6 +374,8 @@ impl<'a> Report<'a> {
             "generated_at": m.now,
             "health": self.worst().label(),
             "exit_code": self.exit_code,
+            "errors": self.errors,
+            "warnings": self.warnings,
             "me": m.catalog.identity.as_ref().map(|i| i.user.clone()),
             "sources": m.sources.iter().map(|s| json!({
                 "id": s.id.label(),
@@ -381,6 +497,28 @@ impl<'a> Report<'a> {
             ));
         }
         out
+    }
+}
+
+/// `no service named "paymnts"; nearest: payments-api, payments-gw`.
+fn no_match<'a>(what: &str, asked: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let known: Vec<&str> = {
+        let mut v: Vec<&str> = known.collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let asked = flightdeck_core::sanitize::line(asked);
+    // A ref (`component:default/x`) is judged by its name.
+    let word = asked.rsplit(['/', ':']).next().unwrap_or(&asked);
+    let near = flightdeck_core::suggest::nearest(word, known.iter().copied(), NEAREST);
+    if near.is_empty() {
+        format!(
+            "no {what} named \"{asked}\"; {} known, none near it",
+            known.len()
+        )
+    } else {
+        format!("no {what} named \"{asked}\"; nearest: {}", near.join(", "))
     }
 }
 

@@ -27,6 +27,10 @@ pub struct OnboardingProvider {
     config: Config,
     data_dir: Option<PathBuf>,
     http: reqwest::Client,
+    /// Saves are numbered as asked; the number of the newest written is kept, so a save that
+    /// reaches the disk after a newer one is dropped instead of undoing it.
+    saves_asked: u64,
+    saves_written: std::sync::Arc<std::sync::Mutex<u64>>,
 }
 
 impl OnboardingProvider {
@@ -52,6 +56,8 @@ impl OnboardingProvider {
             config: config.clone(),
             data_dir,
             http,
+            saves_asked: 0,
+            saves_written: Default::default(),
         };
         me.initial();
         me
@@ -147,10 +153,19 @@ impl Provider for OnboardingProvider {
                 let Some(path) = self.data_dir.as_ref().map(|d| progress_path(d, &key)) else {
                     return true;
                 };
+                self.saves_asked += 1;
+                let (seq, written) = (self.saves_asked, self.saves_written.clone());
                 self.spawn(async move {
-                    let saved =
-                        tokio::task::spawn_blocking(move || save_atomically(&path, &progress))
-                            .await;
+                    let saved = tokio::task::spawn_blocking(move || {
+                        // Held across the write: writes go one at a time, newest last.
+                        let mut newest = written.lock().unwrap_or_else(|e| e.into_inner());
+                        if *newest > seq {
+                            return Ok(());
+                        }
+                        *newest = seq;
+                        save_atomically(&path, &progress)
+                    })
+                    .await;
                     let error = match saved {
                         Ok(Ok(())) => return,
                         Ok(Err(e)) => e.to_string(),

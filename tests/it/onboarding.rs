@@ -531,3 +531,247 @@ async fn the_demo_path_loads_and_every_docs_link_opens() {
         }
     }
 }
+
+/// A small org in which jdoe (known by git email) is in team-a, which owns `shop`.
+const TEAM_ORG: &[&str] = &[
+    "{apiVersion: backstage.io/v1alpha1, kind: Group, metadata: {name: team-a}, spec: {type: team, children: [], members: [jdoe]}}",
+    "{apiVersion: backstage.io/v1alpha1, kind: User, metadata: {name: jdoe}, spec: {profile: {email: jdoe@acme.example}, memberOf: [team-a]}}",
+    "{apiVersion: backstage.io/v1alpha1, kind: Component, metadata: {name: shop}, spec: {type: service, lifecycle: production, owner: team-a}}",
+];
+
+/// Tells `m` who the user is and what their team owns.
+fn with_team(m: &mut Model) {
+    use flightdeck_core::message::catalog::Msg as CatalogMsg;
+    use flightdeck_core::model::catalog::{EntityOrigin, Origin, Place};
+    let entities = TEAM_ORG
+        .iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            let value: serde_json::Value = serde_yaml::from_str(doc).expect("valid YAML");
+            let origin = EntityOrigin::File {
+                place: Place {
+                    path: "org/catalog-info.yaml".into(),
+                    line: i as u32 + 1,
+                    column: 1,
+                },
+                field_lines: Default::default(),
+            };
+            flightdeck::providers::catalog::decode_entity(&value, origin, None)
+                .expect("the org decodes")
+                .0
+        })
+        .collect();
+    update(
+        m,
+        Msg::Catalog(CatalogMsg::GitEmail(Some("jdoe@acme.example".into()))),
+    );
+    update(
+        m,
+        Msg::Catalog(CatalogMsg::Loaded {
+            origin: Origin::Files,
+            entities,
+            problems: vec![],
+            at: now(),
+        }),
+    );
+    assert!(m.catalog.identity.is_some(), "jdoe is known");
+}
+
+fn team_path() -> PathSpec {
+    let mut runbook = step("runbook", Some(CheckKind::RunbookOpened));
+    runbook.docs = vec!["shop:runbooks/crash-looping.md".into()];
+    PathSpec {
+        title: Some("Team path".into()),
+        buddy: None,
+        phases: vec![PhaseSpec {
+            name: "Day 1".into(),
+            steps: vec![step("group", Some(CheckKind::CatalogGroup)), runbook],
+        }],
+    }
+}
+
+#[test]
+fn a_passing_local_check_is_saved_at_once() {
+    let mut m = Model::new(Keymap::defaults(), now());
+    with_team(&mut m);
+    update(
+        &mut m,
+        Msg::Onboarding(OnbMsg::PathLoaded {
+            spec: team_path(),
+            source: "the config".into(),
+        }),
+    );
+    let effects = update(
+        &mut m,
+        Msg::Onboarding(OnbMsg::ProgressLoaded {
+            progress: None,
+            error: None,
+        }),
+    );
+    assert!(m.onboarding.is_done("group"), "the catalog check passes");
+    let saved = saves(&effects);
+    assert_eq!(saved.len(), 1, "one save, so no older write can land last");
+    assert_eq!(saved[0].started_at, Some(now()));
+    assert_eq!(
+        saved[0].done.get("group"),
+        Some(&now()),
+        "the passing check is in what is saved: {saved:?}"
+    );
+
+    // `r` re-runs the local checks; a step they newly pass is saved too.
+    m.onboarding.progress.done.clear();
+    m.screen = Screen::Onboarding;
+    let effects = update(&mut m, Msg::Key(Key::char('r')));
+    assert!(
+        saves(&effects)
+            .last()
+            .is_some_and(|p| p.done.contains_key("group")),
+        "r saves what it found"
+    );
+}
+
+#[test]
+fn a_deploy_from_before_the_start_reads_the_same_instant_everywhere() {
+    let mut m = loaded();
+    let deployed_at = now() - chrono::Duration::hours(5);
+    m.now = now() + chrono::Duration::minutes(10);
+    update(
+        &mut m,
+        Msg::Onboarding(OnbMsg::Checked {
+            step: "deploy".into(),
+            result: CheckResult {
+                ok: true,
+                found: "jdoe deployed abc to staging".into(),
+                next: None,
+                at: now() + chrono::Duration::minutes(10),
+                event_at: Some(deployed_at),
+            },
+        }),
+    );
+    let p = &m.onboarding.progress;
+    assert_eq!(
+        p.first_deploy_at,
+        Some(now() + chrono::Duration::minutes(10)),
+        "counted from when the cockpit saw it, never before the start"
+    );
+    assert_eq!(
+        p.done.get("deploy").copied(),
+        p.first_deploy_at,
+        "\"done … ago\" and \"first deploy … after start\" agree"
+    );
+}
+
+#[test]
+fn opening_the_suggested_runbook_ticks_its_step() {
+    let docs = tempfile::tempdir().expect("a temp dir");
+    std::fs::create_dir_all(docs.path().join("docs/runbooks")).expect("mkdir");
+    std::fs::write(docs.path().join("docs/index.md"), "# Shop\n").expect("write");
+    std::fs::write(
+        docs.path().join("docs/runbooks/crash-looping.md"),
+        "# Crash looping\n\nLook at the logs.\n",
+    )
+    .expect("write");
+    let site =
+        flightdeck::providers::docs::read_site("component:default/shop", "shop", docs.path())
+            .expect("the site reads");
+
+    let mut m = Model::new(Keymap::defaults(), now());
+    update(
+        &mut m,
+        Msg::Resize {
+            width: 120,
+            height: 40,
+        },
+    );
+    with_team(&mut m);
+    update(
+        &mut m,
+        Msg::Docs(flightdeck_core::message::docs::Msg::Loaded {
+            sites: vec![site],
+            errors: vec![],
+        }),
+    );
+    update(
+        &mut m,
+        Msg::Onboarding(OnbMsg::PathLoaded {
+            spec: team_path(),
+            source: "the config".into(),
+        }),
+    );
+    update(
+        &mut m,
+        Msg::Onboarding(OnbMsg::ProgressLoaded {
+            progress: None,
+            error: None,
+        }),
+    );
+    assert!(!m.onboarding.is_done("runbook"), "not read yet");
+
+    // The step's own docs link opens the runbook in the docs viewer.
+    m.screen = Screen::Onboarding;
+    let at = m
+        .onboarding
+        .rows
+        .iter()
+        .position(|r| {
+            matches!(
+                r,
+                flightdeck_core::model::onboarding::Row::Step { phase: 0, step: 1 }
+            )
+        })
+        .expect("the runbook step is listed");
+    m.list_mut(Screen::Onboarding).cursor.selected = at;
+    let effects = update(&mut m, Msg::Key(Key::char('o')));
+    assert_eq!(m.screen, Screen::Docs, "the runbook opened");
+    assert!(
+        m.onboarding.is_done("runbook"),
+        "opening it re-ran the check: {:?}",
+        m.onboarding.results.get("runbook")
+    );
+    assert!(
+        saves(&effects)
+            .last()
+            .is_some_and(|p| p.done.contains_key("runbook")),
+        "and the tick is saved"
+    );
+}
+
+#[tokio::test]
+async fn check_times_and_the_start_survive_a_restart() {
+    let data = tempfile::tempdir().expect("a temp dir");
+    let file = data.path().join("onboarding.yaml");
+    std::fs::write(&file, serde_yaml::to_string(&team_path()).expect("yaml")).expect("write");
+    let mut config = flightdeck::config::Config::default();
+    config.onboarding.file = Some(file);
+    let start = |at: DateTime<Utc>| {
+        let mut m = Model::new(Keymap::defaults(), at);
+        with_team(&mut m);
+        let (tx, rx) = mpsc::channel(64);
+        let provider = OnboardingProvider::with_data_dir(
+            &config,
+            &Context {
+                tx,
+                clock: flightdeck::clock::Clock::System,
+                read_only: false,
+            },
+            Some(data.path().to_path_buf()),
+        );
+        (m, provider, rx)
+    };
+
+    let (mut first, mut provider, mut rx) = start(now());
+    pump(&mut first, &mut provider, &mut rx).await;
+    assert_eq!(first.onboarding.progress.done.get("group"), Some(&now()));
+    drop(provider);
+
+    let later = now() + chrono::Duration::days(1);
+    let (mut second, mut provider, mut rx) = start(later);
+    pump(&mut second, &mut provider, &mut rx).await;
+    let p = &second.onboarding.progress;
+    assert_eq!(p.started_at, Some(now()), "the start is the first day's");
+    assert_eq!(
+        p.done.get("group"),
+        Some(&now()),
+        "the step was done on the first day, not at the restart"
+    );
+}

@@ -1,6 +1,6 @@
 //! `flightdeck status` against the simulated organisation over real HTTP: the same providers
-//! and join as the cockpit, the JSON of docs/status-json.md, and exit codes that follow the
-//! services' health.
+//! and join as the cockpit, the JSON of docs/status-json.md, and exit codes as monitoring
+//! plugins give them (0 healthy, 1 warning, 2 critical, 3 unknown).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -252,5 +252,239 @@ async fn a_source_that_never_answers_is_reported_and_warns() {
     assert_eq!(state("catalog:backstage"), Some("no_answer".into()));
     assert_eq!(strs(&json["services"], "name"), ["solo"]);
     assert_eq!(report.exit_code, 1, "a silent source is a warning");
+    assert_eq!(
+        report.warnings,
+        ["catalog:backstage did not answer within 2s; what it shows is missing"],
+        "a line names the silent source"
+    );
+    assert_eq!(json["warnings"], serde_json::json!(report.warnings));
+    assert_eq!(json["errors"], serde_json::json!([]));
     hold.abort();
+}
+
+/// A server on 127.0.0.1 that accepts connections and never answers; dropped with the handle.
+async fn silent_server() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = listener.accept().await {
+            held.push(conn);
+        }
+    });
+    (url, hold)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_follow_the_services_and_an_unknown_name_is_unknown() {
+    let (sim, config) = sim_and_config().await;
+    let (model, answered) = collect(
+        &config,
+        Clock::Sim(sim.shared.clock.clone()),
+        args().timeout,
+    )
+    .await;
+    let report = |a: StatusArgs| {
+        let r = Report::new(&model, &a, &answered);
+        (r.exit_code, r.errors.clone(), r.json())
+    };
+    assert_eq!(
+        report(args()).1,
+        Vec::<String>::new(),
+        "every source answered"
+    );
+
+    // Each service alone gives the code of its health.
+    let mut seen = BTreeSet::new();
+    for row in &model.catalog.overview.rows {
+        let (code, errors, _) = report(StatusArgs {
+            service: Some(row.name.clone()),
+            ..args()
+        });
+        let expected = match row.health.label() {
+            "critical" => 2,
+            "failing" | "warning" => 1,
+            _ => 0,
+        };
+        assert_eq!(code, expected, "{} is {}", row.name, row.health.label());
+        assert!(errors.is_empty(), "{errors:?}");
+        seen.insert(code);
+    }
+    assert!(
+        seen.len() > 1,
+        "the sim has services of several codes: {seen:?}"
+    );
+
+    // A name that is no service's: unknown, with the nearest names.
+    let (code, errors, json) = report(StatusArgs {
+        service: Some("ledgr".into()),
+        ..args()
+    });
+    assert_eq!(code, 3, "an unknown service is not healthy");
+    assert_eq!(errors, [r#"no service named "ledgr"; nearest: ledger"#]);
+    assert_eq!(json["exit_code"], 3);
+    assert_eq!(json["errors"][0], errors[0].as_str());
+    assert_eq!(json["services"], serde_json::json!([]));
+    let (code, errors, _) = report(StatusArgs {
+        service: Some("component:default/payment-api".into()),
+        ..args()
+    });
+    assert_eq!(code, 3);
+    assert!(
+        errors[0].ends_with("nearest: payments-api"),
+        "a ref is judged by its name: {errors:?}"
+    );
+    let (code, errors, _) = report(StatusArgs {
+        owner: Some("team-paymnts".into()),
+        ..args()
+    });
+    assert_eq!(code, 3, "an unknown owner is not healthy");
+    assert_eq!(
+        errors,
+        [r#"no owner named "team-paymnts"; nearest: team-payments"#]
+    );
+    let (code, errors, _) = report(StatusArgs {
+        service: Some("zzzzzzzz".into()),
+        ..args()
+    });
+    assert_eq!(code, 3);
+    assert!(errors[0].contains("none near it"), "{errors:?}");
+}
+
+#[tokio::test]
+async fn no_source_answering_is_unknown() {
+    let (url, hold) = silent_server().await;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let toml = format!("[[alertmanager]]\nname = \"prod\"\nurl = \"{url}\"\n");
+    let config = flightdeck::config::load_str(&toml, &dir.path().join("config.toml"), None)
+        .expect("a valid config")
+        .config;
+    let a = StatusArgs {
+        timeout: Duration::from_millis(1500),
+        ..args()
+    };
+    let (model, answered) = collect(&config, Clock::System, a.timeout).await;
+    let report = Report::new(&model, &a, &answered);
+    assert_eq!(report.exit_code, 3, "nothing answered: nothing to judge");
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e == "no source answered within 2s"),
+        "{:?}",
+        report.errors
+    );
+    assert_eq!(
+        report.warnings,
+        ["alertmanager:prod did not answer within 2s; what it shows is missing"]
+    );
+    hold.abort();
+}
+
+#[tokio::test]
+async fn a_silent_catalog_that_leaves_no_service_is_unknown() {
+    let (url, hold) = silent_server().await;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let toml = format!("[catalog]\ncurrent_repo = false\n\n[catalog.backstage]\nurl = \"{url}\"\n");
+    let config = flightdeck::config::load_str(&toml, &dir.path().join("config.toml"), None)
+        .expect("a valid config")
+        .config;
+    let a = StatusArgs {
+        timeout: Duration::from_millis(1500),
+        ..args()
+    };
+    let (model, answered) = collect(&config, Clock::System, a.timeout).await;
+    let report = Report::new(&model, &a, &answered);
+    assert_eq!(report.exit_code, 3, "no service to judge");
+    for error in [
+        "the catalog lists no service",
+        "the services may be incomplete: catalog:backstage did not answer",
+    ] {
+        assert!(
+            report.errors.iter().any(|e| e == error),
+            "{error}: {:?}",
+            report.errors
+        );
+    }
+    hold.abort();
+}
+
+/// Runs the real binary's `status` with its data and cache dirs in `home`.
+fn status_bin(home: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .arg("status")
+        .args(extra)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env_remove("FLIGHTDECK_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn a_missing_or_bad_config_is_unknown() {
+    let home = tempfile::tempdir().expect("a temp dir");
+    let out = status_bin(home.path(), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "no config: {stderr}");
+    assert!(stderr.contains("no config at"), "{stderr}");
+    let missing = home.path().join("nowhere.toml");
+    let out = status_bin(home.path(), &["--config", &missing.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a config named but absent: {stderr}"
+    );
+    assert!(stderr.contains("nowhere.toml"), "{stderr}");
+
+    let bad = home.path().join("bad.toml");
+    std::fs::write(&bad, "[catalog\npaths = 3\n").expect("write");
+    let out = status_bin(home.path(), &["--config", &bad.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "a bad config: {stderr}");
+    assert!(stderr.contains("bad.toml"), "names the file: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_exits_3_for_an_unknown_service_and_says_the_nearest() {
+    let (sim, _) = sim_and_config().await;
+    let home = tempfile::tempdir().expect("a temp dir");
+    let config = sim.flightdeck_config().display().to_string();
+    let out = tokio::task::spawn_blocking({
+        let home = home.path().to_path_buf();
+        move || {
+            status_bin(
+                &home,
+                &[
+                    "--config",
+                    &config,
+                    "--service",
+                    "ledgr",
+                    "--json",
+                    "--timeout",
+                    "20",
+                ],
+            )
+        }
+    })
+    .await
+    .expect("joined");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(r#"flightdeck status: no service named "ledgr"; nearest: ledger"#),
+        "{stderr}"
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(json["exit_code"], 3);
+    assert!(
+        !home.path().join("data").exists(),
+        "status writes no onboarding progress"
+    );
 }

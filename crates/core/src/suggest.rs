@@ -13,6 +13,35 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
+/// Up to `n` candidates near `word`, nearest first: typos within the same distance as
+/// [`suggest`], and names that contain the word (`payments` → `payments-api`) after them.
+pub fn nearest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<&'a str> {
+    let word_lower = word.to_lowercase();
+    let limit = (word.chars().count() / 3).max(1);
+    let mut near: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .filter_map(|c| {
+            let lower = c.to_lowercase();
+            let d = edit_distance(&word_lower, &lower);
+            if d <= limit {
+                Some((d, c))
+            } else if !word_lower.is_empty() && lower.contains(&word_lower) {
+                // Ranked after every typo, shortest (least added) first.
+                Some((limit + 1 + lower.len() - word_lower.len(), c))
+            } else {
+                None
+            }
+        })
+        .collect();
+    near.sort();
+    near.dedup_by(|a, b| a.1 == b.1);
+    near.into_iter().take(n).map(|(_, c)| c).collect()
+}
+
 /// Levenshtein distance, counting an adjacent swap as one edit (`qiut` is one typo from `quit`).
 fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
@@ -55,5 +84,20 @@ mod tests {
         #[case] expected: Option<&str>,
     ) {
         assert_eq!(suggest(word, candidates.iter().copied()), expected);
+    }
+
+    #[rstest]
+    #[case::typos_nearest_first("ledgre", &["ledger", "legder", "orders"], 3, &["ledger", "legder"])]
+    #[case::contained_after_typos("payments", &["payments-gw", "payment", "payments-api", "cart"], 3, &["payment", "payments-gw", "payments-api"])]
+    #[case::at_most_n("cart", &["carts", "card", "care", "cat"], 2, &["card", "care"])]
+    #[case::none_near("zzzz", &["ledger", "cart"], 3, &[])]
+    #[case::each_once("cart", &["cart", "cart"], 3, &["cart"])]
+    fn lists_the_few_nearest(
+        #[case] word: &str,
+        #[case] candidates: &[&str],
+        #[case] n: usize,
+        #[case] expected: &[&str],
+    ) {
+        assert_eq!(nearest(word, candidates.iter().copied(), n), expected);
     }
 }

@@ -229,6 +229,9 @@ pub struct OnboardingState {
     pub progress: Progress,
     /// The saved progress has been read (until then nothing is saved over it).
     pub progress_loaded: bool,
+    /// How many docs pages had been opened when the runbook checks last looked, so opening
+    /// another re-runs them.
+    pub opened_seen: usize,
     /// Every step's text laid out for the detail panel's width: (width, [(step id, lines)]).
     pub detail: Option<(u16, StepTexts)>,
 }

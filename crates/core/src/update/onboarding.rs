@@ -2,6 +2,8 @@
 //! onboarding.yaml the catalog names), checks asked of the provider and their results, steps
 //! ticked by hand, progress saved after every change, and the first-launch tour.
 
+use chrono::{DateTime, Utc};
+
 use crate::keymap::{Action, Key, KeyCode};
 use crate::model::catalog::Kind;
 use crate::model::markdown;
@@ -51,11 +53,18 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                     format!("onboarding progress: {e}; starting afresh"),
                 );
             }
+            let mut changed = false;
             if model.onboarding.progress.started_at.is_none() {
                 model.onboarding.progress.started_at = Some(model.now);
+                changed = true;
+            }
+            let (checks, saved) = run_checks(model, None);
+            effects.extend(checks);
+            // One save of the start and of what the checks found: two writes in flight could
+            // land in either order, and the older would win.
+            if changed || saved {
                 effects.extend(save(model));
             }
-            effects.push(run_checks(model, None));
             effects
         }
         Msg::TourState { done } => {
@@ -68,33 +77,9 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::CatalogChanged => catalog_changed(model),
         Msg::Checked { step, result } => {
-            model.onboarding.checking.remove(&step);
-            let ok = result.ok;
-            let event_at = result.event_at.unwrap_or(result.at);
-            let is_deploy =
-                step_by_id(model, &step).is_some_and(|s| s.check == Some(CheckKind::Deployed));
-            model.onboarding.results.insert(step.clone(), result);
             let mut effects = vec![Effect::Render];
-            if ok {
-                let p = &mut model.onboarding.progress;
-                let mut changed = false;
-                if let std::collections::btree_map::Entry::Vacant(e) = p.done.entry(step) {
-                    e.insert(event_at);
-                    changed = true;
-                }
-                // A deploy from before the path started counts from when the cockpit saw it,
-                // so the time to first deploy is never negative.
-                let deployed_at = match p.started_at {
-                    Some(s) if event_at < s => model.now,
-                    _ => event_at,
-                };
-                if is_deploy && p.first_deploy_at.is_none() {
-                    p.first_deploy_at = Some(deployed_at);
-                    changed = true;
-                }
-                if changed {
-                    effects.extend(save(model));
-                }
+            if checked(model, step, result) {
+                effects.extend(save(model));
             }
             effects
         }
@@ -107,6 +92,28 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![Effect::Render]
         }
     }
+}
+
+/// Marks a step whose check passed as done; true when progress changed. What happened before
+/// the path started counts from when the cockpit saw it, for the step and for the time to
+/// first deploy alike, so "done … ago" and "first deploy … after start" read one instant.
+fn record(model: &mut Model, step: &str, event_at: DateTime<Utc>, is_deploy: bool) -> bool {
+    let now = model.now;
+    let p = &mut model.onboarding.progress;
+    let at = match p.started_at {
+        Some(s) if event_at < s => now,
+        _ => event_at,
+    };
+    let mut changed = false;
+    let done_at = *p.done.entry(step.to_string()).or_insert_with(|| {
+        changed = true;
+        at
+    });
+    if is_deploy && p.first_deploy_at.is_none() {
+        p.first_deploy_at = Some(done_at);
+        changed = true;
+    }
+    changed
 }
 
 /// Progress is kept per path title, so the demo's practice and a real path never mix.
@@ -261,10 +268,11 @@ fn team(model: &Model) -> Team {
 }
 
 /// Runs the checks of every step (or only `only`): those that need a remote go to the
-/// provider, those the model can answer are answered here.
-fn run_checks(model: &mut Model, only: Option<&str>) -> Effect {
+/// provider, those the model can answer are answered here. Returns the effects and whether a
+/// local check changed the progress, which the caller must save.
+fn run_checks(model: &mut Model, only: Option<&str>) -> (Vec<Effect>, bool) {
     let Some(path) = &model.onboarding.path else {
-        return Effect::Render;
+        return (vec![Effect::Render], false);
     };
     let team = team(model);
     let steps: Vec<StepSpec> = path
@@ -301,15 +309,61 @@ fn run_checks(model: &mut Model, only: Option<&str>) -> Effect {
             }
         }
     }
+    let mut changed = false;
     for (step, result) in local {
-        // Through `update` like any result, so progress and saving follow one path.
-        let _ = update(model, Msg::Checked { step, result });
+        changed |= checked(model, step, result);
     }
-    if remote.is_empty() {
+    let effect = if remote.is_empty() {
         Effect::Render
     } else {
         Effect::Onboarding(Command::RunChecks(remote))
+    };
+    (vec![effect], changed)
+}
+
+/// Keeps a check's result; true when it marked its step done (progress to save).
+fn checked(model: &mut Model, step: String, result: CheckResult) -> bool {
+    model.onboarding.checking.remove(&step);
+    let ok = result.ok;
+    let event_at = result.event_at.unwrap_or(result.at);
+    let is_deploy = step_by_id(model, &step).is_some_and(|s| s.check == Some(CheckKind::Deployed));
+    model.onboarding.results.insert(step.clone(), result);
+    ok && record(model, &step, event_at, is_deploy)
+}
+
+/// Re-runs the runbook checks when a page was opened in the docs viewer, whichever key, link
+/// or palette entry opened it: the root of `update` calls this after every message, and it
+/// acts only when the set of opened pages grew. The check is local, so this costs no request.
+pub fn docs_opened(model: &mut Model) -> Vec<Effect> {
+    let seen = model.docs.opened.len();
+    if seen == model.onboarding.opened_seen {
+        return vec![];
     }
+    model.onboarding.opened_seen = seen;
+    let st = &model.onboarding;
+    let Some(path) = &st.path else { return vec![] };
+    if !st.progress_loaded {
+        // The checks run when the progress arrives, and see every page opened until then.
+        return vec![];
+    }
+    let steps: Vec<String> = path
+        .phases
+        .iter()
+        .flat_map(|p| &p.steps)
+        .filter(|s| s.check == Some(CheckKind::RunbookOpened) && !st.is_done(&s.id))
+        .map(|s| s.id.clone())
+        .collect();
+    if steps.is_empty() {
+        return vec![];
+    }
+    let mut changed = false;
+    for id in steps {
+        // A local check: its only effect is a render, pushed once below.
+        changed |= run_checks(model, Some(&id)).1;
+    }
+    let mut effects = if changed { save(model) } else { vec![] };
+    effects.push(Effect::Render);
+    effects
 }
 
 fn result(model: &Model, ok: bool, found: String, next: Option<String>) -> CheckResult {
@@ -453,16 +507,14 @@ pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         Action::Open => {
             let step = selected_step(model)?.clone();
             if step.check.is_some() {
-                let effect = run_checks(model, Some(&step.id));
-                Some(vec![effect, Effect::Render])
+                Some(checks_then_save(model, Some(&step.id)))
             } else {
                 Some(toggle(model))
             }
         }
         Action::Refresh if model.onboarding.path.is_some() => {
             notify(model, Level::Info, "checking every step again");
-            let effect = run_checks(model, None);
-            Some(vec![effect, Effect::Render])
+            Some(checks_then_save(model, None))
         }
         Action::OpenUrl | Action::Describe => {
             let step = selected_step(model)?.clone();
@@ -474,6 +526,16 @@ pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         }
         _ => None,
     }
+}
+
+/// Runs checks at the user's asking, saving what the local ones found.
+fn checks_then_save(model: &mut Model, only: Option<&str>) -> Vec<Effect> {
+    let (mut effects, changed) = run_checks(model, only);
+    if changed {
+        effects.extend(save(model));
+    }
+    effects.push(Effect::Render);
+    effects
 }
 
 /// Opens a `service:path#anchor` docs link of a step in the docs viewer.
