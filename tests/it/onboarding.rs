@@ -547,7 +547,7 @@ fn with_team(m: &mut Model) {
         .iter()
         .enumerate()
         .map(|(i, doc)| {
-            let value: serde_json::Value = serde_yaml::from_str(doc).expect("valid YAML");
+            let value: serde_json::Value = serde_norway::from_str(doc).expect("valid YAML");
             let origin = EntityOrigin::File {
                 place: Place {
                     path: "org/catalog-info.yaml".into(),
@@ -740,7 +740,7 @@ fn opening_the_suggested_runbook_ticks_its_step() {
 async fn check_times_and_the_start_survive_a_restart() {
     let data = tempfile::tempdir().expect("a temp dir");
     let file = data.path().join("onboarding.yaml");
-    std::fs::write(&file, serde_yaml::to_string(&team_path()).expect("yaml")).expect("write");
+    std::fs::write(&file, serde_norway::to_string(&team_path()).expect("yaml")).expect("write");
     let mut config = flightdeck::config::Config::default();
     config.onboarding.file = Some(file);
     let start = |at: DateTime<Utc>| {
