@@ -91,7 +91,8 @@ fn quitting_saves_the_snapshot_once_first(#[case] msgs: Vec<Msg>) {
 }
 
 #[rstest]
-#[case::overview(Screen::Overview, vec![SourceKind::Catalog])]
+// The Overview joins every source, so it refreshes them all, as the help says.
+#[case::overview(Screen::Overview, SourceKind::ALL.to_vec())]
 #[case::pipelines(Screen::Pipelines, vec![SourceKind::Github, SourceKind::Gitlab])]
 #[case::workloads(Screen::Workloads, vec![SourceKind::Kubernetes])]
 #[case::alerts(Screen::Alerts, vec![SourceKind::Alertmanager])]
