@@ -101,6 +101,13 @@ fn help_200x50() {
 #[test]
 fn help_of_the_workloads_logs_scrolled_80x24() {
     let mut m = crate::ui_workloads::logs_model();
+    update(
+        &mut m,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
     press(&mut m, "?");
     update(
         &mut m,

@@ -171,41 +171,45 @@ fn go_to(model: &mut Model, screen: Screen) -> Vec<Effect> {
 
 fn on_help_key(model: &mut Model, key: Key) -> Vec<Effect> {
     let action = model.keymap.action(&key);
+    let last = help_last_scroll(model);
     let Some(Overlay::Help { scroll }) = &mut model.overlay else {
         return vec![];
     };
+    let before = *scroll;
     match action {
         Some(Action::Back | Action::Help | Action::Quit) => {
             model.overlay = None;
-            vec![Effect::Render]
+            return vec![Effect::Render];
         }
-        Some(Action::Down) => {
-            *scroll += 1;
-            vec![Effect::Render]
-        }
-        Some(Action::Up) => {
-            *scroll = scroll.saturating_sub(1);
-            vec![Effect::Render]
-        }
-        Some(Action::PageDown) => {
-            *scroll += HELP_PAGE;
-            vec![Effect::Render]
-        }
-        Some(Action::PageUp) => {
-            *scroll = scroll.saturating_sub(HELP_PAGE);
-            vec![Effect::Render]
-        }
-        Some(Action::Top) => {
-            *scroll = 0;
-            vec![Effect::Render]
-        }
-        Some(Action::Bottom) => {
-            // The help clamps the scroll to its last page when it draws.
-            *scroll = usize::MAX / 2;
-            vec![Effect::Render]
-        }
-        _ => vec![],
+        Some(Action::Down) => *scroll += 1,
+        Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+        Some(Action::PageDown) => *scroll += HELP_PAGE,
+        Some(Action::PageUp) => *scroll = scroll.saturating_sub(HELP_PAGE),
+        Some(Action::Top) => *scroll = 0,
+        Some(Action::Bottom) => *scroll = last,
+        _ => {}
     }
+    *scroll = (*scroll).min(last);
+    if *scroll == before {
+        vec![]
+    } else {
+        vec![Effect::Render]
+    }
+}
+
+/// How far the help can scroll: its lines (a heading per section, a blank line between
+/// sections) less the rows it shows (the terminal less the tab and status bars, a row of margin
+/// above and below, and the borders; the view clamps the same way).
+fn help_last_scroll(model: &Model) -> usize {
+    let sections = model.keymap.help_for(layers(model));
+    let shown: Vec<usize> = sections
+        .iter()
+        .map(|(_, actions)| actions.len())
+        .filter(|n| *n > 0)
+        .collect();
+    let lines = shown.iter().map(|n| n + 1).sum::<usize>() + shown.len().saturating_sub(1);
+    let visible = usize::from(model.size.1).saturating_sub(6);
+    lines.saturating_sub(visible)
 }
 
 /// Lines a page key scrolls the help by: its height on the smallest terminal it fits.
