@@ -16,6 +16,7 @@ use super::text::{fit, truncate_start};
 use super::theme::{Role, Theme};
 use super::widgets;
 use super::widgets::centered;
+use flightdeck_core::keymap::Action;
 use flightdeck_core::model::alerts::{
     AlertState, AlertsView, DETAIL_SIDE_MIN_WIDTH, DETAIL_SIDE_WIDTH, Detail, FormField, KEY_WIDTH,
     LineKind, PRESET_TYPED, PRESETS, Row, Severity, SilenceForm, SilenceState,
@@ -321,13 +322,7 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         };
         frame.render_widget(line, rect);
     }
-    draw_footer(
-        model,
-        theme,
-        frame,
-        footer,
-        "enter detail · s silence · a ack · M muted · S silences · / filter",
-    );
+    draw_footer(model, theme, frame, footer);
 }
 
 fn first_line(s: &str) -> &str {
@@ -335,7 +330,7 @@ fn first_line(s: &str) -> &str {
 }
 
 /// The filter being typed, its errors, or the screen's keys.
-fn draw_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect, hints: &str) {
+fn draw_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let list = model.list(Screen::Alerts);
     let errors = &model.alerts.filter_errors;
     if list.filtering || !list.filter.is_empty() {
@@ -357,7 +352,7 @@ fn draw_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect, hint
         frame.render_widget(Line::from(spans), area);
     } else {
         frame.render_widget(
-            Line::styled(format!(" {hints}"), theme.style(Role::Muted)),
+            super::widgets::key_hints(model, usize::from(area.width), theme),
             area,
         );
     }
@@ -513,13 +508,20 @@ fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame,
     } else {
         String::new()
     };
-    frame.render_widget(
-        Line::styled(
-            format!(" y copy runbook · o open runbook · s silence · a ack · esc back{more}"),
-            theme.style(Role::Muted),
-        ),
-        footer,
+    // The detail's actions name what they act on here (the runbook), with the keymap's keys.
+    let mut hints = super::widgets::action_hints(
+        model,
+        &[
+            (Action::Copy, "copy runbook"),
+            (Action::OpenUrl, "open runbook"),
+            (Action::Silence, "silence"),
+            (Action::Acknowledge, "ack"),
+            (Action::Back, "back"),
+        ],
+        theme,
     );
+    hints.push(Span::styled(more, theme.style(Role::Muted)));
+    frame.render_widget(Line::from(hints), footer);
 }
 
 /// Beside the alert: the service's pods in trouble and its deploys and runs, the newest change
@@ -686,13 +688,7 @@ fn draw_silences(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             },
         );
     }
-    draw_footer(
-        model,
-        theme,
-        frame,
-        footer,
-        "x expire (confirmed) · S or esc back to alerts",
-    );
+    draw_footer(model, theme, frame, footer);
 }
 
 fn draw_form(model: &Model, form: &SilenceForm, theme: &Theme, frame: &mut Frame, area: Rect) {

@@ -9,8 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::markdown_line;
-use super::text::truncate;
+use super::text::{fit, truncate};
 use super::theme::{Role, Theme};
+use flightdeck_core::keymap::Action;
 use flightdeck_core::model::docs::{Focus, NavRow, NavTarget, OpenPage, nav_width};
 use flightdeck_core::model::{Model, Screen};
 
@@ -144,21 +145,28 @@ fn draw_page(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         frame.render_widget(block, area);
         let key = theme.style(Role::Key);
         let muted = theme.style(Role::Muted);
-        let hint = |k: &'static str, what: &'static str| {
-            Line::from(vec![
-                Span::styled(format!("  {k:<8}"), key),
-                Span::styled(what, muted),
-            ])
-        };
-        let lines = vec![
+        let mut lines = vec![
             Line::styled("Choose a page on the left.", theme.style(Role::Text)),
             Line::default(),
-            hint("enter", "open the page"),
-            hint("tab", "switch between the tree and the page"),
-            hint("/", "find pages by title, heading or text"),
-            hint(":", "jump to any page or heading of any service"),
-            hint("e", "edit the page in $EDITOR"),
         ];
+        for (action, what) in [
+            (Action::Open, "open the page"),
+            (Action::NextPanel, "switch between the tree and the page"),
+            (Action::Filter, "find pages by title, heading or text"),
+            (
+                Action::Palette,
+                "jump to any page or heading of any service",
+            ),
+            (Action::Edit, "edit the page in $EDITOR"),
+        ] {
+            let Some(k) = model.keymap.keys(action).first() else {
+                continue;
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {}", fit(&k.to_string(), 8)), key),
+                Span::styled(what, muted),
+            ]));
+        }
         frame.render_widget(Paragraph::new(lines), inner);
         return;
     };
@@ -259,6 +267,15 @@ fn draw_scrollbar(open: &OpenPage, theme: &Theme, frame: &mut Frame, area: Rect)
     frame.render_widget(Paragraph::new(lines), area);
 }
 
+fn first_key(model: &Model, action: Action) -> String {
+    model
+        .keymap
+        .keys(action)
+        .first()
+        .map(|k| k.to_string())
+        .unwrap_or_default()
+}
+
 fn draw_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let search = &model.docs.search;
     if search.typing {
@@ -279,28 +296,18 @@ fn draw_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 theme.style(Role::Input),
             ),
             Span::styled(format!("{found}  "), muted),
-            Span::styled("n", key),
+            Span::styled(first_key(model, Action::FindNext), key),
             Span::styled("/", muted),
-            Span::styled("N", key),
+            Span::styled(first_key(model, Action::FindPrev), key),
             Span::styled(" next/prev  ", muted),
-            Span::styled("esc", key),
+            Span::styled(first_key(model, Action::Back), key),
             Span::styled(" clear", muted),
         ]
     } else {
-        let mut v = Vec::new();
-        for (k, what) in [
-            ("/", " search  "),
-            ("]", "/"),
-            ("[", " links  "),
-            ("enter", " follow  "),
-            ("B", "/"),
-            ("F", " back/fwd  "),
-            ("e", " edit"),
-        ] {
-            v.push(Span::styled(k, key));
-            v.push(Span::styled(what, muted));
-        }
-        v
+        return frame.render_widget(
+            super::widgets::key_hints(model, usize::from(area.width), theme),
+            area,
+        );
     };
     frame.render_widget(Line::from(spans), area);
 }

@@ -263,18 +263,10 @@ fn draw_detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     // (what a check found, what to do next) may wrap here.
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
 
-    let key = theme.style(Role::Key);
-    let mut hint = Vec::new();
-    for (k, what) in [
-        ("space", " tick  "),
-        ("enter", " check/tick  "),
-        ("r", " check all  "),
-        ("o", " open doc"),
-    ] {
-        hint.push(Span::styled(k, key));
-        hint.push(Span::styled(what, muted));
-    }
-    frame.render_widget(Line::from(hint), foot);
+    frame.render_widget(
+        super::widgets::key_hints(model, usize::from(foot.width), theme),
+        foot,
+    );
 }
 
 /// The first-launch tour: one page at a time, over whatever screen is shown.

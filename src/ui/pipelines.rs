@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table};
 use super::log_line;
 use super::theme::{Role, Theme};
 use super::widgets;
+use flightdeck_core::keymap::Action;
 use flightdeck_core::model::join::RunState;
 use flightdeck_core::model::pipelines::{
     Detail, DispatchForm, FormField, LogView, Run, state_word,
@@ -47,9 +48,10 @@ fn mark(state: RunState) -> (&'static str, Role) {
     }
 }
 
-fn block<'a>(title: String, hint: &'a str, theme: &Theme) -> Block<'a> {
-    super::widgets::panel(title, true, theme)
-        .title_bottom(Line::from(Span::styled(hint, theme.style(Role::Muted))).right_aligned())
+fn block<'a>(title: String, mut hint: Line<'a>, theme: &Theme) -> Block<'a> {
+    // A space before the corner, as before the title.
+    hint.push_span(Span::raw(" "));
+    super::widgets::panel(title, true, theme).title_bottom(hint.right_aligned())
 }
 
 fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -64,11 +66,8 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     title.push(' ');
     let wide = area.width >= 110;
-    let hint = if wide {
-        " enter jobs · l log · R re-run failed · ctrl-r re-run · C cancel · e dispatch · m mine · z failing first "
-    } else {
-        " enter jobs · l log · R re-run · C cancel · e dispatch "
-    };
+    // The hints share the bottom border with nothing; leave its corners free.
+    let hint = super::widgets::key_hints(model, usize::from(area.width.saturating_sub(4)), theme);
     let b = block(title, hint, theme);
     let inner = b.inner(area);
     frame.render_widget(b, area);
@@ -198,7 +197,18 @@ fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame,
     };
     let b = block(
         title,
-        " enter/l log · R re-run failed · ctrl-r re-run · C cancel · o open · esc back ",
+        Line::from(super::widgets::action_hints(
+            model,
+            &[
+                (Action::Logs, "log"),
+                (Action::RerunFailed, Action::RerunFailed.label()),
+                (Action::Rerun, Action::Rerun.label()),
+                (Action::Cancel, Action::Cancel.label()),
+                (Action::OpenUrl, "open"),
+                (Action::Back, "back"),
+            ],
+            theme,
+        )),
         theme,
     );
     let inner = b.inner(area);
@@ -347,7 +357,7 @@ fn draw_log(model: &Model, log: &LogView, theme: &Theme, frame: &mut Frame, area
     title.push(' ');
     let b = block(
         title,
-        " / search · n/N next/prev · e pager · r reload · esc back ",
+        super::widgets::key_hints(model, usize::from(area.width.saturating_sub(4)), theme),
         theme,
     );
     let inner = b.inner(area);

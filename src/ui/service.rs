@@ -12,6 +12,8 @@ use super::summary::{
 };
 use super::text::fit;
 use super::theme::{Role, Theme};
+use super::widgets;
+use flightdeck_core::keymap::Action;
 use flightdeck_core::model::Model;
 use flightdeck_core::model::join::ChangeKind;
 use flightdeck_core::model::overview::{Cell, Related, ServicePage, ServiceRow};
@@ -36,7 +38,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         .borders(Borders::ALL)
         .border_style(theme.style(Role::BorderFocused))
         .title(Line::from(title))
-        .title_bottom(hints(theme));
+        .title_bottom(hints(model, theme));
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
@@ -96,21 +98,32 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 const HEALTH: &str = " Health ";
 
-fn hints(theme: &Theme) -> Line<'static> {
+fn hints(model: &Model, theme: &Theme) -> Line<'static> {
     let k = theme.style(Role::Key);
     let m = theme.style(Role::Muted);
-    Line::from(vec![
-        Span::styled(" esc", k),
-        Span::styled(" back  ", m),
-        Span::styled("2", k),
+    let key = |a: Action| {
+        model
+            .keymap
+            .keys(a)
+            .first()
+            .map(|k| k.to_string())
+            .unwrap_or_default()
+    };
+    let mut spans = widgets::action_hints(model, &[(Action::Back, "back")], theme);
+    spans.extend([
+        Span::styled(" · ", m),
+        Span::styled(key(Action::ScreenPipelines), k),
         Span::styled("-", m),
-        Span::styled("5", k),
-        Span::styled(" pipelines, workloads, alerts, docs of this service  ", m),
-        Span::styled("y", k),
-        Span::styled(" copy ref  ", m),
-        Span::styled("o", k),
-        Span::styled(" open link ", m),
-    ])
+        Span::styled(key(Action::ScreenDocs), k),
+        Span::styled(" pipelines, workloads, alerts, docs of this service ·", m),
+    ]);
+    spans.extend(widgets::action_hints(
+        model,
+        &[(Action::Copy, "copy ref"), (Action::OpenUrl, "open link")],
+        theme,
+    ));
+    spans.push(Span::raw(" "));
+    Line::from(spans)
 }
 
 /// A titled panel. Only the health panel wraps (its "why" can be long); lists are cut, one

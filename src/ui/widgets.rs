@@ -7,9 +7,12 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use flightdeck_core::keymap::{Action, Layer};
 use flightdeck_core::model::palette::PALETTE_ROWS;
 use flightdeck_core::model::{Confirm, Model, Palette, TextInput};
+use flightdeck_core::update::layers;
 
+use super::text::{fit, truncate};
 use super::theme::{Role, Theme};
 
 /// A bordered panel titled `title`; the border of the one with the keyboard stands out.
@@ -75,36 +78,119 @@ pub fn input_line(
 
 /// The help overlay, generated from the live keymap so it never drifts from what keys do.
 pub fn help(model: &Model, scroll: usize, theme: &Theme, frame: &mut Frame, area: Rect) {
+    use unicode_width::UnicodeWidthStr;
+    let sections = model.keymap.help_for(layers(model));
+    let rows: Vec<(String, &str, &str)> = sections
+        .iter()
+        .flat_map(|(_, actions)| actions)
+        .map(|(action, keys)| {
+            let keys = keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+            let keys = if keys.is_empty() {
+                String::from("(unbound)")
+            } else {
+                keys.join(" ")
+            };
+            (keys, action.name(), action.description())
+        })
+        .collect();
+    // Columns as wide as their widest cell (by display width), two spaces apart, so a long key
+    // list or name never runs into the next column; only the description is cut.
+    let key_width = rows.iter().map(|r| r.0.width()).max().unwrap_or(0);
+    let name_width = rows.iter().map(|r| r.1.width()).max().unwrap_or(0);
+    let rect = centered(area, 110, area.height.saturating_sub(2));
+    let text_width = usize::from(rect.width.saturating_sub(2));
+    let description_width = text_width.saturating_sub(2 + key_width + 2 + name_width + 2);
     let mut lines = Vec::new();
-    let mut group = "";
-    for (action, keys) in model.keymap.help() {
-        if action.group() != group {
-            group = action.group();
-            if !lines.is_empty() {
-                lines.push(Line::default());
-            }
-            lines.push(Line::styled(group.to_string(), theme.style(Role::Title)));
+    let mut rows = rows.into_iter();
+    for (layer, actions) in &sections {
+        if actions.is_empty() {
+            continue;
         }
-        let keys = keys
-            .iter()
-            .map(|k| k.to_string())
-            .collect::<Vec<_>>()
-            .join(" ");
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {keys:<14}"), theme.style(Role::Key)),
-            Span::styled(format!("{:<16}", action.name()), theme.style(Role::Muted)),
-            Span::styled(action.description().to_string(), theme.style(Role::Text)),
-        ]));
+        if !lines.is_empty() {
+            lines.push(Line::default());
+        }
+        let title = match layer {
+            Layer::Global => String::from("global (every screen)"),
+            other => other.title().to_string(),
+        };
+        lines.push(Line::styled(title, theme.style(Role::Title)));
+        for (keys, name, description) in rows.by_ref().take(actions.len()) {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {}  ", fit(&keys, key_width)),
+                    theme.style(Role::Key),
+                ),
+                Span::styled(
+                    format!("{}  ", fit(name, name_width)),
+                    theme.style(Role::Muted),
+                ),
+                Span::styled(
+                    truncate(description, description_width).into_owned(),
+                    theme.style(Role::Text),
+                ),
+            ]));
+        }
     }
-    let rect = centered(area, 96, area.height.saturating_sub(2));
+    // No taller than what it lists.
+    let rect = centered(
+        area,
+        rect.width,
+        rect.height
+            .min(u16::try_from(lines.len() + 2).unwrap_or(u16::MAX)),
+    );
     let visible = usize::from(rect.height.saturating_sub(2));
-    let scroll = scroll.min(lines.len().saturating_sub(visible));
+    let last = lines.len().saturating_sub(visible);
+    let scroll = scroll.min(last);
+    let title = if last == 0 {
+        String::from(" keys (esc closes) ")
+    } else {
+        format!(
+            " keys {}-{} of {} (j/k pgdn/pgup scroll, esc closes) ",
+            scroll + 1,
+            (scroll + visible).min(lines.len()),
+            lines.len()
+        )
+    };
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
     frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(shown).block(panel(" keys (esc closes, j/k scroll) ", true, theme)),
-        rect,
-    );
+    frame.render_widget(Paragraph::new(shown).block(panel(title, true, theme)), rect);
+}
+
+/// Hints for a view whose actions act on something particular (an alert's runbook): each
+/// action's first key from the keymap, with the words given; unbound actions are left out.
+pub fn action_hints<'a>(model: &Model, items: &[(Action, &str)], theme: &Theme) -> Vec<Span<'a>> {
+    let mut spans = Vec::new();
+    for (action, what) in items {
+        let Some(key) = model.keymap.keys(*action).first() else {
+            continue;
+        };
+        let sep = if spans.is_empty() { " " } else { " · " };
+        spans.push(Span::styled(sep, theme.style(Role::Muted)));
+        spans.push(Span::styled(key.to_string(), theme.style(Role::Key)));
+        spans.push(Span::styled(format!(" {what}"), theme.style(Role::Muted)));
+    }
+    spans
+}
+
+/// The footer hints of the current screen, from the keymap: each hinted action's first key and
+/// its label, as many as fit in `width` columns.
+pub fn key_hints<'a>(model: &Model, width: usize, theme: &Theme) -> Line<'a> {
+    use unicode_width::UnicodeWidthStr;
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (_, key, label) in model.keymap.hints(layers(model)) {
+        let gap = if spans.is_empty() { 1 } else { 3 };
+        let need = gap + key.width() + 1 + label.width();
+        if used + need > width {
+            break;
+        }
+        used += need;
+        let sep = if spans.is_empty() { " " } else { " · " };
+        spans.push(Span::styled(sep, theme.style(Role::Muted)));
+        spans.push(Span::styled(key, theme.style(Role::Key)));
+        spans.push(Span::styled(format!(" {label}"), theme.style(Role::Muted)));
+    }
+    Line::from(spans)
 }
 
 /// The `:` palette: the query, then the best matches.

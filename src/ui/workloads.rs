@@ -12,12 +12,14 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use super::log_line;
 use super::text::{fit, truncate, truncate_middle};
 use super::theme::{Role, Theme};
+use flightdeck_core::keymap::Action;
 use flightdeck_core::model::time::age;
 use flightdeck_core::model::workloads::{
     Describe, Logs, Phase, Pod, Row, ScopeState, Trouble, View, Workload, WorkloadsState,
     service_name,
 };
 use flightdeck_core::model::{Model, Screen};
+use flightdeck_core::update::layers;
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = &model.workloads;
@@ -29,11 +31,11 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         View::List => draw_list(model, theme, frame, area),
         View::Events => draw_events(model, theme, frame, area),
         View::Describe => match &w.describe {
-            Some(d) => draw_describe(d, theme, frame, area),
+            Some(d) => draw_describe(model, d, theme, frame, area),
             None => draw_list(model, theme, frame, area),
         },
         View::Logs => match &w.logs {
-            Some(l) => draw_logs(l, theme, frame, area),
+            Some(l) => draw_logs(model, l, theme, frame, area),
             None => draw_list(model, theme, frame, area),
         },
     }
@@ -109,16 +111,18 @@ fn scope_spans<'a>(w: &WorkloadsState, theme: &Theme) -> Vec<Span<'a>> {
     spans
 }
 
-fn key_hint<'a>(items: &[(&'a str, &'a str, bool)], theme: &Theme) -> Line<'a> {
+/// The view's key hints, from the keymap; an action the cluster forbids is greyed.
+fn key_hint<'a>(model: &Model, theme: &Theme, allowed: impl Fn(Action) -> bool) -> Line<'a> {
     let mut spans = vec![Span::raw(" ")];
-    for (key, what, enabled) in items {
-        let (k, m) = if *enabled {
+    for (action, key, what) in model.keymap.hints(layers(model)) {
+        let enabled = allowed(action);
+        let (k, m) = if enabled {
             (Role::Key, Role::Muted)
         } else {
             (Role::Muted, Role::Muted)
         };
-        spans.push(Span::styled(*key, theme.style(k)));
-        let text = if *enabled {
+        spans.push(Span::styled(key, theme.style(k)));
+        let text = if enabled {
             format!(" {what} ")
         } else {
             format!(" {what} (not allowed) ")
@@ -138,18 +142,12 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             Row::Orphans { .. } => None,
         })
         .unwrap_or_default();
-    let keys = key_hint(
-        &[
-            ("enter", "describe", true),
-            ("l", "logs", true),
-            ("E", "events", true),
-            ("^r", "restart", access.restart != Some(false)),
-            ("S", "scale", access.scale != Some(false)),
-            ("D", "delete pod", access.delete_pods != Some(false)),
-            ("z", if w.collapsed { "expand" } else { "collapse" }, true),
-        ],
-        theme,
-    );
+    let keys = key_hint(model, theme, |a| match a {
+        Action::Restart => access.restart != Some(false),
+        Action::Scale => access.scale != Some(false),
+        Action::DeletePod => access.delete_pods != Some(false),
+        _ => true,
+    });
     let title = format!(
         "Workloads · {} workloads · {} pods",
         w.workloads.len(),
@@ -429,14 +427,7 @@ fn pod_line<'a>(
 
 fn draw_events(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = &model.workloads;
-    let keys = key_hint(
-        &[
-            ("esc", "back", true),
-            ("j/k", "move", true),
-            ("y", "copy", true),
-        ],
-        theme,
-    );
+    let keys = key_hint(model, theme, |_| true);
     let title = format!("Events · {} · newest first", w.events_title);
     let block = frame_block(title, scope_spans(w, theme), keys, theme);
     let inner = block.inner(area);
@@ -504,17 +495,8 @@ fn draw_events(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     put_lines(frame, body, lines);
 }
 
-fn draw_describe(d: &Describe, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let keys = key_hint(
-        &[
-            ("esc", "back", true),
-            ("/", "search", true),
-            ("n/N", "next/prev", true),
-            ("e", "pager", true),
-            ("y", "copy", true),
-        ],
-        theme,
-    );
+fn draw_describe(model: &Model, d: &Describe, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let keys = key_hint(model, theme, |_| true);
     let block = frame_block(format!("Describe · {}", d.title), vec![], keys, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -549,21 +531,8 @@ fn draw_describe(d: &Describe, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 const PREFIX_ROLES: [Role; 4] = [Role::Accent, Role::Info, Role::Running, Role::Link];
 
-fn draw_logs(l: &Logs, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let keys = key_hint(
-        &[
-            ("f", if l.follow { "pause" } else { "follow" }, true),
-            ("/", "search", true),
-            ("n/N", "next/prev", true),
-            ("w", "wrap", true),
-            ("t", "tail", true),
-            ("s", "since", true),
-            ("p", "previous", true),
-            ("e", "pager", true),
-            ("y", "copy", true),
-        ],
-        theme,
-    );
+fn draw_logs(model: &Model, l: &Logs, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let keys = key_hint(model, theme, |_| true);
     let mut opts = vec![match l.options.tail {
         Some(t) => format!("tail {t}"),
         None => "all".to_string(),

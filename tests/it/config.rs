@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use flightdeck::config::theme::{BUILTIN_THEMES, ColorSupport, builtin, load_theme};
 use flightdeck::config::{self, ConfigError, Located, Origin, load_str};
 use flightdeck::ui::theme::Role;
-use flightdeck_core::keymap::{Action, Key, KeyCode, Keymap};
+use flightdeck_core::keymap::{Action, Key, KeyCode, Keymap, Layer};
 use ratatui::style::{Color, Modifier};
 use rstest::rstest;
 
@@ -87,12 +87,15 @@ fn the_example_config_loads_with_every_optional_setting_enabled() {
     );
     assert_eq!(c.alertmanager.len(), 1);
     assert_eq!(
-        loaded.keymap.action(&Key {
-            code: KeyCode::Char('m'),
-            ctrl: false,
-            alt: true,
-            shift: false,
-        }),
+        loaded.keymap.action_in(
+            &[Layer::Overview],
+            &Key {
+                code: KeyCode::Char('m'),
+                ctrl: false,
+                alt: true,
+                shift: false,
+            }
+        ),
         Some(Action::ToggleMine)
     );
 }
@@ -303,29 +306,36 @@ fn remapping_moves_an_action_to_new_keys() {
     let km = &loaded.keymap;
     assert_eq!(km.action(&Key::ctrl('q')), Some(Action::Quit));
     assert_eq!(km.action(&Key::char('q')), None);
-    assert_eq!(km.action(&Key::char('d')), Some(Action::Logs));
-    assert_eq!(km.action(&Key::char('l')), None);
-    assert_eq!(km.action(&Key::char('L')), Some(Action::Logs));
+    let on = |key: &Key| km.action_in(&[Layer::Workloads], key);
+    assert_eq!(on(&Key::char('d')), Some(Action::Logs));
+    assert_eq!(on(&Key::char('l')), None);
+    assert_eq!(on(&Key::char('L')), Some(Action::Logs));
     assert_eq!(
         km.action(&Key::new(KeyCode::F(4))),
         Some(Action::ScreenAlerts)
     );
     assert!(km.keys(Action::Describe).is_empty());
     // The help is generated from the live keymap, so it shows the remap.
-    let help: BTreeMap<Action, Vec<Key>> = km.help().into_iter().collect();
+    let help: BTreeMap<Action, Vec<Key>> = km.help().into_iter().flat_map(|(_, a)| a).collect();
     assert_eq!(help[&Action::Quit], vec![Key::ctrl('q')]);
     assert_eq!(help[&Action::Logs], vec![Key::char('d'), Key::char('L')]);
 }
 
-/// The markdown the keybindings doc must contain: one table per help group, in help order.
+/// The markdown the keybindings doc must contain: one table per keymap layer, in layer order,
+/// with every action live in that layer.
 fn keybindings_tables(keymap: &Keymap) -> String {
     let mut out = String::new();
-    for group in Action::GROUPS {
+    for &layer in Layer::ALL {
         out.push_str(&format!(
-            "### {group}\n\n| action | default keys | what it does |\n| --- | --- | --- |\n"
+            "### {layer}: {}\n\n| action | default keys | what it does |\n| --- | --- | --- |\n",
+            layer.title()
         ));
-        for (action, keys) in keymap.help().iter().filter(|(a, _)| a.group() == *group) {
-            let keys: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+        for &action in Action::ALL.iter().filter(|a| a.in_layer(layer)) {
+            let keys: Vec<String> = keymap
+                .keys(action)
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect();
             out.push_str(&format!(
                 "| `{}` | {} | {} |\n",
                 action.name(),
@@ -339,11 +349,39 @@ fn keybindings_tables(keymap: &Keymap) -> String {
 }
 
 #[test]
+fn a_remapped_screen_action_leaves_its_old_key() {
+    let loaded = load_text("[keys]\ndelete-pod = [\"ctrl-x\"]\nscale = [\"x\"]\n")
+        .expect("ctrl-x and x are free on Workloads");
+    let km = &loaded.keymap;
+    let on = |key: &Key| km.action_in(&[Layer::Workloads], key);
+    assert_eq!(on(&Key::char('D')), None);
+    assert_eq!(on(&Key::ctrl('x')), Some(Action::DeletePod));
+    assert_eq!(on(&Key::char('x')), Some(Action::Scale));
+    // x keeps its meaning where its default actions live.
+    assert_eq!(
+        km.action_in(&[Layer::Silences], &Key::char('x')),
+        Some(Action::ExpireSilence)
+    );
+}
+
+#[test]
+fn a_screen_key_that_clashes_with_a_global_one_is_refused_where_it_was_written() {
+    let err = load_text("[keys]\nscale = [\"q\"]\n").expect_err("q quits everywhere");
+    let text = err.to_string();
+    assert!(
+        text.contains("key `q` is bound to both `quit` and `scale`"),
+        "{text}"
+    );
+    assert!(text.contains(":2:"), "{text}");
+}
+
+#[test]
 fn the_keybindings_doc_lists_every_action_with_its_default_keys() {
     let (_, doc) = repo_file("docs/keybindings.md");
     let expected = keybindings_tables(&Keymap::defaults());
+    let expected = expected.trim_end();
     assert!(
-        doc.contains(&expected),
+        doc.contains(expected),
         "docs/keybindings.md has drifted from the keymap; it must contain:\n\n{expected}"
     );
     for action in Action::ALL {

@@ -140,7 +140,7 @@ fn data() -> InstanceData {
     }
 }
 
-fn model() -> Model {
+pub(crate) fn model() -> Model {
     let mut m = Model::new(Keymap::defaults(), now());
     let id = SourceId::new(SourceKind::Alertmanager, "prod");
     m.sources = vec![SourceStatus::new(id.clone(), FetchState::Unsupported)];

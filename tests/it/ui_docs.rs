@@ -127,7 +127,7 @@ fn site(name: &str, system: &str) -> Site {
     }
 }
 
-fn docs_model() -> Model {
+pub(crate) fn docs_model() -> Model {
     let mut m = Model::new(Keymap::defaults(), now());
     update(
         &mut m,
@@ -187,7 +187,7 @@ fn docs_tree_before_any_page() {
     insta::assert_snapshot!("docs_tree_80x24", render(&m, 80, 24));
 }
 
-fn onboarding_model() -> Model {
+pub(crate) fn onboarding_model() -> Model {
     let step = |id: &str, title: &str, check: Option<CheckKind>, text: &str| StepSpec {
         id: id.into(),
         title: title.into(),

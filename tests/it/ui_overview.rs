@@ -170,7 +170,7 @@ fn sources() -> Vec<SourceStatus> {
     ]
 }
 
-fn model() -> Model {
+pub(crate) fn model() -> Model {
     let mut m = Model::new(Keymap::defaults(), now());
     m.sources = sources();
     update(

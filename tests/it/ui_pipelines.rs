@@ -89,7 +89,7 @@ fn run(
     }
 }
 
-fn model() -> Model {
+pub(crate) fn model() -> Model {
     let mut m = Model::new(Keymap::defaults(), now());
     m.me = Some("user:default/jdoe".into());
     m.sources = vec![

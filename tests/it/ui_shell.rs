@@ -91,6 +91,32 @@ fn help_80x24() {
 }
 
 #[test]
+fn help_200x50() {
+    let mut m = first_run();
+    press(&mut m, "?");
+    insta::assert_snapshot!(render(&m, 200, 50));
+}
+
+/// A view's own keys come first, then the global ones; scrolled to its end.
+#[test]
+fn help_of_the_workloads_logs_scrolled_80x24() {
+    let mut m = crate::ui_workloads::logs_model();
+    update(
+        &mut m,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    press(&mut m, "?");
+    update(
+        &mut m,
+        Msg::Key(Key::new(flightdeck_core::keymap::KeyCode::PageDown)),
+    );
+    insta::assert_snapshot!(render(&m, 80, 24));
+}
+
+#[test]
 fn help_120x40() {
     let mut m = first_run();
     press(&mut m, "?");

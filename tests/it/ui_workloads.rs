@@ -104,7 +104,7 @@ fn rs(ns: &str, name: &str, deployment: &str) -> ReplicaSet {
     }
 }
 
-fn model() -> Model {
+pub(crate) fn model() -> Model {
     let mut m = Model::new(Keymap::defaults(), now());
     m.screen = Screen::Workloads;
     update(
@@ -286,7 +286,7 @@ fn events_of_a_deployment_120x40() {
     insta::assert_snapshot!(render(&m, 120, 40));
 }
 
-fn logs_model() -> Model {
+pub(crate) fn logs_model() -> Model {
     let mut m = model();
     let i = m
         .workloads

@@ -227,8 +227,171 @@ impl fmt::Display for Key {
     }
 }
 
+/// A keymap layer: the global keys, or the keys of one screen or sub-view. A screen's keys are
+/// looked up in its layers first and then in the global layer, so the same key can mean different
+/// things on different screens but never two things at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Layer {
+    Global,
+    Overview,
+    Pipelines,
+    PipelineLog,
+    Workloads,
+    Events,
+    Describe,
+    Logs,
+    Alerts,
+    Silences,
+    Docs,
+    DocsPage,
+    Onboarding,
+}
+
+impl Layer {
+    /// Every layer, in the order the docs list them.
+    pub const ALL: &'static [Layer] = &[
+        Layer::Global,
+        Layer::Overview,
+        Layer::Pipelines,
+        Layer::PipelineLog,
+        Layer::Workloads,
+        Layer::Events,
+        Layer::Describe,
+        Layer::Logs,
+        Layer::Alerts,
+        Layer::Silences,
+        Layer::Docs,
+        Layer::DocsPage,
+        Layer::Onboarding,
+    ];
+
+    /// The layers that are live together on some screen, most specific first; the global layer
+    /// is under each of them. Clashes are checked within each of these stacks.
+    pub const STACKS: &'static [&'static [Layer]] = &[
+        &[Layer::Overview],
+        &[Layer::Pipelines],
+        &[Layer::PipelineLog],
+        &[Layer::Workloads],
+        &[Layer::Events],
+        &[Layer::Describe],
+        &[Layer::Logs],
+        &[Layer::Alerts],
+        &[Layer::Silences],
+        &[Layer::Docs],
+        &[Layer::DocsPage, Layer::Docs],
+        &[Layer::Onboarding],
+    ];
+
+    /// The name of its table in keymap-default.toml and its heading in the help and the docs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Global => "global",
+            Layer::Overview => "overview",
+            Layer::Pipelines => "pipelines",
+            Layer::PipelineLog => "pipeline-log",
+            Layer::Workloads => "workloads",
+            Layer::Events => "events",
+            Layer::Describe => "describe",
+            Layer::Logs => "logs",
+            Layer::Alerts => "alerts",
+            Layer::Silences => "silences",
+            Layer::Docs => "docs",
+            Layer::DocsPage => "docs-page",
+            Layer::Onboarding => "onboarding",
+        }
+    }
+
+    /// Where the layer is live, for the help and the docs.
+    pub fn title(self) -> &'static str {
+        match self {
+            Layer::Global => "everywhere",
+            Layer::Overview => "Overview",
+            Layer::Pipelines => "Pipelines",
+            Layer::PipelineLog => "Pipelines: a job's log",
+            Layer::Workloads => "Workloads",
+            Layer::Events => "Workloads: events",
+            Layer::Describe => "Workloads: describe",
+            Layer::Logs => "Workloads: logs",
+            Layer::Alerts => "Alerts",
+            Layer::Silences => "Alerts: silences",
+            Layer::Docs => "Docs",
+            Layer::DocsPage => "Docs: the open page",
+            Layer::Onboarding => "Onboarding",
+        }
+    }
+
+    /// The actions the layer's footer hints name, in order.
+    pub fn hints(self) -> &'static [Action] {
+        use Action as A;
+        match self {
+            Layer::Global => &[A::Help, A::Palette, A::Quit],
+            Layer::Overview => &[A::Open, A::Filter, A::ToggleGroup, A::ToggleMine],
+            Layer::Pipelines => &[
+                A::Open,
+                A::Logs,
+                A::RerunFailed,
+                A::Rerun,
+                A::Cancel,
+                A::Dispatch,
+                A::ToggleMine,
+                A::FailingFirst,
+            ],
+            Layer::PipelineLog => &[A::Filter, A::FindNext, A::Edit, A::Refresh, A::Back],
+            Layer::Workloads => &[
+                A::Open,
+                A::Logs,
+                A::Events,
+                A::Restart,
+                A::Scale,
+                A::DeletePod,
+                A::ToggleGroup,
+            ],
+            Layer::Events => &[A::Back, A::Copy],
+            Layer::Describe => &[A::Back, A::Filter, A::FindNext, A::Edit, A::Copy],
+            Layer::Logs => &[
+                A::Follow,
+                A::Filter,
+                A::FindNext,
+                A::Wrap,
+                A::Tail,
+                A::Since,
+                A::Previous,
+                A::Edit,
+                A::Copy,
+            ],
+            Layer::Alerts => &[
+                A::Open,
+                A::Silence,
+                A::Acknowledge,
+                A::ToggleMuted,
+                A::ShowSilences,
+                A::Filter,
+            ],
+            Layer::Silences => &[A::ExpireSilence, A::ShowAlerts, A::Back],
+            Layer::Docs => &[A::Open, A::NextPanel, A::Filter, A::Palette, A::Edit],
+            // The open page: its own keys, then the tree's.
+            Layer::DocsPage => &[
+                A::Filter,
+                A::FindNext,
+                A::LinkNext,
+                A::Open,
+                A::PageBack,
+                A::PageForward,
+                A::Edit,
+            ],
+            Layer::Onboarding => &[A::ToggleStep, A::Open, A::Refresh, A::OpenUrl],
+        }
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 macro_rules! actions {
-    ($($variant:ident => $name:literal, $group:literal, $description:literal;)*) => {
+    ($($variant:ident => $name:literal, [$($layer:ident),+], $label:literal, $description:literal;)*) => {
         /// Everything a key can do. The name is what the config and the help use.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Action {
@@ -253,10 +416,17 @@ macro_rules! actions {
                 }
             }
 
-            /// The help screen's section, one of [`Action::GROUPS`].
-            pub fn group(self) -> &'static str {
+            /// A word or two for the footer hints, beside the action's first key.
+            pub fn label(self) -> &'static str {
                 match self {
-                    $(Action::$variant => $group,)*
+                    $(Action::$variant => $label,)*
+                }
+            }
+
+            /// The layers the action is live in; the first is where keymap-default.toml lists it.
+            pub fn layers(self) -> &'static [Layer] {
+                match self {
+                    $(Action::$variant => &[$(Layer::$layer),+],)*
                 }
             }
         }
@@ -264,51 +434,87 @@ macro_rules! actions {
 }
 
 actions! {
-    Quit => "quit", "global", "Quit flightdeck";
-    Help => "help", "global", "Show the keys of the current keymap";
-    Palette => "palette", "global", "Open the command palette (fuzzy jump to screens and items)";
-    Filter => "filter", "lists", "Filter the current list in place";
-    Open => "open", "navigation", "Open the selected item";
-    Back => "back", "navigation", "Go back; clear the filter or close the popup";
-    NextPanel => "next-panel", "navigation", "Focus the next panel";
-    PrevPanel => "prev-panel", "navigation", "Focus the previous panel";
-    Down => "down", "navigation", "Move down";
-    Up => "up", "navigation", "Move up";
-    PageDown => "page-down", "navigation", "Move down a page";
-    PageUp => "page-up", "navigation", "Move up a page";
-    Top => "top", "navigation", "Go to the first item";
-    Bottom => "bottom", "navigation", "Go to the last item";
-    Refresh => "refresh", "global", "Refresh the data of the current screen now";
-    Redraw => "redraw", "global", "Redraw the whole terminal";
-    Logs => "logs", "actions", "Show logs of the selected pod, job or run";
-    Describe => "describe", "actions", "Show every field of the selected item";
-    Events => "events", "actions", "Show events of the selected workload";
-    Silence => "silence", "actions", "Silence the selected alert";
-    Acknowledge => "acknowledge", "actions", "Acknowledge the selected alert";
-    RerunFailed => "rerun-failed", "actions", "Re-run the failed jobs of the selected run";
-    Rerun => "rerun", "actions", "Re-run the whole selected run";
-    Cancel => "cancel", "actions", "Cancel the selected run";
-    Copy => "copy", "actions", "Copy the selected item (OSC 52, works over SSH)";
-    OpenUrl => "open-url", "actions", "Open the selected item's URL, or show it to copy";
-    Edit => "edit", "actions", "Open the selected item in $EDITOR or $PAGER";
-    ToggleGroup => "toggle-group", "lists", "Group the list by system or owner, or ungroup";
-    ToggleMine => "toggle-mine", "lists", "Show only what is mine, or everything";
-    ToggleMuted => "toggle-muted", "lists", "Show or hide silenced and inhibited items";
-    ScreenOverview => "screen-overview", "screens", "Go to the Overview screen";
-    ScreenPipelines => "screen-pipelines", "screens", "Go to the Pipelines screen";
-    ScreenWorkloads => "screen-workloads", "screens", "Go to the Workloads screen";
-    ScreenAlerts => "screen-alerts", "screens", "Go to the Alerts screen";
-    ScreenDocs => "screen-docs", "screens", "Go to the Docs screen";
-    ScreenOnboarding => "screen-onboarding", "screens", "Go to the Onboarding screen";
+    Quit => "quit", [Global], "quit", "Quit flightdeck";
+    Help => "help", [Global], "help", "Show the keys of the current screen, then the global ones";
+    Palette => "palette", [Global], "palette", "Open the command palette (fuzzy jump to screens and items)";
+    Refresh => "refresh", [Global], "refresh", "Refresh the current screen's sources now (on the Overview, which joins them all: every source)";
+    Redraw => "redraw", [Global], "redraw", "Redraw the whole terminal";
+    Open => "open", [Overview, Pipelines, Workloads, Alerts, Docs, Onboarding], "open", "Open the selected item";
+    Back => "back", [Global], "back", "Go back; clear the filter or close the popup";
+    NextPanel => "next-panel", [Global], "next panel", "Focus the next panel";
+    PrevPanel => "prev-panel", [Global], "previous panel", "Focus the previous panel";
+    Down => "down", [Global], "down", "Move down";
+    Up => "up", [Global], "up", "Move up";
+    PageDown => "page-down", [Global], "page down", "Move down a page";
+    PageUp => "page-up", [Global], "page up", "Move up a page";
+    Top => "top", [Global], "top", "Go to the first item";
+    Bottom => "bottom", [Global], "bottom", "Go to the last item";
+    Filter => "filter", [Global], "filter", "Filter the current list in place, or search the open text";
+    Logs => "logs", [Pipelines, Overview, PipelineLog, Workloads, Logs], "logs", "Show logs of the selected pod, job or run";
+    Describe => "describe", [Workloads, Overview, Describe, Onboarding], "describe", "Show every field of the selected item";
+    Copy => "copy", [Overview, Pipelines, Workloads, Events, Describe, Logs, Alerts, Docs], "copy", "Copy the selected item (OSC 52, works over SSH)";
+    OpenUrl => "open-url", [Overview, Pipelines, Alerts, Docs, Onboarding], "open url", "Open the selected item's URL, or show it to copy";
+    ScreenOverview => "screen-overview", [Global], "overview", "Go to the Overview screen";
+    ScreenPipelines => "screen-pipelines", [Global], "pipelines", "Go to the Pipelines screen";
+    ScreenWorkloads => "screen-workloads", [Global], "workloads", "Go to the Workloads screen";
+    ScreenAlerts => "screen-alerts", [Global], "alerts", "Go to the Alerts screen";
+    ScreenDocs => "screen-docs", [Global], "docs", "Go to the Docs screen";
+    ScreenOnboarding => "screen-onboarding", [Global], "onboarding", "Go to the Onboarding screen";
+    ToggleGroup => "toggle-group", [Overview, Workloads], "collapse", "Group the list by system or owner, or ungroup";
+    ToggleMine => "toggle-mine", [Overview, Pipelines], "mine", "Show only what is mine, or everything";
+    Edit => "edit", [Overview, PipelineLog, Workloads, Describe, Logs, Docs], "edit", "Open the selected item in $EDITOR or $PAGER";
+    RerunFailed => "rerun-failed", [Pipelines], "re-run failed", "Re-run the failed jobs of the selected run";
+    Rerun => "rerun", [Pipelines], "re-run", "Re-run the whole selected run";
+    Cancel => "cancel", [Pipelines], "cancel", "Cancel the selected run";
+    Dispatch => "dispatch", [Pipelines], "dispatch", "Start the selected run's workflow again, with inputs you fill in";
+    FailingFirst => "failing-first", [Pipelines], "failing first", "Sort failing runs first, or newest first";
+    FindNext => "find-next", [PipelineLog, Describe, Logs, DocsPage], "next match", "Go to the next match of the search";
+    FindPrev => "find-prev", [PipelineLog, Describe, Logs, DocsPage], "previous match", "Go to the previous match of the search";
+    Events => "events", [Workloads, Events], "events", "Show events of the selected workload, or go back to the list";
+    Scale => "scale", [Workloads], "scale", "Scale the selected workload to a number of replicas you type";
+    ScaleUp => "scale-up", [Workloads], "scale +1", "Scale the selected workload up by one replica";
+    ScaleDown => "scale-down", [Workloads], "scale -1", "Scale the selected workload down by one replica";
+    DeletePod => "delete-pod", [Workloads], "delete pod", "Delete the selected pod (asks first)";
+    Restart => "restart", [Workloads], "restart", "Restart the selected workload's pods (asks first)";
+    Follow => "follow", [Logs], "follow", "Follow new lines, or pause on the last one";
+    Wrap => "wrap", [Logs], "wrap", "Wrap long lines, or cut them";
+    Previous => "previous", [Logs], "previous", "Show the previous container instance's log, or the current one";
+    Tail => "tail", [Logs], "tail", "Fetch more or fewer of the last lines";
+    Since => "since", [Logs], "since", "Fetch lines from a longer or shorter time back";
+    Silence => "silence", [Alerts], "silence", "Silence the selected alert";
+    Acknowledge => "acknowledge", [Alerts], "ack", "Acknowledge the selected alert";
+    ToggleMuted => "toggle-muted", [Alerts], "muted", "Show or hide silenced and inhibited items";
+    ShowSilences => "show-silences", [Alerts], "silences", "Show the silences instead of the alerts";
+    ShowAlerts => "show-alerts", [Silences], "alerts", "Show the alerts instead of the silences";
+    ExpireSilence => "expire-silence", [Silences], "expire", "Expire the selected silence (asks first)";
+    LinkNext => "link-next", [DocsPage], "next link", "Go to the next link on the page";
+    LinkPrev => "link-prev", [DocsPage], "previous link", "Go to the previous link on the page";
+    PageBack => "page-back", [DocsPage], "back", "Go back to the page read before";
+    PageForward => "page-forward", [DocsPage], "forward", "Go forward again to the page left by going back";
+    ToggleStep => "toggle-step", [Onboarding], "tick", "Tick or untick the selected manual step";
 }
 
 impl Action {
-    /// The help screen's sections, in the order it shows them.
-    pub const GROUPS: &'static [&'static str] =
-        &["global", "navigation", "lists", "actions", "screens"];
-
     pub fn from_name(name: &str) -> Option<Action> {
         Action::ALL.iter().copied().find(|a| a.name() == name)
+    }
+
+    /// Whether it jumps to a screen (`1`..`6`).
+    pub fn is_screen_jump(self) -> bool {
+        matches!(
+            self,
+            Action::ScreenOverview
+                | Action::ScreenPipelines
+                | Action::ScreenWorkloads
+                | Action::ScreenAlerts
+                | Action::ScreenDocs
+                | Action::ScreenOnboarding
+        )
+    }
+
+    /// Whether the action is live in `layer`.
+    pub fn in_layer(self, layer: Layer) -> bool {
+        self.layers().contains(&layer)
     }
 
     fn index(self) -> usize {
@@ -363,12 +569,22 @@ fn did_you_mean(suggestion: &Option<&'static str>) -> String {
     }
 }
 
-/// The live key bindings: which action a key triggers and which keys an action has.
+/// The live key bindings: which action a key triggers in which layer, and which keys an action
+/// has.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Keymap {
     /// Indexed by `Action as usize`.
     keys: Vec<Vec<Key>>,
-    lookup: HashMap<Key, Action>,
+    lookup: HashMap<(Layer, Key), Action>,
+}
+
+/// The actions of one layer with their keys, as the help and the docs show them.
+pub type LayerHelp = (Layer, Vec<(Action, Vec<Key>)>);
+
+/// Reads keymap-default.toml: one table per layer, each `action = [keys]`; an action is listed
+/// once, in the table of its first layer.
+pub fn default_table() -> Result<BTreeMap<String, BTreeMap<String, Vec<String>>>, toml::de::Error> {
+    toml::from_str(DEFAULT_KEYMAP_TOML)
 }
 
 impl Keymap {
@@ -377,8 +593,10 @@ impl Keymap {
         static DEFAULTS: OnceLock<Keymap> = OnceLock::new();
         DEFAULTS
             .get_or_init(|| {
-                let table: BTreeMap<String, Vec<String>> = toml::from_str(DEFAULT_KEYMAP_TOML)
+                let layered = default_table()
                     .expect("the embedded default keymap is TOML; its tests check it");
+                let table: BTreeMap<String, Vec<String>> =
+                    layered.into_values().flatten().collect();
                 Keymap::build(&table, &Keymap::empty())
                     .expect("the embedded default keymap is valid; its tests check it")
             })
@@ -426,37 +644,68 @@ impl Keymap {
             overridden[action.index()] = true;
         }
 
-        // Untouched actions first, so a clash is reported against the line the user wrote.
-        let mut lookup = HashMap::new();
-        let order = Action::ALL
+        // Within each stack of layers live together (a screen's own and the global one) a key
+        // triggers one action. Untouched actions first, so a clash is reported against the line
+        // the user wrote.
+        let order: Vec<Action> = Action::ALL
             .iter()
             .filter(|a| !overridden[a.index()])
-            .chain(Action::ALL.iter().filter(|a| overridden[a.index()]));
-        for &action in order {
-            for (index, key) in keys[action.index()].iter().enumerate() {
-                if let Some(&other) = lookup.get(key) {
-                    let written = overrides
-                        .get(action.name())
-                        .and_then(|w| w.get(index))
-                        .cloned()
-                        .unwrap_or_else(|| key.to_string());
-                    return Err(KeymapError::Conflict {
-                        key: written,
-                        action,
-                        index,
-                        other,
-                        other_is_default: !overridden[Action::index(other)],
-                    });
+            .chain(Action::ALL.iter().filter(|a| overridden[a.index()]))
+            .copied()
+            .collect();
+        for stack in Layer::STACKS {
+            let mut seen: HashMap<Key, Action> = HashMap::new();
+            let live = |a: &Action| {
+                a.in_layer(Layer::Global) || stack.iter().any(|&layer| a.in_layer(layer))
+            };
+            for &action in order.iter().filter(|a| live(a)) {
+                for (index, key) in keys[action.index()].iter().enumerate() {
+                    match seen.get(key) {
+                        Some(&other) if other != action => {
+                            let written = overrides
+                                .get(action.name())
+                                .and_then(|w| w.get(index))
+                                .cloned()
+                                .unwrap_or_else(|| key.to_string());
+                            return Err(KeymapError::Conflict {
+                                key: written,
+                                action,
+                                index,
+                                other,
+                                other_is_default: !overridden[other.index()],
+                            });
+                        }
+                        _ => {
+                            seen.insert(*key, action);
+                        }
+                    }
                 }
-                lookup.insert(*key, action);
+            }
+        }
+        let mut lookup = HashMap::new();
+        for &action in Action::ALL {
+            for &layer in action.layers() {
+                for key in &keys[action.index()] {
+                    lookup.insert((layer, *key), action);
+                }
             }
         }
         Ok(Keymap { keys, lookup })
     }
 
-    /// The action a key press triggers, if any.
+    /// The action a key press triggers in the given layers (most specific first), else in the
+    /// global layer.
+    pub fn action_in(&self, layers: &[Layer], key: &Key) -> Option<Action> {
+        let key = key.normalized();
+        layers
+            .iter()
+            .chain([&Layer::Global])
+            .find_map(|&layer| self.lookup.get(&(layer, key)).copied())
+    }
+
+    /// The action a key press triggers in the global layer, if any.
     pub fn action(&self, key: &Key) -> Option<Action> {
-        self.lookup.get(&key.normalized()).copied()
+        self.action_in(&[], key)
     }
 
     /// The keys bound to an action (empty when unbound).
@@ -464,13 +713,53 @@ impl Keymap {
         &self.keys[action.index()]
     }
 
-    /// Every action with its keys, by help group and then declaration order: the help screen
-    /// is drawn from this, so it shows what the keys really do.
-    pub fn help(&self) -> Vec<(Action, Vec<Key>)> {
-        Action::GROUPS
+    /// The help of a screen: its layers' actions (most specific first), then the global ones.
+    /// An action is shown once, under the first layer that has it.
+    pub fn help_for(&self, layers: &[Layer]) -> Vec<LayerHelp> {
+        let mut shown = Vec::new();
+        layers
             .iter()
-            .flat_map(|group| Action::ALL.iter().filter(move |a| a.group() == *group))
-            .map(|&a| (a, self.keys(a).to_vec()))
+            .chain([&Layer::Global])
+            .map(|&layer| {
+                let actions = Action::ALL
+                    .iter()
+                    .filter(|a| a.in_layer(layer))
+                    .filter(|a| {
+                        let new = !shown.contains(*a);
+                        shown.push(**a);
+                        new
+                    })
+                    .map(|&a| (a, self.keys(a).to_vec()))
+                    .collect();
+                (layer, actions)
+            })
+            .collect()
+    }
+
+    /// Every action with its keys, by the layer it is listed under (its first), in layer
+    /// order: the docs are checked against this.
+    pub fn help(&self) -> Vec<LayerHelp> {
+        Layer::ALL
+            .iter()
+            .map(|&layer| {
+                let actions = Action::ALL
+                    .iter()
+                    .filter(|a| a.layers().first() == Some(&layer))
+                    .map(|&a| (a, self.keys(a).to_vec()))
+                    .collect();
+                (layer, actions)
+            })
+            .collect()
+    }
+
+    /// The footer hints of a screen: each hinted action of its most specific layer that has a
+    /// key, with its first key and its label.
+    pub fn hints(&self, layers: &[Layer]) -> Vec<(Action, String, &'static str)> {
+        let layer = layers.first().copied().unwrap_or(Layer::Global);
+        layer
+            .hints()
+            .iter()
+            .filter_map(|&a| self.keys(a).first().map(|k| (a, k.to_string(), a.label())))
             .collect()
     }
 }
@@ -536,7 +825,7 @@ mod tests {
     #[test]
     fn display_round_trips_every_default_key() {
         let keymap = Keymap::defaults();
-        for (action, keys) in keymap.help() {
+        for (action, keys) in keymap.help().into_iter().flat_map(|(_, actions)| actions) {
             for k in keys {
                 let text = k.to_string();
                 assert_eq!(text.parse::<Key>(), Ok(k), "{action}: {text}");
@@ -560,9 +849,23 @@ mod tests {
     }
 
     #[test]
-    fn every_action_has_a_default_key_and_the_defaults_do_not_clash() {
-        let table: BTreeMap<String, Vec<String>> =
-            toml::from_str(DEFAULT_KEYMAP_TOML).expect("default keymap parses");
+    fn every_action_has_a_default_key_in_its_first_layers_table_and_none_clash() {
+        let layered = default_table().expect("default keymap parses");
+        for (layer, actions) in &layered {
+            let layer = Layer::ALL
+                .iter()
+                .find(|l| l.name() == layer)
+                .unwrap_or_else(|| panic!("[{layer}] is not a layer"));
+            for name in actions.keys() {
+                let action = Action::from_name(name).unwrap_or_else(|| panic!("{name}"));
+                assert_eq!(
+                    action.layers().first(),
+                    Some(layer),
+                    "{name} under [{layer}]"
+                );
+            }
+        }
+        let table: BTreeMap<String, Vec<String>> = layered.into_values().flatten().collect();
         for action in Action::ALL {
             assert!(
                 table.contains_key(action.name()),
@@ -571,45 +874,102 @@ mod tests {
             );
         }
         let keymap = Keymap::build(&table, &Keymap::empty()).expect("defaults are consistent");
-        for action in Action::ALL {
-            for k in keymap.keys(*action) {
-                assert_eq!(keymap.action(k), Some(*action));
+        for &action in Action::ALL {
+            for &layer in action.layers() {
+                for k in keymap.keys(action) {
+                    assert_eq!(keymap.action_in(&[layer], k), Some(action), "{layer} {k}");
+                }
             }
         }
     }
 
     #[test]
-    fn names_round_trip_and_groups_are_known() {
+    fn names_round_trip_and_every_action_has_words() {
         for &action in Action::ALL {
             assert_eq!(Action::from_name(action.name()), Some(action));
-            assert!(Action::GROUPS.contains(&action.group()), "{action}");
+            assert!(!action.layers().is_empty(), "{action}");
             assert!(!action.description().is_empty());
+            assert!(!action.label().is_empty());
         }
     }
 
     #[test]
-    fn help_lists_every_action_once_grouped_in_group_order() {
-        let help = Keymap::defaults().help();
-        assert_eq!(help.len(), Action::ALL.len());
-        let groups: Vec<usize> = help
+    fn one_key_means_different_things_in_different_layers() {
+        let keymap = Keymap::defaults();
+        let s = Key::char('S');
+        assert_eq!(
+            keymap.action_in(&[Layer::Workloads], &s),
+            Some(Action::Scale)
+        );
+        assert_eq!(
+            keymap.action_in(&[Layer::Alerts], &s),
+            Some(Action::ShowSilences)
+        );
+        assert_eq!(keymap.action_in(&[Layer::Overview], &s), None);
+        assert_eq!(keymap.action(&Key::char('D')), None);
+        // The global layer is under every screen's.
+        assert_eq!(
+            keymap.action_in(&[Layer::Logs], &Key::char('q')),
+            Some(Action::Quit)
+        );
+        // A key free in a screen's stack can be taken there even if another screen uses it.
+        let overrides = BTreeMap::from([("scale".to_string(), vec!["x".to_string()])]);
+        let moved = Keymap::with_overrides(&overrides).expect("x is free on Workloads");
+        assert_eq!(
+            moved.action_in(&[Layer::Workloads], &Key::char('x')),
+            Some(Action::Scale)
+        );
+        assert_eq!(moved.action_in(&[Layer::Workloads], &s), None);
+        assert_eq!(
+            moved.action_in(&[Layer::Silences], &Key::char('x')),
+            Some(Action::ExpireSilence)
+        );
+    }
+
+    #[test]
+    fn help_shows_the_screens_keys_first_then_the_global_ones_each_once() {
+        let help = Keymap::defaults().help_for(&[Layer::DocsPage, Layer::Docs]);
+        let layers: Vec<Layer> = help.iter().map(|(l, _)| *l).collect();
+        assert_eq!(layers, [Layer::DocsPage, Layer::Docs, Layer::Global]);
+        assert_eq!(help[0].1[0].0, Action::FindNext);
+        let all: Vec<Action> = help
             .iter()
-            .map(|(a, _)| {
-                Action::GROUPS
-                    .iter()
-                    .position(|g| *g == a.group())
-                    .unwrap_or(99)
-            })
+            .flat_map(|(_, a)| a.iter().map(|(a, _)| *a))
             .collect();
-        assert!(groups.windows(2).all(|w| w[0] <= w[1]), "{groups:?}");
-        assert_eq!(help[0].0, Action::Quit);
+        let mut unique = all.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(all.len(), unique.len());
+        assert!(all.contains(&Action::Edit) && all.contains(&Action::Quit));
+        assert!(!all.contains(&Action::Scale));
+    }
+
+    #[test]
+    fn the_docs_help_lists_every_action_once() {
+        let help = Keymap::defaults().help();
+        let count: usize = help.iter().map(|(_, a)| a.len()).sum();
+        assert_eq!(count, Action::ALL.len());
+        assert_eq!(help[0].1[0].0, Action::Quit);
+    }
+
+    #[test]
+    fn footer_hints_come_from_the_keymap() {
+        let overrides = BTreeMap::from([("dispatch".to_string(), vec!["W".to_string()])]);
+        let keymap = Keymap::with_overrides(&overrides).expect("W is free");
+        let hints = keymap.hints(&[Layer::Pipelines]);
+        assert!(
+            hints.contains(&(Action::Dispatch, "W".to_string(), "dispatch")),
+            "{hints:?}"
+        );
+        assert!(!hints.iter().any(|(_, k, _)| k == "e"), "{hints:?}");
     }
 
     #[test]
     fn an_override_replaces_the_actions_keys_and_frees_the_old_ones() {
-        let overrides = BTreeMap::from([("quit".to_string(), vec!["x".to_string()])]);
-        let keymap = Keymap::with_overrides(&overrides).expect("x is free");
-        assert_eq!(keymap.keys(Action::Quit), &[Key::char('x')]);
-        assert_eq!(keymap.action(&Key::char('x')), Some(Action::Quit));
+        let overrides = BTreeMap::from([("quit".to_string(), vec!["ctrl-q".to_string()])]);
+        let keymap = Keymap::with_overrides(&overrides).expect("ctrl-q is free");
+        assert_eq!(keymap.keys(Action::Quit), &[Key::ctrl('q')]);
+        assert_eq!(keymap.action(&Key::ctrl('q')), Some(Action::Quit));
         assert_eq!(keymap.action(&Key::char('q')), None);
         assert_eq!(keymap.action(&Key::ctrl('c')), None);
     }
@@ -622,7 +982,10 @@ mod tests {
         ]);
         let keymap = Keymap::with_overrides(&overrides).expect("d was freed");
         assert!(keymap.keys(Action::Describe).is_empty());
-        assert_eq!(keymap.action(&Key::char('d')), Some(Action::Logs));
+        assert_eq!(
+            keymap.action_in(&[Layer::Workloads], &Key::char('d')),
+            Some(Action::Logs)
+        );
     }
 
     #[rstest]
@@ -636,8 +999,16 @@ mod tests {
         "key `d` is bound to both `describe` and `logs`; `describe` has it by default"
     )]
     #[case::clash_between_overrides(
-        "logs=x;quit=x",
-        "key `x` is bound to both `quit` and `logs`; a key can trigger only one action"
+        "logs=ctrl-q;quit=ctrl-q",
+        "key `ctrl-q` is bound to both `quit` and `logs`; a key can trigger only one action"
+    )]
+    #[case::clash_between_a_layer_and_global(
+        "scale=l",
+        "key `l` is bound to both `logs` and `scale`; `logs` has it by default"
+    )]
+    #[case::clash_within_a_layer(
+        "wrap=f",
+        "key `f` is bound to both `follow` and `wrap`; `follow` has it by default"
     )]
     fn bad_overrides_are_rejected_with_a_clear_message(
         #[case] overrides: &str,

@@ -186,7 +186,7 @@ pub fn row_count(model: &Model) -> usize {
     }
 }
 
-/// Takes raw keys while the silence form is open, and the keys of the silences list.
+/// Takes raw keys while the silence form is open; every other key goes through the keymap.
 pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     if model.alerts.form.is_some() {
         return Some(on_form_key(model, key));
@@ -197,29 +197,23 @@ pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     // The terminal may have been resized since the detail was wrapped; any key re-wraps it
     // before it acts, so the view never wraps.
     rewrap_detail(model, false);
-    let plain = !key.ctrl && !key.alt;
-    match key.code {
-        KeyCode::Char('S') if plain && model.alerts.detail.is_none() => Some(switch_view(model)),
-        KeyCode::Char('x') | KeyCode::Delete
-            if plain && model.alerts.view == AlertsView::Silences =>
-        {
-            Some(expire_selected(model))
-        }
-        _ => None,
-    }
+    None
 }
 
 /// Handles an action on this screen; `None` leaves it to the global keys.
 pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     if model.alerts.view == AlertsView::Silences {
         return match action {
-            Action::Back => Some(switch_view(model)),
-            Action::Cancel => Some(expire_selected(model)),
+            Action::Back | Action::ShowAlerts => Some(switch_view(model)),
+            Action::ExpireSilence => Some(expire_selected(model)),
             _ => None,
         };
     }
     if model.alerts.detail.is_some() {
         return on_detail_action(model, action);
+    }
+    if action == Action::ShowSilences {
+        return Some(switch_view(model));
     }
     let selected = model.list(Screen::Alerts).cursor.selected;
     match action {
@@ -295,7 +289,7 @@ fn on_detail_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             };
         }
         // The detail covers the list: other list actions wait until it is closed.
-        Action::Open | Action::ToggleMuted => return Some(vec![]),
+        Action::Open | Action::ToggleMuted | Action::ShowSilences => return Some(vec![]),
         _ => return None,
     };
     let scroll = scroll.min(last);

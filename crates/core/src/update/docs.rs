@@ -130,8 +130,7 @@ fn page_match(page: &crate::model::docs::Page, query: &str) -> Option<(Option<St
     Some((None, line.chars().take(80).collect()))
 }
 
-/// Takes raw keys while the page search is typed, and the viewer's own keys (`n`/`N` next and
-/// previous match, `]`/`[` next and previous link, back and forward) while the page has focus.
+/// Takes raw keys while the page search is typed; every other key goes through the keymap.
 pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     if model.screen != Screen::Docs {
         return None;
@@ -139,23 +138,21 @@ pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     if model.docs.search.typing {
         return Some(search_key(model, key));
     }
-    if model.docs.focus != Focus::Page
-        || model.docs.open.is_none()
-        || model.list(Screen::Docs).filtering
-    {
+    None
+}
+
+/// The open page's own actions: next and previous match and link, back and forward.
+fn page_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    if model.docs.focus != Focus::Page || model.docs.open.is_none() {
         return None;
     }
-    let plain = !key.ctrl && !key.alt;
-    match key.code {
-        KeyCode::Char('n') if plain => Some(step_hit(model, 1)),
-        KeyCode::Char('N') if plain => Some(step_hit(model, -1)),
-        KeyCode::Char(']') if plain => Some(step_link(model, 1)),
-        KeyCode::Char('[') if plain => Some(step_link(model, -1)),
-        KeyCode::Char('B') if plain => Some(go_back(model)),
-        KeyCode::Backspace => Some(go_back(model)),
-        KeyCode::Left if key.alt => Some(go_back(model)),
-        KeyCode::Char('F') if plain => Some(go_forward(model)),
-        KeyCode::Right if key.alt => Some(go_forward(model)),
+    match action {
+        Action::FindNext => Some(step_hit(model, 1)),
+        Action::FindPrev => Some(step_hit(model, -1)),
+        Action::LinkNext => Some(step_link(model, 1)),
+        Action::LinkPrev => Some(step_link(model, -1)),
+        Action::PageBack => Some(go_back(model)),
+        Action::PageForward => Some(go_forward(model)),
         _ => None,
     }
 }
@@ -288,6 +285,9 @@ fn step_link(model: &mut Model, delta: isize) -> Vec<Effect> {
 
 /// Handles an action on this screen; `None` leaves it to the global keys.
 pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    if let Some(effects) = page_action(model, action) {
+        return Some(effects);
+    }
     let page = model.docs.focus == Focus::Page && model.docs.open.is_some();
     match action {
         Action::NextPanel | Action::PrevPanel => {

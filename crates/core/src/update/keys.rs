@@ -1,7 +1,8 @@
-//! Where a keystroke goes: the open overlay first (help, palette), then a list's filter input
-//! when it has the keyboard, then the keymap's action for the current screen.
+//! Where a keystroke goes: the open overlay first (help, palette), then a text input when it has
+//! the keyboard, then the keymap's action in the current screen's layers, then the global one.
+//! No screen matches raw keys outside its text inputs and dialogs, so `?` shows every key.
 
-use crate::keymap::{Action, Key, KeyCode};
+use crate::keymap::{Action, Key, KeyCode, Layer};
 use crate::model::input::Edit;
 use crate::model::palette::{PALETTE_ROWS, PaletteCommand};
 use crate::model::{
@@ -32,7 +33,7 @@ pub(super) fn on_key(model: &mut Model, key: Key) -> Vec<Effect> {
     if model.list(model.screen).filtering {
         return on_filter_key(model, key);
     }
-    let Some(action) = model.keymap.action(&key) else {
+    let Some(action) = model.keymap.action_in(layers(model), &key) else {
         return vec![];
     };
     if let Some((screen, name)) = overview::filtered_jump(model, action) {
@@ -132,6 +133,8 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::PageUp => move_to(model, &|c| c.moved(-(height as isize), rows, height)),
         Action::Top => move_to(model, &|c| c.to(0, rows, height)),
         Action::Bottom => move_to(model, &|c| c.to(usize::MAX, rows, height)),
+        // The Overview joins every source, so refreshing it refreshes them all.
+        Action::Refresh if screen == Screen::Overview => refresh(model, &SourceKind::ALL),
         Action::Refresh => refresh(model, screen.source_kinds()),
         Action::Redraw => vec![Effect::FullRedraw],
         other => {
@@ -168,27 +171,75 @@ fn go_to(model: &mut Model, screen: Screen) -> Vec<Effect> {
 
 fn on_help_key(model: &mut Model, key: Key) -> Vec<Effect> {
     let action = model.keymap.action(&key);
+    let last = help_last_scroll(model);
     let Some(Overlay::Help { scroll }) = &mut model.overlay else {
         return vec![];
     };
+    let before = *scroll;
     match action {
         Some(Action::Back | Action::Help | Action::Quit) => {
             model.overlay = None;
-            vec![Effect::Render]
+            return vec![Effect::Render];
         }
-        Some(Action::Down) => {
-            *scroll += 1;
-            vec![Effect::Render]
+        Some(Action::Down) => *scroll += 1,
+        Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+        Some(Action::PageDown) => *scroll += HELP_PAGE,
+        Some(Action::PageUp) => *scroll = scroll.saturating_sub(HELP_PAGE),
+        Some(Action::Top) => *scroll = 0,
+        Some(Action::Bottom) => *scroll = last,
+        _ => {}
+    }
+    *scroll = (*scroll).min(last);
+    if *scroll == before {
+        vec![]
+    } else {
+        vec![Effect::Render]
+    }
+}
+
+/// How far the help can scroll: its lines (a heading per section, a blank line between
+/// sections) less the rows it shows (the terminal less the tab and status bars, a row of margin
+/// above and below, and the borders; the view clamps the same way).
+fn help_last_scroll(model: &Model) -> usize {
+    let sections = model.keymap.help_for(layers(model));
+    let shown: Vec<usize> = sections
+        .iter()
+        .map(|(_, actions)| actions.len())
+        .filter(|n| *n > 0)
+        .collect();
+    let lines = shown.iter().map(|n| n + 1).sum::<usize>() + shown.len().saturating_sub(1);
+    let visible = usize::from(model.size.1).saturating_sub(6);
+    lines.saturating_sub(visible)
+}
+
+/// Lines a page key scrolls the help by: its height on the smallest terminal it fits.
+const HELP_PAGE: usize = 10;
+
+/// The keymap layers live on the current screen and sub-view, most specific first; the global
+/// layer is under them all. The help, the footer hints and the key lookup all start here.
+pub fn layers(model: &Model) -> &'static [Layer] {
+    use crate::model::alerts::AlertsView;
+    use crate::model::docs::Focus;
+    use crate::model::workloads::View;
+    match model.screen {
+        Screen::Overview => &[Layer::Overview],
+        Screen::Pipelines if model.pipelines.log.is_some() => &[Layer::PipelineLog],
+        Screen::Pipelines => &[Layer::Pipelines],
+        Screen::Workloads => match model.workloads.view {
+            View::List => &[Layer::Workloads],
+            View::Events => &[Layer::Events],
+            View::Describe => &[Layer::Describe],
+            View::Logs => &[Layer::Logs],
+        },
+        Screen::Alerts => match model.alerts.view {
+            AlertsView::Alerts => &[Layer::Alerts],
+            AlertsView::Silences => &[Layer::Silences],
+        },
+        Screen::Docs if model.docs.focus == Focus::Page && model.docs.open.is_some() => {
+            &[Layer::DocsPage, Layer::Docs]
         }
-        Some(Action::Up) => {
-            *scroll = scroll.saturating_sub(1);
-            vec![Effect::Render]
-        }
-        Some(Action::Top) => {
-            *scroll = 0;
-            vec![Effect::Render]
-        }
-        _ => vec![],
+        Screen::Docs => &[Layer::Docs],
+        Screen::Onboarding => &[Layer::Onboarding],
     }
 }
 

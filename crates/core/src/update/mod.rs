@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 pub use crate::message::{Discard, Effect, External, Msg, SourceEvent};
 use crate::model::{CHROME_ROWS, FetchState, Level, Model, SourceId};
 pub use feedback::{NOTICE_GONE, NOTICE_KEPT, confirm, notify};
+pub use keys::layers;
 
 /// Applies `msg` to `model` and says what must happen next.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {

@@ -461,19 +461,9 @@ pub fn row_count(model: &Model) -> usize {
     model.onboarding.rows.len()
 }
 
-/// Space and `x` tick a manual step.
-pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
-    if model.screen != Screen::Onboarding
-        || model.list(Screen::Onboarding).filtering
-        || key.ctrl
-        || key.alt
-    {
-        return None;
-    }
-    match key.code {
-        KeyCode::Char(' ' | 'x') => Some(toggle(model)),
-        _ => None,
-    }
+/// Every key of this screen goes through the keymap (`toggle-step` ticks a manual step).
+pub fn on_key(_model: &mut Model, _key: &Key) -> Option<Vec<Effect>> {
+    None
 }
 
 fn toggle(model: &mut Model) -> Vec<Effect> {
@@ -504,6 +494,7 @@ fn toggle(model: &mut Model) -> Vec<Effect> {
 /// Handles an action on this screen; `None` leaves it to the global keys.
 pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     match action {
+        Action::ToggleStep => Some(toggle(model)),
         Action::Open => {
             let step = selected_step(model)?.clone();
             if step.check.is_some() {

@@ -238,8 +238,8 @@ pub fn row_count(model: &Model) -> usize {
     model.pipelines.visible.len()
 }
 
-/// Takes raw keys while the dispatch form or the log search has the keyboard, and `n`/`N`
-/// in the log view; `None` lets them through to the keymap.
+/// Takes raw keys while the dispatch form or the log search has the keyboard; `None` lets them
+/// through to the keymap.
 pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     if model.screen != Screen::Pipelines {
         return None;
@@ -275,16 +275,7 @@ pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
         };
         return Some(effects);
     }
-    match key.code {
-        KeyCode::Char(c @ ('n' | 'N')) if !key.ctrl && !key.alt => {
-            Some(if log.jump(c == 'n', height) {
-                vec![Effect::Render]
-            } else {
-                vec![]
-            })
-        }
-        _ => None,
-    }
+    None
 }
 
 fn on_form_key(model: &mut Model, key: &Key) -> Vec<Effect> {
@@ -412,7 +403,7 @@ fn on_list_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             }
             Some(relisted(model))
         }
-        Action::ToggleGroup => {
+        Action::FailingFirst => {
             model.pipelines.failing_first = !model.pipelines.failing_first;
             let what = if model.pipelines.failing_first {
                 "failing runs first"
@@ -426,7 +417,7 @@ fn on_list_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             Some(run) => run_action(model, &run, action),
             None => vec![],
         }),
-        Action::Edit => Some(match selected {
+        Action::Dispatch => Some(match selected {
             Some(run) => open_form(model, &run),
             None => vec![],
         }),
@@ -506,7 +497,7 @@ fn on_detail_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         Action::RerunFailed | Action::Rerun | Action::Cancel => {
             Some(run.map_or_else(Vec::new, |r| run_action(model, &r, action)))
         }
-        Action::Edit => Some(run.map_or_else(Vec::new, |r| open_form(model, &r))),
+        Action::Dispatch => Some(run.map_or_else(Vec::new, |r| open_form(model, &r))),
         Action::OpenUrl | Action::Copy => {
             let job_url = detail
                 .jobs
@@ -519,7 +510,7 @@ fn on_detail_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             })
         }
         // Lists of other screens are not reachable from here; the rest are global keys.
-        Action::PageDown | Action::PageUp | Action::ToggleMine | Action::ToggleGroup => {
+        Action::PageDown | Action::PageUp | Action::ToggleMine | Action::FailingFirst => {
             Some(vec![])
         }
         _ => None,
@@ -568,6 +559,13 @@ fn on_log_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         }
     };
     Some(match action {
+        Action::FindNext | Action::FindPrev => {
+            if log.jump(action == Action::FindNext, height) {
+                vec![Effect::Render]
+            } else {
+                vec![]
+            }
+        }
         Action::Back => {
             if !log.search.is_empty() {
                 log.search.clear();
@@ -597,7 +595,7 @@ fn on_log_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             }
             None => vec![],
         },
-        Action::Open | Action::ToggleMine | Action::ToggleGroup => vec![],
+        Action::Open | Action::ToggleMine | Action::FailingFirst => vec![],
         _ => return None,
     })
 }
@@ -990,7 +988,7 @@ mod tests {
                 .as_ref()
                 .is_some_and(|n| n.text.contains("read-only"))
         );
-        on_action(&mut m, Action::Edit);
+        on_action(&mut m, Action::Dispatch);
         assert!(m.pipelines.form.is_none());
     }
 
@@ -1102,7 +1100,7 @@ mod tests {
     #[test]
     fn the_dispatch_form_confirms_exactly_what_it_sends() {
         let mut m = model_with(three());
-        on_action(&mut m, Action::Edit);
+        on_action(&mut m, Action::Dispatch);
         assert!(m.pipelines.form.is_some());
         for key in [Key::new(KeyCode::Tab)]
             .into_iter()

@@ -61,12 +61,33 @@ fn screen_navigation(#[case] msgs: Vec<Msg>, #[case] expected: Screen) {
 }
 
 #[test]
-fn help_opens_and_closes() {
+fn help_opens_scrolls_within_its_lines_and_closes() {
     let mut m = model();
+    update(
+        &mut m,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    let scroll = |m: &Model| match m.overlay {
+        Some(Overlay::Help { scroll }) => scroll,
+        _ => usize::MAX,
+    };
     assert_eq!(update(&mut m, key('?')), vec![Effect::Render]);
-    assert!(matches!(m.overlay, Some(Overlay::Help { scroll: 0 })));
+    assert_eq!(scroll(&m), 0);
     update(&mut m, key('j'));
-    assert!(matches!(m.overlay, Some(Overlay::Help { scroll: 1 })));
+    assert_eq!(scroll(&m), 1);
+    update(&mut m, key('G'));
+    let last = scroll(&m);
+    assert!(last > 1, "{last}");
+    // At the end, a page down does nothing, and k moves at once.
+    assert_eq!(update(&mut m, code(KeyCode::PageDown)), vec![]);
+    update(&mut m, key('k'));
+    assert_eq!(scroll(&m), last - 1);
+    update(&mut m, code(KeyCode::PageUp));
+    update(&mut m, code(KeyCode::PageUp));
+    assert_eq!(scroll(&m), 0);
     update(&mut m, code(KeyCode::Esc));
     assert!(m.overlay.is_none());
 }
@@ -91,7 +112,8 @@ fn quitting_saves_the_snapshot_once_first(#[case] msgs: Vec<Msg>) {
 }
 
 #[rstest]
-#[case::overview(Screen::Overview, vec![SourceKind::Catalog])]
+// The Overview joins every source, so it refreshes them all, as the help says.
+#[case::overview(Screen::Overview, SourceKind::ALL.to_vec())]
 #[case::pipelines(Screen::Pipelines, vec![SourceKind::Github, SourceKind::Gitlab])]
 #[case::workloads(Screen::Workloads, vec![SourceKind::Kubernetes])]
 #[case::alerts(Screen::Alerts, vec![SourceKind::Alertmanager])]

@@ -184,13 +184,12 @@ pub fn row_count(model: &Model) -> usize {
     }
 }
 
-/// Takes raw keys while a prompt or search is open, and the keys of the log view and the
-/// actions that have no keymap action of their own (`S`/`+`/`-` scale, `D` delete pod).
+/// Takes raw keys while the scale prompt or a search input is open; every other key goes
+/// through the keymap.
 pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     if model.workloads.scale.is_some() {
         return Some(scale_key(model, key));
     }
-    let plain = !key.ctrl && !key.alt;
     match model.workloads.view {
         View::Describe => {
             let d = model.workloads.describe.as_mut()?;
@@ -202,11 +201,7 @@ pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
                     vec![Effect::Render]
                 });
             }
-            match key.code {
-                KeyCode::Char('n') if plain => Some(describe_find(model, true, false)),
-                KeyCode::Char('N') if plain => Some(describe_find(model, false, false)),
-                _ => None,
-            }
+            None
         }
         View::Logs => {
             let logs = model.workloads.logs.as_mut()?;
@@ -217,64 +212,60 @@ pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
                 }
                 return Some(vec![Effect::Render]);
             }
-            if !plain {
-                return None;
-            }
-            match key.code {
-                KeyCode::Char('f') | KeyCode::Char(' ') => {
-                    if logs.follow {
-                        let last = logs.end_seq().saturating_sub(1);
-                        logs.follow = false;
-                        logs.cursor = last;
-                        logs.top = last
-                            .saturating_sub(model.list_height.saturating_sub(1) as u64)
-                            .max(logs.first_seq);
-                    } else {
-                        logs.follow = true;
-                    }
-                    Some(vec![Effect::Render])
-                }
-                KeyCode::Char('w') => {
-                    logs.wrap = !logs.wrap;
-                    Some(vec![Effect::Render])
-                }
-                KeyCode::Char('n') => Some(logs_find(model, true, false)),
-                KeyCode::Char('N') => Some(logs_find(model, false, false)),
-                KeyCode::Char('p') => {
-                    let mut o = logs.options;
-                    o.previous = !o.previous;
-                    // The previous instance has ended: nothing to follow.
-                    o.follow = !o.previous;
-                    Some(restart_logs(model, o))
-                }
-                KeyCode::Char('t') => {
-                    let mut o = logs.options;
-                    let i = TAILS
-                        .iter()
-                        .position(|t| Some(*t) == o.tail)
-                        .map_or(0, |i| (i + 1) % TAILS.len());
-                    o.tail = Some(TAILS[i]);
-                    Some(restart_logs(model, o))
-                }
-                KeyCode::Char('s') => {
-                    let mut o = logs.options;
-                    let i = SINCES
-                        .iter()
-                        .position(|s| *s == o.since_secs)
-                        .map_or(0, |i| (i + 1) % SINCES.len());
-                    o.since_secs = SINCES[i];
-                    Some(restart_logs(model, o))
-                }
-                _ => None,
-            }
+            None
         }
-        View::List if !model.list(Screen::Workloads).filtering && plain => match key.code {
-            KeyCode::Char('S') => Some(open_scale(model, None)),
-            KeyCode::Char('+') => Some(open_scale(model, Some(1))),
-            KeyCode::Char('-') => Some(open_scale(model, Some(-1))),
-            KeyCode::Char('D') => Some(delete_pod(model)),
-            _ => None,
-        },
+        _ => None,
+    }
+}
+
+/// The log view's own actions (follow, wrap, previous, tail, since, next and previous match).
+fn log_keys(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    let logs = model.workloads.logs.as_mut()?;
+    match action {
+        Action::Follow => {
+            if logs.follow {
+                let last = logs.end_seq().saturating_sub(1);
+                logs.follow = false;
+                logs.cursor = last;
+                logs.top = last
+                    .saturating_sub(model.list_height.saturating_sub(1) as u64)
+                    .max(logs.first_seq);
+            } else {
+                logs.follow = true;
+            }
+            Some(vec![Effect::Render])
+        }
+        Action::Wrap => {
+            logs.wrap = !logs.wrap;
+            Some(vec![Effect::Render])
+        }
+        Action::FindNext => Some(logs_find(model, true, false)),
+        Action::FindPrev => Some(logs_find(model, false, false)),
+        Action::Previous => {
+            let mut o = logs.options;
+            o.previous = !o.previous;
+            // The previous instance has ended: nothing to follow.
+            o.follow = !o.previous;
+            Some(restart_logs(model, o))
+        }
+        Action::Tail => {
+            let mut o = logs.options;
+            let i = TAILS
+                .iter()
+                .position(|t| Some(*t) == o.tail)
+                .map_or(0, |i| (i + 1) % TAILS.len());
+            o.tail = Some(TAILS[i]);
+            Some(restart_logs(model, o))
+        }
+        Action::Since => {
+            let mut o = logs.options;
+            let i = SINCES
+                .iter()
+                .position(|s| *s == o.since_secs)
+                .map_or(0, |i| (i + 1) % SINCES.len());
+            o.since_secs = SINCES[i];
+            Some(restart_logs(model, o))
+        }
         _ => None,
     }
 }
@@ -329,7 +320,11 @@ fn list_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             Some(vec![Effect::Render])
         }
         Action::Logs => Some(open_logs(model)),
-        Action::Rerun => Some(restart(model)),
+        Action::Restart => Some(restart(model)),
+        Action::Scale => Some(open_scale(model, None)),
+        Action::ScaleUp => Some(open_scale(model, Some(1))),
+        Action::ScaleDown => Some(open_scale(model, Some(-1))),
+        Action::DeletePod => Some(delete_pod(model)),
         Action::ToggleGroup => {
             model.workloads.collapsed = !model.workloads.collapsed;
             rebuild(model, false);
@@ -399,7 +394,7 @@ fn events_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         | Action::Palette
         | Action::Refresh
         | Action::Redraw => None,
-        a if a.group() == "screens" || a == Action::NextPanel || a == Action::PrevPanel => None,
+        a if a.is_screen_jump() || a == Action::NextPanel || a == Action::PrevPanel => None,
         _ => Some(vec![]),
     }
 }
@@ -459,6 +454,11 @@ fn open_describe(model: &mut Model, target: Target) -> Vec<Effect> {
 }
 
 fn describe_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    match action {
+        Action::FindNext => return Some(describe_find(model, true, false)),
+        Action::FindPrev => return Some(describe_find(model, false, false)),
+        _ => {}
+    }
     let height = model.list_height.max(1);
     let d = model.workloads.describe.as_mut()?;
     let max = d.lines.len().saturating_sub(height);
@@ -486,8 +486,9 @@ fn describe_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             text: d.lines.join("\n"),
         })]),
         Action::Copy => Some(vec![Effect::Copy(d.lines.join("\n")), Effect::Render]),
-        Action::Quit | Action::Help | Action::Palette | Action::Redraw => None,
-        a if a.group() == "screens" || a == Action::NextPanel || a == Action::PrevPanel => None,
+        // Refreshing is global: it fetches the cluster again, the view stays.
+        Action::Quit | Action::Help | Action::Palette | Action::Redraw | Action::Refresh => None,
+        a if a.is_screen_jump() || a == Action::NextPanel || a == Action::PrevPanel => None,
         _ => Some(vec![]),
     }
 }
@@ -638,6 +639,9 @@ fn restart_logs(model: &mut Model, options: LogOptions) -> Vec<Effect> {
 }
 
 fn logs_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    if let Some(effects) = log_keys(model, action) {
+        return Some(effects);
+    }
     let height = model.list_height.saturating_sub(1).max(1) as u64;
     let logs = model.workloads.logs.as_mut()?;
     let delta: Option<i64> = match action {
@@ -689,8 +693,9 @@ fn logs_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             notify(model, Level::Info, "copied the log line");
             Some(vec![Effect::Copy(text), Effect::Render])
         }
-        Action::Quit | Action::Help | Action::Palette | Action::Redraw => None,
-        a if a.group() == "screens" || a == Action::NextPanel || a == Action::PrevPanel => None,
+        // Refreshing is global: it fetches the cluster again, the view stays.
+        Action::Quit | Action::Help | Action::Palette | Action::Redraw | Action::Refresh => None,
+        a if a.is_screen_jump() || a == Action::NextPanel || a == Action::PrevPanel => None,
         _ => Some(vec![]),
     }
 }
