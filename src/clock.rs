@@ -1,6 +1,6 @@
 //! The cockpit's clock. `update` never reads a clock: the loop's ticks and the providers'
-//! messages carry the time, read from here. In the demo it is the sim's clock, which runs
-//! faster than the wall, so ages, countdowns and silences agree with the simulated world.
+//! messages carry the time, read from here. It is the wall clock, the demo's too (the sim
+//! serves wall times); a scaled clock exists only so a bench can compress an hour of polling.
 
 use std::time::Duration;
 
@@ -12,8 +12,9 @@ use flightdeck_sim::SimClock;
 #[derive(Debug, Clone)]
 pub enum Clock {
     System,
+    /// Runs `speed` times faster than the wall, from when it was made.
     #[cfg(feature = "sim")]
-    Sim(SimClock),
+    Scaled(SimClock),
 }
 
 impl Clock {
@@ -21,18 +22,18 @@ impl Clock {
         match self {
             Clock::System => Utc::now(),
             #[cfg(feature = "sim")]
-            Clock::Sim(c) => c.now(),
+            Clock::Scaled(c) => c.story_now(),
         }
     }
 
     /// How long on the wall a span of this clock's time lasts. A source that re-reads every
     /// five minutes of clock time must do so every 30 s at ten times speed, or its age (read
     /// off this clock) would pass the five minutes after which it counts as stale. A frozen
-    /// sim (speed 0) keeps the span as it is.
+    /// clock (speed 0) keeps the span as it is.
     pub fn wall(&self, span: Duration) -> Duration {
         match self {
             #[cfg(feature = "sim")]
-            Clock::Sim(c) if c.speed() > 0.0 => span.div_f64(c.speed().max(1e-3)),
+            Clock::Scaled(c) if c.speed() > 0.0 => span.div_f64(c.speed().max(1e-3)),
             _ => span,
         }
     }
@@ -43,15 +44,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_span_of_sim_time_is_shorter_on_the_wall_by_the_speed() {
+    fn a_span_of_scaled_time_is_shorter_on_the_wall_by_the_speed() {
         let five_minutes = Duration::from_secs(300);
         assert_eq!(Clock::System.wall(five_minutes), five_minutes);
         assert_eq!(
-            Clock::Sim(SimClock::new(10.0)).wall(five_minutes),
+            Clock::Scaled(SimClock::new(10.0)).wall(five_minutes),
             Duration::from_secs(30)
         );
         assert_eq!(
-            Clock::Sim(SimClock::new(0.0)).wall(five_minutes),
+            Clock::Scaled(SimClock::new(0.0)).wall(five_minutes),
             five_minutes
         );
     }

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use color_eyre::Result;
 
 use crate::cli::SimArgs;
-use crate::clock::Clock;
 
 /// A running demo organisation; dropping it stops its servers.
 pub struct Demo {
@@ -19,7 +18,6 @@ pub struct Demo {
 impl Demo {
     #[cfg(feature = "sim")]
     pub async fn start(args: &SimArgs) -> Result<Demo> {
-        flightdeck_sim::world::start_epoch_now();
         let sim = flightdeck_sim::Sim::start(args.config()).await?;
         Ok(Demo { sim })
     }
@@ -35,14 +33,6 @@ impl Demo {
     pub fn config_path(&self) -> PathBuf {
         #[cfg(feature = "sim")]
         return self.sim.flightdeck_config();
-        #[cfg(not(feature = "sim"))]
-        match self.never {}
-    }
-
-    /// The organisation's clock, which the cockpit shares so ages agree with its story.
-    pub fn clock(&self) -> Clock {
-        #[cfg(feature = "sim")]
-        return Clock::Sim(self.sim.shared.clock.clone());
         #[cfg(not(feature = "sim"))]
         match self.never {}
     }
@@ -64,7 +54,6 @@ mod serve_sim {
 
     /// `flightdeck sim`: serve the organisation until interrupted, and say how to reach it.
     pub async fn serve(args: &SimArgs, dir: Option<&Path>) -> Result<ExitCode> {
-        flightdeck_sim::world::start_epoch_now();
         let sim = match dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)

@@ -160,7 +160,8 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         }
     };
 
-    let clock = demo.as_ref().map_or(Clock::System, Demo::clock);
+    // The sim serves wall times, so the demo's cockpit reads the wall clock too.
+    let clock = Clock::System;
     let now = clock.now();
     let (mut model, snapshot_key) = match &loaded {
         Some(Loaded {

@@ -392,7 +392,7 @@ async fn every_runbook_the_sims_alerts_carry_opens_at_its_heading() {
         .collect();
     let mut m = model_with(sites);
     let alerts = world.alerts(
-        sim.shared.now() + chrono::Duration::minutes(10),
+        sim.shared.story_now() + chrono::Duration::minutes(10),
         chrono::Duration::hours(2),
     );
     let mut opened = 0;

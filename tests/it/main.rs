@@ -15,6 +15,7 @@ mod pipelines;
 mod sanitize;
 mod sim_alertmanager;
 mod sim_backstage;
+mod sim_clock;
 mod sim_github;
 mod sim_gitlab;
 mod sim_kubernetes;

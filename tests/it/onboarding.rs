@@ -291,7 +291,7 @@ async fn the_checks_run_against_the_sim_with_the_real_clients() {
     let checker = Checker {
         config,
         http: reqwest::Client::new(),
-        clock: flightdeck::clock::Clock::Sim(sim.shared.clock.clone()),
+        clock: flightdeck::clock::Clock::System,
     };
     let world = &sim.shared.world;
 
@@ -336,7 +336,7 @@ async fn the_checks_run_against_the_sim_with_the_real_clients() {
     assert!(r.ok, "{r:?}");
 
     let repos: Vec<String> = storefront.iter().map(|s| s.repo.clone()).collect();
-    let at = sim.shared.now();
+    let at = sim.shared.story_now();
     let ci_by_jdoe = storefront.iter().any(|s| {
         world
             .runs(&s.name, at)

@@ -12,7 +12,7 @@ use flightdeck_core::wire::alertmanager::{
     Receiver, SilenceCreated, SilenceState, fingerprint,
 };
 use flightdeck_sim::alertmanager::{HOSTILE_ALERT, RECEIVER_SECRET};
-use flightdeck_sim::{Sim, SimConfig, world};
+use flightdeck_sim::{Sim, SimConfig};
 use serde_json::{Value, json};
 
 fn client() -> reqwest::Client {
@@ -168,7 +168,7 @@ fn published_payloads_decode_with_the_wire_types() {
 async fn alerts_come_from_the_world_with_routes_silences_and_stable_fingerprints() {
     let sim = frozen_sim().await;
     let api = Api::new(&sim);
-    let now = world::epoch();
+    let now = sim.shared.clock.now();
     let alerts = api.alerts("").await;
 
     let fps: Vec<&str> = alerts.iter().map(|a| a.fingerprint.as_str()).collect();
@@ -390,7 +390,7 @@ async fn groups_follow_the_routes() {
 async fn posted_alerts_join_the_world_and_critical_ones_inhibit_warnings() {
     let sim = frozen_sim().await;
     let api = Api::new(&sim);
-    let now = world::epoch();
+    let now = sim.shared.clock.now();
     let before = api.alerts("").await.len();
     let (status, _) = api
         .post(
@@ -462,7 +462,7 @@ async fn posted_alerts_join_the_world_and_critical_ones_inhibit_warnings() {
 async fn silences_are_validated_updated_and_expired_like_the_real_server() {
     let sim = frozen_sim().await;
     let api = Api::new(&sim);
-    let now = world::epoch();
+    let now = sim.shared.clock.now();
     let matcher =
         json!([{"name": "alertname", "value": "KubeDeploymentReplicasMismatch", "isRegex": false}]);
     let silence = |start: DateTime<Utc>, end: DateTime<Utc>| {
@@ -823,7 +823,7 @@ async fn amtool_queries_silences_and_expires_against_the_sim() {
     let sim = frozen_sim().await;
     let api = Api::new(&sim);
     let url = sim.endpoints().alertmanager.clone();
-    let now = world::epoch();
+    let now = sim.shared.clock.now();
 
     // With no state flags amtool shows active alerts only: the same the API lists unmuted.
     let shown: Vec<GettableAlert> =

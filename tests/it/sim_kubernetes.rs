@@ -155,7 +155,7 @@ async fn kube_lists_and_gets_what_the_world_says() {
         .and_then(|s| s.containers.first())
         .and_then(|c| c.image.clone())
         .expect("an image");
-    let tag = world.rollout("ledger", sim.shared.now()).tag;
+    let tag = world.rollout("ledger", sim.shared.story_now()).tag;
     assert_eq!(image, format!("ghcr.io/acme/ledger:{tag}"));
     let status = ledger.status.expect("a status");
     assert_eq!(status.ready_replicas, Some(3));
@@ -637,7 +637,8 @@ async fn logs_tail_follow_and_previous() {
         .logs(
             &ledger,
             &LogParams {
-                since_seconds: Some(60),
+                // One wall second: a story minute at 60x.
+                since_seconds: Some(1),
                 ..Default::default()
             },
         )
@@ -646,7 +647,7 @@ async fn logs_tail_follow_and_previous() {
     let n = since.lines().count();
     assert!(
         (25..=35).contains(&n),
-        "a line every 2 sim seconds: {n} in a minute"
+        "a line every 2 story seconds: {n} in a story minute"
     );
     let limited = pods
         .logs(

@@ -39,12 +39,7 @@ fn strs<'a>(v: &'a Value, key: &str) -> Vec<&'a str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_json_lists_every_service_of_the_sim_with_its_catalog_facts() {
     let (sim, config) = sim_and_config().await;
-    let (model, answered) = collect(
-        &config,
-        Clock::Sim(sim.shared.clock.clone()),
-        args().timeout,
-    )
-    .await;
+    let (model, answered) = collect(&config, Clock::System, args().timeout).await;
     let report = Report::new(&model, &args(), &answered);
     let json = report.json();
 
@@ -116,12 +111,7 @@ async fn status_json_lists_every_service_of_the_sim_with_its_catalog_facts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_filters_by_service_owner_and_mine() {
     let (sim, config) = sim_and_config().await;
-    let (model, answered) = collect(
-        &config,
-        Clock::Sim(sim.shared.clock.clone()),
-        args().timeout,
-    )
-    .await;
+    let (model, answered) = collect(&config, Clock::System, args().timeout).await;
     let only = |a: StatusArgs| -> Vec<String> {
         let r = Report::new(&model, &a, &answered);
         let mut v: Vec<String> = strs(&r.json()["services"], "name")

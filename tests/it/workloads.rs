@@ -51,7 +51,7 @@ impl Cockpit {
         config.alertmanager.clear();
         config.catalog.backstage = None;
         extra(&mut config);
-        let clock = Clock::Sim(sim.shared.clock.clone());
+        let clock = Clock::System;
         let model = flightdeck::startup::model(
             &config,
             Keymap::defaults(),

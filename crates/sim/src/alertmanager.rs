@@ -18,7 +18,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::world::{self, World};
+use super::world::{self, SimClock, World};
 use flightdeck_core::sync::lock;
 use flightdeck_core::wire::alertmanager::{
     self as wire, AlertGroup, AlertState, AlertStatus, CompiledMatcher, GettableAlert,
@@ -42,7 +42,7 @@ pub const HOSTILE_ALERT: &str = "HostileAnnotationsTest";
 
 pub fn router(shared: Arc<Shared>) -> Router {
     let routing = Routing::for_world(&shared.world);
-    let store = Store::seeded(&shared.world);
+    let store = Store::seeded(&shared.world, &shared.clock);
     let am = Arc::new(Am {
         shared,
         routing,
@@ -74,10 +74,11 @@ impl Am {
         lock(&self.store)
     }
 
-    /// Sim time, to the millisecond: the wire carries milliseconds, and a client that sends a
-    /// silence's `startsAt` back must compare equal to what is stored.
+    /// Wall time, to the millisecond: the wire carries milliseconds, and a client that sends a
+    /// silence's `startsAt` back must compare equal to what is stored. Everything stored here
+    /// is on the wall's time line; only the story's alerts are mapped onto it.
     fn now(&self) -> DateTime<Utc> {
-        ms(self.shared.now())
+        ms(self.shared.clock.now())
     }
 }
 
@@ -284,7 +285,8 @@ struct Store {
 
 impl Store {
     /// The silences a team would have lying around: one active, one pending, one expired.
-    fn seeded(world: &World) -> Self {
+    /// Their times are set in the story and served on the wall, like everything else.
+    fn seeded(world: &World, clock: &SimClock) -> Self {
         let mut store = Self {
             silences: BTreeMap::new(),
             posted: BTreeMap::new(),
@@ -292,6 +294,7 @@ impl Store {
             minted: 0,
         };
         let epoch = world::epoch();
+        let wall = |story: DateTime<Utc>| ms(clock.wall(story));
         let eq = |name: &str, value: &str| Matcher {
             name: name.into(),
             value: value.into(),
@@ -316,9 +319,9 @@ impl Store {
                     eq("alertname", "ContainerOOMKilled"),
                     eq("service", &svc.name),
                 ],
-                starts_at: epoch - Duration::hours(3),
-                ends_at: epoch + Duration::days(30),
-                updated_at: epoch - Duration::hours(3),
+                starts_at: wall(epoch - Duration::hours(3)),
+                ends_at: wall(epoch + Duration::days(30)),
+                updated_at: wall(epoch - Duration::hours(3)),
                 created_by: author(&svc.owner),
                 comment: "Known leak in the model cache; the fix is tracked in DATA-142.".into(),
             });
@@ -330,9 +333,9 @@ impl Store {
                     eq("alertname", "KubePodCrashLooping"),
                     eq("service", &svc.name),
                 ],
-                starts_at: epoch - Duration::hours(5),
-                ends_at: epoch - Duration::minutes(270),
-                updated_at: epoch - Duration::minutes(270),
+                starts_at: wall(epoch - Duration::hours(5)),
+                ends_at: wall(epoch - Duration::minutes(270)),
+                updated_at: wall(epoch - Duration::minutes(270)),
                 created_by: author(&svc.owner),
                 comment: "Rolling back the bad deploy; watching the pods.".into(),
             });
@@ -354,9 +357,9 @@ impl Store {
                         is_equal: true,
                     },
                 ],
-                starts_at: epoch + Duration::hours(2),
-                ends_at: epoch + Duration::hours(4),
-                updated_at: epoch - Duration::hours(1),
+                starts_at: wall(epoch + Duration::hours(2)),
+                ends_at: wall(epoch + Duration::hours(4)),
+                updated_at: wall(epoch - Duration::hours(1)),
                 created_by: author(&svc.owner),
                 comment: "Planned node pool upgrade: pods will restart.".into(),
             });
@@ -411,12 +414,18 @@ struct Evaluated {
     routes: Vec<usize>,
 }
 
-fn story_alerts(world: &World, now: DateTime<Utc>) -> Vec<RawAlert> {
+/// The story's alerts firing at `story_now`, with their times on the wall (`now` there).
+fn story_alerts(
+    world: &World,
+    clock: &SimClock,
+    story_now: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<RawAlert> {
     let org = &world.org;
     let mut out: Vec<RawAlert> = world
-        .alerts(now, world::CYCLE)
+        .alerts(story_now, world::CYCLE)
         .into_iter()
-        .filter(|a| a.ends_at.is_none() && a.starts_at <= now)
+        .filter(|a| a.ends_at.is_none() && a.starts_at <= story_now)
         .map(|a| {
             let mut labels = LabelSet::new();
             labels.insert("alertname".into(), a.name.clone());
@@ -444,7 +453,7 @@ fn story_alerts(world: &World, now: DateTime<Utc>) -> Vec<RawAlert> {
                 fingerprint: wire::fingerprint(&labels),
                 labels,
                 annotations,
-                starts_at: ms(a.starts_at),
+                starts_at: ms(clock.wall(a.starts_at)),
                 updated_at: now,
                 ends_at: now + RESOLVE_TIMEOUT,
                 generator_url: Some(format!(
@@ -454,7 +463,7 @@ fn story_alerts(world: &World, now: DateTime<Utc>) -> Vec<RawAlert> {
             }
         })
         .collect();
-    out.push(hostile_alert(now));
+    out.push(hostile_alert(clock, now));
     out
 }
 
@@ -500,7 +509,7 @@ static HUGE_DESCRIPTION: LazyLock<String> = LazyLock::new(|| {
 /// Always firing, severity `info`, in the monitoring namespace: annotations that would retitle
 /// the window, colour the screen red and reorder text if printed raw. The cockpit must show
 /// them harmlessly.
-fn hostile_alert(now: DateTime<Utc>) -> RawAlert {
+fn hostile_alert(clock: &SimClock, now: DateTime<Utc>) -> RawAlert {
     let mut labels = LabelSet::new();
     labels.insert("alertname".into(), HOSTILE_ALERT.into());
     labels.insert("namespace".into(), "monitoring".into());
@@ -524,7 +533,7 @@ fn hostile_alert(now: DateTime<Utc>) -> RawAlert {
         fingerprint: wire::fingerprint(&labels),
         labels,
         annotations,
-        starts_at: ms(world::epoch() - world::HISTORY),
+        starts_at: ms(clock.wall(world::epoch() - world::HISTORY)),
         updated_at: now,
         ends_at: now + RESOLVE_TIMEOUT,
         generator_url: Some("http://prometheus.acme.example/graph?g0.expr=vector%281%29".into()),
@@ -551,10 +560,15 @@ impl Am {
                 .collect();
             (posted, silences)
         };
-        let mut alerts: BTreeMap<String, RawAlert> = story_alerts(&self.shared.world, now)
-            .into_iter()
-            .map(|a| (a.fingerprint.clone(), a))
-            .collect();
+        let mut alerts: BTreeMap<String, RawAlert> = story_alerts(
+            &self.shared.world,
+            &self.shared.clock,
+            self.shared.story_now(),
+            now,
+        )
+        .into_iter()
+        .map(|a| (a.fingerprint.clone(), a))
+        .collect();
         for p in posted {
             if p.ends_at <= now || p.starts_at > now {
                 continue;
@@ -1137,7 +1151,7 @@ async fn status_get(State(am): State<Arc<Am>>) -> Response {
             "goVersion": "go1.23.0",
         },
         "config": {"original": am.routing.config_yaml()},
-        "uptime": world::epoch().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "uptime": am.shared.clock.wall(world::epoch()).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     }))
     .into_response()
 }
@@ -1197,7 +1211,7 @@ mod tests {
 
     #[test]
     fn minted_ids_are_uuids_and_unique() {
-        let mut store = Store::seeded(&World::new(SimConfig::default()));
+        let mut store = Store::seeded(&World::new(SimConfig::default()), &SimClock::new(10.0));
         let a = store.mint_id();
         let b = store.mint_id();
         assert!(is_uuid(&a), "{a}");
@@ -1208,8 +1222,9 @@ mod tests {
     #[test]
     fn story_alerts_carry_runbooks_into_the_docs() {
         let world = World::new(SimConfig::default());
+        let clock = SimClock::new(1.0);
         let during = world::epoch() + Duration::minutes(10);
-        let alerts = story_alerts(&world, during);
+        let alerts = story_alerts(&world, &clock, during, clock.wall(during));
         let crash = alerts
             .iter()
             .find(|a| a.labels.get("alertname").map(String::as_str) == Some("KubePodCrashLooping"))

@@ -73,6 +73,16 @@ impl Gitlab {
         &self.shared.world
     }
 
+    /// The wall time a story time is served as.
+    fn wall(&self, story: DateTime<Utc>) -> DateTime<Utc> {
+        self.shared.wall(story)
+    }
+
+    /// A story span as the wall seconds GitLab reports durations in.
+    fn seconds(&self, story: chrono::Duration) -> f64 {
+        self.shared.clock.wall_span(story).num_milliseconds() as f64 / 1000.0
+    }
+
     fn base(&self) -> &str {
         &self.shared.endpoints.gitlab
     }
@@ -232,8 +242,8 @@ fn pipeline_json(
             "Build pipeline".into()
         }),
         web_url: format!("{}{path}", gl.base()),
-        created_at: run.created,
-        updated_at: a.updated(now),
+        created_at: gl.wall(run.created),
+        updated_at: gl.wall(a.updated(now)),
         before_sha: None,
         tag: None,
         user: None,
@@ -249,13 +259,13 @@ fn pipeline_json(
         p.before_sha = Some("0000000000000000000000000000000000000000".into());
         p.tag = Some(false);
         p.user = Some(user_json(gl, &run.actor));
-        p.started_at = started;
-        p.finished_at = finished;
-        p.committed_at = Some(run.commit.at);
+        p.started_at = started.map(|t| gl.wall(t));
+        p.finished_at = finished.map(|t| gl.wall(t));
+        p.committed_at = Some(gl.wall(run.commit.at));
         p.duration = finished
-            .map(|f| (f - run.started).num_milliseconds() as f64 / 1000.0)
+            .map(|f| gl.seconds(f - run.started))
             .map(f64::round);
-        p.queued_duration = started.map(|s| (s - run.created).num_seconds() as f64);
+        p.queued_duration = started.map(|s| gl.seconds(s - run.created).round());
         p.detailed_status = Some(detailed(status, &path));
     }
     p
@@ -282,15 +292,15 @@ fn job_json(
         tag: false,
         allow_failure: false,
         coverage: None,
-        created_at: j.created,
-        started_at: started,
-        finished_at: finished,
+        created_at: gl.wall(j.created),
+        started_at: started.map(|t| gl.wall(t)),
+        finished_at: finished.map(|t| gl.wall(t)),
         duration: match (started, finished) {
-            (Some(s), Some(f)) => Some((f - s).num_milliseconds() as f64 / 1000.0),
-            (Some(s), None) => Some((now - s).num_milliseconds() as f64 / 1000.0),
+            (Some(s), Some(f)) => Some(gl.seconds(f - s)),
+            (Some(s), None) => Some(gl.seconds(now - s)),
             _ => None,
         },
-        queued_duration: started.map(|s| (s - j.created).num_milliseconds() as f64 / 1000.0),
+        queued_duration: started.map(|s| gl.seconds(s - j.created)),
         failure_reason: (status == Status::Failed).then(|| "script_failure".into()),
         commit: JobCommit {
             id: run.commit.sha.clone(),
@@ -309,7 +319,7 @@ fn job_json(
                 || format!("{}@acme.example", run.commit.author),
                 |p| p.email.clone(),
             ),
-            created_at: run.commit.at,
+            created_at: gl.wall(run.commit.at),
         },
         pipeline: JobPipeline {
             id: run.id,
@@ -417,7 +427,7 @@ async fn project(State(gl): Gl, Path(id): Path<String>) -> GlResult {
 
 async fn list_pipelines(State(gl): Gl, Path(id): Path<String>, Query(params): Params) -> GlResult {
     let svc = gl.project(&id)?;
-    let now = gl.shared.now();
+    let now = gl.shared.story_now();
     let all = gl.pipelines(svc, now);
     let overlay = lock(&gl.overlay);
     let mut items: Vec<Pipeline> = all
@@ -456,7 +466,7 @@ async fn list_pipelines(State(gl): Gl, Path(id): Path<String>, Query(params): Pa
 
 async fn get_pipeline(State(gl): Gl, Path((id, pid)): Path<(String, String)>) -> GlResult {
     let svc = gl.project(&id)?;
-    let now = gl.shared.now();
+    let now = gl.shared.story_now();
     let (iid, run) = gl.pipeline(svc, &pid, now)?;
     let a = lock(&gl.overlay).latest(gl.world(), &run);
     Ok(Json(pipeline_json(&gl, svc, iid, &run, &a, now, true)).into_response())
@@ -468,7 +478,7 @@ async fn list_jobs(
     Query(params): Params,
 ) -> GlResult {
     let svc = gl.project(&id)?;
-    let now = gl.shared.now();
+    let now = gl.shared.story_now();
     let (_, run) = gl.pipeline(svc, &pid, now)?;
     let attempts = gl.attempts(&run);
     let Some(latest) = attempts.last() else {
@@ -530,19 +540,19 @@ fn find_job(
 
 async fn get_job(State(gl): Gl, Path((id, jid)): Path<(String, String)>) -> GlResult {
     let svc = gl.project(&id)?;
-    let now = gl.shared.now();
+    let now = gl.shared.story_now();
     let (run, a, job) = find_job(&gl, svc, &jid, now)?;
     Ok(Json(job_json(&gl, svc, &run, &a, &job, now)).into_response())
 }
 
 async fn trace(State(gl): Gl, Path((id, jid)): Path<(String, String)>) -> GlResult {
     let svc = gl.project(&id)?;
-    let now = gl.shared.now();
+    let now = gl.shared.story_now();
     let (run, _, job) = find_job(&gl, svc, &jid, now)?;
     if now < job.start || job.end_as == JobEnd::Skipped {
         return Err(GlError(StatusCode::NOT_FOUND, "404 Not Found".into()));
     }
-    let text = gitlab_trace(gl.world(), &run, &job, now);
+    let text = gitlab_trace(&gl.shared.clock, gl.world(), &run, &job, now);
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
 
@@ -550,7 +560,7 @@ async fn trace(State(gl): Gl, Path((id, jid)): Path<(String, String)>) -> GlResu
 /// passed), answering with the pipeline as it now is.
 async fn retry(State(gl): Gl, Path((id, pid)): Path<(String, String)>) -> GlResult {
     let svc = gl.project(&id)?;
-    let now = gl.shared.now();
+    let now = gl.shared.story_now();
     let (iid, run) = gl.pipeline(svc, &pid, now)?;
     let a = {
         let mut overlay = lock(&gl.overlay);
@@ -577,7 +587,7 @@ async fn retry(State(gl): Gl, Path((id, pid)): Path<(String, String)>) -> GlResu
 /// Cancels a running pipeline; GitLab answers 200 whatever the pipeline's state.
 async fn cancel(State(gl): Gl, Path((id, pid)): Path<(String, String)>) -> GlResult {
     let svc = gl.project(&id)?;
-    let now = gl.shared.now();
+    let now = gl.shared.story_now();
     let (iid, run) = gl.pipeline(svc, &pid, now)?;
     let a = {
         let mut overlay = lock(&gl.overlay);
@@ -616,7 +626,7 @@ async fn create_pipeline(
             "Reference not found".into(),
         ));
     }
-    let now = gl.shared.now();
+    let now = gl.shared.story_now();
     let world = gl.world();
     let Some(commit) = world.commits(&svc.name, now).into_iter().next() else {
         return Err(GlError(

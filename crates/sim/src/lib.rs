@@ -56,9 +56,15 @@ impl Shared {
         }
     }
 
-    /// Sim time now.
-    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.clock.now()
+    /// Story time now: what the world is asked about. What is served goes through
+    /// [`Shared::wall`].
+    pub fn story_now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.story_now()
+    }
+
+    /// The wall time a story time is served as.
+    pub fn wall(&self, story: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        self.clock.wall(story)
     }
 }
 

@@ -5,10 +5,16 @@ use axum::http::HeaderValue;
 use chrono::{DateTime, SecondsFormat, Utc};
 use flightdeck_core::wire::percent_encode;
 
-use crate::world::hash;
+use crate::world::{SimClock, hash};
 
-/// RFC 3339 in whole seconds with `Z`, as GitHub and the Kubernetes API write times.
-pub fn ts(t: DateTime<Utc>) -> String {
+/// A story time as the wall time it is served as: RFC 3339 in whole seconds with `Z`, as
+/// GitHub and the Kubernetes API write times. Every served time goes through the clock here.
+pub fn ts(clock: &SimClock, story: DateTime<Utc>) -> String {
+    wall_ts(clock.wall(story))
+}
+
+/// A wall time (a rate limit's reset, a client's own time) in the same format.
+pub fn wall_ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 

@@ -2,18 +2,19 @@
 //! time. Every protocol server derives what it serves from this one world, so GitHub's deploys,
 //! Kubernetes' pods and Alertmanager's alerts tell the same story for the same seed and instant.
 //!
-//! Time is the world's only input besides the seed: `SimClock` maps wall-clock time to sim time
-//! (compressed by `speed`), and everything here is a pure function of `(seed, sim time)`. State
-//! that users change (re-runs, silences, scaling) lives in each protocol's own overlay.
+//! Time is the world's only input besides the seed: everything here is a pure function of
+//! `(seed, story time)`, and story time starts at the fixed [`epoch`] so a seed always tells the
+//! same story. `SimClock` is the one place story time meets the wall: it runs the story `speed`
+//! times faster than the wall and maps story times to wall times for serving, so nothing served
+//! lies in the wall clock's future. State that users change (re-runs, silences, scaling) lives
+//! in each protocol's own overlay.
 
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
 
-/// Where sim time starts. Tests and benchmarks keep the fixed default, so the same seed shows
-/// the same dates; the demo and `flightdeck sim` move it to just before the wall-clock start
-/// ([`start_epoch_now`]) so what they serve is dated today, for the cockpit and for other tools
-/// (amtool, kubectl) that judge times by their own clock.
+/// Where story time starts. Fixed, so the same seed tells the same story; the clock maps it to
+/// the wall moment the sim started.
 pub fn epoch() -> DateTime<Utc> {
     *EPOCH.get_or_init(|| {
         Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0)
@@ -23,14 +24,6 @@ pub fn epoch() -> DateTime<Utc> {
 }
 
 static EPOCH: std::sync::OnceLock<DateTime<Utc>> = std::sync::OnceLock::new();
-
-/// Starts sim time one minute before now (so the story's bad deploy comes a few seconds into a
-/// demo). Must run before any sim is started; later calls change nothing.
-pub fn start_epoch_now() {
-    let now = Utc::now() - Duration::minutes(1);
-    let whole = DateTime::<Utc>::from_timestamp(now.timestamp(), 0).unwrap_or(now);
-    let _ = EPOCH.set(whole);
-}
 
 /// One story cycle: a bad deploy, the crash, the page, the fix. Repeats so a demo keeps moving.
 pub const CYCLE: Duration = Duration::minutes(30);
@@ -69,34 +62,82 @@ impl Default for SimConfig {
     }
 }
 
-/// Maps wall-clock time to sim time. The only clock in the sim.
+/// The sim's only clock. The story runs `speed` times faster than the wall, starting at
+/// [`epoch`] when the clock is made; what the sim serves is on the wall's time line, so the
+/// story's six hours of history appear as 36 minutes at ten times speed and a five-minute run
+/// lasts 30 s. Times clients send (a silence's end) are wall times too.
 #[derive(Debug, Clone)]
 pub struct SimClock {
     started: Instant,
+    /// The wall time the story's epoch maps to: when the clock was made.
+    anchor: DateTime<Utc>,
     speed: f64,
 }
 
 impl SimClock {
     pub fn new(speed: f64) -> Self {
+        let now = Utc::now();
         Self {
             started: Instant::now(),
+            anchor: now.duration_trunc(Duration::milliseconds(1)).unwrap_or(now),
             speed: speed.max(0.0),
         }
     }
 
-    /// Sim time since the epoch.
+    /// Story time since the epoch.
     pub fn elapsed(&self) -> Duration {
         let ms = self.started.elapsed().as_secs_f64() * self.speed * 1000.0;
-        Duration::milliseconds(ms as i64)
+        Duration::milliseconds(ms.floor() as i64)
     }
 
-    pub fn now(&self) -> DateTime<Utc> {
+    /// Story time now: what the world is asked about.
+    pub fn story_now(&self) -> DateTime<Utc> {
         epoch() + self.elapsed()
     }
 
-    /// Sim seconds per wall second.
+    /// Wall time now, which clients' times are judged by: the wall clock itself (never before
+    /// the story's present mapped to the wall), or, for a frozen story, the moment it froze at.
+    pub fn now(&self) -> DateTime<Utc> {
+        if self.speed > 0.0 {
+            let now = Utc::now();
+            now.duration_trunc(Duration::milliseconds(1)).unwrap_or(now)
+        } else {
+            self.anchor
+        }
+    }
+
+    /// The wall time a story time is served as. Rounds down, so the story's present is never
+    /// served after the wall's.
+    pub fn wall(&self, story: DateTime<Utc>) -> DateTime<Utc> {
+        let ms = (story - epoch()).num_milliseconds() as f64 / self.rate();
+        self.anchor + Duration::milliseconds(ms.floor() as i64)
+    }
+
+    /// The story time a wall time (a client's) stands for.
+    pub fn story(&self, wall: DateTime<Utc>) -> DateTime<Utc> {
+        let ms = (wall - self.anchor).num_milliseconds() as f64 * self.rate();
+        epoch() + Duration::milliseconds(ms.floor() as i64)
+    }
+
+    /// A span of story time as it passes on the wall.
+    pub fn wall_span(&self, story: Duration) -> Duration {
+        Duration::milliseconds((story.num_milliseconds() as f64 / self.rate()).floor() as i64)
+    }
+
+    /// A span of wall time in story time.
+    pub fn story_span(&self, wall: Duration) -> Duration {
+        Duration::milliseconds((wall.num_milliseconds() as f64 * self.rate()).floor() as i64)
+    }
+
+    /// Story seconds per wall second.
     pub fn speed(&self) -> f64 {
         self.speed
+    }
+
+    /// The mapping's rate: a frozen story (speed 0) still maps one to one, so its past stays
+    /// in the wall's past.
+    fn rate(&self) -> f64 {
+        if self.speed > 0.0 { self.speed } else { 1.0 }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::world::{ScheduledRun, Service, World};
+use crate::world::{ScheduledRun, Service, SimClock, World};
 
 use super::{JobEnd, JobPlan, StepPlan, toolchain};
 
@@ -239,7 +239,13 @@ fn command_output(
 
 /// A job's log as GitHub serves it: each line prefixed with its time (seven fractional
 /// digits), and only what has happened by `now`.
-pub fn github_log(world: &World, run: &ScheduledRun, job: &JobPlan, now: DateTime<Utc>) -> String {
+pub fn github_log(
+    clock: &SimClock,
+    world: &World,
+    run: &ScheduledRun,
+    job: &JobPlan,
+    now: DateTime<Utc>,
+) -> String {
     let Some(svc) = world.service(&run.service) else {
         return String::new();
     };
@@ -256,10 +262,11 @@ pub fn github_log(world: &World, run: &ScheduledRun, job: &JobPlan, now: DateTim
             if at > now {
                 break;
             }
-            let frac = at.timestamp_subsec_nanos() / 100;
+            let wall = clock.wall(at);
+            let frac = wall.timestamp_subsec_nanos() / 100;
             text.push_str(&format!(
                 "{}.{frac:07}Z {line}\n",
-                at.format("%Y-%m-%dT%H:%M:%S")
+                wall.format("%Y-%m-%dT%H:%M:%S")
             ));
         }
     }
@@ -269,6 +276,7 @@ pub fn github_log(world: &World, run: &ScheduledRun, job: &JobPlan, now: DateTim
 /// A job's trace as GitLab serves it: collapsible sections, `$ command` echoes, and the
 /// runner's verdict at the end.
 pub fn gitlab_trace(
+    clock: &SimClock,
     world: &World,
     run: &ScheduledRun,
     job: &JobPlan,
@@ -286,7 +294,7 @@ pub fn gitlab_trace(
         let section = format!("step_{i}");
         text.push_str(&format!(
             "section_start:{}:{section}\r\u{1b}[0K\u{1b}[36;1m{}\u{1b}[0;m\n",
-            step.start.timestamp(),
+            clock.wall(step.start).timestamp(),
             step.name
         ));
         for line in step_output(run, svc, job, step) {
@@ -299,7 +307,7 @@ pub fn gitlab_trace(
         if step.end <= now {
             text.push_str(&format!(
                 "section_end:{}:{section}\r\u{1b}[0K\n",
-                step.end.timestamp()
+                clock.wall(step.end).timestamp()
             ));
         }
     }

@@ -44,9 +44,12 @@ pub(super) async fn user(State(gh): Gh) -> ApiResult {
         o.insert("following".into(), json!(2));
         o.insert(
             "created_at".into(),
-            json!(ts(epoch() - Duration::days(700))),
+            json!(ts(&gh.shared.clock, epoch() - Duration::days(700))),
         );
-        o.insert("updated_at".into(), json!(ts(epoch() - Duration::days(3))));
+        o.insert(
+            "updated_at".into(),
+            json!(ts(&gh.shared.clock, epoch() - Duration::days(3))),
+        );
     }
     Ok(json_ok(v))
 }
@@ -98,7 +101,7 @@ pub(super) async fn repository(
 ) -> ApiResult {
     let svc = gh.service(&owner, &repo)?;
     let world = gh.world();
-    let now = gh.shared.now();
+    let now = gh.shared.story_now();
     let pushed = world
         .commits(&svc.name, now)
         .first()
@@ -137,9 +140,12 @@ pub(super) async fn repository(
             ("archived", json!(false)),
             ("disabled", json!(false)),
             ("visibility", json!("private")),
-            ("pushed_at", json!(ts(pushed))),
-            ("created_at", json!(ts(epoch() - Duration::days(400)))),
-            ("updated_at", json!(ts(pushed))),
+            ("pushed_at", json!(ts(&gh.shared.clock, pushed))),
+            (
+                "created_at",
+                json!(ts(&gh.shared.clock, epoch() - Duration::days(400))),
+            ),
+            ("updated_at", json!(ts(&gh.shared.clock, pushed))),
             (
                 "permissions",
                 json!({ "admin": false, "maintain": false, "push": true, "triage": true, "pull": true }),
@@ -203,7 +209,7 @@ pub(super) fn list_runs_of(
     params: &[(String, String)],
     path: &str,
 ) -> ApiResult {
-    let now = gh.shared.now();
+    let now = gh.shared.story_now();
     let world = gh.world();
     let (per_page, page) = paging(params, 30);
     let overlay = lock(&gh.overlay);
@@ -231,7 +237,7 @@ pub(super) fn list_runs_of(
     let total = matching.len();
     let runs: Vec<Value> = page_of(&matching, per_page, page)
         .iter()
-        .map(|(r, a)| run_json(gh.base(), world, svc, r, a, now))
+        .map(|(r, a)| run_json(&gh.shared.clock, gh.base(), world, svc, r, a, now))
         .collect();
     let link = link_header(
         &format!("{}{path}", gh.base()),
@@ -281,7 +287,7 @@ pub(super) async fn list_workflows(
     let svc = gh.service(&owner, &repo)?;
     let wf: Vec<Value> = [RunKind::Ci, RunKind::Deploy]
         .iter()
-        .map(|k| workflow_json(gh.base(), gh.world(), svc, *k))
+        .map(|k| workflow_json(&gh.shared.clock, gh.base(), gh.world(), svc, *k))
         .collect();
     Ok(json_ok(json!({ "total_count": wf.len(), "workflows": wf })))
 }
@@ -292,7 +298,13 @@ pub(super) async fn get_workflow(
 ) -> ApiResult {
     let svc = gh.service(&owner, &repo)?;
     let kind = workflow_kind(gh.world(), svc, &workflow)?;
-    Ok(json_ok(workflow_json(gh.base(), gh.world(), svc, kind)))
+    Ok(json_ok(workflow_json(
+        &gh.shared.clock,
+        gh.base(),
+        gh.world(),
+        svc,
+        kind,
+    )))
 }
 
 pub(super) async fn list_workflow_runs(
@@ -337,7 +349,7 @@ pub(super) async fn dispatch(
             ));
         }
     }
-    let now = gh.shared.now();
+    let now = gh.shared.story_now();
     let commits = world.commits(&svc.name, now);
     let branch = git_ref.trim_start_matches("refs/heads/");
     let commit = if branch == "main" {
@@ -410,10 +422,11 @@ pub(super) async fn get_run(
     Path((owner, repo, run_id)): Path<(String, String, String)>,
 ) -> ApiResult {
     let svc = gh.service(&owner, &repo)?;
-    let now = gh.shared.now();
+    let now = gh.shared.story_now();
     let run = gh.run(svc, parse_id(&run_id)?, now)?;
     let attempt = gh.latest(&run);
     Ok(json_ok(run_json(
+        &gh.shared.clock,
         gh.base(),
         gh.world(),
         svc,
@@ -428,7 +441,7 @@ pub(super) async fn get_run_attempt(
     Path((owner, repo, run_id, attempt)): Path<(String, String, String, String)>,
 ) -> ApiResult {
     let svc = gh.service(&owner, &repo)?;
-    let now = gh.shared.now();
+    let now = gh.shared.story_now();
     let run = gh.run(svc, parse_id(&run_id)?, now)?;
     let n = parse_id(&attempt)?;
     let attempt = gh
@@ -437,6 +450,7 @@ pub(super) async fn get_run_attempt(
         .find(|a| u64::from(a.number) == n)
         .ok_or_else(ApiError::not_found)?;
     Ok(json_ok(run_json(
+        &gh.shared.clock,
         gh.base(),
         gh.world(),
         svc,
@@ -452,7 +466,7 @@ pub(super) async fn list_jobs(
     Query(params): Params,
 ) -> ApiResult {
     let svc = gh.service(&owner, &repo)?;
-    let now = gh.shared.now();
+    let now = gh.shared.story_now();
     let run = gh.run(svc, parse_id(&run_id)?, now)?;
     let attempts = gh.attempts(&run);
     let jobs: Vec<JobPlan> = if param(&params, "filter") == Some("all") {
@@ -473,7 +487,7 @@ pub(super) async fn list_jobs(
     let total = jobs.len();
     let items: Vec<Value> = page_of(&jobs, per_page, page)
         .iter()
-        .map(|j| job_json(gh.base(), svc, &run, j, now))
+        .map(|j| job_json(&gh.shared.clock, gh.base(), svc, &run, j, now))
         .collect();
     let link = link_header(
         &format!(
@@ -512,9 +526,16 @@ pub(super) async fn get_job(
     Path((owner, repo, job_id)): Path<(String, String, String)>,
 ) -> ApiResult {
     let svc = gh.service(&owner, &repo)?;
-    let now = gh.shared.now();
+    let now = gh.shared.story_now();
     let (run, job) = find_job(&gh, svc, parse_id(&job_id)?, now)?;
-    Ok(json_ok(job_json(gh.base(), svc, &run, &job, now)))
+    Ok(json_ok(job_json(
+        &gh.shared.clock,
+        gh.base(),
+        svc,
+        &run,
+        &job,
+        now,
+    )))
 }
 
 /// The signature on a log URL, so a URL works only as handed out and only for a minute.
@@ -527,7 +548,7 @@ pub(super) async fn job_logs(
     Path((owner, repo, job_id)): Path<(String, String, String)>,
 ) -> ApiResult {
     let svc = gh.service(&owner, &repo)?;
-    let now = gh.shared.now();
+    let now = gh.shared.story_now();
     let (_, job) = find_job(&gh, svc, parse_id(&job_id)?, now)?;
     if now < job.start {
         return Err(ApiError::not_found());
@@ -573,10 +594,10 @@ pub(super) async fn raw_log(
     let Ok(svc) = gh.service(&owner, &repo) else {
         return ApiError::not_found().into_response();
     };
-    let now = gh.shared.now();
+    let now = gh.shared.story_now();
     match find_job(&gh, svc, id, now) {
         Ok((run, job)) => {
-            let text = github_log(gh.world(), &run, &job, now);
+            let text = github_log(&gh.shared.clock, gh.world(), &run, &job, now);
             ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
         }
         Err(e) => e.into_response(),
@@ -599,7 +620,7 @@ pub(super) async fn rerun_with(
     failed_only: bool,
 ) -> ApiResult {
     let svc = gh.service(owner, repo)?;
-    let now = gh.shared.now();
+    let now = gh.shared.story_now();
     let run = gh.run(svc, parse_id(run_id)?, now)?;
     let mut overlay = lock(&gh.overlay);
     let latest = overlay.latest(gh.world(), &run);
@@ -641,7 +662,7 @@ pub(super) async fn cancel(
     Path((owner, repo, run_id)): Path<(String, String, String)>,
 ) -> ApiResult {
     let svc = gh.service(&owner, &repo)?;
-    let now = gh.shared.now();
+    let now = gh.shared.story_now();
     let run = gh.run(svc, parse_id(&run_id)?, now)?;
     let mut overlay = lock(&gh.overlay);
     let latest = overlay.latest(gh.world(), &run);
@@ -689,7 +710,7 @@ pub(super) async fn list_deployments(
     Query(params): Params,
 ) -> ApiResult {
     let svc = gh.service(&owner, &repo)?;
-    let now = gh.shared.now();
+    let now = gh.shared.story_now();
     let all = deployments(&gh, svc, now);
     let matching: Vec<DeploymentView> = all
         .into_iter()
@@ -704,7 +725,7 @@ pub(super) async fn list_deployments(
     let (per_page, page) = paging(&params, 30);
     let items: Vec<Value> = page_of(&matching, per_page, page)
         .iter()
-        .map(|d| deployment_json(gh.base(), gh.world(), svc, d))
+        .map(|d| deployment_json(&gh.shared.clock, gh.base(), gh.world(), svc, d))
         .collect();
     let link = link_header(
         &format!("{}/repos/{}/deployments", gh.base(), svc.repo),
@@ -722,12 +743,18 @@ pub(super) async fn get_deployment(
 ) -> ApiResult {
     let svc = gh.service(&owner, &repo)?;
     let id = parse_id(&id)?;
-    let all = deployments(&gh, svc, gh.shared.now());
+    let all = deployments(&gh, svc, gh.shared.story_now());
     let d = all
         .iter()
         .find(|d| d.job.id == id)
         .ok_or_else(ApiError::not_found)?;
-    Ok(json_ok(deployment_json(gh.base(), gh.world(), svc, d)))
+    Ok(json_ok(deployment_json(
+        &gh.shared.clock,
+        gh.base(),
+        gh.world(),
+        svc,
+        d,
+    )))
 }
 
 pub(super) async fn list_statuses(
@@ -737,13 +764,13 @@ pub(super) async fn list_statuses(
 ) -> ApiResult {
     let svc = gh.service(&owner, &repo)?;
     let id = parse_id(&id)?;
-    let now = gh.shared.now();
+    let now = gh.shared.story_now();
     let all = deployments(&gh, svc, now);
     let d = all
         .iter()
         .find(|d| d.job.id == id)
         .ok_or_else(ApiError::not_found)?;
-    let statuses = statuses_json(gh.base(), gh.world(), svc, d, &all, now);
+    let statuses = statuses_json(&gh.shared.clock, gh.base(), gh.world(), svc, d, &all, now);
     let (per_page, page) = paging(&params, 30);
     let link = link_header(
         &format!("{}/repos/{}/deployments/{id}/statuses", gh.base(), svc.repo),
@@ -764,7 +791,7 @@ pub(super) async fn list_commits(
     Query(params): Params,
 ) -> ApiResult {
     let svc = gh.service(&owner, &repo)?;
-    let now = gh.shared.now();
+    let now = gh.shared.story_now();
     let commits = gh.world().commits(&svc.name, now);
     let from = match param(&params, "sha") {
         None | Some("main") | Some("refs/heads/main") => 0,
@@ -781,8 +808,9 @@ pub(super) async fn list_commits(
     let time = |k: &str| {
         param(&params, k)
             .and_then(|v| DateTime::parse_from_rfc3339(v).ok())
-            .map(|t| t.with_timezone(&Utc))
+            .map(|t| gh.shared.clock.story(t.with_timezone(&Utc)))
     };
+    // The client's bounds are wall times; commits carry story times.
     let (since, until) = (time("since"), time("until"));
     let with_parent: Vec<(Commit, Option<Commit>)> = commits
         .iter()
@@ -798,7 +826,7 @@ pub(super) async fn list_commits(
     let (per_page, page) = paging(&params, 30);
     let items: Vec<Value> = page_of(&with_parent, per_page, page)
         .iter()
-        .map(|(c, p)| commit_json(gh.base(), gh.world(), svc, c, p.as_ref()))
+        .map(|(c, p)| commit_json(&gh.shared.clock, gh.base(), gh.world(), svc, c, p.as_ref()))
         .collect();
     let link = link_header(
         &format!("{}/repos/{}/commits", gh.base(), svc.repo),

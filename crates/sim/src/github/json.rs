@@ -3,7 +3,9 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::world::{Commit, RunKind, ScheduledRun, Service, World, epoch, hash, hash_str};
+use crate::world::{
+    Commit, RunKind, ScheduledRun, Service, SimClock, World, epoch, hash, hash_str,
+};
 
 use crate::ci::{Attempt, DEMO_USER, DISPATCHED_IDS, JobEnd, JobPlan};
 use crate::rest::ts;
@@ -166,7 +168,13 @@ pub(super) fn workflow_name(kind: RunKind) -> &'static str {
     }
 }
 
-pub(super) fn workflow_json(base: &str, world: &World, svc: &Service, kind: RunKind) -> Value {
+pub(super) fn workflow_json(
+    c: &SimClock,
+    base: &str,
+    world: &World,
+    svc: &Service,
+    kind: RunKind,
+) -> Value {
     let id = workflow_id(world, svc, kind);
     let file = workflow_file(kind);
     json!({
@@ -175,8 +183,8 @@ pub(super) fn workflow_json(base: &str, world: &World, svc: &Service, kind: RunK
         "name": workflow_name(kind),
         "path": format!(".github/workflows/{file}"),
         "state": "active",
-        "created_at": ts(epoch() - Duration::days(400)),
-        "updated_at": ts(epoch() - Duration::days(12)),
+        "created_at": ts(c, epoch() - Duration::days(400)),
+        "updated_at": ts(c, epoch() - Duration::days(12)),
         "url": format!("{base}/repos/{}/actions/workflows/{id}", svc.repo),
         "html_url": format!("{base}/{}/blob/main/.github/workflows/{file}", svc.repo),
         "badge_url": format!("{base}/{}/workflows/{}/badge.svg", svc.repo, workflow_name(kind)),
@@ -200,6 +208,7 @@ pub(super) fn first_line(s: &str) -> &str {
 }
 
 pub(super) fn run_json(
+    c: &SimClock,
     base: &str,
     world: &World,
     svc: &Service,
@@ -241,12 +250,12 @@ pub(super) fn run_json(
         "url": api,
         "html_url": format!("{base}/{}/actions/runs/{}", svc.repo, run.id),
         "pull_requests": [],
-        "created_at": ts(run.created),
-        "updated_at": ts(attempt.updated(now)),
+        "created_at": ts(c, run.created),
+        "updated_at": ts(c, attempt.updated(now)),
         "actor": user_json(base, world, &run.actor),
         "run_attempt": attempt.number,
         "referenced_workflows": [],
-        "run_started_at": ts(attempt.created),
+        "run_started_at": ts(c, attempt.created),
         "triggering_actor": user_json(base, world, triggering),
         "jobs_url": format!("{api}/jobs"),
         "logs_url": format!("{api}/logs"),
@@ -260,7 +269,7 @@ pub(super) fn run_json(
             "id": run.commit.sha,
             "tree_id": tree_sha(&run.commit.sha),
             "message": run.commit.message,
-            "timestamp": ts(run.commit.at),
+            "timestamp": ts(c, run.commit.at),
             "author": { "name": name, "email": email },
             "committer": { "name": "GitHub", "email": "noreply@github.com" },
         },
@@ -283,6 +292,7 @@ pub(super) fn job_state(job: &JobPlan, now: DateTime<Utc>) -> (&'static str, Opt
 }
 
 pub(super) fn job_json(
+    c: &SimClock,
     base: &str,
     svc: &Service,
     run: &ScheduledRun,
@@ -295,7 +305,7 @@ pub(super) fn job_json(
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let (st, c, started, completed) =
+            let (st, concl, started, completed) =
                 if s.end_as == JobEnd::Skipped && s.end <= now && job.end <= now {
                     ("completed", Some("skipped"), Some(s.start), Some(s.end))
                 } else if now < s.start {
@@ -313,10 +323,10 @@ pub(super) fn job_json(
             json!({
                 "name": s.name,
                 "status": st,
-                "conclusion": c,
+                "conclusion": concl,
                 "number": i + 1,
-                "started_at": started.map(ts),
-                "completed_at": completed.map(ts),
+                "started_at": started.map(|t| ts(c, t)),
+                "completed_at": completed.map(|t| ts(c, t)),
             })
         })
         .collect();
@@ -334,9 +344,9 @@ pub(super) fn job_json(
         "html_url": format!("{base}/{}/actions/runs/{}/job/{}", svc.repo, run.id, job.id),
         "status": status,
         "conclusion": conclusion,
-        "created_at": ts(job.created),
-        "started_at": ts(if status == "queued" { job.created } else { job.start }),
-        "completed_at": (status == "completed").then(|| ts(job.end)),
+        "created_at": ts(c, job.created),
+        "started_at": ts(c, if status == "queued" { job.created } else { job.start }),
+        "completed_at": (status == "completed").then(|| ts(c, job.end)),
         "name": job.name,
         "steps": steps,
         "check_run_url": format!("{base}/repos/{}/check-runs/{}", svc.repo, job.id),
@@ -357,6 +367,7 @@ pub(super) struct DeploymentView {
 }
 
 pub(super) fn deployment_json(
+    c: &SimClock,
     base: &str,
     world: &World,
     svc: &Service,
@@ -375,8 +386,8 @@ pub(super) fn deployment_json(
         "environment": d.environment,
         "description": format!("Deploy {} to {}", &d.run.commit.sha[..7], d.environment),
         "creator": user_json(base, world, &d.run.actor),
-        "created_at": ts(d.job.start),
-        "updated_at": ts(d.job.end),
+        "created_at": ts(c, d.job.start),
+        "updated_at": ts(c, d.job.end),
         "statuses_url": format!("{api}/statuses"),
         "repository_url": format!("{base}/repos/{}", svc.repo),
         "transient_environment": false,
@@ -387,6 +398,7 @@ pub(super) fn deployment_json(
 /// A deployment's statuses at `now`, newest first: queued, in progress, how it ended, and
 /// inactive once a later deployment to the same environment succeeded.
 pub(super) fn statuses_json(
+    c: &SimClock,
     base: &str,
     world: &World,
     svc: &Service,
@@ -450,8 +462,8 @@ pub(super) fn statuses_json(
                 "target_url": format!("{base}/{}/actions/runs/{}/job/{}", svc.repo, d.run.id, d.job.id),
                 "log_url": format!("{base}/{}/actions/runs/{}/job/{}", svc.repo, d.run.id, d.job.id),
                 "environment_url": env_url,
-                "created_at": ts(*at),
-                "updated_at": ts(*at),
+                "created_at": ts(c, *at),
+                "updated_at": ts(c, *at),
                 "deployment_url": format!("{base}/repos/{}/deployments/{}", svc.repo, d.job.id),
                 "repository_url": format!("{base}/repos/{}", svc.repo),
             })
@@ -460,6 +472,7 @@ pub(super) fn statuses_json(
 }
 
 pub(super) fn commit_json(
+    clock: &SimClock,
     base: &str,
     world: &World,
     svc: &Service,
@@ -486,8 +499,8 @@ pub(super) fn commit_json(
         "comments_url": format!("{api}/comments"),
         "commit": {
             "url": format!("{base}/repos/{}/git/commits/{}", svc.repo, c.sha),
-            "author": { "name": name, "email": email, "date": ts(c.at) },
-            "committer": { "name": "GitHub", "email": "noreply@github.com", "date": ts(c.at) },
+            "author": { "name": name, "email": email, "date": ts(clock, c.at) },
+            "committer": { "name": "GitHub", "email": "noreply@github.com", "date": ts(clock, c.at) },
             "message": c.message,
             "tree": { "url": format!("{base}/repos/{}/git/trees/{}", svc.repo, tree_sha(&c.sha)), "sha": tree_sha(&c.sha) },
             "comment_count": 0,

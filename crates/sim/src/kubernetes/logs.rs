@@ -6,7 +6,7 @@
 use chrono::{Duration, SecondsFormat};
 
 use super::model::{Behaviour, CRASH_RUN, Ending, Instance, PodObj, Time};
-use crate::world::{hash, hash_str};
+use crate::world::{SimClock, hash, hash_str};
 
 /// Lines kept per container instance, as kubelet's log rotation would.
 const RETAINED: i64 = 100_000;
@@ -20,8 +20,10 @@ pub struct Line {
     pub text: String,
 }
 
-/// Lines of `instance` with timestamps in `(after, until]`, the last `tail` of them.
+/// Lines of `instance` with story timestamps in `(after, until]`, the last `tail` of them. The
+/// text carries the wall time each line is served as, as a real logger's would.
 pub fn lines(
+    c: &SimClock,
     pod: &PodObj,
     instance: &Instance,
     after: Option<Time>,
@@ -34,7 +36,7 @@ pub fn lines(
         None => until,
     };
     if pod.behaviour == Behaviour::CrashLoop {
-        let mut all = crash_script(pod, instance);
+        let mut all = crash_script(c, pod, instance);
         all.retain(|l| l.at <= until && after.is_none_or(|a| l.at > a));
         if let Some(n) = tail {
             let drop = all.len().saturating_sub(n.max(0) as usize);
@@ -74,7 +76,7 @@ pub fn lines(
             let last = oom_end && n == hi;
             Line {
                 at,
-                text: line(pod, instance, n, at, last),
+                text: line(pod, instance, n, c.wall(at), last),
             }
         })
         .collect()
@@ -262,7 +264,7 @@ fn format_line(
 }
 
 /// A broken build's life: it starts, fails to get its connection pool, and dies.
-fn crash_script(pod: &PodObj, instance: &Instance) -> Vec<Line> {
+fn crash_script(c: &SimClock, pod: &PodObj, instance: &Instance) -> Vec<Line> {
     let w = &pod.workload;
     let s = instance.start;
     let step = |ms: i64| s + Duration::milliseconds(ms);
@@ -299,7 +301,7 @@ fn crash_script(pod: &PodObj, instance: &Instance) -> Vec<Line> {
         let at = step(300 + 700 * i as i64);
         out.push(Line {
             at,
-            text: format_line(&w.language, &w.name, at, level, &msg, &fields, h),
+            text: format_line(&w.language, &w.name, c.wall(at), level, &msg, &fields, h),
         });
     }
     let end = s + CRASH_RUN;
@@ -395,6 +397,7 @@ mod tests {
 
     #[test]
     fn tail_and_since_select_the_same_lines_as_a_full_read() {
+        let clock = SimClock::new(1.0);
         let p = pod("ledger", Behaviour::Healthy);
         let inst = Instance {
             start: world::epoch(),
@@ -403,12 +406,12 @@ mod tests {
         };
         let until = world::epoch() + Duration::minutes(10);
         let every = Duration::seconds(2);
-        let all = lines(&p, &inst, None, until, None, every);
+        let all = lines(&clock, &p, &inst, None, until, None, every);
         assert_eq!(all.len(), 300);
-        let tail = lines(&p, &inst, None, until, Some(10), every);
+        let tail = lines(&clock, &p, &inst, None, until, Some(10), every);
         assert_eq!(tail, all[290..]);
         let after = all[100].at;
-        let since = lines(&p, &inst, Some(after), until, None, every);
+        let since = lines(&clock, &p, &inst, Some(after), until, None, every);
         assert_eq!(since, all[101..]);
         assert!(
             all.iter().any(|l| l.text.contains("\x1b[")),
@@ -422,6 +425,7 @@ mod tests {
 
     #[test]
     fn a_crashing_instance_ends_with_its_stack_trace() {
+        let clock = SimClock::new(1.0);
         let p = pod("payments-api", Behaviour::CrashLoop);
         let start = world::epoch();
         let inst = Instance {
@@ -430,6 +434,7 @@ mod tests {
             attempt: 2,
         };
         let all = lines(
+            &clock,
             &p,
             &inst,
             None,
@@ -451,6 +456,7 @@ mod tests {
 
     #[test]
     fn go_services_log_json() {
+        let clock = SimClock::new(1.0);
         let p = pod("cart-service", Behaviour::Healthy);
         let inst = Instance {
             start: world::epoch(),
@@ -458,6 +464,7 @@ mod tests {
             attempt: 0,
         };
         let all = lines(
+            &clock,
             &p,
             &inst,
             None,

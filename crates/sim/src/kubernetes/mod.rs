@@ -35,6 +35,7 @@ use self::select::FieldSelector;
 use self::store::{ChangeType, Cursor, Entry, RESTRICTED, Snapshot, Store};
 use super::control::EndpointLabel;
 use super::{FaultKind, Shared, files};
+use crate::world::SimClock;
 use flightdeck_core::wire::selector::LabelSelector;
 
 /// The demo user the kubeconfig names, and its bearer token.
@@ -62,8 +63,9 @@ struct Server {
 }
 
 impl Server {
+    /// Story time now; objects carry story times until they are rendered.
     fn now(&self) -> Time {
-        self.shared.now()
+        self.shared.story_now()
     }
 
     /// The objects as of now (rebuilt if a tick has passed).
@@ -288,13 +290,13 @@ fn format_of(headers: &HeaderMap, q: &HashMap<String, String>) -> Format {
     Format::Full
 }
 
-fn render_one(format: Format, obj: &Obj, rv: u64, now: Time) -> Value {
+fn render_one(c: &SimClock, format: Format, obj: &Obj, rv: u64, now: Time) -> Value {
     match format {
-        Format::Full => render::object(obj, rv),
-        Format::Metadata => render::metadata_only(obj, rv),
+        Format::Full => render::object(c, obj, rv),
+        Format::Metadata => render::metadata_only(c, obj, rv),
         Format::Table(include) => render::table(
             obj.kind(),
-            vec![render::row(obj, rv, now, include)],
+            vec![render::row(c, obj, rv, now, include)],
             rv,
             None,
         ),
@@ -462,7 +464,10 @@ fn get_object(s: &Server, kind: Kind, ns: &str, name: &str, format: Format) -> R
     let label = format!("get {}", kind.singular());
     let snap = s.snapshot();
     match snap.get(kind, ns, name) {
-        Some(e) => labelled(Json(render_one(format, &e.obj, e.rv, s.now())), label),
+        Some(e) => labelled(
+            Json(render_one(&s.shared.clock, format, &e.obj, e.rv, s.now())),
+            label,
+        ),
         None => labelled(not_found(kind, name), label),
     }
 }
@@ -615,18 +620,19 @@ fn list(s: &Server, filter: Filter, q: &HashMap<String, String>, format: Format)
         metadata["remainingItemCount"] = Value::from(remaining);
     }
     let now = s.now();
+    let c = s.shared.clock.clone();
     let (head, render): (Value, RenderItem) = match format {
         Format::Full => (
             json!({"kind": list_kind(filter.kind), "apiVersion": filter.kind.api_version(), "metadata": metadata}),
-            Box::new(render::object),
+            Box::new(move |obj: &Obj, rv: u64| render::object(&c, obj, rv)),
         ),
         Format::Metadata => (
             json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": metadata}),
-            Box::new(render::metadata_only),
+            Box::new(move |obj: &Obj, rv: u64| render::metadata_only(&c, obj, rv)),
         ),
         Format::Table(include) => (
             json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": metadata, "columnDefinitions": render::columns(filter.kind)}),
-            Box::new(move |obj: &Obj, rv: u64| render::row(obj, rv, now, include)),
+            Box::new(move |obj: &Obj, rv: u64| render::row(&c, obj, rv, now, include)),
         ),
     };
     let array = if matches!(format, Format::Table(_)) {
@@ -712,7 +718,13 @@ struct Watch {
 
 impl Watch {
     fn render(&self, obj: &Obj, rv: u64) -> Value {
-        render_one(self.format, obj, rv, self.server.now())
+        render_one(
+            &self.server.shared.clock,
+            self.format,
+            obj,
+            rv,
+            self.server.now(),
+        )
     }
 
     fn injected_gone(&self) -> bool {
@@ -998,7 +1010,7 @@ fn patch_deployment(s: &Server, ns: &str, name: &str, content_type: &str, body: 
     let Obj::Deployment(current) = &*entry.obj else {
         return not_found(Kind::Deployment, name);
     };
-    let mut patched = render::object(&entry.obj, entry.rv);
+    let mut patched = render::object(&s.shared.clock, &entry.obj, entry.rv);
     if let Err(e) = apply_patch(&mut patched, content_type, body) {
         return if e.contains("media type") {
             unsupported_media(e)
@@ -1049,7 +1061,7 @@ fn patch_deployment(s: &Server, ns: &str, name: &str, content_type: &str, body: 
     get_object(s, Kind::Deployment, ns, name, Format::Full)
 }
 
-fn scale_json(d: &model::DeploymentObj, rv: u64) -> Value {
+fn scale_json(c: &SimClock, d: &model::DeploymentObj, rv: u64) -> Value {
     let w = &d.workload;
     let selector: Vec<String> = w.selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
     json!({
@@ -1060,7 +1072,7 @@ fn scale_json(d: &model::DeploymentObj, rv: u64) -> Value {
             "namespace": w.namespace,
             "uid": model::uid(Kind::Deployment, &w.namespace, &w.name),
             "resourceVersion": rv.to_string(),
-            "creationTimestamp": crate::rest::ts(w.created)
+            "creationTimestamp": crate::rest::ts(c, w.created)
         },
         "spec": {"replicas": d.spec_replicas},
         "status": {"replicas": d.replicas, "selector": selector.join(",")}
@@ -1082,7 +1094,7 @@ fn scale(
     let Obj::Deployment(current) = &*entry.obj else {
         return not_found(Kind::Deployment, name);
     };
-    let mut target = scale_json(current, entry.rv);
+    let mut target = scale_json(&s.shared.clock, current, entry.rv);
     if *method == Method::GET {
         return Json(target).into_response();
     }
@@ -1125,7 +1137,7 @@ fn scale(
         .get(Kind::Deployment, ns, name)
         .map(|e| (&*e.obj, e.rv))
     {
-        Some((Obj::Deployment(d), rv)) => Json(scale_json(d, rv)).into_response(),
+        Some((Obj::Deployment(d), rv)) => Json(scale_json(&s.shared.clock, d, rv)).into_response(),
         _ => not_found(Kind::Deployment, name),
     }
 }
@@ -1139,7 +1151,7 @@ fn delete_pod(s: &Server, ns: &str, name: &str) -> Response {
         return not_found(Kind::Pod, name);
     };
     if pod.deleting.is_some() {
-        return Json(render::object(&entry.obj, entry.rv)).into_response();
+        return Json(render::object(&s.shared.clock, &entry.obj, entry.rv)).into_response();
     }
     let now = s.now();
     let snap = {
@@ -1153,8 +1165,8 @@ fn delete_pod(s: &Server, ns: &str, name: &str) -> Response {
     };
     // The pod is now Terminating; its replacement already exists.
     match snap.get(Kind::Pod, ns, name) {
-        Some(e) => Json(render::object(&e.obj, e.rv)).into_response(),
-        None => Json(render::object(&entry.obj, entry.rv)).into_response(),
+        Some(e) => Json(render::object(&s.shared.clock, &e.obj, e.rv)).into_response(),
+        None => Json(render::object(&s.shared.clock, &entry.obj, entry.rv)).into_response(),
     }
 }
 
@@ -1195,12 +1207,17 @@ struct LogOptions {
     limit_bytes: Option<usize>,
 }
 
-fn format_lines(lines: &[logs::Line], opts: &LogOptions, sent: &mut usize) -> (Bytes, bool) {
+fn format_lines(
+    c: &SimClock,
+    lines: &[logs::Line],
+    opts: &LogOptions,
+    sent: &mut usize,
+) -> (Bytes, bool) {
     let mut out = Vec::new();
     for l in lines {
         let mut text = String::new();
         if opts.timestamps {
-            text.push_str(&l.at.to_rfc3339_opts(SecondsFormat::Nanos, true));
+            text.push_str(&c.wall(l.at).to_rfc3339_opts(SecondsFormat::Nanos, true));
             text.push(' ');
         }
         text.push_str(&l.text);
@@ -1239,11 +1256,16 @@ fn pod_log(s: Arc<Server>, ns: &str, name: &str, q: &HashMap<String, String>) ->
     let now = s.now();
     let after = match (q.get("sinceSeconds"), q.get("sinceTime")) {
         (Some(secs), _) => match secs.parse::<i64>() {
-            Ok(n) if n > 0 => Some(now - Duration::seconds(n) - Duration::nanoseconds(1)),
+            // The client counts wall seconds back from its now.
+            Ok(n) if n > 0 => Some(
+                now - s.shared.clock.story_span(Duration::seconds(n)) - Duration::nanoseconds(1),
+            ),
             _ => return bad_request(format!("invalid sinceSeconds: {secs}")),
         },
         (None, Some(t)) => match DateTime::parse_from_rfc3339(t) {
-            Ok(t) => Some(t.with_timezone(&chrono::Utc) - Duration::nanoseconds(1)),
+            Ok(t) => {
+                Some(s.shared.clock.story(t.with_timezone(&chrono::Utc)) - Duration::nanoseconds(1))
+            }
             Err(_) => return bad_request(format!("invalid sinceTime: {t}")),
         },
         (None, None) => None,
@@ -1257,9 +1279,9 @@ fn pod_log(s: Arc<Server>, ns: &str, name: &str, q: &HashMap<String, String>) ->
         limit_bytes: q.get("limitBytes").and_then(|l| l.parse().ok()),
     };
     let interval = s.log_interval();
-    let lines = logs::lines(pod, &instance, after, now, tail, interval);
+    let lines = logs::lines(&s.shared.clock, pod, &instance, after, now, tail, interval);
     let mut sent = 0;
-    let (first, full) = format_lines(&lines, &opts, &mut sent);
+    let (first, full) = format_lines(&s.shared.clock, &lines, &opts, &mut sent);
     let follow = param_bool(q, "follow");
     let ended = instance.end.is_some_and(|(end, _)| end <= now);
     let mut headers = HeaderMap::new();
@@ -1315,6 +1337,7 @@ fn pod_log(s: Arc<Server>, ns: &str, name: &str, q: &HashMap<String, String>) ->
             f.instance = instance;
             let until = instance.end.map_or(now, |(end, _)| end.min(now));
             let lines = logs::lines(
+                &f.server.shared.clock,
                 pod,
                 &instance,
                 Some(f.last),
@@ -1323,7 +1346,7 @@ fn pod_log(s: Arc<Server>, ns: &str, name: &str, q: &HashMap<String, String>) ->
                 f.server.log_interval(),
             );
             f.last = until.max(f.last);
-            let (bytes, full) = format_lines(&lines, &f.opts, &mut f.sent);
+            let (bytes, full) = format_lines(&f.server.shared.clock, &lines, &f.opts, &mut f.sent);
             f.done = full || instance.end.is_some_and(|(end, _)| end <= now);
             if !bytes.is_empty() {
                 return Some((Ok(bytes), f));

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::rest::ts;
+use crate::world::SimClock;
 
 use super::model::{
     Behaviour, Condition, DeploymentObj, Ending, EventObj, Instance, Kind, NamespaceObj, Obj,
@@ -34,19 +35,19 @@ fn fields_of<'a>(keys: impl Iterator<Item = &'a str>) -> Value {
 }
 
 /// The object as the API server serves it.
-pub fn object(obj: &Obj, rv: u64) -> Value {
+pub fn object(c: &SimClock, obj: &Obj, rv: u64) -> Value {
     match obj {
-        Obj::Namespace(n) => namespace(n, rv),
-        Obj::Deployment(d) => deployment(d, rv),
-        Obj::ReplicaSet(r) => replicaset(r, rv),
-        Obj::Pod(p) => pod(p, rv),
-        Obj::Event(e) => event(e, rv),
+        Obj::Namespace(n) => namespace(c, n, rv),
+        Obj::Deployment(d) => deployment(c, d, rv),
+        Obj::ReplicaSet(r) => replicaset(c, r, rv),
+        Obj::Pod(p) => pod(c, p, rv),
+        Obj::Event(e) => event(c, e, rv),
     }
 }
 
 /// The object as `PartialObjectMetadata` (kube's metadata watcher asks for these).
-pub fn metadata_only(obj: &Obj, rv: u64) -> Value {
-    let mut full = object(obj, rv);
+pub fn metadata_only(c: &SimClock, obj: &Obj, rv: u64) -> Value {
+    let mut full = object(c, obj, rv);
     let metadata = full
         .get_mut("metadata")
         .map(Value::take)
@@ -54,7 +55,7 @@ pub fn metadata_only(obj: &Obj, rv: u64) -> Value {
     json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": metadata})
 }
 
-fn namespace(n: &NamespaceObj, rv: u64) -> Value {
+fn namespace(c: &SimClock, n: &NamespaceObj, rv: u64) -> Value {
     json!({
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -62,13 +63,13 @@ fn namespace(n: &NamespaceObj, rv: u64) -> Value {
             "name": n.name,
             "uid": uid(Kind::Namespace, "", &n.name),
             "resourceVersion": rv.to_string(),
-            "creationTimestamp": ts(n.created),
+            "creationTimestamp": ts(c, n.created),
             "labels": {"kubernetes.io/metadata.name": n.name},
             "managedFields": [{
                 "manager": "kubectl-create",
                 "operation": "Update",
                 "apiVersion": "v1",
-                "time": ts(n.created),
+                "time": ts(c, n.created),
                 "fieldsType": "FieldsV1",
                 "fieldsV1": {"f:metadata": {"f:labels": {".": {}, "f:kubernetes.io/metadata.name": {}}}}
             }]
@@ -109,14 +110,14 @@ fn container_spec(name: &str, image: &str, port: u16, language: &str) -> Value {
     })
 }
 
-fn condition(c: &Condition) -> Value {
+fn condition(c: &SimClock, k: &Condition) -> Value {
     json!({
-        "type": c.kind,
-        "status": if c.status { "True" } else { "False" },
-        "lastUpdateTime": ts(c.last_update),
-        "lastTransitionTime": ts(c.last_transition),
-        "reason": c.reason,
-        "message": c.message
+        "type": k.kind,
+        "status": if k.status { "True" } else { "False" },
+        "lastUpdateTime": ts(c, k.last_update),
+        "lastTransitionTime": ts(c, k.last_transition),
+        "reason": k.reason,
+        "message": k.message
     })
 }
 
@@ -127,7 +128,7 @@ fn set_count(m: &mut Map<String, Value>, key: &str, n: usize) {
     }
 }
 
-fn deployment(d: &DeploymentObj, rv: u64) -> Value {
+fn deployment(c: &SimClock, d: &DeploymentObj, rv: u64) -> Value {
     let w = &d.workload;
     let labels = pairs_json(&w.labels);
     let selector = pairs_json(&w.selector);
@@ -150,7 +151,7 @@ fn deployment(d: &DeploymentObj, rv: u64) -> Value {
     );
     status.insert(
         "conditions".into(),
-        d.conditions.iter().map(condition).collect(),
+        d.conditions.iter().map(|x| condition(c, x)).collect(),
     );
     let label_fields = fields_of(w.labels.iter().map(|(k, _)| k.as_str()));
     json!({
@@ -162,7 +163,7 @@ fn deployment(d: &DeploymentObj, rv: u64) -> Value {
             "uid": uid(Kind::Deployment, &w.namespace, &w.name),
             "resourceVersion": rv.to_string(),
             "generation": d.generation,
-            "creationTimestamp": ts(w.created),
+            "creationTimestamp": ts(c, w.created),
             "labels": labels,
             "annotations": {
                 "deployment.kubernetes.io/revision": d.revision.to_string(),
@@ -174,7 +175,7 @@ fn deployment(d: &DeploymentObj, rv: u64) -> Value {
                     "manager": "helm",
                     "operation": "Update",
                     "apiVersion": "apps/v1",
-                    "time": ts(w.created),
+                    "time": ts(c, w.created),
                     "fieldsType": "FieldsV1",
                     "fieldsV1": {
                         "f:metadata": {"f:annotations": {".": {}, "f:meta.helm.sh/release-name": {}, "f:meta.helm.sh/release-namespace": {}}, "f:labels": label_fields},
@@ -185,7 +186,7 @@ fn deployment(d: &DeploymentObj, rv: u64) -> Value {
                     "manager": "kube-controller-manager",
                     "operation": "Update",
                     "apiVersion": "apps/v1",
-                    "time": ts(d.conditions.iter().map(|c| c.last_update).max().unwrap_or(w.created)),
+                    "time": ts(c, d.conditions.iter().map(|k| k.last_update).max().unwrap_or(w.created)),
                     "fieldsType": "FieldsV1",
                     "fieldsV1": {
                         "f:metadata": {"f:annotations": {"f:deployment.kubernetes.io/revision": {}}},
@@ -228,7 +229,7 @@ fn owner(kind: &str, api_version: &str, namespace: &str, name: &str, k: Kind) ->
     }])
 }
 
-fn replicaset(r: &ReplicaSetObj, rv: u64) -> Value {
+fn replicaset(c: &SimClock, r: &ReplicaSetObj, rv: u64) -> Value {
     let w = &r.workload;
     let mut selector: Map<String, Value> = w
         .selector
@@ -258,7 +259,7 @@ fn replicaset(r: &ReplicaSetObj, rv: u64) -> Value {
             "uid": uid(Kind::ReplicaSet, &w.namespace, &r.name),
             "resourceVersion": rv.to_string(),
             "generation": 1,
-            "creationTimestamp": ts(r.created),
+            "creationTimestamp": ts(c, r.created),
             "labels": labels,
             "annotations": {
                 "deployment.kubernetes.io/desired-replicas": r.desired.to_string(),
@@ -270,7 +271,7 @@ fn replicaset(r: &ReplicaSetObj, rv: u64) -> Value {
                 "manager": "kube-controller-manager",
                 "operation": "Update",
                 "apiVersion": "apps/v1",
-                "time": ts(r.created),
+                "time": ts(c, r.created),
                 "fieldsType": "FieldsV1",
                 "fieldsV1": {
                     "f:metadata": {"f:annotations": {".": {}, "f:deployment.kubernetes.io/desired-replicas": {}, "f:deployment.kubernetes.io/max-replicas": {}, "f:deployment.kubernetes.io/revision": {}}, "f:labels": fields_of(r.labels.iter().map(|(k, _)| k)), "f:ownerReferences": {".": {}}},
@@ -313,7 +314,7 @@ fn container_id(pod: &PodObj, attempt: u32) -> String {
     format!("containerd://{}", hex64(h))
 }
 
-fn terminated(pod: &PodObj, i: &Instance) -> Value {
+fn terminated(c: &SimClock, pod: &PodObj, i: &Instance) -> Value {
     let Some((finished, ending)) = i.end else {
         return json!({});
     };
@@ -324,8 +325,8 @@ fn terminated(pod: &PodObj, i: &Instance) -> Value {
     json!({"terminated": {
         "exitCode": code,
         "reason": reason,
-        "startedAt": ts(i.start),
-        "finishedAt": ts(finished),
+        "startedAt": ts(c, i.start),
+        "finishedAt": ts(c, finished),
         "containerID": container_id(pod, i.attempt)
     }})
 }
@@ -350,7 +351,7 @@ pub fn waiting_message(pod: &PodObj, w: Waiting) -> Option<String> {
     }
 }
 
-fn pod(p: &PodObj, rv: u64) -> Value {
+fn pod(c: &SimClock, p: &PodObj, rv: u64) -> Value {
     let w = &p.workload;
     let t = &p.timeline;
     let ns = &w.namespace;
@@ -358,7 +359,7 @@ fn pod(p: &PodObj, rv: u64) -> Value {
     let scheduled = p.created;
     let ready_since = t.current.map_or(scheduled, |i| i.start);
     let cond = |kind: &str, ok: bool, at: Time| {
-        let mut c = json!({"type": kind, "status": if ok { "True" } else { "False" }, "lastProbeTime": null, "lastTransitionTime": ts(at)});
+        let mut c = json!({"type": kind, "status": if ok { "True" } else { "False" }, "lastProbeTime": null, "lastTransitionTime": ts(c, at)});
         if !ok && (kind == "Ready" || kind == "ContainersReady") {
             c["reason"] = Value::from("ContainersNotReady");
             c["message"] = Value::from(format!("containers with unready status: [{}]", w.name));
@@ -373,14 +374,14 @@ fn pod(p: &PodObj, rv: u64) -> Value {
             }
             json!({"waiting": s})
         }
-        (None, Some(i)) if i.end.is_some() => terminated(p, &i),
-        (None, Some(i)) => json!({"running": {"startedAt": ts(i.start)}}),
+        (None, Some(i)) if i.end.is_some() => terminated(c, p, &i),
+        (None, Some(i)) => json!({"running": {"startedAt": ts(c, i.start)}}),
         (None, None) => json!({"waiting": {"reason": "ContainerCreating"}}),
     };
     // After a restart, lastState holds the instance that ended.
     let last_state = match (t.waiting, t.current, t.previous) {
-        (Some(_), Some(cur), _) if cur.end.is_some() => terminated(p, &cur),
-        (_, _, Some(prev)) => terminated(p, &prev),
+        (Some(_), Some(cur), _) if cur.end.is_some() => terminated(c, p, &cur),
+        (_, _, Some(prev)) => terminated(c, p, &prev),
         _ => json!({}),
     };
     let mut status = json!({
@@ -415,7 +416,7 @@ fn pod(p: &PodObj, rv: u64) -> Value {
         ],
         "hostIP": p.node_ip.as_ref(),
         "hostIPs": [{"ip": p.node_ip.as_ref()}],
-        "startTime": ts(scheduled),
+        "startTime": ts(c, scheduled),
         "containerStatuses": [status],
         "qosClass": "Burstable"
     });
@@ -429,7 +430,7 @@ fn pod(p: &PodObj, rv: u64) -> Value {
         "namespace": ns,
         "uid": uid(Kind::Pod, ns, &p.name),
         "resourceVersion": rv.to_string(),
-        "creationTimestamp": ts(p.created),
+        "creationTimestamp": ts(c, p.created),
         "labels": labels_json(p.labels.iter()),
         "ownerReferences": owner("ReplicaSet", "apps/v1", ns, &p.rs_name, Kind::ReplicaSet),
         "managedFields": [
@@ -437,7 +438,7 @@ fn pod(p: &PodObj, rv: u64) -> Value {
                 "manager": "kube-controller-manager",
                 "operation": "Update",
                 "apiVersion": "v1",
-                "time": ts(p.created),
+                "time": ts(c, p.created),
                 "fieldsType": "FieldsV1",
                 "fieldsV1": {
                     "f:metadata": {"f:generateName": {}, "f:labels": fields_of(p.labels.iter().map(|(k, _)| k)), "f:ownerReferences": {".": {}, format!("k:{{\"uid\":\"{}\"}}", uid(Kind::ReplicaSet, ns, &p.rs_name)): {}}},
@@ -448,7 +449,7 @@ fn pod(p: &PodObj, rv: u64) -> Value {
                 "manager": "kubelet",
                 "operation": "Update",
                 "apiVersion": "v1",
-                "time": ts(t.last_backoff.or(t.current.map(|i| i.start)).unwrap_or(p.created)),
+                "time": ts(c, t.last_backoff.or(t.current.map(|i| i.start)).unwrap_or(p.created)),
                 "fieldsType": "FieldsV1",
                 "fieldsV1": {"f:status": {"f:conditions": {}, "f:containerStatuses": {}, "f:hostIP": {}, "f:hostIPs": {}, "f:phase": {}, "f:podIP": {}, "f:podIPs": {}, "f:startTime": {}}},
                 "subresource": "status"
@@ -459,7 +460,7 @@ fn pod(p: &PodObj, rv: u64) -> Value {
         metadata["annotations"] = pairs_json(&p.template_annotations);
     }
     if let Some(at) = p.deleting {
-        metadata["deletionTimestamp"] = Value::from(ts(at + chrono::Duration::seconds(30)));
+        metadata["deletionTimestamp"] = Value::from(ts(c, at + chrono::Duration::seconds(30)));
         metadata["deletionGracePeriodSeconds"] = Value::from(30);
     }
     json!({
@@ -531,7 +532,7 @@ pub fn event_message(e: &EventObj) -> String {
     }
 }
 
-fn event(e: &EventObj, rv: u64) -> Value {
+fn event(c: &SimClock, e: &EventObj, rv: u64) -> Value {
     let ns = &e.workload.namespace;
     let source = event_source(&e.reason);
     let mut involved = json!({
@@ -556,12 +557,12 @@ fn event(e: &EventObj, rv: u64) -> Value {
             "namespace": ns,
             "uid": uid(Kind::Event, ns, &e.name),
             "resourceVersion": rv.to_string(),
-            "creationTimestamp": ts(e.first),
+            "creationTimestamp": ts(c, e.first),
             "managedFields": [{
                 "manager": source,
                 "operation": "Update",
                 "apiVersion": "v1",
-                "time": ts(e.last),
+                "time": ts(c, e.last),
                 "fieldsType": "FieldsV1",
                 "fieldsV1": {"f:count": {}, "f:firstTimestamp": {}, "f:involvedObject": {}, "f:lastTimestamp": {}, "f:message": {}, "f:reason": {}, "f:reportingComponent": {}, "f:reportingInstance": {}, "f:source": {"f:component": {}}, "f:type": {}}
             }]
@@ -570,8 +571,8 @@ fn event(e: &EventObj, rv: u64) -> Value {
         "reason": e.reason.name(),
         "message": event_message(e),
         "source": src,
-        "firstTimestamp": ts(e.first),
-        "lastTimestamp": ts(e.last),
+        "firstTimestamp": ts(c, e.first),
+        "lastTimestamp": ts(c, e.last),
         "count": e.count,
         "type": if e.reason.warning() { "Warning" } else { "Normal" },
         "eventTime": null,
@@ -869,8 +870,9 @@ pub fn pod_status(p: &PodObj) -> String {
     }
 }
 
-fn cells(obj: &Obj, now: Time) -> Vec<Value> {
-    let age = |t: Time| Value::from(human_duration(now - t));
+fn cells(c: &SimClock, obj: &Obj, now: Time) -> Vec<Value> {
+    // Ages are wall spans, as kubectl would compute them from the served timestamps.
+    let age = |t: Time| Value::from(human_duration(c.wall_span(now - t)));
     match obj {
         Obj::Pod(p) => {
             let t = &p.timeline;
@@ -881,7 +883,11 @@ fn cells(obj: &Obj, now: Time) -> Vec<Value> {
                 .map(|(at, _)| at);
             let restarts = match last_end {
                 Some(at) if t.restarts > 0 => {
-                    format!("{} ({} ago)", t.restarts, human_duration(now - at))
+                    format!(
+                        "{} ({} ago)",
+                        t.restarts,
+                        human_duration(c.wall_span(now - at))
+                    )
                 }
                 _ => t.restarts.to_string(),
             };
@@ -988,12 +994,12 @@ pub enum IncludeObject {
     Object,
 }
 
-pub fn row(obj: &Obj, rv: u64, now: Time, include: IncludeObject) -> Value {
-    let mut r = json!({"cells": cells(obj, now)});
+pub fn row(c: &SimClock, obj: &Obj, rv: u64, now: Time, include: IncludeObject) -> Value {
+    let mut r = json!({"cells": cells(c, obj, now)});
     match include {
         IncludeObject::None => {}
-        IncludeObject::Metadata => r["object"] = metadata_only(obj, rv),
-        IncludeObject::Object => r["object"] = object(obj, rv),
+        IncludeObject::Metadata => r["object"] = metadata_only(c, obj, rv),
+        IncludeObject::Object => r["object"] = object(c, obj, rv),
     }
     r
 }
