@@ -12,13 +12,13 @@ use tokio::sync::Notify;
 
 use super::{Context, Provider};
 use crate::config::{AlertmanagerSource, Config};
+use flightdeck_core::message::alerts::{Command, Msg as AlertsMsg};
+use flightdeck_core::message::{Effect, Msg, SourceEvent};
 use flightdeck_core::model::alerts::{
     Alert, Cluster, InstanceData, Silence, SilenceDraft, SilenceEnd,
 };
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
-use flightdeck_core::update::alerts::{Command, Msg as AlertsMsg};
-use flightdeck_core::update::{Effect, Msg, SourceEvent};
 use flightdeck_core::wire::alertmanager::{
     AlertmanagerStatus, GettableAlert, GettableSilence, LabelSet, Matcher, PostableSilence,
     SilenceCreated,

@@ -11,10 +11,10 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::config::{BackstageSource, Config};
 use crate::providers::{Context, Provider};
+use flightdeck_core::message::{Msg, SourceEvent, catalog};
 use flightdeck_core::model::catalog::{EntityOrigin, Kind, Origin, Problem};
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
-use flightdeck_core::update::{Msg, SourceEvent, overview};
 
 /// Entities per page: large pages, since a catalog of thousands is read whole.
 const PAGE_SIZE: usize = 500;
@@ -280,7 +280,7 @@ async fn run(
                     .filter(|e| e.kind == Kind::Component)
                     .count();
                 let detail = format!("{services} services, {} entities", fetched.entities.len());
-                let msg = overview::Msg::Loaded {
+                let msg = catalog::Msg::Loaded {
                     origin: Origin::Backstage,
                     entities: fetched.entities,
                     problems: fetched.problems,

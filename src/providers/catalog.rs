@@ -12,13 +12,13 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::config::Config;
 use crate::providers::{Context, Provider};
+use flightdeck_core::message::{Msg, SourceEvent, catalog};
 use flightdeck_core::model::catalog::{
     Entity, EntityOrigin, Kind, Link, Origin, Place, Problem, ProblemLevel, Profile, Spec,
     annotations, parse_ref, valid_name,
 };
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
-use flightdeck_core::update::{Msg, SourceEvent, overview};
 
 /// How often (clock time) the descriptors are read again, so edits show without a restart.
 const RELOAD_EVERY: Duration = Duration::from_secs(30);
@@ -885,7 +885,7 @@ async fn run(
     }
     let email = git_email(cwd.clone()).await;
     if tx
-        .send(Msg::Catalog(overview::Msg::GitEmail(email)))
+        .send(Msg::Catalog(catalog::Msg::GitEmail(email)))
         .await
         .is_err()
     {
@@ -906,7 +906,7 @@ async fn run(
                     .count();
                 let detail = format!("{services} services, {} files", loaded.files);
                 if last.as_ref() != Some(&loaded) {
-                    let msg = overview::Msg::Loaded {
+                    let msg = catalog::Msg::Loaded {
                         origin: Origin::Files,
                         entities: loaded.entities.clone(),
                         problems: loaded.problems.clone(),

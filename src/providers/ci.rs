@@ -15,14 +15,14 @@ use tokio::sync::{Notify, OnceCell};
 use super::github::wire;
 use super::http::{Backoff, Failure};
 use super::{Context, Provider};
+use flightdeck_core::message::pipelines::{Command, Dispatch, Msg as PipelinesMsg};
+use flightdeck_core::message::{Effect, Msg, SourceEvent};
 use flightdeck_core::model::join::ServiceTarget;
 use flightdeck_core::model::pipelines::{
     Host, Job, JobRef, LOG_BUFFER_LINES, LogLine, Run, RunKey, Watch,
 };
 use flightdeck_core::sanitize;
 use flightdeck_core::sync::lock;
-use flightdeck_core::update::pipelines::{Command, Dispatch, Msg as PipelinesMsg};
-use flightdeck_core::update::{Effect, Msg, SourceEvent};
 
 /// Log lines sent first, so the end of a log shows at once; the rest follows in bigger chunks.
 const LOG_FIRST_CHUNK: usize = 200;

@@ -11,11 +11,11 @@ use serde_norway::Value;
 use tokio::sync::mpsc;
 
 use super::{Context, Provider};
+use flightdeck_core::message::docs::{Command, Msg as DocsMsg};
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::docs::{NavEntry, NavTarget, Page, Site};
 use flightdeck_core::model::join::ServiceTarget;
 use flightdeck_core::sanitize;
-use flightdeck_core::update::docs::{Command, Msg as DocsMsg};
-use flightdeck_core::update::{Effect, Msg};
 
 /// Pages larger than this are not docs anyone reads in a terminal; they are skipped.
 const MAX_PAGE_BYTES: u64 = 8 * 1024 * 1024;

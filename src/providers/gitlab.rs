@@ -15,10 +15,10 @@ use super::Context;
 use super::ci::{Backend, CiProvider, JobsAnswer, Pacing, RepoState, Target};
 use super::http::{self, Failure};
 use crate::config::{Config, GitlabSource};
+use flightdeck_core::message::pipelines::{Command, Msg as PipelinesMsg};
 use flightdeck_core::model::join::RunState;
 use flightdeck_core::model::pipelines::{Host, Job, JobRef, Run, RunKey};
 use flightdeck_core::sanitize;
-use flightdeck_core::update::pipelines::{Command, Msg as PipelinesMsg};
 use flightdeck_core::wire::gitlab::{self as wire, Status};
 
 /// Pipelines asked for per project and poll.

@@ -16,9 +16,9 @@ pub mod onboarding;
 use tokio::sync::mpsc;
 
 use crate::config::Config;
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::SourceKind;
 use flightdeck_core::model::join::ServiceTarget;
-use flightdeck_core::update::{Effect, Msg};
 
 /// Sources paced in clock time (`Clock::wall`) never re-read more often than this on the wall,
 /// however fast a sim runs.

@@ -12,11 +12,12 @@ use tokio::sync::mpsc;
 
 use super::{Context, Provider};
 use crate::config::{Config, GithubSource};
+use flightdeck_core::message::onboarding::{CheckRequest, Command, Msg as OnbMsg};
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::join::ServiceTarget;
 use flightdeck_core::model::onboarding::{CheckKind, CheckResult, PathSpec, Progress};
 use flightdeck_core::sanitize;
-use flightdeck_core::update::onboarding::{CONFIG_SOURCE, CheckRequest, Command, Msg as OnbMsg};
-use flightdeck_core::update::{Effect, Msg};
+use flightdeck_core::update::onboarding::CONFIG_SOURCE;
 
 /// How long any one check may take before it counts as failed.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(15);

@@ -19,10 +19,10 @@ use crate::providers::Context;
 use crate::providers::ci::{Backend, CiProvider, JobsAnswer, Pacing, RepoState, Target};
 use crate::providers::http::{self, Failure};
 use api::decode;
+use flightdeck_core::message::pipelines::{Command, Msg as PipelinesMsg};
 use flightdeck_core::model::join::RunState;
 use flightdeck_core::model::pipelines::{Deployment, Host, Job, JobRef, Run, RunKey, Step};
 use flightdeck_core::sanitize;
-use flightdeck_core::update::pipelines::{Command, Msg as PipelinesMsg};
 
 pub const RUNS_PER_PAGE: usize = 20;
 /// Deployments asked for per repository and poll.

@@ -19,10 +19,10 @@ use tokio::sync::{Notify, mpsc, watch as tokio_watch};
 
 use super::{Context, Provider};
 use crate::config::{Config, KubernetesSource};
+use flightdeck_core::message::workloads::{Command, Msg as WMsg};
+use flightdeck_core::message::{Effect, Msg, SourceEvent};
 use flightdeck_core::model::join::ServiceTarget;
 use flightdeck_core::model::{SourceId, SourceKind};
-use flightdeck_core::update::workloads::{Command, Msg as WMsg};
-use flightdeck_core::update::{Effect, Msg, SourceEvent};
 
 /// How often pod usage is read when metrics.k8s.io is served.
 const METRICS_EVERY: StdDuration = StdDuration::from_secs(30);

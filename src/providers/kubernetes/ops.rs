@@ -16,10 +16,10 @@ use tokio::sync::mpsc;
 
 use super::watch::describe_error;
 use crate::clock::Clock;
+use flightdeck_core::message::Msg;
+use flightdeck_core::message::workloads::Msg as WMsg;
 use flightdeck_core::model::workloads::{Kind, LogLine, LogOptions, LogSource, Target, Usage};
 use flightdeck_core::sanitize;
-use flightdeck_core::update::Msg;
-use flightdeck_core::update::workloads::Msg as WMsg;
 
 /// A raw line of one source, or its end (with why, when it failed).
 type SourceItem = (u16, Result<Vec<u8>, Option<String>>);

@@ -19,11 +19,11 @@ use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
 use super::convert::{self, Services};
 use crate::clock::Clock;
+use flightdeck_core::message::workloads::Msg as WMsg;
+use flightdeck_core::message::{Msg, SourceEvent};
 use flightdeck_core::model::join::ServiceTarget;
 use flightdeck_core::model::workloads::{Access, Change, Kind, ScopeState, fingerprint};
 use flightdeck_core::model::{SourceId, SourceKind};
-use flightdeck_core::update::workloads::Msg as WMsg;
-use flightdeck_core::update::{Msg, SourceEvent};
 use flightdeck_core::wire::selector::{self, LabelSelector};
 
 /// How long changes are gathered before they go to the loop as one message.
