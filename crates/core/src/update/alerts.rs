@@ -171,11 +171,7 @@ fn restore_cursor(model: &mut Model, key: Option<RowKey>) {
             _ => false,
         })
     });
-    let list = model.list_mut(Screen::Alerts);
-    list.cursor = match found {
-        Some(i) => list.cursor.to(i, rows, height),
-        None => list.cursor.to(list.cursor.selected, rows, height),
-    };
+    model.list_mut(Screen::Alerts).reselect(found, rows, height);
 }
 
 /// Rows in the screen's list now.
@@ -988,7 +984,9 @@ mod tests {
             .iter()
             .position(|r| matches!(r, Row::Alert(i) if m.alerts.alert(&m.alerts.merged[*i]).is_some_and(|a| a.name() == name)))
             .expect("the alert is listed");
-        m.list_mut(Screen::Alerts).cursor.selected = row;
+        let list = m.list_mut(Screen::Alerts);
+        list.cursor.selected = row;
+        list.chosen = true;
     }
 
     fn confirmed_effect(m: &Model) -> Effect {

@@ -77,6 +77,8 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
     let rows = row_count(model, screen);
     let move_to = |model: &mut Model, f: &dyn Fn(crate::model::Cursor) -> crate::model::Cursor| {
         let list = model.list_mut(screen);
+        // Even a move that stays (`k` on the top row) says the user chose this row.
+        list.chosen = true;
         let moved = f(list.cursor);
         if moved == list.cursor {
             vec![]

@@ -414,11 +414,9 @@ fn keep_selection(model: &mut Model, service: Option<&str>) {
         )
     });
     let height = model.list_height;
-    let list = model.list_mut(Screen::Overview);
-    list.cursor = match index {
-        Some(i) => list.cursor.to(i, rows, height),
-        None => list.cursor.to(list.cursor.selected, rows, height),
-    };
+    model
+        .list_mut(Screen::Overview)
+        .reselect(index, rows, height);
 }
 
 fn select_service(model: &mut Model, service: &str) {

@@ -143,11 +143,9 @@ fn rebuild(model: &mut Model, data_changed: bool) {
     let rows = model.workloads.rows.len();
     let height = model.list_height;
     let found = selected.and_then(|s| model.workloads.rows.iter().position(|r| *r == s));
-    let list = model.list_mut(Screen::Workloads);
-    list.cursor = match found {
-        Some(i) => list.cursor.to(i, rows, height),
-        None => list.cursor.to(list.cursor.selected, rows, height),
-    };
+    model
+        .list_mut(Screen::Workloads)
+        .reselect(found, rows, height);
     if model.workloads.view == View::Events {
         refresh_events(model);
     }
