@@ -10,6 +10,7 @@ pub mod input;
 pub mod join;
 pub mod markdown;
 pub mod matchers;
+pub mod nav;
 pub mod onboarding;
 pub mod overview;
 pub mod palette;
@@ -120,6 +121,8 @@ pub struct Model {
     pub screen: Screen,
     pub overlay: Option<Overlay>,
     pub lists: BTreeMap<Screen, ListView>,
+    /// Where `esc` goes back to, newest last.
+    pub back: Vec<nav::Place>,
     pub keymap: Keymap,
     pub read_only: bool,
     pub sources: Vec<SourceStatus>,
@@ -158,6 +161,7 @@ impl Model {
                 .iter()
                 .map(|s| (*s, ListView::default()))
                 .collect(),
+            back: Vec::new(),
             keymap,
             read_only: false,
             sources: Vec::new(),

@@ -727,6 +727,43 @@ pub fn refilter(model: &mut Model) {
     list.cursor = list.cursor.to(list.cursor.selected, rows, height);
 }
 
+/// A run's key as the palette and the back stack name it.
+fn run_key(key: &RunKey) -> String {
+    format!("{}:{}:{}", key.host.label(), key.repo, key.id)
+}
+
+/// The selected run's key, to find it again after a jump away and back.
+pub fn selected_key(model: &Model) -> Option<String> {
+    model
+        .pipelines
+        .selected(model.list(Screen::Pipelines).cursor)
+        .map(|r| run_key(&r.key))
+}
+
+/// Selects the run named `key` (see `run_key`), clearing a filter that hides it; false when
+/// the run is not known.
+pub fn select_key(model: &mut Model, key: &str) -> bool {
+    let find = |model: &Model| {
+        let p = &model.pipelines;
+        p.visible
+            .iter()
+            .position(|i| p.runs.get(*i).is_some_and(|r| run_key(&r.key) == key))
+    };
+    let mut pos = find(model);
+    if pos.is_none() && model.pipelines.runs.iter().any(|r| run_key(&r.key) == key) {
+        model.list_mut(Screen::Pipelines).filter.clear();
+        model.pipelines.mine = false;
+        refilter(model);
+        pos = find(model);
+    }
+    let Some(pos) = pos else {
+        return false;
+    };
+    let (rows, height) = (row_count(model), model.list_height);
+    model.list_mut(Screen::Pipelines).choose(pos, rows, height);
+    true
+}
+
 /// Entries this screen adds to the `:` palette: the newest runs of each service.
 pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
     let mut seen = std::collections::BTreeSet::new();
@@ -745,7 +782,7 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
             kind: "run",
             target: PaletteTarget::Row {
                 screen: Screen::Pipelines,
-                key: format!("{}:{}:{}", run.key.host.label(), run.key.repo, run.key.id),
+                key: run_key(&run.key),
             },
         });
     }

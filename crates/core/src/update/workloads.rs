@@ -8,7 +8,7 @@ use crate::keymap::{Action, Key, KeyCode};
 use crate::model::input::Edit;
 use crate::model::workloads::{
     Describe, Kind, LogOptions, LogSource, Logs, ObjRef, Row, SINCES, ScalePrompt, TAILS, Target,
-    View, pod_prefix, service_name,
+    Trouble, View, pod_prefix, service_name,
 };
 use crate::model::{Cursor, Level, Model, PaletteItem, Screen};
 
@@ -988,7 +988,69 @@ pub fn refilter(model: &mut Model) {
     rebuild(model, false);
 }
 
-/// Entries this screen adds to the `:` palette: the workloads (pods would drown the rest).
+/// A row's key as the palette and the back stack name it: kind, context, namespace, name.
+fn row_key(row: &Row) -> String {
+    match row {
+        Row::Workload { kind, key } => {
+            format!(
+                "{} {}/{}/{}",
+                kind.short(),
+                key.context,
+                key.namespace,
+                key.name
+            )
+        }
+        Row::Pod(key) => format!("pod {}/{}/{}", key.context, key.namespace, key.name),
+        Row::Orphans { context, namespace } => format!("orphans {context}/{namespace}"),
+    }
+}
+
+/// The selected row's key, to find it again after a jump away and back.
+pub fn selected_key(model: &Model) -> Option<String> {
+    selected_row(model).map(row_key)
+}
+
+/// Selects the row named `key` (see `row_key`), clearing a filter or grouping that hides it;
+/// false when nothing has that name.
+pub fn select_key(model: &mut Model, key: &str) -> bool {
+    let find = |model: &Model| model.workloads.rows.iter().position(|r| row_key(r) == key);
+    let mut pos = find(model);
+    if pos.is_none() {
+        model.list_mut(Screen::Workloads).filter.clear();
+        model.workloads.collapsed = false;
+        rebuild(model, false);
+        pos = find(model);
+    }
+    let Some(pos) = pos else {
+        return false;
+    };
+    let (rows, height) = (model.workloads.rows.len(), model.list_height);
+    model.list_mut(Screen::Workloads).choose(pos, rows, height);
+    true
+}
+
+/// After a jump to a service's workloads: its worst pod is selected (pods sort worst first
+/// within their workload), scrolled into view; the top row when none is in trouble.
+pub fn select_trouble(model: &mut Model) {
+    let w = &model.workloads;
+    let worst = w
+        .rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| match r {
+            Row::Pod(k) => w.pods.get(k).map(|p| (i, p.trouble())),
+            _ => None,
+        })
+        .filter(|(_, t)| *t >= Trouble::Warning)
+        .max_by_key(|(i, t)| (*t, std::cmp::Reverse(*i)))
+        .map_or(0, |(i, _)| i);
+    let (rows, height) = (w.rows.len(), model.list_height);
+    model
+        .list_mut(Screen::Workloads)
+        .choose(worst, rows, height);
+}
+
+/// Entries this screen adds to the `:` palette: the workloads, then the pods.
 pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
     let mut names: Vec<(&Kind, &ObjRef, &[String])> = model
         .workloads
@@ -1004,7 +1066,24 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
             kind: "workload",
             target: crate::model::PaletteTarget::Row {
                 screen: Screen::Workloads,
-                key: key.name.to_string(),
+                key: row_key(&Row::Workload {
+                    kind: *kind,
+                    key: key.clone(),
+                }),
+            },
+        });
+    }
+    let mut pods: Vec<(&ObjRef, &crate::model::workloads::Pod)> =
+        model.workloads.pods.iter().collect();
+    pods.sort_by(|a, b| a.0.cmp(b.0));
+    for (key, pod) in pods {
+        let service = pod.services.first().map(|s| service_name(s)).unwrap_or("");
+        items.push(PaletteItem {
+            label: format!("pod {}/{} {service}", key.namespace, key.name),
+            kind: "pod",
+            target: crate::model::PaletteTarget::Row {
+                screen: Screen::Workloads,
+                key: row_key(&Row::Pod(key.clone())),
             },
         });
     }
