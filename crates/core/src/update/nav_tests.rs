@@ -255,3 +255,33 @@ fn a_resolved_alerts_detail_says_resolved() {
     assert_eq!(state.text, "resolved (no longer firing)");
     assert_eq!(state.kind, LineKind::Muted);
 }
+
+/// Until the user chooses a row, the cursor stays on the top one, the most urgent, however the
+/// rows move underneath: a more urgent alert arriving takes the top and the cursor.
+#[test]
+fn untouched_the_cursor_stays_on_the_top_row() {
+    let mut m = model();
+    assert_eq!(m.list(Screen::Alerts).cursor.selected, 0);
+    let top_before = m.alerts.rows.first().cloned();
+    let mut data = m.alerts.instances[0]
+        .data()
+        .map(|d| d.value.clone())
+        .expect("data");
+    let mut urgent = data.alerts[0].clone();
+    urgent.labels.insert("alertname".into(), "Aaa".into());
+    urgent.labels.insert("service".into(), "aardvark".into());
+    urgent.fingerprint = crate::wire::alertmanager::fingerprint(&urgent.labels);
+    urgent.derive();
+    data.alerts.push(urgent);
+    let at = m.now;
+    update(
+        &mut m,
+        Msg::Alerts(super::alerts::Msg::Fetched {
+            instance: "prod-a".into(),
+            at,
+            data,
+        }),
+    );
+    assert_ne!(m.alerts.rows.first().cloned(), top_before, "a new top row");
+    assert_eq!(m.list(Screen::Alerts).cursor.selected, 0);
+}
