@@ -859,8 +859,12 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
     }
 }
 
+// The cross-screen navigation tests walk from this screen's fixture.
 #[cfg(test)]
-pub(super) mod tests {
+pub(super) use tests::{code, model, press, select_alert};
+
+#[cfg(test)]
+mod tests {
     use chrono::TimeZone;
     use rstest::rstest;
 

@@ -3,7 +3,7 @@
 
 use rstest::rstest;
 
-use super::alerts::tests::{code, model, press, select_alert};
+use super::alerts::{code, model, press, select_alert};
 use super::update;
 use crate::keymap::KeyCode;
 use crate::message::{Msg, workloads::Msg as WorkloadsMsg};
