@@ -21,6 +21,9 @@ pub use crate::message::workloads::{Command, Msg};
 /// Most pods one merged log view follows: each is a stream of its own.
 pub const MAX_LOG_PODS: usize = 50;
 
+/// Up to this many pods, all are in the `:` palette; beyond, only those in trouble.
+pub const MAX_PALETTE_PODS: usize = 2_000;
+
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Configured {
@@ -1073,8 +1076,15 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
             },
         });
     }
-    let mut pods: Vec<(&ObjRef, &crate::model::workloads::Pod)> =
-        model.workloads.pods.iter().collect();
+    // Every pod of a small cluster; of a large one the pods in trouble, the ones an on-call
+    // user jumps to, so opening the palette and each keystroke stay within their budget.
+    let all = model.workloads.pods.len() <= MAX_PALETTE_PODS;
+    let mut pods: Vec<(&ObjRef, &crate::model::workloads::Pod)> = model
+        .workloads
+        .pods
+        .iter()
+        .filter(|(_, p)| all || p.trouble() >= Trouble::Warning)
+        .collect();
     pods.sort_by(|a, b| a.0.cmp(b.0));
     for (key, pod) in pods {
         let service = pod.services.first().map(|s| service_name(s)).unwrap_or("");
