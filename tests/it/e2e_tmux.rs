@@ -83,14 +83,18 @@ impl Tmux {
 
     /// Waits until the screen contains `text`; panics with the screen when it never does.
     fn wait_for(&self, text: &str) -> String {
+        self.wait_within(text, Duration::from_secs(15))
+    }
+
+    fn wait_within(&self, text: &str, deadline: Duration) -> String {
         let start = Instant::now();
         loop {
             let screen = self.screen();
             if screen.contains(text) {
                 return screen;
             }
-            if start.elapsed() > Duration::from_secs(15) {
-                panic!("waited 15 s for {text:?}; the screen was:\n{screen}");
+            if start.elapsed() > deadline {
+                panic!("waited {deadline:?} for {text:?}; the screen was:\n{screen}");
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -189,6 +193,61 @@ fn keys_of_the_shell_then_q_restores_the_terminal() {
     t.keys(&["q"]);
     assert_restored(&t);
     assert_eq!(read(t.path("exit")), "exit=0");
+}
+
+/// The on-call path in the demo: the most critical alert, its pods, its runbook, and `esc`
+/// back along the way. The story's bad deploy fires payments-api's alerts six sim minutes in;
+/// at 30 sim seconds a second that is about ten seconds, and they resolve some forty later.
+#[test]
+fn the_on_call_path_lands_where_meant_and_esc_goes_back() {
+    let Some(t) = Tmux::new("oncall") else { return };
+    t.start(&script(&t, "--demo --no-snapshot --speed 30"));
+    t.wait_for("tour 1/");
+    t.keys(&["Escape"]);
+    t.keys(&["4"]);
+    t.wait_within("KubePodCrashLooping", Duration::from_secs(40));
+    // The top row is the worst service's group; its alert is the next row.
+    t.keys(&["j", "Enter"]);
+    let alert = t.wait_for("· payments-api · critical ·");
+    assert!(
+        alert.contains("o open runbook"),
+        "the detail is open:\n{alert}"
+    );
+
+    // Its pods: Workloads on payments-api, a crash-looping pod selected (`y` copies the
+    // selected row's name, and the status line says which).
+    t.keys(&["3"]);
+    t.wait_for("CrashLoopBackOff");
+    t.keys(&["y"]);
+    let pods = t.wait_for("copied payments-api-");
+    assert!(
+        !pods.contains("ledger"),
+        "only payments-api's workloads are listed:\n{pods}"
+    );
+
+    t.keys(&["Escape"]);
+    t.wait_for("· payments-api · critical ·");
+
+    // Its runbook opens in the Docs viewer; esc goes back to the alert, not the docs list.
+    t.keys(&["o"]);
+    t.wait_for("runbooks/");
+    t.keys(&["Escape"]);
+    let back = t.wait_for("o open runbook");
+    assert!(
+        back.contains("· payments-api · critical ·"),
+        "esc from the runbook returns to the alert:\n{back}"
+    );
+
+    // Back again: the alert closes onto the list, its row still selected.
+    t.keys(&["Escape"]);
+    let list = t.wait_for("SEVERITY");
+    assert!(
+        !list.contains("o open runbook"),
+        "the detail closed:\n{list}"
+    );
+
+    t.keys(&["q"]);
+    assert_restored(&t);
 }
 
 #[test]

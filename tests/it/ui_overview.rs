@@ -660,3 +660,28 @@ fn problems_view(#[case] w: u16, #[case] h: u16) {
     );
     insta::assert_snapshot!(format!("problems_{w}x{h}"), render(&m, w, h));
 }
+
+/// Item actions on the Overview act on the highlighted service, or say what they need: never
+/// "nothing selected" beside a highlighted row.
+#[rstest]
+#[case::open_url('o', "OpenUrl(\"https://grafana.acme.example/d/payments-api\")")]
+#[case::edit('e', "path: \"org/catalog-info.yaml\"")]
+#[case::describe('d', "page=Some(\"component:default/payments-api\")")]
+#[case::logs(
+    'l',
+    "needs a pod or a workload; open payments-api (enter), then its Workloads"
+)]
+#[case::silence('s', "needs an alert; open payments-api (enter), then its Alerts")]
+#[case::rerun('R', "needs a run; open payments-api (enter), then its Pipelines")]
+fn item_actions_work_on_the_selected_service(#[case] c: char, #[case] expected: &str) {
+    let mut m = model();
+    let mut msgs = typed("/payments-api");
+    msgs.push(code(KeyCode::Enter));
+    press(&mut m, msgs);
+    let effects = press(&mut m, [key(c)]);
+    let notice = m.notice.as_ref().map_or("", |n| n.text.as_str());
+    let page = m.catalog.overview.page.as_ref().map(|p| p.service.as_str());
+    let seen = format!("{effects:?} {notice} page={page:?}");
+    assert!(!seen.contains("nothing selected"), "{seen}");
+    assert!(seen.contains(expected), "{seen}");
+}

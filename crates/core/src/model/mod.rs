@@ -10,6 +10,7 @@ pub mod input;
 pub mod join;
 pub mod markdown;
 pub mod matchers;
+pub mod nav;
 pub mod onboarding;
 pub mod overview;
 pub mod palette;
@@ -83,6 +84,29 @@ pub struct ListView {
     pub filter: TextInput,
     /// The filter input has the keyboard.
     pub filtering: bool,
+    /// The user put the cursor on an item (moved it, or a jump selected one). Until then it
+    /// stays on the top row, the most urgent, however the rows change underneath it.
+    pub chosen: bool,
+}
+
+impl ListView {
+    /// After the rows were rebuilt: the cursor goes to `found`, the chosen item's new row, so it
+    /// follows the item rather than the index; to the nearest row when the item vanished; and
+    /// to the top while the user has chosen nothing.
+    pub fn reselect(&mut self, found: Option<usize>, rows: usize, height: usize) {
+        let index = if self.chosen {
+            found.unwrap_or(self.cursor.selected)
+        } else {
+            0
+        };
+        self.cursor = self.cursor.to(index, rows, height);
+    }
+
+    /// A jump put the cursor on row `index`: it is the user's choice from now on.
+    pub fn choose(&mut self, index: usize, rows: usize, height: usize) {
+        self.chosen = true;
+        self.cursor = self.cursor.to(index, rows, height);
+    }
 }
 
 /// Why the cockpit shows a first-run screen instead of data.
@@ -100,6 +124,8 @@ pub struct Model {
     pub screen: Screen,
     pub overlay: Option<Overlay>,
     pub lists: BTreeMap<Screen, ListView>,
+    /// Where `esc` goes back to, newest last.
+    pub back: Vec<nav::Place>,
     pub keymap: Keymap,
     pub read_only: bool,
     pub sources: Vec<SourceStatus>,
@@ -138,6 +164,7 @@ impl Model {
                 .iter()
                 .map(|s| (*s, ListView::default()))
                 .collect(),
+            back: Vec::new(),
             keymap,
             read_only: false,
             sources: Vec::new(),

@@ -127,7 +127,7 @@ pub fn restore(model: &mut Model, instance: String, data: Fetched<InstanceData>)
 
 /// Recomputes the merged alerts and rows, keeping the cursor on the same alert or service.
 fn rebuild(model: &mut Model) {
-    let before = selected_key(model);
+    let before = selected_row_key(model);
     let targets = model.catalog.targets();
     let filter = model.list(Screen::Alerts).filter.text().to_string();
     model.alerts.rebuild(&targets, &filter);
@@ -141,7 +141,7 @@ enum RowKey {
     Service(String),
 }
 
-fn selected_key(model: &Model) -> Option<RowKey> {
+fn selected_row_key(model: &Model) -> Option<RowKey> {
     let state = &model.alerts;
     if state.view != AlertsView::Alerts {
         return None;
@@ -171,11 +171,92 @@ fn restore_cursor(model: &mut Model, key: Option<RowKey>) {
             _ => false,
         })
     });
-    let list = model.list_mut(Screen::Alerts);
-    list.cursor = match found {
-        Some(i) => list.cursor.to(i, rows, height),
-        None => list.cursor.to(list.cursor.selected, rows, height),
+    model.list_mut(Screen::Alerts).reselect(found, rows, height);
+}
+
+/// The selected alert's fingerprint or service, to find it again after a jump away and back.
+pub fn selected_key(model: &Model) -> Option<String> {
+    selected_row_key(model).map(|k| match k {
+        RowKey::Alert(fp) | RowKey::Service(fp) => fp,
+    })
+}
+
+/// Selects the alert with fingerprint `key` (or the service group `key`), opening its group
+/// and showing the alerts list; false when neither is listed.
+pub fn select_key(model: &mut Model, key: &str) -> bool {
+    // The detail covers the list: the jump shows the list with the target selected.
+    model.alerts.detail = None;
+    if model.alerts.view == AlertsView::Silences {
+        switch_view(model);
+    }
+    let service = model
+        .alerts
+        .by_fingerprint(key)
+        .map(|m| m.service.to_string());
+    if let Some(service) = service
+        && model.alerts.collapsed.remove(&service)
+    {
+        refilter(model);
+    }
+    let find = |model: &Model| {
+        let state = &model.alerts;
+        state.rows.iter().position(|row| match row {
+            Row::Alert(i) => state
+                .merged
+                .get(*i)
+                .and_then(|m| state.alert(m))
+                .is_some_and(|a| a.fingerprint == key),
+            Row::Service { service, .. } => service == key,
+        })
     };
+    let mut pos = find(model);
+    if pos.is_none() && !model.list(Screen::Alerts).filter.is_empty() {
+        model.list_mut(Screen::Alerts).filter.clear();
+        refilter(model);
+        pos = find(model);
+    }
+    let Some(pos) = pos else {
+        return false;
+    };
+    let (rows, height) = (row_count(model), model.list_height);
+    model.list_mut(Screen::Alerts).choose(pos, rows, height);
+    true
+}
+
+/// Opens the detail of the alert `fingerprint` again (going back to it), unless it is open.
+pub fn reopen_detail(model: &mut Model, fingerprint: &str) {
+    if model
+        .alerts
+        .detail
+        .as_ref()
+        .is_some_and(|d| d.fingerprint == fingerprint)
+    {
+        return;
+    }
+    let index = model.alerts.merged.iter().position(|m| {
+        model
+            .alerts
+            .alert(m)
+            .is_some_and(|a| a.fingerprint == fingerprint)
+    });
+    if let Some(i) = index {
+        open_detail(model, i);
+    }
+}
+
+/// From an alert's detail, the Workloads key opens Workloads on the alert's service (the key
+/// router carries it out, as it alone reaches every screen's filter).
+pub fn filtered_jump(model: &Model, action: Action) -> Option<(Screen, String)> {
+    if model.screen != Screen::Alerts || action != Action::ScreenWorkloads {
+        return None;
+    }
+    let detail = model.alerts.detail.as_ref()?;
+    let merged = model.alerts.by_fingerprint(&detail.fingerprint)?;
+    let service = merged
+        .service_ref
+        .as_deref()
+        .map_or(&*merged.service, crate::model::workloads::service_name);
+    (!service.is_empty()).then(|| (Screen::Workloads, format!("service:{service}")))
 }
 
 /// Rows in the screen's list now.
@@ -234,7 +315,7 @@ pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         },
         Action::ToggleMuted => {
             model.alerts.show_muted = !model.alerts.show_muted;
-            let before = selected_key(model);
+            let before = selected_row_key(model);
             refilter(model);
             restore_cursor(model, before);
             let what = if model.alerts.show_muted {
@@ -707,7 +788,14 @@ fn rewrap_detail(model: &mut Model, force: bool) {
     let fingerprint = detail.fingerprint.clone();
     let scroll = detail.scroll;
     let Some(merged) = model.alerts.by_fingerprint(&fingerprint) else {
-        // Resolved while open: the last text stays, marked by the view as no longer firing.
+        // Resolved while open: the last text stays, but its state says so, or the title's
+        // "no longer firing" would sit above "state active".
+        if let Some(d) = &mut model.alerts.detail {
+            for line in d.lines.iter_mut().filter(|l| l.key == "state") {
+                line.text = "resolved (no longer firing)".to_string();
+                line.kind = crate::model::alerts::LineKind::Muted;
+            }
+        }
         return;
     };
     let Some(alert) = model.alerts.alert(merged) else {
@@ -753,6 +841,10 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
         });
     }
 }
+
+// The cross-screen navigation tests walk from this screen's fixture.
+#[cfg(test)]
+pub(super) use tests::{code, model, press, select_alert};
 
 #[cfg(test)]
 mod tests {
@@ -905,7 +997,7 @@ mod tests {
         }
     }
 
-    fn model() -> Model {
+    pub(crate) fn model() -> Model {
         let mut m = Model::new(Keymap::defaults(), t0());
         app_update(
             &mut m,
@@ -940,13 +1032,13 @@ mod tests {
         m
     }
 
-    fn press(m: &mut Model, keys: &str) -> Vec<Effect> {
+    pub(crate) fn press(m: &mut Model, keys: &str) -> Vec<Effect> {
         keys.chars()
             .flat_map(|c| app_update(m, AppMsg::Key(Key::char(c))))
             .collect()
     }
 
-    fn code(m: &mut Model, code: KeyCode) -> Vec<Effect> {
+    pub(crate) fn code(m: &mut Model, code: KeyCode) -> Vec<Effect> {
         app_update(m, AppMsg::Key(Key::new(code)))
     }
 
@@ -964,14 +1056,16 @@ mod tests {
             .collect()
     }
 
-    fn select_alert(m: &mut Model, name: &str) {
+    pub(crate) fn select_alert(m: &mut Model, name: &str) {
         let row = m
             .alerts
             .rows
             .iter()
             .position(|r| matches!(r, Row::Alert(i) if m.alerts.alert(&m.alerts.merged[*i]).is_some_and(|a| a.name() == name)))
             .expect("the alert is listed");
-        m.list_mut(Screen::Alerts).cursor.selected = row;
+        let list = m.list_mut(Screen::Alerts);
+        list.cursor.selected = row;
+        list.chosen = true;
     }
 
     fn confirmed_effect(m: &Model) -> Effect {

@@ -36,7 +36,9 @@ pub(super) fn on_key(model: &mut Model, key: Key) -> Vec<Effect> {
     let Some(action) = model.keymap.action_in(layers(model), &key) else {
         return vec![];
     };
-    if let Some((screen, name)) = overview::filtered_jump(model, action) {
+    if let Some((screen, name)) =
+        overview::filtered_jump(model, action).or_else(|| alerts::filtered_jump(model, action))
+    {
         return open_filtered(model, screen, &name);
     }
     match screen_action(model, action) {
@@ -52,6 +54,9 @@ fn open_filtered(model: &mut Model, screen: Screen, name: &str) -> Vec<Effect> {
     list.filter.apply(Edit::Paste(name.to_string()));
     list.filtering = false;
     refiltered(model, screen);
+    if screen == Screen::Workloads {
+        workloads::select_trouble(model);
+    }
     model.screen = screen;
     vec![Effect::Render]
 }
@@ -78,6 +83,8 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
     let rows = row_count(model, screen);
     let move_to = |model: &mut Model, f: &dyn Fn(crate::model::Cursor) -> crate::model::Cursor| {
         let list = model.list_mut(screen);
+        // Even a move that stays (`k` on the top row) says the user chose this row.
+        list.chosen = true;
         let moved = f(list.cursor);
         if moved == list.cursor {
             vec![]
@@ -352,8 +359,17 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
             screen: Screen::Onboarding,
             key,
         } => onboarding::open_key(model, &key),
-        PaletteTarget::Row { screen, .. } => {
+        PaletteTarget::Row { screen, key } => {
             model.screen = screen;
+            let found = match screen {
+                Screen::Pipelines => pipelines::select_key(model, &key),
+                Screen::Workloads => workloads::select_key(model, &key),
+                Screen::Alerts => alerts::select_key(model, &key),
+                Screen::Overview | Screen::Docs | Screen::Onboarding => true,
+            };
+            if !found {
+                notify(model, Level::Warning, "that item is no longer listed");
+            }
             vec![Effect::Render]
         }
     }

@@ -3,13 +3,14 @@
 //! the order they must run: the app's loop (`src/app.rs`) keeps draws, redraws, quitting and
 //! external programs, and hands the rest to the runner in `src/main.rs` (snapshots, clipboard,
 //! URLs, providers). It sits above `model` and `message`, which import nothing of it. Inside,
-//! imports run one way: this root and `keys` (where a keystroke goes) call the screens' files,
+//! imports run one way: this root, `nav` (the back stack) and `keys` (where a keystroke goes) call the screens' files,
 //! the screens call `feedback` (notices, the confirmation gate), and none calls back up.
 
 pub mod alerts;
 pub mod docs;
 mod feedback;
 mod keys;
+mod nav;
 pub mod onboarding;
 pub mod overview;
 pub mod pipelines;
@@ -28,7 +29,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     let mut effects = match msg {
         Msg::Key(key) => {
             let read = model.notice.take_if(|n| n.ticks >= NOTICE_KEPT).is_some();
-            let mut effects = keys::on_key(model, key);
+            let mut effects = nav::on_key(model, key);
             if read && !effects.contains(&Effect::Render) {
                 effects.push(Effect::Render);
             }
@@ -140,5 +141,7 @@ fn on_source(model: &mut Model, id: SourceId, event: SourceEvent) -> Vec<Effect>
     }
 }
 
+#[cfg(test)]
+mod nav_tests;
 #[cfg(test)]
 mod tests;

@@ -126,8 +126,76 @@ pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             notify(model, Level::Info, format!("copied {service}"));
             Some(vec![Effect::Copy(service), Effect::Render])
         }
-        _ => None,
+        _ => {
+            let service = selected_service(model)?;
+            service_action(model, &service, action)
+        }
     }
+}
+
+/// An item action on the Overview's selected service: done when it has a meaning for a
+/// service, otherwise the user is told what it needs, never "nothing selected" beside a
+/// highlighted row.
+fn service_action(model: &mut Model, service: &str, action: Action) -> Option<Vec<Effect>> {
+    let entity = model.catalog.services().find(|e| e.entity_ref == service);
+    let name = entity.map_or(service, |e| e.display_name()).to_string();
+    let needs = match action {
+        Action::Describe => return Some(open_service(model, service)),
+        Action::OpenUrl => {
+            let url = entity.and_then(|e| e.links.first()).map(|l| l.url.clone());
+            return Some(match url {
+                Some(url) => {
+                    notify(model, Level::Info, url.clone());
+                    vec![Effect::OpenUrl(url), Effect::Render]
+                }
+                None => {
+                    notify(
+                        model,
+                        Level::Info,
+                        format!("{name} has no links (metadata.links)"),
+                    );
+                    vec![Effect::Render]
+                }
+            });
+        }
+        Action::Edit => {
+            let place = entity.and_then(|e| match &e.origin {
+                crate::model::catalog::EntityOrigin::File { place, .. } => Some(place.clone()),
+                _ => None,
+            });
+            return Some(match place {
+                Some(p) => vec![Effect::External(External::Editor {
+                    path: p.path,
+                    line: Some(p.line as usize),
+                })],
+                None => {
+                    notify(
+                        model,
+                        Level::Info,
+                        format!(
+                            "{name} has no descriptor file to edit (it came from the Backstage API or the config)"
+                        ),
+                    );
+                    vec![Effect::Render]
+                }
+            });
+        }
+        Action::Logs | Action::Events => ("a pod or a workload", Screen::Workloads),
+        Action::Silence | Action::Acknowledge => ("an alert", Screen::Alerts),
+        Action::RerunFailed | Action::Rerun | Action::Cancel => ("a run", Screen::Pipelines),
+        _ => return None,
+    };
+    let (what, screen) = needs;
+    notify(
+        model,
+        Level::Info,
+        format!(
+            "{}: needs {what}; open {name} (enter), then its {}",
+            action.description(),
+            screen.title()
+        ),
+    );
+    Some(vec![Effect::Render])
 }
 
 /// On the Service screen, a screen's key (2-5) opens that screen filtered to the service. This
@@ -414,15 +482,34 @@ fn keep_selection(model: &mut Model, service: Option<&str>) {
         )
     });
     let height = model.list_height;
-    let list = model.list_mut(Screen::Overview);
-    list.cursor = match index {
-        Some(i) => list.cursor.to(i, rows, height),
-        None => list.cursor.to(list.cursor.selected, rows, height),
-    };
+    model
+        .list_mut(Screen::Overview)
+        .reselect(index, rows, height);
 }
 
 fn select_service(model: &mut Model, service: &str) {
-    keep_selection(model, Some(service));
+    select_key(model, service);
+}
+
+/// The selected service, to find it again after a jump away and back.
+pub fn selected_key(model: &Model) -> Option<String> {
+    selected_service(model)
+}
+
+/// Selects the row of `service`; false when it is not listed.
+pub fn select_key(model: &mut Model, service: &str) -> bool {
+    let ov = &model.catalog.overview;
+    let index = ov.lines.iter().position(
+        |l| matches!(l, Line::Service(i) if ov.rows.get(*i).is_some_and(|r| r.service == service)),
+    );
+    let (rows, height) = (ov.lines.len(), model.list_height);
+    match index {
+        Some(i) => {
+            model.list_mut(Screen::Overview).choose(i, rows, height);
+            true
+        }
+        None => false,
+    }
 }
 
 /// Entries this screen adds to the `:` palette: every service, and the Problems view.

@@ -141,17 +141,13 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
 /// A service's runs or deployments changed: recompute its summaries and the rows (the
 /// Overview join follows, since the effects ask for a redraw).
 fn data_changed(model: &mut Model, service: &str) -> Vec<Effect> {
-    // At the top of the list the newest run stays in view as new ones arrive; further down,
-    // the selected run keeps the cursor.
+    // The chosen run keeps the cursor wherever new runs land, so an action never hits another
+    // run; until the user chooses, the newest run on top stays selected.
     let cursor = model.list(Screen::Pipelines).cursor;
-    let selected = (cursor.selected > 0)
-        .then(|| model.pipelines.selected(cursor).map(|r| r.key.clone()))
-        .flatten();
+    let selected = model.pipelines.selected(cursor).map(|r| r.key.clone());
     model.pipelines.rebuild(&[service.to_string()]);
     refilter(model);
-    if let Some(key) = selected {
-        keep_selection(model, &key);
-    }
+    keep_selection(model, selected.as_ref());
     vec![Effect::Render]
 }
 
@@ -170,18 +166,18 @@ fn unpin_finished(model: &mut Model) {
     p.pinned.retain(|s| busy.contains(s));
 }
 
-fn keep_selection(model: &mut Model, key: &RunKey) {
-    let Some(pos) = model
-        .pipelines
-        .visible
-        .iter()
-        .position(|i| model.pipelines.runs.get(*i).is_some_and(|r| &r.key == key))
-    else {
-        return;
-    };
+fn keep_selection(model: &mut Model, key: Option<&RunKey>) {
+    let pos = key.and_then(|key| {
+        model
+            .pipelines
+            .visible
+            .iter()
+            .position(|i| model.pipelines.runs.get(*i).is_some_and(|r| &r.key == key))
+    });
     let (rows, height) = (row_count(model), model.list_height);
-    let list = model.list_mut(Screen::Pipelines);
-    list.cursor = list.cursor.to(pos, rows, height);
+    model
+        .list_mut(Screen::Pipelines)
+        .reselect(pos, rows, height);
 }
 
 /// The job a log is most likely wanted for: the first that failed, else one running, else
@@ -445,12 +441,7 @@ fn relisted(model: &mut Model) -> Vec<Effect> {
         .selected(model.list(Screen::Pipelines).cursor)
         .map(|r| r.key.clone());
     refilter(model);
-    let (rows, height) = (row_count(model), model.list_height);
-    let list = model.list_mut(Screen::Pipelines);
-    list.cursor = list.cursor.to(0, rows, height);
-    if let Some(key) = key {
-        keep_selection(model, &key);
-    }
+    keep_selection(model, key.as_ref());
     vec![Effect::Render]
 }
 
@@ -729,6 +720,43 @@ pub fn refilter(model: &mut Model) {
     list.cursor = list.cursor.to(list.cursor.selected, rows, height);
 }
 
+/// A run's key as the palette and the back stack name it.
+fn run_key(key: &RunKey) -> String {
+    format!("{}:{}:{}", key.host.label(), key.repo, key.id)
+}
+
+/// The selected run's key, to find it again after a jump away and back.
+pub fn selected_key(model: &Model) -> Option<String> {
+    model
+        .pipelines
+        .selected(model.list(Screen::Pipelines).cursor)
+        .map(|r| run_key(&r.key))
+}
+
+/// Selects the run named `key` (see `run_key`), clearing a filter that hides it; false when
+/// the run is not known.
+pub fn select_key(model: &mut Model, key: &str) -> bool {
+    let find = |model: &Model| {
+        let p = &model.pipelines;
+        p.visible
+            .iter()
+            .position(|i| p.runs.get(*i).is_some_and(|r| run_key(&r.key) == key))
+    };
+    let mut pos = find(model);
+    if pos.is_none() && model.pipelines.runs.iter().any(|r| run_key(&r.key) == key) {
+        model.list_mut(Screen::Pipelines).filter.clear();
+        model.pipelines.mine = false;
+        refilter(model);
+        pos = find(model);
+    }
+    let Some(pos) = pos else {
+        return false;
+    };
+    let (rows, height) = (row_count(model), model.list_height);
+    model.list_mut(Screen::Pipelines).choose(pos, rows, height);
+    true
+}
+
 /// Entries this screen adds to the `:` palette: the newest runs of each service.
 pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
     let mut seen = std::collections::BTreeSet::new();
@@ -747,7 +775,7 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
             kind: "run",
             target: PaletteTarget::Row {
                 screen: Screen::Pipelines,
-                key: format!("{}:{}:{}", run.key.host.label(), run.key.repo, run.key.id),
+                key: run_key(&run.key),
             },
         });
     }
@@ -880,12 +908,20 @@ mod tests {
         assert!(effects.is_empty());
     }
 
+    /// The cursor follows the run, not the row: once the user chose a run (even the top one),
+    /// a newer run arriving above must not move the selection, or `R y` re-runs another one.
     #[rstest]
-    #[case::at_the_top_the_newest_shows(0, 4)]
-    #[case::further_down_the_selection_stays(2, 1)]
-    fn new_runs_and_the_cursor(#[case] selected: usize, #[case] expected: u64) {
+    #[case::untouched_the_newest_shows("", 4)]
+    #[case::chosen_at_the_top_stays("jk", 3)]
+    #[case::further_down_the_selection_stays("jj", 1)]
+    fn new_runs_and_the_cursor(#[case] keys: &str, #[case] expected: u64) {
         let mut m = model_with(three());
-        m.list_mut(Screen::Pipelines).cursor.selected = selected;
+        for c in keys.chars() {
+            crate::update::update(
+                &mut m,
+                crate::message::Msg::Key(crate::keymap::Key::char(c)),
+            );
+        }
         let mut runs = three();
         runs.push(run(4, RunState::Queued, "jdoe", 30));
         update(

@@ -8,7 +8,7 @@ use crate::keymap::{Action, Key, KeyCode};
 use crate::model::input::Edit;
 use crate::model::workloads::{
     Describe, Kind, LogOptions, LogSource, Logs, ObjRef, Row, SINCES, ScalePrompt, TAILS, Target,
-    View, pod_prefix, service_name,
+    Trouble, View, pod_prefix, service_name,
 };
 use crate::model::{Cursor, Level, Model, PaletteItem, Screen};
 
@@ -20,6 +20,9 @@ pub use crate::message::workloads::{Command, Msg};
 
 /// Most pods one merged log view follows: each is a stream of its own.
 pub const MAX_LOG_PODS: usize = 50;
+
+/// Up to this many pods, all are in the `:` palette; beyond, only those in trouble.
+pub const MAX_PALETTE_PODS: usize = 2_000;
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -143,11 +146,9 @@ fn rebuild(model: &mut Model, data_changed: bool) {
     let rows = model.workloads.rows.len();
     let height = model.list_height;
     let found = selected.and_then(|s| model.workloads.rows.iter().position(|r| *r == s));
-    let list = model.list_mut(Screen::Workloads);
-    list.cursor = match found {
-        Some(i) => list.cursor.to(i, rows, height),
-        None => list.cursor.to(list.cursor.selected, rows, height),
-    };
+    model
+        .list_mut(Screen::Workloads)
+        .reselect(found, rows, height);
     if model.workloads.view == View::Events {
         refresh_events(model);
     }
@@ -998,7 +999,69 @@ pub fn refilter(model: &mut Model) {
     rebuild(model, false);
 }
 
-/// Entries this screen adds to the `:` palette: the workloads (pods would drown the rest).
+/// A row's key as the palette and the back stack name it: kind, context, namespace, name.
+fn row_key(row: &Row) -> String {
+    match row {
+        Row::Workload { kind, key } => {
+            format!(
+                "{} {}/{}/{}",
+                kind.short(),
+                key.context,
+                key.namespace,
+                key.name
+            )
+        }
+        Row::Pod(key) => format!("pod {}/{}/{}", key.context, key.namespace, key.name),
+        Row::Orphans { context, namespace } => format!("orphans {context}/{namespace}"),
+    }
+}
+
+/// The selected row's key, to find it again after a jump away and back.
+pub fn selected_key(model: &Model) -> Option<String> {
+    selected_row(model).map(row_key)
+}
+
+/// Selects the row named `key` (see `row_key`), clearing a filter or grouping that hides it;
+/// false when nothing has that name.
+pub fn select_key(model: &mut Model, key: &str) -> bool {
+    let find = |model: &Model| model.workloads.rows.iter().position(|r| row_key(r) == key);
+    let mut pos = find(model);
+    if pos.is_none() {
+        model.list_mut(Screen::Workloads).filter.clear();
+        model.workloads.collapsed = false;
+        rebuild(model, false);
+        pos = find(model);
+    }
+    let Some(pos) = pos else {
+        return false;
+    };
+    let (rows, height) = (model.workloads.rows.len(), model.list_height);
+    model.list_mut(Screen::Workloads).choose(pos, rows, height);
+    true
+}
+
+/// After a jump to a service's workloads: its worst pod is selected (pods sort worst first
+/// within their workload), scrolled into view; the top row when none is in trouble.
+pub fn select_trouble(model: &mut Model) {
+    let w = &model.workloads;
+    let worst = w
+        .rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| match r {
+            Row::Pod(k) => w.pods.get(k).map(|p| (i, p.trouble())),
+            _ => None,
+        })
+        .filter(|(_, t)| *t >= Trouble::Warning)
+        .max_by_key(|(i, t)| (*t, std::cmp::Reverse(*i)))
+        .map_or(0, |(i, _)| i);
+    let (rows, height) = (w.rows.len(), model.list_height);
+    model
+        .list_mut(Screen::Workloads)
+        .choose(worst, rows, height);
+}
+
+/// Entries this screen adds to the `:` palette: the workloads, then the pods.
 pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
     let mut names: Vec<(&Kind, &ObjRef, &[String])> = model
         .workloads
@@ -1014,7 +1077,31 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
             kind: "workload",
             target: crate::model::PaletteTarget::Row {
                 screen: Screen::Workloads,
-                key: key.name.to_string(),
+                key: row_key(&Row::Workload {
+                    kind: *kind,
+                    key: key.clone(),
+                }),
+            },
+        });
+    }
+    // Every pod of a small cluster; of a large one the pods in trouble, the ones an on-call
+    // user jumps to, so opening the palette and each keystroke stay within their budget.
+    let all = model.workloads.pods.len() <= MAX_PALETTE_PODS;
+    let mut pods: Vec<(&ObjRef, &crate::model::workloads::Pod)> = model
+        .workloads
+        .pods
+        .iter()
+        .filter(|(_, p)| all || p.trouble() >= Trouble::Warning)
+        .collect();
+    pods.sort_by(|a, b| a.0.cmp(b.0));
+    for (key, pod) in pods {
+        let service = pod.services.first().map(|s| service_name(s)).unwrap_or("");
+        items.push(PaletteItem {
+            label: format!("pod {}/{} {service}", key.namespace, key.name),
+            kind: "pod",
+            target: crate::model::PaletteTarget::Row {
+                screen: Screen::Workloads,
+                key: row_key(&Row::Pod(key.clone())),
             },
         });
     }
