@@ -12,6 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 use unicode_width::UnicodeWidthStr;
 
+use super::columns::Column;
 use super::text::{fit, truncate_start};
 use super::theme::{Role, Theme};
 use super::widgets;
@@ -158,14 +159,18 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let [header, body, footer] = list_layout(inner);
     let width = usize::from(inner.width);
     let many = state.instances.len() > 1;
-    let (sev_w, name_w, state_w, age_w) = (
-        9,
-        if width >= 100 { 30 } else { 22 },
-        if width >= 100 { 20 } else { 12 },
-        5,
-    );
-    let am_w = if many && width >= 100 { 14 } else { 0 };
-    let summary_w = width.saturating_sub(sev_w + name_w + state_w + age_w + am_w + 2);
+    let height = usize::from(body.height);
+    let start = list.cursor.offset.min(state.rows.len());
+    let end = (start + height).min(state.rows.len());
+    // Only the visible rows are measured and drawn: the cost does not grow with the data.
+    let cells: Vec<Option<AlertCells>> = state.rows[start..end]
+        .iter()
+        .map(|row| match row {
+            Row::Alert(i) => AlertCells::of(model, *i, many),
+            Row::Service { .. } => None,
+        })
+        .collect();
+    let [_, sev_w, name_w, state_w, age_w, summary_w, am_w] = alert_widths(&cells, width);
     let head = theme.style(Role::Header);
     let mut w = RowWriter::new(frame.buffer_mut(), header, None);
     w.col("  SEVERITY", sev_w + 2, head);
@@ -193,10 +198,7 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             body,
         );
     }
-    let height = usize::from(body.height);
-    let start = list.cursor.offset.min(state.rows.len());
-    let end = (start + height).min(state.rows.len());
-    for (n, row) in state.rows[start..end].iter().enumerate() {
+    for (n, (row, cells)) in state.rows[start..end].iter().zip(&cells).enumerate() {
         let index = start + n;
         let selected = index == list.cursor.selected;
         let rect = Rect {
@@ -245,72 +247,23 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 }
                 Line::from(spans)
             }
-            Row::Alert(i) => {
-                let Some(m) = state.merged.get(*i) else {
-                    continue;
-                };
-                let Some(alert) = state.alert(m) else {
-                    continue;
-                };
-                let (state_text, state_role): (Cow<str>, Role) = if !alert.silenced_by.is_empty() {
-                    let by = alert
-                        .silenced_by
-                        .first()
-                        .and_then(|id| state.silence_by_id(id))
-                        .map_or(Cow::Borrowed("silenced"), |s| {
-                            if s.is_ack() {
-                                Cow::Owned(format!("acked {}", s.created_by))
-                            } else {
-                                Cow::Owned(format!("silenced {}", s.created_by))
-                            }
-                        });
-                    (by, Role::Muted)
-                } else if !alert.inhibited_by.is_empty() {
-                    ("inhibited".into(), Role::Muted)
-                } else if !alert.muted_by.is_empty() {
-                    ("muted (time)".into(), Role::Muted)
-                } else {
-                    match alert.state {
-                        AlertState::Active => ("active".into(), severity_role(alert.severity)),
-                        AlertState::Unprocessed => ("unprocessed".into(), Role::Running),
-                        AlertState::Suppressed => ("suppressed".into(), Role::Muted),
-                        AlertState::Unknown => ("unknown".into(), Role::Muted),
-                    }
-                };
-                let text_role = if alert.is_muted() {
-                    Role::Muted
-                } else {
-                    Role::Text
-                };
+            Row::Alert(_) => {
+                let Some(c) = cells else { continue };
+                let text_role = if c.muted { Role::Muted } else { Role::Text };
                 let selection = selected.then(|| theme.style(Role::Selection));
                 let mut w = RowWriter::new(frame.buffer_mut(), rect, selection);
                 w.raw("  ");
                 w.col(
-                    alert.severity.label(),
+                    c.severity.label(),
                     sev_w,
-                    theme.style(severity_role(alert.severity)),
+                    theme.style(severity_role(c.severity)),
                 );
-                w.col(alert.name(), name_w, theme.style(text_role));
-                w.col(&state_text, state_w, theme.style(state_role));
-                w.col(
-                    &age(model.now, alert.starts_at),
-                    age_w,
-                    theme.style(Role::Muted),
-                );
-                w.col(
-                    first_line(alert.summary()),
-                    summary_w,
-                    theme.style(text_role),
-                );
+                w.col(c.name, name_w, theme.style(text_role));
+                w.col(&c.state, state_w, theme.style(c.state_role));
+                w.col(&c.age, age_w, theme.style(Role::Muted));
+                w.col(c.summary, summary_w, theme.style(text_role));
                 if am_w > 0 {
-                    let mut names = String::new();
-                    for inst in m.seen_on.iter().filter_map(|i| state.instances.get(*i)) {
-                        if !names.is_empty() {
-                            names.push(',');
-                        }
-                        names.push_str(&inst.name);
-                    }
-                    w.col(&names, am_w, theme.style(Role::Muted));
+                    w.col(&c.seen_on, am_w, theme.style(Role::Muted));
                 }
                 continue;
             }
@@ -323,6 +276,103 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         frame.render_widget(line, rect);
     }
     draw_footer(model, theme, frame, footer);
+}
+
+/// The text of one alert row's cells: built once per visible row, to measure the columns and
+/// then to draw them.
+struct AlertCells<'m> {
+    severity: Severity,
+    name: &'m str,
+    state: Cow<'m, str>,
+    state_role: Role,
+    age: String,
+    summary: &'m str,
+    seen_on: String,
+    muted: bool,
+}
+
+impl<'m> AlertCells<'m> {
+    fn of(model: &'m Model, merged: usize, many: bool) -> Option<AlertCells<'m>> {
+        let state = &model.alerts;
+        let m = state.merged.get(merged)?;
+        let alert = state.alert(m)?;
+        let (state_text, state_role): (Cow<str>, Role) = if !alert.silenced_by.is_empty() {
+            let by = alert
+                .silenced_by
+                .first()
+                .and_then(|id| state.silence_by_id(id))
+                .map_or(Cow::Borrowed("silenced"), |s| {
+                    if s.is_ack() {
+                        Cow::Owned(format!("acked {}", s.created_by))
+                    } else {
+                        Cow::Owned(format!("silenced {}", s.created_by))
+                    }
+                });
+            (by, Role::Muted)
+        } else if !alert.inhibited_by.is_empty() {
+            ("inhibited".into(), Role::Muted)
+        } else if !alert.muted_by.is_empty() {
+            ("muted (time)".into(), Role::Muted)
+        } else {
+            match alert.state {
+                AlertState::Active => ("active".into(), severity_role(alert.severity)),
+                AlertState::Unprocessed => ("unprocessed".into(), Role::Running),
+                AlertState::Suppressed => ("suppressed".into(), Role::Muted),
+                AlertState::Unknown => ("unknown".into(), Role::Muted),
+            }
+        };
+        let mut seen_on = String::new();
+        if many {
+            for inst in m.seen_on.iter().filter_map(|i| state.instances.get(*i)) {
+                if !seen_on.is_empty() {
+                    seen_on.push(',');
+                }
+                seen_on.push_str(&inst.name);
+            }
+        }
+        Some(AlertCells {
+            severity: alert.severity,
+            name: alert.name(),
+            state: state_text,
+            state_role,
+            age: age(model.now, alert.starts_at),
+            summary: first_line(alert.summary()),
+            seen_on,
+            muted: alert.is_muted(),
+        })
+    }
+}
+
+/// Widths of the indent and the alert columns, each with its trailing space, shared by the
+/// visible alerts' content. The alert's name and severity identify it and stay; the summary
+/// takes what is left and is cut first; which Alertmanager saw it only adds context.
+fn alert_widths(cells: &[Option<AlertCells>], width: usize) -> [usize; 7] {
+    let rows: Vec<&AlertCells> = cells.iter().flatten().collect();
+    let name = super::columns::widest(rows.iter().map(|c| c.name)) + 1;
+    let state = super::columns::widest(rows.iter().map(|c| c.state.as_ref())) + 1;
+    let age = super::columns::widest(rows.iter().map(|c| c.age.as_str())) + 1;
+    let summary = super::columns::widest(rows.iter().map(|c| c.summary)) + 1;
+    let seen_on = super::columns::widest(rows.iter().map(|c| c.seen_on.as_str()));
+    // One Alertmanager: no column says which.
+    let am = if seen_on == 0 {
+        Column::new("", 0, 0, 50)
+    } else {
+        Column::new("ALERTMANAGER ", 0, seen_on + 1, 50).optional()
+    };
+    let cols = [
+        Column::whole("  ", 2, 255),
+        Column::whole("SEVERITY ", 9, 250),
+        Column::new("ALERT ", 13, name, 200),
+        Column::new("STATE ", 8, state, 150),
+        Column::whole("AGE ", age.max(5), 190),
+        Column::new("SUMMARY ", 12, summary, 100),
+        am,
+    ];
+    let mut out = [0; 7];
+    for (o, w) in out.iter_mut().zip(super::columns::share(&cols, width, 0)) {
+        *o = w;
+    }
+    out
 }
 
 fn first_line(s: &str) -> &str {

@@ -11,13 +11,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
+use super::columns::Column;
 use super::summary::{
     alerts_text, ci_text, deploy_text, docs_text, health_mark, health_role, pods_text,
 };
 use super::text::{fit, truncate_start};
 use super::theme::{Role, Theme};
 use flightdeck_core::model::catalog::ProblemLevel;
-use flightdeck_core::model::overview::{Grouping, Line as ListLine, ServiceRow};
+use flightdeck_core::model::overview::{Grouping, Health, Line as ListLine, ServiceRow};
 use flightdeck_core::model::{Model, Screen};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -33,43 +34,80 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
 }
 
-/// Column widths for the terminal's width: narrow terminals drop lifecycle, then system.
-struct Columns {
-    name: usize,
-    owner: usize,
-    system: usize,
-    lifecycle: usize,
+/// The text of one service row's cells, in the table's order after the health mark; built once
+/// per visible row, to measure the columns and then to draw them.
+struct Cells {
+    health: Health,
+    texts: [(String, Style); 9],
 }
 
-const CI_W: usize = 8;
-const DEPLOY_W: usize = 14;
-const PODS_W: usize = 8;
-const ALERTS_W: usize = 7;
-const DOCS_W: usize = 7;
+const HEADERS: [&str; 9] = [
+    "NAME",
+    "OWNER",
+    "SYSTEM",
+    "LIFECYCLE",
+    "CI",
+    "DEPLOYED",
+    "PODS",
+    "ALERTS",
+    "DOCS",
+];
 
-impl Columns {
-    fn for_width(width: usize) -> Columns {
-        let fixed = 2 + CI_W + DEPLOY_W + PODS_W + ALERTS_W + DOCS_W + 5;
-        let rest = width.saturating_sub(fixed);
-        let (system, lifecycle) = if rest >= 70 {
-            (14, 12)
-        } else if rest >= 52 {
-            (12, 0)
+impl Cells {
+    fn of(model: &Model, row: &ServiceRow, theme: &Theme) -> Cells {
+        let text = theme.style(Role::Text);
+        let muted = theme.style(Role::Muted);
+        let owner = if row.owner.is_empty() {
+            "—"
         } else {
-            (0, 0)
+            row.owner.as_str()
         };
-        let owner = if rest >= 70 { 16 } else { 14 };
-        let gaps = usize::from(system > 0) + usize::from(lifecycle > 0) + 1;
-        let name = rest
-            .saturating_sub(owner + system + lifecycle + gaps)
-            .max(8);
-        Columns {
-            name,
-            owner,
-            system,
-            lifecycle,
+        Cells {
+            health: row.health,
+            texts: [
+                (row.name.clone(), text),
+                (owner.to_string(), muted),
+                (row.system.clone(), muted),
+                (row.lifecycle.clone(), muted),
+                ci_text(model, &row.ci, theme),
+                deploy_text(model, &row.deploy, theme),
+                pods_text(model, &row.pods, theme),
+                alerts_text(model, &row.alerts, theme),
+                docs_text(&row.docs, theme),
+            ],
         }
     }
+}
+
+/// Widths of the health mark and the nine cells, shared by the visible rows' content. The name
+/// identifies a row and the source cells are why the screen exists: they stay whole; the owner
+/// is cut before them, and system and lifecycle, which only add context, give way first.
+fn widths_of(rows: &[&Cells], width: usize) -> [usize; 10] {
+    let want = |i: usize| {
+        super::columns::widest(
+            rows.iter()
+                .filter_map(|r| r.texts.get(i).map(|t| t.0.as_str())),
+        )
+    };
+    // A source cell is at least as wide as its usual text ("✓ 10m", "3f2a1c9 10m"), so the
+    // columns do not shift as ages tick from 9m to 10m.
+    let cols = [
+        Column::whole("", 1, 255),
+        Column::new(HEADERS[0], 8, want(0), 200),
+        Column::new(HEADERS[1], 8, want(1), 150),
+        Column::whole(HEADERS[2], want(2), 90).optional(),
+        Column::whole(HEADERS[3], want(3), 80).optional(),
+        Column::whole(HEADERS[4], want(4).max(5), 170),
+        Column::whole(HEADERS[5], want(5).max(11), 160),
+        Column::whole(HEADERS[6], want(6).max(6), 180),
+        Column::whole(HEADERS[7], want(7), 190),
+        Column::whole(HEADERS[8], want(8), 100).optional(),
+    ];
+    let mut out = [0; 10];
+    for (o, w) in out.iter_mut().zip(super::columns::share(&cols, width, 1)) {
+        *o = w;
+    }
+    out
 }
 
 fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -105,31 +143,28 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         Constraint::Length(u16::from(show_filter)),
     ])
     .areas(inner);
-    let cols = Columns::for_width(usize::from(inner.width));
+    // Only the visible rows are measured and drawn: the cost does not grow with the data.
+    let height = usize::from(body.height);
+    let offset = list.cursor.offset.min(ov.lines.len().saturating_sub(1));
+    let cells: Vec<Option<Cells>> = ov
+        .lines
+        .iter()
+        .skip(offset)
+        .take(height)
+        .map(|line| match line {
+            ListLine::Service(r) => ov.rows.get(*r).map(|row| Cells::of(model, row, theme)),
+            ListLine::Group { .. } => None,
+        })
+        .collect();
+    let measured: Vec<&Cells> = cells.iter().flatten().collect();
+    let cols = widths_of(&measured, usize::from(inner.width));
     let h = theme.style(Role::Header);
-    let mut head = vec![
-        Span::styled("  ", h),
-        Span::styled(fit("NAME", cols.name), h),
-        Span::styled(" ", h),
-        Span::styled(fit("OWNER", cols.owner), h),
-    ];
-    if cols.system > 0 {
-        head.push(Span::styled(" ", h));
-        head.push(Span::styled(fit("SYSTEM", cols.system), h));
-    }
-    if cols.lifecycle > 0 {
-        head.push(Span::styled(" ", h));
-        head.push(Span::styled(fit("LIFECYCLE", cols.lifecycle), h));
-    }
-    for (label, w) in [
-        ("CI", CI_W),
-        ("DEPLOYED", DEPLOY_W),
-        ("PODS", PODS_W),
-        ("ALERTS", ALERTS_W),
-        ("DOCS", DOCS_W),
-    ] {
-        head.push(Span::styled(" ", h));
-        head.push(Span::styled(fit(label, w), h));
+    let mut head = Vec::new();
+    for (label, w) in std::iter::once("").chain(HEADERS).zip(cols) {
+        if w > 0 {
+            head.push(Span::styled(fit(label, w), h));
+            head.push(Span::styled(" ", h));
+        }
     }
     frame.render_widget(Line::from(head).style(h), header);
 
@@ -157,11 +192,9 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             body,
         );
     } else {
-        let height = usize::from(body.height);
-        let offset = list.cursor.offset.min(ov.lines.len().saturating_sub(1));
-        let visible = ov.lines.iter().enumerate().skip(offset).take(height);
-        for (y, (i, line)) in (body.y..body.bottom()).zip(visible) {
-            let selected = i == list.cursor.selected;
+        let visible = ov.lines.iter().skip(offset).zip(&cells);
+        for (n, (y, (line, row))) in (body.y..body.bottom()).zip(visible).enumerate() {
+            let selected = offset + n == list.cursor.selected;
             let area = Rect {
                 y,
                 height: 1,
@@ -187,9 +220,9 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     ]);
                     frame.render_widget(line, area);
                 }
-                ListLine::Service(r) => {
-                    if let Some(row) = ov.rows.get(*r) {
-                        draw_row(model, row, &cols, selected, theme, frame.buffer_mut(), area);
+                ListLine::Service(_) => {
+                    if let Some(row) = row {
+                        draw_row(row, &cols, selected, theme, frame.buffer_mut(), area);
                     }
                 }
             }
@@ -203,9 +236,8 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 /// One service row, written straight into the buffer: each cell at its column, unpadded, so
 /// a 200-column row costs its text, not its width.
 fn draw_row(
-    model: &Model,
-    row: &ServiceRow,
-    cols: &Columns,
+    cells: &Cells,
+    cols: &[usize; 10],
     selected: bool,
     theme: &Theme,
     buf: &mut Buffer,
@@ -216,13 +248,17 @@ fn draw_row(
         buf.set_style(area, selection);
     }
     let sel = |s: Style| if selected { s.patch(selection) } else { s };
-    let text = sel(theme.style(Role::Text));
-    let muted = sel(theme.style(Role::Muted));
     let mut x = area.x;
     let right = area.right();
-    let mut put = |s: &str, width: usize, style: Style| {
+    let mark = (
+        health_mark(cells.health),
+        theme.style(health_role(cells.health)),
+    );
+    let texts = std::iter::once((mark.0, mark.1))
+        .chain(cells.texts.iter().map(|(t, s)| (t.as_str(), sel(*s))));
+    for ((s, style), &width) in texts.zip(cols) {
         if x >= right || width == 0 {
-            return;
+            continue;
         }
         let w = usize::from(right - x).min(width);
         if s.width() > w {
@@ -231,32 +267,6 @@ fn draw_row(
             buf.set_stringn(x, area.y, s, w, style);
         }
         x = x.saturating_add(w as u16 + 1);
-    };
-    put(
-        health_mark(row.health),
-        1,
-        theme.style(health_role(row.health)),
-    );
-    put(&row.name, cols.name, text);
-    put(
-        if row.owner.is_empty() {
-            "—"
-        } else {
-            &row.owner
-        },
-        cols.owner,
-        muted,
-    );
-    put(&row.system, cols.system, muted);
-    put(&row.lifecycle, cols.lifecycle, muted);
-    for ((s, style), w) in [
-        (ci_text(model, &row.ci, theme), CI_W),
-        (deploy_text(model, &row.deploy, theme), DEPLOY_W),
-        (pods_text(model, &row.pods, theme), PODS_W),
-        (alerts_text(model, &row.alerts, theme), ALERTS_W),
-        (docs_text(&row.docs, theme), DOCS_W),
-    ] {
-        put(&s, w, sel(style));
     }
 }
 

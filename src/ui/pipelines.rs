@@ -8,7 +8,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table};
 
+use super::columns::Column;
 use super::log_line;
+use super::text::truncate;
 use super::theme::{Role, Theme};
 use super::widgets;
 use flightdeck_core::keymap::Action;
@@ -65,7 +67,6 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         title.push_str(" · failing first");
     }
     title.push(' ');
-    let wide = area.width >= 110;
     // The hints share the bottom border with nothing; leave its corners free.
     let hint = super::widgets::key_hints(model, usize::from(area.width.saturating_sub(4)), theme);
     let b = block(title, hint, theme);
@@ -88,104 +89,115 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let now = model.now;
     let offset = list.cursor.offset.min(p.visible.len().saturating_sub(1));
-    let rows: Vec<Row> = p.visible[offset..p.visible.len().min(offset + height)]
+    // Only the visible runs are measured and drawn: the cost does not grow with the data.
+    let runs: Vec<(usize, &Run)> = p.visible[offset..p.visible.len().min(offset + height)]
         .iter()
         .enumerate()
         .filter_map(|(i, idx)| p.runs.get(*idx).map(|r| (offset + i, r)))
-        .map(|(i, r)| {
-            let row = run_row(r, now, wide, theme);
-            if i == list.cursor.selected {
+        .collect();
+    let cells: Vec<[String; 12]> = runs.iter().map(|(_, r)| run_cells(r, now)).collect();
+    let want = |i: usize| {
+        super::columns::widest(cells.iter().filter_map(|c| c.get(i).map(String::as_str)))
+    };
+    // The service, the run's number and its age say which run a row is; the state word, the
+    // event and the attempt repeat the mark or add context, so they give way first.
+    let cols = [
+        Column::whole("", 1, 255),
+        Column::whole(HEADERS[1], want(1), 60).optional(),
+        Column::new(HEADERS[2], 8, want(2), 200),
+        Column::new(HEADERS[3], 6, want(3), 150),
+        Column::whole(HEADERS[4], want(4), 190),
+        Column::new(HEADERS[5], 6, want(5), 120),
+        Column::whole(HEADERS[6], want(6), 40).optional(),
+        Column::new(HEADERS[7], 6, want(7), 110),
+        Column::whole(HEADERS[8], want(8), 30).optional(),
+        Column::whole(HEADERS[9], want(9).max(3), 180),
+        Column::whole(HEADERS[10], want(10).max(5), 140),
+        Column::new(HEADERS[11], 8, want(11), 100),
+    ];
+    let widths = super::columns::share(&cols, usize::from(table_area.width), 1);
+    let shown = |i: &usize| widths.get(*i).is_some_and(|w| *w > 0);
+    let rows: Vec<Row> = runs
+        .iter()
+        .zip(&cells)
+        .map(|((i, r), texts)| {
+            let row = run_row(r, texts, &widths, theme);
+            if *i == list.cursor.selected {
                 row.style(theme.style(Role::Selection))
             } else {
                 row
             }
         })
         .collect();
-    let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
-        (
-            vec![
-                "", "state", "service", "workflow", "#", "branch", "event", "actor", "try", "age",
-                "took", "commit",
-            ],
-            vec![
-                Constraint::Length(1),
-                Constraint::Length(9),
-                Constraint::Length(18),
-                Constraint::Length(10),
-                Constraint::Length(5),
-                Constraint::Length(12),
-                Constraint::Length(9),
-                Constraint::Length(10),
-                Constraint::Length(3),
-                Constraint::Length(4),
-                Constraint::Length(7),
-                Constraint::Fill(1),
-            ],
-        )
-    } else {
-        (
-            vec![
-                "", "service", "workflow", "#", "branch", "actor", "age", "took", "commit",
-            ],
-            vec![
-                Constraint::Length(1),
-                Constraint::Length(16),
-                Constraint::Length(8),
-                Constraint::Length(5),
-                Constraint::Length(8),
-                Constraint::Length(9),
-                Constraint::Length(4),
-                Constraint::Length(7),
-                Constraint::Fill(1),
-            ],
-        )
-    };
-    let table = Table::new(rows, widths)
+    let header: Vec<&str> = (0..HEADERS.len())
+        .filter(shown)
+        .filter_map(|i| HEADERS.get(i).copied())
+        .collect();
+    let constraints: Vec<Constraint> = widths
+        .iter()
+        .filter(|w| **w > 0)
+        .map(|w| Constraint::Length(u16::try_from(*w).unwrap_or(u16::MAX)))
+        .collect();
+    let table = Table::new(rows, constraints)
         .header(Row::new(header).style(theme.style(Role::Header)))
         .column_spacing(1);
     frame.render_widget(table, table_area);
 }
 
-fn run_row<'a>(
-    r: &'a Run,
-    now: chrono::DateTime<chrono::Utc>,
-    wide: bool,
-    theme: &Theme,
-) -> Row<'a> {
-    let (m, role) = mark(r.state);
-    let took = r.duration(now).map(duration).unwrap_or_default();
-    let when = age(now, r.started.unwrap_or(r.created));
+const HEADERS: [&str; 12] = [
+    "", "state", "service", "workflow", "#", "branch", "event", "actor", "try", "age", "took",
+    "commit",
+];
+
+/// A run's cells as text, in the table's order: built once per visible run, to measure the
+/// columns and then to draw them.
+fn run_cells(r: &Run, now: chrono::DateTime<chrono::Utc>) -> [String; 12] {
+    let attempt = if r.attempt > 1 {
+        r.attempt.to_string()
+    } else {
+        String::new()
+    };
+    [
+        mark(r.state).0.to_string(),
+        state_word(r.state).to_string(),
+        r.service_name.clone(),
+        r.workflow.clone(),
+        r.number.to_string(),
+        r.branch.clone(),
+        r.event.clone(),
+        r.actor.clone(),
+        attempt,
+        age(now, r.started.unwrap_or(r.created)),
+        r.duration(now).map(duration).unwrap_or_default(),
+        r.title.clone(),
+    ]
+}
+
+fn run_row<'a>(r: &Run, texts: &[String; 12], widths: &[usize], theme: &Theme) -> Row<'a> {
+    let (_, role) = mark(r.state);
     let muted = theme.style(Role::Muted);
     let text = theme.style(Role::Text);
-    let mut cells = vec![Cell::from(Span::styled(m, theme.style(role)))];
-    if wide {
-        cells.push(Cell::from(Span::styled(
-            state_word(r.state),
-            theme.style(role),
-        )));
-    }
-    cells.push(Cell::from(Span::styled(r.service_name.as_str(), text)));
-    cells.push(Cell::from(Span::styled(r.workflow.as_str(), text)));
-    cells.push(Cell::from(Span::styled(r.number.to_string(), muted)));
-    cells.push(Cell::from(Span::styled(r.branch.as_str(), text)));
-    if wide {
-        cells.push(Cell::from(Span::styled(r.event.as_str(), muted)));
-    }
-    cells.push(Cell::from(Span::styled(r.actor.as_str(), text)));
-    if wide {
-        let attempt = if r.attempt > 1 {
-            r.attempt.to_string()
-        } else {
-            String::new()
-        };
-        cells.push(Cell::from(Span::styled(
-            attempt,
-            theme.style(Role::Warning),
-        )));
-    }
-    cells.push(Cell::from(Span::styled(when, muted)));
-    cells.push(Cell::from(Span::styled(took, muted)));
-    cells.push(Cell::from(Span::styled(r.title.as_str(), text)));
+    let styles = [
+        theme.style(role),
+        theme.style(role),
+        text,
+        text,
+        muted,
+        text,
+        muted,
+        text,
+        theme.style(Role::Warning),
+        muted,
+        muted,
+        text,
+    ];
+    let cells: Vec<Cell> = texts
+        .iter()
+        .zip(styles)
+        .zip(widths)
+        .filter(|(_, w)| **w > 0)
+        .map(|((t, style), w)| Cell::from(Span::styled(truncate(t, *w).into_owned(), style)))
+        .collect();
     Row::new(cells)
 }
 

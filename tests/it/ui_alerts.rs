@@ -312,3 +312,21 @@ fn hostile_annotations_render_harmlessly() {
         );
     }
 }
+
+/// Columns share the width by content: at 80 columns an alert's name is whole, the summary
+/// beside it gives way first.
+#[test]
+fn alert_names_are_whole_at_80_columns() {
+    let screen = render(&sized(model(), 80, 24));
+    for name in [
+        "KubePodCrashLooping",
+        "ContainerOOMKilled",
+        "HostileAnnotationsTest",
+        "Watchdog",
+    ] {
+        assert!(
+            screen.contains(&format!("{name} ")),
+            "{name} is cut:\n{screen}"
+        );
+    }
+}

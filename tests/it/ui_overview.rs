@@ -589,7 +589,28 @@ fn render(m: &Model, width: u16, height: u16) -> String {
     format!("{:?}", terminal.backend().buffer())
 }
 
+/// Columns share the width by content: no name or owner is cut while another column has room
+/// to spare, from 200 columns down to 80.
 #[rstest]
+#[case(200)]
+#[case(120)]
+#[case(80)]
+fn no_name_or_owner_is_cut(#[case] w: u16) {
+    let mut m = model();
+    with_story(&mut m);
+    let screen = render(&m, w, 24);
+    for row in m.catalog.overview.rows.iter() {
+        for text in [&row.name, &row.owner] {
+            assert!(
+                screen.contains(&format!("{text} ")),
+                "{text:?} is cut at {w} columns:\n{screen}"
+            );
+        }
+    }
+}
+
+#[rstest]
+#[case(200, 50)]
 #[case(120, 40)]
 #[case(80, 24)]
 fn overview(#[case] w: u16, #[case] h: u16) {
@@ -599,6 +620,7 @@ fn overview(#[case] w: u16, #[case] h: u16) {
 }
 
 #[rstest]
+#[case(200, 50)]
 #[case(120, 40)]
 #[case(80, 24)]
 fn overview_grouped_and_filtered(#[case] w: u16, #[case] h: u16) {

@@ -300,6 +300,7 @@ fn runs_of_both_hosts() {
     let m = model();
     insta::assert_snapshot!("list_120x40", render(&m, 120, 40));
     insta::assert_snapshot!("list_80x24", render(&m, 80, 24));
+    insta::assert_snapshot!("list_200x50", render(&m, 200, 50));
 }
 
 #[test]
@@ -398,4 +399,13 @@ fn nothing_yet_says_why() {
     m.screen = Screen::Pipelines;
     let screen = render(&m, 80, 24);
     assert!(screen.contains("github: connecting"), "{screen}");
+}
+
+/// Columns share the width by content: at 80 columns a workflow's name is whole and a cut
+/// commit title says so with `…`.
+#[test]
+fn workflow_names_are_whole_at_80_columns() {
+    let screen = render(&model(), 80, 24);
+    assert!(screen.contains("Build pipeline "), "{screen}");
+    assert!(screen.contains("Raise the connect…"), "{screen}");
 }

@@ -440,7 +440,7 @@ actions! {
     Refresh => "refresh", [Global], "refresh", "Refresh the current screen's sources now (on the Overview, which joins them all: every source)";
     Redraw => "redraw", [Global], "redraw", "Redraw the whole terminal";
     Open => "open", [Overview, Pipelines, Workloads, Alerts, Docs, Onboarding], "open", "Open the selected item";
-    Back => "back", [Global], "back", "Go back; clear the filter or close the popup";
+    Back => "back", [Global], "back", "Close the popup, clear the filter, or go back where you came from";
     NextPanel => "next-panel", [Global], "next panel", "Focus the next panel";
     PrevPanel => "prev-panel", [Global], "previous panel", "Focus the previous panel";
     Down => "down", [Global], "down", "Move down";
@@ -463,7 +463,7 @@ actions! {
     ToggleGroup => "toggle-group", [Overview, Workloads], "collapse", "Group the list by system or owner, or ungroup";
     ToggleMine => "toggle-mine", [Overview, Pipelines], "mine", "Show only what is mine, or everything";
     Edit => "edit", [Overview, PipelineLog, Workloads, Describe, Logs, Docs], "edit", "Open the selected item in $EDITOR or $PAGER";
-    RerunFailed => "rerun-failed", [Pipelines], "re-run failed", "Re-run the failed jobs of the selected run";
+    RerunFailed => "rerun-failed", [Pipelines, Overview], "re-run failed", "Re-run the failed jobs of the selected run";
     Rerun => "rerun", [Pipelines], "re-run", "Re-run the whole selected run";
     Cancel => "cancel", [Pipelines], "cancel", "Cancel the selected run";
     Dispatch => "dispatch", [Pipelines], "dispatch", "Start the selected run's workflow again, with inputs you fill in";
@@ -481,7 +481,7 @@ actions! {
     Previous => "previous", [Logs], "previous", "Show the previous container instance's log, or the current one";
     Tail => "tail", [Logs], "tail", "Fetch more or fewer of the last lines";
     Since => "since", [Logs], "since", "Fetch lines from a longer or shorter time back";
-    Silence => "silence", [Alerts], "silence", "Silence the selected alert";
+    Silence => "silence", [Alerts, Overview], "silence", "Silence the selected alert";
     Acknowledge => "acknowledge", [Alerts], "ack", "Acknowledge the selected alert";
     ToggleMuted => "toggle-muted", [Alerts], "muted", "Show or hide silenced and inhibited items";
     ShowSilences => "show-silences", [Alerts], "silences", "Show the silences instead of the alerts";
