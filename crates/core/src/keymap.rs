@@ -10,10 +10,10 @@ use std::sync::OnceLock;
 use crate::suggest::suggest;
 
 /// The compiled-in defaults; the single source for the defaults, the help and the docs.
-pub const DEFAULT_KEYMAP_TOML: &str = include_str!("keymap-default.toml");
+pub(crate) const DEFAULT_KEYMAP_TOML: &str = include_str!("keymap-default.toml");
 
 /// What a user writes in the config, for error messages.
-pub const KEY_FORMS: &str = "a character (`q`, `G`, `?`, `1`), `space`, or a named key \
+pub(crate) const KEY_FORMS: &str = "a character (`q`, `G`, `?`, `1`), `space`, or a named key \
 (`enter`, `esc`, `tab`, `backspace`, `delete`, `insert`, `up`, `down`, `left`, `right`, `home`, \
 `end`, `pgup`, `pgdn`, `f1`..`f24`), optionally prefixed with `ctrl-`, `alt-` or `shift-`";
 
@@ -78,7 +78,7 @@ impl Key {
     /// it: a character already carries its shift (`?` arrives with SHIFT on most terminals),
     /// shift-tab is `BackTab`, and Ctrl with an upper-case letter is indistinguishable from Ctrl
     /// with the lower-case one on a legacy terminal.
-    pub fn normalized(self) -> Key {
+    pub(crate) fn normalized(self) -> Key {
         let mut key = self;
         match key.code {
             KeyCode::Char(c) => {
@@ -267,7 +267,7 @@ impl Layer {
 
     /// The layers that are live together on some screen, most specific first; the global layer
     /// is under each of them. Clashes are checked within each of these stacks.
-    pub const STACKS: &'static [&'static [Layer]] = &[
+    pub(crate) const STACKS: &'static [&'static [Layer]] = &[
         &[Layer::Overview],
         &[Layer::Pipelines],
         &[Layer::PipelineLog],
@@ -579,11 +579,12 @@ pub struct Keymap {
 }
 
 /// The actions of one layer with their keys, as the help and the docs show them.
-pub type LayerHelp = (Layer, Vec<(Action, Vec<Key>)>);
+pub(crate) type LayerHelp = (Layer, Vec<(Action, Vec<Key>)>);
 
 /// Reads keymap-default.toml: one table per layer, each `action = [keys]`; an action is listed
 /// once, in the table of its first layer.
-pub fn default_table() -> Result<BTreeMap<String, BTreeMap<String, Vec<String>>>, toml::de::Error> {
+pub(crate) fn default_table()
+-> Result<BTreeMap<String, BTreeMap<String, Vec<String>>>, toml::de::Error> {
     toml::from_str(DEFAULT_KEYMAP_TOML)
 }
 

@@ -141,7 +141,7 @@ impl Silence {
 
 /// The comment of an acknowledgement starts with this, as karma's does, so people and tools
 /// (kthxbye) recognise it.
-pub const ACK_PREFIX: &str = "ACK!";
+pub(crate) const ACK_PREFIX: &str = "ACK!";
 
 /// An Alertmanager's HA cluster as its status reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,7 +165,7 @@ pub struct InstanceData {
 impl InstanceData {
     /// Equal in what the screen shows: alerts are re-sent every few seconds, which moves their
     /// `updatedAt` and `endsAt` without changing anything a person would see.
-    pub fn same_shown(&self, other: &InstanceData) -> bool {
+    pub(crate) fn same_shown(&self, other: &InstanceData) -> bool {
         self.version == other.version
             && self.silences == other.silences
             && self.alerts.len() == other.alerts.len()
@@ -207,7 +207,7 @@ impl Instance {
     }
 
     /// Moves the data out, as when the configuration is reloaded.
-    pub fn take_data(&mut self) -> Option<Fetched<InstanceData>> {
+    pub(crate) fn take_data(&mut self) -> Option<Fetched<InstanceData>> {
         self.prep = None;
         self.data.take()
     }
@@ -215,7 +215,7 @@ impl Instance {
     /// Takes a poll's data; says whether anything shown changed, and hands back the data it
     /// replaces. Unchanged alerts keep what was read from them, so an unchanged poll costs no
     /// rebuild.
-    pub fn set_data(
+    pub(crate) fn set_data(
         &mut self,
         data: Fetched<InstanceData>,
     ) -> (bool, Option<Fetched<InstanceData>>) {
@@ -382,7 +382,7 @@ pub struct Detail {
 /// Duration presets of the silence form, then a typed duration.
 pub const PRESETS: [&str; 5] = ["15m", "1h", "4h", "until tomorrow 09:00", "typed"];
 pub const PRESET_TYPED: usize = 4;
-pub const PRESET_TOMORROW: usize = 3;
+pub(crate) const PRESET_TOMORROW: usize = 3;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum FormField {
@@ -564,7 +564,7 @@ fn ranks(n: usize, cmp: impl Fn(usize, usize) -> std::cmp::Ordering) -> Vec<usiz
 
 impl AlertsState {
     /// Firing, unmuted alerts of a service by severity, for the Overview.
-    pub fn alert_summary(&self, service: &str) -> super::join::AlertSummary {
+    pub(crate) fn alert_summary(&self, service: &str) -> super::join::AlertSummary {
         self.summaries
             .get(service)
             .or_else(|| {
@@ -576,7 +576,7 @@ impl AlertsState {
             .unwrap_or_default()
     }
 
-    pub fn instance_index(&self, name: &str) -> Option<usize> {
+    pub(crate) fn instance_index(&self, name: &str) -> Option<usize> {
         self.instances.iter().position(|i| i.name == name)
     }
 
@@ -617,7 +617,7 @@ impl AlertsState {
     }
 
     /// The alert under the list's cursor, when the row is an alert.
-    pub fn alert_at_row(&self, row: usize) -> Option<(usize, &MergedAlert)> {
+    pub(crate) fn alert_at_row(&self, row: usize) -> Option<(usize, &MergedAlert)> {
         match self.rows.get(row)? {
             Row::Alert(i) => Some((*i, self.merged.get(*i)?)),
             Row::Service { .. } => None,
@@ -953,7 +953,7 @@ impl AlertsState {
 
     /// Instances to send a silence to so that it reaches every Alertmanager that reported
     /// `seen_on`: one per HA cluster, since a cluster gossips silences to its peers.
-    pub fn silence_targets(&self, seen_on: &[usize]) -> Vec<usize> {
+    pub(crate) fn silence_targets(&self, seen_on: &[usize]) -> Vec<usize> {
         let mut out: Vec<usize> = Vec::new();
         for &i in seen_on {
             let cluster = |i: usize| {
@@ -1015,7 +1015,7 @@ pub fn preview(instances: &[Instance], merged: &[MergedAlert], matchers: &[Match
 
 /// Matchers that select this alert: every label except those sanitising changed, each an
 /// exact match, as amtool and karma prefill them.
-pub fn matchers_for(alert: &Alert) -> Vec<Matcher> {
+pub(crate) fn matchers_for(alert: &Alert) -> Vec<Matcher> {
     alert
         .labels
         .iter()
@@ -1030,7 +1030,7 @@ pub fn matchers_for(alert: &Alert) -> Vec<Matcher> {
 }
 
 /// Reads a duration as Alertmanager and amtool write them: `90m`, `1h30m`, `2d`, `1w`.
-pub fn parse_duration(text: &str) -> Option<Duration> {
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -1060,7 +1060,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 /// The next 09:00 in the local zone after tomorrow begins, as UTC.
-pub fn tomorrow_at_nine(now: DateTime<Utc>, utc_offset_secs: i32) -> DateTime<Utc> {
+pub(crate) fn tomorrow_at_nine(now: DateTime<Utc>, utc_offset_secs: i32) -> DateTime<Utc> {
     let offset = Duration::seconds(i64::from(utc_offset_secs));
     let local = now + offset;
     let day = local.date_naive().succ_opt().unwrap_or(local.date_naive());
@@ -1073,7 +1073,7 @@ pub fn tomorrow_at_nine(now: DateTime<Utc>, utc_offset_secs: i32) -> DateTime<Ut
 
 /// Width of the detail's text column for a terminal of `size`, so `update` wraps for exactly
 /// the width the view draws. Wide terminals show the service context beside the text.
-pub fn detail_text_width(size: (u16, u16)) -> usize {
+pub(crate) fn detail_text_width(size: (u16, u16)) -> usize {
     let inner = usize::from(size.0).saturating_sub(2);
     if usize::from(size.0) >= DETAIL_SIDE_MIN_WIDTH {
         inner.saturating_sub(DETAIL_SIDE_WIDTH + 1)
@@ -1090,7 +1090,7 @@ pub const DETAIL_SIDE_WIDTH: usize = 44;
 pub const KEY_WIDTH: usize = 16;
 
 /// The detail's lines for `alert`, values wrapped to fit `width` beside the key column.
-pub fn detail_lines(
+pub(crate) fn detail_lines(
     state: &AlertsState,
     merged: &MergedAlert,
     alert: &Alert,

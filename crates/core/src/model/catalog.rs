@@ -95,7 +95,7 @@ pub enum RelationKind {
 }
 
 impl RelationKind {
-    pub fn inverse(self) -> RelationKind {
+    pub(crate) fn inverse(self) -> RelationKind {
         use RelationKind::*;
         match self {
             OwnedBy => OwnerOf,
@@ -596,11 +596,6 @@ pub fn parse_ref(
     Ok(format!("{}:{}/{}", kind, namespace, name).to_lowercase())
 }
 
-/// The name part of a canonical ref: `group:default/team-a` → `team-a`.
-pub fn ref_name(entity_ref: &str) -> &str {
-    entity_ref.rsplit('/').next().unwrap_or(entity_ref)
-}
-
 /// A ref as a person reads it: the name, with the kind when it is not the field's usual one
 /// and the namespace when it is not `default`.
 pub fn short_ref(entity_ref: &str, usual_kind: &str) -> String {
@@ -640,7 +635,7 @@ pub mod annotations {
 }
 
 /// The join keys of one Component.
-pub fn target_of(e: &Entity) -> ServiceTarget {
+pub(crate) fn target_of(e: &Entity) -> ServiceTarget {
     use annotations::*;
     let kubernetes = match (e.annotation(KUBE_SELECTOR), e.annotation(KUBE_ID)) {
         (Some(sel), _) => Some(sel.trim().to_string()),

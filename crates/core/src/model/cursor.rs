@@ -34,7 +34,7 @@ impl Cursor {
         .scrolled_into_view(len, height)
     }
 
-    pub fn scrolled_into_view(self, len: usize, height: usize) -> Cursor {
+    pub(crate) fn scrolled_into_view(self, len: usize, height: usize) -> Cursor {
         let height = height.max(1);
         let mut offset = self.offset.min(len.saturating_sub(1));
         if self.selected < offset {

@@ -34,7 +34,7 @@ impl Site {
             .and_then(|i| self.pages.get(i))
     }
 
-    pub fn page_index(&self, path: &str) -> Option<usize> {
+    pub(crate) fn page_index(&self, path: &str) -> Option<usize> {
         self.pages
             .binary_search_by(|p| p.path.as_str().cmp(path))
             .ok()
@@ -156,7 +156,7 @@ pub struct DocsState {
 }
 
 impl DocsState {
-    pub fn has_docs(&self, service: &str) -> bool {
+    pub(crate) fn has_docs(&self, service: &str) -> bool {
         self.sites.iter().any(|s| s.service == service)
     }
 
@@ -165,7 +165,7 @@ impl DocsState {
     }
 
     /// A runbook page (under a `runbooks/` dir, or named so) of one of `services` that was opened.
-    pub fn opened_runbook_of(&self, services: &[String]) -> Option<(String, String)> {
+    pub(crate) fn opened_runbook_of(&self, services: &[String]) -> Option<(String, String)> {
         self.opened
             .iter()
             .find(|(service, path)| {
@@ -188,6 +188,6 @@ pub fn page_width(size: (u16, u16)) -> u16 {
 
 /// Lines of page text on screen: the terminal less tabs, status bar, the page's borders, its
 /// title line and its footer line.
-pub fn page_height(size: (u16, u16)) -> usize {
+pub(crate) fn page_height(size: (u16, u16)) -> usize {
     usize::from(size.1).saturating_sub(6).max(1)
 }

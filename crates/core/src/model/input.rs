@@ -32,7 +32,7 @@ pub enum Edit {
 
 impl Edit {
     /// The edit a key makes in a one-line input, if it is one (readline's keys).
-    pub fn for_key(key: &Key) -> Option<Edit> {
+    pub(crate) fn for_key(key: &Key) -> Option<Edit> {
         let Key {
             code, ctrl, alt, ..
         } = *key;

@@ -50,7 +50,7 @@ impl Filter {
     }
 
     /// An empty memo for [`Filter::matches_memo`].
-    pub fn memo<'a>(&self) -> FilterMemo<'a> {
+    pub(crate) fn memo<'a>(&self) -> FilterMemo<'a> {
         FilterMemo {
             regex: self.matchers.iter().map(|_| FxHashMap::default()).collect(),
         }
@@ -59,7 +59,7 @@ impl Filter {
     /// [`Filter::matches`], remembering each regex matcher's answer per label value: over many
     /// alerts the values repeat (a few severities, a few alert names) and a regex costs more
     /// than a lookup.
-    pub fn matches_memo<'a>(
+    pub(crate) fn matches_memo<'a>(
         &self,
         labels: &'a LabelSet,
         search: &str,
@@ -82,13 +82,13 @@ impl Filter {
 
 /// What [`Filter::matches_memo`] remembers: per matcher, label value to answer.
 #[derive(Debug, Default)]
-pub struct FilterMemo<'a> {
+pub(crate) struct FilterMemo<'a> {
     regex: Vec<FxHashMap<&'a str, bool>>,
 }
 
 /// Reads a list of matchers as amtool takes them: separated by commas or spaces, optionally in
 /// braces (`{alertname="X", service=~"pay.*"}`). Every item must be a matcher.
-pub fn parse_matchers(text: &str) -> Result<Vec<Matcher>, MatcherError> {
+pub(crate) fn parse_matchers(text: &str) -> Result<Vec<Matcher>, MatcherError> {
     let items = split_items(text);
     if items.is_empty() {
         return Err(MatcherError::Format(text.trim().to_string()));
@@ -109,7 +109,7 @@ const OPERATORS: [&str; 4] = ["=~", "!~", "!=", "="];
 
 /// Splits on commas and whitespace outside double quotes, drops surrounding braces, and glues
 /// `name != value` back into one item, since people put spaces around operators.
-pub fn split_items(text: &str) -> Vec<String> {
+pub(crate) fn split_items(text: &str) -> Vec<String> {
     let text = text.trim();
     let text = text.strip_prefix('{').unwrap_or(text);
     let text = text.strip_suffix('}').unwrap_or(text);
@@ -170,7 +170,7 @@ fn is_label_name(s: &str) -> bool {
 
 /// A label name followed by an operator: the user meant a matcher, so a parse error is shown
 /// rather than the item being searched as text.
-pub fn looks_like_matcher(item: &str) -> bool {
+pub(crate) fn looks_like_matcher(item: &str) -> bool {
     let name_len = item
         .char_indices()
         .find(|&(i, c)| !(c.is_ascii_alphabetic() || c == '_' || (i > 0 && c.is_ascii_digit())))

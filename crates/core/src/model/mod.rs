@@ -93,7 +93,7 @@ impl ListView {
     /// After the rows were rebuilt: the cursor goes to `found`, the chosen item's new row, so it
     /// follows the item rather than the index; to the nearest row when the item vanished; and
     /// to the top while the user has chosen nothing.
-    pub fn reselect(&mut self, found: Option<usize>, rows: usize, height: usize) {
+    pub(crate) fn reselect(&mut self, found: Option<usize>, rows: usize, height: usize) {
         let index = if self.chosen {
             found.unwrap_or(self.cursor.selected)
         } else {
@@ -103,7 +103,7 @@ impl ListView {
     }
 
     /// A jump put the cursor on row `index`: it is the user's choice from now on.
-    pub fn choose(&mut self, index: usize, rows: usize, height: usize) {
+    pub(crate) fn choose(&mut self, index: usize, rows: usize, height: usize) {
         self.chosen = true;
         self.cursor = self.cursor.to(index, rows, height);
     }
@@ -205,13 +205,13 @@ impl Model {
             .filter(move |s| screen.source_kinds().contains(&s.id.kind))
     }
 
-    pub fn source_mut(&mut self, id: &SourceId) -> Option<&mut SourceStatus> {
+    pub(crate) fn source_mut(&mut self, id: &SourceId) -> Option<&mut SourceStatus> {
         self.sources.iter_mut().find(|s| &s.id == id)
     }
 }
 
 /// Rows the screen frame takes around a list: tabs, list border and header, status bar.
-pub const CHROME_ROWS: usize = 6;
+pub(crate) const CHROME_ROWS: usize = 6;
 
 /// The smallest terminal the cockpit draws in; below it, it says so instead.
 pub const MIN_SIZE: (u16, u16) = (60, 16);

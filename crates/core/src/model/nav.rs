@@ -5,7 +5,7 @@ use super::Cursor;
 use super::screen::Screen;
 
 /// How many places `esc` can go back through; older ones are forgotten.
-pub const MAX_BACK: usize = 32;
+pub(crate) const MAX_BACK: usize = 32;
 
 /// A screen, how many layers (detail, view, form) were open on it and its filter: `esc` pops
 /// the back stack only where the jump landed, and first closes a layer or clears a filter the

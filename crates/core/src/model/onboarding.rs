@@ -208,7 +208,7 @@ pub const TOUR: &[TourPage] = &[
 ];
 
 /// Each step's laid-out text, by step id.
-pub type StepTexts = Vec<(String, Vec<markdown::Line>)>;
+pub(crate) type StepTexts = Vec<(String, Vec<markdown::Line>)>;
 
 /// What the cockpit knows about onboarding.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -262,6 +262,6 @@ pub fn list_width(width: u16) -> u16 {
 }
 
 /// Cells of the detail panel's text.
-pub fn detail_width(width: u16) -> u16 {
+pub(crate) fn detail_width(width: u16) -> u16 {
     width.saturating_sub(list_width(width) + 2).max(20)
 }

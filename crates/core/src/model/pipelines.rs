@@ -20,7 +20,7 @@ pub const LOG_BUFFER_LINES: usize = 10_000;
 const CHANGES_PER_SERVICE: usize = 50;
 /// Inputs a dispatch form takes (GitHub documented ten for years; more are refused by some
 /// servers, so the form stays within the documented number).
-pub const MAX_DISPATCH_INPUTS: usize = 10;
+pub(crate) const MAX_DISPATCH_INPUTS: usize = 10;
 
 /// Which CI system a run comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -204,7 +204,7 @@ impl LogView {
 
     /// Lines older than those held arrived: they go on top, within the buffer's bound.
     /// The newest chunk comes first, so `older` never follows anything already held.
-    pub fn prepend(&mut self, older: Vec<LogLine>, height: usize) {
+    pub(crate) fn prepend(&mut self, older: Vec<LogLine>, height: usize) {
         let room = LOG_BUFFER_LINES.saturating_sub(self.lines.len());
         let n = older.len();
         let keep = n.min(room);
@@ -233,7 +233,7 @@ impl LogView {
     }
 
     /// Recomputes the matches of the search text (case-insensitive, on the plain text).
-    pub fn research(&mut self) {
+    pub(crate) fn research(&mut self) {
         let needle = self.search.text().to_lowercase();
         let before = self.current.and_then(|i| self.matches.get(i).copied());
         self.matches = if needle.is_empty() {
@@ -286,7 +286,7 @@ impl LogView {
     }
 
     /// The text handed to `$PAGER`: every held line, with a note on what was not kept.
-    pub fn pager_text(&self) -> String {
+    pub(crate) fn pager_text(&self) -> String {
         let mut out = String::new();
         if self.dropped > 0 {
             out.push_str(&format!(
@@ -356,7 +356,7 @@ impl DispatchForm {
 
     /// Keeps exactly one empty input row at the end (up to the maximum), so there is always
     /// room for one more without a key to add it.
-    pub fn tidy(&mut self) {
+    pub(crate) fn tidy(&mut self) {
         while self.inputs.len() > 1
             && self
                 .inputs
@@ -581,12 +581,12 @@ pub struct PipelinesState {
 
 impl PipelinesState {
     /// The latest default-branch CI run of `service` (a catalog ref).
-    pub fn ci_summary(&self, service: &str) -> Option<&super::join::CiSummary> {
+    pub(crate) fn ci_summary(&self, service: &str) -> Option<&super::join::CiSummary> {
         self.ci.get(service)
     }
 
     /// What runs in production (else the newest environment) for `service`.
-    pub fn deploy_summary(&self, service: &str) -> Option<&super::join::DeploySummary> {
+    pub(crate) fn deploy_summary(&self, service: &str) -> Option<&super::join::DeploySummary> {
         self.deploys.get(service)
     }
 

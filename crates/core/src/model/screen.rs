@@ -55,7 +55,7 @@ impl Screen {
         }
     }
 
-    pub fn source_kinds(self) -> &'static [SourceKind] {
+    pub(crate) fn source_kinds(self) -> &'static [SourceKind] {
         match self {
             Screen::Overview => &[SourceKind::Catalog],
             Screen::Pipelines => &[SourceKind::Github, SourceKind::Gitlab],

@@ -54,7 +54,7 @@ impl ObjRef {
 /// The shared copies of the names workload objects repeat. Names no object holds any more are
 /// let go once the set has doubled since it was last swept, so it never grows without bound.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Strings {
+pub(crate) struct Strings {
     names: HashSet<Name>,
     lists: HashSet<Arc<[Name]>>,
     swept_at: usize,
@@ -83,7 +83,7 @@ impl Strings {
 
     /// The shared copy of a list of names (a pod's services, its containers): the pods of one
     /// workload all hold the same one.
-    pub fn share_list(&mut self, list: &mut Arc<[Name]>) {
+    pub(crate) fn share_list(&mut self, list: &mut Arc<[Name]>) {
         match self.lists.get(&**list) {
             Some(shared) => *list = shared.clone(),
             None => {
@@ -109,12 +109,9 @@ impl Strings {
         self.swept_at = self.names.len() + self.lists.len();
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.names.len() + self.lists.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -575,9 +572,9 @@ impl Default for LogOptions {
 }
 
 /// The tail lengths `t` cycles through.
-pub const TAILS: [i64; 3] = [200, 2_000, 10_000];
+pub(crate) const TAILS: [i64; 3] = [200, 2_000, 10_000];
 /// The `since` windows `s` cycles through, in seconds (`None`: everything kept).
-pub const SINCES: [Option<i64>; 4] = [None, Some(300), Some(3_600), Some(6 * 3_600)];
+pub(crate) const SINCES: [Option<i64>; 4] = [None, Some(300), Some(3_600), Some(6 * 3_600)];
 
 /// One source of a log view: a container of a pod.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -679,7 +676,7 @@ pub struct ScalePrompt {
 
 /// Most events kept at once; the oldest go first. Events are short-lived hints, and a busy
 /// cluster makes thousands an hour.
-pub const MAX_EVENTS: usize = 5_000;
+pub(crate) const MAX_EVENTS: usize = 5_000;
 
 /// What the cockpit knows about workloads.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -725,7 +722,7 @@ impl WorkloadsState {
             .unwrap_or_default()
     }
 
-    pub fn context_mut(&mut self, name: &str) -> &mut ContextState {
+    pub(crate) fn context_mut(&mut self, name: &str) -> &mut ContextState {
         if let Some(i) = self.contexts.iter().position(|c| c.name == name) {
             return &mut self.contexts[i];
         }
@@ -864,12 +861,13 @@ impl WorkloadsState {
     }
 
     /// How many shared names and name lists the model holds.
-    pub fn shared_names(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn shared_names(&self) -> usize {
         self.strings.len()
     }
 
     /// The workload a pod belongs to, through its ReplicaSet for Deployments.
-    pub fn owner_of(&self, key: &ObjRef, pod: &Pod) -> Option<(Kind, ObjRef)> {
+    pub(crate) fn owner_of(&self, key: &ObjRef, pod: &Pod) -> Option<(Kind, ObjRef)> {
         let owner = pod.owner.as_ref()?;
         let at = |name: &str| ObjRef::new(&key.context, &key.namespace, name);
         match owner.kind.as_ref() {
@@ -1084,7 +1082,7 @@ impl WorkloadsState {
     }
 
     /// Events about `targets` (and, for a Deployment, its ReplicaSets and pods), newest first.
-    pub fn events_for(&self, rows: &[Row]) -> Vec<ObjRef> {
+    pub(crate) fn events_for(&self, rows: &[Row]) -> Vec<ObjRef> {
         let mut wanted: HashSet<(&str, &str, &str, &str)> = HashSet::new();
         let mut all = false;
         for row in rows {
@@ -1211,7 +1209,7 @@ impl Filter {
             })
     }
 
-    pub fn text_matches(&self, name: &str) -> bool {
+    pub(crate) fn text_matches(&self, name: &str) -> bool {
         if self.words.is_empty() {
             return true;
         }
@@ -1226,7 +1224,7 @@ pub fn service_name(service_ref: &str) -> &str {
 }
 
 /// A pod's name without its workload's prefix, for merged log lines: `7f9c-abcde`.
-pub fn pod_prefix(pod: &str, workload: Option<&str>) -> String {
+pub(crate) fn pod_prefix(pod: &str, workload: Option<&str>) -> String {
     match workload
         .and_then(|w| pod.strip_prefix(w))
         .map(|s| s.trim_start_matches('-'))

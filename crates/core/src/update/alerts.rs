@@ -175,7 +175,7 @@ fn restore_cursor(model: &mut Model, key: Option<RowKey>) {
 }
 
 /// The selected alert's fingerprint or service, to find it again after a jump away and back.
-pub fn selected_key(model: &Model) -> Option<String> {
+pub(crate) fn selected_key(model: &Model) -> Option<String> {
     selected_row_key(model).map(|k| match k {
         RowKey::Alert(fp) | RowKey::Service(fp) => fp,
     })
@@ -183,7 +183,7 @@ pub fn selected_key(model: &Model) -> Option<String> {
 
 /// Selects the alert with fingerprint `key` (or the service group `key`), opening its group
 /// and showing the alerts list; false when neither is listed.
-pub fn select_key(model: &mut Model, key: &str) -> bool {
+pub(crate) fn select_key(model: &mut Model, key: &str) -> bool {
     // The detail covers the list: the jump shows the list with the target selected.
     model.alerts.detail = None;
     if model.alerts.view == AlertsView::Silences {
@@ -224,7 +224,7 @@ pub fn select_key(model: &mut Model, key: &str) -> bool {
 }
 
 /// Opens the detail of the alert `fingerprint` again (going back to it), unless it is open.
-pub fn reopen_detail(model: &mut Model, fingerprint: &str) {
+pub(crate) fn reopen_detail(model: &mut Model, fingerprint: &str) {
     if model
         .alerts
         .detail
@@ -246,7 +246,7 @@ pub fn reopen_detail(model: &mut Model, fingerprint: &str) {
 
 /// From an alert's detail, the Workloads key opens Workloads on the alert's service (the key
 /// router carries it out, as it alone reaches every screen's filter).
-pub fn filtered_jump(model: &Model, action: Action) -> Option<(Screen, String)> {
+pub(crate) fn filtered_jump(model: &Model, action: Action) -> Option<(Screen, String)> {
     if model.screen != Screen::Alerts || action != Action::ScreenWorkloads {
         return None;
     }
@@ -260,7 +260,7 @@ pub fn filtered_jump(model: &Model, action: Action) -> Option<(Screen, String)> 
 }
 
 /// Rows in the screen's list now.
-pub fn row_count(model: &Model) -> usize {
+pub(crate) fn row_count(model: &Model) -> usize {
     match model.alerts.view {
         AlertsView::Alerts => model.alerts.rows.len(),
         AlertsView::Silences => model.alerts.silences.len(),
@@ -268,7 +268,7 @@ pub fn row_count(model: &Model) -> usize {
 }
 
 /// Takes raw keys while the silence form is open; every other key goes through the keymap.
-pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
+pub(crate) fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     if model.alerts.form.is_some() {
         return Some(on_form_key(model, key));
     }
@@ -282,7 +282,7 @@ pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
 }
 
 /// Handles an action on this screen; `None` leaves it to the global keys.
-pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     if model.alerts.view == AlertsView::Silences {
         return match action {
             Action::Back | Action::ShowAlerts => Some(switch_view(model)),

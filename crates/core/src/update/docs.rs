@@ -76,7 +76,7 @@ fn file_title(path: &str) -> String {
 }
 
 /// Rows in the navigation panel now.
-pub fn row_count(model: &Model) -> usize {
+pub(crate) fn row_count(model: &Model) -> usize {
     model.docs.rows.len()
 }
 
@@ -131,7 +131,7 @@ fn page_match(page: &crate::model::docs::Page, query: &str) -> Option<(Option<St
 }
 
 /// Takes raw keys while the page search is typed; every other key goes through the keymap.
-pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
+pub(crate) fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     if model.screen != Screen::Docs {
         return None;
     }
@@ -284,7 +284,7 @@ fn step_link(model: &mut Model, delta: isize) -> Vec<Effect> {
 }
 
 /// Handles an action on this screen; `None` leaves it to the global keys.
-pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     if let Some(effects) = page_action(model, action) {
         return Some(effects);
     }
@@ -789,7 +789,7 @@ fn restore(model: &mut Model, place: Place) -> Vec<Effect> {
 
 /// The terminal changed size: lay the open page out again for the new width, keeping the
 /// same source line at the top.
-pub fn resized(model: &mut Model) {
+pub(crate) fn resized(model: &mut Model) {
     let width = page_width(model.size);
     let Some(open) = &mut model.docs.open else {
         return;
@@ -851,7 +851,7 @@ fn palette_key(service: &str, path: &str, anchor: Option<&str>) -> String {
 }
 
 /// A palette entry of this screen was chosen: open its page at its heading.
-pub fn open_key(model: &mut Model, key: &str) -> Vec<Effect> {
+pub(crate) fn open_key(model: &mut Model, key: &str) -> Vec<Effect> {
     let mut parts = key.splitn(3, KEY_SEP);
     let (Some(service), Some(path), anchor) = (parts.next(), parts.next(), parts.next()) else {
         return vec![Effect::Render];

@@ -43,7 +43,7 @@ pub const NOTICE_GONE: u32 = 9;
 
 /// Under `--read-only`, says so for `what` and returns true. Asked at the first key of every
 /// action that changes something elsewhere, before any prompt or form opens.
-pub fn refused_read_only(model: &mut Model, what: &str) -> bool {
+pub(crate) fn refused_read_only(model: &mut Model, what: &str) -> bool {
     if model.read_only {
         notify(
             model,

@@ -19,7 +19,7 @@ use crate::message::Effect;
 pub use crate::message::onboarding::{CheckRequest, Command, Msg};
 
 /// The annotation, on a Group or a Location, that names the organisation's onboarding.yaml.
-pub const ANNOTATION: &str = "flightdeck.dev/onboarding";
+pub(crate) const ANNOTATION: &str = "flightdeck.dev/onboarding";
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -201,7 +201,7 @@ fn relayout(model: &mut Model) {
 }
 
 /// The terminal changed size: lay the step texts out again.
-pub fn resized(model: &mut Model) {
+pub(crate) fn resized(model: &mut Model) {
     if model
         .onboarding
         .detail
@@ -334,7 +334,7 @@ fn checked(model: &mut Model, step: String, result: CheckResult) -> bool {
 /// Re-runs the runbook checks when a page was opened in the docs viewer, whichever key, link
 /// or palette entry opened it: the root of `update` calls this after every message, and it
 /// acts only when the set of opened pages grew. The check is local, so this costs no request.
-pub fn docs_opened(model: &mut Model) -> Vec<Effect> {
+pub(crate) fn docs_opened(model: &mut Model) -> Vec<Effect> {
     let seen = model.docs.opened.len();
     if seen == model.onboarding.opened_seen {
         return vec![];
@@ -457,12 +457,12 @@ fn runbook_check(model: &Model, team: &Team) -> CheckResult {
 }
 
 /// Rows in the screen's list now.
-pub fn row_count(model: &Model) -> usize {
+pub(crate) fn row_count(model: &Model) -> usize {
     model.onboarding.rows.len()
 }
 
 /// Every key of this screen goes through the keymap (`toggle-step` ticks a manual step).
-pub fn on_key(_model: &mut Model, _key: &Key) -> Option<Vec<Effect>> {
+pub(crate) fn on_key(_model: &mut Model, _key: &Key) -> Option<Vec<Effect>> {
     None
 }
 
@@ -492,7 +492,7 @@ fn toggle(model: &mut Model) -> Vec<Effect> {
 }
 
 /// Handles an action on this screen; `None` leaves it to the global keys.
-pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     match action {
         Action::ToggleStep => Some(toggle(model)),
         Action::Open => {
@@ -603,7 +603,7 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
 }
 
 /// A palette entry of this screen was chosen: the tour, or a step to select.
-pub fn open_key(model: &mut Model, key: &str) -> Vec<Effect> {
+pub(crate) fn open_key(model: &mut Model, key: &str) -> Vec<Effect> {
     if key == "tour" {
         model.overlay = Some(Overlay::Tour { page: 0 });
         return vec![Effect::Render];
@@ -635,7 +635,7 @@ pub fn open_key(model: &mut Model, key: &str) -> Vec<Effect> {
 /// closes the tour and does what it does without it, so a user who already knows the cockpit
 /// (or a script driving it) is never stuck behind the tour: then the second value is true, and
 /// the caller handles the key as if the tour had not been there.
-pub fn on_tour_key(model: &mut Model, key: &Key) -> (Vec<Effect>, bool) {
+pub(crate) fn on_tour_key(model: &mut Model, key: &Key) -> (Vec<Effect>, bool) {
     let Some(Overlay::Tour { page }) = model.overlay else {
         return (vec![], false);
     };

@@ -69,17 +69,17 @@ fn announce(model: &mut Model) -> Vec<Effect> {
 }
 
 /// Rows in the screen's list now.
-pub fn row_count(model: &Model) -> usize {
+pub(crate) fn row_count(model: &Model) -> usize {
     model.catalog.overview.lines.len()
 }
 
 /// The Overview has no text input of its own (the `/` filter is the shared one).
-pub fn on_key(_model: &mut Model, _key: &Key) -> Option<Vec<Effect>> {
+pub(crate) fn on_key(_model: &mut Model, _key: &Key) -> Option<Vec<Effect>> {
     None
 }
 
 /// Handles an action on this screen; `None` leaves it to the global keys.
-pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     if model.catalog.overview.problems_open {
         return on_problems_action(model, action);
     }
@@ -201,7 +201,7 @@ fn service_action(model: &mut Model, service: &str, action: Action) -> Option<Ve
 /// On the Service screen, a screen's key (2-5) opens that screen filtered to the service. This
 /// says which and with what; the key router carries it out, as it alone reaches every screen's
 /// filter.
-pub fn filtered_jump(model: &Model, action: Action) -> Option<(Screen, String)> {
+pub(crate) fn filtered_jump(model: &Model, action: Action) -> Option<(Screen, String)> {
     let ov = &model.catalog.overview;
     if model.screen != Screen::Overview || ov.problems_open {
         return None;
@@ -378,7 +378,7 @@ fn show_page(model: &mut Model, service: &str, from_outside: bool) -> Vec<Effect
 }
 
 /// A palette entry that names a row of the Overview (`problems` is the Problems view).
-pub fn open_row(model: &mut Model, key: &str) -> Vec<Effect> {
+pub(crate) fn open_row(model: &mut Model, key: &str) -> Vec<Effect> {
     model.screen = Screen::Overview;
     if key == PROBLEMS_KEY {
         model.catalog.overview.page = None;
@@ -492,12 +492,12 @@ fn select_service(model: &mut Model, service: &str) {
 }
 
 /// The selected service, to find it again after a jump away and back.
-pub fn selected_key(model: &Model) -> Option<String> {
+pub(crate) fn selected_key(model: &Model) -> Option<String> {
     selected_service(model)
 }
 
 /// Selects the row of `service`; false when it is not listed.
-pub fn select_key(model: &mut Model, service: &str) -> bool {
+pub(crate) fn select_key(model: &mut Model, service: &str) -> bool {
     let ov = &model.catalog.overview;
     let index = ov.lines.iter().position(
         |l| matches!(l, Line::Service(i) if ov.rows.get(*i).is_some_and(|r| r.service == service)),

@@ -230,13 +230,13 @@ pub fn watch(model: &mut Model) -> Option<Effect> {
 }
 
 /// Rows in the screen's list now.
-pub fn row_count(model: &Model) -> usize {
+pub(crate) fn row_count(model: &Model) -> usize {
     model.pipelines.visible.len()
 }
 
 /// Takes raw keys while the dispatch form or the log search has the keyboard; `None` lets them
 /// through to the keymap.
-pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
+pub(crate) fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     if model.screen != Screen::Pipelines {
         return None;
     }
@@ -364,7 +364,7 @@ fn submit_form(model: &mut Model) -> Vec<Effect> {
 }
 
 /// Handles an action on this screen; `None` leaves it to the global keys.
-pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     if model.pipelines.log.is_some() {
         return on_log_action(model, action);
     }
@@ -726,7 +726,7 @@ fn run_key(key: &RunKey) -> String {
 }
 
 /// The selected run's key, to find it again after a jump away and back.
-pub fn selected_key(model: &Model) -> Option<String> {
+pub(crate) fn selected_key(model: &Model) -> Option<String> {
     model
         .pipelines
         .selected(model.list(Screen::Pipelines).cursor)
@@ -735,7 +735,7 @@ pub fn selected_key(model: &Model) -> Option<String> {
 
 /// Selects the run named `key` (see `run_key`), clearing a filter that hides it; false when
 /// the run is not known.
-pub fn select_key(model: &mut Model, key: &str) -> bool {
+pub(crate) fn select_key(model: &mut Model, key: &str) -> bool {
     let find = |model: &Model| {
         let p = &model.pipelines;
         p.visible

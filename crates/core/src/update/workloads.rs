@@ -2,8 +2,6 @@
 //! provider, the list (trouble first), the Events, Describe and Logs views, and the actions
 //! (rollout restart, scale, delete pod), each through the confirm gate and the RBAC answers.
 
-use chrono::{DateTime, Utc};
-
 use crate::keymap::{Action, Key, KeyCode};
 use crate::model::input::Edit;
 use crate::model::workloads::{
@@ -19,10 +17,10 @@ use crate::message::{Effect, External};
 pub use crate::message::workloads::{Command, Msg};
 
 /// Most pods one merged log view follows: each is a stream of its own.
-pub const MAX_LOG_PODS: usize = 50;
+pub(crate) const MAX_LOG_PODS: usize = 50;
 
 /// Up to this many pods, all are in the `:` palette; beyond, only those in trouble.
-pub const MAX_PALETTE_PODS: usize = 2_000;
+pub(crate) const MAX_PALETTE_PODS: usize = 2_000;
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -177,7 +175,7 @@ fn selected_row(model: &Model) -> Option<&Row> {
 }
 
 /// Rows in the screen's list now.
-pub fn row_count(model: &Model) -> usize {
+pub(crate) fn row_count(model: &Model) -> usize {
     match model.workloads.view {
         View::List => model.workloads.rows.len(),
         View::Events => model.workloads.events_rows.len(),
@@ -187,7 +185,7 @@ pub fn row_count(model: &Model) -> usize {
 
 /// Takes raw keys while the scale prompt or a search input is open; every other key goes
 /// through the keymap.
-pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
+pub(crate) fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     if model.workloads.scale.is_some() {
         return Some(scale_key(model, key));
     }
@@ -299,7 +297,7 @@ fn search_key(
 }
 
 /// Handles an action on this screen; `None` leaves it to the global keys.
-pub fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     match model.workloads.view {
         View::List => list_action(model, action),
         View::Events => events_action(model, action),
@@ -1017,13 +1015,13 @@ fn row_key(row: &Row) -> String {
 }
 
 /// The selected row's key, to find it again after a jump away and back.
-pub fn selected_key(model: &Model) -> Option<String> {
+pub(crate) fn selected_key(model: &Model) -> Option<String> {
     selected_row(model).map(row_key)
 }
 
 /// Selects the row named `key` (see `row_key`), clearing a filter or grouping that hides it;
 /// false when nothing has that name.
-pub fn select_key(model: &mut Model, key: &str) -> bool {
+pub(crate) fn select_key(model: &mut Model, key: &str) -> bool {
     let find = |model: &Model| model.workloads.rows.iter().position(|r| row_key(r) == key);
     let mut pos = find(model);
     if pos.is_none() {
@@ -1042,7 +1040,7 @@ pub fn select_key(model: &mut Model, key: &str) -> bool {
 
 /// After a jump to a service's workloads: its worst pod is selected (pods sort worst first
 /// within their workload), scrolled into view; the top row when none is in trouble.
-pub fn select_trouble(model: &mut Model) {
+pub(crate) fn select_trouble(model: &mut Model) {
     let w = &model.workloads;
     let worst = w
         .rows
@@ -1105,9 +1103,4 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
             },
         });
     }
-}
-
-/// The time a pod started or an event happened, shown as an age.
-pub fn age_of(now: DateTime<Utc>, at: Option<DateTime<Utc>>) -> String {
-    at.map_or_else(|| "-".to_string(), |at| crate::model::time::age(now, at))
 }

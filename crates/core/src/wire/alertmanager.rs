@@ -292,13 +292,15 @@ pub struct AlertmanagerConfig {
 
 /// Text that must never be shown or logged: `Debug` prints `<redacted>`, there is no `Display`,
 /// `Serialize` or `Clone`, and the bytes are overwritten when it is dropped. Read it with
-/// [`Secret::expose_secret`] only where it is needed, and drop it soon after.
+/// [`Secret::expose_secret`] only where it is needed (nothing in the cockpit needs it: only a test
+/// reads it, to check the config was decoded and kept out of sight), and drop it soon after.
 #[derive(Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
-    pub fn expose_secret(&self) -> &str {
+    #[cfg(test)]
+    pub(crate) fn expose_secret(&self) -> &str {
         &self.0
     }
 }

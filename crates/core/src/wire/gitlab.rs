@@ -236,10 +236,3 @@ pub struct Job {
     #[serde(default)]
     pub tag_list: Vec<String>,
 }
-
-/// GitLab's error body: `{"message": "404 Not found"}`, where `message` may also be an object
-/// of field errors.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    pub message: serde_json::Value,
-}
