@@ -19,7 +19,7 @@ use flightdeck_core::message::pipelines::{Command, Dispatch, Msg as PipelinesMsg
 use flightdeck_core::message::{Effect, Msg, SourceEvent};
 use flightdeck_core::model::join::ServiceTarget;
 use flightdeck_core::model::pipelines::{
-    Host, Job, JobRef, LOG_BUFFER_LINES, LogLine, Run, RunKey, Watch,
+    Deployment, Host, Job, JobRef, LOG_BUFFER_LINES, LogLine, Run, RunKey, Watch,
 };
 use flightdeck_core::sanitize;
 use flightdeck_core::sync::lock;
@@ -73,6 +73,10 @@ pub struct RepoState {
     pub deployments: Vec<(wire::Deployment, Option<wire::DeploymentStatus>)>,
     /// GitLab: the full pipeline as last fetched, by id, with the `updated_at` it had.
     pub details: HashMap<u64, (DateTime<Utc>, Run)>,
+    /// GitLab: commit titles by sha (pipelines carry only the sha; a commit never changes).
+    pub commit_titles: HashMap<String, String>,
+    /// GitLab: the deployments last sent.
+    pub sent_deployments: Vec<Deployment>,
     /// Something runs or deploys: poll quickly.
     pub busy: bool,
     pub next_due: Option<DateTime<Utc>>,

@@ -1,4 +1,4 @@
-//! GitLab CI through reqwest: pipelines, jobs and job traces of every service with
+//! GitLab CI through reqwest: pipelines, deployments, jobs and job traces of every service with
 //! `gitlab.com/project-slug` or `gitlab.com/project-id`, and retry, cancel and new pipelines on
 //! request. It decodes the same wire types the sim serves ([`flightdeck_core::wire::gitlab`]) and polls
 //! through the CI poller it shares with GitHub, so both hosts behave alike.
@@ -17,12 +17,15 @@ use super::http::{self, Failure};
 use crate::config::{Config, GitlabSource};
 use flightdeck_core::message::pipelines::{Command, Msg as PipelinesMsg};
 use flightdeck_core::model::join::RunState;
-use flightdeck_core::model::pipelines::{Host, Job, JobRef, Run, RunKey};
+use flightdeck_core::model::pipelines::{Deployment, Host, Job, JobRef, Run, RunKey};
 use flightdeck_core::sanitize;
 use flightdeck_core::wire::gitlab::{self as wire, Status};
 
 /// Pipelines asked for per project and poll.
 pub const PIPELINES_PER_PAGE: usize = 20;
+/// Deployments asked for per project and poll, newest first, every environment: the model
+/// picks production's (else the newest) for the Deploy column, as it does for GitHub's.
+pub const DEPLOYMENTS_PER_PAGE: usize = 20;
 
 /// A pipeline's or job's state.
 pub fn state_of(s: Status) -> RunState {
@@ -80,6 +83,35 @@ pub fn decode_pipeline(
         title: String::new(),
         sha: sanitize::ident(&p.sha),
         url: sanitize::url(&p.web_url),
+    }
+}
+
+/// A deployment as the Deploy column and the change list read it. GitLab's deployment carries
+/// its own status; there is no separate status list as on GitHub.
+pub fn decode_deployment(d: &wire::Deployment) -> Deployment {
+    Deployment {
+        id: d.id,
+        environment: sanitize::line(&d.environment.name),
+        sha: sanitize::ident(&d.sha),
+        git_ref: sanitize::line(&d.git_ref),
+        state: state_of(d.status),
+        status: d.status.as_str().to_string(),
+        creator: d
+            .user
+            .as_ref()
+            .map_or_else(String::new, |u| sanitize::ident(&u.username)),
+        created: d.created_at,
+        updated: d
+            .deployable
+            .as_ref()
+            .and_then(|j| j.finished_at)
+            .or(d.updated_at)
+            .unwrap_or(d.created_at),
+        url: d
+            .deployable
+            .as_ref()
+            .and_then(|j| j.web_url.as_deref())
+            .and_then(sanitize::url),
     }
 }
 
@@ -207,14 +239,29 @@ impl GitlabApi {
         decode(&body)
     }
 
-    /// The pipelines of a project, newest first, with the user and times the list lacks
-    /// fetched once per change of each pipeline.
+    /// One poll of a project: its pipelines and its deployments, each a conditional request.
     async fn poll_project(
         &self,
         t: &Target,
         st: &mut RepoState,
         now: DateTime<Utc>,
     ) -> Result<Vec<PipelinesMsg>, Failure> {
+        let mut msgs = Vec::new();
+        msgs.extend(self.poll_pipelines(t, st, now).await?);
+        msgs.extend(self.poll_deployments(t, st, now).await?);
+        st.busy = st.runs.iter().any(|r| !r.state.is_done())
+            || st.sent_deployments.iter().any(|d| !d.state.is_done());
+        Ok(msgs)
+    }
+
+    /// The pipelines of a project, newest first, with the user and times the list lacks
+    /// fetched once per change of each pipeline, and the commit's title once per sha.
+    async fn poll_pipelines(
+        &self,
+        t: &Target,
+        st: &mut RepoState,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PipelinesMsg>, Failure> {
         let id = project_id(&t.repo);
         let path =
             format!("/projects/{id}/pipelines?per_page={PIPELINES_PER_PAGE}&order_by=id&sort=desc");
@@ -223,7 +270,7 @@ impl GitlabApi {
             .send(reqwest::Method::GET, &path, etag.as_deref(), None)
             .await?
         else {
-            return Ok(vec![]);
+            return Ok(None);
         };
         let list: Vec<wire::Pipeline> = decode(&body)?;
         let mut runs = Vec::with_capacity(list.len());
@@ -235,7 +282,9 @@ impl GitlabApi {
                     let full: wire::Pipeline = self
                         .get_json(&format!("/projects/{id}/pipelines/{}", p.id))
                         .await?;
-                    decode_pipeline(&full, &t.repo, &t.service, &t.name)
+                    let mut run = decode_pipeline(&full, &t.repo, &t.service, &t.name);
+                    run.title = self.commit_title(&id, &full.sha, st).await?;
+                    run
                 }
             };
             details.insert(p.id, (p.updated_at, run.clone()));
@@ -247,18 +296,77 @@ impl GitlabApi {
             None => st.etags.remove(&path),
         };
         st.details = details;
-        st.busy = runs.iter().any(|r| !r.state.is_done());
+        let shas: std::collections::HashSet<&str> = list.iter().map(|p| p.sha.as_str()).collect();
+        st.commit_titles
+            .retain(|sha, _| shas.contains(sha.as_str()));
         if runs == st.runs {
-            return Ok(vec![]);
+            return Ok(None);
         }
         st.runs = runs.clone();
-        Ok(vec![PipelinesMsg::Runs {
+        Ok(Some(PipelinesMsg::Runs {
             host: Host::Gitlab,
             repo: t.repo.clone(),
             service: t.service.clone(),
             runs,
             at: now,
-        }])
+        }))
+    }
+
+    /// A commit's title, the first line of its message; empty when the commit is gone.
+    async fn commit_title(
+        &self,
+        id: &str,
+        sha: &str,
+        st: &mut RepoState,
+    ) -> Result<String, Failure> {
+        if let Some(title) = st.commit_titles.get(sha) {
+            return Ok(title.clone());
+        }
+        let path = format!("/projects/{id}/repository/commits/{}", project_id(sha));
+        let title = match self.get_json::<wire::Commit>(&path).await {
+            Ok(c) => sanitize::line(&c.title),
+            Err(Failure::Status { code: 404, .. }) => String::new(),
+            Err(e) => return Err(e),
+        };
+        st.commit_titles.insert(sha.to_string(), title.clone());
+        Ok(title)
+    }
+
+    /// The newest deployments of every environment; a message only when they changed.
+    async fn poll_deployments(
+        &self,
+        t: &Target,
+        st: &mut RepoState,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PipelinesMsg>, Failure> {
+        let path = format!(
+            "/projects/{}/deployments?per_page={DEPLOYMENTS_PER_PAGE}&order_by=created_at&sort=desc",
+            project_id(&t.repo)
+        );
+        let etag = st.etags.get(&path).cloned();
+        let Some((body, etag)) = self
+            .send(reqwest::Method::GET, &path, etag.as_deref(), None)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let list: Vec<wire::Deployment> = decode(&body)?;
+        match etag {
+            Some(e) => st.etags.insert(path, e),
+            None => st.etags.remove(&path),
+        };
+        let deployments: Vec<Deployment> = list.iter().map(decode_deployment).collect();
+        if deployments == st.sent_deployments {
+            return Ok(None);
+        }
+        st.sent_deployments = deployments.clone();
+        Ok(Some(PipelinesMsg::Deployments {
+            host: Host::Gitlab,
+            repo: t.repo.clone(),
+            service: t.service.clone(),
+            deployments,
+            at: now,
+        }))
     }
 }
 

@@ -224,10 +224,48 @@ async fn gitlab_pipelines_jobs_and_traces_match_the_sims_api() {
     let t = target(&sim, "shipping-rates");
     let mut st = RepoState::default();
     let msgs = api.poll(&t, &mut st, Utc::now()).await.expect("a poll");
-    let [PMsg::Runs { runs, .. }] = msgs.as_slice() else {
-        panic!("one runs message: {msgs:?}")
+    let [
+        PMsg::Runs { runs, .. },
+        PMsg::Deployments {
+            deployments,
+            host: Host::Gitlab,
+            ..
+        },
+    ] = msgs.as_slice()
+    else {
+        panic!("a runs and a deployments message: {msgs:?}")
     };
     let id = gitlab::project_id(&t.repo);
+
+    // Deployments are the sim's, newest first; production's newest is what Kubernetes runs
+    // once it has finished.
+    let want = raw_json(&format!(
+        "{base}/api/v4/projects/{id}/deployments?per_page={}&order_by=created_at&sort=desc",
+        gitlab::DEPLOYMENTS_PER_PAGE
+    ))
+    .await;
+    let want = want.as_array().expect("deployments").clone();
+    assert!(!deployments.is_empty(), "the story deploys");
+    assert_eq!(
+        deployments.iter().map(|d| d.id).collect::<Vec<_>>(),
+        want.iter()
+            .filter_map(|d| d["id"].as_u64())
+            .collect::<Vec<_>>()
+    );
+    let production = deployments
+        .iter()
+        .filter(|d| d.environment == "production" && d.state.is_done())
+        .max_by_key(|d| d.created)
+        .expect("a finished production deployment");
+    assert_eq!(production.state, RunState::Success);
+    assert_eq!(
+        production.sha[..7],
+        sim.shared
+            .world
+            .rollout("shipping-rates", sim.shared.story_now())
+            .tag
+    );
+
     let want = raw_json(&format!(
         "{base}/api/v4/projects/{id}/pipelines?per_page={}",
         gitlab::PIPELINES_PER_PAGE
@@ -253,7 +291,26 @@ async fn gitlab_pipelines_jobs_and_traces_match_the_sims_api() {
             full["user"]["username"].as_str(),
             "the user comes from the single pipeline"
         );
+        // The sha is the pipeline's; the title is its commit's, which pipelines do not carry.
+        assert_eq!(Some(got.sha.as_str()), w["sha"].as_str());
+        let commit = raw_json(&format!(
+            "{base}/api/v4/projects/{id}/repository/commits/{}",
+            got.sha
+        ))
+        .await;
+        assert!(!got.title.is_empty(), "pipeline {} has a title", got.key.id);
+        assert_eq!(Some(got.title.as_str()), commit["title"].as_str());
     }
+
+    // Nothing changed: the next poll sends nothing.
+    let again = api
+        .poll(&t, &mut st, Utc::now())
+        .await
+        .expect("a second poll");
+    assert!(
+        again.is_empty(),
+        "an unchanged project sends nothing: {again:?}"
+    );
     let run = runs
         .iter()
         .find(|r| r.state.is_done())

@@ -158,6 +158,28 @@ async fn no_served_time_is_after_the_wall_clock() {
             .await,
         ),
         (
+            "gitlab deployments",
+            get(
+                format!(
+                    "{}/api/v4/projects/{}/deployments",
+                    e.gitlab, gitlab.project_id
+                ),
+                Some(("PRIVATE-TOKEN", "glpat-sim")),
+            )
+            .await,
+        ),
+        (
+            "gitlab commit",
+            get(
+                format!(
+                    "{}/api/v4/projects/{}/repository/commits/main",
+                    e.gitlab, gitlab.project_id
+                ),
+                Some(("PRIVATE-TOKEN", "glpat-sim")),
+            )
+            .await,
+        ),
+        (
             "alerts",
             get(format!("{}/api/v2/alerts", e.alertmanager), None).await,
         ),

@@ -1,13 +1,14 @@
-//! The sim's GitLab REST v4 over real HTTP: pipelines and jobs decode with the wire types the
-//! provider uses (and so do GitLab's published examples), lists agree with the world, the page
-//! headers walk every pipeline once, and retry and cancel change what later requests see.
+//! The sim's GitLab REST v4 over real HTTP: pipelines, jobs, deployments and commits decode with
+//! the wire types the provider uses (and so do GitLab's published examples), lists agree with the
+//! world, the page headers walk every item once, and retry and cancel change what later requests
+//! see.
 
 use crate::common;
 
 use std::time::Duration;
 
-use flightdeck_core::wire::gitlab::{Job, Pipeline, Status};
-use flightdeck_sim::world::{RunOutcome, epoch};
+use flightdeck_core::wire::gitlab::{Commit, Deployment, Job, Pipeline, Status};
+use flightdeck_sim::world::{RunKind, RunOutcome, epoch};
 use flightdeck_sim::{Sim, SimConfig};
 use serde_json::Value;
 
@@ -137,6 +138,164 @@ async fn pipelines_match_the_world_and_page_with_gitlab_headers() {
     assert_eq!(r.status(), 404);
     let body: Value = r.json().await.expect("JSON error");
     assert_eq!(body["message"], "404 Project Not Found");
+}
+
+#[tokio::test]
+async fn deployments_tell_the_worlds_deploy_story() {
+    let sim = frozen().await;
+    let name = "shipping-rates";
+    let id = project_id(&sim, name);
+    let world = &sim.shared.world;
+    let deploys: Vec<_> = world
+        .runs(name, epoch())
+        .into_iter()
+        .filter(|r| r.kind == RunKind::Deploy)
+        .collect();
+    assert!(!deploys.is_empty(), "the story deploys {name}");
+
+    // Every page once, oldest first by default, with GitLab's headers.
+    let mut all: Vec<Deployment> = Vec::new();
+    let mut page = "1".to_string();
+    let mut total = String::new();
+    while !page.is_empty() {
+        let r = get(
+            &sim,
+            &format!("/projects/{id}/deployments?per_page=5&page={page}"),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+        total = header(&r, "x-total");
+        assert!(header(&r, "link").contains("rel=\"first\""));
+        page = header(&r, "x-next-page");
+        let items: Vec<Deployment> = r
+            .json()
+            .await
+            .expect("deployments decode with the wire type");
+        all.extend(items);
+    }
+    assert_eq!(total, all.len().to_string());
+    assert!(all.windows(2).all(|w| w[0].id < w[1].id), "ordered by id");
+    let mut iids: Vec<u64> = all.iter().map(|d| d.iid).collect();
+    iids.sort_unstable();
+    assert_eq!(iids, (1..=all.len() as u64).collect::<Vec<_>>());
+
+    // Each deploy run deployed its commit to staging, then production, from its pipeline.
+    for run in &deploys {
+        let envs: Vec<&str> = all
+            .iter()
+            .filter(|d| d.sha == run.commit.sha)
+            .map(|d| d.environment.name.as_str())
+            .collect();
+        if run.finished <= epoch() {
+            assert_eq!(envs, ["staging", "production"], "run {}", run.id);
+        }
+        for d in all.iter().filter(|d| d.sha == run.commit.sha) {
+            let job = d.deployable.as_ref().expect("a job ran it");
+            assert_eq!(job.pipeline.id, run.id);
+            assert_eq!(job.pipeline.sha, run.commit.sha);
+            assert_eq!(d.git_ref, "main");
+            assert_eq!(
+                d.user.as_ref().map(|u| u.username.as_str()),
+                Some(run.actor.as_str())
+            );
+        }
+    }
+    assert_eq!(
+        all.len(),
+        deploys
+            .iter()
+            .map(|r| all.iter().filter(|d| d.sha == r.commit.sha).count())
+            .sum::<usize>(),
+        "no deployment outside the story"
+    );
+
+    // Production's newest finished deployment is what Kubernetes runs.
+    let production: Vec<Deployment> = get(
+        &sim,
+        &format!(
+            "/projects/{id}/deployments?environment=production&status=success&order_by=created_at&sort=desc"
+        ),
+    )
+    .await
+    .json()
+    .await
+    .expect("decodes");
+    assert!(
+        production
+            .iter()
+            .all(|d| d.environment.name == "production" && d.status == Status::Success)
+    );
+    assert_eq!(
+        production[0].sha[..7],
+        world.rollout(name, epoch()).tag,
+        "the newest successful production deployment is the rollout"
+    );
+    let wall = sim.shared.clock.now();
+    for d in &all {
+        assert!(d.created_at <= wall && d.updated_at.is_some_and(|t| t <= wall));
+    }
+
+    // Unchanged: a conditional request is a 304.
+    let path = format!(
+        "{}/api/v4/projects/{id}/deployments",
+        sim.endpoints().gitlab
+    );
+    let first = http().get(&path).send().await.expect("answers");
+    let etag = header(&first, "etag");
+    assert!(!etag.is_empty(), "an ETag");
+    let again = http()
+        .get(&path)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(again.status(), 304);
+
+    // A bad order is GitLab's 400.
+    let r = get(&sim, &format!("/projects/{id}/deployments?order_by=colour")).await;
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
+async fn a_pipelines_commit_carries_its_title() {
+    let sim = frozen().await;
+    let id = project_id(&sim, "shipping-rates");
+    let run = sim.shared.world.runs("shipping-rates", epoch())[0].clone();
+    let pipeline: Pipeline = get(&sim, &format!("/projects/{id}/pipelines/{}", run.id))
+        .await
+        .json()
+        .await
+        .expect("decodes");
+    assert_eq!(pipeline.sha, run.commit.sha);
+    assert_eq!(pipeline.git_ref, "main");
+    let commit: Commit = get(
+        &sim,
+        &format!("/projects/{id}/repository/commits/{}", pipeline.sha),
+    )
+    .await
+    .json()
+    .await
+    .expect("a commit decodes");
+    assert_eq!(commit.id, run.commit.sha);
+    assert_eq!(
+        Some(commit.title.as_str()),
+        run.commit.message.lines().next()
+    );
+    let short: Commit = get(
+        &sim,
+        &format!("/projects/{id}/repository/commits/{}", &pipeline.sha[..8]),
+    )
+    .await
+    .json()
+    .await
+    .expect("a short sha finds it too");
+    assert_eq!(short.id, commit.id);
+    let r = get(
+        &sim,
+        &format!("/projects/{id}/repository/commits/{}", "0".repeat(40)),
+    )
+    .await;
+    assert_eq!(r.status(), 404);
 }
 
 #[tokio::test]

@@ -473,3 +473,54 @@ async fn the_binary_exits_3_for_an_unknown_service_and_says_the_nearest() {
         "status writes no onboarding progress"
     );
 }
+
+/// GitLab-hosted services deploy in the same story as GitHub's: `deploy` is set for every
+/// service, with a version the world deployed to production, and no later than the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_service_has_a_production_deploy_gitlab_hosted_ones_too() {
+    use flightdeck_sim::world::CiHost;
+    let (sim, config) = sim_and_config().await;
+    let (model, answered) = collect(&config, Clock::System, args().timeout).await;
+    let json = Report::new(&model, &args(), &answered).json();
+    let generated: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(json["generated_at"].clone()).expect("generated_at is a time");
+    let world = &sim.shared.world;
+    assert!(
+        world.services.iter().any(|s| s.ci == CiHost::Gitlab),
+        "the sim has GitLab-hosted services"
+    );
+    let now = sim.shared.story_now();
+    for svc in &world.services {
+        let row = json["services"]
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["name"] == svc.name.as_str()))
+            .unwrap_or_else(|| panic!("{} is listed", svc.name));
+        let d = &row["deploy"]["value"];
+        assert!(
+            !d.is_null(),
+            "{} ({:?}) has a deploy: {}",
+            svc.name,
+            svc.ci,
+            row["deploy"]
+        );
+        assert_eq!(d["environment"], "production", "{}: {d}", svc.name);
+        let deployed: Vec<String> = world
+            .deploy_runs(&svc.name, now)
+            .iter()
+            .map(|r| r.commit.sha[..7].to_string())
+            .collect();
+        let version = d["version"].as_str().unwrap_or_default().to_string();
+        assert!(
+            deployed.contains(&version),
+            "{}: {version} is one of the world's deploys",
+            svc.name
+        );
+        let since: chrono::DateTime<chrono::Utc> =
+            serde_json::from_value(d["since"].clone()).expect("since is a time");
+        assert!(
+            since <= generated,
+            "{}: {since} after {generated}",
+            svc.name
+        );
+    }
+}

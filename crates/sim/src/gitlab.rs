@@ -1,7 +1,8 @@
 //! The sim's GitLab REST v4: pipelines and jobs of the world's GitLab-hosted services, in the
 //! shapes of [`flightdeck_core::wire::gitlab`], with GitLab's page headers, so the cockpit's GitLab
-//! provider runs against it unchanged. Runs become pipelines; the run/attempt model and the job
-//! logs are the GitHub server's, so both hosts tell the same kind of story.
+//! provider runs against it unchanged. Runs become pipelines and deploy jobs deployments; the
+//! run/attempt model, the deployments and the job logs are the GitHub server's, so both hosts
+//! tell the same story.
 
 use std::sync::{Arc, Mutex};
 
@@ -15,13 +16,15 @@ use serde_json::json;
 
 use super::Shared;
 use super::ci::{
-    Attempt, DEMO_USER, DISPATCHED_IDS, JobEnd, JobPlan, Overlay, Retry, gitlab_trace, run_of_job,
+    self, Attempt, DEMO_USER, DISPATCHED_IDS, DeploymentView, JobEnd, JobPlan, Overlay, Retry,
+    gitlab_trace, run_of_job,
 };
-use super::rest::{page_of, paging, param};
+use super::rest::{etag_matches, etag_of, page_of, paging, param};
 use super::world::{CiHost, RunKind, RunOutcome, ScheduledRun, Service, World, hash};
 use flightdeck_core::sync::lock;
 use flightdeck_core::wire::gitlab::{
-    DetailedStatus, Job, JobCommit, JobPipeline, Pipeline, Runner, Status, User,
+    Commit, Deployable, DeployablePipeline, Deployment, DetailedStatus, Environment, Job,
+    JobCommit, JobPipeline, Pipeline, Runner, Status, User,
 };
 use flightdeck_core::wire::percent_encode;
 
@@ -64,6 +67,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v4/projects/{id}/pipelines/{pid}/cancel", post(cancel))
         .route("/api/v4/projects/{id}/jobs/{jid}", get(get_job))
         .route("/api/v4/projects/{id}/jobs/{jid}/trace", get(trace))
+        .route("/api/v4/projects/{id}/deployments", get(list_deployments))
+        .route(
+            "/api/v4/projects/{id}/repository/commits/{sha}",
+            get(get_commit),
+        )
         .fallback(|| async { GlError(StatusCode::NOT_FOUND, "404 Not Found".into()) })
         .with_state(gl)
 }
@@ -664,4 +672,185 @@ async fn create_pipeline(
         Json(pipeline_json(&gl, svc, iid, &run, &a, now, true)),
     )
         .into_response())
+}
+
+/// A deployment of the shared story in GitLab's shape; `iid` counts the project's deployments
+/// from 1, oldest first.
+fn deployment_json(
+    gl: &Gitlab,
+    svc: &Service,
+    iid: u64,
+    d: &DeploymentView,
+    latest: &Attempt,
+    now: DateTime<Utc>,
+) -> Deployment {
+    let job = job_json(gl, svc, &d.run, latest, &d.job, now);
+    let status = match job.status {
+        Status::Running | Status::Success | Status::Failed | Status::Canceled => job.status,
+        _ => Status::Created,
+    };
+    let updated = if d.job.end <= now {
+        d.job.end
+    } else {
+        d.job.start
+    };
+    let production = d.environment == "production";
+    let external_url = if production {
+        format!("https://{}.acme.example", svc.name)
+    } else {
+        format!("https://{}.{}.acme.example", svc.name, d.environment)
+    };
+    Deployment {
+        id: d.job.id,
+        iid,
+        git_ref: "main".into(),
+        sha: d.run.commit.sha.clone(),
+        created_at: gl.wall(d.job.start),
+        updated_at: Some(gl.wall(updated)),
+        status,
+        environment: Environment {
+            id: svc.project_id * 10 + if production { 1 } else { 2 },
+            name: d.environment.to_string(),
+            external_url: Some(external_url),
+        },
+        user: Some(user_json(gl, &d.run.actor)),
+        deployable: Some(Deployable {
+            id: job.id,
+            name: job.name,
+            stage: job.stage,
+            status: job.status,
+            git_ref: job.git_ref,
+            tag: job.tag,
+            created_at: Some(job.created_at),
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+            duration: job.duration,
+            pipeline: DeployablePipeline {
+                id: d.run.id,
+                sha: d.run.commit.sha.clone(),
+                git_ref: "main".into(),
+                status: Some(job.pipeline.status),
+                created_at: Some(gl.wall(d.run.created)),
+                updated_at: Some(gl.wall(latest.updated(now))),
+                web_url: Some(format!(
+                    "{}/{}/-/pipelines/{}",
+                    gl.base(),
+                    svc.repo,
+                    d.run.id
+                )),
+            },
+            commit: Some(job.commit),
+            user: job.user,
+            web_url: Some(job.web_url),
+        }),
+    }
+}
+
+/// The deployments of a project, filtered by `environment` and `status` and ordered by
+/// `order_by` (`id` by default) and `sort` (`asc` by default, as GitLab does). Conditional:
+/// an `If-None-Match` naming the answer's ETag gets a 304.
+async fn list_deployments(
+    State(gl): Gl,
+    Path(id): Path<String>,
+    Query(params): Params,
+    headers: HeaderMap,
+) -> GlResult {
+    let svc = gl.project(&id)?;
+    let now = gl.shared.story_now();
+    let runs = gl.pipelines(svc, now);
+    let mut items: Vec<Deployment> = {
+        let overlay = lock(&gl.overlay);
+        let mut all = ci::deployments(gl.world(), &overlay, &runs, now);
+        all.reverse();
+        all.iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let latest = overlay.latest(gl.world(), &d.run);
+                deployment_json(&gl, svc, i as u64 + 1, d, &latest, now)
+            })
+            .collect()
+    };
+    items.retain(|d| {
+        param(&params, "environment").is_none_or(|e| e == d.environment.name)
+            && param(&params, "status").is_none_or(|s| s == d.status.as_str())
+    });
+    match param(&params, "order_by") {
+        Some("iid") => items.sort_by_key(|d| d.iid),
+        Some("created_at") => items.sort_by_key(|d| (d.created_at, d.id)),
+        Some("updated_at") => items.sort_by_key(|d| (d.updated_at, d.id)),
+        Some("finished_at") => {
+            items.sort_by_key(|d| (d.deployable.as_ref().and_then(|j| j.finished_at), d.id))
+        }
+        Some("ref") => items.sort_by(|a, b| a.git_ref.cmp(&b.git_ref).then(a.id.cmp(&b.id))),
+        Some("id") | None => items.sort_by_key(|d| d.id),
+        Some(other) => {
+            return Err(GlError(
+                StatusCode::BAD_REQUEST,
+                format!("400 Bad request - order_by does not have a valid value: {other}"),
+            ));
+        }
+    }
+    if param(&params, "sort") == Some("desc") {
+        items.reverse();
+    }
+    let (per_page, page) = paging(&params, 20);
+    let body =
+        serde_json::to_vec(&(page_of(&items, per_page, page), items.len())).unwrap_or_default();
+    let etag = etag_of(&body);
+    if etag_matches(headers.get(header::IF_NONE_MATCH), &etag) {
+        let mut r = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(v) = HeaderValue::from_str(&etag) {
+            r.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(r);
+    }
+    let url = format!(
+        "{}/api/v4/projects/{}/deployments",
+        gl.base(),
+        svc.project_id
+    );
+    let mut r = paged(&url, &params, &items);
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(r)
+}
+
+/// One commit of the default branch by its sha (or a prefix of at least 7), or `main` for the
+/// newest.
+async fn get_commit(State(gl): Gl, Path((id, sha)): Path<(String, String)>) -> GlResult {
+    let svc = gl.project(&id)?;
+    let now = gl.shared.story_now();
+    let commits = gl.world().commits(&svc.name, now);
+    let at = if sha == "main" {
+        (!commits.is_empty()).then_some(0)
+    } else {
+        commits
+            .iter()
+            .position(|c| c.sha == sha || (sha.len() >= 7 && c.sha.starts_with(&sha)))
+    };
+    let Some(i) = at else {
+        return Err(not_found("Commit"));
+    };
+    let c = &commits[i];
+    let person = gl.world().person(&c.author);
+    let at = Some(gl.wall(c.at));
+    Ok(Json(Commit {
+        id: c.sha.clone(),
+        short_id: c.sha[..8].to_string(),
+        title: c.message.lines().next().unwrap_or_default().to_string(),
+        message: c.message.clone(),
+        author_name: person.map_or_else(|| c.author.clone(), |p| p.display_name.clone()),
+        author_email: person
+            .map_or_else(|| format!("{}@acme.example", c.author), |p| p.email.clone()),
+        authored_date: at,
+        committed_date: at,
+        created_at: at,
+        parent_ids: commits
+            .get(i + 1)
+            .map(|p| vec![p.sha.clone()])
+            .unwrap_or_default(),
+        web_url: Some(format!("{}/{}/-/commit/{}", gl.base(), svc.repo, c.sha)),
+    })
+    .into_response())
 }

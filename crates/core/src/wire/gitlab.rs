@@ -1,4 +1,4 @@
-//! GitLab REST v4 as it travels on the wire: pipelines and jobs. The sim serves these types and
+//! GitLab REST v4 as it travels on the wire: pipelines, jobs, deployments and commits. The sim serves these types and
 //! the cockpit's GitLab provider decodes them, so both agree on one definition.
 //!
 //! Shapes follow GitLab's API docs. Fields that only the single-object endpoints carry (a
@@ -235,4 +235,115 @@ pub struct Job {
     pub artifacts_expire_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub tag_list: Vec<String>,
+}
+
+/// The pipeline a deployment's job belongs to, as deployments embed it (no `project_id`, unlike
+/// a job's own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployablePipeline {
+    pub id: u64,
+    pub sha: String,
+    #[serde(rename = "ref", default)]
+    pub git_ref: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "millis::option"
+    )]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "millis::option"
+    )]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_url: Option<String>,
+}
+
+/// The job that ran a deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployable {
+    pub id: u64,
+    pub name: String,
+    #[serde(default)]
+    pub stage: String,
+    pub status: Status,
+    #[serde(rename = "ref", default)]
+    pub git_ref: String,
+    #[serde(default)]
+    pub tag: bool,
+    #[serde(default, with = "millis::option")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, with = "millis::option")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, with = "millis::option")]
+    pub finished_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub duration: Option<f64>,
+    #[serde(default)]
+    pub commit: Option<JobCommit>,
+    pub pipeline: DeployablePipeline,
+    #[serde(default)]
+    pub user: Option<User>,
+    #[serde(default)]
+    pub web_url: Option<String>,
+}
+
+/// An environment as a deployment names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Environment {
+    pub id: u64,
+    pub name: String,
+    #[serde(default)]
+    pub external_url: Option<String>,
+}
+
+/// A deployment (`GET /projects/:id/deployments`). Its `status` is one of created, running,
+/// success, failed, canceled, skipped or blocked (the last decodes as `Unknown`). `deployable`
+/// is null for a deployment made through the API without a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub id: u64,
+    pub iid: u64,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    pub sha: String,
+    #[serde(with = "millis")]
+    pub created_at: DateTime<Utc>,
+    #[serde(default, with = "millis::option")]
+    pub updated_at: Option<DateTime<Utc>>,
+    pub status: Status,
+    pub environment: Environment,
+    #[serde(default)]
+    pub deployable: Option<Deployable>,
+    #[serde(default)]
+    pub user: Option<User>,
+}
+
+/// A commit of a repository (`GET /projects/:id/repository/commits/:sha`): pipelines carry only
+/// the sha, so the title comes from here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commit {
+    pub id: String,
+    pub short_id: String,
+    pub title: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub author_name: String,
+    #[serde(default)]
+    pub author_email: String,
+    #[serde(default, with = "millis::option")]
+    pub authored_date: Option<DateTime<Utc>>,
+    #[serde(default, with = "millis::option")]
+    pub committed_date: Option<DateTime<Utc>>,
+    #[serde(default, with = "millis::option")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub parent_ids: Vec<String>,
+    #[serde(default)]
+    pub web_url: Option<String>,
 }

@@ -123,6 +123,44 @@ impl Attempt {
     }
 }
 
+/// One deployment: a deploy job's environment in one attempt. Its id is the job's id, so
+/// GitHub's deployments and GitLab's tell the same story.
+#[derive(Debug, Clone)]
+pub struct DeploymentView {
+    pub run: ScheduledRun,
+    pub job: JobPlan,
+    pub environment: &'static str,
+}
+
+/// Every deployment among `runs` that exists at `now` (its job has started), newest first.
+pub fn deployments(
+    world: &World,
+    overlay: &Overlay,
+    runs: &[ScheduledRun],
+    now: DateTime<Utc>,
+) -> Vec<DeploymentView> {
+    let mut out = Vec::new();
+    for run in runs.iter().filter(|r| r.kind == RunKind::Deploy) {
+        for attempt in overlay.attempts(world, run) {
+            for job in attempt.jobs.iter().filter(|j| j.attempt == attempt.number) {
+                let Some(environment) = job.environment else {
+                    continue;
+                };
+                if job.start > now || job.end_as == JobEnd::Skipped {
+                    continue;
+                }
+                out.push(DeploymentView {
+                    run: run.clone(),
+                    job: job.clone(),
+                    environment,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|d| std::cmp::Reverse((d.job.start, d.job.id)));
+    out
+}
+
 /// A re-run requested through the API.
 #[derive(Debug, Clone)]
 pub struct Retry {

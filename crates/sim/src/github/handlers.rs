@@ -12,15 +12,16 @@ use crate::world::{
 };
 
 use super::json::{
-    DeploymentView, commit_json, deployment_json, job_json, minimal_repo_json, org_json,
-    person_name, run_json, statuses_json, user_json, workflow_file, workflow_id, workflow_json,
+    commit_json, deployment_json, job_json, minimal_repo_json, org_json, person_name, run_json,
+    statuses_json, user_json, workflow_file, workflow_id, workflow_json,
 };
 use super::server::{
     ApiError, ApiResult, Bucket, Gh, Github, LIMIT_ANONYMOUS, LIMIT_AUTHENTICATED, Params,
     common_headers, json_ok, paged, rate_headers,
 };
 use crate::ci::{
-    Attempt, DEMO_USER, DISPATCHED_IDS, JobEnd, JobPlan, Retry, github_log, run_of_job,
+    self, Attempt, DEMO_USER, DISPATCHED_IDS, DeploymentView, JobEnd, JobPlan, Retry, github_log,
+    run_of_job,
 };
 use crate::rest::{link_header, page_of, paging, param, ts};
 use flightdeck_core::sync::lock;
@@ -678,30 +679,8 @@ pub(super) async fn cancel(
 
 /// Every deployment of `svc` that exists at `now`, newest first.
 pub(super) fn deployments(gh: &Github, svc: &Service, now: DateTime<Utc>) -> Vec<DeploymentView> {
-    let mut out = Vec::new();
-    for run in gh
-        .runs(svc, now)
-        .into_iter()
-        .filter(|r| r.kind == RunKind::Deploy)
-    {
-        for attempt in gh.attempts(&run) {
-            for job in attempt.jobs.iter().filter(|j| j.attempt == attempt.number) {
-                let Some(environment) = job.environment else {
-                    continue;
-                };
-                if job.start > now || job.end_as == JobEnd::Skipped {
-                    continue;
-                }
-                out.push(DeploymentView {
-                    run: run.clone(),
-                    job: job.clone(),
-                    environment,
-                });
-            }
-        }
-    }
-    out.sort_by_key(|d| std::cmp::Reverse((d.job.start, d.job.id)));
-    out
+    let runs = gh.runs(svc, now);
+    ci::deployments(gh.world(), &lock(&gh.overlay), &runs, now)
 }
 
 pub(super) async fn list_deployments(

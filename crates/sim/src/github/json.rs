@@ -7,7 +7,7 @@ use crate::world::{
     Commit, RunKind, ScheduledRun, Service, SimClock, World, epoch, hash, hash_str,
 };
 
-use crate::ci::{Attempt, DEMO_USER, DISPATCHED_IDS, JobEnd, JobPlan};
+use crate::ci::{Attempt, DEMO_USER, DISPATCHED_IDS, DeploymentView, JobEnd, JobPlan};
 use crate::rest::ts;
 
 pub(super) fn user_id(world: &World, login: &str) -> u64 {
@@ -356,14 +356,6 @@ pub(super) fn job_json(
         "runner_group_id": runner.map(|_| 0),
         "runner_group_name": runner.map(|_| "GitHub Actions"),
     })
-}
-
-/// One deployment: a deploy job's environment in one attempt. Its id is the job's id.
-#[derive(Debug, Clone)]
-pub(super) struct DeploymentView {
-    pub(super) run: ScheduledRun,
-    pub(super) job: JobPlan,
-    pub(super) environment: &'static str,
 }
 
 pub(super) fn deployment_json(
