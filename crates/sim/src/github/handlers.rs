@@ -704,7 +704,7 @@ pub(super) async fn list_deployments(
     let (per_page, page) = paging(&params, 30);
     let items: Vec<Value> = page_of(&matching, per_page, page)
         .iter()
-        .map(|d| deployment_json(&gh.shared.clock, gh.base(), gh.world(), svc, d))
+        .map(|d| deployment_json(&gh.shared.clock, gh.base(), gh.world(), svc, d, now))
         .collect();
     let link = link_header(
         &format!("{}/repos/{}/deployments", gh.base(), svc.repo),
@@ -722,7 +722,8 @@ pub(super) async fn get_deployment(
 ) -> ApiResult {
     let svc = gh.service(&owner, &repo)?;
     let id = parse_id(&id)?;
-    let all = deployments(&gh, svc, gh.shared.story_now());
+    let now = gh.shared.story_now();
+    let all = deployments(&gh, svc, now);
     let d = all
         .iter()
         .find(|d| d.job.id == id)
@@ -733,6 +734,7 @@ pub(super) async fn get_deployment(
         gh.world(),
         svc,
         d,
+        now,
     )))
 }
 

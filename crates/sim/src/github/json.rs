@@ -364,8 +364,16 @@ pub(super) fn deployment_json(
     world: &World,
     svc: &Service,
     d: &DeploymentView,
+    now: DateTime<Utc>,
 ) -> Value {
     let api = format!("{base}/repos/{}/deployments/{}", svc.repo, d.job.id);
+    // Updated when its last status was: a running deploy's end lies ahead, and no time served
+    // may lie after the clock.
+    let updated = if d.job.end <= now {
+        d.job.end
+    } else {
+        (d.job.start + Duration::seconds(1)).min(now)
+    };
     json!({
         "url": api,
         "id": d.job.id,
@@ -379,7 +387,7 @@ pub(super) fn deployment_json(
         "description": format!("Deploy {} to {}", &d.run.commit.sha[..7], d.environment),
         "creator": user_json(base, world, &d.run.actor),
         "created_at": ts(c, d.job.start),
-        "updated_at": ts(c, d.job.end),
+        "updated_at": ts(c, updated),
         "statuses_url": format!("{api}/statuses"),
         "repository_url": format!("{base}/repos/{}", svc.repo),
         "transient_environment": false,
