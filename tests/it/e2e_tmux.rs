@@ -206,8 +206,8 @@ fn the_on_call_path_lands_where_meant_and_esc_goes_back() {
     t.keys(&["Escape"]);
     t.keys(&["4"]);
     t.wait_within("KubePodCrashLooping", Duration::from_secs(40));
-    // The top row is the worst service's group; its alert is the next row.
-    t.keys(&["j", "Enter"]);
+    // The top row is the worst service's group; enter there opens its most urgent alert.
+    t.keys(&["Enter"]);
     let alert = t.wait_for("· payments-api · critical ·");
     assert!(
         alert.contains("o open runbook"),

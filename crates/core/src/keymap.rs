@@ -460,7 +460,7 @@ actions! {
     ScreenAlerts => "screen-alerts", [Global], "alerts", "Go to the Alerts screen";
     ScreenDocs => "screen-docs", [Global], "docs", "Go to the Docs screen";
     ScreenOnboarding => "screen-onboarding", [Global], "onboarding", "Go to the Onboarding screen";
-    ToggleGroup => "toggle-group", [Overview, Workloads], "collapse", "Group the list by system or owner, or ungroup";
+    ToggleGroup => "toggle-group", [Overview, Workloads, Alerts], "collapse", "Group or ungroup the list; on Alerts, fold the selected service's alerts";
     ToggleMine => "toggle-mine", [Overview, Pipelines], "mine", "Show only what is mine, or everything";
     Edit => "edit", [Overview, PipelineLog, Workloads, Describe, Logs, Docs], "edit", "Open the selected item in $EDITOR or $PAGER";
     RerunFailed => "rerun-failed", [Pipelines, Overview], "re-run failed", "Re-run the failed jobs of the selected run";

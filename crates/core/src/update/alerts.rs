@@ -304,15 +304,23 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
                 open_detail(model, i);
                 Some(vec![Effect::Render])
             }
-            Row::Service { service, .. } => {
-                let service = service.clone();
-                if !model.alerts.collapsed.remove(&service) {
-                    model.alerts.collapsed.insert(service);
+            // An open group's header stands for its most urgent alert, the row below it: the
+            // on-call path is `4`, `enter`, and lands on the worst alert. A folded group unfolds.
+            Row::Service { collapsed, .. } => {
+                if !*collapsed && let Some(Row::Alert(i)) = model.alerts.rows.get(selected + 1) {
+                    let i = *i;
+                    let rows = row_count(model);
+                    let height = model.list_height;
+                    let list = model.list_mut(Screen::Alerts);
+                    list.cursor = list.cursor.to(selected + 1, rows, height);
+                    list.chosen = true;
+                    open_detail(model, i);
+                    return Some(vec![Effect::Render]);
                 }
-                refilter(model);
-                Some(vec![Effect::Render])
+                Some(fold(model, selected))
             }
         },
+        Action::ToggleGroup => Some(fold(model, selected)),
         Action::ToggleMuted => {
             model.alerts.show_muted = !model.alerts.show_muted;
             let before = selected_row_key(model);
@@ -755,6 +763,31 @@ fn switch_view(model: &mut Model) -> Vec<Effect> {
     let height = model.list_height;
     let list = model.list_mut(Screen::Alerts);
     list.cursor = list.cursor.to(list.cursor.selected, rows, height);
+    vec![Effect::Render]
+}
+
+/// Folds or unfolds the group of the row at `row` (its header, or an alert in it), keeping the
+/// cursor on the group's header.
+fn fold(model: &mut Model, row: usize) -> Vec<Effect> {
+    let header = model
+        .alerts
+        .rows
+        .get(..=row)
+        .and_then(|rows| rows.iter().rposition(|r| matches!(r, Row::Service { .. })));
+    let Some((at, Row::Service { service, .. })) =
+        header.and_then(|at| model.alerts.rows.get(at).map(|r| (at, r)))
+    else {
+        return vec![];
+    };
+    let service = service.clone();
+    if !model.alerts.collapsed.remove(&service) {
+        model.alerts.collapsed.insert(service);
+    }
+    refilter(model);
+    let rows = row_count(model);
+    let height = model.list_height;
+    let list = model.list_mut(Screen::Alerts);
+    list.cursor = list.cursor.to(at, rows, height);
     vec![Effect::Render]
 }
 

@@ -285,3 +285,38 @@ fn untouched_the_cursor_stays_on_the_top_row() {
     assert_ne!(m.alerts.rows.first().cloned(), top_before, "a new top row");
     assert_eq!(m.list(Screen::Alerts).cursor.selected, 0);
 }
+
+/// At 3 a.m. the on-call path is `4`, `enter`: the top row is the worst service's group, and
+/// `enter` there opens its most urgent alert rather than folding the group away; `z` folds.
+#[test]
+fn enter_on_the_top_group_opens_its_worst_alert_and_z_folds_it() {
+    let mut m = cockpit();
+    let list = m.list_mut(Screen::Alerts);
+    list.cursor.selected = 0;
+    list.chosen = false;
+    assert!(
+        matches!(
+            m.alerts.rows.first(),
+            Some(crate::model::alerts::Row::Service { .. })
+        ),
+        "the top row is a group header"
+    );
+    code(&mut m, KeyCode::Enter);
+    assert_eq!(
+        alert_name(&m, true).as_deref(),
+        Some("KubePodCrashLooping"),
+        "enter on the group opened its worst alert"
+    );
+    assert_eq!(m.list(Screen::Alerts).cursor.selected, 1);
+
+    code(&mut m, KeyCode::Esc);
+    let before = m.alerts.rows.len();
+    press(&mut m, "z");
+    assert!(
+        m.alerts.rows.len() < before,
+        "z folds the selected alert's group"
+    );
+    assert_eq!(m.list(Screen::Alerts).cursor.selected, 0, "on its header");
+    code(&mut m, KeyCode::Enter);
+    assert_eq!(m.alerts.rows.len(), before, "enter unfolds a folded group");
+}
