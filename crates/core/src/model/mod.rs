@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod catalog;
+pub mod create;
 pub mod cursor;
 pub mod docs;
 pub mod input;
