@@ -76,6 +76,28 @@ pub enum Command {
         #[arg(long, default_value_t = 10, value_name = "SECS")]
         timeout: u64,
     },
+    /// Create a new service from a Backstage Software Template: render its skeleton, publish
+    /// the repository and register it in the catalog, step by step.
+    ///
+    /// Exit codes: 0 every step succeeded (or the dry run built the files); 1 a step failed
+    /// (stderr says what was already created); 2 refused before anything was created.
+    #[command(verbatim_doc_comment)]
+    New {
+        /// The template's name (or `template:namespace/name`).
+        template: Option<String>,
+        /// Print the templates' names, one a line.
+        #[arg(long)]
+        list: bool,
+        /// A value of the template's form, as key=value; repeat for each.
+        #[arg(long = "value", value_name = "KEY=VALUE", value_parser = crate::scaffolder::parse_value)]
+        values: Vec<(String, String)>,
+        /// Build and show the files and what would be created; create nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Create without asking.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// Knobs of the simulated organisation (used by `--demo` and `sim`).

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod external;
 pub mod memory;
 pub mod providers;
+pub mod scaffolder;
 pub mod snapshot;
 pub mod startup;
 pub mod status;

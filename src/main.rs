@@ -117,6 +117,39 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         };
     }
 
+    if let Some(Command::New {
+        template,
+        list,
+        values,
+        dry_run,
+        yes,
+    }) = &cli.command
+    {
+        let args = flightdeck::scaffolder::NewArgs {
+            template: template.clone(),
+            list: *list,
+            values: values.clone(),
+            dry_run: *dry_run,
+            yes: *yes,
+        };
+        let refused = ExitCode::from(flightdeck::scaffolder::REFUSED);
+        return match config::load_or_first_run(cli.config.as_deref()) {
+            Ok(Some(loaded)) => Ok(flightdeck::scaffolder::command(&loaded.config, args).await),
+            Ok(None) => {
+                let located = config::locate(cli.config.as_deref());
+                eprintln!(
+                    "flightdeck new: no config at {}; see docs/configuration.md",
+                    sanitize::line(&located.path.display().to_string())
+                );
+                Ok(refused)
+            }
+            Err(e) => {
+                eprintln!("{}", sanitize::text(&e.to_string()));
+                Ok(refused)
+            }
+        };
+    }
+
     if let Some(why) = terminal::missing() {
         eprintln!("{why}");
         return Ok(ExitCode::from(2));

@@ -171,6 +171,71 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Every Template entity as the API returns it, whole: the scaffolder needs its spec, which
+    /// the catalog's decode leaves out. One page; an organisation with more templates than fit
+    /// is told so rather than shown a part.
+    pub async fn templates(&self) -> Result<Vec<Value>, String> {
+        const MAX: usize = 500;
+        let url = format!("{}/api/catalog/entities/by-query", self.base);
+        let limit = MAX.to_string();
+        let mut req = self.http.get(&url).query(&[
+            ("filter", "kind=template"),
+            ("limit", limit.as_str()),
+            ("orderField", "metadata.name,asc"),
+        ]);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| format!("GET {url}: {}", without_url(&e)))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(format!("GET {url}: {status}"));
+        }
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| format!("GET {url}: {}", without_url(&e)))?;
+        let page: Page = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("GET {url}: not a by-query page: {e}"))?;
+        if page.page_info.next_cursor.is_some() {
+            return Err(format!(
+                "GET {url}: more than {MAX} templates; only the first are listed"
+            ));
+        }
+        Ok(page.items)
+    }
+
+    /// Registers a descriptor's URL (`POST /api/catalog/locations`), as the scaffolder's
+    /// `catalog:register` does; the answer's entities are what the catalog now holds.
+    pub async fn register_location(&self, target: &str) -> Result<Value, String> {
+        let url = format!("{}/api/catalog/locations", self.base);
+        let mut req = self
+            .http
+            .post(&url)
+            .json(&serde_json::json!({ "type": "url", "target": target }));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| format!("POST {url}: {}", without_url(&e)))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| format!("POST {url}: {}", without_url(&e)))?;
+        if let Some(f) = super::http::classify(status, &reqwest::header::HeaderMap::new(), &bytes) {
+            return Err(f.describe(&format!("POST {url}")));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| format!("POST {url}: malformed answer: {e}"))
+    }
+}
+
 /// reqwest's errors repeat the URL, which the message already names.
 fn without_url(e: &reqwest::Error) -> String {
     let mut s = e.to_string();
@@ -187,7 +252,7 @@ fn without_url(e: &reqwest::Error) -> String {
 
 /// The bearer token from the environment or a command, read at each attempt so a rotated
 /// token is picked up. Never logged, shown or cached.
-async fn token(source: &BackstageSource) -> Result<Option<String>, String> {
+pub async fn token(source: &BackstageSource) -> Result<Option<String>, String> {
     if let Some(var) = &source.token_env {
         return std::env::var(var)
             .map(Some)

@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 use super::Shared;
 use super::files::{self, Descriptor};
 use super::world::hash_str;
+use flightdeck_core::wire::base64;
 
 /// The catalog's entities, built once: the world does not change what exists.
 struct Catalog {
@@ -571,51 +572,13 @@ impl IntoResponse for CatalogError {
     }
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Cursors are opaque to clients: base64 of the JSON query state, as Backstage's are.
 fn encode_cursor(c: &Cursor) -> String {
-    let bytes = serde_json::to_vec(c).unwrap_or_default();
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    base64::encode(&serde_json::to_vec(c).unwrap_or_default())
 }
 
 fn decode_cursor(s: &str) -> Option<Cursor> {
-    let mut bits = 0u32;
-    let mut n = 0;
-    let mut bytes = Vec::with_capacity(s.len() * 3 / 4);
-    for c in s.bytes().filter(|c| *c != b'=') {
-        // Accept the URL-safe alphabet too, in case a client re-encoded the cursor.
-        let c = match c {
-            b'-' => b'+',
-            b'_' => b'/',
-            c => c,
-        };
-        let v = B64.iter().position(|x| *x == c)? as u32;
-        bits = (bits << 6) | v;
-        n += 6;
-        if n >= 8 {
-            n -= 8;
-            bytes.push((bits >> n) as u8);
-            bits &= (1 << n) - 1;
-        }
-    }
-    serde_json::from_slice(&bytes).ok()
+    serde_json::from_slice(&base64::decode(s)?).ok()
 }
 
 #[cfg(test)]

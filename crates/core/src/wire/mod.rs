@@ -2,6 +2,7 @@
 //! providers that decode them, so both sides agree on one definition.
 
 pub mod alertmanager;
+pub mod base64;
 pub mod gitlab;
 pub mod selector;
 
