@@ -4,7 +4,7 @@
 //! source can be tested over real HTTP.
 
 use std::cmp::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{Method, StatusCode};
@@ -17,11 +17,17 @@ use serde_json::{Map, Value, json};
 use super::Shared;
 use super::files::{self, Descriptor};
 use super::world::hash_str;
+use flightdeck_core::sync::lock;
 use flightdeck_core::wire::base64;
 
 /// The catalog's entities, built once: the world does not change what exists.
 struct Catalog {
     entities: Vec<Indexed>,
+    /// Entities of locations registered while the sim runs (`POST /api/catalog/locations`).
+    added: Mutex<Vec<Indexed>>,
+    /// Registered locations: `(id, target)`.
+    locations: Mutex<Vec<(String, String)>>,
+    shared: Arc<Shared>,
 }
 
 struct Indexed {
@@ -44,7 +50,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
             entity,
         })
         .collect();
-    let catalog = Arc::new(Catalog { entities });
+    let catalog = Arc::new(Catalog {
+        entities,
+        added: Mutex::default(),
+        locations: Mutex::default(),
+        shared,
+    });
     Router::new()
         .route("/api/catalog/entities/by-query", get(by_query))
         .route(
@@ -52,6 +63,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(by_name),
         )
         .route("/api/catalog/entities/by-refs", post(by_refs))
+        .route("/api/catalog/locations", post(add_location))
         .fallback(|method: Method, OriginalUri(uri): OriginalUri| async move {
             CatalogError::new(
                 StatusCode::NOT_FOUND,
@@ -79,18 +91,7 @@ pub fn entities(shared: &Shared) -> Vec<Value> {
             let location = format!("file:{}", shared.dir.join(&d.file).display());
             if let Some(meta) = e.get_mut("metadata").and_then(Value::as_object_mut) {
                 meta.entry("namespace").or_insert_with(|| json!("default"));
-                let h = hash_str(&reference);
-                meta.insert(
-                    "uid".into(),
-                    json!(format!(
-                        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-                        h >> 32,
-                        (h >> 16) & 0xffff,
-                        h & 0xfff,
-                        (h >> 20) & 0xfff,
-                        hash_str(&format!("{reference}/uid")) & 0xffff_ffff_ffff
-                    )),
-                );
+                meta.insert("uid".into(), json!(uuid_of(&reference)));
                 let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
                 if let Some(a) = annotations.as_object_mut() {
                     a.insert("backstage.io/managed-by-location".into(), json!(location));
@@ -121,6 +122,19 @@ pub fn entities(shared: &Shared) -> Vec<Value> {
             e
         })
         .collect()
+}
+
+/// A stable UUID-shaped id for a reference (an entity's uid, a location's id).
+fn uuid_of(reference: &str) -> String {
+    let h = hash_str(reference);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        h >> 32,
+        (h >> 16) & 0xffff,
+        h & 0xfff,
+        (h >> 20) & 0xfff,
+        hash_str(&format!("{reference}/uid")) & 0xffff_ffff_ffff
+    )
 }
 
 fn relation_json(kind: &str, target: &str) -> Value {
@@ -445,9 +459,11 @@ async fn by_query(
         }
     };
     let fields = list_of(&params, "fields");
+    let added = lock(&cat.added);
     let mut matching: Vec<&Indexed> = cat
         .entities
         .iter()
+        .chain(added.iter())
         .filter(|e| matches_filters(e, &cursor.filter))
         .filter(|e| {
             matches_full_text(
@@ -494,7 +510,13 @@ async fn by_name(
     OriginalUri(uri): OriginalUri,
 ) -> Response {
     let wanted = format!("{kind}:{namespace}/{name}").to_lowercase();
-    match cat.entities.iter().find(|e| e.reference == wanted) {
+    let added = lock(&cat.added);
+    match cat
+        .entities
+        .iter()
+        .chain(added.iter())
+        .find(|e| e.reference == wanted)
+    {
         Some(e) => Json(e.entity.clone()).into_response(),
         None => CatalogError::new(
             StatusCode::NOT_FOUND,
@@ -536,6 +558,7 @@ async fn by_refs(
     };
     let mut fields = body.fields.clone();
     fields.extend(list_of(&params, "fields"));
+    let added = lock(&cat.added);
     let items: Vec<Value> = body
         .entity_refs
         .iter()
@@ -543,11 +566,161 @@ async fn by_refs(
             let wanted = r.to_lowercase();
             cat.entities
                 .iter()
+                .chain(added.iter())
                 .find(|e| e.reference == wanted)
                 .map_or(Value::Null, |e| project(&e.entity, &fields))
         })
         .collect();
     Json(json!({ "items": items })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct NewLocation {
+    #[serde(rename = "type")]
+    kind: String,
+    target: String,
+}
+
+/// `POST /api/catalog/locations`: a descriptor URL in one of the sim's created repositories
+/// (`{github}/{owner}/{repo}/blob/{branch}/{path}`). Backstage answers at once with the
+/// location and processes it afterwards; the sim processes it before answering, so its
+/// entities are there on the next read. `?dryRun=true` returns them and registers nothing.
+async fn add_location(
+    State(cat): Cat,
+    Query(params): Params,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    body: Option<Json<NewLocation>>,
+) -> Response {
+    let url = uri.to_string();
+    let error = |status, name: &str, message: String| {
+        CatalogError::new(status, name, message, &method, &url).into_response()
+    };
+    let Some(Json(body)) = body else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InputError",
+            "Malformed request: type and target are required".into(),
+        );
+    };
+    if body.kind != "url" {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InputError",
+            format!("Unsupported location type {}", body.kind),
+        );
+    }
+    let dry_run = all_of(&params, "dryRun")
+        .first()
+        .is_some_and(|v| v == "true");
+    if lock(&cat.locations).iter().any(|(_, t)| *t == body.target) {
+        return error(
+            StatusCode::CONFLICT,
+            "ConflictError",
+            format!("Location url:{} already exists", body.target),
+        );
+    }
+    let github = format!("{}/", cat.shared.endpoints.github.trim_end_matches('/'));
+    let read = body.target.strip_prefix(&github).and_then(|rest| {
+        let mut parts = rest.splitn(5, '/');
+        let (owner, repo, blob, branch, path) = (
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+        );
+        if blob != "blob" {
+            return None;
+        }
+        let created = lock(&cat.shared.created);
+        let r = created
+            .repos
+            .get(&format!("{owner}/{repo}").to_lowercase())?;
+        r.file(branch, path)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    });
+    let Some(text) = read else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NotFoundError",
+            format!(
+                "Unable to read url, NotFoundError: could not read {}",
+                body.target
+            ),
+        );
+    };
+    let mut entities = Vec::new();
+    for doc in serde_norway::Deserializer::from_str(&text) {
+        match Value::deserialize(doc) {
+            Ok(Value::Null) => {}
+            Ok(v) => entities.push(processed(v, &body.target)),
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "InputError",
+                    format!("YAML error at {}, {e}", body.target),
+                );
+            }
+        }
+    }
+    let id = uuid_of(&format!("location:{}", body.target));
+    let location = json!({ "id": id, "type": "url", "target": body.target });
+    if dry_run {
+        return (
+            StatusCode::CREATED,
+            Json(json!({ "location": location, "entities": entities })),
+        )
+            .into_response();
+    }
+    lock(&cat.locations).push((id, body.target.clone()));
+    lock(&cat.added).extend(entities.into_iter().map(|entity| Indexed {
+        reference: entity_ref(&entity),
+        search: search_keys(&entity),
+        entity,
+    }));
+    (
+        StatusCode::CREATED,
+        Json(json!({ "location": location, "entities": [] })),
+    )
+        .into_response()
+}
+
+/// What the catalog adds to a registered descriptor: namespace, uid, etag, its location, and
+/// the ownedBy relation.
+fn processed(mut e: Value, target: &str) -> Value {
+    let reference = entity_ref(&e);
+    let owner = e
+        .pointer("/spec/owner")
+        .and_then(Value::as_str)
+        .map(|o| full_ref(o, "group"));
+    if let Some(meta) = e.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.entry("namespace").or_insert_with(|| json!("default"));
+        meta.insert("uid".into(), json!(uuid_of(&reference)));
+        meta.insert(
+            "etag".into(),
+            json!(format!(
+                "{:016x}",
+                hash_str(&format!("{reference}{target}"))
+            )),
+        );
+        let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+        if let Some(a) = annotations.as_object_mut() {
+            a.insert(
+                "backstage.io/managed-by-location".into(),
+                json!(format!("url:{target}")),
+            );
+            a.insert(
+                "backstage.io/managed-by-origin-location".into(),
+                json!(format!("url:{target}")),
+            );
+        }
+    }
+    if let Some(o) = e.as_object_mut() {
+        let rels: Vec<Value> = owner.iter().map(|o| relation_json("ownedBy", o)).collect();
+        o.insert("relations".into(), Value::Array(rels));
+    }
+    e
 }
 
 /// Backstage's error body.

@@ -112,9 +112,12 @@ pub fn descriptors(world: &World, endpoints: &Endpoints) -> Vec<Descriptor> {
             // The org's onboarding path for new hires, beside this file.
             "annotations": { "flightdeck.dev/onboarding": "./onboarding.yaml" },
         },
-        "spec": { "type": "file", "targets": ["../repos/*/catalog-info.yaml"] },
+        "spec": { "type": "file", "targets": ["../repos/*/catalog-info.yaml", "../templates/*/template.yaml"] },
     })));
 
+    for (file, entity) in super::scaffold::templates(world, endpoints) {
+        out.push(Descriptor { file, entity });
+    }
     for svc in &world.services {
         let file = PathBuf::from("repos")
             .join(&svc.name)
@@ -256,6 +259,9 @@ pub fn write_all(shared: &Shared) -> std::io::Result<()> {
         }
     }
 
+    for (file, text) in super::scaffold::skeleton_files() {
+        write(&dir.join(file), &text)?;
+    }
     write(&dir.join("org").join("onboarding.yaml"), ONBOARDING)?;
     write(&config_path(dir), &flightdeck_config(shared))?;
     Ok(())

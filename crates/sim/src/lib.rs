@@ -12,6 +12,7 @@ pub mod github;
 pub mod gitlab;
 pub mod kubernetes;
 pub mod rest;
+pub mod scaffold;
 pub mod world;
 
 use std::net::SocketAddr;
@@ -45,6 +46,8 @@ pub struct Shared {
     pub endpoints: Endpoints,
     /// Where descriptors, docs, the kubeconfig and the flightdeck config are written.
     pub dir: PathBuf,
+    /// Repositories created from templates: state the GitHub and Backstage servers share.
+    pub created: std::sync::Mutex<scaffold::Created>,
 }
 
 impl Shared {
@@ -116,6 +119,7 @@ impl Sim {
             faults: Arc::default(),
             endpoints,
             dir: dir.to_path_buf(),
+            created: std::sync::Mutex::default(),
         });
         files::write_all(&shared)?;
         // The Kubernetes server writes its own kubeconfig, with the credentials it accepts.

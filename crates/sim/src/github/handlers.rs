@@ -100,7 +100,10 @@ pub(super) async fn repository(
     State(gh): Gh,
     Path((owner, repo)): Path<(String, String)>,
 ) -> ApiResult {
-    let svc = gh.service(&owner, &repo)?;
+    let svc = match gh.service(&owner, &repo) {
+        Ok(svc) => svc,
+        Err(e) => return super::git::created_repository(&gh, &owner, &repo).ok_or(e),
+    };
     let world = gh.world();
     let now = gh.shared.story_now();
     let pushed = world

@@ -5,6 +5,7 @@
 //! Runs follow the world's schedule; what users do to them (re-runs, cancels, dispatches) lives
 //! in the CI model's overlay ([`crate::ci`]), which the GitLab server shares.
 
+mod git;
 mod handlers;
 mod json;
 mod server;
@@ -86,6 +87,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(job_logs),
         )
         .route("/_logs/{owner}/{repo}/jobs/{job_id}", get(raw_log))
+        .merge(git::routes())
         .fallback(|| async { ApiError::not_found() })
         .layer(axum::middleware::from_fn_with_state(gh.clone(), api_layer))
         .with_state(gh)
