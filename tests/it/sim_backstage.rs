@@ -57,11 +57,15 @@ fn refs(page: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Every entity read from the descriptors on disk.
+/// Every entity read from the descriptors and templates on disk.
 fn on_disk(dir: &Path) -> Vec<Value> {
     let mut files = vec![dir.join("org/catalog-info.yaml")];
     for entry in std::fs::read_dir(dir.join("repos")).expect("the repos folder exists") {
         files.push(entry.expect("a dir entry").path().join("catalog-info.yaml"));
+    }
+    // The org's Location names the golden-path templates too.
+    for entry in std::fs::read_dir(dir.join("templates")).expect("the templates folder exists") {
+        files.push(entry.expect("a dir entry").path().join("template.yaml"));
     }
     let mut out = Vec::new();
     for file in files {

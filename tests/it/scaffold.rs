@@ -1,0 +1,298 @@
+//! Golden paths: real Backstage templates decode (and name what cannot run), real skeletons
+//! render with the engine, and `flightdeck new` against the sim creates the repository with
+//! its rendered files and registers it — or refuses before anything exists.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::common::fixtures_dir;
+use flightdeck::scaffolder::engine::Engine;
+use flightdeck::scaffolder::load::{self, Templates};
+use flightdeck::scaffolder::run::{self, Targets};
+use flightdeck::scaffolder::skeleton::{self, Workspace};
+use flightdeck_core::wire::base64;
+use flightdeck_sim::{Sim, SimConfig};
+
+fn template_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("a fixture dir").flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            template_files(&p, out);
+        } else if p.file_name().is_some_and(|n| n == "template.yaml") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_fixture_template_decodes_and_names_what_it_cannot_run() {
+    let Some(fixtures) = fixtures_dir() else {
+        return;
+    };
+    let mut files = Vec::new();
+    template_files(&fixtures.join("backstage/templates"), &mut files);
+    assert!(files.len() >= 10, "{} template files", files.len());
+    let mut all = Templates::default();
+    for f in &files {
+        load::from_file(f, &mut all);
+    }
+    assert_eq!(all.problems, Vec::<String>::new());
+    assert_eq!(all.list.len(), files.len());
+    let unsupported: Vec<String> = all
+        .list
+        .iter()
+        .flat_map(|s| s.template.unsupported())
+        .collect();
+    for action in [
+        "fetch:cookiecutter",
+        "fetch:rails",
+        "publish:github:pull-request",
+    ] {
+        assert!(
+            unsupported.iter().any(|u| u.contains(action)),
+            "{action} is named: {unsupported:?}"
+        );
+    }
+    let react = all.find("react-ssr-template").expect("react-ssr-template");
+    assert!(react.template.unsupported().is_empty());
+    assert_eq!(react.template.pages.len(), 2);
+    // A pattern with its help, as a form shows it.
+    let with_pattern = all
+        .list
+        .iter()
+        .flat_map(|s| s.template.fields())
+        .find(|f| f.pattern.is_some() && f.help.is_some())
+        .expect("a field with pattern and ui:help");
+    let err = with_pattern.check("Not Valid!").expect_err("refused");
+    assert!(err.starts_with("does not match"), "{err}");
+}
+
+#[test]
+fn a_real_skeleton_renders_to_a_valid_descriptor() {
+    let Some(fixtures) = fixtures_dir() else {
+        return;
+    };
+    let dir = fixtures
+        .join("backstage/templates/backstage+software-templates/scaffolder-templates/react-ssr-template/skeleton");
+    let files = skeleton::read_dir(&dir).expect("the skeleton reads");
+    let engine = Engine::new().expect("engine");
+    let values = json!({
+        "component_id": "shop-web",
+        "description": "The shop's front",
+        "owner": "team-storefront",
+        "destination": { "host": "github.com", "owner": "acme", "repo": "shop-web" },
+    });
+    let mut ws = Workspace::new();
+    skeleton::render_into(
+        &engine,
+        &files,
+        &values,
+        &skeleton::Options::default(),
+        &mut ws,
+    )
+    .expect("renders");
+    let text = String::from_utf8_lossy(&ws["catalog-info.yaml"]).into_owned();
+    let v: Value = serde_norway::from_str(&text).expect("valid YAML once rendered");
+    assert_eq!(v["metadata"]["name"], "shop-web");
+    assert_eq!(v["metadata"]["description"], "The shop's front");
+    assert_eq!(
+        v["metadata"]["annotations"]["github.com/project-slug"],
+        "acme/shop-web"
+    );
+    assert_eq!(v["spec"]["owner"], "team-storefront");
+}
+
+async fn new_bin(config: &Path, args: &[&str]) -> (i32, String, String) {
+    let home = tempfile::tempdir().expect("a temp dir");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .arg("--config")
+        .arg(config)
+        .arg("new")
+        .args(args)
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env_remove("FLIGHTDECK_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn get(url: &str) -> (u16, Value) {
+    let r = flightdeck::providers::http::client(std::time::Duration::from_secs(10))
+        .expect("a client")
+        .get(url)
+        .bearer_auth("flightdeck-sim-token")
+        .send()
+        .await
+        .expect("an answer");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn file(sim: &Sim, repo: &str, path: &str) -> String {
+    let (status, v) = get(&format!(
+        "{}/repos/{repo}/contents/{path}?ref=main",
+        sim.endpoints().github
+    ))
+    .await;
+    assert_eq!(status, 200, "{path}");
+    let bytes = base64::decode(v["content"].as_str().unwrap_or_default()).expect("base64");
+    String::from_utf8(bytes).expect("utf-8")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_creates_the_repository_and_registers_it_or_refuses_before_anything() {
+    let sim = Sim::start(SimConfig {
+        speed: 0.0,
+        ..Default::default()
+    })
+    .await
+    .expect("the sim starts");
+    let config = sim.flightdeck_config();
+    let org = sim.shared.world.org.clone();
+    let owner = sim.shared.world.teams[0].name.clone();
+    let gh = sim.endpoints().github.clone();
+
+    let (code, out, err) = new_bin(&config, &["--list"]).await;
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "rust-service\nstatic-site\nworker\n"),
+        "{err}"
+    );
+
+    // A name failing its pattern: refused, nothing created.
+    let (code, _, err) = new_bin(
+        &config,
+        &[
+            "rust-service",
+            "--value",
+            "name=Billing_API",
+            "--value",
+            &format!("owner={owner}"),
+            "--value",
+            "description=Bills",
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("name: does not match ^[a-z][a-z0-9-]*$"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was created"), "{err}");
+    assert_eq!(get(&format!("{gh}/repos/{org}/Billing_API")).await.0, 404);
+
+    // A dry run shows the files and creates nothing.
+    let values = [
+        "--value",
+        "name=billing-api",
+        "--value",
+        &format!("owner={owner}"),
+        "--value",
+        "description=Bills customers",
+    ];
+    let mut args = vec!["rust-service"];
+    args.extend(values);
+    args.push("--dry-run");
+    let (code, out, err) = new_bin(&config, &args).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("k8s/\n") || out.contains("  k8s/"), "{out}");
+    assert!(out.contains("dry run: nothing was created"), "{out}");
+    assert_eq!(get(&format!("{gh}/repos/{org}/billing-api")).await.0, 404);
+
+    // The real run.
+    args.pop();
+    args.push("--yes");
+    let (code, out, err) = new_bin(&config, &args).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    for step in [
+        "[1/4] Fetch the skeleton",
+        "[2/4] Publish to GitHub",
+        "[3/4] Register in the catalog",
+        "[4/4] Say where it is",
+    ] {
+        assert!(out.contains(step), "{step}: {out}");
+    }
+    let (status, repo) = get(&format!("{gh}/repos/{org}/billing-api")).await;
+    assert_eq!(status, 200);
+    assert_eq!(repo["default_branch"], "main");
+    assert_eq!(repo["description"], "Bills customers");
+    let descriptor = file(&sim, &format!("{org}/billing-api"), "catalog-info.yaml").await;
+    let d: Value = serde_norway::from_str(&descriptor).expect("YAML");
+    assert_eq!(d["metadata"]["name"], "billing-api");
+    assert_eq!(d["spec"]["owner"], owner.as_str());
+    assert_eq!(
+        d["metadata"]["annotations"]["github.com/project-slug"],
+        format!("{org}/billing-api")
+    );
+    assert_eq!(
+        d["metadata"]["annotations"]["backstage.io/source-template"],
+        "template:default/rust-service"
+    );
+    assert!(d["metadata"]["annotations"]["flightdeck.dev/created-at"].is_string());
+    // Workflows are copied without rendering: GitHub's own expressions stay.
+    let workflow = file(
+        &sim,
+        &format!("{org}/billing-api"),
+        ".github/workflows/ci.yml",
+    )
+    .await;
+    assert!(workflow.contains("${{ github.sha }}"), "{workflow}");
+    let main = file(&sim, &format!("{org}/billing-api"), "src/main.rs").await;
+    assert!(main.starts_with("//! Bills customers\n"), "{main}");
+
+    let (status, entity) = get(&format!(
+        "{}/api/catalog/entities/by-name/component/default/billing-api",
+        sim.endpoints().backstage
+    ))
+    .await;
+    assert_eq!(status, 200, "registered in the catalog");
+    assert_eq!(entity["spec"]["owner"], owner.as_str());
+    assert!(
+        entity["metadata"]["annotations"]["backstage.io/managed-by-location"]
+            .as_str()
+            .is_some_and(|l| l.ends_with("/billing-api/blob/main/catalog-info.yaml")),
+        "{entity}"
+    );
+
+    // The same name again: refused before anything, since the repository exists.
+    let (code, _, err) = new_bin(&config, &args).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("exists already"), "{err}");
+}
+
+#[tokio::test]
+async fn an_unsupported_action_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("template.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata:\n  name: pr-only\n\
+         spec:\n  parameters:\n    properties:\n      name: { type: string }\n  steps:\n\
+         \x20   - id: log\n      action: debug:log\n      input: { message: hi }\n\
+         \x20   - id: pr\n      action: publish:gitlab:merge-request\n",
+    )
+    .expect("written");
+    let mut t = Templates::default();
+    load::from_file(&path, &mut t);
+    let source = t.find("pr-only").expect("decoded");
+    let errors = match run::preflight(source, &[], &Targets::default(), chrono::Utc::now()).await {
+        Ok(_) => panic!("must be refused"),
+        Err(e) => e,
+    };
+    assert_eq!(
+        errors,
+        vec![
+            "step pr (publish:gitlab:merge-request): this action is not supported, so nothing would be created"
+        ]
+    );
+}
