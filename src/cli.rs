@@ -76,6 +76,31 @@ pub enum Command {
         #[arg(long, default_value_t = 10, value_name = "SECS")]
         timeout: u64,
     },
+    /// Print the shell completion script: `source <(flightdeck completions bash)`, or for zsh
+    /// and fish, save it where the shell looks (docs/getting-started.md).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `flightdeck man | man -l -`.
+    Man,
+}
+
+/// The completion script for `shell`, from the same arguments the program parses. Built in
+/// memory, so a reader that stops early (`| head`) is an error to report, not a panic.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "flightdeck", &mut out);
+    out
+}
+
+/// The man page (roff), for `man -l -` or a `man1` directory.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    Ok(out)
 }
 
 /// Knobs of the simulated organisation (used by `--demo` and `sim`).

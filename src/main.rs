@@ -26,6 +26,25 @@ fn main() -> ExitCode {
     flightdeck::memory::limit_arenas();
     let started = std::time::Instant::now();
     let cli = Cli::parse();
+    // Printed from the arguments alone: no config, no runtime, no terminal.
+    let printed = match &cli.command {
+        Some(Command::Completions { shell }) => Some(Ok(flightdeck::cli::completions(*shell))),
+        Some(Command::Man) => Some(flightdeck::cli::man_page()),
+        _ => None,
+    };
+    if let Some(text) = printed {
+        use std::io::Write;
+        let written = text.and_then(|t| std::io::stdout().write_all(&t));
+        return match written {
+            Ok(()) => ExitCode::SUCCESS,
+            // The reader stopped early (`| head`): what it read was all it wanted.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("flightdeck: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     if let Err(e) = install_hooks() {
         eprintln!("flightdeck: {e}");
         return ExitCode::from(2);
@@ -277,31 +296,13 @@ impl Effects for Runner {
     }
 }
 
-/// Opens a URL with the desktop's opener when there is a desktop; over SSH there is none, and
-/// the screen that asked shows the URL to copy instead.
+/// Opens a URL once it passed the one URL check; `$BROWSER` first, then the platform opener.
 fn open_url(url: &str) {
     let Some(url) = sanitize::url(url) else {
         tracing::warn!("refusing to open a URL that is not plain http(s)");
         return;
     };
-    let desktop =
-        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
-    };
-    if desktop || cfg!(target_os = "macos") {
-        let spawned = std::process::Command::new(opener)
-            .arg(&url)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn();
-        if let Err(e) = spawned {
-            tracing::info!(opener, error = %e, "cannot open a browser");
-        }
-    }
+    flightdeck::external::open_url(&url);
 }
 
 fn project_dirs() -> Option<directories::ProjectDirs> {

@@ -13,6 +13,7 @@ mod no_terminal;
 mod onboarding;
 mod pipelines;
 mod sanitize;
+mod shell_integration;
 mod sim_alertmanager;
 mod sim_backstage;
 mod sim_clock;
