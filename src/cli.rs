@@ -84,6 +84,13 @@ pub enum Command {
     },
     /// Print the man page (roff): `flightdeck man | man -l -`.
     Man,
+    /// Write a commented config file from what this git repository gives (its
+    /// catalog-info.yaml, its remote, the kubeconfig's context); never a token.
+    Init {
+        /// Replace an existing config file.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// The completion script for `shell`, from the same arguments the program parses. Built in

@@ -15,3 +15,4 @@ pub mod startup;
 pub mod status;
 pub mod terminal;
 pub mod ui;
+pub mod zero_config;

@@ -121,19 +121,38 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
                     Ok(unknown)
                 }
             },
-            Ok(None) => {
-                let located = config::locate(cli.config.as_deref());
-                eprintln!(
-                    "flightdeck status: no config at {}; see docs/configuration.md",
-                    sanitize::line(&located.path.display().to_string())
-                );
-                Ok(unknown)
-            }
+            Ok(None) => match zero_config() {
+                // No config file, but a repository with a descriptor: its sources are enough.
+                Some(found) => {
+                    for line in flightdeck::zero_config::describe(&found.findings) {
+                        eprintln!("flightdeck status: {line}");
+                    }
+                    match flightdeck::status::run(&found.config, args).await {
+                        Ok(code) => Ok(code),
+                        Err(e) => {
+                            eprintln!("flightdeck status: {}", sanitize::text(&e.to_string()));
+                            Ok(unknown)
+                        }
+                    }
+                }
+                None => {
+                    let located = config::locate(cli.config.as_deref());
+                    eprintln!(
+                        "flightdeck status: no config at {}, and no catalog-info.yaml in a git repository here; see docs/configuration.md",
+                        sanitize::line(&located.path.display().to_string())
+                    );
+                    Ok(unknown)
+                }
+            },
             Err(e) => {
                 eprintln!("{}", sanitize::text(&e.to_string()));
                 Ok(unknown)
             }
         };
+    }
+
+    if let Some(Command::Init { force }) = &cli.command {
+        return Ok(init(cli.config.as_deref(), *force));
     }
 
     if let Some(why) = terminal::missing() {
@@ -161,6 +180,15 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
             eprintln!("{}", sanitize::text(&e.to_string()));
             return Ok(ExitCode::from(2));
         }
+    };
+    // No config file: a repository with a descriptor stands in for one.
+    let loaded = match loaded {
+        None if !cli.demo => zero_config().map(|found| Loaded {
+            config: found.config,
+            keymap: flightdeck_core::keymap::Keymap::defaults(),
+            path: found.descriptor,
+        }),
+        loaded => loaded,
     };
     let located = config::locate(config_arg.as_deref());
     let _log_guard = init_logging(loaded.as_ref());
@@ -303,6 +331,47 @@ fn open_url(url: &str) {
         return;
     };
     flightdeck::external::open_url(&url);
+}
+
+/// The config the current directory's repository gives, when there is no config file.
+fn zero_config() -> Option<flightdeck::zero_config::Discovered> {
+    let cwd = std::env::current_dir().ok()?;
+    flightdeck::zero_config::discover(&cwd, &|k| std::env::var(k).ok())
+}
+
+/// `flightdeck init`: writes a commented config from what the repository here gives.
+fn init(config_arg: Option<&Path>, force: bool) -> ExitCode {
+    let Some(found) = zero_config() else {
+        eprintln!(
+            "flightdeck init: no catalog-info.yaml at the root of a git repository here; copy config.example.toml instead"
+        );
+        return ExitCode::from(2);
+    };
+    let located = config::locate(config_arg);
+    let shown = sanitize::line(&located.path.display().to_string());
+    if located.path.exists() && !force {
+        eprintln!("flightdeck init: {shown} exists; --force replaces it");
+        return ExitCode::from(2);
+    }
+    let text = flightdeck::zero_config::init_file(&found);
+    let written = located
+        .path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&located.path, text));
+    match written {
+        Ok(()) => {
+            for line in flightdeck::zero_config::describe(&found.findings) {
+                println!("{line}");
+            }
+            println!("wrote {shown}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("flightdeck init: cannot write {shown}: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn project_dirs() -> Option<directories::ProjectDirs> {

@@ -28,3 +28,4 @@ mod ui_pipelines;
 mod ui_shell;
 mod ui_workloads;
 mod workloads;
+mod zero_config;
