@@ -18,6 +18,7 @@ mod sim_alertmanager;
 mod sim_backstage;
 mod sim_clock;
 mod sim_github;
+mod sim_github_pulls;
 mod sim_gitlab;
 mod sim_kubernetes;
 mod status;
