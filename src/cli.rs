@@ -98,6 +98,38 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Print the shell completion script: `source <(flightdeck completions bash)`, or for zsh
+    /// and fish, save it where the shell looks (docs/getting-started.md).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `flightdeck man | man -l -`.
+    Man,
+    /// Write a commented config file from what this git repository gives (its
+    /// catalog-info.yaml, its remote, the kubeconfig's context); never a token.
+    Init {
+        /// Replace an existing config file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// The completion script for `shell`, from the same arguments the program parses. Built in
+/// memory, so a reader that stops early (`| head`) is an error to report, not a panic.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "flightdeck", &mut out);
+    out
+}
+
+/// The man page (roff), for `man -l -` or a `man1` directory.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    Ok(out)
 }
 
 /// Knobs of the simulated organisation (used by `--demo` and `sim`).

@@ -26,6 +26,25 @@ fn main() -> ExitCode {
     flightdeck::memory::limit_arenas();
     let started = std::time::Instant::now();
     let cli = Cli::parse();
+    // Printed from the arguments alone: no config, no runtime, no terminal.
+    let printed = match &cli.command {
+        Some(Command::Completions { shell }) => Some(Ok(flightdeck::cli::completions(*shell))),
+        Some(Command::Man) => Some(flightdeck::cli::man_page()),
+        _ => None,
+    };
+    if let Some(text) = printed {
+        use std::io::Write;
+        let written = text.and_then(|t| std::io::stdout().write_all(&t));
+        return match written {
+            Ok(()) => ExitCode::SUCCESS,
+            // The reader stopped early (`| head`): what it read was all it wanted.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("flightdeck: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     if let Err(e) = install_hooks() {
         eprintln!("flightdeck: {e}");
         return ExitCode::from(2);
@@ -102,14 +121,29 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
                     Ok(unknown)
                 }
             },
-            Ok(None) => {
-                let located = config::locate(cli.config.as_deref());
-                eprintln!(
-                    "flightdeck status: no config at {}; see docs/configuration.md",
-                    sanitize::line(&located.path.display().to_string())
-                );
-                Ok(unknown)
-            }
+            Ok(None) => match zero_config() {
+                // No config file, but a repository with a descriptor: its sources are enough.
+                Some(found) => {
+                    for line in flightdeck::zero_config::describe(&found.findings) {
+                        eprintln!("flightdeck status: {line}");
+                    }
+                    match flightdeck::status::run(&found.config, args).await {
+                        Ok(code) => Ok(code),
+                        Err(e) => {
+                            eprintln!("flightdeck status: {}", sanitize::text(&e.to_string()));
+                            Ok(unknown)
+                        }
+                    }
+                }
+                None => {
+                    let located = config::locate(cli.config.as_deref());
+                    eprintln!(
+                        "flightdeck status: no config at {}, and no catalog-info.yaml in a git repository here; see docs/configuration.md",
+                        sanitize::line(&located.path.display().to_string())
+                    );
+                    Ok(unknown)
+                }
+            },
             Err(e) => {
                 eprintln!("{}", sanitize::text(&e.to_string()));
                 Ok(unknown)
@@ -149,6 +183,9 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
             }
         };
     }
+    if let Some(Command::Init { force }) = &cli.command {
+        return Ok(init(cli.config.as_deref(), *force));
+    }
 
     if let Some(why) = terminal::missing() {
         eprintln!("{why}");
@@ -175,6 +212,15 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
             eprintln!("{}", sanitize::text(&e.to_string()));
             return Ok(ExitCode::from(2));
         }
+    };
+    // No config file: a repository with a descriptor stands in for one.
+    let loaded = match loaded {
+        None if !cli.demo => zero_config().map(|found| Loaded {
+            config: found.config,
+            keymap: flightdeck_core::keymap::Keymap::defaults(),
+            path: found.descriptor,
+        }),
+        loaded => loaded,
     };
     let located = config::locate(config_arg.as_deref());
     let _log_guard = init_logging(loaded.as_ref());
@@ -310,29 +356,52 @@ impl Effects for Runner {
     }
 }
 
-/// Opens a URL with the desktop's opener when there is a desktop; over SSH there is none, and
-/// the screen that asked shows the URL to copy instead.
+/// Opens a URL once it passed the one URL check; `$BROWSER` first, then the platform opener.
 fn open_url(url: &str) {
     let Some(url) = sanitize::url(url) else {
         tracing::warn!("refusing to open a URL that is not plain http(s)");
         return;
     };
-    let desktop =
-        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
+    flightdeck::external::open_url(&url);
+}
+
+/// The config the current directory's repository gives, when there is no config file.
+fn zero_config() -> Option<flightdeck::zero_config::Discovered> {
+    let cwd = std::env::current_dir().ok()?;
+    flightdeck::zero_config::discover(&cwd, &|k| std::env::var(k).ok())
+}
+
+/// `flightdeck init`: writes a commented config from what the repository here gives.
+fn init(config_arg: Option<&Path>, force: bool) -> ExitCode {
+    let Some(found) = zero_config() else {
+        eprintln!(
+            "flightdeck init: no catalog-info.yaml at the root of a git repository here; copy config.example.toml instead"
+        );
+        return ExitCode::from(2);
     };
-    if desktop || cfg!(target_os = "macos") {
-        let spawned = std::process::Command::new(opener)
-            .arg(&url)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn();
-        if let Err(e) = spawned {
-            tracing::info!(opener, error = %e, "cannot open a browser");
+    let located = config::locate(config_arg);
+    let shown = sanitize::line(&located.path.display().to_string());
+    if located.path.exists() && !force {
+        eprintln!("flightdeck init: {shown} exists; --force replaces it");
+        return ExitCode::from(2);
+    }
+    let text = flightdeck::zero_config::init_file(&found);
+    let written = located
+        .path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&located.path, text));
+    match written {
+        Ok(()) => {
+            for line in flightdeck::zero_config::describe(&found.findings) {
+                println!("{line}");
+            }
+            println!("wrote {shown}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("flightdeck init: cannot write {shown}: {e}");
+            ExitCode::from(2)
         }
     }
 }

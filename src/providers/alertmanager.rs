@@ -463,7 +463,7 @@ impl AlertmanagerProvider {
             let name = name.clone();
             tokio::spawn(async move {
                 let what = match &action {
-                    Action::Create(d) if d.id.is_some() => "extend silence",
+                    Action::Create(d) if d.id.is_some() => "update silence",
                     Action::Create(_) => "silence",
                     Action::Expire(_) => "expire silence",
                 };

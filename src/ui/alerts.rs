@@ -666,14 +666,16 @@ fn draw_silences(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(block, area);
     let [header, body, footer] = list_layout(inner);
     let width = usize::from(inner.width);
-    let (state_w, time_w, by_w) = (9, 16, 22);
-    let matchers_w = (width.saturating_sub(state_w + time_w + by_w + 1) / 2).max(10);
-    let comment_w = width.saturating_sub(state_w + time_w + by_w + matchers_w + 1);
+    let (state_w, time_w, match_w, by_w) = (9, 16, 8, 22);
+    let fixed = state_w + time_w + match_w + by_w + 1;
+    let matchers_w = (width.saturating_sub(fixed) / 2).max(10);
+    let comment_w = width.saturating_sub(fixed + matchers_w);
     let head = theme.style(Role::Header);
     frame.render_widget(
         Line::from(vec![
             Span::styled(col(" STATE", state_w + 1), head),
             Span::styled(col("TIME LEFT", time_w), head),
+            Span::styled(col("ALERTS", match_w), head),
             Span::styled(col("BY", by_w), head),
             Span::styled(col("MATCHERS", matchers_w), head),
             Span::styled(col("COMMENT", comment_w), head),
@@ -717,6 +719,16 @@ fn draw_silences(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 theme.style(role),
             ),
             Span::styled(col(&time, time_w), theme.style(Role::Muted)),
+            Span::styled(
+                col(
+                    &state
+                        .silence_matches
+                        .get(start + n)
+                        .map_or_else(String::new, usize::to_string),
+                    match_w,
+                ),
+                theme.style(Role::Text),
+            ),
             Span::styled(col(&s.created_by, by_w), theme.style(Role::Text)),
             Span::styled(col(&matchers, matchers_w), theme.style(Role::Accent)),
             Span::styled(
@@ -747,7 +759,13 @@ fn draw_form(model: &Model, form: &SilenceForm, theme: &Theme, frame: &mut Frame
         .borders(Borders::ALL)
         .border_style(theme.style(Role::Warning))
         .style(theme.style(Role::Popup))
-        .title(Span::styled(" Silence ", theme.style(Role::Warning)));
+        .title(Span::styled(
+            match &form.editing {
+                Some(e) => format!(" Edit silence {} ", e.id),
+                None => " Silence ".to_string(),
+            },
+            theme.style(Role::Warning),
+        ));
     let inner = block.inner(centered(area, 90, 3));
     let label = |text: &str, field: Option<FormField>| -> Span<'static> {
         let focused = field.is_some_and(|f| f == form.focus);

@@ -95,7 +95,7 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         .enumerate()
         .filter_map(|(i, idx)| p.runs.get(*idx).map(|r| (offset + i, r)))
         .collect();
-    let cells: Vec<[String; 12]> = runs.iter().map(|(_, r)| run_cells(r, now)).collect();
+    let cells: Vec<[String; 13]> = runs.iter().map(|(_, r)| run_cells(r, now)).collect();
     let want = |i: usize| {
         super::columns::widest(cells.iter().filter_map(|c| c.get(i).map(String::as_str)))
     };
@@ -113,7 +113,10 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         Column::whole(HEADERS[8], want(8), 30).optional(),
         Column::whole(HEADERS[9], want(9).max(3), 180),
         Column::whole(HEADERS[10], want(10).max(5), 140),
-        Column::new(HEADERS[11], 8, want(11), 100),
+        // The SHA says which commit ran, as `git log` and the host's pages quote it; the
+        // title beside it gives way first.
+        Column::whole(HEADERS[11], want(11), 105).optional(),
+        Column::new(HEADERS[12], 8, want(12), 100),
     ];
     let widths = super::columns::share(&cols, usize::from(table_area.width), 1);
     let shown = |i: &usize| widths.get(*i).is_some_and(|w| *w > 0);
@@ -144,14 +147,14 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(table, table_area);
 }
 
-const HEADERS: [&str; 12] = [
+const HEADERS: [&str; 13] = [
     "", "state", "service", "workflow", "#", "branch", "event", "actor", "try", "age", "took",
-    "commit",
+    "sha", "commit",
 ];
 
 /// A run's cells as text, in the table's order: built once per visible run, to measure the
 /// columns and then to draw them.
-fn run_cells(r: &Run, now: chrono::DateTime<chrono::Utc>) -> [String; 12] {
+fn run_cells(r: &Run, now: chrono::DateTime<chrono::Utc>) -> [String; 13] {
     let attempt = if r.attempt > 1 {
         r.attempt.to_string()
     } else {
@@ -169,11 +172,12 @@ fn run_cells(r: &Run, now: chrono::DateTime<chrono::Utc>) -> [String; 12] {
         attempt,
         age(now, r.started.unwrap_or(r.created)),
         r.duration(now).map(duration).unwrap_or_default(),
+        r.short_sha().to_string(),
         r.title.clone(),
     ]
 }
 
-fn run_row<'a>(r: &Run, texts: &[String; 12], widths: &[usize], theme: &Theme) -> Row<'a> {
+fn run_row<'a>(r: &Run, texts: &[String; 13], widths: &[usize], theme: &Theme) -> Row<'a> {
     let (_, role) = mark(r.state);
     let muted = theme.style(Role::Muted);
     let text = theme.style(Role::Text);
@@ -189,6 +193,7 @@ fn run_row<'a>(r: &Run, texts: &[String; 12], widths: &[usize], theme: &Theme) -
         theme.style(Role::Warning),
         muted,
         muted,
+        theme.style(Role::Accent),
         text,
     ];
     let cells: Vec<Cell> = texts

@@ -789,3 +789,98 @@ async fn silences_on_the_sim_use_the_cockpits_clock() {
     assert!(muted.silenced_by.contains(&id));
     client.expire_silence(&id).await.expect("expires");
 }
+
+fn press(
+    m: &mut Model,
+    key: flightdeck_core::keymap::Key,
+) -> Vec<flightdeck_core::message::Effect> {
+    update(m, Msg::Key(key))
+}
+
+/// The karma habit, end to end: a silence made with amtool is edited in the cockpit (`S`, `e`,
+/// a new duration, `enter`, `y`), the provider posts it with its id, and amtool then lists the
+/// silence with its new end, still one silence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silence_edited_here_shows_its_new_end_in_amtool() {
+    use flightdeck_core::keymap::{Key, KeyCode};
+    let Some(am) = RealAm::start() else { return };
+    let id = am
+        .amtool(&[
+            "silence",
+            "add",
+            "alertname=DiskFilling",
+            "-c",
+            "disk resize",
+            "-a",
+            "kmuller",
+            "-d",
+            "1h",
+        ])
+        .trim()
+        .to_string();
+    let (tx, mut rx) = mpsc::channel(64);
+    let mut provider = AlertmanagerProvider::start(
+        &config_for("real", &am.url, 60),
+        &Context {
+            tx,
+            clock: Clock::System,
+            read_only: false,
+        },
+    )
+    .expect("one Alertmanager configured");
+    let mut m = model_with("real");
+    drive(&mut m, &mut rx, "the silence", |_, msg| {
+        matches!(msg, Msg::Alerts(AlertsMsg::Fetched { data, .. }) if data.silences.iter().any(|s| s.id == id))
+    })
+    .await;
+    m.now = Utc::now();
+    press(&mut m, Key::char('S'));
+    press(&mut m, Key::char('e'));
+    let typed = m
+        .alerts
+        .form
+        .as_ref()
+        .expect("the edit form opens")
+        .typed
+        .text()
+        .chars()
+        .count();
+    for _ in 0..typed {
+        press(&mut m, Key::new(KeyCode::Backspace));
+    }
+    for c in "3h".chars() {
+        press(&mut m, Key::char(c));
+    }
+    press(&mut m, Key::new(KeyCode::Enter));
+    let edited_at = Utc::now();
+    let effects = press(&mut m, Key::char('y'));
+    let effect = effects
+        .iter()
+        .find(|e| matches!(e, flightdeck_core::message::Effect::Alerts(_)))
+        .expect("confirming sends the silence to the provider");
+    assert!(provider.command(effect));
+    drive(&mut m, &mut rx, "the saved silence", |_, msg| {
+        matches!(
+            msg,
+            Msg::Alerts(AlertsMsg::SilenceSaved { .. } | AlertsMsg::ActionFailed { .. })
+        )
+    })
+    .await;
+    let listed: Vec<GettableSilence> =
+        serde_json::from_str(&am.amtool(&["silence", "query", "-o", "json"]))
+            .expect("amtool lists silences as JSON");
+    assert_eq!(listed.len(), 1, "edited in place, not stacked: {listed:?}");
+    let s = &listed[0];
+    assert_eq!(
+        s.id, id,
+        "Alertmanager kept the id of the silence it replaced"
+    );
+    let ends = s.ends_at;
+    let off = (ends - (edited_at + Duration::hours(3)))
+        .num_seconds()
+        .abs();
+    assert!(
+        off <= 10,
+        "amtool shows the new end, 3h from the edit: {ends}"
+    );
+}

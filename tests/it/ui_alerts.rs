@@ -267,6 +267,16 @@ fn the_silences_list() {
     }
 }
 
+#[test]
+fn the_silence_edit_form() {
+    for (w, h) in SIZES {
+        let mut m = sized(model(), w, h);
+        press(&mut m, "Se");
+        assert!(m.alerts.form.is_some(), "e opens the form on the silence");
+        insta::assert_snapshot!(format!("silence_edit_{w}x{h}"), render(&m));
+    }
+}
+
 fn is_control_or_format(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{ad}' | '\u{61c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')

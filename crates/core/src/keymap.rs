@@ -367,7 +367,14 @@ impl Layer {
                 A::ShowSilences,
                 A::Filter,
             ],
-            Layer::Silences => &[A::ExpireSilence, A::ShowAlerts, A::Back],
+            Layer::Silences => &[
+                A::Open,
+                A::EditSilence,
+                A::ExtendSilence,
+                A::ExpireSilence,
+                A::ShowAlerts,
+                A::Back,
+            ],
             Layer::Docs => &[A::Open, A::NextPanel, A::Filter, A::Palette, A::Edit],
             // The open page: its own keys, then the tree's.
             Layer::DocsPage => &[
@@ -439,7 +446,7 @@ actions! {
     Palette => "palette", [Global], "palette", "Open the command palette (fuzzy jump to screens and items)";
     Refresh => "refresh", [Global], "refresh", "Refresh the current screen's sources now (on the Overview, which joins them all: every source)";
     Redraw => "redraw", [Global], "redraw", "Redraw the whole terminal";
-    Open => "open", [Overview, Pipelines, Workloads, Alerts, Docs, Onboarding], "open", "Open the selected item";
+    Open => "open", [Overview, Pipelines, Workloads, Alerts, Silences, Docs, Onboarding], "open", "Open the selected item; on a silence, the alerts it matches now";
     Back => "back", [Global], "back", "Close the popup, clear the filter, or go back where you came from";
     NextPanel => "next-panel", [Global], "next panel", "Focus the next panel";
     PrevPanel => "prev-panel", [Global], "previous panel", "Focus the previous panel";
@@ -481,12 +488,14 @@ actions! {
     Previous => "previous", [Logs], "previous", "Show the previous container instance's log, or the current one";
     Tail => "tail", [Logs], "tail", "Fetch more or fewer of the last lines";
     Since => "since", [Logs], "since", "Fetch lines from a longer or shorter time back";
-    Silence => "silence", [Alerts, Overview], "silence", "Silence the selected alert";
+    Silence => "silence", [Alerts, Overview], "silence", "Silence the selected alert, or on a group's row the whole group";
     Acknowledge => "acknowledge", [Alerts], "ack", "Acknowledge the selected alert";
     ToggleMuted => "toggle-muted", [Alerts], "muted", "Show or hide silenced and inhibited items";
     ShowSilences => "show-silences", [Alerts], "silences", "Show the silences instead of the alerts";
     ShowAlerts => "show-alerts", [Silences], "alerts", "Show the alerts instead of the silences";
     ExpireSilence => "expire-silence", [Silences], "expire", "Expire the selected silence (asks first)";
+    EditSilence => "edit-silence", [Silences], "edit", "Edit the selected silence: matchers, end, comment (Alertmanager replaces it by id; asks first)";
+    ExtendSilence => "extend-silence", [Silences], "extend 1h", "Extend the selected silence by an hour (asks first)";
     LinkNext => "link-next", [DocsPage], "next link", "Go to the next link on the page";
     LinkPrev => "link-prev", [DocsPage], "previous link", "Go to the previous link on the page";
     PageBack => "page-back", [DocsPage], "back", "Go back to the page read before";

@@ -46,7 +46,7 @@ pub fn token_without_command(
 }
 
 /// Where gh keeps `hosts.yml`.
-fn gh_hosts_path(env: &dyn Fn(&str) -> Option<String>) -> Option<std::path::PathBuf> {
+pub(crate) fn gh_hosts_path(env: &dyn Fn(&str) -> Option<String>) -> Option<std::path::PathBuf> {
     if let Some(dir) = env("GH_CONFIG_DIR") {
         return Some(std::path::PathBuf::from(dir).join("hosts.yml"));
     }

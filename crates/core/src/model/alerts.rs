@@ -406,6 +406,16 @@ pub struct SilenceForm {
     pub error: Option<String>,
     /// Instances the silence goes to (one per HA cluster).
     pub targets: Vec<usize>,
+    /// Set when the form edits an existing silence: Alertmanager replaces a silence posted
+    /// with its id, so the edit keeps its history instead of stacking a second one.
+    pub editing: Option<Editing>,
+}
+
+/// The silence a form edits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Editing {
+    pub id: String,
+    pub starts_at: DateTime<Utc>,
 }
 
 /// When a silence ends, in terms the provider turns into the server's clock.
@@ -448,6 +458,9 @@ pub struct AlertsState {
     pub merged: Vec<MergedAlert>,
     /// Active and pending silences, active ones ending soonest first.
     pub silences: Vec<MergedSilence>,
+    /// Per entry of `silences`, how many alerts firing now its matchers select, counted when
+    /// the data changes so the silences list reads a number.
+    pub silence_matches: Vec<usize>,
     pub rows: Vec<Row>,
     /// Alerts the filter let through but the muted toggle hides.
     pub hidden_muted: usize,
@@ -812,6 +825,20 @@ impl AlertsState {
                 .map(|s| (s.state != SilenceState::Active, s.ends_at, s.id.clone()))
         };
         silences.sort_by_cached_key(silence_key);
+        // Matched by the silence's own matchers rather than Alertmanager's `silencedBy`, so a
+        // pending silence says what it will mute once it starts.
+        self.silence_matches = silences
+            .iter()
+            .map(|m| {
+                self.instances
+                    .get(m.inst)
+                    .and_then(|i| i.data.as_ref())
+                    .and_then(|d| d.value.silences.get(m.idx))
+                    .map_or(0, |s| {
+                        preview(&self.instances, &self.merged, &s.matchers).len()
+                    })
+            })
+            .collect();
         self.silences = silences;
 
         self.summaries.clear();

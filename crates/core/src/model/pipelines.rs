@@ -100,7 +100,8 @@ impl Run {
         Some(self.finished.unwrap_or(now) - start)
     }
 
-    fn short_sha(&self) -> &str {
+    /// The commit as people quote it: its first seven hex digits.
+    pub fn short_sha(&self) -> &str {
         self.sha.get(..7).unwrap_or(&self.sha)
     }
 }

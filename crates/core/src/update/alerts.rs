@@ -7,7 +7,7 @@ use chrono::Duration;
 
 use crate::keymap::{Action, Key, KeyCode};
 use crate::model::alerts::{
-    ACK_PREFIX, AlertsView, Detail, FormField, Instance, InstanceData, MergedAlert,
+    ACK_PREFIX, AlertsView, Detail, Editing, FormField, Instance, InstanceData, MergedAlert,
     PRESET_TOMORROW, PRESET_TYPED, PRESETS, Row, SilenceDraft, SilenceEnd, SilenceForm,
     detail_lines, detail_text_width, matchers_for, parse_duration, tomorrow_at_nine,
 };
@@ -287,6 +287,9 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
         return match action {
             Action::Back | Action::ShowAlerts => Some(switch_view(model)),
             Action::ExpireSilence => Some(expire_selected(model)),
+            Action::EditSilence => Some(edit_selected(model)),
+            Action::ExtendSilence => Some(extend_selected(model)),
+            Action::Open => Some(show_matched(model)),
             _ => None,
         };
     }
@@ -337,6 +340,12 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
                 format!("silenced and inhibited alerts {what}"),
             );
             Some(vec![Effect::Render])
+        }
+        Action::Silence
+            if let Some(Row::Service { service, .. }) = model.alerts.rows.get(selected) =>
+        {
+            let service = service.clone();
+            Some(silence_group(model, &service))
         }
         Action::Silence | Action::Acknowledge | Action::Copy | Action::OpenUrl => {
             let (index, _) = model.alerts.alert_at_row(selected)?;
@@ -430,27 +439,99 @@ fn act_on(model: &mut Model, index: usize, action: Action) -> Vec<Effect> {
                 return vec![Effect::Render];
             }
             let matchers = matchers_for(&alert);
-            let mut form = SilenceForm {
-                matchers: input_with(&format_matchers(&matchers)),
-                preset: 1,
-                typed: TextInput::default(),
-                comment: TextInput::default(),
-                focus: FormField::Comment,
-                preview: Vec::new(),
-                error: None,
-                targets: model.alerts.silence_targets(&merged.seen_on),
-            };
-            form.preview = crate::model::alerts::preview(
-                &model.alerts.instances,
-                &model.alerts.merged,
-                &matchers,
-            );
-            model.alerts.form = Some(form);
+            let targets = model.alerts.silence_targets(&merged.seen_on);
+            open_form(model, &matchers, targets, None);
             vec![Effect::Render]
         }
         Action::Acknowledge => acknowledge(model, &merged, &alert),
         _ => vec![],
     }
+}
+
+/// Opens the silence form on these matchers. With `editing`, the form starts from that
+/// silence (its comment, and the time it has left as a typed duration) and replaces it.
+fn open_form(
+    model: &mut Model,
+    matchers: &[crate::wire::alertmanager::Matcher],
+    targets: Vec<usize>,
+    editing: Option<(Editing, String, chrono::DateTime<chrono::Utc>)>,
+) {
+    let (typed, comment, preset, editing) = match editing {
+        Some((editing, comment, ends_at)) => (
+            input_with(&crate::model::time::duration(ends_at - model.now)),
+            input_with(&comment),
+            PRESET_TYPED,
+            Some(editing),
+        ),
+        None => (TextInput::default(), TextInput::default(), 1, None),
+    };
+    let focus = if editing.is_some() {
+        FormField::Duration
+    } else {
+        FormField::Comment
+    };
+    let preview =
+        crate::model::alerts::preview(&model.alerts.instances, &model.alerts.merged, matchers);
+    model.alerts.form = Some(SilenceForm {
+        matchers: input_with(&format_matchers(matchers)),
+        preset,
+        typed,
+        comment,
+        focus,
+        preview,
+        error: None,
+        targets,
+        editing,
+    });
+}
+
+/// `s` on a group's row: one silence for the whole group, on the labels all its alerts share
+/// (the way karma silences a group), so it keeps muting alerts the group gains later.
+fn silence_group(model: &mut Model, service: &str) -> Vec<Effect> {
+    if refused_read_only(model, "Silence") {
+        return vec![Effect::Render];
+    }
+    let state = &model.alerts;
+    let mut seen: Vec<usize> = Vec::new();
+    let mut common: Option<Vec<(String, String)>> = None;
+    for m in state.merged.iter().filter(|m| &*m.service == service) {
+        let Some(alert) = state.alert(m) else {
+            continue;
+        };
+        seen.extend(m.seen_on.iter().copied());
+        let labels = matchers_for(alert);
+        match common.as_mut() {
+            None => common = Some(labels.into_iter().map(|m| (m.name, m.value)).collect()),
+            Some(c) => c.retain(|(name, value)| {
+                labels.iter().any(|l| &l.name == name && &l.value == value)
+            }),
+        }
+    }
+    let matchers: Vec<crate::wire::alertmanager::Matcher> = common
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, value)| crate::wire::alertmanager::Matcher {
+            name,
+            value,
+            is_regex: false,
+            is_equal: true,
+        })
+        .collect();
+    if matchers.is_empty() {
+        notify(
+            model,
+            Level::Warning,
+            format!(
+                "the alerts of {service} share no label to silence them by; silence them one by one"
+            ),
+        );
+        return vec![Effect::Render];
+    }
+    seen.sort_unstable();
+    seen.dedup();
+    let targets = model.alerts.silence_targets(&seen);
+    open_form(model, &matchers, targets, None);
+    vec![Effect::Render]
 }
 
 fn input_with(text: &str) -> TextInput {
@@ -705,17 +786,21 @@ fn submit_form(model: &mut Model) -> Vec<Effect> {
     if form.preview.len() > SHOWN {
         lines.push(format!("  and {} more", form.preview.len() - SHOWN));
     }
+    let title = match &form.editing {
+        Some(e) => format!("Replace silence {}", e.id),
+        None => "Silence".to_string(),
+    };
     let draft = SilenceDraft {
-        id: None,
+        id: form.editing.as_ref().map(|e| e.id.clone()),
         matchers,
-        starts_at: None,
+        starts_at: form.editing.as_ref().map(|e| e.starts_at),
         end,
         created_by: who(model),
         comment,
     };
     confirm(
         model,
-        "Silence",
+        title,
         lines,
         Effect::Alerts(Command::CreateSilence {
             instances: targets,
@@ -748,6 +833,109 @@ fn expire_selected(model: &mut Model) -> Vec<Effect> {
             id: silence.id,
         }),
     )
+}
+
+/// The silence under the cursor in the silences list, with the instances it goes to.
+fn selected_silence(model: &Model) -> Option<(crate::model::alerts::Silence, Vec<String>)> {
+    let selected = model.list(Screen::Alerts).cursor.selected;
+    let merged = model.alerts.silences.get(selected)?;
+    let silence = model.alerts.silence(merged)?.clone();
+    let targets = names(model, &model.alerts.silence_targets(&merged.seen_on));
+    Some((silence, targets))
+}
+
+/// `e` on a silence: the silence form, filled from it; submitting replaces it by id.
+fn edit_selected(model: &mut Model) -> Vec<Effect> {
+    if refused_read_only(model, "Edit silence") {
+        return vec![Effect::Render];
+    }
+    let selected = model.list(Screen::Alerts).cursor.selected;
+    let Some(merged) = model.alerts.silences.get(selected).cloned() else {
+        return vec![];
+    };
+    let Some(silence) = model.alerts.silence(&merged).cloned() else {
+        return vec![];
+    };
+    let targets = model.alerts.silence_targets(&merged.seen_on);
+    let editing = Editing {
+        id: silence.id.clone(),
+        starts_at: silence.starts_at,
+    };
+    open_form(
+        model,
+        &silence.matchers,
+        targets,
+        Some((editing, silence.comment.clone(), silence.ends_at)),
+    );
+    vec![Effect::Render]
+}
+
+/// `+` on a silence: an hour more, from the later of its end and now.
+fn extend_selected(model: &mut Model) -> Vec<Effect> {
+    const BY_SECS: i64 = 3600;
+    let Some((silence, targets)) = selected_silence(model) else {
+        return vec![];
+    };
+    let new_end = silence.ends_at.max(model.now) + Duration::seconds(BY_SECS);
+    let lines = vec![
+        format!("on {}", targets.join(", ")),
+        format!("matchers: {}", format_matchers(&silence.matchers)),
+        format!("by {}: {}", silence.created_by, silence.comment),
+        format!(
+            "ends in {}, extended by 1h",
+            crate::model::time::until(model.now, silence.ends_at)
+        ),
+        format!("new end: {}", new_end.format("%Y-%m-%d %H:%M UTC")),
+    ];
+    let draft = SilenceDraft {
+        id: Some(silence.id.clone()),
+        matchers: silence.matchers.clone(),
+        starts_at: Some(silence.starts_at),
+        end: SilenceEnd::Extend {
+            ends_at: silence.ends_at,
+            by_secs: BY_SECS,
+        },
+        created_by: silence.created_by.clone(),
+        comment: silence.comment.clone(),
+    };
+    confirm(
+        model,
+        format!("Extend silence {}", silence.id),
+        lines,
+        Effect::Alerts(Command::CreateSilence {
+            instances: targets,
+            draft,
+        }),
+    )
+}
+
+/// `enter` on a silence: the alerts list filtered by its matchers, muted alerts shown, so the
+/// alerts it mutes now are what is listed (the filter takes the same matcher syntax).
+fn show_matched(model: &mut Model) -> Vec<Effect> {
+    let Some((silence, _)) = selected_silence(model) else {
+        return vec![];
+    };
+    let text = format_matchers(&silence.matchers);
+    model.alerts.show_muted = true;
+    switch_view(model);
+    let list = model.list_mut(Screen::Alerts);
+    list.filter = input_with(&text);
+    list.filtering = false;
+    refilter(model);
+    let rows = row_count(model);
+    let height = model.list_height;
+    let list = model.list_mut(Screen::Alerts);
+    list.cursor = list.cursor.to(0, rows, height);
+    let shown = model.alerts.shown;
+    notify(
+        model,
+        Level::Info,
+        format!(
+            "{shown} alert(s) match silence {} (esc clears the filter)",
+            silence.id
+        ),
+    );
+    vec![Effect::Render]
 }
 
 fn switch_view(model: &mut Model) -> Vec<Effect> {
@@ -1371,6 +1559,115 @@ mod tests {
         code(&mut m, KeyCode::Esc);
         code(&mut m, KeyCode::Esc);
         assert_eq!(m.alerts.view, AlertsView::Alerts);
+    }
+
+    #[test]
+    fn editing_a_silence_replaces_it_by_id_with_the_new_end() {
+        let mut m = model();
+        press(&mut m, "S");
+        press(&mut m, "e");
+        let form = m.alerts.form.as_ref().expect("the edit form opens");
+        assert_eq!(form.matchers.text(), "alertname=\"HighErrorRate\"");
+        assert_eq!(form.comment.text(), "ACK! asingh is looking");
+        assert_eq!(form.typed.text(), "10m00s", "the time it has left");
+        assert_eq!(form.focus, FormField::Duration);
+        // Replace the typed duration with three hours.
+        for _ in 0..6 {
+            code(&mut m, KeyCode::Backspace);
+        }
+        press(&mut m, "3h");
+        code(&mut m, KeyCode::Enter);
+        match confirmed_effect(&m) {
+            Effect::Alerts(Command::CreateSilence { instances, draft }) => {
+                let old = ack_silence();
+                assert_eq!(instances, vec!["prod-a".to_string()]);
+                assert_eq!(draft.id.as_deref(), Some(old.id.as_str()));
+                assert_eq!(draft.starts_at, Some(old.starts_at));
+                assert_eq!(draft.end, SilenceEnd::For(3 * 3600));
+                assert_eq!(draft.comment, old.comment);
+                assert_eq!(draft.matchers, old.matchers);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn extending_a_silence_adds_an_hour_to_its_end() {
+        let mut m = model();
+        press(&mut m, "S+");
+        match confirmed_effect(&m) {
+            Effect::Alerts(Command::CreateSilence { draft, .. }) => {
+                let old = ack_silence();
+                assert_eq!(draft.id.as_deref(), Some(old.id.as_str()));
+                assert_eq!(
+                    draft.end,
+                    SilenceEnd::Extend {
+                        ends_at: old.ends_at,
+                        by_secs: 3600
+                    }
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[rstest]
+    #[case::edit('e')]
+    #[case::extend('+')]
+    fn read_only_refuses_changing_a_silence(#[case] key: char) {
+        let mut m = model();
+        m.read_only = true;
+        press(&mut m, "S");
+        press(&mut m, &key.to_string());
+        assert!(m.alerts.form.is_none());
+        assert!(m.overlay.is_none());
+        assert!(
+            m.notice
+                .as_ref()
+                .is_some_and(|n| n.text.contains("read-only"))
+        );
+    }
+
+    #[test]
+    fn a_silence_lists_and_opens_the_alerts_it_matches_now() {
+        let mut m = model();
+        assert_eq!(m.alerts.silence_matches, vec![1]);
+        press(&mut m, "S");
+        code(&mut m, KeyCode::Enter);
+        assert_eq!(m.alerts.view, AlertsView::Alerts);
+        assert!(m.alerts.show_muted, "the alerts it mutes are shown");
+        assert_eq!(
+            m.list(Screen::Alerts).filter.text(),
+            "alertname=\"HighErrorRate\""
+        );
+        assert_eq!(shown_names(&m), ["[payments-api]", "HighErrorRate"]);
+    }
+
+    #[test]
+    fn silencing_a_group_uses_the_labels_its_alerts_share() {
+        let mut m = model();
+        m.alerts.show_muted = true;
+        refilter(&mut m);
+        let row = m
+            .alerts
+            .rows
+            .iter()
+            .position(|r| matches!(r, Row::Service { service, .. } if service == "payments-api"))
+            .expect("the group is listed");
+        m.list_mut(Screen::Alerts).cursor.selected = row;
+        press(&mut m, "s");
+        let form = m.alerts.form.as_ref().expect("the form opens");
+        assert_eq!(form.matchers.text(), "service=\"payments-api\"");
+        assert_eq!(form.preview.len(), 3, "every alert of the group");
+        press(&mut m, "deploy rolling back");
+        code(&mut m, KeyCode::Enter);
+        match confirmed_effect(&m) {
+            Effect::Alerts(Command::CreateSilence { draft, .. }) => {
+                assert_eq!(draft.id, None);
+                assert_eq!(draft.matchers.len(), 1);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 mod git;
 mod handlers;
 mod json;
+mod pulls;
 mod server;
 
 use std::sync::{Arc, Mutex};
@@ -34,6 +35,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/rate_limit", get(rate_limit))
         .route("/repos/{owner}/{repo}", get(repository))
         .route("/repos/{owner}/{repo}/commits", get(list_commits))
+        .route("/repos/{owner}/{repo}/pulls", get(pulls::list_pulls))
+        .route("/repos/{owner}/{repo}/pulls/{number}", get(pulls::get_pull))
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}/reviews",
+            get(pulls::list_reviews),
+        )
         .route("/repos/{owner}/{repo}/deployments", get(list_deployments))
         .route(
             "/repos/{owner}/{repo}/deployments/{id}",
