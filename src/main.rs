@@ -2,7 +2,7 @@
 //! demo organisation when asked, then the loop. Everything is wired here, in dependency order;
 //! no module starts anything on its own.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -321,10 +321,7 @@ fn init_logging(loaded: Option<&Loaded>) -> Option<tracing_appender::non_blockin
     let path = loaded
         .and_then(|l| l.config.general.log_file.clone())
         .or_else(|| project_dirs().map(|d| d.data_local_dir().join("flightdeck.log")))?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).ok()?;
-    let file_name = path.file_name()?.to_owned();
-    let appender = tracing_appender::rolling::never(dir, file_name);
+    let appender = flightdeck::logfile::open(&path).ok()?;
     // The writer's queue is allocated whole up front: its default of 128,000 lines cost 4 MB of
     // a budget of 60. A burst beyond these lines loses lines, never blocks the loop.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()

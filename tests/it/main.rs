@@ -8,6 +8,7 @@ mod common;
 mod config;
 mod docs;
 mod e2e_tmux;
+mod hardening;
 mod keys;
 mod no_terminal;
 mod onboarding;

@@ -128,12 +128,14 @@ pub fn log_line(s: &str) -> (String, Vec<StyledRun>) {
 
 /// A URL that is safe to show, copy (OSC 52) or open: `http` or `https`, a non-empty ASCII host,
 /// no whitespace, control or format character, no backslash (read as `/` by browsers but not by
-/// every checker). Surrounding whitespace is trimmed; non-ASCII in the path, query and fragment
+/// every checker), and none of `^`, `<`, `>`: a URL may not hold them raw (RFC 3986), and they are
+/// what this sanitiser writes for controls (`^[`, `\u{9b}`, `<U+202E>`), so text that was
+/// sanitised never passes for the URL it hid. Surrounding whitespace is trimmed; non-ASCII in the path, query and fragment
 /// is percent-encoded, so the result is printable ASCII and can go into an OSC 8 link.
 pub fn url(s: &str) -> Option<String> {
     let s = s.trim();
     if s.chars()
-        .any(|c| c.is_whitespace() || c.is_control() || is_format(c) || c == '\\')
+        .any(|c| c.is_whitespace() || c.is_control() || is_format(c) || "\\^<>".contains(c))
     {
         return None;
     }
@@ -179,6 +181,19 @@ pub fn url(s: &str) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// At most `max` characters of remote text for a message about it, as [`line`] shows them, with
+/// `…` when cut: enough to recognise what came back, never a whole body (which can hold a
+/// secret, a page of HTML, or screenfuls of one line).
+pub fn excerpt(s: &str, max: usize) -> String {
+    let head: String = s.chars().take(max.saturating_add(1)).collect();
+    let mut out = line(head.trim());
+    if out.chars().count() > max {
+        out = out.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+    }
+    out
 }
 
 /// Makes serde_json output safe to print to a terminal. serde_json escapes only U+0000–U+001F,
@@ -893,6 +908,8 @@ mod tests {
     #[case::inner_space("https://x.example/a b", None)]
     #[case::backslash("https://evil.example\\@good.example/", None)]
     #[case::idn_host("https://exämple.com/", None)]
+    #[case::caret_form("https://x.example/^[]0;t^G", None)]
+    #[case::marker_form("https://x.example/<U+202E>fdp.exe", None)]
     fn url_allows_only_plain_http(#[case] input: &str, #[case] expected: Option<&str>) {
         assert_eq!(url(input).as_deref(), expected);
     }
@@ -935,6 +952,15 @@ mod tests {
             assert_eq!(log_line(s), (s.to_owned(), Vec::new()));
         }
         assert_eq!(text("two\nlines"), "two\nlines");
+    }
+
+    #[rstest]
+    #[case::short("  oops ", 10, "oops")]
+    #[case::cut("abcdefghijkl", 5, "abcd…")]
+    #[case::controls("a\x1b[31mb\nc", 20, "a^[[31mb^Jc")]
+    #[case::cut_after_caret("\x1b\x1b\x1b\x1b", 3, "^[…")]
+    fn excerpt_is_short_and_clean(#[case] input: &str, #[case] max: usize, #[case] want: &str) {
+        assert_eq!(excerpt(input, max), want);
     }
 
     #[test]

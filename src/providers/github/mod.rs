@@ -4,7 +4,7 @@
 //! itself is the CI poller both hosts share ([`super::ci`]); this is GitHub's [`Backend`] for it.
 
 mod api;
-mod auth;
+pub mod auth;
 pub mod wire;
 
 pub use api::{Fetch, GithubApi};
