@@ -239,3 +239,66 @@ fn the_log_file_is_created_for_its_owner_only() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                out.push(k.clone());
+                strings(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn hidden(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Failure 5: text restored from the snapshot file was not sanitised again, so a bidi override
+/// or an escape written into the file reached the terminal raw.
+#[test]
+fn a_tampered_snapshot_is_sanitised_on_restore() {
+    use flightdeck_core::model::{FetchState, SourceId, SourceKind, SourceStatus};
+    let mut m = Model::new(Keymap::defaults(), now());
+    let mut source = SourceStatus::new(SourceId::new(SourceKind::Github, "github"), FetchState::Ok);
+    source.fetched_at = Some(now());
+    m.sources.push(source);
+    let saved = serde_json::to_string(&flightdeck::snapshot::Snapshot::of(&m)).expect("json");
+    let tampered = saved.replace(
+        "\"github\"",
+        "\"git\\u202ehub\\u001b]0;pwned\\u0007\\r\\u009b2J\"",
+    );
+    assert_ne!(saved, tampered, "the test wrote something hostile");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("snapshot.json");
+    std::fs::write(&path, tampered).expect("written");
+    let loaded = flightdeck::snapshot::load(&path).expect("a snapshot of this version loads");
+    let mut all = Vec::new();
+    strings(&serde_json::to_value(&loaded).expect("json"), &mut all);
+    assert!(all.iter().any(|s| s.contains("<U+202E>")), "{all:?}");
+    for s in &all {
+        assert!(!s.chars().any(hidden), "{s:?}");
+    }
+}
+
+/// Failure 6: a binary file among the catalog paths was labelled "(Backstage API)".
+#[test]
+fn a_binary_file_in_the_catalog_paths_is_labelled_as_itself() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("logo.png");
+    std::fs::write(&path, b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe").expect("written");
+    let loaded = flightdeck::providers::catalog::load_files([path.as_path()]);
+    let problem = loaded.problems.first().expect("one problem");
+    let place = problem.place.as_ref().expect("the problem has a place");
+    assert_eq!(place.path, path.display().to_string());
+    assert!(
+        problem.message.contains("not a text file"),
+        "{}",
+        problem.message
+    );
+}

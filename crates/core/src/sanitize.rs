@@ -56,9 +56,9 @@ pub fn ident(s: &str) -> String {
 }
 
 /// For multi-line text (descriptions, annotations, docs, commit messages): keeps `\n`, reads
-/// `\r\n` as `\n`, keeps only what follows the last lone `\r` of a line (as a terminal would show
-/// a progress bar), expands tabs to the next multiple of four columns; everything else as
-/// [`line`].
+/// `\r\n` (and CRs that end a line) as `\n`, shows a lone `\r` as `^M` — it hid the text before
+/// it, which a reader must see — expands tabs to the next multiple of four columns; everything
+/// else as [`line`].
 pub fn text(s: &str) -> String {
     if is_clean(s, Mode::Text) {
         return s.to_owned();
@@ -70,7 +70,7 @@ pub fn text(s: &str) -> String {
             out.push('\n');
             writer.start_line(out.len());
         }
-        writer.push(&mut out, after_last_cr(raw));
+        writer.push(&mut out, raw.trim_end_matches('\r'));
     }
     out
 }
@@ -78,7 +78,7 @@ pub fn text(s: &str) -> String {
 /// For CI and container log lines: SGR sequences become style runs; every other escape sequence
 /// (CSI, OSC, DCS, SOS, PM, APC, nF and single-character escapes, and their 8-bit C1 forms) is
 /// dropped whole with its payload; the text between is sanitised as [`line`] does, except that
-/// tabs are expanded and a lone `\r` keeps only what follows it, as in [`text`]; a trailing line
+/// tabs are expanded and a lone `\r` keeps only what follows it (a progress bar redrawn in place); a trailing line
 /// ending (`\n`, `\r\n`) is dropped. Returns the plain text (what search runs over) and the
 /// styled runs over it.
 pub fn log_line(s: &str) -> (String, Vec<StyledRun>) {
@@ -337,15 +337,6 @@ fn sanitize(s: &str, mode: Mode) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     Writer::new(mode).push(&mut out, s);
     out
-}
-
-/// What follows the last lone CR of one line of text; CRs that end the line are line endings.
-fn after_last_cr(line: &str) -> &str {
-    let line = line.trim_end_matches('\r');
-    match line.rfind('\r') {
-        Some(at) => &line[at + 1..],
-        None => line,
-    }
 }
 
 /// Appends sanitised text to a string, remembering enough of the current line to expand tabs.
@@ -775,7 +766,8 @@ mod tests {
     #[rstest]
     #[case::keeps_newlines("a\nb\n", "a\nb\n")]
     #[case::crlf("one\r\ntwo\r\n", "one\ntwo\n")]
-    #[case::progress_bar("10%\r50%\r100%\ndone", "100%\ndone")]
+    #[case::lone_cr_shown("10%\r50%\r100%\ndone", "10%^M50%^M100%\ndone")]
+    #[case::cr_hides_nothing("see runbook\rall fine", "see runbook^Mall fine")]
     #[case::trailing_cr("abc\r", "abc")]
     #[case::lone_cr("\r", "")]
     #[case::tab_at_start("\tx", "    x")]
