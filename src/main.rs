@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let cli = Cli::parse();
     if let Err(e) = install_hooks() {
-        eprintln!("flightdeck: {e}");
+        terminal::say(&format!("flightdeck: {e}"));
         return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -37,7 +37,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("flightdeck: cannot start the async runtime: {e}");
+            terminal::say(&format!("flightdeck: cannot start the async runtime: {e}"));
             return ExitCode::from(2);
         }
     };
@@ -52,7 +52,10 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // Error text can carry remote strings; it goes through the sanitiser like any other.
-            eprintln!("flightdeck: {}", sanitize::text(&format!("{e:?}")));
+            terminal::say(&format!(
+                "flightdeck: {}",
+                sanitize::text(&format!("{e:?}"))
+            ));
             ExitCode::from(1)
         }
     }
@@ -60,13 +63,20 @@ fn main() -> ExitCode {
 
 /// color-eyre's reports, with the terminal restored before a panic message is printed.
 fn install_hooks() -> Result<()> {
+    // Colours only for a terminal: piped or logged stderr gets plain text.
+    let theme = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        color_eyre::config::Theme::dark()
+    } else {
+        color_eyre::config::Theme::new()
+    };
     let (panic_hook, eyre_hook) = color_eyre::config::HookBuilder::default()
+        .theme(theme)
         .display_env_section(false)
         .into_hooks();
     eyre_hook.install()?;
     std::panic::set_hook(Box::new(move |info| {
         terminal::restore();
-        eprintln!("{}", panic_hook.panic_report(info));
+        terminal::say(&panic_hook.panic_report(info).to_string());
     }));
     Ok(())
 }
@@ -98,27 +108,30 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
             Ok(Some(loaded)) => match flightdeck::status::run(&loaded.config, args).await {
                 Ok(code) => Ok(code),
                 Err(e) => {
-                    eprintln!("flightdeck status: {}", sanitize::text(&e.to_string()));
+                    terminal::say(&format!(
+                        "flightdeck status: {}",
+                        sanitize::text(&e.to_string())
+                    ));
                     Ok(unknown)
                 }
             },
             Ok(None) => {
                 let located = config::locate(cli.config.as_deref());
-                eprintln!(
+                terminal::say(&format!(
                     "flightdeck status: no config at {}; see docs/configuration.md",
                     sanitize::line(&located.path.display().to_string())
-                );
+                ));
                 Ok(unknown)
             }
             Err(e) => {
-                eprintln!("{}", sanitize::text(&e.to_string()));
+                terminal::say(&sanitize::text(&e.to_string()));
                 Ok(unknown)
             }
         };
     }
 
     if let Some(why) = terminal::missing() {
-        eprintln!("{why}");
+        terminal::say(why);
         return Ok(ExitCode::from(2));
     }
     // The demo starts its organisation first: its config is the one the cockpit loads.
@@ -139,7 +152,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
     let loaded = match config::load_or_first_run(config_arg.as_deref()) {
         Ok(loaded) => loaded,
         Err(e) => {
-            eprintln!("{}", sanitize::text(&e.to_string()));
+            terminal::say(&sanitize::text(&e.to_string()));
             return Ok(ExitCode::from(2));
         }
     };
@@ -155,7 +168,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
     let theme = match load_theme(&theme_name, support) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{}", sanitize::text(&e.to_string()));
+            terminal::say(&sanitize::text(&e.to_string()));
             return Ok(ExitCode::from(2));
         }
     };
@@ -236,6 +249,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
     match exit? {
         Exit::Quit => Ok(ExitCode::SUCCESS),
         Exit::Terminated => Ok(ExitCode::from(143)),
+        Exit::Interrupted => Ok(ExitCode::from(130)),
         Exit::HungUp => Ok(ExitCode::from(129)),
     }
 }
@@ -271,7 +285,11 @@ impl Effects for Runner {
                     runtime.spawn_blocking(move || drop(garbage));
                 }
             }
-            Effect::Render | Effect::FullRedraw | Effect::Quit | Effect::External(_) => {}
+            Effect::Render
+            | Effect::FullRedraw
+            | Effect::Quit
+            | Effect::Suspend
+            | Effect::External(_) => {}
             other => self.providers.dispatch(&other),
         }
     }
