@@ -9,6 +9,7 @@ mod config;
 mod docs;
 mod e2e_process;
 mod e2e_tmux;
+mod faults;
 mod hardening;
 mod keys;
 mod no_terminal;
