@@ -25,7 +25,7 @@ async fn resetting_server() -> String {
     let addr = l.local_addr().expect("an address");
     tokio::spawn(async move {
         while let Ok((socket, _)) = l.accept().await {
-            let _ = socket.set_linger(Some(Duration::ZERO));
+            let _ = socket.set_zero_linger();
             let mut buf = [0u8; 1024];
             let _ = socket.readable().await;
             let _ = socket.try_read(&mut buf);
