@@ -10,6 +10,7 @@ mod docs;
 mod e2e_process;
 mod e2e_tmux;
 mod faults;
+mod fuzz;
 mod hardening;
 mod keys;
 mod no_terminal;
