@@ -25,8 +25,10 @@ pub const FRAME: Duration = Duration::from_millis(16);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Quit,
-    /// SIGTERM or SIGINT.
+    /// SIGTERM.
     Terminated,
+    /// SIGINT (exit status 130, as shells expect).
+    Interrupted,
     /// SIGHUP, or the terminal went away (a dropped SSH connection).
     HungUp,
 }
@@ -59,6 +61,10 @@ pub async fn run(
         signal(SignalKind::terminate()).wrap_err("while installing the SIGTERM handler")?;
     let mut interrupt =
         signal(SignalKind::interrupt()).wrap_err("while installing the SIGINT handler")?;
+    // `kill -TSTP` (and a ctrl-z the terminal turned into a signal) is caught, so the terminal
+    // is handed back before the process stops.
+    let mut stop = signal(SignalKind::from_raw(libc::SIGTSTP))
+        .wrap_err("while installing the SIGTSTP handler")?;
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -87,13 +93,18 @@ pub async fn run(
     // measurement can read key-to-screen latency under load (scripts/measure-log-storm).
     let mut key_at: Option<Instant> = None;
 
+    let mut stop_asked = false;
     loop {
         let frame_due = last_draw + FRAME;
         let msg = tokio::select! {
             biased;
             _ = hangup.recv() => return Ok(Exit::HungUp),
             _ = terminate.recv() => return Ok(Exit::Terminated),
-            _ = interrupt.recv() => return Ok(Exit::Terminated),
+            _ = interrupt.recv() => return Ok(Exit::Interrupted),
+            _ = stop.recv() => {
+                stop_asked = true;
+                Msg::Tick(options.clock.now())
+            }
             event = input.next() => match event {
                 Some(Ok(event)) => match translate(event) {
                     Some(msg) => msg,
@@ -109,6 +120,13 @@ pub async fn run(
             Some(msg) = messages.recv() => msg,
             now = tick.tick() => {
                 let _ = now;
+                // A hung-up tty does not always say so: when the session leader ignores SIGHUP
+                // no signal comes, and input only reads end-of-file. Asked once a tick, it
+                // answers "not a terminal" (one ioctl).
+                if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                    tracing::warn!("the terminal is gone; exiting");
+                    return Ok(Exit::HungUp);
+                }
                 Msg::Tick(options.clock.now())
             }
             _ = tokio::time::sleep_until(frame_due), if dirty => {
@@ -119,6 +137,13 @@ pub async fn run(
                 continue;
             }
         };
+        if std::mem::take(&mut stop_asked) {
+            drop(input);
+            stop_here(guard)?;
+            input = EventStream::new();
+            dirty = true;
+            continue;
+        }
         if matches!(msg, Msg::Key(_) | Msg::Paste(_)) && key_at.is_none() {
             key_at = Some(Instant::now());
         }
@@ -128,13 +153,18 @@ pub async fn run(
                 Effect::Render => dirty = true,
                 Effect::FullRedraw => {
                     guard
-                        .terminal
-                        .clear()
+                        .repaint_all()
                         .wrap_err("while clearing the terminal")?;
                     dirty = true;
                 }
                 // `update` sends the save before the quit, and effects run in order.
                 Effect::Quit => return Ok(Exit::Quit),
+                Effect::Suspend => {
+                    drop(input);
+                    stop_here(guard)?;
+                    input = EventStream::new();
+                    dirty = true;
+                }
                 Effect::External(program) => {
                     // The input stream must go first, or it keeps reading stdin and steals the
                     // child's keys; a new one is made once the terminal is back.
@@ -164,6 +194,23 @@ pub async fn run(
             return Ok(Exit::Quit);
         }
     }
+}
+
+/// Suspends the process as a shell's job control expects: the terminal is handed back (raw
+/// mode off, main screen, cursor shown) before stopping, and taken again and repainted whole
+/// after `fg` (SIGCONT). SIGSTOP stops for certain, where the caught SIGTSTP no longer would.
+/// The caller drops the input stream first, so nothing reads the shell's keys meanwhile.
+fn stop_here(guard: &mut TerminalGuard) -> Result<()> {
+    guard
+        .suspend()
+        .wrap_err("while handing the terminal back")?;
+    // SAFETY: raise is async-signal-safe and has no memory effects; it returns once the
+    // process is continued.
+    unsafe {
+        libc::raise(libc::SIGSTOP);
+    }
+    guard.resume().wrap_err("while taking the terminal back")?;
+    Ok(())
 }
 
 /// A frame was drawn: the key waiting for it has its answer on screen.

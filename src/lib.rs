@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod external;
+pub mod logfile;
 pub mod memory;
 pub mod providers;
 pub mod scaffolder;

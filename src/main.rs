@@ -46,7 +46,7 @@ fn main() -> ExitCode {
         };
     }
     if let Err(e) = install_hooks() {
-        eprintln!("flightdeck: {e}");
+        terminal::say(&format!("flightdeck: {e}"));
         return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -56,7 +56,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("flightdeck: cannot start the async runtime: {e}");
+            terminal::say(&format!("flightdeck: cannot start the async runtime: {e}"));
             return ExitCode::from(2);
         }
     };
@@ -71,7 +71,10 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // Error text can carry remote strings; it goes through the sanitiser like any other.
-            eprintln!("flightdeck: {}", sanitize::text(&format!("{e:?}")));
+            terminal::say(&format!(
+                "flightdeck: {}",
+                sanitize::text(&format!("{e:?}"))
+            ));
             ExitCode::from(1)
         }
     }
@@ -79,13 +82,20 @@ fn main() -> ExitCode {
 
 /// color-eyre's reports, with the terminal restored before a panic message is printed.
 fn install_hooks() -> Result<()> {
+    // Colours only for a terminal: piped or logged stderr gets plain text.
+    let theme = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        color_eyre::config::Theme::dark()
+    } else {
+        color_eyre::config::Theme::new()
+    };
     let (panic_hook, eyre_hook) = color_eyre::config::HookBuilder::default()
+        .theme(theme)
         .display_env_section(false)
         .into_hooks();
     eyre_hook.install()?;
     std::panic::set_hook(Box::new(move |info| {
         terminal::restore();
-        eprintln!("{}", panic_hook.panic_report(info));
+        terminal::say(&panic_hook.panic_report(info).to_string());
     }));
     Ok(())
 }
@@ -117,7 +127,10 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
             Ok(Some(loaded)) => match flightdeck::status::run(&loaded.config, args).await {
                 Ok(code) => Ok(code),
                 Err(e) => {
-                    eprintln!("flightdeck status: {}", sanitize::text(&e.to_string()));
+                    terminal::say(&format!(
+                        "flightdeck status: {}",
+                        sanitize::text(&e.to_string())
+                    ));
                     Ok(unknown)
                 }
             },
@@ -145,7 +158,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
                 }
             },
             Err(e) => {
-                eprintln!("{}", sanitize::text(&e.to_string()));
+                terminal::say(&sanitize::text(&e.to_string()));
                 Ok(unknown)
             }
         };
@@ -188,7 +201,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
     }
 
     if let Some(why) = terminal::missing() {
-        eprintln!("{why}");
+        terminal::say(why);
         return Ok(ExitCode::from(2));
     }
     // The demo starts its organisation first: its config is the one the cockpit loads.
@@ -209,7 +222,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
     let loaded = match config::load_or_first_run(config_arg.as_deref()) {
         Ok(loaded) => loaded,
         Err(e) => {
-            eprintln!("{}", sanitize::text(&e.to_string()));
+            terminal::say(&sanitize::text(&e.to_string()));
             return Ok(ExitCode::from(2));
         }
     };
@@ -234,7 +247,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
     let theme = match load_theme(&theme_name, support) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{}", sanitize::text(&e.to_string()));
+            terminal::say(&sanitize::text(&e.to_string()));
             return Ok(ExitCode::from(2));
         }
     };
@@ -315,6 +328,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
     match exit? {
         Exit::Quit => Ok(ExitCode::SUCCESS),
         Exit::Terminated => Ok(ExitCode::from(143)),
+        Exit::Interrupted => Ok(ExitCode::from(130)),
         Exit::HungUp => Ok(ExitCode::from(129)),
     }
 }
@@ -350,7 +364,11 @@ impl Effects for Runner {
                     runtime.spawn_blocking(move || drop(garbage));
                 }
             }
-            Effect::Render | Effect::FullRedraw | Effect::Quit | Effect::External(_) => {}
+            Effect::Render
+            | Effect::FullRedraw
+            | Effect::Quit
+            | Effect::Suspend
+            | Effect::External(_) => {}
             other => self.providers.dispatch(&other),
         }
     }
@@ -423,10 +441,7 @@ fn init_logging(loaded: Option<&Loaded>) -> Option<tracing_appender::non_blockin
     let path = loaded
         .and_then(|l| l.config.general.log_file.clone())
         .or_else(|| project_dirs().map(|d| d.data_local_dir().join("flightdeck.log")))?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).ok()?;
-    let file_name = path.file_name()?.to_owned();
-    let appender = tracing_appender::rolling::never(dir, file_name);
+    let appender = flightdeck::logfile::open(&path).ok()?;
     // The writer's queue is allocated whole up front: its default of 128,000 lines cost 4 MB of
     // a budget of 60. A burst beyond these lines loses lines, never blocks the loop.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()

@@ -6,8 +6,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 pub use flightdeck_core::snapshot::{Snapshot, VERSION};
 
 /// Where the snapshot for a config lives: one file per config, so the demo and a real setup
@@ -29,25 +27,10 @@ pub fn load(path: &Path) -> Option<Snapshot> {
             return None;
         }
     };
-    #[derive(Deserialize)]
-    struct Versioned {
-        version: u32,
-    }
-    match serde_json::from_slice::<Versioned>(&bytes) {
-        Ok(v) if v.version == VERSION => {}
-        Ok(v) => {
-            tracing::info!(path = %path.display(), found = v.version, want = VERSION, "discarding a snapshot of another format");
-            return None;
-        }
-        Err(e) => {
-            tracing::warn!(path = %path.display(), error = %e, "discarding a corrupt snapshot");
-            return None;
-        }
-    }
-    match serde_json::from_slice(&bytes) {
+    match Snapshot::from_json(&bytes) {
         Ok(s) => Some(s),
-        Err(e) => {
-            tracing::warn!(path = %path.display(), error = %e, "discarding a corrupt snapshot");
+        Err(why) => {
+            tracing::warn!(path = %path.display(), why, "discarding the snapshot; starting cold");
             None
         }
     }

@@ -36,7 +36,10 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 /// Owns the terminal while the cockpit runs.
 pub struct TerminalGuard {
-    pub terminal: Terminal<Backend>,
+    /// Never dropped: ratatui's `Drop` shows the cursor and, when that write fails (the tty is
+    /// gone), prints with `eprintln!`, which panics on a dead stderr; that panic during cleanup
+    /// ended in SIGABRT. [`restore`] shows the cursor instead, ignoring a dead tty.
+    pub terminal: std::mem::ManuallyDrop<Terminal<Backend>>,
 }
 
 impl TerminalGuard {
@@ -44,7 +47,9 @@ impl TerminalGuard {
     pub fn enter() -> io::Result<Self> {
         take()?;
         let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-        Ok(Self { terminal })
+        Ok(Self {
+            terminal: std::mem::ManuallyDrop::new(terminal),
+        })
     }
 
     /// Hands the terminal back (to run `$EDITOR` or `$PAGER`); [`TerminalGuard::resume`] takes it
@@ -58,7 +63,22 @@ impl TerminalGuard {
     /// the next draw repaints everything.
     pub fn resume(&mut self) -> io::Result<()> {
         take()?;
-        self.terminal.clear()
+        self.repaint_all()
+    }
+
+    /// Clears the screen and forgets what was on it, so the next draw writes every cell.
+    /// Not ratatui's `clear`, which first asks the terminal where its cursor is: after a
+    /// suspend that answer did not come (the request timed out, and its `;200R` reached the
+    /// shell).
+    pub fn repaint_all(&mut self) -> io::Result<()> {
+        execute!(
+            io::stdout(),
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+        )?;
+        // Each swap resets the buffer it makes current: two leave both blank.
+        self.terminal.swap_buffers();
+        self.terminal.swap_buffers();
+        Ok(())
     }
 }
 
@@ -74,6 +94,14 @@ fn take() -> io::Result<()> {
     let mut out = io::stdout();
     execute!(out, EnterAlternateScreen, EnableBracketedPaste, Hide)?;
     Ok(())
+}
+
+/// Writes one line to stderr, ignoring failure: at exit stderr may be a tty that is gone, and
+/// `eprintln!` would panic there (a panic while exiting, or inside the panic hook, aborts).
+pub fn say(line: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+    let _ = err.flush();
 }
 
 /// Leaves every mode the cockpit entered. Safe to call at any time, from any exit path,

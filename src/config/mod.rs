@@ -362,12 +362,34 @@ pub fn load_located(located: &Located) -> Result<Option<Loaded>, ConfigError> {
 
 /// Reads, checks and resolves one config file.
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
+    let text = String::from_utf8(bytes).map_err(|e| not_utf8(path, &e))?;
     let home = directories::BaseDirs::new().map(|dirs| dirs.home_dir().to_path_buf());
     load_str(&text, path, home.as_deref())
+}
+
+/// A file that is not UTF-8, at the first byte that is not: line and column are counted in
+/// the valid text before it.
+fn not_utf8(path: &Path, e: &std::string::FromUtf8Error) -> ConfigError {
+    let bytes = e.as_bytes();
+    let at = e.utf8_error().valid_up_to();
+    let valid = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    // The snippet shows the line up to the bad byte: the rest may not be text at all.
+    let line_end = bytes[at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| at + i);
+    let shown = format!("{valid}{}", String::from_utf8_lossy(&bytes[at..line_end]));
+    Source::new(path, &shown).error(
+        Some(at..at + 1),
+        format!(
+            "the file is not UTF-8 text: byte 0x{:02x} cannot start a character; save it as UTF-8",
+            bytes[at]
+        ),
+    )
 }
 
 /// [`load`] on text already read: `path` names it in messages and anchors its relative paths,
@@ -647,10 +669,31 @@ impl<'a> Source<'a> {
                 .split_once(", expected ")
                 .unwrap_or((rest, "another type"));
             let (found, expected) = (toml_words(found), toml_words(expected));
-            format!(
-                "wrong type for `{}` in {table_label}: found {found}, expected {expected}",
-                key_name.as_deref().unwrap_or("?")
-            )
+            // No key inside the table: the table itself is of the wrong type, as when
+            // `[alertmanager]` is written for the list `[[alertmanager]]`.
+            let header = span
+                .as_ref()
+                .and_then(|r| self.text.get(r.start..))
+                .is_some_and(|t| t.starts_with('['));
+            let whole = match (&key_name, table.last()) {
+                (None, Some(Seg::Key(k))) => Some(k.clone()),
+                _ => None,
+            };
+            match (key_name.as_deref(), whole) {
+                (_, Some(k)) if header && found == "a table" && expected == "an array" => format!(
+                    "`{k}` is a list of tables: write [[{k}]] (two brackets) for each entry, not [{k}]"
+                ),
+                (_, Some(k)) => format!(
+                    "wrong type for `{k}` in {}: found {found}, expected {expected}",
+                    describe_table(&table[..table.len() - 1])
+                ),
+                (Some(k), None) => format!(
+                    "wrong type for `{k}` in {table_label}: found {found}, expected {expected}"
+                ),
+                (None, None) => {
+                    format!("wrong type in {table_label}: found {found}, expected {expected}")
+                }
+            }
         } else if let Some(rest) = raw.strip_prefix("invalid value: ") {
             format!(
                 "invalid value for `{}` in {table_label}: {rest}",
@@ -971,6 +1014,38 @@ mod tests {
     fn type_errors_use_tomls_words(#[case] text: &str, #[case] expected: &str) {
         let err = load_str(text, Path::new("c.toml"), None).expect_err("wrong type");
         assert!(err.to_string().contains(expected), "{err}");
+    }
+
+    /// Issue 20: a config file with invalid UTF-8 gave no line or column.
+    #[test]
+    fn a_file_that_is_not_utf8_says_where() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, b"[general]\ntheme = \"d\xffrk\"\n").expect("written");
+        let text = load(&path).expect_err("not UTF-8").to_string();
+        assert!(
+            text.contains("c.toml:2:11: the file is not UTF-8"),
+            "{text}"
+        );
+        assert!(text.contains("0xff"), "{text}");
+    }
+
+    /// Issue 20: `[alertmanager]` written as a single table said "wrong type for `?`".
+    #[test]
+    fn a_table_where_a_list_of_tables_belongs_names_the_key_and_the_form() {
+        let err = load_str(
+            "[alertmanager]\nname = \"prod\"\nurl = \"http://am:9093\"\n",
+            Path::new("c.toml"),
+            None,
+        )
+        .expect_err("one table is not a list of them");
+        let text = err.to_string();
+        assert!(text.contains("c.toml:1:"), "{text}");
+        assert!(
+            text.contains("`alertmanager` is a list of tables: write [[alertmanager]]"),
+            "{text}"
+        );
+        assert!(!text.contains('?'), "{text}");
     }
 
     #[test]

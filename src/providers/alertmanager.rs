@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use tokio::sync::Notify;
 
+use super::http::{Failure, decode_error};
 use super::{Context, Provider};
 use crate::config::{AlertmanagerSource, Config};
 use flightdeck_core::message::alerts::{Command, Msg as AlertsMsg};
@@ -26,6 +27,9 @@ use flightdeck_core::wire::alertmanager::{
 
 /// Minutes an acknowledgement silences, and how much extending it adds.
 pub const ACK_MINUTES: i64 = 15;
+/// What the `/api/v2/status` call is called in messages; its body is never quoted.
+const STATUS: &str = "status";
+
 /// The status (version, cluster) changes rarely: read it at start and every this many polls.
 const STATUS_EVERY: u32 = 60;
 /// The longest wait between tries of a failing Alertmanager.
@@ -107,27 +111,21 @@ impl AmClient {
         match result {
             Ok((status, body)) if status.is_success() => Ok((status, body)),
             Ok((status, body)) => {
+                // `/status` carries the server's configuration, receiver secrets included:
+                // its body is never quoted; others at most as a short excerpt.
                 let text = String::from_utf8_lossy(&body);
-                let text: String = text.trim().trim_matches('"').chars().take(200).collect();
-                Err(format!(
-                    "{what}: HTTP {}{}",
-                    status.as_u16(),
-                    if text.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", sanitize::line(&text))
-                    }
-                ))
+                let text = text.trim().trim_matches('"');
+                Err(if what == STATUS || text.is_empty() {
+                    format!("{what}: HTTP {}", status.as_u16())
+                } else {
+                    format!(
+                        "{what}: HTTP {}: {}",
+                        status.as_u16(),
+                        sanitize::excerpt(text, 80)
+                    )
+                })
             }
-            Err(e) if e.is_timeout() => Err(format!(
-                "{what}: no answer within {}s",
-                self.timeout.as_secs_f32()
-            )),
-            Err(e) if e.is_connect() => Err(format!(
-                "{what}: cannot connect to {}",
-                sanitize::line(&self.base)
-            )),
-            Err(e) => Err(format!("{what}: {}", sanitize::line(&e.to_string()))),
+            Err(e) => Err(Failure::from_reqwest(&e, &self.base, self.timeout).describe(what)),
         }
     }
 
@@ -139,12 +137,8 @@ impl AmClient {
         let (_, body) = self
             .send(self.request(reqwest::Method::GET, path), what)
             .await?;
-        serde_json::from_slice(&body).map_err(|e| {
-            format!(
-                "{what}: malformed answer ({})",
-                sanitize::line(&e.to_string())
-            )
-        })
+        serde_json::from_slice(&body)
+            .map_err(|e| format!("{what}: malformed answer ({})", decode_error(&e)))
     }
 
     /// Every alert, whatever its state: muted ones are hidden by the screen, not the query.
@@ -166,7 +160,7 @@ impl AmClient {
     /// Version and cluster. The answer also carries the server's configuration with receiver
     /// secrets; it is dropped here, unread.
     pub async fn status(&self) -> Result<(String, Cluster), String> {
-        let status: AlertmanagerStatus = self.get_json("/api/v2/status", "status").await?;
+        let status: AlertmanagerStatus = self.get_json("/api/v2/status", STATUS).await?;
         let (cluster, version, _uptime) = status.without_config();
         Ok((
             sanitize::line(&version.version),
@@ -213,12 +207,8 @@ impl AmClient {
                 "silence",
             )
             .await?;
-        let created: SilenceCreated = serde_json::from_slice(&answer).map_err(|e| {
-            format!(
-                "silence: malformed answer ({})",
-                sanitize::line(&e.to_string())
-            )
-        })?;
+        let created: SilenceCreated = serde_json::from_slice(&answer)
+            .map_err(|e| format!("silence: malformed answer ({})", decode_error(&e)))?;
         Ok(sanitize::ident(&created.silence_id))
     }
 
@@ -351,27 +341,16 @@ pub fn decode_silence(s: GettableSilence) -> Silence {
 /// The credential of one Alertmanager from the environment or a command, read when its task
 /// starts so a rotated token is picked up on restart.
 async fn auth_for(source: &AlertmanagerSource) -> Result<Auth, String> {
-    if let Some(var) = &source.token_env {
-        return std::env::var(var)
-            .map(Auth::Bearer)
-            .map_err(|_| format!("the environment variable {var} (token_env) is not set"));
-    }
-    if let Some(cmd) = &source.token_command {
-        let out = tokio::process::Command::new("sh")
-            .arg("-c")
-            .arg(cmd)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .await
-            .map_err(|e| format!("token_command cannot run: {e}"))?;
-        if !out.status.success() {
-            return Err(format!("token_command failed ({})", out.status));
+    let names: Vec<&str> = source.token_env.as_deref().into_iter().collect();
+    match super::http::resolve_token(&names, source.token_command.as_deref()).await? {
+        Some(token) => return Ok(Auth::Bearer(token)),
+        None => {
+            if let Some(var) = &source.token_env {
+                return Err(format!(
+                    "the environment variable {var} (token_env) is not set"
+                ));
+            }
         }
-        let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        if token.is_empty() {
-            return Err("token_command printed no token".into());
-        }
-        return Ok(Auth::Bearer(token));
     }
     if let Some(user) = &source.basic_auth_user {
         let password = match &source.basic_auth_password_env {

@@ -253,32 +253,14 @@ fn without_url(e: &reqwest::Error) -> String {
 /// The bearer token from the environment or a command, read at each attempt so a rotated
 /// token is picked up. Never logged, shown or cached.
 pub async fn token(source: &BackstageSource) -> Result<Option<String>, String> {
-    if let Some(var) = &source.token_env {
-        return std::env::var(var)
-            .map(Some)
-            .map_err(|_| format!("the environment variable {var} (token_env) is not set"));
+    let names: Vec<&str> = source.token_env.as_deref().into_iter().collect();
+    let token = super::http::resolve_token(&names, source.token_command.as_deref()).await?;
+    match (&token, &source.token_env) {
+        (None, Some(var)) => Err(format!(
+            "the environment variable {var} (token_env) is not set"
+        )),
+        _ => Ok(token),
     }
-    if let Some(cmd) = &source.token_command {
-        let out = tokio::process::Command::new("sh")
-            .arg("-c")
-            .arg(cmd)
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .output();
-        let out = tokio::time::timeout(TIMEOUT, out)
-            .await
-            .map_err(|_| "token_command did not finish in 30s".to_string())?
-            .map_err(|e| format!("token_command cannot run: {e}"))?;
-        if !out.status.success() {
-            return Err(format!("token_command failed ({})", out.status));
-        }
-        let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        if token.is_empty() {
-            return Err("token_command printed no token".into());
-        }
-        return Ok(Some(token));
-    }
-    Ok(None)
 }
 
 pub struct BackstageProvider {

@@ -142,11 +142,32 @@ impl Loader {
         if !self.visited.insert(key) {
             return;
         }
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
+        // A file that cannot be read is labelled as itself (not as the API's): the problem is
+        // in that file, whichever path or Location led to it.
+        let itself = Place {
+            path: sanitize::line(&path.display().to_string()),
+            line: 1,
+            column: 1,
+        };
+        let text = match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    let message = format!(
+                        "not a text file (byte {} is not UTF-8); catalog paths name YAML descriptors",
+                        e.utf8_error().valid_up_to()
+                    );
+                    self.problem(Some(&itself), ProblemLevel::Error, message);
+                    return;
+                }
+            },
             Err(e) => {
-                let message = format!("cannot read {}: {e}", path.display());
-                self.problem(via, ProblemLevel::Error, message);
+                let message = format!(
+                    "cannot read {}: {}",
+                    itself.path,
+                    sanitize::line(&e.to_string())
+                );
+                self.problem(via.or(Some(&itself)), ProblemLevel::Error, message);
                 return;
             }
         };

@@ -371,7 +371,7 @@ impl GitlabApi {
 }
 
 fn decode<T: DeserializeOwned>(body: &str) -> Result<T, Failure> {
-    serde_json::from_str(body).map_err(|e| Failure::Malformed(sanitize::line(&e.to_string())))
+    serde_json::from_str(body).map_err(|e| Failure::Malformed(http::decode_error(&e)))
 }
 
 impl Backend for GitlabApi {
@@ -470,17 +470,7 @@ impl Backend for GitlabApi {
 /// none (public projects). Never logged or shown.
 pub async fn resolve_token(source: &GitlabSource) -> Result<Option<String>, String> {
     let name = source.token_env.as_deref().unwrap_or("GITLAB_TOKEN");
-    if let Some(t) = std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-    {
-        return Ok(Some(t));
-    }
-    match &source.token_command {
-        Some(cmd) => http::token_from_command(cmd).await.map(Some),
-        None => Ok(None),
-    }
+    http::resolve_token(&[name], source.token_command.as_deref()).await
 }
 
 /// The GitLab provider, when `[gitlab]` is configured.

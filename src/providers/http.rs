@@ -119,7 +119,7 @@ pub enum Failure {
     },
     /// No answer in time.
     Timeout(Duration),
-    /// No connection.
+    /// No connection, or it broke: what happened, in words (`connection refused by …`).
     Connect(String),
     /// An answer that is not what the API documents.
     Malformed(String),
@@ -141,7 +141,7 @@ impl Failure {
             }
             Failure::Status { code, message } => format!("{what}: HTTP {code}: {message}"),
             Failure::Timeout(d) => format!("{what}: no answer within {}s", d.as_secs()),
-            Failure::Connect(to) => format!("{what}: cannot connect to {to}"),
+            Failure::Connect(why) => format!("{what}: {why}"),
             Failure::Malformed(e) => format!("{what}: malformed answer ({e})"),
             Failure::Refused(why) => format!("{what}: {why}"),
             Failure::Other(e) => format!("{what}: {e}"),
@@ -150,16 +150,92 @@ impl Failure {
 
     /// From a reqwest error, with the host's URL to name on a failed connection.
     pub fn from_reqwest(e: &reqwest::Error, base: &str, timeout: Duration) -> Self {
-        if e.is_timeout() {
+        if e.is_decode() {
+            return Failure::Malformed(sanitize::excerpt(&e.to_string(), 120));
+        }
+        Self::from_transport(e, base, timeout)
+    }
+
+    /// What went wrong on the way to a server, read from the error's chain of causes by their
+    /// types and one-line texts: refused, reset, DNS, TLS or timeout. Never by `{:?}`: some
+    /// errors (octocrab's) carry a backtrace whose Debug form resolves symbols, loading the
+    /// binary's debug info on the first failure (resident memory went from ~31 to ~213 MB).
+    pub fn from_transport(
+        e: &(dyn std::error::Error + 'static),
+        base: &str,
+        timeout: Duration,
+    ) -> Self {
+        let base = sanitize::line(base);
+        let mut texts = String::new();
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(c) = cause {
+            if let Some(io) = c.downcast_ref::<std::io::Error>() {
+                use std::io::ErrorKind as K;
+                match io.kind() {
+                    K::ConnectionRefused => {
+                        return Failure::Connect(format!("connection refused by {base}"));
+                    }
+                    K::ConnectionReset
+                    | K::ConnectionAborted
+                    | K::BrokenPipe
+                    | K::UnexpectedEof => {
+                        return Failure::Connect(format!("connection reset by {base}"));
+                    }
+                    K::TimedOut => return Failure::Timeout(timeout),
+                    _ => {}
+                }
+            }
+            if c.downcast_ref::<reqwest::Error>()
+                .is_some_and(|r| r.is_timeout())
+            {
+                return Failure::Timeout(timeout);
+            }
+            texts.push_str(&c.to_string().to_lowercase());
+            texts.push('\n');
+            cause = c.source();
+        }
+        let has = |words: &[&str]| words.iter().any(|w| texts.contains(w));
+        if has(&[
+            "dns error",
+            "failed to lookup",
+            "name or service not known",
+            "no such host",
+        ]) {
+            Failure::Connect(format!("cannot resolve the host of {base} (DNS)"))
+        } else if has(&["certificate", "tls", "handshake", "ssl"]) {
+            Failure::Connect(format!("TLS with {base} failed"))
+        } else if has(&["timed out", "timeout", "deadline has elapsed"]) {
             Failure::Timeout(timeout)
-        } else if e.is_connect() {
-            Failure::Connect(sanitize::line(base))
-        } else if e.is_decode() || e.is_body() {
-            Failure::Malformed(sanitize::line(&e.to_string()))
+        } else if has(&[
+            "connection reset",
+            "connection closed",
+            "incomplete message",
+            "broken pipe",
+        ]) {
+            Failure::Connect(format!("connection reset by {base}"))
+        } else if has(&["connection refused"]) {
+            Failure::Connect(format!("connection refused by {base}"))
+        } else if has(&["connect"]) {
+            Failure::Connect(format!("cannot connect to {base}"))
+        } else if has(&["decod", "body", "utf"]) {
+            Failure::Malformed(sanitize::excerpt(&e.to_string(), 120))
         } else {
-            Failure::Other(sanitize::line(&e.to_string()))
+            Failure::Other(sanitize::excerpt(&e.to_string(), 120))
         }
     }
+}
+
+/// Why an answer could not be decoded, without its values: serde's messages quote the value
+/// they did not expect (`invalid type: string "https://hooks…/secret"`), which can be a secret.
+pub fn decode_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let kind = match e.classify() {
+        Category::Io => "unreadable",
+        Category::Syntax => "not JSON",
+        Category::Data => "a field of the wrong type or missing",
+        Category::Eof => "cut short",
+    };
+    format!("{kind} at line {} column {}", e.line(), e.column())
 }
 
 /// What a non-success answer means. `None` for a success (2xx, 3xx, 304).
@@ -224,6 +300,34 @@ pub async fn bounded<T>(
     tokio::time::timeout(timeout, f)
         .await
         .unwrap_or(Err(Failure::Timeout(timeout)))
+}
+
+/// The first of the environment variables `names` that is set and not empty, trimmed. `env`
+/// reads a variable (the process environment outside tests).
+pub fn token_from_env(names: &[&str], env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    names.iter().find_map(|n| {
+        env(n)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// The one order every provider reads its secret in (docs/configuration.md, "Secrets"): the
+/// environment variables `names` (the one `token_env` names first, then the provider's
+/// defaults for its own host), then `token_command`, else none. GitHub looks in gh's login
+/// store for the same host between the two.
+pub async fn resolve_token(
+    names: &[&str],
+    command: Option<&str>,
+) -> Result<Option<String>, String> {
+    let env = |k: &str| std::env::var(k).ok();
+    if let Some(t) = token_from_env(names, &env) {
+        return Ok(Some(t));
+    }
+    match command {
+        Some(cmd) => token_from_command(cmd).await.map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Reads a token from a configured command's standard output (a password manager, `gh auth

@@ -5,6 +5,7 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -32,6 +33,7 @@ pub struct OnboardingProvider {
     /// reaches the disk after a newer one is dropped instead of undoing it.
     saves_asked: u64,
     saves_written: std::sync::Arc<std::sync::Mutex<u64>>,
+    login: LoginCache,
 }
 
 impl OnboardingProvider {
@@ -59,6 +61,7 @@ impl OnboardingProvider {
             http,
             saves_asked: 0,
             saves_written: Default::default(),
+            login: LoginCache::default(),
         };
         me.initial();
         me
@@ -194,6 +197,7 @@ impl Provider for OnboardingProvider {
                         config: self.config.clone(),
                         http: self.http.clone(),
                         clock: self.clock.clone(),
+                        login: self.login.clone(),
                     };
                     self.spawn(async move {
                         let step = req.step.clone();
@@ -330,7 +334,18 @@ pub struct Checker {
     pub http: reqwest::Client,
     /// Stamps the results, so the demo's ages follow the sim's clock.
     pub clock: crate::clock::Clock,
+    /// The GitHub login, shared by the checks of one round.
+    pub login: LoginCache,
 }
+
+/// How long a GitHub login read by one check serves the others: three checks need it, and a
+/// round of checks asked one `GET /user` each; a later `r` asks again.
+const LOGIN_KEPT: Duration = Duration::from_secs(30);
+
+/// The GitHub login the checks share: the first check of a round reads it, the others wait for
+/// it rather than asking again.
+#[derive(Clone, Default)]
+pub struct LoginCache(Arc<tokio::sync::Mutex<Option<(std::time::Instant, String)>>>);
 
 impl Checker {
     pub async fn run(&self, req: &CheckRequest) -> CheckResult {
@@ -368,7 +383,7 @@ impl Checker {
         gh: &GithubSource,
         path: &str,
     ) -> Result<serde_json::Value, CheckResult> {
-        let token = github_token(gh)
+        let token = crate::providers::github::auth::resolve_token(gh)
             .await
             .map_err(|e| fail(e, "fix the token setting under [github], then press r"))?;
         let url = format!("{}{}", gh.api_url.trim_end_matches('/'), path);
@@ -391,7 +406,12 @@ impl Checker {
         })?;
         let status = response.status();
         if status.as_u16() == 401 {
-            let var = gh.token_env.as_deref().unwrap_or("GITHUB_TOKEN");
+            let default = if crate::providers::github::auth::gh_host(&gh.api_url) == "github.com" {
+                "GITHUB_TOKEN"
+            } else {
+                "GH_ENTERPRISE_TOKEN"
+            };
+            let var = gh.token_env.as_deref().unwrap_or(default);
             let next = if token.is_none() {
                 format!(
                     "create a token (Settings → Developer settings → tokens, scopes repo and workflow) and export it as ${var}"
@@ -421,11 +441,20 @@ impl Checker {
     }
 
     async fn login(&self, gh: &GithubSource) -> Result<String, CheckResult> {
+        let mut cached = self.login.0.lock().await;
+        if let Some((at, login)) = cached.as_ref()
+            && at.elapsed() < LOGIN_KEPT
+        {
+            return Ok(login.clone());
+        }
         let user = self.github_get(gh, "/user").await?;
-        user.get("login")
+        let login = user
+            .get("login")
             .and_then(|l| l.as_str())
             .map(sanitize::ident)
-            .ok_or_else(|| fail("GitHub's /user has no login", "press r to try again"))
+            .ok_or_else(|| fail("GitHub's /user has no login", "press r to try again"))?;
+        *cached = Some((std::time::Instant::now(), login.clone()));
+        Ok(login)
     }
 
     async fn github_token(&self) -> CheckResult {
@@ -696,33 +725,6 @@ impl Checker {
             ),
         }
     }
-}
-
-/// The GitHub token from `token_env` (else `$GITHUB_TOKEN`) or `token_command`; none is fine
-/// for servers that allow anonymous reads.
-async fn github_token(gh: &GithubSource) -> Result<Option<String>, String> {
-    if let Some(cmd) = &gh.token_command {
-        let out = tokio::time::timeout(
-            Duration::from_secs(30),
-            tokio::process::Command::new("sh")
-                .arg("-c")
-                .arg(cmd)
-                .output(),
-        )
-        .await
-        .map_err(|_| "token_command did not finish in 30s".to_string())?
-        .map_err(|e| format!("token_command cannot run: {e}"))?;
-        if !out.status.success() {
-            return Err(format!("token_command failed ({})", out.status));
-        }
-        let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        return Ok((!token.is_empty()).then_some(token));
-    }
-    let var = gh.token_env.as_deref().unwrap_or("GITHUB_TOKEN");
-    Ok(std::env::var(var)
-        .ok()
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty()))
 }
 
 #[cfg(test)]

@@ -6,16 +6,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_flightdeck");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_flightdeck");
 
 /// A tmux server of the test's own, so tests never touch the user's sessions.
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
     home: tempfile::TempDir,
 }
 
 impl Tmux {
-    fn new(name: &str) -> Option<Self> {
+    pub(crate) fn new(name: &str) -> Option<Self> {
         if Command::new("tmux").arg("-V").output().is_err() {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("tmux is missing; the test command installs it (scripts/test)");
@@ -30,7 +30,7 @@ impl Tmux {
         })
     }
 
-    fn tmux(&self, args: &[&str]) -> String {
+    pub(crate) fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-L")
             .arg(&self.socket)
@@ -42,7 +42,7 @@ impl Tmux {
 
     /// Starts `script` in a shell inside a 120x40 pane, with HOME and the XDG dirs in a temp
     /// dir so no user config or cache is read.
-    fn start(&self, script: &str) {
+    pub(crate) fn start(&self, script: &str) {
         let home = self.home.path().display().to_string();
         let env = format!(
             "export HOME={home} XDG_CONFIG_HOME={home}/.config XDG_CACHE_HOME={home}/.cache XDG_DATA_HOME={home}/.local/share TERM=xterm-256color; unset FLIGHTDECK_CONFIG NO_COLOR;"
@@ -63,7 +63,7 @@ impl Tmux {
         self.tmux(&["set-option", "-t", "t", "remain-on-exit", "on"]);
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         for k in keys {
             self.tmux(&["send-keys", "-t", "t", k]);
             // An Esc followed at once by another key reads as Alt+key, as in any terminal.
@@ -75,14 +75,14 @@ impl Tmux {
         self.tmux(&["capture-pane", "-p", "-t", "t"])
     }
 
-    fn alternate_on(&self) -> bool {
+    pub(crate) fn alternate_on(&self) -> bool {
         self.tmux(&["display-message", "-p", "-t", "t", "#{alternate_on}"])
             .trim()
             == "1"
     }
 
     /// Waits until the screen contains `text`; panics with the screen when it never does.
-    fn wait_for(&self, text: &str) -> String {
+    pub(crate) fn wait_for(&self, text: &str) -> String {
         self.wait_within(text, Duration::from_secs(15))
     }
 
@@ -100,7 +100,7 @@ impl Tmux {
         }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.home.path().join(name)
     }
 }
@@ -113,7 +113,7 @@ impl Drop for Tmux {
     }
 }
 
-fn alive(pid: &str) -> bool {
+pub(crate) fn alive(pid: &str) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
         && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
 }
@@ -131,7 +131,7 @@ fn wait_gone(pid: &str) {
 
 /// The script a pane runs: note the pid, run flightdeck, then record the tty's mode so the test
 /// can check it was restored.
-fn script(t: &Tmux, args: &str) -> String {
+pub(crate) fn script(t: &Tmux, args: &str) -> String {
     format!(
         "echo $$ > {pid}; exec 3>&1; sh -c 'echo $$ > {pid}; exec {BIN} {args}'; echo \"exit=$?\" > {exit}; stty -a > {stty}; echo flightdeck-finished; exec sleep 60",
         pid = t.path("pid").display(),
@@ -140,14 +140,14 @@ fn script(t: &Tmux, args: &str) -> String {
     )
 }
 
-fn read(path: PathBuf) -> String {
+pub(crate) fn read(path: PathBuf) -> String {
     std::fs::read_to_string(&path)
         .unwrap_or_default()
         .trim()
         .to_string()
 }
 
-fn assert_restored(t: &Tmux) {
+pub(crate) fn assert_restored(t: &Tmux) {
     t.wait_for("flightdeck-finished");
     assert!(!t.alternate_on(), "the alternate screen is still on");
     let stty = read(t.path("stty"));
@@ -169,7 +169,7 @@ fn keys_of_the_shell_then_q_restores_the_terminal() {
     assert!(t.alternate_on());
 
     t.keys(&["?"]);
-    let screen = t.wait_for("keys (esc closes");
+    let screen = t.wait_for("esc closes)");
     assert!(
         screen.contains("quit") && screen.contains("palette"),
         "help lists the live keymap:\n{screen}"
@@ -177,7 +177,7 @@ fn keys_of_the_shell_then_q_restores_the_terminal() {
     t.keys(&["Escape"]);
     let screen = t.screen();
     assert!(
-        !screen.contains("keys (esc closes"),
+        !screen.contains("esc closes)"),
         "esc closes help:\n{screen}"
     );
 

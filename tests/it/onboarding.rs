@@ -292,6 +292,7 @@ async fn the_checks_run_against_the_sim_with_the_real_clients() {
         config,
         http: reqwest::Client::new(),
         clock: flightdeck::clock::Clock::System,
+        login: Default::default(),
     };
     let world = &sim.shared.world;
 
@@ -377,6 +378,7 @@ async fn the_checks_run_against_the_sim_with_the_real_clients() {
         config: Default::default(),
         http: reqwest::Client::new(),
         clock: flightdeck::clock::Clock::System,
+        login: Default::default(),
     };
     let r = unconfigured.run(&request(CheckKind::GithubToken)).await;
     assert!(

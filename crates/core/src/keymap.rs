@@ -446,6 +446,7 @@ actions! {
     Palette => "palette", [Global], "palette", "Open the command palette (fuzzy jump to screens and items)";
     Refresh => "refresh", [Global], "refresh", "Refresh the current screen's sources now (on the Overview, which joins them all: every source)";
     Redraw => "redraw", [Global], "redraw", "Redraw the whole terminal";
+    Suspend => "suspend", [Global], "suspend", "Suspend flightdeck to the shell (fg brings it back)";
     Open => "open", [Overview, Pipelines, Workloads, Alerts, Silences, Docs, Onboarding], "open", "Open the selected item; on a silence, the alerts it matches now";
     Back => "back", [Global], "back", "Close the popup, clear the filter, or go back where you came from";
     NextPanel => "next-panel", [Global], "next panel", "Focus the next panel";

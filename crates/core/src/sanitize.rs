@@ -56,9 +56,9 @@ pub fn ident(s: &str) -> String {
 }
 
 /// For multi-line text (descriptions, annotations, docs, commit messages): keeps `\n`, reads
-/// `\r\n` as `\n`, keeps only what follows the last lone `\r` of a line (as a terminal would show
-/// a progress bar), expands tabs to the next multiple of four columns; everything else as
-/// [`line`].
+/// `\r\n` (and CRs that end a line) as `\n`, shows a lone `\r` as `^M` — it hid the text before
+/// it, which a reader must see — expands tabs to the next multiple of four columns; everything
+/// else as [`line`].
 pub fn text(s: &str) -> String {
     if is_clean(s, Mode::Text) {
         return s.to_owned();
@@ -70,7 +70,7 @@ pub fn text(s: &str) -> String {
             out.push('\n');
             writer.start_line(out.len());
         }
-        writer.push(&mut out, after_last_cr(raw));
+        writer.push(&mut out, raw.trim_end_matches('\r'));
     }
     out
 }
@@ -78,7 +78,7 @@ pub fn text(s: &str) -> String {
 /// For CI and container log lines: SGR sequences become style runs; every other escape sequence
 /// (CSI, OSC, DCS, SOS, PM, APC, nF and single-character escapes, and their 8-bit C1 forms) is
 /// dropped whole with its payload; the text between is sanitised as [`line`] does, except that
-/// tabs are expanded and a lone `\r` keeps only what follows it, as in [`text`]; a trailing line
+/// tabs are expanded and a lone `\r` keeps only what follows it (a progress bar redrawn in place); a trailing line
 /// ending (`\n`, `\r\n`) is dropped. Returns the plain text (what search runs over) and the
 /// styled runs over it.
 pub fn log_line(s: &str) -> (String, Vec<StyledRun>) {
@@ -128,12 +128,14 @@ pub fn log_line(s: &str) -> (String, Vec<StyledRun>) {
 
 /// A URL that is safe to show, copy (OSC 52) or open: `http` or `https`, a non-empty ASCII host,
 /// no whitespace, control or format character, no backslash (read as `/` by browsers but not by
-/// every checker). Surrounding whitespace is trimmed; non-ASCII in the path, query and fragment
+/// every checker), and none of `^`, `<`, `>`: a URL may not hold them raw (RFC 3986), and they are
+/// what this sanitiser writes for controls (`^[`, `\u{9b}`, `<U+202E>`), so text that was
+/// sanitised never passes for the URL it hid. Surrounding whitespace is trimmed; non-ASCII in the path, query and fragment
 /// is percent-encoded, so the result is printable ASCII and can go into an OSC 8 link.
 pub fn url(s: &str) -> Option<String> {
     let s = s.trim();
     if s.chars()
-        .any(|c| c.is_whitespace() || c.is_control() || is_format(c) || c == '\\')
+        .any(|c| c.is_whitespace() || c.is_control() || is_format(c) || "\\^<>".contains(c))
     {
         return None;
     }
@@ -179,6 +181,19 @@ pub fn url(s: &str) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// At most `max` characters of remote text for a message about it, as [`line`] shows them, with
+/// `…` when cut: enough to recognise what came back, never a whole body (which can hold a
+/// secret, a page of HTML, or screenfuls of one line).
+pub fn excerpt(s: &str, max: usize) -> String {
+    let head: String = s.chars().take(max.saturating_add(1)).collect();
+    let mut out = line(head.trim());
+    if out.chars().count() > max {
+        out = out.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+    }
+    out
 }
 
 /// Makes serde_json output safe to print to a terminal. serde_json escapes only U+0000–U+001F,
@@ -322,15 +337,6 @@ fn sanitize(s: &str, mode: Mode) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     Writer::new(mode).push(&mut out, s);
     out
-}
-
-/// What follows the last lone CR of one line of text; CRs that end the line are line endings.
-fn after_last_cr(line: &str) -> &str {
-    let line = line.trim_end_matches('\r');
-    match line.rfind('\r') {
-        Some(at) => &line[at + 1..],
-        None => line,
-    }
 }
 
 /// Appends sanitised text to a string, remembering enough of the current line to expand tabs.
@@ -760,7 +766,8 @@ mod tests {
     #[rstest]
     #[case::keeps_newlines("a\nb\n", "a\nb\n")]
     #[case::crlf("one\r\ntwo\r\n", "one\ntwo\n")]
-    #[case::progress_bar("10%\r50%\r100%\ndone", "100%\ndone")]
+    #[case::lone_cr_shown("10%\r50%\r100%\ndone", "10%^M50%^M100%\ndone")]
+    #[case::cr_hides_nothing("see runbook\rall fine", "see runbook^Mall fine")]
     #[case::trailing_cr("abc\r", "abc")]
     #[case::lone_cr("\r", "")]
     #[case::tab_at_start("\tx", "    x")]
@@ -893,6 +900,8 @@ mod tests {
     #[case::inner_space("https://x.example/a b", None)]
     #[case::backslash("https://evil.example\\@good.example/", None)]
     #[case::idn_host("https://exämple.com/", None)]
+    #[case::caret_form("https://x.example/^[]0;t^G", None)]
+    #[case::marker_form("https://x.example/<U+202E>fdp.exe", None)]
     fn url_allows_only_plain_http(#[case] input: &str, #[case] expected: Option<&str>) {
         assert_eq!(url(input).as_deref(), expected);
     }
@@ -935,6 +944,15 @@ mod tests {
             assert_eq!(log_line(s), (s.to_owned(), Vec::new()));
         }
         assert_eq!(text("two\nlines"), "two\nlines");
+    }
+
+    #[rstest]
+    #[case::short("  oops ", 10, "oops")]
+    #[case::cut("abcdefghijkl", 5, "abcd…")]
+    #[case::controls("a\x1b[31mb\nc", 20, "a^[[31mb^Jc")]
+    #[case::cut_after_caret("\x1b\x1b\x1b\x1b", 3, "^[…")]
+    fn excerpt_is_short_and_clean(#[case] input: &str, #[case] max: usize, #[case] want: &str) {
+        assert_eq!(excerpt(input, max), want);
     }
 
     #[test]

@@ -8,6 +8,30 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Model, SourceStatus};
 
+/// Every string of a JSON value through [`crate::sanitize::text`]: the widest of the modes
+/// (it keeps line breaks, which multi-line fields hold), and the identity on text any mode
+/// already made clean.
+fn resanitize(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => {
+            let clean = crate::sanitize::text(s);
+            if clean != *s {
+                *s = clean;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(resanitize),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (k, mut v) in entries {
+                resanitize(&mut v);
+                map.insert(crate::sanitize::text(&k), v);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
 /// Bumped whenever the saved shape changes; other versions are discarded.
 pub const VERSION: u32 = 1;
 
@@ -29,6 +53,26 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Reads a snapshot file's bytes: `Err` says why it is discarded (another format, corrupt).
+    /// The file is outside data like any answer: every string in it (keys included) passes the
+    /// sanitiser again, so a hand-edited file cannot bring a control or a bidi override back.
+    /// Text that was sanitised when decoded comes out unchanged.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+        #[derive(Deserialize)]
+        struct Versioned {
+            version: u32,
+        }
+        let mut value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| format!("corrupt: line {}", e.line()))?;
+        match Versioned::deserialize(&value) {
+            Ok(v) if v.version == VERSION => {}
+            Ok(v) => return Err(format!("format {} is not {VERSION}", v.version)),
+            Err(_) => return Err("corrupt: no version".into()),
+        }
+        resanitize(&mut value);
+        Self::deserialize(value).map_err(|_| "corrupt: not a snapshot's shape".into())
+    }
+
     /// What of `model` survives a restart.
     pub fn of(model: &Model) -> Self {
         Self {

@@ -86,21 +86,7 @@ impl GithubApi {
     }
 
     fn octo_failure(&self, e: &octocrab::Error) -> Failure {
-        // octocrab wraps transport errors; their text is the only portable way to tell them.
-        let text = format!("{e:?}").to_lowercase();
-        if text.contains("timed out") || text.contains("timeout") || text.contains("elapsed") {
-            Failure::Timeout(self.timeout)
-        } else if text.contains("connect") || text.contains("refused") || text.contains("dns") {
-            Failure::Connect(sanitize::line(&self.base))
-        } else if text.contains("utf")
-            || text.contains("body")
-            || text.contains("closed")
-            || text.contains("incomplete")
-        {
-            Failure::Malformed(sanitize::line(&e.to_string()))
-        } else {
-            Failure::Other(sanitize::line(&e.to_string()))
-        }
+        Failure::from_transport(e, &self.base, self.timeout)
     }
 
     /// Sends one request and reads the whole answer, within the in-flight bound and the
@@ -193,5 +179,5 @@ impl GithubApi {
 }
 
 pub(super) fn decode<T: DeserializeOwned>(body: &str) -> Result<T, Failure> {
-    serde_json::from_str(body).map_err(|e| Failure::Malformed(sanitize::line(&e.to_string())))
+    serde_json::from_str(body).map_err(|e| Failure::Malformed(http::decode_error(&e)))
 }

@@ -2,7 +2,7 @@
 //! login for the same host.
 
 use crate::config::GithubSource;
-use crate::providers::http::{self};
+use crate::providers::http;
 
 /// The host gh keys its `hosts.yml` by, from the API URL: `github.com` for api.github.com,
 /// else the URL's host (GitHub Enterprise Server).
@@ -33,11 +33,7 @@ pub fn token_without_command(
     } else {
         names.extend(["GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"]);
     }
-    if let Some(t) = names.iter().find_map(|n| {
-        env(n)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    }) {
+    if let Some(t) = http::token_from_env(&names, env) {
         return Some(t);
     }
     let doc: serde_norway::Value = serde_norway::from_str(hosts_yml?).ok()?;

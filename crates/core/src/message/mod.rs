@@ -69,6 +69,9 @@ pub enum Effect {
     /// Clear the terminal and draw everything again (after a garbled screen).
     FullRedraw,
     Quit,
+    /// Hand the terminal back and stop the process, as ctrl-z does in a shell; on `fg` the
+    /// terminal is taken again and everything redrawn.
+    Suspend,
     /// Fetch now from the providers of these kinds, instead of waiting for the next poll.
     Refresh(Vec<SourceKind>),
     /// Copy to the clipboard through OSC 52, which works over SSH and in tmux.

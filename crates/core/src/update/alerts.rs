@@ -15,7 +15,7 @@ use crate::model::input::Edit;
 use crate::model::matchers::{format_matchers, parse_matchers};
 use crate::model::{Cursor, Fetched, Level, Model, PaletteItem, PaletteTarget, Screen, TextInput};
 
-use super::feedback::{confirm, notify, refused_read_only};
+use super::feedback::{UrlUse, confirm, notify, refused_read_only, url_effect};
 use crate::message::{Discard, Effect};
 
 // The providers still name these through `update`; the rest of the code imports `message`.
@@ -416,14 +416,12 @@ fn act_on(model: &mut Model, index: usize, action: Action) -> Vec<Effect> {
                 {
                     return effects;
                 }
-                let effect = if action == Action::Copy {
-                    notify(model, Level::Info, format!("copied {url}"));
-                    Effect::Copy(url)
+                let how = if action == Action::Copy {
+                    UrlUse::Copy
                 } else {
-                    notify(model, Level::Info, format!("opening {url}"));
-                    Effect::OpenUrl(url)
+                    UrlUse::Open
                 };
-                vec![effect, Effect::Render]
+                url_effect(model, how, &url)
             }
             None => {
                 notify(

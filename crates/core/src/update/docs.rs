@@ -10,7 +10,7 @@ use crate::model::input::Edit;
 use crate::model::markdown;
 use crate::model::{Level, Model, PaletteItem, PaletteTarget, Screen};
 
-use super::feedback::notify;
+use super::feedback::{UrlUse, notify, url_effect};
 use crate::message::{Effect, External};
 
 // The providers still name these through `update`; the rest of the code imports `message`.
@@ -378,6 +378,19 @@ fn edit(model: &mut Model) -> Vec<Effect> {
     }
 }
 
+/// A link to a place in the docs (a page, an anchor), as opposed to one with a scheme of its
+/// own (`https:`, `mailto:`, `javascript:`, `file:`), which leaves the viewer through the URL
+/// check: a scheme is letters, digits, `+`, `-`, `.` before a `:` that comes before any `/`.
+fn is_page_link(target: &str) -> bool {
+    let end = target.find(['/', '?', '#']).unwrap_or(target.len());
+    !target[..end].split_once(':').is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    })
+}
+
 /// The URL a link points at, made absolute against the site for site-relative links.
 fn link_url(model: &Model, target: &str) -> String {
     if target.contains("://") || target.starts_with("mailto:") {
@@ -406,7 +419,10 @@ fn link_url(model: &Model, target: &str) -> String {
 
 fn copy(model: &mut Model) -> Vec<Effect> {
     let text = match selected_link(model) {
-        Some(target) => link_url(model, &target),
+        Some(target) => {
+            let url = link_url(model, &target);
+            return url_effect(model, UrlUse::Copy, &url);
+        }
         None => match (&model.docs.focus, &model.docs.open) {
             (Focus::Page, Some(o)) => o.file.clone(),
             _ => match selected_page(model) {
@@ -428,11 +444,10 @@ fn open_url(model: &mut Model) -> Vec<Effect> {
         return vec![Effect::Render];
     };
     let url = link_url(model, &target);
-    if url.starts_with("http://") || url.starts_with("https://") {
-        notify(model, Level::Info, format!("opening {url} (y copies it)"));
-        vec![Effect::OpenUrl(url), Effect::Render]
-    } else {
+    if is_page_link(&target) {
         follow(model, &target)
+    } else {
+        url_effect(model, UrlUse::Open, &url)
     }
 }
 
@@ -498,8 +513,7 @@ fn open_selected_row(model: &mut Model) -> Vec<Effect> {
             .and_then(|s| s.nav.get(*entry))
             .map(|e| e.target.clone())
     {
-        notify(model, Level::Info, format!("opening {url} (y copies it)"));
-        return vec![Effect::OpenUrl(url), Effect::Render];
+        return url_effect(model, UrlUse::Open, &url);
     }
     let Some((site, page)) = selected_page(model) else {
         return vec![];
@@ -546,10 +560,9 @@ fn follow_selected_link(model: &mut Model) -> Vec<Effect> {
 
 /// Follows a link of the open page: an anchor, a page of the same site, or a URL out.
 fn follow(model: &mut Model, target: &str) -> Vec<Effect> {
-    if target.contains("://") || target.starts_with("mailto:") {
+    if !is_page_link(target) {
         let url = link_url(model, target);
-        notify(model, Level::Info, format!("opening {url} (y copies it)"));
-        return vec![Effect::OpenUrl(url), Effect::Render];
+        return url_effect(model, UrlUse::Open, &url);
     }
     let Some(open) = &model.docs.open else {
         return vec![];

@@ -25,6 +25,45 @@ pub fn confirm(
     vec![Effect::Render]
 }
 
+/// How a URL leaves the cockpit: copied (OSC 52) or handed to the browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlUse {
+    Copy,
+    Open,
+}
+
+/// The one gate every copied or opened URL goes through, whatever the screen: `raw` is checked
+/// by `sanitize::url` as it came (never a caret form of it), and a URL that fails says so in
+/// the status line instead of doing nothing.
+pub fn url_effect(model: &mut Model, how: UrlUse, raw: &str) -> Vec<Effect> {
+    let Some(url) = crate::sanitize::url(raw) else {
+        let verb = match how {
+            UrlUse::Copy => "not copied",
+            UrlUse::Open => "not opened",
+        };
+        notify(
+            model,
+            Level::Warning,
+            format!(
+                "{verb}: {} fails the URL check (only http and https, no control characters)",
+                crate::sanitize::excerpt(raw, 60)
+            ),
+        );
+        return vec![Effect::Render];
+    };
+    let effect = match how {
+        UrlUse::Copy => {
+            notify(model, Level::Info, format!("copied {url}"));
+            Effect::Copy(url)
+        }
+        UrlUse::Open => {
+            notify(model, Level::Info, format!("opening {url} (y copies it)"));
+            Effect::OpenUrl(url)
+        }
+    };
+    vec![effect, Effect::Render]
+}
+
 /// Shows `text` in the status line: for at least [`NOTICE_KEPT`] ticks, then until the next key
 /// or [`NOTICE_GONE`] ticks, whichever comes first.
 pub fn notify(model: &mut Model, level: Level, text: impl Into<String>) {

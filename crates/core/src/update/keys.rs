@@ -144,6 +144,7 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::Refresh if screen == Screen::Overview => refresh(model, &SourceKind::ALL),
         Action::Refresh => refresh(model, screen.source_kinds()),
         Action::Redraw => vec![Effect::FullRedraw],
+        Action::Suspend => vec![Effect::Suspend],
         other => {
             let what = other.description();
             notify(

@@ -10,7 +10,7 @@ use crate::model::join::{PodSummary, RunState, ServiceTarget};
 use crate::model::overview::{Cell, Grouping, Health, Line, Related, ServicePage, ServiceRow, Why};
 use crate::model::{FetchState, Level, Model, PaletteItem, PaletteTarget, Screen, SourceKind};
 
-use super::feedback::notify;
+use super::feedback::{UrlUse, notify, url_effect};
 use crate::message::{Effect, External};
 
 // The providers still name these through `update`; the rest of the code imports `message`.
@@ -144,10 +144,7 @@ fn service_action(model: &mut Model, service: &str, action: Action) -> Option<Ve
         Action::OpenUrl => {
             let url = entity.and_then(|e| e.links.first()).map(|l| l.url.clone());
             return Some(match url {
-                Some(url) => {
-                    notify(model, Level::Info, url.clone());
-                    vec![Effect::OpenUrl(url), Effect::Render]
-                }
+                Some(url) => url_effect(model, UrlUse::Open, &url),
                 None => {
                     notify(
                         model,
@@ -276,10 +273,7 @@ fn on_page_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             Some(vec![Effect::Copy(service), Effect::Render])
         }
         Action::OpenUrl => Some(match first_link {
-            Some(url) => {
-                notify(model, Level::Info, url.clone());
-                vec![Effect::OpenUrl(url), Effect::Render]
-            }
+            Some(url) => url_effect(model, UrlUse::Open, &url),
             None => {
                 notify(
                     model,

@@ -12,7 +12,7 @@ use crate::model::pipelines::{
 };
 use crate::model::{Cursor, Level, Model, PaletteItem, PaletteTarget, Screen, TextInput};
 
-use super::feedback::{confirm, notify, refused_read_only};
+use super::feedback::{UrlUse, confirm, notify, refused_read_only, url_effect};
 use crate::message::Effect;
 
 // The providers still name these through `update`; the rest of the code imports `message`.
@@ -417,22 +417,35 @@ fn on_list_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             Some(run) => open_form(model, &run),
             None => vec![],
         }),
-        Action::OpenUrl | Action::Copy => Some(match selected.and_then(|r| r.url) {
-            Some(url) => url_effect(model, action, url),
+        Action::OpenUrl | Action::Copy => Some(match selected {
+            Some(run) => match run.url {
+                Some(url) => url_for(model, action, &url),
+                None => no_url(model, "this run"),
+            },
             None => vec![],
         }),
         _ => None,
     }
 }
 
-fn url_effect(model: &mut Model, action: Action, url: String) -> Vec<Effect> {
-    if action == Action::Copy {
-        notify(model, Level::Info, format!("copied {url}"));
-        vec![Effect::Copy(url), Effect::Render]
+fn url_for(model: &mut Model, action: Action, url: &str) -> Vec<Effect> {
+    let how = if action == Action::Copy {
+        UrlUse::Copy
     } else {
-        notify(model, Level::Info, url.clone());
-        vec![Effect::OpenUrl(url), Effect::Render]
-    }
+        UrlUse::Open
+    };
+    url_effect(model, how, url)
+}
+
+/// A run or job whose link was missing, or refused by the URL check when it was decoded (the
+/// provider keeps only links that pass): say so rather than do nothing.
+fn no_url(model: &mut Model, what: &str) -> Vec<Effect> {
+    notify(
+        model,
+        Level::Warning,
+        format!("{what} has no link to open or copy (none given, or it failed the URL check)"),
+    );
+    vec![Effect::Render]
 }
 
 fn relisted(model: &mut Model) -> Vec<Effect> {
@@ -496,8 +509,8 @@ fn on_detail_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
                 .and_then(|j| j.get(detail.cursor.selected))
                 .and_then(|j| j.url.clone());
             Some(match job_url.or_else(|| run.and_then(|r| r.url)) {
-                Some(url) => url_effect(model, action, url),
-                None => vec![],
+                Some(url) => url_for(model, action, &url),
+                None => no_url(model, "this job"),
             })
         }
         // Lists of other screens are not reachable from here; the rest are global keys.
@@ -850,6 +863,26 @@ mod tests {
             },
         );
         m
+    }
+
+    /// Failure 6 of the hardening issue: a run whose html_url failed the URL check at decode
+    /// (so the provider kept none) did nothing and said nothing on `o` and `y`.
+    #[test]
+    fn a_run_without_a_usable_link_says_so() {
+        let mut bad = run(1, RunState::Failure, "jdoe", 0);
+        bad.url = None;
+        for action in [Action::OpenUrl, Action::Copy] {
+            let mut m = model_with(vec![bad.clone()]);
+            assert_eq!(on_action(&mut m, action), Some(vec![Effect::Render]));
+            let notice = m.notice.as_ref().map(|n| n.text.as_str()).unwrap_or("");
+            assert!(notice.contains("failed the URL check"), "{notice:?}");
+        }
+        let mut m = model_with(vec![run(1, RunState::Failure, "jdoe", 0)]);
+        let url = "https://github.example/acme/pay/actions/runs/1".to_string();
+        assert_eq!(
+            on_action(&mut m, Action::Copy),
+            Some(vec![Effect::Copy(url), Effect::Render])
+        );
     }
 
     fn ids(m: &Model) -> Vec<u64> {

@@ -392,7 +392,8 @@ fn events_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         | Action::Help
         | Action::Palette
         | Action::Refresh
-        | Action::Redraw => None,
+        | Action::Redraw
+        | Action::Suspend => None,
         a if a.is_screen_jump() || a == Action::NextPanel || a == Action::PrevPanel => None,
         _ => Some(vec![]),
     }
@@ -486,7 +487,12 @@ fn describe_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         })]),
         Action::Copy => Some(vec![Effect::Copy(d.lines.join("\n")), Effect::Render]),
         // Refreshing is global: it fetches the cluster again, the view stays.
-        Action::Quit | Action::Help | Action::Palette | Action::Redraw | Action::Refresh => None,
+        Action::Quit
+        | Action::Help
+        | Action::Palette
+        | Action::Redraw
+        | Action::Suspend
+        | Action::Refresh => None,
         a if a.is_screen_jump() || a == Action::NextPanel || a == Action::PrevPanel => None,
         _ => Some(vec![]),
     }
@@ -693,7 +699,12 @@ fn logs_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             Some(vec![Effect::Copy(text), Effect::Render])
         }
         // Refreshing is global: it fetches the cluster again, the view stays.
-        Action::Quit | Action::Help | Action::Palette | Action::Redraw | Action::Refresh => None,
+        Action::Quit
+        | Action::Help
+        | Action::Palette
+        | Action::Redraw
+        | Action::Suspend
+        | Action::Refresh => None,
         a if a.is_screen_jump() || a == Action::NextPanel || a == Action::PrevPanel => None,
         _ => Some(vec![]),
     }
