@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod catalog;
 pub mod cursor;
+pub mod delivery;
 pub mod docs;
 pub mod input;
 pub mod join;
