@@ -6,6 +6,7 @@
 //! in the CI model's overlay ([`crate::ci`]), which the GitLab server shares.
 
 mod handlers;
+mod history;
 mod json;
 mod server;
 
@@ -20,6 +21,7 @@ use handlers::{
     list_commits, list_deployments, list_jobs, list_runs, list_statuses, list_workflow_runs,
     list_workflows, rate_limit, raw_log, repository, rerun, rerun_failed, user,
 };
+use history::{commit_pulls, compare};
 use server::{ApiError, Github, api_layer};
 
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -34,6 +36,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/repos/{owner}/{repo}", get(repository))
         .route("/repos/{owner}/{repo}/commits", get(list_commits))
         .route("/repos/{owner}/{repo}/deployments", get(list_deployments))
+        .route("/repos/{owner}/{repo}/compare/{basehead}", get(compare))
+        .route(
+            "/repos/{owner}/{repo}/commits/{sha}/pulls",
+            get(commit_pulls),
+        )
         .route(
             "/repos/{owner}/{repo}/deployments/{id}",
             get(get_deployment),
