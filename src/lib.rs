@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod external;
 pub mod memory;
+pub mod metrics;
 pub mod providers;
 pub mod snapshot;
 pub mod startup;

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod catalog;
+mod delivery;
 mod docs;
 mod sanitize;
 mod view;
@@ -12,6 +13,7 @@ mod workloads;
 criterion::criterion_main!(
     alerts::alerts,
     catalog::catalog,
+    delivery::delivery,
     docs::docs,
     sanitize::sanitize,
     view::view,

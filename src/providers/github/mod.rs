@@ -5,6 +5,7 @@
 
 mod api;
 mod auth;
+pub mod history;
 pub mod wire;
 
 pub use api::{Fetch, GithubApi};
