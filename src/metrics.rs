@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::providers::github::history::{Cache, RepoHistory, cache_path, fetch_repo};
 use crate::providers::github::{GithubApi, resolve_token};
 use crate::providers::http;
+use flightdeck_core::model::alerts::Severity;
 use flightdeck_core::model::delivery::{Bands, History, Metrics, Rules, Tally, Window};
 use flightdeck_core::sanitize;
 
@@ -58,6 +59,7 @@ struct Row {
     now: Metrics,
     before: Metrics,
     error: Option<String>,
+    history: History,
 }
 
 pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
@@ -107,6 +109,16 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
         _ => None,
     };
     let mut cache = path.as_deref().map(Cache::load).unwrap_or_default();
+    // The critical alerts the cockpit sees now (Alertmanager keeps no resolved ones), by
+    // service ref: a deployment they started within an hour of is failed.
+    let mut critical: std::collections::HashMap<&str, Vec<DateTime<Utc>>> = Default::default();
+    for m in &model.alerts.merged {
+        if let (Some(service), Some(a)) = (m.service_ref.as_deref(), model.alerts.alert(m))
+            && a.severity == Severity::Critical
+        {
+            critical.entry(service).or_default().push(a.starts_at);
+        }
+    }
     let mut rows = Vec::new();
     for r in picked {
         let target = targets.iter().find(|t| t.service == r.service);
@@ -126,7 +138,10 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
                     // The cached history stays; the row says it may be behind.
                     error = Some(f.describe("GitHub"));
                 }
-                history = history_of(&repo, since);
+                let alerts = critical
+                    .get(r.service.as_str())
+                    .map_or(&[][..], Vec::as_slice);
+                history = history_of(&repo, since, alerts);
                 cache.repos.insert(slug.clone(), repo);
             }
             (Some(_), None) => error = Some("no [github] source is configured".into()),
@@ -147,6 +162,7 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
             now: history.metrics(window),
             before: history.metrics(window.previous()),
             error,
+            history,
         });
     }
     if let Some(p) = &path
@@ -154,7 +170,7 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
     {
         tracing::warn!(error = %e, "cannot save the delivery cache");
     }
-    let org = rollup(&cache, &rows, window, since);
+    let org = rollup(&rows, window);
     if args.json {
         println!(
             "{}",
@@ -176,23 +192,24 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
 }
 
 /// One repository's cached deployments from `since` on (and the one before it), classified.
-fn history_of(repo: &RepoHistory, since: DateTime<Utc>) -> History {
+fn history_of(repo: &RepoHistory, since: DateTime<Utc>, alerts: &[DateTime<Utc>]) -> History {
     let mut all: Vec<_> = repo.deployments.values().cloned().collect();
     all.sort_by_key(|d| (d.created, d.id));
     let first = all.iter().rposition(|d| d.created < since).unwrap_or(0);
-    History::new(all.split_off(first), &[], &Rules::default())
+    History::new(all.split_off(first), alerts, &Rules::default())
 }
 
 /// The org's metrics: every shown service's deployments in one tally.
-fn rollup(cache: &Cache, rows: &[Row], window: Window, since: DateTime<Utc>) -> (Metrics, Metrics) {
+fn rollup(rows: &[Row], window: Window) -> (Metrics, Metrics) {
     let mut now = Tally::default();
     let mut before = Tally::default();
     for r in rows {
-        if let Some(repo) = r.repo.as_ref().and_then(|s| cache.repos.get(s)) {
-            let h = history_of(repo, since);
-            now.add(&h.deployments, &h.verdicts, window);
-            before.add(&h.deployments, &h.verdicts, window.previous());
-        }
+        now.add(&r.history.deployments, &r.history.verdicts, window);
+        before.add(
+            &r.history.deployments,
+            &r.history.verdicts,
+            window.previous(),
+        );
     }
     (now.metrics(window), before.metrics(window.previous()))
 }

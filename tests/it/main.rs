@@ -9,6 +9,7 @@ mod config;
 mod docs;
 mod e2e_tmux;
 mod keys;
+mod metrics;
 mod no_terminal;
 mod onboarding;
 mod pipelines;
