@@ -76,6 +76,31 @@ pub enum Command {
         #[arg(long, default_value_t = 10, value_name = "SECS")]
         timeout: u64,
     },
+    /// DORA's five delivery metrics per service from production deployments, with the
+    /// previous window and the org's rollup (docs/metrics.md).
+    Metrics {
+        /// Machine-readable output (documented in docs/metrics.md).
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// One line per service, comma-separated, with a header.
+        #[arg(long)]
+        csv: bool,
+        /// The window: 7d, 30d or 90d (any number of days).
+        #[arg(long, default_value = "30d", value_name = "DAYS", value_parser = crate::metrics::parse_days)]
+        since: i64,
+        /// Only this service (name or catalog ref).
+        #[arg(long, value_name = "NAME")]
+        service: Option<String>,
+        /// Only services owned by this group (name or ref).
+        #[arg(long, value_name = "GROUP")]
+        owner: Option<String>,
+        /// End the window here (RFC 3339) instead of now, for a report over a fixed past.
+        #[arg(long, value_name = "TIME")]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        /// Seconds to wait for the catalog's first answer.
+        #[arg(long, default_value_t = 10, value_name = "SECS")]
+        timeout: u64,
+    },
     /// Create a new service from a Backstage Software Template: render its skeleton, publish
     /// the repository and register it in the catalog, step by step.
     ///

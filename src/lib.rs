@@ -10,6 +10,7 @@ pub mod demo;
 pub mod external;
 pub mod logfile;
 pub mod memory;
+pub mod metrics;
 pub mod providers;
 pub mod scaffolder;
 pub mod snapshot;

@@ -106,6 +106,40 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
     if let Some(Command::Sim { dir }) = &cli.command {
         return flightdeck::demo::serve(&cli.sim, dir.as_deref()).await;
     }
+    if let Some(Command::Metrics {
+        json,
+        csv,
+        since,
+        service,
+        owner,
+        until,
+        timeout,
+    }) = &cli.command
+    {
+        let args = flightdeck::metrics::MetricsArgs {
+            json: *json,
+            csv: *csv,
+            days: *since,
+            service: service.clone(),
+            owner: owner.clone(),
+            until: *until,
+            timeout: std::time::Duration::from_secs(*timeout),
+            cache_dir: cache_dir(),
+        };
+        return match config::load_or_first_run(cli.config.as_deref()) {
+            Ok(Some(loaded)) => match flightdeck::metrics::run(&loaded.config, args).await {
+                Ok(code) => Ok(code),
+                Err(e) => {
+                    eprintln!("flightdeck metrics: {}", sanitize::text(&e.to_string()));
+                    Ok(ExitCode::from(flightdeck::status::UNKNOWN))
+                }
+            },
+            _ => {
+                eprintln!("flightdeck metrics: no usable config; see docs/configuration.md");
+                Ok(ExitCode::from(flightdeck::status::UNKNOWN))
+            }
+        };
+    }
     if let Some(Command::Status {
         json,
         service,

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod catalog;
+mod delivery;
 mod docs;
 mod sanitize;
 mod scaffold;
@@ -13,6 +14,7 @@ mod workloads;
 criterion::criterion_main!(
     alerts::alerts,
     catalog::catalog,
+    delivery::delivery,
     docs::docs,
     sanitize::sanitize,
     scaffold::scaffold,

@@ -13,6 +13,7 @@ mod faults;
 mod fuzz;
 mod hardening;
 mod keys;
+mod metrics;
 mod no_terminal;
 mod onboarding;
 mod pipelines;

@@ -79,7 +79,8 @@ async fn octocrab_lists_runs_as_the_world_schedules_them() {
     expected.reverse();
     assert_eq!(page.total_count, Some(expected.len() as u64));
     let ids: Vec<u64> = page.items.iter().map(|r| r.id.0).collect();
-    let want: Vec<u64> = expected.iter().map(|r| r.id).collect();
+    // Ninety days of deploy runs make more than a page: the first page is the newest 100.
+    let want: Vec<u64> = expected.iter().take(100).map(|r| r.id).collect();
     assert_eq!(ids, want, "newest first, every scheduled run");
     for (run, sched) in page.items.iter().zip(&expected) {
         assert_eq!(run.head_sha, sched.commit.sha);
@@ -252,8 +253,8 @@ async fn deployments_and_commits_follow_the_deploy_runs() {
     let all: Vec<Deployment> = page.items;
     assert_eq!(
         all.len(),
-        done.len() * 2,
-        "staging then production per deploy run"
+        (done.len() * 2).min(100),
+        "staging then production per deploy run (a page of the ninety days' history)"
     );
     let newest = &all[0];
     let newest_run = done.last().expect("there were deploys");

@@ -13,6 +13,8 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
 
+pub mod history;
+
 /// Where story time starts. Fixed, so the same seed tells the same story; the clock maps it to
 /// the wall moment the sim started.
 pub fn epoch() -> DateTime<Utc> {
@@ -34,7 +36,8 @@ pub const ALERT_FIRES: Duration = Duration::minutes(6);
 pub const FIX_DEPLOY_STARTS: Duration = Duration::minutes(16);
 pub const FIX_DEPLOY_LANDS: Duration = Duration::minutes(20);
 pub const ALERT_RESOLVES: Duration = Duration::minutes(21);
-/// How much history exists before sim time zero (runs, commits, deploys).
+/// How much recent history exists before sim time zero (CI runs and the cycles' deploys); the
+/// ninety days of delivery history before it are in [`history`].
 pub const HISTORY: Duration = Duration::hours(6);
 /// A CI run on main per service every this long, offset per service.
 pub const CI_EVERY: Duration = Duration::minutes(12);
@@ -754,12 +757,17 @@ impl World {
             return vec![];
         };
         let si = self.service_index(service);
-        let mut out = Vec::new();
+        // The ninety days before the recent hours, then the story's cycles.
+        let mut out: Vec<ScheduledRun> = self.history(service).deploys;
+        out.retain(|r| r.created <= until);
+        for (i, r) in out.iter_mut().enumerate() {
+            r.number = i as u64 + 1;
+        }
         let first_cycle = -(HISTORY.num_seconds() / CYCLE.num_seconds());
         let last_cycle = (until - epoch())
             .num_seconds()
             .div_euclid(CYCLE.num_seconds());
-        let mut number = 0u64;
+        let mut number = out.len() as u64;
         for cycle in first_cycle..=last_cycle {
             let base = epoch() + Duration::seconds(cycle * CYCLE.num_seconds());
             let mut starts = Vec::new();
@@ -824,6 +832,7 @@ impl World {
             .runs(service, until)
             .into_iter()
             .map(|r| r.commit)
+            .chain(self.history(service).commits.into_iter().map(|(c, _)| c))
             .filter(|c| c.at <= until)
             .collect();
         commits.sort_by_key(|c| std::cmp::Reverse(c.at));

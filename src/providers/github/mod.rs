@@ -5,6 +5,7 @@
 
 mod api;
 pub mod auth;
+pub mod history;
 pub mod wire;
 
 pub use api::{Fetch, GithubApi};

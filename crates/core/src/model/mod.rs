@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod catalog;
 pub mod create;
 pub mod cursor;
+pub mod delivery;
 pub mod docs;
 pub mod input;
 pub mod join;

@@ -7,6 +7,7 @@
 
 mod git;
 mod handlers;
+mod history;
 mod json;
 mod pulls;
 mod server;
@@ -22,6 +23,7 @@ use handlers::{
     list_commits, list_deployments, list_jobs, list_runs, list_statuses, list_workflow_runs,
     list_workflows, rate_limit, raw_log, repository, rerun, rerun_failed, user,
 };
+use history::{commit_pulls, compare};
 use server::{ApiError, Github, api_layer};
 
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -42,6 +44,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(pulls::list_reviews),
         )
         .route("/repos/{owner}/{repo}/deployments", get(list_deployments))
+        .route("/repos/{owner}/{repo}/compare/{basehead}", get(compare))
+        .route(
+            "/repos/{owner}/{repo}/commits/{sha}/pulls",
+            get(commit_pulls),
+        )
         .route(
             "/repos/{owner}/{repo}/deployments/{id}",
             get(get_deployment),

@@ -1,0 +1,348 @@
+//! Delivery history from GitHub's REST API: production deployments with their final status,
+//! the commits each brought (compare with the previous successful one) and the labels of the
+//! pull requests behind them. History does not change once a deployment has ended, so it is
+//! kept on disk (versioned, written atomically, sanitised again when read back) and a later
+//! run asks only for what is newer: the first deployments page with its ETag, and statuses of
+//! deployments that had not ended.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::api::{Fetch, GithubApi, decode};
+use super::wire;
+use crate::providers::http::Failure;
+use flightdeck_core::model::delivery::{Change, Deployment, Outcome};
+use flightdeck_core::sanitize;
+
+/// The cache file's format; another version is discarded and fetched again.
+pub const CACHE_VERSION: u32 = 1;
+const PER_PAGE: usize = 100;
+
+/// What is kept of one repository.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RepoHistory {
+    /// Production deployments by id.
+    pub deployments: BTreeMap<u64, Deployment>,
+    /// The first deployments page's ETag: a 304 means nothing new.
+    pub etag: Option<String>,
+    /// How far back the deployments were read; a longer window reads further.
+    pub covers: Option<DateTime<Utc>>,
+    /// `base...head` → the commits head brought.
+    pub compares: BTreeMap<String, Vec<Change>>,
+    /// Commit sha → (pull request number, labels), for commits already asked about.
+    pub pulls: BTreeMap<String, (Option<u64>, Vec<String>)>,
+}
+
+/// The whole cache: one file per GitHub API.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Cache {
+    pub version: u32,
+    pub repos: BTreeMap<String, RepoHistory>,
+}
+
+/// Where the cache for an API lives.
+pub fn cache_path(cache_dir: &Path, api_url: &str) -> PathBuf {
+    let h = api_url.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    cache_dir.join(format!("delivery-github-{h:016x}.json"))
+}
+
+impl Cache {
+    /// Reads the cache; a missing, corrupt or other-version file is an empty cache. Every
+    /// string passes the sanitiser again: the file is outside data too.
+    pub fn load(path: &Path) -> Self {
+        let Ok(bytes) = std::fs::read(path) else {
+            return Self::fresh();
+        };
+        match serde_json::from_slice::<Cache>(&bytes) {
+            Ok(mut c) if c.version == CACHE_VERSION => {
+                c.sanitise();
+                c
+            }
+            Ok(_) | Err(_) => {
+                tracing::info!(path = %path.display(), "discarding a delivery cache of another format");
+                Self::fresh()
+            }
+        }
+    }
+
+    fn fresh() -> Self {
+        Self {
+            version: CACHE_VERSION,
+            repos: BTreeMap::new(),
+        }
+    }
+
+    fn sanitise(&mut self) {
+        let change = |c: &mut Change| {
+            c.sha = sanitize::ident(&c.sha);
+            c.title = sanitize::line(&c.title);
+            c.author = sanitize::ident(&c.author);
+            for l in &mut c.labels {
+                *l = sanitize::line(l);
+            }
+        };
+        for repo in self.repos.values_mut() {
+            for d in repo.deployments.values_mut() {
+                d.sha = sanitize::ident(&d.sha);
+                d.creator = sanitize::ident(&d.creator);
+                d.changes.iter_mut().for_each(change);
+            }
+            for cs in repo.compares.values_mut() {
+                cs.iter_mut().for_each(change);
+            }
+            for (_, labels) in repo.pulls.values_mut() {
+                for l in labels {
+                    *l = sanitize::line(l);
+                }
+            }
+        }
+    }
+
+    /// Saves atomically: a crash mid-write leaves the previous file.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        serde_json::to_writer(&mut tmp, self)?;
+        tmp.flush()?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CompareCommitAuthor {
+    #[serde(default)]
+    login: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompareCommitPerson {
+    date: DateTime<Utc>,
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompareCommitInner {
+    committer: CompareCommitPerson,
+    #[serde(default)]
+    author: Option<CompareCommitPerson>,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompareCommit {
+    sha: String,
+    commit: CompareCommitInner,
+    #[serde(default)]
+    author: Option<CompareCommitAuthor>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Comparison {
+    #[serde(default)]
+    commits: Vec<CompareCommit>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Label {
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Pull {
+    number: u64,
+    #[serde(default)]
+    labels: Vec<Label>,
+    #[serde(default)]
+    merged_at: Option<DateTime<Utc>>,
+}
+
+/// One repository's history from `since` on (and the deployment before it, the base of the
+/// first compare), updated in `repo` in place. The production environment is `environment`.
+pub async fn fetch_repo(
+    api: Arc<GithubApi>,
+    slug: &str,
+    environment: &str,
+    since: DateTime<Utc>,
+    repo: &mut RepoHistory,
+) -> Result<(), Failure> {
+    // 1. Deployments, newest first, until one older than `since` or one already ended in the
+    // cache (everything before it is known).
+    let deep = repo.covers.is_none_or(|c| since < c);
+    let mut page = 1;
+    'pages: loop {
+        let path = format!(
+            "/repos/{slug}/deployments?environment={}&per_page={PER_PAGE}&page={page}",
+            flightdeck_core::wire::percent_encode(environment)
+        );
+        let etag = if page == 1 && !deep {
+            repo.etag.as_deref()
+        } else {
+            None
+        };
+        let body = match api.get(&path, etag).await? {
+            Fetch::NotModified => break,
+            Fetch::Fresh { body, etag } => {
+                if page == 1 {
+                    repo.etag = etag;
+                }
+                body
+            }
+        };
+        let list: Vec<wire::Deployment> = decode(&body)?;
+        let n = list.len();
+        for w in list {
+            let known_ended = repo.deployments.get(&w.id).is_some_and(|d| d.end.is_some());
+            let old = w.created_at < since;
+            if !known_ended {
+                repo.deployments.entry(w.id).or_insert_with(|| Deployment {
+                    id: w.id,
+                    sha: sanitize::ident(&w.sha),
+                    creator: w
+                        .creator
+                        .as_ref()
+                        .map(|u| sanitize::ident(&u.login))
+                        .unwrap_or_default(),
+                    created: w.created_at,
+                    end: None,
+                    changes: vec![],
+                });
+            }
+            if old || (known_ended && !deep) {
+                break 'pages;
+            }
+        }
+        if n < PER_PAGE {
+            break;
+        }
+        page += 1;
+    }
+    if deep {
+        repo.covers = Some(since);
+    }
+    // 2. Final statuses of those that had not ended.
+    let pending: Vec<u64> = repo
+        .deployments
+        .values()
+        .filter(|d| d.end.is_none())
+        .map(|d| d.id)
+        .collect();
+    let mut asks = tokio::task::JoinSet::new();
+    for id in pending {
+        let api = api.clone();
+        let path = format!("/repos/{slug}/deployments/{id}/statuses?per_page={PER_PAGE}");
+        asks.spawn(async move { (id, api.get_json::<Vec<wire::DeploymentStatus>>(&path).await) });
+    }
+    while let Some(joined) = asks.join_next().await {
+        let Ok((id, answer)) = joined else { continue };
+        let statuses = answer?;
+        // Newest first; `inactive` follows a success when a later one replaced it.
+        let end = statuses.iter().find_map(|s| {
+            let outcome = match s.state.as_str() {
+                "success" => Outcome::Success,
+                "failure" => Outcome::Failure,
+                "error" => Outcome::Error,
+                _ => return None,
+            };
+            Some((outcome, s.created_at))
+        });
+        if let Some(d) = repo.deployments.get_mut(&id) {
+            d.end = end;
+        }
+    }
+    // 3. What each ended deployment brought: compare with the previous successful one.
+    let mut ordered: Vec<&Deployment> = repo.deployments.values().collect();
+    ordered.sort_by_key(|d| (d.created, d.id));
+    let mut wanted: Vec<(u64, String)> = Vec::new();
+    let mut base: Option<&str> = None;
+    for d in &ordered {
+        if let (Some(b), Some(_)) = (base, d.end) {
+            wanted.push((d.id, format!("{b}...{}", d.sha)));
+        }
+        if matches!(d.end, Some((Outcome::Success, _))) {
+            base = Some(d.sha.as_str());
+        }
+    }
+    let mut asks = tokio::task::JoinSet::new();
+    for (_, key) in &wanted {
+        if repo.compares.contains_key(key) {
+            continue;
+        }
+        let api = api.clone();
+        let key = key.clone();
+        let path = format!("/repos/{slug}/compare/{key}");
+        asks.spawn(async move { (key, api.get_json::<Comparison>(&path).await) });
+    }
+    while let Some(joined) = asks.join_next().await {
+        let Ok((key, answer)) = joined else { continue };
+        let changes = answer?
+            .commits
+            .into_iter()
+            .map(|c| Change {
+                sha: sanitize::ident(&c.sha),
+                title: sanitize::line(c.commit.message.lines().next().unwrap_or_default()),
+                author: c
+                    .author
+                    .map(|a| sanitize::ident(&a.login))
+                    .filter(|a| !a.is_empty())
+                    .or_else(|| c.commit.author.map(|a| sanitize::line(&a.name)))
+                    .unwrap_or_default(),
+                committed: c.commit.committer.date,
+                labels: vec![],
+                pull: None,
+            })
+            .collect();
+        repo.compares.insert(key, changes);
+    }
+    // 4. The pull requests behind those commits, for their labels.
+    let mut asks = tokio::task::JoinSet::new();
+    let shas: std::collections::BTreeSet<String> = wanted
+        .iter()
+        .filter_map(|(_, k)| repo.compares.get(k))
+        .flatten()
+        .map(|c| c.sha.clone())
+        .filter(|s| !repo.pulls.contains_key(s))
+        .collect();
+    for sha in shas {
+        let api = api.clone();
+        let path = format!("/repos/{slug}/commits/{sha}/pulls");
+        asks.spawn(async move { (sha, api.get_json::<Vec<Pull>>(&path).await) });
+    }
+    while let Some(joined) = asks.join_next().await {
+        let Ok((sha, answer)) = joined else { continue };
+        let pulls = answer?;
+        let merged = pulls.iter().find(|p| p.merged_at.is_some());
+        let entry = merged.map_or((None, vec![]), |p| {
+            (
+                Some(p.number),
+                p.labels.iter().map(|l| sanitize::line(&l.name)).collect(),
+            )
+        });
+        repo.pulls.insert(sha, entry);
+    }
+    // 5. Join it all onto the deployments.
+    for (id, key) in wanted {
+        let mut changes = repo.compares.get(&key).cloned().unwrap_or_default();
+        for c in &mut changes {
+            if let Some((pull, labels)) = repo.pulls.get(&c.sha) {
+                c.pull = *pull;
+                c.labels = labels.clone();
+            }
+        }
+        if let Some(d) = repo.deployments.get_mut(&id) {
+            d.changes = changes;
+        }
+    }
+    Ok(())
+}

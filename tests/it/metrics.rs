@@ -1,0 +1,365 @@
+//! `flightdeck metrics --json` against the sim agrees exactly with DORA's metrics computed here
+//! by separate, straightforward code from the sim's own REST answers read with a plain HTTP
+//! client; and a second run with the disk cache asks GitHub for much less.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use serde_json::Value;
+
+use flightdeck_sim::world::CiHost;
+use flightdeck_sim::{Sim, SimConfig};
+
+/// One production deployment as the REST answers give it.
+#[derive(Debug, Clone)]
+struct Dep {
+    sha: String,
+    created: DateTime<Utc>,
+    /// Last final status and its time.
+    end: Option<(String, DateTime<Utc>)>,
+    /// (committer date, title, labels) of the commits it brought.
+    commits: Vec<(DateTime<Utc>, String, Vec<String>)>,
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> Value {
+    let res = client
+        .get(url)
+        .header("authorization", "Bearer test")
+        .send()
+        .await
+        .expect("the sim answers");
+    assert!(res.status().is_success(), "{url}: {}", res.status());
+    res.json().await.expect("JSON")
+}
+
+fn time(v: &Value) -> DateTime<Utc> {
+    v.as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .expect("an RFC 3339 time")
+        .with_timezone(&Utc)
+}
+
+/// Every production deployment of `repo`, oldest first, with statuses and brought commits.
+async fn deployments(client: &reqwest::Client, base: &str, repo: &str) -> Vec<Dep> {
+    let mut raw = Vec::new();
+    for page in 1.. {
+        let url = format!(
+            "{base}/repos/{repo}/deployments?environment=production&per_page=100&page={page}"
+        );
+        let list = get(client, &url).await;
+        let list = list.as_array().expect("a list").clone();
+        if list.is_empty() {
+            break;
+        }
+        raw.extend(list);
+    }
+    let mut out = Vec::new();
+    for d in &raw {
+        let id = d["id"].as_u64().expect("an id");
+        let statuses = get(
+            client,
+            &format!("{base}/repos/{repo}/deployments/{id}/statuses?per_page=100"),
+        )
+        .await;
+        let end = statuses
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|s| matches!(s["state"].as_str(), Some("success" | "failure" | "error")))
+            .map(|s| {
+                (
+                    s["state"].as_str().unwrap_or_default().to_string(),
+                    time(&s["created_at"]),
+                )
+            });
+        out.push(Dep {
+            sha: d["sha"].as_str().unwrap_or_default().to_string(),
+            created: time(&d["created_at"]),
+            end,
+            commits: vec![],
+        });
+    }
+    out.sort_by_key(|d| d.created);
+    let mut last_good: Option<String> = None;
+    for d in &mut out {
+        if d.end.is_none() {
+            continue;
+        }
+        if let Some(b) = &last_good {
+            let cmp = get(
+                client,
+                &format!("{base}/repos/{repo}/compare/{b}...{}", d.sha),
+            )
+            .await;
+            for c in cmp["commits"].as_array().expect("commits") {
+                let sha = c["sha"].as_str().unwrap_or_default();
+                let pulls = get(client, &format!("{base}/repos/{repo}/commits/{sha}/pulls")).await;
+                let labels: Vec<String> = pulls
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| !p["merged_at"].is_null())
+                    .flat_map(|p| p["labels"].as_array().cloned().unwrap_or_default())
+                    .filter_map(|l| l["name"].as_str().map(str::to_string))
+                    .collect();
+                let title = c["commit"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                d.commits
+                    .push((time(&c["commit"]["committer"]["date"]), title, labels));
+            }
+        }
+        if d.end.as_ref().is_some_and(|(s, _)| s == "success") {
+            last_good = Some(d.sha.clone());
+        }
+    }
+    out
+}
+
+fn nearest_rank(mut v: Vec<i64>, p: usize) -> Option<i64> {
+    v.sort();
+    if v.is_empty() {
+        return None;
+    }
+    let rank = ((v.len() * p) as f64 / 100.0).ceil().max(1.0) as usize;
+    Some(v[rank - 1])
+}
+
+/// The metrics of one service's window, by the definitions in docs/metrics.md.
+fn by_hand(
+    deps: &[Dep],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> BTreeMap<&'static str, Value> {
+    let ok = |d: &Dep| d.end.as_ref().is_some_and(|(s, _)| s == "success");
+    let n = deps.len();
+    let mut failed = vec![false; n];
+    for i in 0..n {
+        let Some((state, _)) = &deps[i].end else {
+            continue;
+        };
+        let earlier_live: BTreeSet<&str> = deps[..i]
+            .iter()
+            .filter(|d| ok(d))
+            .map(|d| d.sha.as_str())
+            .collect();
+        let rolled_back = deps.get(i + 1).is_some_and(|next| {
+            ok(next) && next.sha != deps[i].sha && earlier_live.contains(next.sha.as_str())
+        });
+        failed[i] = state != "success" || rolled_back;
+    }
+    // `(?i)^(revert|hotfix)\b`: the word at the start, then no more word characters.
+    let is_fix_title = |t: &str| {
+        let lower = t.to_lowercase();
+        ["revert", "hotfix"].iter().any(|w| {
+            lower.starts_with(w)
+                && !lower[w.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+    };
+    let mut rows = Vec::new();
+    for i in 0..n {
+        let d = &deps[i];
+        let Some((state, ended)) = &d.end else {
+            continue;
+        };
+        if d.created < start || d.created >= end {
+            continue;
+        }
+        let successes: Vec<&Dep> = deps[..i].iter().filter(|p| ok(p)).collect();
+        let rollback = successes
+            .last()
+            .is_some_and(|live| live.sha != d.sha && successes.iter().any(|p| p.sha == d.sha));
+        let fix = d.commits.iter().any(|(_, title, labels)| {
+            is_fix_title(title)
+                || labels
+                    .iter()
+                    .any(|l| l.eq_ignore_ascii_case("hotfix") || l.eq_ignore_ascii_case("incident"))
+        });
+        let after_failure = (0..n).any(|j| {
+            failed[j]
+                && deps[j].end.as_ref().is_some_and(|(_, at)| {
+                    *at <= d.created && d.created - *at <= Duration::hours(24)
+                })
+        });
+        let recovery = failed[i]
+            .then(|| {
+                (i + 1..n)
+                    .find(|&k| ok(&deps[k]) && !failed[k])
+                    .and_then(|k| {
+                        deps[k]
+                            .end
+                            .as_ref()
+                            .map(|(_, at)| (*at - *ended).num_seconds())
+                    })
+            })
+            .flatten();
+        let leads: Vec<i64> = if state == "success" {
+            d.commits
+                .iter()
+                .map(|(at, _, _)| (*ended - *at).num_seconds())
+                .collect()
+        } else {
+            vec![]
+        };
+        rows.push((failed[i], rollback || fix || after_failure, recovery, leads));
+    }
+    let total = rows.len();
+    let failures = rows.iter().filter(|r| r.0).count();
+    let rework = rows.iter().filter(|r| r.1).count();
+    let leads: Vec<i64> = rows.iter().flat_map(|r| r.3.clone()).collect();
+    let recoveries: Vec<i64> = rows.iter().filter_map(|r| r.2).collect();
+    let rate = |k: usize| (total > 0).then(|| k as f64 / total as f64);
+    BTreeMap::from([
+        ("deployments", Value::from(total)),
+        ("failed_deployments", Value::from(failures)),
+        ("change_failure_rate", serde_json::json!(rate(failures))),
+        (
+            "lead_time_median_secs",
+            serde_json::json!(nearest_rank(leads.clone(), 50)),
+        ),
+        (
+            "lead_time_p90_secs",
+            serde_json::json!(nearest_rank(leads, 90)),
+        ),
+        (
+            "recovery_time_median_secs",
+            serde_json::json!(nearest_rank(recoveries, 50)),
+        ),
+        ("rework_deployments", Value::from(rework)),
+        ("rework_rate", serde_json::json!(rate(rework))),
+    ])
+}
+
+fn metrics_bin(config: &std::path::Path, home: &std::path::Path, until: &str) -> Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .arg("--config")
+        .arg(config)
+        .args(["metrics", "--json", "--since", "30d", "--until", until])
+        .env("HOME", home)
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env_remove("FLIGHTDECK_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the binary runs");
+    assert!(
+        out.status.success(),
+        "metrics exits 0: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON document")
+}
+
+fn github_requests(sim: &Sim) -> u64 {
+    sim.shared
+        .stats
+        .rows()
+        .iter()
+        .filter(|r| r.key.service == "github")
+        .map(|r| r.count)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
+    // A frozen story: what the sim serves does not move while both sides read it.
+    let config = SimConfig {
+        speed: 0.0,
+        ..SimConfig::default()
+    };
+    let sim = Sim::start(config).await.expect("the sim starts");
+    let until = Utc::now();
+    let until_s = until.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let until = DateTime::parse_from_rfc3339(&until_s)
+        .expect("a time")
+        .with_timezone(&Utc);
+    let home = tempfile::tempdir().expect("a temp dir");
+    let config_path = sim.flightdeck_config();
+
+    let before = github_requests(&sim);
+    let json = tokio::task::spawn_blocking({
+        let (c, h, u) = (
+            config_path.clone(),
+            home.path().to_path_buf(),
+            until_s.clone(),
+        );
+        move || metrics_bin(&c, &h, &u)
+    })
+    .await
+    .expect("joined");
+    let cold = github_requests(&sim) - before;
+    let json_warm = tokio::task::spawn_blocking({
+        let (c, h, u) = (
+            config_path.clone(),
+            home.path().to_path_buf(),
+            until_s.clone(),
+        );
+        move || metrics_bin(&c, &h, &u)
+    })
+    .await
+    .expect("joined");
+    let warm = github_requests(&sim) - before - cold;
+    eprintln!("metrics --since 30d, 12 services: {cold} GitHub requests cold, {warm} warm");
+    assert_eq!(
+        json["services"], json_warm["services"],
+        "the cache changes nothing"
+    );
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::new();
+    let base = &sim.shared.endpoints.github;
+    let services = json["services"].as_array().expect("services");
+    let world = &sim.shared.world;
+    assert_eq!(services.len(), world.services.len(), "one row per service");
+    let start = until - Duration::days(30);
+    for svc in &world.services {
+        let row = services
+            .iter()
+            .find(|r| r["name"] == svc.name.as_str())
+            .expect("a row per service");
+        if svc.ci == CiHost::Gitlab {
+            assert!(
+                row["error"].is_string(),
+                "{}: a GitLab service says its history is not read",
+                svc.name
+            );
+            continue;
+        }
+        assert!(row["error"].is_null(), "{}: {}", svc.name, row["error"]);
+        let deps = deployments(&client, base, &svc.repo).await;
+        let expected = by_hand(&deps, start, until);
+        for (field, want) in &expected {
+            assert_eq!(
+                &row[*field], want,
+                "{}: {field} (computed by hand from the REST answers)",
+                svc.name
+            );
+        }
+        assert!(
+            row["deployments"].as_u64().is_some_and(|n| n > 0),
+            "{}: the window has deployments",
+            svc.name
+        );
+    }
+    // The profiles show through.
+    let get_row = |name: &str| {
+        services
+            .iter()
+            .find(|r| r["name"] == name)
+            .expect("the row")
+            .clone()
+    };
+    assert_eq!(
+        get_row("catalog-search")["bands"]["deployment_frequency"],
+        "elite"
+    );
+    assert!(get_row("checkout-web")["rework_deployments"].as_u64() > Some(0));
+    assert!(warm * 5 < cold, "warm {warm} vs cold {cold}");
+}
