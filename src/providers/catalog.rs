@@ -956,7 +956,7 @@ async fn run(
         return;
     }
     let mut last: Option<Loaded> = None;
-    let mut inputs: Option<std::sync::Arc<Inputs>> = None;
+    let mut inputs: Option<std::sync::Arc<Inputs>>;
     loop {
         let (cfg, dir, h) = (config.clone(), cwd.clone(), home.clone());
         let loaded =
