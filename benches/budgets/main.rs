@@ -8,6 +8,7 @@ mod delivery;
 mod docs;
 mod sanitize;
 mod scaffold;
+mod scale;
 mod view;
 mod workloads;
 
@@ -18,6 +19,7 @@ criterion::criterion_main!(
     docs::docs,
     sanitize::sanitize,
     scaffold::scaffold,
+    scale::scale,
     view::view,
     workloads::workloads
 );

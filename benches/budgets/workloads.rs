@@ -223,6 +223,75 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
+
+    // The common batch of a working cluster: 100 existing pods' counters change (a restart
+    // counted), which moves no row. Alternating counts, so every batch is a real change.
+    let existing = |restarts: u32| -> Vec<Change> {
+        (0..100)
+            .map(|i| {
+                let s = (i * 7) % SERVICES;
+                let mut p = pod(s, s * PODS_PER_SERVICE + i % PODS_PER_SERVICE);
+                p.restarts = restarts;
+                Change::Pod(p)
+            })
+            .collect()
+    };
+    let (odd, even) = (existing(1), existing(2));
+    let mut flip = false;
+    c.bench_function("workloads batch of 100 counter changes, 10k pods", |b| {
+        b.iter(|| {
+            flip = !flip;
+            update(
+                &mut m,
+                Msg::Workloads(WMsg::Batch {
+                    context: "prod".into(),
+                    changes: if flip { odd.clone() } else { even.clone() },
+                }),
+            )
+        })
+    });
+
+    // What every batch cost before rows were kept: the roll-ups and every row rebuilt. Measured
+    // in the same run as the batches above, so a loaded machine slows both alike.
+    let now = m.now;
+    c.bench_function(
+        "workloads full rebuild (the old per-batch cost), 10k pods",
+        |b| b.iter(|| m.workloads.rebuild("", now)),
+    );
+
+    // A batch where 5 of the 100 pods go into (and out of) CrashLoopBackOff: rows move.
+    let moving = |crash: bool| -> Vec<Change> {
+        let mut changes = existing(3);
+        for c in changes.iter_mut().take(5) {
+            if let Change::Pod(p) = c {
+                p.reason = if crash {
+                    Some(Box::new(PodReason::CrashLoopBackOff {
+                        container: "api".into(),
+                        last: None,
+                    }))
+                } else {
+                    None
+                };
+            }
+        }
+        changes
+    };
+    let (crash, calm) = (moving(true), moving(false));
+    c.bench_function(
+        "workloads batch of 100 pod changes, 5 rows move, 10k pods",
+        |b| {
+            b.iter(|| {
+                flip = !flip;
+                update(
+                    &mut m,
+                    Msg::Workloads(WMsg::Batch {
+                        context: "prod".into(),
+                        changes: if flip { crash.clone() } else { calm.clone() },
+                    }),
+                )
+            })
+        },
+    );
 }
 
 criterion_group!(workloads, bench);

@@ -20,8 +20,9 @@ use flightdeck_core::model::catalog::{
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
 
-/// How often (clock time) the descriptors are read again, so edits show without a restart.
-const RELOAD_EVERY: Duration = Duration::from_secs(30);
+/// How often (wall time) the files a load read are looked at again (their modification times
+/// and what the globs match), so edits show without a restart. Only a change re-parses them.
+const CHECK_EVERY: Duration = Duration::from_secs(5);
 
 /// What a load found.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,9 +33,61 @@ pub struct Loaded {
     pub files: usize,
 }
 
+/// What a load looked at, so that a later look can tell whether reading again would find
+/// anything new: every file read with its modification time and size, and what every glob or
+/// plain path matched (a file that appears or goes away changes that).
+#[derive(Debug, Default, PartialEq)]
+pub struct Inputs {
+    files: Vec<(PathBuf, Option<Stamp>)>,
+    globs: Vec<(PathBuf, Vec<PathBuf>)>,
+}
+
+type Stamp = (std::time::SystemTime, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// The files a glob (or a plain path) stands for, sorted.
+fn matches_of(pattern: &Path) -> Vec<PathBuf> {
+    let text = pattern.to_string_lossy();
+    if !text.contains(['*', '?', '[']) {
+        return if pattern.is_file() {
+            vec![pattern.to_path_buf()]
+        } else {
+            Vec::new()
+        };
+    }
+    let mut found: Vec<PathBuf> = glob::glob(&text)
+        .map(|paths| {
+            paths
+                .filter_map(Result::ok)
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+impl Inputs {
+    /// Whether any file read changed or any glob matches other files now: a few `stat`s and
+    /// directory reads, never a parse.
+    pub fn changed(&self) -> bool {
+        self.files.iter().any(|(p, s)| stamp(p) != *s)
+            || self.globs.iter().any(|(g, found)| matches_of(g) != *found)
+    }
+}
+
 /// Everything the config names, read from disk. `cwd` is where the current repository is
 /// looked for (when `current_repo`); `home` is what `~` stands for.
 pub fn load(config: &Config, cwd: Option<&Path>, home: Option<&Path>) -> Loaded {
+    load_watched(config, cwd, home).0
+}
+
+/// [`load`], and what it looked at, to tell later whether to load again.
+pub fn load_watched(config: &Config, cwd: Option<&Path>, home: Option<&Path>) -> (Loaded, Inputs) {
     let mut loader = Loader::default();
     for pattern in &config.catalog.paths {
         let expanded = crate::config::expand_home(Path::new(pattern), home);
@@ -49,6 +102,7 @@ pub fn load(config: &Config, cwd: Option<&Path>, home: Option<&Path>) -> Loaded 
     {
         for name in ["catalog-info.yaml", "catalog-info.yml"] {
             let path = root.join(name);
+            loader.inputs.globs.push((path.clone(), matches_of(&path)));
             if path.is_file() {
                 loader.load_file(&path, None);
                 break;
@@ -61,7 +115,7 @@ pub fn load(config: &Config, cwd: Option<&Path>, home: Option<&Path>) -> Loaded 
             Err(p) => loader.out.problems.push(p),
         }
     }
-    loader.out
+    (loader.out, loader.inputs)
 }
 
 /// Reads descriptor files (and the Locations they name), as `[catalog] paths` would.
@@ -84,6 +138,7 @@ fn git_root(dir: &Path) -> Option<PathBuf> {
 struct Loader {
     visited: HashSet<PathBuf>,
     out: Loaded,
+    inputs: Inputs,
 }
 
 impl Loader {
@@ -91,6 +146,9 @@ impl Loader {
     fn load_glob(&mut self, pattern: &Path, via: Option<&Place>, what: &str) {
         let text = pattern.to_string_lossy();
         if !text.contains(['*', '?', '[']) {
+            self.inputs
+                .globs
+                .push((pattern.to_path_buf(), matches_of(pattern)));
             if pattern.is_file() {
                 self.load_file(pattern, via);
             } else {
@@ -109,6 +167,9 @@ impl Loader {
                     .filter(|p| p.is_file())
                     .collect();
                 found.sort();
+                self.inputs
+                    .globs
+                    .push((pattern.to_path_buf(), found.clone()));
                 if found.is_empty() {
                     self.problem(
                         via,
@@ -149,6 +210,8 @@ impl Loader {
             line: 1,
             column: 1,
         };
+        // Stamped before reading: an edit during the read shows as a change next time.
+        self.inputs.files.push((path.to_path_buf(), stamp(path)));
         let text = match std::fs::read(path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
@@ -197,6 +260,7 @@ impl Loader {
         let path = normalize(&base.join(target));
         let what = format!("Location target {}", f.target);
         if f.optional && !target.contains(['*', '?', '[']) && !path.exists() {
+            self.inputs.globs.push((path, Vec::new()));
             return;
         }
         self.load_glob(&path, Some(&f.place), &what);
@@ -850,8 +914,8 @@ async fn git_email(dir: Option<PathBuf>) -> Option<String> {
     (out.status.success() && !email.is_empty()).then(|| sanitize::ident(&email))
 }
 
-/// Reads the descriptors at start, every `RELOAD_EVERY` and on refresh; sends a batch only
-/// when it changed.
+/// Reads the descriptors at start, on refresh and when a file they came from changed; sends a
+/// batch only when what it read changed.
 pub struct CatalogProvider {
     refresh: std::sync::Arc<Notify>,
 }
@@ -913,13 +977,16 @@ async fn run(
         return;
     }
     let mut last: Option<Loaded> = None;
+    let mut inputs: Option<std::sync::Arc<Inputs>>;
     loop {
         let (cfg, dir, h) = (config.clone(), cwd.clone(), home.clone());
         let loaded =
-            tokio::task::spawn_blocking(move || load(&cfg, dir.as_deref(), h.as_deref())).await;
+            tokio::task::spawn_blocking(move || load_watched(&cfg, dir.as_deref(), h.as_deref()))
+                .await;
         let at = clock.now();
         let event = match loaded {
-            Ok(loaded) => {
+            Ok((loaded, read)) => {
+                inputs = Some(std::sync::Arc::new(read));
                 let services = loaded
                     .entities
                     .iter()
@@ -943,11 +1010,17 @@ async fn run(
                     detail: Some(detail),
                 }
             }
-            Err(e) => SourceEvent::Failed {
-                error: format!("reading descriptors stopped: {e}"),
-                at,
-                retry_at: Some(at + chrono::Duration::from_std(RELOAD_EVERY).unwrap_or_default()),
-            },
+            Err(e) => {
+                // Nothing to compare against: read again after the next wait.
+                inputs = None;
+                SourceEvent::Failed {
+                    error: format!("reading descriptors stopped: {e}"),
+                    at,
+                    retry_at: Some(
+                        at + chrono::Duration::from_std(CHECK_EVERY).unwrap_or_default(),
+                    ),
+                }
+            }
         };
         if tx
             .send(Msg::Source {
@@ -959,9 +1032,18 @@ async fn run(
         {
             return;
         }
-        tokio::select! {
-            _ = refresh.notified() => {}
-            _ = tokio::time::sleep(clock.wall(RELOAD_EVERY).max(super::MIN_WALL_WAIT)) => {}
+        // Read again on refresh, or when a look at the inputs finds a change; an unchanged
+        // catalog costs a few stats every few seconds, never a parse.
+        loop {
+            tokio::select! {
+                _ = refresh.notified() => break,
+                _ = tokio::time::sleep(CHECK_EVERY) => {}
+            }
+            let Some(seen) = inputs.clone() else { break };
+            match tokio::task::spawn_blocking(move || seen.changed()).await {
+                Ok(false) => {}
+                _ => break,
+            }
         }
     }
 }
@@ -969,6 +1051,52 @@ async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn component(name: &str) -> String {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"
+        )
+    }
+
+    /// An unchanged catalog is not read again; an edited file, a file a glob now matches and
+    /// a removed file each are a change.
+    #[test]
+    fn only_a_change_asks_for_a_new_read() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path().join("catalog-info.yaml");
+        std::fs::write(
+            &root,
+            "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: org\nspec:\n  targets: [./repos/*.yaml]\n",
+        )?;
+        std::fs::create_dir_all(dir.path().join("repos"))?;
+        let a = dir.path().join("repos/a.yaml");
+        std::fs::write(&a, component("a"))?;
+        let config = Config {
+            catalog: crate::config::Catalog {
+                paths: vec![root.to_string_lossy().into_owned()],
+                current_repo: false,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let (loaded, inputs) = load_watched(&config, None, None);
+        assert_eq!(loaded.entities.len(), 2, "{:?}", loaded.problems);
+        assert!(!inputs.changed(), "nothing changed yet");
+
+        let b = dir.path().join("repos/b.yaml");
+        std::fs::write(&b, component("b"))?;
+        assert!(inputs.changed(), "a new file the glob matches");
+        let (loaded, inputs) = load_watched(&config, None, None);
+        assert_eq!(loaded.entities.len(), 3);
+        assert!(!inputs.changed());
+
+        std::fs::write(&a, component("a-renamed-and-longer"))?;
+        assert!(inputs.changed(), "an edited file");
+        let (_, inputs) = load_watched(&config, None, None);
+        std::fs::remove_file(&b)?;
+        assert!(inputs.changed(), "a removed file");
+        Ok(())
+    }
 
     #[test]
     fn documents_keep_their_file_lines() {

@@ -706,6 +706,10 @@ pub struct WorkloadsState {
     summaries: HashMap<String, PodSummary>,
     troubled: HashMap<String, Vec<ObjRef>>,
     strings: Strings,
+    /// Whether a change since the rows were built may move, add or remove a row. Most pod
+    /// changes (a restart counted, a container ready) leave every row where it is: the rows
+    /// hold keys, so the view reads the new data without the rows being rebuilt.
+    rows_stale: bool,
 }
 
 impl WorkloadsState {
@@ -765,13 +769,23 @@ impl WorkloadsState {
                         namespace: p.namespace.clone(),
                         name: p.name.clone(),
                     };
+                    // A row moves only when the pod is new, or its trouble (the sort key), its
+                    // owner (the group) or its services (what a filter scopes by) changed.
+                    let stays = self.pods.get(&key).is_some_and(|old| {
+                        old.trouble() == p.trouble()
+                            && old.owner == p.owner
+                            && old.services == p.services
+                    });
+                    self.rows_stale |= !stays;
                     self.pods.insert(key, p);
                 }
                 Change::Workload(w) => {
+                    self.rows_stale = true;
                     let key = self.key(&context, &w.namespace, &w.name);
                     self.workloads.insert((w.kind, key), w);
                 }
                 Change::ReplicaSet(r) => {
+                    self.rows_stale = true;
                     let key = self.key(&context, &r.namespace, &r.name);
                     self.replicasets.insert(key, r);
                 }
@@ -798,6 +812,7 @@ impl WorkloadsState {
                     namespace,
                     name,
                 } => {
+                    self.rows_stale |= kind != Kind::Event;
                     let key = ObjRef {
                         context: context.clone(),
                         namespace: namespace.into(),
@@ -820,6 +835,7 @@ impl WorkloadsState {
                     }
                 }
                 Change::Vanished { kind, fingerprints } => {
+                    self.rows_stale |= kind != Kind::Event;
                     let gone = |k: &ObjRef| {
                         k.context == context
                             && fingerprints.contains(&fingerprint(&k.namespace, &k.name))
@@ -896,6 +912,17 @@ impl WorkloadsState {
         self.rebuild_rows(filter);
     }
 
+    /// After a batch: the roll-ups always, the rows only when a change may have moved one.
+    /// Returns whether the rows were rebuilt.
+    pub fn rebuild_after_batch(&mut self, filter: &str, now: DateTime<Utc>) -> bool {
+        self.rebuild_summaries(now);
+        let stale = self.rows_stale;
+        if stale {
+            self.rebuild_rows(filter);
+        }
+        stale
+    }
+
     fn rebuild_summaries(&mut self, now: DateTime<Utc>) {
         let hour_ago = now - Duration::hours(1);
         // Borrowed keys: one allocation per service, not per pod.
@@ -954,6 +981,7 @@ impl WorkloadsState {
     }
 
     fn rebuild_rows(&mut self, filter: &str) {
+        self.rows_stale = false;
         let filter = Filter::parse(filter);
         // Borrowed lookups, so that 10,000 pods cost no allocation until the rows are built.
         let rs_owner: HashMap<(&str, &str, &str), &str> = self
@@ -1257,6 +1285,51 @@ mod tests {
             last_restart: None,
             tag: Some("v1".into()),
         }
+    }
+
+    /// A batch that only changes counters leaves the rows as a full rebuild would have them,
+    /// without rebuilding them; a new pod, or one whose trouble changed, rebuilds them.
+    #[test]
+    fn rows_are_rebuilt_only_when_a_row_may_move() {
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        let mut w = WorkloadsState::default();
+        let pods = |restarts: u32| -> Vec<Change> {
+            (0..5)
+                .map(|i| {
+                    let mut p = pod("payments", &format!("payments-api-7f9c-{i}"));
+                    p.restarts = restarts;
+                    Change::Pod(p)
+                })
+                .collect()
+        };
+        w.apply("prod", pods(0));
+        assert!(w.rebuild_after_batch("", t), "new pods add rows");
+        w.apply("prod", pods(1));
+        assert!(
+            !w.rebuild_after_batch("", t),
+            "restarts counted move no row"
+        );
+        let kept = w.rows.clone();
+        w.rebuild("", t);
+        assert_eq!(kept, w.rows, "the rows kept are those a full rebuild makes");
+
+        let mut crashing = pod("payments", "payments-api-7f9c-3");
+        crashing.reason = Some(Box::new(PodReason::CrashLoopBackOff {
+            container: "api".into(),
+            last: None,
+        }));
+        w.apply("prod", vec![Change::Pod(crashing)]);
+        assert!(w.rebuild_after_batch("", t), "a pod in trouble sorts first");
+        w.apply(
+            "prod",
+            vec![Change::Deleted {
+                kind: Kind::Pod,
+                namespace: "payments".into(),
+                name: "payments-api-7f9c-0".into(),
+            }],
+        );
+        assert!(w.rebuild_after_batch("", t), "a deleted pod's row goes");
+        assert_eq!(w.pods.len(), 4);
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 return vec![];
             }
             model.workloads.apply(&context, changes);
-            rebuild(model, true);
+            rebuild_after_batch(model);
             vec![Effect::Render]
         }
         Msg::Scope {
@@ -153,6 +153,29 @@ fn rebuild(model: &mut Model, data_changed: bool) {
     if let Some(before) = before
         && before != summaries_of(model)
     {
+        super::overview::rejoin(model);
+    }
+}
+
+/// [`rebuild`] after a batch of changes, which leaves the rows and the cursor alone when no
+/// row moved (the common case: a pod's counters changed).
+fn rebuild_after_batch(model: &mut Model) {
+    let selected = selected_row(model).cloned();
+    let before = summaries_of(model);
+    let filter = model.list(Screen::Workloads).filter.text().to_string();
+    let now = model.now;
+    if model.workloads.rebuild_after_batch(&filter, now) {
+        let rows = model.workloads.rows.len();
+        let height = model.list_height;
+        let found = selected.and_then(|s| model.workloads.rows.iter().position(|r| *r == s));
+        model
+            .list_mut(Screen::Workloads)
+            .reselect(found, rows, height);
+    }
+    if model.workloads.view == View::Events {
+        refresh_events(model);
+    }
+    if before != summaries_of(model) {
         super::overview::rejoin(model);
     }
 }

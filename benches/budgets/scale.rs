@@ -1,0 +1,131 @@
+//! The scale budgets of a large organisation: 20,000 catalog entities from one descriptor file
+//! under 1 s, a palette or `/` filter keystroke over them under 5 ms, and a batch of pod
+//! changes at 10,000 pods under 2 ms in `update` (the batch benches are in workloads.rs).
+
+use std::hint::black_box;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use criterion::{Criterion, criterion_group};
+
+use flightdeck::providers::catalog::load_files;
+use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::message::{Msg, catalog};
+use flightdeck_core::model::catalog::Origin;
+use flightdeck_core::model::input::Edit;
+use flightdeck_core::model::{Model, Overlay};
+use flightdeck_core::update::update;
+
+const ENTITIES: usize = 20_000;
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
+        .map(|t| t.to_utc())
+        .unwrap_or_default()
+}
+
+/// One multi-document file of `n` Components, about 250 bytes each, as an organisation that
+/// generates its catalog into a single file has it.
+pub fn write_catalog(path: &Path, n: usize) -> std::io::Result<()> {
+    let mut text = String::with_capacity(n * 400);
+    for i in 0..n {
+        text.push_str(&format!(
+            "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: service-{i:05}\n  description: Service number {i}, which does its part.\n  annotations:\n    github.com/project-slug: acme/service-{i:05}\n    backstage.io/kubernetes-id: service-{i:05}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-{t}\n  system: system-{s}\n  dependsOn: [component:service-{d:05}]\n",
+            t = i % 25,
+            s = i % 40,
+            d = (i + 1) % n,
+        ));
+    }
+    std::fs::write(path, text)
+}
+
+fn benches(c: &mut Criterion) {
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let file = dir.path().join("catalog-info.yaml");
+    if let Err(e) = write_catalog(&file, ENTITIES) {
+        eprintln!("cannot write the benchmark's catalog: {e}");
+        return;
+    }
+    let mut group = c.benchmark_group("scale");
+    group.sample_size(10);
+    group.bench_function("catalog load 20000 entities, one file", |b| {
+        b.iter(|| black_box(load_files([file.as_path()])))
+    });
+    let loaded = load_files([file.as_path()]);
+    assert_eq!(
+        loaded.entities.len(),
+        ENTITIES,
+        "{:?}",
+        loaded.problems.first()
+    );
+    let mut m = Model::new(Keymap::defaults(), now());
+    update(
+        &mut m,
+        Msg::Resize {
+            width: 200,
+            height: 60,
+        },
+    );
+    let entities = loaded.entities;
+    group.bench_function("catalog rebuild and join 20000 services", |b| {
+        b.iter_batched(
+            || (m.clone(), entities.clone()),
+            |(mut m, entities)| {
+                update(
+                    &mut m,
+                    Msg::Catalog(catalog::Msg::Loaded {
+                        origin: Origin::Files,
+                        entities,
+                        problems: vec![],
+                        at: now(),
+                    }),
+                );
+                m
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    update(
+        &mut m,
+        Msg::Catalog(catalog::Msg::Loaded {
+            origin: Origin::Files,
+            entities,
+            problems: vec![],
+            at: now(),
+        }),
+    );
+    group.sample_size(50);
+
+    // The `/` filter of the Overview: a letter typed and taken back, per keystroke pair.
+    update(&mut m, Msg::Key(Key::char('/')));
+    for ch in "serv".chars() {
+        update(&mut m, Msg::Key(Key::char(ch)));
+    }
+    group.bench_function("overview filter keystroke pair, 20000 services", |b| {
+        b.iter(|| {
+            update(&mut m, Msg::Key(Key::char('1')));
+            update(&mut m, Msg::Key(Key::new(KeyCode::Backspace)));
+        })
+    });
+    update(&mut m, Msg::Key(Key::new(KeyCode::Esc)));
+
+    // The palette over every service (and screen, command, row) the model registers, typed
+    // as a user types: a letter at a time, starting again after the last.
+    update(&mut m, Msg::Key(Key::char(':')));
+    let typed = ["s", "se", "ser", "serv", "serv 1", "serv 12", "serv 123"];
+    let mut k = 0;
+    group.bench_function("palette keystroke, 20000 services", |b| {
+        b.iter(|| {
+            k = (k + 1) % typed.len();
+            if let Some(Overlay::Palette(p)) = m.overlay.as_mut() {
+                p.input.clear();
+                p.input.apply(Edit::Paste(typed[k].into()));
+                p.refilter();
+                black_box(p.matches.len());
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(scale, benches);
