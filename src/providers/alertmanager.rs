@@ -351,12 +351,29 @@ pub fn decode_silence(s: GettableSilence) -> Silence {
 /// The credential of one Alertmanager from the environment or a command, read when its task
 /// starts so a rotated token is picked up on restart.
 async fn auth_for(source: &AlertmanagerSource) -> Result<Auth, String> {
-    if let Some(var) = &source.token_env {
+    credentials(
+        source.token_env.as_deref(),
+        source.token_command.as_deref(),
+        source.basic_auth_user.as_deref(),
+        source.basic_auth_password_env.as_deref(),
+    )
+    .await
+}
+
+/// The credential a source names, from the environment or a command; every HTTP source whose
+/// config offers `token_env`, `token_command` or basic auth reads it here.
+pub(crate) async fn credentials(
+    token_env: Option<&str>,
+    token_command: Option<&str>,
+    basic_auth_user: Option<&str>,
+    basic_auth_password_env: Option<&str>,
+) -> Result<Auth, String> {
+    if let Some(var) = token_env {
         return std::env::var(var)
             .map(Auth::Bearer)
             .map_err(|_| format!("the environment variable {var} (token_env) is not set"));
     }
-    if let Some(cmd) = &source.token_command {
+    if let Some(cmd) = token_command {
         let out = tokio::process::Command::new("sh")
             .arg("-c")
             .arg(cmd)
@@ -373,15 +390,15 @@ async fn auth_for(source: &AlertmanagerSource) -> Result<Auth, String> {
         }
         return Ok(Auth::Bearer(token));
     }
-    if let Some(user) = &source.basic_auth_user {
-        let password = match &source.basic_auth_password_env {
+    if let Some(user) = basic_auth_user {
+        let password = match basic_auth_password_env {
             Some(var) => Some(std::env::var(var).map_err(|_| {
                 format!("the environment variable {var} (basic_auth_password_env) is not set")
             })?),
             None => None,
         };
         return Ok(Auth::Basic {
-            user: user.clone(),
+            user: user.to_string(),
             password,
         });
     }

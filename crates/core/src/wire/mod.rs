@@ -3,6 +3,7 @@
 
 pub mod alertmanager;
 pub mod gitlab;
+pub mod prometheus;
 pub mod selector;
 
 /// Percent-encodes a URL path segment or query component: everything but RFC 3986's
