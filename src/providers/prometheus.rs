@@ -289,8 +289,8 @@ pub async fn read_signals(
     for (range, columns) in ranges {
         let step = signals::step_for(*range, *columns, scrape);
         let window = signals::window_for(step, scrape);
-        // Aligned to the step, so successive rounds read the same instants.
-        let end = now - now.rem_euclid(step);
+        // Aligned to the scrape, so the newest point is the newest scrape's.
+        let end = now - now.rem_euclid(scrape.max(1));
         let start = end - range.seconds();
         for signal in Signal::ALL {
             let expr = signals::render(templates.get(signal), label, &names, &window);
@@ -313,10 +313,13 @@ pub async fn read_signals(
     }
     // Alert history: each alert's firing spans per service over the window.
     let step = signals::step_for(HISTORY, 1440, scrape);
-    let end = now - now.rem_euclid(step);
+    let end = now - now.rem_euclid(scrape.max(1));
     let start = end - HISTORY.seconds();
     let selector = signals::render("$selector", label, &names, "");
-    let expr = format!("max by (alertname, {label}) (ALERTS{{alertstate=\"firing\",{selector}}})");
+    // Over each step, not at its instant: an alert that fired between two points still counts.
+    let expr = format!(
+        "max by (alertname, {label}) (max_over_time(ALERTS{{alertstate=\"firing\",{selector}}}[{step}s]))"
+    );
     let (data, warnings) = client.query_range(&expr, start, end, step).await?;
     round.queries += 1;
     round.warnings.extend(warnings);

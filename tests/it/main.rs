@@ -12,6 +12,7 @@ mod keys;
 mod no_terminal;
 mod onboarding;
 mod pipelines;
+mod prometheus_real;
 mod sanitize;
 mod sim_alertmanager;
 mod sim_backstage;
