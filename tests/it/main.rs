@@ -26,5 +26,6 @@ mod ui_docs;
 mod ui_overview;
 mod ui_pipelines;
 mod ui_shell;
+mod ui_signals;
 mod ui_workloads;
 mod workloads;
