@@ -118,9 +118,13 @@ mod serve_sim {
         );
         println!();
         println!("Ctrl-C stops it.");
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| eyre!("waiting for Ctrl-C: {e}"))?;
+        // SIGTERM too, so the Prometheus and Alertmanager started here stop with the sim.
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| eyre!("waiting for SIGTERM: {e}"))?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map_err(|e| eyre!("waiting for Ctrl-C: {e}"))?,
+            _ = term.recv() => {}
+        }
         drop(monitoring);
         Ok(ExitCode::SUCCESS)
     }

@@ -8,19 +8,21 @@ use flightdeck_core::model::signals::{Series, Unit, format_value};
 /// Eight heights of a cell, lowest first.
 const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// The largest value of each of `width` columns over the series' points (a column with no
-/// finite point is `None`, drawn as a gap).
-fn columns(series: &Series, width: usize) -> Vec<Option<f64>> {
+/// The largest value of each of `width` columns over the series' points, placed by time
+/// between `span`'s start and end (a column with no finite point is `None`, drawn as a gap:
+/// a service with half an hour of data fills the right half of its hour).
+fn columns(series: &Series, span: (i64, i64), width: usize) -> Vec<Option<f64>> {
     let mut out = vec![None; width];
-    let n = series.points.len();
-    if n == 0 || width == 0 {
+    let (start, end) = span;
+    if series.points.is_empty() || width == 0 || end <= start {
         return out;
     }
-    for (i, (_, v)) in series.points.iter().enumerate() {
-        if !v.is_finite() {
+    let len = (end - start) as f64;
+    for (t, v) in &series.points {
+        if !v.is_finite() || *t < start || *t > end {
             continue;
         }
-        let col = i * width / n;
+        let col = (((t - start) as f64 / len) * (width - 1) as f64).round() as usize;
         if let Some(slot) = out.get_mut(col) {
             *slot = Some(slot.map_or(*v, |s: f64| s.max(*v)));
         }
@@ -36,9 +38,9 @@ fn top(series: &Series, floor: f64) -> f64 {
 
 /// A one-line sparkline `width` cells wide, scaled from 0 to the largest value (at least
 /// `floor`).
-pub fn spark(series: &Series, width: usize, floor: f64) -> String {
+pub fn spark(series: &Series, span: (i64, i64), width: usize, floor: f64) -> String {
     let top = top(series, floor);
-    columns(series, width)
+    columns(series, span, width)
         .into_iter()
         .map(|v| match v {
             None => ' ',
@@ -75,7 +77,7 @@ pub fn chart(
     let (width, height) = size;
     let label_width = 7;
     let top = top(series, floor(unit));
-    let cols = columns(series, width);
+    let cols = columns(series, span, width);
     let mut rows = Vec::with_capacity(height + 1);
     for r in 0..height {
         // Each row covers an eighth-steps band of the value range, the top row first.
@@ -129,7 +131,15 @@ mod tests {
         let s = Series {
             points: vec![(0, 0.0), (1, 0.01), (2, f64::NAN), (3, 0.25)],
         };
-        assert_eq!(spark(&s, 4, 0.05), "▁▁ █");
+        assert_eq!(spark(&s, (0, 3), 4, 0.05), "▁▁ █");
+        let young = Series {
+            points: vec![(50, 0.25)],
+        };
+        assert_eq!(
+            spark(&young, (0, 60), 4, 0.05),
+            "   █",
+            "a new series sits at the right"
+        );
         let c = chart(&s, (0, 3), (4, 2), Unit::Ratio, &[(3, '!'), (0, '▲')]);
         assert_eq!(c.len(), 3);
         assert!(c[0].starts_with("  25.0%┤"), "{c:?}");

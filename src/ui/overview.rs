@@ -95,13 +95,22 @@ fn signal_text(model: &Model, service: &str, signal: Signal, theme: &Theme) -> (
     if !signals.enabled {
         return (String::new(), theme.style(Role::Muted));
     }
-    let Some(series) = signals.series(Range::Hour, signal, service) else {
+    let Some((answer, series)) = signals
+        .answers
+        .get(&(Range::Hour, signal))
+        .and_then(|a| Some((a, a.series.get(service)?)))
+    else {
         return ("–".into(), theme.style(Role::Muted));
     };
     let last = series.last().unwrap_or(f64::NAN);
     let text = format!(
         "{} {}",
-        super::chart::spark(series, SPARK, super::chart::floor(signal.unit())),
+        super::chart::spark(
+            series,
+            (answer.start, answer.end),
+            SPARK,
+            super::chart::floor(signal.unit())
+        ),
         format_value(signal.unit(), last)
     );
     let bad = match signal {
