@@ -6,6 +6,7 @@ mod alerts;
 mod catalog;
 mod docs;
 mod sanitize;
+mod signals;
 mod view;
 mod workloads;
 
@@ -14,6 +15,7 @@ criterion::criterion_main!(
     catalog::catalog,
     docs::docs,
     sanitize::sanitize,
+    signals::signals,
     view::view,
     workloads::workloads
 );
