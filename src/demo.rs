@@ -77,7 +77,25 @@ mod serve_sim {
         println!("  Kubernetes API    {}", e.kubernetes);
         println!("  Alertmanager v2   {}/api/v2", e.alertmanager);
         println!("  Backstage catalog {}/api/catalog", e.backstage);
+        println!("  Metrics           {}/metrics", e.metrics);
         println!("  request stats     <any of the above>/_sim/stats, faults at /_sim/faults");
+        let monitoring = Monitoring::start(&sim).await;
+        match &monitoring {
+            Ok(Some(m)) => {
+                println!(
+                    "  Prometheus        {} (scraping the sim every second, its alert rules loaded)",
+                    m.prometheus
+                );
+                println!(
+                    "  Alertmanager      {} (the real one, receiving Prometheus' alerts)",
+                    m.alertmanager
+                );
+            }
+            Ok(None) => println!(
+                "  (prometheus and prometheus-alertmanager are not both installed: no real pair started)"
+            ),
+            Err(e) => println!("  (the real Prometheus and Alertmanager did not start: {e})"),
+        }
         println!();
         println!("  files             {}", sim.dir().display());
         println!("  kubeconfig        {}", sim.kubeconfig().display());
@@ -100,9 +118,105 @@ mod serve_sim {
         );
         println!();
         println!("Ctrl-C stops it.");
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| eyre!("waiting for Ctrl-C: {e}"))?;
+        // SIGTERM too, so the Prometheus and Alertmanager started here stop with the sim.
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| eyre!("waiting for SIGTERM: {e}"))?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map_err(|e| eyre!("waiting for Ctrl-C: {e}"))?,
+            _ = term.recv() => {}
+        }
+        drop(monitoring);
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// A real Prometheus scraping the sim and a real Alertmanager receiving its alerts, started
+    /// when both programs are installed; both stop with this value.
+    struct Monitoring {
+        prometheus: String,
+        alertmanager: String,
+        _children: [tokio::process::Child; 2],
+    }
+
+    fn installed(name: &str) -> Option<std::path::PathBuf> {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
+    }
+
+    fn free_port() -> Result<u16> {
+        Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port())
+    }
+
+    impl Monitoring {
+        async fn start(sim: &Sim) -> Result<Option<Monitoring>> {
+            let (Some(prom), Some(am)) = (
+                installed("prometheus"),
+                installed("prometheus-alertmanager"),
+            ) else {
+                return Ok(None);
+            };
+            let dir = sim.dir().join("monitoring");
+            std::fs::create_dir_all(&dir)?;
+            let am_port = free_port()?;
+            let prom_port = free_port()?;
+            let am_config = dir.join("alertmanager.yml");
+            std::fs::write(
+                &am_config,
+                "route:\n  receiver: \"null\"\n  group_by: [\"alertname\", \"service\"]\nreceivers:\n  - name: \"null\"\n",
+            )?;
+            let rules = dir.join("alerts.rules.yml");
+            std::fs::write(&rules, flightdeck_sim::metrics::ALERT_RULES)?;
+            let prom_config = dir.join("prometheus.yml");
+            let alertmanager = format!("http://127.0.0.1:{am_port}");
+            std::fs::write(
+                &prom_config,
+                flightdeck_sim::metrics::prometheus_config(
+                    &sim.endpoints().metrics,
+                    &rules,
+                    Some(&alertmanager),
+                    "1s",
+                ),
+            )?;
+            let quiet = || std::process::Stdio::null();
+            let am_child = tokio::process::Command::new(am)
+                .arg(format!("--config.file={}", am_config.display()))
+                .arg(format!("--storage.path={}", dir.join("am-data").display()))
+                .arg(format!("--web.listen-address=127.0.0.1:{am_port}"))
+                .arg("--cluster.listen-address=")
+                .stdin(quiet())
+                .stdout(quiet())
+                .stderr(quiet())
+                .kill_on_drop(true)
+                .spawn()?;
+            let prom_child = tokio::process::Command::new(prom)
+                .arg(format!("--config.file={}", prom_config.display()))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.join("prom-data").display()
+                ))
+                .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
+                .stdin(quiet())
+                .stdout(quiet())
+                .stderr(quiet())
+                .kill_on_drop(true)
+                .spawn()?;
+            let prometheus = format!("http://127.0.0.1:{prom_port}");
+            // The cockpit config the sim wrote learns the pair too.
+            let config = sim.flightdeck_config();
+            let mut text = std::fs::read_to_string(&config)?;
+            text.push_str(&format!(
+                "\n[[prometheus]]\nname = \"sim\"\nurl = \"{prometheus}\"\nscrape_interval_secs = 1\n\n[[alertmanager]]\nname = \"prometheus\"\nurl = \"{alertmanager}\"\n"
+            ));
+            std::fs::write(&config, text)?;
+            Ok(Some(Monitoring {
+                prometheus,
+                alertmanager,
+                _children: [prom_child, am_child],
+            }))
+        }
     }
 }

@@ -37,6 +37,9 @@ pub fn sources(config: &Config) -> Vec<SourceId> {
     for am in &config.alertmanager {
         ids.push(SourceId::new(SourceKind::Alertmanager, am.name.clone()));
     }
+    for p in &config.prometheus {
+        ids.push(SourceId::new(SourceKind::Prometheus, p.name.clone()));
+    }
     ids
 }
 
@@ -52,6 +55,7 @@ pub fn model(
     model.read_only = read_only || config.general.read_only;
     model.me = config.general.me.clone();
     model.config_path = Some(config_path.display().to_string());
+    model.signals.enabled = !config.prometheus.is_empty();
     model.snapshot_every =
         chrono::Duration::seconds(config.general.snapshot_interval_secs.max(30) as i64);
     model.sources = sources(config)

@@ -387,7 +387,11 @@ impl<'a> Report<'a> {
                 "retry_at": match &s.state { FetchState::Failing { retry_at, .. } => *retry_at, _ => None },
                 "detail": s.detail,
             })).collect::<Vec<_>>(),
-            "services": self.rows.iter().map(|r| service_json(r)).collect::<Vec<_>>(),
+            "services": self.rows.iter().map(|r| {
+                let mut v = service_json(r);
+                v["signals"] = signals_json(m, &r.name);
+                v
+            }).collect::<Vec<_>>(),
             "problems": m.catalog.problems.iter().map(|p| json!({
                 "level": match p.level { ProblemLevel::Error => "error", ProblemLevel::Warning => "warning" },
                 "file": p.place.as_ref().map(|p| p.path.clone()),
@@ -555,6 +559,51 @@ fn cell_json<T>(cell: &Cell<T>, value: impl Fn(&T) -> Value) -> Value {
         }),
         Cell::Empty(why) => json!({ "value": null, "source": null, "why": why_json(why) }),
     }
+}
+
+/// The newest golden signals and the alert history of one service, or null without a
+/// Prometheus source. MTTR is in seconds over the history window, for `flightdeck metrics` to
+/// join per service.
+fn signals_json(m: &Model, service: &str) -> Value {
+    use flightdeck_core::model::signals::{Signal, Unit, mttr};
+    if !m.signals.enabled {
+        return Value::Null;
+    }
+    let mut current = serde_json::Map::new();
+    for signal in Signal::ALL {
+        let unit = match signal.unit() {
+            Unit::PerSecond => "per_second",
+            Unit::Ratio => "ratio",
+            Unit::Seconds => "seconds",
+        };
+        current.insert(
+            signal.key().into(),
+            json!({
+                "value": m.signals.current(signal, service).filter(|v| v.is_finite()),
+                "unit": unit,
+            }),
+        );
+    }
+    let spans = m
+        .signals
+        .history
+        .get(service)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let at = |t: i64| chrono::DateTime::from_timestamp(t, 0);
+    json!({
+        "current": current,
+        "alert_history": {
+            "window_seconds": 24 * 3600,
+            "mttr_seconds": mttr(spans),
+            "alerts": spans.iter().map(|s| json!({
+                "alert": s.alert,
+                "started_at": at(s.start),
+                "resolved_at": s.end.and_then(at),
+                "time_to_resolve_seconds": s.end.map(|e| e - s.start),
+            })).collect::<Vec<_>>(),
+        },
+    })
 }
 
 fn service_json(r: &ServiceRow) -> Value {

@@ -9,6 +9,7 @@ mod docs;
 mod sanitize;
 mod scaffold;
 mod scale;
+mod signals;
 mod view;
 mod workloads;
 
@@ -20,6 +21,7 @@ criterion::criterion_main!(
     sanitize::sanitize,
     scaffold::scaffold,
     scale::scale,
+    signals::signals,
     view::view,
     workloads::workloads
 );

@@ -27,6 +27,8 @@ pub struct Config {
     pub gitlab: Option<GitlabSource>,
     pub kubernetes: Option<KubernetesSource>,
     pub alertmanager: Vec<AlertmanagerSource>,
+    /// Where the golden signals and alert history come from.
+    pub prometheus: Vec<PrometheusSource>,
     /// Action name → keys; each entry replaces that action's default keys.
     pub keys: BTreeMap<String, Vec<String>>,
     /// The organisation's onboarding path for new hires.
@@ -216,6 +218,33 @@ pub struct AlertmanagerSource {
     /// The alert label that names the service.
     #[serde(default = "default_service_label")]
     pub service_label: String,
+}
+
+/// `[[prometheus]]`: a Prometheus (or anything speaking its HTTP API v1) holding the services'
+/// golden signals.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusSource {
+    pub name: String,
+    pub url: String,
+    pub token_env: Option<String>,
+    pub token_command: Option<String>,
+    pub basic_auth_user: Option<String>,
+    pub basic_auth_password_env: Option<String>,
+    /// How often its targets are scraped: the signals are re-read this often, never faster.
+    #[serde(default = "default_scrape_interval_secs")]
+    pub scrape_interval_secs: u64,
+    /// The series label that names the service.
+    #[serde(default = "default_service_label")]
+    pub service_label: String,
+    /// PromQL templates replacing the defaults, by signal (`error_ratio = "…"`); `$selector`,
+    /// `$by` and `$window` are filled in per query.
+    #[serde(default)]
+    pub queries: BTreeMap<String, String>,
+}
+
+fn default_scrape_interval_secs() -> u64 {
+    15
 }
 
 /// A config checked and resolved: paths absolute, keymap built, theme (if named) loadable.
@@ -517,6 +546,55 @@ fn validate(config: &Config, src: &Source<'_>) -> Result<(), ConfigError> {
             "basic auth needs both `basic_auth_user` and `basic_auth_password_env` \
              (the name of the environment variable that holds the password)",
         )?;
+    }
+    let mut names = HashSet::new();
+    for (i, p) in config.prometheus.iter().enumerate() {
+        let at = |field| [key("prometheus"), Seg::Index(i), key(field)];
+        src.require(
+            !p.name.trim().is_empty(),
+            &at("name"),
+            "a [[prometheus]] needs a non-empty `name`",
+        )?;
+        src.require(
+            names.insert(p.name.as_str()),
+            &at("name"),
+            &format!("prometheus `{}` is declared twice", p.name),
+        )?;
+        src.check_url(&p.url, &at("url"))?;
+        src.require(
+            p.scrape_interval_secs > 0,
+            &at("scrape_interval_secs"),
+            "`scrape_interval_secs` in [[prometheus]] must be at least 1",
+        )?;
+        src.require(
+            !p.service_label.is_empty(),
+            &at("service_label"),
+            "`service_label` in [[prometheus]] must name a label",
+        )?;
+        src.require(
+            p.basic_auth_user.is_some() == p.basic_auth_password_env.is_some(),
+            &at(if p.basic_auth_user.is_some() {
+                "basic_auth_user"
+            } else {
+                "basic_auth_password_env"
+            }),
+            "basic auth needs both `basic_auth_user` and `basic_auth_password_env` \
+             (the name of the environment variable that holds the password)",
+        )?;
+        for signal in p.queries.keys() {
+            let known: Vec<&str> = flightdeck_core::model::signals::Signal::ALL
+                .iter()
+                .map(|s| s.key())
+                .collect();
+            src.require(
+                known.contains(&signal.as_str()),
+                &at("queries"),
+                &format!(
+                    "`{signal}` in [prometheus.queries] is not a signal; the signals are {}",
+                    known.join(", ")
+                ),
+            )?;
+        }
     }
     Ok(())
 }

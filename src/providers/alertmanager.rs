@@ -341,26 +341,44 @@ pub fn decode_silence(s: GettableSilence) -> Silence {
 /// The credential of one Alertmanager from the environment or a command, read when its task
 /// starts so a rotated token is picked up on restart.
 async fn auth_for(source: &AlertmanagerSource) -> Result<Auth, String> {
-    let names: Vec<&str> = source.token_env.as_deref().into_iter().collect();
-    match super::http::resolve_token(&names, source.token_command.as_deref()).await? {
+    credentials(
+        source.token_env.as_deref(),
+        source.token_command.as_deref(),
+        source.basic_auth_user.as_deref(),
+        source.basic_auth_password_env.as_deref(),
+    )
+    .await
+}
+
+/// The credential a source names, in the one order every provider keeps (the variable the
+/// config names, then its command; see `http::resolve_token`), else basic auth; every HTTP
+/// source whose config offers `token_env`, `token_command` or basic auth reads it here.
+pub(crate) async fn credentials(
+    token_env: Option<&str>,
+    token_command: Option<&str>,
+    basic_auth_user: Option<&str>,
+    basic_auth_password_env: Option<&str>,
+) -> Result<Auth, String> {
+    let names: Vec<&str> = token_env.into_iter().collect();
+    match super::http::resolve_token(&names, token_command).await? {
         Some(token) => return Ok(Auth::Bearer(token)),
         None => {
-            if let Some(var) = &source.token_env {
+            if let Some(var) = token_env {
                 return Err(format!(
                     "the environment variable {var} (token_env) is not set"
                 ));
             }
         }
     }
-    if let Some(user) = &source.basic_auth_user {
-        let password = match &source.basic_auth_password_env {
+    if let Some(user) = basic_auth_user {
+        let password = match basic_auth_password_env {
             Some(var) => Some(std::env::var(var).map_err(|_| {
                 format!("the environment variable {var} (basic_auth_password_env) is not set")
             })?),
             None => None,
         };
         return Ok(Auth::Basic {
-            user: user.clone(),
+            user: user.to_string(),
             password,
         });
     }

@@ -12,6 +12,7 @@ pub mod gitlab;
 pub mod http;
 pub mod kubernetes;
 pub mod onboarding;
+pub mod prometheus;
 
 use tokio::sync::mpsc;
 
@@ -68,6 +69,10 @@ impl Providers {
         providers.extend(kubernetes::KubernetesProvider::start(config, cx));
         providers.extend(
             alertmanager::AlertmanagerProvider::start(config, cx)
+                .map(|p| Box::new(p) as Box<dyn Provider>),
+        );
+        providers.extend(
+            prometheus::PrometheusProvider::start(config, cx)
                 .map(|p| Box::new(p) as Box<dyn Provider>),
         );
         providers.push(Box::new(docs::DocsProvider::new(cx)));

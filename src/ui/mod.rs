@@ -3,6 +3,7 @@
 //! from semantic theme roles, never raw colours.
 
 mod alerts;
+pub mod chart;
 mod columns;
 mod docs;
 mod log_line;

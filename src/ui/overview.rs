@@ -19,6 +19,7 @@ use super::text::{fit, truncate_start};
 use super::theme::{Role, Theme};
 use flightdeck_core::model::catalog::ProblemLevel;
 use flightdeck_core::model::overview::{Grouping, Health, Line as ListLine, ServiceRow};
+use flightdeck_core::model::signals::{Range, Signal, format_value};
 use flightdeck_core::model::{Model, Screen};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -38,10 +39,10 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 /// per visible row, to measure the columns and then to draw them.
 struct Cells {
     health: Health,
-    texts: [(String, Style); 9],
+    texts: [(String, Style); 11],
 }
 
-const HEADERS: [&str; 9] = [
+const HEADERS: [&str; 11] = [
     "NAME",
     "OWNER",
     "SYSTEM",
@@ -51,7 +52,12 @@ const HEADERS: [&str; 9] = [
     "PODS",
     "ALERTS",
     "DOCS",
+    "ERRORS 1h",
+    "P99 1h",
 ];
+
+/// Sparkline cells: ten columns of the last hour and the newest value.
+const SPARK: usize = 10;
 
 impl Cells {
     fn of(model: &Model, row: &ServiceRow, theme: &Theme) -> Cells {
@@ -74,15 +80,54 @@ impl Cells {
                 pods_text(model, &row.pods, theme),
                 alerts_text(model, &row.alerts, theme),
                 docs_text(&row.docs, theme),
+                signal_text(model, &row.name, Signal::ErrorRatio, theme),
+                signal_text(model, &row.name, Signal::LatencyP99, theme),
             ],
         }
     }
 }
 
+/// A signal's sparkline over the last hour and its newest value; empty without Prometheus.
+/// Past the alert rules' thresholds (5% errors, 1 s p99) it takes the warning colour, but the
+/// tall blocks say it without colour too.
+fn signal_text(model: &Model, service: &str, signal: Signal, theme: &Theme) -> (String, Style) {
+    let signals = &model.signals;
+    if !signals.enabled {
+        return (String::new(), theme.style(Role::Muted));
+    }
+    let Some((answer, series)) = signals
+        .answers
+        .get(&(Range::Hour, signal))
+        .and_then(|a| Some((a, a.series.get(service)?)))
+    else {
+        return ("–".into(), theme.style(Role::Muted));
+    };
+    let last = series.last().unwrap_or(f64::NAN);
+    let text = format!(
+        "{} {}",
+        super::chart::spark(
+            series,
+            (answer.start, answer.end),
+            SPARK,
+            super::chart::floor(signal.unit())
+        ),
+        format_value(signal.unit(), last)
+    );
+    let bad = match signal {
+        Signal::ErrorRatio => last > 0.05,
+        Signal::LatencyP99 => last > 1.0,
+        _ => false,
+    };
+    (
+        text,
+        theme.style(if bad { Role::Warning } else { Role::Text }),
+    )
+}
+
 /// Widths of the health mark and the nine cells, shared by the visible rows' content. The name
 /// identifies a row and the source cells are why the screen exists: they stay whole; the owner
 /// is cut before them, and system and lifecycle, which only add context, give way first.
-fn widths_of(rows: &[&Cells], width: usize) -> [usize; 10] {
+fn widths_of(rows: &[&Cells], width: usize, signals: bool) -> Vec<usize> {
     let want = |i: usize| {
         super::columns::widest(
             rows.iter()
@@ -91,7 +136,7 @@ fn widths_of(rows: &[&Cells], width: usize) -> [usize; 10] {
     };
     // A source cell is at least as wide as its usual text ("✓ 10m", "3f2a1c9 10m"), so the
     // columns do not shift as ages tick from 9m to 10m.
-    let cols = [
+    let mut cols = vec![
         Column::whole("", 1, 255),
         Column::new(HEADERS[0], 8, want(0), 200),
         Column::new(HEADERS[1], 8, want(1), 150),
@@ -103,11 +148,13 @@ fn widths_of(rows: &[&Cells], width: usize) -> [usize; 10] {
         Column::whole(HEADERS[7], want(7), 190),
         Column::whole(HEADERS[8], want(8), 100).optional(),
     ];
-    let mut out = [0; 10];
-    for (o, w) in out.iter_mut().zip(super::columns::share(&cols, width, 1)) {
-        *o = w;
+    // The signal columns exist only with a Prometheus source, so a cockpit without one lays
+    // out exactly as before.
+    if signals {
+        cols.push(Column::whole(HEADERS[9], want(9).max(SPARK + 6), 120).optional());
+        cols.push(Column::whole(HEADERS[10], want(10).max(SPARK + 6), 110).optional());
     }
-    out
+    super::columns::share(&cols, width, 1)
 }
 
 fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -157,10 +204,10 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         })
         .collect();
     let measured: Vec<&Cells> = cells.iter().flatten().collect();
-    let cols = widths_of(&measured, usize::from(inner.width));
+    let cols = widths_of(&measured, usize::from(inner.width), model.signals.enabled);
     let h = theme.style(Role::Header);
     let mut head = Vec::new();
-    for (label, w) in std::iter::once("").chain(HEADERS).zip(cols) {
+    for (label, &w) in std::iter::once("").chain(HEADERS).zip(&cols) {
         if w > 0 {
             head.push(Span::styled(fit(label, w), h));
             head.push(Span::styled(" ", h));
@@ -237,7 +284,7 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 /// a 200-column row costs its text, not its width.
 fn draw_row(
     cells: &Cells,
-    cols: &[usize; 10],
+    cols: &[usize],
     selected: bool,
     theme: &Theme,
     buf: &mut Buffer,

@@ -32,13 +32,13 @@ use tokio::sync::mpsc;
 const RECEIVER_SECRET: &str = "am-test-webhook-secret-3f9a";
 
 /// A running `prometheus-alertmanager`, stopped when dropped.
-struct RealAm {
+pub(crate) struct RealAm {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     _dir: tempfile::TempDir,
 }
 
-fn find_binary(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_binary(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?
         .to_str()?
         .split(':')
@@ -48,7 +48,7 @@ fn find_binary(name: &str) -> Option<PathBuf> {
 
 impl RealAm {
     /// Starts a server, or says why not: in CI a missing server fails the test.
-    fn start() -> Option<RealAm> {
+    pub(crate) fn start() -> Option<RealAm> {
         let Some(bin) = find_binary("prometheus-alertmanager") else {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!(
@@ -121,7 +121,7 @@ impl RealAm {
         );
     }
 
-    fn client(&self) -> AmClient {
+    pub(crate) fn client(&self) -> AmClient {
         AmClient::new("real", &self.url, Auth::None, StdDuration::from_secs(10)).expect("a client")
     }
 

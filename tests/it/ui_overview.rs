@@ -203,7 +203,7 @@ fn gh() -> Option<SourceId> {
 }
 
 /// Puts what the other domains would say into the joined rows, as their summaries would.
-fn with_story(m: &mut Model) {
+pub(crate) fn with_story(m: &mut Model) {
     for r in &mut m.catalog.overview.rows {
         let (ci, deploy, pods, alerts) = match r.name.as_str() {
             "payments-api" => (
@@ -579,7 +579,7 @@ fn an_unchanged_catalog_is_not_announced_again() {
     assert!(effects.is_empty(), "{effects:?}");
 }
 
-fn render(m: &Model, width: u16, height: u16) -> String {
+pub(crate) fn render(m: &Model, width: u16, height: u16) -> String {
     let mut m = m.clone();
     update(&mut m, Msg::Resize { width, height });
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");

@@ -11,6 +11,7 @@ pub mod files;
 pub mod github;
 pub mod gitlab;
 pub mod kubernetes;
+pub mod metrics;
 pub mod rest;
 pub mod scaffold;
 pub mod world;
@@ -34,6 +35,8 @@ pub struct Endpoints {
     pub kubernetes: String,
     pub alertmanager: String,
     pub backstage: String,
+    /// `/metrics` in Prometheus' text format, for a real Prometheus to scrape.
+    pub metrics: String,
 }
 
 /// What every protocol server shares: the world, its clock, the counters and faults, and where
@@ -100,6 +103,7 @@ impl Sim {
             bind().await?,
             bind().await?,
             bind().await?,
+            bind().await?,
         ];
         let url = |l: &TcpListener| -> color_eyre::Result<String> {
             Ok(format!("http://{}", l.local_addr()?))
@@ -110,6 +114,7 @@ impl Sim {
             kubernetes: url(&listeners[2])?,
             alertmanager: url(&listeners[3])?,
             backstage: url(&listeners[4])?,
+            metrics: url(&listeners[5])?,
         };
         let clock = SimClock::new(config.speed);
         let shared = Arc::new(Shared {
@@ -126,12 +131,13 @@ impl Sim {
         kubernetes::write_kubeconfig(&shared)?;
 
         let shutdown = CancellationToken::new();
-        let routers: [(Router, &'static str); 5] = [
+        let routers: [(Router, &'static str); 6] = [
             (github::router(shared.clone()), "github"),
             (gitlab::router(shared.clone()), "gitlab"),
             (kubernetes::router(shared.clone()), "kubernetes"),
             (alertmanager::router(shared.clone()), "alertmanager"),
             (backstage::router(shared.clone()), "backstage"),
+            (metrics::router(shared.clone()), "metrics"),
         ];
         for (listener, (router, name)) in listeners.into_iter().zip(routers) {
             let app = control::wrap(router, shared.control(name));

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod docs;
 pub mod onboarding;
 pub mod pipelines;
+pub mod signals;
 pub mod workloads;
 
 use chrono::{DateTime, Utc};
@@ -40,6 +41,7 @@ pub enum Msg {
     Alerts(alerts::Msg),
     Docs(docs::Msg),
     Onboarding(onboarding::Msg),
+    Signals(signals::Msg),
     /// The terminal was handed back after an external program ran; `Err` says why it failed.
     Resumed {
         outcome: Result<(), String>,
@@ -88,6 +90,7 @@ pub enum Effect {
     Alerts(alerts::Command),
     Docs(docs::Command),
     Onboarding(onboarding::Command),
+    Signals(signals::Command),
     /// Hand the terminal to another program ($EDITOR, $PAGER) and take it back afterwards.
     External(External),
     /// Data the model let go of, to free away from the loop.

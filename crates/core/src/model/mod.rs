@@ -18,6 +18,7 @@ pub mod overview;
 pub mod palette;
 pub mod pipelines;
 pub mod screen;
+pub mod signals;
 pub mod source;
 pub mod time;
 pub mod workloads;
@@ -154,6 +155,7 @@ pub struct Model {
     pub alerts: alerts::AlertsState,
     pub docs: docs::DocsState,
     pub onboarding: onboarding::OnboardingState,
+    pub signals: signals::SignalsState,
 }
 
 impl Model {
@@ -186,6 +188,7 @@ impl Model {
             alerts: Default::default(),
             docs: Default::default(),
             onboarding: Default::default(),
+            signals: Default::default(),
         }
     }
 

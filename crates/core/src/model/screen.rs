@@ -57,7 +57,7 @@ impl Screen {
 
     pub(crate) fn source_kinds(self) -> &'static [SourceKind] {
         match self {
-            Screen::Overview => &[SourceKind::Catalog],
+            Screen::Overview => &[SourceKind::Catalog, SourceKind::Prometheus],
             Screen::Pipelines => &[SourceKind::Github, SourceKind::Gitlab],
             Screen::Workloads => &[SourceKind::Kubernetes],
             Screen::Alerts => &[SourceKind::Alertmanager],

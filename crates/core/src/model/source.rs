@@ -12,15 +12,17 @@ pub enum SourceKind {
     Gitlab,
     Kubernetes,
     Alertmanager,
+    Prometheus,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 5] = [
+    pub const ALL: [SourceKind; 6] = [
         SourceKind::Catalog,
         SourceKind::Github,
         SourceKind::Gitlab,
         SourceKind::Kubernetes,
         SourceKind::Alertmanager,
+        SourceKind::Prometheus,
     ];
 
     pub fn label(self) -> &'static str {
@@ -30,6 +32,7 @@ impl SourceKind {
             SourceKind::Gitlab => "gitlab",
             SourceKind::Kubernetes => "kubernetes",
             SourceKind::Alertmanager => "alertmanager",
+            SourceKind::Prometheus => "prometheus",
         }
     }
 }

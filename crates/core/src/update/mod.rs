@@ -14,6 +14,7 @@ mod nav;
 pub mod onboarding;
 pub mod overview;
 pub mod pipelines;
+pub mod signals;
 pub mod workloads;
 
 use chrono::{DateTime, Utc};
@@ -56,6 +57,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Alerts(m) => rejoined(model, |model| alerts::update(model, m)),
         Msg::Docs(m) => rejoined(model, |model| docs::update(model, m)),
         Msg::Onboarding(m) => onboarding::update(model, m),
+        Msg::Signals(m) => signals::update(model, m),
         Msg::Resumed { outcome } => {
             if let Err(e) = outcome {
                 notify(model, Level::Error, e);

@@ -4,6 +4,7 @@
 pub mod alertmanager;
 pub mod base64;
 pub mod gitlab;
+pub mod prometheus;
 pub mod selector;
 
 /// Percent-encodes a URL path segment or query component: everything but RFC 3986's

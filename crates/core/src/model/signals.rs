@@ -1,0 +1,378 @@
+//! Each service's golden signals from Prometheus: which PromQL reads each signal (defaults for
+//! the common conventions, overridable per service and in the config), how one batched query
+//! covers every visible service, the step a chart's width allows, and the series as they came.
+//! Pure: the provider runs the queries and `update` stores the answers here.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+/// A golden signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Signal {
+    RequestRate,
+    ErrorRatio,
+    LatencyP50,
+    LatencyP99,
+    /// CPU used against the pods' limit.
+    Cpu,
+    /// The fullest pod's memory against its limit.
+    Memory,
+}
+
+/// How a signal's values read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    PerSecond,
+    /// 0..1, shown as a percentage.
+    Ratio,
+    Seconds,
+}
+
+impl Signal {
+    pub const ALL: [Signal; 6] = [
+        Signal::RequestRate,
+        Signal::ErrorRatio,
+        Signal::LatencyP50,
+        Signal::LatencyP99,
+        Signal::Cpu,
+        Signal::Memory,
+    ];
+
+    /// The name used in config keys, annotations and JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            Signal::RequestRate => "request_rate",
+            Signal::ErrorRatio => "error_ratio",
+            Signal::LatencyP50 => "latency_p50",
+            Signal::LatencyP99 => "latency_p99",
+            Signal::Cpu => "cpu",
+            Signal::Memory => "memory",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Signal> {
+        Signal::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Signal::RequestRate => "requests",
+            Signal::ErrorRatio => "errors",
+            Signal::LatencyP50 => "p50",
+            Signal::LatencyP99 => "p99",
+            Signal::Cpu => "cpu/limit",
+            Signal::Memory => "mem/limit",
+        }
+    }
+
+    pub fn unit(self) -> Unit {
+        match self {
+            Signal::RequestRate => Unit::PerSecond,
+            Signal::ErrorRatio | Signal::Cpu | Signal::Memory => Unit::Ratio,
+            Signal::LatencyP50 | Signal::LatencyP99 => Unit::Seconds,
+        }
+    }
+
+    /// The default PromQL: `$selector` is the label matchers (the service label, and the
+    /// services asked about), `$by` the service label, `$window` the rate window.
+    pub fn default_template(self) -> &'static str {
+        match self {
+            Signal::RequestRate => "sum by ($by) (rate(http_requests_total{$selector}[$window]))",
+            Signal::ErrorRatio => {
+                "sum by ($by) (rate(http_requests_total{$selector,code=~\"5..\"}[$window])) / sum by ($by) (rate(http_requests_total{$selector}[$window]))"
+            }
+            Signal::LatencyP50 => {
+                "histogram_quantile(0.5, sum by ($by, le) (rate(http_request_duration_seconds_bucket{$selector}[$window])))"
+            }
+            Signal::LatencyP99 => {
+                "histogram_quantile(0.99, sum by ($by, le) (rate(http_request_duration_seconds_bucket{$selector}[$window])))"
+            }
+            Signal::Cpu => {
+                "sum by ($by) (rate(container_cpu_usage_seconds_total{$selector}[$window])) / sum by ($by) (kube_pod_container_resource_limits{$selector,resource=\"cpu\"})"
+            }
+            Signal::Memory => {
+                "max by ($by) (container_memory_working_set_bytes{$selector} / on (namespace, pod, container) group_left kube_pod_container_resource_limits{resource=\"memory\"})"
+            }
+        }
+    }
+}
+
+/// Formats a value with its unit, compactly: `12.3/s`, `4.1%`, `230ms`, `1.2s`.
+pub fn format_value(unit: Unit, v: f64) -> String {
+    if !v.is_finite() {
+        return "–".into();
+    }
+    match unit {
+        Unit::PerSecond if v >= 1000.0 => format!("{:.1}k/s", v / 1000.0),
+        Unit::PerSecond => format!("{v:.1}/s"),
+        Unit::Ratio => format!("{:.1}%", v * 100.0),
+        Unit::Seconds if v < 1.0 => format!("{:.0}ms", v * 1000.0),
+        Unit::Seconds => format!("{v:.1}s"),
+    }
+}
+
+/// A chart's time range, chosen at a key on the Service screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Range {
+    #[default]
+    Hour,
+    SixHours,
+    Day,
+    Week,
+}
+
+impl Range {
+    pub const ALL: [Range; 4] = [Range::Hour, Range::SixHours, Range::Day, Range::Week];
+
+    pub fn seconds(self) -> i64 {
+        match self {
+            Range::Hour => 3600,
+            Range::SixHours => 6 * 3600,
+            Range::Day => 24 * 3600,
+            Range::Week => 7 * 24 * 3600,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Range::Hour => "1h",
+            Range::SixHours => "6h",
+            Range::Day => "24h",
+            Range::Week => "7d",
+        }
+    }
+
+    pub fn next(self) -> Range {
+        match self {
+            Range::Hour => Range::SixHours,
+            Range::SixHours => Range::Day,
+            Range::Day => Range::Week,
+            Range::Week => Range::Hour,
+        }
+    }
+}
+
+/// The `query_range` step for a chart `columns` wide: never more points than columns, and
+/// never finer than the scrape interval (a finer step only repeats samples).
+pub fn step_for(range: Range, columns: u16, scrape_secs: i64) -> i64 {
+    let columns = i64::from(columns.max(1));
+    let step = (range.seconds() + columns - 1) / columns;
+    step.max(scrape_secs.max(1))
+}
+
+/// The rate window for a step: at least four scrapes, and at least the step, so a rate at each
+/// point covers the whole step.
+pub fn window_for(step: i64, scrape_secs: i64) -> String {
+    format!("{}s", step.max(scrape_secs.max(1) * 4))
+}
+
+/// The PromQL templates in force: the defaults, overridden in the config.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Templates {
+    pub overrides: BTreeMap<Signal, String>,
+}
+
+impl Templates {
+    pub fn get(&self, signal: Signal) -> &str {
+        self.overrides
+            .get(&signal)
+            .map_or(signal.default_template(), String::as_str)
+    }
+}
+
+/// Escapes a value for a PromQL regex matcher inside double quotes.
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            // One backslash for the regex, doubled for the PromQL string.
+            out.push_str("\\\\");
+        } else if c == '"' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Fills a template for `services` (one batched query, `label=~"a|b"`), or for one service
+/// (`label="a"`) when a per-service override holds its own query.
+pub fn render(template: &str, label: &str, services: &[&str], window: &str) -> String {
+    let selector = match services {
+        [one] => format!(
+            "{label}=\"{}\"",
+            one.replace('\\', "\\\\").replace('"', "\\\"")
+        ),
+        many => {
+            let alts: Vec<String> = many.iter().map(|s| regex_escape(s)).collect();
+            format!("{label}=~\"{}\"", alts.join("|"))
+        }
+    };
+    template
+        .replace("$selector", &selector)
+        .replace("$by", label)
+        .replace("$window", window)
+}
+
+/// The annotation a service uses to hold its own query for `signal`.
+pub fn annotation(signal: Signal) -> String {
+    format!(
+        "flightdeck.dev/prometheus-{}",
+        signal.key().replace('_', "-")
+    )
+}
+
+/// One series as charts draw it: unix seconds and values, oldest first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Series {
+    pub points: Vec<(i64, f64)>,
+}
+
+impl Series {
+    /// The newest finite value.
+    pub fn last(&self) -> Option<f64> {
+        self.points
+            .iter()
+            .rev()
+            .map(|p| p.1)
+            .find(|v| v.is_finite())
+    }
+
+    /// Smallest and largest finite value.
+    pub fn bounds(&self) -> Option<(f64, f64)> {
+        self.points
+            .iter()
+            .map(|p| p.1)
+            .filter(|v| v.is_finite())
+            .fold(None, |acc, v| match acc {
+                None => Some((v, v)),
+                Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+            })
+    }
+}
+
+/// What one query answered: a series per service for one signal over one range.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Answer {
+    pub series: BTreeMap<String, Series>,
+    pub fetched_at: Option<DateTime<Utc>>,
+    /// The query's start and end (unix seconds) and step.
+    pub start: i64,
+    pub end: i64,
+    pub step: i64,
+    pub warnings: Vec<String>,
+}
+
+/// Every answer kept, per range and signal: a range's answers stay cached when another range
+/// is shown, so switching back draws at once.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SignalsState {
+    pub answers: BTreeMap<(Range, Signal), Answer>,
+    /// The range the Service screen charts.
+    pub range: Range,
+    /// Alert history per service: each firing span from `ALERTS`, for time to resolve and MTTR.
+    pub history: BTreeMap<String, Vec<AlertSpan>>,
+    /// Whether any Prometheus source is configured: the columns and charts show only then.
+    pub enabled: bool,
+}
+
+impl SignalsState {
+    pub fn series(&self, range: Range, signal: Signal, service: &str) -> Option<&Series> {
+        self.answers.get(&(range, signal))?.series.get(service)
+    }
+
+    /// The newest value of `signal` for `service`, from the shortest range that has one.
+    pub fn current(&self, signal: Signal, service: &str) -> Option<f64> {
+        Range::ALL
+            .iter()
+            .find_map(|r| self.series(*r, signal, service)?.last())
+    }
+}
+
+/// One alert's firing span, from Prometheus' `ALERTS` series: `end` is `None` while firing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertSpan {
+    pub alert: String,
+    pub start: i64,
+    pub end: Option<i64>,
+}
+
+/// Firing spans from an `ALERTS{alertstate="firing"}` range answer for one series: a gap of
+/// more than one step between points ends a span.
+pub fn spans(alert: &str, points: &[(i64, f64)], step: i64, end: i64) -> Vec<AlertSpan> {
+    let mut out: Vec<AlertSpan> = Vec::new();
+    let mut last: Option<i64> = None;
+    for (t, _) in points {
+        match (out.last_mut(), last) {
+            (Some(span), Some(prev)) if t - prev <= step => span.end = Some(*t),
+            _ => out.push(AlertSpan {
+                alert: alert.to_string(),
+                start: *t,
+                end: Some(*t),
+            }),
+        }
+        last = Some(*t);
+    }
+    // A span whose last point is the query's end is still firing.
+    if let Some(span) = out.last_mut()
+        && span.end.is_some_and(|e| end - e < step)
+    {
+        span.end = None;
+    }
+    out
+}
+
+/// Mean time to recovery over the resolved spans, in seconds.
+pub fn mttr(spans: &[AlertSpan]) -> Option<i64> {
+    let resolved: Vec<i64> = spans
+        .iter()
+        .filter_map(|s| Some(s.end? - s.start))
+        .collect();
+    (!resolved.is_empty()).then(|| resolved.iter().sum::<i64>() / resolved.len() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_query_covers_every_service_and_steps_fit_the_width() {
+        let q = render(
+            Signal::ErrorRatio.default_template(),
+            "service",
+            &["payments-api", "a.b"],
+            "60s",
+        );
+        assert_eq!(
+            q,
+            "sum by (service) (rate(http_requests_total{service=~\"payments-api|a\\\\.b\",code=~\"5..\"}[60s])) / sum by (service) (rate(http_requests_total{service=~\"payments-api|a\\\\.b\"}[60s]))"
+        );
+        let one = render(Signal::RequestRate.default_template(), "app", &["x"], "1m");
+        assert_eq!(
+            one,
+            "sum by (app) (rate(http_requests_total{app=\"x\"}[1m]))"
+        );
+        // 7 days on 80 columns: 7560 s a point, 80 points.
+        assert_eq!(step_for(Range::Week, 80, 15), 7560);
+        assert!(Range::Week.seconds() / step_for(Range::Week, 80, 15) <= 80);
+        // An hour on 200 columns would be 18 s; never finer than the scrape.
+        assert_eq!(step_for(Range::Hour, 200, 30), 30);
+    }
+
+    #[test]
+    fn spans_and_mttr_from_alerts_points() {
+        let pts: Vec<(i64, f64)> = [0, 15, 30, 45, 300, 315, 600]
+            .iter()
+            .map(|t| (*t, 1.0))
+            .collect();
+        let s = spans("HighErrorRate", &pts, 15, 600);
+        assert_eq!(s.len(), 3);
+        assert_eq!((s[0].start, s[0].end), (0, Some(45)));
+        assert_eq!((s[1].start, s[1].end), (300, Some(315)));
+        assert_eq!(s[2].end, None, "the last point is the query's end: firing");
+        assert_eq!(mttr(&s), Some(30));
+        assert_eq!(format_value(Unit::Ratio, 0.0412), "4.1%");
+        assert_eq!(format_value(Unit::Seconds, 0.23), "230ms");
+    }
+}
