@@ -77,6 +77,8 @@ mod serve_sim {
         println!("  Kubernetes API    {}", e.kubernetes);
         println!("  Alertmanager v2   {}/api/v2", e.alertmanager);
         println!("  Backstage catalog {}/api/catalog", e.backstage);
+        println!("  Jira REST         {}/rest/api/3", e.jira);
+        println!("  PagerDuty REST    {}", e.pagerduty);
         println!("  request stats     <any of the above>/_sim/stats, faults at /_sim/faults");
         println!();
         println!("  files             {}", sim.dir().display());

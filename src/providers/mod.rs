@@ -83,6 +83,11 @@ impl Providers {
                     p.targets(targets);
                 }
             }
+            Effect::Batch(effects) => {
+                for e in effects {
+                    self.dispatch(e);
+                }
+            }
             Effect::Refresh(kinds) => {
                 for p in &mut self.providers {
                     if p.kinds().iter().any(|k| kinds.contains(k)) {

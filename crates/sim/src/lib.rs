@@ -10,8 +10,11 @@ pub mod control;
 pub mod files;
 pub mod github;
 pub mod gitlab;
+pub mod jira;
 pub mod kubernetes;
+pub mod pagerduty;
 pub mod rest;
+pub mod work;
 pub mod world;
 
 use std::net::SocketAddr;
@@ -33,6 +36,8 @@ pub struct Endpoints {
     pub kubernetes: String,
     pub alertmanager: String,
     pub backstage: String,
+    pub jira: String,
+    pub pagerduty: String,
 }
 
 /// What every protocol server shares: the world, its clock, the counters and faults, and where
@@ -97,6 +102,8 @@ impl Sim {
             bind().await?,
             bind().await?,
             bind().await?,
+            bind().await?,
+            bind().await?,
         ];
         let url = |l: &TcpListener| -> color_eyre::Result<String> {
             Ok(format!("http://{}", l.local_addr()?))
@@ -107,6 +114,8 @@ impl Sim {
             kubernetes: url(&listeners[2])?,
             alertmanager: url(&listeners[3])?,
             backstage: url(&listeners[4])?,
+            jira: url(&listeners[5])?,
+            pagerduty: url(&listeners[6])?,
         };
         let clock = SimClock::new(config.speed);
         let shared = Arc::new(Shared {
@@ -122,12 +131,14 @@ impl Sim {
         kubernetes::write_kubeconfig(&shared)?;
 
         let shutdown = CancellationToken::new();
-        let routers: [(Router, &'static str); 5] = [
+        let routers: [(Router, &'static str); 7] = [
             (github::router(shared.clone()), "github"),
             (gitlab::router(shared.clone()), "gitlab"),
             (kubernetes::router(shared.clone()), "kubernetes"),
             (alertmanager::router(shared.clone()), "alertmanager"),
             (backstage::router(shared.clone()), "backstage"),
+            (jira::router(shared.clone()), "jira"),
+            (pagerduty::router(shared.clone()), "pagerduty"),
         ];
         for (listener, (router, name)) in listeners.into_iter().zip(routers) {
             let app = control::wrap(router, shared.control(name));

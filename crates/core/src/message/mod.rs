@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod docs;
 pub mod onboarding;
 pub mod pipelines;
+pub mod work;
 pub mod workloads;
 
 use chrono::{DateTime, Utc};
@@ -40,6 +41,7 @@ pub enum Msg {
     Alerts(alerts::Msg),
     Docs(docs::Msg),
     Onboarding(onboarding::Msg),
+    Work(work::Msg),
     /// The terminal was handed back after an external program ran; `Err` says why it failed.
     Resumed {
         outcome: Result<(), String>,
@@ -85,6 +87,10 @@ pub enum Effect {
     Alerts(alerts::Command),
     Docs(docs::Command),
     Onboarding(onboarding::Command),
+    Work(work::Command),
+    /// Several effects one confirmation runs together (an alert's silence and its incident's
+    /// acknowledgement).
+    Batch(Vec<Effect>),
     /// Hand the terminal to another program ($EDITOR, $PAGER) and take it back afterwards.
     External(External),
     /// Data the model let go of, to free away from the loop.

@@ -18,6 +18,7 @@ pub mod pipelines;
 pub mod screen;
 pub mod source;
 pub mod time;
+pub mod work;
 pub mod workloads;
 
 use std::collections::BTreeMap;
@@ -152,6 +153,7 @@ pub struct Model {
     pub alerts: alerts::AlertsState,
     pub docs: docs::DocsState,
     pub onboarding: onboarding::OnboardingState,
+    pub work: work::WorkState,
 }
 
 impl Model {
@@ -184,6 +186,7 @@ impl Model {
             alerts: Default::default(),
             docs: Default::default(),
             onboarding: Default::default(),
+            work: Default::default(),
         }
     }
 

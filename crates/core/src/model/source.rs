@@ -12,15 +12,19 @@ pub enum SourceKind {
     Gitlab,
     Kubernetes,
     Alertmanager,
+    Jira,
+    Pagerduty,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 5] = [
+    pub const ALL: [SourceKind; 7] = [
         SourceKind::Catalog,
         SourceKind::Github,
         SourceKind::Gitlab,
         SourceKind::Kubernetes,
         SourceKind::Alertmanager,
+        SourceKind::Jira,
+        SourceKind::Pagerduty,
     ];
 
     pub fn label(self) -> &'static str {
@@ -30,6 +34,8 @@ impl SourceKind {
             SourceKind::Gitlab => "gitlab",
             SourceKind::Kubernetes => "kubernetes",
             SourceKind::Alertmanager => "alertmanager",
+            SourceKind::Jira => "jira",
+            SourceKind::Pagerduty => "pagerduty",
         }
     }
 }

@@ -14,6 +14,7 @@ mod nav;
 pub mod onboarding;
 pub mod overview;
 pub mod pipelines;
+pub mod work;
 pub mod workloads;
 
 use chrono::{DateTime, Utc};
@@ -46,6 +47,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             docs::resized(model);
             onboarding::resized(model);
+            work::resized(model);
             vec![Effect::Render]
         }
         Msg::Tick(now) => on_tick(model, now),
@@ -56,6 +58,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Alerts(m) => rejoined(model, |model| alerts::update(model, m)),
         Msg::Docs(m) => rejoined(model, |model| docs::update(model, m)),
         Msg::Onboarding(m) => onboarding::update(model, m),
+        Msg::Work(m) => rejoined(model, |model| work::update(model, m)),
         Msg::Resumed { outcome } => {
             if let Err(e) = outcome {
                 notify(model, Level::Error, e);

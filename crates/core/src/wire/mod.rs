@@ -3,6 +3,8 @@
 
 pub mod alertmanager;
 pub mod gitlab;
+pub mod jira;
+pub mod pagerduty;
 pub mod selector;
 
 /// Percent-encodes a URL path segment or query component: everything but RFC 3986's
