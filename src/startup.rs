@@ -37,6 +37,12 @@ pub fn sources(config: &Config) -> Vec<SourceId> {
     for am in &config.alertmanager {
         ids.push(SourceId::new(SourceKind::Alertmanager, am.name.clone()));
     }
+    if config.jira.is_some() {
+        ids.push(SourceId::new(SourceKind::Jira, "jira"));
+    }
+    if config.pagerduty.is_some() {
+        ids.push(SourceId::new(SourceKind::Pagerduty, "pagerduty"));
+    }
     ids
 }
 

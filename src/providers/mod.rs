@@ -10,8 +10,10 @@ pub mod docs;
 pub mod github;
 pub mod gitlab;
 pub mod http;
+pub mod jira;
 pub mod kubernetes;
 pub mod onboarding;
+pub mod pagerduty;
 
 use tokio::sync::mpsc;
 
@@ -68,6 +70,13 @@ impl Providers {
         providers.extend(kubernetes::KubernetesProvider::start(config, cx));
         providers.extend(
             alertmanager::AlertmanagerProvider::start(config, cx)
+                .map(|p| Box::new(p) as Box<dyn Provider>),
+        );
+        providers.extend(
+            jira::JiraProvider::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>),
+        );
+        providers.extend(
+            pagerduty::PagerdutyProvider::start(config, cx)
                 .map(|p| Box::new(p) as Box<dyn Provider>),
         );
         providers.push(Box::new(docs::DocsProvider::new(cx)));

@@ -26,4 +26,5 @@ mod ui_overview;
 mod ui_pipelines;
 mod ui_shell;
 mod ui_workloads;
+mod work;
 mod workloads;

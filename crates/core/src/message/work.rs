@@ -7,10 +7,6 @@ use crate::model::work::{OnCallData, Ticket, TicketComment, TicketSource};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
-    /// Sent once at start: which ticket sources run.
-    Configured {
-        sources: Vec<TicketSource>,
-    },
     /// One poll of one source: every ticket it has for us now.
     Tickets {
         source: TicketSource,

@@ -182,8 +182,6 @@ pub struct Detail {
 
 #[derive(Debug, Clone, Default)]
 pub struct WorkState {
-    /// Ticket sources the config names.
-    pub configured: Vec<TicketSource>,
     pub tickets: BTreeMap<TicketSource, Fetched<Vec<Ticket>>>,
     pub oncall: Option<Fetched<OnCallData>>,
     /// The open ticket, if any.

@@ -52,7 +52,14 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Tick(now) => on_tick(model, now),
         Msg::Source { id, event } => on_source(model, id, event),
-        Msg::Catalog(m) => overview::update(model, m),
+        Msg::Catalog(m) => {
+            let effects = overview::update(model, m);
+            // Tickets join to services through the catalog's annotations.
+            if effects.contains(&Effect::Render) && !model.work.tickets.is_empty() {
+                work::rejoin(model);
+            }
+            effects
+        }
         Msg::Pipelines(m) => rejoined(model, |model| pipelines::update(model, m)),
         Msg::Workloads(m) => rejoined(model, |model| workloads::update(model, m)),
         Msg::Alerts(m) => rejoined(model, |model| alerts::update(model, m)),
@@ -101,6 +108,10 @@ fn on_tick(model: &mut Model, now: DateTime<Utc>) -> Vec<Effect> {
     if now - model.snapshot_saved >= model.snapshot_every {
         model.snapshot_saved = now;
         effects.push(Effect::SaveSnapshot);
+    }
+    // Shifts change hands on the minute at the finest: who is on call is read again then.
+    if minute_changed && model.work.oncall.is_some() {
+        work::rejoin(model);
     }
     if minute_changed || countdown_shown || notice_expired {
         effects.push(Effect::Render);

@@ -12,10 +12,6 @@ use super::feedback::{confirm, notify};
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Configured { sources } => {
-            model.work.configured = sources;
-            vec![]
-        }
         Msg::Tickets {
             source,
             at,
