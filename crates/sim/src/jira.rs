@@ -297,7 +297,10 @@ fn inline(text: &str) -> Vec<Value> {
 }
 
 /// One clause of the JQL subset, as a filter.
-fn clause(c: &str, me: &str) -> Result<Box<dyn Fn(&StoryIssue, &str) -> bool>, String> {
+/// A JQL clause as a test of an issue and its current status.
+type Filter = Box<dyn Fn(&StoryIssue, &str) -> bool>;
+
+fn clause(c: &str, me: &str) -> Result<Filter, String> {
     let c = c.trim();
     let (field, op, value) = ["!=", "=", " in ", " IN "]
         .iter()
@@ -319,7 +322,7 @@ fn clause(c: &str, me: &str) -> Result<Box<dyn Fn(&StoryIssue, &str) -> bool>, S
     };
     let negate = op == "!=";
     let me = me.to_string();
-    let test: Box<dyn Fn(&StoryIssue, &str) -> bool> = match field.as_str() {
+    let test: Filter = match field.as_str() {
         "assignee" => Box::new(move |i, _| {
             list.iter().any(|v| {
                 let v = if v.eq_ignore_ascii_case("currentUser()") {
@@ -342,7 +345,7 @@ fn clause(c: &str, me: &str) -> Result<Box<dyn Fn(&StoryIssue, &str) -> bool>, S
         }),
         "status" => Box::new(move |_, status| list.iter().any(|v| v.eq_ignore_ascii_case(status))),
         "project" => Box::new(move |i, _| list.iter().any(|v| v.eq_ignore_ascii_case(&i.project))),
-        "component" => Box::new(move |i, _| list.iter().any(|v| *v == i.service)),
+        "component" => Box::new(move |i, _| list.contains(&i.service)),
         "labels" => Box::new(move |i, _| list.iter().any(|v| i.labels.contains(v))),
         other => {
             return Err(format!(

@@ -148,23 +148,26 @@ fn served(pd: &Pd, inc: &StoryIncident) -> Incident {
     }
     // A user's change counts from when it was made; the story's resolution wins over an
     // acknowledgement made before it, as PagerDuty resolves when the alert does.
-    if let Some((s, at, by)) = &changed.status {
-        if inc.resolved.is_none_or(|r| *at < r) {
-            status = s.clone();
-            updated = *at;
-            if s == "acknowledged" {
-                acknowledgements.push(Acknowledgement {
-                    acknowledger: user_ref(pd, by),
-                    at: Some(clock.wall(*at)),
-                });
-            }
+    if let Some((s, at, by)) = &changed.status
+        && inc.resolved.is_none_or(|r| *at < r)
+    {
+        status = s.clone();
+        updated = *at;
+        if s == "acknowledged" {
+            acknowledgements.push(Acknowledgement {
+                acknowledger: user_ref(pd, by),
+                at: Some(clock.wall(*at)),
+            });
         }
     }
-    if let Some(r) = inc.resolved {
-        if changed.status.as_ref().is_none_or(|(_, at, _)| *at >= r) {
-            status = "resolved".into();
-            updated = r;
-        }
+    if let Some(r) = inc.resolved
+        && changed
+            .status
+            .as_ref()
+            .is_none_or(|(s, at, _)| s != "resolved" || *at >= r)
+    {
+        status = "resolved".into();
+        updated = r;
     }
     let title = inc.title.clone();
     Incident {

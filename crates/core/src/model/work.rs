@@ -251,10 +251,10 @@ impl WorkState {
             if let Some(e) = found {
                 service_of.insert(r, e.entity_ref.clone());
             }
-            if let Some(k) = &t.incident_key {
-                if !t.done {
-                    by_incident_key.insert(k.clone(), r);
-                }
+            if let Some(k) = &t.incident_key
+                && !t.done
+            {
+                by_incident_key.insert(k.clone(), r);
             }
         }
         // Per service: counts, and the on-call of its escalation policy.
@@ -336,14 +336,14 @@ impl WorkState {
         let mut heading: Option<Row> = None;
         let mut kept: Vec<Row> = Vec::new();
         let flush = |heading: &mut Option<Row>, kept: &mut Vec<Row>, out: &mut Vec<Row>| {
-            if let Some(Row::Group { service, .. }) = heading.take() {
-                if !kept.is_empty() {
-                    out.push(Row::Group {
-                        service,
-                        count: kept.len(),
-                    });
-                    out.append(kept);
-                }
+            if let Some(Row::Group { service, .. }) = heading.take()
+                && !kept.is_empty()
+            {
+                out.push(Row::Group {
+                    service,
+                    count: kept.len(),
+                });
+                out.append(kept);
             }
             kept.clear();
         };
