@@ -228,6 +228,22 @@ fn draw_detail(model: &Model, d: &Detail, theme: &Theme, frame: &mut Frame, area
         }
         head.push(Line::from(spans));
     }
+    if let Some(t) = ticket.filter(|t| t.incident_key.is_some()) {
+        let hints = super::widgets::action_hints(
+            model,
+            &[
+                (
+                    flightdeck_core::keymap::Action::Open,
+                    "the alert that opened it",
+                ),
+                (flightdeck_core::keymap::Action::Acknowledge, "ack"),
+                (flightdeck_core::keymap::Action::Resolve, "resolve"),
+            ],
+            theme,
+        );
+        let _ = t;
+        head.push(Line::from(hints));
+    }
     if !d.loaded {
         head.push(Line::styled("loading…", theme.style(Role::Muted)));
     }

@@ -479,7 +479,19 @@ fn screen_action(model: &mut Model, action: crate::keymap::Action) -> Option<Vec
         Screen::Alerts => alerts::on_action(model, action),
         Screen::Docs => docs::on_action(model, action),
         Screen::Onboarding => onboarding::on_action(model, action),
-        Screen::Work => work::on_action(model, action),
+        Screen::Work => {
+            // An open incident's `enter` goes on to the alert that opened it (its dedup key is
+            // the alert's fingerprint), in the Alerts screen; `esc` comes back.
+            if action == Action::Open
+                && let Some(fingerprint) = work::alert_of_open_incident(model)
+                && model.alerts.by_fingerprint(&fingerprint).is_some()
+            {
+                model.screen = Screen::Alerts;
+                alerts::reopen_detail(model, &fingerprint);
+                return Some(vec![Effect::Render]);
+            }
+            work::on_action(model, action)
+        }
     }
 }
 

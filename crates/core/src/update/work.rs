@@ -143,6 +143,15 @@ pub fn selected(model: &Model) -> Option<TicketRef> {
     }
 }
 
+/// The fingerprint of the alert that opened the incident shown in the detail, if any.
+pub fn alert_of_open_incident(model: &Model) -> Option<String> {
+    let d = model.work.detail.as_ref()?;
+    if d.source != TicketSource::Pagerduty {
+        return None;
+    }
+    target(model)?.incident_key
+}
+
 /// The ticket the action is about: the open one, else the selected one.
 fn target(model: &Model) -> Option<Ticket> {
     if let Some(d) = &model.work.detail {
