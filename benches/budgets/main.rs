@@ -7,6 +7,7 @@ mod catalog;
 mod docs;
 mod sanitize;
 mod view;
+mod work;
 mod workloads;
 
 criterion::criterion_main!(
@@ -15,5 +16,6 @@ criterion::criterion_main!(
     docs::docs,
     sanitize::sanitize,
     view::view,
+    work::work,
     workloads::workloads
 );
