@@ -78,6 +78,8 @@ mod serve_sim {
         println!("  Alertmanager v2   {}/api/v2", e.alertmanager);
         println!("  Backstage catalog {}/api/catalog", e.backstage);
         println!("  Metrics           {}/metrics", e.metrics);
+        println!("  Jira REST         {}/rest/api/3", e.jira);
+        println!("  PagerDuty REST    {}", e.pagerduty);
         println!("  request stats     <any of the above>/_sim/stats, faults at /_sim/faults");
         let monitoring = Monitoring::start(&sim).await;
         match &monitoring {

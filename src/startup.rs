@@ -40,6 +40,12 @@ pub fn sources(config: &Config) -> Vec<SourceId> {
     for p in &config.prometheus {
         ids.push(SourceId::new(SourceKind::Prometheus, p.name.clone()));
     }
+    if config.jira.is_some() {
+        ids.push(SourceId::new(SourceKind::Jira, "jira"));
+    }
+    if config.pagerduty.is_some() {
+        ids.push(SourceId::new(SourceKind::Pagerduty, "pagerduty"));
+    }
     ids
 }
 

@@ -21,7 +21,7 @@ use flightdeck_core::message::{Effect, Msg, SourceEvent};
 use flightdeck_core::model::catalog::{ProblemLevel, short_ref};
 use flightdeck_core::model::join::RunState;
 use flightdeck_core::model::overview::{Cell, Health, ServiceRow, Why};
-use flightdeck_core::model::{FetchState, Model, SourceId, SourceStatus};
+use flightdeck_core::model::{FetchState, Model, SourceId, SourceKind, SourceStatus};
 use flightdeck_core::update::update;
 
 /// What `flightdeck status` was asked.
@@ -127,6 +127,7 @@ pub async fn collect(
         apply(&mut model, msg, &mut providers, &mut targets_at);
     }
     flightdeck_core::update::overview::rejoin(&mut model);
+    flightdeck_core::update::work::rejoin(&mut model);
     let answered = model
         .sources
         .iter()
@@ -390,6 +391,11 @@ impl<'a> Report<'a> {
             "services": self.rows.iter().map(|r| {
                 let mut v = service_json(r);
                 v["signals"] = signals_json(m, &r.name);
+                if let Some(o) = v.as_object_mut() {
+                    let (tickets, oncall) = work_json(m, &r.service);
+                    o.insert("tickets".into(), tickets);
+                    o.insert("oncall".into(), oncall);
+                }
                 v
             }).collect::<Vec<_>>(),
             "problems": m.catalog.problems.iter().map(|p| json!({
@@ -604,6 +610,55 @@ fn signals_json(m: &Model, service: &str) -> Value {
             })).collect::<Vec<_>>(),
         },
     })
+}
+
+/// A service's open tickets and incidents, and who is on call for it: `null` when no ticket
+/// source (`[jira]`, `[pagerduty]`) is configured or no on-call is known.
+fn work_json(m: &Model, service: &str) -> (Value, Value) {
+    let work = &m.work;
+    let has_tickets = m
+        .sources
+        .iter()
+        .any(|s| matches!(s.id.kind, SourceKind::Jira | SourceKind::Pagerduty));
+    let tickets = has_tickets.then(|| {
+        let summary = work.by_service.get(service).cloned().unwrap_or_default();
+        let mut items: Vec<&flightdeck_core::model::work::Ticket> = work
+            .service_of
+            .iter()
+            .filter(|(_, s)| s.as_str() == service)
+            .filter_map(|(r, _)| work.ticket(*r))
+            .filter(|t| !t.done)
+            .collect();
+        items.sort_by(|a, b| (a.rank, a.created, &a.key).cmp(&(b.rank, b.created, &b.key)));
+        json!({
+            "open": summary.open,
+            "bugs": summary.bugs,
+            "incidents": summary.incidents,
+            "items": items.iter().map(|t| json!({
+                "source": t.source.label(),
+                "key": t.key,
+                "id": t.id,
+                "title": t.title,
+                "status": t.status,
+                "priority": t.priority,
+                "type": t.kind,
+                "assignee": t.assignee,
+                "mine": t.mine,
+                "created": t.created,
+                "url": t.url,
+                "dedup_key": t.incident_key,
+            })).collect::<Vec<_>>(),
+        })
+    });
+    let oncall = work
+        .by_service
+        .get(service)
+        .and_then(|w| w.oncall.as_ref())
+        .map(|o| json!({ "now": o.now, "until": o.until, "next": o.next }));
+    (
+        tickets.unwrap_or(Value::Null),
+        oncall.unwrap_or(Value::Null),
+    )
 }
 
 fn service_json(r: &ServiceRow) -> Value {

@@ -11,6 +11,7 @@ mod scaffold;
 mod scale;
 mod signals;
 mod view;
+mod work;
 mod workloads;
 
 criterion::criterion_main!(
@@ -23,5 +24,6 @@ criterion::criterion_main!(
     scale::scale,
     signals::signals,
     view::view,
+    work::work,
     workloads::workloads
 );

@@ -29,6 +29,8 @@ pub struct Config {
     pub alertmanager: Vec<AlertmanagerSource>,
     /// Where the golden signals and alert history come from.
     pub prometheus: Vec<PrometheusSource>,
+    pub jira: Option<JiraSource>,
+    pub pagerduty: Option<PagerdutySource>,
     /// Action name → keys; each entry replaces that action's default keys.
     pub keys: BTreeMap<String, Vec<String>>,
     /// The organisation's onboarding path for new hires.
@@ -245,6 +247,65 @@ pub struct PrometheusSource {
 
 fn default_scrape_interval_secs() -> u64 {
     15
+}
+
+/// `[jira]`: Jira Cloud (REST v3, `email` + API token as Basic auth) or Server/Data Center
+/// (REST v2, a personal access token as Bearer when no `user` is given).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JiraSource {
+    pub url: String,
+    /// The account's email (Cloud); with it the token is sent as Basic auth.
+    pub user: Option<String>,
+    pub token_env: Option<String>,
+    pub token_command: Option<String>,
+    /// 3 (Cloud) or 2 (Server/Data Center).
+    pub api_version: u8,
+    /// The queue: mine by default.
+    pub jql: String,
+    pub poll_secs: u64,
+}
+
+impl Default for JiraSource {
+    fn default() -> Self {
+        JiraSource {
+            url: String::new(),
+            user: None,
+            token_env: None,
+            token_command: None,
+            api_version: 3,
+            jql: "assignee = currentUser() AND statusCategory != Done ORDER BY priority DESC"
+                .into(),
+            poll_secs: 60,
+        }
+    }
+}
+
+/// `[pagerduty]`: REST API v2 with a `Token token=…` key; `from` is the email PagerDuty records
+/// acknowledgements and resolutions under (it requires one).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PagerdutySource {
+    pub api_url: String,
+    pub token_env: Option<String>,
+    pub token_command: Option<String>,
+    pub from: Option<String>,
+    pub poll_secs: u64,
+    /// On-call changes by the shift: read it this often.
+    pub oncall_poll_secs: u64,
+}
+
+impl Default for PagerdutySource {
+    fn default() -> Self {
+        PagerdutySource {
+            api_url: "https://api.pagerduty.com".into(),
+            token_env: None,
+            token_command: None,
+            from: None,
+            poll_secs: 30,
+            oncall_poll_secs: 300,
+        }
+    }
 }
 
 /// A config checked and resolved: paths absolute, keymap built, theme (if named) loadable.

@@ -10,8 +10,10 @@ pub mod docs;
 pub mod github;
 pub mod gitlab;
 pub mod http;
+pub mod jira;
 pub mod kubernetes;
 pub mod onboarding;
+pub mod pagerduty;
 pub mod prometheus;
 
 use tokio::sync::mpsc;
@@ -75,6 +77,13 @@ impl Providers {
             prometheus::PrometheusProvider::start(config, cx)
                 .map(|p| Box::new(p) as Box<dyn Provider>),
         );
+        providers.extend(
+            jira::JiraProvider::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>),
+        );
+        providers.extend(
+            pagerduty::PagerdutyProvider::start(config, cx)
+                .map(|p| Box::new(p) as Box<dyn Provider>),
+        );
         providers.push(Box::new(docs::DocsProvider::new(cx)));
         providers.push(Box::new(onboarding::OnboardingProvider::start(config, cx)));
         Self { providers }
@@ -86,6 +95,11 @@ impl Providers {
             Effect::Targets(targets) => {
                 for p in &mut self.providers {
                     p.targets(targets);
+                }
+            }
+            Effect::Batch(effects) => {
+                for e in effects {
+                    self.dispatch(e);
                 }
             }
             Effect::Refresh(kinds) => {

@@ -515,6 +515,39 @@ fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame,
             Layout::vertical([Constraint::Fill(1), Constraint::Length(context_h)]).areas(main);
         (t, c)
     };
+    // The PagerDuty incident the alert opened, matched by its fingerprint as the dedup key.
+    let incident = model.work.incident_for(&detail.fingerprint);
+    let text_area = match incident {
+        Some(t) => {
+            let [head, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(text_area);
+            let role = if t.status == "triggered" {
+                Role::Critical
+            } else {
+                Role::Warning
+            };
+            let text = format!(
+                "PagerDuty {} {} · held by {} · since {}",
+                t.key,
+                t.status,
+                t.assignee.as_deref().unwrap_or("nobody"),
+                age(model.now, t.created)
+            );
+            frame.render_widget(
+                Line::from(vec![
+                    Span::styled(fit("incident", KEY_WIDTH), theme.style(Role::Muted)),
+                    Span::raw(" "),
+                    Span::styled(
+                        fit(&text, usize::from(head.width).saturating_sub(KEY_WIDTH + 1)),
+                        theme.style(role),
+                    ),
+                ]),
+                head,
+            );
+            rest
+        }
+        None => text_area,
+    };
     let height = usize::from(text_area.height);
     let start = detail.scroll.min(detail.lines.len());
     let end = (start + height).min(detail.lines.len());

@@ -16,6 +16,7 @@ mod summary;
 mod text;
 pub mod theme;
 pub mod widgets;
+mod work;
 mod workloads;
 
 use ratatui::Frame;
@@ -88,14 +89,21 @@ fn draw_tabs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         vec![]
     };
-    for (i, screen) in Screen::ALL.iter().enumerate() {
+    for screen in Screen::ALL.iter() {
         let role = if *screen == model.screen {
             Role::TabActive
         } else {
             Role::Tab
         };
+        // The key that jumps there, from the keymap: screens need not sit at their digit.
+        let key = model
+            .keymap
+            .keys(jump_action(*screen))
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         spans.push(Span::styled(
-            format!(" {} {} ", i + 1, screen.title()),
+            format!(" {key} {} ", screen.title()),
             theme.style(role),
         ));
     }
@@ -106,6 +114,19 @@ fn draw_tabs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Line::from(spans).style(theme.style(Role::Header)), area);
 }
 
+fn jump_action(screen: Screen) -> flightdeck_core::keymap::Action {
+    use flightdeck_core::keymap::Action;
+    match screen {
+        Screen::Overview => Action::ScreenOverview,
+        Screen::Pipelines => Action::ScreenPipelines,
+        Screen::Workloads => Action::ScreenWorkloads,
+        Screen::Alerts => Action::ScreenAlerts,
+        Screen::Docs => Action::ScreenDocs,
+        Screen::Onboarding => Action::ScreenOnboarding,
+        Screen::Work => Action::ScreenWork,
+    }
+}
+
 fn draw_screen(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     match model.screen {
         Screen::Overview => overview::draw(model, theme, frame, area),
@@ -114,6 +135,7 @@ fn draw_screen(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         Screen::Alerts => alerts::draw(model, theme, frame, area),
         Screen::Docs => docs::draw(model, theme, frame, area),
         Screen::Onboarding => onboarding::draw(model, theme, frame, area),
+        Screen::Work => work::draw(model, theme, frame, area),
     }
 }
 

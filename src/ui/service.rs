@@ -282,6 +282,29 @@ fn health_lines(model: &Model, row: Option<&ServiceRow>, theme: &Theme) -> Vec<L
         long(&r.alerts),
     );
     push("Docs", docs_text(&r.docs, theme), None, long(&r.docs));
+    // Tickets and on-call, when a ticket source is configured.
+    let work = &model.work;
+    if !work.tickets.is_empty() || work.oncall.is_some() {
+        let w = work.by_service.get(&r.service).cloned().unwrap_or_default();
+        let role = if w.incidents > 0 {
+            Role::Critical
+        } else if w.bugs > 0 {
+            Role::Warning
+        } else {
+            Role::Text
+        };
+        push(
+            "Tickets",
+            (format!("{} open", w.open), theme.style(role)),
+            Some(format!("{} bugs, {} incidents", w.bugs, w.incidents)),
+            None,
+        );
+        let (text, extra) = match &w.oncall {
+            Some(o) => (o.now.clone(), o.next.as_ref().map(|n| format!("next {n}"))),
+            None => ("unknown".to_string(), None),
+        };
+        push("On call", (text, theme.style(Role::Text)), extra, None);
+    }
     out
 }
 

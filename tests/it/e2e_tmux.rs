@@ -169,17 +169,15 @@ fn keys_of_the_shell_then_q_restores_the_terminal() {
     assert!(t.alternate_on());
 
     t.keys(&["?"]);
-    let screen = t.wait_for("esc closes)");
+    // "keys (esc closes)", or "keys 1-34 of 35 (…, esc closes)" when the help scrolls.
+    let screen = t.wait_for("esc closes");
     assert!(
         screen.contains("quit") && screen.contains("palette"),
         "help lists the live keymap:\n{screen}"
     );
     t.keys(&["Escape"]);
     let screen = t.screen();
-    assert!(
-        !screen.contains("esc closes)"),
-        "esc closes help:\n{screen}"
-    );
+    assert!(!screen.contains("esc closes"), "esc closes help:\n{screen}");
 
     t.keys(&[":", "a", "l", "e"]);
     let screen = t.wait_for(" go to ");
@@ -246,6 +244,38 @@ fn the_on_call_path_lands_where_meant_and_esc_goes_back() {
         "the detail closed:\n{list}"
     );
 
+    t.keys(&["q"]);
+    assert_restored(&t);
+}
+
+/// From the page to its incident to its alert: payments-api's crash loop pages team-payments'
+/// on-call through PagerDuty; the Work screen lists the incident first, `enter` opens it, and
+/// `enter` again lands on the alert that opened it (matched by fingerprint), which names the
+/// incident and who holds it; `esc` goes back to the incident.
+#[test]
+fn from_a_page_to_its_incident_to_its_alert_detail() {
+    let Some(t) = Tmux::new("page") else { return };
+    t.start(&script(&t, "--demo --no-snapshot --speed 30"));
+    t.wait_for("tour 1/");
+    t.keys(&["Escape"]);
+    t.keys(&["8"]);
+    let work = t.wait_within("KubePodCrashLooping payments-api", Duration::from_secs(40));
+    assert!(work.contains("on call"), "groups name the on-call:\n{work}");
+    // The top row is the most urgent group, payments-api's; enter opens its page.
+    t.keys(&["Enter"]);
+    let incident = t.wait_for("the alert that opened it");
+    assert!(
+        incident.contains("· pagerduty") && incident.contains("triggered"),
+        "the incident is open:\n{incident}"
+    );
+    t.keys(&["Enter"]);
+    let alert = t.wait_for("· payments-api · critical ·");
+    assert!(
+        alert.contains("KubePodCrashLooping") && alert.contains("held by"),
+        "the alert detail names its incident and who holds it:\n{alert}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_for("the alert that opened it");
     t.keys(&["q"]);
     assert_restored(&t);
 }

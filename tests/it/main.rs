@@ -36,5 +36,6 @@ mod ui_pipelines;
 mod ui_shell;
 mod ui_signals;
 mod ui_workloads;
+mod work;
 mod workloads;
 mod zero_config;

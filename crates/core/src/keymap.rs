@@ -245,6 +245,7 @@ pub enum Layer {
     Docs,
     DocsPage,
     Onboarding,
+    Work,
 }
 
 impl Layer {
@@ -263,6 +264,7 @@ impl Layer {
         Layer::Docs,
         Layer::DocsPage,
         Layer::Onboarding,
+        Layer::Work,
     ];
 
     /// The layers that are live together on some screen, most specific first; the global layer
@@ -280,6 +282,7 @@ impl Layer {
         &[Layer::Docs],
         &[Layer::DocsPage, Layer::Docs],
         &[Layer::Onboarding],
+        &[Layer::Work],
     ];
 
     /// The name of its table in keymap-default.toml and its heading in the help and the docs.
@@ -298,6 +301,7 @@ impl Layer {
             Layer::Docs => "docs",
             Layer::DocsPage => "docs-page",
             Layer::Onboarding => "onboarding",
+            Layer::Work => "work",
         }
     }
 
@@ -317,6 +321,7 @@ impl Layer {
             Layer::Docs => "Docs",
             Layer::DocsPage => "Docs: the open page",
             Layer::Onboarding => "Onboarding",
+            Layer::Work => "Work",
         }
     }
 
@@ -387,6 +392,15 @@ impl Layer {
                 A::Edit,
             ],
             Layer::Onboarding => &[A::ToggleStep, A::Open, A::Refresh, A::OpenUrl],
+            Layer::Work => &[
+                A::Open,
+                A::Filter,
+                A::Acknowledge,
+                A::Resolve,
+                A::NextTransition,
+                A::Transition,
+                A::OpenUrl,
+            ],
         }
     }
 }
@@ -447,7 +461,7 @@ actions! {
     Refresh => "refresh", [Global], "refresh", "Refresh the current screen's sources now (on the Overview, which joins them all: every source)";
     Redraw => "redraw", [Global], "redraw", "Redraw the whole terminal";
     Suspend => "suspend", [Global], "suspend", "Suspend flightdeck to the shell (fg brings it back)";
-    Open => "open", [Overview, Pipelines, Workloads, Alerts, Silences, Docs, Onboarding], "open", "Open the selected item; on a silence, the alerts it matches now";
+    Open => "open", [Overview, Pipelines, Workloads, Alerts, Silences, Docs, Onboarding, Work], "open", "Open the selected item; on a silence, the alerts it matches now";
     Back => "back", [Global], "back", "Close the popup, clear the filter, or go back where you came from";
     NextPanel => "next-panel", [Global], "next panel", "Focus the next panel";
     PrevPanel => "prev-panel", [Global], "previous panel", "Focus the previous panel";
@@ -460,14 +474,15 @@ actions! {
     Filter => "filter", [Global], "filter", "Filter the current list in place, or search the open text";
     Logs => "logs", [Pipelines, Overview, PipelineLog, Workloads, Logs], "logs", "Show logs of the selected pod, job or run";
     Describe => "describe", [Workloads, Overview, Describe, Onboarding], "describe", "Show every field of the selected item";
-    Copy => "copy", [Overview, Pipelines, Workloads, Events, Describe, Logs, Alerts, Docs], "copy", "Copy the selected item (OSC 52, works over SSH)";
-    OpenUrl => "open-url", [Overview, Pipelines, Alerts, Docs, Onboarding], "open url", "Open the selected item's URL, or show it to copy";
+    Copy => "copy", [Overview, Pipelines, Workloads, Events, Describe, Logs, Alerts, Docs, Work], "copy", "Copy the selected item (OSC 52, works over SSH)";
+    OpenUrl => "open-url", [Overview, Pipelines, Alerts, Docs, Onboarding, Work], "open url", "Open the selected item's URL, or show it to copy";
     ScreenOverview => "screen-overview", [Global], "overview", "Go to the Overview screen";
     ScreenPipelines => "screen-pipelines", [Global], "pipelines", "Go to the Pipelines screen";
     ScreenWorkloads => "screen-workloads", [Global], "workloads", "Go to the Workloads screen";
     ScreenAlerts => "screen-alerts", [Global], "alerts", "Go to the Alerts screen";
     ScreenDocs => "screen-docs", [Global], "docs", "Go to the Docs screen";
     ScreenOnboarding => "screen-onboarding", [Global], "onboarding", "Go to the Onboarding screen";
+    ScreenWork => "screen-work", [Global], "work", "Go to the Work screen (tickets and incidents)";
     ToggleGroup => "toggle-group", [Overview, Workloads, Alerts], "collapse", "Group or ungroup the list; on Alerts, fold the selected service's alerts";
     ToggleMine => "toggle-mine", [Overview, Pipelines], "mine", "Show only what is mine, or everything";
     Edit => "edit", [Overview, PipelineLog, Workloads, Describe, Logs, Docs], "edit", "Open the selected item in $EDITOR or $PAGER";
@@ -490,7 +505,7 @@ actions! {
     Tail => "tail", [Logs], "tail", "Fetch more or fewer of the last lines";
     Since => "since", [Logs], "since", "Fetch lines from a longer or shorter time back";
     Silence => "silence", [Alerts, Overview], "silence", "Silence the selected alert, or on a group's row the whole group";
-    Acknowledge => "acknowledge", [Alerts], "ack", "Acknowledge the selected alert";
+    Acknowledge => "acknowledge", [Alerts, Work], "ack", "Acknowledge the selected alert, or the selected PagerDuty incident (asks first)";
     ToggleMuted => "toggle-muted", [Alerts], "muted", "Show or hide silenced and inhibited items";
     ShowSilences => "show-silences", [Alerts], "silences", "Show the silences instead of the alerts";
     ShowAlerts => "show-alerts", [Silences], "alerts", "Show the alerts instead of the silences";
@@ -502,6 +517,9 @@ actions! {
     PageBack => "page-back", [DocsPage], "back", "Go back to the page read before";
     PageForward => "page-forward", [DocsPage], "forward", "Go forward again to the page left by going back";
     ToggleStep => "toggle-step", [Onboarding], "tick", "Tick or untick the selected manual step";
+    Resolve => "resolve", [Work], "resolve", "Resolve the selected PagerDuty incident (asks first)";
+    NextTransition => "next-transition", [Work], "next status", "Choose the next Jira status the open ticket can move to";
+    Transition => "transition", [Work], "move", "Move the open Jira ticket to the chosen status (asks first)";
 }
 
 impl Action {
@@ -519,6 +537,7 @@ impl Action {
                 | Action::ScreenAlerts
                 | Action::ScreenDocs
                 | Action::ScreenOnboarding
+                | Action::ScreenWork
         )
     }
 

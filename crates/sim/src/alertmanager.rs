@@ -414,6 +414,22 @@ struct Evaluated {
     routes: Vec<usize>,
 }
 
+/// A story alert's labels. Its fingerprint is what the sim's PagerDuty incidents carry as their
+/// dedup key, as an Alertmanager integration would send.
+pub fn story_labels(world: &World, a: &world::StoryAlert) -> LabelSet {
+    let mut labels = LabelSet::new();
+    labels.insert("alertname".into(), a.name.clone());
+    labels.insert("severity".into(), a.severity.into());
+    labels.insert("namespace".into(), a.namespace.clone());
+    if !a.service.is_empty() {
+        labels.insert("service".into(), a.service.clone());
+    }
+    if let Some(svc) = world.service(&a.service) {
+        labels.insert("team".into(), svc.owner.clone());
+    }
+    labels
+}
+
 /// The story's alerts firing at `story_now`, with their times on the wall (`now` there).
 fn story_alerts(
     world: &World,
@@ -427,16 +443,7 @@ fn story_alerts(
         .into_iter()
         .filter(|a| a.ends_at.is_none() && a.starts_at <= story_now)
         .map(|a| {
-            let mut labels = LabelSet::new();
-            labels.insert("alertname".into(), a.name.clone());
-            labels.insert("severity".into(), a.severity.into());
-            labels.insert("namespace".into(), a.namespace.clone());
-            if !a.service.is_empty() {
-                labels.insert("service".into(), a.service.clone());
-            }
-            if let Some(svc) = world.service(&a.service) {
-                labels.insert("team".into(), svc.owner.clone());
-            }
+            let labels = story_labels(world, &a);
             let mut annotations = LabelSet::new();
             annotations.insert("summary".into(), a.summary.clone());
             if !a.description.is_empty() {

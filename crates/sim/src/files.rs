@@ -181,6 +181,9 @@ fn component(svc: &Service, endpoints: &Endpoints) -> Value {
                 "backstage.io/kubernetes-namespace": svc.namespace,
                 "backstage.io/techdocs-ref": "dir:.",
                 "backstage.io/source-location": format!("url:{host}/{}/", svc.repo),
+                "pagerduty.com/service-id": crate::work::service_id(&svc.name),
+                "jira/project-key": crate::work::project_key(&svc.owner),
+                "jira/component": svc.name,
             },
         },
         "spec": spec,
@@ -294,13 +297,17 @@ fn flightdeck_config(shared: &Shared) -> String {
          token_command = \"echo flightdeck-sim-token\"\n\n\
          [gitlab]\napi_url = {}\ntoken_command = \"echo flightdeck-sim-token\"\n\n\
          [kubernetes]\nkubeconfig = {}\ncontexts = [\"flightdeck-sim\"]\n\n\
-         [[alertmanager]]\nname = \"sim\"\nurl = {}\n",
+         [[alertmanager]]\nname = \"sim\"\nurl = {}\n\n\
+         [jira]\nurl = {}\nuser = \"jdoe@acme.example\"\ntoken_command = \"echo flightdeck-sim-token\"\n\n\
+         [pagerduty]\napi_url = {}\nfrom = \"jdoe@acme.example\"\ntoken_command = \"echo flightdeck-sim-token\"\n",
         toml_str(&catalog.to_string_lossy()),
         toml_str(&e.backstage),
         toml_str(&e.github),
         toml_str(&e.gitlab),
         toml_str(&kubeconfig.to_string_lossy()),
         toml_str(&e.alertmanager),
+        toml_str(&e.jira),
+        toml_str(&e.pagerduty),
     )
 }
 

@@ -10,10 +10,13 @@ pub mod control;
 pub mod files;
 pub mod github;
 pub mod gitlab;
+pub mod jira;
 pub mod kubernetes;
 pub mod metrics;
+pub mod pagerduty;
 pub mod rest;
 pub mod scaffold;
+pub mod work;
 pub mod world;
 
 use std::net::SocketAddr;
@@ -37,6 +40,8 @@ pub struct Endpoints {
     pub backstage: String,
     /// `/metrics` in Prometheus' text format, for a real Prometheus to scrape.
     pub metrics: String,
+    pub jira: String,
+    pub pagerduty: String,
 }
 
 /// What every protocol server shares: the world, its clock, the counters and faults, and where
@@ -104,6 +109,8 @@ impl Sim {
             bind().await?,
             bind().await?,
             bind().await?,
+            bind().await?,
+            bind().await?,
         ];
         let url = |l: &TcpListener| -> color_eyre::Result<String> {
             Ok(format!("http://{}", l.local_addr()?))
@@ -115,6 +122,8 @@ impl Sim {
             alertmanager: url(&listeners[3])?,
             backstage: url(&listeners[4])?,
             metrics: url(&listeners[5])?,
+            jira: url(&listeners[6])?,
+            pagerduty: url(&listeners[7])?,
         };
         let clock = SimClock::new(config.speed);
         let shared = Arc::new(Shared {
@@ -131,13 +140,15 @@ impl Sim {
         kubernetes::write_kubeconfig(&shared)?;
 
         let shutdown = CancellationToken::new();
-        let routers: [(Router, &'static str); 6] = [
+        let routers: [(Router, &'static str); 8] = [
             (github::router(shared.clone()), "github"),
             (gitlab::router(shared.clone()), "gitlab"),
             (kubernetes::router(shared.clone()), "kubernetes"),
             (alertmanager::router(shared.clone()), "alertmanager"),
             (backstage::router(shared.clone()), "backstage"),
             (metrics::router(shared.clone()), "metrics"),
+            (jira::router(shared.clone()), "jira"),
+            (pagerduty::router(shared.clone()), "pagerduty"),
         ];
         for (listener, (router, name)) in listeners.into_iter().zip(routers) {
             let app = control::wrap(router, shared.control(name));

@@ -9,6 +9,7 @@ pub mod docs;
 pub mod onboarding;
 pub mod pipelines;
 pub mod signals;
+pub mod work;
 pub mod workloads;
 
 use chrono::{DateTime, Utc};
@@ -42,6 +43,7 @@ pub enum Msg {
     Docs(docs::Msg),
     Onboarding(onboarding::Msg),
     Signals(signals::Msg),
+    Work(work::Msg),
     /// The terminal was handed back after an external program ran; `Err` says why it failed.
     Resumed {
         outcome: Result<(), String>,
@@ -91,6 +93,10 @@ pub enum Effect {
     Docs(docs::Command),
     Onboarding(onboarding::Command),
     Signals(signals::Command),
+    Work(work::Command),
+    /// Several effects one confirmation runs together (an alert's silence and its incident's
+    /// acknowledgement).
+    Batch(Vec<Effect>),
     /// Hand the terminal to another program ($EDITOR, $PAGER) and take it back afterwards.
     External(External),
     /// Data the model let go of, to free away from the loop.

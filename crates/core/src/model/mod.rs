@@ -21,6 +21,7 @@ pub mod screen;
 pub mod signals;
 pub mod source;
 pub mod time;
+pub mod work;
 pub mod workloads;
 
 use std::collections::BTreeMap;
@@ -156,6 +157,7 @@ pub struct Model {
     pub docs: docs::DocsState,
     pub onboarding: onboarding::OnboardingState,
     pub signals: signals::SignalsState,
+    pub work: work::WorkState,
 }
 
 impl Model {
@@ -189,6 +191,7 @@ impl Model {
             docs: Default::default(),
             onboarding: Default::default(),
             signals: Default::default(),
+            work: Default::default(),
         }
     }
 

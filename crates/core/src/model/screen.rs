@@ -14,16 +14,18 @@ pub enum Screen {
     Alerts,
     Docs,
     Onboarding,
+    Work,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 6] = [
+    pub const ALL: [Screen; 7] = [
         Screen::Overview,
         Screen::Pipelines,
         Screen::Workloads,
         Screen::Alerts,
         Screen::Docs,
         Screen::Onboarding,
+        Screen::Work,
     ];
 
     pub fn title(self) -> &'static str {
@@ -34,6 +36,7 @@ impl Screen {
             Screen::Alerts => "Alerts",
             Screen::Docs => "Docs",
             Screen::Onboarding => "Onboarding",
+            Screen::Work => "Work",
         }
     }
 
@@ -52,6 +55,7 @@ impl Screen {
             Screen::Onboarding => {
                 "an onboarding path: `[onboarding]` or an onboarding.yaml the catalog names"
             }
+            Screen::Work => "a ticket source: `[jira]`, `[pagerduty]` or `[github] issues = true`",
         }
     }
 
@@ -63,6 +67,7 @@ impl Screen {
             Screen::Alerts => &[SourceKind::Alertmanager],
             Screen::Docs => &[SourceKind::Catalog],
             Screen::Onboarding => &[SourceKind::Catalog],
+            Screen::Work => &[SourceKind::Jira, SourceKind::Pagerduty],
         }
     }
 

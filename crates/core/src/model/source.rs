@@ -13,16 +13,20 @@ pub enum SourceKind {
     Kubernetes,
     Alertmanager,
     Prometheus,
+    Jira,
+    Pagerduty,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 6] = [
+    pub const ALL: [SourceKind; 8] = [
         SourceKind::Catalog,
         SourceKind::Github,
         SourceKind::Gitlab,
         SourceKind::Kubernetes,
         SourceKind::Alertmanager,
         SourceKind::Prometheus,
+        SourceKind::Jira,
+        SourceKind::Pagerduty,
     ];
 
     pub fn label(self) -> &'static str {
@@ -33,6 +37,8 @@ impl SourceKind {
             SourceKind::Kubernetes => "kubernetes",
             SourceKind::Alertmanager => "alertmanager",
             SourceKind::Prometheus => "prometheus",
+            SourceKind::Jira => "jira",
+            SourceKind::Pagerduty => "pagerduty",
         }
     }
 }

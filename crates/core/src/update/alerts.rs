@@ -609,15 +609,33 @@ fn acknowledge(
             ("Acknowledge".to_string(), draft, lines)
         }
     };
-    confirm(
-        model,
-        title,
-        lines,
-        Effect::Alerts(Command::CreateSilence {
-            instances: targets,
-            draft,
-        }),
-    )
+    let mut lines = lines;
+    let silence = Effect::Alerts(Command::CreateSilence {
+        instances: targets,
+        draft,
+    });
+    // The PagerDuty incident this alert opened is acknowledged with it, under the same `y`:
+    // the page and the alert are one thing to the person holding the pager.
+    let incident = model
+        .work
+        .incident_for(&alert.fingerprint)
+        .filter(|t| t.status == "triggered")
+        .cloned();
+    let effect = match incident {
+        Some(t) => {
+            let (ack, label) = super::work::incident_effect(
+                &t,
+                crate::message::work::IncidentStatus::Acknowledged,
+            );
+            lines.push(format!(
+                "and {label}, held by {}",
+                t.assignee.as_deref().unwrap_or("nobody")
+            ));
+            Effect::Batch(vec![silence, ack])
+        }
+        None => silence,
+    };
+    confirm(model, title, lines, effect)
 }
 
 fn on_form_key(model: &mut Model, key: &Key) -> Vec<Effect> {

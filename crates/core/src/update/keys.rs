@@ -10,7 +10,7 @@ use crate::model::{
 };
 
 use super::feedback::notify;
-use super::{alerts, docs, onboarding, overview, pipelines, workloads};
+use super::{alerts, docs, onboarding, overview, pipelines, work, workloads};
 use crate::message::Effect;
 
 pub(super) fn on_key(model: &mut Model, key: Key) -> Vec<Effect> {
@@ -134,6 +134,7 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::ScreenAlerts => go_to(model, Screen::Alerts),
         Action::ScreenDocs => go_to(model, Screen::Docs),
         Action::ScreenOnboarding => go_to(model, Screen::Onboarding),
+        Action::ScreenWork => go_to(model, Screen::Work),
         Action::Down => move_to(model, &|c| c.moved(1, rows, height)),
         Action::Up => move_to(model, &|c| c.moved(-1, rows, height)),
         Action::PageDown => move_to(model, &|c| c.moved(height as isize, rows, height)),
@@ -248,6 +249,7 @@ pub fn layers(model: &Model) -> &'static [Layer] {
         }
         Screen::Docs => &[Layer::Docs],
         Screen::Onboarding => &[Layer::Onboarding],
+        Screen::Work => &[Layer::Work],
     }
 }
 
@@ -366,7 +368,7 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
                 Screen::Pipelines => pipelines::select_key(model, &key),
                 Screen::Workloads => workloads::select_key(model, &key),
                 Screen::Alerts => alerts::select_key(model, &key),
-                Screen::Overview | Screen::Docs | Screen::Onboarding => true,
+                Screen::Overview | Screen::Docs | Screen::Onboarding | Screen::Work => true,
             };
             if !found {
                 notify(model, Level::Warning, "that item is no longer listed");
@@ -452,6 +454,7 @@ fn row_count(model: &Model, screen: Screen) -> usize {
         Screen::Alerts => alerts::row_count(model),
         Screen::Docs => docs::row_count(model),
         Screen::Onboarding => onboarding::row_count(model),
+        Screen::Work => work::row_count(model),
     }
 }
 
@@ -464,6 +467,7 @@ fn screen_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
         Screen::Alerts => alerts::on_key(model, key),
         Screen::Docs => docs::on_key(model, key),
         Screen::Onboarding => onboarding::on_key(model, key),
+        Screen::Work => None,
     }
 }
 
@@ -476,6 +480,19 @@ fn screen_action(model: &mut Model, action: crate::keymap::Action) -> Option<Vec
         Screen::Alerts => alerts::on_action(model, action),
         Screen::Docs => docs::on_action(model, action),
         Screen::Onboarding => onboarding::on_action(model, action),
+        Screen::Work => {
+            // An open incident's `enter` goes on to the alert that opened it (its dedup key is
+            // the alert's fingerprint), in the Alerts screen; `esc` comes back.
+            if action == Action::Open
+                && let Some(fingerprint) = work::alert_of_open_incident(model)
+                && model.alerts.by_fingerprint(&fingerprint).is_some()
+            {
+                model.screen = Screen::Alerts;
+                alerts::reopen_detail(model, &fingerprint);
+                return Some(vec![Effect::Render]);
+            }
+            work::on_action(model, action)
+        }
     }
 }
 
@@ -488,5 +505,6 @@ fn screen_refilter(model: &mut Model, screen: Screen) {
         Screen::Alerts => alerts::refilter(model),
         Screen::Docs => docs::refilter(model),
         Screen::Onboarding => onboarding::refilter(model),
+        Screen::Work => work::refilter(model),
     }
 }

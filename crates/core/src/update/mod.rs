@@ -15,6 +15,7 @@ pub mod onboarding;
 pub mod overview;
 pub mod pipelines;
 pub mod signals;
+pub mod work;
 pub mod workloads;
 
 use chrono::{DateTime, Utc};
@@ -47,17 +48,26 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             docs::resized(model);
             onboarding::resized(model);
+            work::resized(model);
             vec![Effect::Render]
         }
         Msg::Tick(now) => on_tick(model, now),
         Msg::Source { id, event } => on_source(model, id, event),
-        Msg::Catalog(m) => overview::update(model, m),
+        Msg::Catalog(m) => {
+            let effects = overview::update(model, m);
+            // Tickets join to services through the catalog's annotations.
+            if effects.contains(&Effect::Render) && !model.work.tickets.is_empty() {
+                work::rejoin(model);
+            }
+            effects
+        }
         Msg::Pipelines(m) => rejoined(model, |model| pipelines::update(model, m)),
         Msg::Workloads(m) => rejoined(model, |model| workloads::update(model, m)),
         Msg::Alerts(m) => rejoined(model, |model| alerts::update(model, m)),
         Msg::Docs(m) => rejoined(model, |model| docs::update(model, m)),
         Msg::Onboarding(m) => onboarding::update(model, m),
         Msg::Signals(m) => signals::update(model, m),
+        Msg::Work(m) => rejoined(model, |model| work::update(model, m)),
         Msg::Resumed { outcome } => {
             if let Err(e) = outcome {
                 notify(model, Level::Error, e);
@@ -100,6 +110,10 @@ fn on_tick(model: &mut Model, now: DateTime<Utc>) -> Vec<Effect> {
     if now - model.snapshot_saved >= model.snapshot_every {
         model.snapshot_saved = now;
         effects.push(Effect::SaveSnapshot);
+    }
+    // Shifts change hands on the minute at the finest: who is on call is read again then.
+    if minute_changed && model.work.oncall.is_some() {
+        work::rejoin(model);
     }
     if minute_changed || countdown_shown || notice_expired {
         effects.push(Effect::Render);

@@ -73,6 +73,7 @@ fn spot(model: &Model) -> Spot {
                 .saturating_add(n(d.search.typing))
         }
         Screen::Onboarding => 0,
+        Screen::Work => n(model.work.detail.is_some()),
     };
     Spot {
         screen: model.screen,
@@ -101,7 +102,7 @@ fn place(model: &Model) -> Place {
             alerts::selected_key(model),
             model.alerts.detail.as_ref().map(|d| d.fingerprint.clone()),
         ),
-        Screen::Docs | Screen::Onboarding => (None, None),
+        Screen::Docs | Screen::Onboarding | Screen::Work => (None, None),
     };
     Place {
         screen,
@@ -124,7 +125,7 @@ fn restore(model: &mut Model, place: Place) {
             Screen::Pipelines => pipelines::select_key(model, key),
             Screen::Workloads => workloads::select_key(model, key),
             Screen::Alerts => alerts::select_key(model, key),
-            Screen::Docs | Screen::Onboarding => false,
+            Screen::Docs | Screen::Onboarding | Screen::Work => false,
         };
         // Selecting again is restoring, not a new choice.
         model.list_mut(place.screen).chosen = place.chosen;

@@ -4,6 +4,8 @@
 pub mod alertmanager;
 pub mod base64;
 pub mod gitlab;
+pub mod jira;
+pub mod pagerduty;
 pub mod prometheus;
 pub mod selector;
 

@@ -1,0 +1,71 @@
+//! What the ticket and on-call providers (Jira, PagerDuty) tell `update`, and the changes
+//! `update` asks of them once the user confirmed.
+
+use chrono::{DateTime, Utc};
+
+use crate::model::work::{OnCallData, Ticket, TicketComment, TicketSource};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// One poll of one source: every ticket it has for us now.
+    Tickets {
+        source: TicketSource,
+        at: DateTime<Utc>,
+        tickets: Vec<Ticket>,
+    },
+    OnCall {
+        at: DateTime<Utc>,
+        data: OnCallData,
+    },
+    /// What only the ticket's own answer carries.
+    Detail {
+        source: TicketSource,
+        id: String,
+        description: Option<String>,
+        comments: Vec<TicketComment>,
+        links: Vec<String>,
+        transitions: Vec<(String, String)>,
+    },
+    /// A change was made; `what` says which, for the notice.
+    Done {
+        what: String,
+    },
+    Failed {
+        what: String,
+        error: String,
+    },
+}
+
+/// Work for the ticket providers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Load a ticket's description, comments, links and transitions.
+    Open { source: TicketSource, id: String },
+    /// PagerDuty: acknowledge or resolve an incident.
+    SetIncident {
+        id: String,
+        label: String,
+        status: IncidentStatus,
+    },
+    /// Jira: move an issue through a transition.
+    Transition {
+        key: String,
+        transition: String,
+        to: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentStatus {
+    Acknowledged,
+    Resolved,
+}
+
+impl IncidentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentStatus::Acknowledged => "acknowledged",
+            IncidentStatus::Resolved => "resolved",
+        }
+    }
+}

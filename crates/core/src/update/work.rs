@@ -1,0 +1,457 @@
+//! The Work screen: tickets and incidents arriving from Jira and PagerDuty, joined to services,
+//! the ticket detail, and the actions on them (acknowledge and resolve an incident, move a Jira
+//! issue through a transition), each through the confirmation gate.
+
+use crate::keymap::Action;
+use crate::message::Effect;
+use crate::message::work::{Command, IncidentStatus, Msg};
+use crate::model::work::{Detail, Row, Ticket, TicketRef, TicketSource};
+use crate::model::{Fetched, Level, Model, Screen};
+
+use super::feedback::{confirm, notify};
+
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Tickets {
+            source,
+            at,
+            tickets,
+        } => {
+            let old = model.work.tickets.insert(
+                source,
+                Fetched {
+                    value: tickets,
+                    fetched_at: at,
+                },
+            );
+            let changed = old.as_ref().is_none_or(|o| {
+                Some(&o.value) != model.work.tickets.get(&source).map(|f| &f.value)
+            });
+            if !changed {
+                return vec![];
+            }
+            rejoin(model);
+            vec![Effect::Render]
+        }
+        Msg::OnCall { at, data } => {
+            let same = model.work.oncall.as_ref().is_some_and(|o| o.value == data);
+            model.work.oncall = Some(Fetched {
+                value: data,
+                fetched_at: at,
+            });
+            if same {
+                return vec![];
+            }
+            rejoin(model);
+            vec![Effect::Render]
+        }
+        Msg::Detail {
+            source,
+            id,
+            description,
+            comments,
+            links,
+            transitions,
+        } => {
+            let Some(d) = model.work.detail.as_mut() else {
+                return vec![];
+            };
+            if d.source != source || d.id != id {
+                return vec![];
+            }
+            d.description = description;
+            d.comments = comments;
+            d.links = links;
+            d.transitions = transitions;
+            d.chosen = d.chosen.min(d.transitions.len().saturating_sub(1));
+            d.loaded = true;
+            resized(model);
+            vec![Effect::Render]
+        }
+        Msg::Done { what } => {
+            notify(model, Level::Info, format!("{what}: done"));
+            vec![Effect::Render]
+        }
+        Msg::Failed { what, error } => {
+            notify(model, Level::Error, format!("{what}: {error}"));
+            vec![Effect::Render]
+        }
+    }
+}
+
+/// The tickets or the catalog changed: join again, keeping the cursor on the same ticket.
+pub fn rejoin(model: &mut Model) {
+    let selected = selected(model)
+        .and_then(|r| model.work.ticket(r))
+        .map(|t| (t.source, t.id.clone()));
+    let now = model.now;
+    let Model { work, catalog, .. } = model;
+    work.rebuild(catalog.services(), now);
+    refilter(model);
+    let found = selected.and_then(|(source, id)| {
+        model.work.rows.iter().position(|r| match r {
+            Row::Ticket(t) => model
+                .work
+                .ticket(*t)
+                .is_some_and(|t| t.source == source && t.id == id),
+            Row::Group { .. } => false,
+        })
+    });
+    let rows = model.work.rows.len();
+    let height = model.list_height;
+    model.list_mut(Screen::Work).reselect(found, rows, height);
+}
+
+/// Lays the open ticket's description and comments out for the terminal's width: the detail
+/// takes the whole screen less its border.
+pub fn resized(model: &mut Model) {
+    let width = model.size.0.saturating_sub(4).max(20);
+    let Some(d) = model.work.detail.as_mut() else {
+        return;
+    };
+    let mut text = d
+        .description
+        .clone()
+        .unwrap_or_else(|| "*No description.*".into());
+    for c in &d.comments {
+        let when =
+            c.at.map(|at| crate::model::time::age(model.now, at))
+                .unwrap_or_default();
+        text.push_str(&format!("\n\n---\n\n**{}** {when}\n\n{}", c.author, c.body));
+    }
+    d.lines = crate::model::markdown::layout(&crate::model::markdown::parse(&text), width).lines;
+}
+
+pub fn refilter(model: &mut Model) {
+    let filter = model.list(Screen::Work).filter.text().to_string();
+    model.work.refilter(&filter);
+}
+
+pub fn row_count(model: &Model) -> usize {
+    model.work.rows.len()
+}
+
+/// The ticket under the cursor (a group's heading stands for its first ticket).
+pub fn selected(model: &Model) -> Option<TicketRef> {
+    let i = model.list(Screen::Work).cursor.selected;
+    match model.work.rows.get(i)? {
+        Row::Ticket(r) => Some(*r),
+        Row::Group { .. } => match model.work.rows.get(i + 1)? {
+            Row::Ticket(r) => Some(*r),
+            Row::Group { .. } => None,
+        },
+    }
+}
+
+/// The fingerprint of the alert that opened the incident shown in the detail, if any.
+pub fn alert_of_open_incident(model: &Model) -> Option<String> {
+    let d = model.work.detail.as_ref()?;
+    if d.source != TicketSource::Pagerduty {
+        return None;
+    }
+    target(model)?.incident_key
+}
+
+/// The ticket the action is about: the open one, else the selected one.
+fn target(model: &Model) -> Option<Ticket> {
+    if let Some(d) = &model.work.detail {
+        return model
+            .work
+            .every_ticket()
+            .find(|(_, t)| t.source == d.source && t.id == d.id)
+            .map(|(_, t)| t.clone());
+    }
+    selected(model).and_then(|r| model.work.ticket(r)).cloned()
+}
+
+pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    if model.work.detail.is_some() {
+        match action {
+            Action::Back => {
+                model.work.detail = None;
+                return Some(vec![Effect::Render]);
+            }
+            Action::Down | Action::Up | Action::Top | Action::PageDown | Action::PageUp => {
+                let d = model.work.detail.as_mut()?;
+                d.scroll = match action {
+                    Action::Down => d.scroll + 1,
+                    Action::Up => d.scroll.saturating_sub(1),
+                    Action::PageDown => d.scroll + model.list_height.max(1),
+                    Action::PageUp => d.scroll.saturating_sub(model.list_height.max(1)),
+                    _ => 0,
+                };
+                return Some(vec![Effect::Render]);
+            }
+            Action::Bottom | Action::Open => return Some(vec![]),
+            _ => {}
+        }
+    }
+    match action {
+        Action::Open => {
+            let t = target(model)?;
+            Some(open(model, &t))
+        }
+        Action::Acknowledge | Action::Resolve => {
+            let t = target(model)?;
+            Some(set_incident(model, &t, action))
+        }
+        Action::NextTransition => {
+            let d = model.work.detail.as_mut()?;
+            if d.transitions.is_empty() {
+                notify(
+                    model,
+                    Level::Warning,
+                    "no transition to choose: open a Jira ticket",
+                );
+                return Some(vec![Effect::Render]);
+            }
+            d.chosen = (d.chosen + 1) % d.transitions.len();
+            Some(vec![Effect::Render])
+        }
+        Action::Transition => Some(transition(model)),
+        Action::Copy | Action::OpenUrl => {
+            let t = target(model)?;
+            let Some(url) = t.url.clone() else {
+                notify(model, Level::Warning, format!("{}: no link", t.key));
+                return Some(vec![Effect::Render]);
+            };
+            if action == Action::Copy {
+                notify(model, Level::Info, format!("copied {url}"));
+                Some(vec![Effect::Copy(url), Effect::Render])
+            } else {
+                notify(model, Level::Info, format!("opening {url}"));
+                Some(vec![Effect::OpenUrl(url), Effect::Render])
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Opens `t`'s detail and asks its provider for what only the ticket's own answer carries.
+pub fn open(model: &mut Model, t: &Ticket) -> Vec<Effect> {
+    model.work.detail = Some(Detail {
+        source: t.source,
+        id: t.id.clone(),
+        description: None,
+        comments: Vec::new(),
+        links: Vec::new(),
+        transitions: Vec::new(),
+        chosen: 0,
+        loaded: false,
+        scroll: 0,
+        lines: Vec::new(),
+    });
+    vec![
+        Effect::Work(Command::Open {
+            source: t.source,
+            id: t.id.clone(),
+        }),
+        Effect::Render,
+    ]
+}
+
+/// The effect that acknowledges (or resolves) `t`, and the line saying so.
+pub fn incident_effect(t: &Ticket, status: IncidentStatus) -> (Effect, String) {
+    let verb = match status {
+        IncidentStatus::Acknowledged => "Acknowledge",
+        IncidentStatus::Resolved => "Resolve",
+    };
+    let label = format!("{verb} PagerDuty incident {}", t.key);
+    (
+        Effect::Work(Command::SetIncident {
+            id: t.id.clone(),
+            label: label.clone(),
+            status,
+        }),
+        label,
+    )
+}
+
+fn set_incident(model: &mut Model, t: &Ticket, action: Action) -> Vec<Effect> {
+    if t.source != TicketSource::Pagerduty {
+        notify(
+            model,
+            Level::Warning,
+            format!(
+                "{}: only PagerDuty incidents are acknowledged or resolved",
+                t.key
+            ),
+        );
+        return vec![Effect::Render];
+    }
+    let status = if action == Action::Resolve {
+        IncidentStatus::Resolved
+    } else {
+        IncidentStatus::Acknowledged
+    };
+    if t.status == status.as_str() || t.done {
+        notify(
+            model,
+            Level::Info,
+            format!("{} is already {}", t.key, t.status),
+        );
+        return vec![Effect::Render];
+    }
+    let (effect, title) = incident_effect(t, status);
+    let mut lines = vec![
+        format!("{}: {}", t.key, t.title),
+        format!(
+            "now {}, held by {}",
+            t.status,
+            t.assignee.as_deref().unwrap_or("nobody")
+        ),
+    ];
+    lines.push(format!(
+        "PagerDuty records it as done by you; {}",
+        if status == IncidentStatus::Acknowledged {
+            "escalation stops for now"
+        } else {
+            "the incident closes"
+        }
+    ));
+    confirm(model, title, lines, effect)
+}
+
+fn transition(model: &mut Model) -> Vec<Effect> {
+    let Some(d) = model.work.detail.as_ref() else {
+        notify(model, Level::Warning, "open a Jira ticket first (enter)");
+        return vec![Effect::Render];
+    };
+    let Some((id, to)) = d.transitions.get(d.chosen).cloned() else {
+        let why = if d.loaded {
+            "this ticket has no transition"
+        } else {
+            "still loading the ticket's transitions"
+        };
+        notify(model, Level::Warning, why);
+        return vec![Effect::Render];
+    };
+    let Some(t) = target(model) else {
+        return vec![];
+    };
+    confirm(
+        model,
+        format!("Move {} to {to}", t.key),
+        vec![
+            format!("{}: {}", t.key, t.title),
+            format!("from {} to {to}", t.status),
+        ],
+        Effect::Work(Command::Transition {
+            key: t.id.clone(),
+            transition: id,
+            to,
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keymap::Keymap;
+    use crate::model::catalog::Entity;
+    use chrono::{DateTime, Utc};
+
+    fn ticket(source: TicketSource, key: &str, rank: u8, project: Option<&str>) -> Ticket {
+        Ticket {
+            source,
+            key: key.into(),
+            id: key.into(),
+            title: format!("title of {key}"),
+            status: "triggered".into(),
+            done: false,
+            rank,
+            priority: String::new(),
+            kind: if source == TicketSource::Pagerduty {
+                "incident"
+            } else {
+                "Bug"
+            }
+            .into(),
+            assignee: Some("Lucia Garcia".into()),
+            mine: false,
+            project: project.map(str::to_string),
+            components: vec!["payments-api".into()],
+            pagerduty_service: Some("PSVC".into()),
+            labels: vec![],
+            sprint: None,
+            created: DateTime::<Utc>::UNIX_EPOCH,
+            updated: DateTime::<Utc>::UNIX_EPOCH,
+            url: None,
+            incident_key: Some("fp1".into()),
+        }
+    }
+
+    fn model() -> Model {
+        let keymap = Keymap::defaults();
+        let mut m = Model::new(keymap, DateTime::<Utc>::UNIX_EPOCH);
+        m.screen = Screen::Work;
+        m
+    }
+
+    #[test]
+    fn tickets_group_by_urgency_and_acknowledging_asks_first() {
+        let mut m = model();
+        update(
+            &mut m,
+            Msg::Tickets {
+                source: TicketSource::Jira,
+                at: DateTime::<Utc>::UNIX_EPOCH,
+                tickets: vec![ticket(TicketSource::Jira, "PAY-2", 3, Some("PAY"))],
+            },
+        );
+        update(
+            &mut m,
+            Msg::Tickets {
+                source: TicketSource::Pagerduty,
+                at: DateTime::<Utc>::UNIX_EPOCH,
+                tickets: vec![ticket(TicketSource::Pagerduty, "#1004", 0, None)],
+            },
+        );
+        // No catalog: both under the no-service heading, the page first.
+        assert_eq!(m.work.rows.len(), 3);
+        assert_eq!(
+            selected(&m)
+                .and_then(|r| m.work.ticket(r))
+                .map(|t| t.key.as_str()),
+            Some("#1004")
+        );
+        assert!(m.work.incident_for("fp1").is_some());
+        let effects = on_action(&mut m, Action::Acknowledge).expect("handled");
+        assert_eq!(effects, vec![Effect::Render]);
+        let Some(crate::model::Overlay::Confirm(c)) = &m.overlay else {
+            panic!("a confirmation");
+        };
+        assert!(matches!(
+            *c.on_yes,
+            Effect::Work(Command::SetIncident { .. })
+        ));
+        m.overlay = None;
+        m.read_only = true;
+        on_action(&mut m, Action::Acknowledge);
+        assert!(m.overlay.is_none(), "refused under --read-only");
+    }
+
+    #[test]
+    fn filter_keeps_the_headings_of_matching_tickets() {
+        let mut m = model();
+        update(
+            &mut m,
+            Msg::Tickets {
+                source: TicketSource::Jira,
+                at: DateTime::<Utc>::UNIX_EPOCH,
+                tickets: vec![
+                    ticket(TicketSource::Jira, "PAY-2", 3, Some("PAY")),
+                    ticket(TicketSource::Jira, "SHOP-9", 1, Some("SHOP")),
+                ],
+            },
+        );
+        for c in "shop".chars() {
+            m.list_mut(Screen::Work)
+                .filter
+                .apply(crate::model::input::Edit::Insert(c));
+        }
+        refilter(&mut m);
+        assert_eq!(m.work.rows.len(), 2);
+        let _unused: Option<&Entity> = None;
+    }
+}

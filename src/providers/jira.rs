@@ -1,0 +1,552 @@
+//! The Jira provider: the user's queue by JQL (Cloud REST v3 `search/jql` paged by
+//! `nextPageToken`, or Server/Data Center v2 `search` paged by `startAt`), a ticket's
+//! description, comments, links and transitions when it is opened, and transitions on request.
+//! Every string is sanitised at decode; the token goes only to the configured host.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::http::{self, Backoff, Failure};
+use super::{Context, Provider};
+use crate::config::{Config, JiraSource};
+use flightdeck_core::message::work::{Command, Msg as WorkMsg};
+use flightdeck_core::message::{Effect, Msg, SourceEvent};
+use flightdeck_core::model::work::{Ticket, TicketComment, TicketSource, rank_of};
+use flightdeck_core::model::{SourceId, SourceKind};
+use flightdeck_core::sanitize;
+use flightdeck_core::wire::jira::{
+    DoTransition, Issue, SearchPage, TransitionId, Transitions, User, parse_time, to_markdown,
+};
+use flightdeck_core::wire::percent_encode;
+
+/// Fields the queue needs; the description and comments come with the ticket's own answer.
+const LIST_FIELDS: &str = "summary,status,priority,issuetype,assignee,labels,components,project,created,updated,customfield_10020";
+/// Pages read per poll at most: 20 pages of 100 is more queue than a person has.
+const MAX_PAGES: usize = 20;
+
+/// One Jira site.
+#[derive(Clone)]
+pub struct JiraClient {
+    base: String,
+    version: u8,
+    http: reqwest::Client,
+    auth: String,
+}
+
+impl std::fmt::Debug for JiraClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "JiraClient({}, v{}, <redacted>)",
+            self.base, self.version
+        )
+    }
+}
+
+impl JiraClient {
+    pub fn new(source: &JiraSource, token: &str) -> Result<Self, String> {
+        http::check_token(token)?;
+        let auth = match &source.user {
+            Some(user) => format!("Basic {}", base64(&format!("{user}:{token}"))),
+            None => format!("Bearer {token}"),
+        };
+        Ok(Self {
+            base: source.url.trim_end_matches('/').to_string(),
+            version: if source.api_version == 2 { 2 } else { 3 },
+            http: http::client(http::REQUEST_TIMEOUT)?,
+            auth,
+        })
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder, what: &str) -> Result<Vec<u8>, String> {
+        let resp = req
+            .header(reqwest::header::AUTHORIZATION, &self.auth)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| {
+                Failure::from_reqwest(&e, &self.base, http::REQUEST_TIMEOUT).describe(what)
+            })?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(|e| {
+            Failure::from_reqwest(&e, &self.base, http::REQUEST_TIMEOUT).describe(what)
+        })?;
+        match http::classify(status, &headers, &body) {
+            None => Ok(body.to_vec()),
+            Some(Failure::Status { code, .. }) => {
+                // Jira's errors are `{"errorMessages": [...]}`: the first, sanitised and short.
+                let message = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["errorMessages"][0].as_str().map(str::to_string))
+                    .map(|m| sanitize::line(&m.chars().take(160).collect::<String>()))
+                    .unwrap_or_default();
+                Err(Failure::Status { code, message }.describe(what))
+            }
+            Some(f) => Err(f.describe(what)),
+        }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        what: &str,
+    ) -> Result<T, String> {
+        let body = self
+            .send(self.http.get(format!("{}{path}", self.base)), what)
+            .await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| Failure::Malformed(sanitize::line(&e.to_string())).describe(what))
+    }
+
+    fn api(&self) -> String {
+        format!("/rest/api/{}", self.version)
+    }
+
+    /// Who the token belongs to, to mark what is assigned to the user.
+    pub async fn myself(&self) -> Result<User, String> {
+        self.get(&format!("{}/myself", self.api()), "jira myself")
+            .await
+    }
+
+    /// Every issue `jql` selects, following the pages.
+    pub async fn search(&self, jql: &str) -> Result<Vec<Issue>, String> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        let mut start = 0u64;
+        for _ in 0..MAX_PAGES {
+            let q = format!(
+                "jql={}&fields={}&maxResults=100",
+                percent_encode(jql),
+                percent_encode(LIST_FIELDS)
+            );
+            let page: SearchPage = if self.version == 3 {
+                let paging = token
+                    .as_deref()
+                    .map(|t| format!("&nextPageToken={}", percent_encode(t)))
+                    .unwrap_or_default();
+                self.get(
+                    &format!("{}/search/jql?{q}{paging}", self.api()),
+                    "jira search",
+                )
+                .await?
+            } else {
+                self.get(
+                    &format!("{}/search?{q}&startAt={start}", self.api()),
+                    "jira search",
+                )
+                .await?
+            };
+            let (next_token, next_start) =
+                (page.next_token().map(str::to_string), page.next_start());
+            out.extend(page.issues);
+            match (self.version, next_token, next_start) {
+                (3, Some(t), _) => token = Some(t),
+                (2, _, Some(s)) => start = s,
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// The open ticket: description, comments and links, and the transitions it offers.
+    pub async fn detail(&self, key: &str) -> Result<WorkMsg, String> {
+        let key_path = percent_encode(key);
+        let issue: Issue = self
+            .get(
+                &format!(
+                    "{}/issue/{key_path}?fields=description,comment,issuelinks",
+                    self.api()
+                ),
+                "jira issue",
+            )
+            .await?;
+        let transitions: Transitions = self
+            .get(
+                &format!("{}/issue/{key_path}/transitions", self.api()),
+                "jira transitions",
+            )
+            .await?;
+        let f = &issue.fields;
+        let description =
+            Some(sanitize::text(&to_markdown(&f.description))).filter(|d| !d.trim().is_empty());
+        let comments = f
+            .comment
+            .as_ref()
+            .map(|c| {
+                c.comments
+                    .iter()
+                    .map(|c| TicketComment {
+                        author: sanitize::line(c.author.as_ref().map_or("someone", User::label)),
+                        at: c.created.as_deref().and_then(parse_time),
+                        body: sanitize::text(&to_markdown(&c.body)),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let links = f
+            .issuelinks
+            .iter()
+            .filter_map(|l| {
+                let (verb, other) = match (&l.outward_issue, &l.inward_issue) {
+                    (Some(o), _) => (l.kind.as_ref().map(|k| k.outward.clone()), o.key.clone()?),
+                    (None, Some(i)) => (l.kind.as_ref().map(|k| k.inward.clone()), i.key.clone()?),
+                    _ => return None,
+                };
+                let text = match verb.filter(|v| !v.is_empty()) {
+                    Some(v) => format!("{v} {other}"),
+                    None => other,
+                };
+                Some(sanitize::line(&text))
+            })
+            .collect();
+        Ok(WorkMsg::Detail {
+            source: TicketSource::Jira,
+            id: sanitize::ident(&issue.key),
+            description,
+            comments,
+            links,
+            transitions: transitions
+                .transitions
+                .iter()
+                .filter(|t| t.is_available != Some(false))
+                .map(|t| {
+                    let to = t.to.as_ref().map_or(t.name.as_str(), |s| s.name.as_str());
+                    (sanitize::ident(&t.id), sanitize::line(to))
+                })
+                .collect(),
+        })
+    }
+
+    pub async fn transition(&self, key: &str, id: &str) -> Result<(), String> {
+        let body = DoTransition {
+            transition: TransitionId { id: id.to_string() },
+        };
+        self.send(
+            self.http
+                .post(format!(
+                    "{}{}/issue/{}/transitions",
+                    self.base,
+                    self.api(),
+                    percent_encode(key)
+                ))
+                .json(&body),
+            "jira transition",
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The issue's page for people.
+    fn browse(&self, key: &str) -> Option<String> {
+        sanitize::url(&format!("{}/browse/{}", self.base, percent_encode(key)))
+    }
+}
+
+/// A Jira issue as the model keeps it.
+pub fn decode(
+    issue: &Issue,
+    me: Option<&User>,
+    browse: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Ticket {
+    let f = &issue.fields;
+    let status = f.status.clone().unwrap_or_default();
+    let priority = f
+        .priority
+        .as_ref()
+        .map(|p| sanitize::line(&p.name))
+        .unwrap_or_default();
+    let mine = match (me, &f.assignee) {
+        (Some(me), Some(a)) => {
+            (me.account_id.is_some() && me.account_id == a.account_id)
+                || (me.name.is_some() && me.name == a.name)
+        }
+        _ => false,
+    };
+    // The open sprint, where the usual sprint field lists them.
+    let sprint = f.sprint.as_array().and_then(|s| {
+        s.iter()
+            .rev()
+            .find(|x| x["state"].as_str() == Some("active"))
+            .or_else(|| s.last())
+            .and_then(|x| x["name"].as_str())
+            .map(sanitize::line)
+    });
+    let created = f.created.as_deref().and_then(parse_time).unwrap_or(now);
+    Ticket {
+        source: TicketSource::Jira,
+        key: sanitize::ident(&issue.key),
+        id: sanitize::ident(&issue.key),
+        title: sanitize::line(&f.summary),
+        status: sanitize::line(&status.name),
+        done: status
+            .status_category
+            .as_ref()
+            .is_some_and(|c| c.key == "done"),
+        rank: rank_of(&priority),
+        priority,
+        kind: f
+            .issuetype
+            .as_ref()
+            .map(|t| sanitize::line(&t.name))
+            .unwrap_or_default(),
+        assignee: f.assignee.as_ref().map(|a| sanitize::line(a.label())),
+        mine,
+        project: f.project.as_ref().map(|p| sanitize::ident(&p.key)),
+        components: f
+            .components
+            .iter()
+            .map(|c| sanitize::ident(&c.name))
+            .collect(),
+        pagerduty_service: None,
+        labels: f.labels.iter().map(|l| sanitize::ident(l)).collect(),
+        sprint,
+        created,
+        updated: f.updated.as_deref().and_then(parse_time).unwrap_or(created),
+        url: browse,
+        incident_key: None,
+    }
+}
+
+/// The token from the configured variable (default `JIRA_API_TOKEN`), else the command.
+async fn token(source: &JiraSource) -> Result<String, String> {
+    let name = source.token_env.as_deref().unwrap_or("JIRA_API_TOKEN");
+    if let Some(t) = std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    {
+        return Ok(t);
+    }
+    match &source.token_command {
+        Some(cmd) => http::token_from_command(cmd).await,
+        None => Err(format!("no token: set {name} or token_command")),
+    }
+}
+
+/// Standard base64 with padding, for Basic auth.
+fn base64(s: &str) -> String {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
+    for chunk in b.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(chunk.get(1).copied().unwrap_or(0)) << 8)
+            | u32::from(chunk.get(2).copied().unwrap_or(0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+struct Running {
+    client: tokio::sync::OnceCell<JiraClient>,
+    refresh: Notify,
+}
+
+pub struct JiraProvider {
+    running: Arc<Running>,
+    cx: Context,
+}
+
+impl JiraProvider {
+    pub fn start(config: &Config, cx: &Context) -> Option<Self> {
+        let source = config.jira.clone()?;
+        let running = Arc::new(Running {
+            client: tokio::sync::OnceCell::new(),
+            refresh: Notify::new(),
+        });
+        tokio::spawn(poll(source, running.clone(), cx.clone()));
+        Some(Self {
+            running,
+            cx: cx.clone(),
+        })
+    }
+}
+
+impl Provider for JiraProvider {
+    fn kinds(&self) -> &'static [SourceKind] {
+        &[SourceKind::Jira]
+    }
+
+    fn refresh(&mut self) {
+        self.running.refresh.notify_one();
+    }
+
+    fn command(&mut self, effect: &Effect) -> bool {
+        let Effect::Work(command) = effect else {
+            return false;
+        };
+        let command = command.clone();
+        match &command {
+            Command::Open {
+                source: TicketSource::Jira,
+                ..
+            }
+            | Command::Transition { .. } => {}
+            _ => return false,
+        }
+        let running = self.running.clone();
+        let tx = self.cx.tx.clone();
+        let read_only = self.cx.read_only;
+        tokio::spawn(async move {
+            let Some(client) = running.client.get() else {
+                let _ = tx
+                    .send(Msg::Work(WorkMsg::Failed {
+                        what: "jira".into(),
+                        error: "not connected yet".into(),
+                    }))
+                    .await;
+                return;
+            };
+            let msg = match command {
+                Command::Open { id, .. } => match client.detail(&id).await {
+                    Ok(m) => m,
+                    Err(error) => WorkMsg::Failed {
+                        what: format!("open {id}"),
+                        error,
+                    },
+                },
+                Command::Transition {
+                    key,
+                    transition,
+                    to,
+                } => {
+                    let what = format!("move {key} to {to}");
+                    if read_only {
+                        WorkMsg::Failed {
+                            what,
+                            error: "refused, flightdeck runs read-only".into(),
+                        }
+                    } else {
+                        match client.transition(&key, &transition).await {
+                            Ok(()) => {
+                                running.refresh.notify_one();
+                                // The detail's transitions change with the status.
+                                if let Ok(m) = client.detail(&key).await {
+                                    let _ = tx.send(Msg::Work(m)).await;
+                                }
+                                WorkMsg::Done { what }
+                            }
+                            Err(error) => WorkMsg::Failed { what, error },
+                        }
+                    }
+                }
+                Command::SetIncident { .. } => return,
+            };
+            let _ = tx.send(Msg::Work(msg)).await;
+        });
+        true
+    }
+}
+
+async fn poll(source: JiraSource, running: Arc<Running>, cx: Context) {
+    let id = SourceId::new(SourceKind::Jira, "jira");
+    let tx = cx.tx.clone();
+    let send_state = |event: SourceEvent| {
+        let tx = tx.clone();
+        let id = id.clone();
+        async move { tx.send(Msg::Source { id, event }).await.is_ok() }
+    };
+    send_state(SourceEvent::Connecting).await;
+    let client = match token(&source)
+        .await
+        .and_then(|t| JiraClient::new(&source, &t))
+    {
+        Ok(c) => c,
+        Err(error) => {
+            send_state(SourceEvent::Failed {
+                error,
+                at: cx.clock.now(),
+                retry_at: None,
+            })
+            .await;
+            return;
+        }
+    };
+    let client = running.client.get_or_init(|| async { client }).await;
+    let interval = Duration::from_secs(source.poll_secs.max(5));
+    let backoff = Backoff {
+        base: interval,
+        max: Duration::from_secs(600),
+    };
+    let mut me: Option<User> = None;
+    let mut failures = 0u32;
+    loop {
+        if me.is_none() {
+            me = client.myself().await.ok();
+        }
+        let wait = match client.search(&source.jql).await {
+            Ok(issues) => {
+                failures = 0;
+                let at = cx.clock.now();
+                let tickets = issues
+                    .iter()
+                    .map(|i| decode(i, me.as_ref(), client.browse(&i.key), at))
+                    .collect();
+                let sent = tx
+                    .send(Msg::Work(WorkMsg::Tickets {
+                        source: TicketSource::Jira,
+                        at,
+                        tickets,
+                    }))
+                    .await
+                    .is_ok();
+                if !sent
+                    || !send_state(SourceEvent::Ok {
+                        at,
+                        detail: Some(format!("{} issues", issues.len())),
+                    })
+                    .await
+                {
+                    return;
+                }
+                interval
+            }
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                let wait = backoff.delay(failures);
+                let at = cx.clock.now();
+                let retry_at =
+                    at + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(60));
+                tracing::info!(%error, "jira poll failed");
+                if !send_state(SourceEvent::Failed {
+                    error,
+                    at,
+                    retry_at: Some(retry_at),
+                })
+                .await
+                {
+                    return;
+                }
+                wait
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = running.refresh.notified() => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_is_standard_base64() {
+        assert_eq!(
+            base64("jdoe@acme.example:tok"),
+            "amRvZUBhY21lLmV4YW1wbGU6dG9r"
+        );
+        assert_eq!(base64("ab"), "YWI=");
+    }
+}

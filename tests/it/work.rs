@@ -1,0 +1,477 @@
+//! Tickets and on-call against the sim's Jira and PagerDuty over real HTTP: what the Work screen
+//! and `flightdeck status --json` hold agrees with the sim's own REST answers fetched here by a
+//! plain client; acknowledging an incident and moving a Jira issue in the cockpit change them in
+//! the sim. The published Jira and PagerDuty payloads decode with the providers' types.
+
+use crate::common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use flightdeck::clock::Clock;
+use flightdeck::providers::{Context, Providers};
+use flightdeck::status::{Report, StatusArgs, collect};
+use flightdeck_core::keymap::{Key, KeyCode};
+use flightdeck_core::message::{Effect, Msg};
+use flightdeck_core::model::work::{Row, TicketSource};
+use flightdeck_core::model::{Model, Screen};
+use flightdeck_core::update::update;
+use flightdeck_sim::{Sim, SimConfig};
+
+const TOKEN: &str = "flightdeck-sim-token";
+
+/// The cockpit in miniature: the sim's config, the model it starts with, every provider, and
+/// the loop that applies messages and hands effects to the providers.
+struct Cockpit {
+    model: Model,
+    providers: Providers,
+    rx: mpsc::Receiver<Msg>,
+}
+
+impl Cockpit {
+    fn start(sim: &Sim) -> Self {
+        let loaded = flightdeck::config::load(&sim.flightdeck_config()).expect("the sim's config");
+        let (tx, rx) = mpsc::channel(4096);
+        let cx = Context {
+            tx,
+            clock: Clock::System,
+            read_only: false,
+        };
+        let providers = Providers::start(&loaded.config, &cx);
+        let model = flightdeck::startup::model(
+            &loaded.config,
+            loaded.keymap.clone(),
+            false,
+            Utc::now(),
+            &loaded.path,
+        );
+        Self {
+            model,
+            providers,
+            rx,
+        }
+    }
+
+    fn apply(&mut self, msg: Msg) {
+        let effects = update(&mut self.model, msg);
+        self.run(effects);
+    }
+
+    fn run(&mut self, effects: Vec<Effect>) {
+        for e in effects {
+            match e {
+                Effect::Render | Effect::FullRedraw | Effect::SaveSnapshot | Effect::Discard(_) => {
+                }
+                other => self.providers.dispatch(&other),
+            }
+        }
+    }
+
+    fn press(&mut self, c: char) {
+        self.apply(Msg::Key(Key::new(KeyCode::Char(c))));
+    }
+
+    /// Puts the cursor on `row` as a user would: `g`, then `j` row times.
+    fn select(&mut self, row: usize) {
+        self.press('g');
+        for _ in 0..row {
+            self.press('j');
+        }
+        assert_eq!(self.model.list(Screen::Work).cursor.selected, row);
+    }
+
+    /// Applies messages until `until` holds, or panics after `secs`.
+    async fn until(&mut self, secs: u64, what: &str, until: impl Fn(&Model) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        while !until(&self.model) {
+            let msg = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "waited {secs}s for {what}; sources {:?}; notice {:?}",
+                        self.model.sources, self.model.notice
+                    )
+                })
+                .expect("the providers run");
+            self.apply(msg);
+        }
+    }
+}
+
+async fn get(url: &str, auth: &str) -> Value {
+    let resp = reqwest::Client::new()
+        .get(url)
+        .header("Authorization", auth)
+        .send()
+        .await
+        .expect("the sim answers");
+    assert!(resp.status().is_success(), "{url}: {}", resp.status());
+    resp.json().await.expect("JSON")
+}
+
+fn jira_auth() -> String {
+    // Basic base64("jdoe@acme.example:flightdeck-sim-token"), as the sim's config sends.
+    "Basic amRvZUBhY21lLmV4YW1wbGU6ZmxpZ2h0ZGVjay1zaW0tdG9rZW4=".into()
+}
+
+fn pd_auth() -> String {
+    format!("Token token={TOKEN}")
+}
+
+/// The sim's Jira queue for jdoe, by the default JQL, read page by page with the token.
+async fn rest_jira_keys(sim: &Sim) -> BTreeSet<String> {
+    let base = &sim.endpoints().jira;
+    let jql = flightdeck_core::wire::percent_encode(
+        "assignee = currentUser() AND statusCategory != Done ORDER BY priority DESC",
+    );
+    let mut keys = BTreeSet::new();
+    let mut token = String::new();
+    loop {
+        let url =
+            format!("{base}/rest/api/3/search/jql?jql={jql}&maxResults=2&nextPageToken={token}");
+        let page = get(&url, &jira_auth()).await;
+        for i in page["issues"].as_array().expect("issues") {
+            keys.insert(i["key"].as_str().expect("a key").to_string());
+        }
+        match page["nextPageToken"].as_str() {
+            Some(t) if page["isLast"] != true => token = t.to_string(),
+            _ => break,
+        }
+    }
+    keys
+}
+
+async fn rest_incidents(sim: &Sim) -> Vec<Value> {
+    let url = format!(
+        "{}/incidents?statuses[]=triggered&statuses[]=acknowledged&limit=100",
+        sim.endpoints().pagerduty
+    );
+    get(&url, &pd_auth()).await["incidents"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn model_keys(m: &Model, source: TicketSource) -> BTreeSet<String> {
+    m.work
+        .tickets
+        .get(&source)
+        .map(|f| f.value.iter().map(|t| t.id.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// A story fast enough that payments-api pages within seconds (the crash-loop alert fires six
+/// story minutes in) and slow enough that the page stays open through the test.
+fn fast() -> SimConfig {
+    SimConfig {
+        speed: 30.0,
+        ..SimConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_work_screen_agrees_with_the_sims_rest_and_its_actions_change_the_sim() {
+    let sim = Sim::start(fast()).await.expect("the sim starts");
+    let mut c = Cockpit::start(&sim);
+    c.until(60, "the page, the queue and the on-call, joined", |m| {
+        m.work.tickets.len() == 2
+            && m.work.oncall.is_some()
+            && m.work
+                .by_service
+                .get("component:default/payments-api")
+                .is_some_and(|w| w.incidents > 0)
+    })
+    .await;
+
+    // Jira: the queue the cockpit shows is the sim's answer to the same JQL, page by page.
+    assert_eq!(
+        model_keys(&c.model, TicketSource::Jira),
+        rest_jira_keys(&sim).await
+    );
+    // PagerDuty: the open incidents; the page is held by team-payments' on-call.
+    let incidents = rest_incidents(&sim).await;
+    let rest_ids: BTreeSet<String> = incidents
+        .iter()
+        .filter_map(|i| i["id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(model_keys(&c.model, TicketSource::Pagerduty), rest_ids);
+    let page = incidents
+        .iter()
+        .find(|i| i["service"]["summary"] == "payments-api")
+        .expect("payments-api's page");
+    let oncalls = get(
+        &format!("{}/oncalls", sim.endpoints().pagerduty),
+        &pd_auth(),
+    )
+    .await;
+    let policy = page["escalation_policy"]["id"].as_str().expect("a policy");
+    let now_on_call = oncalls["oncalls"]
+        .as_array()
+        .expect("oncalls")
+        .iter()
+        .find(|o| o["escalation_policy"]["id"] == policy)
+        .and_then(|o| o["user"]["summary"].as_str())
+        .expect("someone is on call");
+    let payments = &c.model.work.by_service["component:default/payments-api"];
+    assert_eq!(
+        payments.oncall.as_ref().map(|o| o.now.as_str()),
+        Some(now_on_call)
+    );
+    assert_eq!(
+        page["assignments"][0]["assignee"]["summary"].as_str(),
+        Some(now_on_call),
+        "the page is held by the on-call"
+    );
+    // The alert that opened it is found by its fingerprint.
+    let key = page["incident_key"].as_str().expect("a dedup key");
+    assert_eq!(
+        c.model.work.incident_for(key).map(|t| t.id.as_str()),
+        page["id"].as_str()
+    );
+    // Every open ticket is on screen once, under its service.
+    let rows = c
+        .model
+        .work
+        .rows
+        .iter()
+        .filter(|r| matches!(r, Row::Ticket(_)))
+        .count();
+    assert_eq!(
+        rows,
+        rest_ids.len() + model_keys(&c.model, TicketSource::Jira).len()
+    );
+
+    // Acknowledge the page in the cockpit: `8`, cursor on it, `a`, `y`.
+    c.press('8');
+    assert_eq!(c.model.screen, Screen::Work);
+    let page_id = page["id"].as_str().expect("an id").to_string();
+    let row = c
+        .model
+        .work
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Ticket(t) if c.model.work.ticket(*t).is_some_and(|t| t.id == page_id)))
+        .expect("the page is listed");
+    c.select(row);
+    c.press('a');
+    assert!(c.model.overlay.is_some(), "acknowledging asks first");
+    c.press('y');
+    c.until(20, "the page acknowledged", |m| {
+        m.work
+            .every_ticket()
+            .any(|(_, t)| t.id == page_id && t.status == "acknowledged")
+    })
+    .await;
+    let after = rest_incidents(&sim).await;
+    let acked = after
+        .iter()
+        .find(|i| i["id"] == page_id.as_str())
+        .expect("still open");
+    assert_eq!(acked["status"], "acknowledged");
+    assert_eq!(
+        acked["acknowledgements"][0]["acknowledger"]["summary"], "Jane Doe",
+        "recorded as the `from` user"
+    );
+
+    // Move a Jira issue: open it, choose the next status, `T`, `y`.
+    let (jira_row, jira_key, before) = c
+        .model
+        .work
+        .rows
+        .iter()
+        .enumerate()
+        .find_map(|(i, r)| match r {
+            Row::Ticket(t) => c
+                .model
+                .work
+                .ticket(*t)
+                .filter(|t| t.source == TicketSource::Jira)
+                .map(|t| (i, t.id.clone(), t.status.clone())),
+            Row::Group { .. } => None,
+        })
+        .expect("a Jira ticket");
+    c.select(jira_row);
+    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
+    c.until(20, "the ticket's transitions", |m| {
+        m.work.detail.as_ref().is_some_and(|d| d.loaded)
+    })
+    .await;
+    let detail = c.model.work.detail.clone().expect("open");
+    assert!(
+        detail.description.is_some(),
+        "the description arrives as Markdown"
+    );
+    let to = detail.transitions[detail.chosen].1.clone();
+    assert_ne!(to, before);
+    c.press('T');
+    c.press('y');
+    let issue_url = format!("{}/rest/api/3/issue/{jira_key}", sim.endpoints().jira);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let issue = get(&issue_url, &jira_auth()).await;
+        if issue["fields"]["status"]["name"] == to.as_str() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{jira_key} never moved to {to}"
+        );
+        // Keep the cockpit's loop turning meanwhile.
+        if let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(200), c.rx.recv()).await {
+            c.apply(msg);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_json_has_tickets_and_oncall_per_service_as_the_sim_answers() {
+    let sim = Sim::start(SimConfig::default())
+        .await
+        .expect("the sim starts");
+    let loaded = flightdeck::config::load(&sim.flightdeck_config()).expect("config");
+    let args = StatusArgs {
+        json: true,
+        service: None,
+        owner: None,
+        mine: false,
+        timeout: Duration::from_secs(20),
+    };
+    let (model, answered) = collect(&loaded.config, Clock::System, args.timeout).await;
+    let json = Report::new(&model, &args, &answered).json();
+    let jira = rest_jira_keys(&sim).await;
+    let incidents = rest_incidents(&sim).await;
+    let oncalls = get(
+        &format!("{}/oncalls", sim.endpoints().pagerduty),
+        &pd_auth(),
+    )
+    .await;
+    let services = get(
+        &format!("{}/services", sim.endpoints().pagerduty),
+        &pd_auth(),
+    )
+    .await;
+    let mut seen = BTreeSet::new();
+    for s in json["services"].as_array().expect("services") {
+        let name = s["name"].as_str().expect("a name");
+        let svc = sim.shared.world.service(name).expect("a sim service");
+        // Jira: the queue's issues whose component is this service.
+        let items = s["tickets"]["items"].as_array().expect("a tickets block");
+        for i in items {
+            seen.insert(i["id"].as_str().expect("an id").to_string());
+        }
+        let pd_id = services["services"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["name"] == name))
+            .expect("a PagerDuty service");
+        let expected_incidents = incidents
+            .iter()
+            .filter(|i| i["service"]["id"] == pd_id["id"])
+            .count();
+        assert_eq!(s["tickets"]["incidents"], expected_incidents, "{name}");
+        let on = oncalls["oncalls"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .find(|o| o["escalation_policy"]["id"] == pd_id["escalation_policy"]["id"])
+            })
+            .and_then(|o| o["user"]["summary"].as_str())
+            .expect("someone on call");
+        assert_eq!(s["oncall"]["now"], on, "{name} ({})", svc.owner);
+        assert!(s["oncall"]["next"].is_string());
+    }
+    let expected: BTreeSet<String> = jira
+        .into_iter()
+        .chain(
+            incidents
+                .iter()
+                .filter_map(|i| i["id"].as_str().map(str::to_string)),
+        )
+        .collect();
+    assert_eq!(seen, expected, "every open ticket is under one service");
+}
+
+#[test]
+fn published_jira_and_pagerduty_payloads_decode_with_the_providers_types() {
+    use flightdeck::providers::{jira, pagerduty};
+    use flightdeck_core::wire::jira::{Issue, SearchPage, Transitions, to_markdown};
+    use flightdeck_core::wire::pagerduty::IncidentEnvelope;
+    let Some(dir) = common::fixtures_dir() else {
+        return;
+    };
+    let read =
+        |p: &str| std::fs::read_to_string(dir.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+    // Cursor pages: tokens lead on until the last page or an empty token.
+    let p1: SearchPage =
+        serde_json::from_str(&read("jira/jira-cli/pr-965/search_page1.json")).expect("page 1");
+    assert_eq!(p1.next_token(), Some("token-page-2"));
+    let last: SearchPage =
+        serde_json::from_str(&read("jira/jira-cli/pr-965/search_page3.json")).expect("page 3");
+    assert_eq!(last.next_token(), None);
+    let empty: SearchPage =
+        serde_json::from_str(&read("jira/jira-cli/pr-965/search_empty.json")).expect("empty");
+    assert!(empty.issues.is_empty() && empty.next_token().is_none());
+    let now = Utc::now();
+    let t = jira::decode(&p1.issues[1], None, None, now);
+    assert_eq!(
+        (
+            t.key.as_str(),
+            t.kind.as_str(),
+            t.status.as_str(),
+            t.priority.as_str()
+        ),
+        ("TEST-2", "Story", "In Progress", "High")
+    );
+    assert_eq!(t.labels, vec!["critical", "feature"]);
+    assert_eq!(t.created.to_rfc3339(), "2020-12-03T13:05:20.974+00:00");
+    // ADF descriptions read as Markdown; v2's plain strings stay as they are.
+    let issue: Issue = serde_json::from_str(&read("jira/jira-cli/issue.json")).expect("issue");
+    assert_eq!(to_markdown(&issue.fields.description), "Test description");
+    assert_eq!(
+        issue.fields.issuelinks[0]
+            .outward_issue
+            .as_ref()
+            .and_then(|o| o.key.as_deref()),
+        Some("TEST-2")
+    );
+    let v2: Issue = serde_json::from_str(&read("jira/jira-cli/issue-2.json")).expect("issue v2");
+    assert!(!to_markdown(&v2.fields.description).is_empty());
+    let tr: Transitions =
+        serde_json::from_str(&read("jira/jira-cli/transitions.json")).expect("transitions");
+    assert_eq!(
+        tr.transitions
+            .iter()
+            .filter(|t| t.is_available != Some(false))
+            .count(),
+        2
+    );
+    // PagerDuty: a real incident body.
+    let inc: IncidentEnvelope = serde_json::from_str(&read(
+        "pagerduty/rapid7-insightconnect-plugins/POST_incidents.response.json",
+    ))
+    .expect("incident");
+    let t = pagerduty::decode(&inc.incident, Some("PFJIAVM"));
+    assert_eq!(
+        (
+            t.key.as_str(),
+            t.status.as_str(),
+            t.priority.as_str(),
+            t.rank
+        ),
+        ("#22", "triggered", "P1", 0)
+    );
+    assert_eq!(t.assignee.as_deref(), Some("Test User"));
+    assert!(t.mine);
+    assert_eq!(t.pagerduty_service.as_deref(), Some("PLPY09O"));
+    assert_eq!(
+        t.incident_key.as_deref(),
+        Some("e7dfa7ed254447a2b28e9bfef69b6709")
+    );
+    assert_eq!(
+        t.url.as_deref(),
+        Some("https://dev-rapid7.pagerduty.com/incidents/Q0Y3S4INEWMXN2")
+    );
+}
