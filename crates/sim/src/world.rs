@@ -332,6 +332,11 @@ pub struct World {
     pub services: Vec<Service>,
     pub apis: Vec<Api>,
     pub resources: Vec<Resource>,
+    /// Each service's ninety-day history, planned once: it is a function of the seed and the
+    /// service alone, and every run, commit and deployment list reads it.
+    histories: std::sync::Arc<
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<history::Plan>>>,
+    >,
 }
 
 struct Core {
@@ -659,6 +664,7 @@ impl World {
             services,
             apis,
             resources,
+            histories: Default::default(),
         }
     }
 
@@ -758,7 +764,7 @@ impl World {
         };
         let si = self.service_index(service);
         // The ninety days before the recent hours, then the story's cycles.
-        let mut out: Vec<ScheduledRun> = self.history(service).deploys;
+        let mut out: Vec<ScheduledRun> = self.history(service).deploys.clone();
         out.retain(|r| r.created <= until);
         for (i, r) in out.iter_mut().enumerate() {
             r.number = i as u64 + 1;
@@ -832,7 +838,7 @@ impl World {
             .runs(service, until)
             .into_iter()
             .map(|r| r.commit)
-            .chain(self.history(service).commits.into_iter().map(|(c, _)| c))
+            .chain(self.history(service).commits.iter().map(|(c, _)| c.clone()))
             .filter(|c| c.at <= until)
             .collect();
         commits.sort_by_key(|c| std::cmp::Reverse(c.at));

@@ -79,8 +79,16 @@ const FIXES: &[&str] = &[
 
 impl World {
     /// The history of `service` (empty for an unknown one). Everything in it lies before the
-    /// recent hours, so it is the same at every story instant.
-    pub fn history(&self, service: &str) -> Plan {
+    /// recent hours, so it is the same at every story instant: planned once, then shared.
+    pub fn history(&self, service: &str) -> std::sync::Arc<Plan> {
+        let mut known = flightdeck_core::sync::lock(&self.histories);
+        known
+            .entry(service.to_string())
+            .or_insert_with(|| std::sync::Arc::new(self.plan_history(service)))
+            .clone()
+    }
+
+    fn plan_history(&self, service: &str) -> Plan {
         let Some(svc) = self.service(service) else {
             return Plan::default();
         };
@@ -255,9 +263,9 @@ impl World {
     pub fn pull_of(&self, service: &str, sha: &str) -> Option<Pull> {
         self.history(service)
             .commits
-            .into_iter()
+            .iter()
             .find(|(c, _)| c.sha == sha)
-            .map(|(_, p)| p)
+            .map(|(_, p)| p.clone())
     }
 }
 
