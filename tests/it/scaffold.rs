@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::common::fixtures_dir;
+use crate::common::{fixtures_dir, kubectl};
 use flightdeck::scaffolder::engine::Engine;
 use flightdeck::scaffolder::load::{self, Templates};
 use flightdeck::scaffolder::run::{self, Targets};
@@ -104,11 +104,15 @@ fn a_real_skeleton_renders_to_a_valid_descriptor() {
 }
 
 async fn new_bin(config: &Path, args: &[&str]) -> (i32, String, String) {
+    flightdeck_bin(config, "new", args).await
+}
+
+async fn flightdeck_bin(config: &Path, command: &str, args: &[&str]) -> (i32, String, String) {
     let home = tempfile::tempdir().expect("a temp dir");
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
         .arg("--config")
         .arg(config)
-        .arg("new")
+        .arg(command)
         .args(args)
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path().join("config"))
@@ -295,4 +299,180 @@ async fn an_unsupported_action_is_refused_before_anything_runs() {
             "step pr (publish:gitlab:merge-request): this action is not supported, so nothing would be created"
         ]
     );
+}
+
+/// Waits for `check` to give a value, polling, up to `deadline` of wall time; the last answer
+/// it saw is in the panic.
+async fn eventually<T>(
+    what: &str,
+    deadline: std::time::Duration,
+    mut check: impl AsyncFnMut() -> Result<T, String>,
+) -> T {
+    let until = std::time::Instant::now() + deadline;
+    loop {
+        match check().await {
+            Ok(v) => return v,
+            Err(last) if std::time::Instant::now() > until => {
+                panic!("{what}: not within {deadline:?}; last: {last}")
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// The golden path's far end: a service created with `flightdeck new` is pushed, its CI run
+/// succeeds and deploys to staging then production, and its pods appear in the cluster, ready —
+/// as the GitHub API, kubectl and `flightdeck status` tell it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_created_service_reaches_production_with_ready_pods() {
+    // One story minute a wall second: the whole path (about five story minutes) in seconds.
+    let sim = Sim::start(SimConfig {
+        speed: 60.0,
+        ..Default::default()
+    })
+    .await
+    .expect("the sim starts");
+    let config = sim.flightdeck_config();
+    let org = sim.shared.world.org.clone();
+    let owner = sim.shared.world.teams[1].name.clone();
+    let gh = sim.endpoints().github.clone();
+    let name = "invoice-api";
+    let started = sim.shared.story_now();
+    let (code, out, err) = new_bin(
+        &config,
+        &[
+            "rust-service",
+            "--value",
+            &format!("name={name}"),
+            "--value",
+            &format!("owner={owner}"),
+            "--value",
+            "description=Sends invoices",
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let repo = format!("{org}/{name}");
+
+    // The push started CI; it succeeds, then the deploy run goes to staging and production.
+    let runs = eventually(
+        "both runs complete",
+        std::time::Duration::from_secs(60),
+        async || {
+            let (status, v) = get(&format!("{gh}/repos/{repo}/actions/runs")).await;
+            let runs = v["workflow_runs"].as_array().cloned().unwrap_or_default();
+            let done =
+                status == 200 && runs.len() == 2 && runs.iter().all(|r| r["status"] == "completed");
+            if done {
+                Ok(runs)
+            } else {
+                Err(format!("{status} {v}"))
+            }
+        },
+    )
+    .await;
+    for r in &runs {
+        assert_eq!(r["conclusion"], "success", "{r}");
+        assert_eq!(r["event"], "push", "{r}");
+        assert_eq!(r["repository"]["full_name"], repo.as_str(), "{r}");
+    }
+    let (_, deployments) = get(&format!("{gh}/repos/{repo}/deployments")).await;
+    let envs: Vec<&str> = deployments
+        .as_array()
+        .map(|a| a.iter().filter_map(|d| d["environment"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        envs,
+        ["production", "staging"],
+        "newest first: {deployments}"
+    );
+    let prod = deployments[0]["id"].as_u64().expect("a deployment id");
+    let (_, statuses) = get(&format!("{gh}/repos/{repo}/deployments/{prod}/statuses")).await;
+    assert_eq!(statuses[0]["state"], "success", "{statuses}");
+    let (_, jobs) = get(&format!(
+        "{gh}/repos/{repo}/actions/runs/{}/jobs",
+        runs[0]["id"]
+    ))
+    .await;
+    assert!(
+        jobs["jobs"]
+            .as_array()
+            .is_some_and(|j| j.iter().any(|j| j["name"] == "deploy (production)")),
+        "{jobs}"
+    );
+    // Within a few story minutes of the request.
+    let took = sim.shared.story_now() - started;
+    assert!(took < chrono::Duration::minutes(10), "{took}");
+
+    // The cluster has its Deployment and ready pods, labelled as the manifest labels them.
+    if let Some(kubectl) = kubectl() {
+        let cache = tempfile::tempdir().expect("a cache dir");
+        let selector = format!("backstage.io/kubernetes-id={name}");
+        let pods = eventually(
+            "ready pods",
+            std::time::Duration::from_secs(60),
+            async || {
+                let out = tokio::process::Command::new(kubectl)
+                    .arg("--kubeconfig")
+                    .arg(sim.kubeconfig())
+                    .arg("--cache-dir")
+                    .arg(cache.path())
+                    .args(["get", "pods", "-A", "-l", &selector, "-o", "json"])
+                    .output()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+                let items = v["items"].as_array().cloned().unwrap_or_default();
+                let ready = |p: &Value| {
+                    p["status"]["conditions"].as_array().is_some_and(|c| {
+                        c.iter()
+                            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                    })
+                };
+                if items.len() == 2 && items.iter().all(ready) {
+                    Ok(items)
+                } else {
+                    Err(format!("{} {v}", String::from_utf8_lossy(&out.stderr)))
+                }
+            },
+        )
+        .await;
+        for p in &pods {
+            assert_eq!(p["metadata"]["namespace"], "default");
+            assert_eq!(p["metadata"]["labels"]["app.kubernetes.io/name"], name);
+        }
+    }
+
+    // The cockpit's joined view shows it with its deployment and pods.
+    let (code, out, err) = eventually(
+        "status shows it",
+        std::time::Duration::from_secs(60),
+        async || {
+            let (code, out, err) = flightdeck_bin(
+                &config,
+                "status",
+                &["--service", name, "--json", "--timeout", "20"],
+            )
+            .await;
+            let v: Value = serde_json::from_str(&out).map_err(|e| format!("{e}: {out} {err}"))?;
+            let row = v["services"]
+                .as_array()
+                .and_then(|a| a.iter().find(|s| s["name"] == name).cloned())
+                .unwrap_or_default();
+            if row["deploy"]["value"]["environment"] == "production"
+                && row["pods"]["value"]["ready"] == 2
+            {
+                Ok((code, out, err))
+            } else {
+                Err(out)
+            }
+        },
+    )
+    .await;
+    assert_eq!(code, 0, "healthy: {out}\n{err}");
+    let (code, text, err) =
+        flightdeck_bin(&config, "status", &["--service", name, "--timeout", "20"]).await;
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(text.contains(name), "{text}");
 }

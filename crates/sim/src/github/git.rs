@@ -380,6 +380,22 @@ pub(super) async fn create_ref(
         let v = ref_json(&gh, r, name, &sha);
         Ok((StatusCode::CREATED, Json(v)).into_response())
     })
+    .inspect(|_| launch_on_push(&gh, &owner, &repo))
+}
+
+/// A push to a created repository's default branch launches it as a service (its CI run,
+/// deploys and pods follow from the push); only the first push does.
+fn launch_on_push(gh: &Github, owner: &str, repo: &str) {
+    let now = gh.shared.story_now();
+    let mut created = lock(&gh.shared.created);
+    let key = key(owner, repo);
+    let on_default = created
+        .repos
+        .get(&key)
+        .is_some_and(|r| r.resolve(&r.default_branch).is_some());
+    if on_default && let Some(l) = created.launch(&key, now) {
+        tracing::info!(service = %l.service.name, "created service pushed: CI starts");
+    }
 }
 
 /// `PATCH /repos/{o}/{r}/git/refs/{ref}`: a push. Without `force`, only forward.
@@ -415,6 +431,7 @@ pub(super) async fn update_ref(
         }
         Ok(Json(ref_json(&gh, r, &name, &sha)).into_response())
     })
+    .inspect(|_| launch_on_push(&gh, &owner, &repo))
 }
 
 /// `GET /repos/{o}/{r}/contents/{path}?ref=`: one file (base64, as GitHub wraps it), or a
