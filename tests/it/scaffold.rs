@@ -401,6 +401,34 @@ async fn a_created_service_reaches_production_with_ready_pods() {
             .is_some_and(|j| j.iter().any(|j| j["name"] == "deploy (production)")),
         "{jobs}"
     );
+    // The CI run builds it with its own toolchain, and its log says so.
+    let (_, ci_jobs) = get(&format!(
+        "{gh}/repos/{repo}/actions/runs/{}/jobs",
+        runs[1]["id"]
+    ))
+    .await;
+    let build = ci_jobs["jobs"]
+        .as_array()
+        .and_then(|j| j.iter().find(|j| j["name"] == "build"))
+        .cloned()
+        .unwrap_or_default();
+    let log = flightdeck::providers::http::client(std::time::Duration::from_secs(10))
+        .expect("a client")
+        .get(format!(
+            "{gh}/repos/{repo}/actions/jobs/{}/logs",
+            build["id"]
+        ))
+        .bearer_auth("flightdeck-sim-token")
+        .send()
+        .await
+        .expect("an answer")
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        log.contains("cargo build --release --locked"),
+        "{build}\n{log}"
+    );
     // Within a few story minutes of the request.
     let took = sim.shared.story_now() - started;
     assert!(took < chrono::Duration::minutes(10), "{took}");

@@ -601,7 +601,7 @@ pub(super) async fn raw_log(
     let now = gh.shared.story_now();
     match find_job(&gh, svc, id, now) {
         Ok((run, job)) => {
-            let text = github_log(&gh.shared.clock, gh.world(), &run, &job, now);
+            let text = github_log(&gh.shared.clock, svc, &run, &job, now);
             ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
         }
         Err(e) => e.into_response(),

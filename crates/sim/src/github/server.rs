@@ -211,10 +211,15 @@ impl Github {
         {
             return Ok(svc);
         }
-        lock(&self.shared.created)
+        let svc = lock(&self.shared.created)
             .launched(&full)
             .map(|l| l.service)
-            .ok_or_else(ApiError::not_found)
+            .ok_or_else(ApiError::not_found)?;
+        lock(&self.overlay)
+            .languages
+            .entry(svc.name.clone())
+            .or_insert_with(|| svc.language.clone());
+        Ok(svc)
     }
 
     /// A launched service's runs at `now` (none for the world's services).
