@@ -223,6 +223,8 @@ async fn new_creates_the_repository_and_registers_it_or_refuses_before_anything(
         "[2/4] Publish to GitHub",
         "[3/4] Register in the catalog",
         "[4/4] Say where it is",
+        "as component:default/billing-api\n",
+        "Open in catalog: component:default/billing-api\n",
     ] {
         assert!(out.contains(step), "{step}: {out}");
     }
