@@ -506,3 +506,88 @@ async fn a_created_service_reaches_production_with_ready_pods() {
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(text.contains(name), "{text}");
 }
+
+/// The contents API writes files too: the first write to a created repository's default branch
+/// is a push that launches it; updating needs the current blob, as on GitHub.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contents_write_to_main_is_a_push_that_starts_ci() {
+    let sim = Sim::start(SimConfig {
+        speed: 60.0,
+        ..Default::default()
+    })
+    .await
+    .expect("the sim starts");
+    let org = sim.shared.world.org.clone();
+    let gh = sim.endpoints().github.clone();
+    let client =
+        flightdeck::providers::http::client(std::time::Duration::from_secs(10)).expect("a client");
+    let send = async |req: reqwest::RequestBuilder| -> (u16, Value) {
+        let r = req
+            .bearer_auth("flightdeck-sim-token")
+            .send()
+            .await
+            .expect("an answer");
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    };
+    let (status, _) = send(
+        client
+            .post(format!("{gh}/orgs/{org}/repos"))
+            .json(&json!({ "name": "notes", "auto_init": true })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // Created with a README, not pushed to: no run yet.
+    let (status, runs) = get(&format!("{gh}/repos/{org}/notes/actions/runs")).await;
+    assert_eq!(status, 404, "not a service before a push: {runs}");
+
+    let put = |body: Value| {
+        client
+            .put(format!("{gh}/repos/{org}/notes/contents/catalog-info.yaml"))
+            .json(&body)
+    };
+    let content = base64::encode(b"metadata:\n  name: notes\nspec:\n  owner: team-data\n");
+    let (status, v) = send(put(
+        json!({ "message": "Add a descriptor", "content": content }),
+    ))
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let blob = v["content"]["sha"]
+        .as_str()
+        .expect("a blob sha")
+        .to_string();
+    let (status, _) = send(put(json!({ "message": "again", "content": content }))).await;
+    assert_eq!(status, 422, "an update names the current blob");
+    let (status, _) = send(put(
+        json!({ "message": "again", "content": content, "sha": "0".repeat(40) }),
+    ))
+    .await;
+    assert_eq!(status, 409, "a stale blob");
+    let (status, _) = send(put(
+        json!({ "message": "Update", "content": content, "sha": blob }),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        file(&sim, &format!("{org}/notes"), "catalog-info.yaml").await,
+        "metadata:\n  name: notes\nspec:\n  owner: team-data\n"
+    );
+
+    let runs = eventually(
+        "the push's CI run",
+        std::time::Duration::from_secs(30),
+        async || {
+            let (status, v) = get(&format!("{gh}/repos/{org}/notes/actions/runs")).await;
+            match v["workflow_runs"].as_array() {
+                Some(runs) if status == 200 && !runs.is_empty() => Ok(runs.clone()),
+                _ => Err(format!("{status} {v}")),
+            }
+        },
+    )
+    .await;
+    let ci = runs.last().expect("the CI run");
+    assert_eq!(ci["event"], "push", "{ci}");
+    assert_eq!(
+        ci["head_commit"]["message"], "Add a descriptor",
+        "the first push: {ci}"
+    );
+}
