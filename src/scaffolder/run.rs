@@ -493,18 +493,27 @@ async fn register(
         }
         (None, None) => return Err("input catalogInfoUrl or repoContentsUrl is missing".into()),
     };
+    // The entity the pushed descriptor names: what a dry run reports, and what a real
+    // registration falls back to, since Backstage answers a new location before processing it
+    // (with no entities).
+    let descriptor_ref = ws
+        .get("catalog-info.yaml")
+        .and_then(|b| serde_norway::from_slice::<Value>(b).ok())
+        .and_then(|v| {
+            let kind = v.get("kind")?.as_str()?.to_lowercase();
+            let ns = v
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("default");
+            let name = v.pointer("/metadata/name")?.as_str()?;
+            Some(flightdeck_core::sanitize::ident(&format!(
+                "{kind}:{ns}/{name}"
+            )))
+        })
+        .unwrap_or_default();
     if dry_run {
-        let name = ws
-            .get("catalog-info.yaml")
-            .and_then(|b| serde_norway::from_slice::<Value>(b).ok())
-            .and_then(|v| {
-                let kind = v.get("kind")?.as_str()?.to_lowercase();
-                let name = v.pointer("/metadata/name")?.as_str()?.to_string();
-                Some(format!("{kind}:default/{name}"))
-            })
-            .unwrap_or_default();
         log(format!("would register {target}"));
-        return Ok(json!({ "entityRef": name, "catalogInfoUrl": target }));
+        return Ok(json!({ "entityRef": descriptor_ref, "catalogInfoUrl": target }));
     }
     let token = crate::providers::backstage::token(b).await?;
     let answer = crate::providers::backstage::Client::new(&b.url, token)?
@@ -532,7 +541,7 @@ async fn register(
                 "{kind}:{ns}/{name}"
             )))
         })
-        .unwrap_or_default();
+        .unwrap_or(descriptor_ref);
     log(format!("registered {target} as {entity_ref}"));
     Ok(json!({ "entityRef": entity_ref, "catalogInfoUrl": target }))
 }

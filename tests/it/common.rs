@@ -27,3 +27,22 @@ pub fn fixture(relative: &str) -> Option<String> {
             .unwrap_or_else(|e| panic!("reading fixture {}: {e}", path.display())),
     )
 }
+
+/// The `kubectl` binary when installed; `None`, after saying the test did not run, when it is
+/// not, and a failure in CI (`CI=true`), which requires the kubectl tests to run.
+pub fn kubectl() -> Option<&'static str> {
+    let found = std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        return Some("kubectl");
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("kubectl is not installed, and CI requires the kubectl tests to run");
+    }
+    eprintln!("did not run: kubectl is not installed");
+    None
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::common::fixtures_dir;
+use crate::common::{fixtures_dir, kubectl};
 use flightdeck::scaffolder::engine::Engine;
 use flightdeck::scaffolder::load::{self, Templates};
 use flightdeck::scaffolder::run::{self, Targets};
@@ -104,11 +104,15 @@ fn a_real_skeleton_renders_to_a_valid_descriptor() {
 }
 
 async fn new_bin(config: &Path, args: &[&str]) -> (i32, String, String) {
+    flightdeck_bin(config, "new", args).await
+}
+
+async fn flightdeck_bin(config: &Path, command: &str, args: &[&str]) -> (i32, String, String) {
     let home = tempfile::tempdir().expect("a temp dir");
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
         .arg("--config")
         .arg(config)
-        .arg("new")
+        .arg(command)
         .args(args)
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path().join("config"))
@@ -219,6 +223,8 @@ async fn new_creates_the_repository_and_registers_it_or_refuses_before_anything(
         "[2/4] Publish to GitHub",
         "[3/4] Register in the catalog",
         "[4/4] Say where it is",
+        "as component:default/billing-api\n",
+        "Open in catalog: component:default/billing-api\n",
     ] {
         assert!(out.contains(step), "{step}: {out}");
     }
@@ -294,5 +300,294 @@ async fn an_unsupported_action_is_refused_before_anything_runs() {
         vec![
             "step pr (publish:gitlab:merge-request): this action is not supported, so nothing would be created"
         ]
+    );
+}
+
+/// Waits for `check` to give a value, polling, up to `deadline` of wall time; the last answer
+/// it saw is in the panic.
+async fn eventually<T>(
+    what: &str,
+    deadline: std::time::Duration,
+    mut check: impl AsyncFnMut() -> Result<T, String>,
+) -> T {
+    let until = std::time::Instant::now() + deadline;
+    loop {
+        match check().await {
+            Ok(v) => return v,
+            Err(last) if std::time::Instant::now() > until => {
+                panic!("{what}: not within {deadline:?}; last: {last}")
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// The golden path's far end: a service created with `flightdeck new` is pushed, its CI run
+/// succeeds and deploys to staging then production, and its pods appear in the cluster, ready —
+/// as the GitHub API, kubectl and `flightdeck status` tell it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_created_service_reaches_production_with_ready_pods() {
+    // One story minute a wall second: the whole path (about five story minutes) in seconds.
+    let sim = Sim::start(SimConfig {
+        speed: 60.0,
+        ..Default::default()
+    })
+    .await
+    .expect("the sim starts");
+    let config = sim.flightdeck_config();
+    let org = sim.shared.world.org.clone();
+    let owner = sim.shared.world.teams[1].name.clone();
+    let gh = sim.endpoints().github.clone();
+    let name = "invoice-api";
+    let started = sim.shared.story_now();
+    let (code, out, err) = new_bin(
+        &config,
+        &[
+            "rust-service",
+            "--value",
+            &format!("name={name}"),
+            "--value",
+            &format!("owner={owner}"),
+            "--value",
+            "description=Sends invoices",
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let repo = format!("{org}/{name}");
+
+    // The push started CI; it succeeds, then the deploy run goes to staging and production.
+    let runs = eventually(
+        "both runs complete",
+        std::time::Duration::from_secs(60),
+        async || {
+            let (status, v) = get(&format!("{gh}/repos/{repo}/actions/runs")).await;
+            let runs = v["workflow_runs"].as_array().cloned().unwrap_or_default();
+            let done =
+                status == 200 && runs.len() == 2 && runs.iter().all(|r| r["status"] == "completed");
+            if done {
+                Ok(runs)
+            } else {
+                Err(format!("{status} {v}"))
+            }
+        },
+    )
+    .await;
+    for r in &runs {
+        assert_eq!(r["conclusion"], "success", "{r}");
+        assert_eq!(r["event"], "push", "{r}");
+        assert_eq!(r["repository"]["full_name"], repo.as_str(), "{r}");
+    }
+    let (_, deployments) = get(&format!("{gh}/repos/{repo}/deployments")).await;
+    let envs: Vec<&str> = deployments
+        .as_array()
+        .map(|a| a.iter().filter_map(|d| d["environment"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        envs,
+        ["production", "staging"],
+        "newest first: {deployments}"
+    );
+    let prod = deployments[0]["id"].as_u64().expect("a deployment id");
+    let (_, statuses) = get(&format!("{gh}/repos/{repo}/deployments/{prod}/statuses")).await;
+    assert_eq!(statuses[0]["state"], "success", "{statuses}");
+    let (_, jobs) = get(&format!(
+        "{gh}/repos/{repo}/actions/runs/{}/jobs",
+        runs[0]["id"]
+    ))
+    .await;
+    assert!(
+        jobs["jobs"]
+            .as_array()
+            .is_some_and(|j| j.iter().any(|j| j["name"] == "deploy (production)")),
+        "{jobs}"
+    );
+    // The CI run builds it with its own toolchain, and its log says so.
+    let (_, ci_jobs) = get(&format!(
+        "{gh}/repos/{repo}/actions/runs/{}/jobs",
+        runs[1]["id"]
+    ))
+    .await;
+    let build = ci_jobs["jobs"]
+        .as_array()
+        .and_then(|j| j.iter().find(|j| j["name"] == "build"))
+        .cloned()
+        .unwrap_or_default();
+    let log = flightdeck::providers::http::client(std::time::Duration::from_secs(10))
+        .expect("a client")
+        .get(format!(
+            "{gh}/repos/{repo}/actions/jobs/{}/logs",
+            build["id"]
+        ))
+        .bearer_auth("flightdeck-sim-token")
+        .send()
+        .await
+        .expect("an answer")
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        log.contains("cargo build --release --locked"),
+        "{build}\n{log}"
+    );
+    // Within a few story minutes of the request.
+    let took = sim.shared.story_now() - started;
+    assert!(took < chrono::Duration::minutes(10), "{took}");
+
+    // The cluster has its Deployment and ready pods, labelled as the manifest labels them.
+    if let Some(kubectl) = kubectl() {
+        let cache = tempfile::tempdir().expect("a cache dir");
+        let selector = format!("backstage.io/kubernetes-id={name}");
+        let pods = eventually(
+            "ready pods",
+            std::time::Duration::from_secs(60),
+            async || {
+                let out = tokio::process::Command::new(kubectl)
+                    .arg("--kubeconfig")
+                    .arg(sim.kubeconfig())
+                    .arg("--cache-dir")
+                    .arg(cache.path())
+                    .args(["get", "pods", "-A", "-l", &selector, "-o", "json"])
+                    .output()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+                let items = v["items"].as_array().cloned().unwrap_or_default();
+                let ready = |p: &Value| {
+                    p["status"]["conditions"].as_array().is_some_and(|c| {
+                        c.iter()
+                            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                    })
+                };
+                if items.len() == 2 && items.iter().all(ready) {
+                    Ok(items)
+                } else {
+                    Err(format!("{} {v}", String::from_utf8_lossy(&out.stderr)))
+                }
+            },
+        )
+        .await;
+        for p in &pods {
+            assert_eq!(p["metadata"]["namespace"], "default");
+            assert_eq!(p["metadata"]["labels"]["app.kubernetes.io/name"], name);
+        }
+    }
+
+    // The cockpit's joined view shows it with its deployment and pods.
+    let (code, out, err) = eventually(
+        "status shows it",
+        std::time::Duration::from_secs(60),
+        async || {
+            let (code, out, err) = flightdeck_bin(
+                &config,
+                "status",
+                &["--service", name, "--json", "--timeout", "20"],
+            )
+            .await;
+            let v: Value = serde_json::from_str(&out).map_err(|e| format!("{e}: {out} {err}"))?;
+            let row = v["services"]
+                .as_array()
+                .and_then(|a| a.iter().find(|s| s["name"] == name).cloned())
+                .unwrap_or_default();
+            if row["deploy"]["value"]["environment"] == "production"
+                && row["pods"]["value"]["ready"] == 2
+            {
+                Ok((code, out, err))
+            } else {
+                Err(out)
+            }
+        },
+    )
+    .await;
+    assert_eq!(code, 0, "healthy: {out}\n{err}");
+    let (code, text, err) =
+        flightdeck_bin(&config, "status", &["--service", name, "--timeout", "20"]).await;
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(text.contains(name), "{text}");
+}
+
+/// The contents API writes files too: the first write to a created repository's default branch
+/// is a push that launches it; updating needs the current blob, as on GitHub.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contents_write_to_main_is_a_push_that_starts_ci() {
+    let sim = Sim::start(SimConfig {
+        speed: 60.0,
+        ..Default::default()
+    })
+    .await
+    .expect("the sim starts");
+    let org = sim.shared.world.org.clone();
+    let gh = sim.endpoints().github.clone();
+    let client =
+        flightdeck::providers::http::client(std::time::Duration::from_secs(10)).expect("a client");
+    let send = async |req: reqwest::RequestBuilder| -> (u16, Value) {
+        let r = req
+            .bearer_auth("flightdeck-sim-token")
+            .send()
+            .await
+            .expect("an answer");
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    };
+    let (status, _) = send(
+        client
+            .post(format!("{gh}/orgs/{org}/repos"))
+            .json(&json!({ "name": "notes", "auto_init": true })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // Created with a README, not pushed to: no run yet.
+    let (status, runs) = get(&format!("{gh}/repos/{org}/notes/actions/runs")).await;
+    assert_eq!(status, 404, "not a service before a push: {runs}");
+
+    let put = |body: Value| {
+        client
+            .put(format!("{gh}/repos/{org}/notes/contents/catalog-info.yaml"))
+            .json(&body)
+    };
+    let content = base64::encode(b"metadata:\n  name: notes\nspec:\n  owner: team-data\n");
+    let (status, v) = send(put(
+        json!({ "message": "Add a descriptor", "content": content }),
+    ))
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let blob = v["content"]["sha"]
+        .as_str()
+        .expect("a blob sha")
+        .to_string();
+    let (status, _) = send(put(json!({ "message": "again", "content": content }))).await;
+    assert_eq!(status, 422, "an update names the current blob");
+    let (status, _) = send(put(
+        json!({ "message": "again", "content": content, "sha": "0".repeat(40) }),
+    ))
+    .await;
+    assert_eq!(status, 409, "a stale blob");
+    let (status, _) = send(put(
+        json!({ "message": "Update", "content": content, "sha": blob }),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        file(&sim, &format!("{org}/notes"), "catalog-info.yaml").await,
+        "metadata:\n  name: notes\nspec:\n  owner: team-data\n"
+    );
+
+    let runs = eventually(
+        "the push's CI run",
+        std::time::Duration::from_secs(30),
+        async || {
+            let (status, v) = get(&format!("{gh}/repos/{org}/notes/actions/runs")).await;
+            match v["workflow_runs"].as_array() {
+                Some(runs) if status == 200 && !runs.is_empty() => Ok(runs.clone()),
+                _ => Err(format!("{status} {v}")),
+            }
+        },
+    )
+    .await;
+    let ci = runs.last().expect("the CI run");
+    assert_eq!(ci["event"], "push", "{ci}");
+    assert_eq!(
+        ci["head_commit"]["message"], "Add a descriptor",
+        "the first push: {ci}"
     );
 }

@@ -6,11 +6,15 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use super::Endpoints;
-use super::world::{World, hash_str};
+use super::ci::DEMO_USER;
+use super::world::{
+    CiHost, Commit as WorldCommit, RunKind, RunOutcome, ScheduledRun, Service, Trouble, World,
+    hash_str,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Templates.
@@ -449,10 +453,251 @@ impl Repo {
     }
 }
 
-/// Every repository created in this sim's life, by lower-case `owner/name`.
+/// Every repository created in this sim's life, by lower-case `owner/name`, and the services
+/// their first push launched.
 #[derive(Debug, Default)]
 pub struct Created {
     pub repos: BTreeMap<String, Repo>,
+    pub launches: Vec<Launch>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Launches: a created repository's first push to its default branch makes it a service that
+// lives like the others — a CI run, a deploy to staging then production, then pods. Everything
+// about it follows from the push (story time, commit) and the files pushed, so the sim stays a
+// function of seed, sim time and this state.
+// ---------------------------------------------------------------------------------------------
+
+/// Launched services get run ids from here on: past the world's (10e9 + …) and below the
+/// dispatched ones (90e9).
+pub const LAUNCH_IDS: u64 = 80_000_000_000;
+/// From the push to the CI run's creation, and the run's phases (story time).
+const CI_QUEUED: i64 = 8;
+const CI_TAKES: i64 = 150;
+const DEPLOY_AFTER_CI: i64 = 5;
+const DEPLOY_TAKES: i64 = 120;
+
+/// A service launched by the first push to a created repository.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// The service as the GitHub server and the CI model read it. Launches live as long as the
+    /// sim, and the servers hand out `&Service` as they do for the world's, so it is leaked once
+    /// per launch (a few hundred bytes).
+    pub service: &'static Service,
+    /// Its position among launches: the base of its run ids.
+    pub index: u64,
+    /// The push, in story time.
+    pub pushed: DateTime<Utc>,
+    pub commit: WorldCommit,
+    /// The Deployment the pushed manifest asks for.
+    pub replicas: usize,
+    pub labels: Vec<(String, String)>,
+    pub selector: Vec<(String, String)>,
+}
+
+/// What the pushed `catalog-info.yaml` and `k8s/deployment.yaml` say the service is.
+struct Pushed {
+    owner: String,
+    description: String,
+    lifecycle: String,
+    replicas: usize,
+    labels: Vec<(String, String)>,
+    selector: Vec<(String, String)>,
+    port: u16,
+}
+
+fn string_map(v: Option<&serde_norway::Value>) -> Vec<(String, String)> {
+    v.and_then(serde_norway::Value::as_mapping)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn read_pushed(repo: &Repo) -> Pushed {
+    let yaml = |path: &str| -> Option<serde_norway::Value> {
+        let bytes = repo.file(&repo.default_branch, path)?;
+        serde_norway::from_slice(bytes).ok()
+    };
+    let descriptor = yaml("catalog-info.yaml");
+    let text = |v: Option<&serde_norway::Value>| {
+        v.and_then(serde_norway::Value::as_str).map(str::to_string)
+    };
+    let spec = descriptor.as_ref().and_then(|d| d.get("spec"));
+    let manifest = yaml("k8s/deployment.yaml");
+    let mspec = manifest.as_ref().and_then(|m| m.get("spec"));
+    let name = repo.name.clone();
+    let mut labels = string_map(
+        mspec
+            .and_then(|s| s.get("template"))
+            .and_then(|t| t.get("metadata"))
+            .and_then(|m| m.get("labels")),
+    );
+    // The cockpit finds pods by the descriptor's kubernetes-id; a manifest that forgot the label
+    // still gets the name-based ones, so the service is never invisible.
+    if labels.is_empty() {
+        labels = vec![
+            ("app.kubernetes.io/name".into(), name.clone()),
+            ("backstage.io/kubernetes-id".into(), name.clone()),
+        ];
+    }
+    let mut selector = string_map(
+        mspec
+            .and_then(|s| s.get("selector"))
+            .and_then(|s| s.get("matchLabels")),
+    );
+    if selector.is_empty() {
+        selector = labels.clone();
+    }
+    let port = mspec
+        .and_then(|s| s.get("template"))
+        .and_then(|t| t.get("spec"))
+        .and_then(|s| s.get("containers"))
+        .and_then(|c| c.get(0))
+        .and_then(|c| c.get("ports"))
+        .and_then(|p| p.get(0))
+        .and_then(|p| p.get("containerPort"))
+        .and_then(serde_norway::Value::as_u64)
+        .and_then(|p| u16::try_from(p).ok())
+        .unwrap_or(8080);
+    Pushed {
+        owner: text(spec.and_then(|s| s.get("owner"))).unwrap_or_else(|| "unowned".into()),
+        description: text(
+            descriptor
+                .as_ref()
+                .and_then(|d| d.get("metadata"))
+                .and_then(|m| m.get("description")),
+        )
+        .unwrap_or_else(|| repo.description.clone()),
+        lifecycle: text(spec.and_then(|s| s.get("lifecycle")))
+            .unwrap_or_else(|| "experimental".into()),
+        replicas: mspec
+            .and_then(|s| s.get("replicas"))
+            .and_then(serde_norway::Value::as_u64)
+            .map_or(1, |n| n.clamp(1, 20) as usize),
+        labels,
+        selector,
+        port,
+    }
+}
+
+impl Created {
+    /// Records the launch of `key`'s repository at its current default-branch commit, unless it
+    /// launched already (later pushes do not start runs here). `now` is story time.
+    pub fn launch(&mut self, key: &str, now: DateTime<Utc>) -> Option<&Launch> {
+        let repo = self.repos.get(key)?;
+        let full = repo.full_name();
+        if let Some(i) = self
+            .launches
+            .iter()
+            .position(|l| l.service.repo.eq_ignore_ascii_case(&full))
+        {
+            return self.launches.get(i);
+        }
+        let head = repo.resolve(&repo.default_branch)?;
+        let pushed = read_pushed(repo);
+        let language = if repo.file(&repo.default_branch, "Cargo.toml").is_some() {
+            "rust"
+        } else {
+            "typescript"
+        };
+        let service = Service {
+            name: repo.name.clone(),
+            description: pushed.description,
+            system: String::new(),
+            owner: pushed.owner,
+            lifecycle: pushed.lifecycle,
+            language: language.into(),
+            repo: full,
+            ci: CiHost::Github,
+            project_id: 0,
+            // The manifests name no namespace: `kubectl apply` puts them in the default one.
+            namespace: "default".into(),
+            replicas: pushed.replicas,
+            depends_on: Vec::new(),
+            provides_api: None,
+            consumes_apis: Vec::new(),
+            resources: Vec::new(),
+            trouble: Trouble::None,
+            incident: false,
+            container_port: pushed.port,
+        };
+        let commit = WorldCommit {
+            sha: head.sha.clone(),
+            message: head.message.clone(),
+            author: DEMO_USER.into(),
+            at: now,
+        };
+        let index = self.launches.len() as u64;
+        self.launches.push(Launch {
+            service: Box::leak(Box::new(service)),
+            index,
+            pushed: now,
+            commit,
+            replicas: pushed.replicas,
+            labels: pushed.labels,
+            selector: pushed.selector,
+        });
+        self.launches.last()
+    }
+
+    /// The launched service behind `owner/repo`.
+    pub fn launched(&self, full: &str) -> Option<&Launch> {
+        self.launches
+            .iter()
+            .find(|l| l.service.repo.eq_ignore_ascii_case(full))
+    }
+}
+
+impl Launch {
+    /// Its CI run and its deploy run (staging, then production), as far as they exist at `now`.
+    pub fn runs(&self, now: DateTime<Utc>) -> Vec<ScheduledRun> {
+        let ci_created = self.pushed + Duration::seconds(CI_QUEUED);
+        let ci_started = ci_created + Duration::seconds(6);
+        let ci_finished = ci_started + Duration::seconds(CI_TAKES);
+        let deploy_created = ci_finished + Duration::seconds(DEPLOY_AFTER_CI);
+        let deploy_started = deploy_created + Duration::seconds(4);
+        let run = |n: u64, kind, created, started, finished, environments| ScheduledRun {
+            id: LAUNCH_IDS + self.index * 10 + n,
+            service: self.service.name.clone(),
+            kind,
+            number: 1,
+            commit: self.commit.clone(),
+            actor: DEMO_USER.into(),
+            created,
+            started,
+            finished,
+            outcome: RunOutcome::Success,
+            environments,
+            failing_job: None,
+        };
+        [
+            run(0, RunKind::Ci, ci_created, ci_started, ci_finished, vec![]),
+            run(
+                1,
+                RunKind::Deploy,
+                deploy_created,
+                deploy_started,
+                deploy_started + Duration::seconds(DEPLOY_TAKES),
+                vec!["staging", "production"],
+            ),
+        ]
+        .into_iter()
+        .filter(|r| r.created <= now)
+        .collect()
+    }
+
+    /// When the production deployment succeeds and the cluster gets the Deployment: the end of
+    /// the deploy run (its last job is production's).
+    pub fn live_at(&self) -> DateTime<Utc> {
+        self.runs(DateTime::<Utc>::MAX_UTC)
+            .iter()
+            .map(|r| r.finished)
+            .max()
+            .unwrap_or(self.pushed)
+    }
 }
 
 #[cfg(test)]
@@ -474,5 +719,67 @@ mod tests {
         assert_eq!(r.file("main", "docs/index.md"), Some(&b"hello"[..]));
         assert_eq!(r.file("main", "missing"), None);
         assert_eq!(object_sha("blob", b"x").len(), 40);
+    }
+
+    fn pushed_repo(now: DateTime<Utc>) -> Created {
+        let mut r = Repo::new("acme", "billing", "Bills", "private", now);
+        let mut entries = Vec::new();
+        for (path, text) in [
+            (
+                "catalog-info.yaml",
+                "metadata:\n  name: billing\n  description: Bills customers\nspec:\n  owner: team-payments\n  lifecycle: experimental\n",
+            ),
+            (
+                "k8s/deployment.yaml",
+                "spec:\n  replicas: 3\n  selector:\n    matchLabels: { app.kubernetes.io/name: billing }\n  template:\n    metadata:\n      labels: { app.kubernetes.io/name: billing, backstage.io/kubernetes-id: billing }\n    spec:\n      containers:\n        - name: app\n          ports: [{ containerPort: 9000 }]\n",
+            ),
+        ] {
+            let sha = r.add_blob(text.as_bytes().to_vec());
+            entries.push(TreeEntry {
+                path: path.into(),
+                mode: "100644".into(),
+                sha,
+            });
+        }
+        let tree = r.add_tree(entries);
+        let commit = r.add_commit("first", &tree, Vec::new(), now);
+        r.refs.insert("refs/heads/main".into(), commit);
+        let mut created = Created::default();
+        created.repos.insert("acme/billing".into(), r);
+        created
+    }
+
+    #[test]
+    fn a_push_launches_ci_then_staging_then_production_once() {
+        let at = crate::world::epoch();
+        let mut created = pushed_repo(at);
+        let launch = created
+            .launch("acme/billing", at)
+            .expect("launched")
+            .clone();
+        assert_eq!(launch.service.owner, "team-payments");
+        assert_eq!(launch.service.description, "Bills customers");
+        assert_eq!((launch.replicas, launch.service.container_port), (3, 9000));
+        assert!(
+            launch
+                .labels
+                .contains(&("backstage.io/kubernetes-id".into(), "billing".into()))
+        );
+        // Nothing before the push's CI run is queued; then CI, then the deploy run.
+        assert!(launch.runs(at).is_empty());
+        let all = launch.runs(DateTime::<Utc>::MAX_UTC);
+        assert_eq!(all.len(), 2);
+        let (ci, deploy) = (&all[0], &all[1]);
+        assert_eq!((ci.kind, deploy.kind), (RunKind::Ci, RunKind::Deploy));
+        assert!(deploy.created > ci.finished);
+        assert_eq!(deploy.environments, ["staging", "production"]);
+        assert_eq!(launch.live_at(), deploy.finished);
+        assert!(launch.live_at() - at < Duration::minutes(6));
+        assert!(ci.id >= LAUNCH_IDS && deploy.id < crate::ci::DISPATCHED_IDS);
+        // A second push does not launch it again.
+        let again = created.launch("acme/billing", at + Duration::minutes(1));
+        assert_eq!(again.map(|l| l.pushed), Some(at));
+        assert_eq!(created.launches.len(), 1);
+        assert!(created.launched("ACME/Billing").is_some());
     }
 }

@@ -238,17 +238,15 @@ fn command_output(
 }
 
 /// A job's log as GitHub serves it: each line prefixed with its time (seven fractional
-/// digits), and only what has happened by `now`.
+/// digits), and only what has happened by `now`. The service is the server's (a world service
+/// or a launched one).
 pub fn github_log(
     clock: &SimClock,
-    world: &World,
+    svc: &Service,
     run: &ScheduledRun,
     job: &JobPlan,
     now: DateTime<Utc>,
 ) -> String {
-    let Some(svc) = world.service(&run.service) else {
-        return String::new();
-    };
     let mut text = String::new();
     for step in &job.steps {
         if step.end_as == JobEnd::Skipped || step.start > now {

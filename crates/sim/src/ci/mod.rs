@@ -175,6 +175,9 @@ pub struct Overlay {
     /// `(run id, attempt)` → when it was cancelled.
     pub cancels: HashMap<(u64, u32), DateTime<Utc>>,
     pub dispatched: Vec<ScheduledRun>,
+    /// The language of services the world does not hold (launched from templates), by name,
+    /// so their jobs run their own toolchain.
+    pub languages: HashMap<String, String>,
 }
 
 impl Overlay {
@@ -182,7 +185,9 @@ impl Overlay {
     pub fn attempts(&self, world: &World, run: &ScheduledRun) -> Vec<Attempt> {
         let language = world
             .service(&run.service)
-            .map_or("typescript", |s| s.language.as_str());
+            .map(|s| s.language.as_str())
+            .or_else(|| self.languages.get(&run.service).map(String::as_str))
+            .unwrap_or("typescript");
         let natural = run.finished - run.started;
         let mut out: Vec<Attempt> = Vec::new();
         let first_cancel = self.cancels.get(&(run.id, 1)).copied();

@@ -380,6 +380,22 @@ pub(super) async fn create_ref(
         let v = ref_json(&gh, r, name, &sha);
         Ok((StatusCode::CREATED, Json(v)).into_response())
     })
+    .inspect(|_| launch_on_push(&gh, &owner, &repo))
+}
+
+/// A push to a created repository's default branch launches it as a service (its CI run,
+/// deploys and pods follow from the push); only the first push does.
+fn launch_on_push(gh: &Github, owner: &str, repo: &str) {
+    let now = gh.shared.story_now();
+    let mut created = lock(&gh.shared.created);
+    let key = key(owner, repo);
+    let on_default = created
+        .repos
+        .get(&key)
+        .is_some_and(|r| r.resolve(&r.default_branch).is_some());
+    if on_default && let Some(l) = created.launch(&key, now) {
+        tracing::info!(service = %l.service.name, "created service pushed: CI starts");
+    }
 }
 
 /// `PATCH /repos/{o}/{r}/git/refs/{ref}`: a push. Without `force`, only forward.
@@ -415,6 +431,102 @@ pub(super) async fn update_ref(
         }
         Ok(Json(ref_json(&gh, r, &name, &sha)).into_response())
     })
+    .inspect(|_| launch_on_push(&gh, &owner, &repo))
+}
+
+/// `PUT /repos/{o}/{r}/contents/{path}`: creates or updates one file with a commit on `branch`
+/// (the default branch unless named). Updating needs the file's current blob `sha`, as on
+/// GitHub (422 without it, 409 when it is not the current one). A write to the default branch
+/// is a push.
+pub(super) async fn put_contents(
+    State(gh): Gh,
+    Path((owner, repo, path)): Path<(String, String, String)>,
+    Json(body): Json<Value>,
+) -> ApiResult {
+    let (on_default, response) = with_repo(&gh, &owner, &repo, |r| {
+        let path = path.trim_matches('/').to_string();
+        let message = body
+            .get("message")
+            .and_then(Value::as_str)
+            .ok_or_else(|| unprocessable("Invalid request.\n\n\"message\" wasn't supplied."))?;
+        let content = body
+            .get("content")
+            .and_then(Value::as_str)
+            .and_then(|c| base64::decode(&c.replace(['\n', '\r'], "")))
+            .ok_or_else(|| unprocessable("content is not valid Base64"))?;
+        let branch = body
+            .get("branch")
+            .and_then(Value::as_str)
+            .map_or_else(|| r.default_branch.clone(), str::to_string);
+        let name = format!("refs/heads/{branch}");
+        let parent = r.refs.get(&name).cloned();
+        let mut entries = parent
+            .as_ref()
+            .and_then(|p| r.commits.get(p))
+            .and_then(|c| r.trees.get(&c.tree))
+            .cloned()
+            .unwrap_or_default();
+        let existing = entries.iter().position(|e| e.path == path);
+        let given = body.get("sha").and_then(Value::as_str);
+        match (existing.and_then(|i| entries.get(i)), given) {
+            (Some(_), None) => {
+                return Err(unprocessable(
+                    "Invalid request.\n\n\"sha\" wasn't supplied.",
+                ));
+            }
+            (Some(current), Some(g)) if current.sha != g => {
+                return Err(ApiError(
+                    StatusCode::CONFLICT,
+                    format!("{path} does not match {g}"),
+                ));
+            }
+            _ => {}
+        }
+        let size = content.len();
+        let blob = r.add_blob(content);
+        let entry = TreeEntry {
+            path: path.clone(),
+            mode: "100644".into(),
+            sha: blob.clone(),
+        };
+        match existing {
+            Some(i) => entries[i] = entry,
+            None => entries.push(entry),
+        }
+        let tree = r.add_tree(entries);
+        let now = Utc::now();
+        let commit = r.add_commit(message, &tree, parent.into_iter().collect(), now);
+        r.refs.insert(name, commit.clone());
+        let on_default = branch == r.default_branch;
+        if on_default {
+            r.pushed_at = now;
+        }
+        let base = &gh.shared.endpoints.github;
+        let full = r.full_name();
+        let v = json!({
+            "content": {
+                "type": "file",
+                "name": path.rsplit('/').next().unwrap_or(&path),
+                "path": path,
+                "sha": blob,
+                "size": size,
+                "url": format!("{base}/repos/{full}/contents/{path}?ref={branch}"),
+                "html_url": format!("{base}/{full}/blob/{branch}/{path}"),
+                "git_url": git_url(&gh, r, "blobs", &blob),
+            },
+            "commit": commit_json(&gh, r, &commit),
+        });
+        let status = if existing.is_some() {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        Ok((on_default, (status, Json(v)).into_response()))
+    })?;
+    if on_default {
+        launch_on_push(&gh, &owner, &repo);
+    }
+    Ok(response)
 }
 
 /// `GET /repos/{o}/{r}/contents/{path}?ref=`: one file (base64, as GitHub wraps it), or a
@@ -496,5 +608,8 @@ pub(super) fn routes() -> axum::Router<std::sync::Arc<Github>> {
             "/repos/{owner}/{repo}/git/refs/{*reference}",
             patch(update_ref),
         )
-        .route("/repos/{owner}/{repo}/contents/{*path}", get(contents))
+        .route(
+            "/repos/{owner}/{repo}/contents/{*path}",
+            get(contents).put(put_contents),
+        )
 }

@@ -100,10 +100,11 @@ pub(super) async fn repository(
     State(gh): Gh,
     Path((owner, repo)): Path<(String, String)>,
 ) -> ApiResult {
-    let svc = match gh.service(&owner, &repo) {
-        Ok(svc) => svc,
-        Err(e) => return super::git::created_repository(&gh, &owner, &repo).ok_or(e),
-    };
+    // A created repository answers in its own shape, launched or not.
+    if let Some(r) = super::git::created_repository(&gh, &owner, &repo) {
+        return Ok(r);
+    }
+    let svc = gh.service(&owner, &repo)?;
     let world = gh.world();
     let now = gh.shared.story_now();
     let pushed = world
@@ -216,10 +217,9 @@ pub(super) fn list_runs_of(
     let now = gh.shared.story_now();
     let world = gh.world();
     let (per_page, page) = paging(params, 30);
+    let scheduled = gh.scheduled_runs(svc, now);
     let overlay = lock(&gh.overlay);
-    let matching: Vec<(ScheduledRun, Attempt)> = gh
-        .world()
-        .runs(&svc.name, now)
+    let matching: Vec<(ScheduledRun, Attempt)> = scheduled
         .into_iter()
         .chain(
             overlay
@@ -601,7 +601,7 @@ pub(super) async fn raw_log(
     let now = gh.shared.story_now();
     match find_job(&gh, svc, id, now) {
         Ok((run, job)) => {
-            let text = github_log(&gh.shared.clock, gh.world(), &run, &job, now);
+            let text = github_log(&gh.shared.clock, svc, &run, &job, now);
             ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
         }
         Err(e) => e.into_response(),

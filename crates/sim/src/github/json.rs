@@ -71,12 +71,11 @@ pub(super) fn org_json(base: &str, org: &str) -> Value {
 }
 
 pub(super) fn repo_id(world: &World, svc: &Service) -> u64 {
-    712_000_000
-        + world
-            .services
-            .iter()
-            .position(|s| s.name == svc.name)
-            .unwrap_or(0) as u64
+    match world.services.iter().position(|s| s.name == svc.name) {
+        Some(i) => 712_000_000 + i as u64,
+        // A launched service keeps the id its repository was created with.
+        None => 800_000_000 + (hash_str(&svc.repo) % 1_000_000),
+    }
 }
 
 /// GitHub's minimal-repository object, as runs embed it.
@@ -146,11 +145,12 @@ pub(super) fn minimal_repo_json(base: &str, world: &World, svc: &Service) -> Val
 }
 
 pub(super) fn workflow_id(world: &World, svc: &Service, kind: RunKind) -> u64 {
+    // A launched service's workflows are numbered past the world's.
     let i = world
         .services
         .iter()
         .position(|s| s.name == svc.name)
-        .unwrap_or(0) as u64;
+        .map_or_else(|| 100_000 + hash_str(&svc.repo) % 100_000, |i| i as u64);
     81_000_000 + i * 10 + if kind == RunKind::Ci { 1 } else { 2 }
 }
 

@@ -203,16 +203,43 @@ impl Github {
     /// The GitHub-hosted service behind `owner/repo` (GitHub matches names case-insensitively).
     pub(super) fn service(&self, owner: &str, repo: &str) -> Result<&Service, ApiError> {
         let full = format!("{owner}/{repo}");
-        self.world()
+        if let Some(svc) = self
+            .world()
             .services
             .iter()
             .find(|s| s.ci == CiHost::Github && s.repo.eq_ignore_ascii_case(&full))
-            .ok_or_else(ApiError::not_found)
+        {
+            return Ok(svc);
+        }
+        let svc = lock(&self.shared.created)
+            .launched(&full)
+            .map(|l| l.service)
+            .ok_or_else(ApiError::not_found)?;
+        lock(&self.overlay)
+            .languages
+            .entry(svc.name.clone())
+            .or_insert_with(|| svc.language.clone());
+        Ok(svc)
+    }
+
+    /// A launched service's runs at `now` (none for the world's services).
+    fn launched_runs(&self, svc: &Service, now: DateTime<Utc>) -> Vec<ScheduledRun> {
+        lock(&self.shared.created)
+            .launched(&svc.repo)
+            .map(|l| l.runs(now))
+            .unwrap_or_default()
+    }
+
+    /// The world's scheduled runs of `svc` by `now`, or a launched service's.
+    pub(super) fn scheduled_runs(&self, svc: &Service, now: DateTime<Utc>) -> Vec<ScheduledRun> {
+        let mut runs = self.world().runs(&svc.name, now);
+        runs.extend(self.launched_runs(svc, now));
+        runs
     }
 
     /// Every run of a service created by `now`, newest first, dispatched ones included.
     pub(super) fn runs(&self, svc: &Service, now: DateTime<Utc>) -> Vec<ScheduledRun> {
-        let mut runs = self.world().runs(&svc.name, now);
+        let mut runs = self.scheduled_runs(svc, now);
         runs.extend(
             lock(&self.overlay)
                 .dispatched
@@ -238,8 +265,7 @@ impl Github {
                 .cloned()
                 .ok_or_else(ApiError::not_found);
         }
-        self.world()
-            .runs(&svc.name, now)
+        self.scheduled_runs(svc, now)
             .into_iter()
             .find(|r| r.id == id)
             .ok_or_else(ApiError::not_found)

@@ -29,7 +29,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use self::model::{Kind, Obj, Time};
+use self::model::{Kind, Obj, Time, Workload};
 use self::render::IncludeObject;
 use self::select::FieldSelector;
 use self::store::{ChangeType, Cursor, Entry, RESTRICTED, Snapshot, Store};
@@ -71,8 +71,24 @@ impl Server {
     /// The objects as of now (rebuilt if a tick has passed).
     fn snapshot(&self) -> Arc<Snapshot> {
         let mut store = lock(&self.store);
-        store.refresh(&self.shared.world, self.now());
+        self.refresh(&mut store, self.now());
         store.snapshot()
+    }
+
+    /// Brings the store to `now`: launched services whose production deploy has landed get
+    /// their Deployment first. (The created lock is only ever taken after the store's here, and
+    /// never the other way round.)
+    fn refresh(&self, store: &mut Store, now: Time) {
+        let live: Vec<Workload> = lock(&self.shared.created)
+            .launches
+            .iter()
+            .filter(|l| l.live_at() <= now)
+            .map(Workload::launched)
+            .collect();
+        for w in live {
+            store.adopt(w);
+        }
+        store.refresh(&self.shared.world, now);
     }
 
     fn log_interval(&self) -> Duration {
@@ -748,7 +764,7 @@ impl Watch {
         }
         let changes = {
             let mut store = lock(&self.server.store);
-            store.refresh(&self.server.shared.world, self.server.now());
+            self.server.refresh(&mut store, self.server.now());
             let rv = store.rv();
             store.changes_since(self.cursor).map(|c| (c, rv))
         };
@@ -1056,7 +1072,7 @@ fn patch_deployment(s: &Server, ns: &str, name: &str, content_type: &str, body: 
                 overlay.restarts.push((now, wanted));
             }
         }
-        store.refresh(&s.shared.world, now);
+        s.refresh(&mut store, now);
     }
     get_object(s, Kind::Deployment, ns, name, Format::Full)
 }
@@ -1130,7 +1146,7 @@ fn scale(
             overlay.replicas = Some(replicas);
             overlay.spec_changes += 1;
         }
-        store.refresh(&s.shared.world, now);
+        s.refresh(&mut store, now);
         store.snapshot()
     };
     match snap
@@ -1160,7 +1176,7 @@ fn delete_pod(s: &Server, ns: &str, name: &str) -> Response {
         store
             .overlay_mut(ns, &pod.workload.name)
             .record_deletion(&hash, pod.slot, now);
-        store.refresh(&s.shared.world, now);
+        s.refresh(&mut store, now);
         store.snapshot()
     };
     // The pod is now Terminating; its replacement already exists.

@@ -193,6 +193,28 @@ impl Workload {
         }
     }
 
+    /// A service launched from a template: created when its production deploy lands, running
+    /// the pushed commit, labelled as its manifest labels it.
+    pub fn launched(l: &crate::scaffold::Launch) -> Self {
+        let svc = l.service;
+        Self {
+            name: svc.name.clone(),
+            namespace: svc.namespace.clone(),
+            system: svc.system.clone(),
+            language: svc.language.clone(),
+            image_repo: format!("ghcr.io/{}", svc.repo.to_lowercase()),
+            port: svc.container_port,
+            labels: Arc::new(l.labels.clone()),
+            selector: Arc::new(l.selector.clone()),
+            trouble: Trouble::None,
+            incident: false,
+            replicas: l.replicas,
+            created: l.live_at(),
+            from_world: false,
+            fixed_tag: Some(l.commit.sha.chars().take(7).collect()),
+        }
+    }
+
     /// The cluster's own workloads, which no team owns and the world's story does not touch.
     pub fn infrastructure() -> Vec<Self> {
         let infra = [

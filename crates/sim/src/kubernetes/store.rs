@@ -332,6 +332,20 @@ impl Store {
         self.paged.get(&rv).map(|(s, _)| s.clone())
     }
 
+    /// Adds a workload that appeared after the start (a launched service), once; its objects
+    /// come with the next refresh as ADDED changes a watch replays.
+    pub fn adopt(&mut self, w: Workload) {
+        if self
+            .workloads
+            .iter()
+            .any(|o| o.namespace == w.namespace && o.name == w.name)
+        {
+            return;
+        }
+        self.dirty.insert((w.namespace.clone(), w.name.clone()));
+        self.workloads.push(Arc::new(w));
+    }
+
     pub fn overlay_mut(&mut self, namespace: &str, name: &str) -> &mut WorkloadOverlay {
         let key = (namespace.to_string(), name.to_string());
         self.dirty.insert(key.clone());
@@ -420,6 +434,36 @@ mod tests {
             store.changes_since(0).err(),
             Some(Gone { oldest: start_rv })
         );
+    }
+
+    #[test]
+    fn an_adopted_workload_appears_as_added_objects() {
+        let world = World::new(SimConfig::default());
+        let mut store = Store::new(&world);
+        let now = world::epoch();
+        store.refresh(&world, now);
+        let rv = store.rv();
+        let mut w = Workload::infrastructure().remove(0);
+        w.name = "billing".into();
+        w.namespace = "default".into();
+        w.created = now;
+        store.adopt(w.clone());
+        store.adopt(w);
+        store.refresh(&world, now + Duration::minutes(1));
+        let added: Vec<Kind> = store
+            .changes_since(rv)
+            .expect("in the window")
+            .iter()
+            .filter(|c| c.ty == ChangeType::Added)
+            .map(|c| c.obj.kind())
+            .collect();
+        assert!(added.contains(&Kind::Deployment), "{added:?}");
+        assert!(added.contains(&Kind::Pod), "{added:?}");
+        let deployments = store
+            .snapshot()
+            .entries(Kind::Deployment, Some("default"), None)
+            .count();
+        assert_eq!(deployments, 1, "adopted once");
     }
 
     #[test]
