@@ -762,6 +762,42 @@ async fn a_repeating_410_backs_off_instead_of_relisting_in_a_loop() {
         .await;
 }
 
+/// F4: a watch dropped mid-stream resumes from its resourceVersion, and with nothing changing
+/// (a frozen sim) its feed reads synced again without waiting for the next change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_watch_is_synced_again_without_a_change() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let payments = |m: &Model| {
+        m.workloads
+            .contexts
+            .first()
+            .and_then(|c| c.scopes.get("payments").cloned())
+    };
+    cockpit
+        .wait("payments synced", Duration::from_secs(20), |m| {
+            payments(m) == Some(ScopeState::Synced)
+        })
+        .await;
+    let lists = count(&stats(&sim).await, "list pods");
+    // The connection breaks, and the watch's first reconnect meets a 500 (a server going away
+    // and back); kube resumes the next watch from its resourceVersion.
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "status", "code": 500, "times": 1})).await;
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "watch_drop", "times": 1})).await;
+    cockpit
+        .wait("payments failing", Duration::from_secs(10), |m| {
+            matches!(payments(m), Some(ScopeState::Failing { .. }))
+        })
+        .await;
+    cockpit
+        .wait("payments synced again", Duration::from_secs(10), |m| {
+            payments(m) == Some(ScopeState::Synced)
+        })
+        .await;
+    // Resumed, not re-listed: the one extra list is the one-object probe.
+    assert!(count(&stats(&sim).await, "list pods") - lists <= 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_dropped_from_the_catalog_takes_its_workloads_with_it() {
     const PAYMENTS: &str = "component:default/payments-api";

@@ -43,6 +43,11 @@ const MAX_BACKOFF: StdDuration = StdDuration::from_secs(30);
 /// this long: a re-list that a 410 ends straight away is not a recovery, and resetting on it
 /// made a repeating 410 a tight re-list loop (about 70 requests a second).
 const STABLE: StdDuration = StdDuration::from_secs(20);
+/// A watch that resumed from its resourceVersion after an error sends nothing until something
+/// changes (kube reports no event when the watch is re-established), so a feed still quiet this
+/// long after its retry, with its server answering, is synced again: its data was right all
+/// along. Without this a dropped watch read "failing" until the next change, minutes later.
+const RESUMED: StdDuration = StdDuration::from_secs(2);
 /// A forbidden scope is tried again after this long, or at a refresh.
 const FORBIDDEN_RETRY: StdDuration = StdDuration::from_secs(600);
 /// Objects per page of an initial list. Each page is held whole, as the API's full objects,
@@ -331,9 +336,19 @@ where
         };
         let mut stream = watcher(api::<K>(f.client.clone(), &f.scope), config.clone()).boxed();
         loop {
+            let resuming = matches!(state, FeedState::Failing { .. });
             let item = tokio::select! {
                 _ = f.stop.changed() => break 'outer,
                 item = stream.next() => item,
+                // `next` keeps its place in the stream when this branch wins.
+                _ = tokio::time::sleep(RESUMED), if resuming => {
+                    if answers::<K>(&f).await {
+                        state = FeedState::Synced;
+                        synced_at = Some(std::time::Instant::now());
+                        report(FeedState::Synced).await;
+                    }
+                    continue;
+                }
             };
             let Some(item) = item else { break };
             let event = match item {
@@ -446,6 +461,21 @@ where
             }))
             .await;
     }
+}
+
+/// Whether the feed's server answers a one-object list now (within `RESUMED`): a resumed watch
+/// on a server that hangs or fails must not read as synced.
+async fn answers<K>(f: &Feed) -> bool
+where
+    K: Watched + Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+{
+    let mut params = kube::api::ListParams::default().limit(1);
+    if let Some(sel) = &f.selector {
+        params = params.labels(sel);
+    }
+    let api = api::<K>(f.client.clone(), &f.scope);
+    let probe = api.list_metadata(&params);
+    matches!(tokio::time::timeout(RESUMED, probe).await, Ok(Ok(_)))
 }
 
 /// `wait` plus up to a quarter more, so the feeds of a context that failed together (a
