@@ -547,6 +547,46 @@ async fn a_watch_gone_is_survived_by_relisting() {
     }
 }
 
+/// F5: a resourceVersion from before the API server (re)started is answered with 410, so a
+/// client re-lists instead of keeping objects that no longer exist.
+#[tokio::test]
+async fn a_version_from_before_a_restart_is_gone() {
+    let (first, client) = start(SimConfig::default()).await;
+    let pods: Api<Pod> = Api::namespaced(client, "payments");
+    let old = pods
+        .list(&ListParams::default())
+        .await
+        .expect("the first start lists")
+        .metadata
+        .resource_version
+        .expect("a list resourceVersion");
+    drop(first);
+    // The same seed again: the same world, built by a new start.
+    let (second, _) = start(SimConfig::default()).await;
+    let url = format!(
+        "{}/api/v1/namespaces/payments/pods?watch=1&resourceVersion={old}&timeoutSeconds=3",
+        second.endpoints().kubernetes
+    );
+    let body = http()
+        .get(url)
+        .send()
+        .await
+        .expect("watch answers")
+        .text()
+        .await
+        .expect("a body");
+    let first_line = body
+        .lines()
+        .next()
+        .expect("the watch says something before its timeout");
+    let event: kube::core::WatchEvent<Pod> =
+        serde_json::from_str(first_line).expect("a watch event");
+    match event {
+        kube::core::WatchEvent::Error(status) => assert_eq!(status.code, 410, "{status:?}"),
+        other => panic!("expected 410 for {old}, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn the_restricted_namespace_is_forbidden() {
     let (_sim, client) = start(SimConfig::default()).await;

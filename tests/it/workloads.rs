@@ -715,6 +715,89 @@ async fn a_forbidden_namespace_a_410_and_a_dropped_watch_are_survived() {
         .await;
 }
 
+/// F3: a 410 that answers every watch, right after each re-list, backs off (growing) instead
+/// of re-listing twice a second; the feed shows failing meanwhile and recovers when it stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeating_410_backs_off_instead_of_relisting_in_a_loop() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    cockpit
+        .wait("payments synced", Duration::from_secs(20), |m| {
+            m.workloads
+                .contexts
+                .first()
+                .is_some_and(|c| c.scopes.get("payments") == Some(&ScopeState::Synced))
+        })
+        .await;
+    let before = count(&stats(&sim).await, "list pods");
+    // Every watch of the payments pods ends with 410 Gone until the fault is cleared.
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "watch_gone"})).await;
+    let window = Duration::from_secs(10);
+    tokio::time::sleep(window).await;
+    let lists = count(&stats(&sim).await, "list pods") - before;
+    eprintln!("{lists} re-lists of the payments pods in {window:?} of repeating 410");
+    // Waits of 0.5, 1, 2, 4 and 8 s (each up to a quarter longer) fit at most 5 re-lists in
+    // 10 s; a backoff that reset on each re-list made about 20.
+    assert!(
+        (2..=5).contains(&lists),
+        "{lists} re-lists of the payments pods in {window:?}"
+    );
+    cockpit.with(|m| {
+        assert!(
+            matches!(
+                m.workloads.contexts[0].scopes.get("payments"),
+                Some(ScopeState::Failing { .. }) | Some(ScopeState::Synced)
+            ),
+            "{:?}",
+            m.workloads.contexts[0].scopes.get("payments")
+        );
+    });
+    sim.shared.faults.clear();
+    cockpit
+        .wait(
+            "payments synced again without a key",
+            Duration::from_secs(30),
+            |m| m.workloads.contexts[0].scopes.get("payments") == Some(&ScopeState::Synced),
+        )
+        .await;
+}
+
+/// F4: a watch dropped mid-stream resumes from its resourceVersion, and with nothing changing
+/// (a frozen sim) its feed reads synced again without waiting for the next change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_watch_is_synced_again_without_a_change() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let payments = |m: &Model| {
+        m.workloads
+            .contexts
+            .first()
+            .and_then(|c| c.scopes.get("payments").cloned())
+    };
+    cockpit
+        .wait("payments synced", Duration::from_secs(20), |m| {
+            payments(m) == Some(ScopeState::Synced)
+        })
+        .await;
+    let lists = count(&stats(&sim).await, "list pods");
+    // The connection breaks, and the watch's first reconnect meets a 500 (a server going away
+    // and back); kube resumes the next watch from its resourceVersion.
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "status", "code": 500, "times": 1})).await;
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "watch_drop", "times": 1})).await;
+    cockpit
+        .wait("payments failing", Duration::from_secs(10), |m| {
+            matches!(payments(m), Some(ScopeState::Failing { .. }))
+        })
+        .await;
+    cockpit
+        .wait("payments synced again", Duration::from_secs(10), |m| {
+            payments(m) == Some(ScopeState::Synced)
+        })
+        .await;
+    // Resumed, not re-listed: the one extra list is the one-object probe.
+    assert!(count(&stats(&sim).await, "list pods") - lists <= 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_dropped_from_the_catalog_takes_its_workloads_with_it() {
     const PAYMENTS: &str = "component:default/payments-api";

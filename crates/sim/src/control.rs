@@ -86,6 +86,8 @@ pub enum FaultKind {
     Hang,
     /// Kubernetes: end watches with 410 Gone (the protocol module reads this one itself).
     WatchGone,
+    /// Kubernetes: break open watch connections mid-stream (no 410: the client resumes).
+    WatchDrop,
 }
 
 /// One fault rule. `service` and `path_prefix` narrow what it matches; `times` limits how
@@ -223,9 +225,9 @@ async fn count(State(c): State<Control>, req: Request, next: Next) -> Response {
 
 async fn inject_faults(State(c): State<Control>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let fault = c
-        .faults
-        .take_matching(c.service, &path, |k| !matches!(k, FaultKind::WatchGone));
+    let fault = c.faults.take_matching(c.service, &path, |k| {
+        !matches!(k, FaultKind::WatchGone | FaultKind::WatchDrop)
+    });
     let Some(fault) = fault else {
         return next.run(req).await;
     };
@@ -307,7 +309,7 @@ async fn inject_faults(State(c): State<Control>, req: Request, next: Next) -> Re
             r
         }
         FaultKind::Hang => futures::future::pending().await,
-        FaultKind::WatchGone => next.run(req).await,
+        FaultKind::WatchGone | FaultKind::WatchDrop => next.run(req).await,
     }
 }
 

@@ -39,6 +39,15 @@ const BACKLOG_WAIT: StdDuration = StdDuration::from_secs(1);
 /// Backoff between retries of a failing watch.
 const MIN_BACKOFF: StdDuration = StdDuration::from_millis(500);
 const MAX_BACKOFF: StdDuration = StdDuration::from_secs(30);
+/// A feed counts as recovered, and its backoff starts small again, only after it stayed synced
+/// this long: a re-list that a 410 ends straight away is not a recovery, and resetting on it
+/// made a repeating 410 a tight re-list loop (about 70 requests a second).
+const STABLE: StdDuration = StdDuration::from_secs(20);
+/// A watch that resumed from its resourceVersion after an error sends nothing until something
+/// changes (kube reports no event when the watch is re-established), so a feed still quiet this
+/// long after its retry, with its server answering, is synced again: its data was right all
+/// along. Without this a dropped watch read "failing" until the next change, minutes later.
+const RESUMED: StdDuration = StdDuration::from_secs(2);
 /// A forbidden scope is tried again after this long, or at a refresh.
 const FORBIDDEN_RETRY: StdDuration = StdDuration::from_secs(600);
 /// Objects per page of an initial list. Each page is held whole, as the API's full objects,
@@ -309,6 +318,7 @@ where
     let mut known: HashSet<u64> = HashSet::new();
     let mut relisting: Option<HashSet<u64>> = None;
     let mut backoff = MIN_BACKOFF;
+    let mut synced_at: Option<std::time::Instant> = None;
     let mut state = FeedState::Syncing;
     let tx = f.tx.clone();
     let scope = f.scope.clone();
@@ -326,9 +336,19 @@ where
         };
         let mut stream = watcher(api::<K>(f.client.clone(), &f.scope), config.clone()).boxed();
         loop {
+            let resuming = matches!(state, FeedState::Failing { .. });
             let item = tokio::select! {
                 _ = f.stop.changed() => break 'outer,
                 item = stream.next() => item,
+                // `next` keeps its place in the stream when this branch wins.
+                _ = tokio::time::sleep(RESUMED), if resuming => {
+                    if answers::<K>(&f).await {
+                        state = FeedState::Synced;
+                        synced_at = Some(std::time::Instant::now());
+                        report(FeedState::Synced).await;
+                    }
+                    continue;
+                }
             };
             let Some(item) = item else { break };
             let event = match item {
@@ -350,12 +370,12 @@ where
                             break 'outer;
                         }
                         _ => {
-                            state = FeedState::Failing {
-                                error,
-                                retry_in: backoff,
-                            };
-                            let w = backoff;
+                            if synced_at.take().is_some_and(|t| t.elapsed() >= STABLE) {
+                                backoff = MIN_BACKOFF;
+                            }
+                            let w = jittered(backoff);
                             backoff = (backoff * 2).min(MAX_BACKOFF);
+                            state = FeedState::Failing { error, retry_in: w };
                             w
                         }
                     };
@@ -377,7 +397,7 @@ where
             };
             if state != FeedState::Synced && !matches!(event, Event::Init | Event::InitApply(_)) {
                 state = FeedState::Synced;
-                backoff = MIN_BACKOFF;
+                synced_at = Some(std::time::Instant::now());
                 report(FeedState::Synced).await;
             }
             let key = |o: &K| {
@@ -441,6 +461,32 @@ where
             }))
             .await;
     }
+}
+
+/// Whether the feed's server answers a one-object list now (within `RESUMED`): a resumed watch
+/// on a server that hangs or fails must not read as synced.
+async fn answers<K>(f: &Feed) -> bool
+where
+    K: Watched + Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+{
+    let mut params = kube::api::ListParams::default().limit(1);
+    if let Some(sel) = &f.selector {
+        params = params.labels(sel);
+    }
+    let api = api::<K>(f.client.clone(), &f.scope);
+    let probe = api.list_metadata(&params);
+    matches!(tokio::time::timeout(RESUMED, probe).await, Ok(Ok(_)))
+}
+
+/// `wait` plus up to a quarter more, so the feeds of a context that failed together (a
+/// restarted API server) do not all come back in the same instant. The clock's nanoseconds are
+/// random enough for spreading retries.
+fn jittered(wait: StdDuration) -> StdDuration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let quarter = (wait / 4).as_nanos().max(1) as u64;
+    (wait + StdDuration::from_nanos(u64::from(nanos) % quarter)).min(MAX_BACKOFF + MAX_BACKOFF / 4)
 }
 
 async fn send_obj<K: Watched>(f: &Feed, o: &K) -> bool {

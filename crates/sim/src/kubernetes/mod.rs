@@ -730,6 +730,8 @@ struct Watch {
     bookmarks: bool,
     next_bookmark: Instant,
     done: bool,
+    /// A `watch_drop` fault met: the connection breaks instead of the next line.
+    broken: bool,
 }
 
 impl Watch {
@@ -753,9 +755,23 @@ impl Watch {
             .is_some()
     }
 
+    fn injected_drop(&self) -> bool {
+        self.server
+            .shared
+            .faults
+            .take_matching("kubernetes", &self.path, |k| {
+                matches!(k, FaultKind::WatchDrop)
+            })
+            .is_some()
+    }
+
     /// Queues what changed since the cursor; ends the watch with 410 when the cursor fell out
     /// of the window or a fault says so.
     fn poll(&mut self) {
+        if self.injected_drop() {
+            self.broken = true;
+            return;
+        }
         if self.injected_gone() {
             let oldest = lock(&self.server.store).rv();
             self.queue.push_back(gone_line(self.cursor, oldest));
@@ -788,8 +804,17 @@ impl Watch {
         }
     }
 
-    async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
+    async fn next(mut self) -> Option<(Result<Bytes, std::io::Error>, Self)> {
         loop {
+            if self.broken {
+                if self.done {
+                    return None;
+                }
+                self.done = true;
+                let e =
+                    std::io::Error::new(std::io::ErrorKind::ConnectionReset, "sim: watch dropped");
+                return Some((Err(e), self));
+            }
             if let Some(b) = self.queue.pop_front() {
                 return Some((Ok(b), self));
             }
@@ -835,6 +860,7 @@ fn start_watch(
         bookmarks: param_bool(q, "allowWatchBookmarks"),
         next_bookmark: Instant::now() + BOOKMARK_EVERY,
         done: false,
+        broken: false,
     };
     match requested {
         Some(rv) if !send_initial => {

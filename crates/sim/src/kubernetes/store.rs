@@ -155,6 +155,7 @@ impl Store {
         names.extend(EXTRA_NAMESPACES.iter().map(|s| (*s).to_string()));
         names.sort();
         names.dedup();
+        let base = epoch_base();
         let namespaces = names
             .into_iter()
             .map(|name| {
@@ -172,12 +173,12 @@ impl Store {
             deploys: HashMap::new(),
             nodes: Nodes::new(total_pods),
             snapshot: Arc::new(Snapshot {
-                rv: 0,
+                rv: base,
                 groups: BTreeMap::new(),
             }),
             history: VecDeque::new(),
-            compacted: 0,
-            rv: 0,
+            compacted: base,
+            rv: base,
             dirty: HashSet::new(),
             last_refresh: None,
             paged: HashMap::new(),
@@ -351,6 +352,19 @@ impl Store {
         self.dirty.insert(key.clone());
         self.overlays.entry(key).or_default()
     }
+}
+
+/// Where this start's resourceVersions begin: the start's wall-clock milliseconds in the high
+/// bits. A client that watches from a version it got before the sim restarted is then older
+/// than anything this start holds and gets 410 Gone, as from a real API server whose history
+/// no longer has that version, and re-lists; counting from zero again made such a version
+/// look current (or from the future) and the client kept objects that no longer exist.
+fn epoch_base() -> u64 {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    // 2^20 versions per millisecond between two starts; 2^41 ms is the year 2039 and more.
+    millis << 20
 }
 
 /// Merges a workload's freshly built objects of one kind into its previous entries: equal
