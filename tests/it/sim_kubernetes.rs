@@ -1026,6 +1026,93 @@ async fn kubectl_gets_watches_describes_and_reads_logs() {
     assert!(count(&rows, "watch pods") >= 1);
 }
 
+// `kubectl rollout history` reads the ReplicaSets' revisions and change-causes, and `kubectl
+// rollout undo` sends its JSON patch of the template; the Deployment then runs the image before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_rolls_a_deployment_back() {
+    let Some(kubectl) = kubectl() else { return };
+    let (_sim, _client) = start(fast(30.0)).await;
+    let cache = tempfile::tempdir().expect("a cache dir");
+    let kubeconfig = _sim.kubeconfig();
+    let run = |args: &[&str]| {
+        let out = Command::new(kubectl)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .args(["-n", "payments"])
+            .args(args)
+            .output()
+            .expect("kubectl runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "kubectl {args:?} failed: {stderr}");
+        stdout
+    };
+    let image = |run: &dyn Fn(&[&str]) -> String| {
+        run(&[
+            "get",
+            "deployment",
+            "ledger",
+            "-o",
+            "jsonpath={.spec.template.spec.containers[0].image}",
+        ])
+    };
+
+    let history = tokio::task::block_in_place(|| run(&["rollout", "history", "deployment/ledger"]));
+    assert!(history.contains("CHANGE-CAUSE"), "{history}");
+    let revisions: Vec<u64> = history
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect();
+    assert!(revisions.len() >= 3, "old revisions are kept: {history}");
+    assert!(
+        history.contains("deploy "),
+        "deploys say what they were: {history}"
+    );
+    let newest = *revisions.iter().max().expect("a revision");
+
+    let before = tokio::task::block_in_place(|| image(&run));
+    let one_back = tokio::task::block_in_place(|| {
+        run(&[
+            "get",
+            "rs",
+            "-l",
+            "app.kubernetes.io/name=ledger",
+            "-o",
+            &format!(
+                "jsonpath={{.items[?(@.metadata.annotations.deployment\\.kubernetes\\.io/revision==\"{}\")].spec.template.spec.containers[0].image}}",
+                newest - 1
+            ),
+        ])
+    });
+    assert!(one_back.starts_with("ghcr.io/acme/ledger:"), "{one_back}");
+    assert_ne!(before, one_back);
+
+    let out = tokio::task::block_in_place(|| run(&["rollout", "undo", "deployment/ledger"]));
+    assert!(out.contains("rolled back"), "{out}");
+    assert_eq!(tokio::task::block_in_place(|| image(&run)), one_back);
+    let history = tokio::task::block_in_place(|| run(&["rollout", "history", "deployment/ledger"]));
+    assert!(
+        !history
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some(&(newest - 1).to_string())),
+        "the revision rolled back to became the newest: {history}"
+    );
+
+    // Back to a chosen revision: the one undone a moment ago.
+    let out = tokio::task::block_in_place(|| {
+        run(&[
+            "rollout",
+            "undo",
+            "deployment/ledger",
+            &format!("--to-revision={newest}"),
+        ])
+    });
+    assert!(out.contains("rolled back"), "{out}");
+    assert_eq!(tokio::task::block_in_place(|| image(&run)), before);
+}
+
 #[test]
 fn published_payloads_decode_with_the_same_types() {
     use k8s_openapi::api::core::v1::Pod;
