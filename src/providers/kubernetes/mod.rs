@@ -455,6 +455,27 @@ fn carry_out(
                 let _ = tx.send(msg).await;
             });
         }
+        Command::Rollback {
+            target,
+            revision,
+            replicaset,
+        } => {
+            let what = format!("roll back {} to revision {revision}", target.key.name);
+            let client = client_of(&target.key.context);
+            let read_only = cx.read_only;
+            tokio::spawn(async move {
+                let result = match (read_only, client) {
+                    (true, _) => Err("refused, flightdeck runs read-only".to_string()),
+                    (false, Err(e)) => Err(e),
+                    (false, Ok(c)) => ops::rollback(c, &target, revision, &replicaset).await,
+                };
+                let msg = match result {
+                    Ok(()) => Msg::Workloads(WMsg::ActionDone { what }),
+                    Err(e) => failed(what, e),
+                };
+                let _ = tx.send(msg).await;
+            });
+        }
         Command::DeletePod { key } => {
             let what = format!("delete pod {}", key.name);
             let client = client_of(&key.context);

@@ -223,6 +223,95 @@ pub async fn restart(client: Client, target: &Target, clock: &Clock) -> Result<(
     result.map_err(|e| describe_error(&e))
 }
 
+/// Annotations of a ReplicaSet the controller owns, which a rollback must not copy onto the
+/// Deployment (kubectl skips the same ones).
+const NOT_ROLLED_BACK: &[&str] = &[
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deployment.kubernetes.io/revision",
+    "deployment.kubernetes.io/revision-history",
+    "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas",
+    "deprecated.deployment.rollback.to",
+];
+
+/// `kubectl rollout undo --to-revision`: the Deployment's pod template becomes the
+/// ReplicaSet's again (without its pod-template-hash), and the ReplicaSet's annotations
+/// (change-cause) come back, in one JSON patch. The ReplicaSet is read again first: the one
+/// chosen must still hold `revision` and belong to the Deployment.
+pub async fn rollback(
+    client: Client,
+    target: &Target,
+    revision: u64,
+    replicaset: &str,
+) -> Result<(), String> {
+    let ns = &target.key.namespace;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), ns);
+    let sets: Api<ReplicaSet> = Api::namespaced(client, ns);
+    let deployment = deployments
+        .get(&target.key.name)
+        .await
+        .map_err(|e| describe_error(&e))?;
+    if deployment.spec.paused == Some(true) {
+        return Err("the Deployment is paused: resume it first".into());
+    }
+    let rs = sets.get(replicaset).await.map_err(|e| describe_error(&e))?;
+    let owned =
+        rs.metadata.owner_references.iter().flatten().any(|o| {
+            o.controller == Some(true) && Some(&o.uid) == deployment.metadata.uid.as_ref()
+        });
+    if !owned {
+        return Err(format!(
+            "{replicaset} no longer belongs to {}",
+            target.key.name
+        ));
+    }
+    let rs_revision = rs
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+        .and_then(|r| r.parse::<u64>().ok());
+    if rs_revision != Some(revision) {
+        return Err(format!(
+            "revision {revision} has moved on (its ReplicaSet is now revision {}); look again",
+            rs_revision.map_or("?".to_string(), |r| r.to_string())
+        ));
+    }
+    let Some(mut template) = rs.spec.template else {
+        return Err(format!("{replicaset} has no pod template"));
+    };
+    if let Some(labels) = template.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
+        labels.remove("pod-template-hash");
+    }
+    // The Deployment's own controller annotations stay; the rest come from the ReplicaSet.
+    let mut annotations = serde_json::Map::new();
+    let keep = |k: &str| NOT_ROLLED_BACK.contains(&k);
+    for (k, v) in deployment.metadata.annotations.iter().flatten() {
+        if keep(k) {
+            annotations.insert(k.clone(), json!(v));
+        }
+    }
+    for (k, v) in rs.metadata.annotations.iter().flatten() {
+        if !keep(k) {
+            annotations.insert(k.clone(), json!(v));
+        }
+    }
+    let patch = json!([
+        {"op": "replace", "path": "/spec/template", "value": template},
+        {"op": "replace", "path": "/metadata/annotations", "value": annotations},
+    ]);
+    let patch: json_patch::Patch = serde_json::from_value(patch).map_err(|e| e.to_string())?;
+    deployments
+        .patch(
+            &target.key.name,
+            &PatchParams::default(),
+            &Patch::Json::<()>(patch),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| describe_error(&e))
+}
+
 pub async fn scale(client: Client, target: &Target, replicas: u32) -> Result<(), String> {
     let patch = json!({"spec": {"replicas": replicas}});
     let ns = &target.key.namespace;

@@ -237,6 +237,7 @@ pub fn layers(model: &Model) -> &'static [Layer] {
             View::Events => &[Layer::Events],
             View::Describe => &[Layer::Describe],
             View::Logs => &[Layer::Logs],
+            View::Revisions => &[Layer::Revisions],
         },
         Screen::Alerts => match model.alerts.view {
             AlertsView::Alerts => &[Layer::Alerts],

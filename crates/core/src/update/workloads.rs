@@ -1,6 +1,7 @@
 //! The Workloads screen's part of `update`: batches of watched objects from the Kubernetes
 //! provider, the list (trouble first), the Events, Describe and Logs views, and the actions
-//! (rollout restart, scale, delete pod), each through the confirm gate and the RBAC answers.
+//! (rollout restart, rollback, scale, delete pod), each through the confirm gate and the RBAC
+//! answers.
 
 use crate::keymap::{Action, Key, KeyCode};
 use crate::model::input::Edit;
@@ -45,6 +46,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             model.workloads.apply(&context, changes);
             rebuild(model, true);
+            refresh_revisions(model);
             vec![Effect::Render]
         }
         Msg::Scope {
@@ -179,6 +181,11 @@ pub(crate) fn row_count(model: &Model) -> usize {
     match model.workloads.view {
         View::List => model.workloads.rows.len(),
         View::Events => model.workloads.events_rows.len(),
+        View::Revisions => model
+            .workloads
+            .revisions
+            .as_ref()
+            .map_or(0, |r| r.rows.len()),
         View::Describe | View::Logs => 0,
     }
 }
@@ -303,6 +310,7 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
         View::Events => events_action(model, action),
         View::Describe => describe_action(model, action),
         View::Logs => logs_action(model, action),
+        View::Revisions => revisions_action(model, action),
     }
 }
 
@@ -320,6 +328,7 @@ fn list_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         }
         Action::Logs => Some(open_logs(model)),
         Action::Restart => Some(restart(model)),
+        Action::Rollback => Some(open_revisions(model)),
         Action::Scale => Some(open_scale(model, None)),
         Action::ScaleUp => Some(open_scale(model, Some(1))),
         Action::ScaleDown => Some(open_scale(model, Some(-1))),
@@ -348,6 +357,7 @@ fn back_to_list(model: &mut Model) -> Vec<Effect> {
         effects.push(Effect::Workloads(Command::StopLogs { id: logs.id }));
     }
     model.workloads.describe = None;
+    model.workloads.revisions = None;
     model.workloads.view = View::List;
     effects
 }
@@ -841,6 +851,134 @@ fn restart(model: &mut Model) -> Vec<Effect> {
         title,
         lines,
         Effect::Workloads(Command::Restart { target }),
+    )
+}
+
+/// Opens the selected Deployment's revisions, the one before the current selected: `enter`
+/// then rolls back to the previous revision, or to any other chosen first.
+fn open_revisions(model: &mut Model) -> Vec<Effect> {
+    let Some(target) = selected_workload(model).filter(|t| t.kind == Kind::Deployment) else {
+        notify(
+            model,
+            Level::Info,
+            "rollback: select a Deployment or one of its pods",
+        );
+        return vec![Effect::Render];
+    };
+    let rows = model.workloads.revisions_of(&target);
+    let height = model.list_height.saturating_sub(1).max(1);
+    let cursor = Cursor::default().to(1, rows.len(), height);
+    model.workloads.revisions = Some(crate::model::workloads::Revisions {
+        target,
+        rows,
+        cursor,
+    });
+    model.workloads.view = View::Revisions;
+    vec![Effect::Render]
+}
+
+/// Keeps the open Revisions view true to the ReplicaSets, the cursor on the same revision.
+fn refresh_revisions(model: &mut Model) {
+    let height = model.list_height.saturating_sub(1).max(1);
+    let Some(r) = model.workloads.revisions.as_ref() else {
+        return;
+    };
+    let rows = model.workloads.revisions_of(&r.target);
+    if rows == r.rows {
+        return;
+    }
+    let selected = r.rows.get(r.cursor.selected).map(|x| x.replicaset.clone());
+    let at = selected
+        .and_then(|name| rows.iter().position(|x| x.replicaset == name))
+        .unwrap_or(r.cursor.selected);
+    if let Some(r) = model.workloads.revisions.as_mut() {
+        r.cursor = r.cursor.to(at, rows.len(), height);
+        r.rows = rows;
+    }
+}
+
+fn revisions_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    let r = model.workloads.revisions.as_mut()?;
+    let height = model.list_height.saturating_sub(1).max(1);
+    if let Some(c) = moved(r.cursor, action, r.rows.len(), height) {
+        r.cursor = c;
+        return Some(vec![Effect::Render]);
+    }
+    match action {
+        Action::Back | Action::Rollback => Some(back_to_list(model)),
+        Action::Open => Some(confirm_rollback(model)),
+        Action::Filter
+        | Action::Quit
+        | Action::Help
+        | Action::Palette
+        | Action::Refresh
+        | Action::Redraw => None,
+        a if a.is_screen_jump() || a == Action::NextPanel || a == Action::PrevPanel => None,
+        _ => Some(vec![]),
+    }
+}
+
+/// Asks before rolling back to the selected revision, showing the image before and after.
+fn confirm_rollback(model: &mut Model) -> Vec<Effect> {
+    let Some(r) = model.workloads.revisions.as_ref() else {
+        return vec![];
+    };
+    let target = r.target.clone();
+    let Some(chosen) = r.rows.get(r.cursor.selected).cloned() else {
+        notify(model, Level::Info, "rollback: no revision to roll back to");
+        return vec![Effect::Render];
+    };
+    let current = r.rows.iter().find(|x| x.current).cloned();
+    if chosen.current {
+        notify(
+            model,
+            Level::Info,
+            format!(
+                "{} already runs revision {}",
+                target.key.name, chosen.revision
+            ),
+        );
+        return vec![Effect::Render];
+    }
+    if let Some(e) = refused(
+        model,
+        "rollback",
+        model.workloads.access(&target.key).restart,
+        &target.key,
+    ) {
+        return e;
+    }
+    let title = format!(
+        "Roll back deploy {} to revision {}",
+        target.key.name, chosen.revision
+    );
+    let (from_image, from_revision) = current
+        .as_ref()
+        .map_or(("?".to_string(), 0), |c| (c.image.clone(), c.revision));
+    let mut lines = vec![
+        format!(
+            "context {}, namespace {}",
+            target.key.context, target.key.namespace
+        ),
+        format!("from image {from_image} (revision {from_revision})"),
+        format!("to image   {} (revision {})", chosen.image, chosen.revision),
+    ];
+    if from_image == chosen.image {
+        lines.push("same image: the pod template's annotations differ".to_string());
+    }
+    if !chosen.change_cause.is_empty() {
+        lines.push(format!("change-cause: {}", chosen.change_cause));
+    }
+    lines.push("replaces its pods one by one, as `kubectl rollout undo` does".to_string());
+    confirm(
+        model,
+        title,
+        lines,
+        Effect::Workloads(Command::Rollback {
+            target,
+            revision: chosen.revision,
+            replicaset: chosen.replicaset,
+        }),
     )
 }
 
