@@ -1423,3 +1423,85 @@ async fn rollback_reaches_the_sim_after_confirmation() {
         )
         .await;
 }
+
+/// Describe reads like `kubectl describe`: the same top-level fields with the same values,
+/// the pod template's image, and the object's Events; the YAML follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_agrees_with_kubectl_describe() {
+    let Some(kubectl) = kubectl() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "kubectl is not installed, and CI requires the kubectl tests to run"
+        );
+        eprintln!("did not run: kubectl is not installed");
+        return;
+    };
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    cockpit
+        .wait("ledger", Duration::from_secs(20), |m| {
+            m.workloads
+                .rows
+                .iter()
+                .any(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "ledger"))
+        })
+        .await;
+    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "ledger"));
+    cockpit.key(Key::char('d'));
+    cockpit
+        .wait("the describe", Duration::from_secs(10), |m| {
+            m.workloads.describe.as_ref().is_some_and(|d| !d.loading)
+        })
+        .await;
+    let ours = cockpit.with(|m| {
+        m.workloads
+            .describe
+            .as_ref()
+            .map(|d| d.lines.join("\n"))
+            .unwrap_or_default()
+    });
+    let out = tokio::task::block_in_place(|| {
+        Process::new(kubectl)
+            .arg("--kubeconfig")
+            .arg(sim.kubeconfig())
+            .args(["describe", "deployment", "ledger", "-n", "payments"])
+            .output()
+            .expect("kubectl runs")
+    });
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs = String::from_utf8_lossy(&out.stdout).into_owned();
+    // A field's value with runs of spaces made one, as both align them by their own widths.
+    let field = |text: &str, label: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{label}:")))
+            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    for label in ["Name", "Namespace", "Selector", "Replicas", "StrategyType"] {
+        assert!(
+            field(&theirs, label).is_some(),
+            "kubectl shows {label}:\n{theirs}"
+        );
+        assert_eq!(
+            field(&ours, label),
+            field(&theirs, label),
+            "{label}:\n{ours}"
+        );
+    }
+    let image = |text: &str| field(&text.replace("    Image:", "Image:"), "Image");
+    assert_eq!(image(&ours), image(&theirs));
+    assert!(ours.contains("\nEvents:"), "{ours}");
+    if theirs.contains("ScalingReplicaSet") {
+        assert!(
+            ours.contains("ScalingReplicaSet"),
+            "the events are listed:\n{ours}"
+        );
+    }
+    assert!(
+        ours.contains("apiVersion: apps/v1"),
+        "the YAML follows:\n{ours}"
+    );
+}

@@ -5,6 +5,7 @@
 //! It never touches the model: everything arrives as batched `Msg`s.
 
 pub mod convert;
+pub mod describe;
 pub mod ops;
 pub mod watch;
 
@@ -380,9 +381,10 @@ fn carry_out(
     match command {
         Command::Describe { request, target } => {
             let client = client_of(&target.key.context);
+            let clock = cx.clock.clone();
             tokio::spawn(async move {
                 let result = match client {
-                    Ok(c) => ops::describe(c, &target).await,
+                    Ok(c) => ops::describe(c, &target, &clock).await,
                     Err(e) => Err(e),
                 };
                 let _ = tx

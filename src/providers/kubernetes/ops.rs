@@ -15,6 +15,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::watch::describe_error;
+use super::{convert, describe};
 use crate::clock::Clock;
 use flightdeck_core::message::Msg;
 use flightdeck_core::message::workloads::Msg as WMsg;
@@ -29,18 +30,57 @@ const LOG_COALESCE: StdDuration = StdDuration::from_millis(50);
 /// The longest log line kept; the rest of a longer one is cut (a chatty pod cannot eat memory).
 const MAX_LINE: usize = 16 * 1024;
 
-/// The object as YAML, without managedFields.
-pub async fn describe(client: Client, target: &Target) -> Result<String, String> {
+/// The object laid out as `kubectl describe` does, its Events included, then as YAML
+/// without managedFields.
+pub async fn describe(client: Client, target: &Target, clock: &Clock) -> Result<String, String> {
     let (ns, name) = (target.key.namespace.as_ref(), target.key.name.as_ref());
     let value = match target.kind {
-        Kind::Pod => get::<Pod>(client, ns, name).await,
-        Kind::Deployment => get::<Deployment>(client, ns, name).await,
-        Kind::StatefulSet => get::<StatefulSet>(client, ns, name).await,
-        Kind::DaemonSet => get::<DaemonSet>(client, ns, name).await,
-        Kind::ReplicaSet => get::<ReplicaSet>(client, ns, name).await,
-        Kind::Event => get::<K8sEvent>(client, ns, name).await,
+        Kind::Pod => get::<Pod>(client.clone(), ns, name).await,
+        Kind::Deployment => get::<Deployment>(client.clone(), ns, name).await,
+        Kind::StatefulSet => get::<StatefulSet>(client.clone(), ns, name).await,
+        Kind::DaemonSet => get::<DaemonSet>(client.clone(), ns, name).await,
+        Kind::ReplicaSet => get::<ReplicaSet>(client.clone(), ns, name).await,
+        Kind::Event => get::<K8sEvent>(client.clone(), ns, name).await,
     }?;
-    Ok(yaml_without_bulk(value))
+    let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+    // The object's Events, as kubectl describe finds them; none for an Event itself. Failing
+    // to read them (RBAC) leaves the rest of the describe standing.
+    let events = if target.kind == Kind::Event {
+        Vec::new()
+    } else {
+        let fields = format!("involvedObject.name={name},involvedObject.kind={kind}");
+        match Api::<K8sEvent>::namespaced(client, ns)
+            .list(&kube::api::ListParams::default().fields(&fields))
+            .await
+        {
+            Ok(list) => {
+                let mut rows: Vec<describe::EventRow> = list
+                    .items
+                    .into_iter()
+                    .filter_map(|e| convert::event(&e))
+                    .map(|e| describe::EventRow {
+                        warning: e.warning,
+                        reason: e.reason.to_string(),
+                        last: e.last,
+                        count: e.count,
+                        from: e.source.to_string(),
+                        message: e.message,
+                    })
+                    .collect();
+                rows.sort_by_key(|e| e.last);
+                rows
+            }
+            Err(e) => {
+                tracing::info!(error = %describe_error(&e), "events for describe");
+                Vec::new()
+            }
+        }
+    };
+    let summary = sanitize::text(&describe::summary(&value, &events, clock.now()));
+    Ok(format!(
+        "{summary}\n# The whole object (managedFields left out):\n{}",
+        yaml_without_bulk(value)
+    ))
 }
 
 /// Drops managedFields and the last-applied annotation (a copy of the object) and renders
