@@ -1505,3 +1505,65 @@ async fn describe_agrees_with_kubectl_describe() {
         "the YAML follows:\n{ours}"
     );
 }
+
+/// `n` and `c` narrow the list to the next namespace or context and, after the last, show
+/// every one again; the palette offers each, and the `/` filter line shows what is shown.
+#[test]
+fn namespace_and_context_switch_at_a_key_and_in_the_palette() {
+    let mut m = model();
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Batch {
+            context: "staging".into(),
+            changes: vec![Change::Pod(wl::Pod {
+                namespace: "tools".into(),
+                ..pod("debug", None, 1)
+            })],
+        }),
+    );
+    let namespaces = |m: &Model| -> BTreeSet<String> {
+        m.workloads
+            .rows
+            .iter()
+            .map(|r| match r {
+                Row::Pod(k) | Row::Workload { key: k, .. } => k.namespace.to_string(),
+                Row::Orphans { namespace, .. } => namespace.to_string(),
+            })
+            .collect()
+    };
+    let filter = |m: &Model| m.list(Screen::Workloads).filter.text().to_string();
+    assert_eq!(namespaces(&m).len(), 2);
+
+    // Namespaces in order across contexts, then all again.
+    update(&mut m, Msg::Key(Key::char('n')));
+    assert_eq!(filter(&m), "ns:shop");
+    assert_eq!(namespaces(&m), BTreeSet::from(["shop".to_string()]));
+    update(&mut m, Msg::Key(Key::char('n')));
+    assert_eq!(filter(&m), "ns:tools");
+    update(&mut m, Msg::Key(Key::char('n')));
+    assert_eq!(filter(&m), "");
+    assert_eq!(namespaces(&m).len(), 2);
+
+    // A context, then the namespaces within it only: prod has shop, staging has tools.
+    update(&mut m, Msg::Key(Key::char('c')));
+    assert_eq!(filter(&m), "ctx:prod");
+    update(&mut m, Msg::Key(Key::char('n')));
+    assert_eq!(filter(&m), "ctx:prod ns:shop");
+    update(&mut m, Msg::Key(Key::char('n')));
+    assert_eq!(filter(&m), "ctx:prod", "no other namespace in prod");
+    update(&mut m, Msg::Key(Key::char('c')));
+    assert_eq!(filter(&m), "ctx:staging");
+    assert_eq!(namespaces(&m), BTreeSet::from(["tools".to_string()]));
+    update(&mut m, Msg::Key(Key::char('c')));
+    assert_eq!(filter(&m), "", "after the last context, every one");
+
+    // The palette names each namespace with its context; choosing one narrows the list.
+    update(&mut m, Msg::Key(Key::char(':')));
+    for c in "namespace tools".chars() {
+        update(&mut m, Msg::Key(Key::char(c)));
+    }
+    update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    assert_eq!(m.screen, Screen::Workloads);
+    assert_eq!(filter(&m), "ctx:staging ns:tools");
+    assert_eq!(namespaces(&m), BTreeSet::from(["tools".to_string()]));
+}

@@ -483,6 +483,8 @@ actions! {
     ScaleDown => "scale-down", [Workloads], "scale -1", "Scale the selected workload down by one replica";
     DeletePod => "delete-pod", [Workloads], "delete pod", "Delete the selected pod (asks first)";
     Restart => "restart", [Workloads], "restart", "Restart the selected workload's pods (asks first)";
+    Namespace => "namespace", [Workloads], "namespace", "Show only the next namespace, then every one again (the palette lists them too)";
+    Context => "context", [Workloads], "context", "Show only the next context, then every one again (the palette lists them too)";
     Rollback => "rollback", [Workloads, Revisions], "rollback", "List the selected Deployment's revisions (images, change-cause) to roll back to";
     Follow => "follow", [Logs], "follow", "Follow new lines, or pause on the last one";
     Wrap => "wrap", [Logs], "wrap", "Wrap long lines, or cut them";

@@ -360,6 +360,10 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
             screen: Screen::Onboarding,
             key,
         } => onboarding::open_key(model, &key),
+        PaletteTarget::Scope { context, namespace } => {
+            model.screen = Screen::Workloads;
+            workloads::set_scope(model, context.as_deref(), namespace.as_deref())
+        }
         PaletteTarget::Row { screen, key } => {
             model.screen = screen;
             let found = match screen {

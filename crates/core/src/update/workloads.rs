@@ -6,8 +6,8 @@
 use crate::keymap::{Action, Key, KeyCode};
 use crate::model::input::Edit;
 use crate::model::workloads::{
-    Describe, Kind, LogOptions, LogSource, Logs, ObjRef, Row, SINCES, ScalePrompt, TAILS, Target,
-    Trouble, View, pod_prefix, service_name,
+    Describe, Filter, Kind, LogOptions, LogSource, Logs, ObjRef, Row, SINCES, ScalePrompt, TAILS,
+    Target, Trouble, View, pod_prefix, service_name,
 };
 use crate::model::{Cursor, Level, Model, PaletteItem, Screen};
 
@@ -329,6 +329,8 @@ fn list_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         Action::Logs => Some(open_logs(model)),
         Action::Restart => Some(restart(model)),
         Action::Rollback => Some(open_revisions(model)),
+        Action::Namespace => Some(next_scope(model, false)),
+        Action::Context => Some(next_scope(model, true)),
         Action::Scale => Some(open_scale(model, None)),
         Action::ScaleUp => Some(open_scale(model, Some(1))),
         Action::ScaleDown => Some(open_scale(model, Some(-1))),
@@ -854,6 +856,101 @@ fn restart(model: &mut Model) -> Vec<Effect> {
     )
 }
 
+/// The contexts and namespaces the watched objects live in, sorted.
+fn scopes(model: &Model) -> std::collections::BTreeSet<(String, String)> {
+    let w = &model.workloads;
+    w.workloads
+        .keys()
+        .map(|(_, k)| k)
+        .chain(w.pods.keys())
+        .map(|k| (k.context.to_string(), k.namespace.to_string()))
+        .collect()
+}
+
+/// Moves the list to the next namespace (within the shown context) or context, and after the
+/// last back to all of them: `n` and `c`, as k9s's `:ns` and `:ctx` switch.
+fn next_scope(model: &mut Model, context: bool) -> Vec<Effect> {
+    let filter = Filter::parse(model.list(Screen::Workloads).filter.text());
+    let scopes = scopes(model);
+    let choices: Vec<String> = if context {
+        let set: std::collections::BTreeSet<&String> = scopes.iter().map(|(c, _)| c).collect();
+        set.into_iter().cloned().collect()
+    } else {
+        let set: std::collections::BTreeSet<&String> = scopes
+            .iter()
+            .filter(|(c, _)| {
+                filter
+                    .context
+                    .as_deref()
+                    .is_none_or(|f| c.eq_ignore_ascii_case(f))
+            })
+            .map(|(_, n)| n)
+            .collect();
+        set.into_iter().cloned().collect()
+    };
+    let current = if context {
+        filter.context.as_deref()
+    } else {
+        filter.namespace.as_deref()
+    };
+    let next = match current {
+        None => choices.first(),
+        Some(cur) => choices
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(cur))
+            .and_then(|i| choices.get(i + 1)),
+    }
+    .cloned();
+    if context {
+        // A namespace of another context means nothing in the next one.
+        set_scope(model, next.as_deref(), None)
+    } else {
+        let ctx = filter.context.clone();
+        set_scope(model, ctx.as_deref(), next.as_deref())
+    }
+}
+
+/// Narrows the list to a context and a namespace (`None`: every one) by rewriting the scope
+/// words of the `/` filter, so the filter line shows it, `esc` clears it and it stays for the
+/// session; the other words are kept.
+pub(crate) fn set_scope(
+    model: &mut Model,
+    context: Option<&str>,
+    namespace: Option<&str>,
+) -> Vec<Effect> {
+    let text = model.list(Screen::Workloads).filter.text().to_string();
+    let mut words: Vec<String> = text
+        .split_whitespace()
+        .filter(|w| {
+            let w = w.to_lowercase();
+            !["ns:", "namespace:", "ctx:", "context:"]
+                .iter()
+                .any(|p| w.starts_with(p))
+        })
+        .map(str::to_string)
+        .collect();
+    if let Some(c) = context {
+        words.push(format!("ctx:{c}"));
+    }
+    if let Some(n) = namespace {
+        words.push(format!("ns:{n}"));
+    }
+    let input = &mut model.list_mut(Screen::Workloads).filter;
+    input.clear();
+    if !words.is_empty() {
+        input.apply(Edit::Paste(words.join(" ")));
+    }
+    rebuild(model, false);
+    let said = match (context, namespace) {
+        (None, None) => "every context and namespace".to_string(),
+        (Some(c), None) => format!("context {c}, every namespace"),
+        (None, Some(n)) => format!("namespace {n}"),
+        (Some(c), Some(n)) => format!("context {c}, namespace {n}"),
+    };
+    notify(model, Level::Info, format!("showing {said}"));
+    vec![Effect::Render]
+}
+
 /// Opens the selected Deployment's revisions, the one before the current selected: `enter`
 /// then rolls back to the previous revision, or to any other chosen first.
 fn open_revisions(model: &mut Model) -> Vec<Effect> {
@@ -1220,6 +1317,37 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
             },
         });
     }
+    // Each context and namespace to switch to, and the way back to all of them.
+    let scopes = scopes(model);
+    let contexts: std::collections::BTreeSet<&String> = scopes.iter().map(|(c, _)| c).collect();
+    for c in contexts {
+        items.push(PaletteItem {
+            label: format!("context {c}"),
+            kind: "context",
+            target: crate::model::PaletteTarget::Scope {
+                context: Some(c.clone()),
+                namespace: None,
+            },
+        });
+    }
+    for (c, n) in &scopes {
+        items.push(PaletteItem {
+            label: format!("namespace {n} ({c})"),
+            kind: "namespace",
+            target: crate::model::PaletteTarget::Scope {
+                context: Some(c.clone()),
+                namespace: Some(n.clone()),
+            },
+        });
+    }
+    items.push(PaletteItem {
+        label: "every context and namespace".into(),
+        kind: "namespace",
+        target: crate::model::PaletteTarget::Scope {
+            context: None,
+            namespace: None,
+        },
+    });
     // Every pod of a small cluster; of a large one the pods in trouble, the ones an on-call
     // user jumps to, so opening the palette and each keystroke stay within their budget.
     let all = model.workloads.pods.len() <= MAX_PALETTE_PODS;
