@@ -479,3 +479,50 @@ fn a_rollback_shows_in_kubectl() {
     assert_restored(&t);
     drop(sim);
 }
+
+/// Namespace and context switching in the real binary against the sim: `n` narrows the list to
+/// one namespace (the filter line says which), `c` to the context, `:` picks a namespace by
+/// name, and `esc` shows every one again.
+#[test]
+fn namespace_and_context_switch_in_the_workloads_list() {
+    let Some(t) = Tmux::new("scope") else { return };
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let sim = rt
+        .block_on(flightdeck_sim::Sim::start(flightdeck_sim::SimConfig {
+            speed: 0.0,
+            ..Default::default()
+        }))
+        .expect("the sim starts");
+    t.start(&script(
+        &t,
+        &format!(
+            "--no-snapshot --config {}",
+            sim.flightdeck_config().display()
+        ),
+    ));
+    t.wait_for("Overview");
+    t.keys(&["3"]);
+    t.wait_for("ledger");
+    t.keys(&["c"]);
+    t.wait_for("showing context flightdeck-sim, every namespace");
+    t.keys(&["n"]);
+    let one = t.wait_for("ns:");
+    assert!(one.contains("ctx:flightdeck-sim ns:"), "{one}");
+    t.keys(&[":"]);
+    t.keys(&[
+        "n", "a", "m", "e", "s", "p", "a", "c", "e", " ", "p", "a", "y",
+    ]);
+    t.wait_for("namespace payments");
+    t.keys(&["Enter"]);
+    let payments = t.wait_for("ns:payments");
+    assert!(payments.contains("ledger"), "{payments}");
+    assert!(
+        !payments.contains("inventory"),
+        "only payments is listed:\n{payments}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_for("inventory");
+    t.keys(&["q"]);
+    assert_restored(&t);
+    drop(sim);
+}
