@@ -1036,7 +1036,8 @@ pub fn versions(
     }
     steps.sort_by_key(|s| s.at);
     let mut current = Version {
-        change_cause: format!("initial release {initial_tag}"),
+        // The template before the deploys the sim keeps (or an infrastructure release).
+        change_cause: format!("release {initial_tag}"),
         tag: initial_tag,
         annotations: Vec::new(),
         start: w.created,
