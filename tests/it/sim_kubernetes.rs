@@ -1266,3 +1266,83 @@ async fn the_sims_watch_stream_decodes_like_the_published_one() {
     );
     assert!(modified > 0, "six seconds at 100x change pods");
 }
+
+// `kubectl exec` over the websocket channel protocol (v5, as kubectl 1.32 asks first) judges
+// the sim's exec: a command, stdin piped with `-i`, exit codes, and a Go image without bash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_execs_into_a_pod() {
+    let Some(kubectl) = kubectl() else { return };
+    let (sim, _client) = start(fast(30.0)).await;
+    let cache = tempfile::tempdir().expect("a cache dir");
+    let kubeconfig = sim.kubeconfig();
+    let exec = |args: &[&str], stdin: &str| {
+        use std::io::Write as _;
+        let mut child = Command::new(kubectl)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .arg("exec")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl starts");
+        if let Some(mut pipe) = child.stdin.take() {
+            pipe.write_all(stdin.as_bytes()).expect("stdin is written");
+        }
+        let out = child.wait_with_output().expect("kubectl ends");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let pod_of = |app: &str| {
+        let out = Command::new(kubectl)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(["get", "pods", "-A", "-o", "name", "-l"])
+            .arg(format!("app.kubernetes.io/name={app}"))
+            .output()
+            .expect("kubectl runs");
+        let names = String::from_utf8_lossy(&out.stdout).into_owned();
+        names
+            .lines()
+            .next()
+            .expect("a pod")
+            .trim_start_matches("pod/")
+            .to_string()
+    };
+    tokio::task::block_in_place(|| {
+        let pod = pod_of("ledger");
+        let (code, out, err) = exec(&[&pod, "--", "echo", "hi"], "");
+        assert_eq!((code, out.as_str()), (Some(0), "hi\n"), "{err}");
+
+        // Piped stdin ends with v5's close of the stdin channel, so the shell sees its end.
+        let (code, out, err) = exec(&["-i", &pod, "--", "sh"], "echo piped-$((6*7))\nhostname\n");
+        assert_eq!(code, Some(0), "{err}");
+        assert_eq!(out, format!("piped-42\n{pod}\n"));
+        let (code, out, err) = exec(&["-i", &pod, "--", "cat"], "a line\n");
+        assert_eq!((code, out.as_str()), (Some(0), "a line\n"), "{err}");
+
+        let (code, _, err) = exec(&[&pod, "--", "sh", "-c", "exit 3"], "");
+        assert_eq!(code, Some(3), "{err}");
+        assert!(err.contains("exit code 3"), "{err}");
+
+        // cart-service is a Go image: no bash there, /bin/sh is.
+        let go = pod_of("cart-service");
+        let (code, _, err) = exec(&["-n", "storefront", &go, "--", "bash"], "");
+        assert_ne!(code, Some(0));
+        assert!(err.contains("executable file not found"), "{err}");
+        let (code, out, err) = exec(
+            &["-n", "storefront", &go, "--", "/bin/sh", "-c", "echo ok"],
+            "",
+        );
+        assert_eq!((code, out.as_str()), (Some(0), "ok\n"), "{err}");
+    });
+    let rows = stats(&sim).await;
+    // One websocket each, no SPDY fallback retried.
+    assert_eq!(count(&rows, "exec"), 6);
+}

@@ -4,6 +4,7 @@
 //! world at sim time, plus an overlay of what users changed.
 
 mod discovery;
+mod exec;
 mod logs;
 mod model;
 mod proto;
@@ -114,6 +115,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
             post(access_review),
+        )
+        .route(
+            "/api/v1/namespaces/{ns}/pods/{pod}/exec",
+            get(exec::exec).post(exec::exec),
         )
         .route("/api/v1/{*rest}", any(core))
         .route("/apis/apps/v1/{*rest}", any(apps))
