@@ -1346,3 +1346,55 @@ async fn kubectl_execs_into_a_pod() {
     // One websocket each, no SPDY fallback retried.
     assert_eq!(count(&rows, "exec"), 6);
 }
+
+// kube's own exec (its `ws` feature, the client the cockpit uses) against the sim: a command's
+// output and Status, and a tty shell fed over stdin until `exit`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_execs_with_and_without_a_tty() {
+    use kube::api::AttachParams;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_sim, client) = start(fast(30.0)).await;
+    let pods: Api<Pod> = Api::namespaced(client, "payments");
+    let list = pods
+        .list(&ListParams::default().labels("app.kubernetes.io/name=ledger"))
+        .await
+        .expect("pods list");
+    let pod = list.items.first().expect("a ledger pod").name_any();
+
+    let mut done = pods
+        .exec(&pod, ["echo", "hi"], &AttachParams::default().stderr(true))
+        .await
+        .expect("exec starts");
+    let mut out = String::new();
+    done.stdout()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .await
+        .expect("stdout reads");
+    let status = done.take_status().expect("a status").await.expect("sent");
+    assert_eq!(out, "hi\n");
+    assert_eq!(status.status.as_deref(), Some("Success"));
+
+    let mut shell = pods
+        .exec(&pod, ["bash"], &AttachParams::interactive_tty())
+        .await
+        .expect("a tty exec starts");
+    let mut stdin = shell.stdin().expect("stdin");
+    let mut stdout = shell.stdout().expect("stdout");
+    stdin
+        .write_all(b"echo flightdeck-$((6*7))\rexit 5\r")
+        .await
+        .expect("typed");
+    let mut screen = String::new();
+    stdout
+        .read_to_string(&mut screen)
+        .await
+        .expect("the terminal reads");
+    assert!(screen.contains("\r\nflightdeck-42\r\n"), "{screen:?}");
+    let status = shell.take_status().expect("a status").await.expect("sent");
+    assert_eq!(
+        status.reason.as_deref(),
+        Some("NonZeroExitCode"),
+        "{status:?}"
+    );
+}
