@@ -81,6 +81,9 @@ fn changes() -> Vec<Change> {
             deployment: Some(name),
             revision: Some(12),
             tag: None,
+            image: None,
+            change_cause: None,
+            created: None,
         }));
         out.extend((0..PODS_PER_SERVICE).map(|i| Change::Pod(pod(s, s * PODS_PER_SERVICE + i))));
     }

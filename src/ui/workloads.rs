@@ -1,5 +1,6 @@
 //! The Workloads screen: workloads with their rollout state and, under each, its pods (trouble
-//! first); the Events of the selection; Describe's YAML; and the Logs view. Every view draws
+//! first); the Events of the selection; Describe's YAML; the Logs view; and a Deployment's
+//! revisions to roll back to. Every view draws
 //! only the visible slice, so 10,000 pods cost what 40 do.
 
 use ratatui::Frame;
@@ -15,8 +16,8 @@ use super::theme::{Role, Theme};
 use flightdeck_core::keymap::Action;
 use flightdeck_core::model::time::age;
 use flightdeck_core::model::workloads::{
-    Describe, Logs, Phase, Pod, Row, ScopeState, Trouble, View, Workload, WorkloadsState,
-    service_name,
+    Describe, Logs, Phase, Pod, Revisions, Row, ScopeState, Trouble, View, Workload,
+    WorkloadsState, service_name,
 };
 use flightdeck_core::model::{Model, Screen};
 use flightdeck_core::update::layers;
@@ -36,6 +37,10 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         },
         View::Logs => match &w.logs {
             Some(l) => draw_logs(model, l, theme, frame, area),
+            None => draw_list(model, theme, frame, area),
+        },
+        View::Revisions => match &w.revisions {
+            Some(r) => draw_revisions(model, r, theme, frame, area),
             None => draw_list(model, theme, frame, area),
         },
     }
@@ -486,6 +491,82 @@ fn draw_events(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 ),
             ]);
             if i == w.events_cursor.selected {
+                line.style(theme.style(Role::Selection))
+            } else {
+                line
+            }
+        })
+        .collect();
+    put_lines(frame, body, lines);
+}
+
+/// A Deployment's revisions, newest first, as `kubectl rollout history` lists them, with the
+/// image each ran; `enter` rolls back to the selected one.
+fn draw_revisions(model: &Model, r: &Revisions, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let keys = key_hint(model, theme, |_| true);
+    let title = format!(
+        "Revisions · deploy {} · {} · enter rolls back",
+        r.target.key.name, r.target.key.namespace
+    );
+    let block = frame_block(title, vec![], keys, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [header, body] =
+        Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
+    let width = usize::from(inner.width);
+    // The image column takes what the fixed ones leave, up to a half of the width.
+    let image_w = (width.saturating_sub(30) / 2).clamp(12, 60);
+    frame.render_widget(
+        Line::styled(
+            format!(
+                " {:>8}  {:>4}  {:<image_w$}  CHANGE-CAUSE",
+                "REVISION", "AGE", "IMAGE"
+            ),
+            theme.style(Role::Header),
+        ),
+        header,
+    );
+    if r.rows.is_empty() {
+        frame.render_widget(
+            Line::styled(
+                " no ReplicaSets with a revision are watched for this Deployment",
+                theme.style(Role::Muted),
+            ),
+            body,
+        );
+        return;
+    }
+    let lines: Vec<Line> = r
+        .rows
+        .iter()
+        .enumerate()
+        .skip(r.cursor.offset)
+        .take(usize::from(body.height))
+        .map(|(i, v)| {
+            let when = v.created.map_or("-".to_string(), |t| age(model.now, t));
+            let mark = if v.current { "●" } else { " " };
+            let head = format!(
+                "{mark}{:>8}  {when:>4}  {}  ",
+                v.revision,
+                fit(&truncate_middle(&v.image, image_w), image_w)
+            );
+            let rest = width.saturating_sub(head.width());
+            let cause = if v.current {
+                format!("{} (running)", v.change_cause)
+            } else {
+                v.change_cause.clone()
+            };
+            let line = Line::from(vec![
+                Span::styled(
+                    head,
+                    theme.style(if v.current { Role::Ok } else { Role::Text }),
+                ),
+                Span::styled(
+                    truncate(cause.trim(), rest).into_owned(),
+                    theme.style(Role::Muted),
+                ),
+            ]);
+            if i == r.cursor.selected {
                 line.style(theme.style(Role::Selection))
             } else {
                 line

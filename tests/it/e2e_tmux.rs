@@ -400,3 +400,159 @@ fn too_small_says_so_and_resize_redraws() {
     t.keys(&["q"]);
     assert_restored(&t);
 }
+
+/// kubectl against the sim, for what the cockpit changed there.
+fn kubectl(kubeconfig: &Path, args: &[&str]) -> String {
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A rollback in the real binary against the sim: `u` lists ledger's revisions, `enter` asks
+/// with the image diff, `y` rolls back, and kubectl then reads the previous image.
+#[test]
+fn a_rollback_shows_in_kubectl() {
+    let Some(t) = Tmux::new("rollback") else {
+        return;
+    };
+    let found = Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "kubectl is not installed, and CI requires the kubectl tests to run"
+        );
+        eprintln!("did not run: kubectl is not installed");
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let sim = rt
+        .block_on(flightdeck_sim::Sim::start(flightdeck_sim::SimConfig {
+            speed: 0.0,
+            ..Default::default()
+        }))
+        .expect("the sim starts");
+    let kc = sim.kubeconfig();
+    let ns = ["-n", "payments"];
+    let image_path = "jsonpath={.spec.template.spec.containers[0].image}";
+    let get = |args: &[&str]| kubectl(&kc, &[&ns[..], args].concat());
+    let before = get(&["get", "deployment", "ledger", "-o", image_path]);
+    let revision: u64 = get(&[
+        "get",
+        "deployment",
+        "ledger",
+        "-o",
+        "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}",
+    ])
+    .parse()
+    .expect("a revision number");
+    let previous = get(&[
+        "get",
+        "rs",
+        "-l",
+        "app.kubernetes.io/name=ledger",
+        "-o",
+        &format!(
+            "jsonpath={{.items[?(@.metadata.annotations.deployment\\.kubernetes\\.io/revision==\"{}\")].spec.template.spec.containers[0].image}}",
+            revision - 1
+        ),
+    ]);
+    assert!(previous.starts_with("ghcr.io/acme/ledger:") && previous != before);
+
+    t.start(&script(
+        &t,
+        &format!(
+            "--no-snapshot --config {}",
+            sim.flightdeck_config().display()
+        ),
+    ));
+    t.wait_for("Overview");
+    t.keys(&["3"]);
+    t.wait_for("ledger");
+    t.keys(&["/", "l", "e", "d", "g", "e", "r", "Enter"]);
+    t.keys(&["u"]);
+    let list = t.wait_for("Revisions · deploy ledger");
+    let tag = |image: &str| image.rsplit(':').next().unwrap_or("").to_string();
+    assert!(list.contains(&tag(&before)), "{list}");
+    t.keys(&["Enter"]);
+    let ask = t.wait_for("Roll back deploy ledger");
+    assert!(
+        ask.contains(&tag(&previous)),
+        "the confirmation shows the image:\n{ask}"
+    );
+    t.keys(&["y"]);
+    t.wait_for("roll back ledger");
+    let start = Instant::now();
+    loop {
+        let now = get(&["get", "deployment", "ledger", "-o", image_path]);
+        if now == previous {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "kubectl still reads {now}, not {previous}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    t.keys(&["Escape", "q"]);
+    assert_restored(&t);
+    drop(sim);
+}
+
+/// Namespace and context switching in the real binary against the sim: `n` narrows the list to
+/// one namespace (the filter line says which), `c` to the context, `:` picks a namespace by
+/// name, and `esc` shows every one again.
+#[test]
+fn namespace_and_context_switch_in_the_workloads_list() {
+    let Some(t) = Tmux::new("scope") else { return };
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let sim = rt
+        .block_on(flightdeck_sim::Sim::start(flightdeck_sim::SimConfig {
+            speed: 0.0,
+            ..Default::default()
+        }))
+        .expect("the sim starts");
+    t.start(&script(
+        &t,
+        &format!(
+            "--no-snapshot --config {}",
+            sim.flightdeck_config().display()
+        ),
+    ));
+    t.wait_for("Overview");
+    t.keys(&["3"]);
+    t.wait_for("ledger");
+    t.keys(&["c"]);
+    t.wait_for("showing context flightdeck-sim, every namespace");
+    t.keys(&["n"]);
+    let one = t.wait_for("ns:");
+    assert!(one.contains("ctx:flightdeck-sim ns:"), "{one}");
+    t.keys(&[":"]);
+    t.keys(&[
+        "n", "a", "m", "e", "s", "p", "a", "c", "e", " ", "p", "a", "y",
+    ]);
+    t.wait_for("namespace payments");
+    t.keys(&["Enter"]);
+    let payments = t.wait_for("ns:payments");
+    assert!(payments.contains("ledger"), "{payments}");
+    assert!(
+        !payments.contains("inventory"),
+        "only payments is listed:\n{payments}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_for("inventory");
+    t.keys(&["q"]);
+    assert_restored(&t);
+    drop(sim);
+}

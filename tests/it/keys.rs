@@ -28,9 +28,12 @@ fn contexts() -> Vec<(&'static [Layer], Model)> {
     let mut events = w.clone();
     press(&mut events, Key::char('E'));
     out.push((&[Layer::Events], events));
-    let mut describe = w;
+    let mut describe = w.clone();
     press(&mut describe, Key::new(KeyCode::Enter));
     out.push((&[Layer::Describe], describe));
+    let mut revisions = w;
+    press(&mut revisions, Key::char('u'));
+    out.push((&[Layer::Revisions], revisions));
     out.push((&[Layer::Logs], ui_workloads::logs_model()));
     let a = ui_alerts::model();
     out.push((&[Layer::Alerts], a.clone()));

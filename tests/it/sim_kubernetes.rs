@@ -1066,6 +1066,93 @@ async fn kubectl_gets_watches_describes_and_reads_logs() {
     assert!(count(&rows, "watch pods") >= 1);
 }
 
+// `kubectl rollout history` reads the ReplicaSets' revisions and change-causes, and `kubectl
+// rollout undo` sends its JSON patch of the template; the Deployment then runs the image before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_rolls_a_deployment_back() {
+    let Some(kubectl) = kubectl() else { return };
+    let (_sim, _client) = start(fast(30.0)).await;
+    let cache = tempfile::tempdir().expect("a cache dir");
+    let kubeconfig = _sim.kubeconfig();
+    let run = |args: &[&str]| {
+        let out = Command::new(kubectl)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .args(["-n", "payments"])
+            .args(args)
+            .output()
+            .expect("kubectl runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "kubectl {args:?} failed: {stderr}");
+        stdout
+    };
+    let image = |run: &dyn Fn(&[&str]) -> String| {
+        run(&[
+            "get",
+            "deployment",
+            "ledger",
+            "-o",
+            "jsonpath={.spec.template.spec.containers[0].image}",
+        ])
+    };
+
+    let history = tokio::task::block_in_place(|| run(&["rollout", "history", "deployment/ledger"]));
+    assert!(history.contains("CHANGE-CAUSE"), "{history}");
+    let revisions: Vec<u64> = history
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect();
+    assert!(revisions.len() >= 3, "old revisions are kept: {history}");
+    assert!(
+        history.contains("deploy "),
+        "deploys say what they were: {history}"
+    );
+    let newest = *revisions.iter().max().expect("a revision");
+
+    let before = tokio::task::block_in_place(|| image(&run));
+    let one_back = tokio::task::block_in_place(|| {
+        run(&[
+            "get",
+            "rs",
+            "-l",
+            "app.kubernetes.io/name=ledger",
+            "-o",
+            &format!(
+                "jsonpath={{.items[?(@.metadata.annotations.deployment\\.kubernetes\\.io/revision==\"{}\")].spec.template.spec.containers[0].image}}",
+                newest - 1
+            ),
+        ])
+    });
+    assert!(one_back.starts_with("ghcr.io/acme/ledger:"), "{one_back}");
+    assert_ne!(before, one_back);
+
+    let out = tokio::task::block_in_place(|| run(&["rollout", "undo", "deployment/ledger"]));
+    assert!(out.contains("rolled back"), "{out}");
+    assert_eq!(tokio::task::block_in_place(|| image(&run)), one_back);
+    let history = tokio::task::block_in_place(|| run(&["rollout", "history", "deployment/ledger"]));
+    assert!(
+        !history
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some(&(newest - 1).to_string())),
+        "the revision rolled back to became the newest: {history}"
+    );
+
+    // Back to a chosen revision: the one undone a moment ago.
+    let out = tokio::task::block_in_place(|| {
+        run(&[
+            "rollout",
+            "undo",
+            "deployment/ledger",
+            &format!("--to-revision={newest}"),
+        ])
+    });
+    assert!(out.contains("rolled back"), "{out}");
+    assert_eq!(tokio::task::block_in_place(|| image(&run)), before);
+}
+
 #[test]
 fn published_payloads_decode_with_the_same_types() {
     use k8s_openapi::api::core::v1::Pod;
@@ -1218,4 +1305,136 @@ async fn the_sims_watch_stream_decodes_like_the_published_one() {
         "sendInitialEvents ends with the initial-events-end bookmark"
     );
     assert!(modified > 0, "six seconds at 100x change pods");
+}
+
+// `kubectl exec` over the websocket channel protocol (v5, as kubectl 1.32 asks first) judges
+// the sim's exec: a command, stdin piped with `-i`, exit codes, and a Go image without bash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_execs_into_a_pod() {
+    let Some(kubectl) = kubectl() else { return };
+    let (sim, _client) = start(fast(30.0)).await;
+    let cache = tempfile::tempdir().expect("a cache dir");
+    let kubeconfig = sim.kubeconfig();
+    let exec = |args: &[&str], stdin: &str| {
+        use std::io::Write as _;
+        let mut child = Command::new(kubectl)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .arg("exec")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl starts");
+        if let Some(mut pipe) = child.stdin.take() {
+            pipe.write_all(stdin.as_bytes()).expect("stdin is written");
+        }
+        let out = child.wait_with_output().expect("kubectl ends");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let pod_of = |app: &str| {
+        let out = Command::new(kubectl)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(["get", "pods", "-A", "-o", "name", "-l"])
+            .arg(format!("app.kubernetes.io/name={app}"))
+            .output()
+            .expect("kubectl runs");
+        let names = String::from_utf8_lossy(&out.stdout).into_owned();
+        names
+            .lines()
+            .next()
+            .expect("a pod")
+            .trim_start_matches("pod/")
+            .to_string()
+    };
+    tokio::task::block_in_place(|| {
+        let pod = pod_of("ledger");
+        let (code, out, err) = exec(&[&pod, "--", "echo", "hi"], "");
+        assert_eq!((code, out.as_str()), (Some(0), "hi\n"), "{err}");
+
+        // Piped stdin ends with v5's close of the stdin channel, so the shell sees its end.
+        let (code, out, err) = exec(&["-i", &pod, "--", "sh"], "echo piped-$((6*7))\nhostname\n");
+        assert_eq!(code, Some(0), "{err}");
+        assert_eq!(out, format!("piped-42\n{pod}\n"));
+        let (code, out, err) = exec(&["-i", &pod, "--", "cat"], "a line\n");
+        assert_eq!((code, out.as_str()), (Some(0), "a line\n"), "{err}");
+
+        let (code, _, err) = exec(&[&pod, "--", "sh", "-c", "exit 3"], "");
+        assert_eq!(code, Some(3), "{err}");
+        assert!(err.contains("exit code 3"), "{err}");
+
+        // cart-service is a Go image: no bash there, /bin/sh is.
+        let go = pod_of("cart-service");
+        let (code, _, err) = exec(&["-n", "storefront", &go, "--", "bash"], "");
+        assert_ne!(code, Some(0));
+        assert!(err.contains("executable file not found"), "{err}");
+        let (code, out, err) = exec(
+            &["-n", "storefront", &go, "--", "/bin/sh", "-c", "echo ok"],
+            "",
+        );
+        assert_eq!((code, out.as_str()), (Some(0), "ok\n"), "{err}");
+    });
+    let rows = stats(&sim).await;
+    // One websocket each, no SPDY fallback retried.
+    assert_eq!(count(&rows, "exec"), 6);
+}
+
+// kube's own exec (its `ws` feature, the client the cockpit uses) against the sim: a command's
+// output and Status, and a tty shell fed over stdin until `exit`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_execs_with_and_without_a_tty() {
+    use kube::api::AttachParams;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_sim, client) = start(fast(30.0)).await;
+    let pods: Api<Pod> = Api::namespaced(client, "payments");
+    let list = pods
+        .list(&ListParams::default().labels("app.kubernetes.io/name=ledger"))
+        .await
+        .expect("pods list");
+    let pod = list.items.first().expect("a ledger pod").name_any();
+
+    let mut done = pods
+        .exec(&pod, ["echo", "hi"], &AttachParams::default().stderr(true))
+        .await
+        .expect("exec starts");
+    let mut out = String::new();
+    done.stdout()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .await
+        .expect("stdout reads");
+    let status = done.take_status().expect("a status").await.expect("sent");
+    assert_eq!(out, "hi\n");
+    assert_eq!(status.status.as_deref(), Some("Success"));
+
+    let mut shell = pods
+        .exec(&pod, ["bash"], &AttachParams::interactive_tty())
+        .await
+        .expect("a tty exec starts");
+    let mut stdin = shell.stdin().expect("stdin");
+    let mut stdout = shell.stdout().expect("stdout");
+    stdin
+        .write_all(b"echo flightdeck-$((6*7))\rexit 5\r")
+        .await
+        .expect("typed");
+    let mut screen = String::new();
+    stdout
+        .read_to_string(&mut screen)
+        .await
+        .expect("the terminal reads");
+    assert!(screen.contains("\r\nflightdeck-42\r\n"), "{screen:?}");
+    let status = shell.take_status().expect("a status").await.expect("sent");
+    assert_eq!(
+        status.reason.as_deref(),
+        Some("NonZeroExitCode"),
+        "{status:?}"
+    );
 }

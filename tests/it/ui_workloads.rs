@@ -101,6 +101,9 @@ fn rs(ns: &str, name: &str, deployment: &str) -> ReplicaSet {
         deployment: Some(deployment.into()),
         revision: Some(14),
         tag: None,
+        image: None,
+        change_cause: None,
+        created: None,
     }
 }
 
@@ -353,4 +356,68 @@ fn logs_paused_on_a_search_match_wrapped_80x24() {
 #[test]
 fn logs_80x24() {
     insta::assert_snapshot!(render(&logs_model(), 80, 24));
+}
+
+/// payments-api with three revisions: the crashing one it runs and two to roll back to.
+fn revisions_model() -> Model {
+    let mut m = model();
+    let revision = |name: &str, n: u64, tag: &str, cause: &str, hours: i64| {
+        Change::ReplicaSet(ReplicaSet {
+            revision: Some(n),
+            image: Some(format!("ghcr.io/acme/payments-api:{tag}")),
+            change_cause: Some(cause.into()),
+            created: Some(now() - Duration::hours(hours)),
+            ..rs("payments", name, "payments-api")
+        })
+    };
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Batch {
+            context: "prod".into(),
+            changes: vec![
+                revision(
+                    "payments-api-7d9f",
+                    14,
+                    "3a4ffd3",
+                    "deploy 3a4ffd3: retry card declines",
+                    0,
+                ),
+                revision(
+                    "payments-api-5c4b",
+                    13,
+                    "9f8e7d6",
+                    "deploy 9f8e7d6: fix rounding of refunds",
+                    26,
+                ),
+                revision(
+                    "payments-api-8b2d",
+                    12,
+                    "1c2d3e4",
+                    "deploy 1c2d3e4: bump the HTTP client",
+                    73,
+                ),
+            ],
+        }),
+    );
+    let i = m
+        .workloads
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "payments-api"))
+        .expect("the row");
+    m.list_mut(Screen::Workloads).cursor.selected = i;
+    update(&mut m, Msg::Key(Key::char('u')));
+    m
+}
+
+#[test]
+fn revisions_of_a_deployment_120x40() {
+    insta::assert_snapshot!(render(&revisions_model(), 120, 40));
+}
+
+#[test]
+fn rollback_confirmation_shows_the_image_diff_80x24() {
+    let mut m = revisions_model();
+    update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    insta::assert_snapshot!(render(&m, 80, 24));
 }

@@ -1056,6 +1056,9 @@ fn model() -> Model {
                     deployment: Some("api".into()),
                     revision: Some(3),
                     tag: None,
+                    image: Some("ghcr.io/acme/api:abc".into()),
+                    change_cause: Some("deploy abc".into()),
+                    created: Some(t0()),
                 }),
                 Change::Pod(pod("api-7f9c-aaaaa", None, 1)),
                 Change::Pod(pod("api-7f9c-bbbbb", Some(crash), 0)),
@@ -1314,4 +1317,336 @@ fn a_describe_answer_for_a_view_left_is_dropped() {
         m.workloads.describe.as_ref().map(|d| d.lines.len()),
         Some(3)
     );
+}
+
+/// The model with a second, older revision of `api` to roll back to.
+fn model_with_history() -> Model {
+    let mut m = model();
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Batch {
+            context: CTX.into(),
+            changes: vec![Change::ReplicaSet(wl::ReplicaSet {
+                namespace: "shop".into(),
+                name: "api-5b6d".into(),
+                deployment: Some("api".into()),
+                revision: Some(2),
+                tag: None,
+                image: Some("ghcr.io/acme/api:old".into()),
+                change_cause: Some("deploy old".into()),
+                created: Some(t0()),
+            })],
+        }),
+    );
+    let i = m
+        .workloads
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Pod(k) if &*k.name == "api-7f9c-bbbbb"))
+        .expect("the row");
+    m.list_mut(Screen::Workloads).cursor.selected = i;
+    m
+}
+
+#[test]
+fn rollback_lists_revisions_newest_first_and_confirms_with_the_image_diff() {
+    let mut m = model_with_history();
+    update(&mut m, Msg::Key(Key::char('u')));
+    assert_eq!(m.workloads.view, View::Revisions);
+    let r = m.workloads.revisions.as_ref().expect("the revisions view");
+    let listed: Vec<(u64, bool)> = r.rows.iter().map(|v| (v.revision, v.current)).collect();
+    assert_eq!(listed, [(3, true), (2, false)]);
+    assert_eq!(r.cursor.selected, 1, "the previous revision is preselected");
+
+    // enter asks first, showing what changes; nothing is sent before `y`.
+    let effects = update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Workloads(_))));
+    let Some(Overlay::Confirm(c)) = &m.overlay else {
+        panic!("a confirmation: {:?}", m.notice)
+    };
+    assert!(c.title.contains("api to revision 2"), "{}", c.title);
+    let text = c.lines.join("\n");
+    assert!(text.contains("ghcr.io/acme/api:old (revision 2)"), "{text}");
+    assert!(text.contains("deploy old"), "{text}");
+    let effects = update(&mut m, Msg::Key(Key::char('y')));
+    assert!(
+        effects.iter().any(|e| matches!(
+            e,
+            Effect::Workloads(Command::Rollback { revision: 2, replicaset, .. }) if replicaset == "api-5b6d"
+        )),
+        "{effects:?}"
+    );
+
+    // The current revision is not a rollback.
+    update(&mut m, Msg::Key(Key::char('k')));
+    update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    assert!(m.overlay.is_none());
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("already runs revision 3"))
+    );
+    update(&mut m, Msg::Key(Key::new(KeyCode::Esc)));
+    assert_eq!(m.workloads.view, View::List);
+}
+
+#[rstest]
+#[case::rbac_says_no(false)]
+#[case::read_only(true)]
+fn rollback_is_refused_before_asking(#[case] read_only: bool) {
+    let mut m = model_with_history();
+    if read_only {
+        m.read_only = true;
+    } else {
+        update(
+            &mut m,
+            Msg::Workloads(WMsg::Access {
+                context: CTX.into(),
+                namespace: "shop".into(),
+                access: Access {
+                    restart: Some(false),
+                    scale: None,
+                    delete_pods: None,
+                },
+            }),
+        );
+    }
+    // The revisions are for reading either way; the rollback itself is refused.
+    update(&mut m, Msg::Key(Key::char('u')));
+    assert_eq!(m.workloads.view, View::Revisions);
+    let effects = update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    assert!(m.overlay.is_none(), "no confirmation");
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Workloads(_))));
+    let want = if read_only {
+        "read-only"
+    } else {
+        "not allowed"
+    };
+    assert!(
+        m.notice.as_ref().is_some_and(|n| n.text.contains(want)),
+        "{:?}",
+        m.notice
+    );
+}
+
+/// The cockpit's own rollback against the sim: the revisions come from the watched
+/// ReplicaSets, and after `y` the Deployment runs the previous image, as kube reads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollback_reaches_the_sim_after_confirmation() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    cockpit
+        .wait("ledger and its revisions", Duration::from_secs(20), |m| {
+            m.workloads
+                .replicasets
+                .values()
+                .filter(|r| r.deployment.as_deref() == Some("ledger"))
+                .count()
+                >= 2
+                && m.workloads
+                    .rows
+                    .iter()
+                    .any(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "ledger"))
+        })
+        .await;
+    let client = kube_client(&sim).await;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "payments");
+    let image = |d: &Deployment| {
+        d.spec
+            .template
+            .spec
+            .as_ref()
+            .and_then(|s| s.containers.first())
+            .and_then(|c| c.image.clone())
+            .unwrap_or_default()
+    };
+    let before = image(&deployments.get("ledger").await.expect("ledger"));
+    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "ledger"));
+    cockpit.key(Key::char('u'));
+    let previous = {
+        let m = cockpit.model.lock().expect("model lock");
+        let r = m.workloads.revisions.as_ref().expect("the revisions view");
+        let chosen = r.rows.get(r.cursor.selected).expect("a revision selected");
+        assert!(!chosen.current);
+        assert!(
+            r.rows
+                .first()
+                .is_some_and(|c| c.current && c.image == before)
+        );
+        chosen.image.clone()
+    };
+    assert_ne!(previous, before);
+    cockpit.key(Key::new(KeyCode::Enter));
+    cockpit.with(|m| {
+        assert!(
+            matches!(&m.overlay, Some(Overlay::Confirm(c)) if c.lines.iter().any(|l| l.contains(&previous)))
+        )
+    });
+    cockpit.key(Key::char('y'));
+    let start = Instant::now();
+    while image(&deployments.get("ledger").await.expect("ledger")) != previous {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the rollback reached the sim"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The watched ReplicaSets follow: the revision rolled back to is now the newest.
+    cockpit
+        .wait(
+            "the rolled-back revision on top",
+            Duration::from_secs(10),
+            |m| {
+                m.workloads
+                    .revisions
+                    .as_ref()
+                    .and_then(|r| r.rows.first())
+                    .is_some_and(|c| c.image == previous)
+            },
+        )
+        .await;
+}
+
+/// Describe reads like `kubectl describe`: the same top-level fields with the same values,
+/// the pod template's image, and the object's Events; the YAML follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_agrees_with_kubectl_describe() {
+    let Some(kubectl) = kubectl() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "kubectl is not installed, and CI requires the kubectl tests to run"
+        );
+        eprintln!("did not run: kubectl is not installed");
+        return;
+    };
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    cockpit
+        .wait("ledger", Duration::from_secs(20), |m| {
+            m.workloads
+                .rows
+                .iter()
+                .any(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "ledger"))
+        })
+        .await;
+    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "ledger"));
+    cockpit.key(Key::char('d'));
+    cockpit
+        .wait("the describe", Duration::from_secs(10), |m| {
+            m.workloads.describe.as_ref().is_some_and(|d| !d.loading)
+        })
+        .await;
+    let ours = cockpit.with(|m| {
+        m.workloads
+            .describe
+            .as_ref()
+            .map(|d| d.lines.join("\n"))
+            .unwrap_or_default()
+    });
+    let out = tokio::task::block_in_place(|| {
+        Process::new(kubectl)
+            .arg("--kubeconfig")
+            .arg(sim.kubeconfig())
+            .args(["describe", "deployment", "ledger", "-n", "payments"])
+            .output()
+            .expect("kubectl runs")
+    });
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs = String::from_utf8_lossy(&out.stdout).into_owned();
+    // A field's value with runs of spaces made one, as both align them by their own widths.
+    let field = |text: &str, label: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{label}:")))
+            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    for label in ["Name", "Namespace", "Selector", "Replicas", "StrategyType"] {
+        assert!(
+            field(&theirs, label).is_some(),
+            "kubectl shows {label}:\n{theirs}"
+        );
+        assert_eq!(
+            field(&ours, label),
+            field(&theirs, label),
+            "{label}:\n{ours}"
+        );
+    }
+    let image = |text: &str| field(&text.replace("    Image:", "Image:"), "Image");
+    assert_eq!(image(&ours), image(&theirs));
+    assert!(ours.contains("\nEvents:"), "{ours}");
+    if theirs.contains("ScalingReplicaSet") {
+        assert!(
+            ours.contains("ScalingReplicaSet"),
+            "the events are listed:\n{ours}"
+        );
+    }
+    assert!(
+        ours.contains("apiVersion: apps/v1"),
+        "the YAML follows:\n{ours}"
+    );
+}
+
+/// `n` and `c` narrow the list to the next namespace or context and, after the last, show
+/// every one again; the palette offers each, and the `/` filter line shows what is shown.
+#[test]
+fn namespace_and_context_switch_at_a_key_and_in_the_palette() {
+    let mut m = model();
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Batch {
+            context: "staging".into(),
+            changes: vec![Change::Pod(wl::Pod {
+                namespace: "tools".into(),
+                ..pod("debug", None, 1)
+            })],
+        }),
+    );
+    let namespaces = |m: &Model| -> BTreeSet<String> {
+        m.workloads
+            .rows
+            .iter()
+            .map(|r| match r {
+                Row::Pod(k) | Row::Workload { key: k, .. } => k.namespace.to_string(),
+                Row::Orphans { namespace, .. } => namespace.to_string(),
+            })
+            .collect()
+    };
+    let filter = |m: &Model| m.list(Screen::Workloads).filter.text().to_string();
+    assert_eq!(namespaces(&m).len(), 2);
+
+    // Namespaces in order across contexts, then all again.
+    update(&mut m, Msg::Key(Key::char('n')));
+    assert_eq!(filter(&m), "ns:shop");
+    assert_eq!(namespaces(&m), BTreeSet::from(["shop".to_string()]));
+    update(&mut m, Msg::Key(Key::char('n')));
+    assert_eq!(filter(&m), "ns:tools");
+    update(&mut m, Msg::Key(Key::char('n')));
+    assert_eq!(filter(&m), "");
+    assert_eq!(namespaces(&m).len(), 2);
+
+    // A context, then the namespaces within it only: prod has shop, staging has tools.
+    update(&mut m, Msg::Key(Key::char('c')));
+    assert_eq!(filter(&m), "ctx:prod");
+    update(&mut m, Msg::Key(Key::char('n')));
+    assert_eq!(filter(&m), "ctx:prod ns:shop");
+    update(&mut m, Msg::Key(Key::char('n')));
+    assert_eq!(filter(&m), "ctx:prod", "no other namespace in prod");
+    update(&mut m, Msg::Key(Key::char('c')));
+    assert_eq!(filter(&m), "ctx:staging");
+    assert_eq!(namespaces(&m), BTreeSet::from(["tools".to_string()]));
+    update(&mut m, Msg::Key(Key::char('c')));
+    assert_eq!(filter(&m), "", "after the last context, every one");
+
+    // The palette names each namespace with its context; choosing one narrows the list.
+    update(&mut m, Msg::Key(Key::char(':')));
+    for c in "namespace tools".chars() {
+        update(&mut m, Msg::Key(Key::char(c)));
+    }
+    update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    assert_eq!(m.screen, Screen::Workloads);
+    assert_eq!(filter(&m), "ctx:staging ns:tools");
+    assert_eq!(namespaces(&m), BTreeSet::from(["tools".to_string()]));
 }

@@ -240,6 +240,7 @@ pub enum Layer {
     Events,
     Describe,
     Logs,
+    Revisions,
     Alerts,
     Silences,
     Docs,
@@ -259,6 +260,7 @@ impl Layer {
         Layer::Events,
         Layer::Describe,
         Layer::Logs,
+        Layer::Revisions,
         Layer::Alerts,
         Layer::Silences,
         Layer::Docs,
@@ -277,6 +279,7 @@ impl Layer {
         &[Layer::Events],
         &[Layer::Describe],
         &[Layer::Logs],
+        &[Layer::Revisions],
         &[Layer::Alerts],
         &[Layer::Silences],
         &[Layer::Docs],
@@ -296,6 +299,7 @@ impl Layer {
             Layer::Events => "events",
             Layer::Describe => "describe",
             Layer::Logs => "logs",
+            Layer::Revisions => "revisions",
             Layer::Alerts => "alerts",
             Layer::Silences => "silences",
             Layer::Docs => "docs",
@@ -316,6 +320,7 @@ impl Layer {
             Layer::Events => "Workloads: events",
             Layer::Describe => "Workloads: describe",
             Layer::Logs => "Workloads: logs",
+            Layer::Revisions => "Workloads: revisions",
             Layer::Alerts => "Alerts",
             Layer::Silences => "Alerts: silences",
             Layer::Docs => "Docs",
@@ -350,7 +355,9 @@ impl Layer {
                 A::Scale,
                 A::DeletePod,
                 A::ToggleGroup,
+                A::Rollback,
             ],
+            Layer::Revisions => &[A::Open, A::Back],
             Layer::Events => &[A::Back, A::Copy],
             Layer::Describe => &[A::Back, A::Filter, A::FindNext, A::Edit, A::Copy],
             Layer::Logs => &[
@@ -461,7 +468,7 @@ actions! {
     Refresh => "refresh", [Global], "refresh", "Refresh the current screen's sources now (on the Overview, which joins them all: every source)";
     Redraw => "redraw", [Global], "redraw", "Redraw the whole terminal";
     Suspend => "suspend", [Global], "suspend", "Suspend flightdeck to the shell (fg brings it back)";
-    Open => "open", [Overview, Pipelines, Workloads, Alerts, Silences, Docs, Onboarding, Work], "open", "Open the selected item; on a silence, the alerts it matches now";
+    Open => "open", [Overview, Pipelines, Workloads, Revisions, Alerts, Silences, Docs, Onboarding, Work], "open", "Open the selected item; on a silence, the alerts it matches now";
     Back => "back", [Global], "back", "Close the popup, clear the filter, or go back where you came from";
     NextPanel => "next-panel", [Global], "next panel", "Focus the next panel";
     PrevPanel => "prev-panel", [Global], "previous panel", "Focus the previous panel";
@@ -499,6 +506,9 @@ actions! {
     ScaleDown => "scale-down", [Workloads], "scale -1", "Scale the selected workload down by one replica";
     DeletePod => "delete-pod", [Workloads], "delete pod", "Delete the selected pod (asks first)";
     Restart => "restart", [Workloads], "restart", "Restart the selected workload's pods (asks first)";
+    Namespace => "namespace", [Workloads], "namespace", "Show only the next namespace, then every one again (the palette lists them too)";
+    Context => "context", [Workloads], "context", "Show only the next context, then every one again (the palette lists them too)";
+    Rollback => "rollback", [Workloads, Revisions], "rollback", "List the selected Deployment's revisions (images, change-cause) to roll back to";
     Follow => "follow", [Logs], "follow", "Follow new lines, or pause on the last one";
     Wrap => "wrap", [Logs], "wrap", "Wrap long lines, or cut them";
     Previous => "previous", [Logs], "previous", "Show the previous container instance's log, or the current one";

@@ -232,6 +232,9 @@ pub fn pod(p: &K8sPod, services: &dyn Services) -> Option<Pod> {
     })
 }
 
+/// The annotation `kubectl rollout history` shows as CHANGE-CAUSE.
+pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
+
 fn revision(meta: &ObjectMeta) -> Option<u64> {
     meta.annotations
         .as_ref()?
@@ -371,12 +374,24 @@ pub fn replicaset(r: &K8sReplicaSet) -> Option<ReplicaSet> {
         .flatten()
         .find(|o| o.kind == "Deployment")
         .map(|o| sanitize::ident(&o.name));
+    let pod_spec = r.spec.template.as_ref().and_then(|t| t.spec.as_ref());
     Some(ReplicaSet {
         namespace,
         name,
         deployment,
         revision: revision(&r.metadata),
-        tag: first_tag(r.spec.template.as_ref().and_then(|t| t.spec.as_ref())),
+        tag: first_tag(pod_spec),
+        image: pod_spec
+            .and_then(|s| s.containers.first())
+            .and_then(|c| c.image.as_deref())
+            .map(sanitize::line),
+        change_cause: r
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(CHANGE_CAUSE))
+            .map(|c| sanitize::line(c)),
+        created: meta_time(r.metadata.creation_timestamp.as_ref()),
     })
 }
 

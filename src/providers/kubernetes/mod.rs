@@ -5,6 +5,7 @@
 //! It never touches the model: everything arrives as batched `Msg`s.
 
 pub mod convert;
+pub mod describe;
 pub mod ops;
 pub mod watch;
 
@@ -380,9 +381,10 @@ fn carry_out(
     match command {
         Command::Describe { request, target } => {
             let client = client_of(&target.key.context);
+            let clock = cx.clock.clone();
             tokio::spawn(async move {
                 let result = match client {
-                    Ok(c) => ops::describe(c, &target).await,
+                    Ok(c) => ops::describe(c, &target, &clock).await,
                     Err(e) => Err(e),
                 };
                 let _ = tx
@@ -447,6 +449,27 @@ fn carry_out(
                     (true, _) => Err("refused, flightdeck runs read-only".to_string()),
                     (false, Err(e)) => Err(e),
                     (false, Ok(c)) => ops::scale(c, &target, replicas).await,
+                };
+                let msg = match result {
+                    Ok(()) => Msg::Workloads(WMsg::ActionDone { what }),
+                    Err(e) => failed(what, e),
+                };
+                let _ = tx.send(msg).await;
+            });
+        }
+        Command::Rollback {
+            target,
+            revision,
+            replicaset,
+        } => {
+            let what = format!("roll back {} to revision {revision}", target.key.name);
+            let client = client_of(&target.key.context);
+            let read_only = cx.read_only;
+            tokio::spawn(async move {
+                let result = match (read_only, client) {
+                    (true, _) => Err("refused, flightdeck runs read-only".to_string()),
+                    (false, Err(e)) => Err(e),
+                    (false, Ok(c)) => ops::rollback(c, &target, revision, &replicaset).await,
                 };
                 let msg = match result {
                     Ok(()) => Msg::Workloads(WMsg::ActionDone { what }),

@@ -15,6 +15,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::watch::describe_error;
+use super::{convert, describe};
 use crate::clock::Clock;
 use flightdeck_core::message::Msg;
 use flightdeck_core::message::workloads::Msg as WMsg;
@@ -29,18 +30,57 @@ const LOG_COALESCE: StdDuration = StdDuration::from_millis(50);
 /// The longest log line kept; the rest of a longer one is cut (a chatty pod cannot eat memory).
 const MAX_LINE: usize = 16 * 1024;
 
-/// The object as YAML, without managedFields.
-pub async fn describe(client: Client, target: &Target) -> Result<String, String> {
+/// The object laid out as `kubectl describe` does, its Events included, then as YAML
+/// without managedFields.
+pub async fn describe(client: Client, target: &Target, clock: &Clock) -> Result<String, String> {
     let (ns, name) = (target.key.namespace.as_ref(), target.key.name.as_ref());
     let value = match target.kind {
-        Kind::Pod => get::<Pod>(client, ns, name).await,
-        Kind::Deployment => get::<Deployment>(client, ns, name).await,
-        Kind::StatefulSet => get::<StatefulSet>(client, ns, name).await,
-        Kind::DaemonSet => get::<DaemonSet>(client, ns, name).await,
-        Kind::ReplicaSet => get::<ReplicaSet>(client, ns, name).await,
-        Kind::Event => get::<K8sEvent>(client, ns, name).await,
+        Kind::Pod => get::<Pod>(client.clone(), ns, name).await,
+        Kind::Deployment => get::<Deployment>(client.clone(), ns, name).await,
+        Kind::StatefulSet => get::<StatefulSet>(client.clone(), ns, name).await,
+        Kind::DaemonSet => get::<DaemonSet>(client.clone(), ns, name).await,
+        Kind::ReplicaSet => get::<ReplicaSet>(client.clone(), ns, name).await,
+        Kind::Event => get::<K8sEvent>(client.clone(), ns, name).await,
     }?;
-    Ok(yaml_without_bulk(value))
+    let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+    // The object's Events, as kubectl describe finds them; none for an Event itself. Failing
+    // to read them (RBAC) leaves the rest of the describe standing.
+    let events = if target.kind == Kind::Event {
+        Vec::new()
+    } else {
+        let fields = format!("involvedObject.name={name},involvedObject.kind={kind}");
+        match Api::<K8sEvent>::namespaced(client, ns)
+            .list(&kube::api::ListParams::default().fields(&fields))
+            .await
+        {
+            Ok(list) => {
+                let mut rows: Vec<describe::EventRow> = list
+                    .items
+                    .into_iter()
+                    .filter_map(|e| convert::event(&e))
+                    .map(|e| describe::EventRow {
+                        warning: e.warning,
+                        reason: e.reason.to_string(),
+                        last: e.last,
+                        count: e.count,
+                        from: e.source.to_string(),
+                        message: e.message,
+                    })
+                    .collect();
+                rows.sort_by_key(|e| e.last);
+                rows
+            }
+            Err(e) => {
+                tracing::info!(error = %describe_error(&e), "events for describe");
+                Vec::new()
+            }
+        }
+    };
+    let summary = sanitize::text(&describe::summary(&value, &events, clock.now()));
+    Ok(format!(
+        "{summary}\n# The whole object (managedFields left out):\n{}",
+        yaml_without_bulk(value)
+    ))
 }
 
 /// Drops managedFields and the last-applied annotation (a copy of the object) and renders
@@ -221,6 +261,95 @@ pub async fn restart(client: Client, target: &Target, clock: &Clock) -> Result<(
         other => return Err(format!("a {} does not roll out", other.name())),
     };
     result.map_err(|e| describe_error(&e))
+}
+
+/// Annotations of a ReplicaSet the controller owns, which a rollback must not copy onto the
+/// Deployment (kubectl skips the same ones).
+const NOT_ROLLED_BACK: &[&str] = &[
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deployment.kubernetes.io/revision",
+    "deployment.kubernetes.io/revision-history",
+    "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas",
+    "deprecated.deployment.rollback.to",
+];
+
+/// `kubectl rollout undo --to-revision`: the Deployment's pod template becomes the
+/// ReplicaSet's again (without its pod-template-hash), and the ReplicaSet's annotations
+/// (change-cause) come back, in one JSON patch. The ReplicaSet is read again first: the one
+/// chosen must still hold `revision` and belong to the Deployment.
+pub async fn rollback(
+    client: Client,
+    target: &Target,
+    revision: u64,
+    replicaset: &str,
+) -> Result<(), String> {
+    let ns = &target.key.namespace;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), ns);
+    let sets: Api<ReplicaSet> = Api::namespaced(client, ns);
+    let deployment = deployments
+        .get(&target.key.name)
+        .await
+        .map_err(|e| describe_error(&e))?;
+    if deployment.spec.paused == Some(true) {
+        return Err("the Deployment is paused: resume it first".into());
+    }
+    let rs = sets.get(replicaset).await.map_err(|e| describe_error(&e))?;
+    let owned =
+        rs.metadata.owner_references.iter().flatten().any(|o| {
+            o.controller == Some(true) && Some(&o.uid) == deployment.metadata.uid.as_ref()
+        });
+    if !owned {
+        return Err(format!(
+            "{replicaset} no longer belongs to {}",
+            target.key.name
+        ));
+    }
+    let rs_revision = rs
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+        .and_then(|r| r.parse::<u64>().ok());
+    if rs_revision != Some(revision) {
+        return Err(format!(
+            "revision {revision} has moved on (its ReplicaSet is now revision {}); look again",
+            rs_revision.map_or("?".to_string(), |r| r.to_string())
+        ));
+    }
+    let Some(mut template) = rs.spec.template else {
+        return Err(format!("{replicaset} has no pod template"));
+    };
+    if let Some(labels) = template.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
+        labels.remove("pod-template-hash");
+    }
+    // The Deployment's own controller annotations stay; the rest come from the ReplicaSet.
+    let mut annotations = serde_json::Map::new();
+    let keep = |k: &str| NOT_ROLLED_BACK.contains(&k);
+    for (k, v) in deployment.metadata.annotations.iter().flatten() {
+        if keep(k) {
+            annotations.insert(k.clone(), json!(v));
+        }
+    }
+    for (k, v) in rs.metadata.annotations.iter().flatten() {
+        if !keep(k) {
+            annotations.insert(k.clone(), json!(v));
+        }
+    }
+    let patch = json!([
+        {"op": "replace", "path": "/spec/template", "value": template},
+        {"op": "replace", "path": "/metadata/annotations", "value": annotations},
+    ]);
+    let patch: json_patch::Patch = serde_json::from_value(patch).map_err(|e| e.to_string())?;
+    deployments
+        .patch(
+            &target.key.name,
+            &PatchParams::default(),
+            &Patch::Json::<()>(patch),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| describe_error(&e))
 }
 
 pub async fn scale(client: Client, target: &Target, replicas: u32) -> Result<(), String> {

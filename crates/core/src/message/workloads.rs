@@ -85,4 +85,11 @@ pub enum Command {
     DeletePod {
         key: ObjRef,
     },
+    /// `kubectl rollout undo --to-revision`: the Deployment's template becomes the
+    /// ReplicaSet's again, if that ReplicaSet still has this revision.
+    Rollback {
+        target: Target,
+        revision: u64,
+        replicaset: String,
+    },
 }

@@ -23,6 +23,11 @@ pub enum PaletteTarget {
         screen: Screen,
         key: String,
     },
+    /// Workloads narrowed to a context and a namespace (`None`: every one).
+    Scope {
+        context: Option<String>,
+        namespace: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -418,7 +418,7 @@ impl Workload {
     }
 }
 
-/// A ReplicaSet: only to find a pod's Deployment and a revision's image.
+/// A ReplicaSet: to find a pod's Deployment, and a revision to roll back to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplicaSet {
     pub namespace: String,
@@ -426,6 +426,35 @@ pub struct ReplicaSet {
     pub deployment: Option<String>,
     pub revision: Option<u64>,
     pub tag: Option<String>,
+    /// The first container's whole image, for the rollback's image diff.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// `kubernetes.io/change-cause`, as `kubectl rollout history` shows it.
+    #[serde(default)]
+    pub change_cause: Option<String>,
+    #[serde(default)]
+    pub created: Option<DateTime<Utc>>,
+}
+
+/// One revision of a Deployment in the rollback list: its ReplicaSet, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    pub revision: u64,
+    pub replicaset: String,
+    pub image: String,
+    pub change_cause: String,
+    pub created: Option<DateTime<Utc>>,
+    /// The template the Deployment runs now (the highest revision).
+    pub current: bool,
+}
+
+/// The Revisions view: a Deployment's revisions to roll back to, rebuilt when its
+/// ReplicaSets change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revisions {
+    pub target: Target,
+    pub rows: Vec<Revision>,
+    pub cursor: Cursor,
 }
 
 /// An Event, its repeated names shared through [`Strings`] once the model holds it.
@@ -528,6 +557,7 @@ pub enum View {
     Events,
     Describe,
     Logs,
+    Revisions,
 }
 
 /// The object a Describe, an action or a log stream is about.
@@ -702,6 +732,7 @@ pub struct WorkloadsState {
     pub describe: Option<Describe>,
     pub logs: Option<Logs>,
     pub scale: Option<ScalePrompt>,
+    pub revisions: Option<Revisions>,
     pub next_request: u64,
     summaries: HashMap<String, PodSummary>,
     troubled: HashMap<String, Vec<ObjRef>>,
@@ -737,6 +768,38 @@ impl WorkloadsState {
         });
         let last = self.contexts.len() - 1;
         &mut self.contexts[last]
+    }
+
+    /// The revisions of a Deployment, newest first, from its ReplicaSets in the model.
+    pub fn revisions_of(&self, target: &Target) -> Vec<Revision> {
+        let mut rows: Vec<Revision> = self
+            .replicasets
+            .iter()
+            .filter(|(k, r)| {
+                k.context == target.key.context
+                    && k.namespace == target.key.namespace
+                    && r.deployment.as_deref() == Some(&*target.key.name)
+            })
+            .filter_map(|(_, r)| {
+                Some(Revision {
+                    revision: r.revision?,
+                    replicaset: r.name.clone(),
+                    image: r
+                        .image
+                        .clone()
+                        .or_else(|| r.tag.clone())
+                        .unwrap_or_default(),
+                    change_cause: r.change_cause.clone().unwrap_or_default(),
+                    created: r.created,
+                    current: false,
+                })
+            })
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse(r.revision));
+        if let Some(first) = rows.first_mut() {
+            first.current = true;
+        }
+        rows
     }
 
     pub fn access(&self, key: &ObjRef) -> Access {

@@ -239,6 +239,7 @@ pub fn layers(model: &Model) -> &'static [Layer] {
             View::Events => &[Layer::Events],
             View::Describe => &[Layer::Describe],
             View::Logs => &[Layer::Logs],
+            View::Revisions => &[Layer::Revisions],
         },
         Screen::Alerts => match model.alerts.view {
             AlertsView::Alerts => &[Layer::Alerts],
@@ -362,6 +363,10 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
             screen: Screen::Onboarding,
             key,
         } => onboarding::open_key(model, &key),
+        PaletteTarget::Scope { context, namespace } => {
+            model.screen = Screen::Workloads;
+            workloads::set_scope(model, context.as_deref(), namespace.as_deref())
+        }
         PaletteTarget::Row { screen, key } => {
             model.screen = screen;
             let found = match screen {

@@ -1,12 +1,13 @@
 //! The Workloads screen's part of `update`: batches of watched objects from the Kubernetes
 //! provider, the list (trouble first), the Events, Describe and Logs views, and the actions
-//! (rollout restart, scale, delete pod), each through the confirm gate and the RBAC answers.
+//! (rollout restart, rollback, scale, delete pod), each through the confirm gate and the RBAC
+//! answers.
 
 use crate::keymap::{Action, Key, KeyCode};
 use crate::model::input::Edit;
 use crate::model::workloads::{
-    Describe, Kind, LogOptions, LogSource, Logs, ObjRef, Row, SINCES, ScalePrompt, TAILS, Target,
-    Trouble, View, pod_prefix, service_name,
+    Describe, Filter, Kind, LogOptions, LogSource, Logs, ObjRef, Row, SINCES, ScalePrompt, TAILS,
+    Target, Trouble, View, pod_prefix, service_name,
 };
 use crate::model::{Cursor, Level, Model, PaletteItem, Screen};
 
@@ -45,6 +46,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             model.workloads.apply(&context, changes);
             rebuild_after_batch(model);
+            refresh_revisions(model);
             vec![Effect::Render]
         }
         Msg::Scope {
@@ -202,6 +204,11 @@ pub(crate) fn row_count(model: &Model) -> usize {
     match model.workloads.view {
         View::List => model.workloads.rows.len(),
         View::Events => model.workloads.events_rows.len(),
+        View::Revisions => model
+            .workloads
+            .revisions
+            .as_ref()
+            .map_or(0, |r| r.rows.len()),
         View::Describe | View::Logs => 0,
     }
 }
@@ -326,6 +333,7 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
         View::Events => events_action(model, action),
         View::Describe => describe_action(model, action),
         View::Logs => logs_action(model, action),
+        View::Revisions => revisions_action(model, action),
     }
 }
 
@@ -343,6 +351,9 @@ fn list_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         }
         Action::Logs => Some(open_logs(model)),
         Action::Restart => Some(restart(model)),
+        Action::Rollback => Some(open_revisions(model)),
+        Action::Namespace => Some(next_scope(model, false)),
+        Action::Context => Some(next_scope(model, true)),
         Action::Scale => Some(open_scale(model, None)),
         Action::ScaleUp => Some(open_scale(model, Some(1))),
         Action::ScaleDown => Some(open_scale(model, Some(-1))),
@@ -371,6 +382,7 @@ fn back_to_list(model: &mut Model) -> Vec<Effect> {
         effects.push(Effect::Workloads(Command::StopLogs { id: logs.id }));
     }
     model.workloads.describe = None;
+    model.workloads.revisions = None;
     model.workloads.view = View::List;
     effects
 }
@@ -878,6 +890,229 @@ fn restart(model: &mut Model) -> Vec<Effect> {
     )
 }
 
+/// The contexts and namespaces the watched objects live in, sorted.
+fn scopes(model: &Model) -> std::collections::BTreeSet<(String, String)> {
+    let w = &model.workloads;
+    w.workloads
+        .keys()
+        .map(|(_, k)| k)
+        .chain(w.pods.keys())
+        .map(|k| (k.context.to_string(), k.namespace.to_string()))
+        .collect()
+}
+
+/// Moves the list to the next namespace (within the shown context) or context, and after the
+/// last back to all of them: `n` and `c`, as k9s's `:ns` and `:ctx` switch.
+fn next_scope(model: &mut Model, context: bool) -> Vec<Effect> {
+    let filter = Filter::parse(model.list(Screen::Workloads).filter.text());
+    let scopes = scopes(model);
+    let choices: Vec<String> = if context {
+        let set: std::collections::BTreeSet<&String> = scopes.iter().map(|(c, _)| c).collect();
+        set.into_iter().cloned().collect()
+    } else {
+        let set: std::collections::BTreeSet<&String> = scopes
+            .iter()
+            .filter(|(c, _)| {
+                filter
+                    .context
+                    .as_deref()
+                    .is_none_or(|f| c.eq_ignore_ascii_case(f))
+            })
+            .map(|(_, n)| n)
+            .collect();
+        set.into_iter().cloned().collect()
+    };
+    let current = if context {
+        filter.context.as_deref()
+    } else {
+        filter.namespace.as_deref()
+    };
+    let next = match current {
+        None => choices.first(),
+        Some(cur) => choices
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(cur))
+            .and_then(|i| choices.get(i + 1)),
+    }
+    .cloned();
+    if context {
+        // A namespace of another context means nothing in the next one.
+        set_scope(model, next.as_deref(), None)
+    } else {
+        let ctx = filter.context.clone();
+        set_scope(model, ctx.as_deref(), next.as_deref())
+    }
+}
+
+/// Narrows the list to a context and a namespace (`None`: every one) by rewriting the scope
+/// words of the `/` filter, so the filter line shows it, `esc` clears it and it stays for the
+/// session; the other words are kept.
+pub(crate) fn set_scope(
+    model: &mut Model,
+    context: Option<&str>,
+    namespace: Option<&str>,
+) -> Vec<Effect> {
+    let text = model.list(Screen::Workloads).filter.text().to_string();
+    let mut words: Vec<String> = text
+        .split_whitespace()
+        .filter(|w| {
+            let w = w.to_lowercase();
+            !["ns:", "namespace:", "ctx:", "context:"]
+                .iter()
+                .any(|p| w.starts_with(p))
+        })
+        .map(str::to_string)
+        .collect();
+    if let Some(c) = context {
+        words.push(format!("ctx:{c}"));
+    }
+    if let Some(n) = namespace {
+        words.push(format!("ns:{n}"));
+    }
+    let input = &mut model.list_mut(Screen::Workloads).filter;
+    input.clear();
+    if !words.is_empty() {
+        input.apply(Edit::Paste(words.join(" ")));
+    }
+    rebuild(model, false);
+    let said = match (context, namespace) {
+        (None, None) => "every context and namespace".to_string(),
+        (Some(c), None) => format!("context {c}, every namespace"),
+        (None, Some(n)) => format!("namespace {n}"),
+        (Some(c), Some(n)) => format!("context {c}, namespace {n}"),
+    };
+    notify(model, Level::Info, format!("showing {said}"));
+    vec![Effect::Render]
+}
+
+/// Opens the selected Deployment's revisions, the one before the current selected: `enter`
+/// then rolls back to the previous revision, or to any other chosen first.
+fn open_revisions(model: &mut Model) -> Vec<Effect> {
+    let Some(target) = selected_workload(model).filter(|t| t.kind == Kind::Deployment) else {
+        notify(
+            model,
+            Level::Info,
+            "rollback: select a Deployment or one of its pods",
+        );
+        return vec![Effect::Render];
+    };
+    let rows = model.workloads.revisions_of(&target);
+    let height = model.list_height.saturating_sub(1).max(1);
+    let cursor = Cursor::default().to(1, rows.len(), height);
+    model.workloads.revisions = Some(crate::model::workloads::Revisions {
+        target,
+        rows,
+        cursor,
+    });
+    model.workloads.view = View::Revisions;
+    vec![Effect::Render]
+}
+
+/// Keeps the open Revisions view true to the ReplicaSets, the cursor on the same revision.
+fn refresh_revisions(model: &mut Model) {
+    let height = model.list_height.saturating_sub(1).max(1);
+    let Some(r) = model.workloads.revisions.as_ref() else {
+        return;
+    };
+    let rows = model.workloads.revisions_of(&r.target);
+    if rows == r.rows {
+        return;
+    }
+    let selected = r.rows.get(r.cursor.selected).map(|x| x.replicaset.clone());
+    let at = selected
+        .and_then(|name| rows.iter().position(|x| x.replicaset == name))
+        .unwrap_or(r.cursor.selected);
+    if let Some(r) = model.workloads.revisions.as_mut() {
+        r.cursor = r.cursor.to(at, rows.len(), height);
+        r.rows = rows;
+    }
+}
+
+fn revisions_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    let r = model.workloads.revisions.as_mut()?;
+    let height = model.list_height.saturating_sub(1).max(1);
+    if let Some(c) = moved(r.cursor, action, r.rows.len(), height) {
+        r.cursor = c;
+        return Some(vec![Effect::Render]);
+    }
+    match action {
+        Action::Back | Action::Rollback => Some(back_to_list(model)),
+        Action::Open => Some(confirm_rollback(model)),
+        Action::Filter
+        | Action::Quit
+        | Action::Help
+        | Action::Palette
+        | Action::Refresh
+        | Action::Redraw => None,
+        a if a.is_screen_jump() || a == Action::NextPanel || a == Action::PrevPanel => None,
+        _ => Some(vec![]),
+    }
+}
+
+/// Asks before rolling back to the selected revision, showing the image before and after.
+fn confirm_rollback(model: &mut Model) -> Vec<Effect> {
+    let Some(r) = model.workloads.revisions.as_ref() else {
+        return vec![];
+    };
+    let target = r.target.clone();
+    let Some(chosen) = r.rows.get(r.cursor.selected).cloned() else {
+        notify(model, Level::Info, "rollback: no revision to roll back to");
+        return vec![Effect::Render];
+    };
+    let current = r.rows.iter().find(|x| x.current).cloned();
+    if chosen.current {
+        notify(
+            model,
+            Level::Info,
+            format!(
+                "{} already runs revision {}",
+                target.key.name, chosen.revision
+            ),
+        );
+        return vec![Effect::Render];
+    }
+    if let Some(e) = refused(
+        model,
+        "rollback",
+        model.workloads.access(&target.key).restart,
+        &target.key,
+    ) {
+        return e;
+    }
+    let title = format!(
+        "Roll back deploy {} to revision {}",
+        target.key.name, chosen.revision
+    );
+    let (from_image, from_revision) = current
+        .as_ref()
+        .map_or(("?".to_string(), 0), |c| (c.image.clone(), c.revision));
+    let mut lines = vec![
+        format!(
+            "context {}, namespace {}",
+            target.key.context, target.key.namespace
+        ),
+        format!("from image {from_image} (revision {from_revision})"),
+        format!("to image   {} (revision {})", chosen.image, chosen.revision),
+    ];
+    if from_image == chosen.image {
+        lines.push("same image: the pod template's annotations differ".to_string());
+    }
+    if !chosen.change_cause.is_empty() {
+        lines.push(format!("change-cause: {}", chosen.change_cause));
+    }
+    lines.push("replaces its pods one by one, as `kubectl rollout undo` does".to_string());
+    confirm(
+        model,
+        title,
+        lines,
+        Effect::Workloads(Command::Rollback {
+            target,
+            revision: chosen.revision,
+            replicaset: chosen.replicaset,
+        }),
+    )
+}
+
 /// Scale by `delta`, or open the prompt for a number when `None`.
 fn open_scale(model: &mut Model, delta: Option<i32>) -> Vec<Effect> {
     if refused_read_only(model, "scale") {
@@ -1116,6 +1351,37 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
             },
         });
     }
+    // Each context and namespace to switch to, and the way back to all of them.
+    let scopes = scopes(model);
+    let contexts: std::collections::BTreeSet<&String> = scopes.iter().map(|(c, _)| c).collect();
+    for c in contexts {
+        items.push(PaletteItem {
+            label: format!("context {c}"),
+            kind: "context",
+            target: crate::model::PaletteTarget::Scope {
+                context: Some(c.clone()),
+                namespace: None,
+            },
+        });
+    }
+    for (c, n) in &scopes {
+        items.push(PaletteItem {
+            label: format!("namespace {n} ({c})"),
+            kind: "namespace",
+            target: crate::model::PaletteTarget::Scope {
+                context: Some(c.clone()),
+                namespace: Some(n.clone()),
+            },
+        });
+    }
+    items.push(PaletteItem {
+        label: "every context and namespace".into(),
+        kind: "namespace",
+        target: crate::model::PaletteTarget::Scope {
+            context: None,
+            namespace: None,
+        },
+    });
     // Every pod of a small cluster; of a large one the pods in trouble, the ones an on-call
     // user jumps to, so opening the palette and each keystroke stay within their budget.
     let all = model.workloads.pods.len() <= MAX_PALETTE_PODS;

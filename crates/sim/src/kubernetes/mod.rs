@@ -4,6 +4,7 @@
 //! world at sim time, plus an overlay of what users changed.
 
 mod discovery;
+mod exec;
 mod logs;
 mod model;
 mod proto;
@@ -130,6 +131,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
             post(access_review),
+        )
+        .route(
+            "/api/v1/namespaces/{ns}/pods/{pod}/exec",
+            get(exec::exec).post(exec::exec),
         )
         .route("/api/v1/{*rest}", any(core))
         .route("/apis/apps/v1/{*rest}", any(apps))
@@ -1078,6 +1083,36 @@ fn patch_deployment(s: &Server, ns: &str, name: &str, content_type: &str, body: 
                 .collect()
         })
         .unwrap_or_default();
+    // The image: `kubectl set image` and `rollout undo` change its tag; the sim runs only the
+    // workload's own repository.
+    let image = patched
+        .pointer("/spec/template/spec/containers/0/image")
+        .and_then(Value::as_str)
+        .unwrap_or(&current.image);
+    let repo = &current.workload.image_repo;
+    let Some(tag) = image
+        .strip_prefix(repo.as_str())
+        .and_then(|t| t.strip_prefix(':'))
+        .filter(|t| !t.is_empty())
+    else {
+        return invalid(
+            Kind::Deployment,
+            name,
+            format!(
+                "spec.template.spec.containers[0].image: Unsupported value: the sim runs only {repo}:<tag>"
+            ),
+        );
+    };
+    let current_tag = current.image.rsplit(':').next().unwrap_or("");
+    let tag = (tag != current_tag).then(|| tag.to_string());
+    let change_cause = patched
+        .pointer(&format!(
+            "/metadata/annotations/{}",
+            model::CHANGE_CAUSE.replace('/', "~1")
+        ))
+        .and_then(Value::as_str)
+        .filter(|c| *c != current.change_cause)
+        .map(str::to_string);
     let now = s.now();
     {
         let mut store = lock(&s.store);
@@ -1086,7 +1121,8 @@ fn patch_deployment(s: &Server, ns: &str, name: &str, content_type: &str, body: 
         let mut wanted = annotations;
         wanted.sort();
         let changed_replicas = replicas.filter(|r| *r != current.spec_replicas);
-        let changed_template = wanted != current_annotations;
+        let changed_template =
+            wanted != current_annotations || tag.is_some() || change_cause.is_some();
         if changed_replicas.is_some() || changed_template {
             let overlay = store.overlay_mut(ns, name);
             if let Some(r) = changed_replicas {
@@ -1095,7 +1131,14 @@ fn patch_deployment(s: &Server, ns: &str, name: &str, content_type: &str, body: 
                 overlay.spec_changes += 1;
             }
             if changed_template {
-                overlay.restarts.push((now, wanted));
+                overlay.templates.push((
+                    now,
+                    model::TemplateChange {
+                        tag,
+                        annotations: wanted,
+                        change_cause,
+                    },
+                ));
             }
         }
         s.refresh(&mut store, now);

@@ -30,6 +30,13 @@ const PROGRESS_DEADLINE: Duration = Duration::seconds(600);
 pub const EVENT_TTL: Duration = Duration::hours(1);
 /// How long a stuck rollout waits after its healthy predecessor before it starts.
 const STUCK_AFTER: Duration = Duration::seconds(90);
+/// World deploys kept as ReplicaSets, so a Deployment has revisions to roll back to (the API
+/// server keeps ten; five are enough to choose from and keep the object count small).
+const DEPLOYS_KEPT: usize = 5;
+/// Old ReplicaSets (scaled to zero) kept besides the current and the previous one.
+const OLD_KEPT: usize = 4;
+/// The annotation `kubectl rollout history` shows as CHANGE-CAUSE.
+pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
 
 /// The resources the sim serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -285,6 +292,8 @@ impl Workload {
 pub struct Version {
     pub tag: String,
     pub annotations: Vec<(String, String)>,
+    /// Why this template exists, as `kubernetes.io/change-cause` says it.
+    pub change_cause: String,
     /// When its rollout began.
     pub start: Time,
     pub revision: u64,
@@ -354,6 +363,7 @@ pub struct DeploymentObj {
     pub revision: u64,
     pub image: String,
     pub template_annotations: Vec<(String, String)>,
+    pub change_cause: String,
     pub replicas: usize,
     pub updated: usize,
     pub ready: usize,
@@ -370,6 +380,7 @@ pub struct ReplicaSetObj {
     pub revision: u64,
     pub image: String,
     pub template_annotations: Vec<(String, String)>,
+    pub change_cause: String,
     pub desired: usize,
     pub replicas: usize,
     pub ready: usize,
@@ -694,12 +705,22 @@ pub struct WorkloadOverlay {
     pub replicas: Option<usize>,
     /// The latest scale: when, and from how many.
     pub scaled: Option<(Time, usize)>,
-    /// Template annotation changes (`kubectl rollout restart`), oldest first.
-    pub restarts: Vec<(Time, Vec<(String, String)>)>,
+    /// Template changes through the API (`kubectl rollout restart`, `set image`, `rollout
+    /// undo`), oldest first.
+    pub templates: Vec<(Time, TemplateChange)>,
     /// Deleted pods: (template hash, slot) → (generation, when).
     pub deleted: Vec<((String, usize), (u32, Time))>,
     /// Spec changes, for `metadata.generation`.
     pub spec_changes: u64,
+}
+
+/// A pod template a user set: its annotations, and the image tag and change-cause when they
+/// changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateChange {
+    pub tag: Option<String>,
+    pub annotations: Vec<(String, String)>,
+    pub change_cause: Option<String>,
 }
 
 impl WorkloadOverlay {
@@ -725,8 +746,8 @@ impl WorkloadOverlay {
 /// The versions a world service ran, from its deploys; cached until the next deploy lands.
 #[derive(Debug, Clone)]
 pub struct DeployHistory {
-    /// (landed, tag, crashing), at most the latest two.
-    pub landed: Vec<(Time, String, bool)>,
+    /// (landed, tag, crashing, commit title), at most the latest `DEPLOYS_KEPT`.
+    pub landed: Vec<(Time, String, bool, String)>,
     pub count: u64,
     pub valid_until: Time,
 }
@@ -735,7 +756,7 @@ pub struct DeployHistory {
 pub fn deploy_history(world: &World, name: &str, now: Time) -> DeployHistory {
     let lookahead = now + Duration::minutes(10);
     let runs = world.deploy_runs(name, lookahead);
-    let mut landed: Vec<(Time, String, bool)> = Vec::new();
+    let mut landed: Vec<(Time, String, bool, String)> = Vec::new();
     let mut count = 0;
     let mut valid_until = lookahead;
     let incident = world.service(name).is_some_and(|s| s.incident);
@@ -751,13 +772,14 @@ pub fn deploy_history(world: &World, name: &str, now: Time) -> DeployHistory {
             let crashing = incident
                 && (world::BAD_DEPLOY_LANDS.num_seconds()..world::FIX_DEPLOY_LANDS.num_seconds())
                     .contains(&into);
-            landed.push((r.finished, r.commit.sha[..7].to_string(), crashing));
+            let title = r.commit.message.lines().next().unwrap_or("").to_string();
+            landed.push((r.finished, r.commit.sha[..7].to_string(), crashing, title));
         } else {
             valid_until = valid_until.min(r.finished);
         }
     }
     landed.sort_by_key(|l| l.0);
-    let keep = landed.len().saturating_sub(2);
+    let keep = landed.len().saturating_sub(DEPLOYS_KEPT);
     landed.drain(..keep);
     DeployHistory {
         landed,
@@ -977,10 +999,13 @@ impl Nodes {
 }
 
 /// The versions a workload's Deployment shows now: the current template, the one before it,
-/// and (for a workload whose rollout is stuck) the new one that cannot start.
+/// older ones kept for rollbacks, and (for a workload whose rollout is stuck) the new one that
+/// cannot start.
 pub struct Versions {
     pub current: Version,
     pub previous: Option<Version>,
+    /// Scaled to zero, newest first.
+    pub older: Vec<Version>,
     pub stuck: Option<Version>,
 }
 
@@ -991,13 +1016,14 @@ pub fn versions(
     now: Time,
     next: &mut Next,
 ) -> Versions {
-    // Template changes in time order: deploys of a new tag and restarts (annotations).
-    #[derive(Clone)]
+    // Template changes in time order: deploys of a new tag, and what users set through the API
+    // (restart annotations, an image, a rollback to an old template).
     struct Step {
         at: Time,
         tag: Option<String>,
         annotations: Option<Vec<(String, String)>>,
-        crashing: bool,
+        change_cause: Option<String>,
+        crashing: Option<bool>,
     }
     let mut steps: Vec<Step> = Vec::new();
     let mut base_revision = 1u64;
@@ -1007,29 +1033,33 @@ pub fn versions(
         (Some(h), None) => {
             base_revision = (h.count + 1).saturating_sub(h.landed.len() as u64).max(1);
             initial_tag = format!("{:07x}", hash_str(&w.name) & 0xfff_ffff);
-            for (at, tag, crashing) in &h.landed {
+            for (at, tag, crashing, title) in &h.landed {
                 steps.push(Step {
                     at: *at,
                     tag: Some(tag.clone()),
                     annotations: None,
-                    crashing: *crashing,
+                    change_cause: Some(format!("deploy {tag}: {title}")),
+                    crashing: Some(*crashing),
                 });
             }
         }
         (None, None) => initial_tag = format!("{:07x}", hash_str(&w.name) & 0xfff_ffff),
     }
-    for (at, ann) in &overlay.restarts {
+    for (at, change) in &overlay.templates {
         if *at <= now {
             steps.push(Step {
                 at: *at,
-                tag: None,
-                annotations: Some(ann.clone()),
-                crashing: false,
+                tag: change.tag.clone(),
+                annotations: Some(change.annotations.clone()),
+                change_cause: change.change_cause.clone(),
+                crashing: None,
             });
         }
     }
     steps.sort_by_key(|s| s.at);
     let mut current = Version {
+        // The template before the deploys the sim keeps (or an infrastructure release).
+        change_cause: format!("release {initial_tag}"),
         tag: initial_tag,
         annotations: Vec::new(),
         start: w.created,
@@ -1037,24 +1067,48 @@ pub fn versions(
         crashing: false,
         missing_image: false,
     };
-    // Each step is a new template: one more revision, counting up from the world's deploys.
-    let mut previous: Option<Version> = None;
+    // Each step is a new template: one more revision. A template equal to an old one (a
+    // rollback) reuses its ReplicaSet, which leaves the history and comes back as the newest,
+    // as the deployment controller does.
+    let mut history: Vec<Version> = Vec::new();
     for step in steps {
         let mut v = current.clone();
         if let Some(tag) = step.tag {
+            // A tag set by hand crashes when the world's deploy of that tag did.
+            v.crashing = step.crashing.unwrap_or_else(|| {
+                std::iter::once(&current)
+                    .chain(&history)
+                    .find(|o| o.tag == tag)
+                    .is_some_and(|o| o.crashing)
+            });
             v.tag = tag;
-            v.crashing = step.crashing;
         }
         if let Some(ann) = step.annotations {
             v.annotations = ann;
         }
+        if let Some(cause) = step.change_cause {
+            v.change_cause = cause;
+        }
         v.start = step.at;
         v.revision = current.revision + 1;
-        previous = Some(std::mem::replace(&mut current, v));
+        let hash = v.template_hash(&w.name);
+        if current.template_hash(&w.name) == hash {
+            // Nothing in the template changed: no new revision.
+            current.change_cause = v.change_cause;
+            continue;
+        }
+        history.retain(|o| o.template_hash(&w.name) != hash);
+        history.push(std::mem::replace(&mut current, v));
     }
+    history.reverse();
+    history.truncate(OLD_KEPT + 1);
+    let mut older = history.into_iter();
+    let previous = older.next();
+    let older: Vec<Version> = older.collect();
     let stuck = (w.trouble == Trouble::ImagePull).then(|| Version {
         tag: format!("{}-dirty", current.tag),
         annotations: current.annotations.clone(),
+        change_cause: format!("deploy {}-dirty: a build from a dirty tree", current.tag),
         start: current.start + STUCK_AFTER,
         revision: current.revision + 1,
         crashing: false,
@@ -1064,6 +1118,7 @@ pub fn versions(
     Versions {
         current,
         previous,
+        older,
         stuck,
     }
 }
@@ -1232,6 +1287,7 @@ pub fn build_workload(
             revision: v.revision,
             image: image_of(v),
             template_annotations: v.annotations.clone(),
+            change_cause: v.change_cause.clone(),
             desired,
             replicas: count.0,
             ready: count.1,
@@ -1252,6 +1308,17 @@ pub fn build_workload(
     if let Some((stuck, name, labels, count)) = stuck_rs.clone() {
         out.replicasets
             .push(rs(stuck, name, labels, stuck.start, 1, count));
+    }
+    // Older revisions stay as ReplicaSets scaled to zero: what a rollback goes back to.
+    for old in &vs.older {
+        let hash = old.template_hash(&w.name);
+        let labels = Labels {
+            base: w.labels.clone(),
+            template_hash: Some(hash.clone()),
+        };
+        let name = format!("{}-{hash}", w.name);
+        out.replicasets
+            .push(rs(old, name, labels, old.start, 0, (0, 0)));
     }
 
     // The Deployment's status rolls the ReplicaSets up.
@@ -1319,6 +1386,7 @@ pub fn build_workload(
         revision: template.revision,
         image: image_of(template),
         template_annotations: template.annotations.clone(),
+        change_cause: template.change_cause.clone(),
         replicas: total,
         updated,
         ready,

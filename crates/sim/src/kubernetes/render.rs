@@ -8,8 +8,8 @@ use crate::rest::ts;
 use crate::world::SimClock;
 
 use super::model::{
-    Behaviour, Condition, DeploymentObj, Ending, EventObj, Instance, Kind, NamespaceObj, Obj,
-    PodObj, Reason, ReplicaSetObj, Time, Waiting, event_source, uid,
+    Behaviour, CHANGE_CAUSE, Condition, DeploymentObj, Ending, EventObj, Instance, Kind,
+    NamespaceObj, Obj, PodObj, Reason, ReplicaSetObj, Time, Waiting, event_source, uid,
 };
 
 fn labels_json<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Value {
@@ -167,6 +167,7 @@ fn deployment(c: &SimClock, d: &DeploymentObj, rv: u64) -> Value {
             "labels": labels,
             "annotations": {
                 "deployment.kubernetes.io/revision": d.revision.to_string(),
+                (CHANGE_CAUSE): d.change_cause,
                 "meta.helm.sh/release-name": w.name,
                 "meta.helm.sh/release-namespace": w.namespace
             },
@@ -264,7 +265,8 @@ fn replicaset(c: &SimClock, r: &ReplicaSetObj, rv: u64) -> Value {
             "annotations": {
                 "deployment.kubernetes.io/desired-replicas": r.desired.to_string(),
                 "deployment.kubernetes.io/max-replicas": (r.desired + r.desired.div_ceil(4)).to_string(),
-                "deployment.kubernetes.io/revision": r.revision.to_string()
+                "deployment.kubernetes.io/revision": r.revision.to_string(),
+                (CHANGE_CAUSE): r.change_cause
             },
             "ownerReferences": owner("Deployment", "apps/v1", &w.namespace, &w.name, Kind::Deployment),
             "managedFields": [{
