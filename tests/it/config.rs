@@ -140,7 +140,7 @@ fn defaults_match_the_documented_ones() {
     "[genral]\n",
     1,
     2,
-    "unknown key `genral` in the top level; expected one of general, catalog, services, github, gitlab, kubernetes, alertmanager, jira, pagerduty, keys, onboarding; did you mean `general`?"
+    "unknown key `genral` in the top level; expected one of general, catalog, services, github, gitlab, kubernetes, alertmanager, prometheus, jira, pagerduty, keys, onboarding; did you mean `general`?"
 )]
 #[case::unknown_key_in_second_service(
     "[[services]]\nname = \"a\"\n\n[[services]]\nname = \"b\"\nownr = \"group:x\"\n",

@@ -1043,7 +1043,8 @@ fn revisions_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         | Action::Help
         | Action::Palette
         | Action::Refresh
-        | Action::Redraw => None,
+        | Action::Redraw
+        | Action::Suspend => None,
         a if a.is_screen_jump() || a == Action::NextPanel || a == Action::PrevPanel => None,
         _ => Some(vec![]),
     }
