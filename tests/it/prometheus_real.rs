@@ -293,21 +293,26 @@ async fn an_api_error_is_the_sources_state_in_words() {
         .expect_err("a parse error");
     assert!(err.starts_with("query: "), "{err}");
     assert!(err.contains("bad_data"), "{err}");
-    // Until the first scrape, there is nothing but Prometheus' own labels.
+    // Until the first scrape is in, there is nothing but Prometheus' own labels; wait for the
+    // series itself, since a loaded machine can answer `labels` and `series` from different
+    // moments of that first ingestion.
     let deadline = Instant::now() + StdDuration::from_secs(30);
     loop {
         let (labels, _) = client.labels().await.expect("labels");
-        if labels.iter().any(|l| l == "service") {
+        let (series, _) = client
+            .series("http_requests_total{service=\"ledger\"}")
+            .await
+            .expect("series");
+        if labels.iter().any(|l| l == "service") && !series.is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "no scrape: {labels:?}");
+        assert!(
+            Instant::now() < deadline,
+            "no scrape of ledger's requests: labels {labels:?}, {} series",
+            series.len()
+        );
         tokio::time::sleep(StdDuration::from_millis(300)).await;
     }
-    let (series, _) = client
-        .series("http_requests_total{service=\"ledger\"}")
-        .await
-        .expect("series");
-    assert!(!series.is_empty());
     let (rules, _) = client.rules().await.expect("rules");
     assert!(
         rules
