@@ -258,7 +258,7 @@ fn from_a_page_to_its_incident_to_its_alert_detail() {
     t.start(&script(&t, "--demo --no-snapshot --speed 30"));
     t.wait_for("tour 1/");
     t.keys(&["Escape"]);
-    t.keys(&["8"]);
+    t.keys(&["7"]);
     let work = t.wait_within("KubePodCrashLooping payments-api", Duration::from_secs(40));
     assert!(work.contains("on call"), "groups name the on-call:\n{work}");
     // The top row is the most urgent group, payments-api's; enter opens its page.

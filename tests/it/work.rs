@@ -245,8 +245,8 @@ async fn the_work_screen_agrees_with_the_sims_rest_and_its_actions_change_the_si
         rest_ids.len() + model_keys(&c.model, TicketSource::Jira).len()
     );
 
-    // Acknowledge the page in the cockpit: `8`, cursor on it, `a`, `y`.
-    c.press('8');
+    // Acknowledge the page in the cockpit: `7`, cursor on it, `a`, `y`.
+    c.press('7');
     assert_eq!(c.model.screen, Screen::Work);
     let page_id = page["id"].as_str().expect("an id").to_string();
     let row = c
