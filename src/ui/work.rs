@@ -25,12 +25,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         draw_detail(model, d, theme, frame, area);
         return;
     }
-    let open = work
-        .all_rows
-        .iter()
-        .filter(|r| matches!(r, Row::Ticket(_)))
-        .count();
-    let title = format!(" Work · {open} open ");
+    let title = format!(" Work · {} open ", work.open);
     let block = super::widgets::panel(title, true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);

@@ -191,6 +191,8 @@ pub struct WorkState {
     pub service_of: BTreeMap<TicketRef, String>,
     /// Unfiltered rows, grouped and sorted.
     pub all_rows: Vec<Row>,
+    /// How many of `all_rows` are tickets (the title's count), counted here so `view` need not.
+    pub open: usize,
     /// Rows after the `/` filter.
     pub rows: Vec<Row>,
     pub by_service: BTreeMap<String, ServiceWork>,
@@ -321,6 +323,7 @@ impl WorkState {
         self.service_of = service_of;
         self.by_service = by_service;
         self.by_incident_key = by_incident_key;
+        self.open = rows.iter().filter(|r| matches!(r, Row::Ticket(_))).count();
         self.all_rows = rows;
     }
 
