@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use flightdeck_core::keymap::{Action, Layer};
+use flightdeck_core::keymap::{Action, Key, Layer};
 use flightdeck_core::model::palette::PALETTE_ROWS;
 use flightdeck_core::model::{Confirm, Model, Palette, TextInput};
 use flightdeck_core::update::layers;
@@ -76,6 +76,41 @@ pub fn input_line(
     frame.render_widget(Line::from(spans), area);
 }
 
+/// The widest key cell in the help: a longer list shows the keys that fit and `…`, so one action
+/// with many keys does not squeeze every description (docs/keybindings.md lists them all).
+const HELP_KEYS_WIDTH: usize = 14;
+
+fn help_keys(keys: &[Key]) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let mut cell = String::new();
+    for (i, key) in keys.iter().enumerate() {
+        let key = key.to_string();
+        let joined = if cell.is_empty() {
+            key
+        } else {
+            format!("{cell} {key}")
+        };
+        // Room for ` …` unless this is the last key.
+        let room = if i + 1 < keys.len() {
+            HELP_KEYS_WIDTH - 2
+        } else {
+            HELP_KEYS_WIDTH
+        };
+        if joined.width() > room {
+            return if cell.is_empty() {
+                truncate(&joined, HELP_KEYS_WIDTH).into_owned()
+            } else {
+                format!("{cell} …")
+            };
+        }
+        cell = joined;
+    }
+    if cell.is_empty() {
+        cell.push_str("(unbound)");
+    }
+    cell
+}
+
 /// The help overlay, generated from the live keymap so it never drifts from what keys do.
 pub fn help(model: &Model, scroll: usize, theme: &Theme, frame: &mut Frame, area: Rect) {
     use unicode_width::UnicodeWidthStr;
@@ -83,15 +118,7 @@ pub fn help(model: &Model, scroll: usize, theme: &Theme, frame: &mut Frame, area
     let rows: Vec<(String, &str, &str)> = sections
         .iter()
         .flat_map(|(_, actions)| actions)
-        .map(|(action, keys)| {
-            let keys = keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
-            let keys = if keys.is_empty() {
-                String::from("(unbound)")
-            } else {
-                keys.join(" ")
-            };
-            (keys, action.name(), action.description())
-        })
+        .map(|(action, keys)| (help_keys(keys), action.name(), action.description()))
         .collect();
     // Columns as wide as their widest cell (by display width), two spaces apart, so a long key
     // list or name never runs into the next column; only the description is cut.

@@ -159,7 +159,11 @@ fn idle_here(stack: &[Layer], action: Action) -> bool {
 fn every_key_help_shows_on_a_screen_triggers_its_action_there() {
     let mut dead = Vec::new();
     for (stack, m) in contexts() {
-        for (_, actions) in m.keymap.help_for(stack) {
+        for (layer, actions) in m.keymap.help_for(stack) {
+            // A field's keys act only while one has the keyboard; the test below opens one.
+            if layer == Layer::Input {
+                continue;
+            }
             for (action, keys) in actions {
                 for key in keys {
                     let mut pressed = m.clone();
@@ -190,6 +194,53 @@ fn every_key_help_shows_on_a_screen_triggers_its_action_there() {
                         dead.push(format!("{stack:?} {key} ({action}) does nothing"));
                     }
                 }
+            }
+        }
+    }
+    assert!(dead.is_empty(), "{}", dead.join("\n"));
+}
+
+#[test]
+fn every_key_of_a_field_acts_in_the_filter_and_moves_with_its_action() {
+    let (_, overview) = contexts()
+        .into_iter()
+        .find(|(s, _)| *s == [Layer::Overview])
+        .expect("the overview fixture");
+    let mut typing = overview;
+    press(&mut typing, Key::char('/'));
+    for c in "pay ap".chars() {
+        press(&mut typing, Key::char(c));
+    }
+    // The cursor in the middle, so moves both ways and deletes both ways change something.
+    press(&mut typing, Key::new(KeyCode::Left));
+    let help = typing.keymap.help_for(&[Layer::Overview]);
+    let (_, fields) = help
+        .iter()
+        .find(|(layer, _)| *layer == Layer::Input)
+        .expect("help lists a field's keys");
+    let mut dead = Vec::new();
+    for (action, keys) in fields {
+        for key in keys {
+            let mut pressed = typing.clone();
+            let effects = press(&mut pressed, *key);
+            let acted = format!("{pressed:?}") != format!("{typing:?}");
+            // Next and previous move between fields; the filter has one.
+            if !acted && !matches!(action, Action::InputNext | Action::InputPrev) {
+                dead.push(format!("{key} ({action}) does nothing in the filter"));
+            }
+            let mut remapped = typing.clone();
+            remapped.keymap = Keymap::with_overrides(&BTreeMap::from([(
+                action.name().to_string(),
+                vec!["f20".to_string()],
+            )]))
+            .expect("f20 is free");
+            let via_remap = press(&mut remapped, Key::new(KeyCode::F(20)));
+            let field = |m: &Model| {
+                let list = m.list(Screen::Overview);
+                (list.filtering, list.filter.clone())
+            };
+            if via_remap != effects || field(&remapped) != field(&pressed) {
+                dead.push(format!("{key} ({action}) acts apart from its action"));
             }
         }
     }

@@ -247,6 +247,14 @@ pub enum Layer {
     DocsPage,
     Onboarding,
     Work,
+    /// While a text input (a filter, the palette, a form field) has the keyboard. It replaces the
+    /// global layer instead of sitting on it, so `ctrl-u` can delete to the start of a field while
+    /// it pages up everywhere else.
+    Input,
+    /// While a question waits for yes or no: any other key leaves it open.
+    Confirm,
+    /// While the first-run tour is on screen: any other key closes it and does what it does.
+    Tour,
 }
 
 impl Layer {
@@ -267,6 +275,9 @@ impl Layer {
         Layer::DocsPage,
         Layer::Onboarding,
         Layer::Work,
+        Layer::Input,
+        Layer::Confirm,
+        Layer::Tour,
     ];
 
     /// The layers that are live together on some screen, most specific first; the global layer
@@ -286,7 +297,16 @@ impl Layer {
         &[Layer::DocsPage, Layer::Docs],
         &[Layer::Onboarding],
         &[Layer::Work],
+        &[Layer::Input],
+        &[Layer::Confirm],
+        &[Layer::Tour],
     ];
+
+    /// Whether the global keys are live under this layer. Not while typing (every key either
+    /// edits the text or is the input's own), nor while a question or the tour has the keyboard.
+    pub(crate) fn under_global(self) -> bool {
+        !matches!(self, Layer::Input | Layer::Confirm | Layer::Tour)
+    }
 
     /// The name of its table in keymap-default.toml and its heading in the help and the docs.
     pub fn name(self) -> &'static str {
@@ -306,6 +326,9 @@ impl Layer {
             Layer::DocsPage => "docs-page",
             Layer::Onboarding => "onboarding",
             Layer::Work => "work",
+            Layer::Input => "input",
+            Layer::Confirm => "confirm",
+            Layer::Tour => "tour",
         }
     }
 
@@ -327,6 +350,9 @@ impl Layer {
             Layer::DocsPage => "Docs: the open page",
             Layer::Onboarding => "Onboarding",
             Layer::Work => "Work",
+            Layer::Input => "while typing in a field (filter, palette, form)",
+            Layer::Confirm => "while a question asks yes or no",
+            Layer::Tour => "while the first-run tour is shown",
         }
     }
 
@@ -408,6 +434,8 @@ impl Layer {
                 A::Transition,
                 A::OpenUrl,
             ],
+            // A field shows its own prompt; its keys are in the help, not the footer.
+            Layer::Input | Layer::Confirm | Layer::Tour => &[],
         }
     }
 }
@@ -530,6 +558,23 @@ actions! {
     Resolve => "resolve", [Work], "resolve", "Resolve the selected PagerDuty incident (asks first)";
     NextTransition => "next-transition", [Work], "next status", "Choose the next Jira status the open ticket can move to";
     Transition => "transition", [Work], "move", "Move the open Jira ticket to the chosen status (asks first)";
+    InputAccept => "input-accept", [Input], "accept", "Accept what was typed (run the search, pick the match, submit the form)";
+    InputCancel => "input-cancel", [Input], "cancel", "Leave the field, dropping what was typed";
+    InputNext => "input-next", [Input], "next", "Go to the next field, or the next match in the palette";
+    InputPrev => "input-prev", [Input], "previous", "Go to the previous field, or the previous match in the palette";
+    InputLeft => "input-left", [Input], "left", "Move the cursor one character left";
+    InputRight => "input-right", [Input], "right", "Move the cursor one character right";
+    InputStart => "input-start", [Input], "start", "Move the cursor to the start of the field";
+    InputEnd => "input-end", [Input], "end", "Move the cursor to the end of the field";
+    InputBackspace => "input-backspace", [Input], "backspace", "Delete the character before the cursor";
+    InputDelete => "input-delete", [Input], "delete", "Delete the character under the cursor";
+    InputDeleteWord => "input-delete-word", [Input], "delete word", "Delete the word before the cursor";
+    InputDeleteToStart => "input-delete-to-start", [Input], "delete to start", "Delete everything before the cursor";
+    ConfirmYes => "confirm-yes", [Confirm], "yes", "Answer yes: do what the question asks";
+    ConfirmNo => "confirm-no", [Confirm], "no", "Answer no: do nothing";
+    TourNext => "tour-next", [Tour], "next", "Show the tour's next page (the last one ends it)";
+    TourBack => "tour-back", [Tour], "back", "Show the tour's previous page";
+    TourSkip => "tour-skip", [Tour], "skip", "End the tour";
 }
 
 impl Action {
@@ -695,8 +740,10 @@ impl Keymap {
             .collect();
         for stack in Layer::STACKS {
             let mut seen: HashMap<Key, Action> = HashMap::new();
+            let global = stack.first().is_none_or(|l| l.under_global());
             let live = |a: &Action| {
-                a.in_layer(Layer::Global) || stack.iter().any(|&layer| a.in_layer(layer))
+                (global && a.in_layer(Layer::Global))
+                    || stack.iter().any(|&layer| a.in_layer(layer))
             };
             for &action in order.iter().filter(|a| live(a)) {
                 for (index, key) in keys[action.index()].iter().enumerate() {
@@ -743,6 +790,12 @@ impl Keymap {
             .find_map(|&layer| self.lookup.get(&(layer, key)).copied())
     }
 
+    /// The action a key press triggers in one layer alone, without falling back to the global
+    /// keys: how a text input reads its keys.
+    pub fn action_in_only(&self, layer: Layer, key: &Key) -> Option<Action> {
+        self.lookup.get(&(layer, key.normalized())).copied()
+    }
+
     /// The action a key press triggers in the global layer, if any.
     pub fn action(&self, key: &Key) -> Option<Action> {
         self.action_in(&[], key)
@@ -753,13 +806,14 @@ impl Keymap {
         &self.keys[action.index()]
     }
 
-    /// The help of a screen: its layers' actions (most specific first), then the global ones.
-    /// An action is shown once, under the first layer that has it.
+    /// The help of a screen: its layers' actions (most specific first), then the global ones,
+    /// then the keys of a text field (every screen has a filter). An action is shown once, under
+    /// the first layer that has it.
     pub fn help_for(&self, layers: &[Layer]) -> Vec<LayerHelp> {
         let mut shown = Vec::new();
         layers
             .iter()
-            .chain([&Layer::Global])
+            .chain([&Layer::Global, &Layer::Input])
             .map(|&layer| {
                 let actions = Action::ALL
                     .iter()
@@ -970,7 +1024,10 @@ mod tests {
     fn help_shows_the_screens_keys_first_then_the_global_ones_each_once() {
         let help = Keymap::defaults().help_for(&[Layer::DocsPage, Layer::Docs]);
         let layers: Vec<Layer> = help.iter().map(|(l, _)| *l).collect();
-        assert_eq!(layers, [Layer::DocsPage, Layer::Docs, Layer::Global]);
+        assert_eq!(
+            layers,
+            [Layer::DocsPage, Layer::Docs, Layer::Global, Layer::Input]
+        );
         assert_eq!(help[0].1[0].0, Action::FindNext);
         let all: Vec<Action> = help
             .iter()

@@ -2,7 +2,7 @@
 //! so `update` edits it and `view` draws it, and the one translation of keys into edits, so all
 //! inputs answer the same keys. Cursor positions are in chars, never bytes.
 
-use crate::keymap::{Key, KeyCode};
+use crate::keymap::{Action, Key, KeyCode, Keymap, Layer};
 
 /// An editable line of text with a cursor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,33 +24,47 @@ pub enum Edit {
     Right,
     Home,
     End,
-    /// ctrl-w, alt- or ctrl-backspace: delete the word before the cursor.
+    /// Delete the word before the cursor (ctrl-w, alt- or ctrl-backspace by default).
     DeleteWord,
-    /// ctrl-u: delete to the start.
+    /// Delete to the start (ctrl-u by default).
     DeleteToStart,
 }
 
-impl Edit {
-    /// The edit a key makes in a one-line input, if it is one (readline's keys).
-    pub(crate) fn for_key(key: &Key) -> Option<Edit> {
-        let Key {
-            code, ctrl, alt, ..
-        } = *key;
-        Some(match code {
-            KeyCode::Char('w') if ctrl => Edit::DeleteWord,
-            KeyCode::Char('u') if ctrl => Edit::DeleteToStart,
-            KeyCode::Char('a') if ctrl => Edit::Home,
-            KeyCode::Char('e') if ctrl => Edit::End,
-            KeyCode::Char(c) if !ctrl && !alt => Edit::Insert(c),
-            KeyCode::Backspace if alt || ctrl => Edit::DeleteWord,
-            KeyCode::Backspace => Edit::Backspace,
-            KeyCode::Delete => Edit::Delete,
-            KeyCode::Left => Edit::Left,
-            KeyCode::Right => Edit::Right,
-            KeyCode::Home => Edit::Home,
-            KeyCode::End => Edit::End,
-            _ => return None,
-        })
+/// What a key means while a text input has the keyboard: an edit, or one of the input's own
+/// moves. Read from the keymap's `input` layer, so a user can rebind every one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputKey {
+    Edit(Edit),
+    Accept,
+    Cancel,
+    Next,
+    Prev,
+}
+
+impl InputKey {
+    /// The meaning of a key in a text input, if it has one: a binding of the `input` layer, or
+    /// else a character typed without ctrl or alt.
+    pub(crate) fn read(keymap: &Keymap, key: &Key) -> Option<InputKey> {
+        use Action as A;
+        let edit = match keymap.action_in_only(Layer::Input, key) {
+            Some(A::InputAccept) => return Some(InputKey::Accept),
+            Some(A::InputCancel) => return Some(InputKey::Cancel),
+            Some(A::InputNext) => return Some(InputKey::Next),
+            Some(A::InputPrev) => return Some(InputKey::Prev),
+            Some(A::InputLeft) => Edit::Left,
+            Some(A::InputRight) => Edit::Right,
+            Some(A::InputStart) => Edit::Home,
+            Some(A::InputEnd) => Edit::End,
+            Some(A::InputBackspace) => Edit::Backspace,
+            Some(A::InputDelete) => Edit::Delete,
+            Some(A::InputDeleteWord) => Edit::DeleteWord,
+            Some(A::InputDeleteToStart) => Edit::DeleteToStart,
+            _ => match key.code {
+                KeyCode::Char(c) if !key.ctrl && !key.alt => Edit::Insert(c),
+                _ => return None,
+            },
+        };
+        Some(InputKey::Edit(edit))
     }
 }
 
@@ -184,6 +198,13 @@ mod tests {
 
     use super::*;
 
+    fn edit_of(keymap: &Keymap, key: &Key) -> Option<Edit> {
+        match InputKey::read(keymap, key) {
+            Some(InputKey::Edit(edit)) => Some(edit),
+            _ => None,
+        }
+    }
+
     fn with(code: KeyCode, ctrl: bool, alt: bool) -> Key {
         Key {
             code,
@@ -222,7 +243,57 @@ mod tests {
     #[case::enter_is_not_an_edit(with(KeyCode::Enter, false, false), None)]
     #[case::up_is_not_an_edit(with(KeyCode::Up, false, false), None)]
     fn keys_make_edits(#[case] key: Key, #[case] edit: Option<Edit>) {
-        assert_eq!(Edit::for_key(&key), edit);
+        let read = edit_of(&Keymap::defaults(), &key);
+        assert_eq!(read, edit);
+    }
+
+    #[rstest]
+    #[case::enter_accepts(with(KeyCode::Enter, false, false), InputKey::Accept)]
+    #[case::esc_cancels(with(KeyCode::Esc, false, false), InputKey::Cancel)]
+    #[case::tab_goes_on(with(KeyCode::Tab, false, false), InputKey::Next)]
+    #[case::ctrl_n_goes_on(with(KeyCode::Char('n'), true, false), InputKey::Next)]
+    #[case::up_goes_back(with(KeyCode::Up, false, false), InputKey::Prev)]
+    #[case::ctrl_p_goes_back(with(KeyCode::Char('p'), true, false), InputKey::Prev)]
+    // `j`, `k` and `q` move and quit in lists; in a field they are letters.
+    #[case::j_is_typed(
+        with(KeyCode::Char('j'), false, false),
+        InputKey::Edit(Edit::Insert('j'))
+    )]
+    #[case::q_is_typed(
+        with(KeyCode::Char('q'), false, false),
+        InputKey::Edit(Edit::Insert('q'))
+    )]
+    fn an_input_has_its_own_moves(#[case] key: Key, #[case] expected: InputKey) {
+        assert_eq!(InputKey::read(&Keymap::defaults(), &key), Some(expected));
+    }
+
+    #[test]
+    fn the_input_keys_follow_the_users_bindings() {
+        let overrides = [
+            ("input-delete-word".to_string(), vec!["ctrl-h".to_string()]),
+            ("input-start".to_string(), vec!["home".to_string()]),
+        ]
+        .into_iter()
+        .collect();
+        let keymap = Keymap::with_overrides(&overrides).expect("no clash");
+        let read = |key: Key| edit_of(&keymap, &key);
+        assert_eq!(read(Key::ctrl('h')), Some(Edit::DeleteWord));
+        // Unbound from delete-word and from start: a ctrl letter with no binding does nothing.
+        assert_eq!(read(Key::ctrl('w')), None);
+        assert_eq!(read(Key::ctrl('a')), None);
+        assert_eq!(read(Key::new(KeyCode::Home)), Some(Edit::Home));
+    }
+
+    #[test]
+    fn an_input_binding_may_reuse_a_global_key() {
+        // ctrl-u pages up in lists; in a field it deletes to the start. The clash check knows the
+        // input layer replaces the global one.
+        let keymap = Keymap::defaults();
+        assert_eq!(keymap.action(&Key::ctrl('u')), Some(Action::PageUp));
+        assert_eq!(
+            InputKey::read(&keymap, &Key::ctrl('u')),
+            Some(InputKey::Edit(Edit::DeleteToStart))
+        );
     }
 
     fn typed(s: &str) -> TextInput {

@@ -5,13 +5,13 @@
 
 use chrono::Duration;
 
-use crate::keymap::{Action, Key, KeyCode};
+use crate::keymap::{Action, Key};
 use crate::model::alerts::{
     ACK_PREFIX, AlertsView, Detail, Editing, FormField, Instance, InstanceData, MergedAlert,
     PRESET_TOMORROW, PRESET_TYPED, PRESETS, Row, SilenceDraft, SilenceEnd, SilenceForm,
     detail_lines, detail_text_width, matchers_for, parse_duration, tomorrow_at_nine,
 };
-use crate::model::input::Edit;
+use crate::model::input::{Edit, InputKey};
 use crate::model::matchers::{format_matchers, parse_matchers};
 use crate::model::{Cursor, Fetched, Level, Model, PaletteItem, PaletteTarget, Screen, TextInput};
 
@@ -639,6 +639,7 @@ fn acknowledge(
 }
 
 fn on_form_key(model: &mut Model, key: &Key) -> Vec<Effect> {
+    let pressed = InputKey::read(&model.keymap, key);
     let Some(form) = model.alerts.form.as_mut() else {
         return vec![];
     };
@@ -647,25 +648,24 @@ fn on_form_key(model: &mut Model, key: &Key) -> Vec<Effect> {
         (FormField::Duration, false) | (FormField::Matchers, true) => FormField::Comment,
         (FormField::Comment, false) | (FormField::Duration, true) => FormField::Matchers,
     };
-    match key.code {
-        KeyCode::Esc => {
+    let presets = form.focus == FormField::Duration && form.preset != PRESET_TYPED;
+    match pressed {
+        None => return vec![],
+        Some(InputKey::Cancel) => {
             model.alerts.form = None;
             notify(model, Level::Info, "silence cancelled");
             return vec![Effect::Render];
         }
-        KeyCode::Tab | KeyCode::Down => form.focus = next(form.focus, false),
-        KeyCode::BackTab | KeyCode::Up => form.focus = next(form.focus, true),
-        KeyCode::Enter => return submit_form(model),
-        KeyCode::Left if form.focus == FormField::Duration && form.preset != PRESET_TYPED => {
+        Some(InputKey::Next) => form.focus = next(form.focus, false),
+        Some(InputKey::Prev) => form.focus = next(form.focus, true),
+        Some(InputKey::Accept) => return submit_form(model),
+        Some(InputKey::Edit(Edit::Left)) if presets => {
             form.preset = form.preset.checked_sub(1).unwrap_or(PRESETS.len() - 1);
         }
-        KeyCode::Right if form.focus == FormField::Duration && form.preset != PRESET_TYPED => {
+        Some(InputKey::Edit(Edit::Right)) if presets => {
             form.preset = (form.preset + 1) % PRESETS.len();
         }
-        _ => {
-            let Some(edit) = Edit::for_key(key) else {
-                return vec![];
-            };
+        Some(InputKey::Edit(edit)) => {
             let input = match form.focus {
                 FormField::Matchers => &mut form.matchers,
                 FormField::Comment => &mut form.comment,
@@ -1089,7 +1089,7 @@ mod tests {
     use rstest::rstest;
 
     use super::*;
-    use crate::keymap::Keymap;
+    use crate::keymap::{KeyCode, Keymap};
     use crate::message::Msg as AppMsg;
     use crate::model::Overlay;
     use crate::model::alerts::{Alert, Cluster, Severity, Silence, SilenceState};

@@ -2,11 +2,11 @@
 //! and its full-text filter, the page viewer (links, anchors, history, in-page search), the
 //! palette's titles and headings, and runbook URLs resolved into a service's docs.
 
-use crate::keymap::{Action, Key, KeyCode};
+use crate::keymap::{Action, Key};
 use crate::model::docs::{
     Focus, NavRow, NavTarget, OpenPage, Place, Site, page_height, page_width,
 };
-use crate::model::input::Edit;
+use crate::model::input::InputKey;
 use crate::model::markdown;
 use crate::model::{Level, Model, PaletteItem, PaletteTarget, Screen};
 
@@ -158,28 +158,26 @@ fn page_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
 }
 
 fn search_key(model: &mut Model, key: &Key) -> Vec<Effect> {
-    match key.code {
-        KeyCode::Esc => {
+    match InputKey::read(&model.keymap, key) {
+        Some(InputKey::Cancel) => {
             let s = &mut model.docs.search;
             s.typing = false;
             s.input.clear();
             s.hits.clear();
             vec![Effect::Render]
         }
-        KeyCode::Enter => {
+        Some(InputKey::Accept) => {
             model.docs.search.typing = false;
             vec![Effect::Render]
         }
-        _ => match Edit::for_key(key) {
-            Some(edit) => {
-                if model.docs.search.input.apply(edit) {
-                    research(model);
-                    jump_to_hit_from_scroll(model);
-                }
-                vec![Effect::Render]
+        Some(InputKey::Edit(edit)) => {
+            if model.docs.search.input.apply(edit) {
+                research(model);
+                jump_to_hit_from_scroll(model);
             }
-            None => vec![],
-        },
+            vec![Effect::Render]
+        }
+        Some(InputKey::Next | InputKey::Prev) | None => vec![],
     }
 }
 

@@ -2,8 +2,8 @@
 //! the keyboard, then the keymap's action in the current screen's layers, then the global one.
 //! No screen matches raw keys outside its text inputs and dialogs, so `?` shows every key.
 
-use crate::keymap::{Action, Key, KeyCode, Layer};
-use crate::model::input::Edit;
+use crate::keymap::{Action, Key, Layer};
+use crate::model::input::{Edit, InputKey};
 use crate::model::palette::{PALETTE_ROWS, PaletteCommand};
 use crate::model::{
     Level, Model, Overlay, Palette, PaletteItem, PaletteTarget, Screen, SourceKind,
@@ -258,12 +258,12 @@ fn on_confirm_key(model: &mut Model, key: Key) -> Vec<Effect> {
     let Some(Overlay::Confirm(confirm)) = model.overlay.take() else {
         return vec![];
     };
-    match key.code {
-        KeyCode::Char('y' | 'Y') => {
+    match model.keymap.action_in_only(Layer::Confirm, &key) {
+        Some(Action::ConfirmYes) => {
             notify(model, Level::Info, format!("{}: sent", confirm.title));
             vec![*confirm.on_yes, Effect::Render]
         }
-        KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+        Some(Action::ConfirmNo) => {
             notify(model, Level::Info, format!("{}: cancelled", confirm.title));
             vec![Effect::Render]
         }
@@ -276,16 +276,17 @@ fn on_confirm_key(model: &mut Model, key: Key) -> Vec<Effect> {
 }
 
 fn on_palette_key(model: &mut Model, key: Key) -> Vec<Effect> {
+    let input = InputKey::read(&model.keymap, &key);
     let Some(Overlay::Palette(palette)) = &mut model.overlay else {
         return vec![];
     };
     let len = palette.matches.len();
-    match key.code {
-        KeyCode::Esc => {
+    match input {
+        Some(InputKey::Cancel) => {
             model.overlay = None;
             vec![Effect::Render]
         }
-        KeyCode::Enter => {
+        Some(InputKey::Accept) => {
             let target = palette.selected().map(|i| i.target.clone());
             model.overlay = None;
             match target {
@@ -293,31 +294,21 @@ fn on_palette_key(model: &mut Model, key: Key) -> Vec<Effect> {
                 None => vec![Effect::Render],
             }
         }
-        KeyCode::Down | KeyCode::Tab => {
+        Some(InputKey::Next) => {
             palette.cursor = palette.cursor.moved(1, len, PALETTE_ROWS);
             vec![Effect::Render]
         }
-        KeyCode::Char('n' | 'j') if key.ctrl => {
-            palette.cursor = palette.cursor.moved(1, len, PALETTE_ROWS);
-            vec![Effect::Render]
-        }
-        KeyCode::Up | KeyCode::BackTab => {
+        Some(InputKey::Prev) => {
             palette.cursor = palette.cursor.moved(-1, len, PALETTE_ROWS);
             vec![Effect::Render]
         }
-        KeyCode::Char('p' | 'k') if key.ctrl => {
-            palette.cursor = palette.cursor.moved(-1, len, PALETTE_ROWS);
-            vec![Effect::Render]
-        }
-        _ => match Edit::for_key(&key) {
-            Some(edit) => {
-                if palette.input.apply(edit) {
-                    palette.refilter();
-                }
-                vec![Effect::Render]
+        Some(InputKey::Edit(edit)) => {
+            if palette.input.apply(edit) {
+                palette.refilter();
             }
-            None => vec![],
-        },
+            vec![Effect::Render]
+        }
+        None => vec![],
     }
 }
 
@@ -415,28 +406,27 @@ pub(super) fn palette_items(model: &Model) -> Vec<PaletteItem> {
 }
 
 fn on_filter_key(model: &mut Model, key: Key) -> Vec<Effect> {
+    let input = InputKey::read(&model.keymap, &key);
     let screen = model.screen;
     let list = model.list_mut(screen);
-    match key.code {
-        KeyCode::Esc => {
+    match input {
+        Some(InputKey::Cancel) => {
             list.filtering = false;
             list.filter.clear();
             refiltered(model, screen)
         }
-        KeyCode::Enter => {
+        Some(InputKey::Accept) => {
             list.filtering = false;
             vec![Effect::Render]
         }
-        _ => match Edit::for_key(&key) {
-            Some(edit) => {
-                if list.filter.apply(edit) {
-                    refiltered(model, screen)
-                } else {
-                    vec![Effect::Render]
-                }
+        Some(InputKey::Edit(edit)) => {
+            if list.filter.apply(edit) {
+                refiltered(model, screen)
+            } else {
+                vec![Effect::Render]
             }
-            None => vec![],
-        },
+        }
+        Some(InputKey::Next | InputKey::Prev) | None => vec![],
     }
 }
 

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::keymap::{Action, Key, KeyCode};
+use crate::keymap::{Action, Key, Layer};
 use crate::model::catalog::Kind;
 use crate::model::markdown;
 use crate::model::onboarding::{
@@ -631,7 +631,8 @@ pub(crate) fn open_key(model: &mut Model, key: &str) -> Vec<Effect> {
     vec![Effect::Render]
 }
 
-/// Keys while the tour is on screen: enter, space or → next, ← back, esc skips. Any other key
+/// Keys while the tour is on screen (the keymap's `tour` layer; enter, space or → next, ← back,
+/// esc skips by default). Any other key
 /// closes the tour and does what it does without it, so a user who already knows the cockpit
 /// (or a script driving it) is never stuck behind the tour: then the second value is true, and
 /// the caller handles the key as if the tour had not been there.
@@ -639,11 +640,10 @@ pub(crate) fn on_tour_key(model: &mut Model, key: &Key) -> (Vec<Effect>, bool) {
     let Some(Overlay::Tour { page }) = model.overlay else {
         return (vec![], false);
     };
-    let plain = !key.ctrl && !key.alt;
-    let next = match key.code {
-        KeyCode::Enter | KeyCode::Right | KeyCode::Char(' ') if plain => Some(page + 1),
-        KeyCode::Left | KeyCode::Backspace if plain => Some(page.saturating_sub(1)),
-        KeyCode::Esc => Some(TOUR.len()),
+    let next = match model.keymap.action_in_only(Layer::Tour, key) {
+        Some(Action::TourNext) => Some(page + 1),
+        Some(Action::TourBack) => Some(page.saturating_sub(1)),
+        Some(Action::TourSkip) => Some(TOUR.len()),
         _ => None,
     };
     match next {

@@ -4,8 +4,8 @@
 //! `confirm`. After every message, [`watch`] tells the providers what is on screen, so they
 //! poll only what someone looks at.
 
-use crate::keymap::{Action, Key, KeyCode};
-use crate::model::input::Edit;
+use crate::keymap::{Action, Key};
+use crate::model::input::{Edit, InputKey};
 use crate::model::join::RunState;
 use crate::model::pipelines::{
     Detail, DispatchForm, FormField, Host, Job, JobRef, LogView, Run, RunKey, Watch,
@@ -244,30 +244,29 @@ pub(crate) fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
         return Some(on_form_key(model, key));
     }
     let height = log_rows(model);
+    let input = InputKey::read(&model.keymap, key);
     let log = model.pipelines.log.as_mut()?;
     if log.searching {
-        let effects = match key.code {
-            KeyCode::Esc => {
+        let effects = match input {
+            Some(InputKey::Cancel) => {
                 log.searching = false;
                 log.search.clear();
                 log.research();
                 vec![Effect::Render]
             }
-            KeyCode::Enter => {
+            Some(InputKey::Accept) => {
                 log.searching = false;
                 log.current = None;
                 log.jump(true, height);
                 vec![Effect::Render]
             }
-            _ => match Edit::for_key(key) {
-                Some(edit) => {
-                    if log.search.apply(edit) {
-                        log.research();
-                    }
-                    vec![Effect::Render]
+            Some(InputKey::Edit(edit)) => {
+                if log.search.apply(edit) {
+                    log.research();
                 }
-                None => vec![],
-            },
+                vec![Effect::Render]
+            }
+            Some(InputKey::Next | InputKey::Prev) | None => vec![],
         };
         return Some(effects);
     }
@@ -275,36 +274,35 @@ pub(crate) fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
 }
 
 fn on_form_key(model: &mut Model, key: &Key) -> Vec<Effect> {
+    let input = InputKey::read(&model.keymap, key);
     let Some(form) = model.pipelines.form.as_mut() else {
         return vec![];
     };
     let fields = form.fields();
     let at = fields.iter().position(|f| *f == form.focus).unwrap_or(0);
-    match key.code {
-        KeyCode::Esc => {
+    match input {
+        Some(InputKey::Cancel) => {
             model.pipelines.form = None;
             notify(model, Level::Info, "dispatch: cancelled");
             vec![Effect::Render]
         }
-        KeyCode::Tab | KeyCode::Down => {
+        Some(InputKey::Next) => {
             form.focus = fields[(at + 1) % fields.len()];
             vec![Effect::Render]
         }
-        KeyCode::BackTab | KeyCode::Up => {
+        Some(InputKey::Prev) => {
             form.focus = fields[(at + fields.len() - 1) % fields.len()];
             vec![Effect::Render]
         }
-        KeyCode::Enter => submit_form(model),
-        _ => match Edit::for_key(key) {
-            Some(edit) => {
-                if form.focused().apply(edit) {
-                    form.error = None;
-                    form.tidy();
-                }
-                vec![Effect::Render]
+        Some(InputKey::Accept) => submit_form(model),
+        Some(InputKey::Edit(edit)) => {
+            if form.focused().apply(edit) {
+                form.error = None;
+                form.tidy();
             }
-            None => vec![],
-        },
+            vec![Effect::Render]
+        }
+        None => vec![],
     }
 }
 
@@ -797,7 +795,7 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keymap::Keymap;
+    use crate::keymap::{KeyCode, Keymap};
     use crate::model::pipelines::LogLine;
     use chrono::{DateTime, TimeZone, Utc};
     use rstest::rstest;

@@ -3,8 +3,8 @@
 //! (rollout restart, rollback, scale, delete pod), each through the confirm gate and the RBAC
 //! answers.
 
-use crate::keymap::{Action, Key, KeyCode};
-use crate::model::input::Edit;
+use crate::keymap::{Action, Key};
+use crate::model::input::{Edit, InputKey};
 use crate::model::workloads::{
     Describe, Filter, Kind, LogOptions, LogSource, Logs, ObjRef, Row, SINCES, ScalePrompt, TAILS,
     Target, Trouble, View, pod_prefix, service_name,
@@ -219,11 +219,12 @@ pub(crate) fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     if model.workloads.scale.is_some() {
         return Some(scale_key(model, key));
     }
+    let input = InputKey::read(&model.keymap, key);
     match model.workloads.view {
         View::Describe => {
             let d = model.workloads.describe.as_mut()?;
             if d.searching {
-                let done = search_key(&mut d.search, &mut d.searching, &mut d.query, key);
+                let done = search_key(&mut d.search, &mut d.searching, &mut d.query, input);
                 return Some(if done {
                     describe_find(model, true, true)
                 } else {
@@ -235,7 +236,12 @@ pub(crate) fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
         View::Logs => {
             let logs = model.workloads.logs.as_mut()?;
             if logs.searching {
-                let done = search_key(&mut logs.search, &mut logs.searching, &mut logs.query, key);
+                let done = search_key(
+                    &mut logs.search,
+                    &mut logs.searching,
+                    &mut logs.query,
+                    input,
+                );
                 if done {
                     return Some(logs_find(model, true, true));
                 }
@@ -304,25 +310,24 @@ fn search_key(
     input: &mut crate::model::TextInput,
     searching: &mut bool,
     query: &mut String,
-    key: &Key,
+    key: Option<InputKey>,
 ) -> bool {
-    match key.code {
-        KeyCode::Esc => {
+    match key {
+        Some(InputKey::Cancel) => {
             *searching = false;
             input.clear();
             false
         }
-        KeyCode::Enter => {
+        Some(InputKey::Accept) => {
             *searching = false;
             *query = input.text().to_string();
             !query.is_empty()
         }
-        _ => {
-            if let Some(edit) = Edit::for_key(key) {
-                input.apply(edit);
-            }
+        Some(InputKey::Edit(edit)) => {
+            input.apply(edit);
             false
         }
+        Some(InputKey::Next | InputKey::Prev) | None => false,
     }
 }
 
@@ -1190,15 +1195,16 @@ fn confirm_scale(model: &mut Model, target: Target, current: u32, replicas: u32)
 }
 
 fn scale_key(model: &mut Model, key: &Key) -> Vec<Effect> {
+    let input = InputKey::read(&model.keymap, key);
     let Some(prompt) = model.workloads.scale.as_mut() else {
         return vec![];
     };
-    match key.code {
-        KeyCode::Esc => {
+    match input {
+        Some(InputKey::Cancel) => {
             model.workloads.scale = None;
             vec![Effect::Render]
         }
-        KeyCode::Enter => {
+        Some(InputKey::Accept) => {
             let Some(prompt) = model.workloads.scale.take() else {
                 return vec![];
             };
@@ -1216,14 +1222,14 @@ fn scale_key(model: &mut Model, key: &Key) -> Vec<Effect> {
                 }
             }
         }
-        _ => {
-            if let Some(edit) = Edit::for_key(key)
-                && !matches!(&edit, crate::model::input::Edit::Insert(c) if !c.is_ascii_digit())
-            {
+        Some(InputKey::Edit(edit)) => {
+            // A number of replicas: other characters are not typed.
+            if !matches!(&edit, Edit::Insert(c) if !c.is_ascii_digit()) {
                 prompt.input.apply(edit);
             }
             vec![Effect::Render]
         }
+        Some(InputKey::Next | InputKey::Prev) | None => vec![Effect::Render],
     }
 }
 
