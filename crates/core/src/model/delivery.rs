@@ -121,12 +121,19 @@ pub fn classify(
     let mut alerts = critical_alerts.to_vec();
     alerts.sort_unstable();
     let mut out: Vec<Verdict> = vec![Verdict::default(); deployments.len()];
-    // Versions that were live (succeeded) before each deployment, for rollbacks.
+    // Versions that were live (succeeded) before each deployment, and the one live last, for
+    // rollbacks: kept as the loop goes, so a service's history is read once, not once per
+    // deployment.
     let mut live: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+    let mut current: Option<&str> = None;
+    let mut rollbacks = vec![false; deployments.len()];
     for (i, d) in deployments.iter().enumerate() {
         let Some((outcome, ended)) = d.end else {
             continue;
         };
+        // It puts back a version that was live before the one live when it started, rather
+        // than a new version or a redeploy of the live one.
+        rollbacks[i] = current.is_some_and(|c| c != d.sha) && live.contains(d.sha.as_str());
         let next = deployments.get(i + 1);
         let rolled_back = next.is_some_and(|n| {
             n.sha != d.sha
@@ -153,6 +160,7 @@ pub fn classify(
                 .map(|c| (ended - c.committed).num_seconds().max(0))
                 .collect();
             live.insert(d.sha.as_str());
+            current = Some(d.sha.as_str());
         }
     }
     // Rework and recovery need the failures first.
@@ -167,7 +175,7 @@ pub fn classify(
         if d.end.is_none() {
             continue;
         }
-        let is_rollback = i > 0 && is_rollback_at(deployments, i);
+        let is_rollback = rollbacks[i];
         // A failure that ended before this one started was created before it too.
         let from = failed_ends.partition_point(|at| *at < d.created - rules.rework_within);
         let after_failure = failed_ends.get(from).is_some_and(|at| *at <= d.created);
@@ -200,20 +208,6 @@ pub fn classify(
         }
     }
     out
-}
-
-/// Whether deployment `i` puts back a version that was live before the one live when it
-/// started (a rollback), rather than a new version or a redeploy of the live one.
-fn is_rollback_at(deployments: &[Deployment], i: usize) -> bool {
-    let d = &deployments[i];
-    let mut earlier = deployments[..i]
-        .iter()
-        .rev()
-        .filter(|p| matches!(p.end, Some((Outcome::Success, _))));
-    match earlier.next() {
-        Some(current) if current.sha != d.sha => earlier.any(|p| p.sha == d.sha),
-        _ => false,
-    }
 }
 
 /// A half-open span of time: `[start, end)`.
