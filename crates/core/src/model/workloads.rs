@@ -741,6 +741,11 @@ pub struct WorkloadsState {
     /// changes (a restart counted, a container ready) leave every row where it is: the rows
     /// hold keys, so the view reads the new data without the rows being rebuilt.
     rows_stale: bool,
+    /// Pods whose trouble (the sort key) changed and nothing else that places them: their rows
+    /// move within their group, and the group among the others, without regrouping every pod.
+    moved: Vec<ObjRef>,
+    /// The shown groups in row order with the trouble they sort by, kept for [`Self::moved`].
+    groups: Vec<(Trouble, Row)>,
 }
 
 impl WorkloadsState {
@@ -832,14 +837,17 @@ impl WorkloadsState {
                         namespace: p.namespace.clone(),
                         name: p.name.clone(),
                     };
-                    // A row moves only when the pod is new, or its trouble (the sort key), its
-                    // owner (the group) or its services (what a filter scopes by) changed.
-                    let stays = self.pods.get(&key).is_some_and(|old| {
-                        old.trouble() == p.trouble()
-                            && old.owner == p.owner
-                            && old.services == p.services
-                    });
-                    self.rows_stale |= !stays;
+                    // The rows are regrouped only when the pod is new or its owner (the group)
+                    // or its services (what a filter scopes by) changed; when only its trouble
+                    // (the sort key) changed, its row moves.
+                    match self.pods.get(&key) {
+                        Some(old) if old.owner == p.owner && old.services == p.services => {
+                            if old.trouble() != p.trouble() {
+                                self.moved.push(key.clone());
+                            }
+                        }
+                        _ => self.rows_stale = true,
+                    }
                     self.pods.insert(key, p);
                 }
                 Change::Workload(w) => {
@@ -976,14 +984,101 @@ impl WorkloadsState {
     }
 
     /// After a batch: the roll-ups always, the rows only when a change may have moved one.
-    /// Returns whether the rows were rebuilt.
+    /// Returns whether the rows changed.
     pub fn rebuild_after_batch(&mut self, filter: &str, now: DateTime<Utc>) -> bool {
         self.rebuild_summaries(now);
-        let stale = self.rows_stale;
-        if stale {
+        if self.rows_stale {
             self.rebuild_rows(filter);
+            true
+        } else if self.moved.is_empty() {
+            false
+        } else {
+            self.move_rows(filter)
         }
-        stale
+    }
+
+    /// Puts the rows of pods whose trouble changed where a full rebuild would: each re-sorted
+    /// within its group, and a group whose worst trouble changed re-sorted among the groups.
+    /// Only the touched groups are read; the rows are then laid out again from the groups.
+    fn move_rows(&mut self, filter: &str) -> bool {
+        let moved = std::mem::take(&mut self.moved);
+        let filter = Filter::parse(filter);
+        let mut touched: Vec<Row> = Vec::new();
+        for key in &moved {
+            let Some(pod) = self.pods.get(key) else {
+                continue;
+            };
+            let row = match self.owner_of(key, pod) {
+                Some((kind, key)) => Row::Workload { kind, key },
+                None => Row::Orphans {
+                    context: key.context.clone(),
+                    namespace: key.namespace.clone(),
+                },
+            };
+            if self.children.contains_key(&row) && !touched.contains(&row) {
+                touched.push(row);
+            }
+        }
+        if touched.is_empty() {
+            return false;
+        }
+        let pods = &self.pods;
+        let trouble = |k: &ObjRef| pods.get(k).map_or(Trouble::None, Pod::trouble);
+        let mut regroup = false;
+        for row in &touched {
+            let Some(range) = self.children.get(row).cloned() else {
+                continue;
+            };
+            let members = &mut self.members[range];
+            members.sort_by(|a, b| {
+                trouble(b)
+                    .cmp(&trouble(a))
+                    .then_with(|| a.name.cmp(&b.name))
+            });
+            let own = match row {
+                Row::Workload { kind, key } => self
+                    .workloads
+                    .get(&(*kind, key.clone()))
+                    .filter(|w| {
+                        filter.scope(&key.context, &key.namespace, &w.services)
+                            && filter.text_matches(&key.name)
+                    })
+                    .map_or(Trouble::None, Workload::trouble),
+                _ => Trouble::None,
+            };
+            let worst = members.iter().map(trouble).fold(own, Trouble::max);
+            if let Some(group) = self.groups.iter_mut().find(|(_, r)| r == row)
+                && group.0 != worst
+            {
+                group.0 = worst;
+                regroup = true;
+            }
+        }
+        if regroup {
+            self.groups
+                .sort_by(|a, b| by_trouble_then_place(a.0, &a.1, b.0, &b.1));
+        }
+        let mut rows = Vec::with_capacity(self.rows.len());
+        let mut members = Vec::with_capacity(self.members.len());
+        let mut children = HashMap::with_capacity(self.children.len());
+        for (_, row) in &self.groups {
+            let Some(range) = self.children.get(row) else {
+                continue;
+            };
+            let start = members.len();
+            rows.push(row.clone());
+            for key in &self.members[range.clone()] {
+                if !self.collapsed {
+                    rows.push(Row::Pod(key.clone()));
+                }
+                members.push(key.clone());
+            }
+            children.insert(row.clone(), start..members.len());
+        }
+        self.rows = rows;
+        self.members = members;
+        self.children = children;
+        true
     }
 
     fn rebuild_summaries(&mut self, now: DateTime<Utc>) {
@@ -1045,6 +1140,7 @@ impl WorkloadsState {
 
     fn rebuild_rows(&mut self, filter: &str) {
         self.rows_stale = false;
+        self.moved.clear();
         let filter = Filter::parse(filter);
         // Borrowed lookups, so that 10,000 pods cost no allocation until the rows are built.
         let rs_owner: HashMap<(&str, &str, &str), &str> = self
@@ -1121,19 +1217,19 @@ impl WorkloadsState {
                 entry.0 = entry.0.max(w.trouble());
             }
         }
-        let mut ordered: Vec<(Trouble, GroupKey<'_>, Members<'_>)> = groups
+        let mut ordered: Vec<(Trouble, Row, Members<'_>)> = groups
             .into_iter()
-            .map(|(g, (t, pods))| (t, g, pods))
+            .map(|(g, (t, pods))| (t, g.row(), pods))
             .collect();
-        ordered.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.order().cmp(&b.1.order())));
+        ordered.sort_by(|a, b| by_trouble_then_place(a.0, &a.1, b.0, &b.1));
         let collapsed = self.collapsed;
         let mut rows =
             Vec::with_capacity(ordered.len() + if collapsed { 0 } else { self.pods.len() });
         let mut members = Vec::with_capacity(self.pods.len());
         let mut children = HashMap::with_capacity(ordered.len());
-        for (_, group, mut pods) in ordered {
+        let mut groups = Vec::with_capacity(ordered.len());
+        for (worst, row, mut pods) in ordered {
             pods.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
-            let row = group.row();
             let start = members.len();
             rows.push(row.clone());
             for (_, k) in pods {
@@ -1142,11 +1238,14 @@ impl WorkloadsState {
                 }
                 members.push(k.clone());
             }
-            children.insert(row, start..members.len());
+            children.insert(row.clone(), start..members.len());
+            groups.push((worst, row));
         }
         self.rows = rows;
         self.members = members;
         self.children = children;
+        self.groups = groups;
+        self.moved.clear();
     }
 
     /// The pods listed under a workload or orphan row.
@@ -1223,14 +1322,6 @@ enum GroupKey<'a> {
 }
 
 impl GroupKey<'_> {
-    /// Workloads before orphan groups; then by namespace, name, context.
-    fn order(&self) -> (u8, &str, &str, &str) {
-        match *self {
-            GroupKey::Workload(_, ctx, ns, name) => (0, ns, name, ctx),
-            GroupKey::Orphans(ctx, ns) => (2, ns, "", ctx),
-        }
-    }
-
     fn row(&self) -> Row {
         match *self {
             GroupKey::Workload(kind, ctx, ns, name) => Row::Workload {
@@ -1243,6 +1334,20 @@ impl GroupKey<'_> {
             },
         }
     }
+}
+
+/// The order of group rows: the worst trouble first; then workloads before orphan groups, by
+/// namespace, name, context.
+fn by_trouble_then_place(a: Trouble, a_row: &Row, b: Trouble, b_row: &Row) -> std::cmp::Ordering {
+    fn place(row: &Row) -> (u8, &str, &str, &str) {
+        match row {
+            Row::Workload { key, .. } => (0, &key.namespace, &key.name, &key.context),
+            Row::Orphans { context, namespace } => (2, namespace, "", context),
+            // Pods are not groups; they never reach here.
+            Row::Pod(key) => (3, &key.namespace, &key.name, &key.context),
+        }
+    }
+    b.cmp(&a).then_with(|| place(a_row).cmp(&place(b_row)))
 }
 
 /// A row's pods with their trouble, and the worst of them.
@@ -1351,7 +1456,7 @@ mod tests {
     }
 
     /// A batch that only changes counters leaves the rows as a full rebuild would have them,
-    /// without rebuilding them; a new pod, or one whose trouble changed, rebuilds them.
+    /// without rebuilding them; a new pod, or one whose trouble changed, changes them.
     #[test]
     fn rows_are_rebuilt_only_when_a_row_may_move() {
         let t = DateTime::<Utc>::UNIX_EPOCH;
@@ -1383,6 +1488,15 @@ mod tests {
         }));
         w.apply("prod", vec![Change::Pod(crashing)]);
         assert!(w.rebuild_after_batch("", t), "a pod in trouble sorts first");
+        assert_eq!(
+            w.rows.get(1),
+            Some(&Row::Pod(ObjRef::new(
+                "prod",
+                "payments",
+                "payments-api-7f9c-3"
+            ))),
+            "moved to the top of its group"
+        );
         w.apply(
             "prod",
             vec![Change::Deleted {
@@ -1393,6 +1507,102 @@ mod tests {
         );
         assert!(w.rebuild_after_batch("", t), "a deleted pod's row goes");
         assert_eq!(w.pods.len(), 4);
+    }
+
+    /// Pods whose trouble alone changed move where a full rebuild puts them, whatever the
+    /// filter and grouping: within their group, and their group among the others when its worst
+    /// trouble changed (a workload's own trouble counted only where the filter shows it).
+    #[test]
+    fn moved_rows_land_where_a_full_rebuild_puts_them() {
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        let services = ["checkout", "ledger", "payments"];
+        let mut setup = Vec::new();
+        for (n, name) in services.iter().enumerate() {
+            setup.push(Change::Workload(Workload {
+                kind: Kind::Deployment,
+                namespace: format!("ns-{}", n % 2),
+                name: format!("{name}-api"),
+                services: vec![format!("component:default/{name}-api")],
+                desired: 4,
+                updated: 4,
+                ready: 4,
+                available: 4,
+                revision: Some(1),
+                tag: None,
+                // One workload in trouble of its own, so its group is never quiet.
+                rollout: if n == 1 {
+                    RolloutState::Stalled
+                } else {
+                    RolloutState::Complete
+                },
+                message: None,
+                created: None,
+            }));
+            setup.push(Change::ReplicaSet(ReplicaSet {
+                namespace: format!("ns-{}", n % 2),
+                name: format!("{name}-api-5d8f"),
+                deployment: Some(format!("{name}-api")),
+                revision: Some(1),
+                tag: None,
+                image: None,
+                change_cause: None,
+                created: None,
+            }));
+        }
+        let pod_at = |i: usize, crash: bool| {
+            let n = i % services.len();
+            let mut p = pod(
+                &format!("ns-{}", n % 2),
+                &format!("{}-api-5d8f-{i:02}", services[n]),
+            );
+            p.services = [format!("component:default/{}-api", services[n]).into()].into();
+            // Every fifth pod has no watched owner: the namespace's orphans.
+            p.owner = (!i.is_multiple_of(5)).then(|| Owner {
+                kind: "ReplicaSet".into(),
+                name: format!("{}-api-5d8f", services[n]).into(),
+            });
+            p.reason = crash.then(|| {
+                Box::new(PodReason::CrashLoopBackOff {
+                    container: "api".into(),
+                    last: None,
+                })
+            });
+            p
+        };
+        setup.extend((0..30).map(|i| Change::Pod(pod_at(i, i == 7))));
+        let mut crashing = [false; 30];
+        crashing[7] = true;
+        let mut seed = 0x2545_f491_u64;
+        for filter in ["", "api-5d8f-1", "service:ledger-api", "checkout"] {
+            for collapsed in [false, true] {
+                let mut w = WorkloadsState {
+                    collapsed,
+                    ..WorkloadsState::default()
+                };
+                w.apply("prod", setup.clone());
+                w.rebuild(filter, t);
+                for round in 0..40 {
+                    // A few pods flip in or out of a crash loop: trouble changes, nothing else.
+                    let mut batch = Vec::new();
+                    for _ in 0..3 {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        let i = (seed % 30) as usize;
+                        crashing[i] = !crashing[i];
+                        batch.push(Change::Pod(pod_at(i, crashing[i])));
+                    }
+                    w.apply("prod", batch);
+                    w.rebuild_after_batch(filter, t);
+                    let mut full = w.clone();
+                    full.rebuild(filter, t);
+                    let at = format!("filter {filter:?}, collapsed {collapsed}, round {round}");
+                    assert_eq!(w.rows, full.rows, "{at}");
+                    assert_eq!(w.members, full.members, "{at}");
+                    assert_eq!(w.children, full.children, "{at}");
+                }
+            }
+        }
     }
 
     #[test]
