@@ -55,7 +55,7 @@ pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
     match &model.overlay {
         Some(Overlay::Help { scroll }) => widgets::help(model, *scroll, theme, frame, main),
         Some(Overlay::Palette(p)) => widgets::palette(p, theme, frame, main),
-        Some(Overlay::Confirm(c)) => widgets::confirm(c, theme, frame, main),
+        Some(Overlay::Confirm(c)) => widgets::confirm(c, &model.keymap, theme, frame, main),
         Some(Overlay::Tour { page }) => onboarding::tour(model, *page, theme, frame, main),
         None => {}
     }

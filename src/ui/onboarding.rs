@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::theme::{Role, Theme};
+use flightdeck_core::keymap::Layer;
 use flightdeck_core::model::onboarding::{Row, TOUR, list_width};
 use flightdeck_core::model::time::{age, duration};
 use flightdeck_core::model::{Model, Screen};
@@ -284,16 +285,13 @@ pub fn tour(model: &Model, page: usize, theme: &Theme, frame: &mut Frame, area: 
         .keys(flightdeck_core::keymap::Action::Help)
         .first()
         .map_or("?".to_string(), |k| k.to_string());
-    lines.push(Line::from(vec![
-        Span::styled(" enter", key),
-        Span::styled(" next   ", muted),
-        Span::styled("←", key),
-        Span::styled(" back   ", muted),
-        Span::styled("esc", key),
-        Span::styled(" skip the tour   ", muted),
+    let mut answers = super::widgets::answers(&model.keymap, Layer::Tour, 1, theme);
+    answers.spans.extend([
+        Span::raw("   "),
         Span::styled(help_key, key),
         Span::styled(" all keys (after)", muted),
-    ]));
+    ]);
+    lines.push(answers);
     let width = 92.min(area.width);
     let rect = super::centered(area, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);

@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use flightdeck_core::keymap::{Action, Key, Layer};
+use flightdeck_core::keymap::{Action, Key, KeyCode, Keymap, Layer};
 use flightdeck_core::model::palette::PALETTE_ROWS;
 use flightdeck_core::model::{Confirm, Model, Palette, TextInput};
 use flightdeck_core::update::layers;
@@ -199,6 +199,44 @@ pub fn action_hints<'a>(model: &Model, items: &[(Action, &str)], theme: &Theme) 
     spans
 }
 
+/// The answers a popup takes (a question's, the tour's), from the keymap: each action's first
+/// `most` keys, `/` between them (an upper-case letter beside its lower-case one is not
+/// repeated), and its label.
+pub fn answers<'a>(keymap: &Keymap, layer: Layer, most: usize, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![Span::raw(" ")];
+    for (i, &action) in layer.hints().iter().enumerate() {
+        let keys = keymap.keys(action);
+        let shown: Vec<String> = keys
+            .iter()
+            .filter(|k| match k.code {
+                KeyCode::Char(c) if c.is_ascii_uppercase() => {
+                    !keys.contains(&Key::char(c.to_ascii_lowercase()))
+                }
+                _ => true,
+            })
+            .take(most)
+            .map(|k| k.to_string())
+            .collect();
+        if shown.is_empty() {
+            continue;
+        }
+        if i > 0 {
+            spans.push(Span::raw("   "));
+        }
+        for (j, key) in shown.into_iter().enumerate() {
+            if j > 0 {
+                spans.push(Span::styled("/", theme.style(Role::Muted)));
+            }
+            spans.push(Span::styled(key, theme.style(Role::Key)));
+        }
+        spans.push(Span::styled(
+            format!(" {}", action.label()),
+            theme.style(Role::Muted),
+        ));
+    }
+    Line::from(spans)
+}
+
 /// The footer hints of the current screen, from the keymap: each hinted action's first key and
 /// its label, as many as fit in `width` columns.
 pub fn key_hints<'a>(model: &Model, width: usize, theme: &Theme) -> Line<'a> {
@@ -264,7 +302,7 @@ pub fn palette(p: &Palette, theme: &Theme, frame: &mut Frame, area: Rect) {
 /// Its lines wrap rather than being cut: a silence's matchers or the run a cancel stops are
 /// what the user is agreeing to. Past the screen's height it keeps the answer line and says
 /// how many lines it could not show.
-pub fn confirm(c: &Confirm, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn confirm(c: &Confirm, keymap: &Keymap, theme: &Theme, frame: &mut Frame, area: Rect) {
     use unicode_width::UnicodeWidthStr;
     let title = format!(" {} ? ", c.title);
     let longest = c.lines.iter().map(|l| l.width() + 3).max().unwrap_or(0);
@@ -295,14 +333,8 @@ pub fn confirm(c: &Confirm, theme: &Theme, frame: &mut Frame, area: Rect) {
         ));
     }
     body.push(Line::default());
-    body.push(Line::from(vec![
-        Span::styled(" y", theme.style(Role::Key)),
-        Span::styled(" do it   ", theme.style(Role::Muted)),
-        Span::styled("n", theme.style(Role::Key)),
-        Span::styled("/", theme.style(Role::Muted)),
-        Span::styled("esc", theme.style(Role::Key)),
-        Span::styled(" cancel", theme.style(Role::Muted)),
-    ]));
+    // `y` and `n/esc`: the key that cancels from any popup is worth showing too.
+    body.push(answers(keymap, Layer::Confirm, 2, theme));
     let height = u16::try_from(body.len() + 2).unwrap_or(u16::MAX);
     let rect = centered(area, u16::try_from(width).unwrap_or(u16::MAX), height);
     frame.render_widget(Clear, rect);

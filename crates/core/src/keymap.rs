@@ -435,7 +435,10 @@ impl Layer {
                 A::OpenUrl,
             ],
             // A field shows its own prompt; its keys are in the help, not the footer.
-            Layer::Input | Layer::Confirm | Layer::Tour => &[],
+            Layer::Input => &[],
+            // A question's and the tour's answers, shown in their popups.
+            Layer::Confirm => &[A::ConfirmYes, A::ConfirmNo],
+            Layer::Tour => &[A::TourNext, A::TourBack, A::TourSkip],
         }
     }
 }
@@ -570,11 +573,11 @@ actions! {
     InputDelete => "input-delete", [Input], "delete", "Delete the character under the cursor";
     InputDeleteWord => "input-delete-word", [Input], "delete word", "Delete the word before the cursor";
     InputDeleteToStart => "input-delete-to-start", [Input], "delete to start", "Delete everything before the cursor";
-    ConfirmYes => "confirm-yes", [Confirm], "yes", "Answer yes: do what the question asks";
-    ConfirmNo => "confirm-no", [Confirm], "no", "Answer no: do nothing";
+    ConfirmYes => "confirm-yes", [Confirm], "do it", "Answer yes: do what the question asks";
+    ConfirmNo => "confirm-no", [Confirm], "cancel", "Answer no: do nothing";
     TourNext => "tour-next", [Tour], "next", "Show the tour's next page (the last one ends it)";
     TourBack => "tour-back", [Tour], "back", "Show the tour's previous page";
-    TourSkip => "tour-skip", [Tour], "skip", "End the tour";
+    TourSkip => "tour-skip", [Tour], "skip the tour", "End the tour";
 }
 
 impl Action {
