@@ -862,6 +862,34 @@ async fn a_hung_list_is_abandoned_at_its_deadline_and_restarted() {
         .await;
 }
 
+/// Issue 20: a 403 whose body is not a Kubernetes Status (a gateway's `{"message": …}`) read
+/// "HTTP 0" and counted as failing; it is forbidden, as the API server's own 403 is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_403_without_a_status_body_is_forbidden() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    cockpit
+        .wait("payments synced", Duration::from_secs(20), |m| {
+            payments(m) == Some(ScopeState::Synced)
+        })
+        .await;
+    // The sim's status fault answers `{"message": "sim: injected fault"}`, no Status.
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "status", "code": 403})).await;
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "watch_gone", "times": 1})).await;
+    cockpit
+        .wait("payments forbidden", Duration::from_secs(10), |m| {
+            matches!(payments(m), Some(ScopeState::Forbidden(_)))
+        })
+        .await;
+    cockpit.with(|m| {
+        let Some(ScopeState::Forbidden(why)) = payments(m) else {
+            unreachable!("waited for it")
+        };
+        assert!(why.contains("403") && !why.contains("HTTP 0"), "{why}");
+        assert!(!why.contains("injected"), "the body is not quoted: {why}");
+    });
+}
+
 /// F2: `r` restarts a feed whose list hangs, at once rather than at its deadline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r_restarts_a_stuck_feed() {

@@ -7,6 +7,7 @@
 pub mod convert;
 pub mod describe;
 pub mod ops;
+pub mod status;
 pub mod watch;
 
 use std::collections::HashMap;
@@ -160,13 +161,20 @@ async fn client_for(kc: &Kubeconfig, context: &str) -> Result<kube::Config, Stri
 }
 
 fn build(mut config: kube::Config) -> Result<Client, String> {
-    match Client::try_from(config.clone()) {
+    // Error answers that are not a Kubernetes Status get one with their real code.
+    let client = |config: kube::Config| {
+        kube::client::ClientBuilder::try_from(config).map(|b| {
+            b.with_layer(&tower::layer::layer_fn(status::RealCodes))
+                .build()
+        })
+    };
+    match client(config.clone()) {
         Ok(c) => Ok(c),
         Err(e) if config.proxy_url.is_some() => {
             // This build speaks no proxy protocol; try directly rather than not at all.
             tracing::warn!(error = %e, "kube proxy unsupported in this build; connecting directly");
             config.proxy_url = None;
-            Client::try_from(config).map_err(|e| flightdeck_core::sanitize::line(&e.to_string()))
+            client(config).map_err(|e| flightdeck_core::sanitize::line(&e.to_string()))
         }
         Err(e) => Err(flightdeck_core::sanitize::line(&e.to_string())),
     }
