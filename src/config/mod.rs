@@ -185,6 +185,9 @@ pub struct KubernetesSource {
     /// Empty: the namespaces named by the services' descriptors.
     pub namespaces: Vec<String>,
     pub log_buffer_lines: usize,
+    /// How long a request (and each page of an initial list) may go unanswered before the feed
+    /// is abandoned and restarted.
+    pub timeout_secs: u64,
 }
 
 impl Default for KubernetesSource {
@@ -194,6 +197,7 @@ impl Default for KubernetesSource {
             contexts: Vec::new(),
             namespaces: Vec::new(),
             log_buffer_lines: 10_000,
+            timeout_secs: 30,
         }
     }
 }
@@ -571,6 +575,11 @@ fn validate(config: &Config, src: &Source<'_>) -> Result<(), ConfigError> {
             kubernetes.log_buffer_lines > 0,
             &[key("kubernetes"), key("log_buffer_lines")],
             "`log_buffer_lines` in [kubernetes] must be at least 1",
+        )?;
+        src.require(
+            kubernetes.timeout_secs > 0,
+            &[key("kubernetes"), key("timeout_secs")],
+            "`timeout_secs` in [kubernetes] must be at least 1",
         )?;
     }
     let mut names = HashSet::new();

@@ -442,14 +442,22 @@ where
                 })
                 .cloned()
                 .collect();
+            // Set at a rate limit: the polls of this round not yet sent are not sent (the host
+            // asked to wait; 9 more requests went out after a secondary limit). They keep their
+            // state and stay due, for the first round after the wait.
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let polls: Vec<_> = due
                 .into_iter()
                 .map(|t| {
                     let mut st = states.remove(&t.repo).unwrap_or_default();
                     let b = backend.clone();
+                    let stop = stop.clone();
                     async move {
+                        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                            return (t, st, None);
+                        }
                         let r = b.poll(&t, &mut st, now).await;
-                        (t, st, r)
+                        (t, st, Some(r))
                     }
                 })
                 .collect();
@@ -458,6 +466,10 @@ where
                 futures::stream::iter(polls).buffer_unordered(shared.pacing.max_in_flight);
             while let Some((t, mut st, r)) = results.next().await {
                 let done = shared.cx.clock.now();
+                let Some(r) = r else {
+                    states.insert(t.repo.clone(), st);
+                    continue;
+                };
                 match r {
                     Ok(msgs) => {
                         changed |= !msgs.is_empty();
@@ -481,6 +493,7 @@ where
                         primary,
                         message,
                     }) => {
+                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
                         let until = done + Duration::from_std(wait).unwrap_or(shared.pacing.idle);
                         let what = if primary {
                             "rate limit exhausted"
@@ -510,6 +523,7 @@ where
                 states.insert(t.repo.clone(), st);
             }
             if let Some(j) = &mut jobs
+                && blocked.is_none()
                 && j.next_due.is_none_or(|d| d <= now)
             {
                 let running = states

@@ -28,7 +28,7 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use unicode_truncate::UnicodeTruncateStr;
 
 use flightdeck_core::model::time::{age, until};
-use flightdeck_core::model::{FetchState, Level, MIN_SIZE, Model, Overlay, Screen};
+use flightdeck_core::model::{FetchState, Level, MIN_SIZE, Model, Overlay, Screen, SourceStatus};
 use theme::{Role, Theme};
 pub use widgets::centered;
 
@@ -50,6 +50,7 @@ pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
         draw_first_run(&first_run.config_path, theme, frame, main);
     } else {
         draw_screen(model, theme, frame, main);
+        draw_staleness(model, theme, frame, main);
     }
     draw_status(model, theme, frame, status);
     match &model.overlay {
@@ -59,6 +60,33 @@ pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
         Some(Overlay::Tour { page }) => onboarding::tour(model, *page, theme, frame, main),
         None => {}
     }
+}
+
+/// While a source of this screen fails (or went stale), its last good data stays on screen:
+/// the screen's top line says, at its right end, how old the oldest of it is.
+fn draw_staleness(model: &Model, theme: &Theme, frame: &mut Frame, main: Rect) {
+    let kinds = model.screen.source_kinds();
+    let oldest = model
+        .sources
+        .iter()
+        .filter(|s| kinds.contains(&s.id.kind))
+        .filter(|s| matches!(s.state, FetchState::Failing { .. }) || s.is_stale(model.now))
+        .filter_map(|s| s.fetched_at)
+        .min();
+    let Some(at) = oldest else { return };
+    let text = format!(" stale {} ", age(model.now, at));
+    let width = Span::raw(text.as_str()).width() as u16;
+    // Two columns for the panel's corner, and room for the title at the left.
+    if main.width < width + 40 {
+        return;
+    }
+    let rect = Rect {
+        x: main.right() - width - 2,
+        y: main.y,
+        width,
+        height: 1,
+    };
+    frame.render_widget(Span::styled(text, theme.style(Role::Stale)), rect);
 }
 
 fn too_small(theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -271,27 +299,54 @@ fn draw_status(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             theme.style(Role::Muted),
         )]
     } else {
-        // The long form when it fits, else a short one that keeps only what is wrong.
-        let long = source_spans(model, theme, Form::Long);
-        let width: usize = long.iter().map(Span::width).sum();
-        let fits = |spans: &Vec<Span>| {
-            spans.iter().map(Span::width).sum::<usize>() < usize::from(left.width)
+        // The long form when it fits, else a short one that keeps only what is wrong; errors
+        // are cut before anything else, so the ages and retry countdowns stay.
+        let room = usize::from(left.width);
+        let short = room.saturating_sub(1);
+        let whole = |form, width| {
+            let spans = source_spans(model, theme, form, usize::MAX);
+            (spans.iter().map(Span::width).sum::<usize>() <= width).then_some(spans)
         };
-        let names = source_spans(model, theme, Form::Names);
-        if width <= usize::from(left.width) {
-            long
-        } else if fits(&names) {
-            names
-        } else {
-            // Still too long: cut it, and say so, a column short of the key hints.
-            fit_spans(
-                source_spans(model, theme, Form::Counted),
-                usize::from(left.width).saturating_sub(1),
-            )
-        }
+        whole(Form::Long, room)
+            .or_else(|| whole(Form::Names, short))
+            .or_else(|| whole(Form::Counted, short))
+            .or_else(|| fitted(model, theme, Form::Names, short, MIN_ERROR))
+            .or_else(|| fitted(model, theme, Form::Counted, short, MIN_ERROR))
+            .or_else(|| fitted(model, theme, Form::Failing, short, 1))
+            .unwrap_or_else(|| {
+                // Still too long: cut it, and say so, a column short of the key hints.
+                fit_spans(source_spans(model, theme, Form::Failing, 0), short)
+            })
     };
     frame.render_widget(Line::from(spans).style(theme.style(Role::StatusBar)), left);
     frame.render_widget(hint.style(theme.style(Role::StatusBar)), right);
+}
+
+/// The fewest columns an error keeps before a shorter form of the bar is tried.
+const MIN_ERROR: usize = 12;
+
+/// The sources in `form` within `width` columns, each failing source's error cut (with "…") to
+/// an equal share of what the rest leaves; `None` when that leaves less than `least`.
+fn fitted<'a>(
+    model: &Model,
+    theme: &Theme,
+    form: Form,
+    width: usize,
+    least: usize,
+) -> Option<Vec<Span<'a>>> {
+    let total = |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>();
+    let failing = model
+        .sources
+        .iter()
+        .filter(|s| matches!(s.state, FetchState::Failing { .. }))
+        .count();
+    if failing == 0 {
+        return None;
+    }
+    let bare = total(&source_spans(model, theme, form, 0));
+    // Each error brings its ", " before the age or countdown.
+    let share = width.checked_sub(bare + 2 * failing)? / failing;
+    (share >= least).then(|| source_spans(model, theme, form, share))
 }
 
 /// `spans` cut to `width` columns, the cut marked with "…".
@@ -327,13 +382,18 @@ enum Form {
     Names,
     /// The healthy sources counted, the others by name.
     Counted,
+    /// The healthy sources counted, the failing ones by name, the rest left out.
+    Failing,
 }
 
-/// One entry per source: a mark, its name, and its state (age, retry countdown, error).
-fn source_spans<'a>(model: &Model, theme: &Theme, form: Form) -> Vec<Span<'a>> {
+/// One entry per source: a mark, its name, and its state (age, retry countdown, error). A
+/// failing source's error is cut to `error_room` columns; what follows it (the age of the data
+/// still shown, the retry countdown) never is.
+fn source_spans<'a>(model: &Model, theme: &Theme, form: Form, error_room: usize) -> Vec<Span<'a>> {
     let short = form != Form::Long;
+    let counted = matches!(form, Form::Counted | Form::Failing);
     let mut spans = Vec::new();
-    if form == Form::Counted {
+    if counted {
         let healthy = model
             .sources
             .iter()
@@ -347,8 +407,22 @@ fn source_spans<'a>(model: &Model, theme: &Theme, form: Form) -> Vec<Span<'a>> {
             ));
         }
     }
-    for s in &model.sources {
-        if form == Form::Counted && s.state == FetchState::Ok && !s.is_stale(model.now) {
+    // Counted: what fails first, then what is stale, connecting or unsupported.
+    let order: Vec<&SourceStatus> = if counted {
+        let (mut first, rest): (Vec<&SourceStatus>, Vec<&SourceStatus>) = model
+            .sources
+            .iter()
+            .partition(|s| matches!(s.state, FetchState::Failing { .. }));
+        first.extend(rest);
+        first
+    } else {
+        model.sources.iter().collect()
+    };
+    for s in order {
+        if counted && s.state == FetchState::Ok && !s.is_stale(model.now) {
+            continue;
+        }
+        if form == Form::Failing && !matches!(s.state, FetchState::Failing { .. }) {
             continue;
         }
         let (mark, role, text) = match &s.state {
@@ -375,11 +449,16 @@ fn source_spans<'a>(model: &Model, theme: &Theme, form: Form) -> Vec<Span<'a>> {
             FetchState::Failing {
                 error, retry_at, ..
             } => {
-                let mut t = error.clone();
-                if let Some(r) = retry_at {
-                    t.push_str(&format!(", retry {}", until(model.now, *r)));
+                let mut parts = vec![text::truncate(error, error_room).into_owned()];
+                if let Some(at) = s.fetched_at {
+                    // The last good data stays on screen: say how old it is.
+                    parts.push(format!("stale {}", age(model.now, at)));
                 }
-                ("✗", Role::Critical, t)
+                if let Some(r) = retry_at {
+                    parts.push(format!("retry {}", until(model.now, *r)));
+                }
+                parts.retain(|p| !p.is_empty());
+                ("✗", Role::Critical, parts.join(", "))
             }
         };
         spans.push(Span::styled(format!(" {mark} "), theme.style(role)));

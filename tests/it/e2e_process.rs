@@ -1,6 +1,9 @@
-//! The process faults of the hardening issue, on the real binary in tmux: SIGINT exits 130,
-//! ctrl-z and `kill -TSTP` hand the terminal back before stopping and `fg` (SIGCONT) takes it
-//! again and repaints, a lost tty ends the process quickly and without an abort.
+//! The process faults of the hardening issue, on the real binary in tmux against the demo
+//! organisation (the sim, every provider polling): SIGTERM, SIGINT and SIGHUP end it within 2 s
+//! with their exit codes, ctrl-z and `kill -TSTP` hand the terminal back before stopping and
+//! `fg` (SIGCONT) takes it again, repaints and reads keys, a resize storm down to 1x1 leaves it
+//! readable, a lost tty ends it quickly and without an abort. The terminal is given back in
+//! every case.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -36,20 +39,108 @@ fn pane_is_cooked(t: &Tmux) -> bool {
     stty.contains(" icanon") && stty.contains(" echo")
 }
 
-#[test]
-fn sigint_exits_130() {
-    let Some(t) = Tmux::new("int") else { return };
-    t.start(&script(&t, "--no-snapshot"));
-    t.wait_for("first run");
+/// The demo, its tour closed, on its Overview with data.
+fn demo(name: &str) -> Option<Tmux> {
+    let t = Tmux::new(name)?;
+    t.start(&script(&t, "--demo --no-snapshot"));
+    t.wait_for("tour 1/");
+    t.keys(&["Escape"]);
+    t.wait_for("payments-api");
+    Some(t)
+}
+
+#[rstest::rstest]
+#[case::sigterm("TERM", "exit=143")]
+#[case::sigint("INT", "exit=130")]
+#[case::sighup("HUP", "exit=129")]
+fn a_signal_ends_the_demo_within_two_seconds(#[case] signal: &str, #[case] exit: &str) {
+    let Some(t) = demo(&format!("sig{signal}")) else {
+        return;
+    };
     let pid = read(t.path("pid"));
     Command::new("kill")
-        .args(["-INT", &pid])
+        .args([&format!("-{signal}"), &pid])
         .status()
         .expect("kill runs");
     let took = wait_until("the process ends", || !alive(&pid));
+    assert!(took < Duration::from_secs(2), "SIG{signal}: {took:?}");
+    assert_restored(&t);
+    assert_eq!(read(t.path("exit")), exit);
+}
+
+/// ctrl-z, then `fg`: the screen comes back and keys work (a screen switch draws it).
+#[test]
+fn after_ctrl_z_and_fg_the_demo_repaints_and_reads_keys() {
+    let Some(t) = demo("fg") else { return };
+    let pid = read(t.path("pid"));
+    t.keys(&["C-z"]);
+    wait_until("the process stops", || state(&pid) == 'T');
+    assert!(!t.alternate_on(), "the alternate screen is left");
+    Command::new("kill")
+        .args(["-CONT", &pid])
+        .status()
+        .expect("kill runs");
+    wait_until("the cockpit takes the screen again", || t.alternate_on());
+    t.wait_for("payments-api");
+    t.keys(&["2"]);
+    t.wait_for("Pipelines:");
+    t.keys(&["q"]);
+    let took = wait_until("the process ends", || !alive(&pid));
     assert!(took < Duration::from_secs(2), "{took:?}");
     assert_restored(&t);
-    assert_eq!(read(t.path("exit")), "exit=130");
+    assert_eq!(read(t.path("exit")), "exit=0");
+}
+
+/// Resizes as fast as tmux sends them, down to 1x1 and back: no panic, and the screen is
+/// readable and answers keys afterwards.
+#[test]
+fn a_resize_storm_down_to_1x1_leaves_the_demo_readable() {
+    let Some(t) = demo("storm") else { return };
+    let pid = read(t.path("pid"));
+    let sizes = [
+        (120, 40),
+        (80, 24),
+        (30, 8),
+        (1, 1),
+        (2, 1),
+        (1, 3),
+        (200, 60),
+        (10, 2),
+        (1, 1),
+        (79, 23),
+        (5, 50),
+        (1, 1),
+    ];
+    for _ in 0..5 {
+        for (x, y) in sizes {
+            t.tmux(&[
+                "resize-window",
+                "-t",
+                "t",
+                "-x",
+                &x.to_string(),
+                "-y",
+                &y.to_string(),
+            ]);
+        }
+    }
+    assert!(alive(&pid), "the storm ended the process");
+    t.tmux(&["resize-window", "-t", "t", "-x", "120", "-y", "40"]);
+    let screen = t.wait_for("payments-api");
+    assert!(
+        screen
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("Overview")),
+        "the tabs are back:\n{screen}"
+    );
+    t.keys(&["4"]);
+    t.wait_for("SEVERITY");
+    t.keys(&["q"]);
+    let took = wait_until("the process ends", || !alive(&pid));
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert_restored(&t);
+    assert_eq!(read(t.path("exit")), "exit=0");
 }
 
 #[test]
@@ -88,11 +179,12 @@ fn a_lost_tty_ends_without_an_abort_within_two_seconds() {
     let Some(t) = Tmux::new("lost2") else { return };
     // The outer shell ignores the hangup so it outlives the pane and can note the exit status.
     t.start(&format!(
-        "trap '' HUP; sh -c 'echo $$ > {pid}; exec {BIN} --no-snapshot'; echo \"exit=$?\" > {exit}",
+        "trap '' HUP; sh -c 'echo $$ > {pid}; exec {BIN} --demo --no-snapshot'; echo \"exit=$?\" > {exit}",
         pid = t.path("pid").display(),
         exit = t.path("exit").display(),
     ));
-    t.wait_for("first run");
+    // The demo: the sim and every provider busy when the tty goes.
+    t.wait_for("tour 1/");
     let pid = read(t.path("pid"));
     t.tmux(&["kill-pane", "-t", "t"]);
     let took = wait_until("the process ends", || !alive(&pid));

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use flightdeck::clock::Clock;
@@ -620,6 +620,72 @@ async fn an_exhausted_rate_limit_says_when_it_resets_and_keeps_the_data() {
         .map(|r| r.count)
         .sum();
     assert_eq!(before, after, "no request while the limit lasts");
+}
+
+/// Issue 20: after a secondary rate limit the rest of that poll round was still sent (9 more
+/// requests). The round stops at the limit, and the next waits for its retry-after.
+#[tokio::test]
+async fn a_secondary_limit_stops_the_round_and_the_next_waits_for_retry_after() {
+    let sim = sim(0.0).await;
+    let mut h = Harness::start(&sim, false);
+    let targets: Vec<ServiceTarget> = sim
+        .shared
+        .world
+        .services
+        .iter()
+        .filter(|s| s.ci == CiHost::Github)
+        .map(|s| service_target(&sim, &s.name))
+        .collect();
+    let repos = targets.len() as u64;
+    assert!(repos >= 6, "a round of several repositories: {repos}");
+    h.provider.targets(&targets);
+    h.healthy_with_data().await;
+    let github = |sim: &Sim| -> u64 {
+        sim.shared
+            .stats
+            .rows()
+            .iter()
+            .filter(|r| r.key.service == "github" && r.key.endpoint.starts_with("/repos"))
+            .map(|r| r.count)
+            .sum()
+    };
+    // Let a round end, then limit the first request of the next one.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    sim.shared.faults.add(fault(
+        FaultKind::SecondaryLimit {
+            retry_after_secs: 3,
+        },
+        Some(1),
+    ));
+    let before = github(&sim);
+    h.provider.refresh();
+    let error = h.failing("the secondary limit").await;
+    assert!(error.contains("secondary rate limit"), "{error}");
+    let limited = Instant::now();
+    // Let what was in flight at the limit land.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let round = github(&sim) - before;
+    eprintln!("{round} requests in the round of {repos} repositories that met the limit");
+    // The limited request and at most what was already in flight (two at once here).
+    assert!(
+        round <= 3,
+        "{round} requests after the limit in a round of {repos}"
+    );
+    // Nothing until the retry-after has passed, however often the loop wakes.
+    h.provider.refresh();
+    while limited.elapsed() < Duration::from_millis(2500) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        github(&sim) - before,
+        round,
+        "nothing sent during retry-after"
+    );
+    h.until(10, "recovery after the wait", |_, m| {
+        m.sources[0].state == FetchState::Ok
+    })
+    .await;
+    assert!(github(&sim) - before > round, "polling resumed");
 }
 
 #[rstest::rstest]

@@ -206,3 +206,81 @@ fn long_confirmations_200x50() {
 fn too_small() {
     insta::assert_snapshot!(render(&first_run(), 50, 10));
 }
+
+/// The rows of the screen as text, one string per row.
+fn rows(model: &Model, width: u16, height: u16) -> Vec<String> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    let mut m = model.clone();
+    update(&mut m, Msg::Resize { width, height });
+    terminal.draw(|f| ui::view(&m, &theme(), f)).expect("draws");
+    let buffer = terminal.backend().buffer();
+    buffer
+        .content
+        .chunks(usize::from(width))
+        .map(|row| row.iter().map(|c| c.symbol()).collect())
+        .collect()
+}
+
+/// GitHub answered three minutes ago and now fails with an error longer than any bar.
+fn failing_with_a_long_error() -> Model {
+    let mut m = configured();
+    let github = SourceId::new(SourceKind::Github, "github");
+    update(
+        &mut m,
+        Msg::Source {
+            id: github.clone(),
+            event: SourceEvent::Ok {
+                at: now() - Duration::minutes(3),
+                detail: None,
+            },
+        },
+    );
+    let error = format!(
+        "acme/payments-api: GET /repos/acme/payments-api/actions/runs: {}",
+        "connection refused by the proxy in front of the enterprise server; ".repeat(4)
+    );
+    update(
+        &mut m,
+        Msg::Source {
+            id: github,
+            event: SourceEvent::Failed {
+                error,
+                at: now(),
+                retry_at: Some(now() + Duration::seconds(44)),
+            },
+        },
+    );
+    m.screen = flightdeck_core::model::Screen::Pipelines;
+    m
+}
+
+/// Issue 20: a long error pushed the retry countdown off a 200-column bar. The error is cut
+/// (with …); the age of the data still shown and the countdown stay, at any width.
+#[rstest::rstest]
+fn a_long_error_is_cut_and_the_countdown_kept(#[values(80, 120, 200)] width: u16) {
+    let m = failing_with_a_long_error();
+    let screen = rows(&m, width, 24);
+    let bar = screen.last().expect("a status bar");
+    assert!(bar.contains("github"), "{bar}");
+    assert!(bar.contains("…"), "the error is cut: {bar}");
+    assert!(bar.contains("stale 3m, retry 45s"), "{bar}");
+    if width >= 120 {
+        // With room, the other failing source keeps its countdown too.
+        assert!(bar.contains("retry 31s"), "{bar}");
+    }
+    assert!(bar.contains("help"), "the key hints stay: {bar}");
+}
+
+/// While GitHub fails, the Pipelines screen (its data) says how old what it shows is.
+#[test]
+fn the_screen_of_a_failing_source_shows_the_age_of_its_data() {
+    let m = failing_with_a_long_error();
+    let screen = rows(&m, 120, 24);
+    assert!(screen[1].contains(" stale 3m "), "{}", screen[1]);
+    let mut fine = m.clone();
+    fine.screen = flightdeck_core::model::Screen::Docs;
+    assert!(
+        !rows(&fine, 120, 24)[1].contains("stale"),
+        "only the screen of the failing source"
+    );
+}

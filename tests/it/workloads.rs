@@ -798,6 +798,133 @@ async fn a_resumed_watch_is_synced_again_without_a_change() {
     assert!(count(&stats(&sim).await, "list pods") - lists <= 1);
 }
 
+fn payments(m: &Model) -> Option<ScopeState> {
+    m.workloads
+        .contexts
+        .first()
+        .and_then(|c| c.scopes.get("payments").cloned())
+}
+
+/// F2: a list that the server accepts and never answers is abandoned at the deadline, the
+/// source reads failing with the reason, and the feed is restarted with backoff until the
+/// server answers again, without a key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_list_is_abandoned_at_its_deadline_and_restarted() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |c| {
+        if let Some(k) = c.kubernetes.as_mut() {
+            k.timeout_secs = 2;
+        }
+    })
+    .await;
+    cockpit
+        .wait("payments synced", Duration::from_secs(20), |m| {
+            payments(m) == Some(ScopeState::Synced)
+        })
+        .await;
+    let pods_before = cockpit.with(|m| m.workloads.pods.len());
+    // Every request for the payments pods hangs; the open watch ends with 410, so the watcher
+    // re-lists into the hang.
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "hang"})).await;
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "watch_gone", "times": 1})).await;
+    cockpit
+        .wait(
+            "payments failing with the reason",
+            Duration::from_secs(10),
+            |m| {
+                matches!(payments(m), Some(ScopeState::Failing { error, .. })
+                    if error == "list: no answer within 2s")
+            },
+        )
+        .await;
+    cockpit.with(|m| {
+        let source = m
+            .sources
+            .iter()
+            .find(|s| s.id.kind == flightdeck_core::model::SourceKind::Kubernetes)
+            .expect("the source");
+        assert!(
+            matches!(&source.state, flightdeck_core::model::FetchState::Failing { error, .. }
+                if error.contains("no answer within 2s")),
+            "{:?}",
+            source.state
+        );
+        // The last good data stays while the feed fails.
+        assert_eq!(m.workloads.pods.len(), pods_before);
+    });
+    sim.shared.faults.clear();
+    cockpit
+        .wait(
+            "payments synced again without a key",
+            Duration::from_secs(20),
+            |m| payments(m) == Some(ScopeState::Synced),
+        )
+        .await;
+}
+
+/// Issue 20: a 403 whose body is not a Kubernetes Status (a gateway's `{"message": …}`) read
+/// "HTTP 0" and counted as failing; it is forbidden, as the API server's own 403 is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_403_without_a_status_body_is_forbidden() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    cockpit
+        .wait("payments synced", Duration::from_secs(20), |m| {
+            payments(m) == Some(ScopeState::Synced)
+        })
+        .await;
+    // The sim's status fault answers `{"message": "sim: injected fault"}`, no Status.
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "status", "code": 403})).await;
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "watch_gone", "times": 1})).await;
+    cockpit
+        .wait("payments forbidden", Duration::from_secs(10), |m| {
+            matches!(payments(m), Some(ScopeState::Forbidden(_)))
+        })
+        .await;
+    cockpit.with(|m| {
+        let Some(ScopeState::Forbidden(why)) = payments(m) else {
+            unreachable!("waited for it")
+        };
+        assert!(why.contains("403") && !why.contains("HTTP 0"), "{why}");
+        assert!(!why.contains("injected"), "the body is not quoted: {why}");
+    });
+}
+
+/// F2: `r` restarts a feed whose list hangs, at once rather than at its deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_restarts_a_stuck_feed() {
+    // The fault goes in before the cockpit (which installs it otherwise) starts.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    // The first request for the payments pods (the initial list) hangs; the deadline is far
+    // beyond this test.
+    fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "hang", "times": 1})).await;
+    let cockpit = Cockpit::start(&sim, false, |c| {
+        if let Some(k) = c.kubernetes.as_mut() {
+            k.timeout_secs = 300;
+        }
+    })
+    .await;
+    cockpit
+        .wait("the hang met", Duration::from_secs(20), |_| {
+            sim.shared.faults.list().is_empty()
+        })
+        .await;
+    // Still stuck a while later: nothing but a key or the deadline ends the hung list.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        cockpit.with(payments),
+        Some(ScopeState::Syncing),
+        "the hung list holds the feed"
+    );
+    cockpit.key(Key::char('r'));
+    cockpit
+        .wait("payments synced after r", Duration::from_secs(10), |m| {
+            payments(m) == Some(ScopeState::Synced)
+        })
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_dropped_from_the_catalog_takes_its_workloads_with_it() {
     const PAYMENTS: &str = "component:default/payments-api";

@@ -7,6 +7,7 @@
 pub mod convert;
 pub mod describe;
 pub mod ops;
+pub mod status;
 pub mod watch;
 
 use std::collections::HashMap;
@@ -124,34 +125,63 @@ pub fn load_kubeconfig(paths: &[PathBuf]) -> Result<Option<Kubeconfig>, String> 
     Ok(merged)
 }
 
-/// A context to watch: its name, the status-bar source it reports as, and its client.
+/// A context to watch: its name, the status-bar source it reports as, and its clients.
 struct Conn {
     name: String,
     source: String,
+    /// Every request of this client has a deadline (`watch::deadlines`).
     client: Result<Client, String>,
+    /// The same without the read deadline, for streams that may be quiet for long (logs).
+    streams: Option<Client>,
 }
 
-async fn client_for(kc: &Kubeconfig, context: &str) -> Result<Client, String> {
+/// The deadlined client and the streams' client of one kube config.
+fn clients(
+    config: Result<kube::Config, String>,
+    timeout: StdDuration,
+) -> (Result<Client, String>, Option<Client>) {
+    let mut config = match config {
+        Ok(c) => c,
+        Err(e) => return (Err(e), None),
+    };
+    watch::deadlines(&mut config, timeout);
+    let mut quiet = config.clone();
+    quiet.read_timeout = None;
+    (build(config), build(quiet).ok())
+}
+
+async fn client_for(kc: &Kubeconfig, context: &str) -> Result<kube::Config, String> {
     let options = KubeConfigOptions {
         context: Some(context.to_string()),
         ..Default::default()
     };
-    let mut config = kube::Config::from_custom_kubeconfig(kc.clone(), &options)
+    kube::Config::from_custom_kubeconfig(kc.clone(), &options)
         .await
-        .map_err(|e| flightdeck_core::sanitize::line(&e.to_string()))?;
-    match Client::try_from(config.clone()) {
+        .map_err(|e| flightdeck_core::sanitize::line(&e.to_string()))
+}
+
+fn build(mut config: kube::Config) -> Result<Client, String> {
+    // Error answers that are not a Kubernetes Status get one with their real code.
+    let client = |config: kube::Config| {
+        kube::client::ClientBuilder::try_from(config).map(|b| {
+            b.with_layer(&tower::layer::layer_fn(status::RealCodes))
+                .build()
+        })
+    };
+    match client(config.clone()) {
         Ok(c) => Ok(c),
         Err(e) if config.proxy_url.is_some() => {
             // This build speaks no proxy protocol; try directly rather than not at all.
             tracing::warn!(error = %e, "kube proxy unsupported in this build; connecting directly");
             config.proxy_url = None;
-            Client::try_from(config).map_err(|e| flightdeck_core::sanitize::line(&e.to_string()))
+            client(config).map_err(|e| flightdeck_core::sanitize::line(&e.to_string()))
         }
         Err(e) => Err(flightdeck_core::sanitize::line(&e.to_string())),
     }
 }
 
 async fn connect(source: &KubernetesSource) -> Result<Vec<Conn>, String> {
+    let timeout = StdDuration::from_secs(source.timeout_secs);
     let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
     let paths = kubeconfig_paths(
         source.kubeconfig.as_deref(),
@@ -162,12 +192,12 @@ async fn connect(source: &KubernetesSource) -> Result<Vec<Conn>, String> {
         // No kubeconfig: inside a cluster, its service account.
         let config = kube::Config::incluster()
             .map_err(|e| format!("no kubeconfig found and not in a cluster ({e})"))?;
-        let client =
-            Client::try_from(config).map_err(|e| flightdeck_core::sanitize::line(&e.to_string()));
+        let (client, streams) = clients(Ok(config), timeout);
         return Ok(vec![Conn {
             name: "in-cluster".into(),
             source: "kubernetes".into(),
             client,
+            streams,
         }]);
     };
     let mut conns = Vec::new();
@@ -176,23 +206,26 @@ async fn connect(source: &KubernetesSource) -> Result<Vec<Conn>, String> {
             .current_context
             .clone()
             .ok_or("the kubeconfig names no current context; set [kubernetes] contexts")?;
-        let client = client_for(&kc, &name).await;
+        let (client, streams) = clients(client_for(&kc, &name).await, timeout);
         conns.push(Conn {
             name,
             source: "kubernetes".into(),
             client,
+            streams,
         });
     }
     for name in &source.contexts {
-        let client = if kc.contexts.iter().any(|c| &c.name == name) {
+        let config = if kc.contexts.iter().any(|c| &c.name == name) {
             client_for(&kc, name).await
         } else {
             Err(format!("no context {name} in the kubeconfig"))
         };
+        let (client, streams) = clients(config, timeout);
         conns.push(Conn {
             name: name.clone(),
             source: name.clone(),
             client,
+            streams,
         });
     }
     Ok(conns)
@@ -326,6 +359,7 @@ async fn supervise(source: KubernetesSource, cx: Context, mut rx: mpsc::Unbounde
                             &matcher,
                             btx,
                             (&stop_rx, &refresh, &gate),
+                            StdDuration::from_secs(source.timeout_secs),
                         ));
                         if scope != watch::ALL {
                             tokio::spawn(watch::review(
@@ -398,7 +432,12 @@ fn carry_out(
             options,
         } => {
             let Some(first) = sources.first() else { return };
-            match client_of(&first.key.context) {
+            // A followed log may be quiet for hours: its client has no read deadline.
+            let streams = conns
+                .iter()
+                .find(|c| *c.name == *first.key.context)
+                .and_then(|c| c.streams.clone());
+            match streams.map_or_else(|| client_of(&first.key.context), Ok) {
                 Ok(client) => {
                     logs.insert(
                         id,

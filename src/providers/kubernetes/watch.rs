@@ -56,6 +56,11 @@ const FORBIDDEN_RETRY: StdDuration = StdDuration::from_secs(600);
 const PAGE_SIZE: u32 = 100;
 /// Initial lists of one context running at once; the other feeds wait their turn.
 pub const INITIAL_LISTS: usize = 2;
+/// The server-side timeout asked of each watch (`timeoutSeconds`), as kube's default: the
+/// server ends the watch after this long and the watcher resumes it from its resourceVersion.
+pub const WATCH_SECS: u32 = 290;
+/// Connecting gives up after this long (or the request deadline, if shorter).
+const CONNECT_TIMEOUT: StdDuration = StdDuration::from_secs(10);
 /// A healthy but quiet context still tells the status bar it is live this often.
 const HEARTBEAT: StdDuration = StdDuration::from_secs(60);
 
@@ -224,6 +229,17 @@ impl Watched for K8sEvent {
     }
 }
 
+/// The client's own deadlines for a request deadline of `timeout`: a connect timeout, and a
+/// read timeout longer than a watch's server-side timeout (an open watch is quiet for up to
+/// `WATCH_SECS`), counted from each request sent rather than from when a pooled connection
+/// went idle. Long-lived streams (logs that may be quiet for hours) use a client without the
+/// read timeout. Without these a server that accepted and never answered held a request forever.
+pub fn deadlines(config: &mut kube::Config, timeout: StdDuration) {
+    config.connect_timeout = Some(timeout.min(CONNECT_TIMEOUT));
+    config.read_timeout = Some(StdDuration::from_secs(u64::from(WATCH_SECS)) + timeout);
+    config.reset_reader_on_write = true;
+}
+
 /// Everything a feed needs; stopping it (through `stop`) deletes what it reported.
 pub struct Feed {
     pub client: Client,
@@ -235,6 +251,8 @@ pub struct Feed {
     pub refresh: Arc<Notify>,
     /// Bounds the initial lists of a context running at once (`INITIAL_LISTS`).
     pub gate: Arc<Semaphore>,
+    /// How long a page of a list may take; a watch may stay quiet `WATCH_SECS` longer.
+    pub deadline: StdDuration,
 }
 
 fn api<K>(client: Client, scope: &str) -> Api<K>
@@ -309,7 +327,9 @@ where
     K: Watched + Resource<Scope = k8s_openapi::NamespaceResourceScope>,
 {
     let kind = K::KIND;
-    let mut config = watcher::Config::default().page_size(PAGE_SIZE);
+    let mut config = watcher::Config::default()
+        .page_size(PAGE_SIZE)
+        .timeout(WATCH_SECS);
     if let Some(sel) = &f.selector {
         config = config.labels(sel);
     }
@@ -335,8 +355,19 @@ where
             p = f.gate.clone().acquire_owned() => p.ok(),
         };
         let mut stream = watcher(api::<K>(f.client.clone(), &f.scope), config.clone()).boxed();
+        // A new watcher lists first; `Init` starts a re-list, `InitDone` ends one.
+        let mut listing = true;
+        let mut waiting_since = tokio::time::Instant::now();
         loop {
             let resuming = matches!(state, FeedState::Failing { .. });
+            // A list page must come within the deadline; an open watch may be quiet until its
+            // server-side timeout, and then kube resumes it, so longer than that is stuck too
+            // (a watch whose start was never answered).
+            let allowed = if listing {
+                f.deadline
+            } else {
+                f.deadline + StdDuration::from_secs(u64::from(WATCH_SECS))
+            };
             let item = tokio::select! {
                 _ = f.stop.changed() => break 'outer,
                 item = stream.next() => item,
@@ -349,7 +380,36 @@ where
                     }
                     continue;
                 }
+                _ = tokio::time::sleep_until(waiting_since + allowed) => {
+                    // Stuck: abandon this watcher (its connection closes) and start again
+                    // after the backoff, as after any other failure.
+                    drop(stream);
+                    drop(permit.take());
+                    let what = if listing { "list" } else { "watch" };
+                    let error = format!("{what}: no answer within {}s", f.deadline.as_secs());
+                    let wait = next_wait(&mut backoff, &mut synced_at);
+                    state = FeedState::Failing { error, retry_in: wait };
+                    tracing::info!(?kind, scope = %f.scope, state = ?state, "watch stuck");
+                    if !report(state.clone()).await {
+                        break 'outer;
+                    }
+                    tokio::select! {
+                        _ = f.stop.changed() => break 'outer,
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = f.refresh.notified() => {}
+                    }
+                    continue 'outer;
+                }
+                // `r` while the feed is not synced restarts it at once: a list or watch that
+                // hangs would otherwise wait out its deadline.
+                _ = f.refresh.notified(), if state != FeedState::Synced => {
+                    tracing::info!(?kind, scope = %f.scope, "feed restarted at a refresh");
+                    drop(stream);
+                    drop(permit.take());
+                    continue 'outer;
+                }
             };
+            waiting_since = tokio::time::Instant::now();
             let Some(item) = item else { break };
             let event = match item {
                 Ok(e) => e,
@@ -370,11 +430,7 @@ where
                             break 'outer;
                         }
                         _ => {
-                            if synced_at.take().is_some_and(|t| t.elapsed() >= STABLE) {
-                                backoff = MIN_BACKOFF;
-                            }
-                            let w = jittered(backoff);
-                            backoff = (backoff * 2).min(MAX_BACKOFF);
+                            let w = next_wait(&mut backoff, &mut synced_at);
                             state = FeedState::Failing { error, retry_in: w };
                             w
                         }
@@ -392,6 +448,8 @@ where
                         // A fresh watcher: kube's would retry the list at once, every time.
                         continue 'outer;
                     }
+                    // The deadline counts from the retry, not from before the backoff.
+                    waiting_since = tokio::time::Instant::now();
                     continue;
                 }
             };
@@ -409,6 +467,7 @@ where
             };
             let sent = match event {
                 Event::Init => {
+                    listing = true;
                     relisting = Some(HashSet::new());
                     true
                 }
@@ -419,6 +478,7 @@ where
                     send_obj(&f, &o).await
                 }
                 Event::InitDone => {
+                    listing = false;
                     drop(permit.take());
                     let fresh = relisting.take().unwrap_or_default();
                     let gone: HashSet<u64> = known.difference(&fresh).copied().collect();
@@ -478,6 +538,17 @@ where
     matches!(tokio::time::timeout(RESUMED, probe).await, Ok(Ok(_)))
 }
 
+/// The wait before the next try, growing; it starts small again only after the feed stayed
+/// synced for `STABLE`.
+fn next_wait(backoff: &mut StdDuration, synced_at: &mut Option<std::time::Instant>) -> StdDuration {
+    if synced_at.take().is_some_and(|t| t.elapsed() >= STABLE) {
+        *backoff = MIN_BACKOFF;
+    }
+    let w = jittered(*backoff);
+    *backoff = (*backoff * 2).min(MAX_BACKOFF);
+    w
+}
+
 /// `wait` plus up to a quarter more, so the feeds of a context that failed together (a
 /// restarted API server) do not all come back in the same instant. The clock's nanoseconds are
 /// random enough for spreading retries.
@@ -507,6 +578,7 @@ pub fn start_scope(
     matcher: &Arc<Matcher>,
     tx: &mpsc::Sender<FeedMsg>,
     (stop, refresh, gate): (&watch::Receiver<bool>, &Arc<Notify>, &Arc<Semaphore>),
+    deadline: StdDuration,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let feed = |selector: Option<String>| Feed {
         client: client.clone(),
@@ -517,6 +589,7 @@ pub fn start_scope(
         stop: stop.clone(),
         refresh: refresh.clone(),
         gate: gate.clone(),
+        deadline,
     };
     vec![
         tokio::spawn(run::<Pod>(feed(selector.clone()))),

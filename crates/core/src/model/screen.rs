@@ -59,7 +59,7 @@ impl Screen {
         }
     }
 
-    pub(crate) fn source_kinds(self) -> &'static [SourceKind] {
+    pub fn source_kinds(self) -> &'static [SourceKind] {
         match self {
             Screen::Overview => &[SourceKind::Catalog, SourceKind::Prometheus],
             Screen::Pipelines => &[SourceKind::Github, SourceKind::Gitlab],
