@@ -185,6 +185,9 @@ pub struct KubernetesSource {
     /// Empty: the namespaces named by the services' descriptors.
     pub namespaces: Vec<String>,
     pub log_buffer_lines: usize,
+    /// The address port-forwards listen on. Loopback only unless set: a forward reaches into
+    /// the cluster with the user's credentials, and anyone who can reach the port can use it.
+    pub port_forward_address: std::net::IpAddr,
 }
 
 impl Default for KubernetesSource {
@@ -194,6 +197,7 @@ impl Default for KubernetesSource {
             contexts: Vec::new(),
             namespaces: Vec::new(),
             log_buffer_lines: 10_000,
+            port_forward_address: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
         }
     }
 }

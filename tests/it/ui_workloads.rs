@@ -67,6 +67,7 @@ fn pod(
         reason: reason.map(Box::new),
         last_restart: None,
         tag: Some("3f2a1c9".into()),
+        ports: [8080].into(),
     }
 }
 

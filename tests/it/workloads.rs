@@ -1009,6 +1009,7 @@ fn pod(name: &str, reason: Option<PodReason>, ready: u16) -> wl::Pod {
         reason: reason.map(Box::new),
         last_restart: Some(t0() - chrono::Duration::minutes(2)),
         tag: Some("abc".into()),
+        ports: [8080].into(),
     }
 }
 
@@ -1121,11 +1122,11 @@ fn summaries_and_troubled_pods_roll_up_per_service() {
 
 #[rstest]
 #[case::restart(Key::ctrl('r'), None, true)]
-#[case::restart_not_allowed(Key::ctrl('r'), Some(Access { restart: Some(false), scale: None, delete_pods: None }), false)]
+#[case::restart_not_allowed(Key::ctrl('r'), Some(Access { restart: Some(false), scale: None, delete_pods: None, ..Default::default() }), false)]
 #[case::scale_up(Key::char('+'), None, true)]
-#[case::scale_not_allowed(Key::char('+'), Some(Access { restart: None, scale: Some(false), delete_pods: None }), false)]
+#[case::scale_not_allowed(Key::char('+'), Some(Access { restart: None, scale: Some(false), delete_pods: None, ..Default::default() }), false)]
 #[case::delete(Key::char('D'), None, true)]
-#[case::delete_not_allowed(Key::char('D'), Some(Access { restart: None, scale: None, delete_pods: Some(false) }), false)]
+#[case::delete_not_allowed(Key::char('D'), Some(Access { restart: None, scale: None, delete_pods: Some(false), ..Default::default() }), false)]
 fn actions_confirm_first_unless_rbac_says_no(
     #[case] key: Key,
     #[case] access: Option<Access>,
@@ -1405,8 +1406,7 @@ fn rollback_is_refused_before_asking(#[case] read_only: bool) {
                 namespace: "shop".into(),
                 access: Access {
                     restart: Some(false),
-                    scale: None,
-                    delete_pods: None,
+                    ..Default::default()
                 },
             }),
         );
@@ -1649,4 +1649,172 @@ fn namespace_and_context_switch_at_a_key_and_in_the_palette() {
     assert_eq!(m.screen, Screen::Workloads);
     assert_eq!(filter(&m), "ctx:staging ns:tools");
     assert_eq!(namespaces(&m), BTreeSet::from(["tools".to_string()]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shell and port-forward: what `update` asks for, and what it refuses before asking.
+
+fn select_pod(m: &mut Model, name: &str) {
+    let i = m
+        .workloads
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Pod(k) if &*k.name == name))
+        .expect("the pod's row");
+    m.list_mut(Screen::Workloads).cursor.selected = i;
+}
+
+#[test]
+fn shell_attaches_to_the_only_container_and_picks_among_several() {
+    let mut m = model();
+    select_pod(&mut m, "api-7f9c-aaaaa");
+    let effects = update(&mut m, Msg::Key(Key::char('s')));
+    match effects.as_slice() {
+        [Effect::Shell(t)] => {
+            assert_eq!(&*t.pod.name, "api-7f9c-aaaaa");
+            assert_eq!(t.container, "app");
+        }
+        other => panic!("expected one shell effect, got {other:?}"),
+    }
+    // Several containers: the picker first, `j` and `enter` choose the second.
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Batch {
+            context: CTX.into(),
+            changes: vec![Change::Pod(wl::Pod {
+                containers: ["app".into(), "sidecar".into()].into(),
+                ..pod("api-7f9c-aaaaa", None, 2)
+            })],
+        }),
+    );
+    select_pod(&mut m, "api-7f9c-aaaaa");
+    let effects = update(&mut m, Msg::Key(Key::char('s')));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Shell(_))));
+    assert!(m.workloads.picker.is_some());
+    update(&mut m, Msg::Key(Key::char('j')));
+    let effects = update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Shell(t)] if t.container == "sidecar"),
+        "{effects:?}"
+    );
+    assert!(m.workloads.picker.is_none());
+    // The loop reports how it ended.
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::ShellEnded {
+            pod: "api-7f9c-aaaaa".into(),
+            container: "sidecar".into(),
+            result: Ok(3),
+        }),
+    );
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("ended (exit 3)")),
+        "{:?}",
+        m.notice
+    );
+}
+
+#[rstest]
+#[case::shell_read_only('s', true, "read-only")]
+#[case::shell_rbac('s', false, "not allowed")]
+#[case::forward_read_only('F', true, "read-only")]
+#[case::forward_rbac('F', false, "not allowed")]
+fn shell_and_port_forward_are_refused_before_anything_opens(
+    #[case] key: char,
+    #[case] read_only: bool,
+    #[case] want: &str,
+) {
+    let mut m = model();
+    if read_only {
+        m.read_only = true;
+    } else {
+        update(
+            &mut m,
+            Msg::Workloads(WMsg::Access {
+                context: CTX.into(),
+                namespace: "shop".into(),
+                access: Access {
+                    exec: Some(false),
+                    port_forward: Some(false),
+                    ..Default::default()
+                },
+            }),
+        );
+    }
+    select_pod(&mut m, "api-7f9c-aaaaa");
+    let effects = update(&mut m, Msg::Key(Key::char(key)));
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::Shell(_) | Effect::Workloads(_)))
+    );
+    assert!(m.workloads.forward_prompt.is_none() && m.workloads.picker.is_none());
+    assert!(
+        m.notice.as_ref().is_some_and(|n| n.text.contains(want)),
+        "{:?}",
+        m.notice
+    );
+}
+
+#[test]
+fn a_port_forward_asks_for_ports_lists_its_state_and_stops_at_a_key() {
+    let mut m = model();
+    select_pod(&mut m, "api-7f9c-aaaaa");
+    update(&mut m, Msg::Key(Key::char('F')));
+    let prompt = m.workloads.forward_prompt.as_ref().expect("the prompt");
+    assert_eq!(
+        prompt.input.text(),
+        "8080:8080",
+        "the declared port is the default"
+    );
+    // Letters are not ports; `:0` asks for any free local port.
+    update(&mut m, Msg::Key(Key::ctrl('u')));
+    for c in "x:9090".chars() {
+        update(&mut m, Msg::Key(Key::char(c)));
+    }
+    let effects = update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    let id = match effects.as_slice() {
+        [
+            Effect::Workloads(Command::StartForward {
+                id,
+                pod,
+                local: 0,
+                remote: 9090,
+            }),
+            Effect::Render,
+        ] if &*pod.name == "api-7f9c-aaaaa" => *id,
+        other => panic!("expected a forward, got {other:?}"),
+    };
+    assert_eq!(m.workloads.view, View::Forwards);
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Forward {
+            id,
+            bound: Some("127.0.0.1:40123".into()),
+            state: wl::ForwardState::Listening,
+            open: 1,
+            total: 2,
+            last_error: None,
+        }),
+    );
+    let f = &m.workloads.forwards[0];
+    assert_eq!(f.bound.as_deref(), Some("127.0.0.1:40123"));
+    assert_eq!((f.open, f.total), (1, 2));
+    let effects = update(&mut m, Msg::Key(Key::char('x')));
+    assert!(
+        effects
+            .iter()
+            .any(|e| *e == Effect::Workloads(Command::StopForward { id })),
+        "{effects:?}"
+    );
+    assert!(m.workloads.forwards.is_empty());
+    update(&mut m, Msg::Key(Key::char('f')));
+    assert_eq!(m.workloads.view, View::List);
+    assert_eq!(wl::parse_ports("8080"), Some((8080, 8080)));
+    assert_eq!(wl::parse_ports("18080:80"), Some((18080, 80)));
+    assert_eq!(wl::parse_ports(":80"), Some((0, 80)));
+    assert_eq!(wl::parse_ports("80:0"), None);
+    assert_eq!(wl::parse_ports("http"), None);
 }
