@@ -1818,3 +1818,140 @@ fn a_port_forward_asks_for_ports_lists_its_state_and_stops_at_a_key() {
     assert_eq!(wl::parse_ports("80:0"), None);
     assert_eq!(wl::parse_ports("http"), None);
 }
+
+/// The cockpit's port-forward against the sim, through kube's own portforward client: the pod's
+/// declared port is the default, an HTTP client fetches the pod's page through the local port,
+/// a port the pod does not serve says so in the panel, and a stopped forward's port refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_forward_reaches_the_pods_server_and_stops() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    cockpit
+        .wait(
+            "a ledger pod and payments' RBAC answers",
+            Duration::from_secs(20),
+            |m| {
+                m.workloads.rows.iter().any(|r| {
+                    matches!(r, Row::Pod(k) if k.name.starts_with("ledger-")
+                    && m.workloads.pods.get(k).is_some_and(|p| p.phase == wl::Phase::Running))
+                }) && m.workloads.contexts.iter().any(|c| {
+                    c.access
+                        .get("payments")
+                        .is_some_and(|a| a.port_forward == Some(true))
+                })
+            },
+        )
+        .await;
+    let pod = match cockpit.select(|r| matches!(r, Row::Pod(k) if k.name.starts_with("ledger-"))) {
+        Row::Pod(k) => k,
+        other => panic!("not a pod: {other:?}"),
+    };
+    let declared = cockpit.with(|m| m.workloads.pods.get(&pod).map(|p| p.ports.to_vec()));
+    let declared = declared.unwrap_or_default();
+    let port = *declared.first().expect("the sim's pods declare their port");
+    let forward = |spec: &str| {
+        cockpit.key(Key::char('F'));
+        let shown = cockpit.with(|m| {
+            m.workloads
+                .forward_prompt
+                .as_ref()
+                .map(|p| p.input.text().to_string())
+        });
+        assert_eq!(
+            shown,
+            Some(format!("{port}:{port}")),
+            "the declared port is the default"
+        );
+        cockpit.key(Key::ctrl('u'));
+        for c in spec.chars() {
+            cockpit.key(Key::char(c));
+        }
+        cockpit.key(Key::new(KeyCode::Enter));
+        cockpit.key(Key::char('f'));
+    };
+    forward(&format!(":{port}"));
+    cockpit
+        .wait("the forward listening", Duration::from_secs(10), |m| {
+            m.workloads
+                .forwards
+                .first()
+                .is_some_and(|f| f.state == wl::ForwardState::Listening && f.bound.is_some())
+        })
+        .await;
+    let bound = cockpit
+        .with(|m| m.workloads.forwards[0].bound.clone())
+        .expect("bound");
+    assert!(bound.starts_with("127.0.0.1:"), "loopback only: {bound}");
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("http://{bound}/"))
+        .send()
+        .await
+        .expect("the page through the forward")
+        .text()
+        .await
+        .expect("its text");
+    assert!(page.contains(&format!("hello from {}", pod.name)), "{page}");
+    let health = http
+        .get(format!("http://{bound}/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+    drop(http);
+    cockpit
+        .wait("the connection counted", Duration::from_secs(5), |m| {
+            m.workloads.forwards[0].total >= 1
+        })
+        .await;
+
+    // A port the pod does not serve: the connection is refused on the pod's side, said in the panel.
+    cockpit.select(|r| matches!(r, Row::Pod(k) if *k == pod));
+    forward(&format!(":{}", port + 1));
+    cockpit
+        .wait(
+            "the second forward listening",
+            Duration::from_secs(10),
+            |m| {
+                m.workloads
+                    .forwards
+                    .get(1)
+                    .is_some_and(|f| f.bound.is_some())
+            },
+        )
+        .await;
+    let second = cockpit
+        .with(|m| m.workloads.forwards[1].bound.clone())
+        .expect("bound");
+    let refused = reqwest::get(format!("http://{second}/")).await;
+    assert!(refused.is_err(), "{refused:?}");
+    cockpit
+        .wait(
+            "the pod's refusal in the panel",
+            Duration::from_secs(10),
+            |m| {
+                m.workloads.forwards[1]
+                    .last_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("connection refused"))
+            },
+        )
+        .await;
+
+    // Stopped at a key, each port refuses connections.
+    cockpit.key(Key::char('f'));
+    cockpit.key(Key::char('x'));
+    cockpit.key(Key::char('x'));
+    assert!(cockpit.with(|m| m.workloads.forwards.is_empty()));
+    for addr in [&bound, &second] {
+        let mut refused = false;
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(addr.as_str()).await.is_err() {
+                refused = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(refused, "{addr} still accepts after the forward stopped");
+    }
+}
