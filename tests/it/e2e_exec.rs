@@ -33,6 +33,27 @@ fn on_first_pod(t: &Tmux, sim: &flightdeck_sim::Sim, service: &str) {
     t.keys(&["j"]);
 }
 
+/// Types `command` until the screen shows `answer`: a resize reaches the shell as a signal,
+/// which may be read after the keys typed just after it.
+fn asked_until(t: &Tmux, command: &str, answer: &str) {
+    let start = Instant::now();
+    loop {
+        t.keys(&[command, "Enter"]);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            let screen = t.tmux(&["capture-pane", "-p", "-t", "t"]);
+            if screen.contains(answer) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "{command} never answered {answer:?}"
+        );
+    }
+}
+
 /// The line of the screen holding `needle`.
 fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
     screen
@@ -57,6 +78,11 @@ fn a_shell_into_a_pod_runs_a_command_and_comes_back() {
         screen.contains("# echo hello-from-pod"),
         "the typed line is echoed as a terminal does:\n{screen}"
     );
+    // The terminal's size reaches the container, and so does a resize.
+    t.keys(&["stty size", "Enter"]);
+    t.wait_for("\n40 120");
+    t.tmux(&["resize-window", "-t", "t", "-x", "100", "-y", "30"]);
+    asked_until(&t, "stty size", "\n30 100");
     t.keys(&["exit 0", "Enter"]);
     let back = t.wait_for("ended (exit 0)");
     assert!(
