@@ -145,7 +145,10 @@ pub async fn run(
             }
         };
         if std::mem::take(&mut stop_asked) {
-            input = hand_over(guard, input, async { stop_here() }).await?;
+            let Some(back) = hand_over(guard, input, async { stop_here() }).await? else {
+                return Ok(Exit::HungUp);
+            };
+            input = back;
             dirty = true;
             continue;
         }
@@ -165,14 +168,20 @@ pub async fn run(
                 // `update` sends the save before the quit, and effects run in order.
                 Effect::Quit => return Ok(Exit::Quit),
                 Effect::Suspend => {
-                    input = hand_over(guard, input, async { stop_here() }).await?;
+                    let Some(back) = hand_over(guard, input, async { stop_here() }).await? else {
+                        return Ok(Exit::HungUp);
+                    };
+                    input = back;
                     dirty = true;
                 }
                 Effect::External(program) => {
-                    let outcome;
-                    (input, outcome) =
+                    let Some((back, outcome)) =
                         hand_over_for(guard, input, async { crate::external::run(&program) })
-                            .await?;
+                            .await?
+                    else {
+                        return Ok(Exit::HungUp);
+                    };
+                    input = back;
                     for e in update(&mut model, Msg::Resumed { outcome }) {
                         if matches!(e, Effect::Render | Effect::FullRedraw) {
                             dirty = true;
@@ -180,8 +189,12 @@ pub async fn run(
                     }
                 }
                 Effect::Shell(target) => {
-                    let result;
-                    (input, result) = hand_over_for(guard, input, effects.shell(&target)).await?;
+                    let Some((back, result)) =
+                        hand_over_for(guard, input, effects.shell(&target)).await?
+                    else {
+                        return Ok(Exit::HungUp);
+                    };
+                    input = back;
                     let ended = flightdeck_core::message::workloads::Msg::ShellEnded {
                         pod: target.pod.name.to_string(),
                         container: target.container.clone(),
@@ -214,22 +227,30 @@ async fn hand_over_for<T>(
     guard: &mut TerminalGuard,
     input: EventStream,
     work: impl std::future::Future<Output = T>,
-) -> Result<(EventStream, T)> {
+) -> Result<Option<(EventStream, T)>> {
     drop(input);
     guard
         .suspend()
         .wrap_err("while handing the terminal over")?;
     let out = work.await;
+    // A terminal that hung up meanwhile (a dropped SSH connection during a shell) is not taken
+    // back: trying blocked for seconds before failing. The caller ends as on SIGHUP.
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        tracing::warn!("the terminal went away while handed over; exiting");
+        return Ok(None);
+    }
     guard.resume().wrap_err("while taking the terminal back")?;
-    Ok((EventStream::new(), out))
+    Ok(Some((EventStream::new(), out)))
 }
 
 async fn hand_over(
     guard: &mut TerminalGuard,
     input: EventStream,
     work: impl std::future::Future<Output = ()>,
-) -> Result<EventStream> {
-    Ok(hand_over_for(guard, input, work).await?.0)
+) -> Result<Option<EventStream>> {
+    Ok(hand_over_for(guard, input, work)
+        .await?
+        .map(|(input, ())| input))
 }
 
 /// Stops the process as a shell's job control expects, once the terminal is handed back;

@@ -161,3 +161,46 @@ fn a_port_forward_is_fetched_through_and_stops_on_quit() {
     }
     drop(sim);
 }
+
+/// Waits until the process is gone; panics after `within`.
+fn gone_within(pid: &str, within: Duration) {
+    let start = Instant::now();
+    while crate::e2e_tmux::alive(pid) {
+        assert!(
+            start.elapsed() < within,
+            "flightdeck (pid {pid}) still runs {within:?} later"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A shell open in a pod does not hold the process: SIGTERM ends the session and the cockpit
+/// (exit 143, terminal restored) within two seconds, and a lost terminal (the pane killed, as
+/// a dropped SSH connection) ends it too.
+#[test]
+fn sigterm_or_a_lost_terminal_during_a_shell_ends_the_process() {
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let sim = sim(&rt);
+    for lost in [false, true] {
+        let Some(t) = Tmux::new(if lost { "exec-lost" } else { "exec-term" }) else {
+            return;
+        };
+        on_first_pod(&t, &sim, "ledger");
+        t.keys(&["s"]);
+        t.wait_for("root@ledger-");
+        let pid = read(t.path("pid"));
+        if lost {
+            t.tmux(&["kill-pane", "-t", "t"]);
+            gone_within(&pid, Duration::from_secs(2));
+        } else {
+            std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .expect("kill runs");
+            gone_within(&pid, Duration::from_secs(2));
+            assert_restored(&t);
+            assert_eq!(read(t.path("exit")), "exit=143");
+        }
+    }
+    drop(sim);
+}

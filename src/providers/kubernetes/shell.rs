@@ -94,15 +94,35 @@ async fn attach(
     });
     let mut winch =
         signal(SignalKind::window_change()).map_err(|e| format!("SIGWINCH handler: {e}"))?;
+    // The loop's own handlers see these too, once the terminal is back: the session only has
+    // to end at once, so a SIGTERM or a dropped connection is not held up by the shell.
+    let mut term = signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM handler: {e}"))?;
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| format!("SIGHUP handler: {e}"))?;
     tokio::pin!(status);
     let status: Option<Status> = loop {
         tokio::select! {
             s = &mut status => break s,
-            Some(chunk) = keys.rx.recv() => {
-                if stdin.write_all(&chunk).await.is_err() {
-                    // The session is closing; its status follows.
-                    continue;
+            chunk = keys.rx.recv() => match chunk {
+                Some(chunk) => {
+                    // A failed write means the session is closing; its status follows.
+                    let _ = stdin.write_all(&chunk).await;
                 }
+                // The terminal is gone (a hung-up tty reads end-of-file): nobody is there.
+                None => {
+                    process.abort();
+                    output.abort();
+                    return Err("the terminal went away".into());
+                }
+            },
+            _ = term.recv() => {
+                process.abort();
+                output.abort();
+                return Err("ended by SIGTERM".into());
+            }
+            _ = hup.recv() => {
+                process.abort();
+                output.abort();
+                return Err("ended by SIGHUP".into());
             }
             _ = winch.recv() => {
                 if let (Some(tx), Ok((width, height))) = (sizes.as_mut(), crossterm::terminal::size()) {
