@@ -1955,3 +1955,22 @@ async fn port_forward_reaches_the_pods_server_and_stops() {
         assert!(refused, "{addr} still accepts after the forward stopped");
     }
 }
+
+#[test]
+fn a_port_forward_on_a_workload_goes_to_its_first_ready_pod() {
+    let mut m = model();
+    let i = m
+        .workloads
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "api"))
+        .expect("the Deployment's row");
+    m.list_mut(Screen::Workloads).cursor.selected = i;
+    update(&mut m, Msg::Key(Key::char('F')));
+    let prompt = m.workloads.forward_prompt.as_ref().expect("the prompt");
+    // api-7f9c-bbbbb crash-loops (not ready); api-7f9c-aaaaa is ready.
+    assert_eq!(
+        prompt.pod.as_ref().map(|p| p.name.to_string()).as_deref(),
+        Some("api-7f9c-aaaaa")
+    );
+}

@@ -518,7 +518,7 @@ actions! {
     Context => "context", [Workloads], "context", "Show only the next context, then every one again (the palette lists them too)";
     Rollback => "rollback", [Workloads, Revisions], "rollback", "List the selected Deployment's revisions (images, change-cause) to roll back to";
     Shell => "shell", [Workloads], "shell", "Open a shell in the selected pod's container (bash, else /bin/sh); exit returns here";
-    PortForward => "port-forward", [Workloads], "port-forward", "Forward a local port to the selected pod's port (asks which ports)";
+    PortForward => "port-forward", [Workloads], "port-forward", "Forward a local port to the selected pod's port, or a workload's first ready pod's (asks which ports)";
     Forwards => "forwards", [Workloads, Forwards], "forwards", "Show the port-forwards with their state, or go back to the list";
     StopForward => "stop-forward", [Forwards], "stop", "Stop the selected port-forward";
     Follow => "follow", [Logs], "follow", "Follow new lines, or pause on the last one";

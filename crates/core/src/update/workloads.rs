@@ -1565,14 +1565,25 @@ fn picker_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     Some(vec![Effect::Render])
 }
 
-/// `F`: asks which ports to forward, filled with the pod's first declared port.
+/// `F`: asks which ports to forward, filled with the pod's first declared port; on a
+/// workload's row, for its first ready pod.
 fn open_forward(model: &mut Model) -> Vec<Effect> {
     // Refused under --read-only for the reason the shell is: a forward is a channel into the
     // pod that can write to it.
     if refused_read_only(model, "port-forward") {
         return vec![Effect::Render];
     }
-    let key = match selected_pod(model, "port-forward") {
+    // On a workload's row, its first ready pod, as a forward to a Deployment reaches one pod.
+    let ready_pod = match selected_row(model) {
+        Some(row @ Row::Workload { .. }) => model
+            .workloads
+            .pods_of(row)
+            .iter()
+            .find(|k| model.workloads.pods.get(*k).is_some_and(|p| p.is_ready()))
+            .cloned(),
+        _ => None,
+    };
+    let key = match ready_pod.map_or_else(|| selected_pod(model, "port-forward"), Ok) {
         Ok(k) => k,
         Err(e) => return e,
     };
