@@ -1974,3 +1974,45 @@ fn a_port_forward_on_a_workload_goes_to_its_first_ready_pod() {
         Some("api-7f9c-aaaaa")
     );
 }
+
+/// `port_forward_address` moves where forwards listen (here another loopback address); the
+/// default is 127.0.0.1, as the forward test above reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_forward_listens_where_the_config_says() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |c| {
+        if let Some(k) = c.kubernetes.as_mut() {
+            k.port_forward_address = std::net::IpAddr::from([127, 0, 0, 2]);
+        }
+    })
+    .await;
+    cockpit
+        .wait("a ready ledger pod", Duration::from_secs(20), |m| {
+            m.workloads.rows.iter().any(|r| {
+                matches!(r, Row::Pod(k) if k.name.starts_with("ledger-")
+                    && m.workloads.pods.get(k).is_some_and(wl::Pod::is_ready))
+            })
+        })
+        .await;
+    cockpit.select(|r| matches!(r, Row::Pod(k) if k.name.starts_with("ledger-")));
+    cockpit.key(Key::char('F'));
+    cockpit.key(Key::new(KeyCode::Enter));
+    cockpit
+        .wait("the forward bound", Duration::from_secs(10), |m| {
+            m.workloads.forwards.first().is_some_and(|f| {
+                f.bound.is_some() || matches!(f.state, wl::ForwardState::Failed(_))
+            })
+        })
+        .await;
+    let (bound, state) = cockpit.with(|m| {
+        (
+            m.workloads.forwards[0].bound.clone(),
+            m.workloads.forwards[0].state.clone(),
+        )
+    });
+    // The declared port may be taken on this machine; the address is what is checked.
+    match state {
+        wl::ForwardState::Failed(e) => assert!(e.contains("127.0.0.2:"), "{e}"),
+        _ => assert!(bound.is_some_and(|b| b.starts_with("127.0.0.2:"))),
+    }
+}
