@@ -25,13 +25,15 @@ const SHELLS: [&str; 2] = ["bash", "/bin/sh"];
 pub async fn run(client: Client, target: &ShellTarget) -> Result<i32, String> {
     let api: Api<Pod> = Api::namespaced(client, &target.pod.namespace);
     let _raw = crate::terminal::RawMode::enter().map_err(|e| format!("raw mode: {e}"))?;
-    let keys = Keys::start();
-    let mut keys = keys;
+    let mut keys = Keys::start();
     let mut result = Err("no shell to try".to_string());
     for shell in SHELLS {
         match attach(&api, target, shell, &mut keys).await {
             Ok(Ended::Missing) => {
-                result = Err(format!("no {shell} in the container"));
+                result = Err(format!(
+                    "no shell in the container (tried {})",
+                    SHELLS.join(", ")
+                ));
                 continue;
             }
             Ok(Ended::Exited(code)) => {
