@@ -16,6 +16,7 @@ use crate::ui::theme::Theme;
 use flightdeck_core::keymap::{Key, KeyCode};
 use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::Model;
+use flightdeck_core::model::workloads::ShellTarget;
 use flightdeck_core::update::update;
 
 /// Draws are coalesced to at most one per this interval (about 60 a second).
@@ -36,6 +37,12 @@ pub enum Exit {
 /// Carries out the effects that leave the loop: fetching, copying, opening, saving.
 pub trait Effects {
     fn run(&mut self, effect: Effect, model: &Model);
+    /// A shell in a pod's container, run while the loop has handed the terminal over; its
+    /// exit code, or why it could not attach.
+    fn shell(
+        &mut self,
+        target: &ShellTarget,
+    ) -> futures::future::BoxFuture<'static, Result<i32, String>>;
 }
 
 pub struct Options {
@@ -138,9 +145,10 @@ pub async fn run(
             }
         };
         if std::mem::take(&mut stop_asked) {
-            drop(input);
-            stop_here(guard)?;
-            input = EventStream::new();
+            let Some(back) = hand_over(guard, input, async { stop_here() }).await? else {
+                return Ok(Exit::HungUp);
+            };
+            input = back;
             dirty = true;
             continue;
         }
@@ -160,26 +168,40 @@ pub async fn run(
                 // `update` sends the save before the quit, and effects run in order.
                 Effect::Quit => return Ok(Exit::Quit),
                 Effect::Suspend => {
-                    drop(input);
-                    stop_here(guard)?;
-                    input = EventStream::new();
+                    let Some(back) = hand_over(guard, input, async { stop_here() }).await? else {
+                        return Ok(Exit::HungUp);
+                    };
+                    input = back;
                     dirty = true;
                 }
                 Effect::External(program) => {
-                    // The input stream must go first, or it keeps reading stdin and steals the
-                    // child's keys; a new one is made once the terminal is back.
-                    drop(input);
-                    guard
-                        .suspend()
-                        .wrap_err("while handing the terminal over")?;
-                    let outcome = crate::external::run(&program);
-                    guard.resume().wrap_err("while taking the terminal back")?;
-                    input = EventStream::new();
+                    let Some((back, outcome)) =
+                        hand_over_for(guard, input, async { crate::external::run(&program) })
+                            .await?
+                    else {
+                        return Ok(Exit::HungUp);
+                    };
+                    input = back;
                     for e in update(&mut model, Msg::Resumed { outcome }) {
                         if matches!(e, Effect::Render | Effect::FullRedraw) {
                             dirty = true;
                         }
                     }
+                }
+                Effect::Shell(target) => {
+                    let Some((back, result)) =
+                        hand_over_for(guard, input, effects.shell(&target)).await?
+                    else {
+                        return Ok(Exit::HungUp);
+                    };
+                    input = back;
+                    let ended = flightdeck_core::message::workloads::Msg::ShellEnded {
+                        pod: target.pod.name.to_string(),
+                        container: target.container.clone(),
+                        result,
+                    };
+                    update(&mut model, Msg::Workloads(ended));
+                    dirty = true;
                 }
                 other => effects.run(other, &model),
             }
@@ -196,21 +218,50 @@ pub async fn run(
     }
 }
 
-/// Suspends the process as a shell's job control expects: the terminal is handed back (raw
-/// mode off, main screen, cursor shown) before stopping, and taken again and repainted whole
-/// after `fg` (SIGCONT). SIGSTOP stops for certain, where the caught SIGTSTP no longer would.
-/// The caller drops the input stream first, so nothing reads the shell's keys meanwhile.
-fn stop_here(guard: &mut TerminalGuard) -> Result<()> {
+/// The one way the terminal leaves the cockpit and comes back — ctrl-z, `$EDITOR`/`$PAGER`, a
+/// shell in a container: the input stream is dropped first (else it keeps reading stdin and
+/// steals the other side's keys), the terminal handed back (raw mode off, main screen, cursor
+/// shown), `work` runs, then the terminal is taken again, forgotten so the next draw repaints
+/// it whole, and a new input stream made.
+async fn hand_over_for<T>(
+    guard: &mut TerminalGuard,
+    input: EventStream,
+    work: impl std::future::Future<Output = T>,
+) -> Result<Option<(EventStream, T)>> {
+    drop(input);
     guard
         .suspend()
-        .wrap_err("while handing the terminal back")?;
+        .wrap_err("while handing the terminal over")?;
+    let out = work.await;
+    // A terminal that hung up meanwhile (a dropped SSH connection during a shell) is not taken
+    // back: trying blocked for seconds before failing. The caller ends as on SIGHUP.
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        tracing::warn!("the terminal went away while handed over; exiting");
+        return Ok(None);
+    }
+    guard.resume().wrap_err("while taking the terminal back")?;
+    Ok(Some((EventStream::new(), out)))
+}
+
+async fn hand_over(
+    guard: &mut TerminalGuard,
+    input: EventStream,
+    work: impl std::future::Future<Output = ()>,
+) -> Result<Option<EventStream>> {
+    Ok(hand_over_for(guard, input, work)
+        .await?
+        .map(|(input, ())| input))
+}
+
+/// Stops the process as a shell's job control expects, once the terminal is handed back;
+/// returns after `fg` (SIGCONT). SIGSTOP stops for certain, where the caught SIGTSTP no longer
+/// would.
+fn stop_here() {
     // SAFETY: raise is async-signal-safe and has no memory effects; it returns once the
     // process is continued.
     unsafe {
         libc::raise(libc::SIGSTOP);
     }
-    guard.resume().wrap_err("while taking the terminal back")?;
-    Ok(())
 }
 
 /// A frame was drawn: the key waiting for it has its answer on screen.

@@ -402,9 +402,25 @@ impl Effects for Runner {
             | Effect::FullRedraw
             | Effect::Quit
             | Effect::Suspend
-            | Effect::External(_) => {}
+            | Effect::External(_)
+            | Effect::Shell(_) => {}
             other => self.providers.dispatch(&other),
         }
+    }
+
+    fn shell(
+        &mut self,
+        target: &flightdeck_core::model::workloads::ShellTarget,
+    ) -> futures::future::BoxFuture<'static, Result<i32, String>> {
+        let client = self.providers.kubernetes_client(&target.pod.context);
+        let target = target.clone();
+        Box::pin(async move {
+            let client = client
+                .ok_or("no Kubernetes source is configured")?
+                .await
+                .map_err(|_| "the Kubernetes provider stopped".to_string())??;
+            flightdeck::providers::kubernetes::shell::run(client, &target).await
+        })
     }
 }
 

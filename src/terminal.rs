@@ -116,3 +116,21 @@ pub fn restore() {
     let _ = queue!(out, DisableBracketedPaste, LeaveAlternateScreen, Show);
     let _ = out.flush();
 }
+
+/// Raw mode alone, for a session that hands the terminal straight through (a shell in a
+/// container): the cockpit's modes are already off, and raw mode goes off again when this
+/// drops, on an error or an unwinding panic too.
+pub struct RawMode(());
+
+impl RawMode {
+    pub fn enter() -> io::Result<Self> {
+        enable_raw_mode()?;
+        Ok(RawMode(()))
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = disable_raw_mode();
+    }
+}

@@ -52,6 +52,7 @@ fn pod(svc: usize, i: usize) -> Pod {
         }),
         last_restart: None,
         tag: Some("3f2a1c9".into()),
+        ports: [8080].into(),
     }
 }
 

@@ -188,6 +188,9 @@ pub struct KubernetesSource {
     /// How long a request (and each page of an initial list) may go unanswered before the feed
     /// is abandoned and restarted.
     pub timeout_secs: u64,
+    /// The address port-forwards listen on. Loopback only unless set: a forward reaches into
+    /// the cluster with the user's credentials, and anyone who can reach the port can use it.
+    pub port_forward_address: std::net::IpAddr,
 }
 
 impl Default for KubernetesSource {
@@ -198,6 +201,7 @@ impl Default for KubernetesSource {
             namespaces: Vec::new(),
             log_buffer_lines: 10_000,
             timeout_secs: 30,
+            port_forward_address: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
         }
     }
 }

@@ -39,6 +39,14 @@ pub trait Provider: Send {
     fn command(&mut self, _effect: &Effect) -> bool {
         false
     }
+    /// A Kubernetes context's client, for what the loop runs itself (a shell); `None` from
+    /// every provider but the Kubernetes one.
+    fn kubernetes_client(
+        &mut self,
+        _context: &str,
+    ) -> Option<tokio::sync::oneshot::Receiver<Result<kube::Client, String>>> {
+        None
+    }
 }
 
 /// Everything a provider needs from start-up.
@@ -90,6 +98,16 @@ impl Providers {
     }
 
     /// Hands an effect to the provider it is addressed to.
+    /// The client of a Kubernetes context, when a Kubernetes source is configured.
+    pub fn kubernetes_client(
+        &mut self,
+        context: &str,
+    ) -> Option<tokio::sync::oneshot::Receiver<Result<kube::Client, String>>> {
+        self.providers
+            .iter_mut()
+            .find_map(|p| p.kubernetes_client(context))
+    }
+
     pub fn dispatch(&mut self, effect: &Effect) {
         match effect {
             Effect::Targets(targets) => {

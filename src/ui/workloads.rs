@@ -16,8 +16,8 @@ use super::theme::{Role, Theme};
 use flightdeck_core::keymap::Action;
 use flightdeck_core::model::time::age;
 use flightdeck_core::model::workloads::{
-    Describe, Logs, Phase, Pod, Revisions, Row, ScopeState, Trouble, View, Workload,
-    WorkloadsState, service_name,
+    ContainerPicker, Describe, ForwardState, Logs, Phase, Pod, Revisions, Row, ScopeState, Trouble,
+    View, Workload, WorkloadsState, service_name,
 };
 use flightdeck_core::model::{Model, Screen};
 use flightdeck_core::update::layers;
@@ -43,6 +43,42 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             Some(r) => draw_revisions(model, r, theme, frame, area),
             None => draw_list(model, theme, frame, area),
         },
+        View::Forwards => draw_forwards(model, theme, frame, area),
+    }
+    if let Some(picker) = &w.picker {
+        draw_picker(picker, theme, frame, area);
+    }
+    if let Some(prompt) = &w.forward_prompt {
+        let rect = super::centered(area, 56, 6);
+        frame.render_widget(Clear, rect);
+        let name = prompt
+            .pod
+            .as_ref()
+            .map_or(String::new(), |p| p.name.to_string());
+        let block = super::widgets::panel(format!(" port-forward {name} "), true, theme);
+        let inner = block.inner(rect);
+        frame.render_widget(block, rect);
+        let [input, declared, hint] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(inner);
+        super::widgets::input_line("local:remote ", &prompt.input, true, theme, frame, input);
+        let ports = if prompt.ports.is_empty() {
+            "the pod declares no ports".to_string()
+        } else {
+            let list: Vec<String> = prompt.ports.iter().map(u16::to_string).collect();
+            format!("declared: {}", list.join(", "))
+        };
+        frame.render_widget(Line::styled(ports, theme.style(Role::Muted)), declared);
+        frame.render_widget(
+            Line::styled(
+                "enter start · :PORT any free local port · esc cancel",
+                theme.style(Role::Muted),
+            ),
+            hint,
+        );
     }
     if let Some(prompt) = &w.scale {
         let rect = super::centered(area, 50, 5);
@@ -151,6 +187,8 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         Action::Restart => access.restart != Some(false),
         Action::Scale => access.scale != Some(false),
         Action::DeletePod => access.delete_pods != Some(false),
+        Action::Shell => access.exec != Some(false),
+        Action::PortForward => access.port_forward != Some(false),
         _ => true,
     });
     let title = format!(
@@ -567,6 +605,117 @@ fn draw_revisions(model: &Model, r: &Revisions, theme: &Theme, frame: &mut Frame
                 ),
             ]);
             if i == r.cursor.selected {
+                line.style(theme.style(Role::Selection))
+            } else {
+                line
+            }
+        })
+        .collect();
+    put_lines(frame, body, lines);
+}
+
+/// The container picker a shell asks first when the pod has several.
+fn draw_picker(picker: &ContainerPicker, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let height = u16::try_from(picker.containers.len().min(12)).unwrap_or(12) + 3;
+    let rect = super::centered(area, 40, height);
+    frame.render_widget(Clear, rect);
+    let name = picker
+        .pod
+        .as_ref()
+        .map_or(String::new(), |p| p.name.to_string());
+    let block = super::widgets::panel(format!(" shell into {name}: container "), true, theme);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let width = usize::from(inner.width);
+    let skip = picker.selected.saturating_sub(11);
+    let mut lines: Vec<Line> = picker
+        .containers
+        .iter()
+        .enumerate()
+        .skip(skip)
+        .take(12)
+        .map(|(i, c)| {
+            let line = Line::styled(fit(&format!(" {c}"), width), theme.style(Role::Text));
+            if i == picker.selected {
+                line.style(theme.style(Role::Selection))
+            } else {
+                line
+            }
+        })
+        .collect();
+    lines.push(Line::styled(
+        " enter shell · esc cancel",
+        theme.style(Role::Muted),
+    ));
+    put_lines(frame, inner, lines);
+}
+
+/// The port-forwards this cockpit runs: where each listens, to which pod and port, its state
+/// and connections.
+fn draw_forwards(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let w = &model.workloads;
+    let keys = key_hint(model, theme, |_| true);
+    let title = format!("Port-forwards · {}", w.forwards.len());
+    let block = frame_block(title, vec![], keys, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [header, body] =
+        Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
+    let width = usize::from(inner.width);
+    frame.render_widget(
+        Line::styled(
+            format!(
+                " {:<22} {:<40} {:<10} {:>11}  LAST ERROR",
+                "LOCAL", "POD:PORT", "STATE", "CONNECTIONS"
+            ),
+            theme.style(Role::Header),
+        ),
+        header,
+    );
+    if w.forwards.is_empty() {
+        frame.render_widget(
+            Line::styled(
+                " no port-forwards: shift-F on a pod starts one",
+                theme.style(Role::Muted),
+            ),
+            body,
+        );
+        return;
+    }
+    let cursor = w.forwards_cursor;
+    let lines: Vec<Line> = w
+        .forwards
+        .iter()
+        .enumerate()
+        .skip(cursor.offset)
+        .take(usize::from(body.height))
+        .map(|(i, f)| {
+            let local = f.bound.clone().unwrap_or_else(|| match f.local {
+                0 => "any port".to_string(),
+                p => p.to_string(),
+            });
+            let (state, role, error) = match &f.state {
+                ForwardState::Starting => ("starting", Role::Running, f.last_error.clone()),
+                ForwardState::Listening => ("listening", Role::Ok, f.last_error.clone()),
+                ForwardState::Failed(e) => ("failed", Role::Critical, Some(e.clone())),
+            };
+            let target = format!("{}/{}:{}", f.pod.namespace, f.pod.name, f.remote);
+            let head = format!(
+                " {} {} {:<10} {:>11}  ",
+                fit(&truncate(&local, 22), 22),
+                fit(&truncate_middle(&target, 40), 40),
+                state,
+                format!("{} open/{}", f.open, f.total),
+            );
+            let rest = width.saturating_sub(head.width());
+            let line = Line::from(vec![
+                Span::styled(head, theme.style(role)),
+                Span::styled(
+                    truncate(error.as_deref().unwrap_or(""), rest).into_owned(),
+                    theme.style(Role::Muted),
+                ),
+            ]);
+            if i == cursor.selected {
                 line.style(theme.style(Role::Selection))
             } else {
                 line

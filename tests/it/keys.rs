@@ -31,9 +31,12 @@ fn contexts() -> Vec<(&'static [Layer], Model)> {
     let mut describe = w.clone();
     press(&mut describe, Key::new(KeyCode::Enter));
     out.push((&[Layer::Describe], describe));
-    let mut revisions = w;
+    let mut revisions = w.clone();
     press(&mut revisions, Key::char('u'));
     out.push((&[Layer::Revisions], revisions));
+    let mut forwards = w;
+    press(&mut forwards, Key::char('f'));
+    out.push((&[Layer::Forwards], forwards));
     out.push((&[Layer::Logs], ui_workloads::logs_model()));
     let a = ui_alerts::model();
     out.push((&[Layer::Alerts], a.clone()));

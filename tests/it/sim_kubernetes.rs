@@ -1438,3 +1438,73 @@ async fn kube_execs_with_and_without_a_tty() {
         "{status:?}"
     );
 }
+
+// kube's own portforward client (the websocket channel protocol) against the sim: two ports in
+// one request, the pod's declared one answering HTTP/1.1 and another refused on its error
+// channel, and a namespace RBAC forbids answered 403 before any upgrade. kubectl is not the
+// judge here: it speaks SPDY (direct or tunnelled in a websocket) for port-forwards, which the
+// sim does not serve.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_port_forwards_to_a_pods_http_server() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_sim, client) = start(fast(30.0)).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "payments");
+    let list = pods
+        .list(&ListParams::default().labels("app.kubernetes.io/name=ledger"))
+        .await
+        .expect("pods list");
+    let pod = list.items.first().expect("a ledger pod");
+    let name = pod.name_any();
+    let declared = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.ports.as_ref())
+        .and_then(|p| p.first())
+        .and_then(|p| u16::try_from(p.container_port).ok())
+        .expect("a declared port");
+    let other = declared + 1;
+    let mut pf = pods
+        .portforward(&name, &[declared, other])
+        .await
+        .expect("the forward starts");
+    let refused = pf
+        .take_error(other)
+        .expect("the other port's error channel");
+    let mut stream = pf
+        .take_stream(declared)
+        .expect("the declared port's stream");
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: pod\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("the request is sent");
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .await
+        .expect("the answer reads");
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(
+        answer.contains(&format!("hello from {name} in payments on port {declared}")),
+        "{answer}"
+    );
+    let error = refused.await.expect("the pod refused the other port");
+    assert!(
+        error.contains(&format!("failed to connect to localhost:{other}"))
+            && error.contains("connection refused"),
+        "{error}"
+    );
+    drop(stream);
+    pf.abort();
+
+    let restricted: Api<Pod> = Api::namespaced(client, "restricted");
+    let err = restricted
+        .portforward("anything", &[80])
+        .await
+        .err()
+        .expect("RBAC refuses");
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 403),
+        "{err:?}"
+    );
+}

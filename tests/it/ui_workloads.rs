@@ -67,6 +67,7 @@ fn pod(
         reason: reason.map(Box::new),
         last_restart: None,
         tag: Some("3f2a1c9".into()),
+        ports: [8080].into(),
     }
 }
 
@@ -420,4 +421,72 @@ fn rollback_confirmation_shows_the_image_diff_80x24() {
     let mut m = revisions_model();
     update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
     insta::assert_snapshot!(render(&m, 80, 24));
+}
+
+/// The port-forward prompt over the list, then the panel with one forward listening (a
+/// connection open, the last one's error) and one that could not listen.
+#[test]
+fn port_forwards_prompt_and_panel_120x40() {
+    use flightdeck_core::model::workloads::ForwardState;
+    let mut m = model();
+    let i = m
+        .workloads
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Pod(_)))
+        .expect("a pod row");
+    m.list_mut(Screen::Workloads).cursor.selected = i;
+    update(&mut m, Msg::Key(Key::char('F')));
+    insta::assert_snapshot!("port_forward_prompt_120x40", render(&m, 120, 40));
+    let mut ids = Vec::new();
+    for spec in ["18080:8080", ":9090"] {
+        if ids.len() == 1 {
+            update(&mut m, Msg::Key(Key::char('f')));
+            update(&mut m, Msg::Key(Key::char('F')));
+        }
+        update(&mut m, Msg::Key(Key::ctrl('u')));
+        for c in spec.chars() {
+            update(&mut m, Msg::Key(Key::char(c)));
+        }
+        let effects = update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+        for e in effects {
+            if let Effect::Workloads(Command::StartForward { id, .. }) = e {
+                ids.push(id);
+            }
+        }
+    }
+    assert_eq!(ids.len(), 2);
+    let report = |id, bound: Option<&str>, state, open, total, last_error: Option<&str>| {
+        Msg::Workloads(WMsg::Forward {
+            id,
+            bound: bound.map(str::to_string),
+            state,
+            open,
+            total,
+            last_error: last_error.map(str::to_string),
+        })
+    };
+    update(
+        &mut m,
+        report(
+            ids[0],
+            Some("127.0.0.1:18080"),
+            ForwardState::Listening,
+            1,
+            4,
+            Some("error forwarding port 8080: connection reset"),
+        ),
+    );
+    update(
+        &mut m,
+        report(
+            ids[1],
+            None,
+            ForwardState::Failed("cannot listen on 127.0.0.1:0: address in use".into()),
+            0,
+            0,
+            None,
+        ),
+    );
+    insta::assert_snapshot!("port_forwards_panel_120x40", render(&m, 120, 40));
 }

@@ -1136,6 +1136,7 @@ fn pod(name: &str, reason: Option<PodReason>, ready: u16) -> wl::Pod {
         reason: reason.map(Box::new),
         last_restart: Some(t0() - chrono::Duration::minutes(2)),
         tag: Some("abc".into()),
+        ports: [8080].into(),
     }
 }
 
@@ -1248,11 +1249,11 @@ fn summaries_and_troubled_pods_roll_up_per_service() {
 
 #[rstest]
 #[case::restart(Key::ctrl('r'), None, true)]
-#[case::restart_not_allowed(Key::ctrl('r'), Some(Access { restart: Some(false), scale: None, delete_pods: None }), false)]
+#[case::restart_not_allowed(Key::ctrl('r'), Some(Access { restart: Some(false), scale: None, delete_pods: None, ..Default::default() }), false)]
 #[case::scale_up(Key::char('+'), None, true)]
-#[case::scale_not_allowed(Key::char('+'), Some(Access { restart: None, scale: Some(false), delete_pods: None }), false)]
+#[case::scale_not_allowed(Key::char('+'), Some(Access { restart: None, scale: Some(false), delete_pods: None, ..Default::default() }), false)]
 #[case::delete(Key::char('D'), None, true)]
-#[case::delete_not_allowed(Key::char('D'), Some(Access { restart: None, scale: None, delete_pods: Some(false) }), false)]
+#[case::delete_not_allowed(Key::char('D'), Some(Access { restart: None, scale: None, delete_pods: Some(false), ..Default::default() }), false)]
 fn actions_confirm_first_unless_rbac_says_no(
     #[case] key: Key,
     #[case] access: Option<Access>,
@@ -1532,8 +1533,7 @@ fn rollback_is_refused_before_asking(#[case] read_only: bool) {
                 namespace: "shop".into(),
                 access: Access {
                     restart: Some(false),
-                    scale: None,
-                    delete_pods: None,
+                    ..Default::default()
                 },
             }),
         );
@@ -1776,4 +1776,370 @@ fn namespace_and_context_switch_at_a_key_and_in_the_palette() {
     assert_eq!(m.screen, Screen::Workloads);
     assert_eq!(filter(&m), "ctx:staging ns:tools");
     assert_eq!(namespaces(&m), BTreeSet::from(["tools".to_string()]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shell and port-forward: what `update` asks for, and what it refuses before asking.
+
+fn select_pod(m: &mut Model, name: &str) {
+    let i = m
+        .workloads
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Pod(k) if &*k.name == name))
+        .expect("the pod's row");
+    m.list_mut(Screen::Workloads).cursor.selected = i;
+}
+
+#[test]
+fn shell_attaches_to_the_only_container_and_picks_among_several() {
+    let mut m = model();
+    select_pod(&mut m, "api-7f9c-aaaaa");
+    let effects = update(&mut m, Msg::Key(Key::char('s')));
+    match effects.as_slice() {
+        [Effect::Shell(t)] => {
+            assert_eq!(&*t.pod.name, "api-7f9c-aaaaa");
+            assert_eq!(t.container, "app");
+        }
+        other => panic!("expected one shell effect, got {other:?}"),
+    }
+    // Several containers: the picker first, `j` and `enter` choose the second.
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Batch {
+            context: CTX.into(),
+            changes: vec![Change::Pod(wl::Pod {
+                containers: ["app".into(), "sidecar".into()].into(),
+                ..pod("api-7f9c-aaaaa", None, 2)
+            })],
+        }),
+    );
+    select_pod(&mut m, "api-7f9c-aaaaa");
+    let effects = update(&mut m, Msg::Key(Key::char('s')));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Shell(_))));
+    assert!(m.workloads.picker.is_some());
+    update(&mut m, Msg::Key(Key::char('j')));
+    let effects = update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Shell(t)] if t.container == "sidecar"),
+        "{effects:?}"
+    );
+    assert!(m.workloads.picker.is_none());
+    // The loop reports how it ended.
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::ShellEnded {
+            pod: "api-7f9c-aaaaa".into(),
+            container: "sidecar".into(),
+            result: Ok(3),
+        }),
+    );
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("ended (exit 3)")),
+        "{:?}",
+        m.notice
+    );
+}
+
+#[rstest]
+#[case::shell_read_only('s', true, "read-only")]
+#[case::shell_rbac('s', false, "not allowed")]
+#[case::forward_read_only('F', true, "read-only")]
+#[case::forward_rbac('F', false, "not allowed")]
+fn shell_and_port_forward_are_refused_before_anything_opens(
+    #[case] key: char,
+    #[case] read_only: bool,
+    #[case] want: &str,
+) {
+    let mut m = model();
+    if read_only {
+        m.read_only = true;
+    } else {
+        update(
+            &mut m,
+            Msg::Workloads(WMsg::Access {
+                context: CTX.into(),
+                namespace: "shop".into(),
+                access: Access {
+                    exec: Some(false),
+                    port_forward: Some(false),
+                    ..Default::default()
+                },
+            }),
+        );
+    }
+    select_pod(&mut m, "api-7f9c-aaaaa");
+    let effects = update(&mut m, Msg::Key(Key::char(key)));
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::Shell(_) | Effect::Workloads(_)))
+    );
+    assert!(m.workloads.forward_prompt.is_none() && m.workloads.picker.is_none());
+    assert!(
+        m.notice.as_ref().is_some_and(|n| n.text.contains(want)),
+        "{:?}",
+        m.notice
+    );
+}
+
+#[test]
+fn a_port_forward_asks_for_ports_lists_its_state_and_stops_at_a_key() {
+    let mut m = model();
+    select_pod(&mut m, "api-7f9c-aaaaa");
+    update(&mut m, Msg::Key(Key::char('F')));
+    let prompt = m.workloads.forward_prompt.as_ref().expect("the prompt");
+    assert_eq!(
+        prompt.input.text(),
+        "8080:8080",
+        "the declared port is the default"
+    );
+    // Letters are not ports; `:0` asks for any free local port.
+    update(&mut m, Msg::Key(Key::ctrl('u')));
+    for c in "x:9090".chars() {
+        update(&mut m, Msg::Key(Key::char(c)));
+    }
+    let effects = update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    let id = match effects.as_slice() {
+        [
+            Effect::Workloads(Command::StartForward {
+                id,
+                pod,
+                local: 0,
+                remote: 9090,
+            }),
+            Effect::Render,
+        ] if &*pod.name == "api-7f9c-aaaaa" => *id,
+        other => panic!("expected a forward, got {other:?}"),
+    };
+    assert_eq!(m.workloads.view, View::Forwards);
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Forward {
+            id,
+            bound: Some("127.0.0.1:40123".into()),
+            state: wl::ForwardState::Listening,
+            open: 1,
+            total: 2,
+            last_error: None,
+        }),
+    );
+    let f = &m.workloads.forwards[0];
+    assert_eq!(f.bound.as_deref(), Some("127.0.0.1:40123"));
+    assert_eq!((f.open, f.total), (1, 2));
+    let effects = update(&mut m, Msg::Key(Key::char('x')));
+    assert!(
+        effects
+            .iter()
+            .any(|e| *e == Effect::Workloads(Command::StopForward { id })),
+        "{effects:?}"
+    );
+    assert!(m.workloads.forwards.is_empty());
+    update(&mut m, Msg::Key(Key::char('f')));
+    assert_eq!(m.workloads.view, View::List);
+    assert_eq!(wl::parse_ports("8080"), Some((8080, 8080)));
+    assert_eq!(wl::parse_ports("18080:80"), Some((18080, 80)));
+    assert_eq!(wl::parse_ports(":80"), Some((0, 80)));
+    assert_eq!(wl::parse_ports("80:0"), None);
+    assert_eq!(wl::parse_ports("http"), None);
+}
+
+/// The cockpit's port-forward against the sim, through kube's own portforward client: the pod's
+/// declared port is the default, an HTTP client fetches the pod's page through the local port,
+/// a port the pod does not serve says so in the panel, and a stopped forward's port refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_forward_reaches_the_pods_server_and_stops() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    cockpit
+        .wait(
+            "a ledger pod and payments' RBAC answers",
+            Duration::from_secs(20),
+            |m| {
+                m.workloads.rows.iter().any(|r| {
+                    matches!(r, Row::Pod(k) if k.name.starts_with("ledger-")
+                    && m.workloads.pods.get(k).is_some_and(|p| p.phase == wl::Phase::Running))
+                }) && m.workloads.contexts.iter().any(|c| {
+                    c.access
+                        .get("payments")
+                        .is_some_and(|a| a.port_forward == Some(true))
+                })
+            },
+        )
+        .await;
+    let pod = match cockpit.select(|r| matches!(r, Row::Pod(k) if k.name.starts_with("ledger-"))) {
+        Row::Pod(k) => k,
+        other => panic!("not a pod: {other:?}"),
+    };
+    let declared = cockpit.with(|m| m.workloads.pods.get(&pod).map(|p| p.ports.to_vec()));
+    let declared = declared.unwrap_or_default();
+    let port = *declared.first().expect("the sim's pods declare their port");
+    let forward = |spec: &str| {
+        cockpit.key(Key::char('F'));
+        let shown = cockpit.with(|m| {
+            m.workloads
+                .forward_prompt
+                .as_ref()
+                .map(|p| p.input.text().to_string())
+        });
+        assert_eq!(
+            shown,
+            Some(format!("{port}:{port}")),
+            "the declared port is the default"
+        );
+        cockpit.key(Key::ctrl('u'));
+        for c in spec.chars() {
+            cockpit.key(Key::char(c));
+        }
+        cockpit.key(Key::new(KeyCode::Enter));
+        cockpit.key(Key::char('f'));
+    };
+    forward(&format!(":{port}"));
+    cockpit
+        .wait("the forward listening", Duration::from_secs(10), |m| {
+            m.workloads
+                .forwards
+                .first()
+                .is_some_and(|f| f.state == wl::ForwardState::Listening && f.bound.is_some())
+        })
+        .await;
+    let bound = cockpit
+        .with(|m| m.workloads.forwards[0].bound.clone())
+        .expect("bound");
+    assert!(bound.starts_with("127.0.0.1:"), "loopback only: {bound}");
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("http://{bound}/"))
+        .send()
+        .await
+        .expect("the page through the forward")
+        .text()
+        .await
+        .expect("its text");
+    assert!(page.contains(&format!("hello from {}", pod.name)), "{page}");
+    let health = http
+        .get(format!("http://{bound}/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+    drop(http);
+    cockpit
+        .wait("the connection counted", Duration::from_secs(5), |m| {
+            m.workloads.forwards[0].total >= 1
+        })
+        .await;
+
+    // A port the pod does not serve: the connection is refused on the pod's side, said in the panel.
+    cockpit.select(|r| matches!(r, Row::Pod(k) if *k == pod));
+    forward(&format!(":{}", port + 1));
+    cockpit
+        .wait(
+            "the second forward listening",
+            Duration::from_secs(10),
+            |m| {
+                m.workloads
+                    .forwards
+                    .get(1)
+                    .is_some_and(|f| f.bound.is_some())
+            },
+        )
+        .await;
+    let second = cockpit
+        .with(|m| m.workloads.forwards[1].bound.clone())
+        .expect("bound");
+    let refused = reqwest::get(format!("http://{second}/")).await;
+    assert!(refused.is_err(), "{refused:?}");
+    cockpit
+        .wait(
+            "the pod's refusal in the panel",
+            Duration::from_secs(10),
+            |m| {
+                m.workloads.forwards[1]
+                    .last_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("connection refused"))
+            },
+        )
+        .await;
+
+    // Stopped at a key, each port refuses connections.
+    cockpit.key(Key::char('f'));
+    cockpit.key(Key::char('x'));
+    cockpit.key(Key::char('x'));
+    assert!(cockpit.with(|m| m.workloads.forwards.is_empty()));
+    for addr in [&bound, &second] {
+        let mut refused = false;
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(addr.as_str()).await.is_err() {
+                refused = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(refused, "{addr} still accepts after the forward stopped");
+    }
+}
+
+#[test]
+fn a_port_forward_on_a_workload_goes_to_its_first_ready_pod() {
+    let mut m = model();
+    let i = m
+        .workloads
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "api"))
+        .expect("the Deployment's row");
+    m.list_mut(Screen::Workloads).cursor.selected = i;
+    update(&mut m, Msg::Key(Key::char('F')));
+    let prompt = m.workloads.forward_prompt.as_ref().expect("the prompt");
+    // api-7f9c-bbbbb crash-loops (not ready); api-7f9c-aaaaa is ready.
+    assert_eq!(
+        prompt.pod.as_ref().map(|p| p.name.to_string()).as_deref(),
+        Some("api-7f9c-aaaaa")
+    );
+}
+
+/// `port_forward_address` moves where forwards listen (here another loopback address); the
+/// default is 127.0.0.1, as the forward test above reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_forward_listens_where_the_config_says() {
+    let sim = Sim::start(frozen()).await.expect("the sim starts");
+    let cockpit = Cockpit::start(&sim, false, |c| {
+        if let Some(k) = c.kubernetes.as_mut() {
+            k.port_forward_address = std::net::IpAddr::from([127, 0, 0, 2]);
+        }
+    })
+    .await;
+    cockpit
+        .wait("a ready ledger pod", Duration::from_secs(20), |m| {
+            m.workloads.rows.iter().any(|r| {
+                matches!(r, Row::Pod(k) if k.name.starts_with("ledger-")
+                    && m.workloads.pods.get(k).is_some_and(wl::Pod::is_ready))
+            })
+        })
+        .await;
+    cockpit.select(|r| matches!(r, Row::Pod(k) if k.name.starts_with("ledger-")));
+    cockpit.key(Key::char('F'));
+    cockpit.key(Key::new(KeyCode::Enter));
+    cockpit
+        .wait("the forward bound", Duration::from_secs(10), |m| {
+            m.workloads.forwards.first().is_some_and(|f| {
+                f.bound.is_some() || matches!(f.state, wl::ForwardState::Failed(_))
+            })
+        })
+        .await;
+    let (bound, state) = cockpit.with(|m| {
+        (
+            m.workloads.forwards[0].bound.clone(),
+            m.workloads.forwards[0].state.clone(),
+        )
+    });
+    // The declared port may be taken on this machine; the address is what is checked.
+    match state {
+        wl::ForwardState::Failed(e) => assert!(e.contains("127.0.0.2:"), "{e}"),
+        _ => assert!(bound.is_some_and(|b| b.starts_with("127.0.0.2:"))),
+    }
 }

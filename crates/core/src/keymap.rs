@@ -241,6 +241,7 @@ pub enum Layer {
     Describe,
     Logs,
     Revisions,
+    Forwards,
     Alerts,
     Silences,
     Docs,
@@ -269,6 +270,7 @@ impl Layer {
         Layer::Describe,
         Layer::Logs,
         Layer::Revisions,
+        Layer::Forwards,
         Layer::Alerts,
         Layer::Silences,
         Layer::Docs,
@@ -291,6 +293,7 @@ impl Layer {
         &[Layer::Describe],
         &[Layer::Logs],
         &[Layer::Revisions],
+        &[Layer::Forwards],
         &[Layer::Alerts],
         &[Layer::Silences],
         &[Layer::Docs],
@@ -320,6 +323,7 @@ impl Layer {
             Layer::Describe => "describe",
             Layer::Logs => "logs",
             Layer::Revisions => "revisions",
+            Layer::Forwards => "forwards",
             Layer::Alerts => "alerts",
             Layer::Silences => "silences",
             Layer::Docs => "docs",
@@ -344,6 +348,7 @@ impl Layer {
             Layer::Describe => "Workloads: describe",
             Layer::Logs => "Workloads: logs",
             Layer::Revisions => "Workloads: revisions",
+            Layer::Forwards => "Workloads: port-forwards",
             Layer::Alerts => "Alerts",
             Layer::Silences => "Alerts: silences",
             Layer::Docs => "Docs",
@@ -382,8 +387,11 @@ impl Layer {
                 A::DeletePod,
                 A::ToggleGroup,
                 A::Rollback,
+                A::Shell,
+                A::PortForward,
             ],
             Layer::Revisions => &[A::Open, A::Back],
+            Layer::Forwards => &[A::StopForward, A::Forwards, A::Back],
             Layer::Events => &[A::Back, A::Copy],
             Layer::Describe => &[A::Back, A::Filter, A::FindNext, A::Edit, A::Copy],
             Layer::Logs => &[
@@ -540,6 +548,10 @@ actions! {
     Namespace => "namespace", [Workloads], "namespace", "Show only the next namespace, then every one again (the palette lists them too)";
     Context => "context", [Workloads], "context", "Show only the next context, then every one again (the palette lists them too)";
     Rollback => "rollback", [Workloads, Revisions], "rollback", "List the selected Deployment's revisions (images, change-cause) to roll back to";
+    Shell => "shell", [Workloads], "shell", "Open a shell in the selected pod's container (bash, else /bin/sh); exit returns here";
+    PortForward => "port-forward", [Workloads], "port-forward", "Forward a local port to the selected pod's port, or a workload's first ready pod's (asks which ports)";
+    Forwards => "forwards", [Workloads, Forwards], "forwards", "Show the port-forwards with their state, or go back to the list";
+    StopForward => "stop-forward", [Forwards], "stop", "Stop the selected port-forward";
     Follow => "follow", [Logs], "follow", "Follow new lines, or pause on the last one";
     Wrap => "wrap", [Logs], "wrap", "Wrap long lines, or cut them";
     Previous => "previous", [Logs], "previous", "Show the previous container instance's log, or the current one";

@@ -74,6 +74,24 @@ fn controller(refs: Option<&Vec<OwnerReference>>) -> Option<&OwnerReference> {
         .or_else(|| refs.first())
 }
 
+/// The TCP ports the containers declare, in order and once each: what a port-forward offers.
+fn declared_ports(spec: Option<&PodSpec>) -> std::sync::Arc<[u16]> {
+    let mut ports: Vec<u16> = Vec::new();
+    for c in spec.map(|s| s.containers.as_slice()).unwrap_or_default() {
+        for p in c.ports.as_deref().unwrap_or_default() {
+            let tcp = p.protocol.as_deref().is_none_or(|proto| proto == "TCP");
+            if let Ok(port) = u16::try_from(p.container_port)
+                && tcp
+                && port != 0
+                && !ports.contains(&port)
+            {
+                ports.push(port);
+            }
+        }
+    }
+    ports.into()
+}
+
 fn first_tag(spec: Option<&PodSpec>) -> Option<String> {
     spec?.containers.first()?.image.as_deref().map(image_tag)
 }
@@ -229,6 +247,7 @@ pub fn pod(p: &K8sPod, services: &dyn Services) -> Option<Pod> {
             .filter_map(|t| t.finished)
             .max(),
         tag: first_tag(spec).map(Name::from),
+        ports: declared_ports(spec),
     })
 }
 

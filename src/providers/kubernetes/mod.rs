@@ -6,7 +6,9 @@
 
 pub mod convert;
 pub mod describe;
+pub mod forward;
 pub mod ops;
+pub mod shell;
 pub mod status;
 pub mod watch;
 
@@ -33,6 +35,11 @@ enum Ctl {
     Targets(Vec<ServiceTarget>),
     Refresh,
     Command(Command),
+    /// A context's client, for a shell the loop attaches itself.
+    Client {
+        context: String,
+        reply: tokio::sync::oneshot::Sender<Result<Client, String>>,
+    },
 }
 
 pub struct KubernetesProvider {
@@ -70,6 +77,18 @@ impl Provider for KubernetesProvider {
             }
             _ => false,
         }
+    }
+
+    fn kubernetes_client(
+        &mut self,
+        context: &str,
+    ) -> Option<tokio::sync::oneshot::Receiver<Result<Client, String>>> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let _ = self.ctl.send(Ctl::Client {
+            context: context.to_string(),
+            reply,
+        });
+        Some(rx)
     }
 }
 
@@ -310,6 +329,7 @@ async fn supervise(source: KubernetesSource, cx: Context, mut rx: mpsc::Unbounde
     let refresh = Arc::new(Notify::new());
     let mut running: HashMap<String, Running> = HashMap::new();
     let mut logs: HashMap<u64, tokio::task::JoinHandle<()>> = HashMap::new();
+    let mut forwards: HashMap<u64, tokio::task::JoinHandle<()>> = HashMap::new();
     while let Some(ctl) = rx.recv().await {
         match ctl {
             Ctl::Targets(targets) => {
@@ -389,6 +409,62 @@ async fn supervise(source: KubernetesSource, cx: Context, mut rx: mpsc::Unbounde
                 }
             }
             Ctl::Refresh => refresh.notify_waiters(),
+            Ctl::Client { context, reply } => {
+                let client = match conns.iter().find(|c| c.name == context) {
+                    Some(c) => c.client.clone(),
+                    None => Err(format!("context {context} is not watched")),
+                };
+                let _ = reply.send(client);
+            }
+            Ctl::Command(Command::StartForward {
+                id,
+                pod,
+                local,
+                remote,
+            }) => {
+                let client = match conns.iter().find(|c| *c.name == *pod.context) {
+                    Some(c) => c.client.clone(),
+                    None => Err(format!("context {} is not watched", pod.context)),
+                };
+                let spec = forward::Spec {
+                    id,
+                    pod,
+                    local,
+                    remote,
+                    address: source.port_forward_address,
+                };
+                match (cx.read_only, client) {
+                    (false, Ok(client)) => {
+                        forwards.retain(|_, h| !h.is_finished());
+                        forwards.insert(id, forward::spawn(client, spec, tx.clone()));
+                    }
+                    (read_only, client) => {
+                        let error = match client {
+                            _ if read_only => "refused, flightdeck runs read-only".to_string(),
+                            Err(e) => e,
+                            Ok(_) => String::new(),
+                        };
+                        let _ = tx
+                            .send(Msg::Workloads(WMsg::Forward {
+                                id,
+                                bound: None,
+                                state: flightdeck_core::model::workloads::ForwardState::Failed(
+                                    error,
+                                ),
+                                open: 0,
+                                total: 0,
+                                last_error: None,
+                            }))
+                            .await;
+                    }
+                }
+            }
+            Ctl::Command(Command::StopForward { id }) => {
+                // Aborting the listener's task drops its connections' tasks with it.
+                if let Some(h) = forwards.remove(&id) {
+                    h.abort();
+                }
+            }
             Ctl::Command(command) => {
                 logs.retain(|_, h| !h.is_finished());
                 carry_out(command, &conns, &cx, source.log_buffer_lines, &mut logs);
@@ -517,6 +593,8 @@ fn carry_out(
                 let _ = tx.send(msg).await;
             });
         }
+        // `supervise` carries these out itself: it keeps the forwards' tasks to stop them.
+        Command::StartForward { .. } | Command::StopForward { .. } => {}
         Command::DeletePod { key } => {
             let what = format!("delete pod {}", key.name);
             let client = client_of(&key.context);

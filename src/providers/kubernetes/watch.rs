@@ -793,7 +793,8 @@ fn detail(scopes: &BTreeMap<String, ScopeState>) -> Option<String> {
 }
 
 /// Asks the API server what the user may do in `namespace`: restart (patch deployments),
-/// scale (patch deployments/scale) and delete pods.
+/// scale (patch deployments/scale), delete pods, and open a shell or a port-forward (create
+/// pods/exec, pods/portforward).
 pub async fn review(client: Client, context: String, namespace: String, out: mpsc::Sender<Msg>) {
     use k8s_openapi::api::authorization::v1::{
         ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
@@ -825,15 +826,19 @@ pub async fn review(client: Client, context: String, namespace: String, out: mps
             }
         }
     };
-    let (restart, scale, delete_pods) = tokio::join!(
+    let (restart, scale, delete_pods, exec, port_forward) = tokio::join!(
         ask("patch", "apps", "deployments", None),
         ask("patch", "apps", "deployments", Some("scale")),
         ask("delete", "", "pods", None),
+        ask("create", "", "pods", Some("exec")),
+        ask("create", "", "pods", Some("portforward")),
     );
     let access = Access {
         restart,
         scale,
         delete_pods,
+        exec,
+        port_forward,
     };
     let _ = out
         .send(Msg::Workloads(WMsg::Access {

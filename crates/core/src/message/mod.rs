@@ -99,6 +99,9 @@ pub enum Effect {
     Batch(Vec<Effect>),
     /// Hand the terminal to another program ($EDITOR, $PAGER) and take it back afterwards.
     External(External),
+    /// Hand the terminal to an interactive shell in a pod's container (the Kubernetes exec
+    /// API, as `kubectl exec -it` attaches) and take it back when the shell exits.
+    Shell(crate::model::workloads::ShellTarget),
     /// Data the model let go of, to free away from the loop.
     Discard(Discard),
 }

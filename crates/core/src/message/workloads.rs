@@ -1,7 +1,7 @@
 //! What the Kubernetes provider tells `update`, and the work `update` asks of it.
 
 use crate::model::workloads::{
-    Access, Change, LogLine, LogOptions, LogSource, ObjRef, ScopeState, Target, Usage,
+    Access, Change, ForwardState, LogLine, LogOptions, LogSource, ObjRef, ScopeState, Target, Usage,
 };
 
 /// Messages from the Kubernetes provider.
@@ -57,6 +57,22 @@ pub enum Msg {
         what: String,
         error: String,
     },
+    /// A shell session ended and the cockpit has the terminal again: the command's exit code,
+    /// or why it could not attach.
+    ShellEnded {
+        pod: String,
+        container: String,
+        result: Result<i32, String>,
+    },
+    /// How a port-forward is doing now.
+    Forward {
+        id: u64,
+        bound: Option<String>,
+        state: ForwardState,
+        open: u32,
+        total: u64,
+        last_error: Option<String>,
+    },
 }
 
 /// Work for the Kubernetes provider.
@@ -91,5 +107,15 @@ pub enum Command {
         target: Target,
         revision: u64,
         replicaset: String,
+    },
+    /// Listen on `local` (0: any free port) and forward each connection to the pod's `remote`.
+    StartForward {
+        id: u64,
+        pod: ObjRef,
+        local: u16,
+        remote: u16,
+    },
+    StopForward {
+        id: u64,
     },
 }

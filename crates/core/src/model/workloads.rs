@@ -57,6 +57,7 @@ impl ObjRef {
 pub(crate) struct Strings {
     names: HashSet<Name>,
     lists: HashSet<Arc<[Name]>>,
+    ports: HashSet<Arc<[u16]>>,
     swept_at: usize,
 }
 
@@ -98,6 +99,16 @@ impl Strings {
         }
     }
 
+    /// The shared copy of a pod's declared ports: the pods of one workload all hold the same.
+    pub(crate) fn share_ports(&mut self, ports: &mut Arc<[u16]>) {
+        match self.ports.get(&**ports) {
+            Some(shared) => *ports = shared.clone(),
+            None => {
+                self.ports.insert(ports.clone());
+            }
+        }
+    }
+
     /// Lets go of what nothing else holds, when the sets have doubled since the last sweep.
     fn sweep(&mut self) {
         let size = self.names.len() + self.lists.len();
@@ -106,6 +117,7 @@ impl Strings {
         }
         self.lists.retain(|l| Arc::strong_count(l) > 1);
         self.names.retain(|n| Arc::strong_count(n) > 1);
+        self.ports.retain(|p| Arc::strong_count(p) > 1);
         self.swept_at = self.names.len() + self.lists.len();
     }
 
@@ -346,6 +358,9 @@ pub struct Pod {
     pub last_restart: Option<DateTime<Utc>>,
     /// The image tag of the first container.
     pub tag: Option<Name>,
+    /// The TCP ports its containers declare, in order: the port-forward prompt's defaults.
+    #[serde(default)]
+    pub ports: Arc<[u16]>,
 }
 
 impl Pod {
@@ -486,6 +501,12 @@ pub struct Access {
     pub restart: Option<bool>,
     pub scale: Option<bool>,
     pub delete_pods: Option<bool>,
+    /// `create pods/exec`: a shell into a container.
+    #[serde(default)]
+    pub exec: Option<bool>,
+    /// `create pods/portforward`.
+    #[serde(default)]
+    pub port_forward: Option<bool>,
 }
 
 /// How one watched scope (a namespace, or the whole cluster) is doing.
@@ -558,6 +579,8 @@ pub enum View {
     Describe,
     Logs,
     Revisions,
+    /// The port-forwards this cockpit runs, with their state.
+    Forwards,
 }
 
 /// The object a Describe, an action or a log stream is about.
@@ -696,6 +719,73 @@ impl Logs {
     }
 }
 
+/// The container picker a shell opens first when the pod has several containers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContainerPicker {
+    pub pod: Option<ObjRef>,
+    pub containers: Vec<String>,
+    pub selected: usize,
+}
+
+/// What the shell asks the app loop to attach to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellTarget {
+    pub pod: ObjRef,
+    pub container: String,
+}
+
+/// The port-forward prompt: `local:remote` for a pod, filled with its first declared port.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ForwardPrompt {
+    pub pod: Option<ObjRef>,
+    /// The pod's declared ports, shown beside the input.
+    pub ports: Vec<u16>,
+    pub input: TextInput,
+}
+
+/// How one port-forward is doing, as its provider reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForwardState {
+    Starting,
+    /// Bound and accepting on this address.
+    Listening,
+    /// It could not start, or its listener failed: nothing accepts on the port now.
+    Failed(String),
+}
+
+/// One port-forward: a local listener whose connections each reach the pod's port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forward {
+    pub id: u64,
+    pub pod: ObjRef,
+    /// The local port asked for (0: any free one, `bound` says which).
+    pub local: u16,
+    pub remote: u16,
+    /// Where it listens once bound: `127.0.0.1:8080`.
+    pub bound: Option<String>,
+    pub state: ForwardState,
+    /// Connections open now, and accepted since it started.
+    pub open: u32,
+    pub total: u64,
+    /// The last connection's error, if any (the pod refused the port, the stream broke).
+    pub last_error: Option<String>,
+}
+
+/// `8080`, `8080:80` or `:80` (any free local port) into (local, remote); `None` when it is
+/// not that shape or a remote port is 0.
+pub fn parse_ports(text: &str) -> Option<(u16, u16)> {
+    let text = text.trim();
+    let (local, remote) = match text.split_once(':') {
+        Some((l, r)) if l.trim().is_empty() => (0, r.trim().parse().ok()?),
+        Some((l, r)) => (l.trim().parse().ok()?, r.trim().parse().ok()?),
+        None => {
+            let p = text.parse().ok()?;
+            (p, p)
+        }
+    };
+    (remote != 0).then_some((local, remote))
+}
+
 /// The scale prompt: how many replicas for which workload.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ScalePrompt {
@@ -733,6 +823,10 @@ pub struct WorkloadsState {
     pub logs: Option<Logs>,
     pub scale: Option<ScalePrompt>,
     pub revisions: Option<Revisions>,
+    pub picker: Option<ContainerPicker>,
+    pub forward_prompt: Option<ForwardPrompt>,
+    pub forwards: Vec<Forward>,
+    pub forwards_cursor: Cursor,
     pub next_request: u64,
     summaries: HashMap<String, PodSummary>,
     troubled: HashMap<String, Vec<ObjRef>>,
@@ -825,6 +919,7 @@ impl WorkloadsState {
                     strings.share(&mut p.namespace);
                     strings.share_list(&mut p.services);
                     strings.share_list(&mut p.containers);
+                    strings.share_ports(&mut p.ports);
                     for n in [p.node.as_mut(), p.tag.as_mut()].into_iter().flatten() {
                         strings.share(n);
                     }
@@ -1452,6 +1547,7 @@ mod tests {
             reason: None,
             last_restart: None,
             tag: Some("v1".into()),
+            ports: [8080].into(),
         }
     }
 

@@ -240,6 +240,7 @@ pub fn layers(model: &Model) -> &'static [Layer] {
             View::Describe => &[Layer::Describe],
             View::Logs => &[Layer::Logs],
             View::Revisions => &[Layer::Revisions],
+            View::Forwards => &[Layer::Forwards],
         },
         Screen::Alerts => match model.alerts.view {
             AlertsView::Alerts => &[Layer::Alerts],

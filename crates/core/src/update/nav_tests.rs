@@ -35,6 +35,7 @@ fn pod(namespace: &str, name: &str, service: &str, crashing: bool) -> Pod {
         }),
         last_restart: None,
         tag: Some("v1".into()),
+        ports: [8080].into(),
     }
 }
 

@@ -6,8 +6,9 @@
 use crate::keymap::{Action, Key};
 use crate::model::input::{Edit, InputKey};
 use crate::model::workloads::{
-    Describe, Filter, Kind, LogOptions, LogSource, Logs, ObjRef, Row, SINCES, ScalePrompt, TAILS,
-    Target, Trouble, View, pod_prefix, service_name,
+    ContainerPicker, Describe, Filter, Forward, ForwardPrompt, ForwardState, Kind, LogOptions,
+    LogSource, Logs, ObjRef, Phase, Row, SINCES, ScalePrompt, ShellTarget, TAILS, Target, Trouble,
+    View, parse_ports, pod_prefix, service_name,
 };
 use crate::model::{Cursor, Level, Model, PaletteItem, Screen};
 
@@ -132,6 +133,49 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             notify(model, Level::Error, format!("{what} failed: {error}"));
             vec![Effect::Render]
         }
+        Msg::ShellEnded {
+            pod,
+            container,
+            result,
+        } => {
+            let (level, text) = match result {
+                Ok(0) => (
+                    Level::Info,
+                    format!("shell in {pod}/{container} ended (exit 0)"),
+                ),
+                Ok(code) => (
+                    Level::Warning,
+                    format!("shell in {pod}/{container} ended (exit {code})"),
+                ),
+                Err(e) => (
+                    Level::Error,
+                    format!("shell in {pod}/{container} failed: {e}"),
+                ),
+            };
+            notify(model, level, text);
+            vec![Effect::Render]
+        }
+        Msg::Forward {
+            id,
+            bound,
+            state,
+            open,
+            total,
+            last_error,
+        } => {
+            let Some(f) = model.workloads.forwards.iter_mut().find(|f| f.id == id) else {
+                // A forward the user already stopped.
+                return vec![];
+            };
+            f.bound = bound.or(f.bound.take());
+            f.state = state;
+            f.open = open;
+            f.total = total;
+            if last_error.is_some() {
+                f.last_error = last_error;
+            }
+            vec![Effect::Render]
+        }
     }
 }
 
@@ -209,6 +253,7 @@ pub(crate) fn row_count(model: &Model) -> usize {
             .revisions
             .as_ref()
             .map_or(0, |r| r.rows.len()),
+        View::Forwards => model.workloads.forwards.len(),
         View::Describe | View::Logs => 0,
     }
 }
@@ -218,6 +263,9 @@ pub(crate) fn row_count(model: &Model) -> usize {
 pub(crate) fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     if model.workloads.scale.is_some() {
         return Some(scale_key(model, key));
+    }
+    if model.workloads.forward_prompt.is_some() {
+        return Some(forward_key(model, key));
     }
     let input = InputKey::read(&model.keymap, key);
     match model.workloads.view {
@@ -333,12 +381,16 @@ fn search_key(
 
 /// Handles an action on this screen; `None` leaves it to the global keys.
 pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    if model.workloads.picker.is_some() {
+        return picker_action(model, action);
+    }
     match model.workloads.view {
         View::List => list_action(model, action),
         View::Events => events_action(model, action),
         View::Describe => describe_action(model, action),
         View::Logs => logs_action(model, action),
         View::Revisions => revisions_action(model, action),
+        View::Forwards => forwards_action(model, action),
     }
 }
 
@@ -363,6 +415,19 @@ fn list_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         Action::ScaleUp => Some(open_scale(model, Some(1))),
         Action::ScaleDown => Some(open_scale(model, Some(-1))),
         Action::DeletePod => Some(delete_pod(model)),
+        Action::Shell => Some(shell(model)),
+        Action::PortForward => Some(open_forward(model)),
+        Action::Forwards => {
+            model.workloads.view = View::Forwards;
+            let n = model.workloads.forwards.len();
+            let height = model.list_height.saturating_sub(1).max(1);
+            model.workloads.forwards_cursor = model.workloads.forwards_cursor.to(
+                model.workloads.forwards_cursor.selected,
+                n,
+                height,
+            );
+            Some(vec![Effect::Render])
+        }
         Action::ToggleGroup => {
             model.workloads.collapsed = !model.workloads.collapsed;
             rebuild(model, false);
@@ -1409,5 +1474,248 @@ pub fn palette_items(model: &Model, items: &mut Vec<PaletteItem>) {
                 key: row_key(&Row::Pod(key.clone())),
             },
         });
+    }
+}
+
+/// The selected pod, or why there is none to act on (said in the status line).
+fn selected_pod(model: &mut Model, what: &str) -> Result<ObjRef, Vec<Effect>> {
+    match selected_row(model) {
+        Some(Row::Pod(key)) if model.workloads.pods.contains_key(key) => Ok(key.clone()),
+        _ => {
+            notify(model, Level::Info, format!("{what}: select a pod"));
+            Err(vec![Effect::Render])
+        }
+    }
+}
+
+/// `s`: a shell in the selected pod's container, after the container picker when it has
+/// several. Refused under `--read-only` at the first key, as every action the confirm gate
+/// guards is: a shell changes nothing by itself, but it is an interactive write channel into
+/// the container, and read-only promises the cockpit writes nowhere. No confirmation: nothing
+/// happens until the user types into the shell, as with `kubectl exec -it`.
+fn shell(model: &mut Model) -> Vec<Effect> {
+    if refused_read_only(model, "shell") {
+        return vec![Effect::Render];
+    }
+    let key = match selected_pod(model, "shell") {
+        Ok(k) => k,
+        Err(e) => return e,
+    };
+    if let Some(e) = refused(
+        model,
+        "shell (create pods/exec)",
+        model.workloads.access(&key).exec,
+        &key,
+    ) {
+        return e;
+    }
+    let Some(pod) = model.workloads.pods.get(&key) else {
+        return vec![];
+    };
+    if pod.phase != Phase::Running {
+        let phase = pod.phase.name();
+        notify(
+            model,
+            Level::Info,
+            format!("shell: {} is {phase}, not running", key.name),
+        );
+        return vec![Effect::Render];
+    }
+    let containers: Vec<String> = pod.containers.iter().map(|c| c.to_string()).collect();
+    match containers.as_slice() {
+        [] => {
+            notify(
+                model,
+                Level::Info,
+                format!("shell: {} has no container", key.name),
+            );
+            vec![Effect::Render]
+        }
+        [one] => {
+            let container = one.clone();
+            vec![Effect::Shell(ShellTarget {
+                pod: key,
+                container,
+            })]
+        }
+        _ => {
+            model.workloads.picker = Some(ContainerPicker {
+                pod: Some(key),
+                containers,
+                selected: 0,
+            });
+            vec![Effect::Render]
+        }
+    }
+}
+
+/// The container picker's keys: move, pick (`enter`), cancel (`esc`); the rest wait.
+fn picker_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    let picker = model.workloads.picker.as_mut()?;
+    let last = picker.containers.len().saturating_sub(1);
+    match action {
+        Action::Down => picker.selected = (picker.selected + 1).min(last),
+        Action::Up => picker.selected = picker.selected.saturating_sub(1),
+        Action::Top => picker.selected = 0,
+        Action::Bottom => picker.selected = last,
+        Action::Back => model.workloads.picker = None,
+        Action::Open => {
+            let picker = model.workloads.picker.take()?;
+            let container = picker.containers.get(picker.selected)?.clone();
+            let pod = picker.pod?;
+            return Some(vec![Effect::Shell(ShellTarget { pod, container })]);
+        }
+        Action::Quit | Action::Suspend | Action::Redraw => return None,
+        _ => return Some(vec![]),
+    }
+    Some(vec![Effect::Render])
+}
+
+/// `F`: asks which ports to forward, filled with the pod's first declared port; on a
+/// workload's row, for its first ready pod.
+fn open_forward(model: &mut Model) -> Vec<Effect> {
+    // Refused under --read-only for the reason the shell is: a forward is a channel into the
+    // pod that can write to it.
+    if refused_read_only(model, "port-forward") {
+        return vec![Effect::Render];
+    }
+    // On a workload's row, its first ready pod, as a forward to a Deployment reaches one pod.
+    let ready_pod = match selected_row(model) {
+        Some(row @ Row::Workload { .. }) => model
+            .workloads
+            .pods_of(row)
+            .iter()
+            .find(|k| model.workloads.pods.get(*k).is_some_and(|p| p.is_ready()))
+            .cloned(),
+        _ => None,
+    };
+    let key = match ready_pod.map_or_else(|| selected_pod(model, "port-forward"), Ok) {
+        Ok(k) => k,
+        Err(e) => return e,
+    };
+    if let Some(e) = refused(
+        model,
+        "port-forward (create pods/portforward)",
+        model.workloads.access(&key).port_forward,
+        &key,
+    ) {
+        return e;
+    }
+    let ports: Vec<u16> = model
+        .workloads
+        .pods
+        .get(&key)
+        .map(|p| p.ports.to_vec())
+        .unwrap_or_default();
+    let mut input = crate::model::TextInput::default();
+    if let Some(p) = ports.first() {
+        input.apply(Edit::Paste(format!("{p}:{p}")));
+    }
+    model.workloads.forward_prompt = Some(ForwardPrompt {
+        pod: Some(key),
+        ports,
+        input,
+    });
+    vec![Effect::Render]
+}
+
+/// The port-forward prompt's keys: digits and `:` edit, `enter` starts it, `esc` cancels.
+fn forward_key(model: &mut Model, key: &Key) -> Vec<Effect> {
+    match InputKey::read(&model.keymap, key) {
+        Some(InputKey::Cancel) => {
+            model.workloads.forward_prompt = None;
+            vec![Effect::Render]
+        }
+        Some(InputKey::Accept) => {
+            let Some(prompt) = model.workloads.forward_prompt.take() else {
+                return vec![];
+            };
+            let (Some((local, remote)), Some(pod)) = (parse_ports(prompt.input.text()), prompt.pod)
+            else {
+                notify(
+                    model,
+                    Level::Warning,
+                    "port-forward: give LOCAL:REMOTE ports (1-65535; :REMOTE picks a free local one)",
+                );
+                return vec![Effect::Render];
+            };
+            model.workloads.next_request += 1;
+            let id = model.workloads.next_request;
+            model.workloads.forwards.push(Forward {
+                id,
+                pod: pod.clone(),
+                local,
+                remote,
+                bound: None,
+                state: ForwardState::Starting,
+                open: 0,
+                total: 0,
+                last_error: None,
+            });
+            let n = model.workloads.forwards.len();
+            let height = model.list_height.saturating_sub(1).max(1);
+            model.workloads.forwards_cursor = Cursor::default().to(n - 1, n, height);
+            model.workloads.view = View::Forwards;
+            vec![
+                Effect::Workloads(Command::StartForward {
+                    id,
+                    pod,
+                    local,
+                    remote,
+                }),
+                Effect::Render,
+            ]
+        }
+        Some(InputKey::Edit(edit)) => {
+            // Ports: digits and the `:` between them are typed, nothing else.
+            if let Some(prompt) = model.workloads.forward_prompt.as_mut()
+                && !matches!(&edit, Edit::Insert(c) if !(c.is_ascii_digit() || *c == ':'))
+            {
+                prompt.input.apply(edit);
+            }
+            vec![Effect::Render]
+        }
+        Some(InputKey::Next | InputKey::Prev) | None => vec![Effect::Render],
+    }
+}
+
+/// The port-forwards view: move, stop the selected one, back to the list.
+fn forwards_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    let len = model.workloads.forwards.len();
+    let height = model.list_height.saturating_sub(1).max(1);
+    if let Some(c) = moved(model.workloads.forwards_cursor, action, len, height) {
+        model.workloads.forwards_cursor = c;
+        return Some(vec![Effect::Render]);
+    }
+    match action {
+        Action::Back | Action::Forwards => {
+            model.workloads.view = View::List;
+            Some(vec![Effect::Render])
+        }
+        Action::StopForward => {
+            let at = model.workloads.forwards_cursor.selected;
+            if at >= len {
+                notify(model, Level::Info, "stop: no port-forward to stop");
+                return Some(vec![Effect::Render]);
+            }
+            let f = model.workloads.forwards.remove(at);
+            let n = model.workloads.forwards.len();
+            model.workloads.forwards_cursor = model.workloads.forwards_cursor.to(at, n, height);
+            notify(
+                model,
+                Level::Info,
+                format!(
+                    "port-forward {} → {}:{} stopped",
+                    f.bound.as_deref().unwrap_or("?"),
+                    f.pod.name,
+                    f.remote
+                ),
+            );
+            Some(vec![
+                Effect::Workloads(Command::StopForward { id: f.id }),
+                Effect::Render,
+            ])
+        }
+        _ => None,
     }
 }

@@ -143,6 +143,10 @@ struct Host {
     env: Vec<(String, String)>,
 }
 
+/// The terminal's size as the client last sent it on the resize channel (columns, rows), so
+/// `stty size` shows that resizes arrive.
+type Size = Arc<std::sync::Mutex<Option<(u16, u16)>>>;
+
 /// Input from the client to the program.
 enum Input {
     Data(Vec<u8>),
@@ -188,6 +192,8 @@ impl Out {
 async fn session(socket: WebSocket, host: Host, req: Request, v5: bool) {
     let (sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Input>(64);
+    let size: Size = Arc::default();
+    let resized = size.clone();
     // Reading runs on its own so pings are answered while the program waits for a line.
     let reader = tokio::spawn(async move {
         while let Some(Ok(msg)) = stream.next().await {
@@ -202,8 +208,21 @@ async fn session(socket: WebSocket, host: Host, req: Request, v5: bool) {
             let input = match channel {
                 STDIN if !rest.is_empty() => Input::Data(rest.to_vec()),
                 CLOSE if v5 && rest.first() == Some(&STDIN) => Input::Eof,
-                // Resizes change nothing the program draws; everything else is ignored.
-                RESIZE | STDIN | CLOSE => continue,
+                RESIZE => {
+                    // `{"Width":120,"Height":40}`, as kubectl and kube send it.
+                    if let Ok(v) = serde_json::from_slice::<Value>(rest) {
+                        let dim = |k: &str| {
+                            v.get(k)
+                                .and_then(Value::as_u64)
+                                .and_then(|n| u16::try_from(n).ok())
+                        };
+                        if let (Some(w), Some(h)) = (dim("Width"), dim("Height")) {
+                            *flightdeck_core::sync::lock(&resized) = Some((w, h));
+                        }
+                    }
+                    continue;
+                }
+                STDIN | CLOSE => continue,
                 _ => continue,
             };
             if tx.send(input).await.is_err() {
@@ -218,7 +237,7 @@ async fn session(socket: WebSocket, host: Host, req: Request, v5: bool) {
         tty: req.tty,
         open: true,
     };
-    let result = run(&host, &req, &mut rx, &mut out).await;
+    let result = run(&host, &req, &size, &mut rx, &mut out).await;
     let status = match result {
         Ok(0) => json!({"metadata": {}, "status": "Success"}),
         Ok(code) => exit_status(&req.command, code),
@@ -259,6 +278,7 @@ fn exit_status(command: &[String], code: i32) -> Value {
 async fn run(
     host: &Host,
     req: &Request,
+    size: &Size,
     input: &mut mpsc::Receiver<Input>,
     out: &mut Out,
 ) -> Result<i32, String> {
@@ -266,7 +286,7 @@ async fn run(
     let program = argv[0].rsplit('/').next().unwrap_or("");
     let known = matches!(
         program,
-        "sh" | "echo" | "ls" | "env" | "hostname" | "cat" | "pwd" | "true" | "false"
+        "sh" | "echo" | "ls" | "env" | "hostname" | "cat" | "pwd" | "true" | "false" | "stty"
     ) || (program == "bash" && host.has_bash);
     if !known {
         return Err(format!(
@@ -274,7 +294,12 @@ async fn run(
             argv[0]
         ));
     }
-    let mut shell = Shell { host, status: 0 };
+    let mut shell = Shell {
+        host,
+        status: 0,
+        size: size.clone(),
+        tty: req.tty,
+    };
     if program == "sh" || program == "bash" {
         if argv.get(1).map(String::as_str) == Some("-c") {
             let script = argv.get(2).cloned().unwrap_or_default();
@@ -300,6 +325,8 @@ struct Shell<'a> {
     host: &'a Host,
     /// `$?`.
     status: i32,
+    size: Size,
+    tty: bool,
 }
 
 impl Shell<'_> {
@@ -467,6 +494,20 @@ impl Shell<'_> {
                     .await;
                 1
             }
+            "stty" if args == ["size"] => {
+                let size = *flightdeck_core::sync::lock(&self.size);
+                match size {
+                    Some((cols, rows)) if self.tty => {
+                        out.line(&format!("{rows} {cols}")).await;
+                        0
+                    }
+                    _ => {
+                        out.err("stty: 'standard input': Inappropriate ioctl for device")
+                            .await;
+                        1
+                    }
+                }
+            }
             "true" => 0,
             "false" => 1,
             "sh" | "bash" if name == "sh" || self.host.has_bash => {
@@ -604,6 +645,8 @@ mod tests {
         let shell = Shell {
             host: &h,
             status: 3,
+            size: Size::default(),
+            tty: false,
         };
         assert_eq!(
             shell.expand("echo flightdeck-$((6*7)) $HOME ${HOME}/x $? $NOPE \"q\""),

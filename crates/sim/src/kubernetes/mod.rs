@@ -7,6 +7,7 @@ mod discovery;
 mod exec;
 mod logs;
 mod model;
+mod portforward;
 mod proto;
 mod render;
 mod select;
@@ -135,6 +136,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/api/v1/namespaces/{ns}/pods/{pod}/exec",
             get(exec::exec).post(exec::exec),
+        )
+        .route(
+            "/api/v1/namespaces/{ns}/pods/{pod}/portforward",
+            get(portforward::portforward).post(portforward::portforward),
         )
         .route("/api/v1/{*rest}", any(core))
         .route("/apis/apps/v1/{*rest}", any(apps))
