@@ -131,6 +131,13 @@ struct Conn {
     client: Result<Client, String>,
 }
 
+/// kube's client retries 429, 503 and 504 itself, up to 15 times over about three minutes,
+/// and says nothing meanwhile: a feed whose API server answered 503 read live all along. The
+/// watchers back off and report on their own, and an action's 503 is the user's to see.
+fn quiet_retries_off(config: &mut kube::Config) {
+    config.default_retry = false;
+}
+
 async fn client_for(kc: &Kubeconfig, context: &str) -> Result<Client, String> {
     let options = KubeConfigOptions {
         context: Some(context.to_string()),
@@ -139,6 +146,7 @@ async fn client_for(kc: &Kubeconfig, context: &str) -> Result<Client, String> {
     let mut config = kube::Config::from_custom_kubeconfig(kc.clone(), &options)
         .await
         .map_err(|e| flightdeck_core::sanitize::line(&e.to_string()))?;
+    quiet_retries_off(&mut config);
     match Client::try_from(config.clone()) {
         Ok(c) => Ok(c),
         Err(e) if config.proxy_url.is_some() => {
@@ -160,8 +168,9 @@ async fn connect(source: &KubernetesSource) -> Result<Vec<Conn>, String> {
     );
     let Some(kc) = load_kubeconfig(&paths)? else {
         // No kubeconfig: inside a cluster, its service account.
-        let config = kube::Config::incluster()
+        let mut config = kube::Config::incluster()
             .map_err(|e| format!("no kubeconfig found and not in a cluster ({e})"))?;
+        quiet_retries_off(&mut config);
         let client =
             Client::try_from(config).map_err(|e| flightdeck_core::sanitize::line(&e.to_string()));
         return Ok(vec![Conn {
