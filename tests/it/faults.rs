@@ -1284,3 +1284,93 @@ fn the_source_fault_matrix() {
         );
     });
 }
+
+/// Resident memory of a process, in MB, from /proc.
+fn rss_mb(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The real binary in a terminal against a sim: memory after a round of faults (GitHub's
+/// connections closed, Alertmanager answering 500, the pods watch dropped) comes back near
+/// where it was. The first connection error once took it from ~31 MB to ~213 MB for good.
+#[test]
+fn memory_comes_back_after_the_faults_clear() {
+    use crate::e2e_tmux::{Tmux, read, script};
+    let Some(t) = Tmux::new("rss") else { return };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (sim, gate) = runtime.block_on(async {
+        let sim = small_sim().await;
+        let gate = Gate::new(&sim.endpoints().github, Mode::Open).await;
+        (sim, gate)
+    });
+    let text = std::fs::read_to_string(sim.flightdeck_config()).expect("the sim's config");
+    let config = t.path("flightdeck.toml");
+    std::fs::write(&config, text.replace(&sim.endpoints().github, &gate.url))
+        .expect("a config written");
+    t.start(&script(
+        &t,
+        &format!("--config {} --no-snapshot", config.display()),
+    ));
+    let live = |within: Duration| {
+        let start = Instant::now();
+        loop {
+            let screen = t.tmux(&["capture-pane", "-p", "-t", "t"]);
+            if screen.contains("● 8 ok") && !screen.contains('✗') {
+                return start.elapsed();
+            }
+            assert!(
+                start.elapsed() < within,
+                "every source live within {within:?}; the screen was:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    live(Duration::from_secs(60));
+    let pid = read(t.path("pid"));
+    std::thread::sleep(Duration::from_secs(5));
+    let before = rss_mb(&pid);
+
+    gate.set(Mode::Close);
+    sim.shared.faults.add(fault(
+        "alertmanager",
+        Some("/api/v2/"),
+        FaultKind::Status { code: 500 },
+    ));
+    sim.shared
+        .faults
+        .add(fault("kubernetes", Some(NS_PODS), FaultKind::WatchDrop));
+    let mut during = before;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(15) {
+        during = during.max(rss_mb(&pid));
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let screen = t.tmux(&["capture-pane", "-p", "-t", "t"]);
+    assert!(screen.contains('✗'), "the faults are shown:\n{screen}");
+
+    gate.set(Mode::Open);
+    sim.shared.faults.clear();
+    let back = live(Duration::from_secs(90));
+    std::thread::sleep(Duration::from_secs(3));
+    let after = rss_mb(&pid);
+    println!(
+        "memory: {before:.1} MB live, at most {during:.1} MB during 15 s of faults, {after:.1} MB after (live again {:.1} s after they cleared)",
+        back.as_secs_f64()
+    );
+    assert!(
+        during < before + 60.0 && after < before + 20.0,
+        "memory back near its level: {before:.1} MB before, {during:.1} MB during, {after:.1} MB after"
+    );
+    t.keys(&["q"]);
+}
