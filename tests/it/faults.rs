@@ -1055,7 +1055,9 @@ async fn kubernetes_forbidden_namespace() -> Outcome {
     let asked = requests(&sim, "kubernetes");
     c.run_for(FAULT_FOR).await;
     let again = requests(&sim, "kubernetes") - asked;
-    check(again <= 2, || {
+    // Feeds of the namespace that had not met the refusal yet each meet it once (six kinds),
+    // then wait ten minutes; a retry loop would make dozens.
+    check(again <= 8, || {
         format!(
             "a forbidden namespace is not asked again and again: {again} requests in {FAULT_FOR:?}"
         )
