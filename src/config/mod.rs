@@ -892,15 +892,21 @@ impl<'a> Source<'a> {
             .find('\n')
             .map_or(self.text.len(), |i| line_start + i);
         let line_text = self.text[line_start..line_end].trim_end_matches('\r');
+        let start = floor_boundary(self.text, start);
         let end = floor_boundary(self.text, span.end.clamp(start, line_end));
-        let width = self.text[floor_boundary(self.text, start)..end]
+        // The line goes to a terminal: its controls and bidi overrides are shown, not obeyed
+        // (a U+202E in the file reversed the message), and the caret is placed under what is
+        // shown.
+        let shown = |t: &str| flightdeck_core::sanitize::line(t);
+        let pad = shown(&line_text[..(start - line_start).min(line_text.len())])
             .chars()
-            .count()
-            .max(1);
+            .count();
+        let width = shown(&self.text[start..end]).chars().count().max(1);
         let gutter = " ".repeat(line.to_string().len());
         let snippet = format!(
-            "\n{gutter} |\n{line} | {line_text}\n{gutter} | {}{}",
-            " ".repeat(column - 1),
+            "\n{gutter} |\n{line} | {}\n{gutter} | {}{}",
+            shown(line_text),
+            " ".repeat(pad),
             "^".repeat(width)
         );
         ConfigError::At {
@@ -1215,6 +1221,24 @@ mod tests {
         );
         assert!(
             text.ends_with("2 | read_only = \"yes\"\n  |             ^^^^^"),
+            "{text}"
+        );
+    }
+
+    /// Found by the config property test: the snippet quoted the line raw, so a bidi override
+    /// in the file reached the terminal and reversed the message.
+    #[test]
+    fn the_snippet_shows_controls_and_keeps_the_caret_under_them() {
+        let err = load_str(
+            "[general]\nme = \"\u{202e}x\"\nread_only = \"\u{202e}\"\n",
+            Path::new("c.toml"),
+            None,
+        )
+        .expect_err("a string is not a bool");
+        let text = err.to_string();
+        assert!(!text.contains('\u{202e}'), "{text:?}");
+        assert!(
+            text.ends_with("3 | read_only = \"<U+202E>\"\n  |             ^^^^^^^^^^"),
             "{text}"
         );
     }

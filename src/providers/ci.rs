@@ -148,6 +148,8 @@ impl Pacing {
 #[derive(Debug, Default)]
 struct Control {
     targets: Vec<Target>,
+    /// The catalog has said which repositories to read (perhaps none of this host's).
+    told: bool,
     /// Poll everything until `update` says what is on screen.
     watch: Option<Watch>,
     refresh: bool,
@@ -225,7 +227,11 @@ impl<B: Backend> Provider for CiProvider<B> {
             })
             .filter(|t| !t.repo.is_empty())
             .collect();
-        lock(&self.shared.control).targets = mine;
+        {
+            let mut c = lock(&self.shared.control);
+            c.targets = mine;
+            c.told = true;
+        }
         self.shared.wake.notify_one();
     }
 
@@ -384,7 +390,7 @@ where
     let mut last_ok: Option<DateTime<Utc>> = None;
     loop {
         let now = shared.cx.clock.now();
-        let (targets, watch, refresh, urgent) = {
+        let (targets, watch, refresh, urgent, told) = {
             let mut c = lock(&shared.control);
             let urgent = std::mem::take(&mut c.urgent);
             (
@@ -392,6 +398,7 @@ where
                 c.watch.clone(),
                 std::mem::take(&mut c.refresh),
                 urgent,
+                c.told,
             )
         };
         states.retain(|repo, _| targets.iter().any(|t| &t.repo == repo));
@@ -605,6 +612,13 @@ where
         } else if last_ok.is_some() {
             Some(Reported::Ok {
                 detail: backend.budget(),
+                at: now,
+            })
+        } else if told && targets.is_empty() {
+            // No service of the catalog lives on this host: nothing can fail, and "connecting"
+            // forever would read as a host that never answers.
+            Some(Reported::Ok {
+                detail: Some("no repositories in the catalog".into()),
                 at: now,
             })
         } else {

@@ -150,7 +150,10 @@ impl Failure {
 
     /// From a reqwest error, with the host's URL to name on a failed connection.
     pub fn from_reqwest(e: &reqwest::Error, base: &str, timeout: Duration) -> Self {
-        if e.is_decode() {
+        // reqwest calls every failure to read a body a decode error, a deadline or a reset
+        // half-way through included; only the JSON parser's complaint means a malformed answer.
+        let unparsable = std::error::Error::source(e).is_some_and(|s| s.is::<serde_json::Error>());
+        if e.is_decode() && unparsable {
             return Failure::Malformed(sanitize::excerpt(&e.to_string(), 120));
         }
         Self::from_transport(e, base, timeout)
@@ -169,6 +172,11 @@ impl Failure {
         let mut texts = String::new();
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
         while let Some(c) = cause {
+            // rustls' complaints ("received corrupt message of type InvalidContentType" from
+            // a plain-HTTP port) name no TLS word.
+            if holds_rustls(c) {
+                return Failure::Connect(format!("TLS with {base} failed"));
+            }
             if let Some(io) = c.downcast_ref::<std::io::Error>() {
                 use std::io::ErrorKind as K;
                 match io.kind() {
@@ -221,6 +229,23 @@ impl Failure {
             Failure::Malformed(sanitize::excerpt(&e.to_string(), 120))
         } else {
             Failure::Other(sanitize::excerpt(&e.to_string(), 120))
+        }
+    }
+}
+
+/// Whether `e` is a rustls error or wraps one in io::Errors: an io::Error's `source` skips
+/// the error it wraps, and connectors wrap io::Errors in io::Errors.
+fn holds_rustls(mut e: &(dyn std::error::Error + 'static)) -> bool {
+    loop {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => e = inner,
+            None => return false,
         }
     }
 }

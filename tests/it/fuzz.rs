@@ -18,7 +18,7 @@ use flightdeck_core::update::update;
 
 /// Pieces hostile text is made of: escape sequences, C0/C1, bidi and zero-width characters,
 /// CR and tabs, Markdown syntax, wide and combining characters.
-const PIECES: &[&str] = &[
+pub(crate) const PIECES: &[&str] = &[
     "\x1b]0;pwned\x07",
     "\x1b[2J",
     "\x1bP+q\x1b\\",
@@ -78,7 +78,7 @@ impl Rng {
     }
 }
 
-fn hidden(c: char, newline_ok: bool) -> bool {
+pub(crate) fn hidden(c: char, newline_ok: bool) -> bool {
     (c.is_control() && !(newline_ok && c == '\n'))
         || matches!(c, '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{ad}')
 }

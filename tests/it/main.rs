@@ -19,6 +19,7 @@ mod no_terminal;
 mod onboarding;
 mod pipelines;
 mod prometheus_real;
+mod props;
 mod sanitize;
 mod scaffold;
 mod shell_integration;

@@ -88,6 +88,9 @@ pub enum FaultKind {
     WatchGone,
     /// Kubernetes: break open watch connections mid-stream (no 410: the client resumes).
     WatchDrop,
+    /// Kubernetes' RBAC refusal: 403 with a `Status` body, as an API server answers a list or
+    /// watch in a namespace the user may not read, so a namespace can be forbidden for a while.
+    Forbidden,
 }
 
 /// One fault rule. `service` and `path_prefix` narrow what it matches; `times` limits how
@@ -308,6 +311,19 @@ async fn inject_faults(State(c): State<Control>, req: Request, next: Next) -> Re
             }
             r
         }
+        FaultKind::Forbidden => (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Failure",
+                "message": format!("{path} is forbidden: the sim injected an RBAC refusal"),
+                "reason": "Forbidden",
+                "code": 403
+            })),
+        )
+            .into_response(),
         FaultKind::Hang => futures::future::pending().await,
         FaultKind::WatchGone | FaultKind::WatchDrop => next.run(req).await,
     }
@@ -342,5 +358,10 @@ mod tests {
         )
         .expect("a fault in the documented form decodes");
         assert_eq!(f.kind, FaultKind::RateLimit { reset_in_secs: 60 });
+        let f: Fault = serde_json::from_str(
+            r#"{"service":"kubernetes","path_prefix":"/api/v1/namespaces/payments/","kind":"forbidden"}"#,
+        )
+        .expect("a forbidden namespace decodes");
+        assert_eq!(f.kind, FaultKind::Forbidden);
     }
 }

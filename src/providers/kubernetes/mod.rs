@@ -163,10 +163,18 @@ fn clients(
         Ok(c) => c,
         Err(e) => return (Err(e), None),
     };
+    quiet_retries_off(&mut config);
     watch::deadlines(&mut config, timeout);
     let mut quiet = config.clone();
     quiet.read_timeout = None;
     (build(config), build(quiet).ok())
+}
+
+/// kube's client retries 429, 503 and 504 itself, up to 15 times over about three minutes,
+/// and says nothing meanwhile: a feed whose API server answered 503 read live all along. The
+/// watchers back off and report on their own, and an action's 503 is the user's to see.
+fn quiet_retries_off(config: &mut kube::Config) {
+    config.default_retry = false;
 }
 
 async fn client_for(kc: &Kubeconfig, context: &str) -> Result<kube::Config, String> {
@@ -209,7 +217,7 @@ async fn connect(source: &KubernetesSource) -> Result<Vec<Conn>, String> {
     );
     let Some(kc) = load_kubeconfig(&paths)? else {
         // No kubeconfig: inside a cluster, its service account.
-        let config = kube::Config::incluster()
+        let mut config = kube::Config::incluster()
             .map_err(|e| format!("no kubeconfig found and not in a cluster ({e})"))?;
         let (client, streams) = clients(Ok(config), timeout);
         return Ok(vec![Conn {

@@ -19,6 +19,7 @@ use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
 use super::convert::{self, Services};
 use crate::clock::Clock;
+use crate::providers::http::Failure;
 use flightdeck_core::message::workloads::Msg as WMsg;
 use flightdeck_core::message::{Msg, SourceEvent};
 use flightdeck_core::model::join::ServiceTarget;
@@ -285,7 +286,12 @@ pub fn describe_error(e: &kube::Error) -> String {
             flightdeck_core::sanitize::line(&s.message)
         ),
         kube::Error::Auth(a) => auth_error(a),
-        other => flightdeck_core::sanitize::line(&other.to_string()),
+        // Refused, reset, DNS or TLS, read from the causes as for every other source: the
+        // client's own words were "ServiceError: client error (SendRequest)".
+        other => match Failure::from_transport(other, "the API server", StdDuration::ZERO) {
+            Failure::Connect(why) => why,
+            _ => flightdeck_core::sanitize::line(&other.to_string()),
+        },
     }
 }
 

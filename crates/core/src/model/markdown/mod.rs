@@ -8,6 +8,8 @@ mod highlight;
 mod layout;
 mod mkdocs;
 mod parse;
+#[cfg(test)]
+mod props;
 
 pub use layout::layout;
 pub use parse::{outline, parse, slugify};

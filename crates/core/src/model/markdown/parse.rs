@@ -120,9 +120,16 @@ impl Frame {
     }
 }
 
+/// The deepest nesting of quotes and lists kept; deeper ones are read as their parent's
+/// content. A page of 4,000 `> ` or `1. ` nested that deep, and laying it out recursed until
+/// the stack overflowed and the process aborted.
+const MAX_NESTING: usize = 16;
+
 struct Walker<'c> {
     cx: &'c mut Context,
     stack: Vec<Frame>,
+    /// Containers opened past [`MAX_NESTING`] and not yet closed: their ends pop nothing.
+    flattened: usize,
     inline: Vec<Span>,
     styles: Vec<Style>,
     code: Option<(String, String, u32)>,
@@ -240,6 +247,17 @@ impl Walker<'_> {
 
     fn start(&mut self, tag: Tag<'_>, offset: usize) {
         let line = self.line_of(offset);
+        if self.stack.len() >= MAX_NESTING
+            && matches!(
+                tag,
+                Tag::BlockQuote(_) | Tag::List(_) | Tag::Item | Tag::FootnoteDefinition(_)
+            )
+        {
+            self.flush_inline();
+            self.block_line = line;
+            self.flattened += 1;
+            return;
+        }
         match tag {
             Tag::Paragraph => {
                 self.flush_inline();
@@ -346,6 +364,17 @@ impl Walker<'_> {
     }
 
     fn end(&mut self, end: TagEnd) {
+        // Events nest, so the containers left out are the innermost open ones.
+        if self.flattened > 0
+            && matches!(
+                end,
+                TagEnd::BlockQuote(_) | TagEnd::List(_) | TagEnd::Item | TagEnd::FootnoteDefinition
+            )
+        {
+            self.flush_inline();
+            self.flattened -= 1;
+            return;
+        }
         match end {
             TagEnd::Paragraph | TagEnd::DefinitionListTitle | TagEnd::DefinitionListDefinition => {
                 self.flush_inline()
@@ -533,6 +562,7 @@ fn parse_markdown(text: &str, first_line: u32, cx: &mut Context) -> Vec<Block> {
     let mut walker = Walker {
         cx,
         stack: vec![Frame::Root(Vec::new())],
+        flattened: 0,
         inline: Vec::new(),
         styles: Vec::new(),
         code: None,
