@@ -18,6 +18,7 @@ mod no_terminal;
 mod onboarding;
 mod pipelines;
 mod prometheus_real;
+mod pulls;
 mod sanitize;
 mod scaffold;
 mod shell_integration;

@@ -289,6 +289,9 @@ pub struct ScheduledRun {
     pub environments: Vec<&'static str>,
     /// Index of the failing job in `jobs_for`, when the outcome is a failure.
     pub failing_job: Option<usize>,
+    /// The pull request (number, head branch) a `pull_request` run ran for; `None` for runs
+    /// on the default branch.
+    pub pull: Option<(u64, &'static str)>,
 }
 
 /// What is running for a service at an instant, as Kubernetes would show it.
@@ -749,6 +752,7 @@ impl World {
                 outcome,
                 environments: vec![],
                 failing_job: (outcome == RunOutcome::Failure).then_some((key % 3) as usize),
+                pull: None,
             });
         }
         runs.extend(self.deploy_runs(service, until));
@@ -826,6 +830,7 @@ impl World {
                     outcome: RunOutcome::Success,
                     environments: vec!["staging", "production"],
                     failing_job: None,
+                    pull: None,
                 });
             }
         }
