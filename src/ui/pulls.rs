@@ -11,6 +11,7 @@ use super::columns::Column;
 use super::text::truncate;
 use super::theme::{Role, Theme};
 use super::widgets;
+use flightdeck_core::keymap::Action;
 use flightdeck_core::model::join::RunState;
 use flightdeck_core::model::pulls::{Pull, Review};
 use flightdeck_core::model::time::age;
@@ -91,7 +92,19 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     );
     title.push_str(if p.mine { " · mine" } else { " · mine first" });
     title.push(' ');
-    let hint = widgets::key_hints(model, usize::from(area.width.saturating_sub(4)), theme);
+    // The run actions of the screen's layer have no run here: the hints name what works.
+    let hint = Line::from(widgets::action_hints(
+        model,
+        &[
+            (Action::Open, "its runs"),
+            (Action::PullRequests, "runs"),
+            (Action::Filter, "filter"),
+            (Action::ToggleMine, "mine"),
+            (Action::OpenUrl, "open"),
+            (Action::Copy, "copy"),
+        ],
+        theme,
+    ));
     let b = super::pipelines::block(title, hint, theme);
     let inner = b.inner(area);
     frame.render_widget(b, area);
