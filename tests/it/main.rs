@@ -25,6 +25,7 @@ mod shell_integration;
 mod sim_alertmanager;
 mod sim_backstage;
 mod sim_clock;
+mod sim_contexts;
 mod sim_github;
 mod sim_github_pulls;
 mod sim_gitlab;

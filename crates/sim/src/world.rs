@@ -52,6 +52,10 @@ pub struct SimConfig {
     pub services: usize,
     /// Pods per service (the replica count of each Deployment).
     pub pods_per_service: usize,
+    /// Serve a second Kubernetes cluster, the kubeconfig's `flightdeck-sim-west` context
+    /// (`flightdeck sim` does): the storefront system alone, so switching context shows
+    /// something else. Off by default, so tests and the demo see one cluster.
+    pub second_cluster: bool,
 }
 
 impl Default for SimConfig {
@@ -61,6 +65,7 @@ impl Default for SimConfig {
             speed: 10.0,
             services: 12,
             pods_per_service: 3,
+            second_cluster: false,
         }
     }
 }
