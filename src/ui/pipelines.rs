@@ -63,12 +63,12 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let list = model.list(Screen::Pipelines);
     let mut title = match &p.prs.scope {
         Some(pr) => format!(
-            " Pipelines: {} runs of {} #{} {} ({})",
-            p.visible.len(),
+            " Pipelines: runs of {} #{} {} ({}) · {}",
             pr.service_name,
             pr.key.number,
             pr.branch,
-            pr.short_sha()
+            pr.short_sha(),
+            p.visible.len(),
         ),
         None => format!(" Pipelines: {} of {} runs", p.visible.len(), p.runs.len()),
     };

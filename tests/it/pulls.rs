@@ -261,3 +261,64 @@ fn published_pull_and_check_payloads_decode_with_the_providers_types() {
         checks.check_runs.len() + status.statuses.len()
     );
 }
+
+/// Presses `key` until the screen shows `text` (a few tries, each waiting up to three seconds).
+fn press_until(t: &crate::e2e_tmux::Tmux, key: &str, text: &str) {
+    for _ in 0..5 {
+        t.keys(&[key]);
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(3) {
+            if t.tmux(&["capture-pane", "-p", "-t", "t"]).contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    panic!(
+        "{key} never showed {text:?}:\n{}",
+        t.tmux(&["capture-pane", "-p", "-t", "t"])
+    );
+}
+
+/// The real binary against the sim in tmux: `2` then `p` lists the open PRs with the demo
+/// user's own first, `enter` lists that PR's runs (fetched for its branch), `esc` goes back.
+#[test]
+fn the_pr_view_in_the_real_binary() {
+    use crate::e2e_tmux::{Tmux, assert_restored, script};
+    let Some(t) = Tmux::new("prs") else { return };
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let sim = rt.block_on(frozen());
+    t.start(&script(
+        &t,
+        &format!(
+            "--no-snapshot --config {}",
+            sim.flightdeck_config().display()
+        ),
+    ));
+    t.wait_for("Overview");
+    // The first launch's tour opens when the onboarding path has loaded, and closes at any
+    // key, which it then takes: a key is pressed again until the screen shows what it does.
+    press_until(&t, "2", "Pipelines:");
+    press_until(&t, "p", "open pull requests · mine first");
+    // The header shows once rows arrived.
+    let prs = t.wait_for(" checks ");
+    let first = prs
+        .lines()
+        .skip_while(|l| !l.contains("checks"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(first.contains("jdoe"), "mine first:\n{prs}");
+    assert!(prs.contains("approved") || prs.contains("review"), "{prs}");
+    t.keys(&["Enter"]);
+    t.wait_for("runs of");
+    let runs = t.wait_for(" CI ");
+    assert!(
+        runs.contains("pull_request") || runs.contains("jdoe"),
+        "{runs}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_for("open pull requests · mine first");
+    t.keys(&["q"]);
+    assert_restored(&t);
+    drop(sim);
+}
