@@ -98,6 +98,20 @@ async fn open_prs_carry_the_sims_checks_reviews_and_mergeability() {
     let mut states: Vec<RepoState> = targets.iter().map(|_| RepoState::default()).collect();
     let pulls = poll_all(&api, &targets, &mut states).await;
     assert!(pulls.len() >= 5, "the seeded world has open PRs: {pulls:?}");
+    // The first round: each repository's list, then each PR's page, reviews, check runs and
+    // status once.
+    let first: u64 = pull_requests_counted(&sim).values().sum();
+    assert_eq!(
+        first,
+        (targets.len() + 4 * pulls.len()) as u64,
+        "{:?}",
+        pull_requests_counted(&sim)
+    );
+    eprintln!(
+        "first round: {first} requests for {} repositories and {} open PRs",
+        targets.len(),
+        pulls.len()
+    );
     assert!(
         pulls.iter().any(|p| p.author == "jdoe"),
         "the demo user has a PR of their own"
