@@ -122,7 +122,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 return vec![];
             }
             model.pipelines.logins.insert(host, login);
-            refilter(model);
+            // "Mine first" may now name other PRs.
+            super::pulls::resort(model);
             vec![Effect::Render]
         }
         Msg::ActionDone { what, service, run } => {

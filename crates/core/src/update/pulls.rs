@@ -16,7 +16,7 @@ pub(crate) fn update(model: &mut Model, msg: Msg) -> Result<Vec<Effect>, Msg> {
         Msg::Pulls {
             host,
             repo,
-            service,
+            service: _,
             pulls,
             at: _,
         } => {
@@ -25,16 +25,13 @@ pub(crate) fn update(model: &mut Model, msg: Msg) -> Result<Vec<Effect>, Msg> {
             if prs.repos.get(&key) == Some(&pulls) {
                 return Ok(vec![]);
             }
-            let _ = service;
             if pulls.is_empty() {
                 prs.repos.remove(&key);
             } else {
                 prs.repos.insert(key, pulls);
             }
             let selected = selected(model).map(|p| p.key.clone());
-            let me = model.pipelines.me();
-            model.pipelines.prs.rebuild(&me);
-            super::pipelines::refilter(model);
+            resort(model);
             keep(model, selected.as_ref());
             Ok(if model.pipelines.prs.shown {
                 vec![Effect::Render]
@@ -57,6 +54,15 @@ pub(crate) fn update(model: &mut Model, msg: Msg) -> Result<Vec<Effect>, Msg> {
         }
         other => Err(other),
     }
+}
+
+/// Sorts the PRs again (mine first) and refilters; after new PRs or when who "me" is changed.
+pub(crate) fn resort(model: &mut Model) {
+    // The refilter before learns the catalog's name for the user, which the sort needs.
+    super::pipelines::refilter(model);
+    let me = model.pipelines.me();
+    model.pipelines.prs.rebuild(&me);
+    super::pipelines::refilter(model);
 }
 
 /// The PR of the selected row, while the PR view is up.
@@ -342,6 +348,24 @@ mod tests {
         }
         super::super::pipelines::refilter(&mut m);
         assert_eq!(numbers(&m), [8], "the filter's words match the author");
+    }
+
+    #[test]
+    fn a_login_arriving_after_the_prs_puts_mine_first() {
+        let mut m = model();
+        m.me = None;
+        m.pipelines.me_name = None;
+        super::resort(&mut m);
+        key(&mut m, 'p');
+        assert_eq!(numbers(&m), [7, 8, 9], "nobody is me yet: newest first");
+        update(
+            &mut m,
+            AnyMsg::Pipelines(Msg::Login {
+                host: Host::Github,
+                login: "jdoe".into(),
+            }),
+        );
+        assert_eq!(numbers(&m), [9, 8, 7]);
     }
 
     #[test]

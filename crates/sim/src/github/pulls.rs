@@ -85,6 +85,14 @@ fn sha_of(seed: u64, keys: &[u64]) -> String {
 /// clock); some get a second push and reviews while the story runs. The demo user's team's
 /// first service always has one of the demo user's own, so "mine first" has something to show.
 pub fn pulls(world: &World, svc: &Service, now: DateTime<Utc>) -> Vec<Pull> {
+    // Repositories created from templates start with no pull requests.
+    if !world
+        .services
+        .iter()
+        .any(|s| s.name == svc.name && s.repo == svc.repo)
+    {
+        return Vec::new();
+    }
     let seed = world.config.seed;
     let key = hash_str(&svc.name);
     let members: Vec<&str> = world
