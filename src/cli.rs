@@ -182,6 +182,7 @@ impl SimArgs {
             speed: self.speed,
             services: self.services.max(1),
             pods_per_service: self.pods_per_service.max(1),
+            second_cluster: false,
         }
     }
 }

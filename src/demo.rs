@@ -54,13 +54,18 @@ mod serve_sim {
 
     /// `flightdeck sim`: serve the organisation until interrupted, and say how to reach it.
     pub async fn serve(args: &SimArgs, dir: Option<&Path>) -> Result<ExitCode> {
+        // Served for kubectl and the cockpit alike: a second cluster to switch contexts to.
+        let config = flightdeck_sim::SimConfig {
+            second_cluster: true,
+            ..args.config()
+        };
         let sim = match dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
                     .wrap_err_with(|| format!("while creating {}", dir.display()))?;
-                Sim::start_in(args.config(), dir).await?
+                Sim::start_in(config, dir).await?
             }
-            None => Sim::start(args.config()).await?,
+            None => Sim::start(config).await?,
         };
         let e = sim.endpoints();
         let w = &sim.shared.world;
@@ -74,7 +79,13 @@ mod serve_sim {
         println!();
         println!("  GitHub REST       {}", e.github);
         println!("  GitLab REST       {}/api/v4", e.gitlab);
-        println!("  Kubernetes API    {}", e.kubernetes);
+        println!(
+            "  Kubernetes API    {} (context flightdeck-sim)",
+            e.kubernetes
+        );
+        if let Some(west) = &e.kubernetes_west {
+            println!("  Kubernetes API    {west} (context flightdeck-sim-west: storefront only)");
+        }
         println!("  Alertmanager v2   {}/api/v2", e.alertmanager);
         println!("  Backstage catalog {}/api/catalog", e.backstage);
         println!("  Metrics           {}/metrics", e.metrics);

@@ -260,12 +260,25 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    // No config file: a repository with a descriptor stands in for one.
+    // No config file: a repository with a descriptor stands in for one, and what was found
+    // for each source is shown on the Onboarding screen.
+    let mut found_sources = Vec::new();
     let loaded = match loaded {
-        None if !cli.demo => zero_config().map(|found| Loaded {
-            config: found.config,
-            keymap: flightdeck_core::keymap::Keymap::defaults(),
-            path: found.descriptor,
+        None if !cli.demo => zero_config().map(|found| {
+            found_sources = found
+                .findings
+                .iter()
+                .map(|f| flightdeck_core::model::onboarding::FoundSource {
+                    source: f.source.to_string(),
+                    found: f.found.as_deref().map(sanitize::line),
+                    how: f.how.to_string(),
+                })
+                .collect();
+            Loaded {
+                config: found.config,
+                keymap: flightdeck_core::keymap::Keymap::defaults(),
+                path: found.descriptor,
+            }
         }),
         loaded => loaded,
     };
@@ -318,6 +331,22 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         && let Some(saved) = snapshot::load(path)
     {
         saved.restore_into(&mut model);
+    }
+    if !found_sources.is_empty() {
+        let missing = found_sources.iter().filter(|f| f.found.is_none()).count();
+        model.onboarding.found = found_sources;
+        model.notice = Some(flightdeck_core::model::Notice {
+            text: format!(
+                "no config file: sources from this repository ({missing} not configured; {} shows them)",
+                model
+                    .keymap
+                    .keys(flightdeck_core::keymap::Action::ScreenOnboarding)
+                    .first()
+                    .map_or_else(|| "Onboarding".to_string(), ToString::to_string)
+            ),
+            level: flightdeck_core::model::Level::Info,
+            ticks: 0,
+        });
     }
 
     let (tx, rx) = mpsc::channel(1024);

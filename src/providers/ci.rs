@@ -21,6 +21,7 @@ use flightdeck_core::model::join::ServiceTarget;
 use flightdeck_core::model::pipelines::{
     Deployment, Host, Job, JobRef, LOG_BUFFER_LINES, LogLine, Run, RunKey, Watch,
 };
+use flightdeck_core::model::pulls::PullKey;
 use flightdeck_core::sanitize;
 use flightdeck_core::sync::lock;
 
@@ -77,6 +78,11 @@ pub struct RepoState {
     pub commit_titles: HashMap<String, String>,
     /// GitLab: the deployments last sent.
     pub sent_deployments: Vec<Deployment>,
+    /// GitHub: the PR view is up, so poll the open PRs too.
+    pub want_pulls: bool,
+    /// GitHub: the open PRs as last polled, and what was last sent of them.
+    pub pulls: Vec<super::github::pulls::PullCache>,
+    pub sent_pulls: Option<Vec<flightdeck_core::model::pulls::Pull>>,
     /// Something runs or deploys: poll quickly.
     pub busy: bool,
     pub next_due: Option<DateTime<Utc>>,
@@ -86,6 +92,8 @@ pub struct RepoState {
 
 /// A run's jobs and the ETag to ask with next time; `None` when nothing changed.
 pub type JobsAnswer = Option<(Vec<Job>, Option<String>)>;
+/// Runs and the ETag to ask with next time; `None` when nothing changed.
+pub type RunsAnswer = Option<(Vec<Run>, Option<String>)>;
 
 /// What a CI host does for the poller.
 pub trait Backend: Send + Sync + 'static {
@@ -104,6 +112,15 @@ pub trait Backend: Send + Sync + 'static {
         etag: Option<&str>,
     ) -> impl Future<Output = Result<JobsAnswer, Failure>> + Send;
     fn log(&self, job: &JobRef) -> impl Future<Output = Result<String, Failure>> + Send;
+    /// The runs of a pull request's head branch; hosts without pull requests have none.
+    fn pull_runs(
+        &self,
+        _t: &Target,
+        _branch: &str,
+        _etag: Option<&str>,
+    ) -> impl Future<Output = Result<RunsAnswer, Failure>> + Send {
+        async { Ok(None) }
+    }
     /// Carries out an action; the run it created, when the host says.
     fn act(
         &self,
@@ -326,6 +343,15 @@ struct JobsWatch {
     failures: u32,
 }
 
+/// The PR whose runs are shown: its runs are polled like an open run's jobs.
+struct PullRunsWatch {
+    pull: PullKey,
+    branch: String,
+    etag: Option<String>,
+    next_due: Option<DateTime<Utc>>,
+    failures: u32,
+}
+
 async fn poll_loop<B, F, Fut>(shared: Arc<Shared<B>>, connect: F)
 where
     B: Backend,
@@ -385,6 +411,8 @@ where
 
     let mut states: HashMap<String, RepoState> = HashMap::new();
     let mut jobs: Option<JobsWatch> = None;
+    let mut pull_runs: Option<PullRunsWatch> = None;
+    let mut wanted_pulls = false;
     let mut blocked: Option<(DateTime<Utc>, String)> = None;
     let mut reported: Option<Reported> = None;
     let mut last_ok: Option<DateTime<Utc>> = None;
@@ -423,6 +451,27 @@ where
             .as_ref()
             .and_then(|w| w.run.clone())
             .filter(|r| r.host == B::HOST);
+        // The PR view just came up: its PRs are polled now, not at each repository's next turn.
+        let want_pulls = watch.as_ref().is_some_and(|w| w.pulls);
+        if want_pulls && !wanted_pulls {
+            states.values_mut().for_each(|s| s.next_due = None);
+        }
+        wanted_pulls = want_pulls;
+        let open_pull = watch
+            .as_ref()
+            .and_then(|w| w.pull.clone())
+            .filter(|(p, _)| p.host == B::HOST);
+        if pull_runs.as_ref().map(|p| (&p.pull, &p.branch))
+            != open_pull.as_ref().map(|(p, b)| (p, b))
+        {
+            pull_runs = open_pull.map(|(pull, branch)| PullRunsWatch {
+                pull,
+                branch,
+                etag: None,
+                next_due: None,
+                failures: 0,
+            });
+        }
         if jobs.as_ref().map(|j| &j.run) != open_run.as_ref() {
             jobs = open_run.map(|run| JobsWatch {
                 run,
@@ -457,6 +506,7 @@ where
                 .into_iter()
                 .map(|t| {
                     let mut st = states.remove(&t.repo).unwrap_or_default();
+                    st.want_pulls = want_pulls;
                     let b = backend.clone();
                     let stop = stop.clone();
                     async move {
@@ -587,6 +637,54 @@ where
             }
         }
 
+        if blocked.is_none()
+            && let Some(w) = &mut pull_runs
+            && w.next_due.is_none_or(|d| d <= now)
+            && let Some(t) = targets.iter().find(|t| t.repo == w.pull.repo)
+        {
+            let done = shared.cx.clock.now();
+            match backend.pull_runs(t, &w.branch, w.etag.as_deref()).await {
+                Ok(answer) => {
+                    w.failures = 0;
+                    let mut busy = false;
+                    if let Some((runs, etag)) = answer {
+                        busy = runs.iter().any(|r| !r.state.is_done());
+                        w.etag = etag;
+                        send(
+                            &shared,
+                            Msg::Pipelines(PipelinesMsg::PullRuns {
+                                pull: w.pull.clone(),
+                                runs,
+                            }),
+                        )
+                        .await;
+                    }
+                    w.next_due = Some(
+                        done + if busy {
+                            shared.pacing.running
+                        } else {
+                            shared.pacing.idle
+                        },
+                    );
+                }
+                Err(f) => {
+                    w.failures += 1;
+                    let wait = Duration::from_std(shared.pacing.backoff.delay(w.failures))
+                        .unwrap_or(shared.pacing.idle);
+                    w.next_due = Some(done + wait);
+                    let error = f.describe("pull request runs");
+                    send(
+                        &shared,
+                        Msg::Pipelines(PipelinesMsg::ActionFailed {
+                            what: format!("runs of #{}", w.pull.number),
+                            error,
+                        }),
+                    )
+                    .await;
+                }
+            }
+        }
+
         // The status bar: what is wrong, else healthy with the budget; unchanged, nothing.
         let now = shared.cx.clock.now();
         let failing: Vec<(&String, Option<DateTime<Utc>>)> = targets
@@ -657,6 +755,9 @@ where
                 wake_at = Some(wake_at.map_or(due, |w| w.min(due)));
             }
             if let Some(d) = jobs.as_ref().map(|j| j.next_due.unwrap_or(now)) {
+                wake_at = Some(wake_at.map_or(d, |w| w.min(d)));
+            }
+            if let Some(d) = pull_runs.as_ref().map(|p| p.next_due.unwrap_or(now)) {
                 wake_at = Some(wake_at.map_or(d, |w| w.min(d)));
             }
         }

@@ -11,6 +11,7 @@ mod markdown_line;
 mod onboarding;
 mod overview;
 mod pipelines;
+mod pulls;
 mod service;
 mod summary;
 mod text;

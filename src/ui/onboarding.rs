@@ -17,6 +17,10 @@ use flightdeck_core::model::{Model, Screen};
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let st = &model.onboarding;
     let Some(path) = &st.path else {
+        if st.error.is_none() && !st.found.is_empty() {
+            draw_found(model, theme, frame, area);
+            return;
+        }
         match &st.error {
             Some(error) => {
                 let block = super::widgets::panel(" Onboarding ", true, theme);
@@ -53,6 +57,62 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(block, list_area);
     draw_list(model, theme, frame, inner);
     draw_detail(model, theme, frame, detail_area);
+}
+
+/// Started with no config file in a repository: what each source was found as, or how to add
+/// it, as `flightdeck status` says on stderr.
+fn draw_found(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let block = super::widgets::panel(
+        " Onboarding · sources found in this repository ",
+        true,
+        theme,
+    );
+    let muted = theme.style(Role::Muted);
+    let width = model
+        .onboarding
+        .found
+        .iter()
+        .map(|f| unicode_width::UnicodeWidthStr::width(f.source.as_str()))
+        .max()
+        .unwrap_or(0);
+    let mut lines = vec![
+        Line::styled(
+            "No config file: flightdeck reads this repository's descriptor and what it can find.",
+            theme.style(Role::Text),
+        ),
+        Line::default(),
+    ];
+    for f in &model.onboarding.found {
+        let name = Span::styled(
+            format!("{}  ", super::text::fit(&f.source, width)),
+            theme.style(Role::Header),
+        );
+        lines.push(match &f.found {
+            Some(what) => Line::from(vec![
+                Span::styled("✓ ", theme.style(Role::Ok)),
+                name,
+                Span::styled("found: ", muted),
+                Span::styled(what.clone(), theme.style(Role::Text)),
+            ]),
+            None => Line::from(vec![
+                Span::styled("- ", theme.style(Role::Warning)),
+                name,
+                Span::styled("not configured: ", theme.style(Role::Warning)),
+                Span::styled(f.how.clone(), muted),
+            ]),
+        });
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        "`flightdeck init` writes these as a commented config file to edit (never a token).",
+        muted,
+    ));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
 }
 
 /// The mark and role of a step: done, failing check, checking, or to do.

@@ -27,7 +27,9 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         draw_log(model, log, theme, frame, area);
     } else if let Some(detail) = &p.detail {
         draw_detail(model, detail, theme, frame, area);
-    } else if p.runs.is_empty() {
+    } else if p.prs.shown {
+        super::pulls::draw(model, theme, frame, area);
+    } else if p.runs.is_empty() && p.prs.scope.is_none() {
         super::empty_state(model, Screen::Pipelines, theme, frame, area);
     } else {
         draw_list(model, theme, frame, area);
@@ -50,7 +52,7 @@ fn mark(state: RunState) -> (&'static str, Role) {
     }
 }
 
-fn block<'a>(title: String, mut hint: Line<'a>, theme: &Theme) -> Block<'a> {
+pub(super) fn block<'a>(title: String, mut hint: Line<'a>, theme: &Theme) -> Block<'a> {
     // A space before the corner, as before the title.
     hint.push_span(Span::raw(" "));
     super::widgets::panel(title, true, theme).title_bottom(hint.right_aligned())
@@ -59,7 +61,17 @@ fn block<'a>(title: String, mut hint: Line<'a>, theme: &Theme) -> Block<'a> {
 fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let p = &model.pipelines;
     let list = model.list(Screen::Pipelines);
-    let mut title = format!(" Pipelines: {} of {} runs", p.visible.len(), p.runs.len());
+    let mut title = match &p.prs.scope {
+        Some(pr) => format!(
+            " Pipelines: runs of {} #{} {} ({}) · {}",
+            pr.service_name,
+            pr.key.number,
+            pr.branch,
+            pr.short_sha(),
+            p.visible.len(),
+        ),
+        None => format!(" Pipelines: {} of {} runs", p.visible.len(), p.runs.len()),
+    };
     if p.mine {
         title.push_str(" · mine");
     }
@@ -83,7 +95,12 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let height = usize::from(table_area.height.saturating_sub(1));
     if p.visible.is_empty() {
-        let text = Line::styled("No run matches the filter.", theme.style(Role::Muted));
+        let words = if p.prs.scope.is_some() && list.filter.is_empty() {
+            "No run of this pull request yet (fetching its branch's runs)."
+        } else {
+            "No run matches the filter."
+        };
+        let text = Line::styled(words, theme.style(Role::Muted));
         frame.render_widget(Paragraph::new(text), table_area);
         return;
     }

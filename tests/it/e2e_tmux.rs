@@ -510,9 +510,10 @@ fn a_rollback_shows_in_kubectl() {
     drop(sim);
 }
 
-/// Namespace and context switching in the real binary against the sim: `n` narrows the list to
-/// one namespace (the filter line says which), `c` to the context, `:` picks a namespace by
-/// name, and `esc` shows every one again.
+/// Namespace and context switching in the real binary against the sim with its second
+/// cluster: `n` narrows the list to one namespace (the filter line says which), `c` to the
+/// context, `:` picks a namespace by name; `c` again switches to the second cluster, where only
+/// the storefront system runs, and `n` there to its namespace; `esc` shows every one again.
 #[test]
 fn namespace_and_context_switch_in_the_workloads_list() {
     let Some(t) = Tmux::new("scope") else { return };
@@ -520,6 +521,7 @@ fn namespace_and_context_switch_in_the_workloads_list() {
     let sim = rt
         .block_on(flightdeck_sim::Sim::start(flightdeck_sim::SimConfig {
             speed: 0.0,
+            second_cluster: true,
             ..Default::default()
         }))
         .expect("the sim starts");
@@ -550,6 +552,18 @@ fn namespace_and_context_switch_in_the_workloads_list() {
         !payments.contains("inventory"),
         "only payments is listed:\n{payments}"
     );
+    // The second cluster: storefront alone, whatever the first one runs.
+    t.keys(&["c"]);
+    t.wait_for("showing context flightdeck-sim-west, every namespace");
+    let west = t.wait_for("cart-service");
+    assert!(west.contains("ctx:flightdeck-sim-west"), "{west}");
+    assert!(
+        !west.contains("ledger") && !west.contains("inventory"),
+        "only the second cluster's workloads are listed:\n{west}"
+    );
+    t.keys(&["n"]);
+    let west_ns = t.wait_for("ctx:flightdeck-sim-west ns:storefront");
+    assert!(west_ns.contains("cart-service"), "{west_ns}");
     t.keys(&["Escape"]);
     t.wait_for("inventory");
     t.keys(&["q"]);

@@ -68,9 +68,11 @@ fn header(r: &reqwest::Response, name: &str) -> String {
 async fn octocrab_lists_runs_as_the_world_schedules_them() {
     let sim = frozen().await;
     let gh = crab(&sim, Some("t0ken"));
+    // The pushes' runs: those of the PRs' heads are read with their PRs (tests/it/pulls.rs).
     let page = gh
         .workflows(OWNER, "payments-api")
         .list_all_runs()
+        .event("push")
         .per_page(100)
         .send()
         .await

@@ -58,6 +58,15 @@ async fn open_pulls(sim: &Sim) -> Vec<(String, u64, String, String, bool, Vec<St
             assert!(full.mergeable_state.is_some());
             let head = full.head.sha.clone();
             assert_eq!(head.len(), 40, "a full SHA");
+            // The head's checks decode as octocrab's check runs: one per job of its CI run.
+            let checks = gh
+                .checks(OWNER, repo)
+                .list_check_runs_for_git_ref(octocrab::params::repos::Commitish(head.clone()))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{repo}#{}: check runs decode: {e}", pr.number));
+            assert!(checks.total_count > 0, "the head ran CI");
+            assert!(checks.check_runs.iter().all(|c| c.head_sha == head));
             let reviews = gh
                 .pulls(OWNER, repo)
                 .list_reviews(pr.number)

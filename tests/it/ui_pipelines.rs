@@ -409,3 +409,181 @@ fn workflow_names_are_whole_at_80_columns() {
     assert!(screen.contains("Build pipeline "), "{screen}");
     assert!(screen.contains("Raise the connect…"), "{screen}");
 }
+
+/// Open PRs of two repositories: mine first, then one asking me to review, then the rest by
+/// their last update; checks failing, running and passing; each review state; a draft and a
+/// conflict.
+fn with_pulls(m: &mut Model) {
+    use flightdeck_core::model::pulls::{Checks, Pull, PullKey, Review};
+    #[allow(clippy::too_many_arguments)]
+    fn pr(
+        repo: &str,
+        number: u64,
+        title: &str,
+        author: &str,
+        mins_ago: i64,
+        checks: (u32, u32, u32),
+        review: Review,
+        merge: (Option<bool>, &str),
+    ) -> Pull {
+        let name = repo.rsplit('/').next().unwrap_or(repo).to_string();
+        Pull {
+            key: PullKey {
+                host: Host::Github,
+                repo: repo.into(),
+                number,
+            },
+            service: format!("component:default/{name}"),
+            service_name: name,
+            title: title.into(),
+            author: author.into(),
+            branch: format!("fix/change-{number}"),
+            base: "main".into(),
+            sha: format!("{number:x}c0ffee0123456789abcdef"),
+            draft: merge.1 == "draft",
+            created: now() - Duration::hours(30),
+            updated: now() - Duration::minutes(mins_ago),
+            checks: Checks {
+                passed: checks.0,
+                failed: checks.1,
+                pending: checks.2,
+                other: 0,
+            },
+            review,
+            requested: if number == 212 {
+                vec!["jdoe".into()]
+            } else {
+                vec![]
+            },
+            mergeable: merge.0,
+            merge_state: merge.1.into(),
+            url: Some(format!("https://github.example/{repo}/pull/{number}")),
+        }
+    }
+    let pay = vec![
+        pr(
+            "acme/payments-api",
+            118,
+            "Retry idempotent calls with a budget",
+            "asingh",
+            12,
+            (4, 1, 0),
+            Review::ChangesRequested,
+            (Some(true), "blocked"),
+        ),
+        pr(
+            "acme/payments-api",
+            117,
+            "Make the upstream timeout configurable",
+            "jdoe",
+            90,
+            (5, 0, 0),
+            Review::Approved,
+            (Some(true), "clean"),
+        ),
+    ];
+    let cart = vec![
+        pr(
+            "acme/cart-service",
+            212,
+            "Log as JSON with trace ids",
+            "tnguyen",
+            3,
+            (2, 0, 3),
+            Review::Required,
+            (None, "unknown"),
+        ),
+        pr(
+            "acme/cart-service",
+            211,
+            "Bump dependencies",
+            "mkowalski",
+            240,
+            (5, 0, 0),
+            Review::Commented,
+            (Some(false), "dirty"),
+        ),
+        pr(
+            "acme/cart-service",
+            209,
+            "Cache the price list for five minutes",
+            "mkowalski",
+            600,
+            (0, 0, 0),
+            Review::None,
+            (Some(true), "draft"),
+        ),
+    ];
+    for (repo, pulls) in [("acme/payments-api", pay), ("acme/cart-service", cart)] {
+        let service = pulls[0].service.clone();
+        update(
+            m,
+            Msg::Pipelines(PMsg::Pulls {
+                host: Host::Github,
+                repo: repo.into(),
+                service,
+                pulls,
+                at: now(),
+            }),
+        );
+    }
+}
+
+#[test]
+fn open_pull_requests_mine_first() {
+    let mut m = model();
+    with_pulls(&mut m);
+    keys(&mut m, &[Key::char('p')]);
+    let numbers: Vec<u64> = m
+        .pipelines
+        .prs
+        .visible
+        .iter()
+        .map(|i| m.pipelines.prs.all[*i].key.number)
+        .collect();
+    assert_eq!(
+        numbers,
+        [117, 212, 118, 211, 209],
+        "mine, asked of me, newest"
+    );
+    insta::assert_snapshot!("pulls_80x24", render(&m, 80, 24));
+    insta::assert_snapshot!("pulls_200x60", render(&m, 200, 60));
+}
+
+#[test]
+fn a_pull_requests_runs() {
+    let mut m = model();
+    with_pulls(&mut m);
+    keys(&mut m, &[Key::char('p'), Key::new(KeyCode::Enter)]);
+    let pull = m.pipelines.prs.scope.clone().expect("the PR is open");
+    let mut first = run(
+        Host::Github,
+        "acme/payments-api",
+        4402,
+        "CI",
+        RunState::Success,
+        "jdoe",
+        90,
+        "Make the upstream timeout configurable",
+    );
+    first.branch = pull.branch.clone();
+    first.event = "pull_request".into();
+    first.sha = pull.sha.clone();
+    let mut older = first.clone();
+    older.key.id = 4390;
+    older.number = 390;
+    older.state = RunState::Failure;
+    older.conclusion = Some("failure".into());
+    older.created -= Duration::hours(5);
+    older.started = Some(older.created + Duration::seconds(12));
+    older.finished = Some(older.created + Duration::minutes(4));
+    older.sha = "0ld5ha0123456789".into();
+    update(
+        &mut m,
+        Msg::Pipelines(PMsg::PullRuns {
+            pull: pull.key.clone(),
+            runs: vec![first, older],
+        }),
+    );
+    insta::assert_snapshot!("pull_runs_80x24", render(&m, 80, 24));
+}

@@ -138,3 +138,46 @@ fn init_writes_a_commented_config_that_loads_and_names_no_token() {
         .expect("the binary runs");
     assert_eq!(again.status.code(), Some(2));
 }
+
+/// The cockpit itself, started with no config file in such a repository, says what it found
+/// and what is not configured, on the Onboarding screen rather than only on stderr.
+#[test]
+fn the_cockpit_shows_each_source_found_or_how_to_add_it() {
+    use crate::e2e_tmux::{Tmux, assert_restored, script};
+    let Some(t) = Tmux::new("zero") else { return };
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let sim = rt
+        .block_on(Sim::start(SimConfig {
+            speed: 0.0,
+            ..SimConfig::default()
+        }))
+        .expect("the sim starts");
+    let api = sim.endpoints().github.clone();
+    let repo = repo(&format!("{api}/acme/payments-api.git"));
+    t.start(&format!(
+        "cd {repo}; export KUBECONFIG={none} FLIGHTDECK_GITHUB_API_URL={api}; unset GH_TOKEN GITHUB_TOKEN; {run}",
+        repo = repo.path().display(),
+        none = t.path("no-kubeconfig").display(),
+        run = script(&t, "--no-snapshot"),
+    ));
+    t.wait_for("no config file: sources from this repository");
+    t.keys(&["6"]);
+    let screen = t.wait_for("sources found in this repository");
+    for line in [
+        "catalog",
+        "found: acme/payments-api on",
+        "github token",
+        "not configured: export GH_TOKEN",
+        "kubernetes",
+        "not configured: a kubeconfig with a current context",
+        "alertmanager",
+    ] {
+        assert!(screen.contains(line), "{line}:\n{screen}");
+    }
+    // The descriptor's service is there too: the config it stands in for works.
+    t.keys(&["1"]);
+    t.wait_for("payments-api");
+    t.keys(&["q"]);
+    assert_restored(&t);
+    drop(sim);
+}

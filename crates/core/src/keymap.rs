@@ -369,6 +369,7 @@ impl Layer {
             Layer::Overview => &[A::Open, A::Filter, A::ToggleGroup, A::ToggleMine],
             Layer::Pipelines => &[
                 A::Open,
+                A::PullRequests,
                 A::Logs,
                 A::RerunFailed,
                 A::Rerun,
@@ -537,6 +538,7 @@ actions! {
     Cancel => "cancel", [Pipelines], "cancel", "Cancel the selected run";
     Dispatch => "dispatch", [Pipelines], "dispatch", "Start the selected run's workflow again, with inputs you fill in";
     FailingFirst => "failing-first", [Pipelines], "failing first", "Sort failing runs first, or newest first";
+    PullRequests => "pull-requests", [Pipelines], "PRs", "Show the open pull requests (checks, review, mergeability; mine first), or the runs again";
     FindNext => "find-next", [PipelineLog, Describe, Logs, DocsPage], "next match", "Go to the next match of the search";
     FindPrev => "find-prev", [PipelineLog, Describe, Logs, DocsPage], "previous match", "Go to the previous match of the search";
     Events => "events", [Workloads, Events], "events", "Show events of the selected workload, or go back to the list";

@@ -296,7 +296,7 @@ fn flightdeck_config(shared: &Shared) -> String {
          [github]\napi_url = {}\n# The sim takes any token; one is needed for the authenticated rate limit.\n\
          token_command = \"echo flightdeck-sim-token\"\n\n\
          [gitlab]\napi_url = {}\ntoken_command = \"echo flightdeck-sim-token\"\n\n\
-         [kubernetes]\nkubeconfig = {}\ncontexts = [\"flightdeck-sim\"]\n\n\
+         [kubernetes]\nkubeconfig = {}\ncontexts = [{}]\n\n\
          [[alertmanager]]\nname = \"sim\"\nurl = {}\n\n\
          [jira]\nurl = {}\nuser = \"jdoe@acme.example\"\ntoken_command = \"echo flightdeck-sim-token\"\n\n\
          [pagerduty]\napi_url = {}\nfrom = \"jdoe@acme.example\"\ntoken_command = \"echo flightdeck-sim-token\"\n",
@@ -305,6 +305,11 @@ fn flightdeck_config(shared: &Shared) -> String {
         toml_str(&e.github),
         toml_str(&e.gitlab),
         toml_str(&kubeconfig.to_string_lossy()),
+        crate::kubernetes::contexts(shared)
+            .iter()
+            .map(|c| toml_str(c))
+            .collect::<Vec<_>>()
+            .join(", "),
         toml_str(&e.alertmanager),
         toml_str(&e.jira),
         toml_str(&e.pagerduty),

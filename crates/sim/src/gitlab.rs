@@ -661,6 +661,7 @@ async fn create_pipeline(
             outcome: RunOutcome::Success,
             environments: vec![],
             failing_job: None,
+            pull: None,
         };
         overlay.dispatched.push(run.clone());
         run

@@ -42,6 +42,8 @@ pub struct Endpoints {
     pub metrics: String,
     pub jira: String,
     pub pagerduty: String,
+    /// The second Kubernetes cluster, when [`SimConfig::second_cluster`] asks for one.
+    pub kubernetes_west: Option<String>,
 }
 
 /// What every protocol server shares: the world, its clock, the counters and faults, and where
@@ -124,7 +126,17 @@ impl Sim {
             metrics: url(&listeners[5])?,
             jira: url(&listeners[6])?,
             pagerduty: url(&listeners[7])?,
+            kubernetes_west: None,
         };
+        let west = if config.second_cluster {
+            Some(bind().await?)
+        } else {
+            None
+        };
+        let mut endpoints = endpoints;
+        if let Some(l) = &west {
+            endpoints.kubernetes_west = Some(url(l)?);
+        }
         let clock = SimClock::new(config.speed);
         let shared = Arc::new(Shared {
             world: World::new(config),
@@ -150,7 +162,13 @@ impl Sim {
             (jira::router(shared.clone()), "jira"),
             (pagerduty::router(shared.clone()), "pagerduty"),
         ];
-        for (listener, (router, name)) in listeners.into_iter().zip(routers) {
+        let west = west.map(|l| {
+            (
+                l,
+                (kubernetes::west_router(shared.clone()), "kubernetes-west"),
+            )
+        });
+        for (listener, (router, name)) in listeners.into_iter().zip(routers).chain(west) {
             let app = control::wrap(router, shared.control(name));
             let stop = shutdown.clone();
             tokio::spawn(async move {

@@ -672,6 +672,7 @@ impl Launch {
             outcome: RunOutcome::Success,
             environments,
             failing_job: None,
+            pull: None,
         };
         [
             run(0, RunKind::Ci, ci_created, ci_started, ci_finished, vec![]),

@@ -52,6 +52,10 @@ pub struct SimConfig {
     pub services: usize,
     /// Pods per service (the replica count of each Deployment).
     pub pods_per_service: usize,
+    /// Serve a second Kubernetes cluster, the kubeconfig's `flightdeck-sim-west` context
+    /// (`flightdeck sim` does): the storefront system alone, so switching context shows
+    /// something else. Off by default, so tests and the demo see one cluster.
+    pub second_cluster: bool,
 }
 
 impl Default for SimConfig {
@@ -61,6 +65,7 @@ impl Default for SimConfig {
             speed: 10.0,
             services: 12,
             pods_per_service: 3,
+            second_cluster: false,
         }
     }
 }
@@ -289,6 +294,9 @@ pub struct ScheduledRun {
     pub environments: Vec<&'static str>,
     /// Index of the failing job in `jobs_for`, when the outcome is a failure.
     pub failing_job: Option<usize>,
+    /// The pull request (number, head branch) a `pull_request` run ran for; `None` for runs
+    /// on the default branch.
+    pub pull: Option<(u64, &'static str)>,
 }
 
 /// What is running for a service at an instant, as Kubernetes would show it.
@@ -749,6 +757,7 @@ impl World {
                 outcome,
                 environments: vec![],
                 failing_job: (outcome == RunOutcome::Failure).then_some((key % 3) as usize),
+                pull: None,
             });
         }
         runs.extend(self.deploy_runs(service, until));
@@ -826,6 +835,7 @@ impl World {
                     outcome: RunOutcome::Success,
                     environments: vec!["staging", "production"],
                     failing_job: None,
+                    pull: None,
                 });
             }
         }

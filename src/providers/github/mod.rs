@@ -6,6 +6,7 @@
 mod api;
 pub mod auth;
 pub mod history;
+pub mod pulls;
 pub mod wire;
 
 pub use api::{Fetch, GithubApi};
@@ -215,6 +216,7 @@ impl GithubApi {
         now: DateTime<Utc>,
     ) -> Result<Vec<PipelinesMsg>, Failure> {
         let mut msgs = Vec::new();
+        let mut runs_changed = false;
         let runs_path = format!("/repos/{}/actions/runs?per_page={RUNS_PER_PAGE}", t.repo);
         if let Some(body) = self.fetch(st, runs_path.clone()).await? {
             let list: wire::RunList = decode(&body).inspect_err(|_| {
@@ -227,6 +229,7 @@ impl GithubApi {
                 .map(|r| decode_run(r, &t.repo, &t.service, &t.name))
                 .collect();
             if runs != st.runs {
+                runs_changed = true;
                 st.runs = runs.clone();
                 msgs.push(PipelinesMsg::Runs {
                     host: Host::Github,
@@ -306,7 +309,13 @@ impl GithubApi {
                 at: now,
             });
         }
-        st.busy = st.runs.iter().any(|r| !r.state.is_done()) || unsettled;
+        if st.want_pulls
+            && let Some(m) = self.poll_pulls(t, st, runs_changed, now).await?
+        {
+            msgs.push(m);
+        }
+        let checking = st.want_pulls && st.pulls.iter().any(|p| !p.checks.done());
+        st.busy = st.runs.iter().any(|r| !r.state.is_done()) || unsettled || checking;
         Ok(msgs)
     }
 }
@@ -346,6 +355,15 @@ impl Backend for GithubApi {
 
     async fn log(&self, job: &JobRef) -> Result<String, Failure> {
         self.job_log(&job.run.repo, job.id).await
+    }
+
+    async fn pull_runs(
+        &self,
+        t: &Target,
+        branch: &str,
+        etag: Option<&str>,
+    ) -> Result<crate::providers::ci::RunsAnswer, Failure> {
+        self.branch_runs(t, branch, etag).await
     }
 
     async fn act(&self, command: &Command) -> Result<Option<RunKey>, Failure> {

@@ -217,7 +217,7 @@ async fn connect(source: &KubernetesSource) -> Result<Vec<Conn>, String> {
     );
     let Some(kc) = load_kubeconfig(&paths)? else {
         // No kubeconfig: inside a cluster, its service account.
-        let mut config = kube::Config::incluster()
+        let config = kube::Config::incluster()
             .map_err(|e| format!("no kubeconfig found and not in a cluster ({e})"))?;
         let (client, streams) = clients(Ok(config), timeout);
         return Ok(vec![Conn {

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::model::pipelines::{Deployment, Host, Job, JobRef, LogLine, Run, RunKey, Watch};
+use crate::model::pulls::{Pull, PullKey};
 
 /// Messages from the pipelines providers. Every string in them is already sanitised.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +23,19 @@ pub enum Msg {
         service: String,
         deployments: Vec<Deployment>,
         at: DateTime<Utc>,
+    },
+    /// The open pull requests of one repository changed.
+    Pulls {
+        host: Host,
+        repo: String,
+        service: String,
+        pulls: Vec<Pull>,
+        at: DateTime<Utc>,
+    },
+    /// The runs of the PR whose runs are shown.
+    PullRuns {
+        pull: PullKey,
+        runs: Vec<Run>,
     },
     /// The jobs of a run (the open one).
     Jobs {

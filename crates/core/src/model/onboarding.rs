@@ -210,9 +210,22 @@ pub const TOUR: &[TourPage] = &[
 /// Each step's laid-out text, by step id.
 pub(crate) type StepTexts = Vec<(String, Vec<markdown::Line>)>;
 
+/// A source as zero config found it, started with no config file in a repository with a
+/// descriptor: what was found, or how to add it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundSource {
+    pub source: String,
+    /// `None`: not configured.
+    pub found: Option<String>,
+    pub how: String,
+}
+
 /// What the cockpit knows about onboarding.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OnboardingState {
+    /// Started without a config file: each source the repository gave, found or not. The
+    /// Onboarding screen lists them, so they are not only on stderr.
+    pub found: Vec<FoundSource>,
     pub path: Option<PathSpec>,
     /// Where the path came from: `the config`, or a file.
     pub source: Option<String>,

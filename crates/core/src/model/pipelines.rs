@@ -418,6 +418,10 @@ pub struct Watch {
     pub pinned: BTreeSet<String>,
     /// The open run, whose jobs are polled while it runs.
     pub run: Option<RunKey>,
+    /// The pull-request view is up: poll the open PRs too.
+    pub pulls: bool,
+    /// The PR whose runs are shown, with its head branch.
+    pub pull: Option<(super::pulls::PullKey, String)>,
 }
 
 /// `/` filter terms of the Pipelines screen: `status:failure branch:main actor:me workflow:ci
@@ -495,20 +499,30 @@ impl Filter {
 /// `failure`, `failed`, `success`, `running`, `queued`, `cancelled` (either spelling),
 /// `skipped`, `done`, or the host's own status or conclusion word.
 fn status_matches(run: &Run, wanted: &str) -> bool {
-    let state = match wanted {
+    if wanted == "done" || wanted == "completed" || wanted == "finished" {
+        return run.state.is_done();
+    }
+    status_matches_state(run.state, wanted)
+        || run.status == wanted
+        || run.conclusion.as_deref() == Some(wanted)
+}
+
+/// Whether `state` is what a `status:` word names (`failure`, `running`, `done`, ...).
+pub(crate) fn status_matches_state(state: RunState, wanted: &str) -> bool {
+    let named = match wanted {
         "failure" | "failed" | "fail" | "red" => Some(RunState::Failure),
         "success" | "passed" | "ok" | "green" => Some(RunState::Success),
         "running" | "in_progress" | "active" => Some(RunState::Running),
         "queued" | "pending" | "waiting" => Some(RunState::Queued),
         "cancelled" | "canceled" => Some(RunState::Cancelled),
         "skipped" => Some(RunState::Skipped),
-        "done" | "completed" | "finished" => return run.state.is_done(),
+        "done" | "completed" | "finished" => return state.is_done(),
         _ => None,
     };
-    state == Some(run.state) || run.status == wanted || run.conclusion.as_deref() == Some(wanted)
+    named == Some(state)
 }
 
-fn contains_lower(hay: &str, needle_lower: &str) -> bool {
+pub(crate) fn contains_lower(hay: &str, needle_lower: &str) -> bool {
     if hay.is_ascii() && needle_lower.is_ascii() {
         let (h, n) = (hay.as_bytes(), needle_lower.as_bytes());
         n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
@@ -575,6 +589,8 @@ pub struct PipelinesState {
     pub pinned: BTreeSet<String>,
     /// What the providers were last told to poll.
     pub watched: Option<Watch>,
+    /// The pull-request view.
+    pub prs: super::pulls::PullsState,
     ci: BTreeMap<String, CiSummary>,
     deploys: BTreeMap<String, DeploySummary>,
     changes: BTreeMap<String, Vec<Change>>,
@@ -625,6 +641,15 @@ impl PipelinesState {
             .values()
             .flat_map(|r| r.runs.iter().cloned())
             .collect();
+        // The open PR's runs, fetched for it, join the list unless a poll already brought them.
+        let known: BTreeSet<RunKey> = runs.iter().map(|r| r.key.clone()).collect();
+        runs.extend(
+            self.prs
+                .runs
+                .iter()
+                .filter(|r| !known.contains(&r.key))
+                .cloned(),
+        );
         runs.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.key.cmp(&a.key)));
         self.runs = runs;
         for service in services {
@@ -742,10 +767,12 @@ impl PipelinesState {
         let filter = Filter::parse(filter_text);
         let me = self.me();
         let mine = self.mine;
+        let scope = self.prs.scope.as_ref();
         let mut visible: Vec<usize> = self
             .runs
             .iter()
             .enumerate()
+            .filter(|(_, r)| scope.is_none_or(|p| p.owns(r)))
             .filter(|(_, r)| !mine || me.iter().any(|m| m.eq_ignore_ascii_case(&r.actor)))
             .filter(|(_, r)| filter.matches(r, &me))
             .map(|(i, _)| i)
@@ -755,6 +782,7 @@ impl PipelinesState {
             visible.sort_by_key(|i| self.runs.get(*i).map_or(u8::MAX, |r| attention(r.state)));
         }
         self.visible = visible;
+        self.prs.refilter(filter_text, &me, mine);
     }
 }
 

@@ -14,6 +14,7 @@ mod nav;
 pub mod onboarding;
 pub mod overview;
 pub mod pipelines;
+mod pulls;
 pub mod signals;
 pub mod work;
 pub mod workloads;

@@ -55,7 +55,10 @@ fn spot(model: &Model) -> Spot {
         }
         Screen::Pipelines => {
             let p = &model.pipelines;
-            n(p.detail.is_some()) + n(p.log.is_some()) + n(p.form.is_some())
+            n(p.detail.is_some())
+                + n(p.log.is_some())
+                + n(p.form.is_some())
+                + n(p.prs.scope.is_some())
         }
         Screen::Workloads => {
             let w = &model.workloads;

@@ -19,6 +19,10 @@ use crate::message::Effect;
 pub use crate::message::pipelines::{Command, Dispatch, Msg};
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    let msg = match super::pulls::update(model, msg) {
+        Ok(effects) => return effects,
+        Err(msg) => msg,
+    };
     match msg {
         Msg::Runs {
             host,
@@ -118,7 +122,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 return vec![];
             }
             model.pipelines.logins.insert(host, login);
-            refilter(model);
+            // "Mine first" may now name other PRs.
+            super::pulls::resort(model);
             vec![Effect::Render]
         }
         Msg::ActionDone { what, service, run } => {
@@ -135,6 +140,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             notify(model, Level::Error, format!("{what}: {error}"));
             vec![Effect::Render]
         }
+        // Taken by the PR view above.
+        Msg::Pulls { .. } | Msg::PullRuns { .. } => vec![],
     }
 }
 
@@ -144,11 +151,20 @@ fn data_changed(model: &mut Model, service: &str) -> Vec<Effect> {
     // The chosen run keeps the cursor wherever new runs land, so an action never hits another
     // run; until the user chooses, the newest run on top stays selected.
     let cursor = model.list(Screen::Pipelines).cursor;
+    let shown = model.pipelines.prs.shown;
     let selected = model.pipelines.selected(cursor).map(|r| r.key.clone());
     model.pipelines.rebuild(&[service.to_string()]);
     refilter(model);
-    keep_selection(model, selected.as_ref());
+    // The cursor is the PR view's while that is up; its rows did not change.
+    if !shown {
+        keep_selection(model, selected.as_ref());
+    }
     vec![Effect::Render]
+}
+
+/// Keeps the run `key` selected after the rows changed.
+pub(crate) fn keep_run(model: &mut Model, key: Option<&RunKey>) {
+    keep_selection(model, key);
 }
 
 /// A run the user started stays pinned until it ends.
@@ -213,14 +229,18 @@ pub fn watch(model: &mut Model) -> Option<Effect> {
     {
         pinned.insert(r.service.clone());
     }
+    let here = model.screen == Screen::Pipelines;
     let w = Watch {
         all,
         pinned,
-        run: if model.screen == Screen::Pipelines {
-            run
-        } else {
-            None
-        },
+        run: if here { run } else { None },
+        pulls: here && (p.prs.shown || p.prs.scope.is_some()),
+        pull: p
+            .prs
+            .scope
+            .as_ref()
+            .filter(|_| here)
+            .map(|s| (s.key.clone(), s.branch.clone())),
     };
     if p.watched.as_ref() == Some(&w) {
         return None;
@@ -231,7 +251,11 @@ pub fn watch(model: &mut Model) -> Option<Effect> {
 
 /// Rows in the screen's list now.
 pub(crate) fn row_count(model: &Model) -> usize {
-    model.pipelines.visible.len()
+    if model.pipelines.prs.shown {
+        model.pipelines.prs.visible.len()
+    } else {
+        model.pipelines.visible.len()
+    }
 }
 
 /// Takes raw keys while the dispatch form or the log search has the keyboard; `None` lets them
@@ -368,6 +392,9 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
     }
     if model.pipelines.detail.is_some() {
         return on_detail_action(model, action);
+    }
+    if let Some(effects) = super::pulls::on_action(model, action) {
+        return Some(effects);
     }
     on_list_action(model, action)
 }

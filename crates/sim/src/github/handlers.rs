@@ -178,16 +178,11 @@ pub(super) fn run_matches(
     params: &[(String, String)],
     now: DateTime<Utc>,
 ) -> bool {
-    let event = if run.id >= DISPATCHED_IDS {
-        "workflow_dispatch"
-    } else {
-        "push"
-    };
     let ok = |name: &str, value: &str| {
         param(params, name).is_none_or(|want| want.eq_ignore_ascii_case(value))
     };
-    if !(ok("branch", "main")
-        && ok("event", event)
+    if !(ok("branch", super::json::run_branch(run))
+        && ok("event", super::json::run_event(run))
         && ok("actor", &run.actor)
         && ok("head_sha", &run.commit.sha))
     {
@@ -403,6 +398,7 @@ pub(super) async fn dispatch(
                 vec![]
             },
             failing_job: None,
+            pull: None,
         });
         id
     };

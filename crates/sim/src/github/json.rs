@@ -207,6 +207,22 @@ pub(super) fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
+/// The branch a run ran on: its pull request's head, else the default branch.
+pub(super) fn run_branch(run: &ScheduledRun) -> &'static str {
+    run.pull.map_or("main", |(_, branch)| branch)
+}
+
+/// What started a run, in GitHub's words.
+pub(super) fn run_event(run: &ScheduledRun) -> &'static str {
+    if run.id >= DISPATCHED_IDS {
+        "workflow_dispatch"
+    } else if run.pull.is_some() {
+        "pull_request"
+    } else {
+        "push"
+    }
+}
+
 pub(super) fn run_json(
     c: &SimClock,
     base: &str,
@@ -226,11 +242,20 @@ pub(super) fn run_json(
     } else {
         run.actor.as_str()
     };
-    let event = if run.id >= DISPATCHED_IDS {
-        "workflow_dispatch"
-    } else {
-        "push"
-    };
+    let event = run_event(run);
+    let pulls: Vec<Value> = run
+        .pull
+        .iter()
+        .map(|(number, branch)| {
+            json!({
+                "url": format!("{base}/repos/{}/pulls/{number}", svc.repo),
+                "id": number,
+                "number": number,
+                "head": {"ref": branch, "sha": run.commit.sha},
+                "base": {"ref": "main"},
+            })
+        })
+        .collect();
     let check_suite = run.id / 10 + u64::from(attempt.number) * 7;
     json!({
         "id": run.id,
@@ -238,7 +263,7 @@ pub(super) fn run_json(
         "node_id": format!("WFR_kwLOK{:X}", run.id),
         "check_suite_id": check_suite,
         "check_suite_node_id": format!("CS_kwDOK{check_suite:X}"),
-        "head_branch": "main",
+        "head_branch": run_branch(run),
         "head_sha": run.commit.sha,
         "path": format!(".github/workflows/{}", workflow_file(run.kind)),
         "display_title": first_line(&run.commit.message),
@@ -249,7 +274,7 @@ pub(super) fn run_json(
         "workflow_id": wid,
         "url": api,
         "html_url": format!("{base}/{}/actions/runs/{}", svc.repo, run.id),
-        "pull_requests": [],
+        "pull_requests": pulls,
         "created_at": ts(c, run.created),
         "updated_at": ts(c, attempt.updated(now)),
         "actor": user_json(base, world, &run.actor),
@@ -335,7 +360,7 @@ pub(super) fn job_json(
         "id": job.id,
         "run_id": run.id,
         "workflow_name": workflow_name(run.kind),
-        "head_branch": "main",
+        "head_branch": run_branch(run),
         "run_url": format!("{base}/repos/{}/actions/runs/{}", svc.repo, run.id),
         "run_attempt": job.attempt,
         "node_id": format!("CR_kwDOK{:X}", job.id),

@@ -43,6 +43,14 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/repos/{owner}/{repo}/pulls/{number}/reviews",
             get(pulls::list_reviews),
         )
+        .route(
+            "/repos/{owner}/{repo}/commits/{git_ref}/check-runs",
+            get(pulls::check_runs),
+        )
+        .route(
+            "/repos/{owner}/{repo}/commits/{git_ref}/status",
+            get(pulls::combined_status),
+        )
         .route("/repos/{owner}/{repo}/deployments", get(list_deployments))
         .route("/repos/{owner}/{repo}/compare/{basehead}", get(compare))
         .route(

@@ -6,7 +6,10 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::world::{Service, World, hash, hash_str};
+use crate::ci::DEMO_USER;
+use crate::world::{
+    CiHost, Commit, RunKind, RunOutcome, ScheduledRun, Service, World, epoch, hash, hash_str,
+};
 
 use super::json::{minimal_repo_json, user_json};
 use super::server::{ApiError, ApiResult, Gh, Params, json_ok, paged};
@@ -27,21 +30,41 @@ const TITLES: &[&str] = &[
 const LABELS: &[&str] = &["bug", "enhancement", "dependencies", "needs-review"];
 const REVIEW_STATES: &[&str] = &["APPROVED", "CHANGES_REQUESTED", "COMMENTED"];
 
+/// Pull-request runs get ids from here on: past the world's (10e9 + …) and below launched
+/// services' (80e9) and dispatched runs (90e9).
+pub const PULL_RUN_IDS: u64 = 70_000_000_000;
+
 /// One open pull request as the story has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pull {
     pub number: u64,
     pub title: String,
     pub author: String,
-    pub branch: String,
+    pub branch: &'static str,
+    /// The newest pushed head at the moment asked about.
     pub head_sha: String,
+    /// Every push of the head branch so far, `(sha, at)`, oldest first: each ran CI.
+    pub pushes: Vec<(String, DateTime<Utc>)>,
     pub draft: bool,
     pub labels: Vec<String>,
     pub requested: Vec<String>,
     pub created: DateTime<Utc>,
-    /// `(reviewer, state, at)`, oldest first.
+    /// `(reviewer, state, at)`, oldest first; only those submitted by the moment asked about.
     pub reviews: Vec<(String, String, DateTime<Utc>)>,
     pub mergeable: bool,
+}
+
+impl Pull {
+    /// When anything about it last changed: GitHub moves `updated_at` on pushes and reviews.
+    pub fn updated(&self) -> DateTime<Utc> {
+        let pushed = self.pushes.last().map(|p| p.1);
+        let reviewed = self.reviews.last().map(|r| r.2);
+        [Some(self.created), pushed, reviewed]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(self.created)
+    }
 }
 
 fn sha_of(seed: u64, keys: &[u64]) -> String {
@@ -57,8 +80,19 @@ fn sha_of(seed: u64, keys: &[u64]) -> String {
         .collect()
 }
 
-/// The open PRs of a service, newest first: none to three, authored and reviewed by its team.
+/// The open PRs of a service at `now`, newest first: none to three, authored and reviewed by
+/// its team. They were opened before the story began (so their times do not move with the
+/// clock); some get a second push and reviews while the story runs. The demo user's team's
+/// first service always has one of the demo user's own, so "mine first" has something to show.
 pub fn pulls(world: &World, svc: &Service, now: DateTime<Utc>) -> Vec<Pull> {
+    // Repositories created from templates start with no pull requests.
+    if !world
+        .services
+        .iter()
+        .any(|s| s.name == svc.name && s.repo == svc.repo)
+    {
+        return Vec::new();
+    }
     let seed = world.config.seed;
     let key = hash_str(&svc.name);
     let members: Vec<&str> = world
@@ -70,22 +104,46 @@ pub fn pulls(world: &World, svc: &Service, now: DateTime<Utc>) -> Vec<Pull> {
     if members.is_empty() {
         return Vec::new();
     }
+    let mine = members.contains(&DEMO_USER)
+        && world
+            .services
+            .iter()
+            .find(|s| s.owner == svc.owner && s.ci == CiHost::Github)
+            .is_some_and(|s| s.name == svc.name);
     let pick = |h: u64| members[(h % members.len() as u64) as usize].to_string();
-    let count = hash(seed, &[key, 1]) % 4;
+    let count = (hash(seed, &[key, 1]) % 4).max(u64::from(mine));
+    let start = epoch();
     let mut out: Vec<Pull> = (0..count)
         .map(|i| {
             let h = |n: u64| hash(seed, &[key, 2, i, n]);
             let at = (h(0) % TITLES.len() as u64) as usize;
-            let author = pick(h(1));
+            let author = if mine && i == 0 {
+                DEMO_USER.to_string()
+            } else {
+                pick(h(1))
+            };
             let others: Vec<&str> = members.iter().copied().filter(|m| *m != author).collect();
-            let created = now - Duration::minutes(30 + (h(2) % (72 * 60)) as i64);
+            let created = start - Duration::minutes(30 + (h(2) % (72 * 60)) as i64);
+            let mut pushes = vec![(sha_of(seed, &[key, 3, i]), created)];
+            if h(8).is_multiple_of(3) {
+                // A fix pushed while the story runs: its checks run in the demo's first minutes.
+                let again = start + Duration::minutes(2 + (h(9) % 25) as i64);
+                pushes.push((sha_of(seed, &[key, 3, i, 1]), again));
+            }
+            pushes.retain(|p| p.1 <= now);
             let reviews: Vec<(String, String, DateTime<Utc>)> = (0..h(3) % 3)
                 .filter_map(|r| {
                     let who = others.get((h(10 + r) % others.len().max(1) as u64) as usize)?;
                     let state = REVIEW_STATES[(h(20 + r) % REVIEW_STATES.len() as u64) as usize];
-                    let at = created + Duration::minutes(10 + 20 * r as i64);
-                    Some((who.to_string(), state.to_string(), at.min(now)))
+                    // The second review comes during the story.
+                    let at = if r == 0 {
+                        created + Duration::minutes(10)
+                    } else {
+                        start + Duration::minutes(5 + (h(30 + r) % 40) as i64)
+                    };
+                    Some((who.to_string(), state.to_string(), at))
                 })
+                .filter(|r| r.2 <= now)
                 .collect();
             let requested: Vec<String> = others
                 .iter()
@@ -97,8 +155,9 @@ pub fn pulls(world: &World, svc: &Service, now: DateTime<Utc>) -> Vec<Pull> {
                 number: 100 + i,
                 title: TITLES[at].to_string(),
                 author,
-                branch: BRANCHES[at].to_string(),
-                head_sha: sha_of(seed, &[key, 3, i]),
+                branch: BRANCHES[at],
+                head_sha: pushes.last().map(|p| p.0.clone()).unwrap_or_default(),
+                pushes,
                 draft: h(5) % 5 == 0,
                 labels: vec![LABELS[(h(6) % LABELS.len() as u64) as usize].to_string()],
                 requested,
@@ -107,8 +166,55 @@ pub fn pulls(world: &World, svc: &Service, now: DateTime<Utc>) -> Vec<Pull> {
                 mergeable: h(7) % 4 != 0,
             }
         })
+        .filter(|p| !p.pushes.is_empty())
         .collect();
     out.sort_by_key(|p| std::cmp::Reverse(p.number));
+    out
+}
+
+/// The CI runs of a service's open PRs at `now`: one `pull_request` run per push of each
+/// head, so a PR's checks and its runs come from the same jobs.
+pub fn pull_runs(world: &World, svc: &Service, now: DateTime<Utc>) -> Vec<ScheduledRun> {
+    let seed = world.config.seed;
+    let key = hash_str(&svc.name);
+    let mut out = Vec::new();
+    for p in pulls(world, svc, now) {
+        for (n, (sha, at)) in p.pushes.iter().enumerate() {
+            let h = hash(seed, &[key, 6, p.number, n as u64]);
+            let outcome = if h.is_multiple_of(4) {
+                RunOutcome::Failure
+            } else {
+                RunOutcome::Success
+            };
+            let created = *at + Duration::seconds(20);
+            if created > now {
+                continue;
+            }
+            let queued = Duration::seconds(5 + (h % 20) as i64);
+            let duration = Duration::seconds(150 + (h % 240) as i64);
+            out.push(ScheduledRun {
+                id: PULL_RUN_IDS + (key % 1_000_000) * 1000 + p.number * 10 + n as u64,
+                service: svc.name.clone(),
+                kind: RunKind::Ci,
+                // Numbered past the schedule's runs, like dispatched ones.
+                number: 5000 + p.number * 10 + n as u64,
+                commit: Commit {
+                    sha: sha.clone(),
+                    message: p.title.clone(),
+                    author: p.author.clone(),
+                    at: *at,
+                },
+                actor: p.author.clone(),
+                created,
+                started: created + queued,
+                finished: created + queued + duration,
+                outcome,
+                environments: vec![],
+                failing_job: (outcome == RunOutcome::Failure).then_some((h % 3) as usize),
+                pull: Some((p.number, p.branch)),
+            });
+        }
+    }
     out
 }
 
@@ -119,7 +225,7 @@ fn pull_json(gh: &super::server::Github, svc: &Service, p: &Pull, full: bool) ->
     let repo = minimal_repo_json(base, world, svc);
     let url = format!("{base}/repos/{}/pulls/{}", svc.repo, p.number);
     let html = format!("{base}/{}/pull/{}", svc.repo, p.number);
-    let updated = p.reviews.last().map_or(p.created, |r| r.2);
+    let updated = p.updated();
     let mut v = json!({
         "url": url,
         "id": hash(world.config.seed, &[hash_str(&svc.name), 4, p.number]) % 1_000_000_000,
@@ -279,4 +385,130 @@ pub(super) async fn list_reviews(
         })
         .collect();
     Ok(json_ok(json!(items)))
+}
+
+/// The runs whose head is `git_ref` (a sha or a branch name), with their latest attempts.
+fn runs_at(
+    gh: &super::server::Github,
+    svc: &Service,
+    git_ref: &str,
+    now: DateTime<Utc>,
+) -> Vec<(ScheduledRun, crate::ci::Attempt)> {
+    gh.runs(svc, now)
+        .into_iter()
+        .filter(|r| {
+            r.commit.sha == git_ref
+                || r.pull.is_some_and(|(_, branch)| branch == git_ref)
+                || (r.pull.is_none() && git_ref == "main")
+        })
+        .map(|r| {
+            let a = gh.latest(&r);
+            (r, a)
+        })
+        .collect()
+}
+
+/// `GET /repos/{owner}/{repo}/commits/{ref}/check-runs`: GitHub Actions makes one check run
+/// per job, so these are the jobs of the latest attempt of every run at that head.
+pub(super) async fn check_runs(
+    State(gh): Gh,
+    Path((owner, repo, git_ref)): Path<(String, String, String)>,
+    params: Params,
+) -> ApiResult {
+    let svc = gh.service(&owner, &repo)?;
+    let now = gh.shared.story_now();
+    let base = gh.base();
+    let clock = &gh.shared.clock;
+    let mut all: Vec<Value> = Vec::new();
+    for (run, attempt) in runs_at(&gh, svc, &git_ref, now) {
+        for job in &attempt.jobs {
+            let (status, conclusion) = super::json::job_state(job, now);
+            let html = format!("{base}/{}/actions/runs/{}/job/{}", svc.repo, run.id, job.id);
+            all.push(json!({
+                "id": job.id,
+                "head_sha": run.commit.sha,
+                "node_id": format!("CR_kwDOK{:X}", job.id),
+                "external_id": format!("{:x}", job.id),
+                "url": format!("{base}/repos/{}/check-runs/{}", svc.repo, job.id),
+                "html_url": html,
+                "details_url": html,
+                "status": status,
+                "conclusion": conclusion,
+                "started_at": (status != "queued").then(|| ts(clock, job.start)),
+                "completed_at": (status == "completed").then(|| ts(clock, job.end)),
+                "output": {"title": null, "summary": null, "text": null, "annotations_count": 0,
+                    "annotations_url": format!("{base}/repos/{}/check-runs/{}/annotations", svc.repo, job.id)},
+                "name": job.name,
+                "check_suite": {"id": run.id / 10 + u64::from(attempt.number) * 7},
+                "app": {"id": 15368, "slug": "github-actions", "name": "GitHub Actions"},
+                "pull_requests": [],
+            }));
+        }
+    }
+    let total = all.len();
+    let (per_page, page) = paging(&params, 30);
+    let items: Vec<Value> = page_of(&all, per_page, page).to_vec();
+    let link = link_header(
+        &format!("{base}/repos/{}/commits/{git_ref}/check-runs", svc.repo),
+        &params,
+        per_page,
+        page,
+        total,
+    );
+    Ok(paged(
+        json!({"total_count": total, "check_runs": items}),
+        link,
+    ))
+}
+
+/// `GET /repos/{owner}/{repo}/commits/{ref}/status`: the combined commit status. Actions
+/// reports through check runs, not statuses; the one status here is a contributor-licence
+/// check of the kind outside apps post, which passes once the head is pushed. With no
+/// statuses GitHub's combined state reads `pending`, as here for other refs.
+pub(super) async fn combined_status(
+    State(gh): Gh,
+    Path((owner, repo, git_ref)): Path<(String, String, String)>,
+) -> ApiResult {
+    let svc = gh.service(&owner, &repo)?;
+    let now = gh.shared.story_now();
+    let base = gh.base();
+    let clock = &gh.shared.clock;
+    let pull = pulls(gh.world(), svc, now)
+        .into_iter()
+        .find(|p| p.head_sha == git_ref || p.branch == git_ref);
+    let statuses: Vec<Value> = pull
+        .iter()
+        .map(|p| {
+            let at = p.pushes.last().map_or(p.created, |x| x.1) + Duration::seconds(5);
+            json!({
+                "url": format!("{base}/repos/{}/statuses/{}", svc.repo, p.head_sha),
+                "avatar_url": null,
+                "id": hash(gh.world().config.seed, &[hash_str(&svc.name), 7, p.number]) % 1_000_000_000,
+                "node_id": format!("SC_{}", p.number),
+                "state": "success",
+                "description": "All contributors have signed the CLA.",
+                "target_url": format!("{base}/{}/pull/{}#cla", svc.repo, p.number),
+                "context": "license/cla",
+                "created_at": ts(clock, at),
+                "updated_at": ts(clock, at),
+            })
+        })
+        .collect();
+    let sha = pull
+        .as_ref()
+        .map_or(git_ref.clone(), |p| p.head_sha.clone());
+    let state = if statuses.is_empty() {
+        "pending"
+    } else {
+        "success"
+    };
+    Ok(json_ok(json!({
+        "state": state,
+        "statuses": statuses,
+        "sha": sha,
+        "total_count": statuses.len(),
+        "repository": minimal_repo_json(base, gh.world(), svc),
+        "commit_url": format!("{base}/repos/{}/commits/{sha}", svc.repo),
+        "url": format!("{base}/repos/{}/commits/{sha}/status", svc.repo),
+    })))
 }

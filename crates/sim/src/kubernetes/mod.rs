@@ -44,6 +44,8 @@ use flightdeck_core::wire::selector::LabelSelector;
 pub const USER: &str = "jdoe";
 pub const TOKEN: &str = "flightdeck-sim-token-jdoe";
 pub const CONTEXT: &str = "flightdeck-sim";
+/// The second cluster's context, when the sim serves one.
+pub const WEST_CONTEXT: &str = "flightdeck-sim-west";
 /// The kubeconfig's default namespace: where the story's incident happens.
 pub const DEFAULT_NAMESPACE: &str = "payments";
 /// Namespace where the demo user may look but not delete.
@@ -62,6 +64,8 @@ struct Server {
     store: Mutex<Store>,
     /// Log lines per wall-clock second per container, when set through `/_sim/kubernetes/logs`.
     log_rate: Mutex<Option<f64>>,
+    /// Services launched from templates get their Deployment here (the first cluster).
+    adopts_launches: bool,
 }
 
 impl Server {
@@ -84,7 +88,7 @@ impl Server {
         let live: Vec<Workload> = lock(&self.shared.created)
             .launches
             .iter()
-            .filter(|l| l.live_at() <= now)
+            .filter(|l| self.adopts_launches && l.live_at() <= now)
             .map(Workload::launched)
             .collect();
         for w in live {
@@ -105,10 +109,32 @@ impl Server {
 }
 
 pub fn router(shared: Arc<Shared>) -> Router {
+    let store = Store::new(&shared.world);
+    router_over(shared, store, true)
+}
+
+/// The second cluster's API server: the same protocol over [`Store::west`]; services launched
+/// from templates deploy to the first cluster only.
+pub fn west_router(shared: Arc<Shared>) -> Router {
+    let store = Store::west(&shared.world);
+    router_over(shared, store, false)
+}
+
+/// The kubeconfig's contexts, the first one current.
+pub fn contexts(shared: &Shared) -> Vec<&'static str> {
+    let mut out = vec![CONTEXT];
+    if shared.endpoints.kubernetes_west.is_some() {
+        out.push(WEST_CONTEXT);
+    }
+    out
+}
+
+fn router_over(shared: Arc<Shared>, store: Store, adopts_launches: bool) -> Router {
     let server = Arc::new(Server {
-        store: Mutex::new(Store::new(&shared.world)),
+        store: Mutex::new(store),
         shared,
         log_rate: Mutex::new(None),
+        adopts_launches,
     });
     Router::new()
         .route("/version", get(version))
@@ -160,12 +186,21 @@ pub fn router(shared: Arc<Shared>) -> Router {
 
 /// Writes the kubeconfig that kubectl and the cockpit use to reach this server.
 pub fn write_kubeconfig(shared: &Shared) -> std::io::Result<()> {
+    let mut clusters =
+        vec![json!({"name": CONTEXT, "cluster": {"server": shared.endpoints.kubernetes}})];
+    let mut contexts = vec![
+        json!({"name": CONTEXT, "context": {"cluster": CONTEXT, "user": USER, "namespace": DEFAULT_NAMESPACE}}),
+    ];
+    if let Some(west) = &shared.endpoints.kubernetes_west {
+        clusters.push(json!({"name": WEST_CONTEXT, "cluster": {"server": west}}));
+        contexts.push(json!({"name": WEST_CONTEXT, "context": {"cluster": WEST_CONTEXT, "user": USER, "namespace": store::WEST_SYSTEM}}));
+    }
     let config = json!({
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": CONTEXT, "cluster": {"server": shared.endpoints.kubernetes}}],
+        "clusters": clusters,
         "users": [{"name": USER, "user": {"token": TOKEN}}],
-        "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": USER, "namespace": DEFAULT_NAMESPACE}}],
+        "contexts": contexts,
         "current-context": CONTEXT,
         "preferences": {}
     });

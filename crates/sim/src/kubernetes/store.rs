@@ -141,18 +141,43 @@ pub struct Store {
 pub const RESTRICTED: &str = "restricted";
 const EXTRA_NAMESPACES: &[&str] = &["default", "kube-system", "monitoring", RESTRICTED];
 
+/// The system the second cluster runs, and how many replicas each of its services has there.
+pub const WEST_SYSTEM: &str = "storefront";
+const WEST_REPLICAS: usize = 2;
+const WEST_NAMESPACES: &[&str] = &["default", "kube-system"];
+
 impl Store {
     pub fn new(world: &World) -> Self {
-        let mut workloads: Vec<Arc<Workload>> = world
-            .services
-            .iter()
-            .map(|s| Arc::new(Workload::from_service(s)))
-            .collect();
-        workloads.extend(Workload::infrastructure().into_iter().map(Arc::new));
-        let total_pods = workloads.iter().map(|w| w.replicas).sum();
+        let mut workloads: Vec<Workload> =
+            world.services.iter().map(Workload::from_service).collect();
+        workloads.extend(Workload::infrastructure());
         let mut names: Vec<String> = world.systems.iter().map(|s| s.name.clone()).collect();
         names.extend(world.services.iter().map(|s| s.namespace.clone()));
         names.extend(EXTRA_NAMESPACES.iter().map(|s| (*s).to_string()));
+        Self::with(workloads, names)
+    }
+
+    /// The second cluster (the kubeconfig's second context): a regional one running only the
+    /// storefront system, two replicas of each service, with no monitoring or restricted
+    /// namespace, so switching context changes what is listed.
+    pub fn west(world: &World) -> Self {
+        let workloads: Vec<Workload> = world
+            .services
+            .iter()
+            .filter(|s| s.system == WEST_SYSTEM)
+            .map(|s| Workload {
+                replicas: WEST_REPLICAS,
+                ..Workload::from_service(s)
+            })
+            .collect();
+        let mut names: Vec<String> = workloads.iter().map(|w| w.namespace.clone()).collect();
+        names.extend(WEST_NAMESPACES.iter().map(|s| (*s).to_string()));
+        Self::with(workloads, names)
+    }
+
+    fn with(workloads: Vec<Workload>, mut names: Vec<String>) -> Self {
+        let workloads: Vec<Arc<Workload>> = workloads.into_iter().map(Arc::new).collect();
+        let total_pods = workloads.iter().map(|w| w.replicas).sum();
         names.sort();
         names.dedup();
         let base = epoch_base();

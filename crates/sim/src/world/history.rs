@@ -256,6 +256,7 @@ impl World {
             environments: vec!["staging", "production"],
             // The production job, so staging is live and production is what failed.
             failing_job: (!succeeds).then_some(1),
+            pull: None,
         });
     }
 
