@@ -75,6 +75,8 @@ pub async fn collect(
     let deadline = started + timeout;
     let mut model =
         crate::startup::model(config, Keymap::defaults(), true, clock.now(), Path::new(""));
+    // No screen: every service's signals, not the rows an 80x24 terminal would show.
+    model.signals.every_service = true;
     let (tx, mut rx) = mpsc::channel(1024);
     let mut providers = Providers::start(
         config,

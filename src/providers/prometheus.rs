@@ -15,7 +15,9 @@ use crate::config::{Config, PrometheusSource};
 use flightdeck_core::message::signals::{Command, Msg as SignalsMsg};
 use flightdeck_core::message::{Effect, Msg, SourceEvent};
 use flightdeck_core::model::join::ServiceTarget;
-use flightdeck_core::model::signals::{self, AlertSpan, Answer, Range, Series, Signal, Templates};
+use flightdeck_core::model::signals::{
+    self, AlertSpan, Answer, Range, Series, Signal, Templates, Want,
+};
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
 use flightdeck_core::sync::lock;
@@ -192,13 +194,21 @@ pub fn by_service(data: QueryData, label: &str, services: &[String]) -> BTreeMap
     out
 }
 
-/// What the provider tasks share with the runner: the services on screen, the range the
-/// Service screen charts, and a wake-up.
+/// What the provider tasks share with the runner: every service of the catalog, what is on
+/// screen (as `update` last said), and a wake-up.
 #[derive(Default)]
 struct Wanted {
     services: Mutex<Vec<String>>,
-    range: Mutex<Option<(Range, u16)>>,
+    /// Services' own queries, from their annotations.
+    own: Mutex<BTreeMap<String, BTreeMap<Signal, String>>>,
+    want: Mutex<Want>,
     refresh: Notify,
+}
+
+impl Wanted {
+    fn generation(&self) -> u64 {
+        lock(&self.want).generation
+    }
 }
 
 /// The `[[prometheus]]` sources. The first feeds the signals; every one reports its health.
@@ -223,6 +233,18 @@ impl Provider for PrometheusProvider {
     fn targets(&mut self, targets: &[ServiceTarget]) {
         let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
         *lock(&self.wanted.services) = names;
+        *lock(&self.wanted.own) = targets
+            .iter()
+            .filter(|t| !t.prometheus.is_empty())
+            .map(|t| {
+                let own = t
+                    .prometheus
+                    .iter()
+                    .filter_map(|(k, q)| Some((Signal::from_key(k)?, q.clone())))
+                    .collect();
+                (t.name.clone(), own)
+            })
+            .collect();
         self.wanted.refresh.notify_waiters();
     }
 
@@ -236,8 +258,8 @@ impl Provider for PrometheusProvider {
 
     fn command(&mut self, effect: &Effect) -> bool {
         match effect {
-            Effect::Signals(Command::Range { range, columns }) => {
-                *lock(&self.wanted.range) = Some((*range, *columns));
+            Effect::Signals(Command::Watch(want)) => {
+                *lock(&self.wanted.want) = want.clone();
                 self.wanted.refresh.notify_waiters();
                 true
             }
@@ -256,65 +278,170 @@ fn templates(source: &PrometheusSource) -> Templates {
     }
 }
 
+/// What one round reads: the Overview's hour for `services` (one batched query per signal),
+/// the open Service screen's chart (its range, for its one service), and the alert history of
+/// them all over `history`.
+#[derive(Debug, Clone, Default)]
+pub struct Ask {
+    pub services: Vec<String>,
+    pub chart: Option<(String, Range, u16)>,
+    pub history: Range,
+    /// Services' own queries (`flightdeck.dev/prometheus-…`): name → signal → template.
+    pub own: BTreeMap<String, BTreeMap<Signal, String>>,
+}
+
 /// What one round of queries read.
 pub struct Round {
+    /// The Overview's hour.
     pub answers: Vec<(Range, Signal, Answer)>,
+    /// The Service screen's chart.
+    pub charts: Vec<(Range, Signal, Answer)>,
     pub history: BTreeMap<String, Vec<AlertSpan>>,
     pub warnings: Vec<String>,
     pub queries: usize,
+    /// What is on screen changed while reading: the rest was not asked.
+    pub cancelled: bool,
 }
 
-/// One round: a `query_range` per signal for every range asked (all services in each), and
-/// one for the alert history. Stops at the first error: the rest would fail alike.
+/// Reads one signal over one range for `names`: one batched query for those using the
+/// template in force, one each for those with their own query.
+#[allow(clippy::too_many_arguments)]
+async fn read_one(
+    client: &PromClient,
+    templates: &Templates,
+    label: &str,
+    names: &[String],
+    own: &BTreeMap<String, BTreeMap<Signal, String>>,
+    signal: Signal,
+    (start, end, step): (i64, i64, i64),
+    window: &str,
+    round: &mut Round,
+) -> Result<Answer, String> {
+    let mut answer = Answer {
+        series: BTreeMap::new(),
+        fetched_at: None,
+        start,
+        end,
+        step,
+        warnings: vec![],
+    };
+    let (theirs, batched): (Vec<&String>, Vec<&String>) = names
+        .iter()
+        .partition(|n| own.get(*n).is_some_and(|m| m.contains_key(&signal)));
+    if !batched.is_empty() {
+        let refs: Vec<&str> = batched.iter().map(|s| s.as_str()).collect();
+        let expr = signals::render(templates.get(signal), label, &refs, window);
+        let (data, warnings) = client.query_range(&expr, start, end, step).await?;
+        round.queries += 1;
+        answer.series = by_service(data, label, names);
+        answer.warnings.extend(warnings);
+    }
+    for name in theirs {
+        let Some(template) = own.get(name).and_then(|m| m.get(&signal)) else {
+            continue;
+        };
+        let expr = signals::render(template, label, &[name.as_str()], window);
+        let (data, warnings) = client.query_range(&expr, start, end, step).await?;
+        round.queries += 1;
+        answer.warnings.extend(warnings);
+        // The service's own query may aggregate its label away: its one series is its own.
+        let mut series = by_service(data.clone(), label, std::slice::from_ref(name));
+        if series.is_empty()
+            && let QueryData::Matrix(m) = data
+            && let [one] = m.as_slice()
+        {
+            series.insert(
+                name.clone(),
+                Series {
+                    points: one
+                        .values
+                        .iter()
+                        .map(|p| (p.0.round() as i64, p.value()))
+                        .collect(),
+                },
+            );
+        }
+        answer.series.extend(series);
+    }
+    round.warnings.extend(answer.warnings.iter().cloned());
+    Ok(answer)
+}
+
+/// One round: a `query_range` per signal for the Overview's services and per signal for the
+/// open chart, and two for the alert history (`ALERTS` for when each alert fired and
+/// resolved, `ALERTS_FOR_STATE` for exactly when it started). Stops at the first error: the
+/// rest would fail alike; stops when `stale()` says the screen moved on.
 pub async fn read_signals(
     client: &PromClient,
     source: &PrometheusSource,
-    services: &[String],
-    ranges: &[(Range, u16)],
+    ask: &Ask,
     now: i64,
+    stale: &(dyn Fn() -> bool + Sync),
 ) -> Result<Round, String> {
     let templates = templates(source);
     let label = source.service_label.as_str();
     let scrape = source.scrape_interval_secs as i64;
-    let names: Vec<&str> = services.iter().map(String::as_str).collect();
     let mut round = Round {
         answers: Vec::new(),
+        charts: Vec::new(),
         history: BTreeMap::new(),
         warnings: Vec::new(),
         queries: 0,
+        cancelled: false,
     };
-    if names.is_empty() {
+    // Aligned to the scrape, so the newest point is the newest scrape's.
+    let end = now - now.rem_euclid(scrape.max(1));
+    let mut reads: Vec<(bool, Range, u16, Vec<String>)> = Vec::new();
+    if !ask.services.is_empty() {
+        reads.push((false, Range::Hour, HOUR_COLUMNS, ask.services.clone()));
+    }
+    if let Some((name, range, columns)) = &ask.chart {
+        reads.push((true, *range, *columns, vec![name.clone()]));
+    }
+    let mut everyone: Vec<String> = ask.services.clone();
+    everyone.extend(ask.chart.as_ref().map(|c| c.0.clone()));
+    everyone.sort();
+    everyone.dedup();
+    if everyone.is_empty() {
         return Ok(round);
     }
-    for (range, columns) in ranges {
-        let step = signals::step_for(*range, *columns, scrape);
+    for (chart, range, columns, names) in reads {
+        let step = signals::step_for(range, columns, scrape);
         let window = signals::window_for(step, scrape);
-        // Aligned to the scrape, so the newest point is the newest scrape's.
-        let end = now - now.rem_euclid(scrape.max(1));
         let start = end - range.seconds();
         for signal in Signal::ALL {
-            let expr = signals::render(templates.get(signal), label, &names, &window);
-            let (data, warnings) = client.query_range(&expr, start, end, step).await?;
-            round.queries += 1;
-            round.warnings.extend(warnings.iter().cloned());
-            round.answers.push((
-                *range,
+            if stale() {
+                round.cancelled = true;
+                return Ok(round);
+            }
+            let answer = read_one(
+                client,
+                &templates,
+                label,
+                &names,
+                &ask.own,
                 signal,
-                Answer {
-                    series: by_service(data, label, services),
-                    fetched_at: None,
-                    start,
-                    end,
-                    step,
-                    warnings,
-                },
-            ));
+                (start, end, step),
+                &window,
+                &mut round,
+            )
+            .await?;
+            let to = if chart {
+                &mut round.charts
+            } else {
+                &mut round.answers
+            };
+            to.push((range, signal, answer));
         }
     }
+    if stale() {
+        round.cancelled = true;
+        return Ok(round);
+    }
     // Alert history: each alert's firing spans per service over the window.
-    let step = signals::step_for(HISTORY, 1440, scrape);
-    let end = now - now.rem_euclid(scrape.max(1));
-    let start = end - HISTORY.seconds();
+    let names: Vec<&str> = everyone.iter().map(String::as_str).collect();
+    let step = signals::step_for(ask.history, 1440, scrape);
+    let start = end - ask.history.seconds();
     let selector = signals::render("$selector", label, &names, "");
     // Over each step, not at its instant: an alert that fired between two points still counts.
     let expr = format!(
@@ -323,22 +450,44 @@ pub async fn read_signals(
     let (data, warnings) = client.query_range(&expr, start, end, step).await?;
     round.queries += 1;
     round.warnings.extend(warnings);
+    // When each became active, exactly: the value of `ALERTS_FOR_STATE` is that time.
+    let expr = format!("min by (alertname, {label}) (ALERTS_FOR_STATE{{{selector}}})");
+    let (since, warnings) = client.query_range(&expr, start, end, step).await?;
+    round.queries += 1;
+    round.warnings.extend(warnings);
+    let mut active: BTreeMap<(String, String), Vec<(i64, f64)>> = BTreeMap::new();
+    if let QueryData::Matrix(matrix) = since {
+        for s in matrix {
+            let (Some(service), Some(alert)) = (s.metric.get(label), s.metric.get("alertname"))
+            else {
+                continue;
+            };
+            active.insert(
+                (sanitize::line(service), sanitize::line(alert)),
+                s.values
+                    .iter()
+                    .map(|p| (p.0.round() as i64, p.value()))
+                    .collect(),
+            );
+        }
+    }
     if let QueryData::Matrix(matrix) = data {
         for s in matrix {
             let (Some(service), Some(alert)) = (s.metric.get(label), s.metric.get("alertname"))
             else {
                 continue;
             };
+            let (service, alert) = (sanitize::line(service), sanitize::line(alert));
             let points: Vec<(i64, f64)> = s
                 .values
                 .iter()
                 .map(|p| (p.0.round() as i64, p.value()))
                 .collect();
-            round
-                .history
-                .entry(sanitize::line(service))
-                .or_default()
-                .extend(signals::spans(&sanitize::line(alert), &points, step, end));
+            let mut spans = signals::spans(&alert, &points, step, end);
+            if let Some(since) = active.get(&(service.clone(), alert)) {
+                signals::exact_starts(&mut spans, since, step);
+            }
+            round.history.entry(service).or_default().extend(spans);
         }
     }
     for spans in round.history.values_mut() {
@@ -386,40 +535,63 @@ async fn poll(source: PrometheusSource, signals: bool, wanted: Arc<Wanted>, cx: 
     let mut failures = 0u32;
     loop {
         let notified = wanted.refresh.notified();
-        let services = lock(&wanted.services).clone();
-        let mut ranges = vec![(Range::Hour, HOUR_COLUMNS)];
-        if let Some(extra) = *lock(&wanted.range)
-            && extra.0 != Range::Hour
-        {
-            ranges.push(extra);
+        let want = lock(&wanted.want).clone();
+        // Nothing on screen reads Prometheus (another screen is up): wait to be asked.
+        if signals && want.idle() {
+            notified.await;
+            continue;
         }
+        let ask = Ask {
+            services: if !want.overview {
+                Vec::new()
+            } else if want.services.is_empty() {
+                lock(&wanted.services).clone()
+            } else {
+                want.services.clone()
+            },
+            chart: want.chart.clone(),
+            history: want.chart.as_ref().map_or(HISTORY, |c| c.1.max(HISTORY)),
+            own: lock(&wanted.own).clone(),
+        };
+        let generation = want.generation;
+        let stale = || wanted.generation() != generation;
         // Prometheus stamps samples with the wall clock, whatever clock the cockpit shows.
         let now = chrono::Utc::now().timestamp();
         let result = if signals {
-            read_signals(&client, &source, &services, &ranges, now).await
+            read_signals(&client, &source, &ask, now, &stale).await
         } else {
             client.labels().await.map(|(_, warnings)| Round {
                 answers: vec![],
+                charts: vec![],
                 history: BTreeMap::new(),
                 warnings,
                 queries: 1,
+                cancelled: false,
             })
         };
+        if result.as_ref().is_ok_and(|r| r.cancelled) {
+            // What is on screen changed mid-round: read the new thing at once.
+            continue;
+        }
         let at = cx.clock.now();
         let wait = match result {
             Ok(round) => {
                 failures = 0;
-                for (range, signal, mut answer) in round.answers {
+                let answers = round.answers.into_iter().map(|a| (false, a));
+                let charts = round.charts.into_iter().map(|a| (true, a));
+                for (chart, (range, signal, mut answer)) in answers.chain(charts) {
                     answer.fetched_at = Some(at);
                     let _ = tx
                         .send(Msg::Signals(SignalsMsg::Loaded {
                             range,
                             signal,
                             answer,
+                            chart,
+                            generation,
                         }))
                         .await;
                 }
-                if signals && !services.is_empty() {
+                if signals && !(ask.services.is_empty() && ask.chart.is_none()) {
                     let _ = tx
                         .send(Msg::Signals(SignalsMsg::History {
                             spans: round.history,

@@ -12,6 +12,7 @@ mod onboarding;
 mod overview;
 mod pipelines;
 mod service;
+mod service_charts;
 mod summary;
 mod text;
 pub mod theme;

@@ -11,7 +11,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use flightdeck::config::PrometheusSource;
 use flightdeck::providers::alertmanager::Auth;
-use flightdeck::providers::prometheus::{PromClient, read_signals};
+use flightdeck::providers::prometheus::{Ask, PromClient, read_signals};
 use flightdeck_core::model::signals::{self, Range, Signal};
 use flightdeck_sim::{Sim, SimConfig};
 use serde_json::Value;
@@ -210,10 +210,19 @@ async fn signals_agree_with_the_api_and_the_fired_alert_reaches_the_cockpit() {
     // within the second it reached the Alertmanager.
     tokio::time::sleep(StdDuration::from_secs(2)).await;
     let now = chrono::Utc::now().timestamp();
-    let round = read_signals(&client, &src, &services, &[(Range::Hour, 60)], now)
+    let ask = Ask {
+        services: services.clone(),
+        history: Range::Day,
+        ..Ask::default()
+    };
+    let round = read_signals(&client, &src, &ask, now, &|| false)
         .await
         .expect("the signals read");
-    assert_eq!(round.queries, Signal::ALL.len() + 1, "one query per signal");
+    assert_eq!(
+        round.queries,
+        Signal::ALL.len() + 2,
+        "one query per signal, two for the alert history"
+    );
     assert!(round.warnings.is_empty(), "{:?}", round.warnings);
 
     // Each service's newest point equals the same PromQL through the API at that instant.

@@ -530,6 +530,7 @@ actions! {
     Resolve => "resolve", [Work], "resolve", "Resolve the selected PagerDuty incident (asks first)";
     NextTransition => "next-transition", [Work], "next status", "Choose the next Jira status the open ticket can move to";
     Transition => "transition", [Work], "move", "Move the open Jira ticket to the chosen status (asks first)";
+    ChartRange => "chart-range", [Overview], "range", "On the Service screen, chart the next time range (1h, 6h, 24h, 7d)";
 }
 
 impl Action {

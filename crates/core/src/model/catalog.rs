@@ -665,6 +665,13 @@ pub(crate) fn target_of(e: &Entity) -> ServiceTarget {
             })
             .unwrap_or_default(),
         docs: e.docs_dir.as_ref().map(std::path::PathBuf::from),
+        prometheus: crate::model::signals::Signal::ALL
+            .iter()
+            .filter_map(|s| {
+                let q = e.annotation(&crate::model::signals::annotation(*s))?.trim();
+                (!q.is_empty()).then(|| (s.key().to_string(), q.to_string()))
+            })
+            .collect(),
     }
 }
 

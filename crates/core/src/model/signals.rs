@@ -264,11 +264,79 @@ pub struct Answer {
     pub warnings: Vec<String>,
 }
 
+/// How wide the value axis' labels are, and the axis itself: a chart's plot is the rest.
+pub const LABEL_WIDTH: u16 = 8;
+
+/// How the Service screen lays its charts out across an area `width` wide: how many side by
+/// side, and each plot's columns. `update` asks the provider for points at this width and the
+/// view draws at it, so the two agree on "never more points than columns".
+pub fn chart_layout(width: u16) -> (u16, u16) {
+    let across = if width >= 160 { 2 } else { 1 };
+    // One column between charts side by side.
+    let each = width / across;
+    (across, each.saturating_sub(LABEL_WIDTH + 1).max(1))
+}
+
+/// A mark on a chart's time axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkKind {
+    Deploy,
+    AlertStart,
+    AlertEnd,
+}
+
+impl MarkKind {
+    /// Drawn on the axis row; readable without colour.
+    pub fn glyph(self) -> char {
+        match self {
+            MarkKind::Deploy => '▲',
+            MarkKind::AlertStart => '!',
+            MarkKind::AlertEnd => '✓',
+        }
+    }
+}
+
+/// A deploy or an alert's start or end at `at` (unix seconds), for the Service screen's charts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marker {
+    pub at: i64,
+    pub kind: MarkKind,
+}
+
+/// What the Prometheus provider should read now, as `update` last told it. A new `generation`
+/// each time it changes: answers to an older one are dropped, so a service scrolled away or a
+/// screen left never overwrites what is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Want {
+    pub generation: u64,
+    /// The Overview is on screen: its hour of sparklines is read at the scrape interval.
+    pub overview: bool,
+    /// The services (entity names) to read when the list is longer than the screen: those
+    /// on it. Empty means every service.
+    pub services: Vec<String>,
+    /// The open Service screen's service, its range and its plot's columns.
+    pub chart: Option<(String, Range, u16)>,
+}
+
+impl Want {
+    /// Whether anything is on screen to read.
+    pub fn idle(&self) -> bool {
+        !self.overview && self.chart.is_none()
+    }
+}
+
 /// Every answer kept, per range and signal: a range's answers stay cached when another range
 /// is shown, so switching back draws at once.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SignalsState {
     pub answers: BTreeMap<(Range, Signal), Answer>,
+    /// The open Service screen's charts, per range and signal: one service's series read at
+    /// the chart's width, apart from the Overview's batched hour.
+    pub charts: BTreeMap<(Range, Signal), Answer>,
+    /// What the provider was last told to read.
+    pub want: Want,
+    /// Read every service whatever fits on screen (`flightdeck status`, which has none).
+    pub every_service: bool,
     /// The range the Service screen charts.
     pub range: Range,
     /// Alert history per service: each firing span from `ALERTS`, for time to resolve and MTTR.
@@ -323,6 +391,28 @@ pub fn spans(alert: &str, points: &[(i64, f64)], step: i64, end: i64) -> Vec<Ale
     out
 }
 
+/// Moves each span's start to when its alert became active, read from `ALERTS_FOR_STATE`'s
+/// points (their value is that time, in unix seconds): a start read from `ALERTS` is only as
+/// exact as the query's step. A value after the span's first point, or before the previous
+/// span ended, belongs to another firing and is ignored.
+pub fn exact_starts(spans: &mut [AlertSpan], active: &[(i64, f64)], step: i64) {
+    let mut previous_end = i64::MIN;
+    for span in spans.iter_mut() {
+        let until = span.end.unwrap_or(i64::MAX);
+        let at = active
+            .iter()
+            .find(|(t, v)| *t >= span.start - step && *t <= until && v.is_finite())
+            .map(|(_, v)| v.round() as i64);
+        if let Some(at) = at
+            && at <= span.start
+            && at > previous_end
+        {
+            span.start = at;
+        }
+        previous_end = span.end.unwrap_or(i64::MAX);
+    }
+}
+
 /// Mean time to recovery over the resolved spans, in seconds.
 pub fn mttr(spans: &[AlertSpan]) -> Option<i64> {
     let resolved: Vec<i64> = spans
@@ -372,6 +462,18 @@ mod tests {
         assert_eq!((s[1].start, s[1].end), (300, Some(315)));
         assert_eq!(s[2].end, None, "the last point is the query's end: firing");
         assert_eq!(mttr(&s), Some(30));
+        // ALERTS_FOR_STATE says the first became active at -8, the second at 290, and a
+        // value later than a span's first point is another firing's.
+        let mut exact = s.clone();
+        exact_starts(
+            &mut exact,
+            &[(0, -8.0), (15, -8.0), (300, 290.0), (600, 605.0)],
+            15,
+        );
+        assert_eq!(exact[0].start, -8);
+        assert_eq!(exact[1].start, 290);
+        assert_eq!(exact[2].start, 600);
+        assert_eq!(mttr(&exact), Some((45 + 8 + 315 - 290) / 2));
         assert_eq!(format_value(Unit::Ratio, 0.0412), "4.1%");
         assert_eq!(format_value(Unit::Seconds, 0.23), "230ms");
     }

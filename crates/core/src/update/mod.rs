@@ -78,6 +78,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     // Whatever moved the user (keys, palette, a message), the CI providers learn what is on
     // screen, so they poll it and pause the rest.
     effects.extend(pipelines::watch(model));
+    // Prometheus reads only what is on screen: the Overview's rows, the open service's charts.
+    effects.extend(signals::watch(model));
     // A page opened in the docs viewer, from anywhere, may be what an onboarding step checks.
     effects.extend(onboarding::docs_opened(model));
     effects
