@@ -583,6 +583,7 @@ fn signals_json(m: &Model, service: &str) -> Value {
             Unit::PerSecond => "per_second",
             Unit::Ratio => "ratio",
             Unit::Seconds => "seconds",
+            Unit::Number => "number",
         };
         current.insert(
             signal.key().into(),

@@ -9,7 +9,7 @@ use std::time::Duration as StdDuration;
 use serde::de::DeserializeOwned;
 use tokio::sync::Notify;
 
-use super::alertmanager::{Auth, credentials};
+use super::http::{Api, Auth, credentials};
 use super::{Context, Provider};
 use crate::config::{Config, PrometheusSource};
 use flightdeck_core::message::signals::{Command, Msg as SignalsMsg};
@@ -34,18 +34,14 @@ pub const HISTORY: Range = Range::Day;
 #[derive(Debug, Clone)]
 pub struct PromClient {
     pub name: String,
-    base: String,
-    http: reqwest::Client,
-    auth: Auth,
+    api: Api,
 }
 
 impl PromClient {
     pub fn new(name: &str, url: &str, auth: Auth, timeout: StdDuration) -> Result<Self, String> {
         Ok(Self {
             name: name.to_string(),
-            base: url.trim_end_matches('/').to_string(),
-            http: super::http::client(timeout)?,
-            auth,
+            api: Api::new(url, auth, timeout)?,
         })
     }
 
@@ -61,22 +57,20 @@ impl PromClient {
             .iter()
             .map(|(k, v)| format!("{k}={}", percent_encode(v)))
             .collect();
-        let url = if query.is_empty() {
-            format!("{}{path}", self.base)
+        let path = if query.is_empty() {
+            path.to_string()
         } else {
-            format!("{}{path}?{}", self.base, query.join("&"))
+            format!("{path}?{}", query.join("&"))
         };
-        let req = self.http.get(url);
-        let req = match &self.auth {
-            Auth::None => req,
-            Auth::Bearer(token) => req.bearer_auth(token),
-            Auth::Basic { user, password } => req.basic_auth(user, password.as_ref()),
-        };
+        let req = self.api.request(reqwest::Method::GET, &path);
         let resp = req.send().await.map_err(|e| {
             if e.is_timeout() {
                 format!("{what}: no answer in time")
             } else if e.is_connect() {
-                format!("{what}: cannot connect to {}", sanitize::line(&self.base))
+                format!(
+                    "{what}: cannot connect to {}",
+                    sanitize::line(&self.api.base)
+                )
             } else {
                 format!("{what}: {}", sanitize::line(&e.to_string()))
             }
@@ -368,8 +362,7 @@ async fn read_one(
 }
 
 /// One round: a `query_range` per signal for the Overview's services and per signal for the
-/// open chart, and two for the alert history (`ALERTS` for when each alert fired and
-/// resolved, `ALERTS_FOR_STATE` for exactly when it started). Stops at the first error: the
+/// open chart, and three for the alert history (see `alert_history`). Stops at the first error: the
 /// rest would fail alike; stops when `stale()` says the screen moved on.
 pub async fn read_signals(
     client: &PromClient,
@@ -441,20 +434,63 @@ pub async fn read_signals(
     // Alert history: each alert's firing spans per service over the window.
     let names: Vec<&str> = everyone.iter().map(String::as_str).collect();
     let step = signals::step_for(ask.history, 1440, scrape);
-    let start = end - ask.history.seconds();
-    let selector = signals::render("$selector", label, &names, "");
+    let (history, warnings) = alert_history(
+        client,
+        label,
+        &names,
+        (end - ask.history.seconds(), end, step),
+    )
+    .await?;
+    round.queries += 3;
+    round.warnings.extend(warnings);
+    round.history = history;
+    Ok(round)
+}
+
+/// Each alert's firing spans per service over `start..end` (unix seconds) at `step`, in three
+/// queries: `ALERTS` over the range for when each fired and resolved (to the step), and at the
+/// end for whether it still fires, `ALERTS_FOR_STATE` for exactly when it became active.
+/// Oldest first per service.
+pub async fn alert_history(
+    client: &PromClient,
+    label: &str,
+    names: &[&str],
+    (start, end, step): (i64, i64, i64),
+) -> Result<(BTreeMap<String, Vec<AlertSpan>>, Vec<String>), String> {
+    let mut history: BTreeMap<String, Vec<AlertSpan>> = BTreeMap::new();
+    let mut all_warnings = Vec::new();
+    let selector = signals::render("$selector", label, names, "");
     // Over each step, not at its instant: an alert that fired between two points still counts.
     let expr = format!(
-        "max by (alertname, {label}) (max_over_time(ALERTS{{alertstate=\"firing\",{selector}}}[{step}s]))"
+        "max by (alertname, severity, {label}) (max_over_time(ALERTS{{alertstate=\"firing\",{selector}}}[{step}s]))"
     );
     let (data, warnings) = client.query_range(&expr, start, end, step).await?;
-    round.queries += 1;
-    round.warnings.extend(warnings);
-    // When each became active, exactly: the value of `ALERTS_FOR_STATE` is that time.
-    let expr = format!("min by (alertname, {label}) (ALERTS_FOR_STATE{{{selector}}})");
+    all_warnings.extend(warnings);
+    // When each became active, exactly: the value of `ALERTS_FOR_STATE` is that time; the
+    // earliest over each step, so an alert shorter than a step still has its start.
+    let expr = format!(
+        "min by (alertname, {label}) (min_over_time(ALERTS_FOR_STATE{{{selector}}}[{step}s]))"
+    );
     let (since, warnings) = client.query_range(&expr, start, end, step).await?;
-    round.queries += 1;
-    round.warnings.extend(warnings);
+    all_warnings.extend(warnings);
+    // What fires at the end itself: a span whose last point is within a step of the end may
+    // have resolved since (each point covers the step before it).
+    let expr =
+        format!("count by (alertname, {label}) (ALERTS{{alertstate=\"firing\",{selector}}})");
+    let (now, warnings) = client.query(&expr, Some(end as f64)).await?;
+    all_warnings.extend(warnings);
+    let firing: std::collections::BTreeSet<(String, String)> = match now {
+        QueryData::Vector(v) => v
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    sanitize::line(s.metric.get(label)?),
+                    sanitize::line(s.metric.get("alertname")?),
+                ))
+            })
+            .collect(),
+        _ => Default::default(),
+    };
     let mut active: BTreeMap<(String, String), Vec<(i64, f64)>> = BTreeMap::new();
     if let QueryData::Matrix(matrix) = since {
         for s in matrix {
@@ -477,6 +513,7 @@ pub async fn read_signals(
             else {
                 continue;
             };
+            let critical = s.metric.get("severity").is_some_and(|v| v == "critical");
             let (service, alert) = (sanitize::line(service), sanitize::line(alert));
             let points: Vec<(i64, f64)> = s
                 .values
@@ -484,16 +521,152 @@ pub async fn read_signals(
                 .map(|p| (p.0.round() as i64, p.value()))
                 .collect();
             let mut spans = signals::spans(&alert, &points, step, end);
+            if !firing.contains(&(service.clone(), alert.clone()))
+                && let Some(last) = spans.last_mut()
+                && last.end.is_none()
+            {
+                last.end = points.last().map(|p| p.0);
+            }
             if let Some(since) = active.get(&(service.clone(), alert)) {
                 signals::exact_starts(&mut spans, since, step);
             }
-            round.history.entry(service).or_default().extend(spans);
+            for span in &mut spans {
+                span.critical = critical;
+            }
+            history.entry(service).or_default().extend(spans);
         }
     }
-    for spans in round.history.values_mut() {
+    for spans in history.values_mut() {
         spans.sort_by_key(|s| s.start);
     }
-    Ok(round)
+    Ok((history, all_warnings))
+}
+
+/// How far back an alert's expression is graphed, and how wide.
+pub const EXPR_RANGE: Range = Range::SixHours;
+pub const EXPR_COLUMNS: u16 = 120;
+
+/// The rule of alert `name` from the `rules` API, its comparison split, and its left side over
+/// the last hours for the series whose labels agree with the alert's (the highest now when
+/// several do). What cannot be read says why in the graph, not in the source's state.
+pub async fn read_expr(
+    client: &PromClient,
+    source: &PrometheusSource,
+    (name, labels): &(String, Vec<(String, String)>),
+    now: i64,
+) -> signals::ExprGraph {
+    let mut graph = signals::ExprGraph {
+        alert: name.clone(),
+        left: String::new(),
+        op: String::new(),
+        right: String::new(),
+        threshold: None,
+        answer: Err("no rule of that name in Prometheus".into()),
+    };
+    let rules = match client.rules().await {
+        Ok((r, _)) => r,
+        Err(e) => {
+            graph.answer = Err(e);
+            return graph;
+        }
+    };
+    let Some(rule) = rules
+        .groups
+        .iter()
+        .flat_map(|g| &g.rules)
+        .find(|r| r.kind == "alerting" && &r.name == name)
+    else {
+        return graph;
+    };
+    let expr = sanitize::line(rule.query.trim());
+    let Some((left, op, right)) = signals::split_comparison(&expr) else {
+        graph.left = expr;
+        graph.answer = Err("the rule's expression compares nothing to graph against".into());
+        return graph;
+    };
+    graph.threshold = right.parse::<f64>().ok();
+    (graph.left, graph.op, graph.right) = (left, op, right);
+    let scrape = source.scrape_interval_secs as i64;
+    let step = signals::step_for(EXPR_RANGE, EXPR_COLUMNS, scrape);
+    let end = now - now.rem_euclid(scrape.max(1));
+    let start = end - EXPR_RANGE.seconds();
+    let (data, warnings) = match client.query_range(&graph.left, start, end, step).await {
+        Ok(d) => d,
+        Err(e) => {
+            graph.answer = Err(e);
+            return graph;
+        }
+    };
+    let QueryData::Matrix(matrix) = data else {
+        graph.answer = Err("the left side is not a range of numbers".into());
+        return graph;
+    };
+    // The alert's series: every label it shares with the alert agrees.
+    let agrees = |metric: &BTreeMap<String, String>| {
+        metric.iter().all(|(k, v)| {
+            labels
+                .iter()
+                .find(|(lk, _)| lk == k)
+                .is_none_or(|(_, lv)| lv == v)
+        })
+    };
+    let best = matrix
+        .iter()
+        .filter(|s| agrees(&s.metric))
+        .map(|s| Series {
+            points: s
+                .values
+                .iter()
+                .map(|p| (p.0.round() as i64, p.value()))
+                .collect(),
+        })
+        .max_by(|a, b| {
+            a.last()
+                .unwrap_or(f64::MIN)
+                .total_cmp(&b.last().unwrap_or(f64::MIN))
+        });
+    graph.answer = match best {
+        Some(series) => Ok(Answer {
+            series: [(String::new(), series)].into(),
+            fetched_at: None,
+            start,
+            end,
+            step,
+            warnings: warnings.iter().map(|w| short(w)).collect(),
+        }),
+        None => Err("no series of the expression matches the alert's labels".into()),
+    };
+    graph
+}
+
+/// The alert history of `names` from `start` to `end` (unix seconds) in one Prometheus, for
+/// `flightdeck metrics`: as fine a step as one answer allows (at most 10,000 points a series,
+/// and only while an alert fires is there a point), never finer than the scrape.
+pub async fn history_for(
+    source: &PrometheusSource,
+    names: &[&str],
+    (start, end): (i64, i64),
+) -> Result<BTreeMap<String, Vec<AlertSpan>>, String> {
+    let client = credentials(
+        source.token_env.as_deref(),
+        source.token_command.as_deref(),
+        source.basic_auth_user.as_deref(),
+        source.basic_auth_password_env.as_deref(),
+    )
+    .await
+    .and_then(|auth| {
+        PromClient::new(
+            &source.name,
+            &source.url,
+            auth,
+            super::http::REQUEST_TIMEOUT,
+        )
+    })?;
+    let scrape = (source.scrape_interval_secs as i64).max(1);
+    let step = ((end - start + 9_999) / 10_000).max(scrape);
+    let (history, _) =
+        alert_history(&client, &source.service_label, names, (start, end, step)).await?;
+    Ok(history)
 }
 
 /// The poll loop of one Prometheus: read, report, wait a scrape interval or a refresh.
@@ -572,6 +745,17 @@ async fn poll(source: PrometheusSource, signals: bool, wanted: Arc<Wanted>, cx: 
         if result.as_ref().is_ok_and(|r| r.cancelled) {
             // What is on screen changed mid-round: read the new thing at once.
             continue;
+        }
+        if signals
+            && result.is_ok()
+            && let Some(alert) = &want.alert
+        {
+            let graph = read_expr(&client, &source, alert, now).await;
+            if !stale() {
+                let _ = tx
+                    .send(Msg::Signals(SignalsMsg::Expr { graph, generation }))
+                    .await;
+            }
         }
         let at = cx.clock.now();
         let wait = match result {

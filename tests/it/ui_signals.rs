@@ -182,6 +182,7 @@ fn service_at_six_hours() -> flightdeck_core::model::Model {
                     alert: "HighErrorRate".into(),
                     start: FIRED,
                     end: Some(RESOLVED),
+                    critical: true,
                 }],
             )]
             .into(),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::signals::{AlertSpan, Answer, Range, Signal, Want};
+use crate::model::signals::{AlertSpan, Answer, ExprGraph, Range, Signal, Want};
 
 /// Messages from the Prometheus provider.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +18,8 @@ pub enum Msg {
         chart: bool,
         generation: u64,
     },
+    /// The open alert's rule expression, read for `generation`.
+    Expr { graph: ExprGraph, generation: u64 },
     /// Firing spans per service from `ALERTS` and `ALERTS_FOR_STATE` over the history window.
     History {
         spans: BTreeMap<String, Vec<AlertSpan>>,

@@ -27,6 +27,8 @@ pub enum Unit {
     /// 0..1, shown as a percentage.
     Ratio,
     Seconds,
+    /// Whatever an alert rule's expression measures.
+    Number,
 }
 
 impl Signal {
@@ -109,6 +111,9 @@ pub fn format_value(unit: Unit, v: f64) -> String {
         Unit::Ratio => format!("{:.1}%", v * 100.0),
         Unit::Seconds if v < 1.0 => format!("{:.0}ms", v * 1000.0),
         Unit::Seconds => format!("{v:.1}s"),
+        Unit::Number if v.abs() >= 10_000.0 => format!("{v:.2e}"),
+        Unit::Number if v.abs() >= 100.0 => format!("{v:.0}"),
+        Unit::Number => format!("{v:.3}"),
     }
 }
 
@@ -316,12 +321,14 @@ pub struct Want {
     pub services: Vec<String>,
     /// The open Service screen's service, its range and its plot's columns.
     pub chart: Option<(String, Range, u16)>,
+    /// The open alert detail's alert: its name and labels, whose rule's expression is graphed.
+    pub alert: Option<(String, Vec<(String, String)>)>,
 }
 
 impl Want {
     /// Whether anything is on screen to read.
     pub fn idle(&self) -> bool {
-        !self.overview && self.chart.is_none()
+        !self.overview && self.chart.is_none() && self.alert.is_none()
     }
 }
 
@@ -337,6 +344,8 @@ pub struct SignalsState {
     pub want: Want,
     /// Read every service whatever fits on screen (`flightdeck status`, which has none).
     pub every_service: bool,
+    /// The open alert's expression over the last hours, for its detail.
+    pub expr: Option<ExprGraph>,
     /// The range the Service screen charts.
     pub range: Range,
     /// Alert history per service: each firing span from `ALERTS`, for time to resolve and MTTR.
@@ -364,6 +373,8 @@ pub struct AlertSpan {
     pub alert: String,
     pub start: i64,
     pub end: Option<i64>,
+    /// Its `severity` label is `critical`: such a start after a deploy fails the deploy.
+    pub critical: bool,
 }
 
 /// Firing spans from an `ALERTS{alertstate="firing"}` range answer for one series: a gap of
@@ -378,6 +389,7 @@ pub fn spans(alert: &str, points: &[(i64, f64)], step: i64, end: i64) -> Vec<Ale
                 alert: alert.to_string(),
                 start: *t,
                 end: Some(*t),
+                critical: false,
             }),
         }
         last = Some(*t);
@@ -411,6 +423,86 @@ pub fn exact_starts(spans: &mut [AlertSpan], active: &[(i64, f64)], step: i64) {
         }
         previous_end = span.end.unwrap_or(i64::MAX);
     }
+}
+
+/// An alerting rule's expression as its detail graphs it: the comparison split, the left side
+/// read over the last hours for the alert's series, the right side the threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExprGraph {
+    /// The alert it was read for.
+    pub alert: String,
+    pub left: String,
+    /// `>`, `<`, `>=`, `<=`, `==` or `!=`; empty when the expression compares nothing.
+    pub op: String,
+    pub right: String,
+    /// The right side as a number, drawn as a line; `None` when it is itself a query.
+    pub threshold: Option<f64>,
+    /// The left side's series matching the alert's labels, under the key `""` (the highest
+    /// when several match), or why there is none.
+    pub answer: Result<Answer, String>,
+}
+
+/// Splits a PromQL comparison at its last top-level operator (outside parentheses, braces,
+/// brackets and strings): `a / b > 0.05` → (`a / b`, `>`, `0.05`). A `bool` modifier is
+/// dropped. `None` when the expression compares nothing at the top.
+pub fn split_comparison(expr: &str) -> Option<(String, String, String)> {
+    let bytes = expr.as_bytes();
+    let mut depth = 0i32;
+    let mut quote: Option<u8> = None;
+    let mut found: Option<(usize, usize)> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match quote {
+            Some(q) => {
+                if c == b'\\' {
+                    i += 1;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                b'"' | b'\'' | b'`' => quote = Some(c),
+                b'(' | b'{' | b'[' => depth += 1,
+                b')' | b'}' | b']' => depth -= 1,
+                b'>' | b'<' | b'=' | b'!' if depth == 0 => {
+                    let next = bytes.get(i + 1).copied();
+                    let len = match (c, next) {
+                        (b'>' | b'<' | b'=' | b'!', Some(b'=')) => 2,
+                        (b'>' | b'<', _) => 1,
+                        _ => 0,
+                    };
+                    if len > 0 {
+                        found = Some((i, len));
+                        i += len;
+                        continue;
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    let (at, len) = found?;
+    let left = expr[..at].trim();
+    let op = &expr[at..at + len];
+    let mut right = expr[at + len..].trim();
+    if let Some(rest) = right.strip_prefix("bool ") {
+        right = rest.trim();
+    }
+    (!left.is_empty() && !right.is_empty())
+        .then(|| (left.to_string(), op.to_string(), right.to_string()))
+}
+
+/// Mean time to recovery over the spans that started from `from` on and resolved, in seconds,
+/// and how many there were.
+pub fn mttr_since(spans: &[AlertSpan], from: i64) -> (Option<i64>, usize) {
+    let resolved: Vec<AlertSpan> = spans
+        .iter()
+        .filter(|s| s.start >= from && s.end.is_some())
+        .cloned()
+        .collect();
+    (mttr(&resolved), resolved.len())
 }
 
 /// Mean time to recovery over the resolved spans, in seconds.
@@ -448,6 +540,27 @@ mod tests {
         assert!(Range::Week.seconds() / step_for(Range::Week, 80, 15) <= 80);
         // An hour on 200 columns would be 18 s; never finer than the scrape.
         assert_eq!(step_for(Range::Hour, 200, 30), 30);
+    }
+
+    #[test]
+    fn a_rules_comparison_splits_at_its_top_level_operator() {
+        let rule = "sum by (service) (rate(http_requests_total{code=~\"5..\"}[1m]))\n  / sum by (service) (rate(http_requests_total[1m])) > 0.05\n";
+        let (left, op, right) = split_comparison(rule).expect("a comparison");
+        assert!(left.ends_with("(rate(http_requests_total[1m]))"), "{left}");
+        assert_eq!((op.as_str(), right.as_str()), (">", "0.05"));
+        assert_eq!(
+            split_comparison("up{job!=\"a>b\"} == bool 0"),
+            Some(("up{job!=\"a>b\"}".into(), "==".into(), "0".into()))
+        );
+        assert_eq!(
+            split_comparison("x / y >= 0.95"),
+            Some(("x / y".into(), ">=".into(), "0.95".into()))
+        );
+        assert_eq!(split_comparison("absent(up{job=\"x\"})"), None);
+        assert_eq!(
+            split_comparison("rate(x[5m]) > on(job) y"),
+            Some(("rate(x[5m])".into(), ">".into(), "on(job) y".into()))
+        );
     }
 
     #[test]

@@ -35,6 +35,13 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             effects
         }
+        Msg::Expr { graph, generation } => {
+            if generation != model.signals.want.generation {
+                return vec![];
+            }
+            model.signals.expr = Some(graph);
+            vec![Effect::Render]
+        }
         Msg::History { spans } => {
             model.signals.history = spans;
             refresh_markers(model);
@@ -116,11 +123,27 @@ pub fn watch(model: &mut Model) -> Option<Effect> {
     } else {
         Vec::new()
     };
+    // The open alert detail graphs its rule's expression.
+    let alert = (model.screen == Screen::Alerts)
+        .then_some(model.alerts.detail.as_ref())
+        .flatten()
+        .and_then(|d| model.alerts.by_fingerprint(&d.fingerprint))
+        .and_then(|m| model.alerts.alert(m))
+        .map(|a| {
+            (
+                a.name().to_string(),
+                a.labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            )
+        });
     let want = Want {
         generation: model.signals.want.generation,
         overview: list,
         services,
         chart,
+        alert,
     };
     if want == model.signals.want {
         return None;
