@@ -124,6 +124,11 @@ fn on_tick(model: &mut Model, now: DateTime<Utc>) -> Vec<Effect> {
 }
 
 fn on_source(model: &mut Model, id: SourceId, event: SourceEvent) -> Vec<Effect> {
+    // A Prometheus provider says it started: what was on screen before it could listen (the
+    // first frame's) is told again, by `signals::watch` at the end of this update.
+    if id.kind == crate::model::SourceKind::Prometheus && event == SourceEvent::Connecting {
+        signals::forget_want(model);
+    }
     let Some(source) = model.source_mut(&id) else {
         return vec![];
     };

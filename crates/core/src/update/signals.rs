@@ -91,6 +91,14 @@ pub(crate) fn markers(model: &Model, service: &str, name: &str) -> Vec<Marker> {
     out
 }
 
+/// Makes the next `watch` tell the provider what is on screen even if it has not changed.
+pub(crate) fn forget_want(model: &mut Model) {
+    model.signals.want = Want {
+        generation: model.signals.want.generation,
+        ..Want::default()
+    };
+}
+
 /// What is on screen for Prometheus now; a command when it changed. Nothing without a
 /// Prometheus source.
 pub fn watch(model: &mut Model) -> Option<Effect> {
@@ -194,6 +202,40 @@ mod tests {
             model.signals.current(Signal::ErrorRatio, "payments-api"),
             Some(0.3)
         );
+    }
+
+    #[test]
+    fn the_first_frames_want_is_told_again_when_the_provider_starts() {
+        use crate::message::{Msg as AppMsg, SourceEvent};
+        use crate::model::{FetchState, SourceId, SourceStatus};
+        let mut model = Model::new(Keymap::default(), Utc::now());
+        let id = SourceId::new(SourceKind::Prometheus, "sim");
+        model
+            .sources
+            .push(SourceStatus::new(id.clone(), FetchState::Connecting));
+        // The first frame's update: its effects go nowhere, no provider listens yet.
+        let first = crate::update::update(
+            &mut model,
+            AppMsg::Resize {
+                width: 120,
+                height: 40,
+            },
+        );
+        assert!(first.iter().any(|e| matches!(e, Effect::Signals(_))));
+        let told = crate::update::update(
+            &mut model,
+            AppMsg::Source {
+                id,
+                event: SourceEvent::Connecting,
+            },
+        );
+        let want = told.iter().find_map(|e| match e {
+            Effect::Signals(Command::Watch(w)) => Some(w.clone()),
+            _ => None,
+        });
+        let want = want.expect("the Overview is asked for again");
+        assert!(want.overview);
+        assert_eq!(want.generation, model.signals.want.generation);
     }
 
     #[test]
