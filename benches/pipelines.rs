@@ -45,6 +45,7 @@ fn targets(sim: &Sim, n: usize) -> Vec<ServiceTarget> {
             kubernetes: None,
             alert_names: vec![],
             docs: None,
+            prometheus: vec![],
         })
         .collect()
 }

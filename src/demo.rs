@@ -11,6 +11,10 @@ use crate::cli::SimArgs;
 pub struct Demo {
     #[cfg(feature = "sim")]
     sim: flightdeck_sim::Sim,
+    /// The real Prometheus and Alertmanager beside it, when both are installed, so the demo's
+    /// Overview has sparklines and its Service screens charts; they stop with the demo.
+    #[cfg(feature = "sim")]
+    _monitoring: Option<serve_sim::Monitoring>,
     #[cfg(not(feature = "sim"))]
     never: std::convert::Infallible,
 }
@@ -19,7 +23,17 @@ impl Demo {
     #[cfg(feature = "sim")]
     pub async fn start(args: &SimArgs) -> Result<Demo> {
         let sim = flightdeck_sim::Sim::start(args.config()).await?;
-        Ok(Demo { sim })
+        // Without them the demo still runs, only without signals: say why in the log.
+        let monitoring = serve_sim::Monitoring::start(&sim)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the demo's Prometheus and Alertmanager did not start");
+                None
+            });
+        Ok(Demo {
+            sim,
+            _monitoring: monitoring,
+        })
     }
 
     #[cfg(not(feature = "sim"))]
@@ -144,7 +158,7 @@ mod serve_sim {
 
     /// A real Prometheus scraping the sim and a real Alertmanager receiving its alerts, started
     /// when both programs are installed; both stop with this value.
-    struct Monitoring {
+    pub(super) struct Monitoring {
         prometheus: String,
         alertmanager: String,
         _children: [tokio::process::Child; 2],
@@ -165,7 +179,7 @@ mod serve_sim {
     }
 
     impl Monitoring {
-        async fn start(sim: &Sim) -> Result<Option<Monitoring>> {
+        pub(super) async fn start(sim: &Sim) -> Result<Option<Monitoring>> {
             let (Some(prom), Some(am)) = (
                 installed("prometheus"),
                 installed("prometheus-alertmanager"),

@@ -60,6 +60,9 @@ struct Row {
     before: Metrics,
     error: Option<String>,
     history: History,
+    /// Mean time to recovery of its alerts started in the window, and how many resolved
+    /// (from Prometheus' alert history; `None` without one).
+    alert_mttr: Option<(Option<i64>, usize)>,
 }
 
 pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
@@ -119,6 +122,37 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
             critical.entry(service).or_default().push(a.starts_at);
         }
     }
+    // Where a Prometheus is configured, its alert history over both windows: each
+    // critical alert's exact start joins the change-failure rule (resolved ones too, which
+    // Alertmanager no longer has), and each service's alerts give its time to recovery.
+    let alert_history = match config.prometheus.first() {
+        Some(source) => {
+            let names: Vec<&str> = picked.iter().map(|r| r.name.as_str()).collect();
+            match crate::providers::prometheus::history_for(
+                source,
+                &names,
+                // Only alerts in the two windows count: after a deploy in them, or for MTTR.
+                (window.previous().start.timestamp(), until.timestamp()),
+            )
+            .await
+            {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    eprintln!("flightdeck metrics: Prometheus {}: {e}", source.name);
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    for r in &picked {
+        let spans = alert_history.as_ref().and_then(|h| h.get(&r.name));
+        for s in spans.into_iter().flatten().filter(|s| s.critical) {
+            if let Some(at) = DateTime::from_timestamp(s.start, 0) {
+                critical.entry(r.service.as_str()).or_default().push(at);
+            }
+        }
+    }
     let mut rows = Vec::new();
     for r in picked {
         let target = targets.iter().find(|t| t.service == r.service);
@@ -163,6 +197,11 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
             before: history.metrics(window.previous()),
             error,
             history,
+            alert_mttr: alert_history.as_ref().map(|h| {
+                h.get(&r.name).map_or((None, 0), |spans| {
+                    flightdeck_core::model::signals::mttr_since(spans, window.start.timestamp())
+                })
+            }),
         });
     }
     if let Some(p) = &path
@@ -256,6 +295,11 @@ fn to_json(rows: &[Row], org: &(Metrics, Metrics), window: Window) -> Value {
                 o.insert("system".into(), json!(r.system));
                 o.insert("repo".into(), json!(r.repo));
                 o.insert("previous".into(), metrics_json(&r.before));
+                o.insert(
+                    "alert_mttr_secs".into(),
+                    json!(r.alert_mttr.and_then(|m| m.0)),
+                );
+                o.insert("alerts_resolved".into(), json!(r.alert_mttr.map(|m| m.1)));
                 o.insert("error".into(), json!(r.error));
             }
             v
@@ -283,13 +327,13 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 
 fn to_csv(rows: &[Row]) -> String {
     let mut out = String::from(
-        "name,owner,system,deployments,failed_deployments,deployments_per_week,lead_time_median_secs,lead_time_p90_secs,change_failure_rate,recovery_time_median_secs,rework_deployments,rework_rate\n",
+        "name,owner,system,deployments,failed_deployments,deployments_per_week,lead_time_median_secs,lead_time_p90_secs,change_failure_rate,recovery_time_median_secs,rework_deployments,rework_rate,alert_mttr_secs\n",
     );
     for r in rows {
         let m = &r.now;
         // Catalog names cannot hold commas or quotes; owners and systems are names too.
         out.push_str(&format!(
-            "{},{},{},{},{},{:.3},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{:.3},{},{},{},{},{},{},{}\n",
             sanitize::ident(&r.name),
             sanitize::ident(&r.owner),
             sanitize::ident(&r.system),
@@ -302,6 +346,7 @@ fn to_csv(rows: &[Row]) -> String {
             opt(m.recovery_time_median_secs),
             m.rework_deployments,
             opt(m.rework_rate.map(|v| format!("{v:.4}"))),
+            opt(r.alert_mttr.and_then(|m| m.0)),
         ));
     }
     out
@@ -312,7 +357,7 @@ fn to_text(rows: &[Row], window: Window) -> String {
     let dur = |s: Option<i64>| s.map_or("—".to_string(), |s| duration(Duration::seconds(s)));
     let pct = |r: Option<f64>| r.map_or("—".to_string(), |r| format!("{:.0}%", r * 100.0));
     let mut out = format!(
-        "{:<20} {:>6} {:>8} {:>9} {:>6} {:>9} {:>7}   last {:.0} days\n",
+        "{:<20} {:>6} {:>8} {:>9} {:>6} {:>9} {:>7} {:>7}   last {:.0} days\n",
         "SERVICE",
         "DEPLOYS",
         "PER WEEK",
@@ -320,12 +365,13 @@ fn to_text(rows: &[Row], window: Window) -> String {
         "CFR",
         "RECOVERY",
         "REWORK",
+        "MTTR",
         window.days()
     );
     for r in rows {
         let m = &r.now;
         out.push_str(&format!(
-            "{:<20} {:>6} {:>8.1} {:>9} {:>6} {:>9} {:>7}\n",
+            "{:<20} {:>6} {:>8.1} {:>9} {:>6} {:>9} {:>7} {:>7}\n",
             r.name,
             m.deployments,
             m.deployments_per_week,
@@ -333,6 +379,7 @@ fn to_text(rows: &[Row], window: Window) -> String {
             pct(m.change_failure_rate),
             dur(m.recovery_time_median_secs),
             pct(m.rework_rate),
+            dur(r.alert_mttr.and_then(|m| m.0)),
         ));
     }
     out

@@ -75,6 +75,8 @@ pub async fn collect(
     let deadline = started + timeout;
     let mut model =
         crate::startup::model(config, Keymap::defaults(), true, clock.now(), Path::new(""));
+    // No screen: every service's signals, not the rows an 80x24 terminal would show.
+    model.signals.every_service = true;
     let (tx, mut rx) = mpsc::channel(1024);
     let mut providers = Providers::start(
         config,
@@ -581,6 +583,7 @@ fn signals_json(m: &Model, service: &str) -> Value {
             Unit::PerSecond => "per_second",
             Unit::Ratio => "ratio",
             Unit::Seconds => "seconds",
+            Unit::Number => "number",
         };
         current.insert(
             signal.key().into(),

@@ -93,6 +93,8 @@ fn model(dir: &std::path::Path) -> Model {
                     step: 60,
                     warnings: vec![],
                 },
+                chart: false,
+                generation: 0,
             }),
         );
     }

@@ -35,63 +35,27 @@ const STATUS_EVERY: u32 = 60;
 /// The longest wait between tries of a failing Alertmanager.
 const MAX_BACKOFF: StdDuration = StdDuration::from_secs(60);
 
-/// How requests authenticate.
-#[derive(Clone)]
-pub enum Auth {
-    None,
-    Bearer(String),
-    Basic {
-        user: String,
-        password: Option<String>,
-    },
-}
-
-impl std::fmt::Debug for Auth {
-    /// Never prints the secret.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Auth::None => f.write_str("none"),
-            Auth::Bearer(_) => f.write_str("bearer <redacted>"),
-            Auth::Basic { user, .. } => write!(f, "basic {user}:<redacted>"),
-        }
-    }
-}
+// The one credential and client set-up every API source shares; re-exported, since
+// callers name it through this module.
+pub use super::http::{Api, Auth};
 
 /// One Alertmanager's API v2.
 #[derive(Debug, Clone)]
 pub struct AmClient {
     pub name: String,
-    base: String,
-    http: reqwest::Client,
-    auth: Auth,
-    timeout: StdDuration,
+    api: Api,
 }
 
 impl AmClient {
     pub fn new(name: &str, url: &str, auth: Auth, timeout: StdDuration) -> Result<Self, String> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(StdDuration::from_secs(5)))
-            .user_agent(concat!("flightdeck/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
         Ok(Self {
             name: name.to_string(),
-            base: url.trim_end_matches('/').to_string(),
-            http,
-            auth,
-            timeout,
+            api: Api::new(url, auth, timeout)?,
         })
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let req = self.http.request(method, format!("{}{path}", self.base));
-        match &self.auth {
-            Auth::None => req,
-            Auth::Bearer(token) => req.bearer_auth(token),
-            Auth::Basic { user, password } => req.basic_auth(user, password.as_ref()),
-        }
+        self.api.request(method, path)
     }
 
     /// Sends and reads the whole answer; every failure says which call and why, in words a
@@ -125,7 +89,9 @@ impl AmClient {
                     )
                 })
             }
-            Err(e) => Err(Failure::from_reqwest(&e, &self.base, self.timeout).describe(what)),
+            Err(e) => {
+                Err(Failure::from_reqwest(&e, &self.api.base, self.api.timeout).describe(what))
+            }
         }
     }
 
@@ -341,48 +307,13 @@ pub fn decode_silence(s: GettableSilence) -> Silence {
 /// The credential of one Alertmanager from the environment or a command, read when its task
 /// starts so a rotated token is picked up on restart.
 async fn auth_for(source: &AlertmanagerSource) -> Result<Auth, String> {
-    credentials(
+    super::http::credentials(
         source.token_env.as_deref(),
         source.token_command.as_deref(),
         source.basic_auth_user.as_deref(),
         source.basic_auth_password_env.as_deref(),
     )
     .await
-}
-
-/// The credential a source names, in the one order every provider keeps (the variable the
-/// config names, then its command; see `http::resolve_token`), else basic auth; every HTTP
-/// source whose config offers `token_env`, `token_command` or basic auth reads it here.
-pub(crate) async fn credentials(
-    token_env: Option<&str>,
-    token_command: Option<&str>,
-    basic_auth_user: Option<&str>,
-    basic_auth_password_env: Option<&str>,
-) -> Result<Auth, String> {
-    let names: Vec<&str> = token_env.into_iter().collect();
-    match super::http::resolve_token(&names, token_command).await? {
-        Some(token) => return Ok(Auth::Bearer(token)),
-        None => {
-            if let Some(var) = token_env {
-                return Err(format!(
-                    "the environment variable {var} (token_env) is not set"
-                ));
-            }
-        }
-    }
-    if let Some(user) = basic_auth_user {
-        let password = match basic_auth_password_env {
-            Some(var) => Some(std::env::var(var).map_err(|_| {
-                format!("the environment variable {var} (basic_auth_password_env) is not set")
-            })?),
-            None => None,
-        };
-        return Ok(Auth::Basic {
-            user: user.to_string(),
-            password,
-        });
-    }
-    Ok(Auth::None)
 }
 
 struct Running {

@@ -33,6 +33,94 @@ pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
         .map_err(|e| format!("cannot build an HTTP client: {e}"))
 }
 
+/// How requests to one API authenticate.
+#[derive(Clone)]
+pub enum Auth {
+    None,
+    Bearer(String),
+    Basic {
+        user: String,
+        password: Option<String>,
+    },
+}
+
+impl std::fmt::Debug for Auth {
+    /// Never prints the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::None => f.write_str("none"),
+            Auth::Bearer(_) => f.write_str("bearer <redacted>"),
+            Auth::Basic { user, .. } => write!(f, "basic {user}:<redacted>"),
+        }
+    }
+}
+
+/// The credential a source names, in the one order every provider keeps (the variable the
+/// config names, then its command; see `resolve_token`), else basic auth; every HTTP source
+/// whose config offers `token_env`, `token_command` or basic auth reads it here.
+pub async fn credentials(
+    token_env: Option<&str>,
+    token_command: Option<&str>,
+    basic_auth_user: Option<&str>,
+    basic_auth_password_env: Option<&str>,
+) -> Result<Auth, String> {
+    let names: Vec<&str> = token_env.into_iter().collect();
+    match resolve_token(&names, token_command).await? {
+        Some(token) => return Ok(Auth::Bearer(token)),
+        None => {
+            if let Some(var) = token_env {
+                return Err(format!(
+                    "the environment variable {var} (token_env) is not set"
+                ));
+            }
+        }
+    }
+    if let Some(user) = basic_auth_user {
+        let password = match basic_auth_password_env {
+            Some(var) => Some(std::env::var(var).map_err(|_| {
+                format!("the environment variable {var} (basic_auth_password_env) is not set")
+            })?),
+            None => None,
+        };
+        return Ok(Auth::Basic {
+            user: user.to_string(),
+            password,
+        });
+    }
+    Ok(Auth::None)
+}
+
+/// One API server as its clients (Alertmanager, Prometheus) reach it: the base URL, the shared
+/// client and the credential, which goes only to this base URL.
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub auth: Auth,
+    pub timeout: Duration,
+}
+
+impl Api {
+    pub fn new(url: &str, auth: Auth, timeout: Duration) -> Result<Self, String> {
+        Ok(Self {
+            base: url.trim_end_matches('/').to_string(),
+            http: client(timeout)?,
+            auth,
+            timeout,
+        })
+    }
+
+    /// A request to `path` (with its query, if any) under the base URL, authenticated.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let req = self.http.request(method, format!("{}{path}", self.base));
+        match &self.auth {
+            Auth::None => req,
+            Auth::Bearer(token) => req.bearer_auth(token),
+            Auth::Basic { user, password } => req.basic_auth(user, password.as_ref()),
+        }
+    }
+}
+
 /// Exponential backoff between tries of a failing source: `base`, twice that, four times,
 /// up to `max`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

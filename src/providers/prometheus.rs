@@ -9,13 +9,15 @@ use std::time::Duration as StdDuration;
 use serde::de::DeserializeOwned;
 use tokio::sync::Notify;
 
-use super::alertmanager::{Auth, credentials};
+use super::http::{Api, Auth, credentials};
 use super::{Context, Provider};
 use crate::config::{Config, PrometheusSource};
 use flightdeck_core::message::signals::{Command, Msg as SignalsMsg};
 use flightdeck_core::message::{Effect, Msg, SourceEvent};
 use flightdeck_core::model::join::ServiceTarget;
-use flightdeck_core::model::signals::{self, AlertSpan, Answer, Range, Series, Signal, Templates};
+use flightdeck_core::model::signals::{
+    self, AlertSpan, Answer, Range, Series, Signal, Templates, Want,
+};
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
 use flightdeck_core::sync::lock;
@@ -32,18 +34,14 @@ pub const HISTORY: Range = Range::Day;
 #[derive(Debug, Clone)]
 pub struct PromClient {
     pub name: String,
-    base: String,
-    http: reqwest::Client,
-    auth: Auth,
+    api: Api,
 }
 
 impl PromClient {
     pub fn new(name: &str, url: &str, auth: Auth, timeout: StdDuration) -> Result<Self, String> {
         Ok(Self {
             name: name.to_string(),
-            base: url.trim_end_matches('/').to_string(),
-            http: super::http::client(timeout)?,
-            auth,
+            api: Api::new(url, auth, timeout)?,
         })
     }
 
@@ -59,22 +57,20 @@ impl PromClient {
             .iter()
             .map(|(k, v)| format!("{k}={}", percent_encode(v)))
             .collect();
-        let url = if query.is_empty() {
-            format!("{}{path}", self.base)
+        let path = if query.is_empty() {
+            path.to_string()
         } else {
-            format!("{}{path}?{}", self.base, query.join("&"))
+            format!("{path}?{}", query.join("&"))
         };
-        let req = self.http.get(url);
-        let req = match &self.auth {
-            Auth::None => req,
-            Auth::Bearer(token) => req.bearer_auth(token),
-            Auth::Basic { user, password } => req.basic_auth(user, password.as_ref()),
-        };
+        let req = self.api.request(reqwest::Method::GET, &path);
         let resp = req.send().await.map_err(|e| {
             if e.is_timeout() {
                 format!("{what}: no answer in time")
             } else if e.is_connect() {
-                format!("{what}: cannot connect to {}", sanitize::line(&self.base))
+                format!(
+                    "{what}: cannot connect to {}",
+                    sanitize::line(&self.api.base)
+                )
             } else {
                 format!("{what}: {}", sanitize::line(&e.to_string()))
             }
@@ -192,13 +188,21 @@ pub fn by_service(data: QueryData, label: &str, services: &[String]) -> BTreeMap
     out
 }
 
-/// What the provider tasks share with the runner: the services on screen, the range the
-/// Service screen charts, and a wake-up.
+/// What the provider tasks share with the runner: every service of the catalog, what is on
+/// screen (as `update` last said), and a wake-up.
 #[derive(Default)]
 struct Wanted {
     services: Mutex<Vec<String>>,
-    range: Mutex<Option<(Range, u16)>>,
+    /// Services' own queries, from their annotations.
+    own: Mutex<BTreeMap<String, BTreeMap<Signal, String>>>,
+    want: Mutex<Want>,
     refresh: Notify,
+}
+
+impl Wanted {
+    fn generation(&self) -> u64 {
+        lock(&self.want).generation
+    }
 }
 
 /// The `[[prometheus]]` sources. The first feeds the signals; every one reports its health.
@@ -223,6 +227,18 @@ impl Provider for PrometheusProvider {
     fn targets(&mut self, targets: &[ServiceTarget]) {
         let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
         *lock(&self.wanted.services) = names;
+        *lock(&self.wanted.own) = targets
+            .iter()
+            .filter(|t| !t.prometheus.is_empty())
+            .map(|t| {
+                let own = t
+                    .prometheus
+                    .iter()
+                    .filter_map(|(k, q)| Some((Signal::from_key(k)?, q.clone())))
+                    .collect();
+                (t.name.clone(), own)
+            })
+            .collect();
         self.wanted.refresh.notify_waiters();
     }
 
@@ -236,8 +252,8 @@ impl Provider for PrometheusProvider {
 
     fn command(&mut self, effect: &Effect) -> bool {
         match effect {
-            Effect::Signals(Command::Range { range, columns }) => {
-                *lock(&self.wanted.range) = Some((*range, *columns));
+            Effect::Signals(Command::Watch(want)) => {
+                *lock(&self.wanted.want) = want.clone();
                 self.wanted.refresh.notify_waiters();
                 true
             }
@@ -256,95 +272,401 @@ fn templates(source: &PrometheusSource) -> Templates {
     }
 }
 
+/// What one round reads: the Overview's hour for `services` (one batched query per signal),
+/// the open Service screen's chart (its range, for its one service), and the alert history of
+/// them all over `history`.
+#[derive(Debug, Clone, Default)]
+pub struct Ask {
+    pub services: Vec<String>,
+    pub chart: Option<(String, Range, u16)>,
+    pub history: Range,
+    /// Services' own queries (`flightdeck.dev/prometheus-…`): name → signal → template.
+    pub own: BTreeMap<String, BTreeMap<Signal, String>>,
+}
+
 /// What one round of queries read.
 pub struct Round {
+    /// The Overview's hour.
     pub answers: Vec<(Range, Signal, Answer)>,
+    /// The Service screen's chart.
+    pub charts: Vec<(Range, Signal, Answer)>,
     pub history: BTreeMap<String, Vec<AlertSpan>>,
     pub warnings: Vec<String>,
     pub queries: usize,
+    /// What is on screen changed while reading: the rest was not asked.
+    pub cancelled: bool,
 }
 
-/// One round: a `query_range` per signal for every range asked (all services in each), and
-/// one for the alert history. Stops at the first error: the rest would fail alike.
+/// Reads one signal over one range for `names`: one batched query for those using the
+/// template in force, one each for those with their own query.
+#[allow(clippy::too_many_arguments)]
+async fn read_one(
+    client: &PromClient,
+    templates: &Templates,
+    label: &str,
+    names: &[String],
+    own: &BTreeMap<String, BTreeMap<Signal, String>>,
+    signal: Signal,
+    (start, end, step): (i64, i64, i64),
+    window: &str,
+    round: &mut Round,
+) -> Result<Answer, String> {
+    let mut answer = Answer {
+        series: BTreeMap::new(),
+        fetched_at: None,
+        start,
+        end,
+        step,
+        warnings: vec![],
+    };
+    let (theirs, batched): (Vec<&String>, Vec<&String>) = names
+        .iter()
+        .partition(|n| own.get(*n).is_some_and(|m| m.contains_key(&signal)));
+    if !batched.is_empty() {
+        let refs: Vec<&str> = batched.iter().map(|s| s.as_str()).collect();
+        let expr = signals::render(templates.get(signal), label, &refs, window);
+        let (data, warnings) = client.query_range(&expr, start, end, step).await?;
+        round.queries += 1;
+        answer.series = by_service(data, label, names);
+        answer.warnings.extend(warnings);
+    }
+    for name in theirs {
+        let Some(template) = own.get(name).and_then(|m| m.get(&signal)) else {
+            continue;
+        };
+        let expr = signals::render(template, label, &[name.as_str()], window);
+        let (data, warnings) = client.query_range(&expr, start, end, step).await?;
+        round.queries += 1;
+        answer.warnings.extend(warnings);
+        // The service's own query may aggregate its label away: its one series is its own.
+        let mut series = by_service(data.clone(), label, std::slice::from_ref(name));
+        if series.is_empty()
+            && let QueryData::Matrix(m) = data
+            && let [one] = m.as_slice()
+        {
+            series.insert(
+                name.clone(),
+                Series {
+                    points: one
+                        .values
+                        .iter()
+                        .map(|p| (p.0.round() as i64, p.value()))
+                        .collect(),
+                },
+            );
+        }
+        answer.series.extend(series);
+    }
+    round.warnings.extend(answer.warnings.iter().cloned());
+    Ok(answer)
+}
+
+/// One round: a `query_range` per signal for the Overview's services and per signal for the
+/// open chart, and three for the alert history (see `alert_history`). Stops at the first error: the
+/// rest would fail alike; stops when `stale()` says the screen moved on.
 pub async fn read_signals(
     client: &PromClient,
     source: &PrometheusSource,
-    services: &[String],
-    ranges: &[(Range, u16)],
+    ask: &Ask,
     now: i64,
+    stale: &(dyn Fn() -> bool + Sync),
 ) -> Result<Round, String> {
     let templates = templates(source);
     let label = source.service_label.as_str();
     let scrape = source.scrape_interval_secs as i64;
-    let names: Vec<&str> = services.iter().map(String::as_str).collect();
     let mut round = Round {
         answers: Vec::new(),
+        charts: Vec::new(),
         history: BTreeMap::new(),
         warnings: Vec::new(),
         queries: 0,
+        cancelled: false,
     };
-    if names.is_empty() {
+    // Aligned to the scrape, so the newest point is the newest scrape's.
+    let end = now - now.rem_euclid(scrape.max(1));
+    let mut reads: Vec<(bool, Range, u16, Vec<String>)> = Vec::new();
+    if !ask.services.is_empty() {
+        reads.push((false, Range::Hour, HOUR_COLUMNS, ask.services.clone()));
+    }
+    if let Some((name, range, columns)) = &ask.chart {
+        reads.push((true, *range, *columns, vec![name.clone()]));
+    }
+    let mut everyone: Vec<String> = ask.services.clone();
+    everyone.extend(ask.chart.as_ref().map(|c| c.0.clone()));
+    everyone.sort();
+    everyone.dedup();
+    if everyone.is_empty() {
         return Ok(round);
     }
-    for (range, columns) in ranges {
-        let step = signals::step_for(*range, *columns, scrape);
+    for (chart, range, columns, names) in reads {
+        let step = signals::step_for(range, columns, scrape);
         let window = signals::window_for(step, scrape);
-        // Aligned to the scrape, so the newest point is the newest scrape's.
-        let end = now - now.rem_euclid(scrape.max(1));
         let start = end - range.seconds();
         for signal in Signal::ALL {
-            let expr = signals::render(templates.get(signal), label, &names, &window);
-            let (data, warnings) = client.query_range(&expr, start, end, step).await?;
-            round.queries += 1;
-            round.warnings.extend(warnings.iter().cloned());
-            round.answers.push((
-                *range,
+            if stale() {
+                round.cancelled = true;
+                return Ok(round);
+            }
+            let answer = read_one(
+                client,
+                &templates,
+                label,
+                &names,
+                &ask.own,
                 signal,
-                Answer {
-                    series: by_service(data, label, services),
-                    fetched_at: None,
-                    start,
-                    end,
-                    step,
-                    warnings,
-                },
-            ));
+                (start, end, step),
+                &window,
+                &mut round,
+            )
+            .await?;
+            let to = if chart {
+                &mut round.charts
+            } else {
+                &mut round.answers
+            };
+            to.push((range, signal, answer));
         }
     }
+    if stale() {
+        round.cancelled = true;
+        return Ok(round);
+    }
     // Alert history: each alert's firing spans per service over the window.
-    let step = signals::step_for(HISTORY, 1440, scrape);
-    let end = now - now.rem_euclid(scrape.max(1));
-    let start = end - HISTORY.seconds();
-    let selector = signals::render("$selector", label, &names, "");
+    let names: Vec<&str> = everyone.iter().map(String::as_str).collect();
+    let step = signals::step_for(ask.history, 1440, scrape);
+    let (history, warnings) = alert_history(
+        client,
+        label,
+        &names,
+        (end - ask.history.seconds(), end, step),
+    )
+    .await?;
+    round.queries += 3;
+    round.warnings.extend(warnings);
+    round.history = history;
+    Ok(round)
+}
+
+/// Each alert's firing spans per service over `start..end` (unix seconds) at `step`, in three
+/// queries: `ALERTS` over the range for when each fired and resolved (to the step), and at the
+/// end for whether it still fires, `ALERTS_FOR_STATE` for exactly when it became active.
+/// Oldest first per service.
+pub async fn alert_history(
+    client: &PromClient,
+    label: &str,
+    names: &[&str],
+    (start, end, step): (i64, i64, i64),
+) -> Result<(BTreeMap<String, Vec<AlertSpan>>, Vec<String>), String> {
+    let mut history: BTreeMap<String, Vec<AlertSpan>> = BTreeMap::new();
+    let mut all_warnings = Vec::new();
+    let selector = signals::render("$selector", label, names, "");
     // Over each step, not at its instant: an alert that fired between two points still counts.
     let expr = format!(
-        "max by (alertname, {label}) (max_over_time(ALERTS{{alertstate=\"firing\",{selector}}}[{step}s]))"
+        "max by (alertname, severity, {label}) (max_over_time(ALERTS{{alertstate=\"firing\",{selector}}}[{step}s]))"
     );
     let (data, warnings) = client.query_range(&expr, start, end, step).await?;
-    round.queries += 1;
-    round.warnings.extend(warnings);
+    all_warnings.extend(warnings);
+    // When each became active, exactly: the value of `ALERTS_FOR_STATE` is that time; the
+    // earliest over each step, so an alert shorter than a step still has its start.
+    let expr = format!(
+        "min by (alertname, {label}) (min_over_time(ALERTS_FOR_STATE{{{selector}}}[{step}s]))"
+    );
+    let (since, warnings) = client.query_range(&expr, start, end, step).await?;
+    all_warnings.extend(warnings);
+    // What fires at the end itself: a span whose last point is within a step of the end may
+    // have resolved since (each point covers the step before it).
+    let expr =
+        format!("count by (alertname, {label}) (ALERTS{{alertstate=\"firing\",{selector}}})");
+    let (now, warnings) = client.query(&expr, Some(end as f64)).await?;
+    all_warnings.extend(warnings);
+    let firing: std::collections::BTreeSet<(String, String)> = match now {
+        QueryData::Vector(v) => v
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    sanitize::line(s.metric.get(label)?),
+                    sanitize::line(s.metric.get("alertname")?),
+                ))
+            })
+            .collect(),
+        _ => Default::default(),
+    };
+    let mut active: BTreeMap<(String, String), Vec<(i64, f64)>> = BTreeMap::new();
+    if let QueryData::Matrix(matrix) = since {
+        for s in matrix {
+            let (Some(service), Some(alert)) = (s.metric.get(label), s.metric.get("alertname"))
+            else {
+                continue;
+            };
+            active.insert(
+                (sanitize::line(service), sanitize::line(alert)),
+                s.values
+                    .iter()
+                    .map(|p| (p.0.round() as i64, p.value()))
+                    .collect(),
+            );
+        }
+    }
     if let QueryData::Matrix(matrix) = data {
         for s in matrix {
             let (Some(service), Some(alert)) = (s.metric.get(label), s.metric.get("alertname"))
             else {
                 continue;
             };
+            let critical = s.metric.get("severity").is_some_and(|v| v == "critical");
+            let (service, alert) = (sanitize::line(service), sanitize::line(alert));
             let points: Vec<(i64, f64)> = s
                 .values
                 .iter()
                 .map(|p| (p.0.round() as i64, p.value()))
                 .collect();
-            round
-                .history
-                .entry(sanitize::line(service))
-                .or_default()
-                .extend(signals::spans(&sanitize::line(alert), &points, step, end));
+            let mut spans = signals::spans(&alert, &points, step, end);
+            if !firing.contains(&(service.clone(), alert.clone()))
+                && let Some(last) = spans.last_mut()
+                && last.end.is_none()
+            {
+                last.end = points.last().map(|p| p.0);
+            }
+            if let Some(since) = active.get(&(service.clone(), alert)) {
+                signals::exact_starts(&mut spans, since, step);
+            }
+            for span in &mut spans {
+                span.critical = critical;
+            }
+            history.entry(service).or_default().extend(spans);
         }
     }
-    for spans in round.history.values_mut() {
+    for spans in history.values_mut() {
         spans.sort_by_key(|s| s.start);
     }
-    Ok(round)
+    Ok((history, all_warnings))
+}
+
+/// How far back an alert's expression is graphed, and how wide.
+pub const EXPR_RANGE: Range = Range::SixHours;
+pub const EXPR_COLUMNS: u16 = 120;
+
+/// The rule of alert `name` from the `rules` API, its comparison split, and its left side over
+/// the last hours for the series whose labels agree with the alert's (the highest now when
+/// several do). What cannot be read says why in the graph, not in the source's state.
+pub async fn read_expr(
+    client: &PromClient,
+    source: &PrometheusSource,
+    (name, labels): &(String, Vec<(String, String)>),
+    now: i64,
+) -> signals::ExprGraph {
+    let mut graph = signals::ExprGraph {
+        alert: name.clone(),
+        left: String::new(),
+        op: String::new(),
+        right: String::new(),
+        threshold: None,
+        answer: Err("no rule of that name in Prometheus".into()),
+    };
+    let rules = match client.rules().await {
+        Ok((r, _)) => r,
+        Err(e) => {
+            graph.answer = Err(e);
+            return graph;
+        }
+    };
+    let Some(rule) = rules
+        .groups
+        .iter()
+        .flat_map(|g| &g.rules)
+        .find(|r| r.kind == "alerting" && &r.name == name)
+    else {
+        return graph;
+    };
+    let expr = sanitize::line(rule.query.trim());
+    let Some((left, op, right)) = signals::split_comparison(&expr) else {
+        graph.left = expr;
+        graph.answer = Err("the rule's expression compares nothing to graph against".into());
+        return graph;
+    };
+    graph.threshold = right.parse::<f64>().ok();
+    (graph.left, graph.op, graph.right) = (left, op, right);
+    let scrape = source.scrape_interval_secs as i64;
+    let step = signals::step_for(EXPR_RANGE, EXPR_COLUMNS, scrape);
+    let end = now - now.rem_euclid(scrape.max(1));
+    let start = end - EXPR_RANGE.seconds();
+    let (data, warnings) = match client.query_range(&graph.left, start, end, step).await {
+        Ok(d) => d,
+        Err(e) => {
+            graph.answer = Err(e);
+            return graph;
+        }
+    };
+    let QueryData::Matrix(matrix) = data else {
+        graph.answer = Err("the left side is not a range of numbers".into());
+        return graph;
+    };
+    // The alert's series: every label it shares with the alert agrees.
+    let agrees = |metric: &BTreeMap<String, String>| {
+        metric.iter().all(|(k, v)| {
+            labels
+                .iter()
+                .find(|(lk, _)| lk == k)
+                .is_none_or(|(_, lv)| lv == v)
+        })
+    };
+    let best = matrix
+        .iter()
+        .filter(|s| agrees(&s.metric))
+        .map(|s| Series {
+            points: s
+                .values
+                .iter()
+                .map(|p| (p.0.round() as i64, p.value()))
+                .collect(),
+        })
+        .max_by(|a, b| {
+            a.last()
+                .unwrap_or(f64::MIN)
+                .total_cmp(&b.last().unwrap_or(f64::MIN))
+        });
+    graph.answer = match best {
+        Some(series) => Ok(Answer {
+            series: [(String::new(), series)].into(),
+            fetched_at: None,
+            start,
+            end,
+            step,
+            warnings: warnings.iter().map(|w| short(w)).collect(),
+        }),
+        None => Err("no series of the expression matches the alert's labels".into()),
+    };
+    graph
+}
+
+/// The alert history of `names` from `start` to `end` (unix seconds) in one Prometheus, for
+/// `flightdeck metrics`: as fine a step as one answer allows (at most 10,000 points a series,
+/// and only while an alert fires is there a point), never finer than the scrape.
+pub async fn history_for(
+    source: &PrometheusSource,
+    names: &[&str],
+    (start, end): (i64, i64),
+) -> Result<BTreeMap<String, Vec<AlertSpan>>, String> {
+    let client = credentials(
+        source.token_env.as_deref(),
+        source.token_command.as_deref(),
+        source.basic_auth_user.as_deref(),
+        source.basic_auth_password_env.as_deref(),
+    )
+    .await
+    .and_then(|auth| {
+        PromClient::new(
+            &source.name,
+            &source.url,
+            auth,
+            super::http::REQUEST_TIMEOUT,
+        )
+    })?;
+    let scrape = (source.scrape_interval_secs as i64).max(1);
+    let step = ((end - start + 9_999) / 10_000).max(scrape);
+    let (history, _) =
+        alert_history(&client, &source.service_label, names, (start, end, step)).await?;
+    Ok(history)
 }
 
 /// The poll loop of one Prometheus: read, report, wait a scrape interval or a refresh.
@@ -386,40 +708,74 @@ async fn poll(source: PrometheusSource, signals: bool, wanted: Arc<Wanted>, cx: 
     let mut failures = 0u32;
     loop {
         let notified = wanted.refresh.notified();
-        let services = lock(&wanted.services).clone();
-        let mut ranges = vec![(Range::Hour, HOUR_COLUMNS)];
-        if let Some(extra) = *lock(&wanted.range)
-            && extra.0 != Range::Hour
-        {
-            ranges.push(extra);
+        let want = lock(&wanted.want).clone();
+        // Nothing on screen reads Prometheus (another screen is up): wait to be asked.
+        if signals && want.idle() {
+            notified.await;
+            continue;
         }
+        let ask = Ask {
+            services: if !want.overview {
+                Vec::new()
+            } else if want.services.is_empty() {
+                lock(&wanted.services).clone()
+            } else {
+                want.services.clone()
+            },
+            chart: want.chart.clone(),
+            history: want.chart.as_ref().map_or(HISTORY, |c| c.1.max(HISTORY)),
+            own: lock(&wanted.own).clone(),
+        };
+        let generation = want.generation;
+        let stale = || wanted.generation() != generation;
         // Prometheus stamps samples with the wall clock, whatever clock the cockpit shows.
         let now = chrono::Utc::now().timestamp();
         let result = if signals {
-            read_signals(&client, &source, &services, &ranges, now).await
+            read_signals(&client, &source, &ask, now, &stale).await
         } else {
             client.labels().await.map(|(_, warnings)| Round {
                 answers: vec![],
+                charts: vec![],
                 history: BTreeMap::new(),
                 warnings,
                 queries: 1,
+                cancelled: false,
             })
         };
+        if result.as_ref().is_ok_and(|r| r.cancelled) {
+            // What is on screen changed mid-round: read the new thing at once.
+            continue;
+        }
+        if signals
+            && result.is_ok()
+            && let Some(alert) = &want.alert
+        {
+            let graph = read_expr(&client, &source, alert, now).await;
+            if !stale() {
+                let _ = tx
+                    .send(Msg::Signals(SignalsMsg::Expr { graph, generation }))
+                    .await;
+            }
+        }
         let at = cx.clock.now();
         let wait = match result {
             Ok(round) => {
                 failures = 0;
-                for (range, signal, mut answer) in round.answers {
+                let answers = round.answers.into_iter().map(|a| (false, a));
+                let charts = round.charts.into_iter().map(|a| (true, a));
+                for (chart, (range, signal, mut answer)) in answers.chain(charts) {
                     answer.fetched_at = Some(at);
                     let _ = tx
                         .send(Msg::Signals(SignalsMsg::Loaded {
                             range,
                             signal,
                             answer,
+                            chart,
+                            generation,
                         }))
                         .await;
                 }
-                if signals && !services.is_empty() {
+                if signals && !(ask.services.is_empty() && ask.chart.is_none()) {
                     let _ = tx
                         .send(Msg::Signals(SignalsMsg::History {
                             spans: round.history,

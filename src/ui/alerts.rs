@@ -481,6 +481,70 @@ fn wrapped_input<'a>(
     rows
 }
 
+/// Plot rows of an alert's expression graph.
+const EXPR_ROWS: u16 = 4;
+
+/// The alert's expression graphed: a line naming the comparison, the left side's chart with
+/// the threshold dotted across, its time axis; or why there is no graph.
+fn expr_lines(
+    g: &flightdeck_core::model::signals::ExprGraph,
+    width: u16,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    use flightdeck_core::model::signals::{Unit, format_value};
+    let muted = theme.style(Role::Muted);
+    let head = format!("{} {} {}", g.left, g.op, g.right);
+    let mut lines = vec![Line::from(vec![
+        Span::styled(fit("expr", KEY_WIDTH), muted),
+        Span::raw(" "),
+        // Cut in the middle: the comparison and the threshold at the end stay readable.
+        Span::styled(
+            super::text::truncate_middle(&head, usize::from(width).saturating_sub(KEY_WIDTH + 1))
+                .into_owned(),
+            theme.style(Role::Text),
+        ),
+    ])];
+    match &g.answer {
+        Ok(answer) => {
+            let Some(series) = answer.series.get("") else {
+                return lines;
+            };
+            let plot = usize::from(width).saturating_sub(9).max(1);
+            let rows = super::chart::chart_with(
+                series,
+                (answer.start, answer.end),
+                (plot, usize::from(EXPR_ROWS)),
+                Unit::Number,
+                &[],
+                g.threshold,
+            );
+            let last = rows.len().saturating_sub(1);
+            lines.extend(rows.into_iter().enumerate().map(|(i, r)| {
+                Line::styled(
+                    r,
+                    if i == last {
+                        muted
+                    } else {
+                        theme.style(Role::Accent)
+                    },
+                )
+            }));
+            let now = series
+                .last()
+                .map_or("–".to_string(), |v| format_value(Unit::Number, v));
+            let span = flightdeck_core::model::time::coarse(chrono::Duration::seconds(
+                answer.end - answer.start,
+            ));
+            lines.push(Line::styled(format!("{:8}-{span} … now {now}", ""), muted));
+        }
+        Err(why) => lines.push(Line::styled(
+            format!("{:w$} no graph: {why}", "", w = KEY_WIDTH),
+            muted,
+        )),
+    }
+    lines
+}
+
 fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect) {
     let state = &model.alerts;
     let merged = state.by_fingerprint(&detail.fingerprint);
@@ -547,6 +611,23 @@ fn draw_detail(model: &Model, detail: &Detail, theme: &Theme, frame: &mut Frame,
             rest
         }
         None => text_area,
+    };
+    // The rule's expression over the last hours with its threshold, when Prometheus has it
+    // and there is room to read the text under it too.
+    let graph = model
+        .signals
+        .expr
+        .as_ref()
+        .filter(|g| alert.is_some_and(|a| a.name() == g.alert));
+    let text_area = match graph {
+        Some(g) if text_area.height >= 14 => {
+            let [head, rest] =
+                Layout::vertical([Constraint::Length(EXPR_ROWS + 3), Constraint::Fill(1)])
+                    .areas(text_area);
+            frame.render_widget(Paragraph::new(expr_lines(g, head.width, theme)), head);
+            rest
+        }
+        _ => text_area,
     };
     let height = usize::from(text_area.height);
     let start = detail.scroll.min(detail.lines.len());

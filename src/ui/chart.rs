@@ -59,6 +59,8 @@ pub fn floor(unit: Unit) -> f64 {
         Unit::Ratio => 0.05,
         Unit::Seconds => 0.25,
         Unit::PerSecond => 1.0,
+        // An expression's own scale: its largest value, however small.
+        Unit::Number => f64::MIN_POSITIVE,
     }
 }
 
@@ -73,26 +75,45 @@ pub fn chart(
     unit: Unit,
     markers: &[(i64, char)],
 ) -> Vec<String> {
+    chart_with(series, span, size, unit, markers, None)
+}
+
+/// A chart as [`chart`] draws it, with `threshold` (an alert rule's right side) as a dotted
+/// line across the row it falls in, labelled on the value axis; the scale reaches it.
+pub fn chart_with(
+    series: &Series,
+    span: (i64, i64),
+    size: (usize, usize),
+    unit: Unit,
+    markers: &[(i64, char)],
+    threshold: Option<f64>,
+) -> Vec<String> {
     let (start, end) = span;
     let (width, height) = size;
     let label_width = 7;
-    let top = top(series, floor(unit));
+    let threshold = threshold.filter(|t| t.is_finite() && *t >= 0.0);
+    let top = top(series, floor(unit)).max(threshold.unwrap_or(0.0));
     let cols = columns(series, span, width);
     let mut rows = Vec::with_capacity(height + 1);
     for r in 0..height {
         // Each row covers an eighth-steps band of the value range, the top row first.
         let band_lo = top * (height - r - 1) as f64 / height as f64;
         let band = top / height as f64;
-        let label = match r {
-            0 => format_value(unit, top),
+        // The threshold's row: the band holding it (the bottom row holds zero).
+        let on_threshold = threshold
+            .is_some_and(|t| (t > band_lo && t <= band_lo + band) || (t <= 0.0 && r + 1 == height));
+        let empty = if on_threshold { '┄' } else { ' ' };
+        let label = match (r, threshold) {
+            (0, _) => format_value(unit, top),
+            (_, Some(t)) if on_threshold => format_value(unit, t),
             _ if r + 1 == height => format_value(unit, 0.0),
             _ => String::new(),
         };
         let mut line = format!("{label:>label_width$}┤");
         for v in &cols {
             line.push(match v {
-                None => ' ',
-                Some(v) if *v <= band_lo => ' ',
+                None => empty,
+                Some(v) if *v <= band_lo => empty,
                 Some(v) if *v >= band_lo + band => '█',
                 Some(v) => {
                     let level = (((v - band_lo) / band) * 8.0).floor().clamp(0.0, 7.0) as usize;
@@ -144,5 +165,10 @@ mod tests {
         assert_eq!(c.len(), 3);
         assert!(c[0].starts_with("  25.0%┤"), "{c:?}");
         assert!(c[2].ends_with("└▲──!"), "{c:?}");
+        // A threshold of 0.1 on a 0.25 scale in five rows: the second row from the bottom
+        // (0.05..0.1] holds it, dotted where the series is below, and says its value.
+        let t = chart_with(&s, (0, 3), (4, 5), Unit::Ratio, &[], Some(0.1));
+        assert!(t[3].starts_with("  10.0%┤┄┄┄"), "{t:?}");
+        assert!(t[3].ends_with('█'), "the spike crosses it: {t:?}");
     }
 }

@@ -13,6 +13,7 @@ mod overview;
 mod pipelines;
 mod pulls;
 mod service;
+mod service_charts;
 mod summary;
 mod text;
 pub mod theme;

@@ -47,6 +47,16 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let [top, rest] =
         Layout::vertical([Constraint::Length(about_h), Constraint::Fill(1)]).areas(inner);
     frame.render_widget(Paragraph::new(about).wrap(Wrap { trim: false }), top);
+    // The golden signals take the upper part of the rest when a Prometheus is configured.
+    let rest = if model.signals.enabled {
+        let charts_h = (rest.height * 2 / 3).max(6).min(rest.height);
+        let [charts, below] =
+            Layout::vertical([Constraint::Length(charts_h), Constraint::Fill(1)]).areas(rest);
+        super::service_charts::draw(model, page, theme, frame, charts);
+        below
+    } else {
+        rest
+    };
 
     let health = health_lines(model, row, theme);
     let related = related_lines(model, page, theme);
@@ -109,7 +119,11 @@ fn hints(model: &Model, theme: &Theme) -> Line<'static> {
             .map(|k| k.to_string())
             .unwrap_or_default()
     };
-    let mut spans = widgets::action_hints(model, &[(Action::Back, "back")], theme);
+    let mut items = vec![(Action::Back, "back")];
+    if model.signals.enabled {
+        items.push((Action::ChartRange, "chart range"));
+    }
+    let mut spans = widgets::action_hints(model, &items, theme);
     spans.extend([
         Span::styled(" · ", m),
         Span::styled(key(Action::ScreenPipelines), k),

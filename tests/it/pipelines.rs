@@ -65,6 +65,7 @@ fn service_target(sim: &Sim, name: &str) -> ServiceTarget {
         kubernetes: None,
         alert_names: vec![],
         docs: None,
+        prometheus: vec![],
     }
 }
 

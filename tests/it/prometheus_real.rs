@@ -11,7 +11,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use flightdeck::config::PrometheusSource;
 use flightdeck::providers::alertmanager::Auth;
-use flightdeck::providers::prometheus::{PromClient, read_signals};
+use flightdeck::providers::prometheus::{Ask, PromClient, read_expr, read_signals};
 use flightdeck_core::model::signals::{self, Range, Signal};
 use flightdeck_sim::{Sim, SimConfig};
 use serde_json::Value;
@@ -210,10 +210,19 @@ async fn signals_agree_with_the_api_and_the_fired_alert_reaches_the_cockpit() {
     // within the second it reached the Alertmanager.
     tokio::time::sleep(StdDuration::from_secs(2)).await;
     let now = chrono::Utc::now().timestamp();
-    let round = read_signals(&client, &src, &services, &[(Range::Hour, 60)], now)
+    let ask = Ask {
+        services: services.clone(),
+        history: Range::Day,
+        ..Ask::default()
+    };
+    let round = read_signals(&client, &src, &ask, now, &|| false)
         .await
         .expect("the signals read");
-    assert_eq!(round.queries, Signal::ALL.len() + 1, "one query per signal");
+    assert_eq!(
+        round.queries,
+        Signal::ALL.len() + 3,
+        "one query per signal, three for the alert history"
+    );
     assert!(round.warnings.is_empty(), "{:?}", round.warnings);
 
     // Each service's newest point equals the same PromQL through the API at that instant.
@@ -275,6 +284,81 @@ async fn signals_agree_with_the_api_and_the_fired_alert_reaches_the_cockpit() {
             .any(|s| s.alert == "HighErrorRate" && s.end.is_none()),
         "{spans:?}"
     );
+    // Its start is exact (ALERTS_FOR_STATE), not a step's: the second Prometheus says the
+    // alert became active, whatever the history's step.
+    let (alerts, _) = client.alerts().await.expect("alerts");
+    let active_at = alerts["alerts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["labels"]["alertname"] == "HighErrorRate")
+        .and_then(|a| a["activeAt"].as_str())
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .unwrap_or_else(|| panic!("HighErrorRate's activeAt: {alerts}"));
+    let span = spans
+        .iter()
+        .find(|s| s.alert == "HighErrorRate" && s.end.is_none())
+        .expect("the open span");
+    assert!(
+        (span.start - active_at.timestamp()).abs() <= 1,
+        "span starts {} but the alert became active at {active_at}",
+        span.start
+    );
+
+    // A service's own query (its `flightdeck.dev/prometheus-request-rate` annotation) is read
+    // instead of the batched one, for it alone: here twice its rate.
+    let ask = Ask {
+        services: services.clone(),
+        history: Range::Day,
+        own: [(
+            "ledger".to_string(),
+            [(
+                Signal::RequestRate,
+                "2 * sum(rate(http_requests_total{$selector}[$window]))".to_string(),
+            )]
+            .into(),
+        )]
+        .into(),
+        ..Ask::default()
+    };
+    let own = read_signals(&client, &src, &ask, now, &|| false)
+        .await
+        .expect("the signals read");
+    assert_eq!(own.queries, Signal::ALL.len() + 4, "one more, for ledger");
+    let rate = |round: &flightdeck::providers::prometheus::Round, service: &str| {
+        round
+            .answers
+            .iter()
+            .find(|(_, s, _)| *s == Signal::RequestRate)
+            .and_then(|(_, _, a)| a.series.get(service)?.last())
+            .unwrap_or(f64::NAN)
+    };
+    assert!(
+        same(rate(&own, "ledger"), 2.0 * rate(&round, "ledger")),
+        "ledger's own query: {} vs {}",
+        rate(&own, "ledger"),
+        rate(&round, "ledger")
+    );
+    assert!(same(
+        rate(&own, "payments-api"),
+        rate(&round, "payments-api")
+    ));
+
+    // The config's `[prometheus.queries]` replaces a default for every service; a service's
+    // own query still wins.
+    let mut global = src.clone();
+    global.queries.insert(
+        "request_rate".into(),
+        "3 * sum by ($by) (rate(http_requests_total{$selector}[$window]))".into(),
+    );
+    let both = read_signals(&client, &global, &ask, now, &|| false)
+        .await
+        .expect("the signals read");
+    assert!(same(
+        rate(&both, "payments-api"),
+        3.0 * rate(&round, "payments-api")
+    ));
+    assert!(same(rate(&both, "ledger"), 2.0 * rate(&round, "ledger")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -321,5 +405,120 @@ async fn an_api_error_is_the_sources_state_in_words() {
             .flat_map(|g| &g.rules)
             .any(|r| r.name == "HighErrorRate" && r.query.contains("http_requests_total")),
         "{rules:?}"
+    );
+    // The alert detail's graph: the rule split at its comparison, the left side read for the
+    // alert's own series (ledger's, not the others'), the right side the threshold.
+    let alert = (
+        "HighErrorRate".to_string(),
+        vec![
+            ("alertname".to_string(), "HighErrorRate".to_string()),
+            ("service".to_string(), "ledger".to_string()),
+        ],
+    );
+    // A rate needs two scrapes of ledger: until then the left side has no series for it.
+    let deadline = Instant::now() + StdDuration::from_secs(30);
+    let (graph, answer) = loop {
+        let now = chrono::Utc::now().timestamp();
+        let graph = read_expr(&client, &source(&prom.url), &alert, now).await;
+        match graph.answer.clone() {
+            Ok(answer) => break (graph, answer),
+            Err(e) => assert!(Instant::now() < deadline, "the left side read: {e}"),
+        }
+        tokio::time::sleep(StdDuration::from_millis(300)).await;
+    };
+    assert_eq!((graph.op.as_str(), graph.threshold), (">", Some(0.05)));
+    assert!(graph.left.contains("http_requests_total"), "{}", graph.left);
+    let series = answer.series.get("").expect("ledger's series");
+    let theirs = prom.instant(&graph.left, answer.end).await;
+    let ledger = theirs
+        .iter()
+        .find(|(s, _)| s == "ledger")
+        .map(|(_, v)| *v)
+        .expect("ledger in the API's answer");
+    let ours = series.points.last().expect("a point");
+    assert_eq!(ours.0, answer.end);
+    assert!(same(ours.1, ledger), "cockpit {} vs API {ledger}", ours.1);
+}
+
+/// `flightdeck metrics` joins each service's mean time to recovery from Prometheus' alert
+/// history: HighErrorRate fires on payments-api's bad deploy and resolves when it ends, and
+/// the binary's MTTR matches how long the API showed it firing (to the history's step).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_joins_mttr_from_prometheus_alert_history() {
+    // Twelve times faster: the story's thirty-minute cycle takes 150 s, its bad deploy
+    // degrades payments-api from 25 s to 100 s in, and the one-minute error ratio falls under
+    // the threshold well before the next cycle's (at 30 times, cycles overlap in the window
+    // and the alert never resolves).
+    let sim = Sim::start(SimConfig {
+        speed: 12.0,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("the sim starts");
+    let Some(prom) = RealProm::start(&sim, None) else {
+        return;
+    };
+    // Watch the alert through the API: when it is first seen firing and when it is gone.
+    let expr = "ALERTS{alertname=\"HighErrorRate\",alertstate=\"firing\",service=\"payments-api\"}";
+    let deadline = Instant::now() + StdDuration::from_secs(220);
+    let mut fired: Option<i64> = None;
+    let resolved = loop {
+        let now = chrono::Utc::now().timestamp();
+        let firing = !prom.instant(expr, now).await.is_empty();
+        match (fired, firing) {
+            (None, true) => fired = Some(now),
+            (Some(_), false) => break now,
+            _ => {}
+        }
+        assert!(
+            Instant::now() < deadline,
+            "HighErrorRate did not fire and resolve (fired: {fired:?})"
+        );
+        tokio::time::sleep(StdDuration::from_millis(500)).await;
+    };
+    let observed = resolved - fired.expect("it fired");
+
+    let home = tempfile::tempdir().expect("a temp dir");
+    let mut config = std::fs::read_to_string(sim.flightdeck_config()).expect("the sim's config");
+    config.push_str(&format!(
+        "\n[[prometheus]]\nname = \"real\"\nurl = \"{}\"\nscrape_interval_secs = 1\n",
+        prom.url
+    ));
+    let path = home.path().join("config.toml");
+    std::fs::write(&path, config).expect("write the config");
+    let out = tokio::task::spawn_blocking(move || {
+        let h = home;
+        Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+            .arg("--config")
+            .arg(&path)
+            .args(["metrics", "--json", "--since", "1d"])
+            .args(["--service", "payments-api"])
+            .env("HOME", h.path())
+            .env("XDG_CACHE_HOME", h.path().join("cache"))
+            .env("XDG_DATA_HOME", h.path().join("data"))
+            .env_remove("FLIGHTDECK_CONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary runs")
+    })
+    .await
+    .expect("joined");
+    assert!(
+        out.status.success(),
+        "metrics exits 0: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let row = &json["services"][0];
+    assert_eq!(row["name"], "payments-api");
+    assert!(row["alerts_resolved"].as_u64() >= Some(1), "{row}");
+    let mttr = row["alert_mttr_secs"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("an MTTR: {row}"));
+    // Two days over at most 10,000 points: a 18 s step; the API was polled every half second,
+    // and the history's start is when the alert became active (pending), before it fired.
+    assert!(
+        (mttr - observed).abs() <= 18 + 8,
+        "MTTR {mttr} s, the API showed it firing {observed} s"
     );
 }

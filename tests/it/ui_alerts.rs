@@ -340,3 +340,52 @@ fn alert_names_are_whole_at_80_columns() {
         );
     }
 }
+
+/// The alert detail graphs its rule's expression (from Prometheus' `rules`) over the last six
+/// hours with the threshold dotted across: here the crash loop's restarts rising past 0.5.
+#[test]
+fn the_alert_detail_graphs_its_expression() {
+    use flightdeck_core::message::signals::Msg as SignalsMsg;
+    use flightdeck_core::model::signals::{Answer, ExprGraph, Series};
+    let end = now().timestamp();
+    let start = end - 6 * 3600;
+    let points = (0..=108)
+        .map(|i| (start + i * 200, if i < 80 { 0.02 } else { 1.4 }))
+        .collect();
+    for (w, h) in [(120, 40), (80, 24)] {
+        let mut m = sized(model(), w, h);
+        select(&mut m, "KubePodCrashLooping");
+        key(&mut m, KeyCode::Enter);
+        let generation = m.signals.want.generation;
+        update(
+            &mut m,
+            Msg::Signals(SignalsMsg::Expr {
+                graph: ExprGraph {
+                    alert: "KubePodCrashLooping".into(),
+                    left: "max_over_time(kube_pod_container_status_waiting_reason{reason=\"CrashLoopBackOff\"}[5m])".into(),
+                    op: ">=".into(),
+                    right: "0.5".into(),
+                    threshold: Some(0.5),
+                    answer: Ok(Answer {
+                        series: [(String::new(), Series { points: Vec::clone(&points) })].into(),
+                        fetched_at: None,
+                        start,
+                        end,
+                        step: 200,
+                        warnings: vec![],
+                    }),
+                },
+                generation,
+            }),
+        );
+        let screen = render(&m);
+        if h >= 40 {
+            assert!(screen.contains("┄"), "the threshold line: {screen}");
+            assert!(
+                screen.contains("0.500┤"),
+                "the threshold labelled: {screen}"
+            );
+        }
+        insta::assert_snapshot!(format!("detail_expr_{w}x{h}"), screen);
+    }
+}

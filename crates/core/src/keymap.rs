@@ -592,6 +592,7 @@ actions! {
     TourNext => "tour-next", [Tour], "next", "Show the tour's next page (the last one ends it)";
     TourBack => "tour-back", [Tour], "back", "Show the tour's previous page";
     TourSkip => "tour-skip", [Tour], "skip the tour", "End the tour";
+    ChartRange => "chart-range", [Overview], "range", "On the Service screen, chart the next time range (1h, 6h, 24h, 7d)";
 }
 
 impl Action {

@@ -3,18 +3,24 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::signals::{AlertSpan, Answer, Range, Signal};
+use crate::model::signals::{AlertSpan, Answer, ExprGraph, Range, Signal, Want};
 
 /// Messages from the Prometheus provider.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     /// One batched query's answer: `signal` over `range` for every service asked about.
+    /// `chart` when it was read for the Service screen's chart rather than the Overview;
+    /// `generation` is the `Want` it answers, and an older one's answer is dropped.
     Loaded {
         range: Range,
         signal: Signal,
         answer: Answer,
+        chart: bool,
+        generation: u64,
     },
-    /// Firing spans per service from `ALERTS` over the history window.
+    /// The open alert's rule expression, read for `generation`.
+    Expr { graph: ExprGraph, generation: u64 },
+    /// Firing spans per service from `ALERTS` and `ALERTS_FOR_STATE` over the history window.
     History {
         spans: BTreeMap<String, Vec<AlertSpan>>,
     },
@@ -23,6 +29,6 @@ pub enum Msg {
 /// Work for the Prometheus provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Chart this range too (the Overview's hour is always read), `columns` wide.
-    Range { range: Range, columns: u16 },
+    /// Read what is on screen now, and only that.
+    Watch(Want),
 }

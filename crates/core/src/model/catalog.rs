@@ -665,6 +665,13 @@ pub(crate) fn target_of(e: &Entity) -> ServiceTarget {
             })
             .unwrap_or_default(),
         docs: e.docs_dir.as_ref().map(std::path::PathBuf::from),
+        prometheus: crate::model::signals::Signal::ALL
+            .iter()
+            .filter_map(|s| {
+                let q = e.annotation(&crate::model::signals::annotation(*s))?.trim();
+                (!q.is_empty()).then(|| (s.key().to_string(), q.to_string()))
+            })
+            .collect(),
     }
 }
 
@@ -672,6 +679,47 @@ pub(crate) fn target_of(e: &Entity) -> ServiceTarget {
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    #[test]
+    fn a_services_own_promql_comes_from_its_annotations() {
+        let e = Entity {
+            kind: Kind::Component,
+            namespace: "default".into(),
+            name: "ledger".into(),
+            entity_ref: "component:default/ledger".into(),
+            title: None,
+            description: None,
+            annotations: [
+                (
+                    "flightdeck.dev/prometheus-request-rate".to_string(),
+                    " sum(rate(ledger_http_total{$selector}[$window])) ".to_string(),
+                ),
+                (
+                    "flightdeck.dev/prometheus-error-ratio".to_string(),
+                    " ".to_string(),
+                ),
+                (
+                    "flightdeck.dev/prometheus-nonsense".to_string(),
+                    "up".to_string(),
+                ),
+            ]
+            .into(),
+            tags: vec![],
+            links: vec![],
+            spec: Spec::default(),
+            docs_dir: None,
+            origin: EntityOrigin::Backstage { url: "x".into() },
+            relations: vec![],
+        };
+        assert_eq!(
+            target_of(&e).prometheus,
+            [(
+                "request_rate".to_string(),
+                "sum(rate(ledger_http_total{$selector}[$window]))".to_string()
+            )],
+            "a blank annotation and an unknown signal are ignored"
+        );
+    }
 
     #[rstest]
     #[case("team-a", Some("group"), "default", Ok("group:default/team-a"))]

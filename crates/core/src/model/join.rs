@@ -121,4 +121,8 @@ pub struct ServiceTarget {
     pub alert_names: Vec<String>,
     /// The docs root: a `mkdocs.yml` directory, or the directory holding docs/ or README.md.
     pub docs: Option<PathBuf>,
+    /// `flightdeck.dev/prometheus-<signal>` annotations: the service's own PromQL per
+    /// golden signal (signal key, query), read instead of the batched template.
+    #[serde(default)]
+    pub prometheus: Vec<(String, String)>,
 }

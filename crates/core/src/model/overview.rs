@@ -187,6 +187,8 @@ pub struct ServicePage {
     pub changes: Vec<Change>,
     /// Join keys that are set, for "where this comes from".
     pub keys: Vec<(String, String)>,
+    /// Deploys and alert starts and ends, oldest first, for the charts' time axis.
+    pub markers: Vec<super::signals::Marker>,
 }
 
 /// The Overview screen's state.

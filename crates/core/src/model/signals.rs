@@ -27,6 +27,8 @@ pub enum Unit {
     /// 0..1, shown as a percentage.
     Ratio,
     Seconds,
+    /// Whatever an alert rule's expression measures.
+    Number,
 }
 
 impl Signal {
@@ -109,6 +111,9 @@ pub fn format_value(unit: Unit, v: f64) -> String {
         Unit::Ratio => format!("{:.1}%", v * 100.0),
         Unit::Seconds if v < 1.0 => format!("{:.0}ms", v * 1000.0),
         Unit::Seconds => format!("{v:.1}s"),
+        Unit::Number if v.abs() >= 10_000.0 => format!("{v:.2e}"),
+        Unit::Number if v.abs() >= 100.0 => format!("{v:.0}"),
+        Unit::Number => format!("{v:.3}"),
     }
 }
 
@@ -264,11 +269,83 @@ pub struct Answer {
     pub warnings: Vec<String>,
 }
 
+/// How wide the value axis' labels are, and the axis itself: a chart's plot is the rest.
+pub const LABEL_WIDTH: u16 = 8;
+
+/// How the Service screen lays its charts out across an area `width` wide: how many side by
+/// side, and each plot's columns. `update` asks the provider for points at this width and the
+/// view draws at it, so the two agree on "never more points than columns".
+pub fn chart_layout(width: u16) -> (u16, u16) {
+    let across = if width >= 160 { 2 } else { 1 };
+    // One column between charts side by side.
+    let each = width / across;
+    (across, each.saturating_sub(LABEL_WIDTH + 1).max(1))
+}
+
+/// A mark on a chart's time axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkKind {
+    Deploy,
+    AlertStart,
+    AlertEnd,
+}
+
+impl MarkKind {
+    /// Drawn on the axis row; readable without colour.
+    pub fn glyph(self) -> char {
+        match self {
+            MarkKind::Deploy => '▲',
+            MarkKind::AlertStart => '!',
+            MarkKind::AlertEnd => '✓',
+        }
+    }
+}
+
+/// A deploy or an alert's start or end at `at` (unix seconds), for the Service screen's charts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marker {
+    pub at: i64,
+    pub kind: MarkKind,
+}
+
+/// What the Prometheus provider should read now, as `update` last told it. A new `generation`
+/// each time it changes: answers to an older one are dropped, so a service scrolled away or a
+/// screen left never overwrites what is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Want {
+    pub generation: u64,
+    /// The Overview is on screen: its hour of sparklines is read at the scrape interval.
+    pub overview: bool,
+    /// The services (entity names) to read when the list is longer than the screen: those
+    /// on it. Empty means every service.
+    pub services: Vec<String>,
+    /// The open Service screen's service, its range and its plot's columns.
+    pub chart: Option<(String, Range, u16)>,
+    /// The open alert detail's alert: its name and labels, whose rule's expression is graphed.
+    pub alert: Option<(String, Vec<(String, String)>)>,
+}
+
+impl Want {
+    /// Whether anything is on screen to read.
+    pub fn idle(&self) -> bool {
+        !self.overview && self.chart.is_none() && self.alert.is_none()
+    }
+}
+
 /// Every answer kept, per range and signal: a range's answers stay cached when another range
 /// is shown, so switching back draws at once.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SignalsState {
     pub answers: BTreeMap<(Range, Signal), Answer>,
+    /// The open Service screen's charts, per range and signal: one service's series read at
+    /// the chart's width, apart from the Overview's batched hour.
+    pub charts: BTreeMap<(Range, Signal), Answer>,
+    /// What the provider was last told to read.
+    pub want: Want,
+    /// Read every service whatever fits on screen (`flightdeck status`, which has none).
+    pub every_service: bool,
+    /// The open alert's expression over the last hours, for its detail.
+    pub expr: Option<ExprGraph>,
     /// The range the Service screen charts.
     pub range: Range,
     /// Alert history per service: each firing span from `ALERTS`, for time to resolve and MTTR.
@@ -296,6 +373,8 @@ pub struct AlertSpan {
     pub alert: String,
     pub start: i64,
     pub end: Option<i64>,
+    /// Its `severity` label is `critical`: such a start after a deploy fails the deploy.
+    pub critical: bool,
 }
 
 /// Firing spans from an `ALERTS{alertstate="firing"}` range answer for one series: a gap of
@@ -310,6 +389,7 @@ pub fn spans(alert: &str, points: &[(i64, f64)], step: i64, end: i64) -> Vec<Ale
                 alert: alert.to_string(),
                 start: *t,
                 end: Some(*t),
+                critical: false,
             }),
         }
         last = Some(*t);
@@ -321,6 +401,108 @@ pub fn spans(alert: &str, points: &[(i64, f64)], step: i64, end: i64) -> Vec<Ale
         span.end = None;
     }
     out
+}
+
+/// Moves each span's start to when its alert became active, read from `ALERTS_FOR_STATE`'s
+/// points (their value is that time, in unix seconds): a start read from `ALERTS` is only as
+/// exact as the query's step. A value after the span's first point, or before the previous
+/// span ended, belongs to another firing and is ignored.
+pub fn exact_starts(spans: &mut [AlertSpan], active: &[(i64, f64)], step: i64) {
+    let mut previous_end = i64::MIN;
+    for span in spans.iter_mut() {
+        let until = span.end.unwrap_or(i64::MAX);
+        let at = active
+            .iter()
+            .find(|(t, v)| *t >= span.start - step && *t <= until && v.is_finite())
+            .map(|(_, v)| v.round() as i64);
+        if let Some(at) = at
+            && at <= span.start
+            && at > previous_end
+        {
+            span.start = at;
+        }
+        previous_end = span.end.unwrap_or(i64::MAX);
+    }
+}
+
+/// An alerting rule's expression as its detail graphs it: the comparison split, the left side
+/// read over the last hours for the alert's series, the right side the threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExprGraph {
+    /// The alert it was read for.
+    pub alert: String,
+    pub left: String,
+    /// `>`, `<`, `>=`, `<=`, `==` or `!=`; empty when the expression compares nothing.
+    pub op: String,
+    pub right: String,
+    /// The right side as a number, drawn as a line; `None` when it is itself a query.
+    pub threshold: Option<f64>,
+    /// The left side's series matching the alert's labels, under the key `""` (the highest
+    /// when several match), or why there is none.
+    pub answer: Result<Answer, String>,
+}
+
+/// Splits a PromQL comparison at its last top-level operator (outside parentheses, braces,
+/// brackets and strings): `a / b > 0.05` → (`a / b`, `>`, `0.05`). A `bool` modifier is
+/// dropped. `None` when the expression compares nothing at the top.
+pub fn split_comparison(expr: &str) -> Option<(String, String, String)> {
+    let bytes = expr.as_bytes();
+    let mut depth = 0i32;
+    let mut quote: Option<u8> = None;
+    let mut found: Option<(usize, usize)> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match quote {
+            Some(q) => {
+                if c == b'\\' {
+                    i += 1;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                b'"' | b'\'' | b'`' => quote = Some(c),
+                b'(' | b'{' | b'[' => depth += 1,
+                b')' | b'}' | b']' => depth -= 1,
+                b'>' | b'<' | b'=' | b'!' if depth == 0 => {
+                    let next = bytes.get(i + 1).copied();
+                    let len = match (c, next) {
+                        (b'>' | b'<' | b'=' | b'!', Some(b'=')) => 2,
+                        (b'>' | b'<', _) => 1,
+                        _ => 0,
+                    };
+                    if len > 0 {
+                        found = Some((i, len));
+                        i += len;
+                        continue;
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    let (at, len) = found?;
+    let left = expr[..at].trim();
+    let op = &expr[at..at + len];
+    let mut right = expr[at + len..].trim();
+    if let Some(rest) = right.strip_prefix("bool ") {
+        right = rest.trim();
+    }
+    (!left.is_empty() && !right.is_empty())
+        .then(|| (left.to_string(), op.to_string(), right.to_string()))
+}
+
+/// Mean time to recovery over the spans that started from `from` on and resolved, in seconds,
+/// and how many there were.
+pub fn mttr_since(spans: &[AlertSpan], from: i64) -> (Option<i64>, usize) {
+    let resolved: Vec<AlertSpan> = spans
+        .iter()
+        .filter(|s| s.start >= from && s.end.is_some())
+        .cloned()
+        .collect();
+    (mttr(&resolved), resolved.len())
 }
 
 /// Mean time to recovery over the resolved spans, in seconds.
@@ -361,6 +543,27 @@ mod tests {
     }
 
     #[test]
+    fn a_rules_comparison_splits_at_its_top_level_operator() {
+        let rule = "sum by (service) (rate(http_requests_total{code=~\"5..\"}[1m]))\n  / sum by (service) (rate(http_requests_total[1m])) > 0.05\n";
+        let (left, op, right) = split_comparison(rule).expect("a comparison");
+        assert!(left.ends_with("(rate(http_requests_total[1m]))"), "{left}");
+        assert_eq!((op.as_str(), right.as_str()), (">", "0.05"));
+        assert_eq!(
+            split_comparison("up{job!=\"a>b\"} == bool 0"),
+            Some(("up{job!=\"a>b\"}".into(), "==".into(), "0".into()))
+        );
+        assert_eq!(
+            split_comparison("x / y >= 0.95"),
+            Some(("x / y".into(), ">=".into(), "0.95".into()))
+        );
+        assert_eq!(split_comparison("absent(up{job=\"x\"})"), None);
+        assert_eq!(
+            split_comparison("rate(x[5m]) > on(job) y"),
+            Some(("rate(x[5m])".into(), ">".into(), "on(job) y".into()))
+        );
+    }
+
+    #[test]
     fn spans_and_mttr_from_alerts_points() {
         let pts: Vec<(i64, f64)> = [0, 15, 30, 45, 300, 315, 600]
             .iter()
@@ -372,6 +575,18 @@ mod tests {
         assert_eq!((s[1].start, s[1].end), (300, Some(315)));
         assert_eq!(s[2].end, None, "the last point is the query's end: firing");
         assert_eq!(mttr(&s), Some(30));
+        // ALERTS_FOR_STATE says the first became active at -8, the second at 290, and a
+        // value later than a span's first point is another firing's.
+        let mut exact = s.clone();
+        exact_starts(
+            &mut exact,
+            &[(0, -8.0), (15, -8.0), (300, 290.0), (600, 605.0)],
+            15,
+        );
+        assert_eq!(exact[0].start, -8);
+        assert_eq!(exact[1].start, 290);
+        assert_eq!(exact[2].start, 600);
+        assert_eq!(mttr(&exact), Some((45 + 8 + 315 - 290) / 2));
         assert_eq!(format_value(Unit::Ratio, 0.0412), "4.1%");
         assert_eq!(format_value(Unit::Seconds, 0.23), "230ms");
     }

@@ -79,6 +79,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     // Whatever moved the user (keys, palette, a message), the CI providers learn what is on
     // screen, so they poll it and pause the rest.
     effects.extend(pipelines::watch(model));
+    // Prometheus reads only what is on screen: the Overview's rows, the open service's charts.
+    effects.extend(signals::watch(model));
     // A page opened in the docs viewer, from anywhere, may be what an onboarding step checks.
     effects.extend(onboarding::docs_opened(model));
     effects
@@ -123,6 +125,11 @@ fn on_tick(model: &mut Model, now: DateTime<Utc>) -> Vec<Effect> {
 }
 
 fn on_source(model: &mut Model, id: SourceId, event: SourceEvent) -> Vec<Effect> {
+    // A Prometheus provider says it started: what was on screen before it could listen (the
+    // first frame's) is told again, by `signals::watch` at the end of this update.
+    if id.kind == crate::model::SourceKind::Prometheus && event == SourceEvent::Connecting {
+        signals::forget_want(model);
+    }
     let Some(source) = model.source_mut(&id) else {
         return vec![];
     };

@@ -268,6 +268,18 @@ fn on_page_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             }
             None => vec![],
         }),
+        Action::ChartRange => {
+            if !model.signals.enabled {
+                notify(
+                    model,
+                    Level::Info,
+                    "no charts without a Prometheus: add a [[prometheus]] to the config",
+                );
+                return Some(vec![Effect::Render]);
+            }
+            model.signals.range = model.signals.range.next();
+            Some(vec![Effect::Render])
+        }
         Action::Copy => {
             notify(model, Level::Info, format!("copied {service}"));
             Some(vec![Effect::Copy(service), Effect::Render])
@@ -969,6 +981,7 @@ fn build_page(model: &Model, service: &str) -> Option<ServicePage> {
             .cloned()
             .collect(),
         keys,
+        markers: super::signals::markers(model, service, &e.name),
     })
 }
 
