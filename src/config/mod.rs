@@ -263,7 +263,10 @@ pub struct JiraSource {
     pub api_version: u8,
     /// The queue: mine by default.
     pub jql: String,
+    /// While the tickets are on screen (Work, a service's screen).
     pub poll_secs: u64,
+    /// While they are not: a slow sweep.
+    pub sweep_secs: u64,
 }
 
 impl Default for JiraSource {
@@ -277,6 +280,7 @@ impl Default for JiraSource {
             jql: "assignee = currentUser() AND statusCategory != Done ORDER BY priority DESC"
                 .into(),
             poll_secs: 60,
+            sweep_secs: 600,
         }
     }
 }
@@ -290,7 +294,10 @@ pub struct PagerdutySource {
     pub token_env: Option<String>,
     pub token_command: Option<String>,
     pub from: Option<String>,
+    /// While incidents or on-call are on screen (Work, a service, the Overview, Alerts).
     pub poll_secs: u64,
+    /// While they are not: a slow sweep.
+    pub sweep_secs: u64,
     /// On-call changes by the shift: read it this often.
     pub oncall_poll_secs: u64,
 }
@@ -303,6 +310,7 @@ impl Default for PagerdutySource {
             token_command: None,
             from: None,
             poll_secs: 30,
+            sweep_secs: 600,
             oncall_poll_secs: 300,
         }
     }

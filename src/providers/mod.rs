@@ -14,6 +14,7 @@ pub mod jira;
 pub mod kubernetes;
 pub mod onboarding;
 pub mod pagerduty;
+pub mod poll;
 pub mod prometheus;
 
 use tokio::sync::mpsc;

@@ -406,6 +406,7 @@ impl Layer {
                 A::Resolve,
                 A::NextTransition,
                 A::Transition,
+                A::Comment,
                 A::OpenUrl,
             ],
         }
@@ -530,6 +531,7 @@ actions! {
     Resolve => "resolve", [Work], "resolve", "Resolve the selected PagerDuty incident (asks first)";
     NextTransition => "next-transition", [Work], "next status", "Choose the next Jira status the open ticket can move to";
     Transition => "transition", [Work], "move", "Move the open Jira ticket to the chosen status (asks first)";
+    Comment => "comment", [Work], "comment", "Write a comment on the open Jira ticket, or a note on the open PagerDuty incident (asks first)";
 }
 
 impl Action {

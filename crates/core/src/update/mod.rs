@@ -78,6 +78,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     // Whatever moved the user (keys, palette, a message), the CI providers learn what is on
     // screen, so they poll it and pause the rest.
     effects.extend(pipelines::watch(model));
+    // Likewise the ticket pollers: quick for what is on screen, a slow sweep for the rest.
+    effects.extend(work::watch(model));
     // A page opened in the docs viewer, from anywhere, may be what an onboarding step checks.
     effects.extend(onboarding::docs_opened(model));
     effects

@@ -1,14 +1,16 @@
-//! The Work screen: tickets and incidents arriving from Jira and PagerDuty, joined to services,
-//! the ticket detail, and the actions on them (acknowledge and resolve an incident, move a Jira
-//! issue through a transition), each through the confirmation gate.
+//! The Work screen: tickets and incidents arriving from Jira, GitHub and PagerDuty, joined to
+//! services, the ticket detail, and the actions on them (acknowledge and resolve an incident,
+//! move a Jira issue through a transition, comment on an issue or add a note to an incident),
+//! each through the confirmation gate; and which sources are on screen, for the pollers' pace.
 
-use crate::keymap::Action;
+use crate::keymap::{Action, Key, KeyCode};
 use crate::message::Effect;
 use crate::message::work::{Command, IncidentStatus, Msg};
+use crate::model::input::{Edit, TextInput};
 use crate::model::work::{Detail, Row, Ticket, TicketRef, TicketSource};
-use crate::model::{Fetched, Level, Model, Screen};
+use crate::model::{Fetched, Level, Model, Screen, SourceKind};
 
-use super::feedback::{confirm, notify};
+use super::feedback::{confirm, notify, refused_read_only};
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -209,6 +211,7 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
             Some(vec![Effect::Render])
         }
         Action::Transition => Some(transition(model)),
+        Action::Comment => Some(start_comment(model)),
         Action::Copy | Action::OpenUrl => {
             let t = target(model)?;
             let Some(url) = t.url.clone() else {
@@ -240,6 +243,7 @@ pub fn open(model: &mut Model, t: &Ticket) -> Vec<Effect> {
         loaded: false,
         scroll: 0,
         lines: Vec::new(),
+        compose: None,
     });
     vec![
         Effect::Work(Command::Open {
@@ -344,6 +348,122 @@ fn transition(model: &mut Model) -> Vec<Effect> {
     )
 }
 
+/// What a comment is called where it goes: Jira's comments, PagerDuty's notes.
+fn comment_label(t: &Ticket) -> String {
+    match t.source {
+        TicketSource::Pagerduty => format!("Add a note to PagerDuty incident {}", t.key),
+        _ => format!("Comment on {}", t.key),
+    }
+}
+
+/// `c` in an open Jira ticket or PagerDuty incident: opens the one-line input (refused at once
+/// under `--read-only`, before anything is typed).
+fn start_comment(model: &mut Model) -> Vec<Effect> {
+    let Some(t) = model.work.detail.as_ref().and_then(|_| target(model)) else {
+        notify(model, Level::Warning, "open a ticket first (enter)");
+        return vec![Effect::Render];
+    };
+    if t.source == TicketSource::Github {
+        notify(
+            model,
+            Level::Warning,
+            format!("{}: comment on GitHub issues in the browser (o)", t.key),
+        );
+        return vec![Effect::Render];
+    }
+    if refused_read_only(model, &comment_label(&t)) {
+        return vec![Effect::Render];
+    }
+    if let Some(d) = model.work.detail.as_mut() {
+        d.compose = Some(TextInput::default());
+    }
+    vec![Effect::Render]
+}
+
+/// Keys while a comment is being written: `enter` asks to send it, `esc` drops it, the rest
+/// edit it. `None` when no comment is open.
+pub(crate) fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
+    let compose = model.work.detail.as_mut()?.compose.as_mut()?;
+    match key.code {
+        KeyCode::Esc => {
+            if let Some(d) = model.work.detail.as_mut() {
+                d.compose = None;
+            }
+            Some(vec![Effect::Render])
+        }
+        KeyCode::Enter => {
+            let body = compose.text().trim().to_string();
+            if body.is_empty() {
+                notify(
+                    model,
+                    Level::Warning,
+                    "nothing to send: type the comment first",
+                );
+                return Some(vec![Effect::Render]);
+            }
+            let t = target(model)?;
+            if let Some(d) = model.work.detail.as_mut() {
+                d.compose = None;
+            }
+            let label = comment_label(&t);
+            let shown: String = body.chars().take(200).collect();
+            Some(confirm(
+                model,
+                label.clone(),
+                vec![format!("{}: {}", t.key, t.title), format!("“{shown}”")],
+                Effect::Work(Command::Comment {
+                    source: t.source,
+                    id: t.id.clone(),
+                    label,
+                    body,
+                }),
+            ))
+        }
+        _ => {
+            let edit = Edit::for_key(key)?;
+            compose.apply(edit);
+            Some(vec![Effect::Render])
+        }
+    }
+}
+
+/// Pasted text goes into an open comment.
+pub(crate) fn on_paste(model: &mut Model, text: &str) -> bool {
+    let Some(compose) = model.work.detail.as_mut().and_then(|d| d.compose.as_mut()) else {
+        return false;
+    };
+    compose.apply(Edit::Paste(text.to_string()));
+    true
+}
+
+/// Which ticket sources the screen shows now: the Work screen and a service's screen show all
+/// of them, the Overview (its on-call column) and the Alerts screen (an alert's incident) only
+/// PagerDuty's. Told to the providers when it changes, so what is not visible is only swept
+/// slowly.
+pub fn watch(model: &mut Model) -> Option<Effect> {
+    let any = model.sources.iter().any(|s| {
+        matches!(s.id.kind, SourceKind::Jira | SourceKind::Pagerduty)
+            || (s.id.kind == SourceKind::Github && s.id.name == GITHUB_ISSUES)
+    });
+    if !any {
+        return None;
+    }
+    let visible: Vec<TicketSource> = match model.screen {
+        Screen::Work => TicketSource::ALL.to_vec(),
+        Screen::Overview if model.catalog.overview.page.is_some() => TicketSource::ALL.to_vec(),
+        Screen::Overview | Screen::Alerts => vec![TicketSource::Pagerduty],
+        _ => vec![],
+    };
+    if model.work.visible.as_ref() == Some(&visible) {
+        return None;
+    }
+    model.work.visible = Some(visible.clone());
+    Some(Effect::Work(Command::Visible(visible)))
+}
+
+/// The name of the GitHub Issues source (kind `github`), beside the CI source `github`.
+pub const GITHUB_ISSUES: &str = "issues";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,6 +492,7 @@ mod tests {
             project: project.map(str::to_string),
             components: vec!["payments-api".into()],
             pagerduty_service: Some("PSVC".into()),
+            repo: None,
             labels: vec![],
             sprint: None,
             created: DateTime::<Utc>::UNIX_EPOCH,
