@@ -138,6 +138,12 @@ pub struct GithubSource {
     pub poll_idle_secs: u64,
     pub poll_running_secs: u64,
     pub max_in_flight: usize,
+    /// Read the services' open issues too (the Work screen's third source).
+    pub issues: bool,
+    /// How often issues are read while they are on screen (Work, a service's screen).
+    pub issues_poll_secs: u64,
+    /// While they are not: a slow sweep.
+    pub issues_sweep_secs: u64,
 }
 
 impl Default for GithubSource {
@@ -149,6 +155,9 @@ impl Default for GithubSource {
             poll_idle_secs: 60,
             poll_running_secs: 5,
             max_in_flight: 4,
+            issues: true,
+            issues_poll_secs: 60,
+            issues_sweep_secs: 600,
         }
     }
 }

@@ -68,6 +68,10 @@ impl Providers {
         providers.extend(catalog::CatalogProvider::start(config, cx));
         providers.extend(backstage::BackstageProvider::start(config, cx));
         providers.extend(github::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
+        providers.extend(
+            github::issues::IssuesProvider::start(config, cx)
+                .map(|p| Box::new(p) as Box<dyn Provider>),
+        );
         providers.extend(gitlab::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
         providers.extend(kubernetes::KubernetesProvider::start(config, cx));
         providers.extend(

@@ -1,7 +1,7 @@
-//! The Work screen: tickets and incidents from Jira and PagerDuty grouped by service, each
-//! group headed by who is on call for it; `enter` opens a ticket with its description and
-//! comments laid out as Markdown and the Jira statuses it can move to. Only the visible rows
-//! are built.
+//! The Work screen: tickets and incidents from Jira, GitHub and PagerDuty grouped by service,
+//! each group headed by who is on call for it; `enter` opens a ticket with its description and
+//! comments laid out as Markdown, the Jira statuses it can move to, and the comment being
+//! written. Only the visible rows are built.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -154,6 +154,19 @@ fn draw_detail(model: &Model, d: &Detail, theme: &Theme, frame: &mut Frame, area
     let block = super::widgets::panel(title, true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    // The comment being written takes the last line.
+    let [inner, compose_area] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(d.compose.is_some())),
+    ])
+    .areas(inner);
+    if let Some(input) = &d.compose {
+        let prompt = match d.source {
+            TicketSource::Pagerduty => "note: ",
+            _ => "comment: ",
+        };
+        super::widgets::input_line(prompt, input, true, theme, frame, compose_area);
+    }
     let width = usize::from(inner.width);
     let mut head: Vec<Line> = Vec::new();
     if let Some(t) = ticket {

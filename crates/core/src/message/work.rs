@@ -1,6 +1,8 @@
 //! What the ticket and on-call providers (Jira, PagerDuty, GitHub Issues) tell `update`, and the
 //! changes `update` asks of them once the user confirmed.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 
 use crate::model::work::{OnCallData, Ticket, TicketComment, TicketSource};
@@ -16,6 +18,12 @@ pub enum Msg {
     OnCall {
         at: DateTime<Utc>,
         data: OnCallData,
+    },
+    /// GitHub: the counted labels (`bug`, `incident`) on every open issue, by lower-case
+    /// `owner/repo`.
+    IssueLabels {
+        at: DateTime<Utc>,
+        by_repo: BTreeMap<String, BTreeMap<String, usize>>,
     },
     /// What only the ticket's own answer carries.
     Detail {

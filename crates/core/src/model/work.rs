@@ -154,7 +154,8 @@ pub struct ServiceWork {
     pub bugs: usize,
     /// Triggered or acknowledged PagerDuty incidents.
     pub incidents: usize,
-    /// Open tickets carrying the `bug` and `incident` labels (GitHub's and Jira's), by label.
+    /// Open GitHub issues of the service's repository labelled `bug` and `incident`, by
+    /// label: every open issue, not only the user's queue.
     #[serde(default)]
     pub labels: BTreeMap<String, usize>,
     pub oncall: Option<OnCall>,
@@ -219,6 +220,9 @@ pub struct WorkState {
     pub by_service: BTreeMap<String, ServiceWork>,
     /// Open incidents by dedup key (an alert's fingerprint).
     pub by_incident_key: BTreeMap<String, TicketRef>,
+    /// GitHub: the counted labels on every open issue of each repository (lower-case
+    /// `owner/repo`), the user's queue or not.
+    pub issue_labels: Option<Fetched<BTreeMap<String, BTreeMap<String, usize>>>>,
     /// The sources whose data is on screen, as last told to the providers (they poll those
     /// quickly and the rest in a slow sweep); `None` before the first telling.
     pub visible: Option<Vec<TicketSource>>,
@@ -303,10 +307,17 @@ impl WorkState {
                 } else if t.is_bug() {
                     w.bugs += 1;
                 }
-                for l in &t.labels {
-                    if let Some(c) = COUNTED_LABELS.iter().find(|c| l.eq_ignore_ascii_case(c)) {
-                        *w.labels.entry((*c).to_string()).or_default() += 1;
-                    }
+            }
+        }
+        if let Some(counts) = &self.issue_labels {
+            for e in &services {
+                let Some(slug) = e.annotation(GITHUB_SLUG) else {
+                    continue;
+                };
+                if let Some(c) = counts.value.get(&slug.trim().to_ascii_lowercase())
+                    && !c.is_empty()
+                {
+                    by_service.entry(e.entity_ref.clone()).or_default().labels = c.clone();
                 }
             }
         }

@@ -47,6 +47,22 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             rejoin(model);
             vec![Effect::Render]
         }
+        Msg::IssueLabels { at, by_repo } => {
+            let same = model
+                .work
+                .issue_labels
+                .as_ref()
+                .is_some_and(|o| o.value == by_repo);
+            model.work.issue_labels = Some(Fetched {
+                value: by_repo,
+                fetched_at: at,
+            });
+            if same {
+                return vec![];
+            }
+            rejoin(model);
+            vec![Effect::Render]
+        }
         Msg::Detail {
             source,
             id,
@@ -550,6 +566,74 @@ mod tests {
         m.read_only = true;
         on_action(&mut m, Action::Acknowledge);
         assert!(m.overlay.is_none(), "refused under --read-only");
+    }
+
+    #[test]
+    fn a_comment_is_typed_in_the_detail_and_sent_only_after_yes() {
+        let mut m = model();
+        update(
+            &mut m,
+            Msg::Tickets {
+                source: TicketSource::Jira,
+                at: DateTime::<Utc>::UNIX_EPOCH,
+                tickets: vec![ticket(TicketSource::Jira, "PAY-2", 3, Some("PAY"))],
+            },
+        );
+        // Not before a ticket is open.
+        on_action(&mut m, Action::Comment);
+        assert!(m.work.detail.is_none());
+        on_action(&mut m, Action::Open);
+        on_action(&mut m, Action::Comment);
+        for c in "on it".chars() {
+            assert!(on_key(&mut m, &Key::new(KeyCode::Char(c))).is_some());
+        }
+        assert!(on_paste(&mut m, " now"));
+        on_key(&mut m, &Key::new(KeyCode::Enter));
+        let Some(crate::model::Overlay::Confirm(c)) = &m.overlay else {
+            panic!("a confirmation");
+        };
+        assert_eq!(
+            *c.on_yes,
+            Effect::Work(Command::Comment {
+                source: TicketSource::Jira,
+                id: "PAY-2".into(),
+                label: "Comment on PAY-2".into(),
+                body: "on it now".into(),
+            })
+        );
+        assert!(m.work.detail.as_ref().is_some_and(|d| d.compose.is_none()));
+        // Under --read-only the input never opens.
+        m.overlay = None;
+        m.read_only = true;
+        on_action(&mut m, Action::Comment);
+        assert!(m.work.detail.as_ref().is_some_and(|d| d.compose.is_none()));
+        assert!(on_key(&mut m, &Key::new(KeyCode::Char('x'))).is_none());
+    }
+
+    #[test]
+    fn the_pollers_learn_which_sources_are_on_screen_once_per_change() {
+        use crate::model::{FetchState, SourceId, SourceStatus};
+        let mut m = model();
+        m.screen = Screen::Overview;
+        assert_eq!(watch(&mut m), None, "no ticket source, nobody to tell");
+        m.sources.push(SourceStatus::new(
+            SourceId::new(SourceKind::Jira, "jira"),
+            FetchState::Connecting,
+        ));
+        assert_eq!(
+            watch(&mut m),
+            Some(Effect::Work(Command::Visible(vec![
+                TicketSource::Pagerduty
+            ])))
+        );
+        assert_eq!(watch(&mut m), None, "told once");
+        m.screen = Screen::Work;
+        assert_eq!(
+            watch(&mut m),
+            Some(Effect::Work(Command::Visible(TicketSource::ALL.to_vec())))
+        );
+        m.screen = Screen::Docs;
+        assert_eq!(watch(&mut m), Some(Effect::Work(Command::Visible(vec![]))));
     }
 
     #[test]
