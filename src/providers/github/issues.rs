@@ -331,6 +331,39 @@ async fn poll_task(source: GithubSource, shared: Arc<Shared>, cx: Context) {
     poll::run(&cx, &id, &shared.control, pace, &mut issues).await;
 }
 
+/// Closed issues read for the metrics, pages of 100 at most.
+const CLOSED_PAGES: usize = 10;
+
+/// The issues of `repo` closed since `since` (pull requests left out), each with when it was
+/// closed: what the delivery metrics' ticket rework share counts.
+pub async fn closed_since(
+    api: &GithubApi,
+    repo: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(chrono::DateTime<chrono::Utc>, Ticket)>, Failure> {
+    let since = flightdeck_core::wire::percent_encode(
+        &since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+    let mut out = Vec::new();
+    for page in 1..=CLOSED_PAGES {
+        let list: Vec<wire::Issue> = api
+            .get_json(&format!(
+                "/repos/{repo}/issues?state=closed&since={since}&per_page={PER_PAGE}&page={page}"
+            ))
+            .await?;
+        let full = list.len() == PER_PAGE;
+        out.extend(
+            list.iter()
+                .filter(|i| i.pull_request.is_none())
+                .filter_map(|i| Some((i.closed_at?, decode_issue(i, repo, None)))),
+        );
+        if !full {
+            break;
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

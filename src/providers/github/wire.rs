@@ -170,6 +170,8 @@ pub struct Issue {
     pub labels: Vec<Label>,
     pub created_at: DateTime<Utc>,
     pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
     pub html_url: Option<String>,
     #[serde(default)]
     pub pull_request: Option<serde_json::Value>,

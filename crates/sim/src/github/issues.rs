@@ -110,6 +110,32 @@ pub fn issues(world: &World, svc: &Service, now: DateTime<Utc>) -> Vec<StoryIssu
             closed: None,
         });
     }
+    // Ninety days of closed issues before the story starts, one every five days or so: about
+    // a third bugs, some incidents, the rest planned work (the metrics' ticket rework share).
+    for k in 0..18u64 {
+        let h = |n: u64| hash(seed, &[key, 10, k, n]);
+        let created =
+            epoch() - Duration::days(5 * k as i64 + 2) - Duration::hours((h(0) % 48) as i64);
+        let (title, labels): (&str, Vec<&'static str>) = match h(1) % 9 {
+            0..=2 => ("Wrong total after a partial refund", vec!["bug"]),
+            3 => (
+                "Outage of the upstream during the sale",
+                vec!["bug", "incident"],
+            ),
+            4 | 5 => ("Expose the build version", vec!["enhancement"]),
+            _ => ("Describe the on-call runbook", vec!["documentation"]),
+        };
+        out.push(StoryIssue {
+            number: 0,
+            title: title.to_string(),
+            body: format!("{title}.\n\nFixed and closed."),
+            author: teammate(k + 20),
+            assignee: Some(teammate(k + 21)),
+            labels,
+            created,
+            closed: Some(created + Duration::hours(6 + (h(2) % 66) as i64)),
+        });
+    }
     if svc.name == "payments-api" {
         for inc in incidents(world, now, CYCLE * 3) {
             if inc.service != svc.name || inc.incident_key.is_none() {
