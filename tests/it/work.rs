@@ -742,3 +742,65 @@ fn published_jira_and_pagerduty_payloads_decode_with_the_providers_types() {
         Some("https://dev-rapid7.pagerduty.com/incidents/Q0Y3S4INEWMXN2")
     );
 }
+
+/// The Work screen as drawn, rows written straight into the buffer: the group heading with its
+/// count, then each ticket's mark, key, priority, status, title, assignee and age in columns.
+#[test]
+fn the_work_screen_draws_its_visible_rows_in_columns() {
+    use flightdeck_core::message::work::Msg as WorkMsg;
+    use flightdeck_core::model::work::Ticket;
+    let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
+        .expect("a time")
+        .to_utc();
+    let ticket = |source, key: &str, title: &str, rank, mine: bool| Ticket {
+        source,
+        key: key.into(),
+        id: key.into(),
+        title: title.into(),
+        status: "To Do".into(),
+        done: false,
+        rank,
+        priority: if rank == 0 { "Highest" } else { "Low" }.into(),
+        kind: "Bug".into(),
+        assignee: mine.then(|| "jdoe".to_string()),
+        mine,
+        project: None,
+        components: vec![],
+        pagerduty_service: None,
+        repo: None,
+        labels: vec![],
+        sprint: None,
+        created: now - chrono::Duration::hours(3),
+        updated: now,
+        url: None,
+        incident_key: None,
+    };
+    let mut m = Model::new(flightdeck_core::keymap::Keymap::defaults(), now);
+    m.screen = Screen::Work;
+    update(
+        &mut m,
+        Msg::Work(WorkMsg::Tickets {
+            source: TicketSource::Jira,
+            at: now,
+            tickets: vec![
+                ticket(
+                    TicketSource::Jira,
+                    "PAY-1",
+                    "Retry budget is exhausted",
+                    0,
+                    true,
+                ),
+                ticket(
+                    TicketSource::Jira,
+                    "PAY-2",
+                    "Upgrade the base image",
+                    3,
+                    false,
+                ),
+            ],
+        }),
+    );
+    let screen = crate::ui_overview::render(&m, 100, 16);
+    assert!(screen.contains(" ●PAY-1      Highest  To Do"), "{screen}");
+    insta::assert_snapshot!("work_rows_100x16", screen);
+}

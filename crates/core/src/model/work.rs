@@ -223,6 +223,9 @@ pub struct WorkState {
     /// GitHub: the counted labels on every open issue of each repository (lower-case
     /// `owner/repo`), the user's queue or not.
     pub issue_labels: Option<Fetched<BTreeMap<String, BTreeMap<String, usize>>>>,
+    /// Each group's heading as the Work screen shows it (the service's display name, or "no
+    /// service"), and who is on call for it, made at rebuild so `view` only fits them.
+    pub headings: BTreeMap<Option<String>, (String, Option<String>)>,
     /// The sources whose data is on screen, as last told to the providers (they poll those
     /// quickly and the rest in a slow sweep); `None` before the first telling.
     pub visible: Option<Vec<TicketSource>>,
@@ -358,6 +361,25 @@ impl WorkState {
             // Tickets no service claims go last; otherwise by the first ticket's urgency.
             (a.0.is_none(), a.1.first().map(key)).cmp(&(b.0.is_none(), b.1.first().map(key)))
         });
+        let mut headings = BTreeMap::new();
+        for (service, _) in &groups {
+            let name = match service {
+                Some(s) => services
+                    .iter()
+                    .find(|e| &e.entity_ref == s)
+                    .map_or_else(|| s.clone(), |e| e.display_name().to_string()),
+                None => "no service".to_string(),
+            };
+            let oncall = service
+                .as_ref()
+                .and_then(|s| by_service.get(s))
+                .and_then(|w| w.oncall.as_ref())
+                .map(|on| match &on.next {
+                    Some(n) => format!("on call {}, next {n}", on.now),
+                    None => format!("on call {}", on.now),
+                });
+            headings.insert(service.clone(), (name, oncall));
+        }
         let mut rows = Vec::new();
         for (service, refs) in groups {
             rows.push(Row::Group {
@@ -367,6 +389,7 @@ impl WorkState {
             rows.extend(refs.into_iter().map(Row::Ticket));
         }
         self.service_of = service_of;
+        self.headings = headings;
         self.by_service = by_service;
         self.by_incident_key = by_incident_key;
         self.open = rows.iter().filter(|r| matches!(r, Row::Ticket(_))).count();
