@@ -217,11 +217,10 @@ struct Issues<'a> {
 }
 
 impl Issues<'_> {
-    /// One repository: a conditional GET; `false` when nothing changed.
-    async fn repo(&mut self, repo: &str) -> Result<bool, Failure> {
-        let path = format!("/repos/{repo}/issues?state=open&per_page={PER_PAGE}");
+    /// One repository's answer to its conditional GET: `false` when nothing changed.
+    fn take(&mut self, repo: &str, answer: Result<Fetch, Failure>) -> Result<bool, Failure> {
         let held = self.by_repo.entry(repo.to_string()).or_default();
-        match self.api.get(&path, held.etag.as_deref()).await? {
+        match answer? {
             Fetch::NotModified => Ok(false),
             Fetch::Fresh { body, etag } => {
                 let list: Vec<wire::Issue> = decode(&body)?;
@@ -251,10 +250,18 @@ impl poll::Poller for Issues<'_> {
         }
         let repos: Vec<String> = lock(&self.shared.repos).iter().cloned().collect();
         self.by_repo.retain(|r, _| repos.contains(r));
+        // Every repository at once (the client bounds what is in flight).
+        let asks = repos.iter().map(|repo| {
+            let path = format!("/repos/{repo}/issues?state=open&per_page={PER_PAGE}");
+            let etag = self.by_repo.get(repo).and_then(|r| r.etag.clone());
+            let api = self.api;
+            async move { api.get(&path, etag.as_deref()).await }
+        });
+        let answers = futures::future::join_all(asks).await;
         let mut failed: Option<String> = None;
-        for repo in &repos {
+        for (repo, answer) in repos.iter().zip(answers) {
             // One repository failing keeps its last issues; the others still count.
-            if let Err(f) = self.repo(repo).await {
+            if let Err(f) = self.take(repo, answer) {
                 failed.get_or_insert_with(|| f.describe(&format!("issues of {repo}")));
             }
         }
