@@ -409,7 +409,8 @@ mod tests {
         let t = decode_issue(&issue(base), "acme/payments-api", me);
         assert_eq!(
             (t.key.as_str(), t.id.as_str(), t.rank, t.title.as_str()),
-            ("payments-api#3", "acme/payments-api#3", 2, "t")
+            ("payments-api#3", "acme/payments-api#3", 2, "t^[[2J"),
+            "the escape is shown in caret form, never sent to the terminal"
         );
         assert!(t.is_bug() && !t.mine);
     }
