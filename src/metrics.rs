@@ -15,10 +15,13 @@ use serde_json::{Value, json};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::providers::github::history::{Cache, RepoHistory, cache_path, fetch_repo};
+use crate::providers::github::issues::closed_since;
 use crate::providers::github::{GithubApi, resolve_token};
 use crate::providers::http;
 use flightdeck_core::model::alerts::Severity;
-use flightdeck_core::model::delivery::{Bands, History, Metrics, Rules, Tally, Window};
+use flightdeck_core::model::delivery::{
+    Bands, History, Metrics, Rules, Tally, TicketShare, Window, ticket_share,
+};
 use flightdeck_core::sanitize;
 
 /// The annotation naming a service's production environment (default `production`).
@@ -58,6 +61,9 @@ struct Row {
     repo: Option<String>,
     now: Metrics,
     before: Metrics,
+    /// The ticket rework share (GitHub issues closed), now and in the window before; `None`
+    /// when the issues were not read.
+    tickets: Option<(TicketShare, TicketShare)>,
     error: Option<String>,
     history: History,
     /// Mean time to recovery of its alerts started in the window, and how many resolved
@@ -164,6 +170,17 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
         let slug = target.and_then(|t| t.github.clone());
         let mut error = None;
         let mut history = History::default();
+        let mut tickets = None;
+        // The ticket side of rework: the repository's issues closed in both windows.
+        if let (Some(slug), Some((api, _))) = (&slug, &api) {
+            match closed_since(api, slug, window.previous().start).await {
+                Ok(closed) => {
+                    let of = |w| ticket_share(closed.iter().map(|(at, t)| (*at, t)), w);
+                    tickets = Some((of(window), of(window.previous())));
+                }
+                Err(f) => error = Some(f.describe("GitHub issues")),
+            }
+        }
         match (&slug, &api) {
             (Some(slug), Some((api, _))) => {
                 let mut repo = cache.repos.remove(slug).unwrap_or_default();
@@ -195,6 +212,7 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
             repo: slug,
             now: history.metrics(window),
             before: history.metrics(window.previous()),
+            tickets,
             error,
             history,
             alert_mttr: alert_history.as_ref().map(|h| {
@@ -283,18 +301,36 @@ fn metrics_json(m: &Metrics) -> Value {
     })
 }
 
+fn share_json(t: Option<&TicketShare>) -> Value {
+    match t {
+        Some(t) => json!({ "resolved": t.resolved, "rework": t.rework, "share": t.share }),
+        None => Value::Null,
+    }
+}
+
 fn to_json(rows: &[Row], org: &(Metrics, Metrics), window: Window) -> Value {
     let services: Vec<Value> = rows
         .iter()
         .map(|r| {
             let mut v = metrics_json(&r.now);
+            let mut before = metrics_json(&r.before);
+            if let Value::Object(o) = &mut before {
+                o.insert(
+                    "ticket_rework".into(),
+                    share_json(r.tickets.as_ref().map(|t| &t.1)),
+                );
+            }
             if let Value::Object(o) = &mut v {
+                o.insert(
+                    "ticket_rework".into(),
+                    share_json(r.tickets.as_ref().map(|t| &t.0)),
+                );
                 o.insert("name".into(), json!(r.name));
                 o.insert("ref".into(), json!(r.service));
                 o.insert("owner".into(), json!(r.owner));
                 o.insert("system".into(), json!(r.system));
                 o.insert("repo".into(), json!(r.repo));
-                o.insert("previous".into(), metrics_json(&r.before));
+                o.insert("previous".into(), before);
                 o.insert(
                     "alert_mttr_secs".into(),
                     json!(r.alert_mttr.and_then(|m| m.0)),
@@ -327,13 +363,14 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 
 fn to_csv(rows: &[Row]) -> String {
     let mut out = String::from(
-        "name,owner,system,deployments,failed_deployments,deployments_per_week,lead_time_median_secs,lead_time_p90_secs,change_failure_rate,recovery_time_median_secs,rework_deployments,rework_rate,alert_mttr_secs\n",
+        "name,owner,system,deployments,failed_deployments,deployments_per_week,lead_time_median_secs,lead_time_p90_secs,change_failure_rate,recovery_time_median_secs,rework_deployments,rework_rate,alert_mttr_secs,resolved_tickets,rework_tickets,ticket_rework_share\n",
     );
     for r in rows {
         let m = &r.now;
+        let t = r.tickets.as_ref().map(|t| t.0);
         // Catalog names cannot hold commas or quotes; owners and systems are names too.
         out.push_str(&format!(
-            "{},{},{},{},{},{:.3},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{:.3},{},{},{},{},{},{},{},{},{},{}\n",
             sanitize::ident(&r.name),
             sanitize::ident(&r.owner),
             sanitize::ident(&r.system),
@@ -347,6 +384,9 @@ fn to_csv(rows: &[Row]) -> String {
             m.rework_deployments,
             opt(m.rework_rate.map(|v| format!("{v:.4}"))),
             opt(r.alert_mttr.and_then(|m| m.0)),
+            opt(t.map(|t| t.resolved)),
+            opt(t.map(|t| t.rework)),
+            opt(t.and_then(|t| t.share).map(|v| format!("{v:.4}"))),
         ));
     }
     out
@@ -357,7 +397,7 @@ fn to_text(rows: &[Row], window: Window) -> String {
     let dur = |s: Option<i64>| s.map_or("—".to_string(), |s| duration(Duration::seconds(s)));
     let pct = |r: Option<f64>| r.map_or("—".to_string(), |r| format!("{:.0}%", r * 100.0));
     let mut out = format!(
-        "{:<20} {:>6} {:>8} {:>9} {:>6} {:>9} {:>7} {:>7}   last {:.0} days\n",
+        "{:<20} {:>6} {:>8} {:>9} {:>6} {:>9} {:>7} {:>7} {:>8}   last {:.0} days\n",
         "SERVICE",
         "DEPLOYS",
         "PER WEEK",
@@ -366,12 +406,13 @@ fn to_text(rows: &[Row], window: Window) -> String {
         "RECOVERY",
         "REWORK",
         "MTTR",
+        "BUG WORK",
         window.days()
     );
     for r in rows {
         let m = &r.now;
         out.push_str(&format!(
-            "{:<20} {:>6} {:>8.1} {:>9} {:>6} {:>9} {:>7} {:>7}\n",
+            "{:<20} {:>6} {:>8.1} {:>9} {:>6} {:>9} {:>7} {:>7} {:>8}\n",
             r.name,
             m.deployments,
             m.deployments_per_week,
@@ -380,6 +421,7 @@ fn to_text(rows: &[Row], window: Window) -> String {
             dur(m.recovery_time_median_secs),
             pct(m.rework_rate),
             dur(r.alert_mttr.and_then(|m| m.0)),
+            pct(r.tickets.and_then(|t| t.0.share)),
         ));
     }
     out

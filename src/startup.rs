@@ -20,8 +20,14 @@ pub fn sources(config: &Config) -> Vec<SourceId> {
     if config.catalog.backstage.is_some() {
         ids.push(SourceId::new(SourceKind::Catalog, "backstage"));
     }
-    if config.github.is_some() {
+    if let Some(g) = &config.github {
         ids.push(SourceId::new(SourceKind::Github, "github"));
+        if g.issues {
+            ids.push(SourceId::new(
+                SourceKind::Github,
+                flightdeck_core::update::work::GITHUB_ISSUES,
+            ));
+        }
     }
     if config.gitlab.is_some() {
         ids.push(SourceId::new(SourceKind::Gitlab, "gitlab"));

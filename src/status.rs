@@ -616,13 +616,13 @@ fn signals_json(m: &Model, service: &str) -> Value {
 }
 
 /// A service's open tickets and incidents, and who is on call for it: `null` when no ticket
-/// source (`[jira]`, `[pagerduty]`) is configured or no on-call is known.
+/// source (`[jira]`, `[pagerduty]`, `[github]`'s issues) is configured or no on-call is known.
 fn work_json(m: &Model, service: &str) -> (Value, Value) {
     let work = &m.work;
-    let has_tickets = m
-        .sources
-        .iter()
-        .any(|s| matches!(s.id.kind, SourceKind::Jira | SourceKind::Pagerduty));
+    let has_tickets = m.sources.iter().any(|s| {
+        matches!(s.id.kind, SourceKind::Jira | SourceKind::Pagerduty)
+            || s.id.name == flightdeck_core::update::work::GITHUB_ISSUES
+    });
     let tickets = has_tickets.then(|| {
         let summary = work.by_service.get(service).cloned().unwrap_or_default();
         let mut items: Vec<&flightdeck_core::model::work::Ticket> = work
@@ -637,6 +637,7 @@ fn work_json(m: &Model, service: &str) -> (Value, Value) {
             "open": summary.open,
             "bugs": summary.bugs,
             "incidents": summary.incidents,
+            "labels": summary.labels,
             "items": items.iter().map(|t| json!({
                 "source": t.source.label(),
                 "key": t.key,
@@ -650,6 +651,8 @@ fn work_json(m: &Model, service: &str) -> (Value, Value) {
                 "created": t.created,
                 "url": t.url,
                 "dedup_key": t.incident_key,
+                "repo": t.repo,
+                "labels": t.labels,
             })).collect::<Vec<_>>(),
         })
     });

@@ -39,6 +39,7 @@ fn tickets(source: TicketSource, n: usize, now: DateTime<Utc>) -> Vec<Ticket> {
             project: Some(format!("PRJ{}", i % 40)),
             components: vec![],
             pagerduty_service: Some(format!("P{}", i % 40)),
+            repo: None,
             labels: vec!["bug".into()],
             sprint: None,
             created: now - Duration::minutes(i as i64),

@@ -138,6 +138,12 @@ pub struct GithubSource {
     pub poll_idle_secs: u64,
     pub poll_running_secs: u64,
     pub max_in_flight: usize,
+    /// Read the services' open issues too (the Work screen's third source).
+    pub issues: bool,
+    /// How often issues are read while they are on screen (Work, a service's screen).
+    pub issues_poll_secs: u64,
+    /// While they are not: a slow sweep.
+    pub issues_sweep_secs: u64,
 }
 
 impl Default for GithubSource {
@@ -149,6 +155,9 @@ impl Default for GithubSource {
             poll_idle_secs: 60,
             poll_running_secs: 5,
             max_in_flight: 4,
+            issues: true,
+            issues_poll_secs: 60,
+            issues_sweep_secs: 600,
         }
     }
 }
@@ -271,7 +280,10 @@ pub struct JiraSource {
     pub api_version: u8,
     /// The queue: mine by default.
     pub jql: String,
+    /// While the tickets are on screen (Work, a service's screen).
     pub poll_secs: u64,
+    /// While they are not: a slow sweep.
+    pub sweep_secs: u64,
 }
 
 impl Default for JiraSource {
@@ -285,6 +297,7 @@ impl Default for JiraSource {
             jql: "assignee = currentUser() AND statusCategory != Done ORDER BY priority DESC"
                 .into(),
             poll_secs: 60,
+            sweep_secs: 600,
         }
     }
 }
@@ -298,7 +311,10 @@ pub struct PagerdutySource {
     pub token_env: Option<String>,
     pub token_command: Option<String>,
     pub from: Option<String>,
+    /// While incidents or on-call are on screen (Work, a service, the Overview, Alerts).
     pub poll_secs: u64,
+    /// While they are not: a slow sweep.
+    pub sweep_secs: u64,
     /// On-call changes by the shift: read it this often.
     pub oncall_poll_secs: u64,
 }
@@ -311,6 +327,7 @@ impl Default for PagerdutySource {
             token_command: None,
             from: None,
             poll_secs: 30,
+            sweep_secs: 600,
             oncall_poll_secs: 300,
         }
     }

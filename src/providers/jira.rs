@@ -4,20 +4,19 @@
 //! Every string is sanitised at decode; the token goes only to the configured host.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::sync::Notify;
-
-use super::http::{self, Backoff, Failure};
+use super::http::{self, Failure};
+use super::poll::{self, Control};
 use super::{Context, Provider};
 use crate::config::{Config, JiraSource};
 use flightdeck_core::message::work::{Command, Msg as WorkMsg};
-use flightdeck_core::message::{Effect, Msg, SourceEvent};
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::work::{Ticket, TicketComment, TicketSource, rank_of};
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
 use flightdeck_core::wire::jira::{
-    DoTransition, Issue, SearchPage, TransitionId, Transitions, User, parse_time, to_markdown,
+    DoTransition, Issue, SearchPage, TransitionId, Transitions, User, adf_of_text, parse_time,
+    to_markdown,
 };
 use flightdeck_core::wire::percent_encode;
 
@@ -239,6 +238,28 @@ impl JiraClient {
         .map(|_| ())
     }
 
+    /// Adds a comment: ADF on Cloud (v3), plain text on Server/Data Center (v2).
+    pub async fn comment(&self, key: &str, text: &str) -> Result<(), String> {
+        let body = if self.version == 3 {
+            serde_json::json!({ "body": adf_of_text(text) })
+        } else {
+            serde_json::json!({ "body": text })
+        };
+        self.send(
+            self.http
+                .post(format!(
+                    "{}{}/issue/{}/comment",
+                    self.base,
+                    self.api(),
+                    percent_encode(key)
+                ))
+                .json(&body),
+            "jira comment",
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// The issue's page for people.
     fn browse(&self, key: &str) -> Option<String> {
         sanitize::url(&format!("{}/browse/{}", self.base, percent_encode(key)))
@@ -302,6 +323,7 @@ pub fn decode(
             .map(|c| sanitize::ident(&c.name))
             .collect(),
         pagerduty_service: None,
+        repo: None,
         labels: f.labels.iter().map(|l| sanitize::ident(l)).collect(),
         sprint,
         created,
@@ -311,20 +333,13 @@ pub fn decode(
     }
 }
 
-/// The token from the configured variable (default `JIRA_API_TOKEN`), else the command.
+/// The token from the configured variable, else `JIRA_API_TOKEN`, else the command.
 async fn token(source: &JiraSource) -> Result<String, String> {
-    let name = source.token_env.as_deref().unwrap_or("JIRA_API_TOKEN");
-    if let Some(t) = std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-    {
-        return Ok(t);
-    }
-    match &source.token_command {
-        Some(cmd) => http::token_from_command(cmd).await,
-        None => Err(format!("no token: set {name} or token_command")),
-    }
+    let mut names: Vec<&str> = source.token_env.iter().map(String::as_str).collect();
+    names.push("JIRA_API_TOKEN");
+    http::resolve_token(&names, source.token_command.as_deref())
+        .await?
+        .ok_or_else(|| format!("no token: set {} or token_command", names[0]))
 }
 
 /// Standard base64 with padding, for Basic auth.
@@ -349,7 +364,7 @@ fn base64(s: &str) -> String {
 
 struct Running {
     client: tokio::sync::OnceCell<JiraClient>,
-    refresh: Notify,
+    control: Control,
 }
 
 pub struct JiraProvider {
@@ -362,7 +377,7 @@ impl JiraProvider {
         let source = config.jira.clone()?;
         let running = Arc::new(Running {
             client: tokio::sync::OnceCell::new(),
-            refresh: Notify::new(),
+            control: Control::default(),
         });
         tokio::spawn(poll(source, running.clone(), cx.clone()));
         Some(Self {
@@ -378,7 +393,7 @@ impl Provider for JiraProvider {
     }
 
     fn refresh(&mut self) {
-        self.running.refresh.notify_one();
+        self.running.control.refresh();
     }
 
     fn command(&mut self, effect: &Effect) -> bool {
@@ -387,7 +402,18 @@ impl Provider for JiraProvider {
         };
         let command = command.clone();
         match &command {
+            Command::Visible(sources) => {
+                // Every ticket provider reads it: not claimed.
+                self.running
+                    .control
+                    .set_visible(sources.contains(&TicketSource::Jira));
+                return false;
+            }
             Command::Open {
+                source: TicketSource::Jira,
+                ..
+            }
+            | Command::Comment {
                 source: TicketSource::Jira,
                 ..
             }
@@ -429,7 +455,7 @@ impl Provider for JiraProvider {
                     } else {
                         match client.transition(&key, &transition).await {
                             Ok(()) => {
-                                running.refresh.notify_one();
+                                running.control.refresh();
                                 // The detail's transitions change with the status.
                                 if let Ok(m) = client.detail(&key).await {
                                     let _ = tx.send(Msg::Work(m)).await;
@@ -440,7 +466,28 @@ impl Provider for JiraProvider {
                         }
                     }
                 }
-                Command::SetIncident { .. } => return,
+                Command::Comment {
+                    id, label, body, ..
+                } => {
+                    if read_only {
+                        WorkMsg::Failed {
+                            what: label,
+                            error: "refused, flightdeck runs read-only".into(),
+                        }
+                    } else {
+                        match client.comment(&id, &body).await {
+                            Ok(()) => {
+                                // The detail shows the comment with the others.
+                                if let Ok(m) = client.detail(&id).await {
+                                    let _ = tx.send(Msg::Work(m)).await;
+                                }
+                                WorkMsg::Done { what: label }
+                            }
+                            Err(error) => WorkMsg::Failed { what: label, error },
+                        }
+                    }
+                }
+                Command::SetIncident { .. } | Command::Visible(_) => return,
             };
             let _ = tx.send(Msg::Work(msg)).await;
         });
@@ -450,89 +497,51 @@ impl Provider for JiraProvider {
 
 async fn poll(source: JiraSource, running: Arc<Running>, cx: Context) {
     let id = SourceId::new(SourceKind::Jira, "jira");
-    let tx = cx.tx.clone();
-    let send_state = |event: SourceEvent| {
-        let tx = tx.clone();
-        let id = id.clone();
-        async move { tx.send(Msg::Source { id, event }).await.is_ok() }
-    };
-    send_state(SourceEvent::Connecting).await;
-    let client = match token(&source)
-        .await
-        .and_then(|t| JiraClient::new(&source, &t))
-    {
-        Ok(c) => c,
-        Err(error) => {
-            send_state(SourceEvent::Failed {
-                error,
-                at: cx.clock.now(),
-                retry_at: None,
-            })
-            .await;
-            return;
-        }
+    let make = async { JiraClient::new(&source, &token(&source).await?) };
+    let Some(client) = poll::connect(&cx, &id, make).await else {
+        return;
     };
     let client = running.client.get_or_init(|| async { client }).await;
-    let interval = Duration::from_secs(source.poll_secs.max(5));
-    let backoff = Backoff {
-        base: interval,
-        max: Duration::from_secs(600),
+    let pace = poll::Pace::new(source.poll_secs, source.sweep_secs);
+    let mut queue = Queue {
+        client,
+        cx: &cx,
+        jql: &source.jql,
+        me: None,
     };
-    let mut me: Option<User> = None;
-    let mut failures = 0u32;
-    loop {
-        if me.is_none() {
-            me = client.myself().await.ok();
-        }
-        let wait = match client.search(&source.jql).await {
-            Ok(issues) => {
-                failures = 0;
-                let at = cx.clock.now();
-                let tickets = issues
-                    .iter()
-                    .map(|i| decode(i, me.as_ref(), client.browse(&i.key), at))
-                    .collect();
-                let sent = tx
-                    .send(Msg::Work(WorkMsg::Tickets {
-                        source: TicketSource::Jira,
-                        at,
-                        tickets,
-                    }))
-                    .await
-                    .is_ok();
-                if !sent
-                    || !send_state(SourceEvent::Ok {
-                        at,
-                        detail: Some(format!("{} issues", issues.len())),
-                    })
-                    .await
-                {
-                    return;
-                }
-                interval
+    poll::run(&cx, &id, &running.control, pace, &mut queue).await;
+}
+
+/// The queue's poll: who the user is (once), then every issue the JQL selects.
+struct Queue<'a> {
+    client: &'a JiraClient,
+    cx: &'a Context,
+    jql: &'a str,
+    me: Option<User>,
+}
+
+impl poll::Poller for Queue<'_> {
+    async fn round(&mut self) -> poll::Round {
+        {
+            if self.me.is_none() {
+                self.me = self.client.myself().await.ok();
             }
-            Err(error) => {
-                failures = failures.saturating_add(1);
-                let wait = backoff.delay(failures);
-                let at = cx.clock.now();
-                let retry_at =
-                    at + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(60));
-                tracing::info!(%error, "jira poll failed");
-                if !send_state(SourceEvent::Failed {
-                    error,
+            let issues = self.client.search(self.jql).await?;
+            let at = self.cx.clock.now();
+            let tickets = issues
+                .iter()
+                .map(|i| decode(i, self.me.as_ref(), self.client.browse(&i.key), at))
+                .collect();
+            self.cx
+                .tx
+                .send(Msg::Work(WorkMsg::Tickets {
+                    source: TicketSource::Jira,
                     at,
-                    retry_at: Some(retry_at),
-                })
+                    tickets,
+                }))
                 .await
-                {
-                    return;
-                }
-                wait
-            }
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = running.refresh.notified() => {}
+                .map_err(|_| "shutting down".to_string())?;
+            Ok(Some(format!("{} issues", issues.len())))
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod jira;
 pub mod kubernetes;
 pub mod onboarding;
 pub mod pagerduty;
+pub mod poll;
 pub mod prometheus;
 
 use tokio::sync::mpsc;
@@ -75,6 +76,10 @@ impl Providers {
         providers.extend(catalog::CatalogProvider::start(config, cx));
         providers.extend(backstage::BackstageProvider::start(config, cx));
         providers.extend(github::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
+        providers.extend(
+            github::issues::IssuesProvider::start(config, cx)
+                .map(|p| Box::new(p) as Box<dyn Provider>),
+        );
         providers.extend(gitlab::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
         providers.extend(kubernetes::KubernetesProvider::start(config, cx));
         providers.extend(

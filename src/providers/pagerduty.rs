@@ -8,21 +8,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::Notify;
 
-use super::http::{self, Backoff, Failure};
+use super::http::{self, Failure};
+use super::poll::{self, Control};
 use super::{Context, Provider};
 use crate::config::{Config, PagerdutySource};
 use flightdeck_core::message::work::{Command, Msg as WorkMsg};
-use flightdeck_core::message::{Effect, Msg, SourceEvent};
+use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::work::{
     OnCallData, PdService, Shift, Ticket, TicketComment, TicketSource, rank_of,
 };
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
 use flightdeck_core::wire::pagerduty::{
-    Incident, IncidentEnvelope, IncidentList, IncidentUpdate, NoteList, OnCallList, ServiceList,
-    StatusChange,
+    Incident, IncidentEnvelope, IncidentList, IncidentUpdate, Note, NoteEnvelope, NoteList,
+    OnCallList, ServiceList, StatusChange,
 };
 use flightdeck_core::wire::percent_encode;
 
@@ -245,6 +245,34 @@ impl PdClient {
         .await
         .map(|_| ())
     }
+
+    /// Adds a note to an incident, under the `From` user as PagerDuty requires.
+    pub async fn add_note(&self, id: &str, content: &str) -> Result<(), String> {
+        let Some(from) = &self.from else {
+            return Err("PagerDuty needs `from` (your login email) in [pagerduty]".into());
+        };
+        let body = NoteEnvelope {
+            note: Note {
+                id: None,
+                user: None,
+                content: content.to_string(),
+                created_at: None,
+            },
+        };
+        self.send(
+            self.http
+                .post(format!(
+                    "{}/incidents/{}/notes",
+                    self.base,
+                    percent_encode(id)
+                ))
+                .header("From", from)
+                .json(&body),
+            "pagerduty note",
+        )
+        .await
+        .map(|_| ())
+    }
 }
 
 /// An incident as the model keeps it.
@@ -280,6 +308,7 @@ pub fn decode(i: &Incident, me: Option<&str>) -> Ticket {
         project: None,
         components: vec![],
         pagerduty_service: Some(sanitize::ident(&i.service.id)),
+        repo: None,
         labels: vec![],
         sprint: None,
         created: i.created_at,
@@ -289,24 +318,18 @@ pub fn decode(i: &Incident, me: Option<&str>) -> Ticket {
     }
 }
 
+/// The token from the configured variable, else `PAGERDUTY_TOKEN`, else the command.
 async fn token(source: &PagerdutySource) -> Result<String, String> {
-    let name = source.token_env.as_deref().unwrap_or("PAGERDUTY_TOKEN");
-    if let Some(t) = std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-    {
-        return Ok(t);
-    }
-    match &source.token_command {
-        Some(cmd) => http::token_from_command(cmd).await,
-        None => Err(format!("no token: set {name} or token_command")),
-    }
+    let mut names: Vec<&str> = source.token_env.iter().map(String::as_str).collect();
+    names.push("PAGERDUTY_TOKEN");
+    http::resolve_token(&names, source.token_command.as_deref())
+        .await?
+        .ok_or_else(|| format!("no token: set {} or token_command", names[0]))
 }
 
 struct Running {
     client: tokio::sync::OnceCell<PdClient>,
-    refresh: Notify,
+    control: Control,
 }
 
 pub struct PagerdutyProvider {
@@ -319,7 +342,7 @@ impl PagerdutyProvider {
         let source = config.pagerduty.clone()?;
         let running = Arc::new(Running {
             client: tokio::sync::OnceCell::new(),
-            refresh: Notify::new(),
+            control: Control::default(),
         });
         tokio::spawn(poll(source, running.clone(), cx.clone()));
         Some(Self {
@@ -335,7 +358,7 @@ impl Provider for PagerdutyProvider {
     }
 
     fn refresh(&mut self) {
-        self.running.refresh.notify_one();
+        self.running.control.refresh();
     }
 
     fn command(&mut self, effect: &Effect) -> bool {
@@ -343,7 +366,18 @@ impl Provider for PagerdutyProvider {
             return false;
         };
         match command {
+            Command::Visible(sources) => {
+                // Every ticket provider reads it: not claimed.
+                self.running
+                    .control
+                    .set_visible(sources.contains(&TicketSource::Pagerduty));
+                return false;
+            }
             Command::Open {
+                source: TicketSource::Pagerduty,
+                ..
+            }
+            | Command::Comment {
                 source: TicketSource::Pagerduty,
                 ..
             }
@@ -381,14 +415,35 @@ impl Provider for PagerdutyProvider {
                     } else {
                         match client.set_status(&id, status.as_str()).await {
                             Ok(()) => {
-                                running.refresh.notify_one();
+                                running.control.refresh();
                                 WorkMsg::Done { what: label }
                             }
                             Err(error) => WorkMsg::Failed { what: label, error },
                         }
                     }
                 }
-                Command::Transition { .. } => return,
+                Command::Comment {
+                    id, label, body, ..
+                } => {
+                    if read_only {
+                        WorkMsg::Failed {
+                            what: label,
+                            error: "refused, flightdeck runs read-only".into(),
+                        }
+                    } else {
+                        match client.add_note(&id, &body).await {
+                            Ok(()) => {
+                                // The detail shows the note with the others.
+                                if let Ok(m) = client.detail(&id).await {
+                                    let _ = tx.send(Msg::Work(m)).await;
+                                }
+                                WorkMsg::Done { what: label }
+                            }
+                            Err(error) => WorkMsg::Failed { what: label, error },
+                        }
+                    }
+                }
+                Command::Transition { .. } | Command::Visible(_) => return,
             };
             let _ = tx.send(Msg::Work(msg)).await;
         });
@@ -398,109 +453,70 @@ impl Provider for PagerdutyProvider {
 
 async fn poll(source: PagerdutySource, running: Arc<Running>, cx: Context) {
     let id = SourceId::new(SourceKind::Pagerduty, "pagerduty");
-    let tx = cx.tx.clone();
-    let send_state = |event: SourceEvent| {
-        let tx = tx.clone();
-        let id = id.clone();
-        async move { tx.send(Msg::Source { id, event }).await.is_ok() }
-    };
-    send_state(SourceEvent::Connecting).await;
-    let client = match token(&source)
-        .await
-        .and_then(|t| PdClient::new(&source, &t))
-    {
-        Ok(c) => c,
-        Err(error) => {
-            send_state(SourceEvent::Failed {
-                error,
-                at: cx.clock.now(),
-                retry_at: None,
-            })
-            .await;
-            return;
-        }
+    let make = async { PdClient::new(&source, &token(&source).await?) };
+    let Some(client) = poll::connect(&cx, &id, make).await else {
+        return;
     };
     let client = running.client.get_or_init(|| async { client }).await;
-    let interval = Duration::from_secs(source.poll_secs.max(5));
+    let pace = poll::Pace::new(source.poll_secs, source.sweep_secs);
     let oncall_every = Duration::from_secs(source.oncall_poll_secs.max(source.poll_secs).max(5));
-    let backoff = Backoff {
-        base: interval,
-        max: Duration::from_secs(600),
-    };
     let me = client.me().await;
-    let mut failures = 0u32;
-    let mut oncall_at: Option<tokio::time::Instant> = None;
-    loop {
-        let result = async {
-            let incidents = client.incidents().await?;
-            let due = oncall_at.is_none_or(|t| t.elapsed() >= oncall_every);
+    let mut incidents = Incidents {
+        client,
+        cx: &cx,
+        me,
+        oncall_every,
+        oncall_at: None,
+    };
+    poll::run(&cx, &id, &running.control, pace, &mut incidents).await;
+}
+
+/// The incidents' poll, and on-call when its slower interval has passed.
+struct Incidents<'a> {
+    client: &'a PdClient,
+    cx: &'a Context,
+    me: Option<String>,
+    oncall_every: Duration,
+    oncall_at: Option<tokio::time::Instant>,
+}
+
+impl poll::Poller for Incidents<'_> {
+    async fn round(&mut self) -> poll::Round {
+        {
+            let incidents = self.client.incidents().await?;
+            let due = self
+                .oncall_at
+                .is_none_or(|t| t.elapsed() >= self.oncall_every);
             let oncall = if due {
-                Some(client.oncall(cx.clock.now()).await?)
+                Some(self.client.oncall(self.cx.clock.now()).await?)
             } else {
                 None
             };
-            Ok::<_, String>((incidents, oncall))
-        }
-        .await;
-        let wait = match result {
-            Ok((incidents, oncall)) => {
-                failures = 0;
-                let at = cx.clock.now();
-                let count = incidents.len();
-                let tickets = incidents.iter().map(|i| decode(i, me.as_deref())).collect();
-                if tx
-                    .send(Msg::Work(WorkMsg::Tickets {
-                        source: TicketSource::Pagerduty,
-                        at,
-                        tickets,
-                    }))
+            let at = self.cx.clock.now();
+            let count = incidents.len();
+            let tickets = incidents
+                .iter()
+                .map(|i| decode(i, self.me.as_deref()))
+                .collect();
+            let closed = |_| "shutting down".to_string();
+            self.cx
+                .tx
+                .send(Msg::Work(WorkMsg::Tickets {
+                    source: TicketSource::Pagerduty,
+                    at,
+                    tickets,
+                }))
+                .await
+                .map_err(closed)?;
+            if let Some(data) = oncall {
+                self.oncall_at = Some(tokio::time::Instant::now());
+                self.cx
+                    .tx
+                    .send(Msg::Work(WorkMsg::OnCall { at, data }))
                     .await
-                    .is_err()
-                {
-                    return;
-                }
-                if let Some(data) = oncall {
-                    oncall_at = Some(tokio::time::Instant::now());
-                    if tx
-                        .send(Msg::Work(WorkMsg::OnCall { at, data }))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-                if !send_state(SourceEvent::Ok {
-                    at,
-                    detail: Some(format!("{count} open")),
-                })
-                .await
-                {
-                    return;
-                }
-                interval
+                    .map_err(closed)?;
             }
-            Err(error) => {
-                failures = failures.saturating_add(1);
-                let wait = backoff.delay(failures);
-                let at = cx.clock.now();
-                let retry_at =
-                    at + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(60));
-                tracing::info!(%error, "pagerduty poll failed");
-                if !send_state(SourceEvent::Failed {
-                    error,
-                    at,
-                    retry_at: Some(retry_at),
-                })
-                .await
-                {
-                    return;
-                }
-                wait
-            }
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = running.refresh.notified() => {}
+            Ok(Some(format!("{count} open")))
         }
     }
 }

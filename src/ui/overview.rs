@@ -39,10 +39,10 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 /// per visible row, to measure the columns and then to draw them.
 struct Cells {
     health: Health,
-    texts: [(String, Style); 11],
+    texts: [(String, Style); 12],
 }
 
-const HEADERS: [&str; 11] = [
+const HEADERS: [&str; 12] = [
     "NAME",
     "OWNER",
     "SYSTEM",
@@ -54,6 +54,7 @@ const HEADERS: [&str; 11] = [
     "DOCS",
     "ERRORS 1h",
     "P99 1h",
+    "ON CALL",
 ];
 
 /// Sparkline cells: ten columns of the last hour and the newest value.
@@ -82,8 +83,26 @@ impl Cells {
                 docs_text(&row.docs, theme),
                 signal_text(model, &row.name, Signal::ErrorRatio, theme),
                 signal_text(model, &row.name, Signal::LatencyP99, theme),
+                oncall_text(model, &row.service, theme),
             ],
         }
+    }
+}
+
+/// Who holds the service's pager, and its open PagerDuty incidents when it has any; empty
+/// without on-call data.
+fn oncall_text(model: &Model, service: &str, theme: &Theme) -> (String, Style) {
+    let Some(w) = model.work.by_service.get(service) else {
+        return (String::new(), theme.style(Role::Muted));
+    };
+    let name = w.oncall.as_ref().map_or("–", |o| o.now.as_str());
+    match w.incidents {
+        0 => (name.to_string(), theme.style(Role::Muted)),
+        1 => (format!("{name} · 1 incident"), theme.style(Role::Critical)),
+        n => (
+            format!("{name} · {n} incidents"),
+            theme.style(Role::Critical),
+        ),
     }
 }
 
@@ -127,7 +146,7 @@ fn signal_text(model: &Model, service: &str, signal: Signal, theme: &Theme) -> (
 /// Widths of the health mark and the nine cells, shared by the visible rows' content. The name
 /// identifies a row and the source cells are why the screen exists: they stay whole; the owner
 /// is cut before them, and system and lifecycle, which only add context, give way first.
-fn widths_of(rows: &[&Cells], width: usize, signals: bool) -> Vec<usize> {
+fn widths_of(rows: &[&Cells], width: usize, signals: bool, oncall: bool) -> Vec<usize> {
     let want = |i: usize| {
         super::columns::widest(
             rows.iter()
@@ -150,11 +169,25 @@ fn widths_of(rows: &[&Cells], width: usize, signals: bool) -> Vec<usize> {
     ];
     // The signal columns exist only with a Prometheus source, so a cockpit without one lays
     // out exactly as before.
+    // Optional columns exist only with their source, so a cockpit without one lays out
+    // exactly as before; an absent column has width 0 at its place.
+    let mut at = (0..cols.len()).collect::<Vec<usize>>();
     if signals {
         cols.push(Column::whole(HEADERS[9], want(9).max(SPARK + 6), 120).optional());
         cols.push(Column::whole(HEADERS[10], want(10).max(SPARK + 6), 110).optional());
+        at.extend([10, 11]);
     }
-    super::columns::share(&cols, width, 1)
+    // On call gives way first of the optional columns: the service screen says it too.
+    if oncall {
+        cols.push(Column::whole(HEADERS[11], want(11), 85).optional());
+        at.push(12);
+    }
+    let shared = super::columns::share(&cols, width, 1);
+    let mut widths = vec![0; HEADERS.len() + 1];
+    for (i, w) in at.into_iter().zip(shared) {
+        widths[i] = w;
+    }
+    widths
 }
 
 fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -204,7 +237,12 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         })
         .collect();
     let measured: Vec<&Cells> = cells.iter().flatten().collect();
-    let cols = widths_of(&measured, usize::from(inner.width), model.signals.enabled);
+    let cols = widths_of(
+        &measured,
+        usize::from(inner.width),
+        model.signals.enabled,
+        model.work.oncall.is_some(),
+    );
     let h = theme.style(Role::Header);
     let mut head = Vec::new();
     for (label, &w) in std::iter::once("").chain(HEADERS).zip(&cols) {

@@ -313,6 +313,16 @@ fn health_lines(model: &Model, row: Option<&ServiceRow>, theme: &Theme) -> Vec<L
             Some(format!("{} bugs, {} incidents", w.bugs, w.incidents)),
             None,
         );
+        // GitHub: every open issue of the repository labelled bug or incident, not only mine.
+        if !w.labels.is_empty() {
+            let counts: Vec<String> = w.labels.iter().map(|(l, n)| format!("{n} {l}")).collect();
+            push(
+                "Issues",
+                (counts.join(", "), theme.style(Role::Text)),
+                Some("open, labelled".into()),
+                None,
+            );
+        }
         let (text, extra) = match &w.oncall {
             Some(o) => (o.now.clone(), o.next.as_ref().map(|n| format!("next {n}"))),
             None => ("unknown".to_string(), None),

@@ -1,13 +1,14 @@
-//! The Work screen: tickets and incidents from Jira and PagerDuty grouped by service, each
-//! group headed by who is on call for it; `enter` opens a ticket with its description and
-//! comments laid out as Markdown and the Jira statuses it can move to. Only the visible rows
-//! are built.
+//! The Work screen: tickets and incidents from Jira, GitHub and PagerDuty grouped by service,
+//! each group headed by who is on call for it; `enter` opens a ticket with its description and
+//! comments laid out as Markdown, the Jira statuses it can move to, and the comment being
+//! written. Only the visible rows are built.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Modifier;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
 use super::text::fit;
 use super::theme::{Role, Theme};
@@ -48,72 +49,94 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             rows_area,
         );
     }
-    let lines: Vec<Line> = work
+    // Each visible row is written straight into the buffer, cell by cell at its column: a
+    // 200-column row costs its text, not its width, and nothing beyond the visible rows is read.
+    let selection = theme.style(Role::Selection);
+    let buf = frame.buffer_mut();
+    for (n, (i, row)) in work
         .rows
         .iter()
         .enumerate()
         .skip(list.cursor.offset)
         .take(usize::from(rows_area.height))
-        .map(|(i, row)| {
-            let line = match row {
-                Row::Group { service, count } => {
-                    group_line(model, service.as_deref(), *count, width, theme)
-                }
-                Row::Ticket(r) => match work.ticket(*r) {
-                    Some(t) => ticket_line(model, t, width, theme),
-                    None => Line::default(),
-                },
-            };
-            if i == list.cursor.selected {
-                line.style(theme.style(Role::Selection))
-            } else {
-                line
+        .enumerate()
+    {
+        let area = Rect {
+            y: rows_area.y + n as u16,
+            height: 1,
+            ..rows_area
+        };
+        let selected = i == list.cursor.selected;
+        if selected {
+            buf.set_style(area, selection);
+        }
+        let sel = |s: Style| if selected { s.patch(selection) } else { s };
+        let mut x = area.x;
+        // A ticket's mark sits in the first two columns, its key right after it.
+        if let Row::Ticket(r) = row
+            && let Some(t) = work.ticket(*r)
+        {
+            let mark = if t.mine { " ●" } else { "  " };
+            buf.set_stringn(x, area.y, mark, 2, sel(theme.style(Role::Accent)));
+            x = x.saturating_add(2);
+        }
+        // Writes `text` in `w` columns and moves past them and one gap.
+        let mut put = |text: &str, w: usize, style: Style| {
+            let right = area.right();
+            if x >= right || w == 0 {
+                return;
             }
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(lines), rows_area);
+            let w = usize::from(right - x).min(w);
+            if text.width() > w {
+                buf.set_stringn(x, area.y, fit(text, w), w, sel(style));
+            } else {
+                buf.set_stringn(x, area.y, text, w, sel(style));
+            }
+            x = x.saturating_add(w as u16 + 1);
+        };
+        match row {
+            Row::Group { service, count } => {
+                let (name, oncall) = work
+                    .headings
+                    .get(service)
+                    .map_or(("", None), |(n, o)| (n.as_str(), o.as_deref()));
+                let head = format!("{name} ({count})");
+                let head_w = head.width();
+                put(
+                    &head,
+                    head_w + 1,
+                    theme.style(Role::Header).add_modifier(Modifier::BOLD),
+                );
+                if let Some(on) = oncall {
+                    put(on, width, theme.style(Role::Muted));
+                }
+            }
+            Row::Ticket(r) => {
+                if let Some(t) = work.ticket(*r) {
+                    let role = theme.style(status_role(t));
+                    let title_w = width.saturating_sub(TICKET_FIXED).max(8);
+                    put(&t.key, 10, role);
+                    put(&t.priority, 8, role);
+                    put(&t.status, 12, theme.style(Role::Text));
+                    put(&t.title, title_w, theme.style(Role::Text));
+                    put(
+                        t.assignee.as_deref().unwrap_or("unassigned"),
+                        15,
+                        theme.style(Role::Muted),
+                    );
+                    put(&age(model.now, t.created), 4, theme.style(Role::Muted));
+                }
+            }
+        }
+    }
     if filter_area.height > 0 {
         super::widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter_area);
     }
 }
 
-fn group_line<'a>(
-    model: &Model,
-    service: Option<&str>,
-    count: usize,
-    width: usize,
-    theme: &Theme,
-) -> Line<'a> {
-    let name = match service {
-        Some(s) => model
-            .catalog
-            .get(s)
-            .map_or_else(|| s.to_string(), |e| e.display_name().to_string()),
-        None => "no service".to_string(),
-    };
-    let mut spans = vec![Span::styled(
-        format!("{name} ({count})"),
-        theme.style(Role::Header).add_modifier(Modifier::BOLD),
-    )];
-    if let Some(on) = service
-        .and_then(|s| model.work.by_service.get(s))
-        .and_then(|w| w.oncall.as_ref())
-    {
-        let next = on
-            .next
-            .as_deref()
-            .map(|n| format!(", next {n}"))
-            .unwrap_or_default();
-        spans.push(Span::styled(
-            fit(
-                &format!("  on call {}{next}", on.now),
-                width.saturating_sub(name.len() + 6),
-            ),
-            theme.style(Role::Muted),
-        ));
-    }
-    Line::from(spans)
-}
+/// Columns of a ticket row besides the title: mark, key, priority, status, assignee and age,
+/// with the gaps between them.
+const TICKET_FIXED: usize = 2 + 11 + 9 + 13 + 16 + 5;
 
 fn status_role(t: &Ticket) -> Role {
     match (t.source, t.status.as_str()) {
@@ -123,22 +146,6 @@ fn status_role(t: &Ticket) -> Role {
         _ if t.rank == 1 => Role::Warning,
         _ => Role::Text,
     }
-}
-
-fn ticket_line<'a>(model: &Model, t: &Ticket, width: usize, theme: &Theme) -> Line<'a> {
-    let mark = if t.mine { "●" } else { " " };
-    let assignee = t.assignee.as_deref().unwrap_or("unassigned");
-    let fixed = 2 + 11 + 9 + 13 + 16 + 5;
-    let title_w = width.saturating_sub(fixed).max(8);
-    Line::from(vec![
-        Span::styled(format!(" {mark}"), theme.style(Role::Accent)),
-        Span::styled(fit(&t.key, 10) + " ", theme.style(status_role(t))),
-        Span::styled(fit(&t.priority, 8) + " ", theme.style(status_role(t))),
-        Span::styled(fit(&t.status, 12) + " ", theme.style(Role::Text)),
-        Span::styled(fit(&t.title, title_w) + " ", theme.style(Role::Text)),
-        Span::styled(fit(assignee, 15) + " ", theme.style(Role::Muted)),
-        Span::styled(fit(&age(model.now, t.created), 4), theme.style(Role::Muted)),
-    ])
 }
 
 fn draw_detail(model: &Model, d: &Detail, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -154,6 +161,19 @@ fn draw_detail(model: &Model, d: &Detail, theme: &Theme, frame: &mut Frame, area
     let block = super::widgets::panel(title, true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    // The comment being written takes the last line.
+    let [inner, compose_area] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(d.compose.is_some())),
+    ])
+    .areas(inner);
+    if let Some(input) = &d.compose {
+        let prompt = match d.source {
+            TicketSource::Pagerduty => "note: ",
+            _ => "comment: ",
+        };
+        super::widgets::input_line(prompt, input, true, theme, frame, compose_area);
+    }
     let width = usize::from(inner.width);
     let mut head: Vec<Line> = Vec::new();
     if let Some(t) = ticket {

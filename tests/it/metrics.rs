@@ -347,6 +347,43 @@ async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
             "{}: the window has deployments",
             svc.name
         );
+        // The ticket side of rework: issues (not pull requests) closed in the window, and of
+        // those the ones labelled bug or incident.
+        let closed = get(
+            &client,
+            &format!("{base}/repos/{}/issues?state=closed&per_page=100", svc.repo),
+        )
+        .await;
+        let in_window: Vec<&Value> = closed
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|i| i["pull_request"].is_null())
+            .filter(|i| {
+                let at = time(&i["closed_at"]);
+                start <= at && at < until
+            })
+            .collect();
+        let rework = in_window
+            .iter()
+            .filter(|i| {
+                i["labels"].as_array().is_some_and(|l| {
+                    l.iter()
+                        .any(|x| x["name"] == "bug" || x["name"] == "incident")
+                })
+            })
+            .count();
+        assert_eq!(
+            row["ticket_rework"]["resolved"],
+            in_window.len(),
+            "{}: resolved tickets",
+            svc.name
+        );
+        assert_eq!(
+            row["ticket_rework"]["rework"], rework,
+            "{}: bug and incident tickets",
+            svc.name
+        );
     }
     // The profiles show through.
     let get_row = |name: &str| {
@@ -361,5 +398,11 @@ async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
         "elite"
     );
     assert!(get_row("checkout-web")["rework_deployments"].as_u64() > Some(0));
+    assert!(
+        services
+            .iter()
+            .any(|r| r["ticket_rework"]["rework"].as_u64() > Some(0)),
+        "some service closed bugs in the window"
+    );
     assert!(warm * 5 < cold, "warm {warm} vs cold {cold}");
 }

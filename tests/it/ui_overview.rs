@@ -707,3 +707,61 @@ fn item_actions_work_on_the_selected_service(#[case] c: char, #[case] expected: 
     assert!(!seen.contains("nothing selected"), "{seen}");
     assert!(seen.contains(expected), "{seen}");
 }
+
+/// What PagerDuty says of the services, put into the work state as its join would: payments-api
+/// paged (one incident, held by its on-call), the others only their on-call.
+fn with_oncall(m: &mut Model) {
+    use flightdeck_core::model::Fetched;
+    use flightdeck_core::model::work::{OnCall, OnCallData, ServiceWork};
+    m.work.oncall = Some(Fetched {
+        value: OnCallData::default(),
+        fetched_at: now(),
+    });
+    for (service, who, incidents) in [
+        ("payments-api", "lgarcia", 1),
+        ("ledger", "asingh", 0),
+        ("checkout-web", "jdoe", 0),
+        ("cart-service", "jdoe", 0),
+    ] {
+        m.work.by_service.insert(
+            format!("component:default/{service}"),
+            ServiceWork {
+                open: incidents,
+                incidents,
+                oncall: Some(OnCall {
+                    now: who.into(),
+                    until: Some(now() + Duration::hours(3)),
+                    next: None,
+                }),
+                ..ServiceWork::default()
+            },
+        );
+    }
+}
+
+/// The on-call column: who holds each service's pager and, when paged, the incident count; it
+/// gives way whole at narrow widths like the other optional columns.
+#[rstest]
+#[case(200, 50)]
+#[case(120, 40)]
+#[case(80, 24)]
+fn overview_with_on_call(#[case] w: u16, #[case] h: u16) {
+    let mut m = model();
+    with_story(&mut m);
+    with_oncall(&mut m);
+    let screen = render(&m, w, h);
+    if w >= 120 {
+        assert!(screen.contains("ON CALL"), "{screen}");
+        assert!(screen.contains("lgarcia · 1 incident"), "{screen}");
+    } else {
+        assert!(!screen.contains("ON CALL"), "gives way at {w}:\n{screen}");
+    }
+    for row in &m.catalog.overview.rows {
+        assert!(
+            screen.contains(&format!("{} ", row.name)),
+            "{} is cut",
+            row.name
+        );
+    }
+    insta::assert_snapshot!(format!("overview_oncall_{w}x{h}"), render(&m, w, h));
+}

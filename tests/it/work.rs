@@ -1,7 +1,9 @@
-//! Tickets and on-call against the sim's Jira and PagerDuty over real HTTP: what the Work screen
-//! and `flightdeck status --json` hold agrees with the sim's own REST answers fetched here by a
-//! plain client; acknowledging an incident and moving a Jira issue in the cockpit change them in
-//! the sim. The published Jira and PagerDuty payloads decode with the providers' types.
+//! Tickets and on-call against the sim's Jira, PagerDuty and GitHub Issues over real HTTP: what
+//! the Work screen and `flightdeck status --json` hold agrees with the sim's own REST answers
+//! fetched here by a plain client; acknowledging an incident, moving a Jira issue, commenting on
+//! it and adding a note to an incident in the cockpit change them in the sim; the ticket sources
+//! poll quickly only while on screen (requests counted by the sim). The published Jira and
+//! PagerDuty payloads decode with the providers' types (the fixtures hold no GitHub issue list).
 
 use crate::common;
 
@@ -35,6 +37,10 @@ struct Cockpit {
 impl Cockpit {
     fn start(sim: &Sim) -> Self {
         let loaded = flightdeck::config::load(&sim.flightdeck_config()).expect("the sim's config");
+        Self::start_with(loaded)
+    }
+
+    fn start_with(loaded: flightdeck::config::Loaded) -> Self {
         let (tx, rx) = mpsc::channel(4096);
         let cx = Context {
             tx,
@@ -73,6 +79,20 @@ impl Cockpit {
 
     fn press(&mut self, c: char) {
         self.apply(Msg::Key(Key::new(KeyCode::Char(c))));
+    }
+
+    fn type_text(&mut self, text: &str) {
+        for ch in text.chars() {
+            self.press(ch);
+        }
+    }
+
+    /// Keeps the loop turning for `span`, applying whatever arrives.
+    async fn pump(&mut self, span: Duration) {
+        let deadline = tokio::time::Instant::now() + span;
+        while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, self.rx.recv()).await {
+            self.apply(msg);
+        }
     }
 
     /// Puts the cursor on `row` as a user would: `g`, then `j` row times.
@@ -156,6 +176,52 @@ async fn rest_incidents(sim: &Sim) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// Every GitHub-hosted service's open issues as the sim answers them, by `owner/repo`.
+async fn rest_issues(sim: &Sim) -> Vec<(String, Vec<Value>)> {
+    let mut out = Vec::new();
+    for svc in &sim.shared.world.services {
+        let url = format!(
+            "{}/repos/{}/issues?state=open&per_page=100",
+            sim.endpoints().github,
+            svc.repo
+        );
+        let resp = reqwest::Client::new()
+            .get(&url)
+            .header("Authorization", format!("token {TOKEN}"))
+            .header("User-Agent", "flightdeck-test")
+            .send()
+            .await
+            .expect("the sim answers");
+        // GitLab-hosted services are not on GitHub.
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            continue;
+        }
+        assert!(resp.status().is_success(), "{url}: {}", resp.status());
+        out.push((svc.repo.clone(), resp.json().await.expect("JSON")));
+    }
+    out
+}
+
+/// The user's GitHub queue as the issue asks for it: open issues (not pull requests) assigned
+/// to jdoe, opened by jdoe, or assigned to nobody; as `owner/repo#n`.
+fn github_queue(issues: &[(String, Vec<Value>)]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (repo, list) in issues {
+        for i in list {
+            if !i["pull_request"].is_null() {
+                continue;
+            }
+            let assignees = i["assignees"].as_array().cloned().unwrap_or_default();
+            let mine =
+                assignees.iter().any(|a| a["login"] == "jdoe") || i["user"]["login"] == "jdoe";
+            if assignees.is_empty() || mine {
+                out.insert(format!("{repo}#{}", i["number"]));
+            }
+        }
+    }
+    out
+}
+
 fn model_keys(m: &Model, source: TicketSource) -> BTreeSet<String> {
     m.work
         .tickets
@@ -177,8 +243,9 @@ fn fast() -> SimConfig {
 async fn the_work_screen_agrees_with_the_sims_rest_and_its_actions_change_the_sim() {
     let sim = Sim::start(fast()).await.expect("the sim starts");
     let mut c = Cockpit::start(&sim);
-    c.until(60, "the page, the queue and the on-call, joined", |m| {
-        m.work.tickets.len() == 2
+    c.until(60, "the page, the queues and the on-call, joined", |m| {
+        m.work.tickets.len() == 3
+            && !m.work.tickets[&TicketSource::Github].value.is_empty()
             && m.work.oncall.is_some()
             && m.work
                 .by_service
@@ -240,9 +307,22 @@ async fn the_work_screen_agrees_with_the_sims_rest_and_its_actions_change_the_si
         .iter()
         .filter(|r| matches!(r, Row::Ticket(_)))
         .count();
+    // GitHub: the user's issues and the team's unassigned ones, pull requests left out.
+    let issues = rest_issues(&sim).await;
+    let queue = github_queue(&issues);
+    assert!(!queue.is_empty());
+    assert_eq!(model_keys(&c.model, TicketSource::Github), queue);
+    assert!(
+        c.model
+            .work
+            .every_ticket()
+            .filter(|(_, t)| t.source == TicketSource::Github)
+            .all(|(r, _)| c.model.work.service_of.contains_key(&r)),
+        "every GitHub issue joins its service by github.com/project-slug"
+    );
     assert_eq!(
         rows,
-        rest_ids.len() + model_keys(&c.model, TicketSource::Jira).len()
+        rest_ids.len() + model_keys(&c.model, TicketSource::Jira).len() + queue.len()
     );
 
     // Acknowledge the page in the cockpit: `7`, cursor on it, `a`, `y`.
@@ -325,6 +405,141 @@ async fn the_work_screen_agrees_with_the_sims_rest_and_its_actions_change_the_si
             c.apply(msg);
         }
     }
+
+    // Comment on the open Jira issue: `c`, the text, `enter`, `y`.
+    c.press('c');
+    c.type_text("Looking into it, yes.");
+    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
+    assert!(c.model.overlay.is_some(), "commenting asks first");
+    c.press('y');
+    c.until(20, "the comment shown in the detail", |m| {
+        m.work.detail.as_ref().is_some_and(|d| {
+            d.comments
+                .iter()
+                .any(|x| x.body.contains("Looking into it"))
+        })
+    })
+    .await;
+    let comments = get(&format!("{issue_url}/comment"), &jira_auth()).await;
+    assert!(
+        comments.to_string().contains("Looking into it, yes."),
+        "the sim's Jira has the comment: {comments}"
+    );
+
+    // A note on the page: back to the list, open the incident, `c`, the text, `enter`, `y`.
+    c.apply(Msg::Key(Key::new(KeyCode::Esc)));
+    let row = c
+        .model
+        .work
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Ticket(t) if c.model.work.ticket(*t).is_some_and(|t| t.id == page_id)))
+        .expect("the page is listed");
+    c.select(row);
+    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
+    c.press('c');
+    c.type_text("Rolled back; watching.");
+    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
+    c.press('y');
+    c.until(20, "the note shown in the detail", |m| {
+        m.work
+            .detail
+            .as_ref()
+            .is_some_and(|d| d.comments.iter().any(|x| x.body.contains("Rolled back")))
+    })
+    .await;
+    let notes = get(
+        &format!("{}/incidents/{page_id}/notes", sim.endpoints().pagerduty),
+        &pd_auth(),
+    )
+    .await;
+    let note = notes["notes"]
+        .as_array()
+        .and_then(|n| n.iter().find(|x| x["content"] == "Rolled back; watching."))
+        .expect("the sim's PagerDuty has the note");
+    assert_eq!(note["user"]["summary"], "Jane Doe", "under the `from` user");
+}
+
+/// Request counts per endpoint, from the sim's stats.
+async fn requests(sim: &Sim, endpoint: &str, status: u64) -> u64 {
+    let stats = get(
+        &format!("{}/_sim/stats", sim.endpoints().github),
+        &pd_auth(),
+    )
+    .await;
+    stats
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["endpoint"] == endpoint && (status == 0 || r["status"] == status))
+        .map(|r| r["count"].as_u64().unwrap_or(0))
+        .sum()
+}
+
+/// Polling is paced like the CI sources: a source whose data is not on screen is not polled
+/// beyond its slow sweep; on screen it is polled at its interval (GitHub conditionally, its
+/// 304s costing no rate limit). Counted in the sim's stats.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ticket_sources_poll_quickly_only_while_on_screen() {
+    let sim = Sim::start(SimConfig::default())
+        .await
+        .expect("the sim starts");
+    let mut loaded = flightdeck::config::load(&sim.flightdeck_config()).expect("config");
+    let hour = 3600;
+    if let Some(j) = loaded.config.jira.as_mut() {
+        (j.poll_secs, j.sweep_secs) = (5, hour);
+    }
+    if let Some(p) = loaded.config.pagerduty.as_mut() {
+        (p.poll_secs, p.sweep_secs, p.oncall_poll_secs) = (5, hour, hour);
+    }
+    if let Some(g) = loaded.config.github.as_mut() {
+        (g.issues_poll_secs, g.issues_sweep_secs) = (5, hour);
+    }
+    let mut c = Cockpit::start_with(loaded);
+    assert_eq!(c.model.screen, Screen::Overview);
+    c.until(60, "every ticket source's first answer", |m| {
+        m.work.tickets.len() == 3 && !m.work.tickets[&TicketSource::Github].value.is_empty()
+    })
+    .await;
+    const JIRA: &str = "/rest/api/3/search/jql";
+    const PD: &str = "/incidents";
+    const ISSUES: &str = "/repos/{owner}/{repo}/issues";
+    let counts = async || {
+        (
+            requests(&sim, JIRA, 0).await,
+            requests(&sim, PD, 0).await,
+            requests(&sim, ISSUES, 0).await,
+            requests(&sim, ISSUES, 304).await,
+        )
+    };
+    // The Overview shows PagerDuty (its on-call column) and neither Jira's nor GitHub's issues.
+    c.pump(Duration::from_secs(2)).await;
+    let before = counts().await;
+    c.pump(Duration::from_secs(12)).await;
+    let hidden = counts().await;
+    assert_eq!(hidden.0, before.0, "Jira off screen: not polled");
+    assert_eq!(hidden.2, before.2, "GitHub issues off screen: not polled");
+    assert!(
+        hidden.1 >= before.1 + 2,
+        "PagerDuty on the Overview: every 5 s"
+    );
+    // The Work screen shows all three: each is polled at once, then every 5 s.
+    c.press('7');
+    c.pump(Duration::from_secs(12)).await;
+    let shown = counts().await;
+    let repos = rest_issues(&sim).await.len() as u64;
+    assert!(
+        shown.0 >= hidden.0 + 2,
+        "Jira on screen: {hidden:?} → {shown:?}"
+    );
+    assert!(
+        shown.2 >= hidden.2 + 2 * repos,
+        "GitHub issues on screen: {hidden:?} → {shown:?}"
+    );
+    assert!(
+        shown.3 >= hidden.3 + repos,
+        "unchanged issue lists answer 304 to the conditional requests"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -383,6 +598,7 @@ async fn status_json_has_tickets_and_oncall_per_service_as_the_sim_answers() {
         assert_eq!(s["oncall"]["now"], on, "{name} ({})", svc.owner);
         assert!(s["oncall"]["next"].is_string());
     }
+    let issues = rest_issues(&sim).await;
     let expected: BTreeSet<String> = jira
         .into_iter()
         .chain(
@@ -390,8 +606,30 @@ async fn status_json_has_tickets_and_oncall_per_service_as_the_sim_answers() {
                 .iter()
                 .filter_map(|i| i["id"].as_str().map(str::to_string)),
         )
+        .chain(github_queue(&issues))
         .collect();
     assert_eq!(seen, expected, "every open ticket is under one service");
+    // Each service's bug and incident labels, over every open issue of its repository.
+    for s in json["services"].as_array().expect("services") {
+        let name = s["name"].as_str().expect("a name");
+        let svc = sim.shared.world.service(name).expect("a sim service");
+        let Some((_, list)) = issues.iter().find(|(r, _)| *r == svc.repo) else {
+            continue;
+        };
+        for label in ["bug", "incident"] {
+            let n = list
+                .iter()
+                .filter(|i| i["pull_request"].is_null())
+                .filter(|i| {
+                    i["labels"]
+                        .as_array()
+                        .is_some_and(|l| l.iter().any(|x| x["name"] == label))
+                })
+                .count();
+            let got = s["tickets"]["labels"][label].as_u64().unwrap_or(0);
+            assert_eq!(got, n as u64, "{name}: {label}");
+        }
+    }
 }
 
 #[test]
@@ -474,4 +712,66 @@ fn published_jira_and_pagerduty_payloads_decode_with_the_providers_types() {
         t.url.as_deref(),
         Some("https://dev-rapid7.pagerduty.com/incidents/Q0Y3S4INEWMXN2")
     );
+}
+
+/// The Work screen as drawn, rows written straight into the buffer: the group heading with its
+/// count, then each ticket's mark, key, priority, status, title, assignee and age in columns.
+#[test]
+fn the_work_screen_draws_its_visible_rows_in_columns() {
+    use flightdeck_core::message::work::Msg as WorkMsg;
+    use flightdeck_core::model::work::Ticket;
+    let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
+        .expect("a time")
+        .to_utc();
+    let ticket = |source, key: &str, title: &str, rank, mine: bool| Ticket {
+        source,
+        key: key.into(),
+        id: key.into(),
+        title: title.into(),
+        status: "To Do".into(),
+        done: false,
+        rank,
+        priority: if rank == 0 { "Highest" } else { "Low" }.into(),
+        kind: "Bug".into(),
+        assignee: mine.then(|| "jdoe".to_string()),
+        mine,
+        project: None,
+        components: vec![],
+        pagerduty_service: None,
+        repo: None,
+        labels: vec![],
+        sprint: None,
+        created: now - chrono::Duration::hours(3),
+        updated: now,
+        url: None,
+        incident_key: None,
+    };
+    let mut m = Model::new(flightdeck_core::keymap::Keymap::defaults(), now);
+    m.screen = Screen::Work;
+    update(
+        &mut m,
+        Msg::Work(WorkMsg::Tickets {
+            source: TicketSource::Jira,
+            at: now,
+            tickets: vec![
+                ticket(
+                    TicketSource::Jira,
+                    "PAY-1",
+                    "Retry budget is exhausted",
+                    0,
+                    true,
+                ),
+                ticket(
+                    TicketSource::Jira,
+                    "PAY-2",
+                    "Upgrade the base image",
+                    3,
+                    false,
+                ),
+            ],
+        }),
+    );
+    let screen = crate::ui_overview::render(&m, 100, 16);
+    assert!(screen.contains(" ●PAY-1      Highest  To Do"), "{screen}");
+    insta::assert_snapshot!("work_rows_100x16", screen);
 }

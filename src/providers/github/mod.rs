@@ -6,6 +6,7 @@
 mod api;
 pub mod auth;
 pub mod history;
+pub mod issues;
 pub mod pulls;
 pub mod wire;
 

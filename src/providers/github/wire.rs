@@ -145,3 +145,34 @@ pub struct RateResource {
 pub struct RateLimitOverview {
     pub rate: RateResource,
 }
+
+/// A label as an issue carries it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Label {
+    pub name: String,
+}
+
+/// An issue from `GET /repos/{owner}/{repo}/issues`; pull requests are in that list too, with
+/// `pull_request` set.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Issue {
+    pub number: u64,
+    pub title: String,
+    pub state: String,
+    #[serde(default)]
+    pub body: Option<String>,
+    pub user: Option<User>,
+    #[serde(default)]
+    pub assignees: Vec<User>,
+    #[serde(default)]
+    pub assignee: Option<User>,
+    #[serde(default)]
+    pub labels: Vec<Label>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub pull_request: Option<serde_json::Value>,
+}

@@ -1,5 +1,7 @@
-//! What the ticket and on-call providers (Jira, PagerDuty) tell `update`, and the changes
-//! `update` asks of them once the user confirmed.
+//! What the ticket and on-call providers (Jira, PagerDuty, GitHub Issues) tell `update`, and the
+//! changes `update` asks of them once the user confirmed.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
@@ -16,6 +18,12 @@ pub enum Msg {
     OnCall {
         at: DateTime<Utc>,
         data: OnCallData,
+    },
+    /// GitHub: the counted labels (`bug`, `incident`) on every open issue, by lower-case
+    /// `owner/repo`.
+    IssueLabels {
+        at: DateTime<Utc>,
+        by_repo: BTreeMap<String, BTreeMap<String, usize>>,
     },
     /// What only the ticket's own answer carries.
     Detail {
@@ -53,6 +61,17 @@ pub enum Command {
         transition: String,
         to: String,
     },
+    /// A comment on a Jira issue, or a note on a PagerDuty incident.
+    Comment {
+        source: TicketSource,
+        id: String,
+        /// What the notice calls it: `comment on PAY-3`.
+        label: String,
+        body: String,
+    },
+    /// These sources' data is on screen: poll them at their pace, the others in a slow sweep.
+    /// Every ticket provider reads it (none claims it).
+    Visible(Vec<TicketSource>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -448,6 +448,37 @@ impl History {
     }
 }
 
+/// Rework share from the ticket side: of the tickets resolved in a window, those labelled (or
+/// typed) bug or incident, the unplanned work. Offered beside the deployment rework rate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct TicketShare {
+    /// Tickets resolved in the window.
+    pub resolved: u64,
+    /// Of those, bugs and incidents (`Ticket::is_bug`).
+    pub rework: u64,
+    /// `rework / resolved`; `None` when nothing was resolved.
+    pub share: Option<f64>,
+}
+
+/// The rework share of `tickets`, each with the time it was resolved.
+pub fn ticket_share<'a>(
+    tickets: impl IntoIterator<Item = (DateTime<Utc>, &'a super::work::Ticket)>,
+    window: Window,
+) -> TicketShare {
+    let mut out = TicketShare::default();
+    for (at, t) in tickets {
+        if !window.contains(at) {
+            continue;
+        }
+        out.resolved += 1;
+        if t.is_bug() {
+            out.rework += 1;
+        }
+    }
+    out.share = (out.resolved > 0).then(|| out.rework as f64 / out.resolved as f64);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -700,5 +731,55 @@ mod tests {
         assert_eq!(percentile(&[7], 90), Some(7));
         assert_eq!(percentile(&[1, 2, 3, 4], 50), Some(2));
         assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90), Some(9));
+    }
+
+    #[test]
+    fn the_ticket_rework_share_counts_bugs_and_incidents_resolved_in_the_window() {
+        use crate::model::work::{Ticket, TicketSource};
+        let t0 = DateTime::<Utc>::UNIX_EPOCH + Duration::days(100);
+        let ticket = |labels: &[&str]| Ticket {
+            source: TicketSource::Github,
+            key: "a#1".into(),
+            id: "o/a#1".into(),
+            title: String::new(),
+            status: "closed".into(),
+            done: true,
+            rank: 5,
+            priority: String::new(),
+            kind: "issue".into(),
+            assignee: None,
+            mine: false,
+            project: None,
+            components: vec![],
+            pagerduty_service: None,
+            repo: Some("o/a".into()),
+            labels: labels.iter().map(|l| (*l).to_string()).collect(),
+            sprint: None,
+            created: t0,
+            updated: t0,
+            url: None,
+            incident_key: None,
+        };
+        let (bug, incident, docs) = (
+            ticket(&["bug"]),
+            ticket(&["Incident"]),
+            ticket(&["documentation"]),
+        );
+        let w = Window::last(7, t0);
+        let share = ticket_share(
+            [
+                (t0 - Duration::days(1), &bug),
+                (t0 - Duration::days(2), &incident),
+                (t0 - Duration::days(3), &docs),
+                (t0 - Duration::days(4), &docs),
+                // Outside the window: not counted.
+                (t0 - Duration::days(8), &bug),
+                (t0, &bug),
+            ],
+            w,
+        );
+        assert_eq!((share.resolved, share.rework), (4, 2));
+        assert_eq!(share.share, Some(0.5));
+        assert_eq!(ticket_share([], w).share, None);
     }
 }

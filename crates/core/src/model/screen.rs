@@ -67,7 +67,7 @@ impl Screen {
             Screen::Alerts => &[SourceKind::Alertmanager],
             Screen::Docs => &[SourceKind::Catalog],
             Screen::Onboarding => &[SourceKind::Catalog],
-            Screen::Work => &[SourceKind::Jira, SourceKind::Pagerduty],
+            Screen::Work => &[SourceKind::Jira, SourceKind::Pagerduty, SourceKind::Github],
         }
     }
 

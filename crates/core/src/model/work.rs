@@ -1,5 +1,6 @@
-//! Tickets and on-call: Jira issues, PagerDuty incidents and who holds each team's pager, joined
-//! to the catalog's services (`jira/project-key` + `jira/component`, `pagerduty.com/service-id`).
+//! Tickets and on-call: Jira issues, GitHub issues, PagerDuty incidents and who holds each
+//! team's pager, joined to the catalog's services (`jira/project-key` + `jira/component`,
+//! `github.com/project-slug`, `pagerduty.com/service-id`).
 //! The Work screen's rows, the per-service counts and the incident by alert fingerprint are
 //! derived here once per change, so the views only read them.
 
@@ -16,6 +17,7 @@ pub mod annotations {
     pub const JIRA_PROJECT: &str = "jira/project-key";
     pub const JIRA_COMPONENT: &str = "jira/component";
     pub const PAGERDUTY_SERVICE: &str = "pagerduty.com/service-id";
+    pub const GITHUB_SLUG: &str = "github.com/project-slug";
 }
 
 /// Where a ticket comes from.
@@ -23,13 +25,21 @@ pub mod annotations {
 pub enum TicketSource {
     Pagerduty,
     Jira,
+    Github,
 }
 
 impl TicketSource {
+    pub const ALL: [TicketSource; 3] = [
+        TicketSource::Pagerduty,
+        TicketSource::Jira,
+        TicketSource::Github,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             TicketSource::Pagerduty => "pagerduty",
             TicketSource::Jira => "jira",
+            TicketSource::Github => "github",
         }
     }
 }
@@ -46,9 +56,9 @@ pub struct TicketComment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ticket {
     pub source: TicketSource,
-    /// What a person calls it: `PAY-12`, `#1004`.
+    /// What a person calls it: `PAY-12`, `#1004`, `payments-api#7`.
     pub key: String,
-    /// What the API calls it: the Jira key, the PagerDuty incident id.
+    /// What the API calls it: the Jira key, the PagerDuty incident id, `owner/repo#7`.
     pub id: String,
     pub title: String,
     pub status: String,
@@ -65,6 +75,9 @@ pub struct Ticket {
     pub project: Option<String>,
     pub components: Vec<String>,
     pub pagerduty_service: Option<String>,
+    /// GitHub: the repository, `owner/repo`.
+    #[serde(default)]
+    pub repo: Option<String>,
     pub labels: Vec<String>,
     pub sprint: Option<String>,
     pub created: DateTime<Utc>,
@@ -141,8 +154,15 @@ pub struct ServiceWork {
     pub bugs: usize,
     /// Triggered or acknowledged PagerDuty incidents.
     pub incidents: usize,
+    /// Open GitHub issues of the service's repository labelled `bug` and `incident`, by
+    /// label: every open issue, not only the user's queue.
+    #[serde(default)]
+    pub labels: BTreeMap<String, usize>,
     pub oncall: Option<OnCall>,
 }
+
+/// The labels counted per service.
+pub const COUNTED_LABELS: [&str; 2] = ["bug", "incident"];
 
 /// A row of the Work screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +198,8 @@ pub struct Detail {
     pub scroll: usize,
     /// The description and comments laid out as Markdown for the detail's width, in `update`.
     pub lines: Vec<super::markdown::Line>,
+    /// A comment (Jira) or note (PagerDuty) being written, when the input is open.
+    pub compose: Option<super::input::TextInput>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -198,6 +220,15 @@ pub struct WorkState {
     pub by_service: BTreeMap<String, ServiceWork>,
     /// Open incidents by dedup key (an alert's fingerprint).
     pub by_incident_key: BTreeMap<String, TicketRef>,
+    /// GitHub: the counted labels on every open issue of each repository (lower-case
+    /// `owner/repo`), the user's queue or not.
+    pub issue_labels: Option<Fetched<BTreeMap<String, BTreeMap<String, usize>>>>,
+    /// Each group's heading as the Work screen shows it (the service's display name, or "no
+    /// service"), and who is on call for it, made at rebuild so `view` only fits them.
+    pub headings: BTreeMap<Option<String>, (String, Option<String>)>,
+    /// The sources whose data is on screen, as last told to the providers (they poll those
+    /// quickly and the rest in a slow sweep); `None` before the first telling.
+    pub visible: Option<Vec<TicketSource>>,
 }
 
 impl WorkState {
@@ -249,6 +280,12 @@ impl WorkState {
                 TicketSource::Pagerduty => e
                     .annotation(PAGERDUTY_SERVICE)
                     .is_some_and(|id| t.pagerduty_service.as_deref() == Some(id.trim())),
+                // GitHub matches repository names case-insensitively.
+                TicketSource::Github => e.annotation(GITHUB_SLUG).is_some_and(|slug| {
+                    t.repo
+                        .as_deref()
+                        .is_some_and(|r| r.eq_ignore_ascii_case(slug.trim()))
+                }),
             });
             if let Some(e) = found {
                 service_of.insert(r, e.entity_ref.clone());
@@ -272,6 +309,18 @@ impl WorkState {
                     w.incidents += 1;
                 } else if t.is_bug() {
                     w.bugs += 1;
+                }
+            }
+        }
+        if let Some(counts) = &self.issue_labels {
+            for e in &services {
+                let Some(slug) = e.annotation(GITHUB_SLUG) else {
+                    continue;
+                };
+                if let Some(c) = counts.value.get(&slug.trim().to_ascii_lowercase())
+                    && !c.is_empty()
+                {
+                    by_service.entry(e.entity_ref.clone()).or_default().labels = c.clone();
                 }
             }
         }
@@ -312,6 +361,25 @@ impl WorkState {
             // Tickets no service claims go last; otherwise by the first ticket's urgency.
             (a.0.is_none(), a.1.first().map(key)).cmp(&(b.0.is_none(), b.1.first().map(key)))
         });
+        let mut headings = BTreeMap::new();
+        for (service, _) in &groups {
+            let name = match service {
+                Some(s) => services
+                    .iter()
+                    .find(|e| &e.entity_ref == s)
+                    .map_or_else(|| s.clone(), |e| e.display_name().to_string()),
+                None => "no service".to_string(),
+            };
+            let oncall = service
+                .as_ref()
+                .and_then(|s| by_service.get(s))
+                .and_then(|w| w.oncall.as_ref())
+                .map(|on| match &on.next {
+                    Some(n) => format!("on call {}, next {n}", on.now),
+                    None => format!("on call {}", on.now),
+                });
+            headings.insert(service.clone(), (name, oncall));
+        }
         let mut rows = Vec::new();
         for (service, refs) in groups {
             rows.push(Row::Group {
@@ -321,6 +389,7 @@ impl WorkState {
             rows.extend(refs.into_iter().map(Row::Ticket));
         }
         self.service_of = service_of;
+        self.headings = headings;
         self.by_service = by_service;
         self.by_incident_key = by_incident_key;
         self.open = rows.iter().filter(|r| matches!(r, Row::Ticket(_))).count();

@@ -69,6 +69,9 @@ pub(super) fn on_paste(model: &mut Model, text: String) -> Vec<Effect> {
         return vec![Effect::Render];
     }
     let screen = model.screen;
+    if screen == Screen::Work && work::on_paste(model, &text) {
+        return vec![Effect::Render];
+    }
     let list = model.list_mut(screen);
     if list.filtering {
         list.filter.apply(Edit::Paste(text));
@@ -463,7 +466,7 @@ fn screen_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
         Screen::Alerts => alerts::on_key(model, key),
         Screen::Docs => docs::on_key(model, key),
         Screen::Onboarding => onboarding::on_key(model, key),
-        Screen::Work => None,
+        Screen::Work => work::on_key(model, key),
     }
 }
 

@@ -81,6 +81,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     effects.extend(pipelines::watch(model));
     // Prometheus reads only what is on screen: the Overview's rows, the open service's charts.
     effects.extend(signals::watch(model));
+    // Likewise the ticket pollers: quick for what is on screen, a slow sweep for the rest.
+    effects.extend(work::watch(model));
     // A page opened in the docs viewer, from anywhere, may be what an onboarding step checks.
     effects.extend(onboarding::docs_opened(model));
     effects

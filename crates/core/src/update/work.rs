@@ -1,14 +1,16 @@
-//! The Work screen: tickets and incidents arriving from Jira and PagerDuty, joined to services,
-//! the ticket detail, and the actions on them (acknowledge and resolve an incident, move a Jira
-//! issue through a transition), each through the confirmation gate.
+//! The Work screen: tickets and incidents arriving from Jira, GitHub and PagerDuty, joined to
+//! services, the ticket detail, and the actions on them (acknowledge and resolve an incident,
+//! move a Jira issue through a transition, comment on an issue or add a note to an incident),
+//! each through the confirmation gate; and which sources are on screen, for the pollers' pace.
 
-use crate::keymap::Action;
+use crate::keymap::{Action, Key};
 use crate::message::Effect;
 use crate::message::work::{Command, IncidentStatus, Msg};
+use crate::model::input::{Edit, InputKey, TextInput};
 use crate::model::work::{Detail, Row, Ticket, TicketRef, TicketSource};
-use crate::model::{Fetched, Level, Model, Screen};
+use crate::model::{Fetched, Level, Model, Screen, SourceKind};
 
-use super::feedback::{confirm, notify};
+use super::feedback::{confirm, notify, refused_read_only};
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -37,6 +39,22 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             let same = model.work.oncall.as_ref().is_some_and(|o| o.value == data);
             model.work.oncall = Some(Fetched {
                 value: data,
+                fetched_at: at,
+            });
+            if same {
+                return vec![];
+            }
+            rejoin(model);
+            vec![Effect::Render]
+        }
+        Msg::IssueLabels { at, by_repo } => {
+            let same = model
+                .work
+                .issue_labels
+                .as_ref()
+                .is_some_and(|o| o.value == by_repo);
+            model.work.issue_labels = Some(Fetched {
+                value: by_repo,
                 fetched_at: at,
             });
             if same {
@@ -209,6 +227,7 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
             Some(vec![Effect::Render])
         }
         Action::Transition => Some(transition(model)),
+        Action::Comment => Some(start_comment(model)),
         Action::Copy | Action::OpenUrl => {
             let t = target(model)?;
             let Some(url) = t.url.clone() else {
@@ -240,6 +259,7 @@ pub fn open(model: &mut Model, t: &Ticket) -> Vec<Effect> {
         loaded: false,
         scroll: 0,
         lines: Vec::new(),
+        compose: None,
     });
     vec![
         Effect::Work(Command::Open {
@@ -344,9 +364,128 @@ fn transition(model: &mut Model) -> Vec<Effect> {
     )
 }
 
+/// What a comment is called where it goes: Jira's comments, PagerDuty's notes.
+fn comment_label(t: &Ticket) -> String {
+    match t.source {
+        TicketSource::Pagerduty => format!("Add a note to PagerDuty incident {}", t.key),
+        _ => format!("Comment on {}", t.key),
+    }
+}
+
+/// `c` in an open Jira ticket or PagerDuty incident: opens the one-line input (refused at once
+/// under `--read-only`, before anything is typed).
+fn start_comment(model: &mut Model) -> Vec<Effect> {
+    let Some(t) = model.work.detail.as_ref().and_then(|_| target(model)) else {
+        notify(model, Level::Warning, "open a ticket first (enter)");
+        return vec![Effect::Render];
+    };
+    if t.source == TicketSource::Github {
+        notify(
+            model,
+            Level::Warning,
+            format!("{}: comment on GitHub issues in the browser (o)", t.key),
+        );
+        return vec![Effect::Render];
+    }
+    if refused_read_only(model, &comment_label(&t)) {
+        return vec![Effect::Render];
+    }
+    if let Some(d) = model.work.detail.as_mut() {
+        d.compose = Some(TextInput::default());
+    }
+    vec![Effect::Render]
+}
+
+/// Keys while a comment is being written: `enter` asks to send it, `esc` drops it, the rest
+/// edit it. `None` when no comment is open.
+pub(crate) fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
+    let input = InputKey::read(&model.keymap, key);
+    let compose = model.work.detail.as_mut()?.compose.as_mut()?;
+    match input {
+        Some(InputKey::Cancel) => {
+            if let Some(d) = model.work.detail.as_mut() {
+                d.compose = None;
+            }
+            Some(vec![Effect::Render])
+        }
+        Some(InputKey::Accept) => {
+            let body = compose.text().trim().to_string();
+            if body.is_empty() {
+                notify(
+                    model,
+                    Level::Warning,
+                    "nothing to send: type the comment first",
+                );
+                return Some(vec![Effect::Render]);
+            }
+            let t = target(model)?;
+            if let Some(d) = model.work.detail.as_mut() {
+                d.compose = None;
+            }
+            let label = comment_label(&t);
+            let shown: String = body.chars().take(200).collect();
+            Some(confirm(
+                model,
+                label.clone(),
+                vec![format!("{}: {}", t.key, t.title), format!("“{shown}”")],
+                Effect::Work(Command::Comment {
+                    source: t.source,
+                    id: t.id.clone(),
+                    label,
+                    body,
+                }),
+            ))
+        }
+        Some(InputKey::Edit(edit)) => {
+            compose.apply(edit);
+            Some(vec![Effect::Render])
+        }
+        // While a comment is written the field has the keyboard: no other key acts.
+        Some(InputKey::Next | InputKey::Prev) | None => Some(vec![]),
+    }
+}
+
+/// Pasted text goes into an open comment.
+pub(crate) fn on_paste(model: &mut Model, text: &str) -> bool {
+    let Some(compose) = model.work.detail.as_mut().and_then(|d| d.compose.as_mut()) else {
+        return false;
+    };
+    compose.apply(Edit::Paste(text.to_string()));
+    true
+}
+
+/// Which ticket sources the screen shows now: the Work screen and a service's screen show all
+/// of them, the Overview (its on-call column) and the Alerts screen (an alert's incident) only
+/// PagerDuty's. Told to the providers when it changes, so what is not visible is only swept
+/// slowly.
+pub fn watch(model: &mut Model) -> Option<Effect> {
+    let any = model.sources.iter().any(|s| {
+        matches!(s.id.kind, SourceKind::Jira | SourceKind::Pagerduty)
+            || (s.id.kind == SourceKind::Github && s.id.name == GITHUB_ISSUES)
+    });
+    if !any {
+        return None;
+    }
+    let visible: Vec<TicketSource> = match model.screen {
+        Screen::Work => TicketSource::ALL.to_vec(),
+        Screen::Overview if model.catalog.overview.page.is_some() => TicketSource::ALL.to_vec(),
+        Screen::Overview | Screen::Alerts => vec![TicketSource::Pagerduty],
+        _ => vec![],
+    };
+    if model.work.visible.as_ref() == Some(&visible) {
+        return None;
+    }
+    model.work.visible = Some(visible.clone());
+    Some(Effect::Work(Command::Visible(visible)))
+}
+
+/// The name of the GitHub Issues source (kind `github`), beside the CI source `github`.
+pub const GITHUB_ISSUES: &str = "issues";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keymap::KeyCode;
     use crate::keymap::Keymap;
     use crate::model::catalog::Entity;
     use chrono::{DateTime, Utc};
@@ -372,6 +511,7 @@ mod tests {
             project: project.map(str::to_string),
             components: vec!["payments-api".into()],
             pagerduty_service: Some("PSVC".into()),
+            repo: None,
             labels: vec![],
             sprint: None,
             created: DateTime::<Utc>::UNIX_EPOCH,
@@ -429,6 +569,74 @@ mod tests {
         m.read_only = true;
         on_action(&mut m, Action::Acknowledge);
         assert!(m.overlay.is_none(), "refused under --read-only");
+    }
+
+    #[test]
+    fn a_comment_is_typed_in_the_detail_and_sent_only_after_yes() {
+        let mut m = model();
+        update(
+            &mut m,
+            Msg::Tickets {
+                source: TicketSource::Jira,
+                at: DateTime::<Utc>::UNIX_EPOCH,
+                tickets: vec![ticket(TicketSource::Jira, "PAY-2", 3, Some("PAY"))],
+            },
+        );
+        // Not before a ticket is open.
+        on_action(&mut m, Action::Comment);
+        assert!(m.work.detail.is_none());
+        on_action(&mut m, Action::Open);
+        on_action(&mut m, Action::Comment);
+        for c in "on it".chars() {
+            assert!(on_key(&mut m, &Key::new(KeyCode::Char(c))).is_some());
+        }
+        assert!(on_paste(&mut m, " now"));
+        on_key(&mut m, &Key::new(KeyCode::Enter));
+        let Some(crate::model::Overlay::Confirm(c)) = &m.overlay else {
+            panic!("a confirmation");
+        };
+        assert_eq!(
+            *c.on_yes,
+            Effect::Work(Command::Comment {
+                source: TicketSource::Jira,
+                id: "PAY-2".into(),
+                label: "Comment on PAY-2".into(),
+                body: "on it now".into(),
+            })
+        );
+        assert!(m.work.detail.as_ref().is_some_and(|d| d.compose.is_none()));
+        // Under --read-only the input never opens.
+        m.overlay = None;
+        m.read_only = true;
+        on_action(&mut m, Action::Comment);
+        assert!(m.work.detail.as_ref().is_some_and(|d| d.compose.is_none()));
+        assert!(on_key(&mut m, &Key::new(KeyCode::Char('x'))).is_none());
+    }
+
+    #[test]
+    fn the_pollers_learn_which_sources_are_on_screen_once_per_change() {
+        use crate::model::{FetchState, SourceId, SourceStatus};
+        let mut m = model();
+        m.screen = Screen::Overview;
+        assert_eq!(watch(&mut m), None, "no ticket source, nobody to tell");
+        m.sources.push(SourceStatus::new(
+            SourceId::new(SourceKind::Jira, "jira"),
+            FetchState::Connecting,
+        ));
+        assert_eq!(
+            watch(&mut m),
+            Some(Effect::Work(Command::Visible(vec![
+                TicketSource::Pagerduty
+            ])))
+        );
+        assert_eq!(watch(&mut m), None, "told once");
+        m.screen = Screen::Work;
+        assert_eq!(
+            watch(&mut m),
+            Some(Effect::Work(Command::Visible(TicketSource::ALL.to_vec())))
+        );
+        m.screen = Screen::Docs;
+        assert_eq!(watch(&mut m), Some(Effect::Work(Command::Visible(vec![]))));
     }
 
     #[test]

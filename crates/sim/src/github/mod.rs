@@ -1,4 +1,4 @@
-//! The sim's GitHub REST API: workflow runs, jobs, logs, deployments and commits of the world's
+//! The sim's GitHub REST API: workflow runs, jobs, logs, deployments, commits and issues of the world's
 //! GitHub-hosted services, in api.github.com's shapes, with its ETags, rate-limit headers and
 //! pagination, so the cockpit's octocrab client cannot tell it from the real service.
 //!
@@ -8,6 +8,7 @@
 mod git;
 mod handlers;
 mod history;
+mod issues;
 mod json;
 mod pulls;
 mod server;
@@ -38,6 +39,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/repos/{owner}/{repo}", get(repository))
         .route("/repos/{owner}/{repo}/commits", get(list_commits))
         .route("/repos/{owner}/{repo}/pulls", get(pulls::list_pulls))
+        .route("/repos/{owner}/{repo}/issues", get(issues::list_issues))
         .route("/repos/{owner}/{repo}/pulls/{number}", get(pulls::get_pull))
         .route(
             "/repos/{owner}/{repo}/pulls/{number}/reviews",

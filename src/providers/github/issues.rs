@@ -1,0 +1,417 @@
+//! GitHub Issues, the Work screen's third source: each service repository's open issues, kept
+//! when they are assigned to the user, opened by the user, or wait unassigned for the team.
+//! Every open issue's `bug` and `incident` labels are counted per repository for the service
+//! screens. One conditional list request per repository and round (a 304 costs no rate limit), through
+//! the shared GitHub client and the ticket sources' poll loop; the token goes only to the
+//! configured GitHub host, as for CI.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use super::api::decode;
+use super::{Fetch, GithubApi, resolve_token, wire};
+use crate::config::{Config, GithubSource};
+use crate::providers::http::{self, Failure};
+use crate::providers::poll::{self, Control};
+use crate::providers::{Context, Provider};
+use flightdeck_core::message::work::{Command, Msg as WorkMsg};
+use flightdeck_core::message::{Effect, Msg};
+use flightdeck_core::model::join::ServiceTarget;
+use flightdeck_core::model::work::{COUNTED_LABELS, Ticket, TicketSource};
+use flightdeck_core::model::{SourceId, SourceKind};
+use flightdeck_core::sanitize;
+use flightdeck_core::sync::lock;
+use flightdeck_core::update::work::GITHUB_ISSUES;
+
+/// Open issues read per repository: one page of GitHub's largest.
+const PER_PAGE: usize = 100;
+
+/// What the provider's handle shares with its poll task.
+#[derive(Default)]
+struct Shared {
+    control: Control,
+    /// The services' repositories (`owner/repo`), from the catalog.
+    repos: Mutex<BTreeSet<String>>,
+    /// Each kept issue's body by ticket id, for the detail (the list carries it).
+    bodies: Mutex<HashMap<String, String>>,
+}
+
+pub struct IssuesProvider {
+    shared: Arc<Shared>,
+    cx: Context,
+}
+
+impl IssuesProvider {
+    /// Runs when `[github]` is configured and `issues` is not turned off.
+    pub fn start(config: &Config, cx: &Context) -> Option<Self> {
+        let source = config.github.clone().filter(|g| g.issues)?;
+        let shared = Arc::new(Shared::default());
+        tokio::spawn(poll_task(source, shared.clone(), cx.clone()));
+        Some(Self {
+            shared,
+            cx: cx.clone(),
+        })
+    }
+}
+
+impl Provider for IssuesProvider {
+    fn targets(&mut self, targets: &[ServiceTarget]) {
+        let repos: BTreeSet<String> = targets.iter().filter_map(|t| t.github.clone()).collect();
+        let changed = {
+            let mut held = lock(&self.shared.repos);
+            let changed = *held != repos;
+            *held = repos;
+            changed
+        };
+        if changed {
+            self.shared.control.refresh();
+        }
+    }
+
+    fn kinds(&self) -> &'static [SourceKind] {
+        &[SourceKind::Github]
+    }
+
+    fn refresh(&mut self) {
+        self.shared.control.refresh();
+    }
+
+    fn command(&mut self, effect: &Effect) -> bool {
+        match effect {
+            Effect::Work(Command::Visible(sources)) => {
+                // Every ticket provider reads it: not claimed.
+                self.shared
+                    .control
+                    .set_visible(sources.contains(&TicketSource::Github));
+                false
+            }
+            Effect::Work(Command::Open {
+                source: TicketSource::Github,
+                id,
+            }) => {
+                // The list answer carried the body; nothing more is fetched.
+                let body = lock(&self.shared.bodies).get(id).cloned();
+                let msg = WorkMsg::Detail {
+                    source: TicketSource::Github,
+                    id: id.clone(),
+                    description: body.filter(|b| !b.trim().is_empty()),
+                    comments: vec![],
+                    links: vec![],
+                    transitions: vec![],
+                };
+                let tx = self.cx.tx.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(Msg::Work(msg)).await;
+                });
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether the queue keeps an issue: a pull request never; an issue assigned to the user,
+/// opened by the user, or assigned to nobody (the team's to pick up).
+pub fn kept(issue: &wire::Issue, me: Option<&str>) -> bool {
+    if issue.pull_request.is_some() {
+        return false;
+    }
+    let is_me = |u: &wire::User| me.is_some_and(|m| u.login.eq_ignore_ascii_case(m));
+    let assignees: Vec<&wire::User> = issue
+        .assignees
+        .iter()
+        .chain(issue.assignee.iter())
+        .collect();
+    assignees.is_empty()
+        || assignees.iter().any(|u| is_me(u))
+        || issue.user.as_ref().is_some_and(is_me)
+}
+
+/// An issue as the model keeps it: `repo` is `owner/repo`.
+pub fn decode_issue(issue: &wire::Issue, repo: &str, me: Option<&str>) -> Ticket {
+    let labels: Vec<String> = issue
+        .labels
+        .iter()
+        .map(|l| sanitize::line(&l.name))
+        .collect();
+    let has = |name: &str| labels.iter().any(|l| l.eq_ignore_ascii_case(name));
+    // GitHub has no priority: an incident first, then bugs, then the rest.
+    let rank = if has("incident") {
+        1
+    } else if has("bug") {
+        2
+    } else {
+        5
+    };
+    let repo = sanitize::ident(repo);
+    let name = repo.rsplit('/').next().unwrap_or(&repo).to_string();
+    let assignee = issue
+        .assignees
+        .first()
+        .or(issue.assignee.as_ref())
+        .map(|u| sanitize::ident(&u.login));
+    Ticket {
+        source: TicketSource::Github,
+        key: format!("{name}#{}", issue.number),
+        id: format!("{repo}#{}", issue.number),
+        title: sanitize::line(&issue.title),
+        status: sanitize::line(&issue.state),
+        done: issue.state == "closed",
+        rank,
+        priority: String::new(),
+        kind: "issue".into(),
+        mine: me.is_some_and(|m| {
+            assignee
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case(m))
+        }),
+        assignee,
+        project: None,
+        components: vec![],
+        pagerduty_service: None,
+        repo: Some(repo.clone()),
+        labels,
+        sprint: None,
+        created: issue.created_at,
+        updated: issue.updated_at.unwrap_or(issue.created_at),
+        url: issue.html_url.as_deref().and_then(sanitize::url),
+        incident_key: None,
+    }
+}
+
+/// What one repository's last answer left: its ETag, the issues kept from it, and the counted
+/// labels over all its open issues.
+#[derive(Default)]
+struct RepoIssues {
+    etag: Option<String>,
+    tickets: Vec<Ticket>,
+    bodies: Vec<(String, String)>,
+    labels: BTreeMap<String, usize>,
+}
+
+/// How many of `list`'s issues (pull requests aside) carry each counted label.
+pub fn count_labels(list: &[wire::Issue]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for i in list.iter().filter(|i| i.pull_request.is_none()) {
+        for counted in COUNTED_LABELS {
+            if i.labels
+                .iter()
+                .any(|l| l.name.eq_ignore_ascii_case(counted))
+            {
+                *out.entry(counted.to_string()).or_default() += 1;
+            }
+        }
+    }
+    out
+}
+
+struct Issues<'a> {
+    api: &'a GithubApi,
+    cx: &'a Context,
+    shared: &'a Shared,
+    me: Option<String>,
+    by_repo: HashMap<String, RepoIssues>,
+    /// What was last sent, so an unchanged round sends nothing.
+    sent: Option<Vec<Ticket>>,
+    sent_labels: Option<BTreeMap<String, BTreeMap<String, usize>>>,
+}
+
+impl Issues<'_> {
+    /// One repository's answer to its conditional GET: `false` when nothing changed.
+    fn take(&mut self, repo: &str, answer: Result<Fetch, Failure>) -> Result<bool, Failure> {
+        let held = self.by_repo.entry(repo.to_string()).or_default();
+        match answer? {
+            Fetch::NotModified => Ok(false),
+            Fetch::Fresh { body, etag } => {
+                let list: Vec<wire::Issue> = decode(&body)?;
+                let me = self.me.as_deref();
+                let kept: Vec<&wire::Issue> = list.iter().filter(|i| kept(i, me)).collect();
+                held.tickets = kept.iter().map(|i| decode_issue(i, repo, me)).collect();
+                held.bodies = kept
+                    .iter()
+                    .zip(&held.tickets)
+                    .map(|(i, t)| {
+                        let body = i.body.as_deref().map(sanitize::text).unwrap_or_default();
+                        (t.id.clone(), body)
+                    })
+                    .collect();
+                held.labels = count_labels(&list);
+                held.etag = etag;
+                Ok(true)
+            }
+        }
+    }
+}
+
+impl poll::Poller for Issues<'_> {
+    async fn round(&mut self) -> poll::Round {
+        if self.me.is_none() {
+            self.me = self.api.login().await.ok();
+        }
+        let repos: Vec<String> = lock(&self.shared.repos).iter().cloned().collect();
+        self.by_repo.retain(|r, _| repos.contains(r));
+        // Every repository at once (the client bounds what is in flight).
+        let asks = repos.iter().map(|repo| {
+            let path = format!("/repos/{repo}/issues?state=open&per_page={PER_PAGE}");
+            let etag = self.by_repo.get(repo).and_then(|r| r.etag.clone());
+            let api = self.api;
+            async move { api.get(&path, etag.as_deref()).await }
+        });
+        let answers = futures::future::join_all(asks).await;
+        let mut failed: Option<String> = None;
+        for (repo, answer) in repos.iter().zip(answers) {
+            // One repository failing keeps its last issues; the others still count.
+            if let Err(f) = self.take(repo, answer) {
+                failed.get_or_insert_with(|| f.describe(&format!("issues of {repo}")));
+            }
+        }
+        let mut tickets: Vec<Ticket> = Vec::new();
+        let mut bodies = HashMap::new();
+        let mut labels = BTreeMap::new();
+        for repo in &repos {
+            if let Some(r) = self.by_repo.get(repo) {
+                tickets.extend(r.tickets.iter().cloned());
+                bodies.extend(r.bodies.iter().cloned());
+                labels.insert(repo.to_ascii_lowercase(), r.labels.clone());
+            }
+        }
+        *lock(&self.shared.bodies) = bodies;
+        let count = tickets.len();
+        if self.sent_labels.as_ref() != Some(&labels) {
+            self.sent_labels = Some(labels.clone());
+            self.cx
+                .tx
+                .send(Msg::Work(WorkMsg::IssueLabels {
+                    at: self.cx.clock.now(),
+                    by_repo: labels,
+                }))
+                .await
+                .map_err(|_| "shutting down".to_string())?;
+        }
+        if self.sent.as_ref() != Some(&tickets) {
+            let at = self.cx.clock.now();
+            self.sent = Some(tickets.clone());
+            self.cx
+                .tx
+                .send(Msg::Work(WorkMsg::Tickets {
+                    source: TicketSource::Github,
+                    at,
+                    tickets,
+                }))
+                .await
+                .map_err(|_| "shutting down".to_string())?;
+        }
+        match failed {
+            Some(error) => Err(error),
+            None => Ok(Some(format!(
+                "{count} issues in {} repositories",
+                repos.len()
+            ))),
+        }
+    }
+}
+
+async fn poll_task(source: GithubSource, shared: Arc<Shared>, cx: Context) {
+    let id = SourceId::new(SourceKind::Github, GITHUB_ISSUES);
+    let make = async {
+        let token = resolve_token(&source).await?;
+        GithubApi::new(
+            &source.api_url,
+            token,
+            source.max_in_flight,
+            http::REQUEST_TIMEOUT,
+        )
+    };
+    let Some(api) = poll::connect(&cx, &id, make).await else {
+        return;
+    };
+    let pace = poll::Pace::new(source.issues_poll_secs, source.issues_sweep_secs);
+    let mut issues = Issues {
+        api: &api,
+        cx: &cx,
+        shared: &shared,
+        me: None,
+        by_repo: HashMap::new(),
+        sent: None,
+        sent_labels: None,
+    };
+    poll::run(&cx, &id, &shared.control, pace, &mut issues).await;
+}
+
+/// Closed issues read for the metrics, pages of 100 at most.
+const CLOSED_PAGES: usize = 10;
+
+/// The issues of `repo` closed since `since` (pull requests left out), each with when it was
+/// closed: what the delivery metrics' ticket rework share counts.
+pub async fn closed_since(
+    api: &GithubApi,
+    repo: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(chrono::DateTime<chrono::Utc>, Ticket)>, Failure> {
+    let since = flightdeck_core::wire::percent_encode(
+        &since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+    let mut out = Vec::new();
+    for page in 1..=CLOSED_PAGES {
+        let list: Vec<wire::Issue> = api
+            .get_json(&format!(
+                "/repos/{repo}/issues?state=closed&since={since}&per_page={PER_PAGE}&page={page}"
+            ))
+            .await?;
+        let full = list.len() == PER_PAGE;
+        out.extend(
+            list.iter()
+                .filter(|i| i.pull_request.is_none())
+                .filter_map(|i| Some((i.closed_at?, decode_issue(i, repo, None)))),
+        );
+        if !full {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issue(json: serde_json::Value) -> wire::Issue {
+        serde_json::from_value(json).expect("an issue")
+    }
+
+    #[test]
+    fn the_queue_keeps_mine_the_teams_unassigned_and_no_pull_request() {
+        let base = serde_json::json!({
+            "number": 3, "title": "t\u{1b}[2J", "state": "open", "user": {"login": "asingh"},
+            "assignees": [], "labels": [{"name": "bug"}],
+            "created_at": "2026-03-02T08:00:00Z", "updated_at": "2026-03-02T09:00:00Z",
+            "html_url": "https://github.com/acme/payments-api/issues/3",
+        });
+        let with = |k: &str, v: serde_json::Value| {
+            let mut j = base.clone();
+            j[k] = v;
+            issue(j)
+        };
+        let me = Some("jdoe");
+        assert!(kept(&issue(base.clone()), me), "unassigned: the team's");
+        let theirs = with("assignees", serde_json::json!([{"login": "lgarcia"}]));
+        assert!(!kept(&theirs, me));
+        assert!(kept(
+            &with("assignees", serde_json::json!([{"login": "JDoe"}])),
+            me
+        ));
+        let mut opened = with("assignees", serde_json::json!([{"login": "lgarcia"}]));
+        opened.user = Some(wire::User {
+            login: "jdoe".into(),
+        });
+        assert!(kept(&opened, me), "opened by me");
+        assert!(!kept(&with("pull_request", serde_json::json!({})), me));
+        let t = decode_issue(&issue(base), "acme/payments-api", me);
+        assert_eq!(
+            (t.key.as_str(), t.id.as_str(), t.rank, t.title.as_str()),
+            ("payments-api#3", "acme/payments-api#3", 2, "t^[[2J"),
+            "the escape is shown in caret form, never sent to the terminal"
+        );
+        assert!(t.is_bug() && !t.mine);
+    }
+}
