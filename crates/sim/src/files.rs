@@ -224,7 +224,8 @@ fn api_entity(world: &World, svc: &Service, api: &str) -> Value {
 
 /// Writes the organisation's files under `shared.dir`: descriptors, docs, the onboarding path and
 /// the cockpit config. The kubeconfig is the Kubernetes server's own (`kubernetes::write_kubeconfig`).
-pub fn write_all(shared: &Shared) -> std::io::Result<()> {
+/// `contexts`: the kubeconfig's contexts, which the cockpit's config watches.
+pub fn write_all(shared: &Shared, contexts: &[&str]) -> std::io::Result<()> {
     let dir = &shared.dir;
     let world = &shared.world;
     let all = descriptors(world, &shared.endpoints);
@@ -266,7 +267,7 @@ pub fn write_all(shared: &Shared) -> std::io::Result<()> {
         write(&dir.join(file), &text)?;
     }
     write(&dir.join("org").join("onboarding.yaml"), ONBOARDING)?;
-    write(&config_path(dir), &flightdeck_config(shared))?;
+    write(&config_path(dir), &flightdeck_config(shared, contexts))?;
     Ok(())
 }
 
@@ -283,7 +284,7 @@ fn toml_str(s: &str) -> String {
 }
 
 /// A flightdeck config that points every source at this sim.
-fn flightdeck_config(shared: &Shared) -> String {
+fn flightdeck_config(shared: &Shared, contexts: &[&str]) -> String {
     let dir = &shared.dir;
     let e = &shared.endpoints;
     let catalog = org_catalog_path(dir);
@@ -305,7 +306,7 @@ fn flightdeck_config(shared: &Shared) -> String {
         toml_str(&e.github),
         toml_str(&e.gitlab),
         toml_str(&kubeconfig.to_string_lossy()),
-        crate::kubernetes::contexts(shared)
+        contexts
             .iter()
             .map(|c| toml_str(c))
             .collect::<Vec<_>>()

@@ -147,7 +147,7 @@ impl Sim {
             dir: dir.to_path_buf(),
             created: std::sync::Mutex::default(),
         });
-        files::write_all(&shared)?;
+        files::write_all(&shared, &kubernetes::contexts(&shared))?;
         // The Kubernetes server writes its own kubeconfig, with the credentials it accepts.
         kubernetes::write_kubeconfig(&shared)?;
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use super::json::{minimal_repo_json, user_json};
-use super::pulls::pulls;
+use super::pull_story::pulls;
 use super::server::{Gh, Github, Params, paged};
 use crate::rest::{link_header, page_of, paging, param, ts};
 use crate::work::{ME, incidents};
@@ -221,7 +221,7 @@ fn issue_json(gh: &Github, svc: &Service, i: &StoryIssue, now: DateTime<Utc>) ->
 }
 
 /// An open pull request as the issues list shows it: an issue with `pull_request`.
-fn pull_as_issue(gh: &Github, svc: &Service, p: &super::pulls::Pull) -> Value {
+fn pull_as_issue(gh: &Github, svc: &Service, p: &super::pull_story::Pull) -> Value {
     let base = gh.base();
     let world = gh.world();
     let url = format!("{base}/repos/{}/issues/{}", svc.repo, p.number);

@@ -10,6 +10,7 @@ mod handlers;
 mod history;
 mod issues;
 mod json;
+mod pull_story;
 mod pulls;
 mod server;
 

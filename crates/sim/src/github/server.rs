@@ -233,7 +233,7 @@ impl Github {
     /// The world's scheduled runs of `svc` by `now`, or a launched service's.
     pub(super) fn scheduled_runs(&self, svc: &Service, now: DateTime<Utc>) -> Vec<ScheduledRun> {
         let mut runs = self.world().runs(&svc.name, now);
-        runs.extend(super::pulls::pull_runs(self.world(), svc, now));
+        runs.extend(super::pull_story::pull_runs(self.world(), svc, now));
         runs.extend(self.launched_runs(svc, now));
         runs
     }
