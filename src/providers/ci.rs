@@ -18,10 +18,10 @@ use super::{Context, Provider};
 use flightdeck_core::message::pipelines::{Command, Dispatch, Msg as PipelinesMsg};
 use flightdeck_core::message::{Effect, Msg, SourceEvent};
 use flightdeck_core::model::join::ServiceTarget;
+use flightdeck_core::model::pipelines::pulls::PullKey;
 use flightdeck_core::model::pipelines::{
     Deployment, Host, Job, JobRef, LOG_BUFFER_LINES, LogLine, Run, RunKey, Watch,
 };
-use flightdeck_core::model::pulls::PullKey;
 use flightdeck_core::sanitize;
 use flightdeck_core::sync::lock;
 
@@ -81,8 +81,8 @@ pub struct RepoState {
     /// GitHub: the PR view is up, so poll the open PRs too.
     pub want_pulls: bool,
     /// GitHub: the open PRs as last polled, and what was last sent of them.
-    pub pulls: Vec<super::github::pulls::PullCache>,
-    pub sent_pulls: Option<Vec<flightdeck_core::model::pulls::Pull>>,
+    pub pulls: Vec<super::github::wire::PullCache>,
+    pub sent_pulls: Option<Vec<flightdeck_core::model::pipelines::pulls::Pull>>,
     /// Something runs or deploys: poll quickly.
     pub busy: bool,
     pub next_due: Option<DateTime<Utc>>,

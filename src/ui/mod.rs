@@ -11,7 +11,6 @@ mod markdown_line;
 mod onboarding;
 mod overview;
 mod pipelines;
-mod pulls;
 mod service;
 mod service_charts;
 mod summary;

@@ -16,7 +16,7 @@ use flightdeck::providers::github::pulls::{
 };
 use flightdeck_core::message::pipelines::Msg as PMsg;
 use flightdeck_core::model::join::RunState;
-use flightdeck_core::model::pulls::{Pull, Review};
+use flightdeck_core::model::pipelines::pulls::{Pull, Review};
 use flightdeck_sim::world::CiHost;
 use flightdeck_sim::{Sim, SimConfig};
 use serde_json::Value;

@@ -414,7 +414,7 @@ fn workflow_names_are_whole_at_80_columns() {
 /// their last update; checks failing, running and passing; each review state; a draft and a
 /// conflict.
 fn with_pulls(m: &mut Model) {
-    use flightdeck_core::model::pulls::{Checks, Pull, PullKey, Review};
+    use flightdeck_core::model::pipelines::pulls::{Checks, Pull, PullKey, Review};
     #[allow(clippy::too_many_arguments)]
     fn pr(
         repo: &str,

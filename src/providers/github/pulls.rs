@@ -5,97 +5,24 @@
 //! statuses only for a new head or while a check is pending. Settled, a poll costs one 304.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 
 use super::api::decode;
+pub use super::wire::{
+    CheckRun, CheckRunList, CombinedStatus, PullCache, PullDetail, PullItem, Ref, ReviewItem,
+    StatusItem,
+};
 use super::{GithubApi, run_state, wire};
 use crate::providers::ci::{RepoState, Target};
 use crate::providers::http::Failure;
 use flightdeck_core::message::pipelines::Msg as PipelinesMsg;
 use flightdeck_core::model::join::RunState;
 use flightdeck_core::model::pipelines::Host;
-use flightdeck_core::model::pulls::{Checks, Pull, PullKey, Review};
+use flightdeck_core::model::pipelines::pulls::{Checks, Pull, PullKey, Review};
 use flightdeck_core::sanitize;
 use flightdeck_core::wire::percent_encode;
 
 /// Open PRs asked for per repository (the newest first, as GitHub lists them).
 const PULLS_PER_PAGE: usize = 30;
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Ref {
-    #[serde(rename = "ref", default)]
-    pub git_ref: String,
-    #[serde(default)]
-    pub sha: String,
-}
-
-/// An item of `GET /repos/{o}/{r}/pulls`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct PullItem {
-    pub number: u64,
-    #[serde(default)]
-    pub title: String,
-    #[serde(default)]
-    pub user: Option<wire::User>,
-    pub head: Ref,
-    pub base: Ref,
-    #[serde(default)]
-    pub draft: Option<bool>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    #[serde(default)]
-    pub html_url: Option<String>,
-    #[serde(default)]
-    pub requested_reviewers: Vec<wire::User>,
-}
-
-/// What only the single PR carries.
-#[derive(Debug, Clone, Deserialize)]
-pub struct PullDetail {
-    #[serde(default)]
-    pub mergeable: Option<bool>,
-    #[serde(default)]
-    pub mergeable_state: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct ReviewItem {
-    #[serde(default)]
-    pub user: Option<wire::User>,
-    #[serde(default)]
-    pub state: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct CheckRun {
-    #[serde(default)]
-    pub status: String,
-    #[serde(default)]
-    pub conclusion: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct CheckRunList {
-    #[serde(default)]
-    pub total_count: u64,
-    #[serde(default)]
-    pub check_runs: Vec<CheckRun>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct StatusItem {
-    #[serde(default)]
-    pub state: String,
-}
-
-/// `GET /repos/{o}/{r}/commits/{ref}/status`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct CombinedStatus {
-    #[serde(default)]
-    pub state: String,
-    #[serde(default)]
-    pub statuses: Vec<StatusItem>,
-}
 
 /// A commit status's state as a run state (`pending` runs; `error` fails).
 pub fn status_state(state: &str) -> RunState {
@@ -118,19 +45,6 @@ pub fn count_checks(runs: &[CheckRun], statuses: &CombinedStatus) -> Checks {
         c.add(status_state(&s.state));
     }
     c
-}
-
-/// What the poller remembers of one PR between polls.
-#[derive(Debug, Clone)]
-pub struct PullCache {
-    pub item: PullItem,
-    /// Asked again when `item.updated_at` moves.
-    pub seen_update: Option<DateTime<Utc>>,
-    pub detail: Option<PullDetail>,
-    pub reviews: Vec<(String, String)>,
-    /// The head the checks were counted for.
-    pub checks_sha: String,
-    pub checks: Checks,
 }
 
 /// Decodes one PR for the model, sanitising every string.

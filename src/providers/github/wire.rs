@@ -2,6 +2,7 @@
 //! the published examples and newer servers decode alike.
 
 use chrono::{DateTime, Utc};
+use flightdeck_core::model::pipelines::pulls::Checks;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -175,4 +176,96 @@ pub struct Issue {
     pub html_url: Option<String>,
     #[serde(default)]
     pub pull_request: Option<serde_json::Value>,
+}
+
+// Pull requests (`GET /repos/{o}/{r}/pulls`, a PR, its reviews, its head's checks), and what the
+// PR poller keeps of each between polls.
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Ref {
+    #[serde(rename = "ref", default)]
+    pub git_ref: String,
+    #[serde(default)]
+    pub sha: String,
+}
+
+/// An item of `GET /repos/{o}/{r}/pulls`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullItem {
+    pub number: u64,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub user: Option<User>,
+    pub head: Ref,
+    pub base: Ref,
+    #[serde(default)]
+    pub draft: Option<bool>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub requested_reviewers: Vec<User>,
+}
+
+/// What only the single PR carries.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullDetail {
+    #[serde(default)]
+    pub mergeable: Option<bool>,
+    #[serde(default)]
+    pub mergeable_state: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReviewItem {
+    #[serde(default)]
+    pub user: Option<User>,
+    #[serde(default)]
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CheckRun {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CheckRunList {
+    #[serde(default)]
+    pub total_count: u64,
+    #[serde(default)]
+    pub check_runs: Vec<CheckRun>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatusItem {
+    #[serde(default)]
+    pub state: String,
+}
+
+/// `GET /repos/{o}/{r}/commits/{ref}/status`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CombinedStatus {
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub statuses: Vec<StatusItem>,
+}
+
+/// What the poller remembers of one PR between polls.
+#[derive(Debug, Clone)]
+pub struct PullCache {
+    pub item: PullItem,
+    /// Asked again when `item.updated_at` moves.
+    pub seen_update: Option<DateTime<Utc>>,
+    pub detail: Option<PullDetail>,
+    pub reviews: Vec<(String, String)>,
+    /// The head the checks were counted for.
+    pub checks_sha: String,
+    pub checks: Checks,
 }

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::model::pipelines::pulls::{Pull, PullKey};
 use crate::model::pipelines::{Deployment, Host, Job, JobRef, LogLine, Run, RunKey, Watch};
-use crate::model::pulls::{Pull, PullKey};
 
 /// Messages from the pipelines providers. Every string in them is already sanitised.
 #[derive(Debug, Clone, PartialEq)]

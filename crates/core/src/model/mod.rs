@@ -17,7 +17,6 @@ pub mod onboarding;
 pub mod overview;
 pub mod palette;
 pub mod pipelines;
-pub mod pulls;
 pub mod screen;
 pub mod signals;
 pub mod source;

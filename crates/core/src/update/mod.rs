@@ -14,7 +14,6 @@ mod nav;
 pub mod onboarding;
 pub mod overview;
 pub mod pipelines;
-mod pulls;
 pub mod signals;
 pub mod work;
 pub mod workloads;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::join::RunState;
-use super::pipelines::{Filter, Host, Run, contains_lower, status_matches_state};
+use super::{Filter, Host, Run, contains_lower, status_matches_state};
+use crate::model::join::RunState;
 
 /// Names one pull request everywhere: the host, the repository and its number.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -244,7 +244,7 @@ pub struct PullsState {
     /// The runs of the scoped PR, as fetched for it (they are rarely among the newest runs).
     pub runs: Vec<Run>,
     /// The cursor of the view not shown, kept for switching back.
-    pub stashed: super::cursor::Cursor,
+    pub stashed: crate::model::cursor::Cursor,
 }
 
 impl PullsState {

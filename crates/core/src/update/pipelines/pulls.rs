@@ -5,10 +5,10 @@
 use crate::keymap::Action;
 use crate::message::Effect;
 use crate::message::pipelines::Msg;
-use crate::model::pulls::{Pull, PullKey};
+use crate::model::pipelines::pulls::{Pull, PullKey};
 use crate::model::{Cursor, Level, Model, Screen};
 
-use super::feedback::{UrlUse, notify, url_effect};
+use crate::update::feedback::{UrlUse, notify, url_effect};
 
 /// The PR-view messages; the rest are the runs' (`None`).
 pub(crate) fn update(model: &mut Model, msg: Msg) -> Result<Vec<Effect>, Msg> {
@@ -48,8 +48,8 @@ pub(crate) fn update(model: &mut Model, msg: Msg) -> Result<Vec<Effect>, Msg> {
             let cursor = model.list(Screen::Pipelines).cursor;
             let chosen = model.pipelines.selected(cursor).map(|r| r.key.clone());
             model.pipelines.rebuild(&[]);
-            super::pipelines::refilter(model);
-            super::pipelines::keep_run(model, chosen.as_ref());
+            super::refilter(model);
+            super::keep_run(model, chosen.as_ref());
             Ok(vec![Effect::Render])
         }
         other => Err(other),
@@ -59,10 +59,10 @@ pub(crate) fn update(model: &mut Model, msg: Msg) -> Result<Vec<Effect>, Msg> {
 /// Sorts the PRs again (mine first) and refilters; after new PRs or when who "me" is changed.
 pub(crate) fn resort(model: &mut Model) {
     // The refilter before learns the catalog's name for the user, which the sort needs.
-    super::pipelines::refilter(model);
+    super::refilter(model);
     let me = model.pipelines.me();
     model.pipelines.prs.rebuild(&me);
-    super::pipelines::refilter(model);
+    super::refilter(model);
 }
 
 /// The PR of the selected row, while the PR view is up.
@@ -106,7 +106,7 @@ pub(crate) fn toggle(model: &mut Model) -> Vec<Effect> {
     let prs = &mut model.pipelines.prs;
     prs.shown = !prs.shown;
     swap_cursor(model);
-    super::pipelines::refilter(model);
+    super::refilter(model);
     if model.pipelines.prs.shown && model.pipelines.prs.all.is_empty() {
         let github = model
             .sources_for(Screen::Pipelines)
@@ -130,7 +130,7 @@ fn unscope(model: &mut Model) -> Vec<Effect> {
     p.detail = None;
     model.pipelines.rebuild(&[]);
     swap_cursor(model);
-    super::pipelines::refilter(model);
+    super::refilter(model);
     vec![Effect::Render]
 }
 
@@ -142,7 +142,7 @@ fn scope(model: &mut Model, pull: Pull) -> Vec<Effect> {
     p.prs.runs.clear();
     swap_cursor(model);
     model.list_mut(Screen::Pipelines).cursor = Cursor::default();
-    super::pipelines::refilter(model);
+    super::refilter(model);
     vec![Effect::Render]
 }
 
@@ -190,7 +190,7 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
         Action::ToggleMine => {
             model.pipelines.mine = !model.pipelines.mine;
             let key = pull.map(|p| p.key);
-            super::pipelines::refilter(model);
+            super::refilter(model);
             keep(model, key.as_ref());
             Some(vec![Effect::Render])
         }
@@ -211,8 +211,8 @@ mod tests {
     use crate::message::Msg as AnyMsg;
     use crate::message::pipelines::Command;
     use crate::model::join::RunState;
+    use crate::model::pipelines::pulls::{Checks, Review};
     use crate::model::pipelines::{Host, Run, RunKey};
-    use crate::model::pulls::{Checks, Review};
     use crate::update::update;
     use chrono::{DateTime, TimeZone, Utc};
 
@@ -346,7 +346,7 @@ mod tests {
                 .filter
                 .apply(crate::model::input::Edit::Insert(c));
         }
-        super::super::pipelines::refilter(&mut m);
+        super::super::refilter(&mut m);
         assert_eq!(numbers(&m), [8], "the filter's words match the author");
     }
 

@@ -7,13 +7,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::columns::Column;
-use super::text::truncate;
-use super::theme::{Role, Theme};
-use super::widgets;
+use crate::ui::columns::Column;
+use crate::ui::text::truncate;
+use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets;
 use flightdeck_core::keymap::Action;
 use flightdeck_core::model::join::RunState;
-use flightdeck_core::model::pulls::{Pull, Review};
+use flightdeck_core::model::pipelines::pulls::{Pull, Review};
 use flightdeck_core::model::time::age;
 use flightdeck_core::model::{Model, Screen};
 
@@ -105,7 +105,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         ],
         theme,
     ));
-    let b = super::pipelines::block(title, hint, theme);
+    let b = super::block(title, hint, theme);
     let inner = b.inner(area);
     frame.render_widget(b, area);
     let show_filter = list.filtering || !list.filter.is_empty();
@@ -138,7 +138,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         .collect();
     let texts: Vec<[String; 11]> = shown.iter().map(|(_, pr)| cells(pr, model.now)).collect();
     let want = |i: usize| {
-        super::columns::widest(texts.iter().filter_map(|c| c.get(i).map(String::as_str)))
+        crate::ui::columns::widest(texts.iter().filter_map(|c| c.get(i).map(String::as_str)))
     };
     // Service, number and title say which PR a row is; checks, review and merge are why the
     // view exists. Branch and sha add context and give way first.
@@ -155,7 +155,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         Column::whole(HEADERS[9], want(9), 50).optional(),
         Column::whole(HEADERS[10], want(10).max(7), 100),
     ];
-    let widths = super::columns::share(&cols, usize::from(table_area.width), 1);
+    let widths = crate::ui::columns::share(&cols, usize::from(table_area.width), 1);
     let muted = theme.style(Role::Muted);
     let text = theme.style(Role::Text);
     let me = p.me();

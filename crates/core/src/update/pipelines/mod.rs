@@ -4,6 +4,8 @@
 //! `confirm`. After every message, [`watch`] tells the providers what is on screen, so they
 //! poll only what someone looks at.
 
+mod pulls;
+
 use crate::keymap::{Action, Key};
 use crate::model::input::{Edit, InputKey};
 use crate::model::join::RunState;
@@ -19,7 +21,7 @@ use crate::message::Effect;
 pub use crate::message::pipelines::{Command, Dispatch, Msg};
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
-    let msg = match super::pulls::update(model, msg) {
+    let msg = match pulls::update(model, msg) {
         Ok(effects) => return effects,
         Err(msg) => msg,
     };
@@ -123,7 +125,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             model.pipelines.logins.insert(host, login);
             // "Mine first" may now name other PRs.
-            super::pulls::resort(model);
+            pulls::resort(model);
             vec![Effect::Render]
         }
         Msg::ActionDone { what, service, run } => {
@@ -393,7 +395,7 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
     if model.pipelines.detail.is_some() {
         return on_detail_action(model, action);
     }
-    if let Some(effects) = super::pulls::on_action(model, action) {
+    if let Some(effects) = pulls::on_action(model, action) {
         return Some(effects);
     }
     on_list_action(model, action)

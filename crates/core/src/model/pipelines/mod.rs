@@ -3,6 +3,8 @@
 //! the filtered and sorted rows, the per-service summaries the Overview joins, the run detail,
 //! the log view and the dispatch form. Pure data and pure functions.
 
+pub mod pulls;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
@@ -421,7 +423,7 @@ pub struct Watch {
     /// The pull-request view is up: poll the open PRs too.
     pub pulls: bool,
     /// The PR whose runs are shown, with its head branch.
-    pub pull: Option<(super::pulls::PullKey, String)>,
+    pub pull: Option<(pulls::PullKey, String)>,
 }
 
 /// `/` filter terms of the Pipelines screen: `status:failure branch:main actor:me workflow:ci
@@ -590,7 +592,7 @@ pub struct PipelinesState {
     /// What the providers were last told to poll.
     pub watched: Option<Watch>,
     /// The pull-request view.
-    pub prs: super::pulls::PullsState,
+    pub prs: pulls::PullsState,
     ci: BTreeMap<String, CiSummary>,
     deploys: BTreeMap<String, DeploySummary>,
     changes: BTreeMap<String, Vec<Change>>,

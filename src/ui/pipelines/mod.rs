@@ -3,6 +3,8 @@
 //! Rows are built only for the visible slice; everything sorted or filtered was done in
 //! `update`.
 
+mod pulls;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -28,7 +30,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else if let Some(detail) = &p.detail {
         draw_detail(model, detail, theme, frame, area);
     } else if p.prs.shown {
-        super::pulls::draw(model, theme, frame, area);
+        pulls::draw(model, theme, frame, area);
     } else if p.runs.is_empty() && p.prs.scope.is_none() {
         super::empty_state(model, Screen::Pipelines, theme, frame, area);
     } else {
