@@ -297,7 +297,7 @@ impl Failure {
             "name or service not known",
             "no such host",
         ]) {
-            Failure::Connect(format!("cannot resolve the host of {base} (DNS)"))
+            Failure::Connect(format!("DNS: cannot resolve the host of {base}"))
         } else if has(&["certificate", "tls", "handshake", "ssl"]) {
             Failure::Connect(format!("TLS with {base} failed"))
         } else if has(&["timed out", "timeout", "deadline has elapsed"]) {
