@@ -217,6 +217,9 @@ mod serve_sim {
                 .stdin(quiet())
                 .stdout(quiet())
                 .stderr(quiet())
+                // Their own process group: the terminal's hangup, ctrl-c or ctrl-z are meant for
+                // the cockpit, which stops them itself when it goes (kill on drop).
+                .process_group(0)
                 .kill_on_drop(true)
                 .spawn()?;
             let prom_child = tokio::process::Command::new(prom)
@@ -229,6 +232,7 @@ mod serve_sim {
                 .stdin(quiet())
                 .stdout(quiet())
                 .stderr(quiet())
+                .process_group(0)
                 .kill_on_drop(true)
                 .spawn()?;
             let prometheus = format!("http://127.0.0.1:{prom_port}");
