@@ -16,7 +16,7 @@ pub fn parse(source: &str) -> Doc {
         links: Vec::new(),
         anchors: Default::default(),
     };
-    let blocks = parse_blocks(body, first_line, &mut cx);
+    let blocks = parse_blocks(body, first_line, &mut cx, 0);
     let title = title.or_else(|| {
         cx.headings
             .iter()
@@ -54,7 +54,11 @@ impl Context {
     }
 }
 
-fn parse_blocks(source: &str, first_line: u32, cx: &mut Context) -> Vec<Block> {
+/// `depth`: the admonitions this source is inside. Past [`MAX_NESTING`] an admonition's body is
+/// read as its parent's plain content, as deep quotes and lists are: a page of admonitions
+/// nested thousands deep otherwise recursed without bound and laid out every line once per
+/// level.
+fn parse_blocks(source: &str, first_line: u32, cx: &mut Context, depth: usize) -> Vec<Block> {
     let mut blocks = Vec::new();
     for segment in segments(source, first_line) {
         match segment {
@@ -68,8 +72,12 @@ fn parse_blocks(source: &str, first_line: u32, cx: &mut Context) -> Vec<Block> {
                 first_line,
                 line,
             } => {
+                if depth >= MAX_NESTING {
+                    blocks.extend(parse_markdown(&body, first_line, cx));
+                    continue;
+                }
                 let tone = admonition_tone(&kind);
-                let inner = parse_blocks(&body, first_line, cx);
+                let inner = parse_blocks(&body, first_line, cx, depth + 1);
                 blocks.push(Block::Admonition {
                     kind,
                     title,

@@ -94,13 +94,22 @@ fn any_page_lays_out_without_a_hidden_character_in_bounded_time() {
                 line.text
             );
         }
-        let out: usize = laid.lines.iter().map(|l| l.text.len()).sum();
+        // Bounded output: lines linear in the input, each no wider than the page. (A bound in
+        // bytes was wrong: an admonition's nine-byte header draws a box of three-byte border
+        // characters the page's width across.)
         prop_assert!(
-            out <= text.len() * 16 + 4096,
-            "{} bytes out of {} in",
-            out,
+            laid.lines.len() <= text.len() * 2 + 4096,
+            "{} lines out of {} bytes in",
+            laid.lines.len(),
             text.len()
         );
+        for line in &laid.lines {
+            prop_assert!(
+                line.text.chars().count() <= usize::from(width).max(8) * 2,
+                "a line of {} chars at width {width}",
+                line.text.chars().count()
+            );
+        }
         prop_assert!(
             start.elapsed() < Duration::from_secs(2),
             "took {:?}",
@@ -126,4 +135,25 @@ fn a_page_nested_thousands_deep_lays_out() {
             "{piece:?}: the innermost text is shown"
         );
     }
+}
+
+/// Admonitions nested far past the cap lay out in bounded output, the innermost text shown
+/// (nesting them recursed once per level before the cap).
+#[test]
+fn admonitions_nested_deep_lay_out_in_bounded_output() {
+    let mut text = String::new();
+    for depth in 0..200 {
+        text.push_str(&"    ".repeat(depth));
+        text.push_str("!!! note\n");
+    }
+    text.push_str(&"    ".repeat(200));
+    text.push_str("deep\n");
+    let laid = layout::layout(&parse::parse(&text), 34);
+    let out: usize = laid.lines.iter().map(|l| l.text.len()).sum();
+    assert!(
+        out <= text.len() * 16 + 4096,
+        "{out} bytes out of {}",
+        text.len()
+    );
+    assert!(laid.lines.iter().any(|l| l.text.contains("deep")));
 }
