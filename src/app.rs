@@ -22,6 +22,9 @@ use flightdeck_core::update::update;
 /// Draws are coalesced to at most one per this interval (about 60 a second).
 pub const FRAME: Duration = Duration::from_millis(16);
 
+/// How often the loop asks whether its terminal is still there (see the `tty` arm).
+const TTY_CHECK: Duration = Duration::from_millis(250);
+
 /// Why the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -75,6 +78,8 @@ pub async fn run(
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut tty = tokio::time::interval(TTY_CHECK);
+    tty.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
     // The first frame is drawn before anything else happens.
     let size = guard
@@ -88,7 +93,7 @@ pub async fn run(
             height: size.height,
         },
     );
-    draw(guard, &model, theme)?;
+    draw(guard, &model, theme).wrap_err("while drawing")?;
     let first_frame = options.started.elapsed();
     tracing::info!(ms = first_frame.as_secs_f64() * 1000.0, "first frame drawn");
     if options.exit_after_first_frame {
@@ -124,25 +129,30 @@ pub async fn run(
                 }
                 None => return Ok(Exit::HungUp),
             },
-            Some(msg) = messages.recv() => msg,
-            now = tick.tick() => {
-                let _ = now;
+            // The terminal, the clock and the screen come before the providers' messages: a burst
+            // of data (a busy organisation, a loaded machine) must neither starve the screen nor
+            // hide that the terminal went away.
+            _ = tty.tick() => {
                 // A hung-up tty does not always say so: when the session leader ignores SIGHUP
-                // no signal comes, and input only reads end-of-file. Asked once a tick, it
-                // answers "not a terminal" (one ioctl).
-                if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                // no signal comes, and input only reads end-of-file. Asked four times a second,
+                // it answers "not a terminal" (one ioctl).
+                if tty_gone() {
                     tracing::warn!("the terminal is gone; exiting");
                     return Ok(Exit::HungUp);
                 }
-                Msg::Tick(options.clock.now())
+                continue;
             }
+            _ = tick.tick() => Msg::Tick(options.clock.now()),
             _ = tokio::time::sleep_until(frame_due), if dirty => {
-                draw(guard, &model, theme)?;
+                    if !frame(guard, &model, theme)? {
+                    return Ok(Exit::HungUp);
+                }
                 last_draw = Instant::now();
                 answered(&mut key_at);
                 dirty = false;
                 continue;
             }
+            Some(msg) = messages.recv() => msg,
         };
         if std::mem::take(&mut stop_asked) {
             let Some(back) = hand_over(guard, input, async { stop_here() }).await? else {
@@ -207,7 +217,9 @@ pub async fn run(
             }
         }
         if dirty && last_draw.elapsed() >= FRAME {
-            draw(guard, &model, theme)?;
+            if !frame(guard, &model, theme)? {
+                return Ok(Exit::HungUp);
+            }
             last_draw = Instant::now();
             answered(&mut key_at);
             dirty = false;
@@ -264,6 +276,11 @@ fn stop_here() {
     }
 }
 
+/// Whether the terminal hung up: a hung-up tty answers "not a terminal" (one ioctl).
+fn tty_gone() -> bool {
+    !std::io::IsTerminal::is_terminal(&std::io::stdin())
+}
+
 /// A frame was drawn: the key waiting for it has its answer on screen.
 fn answered(key_at: &mut Option<Instant>) {
     if let Some(at) = key_at.take() {
@@ -271,11 +288,25 @@ fn answered(key_at: &mut Option<Instant>) {
     }
 }
 
-fn draw(guard: &mut TerminalGuard, model: &Model, theme: &Theme) -> Result<()> {
+/// Draws a frame; `false` when the terminal went away. A draw fails first when the terminal
+/// went between two checks: that is a hangup (exit 129), not an error to print on a terminal
+/// nobody reads. EIO is what writing to a pty whose other side closed answers, sometimes before
+/// the tty itself reads as hung up.
+fn frame(guard: &mut TerminalGuard, model: &Model, theme: &Theme) -> Result<bool> {
+    match draw(guard, model, theme) {
+        Ok(()) => Ok(true),
+        Err(e) if tty_gone() || e.raw_os_error() == Some(libc::EIO) => {
+            tracing::warn!(error = %e, "the terminal is gone; exiting");
+            Ok(false)
+        }
+        Err(e) => Err(e).wrap_err("while drawing"),
+    }
+}
+
+fn draw(guard: &mut TerminalGuard, model: &Model, theme: &Theme) -> std::io::Result<()> {
     guard
         .terminal
-        .draw(|frame| crate::ui::view(model, theme, frame))
-        .wrap_err("while drawing (is the terminal still there?)")?;
+        .draw(|frame| crate::ui::view(model, theme, frame))?;
     Ok(())
 }
 

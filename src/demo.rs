@@ -9,12 +9,13 @@ use crate::cli::SimArgs;
 
 /// A running demo organisation; dropping it stops its servers.
 pub struct Demo {
-    #[cfg(feature = "sim")]
-    sim: flightdeck_sim::Sim,
     /// The real Prometheus and Alertmanager beside it, when both are installed, so the demo's
-    /// Overview has sparklines and its Service screens charts; they stop with the demo.
+    /// Overview has sparklines and its Service screens charts; they stop with the demo, before
+    /// the sim removes the directory they write in (fields drop in order).
     #[cfg(feature = "sim")]
     _monitoring: Option<serve_sim::Monitoring>,
+    #[cfg(feature = "sim")]
+    sim: flightdeck_sim::Sim,
     #[cfg(not(feature = "sim"))]
     never: std::convert::Infallible,
 }
@@ -178,6 +179,29 @@ mod serve_sim {
             .port())
     }
 
+    /// How long the demo waits for its Prometheus and Alertmanager to be ready.
+    const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+    /// Waits until every URL's `/-/ready` answers 200, or `within` passed.
+    async fn ready(urls: &[&str], within: std::time::Duration) {
+        let client = reqwest::Client::new();
+        let deadline = tokio::time::Instant::now() + within;
+        for url in urls {
+            let probe = format!("{url}/-/ready");
+            while tokio::time::Instant::now() < deadline {
+                let answer = client
+                    .get(&probe)
+                    .timeout(std::time::Duration::from_millis(500))
+                    .send()
+                    .await;
+                if answer.is_ok_and(|r| r.status().is_success()) {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+
     impl Monitoring {
         pub(super) async fn start(sim: &Sim) -> Result<Option<Monitoring>> {
             let (Some(prom), Some(am)) = (
@@ -236,6 +260,10 @@ mod serve_sim {
                 .kill_on_drop(true)
                 .spawn()?;
             let prometheus = format!("http://127.0.0.1:{prom_port}");
+            // The cockpit starts polling at once: a pair still starting would show as "connection
+            // refused" for a retry interval. Both answer `/-/ready` within a second or two; past
+            // the deadline the demo goes on and the sources say what they see.
+            ready(&[&prometheus, &alertmanager], READY_WITHIN).await;
             // The cockpit config the sim wrote learns the pair too.
             let config = sim.flightdeck_config();
             let mut text = std::fs::read_to_string(&config)?;

@@ -10,6 +10,17 @@ use std::time::{Duration, Instant};
 
 use crate::e2e_tmux::{BIN, Tmux, alive, assert_restored, read, script};
 
+/// These tests run one at a time: most start a whole demo (the sim, Prometheus, Alertmanager)
+/// and time how it ends, and several at once on a small machine measure the machine, not the
+/// cockpit.
+static TIMED: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn timed() -> std::sync::MutexGuard<'static, ()> {
+    TIMED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn state(pid: &str) -> char {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
@@ -54,6 +65,7 @@ fn demo(name: &str) -> Option<Tmux> {
 #[case::sigint("INT", "exit=130")]
 #[case::sighup("HUP", "exit=129")]
 fn a_signal_ends_the_demo_within_two_seconds(#[case] signal: &str, #[case] exit: &str) {
+    let _one = timed();
     let Some(t) = demo(&format!("sig{signal}")) else {
         return;
     };
@@ -71,6 +83,7 @@ fn a_signal_ends_the_demo_within_two_seconds(#[case] signal: &str, #[case] exit:
 /// ctrl-z, then `fg`: the screen comes back and keys work (a screen switch draws it).
 #[test]
 fn after_ctrl_z_and_fg_the_demo_repaints_and_reads_keys() {
+    let _one = timed();
     let Some(t) = demo("fg") else { return };
     let pid = read(t.path("pid"));
     t.keys(&["C-z"]);
@@ -95,6 +108,7 @@ fn after_ctrl_z_and_fg_the_demo_repaints_and_reads_keys() {
 /// readable and answers keys afterwards.
 #[test]
 fn a_resize_storm_down_to_1x1_leaves_the_demo_readable() {
+    let _one = timed();
     let Some(t) = demo("storm") else { return };
     let pid = read(t.path("pid"));
     let sizes = [
@@ -145,6 +159,7 @@ fn a_resize_storm_down_to_1x1_leaves_the_demo_readable() {
 
 #[test]
 fn ctrl_z_and_tstp_hand_the_terminal_back_and_cont_takes_it_again() {
+    let _one = timed();
     let Some(t) = Tmux::new("tstp") else { return };
     t.start(&script(&t, "--no-snapshot"));
     t.wait_for("first run");
@@ -176,6 +191,7 @@ fn ctrl_z_and_tstp_hand_the_terminal_back_and_cont_takes_it_again() {
 
 #[test]
 fn a_lost_tty_ends_without_an_abort_within_two_seconds() {
+    let _one = timed();
     let Some(t) = Tmux::new("lost2") else { return };
     // The outer shell ignores the hangup so it outlives the pane and can note the exit status.
     t.start(&format!(

@@ -293,14 +293,14 @@ fn a_configured_cockpit_shows_its_sources_and_filters() {
         &t,
         &format!("--no-snapshot --config {}", config.display()),
     ));
-    let screen = t.wait_for("Overview");
+    // The unreachable Alertmanager is named with its reason; the status bar counts the healthy
+    // sources when a failure takes the room, so GitHub (nothing to poll: no catalog) is either
+    // named or counted.
+    t.wait_for("alertmanager:prod");
+    let screen = t.wait_for("connection refused");
     assert!(
-        screen.contains("github"),
-        "the status bar names the sources:\n{screen}"
-    );
-    assert!(
-        screen.contains("alertmanager:prod"),
-        "each Alertmanager is a source:\n{screen}"
+        screen.contains("github") || screen.contains(" ok "),
+        "the status bar names or counts the healthy sources:\n{screen}"
     );
     t.keys(&["/", "p", "a", "y"]);
     t.wait_for("/pay");
