@@ -86,7 +86,7 @@ pub async fn run(
         .terminal
         .size()
         .wrap_err("while reading the terminal size")?;
-    update(
+    let first = update(
         &mut model,
         Msg::Resize {
             width: size.width,
@@ -98,6 +98,13 @@ pub async fn run(
     tracing::info!(ms = first_frame.as_secs_f64() * 1000.0, "first frame drawn");
     if options.exit_after_first_frame {
         return Ok(Exit::Quit);
+    }
+    // What the first size asks besides a frame (the visible screen's feeds) is carried out
+    // like any later effect; the frame was just drawn.
+    for effect in first {
+        if !matches!(effect, Effect::Render | Effect::FullRedraw) {
+            effects.run(effect, &model);
+        }
     }
     let mut last_draw = Instant::now();
     let mut dirty = false;
