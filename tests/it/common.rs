@@ -46,3 +46,25 @@ pub fn kubectl() -> Option<&'static str> {
     eprintln!("did not run: kubectl is not installed");
     None
 }
+
+/// Runs kubectl with `kubeconfig` (and its discovery cache in `cache` when given, so tests
+/// running at once do not share one) and returns its trimmed output; a failure fails the test
+/// with kubectl's own words.
+pub fn kubectl_in(
+    kubeconfig: &std::path::Path,
+    cache: Option<&std::path::Path>,
+    args: &[&str],
+) -> String {
+    let mut command = std::process::Command::new("kubectl");
+    command.arg("--kubeconfig").arg(kubeconfig);
+    if let Some(cache) = cache {
+        command.arg("--cache-dir").arg(cache);
+    }
+    let out = command.args(args).output().expect("kubectl runs");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

@@ -401,22 +401,6 @@ fn too_small_says_so_and_resize_redraws() {
     assert_restored(&t);
 }
 
-/// kubectl against the sim, for what the cockpit changed there.
-fn kubectl(kubeconfig: &Path, args: &[&str]) -> String {
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .output()
-        .expect("kubectl runs");
-    assert!(
-        out.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// A rollback in the real binary against the sim: `u` lists ledger's revisions, `enter` asks
 /// with the image diff, `y` rolls back, and kubectl then reads the previous image.
 #[test]
@@ -424,16 +408,7 @@ fn a_rollback_shows_in_kubectl() {
     let Some(t) = Tmux::new("rollback") else {
         return;
     };
-    let found = Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "kubectl is not installed, and CI requires the kubectl tests to run"
-        );
-        eprintln!("did not run: kubectl is not installed");
+    if crate::common::kubectl().is_none() {
         return;
     }
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
@@ -446,7 +421,7 @@ fn a_rollback_shows_in_kubectl() {
     let kc = sim.kubeconfig();
     let ns = ["-n", "payments"];
     let image_path = "jsonpath={.spec.template.spec.containers[0].image}";
-    let get = |args: &[&str]| kubectl(&kc, &[&ns[..], args].concat());
+    let get = |args: &[&str]| crate::common::kubectl_in(&kc, None, &[&ns[..], args].concat());
     let before = get(&["get", "deployment", "ledger", "-o", image_path]);
     let revision: u64 = get(&[
         "get",

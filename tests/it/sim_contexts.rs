@@ -7,23 +7,6 @@ use std::process::Command;
 
 use flightdeck_sim::{Sim, SimConfig};
 
-fn kubectl(sim: &Sim, cache: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(sim.kubeconfig())
-        .arg("--cache-dir")
-        .arg(cache)
-        .args(args)
-        .output()
-        .expect("kubectl runs");
-    assert!(
-        out.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 fn words(s: &str) -> BTreeSet<String> {
     s.split_whitespace().map(str::to_string).collect()
 }
@@ -42,7 +25,7 @@ async fn kubectl_sees_two_clusters_through_two_contexts() {
     .await
     .expect("the sim starts");
     let cache = tempfile::tempdir().expect("a cache dir");
-    let k = |args: &[&str]| kubectl(&sim, cache.path(), args);
+    let k = |args: &[&str]| crate::common::kubectl_in(&sim.kubeconfig(), Some(cache.path()), args);
     let contexts = words(&k(&["config", "get-contexts", "-o", "name"]));
     assert_eq!(
         contexts,

@@ -3,6 +3,7 @@
 //! same k8s-openapi types the sim's responses are.
 
 use crate::common;
+use crate::common::kubectl;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -946,25 +947,6 @@ async fn ten_thousand_pods_list_and_sync() {
     let rows = stats(&sim).await;
     // The watcher pages by 500: 21 pages make one list of 10,005 pods.
     assert_eq!(count(&rows, "list pods"), n.div_ceil(500) as u64);
-}
-
-/// kubectl, when it is installed: a missing kubectl fails in CI and is reported elsewhere.
-fn kubectl() -> Option<&'static str> {
-    let found = Command::new("kubectl")
-        .arg("version")
-        .arg("--client")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if found {
-        return Some("kubectl");
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("kubectl is not installed, and CI requires the kubectl tests to run");
-    }
-    eprintln!("did not run: kubectl is not installed");
-    None
 }
 
 // kubectl runs as a child process while this runtime keeps serving it.
