@@ -92,24 +92,9 @@ pub(super) async fn exec(
             label,
         );
     }
-    let offered = headers
-        .get("sec-websocket-protocol")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let Some(protocol) = PROTOCOLS
-        .into_iter()
-        .find(|p| offered.split(',').any(|o| o.trim() == *p))
-    else {
-        return labelled(
-            bad_request(format!(
-                "websocket sub-protocol required: one of {}",
-                PROTOCOLS.join(", ")
-            )),
-            label,
-        );
-    };
-    let Ok(upgrade) = upgrade else {
-        return labelled(bad_request("Upgrade request required".into()), label);
+    let (upgrade, protocol) = match super::upgrade_with(&headers, upgrade, &PROTOCOLS, label) {
+        Ok(u) => u,
+        Err(answer) => return *answer,
     };
     let host = Host {
         hostname: pod.name.clone(),
@@ -128,9 +113,7 @@ pub(super) async fn exec(
     };
     let v5 = protocol == PROTOCOLS[0];
     labelled(
-        upgrade
-            .protocols([protocol])
-            .on_upgrade(move |socket| session(socket, host, req, v5)),
+        upgrade.on_upgrade(move |socket| session(socket, host, req, v5)),
         label,
     )
 }

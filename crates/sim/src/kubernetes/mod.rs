@@ -235,6 +235,44 @@ async fn authenticate(req: Request, next: Middleware) -> Response {
     }
 }
 
+/// The websocket upgrade of a streaming subresource (exec, portforward) with the first of
+/// `protocols` the client offered, or the Status answer the API server gives when there is none
+/// or the request is no upgrade.
+fn upgrade_with(
+    headers: &axum::http::HeaderMap,
+    upgrade: Result<
+        axum::extract::ws::WebSocketUpgrade,
+        axum::extract::ws::rejection::WebSocketUpgradeRejection,
+    >,
+    protocols: &[&'static str],
+    label: &'static str,
+) -> Result<(axum::extract::ws::WebSocketUpgrade, &'static str), Box<Response>> {
+    let offered = headers
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(protocol) = protocols
+        .iter()
+        .copied()
+        .find(|p| offered.split(',').any(|o| o.trim() == *p))
+    else {
+        return Err(Box::new(labelled(
+            bad_request(format!(
+                "websocket sub-protocol required: one of {}",
+                protocols.join(", ")
+            )),
+            label,
+        )));
+    };
+    let Ok(upgrade) = upgrade else {
+        return Err(Box::new(labelled(
+            bad_request("Upgrade request required".into()),
+            label,
+        )));
+    };
+    Ok((upgrade.protocols([protocol]), protocol))
+}
+
 fn labelled(response: impl IntoResponse, label: impl Into<String>) -> Response {
     let mut r = response.into_response();
     r.extensions_mut().insert(EndpointLabel(label.into()));

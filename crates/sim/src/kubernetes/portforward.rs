@@ -75,24 +75,9 @@ pub(super) async fn portforward(
             label,
         );
     }
-    let offered = headers
-        .get("sec-websocket-protocol")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let Some(protocol) = PROTOCOLS
-        .into_iter()
-        .find(|p| offered.split(',').any(|o| o.trim() == *p))
-    else {
-        return labelled(
-            bad_request(format!(
-                "websocket sub-protocol required: one of {}",
-                PROTOCOLS.join(", ")
-            )),
-            label,
-        );
-    };
-    let Ok(upgrade) = upgrade else {
-        return labelled(bad_request("Upgrade request required".into()), label);
+    let (upgrade, _) = match super::upgrade_with(&headers, upgrade, &PROTOCOLS, label) {
+        Ok(u) => u,
+        Err(answer) => return *answer,
     };
     let target = Target {
         pod: pod.name.clone(),
@@ -100,9 +85,7 @@ pub(super) async fn portforward(
         port: pod.workload.port,
     };
     labelled(
-        upgrade
-            .protocols([protocol])
-            .on_upgrade(move |socket| session(socket, target, ports)),
+        upgrade.on_upgrade(move |socket| session(socket, target, ports)),
         label,
     )
 }
