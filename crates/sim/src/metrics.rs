@@ -34,8 +34,8 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 pub const BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
-/// Share of requests at or under each bucket's bound while a service is healthy (median about
-/// 35 ms, p99 at 500 ms)…
+/// Share of requests at or under each bucket's bound while a typical service is healthy (median
+/// about 35 ms, p99 at 500 ms; each service is this stretched by its `latency_scale`)…
 const HEALTHY_CDF: [f64; 11] = [
     0.02, 0.08, 0.35, 0.70, 0.90, 0.97, 0.99, 0.997, 0.9995, 1.0, 1.0,
 ];
@@ -43,11 +43,12 @@ const HEALTHY_CDF: [f64; 11] = [
 const DEGRADED_CDF: [f64; 11] = [
     0.01, 0.03, 0.10, 0.25, 0.40, 0.50, 0.70, 0.85, 0.97, 0.99, 1.0,
 ];
-/// Mean latency of each regime, in seconds: what `_sum` grows by per request.
+/// Mean latency of each regime for a typical service, in seconds: what `_sum` grows by per
+/// request.
 const HEALTHY_MEAN: f64 = 0.045;
 const DEGRADED_MEAN: f64 = 0.6;
-/// Share of requests answered 5xx in each regime, and 404 always.
-const HEALTHY_ERRORS: f64 = 0.002;
+/// Share of requests answered 5xx in each regime (healthy: see `healthy_errors`), and 404
+/// always.
 const DEGRADED_ERRORS: f64 = 0.25;
 const NOT_FOUND: f64 = 0.01;
 
@@ -115,6 +116,33 @@ pub fn request_rate(service: &Service) -> f64 {
     5.0 + (hash_str(&service.name) % 40) as f64
 }
 
+/// How much slower or faster than the typical one a healthy service answers: 0.4 to 1.6 times,
+/// stable for its name, so the services' p99s differ (200 to 800 ms) as real ones do, all under
+/// the HighLatency rule's second.
+pub fn latency_scale(service: &Service) -> f64 {
+    0.4 + (hash_str(&format!("{}/latency", service.name)) % 13) as f64 * 0.1
+}
+
+/// Share of requests a healthy service answers 5xx: 0.05% to 0.4%, stable for its name, far
+/// under the HighErrorRate rule's 5%.
+pub fn healthy_errors(service: &Service) -> f64 {
+    0.0005 + (hash_str(&format!("{}/errors", service.name)) % 8) as f64 * 0.0005
+}
+
+/// The healthy share of requests at or under `bound` seconds for a service `scale` times the
+/// typical latency: the typical CDF read at `bound / scale`, linear between its bucket bounds.
+fn healthy_cdf(bound: f64, scale: f64) -> f64 {
+    let x = bound / scale;
+    let mut from = (0.0, 0.0);
+    for (le, share) in BUCKETS.iter().zip(HEALTHY_CDF) {
+        if x <= *le {
+            return from.1 + (share - from.1) * (x - from.0) / (le - from.0);
+        }
+        from = (*le, share);
+    }
+    1.0
+}
+
 /// Memory limit (and request) of a service's containers in bytes, as the sim's Kubernetes
 /// renders them: 512Mi for Java and Python, 256Mi otherwise.
 pub fn memory_limit(service: &Service) -> f64 {
@@ -141,7 +169,7 @@ pub fn exposition(world: &World, at: DateTime<Utc>, speed: f64) -> String {
         let bad = if svc.incident { bad_wall } else { 0.0 };
         let good = wall - bad;
         let total = request_rate(svc) * wall;
-        let errors = request_rate(svc) * (good * HEALTHY_ERRORS + bad * DEGRADED_ERRORS);
+        let errors = request_rate(svc) * (good * healthy_errors(svc) + bad * DEGRADED_ERRORS);
         let missing = total * NOT_FOUND;
         for (code, v) in [
             ("200", total - errors - missing),
@@ -166,8 +194,9 @@ pub fn exposition(world: &World, at: DateTime<Utc>, speed: f64) -> String {
         let good_n = rate * (wall - bad);
         let bad_n = rate * bad;
         let labels = format!("service=\"{}\",namespace=\"{}\"", svc.name, svc.namespace);
+        let scale = latency_scale(svc);
         for (i, le) in BUCKETS.iter().enumerate() {
-            let v = good_n * HEALTHY_CDF[i] + bad_n * DEGRADED_CDF[i];
+            let v = good_n * healthy_cdf(*le, scale) + bad_n * DEGRADED_CDF[i];
             let _ = writeln!(
                 out,
                 "http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {}",
@@ -182,7 +211,7 @@ pub fn exposition(world: &World, at: DateTime<Utc>, speed: f64) -> String {
         let _ = writeln!(
             out,
             "http_request_duration_seconds_sum{{{labels}}} {}",
-            num(good_n * HEALTHY_MEAN + bad_n * DEGRADED_MEAN)
+            num(good_n * HEALTHY_MEAN * scale + bad_n * DEGRADED_MEAN)
         );
         let _ = writeln!(
             out,
@@ -334,9 +363,57 @@ mod tests {
         };
         let svc = w.service("payments-api").expect("the incident's service");
         let requests = request_rate(svc) * 6.0; // a story minute is 6 wall seconds at 10x
-        assert!((per_minute(1) / requests - HEALTHY_ERRORS).abs() < 1e-9);
+        assert!((per_minute(1) / requests - healthy_errors(svc)).abs() < 1e-9);
         assert!((per_minute(8) / requests - DEGRADED_ERRORS).abs() < 1e-9);
-        assert!((per_minute(25) / requests - HEALTHY_ERRORS).abs() < 1e-9);
+        assert!((per_minute(25) / requests - healthy_errors(svc)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn healthy_services_differ_within_the_rules_and_the_typical_one_is_the_table() {
+        // The typical service (scale 1) reads the table at its own bounds.
+        for (le, share) in BUCKETS.iter().zip(HEALTHY_CDF) {
+            assert!((healthy_cdf(*le, 1.0) - share).abs() < 1e-12, "{le}");
+        }
+        let w = World::new(SimConfig::default());
+        let p99 = |scale: f64| {
+            // The bound where the stretched CDF reaches 0.99 is the typical p99 times the scale.
+            let mut x = 0.001;
+            while healthy_cdf(x, scale) < 0.99 {
+                x += 0.001;
+            }
+            x
+        };
+        let scales: std::collections::BTreeSet<u64> = w
+            .services
+            .iter()
+            .map(|s| (latency_scale(s) * 10.0).round() as u64)
+            .collect();
+        assert!(
+            scales.len() > 3,
+            "the services' latencies differ: {scales:?}"
+        );
+        for svc in &w.services {
+            assert!(
+                p99(latency_scale(svc)) < 1.0,
+                "{}: under HighLatency",
+                svc.name
+            );
+            assert!(
+                healthy_errors(svc) < 0.05 / 10.0,
+                "{}: far under HighErrorRate",
+                svc.name
+            );
+            let mut last = 0.0;
+            for le in BUCKETS {
+                let share = healthy_cdf(le, latency_scale(svc));
+                assert!(
+                    (last..=1.0).contains(&share),
+                    "{}: cumulative at {le}",
+                    svc.name
+                );
+                last = share;
+            }
+        }
     }
 
     #[test]
