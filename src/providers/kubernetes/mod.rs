@@ -154,6 +154,18 @@ struct Conn {
     streams: Option<Client>,
 }
 
+impl Conn {
+    /// The client for a session that may be quiet for long — a followed log, a shell waiting on
+    /// a silent command, a port-forward's idle connection: the read deadline would cut it after
+    /// the watch's window. It still connects within the deadline.
+    fn for_streams(&self) -> Result<Client, String> {
+        match &self.streams {
+            Some(quiet) => Ok(quiet.clone()),
+            None => self.client.clone(),
+        }
+    }
+}
+
 /// The deadlined client and the streams' client of one kube config.
 fn clients(
     config: Result<kube::Config, String>,
@@ -418,8 +430,9 @@ async fn supervise(source: KubernetesSource, cx: Context, mut rx: mpsc::Unbounde
             }
             Ctl::Refresh => refresh.notify_waiters(),
             Ctl::Client { context, reply } => {
+                // Asked for a shell: an interactive session, quiet while its command is.
                 let client = match conns.iter().find(|c| c.name == context) {
-                    Some(c) => c.client.clone(),
+                    Some(c) => c.for_streams(),
                     None => Err(format!("context {context} is not watched")),
                 };
                 let _ = reply.send(client);
@@ -431,7 +444,7 @@ async fn supervise(source: KubernetesSource, cx: Context, mut rx: mpsc::Unbounde
                 remote,
             }) => {
                 let client = match conns.iter().find(|c| *c.name == *pod.context) {
-                    Some(c) => c.client.clone(),
+                    Some(c) => c.for_streams(),
                     None => Err(format!("context {} is not watched", pod.context)),
                 };
                 let spec = forward::Spec {

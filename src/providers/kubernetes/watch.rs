@@ -344,6 +344,8 @@ where
     let mut known: HashSet<u64> = HashSet::new();
     let mut relisting: Option<HashSet<u64>> = None;
     let mut backoff = MIN_BACKOFF;
+    // How long a failing feed waits before asking whether its server answers again.
+    let mut probe_every = RESUMED;
     let mut synced_at: Option<std::time::Instant> = None;
     let mut state = FeedState::Syncing;
     let tx = f.tx.clone();
@@ -366,6 +368,9 @@ where
         let mut waiting_since = tokio::time::Instant::now();
         loop {
             let resuming = matches!(state, FeedState::Failing { .. });
+            if !resuming {
+                probe_every = RESUMED;
+            }
             // A list page must come within the deadline; an open watch may be quiet until its
             // server-side timeout, and then kube resumes it, so longer than that is stuck too
             // (a watch whose start was never answered).
@@ -378,11 +383,15 @@ where
                 _ = f.stop.changed() => break 'outer,
                 item = stream.next() => item,
                 // `next` keeps its place in the stream when this branch wins.
-                _ = tokio::time::sleep(RESUMED), if resuming => {
+                _ = tokio::time::sleep(probe_every), if resuming => {
                     if answers::<K>(&f).await {
                         state = FeedState::Synced;
                         synced_at = Some(std::time::Instant::now());
                         report(FeedState::Synced).await;
+                    } else {
+                        // A server that keeps failing is asked less and less often, like
+                        // every other retry (capped backoff), not every two seconds.
+                        probe_every = (probe_every * 2).min(MAX_BACKOFF);
                     }
                     continue;
                 }
