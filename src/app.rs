@@ -101,11 +101,7 @@ pub async fn run(
     }
     // What the first size asks besides a frame (the visible screen's feeds) is carried out
     // like any later effect; the frame was just drawn.
-    for effect in first {
-        if !matches!(effect, Effect::Render | Effect::FullRedraw) {
-            effects.run(effect, &model);
-        }
-    }
+    follow_up(effects, &model, first);
     let mut last_draw = Instant::now();
     let mut dirty = false;
     // When the oldest key not yet answered on screen arrived: logged (debug) once drawn, so a
@@ -199,11 +195,9 @@ pub async fn run(
                         return Ok(Exit::HungUp);
                     };
                     input = back;
-                    for e in update(&mut model, Msg::Resumed { outcome }) {
-                        if matches!(e, Effect::Render | Effect::FullRedraw) {
-                            dirty = true;
-                        }
-                    }
+                    let next = update(&mut model, Msg::Resumed { outcome });
+                    follow_up(effects, &model, next);
+                    dirty = true;
                 }
                 Effect::Shell(target) => {
                     let Some((back, result)) =
@@ -217,7 +211,8 @@ pub async fn run(
                         container: target.container.clone(),
                         result,
                     };
-                    update(&mut model, Msg::Workloads(ended));
+                    let next = update(&mut model, Msg::Workloads(ended));
+                    follow_up(effects, &model, next);
                     dirty = true;
                 }
                 other => effects.run(other, &model),
@@ -280,6 +275,23 @@ fn stop_here() {
     // process is continued.
     unsafe {
         libc::raise(libc::SIGSTOP);
+    }
+}
+
+/// Carries out what an update made outside the loop's own match asked (the feeds a screen
+/// needs, a save); the caller draws the frame anyway. Handing the terminal over again from
+/// there is not done: those updates answer a hand-over, and never ask for another.
+fn follow_up(effects: &mut dyn Effects, model: &Model, produced: Vec<Effect>) {
+    for effect in produced {
+        match effect {
+            Effect::Render
+            | Effect::FullRedraw
+            | Effect::Quit
+            | Effect::Suspend
+            | Effect::External(_)
+            | Effect::Shell(_) => {}
+            other => effects.run(other, model),
+        }
     }
 }
 

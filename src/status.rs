@@ -609,7 +609,7 @@ fn signals_json(m: &Model, service: &str) -> Value {
                 "alert": s.alert,
                 "started_at": at(s.start),
                 "resolved_at": s.end.and_then(at),
-                "time_to_resolve_seconds": s.end.map(|e| e - s.start),
+                "time_to_resolve_seconds": s.end.map(|e| e.saturating_sub(s.start)),
             })).collect::<Vec<_>>(),
         },
     })

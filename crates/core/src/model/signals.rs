@@ -190,7 +190,12 @@ impl Templates {
 fn regex_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
+        if c == '\\' {
+            // A backslash the regex reads as itself is two, each doubled for the PromQL string.
+            out.push_str(r"\\\\");
+            continue;
+        }
+        if ".+*?()|[]{}^$".contains(c) {
             // One backslash for the regex, doubled for the PromQL string.
             out.push_str("\\\\");
         } else if c == '"' {
@@ -413,7 +418,7 @@ pub fn exact_starts(spans: &mut [AlertSpan], active: &[(i64, f64)], step: i64) {
         let until = span.end.unwrap_or(i64::MAX);
         let at = active
             .iter()
-            .find(|(t, v)| *t >= span.start - step && *t <= until && v.is_finite())
+            .find(|(t, v)| *t >= span.start.saturating_sub(step) && *t <= until && v.is_finite())
             .map(|(_, v)| v.round() as i64);
         if let Some(at) = at
             && at <= span.start
@@ -509,14 +514,53 @@ pub fn mttr_since(spans: &[AlertSpan], from: i64) -> (Option<i64>, usize) {
 pub fn mttr(spans: &[AlertSpan]) -> Option<i64> {
     let resolved: Vec<i64> = spans
         .iter()
-        .filter_map(|s| Some(s.end? - s.start))
+        .filter_map(|s| Some(s.end?.saturating_sub(s.start)))
         .collect();
-    (!resolved.is_empty()).then(|| resolved.iter().sum::<i64>() / resolved.len() as i64)
+    // Remote timestamps: a sum that would overflow saturates rather than wraps.
+    (!resolved.is_empty())
+        .then(|| resolved.iter().fold(0i64, |a, d| a.saturating_add(*d)) / resolved.len() as i64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a PromQL double-quoted string holds after its escapes: the regex Prometheus
+    /// compiles.
+    fn unquoted(s: &str) -> String {
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            out.push(if c == '\\' {
+                chars.next().unwrap_or(c)
+            } else {
+                c
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn a_name_with_regex_characters_matches_only_itself() {
+        for name in [r"a\b", "a.b", "a|b", r#"a"b"#, "(x)+"] {
+            let regex = unquoted(&regex_escape(name));
+            // The regex, read back as Go's RE2 reads it: each escaped character is itself.
+            let mut literal = String::new();
+            let mut chars = regex.chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    literal.push(chars.next().expect("an escape escapes something"));
+                } else {
+                    assert!(
+                        !".+*?()|[]{}^$\\".contains(c),
+                        "{name}: unescaped {c} in {regex}"
+                    );
+                    literal.push(c);
+                }
+            }
+            assert_eq!(literal, name, "{regex}");
+        }
+    }
 
     #[test]
     fn one_query_covers_every_service_and_steps_fit_the_width() {

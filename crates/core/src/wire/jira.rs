@@ -37,7 +37,7 @@ impl SearchPage {
     /// v2: the `startAt` of the next page, when there is one.
     pub fn next_start(&self) -> Option<u64> {
         let (start, total) = (self.start_at?, self.total?);
-        let next = start + self.issues.len() as u64;
+        let next = start.checked_add(self.issues.len() as u64)?;
         (next < total && !self.issues.is_empty()).then_some(next)
     }
 }
