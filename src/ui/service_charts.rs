@@ -81,8 +81,11 @@ pub fn draw(model: &Model, page: &ServicePage, theme: &Theme, frame: &mut Frame,
     if shown == 0 {
         return;
     }
-    let markers: Vec<(i64, char)> = page
-        .markers
+    // Only the markers inside the range (they are sorted by time): a service's whole history of
+    // deploys and alerts is not walked for each chart of each frame.
+    let from = model.now.timestamp() - range.seconds();
+    let first = page.markers.partition_point(|m| m.at < from);
+    let markers: Vec<(i64, char)> = page.markers[first..]
         .iter()
         .map(|m| (m.at, m.kind.glyph()))
         .collect();
