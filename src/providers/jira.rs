@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::http::{self, Failure};
 use super::poll::{self, Control};
+use super::tickets;
 use super::{Context, Provider};
 use crate::config::{Config, JiraSource};
 use flightdeck_core::message::work::{Command, Msg as WorkMsg};
@@ -425,71 +426,34 @@ impl Provider for JiraProvider {
         let read_only = self.cx.read_only;
         tokio::spawn(async move {
             let Some(client) = running.client.get() else {
-                let _ = tx
-                    .send(Msg::Work(WorkMsg::Failed {
-                        what: "jira".into(),
-                        error: "not connected yet".into(),
-                    }))
-                    .await;
-                return;
+                return tickets::not_connected(&tx, "jira").await;
             };
-            let msg = match command {
-                Command::Open { id, .. } => match client.detail(&id).await {
-                    Ok(m) => m,
-                    Err(error) => WorkMsg::Failed {
-                        what: format!("open {id}"),
-                        error,
-                    },
-                },
+            match command {
+                Command::Open { id, .. } => tickets::open(&tx, &id, client.detail(&id)).await,
                 Command::Transition {
                     key,
                     transition,
                     to,
                 } => {
+                    // The detail's transitions change with the status.
+                    let then = async {
+                        running.control.refresh();
+                        client.detail(&key).await.ok()
+                    };
+                    let act = client.transition(&key, &transition);
                     let what = format!("move {key} to {to}");
-                    if read_only {
-                        WorkMsg::Failed {
-                            what,
-                            error: "refused, flightdeck runs read-only".into(),
-                        }
-                    } else {
-                        match client.transition(&key, &transition).await {
-                            Ok(()) => {
-                                running.control.refresh();
-                                // The detail's transitions change with the status.
-                                if let Ok(m) = client.detail(&key).await {
-                                    let _ = tx.send(Msg::Work(m)).await;
-                                }
-                                WorkMsg::Done { what }
-                            }
-                            Err(error) => WorkMsg::Failed { what, error },
-                        }
-                    }
+                    tickets::change(&tx, read_only, what, act, then).await;
                 }
                 Command::Comment {
                     id, label, body, ..
                 } => {
-                    if read_only {
-                        WorkMsg::Failed {
-                            what: label,
-                            error: "refused, flightdeck runs read-only".into(),
-                        }
-                    } else {
-                        match client.comment(&id, &body).await {
-                            Ok(()) => {
-                                // The detail shows the comment with the others.
-                                if let Ok(m) = client.detail(&id).await {
-                                    let _ = tx.send(Msg::Work(m)).await;
-                                }
-                                WorkMsg::Done { what: label }
-                            }
-                            Err(error) => WorkMsg::Failed { what: label, error },
-                        }
-                    }
+                    // The detail shows the comment with the others.
+                    let act = client.comment(&id, &body);
+                    let then = async { client.detail(&id).await.ok() };
+                    tickets::change(&tx, read_only, label, act, then).await;
                 }
-                Command::SetIncident { .. } | Command::Visible(_) => return,
-            };
-            let _ = tx.send(Msg::Work(msg)).await;
+                Command::SetIncident { .. } | Command::Visible(_) => {}
+            }
         });
         true
     }

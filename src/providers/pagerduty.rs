@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::http::{self, Failure};
 use super::poll::{self, Control};
+use super::tickets;
 use super::{Context, Provider};
 use crate::config::{Config, PagerdutySource};
 use flightdeck_core::message::work::{Command, Msg as WorkMsg};
@@ -390,62 +391,28 @@ impl Provider for PagerdutyProvider {
         let read_only = self.cx.read_only;
         tokio::spawn(async move {
             let Some(client) = running.client.get() else {
-                let _ = tx
-                    .send(Msg::Work(WorkMsg::Failed {
-                        what: "pagerduty".into(),
-                        error: "not connected yet".into(),
-                    }))
-                    .await;
-                return;
+                return tickets::not_connected(&tx, "pagerduty").await;
             };
-            let msg = match command {
-                Command::Open { id, .. } => match client.detail(&id).await {
-                    Ok(m) => m,
-                    Err(error) => WorkMsg::Failed {
-                        what: format!("open {id}"),
-                        error,
-                    },
-                },
+            match command {
+                Command::Open { id, .. } => tickets::open(&tx, &id, client.detail(&id)).await,
                 Command::SetIncident { id, label, status } => {
-                    if read_only {
-                        WorkMsg::Failed {
-                            what: label,
-                            error: "refused, flightdeck runs read-only".into(),
-                        }
-                    } else {
-                        match client.set_status(&id, status.as_str()).await {
-                            Ok(()) => {
-                                running.control.refresh();
-                                WorkMsg::Done { what: label }
-                            }
-                            Err(error) => WorkMsg::Failed { what: label, error },
-                        }
-                    }
+                    let act = client.set_status(&id, status.as_str());
+                    let then = async {
+                        running.control.refresh();
+                        None
+                    };
+                    tickets::change(&tx, read_only, label, act, then).await;
                 }
                 Command::Comment {
                     id, label, body, ..
                 } => {
-                    if read_only {
-                        WorkMsg::Failed {
-                            what: label,
-                            error: "refused, flightdeck runs read-only".into(),
-                        }
-                    } else {
-                        match client.add_note(&id, &body).await {
-                            Ok(()) => {
-                                // The detail shows the note with the others.
-                                if let Ok(m) = client.detail(&id).await {
-                                    let _ = tx.send(Msg::Work(m)).await;
-                                }
-                                WorkMsg::Done { what: label }
-                            }
-                            Err(error) => WorkMsg::Failed { what: label, error },
-                        }
-                    }
+                    // The detail shows the note with the others.
+                    let act = client.add_note(&id, &body);
+                    let then = async { client.detail(&id).await.ok() };
+                    tickets::change(&tx, read_only, label, act, then).await;
                 }
-                Command::Transition { .. } | Command::Visible(_) => return,
-            };
-            let _ = tx.send(Msg::Work(msg)).await;
+                Command::Transition { .. } | Command::Visible(_) => {}
+            }
         });
         true
     }
