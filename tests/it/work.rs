@@ -178,6 +178,8 @@ async fn rest_incidents(sim: &Sim) -> Vec<Value> {
 
 /// A GET to the sim's GitHub with the token: `None` for a 404.
 async fn github_get(url: &str) -> Option<Value> {
+    // reqwest is built without a default TLS provider; the cockpit installs the same one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let resp = reqwest::Client::new()
         .get(url)
         .header("Authorization", format!("token {TOKEN}"))
@@ -1012,4 +1014,79 @@ async fn the_issues_list_reads_past_100_a_repository_with_a_304_per_page() {
         requests(&sim, ISSUES, 200).await - fresh_before < pages,
         "and not every page again"
     );
+}
+
+/// The real binary in tmux against the sim: open a GitHub issue on the Work screen, `c`, type a
+/// comment, `enter`, answer the question with `y`; the comment shows in the detail under
+/// `jdoe` and the sim's REST lists it.
+#[test]
+fn tmux_comment_on_a_github_issue() {
+    use crate::e2e_tmux::{Tmux, assert_restored, script};
+    let Some(t) = Tmux::new("issue-comment") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let sim = rt
+        .block_on(Sim::start(SimConfig {
+            speed: 0.0,
+            ..SimConfig::default()
+        }))
+        .expect("the sim starts");
+    // An issue of jdoe's queue, by the key the Work screen shows (`repo#n`).
+    let issues = rt.block_on(rest_issues(&sim));
+    let queue = github_queue(&issues);
+    let id = queue.iter().next().expect("an issue in the queue").clone();
+    let (repo, number) = id.rsplit_once('#').expect("owner/repo#n");
+    let key = format!("{}#{number}", repo.rsplit('/').next().unwrap_or(repo));
+    let title = issues
+        .iter()
+        .filter(|(r, _)| r == repo)
+        .flat_map(|(_, l)| l.iter())
+        .find(|i| i["number"].as_u64() == number.parse().ok())
+        .and_then(|i| i["title"].as_str())
+        .expect("its title")
+        .to_string();
+    t.start(&script(
+        &t,
+        &format!(
+            "--no-snapshot --config {}",
+            sim.flightdeck_config().display()
+        ),
+    ));
+    t.wait_for("Overview");
+    t.keys(&["7"]);
+    t.wait_for("Work ·");
+    // Narrowed to the issue by its key (the list cuts long keys; the filter reads them whole).
+    t.keys(&["/", &key, "Enter"]);
+    t.wait_for(&title);
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("{key} · github"));
+    t.keys(&["c"]);
+    t.wait_for("comment:");
+    t.keys(&["Picking this up today.", "Enter"]);
+    let ask = t.wait_for(&format!("Comment on GitHub issue {key}"));
+    assert!(
+        ask.contains("Picking this up today."),
+        "the question shows the comment:\n{ask}"
+    );
+    t.keys(&["y"]);
+    let detail = t.wait_for("Picking this up today.");
+    assert!(
+        detail.contains("jdoe"),
+        "the new comment is shown under its author:\n{detail}"
+    );
+    let url = format!(
+        "{}/repos/{repo}/issues/{number}/comments",
+        sim.endpoints().github
+    );
+    let comments = rt.block_on(github_get(&url)).expect("the issue's comments");
+    assert!(
+        comments.as_array().is_some_and(|l| l
+            .iter()
+            .any(|c| c["body"] == "Picking this up today." && c["user"]["login"] == "jdoe")),
+        "the sim has the comment: {comments}"
+    );
+    t.keys(&["Escape", "q"]);
+    assert_restored(&t);
+    drop(sim);
 }
