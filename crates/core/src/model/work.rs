@@ -88,9 +88,11 @@ pub struct Ticket {
 }
 
 impl Ticket {
-    /// Counted as a bug or incident of its service.
+    /// Counted as a bug or incident of its service: of type Bug or Incident, or labelled
+    /// `bug` or `incident` (PagerDuty's incidents are all of kind `incident`).
     pub fn is_bug(&self) -> bool {
         self.kind.eq_ignore_ascii_case("bug")
+            || self.kind.eq_ignore_ascii_case("incident")
             || self
                 .labels
                 .iter()
