@@ -1056,9 +1056,13 @@ fn tmux_comment_on_a_github_issue() {
     t.wait_for("Overview");
     t.keys(&["7"]);
     t.wait_for("Work ·");
-    // Narrowed to the issue by its key (the list cuts long keys; the filter reads them whole).
+    // Narrowed to the issue by its key.
     t.keys(&["/", &key, "Enter"]);
-    t.wait_for(&title);
+    let list = t.wait_for(&title);
+    assert!(
+        list.contains(&format!("{key} ")),
+        "the key column is wide enough for GitHub's keys:\n{list}"
+    );
     t.keys(&["Enter"]);
     t.wait_for(&format!("{key} · github"));
     t.keys(&["c"]);
