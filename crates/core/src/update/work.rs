@@ -271,23 +271,6 @@ pub fn open(model: &mut Model, t: &Ticket) -> Vec<Effect> {
     ]
 }
 
-/// The effect that acknowledges (or resolves) `t`, and the line saying so.
-pub fn incident_effect(t: &Ticket, status: IncidentStatus) -> (Effect, String) {
-    let verb = match status {
-        IncidentStatus::Acknowledged => "Acknowledge",
-        IncidentStatus::Resolved => "Resolve",
-    };
-    let label = format!("{verb} PagerDuty incident {}", t.key);
-    (
-        Effect::Work(Command::SetIncident {
-            id: t.id.clone(),
-            label: label.clone(),
-            status,
-        }),
-        label,
-    )
-}
-
 fn set_incident(model: &mut Model, t: &Ticket, action: Action) -> Vec<Effect> {
     if t.source != TicketSource::Pagerduty {
         notify(
@@ -313,7 +296,16 @@ fn set_incident(model: &mut Model, t: &Ticket, action: Action) -> Vec<Effect> {
         );
         return vec![Effect::Render];
     }
-    let (effect, title) = incident_effect(t, status);
+    // An incident an alert opened is one thing with its alert: acknowledging it acknowledges the
+    // alert too (its short silence), under one question, as `a` on the alert does.
+    if status == IncidentStatus::Acknowledged
+        && let Some(fingerprint) = t.incident_key.as_deref()
+        && let Some(effects) = super::alerts::acknowledge_unsilenced(model, fingerprint)
+    {
+        return effects;
+    }
+    let (command, title) = Command::set_incident(t, status);
+    let effect = Effect::Work(command);
     let mut lines = vec![
         format!("{}: {}", t.key, t.title),
         format!(
