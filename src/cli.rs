@@ -183,6 +183,7 @@ impl SimArgs {
             services: self.services.max(1),
             pods_per_service: self.pods_per_service.max(1),
             second_cluster: false,
+            issue_backlog: 0,
         }
     }
 }

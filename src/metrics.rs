@@ -1,8 +1,10 @@
 //! `flightdeck metrics`: DORA's five delivery metrics per service, with the previous window and
 //! the org-wide rollup, for reports and CI. The services come from the same catalog `status`
-//! reads; the history from GitHub (providers::github::history, cached on disk); the definitions
-//! from core (model::delivery). Field by field in docs/metrics.md.
+//! reads; the history from GitHub (providers::github::history, cached on disk); the ticket
+//! rework share from GitHub Issues, Jira and PagerDuty where they are configured; the
+//! definitions from core (model::delivery). Field by field in docs/metrics.md.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -18,10 +20,14 @@ use crate::providers::github::history::{Cache, RepoHistory, cache_path, fetch_re
 use crate::providers::github::issues::closed_since;
 use crate::providers::github::{GithubApi, resolve_token};
 use crate::providers::http;
+use crate::providers::jira::{self, JiraClient};
+use crate::providers::pagerduty::{self, PdClient};
 use flightdeck_core::model::alerts::Severity;
+use flightdeck_core::model::catalog::Entity;
 use flightdeck_core::model::delivery::{
     Bands, History, Metrics, Rules, Tally, TicketShare, Window, ticket_share,
 };
+use flightdeck_core::model::work::{Ticket, annotations};
 use flightdeck_core::sanitize;
 
 /// The annotation naming a service's production environment (default `production`).
@@ -61,9 +67,8 @@ struct Row {
     repo: Option<String>,
     now: Metrics,
     before: Metrics,
-    /// The ticket rework share (GitHub issues closed), now and in the window before; `None`
-    /// when the issues were not read.
-    tickets: Option<(TicketShare, TicketShare)>,
+    /// The ticket rework share; `None` when no ticket source was read for the service.
+    tickets: Option<Tickets>,
     error: Option<String>,
     history: History,
     /// Mean time to recovery of its alerts started in the window, and how many resolved
@@ -111,6 +116,22 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
                 source.api_url.clone(),
             ))
         }
+        None => None,
+    };
+    // The other ticket sources of the rework share, where configured; one that cannot connect
+    // is said once and left out.
+    let jira = match &config.jira {
+        Some(source) => jira::connect(source)
+            .await
+            .map_err(|e| eprintln!("flightdeck metrics: Jira: {e}"))
+            .ok(),
+        None => None,
+    };
+    let pagerduty = match &config.pagerduty {
+        Some(source) => pagerduty::connect(source)
+            .await
+            .map_err(|e| eprintln!("flightdeck metrics: PagerDuty: {e}"))
+            .ok(),
         None => None,
     };
     let path = match (&api, &args.cache_dir) {
@@ -170,16 +191,15 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
         let slug = target.and_then(|t| t.github.clone());
         let mut error = None;
         let mut history = History::default();
-        let mut tickets = None;
-        // The ticket side of rework: the repository's issues closed in both windows.
-        if let (Some(slug), Some((api, _))) = (&slug, &api) {
-            match closed_since(api, slug, window.previous().start).await {
-                Ok(closed) => {
-                    let of = |w| ticket_share(closed.iter().map(|(at, t)| (*at, t)), w);
-                    tickets = Some((of(window), of(window.previous())));
-                }
-                Err(f) => error = Some(f.describe("GitHub issues")),
-            }
+        // The ticket side of rework: what each source resolved in both windows.
+        let sources = TicketSources {
+            github: api.as_ref().map(|(a, _)| a.as_ref()),
+            jira: jira.as_ref(),
+            pagerduty: pagerduty.as_ref(),
+        };
+        let (tickets, failed) = sources.read(slug.as_deref(), entity, window, until).await;
+        if let Some(f) = failed.into_iter().next() {
+            error = Some(f);
         }
         match (&slug, &api) {
             (Some(slug), Some((api, _))) => {
@@ -248,6 +268,77 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The ticket rework share of one service, now and in the window before: over every source
+/// read, together, and per source by name (`github`, `jira`, `pagerduty`).
+#[derive(Debug, Clone, Default)]
+struct Tickets {
+    all: (TicketShare, TicketShare),
+    sources: BTreeMap<&'static str, (TicketShare, TicketShare)>,
+}
+
+/// Tickets each with when it was resolved.
+type Resolved = Vec<(DateTime<Utc>, Ticket)>;
+
+/// The configured ticket sources the rework share reads.
+struct TicketSources<'a> {
+    github: Option<&'a GithubApi>,
+    jira: Option<&'a JiraClient>,
+    pagerduty: Option<&'a PdClient>,
+}
+
+impl TicketSources<'_> {
+    /// What each source joined to the service resolved since the previous window's start: the
+    /// repository's closed issues, the Jira project's (and component's) resolved issues, the
+    /// PagerDuty service's resolved incidents. Says too which sources failed.
+    async fn read(
+        &self,
+        slug: Option<&str>,
+        entity: Option<&Entity>,
+        window: Window,
+        until: DateTime<Utc>,
+    ) -> (Option<Tickets>, Vec<String>) {
+        let since = window.previous().start;
+        let annotation = |key| entity.and_then(|e| e.annotation(key)).map(str::trim);
+        let mut read: Vec<(&'static str, Result<Resolved, String>)> = Vec::new();
+        if let (Some(api), Some(slug)) = (self.github, slug) {
+            let closed = closed_since(api, slug, since).await;
+            read.push(("github", closed.map_err(|f| f.describe("GitHub issues"))));
+        }
+        if let (Some(client), Some(project)) = (self.jira, annotation(annotations::JIRA_PROJECT)) {
+            let component = annotation(annotations::JIRA_COMPONENT);
+            let resolved = client.resolved_since(project, component, since).await;
+            read.push(("jira", resolved.map_err(|e| format!("Jira: {e}"))));
+        }
+        if let (Some(client), Some(id)) =
+            (self.pagerduty, annotation(annotations::PAGERDUTY_SERVICE))
+        {
+            let resolved = client.resolved_since(id, since, until).await;
+            read.push(("pagerduty", resolved.map_err(|e| format!("PagerDuty: {e}"))));
+        }
+        let shares = |list: &[(DateTime<Utc>, Ticket)]| {
+            let of = |w| ticket_share(list.iter().map(|(at, t)| (*at, t)), w);
+            (of(window), of(window.previous()))
+        };
+        let mut all = Vec::new();
+        let mut sources = BTreeMap::new();
+        let mut failed = Vec::new();
+        for (name, result) in read {
+            match result {
+                Ok(list) => {
+                    sources.insert(name, shares(&list));
+                    all.extend(list);
+                }
+                Err(e) => failed.push(e),
+            }
+        }
+        let tickets = (!sources.is_empty()).then(|| Tickets {
+            all: shares(&all),
+            sources,
+        });
+        (tickets, failed)
+    }
+}
+
 /// One repository's cached deployments from `since` on (and the one before it), classified.
 fn history_of(repo: &RepoHistory, since: DateTime<Utc>, alerts: &[DateTime<Utc>]) -> History {
     let mut all: Vec<_> = repo.deployments.values().cloned().collect();
@@ -301,11 +392,29 @@ fn metrics_json(m: &Metrics) -> Value {
     })
 }
 
-fn share_json(t: Option<&TicketShare>) -> Value {
-    match t {
-        Some(t) => json!({ "resolved": t.resolved, "rework": t.rework, "share": t.share }),
-        None => Value::Null,
+fn share_json(t: &TicketShare) -> Value {
+    json!({ "resolved": t.resolved, "rework": t.rework, "share": t.share })
+}
+
+/// The ticket rework share over every source, with each source's own under `sources`; `pick`
+/// chooses the window (now or the previous one).
+fn tickets_json(
+    t: Option<&Tickets>,
+    pick: fn(&(TicketShare, TicketShare)) -> &TicketShare,
+) -> Value {
+    let Some(t) = t else {
+        return Value::Null;
+    };
+    let mut v = share_json(pick(&t.all));
+    if let Value::Object(o) = &mut v {
+        let sources: serde_json::Map<String, Value> = t
+            .sources
+            .iter()
+            .map(|(name, s)| ((*name).to_string(), share_json(pick(s))))
+            .collect();
+        o.insert("sources".into(), Value::Object(sources));
     }
+    v
 }
 
 fn to_json(rows: &[Row], org: &(Metrics, Metrics), window: Window) -> Value {
@@ -317,13 +426,13 @@ fn to_json(rows: &[Row], org: &(Metrics, Metrics), window: Window) -> Value {
             if let Value::Object(o) = &mut before {
                 o.insert(
                     "ticket_rework".into(),
-                    share_json(r.tickets.as_ref().map(|t| &t.1)),
+                    tickets_json(r.tickets.as_ref(), |s| &s.1),
                 );
             }
             if let Value::Object(o) = &mut v {
                 o.insert(
                     "ticket_rework".into(),
-                    share_json(r.tickets.as_ref().map(|t| &t.0)),
+                    tickets_json(r.tickets.as_ref(), |s| &s.0),
                 );
                 o.insert("name".into(), json!(r.name));
                 o.insert("ref".into(), json!(r.service));
@@ -367,7 +476,7 @@ fn to_csv(rows: &[Row]) -> String {
     );
     for r in rows {
         let m = &r.now;
-        let t = r.tickets.as_ref().map(|t| t.0);
+        let t = r.tickets.as_ref().map(|t| t.all.0);
         // Catalog names cannot hold commas or quotes; owners and systems are names too.
         out.push_str(&format!(
             "{},{},{},{},{},{:.3},{},{},{},{},{},{},{},{},{},{}\n",
@@ -421,7 +530,7 @@ fn to_text(rows: &[Row], window: Window) -> String {
             dur(m.recovery_time_median_secs),
             pct(m.rework_rate),
             dur(r.alert_mttr.and_then(|m| m.0)),
-            pct(r.tickets.and_then(|t| t.0.share)),
+            pct(r.tickets.as_ref().and_then(|t| t.all.0.share)),
         ));
     }
     out

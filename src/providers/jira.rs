@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::http::{self, Failure};
 use super::poll::{self, Control};
+use super::tickets;
 use super::{Context, Provider};
 use crate::config::{Config, JiraSource};
 use flightdeck_core::message::work::{Command, Msg as WorkMsg};
@@ -21,7 +22,7 @@ use flightdeck_core::wire::jira::{
 use flightdeck_core::wire::percent_encode;
 
 /// Fields the queue needs; the description and comments come with the ticket's own answer.
-const LIST_FIELDS: &str = "summary,status,priority,issuetype,assignee,labels,components,project,created,updated,customfield_10020";
+const LIST_FIELDS: &str = "summary,status,priority,issuetype,assignee,labels,components,project,created,updated,resolutiondate,customfield_10020";
 /// Pages read per poll at most: 20 pages of 100 is more queue than a person has.
 const MAX_PAGES: usize = 20;
 
@@ -260,6 +261,35 @@ impl JiraClient {
         .map(|_| ())
     }
 
+    /// The issues of `project` (and `component`, where the service names one) resolved since
+    /// `since`, each with when it was resolved: what the metrics' ticket rework share counts.
+    /// The JQL asks from the day before, since Jira reads its dates in the user's time zone;
+    /// the exact bound is applied to each issue's `resolutiondate`.
+    pub async fn resolved_since(
+        &self,
+        project: &str,
+        component: Option<&str>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(chrono::DateTime<chrono::Utc>, Ticket)>, String> {
+        let quote = |v: &str| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""));
+        let mut jql = format!("project = {}", quote(project));
+        if let Some(c) = component {
+            jql.push_str(&format!(" AND component = {}", quote(c)));
+        }
+        let day = (since - chrono::Duration::days(1)).format("%Y-%m-%d");
+        jql.push_str(&format!(
+            " AND statusCategory = Done AND resolved >= \"{day}\" ORDER BY resolved ASC"
+        ));
+        let issues = self.search(&jql).await?;
+        Ok(issues
+            .iter()
+            .filter_map(|i| {
+                let at = i.fields.resolutiondate.as_deref().and_then(parse_time)?;
+                (at >= since).then(|| (at, decode(i, None, self.browse(&i.key), at)))
+            })
+            .collect())
+    }
+
     /// The issue's page for people.
     fn browse(&self, key: &str) -> Option<String> {
         sanitize::url(&format!("{}/browse/{}", self.base, percent_encode(key)))
@@ -331,6 +361,11 @@ pub fn decode(
         url: browse,
         incident_key: None,
     }
+}
+
+/// A client for `source`, its token resolved as every source's is.
+pub async fn connect(source: &JiraSource) -> Result<JiraClient, String> {
+    JiraClient::new(source, &token(source).await?)
 }
 
 /// The token from the configured variable, else `JIRA_API_TOKEN`, else the command.
@@ -425,71 +460,34 @@ impl Provider for JiraProvider {
         let read_only = self.cx.read_only;
         tokio::spawn(async move {
             let Some(client) = running.client.get() else {
-                let _ = tx
-                    .send(Msg::Work(WorkMsg::Failed {
-                        what: "jira".into(),
-                        error: "not connected yet".into(),
-                    }))
-                    .await;
-                return;
+                return tickets::not_connected(&tx, "jira").await;
             };
-            let msg = match command {
-                Command::Open { id, .. } => match client.detail(&id).await {
-                    Ok(m) => m,
-                    Err(error) => WorkMsg::Failed {
-                        what: format!("open {id}"),
-                        error,
-                    },
-                },
+            match command {
+                Command::Open { id, .. } => tickets::open(&tx, &id, client.detail(&id)).await,
                 Command::Transition {
                     key,
                     transition,
                     to,
                 } => {
+                    // The detail's transitions change with the status.
+                    let then = async {
+                        running.control.refresh();
+                        client.detail(&key).await.ok()
+                    };
+                    let act = client.transition(&key, &transition);
                     let what = format!("move {key} to {to}");
-                    if read_only {
-                        WorkMsg::Failed {
-                            what,
-                            error: "refused, flightdeck runs read-only".into(),
-                        }
-                    } else {
-                        match client.transition(&key, &transition).await {
-                            Ok(()) => {
-                                running.control.refresh();
-                                // The detail's transitions change with the status.
-                                if let Ok(m) = client.detail(&key).await {
-                                    let _ = tx.send(Msg::Work(m)).await;
-                                }
-                                WorkMsg::Done { what }
-                            }
-                            Err(error) => WorkMsg::Failed { what, error },
-                        }
-                    }
+                    tickets::change(&tx, read_only, what, act, then).await;
                 }
                 Command::Comment {
                     id, label, body, ..
                 } => {
-                    if read_only {
-                        WorkMsg::Failed {
-                            what: label,
-                            error: "refused, flightdeck runs read-only".into(),
-                        }
-                    } else {
-                        match client.comment(&id, &body).await {
-                            Ok(()) => {
-                                // The detail shows the comment with the others.
-                                if let Ok(m) = client.detail(&id).await {
-                                    let _ = tx.send(Msg::Work(m)).await;
-                                }
-                                WorkMsg::Done { what: label }
-                            }
-                            Err(error) => WorkMsg::Failed { what: label, error },
-                        }
-                    }
+                    // The detail shows the comment with the others.
+                    let act = client.comment(&id, &body);
+                    let then = async { client.detail(&id).await.ok() };
+                    tickets::change(&tx, read_only, label, act, then).await;
                 }
-                Command::SetIncident { .. } | Command::Visible(_) => return,
-            };
-            let _ = tx.send(Msg::Work(msg)).await;
+                Command::SetIncident { .. } | Command::Visible(_) => {}
+            }
         });
         true
     }
@@ -497,7 +495,7 @@ impl Provider for JiraProvider {
 
 async fn poll(source: JiraSource, running: Arc<Running>, cx: Context) {
     let id = SourceId::new(SourceKind::Jira, "jira");
-    let make = async { JiraClient::new(&source, &token(&source).await?) };
+    let make = connect(&source);
     let Some(client) = poll::connect(&cx, &id, make).await else {
         return;
     };

@@ -16,6 +16,7 @@ pub mod onboarding;
 pub mod pagerduty;
 pub mod poll;
 pub mod prometheus;
+pub mod tickets;
 
 use tokio::sync::mpsc;
 

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::http::{self, Failure};
 use super::poll::{self, Control};
+use super::tickets;
 use super::{Context, Provider};
 use crate::config::{Config, PagerdutySource};
 use flightdeck_core::message::work::{Command, Msg as WorkMsg};
@@ -28,6 +29,8 @@ use flightdeck_core::wire::percent_encode;
 
 /// Pages read per list at most (100 a page).
 const MAX_PAGES: usize = 20;
+/// The longest span an incident search covers.
+const MAX_RANGE: chrono::Duration = chrono::Duration::days(180);
 /// How far ahead on-call shifts are read, to know who is next.
 const ONCALL_AHEAD: chrono::Duration = chrono::Duration::days(2);
 
@@ -115,6 +118,48 @@ impl PdClient {
                 .await?;
             let more = list.paging.more && !list.incidents.is_empty();
             out.extend(list.incidents);
+            if !more {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The incidents of `service` opened in `[since, until)` and resolved, each with when it
+    /// was resolved (its last status change): what the metrics' ticket rework share counts.
+    /// PagerDuty searches at most six months back.
+    pub async fn resolved_since(
+        &self,
+        service: &str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, Ticket)>, String> {
+        let since = since.max(until - MAX_RANGE);
+        let at = |t: DateTime<Utc>| {
+            percent_encode(&t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        };
+        let mut out = Vec::new();
+        for page in 0..MAX_PAGES {
+            let list: IncidentList = self
+                .get(
+                    &format!(
+                        "/incidents?statuses[]=resolved&service_ids[]={}&since={}&until={}&limit=100&offset={}",
+                        percent_encode(service),
+                        at(since),
+                        at(until),
+                        page * 100
+                    ),
+                    "pagerduty resolved incidents",
+                )
+                .await?;
+            let more = list.paging.more && !list.incidents.is_empty();
+            out.extend(list.incidents.iter().map(|i| {
+                let resolved = i
+                    .last_status_change_at
+                    .or(i.updated_at)
+                    .unwrap_or(i.created_at);
+                (resolved, decode(i, None))
+            }));
             if !more {
                 break;
             }
@@ -318,6 +363,11 @@ pub fn decode(i: &Incident, me: Option<&str>) -> Ticket {
     }
 }
 
+/// A client for `source`, its token resolved as every source's is.
+pub async fn connect(source: &PagerdutySource) -> Result<PdClient, String> {
+    PdClient::new(source, &token(source).await?)
+}
+
 /// The token from the configured variable, else `PAGERDUTY_TOKEN`, else the command.
 async fn token(source: &PagerdutySource) -> Result<String, String> {
     let mut names: Vec<&str> = source.token_env.iter().map(String::as_str).collect();
@@ -390,62 +440,28 @@ impl Provider for PagerdutyProvider {
         let read_only = self.cx.read_only;
         tokio::spawn(async move {
             let Some(client) = running.client.get() else {
-                let _ = tx
-                    .send(Msg::Work(WorkMsg::Failed {
-                        what: "pagerduty".into(),
-                        error: "not connected yet".into(),
-                    }))
-                    .await;
-                return;
+                return tickets::not_connected(&tx, "pagerduty").await;
             };
-            let msg = match command {
-                Command::Open { id, .. } => match client.detail(&id).await {
-                    Ok(m) => m,
-                    Err(error) => WorkMsg::Failed {
-                        what: format!("open {id}"),
-                        error,
-                    },
-                },
+            match command {
+                Command::Open { id, .. } => tickets::open(&tx, &id, client.detail(&id)).await,
                 Command::SetIncident { id, label, status } => {
-                    if read_only {
-                        WorkMsg::Failed {
-                            what: label,
-                            error: "refused, flightdeck runs read-only".into(),
-                        }
-                    } else {
-                        match client.set_status(&id, status.as_str()).await {
-                            Ok(()) => {
-                                running.control.refresh();
-                                WorkMsg::Done { what: label }
-                            }
-                            Err(error) => WorkMsg::Failed { what: label, error },
-                        }
-                    }
+                    let act = client.set_status(&id, status.as_str());
+                    let then = async {
+                        running.control.refresh();
+                        None
+                    };
+                    tickets::change(&tx, read_only, label, act, then).await;
                 }
                 Command::Comment {
                     id, label, body, ..
                 } => {
-                    if read_only {
-                        WorkMsg::Failed {
-                            what: label,
-                            error: "refused, flightdeck runs read-only".into(),
-                        }
-                    } else {
-                        match client.add_note(&id, &body).await {
-                            Ok(()) => {
-                                // The detail shows the note with the others.
-                                if let Ok(m) = client.detail(&id).await {
-                                    let _ = tx.send(Msg::Work(m)).await;
-                                }
-                                WorkMsg::Done { what: label }
-                            }
-                            Err(error) => WorkMsg::Failed { what: label, error },
-                        }
-                    }
+                    // The detail shows the note with the others.
+                    let act = client.add_note(&id, &body);
+                    let then = async { client.detail(&id).await.ok() };
+                    tickets::change(&tx, read_only, label, act, then).await;
                 }
-                Command::Transition { .. } | Command::Visible(_) => return,
-            };
-            let _ = tx.send(Msg::Work(msg)).await;
+                Command::Transition { .. } | Command::Visible(_) => {}
+            }
         });
         true
     }
@@ -453,7 +469,7 @@ impl Provider for PagerdutyProvider {
 
 async fn poll(source: PagerdutySource, running: Arc<Running>, cx: Context) {
     let id = SourceId::new(SourceKind::Pagerduty, "pagerduty");
-    let make = async { PdClient::new(&source, &token(&source).await?) };
+    let make = connect(&source);
     let Some(client) = poll::connect(&cx, &id, make).await else {
         return;
     };

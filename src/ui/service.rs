@@ -65,10 +65,12 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(rest);
+        // Health first: its last rows (tickets, on call) must not give way to the join keys,
+        // which only say how the service was found. One spare line: a long "why" wraps.
         let keys = key_lines(page, theme);
         let [h, k] = Layout::vertical([
+            Constraint::Length(health.len() as u16 + 3),
             Constraint::Fill(1),
-            Constraint::Length(keys.len() as u16 + 2),
         ])
         .areas(left);
         panel(HEALTH, health, theme, frame, h);

@@ -13,7 +13,7 @@ use unicode_width::UnicodeWidthStr;
 use super::text::fit;
 use super::theme::{Role, Theme};
 use flightdeck_core::model::time::age;
-use flightdeck_core::model::work::{Detail, Row, Ticket, TicketSource};
+use flightdeck_core::model::work::{Detail, KEY_WIDTH, Row, Ticket, TicketSource};
 use flightdeck_core::model::{Model, Screen};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -114,8 +114,10 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             Row::Ticket(r) => {
                 if let Some(t) = work.ticket(*r) {
                     let role = theme.style(status_role(t));
-                    let title_w = width.saturating_sub(TICKET_FIXED).max(8);
-                    put(&t.key, 10, role);
+                    // The key column is as wide as the widest key (measured at rebuild).
+                    let key_w = work.key_width.max(KEY_WIDTH.0);
+                    let title_w = width.saturating_sub(TICKET_FIXED + key_w + 1).max(8);
+                    put(&t.key, key_w, role);
                     put(&t.priority, 8, role);
                     put(&t.status, 12, theme.style(Role::Text));
                     put(&t.title, title_w, theme.style(Role::Text));
@@ -134,9 +136,9 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
 }
 
-/// Columns of a ticket row besides the title: mark, key, priority, status, assignee and age,
-/// with the gaps between them.
-const TICKET_FIXED: usize = 2 + 11 + 9 + 13 + 16 + 5;
+/// Columns of a ticket row besides the title and the key: mark, priority, status, assignee and
+/// age, with the gaps between them.
+const TICKET_FIXED: usize = 2 + 9 + 13 + 16 + 5;
 
 fn status_role(t: &Ticket) -> Role {
     match (t.source, t.status.as_str()) {
@@ -181,19 +183,20 @@ fn draw_detail(model: &Model, d: &Detail, theme: &Theme, frame: &mut Frame, area
             fit(&t.title, width),
             theme.style(Role::Title).add_modifier(Modifier::BOLD),
         ));
-        let mut facts = vec![
-            format!("{} {}", t.kind, t.status),
-            format!(
-                "priority {}",
-                if t.priority.is_empty() {
-                    "none"
-                } else {
-                    &t.priority
-                }
-            ),
+        let mut facts = vec![format!("{} {}", t.kind, t.status)];
+        // GitHub issues have no priority; their labels say what there is.
+        if t.source != TicketSource::Github {
+            let priority = if t.priority.is_empty() {
+                "none"
+            } else {
+                &t.priority
+            };
+            facts.push(format!("priority {priority}"));
+        }
+        facts.extend([
             format!("assignee {}", t.assignee.as_deref().unwrap_or("nobody")),
             format!("opened {} ago", age(model.now, t.created)),
-        ];
+        ]);
         if let Some(s) = &t.sprint {
             facts.push(s.clone());
         }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use flightdeck_sim::world::CiHost;
 use flightdeck_sim::{Sim, SimConfig};
@@ -30,6 +30,89 @@ async fn get(client: &reqwest::Client, url: &str) -> Value {
         .expect("the sim answers");
     assert!(res.status().is_success(), "{url}: {}", res.status());
     res.json().await.expect("JSON")
+}
+
+/// A GET to the sim's Jira or PagerDuty with the authorization they take.
+async fn get_as(client: &reqwest::Client, url: &str, auth: &str) -> Value {
+    let res = client
+        .get(url)
+        .header("authorization", auth)
+        .send()
+        .await
+        .expect("the sim answers");
+    assert!(res.status().is_success(), "{url}: {}", res.status());
+    res.json().await.expect("JSON")
+}
+
+/// Basic base64("jdoe@acme.example:flightdeck-sim-token"), as the sim's config sends to Jira.
+const JIRA_AUTH: &str = "Basic amRvZUBhY21lLmV4YW1wbGU6ZmxpZ2h0ZGVjay1zaW0tdG9rZW4=";
+const PD_AUTH: &str = "Token token=flightdeck-sim-token";
+
+/// (resolved in `[start, until)`, of those bugs and incidents) of `svc`'s Jira issues (by its
+/// project and component) and its PagerDuty incidents, as the sim's REST answers them.
+async fn tickets_by_hand(
+    client: &reqwest::Client,
+    sim: &Sim,
+    svc: &flightdeck_sim::world::Service,
+    start: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> ((usize, usize), (usize, usize)) {
+    let jql = flightdeck_core::wire::percent_encode(&format!(
+        "project = {} AND component = {} AND statusCategory = Done",
+        flightdeck_sim::work::project_key(&svc.owner),
+        svc.name
+    ));
+    let mut jira = Vec::new();
+    let mut token = String::new();
+    loop {
+        let url = format!(
+            "{}/rest/api/3/search/jql?jql={jql}&fields=issuetype,labels,resolutiondate&maxResults=100&nextPageToken={token}",
+            sim.shared.endpoints.jira
+        );
+        let page = get_as(client, &url, JIRA_AUTH).await;
+        jira.extend(page["issues"].as_array().cloned().unwrap_or_default());
+        match page["nextPageToken"].as_str() {
+            Some(t) if page["isLast"] != true => token = t.to_string(),
+            _ => break,
+        }
+    }
+    let jira_in: Vec<&Value> = jira
+        .iter()
+        .filter(|i| {
+            let at = i["fields"]["resolutiondate"]
+                .as_str()
+                .and_then(|s| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.3f%z").ok())
+                .expect("a resolved issue's resolutiondate")
+                .with_timezone(&Utc);
+            start <= at && at < until
+        })
+        .collect();
+    let jira_rework = jira_in
+        .iter()
+        .filter(|i| {
+            let f = &i["fields"];
+            matches!(f["issuetype"]["name"].as_str(), Some("Bug" | "Incident"))
+                || f["labels"]
+                    .as_array()
+                    .is_some_and(|l| l.iter().any(|x| x == "bug" || x == "incident"))
+        })
+        .count();
+    let url = format!(
+        "{}/incidents?statuses[]=resolved&service_ids[]={}&limit=100",
+        sim.shared.endpoints.pagerduty,
+        flightdeck_sim::work::service_id(&svc.name)
+    );
+    let incidents = get_as(client, &url, PD_AUTH).await;
+    let pd = incidents["incidents"]
+        .as_array()
+        .expect("incidents")
+        .iter()
+        .filter(|i| {
+            let at = time(&i["last_status_change_at"]);
+            start <= at && at < until
+        })
+        .count();
+    ((jira_in.len(), jira_rework), (pd, pd))
 }
 
 fn time(v: &Value) -> DateTime<Utc> {
@@ -373,15 +456,48 @@ async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
                 })
             })
             .count();
+        let github = &row["ticket_rework"]["sources"]["github"];
         assert_eq!(
-            row["ticket_rework"]["resolved"],
+            github["resolved"],
             in_window.len(),
-            "{}: resolved tickets",
+            "{}: resolved GitHub issues",
             svc.name
         );
         assert_eq!(
-            row["ticket_rework"]["rework"], rework,
-            "{}: bug and incident tickets",
+            github["rework"], rework,
+            "{}: bug and incident issues",
+            svc.name
+        );
+        // Jira's resolved issues of the service's project and component, typed or labelled
+        // bug or incident; PagerDuty's resolved incidents, every one unplanned work.
+        let ((jira, jira_rework), (pd, pd_rework)) =
+            tickets_by_hand(&client, &sim, svc, start, until).await;
+        let sources = &row["ticket_rework"]["sources"];
+        assert_eq!(
+            (&sources["jira"]["resolved"], &sources["jira"]["rework"]),
+            (&json!(jira), &json!(jira_rework)),
+            "{}: Jira",
+            svc.name
+        );
+        assert_eq!(
+            (
+                &sources["pagerduty"]["resolved"],
+                &sources["pagerduty"]["rework"]
+            ),
+            (&json!(pd), &json!(pd_rework)),
+            "{}: PagerDuty",
+            svc.name
+        );
+        assert_eq!(
+            (
+                &row["ticket_rework"]["resolved"],
+                &row["ticket_rework"]["rework"]
+            ),
+            (
+                &json!(in_window.len() + jira + pd),
+                &json!(rework + jira_rework + pd_rework)
+            ),
+            "{}: the share is over every source together",
             svc.name
         );
     }
@@ -404,5 +520,13 @@ async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
             .any(|r| r["ticket_rework"]["rework"].as_u64() > Some(0)),
         "some service closed bugs in the window"
     );
+    for source in ["jira", "pagerduty"] {
+        assert!(
+            services
+                .iter()
+                .any(|r| r["ticket_rework"]["sources"][source]["resolved"].as_u64() > Some(0)),
+            "{source} resolved something in the window"
+        );
+    }
     assert!(warm * 5 < cold, "warm {warm} vs cold {cold}");
 }

@@ -176,28 +176,47 @@ async fn rest_incidents(sim: &Sim) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// Every GitHub-hosted service's open issues as the sim answers them, by `owner/repo`.
+/// A GET to the sim's GitHub with the token: `None` for a 404.
+async fn github_get(url: &str) -> Option<Value> {
+    // reqwest is built without a default TLS provider; the cockpit installs the same one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let resp = reqwest::Client::new()
+        .get(url)
+        .header("Authorization", format!("token {TOKEN}"))
+        .header("User-Agent", "flightdeck-test")
+        .send()
+        .await
+        .expect("the sim answers");
+    if resp.status() == reqwest::StatusCode::NOT_FOUND {
+        return None;
+    }
+    assert!(resp.status().is_success(), "{url}: {}", resp.status());
+    Some(resp.json().await.expect("JSON"))
+}
+
+/// Every GitHub-hosted service's open issues as the sim answers them, by `owner/repo`, every
+/// page (numbered here, not followed through the `Link` header the cockpit reads).
 async fn rest_issues(sim: &Sim) -> Vec<(String, Vec<Value>)> {
     let mut out = Vec::new();
-    for svc in &sim.shared.world.services {
-        let url = format!(
-            "{}/repos/{}/issues?state=open&per_page=100",
-            sim.endpoints().github,
-            svc.repo
-        );
-        let resp = reqwest::Client::new()
-            .get(&url)
-            .header("Authorization", format!("token {TOKEN}"))
-            .header("User-Agent", "flightdeck-test")
-            .send()
-            .await
-            .expect("the sim answers");
-        // GitLab-hosted services are not on GitHub.
-        if resp.status() == reqwest::StatusCode::NOT_FOUND {
-            continue;
+    'services: for svc in &sim.shared.world.services {
+        let mut all = Vec::new();
+        for page in 1.. {
+            let url = format!(
+                "{}/repos/{}/issues?state=open&per_page=100&page={page}",
+                sim.endpoints().github,
+                svc.repo
+            );
+            // GitLab-hosted services are not on GitHub.
+            let Some(list) = github_get(&url).await else {
+                continue 'services;
+            };
+            let list = list.as_array().cloned().unwrap_or_default();
+            if list.is_empty() {
+                break;
+            }
+            all.extend(list);
         }
-        assert!(resp.status().is_success(), "{url}: {}", resp.status());
-        out.push((svc.repo.clone(), resp.json().await.expect("JSON")));
+        out.push((svc.repo.clone(), all));
     }
     out
 }
@@ -355,6 +374,22 @@ async fn the_work_screen_agrees_with_the_sims_rest_and_its_actions_change_the_si
     assert_eq!(
         acked["acknowledgements"][0]["acknowledger"]["summary"], "Jane Doe",
         "recorded as the `from` user"
+    );
+    // The alert that opened the page was acknowledged under the same question: a short
+    // silence on its labels, in the sim's Alertmanager.
+    let silences = get(
+        &format!("{}/api/v2/silences", sim.endpoints().alertmanager),
+        "",
+    )
+    .await;
+    assert!(
+        silences.as_array().is_some_and(|l| l.iter().any(|x| {
+            x["comment"].as_str().is_some_and(|c| c.starts_with("ACK!"))
+                && x["matchers"]
+                    .as_array()
+                    .is_some_and(|m| m.iter().any(|m| m["value"] == "KubePodCrashLooping"))
+        })),
+        "the crash-loop alert is acknowledged too: {silences}"
     );
 
     // Move a Jira issue: open it, choose the next status, `T`, `y`.
@@ -774,4 +809,310 @@ fn the_work_screen_draws_its_visible_rows_in_columns() {
     let screen = crate::ui_overview::render(&m, 100, 16);
     assert!(screen.contains(" ●PAY-1      Highest  To Do"), "{screen}");
     insta::assert_snapshot!("work_rows_100x16", screen);
+}
+
+/// The cursor on the ticket whose id is `id`, as a user moves it.
+fn select_ticket(c: &mut Cockpit, id: &str) {
+    let row = c
+        .model
+        .work
+        .rows
+        .iter()
+        .position(
+            |r| matches!(r, Row::Ticket(t) if c.model.work.ticket(*t).is_some_and(|t| t.id == id)),
+        )
+        .unwrap_or_else(|| panic!("{id} is listed"));
+    c.select(row);
+}
+
+/// A GitHub issue's detail holds its comments as the sim's REST lists them, and `c` posts one:
+/// asked first, recorded by the sim as the token's user, shown in the detail after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_github_issue_shows_its_comments_and_takes_a_new_one() {
+    let sim = Sim::start(SimConfig::default())
+        .await
+        .expect("the sim starts");
+    let mut c = Cockpit::start(&sim);
+    c.until(60, "the GitHub issues", |m| {
+        m.work
+            .tickets
+            .get(&TicketSource::Github)
+            .is_some_and(|f| !f.value.is_empty())
+    })
+    .await;
+    c.press('7');
+    // An issue of the queue the sim's people commented on.
+    let mut chosen = None;
+    for id in model_keys(&c.model, TicketSource::Github) {
+        let (repo, number) = id.rsplit_once('#').expect("owner/repo#n");
+        let url = format!(
+            "{}/repos/{repo}/issues/{number}/comments",
+            sim.endpoints().github
+        );
+        let list = github_get(&url).await.expect("the issue's comments");
+        if list.as_array().is_some_and(|l| !l.is_empty()) {
+            chosen = Some((id, url, list));
+            break;
+        }
+    }
+    let (id, url, rest) = chosen.expect("an issue of the queue with comments");
+    select_ticket(&mut c, &id);
+    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
+    c.until(20, "the issue's comments", |m| {
+        m.work.detail.as_ref().is_some_and(|d| d.loaded)
+    })
+    .await;
+    let detail = c.model.work.detail.clone().expect("open");
+    let shown: Vec<(String, String)> = detail
+        .comments
+        .iter()
+        .map(|x| (x.author.clone(), x.body.clone()))
+        .collect();
+    let expected: Vec<(String, String)> = rest
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|x| {
+            (
+                x["user"]["login"].as_str().expect("a login").to_string(),
+                x["body"].as_str().expect("a body").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(shown, expected, "the detail's comments are the sim's");
+    assert!(
+        detail.description.is_some(),
+        "the body is shown above the comments"
+    );
+    let laid_out: String = detail
+        .lines
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        laid_out.contains(&expected[0].0),
+        "the comments are laid out as Markdown under their authors"
+    );
+
+    // `c`, the text, `enter`: asked first; `y` posts it.
+    c.press('c');
+    c.type_text("Reproduced on staging; taking it.");
+    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
+    assert!(c.model.overlay.is_some(), "commenting asks first");
+    c.press('y');
+    c.until(20, "the new comment shown in the detail", |m| {
+        m.work.detail.as_ref().is_some_and(|d| {
+            d.comments
+                .iter()
+                .any(|x| x.body == "Reproduced on staging; taking it." && x.author == "jdoe")
+        })
+    })
+    .await;
+    let after = github_get(&url).await.expect("the issue's comments");
+    let posted = after.as_array().and_then(|l| l.last()).expect("a comment");
+    assert_eq!(posted["body"], "Reproduced on staging; taking it.");
+    assert_eq!(posted["user"]["login"], "jdoe", "as the token's user");
+    assert_eq!(
+        after.as_array().map(Vec::len),
+        Some(expected.len() + 1),
+        "one comment more"
+    );
+}
+
+/// Under `--read-only` the comment is refused at `c`, before anything is typed or sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commenting_on_a_github_issue_is_refused_read_only() {
+    let sim = Sim::start(SimConfig::default())
+        .await
+        .expect("the sim starts");
+    let mut c = Cockpit::start(&sim);
+    c.model.read_only = true;
+    c.until(60, "the GitHub issues", |m| {
+        m.work
+            .tickets
+            .get(&TicketSource::Github)
+            .is_some_and(|f| !f.value.is_empty())
+    })
+    .await;
+    c.press('7');
+    let id = model_keys(&c.model, TicketSource::Github)
+        .into_iter()
+        .next()
+        .expect("an issue");
+    select_ticket(&mut c, &id);
+    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
+    c.press('c');
+    assert!(
+        c.model
+            .work
+            .detail
+            .as_ref()
+            .is_some_and(|d| d.compose.is_none()),
+        "no comment field under --read-only"
+    );
+    assert!(
+        c.model
+            .notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("read-only")),
+        "the status line says why: {:?}",
+        c.model.notice
+    );
+}
+
+/// A repository with more than 100 open issues is read page by page through the `Link`
+/// header: the queue holds every page's issues as the sim lists them, and a settled round
+/// costs one 304 per page (counted by the sim).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_issues_list_reads_past_100_a_repository_with_a_304_per_page() {
+    // The story stands still, so nothing but the cockpit's rounds changes what is asked.
+    let sim = Sim::start(SimConfig {
+        issue_backlog: 150,
+        speed: 0.0,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("the sim starts");
+    let mut loaded = flightdeck::config::load(&sim.flightdeck_config()).expect("config");
+    if let Some(g) = loaded.config.github.as_mut() {
+        (g.issues_poll_secs, g.issues_sweep_secs) = (5, 3600);
+    }
+    let mut c = Cockpit::start_with(loaded);
+    c.press('7');
+    let issues = rest_issues(&sim).await;
+    let pages: u64 = issues
+        .iter()
+        .map(|(_, l)| l.len().div_ceil(100).max(1) as u64)
+        .sum();
+    assert!(
+        issues.iter().any(|(_, l)| l.len() > 100),
+        "a repository runs past one page"
+    );
+    let queue = github_queue(&issues);
+    c.until(60, "every page's issues", |m| {
+        model_keys(m, TicketSource::Github) == queue
+    })
+    .await;
+    let bugs = |list: &[Value]| {
+        list.iter()
+            .filter(|i| i["pull_request"].is_null())
+            .filter(|i| {
+                i["labels"]
+                    .as_array()
+                    .is_some_and(|l| l.iter().any(|x| x["name"] == "bug"))
+            })
+            .count()
+    };
+    let (repo, list) = issues
+        .iter()
+        .find(|(_, l)| l.len() > 100)
+        .expect("a long list");
+    assert_eq!(
+        c.model
+            .work
+            .issue_labels
+            .as_ref()
+            .and_then(|f| f.value.get(&repo.to_ascii_lowercase()))
+            .and_then(|l| l.get("bug"))
+            .copied(),
+        Some(bugs(list)),
+        "labels are counted over every page"
+    );
+    const ISSUES: &str = "/repos/{owner}/{repo}/issues";
+    let before = requests(&sim, ISSUES, 304).await;
+    let fresh_before = requests(&sim, ISSUES, 200).await;
+    // Two rounds begin within 12 s at a 5 s pace, so one whole round falls inside.
+    c.pump(Duration::from_secs(12)).await;
+    let after = requests(&sim, ISSUES, 304).await;
+    let fresh = requests(&sim, ISSUES, 200).await - fresh_before;
+    eprintln!(
+        "issues of {} repositories in {pages} pages: {} 304s and {fresh} 200s in 12 s",
+        issues.len(),
+        after - before
+    );
+    assert!(
+        after >= before + pages,
+        "a settled round: a 304 per page ({pages} pages), {before} → {after}"
+    );
+    assert!(fresh < pages, "and not every page again");
+}
+
+/// The real binary in tmux against the sim: open a GitHub issue on the Work screen, `c`, type a
+/// comment, `enter`, answer the question with `y`; the comment shows in the detail under
+/// `jdoe` and the sim's REST lists it.
+#[test]
+fn tmux_comment_on_a_github_issue() {
+    use crate::e2e_tmux::{Tmux, assert_restored, script};
+    let Some(t) = Tmux::new("issue-comment") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let sim = rt
+        .block_on(Sim::start(SimConfig {
+            speed: 0.0,
+            ..SimConfig::default()
+        }))
+        .expect("the sim starts");
+    // An issue of jdoe's queue, by the key the Work screen shows (`repo#n`).
+    let issues = rt.block_on(rest_issues(&sim));
+    let queue = github_queue(&issues);
+    let id = queue.iter().next().expect("an issue in the queue").clone();
+    let (repo, number) = id.rsplit_once('#').expect("owner/repo#n");
+    let key = format!("{}#{number}", repo.rsplit('/').next().unwrap_or(repo));
+    let title = issues
+        .iter()
+        .filter(|(r, _)| r == repo)
+        .flat_map(|(_, l)| l.iter())
+        .find(|i| i["number"].as_u64() == number.parse().ok())
+        .and_then(|i| i["title"].as_str())
+        .expect("its title")
+        .to_string();
+    t.start(&script(
+        &t,
+        &format!(
+            "--no-snapshot --config {}",
+            sim.flightdeck_config().display()
+        ),
+    ));
+    t.wait_for("Overview");
+    t.keys(&["7"]);
+    t.wait_for("Work ·");
+    // Narrowed to the issue by its key.
+    t.keys(&["/", &key, "Enter"]);
+    let list = t.wait_for(&title);
+    assert!(
+        list.contains(&format!("{key} ")),
+        "the key column is wide enough for GitHub's keys:\n{list}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("{key} · github"));
+    t.keys(&["c"]);
+    t.wait_for("comment:");
+    t.keys(&["Picking this up today.", "Enter"]);
+    let ask = t.wait_for(&format!("Comment on GitHub issue {key}"));
+    assert!(
+        ask.contains("Picking this up today."),
+        "the question shows the comment:\n{ask}"
+    );
+    t.keys(&["y"]);
+    let detail = t.wait_for("Picking this up today.");
+    assert!(
+        detail.contains("jdoe"),
+        "the new comment is shown under its author:\n{detail}"
+    );
+    let url = format!(
+        "{}/repos/{repo}/issues/{number}/comments",
+        sim.endpoints().github
+    );
+    let comments = rt.block_on(github_get(&url)).expect("the issue's comments");
+    assert!(
+        comments.as_array().is_some_and(|l| l
+            .iter()
+            .any(|c| c["body"] == "Picking this up today." && c["user"]["login"] == "jdoe")),
+        "the sim has the comment: {comments}"
+    );
+    t.keys(&["Escape", "q"]);
+    assert_restored(&t);
+    drop(sim);
 }

@@ -594,7 +594,7 @@ actions! {
     TourBack => "tour-back", [Tour], "back", "Show the tour's previous page";
     TourSkip => "tour-skip", [Tour], "skip the tour", "End the tour";
     ChartRange => "chart-range", [Overview], "range", "On the Service screen, chart the next time range (1h, 6h, 24h, 7d)";
-    Comment => "comment", [Work], "comment", "Write a comment on the open Jira ticket, or a note on the open PagerDuty incident (asks first)";
+    Comment => "comment", [Work], "comment", "Write a comment on the open Jira ticket or GitHub issue, or a note on the open PagerDuty incident (asks first)";
 }
 
 impl Action {

@@ -2,7 +2,8 @@
 //! Atlassian Document Format, transitions, comments) and the Server/Data Center v2 search
 //! (`/rest/api/2/search` paged by `startAt`), over the story's issues. JQL is read in the small
 //! subset the cockpit writes (`AND`ed clauses on assignee, statusCategory, status, project,
-//! component, labels, `ORDER BY`); anything else is refused with Jira's 400, as a typo would be.
+//! component, labels, `resolved` against a date, `ORDER BY`); anything else is refused with
+//! Jira's 400, as a typo would be.
 //! Transitions and comments live in this server's overlay.
 
 use std::collections::HashMap;
@@ -18,9 +19,9 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::Shared;
 use crate::rest::param;
 use crate::work::{self, StoryIssue};
+use crate::{Shared, SimClock};
 use flightdeck_core::sync::lock;
 use flightdeck_core::wire::jira::{
     Comment, Comments, DoTransition, Fields, Issue, Named, Project, SearchPage, Status,
@@ -158,9 +159,14 @@ fn current(jira: &Jira) -> Vec<(StoryIssue, &'static str, DateTime<Utc>)> {
     let overlay = lock(&jira.overlay);
     work::issues(&jira.shared.world, now)
         .into_iter()
-        .map(|i| {
+        .map(|mut i| {
             let (status, updated) = match overlay.get(&i.key).and_then(|c| c.status) {
-                Some((s, at)) => (s, at),
+                Some((s, at)) => {
+                    // Moved by a user: resolved when it reached a done status, and no longer
+                    // when it left one.
+                    i.resolved = (category(s) == "done").then_some(at);
+                    (s, at)
+                }
                 None => (i.status, i.updated),
             };
             (i, status, updated)
@@ -227,6 +233,7 @@ fn to_wire(jira: &Jira, i: &StoryIssue, status: &str, updated: DateTime<Utc>, fu
             }),
             created: Some(format_time(clock.wall(i.created))),
             updated: Some(format_time(clock.wall(updated))),
+            resolutiondate: i.resolved.map(|r| format_time(clock.wall(r))),
             description: if full {
                 markdown_to_adf(&i.description)
             } else {
@@ -300,8 +307,56 @@ fn inline(text: &str) -> Vec<Value> {
 /// A JQL clause as a test of an issue and its current status.
 type Filter = Box<dyn Fn(&StoryIssue, &str) -> bool>;
 
-fn clause(c: &str, me: &str) -> Result<Filter, String> {
+/// A JQL date (`"2026-03-01"`, `"2026/03/01 14:05"`), read as UTC on the wall.
+fn jql_date(value: &str) -> Option<DateTime<Utc>> {
+    let v = value
+        .trim()
+        .trim_matches('"')
+        .trim_matches('\'')
+        .replace('/', "-");
+    let at = chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%d %H:%M")
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                .ok()?
+                .and_hms_opt(0, 0, 0)
+        })?;
+    Some(at.and_utc())
+}
+
+fn clause(c: &str, me: &str, clock: &SimClock) -> Result<Filter, String> {
     let c = c.trim();
+    // `resolved` compares dates: `resolved >= "2026-03-01"`.
+    for (op, keep) in [
+        (
+            ">=",
+            std::cmp::Ordering::is_ge as fn(std::cmp::Ordering) -> bool,
+        ),
+        ("<=", std::cmp::Ordering::is_le),
+        (">", std::cmp::Ordering::is_gt),
+        ("<", std::cmp::Ordering::is_lt),
+    ] {
+        let Some((field, value)) = c.split_once(op) else {
+            continue;
+        };
+        let field = field.trim().to_lowercase();
+        if field != "resolved" && field != "resolutiondate" {
+            return Err(format!(
+                "Error in the JQL Query: '{op}' is not supported for field '{field}'."
+            ));
+        }
+        let at = jql_date(value)
+            .map(|wall| clock.story(wall))
+            .ok_or_else(|| {
+                format!(
+                    "Date value '{}' for field '{field}' is invalid.",
+                    value.trim()
+                )
+            })?;
+        return Ok(Box::new(move |i, _| {
+            i.resolved.is_some_and(|r| keep(r.cmp(&at)))
+        }));
+    }
     let (field, op, value) = ["!=", "=", " in ", " IN "]
         .iter()
         .find_map(|op| {
@@ -374,11 +429,11 @@ fn select(jira: &Jira, jql: &str, me: &str) -> Result<Vec<Issue>, String> {
             let up = rest.to_uppercase();
             match up.find(" AND ") {
                 Some(at) => {
-                    filters.push(clause(&rest[..at], me)?);
+                    filters.push(clause(&rest[..at], me, &jira.shared.clock)?);
                     rest = &rest[at + 5..];
                 }
                 None => {
-                    filters.push(clause(rest, me)?);
+                    filters.push(clause(rest, me, &jira.shared.clock)?);
                     break;
                 }
             }

@@ -179,6 +179,8 @@ fn served(pd: &Pd, inc: &StoryIncident) -> Incident {
         urgency: Some(inc.urgency.into()),
         created_at: clock.wall(inc.created),
         updated_at: Some(clock.wall(updated)),
+        // Every change the sim knows of is a status change.
+        last_status_change_at: Some(clock.wall(updated)),
         service: service_ref(&inc.service),
         escalation_policy: Some(policy_ref(&inc.team)),
         assignments: vec![Assignment {
@@ -200,8 +202,10 @@ fn served(pd: &Pd, inc: &StoryIncident) -> Incident {
 /// Every incident of the last few cycles as served now.
 fn all_incidents(pd: &Pd) -> Vec<Incident> {
     let now = pd.shared.story_now();
-    work::incidents(&pd.shared.world, now, CYCLE * 3)
+    let world = &pd.shared.world;
+    work::incident_history(world)
         .iter()
+        .chain(&work::incidents(world, now, CYCLE * 3))
         .map(|i| served(pd, i))
         .collect()
 }
@@ -240,8 +244,18 @@ async fn list_incidents(State(pd): St, Query(params): Params) -> Response {
     let statuses = values(&params, "statuses");
     let services = values(&params, "service_ids");
     let users = values(&params, "user_ids");
+    // `since` and `until` bound when incidents were opened (wall times, as served).
+    let time = |name: &str| {
+        param(&params, name)
+            .and_then(|v| DateTime::parse_from_rfc3339(v).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let (since, until) = (time("since"), time("until"));
     let incidents: Vec<Incident> = all_incidents(&pd)
         .into_iter()
+        .filter(|i| {
+            since.is_none_or(|s| i.created_at >= s) && until.is_none_or(|u| i.created_at < u)
+        })
         .filter(|i| statuses.is_empty() || statuses.contains(&i.status.as_str()))
         .filter(|i| services.is_empty() || services.contains(&i.service.id.as_str()))
         .filter(|i| {

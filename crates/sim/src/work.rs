@@ -180,6 +180,48 @@ pub fn incidents(world: &World, at: DateTime<Utc>, lookback: Duration) -> Vec<St
     out
 }
 
+/// Ninety days of resolved incidents before the story starts: each service paged now and then
+/// (none to five times), each page held by its team's on-call and resolved within hours. Read
+/// by the metrics' ticket rework share; none is open, so the queues never show them.
+pub fn incident_history(world: &World) -> Vec<StoryIncident> {
+    const TITLES: [&str; 3] = [
+        "error rate above 5%",
+        "p99 latency above 1s",
+        "pods crash-looping",
+    ];
+    let mut out = Vec::new();
+    for svc in &world.services {
+        let key = hash_str(&svc.name);
+        let h = |k: u64, n: u64| world::hash(world.config.seed, &[key, 31, k, n]);
+        for k in 0..h(0, 0) % 6 {
+            let created = epoch()
+                - Duration::days(3 + (h(k, 1) % 87) as i64)
+                - Duration::minutes((h(k, 2) % 1440) as i64);
+            let title = TITLES[(h(k, 3) % 3) as usize];
+            out.push(StoryIncident {
+                id: pd_id('Q', &format!("incident/{}/history/{k}", svc.name)),
+                number: 0,
+                title: format!("{} {title}", svc.name),
+                details: format!("{} {title}; resolved when it recovered.", svc.name),
+                service: svc.name.clone(),
+                team: svc.owner.clone(),
+                urgency: "high",
+                created,
+                holder: on_call(world, &svc.owner, created).unwrap_or_default(),
+                acknowledged: Some(created + Duration::minutes(3)),
+                resolved: Some(created + Duration::minutes(20 + (h(k, 4) % 300) as i64)),
+                incident_key: None,
+            });
+        }
+    }
+    // Numbered in the order they were opened, below the story's own (998 and up).
+    out.sort_by_key(|i| i.created);
+    for (n, i) in out.iter_mut().enumerate() {
+        i.number = 100 + n as u64;
+    }
+    out
+}
+
 /// A Jira issue as the story files it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoryIssue {
@@ -197,6 +239,8 @@ pub struct StoryIssue {
     pub labels: Vec<String>,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
+    /// When it was resolved (moved to a done status), while it is.
+    pub resolved: Option<DateTime<Utc>>,
     /// The incident that filed it.
     pub incident: Option<String>,
 }
@@ -274,6 +318,7 @@ pub fn issues(world: &World, at: DateTime<Utc>) -> Vec<StoryIssue> {
                 labels: labels.iter().map(|l| (*l).to_string()).collect(),
                 created,
                 updated: created + Duration::hours(2),
+                resolved: None,
                 incident: None,
             });
         }
@@ -295,8 +340,61 @@ pub fn issues(world: &World, at: DateTime<Utc>) -> Vec<StoryIssue> {
         labels: vec![],
         created: epoch() - Duration::hours(5),
         updated: epoch() - Duration::hours(5),
+        resolved: None,
         incident: None,
     });
+    // Ninety days of resolved issues before the story starts, one every six days or so per
+    // service: bugs, incidents (by type, or a task labelled `incident`) and planned work, for
+    // the metrics' ticket rework share.
+    for svc in world.services.iter().take(12) {
+        let project = project_key(&svc.owner);
+        let key = hash_str(&svc.name);
+        let members = world
+            .teams
+            .iter()
+            .find(|t| t.name == svc.owner)
+            .map(|t| t.members.clone())
+            .unwrap_or_default();
+        let member = |n: u64| {
+            members
+                .get((n % members.len().max(1) as u64) as usize)
+                .cloned()
+        };
+        for k in 0..15u64 {
+            let h = |n: u64| world::hash(world.config.seed, &[key, 30, k, n]);
+            let created =
+                epoch() - Duration::days(6 * k as i64 + 3) - Duration::hours((h(0) % 48) as i64);
+            let (summary, kind, labels): (&str, &'static str, Vec<String>) = match h(1) % 10 {
+                0..=2 => ("Refund total is off by a cent", "Bug", vec!["bug".into()]),
+                3 => ("Checkout outage during the sale", "Incident", vec![]),
+                4 => (
+                    "Follow up the outage's postmortem",
+                    "Task",
+                    vec!["incident".into()],
+                ),
+                5..=7 => ("Add the build version to the health page", "Story", vec![]),
+                _ => ("Rotate the service's credentials", "Task", vec![]),
+            };
+            let resolved = created + Duration::hours(4 + (h(2) % 90) as i64);
+            out.push(StoryIssue {
+                key: next(&project),
+                project: project.clone(),
+                summary: format!("{}: {summary}", svc.name),
+                description: format!("{summary} in **{}**. Done.", svc.name),
+                kind,
+                priority: "Medium",
+                status: "Done",
+                assignee: member(h(3)),
+                reporter: member(h(4)).unwrap_or_default(),
+                service: svc.name.clone(),
+                labels,
+                created,
+                updated: resolved,
+                resolved: Some(resolved),
+                incident: None,
+            });
+        }
+    }
     for inc in incidents(world, at, CYCLE * 3) {
         let Some(key) = inc.incident_key.as_ref() else {
             continue;
@@ -323,6 +421,7 @@ pub fn issues(world: &World, at: DateTime<Utc>) -> Vec<StoryIssue> {
             labels: vec!["incident".into()],
             created: inc.created + Duration::minutes(1),
             updated: inc.resolved.unwrap_or(inc.created + Duration::minutes(1)),
+            resolved: inc.resolved,
             incident: Some(inc.id.clone()),
         });
     }

@@ -56,6 +56,9 @@ pub struct SimConfig {
     /// (`flightdeck sim` does): the storefront system alone, so switching context shows
     /// something else. Off by default, so tests and the demo see one cluster.
     pub second_cluster: bool,
+    /// Open issues filed on each GitHub-hosted service beyond its story's backlog (none by
+    /// default), so a repository's issue list can run past GitHub's 100 a page.
+    pub issue_backlog: usize,
 }
 
 impl Default for SimConfig {
@@ -66,6 +69,7 @@ impl Default for SimConfig {
             services: 12,
             pods_per_service: 3,
             second_cluster: false,
+            issue_backlog: 0,
         }
     }
 }

@@ -128,19 +128,34 @@ impl GithubApi {
 
     /// A conditional GET: `etag` from the last fresh answer.
     pub async fn get(&self, path: &str, etag: Option<&str>) -> Result<Fetch, Failure> {
+        self.get_page(path, etag).await.map(|(fetch, _)| fetch)
+    }
+
+    /// A conditional GET of one page of a list, with the path of the next page when a fresh
+    /// answer's `Link` header names one on this API's host (a token goes only to its own
+    /// host, so a link elsewhere is not followed).
+    pub async fn get_page(
+        &self,
+        path: &str,
+        etag: Option<&str>,
+    ) -> Result<(Fetch, Option<String>), Failure> {
         let mut h = HeaderMap::new();
         if let Some(v) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
             h.insert(reqwest::header::IF_NONE_MATCH, v);
         }
         let (status, headers, body) = self.send(None, path, h).await?;
         if status == StatusCode::NOT_MODIFIED {
-            return Ok(Fetch::NotModified);
+            return Ok((Fetch::NotModified, None));
         }
         let etag = headers
             .get(reqwest::header::ETAG)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        Ok(Fetch::Fresh { body, etag })
+        let next = headers
+            .get(reqwest::header::LINK)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| next_path(l, &self.base));
+        Ok((Fetch::Fresh { body, etag }, next))
     }
 
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Failure> {
@@ -178,6 +193,43 @@ impl GithubApi {
     }
 }
 
+/// The path (below `base`) of a `Link` header's `rel="next"` page, when it is on `base`.
+pub fn next_path(link: &str, base: &str) -> Option<String> {
+    let url = link.split(',').find_map(|part| {
+        let (url, params) = part.trim().split_once(';')?;
+        let next = params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
+        next.then(|| url.trim().trim_start_matches('<').trim_end_matches('>'))
+    })?;
+    let rest = url.strip_prefix(base.trim_end_matches('/'))?;
+    rest.starts_with('/').then(|| rest.to_string())
+}
+
 pub(super) fn decode<T: DeserializeOwned>(body: &str) -> Result<T, Failure> {
     serde_json::from_str(body).map_err(|e| Failure::Malformed(http::decode_error(&e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_path;
+
+    #[test]
+    fn the_next_page_is_followed_only_on_the_same_host() {
+        let base = "https://api.github.com";
+        let link = "<https://api.github.com/repositories/1/issues?state=open&per_page=100&page=2>; rel=\"next\", \
+                    <https://api.github.com/repositories/1/issues?state=open&per_page=100&page=4>; rel=\"last\"";
+        assert_eq!(
+            next_path(link, base).as_deref(),
+            Some("/repositories/1/issues?state=open&per_page=100&page=2")
+        );
+        let last = "<https://api.github.com/x?page=1>; rel=\"prev\", <https://api.github.com/x?page=1>; rel=\"first\"";
+        assert_eq!(next_path(last, base), None, "the last page has no next");
+        let elsewhere = "<https://api.github.com.evil.example/x?page=2>; rel=\"next\"";
+        assert_eq!(next_path(elsewhere, base), None, "the token stays home");
+        assert_eq!(
+            next_path("<https://evil.example/x>; rel=\"next\"", base),
+            None
+        );
+    }
 }

@@ -1,9 +1,10 @@
 //! GitHub Issues, the Work screen's third source: each service repository's open issues, kept
 //! when they are assigned to the user, opened by the user, or wait unassigned for the team.
 //! Every open issue's `bug` and `incident` labels are counted per repository for the service
-//! screens. One conditional list request per repository and round (a 304 costs no rate limit), through
-//! the shared GitHub client and the ticket sources' poll loop; the token goes only to the
-//! configured GitHub host, as for CI.
+//! screens. One conditional request per page of each repository's list and round (a 304 costs
+//! no rate limit; pages follow the `Link` header, bounded), through the shared GitHub client
+//! and the ticket sources' poll loop; the token goes only to the configured GitHub host, as for
+//! CI. Opening an issue reads its comments; `c` posts one.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -13,18 +14,24 @@ use super::{Fetch, GithubApi, resolve_token, wire};
 use crate::config::{Config, GithubSource};
 use crate::providers::http::{self, Failure};
 use crate::providers::poll::{self, Control};
+use crate::providers::tickets;
 use crate::providers::{Context, Provider};
 use flightdeck_core::message::work::{Command, Msg as WorkMsg};
 use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::join::ServiceTarget;
-use flightdeck_core::model::work::{COUNTED_LABELS, Ticket, TicketSource};
+use flightdeck_core::model::work::{COUNTED_LABELS, Ticket, TicketComment, TicketSource};
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
 use flightdeck_core::sync::lock;
 use flightdeck_core::update::work::GITHUB_ISSUES;
 
-/// Open issues read per repository: one page of GitHub's largest.
+/// Issues a page: GitHub's largest.
 const PER_PAGE: usize = 100;
+/// Pages of open issues read per repository and round at most: 1,000 issues is more queue than
+/// a team works from; the status bar says when a repository has more.
+const MAX_PAGES: usize = 10;
+/// Pages of an issue's comments read when it is opened at most.
+const COMMENT_PAGES: usize = 5;
 
 /// What the provider's handle shares with its poll task.
 #[derive(Default)]
@@ -34,6 +41,8 @@ struct Shared {
     repos: Mutex<BTreeSet<String>>,
     /// Each kept issue's body by ticket id, for the detail (the list carries it).
     bodies: Mutex<HashMap<String, String>>,
+    /// The client, once the poll task made it: opening and commenting use it too.
+    api: tokio::sync::OnceCell<GithubApi>,
 }
 
 pub struct IssuesProvider {
@@ -85,29 +94,116 @@ impl Provider for IssuesProvider {
                     .set_visible(sources.contains(&TicketSource::Github));
                 false
             }
-            Effect::Work(Command::Open {
-                source: TicketSource::Github,
-                id,
-            }) => {
-                // The list answer carried the body; nothing more is fetched.
-                let body = lock(&self.shared.bodies).get(id).cloned();
-                let msg = WorkMsg::Detail {
+            Effect::Work(
+                command @ (Command::Open {
                     source: TicketSource::Github,
-                    id: id.clone(),
-                    description: body.filter(|b| !b.trim().is_empty()),
-                    comments: vec![],
-                    links: vec![],
-                    transitions: vec![],
-                };
+                    ..
+                }
+                | Command::Comment {
+                    source: TicketSource::Github,
+                    ..
+                }),
+            ) => {
+                let command = command.clone();
+                let shared = self.shared.clone();
                 let tx = self.cx.tx.clone();
+                let read_only = self.cx.read_only;
                 tokio::spawn(async move {
-                    let _ = tx.send(Msg::Work(msg)).await;
+                    let Some(api) = shared.api.get() else {
+                        return tickets::not_connected(&tx, "github issues").await;
+                    };
+                    match command {
+                        Command::Open { id, .. } => {
+                            tickets::open(&tx, &id, detail(api, &shared, &id)).await;
+                        }
+                        Command::Comment {
+                            id, label, body, ..
+                        } => {
+                            let act = async {
+                                post_comment(api, &id, &body)
+                                    .await
+                                    .map_err(|f| f.describe("comment"))
+                            };
+                            // The detail shows the comment with the others; the list's next
+                            // poll sees the issue updated.
+                            let then = async {
+                                shared.control.refresh();
+                                detail(api, &shared, &id).await.ok()
+                            };
+                            tickets::change(&tx, read_only, label, act, then).await;
+                        }
+                        _ => {}
+                    }
                 });
                 true
             }
             _ => false,
         }
     }
+}
+
+/// `owner/repo` and the number of a ticket id `owner/repo#7`, as a path prefix
+/// `/repos/owner/repo/issues/7` (each part percent-encoded).
+fn issue_path(id: &str) -> Option<String> {
+    let (repo, number) = id.rsplit_once('#')?;
+    let (owner, name) = repo.split_once('/')?;
+    let number: u64 = number.parse().ok()?;
+    let enc = flightdeck_core::wire::percent_encode;
+    Some(format!(
+        "/repos/{}/{}/issues/{number}",
+        enc(owner),
+        enc(name)
+    ))
+}
+
+/// An issue's detail: its body (the list carried it) and its comments, oldest first, as
+/// Markdown like the body.
+async fn detail(api: &GithubApi, shared: &Shared, id: &str) -> Result<WorkMsg, String> {
+    let path = issue_path(id).ok_or_else(|| format!("{id} is not an issue"))?;
+    let mut comments = Vec::new();
+    let mut next = Some(format!("{path}/comments?per_page={PER_PAGE}"));
+    for _ in 0..COMMENT_PAGES {
+        let Some(page) = next.take() else { break };
+        let (fetch, more) = api
+            .get_page(&page, None)
+            .await
+            .map_err(|f| f.describe("comments"))?;
+        let Fetch::Fresh { body, .. } = fetch else {
+            break;
+        };
+        let list: Vec<wire::IssueComment> = decode(&body).map_err(|f| f.describe("comments"))?;
+        comments.extend(list.iter().map(decode_comment));
+        next = more;
+    }
+    let body = lock(&shared.bodies).get(id).cloned();
+    Ok(WorkMsg::Detail {
+        source: TicketSource::Github,
+        id: id.to_string(),
+        description: body.filter(|b| !b.trim().is_empty()),
+        comments,
+        links: vec![],
+        transitions: vec![],
+    })
+}
+
+pub fn decode_comment(c: &wire::IssueComment) -> TicketComment {
+    TicketComment {
+        author: c
+            .user
+            .as_ref()
+            .map_or_else(|| "someone".to_string(), |u| sanitize::ident(&u.login)),
+        at: Some(c.created_at),
+        body: c.body.as_deref().map(sanitize::text).unwrap_or_default(),
+    }
+}
+
+/// Posts `text` as a comment on the issue `id` (`owner/repo#7`).
+async fn post_comment(api: &GithubApi, id: &str, text: &str) -> Result<(), Failure> {
+    let path = issue_path(id).ok_or_else(|| Failure::Other(format!("{id} is not an issue")))?;
+    let body = serde_json::json!({ "body": text });
+    api.post(&format!("{path}/comments"), Some(&body))
+        .await
+        .map(|_| ())
 }
 
 /// Whether the queue keeps an issue: a pull request never; an issue assigned to the user,
@@ -179,14 +275,98 @@ pub fn decode_issue(issue: &wire::Issue, repo: &str, me: Option<&str>) -> Ticket
     }
 }
 
-/// What one repository's last answer left: its ETag, the issues kept from it, and the counted
-/// labels over all its open issues.
-#[derive(Default)]
-struct RepoIssues {
+/// One page of a repository's open issues as last read: where it was, its ETag, the issues
+/// kept from it, the counted labels over all its issues, and where the next page is.
+struct Page {
+    path: String,
     etag: Option<String>,
+    next: Option<String>,
     tickets: Vec<Ticket>,
     bodies: Vec<(String, String)>,
     labels: BTreeMap<String, usize>,
+}
+
+impl Page {
+    fn read(
+        list: &[wire::Issue],
+        repo: &str,
+        me: Option<&str>,
+        path: String,
+        etag: Option<String>,
+        next: Option<String>,
+    ) -> Self {
+        let kept: Vec<&wire::Issue> = list.iter().filter(|i| kept(i, me)).collect();
+        let tickets: Vec<Ticket> = kept.iter().map(|i| decode_issue(i, repo, me)).collect();
+        let bodies = kept
+            .iter()
+            .zip(&tickets)
+            .map(|(i, t)| {
+                let body = i.body.as_deref().map(sanitize::text).unwrap_or_default();
+                (t.id.clone(), body)
+            })
+            .collect();
+        Self {
+            path,
+            etag,
+            next,
+            tickets,
+            bodies,
+            labels: count_labels(list),
+        }
+    }
+}
+
+/// What one repository's last answers left: its pages, and whether the list went on past
+/// [`MAX_PAGES`].
+#[derive(Default)]
+struct RepoIssues {
+    pages: Vec<Page>,
+    capped: bool,
+}
+
+/// One page's answer to its conditional GET.
+enum PageAnswer {
+    Same,
+    Fresh {
+        body: String,
+        etag: Option<String>,
+        next: Option<String>,
+    },
+}
+
+/// What a round asks about a page it read before: its path, ETag and next page.
+type Known = (String, Option<String>, Option<String>);
+
+/// Reads `repo`'s open issues page by page, following the `Link` header up to [`MAX_PAGES`]:
+/// each page conditionally when the last round read the same page, so a settled list costs one
+/// 304 per page. Says too whether more pages were left unread.
+async fn read_pages(
+    api: &GithubApi,
+    repo: &str,
+    known: Vec<Known>,
+) -> Result<(Vec<(String, PageAnswer)>, bool), Failure> {
+    let mut out = Vec::new();
+    let mut path = Some(format!(
+        "/repos/{repo}/issues?state=open&per_page={PER_PAGE}"
+    ));
+    while let Some(p) = path.take() {
+        if out.len() == MAX_PAGES {
+            return Ok((out, true));
+        }
+        let held = known.get(out.len()).filter(|k| k.0 == p);
+        let (fetch, next) = api.get_page(&p, held.and_then(|k| k.1.as_deref())).await?;
+        match fetch {
+            Fetch::NotModified => {
+                path = held.and_then(|k| k.2.clone());
+                out.push((p, PageAnswer::Same));
+            }
+            Fetch::Fresh { body, etag } => {
+                path = next.clone();
+                out.push((p, PageAnswer::Fresh { body, etag, next }));
+            }
+        }
+    }
+    Ok((out, false))
 }
 
 /// How many of `list`'s issues (pull requests aside) carry each counted label.
@@ -217,29 +397,46 @@ struct Issues<'a> {
 }
 
 impl Issues<'_> {
-    /// One repository's answer to its conditional GET: `false` when nothing changed.
-    fn take(&mut self, repo: &str, answer: Result<Fetch, Failure>) -> Result<bool, Failure> {
+    /// One repository's pages as this round read them: `false` when nothing changed. A page
+    /// that failed to decode leaves the repository as it was.
+    fn take(
+        &mut self,
+        repo: &str,
+        answer: Result<(Vec<(String, PageAnswer)>, bool), Failure>,
+    ) -> Result<bool, Failure> {
+        let (answers, capped) = answer?;
         let held = self.by_repo.entry(repo.to_string()).or_default();
-        match answer? {
-            Fetch::NotModified => Ok(false),
-            Fetch::Fresh { body, etag } => {
-                let list: Vec<wire::Issue> = decode(&body)?;
-                let me = self.me.as_deref();
-                let kept: Vec<&wire::Issue> = list.iter().filter(|i| kept(i, me)).collect();
-                held.tickets = kept.iter().map(|i| decode_issue(i, repo, me)).collect();
-                held.bodies = kept
-                    .iter()
-                    .zip(&held.tickets)
-                    .map(|(i, t)| {
-                        let body = i.body.as_deref().map(sanitize::text).unwrap_or_default();
-                        (t.id.clone(), body)
-                    })
-                    .collect();
-                held.labels = count_labels(&list);
-                held.etag = etag;
-                Ok(true)
+        let same = answers.len() == held.pages.len()
+            && capped == held.capped
+            && answers.iter().all(|(_, a)| matches!(a, PageAnswer::Same));
+        if same {
+            return Ok(false);
+        }
+        let me = self.me.as_deref();
+        let mut fresh: Vec<Option<Page>> = Vec::with_capacity(answers.len());
+        for (i, (path, answer)) in answers.into_iter().enumerate() {
+            match answer {
+                PageAnswer::Same if i < held.pages.len() => fresh.push(None),
+                PageAnswer::Same => {
+                    return Err(Failure::Malformed("304 for a page never read".into()));
+                }
+                PageAnswer::Fresh { body, etag, next } => {
+                    let list: Vec<wire::Issue> = decode(&body)?;
+                    fresh.push(Some(Page::read(&list, repo, me, path, etag, next)));
+                }
             }
         }
+        let mut old: Vec<Option<Page>> = std::mem::take(&mut held.pages)
+            .into_iter()
+            .map(Some)
+            .collect();
+        held.pages = fresh
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.or_else(|| old.get_mut(i).and_then(Option::take)))
+            .collect();
+        held.capped = capped;
+        Ok(true)
     }
 }
 
@@ -250,12 +447,16 @@ impl poll::Poller for Issues<'_> {
         }
         let repos: Vec<String> = lock(&self.shared.repos).iter().cloned().collect();
         self.by_repo.retain(|r, _| repos.contains(r));
-        // Every repository at once (the client bounds what is in flight).
+        // Every repository at once (the client bounds what is in flight), its pages in turn.
         let asks = repos.iter().map(|repo| {
-            let path = format!("/repos/{repo}/issues?state=open&per_page={PER_PAGE}");
-            let etag = self.by_repo.get(repo).and_then(|r| r.etag.clone());
+            let known: Vec<Known> = self.by_repo.get(repo).map_or_else(Vec::new, |r| {
+                r.pages
+                    .iter()
+                    .map(|p| (p.path.clone(), p.etag.clone(), p.next.clone()))
+                    .collect()
+            });
             let api = self.api;
-            async move { api.get(&path, etag.as_deref()).await }
+            async move { read_pages(api, repo, known).await }
         });
         let answers = futures::future::join_all(asks).await;
         let mut failed: Option<String> = None;
@@ -268,11 +469,21 @@ impl poll::Poller for Issues<'_> {
         let mut tickets: Vec<Ticket> = Vec::new();
         let mut bodies = HashMap::new();
         let mut labels = BTreeMap::new();
+        let mut capped = Vec::new();
         for repo in &repos {
             if let Some(r) = self.by_repo.get(repo) {
-                tickets.extend(r.tickets.iter().cloned());
-                bodies.extend(r.bodies.iter().cloned());
-                labels.insert(repo.to_ascii_lowercase(), r.labels.clone());
+                let mut counted: BTreeMap<String, usize> = BTreeMap::new();
+                for p in &r.pages {
+                    tickets.extend(p.tickets.iter().cloned());
+                    bodies.extend(p.bodies.iter().cloned());
+                    for (label, n) in &p.labels {
+                        *counted.entry(label.clone()).or_default() += n;
+                    }
+                }
+                labels.insert(repo.to_ascii_lowercase(), counted);
+                if r.capped {
+                    capped.push(repo.as_str());
+                }
             }
         }
         *lock(&self.shared.bodies) = bodies;
@@ -303,9 +514,15 @@ impl poll::Poller for Issues<'_> {
         }
         match failed {
             Some(error) => Err(error),
-            None => Ok(Some(format!(
+            None if capped.is_empty() => Ok(Some(format!(
                 "{count} issues in {} repositories",
                 repos.len()
+            ))),
+            None => Ok(Some(format!(
+                "{count} issues in {} repositories; the first {} open of {}",
+                repos.len(),
+                MAX_PAGES * PER_PAGE,
+                capped.join(", ")
             ))),
         }
     }
@@ -325,9 +542,10 @@ async fn poll_task(source: GithubSource, shared: Arc<Shared>, cx: Context) {
     let Some(api) = poll::connect(&cx, &id, make).await else {
         return;
     };
+    let api = shared.api.get_or_init(|| async { api }).await;
     let pace = poll::Pace::new(source.issues_poll_secs, source.issues_sweep_secs);
     let mut issues = Issues {
-        api: &api,
+        api,
         cx: &cx,
         shared: &shared,
         me: None,

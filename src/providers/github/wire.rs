@@ -178,6 +178,15 @@ pub struct Issue {
     pub pull_request: Option<serde_json::Value>,
 }
 
+/// A comment from `GET /repos/{owner}/{repo}/issues/{number}/comments`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IssueComment {
+    pub user: Option<User>,
+    #[serde(default)]
+    pub body: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
 // Pull requests (`GET /repos/{o}/{r}/pulls`, a PR, its reviews, its head's checks), and what the
 // PR poller keeps of each between polls.
 

@@ -74,6 +74,25 @@ pub enum Command {
     Visible(Vec<TicketSource>),
 }
 
+impl Command {
+    /// Acknowledges (or resolves) incident `t`, with what the question and the notice call it.
+    pub fn set_incident(t: &Ticket, status: IncidentStatus) -> (Command, String) {
+        let verb = match status {
+            IncidentStatus::Acknowledged => "Acknowledge",
+            IncidentStatus::Resolved => "Resolve",
+        };
+        let label = format!("{verb} PagerDuty incident {}", t.key);
+        (
+            Command::SetIncident {
+                id: t.id.clone(),
+                label: label.clone(),
+                status,
+            },
+            label,
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IncidentStatus {
     Acknowledged,

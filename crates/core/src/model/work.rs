@@ -88,9 +88,11 @@ pub struct Ticket {
 }
 
 impl Ticket {
-    /// Counted as a bug or incident of its service.
+    /// Counted as a bug or incident of its service: of type Bug or Incident, or labelled
+    /// `bug` or `incident` (PagerDuty's incidents are all of kind `incident`).
     pub fn is_bug(&self) -> bool {
         self.kind.eq_ignore_ascii_case("bug")
+            || self.kind.eq_ignore_ascii_case("incident")
             || self
                 .labels
                 .iter()
@@ -229,7 +231,13 @@ pub struct WorkState {
     /// The sources whose data is on screen, as last told to the providers (they poll those
     /// quickly and the rest in a slow sweep); `None` before the first telling.
     pub visible: Option<Vec<TicketSource>>,
+    /// The key column's width: the widest open ticket's key within [`KEY_WIDTH`], measured at
+    /// rebuild so `view` need not (a GitHub key, `checkout-web#21`, is longer than Jira's).
+    pub key_width: usize,
 }
+
+/// The key column's narrowest and widest.
+pub const KEY_WIDTH: (usize, usize) = (10, 24);
 
 impl WorkState {
     pub fn ticket(&self, r: TicketRef) -> Option<&Ticket> {
@@ -393,6 +401,16 @@ impl WorkState {
         self.by_service = by_service;
         self.by_incident_key = by_incident_key;
         self.open = rows.iter().filter(|r| matches!(r, Row::Ticket(_))).count();
+        self.key_width = rows
+            .iter()
+            .filter_map(|r| match r {
+                Row::Ticket(r) => self.ticket(*r),
+                Row::Group { .. } => None,
+            })
+            .map(|t| unicode_width::UnicodeWidthStr::width(t.key.as_str()))
+            .max()
+            .unwrap_or(0)
+            .clamp(KEY_WIDTH.0, KEY_WIDTH.1);
         self.all_rows = rows;
     }
 

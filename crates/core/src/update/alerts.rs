@@ -550,6 +550,19 @@ fn names(model: &Model, indices: &[usize]) -> Vec<String> {
         .collect()
 }
 
+/// Acknowledges the shown alert with `fingerprint` as `a` on it does (the incident it opened
+/// with it, asked once), when that alert is firing and not silenced; `None` otherwise.
+pub(crate) fn acknowledge_unsilenced(model: &mut Model, fingerprint: &str) -> Option<Vec<Effect>> {
+    let (merged, alert) = model.alerts.merged.iter().find_map(|m| {
+        let a = model.alerts.alert(m)?;
+        (a.fingerprint == fingerprint
+            && a.silenced_by.is_empty()
+            && a.state == crate::wire::alertmanager::AlertState::Active)
+            .then(|| (m.clone(), a.clone()))
+    })?;
+    Some(acknowledge(model, &merged, &alert))
+}
+
 /// `a`: a short silence with a recognisable comment; when the alert already carries an
 /// acknowledgement, it is extended instead of stacking a second one.
 fn acknowledge(
@@ -623,10 +636,11 @@ fn acknowledge(
         .cloned();
     let effect = match incident {
         Some(t) => {
-            let (ack, label) = super::work::incident_effect(
+            let (ack, label) = crate::message::work::Command::set_incident(
                 &t,
                 crate::message::work::IncidentStatus::Acknowledged,
             );
+            let ack = Effect::Work(ack);
             lines.push(format!(
                 "and {label}, held by {}",
                 t.assignee.as_deref().unwrap_or("nobody")
@@ -1980,5 +1994,95 @@ mod tests {
         assert_eq!(fresh.alerts.merged.len(), m.alerts.merged.len());
         assert_eq!(fresh.alerts.rows, m.alerts.rows);
         assert!(fresh.warm_start.is_some());
+    }
+
+    /// `a` on a page in the Work screen acknowledges the alert that opened it too (a short
+    /// silence), under the one question `a` on the alert asks; a page whose alert is silenced
+    /// already is acknowledged alone.
+    #[test]
+    fn acknowledging_a_page_acknowledges_its_alert_under_one_question() {
+        use crate::message::work::{Command as WorkCommand, Msg as WorkMsg};
+        use crate::model::work::{Ticket, TicketSource};
+        let mut m = model();
+        let crash = m
+            .alerts
+            .merged
+            .iter()
+            .filter_map(|x| m.alerts.alert(x))
+            .find(|a| a.name() == "KubePodCrashLooping")
+            .expect("the crash-loop alert")
+            .clone();
+        let page = |key: &str, fingerprint: &str| Ticket {
+            source: TicketSource::Pagerduty,
+            key: key.into(),
+            id: format!("Q{key}"),
+            title: "[FIRING:1] KubePodCrashLooping payments-api".into(),
+            status: "triggered".into(),
+            done: false,
+            rank: 0,
+            priority: "P1".into(),
+            kind: "incident".into(),
+            assignee: Some("Brendan O'Brien".into()),
+            mine: false,
+            project: None,
+            components: vec![],
+            pagerduty_service: None,
+            repo: None,
+            labels: vec![],
+            sprint: None,
+            created: t0(),
+            updated: t0(),
+            url: None,
+            incident_key: Some(fingerprint.into()),
+        };
+        app_update(
+            &mut m,
+            AppMsg::Work(WorkMsg::Tickets {
+                source: TicketSource::Pagerduty,
+                at: t0(),
+                tickets: vec![page("#1000", &crash.fingerprint)],
+            }),
+        );
+        m.screen = Screen::Work;
+        press(&mut m, "a");
+        let Some(Overlay::Confirm(c)) = &m.overlay else {
+            panic!("a question");
+        };
+        let Effect::Batch(both) = &*c.on_yes else {
+            panic!("the silence and the incident together: {:?}", c.on_yes);
+        };
+        assert!(matches!(
+            both[0],
+            Effect::Alerts(Command::CreateSilence { .. })
+        ));
+        assert!(matches!(
+            both[1],
+            Effect::Work(WorkCommand::SetIncident { .. })
+        ));
+        assert!(
+            c.lines
+                .iter()
+                .any(|l| l.contains("PagerDuty incident #1000")),
+            "the question names both: {:?}",
+            c.lines
+        );
+        // A page whose alert is not shown: the incident alone.
+        m.overlay = None;
+        app_update(
+            &mut m,
+            AppMsg::Work(WorkMsg::Tickets {
+                source: TicketSource::Pagerduty,
+                at: t0(),
+                tickets: vec![page("#1001", "not-an-alert")],
+            }),
+        );
+        press(&mut m, "a");
+        let Some(Overlay::Confirm(c)) = &m.overlay else {
+            panic!("a question");
+        };
+        assert!(matches!(
+            &*c.on_yes,
+            Effect::Work(WorkCommand::SetIncident { .. })
+        ));
     }
 }

@@ -1,7 +1,8 @@
 //! The Work screen: tickets and incidents arriving from Jira, GitHub and PagerDuty, joined to
 //! services, the ticket detail, and the actions on them (acknowledge and resolve an incident,
-//! move a Jira issue through a transition, comment on an issue or add a note to an incident),
-//! each through the confirmation gate; and which sources are on screen, for the pollers' pace.
+//! move a Jira issue through a transition, comment on a Jira or GitHub issue or add a note to an
+//! incident), each through the confirmation gate; and which sources are on screen, for the
+//! pollers' pace.
 
 use crate::keymap::{Action, Key};
 use crate::message::Effect;
@@ -270,23 +271,6 @@ pub fn open(model: &mut Model, t: &Ticket) -> Vec<Effect> {
     ]
 }
 
-/// The effect that acknowledges (or resolves) `t`, and the line saying so.
-pub fn incident_effect(t: &Ticket, status: IncidentStatus) -> (Effect, String) {
-    let verb = match status {
-        IncidentStatus::Acknowledged => "Acknowledge",
-        IncidentStatus::Resolved => "Resolve",
-    };
-    let label = format!("{verb} PagerDuty incident {}", t.key);
-    (
-        Effect::Work(Command::SetIncident {
-            id: t.id.clone(),
-            label: label.clone(),
-            status,
-        }),
-        label,
-    )
-}
-
 fn set_incident(model: &mut Model, t: &Ticket, action: Action) -> Vec<Effect> {
     if t.source != TicketSource::Pagerduty {
         notify(
@@ -312,7 +296,16 @@ fn set_incident(model: &mut Model, t: &Ticket, action: Action) -> Vec<Effect> {
         );
         return vec![Effect::Render];
     }
-    let (effect, title) = incident_effect(t, status);
+    // An incident an alert opened is one thing with its alert: acknowledging it acknowledges the
+    // alert too (its short silence), under one question, as `a` on the alert does.
+    if status == IncidentStatus::Acknowledged
+        && let Some(fingerprint) = t.incident_key.as_deref()
+        && let Some(effects) = super::alerts::acknowledge_unsilenced(model, fingerprint)
+    {
+        return effects;
+    }
+    let (command, title) = Command::set_incident(t, status);
+    let effect = Effect::Work(command);
     let mut lines = vec![
         format!("{}: {}", t.key, t.title),
         format!(
@@ -364,29 +357,22 @@ fn transition(model: &mut Model) -> Vec<Effect> {
     )
 }
 
-/// What a comment is called where it goes: Jira's comments, PagerDuty's notes.
+/// What a comment is called where it goes: Jira's and GitHub's comments, PagerDuty's notes.
 fn comment_label(t: &Ticket) -> String {
     match t.source {
         TicketSource::Pagerduty => format!("Add a note to PagerDuty incident {}", t.key),
-        _ => format!("Comment on {}", t.key),
+        TicketSource::Github => format!("Comment on GitHub issue {}", t.key),
+        TicketSource::Jira => format!("Comment on {}", t.key),
     }
 }
 
-/// `c` in an open Jira ticket or PagerDuty incident: opens the one-line input (refused at once
+/// `c` in an open Jira ticket, GitHub issue or PagerDuty incident: opens the one-line input (refused at once
 /// under `--read-only`, before anything is typed).
 fn start_comment(model: &mut Model) -> Vec<Effect> {
     let Some(t) = model.work.detail.as_ref().and_then(|_| target(model)) else {
         notify(model, Level::Warning, "open a ticket first (enter)");
         return vec![Effect::Render];
     };
-    if t.source == TicketSource::Github {
-        notify(
-            model,
-            Level::Warning,
-            format!("{}: comment on GitHub issues in the browser (o)", t.key),
-        );
-        return vec![Effect::Render];
-    }
     if refused_read_only(model, &comment_label(&t)) {
         return vec![Effect::Render];
     }
@@ -611,6 +597,48 @@ mod tests {
         on_action(&mut m, Action::Comment);
         assert!(m.work.detail.as_ref().is_some_and(|d| d.compose.is_none()));
         assert!(on_key(&mut m, &Key::new(KeyCode::Char('x'))).is_none());
+    }
+
+    #[test]
+    fn a_github_issue_takes_a_comment_through_the_same_question() {
+        let mut m = model();
+        let mut issue = ticket(TicketSource::Github, "payments-api#3", 2, None);
+        issue.id = "acme/payments-api#3".into();
+        update(
+            &mut m,
+            Msg::Tickets {
+                source: TicketSource::Github,
+                at: DateTime::<Utc>::UNIX_EPOCH,
+                tickets: vec![issue],
+            },
+        );
+        on_action(&mut m, Action::Open);
+        on_action(&mut m, Action::Comment);
+        assert!(
+            m.work.detail.as_ref().is_some_and(|d| d.compose.is_some()),
+            "the comment field opens on a GitHub issue"
+        );
+        assert!(on_paste(&mut m, "Reproduced on staging."));
+        on_key(&mut m, &Key::new(KeyCode::Enter));
+        let Some(crate::model::Overlay::Confirm(c)) = &m.overlay else {
+            panic!("a confirmation");
+        };
+        assert_eq!(
+            *c.on_yes,
+            Effect::Work(Command::Comment {
+                source: TicketSource::Github,
+                id: "acme/payments-api#3".into(),
+                label: "Comment on GitHub issue payments-api#3".into(),
+                body: "Reproduced on staging.".into(),
+            })
+        );
+        m.overlay = None;
+        m.read_only = true;
+        on_action(&mut m, Action::Comment);
+        assert!(
+            m.work.detail.as_ref().is_some_and(|d| d.compose.is_none()),
+            "refused under --read-only before anything is typed"
+        );
     }
 
     #[test]

@@ -171,6 +171,9 @@ pub struct Fields {
     pub created: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
+    /// When the issue was resolved (same format), null while it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolutiondate: Option<String>,
     /// ADF (v3), a string (v2), or null.
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub description: Value,

@@ -60,6 +60,9 @@ pub struct Incident {
     pub created_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
+    /// When the status last changed: for a resolved incident, when it was resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status_change_at: Option<DateTime<Utc>>,
     pub service: Reference,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalation_policy: Option<Reference>,

@@ -4,16 +4,20 @@
 //! on-call engineer who was paged, closed when the alert resolves). Open pull requests are in the
 //! list too, marked by `pull_request`, as GitHub lists them.
 
+use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use super::json::{minimal_repo_json, user_json};
 use super::pull_story::pulls;
-use super::server::{Gh, Github, Params, paged};
+use super::server::{ApiError, Gh, Github, Params, Posted, paged};
 use crate::rest::{link_header, page_of, paging, param, ts};
 use crate::work::{ME, incidents};
 use crate::world::{CYCLE, Service, World, epoch, hash, hash_str};
+use flightdeck_core::sync::lock;
 
 /// One issue as the story files it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +140,21 @@ pub fn issues(world: &World, svc: &Service, now: DateTime<Utc>) -> Vec<StoryIssu
             closed: Some(created + Duration::hours(6 + (h(2) % 66) as i64)),
         });
     }
+    // A larger backlog when the config asks for one: triage items, most unassigned, every
+    // seventh a bug, filed before the story starts.
+    for k in 0..world.config.issue_backlog as u64 {
+        let bug = k.is_multiple_of(7);
+        out.push(StoryIssue {
+            number: 0,
+            title: format!("Triage item {}", k + 1),
+            body: format!("Filed from the support queue for **{}**.", svc.name),
+            author: teammate(k + 40),
+            assignee: (k % 4 == 3).then(|| teammate(k + 41)),
+            labels: if bug { vec!["bug"] } else { vec!["triage"] },
+            created: epoch() - Duration::hours(1) - Duration::minutes(k as i64),
+            closed: None,
+        });
+    }
     if svc.name == "payments-api" {
         for inc in incidents(world, now, CYCLE * 3) {
             if inc.service != svc.name || inc.incident_key.is_none() {
@@ -158,9 +177,83 @@ pub fn issues(world: &World, svc: &Service, now: DateTime<Utc>) -> Vec<StoryIssu
     }
     out.retain(|i| i.created <= now);
     out.sort_by_key(|i| i.created);
-    for (n, i) in out.iter_mut().enumerate() {
-        i.number = n as u64 + 1;
+    // Numbers count up in filing order, stepping over the hundreds the story's pull requests
+    // hold (issues and pull requests share one sequence on GitHub).
+    let mut next = 1;
+    for i in &mut out {
+        if next == PULL_NUMBERS.start {
+            next = PULL_NUMBERS.end;
+        }
+        i.number = next;
+        next += 1;
     }
+    out
+}
+
+/// The numbers the story's pull requests take.
+const PULL_NUMBERS: std::ops::Range<u64> = 100..200;
+
+/// A comment on an issue: the story's, or one a client posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoryComment {
+    pub id: u64,
+    pub author: String,
+    pub body: String,
+    pub created: DateTime<Utc>,
+}
+
+/// What the story's people said on `issue` by `now`: the on-call's notes on a page's bug, a
+/// closing word on every closed issue, and a word or two from the team on some of the backlog.
+pub fn story_comments(
+    world: &World,
+    svc: &Service,
+    issue: &StoryIssue,
+    now: DateTime<Utc>,
+) -> Vec<StoryComment> {
+    let seed = world.config.seed;
+    let key = hash_str(&svc.name);
+    let id = |n: u64| 2_000_000_000 + hash(seed, &[key, 11, issue.number, n]) % 1_000_000_000;
+    let mut out = Vec::new();
+    let paged = issue.labels.contains(&"incident") && issue.title.starts_with("Crash loop");
+    if paged {
+        out.push(StoryComment {
+            id: id(0),
+            author: issue.author.clone(),
+            body: "Acknowledged the page. The crash loop started with the last deploy; \
+                   looking at its diff now."
+                .into(),
+            created: issue.created + Duration::minutes(3),
+        });
+    } else if issue.closed.is_none() && !hash(seed, &[key, 12, issue.number]).is_multiple_of(3) {
+        out.push(StoryComment {
+            id: id(0),
+            author: issue
+                .assignee
+                .clone()
+                .unwrap_or_else(|| issue.author.clone()),
+            body: format!(
+                "Seen again on `{}` this week; adding it to the next sprint.",
+                svc.name
+            ),
+            created: issue.created + Duration::hours(4),
+        });
+    }
+    if let Some(closed) = issue.closed {
+        out.push(StoryComment {
+            id: id(1),
+            author: issue
+                .assignee
+                .clone()
+                .unwrap_or_else(|| issue.author.clone()),
+            body: if paged {
+                "Rolled back; the pods are ready again. Closing.".into()
+            } else {
+                "Fixed in the last deploy. Closing.".into()
+            },
+            created: closed,
+        });
+    }
+    out.retain(|c| c.created <= now);
     out
 }
 
@@ -189,6 +282,13 @@ fn issue_json(gh: &Github, svc: &Service, i: &StoryIssue, now: DateTime<Utc>) ->
     let clock = &gh.shared.clock;
     let url = format!("{base}/repos/{}/issues/{}", svc.repo, i.number);
     let closed = i.closed.filter(|c| *c <= now);
+    let comments = all_comments(gh, svc, i, now);
+    // A comment updates its issue, as on GitHub (and so changes the list's ETag).
+    let updated = comments
+        .iter()
+        .map(|c| c.created)
+        .chain(closed)
+        .fold(i.created, DateTime::max);
     json!({
         "id": hash(world.config.seed, &[hash_str(&svc.name), 9, i.number]) % 1_000_000_000,
         "node_id": format!("I_{}", i.number),
@@ -210,10 +310,10 @@ fn issue_json(gh: &Github, svc: &Service, i: &StoryIssue, now: DateTime<Utc>) ->
         "milestone": null,
         "locked": false,
         "active_lock_reason": null,
-        "comments": 0,
+        "comments": comments.len(),
         "closed_at": closed.map(|c| ts(clock, c)),
         "created_at": ts(clock, i.created),
-        "updated_at": ts(clock, closed.unwrap_or(i.created)),
+        "updated_at": ts(clock, updated),
         "closed_by": null,
         "author_association": "MEMBER",
         "repository": minimal_repo_json(base, world, svc),
@@ -338,6 +438,126 @@ pub(super) async fn list_issues(
         all.len(),
     );
     Ok(paged(json!(page_of(&all, per_page, page)), link))
+}
+
+/// The story's comments on `issue` and those clients posted, oldest first.
+fn all_comments(
+    gh: &Github,
+    svc: &Service,
+    issue: &StoryIssue,
+    now: DateTime<Utc>,
+) -> Vec<StoryComment> {
+    let mut out = story_comments(gh.world(), svc, issue, now);
+    if let Some(posted) = lock(&gh.comments).get(&(svc.repo.to_ascii_lowercase(), issue.number)) {
+        out.extend(posted.iter().map(|p| StoryComment {
+            id: p.id,
+            author: p.author.clone(),
+            body: p.body.clone(),
+            created: p.created,
+        }));
+    }
+    out
+}
+
+fn comment_json(gh: &Github, svc: &Service, number: u64, c: &StoryComment) -> Value {
+    let base = gh.base();
+    let clock = &gh.shared.clock;
+    json!({
+        "id": c.id,
+        "node_id": format!("IC_{}", c.id),
+        "url": format!("{base}/repos/{}/issues/comments/{}", svc.repo, c.id),
+        "html_url": format!("{base}/{}/issues/{number}#issuecomment-{}", svc.repo, c.id),
+        "issue_url": format!("{base}/repos/{}/issues/{number}", svc.repo),
+        "body": c.body,
+        "user": user_json(base, gh.world(), &c.author),
+        "created_at": ts(clock, c.created),
+        "updated_at": ts(clock, c.created),
+        "author_association": "MEMBER",
+    })
+}
+
+/// The issue `number` of `svc` as filed by `now`, or GitHub's 404.
+fn issue_numbered(
+    gh: &Github,
+    svc: &Service,
+    number: &str,
+    now: DateTime<Utc>,
+) -> Result<StoryIssue, ApiError> {
+    let number: u64 = number.parse().map_err(|_| ApiError::not_found())?;
+    issues(gh.world(), svc, now)
+        .into_iter()
+        .find(|i| i.number == number)
+        .ok_or_else(ApiError::not_found)
+}
+
+/// `GET /repos/{owner}/{repo}/issues/{number}/comments`: oldest first, paged like GitHub
+/// (30 by default, `per_page` up to 100, a `Link` header).
+pub(super) async fn list_comments(
+    State(gh): Gh,
+    Path((owner, repo, number)): Path<(String, String, String)>,
+    params: Params,
+) -> super::server::ApiResult {
+    let svc = gh.service(&owner, &repo)?;
+    let now = gh.shared.story_now();
+    let issue = issue_numbered(&gh, svc, &number, now)?;
+    let all: Vec<Value> = all_comments(&gh, svc, &issue, now)
+        .iter()
+        .map(|c| comment_json(&gh, svc, issue.number, c))
+        .collect();
+    let (per_page, page) = paging(&params, 30);
+    let path = format!("/repos/{}/issues/{}/comments", svc.repo, issue.number);
+    let link = link_header(
+        &format!("{}{path}", gh.base()),
+        &params,
+        per_page,
+        page,
+        all.len(),
+    );
+    Ok(paged(json!(page_of(&all, per_page, page)), link))
+}
+
+/// `POST /repos/{owner}/{repo}/issues/{number}/comments` with `{"body": …}`: recorded as the
+/// token's user (the sim has one), answered 201 with the comment; 422 without a body.
+pub(super) async fn create_comment(
+    State(gh): Gh,
+    Path((owner, repo, number)): Path<(String, String, String)>,
+    Json(request): Json<Value>,
+) -> super::server::ApiResult {
+    let svc = gh.service(&owner, &repo)?;
+    let now = gh.shared.story_now();
+    let issue = issue_numbered(&gh, svc, &number, now)?;
+    let body = request
+        .get("body")
+        .and_then(Value::as_str)
+        .filter(|b| !b.trim().is_empty())
+        .ok_or_else(|| ApiError(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed".into()))?;
+    let comment = {
+        let mut all = lock(&gh.comments);
+        let list = all
+            .entry((svc.repo.to_ascii_lowercase(), issue.number))
+            .or_default();
+        let seed = gh.world().config.seed;
+        let n = list.len() as u64;
+        let p = Posted {
+            id: 3_000_000_000
+                + hash(seed, &[hash_str(&svc.name), 13, issue.number, n]) % 1_000_000_000,
+            author: crate::ci::DEMO_USER.to_string(),
+            body: body.to_string(),
+            created: now,
+        };
+        list.push(p.clone());
+        StoryComment {
+            id: p.id,
+            author: p.author,
+            body: p.body,
+            created: p.created,
+        }
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(comment_json(&gh, svc, issue.number, &comment)),
+    )
+        .into_response())
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         shared,
         overlay: Mutex::default(),
         buckets: Mutex::default(),
+        comments: Mutex::default(),
     });
     Router::new()
         .route("/user", get(user))
@@ -41,6 +42,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/repos/{owner}/{repo}/commits", get(list_commits))
         .route("/repos/{owner}/{repo}/pulls", get(pulls::list_pulls))
         .route("/repos/{owner}/{repo}/issues", get(issues::list_issues))
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/comments",
+            get(issues::list_comments).post(issues::create_comment),
+        )
         .route("/repos/{owner}/{repo}/pulls/{number}", get(pulls::get_pull))
         .route(
             "/repos/{owner}/{repo}/pulls/{number}/reviews",

@@ -55,6 +55,17 @@ pub(super) struct Github {
     pub(super) shared: Arc<Shared>,
     pub(super) overlay: Mutex<Overlay>,
     pub(super) buckets: Mutex<HashMap<u64, Bucket>>,
+    /// Comments clients posted on issues, by lower-case `owner/repo` and issue number.
+    pub(super) comments: Mutex<HashMap<(String, u64), Vec<Posted>>>,
+}
+
+/// A comment a client posted on an issue: kept beside the story's own, in posting order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Posted {
+    pub(super) id: u64,
+    pub(super) author: String,
+    pub(super) body: String,
+    pub(super) created: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Copy)]
