@@ -291,10 +291,11 @@ async fn an_unsupported_action_is_refused_before_anything_runs() {
     let mut t = Templates::default();
     load::from_file(&path, &mut t);
     let source = t.find("pr-only").expect("decoded");
-    let errors = match run::preflight(source, &[], &Targets::default(), chrono::Utc::now()).await {
-        Ok(_) => panic!("must be refused"),
-        Err(e) => e,
-    };
+    let errors =
+        match run::preflight(source, &[], &Targets::default(), chrono::Utc::now(), None).await {
+            Ok(_) => panic!("must be refused"),
+            Err(e) => e,
+        };
     assert_eq!(
         errors,
         vec![
