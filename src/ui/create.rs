@@ -189,7 +189,17 @@ fn draw_form(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     .unwrap_or_default();
                 frame.render_widget(Line::styled(shown, theme.style(Role::Muted)), row);
             }
-            Some(input) => input_line("> ", input, focused, theme, frame, row),
+            Some(input) if focused => input_line("> ", input, true, theme, frame, row),
+            Some(input) => frame.render_widget(
+                Line::from(vec![
+                    Span::styled("> ", theme.style(Role::Muted)),
+                    Span::styled(
+                        truncate(input.text(), width.saturating_sub(2)).into_owned(),
+                        theme.style(Role::Text),
+                    ),
+                ]),
+                row,
+            ),
             None => {}
         }
         y += 1;
@@ -387,9 +397,7 @@ fn draw_run(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     .first()
                     .map_or_else(|| "create-resume".to_string(), ToString::to_string);
                 lines.push(Line::styled(
-                    format!(
-                        "{key} resumes from this step (or `flightdeck new --resume`); done steps are not redone."
-                    ),
+                    format!("{key} resumes from the failed step; done steps are not redone."),
                     theme.style(Role::Muted),
                 ));
             }

@@ -189,10 +189,16 @@ fn open_form(model: &mut Model, template: usize) -> Vec<Effect> {
     };
     let choices: Vec<Vec<String>> = t.fields().map(|f| choices(model, f)).collect();
     let inputs = vec![TextInput::default(); choices.len()];
+    // `ui:autofocus` says where typing starts; fields are listed in name order.
+    let field = t
+        .pages
+        .first()
+        .and_then(|p| p.fields.iter().position(|f| f.autofocus))
+        .unwrap_or(0);
     let mut form = Form {
         template,
         page: 0,
-        field: 0,
+        field,
         errors: Vec::new(),
         inputs,
         choices,
