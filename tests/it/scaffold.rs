@@ -129,7 +129,7 @@ async fn flightdeck_bin(config: &Path, command: &str, args: &[&str]) -> (i32, St
     )
 }
 
-async fn get(url: &str) -> (u16, Value) {
+pub(crate) async fn get(url: &str) -> (u16, Value) {
     let r = flightdeck::providers::http::client(std::time::Duration::from_secs(10))
         .expect("a client")
         .get(url)
