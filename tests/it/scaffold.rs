@@ -517,6 +517,38 @@ async fn a_created_service_reaches_production_with_ready_pods() {
         flightdeck_bin(&config, "status", &["--service", name, "--timeout", "20"]).await;
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(text.contains(name), "{text}");
+
+    // Golden paths in the delivery metrics: it came from a template, and its time from the
+    // request to the first healthy production deployment is counted. A created repository's
+    // runs are stamped ahead of the wall clock, so the window ends an hour past it.
+    let until = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (code, out, err) = flightdeck_bin(
+        &config,
+        "metrics",
+        &["--json", "--service", name, "--until", &until],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v: Value = serde_json::from_str(&out).expect("JSON");
+    let service = &v["services"][0];
+    assert_eq!(service["source_template"], "template:default/rust-service");
+    let ttp = service["time_to_production_secs"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("a time to production: {service}"));
+    assert!(ttp > 0, "{ttp}");
+    let golden = &v["org"]["golden_paths"];
+    assert_eq!(golden["template_services"], 1, "{v}");
+    assert_eq!(golden["reached_production"], 1, "{v}");
+    assert_eq!(golden["time_to_production_median_secs"], ttp, "{golden}");
+    assert_eq!(golden["share"], 1.0, "only its own deployments: {golden}");
+    let (code, text, err) =
+        flightdeck_bin(&config, "metrics", &["--service", name, "--until", &until]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("golden paths: 1 of 1 services from templates; 100% of production deployments; time to production median"),
+        "{text}"
+    );
 }
 
 /// The contents API writes files too: the first write to a created repository's default branch

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::sanitize;
 use crate::suggest::suggest;
 
+pub mod golden;
 pub mod screen;
 
 /// The actions the scaffolder runs. Anything else is named before a step runs, never skipped.
