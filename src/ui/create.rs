@@ -13,6 +13,7 @@ use super::theme::{Role, Theme};
 use super::widgets::{input_line, panel};
 use flightdeck_core::model::create::screen::{Stage, StepState, shown_default};
 use flightdeck_core::model::create::{FieldKind, Picker, RunEnd, Template};
+use flightdeck_core::model::time::duration;
 use flightdeck_core::model::{Model, Screen};
 
 /// Choices shown under a picker field at most.
@@ -358,6 +359,26 @@ fn draw_run(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     format!("  {title}: {to}"),
                     theme.style(Role::Link),
                 ));
+            }
+            if !run.road.is_empty() {
+                lines.push(Line::styled(
+                    "Road to production (time since the request)",
+                    theme.style(Role::Header),
+                ));
+            }
+            for m in &run.road {
+                let (mark, role, when) = match (m.reached, run.started) {
+                    (Some(at), Some(start)) => {
+                        ("✓", Role::Ok, format!("  {}", duration(at - start)))
+                    }
+                    (Some(_), None) => ("✓", Role::Ok, String::new()),
+                    (None, _) => ("·", Role::Muted, "  waiting".to_string()),
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!(" {mark} "), theme.style(role)),
+                    Span::styled(m.label.clone(), theme.style(Role::Text)),
+                    Span::styled(when, theme.style(Role::Muted)),
+                ]));
             }
         }
         Some(RunEnd::Failed {

@@ -94,6 +94,9 @@ fn a_service_created_from_the_create_screen_is_on_github_and_in_the_catalog() {
     t.keys(&["y"]);
     let done = t.wait_for("Created.");
     assert!(done.contains("[4/4] Say where it is"), "{done}");
+    // The screen follows it to production: the catalog, read again at once, lists it.
+    t.wait_for("Road to production");
+    t.wait_for("✓ in the catalog");
 
     let (status, repo) = rt.block_on(get(&format!("{gh}/repos/{org}/e2e-billing")));
     assert_eq!(status, 200, "{repo}");

@@ -211,6 +211,36 @@ fn failed() -> Model {
     m
 }
 
+/// Created, and followed on its way to production: two stages reached, the rest waiting.
+fn created() -> Model {
+    let mut m = reviewed();
+    for index in 0..3 {
+        create(&mut m, CreateMsg::Step(StepEvent::Started { index }));
+        create(
+            &mut m,
+            CreateMsg::Step(StepEvent::Done { index, millis: 20 }),
+        );
+    }
+    create(
+        &mut m,
+        CreateMsg::End(RunEnd::Created {
+            links: vec![(
+                "Repository".into(),
+                "https://github.com/acme/billing".into(),
+            )],
+            created: vec![
+                "repository acme/billing on github.com: https://github.com/acme/billing".into(),
+            ],
+        }),
+    );
+    if let Some(run) = &mut m.create.run {
+        for (i, m) in run.road.iter_mut().enumerate().take(2) {
+            m.reached = Some(now() + chrono::Duration::seconds(40 * i as i64));
+        }
+    }
+    m
+}
+
 #[test]
 fn the_create_screen_stage_by_stage() {
     for (name, model) in [
@@ -218,6 +248,7 @@ fn the_create_screen_stage_by_stage() {
         ("form", filled()),
         ("review", reviewed()),
         ("failed", failed()),
+        ("created", created()),
     ] {
         for (w, h) in [(120, 40), (80, 24)] {
             insta::assert_snapshot!(format!("create_{name}_{w}x{h}"), render(&model, w, h));

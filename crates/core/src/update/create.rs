@@ -8,7 +8,7 @@ use crate::message::Effect;
 use crate::message::External;
 use crate::message::create::{Command, Msg};
 use crate::model::catalog::Kind;
-use crate::model::create::screen::{Form, RunView, Stage};
+use crate::model::create::screen::{Form, Milestone, RunView, Stage};
 use crate::model::create::{FieldKind, Picker, RunEnd, Template};
 use crate::model::input::{Edit, InputKey, TextInput};
 use crate::model::palette::{Palette, PaletteItem, PaletteTarget};
@@ -59,8 +59,17 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                     model.create.run = Some(RunView::new(&t, given));
                 }
             }
+            let now = model.now;
+            let service = match &model.create.review {
+                Some(Ok(p)) => p.catalog.clone(),
+                _ => None,
+            };
             model.create.stage = Stage::Run;
             if let Some(run) = &mut model.create.run {
+                run.started.get_or_insert(now);
+                if run.service.is_none() {
+                    run.service = service;
+                }
                 run.apply(event);
             }
             vec![Effect::Render]
@@ -97,11 +106,75 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             model.create.stage = Stage::Run;
             if let Some(run) = &mut model.create.run {
+                if matches!(end, RunEnd::Created { .. }) {
+                    run.road = ROAD
+                        .iter()
+                        .map(|label| Milestone {
+                            label: (*label).to_string(),
+                            reached: None,
+                        })
+                        .collect();
+                }
                 run.finish(end);
             }
+            follow(model);
             effects
         }
     }
+}
+
+/// The stages a created service goes through on its way to production, as the cockpit sees
+/// them in its joined row.
+const ROAD: [&str; 5] = [
+    "in the catalog",
+    "first CI run passed",
+    "deployed to staging",
+    "deployed to production",
+    "pods ready",
+];
+
+/// After every message: a created service's stages first seen reached, with the time. Reads
+/// the Overview's joined row of the service, so it costs one lookup while a road is followed.
+pub fn follow(model: &mut Model) -> Option<Effect> {
+    let run = model.create.run.as_ref()?;
+    if run.road.is_empty() || run.road.iter().all(|m| m.reached.is_some()) {
+        return None;
+    }
+    let service = run.service.as_deref()?;
+    let row = model
+        .catalog
+        .overview
+        .rows
+        .iter()
+        .find(|r| r.service == service)?;
+    use crate::model::join::RunState;
+    let ci = row.ci.value().is_some_and(|c| c.state == RunState::Success);
+    let deployed = |env: &str| {
+        row.deploy
+            .value()
+            .is_some_and(|d| d.state == RunState::Success && d.environment == env)
+    };
+    // The row shows production first: once there, staging was passed on the way.
+    let production = deployed("production");
+    let staging = production || deployed("staging");
+    let pods = row
+        .pods
+        .value()
+        .is_some_and(|p| p.total > 0 && p.ready == p.total);
+    let now = model.now;
+    let mut changed = false;
+    let run = model.create.run.as_mut()?;
+    for (m, reached) in run
+        .road
+        .iter_mut()
+        .zip([true, ci, staging, production, pods])
+    {
+        if reached && m.reached.is_none() {
+            m.reached = Some(now);
+            changed = true;
+        }
+    }
+    changed.then_some(Effect::Render)
 }
 
 /// The template the open form is for.

@@ -86,8 +86,14 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     effects.extend(work::watch(model));
     // A page opened in the docs viewer, from anywhere, may be what an onboarding step checks.
     effects.extend(onboarding::docs_opened(model));
-    // The Create screen reads the templates the first time it shows.
+    // The Create screen reads the templates the first time it shows, and follows a created
+    // service on its way to production.
     effects.extend(create::watch(model));
+    if let Some(e) = create::follow(model)
+        && !effects.contains(&e)
+    {
+        effects.push(e);
+    }
     effects
 }
 

@@ -91,6 +91,19 @@ pub struct RunView {
     /// Every step's log lines, as `step id: line`, oldest first.
     pub log: Vec<String>,
     pub end: Option<RunEnd>,
+    /// When the run started (the first step's message), in the model's clock.
+    pub started: Option<chrono::DateTime<chrono::Utc>>,
+    /// The catalog entity the run registers, which the road to production follows.
+    pub service: Option<String>,
+    /// After it was created: each stage on the way to production and when the cockpit first
+    /// saw it reached, in order.
+    pub road: Vec<Milestone>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Milestone {
+    pub label: String,
+    pub reached: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +144,9 @@ impl RunView {
                 .collect(),
             log: Vec::new(),
             end: None,
+            started: None,
+            service: None,
+            road: Vec::new(),
         }
     }
 
