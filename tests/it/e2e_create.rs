@@ -131,6 +131,13 @@ fn a_service_created_from_the_create_screen_is_on_github_and_in_the_catalog() {
     t.keys(&["1", "/"]);
     t.keys(&["e2e-billing", "Enter"]);
     t.wait_for("1 of ");
+    // Onboarding's first-deploy step opens the Create screen on the team's template.
+    t.keys(&["6", "/"]);
+    t.keys(&["Deploy to staging", "Enter", "G"]);
+    t.wait_for("opens the Create screen on rust-service");
+    t.keys(&["Enter"]);
+    t.wait_for("Rust HTTP service · page 1/1");
+    t.keys(&["Escape"]);
     t.keys(&["q"]);
     assert_restored(&t);
     drop(sim);
