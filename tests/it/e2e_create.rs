@@ -131,6 +131,10 @@ fn a_service_created_from_the_create_screen_is_on_github_and_in_the_catalog() {
     t.keys(&["1", "/"]);
     t.keys(&["e2e-billing", "Enter"]);
     t.wait_for("1 of ");
+    // Its Service screen says which template made it and when it was requested.
+    t.keys(&["Enter"]);
+    t.wait_for("template:default/rust-service · requested");
+    t.keys(&["Escape"]);
     // Onboarding's first-deploy step opens the Create screen on the team's template.
     t.keys(&["6", "/"]);
     t.keys(&["Deploy to staging", "Enter", "G"]);

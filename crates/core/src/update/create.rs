@@ -8,7 +8,7 @@ use crate::message::Effect;
 use crate::message::External;
 use crate::message::create::{Command, Msg};
 use crate::model::catalog::Kind;
-use crate::model::create::screen::{Form, Milestone, RunView, Stage};
+use crate::model::create::screen::{Form, Milestone, PRODUCTION_STAGE, RunView, Stage};
 use crate::model::create::{FieldKind, Picker, RunEnd, Template};
 use crate::model::input::{Edit, InputKey, TextInput};
 use crate::model::palette::{Palette, PaletteItem, PaletteTarget};
@@ -129,7 +129,7 @@ const ROAD: [&str; 5] = [
     "in the catalog",
     "first CI run passed",
     "deployed to staging",
-    "deployed to production",
+    PRODUCTION_STAGE,
     "pods ready",
 ];
 

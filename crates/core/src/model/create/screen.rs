@@ -100,6 +100,9 @@ pub struct RunView {
     pub road: Vec<Milestone>,
 }
 
+/// The road's stage the Service screen reads a time to production from.
+pub const PRODUCTION_STAGE: &str = "deployed to production";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Milestone {
     pub label: String,
