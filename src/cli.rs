@@ -122,6 +122,10 @@ pub enum Command {
         /// Create without asking.
         #[arg(long)]
         yes: bool,
+        /// Go on with the last failed run from the step that failed: done steps that created
+        /// something are not redone (the template and values are the failed run's).
+        #[arg(long, conflicts_with_all = ["list", "values", "dry_run"])]
+        resume: bool,
     },
     /// Print the shell completion script: `source <(flightdeck completions bash)`, or for zsh
     /// and fish, save it where the shell looks (docs/getting-started.md).

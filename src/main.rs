@@ -198,13 +198,26 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         };
     }
 
+    // `flightdeck new` naming no template, in a terminal, opens the cockpit's Create screen.
+    let open_create = matches!(
+        &cli.command,
+        Some(Command::New {
+            template: None,
+            list: false,
+            resume: false,
+            ..
+        })
+    ) && std::io::IsTerminal::is_terminal(&std::io::stdin())
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
     if let Some(Command::New {
         template,
         list,
         values,
         dry_run,
         yes,
+        resume,
     }) = &cli.command
+        && !open_create
     {
         let args = flightdeck::scaffolder::NewArgs {
             template: template.clone(),
@@ -212,6 +225,8 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
             values: values.clone(),
             dry_run: *dry_run,
             yes: *yes,
+            resume: *resume,
+            resume_file: cache_dir().map(|d| flightdeck::scaffolder::resume_file(&d)),
         };
         let refused = ExitCode::from(flightdeck::scaffolder::REFUSED);
         return match config::load_or_first_run(cli.config.as_deref()) {
@@ -325,6 +340,9 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         ),
     };
     model.read_only |= cli.read_only;
+    if open_create {
+        model.screen = flightdeck_core::model::Screen::Create;
+    }
     let snapshot_path = cache_dir().map(|d| snapshot::path_for(&d, &snapshot_key));
     if !cli.no_snapshot
         && let Some(path) = &snapshot_path
@@ -354,7 +372,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         Some(l) => Providers::start(
             &l.config,
             &Context {
-                tx,
+                tx: tx.clone(),
                 clock: clock.clone(),
                 read_only: model.read_only,
             },
@@ -362,12 +380,26 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         None => Providers::start(
             &Default::default(),
             &Context {
-                tx,
+                tx: tx.clone(),
                 clock: clock.clone(),
                 read_only: true,
             },
         ),
     };
+    let mut providers = providers;
+    if let Some(l) = &loaded {
+        providers.add(Box::new(
+            flightdeck::scaffolder::provider::ScaffolderProvider::start(
+                &l.config,
+                &Context {
+                    tx: tx.clone(),
+                    clock: clock.clone(),
+                    read_only: model.read_only,
+                },
+                cache_dir().map(|d| flightdeck::scaffolder::resume_file(&d)),
+            ),
+        ));
+    }
     let mut runner = Runner {
         snapshot_path,
         providers,

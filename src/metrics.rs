@@ -24,6 +24,7 @@ use crate::providers::jira::{self, JiraClient};
 use crate::providers::pagerduty::{self, PdClient};
 use flightdeck_core::model::alerts::Severity;
 use flightdeck_core::model::catalog::Entity;
+use flightdeck_core::model::create::{self, golden};
 use flightdeck_core::model::delivery::{
     Bands, History, Metrics, Rules, Tally, TicketShare, Window, ticket_share,
 };
@@ -74,6 +75,9 @@ struct Row {
     /// Mean time to recovery of its alerts started in the window, and how many resolved
     /// (from Prometheus' alert history; `None` without one).
     alert_mttr: Option<(Option<i64>, usize)>,
+    /// Golden paths: the template that made it and when it was requested, from its annotations.
+    template: Option<String>,
+    requested: Option<DateTime<Utc>>,
 }
 
 pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
@@ -224,7 +228,16 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
                 })
             }
         }
+        let template = entity
+            .and_then(|e| e.annotation(create::SOURCE_TEMPLATE))
+            .map(sanitize::ident);
+        let requested = entity
+            .and_then(|e| e.annotation(create::CREATED_AT))
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc));
         rows.push(Row {
+            template,
+            requested,
             name: r.name.clone(),
             service: r.service.clone(),
             owner: r.owner.clone(),
@@ -248,15 +261,16 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
         tracing::warn!(error = %e, "cannot save the delivery cache");
     }
     let org = rollup(&rows, window);
+    let golden = golden_paths(&rows, window);
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&to_json(&rows, &org, window))?
-        );
+        let mut v = to_json(&rows, &org, window);
+        add_golden_json(&mut v, &rows, &golden);
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else if args.csv {
         print!("{}", to_csv(&rows));
     } else {
         print!("{}", to_text(&rows, window));
+        print!("{}", golden_text(&rows, &golden));
     }
     for r in rows.iter().filter(|r| r.error.is_some()) {
         eprintln!(
@@ -472,14 +486,14 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 
 fn to_csv(rows: &[Row]) -> String {
     let mut out = String::from(
-        "name,owner,system,deployments,failed_deployments,deployments_per_week,lead_time_median_secs,lead_time_p90_secs,change_failure_rate,recovery_time_median_secs,rework_deployments,rework_rate,alert_mttr_secs,resolved_tickets,rework_tickets,ticket_rework_share\n",
+        "name,owner,system,deployments,failed_deployments,deployments_per_week,lead_time_median_secs,lead_time_p90_secs,change_failure_rate,recovery_time_median_secs,rework_deployments,rework_rate,alert_mttr_secs,resolved_tickets,rework_tickets,ticket_rework_share,source_template,time_to_production_secs\n",
     );
     for r in rows {
         let m = &r.now;
         let t = r.tickets.as_ref().map(|t| t.all.0);
         // Catalog names cannot hold commas or quotes; owners and systems are names too.
         out.push_str(&format!(
-            "{},{},{},{},{},{:.3},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             sanitize::ident(&r.name),
             sanitize::ident(&r.owner),
             sanitize::ident(&r.system),
@@ -496,6 +510,9 @@ fn to_csv(rows: &[Row]) -> String {
             opt(t.map(|t| t.resolved)),
             opt(t.map(|t| t.rework)),
             opt(t.and_then(|t| t.share).map(|v| format!("{v:.4}"))),
+            // Golden paths: a template ref holds no comma.
+            opt(r.template.as_deref()),
+            opt(time_to_production(r)),
         ));
     }
     out
@@ -531,6 +548,77 @@ fn to_text(rows: &[Row], window: Window) -> String {
             pct(m.rework_rate),
             dur(r.alert_mttr.and_then(|m| m.0)),
             pct(r.tickets.as_ref().and_then(|t| t.all.0.share)),
+        ));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Golden paths: time to production of services made from templates, and their share of
+// production deployments (docs/metrics.md, "Golden paths").
+// ---------------------------------------------------------------------------------------------
+
+fn golden_paths(rows: &[Row], window: Window) -> golden::Adoption {
+    golden::adoption(
+        rows.iter().map(|r| golden::ServiceSide {
+            template: r.template.as_deref(),
+            requested: r.requested,
+            history: &r.history,
+        }),
+        window,
+    )
+}
+
+fn time_to_production(r: &Row) -> Option<i64> {
+    golden::time_to_production(r.requested?, &r.history)
+}
+
+/// Each service gains `source_template` and `time_to_production_secs`; the org `golden_paths`.
+fn add_golden_json(v: &mut Value, rows: &[Row], golden: &golden::Adoption) {
+    if let Some(services) = v.get_mut("services").and_then(Value::as_array_mut) {
+        for (s, r) in services.iter_mut().zip(rows) {
+            if let Value::Object(o) = s {
+                o.insert("source_template".into(), json!(r.template));
+                o.insert(
+                    "time_to_production_secs".into(),
+                    json!(time_to_production(r)),
+                );
+            }
+        }
+    }
+    if let Some(Value::Object(org)) = v.get_mut("org") {
+        org.insert("golden_paths".into(), json!(golden));
+    }
+}
+
+fn golden_text(rows: &[Row], golden: &golden::Adoption) -> String {
+    use flightdeck_core::model::time::duration;
+    let mut out = format!(
+        "\ngolden paths: {} of {} services from templates; {} of production deployments",
+        golden.template_services,
+        golden.services,
+        golden
+            .share
+            .map_or("—".to_string(), |s| format!("{:.0}%", s * 100.0)),
+    );
+    if let Some(m) = golden.time_to_production_median_secs {
+        out.push_str(&format!(
+            "; time to production median {} ({} reached it)",
+            duration(Duration::seconds(m)),
+            golden.reached_production
+        ));
+    }
+    out.push('\n');
+    for r in rows.iter().filter(|r| r.template.is_some()) {
+        let ttp = match (r.requested, time_to_production(r)) {
+            (_, Some(s)) => format!("time to production {}", duration(Duration::seconds(s))),
+            (Some(_), None) => "not in production yet".to_string(),
+            (None, None) => "no flightdeck.dev/created-at".to_string(),
+        };
+        out.push_str(&format!(
+            "  {:<20} {:<32} {ttp}\n",
+            r.name,
+            r.template.as_deref().unwrap_or_default()
         ));
     }
     out

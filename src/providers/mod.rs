@@ -103,6 +103,11 @@ impl Providers {
         Self { providers }
     }
 
+    /// Adds a provider that needs more than the config (the scaffolder's resume file).
+    pub fn add(&mut self, provider: Box<dyn Provider>) {
+        self.providers.push(provider);
+    }
+
     /// Hands an effect to the provider it is addressed to.
     /// The client of a Kubernetes context, when a Kubernetes source is configured.
     pub fn kubernetes_client(

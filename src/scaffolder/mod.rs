@@ -4,17 +4,20 @@
 
 pub mod engine;
 pub mod load;
+pub mod provider;
 pub mod publish;
 pub mod run;
 pub mod skeleton;
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::Utc;
 use serde_json::Value;
 
 use crate::config::Config;
+use flightdeck_core::model::create::{Preview, PreviewFile};
 use flightdeck_core::sanitize;
 
 /// Exit codes of `flightdeck new`.
@@ -31,6 +34,42 @@ pub struct NewArgs {
     pub values: Vec<(String, String)>,
     pub dry_run: bool,
     pub yes: bool,
+    /// Go on with the last failed run from the step that failed.
+    pub resume: bool,
+    /// Where a failed run is kept for `--resume` (the cache directory).
+    pub resume_file: Option<PathBuf>,
+}
+
+/// A failed run, kept so `flightdeck new --resume` or the Create screen can go on with it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Saved {
+    pub template: String,
+    pub given: Vec<(String, String)>,
+    /// When the request started: the service's `flightdeck.dev/created-at` stays this time.
+    pub started: chrono::DateTime<Utc>,
+    pub resume: run::Resume,
+}
+
+/// The file a failed run is kept in, in the cache directory.
+pub fn resume_file(cache_dir: &Path) -> PathBuf {
+    cache_dir.join("new-resume.json")
+}
+
+pub fn save_resume(path: &Path, saved: &Saved) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let body = serde_json::to_vec_pretty(saved).map_err(|e| e.to_string())?;
+    std::fs::write(path, body).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn load_resume(path: &Path) -> Option<Saved> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+/// A finished run leaves nothing to resume.
+pub fn forget_resume(path: &Path) {
+    let _ = std::fs::remove_file(path);
 }
 
 /// `key=value`, as `--value` takes it.
@@ -49,34 +88,125 @@ pub fn targets(config: &Config) -> run::Targets {
     }
 }
 
-/// The workspace as an indented tree, one line per file or directory.
-pub fn tree(ws: &skeleton::Workspace) -> Vec<String> {
+/// The workspace as an indented tree, one line per file or directory, with the index (in path
+/// order) of the file a line names.
+pub fn tree(ws: &skeleton::Workspace) -> Vec<(String, Option<usize>)> {
     let mut out = Vec::new();
     let mut open: Vec<&str> = Vec::new();
-    for path in ws.keys() {
+    for (index, path) in ws.keys().enumerate() {
         let parts: Vec<&str> = path.split('/').collect();
         let (dirs, file) = parts.split_at(parts.len() - 1);
         let common = open.iter().zip(dirs).take_while(|(a, b)| a == b).count();
         open.truncate(common);
         for d in &dirs[common..] {
-            out.push(format!("{}{d}/", "  ".repeat(open.len())));
+            out.push((format!("{}{d}/", "  ".repeat(open.len())), None));
             open.push(d);
         }
-        out.push(format!(
-            "{}{}",
-            "  ".repeat(open.len()),
-            file.first().copied().unwrap_or_default()
+        out.push((
+            format!(
+                "{}{}",
+                "  ".repeat(open.len()),
+                file.first().copied().unwrap_or_default()
+            ),
+            Some(index),
         ));
     }
     out
 }
 
+/// What the review shows: the values, what will be created and the files, from a dry run.
+pub fn preview(plan: &run::Plan<'_>, outcome: &run::Outcome) -> Preview {
+    let files: Vec<PreviewFile> = outcome
+        .workspace
+        .iter()
+        .map(|(path, bytes)| PreviewFile {
+            path: sanitize::line(path),
+            bytes: bytes.len(),
+            text: std::str::from_utf8(bytes).ok().map(sanitize::text),
+        })
+        .collect();
+    Preview {
+        values: plan
+            .values
+            .iter()
+            .map(|(k, v)| {
+                let shown = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), sanitize::line(&shown))
+            })
+            .collect(),
+        repositories: plan.repositories.clone(),
+        catalog: run::descriptor_ref(&outcome.workspace),
+        steps: plan
+            .source
+            .template
+            .steps
+            .iter()
+            .map(|s| (s.id.clone(), s.name.clone(), s.action.clone()))
+            .collect(),
+        files,
+        tree: tree(&outcome.workspace)
+            .into_iter()
+            .map(|(l, f)| (sanitize::line(&l), f))
+            .collect(),
+    }
+}
+
+/// `spec.output.links` as title and target, each URL through the URL check.
+pub fn links(output: &Value) -> Vec<(String, String)> {
+    output
+        .get("links")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|l| {
+            let title = l.get("title").and_then(Value::as_str).unwrap_or("link");
+            let to = l
+                .get("url")
+                .and_then(Value::as_str)
+                .and_then(sanitize::url)
+                .or_else(|| {
+                    l.get("entityRef")
+                        .and_then(Value::as_str)
+                        .map(sanitize::ident)
+                })?;
+            Some((sanitize::line(title), to))
+        })
+        .collect()
+}
+
 /// `flightdeck new`.
-pub async fn command(config: &Config, args: NewArgs) -> ExitCode {
+pub async fn command(config: &Config, mut args: NewArgs) -> ExitCode {
     let templates = load::load(config).await;
     for p in &templates.problems {
         eprintln!("flightdeck new: {}", sanitize::line(p));
     }
+    // `--resume`: the template, its values and its start time come from the failed run.
+    let saved = if args.resume {
+        let Some(saved) = args.resume_file.as_deref().and_then(load_resume) else {
+            eprintln!("flightdeck new: no failed run to resume");
+            return ExitCode::from(REFUSED);
+        };
+        if args
+            .template
+            .as_deref()
+            .is_some_and(|t| !t.eq_ignore_ascii_case(&saved.template))
+        {
+            eprintln!(
+                "flightdeck new: the failed run was of {}, not {}",
+                saved.template,
+                args.template.as_deref().unwrap_or_default()
+            );
+            return ExitCode::from(REFUSED);
+        }
+        args.template = Some(saved.template.clone());
+        args.values = saved.given.clone();
+        Some(saved)
+    } else {
+        None
+    };
     let Some(name) = args.template.as_deref().filter(|_| !args.list) else {
         for s in &templates.list {
             println!("{}", s.template.name);
@@ -103,7 +233,9 @@ pub async fn command(config: &Config, args: NewArgs) -> ExitCode {
         eprintln!("flightdeck new: {}: {w}", source.template.name);
     }
     let targets = targets(config);
-    let plan = match run::preflight(source, &args.values, &targets, Utc::now()).await {
+    let resume = saved.as_ref().map(|s| &s.resume);
+    let started = saved.as_ref().map_or_else(Utc::now, |s| s.started);
+    let plan = match run::preflight(source, &args.values, &targets, started, resume).await {
         Ok(p) => p,
         Err(errors) => {
             eprintln!(
@@ -119,31 +251,31 @@ pub async fn command(config: &Config, args: NewArgs) -> ExitCode {
 
     // The review: what a dry run builds is exactly what the real run publishes.
     let mut quiet = |_: run::Event| {};
-    let preview = match run::run(&plan, &targets, true, &mut quiet).await {
+    let dry = match run::run(&plan, &targets, true, resume, &mut quiet).await {
         Ok(o) => o,
         Err(f) => {
             eprintln!("flightdeck new: {}", sanitize::text(&f.to_string()));
             return ExitCode::from(FAILED);
         }
     };
+    let review = preview(&plan, &dry);
     println!(
         "template   {} ({})",
         source.template.display_name(),
         source.template.entity_ref
     );
-    for (k, v) in &plan.values {
-        let shown = match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        println!("value      {k} = {}", sanitize::line(&shown));
+    for (k, v) in &review.values {
+        println!("value      {k} = {v}");
     }
-    for r in &plan.repositories {
+    for r in &review.repositories {
         println!("repository {r}");
     }
-    println!("files      {}", preview.workspace.len());
-    for line in tree(&preview.workspace) {
-        println!("  {}", sanitize::line(&line));
+    if let Some(r) = &saved {
+        println!("resumes    after {}", r.resume.done.join(", "));
+    }
+    println!("files      {}", review.files.len());
+    for (line, _) in &review.tree {
+        println!("  {line}");
     }
     if args.dry_run {
         println!("dry run: nothing was created");
@@ -178,30 +310,36 @@ pub async fn command(config: &Config, args: NewArgs) -> ExitCode {
         run::Event::Skipped { index } => {
             println!("[{}/{}] skipped (if: false)", index + 1, steps.len())
         }
+        run::Event::Reused { index } => {
+            println!("[{}/{}] done before, reused", index + 1, steps.len())
+        }
     };
-    match run::run(&plan, &targets, false, &mut progress).await {
+    match run::run(&plan, &targets, false, resume, &mut progress).await {
         Ok(outcome) => {
-            if let Some(links) = outcome.output.get("links").and_then(Value::as_array) {
-                for l in links {
-                    let title = l.get("title").and_then(Value::as_str).unwrap_or("link");
-                    let to = l
-                        .get("url")
-                        .and_then(Value::as_str)
-                        .and_then(sanitize::url)
-                        .or_else(|| {
-                            l.get("entityRef")
-                                .and_then(Value::as_str)
-                                .map(sanitize::ident)
-                        });
-                    if let Some(to) = to {
-                        println!("{}: {to}", sanitize::line(title));
-                    }
-                }
+            if let Some(path) = &args.resume_file {
+                forget_resume(path);
+            }
+            for (title, to) in links(&outcome.output) {
+                println!("{title}: {to}");
             }
             ExitCode::from(OK)
         }
         Err(f) => {
             eprintln!("flightdeck new: {}", sanitize::text(&f.to_string()));
+            if let Some(path) = &args.resume_file {
+                let saved = Saved {
+                    template: source.template.name.clone(),
+                    given: args.values.clone(),
+                    started: plan.started,
+                    resume: run::Resume::of(&f),
+                };
+                match save_resume(path, &saved) {
+                    Ok(()) => eprintln!(
+                        "flightdeck new: `flightdeck new --resume` goes on from this step"
+                    ),
+                    Err(e) => eprintln!("flightdeck new: cannot keep the run to resume: {e}"),
+                }
+            }
             ExitCode::from(FAILED)
         }
     }

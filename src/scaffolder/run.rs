@@ -50,6 +50,10 @@ pub enum Event {
     Skipped {
         index: usize,
     },
+    /// Finished by an earlier try: its output is reused, nothing is done again.
+    Reused {
+        index: usize,
+    },
 }
 
 #[derive(Debug)]
@@ -68,6 +72,39 @@ pub struct Failed {
     pub error: String,
     pub done: Vec<String>,
     pub created: Vec<String>,
+    /// The done steps' outputs, which a resume reuses instead of running them again.
+    pub outputs: Map<String, Value>,
+}
+
+/// What an earlier, failed try of the same run left: the steps it finished and their outputs.
+/// A resume reuses the outputs of steps that changed something elsewhere (publishing,
+/// registering) and runs the local ones (fetch, debug:log) again to rebuild the files, which
+/// writes nothing outside this process.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Resume {
+    pub done: Vec<String>,
+    pub outputs: Map<String, Value>,
+    pub created: Vec<String>,
+}
+
+impl Resume {
+    pub fn of(failed: &Failed) -> Self {
+        Resume {
+            done: failed.done.clone(),
+            outputs: failed.outputs.clone(),
+            created: failed.created.clone(),
+        }
+    }
+
+    /// Whether `step` is taken from the earlier try rather than run.
+    fn reuses(&self, step: &Step) -> bool {
+        !is_local(&step.action) && self.done.contains(&step.id)
+    }
+}
+
+/// Actions that write nothing outside this process.
+fn is_local(action: &str) -> bool {
+    matches!(action, "fetch:template" | "fetch:plain" | "debug:log")
 }
 
 impl std::fmt::Display for Failed {
@@ -102,6 +139,7 @@ pub async fn preflight<'a>(
     given: &[(String, String)],
     targets: &Targets,
     started: DateTime<Utc>,
+    resume: Option<&Resume>,
 ) -> Result<Plan<'a>, Vec<String>> {
     let t = &source.template;
     let mut errors: Vec<String> = t
@@ -128,6 +166,10 @@ pub async fn preflight<'a>(
     let context = context(&values, &Map::new());
     let mut repositories = Vec::new();
     for step in &t.steps {
+        // A step an earlier try finished made its repository: it is not asked for again.
+        if resume.is_some_and(|r| r.reuses(step)) {
+            continue;
+        }
         match step.action.as_str() {
             "publish:github" => {
                 let Some(gh) = &targets.github else {
@@ -227,6 +269,7 @@ pub async fn run(
     plan: &Plan<'_>,
     targets: &Targets,
     dry_run: bool,
+    resume: Option<&Resume>,
     on: &mut (dyn FnMut(Event) + Send),
 ) -> Result<Outcome, Failed> {
     let t = &plan.source.template;
@@ -235,19 +278,32 @@ pub async fn run(
         error: e,
         done: Vec::new(),
         created: Vec::new(),
+        outputs: Map::new(),
     })?;
     let mut ws = Workspace::new();
     let mut outputs = Map::new();
     let mut done = Vec::new();
-    let mut created = Vec::new();
+    let mut created = resume.map(|r| r.created.clone()).unwrap_or_default();
     for (index, step) in t.steps.iter().enumerate() {
         let label = format!("{} ({})", step.id, step.action);
+        if let Some(r) = resume.filter(|r| r.reuses(step)) {
+            let output = r
+                .outputs
+                .get(&step.id)
+                .cloned()
+                .unwrap_or(json!({ "output": {} }));
+            outputs.insert(step.id.clone(), output);
+            done.push(step.id.clone());
+            on(Event::Reused { index });
+            continue;
+        }
         let cx = context(&plan.values, &outputs);
         let fail = |error: String, done: &Vec<String>, created: &Vec<String>| Failed {
             step: label.clone(),
             error,
             done: done.clone(),
             created: created.clone(),
+            outputs: outputs.clone(),
         };
         if let Some(cond) = &step.condition {
             let v = engine
@@ -496,21 +552,7 @@ async fn register(
     // The entity the pushed descriptor names: what a dry run reports, and what a real
     // registration falls back to, since Backstage answers a new location before processing it
     // (with no entities).
-    let descriptor_ref = ws
-        .get("catalog-info.yaml")
-        .and_then(|b| serde_norway::from_slice::<Value>(b).ok())
-        .and_then(|v| {
-            let kind = v.get("kind")?.as_str()?.to_lowercase();
-            let ns = v
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .unwrap_or("default");
-            let name = v.pointer("/metadata/name")?.as_str()?;
-            Some(flightdeck_core::sanitize::ident(&format!(
-                "{kind}:{ns}/{name}"
-            )))
-        })
-        .unwrap_or_default();
+    let descriptor_ref = descriptor_ref(ws).unwrap_or_default();
     if dry_run {
         log(format!("would register {target}"));
         return Ok(json!({ "entityRef": descriptor_ref, "catalogInfoUrl": target }));
@@ -544,4 +586,18 @@ async fn register(
         .unwrap_or(descriptor_ref);
     log(format!("registered {target} as {entity_ref}"));
     Ok(json!({ "entityRef": entity_ref, "catalogInfoUrl": target }))
+}
+
+/// The entity the workspace's root descriptor names (`component:default/name`).
+pub fn descriptor_ref(ws: &Workspace) -> Option<String> {
+    let v = serde_norway::from_slice::<Value>(ws.get("catalog-info.yaml")?).ok()?;
+    let kind = v.get("kind")?.as_str()?.to_lowercase();
+    let ns = v
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    let name = v.pointer("/metadata/name")?.as_str()?;
+    Some(flightdeck_core::sanitize::ident(&format!(
+        "{kind}:{ns}/{name}"
+    )))
 }

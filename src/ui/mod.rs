@@ -5,6 +5,7 @@
 mod alerts;
 pub mod chart;
 mod columns;
+mod create;
 mod docs;
 mod log_line;
 mod markdown_line;
@@ -118,23 +119,53 @@ fn draw_tabs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         vec![]
     };
-    for screen in Screen::ALL.iter() {
+    // The key that jumps there, from the keymap: screens need not sit at their digit.
+    let tabs: Vec<(Screen, String)> = Screen::ALL
+        .iter()
+        .map(|s| {
+            let key = model
+                .keymap
+                .keys(jump_action(*s))
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            (*s, key)
+        })
+        .collect();
+    // When every title does not fit, the other tabs' titles are cut to the longest that does:
+    // the open screen's title stays whole and every key stays visible.
+    let badge = if model.read_only { 12 } else { 0 };
+    let room = usize::from(area.width).saturating_sub(badge);
+    let used = |cut: usize| -> usize {
+        tabs.iter()
+            .map(|(s, key)| {
+                let title = s.title().chars().count();
+                let title = if *s == model.screen {
+                    title
+                } else {
+                    title.min(cut)
+                };
+                key.chars().count() + title + 3
+            })
+            .sum::<usize>()
+            + spans
+                .iter()
+                .map(|s| s.content.chars().count())
+                .sum::<usize>()
+    };
+    let cut = (0..=32usize).rev().find(|c| used(*c) <= room).unwrap_or(0);
+    for (screen, key) in &tabs {
         let role = if *screen == model.screen {
             Role::TabActive
         } else {
             Role::Tab
         };
-        // The key that jumps there, from the keymap: screens need not sit at their digit.
-        let key = model
-            .keymap
-            .keys(jump_action(*screen))
-            .first()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        spans.push(Span::styled(
-            format!(" {key} {} ", screen.title()),
-            theme.style(role),
-        ));
+        let title: String = if *screen == model.screen {
+            screen.title().to_string()
+        } else {
+            screen.title().chars().take(cut).collect()
+        };
+        spans.push(Span::styled(format!(" {key} {title} "), theme.style(role)));
     }
     if model.read_only {
         spans.push(Span::raw(" "));
@@ -153,6 +184,7 @@ fn jump_action(screen: Screen) -> flightdeck_core::keymap::Action {
         Screen::Docs => Action::ScreenDocs,
         Screen::Onboarding => Action::ScreenOnboarding,
         Screen::Work => Action::ScreenWork,
+        Screen::Create => Action::ScreenCreate,
     }
 }
 
@@ -165,6 +197,7 @@ fn draw_screen(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         Screen::Docs => docs::draw(model, theme, frame, area),
         Screen::Onboarding => onboarding::draw(model, theme, frame, area),
         Screen::Work => work::draw(model, theme, frame, area),
+        Screen::Create => create::draw(model, theme, frame, area),
     }
 }
 

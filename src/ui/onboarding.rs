@@ -311,6 +311,22 @@ fn draw_detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     ]));
                 }
             }
+            if let Some(t) = &s.template {
+                let key = model
+                    .keymap
+                    .keys(flightdeck_core::keymap::Action::Open)
+                    .first()
+                    .map_or_else(|| "open".to_string(), ToString::to_string);
+                lines.push(Line::default());
+                lines.push(Line::from(vec![
+                    Span::styled("Create  ", theme.style(Role::Header)),
+                    Span::styled(format!("{key} "), theme.style(Role::Key)),
+                    Span::styled(
+                        format!("opens the Create screen on {t}"),
+                        theme.style(Role::Accent),
+                    ),
+                ]));
+            }
             if !s.services.is_empty() {
                 lines.push(Line::default());
                 lines.push(Line::from(vec![

@@ -15,9 +15,10 @@ use super::theme::{Role, Theme};
 use super::widgets;
 use flightdeck_core::keymap::Action;
 use flightdeck_core::model::Model;
+use flightdeck_core::model::create::screen::PRODUCTION_STAGE;
 use flightdeck_core::model::join::ChangeKind;
 use flightdeck_core::model::overview::{Cell, Related, ServicePage, ServiceRow};
-use flightdeck_core::model::time::age;
+use flightdeck_core::model::time::{age, duration};
 
 pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(page) = &model.catalog.overview.page else {
@@ -240,11 +241,37 @@ fn about_lines(
             Span::styled(url.clone(), theme.style(Role::Link)),
         ]));
     }
+    if let Some(t) = &page.template {
+        let mut spans = vec![label("Golden path", theme), Span::styled(t.clone(), text)];
+        if let Some(at) = page.requested {
+            spans.push(Span::styled(
+                format!(" · requested {} ago", age(model.now, at)),
+                theme.style(Role::Muted),
+            ));
+        }
+        // Measured by the Create screen when it made the service in this session; the
+        // delivery history's figure is in `flightdeck metrics`.
+        let reached = model.create.run.as_ref().and_then(|r| {
+            let at = r
+                .road
+                .iter()
+                .find(|m| m.label == PRODUCTION_STAGE)?
+                .reached?;
+            (r.service.as_deref() == Some(page.service.as_str()))
+                .then(|| at - r.started.unwrap_or(at))
+        });
+        if let Some(took) = reached {
+            spans.push(Span::styled(
+                format!(" · in production {} after the request", duration(took)),
+                theme.style(Role::Ok),
+            ));
+        }
+        lines.push(Line::from(spans));
+    }
     lines.push(Line::from(vec![
         label("Defined in", theme),
         Span::styled(page.origin.clone(), theme.style(Role::Muted)),
     ]));
-    let _ = model;
     lines
 }
 

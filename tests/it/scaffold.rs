@@ -109,14 +109,25 @@ async fn new_bin(config: &Path, args: &[&str]) -> (i32, String, String) {
 
 async fn flightdeck_bin(config: &Path, command: &str, args: &[&str]) -> (i32, String, String) {
     let home = tempfile::tempdir().expect("a temp dir");
+    flightdeck_bin_in(home.path(), config, command, args).await
+}
+
+/// As `flightdeck_bin`, with a HOME that outlives the call (its cache keeps a failed run).
+async fn flightdeck_bin_in(
+    home: &Path,
+    config: &Path,
+    command: &str,
+    args: &[&str],
+) -> (i32, String, String) {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
         .arg("--config")
         .arg(config)
         .arg(command)
         .args(args)
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
         .env_remove("FLIGHTDECK_CONFIG")
         .stdin(std::process::Stdio::null())
         .output()
@@ -129,7 +140,7 @@ async fn flightdeck_bin(config: &Path, command: &str, args: &[&str]) -> (i32, St
     )
 }
 
-async fn get(url: &str) -> (u16, Value) {
+pub(crate) async fn get(url: &str) -> (u16, Value) {
     let r = flightdeck::providers::http::client(std::time::Duration::from_secs(10))
         .expect("a client")
         .get(url)
@@ -291,10 +302,11 @@ async fn an_unsupported_action_is_refused_before_anything_runs() {
     let mut t = Templates::default();
     load::from_file(&path, &mut t);
     let source = t.find("pr-only").expect("decoded");
-    let errors = match run::preflight(source, &[], &Targets::default(), chrono::Utc::now()).await {
-        Ok(_) => panic!("must be refused"),
-        Err(e) => e,
-    };
+    let errors =
+        match run::preflight(source, &[], &Targets::default(), chrono::Utc::now(), None).await {
+            Ok(_) => panic!("must be refused"),
+            Err(e) => e,
+        };
     assert_eq!(
         errors,
         vec![
@@ -505,6 +517,38 @@ async fn a_created_service_reaches_production_with_ready_pods() {
         flightdeck_bin(&config, "status", &["--service", name, "--timeout", "20"]).await;
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(text.contains(name), "{text}");
+
+    // Golden paths in the delivery metrics: it came from a template, and its time from the
+    // request to the first healthy production deployment is counted. A created repository's
+    // runs are stamped ahead of the wall clock, so the window ends an hour past it.
+    let until = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (code, out, err) = flightdeck_bin(
+        &config,
+        "metrics",
+        &["--json", "--service", name, "--until", &until],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v: Value = serde_json::from_str(&out).expect("JSON");
+    let service = &v["services"][0];
+    assert_eq!(service["source_template"], "template:default/rust-service");
+    let ttp = service["time_to_production_secs"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("a time to production: {service}"));
+    assert!(ttp > 0, "{ttp}");
+    let golden = &v["org"]["golden_paths"];
+    assert_eq!(golden["template_services"], 1, "{v}");
+    assert_eq!(golden["reached_production"], 1, "{v}");
+    assert_eq!(golden["time_to_production_median_secs"], ttp, "{golden}");
+    assert_eq!(golden["share"], 1.0, "only its own deployments: {golden}");
+    let (code, text, err) =
+        flightdeck_bin(&config, "metrics", &["--service", name, "--until", &until]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("golden paths: 1 of 1 services from templates; 100% of production deployments; time to production median"),
+        "{text}"
+    );
 }
 
 /// The contents API writes files too: the first write to a created repository's default branch
@@ -590,4 +634,78 @@ async fn a_contents_write_to_main_is_a_push_that_starts_ci() {
         ci["head_commit"]["message"], "Add a descriptor",
         "the first push: {ci}"
     );
+}
+
+/// A run that fails at registering (the catalog answers 503 once) says what it created, and
+/// `flightdeck new --resume` goes on from that step: the repository is not created again (the
+/// name check would refuse it), the catalog entry is made, and nothing is left to resume.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_step_resumes_without_redoing_what_was_created() {
+    let sim = Sim::start(SimConfig {
+        speed: 0.0,
+        ..Default::default()
+    })
+    .await
+    .expect("the sim starts");
+    let config = sim.flightdeck_config();
+    let org = sim.shared.world.org.clone();
+    let owner = sim.shared.world.teams[0].name.clone();
+    let gh = sim.endpoints().github.clone();
+    let backstage = sim.endpoints().backstage.clone();
+    let home = tempfile::tempdir().expect("a temp dir");
+    let fault = flightdeck::providers::http::client(std::time::Duration::from_secs(10))
+        .expect("a client")
+        .post(format!("{backstage}/_sim/faults"))
+        .json(&json!({ "path_prefix": "/api/catalog/locations", "kind": "status", "code": 503, "times": 1 }))
+        .send()
+        .await
+        .expect("the fault endpoint answers");
+    assert_eq!(fault.status().as_u16(), 201);
+
+    let owner_value = format!("owner={owner}");
+    let args = [
+        "rust-service",
+        "--value",
+        "name=ledger-two",
+        "--value",
+        &owner_value,
+        "--value",
+        "description=Second ledger",
+        "--yes",
+    ];
+    let (code, out, err) = flightdeck_bin_in(home.path(), &config, "new", &args).await;
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains("step register (catalog:register) failed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("repository ledger-two") || err.contains(&format!("{org}/ledger-two")),
+        "{err}"
+    );
+    assert!(err.contains("flightdeck new --resume"), "{err}");
+    assert_eq!(get(&format!("{gh}/repos/{org}/ledger-two")).await.0, 200);
+    let entity = format!("{backstage}/api/catalog/entities/by-name/component/default/ledger-two");
+    assert_eq!(get(&entity).await.0, 404, "not registered yet");
+
+    let (code, out, err) =
+        flightdeck_bin_in(home.path(), &config, "new", &["--resume", "--yes"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("[2/4] done before, reused"), "{out}");
+    assert!(
+        out.contains("[1/4] Fetch the skeleton"),
+        "local steps rebuild the files: {out}"
+    );
+    assert!(out.contains("as component:default/ledger-two"), "{out}");
+    let (status, e) = get(&entity).await;
+    assert_eq!(status, 200, "{e}");
+    assert_eq!(
+        e["metadata"]["annotations"]["backstage.io/source-template"],
+        "template:default/rust-service"
+    );
+
+    let (code, _, err) =
+        flightdeck_bin_in(home.path(), &config, "new", &["--resume", "--yes"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no failed run to resume"), "{err}");
 }

@@ -248,6 +248,7 @@ pub enum Layer {
     DocsPage,
     Onboarding,
     Work,
+    Create,
     /// While a text input (a filter, the palette, a form field) has the keyboard. It replaces the
     /// global layer instead of sitting on it, so `ctrl-u` can delete to the start of a field while
     /// it pages up everywhere else.
@@ -277,6 +278,7 @@ impl Layer {
         Layer::DocsPage,
         Layer::Onboarding,
         Layer::Work,
+        Layer::Create,
         Layer::Input,
         Layer::Confirm,
         Layer::Tour,
@@ -300,6 +302,7 @@ impl Layer {
         &[Layer::DocsPage, Layer::Docs],
         &[Layer::Onboarding],
         &[Layer::Work],
+        &[Layer::Create],
         &[Layer::Input],
         &[Layer::Confirm],
         &[Layer::Tour],
@@ -330,6 +333,7 @@ impl Layer {
             Layer::DocsPage => "docs-page",
             Layer::Onboarding => "onboarding",
             Layer::Work => "work",
+            Layer::Create => "create",
             Layer::Input => "input",
             Layer::Confirm => "confirm",
             Layer::Tour => "tour",
@@ -355,6 +359,7 @@ impl Layer {
             Layer::DocsPage => "Docs: the open page",
             Layer::Onboarding => "Onboarding",
             Layer::Work => "Work",
+            Layer::Create => "Create",
             Layer::Input => "while typing in a field (filter, palette, form)",
             Layer::Confirm => "while a question asks yes or no",
             Layer::Tour => "while the first-run tour is shown",
@@ -444,6 +449,7 @@ impl Layer {
                 A::Comment,
                 A::OpenUrl,
             ],
+            Layer::Create => &[A::Open, A::Filter, A::CreateRun, A::CreateResume, A::Back],
             // A field shows its own prompt; its keys are in the help, not the footer.
             Layer::Input => &[],
             // A question's and the tour's answers, shown in their popups.
@@ -509,7 +515,7 @@ actions! {
     Refresh => "refresh", [Global], "refresh", "Refresh the current screen's sources now (on the Overview, which joins them all: every source)";
     Redraw => "redraw", [Global], "redraw", "Redraw the whole terminal";
     Suspend => "suspend", [Global], "suspend", "Suspend flightdeck to the shell (fg brings it back)";
-    Open => "open", [Overview, Pipelines, Workloads, Revisions, Alerts, Silences, Docs, Onboarding, Work], "open", "Open the selected item; on a silence, the alerts it matches now";
+    Open => "open", [Overview, Pipelines, Workloads, Revisions, Alerts, Silences, Docs, Onboarding, Work, Create], "open", "Open the selected item; on a silence, the alerts it matches now";
     Back => "back", [Global], "back", "Close the popup, clear the filter, or go back where you came from";
     NextPanel => "next-panel", [Global], "next panel", "Focus the next panel";
     PrevPanel => "prev-panel", [Global], "previous panel", "Focus the previous panel";
@@ -531,6 +537,7 @@ actions! {
     ScreenDocs => "screen-docs", [Global], "docs", "Go to the Docs screen";
     ScreenOnboarding => "screen-onboarding", [Global], "onboarding", "Go to the Onboarding screen";
     ScreenWork => "screen-work", [Global], "work", "Go to the Work screen (tickets and incidents)";
+    ScreenCreate => "screen-create", [Global], "create", "Go to the Create screen (a new service from a template)";
     ToggleGroup => "toggle-group", [Overview, Workloads, Alerts], "collapse", "Group or ungroup the list; on Alerts, fold the selected service's alerts";
     ToggleMine => "toggle-mine", [Overview, Pipelines], "mine", "Show only what is mine, or everything";
     Edit => "edit", [Overview, PipelineLog, Workloads, Describe, Logs, Docs], "edit", "Open the selected item in $EDITOR or $PAGER";
@@ -594,6 +601,8 @@ actions! {
     TourBack => "tour-back", [Tour], "back", "Show the tour's previous page";
     TourSkip => "tour-skip", [Tour], "skip the tour", "End the tour";
     ChartRange => "chart-range", [Overview], "range", "On the Service screen, chart the next time range (1h, 6h, 24h, 7d)";
+    CreateRun => "create-run", [Create], "create", "Create the reviewed service: publish its repository and register it (asks first)";
+    CreateResume => "create-resume", [Create], "resume", "Go on with a failed creation from the step that failed, reusing what the done steps made (asks first)";
     Comment => "comment", [Work], "comment", "Write a comment on the open Jira ticket or GitHub issue, or a note on the open PagerDuty incident (asks first)";
 }
 
@@ -613,6 +622,7 @@ impl Action {
                 | Action::ScreenDocs
                 | Action::ScreenOnboarding
                 | Action::ScreenWork
+                | Action::ScreenCreate
         )
     }
 

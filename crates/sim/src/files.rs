@@ -750,9 +750,11 @@ phases:
         title: Deploy to staging
         check: deployed
         environment: staging
+        template: rust-service
         text: |
           Ship a small change through the deploy workflow to **staging**. The time from your
-          first day to this deploy is what the platform team tracks.
+          first day to this deploy is what the platform team tracks. No service of your own
+          yet? The golden path creates one that deploys itself: `enter` opens the Create screen.
       - id: shadow-on-call
         title: Shadow an on-call shift
         text: Pair with your buddy for one on-call shift before joining the rotation.

@@ -8,6 +8,9 @@ use serde_json::{Map, Value};
 use crate::sanitize;
 use crate::suggest::suggest;
 
+pub mod golden;
+pub mod screen;
+
 /// The actions the scaffolder runs. Anything else is named before a step runs, never skipped.
 pub const SUPPORTED_ACTIONS: &[&str] = &[
     "fetch:template",
@@ -250,6 +253,81 @@ impl Field {
             )),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a run shows: the review the runner builds before anything is created, and each step's
+// progress. Data only, so the messages that carry them and the screen that keeps them share it.
+// ---------------------------------------------------------------------------------------------
+
+/// What a dry run of the filled form builds: exactly what the real run would publish.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Preview {
+    /// The values the template will run with (defaults filled in), as `name = value`.
+    pub values: Vec<(String, String)>,
+    /// Repositories the run creates, as `host/owner/repo`.
+    pub repositories: Vec<String>,
+    /// The catalog entity the run registers (`component:default/name`) and where from.
+    pub catalog: Option<String>,
+    /// The steps, as `id`, name and action.
+    pub steps: Vec<(String, String, String)>,
+    /// The workspace's files, sorted by path.
+    pub files: Vec<PreviewFile>,
+    /// The files as an indented tree: each line, and the file it names (none for a directory).
+    pub tree: Vec<(String, Option<usize>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviewFile {
+    pub path: String,
+    pub bytes: usize,
+    /// The content, sanitised, when it is text; `None` for a binary file.
+    pub text: Option<String>,
+}
+
+/// One step's progress, as the runner reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepEvent {
+    Started {
+        index: usize,
+    },
+    Log {
+        index: usize,
+        line: String,
+    },
+    Done {
+        index: usize,
+        millis: u64,
+    },
+    Skipped {
+        index: usize,
+    },
+    /// Done by an earlier try of this run: its output is reused, nothing is done again.
+    Reused {
+        index: usize,
+    },
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunEnd {
+    Created {
+        /// `spec.output.links`: title and URL or entity ref.
+        links: Vec<(String, String)>,
+        created: Vec<String>,
+    },
+    Failed {
+        /// `id (action)` of the step that failed.
+        step: String,
+        error: String,
+        done: Vec<String>,
+        created: Vec<String>,
+        /// An earlier try can be resumed from this step (`flightdeck new --resume`, or the
+        /// Create screen's resume key).
+        resumable: bool,
+    },
+    /// Refused before any step ran: nothing was created.
+    Refused(Vec<String>),
 }
 
 // ---------------------------------------------------------------------------------------------

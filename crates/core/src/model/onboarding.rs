@@ -65,6 +65,10 @@ pub struct StepSpec {
     /// Services to explore, by name.
     #[serde(default)]
     pub services: Vec<String>,
+    /// A Software Template (name or `template:namespace/name`) the step creates a service
+    /// from: `enter` on it opens the Create screen on its form.
+    #[serde(default)]
+    pub template: Option<String>,
 }
 
 /// The checks the cockpit runs with its real providers.

@@ -189,6 +189,10 @@ pub struct ServicePage {
     pub keys: Vec<(String, String)>,
     /// Deploys and alert starts and ends, oldest first, for the charts' time axis.
     pub markers: Vec<super::signals::Marker>,
+    /// Golden paths: the template that made it (`backstage.io/source-template`) and when it
+    /// was requested (`flightdeck.dev/created-at`).
+    pub template: Option<String>,
+    pub requested: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The Overview screen's state.

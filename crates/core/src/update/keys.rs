@@ -10,7 +10,7 @@ use crate::model::{
 };
 
 use super::feedback::notify;
-use super::{alerts, docs, onboarding, overview, pipelines, work, workloads};
+use super::{alerts, create, docs, onboarding, overview, pipelines, work, workloads};
 use crate::message::Effect;
 
 pub(super) fn on_key(model: &mut Model, key: Key) -> Vec<Effect> {
@@ -70,6 +70,9 @@ pub(super) fn on_paste(model: &mut Model, text: String) -> Vec<Effect> {
     }
     let screen = model.screen;
     if screen == Screen::Work && work::on_paste(model, &text) {
+        return vec![Effect::Render];
+    }
+    if screen == Screen::Create && create::on_paste(model, &text) {
         return vec![Effect::Render];
     }
     let list = model.list_mut(screen);
@@ -138,6 +141,7 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::ScreenDocs => go_to(model, Screen::Docs),
         Action::ScreenOnboarding => go_to(model, Screen::Onboarding),
         Action::ScreenWork => go_to(model, Screen::Work),
+        Action::ScreenCreate => go_to(model, Screen::Create),
         Action::Down => move_to(model, &|c| c.moved(1, rows, height)),
         Action::Up => move_to(model, &|c| c.moved(-1, rows, height)),
         Action::PageDown => move_to(model, &|c| c.moved(height as isize, rows, height)),
@@ -255,6 +259,7 @@ pub fn layers(model: &Model) -> &'static [Layer] {
         Screen::Docs => &[Layer::Docs],
         Screen::Onboarding => &[Layer::Onboarding],
         Screen::Work => &[Layer::Work],
+        Screen::Create => &[Layer::Create],
     }
 }
 
@@ -368,7 +373,11 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
                 Screen::Pipelines => pipelines::select_key(model, &key),
                 Screen::Workloads => workloads::select_key(model, &key),
                 Screen::Alerts => alerts::select_key(model, &key),
-                Screen::Overview | Screen::Docs | Screen::Onboarding | Screen::Work => true,
+                Screen::Overview
+                | Screen::Docs
+                | Screen::Onboarding
+                | Screen::Work
+                | Screen::Create => true,
             };
             if !found {
                 notify(model, Level::Warning, "that item is no longer listed");
@@ -454,6 +463,7 @@ fn row_count(model: &Model, screen: Screen) -> usize {
         Screen::Docs => docs::row_count(model),
         Screen::Onboarding => onboarding::row_count(model),
         Screen::Work => work::row_count(model),
+        Screen::Create => create::row_count(model),
     }
 }
 
@@ -467,6 +477,7 @@ fn screen_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
         Screen::Docs => docs::on_key(model, key),
         Screen::Onboarding => onboarding::on_key(model, key),
         Screen::Work => work::on_key(model, key),
+        Screen::Create => create::on_key(model, key),
     }
 }
 
@@ -492,6 +503,7 @@ fn screen_action(model: &mut Model, action: crate::keymap::Action) -> Option<Vec
             }
             work::on_action(model, action)
         }
+        Screen::Create => create::on_action(model, action),
     }
 }
 
@@ -505,5 +517,6 @@ fn screen_refilter(model: &mut Model, screen: Screen) {
         Screen::Docs => docs::refilter(model),
         Screen::Onboarding => onboarding::refilter(model),
         Screen::Work => work::refilter(model),
+        Screen::Create => create::refilter(model),
     }
 }

@@ -7,6 +7,7 @@
 //! the screens call `feedback` (notices, the confirmation gate), and none calls back up.
 
 pub mod alerts;
+pub mod create;
 pub mod docs;
 mod feedback;
 mod keys;
@@ -68,6 +69,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Onboarding(m) => onboarding::update(model, m),
         Msg::Signals(m) => signals::update(model, m),
         Msg::Work(m) => rejoined(model, |model| work::update(model, m)),
+        Msg::Create(m) => create::update(model, m),
         Msg::Resumed { outcome } => {
             if let Err(e) = outcome {
                 notify(model, Level::Error, e);
@@ -84,6 +86,14 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     effects.extend(work::watch(model));
     // A page opened in the docs viewer, from anywhere, may be what an onboarding step checks.
     effects.extend(onboarding::docs_opened(model));
+    // The Create screen reads the templates the first time it shows, and follows a created
+    // service on its way to production.
+    effects.extend(create::watch(model));
+    if let Some(e) = create::follow(model)
+        && !effects.contains(&e)
+    {
+        effects.push(e);
+    }
     effects
 }
 

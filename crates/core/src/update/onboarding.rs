@@ -497,6 +497,10 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
         Action::ToggleStep => Some(toggle(model)),
         Action::Open => {
             let step = selected_step(model)?.clone();
+            if let Some(template) = &step.template {
+                // A first deploy through the team's golden path: the template's form.
+                return Some(super::create::open_template(model, template));
+            }
             if step.check.is_some() {
                 Some(checks_then_save(model, Some(&step.id)))
             } else {

@@ -982,6 +982,15 @@ fn build_page(model: &Model, service: &str) -> Option<ServicePage> {
             .collect(),
         keys,
         markers: super::signals::markers(model, service, &e.name),
+        template: e
+            .annotations
+            .get(crate::model::create::SOURCE_TEMPLATE)
+            .cloned(),
+        requested: e
+            .annotations
+            .get(crate::model::create::CREATED_AT)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc)),
     })
 }
 

@@ -1,0 +1,257 @@
+//! The Create screen's stages as a user sees them, kept as insta snapshots with styles: the
+//! templates with a problem, the form checked as typed with the owner picker's choices, the
+//! review with its file tree, and a failed run saying what was created and that it resumes.
+//! Sizes 120x40 and 80x24. Time is fixed, never the real clock.
+
+use chrono::{DateTime, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::json;
+
+use flightdeck::config::theme::ColorSupport;
+use flightdeck::ui;
+use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::message::Msg;
+use flightdeck_core::message::create::Msg as CreateMsg;
+use flightdeck_core::model::create::{Preview, PreviewFile, RunEnd, StepEvent, decode};
+use flightdeck_core::model::{Model, Screen};
+use flightdeck_core::update::update;
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
+        .expect("a fixed time")
+        .with_timezone(&Utc)
+}
+
+fn render(model: &Model, width: u16, height: u16) -> String {
+    let theme =
+        flightdeck::config::theme::load_theme("dark", ColorSupport::TrueColor).expect("dark loads");
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    let mut m = model.clone();
+    update(&mut m, Msg::Resize { width, height });
+    terminal.draw(|f| ui::view(&m, &theme, f)).expect("draws");
+    format!("{:?}", terminal.backend().buffer())
+}
+
+fn key(m: &mut Model, code: KeyCode) {
+    update(m, Msg::Key(Key::new(code)));
+}
+
+fn typed(m: &mut Model, text: &str) {
+    for c in text.chars() {
+        key(m, KeyCode::Char(c));
+    }
+}
+
+fn create(m: &mut Model, msg: CreateMsg) {
+    update(m, Msg::Create(msg));
+}
+
+fn templates() -> Vec<flightdeck_core::model::create::Template> {
+    let template = |name: &str, title: &str, description: &str| {
+        json!({
+            "apiVersion": "scaffolder.backstage.io/v1beta3",
+            "kind": "Template",
+            "metadata": { "name": name, "title": title, "description": description },
+            "spec": {
+                "parameters": [{
+                    "title": "About the service",
+                    "required": ["name", "owner"],
+                    "properties": {
+                        "name": {
+                            "title": "Name", "type": "string", "pattern": "^[a-z][a-z0-9-]*$",
+                            "ui:help": "lower-case letters, digits and dashes", "ui:autofocus": true
+                        },
+                        "owner": {
+                            "title": "Owner", "type": "string", "ui:field": "OwnerPicker",
+                            "description": "The team that owns it."
+                        },
+                        "replicas": { "title": "Replicas", "type": "integer", "default": 2 }
+                    }
+                }],
+                "steps": [
+                    { "id": "fetch", "name": "Fetch the skeleton", "action": "fetch:template", "input": { "url": "./skeleton" } },
+                    { "id": "publish", "name": "Publish to GitHub", "action": "publish:github", "input": { "repoUrl": "github.com?owner=acme&repo=x" } },
+                    { "id": "register", "name": "Register in the catalog", "action": "catalog:register", "input": {} }
+                ]
+            }
+        })
+    };
+    [
+        template(
+            "rust-service",
+            "Rust HTTP service",
+            "An HTTP service in Rust with CI.",
+        ),
+        template(
+            "static-site",
+            "Static website",
+            "A static site served by nginx.",
+        ),
+    ]
+    .iter()
+    .map(|v| decode(v).expect("decodes").0)
+    .collect()
+}
+
+fn listed() -> Model {
+    let mut m = Model::new(Keymap::defaults(), now());
+    m.screen = Screen::Create;
+    update(&mut m, Msg::Tick(now()));
+    create(
+        &mut m,
+        CreateMsg::Templates {
+            templates: templates(),
+            problems: vec![
+                "templates/broken/template.yaml: name: pattern ([ does not compile".into(),
+            ],
+        },
+    );
+    m
+}
+
+fn filled() -> Model {
+    let mut m = listed();
+    key(&mut m, KeyCode::Enter);
+    typed(&mut m, "Billing");
+    m
+}
+
+fn reviewed() -> Model {
+    let mut m = filled();
+    for _ in 0.."Billing".len() {
+        key(&mut m, KeyCode::Backspace);
+    }
+    typed(&mut m, "billing");
+    key(&mut m, KeyCode::Tab);
+    typed(&mut m, "group:default/team-payments");
+    key(&mut m, KeyCode::Enter);
+    let file = |path: &str, text: &str| PreviewFile {
+        path: path.into(),
+        bytes: text.len(),
+        text: Some(text.into()),
+    };
+    create(
+        &mut m,
+        CreateMsg::Review {
+            template: "rust-service".into(),
+            review: Ok(Preview {
+                values: vec![
+                    ("name".into(), "billing".into()),
+                    ("owner".into(), "group:default/team-payments".into()),
+                    ("replicas".into(), "2".into()),
+                ],
+                repositories: vec!["github.com/acme/billing".into()],
+                catalog: Some("component:default/billing".into()),
+                steps: vec![
+                    (
+                        "fetch".into(),
+                        "Fetch the skeleton".into(),
+                        "fetch:template".into(),
+                    ),
+                    (
+                        "publish".into(),
+                        "Publish to GitHub".into(),
+                        "publish:github".into(),
+                    ),
+                    (
+                        "register".into(),
+                        "Register in the catalog".into(),
+                        "catalog:register".into(),
+                    ),
+                ],
+                files: vec![
+                    file("catalog-info.yaml", "kind: Component\n"),
+                    file("src/main.rs", "fn main() {}\n"),
+                ],
+                tree: vec![
+                    ("catalog-info.yaml".into(), Some(0)),
+                    ("src/".into(), None),
+                    ("  main.rs".into(), Some(1)),
+                ],
+            }),
+        },
+    );
+    key(&mut m, KeyCode::Char('j'));
+    m
+}
+
+fn failed() -> Model {
+    let mut m = reviewed();
+    for e in [
+        StepEvent::Started { index: 0 },
+        StepEvent::Log {
+            index: 0,
+            line: "2 files from ./skeleton".into(),
+        },
+        StepEvent::Done {
+            index: 0,
+            millis: 3,
+        },
+        StepEvent::Started { index: 1 },
+        StepEvent::Log {
+            index: 1,
+            line: "created https://github.com/acme/billing".into(),
+        },
+    ] {
+        create(&mut m, CreateMsg::Step(e));
+    }
+    create(
+        &mut m,
+        CreateMsg::End(RunEnd::Failed {
+            step: "publish (publish:github)".into(),
+            error: "push: 502 Bad Gateway".into(),
+            done: vec!["fetch".into()],
+            created: vec![
+                "repository acme/billing on github.com: https://github.com/acme/billing".into(),
+            ],
+            resumable: true,
+        }),
+    );
+    m
+}
+
+/// Created, and followed on its way to production: two stages reached, the rest waiting.
+fn created() -> Model {
+    let mut m = reviewed();
+    for index in 0..3 {
+        create(&mut m, CreateMsg::Step(StepEvent::Started { index }));
+        create(
+            &mut m,
+            CreateMsg::Step(StepEvent::Done { index, millis: 20 }),
+        );
+    }
+    create(
+        &mut m,
+        CreateMsg::End(RunEnd::Created {
+            links: vec![(
+                "Repository".into(),
+                "https://github.com/acme/billing".into(),
+            )],
+            created: vec![
+                "repository acme/billing on github.com: https://github.com/acme/billing".into(),
+            ],
+        }),
+    );
+    if let Some(run) = &mut m.create.run {
+        for (i, m) in run.road.iter_mut().enumerate().take(2) {
+            m.reached = Some(now() + chrono::Duration::seconds(40 * i as i64));
+        }
+    }
+    m
+}
+
+#[test]
+fn the_create_screen_stage_by_stage() {
+    for (name, model) in [
+        ("list", listed()),
+        ("form", filled()),
+        ("review", reviewed()),
+        ("failed", failed()),
+        ("created", created()),
+    ] {
+        for (w, h) in [(120, 40), (80, 24)] {
+            insta::assert_snapshot!(format!("create_{name}_{w}x{h}"), render(&model, w, h));
+        }
+    }
+}
