@@ -8,6 +8,8 @@ pub mod auth;
 pub mod history;
 pub mod issues;
 pub mod pulls;
+pub mod scheduler;
+pub mod sweep;
 pub mod wire;
 
 pub use api::{Fetch, GithubApi};
@@ -408,16 +410,28 @@ impl Backend for GithubApi {
     fn budget(&self) -> Option<String> {
         GithubApi::budget(self).map(|b| b.label())
     }
+
+    async fn sweep(
+        &self,
+        repos: &[String],
+    ) -> Option<Result<HashMap<String, crate::providers::ci::Glance>, Failure>> {
+        Some(GithubApi::sweep(self, repos).await)
+    }
+
+    fn sweep_points(repos: usize) -> Option<f64> {
+        Some(repos as f64 * sweep::POINTS_PER_REPO)
+    }
 }
 
 /// The GitHub provider, when `[github]` is configured.
 pub fn start(config: &Config, cx: &Context) -> Option<CiProvider<GithubApi>> {
     let source = config.github.clone()?;
-    let pacing = Pacing::new(
+    let mut pacing = Pacing::new(
         source.poll_idle_secs,
         source.poll_running_secs,
         source.max_in_flight,
     );
+    pacing.budget_per_min = Some(source.requests_per_sec * 60.0);
     Some(CiProvider::start(
         cx,
         pacing,
@@ -426,12 +440,7 @@ pub fn start(config: &Config, cx: &Context) -> Option<CiProvider<GithubApi>> {
             let source = source.clone();
             async move {
                 let token = resolve_token(&source).await?;
-                GithubApi::new(
-                    &source.api_url,
-                    token,
-                    source.max_in_flight,
-                    http::REQUEST_TIMEOUT,
-                )
+                GithubApi::for_source(&source, token, http::REQUEST_TIMEOUT)
             }
         },
     ))

@@ -6,6 +6,7 @@
 //! in the CI model's overlay ([`crate::ci`]), which the GitLab server shares.
 
 mod git;
+mod graphql;
 mod handlers;
 mod history;
 mod issues;
@@ -36,6 +37,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
     });
     Router::new()
         .route("/user", get(user))
+        .route("/graphql", post(graphql::graphql))
         .route("/rate_limit", get(rate_limit))
         .route("/repos/{owner}/{repo}", get(repository))
         .route("/repos/{owner}/{repo}/commits", get(list_commits))
