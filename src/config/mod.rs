@@ -140,6 +140,8 @@ pub struct GithubSource {
     pub max_in_flight: usize,
     /// Every GitHub request of the cockpit shares this budget (averaged over a second).
     pub requests_per_sec: f64,
+    /// Ask GraphQL which repositories changed, and read only those through REST.
+    pub sweep: bool,
     /// Read the services' open issues too (the Work screen's third source).
     pub issues: bool,
     /// How often issues are read while they are on screen (Work, a service's screen).
@@ -158,6 +160,7 @@ impl Default for GithubSource {
             poll_running_secs: 5,
             max_in_flight: 4,
             requests_per_sec: 5.0,
+            sweep: true,
             issues: true,
             issues_poll_secs: 60,
             issues_sweep_secs: 600,

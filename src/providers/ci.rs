@@ -158,7 +158,7 @@ pub trait Backend: Send + Sync + 'static {
         async { None }
     }
     /// What sweeping `repos` repositories costs of the host's points budget, when it sweeps.
-    fn sweep_points(_repos: usize) -> Option<f64> {
+    fn sweep_points(&self, _repos: usize) -> Option<f64> {
         None
     }
 }
@@ -564,7 +564,7 @@ where
                     _ => idle += 1,
                 }
             }
-            match B::sweep_points(busy) {
+            match backend.sweep_points(busy) {
                 // A check costs a share of one request: the sweep's pace is the points budget's.
                 Some(points) => {
                     let secs = points * 60.0 / SWEEP_POINTS_PER_MIN;
@@ -579,7 +579,7 @@ where
                 None => intervals(&shared.pacing, pinned, busy, idle),
             }
         };
-        let sweeps = B::sweep_points(0).is_some();
+        let sweeps = backend.sweep_points(0).is_some();
         let open_run = watch
             .as_ref()
             .and_then(|w| w.run.clone())
@@ -675,6 +675,11 @@ where
                     match with_priority(priority, backend.sweep(&repos)).await {
                         None => due.extend(glance),
                         Some(Ok(seen)) => {
+                            tracing::debug!(
+                                repos = repos.len(),
+                                busy_every = busy_every.num_seconds(),
+                                "sweep"
+                            );
                             for t in glance {
                                 let Some(st) = states.get_mut(&t.repo) else {
                                     continue;

@@ -25,6 +25,8 @@ pub struct GithubApi {
     octo: Octocrab,
     base: String,
     scheduler: std::sync::Arc<Scheduler>,
+    /// The CI poller may ask GraphQL which repositories changed (`[github] sweep`).
+    sweep: bool,
     budget: Mutex<Option<RateLimit>>,
     timeout: StdDuration,
 }
@@ -74,6 +76,7 @@ impl GithubApi {
         Ok(Self {
             octo,
             base: base.clone(),
+            sweep: true,
             // Every client of this host shares one budget; the first one made sets it, and
             // `[github]` (through `for_source`) sets it for all.
             scheduler: Scheduler::for_host(
@@ -102,6 +105,16 @@ impl GithubApi {
             },
         );
         Self::new(&source.api_url, token, source.max_in_flight, timeout)
+    }
+
+    /// With `false`, the CI poller reads every repository through REST (no GraphQL).
+    pub fn with_sweep(mut self, sweep: bool) -> Self {
+        self.sweep = sweep;
+        self
+    }
+
+    pub fn sweeps(&self) -> bool {
+        self.sweep
     }
 
     /// The host's request queue.

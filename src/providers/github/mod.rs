@@ -418,8 +418,9 @@ impl Backend for GithubApi {
         Some(GithubApi::sweep(self, repos).await)
     }
 
-    fn sweep_points(repos: usize) -> Option<f64> {
-        Some(repos as f64 * sweep::POINTS_PER_REPO)
+    fn sweep_points(&self, repos: usize) -> Option<f64> {
+        self.sweeps()
+            .then_some(repos as f64 * sweep::POINTS_PER_REPO)
     }
 }
 
@@ -441,6 +442,7 @@ pub fn start(config: &Config, cx: &Context) -> Option<CiProvider<GithubApi>> {
             async move {
                 let token = resolve_token(&source).await?;
                 GithubApi::for_source(&source, token, http::REQUEST_TIMEOUT)
+                    .map(|api| api.with_sweep(source.sweep))
             }
         },
     ))

@@ -34,10 +34,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
         shared,
         overlay: Mutex::default(),
         buckets: Mutex::default(),
+        quiet_since: Mutex::default(),
     });
     Router::new()
         .route("/user", get(user))
         .route("/graphql", post(graphql::graphql))
+        .route("/_sim/quiet", post(server::quiet).delete(server::quiet))
         .route("/rate_limit", get(rate_limit))
         .route("/repos/{owner}/{repo}", get(repository))
         .route("/repos/{owner}/{repo}/commits", get(list_commits))
