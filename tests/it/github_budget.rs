@@ -408,3 +408,39 @@ async fn a_limit_on_graphql_holds_every_github_request_for_its_wait() {
     }
     assert!(counted(&sim, "/") > at_limit, "polling resumed");
 }
+
+/// Every deployment but each environment's newest has no status read; those kept every
+/// repository with two deployments to an environment busy (polled every 5 s for ever, about
+/// 1,000 requests a minute for 42 idle repositories).
+#[tokio::test]
+async fn a_repository_where_nothing_runs_is_not_busy() {
+    use flightdeck::providers::ci::{Backend, RepoState, Target};
+    let sim = sim(0.0).await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let r = reqwest::Client::new()
+        .post(format!("{}/_sim/quiet", sim.endpoints().github))
+        .send()
+        .await
+        .expect("the sim answers");
+    assert_eq!(r.status().as_u16(), 204);
+    let api = GithubApi::new(
+        &sim.endpoints().github,
+        Some(TOKEN.into()),
+        4,
+        Duration::from_secs(5),
+    )
+    .expect("a client");
+    for t in github_targets(&sim) {
+        let target = Target {
+            repo: t.github.clone().expect("a repository"),
+            service: t.service.clone(),
+            name: t.name.clone(),
+        };
+        let mut st = RepoState::default();
+        api.poll(&target, &mut st, chrono::Utc::now())
+            .await
+            .expect("a poll");
+        assert!(!st.deployments.is_empty(), "{}: deployments", target.repo);
+        assert!(!st.busy, "{}: nothing runs", target.repo);
+    }
+}

@@ -272,7 +272,8 @@ impl GithubApi {
                 *e = i;
             }
         }
-        for i in newest.into_values() {
+        let newest: Vec<usize> = newest.into_values().collect();
+        for &i in &newest {
             let (d, s) = &st.deployments[i];
             if !deploys_changed && is_terminal_deploy(s.as_ref()) {
                 continue;
@@ -294,10 +295,12 @@ impl GithubApi {
                 }
             }
         }
-        let unsettled = st
-            .deployments
+        // Only each environment's newest deployment has its status read: an older one with
+        // none is history, not work in progress (counting it kept every repository with two
+        // deployments to an environment busy, polled every few seconds for ever).
+        let unsettled = newest
             .iter()
-            .any(|(_, s)| !is_terminal_deploy(s.as_ref()));
+            .any(|&i| !is_terminal_deploy(st.deployments[i].1.as_ref()));
         if deploys_changed {
             let deployments = st
                 .deployments
