@@ -138,6 +138,10 @@ pub struct GithubSource {
     pub poll_idle_secs: u64,
     pub poll_running_secs: u64,
     pub max_in_flight: usize,
+    /// Every GitHub request of the cockpit shares this budget (averaged over a second).
+    pub requests_per_sec: f64,
+    /// Ask GraphQL which repositories changed, and read only those through REST.
+    pub sweep: bool,
     /// Read the services' open issues too (the Work screen's third source).
     pub issues: bool,
     /// How often issues are read while they are on screen (Work, a service's screen).
@@ -155,6 +159,8 @@ impl Default for GithubSource {
             poll_idle_secs: 60,
             poll_running_secs: 5,
             max_in_flight: 4,
+            requests_per_sec: 5.0,
+            sweep: true,
             issues: true,
             issues_poll_secs: 60,
             issues_sweep_secs: 600,
@@ -577,6 +583,11 @@ fn validate(config: &Config, src: &Source<'_>) -> Result<(), ConfigError> {
                 &format!("`{field}` in [github] must be at least 1"),
             )?;
         }
+        src.require(
+            github.requests_per_sec.is_finite() && github.requests_per_sec > 0.0,
+            &[key("github"), key("requests_per_sec")],
+            "`requests_per_sec` in [github] must be more than 0",
+        )?;
     }
     if let Some(gitlab) = &config.gitlab {
         src.check_url(&gitlab.api_url, &[key("gitlab"), key("api_url")])?;

@@ -3,7 +3,7 @@
 //! document becomes a problem with its file, line and column; it never stops the others.
 //! The entity decoder here is also the Backstage API provider's, so both read the same way.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component as PathComponent, Path, PathBuf};
 use std::time::Duration;
 
@@ -21,8 +21,15 @@ use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
 
 /// How often (wall time) the files a load read are looked at again (their modification times
-/// and what the globs match), so edits show without a restart. Only a change re-parses them.
+/// and what the globs match), so edits show without a restart, when the file system cannot
+/// tell: only a change re-parses them.
 const CHECK_EVERY: Duration = Duration::from_secs(5);
+/// The same look while file-system notifications watch the files' directories: only for what
+/// they can miss (a network file system, a directory made after the watch began).
+const CHECK_WATCHED_EVERY: Duration = Duration::from_secs(60);
+/// Notifications come in bursts (an editor writes, renames, sets times): one look after the
+/// burst.
+const SETTLE: Duration = Duration::from_millis(150);
 
 /// What a load found.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -72,6 +79,46 @@ fn matches_of(pattern: &Path) -> Vec<PathBuf> {
 }
 
 impl Inputs {
+    /// The directories to watch for changes to what was read: each file's directory, and
+    /// each glob's fixed leading directory (with all below it when the pattern's wildcards
+    /// reach into directories).
+    pub fn watch_dirs(&self) -> Vec<(PathBuf, bool)> {
+        let mut dirs: Vec<(PathBuf, bool)> = Vec::new();
+        for (p, _) in &self.files {
+            if let Some(d) = p.parent() {
+                dirs.push((d.to_path_buf(), false));
+            }
+        }
+        for (g, _) in &self.globs {
+            let mut fixed = PathBuf::new();
+            let mut wild = false;
+            let parts: Vec<_> = g.components().collect();
+            for (i, c) in parts.iter().enumerate() {
+                let text = c.as_os_str().to_string_lossy();
+                if text.contains(['*', '?', '[']) {
+                    wild = i + 1 < parts.len() || text.contains("**");
+                    break;
+                }
+                if i + 1 < parts.len() {
+                    fixed.push(c);
+                }
+            }
+            if !fixed.as_os_str().is_empty() {
+                dirs.push((fixed, wild));
+            }
+        }
+        dirs.sort();
+        dirs.dedup();
+        // A directory watched with all below it covers those under it.
+        let deep: Vec<PathBuf> = dirs
+            .iter()
+            .filter(|(_, r)| *r)
+            .map(|(d, _)| d.clone())
+            .collect();
+        dirs.retain(|(d, r)| *r || !deep.iter().any(|x| d.starts_with(x)));
+        dirs
+    }
+
     /// Whether any file read changed or any glob matches other files now: a few `stat`s and
     /// directory reads, never a parse.
     pub fn changed(&self) -> bool {
@@ -88,7 +135,21 @@ pub fn load(config: &Config, cwd: Option<&Path>, home: Option<&Path>) -> Loaded 
 
 /// [`load`], and what it looked at, to tell later whether to load again.
 pub fn load_watched(config: &Config, cwd: Option<&Path>, home: Option<&Path>) -> (Loaded, Inputs) {
-    let mut loader = Loader::default();
+    let (loaded, inputs, _) = load_incremental(config, cwd, home, ParseCache::default());
+    (loaded, inputs)
+}
+
+/// [`load_watched`], parsing only the files whose stamp moved since `previous` was made.
+pub fn load_incremental(
+    config: &Config,
+    cwd: Option<&Path>,
+    home: Option<&Path>,
+    previous: ParseCache,
+) -> (Loaded, Inputs, ParseCache) {
+    let mut loader = Loader {
+        previous,
+        ..Loader::default()
+    };
     for pattern in &config.catalog.paths {
         let expanded = crate::config::expand_home(Path::new(pattern), home);
         loader.load_glob(
@@ -115,7 +176,7 @@ pub fn load_watched(config: &Config, cwd: Option<&Path>, home: Option<&Path>) ->
             Err(p) => loader.out.problems.push(p),
         }
     }
-    (loader.out, loader.inputs)
+    (loader.out, loader.inputs, loader.cache)
 }
 
 /// Reads descriptor files (and the Locations they name), as `[catalog] paths` would.
@@ -139,6 +200,24 @@ struct Loader {
     visited: HashSet<PathBuf>,
     out: Loaded,
     inputs: Inputs,
+    /// What the last load parsed, by file and stamp: an unchanged file is not parsed again.
+    previous: ParseCache,
+    cache: ParseCache,
+}
+
+/// Each file a load parsed, with its modification time and size then: the next load parses
+/// only the files whose stamp moved, so one edited file of many costs one parse.
+#[derive(Default)]
+pub struct ParseCache {
+    files: HashMap<PathBuf, (Stamp, ParsedFile)>,
+    /// Files this load parsed (the rest came from the cache).
+    parsed: usize,
+}
+
+impl ParseCache {
+    pub fn parsed(&self) -> usize {
+        self.parsed
+    }
 }
 
 impl Loader {
@@ -211,7 +290,18 @@ impl Loader {
             column: 1,
         };
         // Stamped before reading: an edit during the read shows as a change next time.
-        self.inputs.files.push((path.to_path_buf(), stamp(path)));
+        let now = stamp(path);
+        self.inputs.files.push((path.to_path_buf(), now));
+        if let Some((st, parsed)) = self.previous.files.remove(path)
+            && Some(st) == now
+        {
+            self.out.files += 1;
+            self.cache
+                .files
+                .insert(path.to_path_buf(), (st, parsed.clone()));
+            self.take(path, parsed);
+            return;
+        }
         let text = match std::fs::read(path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
@@ -236,6 +326,16 @@ impl Loader {
         };
         self.out.files += 1;
         let parsed = parse_file(path, &text);
+        self.cache.parsed += 1;
+        if let Some(st) = now {
+            self.cache
+                .files
+                .insert(path.to_path_buf(), (st, parsed.clone()));
+        }
+        self.take(path, parsed);
+    }
+
+    fn take(&mut self, path: &Path, parsed: ParsedFile) {
         self.out.entities.extend(parsed.entities);
         self.out.problems.extend(parsed.problems);
         let base = path.parent().unwrap_or(Path::new("."));
@@ -285,6 +385,7 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// A Location target to read next.
+#[derive(Clone)]
 struct Follow {
     target: String,
     place: Place,
@@ -292,6 +393,7 @@ struct Follow {
     remote: bool,
 }
 
+#[derive(Clone)]
 struct ParsedFile {
     entities: Vec<Entity>,
     problems: Vec<Problem>,
@@ -978,14 +1080,21 @@ async fn run(
     }
     let mut last: Option<Loaded> = None;
     let mut inputs: Option<std::sync::Arc<Inputs>>;
+    let mut cache = ParseCache::default();
+    let changed = std::sync::Arc::new(Notify::new());
+    let mut watch = Watch::new(changed.clone());
     loop {
         let (cfg, dir, h) = (config.clone(), cwd.clone(), home.clone());
-        let loaded =
-            tokio::task::spawn_blocking(move || load_watched(&cfg, dir.as_deref(), h.as_deref()))
-                .await;
+        let previous = std::mem::take(&mut cache);
+        let loaded = tokio::task::spawn_blocking(move || {
+            load_incremental(&cfg, dir.as_deref(), h.as_deref(), previous)
+        })
+        .await;
         let at = clock.now();
         let event = match loaded {
-            Ok((loaded, read)) => {
+            Ok((loaded, read, parsed)) => {
+                cache = parsed;
+                watch.follow(&read.watch_dirs());
                 inputs = Some(std::sync::Arc::new(read));
                 let services = loaded
                     .entities
@@ -1032,12 +1141,18 @@ async fn run(
         {
             return;
         }
-        // Read again on refresh, or when a look at the inputs finds a change; an unchanged
-        // catalog costs a few stats every few seconds, never a parse.
+        // Read again on refresh, or when a look at the inputs finds a change, prompted by the
+        // file system or, slowly, by the clock; an unchanged catalog is never parsed again.
         loop {
+            let every = if watch.complete() {
+                CHECK_WATCHED_EVERY
+            } else {
+                CHECK_EVERY
+            };
             tokio::select! {
                 _ = refresh.notified() => break,
-                _ = tokio::time::sleep(CHECK_EVERY) => {}
+                _ = changed.notified() => tokio::time::sleep(SETTLE).await,
+                _ = tokio::time::sleep(every) => {}
             }
             let Some(seen) = inputs.clone() else { break };
             match tokio::task::spawn_blocking(move || seen.changed()).await {
@@ -1045,6 +1160,64 @@ async fn run(
                 _ => break,
             }
         }
+    }
+}
+
+/// File-system notifications for the directories a load read from; any event but a read
+/// wakes the catalog's look at its inputs (which decides whether to read again).
+struct Watch {
+    watcher: Option<notify::RecommendedWatcher>,
+    watched: Vec<(PathBuf, bool)>,
+    /// Every directory is watched: the clock's look can be slow.
+    all: bool,
+}
+
+impl Watch {
+    fn new(changed: std::sync::Arc<Notify>) -> Self {
+        let watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
+            if e.is_ok_and(|e| !e.kind.is_access()) {
+                changed.notify_one();
+            }
+        });
+        if let Err(e) = &watcher {
+            tracing::info!("catalog: no file-system notifications ({e}); looking every 5 s");
+        }
+        Self {
+            watcher: watcher.ok(),
+            watched: Vec::new(),
+            all: false,
+        }
+    }
+
+    /// Watches `dirs` instead of what was watched.
+    fn follow(&mut self, dirs: &[(PathBuf, bool)]) {
+        use notify::Watcher as _;
+        let Some(w) = self.watcher.as_mut() else {
+            return;
+        };
+        if self.watched == dirs && self.all {
+            return;
+        }
+        for (d, _) in self.watched.drain(..) {
+            let _ = w.unwatch(&d);
+        }
+        let mut all = true;
+        for (d, deep) in dirs {
+            let mode = if *deep {
+                notify::RecursiveMode::Recursive
+            } else {
+                notify::RecursiveMode::NonRecursive
+            };
+            match w.watch(d, mode) {
+                Ok(()) => self.watched.push((d.clone(), *deep)),
+                Err(_) => all = false,
+            }
+        }
+        self.all = all;
+    }
+
+    fn complete(&self) -> bool {
+        self.watcher.is_some() && self.all
     }
 }
 
@@ -1095,6 +1268,103 @@ mod tests {
         let (_, inputs) = load_watched(&config, None, None);
         std::fs::remove_file(&b)?;
         assert!(inputs.changed(), "a removed file");
+        Ok(())
+    }
+
+    fn two_files() -> std::io::Result<(tempfile::TempDir, Config)> {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path().join("catalog-info.yaml");
+        std::fs::write(
+            &root,
+            "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: org\nspec:\n  targets: [./repos/*.yaml]\n",
+        )?;
+        std::fs::create_dir_all(dir.path().join("repos"))?;
+        std::fs::write(dir.path().join("repos/a.yaml"), component("a"))?;
+        std::fs::write(dir.path().join("repos/b.yaml"), component("b"))?;
+        let config = Config {
+            catalog: crate::config::Catalog {
+                paths: vec![root.to_string_lossy().into_owned()],
+                current_repo: false,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        Ok((dir, config))
+    }
+
+    #[test]
+    fn a_load_parses_only_the_files_that_changed() -> std::io::Result<()> {
+        let (dir, config) = two_files()?;
+        let (first, _, cache) = load_incremental(&config, None, None, ParseCache::default());
+        assert_eq!(cache.parsed(), 3, "the Location and both components");
+        let (again, _, cache) = load_incremental(&config, None, None, cache);
+        assert_eq!(cache.parsed(), 0, "nothing changed, nothing parsed");
+        assert_eq!(again, first, "the same catalog from the cache");
+        std::fs::write(dir.path().join("repos/b.yaml"), component("b-edited"))?;
+        let (edited, _, cache) = load_incremental(&config, None, None, cache);
+        assert_eq!(cache.parsed(), 1, "only the edited file");
+        let (whole, _) = load_watched(&config, None, None);
+        assert_eq!(edited, whole, "as a load from nothing reads it");
+        Ok(())
+    }
+
+    #[test]
+    fn the_directories_read_and_globbed_are_watched() -> std::io::Result<()> {
+        let (dir, config) = two_files()?;
+        let (_, inputs) = load_watched(&config, None, None);
+        let dirs = inputs.watch_dirs();
+        let root = dir.path().to_path_buf();
+        assert!(dirs.contains(&(root.clone(), false)), "{dirs:?}");
+        assert!(dirs.contains(&(root.join("repos"), false)), "{dirs:?}");
+        Ok(())
+    }
+
+    /// An edit shows well before the clock's look would find it: the file system says so.
+    #[tokio::test]
+    async fn an_edited_file_is_read_again_when_the_file_system_says_so() -> std::io::Result<()> {
+        let (dir, config) = two_files()?;
+        let (tx, mut rx) = mpsc::channel(64);
+        let cx = Context {
+            tx,
+            clock: crate::clock::Clock::System,
+            read_only: false,
+        };
+        let _p = CatalogProvider::start(&config, &cx);
+        let names = |m: &Msg| match m {
+            Msg::Catalog(catalog::Msg::Loaded { entities, .. }) => {
+                Some(entities.iter().map(|e| e.name.clone()).collect::<Vec<_>>())
+            }
+            _ => None,
+        };
+        let wait = |secs| tokio::time::Instant::now() + Duration::from_secs(secs);
+        let deadline = wait(10);
+        loop {
+            let m = tokio::time::timeout_at(deadline, rx.recv()).await;
+            if m.ok().flatten().as_ref().and_then(names).is_some() {
+                break;
+            }
+        }
+        // Let the watch begin, then edit.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let edited = tokio::time::Instant::now();
+        std::fs::write(dir.path().join("repos/b.yaml"), component("b-edited"))?;
+        let deadline = wait(4);
+        let got = loop {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(m)) => {
+                    if let Some(n) = names(&m) {
+                        break n;
+                    }
+                }
+                _ => panic!("no new read within 4 s of the edit"),
+            }
+        };
+        assert!(got.iter().any(|n| n == "b-edited"), "{got:?}");
+        assert!(
+            edited.elapsed() < CHECK_EVERY,
+            "read {:?} after the edit",
+            edited.elapsed()
+        );
         Ok(())
     }
 

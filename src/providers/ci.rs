@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 use tokio::sync::{Notify, OnceCell};
 
+use super::github::scheduler::{Priority, with_priority};
 use super::github::wire;
 use super::http::{Backoff, Failure};
 use super::{Context, Provider};
@@ -85,9 +86,24 @@ pub struct RepoState {
     pub sent_pulls: Option<Vec<flightdeck_core::model::pipelines::pulls::Pull>>,
     /// Something runs or deploys: poll quickly.
     pub busy: bool,
+    /// The sweep's fingerprint as of the last REST poll: a sweep that shows another one sends
+    /// the next REST poll at once.
+    pub glance: Option<u64>,
+    /// When REST last read this repository (a sweep only says whether to).
+    pub rest_at: Option<DateTime<Utc>>,
+    /// The fingerprint of the sweep that sent this REST poll, kept once it succeeds.
+    pub pending_glance: Option<u64>,
     pub next_due: Option<DateTime<Utc>>,
     pub failures: u32,
     pub error: Option<String>,
+}
+
+/// What a sweep says of one repository: a fingerprint of its latest check suites and
+/// deployments (a change means REST has news to read), and whether anything of it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Glance {
+    pub print: u64,
+    pub busy: bool,
 }
 
 /// A run's jobs and the ETag to ask with next time; `None` when nothing changed.
@@ -133,6 +149,18 @@ pub trait Backend: Send + Sync + 'static {
     }
     /// What the status bar says about the budget (`4870/5000`).
     fn budget(&self) -> Option<String>;
+    /// Many repositories' latest activity in one request (GitHub's GraphQL); `None` when the
+    /// host has no such read, and every repository is polled through REST.
+    fn sweep(
+        &self,
+        _repos: &[String],
+    ) -> impl Future<Output = Option<Result<HashMap<String, Glance>, Failure>>> + Send {
+        async { None }
+    }
+    /// What sweeping `repos` repositories costs of the host's points budget, when it sweeps.
+    fn sweep_points(&self, _repos: usize) -> Option<f64> {
+        None
+    }
 }
 
 /// How a poller paces itself.
@@ -142,6 +170,79 @@ pub struct Pacing {
     pub running: Duration,
     pub max_in_flight: usize,
     pub backoff: Backoff,
+    /// The host's request budget a minute (GitHub's scheduler); repository polls stretch
+    /// their intervals to stay within their share of it. `None`: no budget (GitLab).
+    pub budget_per_min: Option<f64>,
+}
+
+/// Of the host's budget, what repository polls of running work may spend, and what the idle
+/// sweep may: the rest is for what the user asks (jobs, logs, actions) and the other feeds.
+const BUSY_SHARE: f64 = 0.5;
+const IDLE_SHARE: f64 = 1.0 / 12.0;
+/// Requests one repository poll costs, about: its runs and its deployments (a deployment
+/// not yet settled adds its statuses).
+const POLL_COST: f64 = 2.0;
+
+/// A repository the sweep keeps seeing unchanged is still read through REST this often, in
+/// case a change passed the sweep by (a run on a branch it does not look at).
+const REST_EVERY: Duration = Duration::minutes(10);
+/// GraphQL points a minute the sweep of running work may spend: GitHub gives 5,000 an hour;
+/// this is three fifths of it.
+const SWEEP_POINTS_PER_MIN: f64 = 50.0;
+
+/// The wait a limit answer asks for, and what the status bar says of it.
+fn limit_block<B: Backend>(
+    backend: &B,
+    f: &Failure,
+    at: DateTime<Utc>,
+    pacing: &Pacing,
+) -> (DateTime<Utc>, String) {
+    let Failure::Limited {
+        wait,
+        primary,
+        message,
+    } = f
+    else {
+        return (at + pacing.idle, f.describe("GitHub"));
+    };
+    let until = at + Duration::from_std(*wait).unwrap_or(pacing.idle);
+    let what = if *primary {
+        "rate limit exhausted"
+    } else {
+        "secondary rate limit"
+    };
+    let budget = backend
+        .budget()
+        .map(|b| format!(" ({b})"))
+        .unwrap_or_default();
+    let why = if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    };
+    (until, format!("{what}{budget}{why}; last data kept"))
+}
+
+/// The intervals of busy and idle repositories not pinned by the user, stretched so that
+/// `busy` and `idle` repositories polled at them stay within their shares of the budget;
+/// pinned ones keep the configured intervals (and are counted against the busy share first).
+pub fn intervals(pacing: &Pacing, pinned: usize, busy: usize, idle: usize) -> (Duration, Duration) {
+    let Some(per_min) = pacing.budget_per_min else {
+        return (pacing.running, pacing.idle);
+    };
+    let stretch = |n: usize, share: f64, floor: Duration| {
+        if n == 0 || share <= 0.0 {
+            return floor;
+        }
+        let secs = n as f64 * POLL_COST * 60.0 / share;
+        floor.max(Duration::milliseconds((secs * 1000.0) as i64))
+    };
+    let pinned_cost = pinned as f64 * POLL_COST * 60.0 / pacing.running.num_seconds().max(1) as f64;
+    let busy_share = (per_min * BUSY_SHARE - pinned_cost).max(per_min * BUSY_SHARE / 4.0);
+    (
+        stretch(busy, busy_share, pacing.running),
+        stretch(idle, per_min * IDLE_SHARE, pacing.idle),
+    )
 }
 
 impl Pacing {
@@ -151,6 +252,7 @@ impl Pacing {
             idle,
             running: Duration::seconds(running_secs.max(1) as i64),
             max_in_flight: max_in_flight.max(1),
+            budget_per_min: None,
             backoff: Backoff {
                 base: StdDuration::from_secs(5),
                 max: idle
@@ -396,7 +498,7 @@ where
     {
         let (b, s) = (backend.clone(), shared.clone());
         tokio::spawn(async move {
-            if let Ok(login) = b.login().await {
+            if let Ok(login) = with_priority(Priority::Now, b.login()).await {
                 send(
                     &s,
                     Msg::Pipelines(PipelinesMsg::Login {
@@ -447,6 +549,37 @@ where
                 .as_ref()
                 .is_none_or(|w| w.all || w.pinned.contains(&t.service))
         };
+        // What the user started or opened: polled first and at the configured pace.
+        let is_pinned = |t: &Target| {
+            watch
+                .as_ref()
+                .is_some_and(|w| w.pinned.contains(&t.service))
+        };
+        let (busy_every, idle_every) = {
+            let (mut pinned, mut busy, mut idle) = (0, 0, 0);
+            for t in targets.iter().filter(|t| visible(t)) {
+                match states.get(&t.repo) {
+                    _ if is_pinned(t) => pinned += 1,
+                    Some(s) if s.busy => busy += 1,
+                    _ => idle += 1,
+                }
+            }
+            match backend.sweep_points(busy) {
+                // A check costs a share of one request: the sweep's pace is the points budget's.
+                Some(points) => {
+                    let secs = points * 60.0 / SWEEP_POINTS_PER_MIN;
+                    (
+                        shared
+                            .pacing
+                            .running
+                            .max(Duration::milliseconds((secs * 1000.0) as i64)),
+                        shared.pacing.idle,
+                    )
+                }
+                None => intervals(&shared.pacing, pinned, busy, idle),
+            }
+        };
+        let sweeps = backend.sweep_points(0).is_some();
         let open_run = watch
             .as_ref()
             .and_then(|w| w.run.clone())
@@ -488,7 +621,7 @@ where
 
         let mut changed = false;
         if blocked.is_none() {
-            let due: Vec<Target> = targets
+            let mut due: Vec<Target> = targets
                 .iter()
                 .filter(|t| visible(t))
                 .filter(|t| {
@@ -498,6 +631,98 @@ where
                 })
                 .cloned()
                 .collect();
+            // On a host that sweeps, repositories REST has read lately are asked in one sweep
+            // whether anything moved; only those where it did are read through REST. What the
+            // user pinned or acted on, a refresh, a failing or new repository, and every one
+            // once in REST_EVERY go straight to REST.
+            // The PR view reads each repository's open PRs in its REST poll (conditionally).
+            if sweeps && !refresh && !want_pulls {
+                let (rest, glance): (Vec<Target>, Vec<Target>) = due.into_iter().partition(|t| {
+                    is_pinned(t)
+                        || urgent.contains(&t.repo)
+                        || states.get(&t.repo).is_none_or(|s| {
+                            s.failures > 0 || s.rest_at.is_none_or(|at| now - at >= REST_EVERY)
+                        })
+                });
+                due = rest;
+                let mut glance = glance;
+                if !glance.is_empty() {
+                    // Those due soon join this sweep, so repositories whose turns fell apart
+                    // share one request instead of each costing its own.
+                    for t in targets.iter().filter(|t| visible(t) && !is_pinned(t)) {
+                        let Some(st) = states.get(&t.repo) else {
+                            continue;
+                        };
+                        let half = if st.busy { busy_every } else { idle_every } / 2;
+                        let soon = st.next_due.is_some_and(|d| d > now && d <= now + half);
+                        let fresh =
+                            st.failures == 0 && st.rest_at.is_some_and(|at| now - at < REST_EVERY);
+                        if soon && fresh && !urgent.contains(&t.repo) {
+                            glance.push(t.clone());
+                        }
+                    }
+                }
+                if !glance.is_empty() {
+                    let busy = glance
+                        .iter()
+                        .any(|t| states.get(&t.repo).is_some_and(|s| s.busy));
+                    let repos: Vec<String> = glance.iter().map(|t| t.repo.clone()).collect();
+                    let priority = if busy {
+                        Priority::Running
+                    } else {
+                        Priority::Idle
+                    };
+                    match with_priority(priority, backend.sweep(&repos)).await {
+                        None => due.extend(glance),
+                        Some(Ok(seen)) => {
+                            tracing::debug!(
+                                repos = repos.len(),
+                                busy_every = busy_every.num_seconds(),
+                                "sweep"
+                            );
+                            for t in glance {
+                                let Some(st) = states.get_mut(&t.repo) else {
+                                    continue;
+                                };
+                                match seen.get(&t.repo) {
+                                    // Unchanged since REST read it (or the first
+                                    // sweep since: it sets the mark). Busy as either says:
+                                    // REST sees older runs, the sweep newer branches.
+                                    Some(g) if st.glance.is_none_or(|p| p == g.print) => {
+                                        st.glance = Some(g.print);
+                                        st.next_due = Some(
+                                            now + if g.busy || st.busy {
+                                                busy_every
+                                            } else {
+                                                idle_every
+                                            },
+                                        );
+                                    }
+                                    Some(g) => {
+                                        st.pending_glance = Some(g.print);
+                                        due.push(t);
+                                    }
+                                    None => due.push(t),
+                                }
+                            }
+                            last_ok.get_or_insert(now);
+                        }
+                        Some(Err(f @ Failure::Limited { .. })) => {
+                            let (until, why) =
+                                limit_block(&*backend, &f, shared.cx.clock.now(), &shared.pacing);
+                            for t in &glance {
+                                if let Some(st) = states.get_mut(&t.repo) {
+                                    st.next_due = Some(until);
+                                }
+                            }
+                            blocked = Some((until, why));
+                            due.clear();
+                        }
+                        // A sweep that fails costs nothing but falls back to REST this round.
+                        Some(Err(_)) => due.extend(glance),
+                    }
+                }
+            }
             // Set at a rate limit: the polls of this round not yet sent are not sent (the host
             // asked to wait; 9 more requests went out after a secondary limit). They keep their
             // state and stay due, for the first round after the wait.
@@ -509,13 +734,20 @@ where
                     st.want_pulls = want_pulls;
                     let b = backend.clone();
                     let stop = stop.clone();
-                    async move {
+                    let priority = if is_pinned(&t) || urgent.contains(&t.repo) {
+                        Priority::Now
+                    } else if st.busy {
+                        Priority::Running
+                    } else {
+                        Priority::Idle
+                    };
+                    with_priority(priority, async move {
                         if stop.load(std::sync::atomic::Ordering::Relaxed) {
                             return (t, st, None);
                         }
                         let r = b.poll(&t, &mut st, now).await;
                         (t, st, Some(r))
-                    }
+                    })
                 })
                 .collect();
             // Each repository's news goes out as soon as its poll ends, not after the slowest.
@@ -535,42 +767,32 @@ where
                         }
                         st.failures = 0;
                         st.error = None;
-                        let every = if st.busy {
-                            shared.pacing.running
-                        } else {
-                            shared.pacing.idle
+                        st.rest_at = Some(now);
+                        // Compared with the next sweep's; none: the next sweep sets it.
+                        st.glance = st.pending_glance.take();
+                        let every = match (is_pinned(&t), st.busy) {
+                            (true, true) => shared.pacing.running,
+                            (true, false) => shared.pacing.idle,
+                            (false, true) => busy_every,
+                            (false, false) => idle_every,
                         };
                         // Paced from when the poll started, so the interval is what the
                         // user configured however long the answers took.
                         st.next_due = Some(now + every);
                         last_ok.get_or_insert(done);
                     }
-                    Err(Failure::Limited {
-                        wait,
-                        primary,
-                        message,
-                    }) => {
+                    Err(f @ Failure::Limited { .. }) => {
                         stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                        let until = done + Duration::from_std(wait).unwrap_or(shared.pacing.idle);
-                        let what = if primary {
-                            "rate limit exhausted"
-                        } else {
-                            "secondary rate limit"
-                        };
-                        let budget = backend
-                            .budget()
-                            .map(|b| format!(" ({b})"))
-                            .unwrap_or_default();
-                        let why = if message.is_empty() {
-                            String::new()
-                        } else {
-                            format!(": {message}")
-                        };
-                        blocked = Some((until, format!("{what}{budget}{why}; last data kept")));
+                        let (until, why) = limit_block(&*backend, &f, done, &shared.pacing);
+                        blocked = Some((until, why));
                         st.next_due = Some(until);
+                        st.pending_glance = None;
+                        // Not read: REST reads it after the wait, not a sweep.
+                        st.rest_at = None;
                     }
                     Err(f) => {
                         st.failures += 1;
+                        st.pending_glance = None;
                         st.error = Some(f.describe(&t.repo));
                         let wait = shared.pacing.backoff.delay(st.failures);
                         st.next_due =
@@ -588,7 +810,7 @@ where
                     .and_then(|s| s.runs.iter().find(|r| r.key == j.run))
                     .is_none_or(|r| !r.state.is_done());
                 let done = shared.cx.clock.now();
-                match backend.jobs(&j.run, j.etag.as_deref()).await {
+                match with_priority(Priority::Now, backend.jobs(&j.run, j.etag.as_deref())).await {
                     Ok(Some((list, etag))) => {
                         let busy = running || list.iter().any(|job| !job.state.is_done());
                         j.etag = etag;
@@ -643,7 +865,12 @@ where
             && let Some(t) = targets.iter().find(|t| t.repo == w.pull.repo)
         {
             let done = shared.cx.clock.now();
-            match backend.pull_runs(t, &w.branch, w.etag.as_deref()).await {
+            match with_priority(
+                Priority::Now,
+                backend.pull_runs(t, &w.branch, w.etag.as_deref()),
+            )
+            .await
+            {
                 Ok(answer) => {
                     w.failures = 0;
                     let mut busy = false;
@@ -783,7 +1010,7 @@ async fn fetch_log<B: Backend>(shared: Arc<Shared<B>>, job: JobRef, generation: 
         .await;
         return;
     };
-    let text = match backend.log(&job).await {
+    let text = match with_priority(Priority::Now, backend.log(&job)).await {
         Ok(t) => t,
         Err(f) => {
             if current(&shared) {
@@ -888,7 +1115,7 @@ async fn act<B: Backend>(shared: Arc<Shared<B>>, command: Command) {
         _ => None,
     })
     .unwrap_or_default();
-    let msg = match backend.act(&command).await {
+    let msg = match with_priority(Priority::Now, backend.act(&command)).await {
         Ok(run) => PipelinesMsg::ActionDone { what, service, run },
         Err(f) => PipelinesMsg::ActionFailed {
             what,
@@ -898,4 +1125,30 @@ async fn act<B: Backend>(shared: Arc<Shared<B>>, command: Command) {
     send(&shared, Msg::Pipelines(msg)).await;
     lock(&shared.control).urgent.insert(repo);
     shared.wake.notify_one();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_stretch_to_stay_within_the_budget() {
+        let mut pacing = Pacing::new(60, 5, 4);
+        assert_eq!(
+            intervals(&pacing, 0, 50, 50),
+            (pacing.running, pacing.idle),
+            "no budget, no stretching"
+        );
+        pacing.budget_per_min = Some(300.0);
+        // A few repositories fit at the configured pace.
+        assert_eq!(intervals(&pacing, 0, 3, 5), (pacing.running, pacing.idle));
+        // 50 busy ones share 150 requests a minute: each every 40 s; 50 idle ones share 25.
+        let (busy, idle) = intervals(&pacing, 0, 50, 50);
+        assert_eq!(busy, Duration::seconds(40));
+        assert_eq!(idle, Duration::seconds(240));
+        // Pinned repositories are polled at the configured pace, out of the busy share.
+        // (2 at 5 s take 48 a minute of the 150: the other 50 share 102, each every ~59 s).
+        let (busy, _) = intervals(&pacing, 2, 50, 0);
+        assert_eq!(busy.num_seconds(), 58);
+    }
 }

@@ -13,6 +13,7 @@ mod e2e_process;
 mod e2e_tmux;
 mod faults;
 mod fuzz;
+mod github_budget;
 mod hardening;
 mod keys;
 mod metrics;

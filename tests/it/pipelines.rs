@@ -650,8 +650,17 @@ async fn a_secondary_limit_stops_the_round_and_the_next_waits_for_retry_after() 
             .map(|r| r.count)
             .sum()
     };
-    // Let a round end, then limit the first request of the next one.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Let the first round end (the host's budget spreads it over a few seconds: nothing is
+    // asked for 700 ms), then limit the first request of the next one.
+    let mut seen = github(&sim);
+    loop {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let now = github(&sim);
+        if now == seen {
+            break;
+        }
+        seen = now;
+    }
     sim.shared.faults.add(fault(
         FaultKind::SecondaryLimit {
             retry_after_secs: 3,

@@ -12,19 +12,21 @@ use octocrab::Octocrab;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
-use tokio::sync::Semaphore;
 
+use super::scheduler::{self, Budget, Priority, Scheduler};
 use super::wire;
 use crate::providers::http::{self, Failure, RateLimit};
 use flightdeck_core::sanitize;
 use flightdeck_core::sync::lock;
 
 /// GitHub's REST API through octocrab, with conditional requests, the rate-limit budget as
-/// last seen, and a bound on requests in flight.
+/// last seen, and every request queued in the host's one [`Scheduler`].
 pub struct GithubApi {
     octo: Octocrab,
     base: String,
-    in_flight: Semaphore,
+    scheduler: std::sync::Arc<Scheduler>,
+    /// The CI poller may ask GraphQL which repositories changed (`[github] sweep`).
+    sweep: bool,
     budget: Mutex<Option<RateLimit>>,
     timeout: StdDuration,
 }
@@ -73,11 +75,51 @@ impl GithubApi {
             .map_err(|e| format!("cannot build the GitHub client: {e}"))?;
         Ok(Self {
             octo,
-            base,
-            in_flight: Semaphore::new(max_in_flight.max(1)),
+            base: base.clone(),
+            sweep: true,
+            // Every client of this host shares one budget; the first one made sets it, and
+            // `[github]` (through `for_source`) sets it for all.
+            scheduler: Scheduler::for_host(
+                &base,
+                Budget {
+                    in_flight: max_in_flight,
+                    ..Budget::DEFAULT
+                },
+            ),
             budget: Mutex::new(None),
             timeout,
         })
+    }
+
+    /// A client of the configured host, with `[github]`'s budget set for every client of it.
+    pub fn for_source(
+        source: &crate::config::GithubSource,
+        token: Option<String>,
+        timeout: StdDuration,
+    ) -> Result<Self, String> {
+        Scheduler::configure(
+            source.api_url.trim_end_matches('/'),
+            Budget {
+                per_sec: source.requests_per_sec,
+                in_flight: source.max_in_flight,
+            },
+        );
+        Self::new(&source.api_url, token, source.max_in_flight, timeout)
+    }
+
+    /// With `false`, the CI poller reads every repository through REST (no GraphQL).
+    pub fn with_sweep(mut self, sweep: bool) -> Self {
+        self.sweep = sweep;
+        self
+    }
+
+    pub fn sweeps(&self) -> bool {
+        self.sweep
+    }
+
+    /// The host's request queue.
+    pub fn scheduler(&self) -> &std::sync::Arc<Scheduler> {
+        &self.scheduler
     }
 
     /// The budget as the last answer gave it.
@@ -97,12 +139,21 @@ impl GithubApi {
         path: &str,
         headers: HeaderMap,
     ) -> Result<(StatusCode, HeaderMap, String), Failure> {
+        // A request that changes something is the user's: it goes first (a GraphQL read is
+        // a POST too, but a read).
+        let graphql = path.starts_with("/graphql");
+        let priority = if post.is_some() && !graphql {
+            Priority::Now
+        } else {
+            scheduler::current()
+        };
+        let resource = if graphql { "graphql" } else { "core" };
         let _permit = self
-            .in_flight
-            .acquire()
+            .scheduler
+            .acquire(priority, resource)
             .await
-            .map_err(|_| Failure::Other("shutting down".into()))?;
-        http::bounded(self.timeout, async {
+            .map_err(|left| self.scheduler.held(left))?;
+        let answer = http::bounded(self.timeout, async {
             let res = match post {
                 None => self.octo._get_with_headers(path, Some(headers)).await,
                 Some(body) => self.octo._post(path, body).await,
@@ -111,7 +162,16 @@ impl GithubApi {
             let status = res.status();
             let headers = res.headers().clone();
             if let Some(limit) = RateLimit::from_headers(&headers) {
-                *lock(&self.budget) = Some(limit);
+                let server_now = http::server_now(&headers)
+                    .map_or_else(|| chrono::Utc::now().timestamp(), |d| d.timestamp());
+                let named = headers
+                    .get("x-ratelimit-resource")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(resource);
+                self.scheduler.observe(named, limit, server_now);
+                if named == "core" {
+                    *lock(&self.budget) = Some(limit);
+                }
             }
             let body = self
                 .octo
@@ -123,7 +183,11 @@ impl GithubApi {
             }
             Ok((status, headers, body))
         })
-        .await
+        .await;
+        if let Err(f @ Failure::Limited { .. }) = &answer {
+            self.scheduler.limited(f);
+        }
+        answer
     }
 
     /// A conditional GET: `etag` from the last fresh answer.
@@ -173,6 +237,14 @@ impl GithubApi {
         self.send(Some(body), path, HeaderMap::new())
             .await
             .map(|(_, _, b)| b)
+    }
+
+    /// A GraphQL read (`POST /graphql`), queued like any GET at the task's priority: its
+    /// answer's headers (the points budget) and body.
+    pub async fn graphql(&self, body: &serde_json::Value) -> Result<(HeaderMap, String), Failure> {
+        self.send(Some(Some(body)), "/graphql", HeaderMap::new())
+            .await
+            .map(|(_, h, b)| (h, b))
     }
 
     /// Who the token authenticates as.

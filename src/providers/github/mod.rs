@@ -8,6 +8,8 @@ pub mod auth;
 pub mod history;
 pub mod issues;
 pub mod pulls;
+pub mod scheduler;
+pub mod sweep;
 pub mod wire;
 
 pub use api::{Fetch, GithubApi};
@@ -270,7 +272,8 @@ impl GithubApi {
                 *e = i;
             }
         }
-        for i in newest.into_values() {
+        let newest: Vec<usize> = newest.into_values().collect();
+        for &i in &newest {
             let (d, s) = &st.deployments[i];
             if !deploys_changed && is_terminal_deploy(s.as_ref()) {
                 continue;
@@ -292,10 +295,12 @@ impl GithubApi {
                 }
             }
         }
-        let unsettled = st
-            .deployments
+        // Only each environment's newest deployment has its status read: an older one with
+        // none is history, not work in progress (counting it kept every repository with two
+        // deployments to an environment busy, polled every few seconds for ever).
+        let unsettled = newest
             .iter()
-            .any(|(_, s)| !is_terminal_deploy(s.as_ref()));
+            .any(|&i| !is_terminal_deploy(st.deployments[i].1.as_ref()));
         if deploys_changed {
             let deployments = st
                 .deployments
@@ -408,16 +413,29 @@ impl Backend for GithubApi {
     fn budget(&self) -> Option<String> {
         GithubApi::budget(self).map(|b| b.label())
     }
+
+    async fn sweep(
+        &self,
+        repos: &[String],
+    ) -> Option<Result<HashMap<String, crate::providers::ci::Glance>, Failure>> {
+        Some(GithubApi::sweep(self, repos).await)
+    }
+
+    fn sweep_points(&self, repos: usize) -> Option<f64> {
+        self.sweeps()
+            .then_some(repos as f64 * sweep::POINTS_PER_REPO)
+    }
 }
 
 /// The GitHub provider, when `[github]` is configured.
 pub fn start(config: &Config, cx: &Context) -> Option<CiProvider<GithubApi>> {
     let source = config.github.clone()?;
-    let pacing = Pacing::new(
+    let mut pacing = Pacing::new(
         source.poll_idle_secs,
         source.poll_running_secs,
         source.max_in_flight,
     );
+    pacing.budget_per_min = Some(source.requests_per_sec * 60.0);
     Some(CiProvider::start(
         cx,
         pacing,
@@ -426,12 +444,8 @@ pub fn start(config: &Config, cx: &Context) -> Option<CiProvider<GithubApi>> {
             let source = source.clone();
             async move {
                 let token = resolve_token(&source).await?;
-                GithubApi::new(
-                    &source.api_url,
-                    token,
-                    source.max_in_flight,
-                    http::REQUEST_TIMEOUT,
-                )
+                GithubApi::for_source(&source, token, http::REQUEST_TIMEOUT)
+                    .map(|api| api.with_sweep(source.sweep))
             }
         },
     ))

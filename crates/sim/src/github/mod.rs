@@ -6,6 +6,7 @@
 //! in the CI model's overlay ([`crate::ci`]), which the GitLab server shares.
 
 mod git;
+mod graphql;
 mod handlers;
 mod history;
 mod issues;
@@ -34,9 +35,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
         overlay: Mutex::default(),
         buckets: Mutex::default(),
         comments: Mutex::default(),
+        quiet_since: Mutex::default(),
     });
     Router::new()
         .route("/user", get(user))
+        .route("/graphql", post(graphql::graphql))
+        .route("/_sim/quiet", post(server::quiet).delete(server::quiet))
         .route("/rate_limit", get(rate_limit))
         .route("/repos/{owner}/{repo}", get(repository))
         .route("/repos/{owner}/{repo}/commits", get(list_commits))

@@ -57,6 +57,9 @@ pub(super) struct Github {
     pub(super) buckets: Mutex<HashMap<u64, Bucket>>,
     /// Comments clients posted on issues, by lower-case `owner/repo` and issue number.
     pub(super) comments: Mutex<HashMap<(String, u64), Vec<Posted>>>,
+    /// Set by `POST /_sim/quiet`: only the scheduled runs that had ended by this story time
+    /// are served, so the organisation is idle at once (a measurement's idle case).
+    pub(super) quiet_since: Mutex<Option<DateTime<Utc>>>,
 }
 
 /// A comment a client posted on an issue: kept beside the story's own, in posting order.
@@ -80,10 +83,16 @@ pub(super) type Gh = State<Arc<Github>>;
 pub(super) type Params = Query<Vec<(String, String)>>;
 
 /// Rate limits, ETags and GitHub's headers around every API request. `/rate_limit` and the
-/// log download (served from "another host" on GitHub) are not counted.
+/// log download (served from "another host" on GitHub) are not counted; `/graphql` counts
+/// its points itself.
 pub(super) async fn api_layer(State(gh): Gh, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    if path == "/rate_limit" || path.starts_with("/_logs/") {
+    // GraphQL keeps its own points bucket (its handler charges each query's cost).
+    if path == "/rate_limit"
+        || path == "/graphql"
+        || path.starts_with("/_logs/")
+        || path.starts_with("/_sim/")
+    {
         return next.run(req).await;
     }
     let auth = req
@@ -246,6 +255,9 @@ impl Github {
         let mut runs = self.world().runs(&svc.name, now);
         runs.extend(super::pull_story::pull_runs(self.world(), svc, now));
         runs.extend(self.launched_runs(svc, now));
+        if let Some(since) = *lock(&self.quiet_since) {
+            runs.retain(|r| r.finished <= since);
+        }
         runs
     }
 
@@ -302,4 +314,10 @@ pub(super) fn paged(value: Value, link: Option<String>) -> Response {
         r.headers_mut().insert(header::LINK, v);
     }
     r
+}
+
+/// `POST /_sim/quiet`: only runs ended by now are served from now on; `DELETE`: all again.
+pub(super) async fn quiet(State(gh): Gh, method: Method) -> StatusCode {
+    *lock(&gh.quiet_since) = (method == Method::POST).then(|| gh.shared.story_now());
+    StatusCode::NO_CONTENT
 }

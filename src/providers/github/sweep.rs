@@ -1,0 +1,257 @@
+//! The sweep: one GraphQL query reads the latest check suites (on each repository's recently
+//! pushed branches) and deployments of many repositories, so the poller learns which of them
+//! changed for one request instead of two or three each; REST then reads the details of only
+//! those. GraphQL has no workflow runs (their state lives on check suites), so a sweep says
+//! *that* something moved, never what.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::GithubApi;
+use super::api::decode;
+use crate::providers::ci::Glance;
+use crate::providers::http::{self, Failure, RateLimit};
+
+/// Repositories per query: 50 cost GitHub 3 points (each asks 5 connections: its refs, three
+/// branches' suites, its deployments).
+pub const BATCH: usize = 50;
+/// Branches, newest head first, whose head commit's suites are read.
+const BRANCHES: usize = 3;
+/// Suites per head commit, and deployments per repository (newest).
+const SUITES: usize = 3;
+const DEPLOYMENTS: usize = 5;
+/// GraphQL points one repository costs in a sweep (GitHub rounds a query's requests / 100).
+pub const POINTS_PER_REPO: f64 = (2 + BRANCHES) as f64 / 100.0;
+
+/// The query for `n` repositories: one aliased field each, sharing a fragment.
+pub fn query(n: usize) -> String {
+    let vars: Vec<String> = (0..n)
+        .map(|i| format!("$o{i}: String!, $n{i}: String!"))
+        .collect();
+    let fields: Vec<String> = (0..n)
+        .map(|i| format!("  r{i}: repository(owner: $o{i}, name: $n{i}) {{ ...Latest }}"))
+        .collect();
+    format!(
+        "query Sweep({vars}) {{\n  rateLimit {{ cost remaining resetAt }}\n{fields}\n}}\n\
+         fragment Latest on Repository {{\n  nameWithOwner\n  \
+         refs(refPrefix: \"refs/heads/\", first: {BRANCHES}, orderBy: {{field: TAG_COMMIT_DATE, direction: DESC}}) {{\n    \
+         nodes {{ name target {{ ... on Commit {{ oid checkSuites(last: {SUITES}) {{ nodes {{ databaseId status conclusion }} }} }} }} }}\n  }}\n  \
+         deployments(last: {DEPLOYMENTS}) {{ nodes {{ databaseId latestStatus {{ state }} }} }}\n}}\n",
+        vars = vars.join(", "),
+        fields = fields.join("\n"),
+    )
+}
+
+#[derive(Debug, Deserialize, Hash)]
+struct Repo {
+    #[serde(rename = "nameWithOwner")]
+    name: String,
+    refs: Option<Nodes<Ref>>,
+    deployments: Option<Nodes<Deployment>>,
+}
+
+#[derive(Debug, Deserialize, Hash)]
+struct Nodes<T> {
+    #[serde(default = "Vec::new")]
+    nodes: Vec<Option<T>>,
+}
+
+#[derive(Debug, Deserialize, Hash)]
+struct Ref {
+    name: String,
+    target: Option<Commit>,
+}
+
+#[derive(Debug, Deserialize, Hash)]
+struct Commit {
+    #[serde(default)]
+    oid: Option<String>,
+    #[serde(rename = "checkSuites")]
+    check_suites: Option<Nodes<Suite>>,
+}
+
+#[derive(Debug, Deserialize, Hash)]
+struct Suite {
+    #[serde(rename = "databaseId")]
+    id: Option<u64>,
+    status: Option<String>,
+    conclusion: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Hash)]
+struct Deployment {
+    #[serde(rename = "databaseId")]
+    id: Option<u64>,
+    #[serde(rename = "latestStatus")]
+    latest: Option<Status>,
+}
+
+#[derive(Debug, Deserialize, Hash)]
+struct Status {
+    state: String,
+}
+
+impl Repo {
+    fn glance(&self) -> Glance {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.hash(&mut h);
+        let suites = self
+            .refs
+            .iter()
+            .flat_map(|r| r.nodes.iter().flatten())
+            .filter_map(|r| r.target.as_ref()?.check_suites.as_ref())
+            .flat_map(|s| s.nodes.iter().flatten());
+        let running_suite = suites
+            .into_iter()
+            .any(|s| s.status.as_deref().is_some_and(|st| st != "COMPLETED"));
+        let unsettled = self
+            .deployments
+            .iter()
+            .flat_map(|d| d.nodes.iter().flatten())
+            .any(|d| {
+                d.latest.as_ref().is_none_or(|s| {
+                    !matches!(
+                        s.state.as_str(),
+                        "SUCCESS" | "FAILURE" | "ERROR" | "INACTIVE"
+                    )
+                })
+            });
+        Glance {
+            print: h.finish(),
+            busy: running_suite || unsettled,
+        }
+    }
+}
+
+/// A GraphQL answer's rate-limit refusal: a 200 whose errors say `RATE_LIMITED`, with the
+/// points bucket's reset in the headers.
+fn limited(body: &Value, headers: &HeaderMap) -> Option<Failure> {
+    let errors = body.get("errors")?.as_array()?;
+    let hit = errors
+        .iter()
+        .find(|e| e.get("type").and_then(Value::as_str) == Some("RATE_LIMITED"))?;
+    let message = hit
+        .get("message")
+        .and_then(Value::as_str)
+        .map(flightdeck_core::sanitize::line)
+        .unwrap_or_default();
+    let wait = RateLimit::from_headers(headers)
+        .map(|l| {
+            let now = http::server_now(headers)
+                .map_or_else(|| chrono::Utc::now().timestamp(), |d| d.timestamp());
+            std::time::Duration::from_secs(l.reset.saturating_sub(now).max(1) as u64)
+        })
+        .unwrap_or(http::DEFAULT_LIMIT_WAIT);
+    Some(Failure::Limited {
+        wait,
+        primary: true,
+        message,
+    })
+}
+
+impl GithubApi {
+    /// One sweep of `repos` (`owner/name`), a query per [`BATCH`]: each repository found, with
+    /// what it shows now. A repository GitHub could not resolve is left out (REST says why).
+    pub async fn sweep(&self, repos: &[String]) -> Result<HashMap<String, Glance>, Failure> {
+        let mut out = HashMap::new();
+        for batch in repos.chunks(BATCH) {
+            let mut vars = serde_json::Map::new();
+            let mut asked = Vec::new();
+            for repo in batch {
+                let Some((owner, name)) = repo.split_once('/') else {
+                    continue;
+                };
+                let i = asked.len();
+                vars.insert(format!("o{i}"), json!(owner));
+                vars.insert(format!("n{i}"), json!(name));
+                asked.push(repo);
+            }
+            if asked.is_empty() {
+                continue;
+            }
+            let body = json!({
+                "query": query(asked.len()),
+                "variables": vars,
+                "operationName": "Sweep",
+            });
+            let (headers, text) = self.graphql(&body).await?;
+            let answer: Value = decode(&text)?;
+            if let Some(f) = limited(&answer, &headers) {
+                self.scheduler().limited(&f);
+                return Err(f);
+            }
+            let Some(data) = answer.get("data").filter(|d| d.is_object()) else {
+                let why = answer
+                    .pointer("/errors/0/message")
+                    .and_then(Value::as_str)
+                    .map(|m| flightdeck_core::sanitize::excerpt(m, 80))
+                    .unwrap_or_else(|| "no data".into());
+                return Err(Failure::Malformed(format!("GraphQL: {why}")));
+            };
+            for (i, repo) in asked.iter().enumerate() {
+                let Some(v) = data.get(format!("r{i}")).filter(|v| !v.is_null()) else {
+                    continue;
+                };
+                let r: Repo = serde_json::from_value(v.clone())
+                    .map_err(|e| Failure::Malformed(http::decode_error(&e)))?;
+                out.insert((*repo).clone(), r.glance());
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_names_each_repository_once_and_parses() {
+        let q = query(3);
+        assert_eq!(q.matches("repository(owner:").count(), 3);
+        assert!(q.contains("$o2: String!, $n2: String!"));
+        assert!(q.contains("fragment Latest on Repository"));
+    }
+
+    #[test]
+    fn a_running_suite_or_unsettled_deployment_is_busy_and_any_change_shows() {
+        let repo = |status: &str, deploy: &str| -> Repo {
+            serde_json::from_value(json!({
+                "nameWithOwner": "acme/pay",
+                "refs": { "nodes": [ { "name": "main", "target": { "oid": "abc", "checkSuites": { "nodes": [
+                    { "databaseId": 7, "status": status, "conclusion": null } ] } } } ] },
+                "deployments": { "nodes": [ { "databaseId": 3, "latestStatus": { "state": deploy } } ] }
+            }))
+            .expect("decodes")
+        };
+        let idle = repo("COMPLETED", "SUCCESS").glance();
+        assert!(!idle.busy);
+        assert!(repo("IN_PROGRESS", "SUCCESS").glance().busy);
+        assert!(repo("COMPLETED", "IN_PROGRESS").glance().busy);
+        assert_ne!(idle.print, repo("COMPLETED", "FAILURE").glance().print);
+        assert_eq!(idle.print, repo("COMPLETED", "SUCCESS").glance().print);
+    }
+
+    #[test]
+    fn a_rate_limited_answer_waits_for_the_points_reset() {
+        let mut h = HeaderMap::new();
+        for (k, v) in [
+            ("x-ratelimit-limit", "5000"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1772438460"),
+            ("date", "Mon, 02 Mar 2026 08:00:00 GMT"),
+        ] {
+            h.insert(k, v.parse().expect("header"));
+        }
+        let body = json!({"errors":[{"type":"RATE_LIMITED","message":"API rate limit already exceeded for user ID 1."}]});
+        let Some(Failure::Limited { wait, primary, .. }) = limited(&body, &h) else {
+            panic!("a limit")
+        };
+        assert!(primary);
+        assert_eq!(wait.as_secs(), 60);
+    }
+}
