@@ -109,13 +109,8 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
                 .map_err(|e| color_eyre::eyre::eyre!(e))?;
             Some((
                 Arc::new(
-                    GithubApi::new(
-                        &source.api_url,
-                        token,
-                        source.max_in_flight,
-                        http::REQUEST_TIMEOUT,
-                    )
-                    .map_err(|e| color_eyre::eyre::eyre!(e))?,
+                    GithubApi::for_source(source, token, http::REQUEST_TIMEOUT)
+                        .map_err(|e| color_eyre::eyre::eyre!(e))?,
                 ),
                 source.api_url.clone(),
             ))

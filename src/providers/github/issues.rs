@@ -532,12 +532,8 @@ async fn poll_task(source: GithubSource, shared: Arc<Shared>, cx: Context) {
     let id = SourceId::new(SourceKind::Github, GITHUB_ISSUES);
     let make = async {
         let token = resolve_token(&source).await?;
-        GithubApi::new(
-            &source.api_url,
-            token,
-            source.max_in_flight,
-            http::REQUEST_TIMEOUT,
-        )
+        // The host's one scheduler and budget, shared with the CI poller.
+        GithubApi::for_source(&source, token, http::REQUEST_TIMEOUT)
     };
     let Some(api) = poll::connect(&cx, &id, make).await else {
         return;
