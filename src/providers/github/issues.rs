@@ -598,6 +598,41 @@ mod tests {
     }
 
     #[test]
+    fn a_comment_is_sanitised_at_decode_and_keeps_its_author_and_time() {
+        let c: wire::IssueComment = serde_json::from_value(serde_json::json!({
+            "id": 1, "user": {"login": "jdoe\u{202e}"}, "body": "rolled back\u{1b}]52;c;eA==\u{7}",
+            "created_at": "2026-03-02T08:00:00Z",
+        }))
+        .expect("a comment");
+        let t = decode_comment(&c);
+        assert!(
+            !t.author.contains('\u{202e}')
+                && !t.body.contains('\u{1b}')
+                && !t.body.contains('\u{7}'),
+            "no control or bidi character reaches the model: {t:?}"
+        );
+        assert!(t.body.starts_with("rolled back"));
+        assert_eq!(
+            t.at.map(|a| a.to_rfc3339()).as_deref(),
+            Some("2026-03-02T08:00:00+00:00")
+        );
+        let anonymous: wire::IssueComment = serde_json::from_value(
+            serde_json::json!({"user": null, "created_at": "2026-03-02T08:00:00Z"}),
+        )
+        .expect("a comment of a deleted user");
+        assert_eq!(decode_comment(&anonymous).author, "someone");
+        assert_eq!(
+            issue_path("acme/payments-api#7").as_deref(),
+            Some("/repos/acme/payments-api/issues/7")
+        );
+        assert_eq!(
+            issue_path("acme/payments-api#x"),
+            None,
+            "not an issue number"
+        );
+    }
+
+    #[test]
     fn the_queue_keeps_mine_the_teams_unassigned_and_no_pull_request() {
         let base = serde_json::json!({
             "number": 3, "title": "t\u{1b}[2J", "state": "open", "user": {"login": "asingh"},
