@@ -806,8 +806,36 @@ fn the_work_screen_draws_its_visible_rows_in_columns() {
             ],
         }),
     );
+    // A GitHub issue: a longer key, shown whole, and its ranking label where a priority goes.
+    let mut issue = ticket(
+        TicketSource::Github,
+        "checkout-web#21",
+        "Flaky integration test on the retry path",
+        2,
+        false,
+    );
+    (issue.priority, issue.kind, issue.labels) = (
+        String::new(),
+        "issue".into(),
+        vec!["ci".into(), "bug".into()],
+    );
+    update(
+        &mut m,
+        Msg::Work(WorkMsg::Tickets {
+            source: TicketSource::Github,
+            at: now,
+            tickets: vec![issue],
+        }),
+    );
     let screen = crate::ui_overview::render(&m, 100, 16);
-    assert!(screen.contains(" ●PAY-1      Highest  To Do"), "{screen}");
+    assert!(
+        screen.contains(" ●PAY-1           Highest  To Do"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("  checkout-web#21 bug      To Do"),
+        "{screen}"
+    );
     insta::assert_snapshot!("work_rows_100x16", screen);
 }
 
