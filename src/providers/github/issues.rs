@@ -114,7 +114,16 @@ impl Provider for IssuesProvider {
                     };
                     match command {
                         Command::Open { id, .. } => {
-                            tickets::open(&tx, &id, detail(api, &shared, &id)).await;
+                            // The body came with the list: it is shown even when the comments
+                            // cannot be read, and the notice says why they are missing.
+                            let read = detail(api, &shared, &id).await;
+                            let shown = read.clone().or_else(|_| Ok(body_only(&shared, &id)));
+                            tickets::open(&tx, &id, async { shown }).await;
+                            if let Err(error) = read {
+                                let what = format!("comments of {id}");
+                                let failed = WorkMsg::Failed { what, error };
+                                let _ = tx.send(Msg::Work(failed)).await;
+                            }
                         }
                         Command::Comment {
                             id, label, body, ..
@@ -175,15 +184,24 @@ async fn detail(api: &GithubApi, shared: &Shared, id: &str) -> Result<WorkMsg, S
         comments.extend(list.iter().map(decode_comment));
         next = more;
     }
+    let mut shown = body_only(shared, id);
+    if let WorkMsg::Detail { comments: c, .. } = &mut shown {
+        *c = comments;
+    }
+    Ok(shown)
+}
+
+/// An issue's detail with its body alone.
+fn body_only(shared: &Shared, id: &str) -> WorkMsg {
     let body = lock(&shared.bodies).get(id).cloned();
-    Ok(WorkMsg::Detail {
+    WorkMsg::Detail {
         source: TicketSource::Github,
         id: id.to_string(),
         description: body.filter(|b| !b.trim().is_empty()),
-        comments,
+        comments: vec![],
         links: vec![],
         transitions: vec![],
-    })
+    }
 }
 
 pub fn decode_comment(c: &wire::IssueComment) -> TicketComment {
