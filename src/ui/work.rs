@@ -118,7 +118,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     let key_w = work.key_width.max(KEY_WIDTH.0);
                     let title_w = width.saturating_sub(TICKET_FIXED + key_w + 1).max(8);
                     put(&t.key, key_w, role);
-                    put(&t.priority, 8, role);
+                    put(priority_cell(t), 8, role);
                     put(&t.status, 12, theme.style(Role::Text));
                     put(&t.title, title_w, theme.style(Role::Text));
                     put(
@@ -139,6 +139,19 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 /// Columns of a ticket row besides the title and the key: mark, priority, status, assignee and
 /// age, with the gaps between them.
 const TICKET_FIXED: usize = 2 + 9 + 13 + 16 + 5;
+
+/// What the priority column says: the priority, or for a GitHub issue, which has none, the
+/// label that ranks it (`incident`, then `bug`, else its first).
+fn priority_cell(t: &Ticket) -> &str {
+    if t.source != TicketSource::Github {
+        return &t.priority;
+    }
+    ["incident", "bug"]
+        .iter()
+        .find_map(|want| t.labels.iter().find(|l| l.eq_ignore_ascii_case(want)))
+        .or(t.labels.first())
+        .map_or("", String::as_str)
+}
 
 fn status_role(t: &Ticket) -> Role {
     match (t.source, t.status.as_str()) {

@@ -806,8 +806,36 @@ fn the_work_screen_draws_its_visible_rows_in_columns() {
             ],
         }),
     );
+    // A GitHub issue: a longer key, shown whole, and its ranking label where a priority goes.
+    let mut issue = ticket(
+        TicketSource::Github,
+        "checkout-web#21",
+        "Flaky integration test on the retry path",
+        2,
+        false,
+    );
+    (issue.priority, issue.kind, issue.labels) = (
+        String::new(),
+        "issue".into(),
+        vec!["ci".into(), "bug".into()],
+    );
+    update(
+        &mut m,
+        Msg::Work(WorkMsg::Tickets {
+            source: TicketSource::Github,
+            at: now,
+            tickets: vec![issue],
+        }),
+    );
     let screen = crate::ui_overview::render(&m, 100, 16);
-    assert!(screen.contains(" ●PAY-1      Highest  To Do"), "{screen}");
+    assert!(
+        screen.contains(" ●PAY-1           Highest  To Do"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("  checkout-web#21 bug      To Do"),
+        "{screen}"
+    );
     insta::assert_snapshot!("work_rows_100x16", screen);
 }
 
@@ -1115,4 +1143,49 @@ fn tmux_comment_on_a_github_issue() {
     t.keys(&["Escape", "q"]);
     assert_restored(&t);
     drop(sim);
+}
+
+/// When an issue's comments cannot be read (the sim answers their endpoint 502), the detail
+/// still shows the body the list carried, and the status line says what is missing and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issue_whose_comments_fail_still_shows_its_body() {
+    use flightdeck_sim::control::{Fault, FaultKind};
+    let sim = Sim::start(SimConfig::default())
+        .await
+        .expect("the sim starts");
+    let mut c = Cockpit::start(&sim);
+    c.until(60, "the GitHub issues", |m| {
+        m.work
+            .tickets
+            .get(&TicketSource::Github)
+            .is_some_and(|f| !f.value.is_empty())
+    })
+    .await;
+    c.press('7');
+    let id = model_keys(&c.model, TicketSource::Github)
+        .into_iter()
+        .next()
+        .expect("an issue");
+    let (repo, number) = id.rsplit_once('#').expect("owner/repo#n");
+    sim.shared.faults.add(Fault {
+        service: Some("github".into()),
+        path_prefix: Some(format!("/repos/{repo}/issues/{number}/comments")),
+        kind: FaultKind::Status { code: 502 },
+        times: None,
+    });
+    select_ticket(&mut c, &id);
+    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
+    c.until(20, "the body shown without comments", |m| {
+        m.work.detail.as_ref().is_some_and(|d| d.loaded)
+    })
+    .await;
+    let detail = c.model.work.detail.clone().expect("open");
+    assert!(detail.description.is_some(), "the body is shown");
+    assert!(detail.comments.is_empty());
+    c.until(5, "the notice", |m| {
+        m.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("comments of") && n.text.contains("502"))
+    })
+    .await;
 }

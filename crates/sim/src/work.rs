@@ -458,6 +458,40 @@ mod tests {
     }
 
     #[test]
+    fn ninety_days_of_resolved_tickets_lie_before_the_story_and_none_is_open() {
+        let w = World::new(SimConfig::default());
+        let history = incident_history(&w);
+        assert!(!history.is_empty());
+        assert!(history.iter().all(|i| {
+            i.resolved.is_some_and(|r| i.created < r && r < epoch())
+                && i.incident_key.is_none()
+                && i.number < 998
+        }));
+        let resolved: Vec<StoryIssue> = issues(&w, epoch())
+            .into_iter()
+            .filter(|i| i.resolved.is_some() && i.incident.is_none())
+            .collect();
+        assert_eq!(
+            resolved.len(),
+            12 * 15,
+            "fifteen per core service, beside the pages' bugs"
+        );
+        assert!(
+            resolved
+                .iter()
+                .all(|i| i.status == "Done" && i.resolved.is_some_and(|r| r < epoch()))
+        );
+        let kinds: std::collections::BTreeSet<&str> = resolved.iter().map(|i| i.kind).collect();
+        assert!(kinds.contains("Bug") && kinds.contains("Incident") && kinds.contains("Story"));
+        // The keys of the standing backlog are as they were: the history is numbered after it.
+        assert!(
+            issues(&w, epoch())
+                .iter()
+                .any(|i| i.key == "PAY-9" && i.assignee.as_deref() == Some(ME))
+        );
+    }
+
+    #[test]
     fn shifts_rotate_through_the_team() {
         let w = World::new(SimConfig::default());
         let s = shifts(&w, "team-data", epoch(), epoch() + SHIFT * 2);

@@ -114,7 +114,16 @@ impl Provider for IssuesProvider {
                     };
                     match command {
                         Command::Open { id, .. } => {
-                            tickets::open(&tx, &id, detail(api, &shared, &id)).await;
+                            // The body came with the list: it is shown even when the comments
+                            // cannot be read, and the notice says why they are missing.
+                            let read = detail(api, &shared, &id).await;
+                            let shown = read.clone().or_else(|_| Ok(body_only(&shared, &id)));
+                            tickets::open(&tx, &id, async { shown }).await;
+                            if let Err(error) = read {
+                                let what = format!("comments of {id}");
+                                let failed = WorkMsg::Failed { what, error };
+                                let _ = tx.send(Msg::Work(failed)).await;
+                            }
                         }
                         Command::Comment {
                             id, label, body, ..
@@ -175,15 +184,24 @@ async fn detail(api: &GithubApi, shared: &Shared, id: &str) -> Result<WorkMsg, S
         comments.extend(list.iter().map(decode_comment));
         next = more;
     }
+    let mut shown = body_only(shared, id);
+    if let WorkMsg::Detail { comments: c, .. } = &mut shown {
+        *c = comments;
+    }
+    Ok(shown)
+}
+
+/// An issue's detail with its body alone.
+fn body_only(shared: &Shared, id: &str) -> WorkMsg {
     let body = lock(&shared.bodies).get(id).cloned();
-    Ok(WorkMsg::Detail {
+    WorkMsg::Detail {
         source: TicketSource::Github,
         id: id.to_string(),
         description: body.filter(|b| !b.trim().is_empty()),
-        comments,
+        comments: vec![],
         links: vec![],
         transitions: vec![],
-    })
+    }
 }
 
 pub fn decode_comment(c: &wire::IssueComment) -> TicketComment {
@@ -591,6 +609,41 @@ mod tests {
 
     fn issue(json: serde_json::Value) -> wire::Issue {
         serde_json::from_value(json).expect("an issue")
+    }
+
+    #[test]
+    fn a_comment_is_sanitised_at_decode_and_keeps_its_author_and_time() {
+        let c: wire::IssueComment = serde_json::from_value(serde_json::json!({
+            "id": 1, "user": {"login": "jdoe\u{202e}"}, "body": "rolled back\u{1b}]52;c;eA==\u{7}",
+            "created_at": "2026-03-02T08:00:00Z",
+        }))
+        .expect("a comment");
+        let t = decode_comment(&c);
+        assert!(
+            !t.author.contains('\u{202e}')
+                && !t.body.contains('\u{1b}')
+                && !t.body.contains('\u{7}'),
+            "no control or bidi character reaches the model: {t:?}"
+        );
+        assert!(t.body.starts_with("rolled back"));
+        assert_eq!(
+            t.at.map(|a| a.to_rfc3339()).as_deref(),
+            Some("2026-03-02T08:00:00+00:00")
+        );
+        let anonymous: wire::IssueComment = serde_json::from_value(
+            serde_json::json!({"user": null, "created_at": "2026-03-02T08:00:00Z"}),
+        )
+        .expect("a comment of a deleted user");
+        assert_eq!(decode_comment(&anonymous).author, "someone");
+        assert_eq!(
+            issue_path("acme/payments-api#7").as_deref(),
+            Some("/repos/acme/payments-api/issues/7")
+        );
+        assert_eq!(
+            issue_path("acme/payments-api#x"),
+            None,
+            "not an issue number"
+        );
     }
 
     #[test]
