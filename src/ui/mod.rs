@@ -5,6 +5,7 @@
 mod alerts;
 pub mod chart;
 mod columns;
+mod delivery;
 mod docs;
 mod log_line;
 mod markdown_line;
@@ -153,6 +154,7 @@ fn jump_action(screen: Screen) -> flightdeck_core::keymap::Action {
         Screen::Docs => Action::ScreenDocs,
         Screen::Onboarding => Action::ScreenOnboarding,
         Screen::Work => Action::ScreenWork,
+        Screen::Delivery => Action::ScreenDelivery,
     }
 }
 
@@ -165,6 +167,7 @@ fn draw_screen(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         Screen::Docs => docs::draw(model, theme, frame, area),
         Screen::Onboarding => onboarding::draw(model, theme, frame, area),
         Screen::Work => work::draw(model, theme, frame, area),
+        Screen::Delivery => delivery::draw(model, theme, frame, area),
     }
 }
 

@@ -34,6 +34,7 @@ mod sim_gitlab;
 mod sim_kubernetes;
 mod status;
 mod ui_alerts;
+mod ui_delivery;
 mod ui_docs;
 mod ui_overview;
 mod ui_pipelines;

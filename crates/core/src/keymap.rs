@@ -248,6 +248,7 @@ pub enum Layer {
     DocsPage,
     Onboarding,
     Work,
+    Delivery,
     /// While a text input (a filter, the palette, a form field) has the keyboard. It replaces the
     /// global layer instead of sitting on it, so `ctrl-u` can delete to the start of a field while
     /// it pages up everywhere else.
@@ -277,6 +278,7 @@ impl Layer {
         Layer::DocsPage,
         Layer::Onboarding,
         Layer::Work,
+        Layer::Delivery,
         Layer::Input,
         Layer::Confirm,
         Layer::Tour,
@@ -300,6 +302,7 @@ impl Layer {
         &[Layer::DocsPage, Layer::Docs],
         &[Layer::Onboarding],
         &[Layer::Work],
+        &[Layer::Delivery],
         &[Layer::Input],
         &[Layer::Confirm],
         &[Layer::Tour],
@@ -330,6 +333,7 @@ impl Layer {
             Layer::DocsPage => "docs-page",
             Layer::Onboarding => "onboarding",
             Layer::Work => "work",
+            Layer::Delivery => "delivery",
             Layer::Input => "input",
             Layer::Confirm => "confirm",
             Layer::Tour => "tour",
@@ -355,6 +359,7 @@ impl Layer {
             Layer::DocsPage => "Docs: the open page",
             Layer::Onboarding => "Onboarding",
             Layer::Work => "Work",
+            Layer::Delivery => "Delivery",
             Layer::Input => "while typing in a field (filter, palette, form)",
             Layer::Confirm => "while a question asks yes or no",
             Layer::Tour => "while the first-run tour is shown",
@@ -443,6 +448,13 @@ impl Layer {
                 A::Transition,
                 A::Comment,
                 A::OpenUrl,
+            ],
+            Layer::Delivery => &[
+                A::Timeline,
+                A::DeliveryWindow,
+                A::DeliveryGroup,
+                A::Filter,
+                A::Refresh,
             ],
             // A field shows its own prompt; its keys are in the help, not the footer.
             Layer::Input => &[],
@@ -594,6 +606,10 @@ actions! {
     TourBack => "tour-back", [Tour], "back", "Show the tour's previous page";
     TourSkip => "tour-skip", [Tour], "skip the tour", "End the tour";
     ChartRange => "chart-range", [Overview], "range", "On the Service screen, chart the next time range (1h, 6h, 24h, 7d)";
+    ScreenDelivery => "screen-delivery", [Global], "delivery", "Go to the Delivery screen (DORA's five metrics per service, deployment timelines)";
+    Timeline => "timeline", [Delivery], "timeline", "Open the selected service's deployment timeline: a chart over the window and each deployment with the commits it brought";
+    DeliveryWindow => "delivery-window", [Delivery], "window", "Switch the window the metrics are computed over: 7, 30 or 90 days";
+    DeliveryGroup => "delivery-group", [Delivery], "group", "Show a row per service, or services rolled up per owner, or per system";
     Comment => "comment", [Work], "comment", "Write a comment on the open Jira ticket, or a note on the open PagerDuty incident (asks first)";
 }
 
@@ -613,6 +629,7 @@ impl Action {
                 | Action::ScreenDocs
                 | Action::ScreenOnboarding
                 | Action::ScreenWork
+                | Action::ScreenDelivery
         )
     }
 

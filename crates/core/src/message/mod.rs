@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod catalog;
+pub mod delivery;
 pub mod docs;
 pub mod onboarding;
 pub mod pipelines;
@@ -44,6 +45,7 @@ pub enum Msg {
     Onboarding(onboarding::Msg),
     Signals(signals::Msg),
     Work(work::Msg),
+    Delivery(delivery::Msg),
     /// The terminal was handed back after an external program ran; `Err` says why it failed.
     Resumed {
         outcome: Result<(), String>,
@@ -94,6 +96,7 @@ pub enum Effect {
     Onboarding(onboarding::Command),
     Signals(signals::Command),
     Work(work::Command),
+    Delivery(delivery::Command),
     /// Several effects one confirmation runs together (an alert's silence and its incident's
     /// acknowledgement).
     Batch(Vec<Effect>),

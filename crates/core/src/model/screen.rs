@@ -15,10 +15,11 @@ pub enum Screen {
     Docs,
     Onboarding,
     Work,
+    Delivery,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 7] = [
+    pub const ALL: [Screen; 8] = [
         Screen::Overview,
         Screen::Pipelines,
         Screen::Workloads,
@@ -26,6 +27,7 @@ impl Screen {
         Screen::Docs,
         Screen::Onboarding,
         Screen::Work,
+        Screen::Delivery,
     ];
 
     pub fn title(self) -> &'static str {
@@ -37,6 +39,7 @@ impl Screen {
             Screen::Docs => "Docs",
             Screen::Onboarding => "Onboarding",
             Screen::Work => "Work",
+            Screen::Delivery => "Delivery",
         }
     }
 
@@ -56,6 +59,7 @@ impl Screen {
                 "an onboarding path: `[onboarding]` or an onboarding.yaml the catalog names"
             }
             Screen::Work => "a ticket source: `[jira]`, `[pagerduty]` or `[github] issues = true`",
+            Screen::Delivery => "services with a `github.com/project-slug` and a `[github]` source",
         }
     }
 
@@ -68,6 +72,7 @@ impl Screen {
             Screen::Docs => &[SourceKind::Catalog],
             Screen::Onboarding => &[SourceKind::Catalog],
             Screen::Work => &[SourceKind::Jira, SourceKind::Pagerduty, SourceKind::Github],
+            Screen::Delivery => &[SourceKind::Github],
         }
     }
 

@@ -10,7 +10,7 @@ use crate::model::{
 };
 
 use super::feedback::notify;
-use super::{alerts, docs, onboarding, overview, pipelines, work, workloads};
+use super::{alerts, delivery, docs, onboarding, overview, pipelines, work, workloads};
 use crate::message::Effect;
 
 pub(super) fn on_key(model: &mut Model, key: Key) -> Vec<Effect> {
@@ -138,6 +138,7 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::ScreenDocs => go_to(model, Screen::Docs),
         Action::ScreenOnboarding => go_to(model, Screen::Onboarding),
         Action::ScreenWork => go_to(model, Screen::Work),
+        Action::ScreenDelivery => go_to(model, Screen::Delivery),
         Action::Down => move_to(model, &|c| c.moved(1, rows, height)),
         Action::Up => move_to(model, &|c| c.moved(-1, rows, height)),
         Action::PageDown => move_to(model, &|c| c.moved(height as isize, rows, height)),
@@ -255,6 +256,7 @@ pub fn layers(model: &Model) -> &'static [Layer] {
         Screen::Docs => &[Layer::Docs],
         Screen::Onboarding => &[Layer::Onboarding],
         Screen::Work => &[Layer::Work],
+        Screen::Delivery => &[Layer::Delivery],
     }
 }
 
@@ -368,7 +370,11 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
                 Screen::Pipelines => pipelines::select_key(model, &key),
                 Screen::Workloads => workloads::select_key(model, &key),
                 Screen::Alerts => alerts::select_key(model, &key),
-                Screen::Overview | Screen::Docs | Screen::Onboarding | Screen::Work => true,
+                Screen::Overview
+                | Screen::Docs
+                | Screen::Onboarding
+                | Screen::Work
+                | Screen::Delivery => true,
             };
             if !found {
                 notify(model, Level::Warning, "that item is no longer listed");
@@ -454,6 +460,7 @@ fn row_count(model: &Model, screen: Screen) -> usize {
         Screen::Docs => docs::row_count(model),
         Screen::Onboarding => onboarding::row_count(model),
         Screen::Work => work::row_count(model),
+        Screen::Delivery => delivery::row_count(model),
     }
 }
 
@@ -467,6 +474,7 @@ fn screen_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
         Screen::Docs => docs::on_key(model, key),
         Screen::Onboarding => onboarding::on_key(model, key),
         Screen::Work => work::on_key(model, key),
+        Screen::Delivery => None,
     }
 }
 
@@ -492,6 +500,7 @@ fn screen_action(model: &mut Model, action: crate::keymap::Action) -> Option<Vec
             }
             work::on_action(model, action)
         }
+        Screen::Delivery => delivery::on_action(model, action),
     }
 }
 
@@ -505,5 +514,6 @@ fn screen_refilter(model: &mut Model, screen: Screen) {
         Screen::Docs => docs::refilter(model),
         Screen::Onboarding => onboarding::refilter(model),
         Screen::Work => work::refilter(model),
+        Screen::Delivery => delivery::refilter(model),
     }
 }

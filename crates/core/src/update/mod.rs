@@ -7,6 +7,7 @@
 //! the screens call `feedback` (notices, the confirmation gate), and none calls back up.
 
 pub mod alerts;
+pub mod delivery;
 pub mod docs;
 mod feedback;
 mod keys;
@@ -68,6 +69,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Onboarding(m) => onboarding::update(model, m),
         Msg::Signals(m) => signals::update(model, m),
         Msg::Work(m) => rejoined(model, |model| work::update(model, m)),
+        Msg::Delivery(m) => delivery::update(model, m),
         Msg::Resumed { outcome } => {
             if let Err(e) = outcome {
                 notify(model, Level::Error, e);
@@ -82,6 +84,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     effects.extend(signals::watch(model));
     // Likewise the ticket pollers: quick for what is on screen, a slow sweep for the rest.
     effects.extend(work::watch(model));
+    // The delivery history is read once the Delivery screen is opened, deeper for a longer window.
+    effects.extend(delivery::watch(model));
     // A page opened in the docs viewer, from anywhere, may be what an onboarding step checks.
     effects.extend(onboarding::docs_opened(model));
     effects

@@ -77,6 +77,7 @@ fn spot(model: &Model) -> Spot {
         }
         Screen::Onboarding => 0,
         Screen::Work => n(model.work.detail.is_some()),
+        Screen::Delivery => n(model.delivery.timeline.is_some()),
     };
     Spot {
         screen: model.screen,
@@ -105,7 +106,7 @@ fn place(model: &Model) -> Place {
             alerts::selected_key(model),
             model.alerts.detail.as_ref().map(|d| d.fingerprint.clone()),
         ),
-        Screen::Docs | Screen::Onboarding | Screen::Work => (None, None),
+        Screen::Docs | Screen::Onboarding | Screen::Work | Screen::Delivery => (None, None),
     };
     Place {
         screen,
@@ -128,7 +129,7 @@ fn restore(model: &mut Model, place: Place) {
             Screen::Pipelines => pipelines::select_key(model, key),
             Screen::Workloads => workloads::select_key(model, key),
             Screen::Alerts => alerts::select_key(model, key),
-            Screen::Docs | Screen::Onboarding | Screen::Work => false,
+            Screen::Docs | Screen::Onboarding | Screen::Work | Screen::Delivery => false,
         };
         // Selecting again is restoring, not a new choice.
         model.list_mut(place.screen).chosen = place.chosen;

@@ -49,7 +49,7 @@ fn run(m: &mut Model, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effect> {
 #[rstest]
 #[case::digit_jumps_to_screen(vec![key('4')], Screen::Alerts)]
 #[case::tab_goes_to_next(vec![code(KeyCode::Tab)], Screen::Pipelines)]
-#[case::backtab_wraps_around(vec![code(KeyCode::BackTab)], Screen::Work)]
+#[case::backtab_wraps_around(vec![code(KeyCode::BackTab)], Screen::Delivery)]
 #[case::palette_jumps_by_fuzzy_name(vec![key(':'), key('w'), key('r'), key('k'), code(KeyCode::Enter)], Screen::Workloads)]
 #[case::palette_esc_stays(vec![key('3'), key(':'), key('d'), code(KeyCode::Esc)], Screen::Workloads)]
 #[case::keys_in_the_filter_are_text(vec![key('/'), key('5'), code(KeyCode::Esc)], Screen::Overview)]
