@@ -51,8 +51,12 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         d.grouping.label(),
         d.visible.len()
     );
-    if d.histories.is_empty() && d.asked.is_some() {
-        title.push_str("· reading history… ");
+    if d.pending() > 0 {
+        title.push_str(&format!(
+            "· reading history, {} of {} to come… ",
+            d.pending(),
+            d.asked_services
+        ));
     } else if let Some(at) = d.fetched_at() {
         title.push_str(&format!("· read {} ago ", age(model.now, at)));
     }

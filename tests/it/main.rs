@@ -7,6 +7,7 @@ mod catalog;
 mod common;
 mod config;
 mod docs;
+mod e2e_delivery;
 mod e2e_exec;
 mod e2e_process;
 mod e2e_tmux;

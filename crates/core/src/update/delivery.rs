@@ -253,6 +253,7 @@ pub fn watch(model: &mut Model) -> Option<Effect> {
     // A shorter window after a longer one keeps reading as deep as before.
     let depth = model.delivery.asked.map_or(days, |(d, _)| d.max(days));
     model.delivery.asked = Some((depth, now));
+    model.delivery.asked_services = repos.len();
     if model.delivery.window.is_none() {
         rebuild(model);
     }

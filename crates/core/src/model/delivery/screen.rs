@@ -303,6 +303,8 @@ pub struct DeliveryState {
     pub timeline: Option<Timeline>,
     /// How far back the history provider was last asked to read (days before now), and when.
     pub asked: Option<(i64, DateTime<Utc>)>,
+    /// How many services' histories were asked for, to say how many are still coming.
+    pub asked_services: usize,
     /// Whether any history source is configured; without one the screen says what it needs.
     pub enabled: bool,
 }
@@ -463,6 +465,16 @@ impl DeliveryState {
             scroll: 0,
         });
         true
+    }
+
+    /// Services asked for whose history has not come (nor failed) yet.
+    pub fn pending(&self) -> usize {
+        let answered = self
+            .histories
+            .values()
+            .filter(|h| h.fetched_at.is_some() || h.error.is_some())
+            .count();
+        self.asked_services.saturating_sub(answered)
     }
 
     /// The oldest read among the histories, for the screen's age.
