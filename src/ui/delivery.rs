@@ -18,6 +18,7 @@ use flightdeck_core::model::delivery::Band;
 use flightdeck_core::model::delivery::screen::{
     Entry, Grouping, Timeline, Trend, Verdict, band_letter,
 };
+use flightdeck_core::model::delivery::trail::{Step, Trail};
 use flightdeck_core::model::time::{age, duration};
 use flightdeck_core::model::{Model, Screen};
 
@@ -43,6 +44,10 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     if let Some(t) = &d.timeline {
         draw_timeline(model, t, theme, frame, area);
+        return;
+    }
+    if let Some(changes) = &d.changes {
+        draw_changes(model, changes, theme, frame, area);
         return;
     }
     let mut title = format!(
@@ -449,6 +454,128 @@ fn rework_word(r: flightdeck_core::model::delivery::Rework) -> &'static str {
         Rework::Label => "fix label",
         Rework::AfterFailure => "within a day of a failure",
     }
+}
+
+/// A step of a change's way as a mark that reads without colour: `✓` done, `…` under way,
+/// `✗` failed, `·` not yet.
+fn step_mark(step: Step) -> (&'static str, Role) {
+    match step {
+        Step::Done(_) => ("✓", Role::Ok),
+        Step::Running(_) => ("…", Role::Running),
+        Step::Failed(_) => ("✗", Role::Critical),
+        Step::Waiting => ("·", Role::Muted),
+    }
+}
+
+/// One line per change of mine, newest first: when it was merged, the service, the commit,
+/// then each step's mark, the pods on it and the alerts since, and where it is in words.
+fn draw_changes(model: &Model, changes: &[Trail], theme: &Theme, frame: &mut Frame, area: Rect) {
+    let me = model.pipelines.me();
+    let who = me.first().map_or("me", String::as_str);
+    let title = format!(" My changes · {who} · {} ", changes.len());
+    let block = super::widgets::panel(title, true, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [header, body, legend] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let width = usize::from(inner.width);
+    let title_w = width.saturating_sub(5 + 15 + 8 + 24 + 10 + 10 + 24).max(10);
+    frame.render_widget(
+        Line::styled(
+            fit(
+                &format!(
+                    "{:>4} {:<14} {:<7} {:<title_w$} {:<24}{:<10}{:<10}WHERE",
+                    "AGE", "SERVICE", "COMMIT", "TITLE", "STEPS", "PODS", "ALERTS"
+                ),
+                width,
+            ),
+            theme.style(Role::Header),
+        ),
+        header,
+    );
+    if changes.is_empty() {
+        let why = if me.is_empty() {
+            "Who you are is not known yet: the GitHub login comes from the token's /user."
+        } else {
+            "No change of yours on the services' default branches in the runs the cockpit holds."
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(why, theme.style(Role::Muted))),
+            body,
+        );
+    }
+    let list = model.list(Screen::Delivery);
+    let selection = theme.style(Role::Selection);
+    let mut lines = Vec::new();
+    for (i, c) in changes
+        .iter()
+        .enumerate()
+        .skip(list.cursor.offset)
+        .take(usize::from(body.height))
+    {
+        let sel = |s: Style| {
+            if i == list.cursor.selected {
+                s.patch(selection)
+            } else {
+                s
+            }
+        };
+        let mut spans = vec![Span::styled(
+            format!(
+                "{:>4} {:<14} {:<7} {} ",
+                age(model.now, c.merged),
+                fit(&c.service_name, 14),
+                c.sha.get(..7).unwrap_or(&c.sha),
+                fit(&c.title, title_w)
+            ),
+            sel(theme.style(Role::Text)),
+        )];
+        for (name, step) in [("CI", c.ci), ("staging", c.staging), ("prod", c.production)] {
+            let (mark, role) = step_mark(step);
+            spans.push(Span::styled(
+                format!("{mark}{name} "),
+                sel(theme.style(role)),
+            ));
+        }
+        spans.push(Span::styled(
+            format!("{:<5}", ""),
+            sel(theme.style(Role::Text)),
+        ));
+        let pods = c.pods.map_or("—".to_string(), |(r, t)| format!("{r}/{t}"));
+        spans.push(Span::styled(
+            format!("{pods:<9} "),
+            sel(theme.style(match c.pods {
+                Some((r, t)) if r < t => Role::Warning,
+                Some(_) => Role::Ok,
+                None => Role::Muted,
+            })),
+        ));
+        spans.push(Span::styled(
+            format!("{:<9} ", c.alerts_since),
+            sel(theme.style(if c.critical_since {
+                Role::Critical
+            } else {
+                Role::Text
+            })),
+        ));
+        spans.push(Span::styled(c.stage(), sel(theme.style(Role::Accent))));
+        lines.push(Line::from(spans));
+    }
+    frame.render_widget(Paragraph::new(lines), body);
+    frame.render_widget(
+        Line::styled(
+            fit(
+                "✓ done · … under way · ✗ failed · · not yet · PODS ready on a version with it · ALERTS started since production",
+                width,
+            ),
+            theme.style(Role::Muted),
+        ),
+        legend,
+    );
 }
 
 #[cfg(test)]

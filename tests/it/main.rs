@@ -34,6 +34,7 @@ mod sim_github_pulls;
 mod sim_gitlab;
 mod sim_kubernetes;
 mod status;
+mod trail;
 mod ui_alerts;
 mod ui_delivery;
 mod ui_docs;

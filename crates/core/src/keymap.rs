@@ -453,6 +453,7 @@ impl Layer {
                 A::Timeline,
                 A::DeliveryWindow,
                 A::DeliveryGroup,
+                A::MyChanges,
                 A::Filter,
                 A::Refresh,
             ],
@@ -609,6 +610,7 @@ actions! {
     ScreenDelivery => "screen-delivery", [Global], "delivery", "Go to the Delivery screen (DORA's five metrics per service, deployment timelines)";
     Timeline => "timeline", [Delivery], "timeline", "Open the selected service's deployment timeline: a chart over the window and each deployment with the commits it brought";
     DeliveryWindow => "delivery-window", [Delivery], "window", "Switch the window the metrics are computed over: 7, 30 or 90 days";
+    MyChanges => "my-changes", [Delivery], "my changes", "Show my newest changes and where each is: CI, staging, production, pods ready, alerts since (again: the metrics)";
     DeliveryGroup => "delivery-group", [Delivery], "group", "Show a row per service, or services rolled up per owner, or per system";
     Comment => "comment", [Work], "comment", "Write a comment on the open Jira ticket, or a note on the open PagerDuty incident (asks first)";
 }

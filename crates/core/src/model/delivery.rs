@@ -4,6 +4,7 @@
 //! screen and `flightdeck metrics` all count the same way.
 
 pub mod screen;
+pub mod trail;
 
 use chrono::{DateTime, Duration, Utc};
 use regex::Regex;

@@ -10,6 +10,7 @@ use crate::message::Effect;
 use crate::message::delivery::{Command, Msg, Repo};
 use crate::model::alerts::Severity;
 use crate::model::delivery::screen::{Grouping, ServiceHistory, ServiceInfo};
+use crate::model::delivery::trail::my_changes;
 use crate::model::delivery::{ENVIRONMENT_ANNOTATION, History, Rules};
 use crate::model::{Level, Model, Screen, SourceKind};
 
@@ -110,7 +111,23 @@ pub fn refilter(model: &mut Model) {
 }
 
 pub fn row_count(model: &Model) -> usize {
-    model.delivery.visible.len()
+    match &model.delivery.changes {
+        Some(changes) => changes.len(),
+        None => model.delivery.visible.len(),
+    }
+}
+
+/// How many of each service's newest changes of mine the view lists.
+const CHANGES_PER_SERVICE: usize = 5;
+
+/// Rebuilds the open "My changes" view from what the cockpit holds now.
+pub fn retrail(model: &mut Model) {
+    if model.screen != Screen::Delivery || model.delivery.changes.is_none() {
+        return;
+    }
+    let changes = my_changes(model, CHANGES_PER_SERVICE);
+    model.delivery.changes = Some(changes);
+    clamp(model);
 }
 
 fn clamp(model: &mut Model) {
@@ -154,7 +171,29 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
             vec![Effect::Render]
         });
     }
+    if model.delivery.changes.is_some() {
+        match action {
+            Action::MyChanges | Action::Back => {
+                model.delivery.changes = None;
+                clamp(model);
+                return Some(vec![Effect::Render]);
+            }
+            Action::Timeline | Action::DeliveryGroup | Action::DeliveryWindow => {
+                return Some(vec![]);
+            }
+            _ => {}
+        }
+    }
     match action {
+        Action::MyChanges => {
+            model.delivery.changes = Some(Vec::new());
+            retrail(model);
+            let rows = row_count(model);
+            let height = model.list_height;
+            let list = model.list_mut(Screen::Delivery);
+            list.cursor = list.cursor.to(0, rows, height);
+            Some(vec![Effect::Render])
+        }
         Action::Timeline => {
             let Some(row) = model
                 .delivery

@@ -86,6 +86,10 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     effects.extend(work::watch(model));
     // The delivery history is read once the Delivery screen is opened, deeper for a longer window.
     effects.extend(delivery::watch(model));
+    // The open "My changes" follows the runs, deployments, pods and alerts as they move.
+    if effects.contains(&Effect::Render) {
+        delivery::retrail(model);
+    }
     // A page opened in the docs viewer, from anywhere, may be what an onboarding step checks.
     effects.extend(onboarding::docs_opened(model));
     effects

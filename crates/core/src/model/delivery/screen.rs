@@ -307,6 +307,9 @@ pub struct DeliveryState {
     pub asked_services: usize,
     /// Whether any history source is configured; without one the screen says what it needs.
     pub enabled: bool,
+    /// The "My changes" view, when open: the user's newest changes with their trails, rebuilt
+    /// when the runs, deployments, pods or alerts they come from change.
+    pub changes: Option<Vec<super::trail::Trail>>,
 }
 
 impl DeliveryState {
