@@ -33,7 +33,10 @@ fn the_delivery_screen_switches_window_and_opens_a_timeline() {
     t.keys(&["Enter"]);
     let timeline = t.wait_for("deployments in the last 90d");
     assert!(
-        timeline.contains("took ") && timeline.contains("healthy"),
+        timeline.contains("took ")
+            && ["healthy", "failed", "rolled back", "critical alert"]
+                .iter()
+                .any(|w| timeline.contains(w)),
         "the deployments list with durations and outcomes:\n{timeline}"
     );
     assert!(
@@ -42,6 +45,25 @@ fn the_delivery_screen_switches_window_and_opens_a_timeline() {
     );
     t.keys(&["Escape"]);
     t.wait_for("Delivery · last 90d · per service");
+    t.keys(&["q"]);
+    assert_restored(&t);
+}
+
+/// The alert detail's "what changed before this" is the change trail: payments-api's crash
+/// loop names the commits that were in production when it started.
+#[test]
+fn an_alert_detail_names_the_changes_live_when_it_started() {
+    let Some(t) = Tmux::new("changed-before") else {
+        return;
+    };
+    t.start(&script(&t, "--demo --no-snapshot --speed 30"));
+    t.wait_for("tour 1/");
+    t.keys(&["Escape"]);
+    t.keys(&["4"]);
+    t.wait_within("payments-api", Duration::from_secs(40));
+    t.keys(&["Enter"]);
+    let detail = t.wait_for("Changes live when it started");
+    assert!(detail.contains("» "), "the changes, one a line:\n{detail}");
     t.keys(&["q"]);
     assert_restored(&t);
 }

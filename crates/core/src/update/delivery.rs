@@ -10,7 +10,7 @@ use crate::message::Effect;
 use crate::message::delivery::{Command, Msg, Repo};
 use crate::model::alerts::Severity;
 use crate::model::delivery::screen::{Grouping, ServiceHistory, ServiceInfo};
-use crate::model::delivery::trail::my_changes;
+use crate::model::delivery::trail::{my_changes, trails};
 use crate::model::delivery::{ENVIRONMENT_ANNOTATION, History, Rules};
 use crate::model::{Level, Model, Screen, SourceKind};
 
@@ -120,14 +120,39 @@ pub fn row_count(model: &Model) -> usize {
 /// How many of each service's newest changes of mine the view lists.
 const CHANGES_PER_SERVICE: usize = 5;
 
-/// Rebuilds the open "My changes" view from what the cockpit holds now.
+/// How many changes live when an alert started its detail names.
+const BEFORE_ALERT: usize = 3;
+
+/// Rebuilds the trails on screen from what the cockpit holds now: the open "My changes" view,
+/// and the open alert detail's changes in production when it started.
 pub fn retrail(model: &mut Model) {
-    if model.screen != Screen::Delivery || model.delivery.changes.is_none() {
-        return;
+    if model.screen == Screen::Delivery && model.delivery.changes.is_some() {
+        let changes = my_changes(model, CHANGES_PER_SERVICE);
+        model.delivery.changes = Some(changes);
+        clamp(model);
     }
-    let changes = my_changes(model, CHANGES_PER_SERVICE);
-    model.delivery.changes = Some(changes);
-    clamp(model);
+    model.delivery.before_alert = before_alert(model);
+}
+
+fn before_alert(model: &Model) -> Option<(String, Vec<crate::model::delivery::trail::Trail>)> {
+    if model.screen != Screen::Alerts {
+        return None;
+    }
+    let fingerprint = model.alerts.detail.as_ref()?.fingerprint.clone();
+    let merged = model.alerts.by_fingerprint(&fingerprint)?;
+    let started = model.alerts.alert(merged)?.starts_at;
+    let service = merged.service_ref.as_deref()?;
+    let production = model
+        .catalog
+        .get(service)
+        .and_then(|e| e.annotation(ENVIRONMENT_ANNOTATION))
+        .unwrap_or("production");
+    let live: Vec<_> = trails(model, service, production, false, 50)
+        .into_iter()
+        .filter(|t| t.production.done_at().is_some_and(|at| at <= started))
+        .take(BEFORE_ALERT)
+        .collect();
+    Some((fingerprint, live))
 }
 
 fn clamp(model: &mut Model) {

@@ -310,6 +310,9 @@ pub struct DeliveryState {
     /// The "My changes" view, when open: the user's newest changes with their trails, rebuilt
     /// when the runs, deployments, pods or alerts they come from change.
     pub changes: Option<Vec<super::trail::Trail>>,
+    /// For the open alert detail (by fingerprint): the changes that were in production when
+    /// the alert started, newest first, its "what changed before this".
+    pub before_alert: Option<(String, Vec<super::trail::Trail>)>,
 }
 
 impl DeliveryState {
