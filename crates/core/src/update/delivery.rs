@@ -132,6 +132,24 @@ pub fn retrail(model: &mut Model) {
         clamp(model);
     }
     model.delivery.before_alert = before_alert(model);
+    model.delivery.service_trails = service_trails(model);
+}
+
+/// How many of its newest changes the service screen shows with their trails.
+const SERVICE_TRAILS: usize = 5;
+
+fn service_trails(model: &Model) -> Option<(String, Vec<crate::model::delivery::trail::Trail>)> {
+    if model.screen != Screen::Overview {
+        return None;
+    }
+    let service = model.catalog.overview.page.as_ref()?.service.clone();
+    let production = model
+        .catalog
+        .get(&service)
+        .and_then(|e| e.annotation(ENVIRONMENT_ANNOTATION))
+        .unwrap_or("production");
+    let newest = trails(model, &service, production, false, SERVICE_TRAILS);
+    Some((service, newest))
 }
 
 fn before_alert(model: &Model) -> Option<(String, Vec<crate::model::delivery::trail::Trail>)> {
@@ -521,5 +539,80 @@ mod tests {
             .expect("pay");
         assert_eq!(row.now.deployments, 1);
         assert_eq!(row.error.as_deref(), Some("HTTP 502"));
+    }
+
+    #[test]
+    fn the_service_screen_gets_its_newest_changes_with_their_trails() {
+        use crate::model::join::RunState;
+        use crate::model::pipelines::{Deployment as Dep, Host, RepoData, Run, RunKey};
+        let mut m = model();
+        let run = Run {
+            key: RunKey {
+                host: Host::Github,
+                repo: "acme/pay".into(),
+                id: 1,
+            },
+            service: "component:default/pay".into(),
+            service_name: "pay".into(),
+            number: 1,
+            workflow: "CI".into(),
+            workflow_ref: "ci.yml".into(),
+            branch: "main".into(),
+            event: "push".into(),
+            actor: "jdoe".into(),
+            status: "completed".into(),
+            conclusion: Some("success".into()),
+            state: RunState::Success,
+            attempt: 1,
+            created: now() - Duration::minutes(30),
+            started: Some(now() - Duration::minutes(30)),
+            updated: now() - Duration::minutes(25),
+            finished: Some(now() - Duration::minutes(25)),
+            title: "Tune the pool".into(),
+            sha: "abcdef0123".into(),
+            url: None,
+        };
+        let dep = Dep {
+            id: 1,
+            environment: "production".into(),
+            sha: "fedcba9876".into(),
+            git_ref: "main".into(),
+            state: RunState::Success,
+            status: "success".into(),
+            creator: "bot".into(),
+            created: now() - Duration::minutes(20),
+            updated: now() - Duration::minutes(18),
+            url: None,
+        };
+        m.pipelines.repos.insert(
+            (Host::Github, "acme/pay".into()),
+            RepoData {
+                runs: vec![run],
+                deployments: vec![dep],
+                service: "component:default/pay".into(),
+                fetched_at: Some(now()),
+            },
+        );
+        crate::update::overview::open_service(&mut m, "component:default/pay");
+        update(
+            &mut m,
+            RootMsg::Resize {
+                width: 120,
+                height: 40,
+            },
+        );
+        let (service, trails) = m
+            .delivery
+            .service_trails
+            .clone()
+            .expect("the open service's trails");
+        assert_eq!(service, "component:default/pay");
+        assert_eq!(trails.len(), 1);
+        assert_eq!(trails[0].stage(), "in production");
+        update(&mut m, key('8'));
+        assert!(
+            m.delivery.service_trails.is_none(),
+            "kept only while the service screen shows them"
+        );
     }
 }

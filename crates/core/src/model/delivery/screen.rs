@@ -313,6 +313,8 @@ pub struct DeliveryState {
     /// For the open alert detail (by fingerprint): the changes that were in production when
     /// the alert started, newest first, its "what changed before this".
     pub before_alert: Option<(String, Vec<super::trail::Trail>)>,
+    /// For the open service screen (by ref): its newest changes with their trails.
+    pub service_trails: Option<(String, Vec<super::trail::Trail>)>,
 }
 
 impl DeliveryState {
