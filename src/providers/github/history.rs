@@ -466,6 +466,9 @@ async fn read_task(
                 }
             }
         };
+        // Saved every few seconds as well as at the end: a cold read takes a while, and a quit
+        // in the middle should keep what was read so far.
+        let mut saved = std::time::Instant::now();
         for r in &repos {
             let mut repo = cache.repos.remove(&r.slug).unwrap_or_default();
             let answer =
@@ -485,13 +488,25 @@ async fn read_task(
             if tx.send(Msg::Delivery(msg)).await.is_err() {
                 return;
             }
-        }
-        if let Some(p) = path.clone() {
-            let snapshot = cache.clone();
-            let saved = tokio::task::spawn_blocking(move || snapshot.save(&p)).await;
-            if let Ok(Err(e)) = saved {
-                tracing::warn!(error = %e, "cannot save the delivery cache");
+            if saved.elapsed() >= SAVE_EVERY {
+                save(cache, path.as_deref()).await;
+                saved = std::time::Instant::now();
             }
         }
+        save(cache, path.as_deref()).await;
+    }
+}
+
+/// How often a long read saves what it has so far.
+const SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn save(cache: &Cache, path: Option<&Path>) {
+    let Some(p) = path.map(Path::to_path_buf) else {
+        return;
+    };
+    let snapshot = cache.clone();
+    let saved = tokio::task::spawn_blocking(move || snapshot.save(&p)).await;
+    if let Ok(Err(e)) = saved {
+        tracing::warn!(error = %e, "cannot save the delivery cache");
     }
 }
