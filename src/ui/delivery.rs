@@ -483,13 +483,14 @@ fn draw_changes(model: &Model, changes: &[Trail], theme: &Theme, frame: &mut Fra
     ])
     .areas(inner);
     let width = usize::from(inner.width);
-    let title_w = width.saturating_sub(5 + 15 + 8 + 24 + 10 + 10 + 24).max(10);
+    // Where it is comes right after its steps, so a narrow terminal cuts pods and alerts, not it.
+    let title_w = width.saturating_sub(5 + 15 + 8 + 15 + 24 + 7 + 7).max(8);
     frame.render_widget(
         Line::styled(
             fit(
                 &format!(
-                    "{:>4} {:<14} {:<7} {:<title_w$} {:<24}{:<10}{:<10}WHERE",
-                    "AGE", "SERVICE", "COMMIT", "TITLE", "STEPS", "PODS", "ALERTS"
+                    "{:>4} {:<14} {:<7} {:<title_w$} {:<15}{:<24}{:<7}ALERTS",
+                    "AGE", "SERVICE", "COMMIT", "TITLE", "STEPS", "WHERE", "PODS"
                 ),
                 width,
             ),
@@ -534,7 +535,7 @@ fn draw_changes(model: &Model, changes: &[Trail], theme: &Theme, frame: &mut Fra
             ),
             sel(theme.style(Role::Text)),
         )];
-        for (name, step) in [("CI", c.ci), ("staging", c.staging), ("prod", c.production)] {
+        for (name, step) in [("CI", c.ci), ("stg", c.staging), ("prod", c.production)] {
             let (mark, role) = step_mark(step);
             spans.push(Span::styled(
                 format!("{mark}{name} "),
@@ -542,12 +543,12 @@ fn draw_changes(model: &Model, changes: &[Trail], theme: &Theme, frame: &mut Fra
             ));
         }
         spans.push(Span::styled(
-            format!("{:<5}", ""),
-            sel(theme.style(Role::Text)),
+            format!("{:<24}", c.stage()),
+            sel(theme.style(Role::Accent)),
         ));
         let pods = c.pods.map_or("—".to_string(), |(r, t)| format!("{r}/{t}"));
         spans.push(Span::styled(
-            format!("{pods:<9} "),
+            format!("{pods:<6} "),
             sel(theme.style(match c.pods {
                 Some((r, t)) if r < t => Role::Warning,
                 Some(_) => Role::Ok,
@@ -555,21 +556,20 @@ fn draw_changes(model: &Model, changes: &[Trail], theme: &Theme, frame: &mut Fra
             })),
         ));
         spans.push(Span::styled(
-            format!("{:<9} ", c.alerts_since),
+            c.alerts_since.to_string(),
             sel(theme.style(if c.critical_since {
                 Role::Critical
             } else {
                 Role::Text
             })),
         ));
-        spans.push(Span::styled(c.stage(), sel(theme.style(Role::Accent))));
         lines.push(Line::from(spans));
     }
     frame.render_widget(Paragraph::new(lines), body);
     frame.render_widget(
         Line::styled(
             fit(
-                "✓ done · … under way · ✗ failed · · not yet · PODS ready on a version with it · ALERTS started since production",
+                "✓ done · … under way · ✗ failed · · not yet · stg staging · PODS ready on a version with it · ALERTS started since production",
                 width,
             ),
             theme.style(Role::Muted),

@@ -135,3 +135,86 @@ fn delivery_timeline(#[case] w: u16, #[case] h: u16) {
     assert!(t.deployments > 0);
     insta::assert_snapshot!(format!("delivery_timeline_{w}x{h}"), render(&m, w, h));
 }
+
+/// My changes: the user's pushes with where each is, from runs and deployments as the CI
+/// poller holds them (no pods known here, so none are counted).
+#[rstest]
+#[case(120, 40)]
+#[case(80, 24)]
+fn delivery_my_changes(#[case] w: u16, #[case] h: u16) {
+    use flightdeck_core::model::join::RunState;
+    use flightdeck_core::model::pipelines::{Deployment as Dep, Host, RepoData, Run, RunKey};
+    let mut m = delivery_model();
+    let now = m.now;
+    let service = m
+        .catalog
+        .overview
+        .rows
+        .iter()
+        .find(|r| r.name == "checkout-web")
+        .map(|r| r.service.clone())
+        .expect("checkout-web is in the catalog");
+    let run = |id: u64, sha: &str, actor: &str, mins: i64, state: RunState| Run {
+        key: RunKey {
+            host: Host::Github,
+            repo: "acme/checkout-web".into(),
+            id,
+        },
+        service: service.clone(),
+        service_name: "checkout-web".into(),
+        number: id,
+        workflow: "CI".into(),
+        workflow_ref: "ci.yml".into(),
+        branch: "main".into(),
+        event: "push".into(),
+        actor: actor.into(),
+        status: "completed".into(),
+        conclusion: None,
+        state,
+        attempt: 1,
+        created: now - Duration::minutes(mins),
+        started: Some(now - Duration::minutes(mins)),
+        updated: now - Duration::minutes(mins - 3),
+        finished: state.is_done().then(|| now - Duration::minutes(mins - 3)),
+        title: format!("Change {sha}"),
+        sha: format!("{sha}0000000000"),
+        url: None,
+    };
+    let dep = |id: u64, env: &str, sha: &str, mins: i64, state: RunState| Dep {
+        id,
+        environment: env.into(),
+        sha: format!("{sha}0000000000"),
+        git_ref: "main".into(),
+        state,
+        status: String::new(),
+        creator: "deploybot".into(),
+        created: now - Duration::minutes(mins),
+        updated: now - Duration::minutes(mins - 2),
+        url: None,
+    };
+    m.pipelines.logins.insert(Host::Github, "jdoe".into());
+    m.pipelines.repos.insert(
+        (Host::Github, "acme/checkout-web".into()),
+        RepoData {
+            runs: vec![
+                run(1, "a1a1a1a", "jdoe", 120, RunState::Success),
+                run(2, "b2b2b2b", "asingh", 90, RunState::Success),
+                run(3, "c3c3c3c", "jdoe", 60, RunState::Success),
+                run(4, "d4d4d4d", "jdoe", 10, RunState::Failure),
+                run(5, "e5e5e5e", "jdoe", 4, RunState::Running),
+            ],
+            deployments: vec![
+                dep(1, "staging", "a1a1a1a", 110, RunState::Success),
+                dep(2, "production", "a1a1a1a", 100, RunState::Success),
+                dep(3, "staging", "c3c3c3c", 50, RunState::Success),
+                dep(4, "production", "c3c3c3c", 45, RunState::Running),
+            ],
+            service: service.clone(),
+            fetched_at: Some(now),
+        },
+    );
+    update(&mut m, Msg::Key(Key::char('m')));
+    let changes = m.delivery.changes.as_ref().expect("m opens My changes");
+    assert_eq!(changes.len(), 4, "jdoe's four pushes, asingh's left out");
+    insta::assert_snapshot!(format!("delivery_my_changes_{w}x{h}"), render(&m, w, h));
+}
