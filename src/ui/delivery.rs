@@ -65,6 +65,16 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else if let Some(at) = d.fetched_at() {
         title.push_str(&format!("· read {} ago ", age(model.now, at)));
     }
+    // A failed read keeps what was read before; the title says how many and the first why
+    // (the rows' names are drawn as stale).
+    let failed: Vec<&str> = d
+        .histories
+        .values()
+        .filter_map(|h| h.error.as_deref())
+        .collect();
+    if let Some(first) = failed.first() {
+        title.push_str(&format!("· {} not read: {first} ", failed.len()));
+    }
     let block = super::widgets::panel(title, true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
