@@ -56,24 +56,19 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         d.grouping.label(),
         d.visible.len()
     );
-    if d.pending() > 0 {
+    let s = &d.summary;
+    if s.pending > 0 {
         title.push_str(&format!(
             "· reading history, {} of {} to come… ",
-            d.pending(),
-            d.asked_services
+            s.pending, d.asked_services
         ));
-    } else if let Some(at) = d.fetched_at() {
+    } else if let Some(at) = s.oldest_read {
         title.push_str(&format!("· read {} ago ", age(model.now, at)));
     }
     // A failed read keeps what was read before; the title says how many and the first why
     // (the rows' names are drawn as stale).
-    let failed: Vec<&str> = d
-        .histories
-        .values()
-        .filter_map(|h| h.error.as_deref())
-        .collect();
-    if let Some(first) = failed.first() {
-        title.push_str(&format!("· {} not read: {first} ", failed.len()));
+    if let Some(first) = &s.first_error {
+        title.push_str(&format!("· {} not read: {first} ", s.failed));
     }
     let block = super::widgets::panel(title, true, theme);
     let inner = block.inner(area);

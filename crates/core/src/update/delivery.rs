@@ -336,6 +336,7 @@ pub fn watch(model: &mut Model) -> Option<Effect> {
     let depth = model.delivery.asked.map_or(days, |(d, _)| d.max(days));
     model.delivery.asked = Some((depth, now));
     model.delivery.asked_services = repos.len();
+    model.delivery.summarise();
     if model.delivery.window.is_none() {
         rebuild(model);
     }

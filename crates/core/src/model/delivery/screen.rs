@@ -313,6 +313,8 @@ pub struct DeliveryState {
     /// For the open alert detail (by fingerprint): the changes that were in production when
     /// the alert started, newest first, its "what changed before this".
     pub before_alert: Option<(String, Vec<super::trail::Trail>)>,
+    /// Counted at each change, for the title.
+    pub summary: Summary,
     /// For the open service screen (by ref): its newest changes with their trails.
     pub service_trails: Option<(String, Vec<super::trail::Trail>)>,
 }
@@ -383,6 +385,7 @@ impl DeliveryState {
         }
         rows.sort_by_cached_key(Row::attention);
         self.rows = rows;
+        self.summarise();
         self.refilter(filter);
         if let Some(t) = &self.timeline {
             let (service, scroll) = (t.service.clone(), t.scroll);
@@ -475,20 +478,37 @@ impl DeliveryState {
         true
     }
 
-    /// Services asked for whose history has not come (nor failed) yet.
-    pub fn pending(&self) -> usize {
+    /// Counts what the title says of the histories, once per change rather than per frame.
+    pub fn summarise(&mut self) {
         let answered = self
             .histories
             .values()
             .filter(|h| h.fetched_at.is_some() || h.error.is_some())
             .count();
-        self.asked_services.saturating_sub(answered)
+        let failed: Vec<&String> = self
+            .histories
+            .values()
+            .filter_map(|h| h.error.as_ref())
+            .collect();
+        self.summary = Summary {
+            pending: self.asked_services.saturating_sub(answered),
+            oldest_read: self.histories.values().filter_map(|h| h.fetched_at).min(),
+            failed: failed.len(),
+            first_error: failed.first().map(|e| (*e).clone()),
+        };
     }
+}
 
+/// What the screen's title says of the histories.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Services asked for whose history has not come (nor failed) yet.
+    pub pending: usize,
     /// The oldest read among the histories, for the screen's age.
-    pub fn fetched_at(&self) -> Option<DateTime<Utc>> {
-        self.histories.values().filter_map(|h| h.fetched_at).min()
-    }
+    pub oldest_read: Option<DateTime<Utc>>,
+    /// Services whose last read failed, and the first one's reason.
+    pub failed: usize,
+    pub first_error: Option<String>,
 }
 
 /// `group:default/team-payments` as the screen names it: `team-payments`.
