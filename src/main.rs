@@ -540,7 +540,7 @@ fn project_dirs() -> Option<directories::ProjectDirs> {
 }
 
 fn cache_dir() -> Option<PathBuf> {
-    project_dirs().map(|d| d.cache_dir().to_path_buf())
+    flightdeck::snapshot::cache_dir()
 }
 
 /// Log lines waiting for the writer thread at most.

@@ -31,11 +31,10 @@ use flightdeck_core::model::delivery::{
 use flightdeck_core::model::work::{Ticket, annotations};
 use flightdeck_core::sanitize;
 
-/// The annotation naming a service's production environment (default `production`).
-pub const ENVIRONMENT_ANNOTATION: &str = "flightdeck.dev/production-environment";
-/// History is read this far before the previous window, so the first deployments in it have
-/// the deployment before them (the base of what they brought, rollbacks, failures before).
-const MARGIN_DAYS: i64 = 14;
+pub use flightdeck_core::model::delivery::ENVIRONMENT_ANNOTATION;
+// History is read this far before the previous window (the cockpit's Delivery screen reads
+// as far): the first deployments in it have the one before them.
+use flightdeck_core::update::delivery::MARGIN_DAYS;
 /// The version of the JSON shape; bumped only on a change that breaks readers.
 pub const JSON_VERSION: u32 = 1;
 
@@ -350,10 +349,7 @@ impl TicketSources<'_> {
 
 /// One repository's cached deployments from `since` on (and the one before it), classified.
 fn history_of(repo: &RepoHistory, since: DateTime<Utc>, alerts: &[DateTime<Utc>]) -> History {
-    let mut all: Vec<_> = repo.deployments.values().cloned().collect();
-    all.sort_by_key(|d| (d.created, d.id));
-    let first = all.iter().rposition(|d| d.created < since).unwrap_or(0);
-    History::new(all.split_off(first), alerts, &Rules::default())
+    History::new(repo.since(since), alerts, &Rules::default())
 }
 
 /// The org's metrics: every shown service's deployments in one tally.

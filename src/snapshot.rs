@@ -8,6 +8,12 @@ use std::path::{Path, PathBuf};
 
 pub use flightdeck_core::snapshot::{Snapshot, VERSION};
 
+/// The platform cache dir, where the snapshot and the delivery history are kept.
+pub fn cache_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("dev", "flightdeck", "flightdeck")
+        .map(|d| d.cache_dir().to_path_buf())
+}
+
 /// Where the snapshot for a config lives: one file per config, so the demo and a real setup
 /// never mix.
 pub fn path_for(cache_dir: &Path, config_key: &str) -> PathBuf {

@@ -19,6 +19,7 @@ use crate::providers::{Context, Providers};
 use flightdeck_core::keymap::Keymap;
 use flightdeck_core::message::{Effect, Msg, SourceEvent};
 use flightdeck_core::model::catalog::{ProblemLevel, short_ref};
+use flightdeck_core::model::delivery::trail::{Step, Trail, my_changes};
 use flightdeck_core::model::join::RunState;
 use flightdeck_core::model::overview::{Cell, Health, ServiceRow, Why};
 use flightdeck_core::model::{FetchState, Model, SourceId, SourceKind, SourceStatus};
@@ -208,6 +209,8 @@ pub struct Report<'a> {
     /// What the answer lacks: each source that failed or stayed silent.
     pub warnings: Vec<String>,
     pub exit_code: u8,
+    /// With `--mine`: the trail of the user's newest change (docs/status-json.md `my_change`).
+    pub my_change: Option<Trail>,
 }
 
 impl<'a> Report<'a> {
@@ -340,6 +343,11 @@ impl<'a> Report<'a> {
                 by_health.max(WARNING)
             }
         };
+        let my_change = if args.mine {
+            my_changes(model, 1).into_iter().next()
+        } else {
+            None
+        };
         Report {
             model,
             rows,
@@ -347,6 +355,7 @@ impl<'a> Report<'a> {
             errors,
             warnings,
             exit_code,
+            my_change,
         }
     }
 
@@ -400,6 +409,7 @@ impl<'a> Report<'a> {
                 }
                 v
             }).collect::<Vec<_>>(),
+            "my_change": self.my_change.as_ref().map(trail_json),
             "problems": m.catalog.problems.iter().map(|p| json!({
                 "level": match p.level { ProblemLevel::Error => "error", ProblemLevel::Warning => "warning" },
                 "file": p.place.as_ref().map(|p| p.path.clone()),
@@ -507,6 +517,9 @@ impl<'a> Report<'a> {
             out.push_str(&format!(
                 "{problems} catalog problems; `flightdeck status --json` lists them\n"
             ));
+        }
+        if let Some(c) = &self.my_change {
+            out.push_str(&format!("\n{}\n", trail_text(c, now)));
         }
         out
     }
@@ -702,4 +715,60 @@ fn service_json(r: &ServiceRow) -> Value {
         })),
         "docs": cell_json(&r.docs, |d| json!(d)),
     })
+}
+
+/// A step of a change's way: its state and, once it has one, its time.
+fn step_json(step: Step) -> Value {
+    let (state, at) = match step {
+        Step::Done(at) => ("done", Some(at)),
+        Step::Running(at) => ("running", Some(at)),
+        Step::Failed(at) => ("failed", Some(at)),
+        Step::Waiting => ("waiting", None),
+    };
+    json!({ "state": state, "at": at })
+}
+
+/// `my_change` of docs/status-json.md.
+fn trail_json(c: &Trail) -> Value {
+    json!({
+        "service": c.service_name,
+        "ref": c.service,
+        "sha": c.sha,
+        "title": c.title,
+        "author": c.author,
+        "merged_at": c.merged,
+        "ci": step_json(c.ci),
+        "staging": step_json(c.staging),
+        "production": step_json(c.production),
+        "pods_ready": c.pods.map(|p| p.0),
+        "pods_total": c.pods.map(|p| p.1),
+        "alerts_since": c.alerts_since,
+        "critical_since": c.critical_since,
+        "stage": c.stage(),
+    })
+}
+
+/// One line: `my newest change: a1b2c3d Fix rounding (payments-api, 2h ago): CI ✓ → staging ✓
+/// → production ✓ 40m ago → pods 3/3 → 0 alerts since · in production`.
+fn trail_text(c: &Trail, now: chrono::DateTime<chrono::Utc>) -> String {
+    use flightdeck_core::model::time::age;
+    let step = |s: Step| match s {
+        Step::Done(at) => format!("✓ {} ago", age(now, at)),
+        Step::Running(_) => "…".to_string(),
+        Step::Failed(at) => format!("✗ {} ago", age(now, at)),
+        Step::Waiting => "·".to_string(),
+    };
+    let pods = c.pods.map_or("—".to_string(), |(r, t)| format!("{r}/{t}"));
+    format!(
+        "my newest change: {} {} ({}, merged {} ago): CI {} → staging {} → production {} → pods {pods} → {} alerts since · {}",
+        c.sha.get(..7).unwrap_or(&c.sha),
+        c.title,
+        c.service_name,
+        age(now, c.merged),
+        step(c.ci),
+        step(c.staging),
+        step(c.production),
+        c.alerts_since,
+        c.stage()
+    )
 }

@@ -81,6 +81,10 @@ impl Providers {
             github::issues::IssuesProvider::start(config, cx)
                 .map(|p| Box::new(p) as Box<dyn Provider>),
         );
+        providers.extend(
+            github::history::HistoryProvider::start(config, cx)
+                .map(|p| Box::new(p) as Box<dyn Provider>),
+        );
         providers.extend(gitlab::start(config, cx).map(|p| Box::new(p) as Box<dyn Provider>));
         providers.extend(kubernetes::KubernetesProvider::start(config, cx));
         providers.extend(

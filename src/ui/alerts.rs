@@ -730,6 +730,38 @@ fn draw_context(
         }
         None => lines.push(Line::styled("no pods known", theme.style(Role::Muted))),
     }
+    // What changed before this: the newest changes in production when it started, each with
+    // how long it had been live then (the trail the Delivery screen's My changes shows).
+    if let Some((fp, live)) = &model.delivery.before_alert
+        && model
+            .alerts
+            .detail
+            .as_ref()
+            .is_some_and(|d| &d.fingerprint == fp)
+        && !live.is_empty()
+    {
+        lines.push(Line::styled(
+            "Changes live when it started",
+            theme.style(Role::Title),
+        ));
+        for t in live {
+            let live_for = t
+                .production
+                .done_at()
+                .map(|at| flightdeck_core::model::time::coarse(started - at))
+                .unwrap_or_default();
+            let text = fit(
+                &format!(
+                    "» {} {} · {} · live {live_for} before",
+                    t.sha.get(..7).unwrap_or(&t.sha),
+                    t.title,
+                    t.author
+                ),
+                width,
+            );
+            lines.push(Line::styled(text, theme.style(Role::Warning)));
+        }
+    }
     if side {
         lines.push(Line::default());
         lines.push(Line::styled("Deploys and runs", theme.style(Role::Title)));

@@ -143,6 +143,48 @@ pub fn chart_with(
     rows
 }
 
+/// Counts as a one-line bar per value (a week's deployments), scaled to `top`; a zero is `·`,
+/// so an empty week reads as one without colour.
+pub fn count_spark(values: &[u32], top: u32) -> String {
+    values
+        .iter()
+        .map(|v| match (*v, top) {
+            (0, _) => '·',
+            (_, 0) => BLOCKS[0],
+            (v, top) => {
+                let level = (u64::from(v) * 7 / u64::from(top)).min(7) as usize;
+                BLOCKS[level]
+            }
+        })
+        .collect()
+}
+
+/// Counts as vertical bars `height` rows tall, one column per value, scaled to `top` (at least
+/// 1), with eighth-row steps; rows top first. A column with a count never reads as empty.
+pub fn count_bars(values: &[u32], top: u32, height: usize) -> Vec<String> {
+    let top = f64::from(top.max(1));
+    (0..height)
+        .map(|r| {
+            let lo = top * (height - r - 1) as f64 / height as f64;
+            let band = top / height as f64;
+            values
+                .iter()
+                .map(|v| {
+                    let v = f64::from(*v);
+                    if v <= lo {
+                        ' '
+                    } else if v >= lo + band {
+                        '█'
+                    } else {
+                        let level = (((v - lo) / band) * 8.0).floor().clamp(0.0, 7.0) as usize;
+                        BLOCKS[level]
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +212,12 @@ mod tests {
         let t = chart_with(&s, (0, 3), (4, 5), Unit::Ratio, &[], Some(0.1));
         assert!(t[3].starts_with("  10.0%┤┄┄┄"), "{t:?}");
         assert!(t[3].ends_with('█'), "the spike crosses it: {t:?}");
+    }
+
+    #[test]
+    fn counts_read_without_colour_a_zero_as_a_dot_a_small_count_above_the_floor() {
+        assert_eq!(count_spark(&[0, 1, 7, 14], 14), "·▁▄█");
+        let rows = count_bars(&[0, 1, 4], 4, 2);
+        assert_eq!(rows, vec!["  █".to_string(), " ▅█".to_string()]);
     }
 }

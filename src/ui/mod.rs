@@ -6,6 +6,7 @@ mod alerts;
 pub mod chart;
 mod columns;
 mod create;
+mod delivery;
 mod docs;
 mod log_line;
 mod markdown_line;
@@ -184,6 +185,7 @@ fn jump_action(screen: Screen) -> flightdeck_core::keymap::Action {
         Screen::Docs => Action::ScreenDocs,
         Screen::Onboarding => Action::ScreenOnboarding,
         Screen::Work => Action::ScreenWork,
+        Screen::Delivery => Action::ScreenDelivery,
         Screen::Create => Action::ScreenCreate,
     }
 }
@@ -197,6 +199,7 @@ fn draw_screen(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         Screen::Docs => docs::draw(model, theme, frame, area),
         Screen::Onboarding => onboarding::draw(model, theme, frame, area),
         Screen::Work => work::draw(model, theme, frame, area),
+        Screen::Delivery => delivery::draw(model, theme, frame, area),
         Screen::Create => create::draw(model, theme, frame, area),
     }
 }

@@ -420,7 +420,63 @@ fn related_line(heading: &str, rel: &Related, selected: bool, theme: &Theme) -> 
     Line::from(spans)
 }
 
+/// The service's newest changes, one a line, with where each is: `✓` done, `…` under way,
+/// `✗` failed, `·` not yet, for CI, staging and production, then the pods on it and in words.
+fn trail_lines(model: &Model, page: &ServicePage, theme: &Theme) -> Vec<Line<'static>> {
+    use flightdeck_core::model::delivery::trail::Step;
+    let Some((service, trails)) = &model.delivery.service_trails else {
+        return vec![];
+    };
+    if service != &page.service {
+        return vec![];
+    }
+    let mark = |s: Step| match s {
+        Step::Done(_) => ("✓", Role::Ok),
+        Step::Running(_) => ("…", Role::Running),
+        Step::Failed(_) => ("✗", Role::Critical),
+        Step::Waiting => ("·", Role::Muted),
+    };
+    trails
+        .iter()
+        .map(|t| {
+            let mut spans = vec![
+                Span::styled(fit(&age(model.now, t.merged), 5), theme.style(Role::Muted)),
+                Span::styled("change ", theme.style(Role::Accent)),
+                Span::styled(
+                    format!("{} ", t.sha.get(..7).unwrap_or(&t.sha)),
+                    theme.style(Role::Text),
+                ),
+            ];
+            for (name, step) in [("CI", t.ci), ("stg", t.staging), ("prod", t.production)] {
+                let (m, role) = mark(step);
+                spans.push(Span::styled(format!("{m}{name} "), theme.style(role)));
+            }
+            if let Some((ready, total)) = t.pods {
+                spans.push(Span::styled(
+                    format!("pods {ready}/{total} "),
+                    theme.style(if ready < total {
+                        Role::Warning
+                    } else {
+                        Role::Ok
+                    }),
+                ));
+            }
+            spans.push(Span::styled(
+                format!("{} · {} · {}", t.stage(), t.title, t.author),
+                theme.style(Role::Text),
+            ));
+            Line::from(spans)
+        })
+        .collect()
+}
+
 fn run_lines(model: &Model, page: &ServicePage, theme: &Theme) -> Vec<Line<'static>> {
+    let trails = trail_lines(model, page, theme);
+    if !trails.is_empty() {
+        let mut lines = trails;
+        lines.extend(page.changes.iter().map(|c| change_line(model, c, theme)));
+        return lines;
+    }
     if page.changes.is_empty() {
         let why = model
             .catalog
@@ -438,18 +494,24 @@ fn run_lines(model: &Model, page: &ServicePage, theme: &Theme) -> Vec<Line<'stat
     }
     page.changes
         .iter()
-        .map(|c| {
-            let kind = match c.kind {
-                ChangeKind::Deploy => Span::styled("deploy ", theme.style(Role::Accent)),
-                ChangeKind::Run => Span::styled("run    ", theme.style(Role::Muted)),
-            };
-            Line::from(vec![
-                Span::styled(fit(&age(model.now, c.at), 5), theme.style(Role::Muted)),
-                kind,
-                Span::styled(c.label.clone(), theme.style(Role::Text)),
-            ])
-        })
+        .map(|c| change_line(model, c, theme))
         .collect()
+}
+
+fn change_line(
+    model: &Model,
+    c: &flightdeck_core::model::join::Change,
+    theme: &Theme,
+) -> Line<'static> {
+    let kind = match c.kind {
+        ChangeKind::Deploy => Span::styled("deploy ", theme.style(Role::Accent)),
+        ChangeKind::Run => Span::styled("run    ", theme.style(Role::Muted)),
+    };
+    Line::from(vec![
+        Span::styled(fit(&age(model.now, c.at), 5), theme.style(Role::Muted)),
+        kind,
+        Span::styled(c.label.clone(), theme.style(Role::Text)),
+    ])
 }
 
 fn key_lines(page: &ServicePage, theme: &Theme) -> Vec<Line<'static>> {

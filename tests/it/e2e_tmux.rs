@@ -86,7 +86,7 @@ impl Tmux {
         self.wait_within(text, Duration::from_secs(15))
     }
 
-    fn wait_within(&self, text: &str, deadline: Duration) -> String {
+    pub(crate) fn wait_within(&self, text: &str, deadline: Duration) -> String {
         let start = Instant::now();
         loop {
             let screen = self.screen();

@@ -248,6 +248,7 @@ pub enum Layer {
     DocsPage,
     Onboarding,
     Work,
+    Delivery,
     Create,
     /// While a text input (a filter, the palette, a form field) has the keyboard. It replaces the
     /// global layer instead of sitting on it, so `ctrl-u` can delete to the start of a field while
@@ -278,6 +279,7 @@ impl Layer {
         Layer::DocsPage,
         Layer::Onboarding,
         Layer::Work,
+        Layer::Delivery,
         Layer::Create,
         Layer::Input,
         Layer::Confirm,
@@ -302,6 +304,7 @@ impl Layer {
         &[Layer::DocsPage, Layer::Docs],
         &[Layer::Onboarding],
         &[Layer::Work],
+        &[Layer::Delivery],
         &[Layer::Create],
         &[Layer::Input],
         &[Layer::Confirm],
@@ -333,6 +336,7 @@ impl Layer {
             Layer::DocsPage => "docs-page",
             Layer::Onboarding => "onboarding",
             Layer::Work => "work",
+            Layer::Delivery => "delivery",
             Layer::Create => "create",
             Layer::Input => "input",
             Layer::Confirm => "confirm",
@@ -359,6 +363,7 @@ impl Layer {
             Layer::DocsPage => "Docs: the open page",
             Layer::Onboarding => "Onboarding",
             Layer::Work => "Work",
+            Layer::Delivery => "Delivery",
             Layer::Create => "Create",
             Layer::Input => "while typing in a field (filter, palette, form)",
             Layer::Confirm => "while a question asks yes or no",
@@ -448,6 +453,14 @@ impl Layer {
                 A::Transition,
                 A::Comment,
                 A::OpenUrl,
+            ],
+            Layer::Delivery => &[
+                A::Timeline,
+                A::DeliveryWindow,
+                A::DeliveryGroup,
+                A::MyChanges,
+                A::Filter,
+                A::Refresh,
             ],
             Layer::Create => &[A::Open, A::Filter, A::CreateRun, A::CreateResume, A::Back],
             // A field shows its own prompt; its keys are in the help, not the footer.
@@ -601,6 +614,11 @@ actions! {
     TourBack => "tour-back", [Tour], "back", "Show the tour's previous page";
     TourSkip => "tour-skip", [Tour], "skip the tour", "End the tour";
     ChartRange => "chart-range", [Overview], "range", "On the Service screen, chart the next time range (1h, 6h, 24h, 7d)";
+    ScreenDelivery => "screen-delivery", [Global], "delivery", "Go to the Delivery screen (DORA's five metrics per service, deployment timelines)";
+    Timeline => "timeline", [Delivery], "timeline", "Open the selected service's deployment timeline: a chart over the window and each deployment with the commits it brought";
+    DeliveryWindow => "delivery-window", [Delivery], "window", "Switch the window the metrics are computed over: 7, 30 or 90 days";
+    MyChanges => "my-changes", [Delivery], "my changes", "Show my newest changes and where each is: CI, staging, production, pods ready, alerts since (again: the metrics)";
+    DeliveryGroup => "delivery-group", [Delivery], "group", "Show a row per service, or services rolled up per owner, or per system";
     CreateRun => "create-run", [Create], "create", "Create the reviewed service: publish its repository and register it (asks first)";
     CreateResume => "create-resume", [Create], "resume", "Go on with a failed creation from the step that failed, reusing what the done steps made (asks first)";
     Comment => "comment", [Work], "comment", "Write a comment on the open Jira ticket or GitHub issue, or a note on the open PagerDuty incident (asks first)";
@@ -622,6 +640,7 @@ impl Action {
                 | Action::ScreenDocs
                 | Action::ScreenOnboarding
                 | Action::ScreenWork
+                | Action::ScreenDelivery
                 | Action::ScreenCreate
         )
     }

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use super::api::{Fetch, GithubApi, decode};
 use super::wire;
 use crate::providers::http::Failure;
+use flightdeck_core::message::Msg;
+use flightdeck_core::message::delivery::{Command, Msg as DeliveryMsg, Repo};
 use flightdeck_core::model::delivery::{Change, Deployment, Outcome};
 use flightdeck_core::sanitize;
 
@@ -36,6 +38,17 @@ pub struct RepoHistory {
     pub compares: BTreeMap<String, Vec<Change>>,
     /// Commit sha → (pull request number, labels), for commits already asked about.
     pub pulls: BTreeMap<String, (Option<u64>, Vec<String>)>,
+}
+
+impl RepoHistory {
+    /// The deployments created from `since` on and the one before them (the base of what the
+    /// first brought), oldest first.
+    pub fn since(&self, since: DateTime<Utc>) -> Vec<Deployment> {
+        let mut all: Vec<_> = self.deployments.values().cloned().collect();
+        all.sort_by_key(|d| (d.created, d.id));
+        let first = all.iter().rposition(|d| d.created < since).unwrap_or(0);
+        all.split_off(first)
+    }
 }
 
 /// The whole cache: one file per GitHub API.
@@ -345,4 +358,155 @@ pub async fn fetch_repo(
         }
     }
     Ok(())
+}
+
+/// The cockpit's side of the history: the Delivery screen asks (`Command::Read`) once it is
+/// opened; the task answers at once from the disk cache, then reads what is newer from GitHub
+/// repository by repository, sends each service's deployments as they come, and saves the cache.
+/// When and how often to read is the screen's to say; this only reads.
+pub struct HistoryProvider {
+    tx: tokio::sync::mpsc::UnboundedSender<(DateTime<Utc>, Vec<Repo>)>,
+}
+
+impl HistoryProvider {
+    /// Runs when `[github]` is configured; idle until the Delivery screen asks.
+    pub fn start(config: &crate::config::Config, cx: &crate::providers::Context) -> Option<Self> {
+        let source = config.github.clone()?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let path = crate::snapshot::cache_dir().map(|d| cache_path(&d, &source.api_url));
+        tokio::spawn(read_task(source, path, rx, cx.tx.clone(), cx.clock.clone()));
+        Some(Self { tx })
+    }
+}
+
+impl crate::providers::Provider for HistoryProvider {
+    fn kinds(&self) -> &'static [flightdeck_core::model::SourceKind] {
+        // Refreshing is the screen's own `Read`: a refresh of GitHub's CI must not re-read
+        // history, so no kind reaches `refresh`.
+        &[]
+    }
+
+    fn command(&mut self, effect: &flightdeck_core::message::Effect) -> bool {
+        match effect {
+            flightdeck_core::message::Effect::Delivery(Command::Read { since, repos }) => {
+                let _ = self.tx.send((*since, repos.clone()));
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+async fn read_task(
+    source: crate::config::GithubSource,
+    path: Option<PathBuf>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<(DateTime<Utc>, Vec<Repo>)>,
+    tx: tokio::sync::mpsc::Sender<Msg>,
+    clock: crate::clock::Clock,
+) {
+    let mut cache: Option<Cache> = None;
+    let mut api: Option<Arc<GithubApi>> = None;
+    while let Some((mut since, mut repos)) = rx.recv().await {
+        // Asks queued while a read ran: the newest list, the deepest window.
+        while let Ok((s, r)) = rx.try_recv() {
+            since = since.min(s);
+            repos = r;
+        }
+        let cache = match &mut cache {
+            Some(c) => c,
+            None => {
+                let loaded = match path.clone() {
+                    Some(p) => tokio::task::spawn_blocking(move || Cache::load(&p))
+                        .await
+                        .unwrap_or_default(),
+                    None => Cache::default(),
+                };
+                cache.insert(loaded)
+            }
+        };
+        // What a previous run kept shows at once, before anything is asked of GitHub.
+        for r in &repos {
+            if let Some(repo) = cache.repos.get(&r.slug) {
+                let msg = DeliveryMsg::History {
+                    service: r.service.clone(),
+                    at: clock.now(),
+                    deployments: repo.since(since),
+                };
+                if tx.send(Msg::Delivery(msg)).await.is_err() {
+                    return;
+                }
+            }
+        }
+        let client = match &api {
+            Some(a) => a.clone(),
+            None => {
+                let made = match super::resolve_token(&source).await {
+                    Ok(token) => GithubApi::new(
+                        &source.api_url,
+                        token,
+                        source.max_in_flight,
+                        crate::providers::http::REQUEST_TIMEOUT,
+                    )
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                match made {
+                    Ok(a) => api.insert(a).clone(),
+                    Err(e) => {
+                        for r in &repos {
+                            let msg = DeliveryMsg::Failed {
+                                service: r.service.clone(),
+                                error: sanitize::line(&e),
+                            };
+                            let _ = tx.send(Msg::Delivery(msg)).await;
+                        }
+                        continue;
+                    }
+                }
+            }
+        };
+        // Saved every few seconds as well as at the end: a cold read takes a while, and a quit
+        // in the middle should keep what was read so far.
+        let mut saved = std::time::Instant::now();
+        for r in &repos {
+            let mut repo = cache.repos.remove(&r.slug).unwrap_or_default();
+            let answer =
+                fetch_repo(client.clone(), &r.slug, &r.environment, since, &mut repo).await;
+            let msg = match answer {
+                Ok(()) => DeliveryMsg::History {
+                    service: r.service.clone(),
+                    at: clock.now(),
+                    deployments: repo.since(since),
+                },
+                Err(f) => DeliveryMsg::Failed {
+                    service: r.service.clone(),
+                    error: f.describe("GitHub"),
+                },
+            };
+            cache.repos.insert(r.slug.clone(), repo);
+            if tx.send(Msg::Delivery(msg)).await.is_err() {
+                return;
+            }
+            if saved.elapsed() >= SAVE_EVERY {
+                save(cache, path.as_deref()).await;
+                saved = std::time::Instant::now();
+            }
+        }
+        save(cache, path.as_deref()).await;
+    }
+}
+
+/// How often a long read saves what it has so far.
+const SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn save(cache: &Cache, path: Option<&Path>) {
+    let Some(p) = path.map(Path::to_path_buf) else {
+        return;
+    };
+    let snapshot = cache.clone();
+    let saved = tokio::task::spawn_blocking(move || snapshot.save(&p)).await;
+    if let Ok(Err(e)) = saved {
+        tracing::warn!(error = %e, "cannot save the delivery cache");
+    }
 }

@@ -6,6 +6,7 @@
 pub mod alerts;
 pub mod catalog;
 pub mod create;
+pub mod delivery;
 pub mod docs;
 pub mod onboarding;
 pub mod pipelines;
@@ -45,6 +46,7 @@ pub enum Msg {
     Onboarding(onboarding::Msg),
     Signals(signals::Msg),
     Work(work::Msg),
+    Delivery(delivery::Msg),
     Create(create::Msg),
     /// The terminal was handed back after an external program ran; `Err` says why it failed.
     Resumed {
@@ -96,6 +98,7 @@ pub enum Effect {
     Onboarding(onboarding::Command),
     Signals(signals::Command),
     Work(work::Command),
+    Delivery(delivery::Command),
     Create(create::Command),
     /// Several effects one confirmation runs together (an alert's silence and its incident's
     /// acknowledgement).

@@ -3,6 +3,9 @@
 //! this file holds the definitions (docs/metrics.md is their prose) so the cockpit, the Delivery
 //! screen and `flightdeck metrics` all count the same way.
 
+pub mod screen;
+pub mod trail;
+
 use chrono::{DateTime, Duration, Utc};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -58,6 +61,9 @@ pub struct Rules {
     /// Pull-request labels that mark an unplanned fix (compared without case).
     pub fix_labels: Vec<String>,
 }
+
+/// The annotation naming a service's production environment (default `production`).
+pub const ENVIRONMENT_ANNOTATION: &str = "flightdeck.dev/production-environment";
 
 /// The default unplanned-fix pattern of the definitions.
 pub const DEFAULT_FIX_PATTERN: &str = r"(?i)^(revert|hotfix)\b";

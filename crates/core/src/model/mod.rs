@@ -158,6 +158,7 @@ pub struct Model {
     pub onboarding: onboarding::OnboardingState,
     pub signals: signals::SignalsState,
     pub work: work::WorkState,
+    pub delivery: delivery::screen::DeliveryState,
     pub create: create::screen::CreateState,
 }
 
@@ -193,6 +194,7 @@ impl Model {
             onboarding: Default::default(),
             signals: Default::default(),
             work: Default::default(),
+            delivery: Default::default(),
             create: Default::default(),
         }
     }

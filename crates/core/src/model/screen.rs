@@ -15,11 +15,12 @@ pub enum Screen {
     Docs,
     Onboarding,
     Work,
+    Delivery,
     Create,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 8] = [
+    pub const ALL: [Screen; 9] = [
         Screen::Overview,
         Screen::Pipelines,
         Screen::Workloads,
@@ -27,6 +28,7 @@ impl Screen {
         Screen::Docs,
         Screen::Onboarding,
         Screen::Work,
+        Screen::Delivery,
         Screen::Create,
     ];
 
@@ -39,6 +41,7 @@ impl Screen {
             Screen::Docs => "Docs",
             Screen::Onboarding => "Onboarding",
             Screen::Work => "Work",
+            Screen::Delivery => "Delivery",
             Screen::Create => "Create",
         }
     }
@@ -59,6 +62,7 @@ impl Screen {
                 "an onboarding path: `[onboarding]` or an onboarding.yaml the catalog names"
             }
             Screen::Work => "a ticket source: `[jira]`, `[pagerduty]` or `[github] issues = true`",
+            Screen::Delivery => "services with a `github.com/project-slug` and a `[github]` source",
             Screen::Create => {
                 "templates (`kind: Template`) in the catalog, and `[github]` to publish to"
             }
@@ -74,6 +78,7 @@ impl Screen {
             Screen::Docs => &[SourceKind::Catalog],
             Screen::Onboarding => &[SourceKind::Catalog],
             Screen::Work => &[SourceKind::Jira, SourceKind::Pagerduty, SourceKind::Github],
+            Screen::Delivery => &[SourceKind::Github],
             Screen::Create => &[SourceKind::Catalog],
         }
     }

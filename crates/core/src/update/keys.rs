@@ -10,7 +10,7 @@ use crate::model::{
 };
 
 use super::feedback::notify;
-use super::{alerts, create, docs, onboarding, overview, pipelines, work, workloads};
+use super::{alerts, create, delivery, docs, onboarding, overview, pipelines, work, workloads};
 use crate::message::Effect;
 
 pub(super) fn on_key(model: &mut Model, key: Key) -> Vec<Effect> {
@@ -141,6 +141,7 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::ScreenDocs => go_to(model, Screen::Docs),
         Action::ScreenOnboarding => go_to(model, Screen::Onboarding),
         Action::ScreenWork => go_to(model, Screen::Work),
+        Action::ScreenDelivery => go_to(model, Screen::Delivery),
         Action::ScreenCreate => go_to(model, Screen::Create),
         Action::Down => move_to(model, &|c| c.moved(1, rows, height)),
         Action::Up => move_to(model, &|c| c.moved(-1, rows, height)),
@@ -259,6 +260,7 @@ pub fn layers(model: &Model) -> &'static [Layer] {
         Screen::Docs => &[Layer::Docs],
         Screen::Onboarding => &[Layer::Onboarding],
         Screen::Work => &[Layer::Work],
+        Screen::Delivery => &[Layer::Delivery],
         Screen::Create => &[Layer::Create],
     }
 }
@@ -377,6 +379,7 @@ fn choose(model: &mut Model, target: PaletteTarget) -> Vec<Effect> {
                 | Screen::Docs
                 | Screen::Onboarding
                 | Screen::Work
+                | Screen::Delivery
                 | Screen::Create => true,
             };
             if !found {
@@ -463,6 +466,7 @@ fn row_count(model: &Model, screen: Screen) -> usize {
         Screen::Docs => docs::row_count(model),
         Screen::Onboarding => onboarding::row_count(model),
         Screen::Work => work::row_count(model),
+        Screen::Delivery => delivery::row_count(model),
         Screen::Create => create::row_count(model),
     }
 }
@@ -477,6 +481,7 @@ fn screen_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
         Screen::Docs => docs::on_key(model, key),
         Screen::Onboarding => onboarding::on_key(model, key),
         Screen::Work => work::on_key(model, key),
+        Screen::Delivery => None,
         Screen::Create => create::on_key(model, key),
     }
 }
@@ -503,6 +508,7 @@ fn screen_action(model: &mut Model, action: crate::keymap::Action) -> Option<Vec
             }
             work::on_action(model, action)
         }
+        Screen::Delivery => delivery::on_action(model, action),
         Screen::Create => create::on_action(model, action),
     }
 }
@@ -517,6 +523,7 @@ fn screen_refilter(model: &mut Model, screen: Screen) {
         Screen::Docs => docs::refilter(model),
         Screen::Onboarding => onboarding::refilter(model),
         Screen::Work => work::refilter(model),
+        Screen::Delivery => delivery::refilter(model),
         Screen::Create => create::refilter(model),
     }
 }

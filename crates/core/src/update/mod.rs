@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod create;
+pub mod delivery;
 pub mod docs;
 mod feedback;
 mod keys;
@@ -69,6 +70,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Onboarding(m) => onboarding::update(model, m),
         Msg::Signals(m) => signals::update(model, m),
         Msg::Work(m) => rejoined(model, |model| work::update(model, m)),
+        Msg::Delivery(m) => delivery::update(model, m),
         Msg::Create(m) => create::update(model, m),
         Msg::Resumed { outcome } => {
             if let Err(e) = outcome {
@@ -84,6 +86,12 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     effects.extend(signals::watch(model));
     // Likewise the ticket pollers: quick for what is on screen, a slow sweep for the rest.
     effects.extend(work::watch(model));
+    // The delivery history is read once the Delivery screen is opened, deeper for a longer window.
+    effects.extend(delivery::watch(model));
+    // The open "My changes" follows the runs, deployments, pods and alerts as they move.
+    if effects.contains(&Effect::Render) {
+        delivery::retrail(model);
+    }
     // A page opened in the docs viewer, from anywhere, may be what an onboarding step checks.
     effects.extend(onboarding::docs_opened(model));
     // The Create screen reads the templates the first time it shows, and follows a created

@@ -77,6 +77,7 @@ fn spot(model: &Model) -> Spot {
         }
         Screen::Onboarding => 0,
         Screen::Work => n(model.work.detail.is_some()),
+        Screen::Delivery => n(model.delivery.timeline.is_some()),
         // Each stage past the list is one more `esc` back (a run's end goes back to the list).
         Screen::Create => model.create.stage as u8,
     };
@@ -107,7 +108,7 @@ fn place(model: &Model) -> Place {
             alerts::selected_key(model),
             model.alerts.detail.as_ref().map(|d| d.fingerprint.clone()),
         ),
-        Screen::Docs | Screen::Onboarding | Screen::Work | Screen::Create => (None, None),
+        Screen::Docs | Screen::Onboarding | Screen::Work | Screen::Delivery | Screen::Create => (None, None),
     };
     Place {
         screen,
@@ -130,7 +131,7 @@ fn restore(model: &mut Model, place: Place) {
             Screen::Pipelines => pipelines::select_key(model, key),
             Screen::Workloads => workloads::select_key(model, key),
             Screen::Alerts => alerts::select_key(model, key),
-            Screen::Docs | Screen::Onboarding | Screen::Work | Screen::Create => false,
+            Screen::Docs | Screen::Onboarding | Screen::Work | Screen::Delivery | Screen::Create => false,
         };
         // Selecting again is restoring, not a new choice.
         model.list_mut(place.screen).chosen = place.chosen;

@@ -1,0 +1,69 @@
+//! End to end on the demo: the Delivery screen reads the sim's ninety days of history over
+//! GitHub's REST API, switches its window, and opens a service's deployment timeline, read off
+//! a real terminal (tmux) as a user would.
+
+use std::time::Duration;
+
+use crate::e2e_tmux::{Tmux, assert_restored, script};
+
+#[test]
+fn the_delivery_screen_switches_window_and_opens_a_timeline() {
+    let Some(t) = Tmux::new("delivery") else {
+        return;
+    };
+    t.start(&script(&t, "--demo --no-snapshot"));
+    t.wait_for("tour 1/");
+    t.keys(&["Escape"]);
+    t.keys(&["8"]);
+    t.wait_for("Delivery · last 30d · per service");
+    // A cold read: every deployment's statuses, every compare and every commit's pulls, so it
+    // takes a while on a loaded machine; the title counts what is still to come.
+    let screen = t.wait_within("ago ─", Duration::from_secs(120));
+    assert!(
+        screen.contains("catalog-search") && screen.contains("DEPLOY/WK"),
+        "the rows and their header:\n{screen}"
+    );
+    t.keys(&["w"]);
+    let quarter = t.wait_for("Delivery · last 90d");
+    assert!(
+        quarter.contains("WEEKLY"),
+        "weekly bars over 90 days:\n{quarter}"
+    );
+    // The top row needs attention most; enter opens its timeline.
+    t.keys(&["Enter"]);
+    let timeline = t.wait_for("deployments in the last 90d");
+    assert!(
+        timeline.contains("took ")
+            && ["healthy", "failed", "rolled back", "critical alert"]
+                .iter()
+                .any(|w| timeline.contains(w)),
+        "the deployments list with durations and outcomes:\n{timeline}"
+    );
+    assert!(
+        timeline.contains("✗ failed · ↩ rollback · ↻ rework"),
+        "the chart's legend:\n{timeline}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_for("Delivery · last 90d · per service");
+    t.keys(&["q"]);
+    assert_restored(&t);
+}
+
+/// The alert detail's "what changed before this" is the change trail: payments-api's crash
+/// loop names the commits that were in production when it started.
+#[test]
+fn an_alert_detail_names_the_changes_live_when_it_started() {
+    let Some(t) = Tmux::new("changed-before") else {
+        return;
+    };
+    t.start(&script(&t, "--demo --no-snapshot --speed 30"));
+    t.wait_for("tour 1/");
+    t.keys(&["Escape"]);
+    t.keys(&["4"]);
+    t.wait_within("payments-api", Duration::from_secs(40));
+    t.keys(&["Enter"]);
+    let detail = t.wait_for("Changes live when it started");
+    assert!(detail.contains("» "), "the changes, one a line:\n{detail}");
+    t.keys(&["q"]);
+    assert_restored(&t);
+}
