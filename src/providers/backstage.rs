@@ -199,8 +199,12 @@ impl Client {
             .bytes()
             .await
             .map_err(|e| format!("GET {url}: {}", without_url(&e)))?;
-        let page: Page = serde_json::from_slice(&bytes)
-            .map_err(|e| format!("GET {url}: not a by-query page: {e}"))?;
+        let page: Page = serde_json::from_slice(&bytes).map_err(|e| {
+            format!(
+                "GET {url}: not a by-query page: {}",
+                crate::providers::http::decode_error(&e)
+            )
+        })?;
         if page.page_info.next_cursor.is_some() {
             return Err(format!(
                 "GET {url}: more than {MAX} templates; only the first are listed"
@@ -232,7 +236,12 @@ impl Client {
         if let Some(f) = super::http::classify(status, &reqwest::header::HeaderMap::new(), &bytes) {
             return Err(f.describe(&format!("POST {url}")));
         }
-        serde_json::from_slice(&bytes).map_err(|e| format!("POST {url}: malformed answer: {e}"))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            format!(
+                "POST {url}: malformed answer: {}",
+                crate::providers::http::decode_error(&e)
+            )
+        })
     }
 }
 

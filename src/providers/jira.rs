@@ -49,7 +49,10 @@ impl JiraClient {
     pub fn new(source: &JiraSource, token: &str) -> Result<Self, String> {
         http::check_token(token)?;
         let auth = match &source.user {
-            Some(user) => format!("Basic {}", base64(&format!("{user}:{token}"))),
+            Some(user) => format!(
+                "Basic {}",
+                flightdeck_core::wire::base64::encode(format!("{user}:{token}").as_bytes())
+            ),
             None => format!("Bearer {token}"),
         };
         Ok(Self {
@@ -98,7 +101,7 @@ impl JiraClient {
             .send(self.http.get(format!("{}{path}", self.base)), what)
             .await?;
         serde_json::from_slice(&body)
-            .map_err(|e| Failure::Malformed(sanitize::line(&e.to_string())).describe(what))
+            .map_err(|e| Failure::Malformed(http::decode_error(&e)).describe(what))
     }
 
     fn api(&self) -> String {
@@ -377,26 +380,6 @@ async fn token(source: &JiraSource) -> Result<String, String> {
         .ok_or_else(|| format!("no token: set {} or token_command", names[0]))
 }
 
-/// Standard base64 with padding, for Basic auth.
-fn base64(s: &str) -> String {
-    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let b = s.as_bytes();
-    let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
-    for chunk in b.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(chunk.get(1).copied().unwrap_or(0)) << 8)
-            | u32::from(chunk.get(2).copied().unwrap_or(0));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 struct Running {
     client: tokio::sync::OnceCell<JiraClient>,
     control: Control,
@@ -541,19 +524,5 @@ impl poll::Poller for Queue<'_> {
                 .map_err(|_| "shutting down".to_string())?;
             Ok(Some(format!("{} issues", issues.len())))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn basic_auth_is_standard_base64() {
-        assert_eq!(
-            base64("jdoe@acme.example:tok"),
-            "amRvZUBhY21lLmV4YW1wbGU6dG9r"
-        );
-        assert_eq!(base64("ab"), "YWI=");
     }
 }

@@ -100,7 +100,7 @@ impl PdClient {
             .send(self.http.get(format!("{}{path}", self.base)), what)
             .await?;
         serde_json::from_slice(&body)
-            .map_err(|e| Failure::Malformed(sanitize::line(&e.to_string())).describe(what))
+            .map_err(|e| Failure::Malformed(http::decode_error(&e)).describe(what))
     }
 
     /// Triggered and acknowledged incidents, every page.

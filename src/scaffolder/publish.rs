@@ -12,7 +12,6 @@ use super::skeleton::Workspace;
 use crate::config::GithubSource;
 use crate::providers::github::auth::{gh_host, resolve_token};
 use crate::providers::http::{self, Failure};
-use flightdeck_core::sanitize;
 use flightdeck_core::wire::{base64, percent_encode};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -89,7 +88,7 @@ impl Github {
             Value::Null
         } else {
             serde_json::from_slice(&bytes)
-                .map_err(|e| Failure::Malformed(sanitize::line(&e.to_string())))?
+                .map_err(|e| Failure::Malformed(http::decode_error(&e)))?
         };
         Ok((status, v))
     }

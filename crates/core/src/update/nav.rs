@@ -108,7 +108,9 @@ fn place(model: &Model) -> Place {
             alerts::selected_key(model),
             model.alerts.detail.as_ref().map(|d| d.fingerprint.clone()),
         ),
-        Screen::Docs | Screen::Onboarding | Screen::Work | Screen::Delivery | Screen::Create => (None, None),
+        Screen::Docs | Screen::Onboarding | Screen::Work | Screen::Delivery | Screen::Create => {
+            (None, None)
+        }
     };
     Place {
         screen,
@@ -131,7 +133,11 @@ fn restore(model: &mut Model, place: Place) {
             Screen::Pipelines => pipelines::select_key(model, key),
             Screen::Workloads => workloads::select_key(model, key),
             Screen::Alerts => alerts::select_key(model, key),
-            Screen::Docs | Screen::Onboarding | Screen::Work | Screen::Delivery | Screen::Create => false,
+            Screen::Docs
+            | Screen::Onboarding
+            | Screen::Work
+            | Screen::Delivery
+            | Screen::Create => false,
         };
         // Selecting again is restoring, not a new choice.
         model.list_mut(place.screen).chosen = place.chosen;

@@ -11,7 +11,7 @@ use crate::model::input::{Edit, InputKey, TextInput};
 use crate::model::work::{Detail, Row, Ticket, TicketRef, TicketSource};
 use crate::model::{Fetched, Level, Model, Screen, SourceKind};
 
-use super::feedback::{confirm, notify, refused_read_only};
+use super::feedback::{UrlUse, confirm, notify, refused_read_only, url_effect};
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -235,13 +235,13 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
                 notify(model, Level::Warning, format!("{}: no link", t.key));
                 return Some(vec![Effect::Render]);
             };
-            if action == Action::Copy {
-                notify(model, Level::Info, format!("copied {url}"));
-                Some(vec![Effect::Copy(url), Effect::Render])
+            // Through the one URL check, like every screen's copy and open.
+            let how = if action == Action::Copy {
+                UrlUse::Copy
             } else {
-                notify(model, Level::Info, format!("opening {url}"));
-                Some(vec![Effect::OpenUrl(url), Effect::Render])
-            }
+                UrlUse::Open
+            };
+            Some(url_effect(model, how, &url))
         }
         _ => None,
     }

@@ -52,6 +52,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn basic_auth_credentials_encode_as_rfc_4648() {
+        assert_eq!(
+            encode(b"jdoe@acme.example:tok"),
+            "amRvZUBhY21lLmV4YW1wbGU6dG9r"
+        );
+        assert_eq!(encode(b"ab"), "YWI=");
+    }
+
+    #[test]
     fn round_trips_every_length() {
         for text in ["", "f", "fo", "foo", "foob", "fooba", "foobar"] {
             let e = encode(text.as_bytes());
