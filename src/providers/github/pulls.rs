@@ -128,11 +128,13 @@ impl GithubApi {
                     },
                 )
                 .collect();
-            // Closed PRs' conditional answers are not needed again.
+            // Closed PRs' conditional answers are not needed again: their page, reviews and
+            // their head's checks (`/pulls/1` only, never `/pulls/12`).
             for gone in old {
-                let n = gone.item.number;
-                st.etags
-                    .retain(|path, _| !path.contains(&format!("/pulls/{n}")));
+                forget(st, &format!("/repos/{}/pulls/{}", t.repo, gone.item.number));
+                if !gone.checks_sha.is_empty() {
+                    forget(st, &commit_prefix(&t.repo, &gone.checks_sha));
+                }
             }
         }
         for i in 0..st.pulls.len() {
@@ -193,7 +195,11 @@ impl GithubApi {
                     };
                     if let (Some(runs), Some(status)) = (runs, status) {
                         st.pulls[i].checks = count_checks(&runs.check_runs, &status);
-                        st.pulls[i].checks_sha = sha;
+                        // A push moved the head: the old head's answers are not asked again.
+                        let before = std::mem::replace(&mut st.pulls[i].checks_sha, sha.clone());
+                        if !before.is_empty() && before != sha {
+                            forget(st, &commit_prefix(&t.repo, &before));
+                        }
                     } else {
                         // Half an answer cannot be counted: ask both again next time.
                         st.etags.remove(&runs_path);
@@ -244,9 +250,50 @@ impl GithubApi {
     }
 }
 
+/// Drops the conditional answers kept for `prefix` and what lies under it (`prefix/…`,
+/// `prefix?…`), and nothing that merely starts with the same characters.
+fn forget(st: &mut RepoState, prefix: &str) {
+    st.etags.retain(|path, _| {
+        path.strip_prefix(prefix)
+            .is_none_or(|rest| !(rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')))
+    });
+}
+
+/// Where a commit's checks are read: `/repos/{repo}/commits/{sha}`.
+fn commit_prefix(repo: &str, sha: &str) -> String {
+    format!("/repos/{repo}/commits/{}", percent_encode(sha))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forgetting_a_pull_keeps_its_longer_numbered_neighbours_and_other_heads() {
+        let mut st = RepoState::default();
+        for path in [
+            "/repos/a/b/pulls/1",
+            "/repos/a/b/pulls/1/reviews?per_page=100",
+            "/repos/a/b/pulls/12",
+            "/repos/a/b/pulls/100/reviews?per_page=100",
+            "/repos/a/b/commits/abc/status",
+            "/repos/a/b/commits/abcd/status",
+        ] {
+            st.etags.insert(path.to_string(), "e".into());
+        }
+        forget(&mut st, "/repos/a/b/pulls/1");
+        forget(&mut st, &commit_prefix("a/b", "abc"));
+        let mut left: Vec<&str> = st.etags.keys().map(String::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(
+            left,
+            [
+                "/repos/a/b/commits/abcd/status",
+                "/repos/a/b/pulls/100/reviews?per_page=100",
+                "/repos/a/b/pulls/12",
+            ]
+        );
+    }
 
     #[test]
     fn checks_count_runs_and_statuses_but_not_an_empty_combined_state() {
