@@ -476,11 +476,10 @@ async fn poll(source: PagerdutySource, running: Arc<Running>, cx: Context) {
     let client = running.client.get_or_init(|| async { client }).await;
     let pace = poll::Pace::new(source.poll_secs, source.sweep_secs);
     let oncall_every = Duration::from_secs(source.oncall_poll_secs.max(source.poll_secs).max(5));
-    let me = client.me().await;
     let mut incidents = Incidents {
         client,
         cx: &cx,
-        me,
+        me: None,
         oncall_every,
         oncall_at: None,
     };
@@ -499,6 +498,11 @@ struct Incidents<'a> {
 impl poll::Poller for Incidents<'_> {
     async fn round(&mut self) -> poll::Round {
         {
+            // Asked each round until known: one failed answer at start must not leave every
+            // incident unmarked as mine for the session.
+            if self.me.is_none() {
+                self.me = self.client.me().await;
+            }
             let incidents = self.client.incidents().await?;
             let due = self
                 .oncall_at

@@ -274,10 +274,13 @@ pub fn decode_issue(issue: &wire::Issue, repo: &str, me: Option<&str>) -> Ticket
         rank,
         priority: String::new(),
         kind: "issue".into(),
+        // Mine when any assignee is me, as `kept` reads it, not only the first.
         mine: me.is_some_and(|m| {
-            assignee
-                .as_deref()
-                .is_some_and(|a| a.eq_ignore_ascii_case(m))
+            issue
+                .assignees
+                .iter()
+                .chain(issue.assignee.as_ref())
+                .any(|u| u.login.eq_ignore_ascii_case(m))
         }),
         assignee,
         project: None,
@@ -462,6 +465,11 @@ impl poll::Poller for Issues<'_> {
     async fn round(&mut self) -> poll::Round {
         if self.me.is_none() {
             self.me = self.api.login().await.ok();
+            // Pages read before the login was known dropped and unmarked the user's issues; a
+            // 304 would keep them so, so they are read whole once more.
+            if self.me.is_some() {
+                self.by_repo.clear();
+            }
         }
         let repos: Vec<String> = lock(&self.shared.repos).iter().cloned().collect();
         self.by_repo.retain(|r, _| repos.contains(r));
