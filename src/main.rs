@@ -134,8 +134,13 @@ async fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
                     Ok(ExitCode::from(flightdeck::status::UNKNOWN))
                 }
             },
-            _ => {
-                eprintln!("flightdeck metrics: no usable config; see docs/configuration.md");
+            // A config that does not load says where (file, line, column), as at start.
+            Err(e) => {
+                eprintln!("flightdeck metrics: {e}");
+                Ok(ExitCode::from(flightdeck::status::UNKNOWN))
+            }
+            Ok(None) => {
+                eprintln!("flightdeck metrics: no config file; see docs/configuration.md");
                 Ok(ExitCode::from(flightdeck::status::UNKNOWN))
             }
         };
