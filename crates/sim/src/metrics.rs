@@ -117,8 +117,9 @@ pub fn request_rate(service: &Service) -> f64 {
 }
 
 /// How much slower or faster than the typical one a healthy service answers: 0.4 to 1.6 times,
-/// stable for its name, so the services' p99s differ (200 to 800 ms) as real ones do, all under
-/// the HighLatency rule's second.
+/// stable for its name, so the services' p99s differ (from about 200 ms to under a second, as
+/// Prometheus estimates them from the buckets) as real ones do, all under the HighLatency rule's
+/// second.
 pub fn latency_scale(service: &Service) -> f64 {
     0.4 + (hash_str(&format!("{}/latency", service.name)) % 13) as f64 * 0.1
 }
