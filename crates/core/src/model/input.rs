@@ -205,65 +205,44 @@ mod tests {
         }
     }
 
-    fn with(code: KeyCode, ctrl: bool, alt: bool) -> Key {
-        Key {
-            code,
-            ctrl,
-            alt,
-            ..Key::new(code)
-        }
-    }
-
     #[rstest]
-    #[case::letter(with(KeyCode::Char('x'), false, false), Some(Edit::Insert('x')))]
-    #[case::upper_case(with(KeyCode::Char('G'), false, false), Some(Edit::Insert('G')))]
-    #[case::ctrl_w_deletes_a_word(with(KeyCode::Char('w'), true, false), Some(Edit::DeleteWord))]
-    #[case::ctrl_u_deletes_to_start(
-        with(KeyCode::Char('u'), true, false),
-        Some(Edit::DeleteToStart)
-    )]
-    #[case::ctrl_a_goes_home(with(KeyCode::Char('a'), true, false), Some(Edit::Home))]
-    #[case::ctrl_e_goes_to_end(with(KeyCode::Char('e'), true, false), Some(Edit::End))]
-    #[case::other_ctrl_letter(with(KeyCode::Char('x'), true, false), None)]
-    #[case::alt_letter(with(KeyCode::Char('x'), false, true), None)]
-    #[case::backspace(with(KeyCode::Backspace, false, false), Some(Edit::Backspace))]
-    #[case::alt_backspace_deletes_a_word(
-        with(KeyCode::Backspace, false, true),
-        Some(Edit::DeleteWord)
-    )]
-    #[case::ctrl_backspace_deletes_a_word(
-        with(KeyCode::Backspace, true, false),
-        Some(Edit::DeleteWord)
-    )]
-    #[case::delete(with(KeyCode::Delete, false, false), Some(Edit::Delete))]
-    #[case::left(with(KeyCode::Left, false, false), Some(Edit::Left))]
-    #[case::right(with(KeyCode::Right, false, false), Some(Edit::Right))]
-    #[case::home(with(KeyCode::Home, false, false), Some(Edit::Home))]
-    #[case::end(with(KeyCode::End, false, false), Some(Edit::End))]
-    #[case::enter_is_not_an_edit(with(KeyCode::Enter, false, false), None)]
-    #[case::up_is_not_an_edit(with(KeyCode::Up, false, false), None)]
-    fn keys_make_edits(#[case] key: Key, #[case] edit: Option<Edit>) {
+    #[case::letter("x", Some(Edit::Insert('x')))]
+    #[case::upper_case("G", Some(Edit::Insert('G')))]
+    #[case::ctrl_w_deletes_a_word("ctrl-w", Some(Edit::DeleteWord))]
+    #[case::ctrl_u_deletes_to_start("ctrl-u", Some(Edit::DeleteToStart))]
+    #[case::ctrl_a_goes_home("ctrl-a", Some(Edit::Home))]
+    #[case::ctrl_e_goes_to_end("ctrl-e", Some(Edit::End))]
+    #[case::other_ctrl_letter("ctrl-x", None)]
+    #[case::alt_letter("alt-x", None)]
+    #[case::backspace("backspace", Some(Edit::Backspace))]
+    #[case::alt_backspace_deletes_a_word("alt-backspace", Some(Edit::DeleteWord))]
+    #[case::ctrl_backspace_deletes_a_word("ctrl-backspace", Some(Edit::DeleteWord))]
+    #[case::delete("delete", Some(Edit::Delete))]
+    #[case::left("left", Some(Edit::Left))]
+    #[case::right("right", Some(Edit::Right))]
+    #[case::home("home", Some(Edit::Home))]
+    #[case::end("end", Some(Edit::End))]
+    #[case::enter_is_not_an_edit("enter", None)]
+    #[case::up_is_not_an_edit("up", None)]
+    fn keys_make_edits(#[case] key: &str, #[case] edit: Option<Edit>) {
+        // Keys written as the keymap's files write them, read as the cockpit reads them.
+        let key: Key = key.parse().expect("the keymap's notation");
         let read = edit_of(&Keymap::defaults(), &key);
         assert_eq!(read, edit);
     }
 
     #[rstest]
-    #[case::enter_accepts(with(KeyCode::Enter, false, false), InputKey::Accept)]
-    #[case::esc_cancels(with(KeyCode::Esc, false, false), InputKey::Cancel)]
-    #[case::tab_goes_on(with(KeyCode::Tab, false, false), InputKey::Next)]
-    #[case::ctrl_n_goes_on(with(KeyCode::Char('n'), true, false), InputKey::Next)]
-    #[case::up_goes_back(with(KeyCode::Up, false, false), InputKey::Prev)]
-    #[case::ctrl_p_goes_back(with(KeyCode::Char('p'), true, false), InputKey::Prev)]
+    #[case::enter_accepts("enter", InputKey::Accept)]
+    #[case::esc_cancels("esc", InputKey::Cancel)]
+    #[case::tab_goes_on("tab", InputKey::Next)]
+    #[case::ctrl_n_goes_on("ctrl-n", InputKey::Next)]
+    #[case::up_goes_back("up", InputKey::Prev)]
+    #[case::ctrl_p_goes_back("ctrl-p", InputKey::Prev)]
     // `j`, `k` and `q` move and quit in lists; in a field they are letters.
-    #[case::j_is_typed(
-        with(KeyCode::Char('j'), false, false),
-        InputKey::Edit(Edit::Insert('j'))
-    )]
-    #[case::q_is_typed(
-        with(KeyCode::Char('q'), false, false),
-        InputKey::Edit(Edit::Insert('q'))
-    )]
-    fn an_input_has_its_own_moves(#[case] key: Key, #[case] expected: InputKey) {
+    #[case::j_is_typed("j", InputKey::Edit(Edit::Insert('j')))]
+    #[case::q_is_typed("q", InputKey::Edit(Edit::Insert('q')))]
+    fn an_input_has_its_own_moves(#[case] key: &str, #[case] expected: InputKey) {
+        let key: Key = key.parse().expect("the keymap's notation");
         assert_eq!(InputKey::read(&Keymap::defaults(), &key), Some(expected));
     }
 
@@ -276,12 +255,12 @@ mod tests {
         .into_iter()
         .collect();
         let keymap = Keymap::with_overrides(&overrides).expect("no clash");
-        let read = |key: Key| edit_of(&keymap, &key);
-        assert_eq!(read(Key::ctrl('h')), Some(Edit::DeleteWord));
+        let read = |key: &str| edit_of(&keymap, &key.parse().expect("the keymap's notation"));
+        assert_eq!(read("ctrl-h"), Some(Edit::DeleteWord));
         // Unbound from delete-word and from start: a ctrl letter with no binding does nothing.
-        assert_eq!(read(Key::ctrl('w')), None);
-        assert_eq!(read(Key::ctrl('a')), None);
-        assert_eq!(read(Key::new(KeyCode::Home)), Some(Edit::Home));
+        assert_eq!(read("ctrl-w"), None);
+        assert_eq!(read("ctrl-a"), None);
+        assert_eq!(read("home"), Some(Edit::Home));
     }
 
     #[test]
