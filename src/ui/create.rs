@@ -47,13 +47,9 @@ fn draw_pick(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let problems = st.problems.len().min(4) as u16;
-    let show_filter = list.filtering || !list.filter.is_empty();
-    let [rows_area, problems_area, filter_area] = Layout::vertical([
-        Constraint::Fill(1),
-        Constraint::Length(problems),
-        Constraint::Length(u16::from(show_filter)),
-    ])
-    .areas(inner);
+    let rest = super::widgets::filter_line(list, inner, theme, frame);
+    let [rows_area, problems_area] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(problems)]).areas(rest);
     let width = usize::from(rows_area.width);
     let mut lines: Vec<Line> = Vec::new();
     if templates.is_empty() {
@@ -116,9 +112,6 @@ fn draw_pick(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         .map(|p| Line::styled(truncate(p, width).into_owned(), theme.style(Role::Warning)))
         .collect();
     frame.render_widget(Paragraph::new(problem_lines), problems_area);
-    if filter_area.height > 0 {
-        input_line("/", &list.filter, list.filtering, theme, frame, filter_area);
-    }
 }
 
 fn draw_form(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {

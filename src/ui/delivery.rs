@@ -74,14 +74,13 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let list = model.list(Screen::Delivery);
-    let show_filter = list.filtering || !list.filter.is_empty();
-    let [header, rows_area, legend, filter_area] = Layout::vertical([
+    let rest = super::widgets::filter_line(list, inner, theme, frame);
+    let [header, rows_area, legend] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Fill(1),
         Constraint::Length(1),
-        Constraint::Length(u16::from(show_filter)),
     ])
-    .areas(inner);
+    .areas(rest);
     let width = usize::from(inner.width);
     let bars = d.span.buckets();
     // A bar column is as wide as its heading at least.
@@ -228,9 +227,6 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         }
     }
     draw_legend(model, theme, frame, legend);
-    if filter_area.height > 0 {
-        super::widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter_area);
-    }
 }
 
 fn draw_legend(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {

@@ -66,12 +66,7 @@ fn draw_nav(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let block = super::widgets::panel(title, focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let show_filter = list.filtering || !list.filter.is_empty();
-    let [rows_area, filter_area] = Layout::vertical([
-        Constraint::Fill(1),
-        Constraint::Length(u16::from(show_filter)),
-    ])
-    .areas(inner);
+    let rows_area = super::widgets::filter_line(list, inner, theme, frame);
     let width = usize::from(rows_area.width);
     let height = usize::from(rows_area.height);
     let open = docs.open.as_ref();
@@ -132,9 +127,6 @@ fn draw_nav(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         lines.push(Line::styled("no page matches", theme.style(Role::Muted)));
     }
     frame.render_widget(Paragraph::new(lines), rows_area);
-    if filter_area.height > 0 {
-        super::widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter_area);
-    }
 }
 
 fn draw_page(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {

@@ -211,11 +211,7 @@ pub fn empty_state(model: &Model, screen: Screen, theme: &Theme, frame: &mut Fra
     let block = widgets::panel(format!(" {} ", screen.title()), true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [body, filter] = Layout::vertical([
-        Constraint::Fill(1),
-        Constraint::Length(u16::from(list.filtering || !list.filter.is_empty())),
-    ])
-    .areas(inner);
+    let body = widgets::filter_line(list, inner, theme, frame);
 
     let sources: Vec<_> = model.sources_for(screen).collect();
     let mut lines = Vec::new();
@@ -256,9 +252,6 @@ pub fn empty_state(model: &Model, screen: Screen, theme: &Theme, frame: &mut Fra
         }
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
-    if filter.height > 0 {
-        widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter);
-    }
 }
 
 fn draw_first_run(config_path: &str, theme: &Theme, frame: &mut Frame, area: Rect) {

@@ -134,12 +134,7 @@ fn mark(model: &Model, id: &str, checked: bool) -> (&'static str, Role) {
 fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let st = &model.onboarding;
     let list = model.list(Screen::Onboarding);
-    let show_filter = list.filtering || !list.filter.is_empty();
-    let [rows_area, filter_area] = Layout::vertical([
-        Constraint::Fill(1),
-        Constraint::Length(u16::from(show_filter)),
-    ])
-    .areas(area);
+    let rows_area = super::widgets::filter_line(list, area, theme, frame);
     let width = usize::from(rows_area.width);
     let lines: Vec<Line> = st
         .rows
@@ -185,9 +180,6 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), rows_area);
-    if filter_area.height > 0 {
-        super::widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter_area);
-    }
 }
 
 fn draw_detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {

@@ -216,13 +216,8 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let show_filter = list.filtering || !list.filter.is_empty();
-    let [header, body, filter] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Fill(1),
-        Constraint::Length(u16::from(show_filter)),
-    ])
-    .areas(inner);
+    let rest = super::widgets::filter_line(list, inner, theme, frame);
+    let [header, body] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(rest);
     // Only the visible rows are measured and drawn: the cost does not grow with the data.
     let height = usize::from(body.height);
     let offset = list.cursor.offset.min(ov.lines.len().saturating_sub(1));
@@ -312,9 +307,6 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 }
             }
         }
-    }
-    if filter.height > 0 {
-        super::widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter);
     }
 }
 

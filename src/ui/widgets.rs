@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use flightdeck_core::keymap::{Action, Key, KeyCode, Keymap, Layer};
 use flightdeck_core::model::palette::PALETTE_ROWS;
-use flightdeck_core::model::{Confirm, Model, Palette, TextInput};
+use flightdeck_core::model::{Confirm, ListView, Model, Palette, TextInput};
 use flightdeck_core::update::layers;
 
 use super::text::{fit, truncate};
@@ -37,6 +37,18 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
         width: w,
         height: h,
     }
+}
+
+/// Splits a list's filter line off the bottom of `area` and draws it there, while the filter is
+/// typed or holds text (otherwise the line takes no room); the rest is the list's.
+pub fn filter_line(list: &ListView, area: Rect, theme: &Theme, frame: &mut Frame) -> Rect {
+    let shown = list.filtering || !list.filter.is_empty();
+    let [rest, line] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(u16::from(shown))]).areas(area);
+    if shown {
+        input_line("/", &list.filter, list.filtering, theme, frame, line);
+    }
+    rest
 }
 
 /// `prompt` and the input's text, with a visible cursor while it has the keyboard.

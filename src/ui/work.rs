@@ -31,12 +31,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let list = model.list(Screen::Work);
-    let show_filter = list.filtering || !list.filter.is_empty();
-    let [rows_area, filter_area] = Layout::vertical([
-        Constraint::Fill(1),
-        Constraint::Length(u16::from(show_filter)),
-    ])
-    .areas(inner);
+    let rows_area = super::widgets::filter_line(list, inner, theme, frame);
     let width = usize::from(rows_area.width);
     if work.rows.is_empty() {
         let why = if list.filter.is_empty() {
@@ -130,9 +125,6 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 }
             }
         }
-    }
-    if filter_area.height > 0 {
-        super::widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter_area);
     }
 }
 

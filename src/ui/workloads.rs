@@ -199,13 +199,8 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let block = frame_block(title, scope_spans(w, theme), keys, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let filtering = list.filtering || !list.filter.is_empty();
-    let [header, body, filter] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Fill(1),
-        Constraint::Length(u16::from(filtering)),
-    ])
-    .areas(inner);
+    let rest = super::widgets::filter_line(list, inner, theme, frame);
+    let [header, body] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(rest);
     let width = usize::from(inner.width);
     let cols = Columns::for_rows(
         width,
@@ -277,9 +272,6 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         })
         .collect();
     put_lines(frame, body, lines);
-    if filter.height > 0 {
-        super::widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter);
-    }
 }
 
 /// Writes one line per row straight into the buffer: cheaper than a Paragraph, which lays

@@ -86,15 +86,7 @@ fn draw_list(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let b = block(title, hint, theme);
     let inner = b.inner(area);
     frame.render_widget(b, area);
-    let show_filter = list.filtering || !list.filter.is_empty();
-    let [table_area, filter_area] = Layout::vertical([
-        Constraint::Fill(1),
-        Constraint::Length(u16::from(show_filter)),
-    ])
-    .areas(inner);
-    if show_filter {
-        widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter_area);
-    }
+    let table_area = widgets::filter_line(list, inner, theme, frame);
     let height = usize::from(table_area.height.saturating_sub(1));
     if p.visible.is_empty() {
         let words = if p.prs.scope.is_some() && list.filter.is_empty() {

@@ -3,7 +3,7 @@
 //! the sorting and filtering happened in `update`.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
@@ -108,15 +108,7 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let b = super::block(title, hint, theme);
     let inner = b.inner(area);
     frame.render_widget(b, area);
-    let show_filter = list.filtering || !list.filter.is_empty();
-    let [table_area, filter_area] = Layout::vertical([
-        Constraint::Fill(1),
-        Constraint::Length(u16::from(show_filter)),
-    ])
-    .areas(inner);
-    if show_filter {
-        widgets::input_line("/", &list.filter, list.filtering, theme, frame, filter_area);
-    }
+    let table_area = widgets::filter_line(list, inner, theme, frame);
     if prs.visible.is_empty() {
         let text = if prs.all.is_empty() {
             "No open pull request yet (they load when this view is first shown)."
