@@ -314,8 +314,10 @@ fn the_pr_view_in_the_real_binary() {
     // key, which it then takes: a key is pressed again until the screen shows what it does.
     press_until(&t, "2", "Pipelines:");
     press_until(&t, "p", "open pull requests · mine first");
-    // The header shows once rows arrived.
-    let prs = t.wait_for(" checks ");
+    // Rows arrive a repository at a time through the request queue: wait for the user's own
+    // PR to have arrived, then it must lead.
+    t.wait_for(" checks ");
+    let prs = t.wait_for("jdoe");
     let first = prs
         .lines()
         .skip_while(|l| !l.contains("checks"))
