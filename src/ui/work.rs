@@ -156,11 +156,8 @@ fn status_role(t: &Ticket) -> Role {
 }
 
 fn draw_detail(model: &Model, d: &Detail, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let ticket = model
-        .work
-        .every_ticket()
-        .find(|(_, t)| t.source == d.source && t.id == d.id)
-        .map(|(_, t)| t);
+    let found = model.work.detail_ticket();
+    let ticket = found.map(|(_, t)| t);
     let title = match ticket {
         Some(t) => format!(" {} · {} ", t.key, t.source.label()),
         None => format!(" {} ", d.id),
@@ -205,18 +202,7 @@ fn draw_detail(model: &Model, d: &Detail, theme: &Theme, frame: &mut Frame, area
         if let Some(s) = &t.sprint {
             facts.push(s.clone());
         }
-        if let Some(s) = model
-            .work
-            .service_of
-            .iter()
-            .find(|(r, _)| {
-                model
-                    .work
-                    .ticket(**r)
-                    .is_some_and(|x| x.id == t.id && x.source == t.source)
-            })
-            .map(|(_, s)| s)
-        {
+        if let Some(s) = found.and_then(|(r, _)| model.work.service_of.get(&r)) {
             facts.push(format!("service {}", s.rsplit('/').next().unwrap_or(s)));
         }
         head.push(Line::styled(

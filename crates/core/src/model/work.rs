@@ -202,6 +202,9 @@ pub struct Detail {
     pub lines: Vec<super::markdown::Line>,
     /// A comment (Jira) or note (PagerDuty) being written, when the input is open.
     pub compose: Option<super::input::TextInput>,
+    /// Where the ticket sits in its source's list, found when the detail opens and again at
+    /// each rebuild, so the view reads it without searching every ticket each frame.
+    pub at: Option<TicketRef>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -253,6 +256,30 @@ impl WorkState {
         self.by_incident_key
             .get(fingerprint)
             .and_then(|r| self.ticket(*r))
+    }
+
+    /// Where the ticket `id` of `source` is in its source's list.
+    pub fn find(&self, source: TicketSource, id: &str) -> Option<TicketRef> {
+        let index = self
+            .tickets
+            .get(&source)?
+            .value
+            .iter()
+            .position(|t| t.id == id)?;
+        Some(TicketRef { source, index })
+    }
+
+    /// The open detail's ticket and its place, when it is still in its source's list. The
+    /// place found at the last rebuild is checked, and searched for again only when the list
+    /// changed under it since.
+    pub fn detail_ticket(&self) -> Option<(TicketRef, &Ticket)> {
+        let d = self.detail.as_ref()?;
+        let kept = d.at.filter(|r| {
+            self.ticket(*r)
+                .is_some_and(|t| t.source == d.source && t.id == d.id)
+        });
+        let r = kept.or_else(|| self.find(d.source, &d.id))?;
+        self.ticket(r).map(|t| (r, t))
     }
 
     pub fn every_ticket(&self) -> impl Iterator<Item = (TicketRef, &Ticket)> {
@@ -397,6 +424,13 @@ impl WorkState {
             rows.extend(refs.into_iter().map(Row::Ticket));
         }
         self.service_of = service_of;
+        let at = self
+            .detail
+            .as_ref()
+            .and_then(|d| self.find(d.source, &d.id));
+        if let Some(d) = self.detail.as_mut() {
+            d.at = at;
+        }
         self.headings = headings;
         self.by_service = by_service;
         self.by_incident_key = by_incident_key;

@@ -173,12 +173,8 @@ pub fn alert_of_open_incident(model: &Model) -> Option<String> {
 
 /// The ticket the action is about: the open one, else the selected one.
 fn target(model: &Model) -> Option<Ticket> {
-    if let Some(d) = &model.work.detail {
-        return model
-            .work
-            .every_ticket()
-            .find(|(_, t)| t.source == d.source && t.id == d.id)
-            .map(|(_, t)| t.clone());
+    if model.work.detail.is_some() {
+        return model.work.detail_ticket().map(|(_, t)| t.clone());
     }
     selected(model).and_then(|r| model.work.ticket(r)).cloned()
 }
@@ -249,6 +245,7 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
 
 /// Opens `t`'s detail and asks its provider for what only the ticket's own answer carries.
 pub fn open(model: &mut Model, t: &Ticket) -> Vec<Effect> {
+    let at = model.work.find(t.source, &t.id);
     model.work.detail = Some(Detail {
         source: t.source,
         id: t.id.clone(),
@@ -261,6 +258,7 @@ pub fn open(model: &mut Model, t: &Ticket) -> Vec<Effect> {
         scroll: 0,
         lines: Vec::new(),
         compose: None,
+        at,
     });
     vec![
         Effect::Work(Command::Open {
@@ -555,6 +553,44 @@ mod tests {
         m.read_only = true;
         on_action(&mut m, Action::Acknowledge);
         assert!(m.overlay.is_none(), "refused under --read-only");
+    }
+
+    #[test]
+    fn the_open_detail_follows_its_ticket_when_a_poll_reorders_the_list() {
+        let mut m = model();
+        let tickets = |keys: &[&str]| Msg::Tickets {
+            source: TicketSource::Jira,
+            at: DateTime::<Utc>::UNIX_EPOCH,
+            tickets: keys
+                .iter()
+                .map(|k| ticket(TicketSource::Jira, k, 3, Some("PAY")))
+                .collect(),
+        };
+        update(&mut m, tickets(&["PAY-1", "PAY-2"]));
+        let at = m
+            .work
+            .rows
+            .iter()
+            .position(|r| {
+                matches!(r, Row::Ticket(r) if m.work.ticket(*r).is_some_and(|t| t.id == "PAY-2"))
+            })
+            .expect("PAY-2 is listed");
+        m.list_mut(Screen::Work).cursor.selected = at;
+        on_action(&mut m, Action::Open);
+        let key = |m: &Model| m.work.detail_ticket().map(|(_, t)| t.key.clone());
+        assert_eq!(key(&m), Some("PAY-2".into()));
+        // The next poll lists it first, with a new ticket before the old first one.
+        update(&mut m, tickets(&["PAY-2", "PAY-3", "PAY-1"]));
+        assert_eq!(key(&m), Some("PAY-2".into()));
+        assert_eq!(
+            m.work.detail.as_ref().and_then(|d| d.at).map(|r| r.index),
+            Some(0),
+            "the place was found again at the rebuild"
+        );
+        // Gone from the list: the detail stays open, with no ticket behind it.
+        update(&mut m, tickets(&["PAY-1"]));
+        assert_eq!(key(&m), None);
+        assert!(m.work.detail.is_some());
     }
 
     #[test]
