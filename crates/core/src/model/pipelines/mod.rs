@@ -643,15 +643,19 @@ impl PipelinesState {
             .values()
             .flat_map(|r| r.runs.iter().cloned())
             .collect();
-        // The open PR's runs, fetched for it, join the list unless a poll already brought them.
-        let known: BTreeSet<RunKey> = runs.iter().map(|r| r.key.clone()).collect();
-        runs.extend(
-            self.prs
-                .runs
-                .iter()
-                .filter(|r| !known.contains(&r.key))
-                .cloned(),
-        );
+        // The open PR's runs, fetched for it, join the list unless a poll already brought them;
+        // those kept from a PR no longer open do not.
+        let open = self.prs.scope.as_ref().map(|p| &p.key);
+        if open.is_some() && open == self.prs.runs_of.as_ref() {
+            let known: BTreeSet<RunKey> = runs.iter().map(|r| r.key.clone()).collect();
+            runs.extend(
+                self.prs
+                    .runs
+                    .iter()
+                    .filter(|r| !known.contains(&r.key))
+                    .cloned(),
+            );
+        }
         runs.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.key.cmp(&a.key)));
         self.runs = runs;
         for service in services {

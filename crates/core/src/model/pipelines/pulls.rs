@@ -241,8 +241,12 @@ pub struct PullsState {
     /// The PR whose runs the run list shows (`enter` on a PR), and the PR view's cursor to go
     /// back to.
     pub scope: Option<Pull>,
-    /// The runs of the scoped PR, as fetched for it (they are rarely among the newest runs).
+    /// The runs of a PR, as last fetched for it (they are rarely among the newest runs). They
+    /// are kept after leaving the PR: its runs' watch may answer "not modified" when the same
+    /// PR is opened again before the poller saw it closed, and nothing else would bring them.
     pub runs: Vec<Run>,
+    /// Whose runs `runs` are.
+    pub runs_of: Option<PullKey>,
     /// The cursor of the view not shown, kept for switching back.
     pub stashed: crate::model::cursor::Cursor,
 }

@@ -41,10 +41,13 @@ pub(crate) fn update(model: &mut Model, msg: Msg) -> Result<Vec<Effect>, Msg> {
         }
         Msg::PullRuns { pull, runs } => {
             let p = &mut model.pipelines;
-            if p.prs.scope.as_ref().map(|s| &s.key) != Some(&pull) || p.prs.runs == runs {
+            if p.prs.scope.as_ref().map(|s| &s.key) != Some(&pull)
+                || (p.prs.runs_of.as_ref() == Some(&pull) && p.prs.runs == runs)
+            {
                 return Ok(vec![]);
             }
             p.prs.runs = runs;
+            p.prs.runs_of = Some(pull);
             let cursor = model.list(Screen::Pipelines).cursor;
             let chosen = model.pipelines.selected(cursor).map(|r| r.key.clone());
             model.pipelines.rebuild(&[]);
@@ -125,7 +128,6 @@ pub(crate) fn toggle(model: &mut Model) -> Vec<Effect> {
 fn unscope(model: &mut Model) -> Vec<Effect> {
     let p = &mut model.pipelines;
     p.prs.scope = None;
-    p.prs.runs.clear();
     p.prs.shown = true;
     p.detail = None;
     model.pipelines.rebuild(&[]);
@@ -138,8 +140,13 @@ fn unscope(model: &mut Model) -> Vec<Effect> {
 fn scope(model: &mut Model, pull: Pull) -> Vec<Effect> {
     let p = &mut model.pipelines;
     p.prs.shown = false;
+    // Another PR's kept runs go; this PR's stay until its watch answers again.
+    if p.prs.runs_of.as_ref() != Some(&pull.key) {
+        p.prs.runs.clear();
+        p.prs.runs_of = None;
+    }
     p.prs.scope = Some(pull);
-    p.prs.runs.clear();
+    p.rebuild(&[]);
     swap_cursor(model);
     model.list_mut(Screen::Pipelines).cursor = Cursor::default();
     super::refilter(model);
@@ -422,6 +429,23 @@ mod tests {
         );
         assert_eq!(m.pipelines.runs.len(), 2, "the PR's runs leave the list");
         assert_eq!(last_watch(&effects).and_then(|w| w.pull), None);
+        // Opened again before the poller saw it closed: its watch answers "not modified" and
+        // sends nothing, so the runs kept from before show at once.
+        update(
+            &mut m,
+            AnyMsg::Key(crate::keymap::Key::new(crate::keymap::KeyCode::Enter)),
+        );
+        let shown: Vec<u64> = m
+            .pipelines
+            .visible
+            .iter()
+            .map(|i| m.pipelines.runs[*i].key.id)
+            .collect();
+        assert_eq!(
+            shown,
+            [31, 30],
+            "the PR's runs are back without a new answer"
+        );
     }
 
     #[test]
