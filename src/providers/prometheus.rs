@@ -9,7 +9,7 @@ use std::time::Duration as StdDuration;
 use serde::de::DeserializeOwned;
 use tokio::sync::Notify;
 
-use super::http::{Api, Auth, credentials};
+use super::http::{Api, Auth, Failure, credentials};
 use super::{Context, Provider};
 use crate::config::{Config, PrometheusSource};
 use flightdeck_core::message::signals::{Command, Msg as SignalsMsg};
@@ -63,23 +63,14 @@ impl PromClient {
             format!("{path}?{}", query.join("&"))
         };
         let req = self.api.request(reqwest::Method::GET, &path);
-        let resp = req.send().await.map_err(|e| {
-            if e.is_timeout() {
-                format!("{what}: no answer in time")
-            } else if e.is_connect() {
-                format!(
-                    "{what}: cannot connect to {}",
-                    sanitize::line(&self.api.base)
-                )
-            } else {
-                format!("{what}: {}", sanitize::line(&e.to_string()))
-            }
-        })?;
+        // A failure on the way is read as every provider reads one: refused, reset, DNS, TLS
+        // or no answer in time, naming the server, never the error's own words whole.
+        let failed = |e: reqwest::Error| {
+            Failure::from_reqwest(&e, &self.api.base, self.api.timeout).describe(what)
+        };
+        let resp = req.send().await.map_err(failed)?;
         let status = resp.status();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| format!("{what}: {}", sanitize::line(&e.to_string())))?;
+        let body = resp.bytes().await.map_err(failed)?;
         match wire::decode::<T>(&body) {
             Ok((data, warnings)) => {
                 Ok((data, warnings.iter().map(|w| short(w)).collect::<Vec<_>>()))
