@@ -140,25 +140,14 @@ pub async fn collect(
 }
 
 fn apply(model: &mut Model, msg: Msg, providers: &mut Providers, targets_at: &mut Option<Instant>) {
-    for effect in update(model, msg) {
-        match effect {
-            // Onboarding is left alone too: a status run must not start a new hire's clock,
-            // save their progress or run their checks.
-            Effect::Render
-            | Effect::FullRedraw
-            | Effect::Quit
-            | Effect::SaveSnapshot
-            | Effect::Copy(_)
-            | Effect::OpenUrl(_)
-            | Effect::External(_)
-            | Effect::Onboarding(_) => {}
-            other => {
-                if matches!(other, Effect::Targets(_)) {
-                    *targets_at = Some(Instant::now());
-                }
-                providers.dispatch(&other);
-            }
+    for effect in update(model, msg)
+        .iter()
+        .filter(|e| crate::providers::headless(e))
+    {
+        if matches!(effect, Effect::Targets(_)) {
+            *targets_at = Some(Instant::now());
         }
+        providers.dispatch(effect);
     }
 }
 

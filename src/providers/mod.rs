@@ -153,6 +153,24 @@ impl Providers {
     }
 }
 
+/// Whether a loop with no terminal (`flightdeck status`, a cockpit driven by tests) hands
+/// `effect` to the providers: not when it is the terminal's or the disk's, or onboarding's, whose
+/// checks would start a new hire's clock, save their progress and run their commands.
+pub fn headless(effect: &Effect) -> bool {
+    !matches!(
+        effect,
+        Effect::Render
+            | Effect::FullRedraw
+            | Effect::Quit
+            | Effect::SaveSnapshot
+            | Effect::Discard(_)
+            | Effect::Copy(_)
+            | Effect::OpenUrl(_)
+            | Effect::External(_)
+            | Effect::Onboarding(_)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

@@ -137,180 +137,39 @@ async fn a_body_that_stalls_past_the_deadline_is_no_answer_not_malformed() {
 // does (requests during the fault counted and bounded, recovery without a key). The cases run
 // at once, each on its own sim, so the matrix takes about as long as its slowest case.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
-use flightdeck::clock::Clock;
-use flightdeck::config::theme::{ColorSupport, load_theme};
+use crate::headless::Cockpit;
 use flightdeck::config::{self, Config};
-use flightdeck::providers::{Context, Providers};
-use flightdeck::ui::theme::Theme;
-use flightdeck_core::keymap::{Key, KeyCode, Keymap};
-use flightdeck_core::message::{Effect, Msg, SourceEvent};
+use flightdeck_core::keymap::Keymap;
+use flightdeck_core::message::Msg;
 use flightdeck_core::model::pipelines::Host;
 use flightdeck_core::model::{FetchState, Model, Screen, SourceStatus};
-use flightdeck_core::update::update;
 use flightdeck_sim::{Fault, FaultKind, Sim, SimConfig};
 
 /// How long each fault stays on before it is cleared.
 const FAULT_FOR: Duration = Duration::from_secs(10);
 
-/// A cockpit without a terminal. Unlike the Workloads tests' harness it keeps every source the
-/// sim's config names, and counts each source's failure reports (the attempts no server sees
-/// when nothing listens).
-struct Cockpit {
-    model: Model,
-    rx: mpsc::Receiver<Msg>,
-    providers: Providers,
-    theme: Theme,
-    failed: BTreeMap<String, u32>,
-    ticked: Instant,
-}
-
-impl Cockpit {
-    fn start(config: &Config) -> Self {
-        let clock = Clock::System;
-        let mut model = flightdeck::startup::model(
-            config,
-            Keymap::defaults(),
-            true,
-            clock.now(),
-            Path::new("flightdeck.toml"),
-        );
-        let _ = update(
-            &mut model,
-            Msg::Resize {
-                width: WIDTH,
-                height: 30,
-            },
-        );
-        let (tx, rx) = mpsc::channel(1024);
-        let providers = Providers::start(
-            config,
-            &Context {
-                tx,
-                clock,
-                read_only: true,
-            },
-        );
-        Cockpit {
-            model,
-            rx,
-            providers,
-            theme: load_theme("dark", ColorSupport::TrueColor).expect("the dark theme loads"),
-            failed: BTreeMap::new(),
-            ticked: Instant::now(),
-        }
-    }
-
-    fn apply(&mut self, msg: Msg) {
-        if let Msg::Source {
-            id,
-            event: SourceEvent::Failed { .. },
-        } = &msg
-        {
-            *self.failed.entry(id.label()).or_default() += 1;
-        }
-        if !matches!(msg, Msg::Tick(_)) {
-            self.model.now = Clock::System.now();
-        }
-        for effect in update(&mut self.model, msg) {
-            match effect {
-                // The terminal's and the disk's effects; onboarding's checks are left out so
-                // the counts are the pollers' alone.
-                Effect::Render
-                | Effect::FullRedraw
-                | Effect::Quit
-                | Effect::SaveSnapshot
-                | Effect::Copy(_)
-                | Effect::OpenUrl(_)
-                | Effect::External(_)
-                | Effect::Onboarding(_) => {}
-                other => self.providers.dispatch(&other),
-            }
-        }
-    }
-
-    /// Runs the loop until `ok` holds or `within` passes; says how long it took.
-    async fn until(
-        &mut self,
-        what: &str,
-        within: Duration,
-        ok: impl Fn(&Model) -> bool,
-    ) -> Result<Duration, String> {
-        let start = Instant::now();
-        loop {
-            if ok(&self.model) {
-                return Ok(start.elapsed());
-            }
-            if start.elapsed() >= within {
-                return Err(format!(
-                    "{what}: not within {within:?}; the status bar read {:?}",
-                    self.status_bar()
-                ));
-            }
-            let wait = (within - start.elapsed()).min(Duration::from_millis(250));
-            if let Ok(Some(msg)) = tokio::time::timeout(wait, self.rx.recv()).await {
-                self.apply(msg);
-            }
-            if self.ticked.elapsed() >= Duration::from_millis(250) {
-                self.apply(Msg::Tick(Clock::System.now()));
-                self.ticked = Instant::now();
-            }
-        }
-    }
-
-    async fn run_for(&mut self, d: Duration) {
-        let _ = self.until("", d, |_| false).await;
-    }
-
-    /// The bottom line of the screen, as a user reads it.
-    fn status_bar(&self) -> String {
-        let mut terminal = Terminal::new(TestBackend::new(WIDTH, 30)).expect("a test terminal");
-        terminal
-            .draw(|f| flightdeck::ui::view(&self.model, &self.theme, f))
-            .expect("draws");
-        let buffer = terminal.backend().buffer();
-        let y = buffer.area.height - 1;
-        (0..buffer.area.width)
-            .map(|x| buffer[(x, y)].symbol())
-            .collect::<String>()
-            .trim_end()
-            .to_string()
-    }
-
-    /// The whole of `screen` as drawn, a line per row.
-    fn screen(&mut self, screen: Screen) -> String {
-        let was = std::mem::replace(&mut self.model.screen, screen);
-        let mut terminal = Terminal::new(TestBackend::new(WIDTH, 30)).expect("a test terminal");
-        terminal
-            .draw(|f| flightdeck::ui::view(&self.model, &self.theme, f))
-            .expect("draws");
-        self.model.screen = was;
-        let buffer = terminal.backend().buffer();
-        (0..buffer.area.height)
-            .map(|y| {
-                (0..buffer.area.width)
-                    .map(|x| buffer[(x, y)].symbol())
-                    .collect::<String>()
-                    .trim_end()
-                    .to_string()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    fn key(&mut self, c: char) {
-        self.apply(Msg::Key(Key::new(KeyCode::Char(c))));
-    }
+/// A cockpit without a terminal with every source the sim's config names, read-only, its
+/// screen as wide as the status bar needs to name every source.
+fn cockpit(config: &Config) -> Cockpit {
+    let c = Cockpit::start(
+        config,
+        Keymap::defaults(),
+        Path::new("flightdeck.toml"),
+        true,
+    );
+    c.send(Msg::Resize {
+        width: WIDTH,
+        height: 30,
+    });
+    c
 }
 
 const WIDTH: u16 = 160;
@@ -571,12 +430,12 @@ fn check(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
 }
 
 /// Waits for every source to be live, and for `data` to hold something.
-async fn settled(c: &mut Cockpit, data: fn(&Model) -> usize) -> Result<usize, String> {
+async fn settled(c: &Cockpit, data: fn(&Model) -> usize) -> Result<usize, String> {
     c.until("every source live", Duration::from_secs(60), all_ok)
         .await?;
     c.until("data to show", Duration::from_secs(20), |m| data(m) > 0)
         .await?;
-    Ok(data(&c.model))
+    Ok(data(&c.model()))
 }
 
 /// A fault the sim injects, met by a source whose data is `data`: shown failing with `says`
@@ -595,21 +454,20 @@ struct ServerFault {
 async fn server_fault(case: ServerFault) -> Outcome {
     let sim = small_sim().await;
     let config = sim_config(&sim, case.config);
-    let mut c = Cockpit::start(&config);
-    let had = settled(&mut c, case.data).await?;
+    let c = cockpit(&config);
+    let had = settled(&c, case.data).await?;
     let before = requests(&sim, case.sim_service);
     let start = Instant::now();
     for f in &case.faults {
         sim.shared.faults.add(f.clone());
     }
     let source = case.source;
-    let met = c
-        .until("the fault shown", Duration::from_secs(30), |m| {
+    let (met, bar) = c
+        .until_seen("the fault shown", Duration::from_secs(30), |m| {
             is_failing(m, source)
         })
         .await
         .map_err(|e| format!("{e}; the sim answered {}", answered(&sim, case.sim_service)))?;
-    let bar = c.status_bar();
     check(bar.contains(&format!("✗ {source}")), || {
         format!("the status bar marks {source} failing: {bar:?}")
     })?;
@@ -619,7 +477,7 @@ async fn server_fault(case: ServerFault) -> Outcome {
     c.run_for(FAULT_FOR).await;
     let during = requests(&sim, case.sim_service) - before;
     let secs = start.elapsed().as_secs_f64();
-    let kept = (case.data)(&c.model);
+    let kept = (case.data)(&c.model());
     check(kept >= had, || {
         format!("the last data is kept: {had} before, {kept} during the fault")
     })?;
@@ -628,7 +486,7 @@ async fn server_fault(case: ServerFault) -> Outcome {
     check(bar.contains("stale "), || {
         format!("the status bar gives the kept data's age: {bar:?}")
     })?;
-    let others = others_not_ok(&c.model, source);
+    let others = others_not_ok(&c.model(), source);
     check(others.is_empty(), || {
         format!("the other sources stay live: {others:?}")
     })?;
@@ -708,8 +566,8 @@ fn kubernetes_case(
 /// answers, so the source stays live with its runs, and polls do not pile up behind them.
 async fn github_slow() -> Outcome {
     let sim = small_sim().await;
-    let mut c = Cockpit::start(&sim_config(&sim, no_change));
-    let had = settled(&mut c, github_runs).await?;
+    let c = cockpit(&sim_config(&sim, no_change));
+    let had = settled(&c, github_runs).await?;
     let before = requests(&sim, "github");
     sim.shared.faults.add(fault(
         "github",
@@ -718,14 +576,15 @@ async fn github_slow() -> Outcome {
     ));
     c.run_for(FAULT_FOR + Duration::from_secs(5)).await;
     let during = requests(&sim, "github") - before;
-    check(is_ok(&c.model, "github"), || {
+    let live = c.with(|m| is_ok(m, "github"));
+    check(live, || {
         format!("slow answers are answers: {:?}", c.status_bar())
     })?;
-    let kept = github_runs(&c.model);
+    let kept = github_runs(&c.model());
     check(kept >= had, || {
         format!("the runs are kept: {had} before, {kept} during")
     })?;
-    let others = others_not_ok(&c.model, "github");
+    let others = others_not_ok(&c.model(), "github");
     check(others.is_empty(), || {
         format!("the other sources stay live: {others:?}")
     })?;
@@ -748,21 +607,21 @@ async fn github_down_at_start() -> Outcome {
             g.api_url = url;
         }
     });
-    let mut c = Cockpit::start(&config);
-    c.until(
-        "github failing, the others live",
-        Duration::from_secs(40),
-        |m| is_failing(m, "github") && others_not_ok(m, "github").is_empty(),
-    )
-    .await?;
-    let bar = c.status_bar();
+    let c = cockpit(&config);
+    let (_, bar) = c
+        .until_seen(
+            "github failing, the others live",
+            Duration::from_secs(40),
+            |m| is_failing(m, "github") && others_not_ok(m, "github").is_empty(),
+        )
+        .await?;
     check(
         bar.contains("✗ github") && bar.contains("connection refused"),
         || format!("the status bar says github's connection is refused: {bar:?}"),
     )?;
-    let reports = c.failed.get("github").copied().unwrap_or(0);
+    let reports = c.failures("github");
     c.run_for(FAULT_FOR).await;
-    let rounds = c.failed.get("github").copied().unwrap_or(0) - reports;
+    let rounds = c.failures("github") - reports;
     check(rounds <= 4, || {
         format!("no tight retry loop: {rounds} failed rounds in {FAULT_FOR:?}")
     })?;
@@ -807,17 +666,16 @@ async fn dropped_mid_session(
             }
         }
     });
-    let mut c = Cockpit::start(&config);
-    let had = settled(&mut c, data).await?;
+    let c = cockpit(&config);
+    let had = settled(&c, data).await?;
     gate.set(Mode::Close);
     let before = gate.accepted();
     let start = Instant::now();
-    let met = c
-        .until("the drop shown", Duration::from_secs(30), |m| {
+    let (met, bar) = c
+        .until_seen("the drop shown", Duration::from_secs(30), |m| {
             is_failing(m, source)
         })
         .await?;
-    let bar = c.status_bar();
     check(
         bar.contains(&format!("✗ {source}"))
             && ["reset", "closed", "connect", "EOF", "refused"]
@@ -828,11 +686,11 @@ async fn dropped_mid_session(
     c.run_for(FAULT_FOR).await;
     let attempts = gate.accepted() - before;
     let secs = start.elapsed().as_secs_f64();
-    let kept = data(&c.model);
+    let kept = data(&c.model());
     check(kept >= had, || {
         format!("the last data is kept: {had} before, {kept} during")
     })?;
-    let others = others_not_ok(&c.model, source);
+    let others = others_not_ok(&c.model(), source);
     check(others.is_empty(), || {
         format!("the other sources stay live: {others:?}")
     })?;
@@ -893,29 +751,29 @@ async fn github_unreachable(how: &'static str) -> Outcome {
             g.api_url = url;
         }
     });
-    let mut c = Cockpit::start(&config);
-    c.until(
-        "github failing, the others live",
-        Duration::from_secs(40),
-        |m| is_failing(m, "github") && others_not_ok(m, "github").is_empty(),
-    )
-    .await?;
-    let bar = c.status_bar();
+    let c = cockpit(&config);
+    let (_, bar) = c
+        .until_seen(
+            "github failing, the others live",
+            Duration::from_secs(40),
+            |m| is_failing(m, "github") && others_not_ok(m, "github").is_empty(),
+        )
+        .await?;
     let word = if how == "dns" { "DNS" } else { "TLS" };
     check(bar.contains("✗ github") && bar.contains(word), || {
         format!("the status bar says {word}: {bar:?}")
     })?;
-    let reports = c.failed.get("github").copied().unwrap_or(0);
+    let reports = c.failures("github");
     let connections = accepted.load(Ordering::SeqCst);
     c.run_for(FAULT_FOR).await;
-    let rounds = c.failed.get("github").copied().unwrap_or(0) - reports;
+    let rounds = c.failures("github") - reports;
     let connections = accepted.load(Ordering::SeqCst) - connections;
     check(rounds <= 4 && connections <= 16, || {
         format!(
             "no tight retry loop: {rounds} failed rounds, {connections} connections in {FAULT_FOR:?}"
         )
     })?;
-    let others = others_not_ok(&c.model, "github");
+    let others = others_not_ok(&c.model(), "github");
     check(others.is_empty(), || {
         format!("the other sources stay live: {others:?}")
     })?;
@@ -931,8 +789,8 @@ async fn github_unreachable(how: &'static str) -> Outcome {
 async fn kubernetes_gone_repeating() -> Outcome {
     let sim = small_sim().await;
     let config = sim_config(&sim, no_change);
-    let mut c = Cockpit::start(&config);
-    let had = settled(&mut c, pods).await?;
+    let c = cockpit(&config);
+    let had = settled(&c, pods).await?;
     let lists = requests_to(&sim, "kubernetes", "list pods");
     sim.shared
         .faults
@@ -943,11 +801,11 @@ async fn kubernetes_gone_repeating() -> Outcome {
     check((1..=8).contains(&relists), || {
         format!("re-lists, but no tight loop: {relists} pod lists in {FAULT_FOR:?}")
     })?;
-    let kept = pods(&c.model);
+    let kept = pods(&c.model());
     check(kept == had, || {
         format!("the pods are kept: {had} before, {kept} during")
     })?;
-    let others = others_not_ok(&c.model, KUBE);
+    let others = others_not_ok(&c.model(), KUBE);
     check(others.is_empty(), || {
         format!("the other sources stay live: {others:?}")
     })?;
@@ -971,24 +829,24 @@ async fn kubernetes_gone_repeating() -> Outcome {
 async fn kubernetes_watch_dropped() -> Outcome {
     let sim = small_sim().await;
     let config = sim_config(&sim, no_change);
-    let mut c = Cockpit::start(&config);
-    let had = settled(&mut c, pods).await?;
+    let c = cockpit(&config);
+    let had = settled(&c, pods).await?;
     let before = requests(&sim, "kubernetes");
-    let reports = c.failed.get(KUBE).copied().unwrap_or(0);
+    let reports = c.failures(KUBE);
     sim.shared
         .faults
         .add(fault("kubernetes", Some(NS_PODS), FaultKind::WatchDrop));
     c.run_for(FAULT_FOR).await;
     let during = requests(&sim, "kubernetes") - before;
-    let failed = c.failed.get(KUBE).copied().unwrap_or(0) - reports;
+    let failed = c.failures(KUBE) - reports;
     check(during <= 40, || {
         format!("no tight retry loop: {during} requests in {FAULT_FOR:?}")
     })?;
-    let kept = pods(&c.model);
+    let kept = pods(&c.model());
     check(kept == had, || {
         format!("the pods are kept: {had} before, {kept} during")
     })?;
-    let others = others_not_ok(&c.model, KUBE);
+    let others = others_not_ok(&c.model(), KUBE);
     check(others.is_empty(), || {
         format!("the other sources stay live: {others:?}")
     })?;
@@ -1026,8 +884,8 @@ async fn kubernetes_forbidden_namespace() -> Outcome {
             docs: None,
         })
     });
-    let mut c = Cockpit::start(&config);
-    settled(&mut c, pods).await?;
+    let c = cockpit(&config);
+    settled(&c, pods).await?;
     let before = requests(&sim, "kubernetes");
     for prefix in [NS_CORE, NS_APPS] {
         sim.shared
@@ -1070,28 +928,28 @@ async fn kubernetes_forbidden_namespace() -> Outcome {
             "a forbidden namespace is not asked again and again: {again} requests in {FAULT_FOR:?}"
         )
     })?;
-    let others = others_not_ok(&c.model, KUBE);
+    let others = others_not_ok(&c.model(), KUBE);
     check(others.is_empty(), || {
         format!("the other sources stay live: {others:?}")
     })?;
-    let synced_elsewhere = c.model.workloads.contexts.iter().all(|c| {
-        c.scopes
-            .iter()
-            .filter(|(ns, _)| ns.as_str() != NS)
-            .all(|(_, s)| *s == flightdeck_core::model::workloads::ScopeState::Synced)
+    let (synced_elsewhere, scopes) = c.with(|m| {
+        let contexts = &m.workloads.contexts;
+        let synced = contexts.iter().all(|c| {
+            c.scopes
+                .iter()
+                .filter(|(ns, _)| ns.as_str() != NS)
+                .all(|(_, s)| *s == flightdeck_core::model::workloads::ScopeState::Synced)
+        });
+        (
+            synced,
+            contexts.iter().map(|c| c.scopes.len()).sum::<usize>(),
+        )
     });
-    let scopes = c
-        .model
-        .workloads
-        .contexts
-        .iter()
-        .map(|c| c.scopes.len())
-        .sum::<usize>();
     check(synced_elsewhere && scopes >= 2, || {
         format!("the other namespaces stay synced ({scopes} watched)")
     })?;
     sim.shared.faults.clear();
-    c.key('r');
+    c.press('r');
     let back = c
         .until("synced again after r", Duration::from_secs(30), |m| {
             !forbidden(m) && is_ok(m, KUBE)
@@ -1111,17 +969,14 @@ async fn kubernetes_forbidden_namespace() -> Outcome {
 async fn a_ci_host_with_no_repository_in_the_catalog_reads_live() {
     // The first four services all build on GitHub.
     let sim = small_sim().await;
-    let mut c = Cockpit::start(&sim_config(&sim, no_change));
+    let c = cockpit(&sim_config(&sim, no_change));
     c.until("gitlab live", Duration::from_secs(30), |m| {
         is_ok(m, "gitlab")
     })
     .await
     .expect("gitlab reads live");
-    let gitlab = source(&c.model, "gitlab").expect("the source");
-    assert_eq!(
-        gitlab.detail.as_deref(),
-        Some("no repositories in the catalog")
-    );
+    let detail = c.with(|m| source(m, "gitlab").and_then(|s| s.detail.clone()));
+    assert_eq!(detail.as_deref(), Some("no repositories in the catalog"));
 }
 
 /// Requests to GitHub in a failing source's ~13 s: its four repositories, a request or two

@@ -16,6 +16,7 @@ mod faults;
 mod fuzz;
 mod github_budget;
 mod hardening;
+mod headless;
 mod keys;
 mod metrics;
 mod no_terminal;

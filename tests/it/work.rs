@@ -6,19 +6,18 @@
 //! PagerDuty payloads decode with the providers' types (the fixtures hold no GitHub issue list).
 
 use crate::common;
+use crate::headless::Cockpit;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::Value;
-use tokio::sync::mpsc;
 
 use flightdeck::clock::Clock;
-use flightdeck::providers::{Context, Providers};
 use flightdeck::status::{Report, StatusArgs, collect};
 use flightdeck_core::keymap::{Key, KeyCode};
-use flightdeck_core::message::{Effect, Msg};
+use flightdeck_core::message::Msg;
 use flightdeck_core::model::work::{Row, TicketSource};
 use flightdeck_core::model::{Model, Screen};
 use flightdeck_core::update::update;
@@ -26,100 +25,19 @@ use flightdeck_sim::{Sim, SimConfig};
 
 const TOKEN: &str = "flightdeck-sim-token";
 
-/// The cockpit in miniature: the sim's config, the model it starts with, every provider, and
-/// the loop that applies messages and hands effects to the providers.
-struct Cockpit {
-    model: Model,
-    providers: Providers,
-    rx: mpsc::Receiver<Msg>,
+/// A cockpit without a terminal on the sim's whole config, writing.
+fn start(sim: &Sim) -> Cockpit {
+    let loaded = flightdeck::config::load(&sim.flightdeck_config()).expect("the sim's config");
+    Cockpit::of(&loaded, false)
 }
 
-impl Cockpit {
-    fn start(sim: &Sim) -> Self {
-        let loaded = flightdeck::config::load(&sim.flightdeck_config()).expect("the sim's config");
-        Self::start_with(loaded)
+/// Puts the Work cursor on `row` as a user would: `g`, then `j` row times.
+fn select(c: &Cockpit, row: usize) {
+    c.press('g');
+    for _ in 0..row {
+        c.press('j');
     }
-
-    fn start_with(loaded: flightdeck::config::Loaded) -> Self {
-        let (tx, rx) = mpsc::channel(4096);
-        let cx = Context {
-            tx,
-            clock: Clock::System,
-            read_only: false,
-        };
-        let providers = Providers::start(&loaded.config, &cx);
-        let model = flightdeck::startup::model(
-            &loaded.config,
-            loaded.keymap.clone(),
-            false,
-            Utc::now(),
-            &loaded.path,
-        );
-        Self {
-            model,
-            providers,
-            rx,
-        }
-    }
-
-    fn apply(&mut self, msg: Msg) {
-        let effects = update(&mut self.model, msg);
-        self.run(effects);
-    }
-
-    fn run(&mut self, effects: Vec<Effect>) {
-        for e in effects {
-            match e {
-                Effect::Render | Effect::FullRedraw | Effect::SaveSnapshot | Effect::Discard(_) => {
-                }
-                other => self.providers.dispatch(&other),
-            }
-        }
-    }
-
-    fn press(&mut self, c: char) {
-        self.apply(Msg::Key(Key::new(KeyCode::Char(c))));
-    }
-
-    fn type_text(&mut self, text: &str) {
-        for ch in text.chars() {
-            self.press(ch);
-        }
-    }
-
-    /// Keeps the loop turning for `span`, applying whatever arrives.
-    async fn pump(&mut self, span: Duration) {
-        let deadline = tokio::time::Instant::now() + span;
-        while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, self.rx.recv()).await {
-            self.apply(msg);
-        }
-    }
-
-    /// Puts the cursor on `row` as a user would: `g`, then `j` row times.
-    fn select(&mut self, row: usize) {
-        self.press('g');
-        for _ in 0..row {
-            self.press('j');
-        }
-        assert_eq!(self.model.list(Screen::Work).cursor.selected, row);
-    }
-
-    /// Applies messages until `until` holds, or panics after `secs`.
-    async fn until(&mut self, secs: u64, what: &str, until: impl Fn(&Model) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-        while !until(&self.model) {
-            let msg = tokio::time::timeout_at(deadline, self.rx.recv())
-                .await
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "waited {secs}s for {what}; sources {:?}; notice {:?}",
-                        self.model.sources, self.model.notice
-                    )
-                })
-                .expect("the providers run");
-            self.apply(msg);
-        }
-    }
+    assert_eq!(c.model().list(Screen::Work).cursor.selected, row);
 }
 
 async fn get(url: &str, auth: &str) -> Value {
@@ -261,30 +179,32 @@ fn fast() -> SimConfig {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_work_screen_agrees_with_the_sims_rest_and_its_actions_change_the_sim() {
     let sim = Sim::start(fast()).await.expect("the sim starts");
-    let mut c = Cockpit::start(&sim);
-    c.until(60, "the page, the queues and the on-call, joined", |m| {
-        m.work.tickets.len() == 3
-            && !m.work.tickets[&TicketSource::Github].value.is_empty()
-            && m.work.oncall.is_some()
-            && m.work
-                .by_service
-                .get("component:default/payments-api")
-                .is_some_and(|w| w.incidents > 0)
-    })
+    let c = start(&sim);
+    c.wait(
+        "the page, the queues and the on-call, joined",
+        Duration::from_secs(60),
+        |m| {
+            m.work.tickets.len() == 3
+                && !m.work.tickets[&TicketSource::Github].value.is_empty()
+                && m.work.oncall.is_some()
+                && m.work
+                    .by_service
+                    .get("component:default/payments-api")
+                    .is_some_and(|w| w.incidents > 0)
+        },
+    )
     .await;
 
     // Jira: the queue the cockpit shows is the sim's answer to the same JQL, page by page.
-    assert_eq!(
-        model_keys(&c.model, TicketSource::Jira),
-        rest_jira_keys(&sim).await
-    );
+    let rest_keys = rest_jira_keys(&sim).await;
+    assert_eq!(c.with(|m| model_keys(m, TicketSource::Jira)), rest_keys);
     // PagerDuty: the open incidents; the page is held by team-payments' on-call.
     let incidents = rest_incidents(&sim).await;
     let rest_ids: BTreeSet<String> = incidents
         .iter()
         .filter_map(|i| i["id"].as_str().map(str::to_string))
         .collect();
-    assert_eq!(model_keys(&c.model, TicketSource::Pagerduty), rest_ids);
+    assert_eq!(c.with(|m| model_keys(m, TicketSource::Pagerduty)), rest_ids);
     let page = incidents
         .iter()
         .find(|i| i["service"]["summary"] == "payments-api")
@@ -302,7 +222,7 @@ async fn the_work_screen_agrees_with_the_sims_rest_and_its_actions_change_the_si
         .find(|o| o["escalation_policy"]["id"] == policy)
         .and_then(|o| o["user"]["summary"].as_str())
         .expect("someone is on call");
-    let payments = &c.model.work.by_service["component:default/payments-api"];
+    let payments = c.with(|m| m.work.by_service["component:default/payments-api"].clone());
     assert_eq!(
         payments.oncall.as_ref().map(|o| o.now.as_str()),
         Some(now_on_call)
@@ -315,51 +235,50 @@ async fn the_work_screen_agrees_with_the_sims_rest_and_its_actions_change_the_si
     // The alert that opened it is found by its fingerprint.
     let key = page["incident_key"].as_str().expect("a dedup key");
     assert_eq!(
-        c.model.work.incident_for(key).map(|t| t.id.as_str()),
+        c.with(|m| m.work.incident_for(key).map(|t| t.id.clone()))
+            .as_deref(),
         page["id"].as_str()
     );
     // Every open ticket is on screen once, under its service.
-    let rows = c
-        .model
-        .work
-        .rows
-        .iter()
-        .filter(|r| matches!(r, Row::Ticket(_)))
-        .count();
+    let rows = c.with(|m| {
+        m.work
+            .rows
+            .iter()
+            .filter(|r| matches!(r, Row::Ticket(_)))
+            .count()
+    });
     // GitHub: the user's issues and the team's unassigned ones, pull requests left out.
     let issues = rest_issues(&sim).await;
     let queue = github_queue(&issues);
     assert!(!queue.is_empty());
-    assert_eq!(model_keys(&c.model, TicketSource::Github), queue);
+    assert_eq!(c.with(|m| model_keys(m, TicketSource::Github)), queue);
     assert!(
-        c.model
+        c.with(|m| m
             .work
             .every_ticket()
             .filter(|(_, t)| t.source == TicketSource::Github)
-            .all(|(r, _)| c.model.work.service_of.contains_key(&r)),
+            .all(|(r, _)| m.work.service_of.contains_key(&r))),
         "every GitHub issue joins its service by github.com/project-slug"
     );
-    assert_eq!(
-        rows,
-        rest_ids.len() + model_keys(&c.model, TicketSource::Jira).len() + queue.len()
-    );
+    let jira = c.with(|m| model_keys(m, TicketSource::Jira).len());
+    assert_eq!(rows, rest_ids.len() + jira + queue.len());
 
     // Acknowledge the page in the cockpit: `7`, cursor on it, `a`, `y`.
     c.press('7');
-    assert_eq!(c.model.screen, Screen::Work);
+    assert_eq!(c.model().screen, Screen::Work);
     let page_id = page["id"].as_str().expect("an id").to_string();
     let row = c
-        .model
-        .work
-        .rows
-        .iter()
-        .position(|r| matches!(r, Row::Ticket(t) if c.model.work.ticket(*t).is_some_and(|t| t.id == page_id)))
+        .with(|m| {
+            m.work.rows.iter().position(
+                |r| matches!(r, Row::Ticket(t) if m.work.ticket(*t).is_some_and(|t| t.id == page_id)),
+            )
+        })
         .expect("the page is listed");
-    c.select(row);
+    select(&c, row);
     c.press('a');
-    assert!(c.model.overlay.is_some(), "acknowledging asks first");
+    assert!(c.model().overlay.is_some(), "acknowledging asks first");
     c.press('y');
-    c.until(20, "the page acknowledged", |m| {
+    c.wait("the page acknowledged", Duration::from_secs(20), |m| {
         m.work
             .every_ticket()
             .any(|(_, t)| t.id == page_id && t.status == "acknowledged")
@@ -394,28 +313,24 @@ async fn the_work_screen_agrees_with_the_sims_rest_and_its_actions_change_the_si
 
     // Move a Jira issue: open it, choose the next status, `T`, `y`.
     let (jira_row, jira_key, before) = c
-        .model
-        .work
-        .rows
-        .iter()
-        .enumerate()
-        .find_map(|(i, r)| match r {
-            Row::Ticket(t) => c
-                .model
-                .work
-                .ticket(*t)
-                .filter(|t| t.source == TicketSource::Jira)
-                .map(|t| (i, t.id.clone(), t.status.clone())),
-            Row::Group { .. } => None,
+        .with(|m| {
+            m.work.rows.iter().enumerate().find_map(|(i, r)| match r {
+                Row::Ticket(t) => m
+                    .work
+                    .ticket(*t)
+                    .filter(|t| t.source == TicketSource::Jira)
+                    .map(|t| (i, t.id.clone(), t.status.clone())),
+                Row::Group { .. } => None,
+            })
         })
         .expect("a Jira ticket");
-    c.select(jira_row);
-    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
-    c.until(20, "the ticket's transitions", |m| {
+    select(&c, jira_row);
+    c.send(Msg::Key(Key::new(KeyCode::Enter)));
+    c.wait("the ticket's transitions", Duration::from_secs(20), |m| {
         m.work.detail.as_ref().is_some_and(|d| d.loaded)
     })
     .await;
-    let detail = c.model.work.detail.clone().expect("open");
+    let detail = c.model().work.detail.clone().expect("open");
     assert!(
         detail.description.is_some(),
         "the description arrives as Markdown"
@@ -435,25 +350,26 @@ async fn the_work_screen_agrees_with_the_sims_rest_and_its_actions_change_the_si
             tokio::time::Instant::now() < deadline,
             "{jira_key} never moved to {to}"
         );
-        // Keep the cockpit's loop turning meanwhile.
-        if let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(200), c.rx.recv()).await {
-            c.apply(msg);
-        }
+        c.run_for(Duration::from_millis(200)).await;
     }
 
     // Comment on the open Jira issue: `c`, the text, `enter`, `y`.
     c.press('c');
     c.type_text("Looking into it, yes.");
-    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
-    assert!(c.model.overlay.is_some(), "commenting asks first");
+    c.send(Msg::Key(Key::new(KeyCode::Enter)));
+    assert!(c.model().overlay.is_some(), "commenting asks first");
     c.press('y');
-    c.until(20, "the comment shown in the detail", |m| {
-        m.work.detail.as_ref().is_some_and(|d| {
-            d.comments
-                .iter()
-                .any(|x| x.body.contains("Looking into it"))
-        })
-    })
+    c.wait(
+        "the comment shown in the detail",
+        Duration::from_secs(20),
+        |m| {
+            m.work.detail.as_ref().is_some_and(|d| {
+                d.comments
+                    .iter()
+                    .any(|x| x.body.contains("Looking into it"))
+            })
+        },
+    )
     .await;
     let comments = get(&format!("{issue_url}/comment"), &jira_auth()).await;
     assert!(
@@ -462,26 +378,30 @@ async fn the_work_screen_agrees_with_the_sims_rest_and_its_actions_change_the_si
     );
 
     // A note on the page: back to the list, open the incident, `c`, the text, `enter`, `y`.
-    c.apply(Msg::Key(Key::new(KeyCode::Esc)));
+    c.send(Msg::Key(Key::new(KeyCode::Esc)));
     let row = c
-        .model
-        .work
-        .rows
-        .iter()
-        .position(|r| matches!(r, Row::Ticket(t) if c.model.work.ticket(*t).is_some_and(|t| t.id == page_id)))
+        .with(|m| {
+            m.work.rows.iter().position(
+                |r| matches!(r, Row::Ticket(t) if m.work.ticket(*t).is_some_and(|t| t.id == page_id)),
+            )
+        })
         .expect("the page is listed");
-    c.select(row);
-    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
+    select(&c, row);
+    c.send(Msg::Key(Key::new(KeyCode::Enter)));
     c.press('c');
     c.type_text("Rolled back; watching.");
-    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
+    c.send(Msg::Key(Key::new(KeyCode::Enter)));
     c.press('y');
-    c.until(20, "the note shown in the detail", |m| {
-        m.work
-            .detail
-            .as_ref()
-            .is_some_and(|d| d.comments.iter().any(|x| x.body.contains("Rolled back")))
-    })
+    c.wait(
+        "the note shown in the detail",
+        Duration::from_secs(20),
+        |m| {
+            m.work
+                .detail
+                .as_ref()
+                .is_some_and(|d| d.comments.iter().any(|x| x.body.contains("Rolled back")))
+        },
+    )
     .await;
     let notes = get(
         &format!("{}/incidents/{page_id}/notes", sim.endpoints().pagerduty),
@@ -530,11 +450,13 @@ async fn ticket_sources_poll_quickly_only_while_on_screen() {
     if let Some(g) = loaded.config.github.as_mut() {
         (g.issues_poll_secs, g.issues_sweep_secs) = (5, hour);
     }
-    let mut c = Cockpit::start_with(loaded);
-    assert_eq!(c.model.screen, Screen::Overview);
-    c.until(60, "every ticket source's first answer", |m| {
-        m.work.tickets.len() == 3 && !m.work.tickets[&TicketSource::Github].value.is_empty()
-    })
+    let c = Cockpit::of(&loaded, false);
+    assert_eq!(c.model().screen, Screen::Overview);
+    c.wait(
+        "every ticket source's first answer",
+        Duration::from_secs(60),
+        |m| m.work.tickets.len() == 3 && !m.work.tickets[&TicketSource::Github].value.is_empty(),
+    )
     .await;
     const JIRA: &str = "/rest/api/3/search/jql";
     const PD: &str = "/incidents";
@@ -548,9 +470,9 @@ async fn ticket_sources_poll_quickly_only_while_on_screen() {
         )
     };
     // The Overview shows PagerDuty (its on-call column) and neither Jira's nor GitHub's issues.
-    c.pump(Duration::from_secs(2)).await;
+    c.run_for(Duration::from_secs(2)).await;
     let before = counts().await;
-    c.pump(Duration::from_secs(12)).await;
+    c.run_for(Duration::from_secs(12)).await;
     let hidden = counts().await;
     assert_eq!(hidden.0, before.0, "Jira off screen: not polled");
     assert_eq!(hidden.2, before.2, "GitHub issues off screen: not polled");
@@ -560,7 +482,7 @@ async fn ticket_sources_poll_quickly_only_while_on_screen() {
     );
     // The Work screen shows all three: each is polled at once, then every 5 s.
     c.press('7');
-    c.pump(Duration::from_secs(12)).await;
+    c.run_for(Duration::from_secs(12)).await;
     let shown = counts().await;
     let repos = rest_issues(&sim).await.len() as u64;
     assert!(
@@ -840,17 +762,15 @@ fn the_work_screen_draws_its_visible_rows_in_columns() {
 }
 
 /// The cursor on the ticket whose id is `id`, as a user moves it.
-fn select_ticket(c: &mut Cockpit, id: &str) {
+fn select_ticket(c: &Cockpit, id: &str) {
     let row = c
-        .model
-        .work
-        .rows
-        .iter()
-        .position(
-            |r| matches!(r, Row::Ticket(t) if c.model.work.ticket(*t).is_some_and(|t| t.id == id)),
-        )
+        .with(|m| {
+            m.work.rows.iter().position(
+                |r| matches!(r, Row::Ticket(t) if m.work.ticket(*t).is_some_and(|t| t.id == id)),
+            )
+        })
         .unwrap_or_else(|| panic!("{id} is listed"));
-    c.select(row);
+    select(c, row);
 }
 
 /// A GitHub issue's detail holds its comments as the sim's REST lists them, and `c` posts one:
@@ -860,8 +780,8 @@ async fn a_github_issue_shows_its_comments_and_takes_a_new_one() {
     let sim = Sim::start(SimConfig::default())
         .await
         .expect("the sim starts");
-    let mut c = Cockpit::start(&sim);
-    c.until(60, "the GitHub issues", |m| {
+    let c = start(&sim);
+    c.wait("the GitHub issues", Duration::from_secs(60), |m| {
         m.work
             .tickets
             .get(&TicketSource::Github)
@@ -871,7 +791,8 @@ async fn a_github_issue_shows_its_comments_and_takes_a_new_one() {
     c.press('7');
     // An issue of the queue the sim's people commented on.
     let mut chosen = None;
-    for id in model_keys(&c.model, TicketSource::Github) {
+    let keys = c.with(|m| model_keys(m, TicketSource::Github));
+    for id in keys {
         let (repo, number) = id.rsplit_once('#').expect("owner/repo#n");
         let url = format!(
             "{}/repos/{repo}/issues/{number}/comments",
@@ -884,13 +805,13 @@ async fn a_github_issue_shows_its_comments_and_takes_a_new_one() {
         }
     }
     let (id, url, rest) = chosen.expect("an issue of the queue with comments");
-    select_ticket(&mut c, &id);
-    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
-    c.until(20, "the issue's comments", |m| {
+    select_ticket(&c, &id);
+    c.send(Msg::Key(Key::new(KeyCode::Enter)));
+    c.wait("the issue's comments", Duration::from_secs(20), |m| {
         m.work.detail.as_ref().is_some_and(|d| d.loaded)
     })
     .await;
-    let detail = c.model.work.detail.clone().expect("open");
+    let detail = c.model().work.detail.clone().expect("open");
     let shown: Vec<(String, String)> = detail
         .comments
         .iter()
@@ -926,16 +847,20 @@ async fn a_github_issue_shows_its_comments_and_takes_a_new_one() {
     // `c`, the text, `enter`: asked first; `y` posts it.
     c.press('c');
     c.type_text("Reproduced on staging; taking it.");
-    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
-    assert!(c.model.overlay.is_some(), "commenting asks first");
+    c.send(Msg::Key(Key::new(KeyCode::Enter)));
+    assert!(c.model().overlay.is_some(), "commenting asks first");
     c.press('y');
-    c.until(20, "the new comment shown in the detail", |m| {
-        m.work.detail.as_ref().is_some_and(|d| {
-            d.comments
-                .iter()
-                .any(|x| x.body == "Reproduced on staging; taking it." && x.author == "jdoe")
-        })
-    })
+    c.wait(
+        "the new comment shown in the detail",
+        Duration::from_secs(20),
+        |m| {
+            m.work.detail.as_ref().is_some_and(|d| {
+                d.comments
+                    .iter()
+                    .any(|x| x.body == "Reproduced on staging; taking it." && x.author == "jdoe")
+            })
+        },
+    )
     .await;
     let after = github_get(&url).await.expect("the issue's comments");
     let posted = after.as_array().and_then(|l| l.last()).expect("a comment");
@@ -954,9 +879,9 @@ async fn commenting_on_a_github_issue_is_refused_read_only() {
     let sim = Sim::start(SimConfig::default())
         .await
         .expect("the sim starts");
-    let mut c = Cockpit::start(&sim);
-    c.model.read_only = true;
-    c.until(60, "the GitHub issues", |m| {
+    let c = start(&sim);
+    c.model().read_only = true;
+    c.wait("the GitHub issues", Duration::from_secs(60), |m| {
         m.work
             .tickets
             .get(&TicketSource::Github)
@@ -964,28 +889,24 @@ async fn commenting_on_a_github_issue_is_refused_read_only() {
     })
     .await;
     c.press('7');
-    let id = model_keys(&c.model, TicketSource::Github)
+    let id = c
+        .with(|m| model_keys(m, TicketSource::Github))
         .into_iter()
         .next()
         .expect("an issue");
-    select_ticket(&mut c, &id);
-    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
+    select_ticket(&c, &id);
+    c.send(Msg::Key(Key::new(KeyCode::Enter)));
     c.press('c');
     assert!(
-        c.model
-            .work
-            .detail
-            .as_ref()
-            .is_some_and(|d| d.compose.is_none()),
+        c.with(|m| m.work.detail.as_ref().is_some_and(|d| d.compose.is_none())),
         "no comment field under --read-only"
     );
+    let notice = c.with(|m| m.notice.clone());
     assert!(
-        c.model
-            .notice
+        notice
             .as_ref()
             .is_some_and(|n| n.text.contains("read-only")),
-        "the status line says why: {:?}",
-        c.model.notice
+        "the status line says why: {notice:?}"
     );
 }
 
@@ -1006,7 +927,7 @@ async fn the_issues_list_reads_past_100_a_repository_with_a_304_per_page() {
     if let Some(g) = loaded.config.github.as_mut() {
         (g.issues_poll_secs, g.issues_sweep_secs) = (5, 3600);
     }
-    let mut c = Cockpit::start_with(loaded);
+    let c = Cockpit::of(&loaded, false);
     c.press('7');
     let issues = rest_issues(&sim).await;
     let pages: u64 = issues
@@ -1018,7 +939,7 @@ async fn the_issues_list_reads_past_100_a_repository_with_a_304_per_page() {
         "a repository runs past one page"
     );
     let queue = github_queue(&issues);
-    c.until(60, "every page's issues", |m| {
+    c.wait("every page's issues", Duration::from_secs(60), |m| {
         model_keys(m, TicketSource::Github) == queue
     })
     .await;
@@ -1037,13 +958,13 @@ async fn the_issues_list_reads_past_100_a_repository_with_a_304_per_page() {
         .find(|(_, l)| l.len() > 100)
         .expect("a long list");
     assert_eq!(
-        c.model
+        c.with(|m| m
             .work
             .issue_labels
             .as_ref()
             .and_then(|f| f.value.get(&repo.to_ascii_lowercase()))
             .and_then(|l| l.get("bug"))
-            .copied(),
+            .copied()),
         Some(bugs(list)),
         "labels are counted over every page"
     );
@@ -1051,7 +972,7 @@ async fn the_issues_list_reads_past_100_a_repository_with_a_304_per_page() {
     let before = requests(&sim, ISSUES, 304).await;
     let fresh_before = requests(&sim, ISSUES, 200).await;
     // Two rounds begin within 12 s at a 5 s pace, so one whole round falls inside.
-    c.pump(Duration::from_secs(12)).await;
+    c.run_for(Duration::from_secs(12)).await;
     let after = requests(&sim, ISSUES, 304).await;
     let fresh = requests(&sim, ISSUES, 200).await - fresh_before;
     eprintln!(
@@ -1153,8 +1074,8 @@ async fn an_issue_whose_comments_fail_still_shows_its_body() {
     let sim = Sim::start(SimConfig::default())
         .await
         .expect("the sim starts");
-    let mut c = Cockpit::start(&sim);
-    c.until(60, "the GitHub issues", |m| {
+    let c = start(&sim);
+    c.wait("the GitHub issues", Duration::from_secs(60), |m| {
         m.work
             .tickets
             .get(&TicketSource::Github)
@@ -1162,7 +1083,8 @@ async fn an_issue_whose_comments_fail_still_shows_its_body() {
     })
     .await;
     c.press('7');
-    let id = model_keys(&c.model, TicketSource::Github)
+    let id = c
+        .with(|m| model_keys(m, TicketSource::Github))
         .into_iter()
         .next()
         .expect("an issue");
@@ -1173,16 +1095,18 @@ async fn an_issue_whose_comments_fail_still_shows_its_body() {
         kind: FaultKind::Status { code: 502 },
         times: None,
     });
-    select_ticket(&mut c, &id);
-    c.apply(Msg::Key(Key::new(KeyCode::Enter)));
-    c.until(20, "the body shown without comments", |m| {
-        m.work.detail.as_ref().is_some_and(|d| d.loaded)
-    })
+    select_ticket(&c, &id);
+    c.send(Msg::Key(Key::new(KeyCode::Enter)));
+    c.wait(
+        "the body shown without comments",
+        Duration::from_secs(20),
+        |m| m.work.detail.as_ref().is_some_and(|d| d.loaded),
+    )
     .await;
-    let detail = c.model.work.detail.clone().expect("open");
+    let detail = c.model().work.detail.clone().expect("open");
     assert!(detail.description.is_some(), "the body is shown");
     assert!(detail.comments.is_empty());
-    c.until(5, "the notice", |m| {
+    c.wait("the notice", Duration::from_secs(5), |m| {
         m.notice
             .as_ref()
             .is_some_and(|n| n.text.contains("comments of") && n.text.contains("502"))

@@ -4,10 +4,10 @@
 
 use crate::common;
 use crate::common::kubectl;
+use crate::headless::Cockpit;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command as Process;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -17,12 +17,9 @@ use kube::api::{Api, ListParams, LogParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use rstest::rstest;
 use serde_json::json;
-use tokio::sync::mpsc;
 
-use flightdeck::clock::Clock;
 use flightdeck::config::{self, Config, ServiceDecl};
 use flightdeck::providers::kubernetes::convert::{self, NoServices};
-use flightdeck::providers::{Context, Providers};
 use flightdeck_core::keymap::{Key, KeyCode, Keymap};
 use flightdeck_core::message::workloads::{Command, Msg as WMsg};
 use flightdeck_core::message::{Effect, Msg};
@@ -33,119 +30,32 @@ use flightdeck_core::model::{Model, Overlay, Screen};
 use flightdeck_core::update::update;
 use flightdeck_sim::{Sim, SimConfig, StatRow};
 
-// ---------------------------------------------------------------------------------------------
-// A cockpit without a terminal: the real providers, the real `update`, effects carried out.
-
-struct Cockpit {
-    model: Arc<Mutex<Model>>,
-    effects: mpsc::UnboundedSender<Effect>,
+/// A cockpit without a terminal on the sim's catalog and Kubernetes only, what this domain needs.
+fn cockpit(sim: &Sim, read_only: bool, extra: impl FnOnce(&mut Config)) -> Cockpit {
+    let loaded = config::load(&sim.flightdeck_config()).expect("the sim's config loads");
+    let mut config = loaded.config.clone();
+    config.github = None;
+    config.gitlab = None;
+    config.alertmanager.clear();
+    config.catalog.backstage = None;
+    extra(&mut config);
+    Cockpit::start(&config, Keymap::defaults(), &loaded.path, read_only)
 }
 
-impl Cockpit {
-    async fn start(sim: &Sim, read_only: bool, extra: impl FnOnce(&mut Config)) -> Cockpit {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let loaded = config::load(&sim.flightdeck_config()).expect("the sim's config loads");
-        let mut config = loaded.config.clone();
-        // Only what this domain needs: the catalog (for targets) and Kubernetes.
-        config.github = None;
-        config.gitlab = None;
-        config.alertmanager.clear();
-        config.catalog.backstage = None;
-        extra(&mut config);
-        let clock = Clock::System;
-        let model = flightdeck::startup::model(
-            &config,
-            Keymap::defaults(),
-            read_only,
-            clock.now(),
-            &loaded.path,
-        );
-        let model = Arc::new(Mutex::new(model));
-        let (tx, mut rx) = mpsc::channel(1024);
-        let mut providers = Providers::start(
-            &config,
-            &Context {
-                tx,
-                clock: clock.clone(),
-                read_only,
-            },
-        );
-        let (etx, mut erx) = mpsc::unbounded_channel::<Effect>();
-        let m = model.clone();
-        let etx2 = etx.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    msg = rx.recv() => {
-                        let Some(msg) = msg else { return };
-                        let effects = {
-                            let mut model = m.lock().expect("model lock");
-                            if let Msg::Tick(_) = msg {} else { model.now = clock.now(); }
-                            update(&mut model, msg)
-                        };
-                        for e in effects {
-                            let _ = etx2.send(e);
-                        }
-                    }
-                    e = erx.recv() => {
-                        let Some(e) = e else { return };
-                        match e {
-                            Effect::Render | Effect::FullRedraw | Effect::Quit | Effect::SaveSnapshot
-                            | Effect::Copy(_) | Effect::OpenUrl(_) | Effect::External(_) => {}
-                            other => providers.dispatch(&other),
-                        }
-                    }
-                }
-            }
-        });
-        Cockpit {
-            model,
-            effects: etx,
-        }
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&Model) -> T) -> T {
-        f(&self.model.lock().expect("model lock"))
-    }
-
-    /// Sends `msg` through `update` as the loop would, carrying out its effects.
-    fn send(&self, msg: Msg) {
-        let effects = update(&mut self.model.lock().expect("model lock"), msg);
-        for e in effects {
-            let _ = self.effects.send(e);
-        }
-    }
-
-    fn key(&self, key: Key) {
-        self.send(Msg::Key(key));
-    }
-
-    async fn wait(&self, what: &str, timeout: Duration, f: impl Fn(&Model) -> bool) {
-        let start = Instant::now();
-        while start.elapsed() < timeout {
-            if self.with(&f) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("timed out after {timeout:?} waiting for {what}");
-    }
-
-    /// Puts the cursor on the row `pick` chooses.
-    fn select(&self, pick: impl Fn(&Row) -> bool) -> Row {
-        let mut m = self.model.lock().expect("model lock");
-        m.screen = Screen::Workloads;
-        let i = m
-            .workloads
-            .rows
-            .iter()
-            .position(pick)
-            .expect("the row is listed");
-        let (rows, height) = (m.workloads.rows.len(), m.list_height);
-        let list = m.list_mut(Screen::Workloads);
-        list.cursor = list.cursor.to(i, rows, height);
-        m.workloads.rows[i].clone()
-    }
+/// Puts the Workloads cursor on the row `pick` chooses.
+fn select(c: &Cockpit, pick: impl Fn(&Row) -> bool) -> Row {
+    let mut m = c.model();
+    m.screen = Screen::Workloads;
+    let i = m
+        .workloads
+        .rows
+        .iter()
+        .position(pick)
+        .expect("the row is listed");
+    let (rows, height) = (m.workloads.rows.len(), m.list_height);
+    let list = m.list_mut(Screen::Workloads);
+    list.cursor = list.cursor.to(i, rows, height);
+    m.workloads.rows[i].clone()
 }
 
 async fn kube_client(sim: &Sim) -> kube::Client {
@@ -231,7 +141,7 @@ fn api_pods(pods: &[Pod]) -> BTreeMap<(String, String), (String, u32, u16)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pods_deployments_and_events_match_the_api_and_kubectl() {
     let sim = Sim::start(frozen()).await.expect("the sim starts");
-    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let cockpit = cockpit(&sim, false, |_| {});
     let client = kube_client(&sim).await;
     let lp = ListParams::default().labels(SELECTOR);
     let pods: Vec<Pod> = Api::<Pod>::all(client.clone())
@@ -354,13 +264,16 @@ async fn pods_deployments_and_events_match_the_api_and_kubectl() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_match_kubectl_logs() {
     let sim = Sim::start(frozen()).await.expect("the sim starts");
-    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let cockpit = cockpit(&sim, false, |_| {});
     cockpit
         .wait("pods", Duration::from_secs(20), |m| {
             m.workloads.pods.len() >= 36
         })
         .await;
-    let row = cockpit.select(|r| matches!(r, Row::Pod(k) if k.name.starts_with("ledger-")));
+    let row = select(
+        &cockpit,
+        |r| matches!(r, Row::Pod(k) if k.name.starts_with("ledger-")),
+    );
     let Row::Pod(key) = row else {
         unreachable!("selected a pod row")
     };
@@ -424,7 +337,7 @@ async fn logs_match_kubectl_logs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_scale_and_delete_change_the_sim_after_confirmation() {
     let sim = Sim::start(frozen()).await.expect("the sim starts");
-    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let cockpit = cockpit(&sim, false, |_| {});
     cockpit
         .wait("pods", Duration::from_secs(20), |m| {
             m.workloads.pods.len() >= 36
@@ -447,7 +360,10 @@ async fn restart_scale_and_delete_change_the_sim_after_confirmation() {
         .await;
 
     // Restart: asks first, and nothing happens on "n".
-    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "inventory"));
+    select(
+        &cockpit,
+        |r| matches!(r, Row::Workload { key, .. } if &*key.name == "inventory"),
+    );
     cockpit.key(Key::ctrl('r'));
     cockpit.with(|m| {
         assert!(matches!(&m.overlay, Some(Overlay::Confirm(c)) if c.title.contains("inventory")))
@@ -483,7 +399,10 @@ async fn restart_scale_and_delete_change_the_sim_after_confirmation() {
         .spec
         .replicas
         .unwrap_or(1);
-    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "order-router"));
+    select(
+        &cockpit,
+        |r| matches!(r, Row::Workload { key, .. } if &*key.name == "order-router"),
+    );
     cockpit.key(Key::char('+'));
     cockpit.key(Key::char('y'));
     let start = Instant::now();
@@ -504,9 +423,10 @@ async fn restart_scale_and_delete_change_the_sim_after_confirmation() {
     }
 
     // Delete a pod with `D`.
-    let Row::Pod(victim) =
-        cockpit.select(|r| matches!(r, Row::Pod(k) if k.name.starts_with("shipping-rates-")))
-    else {
+    let Row::Pod(victim) = select(
+        &cockpit,
+        |r| matches!(r, Row::Pod(k) if k.name.starts_with("shipping-rates-")),
+    ) else {
         unreachable!("selected a pod")
     };
     cockpit.key(Key::char('D'));
@@ -535,13 +455,16 @@ async fn restart_scale_and_delete_change_the_sim_after_confirmation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_refuses_in_the_gate_and_in_the_provider() {
     let sim = Sim::start(frozen()).await.expect("the sim starts");
-    let cockpit = Cockpit::start(&sim, true, |_| {}).await;
+    let cockpit = cockpit(&sim, true, |_| {});
     cockpit
         .wait("pods", Duration::from_secs(20), |m| {
             m.workloads.pods.len() >= 36
         })
         .await;
-    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "inventory"));
+    select(
+        &cockpit,
+        |r| matches!(r, Row::Workload { key, .. } if &*key.name == "inventory"),
+    );
     cockpit.key(Key::ctrl('r'));
     cockpit.with(|m| {
         assert!(m.overlay.is_none(), "no confirmation under read-only");
@@ -553,7 +476,7 @@ async fn read_only_refuses_in_the_gate_and_in_the_provider() {
     });
     // Even a command that got past the gate is refused by the provider.
     let key = ObjRef::new("flightdeck-sim", "fulfilment", "inventory");
-    let _ = cockpit.effects.send(Effect::Workloads(Command::Scale {
+    cockpit.dispatch(Effect::Workloads(Command::Scale {
         target: wl::Target {
             kind: Kind::Deployment,
             key,
@@ -578,7 +501,7 @@ async fn read_only_refuses_in_the_gate_and_in_the_provider() {
 async fn a_forbidden_namespace_a_410_and_a_dropped_watch_are_survived() {
     let sim = Sim::start(frozen()).await.expect("the sim starts");
     // One service lives where the demo user may not look.
-    let cockpit = Cockpit::start(&sim, false, |c| {
+    let cockpit = cockpit(&sim, false, |c| {
         c.services.push(ServiceDecl {
             name: "vault".into(),
             owner: None,
@@ -592,8 +515,7 @@ async fn a_forbidden_namespace_a_410_and_a_dropped_watch_are_survived() {
             kubernetes_namespace: Some("restricted".into()),
             docs: None,
         })
-    })
-    .await;
+    });
     cockpit
         .wait("pods", Duration::from_secs(20), |m| {
             m.workloads.pods.len() >= 36
@@ -711,7 +633,7 @@ async fn a_forbidden_namespace_a_410_and_a_dropped_watch_are_survived() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repeating_410_backs_off_instead_of_relisting_in_a_loop() {
     let sim = Sim::start(frozen()).await.expect("the sim starts");
-    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let cockpit = cockpit(&sim, false, |_| {});
     cockpit
         .wait("payments synced", Duration::from_secs(20), |m| {
             m.workloads
@@ -758,7 +680,7 @@ async fn a_repeating_410_backs_off_instead_of_relisting_in_a_loop() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resumed_watch_is_synced_again_without_a_change() {
     let sim = Sim::start(frozen()).await.expect("the sim starts");
-    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let cockpit = cockpit(&sim, false, |_| {});
     let payments = |m: &Model| {
         m.workloads
             .contexts
@@ -802,12 +724,11 @@ fn payments(m: &Model) -> Option<ScopeState> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_list_is_abandoned_at_its_deadline_and_restarted() {
     let sim = Sim::start(frozen()).await.expect("the sim starts");
-    let cockpit = Cockpit::start(&sim, false, |c| {
+    let cockpit = cockpit(&sim, false, |c| {
         if let Some(k) = c.kubernetes.as_mut() {
             k.timeout_secs = 2;
         }
-    })
-    .await;
+    });
     cockpit
         .wait("payments synced", Duration::from_secs(20), |m| {
             payments(m) == Some(ScopeState::Synced)
@@ -866,7 +787,7 @@ async fn a_hung_list_is_abandoned_at_its_deadline_and_restarted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_403_without_a_status_body_is_forbidden() {
     let sim = Sim::start(frozen()).await.expect("the sim starts");
-    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let cockpit = cockpit(&sim, false, |_| {});
     cockpit
         .wait("payments synced", Duration::from_secs(20), |m| {
             payments(m) == Some(ScopeState::Synced)
@@ -898,12 +819,11 @@ async fn r_restarts_a_stuck_feed() {
     // The first request for the payments pods (the initial list) hangs; the deadline is far
     // beyond this test.
     fault(&sim, json!({"service": "kubernetes", "path_prefix": "/api/v1/namespaces/payments/pods", "kind": "hang", "times": 1})).await;
-    let cockpit = Cockpit::start(&sim, false, |c| {
+    let cockpit = cockpit(&sim, false, |c| {
         if let Some(k) = c.kubernetes.as_mut() {
             k.timeout_secs = 300;
         }
-    })
-    .await;
+    });
     cockpit
         .wait("the hang met", Duration::from_secs(20), |_| {
             sim.shared.faults.list().is_empty()
@@ -928,7 +848,7 @@ async fn r_restarts_a_stuck_feed() {
 async fn a_service_dropped_from_the_catalog_takes_its_workloads_with_it() {
     const PAYMENTS: &str = "component:default/payments-api";
     let sim = Sim::start(frozen()).await.expect("the sim starts");
-    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let cockpit = cockpit(&sim, false, |_| {});
     let of = |m: &Model, service: &str| {
         m.workloads
             .pods
@@ -958,10 +878,7 @@ async fn a_service_dropped_from_the_catalog_takes_its_workloads_with_it() {
         .kubernetes = None;
     // The catalog no longer names payments-api's pods: the feeds of the old plan stop and
     // take back what they reported, the new plan's feeds report the rest again.
-    cockpit
-        .effects
-        .send(Effect::Targets(targets))
-        .expect("the effect is carried out");
+    cockpit.dispatch(Effect::Targets(targets));
     cockpit
         .wait(
             "payments-api's pods gone, the rest kept",
@@ -980,7 +897,7 @@ async fn a_pod_that_starts_crashing_shows_as_crashing() {
     })
     .await
     .expect("the sim starts");
-    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let cockpit = cockpit(&sim, false, |_| {});
     cockpit
         .wait("payments-api crash-looping", Duration::from_secs(40), |m| {
             m.workloads
@@ -1560,7 +1477,7 @@ fn rollback_is_refused_before_asking(#[case] read_only: bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollback_reaches_the_sim_after_confirmation() {
     let sim = Sim::start(frozen()).await.expect("the sim starts");
-    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let cockpit = cockpit(&sim, false, |_| {});
     cockpit
         .wait("ledger and its revisions", Duration::from_secs(20), |m| {
             m.workloads
@@ -1587,10 +1504,13 @@ async fn rollback_reaches_the_sim_after_confirmation() {
             .unwrap_or_default()
     };
     let before = image(&deployments.get("ledger").await.expect("ledger"));
-    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "ledger"));
+    select(
+        &cockpit,
+        |r| matches!(r, Row::Workload { key, .. } if &*key.name == "ledger"),
+    );
     cockpit.key(Key::char('u'));
     let previous = {
-        let m = cockpit.model.lock().expect("model lock");
+        let m = cockpit.model();
         let r = m.workloads.revisions.as_ref().expect("the revisions view");
         let chosen = r.rows.get(r.cursor.selected).expect("a revision selected");
         assert!(!chosen.current);
@@ -1641,7 +1561,7 @@ async fn describe_agrees_with_kubectl_describe() {
         return;
     };
     let sim = Sim::start(frozen()).await.expect("the sim starts");
-    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let cockpit = cockpit(&sim, false, |_| {});
     cockpit
         .wait("ledger", Duration::from_secs(20), |m| {
             m.workloads
@@ -1650,7 +1570,10 @@ async fn describe_agrees_with_kubectl_describe() {
                 .any(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "ledger"))
         })
         .await;
-    cockpit.select(|r| matches!(r, Row::Workload { key, .. } if &*key.name == "ledger"));
+    select(
+        &cockpit,
+        |r| matches!(r, Row::Workload { key, .. } if &*key.name == "ledger"),
+    );
     cockpit.key(Key::char('d'));
     cockpit
         .wait("the describe", Duration::from_secs(10), |m| {
@@ -1946,7 +1869,7 @@ fn a_port_forward_asks_for_ports_lists_its_state_and_stops_at_a_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn port_forward_reaches_the_pods_server_and_stops() {
     let sim = Sim::start(frozen()).await.expect("the sim starts");
-    let cockpit = Cockpit::start(&sim, false, |_| {}).await;
+    let cockpit = cockpit(&sim, false, |_| {});
     cockpit
         .wait(
             "a ledger pod and payments' RBAC answers",
@@ -1963,7 +1886,10 @@ async fn port_forward_reaches_the_pods_server_and_stops() {
             },
         )
         .await;
-    let pod = match cockpit.select(|r| matches!(r, Row::Pod(k) if k.name.starts_with("ledger-"))) {
+    let pod = match select(
+        &cockpit,
+        |r| matches!(r, Row::Pod(k) if k.name.starts_with("ledger-")),
+    ) {
         Row::Pod(k) => k,
         other => panic!("not a pod: {other:?}"),
     };
@@ -2027,7 +1953,7 @@ async fn port_forward_reaches_the_pods_server_and_stops() {
         .await;
 
     // A port the pod does not serve: the connection is refused on the pod's side, said in the panel.
-    cockpit.select(|r| matches!(r, Row::Pod(k) if *k == pod));
+    select(&cockpit, |r| matches!(r, Row::Pod(k) if *k == pod));
     forward(&format!(":{}", port + 1));
     cockpit
         .wait(
@@ -2101,12 +2027,11 @@ fn a_port_forward_on_a_workload_goes_to_its_first_ready_pod() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn port_forward_listens_where_the_config_says() {
     let sim = Sim::start(frozen()).await.expect("the sim starts");
-    let cockpit = Cockpit::start(&sim, false, |c| {
+    let cockpit = cockpit(&sim, false, |c| {
         if let Some(k) = c.kubernetes.as_mut() {
             k.port_forward_address = std::net::IpAddr::from([127, 0, 0, 2]);
         }
-    })
-    .await;
+    });
     cockpit
         .wait("a ready ledger pod", Duration::from_secs(20), |m| {
             m.workloads.rows.iter().any(|r| {
@@ -2115,7 +2040,10 @@ async fn port_forward_listens_where_the_config_says() {
             })
         })
         .await;
-    cockpit.select(|r| matches!(r, Row::Pod(k) if k.name.starts_with("ledger-")));
+    select(
+        &cockpit,
+        |r| matches!(r, Row::Pod(k) if k.name.starts_with("ledger-")),
+    );
     cockpit.key(Key::char('F'));
     cockpit.key(Key::new(KeyCode::Enter));
     cockpit
