@@ -446,7 +446,9 @@ impl Provider for JiraProvider {
                 return tickets::not_connected(&tx, "jira").await;
             };
             match command {
-                Command::Open { id, .. } => tickets::open(&tx, &id, client.detail(&id)).await,
+                Command::Open { id, .. } => {
+                    tickets::open(&tx, TicketSource::Jira, &id, client.detail(&id)).await
+                }
                 Command::Transition {
                     key,
                     transition,

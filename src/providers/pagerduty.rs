@@ -443,7 +443,9 @@ impl Provider for PagerdutyProvider {
                 return tickets::not_connected(&tx, "pagerduty").await;
             };
             match command {
-                Command::Open { id, .. } => tickets::open(&tx, &id, client.detail(&id)).await,
+                Command::Open { id, .. } => {
+                    tickets::open(&tx, TicketSource::Pagerduty, &id, client.detail(&id)).await
+                }
                 Command::SetIncident { id, label, status } => {
                     let act = client.set_status(&id, status.as_str());
                     let then = async {

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 
 use flightdeck_core::message::Msg;
 use flightdeck_core::message::work::Msg as WorkMsg;
+use flightdeck_core::model::work::TicketSource;
 
 /// What a refused change says.
 pub const READ_ONLY: &str = "refused, flightdeck runs read-only";
@@ -30,14 +31,17 @@ pub async fn not_connected(tx: &mpsc::Sender<Msg>, source: &str) {
     .await;
 }
 
-/// Opens ticket `id`: its detail, or why it could not be read.
+/// Opens ticket `id` of `source`: its detail, or why it could not be read, which the detail
+/// shows in place of its body.
 pub async fn open(
     tx: &mpsc::Sender<Msg>,
+    source: TicketSource,
     id: &str,
     detail: impl Future<Output = Result<WorkMsg, String>>,
 ) {
-    let msg = detail.await.unwrap_or_else(|error| WorkMsg::Failed {
-        what: format!("open {id}"),
+    let msg = detail.await.unwrap_or_else(|error| WorkMsg::DetailFailed {
+        source,
+        id: id.to_string(),
         error,
     });
     send(tx, msg).await;

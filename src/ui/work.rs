@@ -253,8 +253,20 @@ fn draw_detail(model: &Model, d: &Detail, theme: &Theme, frame: &mut Frame, area
         let _ = t;
         head.push(Line::from(hints));
     }
-    if !d.loaded {
-        head.push(Line::styled("loading…", theme.style(Role::Muted)));
+    match &d.failed {
+        _ if d.loaded => {}
+        None => head.push(Line::styled("loading…", theme.style(Role::Muted))),
+        Some(error) => {
+            head.push(Line::styled(
+                fit(&format!("could not be read: {error}"), width),
+                theme.style(Role::Critical),
+            ));
+            head.push(Line::from(super::widgets::action_hints(
+                model,
+                &[(flightdeck_core::keymap::Action::Refresh, "read it again")],
+                theme,
+            )));
+        }
     }
     head.push(Line::default());
     let body_rows = usize::from(inner.height).saturating_sub(head.len());

@@ -1113,3 +1113,54 @@ async fn an_issue_whose_comments_fail_still_shows_its_body() {
     })
     .await;
 }
+
+/// A Jira issue whose own answer fails says so in its detail, not "loading…" for ever, and `r`
+/// reads it again once the server answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_whose_detail_fails_says_so_and_r_reads_it_again() {
+    use flightdeck_sim::control::{Fault, FaultKind};
+    let sim = Sim::start(SimConfig::default())
+        .await
+        .expect("the sim starts");
+    let c = start(&sim);
+    c.wait("the Jira queue", Duration::from_secs(60), |m| {
+        m.work
+            .tickets
+            .get(&TicketSource::Jira)
+            .is_some_and(|f| !f.value.is_empty())
+    })
+    .await;
+    c.press('7');
+    let id = c
+        .with(|m| model_keys(m, TicketSource::Jira))
+        .into_iter()
+        .next()
+        .expect("a Jira issue");
+    sim.shared.faults.add(Fault {
+        service: Some("jira".into()),
+        path_prefix: Some(format!("/rest/api/3/issue/{id}")),
+        kind: FaultKind::Status { code: 502 },
+        times: None,
+    });
+    select_ticket(&c, &id);
+    c.send(Msg::Key(Key::new(KeyCode::Enter)));
+    c.wait("the failure in the detail", Duration::from_secs(20), |m| {
+        m.work.detail.as_ref().is_some_and(|d| d.failed.is_some())
+    })
+    .await;
+    let screen = c.screen(Screen::Work);
+    assert!(
+        screen.contains("could not be read") && screen.contains("502"),
+        "the detail says why:\n{screen}"
+    );
+    assert!(!screen.contains("loading…"), "{screen}");
+    sim.shared.faults.clear();
+    c.press('r');
+    c.wait("the detail read again", Duration::from_secs(20), |m| {
+        m.work
+            .detail
+            .as_ref()
+            .is_some_and(|d| d.loaded && d.failed.is_none() && d.description.is_some())
+    })
+    .await;
+}

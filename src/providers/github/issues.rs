@@ -118,7 +118,7 @@ impl Provider for IssuesProvider {
                             // cannot be read, and the notice says why they are missing.
                             let read = detail(api, &shared, &id).await;
                             let shown = read.clone().or_else(|_| Ok(body_only(&shared, &id)));
-                            tickets::open(&tx, &id, async { shown }).await;
+                            tickets::open(&tx, TicketSource::Github, &id, async { shown }).await;
                             if let Err(error) = read {
                                 let what = format!("comments of {id}");
                                 let failed = WorkMsg::Failed { what, error };

@@ -34,6 +34,12 @@ pub enum Msg {
         links: Vec<String>,
         transitions: Vec<(String, String)>,
     },
+    /// A ticket's own answer could not be read: the detail says so instead of loading for ever.
+    DetailFailed {
+        source: TicketSource,
+        id: String,
+        error: String,
+    },
     /// A change was made; `what` says which, for the notice.
     Done {
         what: String,

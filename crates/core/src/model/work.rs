@@ -197,6 +197,8 @@ pub struct Detail {
     pub transitions: Vec<(String, String)>,
     pub chosen: usize,
     pub loaded: bool,
+    /// Why the ticket's own answer could not be read, until `r` asks again.
+    pub failed: Option<String>,
     pub scroll: usize,
     /// The description and comments laid out as Markdown for the detail's width, in `update`.
     pub lines: Vec<super::markdown::Line>,

@@ -84,7 +84,18 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             d.transitions = transitions;
             d.chosen = d.chosen.min(d.transitions.len().saturating_sub(1));
             d.loaded = true;
+            d.failed = None;
             resized(model);
+            vec![Effect::Render]
+        }
+        Msg::DetailFailed { source, id, error } => {
+            let Some(d) = model.work.detail.as_mut() else {
+                return vec![];
+            };
+            if d.source != source || d.id != id {
+                return vec![];
+            }
+            d.failed = Some(error);
             vec![Effect::Render]
         }
         Msg::Done { what } => {
@@ -198,6 +209,19 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
                 return Some(vec![Effect::Render]);
             }
             Action::Bottom | Action::Open => return Some(vec![]),
+            // A detail that could not be read is asked for again; one that loaded leaves `r`
+            // to refresh the screen's sources.
+            Action::Refresh => {
+                let d = model.work.detail.as_mut()?;
+                if d.loaded || d.failed.take().is_none() {
+                    return None;
+                }
+                let (source, id) = (d.source, d.id.clone());
+                return Some(vec![
+                    Effect::Work(Command::Open { source, id }),
+                    Effect::Render,
+                ]);
+            }
             _ => {}
         }
     }
@@ -255,6 +279,7 @@ pub fn open(model: &mut Model, t: &Ticket) -> Vec<Effect> {
         transitions: Vec::new(),
         chosen: 0,
         loaded: false,
+        failed: None,
         scroll: 0,
         lines: Vec::new(),
         compose: None,
@@ -591,6 +616,46 @@ mod tests {
         update(&mut m, tickets(&["PAY-1"]));
         assert_eq!(key(&m), None);
         assert!(m.work.detail.is_some());
+    }
+
+    #[test]
+    fn a_detail_that_fails_says_why_and_r_asks_again() {
+        let mut m = model();
+        update(
+            &mut m,
+            Msg::Tickets {
+                source: TicketSource::Jira,
+                at: DateTime::<Utc>::UNIX_EPOCH,
+                tickets: vec![ticket(TicketSource::Jira, "PAY-2", 3, Some("PAY"))],
+            },
+        );
+        on_action(&mut m, Action::Open);
+        // Not before it failed: `r` is the screen's refresh then.
+        assert_eq!(on_action(&mut m, Action::Refresh), None);
+        let failed = |id: &str| Msg::DetailFailed {
+            source: TicketSource::Jira,
+            id: id.into(),
+            error: "jira issue: HTTP 502".into(),
+        };
+        // Another ticket's failure is not this one's.
+        update(&mut m, failed("PAY-9"));
+        assert!(m.work.detail.as_ref().is_some_and(|d| d.failed.is_none()));
+        update(&mut m, failed("PAY-2"));
+        assert!(m.work.detail.as_ref().is_some_and(|d| d.failed.is_some()));
+        assert_eq!(
+            on_action(&mut m, Action::Refresh),
+            Some(vec![
+                Effect::Work(Command::Open {
+                    source: TicketSource::Jira,
+                    id: "PAY-2".into()
+                }),
+                Effect::Render
+            ])
+        );
+        assert!(
+            m.work.detail.as_ref().is_some_and(|d| d.failed.is_none()),
+            "loading again"
+        );
     }
 
     #[test]
