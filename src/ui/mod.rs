@@ -22,6 +22,8 @@ pub mod widgets;
 mod work;
 mod workloads;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -29,7 +31,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use unicode_truncate::UnicodeTruncateStr;
+use unicode_width::UnicodeWidthStr;
 
+use flightdeck_core::model::source::SourceKind;
 use flightdeck_core::model::time::{age, until};
 use flightdeck_core::model::{FetchState, Level, MIN_SIZE, Model, Overlay, Screen, SourceStatus};
 use theme::{Role, Theme};
@@ -355,8 +359,9 @@ fn draw_status(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 /// The fewest columns an error keeps before a shorter form of the bar is tried.
 const MIN_ERROR: usize = 12;
 
-/// The sources in `form` within `width` columns, each failing source's error cut (with "…") to
-/// an equal share of what the rest leaves; `None` when that leaves less than `least`.
+/// The sources in `form` within `width` columns, the failing sources' errors cut (with "…") to
+/// one width: the widest that lets them all fit, so a short error leaves its room to the long
+/// ones rather than each getting an equal share; `None` when that leaves less than `least`.
 fn fitted<'a>(
     model: &Model,
     theme: &Theme,
@@ -365,18 +370,63 @@ fn fitted<'a>(
     least: usize,
 ) -> Option<Vec<Span<'a>>> {
     let total = |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>();
-    let failing = model
+    let joined = same_cause(model).1;
+    let mut errors: Vec<usize> = model
         .sources
         .iter()
-        .filter(|s| matches!(s.state, FetchState::Failing { .. }))
-        .count();
-    if failing == 0 {
+        .enumerate()
+        .filter(|(i, _)| !joined.contains(i))
+        .filter_map(|(_, s)| match &s.state {
+            FetchState::Failing { error, .. } => Some(UnicodeWidthStr::width(error.as_str())),
+            _ => None,
+        })
+        .collect();
+    if errors.is_empty() {
         return None;
     }
     let bare = total(&source_spans(model, theme, form, 0));
     // Each error brings its ", " before the age or countdown.
-    let share = width.checked_sub(bare + 2 * failing)? / failing;
-    (share >= least).then(|| source_spans(model, theme, form, share))
+    let mut left = width.checked_sub(bare + 2 * errors.len())?;
+    // The shortest errors first: each that fits within an equal share of what is left keeps
+    // all of its width, and the rest share what remains.
+    errors.sort_unstable();
+    let mut cut = usize::MAX;
+    for (k, w) in errors.iter().enumerate() {
+        let share = left / (errors.len() - k);
+        if *w > share {
+            cut = share;
+            break;
+        }
+        left -= w;
+    }
+    (cut >= least).then(|| source_spans(model, theme, form, cut))
+}
+
+/// Failing sources of one kind that fail for the same reason (a GitHub host that is down takes
+/// its runs and its issues with it) share one entry, so the bar says the reason once, whole,
+/// rather than twice cut short. The reason is what follows the first `: ` of the error, which
+/// names the call before it. Gives the names that join each first source's entry, by index,
+/// and the indices of the sources that joined another's.
+fn same_cause(model: &Model) -> (BTreeMap<usize, Vec<String>>, BTreeSet<usize>) {
+    let mut first: BTreeMap<(SourceKind, &str), usize> = BTreeMap::new();
+    let mut joining: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut joined = BTreeSet::new();
+    for (i, s) in model.sources.iter().enumerate() {
+        let FetchState::Failing { error, .. } = &s.state else {
+            continue;
+        };
+        let cause = error.split_once(": ").map_or(error.as_str(), |(_, c)| c);
+        match first.get(&(s.id.kind, cause)) {
+            Some(&leader) => {
+                joining.entry(leader).or_default().push(s.id.label());
+                joined.insert(i);
+            }
+            None => {
+                first.insert((s.id.kind, cause), i);
+            }
+        }
+    }
+    (joining, joined)
 }
 
 /// `spans` cut to `width` columns, the cut marked with "…".
@@ -438,17 +488,22 @@ fn source_spans<'a>(model: &Model, theme: &Theme, form: Form, error_room: usize)
         }
     }
     // Counted: what fails first, then what is stale, connecting or unsupported.
-    let order: Vec<&SourceStatus> = if counted {
-        let (mut first, rest): (Vec<&SourceStatus>, Vec<&SourceStatus>) = model
+    let order: Vec<(usize, &SourceStatus)> = if counted {
+        let (mut first, rest): (Vec<_>, Vec<_>) = model
             .sources
             .iter()
-            .partition(|s| matches!(s.state, FetchState::Failing { .. }));
+            .enumerate()
+            .partition(|(_, s)| matches!(s.state, FetchState::Failing { .. }));
         first.extend(rest);
         first
     } else {
-        model.sources.iter().collect()
+        model.sources.iter().enumerate().collect()
     };
-    for s in order {
+    let (joining, joined) = same_cause(model);
+    for (i, s) in order {
+        if joined.contains(&i) {
+            continue;
+        }
         if counted && s.state == FetchState::Ok && !s.is_stale(model.now) {
             continue;
         }
@@ -492,7 +547,12 @@ fn source_spans<'a>(model: &Model, theme: &Theme, form: Form, error_room: usize)
             }
         };
         spans.push(Span::styled(format!(" {mark} "), theme.style(role)));
-        spans.push(Span::styled(s.id.label(), theme.style(Role::Text)));
+        let mut name = s.id.label();
+        for other in joining.get(&i).into_iter().flatten() {
+            name.push_str(", ");
+            name.push_str(other);
+        }
+        spans.push(Span::styled(name, theme.style(Role::Text)));
         if !text.is_empty() {
             spans.push(Span::styled(format!(" {text}"), theme.style(Role::Muted)));
         }

@@ -271,6 +271,61 @@ fn a_long_error_is_cut_and_the_countdown_kept(#[values(80, 120, 200)] width: u16
     assert!(bar.contains("help"), "the key hints stay: {bar}");
 }
 
+/// A GitHub host that is down fails its runs and its issues alike: the bar names both in one
+/// entry and says the reason once, where two entries cut it short twice.
+/// A different reason of the same kind keeps its own entry.
+#[test]
+fn sources_failing_for_the_same_reason_share_one_entry() {
+    let mut m = configured();
+    let fail = |m: &mut Model, id: &SourceId, error: &str, retry: i64| {
+        update(
+            m,
+            Msg::Source {
+                id: id.clone(),
+                event: SourceEvent::Failed {
+                    error: error.into(),
+                    at: now(),
+                    retry_at: Some(now() + Duration::seconds(retry)),
+                },
+            },
+        );
+    };
+    let runs = SourceId::new(SourceKind::Github, "github");
+    let issues = SourceId::new(SourceKind::Github, "issues");
+    m.sources
+        .push(SourceStatus::new(issues.clone(), FetchState::Connecting));
+    let refused = "connection refused by https://github.example.com";
+    fail(&mut m, &runs, &format!("acme/cart-service: {refused}"), 5);
+    fail(
+        &mut m,
+        &issues,
+        &format!("issues of acme/cart-service: {refused}"),
+        60,
+    );
+    let bar = rows(&m, 240, 24).pop().expect("a status bar");
+    assert!(
+        bar.contains(&format!(
+            "✗ github, github:issues acme/cart-service: {refused}"
+        )),
+        "{bar}"
+    );
+    // Narrower, the one entry is cut once; GitHub's entry and the failing Alertmanager's.
+    let bar = rows(&m, 120, 24).pop().expect("a status bar");
+    assert!(bar.contains("✗ github, github:issues acme/"), "{bar}");
+    assert_eq!(bar.matches('✗').count(), 2, "{bar}");
+    // Another reason is another entry.
+    fail(&mut m, &issues, "issues of acme/cart-service: HTTP 502", 60);
+    let bar = rows(&m, 240, 24).pop().expect("a status bar");
+    assert!(
+        bar.contains("✗ github acme/cart-service: connection refused"),
+        "{bar}"
+    );
+    assert!(
+        bar.contains("✗ github:issues issues of acme/cart-service: HTTP 502"),
+        "{bar}"
+    );
+}
+
 /// While GitHub fails, the Pipelines screen (its data) says how old what it shows is.
 #[test]
 fn the_screen_of_a_failing_source_shows_the_age_of_its_data() {
