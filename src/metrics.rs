@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::providers::github::history::{Cache, RepoHistory, cache_path, fetch_repo};
+use crate::providers::github::history::{Ask, BATCH, Cache, Reader, RepoHistory, cache_path};
 use crate::providers::github::issues::closed_since;
 use crate::providers::github::{GithubApi, resolve_token};
 use crate::providers::http;
@@ -178,14 +178,52 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
             }
         }
     }
+    // Every picked repository's history first, a batch at a time (one GraphQL query reads a
+    // batch's deployments): what failed is said on its row, and its cached history stays.
+    let mut read_failed: std::collections::HashMap<String, String> = Default::default();
+    if let Some((api, _)) = &api {
+        let reader = Reader::new(api.clone(), config.delivery.graphql);
+        let mut asks: Vec<Ask> = Vec::new();
+        for r in &picked {
+            let slug = targets
+                .iter()
+                .find(|t| t.service == r.service)
+                .and_then(|t| t.github.clone());
+            let Some(slug) = slug else { continue };
+            if asks.iter().any(|a| a.slug == slug) {
+                continue;
+            }
+            let environment = model
+                .catalog
+                .get(&r.service)
+                .and_then(|e| e.annotation(ENVIRONMENT_ANNOTATION))
+                .unwrap_or("production")
+                .to_string();
+            asks.push(Ask { slug, environment });
+        }
+        for batch in asks.chunks(BATCH) {
+            let mut held: Vec<RepoHistory> = batch
+                .iter()
+                .map(|a| cache.repos.remove(&a.slug).unwrap_or_default())
+                .collect();
+            let answers = reader.read(batch, since, &mut held).await;
+            for ((a, repo), answer) in batch.iter().zip(held).zip(answers) {
+                if let Err(f) = answer {
+                    read_failed.insert(a.slug.clone(), f.describe("GitHub"));
+                }
+                cache.repos.insert(a.slug.clone(), repo);
+            }
+        }
+    }
+    // Checked when the config loaded.
+    let rules = config
+        .delivery
+        .rules()
+        .map_err(|e| color_eyre::eyre::eyre!("[delivery] {e}"))?;
     let mut rows = Vec::new();
     for r in picked {
         let target = targets.iter().find(|t| t.service == r.service);
         let entity = model.catalog.get(&r.service);
-        let environment = entity
-            .and_then(|e| e.annotation(ENVIRONMENT_ANNOTATION))
-            .unwrap_or("production")
-            .to_string();
         let slug = target.and_then(|t| t.github.clone());
         let mut error = None;
         let mut history = History::default();
@@ -200,18 +238,17 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
             error = Some(f);
         }
         match (&slug, &api) {
-            (Some(slug), Some((api, _))) => {
-                let mut repo = cache.repos.remove(slug).unwrap_or_default();
-                if let Err(f) = fetch_repo(api.clone(), slug, &environment, since, &mut repo).await
-                {
+            (Some(slug), Some(_)) => {
+                if let Some(f) = read_failed.get(slug) {
                     // The cached history stays; the row says it may be behind.
-                    error = Some(f.describe("GitHub"));
+                    error = Some(f.clone());
                 }
                 let alerts = critical
                     .get(r.service.as_str())
                     .map_or(&[][..], Vec::as_slice);
-                history = history_of(&repo, since, alerts);
-                cache.repos.insert(slug.clone(), repo);
+                let empty = RepoHistory::default();
+                let repo = cache.repos.get(slug).unwrap_or(&empty);
+                history = history_of(repo, since, alerts, &rules);
             }
             (Some(_), None) => error = Some("no [github] source is configured".into()),
             (None, _) => {
@@ -348,8 +385,13 @@ impl TicketSources<'_> {
 }
 
 /// One repository's cached deployments from `since` on (and the one before it), classified.
-fn history_of(repo: &RepoHistory, since: DateTime<Utc>, alerts: &[DateTime<Utc>]) -> History {
-    History::new(repo.since(since), alerts, &Rules::default())
+fn history_of(
+    repo: &RepoHistory,
+    since: DateTime<Utc>,
+    alerts: &[DateTime<Utc>],
+    rules: &Rules,
+) -> History {
+    History::new(repo.since(since), alerts, rules)
 }
 
 /// The org's metrics: every shown service's deployments in one tally.

@@ -350,6 +350,32 @@ fn github_requests(sim: &Sim) -> u64 {
         .sum()
 }
 
+/// The sim's count of history requests by kind: REST deployment lists, statuses, compares and
+/// commit→pull lookups, and the history's GraphQL queries by operation.
+fn history_requests(sim: &Sim) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for r in sim.shared.stats.rows() {
+        let e = r.key.endpoint.as_str();
+        let kind = if let Some(op) = e.strip_prefix("/graphql ") {
+            format!("graphql {op}")
+        } else if e.ends_with("/statuses") {
+            "statuses".into()
+        } else if e.ends_with("/deployments") {
+            "deployments".into()
+        } else if e.contains("/compare/") {
+            "compares".into()
+        } else if e.ends_with("/pulls") && e.contains("/commits/") {
+            "pulls".into()
+        } else {
+            continue;
+        };
+        if r.key.service == "github" {
+            *out.entry(kind).or_default() += r.count;
+        }
+    }
+    out
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
     // A frozen story: what the sim serves does not move while both sides read it.
@@ -390,6 +416,36 @@ async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
     .await
     .expect("joined");
     let cold = github_requests(&sim) - before;
+    // The history is read through GraphQL: deployments with their statuses, and the pull
+    // requests behind commits, batched; compares stay REST, one per deployment.
+    let kinds = history_requests(&sim);
+    eprintln!("cold history requests by kind: {kinds:?}");
+    assert!(
+        kinds.get("graphql History").is_some_and(|n| *n > 0),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.get("graphql HistoryPulls").is_some_and(|n| *n > 0),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.get("pulls"),
+        None,
+        "no pull looked up one by one: {kinds:?}"
+    );
+    // The cockpit's own CI poll reads the newest deployment's statuses per environment; the
+    // history reads none one by one (a REST read took one per deployment, 702 here).
+    let github_services = sim
+        .shared
+        .world
+        .services
+        .iter()
+        .filter(|s| s.ci != CiHost::Gitlab)
+        .count() as u64;
+    assert!(
+        kinds.get("statuses").copied().unwrap_or(0) <= 2 * github_services,
+        "no statuses read one by one: {kinds:?}"
+    );
     let json_warm = tokio::task::spawn_blocking({
         let (c, h, u) = (
             config_path.clone(),

@@ -5,10 +5,13 @@
 //! run asks only for what is newer: the first deployments page with its ETag, and statuses of
 //! deployments that had not ended.
 
-use std::collections::BTreeMap;
+mod graphql;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -38,6 +41,10 @@ pub struct RepoHistory {
     pub compares: BTreeMap<String, Vec<Change>>,
     /// Commit sha → (pull request number, labels), for commits already asked about.
     pub pulls: BTreeMap<String, (Option<u64>, Vec<String>)>,
+    /// Deployments that will not change again although they have no outcome (put out of use
+    /// before one): their statuses are not asked for again.
+    #[serde(default)]
+    pub settled: BTreeSet<u64>,
 }
 
 impl RepoHistory {
@@ -181,17 +188,251 @@ struct Pull {
     merged_at: Option<DateTime<Utc>>,
 }
 
-/// One repository's history from `since` on (and the deployment before it, the base of the
-/// first compare), updated in `repo` in place. The production environment is `environment`.
-pub async fn fetch_repo(
-    api: Arc<GithubApi>,
+/// One repository to read: its slug and production environment.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    pub slug: String,
+    pub environment: String,
+}
+
+/// Reads histories: deployments with their statuses, and the pull requests behind commits,
+/// through GraphQL in batches while the host answers it, through REST otherwise (a host
+/// without GraphQL, an answer it refused, or `[delivery] graphql = false`); compares through
+/// REST. Every request goes through the host's scheduler.
+pub struct Reader {
+    pub api: Arc<GithubApi>,
+    graphql: AtomicBool,
+}
+
+/// Repositories read together: one GraphQL deployments query covers them.
+pub const BATCH: usize = graphql::REPOS_PER_QUERY;
+/// A warm read's first page: a few newest deployments are enough to meet the cached ones.
+const WARM_PAGE: usize = 10;
+
+impl Reader {
+    pub fn new(api: Arc<GithubApi>, graphql: bool) -> Self {
+        Self {
+            api,
+            graphql: AtomicBool::new(graphql),
+        }
+    }
+
+    fn graphql(&self) -> bool {
+        self.graphql.load(Ordering::Relaxed)
+    }
+
+    /// A GraphQL failure other than a limit: read through REST from now on.
+    fn without_graphql(&self, f: &Failure) {
+        tracing::info!(failure = %f.describe("GitHub GraphQL"), "delivery history reads through REST");
+        self.graphql.store(false, Ordering::Relaxed);
+    }
+
+    /// The history of each of `asks` from `since` on (and the deployment before it, the base
+    /// of the first compare), updated in `repos` (the same order) in place; one answer each.
+    pub async fn read(
+        &self,
+        asks: &[Ask],
+        since: DateTime<Utc>,
+        repos: &mut [RepoHistory],
+    ) -> Vec<Result<(), Failure>> {
+        let mut results: Vec<Result<(), Failure>> = asks.iter().map(|_| Ok(())).collect();
+        // 1. Deployments, newest first, until one older than `since` or one already ended in
+        // the cache (everything before it is known).
+        let mut fresh: Vec<BTreeSet<u64>> = vec![BTreeSet::new(); asks.len()];
+        let mut by_rest = true;
+        if self.graphql() {
+            match self
+                .graphql_deployments(asks, since, repos, &mut fresh)
+                .await
+            {
+                Ok(each) => {
+                    by_rest = false;
+                    for (r, e) in results.iter_mut().zip(each) {
+                        *r = e;
+                    }
+                }
+                Err(f @ Failure::Limited { .. }) => {
+                    return asks.iter().map(|_| Err(f.clone())).collect();
+                }
+                Err(f) => self.without_graphql(&f),
+            }
+        }
+        if by_rest {
+            for ((a, repo), r) in asks.iter().zip(repos.iter_mut()).zip(&mut results) {
+                *r = rest_deployments(&self.api, &a.slug, &a.environment, since, repo).await;
+            }
+        }
+        // 2. Statuses of those still open that step 1 did not just read: a settled deployment
+        // is never asked about again.
+        for (((a, repo), r), seen) in asks
+            .iter()
+            .zip(repos.iter_mut())
+            .zip(&mut results)
+            .zip(&fresh)
+        {
+            if r.is_ok() {
+                *r = rest_statuses(&self.api, &a.slug, repo, seen).await;
+            }
+        }
+        // 3. What each ended deployment brought: compare with the previous successful one.
+        let mut wanted: Vec<Vec<(u64, String)>> = Vec::with_capacity(asks.len());
+        for ((a, repo), r) in asks.iter().zip(repos.iter_mut()).zip(&mut results) {
+            let w = compares_wanted(repo);
+            if r.is_ok() {
+                *r = rest_compares(&self.api, &a.slug, repo, &w).await;
+            }
+            wanted.push(w);
+        }
+        // 4. The pull requests behind those commits, for their labels.
+        let mut missing: Vec<(usize, String)> = Vec::new();
+        for (i, (repo, w)) in repos.iter().zip(&wanted).enumerate() {
+            if results[i].is_err() {
+                continue;
+            }
+            let shas: BTreeSet<&String> = w
+                .iter()
+                .filter_map(|(_, k)| repo.compares.get(k))
+                .flatten()
+                .map(|c| &c.sha)
+                .filter(|s| !repo.pulls.contains_key(*s))
+                .collect();
+            missing.extend(shas.into_iter().map(|s| (i, s.clone())));
+        }
+        if self.graphql() {
+            for chunk in missing.chunks(graphql::COMMITS_PER_QUERY) {
+                let asked: Vec<(&str, &str)> = chunk
+                    .iter()
+                    .map(|(i, sha)| (asks[*i].slug.as_str(), sha.as_str()))
+                    .collect();
+                match self.api.history_pulls(&asked).await {
+                    Ok(found) => {
+                        for ((i, sha), entry) in chunk.iter().zip(found) {
+                            repos[*i].pulls.insert(sha.clone(), entry);
+                        }
+                    }
+                    Err(f @ Failure::Limited { .. }) => {
+                        for (i, _) in chunk {
+                            results[*i] = Err(f.clone());
+                        }
+                    }
+                    Err(f) => {
+                        self.without_graphql(&f);
+                        break;
+                    }
+                }
+            }
+        }
+        let left: Vec<(usize, String)> = missing
+            .into_iter()
+            .filter(|(i, sha)| results[*i].is_ok() && !repos[*i].pulls.contains_key(sha))
+            .collect();
+        if !left.is_empty() {
+            rest_pulls(&self.api, asks, repos, &mut results, left).await;
+        }
+        // 5. Join it all onto the deployments.
+        for ((repo, w), r) in repos.iter_mut().zip(wanted).zip(&results) {
+            if r.is_ok() {
+                join(repo, w);
+            }
+        }
+        results
+    }
+
+    /// Step 1 through GraphQL: a page per repository and query, the next pages only for the
+    /// repositories that need them. `fresh` gets the deployments whose statuses were read.
+    async fn graphql_deployments(
+        &self,
+        asks: &[Ask],
+        since: DateTime<Utc>,
+        repos: &mut [RepoHistory],
+        fresh: &mut [BTreeSet<u64>],
+    ) -> Result<Vec<Result<(), Failure>>, Failure> {
+        let mut results: Vec<Result<(), Failure>> = asks.iter().map(|_| Ok(())).collect();
+        let deep: Vec<bool> = repos
+            .iter()
+            .map(|r| r.covers.is_none_or(|c| since < c))
+            .collect();
+        // Per repository: the next cursor, or done.
+        let mut next: Vec<Option<Option<String>>> = asks.iter().map(|_| Some(None)).collect();
+        loop {
+            let active: Vec<usize> = (0..asks.len()).filter(|i| next[*i].is_some()).collect();
+            if active.is_empty() {
+                break;
+            }
+            let pages: Vec<graphql::PageAsk<'_>> = active
+                .iter()
+                .map(|i| {
+                    let after = next[*i].clone().flatten();
+                    graphql::PageAsk {
+                        slug: &asks[*i].slug,
+                        environment: &asks[*i].environment,
+                        first: if deep[*i] || after.is_some() {
+                            PER_PAGE
+                        } else {
+                            WARM_PAGE
+                        },
+                        after,
+                    }
+                })
+                .collect();
+            let answers = self.api.history_pages(&pages).await?;
+            for (i, page) in active.into_iter().zip(answers) {
+                let Some(page) = page else {
+                    results[i] = Err(Failure::Status {
+                        code: 404,
+                        message: format!("{} not found", asks[i].slug),
+                    });
+                    next[i] = None;
+                    continue;
+                };
+                let repo = &mut repos[i];
+                let mut stop = false;
+                for n in page.nodes {
+                    let known_ended = repo.deployments.get(&n.id).is_some_and(|d| d.end.is_some());
+                    let old = n.created < since;
+                    if !known_ended {
+                        let d = repo.deployments.entry(n.id).or_insert_with(|| Deployment {
+                            id: n.id,
+                            sha: n.sha.clone(),
+                            creator: n.creator.clone(),
+                            created: n.created,
+                            end: None,
+                            changes: vec![],
+                        });
+                        d.end = n.end;
+                        if n.settled {
+                            repo.settled.insert(n.id);
+                        }
+                        fresh[i].insert(n.id);
+                    }
+                    if old || (known_ended && !deep[i]) {
+                        stop = true;
+                        break;
+                    }
+                }
+                next[i] = match page.next {
+                    Some(cursor) if !stop => Some(Some(cursor)),
+                    _ => None,
+                };
+            }
+        }
+        for (repo, d) in repos.iter_mut().zip(deep) {
+            if d {
+                repo.covers = Some(since);
+            }
+        }
+        Ok(results)
+    }
+}
+
+/// Step 1 through REST: the deployments list, its first page conditional on the cached ETag.
+async fn rest_deployments(
+    api: &GithubApi,
     slug: &str,
     environment: &str,
     since: DateTime<Utc>,
     repo: &mut RepoHistory,
 ) -> Result<(), Failure> {
-    // 1. Deployments, newest first, until one older than `since` or one already ended in the
-    // cache (everything before it is known).
     let deep = repo.covers.is_none_or(|c| since < c);
     let mut page = 1;
     'pages: loop {
@@ -244,11 +485,20 @@ pub async fn fetch_repo(
     if deep {
         repo.covers = Some(since);
     }
-    // 2. Final statuses of those that had not ended.
+    Ok(())
+}
+
+/// Step 2: the statuses of deployments still open (not ended, not settled) and not in `seen`.
+async fn rest_statuses(
+    api: &Arc<GithubApi>,
+    slug: &str,
+    repo: &mut RepoHistory,
+    seen: &BTreeSet<u64>,
+) -> Result<(), Failure> {
     let pending: Vec<u64> = repo
         .deployments
         .values()
-        .filter(|d| d.end.is_none())
+        .filter(|d| d.end.is_none() && !repo.settled.contains(&d.id) && !seen.contains(&d.id))
         .map(|d| d.id)
         .collect();
     let mut asks = tokio::task::JoinSet::new();
@@ -270,11 +520,19 @@ pub async fn fetch_repo(
             };
             Some((outcome, s.created_at))
         });
+        // Ended, or put out of use without an outcome: it will not change again.
+        if end.is_some() || statuses.iter().any(|s| s.state == "inactive") {
+            repo.settled.insert(id);
+        }
         if let Some(d) = repo.deployments.get_mut(&id) {
             d.end = end;
         }
     }
-    // 3. What each ended deployment brought: compare with the previous successful one.
+    Ok(())
+}
+
+/// Which compares the ended deployments need: (deployment, `base...head`).
+fn compares_wanted(repo: &RepoHistory) -> Vec<(u64, String)> {
     let mut ordered: Vec<&Deployment> = repo.deployments.values().collect();
     ordered.sort_by_key(|d| (d.created, d.id));
     let mut wanted: Vec<(u64, String)> = Vec::new();
@@ -287,8 +545,18 @@ pub async fn fetch_repo(
             base = Some(d.sha.as_str());
         }
     }
+    wanted
+}
+
+/// Step 3: the compares not cached yet.
+async fn rest_compares(
+    api: &Arc<GithubApi>,
+    slug: &str,
+    repo: &mut RepoHistory,
+    wanted: &[(u64, String)],
+) -> Result<(), Failure> {
     let mut asks = tokio::task::JoinSet::new();
-    for (_, key) in &wanted {
+    for (_, key) in wanted {
         if repo.compares.contains_key(key) {
             continue;
         }
@@ -318,23 +586,34 @@ pub async fn fetch_repo(
             .collect();
         repo.compares.insert(key, changes);
     }
-    // 4. The pull requests behind those commits, for their labels.
-    let mut asks = tokio::task::JoinSet::new();
-    let shas: std::collections::BTreeSet<String> = wanted
-        .iter()
-        .filter_map(|(_, k)| repo.compares.get(k))
-        .flatten()
-        .map(|c| c.sha.clone())
-        .filter(|s| !repo.pulls.contains_key(s))
-        .collect();
-    for sha in shas {
+    Ok(())
+}
+
+/// Step 4 through REST: a request per commit; a repository whose lookup fails is marked so.
+async fn rest_pulls(
+    api: &Arc<GithubApi>,
+    asks: &[Ask],
+    repos: &mut [RepoHistory],
+    results: &mut [Result<(), Failure>],
+    missing: Vec<(usize, String)>,
+) {
+    let mut pending = tokio::task::JoinSet::new();
+    for (i, sha) in missing {
         let api = api.clone();
-        let path = format!("/repos/{slug}/commits/{sha}/pulls");
-        asks.spawn(async move { (sha, api.get_json::<Vec<Pull>>(&path).await) });
+        let path = format!("/repos/{}/commits/{sha}/pulls", asks[i].slug);
+        pending.spawn(async move { (i, sha, api.get_json::<Vec<Pull>>(&path).await) });
     }
-    while let Some(joined) = asks.join_next().await {
-        let Ok((sha, answer)) = joined else { continue };
-        let pulls = answer?;
+    while let Some(joined) = pending.join_next().await {
+        let Ok((i, sha, answer)) = joined else {
+            continue;
+        };
+        let pulls = match answer {
+            Ok(p) => p,
+            Err(f) => {
+                results[i] = Err(f);
+                continue;
+            }
+        };
         let merged = pulls.iter().find(|p| p.merged_at.is_some());
         let entry = merged.map_or((None, vec![]), |p| {
             (
@@ -342,9 +621,12 @@ pub async fn fetch_repo(
                 p.labels.iter().map(|l| sanitize::line(&l.name)).collect(),
             )
         });
-        repo.pulls.insert(sha, entry);
+        repos[i].pulls.insert(sha, entry);
     }
-    // 5. Join it all onto the deployments.
+}
+
+/// Step 5: each deployment's changes, with their pull requests and labels.
+fn join(repo: &mut RepoHistory, wanted: Vec<(u64, String)>) {
     for (id, key) in wanted {
         let mut changes = repo.compares.get(&key).cloned().unwrap_or_default();
         for c in &mut changes {
@@ -357,7 +639,6 @@ pub async fn fetch_repo(
             d.changes = changes;
         }
     }
-    Ok(())
 }
 
 /// The cockpit's side of the history: the Delivery screen asks (`Command::Read`) once it is
@@ -374,7 +655,15 @@ impl HistoryProvider {
         let source = config.github.clone()?;
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let path = crate::snapshot::cache_dir().map(|d| cache_path(&d, &source.api_url));
-        tokio::spawn(read_task(source, path, rx, cx.tx.clone(), cx.clock.clone()));
+        let graphql = config.delivery.graphql;
+        tokio::spawn(read_task(
+            source,
+            graphql,
+            path,
+            rx,
+            cx.tx.clone(),
+            cx.clock.clone(),
+        ));
         Some(Self { tx })
     }
 }
@@ -399,13 +688,14 @@ impl crate::providers::Provider for HistoryProvider {
 
 async fn read_task(
     source: crate::config::GithubSource,
+    graphql: bool,
     path: Option<PathBuf>,
     mut rx: tokio::sync::mpsc::UnboundedReceiver<(DateTime<Utc>, Vec<Repo>)>,
     tx: tokio::sync::mpsc::Sender<Msg>,
     clock: crate::clock::Clock,
 ) {
     let mut cache: Option<Cache> = None;
-    let mut api: Option<Arc<GithubApi>> = None;
+    let mut reader: Option<Arc<Reader>> = None;
     while let Some((mut since, mut repos)) = rx.recv().await {
         // Asks queued while a read ran: the newest list, the deepest window.
         while let Ok((s, r)) = rx.try_recv() {
@@ -437,8 +727,8 @@ async fn read_task(
                 }
             }
         }
-        let client = match &api {
-            Some(a) => a.clone(),
+        let reader = match &reader {
+            Some(r) => r.clone(),
             None => {
                 let made = match super::resolve_token(&source).await {
                     Ok(token) => GithubApi::new(
@@ -447,12 +737,12 @@ async fn read_task(
                         source.max_in_flight,
                         crate::providers::http::REQUEST_TIMEOUT,
                     )
-                    .map(Arc::new)
+                    .map(|a| Arc::new(Reader::new(Arc::new(a), graphql)))
                     .map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 };
                 match made {
-                    Ok(a) => api.insert(a).clone(),
+                    Ok(a) => reader.insert(a).clone(),
                     Err(e) => {
                         for r in &repos {
                             let msg = DeliveryMsg::Failed {
@@ -469,24 +759,35 @@ async fn read_task(
         // Saved every few seconds as well as at the end: a cold read takes a while, and a quit
         // in the middle should keep what was read so far.
         let mut saved = std::time::Instant::now();
-        for r in &repos {
-            let mut repo = cache.repos.remove(&r.slug).unwrap_or_default();
-            let answer =
-                fetch_repo(client.clone(), &r.slug, &r.environment, since, &mut repo).await;
-            let msg = match answer {
-                Ok(()) => DeliveryMsg::History {
-                    service: r.service.clone(),
-                    at: clock.now(),
-                    deployments: repo.since(since),
-                },
-                Err(f) => DeliveryMsg::Failed {
-                    service: r.service.clone(),
-                    error: f.describe("GitHub"),
-                },
-            };
-            cache.repos.insert(r.slug.clone(), repo);
-            if tx.send(Msg::Delivery(msg)).await.is_err() {
-                return;
+        for batch in repos.chunks(BATCH) {
+            let asks: Vec<Ask> = batch
+                .iter()
+                .map(|r| Ask {
+                    slug: r.slug.clone(),
+                    environment: r.environment.clone(),
+                })
+                .collect();
+            let mut held: Vec<RepoHistory> = batch
+                .iter()
+                .map(|r| cache.repos.remove(&r.slug).unwrap_or_default())
+                .collect();
+            let answers = reader.read(&asks, since, &mut held).await;
+            for ((r, repo), answer) in batch.iter().zip(held).zip(answers) {
+                let msg = match answer {
+                    Ok(()) => DeliveryMsg::History {
+                        service: r.service.clone(),
+                        at: clock.now(),
+                        deployments: repo.since(since),
+                    },
+                    Err(f) => DeliveryMsg::Failed {
+                        service: r.service.clone(),
+                        error: f.describe("GitHub"),
+                    },
+                };
+                cache.repos.insert(r.slug.clone(), repo);
+                if tx.send(Msg::Delivery(msg)).await.is_err() {
+                    return;
+                }
             }
             if saved.elapsed() >= SAVE_EVERY {
                 save(cache, path.as_deref()).await;

@@ -11,7 +11,7 @@ use crate::message::delivery::{Command, Msg, Repo};
 use crate::model::alerts::Severity;
 use crate::model::delivery::screen::{Grouping, ServiceHistory, ServiceInfo};
 use crate::model::delivery::trail::{my_changes, trails};
-use crate::model::delivery::{ENVIRONMENT_ANNOTATION, History, Rules};
+use crate::model::delivery::{ENVIRONMENT_ANNOTATION, History};
 use crate::model::{Level, Model, Screen, SourceKind};
 
 use super::feedback::notify;
@@ -31,7 +31,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             deployments,
         } => {
             let alerts = critical_starts(model, &service);
-            let history = History::new(deployments, &alerts, &Rules::default());
+            let history = History::new(deployments, &alerts, &model.delivery.rules);
             let entry = model.delivery.histories.entry(service).or_default();
             let same = entry.history.deployments == history.deployments && entry.error.is_none();
             *entry = ServiceHistory {

@@ -317,6 +317,8 @@ pub struct DeliveryState {
     pub summary: Summary,
     /// For the open service screen (by ref): its newest changes with their trails.
     pub service_trails: Option<(String, Vec<super::trail::Trail>)>,
+    /// The definitions' knobs from the config (`[delivery]`), applied as histories arrive.
+    pub rules: super::Rules,
 }
 
 impl DeliveryState {
