@@ -220,6 +220,52 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
         .delivery
         .rules()
         .map_err(|e| color_eyre::eyre::eyre!("[delivery] {e}"))?;
+    // GitLab projects' histories, a project at a time, into a cache of their own.
+    let gitlab = match &config.gitlab {
+        Some(source) => {
+            let token = crate::providers::gitlab::resolve_token(source)
+                .await
+                .map_err(|e| color_eyre::eyre::eyre!(e))?;
+            Some((
+                crate::providers::gitlab::GitlabApi::new(
+                    &source.api_url,
+                    token,
+                    4,
+                    http::REQUEST_TIMEOUT,
+                )
+                .map_err(|e| color_eyre::eyre::eyre!(e))?,
+                source.api_url.clone(),
+            ))
+        }
+        None => None,
+    };
+    let gitlab_path = match (&gitlab, &args.cache_dir) {
+        (Some((_, url)), Some(dir)) => Some(cache_path(dir, url)),
+        _ => None,
+    };
+    let mut gitlab_cache = gitlab_path.as_deref().map(Cache::load).unwrap_or_default();
+    if let Some((api, _)) = &gitlab {
+        for r in &picked {
+            let target = targets.iter().find(|t| t.service == r.service);
+            let Some(project) = target
+                .filter(|t| t.github.is_none())
+                .and_then(|t| t.gitlab.clone())
+            else {
+                continue;
+            };
+            let environment = model
+                .catalog
+                .get(&r.service)
+                .and_then(|e| e.annotation(ENVIRONMENT_ANNOTATION))
+                .unwrap_or("production")
+                .to_string();
+            let mut repo = gitlab_cache.repos.remove(&project).unwrap_or_default();
+            if let Err(f) = api.history(&project, &environment, since, &mut repo).await {
+                read_failed.insert(project.clone(), f.describe("GitLab"));
+            }
+            gitlab_cache.repos.insert(project, repo);
+        }
+    }
     let mut rows = Vec::new();
     for r in picked {
         let target = targets.iter().find(|t| t.service == r.service);
@@ -251,14 +297,29 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
                 history = history_of(repo, since, alerts, &rules);
             }
             (Some(_), None) => error = Some("no [github] source is configured".into()),
-            (None, _) => {
-                error = Some(if target.is_some_and(|t| t.gitlab.is_some()) {
-                    "GitLab history is not read yet".into()
-                } else {
-                    "no github.com/project-slug annotation".into()
-                })
-            }
+            (None, _) => match (target.and_then(|t| t.gitlab.as_ref()), &gitlab) {
+                (Some(project), Some(_)) => {
+                    if let Some(f) = read_failed.get(project) {
+                        error = Some(f.clone());
+                    }
+                    let alerts = critical
+                        .get(r.service.as_str())
+                        .map_or(&[][..], Vec::as_slice);
+                    let empty = RepoHistory::default();
+                    let repo = gitlab_cache.repos.get(project).unwrap_or(&empty);
+                    history = history_of(repo, since, alerts, &rules);
+                }
+                (Some(_), None) => error = Some("no [gitlab] source is configured".into()),
+                (None, _) => {
+                    error = Some(
+                        "no github.com/project-slug or gitlab.com/project-slug annotation".into(),
+                    )
+                }
+            },
         }
+        let repo_name = slug
+            .clone()
+            .or_else(|| target.and_then(|t| t.gitlab.clone()));
         let template = entity
             .and_then(|e| e.annotation(create::SOURCE_TEMPLATE))
             .map(sanitize::ident);
@@ -273,7 +334,7 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
             service: r.service.clone(),
             owner: r.owner.clone(),
             system: r.system.clone(),
-            repo: slug,
+            repo: repo_name,
             now: history.metrics(window),
             before: history.metrics(window.previous()),
             tickets,
@@ -286,10 +347,12 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
             }),
         });
     }
-    if let Some(p) = &path
-        && let Err(e) = cache.save(p)
-    {
-        tracing::warn!(error = %e, "cannot save the delivery cache");
+    for (c, p) in [(&cache, &path), (&gitlab_cache, &gitlab_path)] {
+        if let Some(p) = p
+            && let Err(e) = c.save(p)
+        {
+            tracing::warn!(error = %e, "cannot save the delivery cache");
+        }
     }
     let org = rollup(&rows, window);
     let golden = golden_paths(&rows, window);

@@ -45,6 +45,9 @@ pub struct RepoHistory {
     /// before one): their statuses are not asked for again.
     #[serde(default)]
     pub settled: BTreeSet<u64>,
+    /// GitLab: the newest deployment update seen; a later read asks only for newer ones.
+    #[serde(default)]
+    pub updated_after: Option<DateTime<Utc>>,
 }
 
 impl RepoHistory {
@@ -532,7 +535,7 @@ async fn rest_statuses(
 }
 
 /// Which compares the ended deployments need: (deployment, `base...head`).
-fn compares_wanted(repo: &RepoHistory) -> Vec<(u64, String)> {
+pub(crate) fn compares_wanted(repo: &RepoHistory) -> Vec<(u64, String)> {
     let mut ordered: Vec<&Deployment> = repo.deployments.values().collect();
     ordered.sort_by_key(|d| (d.created, d.id));
     let mut wanted: Vec<(u64, String)> = Vec::new();
@@ -626,7 +629,7 @@ async fn rest_pulls(
 }
 
 /// Step 5: each deployment's changes, with their pull requests and labels.
-fn join(repo: &mut RepoHistory, wanted: Vec<(u64, String)>) {
+pub(crate) fn join(repo: &mut RepoHistory, wanted: Vec<(u64, String)>) {
     for (id, key) in wanted {
         let mut changes = repo.compares.get(&key).cloned().unwrap_or_default();
         for c in &mut changes {
