@@ -653,20 +653,20 @@ pub struct HistoryProvider {
 }
 
 impl HistoryProvider {
-    /// Runs when `[github]` is configured; idle until the Delivery screen asks.
+    /// Runs when `[github]` or `[gitlab]` is configured; idle until the Delivery screen asks.
     pub fn start(config: &crate::config::Config, cx: &crate::providers::Context) -> Option<Self> {
-        let source = config.github.clone()?;
+        if config.github.is_none() && config.gitlab.is_none() {
+            return None;
+        }
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let path = crate::snapshot::cache_dir().map(|d| cache_path(&d, &source.api_url));
-        let graphql = config.delivery.graphql;
-        tokio::spawn(read_task(
-            source,
-            graphql,
-            path,
-            rx,
-            cx.tx.clone(),
-            cx.clock.clone(),
-        ));
+        let dir = crate::snapshot::cache_dir();
+        let path = |url: &str| dir.as_deref().map(|d| cache_path(d, url));
+        let sources = Sources {
+            github: config.github.clone().map(|s| (s.clone(), path(&s.api_url))),
+            gitlab: config.gitlab.clone().map(|s| (s.clone(), path(&s.api_url))),
+            graphql: config.delivery.graphql,
+        };
+        tokio::spawn(read_task(sources, rx, cx.tx.clone(), cx.clock.clone()));
         Some(Self { tx })
     }
 }
@@ -689,116 +689,277 @@ impl crate::providers::Provider for HistoryProvider {
     }
 }
 
-async fn read_task(
-    source: crate::config::GithubSource,
+/// What the history task reads from.
+struct Sources {
+    github: Option<(crate::config::GithubSource, Option<PathBuf>)>,
+    gitlab: Option<(crate::config::GitlabSource, Option<PathBuf>)>,
     graphql: bool,
-    path: Option<PathBuf>,
+}
+
+async fn read_task(
+    sources: Sources,
     mut rx: tokio::sync::mpsc::UnboundedReceiver<(DateTime<Utc>, Vec<Repo>)>,
     tx: tokio::sync::mpsc::Sender<Msg>,
     clock: crate::clock::Clock,
 ) {
-    let mut cache: Option<Cache> = None;
-    let mut reader: Option<Arc<Reader>> = None;
+    let mut github = Side::default();
+    let mut gitlab = Side::default();
     while let Some((mut since, mut repos)) = rx.recv().await {
         // Asks queued while a read ran: the newest list, the deepest window.
         while let Ok((s, r)) = rx.try_recv() {
             since = since.min(s);
             repos = r;
         }
-        let cache = match &mut cache {
-            Some(c) => c,
+        let (on_gitlab, on_github): (Vec<Repo>, Vec<Repo>) =
+            repos.into_iter().partition(|r| r.gitlab);
+        let read = Read {
+            since,
+            tx: &tx,
+            clock: &clock,
+        };
+        let go_on = match &sources.github {
+            Some((source, path)) => {
+                read_github(
+                    &read,
+                    source,
+                    sources.graphql,
+                    path,
+                    &mut github,
+                    &on_github,
+                )
+                .await
+            }
             None => {
-                let loaded = match path.clone() {
-                    Some(p) => tokio::task::spawn_blocking(move || Cache::load(&p))
-                        .await
-                        .unwrap_or_default(),
-                    None => Cache::default(),
-                };
-                cache.insert(loaded)
+                read.unread(&on_github, "no [github] source is configured")
+                    .await
+            }
+        } && match &sources.gitlab {
+            Some((source, path)) => read_gitlab(&read, source, path, &mut gitlab, &on_gitlab).await,
+            None => {
+                read.unread(&on_gitlab, "no [gitlab] source is configured")
+                    .await
             }
         };
-        // What a previous run kept shows at once, before anything is asked of GitHub.
-        for r in &repos {
+        if !go_on {
+            return;
+        }
+    }
+}
+
+/// One host's cache and client, made on the first read.
+struct Side<C> {
+    cache: Option<Cache>,
+    client: Option<C>,
+}
+
+impl<C> Default for Side<C> {
+    fn default() -> Self {
+        Self {
+            cache: None,
+            client: None,
+        }
+    }
+}
+
+impl<C> Side<C> {
+    async fn cache(&mut self, path: &Option<PathBuf>) -> &mut Cache {
+        if self.cache.is_none() {
+            let loaded = match path.clone() {
+                Some(p) => tokio::task::spawn_blocking(move || Cache::load(&p))
+                    .await
+                    .unwrap_or_default(),
+                None => Cache::default(),
+            };
+            self.cache = Some(loaded);
+        }
+        self.cache.get_or_insert_with(Cache::default)
+    }
+}
+
+/// One read's window and where its answers go.
+struct Read<'a> {
+    since: DateTime<Utc>,
+    tx: &'a tokio::sync::mpsc::Sender<Msg>,
+    clock: &'a crate::clock::Clock,
+}
+
+impl Read<'_> {
+    /// Sends one message; `false` once the cockpit is gone.
+    async fn send(&self, msg: DeliveryMsg) -> bool {
+        self.tx.send(Msg::Delivery(msg)).await.is_ok()
+    }
+
+    /// Every one of `repos` failed for the same reason.
+    async fn unread(&self, repos: &[Repo], why: &str) -> bool {
+        for r in repos {
+            let msg = DeliveryMsg::Failed {
+                service: r.service.clone(),
+                error: sanitize::line(why),
+            };
+            if !self.send(msg).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// What a previous run kept shows at once, before anything is asked of the host.
+    async fn cached(&self, cache: &Cache, repos: &[Repo]) -> bool {
+        for r in repos {
             if let Some(repo) = cache.repos.get(&r.slug) {
                 let msg = DeliveryMsg::History {
                     service: r.service.clone(),
-                    at: clock.now(),
-                    deployments: repo.since(since),
+                    at: self.clock.now(),
+                    deployments: repo.since(self.since),
                 };
-                if tx.send(Msg::Delivery(msg)).await.is_err() {
-                    return;
+                if !self.send(msg).await {
+                    return false;
                 }
             }
         }
-        let reader = match &reader {
-            Some(r) => r.clone(),
-            None => {
-                let made = match super::resolve_token(&source).await {
-                    Ok(token) => GithubApi::new(
-                        &source.api_url,
-                        token,
-                        source.max_in_flight,
-                        crate::providers::http::REQUEST_TIMEOUT,
-                    )
-                    .map(|a| Arc::new(Reader::new(Arc::new(a), graphql)))
-                    .map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                };
-                match made {
-                    Ok(a) => reader.insert(a).clone(),
-                    Err(e) => {
-                        for r in &repos {
-                            let msg = DeliveryMsg::Failed {
-                                service: r.service.clone(),
-                                error: sanitize::line(&e),
-                            };
-                            let _ = tx.send(Msg::Delivery(msg)).await;
-                        }
-                        continue;
-                    }
-                }
-            }
-        };
-        // Saved every few seconds as well as at the end: a cold read takes a while, and a quit
-        // in the middle should keep what was read so far.
-        let mut saved = std::time::Instant::now();
-        for batch in repos.chunks(BATCH) {
-            let asks: Vec<Ask> = batch
-                .iter()
-                .map(|r| Ask {
-                    slug: r.slug.clone(),
-                    environment: r.environment.clone(),
-                })
-                .collect();
-            let mut held: Vec<RepoHistory> = batch
-                .iter()
-                .map(|r| cache.repos.remove(&r.slug).unwrap_or_default())
-                .collect();
-            let answers = reader.read(&asks, since, &mut held).await;
-            for ((r, repo), answer) in batch.iter().zip(held).zip(answers) {
-                let msg = match answer {
-                    Ok(()) => DeliveryMsg::History {
-                        service: r.service.clone(),
-                        at: clock.now(),
-                        deployments: repo.since(since),
-                    },
-                    Err(f) => DeliveryMsg::Failed {
-                        service: r.service.clone(),
-                        error: f.describe("GitHub"),
-                    },
-                };
-                cache.repos.insert(r.slug.clone(), repo);
-                if tx.send(Msg::Delivery(msg)).await.is_err() {
-                    return;
-                }
-            }
-            if saved.elapsed() >= SAVE_EVERY {
-                save(cache, path.as_deref()).await;
-                saved = std::time::Instant::now();
-            }
-        }
-        save(cache, path.as_deref()).await;
+        true
     }
+
+    /// One repository's answer.
+    async fn answer(&self, r: &Repo, repo: &RepoHistory, answer: Result<(), String>) -> bool {
+        let msg = match answer {
+            Ok(()) => DeliveryMsg::History {
+                service: r.service.clone(),
+                at: self.clock.now(),
+                deployments: repo.since(self.since),
+            },
+            Err(error) => DeliveryMsg::Failed {
+                service: r.service.clone(),
+                error,
+            },
+        };
+        self.send(msg).await
+    }
+}
+
+/// GitHub's repositories, a batch at a time; `false` once the cockpit is gone.
+async fn read_github(
+    read: &Read<'_>,
+    source: &crate::config::GithubSource,
+    graphql: bool,
+    path: &Option<PathBuf>,
+    side: &mut Side<Arc<Reader>>,
+    repos: &[Repo],
+) -> bool {
+    if repos.is_empty() {
+        return true;
+    }
+    let since = read.since;
+    if !read.cached(side.cache(path).await, repos).await {
+        return false;
+    }
+    let reader = match &side.client {
+        Some(r) => r.clone(),
+        None => {
+            let made = match super::resolve_token(source).await {
+                Ok(token) => GithubApi::new(
+                    &source.api_url,
+                    token,
+                    source.max_in_flight,
+                    crate::providers::http::REQUEST_TIMEOUT,
+                )
+                .map(|a| Arc::new(Reader::new(Arc::new(a), graphql)))
+                .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match made {
+                Ok(a) => side.client.insert(a).clone(),
+                Err(e) => return read.unread(repos, &e).await,
+            }
+        }
+    };
+    let cache = side.cache(path).await;
+    // Saved every few seconds as well as at the end: a cold read takes a while, and a quit
+    // in the middle should keep what was read so far.
+    let mut saved = std::time::Instant::now();
+    for batch in repos.chunks(BATCH) {
+        let asks: Vec<Ask> = batch
+            .iter()
+            .map(|r| Ask {
+                slug: r.slug.clone(),
+                environment: r.environment.clone(),
+            })
+            .collect();
+        let mut held: Vec<RepoHistory> = batch
+            .iter()
+            .map(|r| cache.repos.remove(&r.slug).unwrap_or_default())
+            .collect();
+        let answers = reader.read(&asks, since, &mut held).await;
+        for ((r, repo), answer) in batch.iter().zip(held).zip(answers) {
+            let answer = answer.map_err(|f| f.describe("GitHub"));
+            let sent = read.answer(r, &repo, answer).await;
+            cache.repos.insert(r.slug.clone(), repo);
+            if !sent {
+                return false;
+            }
+        }
+        if saved.elapsed() >= SAVE_EVERY {
+            save(cache, path.as_deref()).await;
+            saved = std::time::Instant::now();
+        }
+    }
+    save(cache, path.as_deref()).await;
+    true
+}
+
+/// GitLab's projects, one at a time; `false` once the cockpit is gone.
+async fn read_gitlab(
+    read: &Read<'_>,
+    source: &crate::config::GitlabSource,
+    path: &Option<PathBuf>,
+    side: &mut Side<Arc<crate::providers::gitlab::GitlabApi>>,
+    repos: &[Repo],
+) -> bool {
+    if repos.is_empty() {
+        return true;
+    }
+    if !read.cached(side.cache(path).await, repos).await {
+        return false;
+    }
+    let api = match &side.client {
+        Some(a) => a.clone(),
+        None => {
+            let made = match crate::providers::gitlab::resolve_token(source).await {
+                Ok(token) => crate::providers::gitlab::GitlabApi::new(
+                    &source.api_url,
+                    token,
+                    4,
+                    crate::providers::http::REQUEST_TIMEOUT,
+                )
+                .map(Arc::new),
+                Err(e) => Err(e),
+            };
+            match made {
+                Ok(a) => side.client.insert(a).clone(),
+                Err(e) => return read.unread(repos, &e).await,
+            }
+        }
+    };
+    let cache = side.cache(path).await;
+    let mut saved = std::time::Instant::now();
+    for r in repos {
+        let mut repo = cache.repos.remove(&r.slug).unwrap_or_default();
+        let answer = api
+            .history(&r.slug, &r.environment, read.since, &mut repo)
+            .await
+            .map_err(|f| f.describe("GitLab"));
+        let sent = read.answer(r, &repo, answer).await;
+        cache.repos.insert(r.slug.clone(), repo);
+        if !sent {
+            return false;
+        }
+        if saved.elapsed() >= SAVE_EVERY {
+            save(cache, path.as_deref()).await;
+            saved = std::time::Instant::now();
+        }
+    }
+    save(cache, path.as_deref()).await;
+    true
 }
 
 /// How often a long read saves what it has so far.

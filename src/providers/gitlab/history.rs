@@ -69,6 +69,14 @@ impl GitlabApi {
             let n = list.len();
             let mut reached = false;
             for w in list {
+                // A first read keeps the newest deployment older than `since` (the base of
+                // what the first in the window brought) and none older: their compares would
+                // be read for nothing.
+                let old = watermark.is_none() && w.created_at < since;
+                if old && reached {
+                    continue;
+                }
+                reached |= old;
                 let updated = w.updated_at.unwrap_or(w.created_at);
                 repo.updated_after = Some(repo.updated_after.map_or(updated, |u| u.max(updated)));
                 let end = end_of(&w);
@@ -88,7 +96,6 @@ impl GitlabApi {
                     changes: vec![],
                 });
                 d.end = end;
-                reached |= watermark.is_none() && w.created_at < since;
             }
             if reached || n < PER_PAGE {
                 break;

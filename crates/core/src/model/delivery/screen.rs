@@ -319,6 +319,8 @@ pub struct DeliveryState {
     pub service_trails: Option<(String, Vec<super::trail::Trail>)>,
     /// The definitions' knobs from the config (`[delivery]`), applied as histories arrive.
     pub rules: super::Rules,
+    /// The change opened from "My changes" (`enter`), rebuilt with the trails.
+    pub change: Option<super::trail::ChangeDetail>,
 }
 
 impl DeliveryState {
