@@ -719,3 +719,131 @@ async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
     }
     assert!(warm * 5 < cold, "warm {warm} vs cold {cold}");
 }
+
+/// The history's own costs, read through the providers against a frozen sim: a warm GitHub read
+/// of two repositories is one GraphQL query and nothing else (no statuses of a settled
+/// deployment, no compare or pull lookup made before); REST's warm read asks statuses of open
+/// deployments only; a warm GitLab read is one `updated_after` page and no compare.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warm_history_read_asks_only_for_what_can_have_changed() {
+    use flightdeck::providers::github::GithubApi;
+    use flightdeck::providers::github::history::{Ask, Reader, RepoHistory};
+    use flightdeck::providers::gitlab::GitlabApi;
+
+    let sim = Sim::start(SimConfig {
+        speed: 0.0,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("the sim starts");
+    let world = &sim.shared.world;
+    let since = Utc::now() - Duration::days(14);
+    let source = flightdeck::config::GithubSource {
+        api_url: sim.shared.endpoints.github.clone(),
+        requests_per_sec: 200.0,
+        max_in_flight: 8,
+        ..Default::default()
+    };
+    let api = std::sync::Arc::new(
+        GithubApi::for_source(
+            &source,
+            Some("flightdeck-sim-token".into()),
+            std::time::Duration::from_secs(10),
+        )
+        .expect("a client"),
+    );
+    let asks: Vec<Ask> = world
+        .services
+        .iter()
+        .filter(|s| s.ci != CiHost::Gitlab)
+        .take(2)
+        .map(|s| Ask {
+            slug: s.repo.clone(),
+            environment: "production".into(),
+        })
+        .collect();
+    let mut repos = vec![RepoHistory::default(), RepoHistory::default()];
+    let reader = Reader::new(api.clone(), true);
+    let cold = reader.read(&asks, since, &mut repos).await;
+    assert!(cold.iter().all(Result::is_ok), "{cold:?}");
+    assert!(
+        repos.iter().all(|r| !r.deployments.is_empty()),
+        "both have deployments"
+    );
+    let before = history_requests(&sim);
+    let warm = reader.read(&asks, since, &mut repos).await;
+    assert!(warm.iter().all(Result::is_ok), "{warm:?}");
+    let after = history_requests(&sim);
+    let asked: BTreeMap<&String, u64> = after
+        .iter()
+        .map(|(k, v)| (k, v - before.get(k).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(
+        asked,
+        BTreeMap::from([(&"graphql History".to_string(), 1)]),
+        "a warm read of two repositories is one query"
+    );
+    // Through REST: a conditional deployments page each, and statuses of open ones only.
+    let open: u64 = repos
+        .iter()
+        .flat_map(|r| r.deployments.values().map(move |d| (r, d)))
+        .filter(|(r, d)| d.end.is_none() && !r.settled.contains(&d.id))
+        .count() as u64;
+    let rest = Reader::new(api, false);
+    let before = history_requests(&sim);
+    let warm = rest.read(&asks, since, &mut repos).await;
+    assert!(warm.iter().all(Result::is_ok), "{warm:?}");
+    let after = history_requests(&sim);
+    let delta = |k: &str| after.get(k).copied().unwrap_or(0) - before.get(k).copied().unwrap_or(0);
+    assert_eq!(delta("statuses"), open, "statuses of open deployments only");
+    assert_eq!(
+        (delta("compares"), delta("pulls")),
+        (0, 0),
+        "nothing read before"
+    );
+
+    // GitLab: a first read, then one page of what was updated since.
+    let gitlab = world
+        .services
+        .iter()
+        .find(|s| s.ci == CiHost::Gitlab)
+        .expect("a GitLab service");
+    let api = GitlabApi::new(
+        &sim.shared.endpoints.gitlab,
+        Some("flightdeck-sim-token".into()),
+        4,
+        std::time::Duration::from_secs(10),
+    )
+    .expect("a client");
+    let project = gitlab.project_id.to_string();
+    let mut repo = RepoHistory::default();
+    api.history(&project, "production", since, &mut repo)
+        .await
+        .expect("a first read");
+    assert!(
+        repo.deployments.values().any(|d| !d.changes.is_empty()),
+        "deployments with what they brought"
+    );
+    let count = |sim: &Sim, what: &str| -> u64 {
+        sim.shared
+            .stats
+            .rows()
+            .iter()
+            .filter(|r| r.key.service == "gitlab" && r.key.endpoint.ends_with(what))
+            .map(|r| r.count)
+            .sum()
+    };
+    let (lists, compares) = (count(&sim, "/deployments"), count(&sim, "/compare"));
+    api.history(&project, "production", since, &mut repo)
+        .await
+        .expect("a warm read");
+    assert_eq!(
+        (
+            count(&sim, "/deployments") - lists,
+            count(&sim, "/compare") - compares
+        ),
+        (1, 0),
+        "a warm GitLab read is one page and no compare"
+    );
+}
