@@ -1,9 +1,10 @@
-//! Delivery history from GitHub's REST API: production deployments with their final status,
-//! the commits each brought (compare with the previous successful one) and the labels of the
-//! pull requests behind them. History does not change once a deployment has ended, so it is
-//! kept on disk (versioned, written atomically, sanitised again when read back) and a later
-//! run asks only for what is newer: the first deployments page with its ETag, and statuses of
-//! deployments that had not ended.
+//! Delivery history from GitHub: production deployments with their final status, the commits
+//! each brought (compare with the previous successful one) and the labels of the pull requests
+//! behind them; deployments and pull requests through GraphQL in batches where the host answers
+//! it (`graphql.rs`), REST otherwise. History does not change once a deployment has ended, so it
+//! is kept on disk (versioned, written atomically, sanitised again when read back) and a later
+//! run asks only for what is newer: the newest deployments, and statuses of those still open.
+//! The cockpit's history task reads GitLab projects too (`providers::gitlab::history`).
 
 mod graphql;
 
