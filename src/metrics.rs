@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::providers::github::history::{Ask, BATCH, Cache, Reader, RepoHistory, cache_path};
+use crate::providers::github::history::{
+    Ask, BATCH, Cache, Reader, RepoHistory, cache_path, gitlab_cache_path,
+};
 use crate::providers::github::issues::closed_since;
 use crate::providers::github::{GithubApi, resolve_token};
 use crate::providers::http;
@@ -240,7 +242,7 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
         None => None,
     };
     let gitlab_path = match (&gitlab, &args.cache_dir) {
-        (Some((_, url)), Some(dir)) => Some(cache_path(dir, url)),
+        (Some((_, url)), Some(dir)) => Some(gitlab_cache_path(dir, url)),
         _ => None,
     };
     let mut gitlab_cache = gitlab_path.as_deref().map(Cache::load).unwrap_or_default();

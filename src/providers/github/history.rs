@@ -69,12 +69,21 @@ pub struct Cache {
     pub repos: BTreeMap<String, RepoHistory>,
 }
 
-/// Where the cache for an API lives.
+/// Where the cache for a GitHub API lives.
 pub fn cache_path(cache_dir: &Path, api_url: &str) -> PathBuf {
+    host_cache_path(cache_dir, "github", api_url)
+}
+
+/// Where the cache for a GitLab API lives: the same format, a file of its own.
+pub fn gitlab_cache_path(cache_dir: &Path, api_url: &str) -> PathBuf {
+    host_cache_path(cache_dir, "gitlab", api_url)
+}
+
+fn host_cache_path(cache_dir: &Path, host: &str, api_url: &str) -> PathBuf {
     let h = api_url.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
-    cache_dir.join(format!("delivery-github-{h:016x}.json"))
+    cache_dir.join(format!("delivery-{host}-{h:016x}.json"))
 }
 
 impl Cache {
@@ -664,7 +673,10 @@ impl HistoryProvider {
         let path = |url: &str| dir.as_deref().map(|d| cache_path(d, url));
         let sources = Sources {
             github: config.github.clone().map(|s| (s.clone(), path(&s.api_url))),
-            gitlab: config.gitlab.clone().map(|s| (s.clone(), path(&s.api_url))),
+            gitlab: config.gitlab.clone().map(|s| {
+                let p = dir.as_deref().map(|d| gitlab_cache_path(d, &s.api_url));
+                (s, p)
+            }),
             graphql: config.delivery.graphql,
         };
         tokio::spawn(read_task(sources, rx, cx.tx.clone(), cx.clock.clone()));
