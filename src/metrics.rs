@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::providers::github::history::{Cache, RepoHistory, cache_path, fetch_repo};
+use crate::providers::github::history::{
+    Ask, BATCH, Cache, Reader, RepoHistory, cache_path, gitlab_cache_path,
+};
 use crate::providers::github::issues::closed_since;
 use crate::providers::github::{GithubApi, resolve_token};
 use crate::providers::http;
@@ -178,14 +180,98 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
             }
         }
     }
+    // Every picked repository's history first, a batch at a time (one GraphQL query reads a
+    // batch's deployments): what failed is said on its row, and its cached history stays.
+    let mut read_failed: std::collections::HashMap<String, String> = Default::default();
+    if let Some((api, _)) = &api {
+        let reader = Reader::new(api.clone(), config.delivery.graphql);
+        let mut asks: Vec<Ask> = Vec::new();
+        for r in &picked {
+            let slug = targets
+                .iter()
+                .find(|t| t.service == r.service)
+                .and_then(|t| t.github.clone());
+            let Some(slug) = slug else { continue };
+            if asks.iter().any(|a| a.slug == slug) {
+                continue;
+            }
+            let environment = model
+                .catalog
+                .get(&r.service)
+                .and_then(|e| e.annotation(ENVIRONMENT_ANNOTATION))
+                .unwrap_or("production")
+                .to_string();
+            asks.push(Ask { slug, environment });
+        }
+        for batch in asks.chunks(BATCH) {
+            let mut held: Vec<RepoHistory> = batch
+                .iter()
+                .map(|a| cache.repos.remove(&a.slug).unwrap_or_default())
+                .collect();
+            let answers = reader.read(batch, since, &mut held).await;
+            for ((a, repo), answer) in batch.iter().zip(held).zip(answers) {
+                if let Err(f) = answer {
+                    read_failed.insert(a.slug.clone(), f.describe("GitHub"));
+                }
+                cache.repos.insert(a.slug.clone(), repo);
+            }
+        }
+    }
+    // Checked when the config loaded.
+    let rules = config
+        .delivery
+        .rules()
+        .map_err(|e| color_eyre::eyre::eyre!("[delivery] {e}"))?;
+    // GitLab projects' histories, a project at a time, into a cache of their own.
+    let gitlab = match &config.gitlab {
+        Some(source) => {
+            let token = crate::providers::gitlab::resolve_token(source)
+                .await
+                .map_err(|e| color_eyre::eyre::eyre!(e))?;
+            Some((
+                crate::providers::gitlab::GitlabApi::new(
+                    &source.api_url,
+                    token,
+                    4,
+                    http::REQUEST_TIMEOUT,
+                )
+                .map_err(|e| color_eyre::eyre::eyre!(e))?,
+                source.api_url.clone(),
+            ))
+        }
+        None => None,
+    };
+    let gitlab_path = match (&gitlab, &args.cache_dir) {
+        (Some((_, url)), Some(dir)) => Some(gitlab_cache_path(dir, url)),
+        _ => None,
+    };
+    let mut gitlab_cache = gitlab_path.as_deref().map(Cache::load).unwrap_or_default();
+    if let Some((api, _)) = &gitlab {
+        for r in &picked {
+            let target = targets.iter().find(|t| t.service == r.service);
+            let Some(project) = target
+                .filter(|t| t.github.is_none())
+                .and_then(|t| t.gitlab.clone())
+            else {
+                continue;
+            };
+            let environment = model
+                .catalog
+                .get(&r.service)
+                .and_then(|e| e.annotation(ENVIRONMENT_ANNOTATION))
+                .unwrap_or("production")
+                .to_string();
+            let mut repo = gitlab_cache.repos.remove(&project).unwrap_or_default();
+            if let Err(f) = api.history(&project, &environment, since, &mut repo).await {
+                read_failed.insert(project.clone(), f.describe("GitLab"));
+            }
+            gitlab_cache.repos.insert(project, repo);
+        }
+    }
     let mut rows = Vec::new();
     for r in picked {
         let target = targets.iter().find(|t| t.service == r.service);
         let entity = model.catalog.get(&r.service);
-        let environment = entity
-            .and_then(|e| e.annotation(ENVIRONMENT_ANNOTATION))
-            .unwrap_or("production")
-            .to_string();
         let slug = target.and_then(|t| t.github.clone());
         let mut error = None;
         let mut history = History::default();
@@ -200,28 +286,42 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
             error = Some(f);
         }
         match (&slug, &api) {
-            (Some(slug), Some((api, _))) => {
-                let mut repo = cache.repos.remove(slug).unwrap_or_default();
-                if let Err(f) = fetch_repo(api.clone(), slug, &environment, since, &mut repo).await
-                {
+            (Some(slug), Some(_)) => {
+                if let Some(f) = read_failed.get(slug) {
                     // The cached history stays; the row says it may be behind.
-                    error = Some(f.describe("GitHub"));
+                    error = Some(f.clone());
                 }
                 let alerts = critical
                     .get(r.service.as_str())
                     .map_or(&[][..], Vec::as_slice);
-                history = history_of(&repo, since, alerts);
-                cache.repos.insert(slug.clone(), repo);
+                let empty = RepoHistory::default();
+                let repo = cache.repos.get(slug).unwrap_or(&empty);
+                history = history_of(repo, since, alerts, &rules);
             }
             (Some(_), None) => error = Some("no [github] source is configured".into()),
-            (None, _) => {
-                error = Some(if target.is_some_and(|t| t.gitlab.is_some()) {
-                    "GitLab history is not read yet".into()
-                } else {
-                    "no github.com/project-slug annotation".into()
-                })
-            }
+            (None, _) => match (target.and_then(|t| t.gitlab.as_ref()), &gitlab) {
+                (Some(project), Some(_)) => {
+                    if let Some(f) = read_failed.get(project) {
+                        error = Some(f.clone());
+                    }
+                    let alerts = critical
+                        .get(r.service.as_str())
+                        .map_or(&[][..], Vec::as_slice);
+                    let empty = RepoHistory::default();
+                    let repo = gitlab_cache.repos.get(project).unwrap_or(&empty);
+                    history = history_of(repo, since, alerts, &rules);
+                }
+                (Some(_), None) => error = Some("no [gitlab] source is configured".into()),
+                (None, _) => {
+                    error = Some(
+                        "no github.com/project-slug or gitlab.com/project-slug annotation".into(),
+                    )
+                }
+            },
         }
+        let repo_name = slug
+            .clone()
+            .or_else(|| target.and_then(|t| t.gitlab.clone()));
         let template = entity
             .and_then(|e| e.annotation(create::SOURCE_TEMPLATE))
             .map(sanitize::ident);
@@ -236,7 +336,7 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
             service: r.service.clone(),
             owner: r.owner.clone(),
             system: r.system.clone(),
-            repo: slug,
+            repo: repo_name,
             now: history.metrics(window),
             before: history.metrics(window.previous()),
             tickets,
@@ -249,10 +349,12 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
             }),
         });
     }
-    if let Some(p) = &path
-        && let Err(e) = cache.save(p)
-    {
-        tracing::warn!(error = %e, "cannot save the delivery cache");
+    for (c, p) in [(&cache, &path), (&gitlab_cache, &gitlab_path)] {
+        if let Some(p) = p
+            && let Err(e) = c.save(p)
+        {
+            tracing::warn!(error = %e, "cannot save the delivery cache");
+        }
     }
     let org = rollup(&rows, window);
     let golden = golden_paths(&rows, window);
@@ -348,8 +450,13 @@ impl TicketSources<'_> {
 }
 
 /// One repository's cached deployments from `since` on (and the one before it), classified.
-fn history_of(repo: &RepoHistory, since: DateTime<Utc>, alerts: &[DateTime<Utc>]) -> History {
-    History::new(repo.since(since), alerts, &Rules::default())
+fn history_of(
+    repo: &RepoHistory,
+    since: DateTime<Utc>,
+    alerts: &[DateTime<Utc>],
+    rules: &Rules,
+) -> History {
+    History::new(repo.since(since), alerts, rules)
 }
 
 /// The org's metrics: every shown service's deployments in one tally.

@@ -68,6 +68,8 @@ pub fn model(
     model.me = config.general.me.clone();
     model.config_path = Some(config_path.display().to_string());
     model.signals.enabled = !config.prometheus.is_empty();
+    // Checked when the config loaded; the defaults stand in for a config built in code.
+    model.delivery.rules = config.delivery.rules().unwrap_or_default();
     model.snapshot_every =
         chrono::Duration::seconds(config.general.snapshot_interval_secs.max(30) as i64);
     model.sources = sources(config)

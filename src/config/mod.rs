@@ -36,6 +36,51 @@ pub struct Config {
     /// The organisation's onboarding path for new hires.
     #[serde(default)]
     pub onboarding: OnboardingSource,
+    /// How delivery history is read and what its metrics count as failure and rework.
+    pub delivery: DeliverySettings,
+}
+
+/// `[delivery]`: the definitions' knobs (docs/metrics.md) and how history is read.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeliverySettings {
+    /// A commit title matching this regex marks its deployment as rework.
+    pub rework_pattern: String,
+    /// A commit merged by a pull request with one of these labels marks rework.
+    pub rework_labels: Vec<String>,
+    /// A critical alert starting this long after a deployment makes it failed (`1h`, `90m`).
+    pub failure_alert_window: String,
+    /// A deployment this long after a failed one is rework (`24h`).
+    pub rework_window: String,
+    /// Read deployments, statuses and pull requests through GitHub's GraphQL; `false` reads
+    /// through REST only.
+    pub graphql: bool,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        let rules = flightdeck_core::model::delivery::Rules::default();
+        DeliverySettings {
+            rework_pattern: flightdeck_core::model::delivery::DEFAULT_FIX_PATTERN.into(),
+            rework_labels: rules.fix_labels,
+            failure_alert_window: "1h".into(),
+            rework_window: "24h".into(),
+            graphql: true,
+        }
+    }
+}
+
+impl DeliverySettings {
+    /// The definitions' rules; the config was checked at load, so an error here is a config
+    /// built in code, and it says so.
+    pub fn rules(&self) -> Result<flightdeck_core::model::delivery::Rules, String> {
+        flightdeck_core::model::delivery::Rules::from_settings(
+            &self.rework_pattern,
+            &self.rework_labels,
+            &self.failure_alert_window,
+            &self.rework_window,
+        )
+    }
 }
 
 /// `[onboarding]`: the guided path, written here (`[[onboarding.phases]]`) or in a YAML file of
@@ -589,6 +634,7 @@ fn validate(config: &Config, src: &Source<'_>) -> Result<(), ConfigError> {
             "`requests_per_sec` in [github] must be more than 0",
         )?;
     }
+    check_delivery(&config.delivery, src)?;
     if let Some(gitlab) = &config.gitlab {
         src.check_url(&gitlab.api_url, &[key("gitlab"), key("api_url")])?;
         for (field, value) in [
@@ -697,6 +743,40 @@ fn validate(config: &Config, src: &Source<'_>) -> Result<(), ConfigError> {
                 ),
             )?;
         }
+    }
+    Ok(())
+}
+
+/// `[delivery]`: the pattern compiles and the windows are durations, each error at its value.
+fn check_delivery(d: &DeliverySettings, src: &Source<'_>) -> Result<(), ConfigError> {
+    // Compiled the one way the metrics compile it (durations checked below, on their own).
+    let compiled =
+        flightdeck_core::model::delivery::Rules::from_settings(&d.rework_pattern, &[], "1h", "1h");
+    if let Err(e) = compiled {
+        // The regex crate's message spans lines; its last line says what is wrong.
+        let why = e.to_string();
+        let why = why
+            .lines()
+            .rfind(|l| !l.trim().is_empty())
+            .unwrap_or("invalid");
+        src.require(
+            false,
+            &[key("delivery"), key("rework_pattern")],
+            &format!(
+                "`rework_pattern` in [delivery] is not a regular expression: {}",
+                why.trim()
+            ),
+        )?;
+    }
+    for (field, value) in [
+        ("failure_alert_window", &d.failure_alert_window),
+        ("rework_window", &d.rework_window),
+    ] {
+        src.require(
+            flightdeck_core::model::alerts::parse_duration(value).is_some(),
+            &[key("delivery"), key(field)],
+            &format!("`{field}` in [delivery] must be a duration such as 1h, 90m or 2d"),
+        )?;
     }
     Ok(())
 }

@@ -3,6 +3,8 @@
 //! request. It decodes the same wire types the sim serves ([`flightdeck_core::wire::gitlab`]) and polls
 //! through the CI poller it shares with GitHub, so both hosts behave alike.
 
+pub mod history;
+
 use std::collections::HashMap;
 use std::time::Duration as StdDuration;
 

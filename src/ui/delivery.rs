@@ -18,7 +18,7 @@ use flightdeck_core::model::delivery::Band;
 use flightdeck_core::model::delivery::screen::{
     Entry, Grouping, Timeline, Trend, Verdict, band_letter,
 };
-use flightdeck_core::model::delivery::trail::{Step, Trail};
+use flightdeck_core::model::delivery::trail::{ChangeDetail, Step, Trail};
 use flightdeck_core::model::time::{age, duration};
 use flightdeck_core::model::{Model, Screen};
 
@@ -44,6 +44,10 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     if let Some(t) = &d.timeline {
         draw_timeline(model, t, theme, frame, area);
+        return;
+    }
+    if let Some(change) = &d.change {
+        draw_change(model, change, theme, frame, area);
         return;
     }
     if let Some(changes) = &d.changes {
@@ -577,6 +581,143 @@ fn draw_changes(model: &Model, changes: &[Trail], theme: &Theme, frame: &mut Fra
         ),
         legend,
     );
+}
+
+/// A change opened from My changes: the commit and its pull request, its CI run, each
+/// deployment that carried it with when and how it ended, the pods on a version with it, and
+/// the alerts since it reached production. A handful of lines, drawn as they come.
+fn draw_change(model: &Model, c: &ChangeDetail, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let t = &c.trail;
+    let short = t.sha.get(..7).unwrap_or(&t.sha);
+    let title = format!(" {} · {short} · {} ", t.service_name, t.stage());
+    let block = super::widgets::panel(title, true, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = usize::from(inner.width);
+    let text = theme.style(Role::Text);
+    let muted = theme.style(Role::Muted);
+    let head = |s: &str| Line::styled(fit(s, width), theme.style(Role::Header));
+    let mut lines = vec![
+        Line::styled(fit(&t.title, width), text.add_modifier(Modifier::BOLD)),
+        Line::styled(
+            fit(
+                &format!(
+                    "{short} by {} · merged {} ago",
+                    t.author,
+                    age(model.now, t.merged)
+                ),
+                width,
+            ),
+            muted,
+        ),
+    ];
+    lines.push(match &c.pull {
+        Some((n, labels)) if labels.is_empty() => {
+            Line::styled(fit(&format!("pull request #{n}"), width), text)
+        }
+        Some((n, labels)) => Line::styled(
+            fit(&format!("pull request #{n} · {}", labels.join(", ")), width),
+            text,
+        ),
+        None => Line::styled(
+            fit(
+                "pull request: not in the delivery history read so far",
+                width,
+            ),
+            muted,
+        ),
+    });
+    lines.push(Line::default());
+    lines.push(head("RUN"));
+    let (mark, role) = step_mark(t.ci);
+    let when = |at: chrono::DateTime<chrono::Utc>| format!("{} ago", age(model.now, at));
+    let ci_when = match t.ci {
+        Step::Done(at) | Step::Running(at) | Step::Failed(at) => when(at),
+        Step::Waiting => String::new(),
+    };
+    lines.push(Line::from(vec![
+        Span::styled(format!("{mark} CI "), theme.style(role)),
+        Span::styled(fit(&ci_when, width.saturating_sub(5)), text),
+    ]));
+    lines.push(Line::default());
+    lines.push(head(&format!(
+        "{:<12} {:<8} {:<10} {:<9} TOOK",
+        "DEPLOYED TO", "COMMIT", "OUTCOME", "WHEN"
+    )));
+    if c.deployments.is_empty() {
+        lines.push(Line::styled(
+            fit("no deployment holds it yet", width),
+            muted,
+        ));
+    }
+    for d in &c.deployments {
+        use flightdeck_core::model::join::RunState;
+        let (mark, role, word) = match d.state {
+            RunState::Success => ("✓", Role::Ok, "success"),
+            RunState::Failure => ("✗", Role::Critical, "failed"),
+            RunState::Cancelled => ("✗", Role::Critical, "cancelled"),
+            RunState::Running => ("…", Role::Running, "deploying"),
+            RunState::Queued => ("…", Role::Running, "queued"),
+            RunState::Skipped => ("·", Role::Muted, "skipped"),
+            RunState::Other => ("·", Role::Muted, "waiting"),
+        };
+        let took = if d.state.is_done() {
+            duration(d.updated - d.created)
+        } else {
+            String::new()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{mark} "), theme.style(role)),
+            Span::styled(
+                fit(
+                    &format!(
+                        "{:<10} {:<8} {:<10} {:<9} {took}",
+                        fit(&d.environment, 10),
+                        d.sha.get(..7).unwrap_or(&d.sha),
+                        word,
+                        when(d.created),
+                    ),
+                    width.saturating_sub(2),
+                ),
+                text,
+            ),
+        ]));
+    }
+    lines.push(Line::default());
+    let pods = t.pods.map_or("—".to_string(), |(r, n)| {
+        format!("{r} of {n} ready on a version with it")
+    });
+    lines.push(Line::styled(fit(&format!("PODS  {pods}"), width), text));
+    lines.push(Line::default());
+    lines.push(head(&format!(
+        "ALERTS SINCE PRODUCTION  {}",
+        c.alerts.len()
+    )));
+    for (name, critical, at) in &c.alerts {
+        let role = if *critical {
+            Role::Critical
+        } else {
+            Role::Warning
+        };
+        lines.push(Line::from(vec![
+            Span::styled(if *critical { "! " } else { "▲ " }, theme.style(role)),
+            Span::styled(
+                fit(&format!("{name}  {}", when(*at)), width.saturating_sub(2)),
+                text,
+            ),
+        ]));
+    }
+    let url = c.url().map_or("no page known".to_string(), |u| {
+        if c.pull_url.is_some() {
+            format!("o/y: the pull request {u}")
+        } else {
+            format!("o/y: the run {u}")
+        }
+    });
+    lines.push(Line::default());
+    lines.push(Line::styled(fit(&url, width), muted));
+    let shown: Vec<Line> = lines.into_iter().take(usize::from(inner.height)).collect();
+    frame.render_widget(Paragraph::new(shown), inner);
 }
 
 #[cfg(test)]

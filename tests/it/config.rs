@@ -140,7 +140,7 @@ fn defaults_match_the_documented_ones() {
     "[genral]\n",
     1,
     2,
-    "unknown key `genral` in the top level; expected one of general, catalog, services, github, gitlab, kubernetes, alertmanager, prometheus, jira, pagerduty, keys, onboarding; did you mean `general`?"
+    "unknown key `genral` in the top level; expected one of general, catalog, services, github, gitlab, kubernetes, alertmanager, prometheus, jira, pagerduty, keys, onboarding, delivery; did you mean `general`?"
 )]
 #[case::unknown_key_in_second_service(
     "[[services]]\nname = \"a\"\n\n[[services]]\nname = \"b\"\nownr = \"group:x\"\n",
@@ -239,6 +239,18 @@ fn defaults_match_the_documented_ones() {
     "unknown theme `drak`; expected one of dark, light, high-contrast, mono or a path to a theme file (.toml); did you mean `dark`?"
 )]
 #[case::syntax_error("[general]\ntheme = \"dark\n", 2, 14, "invalid TOML:")]
+#[case::bad_rework_pattern(
+    "[delivery]\nrework_pattern = \"(?i)^(revert|hotfix\"\n",
+    2,
+    18,
+    "`rework_pattern` in [delivery] is not a regular expression: "
+)]
+#[case::bad_rework_window(
+    "[delivery]\nrework_window = \"a day\"\n",
+    2,
+    17,
+    "`rework_window` in [delivery] must be a duration such as 1h, 90m or 2d"
+)]
 fn a_bad_config_names_file_line_column_and_what_was_expected(
     #[case] text: &str,
     #[case] line: usize,
@@ -424,6 +436,7 @@ const TABLES: &[(&str, &str)] = &[
     ),
     ("[jira]\nurl = \"https://j\"\n", "[jira]"),
     ("[pagerduty]\n", "[pagerduty]"),
+    ("[delivery]\n", "[delivery]"),
 ];
 
 #[test]

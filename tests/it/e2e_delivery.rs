@@ -67,3 +67,44 @@ fn an_alert_detail_names_the_changes_live_when_it_started() {
     t.keys(&["q"]);
     assert_restored(&t);
 }
+
+/// A GitLab-hosted service's history is read from GitLab: shipping-rates (a GitLab project in
+/// the sim) opens a timeline with its deployments, their durations and outcomes.
+#[test]
+fn a_gitlab_service_opens_its_deployment_timeline() {
+    let Some(t) = Tmux::new("delivery-gitlab") else {
+        return;
+    };
+    t.start(&script(&t, "--demo --no-snapshot"));
+    t.wait_for("tour 1/");
+    t.keys(&["Escape"]);
+    t.keys(&["8"]);
+    t.wait_for("Delivery · last 30d · per service");
+    t.keys(&["/", "shipping-rates", "Enter"]);
+    t.wait_for("· 1 rows");
+    // GitLab is read after GitHub's batches: until its history arrives the timeline is empty,
+    // so look again until it holds deployments.
+    let start = std::time::Instant::now();
+    let timeline = loop {
+        t.keys(&["Enter"]);
+        let screen = t.wait_for("deployments in the last 30d");
+        if !screen.contains("shipping-rates · 0 deployments") {
+            break screen;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(180),
+            "shipping-rates' history never came:\n{screen}"
+        );
+        t.keys(&["Escape"]);
+        t.wait_for("· 1 rows");
+    };
+    assert!(
+        timeline.contains("took ")
+            && ["healthy", "failed", "rolled back"]
+                .iter()
+                .any(|w| timeline.contains(w)),
+        "GitLab deployments with durations and outcomes:\n{timeline}"
+    );
+    t.keys(&["q"]);
+    assert_restored(&t);
+}

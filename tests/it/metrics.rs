@@ -203,6 +203,72 @@ async fn deployments(client: &reqwest::Client, base: &str, repo: &str) -> Vec<De
     out
 }
 
+/// Every production deployment of a GitLab project, oldest first, as GitLab's REST gives them:
+/// each carries its status (`canceled` is failed, as GitHub's `error`), ended when its job
+/// finished; what it brought from the repository compare. No labels: GitLab rework is read
+/// from commit titles.
+async fn gitlab_deployments(client: &reqwest::Client, api: &str, project: u64) -> Vec<Dep> {
+    let mut raw = Vec::new();
+    for page in 1.. {
+        let url = format!(
+            "{api}/projects/{project}/deployments?environment=production&per_page=100&page={page}"
+        );
+        let list = get(client, &url).await;
+        let list = list.as_array().expect("a list").clone();
+        if list.is_empty() {
+            break;
+        }
+        raw.extend(list);
+    }
+    let mut out: Vec<Dep> = raw
+        .iter()
+        .map(|d| {
+            let state = match d["status"].as_str() {
+                Some("success") => Some("success"),
+                Some("failed") => Some("failure"),
+                Some("canceled") => Some("error"),
+                _ => None,
+            };
+            let finished = if d["deployable"]["finished_at"].is_string() {
+                &d["deployable"]["finished_at"]
+            } else {
+                &d["updated_at"]
+            };
+            Dep {
+                sha: d["sha"].as_str().unwrap_or_default().to_string(),
+                created: time(&d["created_at"]),
+                end: state.map(|s| (s.to_string(), time(finished))),
+                commits: vec![],
+            }
+        })
+        .collect();
+    out.sort_by_key(|d| d.created);
+    let mut last_good: Option<String> = None;
+    for d in &mut out {
+        if d.end.is_none() {
+            continue;
+        }
+        if let Some(b) = &last_good {
+            let cmp = get(
+                client,
+                &format!(
+                    "{api}/projects/{project}/repository/compare?from={b}&to={}",
+                    d.sha
+                ),
+            )
+            .await;
+            for c in cmp["commits"].as_array().expect("commits") {
+                let title = c["title"].as_str().unwrap_or_default().to_string();
+                d.commits.push((time(&c["committed_date"]), title, vec![]));
+            }
+        }
+        if d.end.as_ref().is_some_and(|(s, _)| s == "success") {
+            last_good = Some(d.sha.clone());
+        }
+    }
+    out
+}
+
 fn nearest_rank(mut v: Vec<i64>, p: usize) -> Option<i64> {
     v.sort();
     if v.is_empty() {
@@ -247,6 +313,7 @@ fn by_hand(
         })
     };
     let mut rows = Vec::new();
+    let mut successful = 0usize;
     for i in 0..n {
         let d = &deps[i];
         let Some((state, ended)) = &d.end else {
@@ -292,7 +359,10 @@ fn by_hand(
             vec![]
         };
         rows.push((failed[i], rollback || fix || after_failure, recovery, leads));
+        successful += usize::from(state == "success");
     }
+    // Deployment frequency: successful deployments over the window's days.
+    let days = (end - start).num_seconds() as f64 / 86_400.0;
     let total = rows.len();
     let failures = rows.iter().filter(|r| r.0).count();
     let rework = rows.iter().filter(|r| r.1).count();
@@ -301,6 +371,15 @@ fn by_hand(
     let rate = |k: usize| (total > 0).then(|| k as f64 / total as f64);
     BTreeMap::from([
         ("deployments", Value::from(total)),
+        ("successful_deployments", Value::from(successful)),
+        (
+            "deployments_per_day",
+            serde_json::json!(successful as f64 / days),
+        ),
+        (
+            "deployments_per_week",
+            serde_json::json!(successful as f64 * 7.0 / days),
+        ),
         ("failed_deployments", Value::from(failures)),
         ("change_failure_rate", serde_json::json!(rate(failures))),
         (
@@ -350,6 +429,32 @@ fn github_requests(sim: &Sim) -> u64 {
         .sum()
 }
 
+/// The sim's count of history requests by kind: REST deployment lists, statuses, compares and
+/// commit→pull lookups, and the history's GraphQL queries by operation.
+fn history_requests(sim: &Sim) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for r in sim.shared.stats.rows() {
+        let e = r.key.endpoint.as_str();
+        let kind = if let Some(op) = e.strip_prefix("/graphql ") {
+            format!("graphql {op}")
+        } else if e.ends_with("/statuses") {
+            "statuses".into()
+        } else if e.ends_with("/deployments") {
+            "deployments".into()
+        } else if e.contains("/compare/") {
+            "compares".into()
+        } else if e.ends_with("/pulls") && e.contains("/commits/") {
+            "pulls".into()
+        } else {
+            continue;
+        };
+        if r.key.service == "github" {
+            *out.entry(kind).or_default() += r.count;
+        }
+    }
+    out
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
     // A frozen story: what the sim serves does not move while both sides read it.
@@ -390,6 +495,36 @@ async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
     .await
     .expect("joined");
     let cold = github_requests(&sim) - before;
+    // The history is read through GraphQL: deployments with their statuses, and the pull
+    // requests behind commits, batched; compares stay REST, one per deployment.
+    let kinds = history_requests(&sim);
+    eprintln!("cold history requests by kind: {kinds:?}");
+    assert!(
+        kinds.get("graphql History").is_some_and(|n| *n > 0),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.get("graphql HistoryPulls").is_some_and(|n| *n > 0),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.get("pulls"),
+        None,
+        "no pull looked up one by one: {kinds:?}"
+    );
+    // The cockpit's own CI poll reads the newest deployment's statuses per environment; the
+    // history reads none one by one (a REST read took one per deployment, 702 here).
+    let github_services = sim
+        .shared
+        .world
+        .services
+        .iter()
+        .filter(|s| s.ci != CiHost::Gitlab)
+        .count() as u64;
+    assert!(
+        kinds.get("statuses").copied().unwrap_or(0) <= 2 * github_services,
+        "no statuses read one by one: {kinds:?}"
+    );
     let json_warm = tokio::task::spawn_blocking({
         let (c, h, u) = (
             config_path.clone(),
@@ -406,10 +541,47 @@ async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
         json["services"], json_warm["services"],
         "the cache changes nothing"
     );
+    // A host whose GraphQL refuses (an Enterprise Server without it): the history is read
+    // through REST, to the same figures.
+    sim.shared.faults.add(flightdeck_sim::control::Fault {
+        service: Some("github".into()),
+        path_prefix: Some("/graphql".into()),
+        kind: flightdeck_sim::control::FaultKind::Status { code: 404 },
+        times: None,
+    });
+    let rest_home = tempfile::tempdir().expect("a temp dir");
+    let rest_before = history_requests(&sim);
+    let json_rest = tokio::task::spawn_blocking({
+        let (c, h, u) = (
+            config_path.clone(),
+            rest_home.path().to_path_buf(),
+            until_s.clone(),
+        );
+        move || metrics_bin(&c, &h, &u)
+    })
+    .await
+    .expect("joined");
+    sim.shared.faults.clear();
+    let rest_pulls = history_requests(&sim).get("pulls").copied().unwrap_or(0)
+        - rest_before.get("pulls").copied().unwrap_or(0);
+    assert!(rest_pulls > 0, "the fallback looked pulls up through REST");
+    assert_eq!(
+        json["services"], json_rest["services"],
+        "REST and GraphQL read the same history"
+    );
 
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let base = &sim.shared.endpoints.github;
+    let gitlab_api = format!(
+        "{}/api/v4",
+        sim.shared
+            .endpoints
+            .gitlab
+            .trim_end_matches('/')
+            .trim_end_matches("/api/v4")
+    );
+    let mut gitlab_rows = 0;
     let services = json["services"].as_array().expect("services");
     let world = &sim.shared.world;
     assert_eq!(services.len(), world.services.len(), "one row per service");
@@ -419,16 +591,12 @@ async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
             .iter()
             .find(|r| r["name"] == svc.name.as_str())
             .expect("a row per service");
-        if svc.ci == CiHost::Gitlab {
-            assert!(
-                row["error"].is_string(),
-                "{}: a GitLab service says its history is not read",
-                svc.name
-            );
-            continue;
-        }
         assert!(row["error"].is_null(), "{}: {}", svc.name, row["error"]);
-        let deps = deployments(&client, base, &svc.repo).await;
+        let deps = if svc.ci == CiHost::Gitlab {
+            gitlab_deployments(&client, &gitlab_api, svc.project_id).await
+        } else {
+            deployments(&client, base, &svc.repo).await
+        };
         let expected = by_hand(&deps, start, until);
         for (field, want) in &expected {
             assert_eq!(
@@ -442,6 +610,11 @@ async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
             "{}: the window has deployments",
             svc.name
         );
+        if svc.ci == CiHost::Gitlab {
+            // GitLab's issues are not a ticket source.
+            gitlab_rows += 1;
+            continue;
+        }
         // The ticket side of rework: issues (not pull requests) closed in the window, and of
         // those the ones labelled bug or incident.
         let closed = get(
@@ -513,6 +686,10 @@ async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
             svc.name
         );
     }
+    assert!(
+        gitlab_rows > 0,
+        "the sim has GitLab services, and they were checked"
+    );
     // The profiles show through.
     let get_row = |name: &str| {
         services
@@ -541,4 +718,132 @@ async fn metrics_json_agrees_with_the_sims_rest_answers_for_every_service() {
         );
     }
     assert!(warm * 5 < cold, "warm {warm} vs cold {cold}");
+}
+
+/// The history's own costs, read through the providers against a frozen sim: a warm GitHub read
+/// of two repositories is one GraphQL query and nothing else (no statuses of a settled
+/// deployment, no compare or pull lookup made before); REST's warm read asks statuses of open
+/// deployments only; a warm GitLab read is one `updated_after` page and no compare.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warm_history_read_asks_only_for_what_can_have_changed() {
+    use flightdeck::providers::github::GithubApi;
+    use flightdeck::providers::github::history::{Ask, Reader, RepoHistory};
+    use flightdeck::providers::gitlab::GitlabApi;
+
+    let sim = Sim::start(SimConfig {
+        speed: 0.0,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("the sim starts");
+    let world = &sim.shared.world;
+    let since = Utc::now() - Duration::days(14);
+    let source = flightdeck::config::GithubSource {
+        api_url: sim.shared.endpoints.github.clone(),
+        requests_per_sec: 200.0,
+        max_in_flight: 8,
+        ..Default::default()
+    };
+    let api = std::sync::Arc::new(
+        GithubApi::for_source(
+            &source,
+            Some("flightdeck-sim-token".into()),
+            std::time::Duration::from_secs(10),
+        )
+        .expect("a client"),
+    );
+    let asks: Vec<Ask> = world
+        .services
+        .iter()
+        .filter(|s| s.ci != CiHost::Gitlab)
+        .take(2)
+        .map(|s| Ask {
+            slug: s.repo.clone(),
+            environment: "production".into(),
+        })
+        .collect();
+    let mut repos = vec![RepoHistory::default(), RepoHistory::default()];
+    let reader = Reader::new(api.clone(), true);
+    let cold = reader.read(&asks, since, &mut repos).await;
+    assert!(cold.iter().all(Result::is_ok), "{cold:?}");
+    assert!(
+        repos.iter().all(|r| !r.deployments.is_empty()),
+        "both have deployments"
+    );
+    let before = history_requests(&sim);
+    let warm = reader.read(&asks, since, &mut repos).await;
+    assert!(warm.iter().all(Result::is_ok), "{warm:?}");
+    let after = history_requests(&sim);
+    let asked: BTreeMap<&String, u64> = after
+        .iter()
+        .map(|(k, v)| (k, v - before.get(k).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(
+        asked,
+        BTreeMap::from([(&"graphql History".to_string(), 1)]),
+        "a warm read of two repositories is one query"
+    );
+    // Through REST: a conditional deployments page each, and statuses of open ones only.
+    let open: u64 = repos
+        .iter()
+        .flat_map(|r| r.deployments.values().map(move |d| (r, d)))
+        .filter(|(r, d)| d.end.is_none() && !r.settled.contains(&d.id))
+        .count() as u64;
+    let rest = Reader::new(api, false);
+    let before = history_requests(&sim);
+    let warm = rest.read(&asks, since, &mut repos).await;
+    assert!(warm.iter().all(Result::is_ok), "{warm:?}");
+    let after = history_requests(&sim);
+    let delta = |k: &str| after.get(k).copied().unwrap_or(0) - before.get(k).copied().unwrap_or(0);
+    assert_eq!(delta("statuses"), open, "statuses of open deployments only");
+    assert_eq!(
+        (delta("compares"), delta("pulls")),
+        (0, 0),
+        "nothing read before"
+    );
+
+    // GitLab: a first read, then one page of what was updated since.
+    let gitlab = world
+        .services
+        .iter()
+        .find(|s| s.ci == CiHost::Gitlab)
+        .expect("a GitLab service");
+    let api = GitlabApi::new(
+        &sim.shared.endpoints.gitlab,
+        Some("flightdeck-sim-token".into()),
+        4,
+        std::time::Duration::from_secs(10),
+    )
+    .expect("a client");
+    let project = gitlab.project_id.to_string();
+    let mut repo = RepoHistory::default();
+    api.history(&project, "production", since, &mut repo)
+        .await
+        .expect("a first read");
+    assert!(
+        repo.deployments.values().any(|d| !d.changes.is_empty()),
+        "deployments with what they brought"
+    );
+    let count = |sim: &Sim, what: &str| -> u64 {
+        sim.shared
+            .stats
+            .rows()
+            .iter()
+            .filter(|r| r.key.service == "gitlab" && r.key.endpoint.ends_with(what))
+            .map(|r| r.count)
+            .sum()
+    };
+    let (lists, compares) = (count(&sim, "/deployments"), count(&sim, "/compare"));
+    api.history(&project, "production", since, &mut repo)
+        .await
+        .expect("a warm read");
+    assert_eq!(
+        (
+            count(&sim, "/deployments") - lists,
+            count(&sim, "/compare") - compares
+        ),
+        (1, 0),
+        "a warm GitLab read is one page and no compare"
+    );
 }

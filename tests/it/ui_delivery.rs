@@ -142,6 +142,58 @@ fn delivery_timeline(#[case] w: u16, #[case] h: u16) {
 #[case(120, 40)]
 #[case(80, 24)]
 fn delivery_my_changes(#[case] w: u16, #[case] h: u16) {
+    let m = my_changes_model();
+    let changes = m.delivery.changes.as_ref().expect("m opens My changes");
+    assert_eq!(changes.len(), 4, "jdoe's four pushes, asingh's left out");
+    insta::assert_snapshot!(format!("delivery_my_changes_{w}x{h}"), render(&m, w, h));
+}
+
+/// `enter` on a change in My changes: its pull request (from the delivery history) with its
+/// labels, its run, each deployment that carried it with its time and outcome, pods and
+/// alerts since; `o`/`y` take the pull request's page through the URL check.
+#[rstest]
+#[case(120, 40)]
+#[case(80, 24)]
+fn delivery_change_detail(#[case] w: u16, #[case] h: u16) {
+    let mut m = my_changes_model();
+    // The oldest of jdoe's changes, a1a1a1a, in production: the fourth row.
+    for _ in 0..3 {
+        update(&mut m, Msg::Key(Key::char('j')));
+    }
+    update(&mut m, Msg::Key(Key::new(KeyCode::Enter)));
+    let open = m.delivery.change.as_ref().expect("enter opens the change");
+    assert_eq!(open.trail.sha, "a1a1a1a0000000000");
+    assert_eq!(open.pull, Some((4242, vec!["enhancement".to_string()])));
+    assert_eq!(
+        open.deployments
+            .iter()
+            .map(|d| d.environment.as_str())
+            .collect::<Vec<_>>(),
+        ["staging", "production"],
+        "each environment up to the deployment that landed it"
+    );
+    insta::assert_snapshot!(format!("delivery_change_detail_{w}x{h}"), render(&m, w, h));
+    let effects = update(&mut m, Msg::Key(Key::char('y')));
+    assert!(
+        format!("{effects:?}").contains("https://github.example/acme/checkout-web/pull/4242"),
+        "y copies the pull request's page: {effects:?}"
+    );
+    update(&mut m, Msg::Key(Key::new(KeyCode::Esc)));
+    assert!(m.delivery.change.is_none(), "esc closes it");
+    assert!(m.delivery.changes.is_some(), "back on My changes");
+    update(&mut m, Msg::Key(Key::new(KeyCode::Esc)));
+    assert!(
+        m.delivery.changes.is_none(),
+        "the next esc closes My changes"
+    );
+    assert_eq!(
+        m.screen,
+        Screen::Delivery,
+        "and stays on the Delivery screen"
+    );
+}
+
+fn my_changes_model() -> flightdeck_core::model::Model {
     use flightdeck_core::model::join::RunState;
     use flightdeck_core::model::pipelines::{Deployment as Dep, Host, RepoData, Run, RunKey};
     let mut m = delivery_model();
@@ -178,7 +230,9 @@ fn delivery_my_changes(#[case] w: u16, #[case] h: u16) {
         finished: state.is_done().then(|| now - Duration::minutes(mins - 3)),
         title: format!("Change {sha}"),
         sha: format!("{sha}0000000000"),
-        url: None,
+        url: Some(format!(
+            "https://github.example/acme/checkout-web/actions/runs/{id}"
+        )),
     };
     let dep = |id: u64, env: &str, sha: &str, mins: i64, state: RunState| Dep {
         id,
@@ -213,8 +267,29 @@ fn delivery_my_changes(#[case] w: u16, #[case] h: u16) {
             fetched_at: Some(now),
         },
     );
+    // The delivery history knows the pull request that merged a1a1a1a.
+    update(
+        &mut m,
+        Msg::Delivery(DeliveryMsg::History {
+            service: service.clone(),
+            at: now,
+            deployments: vec![Deployment {
+                id: 1,
+                sha: "a1a1a1a0000000000".into(),
+                creator: "deploybot".into(),
+                created: now - Duration::minutes(100),
+                end: Some((Outcome::Success, now - Duration::minutes(98))),
+                changes: vec![Change {
+                    sha: "a1a1a1a0000000000".into(),
+                    title: "Change a1a1a1a".into(),
+                    author: "jdoe".into(),
+                    committed: now - Duration::minutes(125),
+                    labels: vec!["enhancement".into()],
+                    pull: Some(4242),
+                }],
+            }],
+        }),
+    );
     update(&mut m, Msg::Key(Key::char('m')));
-    let changes = m.delivery.changes.as_ref().expect("m opens My changes");
-    assert_eq!(changes.len(), 4, "jdoe's four pushes, asingh's left out");
-    insta::assert_snapshot!(format!("delivery_my_changes_{w}x{h}"), render(&m, w, h));
+    m
 }

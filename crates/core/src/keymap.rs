@@ -541,8 +541,8 @@ actions! {
     Filter => "filter", [Global], "filter", "Filter the current list in place, or search the open text";
     Logs => "logs", [Pipelines, Overview, PipelineLog, Workloads, Logs], "logs", "Show logs of the selected pod, job or run";
     Describe => "describe", [Workloads, Overview, Describe, Onboarding], "describe", "Show every field of the selected item";
-    Copy => "copy", [Overview, Pipelines, Workloads, Events, Describe, Logs, Alerts, Docs, Work], "copy", "Copy the selected item (OSC 52, works over SSH)";
-    OpenUrl => "open-url", [Overview, Pipelines, Alerts, Docs, Onboarding, Work], "open url", "Open the selected item's URL, or show it to copy";
+    Copy => "copy", [Overview, Pipelines, Workloads, Events, Describe, Logs, Alerts, Docs, Work, Delivery], "copy", "Copy the selected item (OSC 52, works over SSH)";
+    OpenUrl => "open-url", [Overview, Pipelines, Alerts, Docs, Onboarding, Work, Delivery], "open url", "Open the selected item's URL, or show it to copy";
     ScreenOverview => "screen-overview", [Global], "overview", "Go to the Overview screen";
     ScreenPipelines => "screen-pipelines", [Global], "pipelines", "Go to the Pipelines screen";
     ScreenWorkloads => "screen-workloads", [Global], "workloads", "Go to the Workloads screen";

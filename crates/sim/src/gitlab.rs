@@ -72,6 +72,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/api/v4/projects/{id}/repository/commits/{sha}",
             get(get_commit),
         )
+        .route("/api/v4/projects/{id}/repository/compare", get(compare))
         .fallback(|| async { GlError(StatusCode::NOT_FOUND, "404 Not Found".into()) })
         .with_state(gl)
 }
@@ -771,9 +772,26 @@ async fn list_deployments(
             })
             .collect()
     };
+    // `updated_after`/`updated_before` (GitLab requires `order_by=updated_at` with them).
+    let bound = |k: &str| {
+        param(&params, k)
+            .and_then(|v| DateTime::parse_from_rfc3339(v).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let (after, before) = (bound("updated_after"), bound("updated_before"));
+    if (after.is_some() || before.is_some()) && param(&params, "order_by") != Some("updated_at") {
+        return Err(GlError(
+            StatusCode::BAD_REQUEST,
+            "400 Bad request - `updated_after` and `updated_before` need order_by=updated_at"
+                .into(),
+        ));
+    }
     items.retain(|d| {
+        let updated = d.updated_at.unwrap_or(d.created_at);
         param(&params, "environment").is_none_or(|e| e == d.environment.name)
             && param(&params, "status").is_none_or(|s| s == d.status.as_str())
+            && after.is_none_or(|a| updated > a)
+            && before.is_none_or(|b| updated < b)
     });
     match param(&params, "order_by") {
         Some("iid") => items.sort_by_key(|d| d.iid),
@@ -817,6 +835,62 @@ async fn list_deployments(
     Ok(r)
 }
 
+/// `GET /projects/:id/repository/compare?from=&to=`: the commits reachable from `to` and not
+/// from `from`, oldest first (delivery history reads what a deployment brought). History is
+/// linear, so one side is always an ancestor.
+async fn compare(State(gl): Gl, Path(id): Path<String>, Query(params): Params) -> GlResult {
+    let svc = gl.project(&id)?;
+    let now = gl.shared.story_now();
+    let commits = gl.world().commits(&svc.name, now);
+    let find = |r: Option<&str>| {
+        let r = r.unwrap_or_default();
+        commits
+            .iter()
+            .position(|c| c.sha == r || (r.len() >= 7 && c.sha.starts_with(r)))
+            .ok_or_else(|| not_found("Ref"))
+    };
+    let (from, to) = (find(param(&params, "from"))?, find(param(&params, "to"))?);
+    // Newest first in the world: a larger index is older.
+    let brought: Vec<Commit> = (to..from.max(to))
+        .rev()
+        .map(|i| commit_of(&gl, svc, &commits, i))
+        .collect();
+    let head = commit_of(&gl, svc, &commits, to);
+    Ok(Json(json!({
+        "commit": head,
+        "commits": brought,
+        "diffs": [],
+        "compare_timeout": false,
+        "compare_same_ref": from == to,
+        "web_url": format!("{}/{}/-/compare/{}...{}", gl.base(), svc.repo, commits[from].sha, commits[to].sha),
+    }))
+    .into_response())
+}
+
+/// The `i`th newest commit of `commits` in GitLab's shape.
+fn commit_of(gl: &Gitlab, svc: &Service, commits: &[crate::world::Commit], i: usize) -> Commit {
+    let c = &commits[i];
+    let person = gl.world().person(&c.author);
+    let at = Some(gl.wall(c.at));
+    Commit {
+        id: c.sha.clone(),
+        short_id: c.sha[..8].to_string(),
+        title: c.message.lines().next().unwrap_or_default().to_string(),
+        message: c.message.clone(),
+        author_name: person.map_or_else(|| c.author.clone(), |p| p.display_name.clone()),
+        author_email: person
+            .map_or_else(|| format!("{}@acme.example", c.author), |p| p.email.clone()),
+        authored_date: at,
+        committed_date: at,
+        created_at: at,
+        parent_ids: commits
+            .get(i + 1)
+            .map(|p| vec![p.sha.clone()])
+            .unwrap_or_default(),
+        web_url: Some(format!("{}/{}/-/commit/{}", gl.base(), svc.repo, c.sha)),
+    }
+}
+
 /// One commit of the default branch by its sha (or a prefix of at least 7), or `main` for the
 /// newest.
 async fn get_commit(State(gl): Gl, Path((id, sha)): Path<(String, String)>) -> GlResult {
@@ -833,25 +907,5 @@ async fn get_commit(State(gl): Gl, Path((id, sha)): Path<(String, String)>) -> G
     let Some(i) = at else {
         return Err(not_found("Commit"));
     };
-    let c = &commits[i];
-    let person = gl.world().person(&c.author);
-    let at = Some(gl.wall(c.at));
-    Ok(Json(Commit {
-        id: c.sha.clone(),
-        short_id: c.sha[..8].to_string(),
-        title: c.message.lines().next().unwrap_or_default().to_string(),
-        message: c.message.clone(),
-        author_name: person.map_or_else(|| c.author.clone(), |p| p.display_name.clone()),
-        author_email: person
-            .map_or_else(|| format!("{}@acme.example", c.author), |p| p.email.clone()),
-        authored_date: at,
-        committed_date: at,
-        created_at: at,
-        parent_ids: commits
-            .get(i + 1)
-            .map(|p| vec![p.sha.clone()])
-            .unwrap_or_default(),
-        web_url: Some(format!("{}/{}/-/commit/{}", gl.base(), svc.repo, c.sha)),
-    })
-    .into_response())
+    Ok(Json(commit_of(&gl, svc, &commits, i)).into_response())
 }

@@ -129,7 +129,7 @@ impl Repo {
 
 /// A GraphQL answer's rate-limit refusal: a 200 whose errors say `RATE_LIMITED`, with the
 /// points bucket's reset in the headers.
-fn limited(body: &Value, headers: &HeaderMap) -> Option<Failure> {
+pub(super) fn limited(body: &Value, headers: &HeaderMap) -> Option<Failure> {
     let errors = body.get("errors")?.as_array()?;
     let hit = errors
         .iter()

@@ -23,9 +23,11 @@ pub enum Msg {
 pub struct Repo {
     /// The catalog ref.
     pub service: String,
-    /// `owner/repo` on GitHub.
+    /// `owner/repo` on GitHub, or the GitLab project (`group/project` or its id).
     pub slug: String,
     pub environment: String,
+    /// The repository is a GitLab project.
+    pub gitlab: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1057,7 +1057,7 @@ pub(crate) fn matchers_for(alert: &Alert) -> Vec<Matcher> {
 }
 
 /// Reads a duration as Alertmanager and amtool write them: `90m`, `1h30m`, `2d`, `1w`.
-pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
+pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     if text.is_empty() {
         return None;

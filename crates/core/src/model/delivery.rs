@@ -81,6 +81,29 @@ impl Default for Rules {
     }
 }
 
+impl Rules {
+    /// The rules from a config's words: a pattern, labels, and two durations (`1h`, `24h`).
+    /// Says which one does not read.
+    pub fn from_settings(
+        pattern: &str,
+        labels: &[String],
+        alert_within: &str,
+        rework_within: &str,
+    ) -> Result<Self, String> {
+        let fix_pattern = Regex::new(pattern).map_err(|e| format!("rework_pattern: {e}"))?;
+        let span = |name: &str, v: &str| {
+            super::alerts::parse_duration(v)
+                .ok_or_else(|| format!("{name}: `{v}` is not a duration"))
+        };
+        Ok(Self {
+            alert_within: span("failure_alert_window", alert_within)?,
+            rework_within: span("rework_window", rework_within)?,
+            fix_pattern,
+            fix_labels: labels.to_vec(),
+        })
+    }
+}
+
 /// Why a deployment counts as failed (the first reason that holds, in this order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

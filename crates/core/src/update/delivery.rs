@@ -10,8 +10,8 @@ use crate::message::Effect;
 use crate::message::delivery::{Command, Msg, Repo};
 use crate::model::alerts::Severity;
 use crate::model::delivery::screen::{Grouping, ServiceHistory, ServiceInfo};
-use crate::model::delivery::trail::{my_changes, trails};
-use crate::model::delivery::{ENVIRONMENT_ANNOTATION, History, Rules};
+use crate::model::delivery::trail::{detail, my_changes, trails};
+use crate::model::delivery::{ENVIRONMENT_ANNOTATION, History};
 use crate::model::{Level, Model, Screen, SourceKind};
 
 use super::feedback::notify;
@@ -31,7 +31,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             deployments,
         } => {
             let alerts = critical_starts(model, &service);
-            let history = History::new(deployments, &alerts, &Rules::default());
+            let history = History::new(deployments, &alerts, &model.delivery.rules);
             let entry = model.delivery.histories.entry(service).or_default();
             let same = entry.history.deployments == history.deployments && entry.error.is_none();
             *entry = ServiceHistory {
@@ -130,6 +130,17 @@ pub fn retrail(model: &mut Model) {
         let changes = my_changes(model, CHANGES_PER_SERVICE);
         model.delivery.changes = Some(changes);
         clamp(model);
+        // The open change follows what its trail holds now.
+        let open = model.delivery.change.as_ref().map(|c| c.trail.sha.clone());
+        model.delivery.change = open.and_then(|sha| {
+            let t = model
+                .delivery
+                .changes
+                .iter()
+                .flatten()
+                .find(|t| t.sha == sha)?;
+            Some(detail(model, t))
+        });
     }
     model.delivery.before_alert = before_alert(model);
     model.delivery.service_trails = service_trails(model);
@@ -214,6 +225,32 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
             vec![Effect::Render]
         });
     }
+    if let Some(open) = &model.delivery.change {
+        // The open change: `o` and `y` take its pull request's page (else its run's) through
+        // the one URL check; back closes it; list moves do nothing under it.
+        let url = open.url().map(str::to_string);
+        return Some(match action {
+            Action::Back | Action::MyChanges => {
+                model.delivery.change = None;
+                vec![Effect::Render]
+            }
+            Action::OpenUrl | Action::Copy => match url {
+                Some(u) => {
+                    let how = if action == Action::Copy {
+                        crate::update::feedback::UrlUse::Copy
+                    } else {
+                        crate::update::feedback::UrlUse::Open
+                    };
+                    crate::update::feedback::url_effect(model, how, &u)
+                }
+                None => {
+                    notify(model, Level::Info, "this change has no page to open yet");
+                    vec![Effect::Render]
+                }
+            },
+            _ => vec![],
+        });
+    }
     if model.delivery.changes.is_some() {
         match action {
             Action::MyChanges | Action::Back => {
@@ -221,7 +258,21 @@ pub(crate) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
                 clamp(model);
                 return Some(vec![Effect::Render]);
             }
-            Action::Timeline | Action::DeliveryGroup | Action::DeliveryWindow => {
+            Action::Timeline => {
+                let selected = model.list(Screen::Delivery).cursor.selected;
+                let trail = model
+                    .delivery
+                    .changes
+                    .as_ref()
+                    .and_then(|c| c.get(selected))
+                    .cloned();
+                if let Some(t) = trail {
+                    model.delivery.change = Some(detail(model, &t));
+                    return Some(vec![Effect::Render]);
+                }
+                return Some(vec![]);
+            }
+            Action::DeliveryGroup | Action::DeliveryWindow => {
                 return Some(vec![]);
             }
             _ => {}
@@ -297,7 +348,7 @@ pub fn watch(model: &mut Model) -> Option<Effect> {
     model.delivery.enabled = model
         .sources
         .iter()
-        .any(|s| s.id.kind == SourceKind::Github);
+        .any(|s| matches!(s.id.kind, SourceKind::Github | SourceKind::Gitlab));
     if !model.delivery.enabled {
         return None;
     }
@@ -315,7 +366,9 @@ pub fn watch(model: &mut Model) -> Option<Effect> {
         .targets()
         .into_iter()
         .filter_map(|t| {
-            let slug = t.github?;
+            // GitHub's repository when there is one, else the GitLab project.
+            let gitlab = t.github.is_none();
+            let slug = t.github.or(t.gitlab)?;
             let environment = model
                 .catalog
                 .get(&t.service)
@@ -326,6 +379,7 @@ pub fn watch(model: &mut Model) -> Option<Effect> {
                 service: t.service,
                 slug,
                 environment,
+                gitlab,
             })
         })
         .collect();

@@ -77,7 +77,10 @@ fn spot(model: &Model) -> Spot {
         }
         Screen::Onboarding => 0,
         Screen::Work => n(model.work.detail.is_some()),
-        Screen::Delivery => n(model.delivery.timeline.is_some()),
+        Screen::Delivery => {
+            let d = &model.delivery;
+            n(d.timeline.is_some()) + n(d.changes.is_some()) + n(d.change.is_some())
+        }
         // Each stage past the list is one more `esc` back (a run's end goes back to the list).
         Screen::Create => model.create.stage as u8,
     };

@@ -169,7 +169,18 @@ pub(super) async fn graphql(
     if !errs.is_empty() {
         body["errors"] = Value::Array(errs);
     }
-    answer(body, &charged)
+    let mut r = answer(body, &charged);
+    history_label(&mut r, req.operation_name.as_deref());
+    r
+}
+
+/// The delivery history's queries are counted apart from the sweep's (`/graphql History`), so
+/// a measurement can tell what reading history cost.
+fn history_label(r: &mut Response, operation: Option<&str>) {
+    if let Some(op) = operation.filter(|o| o.starts_with("History")) {
+        r.extensions_mut()
+            .insert(crate::control::EndpointLabel(format!("/graphql {op}")));
+    }
 }
 
 fn answer(body: Value, b: &Bucket) -> Response {
@@ -238,6 +249,9 @@ struct RepoData<'g> {
     runs: Vec<(ScheduledRun, Attempt)>,
     /// Every deployment, newest first, with its latest status's state and time.
     deployments: Vec<(DeploymentView, String, String)>,
+    /// Delivery history: every deployment's statuses (state, time), newest first, in the
+    /// order of `deployments`.
+    statuses: Vec<Vec<(String, String)>>,
 }
 
 /// A value being resolved: an object of some GraphQL type.
@@ -252,6 +266,14 @@ enum Node<'g, 'r> {
     Deployment(&'r RepoData<'g>, usize),
     DeploymentStatus(&'r RepoData<'g>, usize),
     Connection(Vec<Node<'g, 'r>>, usize),
+    // Delivery history's types: a page of a connection with its `pageInfo`, a deployment's
+    // creator and statuses, a commit's pull requests and their labels.
+    Paged(Vec<Node<'g, 'r>>, usize, usize, bool),
+    PageInfo(usize, bool),
+    Actor(String),
+    Status(String, String),
+    PullRequest(crate::world::history::Pull),
+    Label(&'static str),
 }
 
 impl Node<'_, '_> {
@@ -267,6 +289,12 @@ impl Node<'_, '_> {
             Node::Deployment(..) => "Deployment",
             Node::DeploymentStatus(..) => "DeploymentStatus",
             Node::Connection(..) => "Connection",
+            Node::Paged(..) => "Connection",
+            Node::PageInfo(..) => "PageInfo",
+            Node::Actor(..) => "User",
+            Node::Status(..) => "DeploymentStatus",
+            Node::PullRequest(..) => "PullRequest",
+            Node::Label(..) => "Label",
         }
     }
 }
@@ -301,6 +329,14 @@ fn field_type(parent: &str, field: &str) -> &'static str {
         ("CheckSuite", "workflowRun") => "WorkflowRun",
         ("DeploymentConnection", "nodes") => "Deployment",
         ("Deployment", "latestStatus") => "DeploymentStatus",
+        // Delivery history.
+        ("Deployment", "statuses") => "DeploymentStatusConnection",
+        ("DeploymentStatusConnection", "nodes") => "DeploymentStatus",
+        ("Repository", "object") => "Commit",
+        ("Commit", "associatedPullRequests") => "PullRequestConnection",
+        ("PullRequestConnection", "nodes") => "PullRequest",
+        ("PullRequest", "labels") => "LabelConnection",
+        ("LabelConnection", "nodes") => "Label",
         _ => "",
     }
 }
@@ -480,10 +516,32 @@ impl<'a> Cx<'a> {
                 (d.clone(), word("state"), word("created_at"))
             })
             .collect();
+        // Delivery history reads every status of a deployment, not only its latest.
+        let statuses = all
+            .iter()
+            .map(|d| {
+                statuses_json(
+                    &gh.shared.clock,
+                    gh.base(),
+                    gh.world(),
+                    svc,
+                    d,
+                    &all,
+                    self.now,
+                )
+                .iter()
+                .map(|s| {
+                    let word = |k: &str| s.get(k).and_then(Value::as_str).unwrap_or_default();
+                    (word("state").to_string(), word("created_at").to_string())
+                })
+                .collect()
+            })
+            .collect();
         RepoData {
             svc,
             runs,
             deployments,
+            statuses,
         }
     }
 
@@ -563,6 +621,8 @@ impl<'a> Cx<'a> {
                         .collect();
                     Ok(Out::Object(Node::Connection(nodes, total)))
                 }
+                "deployments" if self.history_page(f) => self.deployments_page(r, f),
+                "object" => self.object(r, f),
                 "deployments" => {
                     // Oldest first, as GitHub's default order (CREATED_AT ASC) lists them.
                     let n = r.deployments.len();
@@ -609,6 +669,19 @@ impl<'a> Cx<'a> {
                         .collect();
                     Ok(Out::Object(Node::Connection(nodes, of.len())))
                 }
+                "associatedPullRequests" => {
+                    let pulls: Vec<Node> = gh
+                        .world()
+                        .pull_of(&r.svc.name, sha)
+                        .filter(|p| p.merged <= self.now)
+                        .map(Node::PullRequest)
+                        .into_iter()
+                        .collect();
+                    let n = pulls.len();
+                    let (from, to) = page(n);
+                    let nodes = pulls.into_iter().skip(from).take(to - from).collect();
+                    Ok(Out::Object(Node::Connection(nodes, n)))
+                }
                 other => Err(no_field(other, "Commit")),
             },
             (Node::CheckSuite(r, i), field) => {
@@ -651,6 +724,19 @@ impl<'a> Cx<'a> {
                     "commitOid" => leaf(json!(d.run.commit.sha)),
                     "createdAt" => leaf(json!(ts(c, d.job.start))),
                     "state" => leaf(json!(deployment_state(state))),
+                    "creator" => Ok(Out::Object(Node::Actor(d.run.actor.clone()))),
+                    "statuses" => {
+                        // GitHub lists a deployment's statuses oldest first.
+                        let all: Vec<Node> = r.statuses[*i]
+                            .iter()
+                            .rev()
+                            .map(|(s, at)| Node::Status(s.clone(), at.clone()))
+                            .collect();
+                        let n = all.len();
+                        let (from, to) = page(n);
+                        let nodes = all.into_iter().skip(from).take(to - from).collect();
+                        Ok(Out::Object(Node::Connection(nodes, n)))
+                    }
                     "latestStatus" => Ok(if state.is_empty() {
                         Out::Leaf(Value::Null)
                     } else {
@@ -667,8 +753,152 @@ impl<'a> Cx<'a> {
                     other => Err(no_field(other, "DeploymentStatus")),
                 }
             }
+            (
+                node @ (Node::Paged(..)
+                | Node::PageInfo(..)
+                | Node::Actor(_)
+                | Node::Status(..)
+                | Node::PullRequest(_)
+                | Node::Label(_)),
+                field,
+            ) => history_field(node, field, first, last, c),
             (n, other) => Err(no_field(other, n.typename())),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery history: a repository's deployments of some environments page by page (newest
+// first, with `after` cursors and `pageInfo`), each with its creator and statuses, and a
+// commit's merged pull requests with their labels, from the same story REST serves.
+// ---------------------------------------------------------------------------------------------
+
+/// A page's cursor: the offset after its last node.
+fn cursor(end: usize) -> String {
+    format!("cursor:{end}")
+}
+
+impl<'a> Cx<'a> {
+    /// Whether a `deployments` field asks what the history reads (environments, a cursor or
+    /// an order), rather than the sweep's newest few.
+    fn history_page(&self, f: &Field<'a, &'a str>) -> bool {
+        ["environments", "after", "orderBy"]
+            .iter()
+            .any(|a| self.arg(f, a).is_some())
+    }
+
+    /// `deployments(environments:, first:, after:, orderBy: {field: CREATED_AT, direction:})`.
+    fn deployments_page<'r>(
+        &self,
+        r: &'r RepoData<'a>,
+        f: &Field<'a, &'a str>,
+    ) -> Result<Out<'a, 'r>, Value>
+    where
+        'a: 'r,
+    {
+        let envs: Option<Vec<String>> = self.arg(f, "environments").map(|v| match v {
+            Value::Array(l) => l
+                .iter()
+                .filter_map(|e| e.as_str().map(str::to_string))
+                .collect(),
+            Value::String(s) => vec![s],
+            _ => vec![],
+        });
+        let desc = self
+            .arg(f, "orderBy")
+            .and_then(|o| o.get("direction").cloned())
+            .is_some_and(|d| d == "DESC");
+        // `r.deployments` is newest first.
+        let mut order: Vec<usize> = (0..r.deployments.len())
+            .filter(|i| {
+                envs.as_ref()
+                    .is_none_or(|l| l.iter().any(|e| e == r.deployments[*i].0.environment))
+            })
+            .collect();
+        if !desc {
+            order.reverse();
+        }
+        let total = order.len();
+        let start = match self.arg(f, "after") {
+            None => 0,
+            Some(Value::String(c)) => c
+                .strip_prefix("cursor:")
+                .and_then(|n| n.parse::<usize>().ok())
+                .ok_or_else(|| error(format!("`{c}` does not appear to be a valid cursor.")))?,
+            Some(_) => {
+                return Err(error(
+                    "Argument 'after' on Field 'deployments' has an invalid value.",
+                ));
+            }
+        };
+        let size = self
+            .arg(f, "first")
+            .and_then(|v| v.as_u64())
+            .map_or(100, |k| k.min(100) as usize);
+        let from = start.min(total);
+        let to = (from + size).min(total);
+        let nodes = order[from..to]
+            .iter()
+            .map(|i| Node::Deployment(r, *i))
+            .collect();
+        Ok(Out::Object(Node::Paged(nodes, total, to, to < total)))
+    }
+
+    /// `object(oid:)`: a commit of the repository's history or its runs; null otherwise.
+    fn object<'r>(&self, r: &'r RepoData<'a>, f: &Field<'a, &'a str>) -> Result<Out<'a, 'r>, Value>
+    where
+        'a: 'r,
+    {
+        let Some(Value::String(oid)) = self.arg(f, "oid") else {
+            return Err(error("Field 'object' needs an argument: oid or expression"));
+        };
+        let known = self.gh.world().pull_of(&r.svc.name, &oid).is_some()
+            || r.runs.iter().any(|(run, _)| run.commit.sha == oid);
+        Ok(if known {
+            Out::Object(Node::Commit(r, oid))
+        } else {
+            Out::Leaf(Value::Null)
+        })
+    }
+}
+
+/// The fields of the history's own node types.
+fn history_field<'g, 'r>(
+    node: &Node<'g, 'r>,
+    field: &str,
+    first: Option<u64>,
+    last: Option<u64>,
+    c: &crate::world::SimClock,
+) -> Result<Out<'g, 'r>, Value> {
+    let leaf = |v: Value| Ok(Out::Leaf(v));
+    match (node, field) {
+        (Node::Paged(_, total, _, _), "totalCount") => leaf(json!(total)),
+        (Node::Paged(nodes, ..), "nodes") => {
+            Ok(Out::List(nodes.iter().map(Node::shallow_clone).collect()))
+        }
+        (Node::Paged(_, _, end, more), "pageInfo") => Ok(Out::Object(Node::PageInfo(*end, *more))),
+        (Node::PageInfo(_, more), "hasNextPage") => leaf(json!(more)),
+        (Node::PageInfo(end, _), "endCursor") => leaf(json!(cursor(*end))),
+        (Node::Actor(login), "login") => leaf(json!(login)),
+        (Node::Status(state, _), "state") => leaf(json!(state.to_uppercase())),
+        (Node::Status(_, at), "createdAt" | "updatedAt") => leaf(json!(at)),
+        (Node::PullRequest(p), f) => match f {
+            "number" => leaf(json!(p.number)),
+            "title" => leaf(json!(p.title)),
+            "mergedAt" => leaf(json!(ts(c, p.merged))),
+            "merged" => leaf(json!(true)),
+            "state" => leaf(json!("MERGED")),
+            "labels" => {
+                let all: Vec<Node> = p.labels.iter().map(|l| Node::Label(l)).collect();
+                let n = all.len();
+                let k = first.or(last).map_or(100, |k| k.min(100) as usize);
+                let nodes = all.into_iter().take(k).collect();
+                Ok(Out::Object(Node::Connection(nodes, n)))
+            }
+            other => Err(no_field(other, "PullRequest")),
+        },
+        (Node::Label(name), "name") => leaf(json!(name)),
+        (n, other) => Err(no_field(other, n.typename())),
     }
 }
 
@@ -688,6 +918,14 @@ impl<'g, 'r> Node<'g, 'r> {
             Node::Connection(n, t) => {
                 Node::Connection(n.iter().map(Node::shallow_clone).collect(), *t)
             }
+            Node::Paged(n, t, e, m) => {
+                Node::Paged(n.iter().map(Node::shallow_clone).collect(), *t, *e, *m)
+            }
+            Node::PageInfo(e, m) => Node::PageInfo(*e, *m),
+            Node::Actor(l) => Node::Actor(l.clone()),
+            Node::Status(s, a) => Node::Status(s.clone(), a.clone()),
+            Node::PullRequest(p) => Node::PullRequest(p.clone()),
+            Node::Label(l) => Node::Label(l),
         }
     }
 }

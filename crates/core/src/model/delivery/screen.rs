@@ -317,6 +317,10 @@ pub struct DeliveryState {
     pub summary: Summary,
     /// For the open service screen (by ref): its newest changes with their trails.
     pub service_trails: Option<(String, Vec<super::trail::Trail>)>,
+    /// The definitions' knobs from the config (`[delivery]`), applied as histories arrive.
+    pub rules: super::Rules,
+    /// The change opened from "My changes" (`enter`), rebuilt with the trails.
+    pub change: Option<super::trail::ChangeDetail>,
 }
 
 impl DeliveryState {

@@ -264,6 +264,122 @@ fn trails_with(
     out
 }
 
+/// One deployment that carried a change (or tried to) to an environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Carried {
+    pub environment: String,
+    /// The commit it deployed (the change itself, or a later one holding it).
+    pub sha: String,
+    pub state: RunState,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
+/// A change opened from "My changes": its trail, and what stands behind each step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeDetail {
+    pub trail: Trail,
+    /// The pull request that merged it and its labels, when the delivery history has it.
+    pub pull: Option<(u64, Vec<String>)>,
+    /// The pull request's page, made beside the run's page when both are known.
+    pub pull_url: Option<String>,
+    /// Per environment, the deployments holding it up to the first that succeeded, oldest first.
+    pub deployments: Vec<Carried>,
+    /// The service's alerts started since it reached production: name, critical, start.
+    pub alerts: Vec<(String, bool, DateTime<Utc>)>,
+}
+
+impl ChangeDetail {
+    /// What `o` opens and `y` copies: the pull request, else the run.
+    pub fn url(&self) -> Option<&str> {
+        self.pull_url.as_deref().or(self.trail.url.as_deref())
+    }
+}
+
+/// The detail of `trail` from what the cockpit holds: the deployments of its service that hold
+/// it, the pull request the delivery history knows for it, the alerts since production.
+pub fn detail(model: &Model, trail: &Trail) -> ChangeDetail {
+    let mut deployments: Vec<Carried> = Vec::new();
+    for repo in model
+        .pipelines
+        .repos
+        .values()
+        .filter(|r| r.service == trail.service)
+    {
+        let mut holding: Vec<_> = repo
+            .deployments
+            .iter()
+            .filter(|d| d.sha == trail.sha || d.created >= trail.merged)
+            .collect();
+        holding.sort_by_key(|d| (d.created, d.id));
+        let mut landed: Vec<&str> = Vec::new();
+        for d in holding {
+            if landed
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(&d.environment))
+            {
+                continue;
+            }
+            if d.state == RunState::Success {
+                landed.push(&d.environment);
+            }
+            deployments.push(Carried {
+                environment: d.environment.clone(),
+                sha: d.sha.clone(),
+                state: d.state,
+                created: d.created,
+                updated: d.updated,
+            });
+        }
+    }
+    deployments.sort_by_key(|d| d.created);
+    let pull = model
+        .delivery
+        .histories
+        .get(&trail.service)
+        .into_iter()
+        .flat_map(|h| h.history.deployments.iter())
+        .flat_map(|d| d.changes.iter())
+        .find(|c| c.sha == trail.sha)
+        .and_then(|c| c.pull.map(|n| (n, c.labels.clone())));
+    // A run's page is `<repository page>/actions/runs/<id>`: the pull request's is beside it.
+    let pull_url = match (&pull, &trail.url) {
+        (Some((n, _)), Some(run)) => run
+            .split_once("/actions/runs/")
+            .map(|(repo, _)| format!("{repo}/pull/{n}")),
+        _ => None,
+    };
+    let alerts = match trail.production.done_at() {
+        Some(live) => {
+            let mut a: Vec<(String, bool, DateTime<Utc>)> = model
+                .alerts
+                .merged
+                .iter()
+                .filter(|m| m.service_ref.as_deref() == Some(trail.service.as_str()))
+                .filter_map(|m| model.alerts.alert(m))
+                .filter(|a| a.starts_at >= live)
+                .map(|a| {
+                    (
+                        a.name().to_string(),
+                        a.severity == Severity::Critical,
+                        a.starts_at,
+                    )
+                })
+                .collect();
+            a.sort_by_key(|(_, _, at)| *at);
+            a
+        }
+        None => vec![],
+    };
+    ChangeDetail {
+        trail: trail.clone(),
+        pull,
+        pull_url,
+        deployments,
+        alerts,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
