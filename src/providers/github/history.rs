@@ -870,14 +870,13 @@ async fn read_github(
         Some(r) => r.clone(),
         None => {
             let made = match super::resolve_token(source).await {
-                Ok(token) => GithubApi::new(
-                    &source.api_url,
-                    token,
-                    source.max_in_flight,
-                    crate::providers::http::REQUEST_TIMEOUT,
-                )
-                .map(|a| Arc::new(Reader::new(Arc::new(a), graphql)))
-                .map_err(|e| e.to_string()),
+                // Built from the source, so the host has `[github]`'s budget whichever of its
+                // users starts first.
+                Ok(token) => {
+                    GithubApi::for_source(source, token, crate::providers::http::REQUEST_TIMEOUT)
+                        .map(|a| Arc::new(Reader::new(Arc::new(a), graphql)))
+                        .map_err(|e| e.to_string())
+                }
                 Err(e) => Err(e.to_string()),
             };
             match made {
