@@ -206,10 +206,11 @@ struct Loader {
 }
 
 /// Each file a load parsed, with its modification time and size then: the next load parses
-/// only the files whose stamp moved, so one edited file of many costs one parse.
+/// only the files whose stamp moved, so one edited file of many costs one parse. Shared, so
+/// keeping it costs no copy of what it holds until a load takes its entities.
 #[derive(Default)]
 pub struct ParseCache {
-    files: HashMap<PathBuf, (Stamp, ParsedFile)>,
+    files: HashMap<PathBuf, (Stamp, std::sync::Arc<ParsedFile>)>,
     /// Files this load parsed (the rest came from the cache).
     parsed: usize,
 }
@@ -299,7 +300,7 @@ impl Loader {
             self.cache
                 .files
                 .insert(path.to_path_buf(), (st, parsed.clone()));
-            self.take(path, parsed);
+            self.take(path, &parsed);
             return;
         }
         let text = match std::fs::read(path) {
@@ -325,22 +326,23 @@ impl Loader {
             }
         };
         self.out.files += 1;
-        let parsed = parse_file(path, &text);
+        let parsed = std::sync::Arc::new(parse_file(path, &text));
+        drop(text);
         self.cache.parsed += 1;
         if let Some(st) = now {
             self.cache
                 .files
                 .insert(path.to_path_buf(), (st, parsed.clone()));
         }
-        self.take(path, parsed);
+        self.take(path, &parsed);
     }
 
-    fn take(&mut self, path: &Path, parsed: ParsedFile) {
-        self.out.entities.extend(parsed.entities);
-        self.out.problems.extend(parsed.problems);
+    fn take(&mut self, path: &Path, parsed: &ParsedFile) {
+        self.out.entities.extend(parsed.entities.iter().cloned());
+        self.out.problems.extend(parsed.problems.iter().cloned());
         let base = path.parent().unwrap_or(Path::new("."));
-        for follow in parsed.follows {
-            self.follow(base, follow);
+        for follow in &parsed.follows {
+            self.follow(base, follow.clone());
         }
     }
 
@@ -393,7 +395,6 @@ struct Follow {
     remote: bool,
 }
 
-#[derive(Clone)]
 struct ParsedFile {
     entities: Vec<Entity>,
     problems: Vec<Problem>,
@@ -1078,8 +1079,10 @@ async fn run(
     {
         return;
     }
-    let mut last: Option<Loaded> = None;
-    let mut inputs: Option<std::sync::Arc<Inputs>>;
+    // What the last batch sent was read from: a load that parsed nothing and looked at the
+    // same inputs read the same catalog, so it is not sent again (no copy kept to compare).
+    let mut inputs: Option<std::sync::Arc<Inputs>> = None;
+    let mut sent = false;
     let mut cache = ParseCache::default();
     let changed = std::sync::Arc::new(Notify::new());
     let mut watch = Watch::new(changed.clone());
@@ -1093,6 +1096,9 @@ async fn run(
         let at = clock.now();
         let event = match loaded {
             Ok((loaded, read, parsed)) => {
+                let same = sent
+                    && parsed.parsed() == 0
+                    && inputs.as_deref().is_some_and(|before| *before == read);
                 cache = parsed;
                 watch.follow(&read.watch_dirs());
                 inputs = Some(std::sync::Arc::new(read));
@@ -1102,17 +1108,17 @@ async fn run(
                     .filter(|e| e.kind == Kind::Component)
                     .count();
                 let detail = format!("{services} services, {} files", loaded.files);
-                if last.as_ref() != Some(&loaded) {
+                if !same {
                     let msg = catalog::Msg::Loaded {
                         origin: Origin::Files,
-                        entities: loaded.entities.clone(),
-                        problems: loaded.problems.clone(),
+                        entities: loaded.entities,
+                        problems: loaded.problems,
                         at,
                     };
                     if tx.send(Msg::Catalog(msg)).await.is_err() {
                         return;
                     }
-                    last = Some(loaded);
+                    sent = true;
                 }
                 SourceEvent::Ok {
                     at,
