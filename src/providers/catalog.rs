@@ -27,6 +27,10 @@ const CHECK_EVERY: Duration = Duration::from_secs(5);
 /// The same look while file-system notifications watch the files' directories: only for what
 /// they can miss (a network file system, a directory made after the watch began).
 const CHECK_WATCHED_EVERY: Duration = Duration::from_secs(60);
+/// Files larger than this are parsed again rather than kept parsed between loads: what they
+/// hold (a 7 MB file, 22,000 entities) would be one more copy of the catalog in memory, and it
+/// spares a parse only when another file changed.
+const CACHED_BYTES: usize = 1 << 20;
 /// Notifications come in bursts (an editor writes, renames, sets times): one look after the
 /// burst.
 const SETTLE: Duration = Duration::from_millis(150);
@@ -327,9 +331,12 @@ impl Loader {
         };
         self.out.files += 1;
         let parsed = std::sync::Arc::new(parse_file(path, &text));
+        let large = text.len() > CACHED_BYTES;
         drop(text);
         self.cache.parsed += 1;
-        if let Some(st) = now {
+        if let Some(st) = now
+            && !large
+        {
             self.cache
                 .files
                 .insert(path.to_path_buf(), (st, parsed.clone()));
@@ -539,6 +546,31 @@ fn first_content_line(text: &str) -> u32 {
         .unwrap_or(0) as u32
 }
 
+/// The keys a problem can point at ([`EntityOrigin::place_of`]'s callers): the spec's
+/// references and targets, `spec` itself, and the metadata read. Only these are kept, as every
+/// entity of a 20,000-entity catalog holds its own map.
+const POINTED_AT: &[&str] = &[
+    "spec",
+    "metadata.name",
+    "metadata.annotations",
+    "metadata.links",
+    "owner",
+    "system",
+    "domain",
+    "subcomponentOf",
+    "subdomainOf",
+    "parent",
+    "children",
+    "members",
+    "memberOf",
+    "providesApis",
+    "consumesApis",
+    "dependsOn",
+    "dependencyOf",
+    "target",
+    "targets",
+];
+
 /// File lines of the keys directly under `spec:` (`owner`, `dependsOn`, …) and of
 /// `metadata.name`, so a problem can point at the line that caused it.
 fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
@@ -555,7 +587,7 @@ fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
             .split_once(':')
             .map(|(k, _)| k.trim().trim_matches(['"', '\'']));
         if depth == 0 || (line.starts_with("   ") && n == 0) {
-            if let Some(k) = key {
+            if let Some(k) = key.filter(|k| POINTED_AT.contains(k)) {
                 out.entry(k.to_string())
                     .or_insert((first_line + n as u32, depth as u32 + 1));
             }
@@ -574,6 +606,9 @@ fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
             } else {
                 k.to_string()
             };
+            if !POINTED_AT.contains(&name.as_str()) {
+                continue;
+            }
             out.entry(name)
                 .or_insert((first_line + n as u32, depth as u32 + 1));
         }
