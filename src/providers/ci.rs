@@ -684,11 +684,19 @@ where
                                 let Some(st) = states.get_mut(&t.repo) else {
                                     continue;
                                 };
+                                // The first sweep after a REST read no sweep sent has no
+                                // mark to compare with: it sets one, unless something ran at
+                                // either look. A run that ended between the two would
+                                // otherwise be the mark, and its end show only when something
+                                // else moved (36 s and more for a busy organisation).
+                                let unchanged = |g: &Glance| match st.glance {
+                                    Some(p) => p == g.print,
+                                    None => !st.busy && !g.busy,
+                                };
                                 match seen.get(&t.repo) {
-                                    // Unchanged since REST read it (or the first
-                                    // sweep since: it sets the mark). Busy as either says:
+                                    // Unchanged since REST read it. Busy as either says:
                                     // REST sees older runs, the sweep newer branches.
-                                    Some(g) if st.glance.is_none_or(|p| p == g.print) => {
+                                    Some(g) if unchanged(g) => {
                                         st.glance = Some(g.print);
                                         st.next_due = Some(
                                             now + if g.busy || st.busy {

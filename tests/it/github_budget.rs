@@ -124,7 +124,7 @@ async fn the_sims_graphql_answers_the_sweep_as_its_rest_api_reads() {
     }
     let body = json!({ "query": sweep::query(repos.len() + 1), "variables": vars, "operationName": "Sweep" });
     let answer = post_graphql(&sim, &body).await;
-    // Cost as GitHub counts it: 5 connections a repository, 4 repositories, 20 requests: 1.
+    // Cost as GitHub counts it: 6 connections a repository, 4 repositories, 24 requests: 1.
     assert_eq!(answer["data"]["rateLimit"]["cost"], json!(1), "{answer}");
     assert_eq!(answer["data"]["rateLimit"]["remaining"], json!(4999));
     // An unknown repository: null with GitHub's NOT_FOUND error at its path.
@@ -159,6 +159,23 @@ async fn the_sims_graphql_answers_the_sweep_as_its_rest_api_reads() {
                 "{repo}"
             );
         }
+        // The default branch is read by name, its head the newest main-branch run's commit,
+        // however many pull-request branches were pushed after it.
+        let main = &r["defaultBranchRef"];
+        assert_eq!(main["name"], json!("main"), "{repo}: {r}");
+        let newest_main = raw_json(
+            &sim,
+            &format!("/repos/{repo}/actions/runs?branch=main&per_page=1"),
+        )
+        .await;
+        assert_eq!(
+            main["target"]["oid"], newest_main["workflow_runs"][0]["head_sha"],
+            "{repo}"
+        );
+        let main_suites = main["target"]["checkSuites"]["nodes"]
+            .as_array()
+            .expect("suites");
+        assert!(!main_suites.is_empty(), "{repo}: {main}");
         // The newest deployment's latest status is REST's.
         let deps = r["deployments"]["nodes"].as_array().expect("deployments");
         if let Some(newest) = deps.last() {

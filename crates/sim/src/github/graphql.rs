@@ -293,6 +293,7 @@ fn field_type(parent: &str, field: &str) -> &'static str {
         ("Query", "repository") => "Repository",
         ("Query", "rateLimit") => "RateLimit",
         ("Repository", "refs") => "RefConnection",
+        ("Repository", "defaultBranchRef") => "Ref",
         ("Repository", "deployments") => "DeploymentConnection",
         ("RefConnection", "nodes") => "Ref",
         ("Ref", "target") => "Commit",
@@ -538,6 +539,7 @@ impl<'a> Cx<'a> {
             },
             (Node::Repository(r), field) => match field {
                 "nameWithOwner" => leaf(json!(r.svc.repo)),
+                "defaultBranchRef" => Ok(default_branch_ref(r)),
                 "name" => leaf(json!(r.svc.repo.rsplit('/').next())),
                 "refs" => {
                     // Branches by their heads' commit dates, newest first (TAG_COMMIT_DATE
@@ -690,6 +692,18 @@ impl<'g, 'r> Node<'g, 'r> {
             }
         }
     }
+}
+
+/// The default branch (`main` in the story), its head the commit of its newest run (as `refs`
+/// takes a branch's head), so a query
+/// sees it however many pull-request branches were pushed since; none before its first run.
+fn default_branch_ref<'g, 'r>(r: &'r RepoData<'g>) -> Out<'g, 'r> {
+    r.runs
+        .iter()
+        .find(|(run, _)| run_branch(run) == "main")
+        .map_or(Out::Leaf(Value::Null), |(run, _)| {
+            Out::Object(Node::Ref(r, "main", run.commit.sha.clone()))
+        })
 }
 
 /// A deployment's own state, from its latest status, as GitHub's `DeploymentState` names it.
