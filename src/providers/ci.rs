@@ -685,13 +685,13 @@ where
                                     continue;
                                 };
                                 // The first sweep after a REST read no sweep sent has no
-                                // mark to compare with: it sets one, unless something ran at
-                                // either look. A run that ended between the two would
-                                // otherwise be the mark, and its end show only when something
-                                // else moved (36 s and more for a busy organisation).
+                                // mark to compare with: it sets one, unless the two looks
+                                // disagree on whether anything runs. A run that ended (or
+                                // started) between them would otherwise be the mark, and
+                                // show only when something else moved.
                                 let unchanged = |g: &Glance| match st.glance {
                                     Some(p) => p == g.print,
-                                    None => !st.busy && !g.busy,
+                                    None => st.busy == g.busy,
                                 };
                                 match seen.get(&t.repo) {
                                     // Unchanged since REST read it. Busy as either says:

@@ -694,13 +694,15 @@ impl<'g, 'r> Node<'g, 'r> {
     }
 }
 
-/// The default branch (`main` in the story), its head the commit of its newest run (as `refs`
-/// takes a branch's head), so a query
-/// sees it however many pull-request branches were pushed since; none before its first run.
+/// The default branch (`main` in the story), so a query sees it however many pull-request
+/// branches were pushed since; none before its first run. Its head is the newest commit pushed
+/// to it, not the commit of its newest run: a deploy that starts after the next push runs on
+/// the older commit, and taking its commit hid the newer commit's CI run.
 fn default_branch_ref<'g, 'r>(r: &'r RepoData<'g>) -> Out<'g, 'r> {
     r.runs
         .iter()
-        .find(|(run, _)| run_branch(run) == "main")
+        .filter(|(run, _)| run_branch(run) == "main")
+        .max_by_key(|(run, _)| run.commit.at)
         .map_or(Out::Leaf(Value::Null), |(run, _)| {
             Out::Object(Node::Ref(r, "main", run.commit.sha.clone()))
         })
