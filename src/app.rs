@@ -58,13 +58,17 @@ pub struct Options {
 }
 
 pub async fn run(
-    mut model: Model,
+    model: Model,
     theme: &Theme,
     guard: &mut TerminalGuard,
     mut messages: mpsc::Receiver<Msg>,
     effects: &mut dyn Effects,
     options: Options,
 ) -> Result<Exit> {
+    // The model is never freed: the loop ends only for the process to exit, and freeing a
+    // large catalog (two copies of 22,000 entities, a million allocations) one allocation at
+    // a time made quitting wait about 100 ms for nothing.
+    let mut model = std::mem::ManuallyDrop::new(model);
     let mut hangup =
         signal(SignalKind::hangup()).wrap_err("while installing the SIGHUP handler")?;
     let mut terminate =

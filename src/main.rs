@@ -65,8 +65,10 @@ fn main() -> ExitCode {
     ));
     let result = runtime.block_on(run(cli, started));
     terminal::restore();
-    // Providers may still be waiting on the network; nobody waits for them on the way out.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    // Providers may still be waiting on the network, or parsing a large catalog on the
+    // blocking pool; nobody waits for them on the way out (a bounded wait was spent whole
+    // whenever a catalog load was in progress).
+    runtime.shutdown_background();
     match result {
         Ok(code) => code,
         Err(e) => {

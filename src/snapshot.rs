@@ -47,8 +47,12 @@ pub fn save(path: &Path, snapshot: &Snapshot) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    serde_json::to_writer(&mut tmp, snapshot)?;
-    tmp.flush()?;
+    // Buffered: serde writes a token at a time, and a write call per token made saving a
+    // 22,000-entity catalog (22 MB) take 17 s at quit.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut tmp);
+    serde_json::to_writer(&mut out, snapshot)?;
+    out.flush()?;
+    drop(out);
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

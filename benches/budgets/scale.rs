@@ -1,6 +1,7 @@
 //! The scale budgets of a large organisation: 20,000 catalog entities from one descriptor file
 //! under 1 s, a palette or `/` filter keystroke over them under 5 ms, and a batch of pod
-//! changes at 10,000 pods under 2 ms in `update` (the batch benches are in workloads.rs).
+//! changes at 10,000 pods under 2 ms in `update` (the batch benches are in workloads.rs), and
+//! one edited entity of 20,000 taken into the model without merging and joining them all.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -89,10 +90,44 @@ fn benches(c: &mut Criterion) {
         &mut m,
         Msg::Catalog(catalog::Msg::Loaded {
             origin: Origin::Files,
-            entities,
+            entities: entities.clone(),
             problems: vec![],
             at: now(),
         }),
+    );
+
+    // One entity edited in the file (its description and what it depends on), the file read
+    // again: the whole batch arrives, and `update` replaces the one entity, derives the
+    // relations at both ends and joins its row again. Each iteration flips the edit.
+    let mut edited = entities.clone();
+    if let Some(e) = edited.get_mut(ENTITIES / 2) {
+        e.description = Some("Edited: now depends on the first service.".into());
+        e.spec.depends_on = vec!["component:default/service-00000".into()];
+    }
+    let versions = [edited, entities];
+    let mut flip = 0;
+    group.bench_function(
+        "catalog one entity changed, 20000 services, in update",
+        |b| {
+            b.iter_batched(
+                || {
+                    flip = 1 - flip;
+                    versions[flip].clone()
+                },
+                |entities| {
+                    update(
+                        &mut m,
+                        Msg::Catalog(catalog::Msg::Loaded {
+                            origin: Origin::Files,
+                            entities,
+                            problems: vec![],
+                            at: now(),
+                        }),
+                    )
+                },
+                criterion::BatchSize::LargeInput,
+            )
+        },
     );
     group.sample_size(50);
 

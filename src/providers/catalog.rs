@@ -27,6 +27,10 @@ const CHECK_EVERY: Duration = Duration::from_secs(5);
 /// The same look while file-system notifications watch the files' directories: only for what
 /// they can miss (a network file system, a directory made after the watch began).
 const CHECK_WATCHED_EVERY: Duration = Duration::from_secs(60);
+/// Files larger than this are parsed again rather than kept parsed between loads: what they
+/// hold (a 7 MB file, 22,000 entities) would be one more copy of the catalog in memory, and it
+/// spares a parse only when another file changed.
+const CACHED_BYTES: usize = 1 << 20;
 /// Notifications come in bursts (an editor writes, renames, sets times): one look after the
 /// burst.
 const SETTLE: Duration = Duration::from_millis(150);
@@ -206,10 +210,11 @@ struct Loader {
 }
 
 /// Each file a load parsed, with its modification time and size then: the next load parses
-/// only the files whose stamp moved, so one edited file of many costs one parse.
+/// only the files whose stamp moved, so one edited file of many costs one parse. Shared, so
+/// keeping it costs no copy of what it holds until a load takes its entities.
 #[derive(Default)]
 pub struct ParseCache {
-    files: HashMap<PathBuf, (Stamp, ParsedFile)>,
+    files: HashMap<PathBuf, (Stamp, std::sync::Arc<ParsedFile>)>,
     /// Files this load parsed (the rest came from the cache).
     parsed: usize,
 }
@@ -299,7 +304,7 @@ impl Loader {
             self.cache
                 .files
                 .insert(path.to_path_buf(), (st, parsed.clone()));
-            self.take(path, parsed);
+            self.take(path, &parsed);
             return;
         }
         let text = match std::fs::read(path) {
@@ -325,22 +330,26 @@ impl Loader {
             }
         };
         self.out.files += 1;
-        let parsed = parse_file(path, &text);
+        let parsed = std::sync::Arc::new(parse_file(path, &text));
+        let large = text.len() > CACHED_BYTES;
+        drop(text);
         self.cache.parsed += 1;
-        if let Some(st) = now {
+        if let Some(st) = now
+            && !large
+        {
             self.cache
                 .files
                 .insert(path.to_path_buf(), (st, parsed.clone()));
         }
-        self.take(path, parsed);
+        self.take(path, &parsed);
     }
 
-    fn take(&mut self, path: &Path, parsed: ParsedFile) {
-        self.out.entities.extend(parsed.entities);
-        self.out.problems.extend(parsed.problems);
+    fn take(&mut self, path: &Path, parsed: &ParsedFile) {
+        self.out.entities.extend(parsed.entities.iter().cloned());
+        self.out.problems.extend(parsed.problems.iter().cloned());
         let base = path.parent().unwrap_or(Path::new("."));
-        for follow in parsed.follows {
-            self.follow(base, follow);
+        for follow in &parsed.follows {
+            self.follow(base, follow.clone());
         }
     }
 
@@ -393,7 +402,6 @@ struct Follow {
     remote: bool,
 }
 
-#[derive(Clone)]
 struct ParsedFile {
     entities: Vec<Entity>,
     problems: Vec<Problem>,
@@ -538,6 +546,31 @@ fn first_content_line(text: &str) -> u32 {
         .unwrap_or(0) as u32
 }
 
+/// The keys a problem can point at ([`EntityOrigin::place_of`]'s callers): the spec's
+/// references and targets, `spec` itself, and the metadata read. Only these are kept, as every
+/// entity of a 20,000-entity catalog holds its own map.
+const POINTED_AT: &[&str] = &[
+    "spec",
+    "metadata.name",
+    "metadata.annotations",
+    "metadata.links",
+    "owner",
+    "system",
+    "domain",
+    "subcomponentOf",
+    "subdomainOf",
+    "parent",
+    "children",
+    "members",
+    "memberOf",
+    "providesApis",
+    "consumesApis",
+    "dependsOn",
+    "dependencyOf",
+    "target",
+    "targets",
+];
+
 /// File lines of the keys directly under `spec:` (`owner`, `dependsOn`, …) and of
 /// `metadata.name`, so a problem can point at the line that caused it.
 fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
@@ -554,7 +587,7 @@ fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
             .split_once(':')
             .map(|(k, _)| k.trim().trim_matches(['"', '\'']));
         if depth == 0 || (line.starts_with("   ") && n == 0) {
-            if let Some(k) = key {
+            if let Some(k) = key.filter(|k| POINTED_AT.contains(k)) {
                 out.entry(k.to_string())
                     .or_insert((first_line + n as u32, depth as u32 + 1));
             }
@@ -573,6 +606,9 @@ fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
             } else {
                 k.to_string()
             };
+            if !POINTED_AT.contains(&name.as_str()) {
+                continue;
+            }
             out.entry(name)
                 .or_insert((first_line + n as u32, depth as u32 + 1));
         }
@@ -1078,8 +1114,10 @@ async fn run(
     {
         return;
     }
-    let mut last: Option<Loaded> = None;
-    let mut inputs: Option<std::sync::Arc<Inputs>>;
+    // What the last batch sent was read from: a load that parsed nothing and looked at the
+    // same inputs read the same catalog, so it is not sent again (no copy kept to compare).
+    let mut inputs: Option<std::sync::Arc<Inputs>> = None;
+    let mut sent = false;
     let mut cache = ParseCache::default();
     let changed = std::sync::Arc::new(Notify::new());
     let mut watch = Watch::new(changed.clone());
@@ -1093,6 +1131,9 @@ async fn run(
         let at = clock.now();
         let event = match loaded {
             Ok((loaded, read, parsed)) => {
+                let same = sent
+                    && parsed.parsed() == 0
+                    && inputs.as_deref().is_some_and(|before| *before == read);
                 cache = parsed;
                 watch.follow(&read.watch_dirs());
                 inputs = Some(std::sync::Arc::new(read));
@@ -1102,17 +1143,17 @@ async fn run(
                     .filter(|e| e.kind == Kind::Component)
                     .count();
                 let detail = format!("{services} services, {} files", loaded.files);
-                if last.as_ref() != Some(&loaded) {
+                if !same {
                     let msg = catalog::Msg::Loaded {
                         origin: Origin::Files,
-                        entities: loaded.entities.clone(),
-                        problems: loaded.problems.clone(),
+                        entities: loaded.entities,
+                        problems: loaded.problems,
                         at,
                     };
                     if tx.send(Msg::Catalog(msg)).await.is_err() {
                         return;
                     }
-                    last = Some(loaded);
+                    sent = true;
                 }
                 SourceEvent::Ok {
                     at,

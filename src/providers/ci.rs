@@ -684,11 +684,19 @@ where
                                 let Some(st) = states.get_mut(&t.repo) else {
                                     continue;
                                 };
+                                // The first sweep after a REST read no sweep sent has no
+                                // mark to compare with: it sets one, unless the two looks
+                                // disagree on whether anything runs. A run that ended (or
+                                // started) between them would otherwise be the mark, and
+                                // show only when something else moved.
+                                let unchanged = |g: &Glance| match st.glance {
+                                    Some(p) => p == g.print,
+                                    None => st.busy == g.busy,
+                                };
                                 match seen.get(&t.repo) {
-                                    // Unchanged since REST read it (or the first
-                                    // sweep since: it sets the mark). Busy as either says:
+                                    // Unchanged since REST read it. Busy as either says:
                                     // REST sees older runs, the sweep newer branches.
-                                    Some(g) if st.glance.is_none_or(|p| p == g.print) => {
+                                    Some(g) if unchanged(g) => {
                                         st.glance = Some(g.print);
                                         st.next_due = Some(
                                             now + if g.busy || st.busy {

@@ -576,7 +576,11 @@ fn an_unchanged_catalog_is_not_announced_again() {
             at: now(),
         }),
     );
-    assert!(effects.is_empty(), "{effects:?}");
+    // Only the replaced batch goes, to be freed off the loop: no targets, no frame.
+    assert!(
+        effects.iter().all(|e| matches!(e, Effect::Discard(_))),
+        "{effects:?}"
+    );
 }
 
 pub(crate) fn render(m: &Model, width: u16, height: u16) -> String {

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::model::catalog::Origin;
 use crate::model::{Model, SourceStatus};
 
 /// Every string of a JSON value through [`crate::sanitize::text`]: the widest of the modes
@@ -52,6 +53,11 @@ pub struct Snapshot {
         std::collections::BTreeMap<crate::model::catalog::Origin, crate::model::catalog::Batch>,
 }
 
+/// Descriptor files are read again in well under a second; past this many entities, saving
+/// them (at quit, on the loop) and reading them back (at start, every string sanitised again)
+/// costs more than reading the files, so a large catalog from files is not saved.
+pub const SAVED_FILE_ENTITIES: usize = 2_000;
+
 impl Snapshot {
     /// Reads a snapshot file's bytes: `Err` says why it is discarded (another format, corrupt).
     /// The file is outside data like any answer: every string in it (keys included) passes the
@@ -80,7 +86,15 @@ impl Snapshot {
             saved_at: model.now,
             sources: model.sources.clone(),
             alerts: crate::model::alerts::saved(&model.alerts),
-            catalog: model.catalog.batches.clone(),
+            catalog: model
+                .catalog
+                .batches
+                .iter()
+                .filter(|(origin, batch)| {
+                    **origin != Origin::Files || batch.entities.len() <= SAVED_FILE_ENTITIES
+                })
+                .map(|(origin, batch)| (*origin, batch.clone()))
+                .collect(),
         }
     }
 
@@ -123,5 +137,58 @@ impl Snapshot {
         if restored {
             model.warm_start = Some(self.saved_at);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keymap::Keymap;
+    use crate::model::catalog::{Batch, Entity, EntityOrigin, Kind, Spec};
+
+    fn files_batch(n: usize) -> Batch {
+        let entities = (0..n)
+            .map(|i| Entity {
+                kind: Kind::Component,
+                namespace: "default".into(),
+                name: format!("s{i}"),
+                entity_ref: format!("component:default/s{i}"),
+                title: None,
+                description: None,
+                annotations: Default::default(),
+                tags: vec![],
+                links: vec![],
+                spec: Spec::default(),
+                docs_dir: None,
+                origin: EntityOrigin::Config {
+                    path: "the config".into(),
+                },
+                relations: vec![],
+            })
+            .collect();
+        Batch {
+            entities,
+            problems: vec![],
+            fetched_at: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_large_catalog_from_files_is_read_again_rather_than_saved() {
+        let mut m = Model::new(Keymap::defaults(), DateTime::<Utc>::UNIX_EPOCH);
+        m.catalog.batches.insert(Origin::Files, files_batch(3));
+        assert_eq!(Snapshot::of(&m).catalog.len(), 1, "a small one is saved");
+        m.catalog
+            .batches
+            .insert(Origin::Files, files_batch(SAVED_FILE_ENTITIES + 1));
+        m.catalog
+            .batches
+            .insert(Origin::Backstage, files_batch(SAVED_FILE_ENTITIES + 1));
+        let saved = Snapshot::of(&m).catalog;
+        assert_eq!(
+            saved.keys().collect::<Vec<_>>(),
+            [&Origin::Backstage],
+            "the API's catalog is slow to read again; the files' are not"
+        );
     }
 }

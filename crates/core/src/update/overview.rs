@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::keymap::{Action, Key};
-use crate::model::catalog::{Batch, Entity, Kind, RelationKind, annotations, short_ref, target_of};
+use crate::model::catalog::{
+    Batch, Entity, Kind, RelationKind, Touched, annotations, cmp_ignore_case, short_ref, target_of,
+};
 use crate::model::join::{PodSummary, RunState, ServiceTarget};
 use crate::model::overview::{Cell, Grouping, Health, Line, Related, ServicePage, ServiceRow, Why};
 use crate::model::{FetchState, Level, Model, PaletteItem, PaletteTarget, Screen, SourceKind};
@@ -24,25 +26,32 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             problems,
             at,
         } => {
-            let unchanged = model
-                .catalog
-                .batches
-                .get(&origin)
-                .is_some_and(|b| b.entities == entities && b.problems == problems);
             let batch = Batch {
                 entities,
                 problems,
                 fetched_at: at,
             };
-            if unchanged {
-                model.catalog.batches.insert(origin, batch);
+            let me = model.me.clone();
+            let (touched, old) = model.catalog.replace(origin, batch, me.as_deref());
+            // Tens of thousands of entities are freed off the loop.
+            let discard = old.map(|b| Effect::Discard(crate::message::Discard::new(b)));
+            let mut effects = match touched {
                 // A catalog restored from the snapshot was never announced in this run.
-                return announce(model);
-            }
-            model.catalog.batches.insert(origin, batch);
-            model.catalog.rebuild(model.me.as_deref());
-            rejoin(model);
-            let mut effects = announce(model);
+                Touched::Nothing => {
+                    let mut effects = announce(model);
+                    effects.extend(discard);
+                    return effects;
+                }
+                Touched::All => {
+                    rejoin(model);
+                    announce(model)
+                }
+                Touched::Some(refs) => {
+                    rejoin_some(model, &refs);
+                    announce_some(model, &refs)
+                }
+            };
+            effects.extend(discard);
             effects.push(Effect::Render);
             effects
         }
@@ -66,6 +75,39 @@ fn announce(model: &mut Model) -> Vec<Effect> {
     }
     model.catalog.announced = Some(targets.clone());
     vec![Effect::Targets(targets)]
+}
+
+/// [`announce`] after only the entities `refs` changed: their targets are put in place in
+/// what was announced, and the providers hear again only when a join key moved.
+fn announce_some(model: &mut Model, refs: &std::collections::BTreeSet<String>) -> Vec<Effect> {
+    let catalog = &model.catalog;
+    let Some(announced) = catalog.announced.as_ref() else {
+        return announce(model);
+    };
+    let mut targets = Vec::new();
+    for r in refs {
+        let Some(e) = catalog.get(r).filter(|e| e.kind == Kind::Component) else {
+            continue;
+        };
+        let t = target_of(e);
+        match announced.iter().position(|a| a.service == t.service) {
+            Some(i) if announced.get(i) == Some(&t) => {}
+            Some(i) => targets.push((i, t)),
+            None => return announce(model),
+        }
+    }
+    if targets.is_empty() {
+        return vec![];
+    }
+    let Some(announced) = model.catalog.announced.as_mut() else {
+        return vec![];
+    };
+    for (i, t) in targets {
+        if let Some(slot) = announced.get_mut(i) {
+            *slot = t;
+        }
+    }
+    vec![Effect::Targets(announced.clone())]
 }
 
 /// Rows in the screen's list now.
@@ -617,6 +659,34 @@ pub fn rejoin(model: &mut Model) {
         .collect();
     sort_rows(&mut rows);
     model.catalog.overview.rows = rows;
+    rows_changed(model, selected);
+}
+
+/// [`rejoin`] after the catalog changed only the entities `refs` (or their relations): their
+/// rows are joined again and put back in order, the rest stay as they were.
+pub fn rejoin_some(model: &mut Model, refs: &std::collections::BTreeSet<String>) {
+    let selected = selected_service(model);
+    let fresh: Vec<ServiceRow> = refs
+        .iter()
+        .filter_map(|r| model.catalog.get(r))
+        .filter(|e| e.kind == Kind::Component)
+        .map(|e| join_row(model, e))
+        .collect();
+    let rows = &mut model.catalog.overview.rows;
+    for row in fresh {
+        match rows.iter().position(|r| r.service == row.service) {
+            Some(i) => rows[i] = row,
+            None => rows.push(row),
+        }
+    }
+    // Nearly in order already: the sort runs through once and moves the few that changed.
+    sort_rows(rows);
+    rows_changed(model, selected);
+}
+
+/// The list, the selection, the open Service screen and the problems cursor after the rows
+/// changed.
+fn rows_changed(model: &mut Model, selected: Option<String>) {
     model.catalog.overview.joined_at = Some(model.now);
     refilter(model);
     keep_selection(model, selected.as_deref());
@@ -648,7 +718,7 @@ pub fn sort_rows(rows: &mut [ServiceRow]) {
     rows.sort_by(|a, b| {
         a.health
             .cmp(&b.health)
-            .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+            .then_with(|| cmp_ignore_case(&a.name, &b.name))
     });
 }
 

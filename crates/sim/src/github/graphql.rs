@@ -321,6 +321,7 @@ fn field_type(parent: &str, field: &str) -> &'static str {
         ("Query", "repository") => "Repository",
         ("Query", "rateLimit") => "RateLimit",
         ("Repository", "refs") => "RefConnection",
+        ("Repository", "defaultBranchRef") => "Ref",
         ("Repository", "deployments") => "DeploymentConnection",
         ("RefConnection", "nodes") => "Ref",
         ("Ref", "target") => "Commit",
@@ -596,6 +597,7 @@ impl<'a> Cx<'a> {
             },
             (Node::Repository(r), field) => match field {
                 "nameWithOwner" => leaf(json!(r.svc.repo)),
+                "defaultBranchRef" => Ok(default_branch_ref(r)),
                 "name" => leaf(json!(r.svc.repo.rsplit('/').next())),
                 "refs" => {
                     // Branches by their heads' commit dates, newest first (TAG_COMMIT_DATE
@@ -928,6 +930,20 @@ impl<'g, 'r> Node<'g, 'r> {
             Node::Label(l) => Node::Label(l),
         }
     }
+}
+
+/// The default branch (`main` in the story), so a query sees it however many pull-request
+/// branches were pushed since; none before its first run. Its head is the newest commit pushed
+/// to it, not the commit of its newest run: a deploy that starts after the next push runs on
+/// the older commit, and taking its commit hid the newer commit's CI run.
+fn default_branch_ref<'g, 'r>(r: &'r RepoData<'g>) -> Out<'g, 'r> {
+    r.runs
+        .iter()
+        .filter(|(run, _)| run_branch(run) == "main")
+        .max_by_key(|(run, _)| run.commit.at)
+        .map_or(Out::Leaf(Value::Null), |(run, _)| {
+            Out::Object(Node::Ref(r, "main", run.commit.sha.clone()))
+        })
 }
 
 /// A deployment's own state, from its latest status, as GitHub's `DeploymentState` names it.
