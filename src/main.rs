@@ -33,12 +33,8 @@ fn main() -> ExitCode {
         _ => None,
     };
     if let Some(text) = printed {
-        use std::io::Write;
-        let written = text.and_then(|t| std::io::stdout().write_all(&t));
-        return match written {
+        return match text.and_then(|t| flightdeck::cli::emit(&t)) {
             Ok(()) => ExitCode::SUCCESS,
-            // The reader stopped early (`| head`): what it read was all it wanted.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("flightdeck: {e}");
                 ExitCode::from(1)

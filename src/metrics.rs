@@ -358,16 +358,16 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
     }
     let org = rollup(&rows, window);
     let golden = golden_paths(&rows, window);
-    if args.json {
+    let text = if args.json {
         let mut v = to_json(&rows, &org, window);
         add_golden_json(&mut v, &rows, &golden);
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        serde_json::to_string_pretty(&v)? + "\n"
     } else if args.csv {
-        print!("{}", to_csv(&rows));
+        to_csv(&rows)
     } else {
-        print!("{}", to_text(&rows, window));
-        print!("{}", golden_text(&rows, &golden));
-    }
+        to_text(&rows, window) + &golden_text(&rows, &golden)
+    };
+    crate::cli::emit(text.as_bytes())?;
     for r in rows.iter().filter(|r| r.error.is_some()) {
         eprintln!(
             "flightdeck metrics: {}: {}",

@@ -52,11 +52,12 @@ const SETTLE: Duration = Duration::from_millis(2500);
 pub async fn run(config: &Config, args: StatusArgs) -> Result<ExitCode> {
     let (model, answered) = collect(config, Clock::System, args.timeout).await;
     let report = Report::new(&model, &args, &answered);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report.json())?);
+    let text = if args.json {
+        serde_json::to_string_pretty(&report.json())? + "\n"
     } else {
-        print!("{}", report.text());
-    }
+        report.text()
+    };
+    crate::cli::emit(text.as_bytes())?;
     // On stderr in both modes: stdout stays one JSON document, and a prompt that shows stdout
     // still says why its answer is partial or missing.
     for line in report.errors.iter().chain(&report.warnings) {

@@ -208,8 +208,15 @@ pub async fn command(config: &Config, mut args: NewArgs) -> ExitCode {
         None
     };
     let Some(name) = args.template.as_deref().filter(|_| !args.list) else {
-        for s in &templates.list {
-            println!("{}", s.template.name);
+        let names: String = templates
+            .list
+            .iter()
+            .map(|s| format!("{}\n", s.template.name))
+            .collect();
+        // A closed pipe ends the list; any other failure to write it is no list at all.
+        if let Err(e) = crate::cli::emit(names.as_bytes()) {
+            eprintln!("flightdeck new: {e}");
+            return ExitCode::from(FAILED);
         }
         if !args.list {
             eprintln!(
