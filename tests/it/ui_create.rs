@@ -241,6 +241,69 @@ fn created() -> Model {
     m
 }
 
+/// A form whose description is a textarea of three rows, typed over five lines with the cursor
+/// moved up into the middle: the box shows three lines around the cursor, the rest scrolled.
+fn textarea() -> Model {
+    let mut m = Model::new(Keymap::defaults(), now());
+    m.screen = Screen::Create;
+    update(&mut m, Msg::Tick(now()));
+    let template = decode(&json!({
+        "apiVersion": "scaffolder.backstage.io/v1beta3",
+        "kind": "Template",
+        "metadata": { "name": "worker", "title": "Worker" },
+        "spec": {
+            "parameters": [{
+                "title": "About the worker",
+                "properties": {
+                    "about": {
+                        "title": "About", "type": "string", "ui:widget": "textarea",
+                        "ui:options": { "rows": 3 }, "ui:autofocus": true
+                    },
+                    "name": { "title": "Name", "type": "string", "default": "queue-worker" }
+                }
+            }],
+            "steps": [{ "id": "log", "action": "debug:log", "input": { "message": "hi" } }]
+        }
+    }))
+    .expect("decodes")
+    .0;
+    create(
+        &mut m,
+        CreateMsg::Templates {
+            templates: vec![template],
+            problems: vec![],
+        },
+    );
+    key(&mut m, KeyCode::Enter);
+    for (k, line) in [
+        "Reads the queue",
+        "and writes",
+        "the ledger",
+        "every minute",
+        "or so",
+    ]
+    .iter()
+    .enumerate()
+    {
+        if k > 0 {
+            key(&mut m, KeyCode::Enter);
+        }
+        typed(&mut m, line);
+    }
+    key(&mut m, KeyCode::Up);
+    key(&mut m, KeyCode::Up);
+    key(&mut m, KeyCode::Up);
+    m
+}
+
+#[test]
+fn a_textarea_shows_its_rows_around_the_cursor() {
+    let m = textarea();
+    let input = &m.create.form.as_ref().expect("the form").inputs[0];
+    assert_eq!((input.row_col().0, input.top()), (1, 1));
+    insta::assert_snapshot!("create_textarea_80x24", render(&m, 80, 24));
+}
+
 #[test]
 fn the_create_screen_stage_by_stage() {
     for (name, model) in [

@@ -20,6 +20,10 @@ pub const SUPPORTED_ACTIONS: &[&str] = &[
     "debug:log",
 ];
 
+/// The lines a textarea shows when its template gives no `ui:options.rows` (react-jsonschema-form
+/// leaves it to the browser, whose default textarea is a few lines high).
+pub const TEXTAREA_ROWS: usize = 4;
+
 /// The annotation a created service's descriptor carries: which template made it.
 pub const SOURCE_TEMPLATE: &str = "backstage.io/source-template";
 /// When the request that created it started (RFC 3339): time-to-production counts from here.
@@ -65,6 +69,8 @@ pub struct Field {
     pub autofocus: bool,
     /// `ui:widget: textarea`: edited as several lines.
     pub multiline: bool,
+    /// The lines a textarea's box shows (`ui:options.rows`, 4 when not given; 1 for a line).
+    pub rows: usize,
     /// `ui:field` (OwnerPicker, EntityPicker, RepoUrlPicker, …): the choices come from elsewhere.
     pub picker: Option<Picker>,
 }
@@ -513,6 +519,7 @@ fn decode_page(i: usize, p: &Value, warnings: &mut Vec<String>) -> Result<Page, 
                 other => Picker::Other(sanitize::ident(other)),
             });
             let len = |k: &str| f.get(k).and_then(Value::as_u64).map(|n| n as usize);
+            let multiline = str_at(f, "ui:widget") == Some("textarea");
             fields.push(Field {
                 required: required.contains(&name),
                 title: line_at(f, "title"),
@@ -524,7 +531,16 @@ fn decode_page(i: usize, p: &Value, warnings: &mut Vec<String>) -> Result<Page, 
                 max_length: len("maxLength"),
                 help: line_at(f, "ui:help"),
                 autofocus: f.get("ui:autofocus").and_then(Value::as_bool) == Some(true),
-                multiline: str_at(f, "ui:widget") == Some("textarea"),
+                multiline,
+                rows: if multiline {
+                    // A box taller than a screen helps nobody; one of a line is a line.
+                    options
+                        .get("rows")
+                        .and_then(Value::as_u64)
+                        .map_or(TEXTAREA_ROWS, |n| (n as usize).clamp(2, 20))
+                } else {
+                    1
+                },
                 picker,
                 name,
             });
@@ -558,7 +574,8 @@ mod tests {
                         "owner": { "type": "string", "ui:field": "OwnerPicker", "ui:options": { "allowedKinds": ["Group"] } },
                         "description": { "type": "string", "ui:widget": "textarea", "default": "A new service" },
                         "replicas": { "type": "integer", "default": 2 },
-                        "tier": { "type": "string", "enum": ["gold", "silver"] }
+                        "tier": { "type": "string", "enum": ["gold", "silver"] },
+                        "notes": { "type": "string", "ui:widget": "textarea", "ui:options": { "rows": 6 } }
                     }
                 }],
                 "steps": [
@@ -588,7 +605,11 @@ mod tests {
                 kinds: vec!["Group".into()]
             })
         );
-        assert!(t.field("description").expect("description").multiline);
+        let description = t.field("description").expect("description");
+        assert!(description.multiline);
+        assert_eq!(description.rows, TEXTAREA_ROWS, "no ui:options.rows");
+        assert_eq!(t.field("notes").map(|f| f.rows), Some(6));
+        assert_eq!(t.field("name").map(|f| f.rows), Some(1));
         assert_eq!(
             t.unsupported(),
             vec!["step pr (publish:github:pull-request)"]

@@ -261,7 +261,16 @@ fn open_form(model: &mut Model, template: usize) -> Vec<Effect> {
         return vec![];
     };
     let choices: Vec<Vec<String>> = t.fields().map(|f| choices(model, f)).collect();
-    let inputs = vec![TextInput::default(); choices.len()];
+    let inputs = t
+        .fields()
+        .map(|f| {
+            if f.multiline {
+                TextInput::multiline()
+            } else {
+                TextInput::default()
+            }
+        })
+        .collect();
     // `ui:autofocus` says where typing starts; fields are listed in name order.
     let field = t
         .pages
@@ -341,7 +350,6 @@ pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     if model.create.stage != Stage::Form || model.overlay.is_some() {
         return None;
     }
-    let input = InputKey::read(&model.keymap, key)?;
     let st = &mut model.create;
     let (Some(form), Some(templates)) = (&mut st.form, &st.templates) else {
         return None;
@@ -349,10 +357,34 @@ pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     let t = templates.get(form.template)?;
     let page_len = t.pages.get(form.page).map_or(0, |p| p.fields.len());
     let focused = form.focused(t);
+    let area = form
+        .inputs
+        .get(focused)
+        .is_some_and(TextInput::is_multiline);
+    let input = if area {
+        InputKey::read_area(&model.keymap, key)?
+    } else {
+        InputKey::read(&model.keymap, key)?
+    };
+    // Up from a textarea's first line and down from its last leave it, as they leave a line.
+    let input = match (input, form.inputs.get(focused).map(TextInput::row_col)) {
+        (InputKey::Edit(Edit::LineUp), Some((0, _))) => InputKey::Prev,
+        (InputKey::Edit(Edit::LineDown), Some((row, _)))
+            if form
+                .inputs
+                .get(focused)
+                .is_some_and(|i| row + 1 >= i.line_count()) =>
+        {
+            InputKey::Next
+        }
+        (input, _) => input,
+    };
     match input {
         InputKey::Edit(edit) => {
+            let rows = t.fields().nth(focused).map_or(1, |f| f.rows);
             if let Some(i) = form.inputs.get_mut(focused) {
                 i.apply(edit);
+                i.scroll_to_cursor(rows);
             }
         }
         InputKey::Next => form.field = (form.field + 1).min(page_len.saturating_sub(1)),
@@ -424,8 +456,10 @@ pub fn on_paste(model: &mut Model, text: &str) -> bool {
         return false;
     };
     let focused = form.focused(t);
+    let rows = t.fields().nth(focused).map_or(1, |f| f.rows);
     if let Some(i) = form.inputs.get_mut(focused) {
         i.apply(Edit::Paste(text.to_string()));
+        i.scroll_to_cursor(rows);
     }
     recheck(t, form);
     true
@@ -704,6 +738,67 @@ mod tests {
                 ("tier".into(), "silver".into()),
                 ("owner".into(), "team-a".into())
             ],
+        })));
+    }
+
+    #[test]
+    fn a_textarea_takes_lines_and_keeps_them_into_the_review() {
+        let mut m = model();
+        let t = decode(&json!({
+            "apiVersion": "scaffolder.backstage.io/v1beta3",
+            "kind": "Template",
+            "metadata": { "name": "notes" },
+            "spec": {
+                "parameters": [{
+                    "title": "About",
+                    "properties": {
+                        "about": { "type": "string", "ui:widget": "textarea", "ui:options": { "rows": 2 } },
+                        "name": { "type": "string" }
+                    }
+                }],
+                "steps": [{ "id": "log", "action": "debug:log", "input": { "message": "x" } }]
+            }
+        }))
+        .expect("decodes")
+        .0;
+        update(
+            &mut m,
+            Msg::Templates {
+                templates: vec![t],
+                problems: vec![],
+            },
+        );
+        key(&mut m, KeyCode::Enter);
+        assert_eq!(m.create.stage, Stage::Form);
+        let input = |m: &Model| m.create.form.as_ref().expect("form").inputs[0].clone();
+        // `enter` starts a line in the textarea instead of leaving the page.
+        typed(&mut m, "one");
+        key(&mut m, KeyCode::Enter);
+        typed(&mut m, "two");
+        key(&mut m, KeyCode::Enter);
+        typed(&mut m, "three");
+        assert_eq!(m.create.stage, Stage::Form);
+        assert_eq!(input(&m).text(), "one\ntwo\nthree");
+        // The box shows two lines, and follows the cursor.
+        assert_eq!(input(&m).top(), 1);
+        key(&mut m, KeyCode::Up);
+        key(&mut m, KeyCode::Up);
+        assert_eq!((input(&m).row_col(), input(&m).top()), ((0, 3), 0));
+        // Up from the first line leaves nothing to go to; down from the last goes on.
+        key(&mut m, KeyCode::Up);
+        assert_eq!(m.create.form.as_ref().expect("form").field, 0);
+        for _ in 0..3 {
+            key(&mut m, KeyCode::Down);
+        }
+        assert_eq!(m.create.form.as_ref().expect("form").field, 1);
+        // In a one-line field `enter` accepts; back in the textarea the documented key does.
+        key(&mut m, KeyCode::Up);
+        let submit: Key = "ctrl-s".parse().expect("the keymap's notation");
+        let effects = crate::update::update(&mut m, crate::message::Msg::Key(submit));
+        assert_eq!(m.create.stage, Stage::Review);
+        assert!(effects.contains(&Effect::Create(Command::Review {
+            template: "notes".into(),
+            given: vec![("about".into(), "one\ntwo\nthree".into())],
         })));
     }
 
