@@ -74,7 +74,10 @@ fn a_service_created_from_the_create_screen_is_on_github_and_in_the_catalog() {
     // The owner picker offers the catalog's groups; enter takes the best match.
     t.keys(&["Tab", "paym"]);
     t.wait_for("group:default/team-payments");
-    t.keys(&["Enter", "BTab", "BTab", "Bills customers", "Enter"]);
+    // The description is a textarea: `enter` starts its second line, `ctrl-s` accepts the page.
+    t.keys(&["Enter", "BTab", "BTab", "Bills customers", "Enter", "every month"]);
+    t.wait_for("text, line 2/2");
+    t.keys(&["C-s"]);
     let review = t.wait_for("Files (");
     assert!(
         review.contains(&format!("repository {host}/{org}/e2e-billing")),
@@ -100,7 +103,7 @@ fn a_service_created_from_the_create_screen_is_on_github_and_in_the_catalog() {
 
     let (status, repo) = rt.block_on(get(&format!("{gh}/repos/{org}/e2e-billing")));
     assert_eq!(status, 200, "{repo}");
-    assert_eq!(repo["description"], "Bills customers");
+    assert_eq!(repo["description"], "Bills customers\nevery month");
     let (status, entity) = rt.block_on(get(&format!(
         "{backstage}/api/catalog/entities/by-name/component/default/e2e-billing"
     )));
