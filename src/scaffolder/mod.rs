@@ -6,6 +6,7 @@ pub mod engine;
 pub mod load;
 pub mod provider;
 pub mod publish;
+pub mod remote;
 pub mod run;
 pub mod skeleton;
 

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use super::engine::{Engine, parse_repo_url};
 use super::load::{Base, Source};
 use super::publish::Github;
+use super::remote::{self, RemoteDir};
 use super::skeleton::{self, Workspace};
 use crate::config::{BackstageSource, GithubSource};
 use flightdeck_core::model::create::{CREATED_AT, SOURCE_TEMPLATE, Step};
@@ -147,10 +148,12 @@ pub async fn preflight<'a>(
         .into_iter()
         .map(|s| format!("{s}: this action is not supported, so nothing would be created"))
         .collect();
-    if let Base::Remote(location) = &source.base {
-        errors.push(format!(
-            "the template is held at {location}; only templates on this machine can be run"
-        ));
+    match &source.base {
+        Base::Remote(location) => errors.push(format!(
+            "the template is held at {location}; only templates on this machine or in a GitHub repository can be run"
+        )),
+        Base::Github(dir) => errors.extend(super::remote::refusal(dir, targets.github.as_ref())),
+        Base::Dir(_) => {}
     }
     let values = match t.values(given) {
         Ok(v) => v,
@@ -371,16 +374,25 @@ async fn act(
     match step.action.as_str() {
         "fetch:template" | "fetch:plain" => {
             let url = input_str(input, "url").ok_or("input url is missing")?;
-            let Base::Dir(dir) = &plan.source.base else {
-                return Err("the template is not on this machine".into());
+            let files = if url.contains("://") {
+                // An absolute URL: a GitHub directory on the configured host, or nothing.
+                let at = RemoteDir::parse(url).ok_or_else(|| {
+                    format!("{url}: only skeletons in a GitHub repository or beside the template can be read")
+                })?;
+                remote::read_dir(targets.github.as_ref(), &at).await?
+            } else {
+                match &plan.source.base {
+                    Base::Dir(dir) => skeleton::read_dir(&dir.join(skeleton::clean_path(url)?))?,
+                    Base::Github(dir) => {
+                        remote::read_dir(targets.github.as_ref(), &dir.join(url)?).await?
+                    }
+                    Base::Remote(location) => {
+                        return Err(format!(
+                            "the template is held at {location}, which is not read"
+                        ));
+                    }
+                }
             };
-            if url.contains("://") {
-                return Err(format!(
-                    "{url}: only skeletons beside the template can be read"
-                ));
-            }
-            let root = dir.join(skeleton::clean_path(url)?);
-            let files = skeleton::read_dir(&root)?;
             let target = input_str(input, "targetPath").unwrap_or(".");
             let n = if step.action == "fetch:plain" {
                 skeleton::copy_into(&files, target, ws)?

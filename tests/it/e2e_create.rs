@@ -75,7 +75,14 @@ fn a_service_created_from_the_create_screen_is_on_github_and_in_the_catalog() {
     t.keys(&["Tab", "paym"]);
     t.wait_for("group:default/team-payments");
     // The description is a textarea: `enter` starts its second line, `ctrl-s` accepts the page.
-    t.keys(&["Enter", "BTab", "BTab", "Bills customers", "Enter", "every month"]);
+    t.keys(&[
+        "Enter",
+        "BTab",
+        "BTab",
+        "Bills customers",
+        "Enter",
+        "every month",
+    ]);
     t.wait_for("text, line 2/2");
     t.keys(&["C-s"]);
     let review = t.wait_for("Files (");

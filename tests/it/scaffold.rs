@@ -287,6 +287,106 @@ async fn new_creates_the_repository_and_registers_it_or_refuses_before_anything(
     assert!(err.contains("exists already"), "{err}");
 }
 
+/// Done when (remote skeletons): a template the catalog holds at a GitHub URL — the sim's
+/// Backstage registers its templates from the templates repository by URL — runs, its skeleton
+/// read through the contents API of that repository at that ref, and the service it makes has
+/// the rendered files. The config has no catalog files, so the templates are the Backstage
+/// API's only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_registered_by_url_renders_its_remote_skeleton() {
+    let sim = Sim::start(SimConfig {
+        speed: 0.0,
+        ..Default::default()
+    })
+    .await
+    .expect("the sim starts");
+    let org = sim.shared.world.org.clone();
+    let owner = sim.shared.world.teams[0].name.clone();
+    let gh = sim.endpoints().github.clone();
+    let text = std::fs::read_to_string(sim.flightdeck_config()).expect("the sim's config");
+    let start = text.find("paths = [").expect("catalog paths");
+    let end = start + text[start..].find(']').expect("their end");
+    let text = format!("{}paths = []{}", &text[..start], &text[end + 1..]);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, text).expect("written");
+
+    let (status, entity) = get(&format!(
+        "{}/api/catalog/entities/by-name/template/default/worker",
+        sim.endpoints().backstage
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        entity["metadata"]["annotations"]["backstage.io/managed-by-location"],
+        format!(
+            "url:{gh}/{org}/{}/blob/main/templates/worker/template.yaml",
+            flightdeck_sim::scaffold::TEMPLATES_REPO
+        )
+    );
+    let (code, out, err) = new_bin(&config, &["--list"]).await;
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "rust-service\nstatic-site\nworker\n"),
+        "{err}"
+    );
+
+    let contents_before = contents_reads(&sim).await;
+    let (code, out, err) = new_bin(
+        &config,
+        &[
+            "worker",
+            "--value",
+            "name=ledger-worker",
+            "--value",
+            &format!("owner={owner}"),
+            "--value",
+            "description=Posts the ledger",
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    // The dry run of the review and the run each read the skeleton.
+    assert!(out.contains("files from ./skeleton"), "{out}");
+    let reads = contents_reads(&sim).await - contents_before;
+    let files = flightdeck_sim::scaffold::skeleton_files()
+        .iter()
+        .filter(|(p, _)| p.starts_with("templates/worker"))
+        .count();
+    assert!(
+        reads >= 2 * files as u64,
+        "{reads} contents reads for {files} files, twice"
+    );
+    eprintln!("remote skeleton: {reads} contents reads for {files} files, review and run");
+    let main = file(&sim, &format!("{org}/ledger-worker"), "src/main.rs").await;
+    assert!(main.starts_with("//! Posts the ledger\n"), "{main}");
+    assert!(main.contains("ledger-worker: waiting for work"), "{main}");
+    let descriptor = file(&sim, &format!("{org}/ledger-worker"), "catalog-info.yaml").await;
+    let d: Value = serde_norway::from_str(&descriptor).expect("YAML");
+    assert_eq!(
+        d["metadata"]["annotations"]["backstage.io/source-template"],
+        "template:default/worker"
+    );
+}
+
+/// Requests the sim's GitHub answered on a contents path so far.
+async fn contents_reads(sim: &Sim) -> u64 {
+    let (_, stats) = get(&format!("{}/_sim/stats", sim.endpoints().github)).await;
+    stats
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|row| row["method"] == "GET")
+        .filter(|row| {
+            row["endpoint"]
+                .as_str()
+                .is_some_and(|e| e.contains("/contents/"))
+        })
+        .filter_map(|row| row["count"].as_u64())
+        .sum()
+}
+
 #[tokio::test]
 async fn an_unsupported_action_is_refused_before_anything_runs() {
     let dir = tempfile::tempdir().expect("a temp dir");

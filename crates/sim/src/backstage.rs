@@ -88,7 +88,20 @@ pub fn entities(shared: &Shared) -> Vec<Value> {
         .zip(refs)
         .map(|(d, reference)| {
             let mut e = d.entity.clone();
-            let location = format!("file:{}", shared.dir.join(&d.file).display());
+            // Templates are registered from the platform team's templates repository, as
+            // organisations keep them, so their skeletons are read remotely; the rest from the
+            // files on disk.
+            let location = if e.get("kind").and_then(Value::as_str) == Some("Template") {
+                format!(
+                    "url:{}/{}/{}/blob/main/{}",
+                    shared.endpoints.github.trim_end_matches('/'),
+                    shared.world.org,
+                    crate::scaffold::TEMPLATES_REPO,
+                    d.file.to_string_lossy().replace('\\', "/")
+                )
+            } else {
+                format!("file:{}", shared.dir.join(&d.file).display())
+            };
             if let Some(meta) = e.get_mut("metadata").and_then(Value::as_object_mut) {
                 meta.entry("namespace").or_insert_with(|| json!("default"));
                 meta.insert("uid".into(), json!(uuid_of(&reference)));

@@ -315,6 +315,59 @@ pub fn skeleton_files() -> Vec<(PathBuf, String)> {
         .collect()
 }
 
+/// The repository the platform team keeps its templates in, as organisations do: each
+/// template's `template.yaml` beside its `skeleton/`, served through the contents API, so a
+/// template registered by URL (`{github}/{org}/software-templates/blob/main/templates/NAME/
+/// template.yaml`) has a skeleton that is read remotely.
+pub const TEMPLATES_REPO: &str = "software-templates";
+
+/// [`TEMPLATES_REPO`] with the same templates and skeletons as the sim's directory holds, one
+/// commit on `main`.
+pub fn templates_repo(world: &World, endpoints: &Endpoints, at: DateTime<Utc>) -> Repo {
+    let mut r = Repo::new(
+        &world.org,
+        TEMPLATES_REPO,
+        "The organisation's Software Templates",
+        "internal",
+        at,
+    );
+    let mut files: Vec<(String, Vec<u8>)> = templates(world, endpoints)
+        .into_iter()
+        .map(|(path, entity)| {
+            let text = serde_norway::to_string(&entity).unwrap_or_default();
+            (path.to_string_lossy().replace('\\', "/"), text.into_bytes())
+        })
+        .collect();
+    files.extend(
+        skeleton_files()
+            .into_iter()
+            .map(|(path, text)| (path.to_string_lossy().replace('\\', "/"), text.into_bytes())),
+    );
+    files.sort();
+    let entries = files
+        .into_iter()
+        .map(|(path, bytes)| TreeEntry {
+            path,
+            mode: "100644".into(),
+            sha: r.add_blob(bytes),
+        })
+        .collect();
+    let tree = r.add_tree(entries);
+    let commit = r.add_commit("The golden paths", &tree, Vec::new(), at);
+    r.refs.insert("refs/heads/main".into(), commit);
+    r
+}
+
+impl Created {
+    /// What exists before anyone creates anything: the templates' repository.
+    pub fn seeded(world: &World, endpoints: &Endpoints, at: DateTime<Utc>) -> Self {
+        let r = templates_repo(world, endpoints, at);
+        let mut created = Created::default();
+        created.repos.insert(r.full_name().to_lowercase(), r);
+        created
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Created repositories: Git objects as the Git Data API writes them.
 // ---------------------------------------------------------------------------------------------
@@ -704,6 +757,35 @@ impl Launch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_templates_repository_holds_each_template_beside_its_skeleton() {
+        let world = World::new(crate::SimConfig::default());
+        let at = |port: u16| format!("http://127.0.0.1:{port}");
+        let endpoints = Endpoints {
+            github: at(1),
+            gitlab: at(2),
+            kubernetes: at(3),
+            alertmanager: at(4),
+            backstage: at(5),
+            metrics: at(6),
+            jira: at(7),
+            pagerduty: at(8),
+            kubernetes_west: None,
+        };
+        let r = templates_repo(&world, &endpoints, Utc::now());
+        let yaml = r
+            .file("main", "templates/worker/template.yaml")
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        let entity: Value = serde_norway::from_str(&yaml).expect("the template is YAML");
+        assert_eq!(entity["metadata"]["name"], "worker");
+        assert_eq!(entity["spec"]["steps"][0]["input"]["url"], "./skeleton");
+        assert!(
+            r.file("main", "templates/worker/skeleton/catalog-info.yaml")
+                .is_some()
+        );
+    }
 
     #[test]
     fn a_file_is_read_back_at_its_branch() {
