@@ -85,6 +85,7 @@ pub fn parse_value(s: &str) -> Result<(String, String), String> {
 pub fn targets(config: &Config) -> run::Targets {
     run::Targets {
         github: config.github.clone(),
+        gitlab: config.gitlab.clone(),
         backstage: config.catalog.backstage.clone(),
     }
 }

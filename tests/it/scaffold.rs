@@ -370,6 +370,154 @@ async fn a_template_registered_by_url_renders_its_remote_skeleton() {
     );
 }
 
+/// `publish:gitlab` against the sim: the project is created in the org's group, the files are
+/// in one commit, `catalog:register` registers its descriptor from the project's URL, and the
+/// first commit starts a pipeline that deploys to staging and production, as GitHub's push does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_gitlab_creates_the_project_and_its_pipeline_deploys() {
+    let sim = Sim::start(SimConfig {
+        speed: 60.0,
+        ..Default::default()
+    })
+    .await
+    .expect("the sim starts");
+    let org = sim.shared.world.org.clone();
+    let owner = sim.shared.world.teams[0].name.clone();
+    let gl = sim.endpoints().gitlab.clone();
+    let gl_host = gl
+        .split_once("://")
+        .map_or(gl.as_str(), |(_, h)| h)
+        .trim_end_matches('/')
+        .to_string();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let skeleton = dir.path().join("skeleton");
+    for (path, text) in [
+        (
+            "catalog-info.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ${{ values.name }}\n  annotations:\n    gitlab.com/project-slug: ${{ values.slug }}\nspec:\n  type: service\n  lifecycle: experimental\n  owner: ${{ values.owner }}\n",
+        ),
+        (
+            "k8s/deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${{ values.name }}\nspec:\n  replicas: 1\n",
+        ),
+        ("README.md", "# ${{ values.name }}\n"),
+    ] {
+        let p = skeleton.join(path);
+        std::fs::create_dir_all(p.parent().expect("a parent")).expect("dirs");
+        std::fs::write(p, text).expect("written");
+    }
+    let template = format!(
+        r#"apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: gitlab-service
+spec:
+  owner: {owner}
+  parameters:
+    - required: [name]
+      properties:
+        name: {{ type: string, pattern: "^[a-z][a-z0-9-]*$" }}
+  steps:
+    - id: fetch
+      action: fetch:template
+      input:
+        url: ./skeleton
+        values:
+          name: ${{{{ parameters.name }}}}
+          owner: {owner}
+          slug: {org}/${{{{ parameters.name }}}}
+    - id: publish
+      action: publish:gitlab
+      input:
+        repoUrl: {gl_host}?owner={org}&repo=${{{{ parameters.name }}}}
+        description: Made on GitLab
+    - id: register
+      action: catalog:register
+      input:
+        repoContentsUrl: ${{{{ steps.publish.output.repoContentsUrl }}}}
+        catalogInfoPath: /catalog-info.yaml
+"#
+    );
+    std::fs::write(dir.path().join("template.yaml"), template).expect("written");
+    let text = std::fs::read_to_string(sim.flightdeck_config()).expect("the sim's config");
+    let start = text.find("paths = [").expect("catalog paths");
+    let end = start + text[start..].find(']').expect("their end");
+    let text = format!(
+        "{}paths = [{:?}]{}",
+        &text[..start],
+        dir.path().join("template.yaml").display().to_string(),
+        &text[end + 1..]
+    );
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, text).expect("written");
+
+    let args = ["gitlab-service", "--value", "name=ledger-gl", "--yes"];
+    let (code, out, err) = new_bin(&config, &args).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("[2/3]"), "{out}");
+    let project = format!("{org}/ledger-gl");
+    let (status, p) = get(&format!(
+        "{gl}/api/v4/projects/{}",
+        flightdeck_core::wire::percent_encode(&project)
+    ))
+    .await;
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(p["path_with_namespace"], project.as_str());
+    assert_eq!(p["description"], "Made on GitLab");
+    let id = p["id"].as_u64().expect("a project id");
+    let readme = flightdeck::providers::http::client(std::time::Duration::from_secs(10))
+        .expect("a client")
+        .get(format!(
+            "{gl}/api/v4/projects/{id}/repository/files/README.md/raw?ref=main"
+        ))
+        .send()
+        .await
+        .expect("an answer")
+        .text()
+        .await
+        .unwrap_or_default();
+    assert_eq!(readme, "# ledger-gl\n");
+    let (status, entity) = get(&format!(
+        "{}/api/catalog/entities/by-name/component/default/ledger-gl",
+        sim.endpoints().backstage
+    ))
+    .await;
+    assert_eq!(status, 200, "registered from the project's URL: {entity}");
+    assert_eq!(
+        entity["metadata"]["annotations"]["backstage.io/source-template"],
+        "template:default/gitlab-service"
+    );
+    // The first commit is a push: a pipeline runs, and its deploy reaches production.
+    let deployments = eventually(
+        "the pipeline deploys to production",
+        std::time::Duration::from_secs(60),
+        async || {
+            let (status, v) = get(&format!("{gl}/api/v4/projects/{id}/deployments")).await;
+            let envs: Vec<String> = v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|d| d["status"] == "success")
+                .filter_map(|d| d["environment"]["name"].as_str().map(str::to_string))
+                .collect();
+            if envs.iter().any(|e| e == "production") {
+                Ok(envs)
+            } else {
+                Err(format!("{status} {v}"))
+            }
+        },
+    )
+    .await;
+    assert!(
+        deployments.iter().any(|e| e == "staging"),
+        "{deployments:?}"
+    );
+    // The same name again is refused before anything runs.
+    let (code, _, err) = new_bin(&config, &args).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("exists already"), "{err}");
+}
+
 /// Requests the sim's GitHub answered on a contents path so far.
 async fn contents_reads(sim: &Sim) -> u64 {
     let (_, stats) = get(&format!("{}/_sim/stats", sim.endpoints().github)).await;

@@ -653,6 +653,17 @@ async fn add_location(
         r.file(branch, path)
             .map(|b| String::from_utf8_lossy(b).into_owned())
     });
+    // A created GitLab project's file: `{gitlab}/{namespace}/{project}/-/blob/{branch}/{path}`.
+    let gitlab = format!("{}/", cat.shared.endpoints.gitlab.trim_end_matches('/'));
+    let read = read.or_else(|| {
+        let rest = body.target.strip_prefix(&gitlab)?;
+        let (project, rest) = rest.split_once("/-/blob/")?;
+        let (branch, path) = rest.split_once('/')?;
+        let created = lock(&cat.shared.created);
+        let (_, r) = created.project(project)?;
+        r.file(branch, path)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    });
     let Some(text) = read else {
         return error(
             StatusCode::NOT_FOUND,

@@ -511,7 +511,24 @@ impl Repo {
 #[derive(Debug, Default)]
 pub struct Created {
     pub repos: BTreeMap<String, Repo>,
+    /// Projects created on the sim's GitLab (`POST /api/v4/projects`); project id
+    /// [`GITLAB_PROJECT_IDS`] + position.
+    pub projects: Vec<Repo>,
     pub launches: Vec<Launch>,
+}
+
+/// Created GitLab projects are numbered from here: past the world's (1000 + …).
+pub const GITLAB_PROJECT_IDS: u64 = 50_000;
+
+impl Created {
+    /// A created GitLab project by numeric id or `namespace/path` (case-insensitive).
+    pub fn project(&self, id: &str) -> Option<(u64, &Repo)> {
+        self.projects
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (GITLAB_PROJECT_IDS + i as u64, r))
+            .find(|(n, r)| n.to_string() == id || r.full_name().eq_ignore_ascii_case(id))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -640,7 +657,24 @@ impl Created {
     /// Records the launch of `key`'s repository at its current default-branch commit, unless it
     /// launched already (later pushes do not start runs here). `now` is story time.
     pub fn launch(&mut self, key: &str, now: DateTime<Utc>) -> Option<&Launch> {
-        let repo = self.repos.get(key)?;
+        let repo = self.repos.get(key)?.clone();
+        self.launch_repo(&repo, CiHost::Github, 0, now)
+    }
+
+    /// As [`Created::launch`], for a created GitLab project: its pipelines deploy it.
+    pub fn launch_project(&mut self, id: u64, now: DateTime<Utc>) -> Option<&Launch> {
+        let (id, repo) = self.project(&id.to_string())?;
+        let repo = repo.clone();
+        self.launch_repo(&repo, CiHost::Gitlab, id, now)
+    }
+
+    fn launch_repo(
+        &mut self,
+        repo: &Repo,
+        ci: CiHost,
+        project_id: u64,
+        now: DateTime<Utc>,
+    ) -> Option<&Launch> {
         let full = repo.full_name();
         if let Some(i) = self
             .launches
@@ -664,8 +698,8 @@ impl Created {
             lifecycle: pushed.lifecycle,
             language: language.into(),
             repo: full,
-            ci: CiHost::Github,
-            project_id: 0,
+            ci,
+            project_id,
             // The manifests name no namespace: `kubectl apply` puts them in the default one.
             namespace: "default".into(),
             replicas: pushed.replicas,
@@ -700,7 +734,16 @@ impl Created {
     pub fn launched(&self, full: &str) -> Option<&Launch> {
         self.launches
             .iter()
-            .find(|l| l.service.repo.eq_ignore_ascii_case(full))
+            .find(|l| l.service.ci == CiHost::Github && l.service.repo.eq_ignore_ascii_case(full))
+    }
+
+    /// The launched GitLab service with this project id or `namespace/path`.
+    pub fn launched_project(&self, id: &str) -> Option<&Launch> {
+        self.launches.iter().find(|l| {
+            l.service.ci == CiHost::Gitlab
+                && (l.service.project_id.to_string() == id
+                    || l.service.repo.eq_ignore_ascii_case(id))
+        })
     }
 }
 

@@ -16,6 +16,7 @@ pub const SUPPORTED_ACTIONS: &[&str] = &[
     "fetch:template",
     "fetch:plain",
     "publish:github",
+    "publish:gitlab",
     "catalog:register",
     "debug:log",
 ];
