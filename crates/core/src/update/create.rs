@@ -9,7 +9,7 @@ use crate::message::External;
 use crate::message::create::{Command, Msg};
 use crate::model::catalog::Kind;
 use crate::model::create::screen::{Form, Milestone, PRODUCTION_STAGE, RunView, Stage};
-use crate::model::create::{FieldKind, Picker, RunEnd, Template};
+use crate::model::create::{DEFAULT_REPO_HOSTS, FieldKind, Picker, RunEnd, Template};
 use crate::model::input::{Edit, InputKey, TextInput};
 use crate::model::palette::{Palette, PaletteItem, PaletteTarget};
 use crate::model::{Level, Model, Screen, SourceKind};
@@ -297,6 +297,33 @@ fn open_form(model: &mut Model, template: usize) -> Vec<Effect> {
 fn choices(model: &Model, field: &crate::model::create::Field) -> Vec<String> {
     if let FieldKind::Enum(values) = &field.kind {
         return values.clone();
+    }
+    // A repository: `host?owner=o&repo=` for each allowed host and owner (the catalog's groups
+    // when the template names none); the name is typed after it.
+    if let Some(Picker::RepoUrl { hosts, owners }) = &field.picker {
+        let hosts: Vec<String> = if hosts.is_empty() {
+            DEFAULT_REPO_HOSTS
+                .iter()
+                .map(|h| (*h).to_string())
+                .collect()
+        } else {
+            hosts.clone()
+        };
+        let owners: Vec<String> = if owners.is_empty() {
+            model
+                .catalog
+                .entities
+                .iter()
+                .filter(|e| e.kind == Kind::Group)
+                .map(|e| e.name.clone())
+                .collect()
+        } else {
+            owners.clone()
+        };
+        return hosts
+            .iter()
+            .flat_map(|h| owners.iter().map(move |o| format!("{h}?owner={o}&repo=")))
+            .collect();
     }
     let kinds = match &field.picker {
         Some(Picker::Owner { kinds }) if kinds.is_empty() => vec!["group".to_string()],
@@ -738,6 +765,74 @@ mod tests {
                 ("tier".into(), "silver".into()),
                 ("owner".into(), "team-a".into())
             ],
+        })));
+    }
+
+    #[test]
+    fn a_repo_url_picker_offers_host_and_owner_then_takes_the_typed_name() {
+        let mut m = model();
+        let t = decode(&json!({
+            "apiVersion": "scaffolder.backstage.io/v1beta3",
+            "kind": "Template",
+            "metadata": { "name": "repo" },
+            "spec": {
+                "parameters": [{
+                    "required": ["repoUrl"],
+                    "properties": {
+                        "repoUrl": {
+                            "type": "string", "ui:field": "RepoUrlPicker",
+                            "ui:options": { "allowedHosts": ["github.com"], "allowedOwners": ["acme", "platform"] }
+                        }
+                    }
+                }],
+                "steps": [{ "id": "log", "action": "debug:log", "input": { "message": "x" } }]
+            }
+        }))
+        .expect("decodes")
+        .0;
+        update(
+            &mut m,
+            Msg::Templates {
+                templates: vec![t],
+                problems: vec![],
+            },
+        );
+        key(&mut m, KeyCode::Enter);
+        let form = |m: &Model| m.create.form.clone().expect("form");
+        assert_eq!(
+            form(&m).matching,
+            [
+                "github.com?owner=acme&repo=",
+                "github.com?owner=platform&repo="
+            ]
+        );
+        typed(&mut m, "plat");
+        key(&mut m, KeyCode::Enter);
+        assert_eq!(form(&m).inputs[0].text(), "github.com?owner=platform&repo=");
+        assert_eq!(
+            form(&m).errors[0].as_deref(),
+            Some("needs a repository name")
+        );
+        typed(&mut m, "bad/name");
+        assert!(
+            form(&m).errors[0]
+                .as_deref()
+                .is_some_and(|e| e.contains("letters, digits")),
+            "{:?}",
+            form(&m).errors
+        );
+        for _ in 0.."bad/name".len() {
+            key(&mut m, KeyCode::Backspace);
+        }
+        typed(&mut m, "billing");
+        assert_eq!(form(&m).errors[0], None);
+        let effects = key(&mut m, KeyCode::Enter);
+        assert!(effects.contains(&Effect::Create(Command::Review {
+            template: "repo".into(),
+            given: vec![(
+                "repoUrl".into(),
+                "github.com?owner=platform&repo=billing".into()
+            )],
         })));
     }
 
