@@ -174,6 +174,10 @@ pub fn follow(model: &mut Model) -> Option<Effect> {
             changed = true;
         }
     }
+    if changed {
+        // The Service screen's time to production may have just become known.
+        super::overview::refresh_page(model);
+    }
     changed.then_some(Effect::Render)
 }
 
