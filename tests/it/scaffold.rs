@@ -694,6 +694,30 @@ async fn a_created_service_reaches_production_with_ready_pods() {
     // Within a few story minutes of the request.
     let took = sim.shared.story_now() - started;
     assert!(took < chrono::Duration::minutes(10), "{took}");
+    // Once it runs, the sim's /metrics has its series, as Prometheus would scrape them: what
+    // the Create screen's "first metrics" stage waits for.
+    let metrics = sim.endpoints().metrics.clone();
+    eventually(
+        "its series on /metrics",
+        std::time::Duration::from_secs(60),
+        async || {
+            let text = flightdeck::providers::http::client(std::time::Duration::from_secs(10))
+                .map_err(|e| e.to_string())?
+                .get(format!("{}/metrics", metrics.trim_end_matches('/')))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .text()
+                .await
+                .map_err(|e| e.to_string())?;
+            if text.contains(&format!("http_requests_total{{service=\"{name}\"")) {
+                Ok(())
+            } else {
+                Err(format!("no series of {name} yet"))
+            }
+        },
+    )
+    .await;
 
     // The cluster has its Deployment and ready pods, labelled as the manifest labels them.
     if let Some(kubectl) = kubectl() {

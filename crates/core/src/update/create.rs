@@ -8,7 +8,9 @@ use crate::message::Effect;
 use crate::message::External;
 use crate::message::create::{Command, Msg};
 use crate::model::catalog::Kind;
-use crate::model::create::screen::{Form, Milestone, PRODUCTION_STAGE, RunView, Stage};
+use crate::model::create::screen::{
+    Form, MONITORING_STAGE, Milestone, PRODUCTION_STAGE, RunView, Stage,
+};
 use crate::model::create::{DEFAULT_REPO_HOSTS, FieldKind, Picker, RunEnd, Template};
 use crate::model::input::{Edit, InputKey, TextInput};
 use crate::model::palette::{Palette, PaletteItem, PaletteTarget};
@@ -118,19 +120,57 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 run.finish(end);
             }
             follow(model);
+            // With monitoring: the scaffolder watches Prometheus for the new service.
+            let watch = model
+                .create
+                .run
+                .as_ref()
+                .filter(|r| !r.road.is_empty())
+                .and_then(|r| r.service.clone())
+                .filter(|_| {
+                    model
+                        .sources
+                        .iter()
+                        .any(|s| s.id.kind == SourceKind::Prometheus)
+                });
+            if let Some(service) = watch {
+                let name = service.rsplit('/').next().unwrap_or(&service).to_string();
+                effects.push(Effect::Create(Command::WatchMonitoring { service, name }));
+            }
             effects
+        }
+        Msg::Monitored { service, found } => {
+            let now = model.now;
+            let Some(run) = model
+                .create
+                .run
+                .as_mut()
+                .filter(|r| r.service.as_deref() == Some(service.as_str()))
+            else {
+                return vec![];
+            };
+            if let Some(m) = run
+                .road
+                .iter_mut()
+                .find(|m| m.label == MONITORING_STAGE && m.reached.is_none())
+            {
+                m.reached = Some(now);
+                run.log.push(format!("monitoring: {found}"));
+            }
+            vec![Effect::Render]
         }
     }
 }
 
 /// The stages a created service goes through on its way to production, as the cockpit sees
 /// them in its joined row.
-const ROAD: [&str; 5] = [
+const ROAD: [&str; 6] = [
     "in the catalog",
     "first CI run passed",
     "deployed to staging",
     PRODUCTION_STAGE,
     "pods ready",
+    MONITORING_STAGE,
 ];
 
 /// After every message: a created service's stages first seen reached, with the time. Reads
@@ -164,6 +204,7 @@ pub fn follow(model: &mut Model) -> Option<Effect> {
     let now = model.now;
     let mut changed = false;
     let run = model.create.run.as_mut()?;
+    // The monitoring stage is reached by the scaffolder's `Monitored`, not by the joined row.
     for (m, reached) in run
         .road
         .iter_mut()
@@ -991,5 +1032,60 @@ mod tests {
         })));
         update(&mut m, Msg::Step(StepEvent::Reused { index: 0 }));
         assert!(m.create.run.as_ref().expect("run").end.is_none());
+    }
+
+    #[test]
+    fn a_created_service_is_watched_until_prometheus_knows_it() {
+        use crate::model::{FetchState, SourceId, SourceStatus};
+        let mut m = loaded();
+        m.sources.push(SourceStatus::new(
+            SourceId::new(SourceKind::Prometheus, "prom"),
+            FetchState::Connecting,
+        ));
+        key(&mut m, KeyCode::Enter);
+        m.create.review = Some(Ok(Preview {
+            catalog: Some("component:default/billing".into()),
+            ..Preview::default()
+        }));
+        update(&mut m, Msg::Step(StepEvent::Started { index: 0 }));
+        let effects = update(
+            &mut m,
+            Msg::End(RunEnd::Created {
+                links: vec![],
+                created: vec![],
+            }),
+        );
+        assert!(
+            effects.contains(&Effect::Create(Command::WatchMonitoring {
+                service: "component:default/billing".into(),
+                name: "billing".into(),
+            })),
+            "{effects:?}"
+        );
+        let reached = |m: &Model| {
+            m.create
+                .run
+                .as_ref()
+                .and_then(|r| r.road.iter().find(|s| s.label == MONITORING_STAGE))
+                .and_then(|s| s.reached)
+        };
+        assert_eq!(reached(&m), None, "not before Prometheus says so");
+        // Another service's answer is not this one's.
+        update(
+            &mut m,
+            Msg::Monitored {
+                service: "component:default/other".into(),
+                found: "x".into(),
+            },
+        );
+        assert_eq!(reached(&m), None);
+        update(
+            &mut m,
+            Msg::Monitored {
+                service: "component:default/billing".into(),
+                found: "prom has http_requests_total{service=\"billing\"}".into(),
+            },
+        );
+        assert_eq!(reached(&m), Some(m.now));
     }
 }
