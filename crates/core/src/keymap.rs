@@ -871,13 +871,15 @@ impl Keymap {
     }
 
     /// The help of a screen: its layers' actions (most specific first), then the global ones,
-    /// then the keys of a text field (every screen has a filter). An action is shown once, under
-    /// the first layer that has it.
+    /// then the keys of a text field (every screen has a filter), and on the Create screen those
+    /// of a multi-line field. An action is shown once, under the first layer that has it.
     pub fn help_for(&self, layers: &[Layer]) -> Vec<LayerHelp> {
         let mut shown = Vec::new();
+        let textarea = layers.contains(&Layer::Create).then_some(&Layer::TextArea);
         layers
             .iter()
             .chain([&Layer::Global, &Layer::Input])
+            .chain(textarea)
             .map(|&layer| {
                 let actions = Action::ALL
                     .iter()
@@ -1082,6 +1084,16 @@ mod tests {
             moved.action_in(&[Layer::Silences], &Key::char('x')),
             Some(Action::ExpireSilence)
         );
+    }
+
+    #[test]
+    fn the_create_screens_help_lists_the_textarea_keys() {
+        let help = Keymap::defaults().help_for(&[Layer::Create]);
+        let last = help.last().expect("sections");
+        assert_eq!(last.0, Layer::TextArea);
+        assert!(last.1.iter().any(|(a, _)| *a == Action::TextAreaSubmit));
+        let docs = Keymap::defaults().help_for(&[Layer::Docs]);
+        assert!(docs.iter().all(|(l, _)| *l != Layer::TextArea));
     }
 
     #[test]
