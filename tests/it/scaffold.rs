@@ -518,6 +518,61 @@ spec:
     assert!(err.contains("exists already"), "{err}");
 }
 
+/// The road's last stage with the real thing: Debian's `prometheus` scrapes the sim, and once a
+/// service made with `flightdeck new` runs, the scaffolder's watch finds its first series —
+/// while a name nothing was made for finds none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_created_services_first_metrics_are_found_in_real_prometheus() {
+    let sim = Sim::start(SimConfig {
+        speed: 60.0,
+        ..Default::default()
+    })
+    .await
+    .expect("the sim starts");
+    let Some(prom) = crate::prometheus_real::RealProm::start(&sim, None) else {
+        return;
+    };
+    let source = flightdeck::config::PrometheusSource {
+        name: "real".into(),
+        url: prom.url.clone(),
+        token_env: None,
+        token_command: None,
+        basic_auth_user: None,
+        basic_auth_password_env: None,
+        scrape_interval_secs: 1,
+        service_label: "service".into(),
+        queries: Default::default(),
+    };
+    let owner = sim.shared.world.teams[0].name.clone();
+    let (code, out, err) = new_bin(
+        &sim.flightdeck_config(),
+        &[
+            "worker",
+            "--value",
+            "name=audit-worker",
+            "--value",
+            &format!("owner={owner}"),
+            "--value",
+            "description=Audits",
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let watch = std::time::Duration::from_secs(90);
+    let found = flightdeck::scaffolder::provider::first_monitoring(&source, "audit-worker", watch)
+        .await
+        .expect("its series within the watch");
+    assert!(found.contains("{service=\"audit-worker\"}"), "{found}");
+    let none = flightdeck::scaffolder::provider::first_monitoring(
+        &source,
+        "never-made",
+        std::time::Duration::from_secs(2),
+    )
+    .await;
+    assert_eq!(none, None);
+}
+
 /// Requests the sim's GitHub answered on a contents path so far.
 async fn contents_reads(sim: &Sim) -> u64 {
     let (_, stats) = get(&format!("{}/_sim/stats", sim.endpoints().github)).await;
