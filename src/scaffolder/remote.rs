@@ -181,23 +181,8 @@ async fn walk(api: &GithubApi, at: &RemoteDir) -> Result<Vec<(String, Vec<u8>)>,
             Contents::File(_) => continue,
         };
         for entry in listing {
-            // The answer names paths in the repository: each must be under what was asked,
-            // and stay there once the skeleton's own part is taken.
-            let rel = entry
-                .path
-                .strip_prefix(&prefix)
-                .filter(|_| entry.path.starts_with(&format!("{dir}/")) || dir.is_empty())
-                .ok_or_else(|| {
-                    format!(
-                        "{}: the listing names {}, outside the skeleton",
-                        at.shown(),
-                        sanitize::line(&entry.path)
-                    )
-                })?;
-            let rel = clean_path(rel).map_err(|e| sanitize::line(&e))?;
-            if rel.is_empty() {
-                return Err(format!("{}: an entry with no name", at.shown()));
-            }
+            let rel = entry_rel(&prefix, &dir, &entry.path)
+                .map_err(|e| format!("{}: {e}", at.shown()))?;
             match entry.kind.as_str() {
                 "dir" if depth + 1 >= MAX_DEPTH => {
                     return Err(format!(
@@ -245,6 +230,35 @@ async fn walk(api: &GithubApi, at: &RemoteDir) -> Result<Vec<(String, Vec<u8>)>,
     }
     out.sort();
     Ok(out)
+}
+
+/// The path of a listed entry relative to the skeleton (whose path in the repository ends in
+/// `prefix`), checked: the listing of `dir` names paths in the repository, and each must be
+/// in `dir`, stay in the skeleton, and have a name that can be written as it is.
+fn entry_rel(prefix: &str, dir: &str, path: &str) -> Result<String, String> {
+    let outside = || {
+        format!(
+            "the listing names {}, outside the skeleton",
+            sanitize::line(path)
+        )
+    };
+    let in_dir = dir.is_empty() || path.starts_with(&format!("{dir}/"));
+    let rel = path
+        .strip_prefix(prefix)
+        .filter(|_| in_dir)
+        .ok_or_else(outside)?;
+    let rel = clean_path(rel).map_err(|_| outside())?;
+    if rel.is_empty() {
+        return Err("an entry with no name".into());
+    }
+    // A name with control characters would reach the new repository as it is.
+    if rel.chars().any(char::is_control) {
+        return Err(format!(
+            "{} has control characters in its name",
+            sanitize::line(&rel)
+        ));
+    }
+    Ok(rel)
 }
 
 fn contents_path(at: &RemoteDir, path: &str) -> String {
@@ -329,6 +343,25 @@ mod tests {
             "https://github.com/acme/t/blob/main/../x/template.yaml",
         ] {
             assert_eq!(RemoteDir::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_listing_names_only_paths_inside_the_skeleton() {
+        let prefix = "templates/x/skeleton/";
+        let dir = "templates/x/skeleton/src";
+        assert_eq!(
+            entry_rel(prefix, dir, "templates/x/skeleton/src/main.rs"),
+            Ok("src/main.rs".into())
+        );
+        for bad in [
+            "templates/x/other/main.rs",
+            "templates/x/skeleton/lib/main.rs",
+            "templates/x/skeleton/src/../../../../etc/passwd",
+            "/etc/passwd",
+            "templates/x/skeleton/src/\u{1b}[31mred",
+        ] {
+            assert!(entry_rel(prefix, dir, bad).is_err(), "{bad:?}");
         }
     }
 
