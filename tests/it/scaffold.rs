@@ -372,7 +372,8 @@ async fn a_template_registered_by_url_renders_its_remote_skeleton() {
 
 /// `publish:gitlab` against the sim: the project is created in the org's group, the files are
 /// in one commit, `catalog:register` registers its descriptor from the project's URL, and the
-/// first commit starts a pipeline that deploys to staging and production, as GitHub's push does.
+/// first commit starts a pipeline that deploys to staging and production, as GitHub's push does,
+/// and kubectl sees its pod ready.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_gitlab_creates_the_project_and_its_pipeline_deploys() {
     let sim = Sim::start(SimConfig {
@@ -512,6 +513,49 @@ spec:
         deployments.iter().any(|e| e == "staging"),
         "{deployments:?}"
     );
+    // Then the cluster runs it, as kubectl sees it.
+    if let Some(kubectl) = kubectl() {
+        let cache = tempfile::tempdir().expect("a cache dir");
+        eventually(
+            "its pod is ready",
+            std::time::Duration::from_secs(60),
+            async || {
+                let out = tokio::process::Command::new(kubectl)
+                    .arg("--kubeconfig")
+                    .arg(sim.kubeconfig())
+                    .arg("--cache-dir")
+                    .arg(cache.path())
+                    .args([
+                        "get",
+                        "pods",
+                        "-A",
+                        "-l",
+                        "backstage.io/kubernetes-id=ledger-gl",
+                        "-o",
+                        "json",
+                    ])
+                    .output()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+                let ready = v["items"].as_array().is_some_and(|items| {
+                    items.len() == 1
+                        && items[0]["status"]["conditions"]
+                            .as_array()
+                            .is_some_and(|c| {
+                                c.iter()
+                                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                            })
+                });
+                if ready {
+                    Ok(())
+                } else {
+                    Err(format!("{} {v}", String::from_utf8_lossy(&out.stderr)))
+                }
+            },
+        )
+        .await;
+    }
     // The same name again is refused before anything runs.
     let (code, _, err) = new_bin(&config, &args).await;
     assert_eq!(code, 2, "{err}");
