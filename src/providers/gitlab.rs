@@ -221,7 +221,7 @@ impl GitlabApi {
         .await
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Failure> {
+    pub(crate) async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Failure> {
         let (body, _) = self
             .send(reqwest::Method::GET, path, None, None)
             .await?
@@ -229,7 +229,7 @@ impl GitlabApi {
         decode(&body)
     }
 
-    async fn post_json<T: DeserializeOwned>(
+    pub(crate) async fn post_json<T: DeserializeOwned>(
         &self,
         path: &str,
         body: Option<&serde_json::Value>,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::remote::RemoteDir;
 use crate::config::Config;
 use flightdeck_core::model::catalog::{EntityOrigin, Kind};
 use flightdeck_core::model::create::{self, Template};
@@ -24,8 +25,11 @@ pub struct Source {
 pub enum Base {
     /// The directory of the template's file.
     Dir(PathBuf),
-    /// A location the catalog holds it at that is not on this machine (`url:…`): its skeleton
-    /// cannot be read from here yet.
+    /// A directory of a GitHub repository (a template registered by URL): its skeleton is read
+    /// through the contents API.
+    Github(RemoteDir),
+    /// A location the catalog holds it at that is neither on this machine nor a GitHub file or
+    /// directory URL: its skeleton cannot be read from here.
     Remote(String),
 }
 
@@ -132,11 +136,12 @@ fn decode_item(item: &Value) -> Result<Source, String> {
         .map_or_else(|| "a template".into(), sanitize::ident);
     let (template, warnings) =
         create::decode(item).map_err(|e| format!("Backstage template {name}: {e}"))?;
-    let location = item
-        .pointer("/metadata/annotations/backstage.io~1managed-by-location")
-        .and_then(Value::as_str)
-        .map(sanitize::line)
-        .unwrap_or_default();
+    let annotation = |key: &str| {
+        item.pointer(&format!("/metadata/annotations/{}", key.replace('/', "~1")))
+            .and_then(Value::as_str)
+            .map(sanitize::line)
+    };
+    let location = annotation("backstage.io/managed-by-location").unwrap_or_default();
     let base = match location.split_once(':') {
         Some(("file", path)) => Base::Dir(
             Path::new(path)
@@ -144,7 +149,14 @@ fn decode_item(item: &Value) -> Result<Source, String> {
                 .unwrap_or(Path::new("."))
                 .to_path_buf(),
         ),
-        _ => Base::Remote(location),
+        // Held at a URL: its own file's directory, else the source location Backstage
+        // records (`url:…/tree/main/templates/x/`).
+        _ => match RemoteDir::parse(&location).or_else(|| {
+            annotation("backstage.io/source-location").and_then(|s| RemoteDir::parse(&s))
+        }) {
+            Some(dir) => Base::Github(dir),
+            None => Base::Remote(location),
+        },
     };
     Ok(Source {
         template,

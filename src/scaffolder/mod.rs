@@ -6,6 +6,7 @@ pub mod engine;
 pub mod load;
 pub mod provider;
 pub mod publish;
+pub mod remote;
 pub mod run;
 pub mod skeleton;
 
@@ -84,6 +85,7 @@ pub fn parse_value(s: &str) -> Result<(String, String), String> {
 pub fn targets(config: &Config) -> run::Targets {
     run::Targets {
         github: config.github.clone(),
+        gitlab: config.gitlab.clone(),
         backstage: config.catalog.backstage.clone(),
     }
 }

@@ -18,6 +18,10 @@ use flightdeck_core::message::{Effect, Msg};
 use flightdeck_core::model::SourceKind;
 use flightdeck_core::model::create::{RunEnd, StepEvent};
 
+/// How long a created service is watched for its first metrics or alert rule, and how often.
+const MONITORING_WATCH: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+const MONITORING_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct ScaffolderProvider {
     config: Arc<Config>,
     tx: mpsc::Sender<Msg>,
@@ -106,9 +110,84 @@ impl Work {
                 let end = self.create(&template, &given, resume).await;
                 self.send(CreateMsg::End(end)).await;
             }
+            Command::WatchMonitoring { service, name } => {
+                let found = match self.config.prometheus.first() {
+                    Some(source) => first_monitoring(source, &name, MONITORING_WATCH).await,
+                    None => None,
+                };
+                if let Some(found) = found {
+                    self.send(CreateMsg::Monitored { service, found }).await;
+                }
+            }
         }
     }
+}
 
+/// Asks `source` every few seconds, for up to `watch`, whether it has a series whose service
+/// label (`service_label`, `service` by default) is `name`, or a rule whose query or name names the service: the new service is then
+/// "in production with monitoring". What was found, in one line; `None` when neither came.
+pub async fn first_monitoring(
+    source: &crate::config::PrometheusSource,
+    name: &str,
+    watch: std::time::Duration,
+) -> Option<String> {
+    let client = crate::providers::http::credentials(
+        source.token_env.as_deref(),
+        source.token_command.as_deref(),
+        source.basic_auth_user.as_deref(),
+        source.basic_auth_password_env.as_deref(),
+    )
+    .await
+    .and_then(|auth| {
+        crate::providers::prometheus::PromClient::new(
+            &source.name,
+            &source.url,
+            auth,
+            std::time::Duration::from_secs(10),
+        )
+    })
+    .ok()?;
+    // The selector's value is the catalog name: quoted, so a name is never PromQL.
+    let quoted = name.replace('\\', "\\\\").replace('"', "\\\"");
+    let label = &source.service_label;
+    let selector = format!("{{{label}=\"{quoted}\"}}");
+    let until = std::time::Instant::now() + watch;
+    while std::time::Instant::now() < until {
+        if let Ok((series, _)) = client.series(&selector).await
+            && let Some(first) = series.first()
+        {
+            let metric = first.get("__name__").map_or("a series", String::as_str);
+            return Some(format!(
+                "{} has {}",
+                source.name,
+                flightdeck_core::sanitize::line(&format!("{metric}{selector}"))
+            ));
+        }
+        if let Ok((rules, _)) = client.rules().await {
+            let names = |r: &flightdeck_core::wire::prometheus::Rule| {
+                r.query.contains(&format!("{label}=\"{name}\""))
+                    || r.query.contains(&format!("{label}='{name}'"))
+                    || r.name.contains(name)
+            };
+            if let Some(rule) = rules
+                .groups
+                .iter()
+                .flat_map(|g| &g.rules)
+                .find(|r| names(r))
+            {
+                return Some(format!(
+                    "{} has the rule {}",
+                    source.name,
+                    flightdeck_core::sanitize::line(&rule.name)
+                ));
+            }
+        }
+        tokio::time::sleep(MONITORING_POLL).await;
+    }
+    None
+}
+
+impl Work {
     async fn review(
         &self,
         name: &str,

@@ -1,7 +1,8 @@
 //! Writing a new repository on GitHub as `publish:github` does: create it, then one commit with
-//! the whole workspace through the Git Data API (blobs, a tree, a commit, the branch ref). Only
-//! the configured GitHub host is written to, with that host's token: a template naming another
-//! host is refused before anything runs.
+//! the whole workspace through the Git Data API (blobs, a tree, a commit, the branch ref); and a
+//! new GitLab project as `publish:gitlab` does (the project, then one commit of `actions`). Only
+//! the configured host is written to, with that host's token: a template naming another host
+//! is refused before anything runs.
 
 use std::time::Duration;
 
@@ -9,8 +10,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::skeleton::Workspace;
-use crate::config::GithubSource;
+use crate::config::{GithubSource, GitlabSource};
 use crate::providers::github::auth::{gh_host, resolve_token};
+use crate::providers::gitlab::GitlabApi;
 use crate::providers::http::{self, Failure};
 use flightdeck_core::wire::{base64, percent_encode};
 
@@ -235,5 +237,105 @@ impl Github {
             .await?;
         }
         Ok(sha)
+    }
+}
+
+/// A GitLab host to create projects on, through the cockpit's GitLab client.
+pub struct Gitlab {
+    api: GitlabApi,
+    /// `gitlab.com`, or the self-managed host (`host:port` for the sim), as `repoUrl` names it.
+    pub host: String,
+}
+
+impl Gitlab {
+    pub async fn new(source: &GitlabSource) -> Result<Self, String> {
+        let token = crate::providers::gitlab::resolve_token(source).await?;
+        Ok(Self {
+            api: GitlabApi::new(&source.api_url, token, 4, TIMEOUT)?,
+            host: gh_host(&source.api_url),
+        })
+    }
+
+    fn project_path(namespace: &str, name: &str) -> String {
+        format!(
+            "/projects/{}",
+            crate::providers::gitlab::project_id(&format!("{namespace}/{name}"))
+        )
+    }
+
+    /// Whether `namespace/name` exists already.
+    pub async fn exists(&self, namespace: &str, name: &str) -> Result<bool, String> {
+        let path = Self::project_path(namespace, name);
+        match self.api.get_json::<Value>(&path).await {
+            Ok(_) => Ok(true),
+            Err(Failure::Status { code: 404, .. }) => Ok(false),
+            Err(f) => Err(f.describe(&format!("GET {path}"))),
+        }
+    }
+
+    /// Creates the project in `namespace` (a group's path, or the user's own).
+    pub async fn create(
+        &self,
+        namespace: &str,
+        name: &str,
+        description: &str,
+        visibility: &str,
+    ) -> Result<Value, String> {
+        let ns_path = format!("/namespaces/{}", percent_encode(namespace));
+        let ns: Value = self
+            .api
+            .get_json(&ns_path)
+            .await
+            .map_err(|f| f.describe(&format!("GET {ns_path}")))?;
+        let ns_id = ns
+            .get("id")
+            .and_then(Value::as_u64)
+            .ok_or("GET namespaces: no id in the answer")?;
+        let body = json!({
+            "name": name,
+            "path": name,
+            "namespace_id": ns_id,
+            "description": description,
+            "visibility": visibility,
+        });
+        self.api
+            .post_json("/projects", Some(&body))
+            .await
+            .map_err(|f| f.describe("POST /projects"))
+    }
+
+    /// One commit creating every file of the workspace on `branch`; its SHA.
+    pub async fn push(
+        &self,
+        project: u64,
+        branch: &str,
+        files: &Workspace,
+        message: &str,
+    ) -> Result<String, String> {
+        let actions: Vec<Value> = files
+            .iter()
+            .map(|(path, bytes)| {
+                json!({
+                    "action": "create",
+                    "file_path": path,
+                    "content": base64::encode(bytes),
+                    "encoding": "base64",
+                })
+            })
+            .collect();
+        let path = format!("/projects/{project}/repository/commits");
+        let commit: Value = self
+            .api
+            .post_json(
+                &path,
+                Some(&json!({ "branch": branch, "commit_message": message, "actions": actions })),
+            )
+            .await
+            .map_err(|f| f.describe(&format!("POST {path}")))?;
+        commit
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| format!("POST {path}: no id in the answer"))
     }
 }

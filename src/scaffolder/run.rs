@@ -10,15 +10,17 @@ use serde_json::{Map, Value, json};
 
 use super::engine::{Engine, parse_repo_url};
 use super::load::{Base, Source};
-use super::publish::Github;
+use super::publish::{Github, Gitlab};
+use super::remote::{self, RemoteDir};
 use super::skeleton::{self, Workspace};
-use crate::config::{BackstageSource, GithubSource};
+use crate::config::{BackstageSource, GithubSource, GitlabSource};
 use flightdeck_core::model::create::{CREATED_AT, SOURCE_TEMPLATE, Step};
 
 /// Where a run may write.
 #[derive(Debug, Clone, Default)]
 pub struct Targets {
     pub github: Option<GithubSource>,
+    pub gitlab: Option<GitlabSource>,
     pub backstage: Option<BackstageSource>,
 }
 
@@ -147,10 +149,12 @@ pub async fn preflight<'a>(
         .into_iter()
         .map(|s| format!("{s}: this action is not supported, so nothing would be created"))
         .collect();
-    if let Base::Remote(location) = &source.base {
-        errors.push(format!(
-            "the template is held at {location}; only templates on this machine can be run"
-        ));
+    match &source.base {
+        Base::Remote(location) => errors.push(format!(
+            "the template is held at {location}; only templates on this machine or in a GitHub repository can be run"
+        )),
+        Base::Github(dir) => errors.extend(super::remote::refusal(dir, targets.github.as_ref())),
+        Base::Dir(_) => {}
     }
     let values = match t.values(given) {
         Ok(v) => v,
@@ -219,6 +223,57 @@ pub async fn preflight<'a>(
                         }
                     }
                     // repoUrl from an earlier step's output: checked when the step runs.
+                    Err(_) if raw.as_str().is_some_and(|s| s.contains("steps.")) => {}
+                    Err(e) => errors.push(format!("step {}: repoUrl: {e}", step.id)),
+                }
+            }
+            "publish:gitlab" => {
+                let Some(gl) = &targets.gitlab else {
+                    errors.push(format!(
+                        "step {}: no [gitlab] source is configured to publish to",
+                        step.id
+                    ));
+                    continue;
+                };
+                let Some(raw) = step.input.get("repoUrl") else {
+                    errors.push(format!("step {}: input repoUrl is missing", step.id));
+                    continue;
+                };
+                let parts = engine
+                    .render_value(raw, &context)
+                    .and_then(|v| parse_repo_url(v.as_str().unwrap_or_default()));
+                match parts {
+                    Ok(p) => {
+                        let get = |k: &str| {
+                            p.get(k)
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_string()
+                        };
+                        let (host, owner, repo) = (get("host"), get("owner"), get("repo"));
+                        let client = match Gitlab::new(gl).await {
+                            Ok(c) => c,
+                            Err(e) => {
+                                errors.push(format!("step {}: {e}", step.id));
+                                continue;
+                            }
+                        };
+                        if host != client.host {
+                            errors.push(format!(
+                                "step {}: {host} is not the configured GitLab host ({}); its token is not sent elsewhere",
+                                step.id, client.host
+                            ));
+                            continue;
+                        }
+                        match client.exists(&owner, &repo).await {
+                            Ok(true) => errors.push(format!(
+                                "step {}: {host}/{owner}/{repo} exists already",
+                                step.id
+                            )),
+                            Ok(false) => repositories.push(format!("{host}/{owner}/{repo}")),
+                            Err(e) => errors.push(format!("step {}: {e}", step.id)),
+                        }
+                    }
                     Err(_) if raw.as_str().is_some_and(|s| s.contains("steps.")) => {}
                     Err(e) => errors.push(format!("step {}: repoUrl: {e}", step.id)),
                 }
@@ -371,16 +426,25 @@ async fn act(
     match step.action.as_str() {
         "fetch:template" | "fetch:plain" => {
             let url = input_str(input, "url").ok_or("input url is missing")?;
-            let Base::Dir(dir) = &plan.source.base else {
-                return Err("the template is not on this machine".into());
+            let files = if url.contains("://") {
+                // An absolute URL: a GitHub directory on the configured host, or nothing.
+                let at = RemoteDir::parse(url).ok_or_else(|| {
+                    format!("{url}: only skeletons in a GitHub repository or beside the template can be read")
+                })?;
+                remote::read_dir(targets.github.as_ref(), &at).await?
+            } else {
+                match &plan.source.base {
+                    Base::Dir(dir) => skeleton::read_dir(&dir.join(skeleton::clean_path(url)?))?,
+                    Base::Github(dir) => {
+                        remote::read_dir(targets.github.as_ref(), &dir.join(url)?).await?
+                    }
+                    Base::Remote(location) => {
+                        return Err(format!(
+                            "the template is held at {location}, which is not read"
+                        ));
+                    }
+                }
             };
-            if url.contains("://") {
-                return Err(format!(
-                    "{url}: only skeletons beside the template can be read"
-                ));
-            }
-            let root = dir.join(skeleton::clean_path(url)?);
-            let files = skeleton::read_dir(&root)?;
             let target = input_str(input, "targetPath").unwrap_or(".");
             let n = if step.action == "fetch:plain" {
                 skeleton::copy_into(&files, target, ws)?
@@ -425,6 +489,7 @@ async fn act(
             Ok(json!({}))
         }
         "publish:github" => publish_github(plan, targets, dry_run, input, ws, created, log).await,
+        "publish:gitlab" => publish_gitlab(plan, targets, dry_run, input, ws, created, log).await,
         "catalog:register" => register(targets, dry_run, input, ws, created, log).await,
         other => Err(format!("{other} is not supported")),
     }
@@ -465,7 +530,38 @@ async fn publish_github(
     let description = input_str(input, "description").unwrap_or_default();
     let visibility = input_str(input, "repoVisibility").unwrap_or("private");
     let message = input_str(input, "gitCommitMessage").unwrap_or("initial commit");
-    // What goes up: the workspace, or the part of it under sourcePath.
+    let files = prepared(plan, input, ws, log)?;
+    let remote = format!("{}/{owner}/{repo}", client.web);
+    let contents = format!("{remote}/blob/{branch}");
+    if dry_run {
+        log(format!(
+            "would create {host}/{owner}/{repo} ({visibility}) with {} files on {branch}",
+            files.len()
+        ));
+        return Ok(json!({ "remoteUrl": remote, "repoContentsUrl": contents, "commitHash": "" }));
+    }
+    client
+        .create(&owner, &repo, description, visibility)
+        .await?;
+    created.push(format!("repository {owner}/{repo} on {host}: {remote}"));
+    log(format!("created {remote}"));
+    let sha = client.push(&owner, &repo, &branch, &files, message).await?;
+    log(format!(
+        "pushed {} files to {branch} as {}",
+        files.len(),
+        sha.chars().take(7).collect::<String>()
+    ));
+    Ok(json!({ "remoteUrl": remote, "repoContentsUrl": contents, "commitHash": sha }))
+}
+
+/// What a publish step pushes: the workspace, or the part of it under `sourcePath`, with the
+/// descriptor annotated with the template and the request's start.
+fn prepared(
+    plan: &Plan<'_>,
+    input: &Value,
+    ws: &mut Workspace,
+    log: &mut (dyn FnMut(String) + Send),
+) -> Result<Workspace, String> {
     let prefix = match input_str(input, "sourcePath") {
         Some(p) => skeleton::clean_path(p)?,
         None => String::new(),
@@ -488,7 +584,7 @@ async fn publish_github(
             "{descriptor}: annotated with {SOURCE_TEMPLATE} and {CREATED_AT}"
         ));
     }
-    let files: Workspace = ws
+    Ok(ws
         .iter()
         .filter_map(|(p, b)| {
             if prefix.is_empty() {
@@ -498,28 +594,88 @@ async fn publish_github(
                     .map(|rest| (rest.to_string(), b.clone()))
             }
         })
-        .collect();
-    let remote = format!("{}/{owner}/{repo}", client.web);
-    let contents = format!("{remote}/blob/{branch}");
+        .collect())
+}
+
+/// `publish:gitlab`: the project in the namespace `repoUrl` names (`owner`), then one commit
+/// of the workspace; outputs `remoteUrl`, `repoContentsUrl` and `projectId` as Backstage's
+/// action does.
+async fn publish_gitlab(
+    plan: &Plan<'_>,
+    targets: &Targets,
+    dry_run: bool,
+    input: &Value,
+    ws: &mut Workspace,
+    created: &mut Vec<String>,
+    log: &mut (dyn FnMut(String) + Send),
+) -> Result<Value, String> {
+    let gl = targets
+        .gitlab
+        .as_ref()
+        .ok_or("no [gitlab] source is configured")?;
+    let client = Gitlab::new(gl).await?;
+    let parts = parse_repo_url(input_str(input, "repoUrl").ok_or("input repoUrl is missing")?)?;
+    let get = |k: &str| {
+        parts
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (host, owner, repo) = (get("host"), get("owner"), get("repo"));
+    if host != client.host {
+        return Err(format!(
+            "{host} is not the configured GitLab host ({})",
+            client.host
+        ));
+    }
+    let branch = input_str(input, "defaultBranch")
+        .unwrap_or("main")
+        .to_string();
+    let description = input_str(input, "description").unwrap_or_default();
+    let visibility = input_str(input, "repoVisibility").unwrap_or("private");
+    let message = input_str(input, "gitCommitMessage").unwrap_or("initial commit");
+    let files = prepared(plan, input, ws, log)?;
     if dry_run {
+        let web = gl.api_url.trim_end_matches('/').trim_end_matches("/api/v4");
+        let remote = format!("{web}/{owner}/{repo}");
         log(format!(
             "would create {host}/{owner}/{repo} ({visibility}) with {} files on {branch}",
             files.len()
         ));
-        return Ok(json!({ "remoteUrl": remote, "repoContentsUrl": contents, "commitHash": "" }));
+        return Ok(json!({
+            "remoteUrl": remote,
+            "repoContentsUrl": format!("{remote}/-/blob/{branch}"),
+            "projectId": 0,
+        }));
     }
-    client
+    let project = client
         .create(&owner, &repo, description, visibility)
         .await?;
-    created.push(format!("repository {owner}/{repo} on {host}: {remote}"));
+    let id = project
+        .get("id")
+        .and_then(Value::as_u64)
+        .ok_or("POST /projects: no id in the answer")?;
+    // The project's own page, checked as every URL that is shown or copied.
+    let remote = project
+        .get("web_url")
+        .and_then(Value::as_str)
+        .and_then(flightdeck_core::sanitize::url)
+        .ok_or("POST /projects: no usable web_url in the answer")?;
+    created.push(format!("project {owner}/{repo} on {host}: {remote}"));
     log(format!("created {remote}"));
-    let sha = client.push(&owner, &repo, &branch, &files, message).await?;
+    let sha = client.push(id, &branch, &files, message).await?;
     log(format!(
         "pushed {} files to {branch} as {}",
         files.len(),
-        &sha[..sha.len().min(7)]
+        sha.chars().take(7).collect::<String>()
     ));
-    Ok(json!({ "remoteUrl": remote, "repoContentsUrl": contents, "commitHash": sha }))
+    Ok(json!({
+        "remoteUrl": remote,
+        "repoContentsUrl": format!("{remote}/-/blob/{branch}"),
+        "projectId": id,
+        "commitHash": sha,
+    }))
 }
 
 async fn register(

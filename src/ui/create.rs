@@ -8,11 +8,15 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::text::truncate;
+use unicode_width::UnicodeWidthStr;
+
+use super::text::{truncate, truncate_start};
 use super::theme::{Role, Theme};
 use super::widgets::{input_line, panel};
+use flightdeck_core::keymap::Action;
 use flightdeck_core::model::create::screen::{Stage, StepState, shown_default};
-use flightdeck_core::model::create::{FieldKind, Picker, RunEnd, Template};
+use flightdeck_core::model::create::{Field, FieldKind, Picker, RunEnd, Template};
+use flightdeck_core::model::input::TextInput;
 use flightdeck_core::model::time::duration;
 use flightdeck_core::model::{Model, Screen};
 
@@ -158,7 +162,20 @@ fn draw_form(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             (FieldKind::Boolean, _) => "yes/no".into(),
             (FieldKind::Integer | FieldKind::Number, _) => "number".into(),
             (FieldKind::StringArray, _) => "a,b,c".into(),
-            (FieldKind::String, _) if field.multiline => "text".into(),
+            (FieldKind::String, _) if field.multiline => {
+                // Where the cursor is among the lines, since the box shows only some of them,
+                // and the key that accepts the page here, where `enter` starts a line.
+                let lines = form.inputs.get(i).map_or(1, TextInput::line_count);
+                let row = form.inputs.get(i).map_or(0, |t| t.row_col().0);
+                let submit = model
+                    .keymap
+                    .keys(Action::TextAreaSubmit)
+                    .first()
+                    .filter(|_| focused)
+                    .map(|k| format!(" · {k} accepts"))
+                    .unwrap_or_default();
+                format!("text, line {}/{lines}{submit}", row + 1)
+            }
             (FieldKind::String, _) => String::new(),
         };
         let label_role = if focused { Role::Accent } else { Role::Text };
@@ -173,30 +190,20 @@ fn draw_form(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             Rect::new(inner.x, y, inner.width, 1),
         );
         y += 1;
-        let row = Rect::new(inner.x, y, inner.width, 1);
         match form.inputs.get(i) {
-            Some(input) if input.is_empty() && !focused => {
-                let shown = field
-                    .default
-                    .as_ref()
-                    .map(|d| format!("  {} (default)", shown_default(d)))
-                    .unwrap_or_default();
-                frame.render_widget(Line::styled(shown, theme.style(Role::Muted)), row);
+            Some(input) if input.is_multiline() => {
+                // A textarea shows its `rows` lines from its first shown line; the rest scrolls.
+                let rows = field.rows.min(usize::from(bottom.saturating_sub(y)));
+                let area = Rect::new(inner.x, y, inner.width, rows as u16);
+                textarea(input, field, focused, theme, frame, area);
+                y += rows as u16;
             }
-            Some(input) if focused => input_line("> ", input, true, theme, frame, row),
-            Some(input) => frame.render_widget(
-                Line::from(vec![
-                    Span::styled("> ", theme.style(Role::Muted)),
-                    Span::styled(
-                        truncate(input.text(), width.saturating_sub(2)).into_owned(),
-                        theme.style(Role::Text),
-                    ),
-                ]),
-                row,
-            ),
-            None => {}
+            input => {
+                let row = Rect::new(inner.x, y, inner.width, 1);
+                one_line(input, field, focused, theme, frame, row);
+                y += 1;
+            }
         }
-        y += 1;
         let note = match form.errors.get(i).and_then(Option::as_ref) {
             Some(e) => Some((e.clone(), Role::Critical)),
             None if focused => field
@@ -228,6 +235,107 @@ fn draw_form(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             }
         }
         y += 1;
+    }
+}
+
+/// A one-line field: its default while empty and not focused, else its text.
+fn one_line(
+    input: Option<&TextInput>,
+    field: &Field,
+    focused: bool,
+    theme: &Theme,
+    frame: &mut Frame,
+    row: Rect,
+) {
+    let width = usize::from(row.width);
+    match input {
+        Some(input) if input.is_empty() && !focused => {
+            let shown = field
+                .default
+                .as_ref()
+                .map(|d| format!("  {} (default)", shown_default(d)))
+                .unwrap_or_default();
+            frame.render_widget(Line::styled(shown, theme.style(Role::Muted)), row);
+        }
+        Some(input) if focused => input_line("> ", input, true, theme, frame, row),
+        Some(input) => frame.render_widget(
+            Line::from(vec![
+                Span::styled("> ", theme.style(Role::Muted)),
+                Span::styled(
+                    truncate(input.text(), width.saturating_sub(2)).into_owned(),
+                    theme.style(Role::Text),
+                ),
+            ]),
+            row,
+        ),
+        None => {}
+    }
+}
+
+/// A multi-line field: the lines its box shows, a bar down the left, the cursor on its line,
+/// and the default while it is empty and not focused.
+fn textarea(
+    input: &TextInput,
+    field: &Field,
+    focused: bool,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let width = usize::from(area.width).saturating_sub(2);
+    let bar = Span::styled(
+        "│ ",
+        theme.style(if focused { Role::Key } else { Role::Muted }),
+    );
+    if input.is_empty() && !focused {
+        let shown = field
+            .default
+            .as_ref()
+            .map(|d| format!("{} (default)", shown_default(d)))
+            .unwrap_or_default();
+        frame.render_widget(
+            Line::from(vec![
+                bar,
+                Span::styled(
+                    truncate(&shown, width).into_owned(),
+                    theme.style(Role::Muted),
+                ),
+            ]),
+            Rect::new(area.x, area.y, area.width, area.height.min(1)),
+        );
+        return;
+    }
+    let (row, col) = input.row_col();
+    for (k, line) in input
+        .lines()
+        .enumerate()
+        .skip(input.top())
+        .take(usize::from(area.height))
+    {
+        let y = area.y + (k - input.top()) as u16;
+        let mut spans = vec![bar.clone()];
+        if focused && k == row {
+            // The cursor's cell, shown as the one-line input shows it.
+            let split = line.char_indices().nth(col).map_or(line.len(), |(i, _)| i);
+            let (before, after) = line.split_at(split);
+            let mut rest = after.chars();
+            let under = rest.next().map_or(" ".to_string(), |c| c.to_string());
+            // What is just before the cursor says more than the line's start.
+            let before = truncate_start(before, width.saturating_sub(1)).into_owned();
+            let room = width.saturating_sub(before.width() + 1);
+            spans.push(Span::styled(before, theme.style(Role::Text)));
+            spans.push(Span::styled(under, theme.style(Role::Selection)));
+            spans.push(Span::styled(
+                truncate(rest.as_str(), room).into_owned(),
+                theme.style(Role::Text),
+            ));
+        } else {
+            spans.push(Span::styled(
+                truncate(line, width).into_owned(),
+                theme.style(Role::Text),
+            ));
+        }
+        frame.render_widget(Line::from(spans), Rect::new(area.x, y, area.width, 1));
     }
 }
 

@@ -15,7 +15,6 @@ use super::theme::{Role, Theme};
 use super::widgets;
 use flightdeck_core::keymap::Action;
 use flightdeck_core::model::Model;
-use flightdeck_core::model::create::screen::PRODUCTION_STAGE;
 use flightdeck_core::model::join::ChangeKind;
 use flightdeck_core::model::overview::{Cell, Related, ServicePage, ServiceRow};
 use flightdeck_core::model::time::{age, duration};
@@ -249,18 +248,7 @@ fn about_lines(
                 theme.style(Role::Muted),
             ));
         }
-        // Measured by the Create screen when it made the service in this session; the
-        // delivery history's figure is in `flightdeck metrics`.
-        let reached = model.create.run.as_ref().and_then(|r| {
-            let at = r
-                .road
-                .iter()
-                .find(|m| m.label == PRODUCTION_STAGE)?
-                .reached?;
-            (r.service.as_deref() == Some(page.service.as_str()))
-                .then(|| at - r.started.unwrap_or(at))
-        });
-        if let Some(took) = reached {
+        if let Some(took) = page.to_production {
             spans.push(Span::styled(
                 format!(" · in production {} after the request", duration(took)),
                 theme.style(Role::Ok),

@@ -1,5 +1,6 @@
 //! End to end: a new service created from the Create screen of the real binary in a real
-//! terminal (tmux) against the sim, then seen through the GitHub API and the catalog; and
+//! terminal (tmux) against the sim — its registration failing once and `R` resuming it — then
+//! seen through the GitHub API and the catalog; and
 //! templates that are refused (an unsupported action, a pattern that does not compile) create
 //! nothing.
 
@@ -74,7 +75,17 @@ fn a_service_created_from_the_create_screen_is_on_github_and_in_the_catalog() {
     // The owner picker offers the catalog's groups; enter takes the best match.
     t.keys(&["Tab", "paym"]);
     t.wait_for("group:default/team-payments");
-    t.keys(&["Enter", "BTab", "BTab", "Bills customers", "Enter"]);
+    // The description is a textarea: `enter` starts its second line, `ctrl-s` accepts the page.
+    t.keys(&[
+        "Enter",
+        "BTab",
+        "BTab",
+        "Bills customers",
+        "Enter",
+        "every month",
+    ]);
+    t.wait_for("text, line 2/2");
+    t.keys(&["C-s"]);
     let review = t.wait_for("Files (");
     assert!(
         review.contains(&format!("repository {host}/{org}/e2e-billing")),
@@ -89,8 +100,39 @@ fn a_service_created_from_the_create_screen_is_on_github_and_in_the_catalog() {
         404,
         "the review creates nothing"
     );
+    // The catalog fails the registration once: the run stops there, resumable, with the
+    // repository made and named; `R` goes on from the failed step without making it again.
+    let backstage_faults = rt.block_on(async {
+        flightdeck::providers::http::client(std::time::Duration::from_secs(10))
+            .expect("a client")
+            .post(format!("{backstage}/_sim/faults"))
+            .json(&serde_json::json!({ "path_prefix": "/api/catalog/locations", "kind": "status", "code": 503, "times": 1 }))
+            .send()
+            .await
+            .expect("the fault endpoint answers")
+            .status()
+            .as_u16()
+    });
+    assert_eq!(backstage_faults, 201);
     t.keys(&["c"]);
     t.wait_for("Create from rust-service");
+    t.keys(&["y"]);
+    let failed = t.wait_for("resumes from the failed step");
+    assert!(
+        failed.contains("Step register (catalog:register) failed"),
+        "{failed}"
+    );
+    assert!(failed.contains("Already created:"), "{failed}");
+    assert_eq!(
+        rt.block_on(get(&format!(
+            "{backstage}/api/catalog/entities/by-name/component/default/e2e-billing"
+        )))
+        .0,
+        404,
+        "not registered yet"
+    );
+    t.keys(&["R"]);
+    t.wait_for("Resume creating from rust-service");
     t.keys(&["y"]);
     let done = t.wait_for("Created.");
     assert!(done.contains("[4/4] Say where it is"), "{done}");
@@ -100,7 +142,7 @@ fn a_service_created_from_the_create_screen_is_on_github_and_in_the_catalog() {
 
     let (status, repo) = rt.block_on(get(&format!("{gh}/repos/{org}/e2e-billing")));
     assert_eq!(status, 200, "{repo}");
-    assert_eq!(repo["description"], "Bills customers");
+    assert_eq!(repo["description"], "Bills customers\nevery month");
     let (status, entity) = rt.block_on(get(&format!(
         "{backstage}/api/catalog/entities/by-name/component/default/e2e-billing"
     )));

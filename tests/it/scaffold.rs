@@ -287,6 +287,353 @@ async fn new_creates_the_repository_and_registers_it_or_refuses_before_anything(
     assert!(err.contains("exists already"), "{err}");
 }
 
+/// Done when (remote skeletons): a template the catalog holds at a GitHub URL — the sim's
+/// Backstage registers its templates from the templates repository by URL — runs, its skeleton
+/// read through the contents API of that repository at that ref, and the service it makes has
+/// the rendered files. The config has no catalog files, so the templates are the Backstage
+/// API's only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_registered_by_url_renders_its_remote_skeleton() {
+    let sim = Sim::start(SimConfig {
+        speed: 0.0,
+        ..Default::default()
+    })
+    .await
+    .expect("the sim starts");
+    let org = sim.shared.world.org.clone();
+    let owner = sim.shared.world.teams[0].name.clone();
+    let gh = sim.endpoints().github.clone();
+    let text = std::fs::read_to_string(sim.flightdeck_config()).expect("the sim's config");
+    let start = text.find("paths = [").expect("catalog paths");
+    let end = start + text[start..].find(']').expect("their end");
+    let text = format!("{}paths = []{}", &text[..start], &text[end + 1..]);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, text).expect("written");
+
+    let (status, entity) = get(&format!(
+        "{}/api/catalog/entities/by-name/template/default/worker",
+        sim.endpoints().backstage
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        entity["metadata"]["annotations"]["backstage.io/managed-by-location"],
+        format!(
+            "url:{gh}/{org}/{}/blob/main/templates/worker/template.yaml",
+            flightdeck_sim::scaffold::TEMPLATES_REPO
+        )
+    );
+    let (code, out, err) = new_bin(&config, &["--list"]).await;
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "rust-service\nstatic-site\nworker\n"),
+        "{err}"
+    );
+
+    let contents_before = contents_reads(&sim).await;
+    let (code, out, err) = new_bin(
+        &config,
+        &[
+            "worker",
+            "--value",
+            "name=ledger-worker",
+            "--value",
+            &format!("owner={owner}"),
+            "--value",
+            "description=Posts the ledger",
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    // The dry run of the review and the run each read the skeleton.
+    assert!(out.contains("files from ./skeleton"), "{out}");
+    let reads = contents_reads(&sim).await - contents_before;
+    let files = flightdeck_sim::scaffold::skeleton_files()
+        .iter()
+        .filter(|(p, _)| p.starts_with("templates/worker"))
+        .count();
+    assert!(
+        reads >= 2 * files as u64,
+        "{reads} contents reads for {files} files, twice"
+    );
+    eprintln!("remote skeleton: {reads} contents reads for {files} files, review and run");
+    let main = file(&sim, &format!("{org}/ledger-worker"), "src/main.rs").await;
+    assert!(main.starts_with("//! Posts the ledger\n"), "{main}");
+    assert!(main.contains("ledger-worker: waiting for work"), "{main}");
+    let descriptor = file(&sim, &format!("{org}/ledger-worker"), "catalog-info.yaml").await;
+    let d: Value = serde_norway::from_str(&descriptor).expect("YAML");
+    assert_eq!(
+        d["metadata"]["annotations"]["backstage.io/source-template"],
+        "template:default/worker"
+    );
+}
+
+/// `publish:gitlab` against the sim: the project is created in the org's group, the files are
+/// in one commit, `catalog:register` registers its descriptor from the project's URL, and the
+/// first commit starts a pipeline that deploys to staging and production, as GitHub's push does,
+/// and kubectl sees its pod ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_gitlab_creates_the_project_and_its_pipeline_deploys() {
+    let sim = Sim::start(SimConfig {
+        speed: 60.0,
+        ..Default::default()
+    })
+    .await
+    .expect("the sim starts");
+    let org = sim.shared.world.org.clone();
+    let owner = sim.shared.world.teams[0].name.clone();
+    let gl = sim.endpoints().gitlab.clone();
+    let gl_host = gl
+        .split_once("://")
+        .map_or(gl.as_str(), |(_, h)| h)
+        .trim_end_matches('/')
+        .to_string();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let skeleton = dir.path().join("skeleton");
+    for (path, text) in [
+        (
+            "catalog-info.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ${{ values.name }}\n  annotations:\n    gitlab.com/project-slug: ${{ values.slug }}\nspec:\n  type: service\n  lifecycle: experimental\n  owner: ${{ values.owner }}\n",
+        ),
+        (
+            "k8s/deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${{ values.name }}\nspec:\n  replicas: 1\n",
+        ),
+        ("README.md", "# ${{ values.name }}\n"),
+    ] {
+        let p = skeleton.join(path);
+        std::fs::create_dir_all(p.parent().expect("a parent")).expect("dirs");
+        std::fs::write(p, text).expect("written");
+    }
+    let template = format!(
+        r#"apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: gitlab-service
+spec:
+  owner: {owner}
+  parameters:
+    - required: [name]
+      properties:
+        name: {{ type: string, pattern: "^[a-z][a-z0-9-]*$" }}
+  steps:
+    - id: fetch
+      action: fetch:template
+      input:
+        url: ./skeleton
+        values:
+          name: ${{{{ parameters.name }}}}
+          owner: {owner}
+          slug: {org}/${{{{ parameters.name }}}}
+    - id: publish
+      action: publish:gitlab
+      input:
+        repoUrl: {gl_host}?owner={org}&repo=${{{{ parameters.name }}}}
+        description: Made on GitLab
+    - id: register
+      action: catalog:register
+      input:
+        repoContentsUrl: ${{{{ steps.publish.output.repoContentsUrl }}}}
+        catalogInfoPath: /catalog-info.yaml
+"#
+    );
+    std::fs::write(dir.path().join("template.yaml"), template).expect("written");
+    let text = std::fs::read_to_string(sim.flightdeck_config()).expect("the sim's config");
+    let start = text.find("paths = [").expect("catalog paths");
+    let end = start + text[start..].find(']').expect("their end");
+    let text = format!(
+        "{}paths = [{:?}]{}",
+        &text[..start],
+        dir.path().join("template.yaml").display().to_string(),
+        &text[end + 1..]
+    );
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, text).expect("written");
+
+    let args = ["gitlab-service", "--value", "name=ledger-gl", "--yes"];
+    let (code, out, err) = new_bin(&config, &args).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("[2/3]"), "{out}");
+    let project = format!("{org}/ledger-gl");
+    let (status, p) = get(&format!(
+        "{gl}/api/v4/projects/{}",
+        flightdeck_core::wire::percent_encode(&project)
+    ))
+    .await;
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(p["path_with_namespace"], project.as_str());
+    assert_eq!(p["description"], "Made on GitLab");
+    let id = p["id"].as_u64().expect("a project id");
+    let readme = flightdeck::providers::http::client(std::time::Duration::from_secs(10))
+        .expect("a client")
+        .get(format!(
+            "{gl}/api/v4/projects/{id}/repository/files/README.md/raw?ref=main"
+        ))
+        .send()
+        .await
+        .expect("an answer")
+        .text()
+        .await
+        .unwrap_or_default();
+    assert_eq!(readme, "# ledger-gl\n");
+    let (status, entity) = get(&format!(
+        "{}/api/catalog/entities/by-name/component/default/ledger-gl",
+        sim.endpoints().backstage
+    ))
+    .await;
+    assert_eq!(status, 200, "registered from the project's URL: {entity}");
+    assert_eq!(
+        entity["metadata"]["annotations"]["backstage.io/source-template"],
+        "template:default/gitlab-service"
+    );
+    // The first commit is a push: a pipeline runs, and its deploy reaches production.
+    let deployments = eventually(
+        "the pipeline deploys to production",
+        std::time::Duration::from_secs(60),
+        async || {
+            let (status, v) = get(&format!("{gl}/api/v4/projects/{id}/deployments")).await;
+            let envs: Vec<String> = v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|d| d["status"] == "success")
+                .filter_map(|d| d["environment"]["name"].as_str().map(str::to_string))
+                .collect();
+            if envs.iter().any(|e| e == "production") {
+                Ok(envs)
+            } else {
+                Err(format!("{status} {v}"))
+            }
+        },
+    )
+    .await;
+    assert!(
+        deployments.iter().any(|e| e == "staging"),
+        "{deployments:?}"
+    );
+    // Then the cluster runs it, as kubectl sees it.
+    if let Some(kubectl) = kubectl() {
+        let cache = tempfile::tempdir().expect("a cache dir");
+        eventually(
+            "its pod is ready",
+            std::time::Duration::from_secs(60),
+            async || {
+                let out = tokio::process::Command::new(kubectl)
+                    .arg("--kubeconfig")
+                    .arg(sim.kubeconfig())
+                    .arg("--cache-dir")
+                    .arg(cache.path())
+                    .args([
+                        "get",
+                        "pods",
+                        "-A",
+                        "-l",
+                        "backstage.io/kubernetes-id=ledger-gl",
+                        "-o",
+                        "json",
+                    ])
+                    .output()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+                let ready = v["items"].as_array().is_some_and(|items| {
+                    items.len() == 1
+                        && items[0]["status"]["conditions"]
+                            .as_array()
+                            .is_some_and(|c| {
+                                c.iter()
+                                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                            })
+                });
+                if ready {
+                    Ok(())
+                } else {
+                    Err(format!("{} {v}", String::from_utf8_lossy(&out.stderr)))
+                }
+            },
+        )
+        .await;
+    }
+    // The same name again is refused before anything runs.
+    let (code, _, err) = new_bin(&config, &args).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("exists already"), "{err}");
+}
+
+/// The road's last stage with the real thing: Debian's `prometheus` scrapes the sim, and once a
+/// service made with `flightdeck new` runs, the scaffolder's watch finds its first series —
+/// while a name nothing was made for finds none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_created_services_first_metrics_are_found_in_real_prometheus() {
+    let sim = Sim::start(SimConfig {
+        speed: 60.0,
+        ..Default::default()
+    })
+    .await
+    .expect("the sim starts");
+    let Some(prom) = crate::prometheus_real::RealProm::start(&sim, None) else {
+        return;
+    };
+    let source = flightdeck::config::PrometheusSource {
+        name: "real".into(),
+        url: prom.url.clone(),
+        token_env: None,
+        token_command: None,
+        basic_auth_user: None,
+        basic_auth_password_env: None,
+        scrape_interval_secs: 1,
+        service_label: "service".into(),
+        queries: Default::default(),
+    };
+    let owner = sim.shared.world.teams[0].name.clone();
+    let (code, out, err) = new_bin(
+        &sim.flightdeck_config(),
+        &[
+            "worker",
+            "--value",
+            "name=audit-worker",
+            "--value",
+            &format!("owner={owner}"),
+            "--value",
+            "description=Audits",
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let watch = std::time::Duration::from_secs(90);
+    let found = flightdeck::scaffolder::provider::first_monitoring(&source, "audit-worker", watch)
+        .await
+        .expect("its series within the watch");
+    assert!(found.contains("{service=\"audit-worker\"}"), "{found}");
+    let none = flightdeck::scaffolder::provider::first_monitoring(
+        &source,
+        "never-made",
+        std::time::Duration::from_secs(2),
+    )
+    .await;
+    assert_eq!(none, None);
+}
+
+/// Requests the sim's GitHub answered on a contents path so far.
+async fn contents_reads(sim: &Sim) -> u64 {
+    let (_, stats) = get(&format!("{}/_sim/stats", sim.endpoints().github)).await;
+    stats
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|row| row["method"] == "GET")
+        .filter(|row| {
+            row["endpoint"]
+                .as_str()
+                .is_some_and(|e| e.contains("/contents/"))
+        })
+        .filter_map(|row| row["count"].as_u64())
+        .sum()
+}
+
 #[tokio::test]
 async fn an_unsupported_action_is_refused_before_anything_runs() {
     let dir = tempfile::tempdir().expect("a temp dir");
@@ -446,6 +793,30 @@ async fn a_created_service_reaches_production_with_ready_pods() {
     // Within a few story minutes of the request.
     let took = sim.shared.story_now() - started;
     assert!(took < chrono::Duration::minutes(10), "{took}");
+    // Once it runs, the sim's /metrics has its series, as Prometheus would scrape them: what
+    // the Create screen's "first metrics" stage waits for.
+    let metrics = sim.endpoints().metrics.clone();
+    eventually(
+        "its series on /metrics",
+        std::time::Duration::from_secs(60),
+        async || {
+            let text = flightdeck::providers::http::client(std::time::Duration::from_secs(10))
+                .map_err(|e| e.to_string())?
+                .get(format!("{}/metrics", metrics.trim_end_matches('/')))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .text()
+                .await
+                .map_err(|e| e.to_string())?;
+            if text.contains(&format!("http_requests_total{{service=\"{name}\"")) {
+                Ok(())
+            } else {
+                Err(format!("no series of {name} yet"))
+            }
+        },
+    )
+    .await;
 
     // The cluster has its Deployment and ready pods, labelled as the manifest labels them.
     if let Some(kubectl) = kubectl() {

@@ -241,6 +241,69 @@ fn created() -> Model {
     m
 }
 
+/// A form whose description is a textarea of three rows, typed over five lines with the cursor
+/// moved up into the middle: the box shows three lines around the cursor, the rest scrolled.
+fn textarea() -> Model {
+    let mut m = Model::new(Keymap::defaults(), now());
+    m.screen = Screen::Create;
+    update(&mut m, Msg::Tick(now()));
+    let template = decode(&json!({
+        "apiVersion": "scaffolder.backstage.io/v1beta3",
+        "kind": "Template",
+        "metadata": { "name": "worker", "title": "Worker" },
+        "spec": {
+            "parameters": [{
+                "title": "About the worker",
+                "properties": {
+                    "about": {
+                        "title": "About", "type": "string", "ui:widget": "textarea",
+                        "ui:options": { "rows": 3 }, "ui:autofocus": true
+                    },
+                    "name": { "title": "Name", "type": "string", "default": "queue-worker" }
+                }
+            }],
+            "steps": [{ "id": "log", "action": "debug:log", "input": { "message": "hi" } }]
+        }
+    }))
+    .expect("decodes")
+    .0;
+    create(
+        &mut m,
+        CreateMsg::Templates {
+            templates: vec![template],
+            problems: vec![],
+        },
+    );
+    key(&mut m, KeyCode::Enter);
+    for (k, line) in [
+        "Reads the queue",
+        "and writes",
+        "the ledger",
+        "every minute",
+        "or so",
+    ]
+    .iter()
+    .enumerate()
+    {
+        if k > 0 {
+            key(&mut m, KeyCode::Enter);
+        }
+        typed(&mut m, line);
+    }
+    key(&mut m, KeyCode::Up);
+    key(&mut m, KeyCode::Up);
+    key(&mut m, KeyCode::Up);
+    m
+}
+
+#[test]
+fn a_textarea_shows_its_rows_around_the_cursor() {
+    let m = textarea();
+    let input = &m.create.form.as_ref().expect("the form").inputs[0];
+    assert_eq!((input.row_col().0, input.top()), (1, 1));
+    insta::assert_snapshot!("create_textarea_80x24", render(&m, 80, 24));
+}
+
 #[test]
 fn the_create_screen_stage_by_stage() {
     for (name, model) in [
@@ -254,4 +317,99 @@ fn the_create_screen_stage_by_stage() {
             insta::assert_snapshot!(format!("create_{name}_{w}x{h}"), render(&model, w, h));
         }
     }
+}
+
+/// A service a template made in an earlier session: its descriptor says when it was requested,
+/// and the Service screen counts its time to production from the first healthy production
+/// deployment the pollers hold, not only from a run of this session.
+#[test]
+fn the_service_screen_shows_time_to_production_from_the_descriptor_and_deployments() {
+    use flightdeck::providers::catalog::decode_entity;
+    use flightdeck_core::message::catalog::Msg as CatalogMsg;
+    use flightdeck_core::message::pipelines::Msg as PipelinesMsg;
+    use flightdeck_core::model::catalog::{EntityOrigin, Origin, Place};
+    use flightdeck_core::model::join::RunState;
+    use flightdeck_core::model::pipelines::{Deployment, Host};
+
+    let requested = now() - chrono::Duration::hours(3);
+    let descriptor = json!({
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Component",
+        "metadata": {
+            "name": "invoice-api",
+            "annotations": {
+                "github.com/project-slug": "acme/invoice-api",
+                "backstage.io/source-template": "template:default/rust-service",
+                "flightdeck.dev/created-at": requested.to_rfc3339(),
+            }
+        },
+        "spec": { "type": "service", "lifecycle": "experimental", "owner": "team-payments" }
+    });
+    let origin = EntityOrigin::File {
+        place: Place {
+            path: "repos/invoice-api/catalog-info.yaml".into(),
+            line: 1,
+            column: 1,
+        },
+        field_lines: Default::default(),
+    };
+    let entity = decode_entity(&descriptor, origin, None)
+        .expect("the descriptor decodes")
+        .0;
+    let mut m = Model::new(Keymap::defaults(), now());
+    update(
+        &mut m,
+        Msg::Catalog(CatalogMsg::Loaded {
+            origin: Origin::Files,
+            entities: vec![entity],
+            problems: vec![],
+            at: now(),
+        }),
+    );
+    let service = "component:default/invoice-api";
+    let deployment = |id: u64, env: &str, state: RunState, created_min: i64, took_min: i64| {
+        let created = requested + chrono::Duration::minutes(created_min);
+        Deployment {
+            id,
+            environment: env.into(),
+            sha: "a130bba0".into(),
+            git_ref: "main".into(),
+            state,
+            status: "success".into(),
+            creator: "jdoe".into(),
+            created,
+            updated: created + chrono::Duration::minutes(took_min),
+            url: None,
+        }
+    };
+    update(
+        &mut m,
+        Msg::Pipelines(PipelinesMsg::Deployments {
+            host: Host::Github,
+            repo: "acme/invoice-api".into(),
+            service: service.into(),
+            deployments: vec![
+                // Staging first, a failed production try, then the one that counts; and a
+                // later production deploy that does not.
+                deployment(1, "staging", RunState::Success, 4, 1),
+                deployment(2, "production", RunState::Failure, 6, 1),
+                deployment(3, "production", RunState::Success, 9, 2),
+                deployment(4, "production", RunState::Success, 90, 2),
+            ],
+            at: now(),
+        }),
+    );
+    flightdeck_core::update::overview::open_service(&mut m, service);
+    let page = m
+        .catalog
+        .overview
+        .page
+        .as_ref()
+        .expect("the service screen");
+    assert_eq!(page.to_production, Some(chrono::Duration::minutes(11)));
+    let screen = render(&m, 120, 40);
+    assert!(
+        screen.contains("in production 11m00s after the request"),
+        "{screen}"
+    );
 }

@@ -254,6 +254,9 @@ pub enum Layer {
     /// global layer instead of sitting on it, so `ctrl-u` can delete to the start of a field while
     /// it pages up everywhere else.
     Input,
+    /// While a multi-line field (a template's textarea) has the keyboard: looked up before the
+    /// input layer, so `enter` starts a line there and still accepts in every one-line field.
+    TextArea,
     /// While a question waits for yes or no: any other key leaves it open.
     Confirm,
     /// While the first-run tour is on screen: any other key closes it and does what it does.
@@ -282,6 +285,7 @@ impl Layer {
         Layer::Delivery,
         Layer::Create,
         Layer::Input,
+        Layer::TextArea,
         Layer::Confirm,
         Layer::Tour,
     ];
@@ -307,6 +311,7 @@ impl Layer {
         &[Layer::Delivery],
         &[Layer::Create],
         &[Layer::Input],
+        &[Layer::TextArea],
         &[Layer::Confirm],
         &[Layer::Tour],
     ];
@@ -314,7 +319,10 @@ impl Layer {
     /// Whether the global keys are live under this layer. Not while typing (every key either
     /// edits the text or is the input's own), nor while a question or the tour has the keyboard.
     pub(crate) fn under_global(self) -> bool {
-        !matches!(self, Layer::Input | Layer::Confirm | Layer::Tour)
+        !matches!(
+            self,
+            Layer::Input | Layer::TextArea | Layer::Confirm | Layer::Tour
+        )
     }
 
     /// The name of its table in keymap-default.toml and its heading in the help and the docs.
@@ -339,6 +347,7 @@ impl Layer {
             Layer::Delivery => "delivery",
             Layer::Create => "create",
             Layer::Input => "input",
+            Layer::TextArea => "textarea",
             Layer::Confirm => "confirm",
             Layer::Tour => "tour",
         }
@@ -366,6 +375,7 @@ impl Layer {
             Layer::Delivery => "Delivery",
             Layer::Create => "Create",
             Layer::Input => "while typing in a field (filter, palette, form)",
+            Layer::TextArea => "while typing in a multi-line field (before the input keys)",
             Layer::Confirm => "while a question asks yes or no",
             Layer::Tour => "while the first-run tour is shown",
         }
@@ -465,6 +475,7 @@ impl Layer {
             Layer::Create => &[A::Open, A::Filter, A::CreateRun, A::CreateResume, A::Back],
             // A field shows its own prompt; its keys are in the help, not the footer.
             Layer::Input => &[],
+            Layer::TextArea => &[A::TextAreaSubmit, A::InputNext],
             // A question's and the tour's answers, shown in their popups.
             Layer::Confirm => &[A::ConfirmYes, A::ConfirmNo],
             Layer::Tour => &[A::TourNext, A::TourBack, A::TourSkip],
@@ -608,6 +619,10 @@ actions! {
     InputDelete => "input-delete", [Input], "delete", "Delete the character under the cursor";
     InputDeleteWord => "input-delete-word", [Input], "delete word", "Delete the word before the cursor";
     InputDeleteToStart => "input-delete-to-start", [Input], "delete to start", "Delete everything before the cursor";
+    TextAreaNewline => "textarea-newline", [TextArea], "new line", "Start a new line in a multi-line field";
+    TextAreaLineUp => "textarea-line-up", [TextArea], "line up", "Move the cursor a line up; from the first line, go to the previous field";
+    TextAreaLineDown => "textarea-line-down", [TextArea], "line down", "Move the cursor a line down; from the last line, go to the next field";
+    TextAreaSubmit => "textarea-submit", [TextArea], "submit", "Accept the form's page from a multi-line field, where enter starts a line";
     ConfirmYes => "confirm-yes", [Confirm], "do it", "Answer yes: do what the question asks";
     ConfirmNo => "confirm-no", [Confirm], "cancel", "Answer no: do nothing";
     TourNext => "tour-next", [Tour], "next", "Show the tour's next page (the last one ends it)";
@@ -856,13 +871,15 @@ impl Keymap {
     }
 
     /// The help of a screen: its layers' actions (most specific first), then the global ones,
-    /// then the keys of a text field (every screen has a filter). An action is shown once, under
-    /// the first layer that has it.
+    /// then the keys of a text field (every screen has a filter), and on the Create screen those
+    /// of a multi-line field. An action is shown once, under the first layer that has it.
     pub fn help_for(&self, layers: &[Layer]) -> Vec<LayerHelp> {
         let mut shown = Vec::new();
+        let textarea = layers.contains(&Layer::Create).then_some(&Layer::TextArea);
         layers
             .iter()
             .chain([&Layer::Global, &Layer::Input])
+            .chain(textarea)
             .map(|&layer| {
                 let actions = Action::ALL
                     .iter()
@@ -1067,6 +1084,16 @@ mod tests {
             moved.action_in(&[Layer::Silences], &Key::char('x')),
             Some(Action::ExpireSilence)
         );
+    }
+
+    #[test]
+    fn the_create_screens_help_lists_the_textarea_keys() {
+        let help = Keymap::defaults().help_for(&[Layer::Create]);
+        let last = help.last().expect("sections");
+        assert_eq!(last.0, Layer::TextArea);
+        assert!(last.1.iter().any(|(a, _)| *a == Action::TextAreaSubmit));
+        let docs = Keymap::defaults().help_for(&[Layer::Docs]);
+        assert!(docs.iter().all(|(l, _)| *l != Layer::TextArea));
     }
 
     #[test]

@@ -88,7 +88,20 @@ pub fn entities(shared: &Shared) -> Vec<Value> {
         .zip(refs)
         .map(|(d, reference)| {
             let mut e = d.entity.clone();
-            let location = format!("file:{}", shared.dir.join(&d.file).display());
+            // Templates are registered from the platform team's templates repository, as
+            // organisations keep them, so their skeletons are read remotely; the rest from the
+            // files on disk.
+            let location = if e.get("kind").and_then(Value::as_str) == Some("Template") {
+                format!(
+                    "url:{}/{}/{}/blob/main/{}",
+                    shared.endpoints.github.trim_end_matches('/'),
+                    shared.world.org,
+                    crate::scaffold::TEMPLATES_REPO,
+                    d.file.to_string_lossy().replace('\\', "/")
+                )
+            } else {
+                format!("file:{}", shared.dir.join(&d.file).display())
+            };
             if let Some(meta) = e.get_mut("metadata").and_then(Value::as_object_mut) {
                 meta.entry("namespace").or_insert_with(|| json!("default"));
                 meta.insert("uid".into(), json!(uuid_of(&reference)));
@@ -637,6 +650,17 @@ async fn add_location(
         let r = created
             .repos
             .get(&format!("{owner}/{repo}").to_lowercase())?;
+        r.file(branch, path)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    });
+    // A created GitLab project's file: `{gitlab}/{namespace}/{project}/-/blob/{branch}/{path}`.
+    let gitlab = format!("{}/", cat.shared.endpoints.gitlab.trim_end_matches('/'));
+    let read = read.or_else(|| {
+        let rest = body.target.strip_prefix(&gitlab)?;
+        let (project, rest) = rest.split_once("/-/blob/")?;
+        let (branch, path) = rest.split_once('/')?;
+        let created = lock(&cat.shared.created);
+        let (_, r) = created.project(project)?;
         r.file(branch, path)
             .map(|b| String::from_utf8_lossy(b).into_owned())
     });

@@ -28,6 +28,8 @@ use flightdeck_core::wire::gitlab::{
 };
 use flightdeck_core::wire::percent_encode;
 
+mod create;
+
 struct Gitlab {
     shared: Arc<Shared>,
     overlay: Mutex<Overlay>,
@@ -59,6 +61,17 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/v4/user", get(user))
         .route("/api/v4/projects/{id}", get(project))
+        // Created projects (publish:gitlab), in their own module.
+        .route("/api/v4/namespaces/{id}", get(create::namespace))
+        .route("/api/v4/projects", post(create::create_project))
+        .route(
+            "/api/v4/projects/{id}/repository/commits",
+            post(create::create_commit),
+        )
+        .route(
+            "/api/v4/projects/{id}/repository/files/{file}/raw",
+            get(create::raw_file),
+        )
         .route("/api/v4/projects/{id}/pipelines", get(list_pipelines))
         .route("/api/v4/projects/{id}/pipeline", post(create_pipeline))
         .route("/api/v4/projects/{id}/pipelines/{pid}", get(get_pipeline))
@@ -98,17 +111,32 @@ impl Gitlab {
 
     /// `:id` is the numeric project id or the URL-encoded path (the router has decoded it).
     fn project(&self, id: &str) -> Result<&Service, GlError> {
-        self.world()
+        if let Some(svc) = self
+            .world()
             .services
             .iter()
             .filter(|s| s.ci == CiHost::Gitlab)
             .find(|s| s.project_id.to_string() == id || s.repo.eq_ignore_ascii_case(id))
+        {
+            return Ok(svc);
+        }
+        // A created project once its first commit launched it (the service is leaked for the
+        // sim's life, so it outlives the lock).
+        lock(&self.shared.created)
+            .launched_project(id)
+            .map(|l| l.service)
             .ok_or_else(|| not_found("Project"))
     }
 
     /// Every pipeline of a project created by `now`, oldest first (their position is the iid).
     fn pipelines(&self, svc: &Service, now: DateTime<Utc>) -> Vec<ScheduledRun> {
         let mut all = self.world().runs(&svc.name, now);
+        all.extend(
+            lock(&self.shared.created)
+                .launched_project(&svc.project_id.to_string())
+                .map(|l| l.runs(now))
+                .unwrap_or_default(),
+        );
         all.extend(
             lock(&self.overlay)
                 .dispatched
@@ -416,6 +444,9 @@ async fn user(State(gl): Gl) -> GlResult {
 }
 
 async fn project(State(gl): Gl, Path(id): Path<String>) -> GlResult {
+    if let Some(v) = create::created_project(&gl, &id) {
+        return Ok(Json(v).into_response());
+    }
     let svc = gl.project(&id)?;
     let (namespace, name) = svc.repo.split_once('/').unwrap_or(("acme", &svc.name));
     Ok(Json(json!({

@@ -138,14 +138,17 @@ impl Sim {
             endpoints.kubernetes_west = Some(url(l)?);
         }
         let clock = SimClock::new(config.speed);
+        let world = World::new(config);
+        // The templates' repository exists from the start, as a platform team's would.
+        let created = scaffold::Created::seeded(&world, &endpoints, clock.now());
         let shared = Arc::new(Shared {
-            world: World::new(config),
+            world,
             clock,
             stats: Arc::default(),
             faults: Arc::default(),
             endpoints,
             dir: dir.to_path_buf(),
-            created: std::sync::Mutex::default(),
+            created: std::sync::Mutex::new(created),
         });
         files::write_all(&shared, &kubernetes::contexts(&shared))?;
         // The Kubernetes server writes its own kubeconfig, with the credentials it accepts.

@@ -60,7 +60,16 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 async fn metrics_get(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
-    let body = exposition(&shared.world, shared.story_now(), shared.clock.speed());
+    let now = shared.story_now();
+    // Services launched from templates are scraped once their pods run, like the others.
+    let launched: Vec<&'static Service> = flightdeck_core::sync::lock(&shared.created)
+        .launches
+        .iter()
+        .filter(|l| l.live_at() <= now)
+        .map(|l| l.service)
+        .collect();
+    let services: Vec<&Service> = shared.world.services.iter().chain(launched).collect();
+    let body = exposition_of(&services, now, shared.clock.speed());
     ([(header::CONTENT_TYPE, CONTENT_TYPE)], body)
 }
 
@@ -157,16 +166,22 @@ pub fn memory_limit(service: &Service) -> f64 {
 
 /// What one scrape of the organisation reads at story time `at`, for a sim running at `speed`.
 pub fn exposition(world: &World, at: DateTime<Utc>, speed: f64) -> String {
+    let services: Vec<&Service> = world.services.iter().collect();
+    exposition_of(&services, at, speed)
+}
+
+/// [`exposition`] of these services (the world's, and any launched since).
+pub fn exposition_of(services: &[&Service], at: DateTime<Utc>, speed: f64) -> String {
     let speed = if speed > 0.0 { speed } else { 1.0 };
     // Story seconds since the epoch, in wall seconds: what counters integrate over.
     let story = ((at - world::epoch()).num_milliseconds().max(0) as f64) / 1000.0;
     let wall = story / speed;
     let bad_wall = degraded_seconds(story) / speed;
-    let mut out = String::with_capacity(world.services.len() * 4096);
+    let mut out = String::with_capacity(services.len() * 4096);
 
     out.push_str("# HELP http_requests_total Requests served, by status code.\n");
     out.push_str("# TYPE http_requests_total counter\n");
-    for svc in &world.services {
+    for svc in services {
         let bad = if svc.incident { bad_wall } else { 0.0 };
         let good = wall - bad;
         let total = request_rate(svc) * wall;
@@ -189,7 +204,7 @@ pub fn exposition(world: &World, at: DateTime<Utc>, speed: f64) -> String {
 
     out.push_str("# HELP http_request_duration_seconds Time to answer a request.\n");
     out.push_str("# TYPE http_request_duration_seconds histogram\n");
-    for svc in &world.services {
+    for svc in services {
         let rate = request_rate(svc);
         let bad = if svc.incident { bad_wall } else { 0.0 };
         let good_n = rate * (wall - bad);
@@ -221,7 +236,7 @@ pub fn exposition(world: &World, at: DateTime<Utc>, speed: f64) -> String {
         );
     }
 
-    containers(&mut out, world, at, wall, bad_wall);
+    containers(&mut out, services, at, wall, bad_wall);
     out
 }
 
@@ -233,10 +248,16 @@ fn pod(svc: &Service, i: usize) -> String {
 
 /// cAdvisor- and kube-state-metrics-like container series: CPU used against its request and
 /// limit, memory working set against its request and limit.
-fn containers(out: &mut String, world: &World, at: DateTime<Utc>, wall: f64, bad_wall: f64) {
+fn containers(
+    out: &mut String,
+    services: &[&Service],
+    at: DateTime<Utc>,
+    wall: f64,
+    bad_wall: f64,
+) {
     out.push_str("# HELP container_cpu_usage_seconds_total CPU time used by the container.\n");
     out.push_str("# TYPE container_cpu_usage_seconds_total counter\n");
-    for svc in &world.services {
+    for svc in services {
         // A core's share per pod: 0.05 to 0.14, tripled while the bad version spins.
         let base = 0.05 + (hash_str(&svc.name) % 10) as f64 / 100.0;
         let bad = if svc.incident { bad_wall } else { 0.0 };
@@ -260,7 +281,7 @@ fn containers(out: &mut String, world: &World, at: DateTime<Utc>, wall: f64, bad
         .num_seconds()
         .rem_euclid(CYCLE.num_seconds()) as f64)
         / CYCLE.num_seconds() as f64;
-    for svc in &world.services {
+    for svc in services {
         let limit = memory_limit(svc);
         for i in 0..svc.replicas {
             // The OOM-killed pod (slot 0 of a service with that trouble) sits at its limit.
@@ -294,7 +315,7 @@ fn containers(out: &mut String, world: &World, at: DateTime<Utc>, wall: f64, bad
     ] {
         let _ = writeln!(out, "# HELP {metric} {help}");
         let _ = writeln!(out, "# TYPE {metric} gauge");
-        for svc in &world.services {
+        for svc in services {
             for i in 0..svc.replicas {
                 let labels = format!(
                     "service=\"{}\",namespace=\"{}\",pod=\"{}\",container=\"{}\"",

@@ -315,6 +315,59 @@ pub fn skeleton_files() -> Vec<(PathBuf, String)> {
         .collect()
 }
 
+/// The repository the platform team keeps its templates in, as organisations do: each
+/// template's `template.yaml` beside its `skeleton/`, served through the contents API, so a
+/// template registered by URL (`{github}/{org}/software-templates/blob/main/templates/NAME/
+/// template.yaml`) has a skeleton that is read remotely.
+pub const TEMPLATES_REPO: &str = "software-templates";
+
+/// [`TEMPLATES_REPO`] with the same templates and skeletons as the sim's directory holds, one
+/// commit on `main`.
+pub fn templates_repo(world: &World, endpoints: &Endpoints, at: DateTime<Utc>) -> Repo {
+    let mut r = Repo::new(
+        &world.org,
+        TEMPLATES_REPO,
+        "The organisation's Software Templates",
+        "internal",
+        at,
+    );
+    let mut files: Vec<(String, Vec<u8>)> = templates(world, endpoints)
+        .into_iter()
+        .map(|(path, entity)| {
+            let text = serde_norway::to_string(&entity).unwrap_or_default();
+            (path.to_string_lossy().replace('\\', "/"), text.into_bytes())
+        })
+        .collect();
+    files.extend(
+        skeleton_files()
+            .into_iter()
+            .map(|(path, text)| (path.to_string_lossy().replace('\\', "/"), text.into_bytes())),
+    );
+    files.sort();
+    let entries = files
+        .into_iter()
+        .map(|(path, bytes)| TreeEntry {
+            path,
+            mode: "100644".into(),
+            sha: r.add_blob(bytes),
+        })
+        .collect();
+    let tree = r.add_tree(entries);
+    let commit = r.add_commit("The golden paths", &tree, Vec::new(), at);
+    r.refs.insert("refs/heads/main".into(), commit);
+    r
+}
+
+impl Created {
+    /// What exists before anyone creates anything: the templates' repository.
+    pub fn seeded(world: &World, endpoints: &Endpoints, at: DateTime<Utc>) -> Self {
+        let r = templates_repo(world, endpoints, at);
+        let mut created = Created::default();
+        created.repos.insert(r.full_name().to_lowercase(), r);
+        created
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Created repositories: Git objects as the Git Data API writes them.
 // ---------------------------------------------------------------------------------------------
@@ -458,7 +511,24 @@ impl Repo {
 #[derive(Debug, Default)]
 pub struct Created {
     pub repos: BTreeMap<String, Repo>,
+    /// Projects created on the sim's GitLab (`POST /api/v4/projects`); project id
+    /// [`GITLAB_PROJECT_IDS`] + position.
+    pub projects: Vec<Repo>,
     pub launches: Vec<Launch>,
+}
+
+/// Created GitLab projects are numbered from here: past the world's (1000 + …).
+pub const GITLAB_PROJECT_IDS: u64 = 50_000;
+
+impl Created {
+    /// A created GitLab project by numeric id or `namespace/path` (case-insensitive).
+    pub fn project(&self, id: &str) -> Option<(u64, &Repo)> {
+        self.projects
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (GITLAB_PROJECT_IDS + i as u64, r))
+            .find(|(n, r)| n.to_string() == id || r.full_name().eq_ignore_ascii_case(id))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -587,7 +657,24 @@ impl Created {
     /// Records the launch of `key`'s repository at its current default-branch commit, unless it
     /// launched already (later pushes do not start runs here). `now` is story time.
     pub fn launch(&mut self, key: &str, now: DateTime<Utc>) -> Option<&Launch> {
-        let repo = self.repos.get(key)?;
+        let repo = self.repos.get(key)?.clone();
+        self.launch_repo(&repo, CiHost::Github, 0, now)
+    }
+
+    /// As [`Created::launch`], for a created GitLab project: its pipelines deploy it.
+    pub fn launch_project(&mut self, id: u64, now: DateTime<Utc>) -> Option<&Launch> {
+        let (id, repo) = self.project(&id.to_string())?;
+        let repo = repo.clone();
+        self.launch_repo(&repo, CiHost::Gitlab, id, now)
+    }
+
+    fn launch_repo(
+        &mut self,
+        repo: &Repo,
+        ci: CiHost,
+        project_id: u64,
+        now: DateTime<Utc>,
+    ) -> Option<&Launch> {
         let full = repo.full_name();
         if let Some(i) = self
             .launches
@@ -611,8 +698,8 @@ impl Created {
             lifecycle: pushed.lifecycle,
             language: language.into(),
             repo: full,
-            ci: CiHost::Github,
-            project_id: 0,
+            ci,
+            project_id,
             // The manifests name no namespace: `kubectl apply` puts them in the default one.
             namespace: "default".into(),
             replicas: pushed.replicas,
@@ -647,7 +734,16 @@ impl Created {
     pub fn launched(&self, full: &str) -> Option<&Launch> {
         self.launches
             .iter()
-            .find(|l| l.service.repo.eq_ignore_ascii_case(full))
+            .find(|l| l.service.ci == CiHost::Github && l.service.repo.eq_ignore_ascii_case(full))
+    }
+
+    /// The launched GitLab service with this project id or `namespace/path`.
+    pub fn launched_project(&self, id: &str) -> Option<&Launch> {
+        self.launches.iter().find(|l| {
+            l.service.ci == CiHost::Gitlab
+                && (l.service.project_id.to_string() == id
+                    || l.service.repo.eq_ignore_ascii_case(id))
+        })
     }
 }
 
@@ -704,6 +800,35 @@ impl Launch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_templates_repository_holds_each_template_beside_its_skeleton() {
+        let world = World::new(crate::SimConfig::default());
+        let at = |port: u16| format!("http://127.0.0.1:{port}");
+        let endpoints = Endpoints {
+            github: at(1),
+            gitlab: at(2),
+            kubernetes: at(3),
+            alertmanager: at(4),
+            backstage: at(5),
+            metrics: at(6),
+            jira: at(7),
+            pagerduty: at(8),
+            kubernetes_west: None,
+        };
+        let r = templates_repo(&world, &endpoints, Utc::now());
+        let yaml = r
+            .file("main", "templates/worker/template.yaml")
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        let entity: Value = serde_norway::from_str(&yaml).expect("the template is YAML");
+        assert_eq!(entity["metadata"]["name"], "worker");
+        assert_eq!(entity["spec"]["steps"][0]["input"]["url"], "./skeleton");
+        assert!(
+            r.file("main", "templates/worker/skeleton/catalog-info.yaml")
+                .is_some()
+        );
+    }
 
     #[test]
     fn a_file_is_read_back_at_its_branch() {

@@ -18,6 +18,12 @@ pub enum Msg {
     },
     Step(StepEvent),
     End(RunEnd),
+    /// Prometheus holds a series of the created service (`service` is its catalog ref), or an
+    /// alert rule names it: what was found, in one line.
+    Monitored {
+        service: String,
+        found: String,
+    },
 }
 
 /// Work for the scaffolder.
@@ -37,4 +43,7 @@ pub enum Command {
         given: Vec<(String, String)>,
         resume: bool,
     },
+    /// Watch Prometheus until it has a series labelled `service="name"` or a rule names it,
+    /// then answer `Monitored` once.
+    WatchMonitoring { service: String, name: String },
 }

@@ -16,9 +16,14 @@ pub const SUPPORTED_ACTIONS: &[&str] = &[
     "fetch:template",
     "fetch:plain",
     "publish:github",
+    "publish:gitlab",
     "catalog:register",
     "debug:log",
 ];
+
+/// The lines a textarea shows when its template gives no `ui:options.rows` (react-jsonschema-form
+/// leaves it to the browser, whose default textarea is a few lines high).
+pub const TEXTAREA_ROWS: usize = 4;
 
 /// The annotation a created service's descriptor carries: which template made it.
 pub const SOURCE_TEMPLATE: &str = "backstage.io/source-template";
@@ -65,6 +70,8 @@ pub struct Field {
     pub autofocus: bool,
     /// `ui:widget: textarea`: edited as several lines.
     pub multiline: bool,
+    /// The lines a textarea's box shows (`ui:options.rows`, 4 when not given; 1 for a line).
+    pub rows: usize,
     /// `ui:field` (OwnerPicker, EntityPicker, RepoUrlPicker, …): the choices come from elsewhere.
     pub picker: Option<Picker>,
 }
@@ -103,9 +110,11 @@ pub enum Picker {
     Entity {
         kinds: Vec<String>,
     },
-    /// `host?owner=o&repo=r`, on one of `allowedHosts`.
+    /// `host?owner=o&repo=r`, on one of `allowedHosts` (github.com when none is given), owned
+    /// by one of `allowedOwners` (any when none is given; the form offers the catalog's groups).
     RepoUrl {
         hosts: Vec<String>,
+        owners: Vec<String>,
     },
     Other(String),
 }
@@ -202,6 +211,9 @@ impl Field {
         if raw.is_empty() && self.required {
             return Err("is required".into());
         }
+        if let Some(Picker::RepoUrl { hosts, owners }) = &self.picker {
+            check_repo_url(raw, hosts, owners)?;
+        }
         match &self.kind {
             FieldKind::String => {
                 let n = raw.chars().count();
@@ -253,6 +265,51 @@ impl Field {
             )),
         }
     }
+}
+
+/// The hosts a RepoUrlPicker offers when its template names none, as Backstage's does.
+pub const DEFAULT_REPO_HOSTS: &[&str] = &["github.com"];
+
+/// A RepoUrlPicker's value (`host?owner=o&repo=r`, what `parseRepoUrl` reads) checked against
+/// its allowed hosts and owners; the repository's name as GitHub and GitLab take one.
+pub fn check_repo_url(raw: &str, hosts: &[String], owners: &[String]) -> Result<(), String> {
+    let (host, query) = raw.split_once('?').ok_or("is not host?owner=o&repo=r")?;
+    let param = |key: &str| {
+        query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    };
+    let allowed: Vec<&str> = if hosts.is_empty() {
+        DEFAULT_REPO_HOSTS.to_vec()
+    } else {
+        hosts.iter().map(String::as_str).collect()
+    };
+    if !allowed.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        return Err(format!("host {host} is not one of {}", allowed.join(", ")));
+    }
+    let owner = param("owner")
+        .filter(|o| !o.is_empty())
+        .ok_or("needs an owner")?;
+    if !owners.is_empty() && !owners.iter().any(|o| o == owner) {
+        return Err(format!("owner {owner} is not one of {}", owners.join(", ")));
+    }
+    let repo = param("repo")
+        .filter(|r| !r.is_empty())
+        .ok_or("needs a repository name")?;
+    let name_ok = repo.len() <= 100
+        && repo != "."
+        && repo != ".."
+        && repo
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !name_ok {
+        return Err(format!(
+            "repository name {repo}: letters, digits, '-', '_' and '.' only"
+        ));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -509,10 +566,12 @@ fn decode_page(i: usize, p: &Value, warnings: &mut Vec<String>) -> Result<Page, 
                 },
                 "RepoUrlPicker" => Picker::RepoUrl {
                     hosts: strings_at(&options, "allowedHosts"),
+                    owners: strings_at(&options, "allowedOwners"),
                 },
                 other => Picker::Other(sanitize::ident(other)),
             });
             let len = |k: &str| f.get(k).and_then(Value::as_u64).map(|n| n as usize);
+            let multiline = str_at(f, "ui:widget") == Some("textarea");
             fields.push(Field {
                 required: required.contains(&name),
                 title: line_at(f, "title"),
@@ -524,7 +583,16 @@ fn decode_page(i: usize, p: &Value, warnings: &mut Vec<String>) -> Result<Page, 
                 max_length: len("maxLength"),
                 help: line_at(f, "ui:help"),
                 autofocus: f.get("ui:autofocus").and_then(Value::as_bool) == Some(true),
-                multiline: str_at(f, "ui:widget") == Some("textarea"),
+                multiline,
+                rows: if multiline {
+                    // A box taller than a screen helps nobody; one of a line is a line.
+                    options
+                        .get("rows")
+                        .and_then(Value::as_u64)
+                        .map_or(TEXTAREA_ROWS, |n| (n as usize).clamp(2, 20))
+                } else {
+                    1
+                },
                 picker,
                 name,
             });
@@ -558,7 +626,8 @@ mod tests {
                         "owner": { "type": "string", "ui:field": "OwnerPicker", "ui:options": { "allowedKinds": ["Group"] } },
                         "description": { "type": "string", "ui:widget": "textarea", "default": "A new service" },
                         "replicas": { "type": "integer", "default": 2 },
-                        "tier": { "type": "string", "enum": ["gold", "silver"] }
+                        "tier": { "type": "string", "enum": ["gold", "silver"] },
+                        "notes": { "type": "string", "ui:widget": "textarea", "ui:options": { "rows": 6 } }
                     }
                 }],
                 "steps": [
@@ -588,11 +657,47 @@ mod tests {
                 kinds: vec!["Group".into()]
             })
         );
-        assert!(t.field("description").expect("description").multiline);
+        let description = t.field("description").expect("description");
+        assert!(description.multiline);
+        assert_eq!(description.rows, TEXTAREA_ROWS, "no ui:options.rows");
+        assert_eq!(t.field("notes").map(|f| f.rows), Some(6));
+        assert_eq!(t.field("name").map(|f| f.rows), Some(1));
         assert_eq!(
             t.unsupported(),
             vec!["step pr (publish:github:pull-request)"]
         );
+    }
+
+    #[test]
+    fn a_repo_url_picker_takes_an_allowed_host_and_owner_and_a_valid_name() {
+        let hosts = vec!["github.com".to_string(), "gitlab.example.com".to_string()];
+        let owners = vec!["acme".to_string()];
+        let check = |raw: &str| check_repo_url(raw, &hosts, &owners);
+        assert_eq!(check("github.com?owner=acme&repo=billing-api"), Ok(()));
+        assert_eq!(check("gitlab.example.com?repo=x&owner=acme"), Ok(()));
+        for (raw, why) in [
+            ("billing", "is not host?owner=o&repo=r"),
+            (
+                "example.org?owner=acme&repo=x",
+                "host example.org is not one of",
+            ),
+            (
+                "github.com?owner=evil&repo=x",
+                "owner evil is not one of acme",
+            ),
+            ("github.com?owner=acme&repo=", "needs a repository name"),
+            ("github.com?owner=acme&repo=a/b", "letters, digits"),
+            ("github.com?repo=x", "needs an owner"),
+        ] {
+            let err = check(raw).expect_err(raw);
+            assert!(err.contains(why), "{raw}: {err}");
+        }
+        // No allowedHosts: github.com, as Backstage's picker; no allowedOwners: any owner.
+        assert_eq!(
+            check_repo_url("github.com?owner=x&repo=y", &[], &[]),
+            Ok(())
+        );
+        assert!(check_repo_url("gitlab.com?owner=x&repo=y", &[], &[]).is_err());
     }
 
     #[test]

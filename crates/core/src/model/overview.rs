@@ -193,6 +193,9 @@ pub struct ServicePage {
     /// was requested (`flightdeck.dev/created-at`).
     pub template: Option<String>,
     pub requested: Option<chrono::DateTime<chrono::Utc>>,
+    /// Time from the request to the first healthy production deployment, from the delivery
+    /// history, else the deployments the pollers hold, else the Create screen's road.
+    pub to_production: Option<chrono::Duration>,
 }
 
 /// The Overview screen's state.

@@ -8,8 +8,10 @@ use crate::message::Effect;
 use crate::message::External;
 use crate::message::create::{Command, Msg};
 use crate::model::catalog::Kind;
-use crate::model::create::screen::{Form, Milestone, PRODUCTION_STAGE, RunView, Stage};
-use crate::model::create::{FieldKind, Picker, RunEnd, Template};
+use crate::model::create::screen::{
+    Form, MONITORING_STAGE, Milestone, PRODUCTION_STAGE, RunView, Stage,
+};
+use crate::model::create::{DEFAULT_REPO_HOSTS, FieldKind, Picker, RunEnd, Template};
 use crate::model::input::{Edit, InputKey, TextInput};
 use crate::model::palette::{Palette, PaletteItem, PaletteTarget};
 use crate::model::{Level, Model, Screen, SourceKind};
@@ -118,19 +120,57 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 run.finish(end);
             }
             follow(model);
+            // With monitoring: the scaffolder watches Prometheus for the new service.
+            let watch = model
+                .create
+                .run
+                .as_ref()
+                .filter(|r| !r.road.is_empty())
+                .and_then(|r| r.service.clone())
+                .filter(|_| {
+                    model
+                        .sources
+                        .iter()
+                        .any(|s| s.id.kind == SourceKind::Prometheus)
+                });
+            if let Some(service) = watch {
+                let name = service.rsplit('/').next().unwrap_or(&service).to_string();
+                effects.push(Effect::Create(Command::WatchMonitoring { service, name }));
+            }
             effects
+        }
+        Msg::Monitored { service, found } => {
+            let now = model.now;
+            let Some(run) = model
+                .create
+                .run
+                .as_mut()
+                .filter(|r| r.service.as_deref() == Some(service.as_str()))
+            else {
+                return vec![];
+            };
+            if let Some(m) = run
+                .road
+                .iter_mut()
+                .find(|m| m.label == MONITORING_STAGE && m.reached.is_none())
+            {
+                m.reached = Some(now);
+                run.log.push(format!("monitoring: {found}"));
+            }
+            vec![Effect::Render]
         }
     }
 }
 
 /// The stages a created service goes through on its way to production, as the cockpit sees
 /// them in its joined row.
-const ROAD: [&str; 5] = [
+const ROAD: [&str; 6] = [
     "in the catalog",
     "first CI run passed",
     "deployed to staging",
     PRODUCTION_STAGE,
     "pods ready",
+    MONITORING_STAGE,
 ];
 
 /// After every message: a created service's stages first seen reached, with the time. Reads
@@ -164,6 +204,7 @@ pub fn follow(model: &mut Model) -> Option<Effect> {
     let now = model.now;
     let mut changed = false;
     let run = model.create.run.as_mut()?;
+    // The monitoring stage is reached by the scaffolder's `Monitored`, not by the joined row.
     for (m, reached) in run
         .road
         .iter_mut()
@@ -173,6 +214,10 @@ pub fn follow(model: &mut Model) -> Option<Effect> {
             m.reached = Some(now);
             changed = true;
         }
+    }
+    if changed {
+        // The Service screen's time to production may have just become known.
+        super::overview::refresh_page(model);
     }
     changed.then_some(Effect::Render)
 }
@@ -261,7 +306,16 @@ fn open_form(model: &mut Model, template: usize) -> Vec<Effect> {
         return vec![];
     };
     let choices: Vec<Vec<String>> = t.fields().map(|f| choices(model, f)).collect();
-    let inputs = vec![TextInput::default(); choices.len()];
+    let inputs = t
+        .fields()
+        .map(|f| {
+            if f.multiline {
+                TextInput::multiline()
+            } else {
+                TextInput::default()
+            }
+        })
+        .collect();
     // `ui:autofocus` says where typing starts; fields are listed in name order.
     let field = t
         .pages
@@ -288,6 +342,33 @@ fn open_form(model: &mut Model, template: usize) -> Vec<Effect> {
 fn choices(model: &Model, field: &crate::model::create::Field) -> Vec<String> {
     if let FieldKind::Enum(values) = &field.kind {
         return values.clone();
+    }
+    // A repository: `host?owner=o&repo=` for each allowed host and owner (the catalog's groups
+    // when the template names none); the name is typed after it.
+    if let Some(Picker::RepoUrl { hosts, owners }) = &field.picker {
+        let hosts: Vec<String> = if hosts.is_empty() {
+            DEFAULT_REPO_HOSTS
+                .iter()
+                .map(|h| (*h).to_string())
+                .collect()
+        } else {
+            hosts.clone()
+        };
+        let owners: Vec<String> = if owners.is_empty() {
+            model
+                .catalog
+                .entities
+                .iter()
+                .filter(|e| e.kind == Kind::Group)
+                .map(|e| e.name.clone())
+                .collect()
+        } else {
+            owners.clone()
+        };
+        return hosts
+            .iter()
+            .flat_map(|h| owners.iter().map(move |o| format!("{h}?owner={o}&repo=")))
+            .collect();
     }
     let kinds = match &field.picker {
         Some(Picker::Owner { kinds }) if kinds.is_empty() => vec!["group".to_string()],
@@ -341,7 +422,6 @@ pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     if model.create.stage != Stage::Form || model.overlay.is_some() {
         return None;
     }
-    let input = InputKey::read(&model.keymap, key)?;
     let st = &mut model.create;
     let (Some(form), Some(templates)) = (&mut st.form, &st.templates) else {
         return None;
@@ -349,10 +429,34 @@ pub fn on_key(model: &mut Model, key: &Key) -> Option<Vec<Effect>> {
     let t = templates.get(form.template)?;
     let page_len = t.pages.get(form.page).map_or(0, |p| p.fields.len());
     let focused = form.focused(t);
+    let area = form
+        .inputs
+        .get(focused)
+        .is_some_and(TextInput::is_multiline);
+    let input = if area {
+        InputKey::read_area(&model.keymap, key)?
+    } else {
+        InputKey::read(&model.keymap, key)?
+    };
+    // Up from a textarea's first line and down from its last leave it, as they leave a line.
+    let input = match (input, form.inputs.get(focused).map(TextInput::row_col)) {
+        (InputKey::Edit(Edit::LineUp), Some((0, _))) => InputKey::Prev,
+        (InputKey::Edit(Edit::LineDown), Some((row, _)))
+            if form
+                .inputs
+                .get(focused)
+                .is_some_and(|i| row + 1 >= i.line_count()) =>
+        {
+            InputKey::Next
+        }
+        (input, _) => input,
+    };
     match input {
         InputKey::Edit(edit) => {
+            let rows = t.fields().nth(focused).map_or(1, |f| f.rows);
             if let Some(i) = form.inputs.get_mut(focused) {
                 i.apply(edit);
+                i.scroll_to_cursor(rows);
             }
         }
         InputKey::Next => form.field = (form.field + 1).min(page_len.saturating_sub(1)),
@@ -424,8 +528,10 @@ pub fn on_paste(model: &mut Model, text: &str) -> bool {
         return false;
     };
     let focused = form.focused(t);
+    let rows = t.fields().nth(focused).map_or(1, |f| f.rows);
     if let Some(i) = form.inputs.get_mut(focused) {
         i.apply(Edit::Paste(text.to_string()));
+        i.scroll_to_cursor(rows);
     }
     recheck(t, form);
     true
@@ -708,6 +814,135 @@ mod tests {
     }
 
     #[test]
+    fn a_repo_url_picker_offers_host_and_owner_then_takes_the_typed_name() {
+        let mut m = model();
+        let t = decode(&json!({
+            "apiVersion": "scaffolder.backstage.io/v1beta3",
+            "kind": "Template",
+            "metadata": { "name": "repo" },
+            "spec": {
+                "parameters": [{
+                    "required": ["repoUrl"],
+                    "properties": {
+                        "repoUrl": {
+                            "type": "string", "ui:field": "RepoUrlPicker",
+                            "ui:options": { "allowedHosts": ["github.com"], "allowedOwners": ["acme", "platform"] }
+                        }
+                    }
+                }],
+                "steps": [{ "id": "log", "action": "debug:log", "input": { "message": "x" } }]
+            }
+        }))
+        .expect("decodes")
+        .0;
+        update(
+            &mut m,
+            Msg::Templates {
+                templates: vec![t],
+                problems: vec![],
+            },
+        );
+        key(&mut m, KeyCode::Enter);
+        let form = |m: &Model| m.create.form.clone().expect("form");
+        assert_eq!(
+            form(&m).matching,
+            [
+                "github.com?owner=acme&repo=",
+                "github.com?owner=platform&repo="
+            ]
+        );
+        typed(&mut m, "plat");
+        key(&mut m, KeyCode::Enter);
+        assert_eq!(form(&m).inputs[0].text(), "github.com?owner=platform&repo=");
+        assert_eq!(
+            form(&m).errors[0].as_deref(),
+            Some("needs a repository name")
+        );
+        typed(&mut m, "bad/name");
+        assert!(
+            form(&m).errors[0]
+                .as_deref()
+                .is_some_and(|e| e.contains("letters, digits")),
+            "{:?}",
+            form(&m).errors
+        );
+        for _ in 0.."bad/name".len() {
+            key(&mut m, KeyCode::Backspace);
+        }
+        typed(&mut m, "billing");
+        assert_eq!(form(&m).errors[0], None);
+        let effects = key(&mut m, KeyCode::Enter);
+        assert!(effects.contains(&Effect::Create(Command::Review {
+            template: "repo".into(),
+            given: vec![(
+                "repoUrl".into(),
+                "github.com?owner=platform&repo=billing".into()
+            )],
+        })));
+    }
+
+    #[test]
+    fn a_textarea_takes_lines_and_keeps_them_into_the_review() {
+        let mut m = model();
+        let t = decode(&json!({
+            "apiVersion": "scaffolder.backstage.io/v1beta3",
+            "kind": "Template",
+            "metadata": { "name": "notes" },
+            "spec": {
+                "parameters": [{
+                    "title": "About",
+                    "properties": {
+                        "about": { "type": "string", "ui:widget": "textarea", "ui:options": { "rows": 2 } },
+                        "name": { "type": "string" }
+                    }
+                }],
+                "steps": [{ "id": "log", "action": "debug:log", "input": { "message": "x" } }]
+            }
+        }))
+        .expect("decodes")
+        .0;
+        update(
+            &mut m,
+            Msg::Templates {
+                templates: vec![t],
+                problems: vec![],
+            },
+        );
+        key(&mut m, KeyCode::Enter);
+        assert_eq!(m.create.stage, Stage::Form);
+        let input = |m: &Model| m.create.form.as_ref().expect("form").inputs[0].clone();
+        // `enter` starts a line in the textarea instead of leaving the page.
+        typed(&mut m, "one");
+        key(&mut m, KeyCode::Enter);
+        typed(&mut m, "two");
+        key(&mut m, KeyCode::Enter);
+        typed(&mut m, "three");
+        assert_eq!(m.create.stage, Stage::Form);
+        assert_eq!(input(&m).text(), "one\ntwo\nthree");
+        // The box shows two lines, and follows the cursor.
+        assert_eq!(input(&m).top(), 1);
+        key(&mut m, KeyCode::Up);
+        key(&mut m, KeyCode::Up);
+        assert_eq!((input(&m).row_col(), input(&m).top()), ((0, 3), 0));
+        // Up from the first line leaves nothing to go to; down from the last goes on.
+        key(&mut m, KeyCode::Up);
+        assert_eq!(m.create.form.as_ref().expect("form").field, 0);
+        for _ in 0..3 {
+            key(&mut m, KeyCode::Down);
+        }
+        assert_eq!(m.create.form.as_ref().expect("form").field, 1);
+        // In a one-line field `enter` accepts; back in the textarea the documented key does.
+        key(&mut m, KeyCode::Up);
+        let submit: Key = "ctrl-s".parse().expect("the keymap's notation");
+        let effects = crate::update::update(&mut m, crate::message::Msg::Key(submit));
+        assert_eq!(m.create.stage, Stage::Review);
+        assert!(effects.contains(&Effect::Create(Command::Review {
+            template: "notes".into(),
+            given: vec![("about".into(), "one\ntwo\nthree".into())],
+        })));
+    }
+
+    #[test]
     fn the_review_opens_files_and_creating_asks_first_and_not_under_read_only() {
         let mut m = loaded();
         key(&mut m, KeyCode::Enter);
@@ -797,5 +1032,60 @@ mod tests {
         })));
         update(&mut m, Msg::Step(StepEvent::Reused { index: 0 }));
         assert!(m.create.run.as_ref().expect("run").end.is_none());
+    }
+
+    #[test]
+    fn a_created_service_is_watched_until_prometheus_knows_it() {
+        use crate::model::{FetchState, SourceId, SourceStatus};
+        let mut m = loaded();
+        m.sources.push(SourceStatus::new(
+            SourceId::new(SourceKind::Prometheus, "prom"),
+            FetchState::Connecting,
+        ));
+        key(&mut m, KeyCode::Enter);
+        m.create.review = Some(Ok(Preview {
+            catalog: Some("component:default/billing".into()),
+            ..Preview::default()
+        }));
+        update(&mut m, Msg::Step(StepEvent::Started { index: 0 }));
+        let effects = update(
+            &mut m,
+            Msg::End(RunEnd::Created {
+                links: vec![],
+                created: vec![],
+            }),
+        );
+        assert!(
+            effects.contains(&Effect::Create(Command::WatchMonitoring {
+                service: "component:default/billing".into(),
+                name: "billing".into(),
+            })),
+            "{effects:?}"
+        );
+        let reached = |m: &Model| {
+            m.create
+                .run
+                .as_ref()
+                .and_then(|r| r.road.iter().find(|s| s.label == MONITORING_STAGE))
+                .and_then(|s| s.reached)
+        };
+        assert_eq!(reached(&m), None, "not before Prometheus says so");
+        // Another service's answer is not this one's.
+        update(
+            &mut m,
+            Msg::Monitored {
+                service: "component:default/other".into(),
+                found: "x".into(),
+            },
+        );
+        assert_eq!(reached(&m), None);
+        update(
+            &mut m,
+            Msg::Monitored {
+                service: "component:default/billing".into(),
+                found: "prom has http_requests_total{service=\"billing\"}".into(),
+            },
+        );
+        assert_eq!(reached(&m), Some(m.now));
     }
 }

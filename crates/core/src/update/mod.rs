@@ -70,7 +70,29 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Onboarding(m) => onboarding::update(model, m),
         Msg::Signals(m) => signals::update(model, m),
         Msg::Work(m) => rejoined(model, |model| work::update(model, m)),
-        Msg::Delivery(m) => delivery::update(model, m),
+        Msg::Delivery(m) => {
+            let mut effects = delivery::update(model, m);
+            // A history may say when a template-made service reached production.
+            let before = model
+                .catalog
+                .overview
+                .page
+                .as_ref()
+                .map(|p| p.to_production);
+            if before.is_some() {
+                overview::refresh_page(model);
+                let after = model
+                    .catalog
+                    .overview
+                    .page
+                    .as_ref()
+                    .map(|p| p.to_production);
+                if after != before && !effects.contains(&Effect::Render) {
+                    effects.push(Effect::Render);
+                }
+            }
+            effects
+        }
         Msg::Create(m) => create::update(model, m),
         Msg::Resumed { outcome } => {
             if let Err(e) = outcome {

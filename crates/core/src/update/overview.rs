@@ -690,21 +690,7 @@ fn rows_changed(model: &mut Model, selected: Option<String>) {
     model.catalog.overview.joined_at = Some(model.now);
     refilter(model);
     keep_selection(model, selected.as_deref());
-    let open = model
-        .catalog
-        .overview
-        .page
-        .as_ref()
-        .map(|p| p.service.clone());
-    if let Some(service) = open {
-        let page = build_page(model, &service);
-        let ov = &mut model.catalog.overview;
-        if let Some(p) = &page {
-            let related = p.depends_on.len() + p.dependency_of.len();
-            ov.related_cursor = ov.related_cursor.min(related.saturating_sub(1));
-        }
-        ov.page = page;
-    }
+    refresh_page(model);
     let problems = model.catalog.problems.len();
     let height = model.list_height;
     let ov = &mut model.catalog.overview;
@@ -944,6 +930,26 @@ pub fn health(
     }
 }
 
+/// Builds the open Service screen again, when one is open: after a join, and when a delivery
+/// history (its time to production) arrives.
+pub fn refresh_page(model: &mut Model) {
+    let open = model
+        .catalog
+        .overview
+        .page
+        .as_ref()
+        .map(|p| p.service.clone());
+    if let Some(service) = open {
+        let page = build_page(model, &service);
+        let ov = &mut model.catalog.overview;
+        if let Some(p) = &page {
+            let related = p.depends_on.len() + p.dependency_of.len();
+            ov.related_cursor = ov.related_cursor.min(related.saturating_sub(1));
+        }
+        ov.page = page;
+    }
+}
+
 /// Builds the Service screen of `service` from the catalog and the joined rows.
 fn build_page(model: &Model, service: &str) -> Option<ServicePage> {
     let catalog = &model.catalog;
@@ -988,6 +994,11 @@ fn build_page(model: &Model, service: &str) -> Option<ServicePage> {
                 .collect()
         })
         .unwrap_or_default();
+    let requested = e
+        .annotations
+        .get(crate::model::create::CREATED_AT)
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc));
     let t = target_of(e);
     let mut keys = Vec::new();
     if let Some(g) = &t.github {
@@ -1056,12 +1067,41 @@ fn build_page(model: &Model, service: &str) -> Option<ServicePage> {
             .annotations
             .get(crate::model::create::SOURCE_TEMPLATE)
             .cloned(),
-        requested: e
-            .annotations
-            .get(crate::model::create::CREATED_AT)
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&chrono::Utc)),
+        requested,
+        to_production: requested.and_then(|r| to_production(model, service, r)),
     })
+}
+
+/// A template-made service's time from its request to its first healthy production deployment:
+/// the delivery history's verdict when it holds the service, else the first successful
+/// production deployment the pollers hold, else what the Create screen saw in this session.
+fn to_production(
+    model: &Model,
+    service: &str,
+    requested: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::Duration> {
+    let history = model
+        .delivery
+        .histories
+        .get(service)
+        .and_then(|h| crate::model::create::golden::time_to_production(requested, &h.history))
+        .map(chrono::Duration::seconds);
+    let polled = || {
+        model
+            .pipelines
+            .first_production_success(service, requested)
+            .map(|at| at - requested)
+    };
+    let road = || {
+        let run = model.create.run.as_ref()?;
+        let at = run
+            .road
+            .iter()
+            .find(|m| m.label == crate::model::create::screen::PRODUCTION_STAGE)?
+            .reached?;
+        (run.service.as_deref() == Some(service)).then(|| at - run.started.unwrap_or(at))
+    };
+    history.or_else(polled).or_else(road)
 }
 
 #[cfg(test)]

@@ -102,6 +102,9 @@ pub struct RunView {
 
 /// The road's stage the Service screen reads a time to production from.
 pub const PRODUCTION_STAGE: &str = "deployed to production";
+/// The road's last stage: Prometheus has a series of it, or an alert rule names it — "in
+/// production with monitoring".
+pub const MONITORING_STAGE: &str = "first metrics or alert rule";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Milestone {

@@ -663,6 +663,29 @@ impl PipelinesState {
         }
     }
 
+    /// When `service`'s first production deployment created at or after `since` succeeded, among
+    /// the deployments the pollers hold (a golden path's "in production"; older ones are the
+    /// delivery history's).
+    pub fn first_production_success(
+        &self,
+        service: &str,
+        since: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        self.repos
+            .values()
+            .filter(|r| r.service == service)
+            .flat_map(|r| r.deployments.iter())
+            .filter(|d| {
+                matches!(
+                    d.environment.to_lowercase().as_str(),
+                    "production" | "prod" | "live"
+                )
+            })
+            .filter(|d| d.created >= since && d.state == RunState::Success)
+            .map(|d| d.updated)
+            .min()
+    }
+
     fn summarise(&mut self, service: &str) {
         let repos: Vec<&RepoData> = self
             .repos
