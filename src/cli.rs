@@ -4,18 +4,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Writes a subcommand's report to stdout. A reader that stops early (`| head`) closes the pipe,
-/// and what it read was all it wanted: that is the end of the report, not an error (`print!`
-/// panics on it).
-pub fn emit(text: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        written => written,
-    }
-}
-
 #[derive(Debug, Parser)]
 #[command(
     name = "flightdeck",

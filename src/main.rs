@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         _ => None,
     };
     if let Some(text) = printed {
-        return match text.and_then(|t| flightdeck::cli::emit(&t)) {
+        return match text.and_then(|t| flightdeck::terminal::emit(&t)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("flightdeck: {e}");

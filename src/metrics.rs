@@ -367,7 +367,7 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
     } else {
         to_text(&rows, window) + &golden_text(&rows, &golden)
     };
-    crate::cli::emit(text.as_bytes())?;
+    crate::terminal::emit(text.as_bytes())?;
     for r in rows.iter().filter(|r| r.error.is_some()) {
         eprintln!(
             "flightdeck metrics: {}: {}",

@@ -57,7 +57,7 @@ pub async fn run(config: &Config, args: StatusArgs) -> Result<ExitCode> {
     } else {
         report.text()
     };
-    crate::cli::emit(text.as_bytes())?;
+    crate::terminal::emit(text.as_bytes())?;
     // On stderr in both modes: stdout stays one JSON document, and a prompt that shows stdout
     // still says why its answer is partial or missing.
     for line in report.errors.iter().chain(&report.warnings) {

@@ -96,6 +96,17 @@ fn take() -> io::Result<()> {
     Ok(())
 }
 
+/// Writes a subcommand's report to stdout. A reader that stops early (`| head`) closes the pipe,
+/// and what it read was all it wanted: that is the end of the report, not an error (`print!`
+/// panics on it).
+pub fn emit(text: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => written,
+    }
+}
+
 /// Writes one line to stderr, ignoring failure: at exit stderr may be a tty that is gone, and
 /// `eprintln!` would panic there (a panic while exiting, or inside the panic hook, aborts).
 pub fn say(line: &str) {

@@ -216,7 +216,7 @@ pub async fn command(config: &Config, mut args: NewArgs) -> ExitCode {
             .map(|s| format!("{}\n", s.template.name))
             .collect();
         // A closed pipe ends the list; any other failure to write it is no list at all.
-        if let Err(e) = crate::cli::emit(names.as_bytes()) {
+        if let Err(e) = crate::terminal::emit(names.as_bytes()) {
             eprintln!("flightdeck new: {e}");
             return ExitCode::from(FAILED);
         }
