@@ -325,10 +325,7 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
         let template = entity
             .and_then(|e| e.annotation(create::SOURCE_TEMPLATE))
             .map(sanitize::ident);
-        let requested = entity
-            .and_then(|e| e.annotation(create::CREATED_AT))
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc));
+        let requested = entity.and_then(create::requested_at);
         rows.push(Row {
             template,
             requested,

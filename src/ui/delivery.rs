@@ -79,9 +79,10 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(block, area);
     let list = model.list(Screen::Delivery);
     let rest = super::widgets::filter_line(list, inner, theme, frame);
-    let [header, rows_area, legend] = Layout::vertical([
+    let [header, rows_area, golden, legend] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Fill(1),
+        Constraint::Length(u16::from(d.golden.services > 0)),
         Constraint::Length(1),
     ])
     .areas(rest);
@@ -230,7 +231,39 @@ pub fn draw(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             put(&fails, bar_col, false, theme.style(Role::Critical));
         }
     }
+    draw_golden(model, theme, frame, golden);
     draw_legend(model, theme, frame, legend);
+}
+
+/// The golden paths of the services listed, as `flightdeck metrics` reports them: how many a
+/// template made, their share of production deployments in the window, and the median time
+/// from request to production.
+fn draw_golden(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let g = &model.delivery.golden;
+    let mut text = format!(
+        "golden paths: {} of {} services from templates",
+        g.template_services, g.services
+    );
+    if let Some(share) = g.share {
+        text.push_str(&format!(
+            " · {:.0}% of production deployments ({} of {})",
+            share * 100.0,
+            g.template_deployments,
+            g.deployments
+        ));
+    }
+    if let Some(m) = g.time_to_production_median_secs {
+        text.push_str(&format!(
+            " · request to production, median {} ({} in the {})",
+            duration(Duration::seconds(m)),
+            g.reached_production,
+            model.delivery.span.label()
+        ));
+    }
+    frame.render_widget(
+        Line::styled(fit(&text, usize::from(area.width)), theme.style(Role::Text)),
+        area,
+    );
 }
 
 fn draw_legend(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {

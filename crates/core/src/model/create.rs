@@ -30,6 +30,14 @@ pub const SOURCE_TEMPLATE: &str = "backstage.io/source-template";
 /// When the request that created it started (RFC 3339): time-to-production counts from here.
 pub const CREATED_AT: &str = "flightdeck.dev/created-at";
 
+/// When the request that made `e` started, from its descriptor; `None` for a service no
+/// template made (or a stamp that does not parse).
+pub fn requested_at(e: &crate::model::catalog::Entity) -> Option<chrono::DateTime<chrono::Utc>> {
+    e.annotation(CREATED_AT)
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     pub name: String,

@@ -89,12 +89,17 @@ pub fn rebuild(model: &mut Model) {
         .rows
         .iter()
         .map(|r| {
+            let entity = model.catalog.get(&r.service);
             (
                 r.service.clone(),
                 ServiceInfo {
                     name: r.name.clone(),
                     owner: r.owner_ref.clone().unwrap_or_else(|| r.owner.clone()),
                     system: r.system.clone(),
+                    template: entity
+                        .and_then(|e| e.annotation(crate::model::create::SOURCE_TEMPLATE))
+                        .map(str::to_string),
+                    requested: entity.and_then(crate::model::create::requested_at),
                 },
             )
         })

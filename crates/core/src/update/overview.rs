@@ -994,11 +994,7 @@ fn build_page(model: &Model, service: &str) -> Option<ServicePage> {
                 .collect()
         })
         .unwrap_or_default();
-    let requested = e
-        .annotations
-        .get(crate::model::create::CREATED_AT)
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&chrono::Utc));
+    let requested = crate::model::create::requested_at(e);
     let t = target_of(e);
     let mut keys = Vec::new();
     if let Some(g) = &t.github {

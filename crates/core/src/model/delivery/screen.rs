@@ -91,6 +91,10 @@ pub struct ServiceInfo {
     pub name: String,
     pub owner: String,
     pub system: String,
+    /// Golden paths: the template that made it (`backstage.io/source-template`) and when it
+    /// was requested (`flightdeck.dev/created-at`).
+    pub template: Option<String>,
+    pub requested: Option<DateTime<Utc>>,
 }
 
 /// One service's history as the cockpit holds it.
@@ -321,6 +325,10 @@ pub struct DeliveryState {
     pub rules: super::Rules,
     /// The change opened from "My changes" (`enter`), rebuilt with the trails.
     pub change: Option<super::trail::ChangeDetail>,
+    /// The listed services' golden-path figures over the window, as `flightdeck metrics`
+    /// reports them: template-made services, their share of production deployments, and the
+    /// median time from request to production.
+    pub golden: crate::model::create::golden::Adoption,
 }
 
 impl DeliveryState {
@@ -389,6 +397,17 @@ impl DeliveryState {
         }
         rows.sort_by_cached_key(Row::attention);
         self.rows = rows;
+        let empty = History::default();
+        self.golden = crate::model::create::golden::adoption(
+            self.services.iter().map(
+                |(service, info)| crate::model::create::golden::ServiceSide {
+                    template: info.template.as_deref(),
+                    requested: info.requested,
+                    history: self.histories.get(service).map_or(&empty, |h| &h.history),
+                },
+            ),
+            window,
+        );
         self.summarise();
         self.refilter(filter);
         if let Some(t) = &self.timeline {
@@ -614,6 +633,8 @@ mod tests {
             name: name.into(),
             owner: owner.into(),
             system: "shop".into(),
+            template: None,
+            requested: None,
         };
         s.services
             .insert("c:a".into(), info("alpha", "group:default/team-a"));
@@ -644,6 +665,28 @@ mod tests {
             ]),
         );
         s
+    }
+
+    #[test]
+    fn the_golden_paths_of_the_listed_services_are_summed_with_the_rows() {
+        let mut s = state();
+        // beta came from a template, requested the day before its first deployment.
+        if let Some(beta) = s.services.get_mut("c:b") {
+            beta.template = Some("template:default/rust-service".into());
+            beta.requested = Some(t0() - Duration::days(13));
+        }
+        s.rebuild(t0(), "");
+        let g = &s.golden;
+        assert_eq!((g.services, g.template_services), (3, 1));
+        // In the last 30 days: alpha 3, beta 2 ended production deployments.
+        assert_eq!((g.template_deployments, g.deployments), (2, 5));
+        assert_eq!(g.share, Some(0.4));
+        // Requested 13 days ago, healthy 12 days ago plus the deployment's five minutes.
+        assert_eq!(
+            g.time_to_production_median_secs,
+            Some((Duration::days(1) + Duration::minutes(5)).num_seconds())
+        );
+        assert_eq!(g.reached_production, 1);
     }
 
     #[test]
