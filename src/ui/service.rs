@@ -241,7 +241,7 @@ fn about_lines(
         ]));
     }
     if let Some(t) = &page.template {
-        let mut spans = vec![label("Golden path", theme), Span::styled(t.clone(), text)];
+        let mut spans = vec![label("Template", theme), Span::styled(t.clone(), text)];
         if let Some(at) = page.requested {
             spans.push(Span::styled(
                 format!(" · requested {} ago", age(model.now, at)),
