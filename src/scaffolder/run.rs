@@ -24,6 +24,44 @@ pub struct Targets {
     pub backstage: Option<BackstageSource>,
 }
 
+/// Whether `owner/repo` exists already on the host a publish step writes to (GitLab's when
+/// `gitlab`, else GitHub's). A repoUrl naming another host is refused: the configured host's
+/// token is not sent elsewhere.
+async fn exists(
+    targets: &Targets,
+    gitlab: bool,
+    host: &str,
+    owner: &str,
+    repo: &str,
+) -> Result<bool, String> {
+    let elsewhere = |name: &str, configured: &str| {
+        format!(
+            "{host} is not the configured {name} host ({configured}); its token is not sent elsewhere"
+        )
+    };
+    if gitlab {
+        let source = targets
+            .gitlab
+            .as_ref()
+            .ok_or("no [gitlab] source is configured to publish to")?;
+        let client = Gitlab::new(source).await?;
+        if host != client.host {
+            return Err(elsewhere("GitLab", &client.host));
+        }
+        client.exists(owner, repo).await
+    } else {
+        let source = targets
+            .github
+            .as_ref()
+            .ok_or("no [github] source is configured to publish to")?;
+        let client = Github::new(source).await?;
+        if host != client.host {
+            return Err(elsewhere("GitHub", &client.host));
+        }
+        client.exists(owner, repo).await
+    }
+}
+
 /// A run that passed every check: the values are valid and every step can run.
 pub struct Plan<'a> {
     pub source: &'a Source,
@@ -175,14 +213,20 @@ pub async fn preflight<'a>(
             continue;
         }
         match step.action.as_str() {
-            "publish:github" => {
-                let Some(gh) = &targets.github else {
+            action @ ("publish:github" | "publish:gitlab") => {
+                let gitlab = action == "publish:gitlab";
+                let (table, configured) = if gitlab {
+                    ("gitlab", targets.gitlab.is_some())
+                } else {
+                    ("github", targets.github.is_some())
+                };
+                if !configured {
                     errors.push(format!(
-                        "step {}: no [github] source is configured to publish to",
+                        "step {}: no [{table}] source is configured to publish to",
                         step.id
                     ));
                     continue;
-                };
+                }
                 let Some(raw) = step.input.get("repoUrl") else {
                     errors.push(format!("step {}: input repoUrl is missing", step.id));
                     continue;
@@ -199,21 +243,7 @@ pub async fn preflight<'a>(
                                 .to_string()
                         };
                         let (host, owner, repo) = (get("host"), get("owner"), get("repo"));
-                        let client = match Github::new(gh).await {
-                            Ok(c) => c,
-                            Err(e) => {
-                                errors.push(format!("step {}: {e}", step.id));
-                                continue;
-                            }
-                        };
-                        if host != client.host {
-                            errors.push(format!(
-                                "step {}: {host} is not the configured GitHub host ({}); its token is not sent elsewhere",
-                                step.id, client.host
-                            ));
-                            continue;
-                        }
-                        match client.exists(&owner, &repo).await {
+                        match exists(targets, gitlab, &host, &owner, &repo).await {
                             Ok(true) => errors.push(format!(
                                 "step {}: {host}/{owner}/{repo} exists already",
                                 step.id
@@ -223,57 +253,6 @@ pub async fn preflight<'a>(
                         }
                     }
                     // repoUrl from an earlier step's output: checked when the step runs.
-                    Err(_) if raw.as_str().is_some_and(|s| s.contains("steps.")) => {}
-                    Err(e) => errors.push(format!("step {}: repoUrl: {e}", step.id)),
-                }
-            }
-            "publish:gitlab" => {
-                let Some(gl) = &targets.gitlab else {
-                    errors.push(format!(
-                        "step {}: no [gitlab] source is configured to publish to",
-                        step.id
-                    ));
-                    continue;
-                };
-                let Some(raw) = step.input.get("repoUrl") else {
-                    errors.push(format!("step {}: input repoUrl is missing", step.id));
-                    continue;
-                };
-                let parts = engine
-                    .render_value(raw, &context)
-                    .and_then(|v| parse_repo_url(v.as_str().unwrap_or_default()));
-                match parts {
-                    Ok(p) => {
-                        let get = |k: &str| {
-                            p.get(k)
-                                .and_then(Value::as_str)
-                                .unwrap_or_default()
-                                .to_string()
-                        };
-                        let (host, owner, repo) = (get("host"), get("owner"), get("repo"));
-                        let client = match Gitlab::new(gl).await {
-                            Ok(c) => c,
-                            Err(e) => {
-                                errors.push(format!("step {}: {e}", step.id));
-                                continue;
-                            }
-                        };
-                        if host != client.host {
-                            errors.push(format!(
-                                "step {}: {host} is not the configured GitLab host ({}); its token is not sent elsewhere",
-                                step.id, client.host
-                            ));
-                            continue;
-                        }
-                        match client.exists(&owner, &repo).await {
-                            Ok(true) => errors.push(format!(
-                                "step {}: {host}/{owner}/{repo} exists already",
-                                step.id
-                            )),
-                            Ok(false) => repositories.push(format!("{host}/{owner}/{repo}")),
-                            Err(e) => errors.push(format!("step {}: {e}", step.id)),
-                        }
-                    }
                     Err(_) if raw.as_str().is_some_and(|s| s.contains("steps.")) => {}
                     Err(e) => errors.push(format!("step {}: repoUrl: {e}", step.id)),
                 }
