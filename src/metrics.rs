@@ -285,31 +285,25 @@ pub async fn run(config: &Config, args: MetricsArgs) -> Result<ExitCode> {
         if let Some(f) = failed.into_iter().next() {
             error = Some(f);
         }
+        // A repository's history from a host's cache, classified with the service's alerts.
+        let cached = |repos: &BTreeMap<String, RepoHistory>, key: &str| {
+            let alerts = critical
+                .get(r.service.as_str())
+                .map_or(&[][..], Vec::as_slice);
+            let empty = RepoHistory::default();
+            history_of(repos.get(key).unwrap_or(&empty), since, alerts, &rules)
+        };
         match (&slug, &api) {
             (Some(slug), Some(_)) => {
-                if let Some(f) = read_failed.get(slug) {
-                    // The cached history stays; the row says it may be behind.
-                    error = Some(f.clone());
-                }
-                let alerts = critical
-                    .get(r.service.as_str())
-                    .map_or(&[][..], Vec::as_slice);
-                let empty = RepoHistory::default();
-                let repo = cache.repos.get(slug).unwrap_or(&empty);
-                history = history_of(repo, since, alerts, &rules);
+                history = cached(&cache.repos, slug);
+                // The cached history stays; the row says it may be behind.
+                error = read_failed.get(slug).cloned().or(error);
             }
             (Some(_), None) => error = Some("no [github] source is configured".into()),
             (None, _) => match (target.and_then(|t| t.gitlab.as_ref()), &gitlab) {
                 (Some(project), Some(_)) => {
-                    if let Some(f) = read_failed.get(project) {
-                        error = Some(f.clone());
-                    }
-                    let alerts = critical
-                        .get(r.service.as_str())
-                        .map_or(&[][..], Vec::as_slice);
-                    let empty = RepoHistory::default();
-                    let repo = gitlab_cache.repos.get(project).unwrap_or(&empty);
-                    history = history_of(repo, since, alerts, &rules);
+                    history = cached(&gitlab_cache.repos, project);
+                    error = read_failed.get(project).cloned().or(error);
                 }
                 (Some(_), None) => error = Some("no [gitlab] source is configured".into()),
                 (None, _) => {
