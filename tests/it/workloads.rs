@@ -1972,18 +1972,52 @@ async fn port_forward_reaches_the_pods_server_and_stops() {
         .expect("bound");
     let refused = reqwest::get(format!("http://{second}/")).await;
     assert!(refused.is_err(), "{refused:?}");
+    // The pod's side writes its refusal and closes at once; a request racing that close can
+    // lose the refusal in the client library, so the panel says either.
     cockpit
         .wait(
-            "the pod's refusal in the panel",
+            "the failed request in the panel",
             Duration::from_secs(10),
             |m| {
                 m.workloads.forwards[1]
                     .last_error
                     .as_deref()
-                    .is_some_and(|e| e.contains("connection refused"))
+                    .is_some_and(|e| {
+                        e.contains("connection refused") || e.contains("closed the connection")
+                    })
             },
         )
         .await;
+    // A connection that sends nothing races nothing: the refusal itself reaches the panel.
+    let mut quiet = tokio::net::TcpStream::connect(&second)
+        .await
+        .expect("the forward accepts");
+    let mut answer = Vec::new();
+    let read = tokio::io::AsyncReadExt::read_to_end(&mut quiet, &mut answer).await;
+    assert!(
+        read.is_err() || answer.is_empty(),
+        "the refused port answers nothing: {answer:?}"
+    );
+    drop(quiet);
+    let refusal = |m: &Model| {
+        m.workloads.forwards[1].total >= 2
+            && m.workloads.forwards[1].open == 0
+            && m.workloads.forwards[1]
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("connection refused"))
+    };
+    if let Err(why) = cockpit
+        .until(
+            "the pod's refusal in the panel",
+            Duration::from_secs(10),
+            refusal,
+        )
+        .await
+    {
+        let forward = cockpit.with(|m| format!("{:?}", m.workloads.forwards.get(1)));
+        panic!("{why}; the forward: {forward}");
+    }
 
     // Stopped at a key, each port refuses connections.
     cockpit.key(Key::char('f'));

@@ -125,7 +125,14 @@ async fn forward(
     if let Some(message) = said {
         return Err(sanitize::excerpt(&message, 160));
     }
-    copied
-        .map(|_| ())
-        .map_err(|e| format!("connection to {name}:{port}: {}", e.kind()))
+    match copied {
+        // The client spoke and the pod's side closed with nothing back and no word. The pod's
+        // side closes right after writing a refusal on the error channel, and when the client's
+        // first bytes race that close the client library loses the message: say what is known.
+        Ok((sent, 0)) if sent > 0 => Err(format!(
+            "{name}:{port} closed the connection without answering"
+        )),
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("connection to {name}:{port}: {}", e.kind())),
+    }
 }
