@@ -202,6 +202,18 @@ fn others_not_ok(m: &Model, label: &str) -> Vec<String> {
         .collect()
 }
 
+/// The other sources live while one fails. A dozen sims and cockpits of a debug build on two
+/// busy cores can make another source miss one deadline, which is load, not the fault spreading:
+/// they get one retry's time to be live again, and a fault that spread keeps them failing.
+async fn others_live(c: &Cockpit, source: &str) -> Result<(), String> {
+    c.until("the other sources live", Duration::from_secs(20), |m| {
+        others_not_ok(m, source).is_empty()
+    })
+    .await
+    .map(|_| ())
+    .map_err(|e| format!("{e}; not live: {:?}", others_not_ok(&c.model(), source)))
+}
+
 fn github_runs(m: &Model) -> usize {
     m.pipelines
         .runs
@@ -486,10 +498,7 @@ async fn server_fault(case: ServerFault) -> Outcome {
     check(bar.contains("stale "), || {
         format!("the status bar gives the kept data's age: {bar:?}")
     })?;
-    let others = others_not_ok(&c.model(), source);
-    check(others.is_empty(), || {
-        format!("the other sources stay live: {others:?}")
-    })?;
+    others_live(&c, source).await?;
     check(during <= case.max_requests, || {
         format!(
             "no tight retry loop: {during} requests in {secs:.0} s of fault (at most {})",
@@ -584,10 +593,7 @@ async fn github_slow() -> Outcome {
     check(kept >= had, || {
         format!("the runs are kept: {had} before, {kept} during")
     })?;
-    let others = others_not_ok(&c.model(), "github");
-    check(others.is_empty(), || {
-        format!("the other sources stay live: {others:?}")
-    })?;
+    others_live(&c, "github").await?;
     check(during <= GITHUB_MAX, || {
         format!("no pile-up: {during} requests in 15 s of slow answers")
     })?;
@@ -690,10 +696,7 @@ async fn dropped_mid_session(
     check(kept >= had, || {
         format!("the last data is kept: {had} before, {kept} during")
     })?;
-    let others = others_not_ok(&c.model(), source);
-    check(others.is_empty(), || {
-        format!("the other sources stay live: {others:?}")
-    })?;
+    others_live(&c, source).await?;
     check(attempts <= max_attempts, || {
         format!(
             "no tight retry loop: {attempts} connections in {secs:.0} s (at most {max_attempts})"
@@ -773,10 +776,7 @@ async fn github_unreachable(how: &'static str) -> Outcome {
             "no tight retry loop: {rounds} failed rounds, {connections} connections in {FAULT_FOR:?}"
         )
     })?;
-    let others = others_not_ok(&c.model(), "github");
-    check(others.is_empty(), || {
-        format!("the other sources stay live: {others:?}")
-    })?;
+    others_live(&c, "github").await?;
     Ok(format!(
         "{rounds} failed rounds and {connections} connections in {:.0} s",
         FAULT_FOR.as_secs_f64()
@@ -805,10 +805,7 @@ async fn kubernetes_gone_repeating() -> Outcome {
     check(kept == had, || {
         format!("the pods are kept: {had} before, {kept} during")
     })?;
-    let others = others_not_ok(&c.model(), KUBE);
-    check(others.is_empty(), || {
-        format!("the other sources stay live: {others:?}")
-    })?;
+    others_live(&c, KUBE).await?;
     sim.shared.faults.clear();
     let back = c
         .until("live again without a key", Duration::from_secs(60), |m| {
@@ -846,10 +843,7 @@ async fn kubernetes_watch_dropped() -> Outcome {
     check(kept == had, || {
         format!("the pods are kept: {had} before, {kept} during")
     })?;
-    let others = others_not_ok(&c.model(), KUBE);
-    check(others.is_empty(), || {
-        format!("the other sources stay live: {others:?}")
-    })?;
+    others_live(&c, KUBE).await?;
     sim.shared.faults.clear();
     let back = c
         .until("live without a key", Duration::from_secs(30), |m| {
@@ -928,10 +922,7 @@ async fn kubernetes_forbidden_namespace() -> Outcome {
             "a forbidden namespace is not asked again and again: {again} requests in {FAULT_FOR:?}"
         )
     })?;
-    let others = others_not_ok(&c.model(), KUBE);
-    check(others.is_empty(), || {
-        format!("the other sources stay live: {others:?}")
-    })?;
+    others_live(&c, KUBE).await?;
     let (synced_elsewhere, scopes) = c.with(|m| {
         let contexts = &m.workloads.contexts;
         let synced = contexts.iter().all(|c| {

@@ -14,6 +14,7 @@ use flightdeck::providers::{Context, Provider};
 use flightdeck_core::message::pipelines::Msg as PMsg;
 use flightdeck_core::message::{Msg, SourceEvent};
 use flightdeck_core::model::join::ServiceTarget;
+use flightdeck_core::model::pipelines::Run;
 use flightdeck_sim::world::CiHost;
 use flightdeck_sim::{Fault, FaultKind, Sim, SimConfig};
 use serde_json::{Value, json};
@@ -363,19 +364,30 @@ async fn a_change_behind_the_cockpits_back_is_read_through_rest_for_that_reposit
         .await
         .expect("the sim answers");
     assert_eq!(r.status().as_u16(), 201);
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Until the next sweep sees the change and its REST read sends the new attempt.
+    let shows_rerun = |seen: &[(String, Vec<Run>)]| {
+        seen.iter()
+            .any(|(r, runs)| *r == repo && runs.iter().any(|x| x.key.id == run && x.attempt == 2))
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !shows_rerun(&seen.lock().expect("not poisoned")) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let reread = runs_lists(&sim) - before;
     drained.abort();
     let seen = seen.lock().expect("not poisoned").clone();
-    // One repository's runs read again, and what they show is the new attempt.
+    assert!(
+        shows_rerun(&seen),
+        "the new attempt of {repo}'s run {run} sent within 30 s; sent: {:?}",
+        seen.iter()
+            .map(|(r, runs)| (r, runs.len()))
+            .collect::<Vec<_>>()
+    );
+    // Only that repository's runs were read again.
     assert_eq!(
         reread, 1,
         "only the changed repository is read through REST"
     );
-    let (r, runs) = seen.last().expect("its runs were sent");
-    assert_eq!(*r, repo);
-    let rerun = runs.iter().find(|x| x.key.id == run).expect("the run");
-    assert_eq!(rerun.attempt, 2, "{rerun:?}");
 }
 
 #[tokio::test]
