@@ -136,8 +136,6 @@ pub struct Verdict {
     pub rework: Option<Rework>,
     /// For a failed deployment: when the next successful, not failed, deployment succeeded.
     pub recovered: Option<DateTime<Utc>>,
-    /// For a successful one: seconds from each brought commit to its success.
-    pub lead_secs: Vec<i64>,
 }
 
 /// Classifies every deployment of one service. `deployments` oldest first (by creation);
@@ -183,11 +181,6 @@ pub fn classify(
             Outcome::Success => None,
         };
         if outcome == Outcome::Success {
-            v.lead_secs = d
-                .changes
-                .iter()
-                .map(|c| (ended - c.committed).num_seconds().max(0))
-                .collect();
             live.insert(d.sha.as_str());
             current = Some(d.sha.as_str());
         }
@@ -299,7 +292,13 @@ impl Tally {
             self.deployments += 1;
             if outcome == Outcome::Success {
                 self.successful += 1;
-                self.lead_secs.extend_from_slice(&v.lead_secs);
+                // Lead time: from each brought commit to the success. Computed here, into the
+                // one tally, rather than kept per deployment.
+                self.lead_secs.extend(
+                    d.changes
+                        .iter()
+                        .map(|c| (ended - c.committed).num_seconds().max(0)),
+                );
             }
             if v.failed.is_some() {
                 self.failed += 1;
