@@ -38,7 +38,8 @@ const SETTLE: Duration = Duration::from_millis(150);
 /// What a load found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Loaded {
-    pub entities: Vec<Entity>,
+    /// Shared with the parse cache, and then with the catalog the loop keeps.
+    pub entities: Vec<std::sync::Arc<Entity>>,
     pub problems: Vec<Problem>,
     /// Descriptor files read.
     pub files: usize,
@@ -176,7 +177,7 @@ pub fn load_incremental(
     }
     for service in &config.services {
         match config_entity(service) {
-            Ok(e) => loader.out.entities.push(e),
+            Ok(e) => loader.out.entities.push(std::sync::Arc::new(e)),
             Err(p) => loader.out.problems.push(p),
         }
     }
@@ -403,7 +404,7 @@ struct Follow {
 }
 
 struct ParsedFile {
-    entities: Vec<Entity>,
+    entities: Vec<std::sync::Arc<Entity>>,
     problems: Vec<Problem>,
     follows: Vec<Follow>,
 }
@@ -528,7 +529,7 @@ fn parse_file(path: &Path, text: &str) -> ParsedFile {
                         });
                     }
                 }
-                out.entities.push(entity);
+                out.entities.push(std::sync::Arc::new(entity));
             }
             Err(problem) => out.problems.push(problem),
         }
@@ -912,7 +913,6 @@ pub fn decode_entity(
         spec,
         docs_dir,
         origin,
-        relations: Vec::new(),
     };
     Ok((entity, problems))
 }
@@ -1030,7 +1030,6 @@ fn config_entity(s: &crate::config::ServiceDecl) -> Result<Entity, Problem> {
         origin: EntityOrigin::Config {
             path: "the config".into(),
         },
-        relations: Vec::new(),
         name,
     })
 }

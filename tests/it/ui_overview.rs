@@ -184,7 +184,7 @@ pub(crate) fn model() -> Model {
         &mut m,
         Msg::Catalog(CatalogMsg::Loaded {
             origin: Origin::Files,
-            entities: org_entities(),
+            entities: org_entities().into_iter().map(Into::into).collect(),
             problems: vec![],
             at: now(),
         }),
@@ -415,7 +415,7 @@ fn the_selection_follows_its_service_when_rows_move() {
         &mut m,
         Msg::Catalog(CatalogMsg::Loaded {
             origin: Origin::Files,
-            entities,
+            entities: entities.into_iter().map(Into::into).collect(),
             problems: vec![],
             at: now(),
         }),
@@ -571,7 +571,7 @@ fn an_unchanged_catalog_is_not_announced_again() {
         &mut m,
         Msg::Catalog(CatalogMsg::Loaded {
             origin: Origin::Files,
-            entities: org_entities(),
+            entities: org_entities().into_iter().map(Into::into).collect(),
             problems: vec![],
             at: now(),
         }),
@@ -668,7 +668,7 @@ fn problems_view(#[case] w: u16, #[case] h: u16) {
         &mut m,
         Msg::Catalog(CatalogMsg::Loaded {
             origin: Origin::Files,
-            entities: org_entities(),
+            entities: org_entities().into_iter().map(Into::into).collect(),
             problems,
             at: now(),
         }),

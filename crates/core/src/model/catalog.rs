@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -257,9 +258,6 @@ pub struct Entity {
     /// Where the service's docs are on disk, found by the provider beside the descriptor.
     pub docs_dir: Option<String>,
     pub origin: EntityOrigin,
-    /// Derived by [`CatalogState::rebuild`], never decoded.
-    #[serde(default)]
-    pub relations: Vec<Relation>,
 }
 
 impl Entity {
@@ -273,14 +271,6 @@ impl Entity {
             .get(key)
             .map(String::as_str)
             .filter(|v| !v.trim().is_empty())
-    }
-
-    /// Targets of one relation kind, in a stable order.
-    pub fn related(&self, kind: RelationKind) -> impl Iterator<Item = &str> {
-        self.relations
-            .iter()
-            .filter(move |r| r.kind == kind)
-            .map(|r| r.target.as_str())
     }
 }
 
@@ -322,10 +312,11 @@ pub enum Origin {
     Backstage,
 }
 
-/// What one origin last sent.
+/// What one origin last sent. Its entities are the very ones the merged catalog holds
+/// (shared, not copied): a 22,000-entity catalog is in memory once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
-    pub entities: Vec<Entity>,
+    pub entities: Vec<Arc<Entity>>,
     pub problems: Vec<Problem>,
     pub fetched_at: DateTime<Utc>,
 }
@@ -349,8 +340,12 @@ pub enum IdentitySource {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CatalogState {
     pub batches: BTreeMap<Origin, Batch>,
-    /// Every entity of every origin, merged (first origin wins a duplicate), sorted by ref.
-    pub entities: Vec<Entity>,
+    /// Every entity of every origin, merged (first origin wins a duplicate), sorted by ref;
+    /// shared with the batches they came in.
+    pub entities: Vec<Arc<Entity>>,
+    /// The relations derived for each entity of `entities` (same index), sorted: kept apart
+    /// so the entity itself stays the one its batch holds.
+    pub relations: Vec<Vec<Relation>>,
     index: HashMap<String, usize>,
     /// The problems the merge itself finds (dangling refs, entities defined twice), kept
     /// apart so that a change to a few entities redoes only theirs.
@@ -378,11 +373,36 @@ impl CatalogState {
         self.index
             .get(entity_ref)
             .and_then(|i| self.entities.get(*i))
+            .map(|e| &**e)
+    }
+
+    /// The relations derived for an entity (both ends of every spec ref), sorted; none for
+    /// a ref the catalog does not hold.
+    pub fn relations_of(&self, entity_ref: &str) -> &[Relation] {
+        self.index
+            .get(entity_ref)
+            .and_then(|i| self.relations.get(*i))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Targets of one relation kind of an entity, in a stable order.
+    pub fn related<'a>(
+        &'a self,
+        entity_ref: &str,
+        kind: RelationKind,
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        self.relations_of(entity_ref)
+            .iter()
+            .filter(move |r| r.kind == kind)
+            .map(|r| r.target.as_str())
     }
 
     /// The Components, by name.
     pub fn services(&self) -> impl Iterator<Item = &Entity> {
-        self.components.iter().filter_map(|i| self.entities.get(*i))
+        self.components
+            .iter()
+            .filter_map(|i| self.entities.get(*i))
+            .map(|e| &**e)
     }
 
     /// The join keys of every service, for the providers.
@@ -401,7 +421,7 @@ impl CatalogState {
     /// Merges the batches, derives relations, finds dangling refs and who the user is.
     /// `configured_me` is `[general] me`.
     pub fn rebuild(&mut self, configured_me: Option<&str>) {
-        let mut entities: Vec<Entity> = Vec::new();
+        let mut entities: Vec<Arc<Entity>> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut problems: Vec<Problem> = Vec::new();
         let mut origin_of: Vec<Origin> = Vec::new();
@@ -431,9 +451,7 @@ impl CatalogState {
                 }
                 index.insert(e.entity_ref.clone(), entities.len());
                 origin_of.push(*origin);
-                let mut e = e.clone();
-                e.relations.clear();
-                entities.push(e);
+                entities.push(Arc::clone(e));
             }
         }
         entities.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
@@ -462,10 +480,9 @@ impl CatalogState {
                 }
             }
         }
-        for (e, mut rels) in entities.iter_mut().zip(derived) {
+        for rels in &mut derived {
             rels.sort();
             rels.dedup();
-            e.relations = rels;
         }
         let mut components: Vec<usize> = (0..entities.len())
             .filter(|i| entities[*i].kind == Kind::Component)
@@ -473,6 +490,7 @@ impl CatalogState {
         components.sort_by(|a, b| by_name(&entities[*a], &entities[*b]));
 
         self.entities = entities;
+        self.relations = derived;
         self.index = index;
         self.components = components;
         self.derived = problems;
@@ -515,7 +533,7 @@ impl CatalogState {
                 if o.entity_ref != n.entity_ref {
                     return None;
                 }
-                if o != n {
+                if !Arc::ptr_eq(o, n) && o != n {
                     if self.twice.contains(&n.entity_ref) || !self.index.contains_key(&n.entity_ref)
                     {
                         return None;
@@ -535,6 +553,7 @@ impl CatalogState {
             return (Touched::All, old);
         };
         if changed.is_empty() {
+            self.adopt(origin, &batch);
             let old = self.batches.insert(origin, batch);
             if problems_moved {
                 self.collect_problems();
@@ -543,7 +562,7 @@ impl CatalogState {
             return (Touched::Nothing, old);
         }
         let before = (self.identity.clone(), self.my_groups.clone());
-        let new: Vec<&Entity> = changed
+        let new: Vec<&Arc<Entity>> = changed
             .iter()
             .filter_map(|i| batch.entities.get(*i))
             .collect();
@@ -568,8 +587,8 @@ impl CatalogState {
             .iter()
             .map(|&x| {
                 let mut from: BTreeSet<usize> = changed_at.clone();
-                if let Some(e) = self.entities.get(x) {
-                    from.extend(e.relations.iter().filter_map(|r| self.index.get(&r.target)));
+                if let Some(rels) = self.relations.get(x) {
+                    from.extend(rels.iter().filter_map(|r| self.index.get(&r.target)));
                 }
                 (x, from)
             })
@@ -580,10 +599,7 @@ impl CatalogState {
                 && let Some(slot) = self.entities.get_mut(i)
             {
                 renamed |= slot.name != e.name;
-                *slot = Entity {
-                    relations: Vec::new(),
-                    ..(*e).clone()
-                };
+                *slot = Arc::clone(e);
             }
         }
         for (x, from) in candidates {
@@ -613,8 +629,8 @@ impl CatalogState {
             }
             rels.sort();
             rels.dedup();
-            if let Some(slot) = self.entities.get_mut(x) {
-                slot.relations = rels;
+            if let Some(slot) = self.relations.get_mut(x) {
+                *slot = rels;
             }
         }
         // The changed entities' dangling refs, found again; every other problem stands.
@@ -638,6 +654,7 @@ impl CatalogState {
             .filter_map(|i| self.entities.get(*i))
             .map(|e| e.entity_ref.clone())
             .collect();
+        self.adopt(origin, &batch);
         let old = self.batches.insert(origin, batch);
         self.collect_problems();
         self.resolve_identity(configured_me);
@@ -646,6 +663,23 @@ impl CatalogState {
             return (Touched::All, old);
         }
         (Touched::Some(touched_refs), old)
+    }
+
+    /// Before `batch` replaces what `origin` sent, in the same order: the merged list holds
+    /// the batch's entities in place of the old batch's equal ones, so the catalog stays in
+    /// memory once and the old batch, freed off the loop, takes the old copies with it.
+    fn adopt(&mut self, origin: Origin, batch: &Batch) {
+        let Some(old) = self.batches.get(&origin) else {
+            return;
+        };
+        for (o, n) in old.entities.iter().zip(&batch.entities) {
+            if let Some(&i) = self.index.get(&o.entity_ref)
+                && let Some(slot) = self.entities.get_mut(i)
+                && Arc::ptr_eq(slot, o)
+            {
+                *slot = Arc::clone(n);
+            }
+        }
     }
 
     /// Who the user is: `[general] me`, else the User whose profile email is the git email.
@@ -678,7 +712,7 @@ impl CatalogState {
             Some(me) => self
                 .get(&me.user)
                 .map(|u| {
-                    u.related(RelationKind::MemberOf)
+                    self.related(&u.entity_ref, RelationKind::MemberOf)
                         .map(str::to_string)
                         .collect()
                 })
@@ -691,7 +725,7 @@ impl CatalogState {
     pub fn members_of(&self, group: &str) -> Vec<&Entity> {
         self.get(group)
             .map(|g| {
-                g.related(RelationKind::HasMember)
+                self.related(&g.entity_ref, RelationKind::HasMember)
                     .filter_map(|m| self.get(m))
                     .collect()
             })
@@ -908,7 +942,6 @@ mod tests {
             spec: Spec::default(),
             docs_dir: None,
             origin: EntityOrigin::Backstage { url: "x".into() },
-            relations: vec![],
         };
         assert_eq!(
             target_of(&e).prometheus,
@@ -936,7 +969,6 @@ mod tests {
             origin: EntityOrigin::Config {
                 path: "the config".into(),
             },
-            relations: vec![],
         }
     }
 
@@ -957,7 +989,7 @@ mod tests {
 
     fn batch(entities: Vec<Entity>) -> Batch {
         Batch {
-            entities,
+            entities: entities.into_iter().map(Arc::new).collect(),
             problems: vec![],
             fetched_at: DateTime::<Utc>::UNIX_EPOCH,
         }
@@ -1012,6 +1044,7 @@ mod tests {
             whole.batches.insert(Origin::Files, batch(next));
             whole.rebuild(None);
             assert_eq!(state.entities, whole.entities, "{what}");
+            assert_eq!(state.relations, whole.relations, "{what}");
             assert_eq!(state.problems, whole.problems, "{what}");
             assert_eq!(state.components, whole.components, "{what}");
         }

@@ -962,7 +962,8 @@ fn build_page(model: &Model, service: &str) -> Option<ServicePage> {
         .map(|(i, r)| (r.service.as_str(), (i, r.health)))
         .collect();
     let related = |kind: RelationKind| -> Vec<Related> {
-        e.related(kind)
+        catalog
+            .related(service, kind)
             .map(|target| {
                 let other = catalog.get(target);
                 let is_service = other.is_some_and(|o| o.kind == Kind::Component);
@@ -1017,11 +1018,12 @@ fn build_page(model: &Model, service: &str) -> Option<ServicePage> {
     if let Some(d) = &t.docs {
         keys.push(("Docs".to_string(), d.display().to_string()));
     }
-    let apis = e
-        .related(RelationKind::ProvidesApi)
+    let apis = catalog
+        .related(service, RelationKind::ProvidesApi)
         .map(|a| format!("provides {}", short_ref(a, "api")))
         .chain(
-            e.related(RelationKind::ConsumesApi)
+            catalog
+                .related(service, RelationKind::ConsumesApi)
                 .map(|a| format!("consumes {}", short_ref(a, "api"))),
         )
         .collect();
