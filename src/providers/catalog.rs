@@ -14,8 +14,8 @@ use crate::config::Config;
 use crate::providers::{Context, Provider};
 use flightdeck_core::message::{Msg, SourceEvent, catalog};
 use flightdeck_core::model::catalog::{
-    Entity, EntityOrigin, Kind, Link, Origin, Place, Problem, ProblemLevel, Profile, Spec,
-    annotations, parse_ref, valid_name,
+    Entity, EntityOrigin, FieldLines, Kind, Link, Origin, POINTED_AT, Place, Problem, ProblemLevel,
+    Profile, Spec, annotations, parse_ref, valid_name,
 };
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
@@ -592,35 +592,10 @@ fn first_content_line(text: &str) -> u32 {
         .unwrap_or(0) as u32
 }
 
-/// The keys a problem can point at ([`EntityOrigin::place_of`]'s callers): the spec's
-/// references and targets, `spec` itself, and the metadata read. Only these are kept, as every
-/// entity of a 20,000-entity catalog holds its own map.
-const POINTED_AT: &[&str] = &[
-    "spec",
-    "metadata.name",
-    "metadata.annotations",
-    "metadata.links",
-    "owner",
-    "system",
-    "domain",
-    "subcomponentOf",
-    "subdomainOf",
-    "parent",
-    "children",
-    "members",
-    "memberOf",
-    "providesApis",
-    "consumesApis",
-    "dependsOn",
-    "dependencyOf",
-    "target",
-    "targets",
-];
-
 /// File lines of the keys directly under `spec:` (`owner`, `dependsOn`, …) and of
 /// `metadata.name`, so a problem can point at the line that caused it.
-fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
-    let mut out = BTreeMap::new();
+fn field_lines(text: &str, first_line: u32) -> FieldLines {
+    let mut out: Vec<(String, (u32, u32))> = Vec::new();
     let mut section: Option<&str> = None;
     let mut indent: Option<usize> = None;
     for (n, line) in text.lines().enumerate() {
@@ -634,8 +609,7 @@ fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
             .map(|(k, _)| k.trim().trim_matches(['"', '\'']));
         if depth == 0 || (line.starts_with("   ") && n == 0) {
             if let Some(k) = key.filter(|k| POINTED_AT.contains(k)) {
-                out.entry(k.to_string())
-                    .or_insert((first_line + n as u32, depth as u32 + 1));
+                out.push((k.to_string(), (first_line + n as u32, depth as u32 + 1)));
             }
             section = key.filter(|k| *k == "spec" || *k == "metadata");
             indent = None;
@@ -655,11 +629,11 @@ fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
             if !POINTED_AT.contains(&name.as_str()) {
                 continue;
             }
-            out.entry(name)
-                .or_insert((first_line + n as u32, depth as u32 + 1));
+            out.push((name, (first_line + n as u32, depth as u32 + 1)));
         }
     }
-    out
+    // The first place of each key is kept.
+    out.into_iter().collect()
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -1169,7 +1143,13 @@ async fn run(
         let (cfg, dir, h) = (config.clone(), cwd.clone(), home.clone());
         let previous = std::mem::take(&mut cache);
         let loaded = tokio::task::spawn_blocking(move || {
-            load_incremental(&cfg, dir.as_deref(), h.as_deref(), previous)
+            let loaded = load_incremental(&cfg, dir.as_deref(), h.as_deref(), previous);
+            // A parse frees several times what it keeps (the text, each document's YAML
+            // tree): that goes back to the system now, not at the next periodic trim.
+            if loaded.2.parsed() > 0 {
+                crate::memory::trim();
+            }
+            loaded
         })
         .await;
         let at = clock.now();
@@ -1514,10 +1494,10 @@ mod tests {
     fn field_lines_point_at_spec_keys() {
         let text = "apiVersion: v1\nkind: Component\nmetadata:\n  name: x\nspec:\n  type: service\n  owner: team-a\n  dependsOn:\n    - resource:db\n";
         let lines = field_lines(text, 10);
-        assert_eq!(lines.get("metadata.name"), Some(&(13, 3)));
-        assert_eq!(lines.get("owner"), Some(&(16, 3)));
-        assert_eq!(lines.get("dependsOn"), Some(&(17, 3)));
-        assert_eq!(lines.get("spec"), Some(&(14, 1)));
+        assert_eq!(lines.get("metadata.name"), Some((13, 3)));
+        assert_eq!(lines.get("owner"), Some((16, 3)));
+        assert_eq!(lines.get("dependsOn"), Some((17, 3)));
+        assert_eq!(lines.get("spec"), Some((14, 1)));
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! view), and the screens as a user sees them, kept as insta snapshots with styles at 120x40
 //! and 80x24. Time is fixed; no clock, no IO beyond the descriptors decoded in memory.
 
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use ratatui::Terminal;
@@ -130,7 +129,7 @@ fn org_entities() -> Vec<Entity> {
                     line: i as u32 * 10 + 1,
                     column: 1,
                 },
-                field_lines: BTreeMap::new(),
+                field_lines: Default::default(),
             };
             decode_entity(&value, origin, None)
                 .expect("the test org decodes")
