@@ -3,7 +3,6 @@
 //! view), and the screens as a user sees them, kept as insta snapshots with styles at 120x40
 //! and 80x24. Time is fixed; no clock, no IO beyond the descriptors decoded in memory.
 
-
 use chrono::{DateTime, Duration, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

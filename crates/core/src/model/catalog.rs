@@ -138,11 +138,34 @@ impl RelationKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Relation {
     pub kind: RelationKind,
-    /// Canonical ref of the other end.
-    pub target: String,
+    pub target: End,
+}
+
+/// The other end of a derived relation: an entity of the catalog, by its index in
+/// [`CatalogState::entities`] (a 22,000-entity catalog derives about 110,000 relations; an
+/// index spares each its own copy of a ref), or a ref the catalog does not hold (a dangling
+/// ref, kept on the side that wrote it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    Entity(u32),
+    Missing(Box<str>),
+}
+
+impl End {
+    /// `target` as an end: its index when the catalog holds it.
+    fn of(target: &str, index: &HashMap<String, usize>) -> End {
+        match index.get(target).and_then(|i| u32::try_from(*i).ok()) {
+            Some(i) => End::Entity(i),
+            None => End::Missing(target.into()),
+        }
+    }
+
+    fn at(i: usize) -> End {
+        End::Entity(u32::try_from(i).unwrap_or(u32::MAX))
+    }
 }
 
 /// A `metadata.links` entry: a bookmark, never a join key.
@@ -467,7 +490,7 @@ impl CatalogState {
         self.relations_of(entity_ref)
             .iter()
             .filter(move |r| r.kind == kind)
-            .map(|r| r.target.as_str())
+            .map(|r| end_ref(&self.entities, &r.target))
     }
 
     /// The Components, by name.
@@ -542,20 +565,19 @@ impl CatalogState {
             for (field, kind, target) in spec_refs(e) {
                 derived[i].push(Relation {
                     kind,
-                    target: target.to_string(),
+                    target: End::of(target, &index),
                 });
                 match index.get(target) {
                     Some(&j) => derived[j].push(Relation {
                         kind: kind.inverse(),
-                        target: e.entity_ref.clone(),
+                        target: End::at(i),
                     }),
                     None => problems.push(dangling(e, field, target)),
                 }
             }
         }
         for rels in &mut derived {
-            rels.sort();
-            rels.dedup();
+            sort_relations(rels, &entities);
         }
         let mut components: Vec<usize> = (0..entities.len())
             .filter(|i| entities[*i].kind == Kind::Component)
@@ -661,7 +683,10 @@ impl CatalogState {
             .map(|&x| {
                 let mut from: BTreeSet<usize> = changed_at.clone();
                 if let Some(rels) = self.relations.get(x) {
-                    from.extend(rels.iter().filter_map(|r| self.index.get(&r.target)));
+                    from.extend(rels.iter().filter_map(|r| match r.target {
+                        End::Entity(i) => usize::try_from(i).ok(),
+                        End::Missing(_) => None,
+                    }));
                 }
                 (x, from)
             })
@@ -683,7 +708,7 @@ impl CatalogState {
                 .into_iter()
                 .map(|(_, kind, target)| Relation {
                     kind,
-                    target: target.to_string(),
+                    target: End::of(target, &self.index),
                 })
                 .collect();
             for y in from {
@@ -696,12 +721,11 @@ impl CatalogState {
                         .filter(|(_, _, target)| *target == me.entity_ref)
                         .map(|(_, kind, _)| Relation {
                             kind: kind.inverse(),
-                            target: other.entity_ref.clone(),
+                            target: End::at(y),
                         }),
                 );
             }
-            rels.sort();
-            rels.dedup();
+            sort_relations(&mut rels, &self.entities);
             if let Some(slot) = self.relations.get_mut(x) {
                 *slot = rels;
             }
@@ -816,6 +840,27 @@ pub enum Touched {
     Some(BTreeSet<String>),
     /// The catalog was merged again whole.
     All,
+}
+
+/// The ref an end stands for.
+fn end_ref<'a>(entities: &'a [Arc<Entity>], end: &'a End) -> &'a str {
+    match end {
+        End::Entity(i) => usize::try_from(*i)
+            .ok()
+            .and_then(|i| entities.get(i))
+            .map_or("", |e| e.entity_ref.as_str()),
+        End::Missing(r) => r,
+    }
+}
+
+/// By kind, then by the other end's ref; each once.
+fn sort_relations(rels: &mut Vec<Relation>, entities: &[Arc<Entity>]) {
+    rels.sort_by(|a, b| {
+        a.kind
+            .cmp(&b.kind)
+            .then_with(|| end_ref(entities, &a.target).cmp(end_ref(entities, &b.target)))
+    });
+    rels.dedup();
 }
 
 /// A spec's ref to an entity the catalog does not hold.
