@@ -561,7 +561,10 @@ impl serde::Serialize for Json<'_, '_> {
         map.serialize_entry("health", r.worst().label())?;
         map.serialize_entry("me", &m.catalog.identity.as_ref().map(|i| &i.user))?;
         map.serialize_entry("my_change", &r.my_change.as_ref().map(trail_json))?;
-        map.serialize_entry("problems", &Each(&m.catalog.problems, problem_json))?;
+        map.serialize_entry(
+            "problems",
+            &Each(&m.catalog.problems, |p: &std::sync::Arc<_>| problem_json(p)),
+        )?;
         map.serialize_entry(
             "services",
             &Each(&r.rows, |row: &&ServiceRow| r.row_json(row)),
