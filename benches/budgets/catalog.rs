@@ -51,7 +51,7 @@ fn write_org(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn model_with(services: Vec<flightdeck_core::model::catalog::Entity>) -> Model {
+fn model_with(services: Vec<std::sync::Arc<flightdeck_core::model::catalog::Entity>>) -> Model {
     let mut m = Model::new(Keymap::defaults(), now());
     for (k, n) in [
         (SourceKind::Catalog, "catalog"),

@@ -101,6 +101,7 @@ fn benches(c: &mut Criterion) {
     // relations at both ends and joins its row again. Each iteration flips the edit.
     let mut edited = entities.clone();
     if let Some(e) = edited.get_mut(ENTITIES / 2) {
+        let e = std::sync::Arc::make_mut(e);
         e.description = Some("Edited: now depends on the first service.".into());
         e.spec.depends_on = vec!["component:default/service-00000".into()];
     }

@@ -50,7 +50,7 @@ pub struct Client {
 /// What one full read returned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fetched {
-    pub entities: Vec<flightdeck_core::model::catalog::Entity>,
+    pub entities: Vec<std::sync::Arc<flightdeck_core::model::catalog::Entity>>,
     pub problems: Vec<Problem>,
     pub pages: usize,
 }
@@ -145,7 +145,7 @@ impl Client {
         for item in &items {
             match super::catalog::decode_entity(item, origin.clone(), None) {
                 Ok((e, p)) => {
-                    entities.push(e);
+                    entities.push(std::sync::Arc::new(e));
                     problems.extend(p);
                 }
                 Err(mut p) => {

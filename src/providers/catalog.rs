@@ -14,8 +14,8 @@ use crate::config::Config;
 use crate::providers::{Context, Provider};
 use flightdeck_core::message::{Msg, SourceEvent, catalog};
 use flightdeck_core::model::catalog::{
-    Entity, EntityOrigin, Kind, Link, Origin, Place, Problem, ProblemLevel, Profile, Spec,
-    annotations, parse_ref, valid_name,
+    Entity, EntityOrigin, FieldLines, Kind, Link, Origin, POINTED_AT, Place, Problem, ProblemLevel,
+    Profile, Spec, annotations, parse_ref, valid_name,
 };
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
@@ -38,7 +38,8 @@ const SETTLE: Duration = Duration::from_millis(150);
 /// What a load found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Loaded {
-    pub entities: Vec<Entity>,
+    /// Shared with the parse cache, and then with the catalog the loop keeps.
+    pub entities: Vec<std::sync::Arc<Entity>>,
     pub problems: Vec<Problem>,
     /// Descriptor files read.
     pub files: usize,
@@ -176,7 +177,7 @@ pub fn load_incremental(
     }
     for service in &config.services {
         match config_entity(service) {
-            Ok(e) => loader.out.entities.push(e),
+            Ok(e) => loader.out.entities.push(std::sync::Arc::new(e)),
             Err(p) => loader.out.problems.push(p),
         }
     }
@@ -403,7 +404,7 @@ struct Follow {
 }
 
 struct ParsedFile {
-    entities: Vec<Entity>,
+    entities: Vec<std::sync::Arc<Entity>>,
     problems: Vec<Problem>,
     follows: Vec<Follow>,
 }
@@ -457,83 +458,128 @@ fn split_documents(text: &str) -> Vec<Document> {
     docs
 }
 
+/// Documents per thread below which a file is parsed on one thread: starting threads costs
+/// more than small files take.
+const DOCUMENTS_PER_THREAD: usize = 500;
+
 fn parse_file(path: &Path, text: &str) -> ParsedFile {
     let display = path.display().to_string();
     let base = path.parent().unwrap_or(Path::new("."));
+    let docs = split_documents(text);
+    // Documents are independent: a large file (22,000 entities) is parsed on every core, each
+    // thread taking a run of documents, and the runs joined in file order.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(docs.len() / DOCUMENTS_PER_THREAD)
+        .max(1);
+    let parse = |docs: &[Document]| {
+        let mut out = ParsedFile {
+            entities: Vec::new(),
+            problems: Vec::new(),
+            follows: Vec::new(),
+        };
+        for doc in docs {
+            parse_document(doc, &display, base, &mut out);
+        }
+        out
+    };
+    if threads == 1 {
+        return parse(&docs);
+    }
+    let per = docs.len().div_ceil(threads);
+    let parts: Vec<ParsedFile> = std::thread::scope(|scope| {
+        let running: Vec<_> = docs
+            .chunks(per)
+            .map(|run| scope.spawn(|| parse(run)))
+            .collect();
+        running
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
     let mut out = ParsedFile {
-        entities: Vec::new(),
+        entities: Vec::with_capacity(parts.iter().map(|p| p.entities.len()).sum()),
         problems: Vec::new(),
         follows: Vec::new(),
     };
-    for doc in split_documents(text) {
-        let start = first_content_line(&doc.text);
-        let place = Place {
-            path: display.clone(),
-            line: doc.first_line + start,
-            column: 1,
-        };
-        let value: Value = match serde_norway::from_str(&doc.text) {
-            Ok(Value::Null) => continue,
-            Ok(v) => v,
-            Err(e) => {
-                let (line, column) = e.location().map_or((place.line, 1), |l| {
-                    (doc.first_line + l.line() as u32 - 1, l.column() as u32)
-                });
-                let reason = e.to_string();
-                // the YAML parser appends "at line L column C" relative to the document; the place
-                // already says it, relative to the file.
-                let reason = reason
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or(&reason)
-                    .to_string();
-                out.problems.push(Problem {
-                    place: Some(Place {
-                        path: display.clone(),
-                        line,
-                        column,
-                    }),
-                    level: ProblemLevel::Error,
-                    entity: None,
-                    message: format!("invalid YAML: {}", sanitize::line(&reason)),
-                });
-                continue;
-            }
-        };
-        let field_lines = field_lines(&doc.text, doc.first_line);
-        let origin = EntityOrigin::File {
-            place: place.clone(),
-            field_lines,
-        };
-        match decode_entity(&value, origin, Some(base)) {
-            Ok((entity, problems)) => {
-                out.problems.extend(problems);
-                if entity.kind == Kind::Location {
-                    let optional =
-                        str_at(&value, &["spec", "presence"]).is_some_and(|p| p == "optional");
-                    let remote_type =
-                        str_at(&value, &["spec", "type"]).is_some_and(|t| t != "file");
-                    let line = entity
-                        .origin
-                        .place_of("targets")
-                        .or_else(|| entity.origin.place_of("target"));
-                    for target in &entity.spec.targets {
-                        out.follows.push(Follow {
-                            target: target.clone(),
-                            place: line.clone().unwrap_or_else(|| place.clone()),
-                            optional,
-                            remote: remote_type
-                                || target.starts_with("http://")
-                                || target.starts_with("https://"),
-                        });
-                    }
-                }
-                out.entities.push(entity);
-            }
-            Err(problem) => out.problems.push(problem),
-        }
+    for part in parts {
+        out.entities.extend(part.entities);
+        out.problems.extend(part.problems);
+        out.follows.extend(part.follows);
     }
     out
+}
+
+/// One document of a file: its entity, its problems and the Locations it points at.
+fn parse_document(doc: &Document, display: &str, base: &Path, out: &mut ParsedFile) {
+    let start = first_content_line(&doc.text);
+    let place = Place {
+        path: display.to_string(),
+        line: doc.first_line + start,
+        column: 1,
+    };
+    let value: Value = match serde_norway::from_str(&doc.text) {
+        Ok(Value::Null) => return,
+        Ok(v) => v,
+        Err(e) => {
+            let (line, column) = e.location().map_or((place.line, 1), |l| {
+                (doc.first_line + l.line() as u32 - 1, l.column() as u32)
+            });
+            let reason = e.to_string();
+            // the YAML parser appends "at line L column C" relative to the document; the place
+            // already says it, relative to the file.
+            let reason = reason
+                .split(" at line ")
+                .next()
+                .unwrap_or(&reason)
+                .to_string();
+            out.problems.push(Problem {
+                place: Some(Place {
+                    path: display.to_string(),
+                    line,
+                    column,
+                }),
+                level: ProblemLevel::Error,
+                entity: None,
+                message: format!("invalid YAML: {}", sanitize::line(&reason)),
+            });
+            return;
+        }
+    };
+    let field_lines = field_lines(&doc.text, doc.first_line);
+    let origin = EntityOrigin::File {
+        place: place.clone(),
+        field_lines,
+    };
+    match decode_entity(&value, origin, Some(base)) {
+        Ok((entity, problems)) => {
+            out.problems.extend(problems);
+            if entity.kind == Kind::Location {
+                let optional =
+                    str_at(&value, &["spec", "presence"]).is_some_and(|p| p == "optional");
+                let remote_type = str_at(&value, &["spec", "type"]).is_some_and(|t| t != "file");
+                let line = entity
+                    .origin
+                    .place_of("targets")
+                    .or_else(|| entity.origin.place_of("target"));
+                for target in &entity.spec.targets {
+                    out.follows.push(Follow {
+                        target: target.clone(),
+                        place: line.clone().unwrap_or_else(|| place.clone()),
+                        optional,
+                        remote: remote_type
+                            || target.starts_with("http://")
+                            || target.starts_with("https://"),
+                    });
+                }
+            }
+            out.entities.push(std::sync::Arc::new(entity));
+        }
+        Err(problem) => out.problems.push(problem),
+    }
 }
 
 /// Lines before the first line with content (comments and blank lines skipped).
@@ -546,35 +592,10 @@ fn first_content_line(text: &str) -> u32 {
         .unwrap_or(0) as u32
 }
 
-/// The keys a problem can point at ([`EntityOrigin::place_of`]'s callers): the spec's
-/// references and targets, `spec` itself, and the metadata read. Only these are kept, as every
-/// entity of a 20,000-entity catalog holds its own map.
-const POINTED_AT: &[&str] = &[
-    "spec",
-    "metadata.name",
-    "metadata.annotations",
-    "metadata.links",
-    "owner",
-    "system",
-    "domain",
-    "subcomponentOf",
-    "subdomainOf",
-    "parent",
-    "children",
-    "members",
-    "memberOf",
-    "providesApis",
-    "consumesApis",
-    "dependsOn",
-    "dependencyOf",
-    "target",
-    "targets",
-];
-
 /// File lines of the keys directly under `spec:` (`owner`, `dependsOn`, …) and of
 /// `metadata.name`, so a problem can point at the line that caused it.
-fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
-    let mut out = BTreeMap::new();
+fn field_lines(text: &str, first_line: u32) -> FieldLines {
+    let mut out: Vec<(String, (u32, u32))> = Vec::new();
     let mut section: Option<&str> = None;
     let mut indent: Option<usize> = None;
     for (n, line) in text.lines().enumerate() {
@@ -588,8 +609,7 @@ fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
             .map(|(k, _)| k.trim().trim_matches(['"', '\'']));
         if depth == 0 || (line.starts_with("   ") && n == 0) {
             if let Some(k) = key.filter(|k| POINTED_AT.contains(k)) {
-                out.entry(k.to_string())
-                    .or_insert((first_line + n as u32, depth as u32 + 1));
+                out.push((k.to_string(), (first_line + n as u32, depth as u32 + 1)));
             }
             section = key.filter(|k| *k == "spec" || *k == "metadata");
             indent = None;
@@ -609,11 +629,11 @@ fn field_lines(text: &str, first_line: u32) -> BTreeMap<String, (u32, u32)> {
             if !POINTED_AT.contains(&name.as_str()) {
                 continue;
             }
-            out.entry(name)
-                .or_insert((first_line + n as u32, depth as u32 + 1));
+            out.push((name, (first_line + n as u32, depth as u32 + 1)));
         }
     }
-    out
+    // The first place of each key is kept.
+    out.into_iter().collect()
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -912,7 +932,6 @@ pub fn decode_entity(
         spec,
         docs_dir,
         origin,
-        relations: Vec::new(),
     };
     Ok((entity, problems))
 }
@@ -1030,7 +1049,6 @@ fn config_entity(s: &crate::config::ServiceDecl) -> Result<Entity, Problem> {
         origin: EntityOrigin::Config {
             path: "the config".into(),
         },
-        relations: Vec::new(),
         name,
     })
 }
@@ -1125,7 +1143,13 @@ async fn run(
         let (cfg, dir, h) = (config.clone(), cwd.clone(), home.clone());
         let previous = std::mem::take(&mut cache);
         let loaded = tokio::task::spawn_blocking(move || {
-            load_incremental(&cfg, dir.as_deref(), h.as_deref(), previous)
+            let loaded = load_incremental(&cfg, dir.as_deref(), h.as_deref(), previous);
+            // A parse frees several times what it keeps (the text, each document's YAML
+            // tree): that goes back to the system now, not at the next periodic trim.
+            if loaded.2.parsed() > 0 {
+                crate::memory::trim();
+            }
+            loaded
         })
         .await;
         let at = clock.now();
@@ -1425,14 +1449,55 @@ mod tests {
         );
     }
 
+    /// A file large enough to be parsed on several threads reads as one thread reads it:
+    /// entities in file order, each problem at its own line.
+    #[test]
+    fn a_large_file_parsed_in_parts_keeps_order_and_lines() {
+        let n = DOCUMENTS_PER_THREAD * 4 + 7;
+        let broken = n - 3;
+        let mut text = String::new();
+        for i in 0..n {
+            if i == broken {
+                text.push_str("---\nkind: [\n");
+            } else {
+                text.push_str(&format!(
+                    "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: s{i:05}\nspec:\n  owner: t\n"
+                ));
+            }
+        }
+        let parsed = parse_file(Path::new("big.yaml"), &text);
+        let names: Vec<&str> = parsed.entities.iter().map(|e| e.name.as_str()).collect();
+        let expected: Vec<String> = (0..n)
+            .filter(|i| *i != broken)
+            .map(|i| format!("s{i:05}"))
+            .collect();
+        assert_eq!(names, expected);
+        let last = parsed
+            .entities
+            .last()
+            .and_then(|e| e.origin.place_of("metadata.name"));
+        // Seven lines a document, the broken one two: the last document's `---` is at line
+        // 7 * (n - 1) + 1 - 5, its name four lines below.
+        assert_eq!(last.map(|p| p.line), Some(7 * n as u32 - 7));
+        let problem = parsed
+            .problems
+            .iter()
+            .find(|p| p.message.starts_with("invalid YAML"))
+            .and_then(|p| p.place.as_ref())
+            .map(|p| p.line);
+        // `kind: [` is the line after the broken document's `---`; the parser finds it
+        // unclosed at the end of the document, the line after that.
+        assert_eq!(problem, Some(7 * broken as u32 + 3));
+    }
+
     #[test]
     fn field_lines_point_at_spec_keys() {
         let text = "apiVersion: v1\nkind: Component\nmetadata:\n  name: x\nspec:\n  type: service\n  owner: team-a\n  dependsOn:\n    - resource:db\n";
         let lines = field_lines(text, 10);
-        assert_eq!(lines.get("metadata.name"), Some(&(13, 3)));
-        assert_eq!(lines.get("owner"), Some(&(16, 3)));
-        assert_eq!(lines.get("dependsOn"), Some(&(17, 3)));
-        assert_eq!(lines.get("spec"), Some(&(14, 1)));
+        assert_eq!(lines.get("metadata.name"), Some((13, 3)));
+        assert_eq!(lines.get("owner"), Some((16, 3)));
+        assert_eq!(lines.get("dependsOn"), Some((17, 3)));
+        assert_eq!(lines.get("spec"), Some((14, 1)));
     }
 
     #[test]

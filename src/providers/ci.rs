@@ -106,6 +106,25 @@ pub struct Glance {
     pub busy: bool,
 }
 
+impl Glance {
+    /// Whether this sweep shows nothing REST has not read: `mark` is the print of the sweep
+    /// that sent the last REST read, `rest_busy` whether that read saw anything running.
+    pub fn unchanged(&self, mark: Option<u64>, rest_busy: bool) -> bool {
+        match mark {
+            // Nor can a sweep that sees nothing running tell when what REST saw running ends:
+            // a run on a commit other than a branch head (a deploy of the previous commit, a
+            // re-run) has no suite among the heads', and its end moves nothing the sweep reads
+            // (a 33 s wait was measured; up to REST_EVERY). REST reads it until it ends.
+            Some(p) => p == self.print && (self.busy || !rest_busy),
+            // The first sweep after a REST read no sweep sent has no mark to compare with: it
+            // sets one, unless the two looks disagree on whether anything runs. A run that
+            // ended (or started) between them would otherwise be the mark, and show only when
+            // something else moved.
+            None => rest_busy == self.busy,
+        }
+    }
+}
+
 /// A run's jobs and the ETag to ask with next time; `None` when nothing changed.
 pub type JobsAnswer = Option<(Vec<Job>, Option<String>)>;
 /// Runs and the ETag to ask with next time; `None` when nothing changed.
@@ -684,15 +703,7 @@ where
                                 let Some(st) = states.get_mut(&t.repo) else {
                                     continue;
                                 };
-                                // The first sweep after a REST read no sweep sent has no
-                                // mark to compare with: it sets one, unless the two looks
-                                // disagree on whether anything runs. A run that ended (or
-                                // started) between them would otherwise be the mark, and
-                                // show only when something else moved.
-                                let unchanged = |g: &Glance| match st.glance {
-                                    Some(p) => p == g.print,
-                                    None => st.busy == g.busy,
-                                };
+                                let unchanged = |g: &Glance| g.unchanged(st.glance, st.busy);
                                 match seen.get(&t.repo) {
                                     // Unchanged since REST read it. Busy as either says:
                                     // REST sees older runs, the sweep newer branches.
@@ -1138,6 +1149,36 @@ async fn act<B: Backend>(shared: Arc<Shared<B>>, command: Command) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sweep_that_sees_nothing_run_leaves_to_rest_what_rest_saw_running() {
+        let quiet = Glance {
+            print: 7,
+            busy: false,
+        };
+        let busy = Glance {
+            print: 7,
+            busy: true,
+        };
+        assert!(
+            quiet.unchanged(Some(7), false),
+            "nothing runs, nothing moved"
+        );
+        assert!(
+            busy.unchanged(Some(7), true),
+            "its suites will say when it ends"
+        );
+        assert!(
+            busy.unchanged(Some(7), false),
+            "busy as the sweep says: paced so"
+        );
+        assert!(
+            !quiet.unchanged(Some(7), true),
+            "what REST saw running has no suite the sweep reads: REST reads it"
+        );
+        assert!(!quiet.unchanged(Some(8), false), "the print moved");
+        assert!(quiet.unchanged(None, false) && !quiet.unchanged(None, true));
+    }
 
     #[test]
     fn intervals_stretch_to_stay_within_the_budget() {

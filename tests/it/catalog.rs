@@ -41,8 +41,7 @@ fn refs(c: &CatalogState) -> BTreeSet<String> {
 }
 
 fn has_relation(c: &CatalogState, from: &str, kind: RelationKind, to: &str) -> bool {
-    c.get(from)
-        .is_some_and(|e| e.related(kind).any(|t| t == to))
+    c.related(from, kind).any(|t| t == to)
 }
 
 #[test]
@@ -537,12 +536,12 @@ async fn backstage_api_pages_through_the_sims_catalog_and_agrees_with_its_files(
     assert_eq!(services, sim.shared.world.services.len());
     // The same Component reads the same through both paths, apart from where it came from
     // and where its docs are (only files have a directory).
-    let pick = |entities: &[flightdeck_core::model::catalog::Entity]| {
+    let pick = |entities: &[std::sync::Arc<flightdeck_core::model::catalog::Entity>]| {
         entities
             .iter()
             .find(|e| e.entity_ref == "component:default/payments-api")
-            .cloned()
-            .map(|mut e| {
+            .map(|e| {
+                let mut e = (**e).clone();
                 e.origin = flightdeck_core::model::catalog::EntityOrigin::Config {
                     path: String::new(),
                 };

@@ -562,6 +562,7 @@ fn with_team(m: &mut Model) {
                 .expect("the org decodes")
                 .0
         })
+        .map(std::sync::Arc::new)
         .collect();
     update(
         m,

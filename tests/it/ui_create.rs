@@ -361,7 +361,7 @@ fn the_service_screen_shows_time_to_production_from_the_descriptor_and_deploymen
         &mut m,
         Msg::Catalog(CatalogMsg::Loaded {
             origin: Origin::Files,
-            entities: vec![entity],
+            entities: vec![entity.into()],
             problems: vec![],
             at: now(),
         }),

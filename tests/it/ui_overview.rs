@@ -3,8 +3,6 @@
 //! view), and the screens as a user sees them, kept as insta snapshots with styles at 120x40
 //! and 80x24. Time is fixed; no clock, no IO beyond the descriptors decoded in memory.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -130,7 +128,7 @@ fn org_entities() -> Vec<Entity> {
                     line: i as u32 * 10 + 1,
                     column: 1,
                 },
-                field_lines: BTreeMap::new(),
+                field_lines: Default::default(),
             };
             decode_entity(&value, origin, None)
                 .expect("the test org decodes")
@@ -184,7 +182,7 @@ pub(crate) fn model() -> Model {
         &mut m,
         Msg::Catalog(CatalogMsg::Loaded {
             origin: Origin::Files,
-            entities: org_entities(),
+            entities: org_entities().into_iter().map(Into::into).collect(),
             problems: vec![],
             at: now(),
         }),
@@ -415,7 +413,7 @@ fn the_selection_follows_its_service_when_rows_move() {
         &mut m,
         Msg::Catalog(CatalogMsg::Loaded {
             origin: Origin::Files,
-            entities,
+            entities: entities.into_iter().map(Into::into).collect(),
             problems: vec![],
             at: now(),
         }),
@@ -571,7 +569,7 @@ fn an_unchanged_catalog_is_not_announced_again() {
         &mut m,
         Msg::Catalog(CatalogMsg::Loaded {
             origin: Origin::Files,
-            entities: org_entities(),
+            entities: org_entities().into_iter().map(Into::into).collect(),
             problems: vec![],
             at: now(),
         }),
@@ -668,7 +666,7 @@ fn problems_view(#[case] w: u16, #[case] h: u16) {
         &mut m,
         Msg::Catalog(CatalogMsg::Loaded {
             origin: Origin::Files,
-            entities: org_entities(),
+            entities: org_entities().into_iter().map(Into::into).collect(),
             problems,
             at: now(),
         }),

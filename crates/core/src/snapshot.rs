@@ -163,8 +163,8 @@ mod tests {
                 origin: EntityOrigin::Config {
                     path: "the config".into(),
                 },
-                relations: vec![],
             })
+            .map(std::sync::Arc::new)
             .collect();
         Batch {
             entities,

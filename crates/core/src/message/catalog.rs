@@ -8,10 +8,11 @@ use crate::model::catalog::{Entity, Origin, Problem};
 /// Messages from the catalog providers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
-    /// Everything one origin holds now; it replaces what that origin sent before.
+    /// Everything one origin holds now; it replaces what that origin sent before. The
+    /// entities are shared: the catalog keeps these very ones.
     Loaded {
         origin: Origin,
-        entities: Vec<Entity>,
+        entities: Vec<std::sync::Arc<Entity>>,
         problems: Vec<Problem>,
         at: DateTime<Utc>,
     },

@@ -2,6 +2,8 @@
 //! empty when it is. Built by `update::overview::rejoin` whenever the catalog, a summary source
 //! or the filter changes, and only read by the Overview and Service screens and `status`.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -36,13 +38,14 @@ impl Health {
     }
 }
 
-/// Why a cell has no value: what a team can do about it.
+/// Why a cell has no value: what a team can do about it. The explanations that read the same
+/// for every service are static text, not a copy in each of 20,000 rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Why {
     /// No source of this kind in the config: `no CI source configured`.
     NotConfigured(&'static str),
     /// The descriptor lacks the join key: `no github.com/project-slug annotation`.
-    NoKey(String),
+    NoKey(Cow<'static, str>),
     /// The source is connecting and has not answered yet.
     Loading,
     /// Configured, but this build has no provider for it.
@@ -50,7 +53,7 @@ pub enum Why {
     /// The source fails and has nothing for this service yet.
     Failing(String),
     /// The source answered and has nothing for this service (no runs yet, no pods match).
-    Nothing(String),
+    Nothing(Cow<'static, str>),
 }
 
 impl Why {
@@ -70,11 +73,11 @@ impl Why {
     pub fn long(&self) -> String {
         match self {
             Why::NotConfigured(what) => format!("{what} not configured"),
-            Why::NoKey(s) => s.clone(),
+            Why::NoKey(s) => s.to_string(),
             Why::Loading => "loading…".into(),
             Why::Unsupported => "configured, but this build does not read it".into(),
             Why::Failing(e) => format!("source failing: {e}"),
-            Why::Nothing(s) => s.clone(),
+            Why::Nothing(s) => s.to_string(),
         }
     }
 }

@@ -444,13 +444,15 @@ mod tests {
             },
             docs_dir: None,
             origin: EntityOrigin::Backstage { url: "x".into() },
-            relations: vec![],
         };
         update(
             &mut m,
             RootMsg::Catalog(crate::message::catalog::Msg::Loaded {
                 origin: Origin::Backstage,
-                entities: vec![entity("pay", "acme/pay"), entity("cart", "acme/cart")],
+                entities: vec![
+                    entity("pay", "acme/pay").into(),
+                    entity("cart", "acme/cart").into(),
+                ],
                 problems: vec![],
                 at: now(),
             }),

@@ -2,6 +2,7 @@
 //! providers send, tells the other providers what to watch, and keeps the joined rows (sorted,
 //! grouped, filtered) cached in the model so `view` and `status` only read them.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::keymap::{Action, Key};
@@ -750,7 +751,12 @@ fn join_row(model: &Model, e: &Entity) -> ServiceRow {
 
 /// Why a source of `kinds` has nothing for a service: not configured, connecting, failing,
 /// unsupported, or answered with nothing (`nothing`).
-fn why_empty(model: &Model, kinds: &[SourceKind], what: &'static str, nothing: String) -> Why {
+fn why_empty(
+    model: &Model,
+    kinds: &[SourceKind],
+    what: &'static str,
+    nothing: Cow<'static, str>,
+) -> Why {
     let sources: Vec<_> = model
         .sources
         .iter()
@@ -774,15 +780,19 @@ fn why_empty(model: &Model, kinds: &[SourceKind], what: &'static str, nothing: S
     Why::Nothing(nothing)
 }
 
+/// The explanations every service without a key shares (the annotation keys spelled out, as
+/// [`annotations`] has them).
+const NO_CI_KEY: &str = "no github.com/project-slug or gitlab.com/project-slug annotation";
+const NO_KUBE_KEY: &str =
+    "no backstage.io/kubernetes-id or backstage.io/kubernetes-label-selector annotation";
+const NO_DOCS_KEY: &str =
+    "no backstage.io/techdocs-ref annotation, and no docs/ or README.md beside the descriptor";
+
 fn ci_kinds(t: &ServiceTarget) -> Result<&'static [SourceKind], Why> {
     match (&t.github, &t.gitlab) {
         (Some(_), _) => Ok(&[SourceKind::Github]),
         (None, Some(_)) => Ok(&[SourceKind::Gitlab]),
-        (None, None) => Err(Why::NoKey(format!(
-            "no {} or {} annotation",
-            annotations::GITHUB,
-            annotations::GITLAB_SLUG
-        ))),
+        (None, None) => Err(Why::NoKey(Cow::Borrowed(NO_CI_KEY))),
     }
 }
 
@@ -798,7 +808,7 @@ fn ci_cell(model: &Model, t: &ServiceTarget) -> Cell<crate::model::join::CiSumma
             model,
             kinds,
             "CI source",
-            "no default-branch run yet".into(),
+            Cow::Borrowed("no default-branch run yet"),
         )),
         Err(why) => Cell::Empty(why),
     }
@@ -816,7 +826,7 @@ fn deploy_cell(model: &Model, t: &ServiceTarget) -> Cell<crate::model::join::Dep
             model,
             kinds,
             "CI source",
-            "no deployment recorded".into(),
+            Cow::Borrowed("no deployment recorded"),
         )),
         Err(why) => Cell::Empty(why),
     }
@@ -824,11 +834,7 @@ fn deploy_cell(model: &Model, t: &ServiceTarget) -> Cell<crate::model::join::Dep
 
 fn pods_cell(model: &Model, t: &ServiceTarget) -> Cell<PodSummary> {
     let Some(k) = &t.kubernetes else {
-        return Cell::Empty(Why::NoKey(format!(
-            "no {} or {} annotation",
-            annotations::KUBE_ID,
-            annotations::KUBE_SELECTOR
-        )));
+        return Cell::Empty(Why::NoKey(Cow::Borrowed(NO_KUBE_KEY)));
     };
     if let Some(p) = model.workloads.pod_summary(&t.service) {
         return Cell::Value {
@@ -845,7 +851,7 @@ fn pods_cell(model: &Model, t: &ServiceTarget) -> Cell<PodSummary> {
         model,
         &[SourceKind::Kubernetes],
         "Kubernetes",
-        format!("no pods match {}{where_}", k.selector),
+        Cow::Owned(format!("no pods match {}{where_}", k.selector)),
     ))
 }
 
@@ -865,7 +871,7 @@ fn alerts_cell(model: &Model, t: &ServiceTarget) -> Cell<crate::model::join::Ale
         model,
         &[SourceKind::Alertmanager],
         "Alertmanager",
-        "no alerts".into(),
+        Cow::Borrowed("no alerts"),
     ))
 }
 
@@ -877,18 +883,17 @@ fn docs_cell(model: &Model, e: &Entity, t: &ServiceTarget) -> Cell<bool> {
         };
     }
     match (&t.docs, e.annotation(annotations::TECHDOCS)) {
-        (Some(dir), _) => Cell::Empty(Why::Nothing(format!(
+        (Some(dir), _) => Cell::Empty(Why::Nothing(Cow::Owned(format!(
             "docs at {} not read yet",
             dir.display()
-        ))),
-        (None, Some(r)) if r.trim_start().starts_with("url:") => Cell::Empty(Why::NoKey(format!(
-            "docs are remote ({} {r}); only dir: docs are read",
-            annotations::TECHDOCS
-        ))),
-        _ => Cell::Empty(Why::NoKey(format!(
-            "no {} annotation, and no docs/ or README.md beside the descriptor",
-            annotations::TECHDOCS
-        ))),
+        )))),
+        (None, Some(r)) if r.trim_start().starts_with("url:") => {
+            Cell::Empty(Why::NoKey(Cow::Owned(format!(
+                "docs are remote ({} {r}); only dir: docs are read",
+                annotations::TECHDOCS
+            ))))
+        }
+        _ => Cell::Empty(Why::NoKey(Cow::Borrowed(NO_DOCS_KEY))),
     }
 }
 
@@ -962,7 +967,8 @@ fn build_page(model: &Model, service: &str) -> Option<ServicePage> {
         .map(|(i, r)| (r.service.as_str(), (i, r.health)))
         .collect();
     let related = |kind: RelationKind| -> Vec<Related> {
-        e.related(kind)
+        catalog
+            .related(service, kind)
             .map(|target| {
                 let other = catalog.get(target);
                 let is_service = other.is_some_and(|o| o.kind == Kind::Component);
@@ -1017,11 +1023,12 @@ fn build_page(model: &Model, service: &str) -> Option<ServicePage> {
     if let Some(d) = &t.docs {
         keys.push(("Docs".to_string(), d.display().to_string()));
     }
-    let apis = e
-        .related(RelationKind::ProvidesApi)
+    let apis = catalog
+        .related(service, RelationKind::ProvidesApi)
         .map(|a| format!("provides {}", short_ref(a, "api")))
         .chain(
-            e.related(RelationKind::ConsumesApi)
+            catalog
+                .related(service, RelationKind::ConsumesApi)
                 .map(|a| format!("consumes {}", short_ref(a, "api"))),
         )
         .collect();
@@ -1109,6 +1116,23 @@ mod tests {
         let f = Filter::parse("Owner:Team-A pay lifecycle: x:y");
         assert_eq!(f.fields, vec![(Field::Owner, "team-a".to_string())]);
         assert_eq!(f.words, vec!["pay".to_string(), "x:y".to_string()]);
+    }
+
+    #[test]
+    fn the_shared_explanations_name_the_annotation_keys() {
+        use annotations::*;
+        assert_eq!(
+            NO_CI_KEY,
+            format!("no {GITHUB} or {GITLAB_SLUG} annotation")
+        );
+        assert_eq!(
+            NO_KUBE_KEY,
+            format!("no {KUBE_ID} or {KUBE_SELECTOR} annotation")
+        );
+        assert_eq!(
+            NO_DOCS_KEY,
+            format!("no {TECHDOCS} annotation, and no docs/ or README.md beside the descriptor")
+        );
     }
 
     #[test]
