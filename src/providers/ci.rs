@@ -112,9 +112,10 @@ impl Glance {
     pub fn unchanged(&self, mark: Option<u64>, rest_busy: bool) -> bool {
         match mark {
             // Nor can a sweep that sees nothing running tell when what REST saw running ends:
-            // a run on a commit other than a branch head (a deploy of the previous commit, a
-            // re-run) has no suite among the heads', and its end moves nothing the sweep reads
-            // (a 33 s wait was measured; up to REST_EVERY). REST reads it until it ends.
+            // the sweep reads the suites of the heads and of the commits REST saw running, and
+            // a run with no suite there (its commit unresolved, more of them than are watched)
+            // ends moving nothing the sweep reads (up to REST_EVERY). REST reads it until it
+            // ends.
             Some(p) => p == self.print && (self.busy || !rest_busy),
             // The first sweep after a REST read no sweep sent has no mark to compare with: it
             // sets one, unless the two looks disagree on whether anything runs. A run that
@@ -170,9 +171,11 @@ pub trait Backend: Send + Sync + 'static {
     fn budget(&self) -> Option<String>;
     /// Many repositories' latest activity in one request (GitHub's GraphQL); `None` when the
     /// host has no such read, and every repository is polled through REST.
+    /// Each repository comes with the commits of the runs REST last saw running, whose ends
+    /// the sweep watches too.
     fn sweep(
         &self,
-        _repos: &[String],
+        _repos: &[(String, Vec<String>)],
     ) -> impl Future<Output = Option<Result<HashMap<String, Glance>, Failure>>> + Send {
         async { None }
     }
@@ -685,7 +688,18 @@ where
                     let busy = glance
                         .iter()
                         .any(|t| states.get(&t.repo).is_some_and(|s| s.busy));
-                    let repos: Vec<String> = glance.iter().map(|t| t.repo.clone()).collect();
+                    let repos: Vec<(String, Vec<String>)> = glance
+                        .iter()
+                        .map(|t| {
+                            let mut running: Vec<String> = Vec::new();
+                            for r in states.get(&t.repo).map_or(&[][..], |s| &s.runs[..]) {
+                                if !r.state.is_done() && !running.contains(&r.sha) {
+                                    running.push(r.sha.clone());
+                                }
+                            }
+                            (t.repo.clone(), running)
+                        })
+                        .collect();
                     let priority = if busy {
                         Priority::Running
                     } else {

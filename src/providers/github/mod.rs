@@ -416,7 +416,7 @@ impl Backend for GithubApi {
 
     async fn sweep(
         &self,
-        repos: &[String],
+        repos: &[(String, Vec<String>)],
     ) -> Option<Result<HashMap<String, crate::providers::ci::Glance>, Failure>> {
         Some(GithubApi::sweep(self, repos).await)
     }

@@ -16,8 +16,9 @@ use super::api::decode;
 use crate::providers::ci::Glance;
 use crate::providers::http::{self, Failure, RateLimit};
 
-/// Repositories per query: 50 cost GitHub 3 points (each asks 6 connections: its refs, three
-/// branches' suites, the default branch's suites, its deployments).
+/// Repositories per query: 50 cost GitHub 3 to 4 points (each asks 6 connections: its refs,
+/// three branches' suites, the default branch's suites, its deployments; and one more per
+/// watched commit).
 pub const BATCH: usize = 50;
 /// Branches, newest head first, whose head commit's suites are read.
 const BRANCHES: usize = 3;
@@ -25,21 +26,49 @@ const BRANCHES: usize = 3;
 const SUITES: usize = 3;
 const DEPLOYMENTS: usize = 5;
 /// GraphQL points one repository costs in a sweep (GitHub rounds a query's requests / 100).
-pub const POINTS_PER_REPO: f64 = (3 + BRANCHES) as f64 / 100.0;
+pub const POINTS_PER_REPO: f64 = (3 + BRANCHES + WATCHED) as f64 / 100.0;
+
+/// Commits per repository whose suites are read besides the heads': those of runs REST saw
+/// running.
+pub const WATCHED: usize = 2;
 
 /// The query for `n` repositories: one aliased field each, sharing a fragment. The default
 /// branch is asked by name as well as among the newest heads: a repository with three newer
 /// pull-request branches would otherwise hide its main branch's run (the Overview's CI cell),
 /// and its completion would wait for some other change to move the fingerprint.
 pub fn query(n: usize) -> String {
-    let vars: Vec<String> = (0..n)
-        .map(|i| format!("$o{i}: String!, $n{i}: String!"))
+    query_watching(&vec![0; n])
+}
+
+/// [`query`], with `watched[i]` commits of repository `i` (`$s{i}_{k}`) read by id: a run
+/// REST saw running on a commit that is no longer a branch head (a newer push, or a deploy of
+/// a newer commit, moved the head) ends on a suite no head shows, and its end would wait for
+/// something else to move the fingerprint.
+pub fn query_watching(watched: &[usize]) -> String {
+    let vars: Vec<String> = watched
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let mut v = format!("$o{i}: String!, $n{i}: String!");
+            for k in 0..*w {
+                v.push_str(&format!(", $s{i}_{k}: GitObjectID!"));
+            }
+            v
+        })
         .collect();
-    let fields: Vec<String> = (0..n)
-        .map(|i| format!("  r{i}: repository(owner: $o{i}, name: $n{i}) {{ ...Latest }}"))
+    let fields: Vec<String> = watched
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let commits: String = (0..*w)
+                .map(|k| format!(" w{k}: object(oid: $s{i}_{k}) {{ ...Suites }}"))
+                .collect();
+            format!("  r{i}: repository(owner: $o{i}, name: $n{i}) {{ ...Latest{commits} }}")
+        })
         .collect();
     format!(
         "query Sweep({vars}) {{\n  rateLimit {{ cost remaining resetAt }}\n{fields}\n}}\n\
+         fragment Suites on Commit {{ oid checkSuites(last: {SUITES}) {{ nodes {{ databaseId status conclusion }} }} }}\n\
          fragment Latest on Repository {{\n  nameWithOwner\n  \
          defaultBranchRef {{ name target {{ ... on Commit {{ oid checkSuites(last: {SUITES}) {{ nodes {{ databaseId status conclusion }} }} }} }} }}\n  \
          refs(refPrefix: \"refs/heads/\", first: {BRANCHES}, orderBy: {{field: TAG_COMMIT_DATE, direction: DESC}}) {{\n    \
@@ -58,6 +87,11 @@ struct Repo {
     default_branch: Option<Ref>,
     refs: Option<Nodes<Ref>>,
     deployments: Option<Nodes<Deployment>>,
+    /// The watched commits (see [`query_watching`]), `null` for one GitHub does not know.
+    #[serde(default)]
+    w0: Option<Commit>,
+    #[serde(default)]
+    w1: Option<Commit>,
 }
 
 #[derive(Debug, Deserialize, Hash)]
@@ -110,7 +144,9 @@ impl Repo {
             .iter()
             .flat_map(|r| r.nodes.iter().flatten())
             .chain(self.default_branch.iter())
-            .filter_map(|r| r.target.as_ref()?.check_suites.as_ref())
+            .filter_map(|r| r.target.as_ref())
+            .chain(self.w0.iter().chain(self.w1.iter()))
+            .filter_map(|c| c.check_suites.as_ref())
             .flat_map(|s| s.nodes.iter().flatten());
         let running_suite = suites
             .into_iter()
@@ -163,25 +199,41 @@ pub(super) fn limited(body: &Value, headers: &HeaderMap) -> Option<Failure> {
 impl GithubApi {
     /// One sweep of `repos` (`owner/name`), a query per [`BATCH`]: each repository found, with
     /// what it shows now. A repository GitHub could not resolve is left out (REST says why).
-    pub async fn sweep(&self, repos: &[String]) -> Result<HashMap<String, Glance>, Failure> {
+    /// `repos` come with the commits of the runs REST saw running (at most [`WATCHED`] are
+    /// read).
+    pub async fn sweep(
+        &self,
+        repos: &[(String, Vec<String>)],
+    ) -> Result<HashMap<String, Glance>, Failure> {
         let mut out = HashMap::new();
         for batch in repos.chunks(BATCH) {
             let mut vars = serde_json::Map::new();
             let mut asked = Vec::new();
-            for repo in batch {
+            let mut watched = Vec::new();
+            for (repo, running) in batch {
                 let Some((owner, name)) = repo.split_once('/') else {
                     continue;
                 };
                 let i = asked.len();
                 vars.insert(format!("o{i}"), json!(owner));
                 vars.insert(format!("n{i}"), json!(name));
+                // A commit id is hex; anything else would be refused and fail the whole query.
+                let commits: Vec<&String> = running
+                    .iter()
+                    .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit()))
+                    .take(WATCHED)
+                    .collect();
+                for (k, sha) in commits.iter().enumerate() {
+                    vars.insert(format!("s{i}_{k}"), json!(sha));
+                }
+                watched.push(commits.len());
                 asked.push(repo);
             }
             if asked.is_empty() {
                 continue;
             }
             let body = json!({
-                "query": query(asked.len()),
+                "query": query_watching(&watched),
                 "variables": vars,
                 "operationName": "Sweep",
             });
@@ -222,6 +274,30 @@ mod tests {
         assert_eq!(q.matches("repository(owner:").count(), 3);
         assert!(q.contains("$o2: String!, $n2: String!"));
         assert!(q.contains("fragment Latest on Repository"));
+    }
+
+    #[test]
+    fn a_watched_commit_is_asked_by_id_and_its_end_moves_the_print() {
+        let q = query_watching(&[2, 0]);
+        assert!(q.contains("$o0: String!, $n0: String!, $s0_0: GitObjectID!, $s0_1: GitObjectID!"));
+        assert!(q.contains("w1: object(oid: $s0_1) { ...Suites }"));
+        assert!(!q.contains("$s1_0"), "{q}");
+        let repo = |status: &str| -> Repo {
+            serde_json::from_value(json!({
+                "nameWithOwner": "acme/pay",
+                "refs": { "nodes": [ { "name": "main", "target": { "oid": "def", "checkSuites": { "nodes": [
+                    { "databaseId": 8, "status": "COMPLETED", "conclusion": "SUCCESS" } ] } } } ] },
+                "w0": { "oid": "abc", "checkSuites": { "nodes": [
+                    { "databaseId": 7, "status": status, "conclusion": null } ] } },
+                "w1": null
+            }))
+            .expect("decodes")
+        };
+        let running = repo("IN_PROGRESS").glance();
+        let ended = repo("COMPLETED").glance();
+        assert!(running.busy, "the watched run still runs");
+        assert!(!ended.busy);
+        assert_ne!(running.print, ended.print, "its end is a change");
     }
 
     #[test]
