@@ -104,12 +104,19 @@ pub struct RepoState {
 pub struct Glance {
     pub print: u64,
     pub busy: bool,
+    /// A commit REST saw running shows no suite running any more: that run ended, whatever
+    /// the print says (the watched commits are not in the print, which would otherwise move
+    /// each time the set REST saw running changed, and send a second REST read).
+    pub ended: bool,
 }
 
 impl Glance {
     /// Whether this sweep shows nothing REST has not read: `mark` is the print of the sweep
     /// that sent the last REST read, `rest_busy` whether that read saw anything running.
     pub fn unchanged(&self, mark: Option<u64>, rest_busy: bool) -> bool {
+        if self.ended {
+            return false;
+        }
         match mark {
             // Nor can a sweep that sees nothing running tell when what REST saw running ends:
             // the sweep reads the suites of the heads and of the commits REST saw running, and
@@ -1169,10 +1176,12 @@ mod tests {
         let quiet = Glance {
             print: 7,
             busy: false,
+            ended: false,
         };
         let busy = Glance {
             print: 7,
             busy: true,
+            ended: false,
         };
         assert!(
             quiet.unchanged(Some(7), false),
@@ -1192,6 +1201,14 @@ mod tests {
         );
         assert!(!quiet.unchanged(Some(8), false), "the print moved");
         assert!(quiet.unchanged(None, false) && !quiet.unchanged(None, true));
+        let ended = Glance {
+            ended: true,
+            ..busy
+        };
+        assert!(
+            !ended.unchanged(Some(7), true),
+            "a watched run ended: REST reads it though the print stood still"
+        );
     }
 
     #[test]

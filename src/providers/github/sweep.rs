@@ -79,7 +79,7 @@ pub fn query_watching(watched: &[usize]) -> String {
     )
 }
 
-#[derive(Debug, Deserialize, Hash)]
+#[derive(Debug, Deserialize)]
 struct Repo {
     #[serde(rename = "nameWithOwner")]
     name: String,
@@ -137,20 +137,31 @@ struct Status {
 
 impl Repo {
     fn glance(&self) -> Glance {
+        // The heads and deployments only: the watched commits change with what REST saw.
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.hash(&mut h);
-        let suites = self
+        (
+            &self.name,
+            &self.default_branch,
+            &self.refs,
+            &self.deployments,
+        )
+            .hash(&mut h);
+        let running = |c: &Commit| {
+            c.check_suites
+                .iter()
+                .flat_map(|s| s.nodes.iter().flatten())
+                .any(|s| s.status.as_deref().is_some_and(|st| st != "COMPLETED"))
+        };
+        let watched = || self.w0.iter().chain(self.w1.iter());
+        let running_suite = self
             .refs
             .iter()
             .flat_map(|r| r.nodes.iter().flatten())
             .chain(self.default_branch.iter())
             .filter_map(|r| r.target.as_ref())
-            .chain(self.w0.iter().chain(self.w1.iter()))
-            .filter_map(|c| c.check_suites.as_ref())
-            .flat_map(|s| s.nodes.iter().flatten());
-        let running_suite = suites
-            .into_iter()
-            .any(|s| s.status.as_deref().is_some_and(|st| st != "COMPLETED"));
+            .chain(watched())
+            .any(running);
+        let ended = watched().any(|c| !running(c));
         let unsettled = self
             .deployments
             .iter()
@@ -166,6 +177,7 @@ impl Repo {
         Glance {
             print: h.finish(),
             busy: running_suite || unsettled,
+            ended,
         }
     }
 }
@@ -295,9 +307,12 @@ mod tests {
         };
         let running = repo("IN_PROGRESS").glance();
         let ended = repo("COMPLETED").glance();
-        assert!(running.busy, "the watched run still runs");
-        assert!(!ended.busy);
-        assert_ne!(running.print, ended.print, "its end is a change");
+        assert!(running.busy && !running.ended, "the watched run still runs");
+        assert!(!ended.busy && ended.ended, "its end is news for REST");
+        assert_eq!(
+            running.print, ended.print,
+            "which commits are watched is not in the print"
+        );
     }
 
     #[test]
