@@ -87,14 +87,28 @@ impl Tmux {
     }
 
     pub(crate) fn wait_within(&self, text: &str, deadline: Duration) -> String {
+        self.wait_until_screen(&format!("{text:?}"), deadline, |screen| {
+            screen.contains(text)
+        })
+    }
+
+    /// Waits until the screen as a whole is what `done` asks (text found in one place and not
+    /// only as a remnant elsewhere: after a resize the terminal keeps the old frame's lines
+    /// until the program repaints); panics with the screen when it never is.
+    pub(crate) fn wait_until_screen(
+        &self,
+        what: &str,
+        deadline: Duration,
+        done: impl Fn(&str) -> bool,
+    ) -> String {
         let start = Instant::now();
         loop {
             let screen = self.screen();
-            if screen.contains(text) {
+            if done(&screen) {
                 return screen;
             }
             if start.elapsed() > deadline {
-                panic!("waited {deadline:?} for {text:?}; the screen was:\n{screen}");
+                panic!("waited {deadline:?} for {what}; the screen was:\n{screen}");
             }
             std::thread::sleep(Duration::from_millis(100));
         }
