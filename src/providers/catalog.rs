@@ -291,7 +291,7 @@ impl Loader {
         // A file that cannot be read is labelled as itself (not as the API's): the problem is
         // in that file, whichever path or Location led to it.
         let itself = Place {
-            path: sanitize::line(&path.display().to_string()),
+            path: sanitize::line(&path.display().to_string()).into(),
             line: 1,
             column: 1,
         };
@@ -463,7 +463,8 @@ fn split_documents(text: &str) -> Vec<Document> {
 const DOCUMENTS_PER_THREAD: usize = 500;
 
 fn parse_file(path: &Path, text: &str) -> ParsedFile {
-    let display = path.display().to_string();
+    // One path shared by every entity and problem of the file.
+    let display: std::sync::Arc<str> = path.display().to_string().into();
     let base = path.parent().unwrap_or(Path::new("."));
     let docs = split_documents(text);
     // Documents are independent: a large file (22,000 entities) is parsed on every core, each
@@ -514,10 +515,15 @@ fn parse_file(path: &Path, text: &str) -> ParsedFile {
 }
 
 /// One document of a file: its entity, its problems and the Locations it points at.
-fn parse_document(doc: &Document, display: &str, base: &Path, out: &mut ParsedFile) {
+fn parse_document(
+    doc: &Document,
+    display: &std::sync::Arc<str>,
+    base: &Path,
+    out: &mut ParsedFile,
+) {
     let start = first_content_line(&doc.text);
     let place = Place {
-        path: display.to_string(),
+        path: std::sync::Arc::clone(display),
         line: doc.first_line + start,
         column: 1,
     };
@@ -538,7 +544,7 @@ fn parse_document(doc: &Document, display: &str, base: &Path, out: &mut ParsedFi
                 .to_string();
             out.problems.push(Problem {
                 place: Some(Place {
-                    path: display.to_string(),
+                    path: std::sync::Arc::clone(display),
                     line,
                     column,
                 }),
@@ -926,7 +932,7 @@ pub fn decode_entity(
             .get("description")
             .and_then(scalar)
             .map(|d| sanitize::text(d.trim_end())),
-        annotations: annotations_map,
+        annotations: annotations_map.into(),
         tags,
         links,
         spec,
@@ -1035,7 +1041,7 @@ fn config_entity(s: &crate::config::ServiceDecl) -> Result<Entity, Problem> {
         entity_ref,
         title: None,
         description: s.description.as_deref().map(sanitize::text),
-        annotations: annotations_map,
+        annotations: annotations_map.into(),
         tags: Vec::new(),
         links: Vec::new(),
         spec: Spec {

@@ -64,7 +64,7 @@ pub async fn load(config: &Config) -> Templates {
     let mut files: Vec<PathBuf> = Vec::new();
     for e in loaded.entities.iter().filter(|e| e.kind == Kind::Template) {
         if let EntityOrigin::File { place, .. } = &e.origin {
-            let p = PathBuf::from(&place.path);
+            let p = PathBuf::from(&*place.path);
             if !files.contains(&p) {
                 files.push(p);
             }

@@ -376,7 +376,7 @@ fn malformed_descriptors_are_reported_and_the_rest_loads() {
     assert!(
         yaml.place
             .as_ref()
-            .is_some_and(|p| p.path == path.display().to_string())
+            .is_some_and(|p| *p.path == *path.display().to_string())
     );
     assert_eq!(
         line("metadata.name is missing"),
@@ -547,8 +547,12 @@ async fn backstage_api_pages_through_the_sims_catalog_and_agrees_with_its_files(
                 };
                 e.docs_dir = None;
                 // The catalog adds where it read the entity from; the file cannot say that.
-                e.annotations
-                    .retain(|k, _| !k.starts_with("backstage.io/managed-by-"));
+                e.annotations = e
+                    .annotations
+                    .iter()
+                    .filter(|(k, _)| !k.starts_with("backstage.io/managed-by-"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 e
             })
     };

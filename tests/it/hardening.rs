@@ -295,7 +295,7 @@ fn a_binary_file_in_the_catalog_paths_is_labelled_as_itself() {
     let loaded = flightdeck::providers::catalog::load_files([path.as_path()]);
     let problem = loaded.problems.first().expect("one problem");
     let place = problem.place.as_ref().expect("the problem has a place");
-    assert_eq!(place.path, path.display().to_string());
+    assert_eq!(&*place.path, path.display().to_string());
     assert!(
         problem.message.contains("not a text file"),
         "{}",

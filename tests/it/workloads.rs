@@ -878,7 +878,7 @@ async fn a_service_dropped_from_the_catalog_takes_its_workloads_with_it() {
         .kubernetes = None;
     // The catalog no longer names payments-api's pods: the feeds of the old plan stop and
     // take back what they reported, the new plan's feeds report the rest again.
-    cockpit.dispatch(Effect::Targets(targets));
+    cockpit.dispatch(Effect::Targets(std::sync::Arc::new(targets)));
     cockpit
         .wait(
             "payments-api's pods gone, the rest kept",

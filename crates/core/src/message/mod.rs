@@ -89,7 +89,8 @@ pub enum Effect {
     /// Save the remote data for the next start.
     SaveSnapshot,
     /// The catalog changed: this is what each provider should now watch.
-    Targets(Vec<ServiceTarget>),
+    /// Shared with the catalog's record of what was announced: one copy of every target.
+    Targets(std::sync::Arc<Vec<ServiceTarget>>),
     Catalog(catalog::Command),
     Pipelines(pipelines::Command),
     Workloads(workloads::Command),

@@ -146,7 +146,7 @@ fn catalog_changed(model: &mut Model) -> Vec<Effect> {
         let file = e.annotations.get(ANNOTATION)?;
         let base = match &e.origin {
             crate::model::catalog::EntityOrigin::File { place, .. } => {
-                std::path::Path::new(&place.path)
+                std::path::Path::new(&*place.path)
                     .parent()
                     .map(|p| p.to_path_buf())
             }
