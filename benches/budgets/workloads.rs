@@ -296,6 +296,87 @@ fn bench(c: &mut Criterion) {
             })
         },
     );
+
+    // The same batches with the services in the catalog, 2,000 of them (the 200 that run the
+    // pods among them), as a large organisation's cockpit holds them: the Overview's rows are
+    // joined again only for the services whose pods' roll-up moved.
+    load_catalog(&mut m, CATALOG_SERVICES);
+    c.bench_function(
+        "workloads batch of 100 counter changes, 10k pods, 2000 services",
+        |b| {
+            b.iter(|| {
+                flip = !flip;
+                update(
+                    &mut m,
+                    Msg::Workloads(WMsg::Batch {
+                        context: "prod".into(),
+                        changes: if flip { odd.clone() } else { even.clone() },
+                    }),
+                )
+            })
+        },
+    );
+    c.bench_function(
+        "workloads batch of 100 pod changes, 5 rows move, 10k pods, 2000 services",
+        |b| {
+            b.iter(|| {
+                flip = !flip;
+                update(
+                    &mut m,
+                    Msg::Workloads(WMsg::Batch {
+                        context: "prod".into(),
+                        changes: if flip { crash.clone() } else { calm.clone() },
+                    }),
+                )
+            })
+        },
+    );
+}
+
+/// Services in the catalog of the benches that join pods to services.
+const CATALOG_SERVICES: usize = 2_000;
+
+/// `n` Components named as the pods' services are, each joined to its pods by its
+/// kubernetes-id.
+fn load_catalog(m: &mut Model, n: usize) {
+    use flightdeck_core::message::catalog::Msg as CMsg;
+    use flightdeck_core::model::catalog::{Entity, EntityOrigin, Kind as EKind, Origin, Spec};
+    let entities = (0..n)
+        .map(|i| {
+            let name = format!("service-{i:03}");
+            std::sync::Arc::new(Entity {
+                kind: EKind::Component,
+                namespace: "default".into(),
+                entity_ref: format!("component:default/{name}"),
+                title: None,
+                description: None,
+                annotations: [("backstage.io/kubernetes-id".to_string(), name.clone())].into(),
+                tags: vec![],
+                links: vec![],
+                spec: Spec {
+                    spec_type: Some("service".into()),
+                    lifecycle: Some("production".into()),
+                    owner: Some(format!("group:default/team-{}", i % 25)),
+                    ..Spec::default()
+                },
+                docs_dir: None,
+                origin: EntityOrigin::Config {
+                    path: "the bench".into(),
+                },
+                name,
+            })
+        })
+        .collect();
+    update(
+        m,
+        Msg::Catalog(CMsg::Loaded {
+            origin: Origin::Files,
+            entities,
+            problems: vec![],
+            at: now(),
+        }),
+    );
+    assert_eq!(m.catalog.overview.rows.len(), n);
 }
 
 criterion_group!(workloads, bench);

@@ -767,3 +767,146 @@ fn overview_with_on_call(#[case] w: u16, #[case] h: u16) {
     }
     insta::assert_snapshot!(format!("overview_oncall_{w}x{h}"), render(&m, w, h));
 }
+
+/// A pod of `service` (a kubernetes-id of the test org) in the prod context.
+fn org_pod(
+    service: &str,
+    name: &str,
+    crash: bool,
+    restarts: u32,
+) -> flightdeck_core::model::workloads::Pod {
+    use flightdeck_core::model::workloads as wl;
+    wl::Pod {
+        namespace: "payments".into(),
+        name: name.into(),
+        services: [format!("component:default/{service}").into()].into(),
+        phase: wl::Phase::Running,
+        ready: u16::from(!crash),
+        containers: ["app".into()].into(),
+        restarts,
+        created: Some(now() - Duration::hours(1)),
+        node: None,
+        owner: None,
+        reason: crash.then(|| {
+            Box::new(wl::PodReason::CrashLoopBackOff {
+                container: "app".into(),
+                last: None,
+            })
+        }),
+        last_restart: None,
+        tag: None,
+        ports: [].into(),
+    }
+}
+
+/// Pod batches join again only the services whose roll-up moved, and a source's state that
+/// moved joins every row: after each step the rows are exactly what joining them all makes.
+#[test]
+fn rows_after_pod_batches_and_source_changes_are_those_a_whole_join_makes() {
+    use flightdeck_core::message::SourceEvent;
+    use flightdeck_core::message::workloads::Msg as WMsg;
+    use flightdeck_core::model::workloads::Change;
+    let mut m = model();
+    update(
+        &mut m,
+        Msg::Workloads(WMsg::Configured {
+            contexts: vec![("prod".into(), "prod".into())],
+            log_buffer_lines: 100,
+        }),
+    );
+    let whole = |m: &Model| {
+        let mut joined = m.clone();
+        flightdeck_core::update::overview::rejoin(&mut joined);
+        joined.catalog.overview.rows
+    };
+    let pods = |m: &Model, name: &str| {
+        m.catalog
+            .overview
+            .rows
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| r.pods.clone())
+            .expect("the row exists")
+    };
+    let batch = |m: &mut Model, changes: Vec<Change>| {
+        update(
+            m,
+            Msg::Workloads(WMsg::Batch {
+                context: "prod".into(),
+                changes,
+            }),
+        );
+    };
+
+    // New pods: two services' roll-ups move.
+    batch(
+        &mut m,
+        vec![
+            Change::Pod(org_pod("payments-api", "payments-api-1", false, 0)),
+            Change::Pod(org_pod("payments-api", "payments-api-2", false, 0)),
+            Change::Pod(org_pod("ledger", "ledger-1", false, 0)),
+        ],
+    );
+    assert_eq!(m.catalog.overview.rows, whole(&m), "after new pods");
+    assert!(
+        matches!(pods(&m, "payments-api"), Cell::Value { value, .. } if (value.ready, value.total) == (2, 2)),
+        "{:?}",
+        pods(&m, "payments-api")
+    );
+    let ledger = pods(&m, "ledger");
+
+    // A crash: one service's roll-up moves, the other row stays as it was.
+    batch(
+        &mut m,
+        vec![Change::Pod(org_pod(
+            "payments-api",
+            "payments-api-2",
+            true,
+            3,
+        ))],
+    );
+    assert_eq!(m.catalog.overview.rows, whole(&m), "after a crash");
+    assert!(
+        matches!(pods(&m, "payments-api"), Cell::Value { value, .. } if value.worst.as_deref() == Some("CrashLoopBackOff")),
+        "{:?}",
+        pods(&m, "payments-api")
+    );
+    assert_eq!(pods(&m, "ledger"), ledger);
+
+    // A change that moves no roll-up, and a deleted pod.
+    batch(
+        &mut m,
+        vec![
+            Change::Pod(org_pod("ledger", "ledger-1", false, 0)),
+            Change::Deleted {
+                kind: flightdeck_core::model::workloads::Kind::Pod,
+                namespace: "payments".into(),
+                name: "payments-api-1".into(),
+            },
+        ],
+    );
+    assert_eq!(m.catalog.overview.rows, whole(&m), "after a deletion");
+
+    // The Kubernetes source fails: the services it has nothing for say so at once.
+    update(
+        &mut m,
+        Msg::Source {
+            id: SourceId::new(SourceKind::Kubernetes, "prod"),
+            event: SourceEvent::Failed {
+                error: "connection refused".into(),
+                at: now(),
+                retry_at: None,
+            },
+        },
+    );
+    assert!(
+        matches!(pods(&m, "checkout-web"), Cell::Empty(Why::Failing(e)) if e.contains("refused")),
+        "{:?}",
+        pods(&m, "checkout-web")
+    );
+    assert_eq!(
+        m.catalog.overview.rows,
+        whole(&m),
+        "after the source failed"
+    );
+}

@@ -829,6 +829,9 @@ pub struct WorkloadsState {
     pub forwards_cursor: Cursor,
     pub next_request: u64,
     summaries: HashMap<String, PodSummary>,
+    /// The services whose roll-up the last rebuild changed (came, went or moved), for the
+    /// Overview to join again; taken by [`Self::take_moved_summaries`].
+    moved_summaries: Vec<String>,
     troubled: HashMap<String, Vec<ObjRef>>,
     strings: Strings,
     /// Whether a change since the rows were built may move, add or remove a row. Most pod
@@ -846,6 +849,11 @@ impl WorkloadsState {
     /// The roll-up of a service's pods across every watched context.
     pub fn pod_summary(&self, service_ref: &str) -> Option<&PodSummary> {
         self.summaries.get(service_ref)
+    }
+
+    /// The services whose roll-up changed since this was last asked.
+    pub fn take_moved_summaries(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.moved_summaries)
     }
 
     /// A service's pods that need attention, worst first: what the Alerts detail lists.
@@ -1214,6 +1222,18 @@ impl WorkloadsState {
         for (service, (_, label)) in worst {
             if let Some(s) = summaries.get_mut(service) {
                 s.worst = Some(label);
+            }
+        }
+        // What moved, compared with the roll-ups of the last rebuild: services that came or
+        // changed, then services whose last pod went.
+        for (service, summary) in &summaries {
+            if self.summaries.get(*service) != Some(summary) {
+                self.moved_summaries.push((*service).to_string());
+            }
+        }
+        for service in self.summaries.keys() {
+            if !summaries.contains_key(service.as_str()) {
+                self.moved_summaries.push(service.clone());
             }
         }
         let summaries = summaries

@@ -64,7 +64,10 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             effects
         }
         Msg::Pipelines(m) => rejoined(model, |model| pipelines::update(model, m)),
-        Msg::Workloads(m) => rejoined(model, |model| workloads::update(model, m)),
+        // The Overview reads the workloads only through the pods' roll-ups, and the workloads
+        // update joins again the rows whose roll-up moved: a batch that moved none, a log
+        // line or a port-forward's counter joins nothing.
+        Msg::Workloads(m) => workloads::update(model, m),
         Msg::Alerts(m) => rejoined(model, |model| alerts::update(model, m)),
         Msg::Docs(m) => rejoined(model, |model| docs::update(model, m)),
         Msg::Onboarding(m) => onboarding::update(model, m),
@@ -200,10 +203,19 @@ fn on_source(model: &mut Model, id: SourceId, event: SourceEvent) -> Vec<Effect>
         }
     }
     if *source == before {
-        vec![]
-    } else {
-        vec![Effect::Render]
+        return vec![];
     }
+    // The Overview's empty cells say why from the sources' states (connecting, failing and
+    // with what error, answered with nothing): a state that moved joins the rows again. A
+    // fresh answer of a source that was already live moves no cell by itself.
+    let moved = match (&before.state, &source.state) {
+        (FetchState::Failing { error: a, .. }, FetchState::Failing { error: b, .. }) => a != b,
+        (a, b) => std::mem::discriminant(a) != std::mem::discriminant(b),
+    };
+    if moved {
+        overview::rejoin(model);
+    }
+    vec![Effect::Render]
 }
 
 #[cfg(test)]

@@ -669,6 +669,10 @@ pub fn rejoin(model: &mut Model) {
 /// [`rejoin`] after the catalog changed only the entities `refs` (or their relations): their
 /// rows are joined again and put back in order, the rest stay as they were.
 pub fn rejoin_some(model: &mut Model, refs: &std::collections::BTreeSet<String>) {
+    // Most of the services: joining them all is no dearer, and sorts once from scratch.
+    if refs.len() * 2 > model.catalog.overview.rows.len() {
+        return rejoin(model);
+    }
     let selected = selected_service(model);
     let fresh: Vec<ServiceRow> = refs
         .iter()
@@ -677,9 +681,27 @@ pub fn rejoin_some(model: &mut Model, refs: &std::collections::BTreeSet<String>)
         .map(|e| join_row(model, e))
         .collect();
     let rows = &mut model.catalog.overview.rows;
-    for row in fresh {
-        match rows.iter().position(|r| r.service == row.service) {
-            Some(i) => rows[i] = row,
+    // Where each fresh row goes: a scan for a few, an index for more (100 rows of 20,000
+    // looked up by a scan each cost as much as joining them all).
+    let at: Vec<Option<usize>> = if fresh.len() <= 4 {
+        fresh
+            .iter()
+            .map(|f| rows.iter().position(|r| r.service == f.service))
+            .collect()
+    } else {
+        let index: HashMap<&str, usize> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.service.as_str(), i))
+            .collect();
+        fresh
+            .iter()
+            .map(|f| index.get(f.service.as_str()).copied())
+            .collect()
+    };
+    for (row, at) in fresh.into_iter().zip(at) {
+        match at.and_then(|i| rows.get_mut(i)) {
+            Some(slot) => *slot = row,
             None => rows.push(row),
         }
     }

@@ -181,9 +181,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
 
 /// Recomputes rows and roll-ups, keeping the cursor on the same row; tells the Overview when a
 /// service's roll-up changed.
-fn rebuild(model: &mut Model, data_changed: bool) {
+fn rebuild(model: &mut Model) {
     let selected = selected_row(model).cloned();
-    let before = data_changed.then(|| summaries_of(model));
     let filter = model.list(Screen::Workloads).filter.text().to_string();
     let now = model.now;
     model.workloads.rebuild(&filter, now);
@@ -196,18 +195,13 @@ fn rebuild(model: &mut Model, data_changed: bool) {
     if model.workloads.view == View::Events {
         refresh_events(model);
     }
-    if let Some(before) = before
-        && before != summaries_of(model)
-    {
-        super::overview::rejoin(model);
-    }
+    rejoin_moved(model);
 }
 
 /// [`rebuild`] after a batch of changes, which leaves the rows and the cursor alone when no
 /// row moved (the common case: a pod's counters changed).
 fn rebuild_after_batch(model: &mut Model) {
     let selected = selected_row(model).cloned();
-    let before = summaries_of(model);
     let filter = model.list(Screen::Workloads).filter.text().to_string();
     let now = model.now;
     if model.workloads.rebuild_after_batch(&filter, now) {
@@ -221,19 +215,23 @@ fn rebuild_after_batch(model: &mut Model) {
     if model.workloads.view == View::Events {
         refresh_events(model);
     }
-    if before != summaries_of(model) {
-        super::overview::rejoin(model);
-    }
+    rejoin_moved(model);
 }
 
-/// The roll-ups of the catalog's services, to see whether the Overview must rejoin.
-fn summaries_of(model: &Model) -> Vec<Option<crate::model::join::PodSummary>> {
-    model
-        .catalog
-        .targets()
-        .iter()
-        .map(|t| model.workloads.pod_summary(&t.service).cloned())
-        .collect()
+/// Joins again the Overview rows of the services whose pods' roll-up (what the Overview reads
+/// of the workloads) the last rebuild moved, and only those: a batch that moved no roll-up,
+/// the common one, costs the Overview nothing.
+fn rejoin_moved(model: &mut Model) {
+    // Pods can name services the catalog does not hold: no row to join for those.
+    let moved: std::collections::BTreeSet<String> = model
+        .workloads
+        .take_moved_summaries()
+        .into_iter()
+        .filter(|s| model.catalog.get(s).is_some())
+        .collect();
+    if !moved.is_empty() {
+        super::overview::rejoin_some(model, &moved);
+    }
 }
 
 fn selected_row(model: &Model) -> Option<&Row> {
@@ -430,7 +428,7 @@ fn list_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         }
         Action::ToggleGroup => {
             model.workloads.collapsed = !model.workloads.collapsed;
-            rebuild(model, false);
+            rebuild(model);
             Some(vec![Effect::Render])
         }
         Action::Copy => {
@@ -1044,7 +1042,7 @@ pub(crate) fn set_scope(
     if !words.is_empty() {
         input.apply(Edit::Paste(words.join(" ")));
     }
-    rebuild(model, false);
+    rebuild(model);
     let said = match (context, namespace) {
         (None, None) => "every context and namespace".to_string(),
         (Some(c), None) => format!("context {c}, every namespace"),
@@ -1335,7 +1333,7 @@ fn delete_pod(model: &mut Model) -> Vec<Effect> {
 
 /// Recomputes the visible rows after the filter changed.
 pub fn refilter(model: &mut Model) {
-    rebuild(model, false);
+    rebuild(model);
 }
 
 /// A row's key as the palette and the back stack name it: kind, context, namespace, name.
@@ -1368,7 +1366,7 @@ pub(crate) fn select_key(model: &mut Model, key: &str) -> bool {
     if pos.is_none() {
         model.list_mut(Screen::Workloads).filter.clear();
         model.workloads.collapsed = false;
-        rebuild(model, false);
+        rebuild(model);
         pos = find(model);
     }
     let Some(pos) = pos else {
