@@ -211,7 +211,7 @@ fn on_source(model: &mut Model, id: SourceId, event: SourceEvent) -> Vec<Effect>
     let moved = match (&before.state, &source.state) {
         (FetchState::Failing { error: a, .. }, FetchState::Failing { error: b, .. }) => a != b,
         (a, b) => std::mem::discriminant(a) != std::mem::discriminant(b),
-    };
+    } && overview::READ_BY_ROWS.contains(&id.kind);
     if moved {
         overview::rejoin(model);
     }

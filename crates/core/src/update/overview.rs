@@ -774,6 +774,16 @@ fn join_row(model: &Model, e: &Entity) -> ServiceRow {
     }
 }
 
+/// The kinds of source whose state the rows' empty cells read ([`why_empty`]'s callers, and
+/// the alerts cell's "answered"): a state change of another kind (the catalog's, docs') moves
+/// no cell.
+pub(crate) const READ_BY_ROWS: &[SourceKind] = &[
+    SourceKind::Github,
+    SourceKind::Gitlab,
+    SourceKind::Kubernetes,
+    SourceKind::Alertmanager,
+];
+
 /// Why a source of `kinds` has nothing for a service: not configured, connecting, failing,
 /// unsupported, or answered with nothing (`nothing`).
 fn why_empty(
