@@ -910,3 +910,122 @@ fn rows_after_pod_batches_and_source_changes_are_those_a_whole_join_makes() {
         "after the source failed"
     );
 }
+
+/// A firing alert of Alertmanager's API with these labels.
+fn firing(labels: serde_json::Value) -> flightdeck_core::model::alerts::Alert {
+    let labels: flightdeck_core::wire::alertmanager::LabelSet =
+        serde_json::from_value(labels).expect("labels are a map of strings");
+    let at = (now() - Duration::minutes(5)).to_rfc3339();
+    let alert: flightdeck_core::wire::alertmanager::GettableAlert =
+        serde_json::from_value(serde_json::json!({
+            "labels": labels,
+            "annotations": {},
+            "receivers": [{"name": "oncall"}],
+            "fingerprint": flightdeck_core::wire::alertmanager::fingerprint(&labels),
+            "startsAt": at,
+            "updatedAt": at,
+            "endsAt": (now() + Duration::minutes(5)).to_rfc3339(),
+            "status": {"state": "active", "silencedBy": [], "inhibitedBy": []},
+        }))
+        .expect("a gettable alert");
+    flightdeck::providers::alertmanager::decode_alert(alert)
+}
+
+/// Alertmanager answers join again only the services whose alert summary moved, whether a
+/// label names the service or only a name the catalog does not know: after each answer the
+/// rows are exactly what joining them all makes.
+#[test]
+fn rows_after_alert_answers_are_those_a_whole_join_makes() {
+    use flightdeck_core::message::alerts::Msg as AlertsMsg;
+    use flightdeck_core::model::alerts::InstanceData;
+    let mut m = model();
+    let whole = |m: &Model| {
+        let mut joined = m.clone();
+        flightdeck_core::update::overview::rejoin(&mut joined);
+        joined.catalog.overview.rows
+    };
+    let alerts = |m: &Model, name: &str| {
+        m.catalog
+            .overview
+            .rows
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| r.alerts.clone())
+            .expect("the row exists")
+    };
+    update(
+        &mut m,
+        Msg::Alerts(AlertsMsg::Configured {
+            instances: vec![("prod".into(), "service".into())],
+            created_by: "jdoe".into(),
+            utc_offset_secs: 0,
+            ack_minutes: 15,
+        }),
+    );
+    let answer = |m: &mut Model, alerts: Vec<flightdeck_core::model::alerts::Alert>| {
+        update(
+            m,
+            Msg::Alerts(AlertsMsg::Fetched {
+                instance: "prod".into(),
+                at: now(),
+                data: InstanceData {
+                    alerts,
+                    silences: vec![],
+                    version: None,
+                    cluster: None,
+                },
+            }),
+        );
+    };
+    answer(
+        &mut m,
+        vec![
+            firing(
+                serde_json::json!({"alertname": "Down", "service": "payments-api", "severity": "critical"}),
+            ),
+            firing(
+                serde_json::json!({"alertname": "Slow", "service": "ghost", "severity": "warning"}),
+            ),
+        ],
+    );
+    assert_eq!(m.catalog.overview.rows, whole(&m), "after the first answer");
+    assert!(
+        matches!(alerts(&m, "payments-api"), Cell::Value { value, .. } if value.critical == 1),
+        "{:?}",
+        alerts(&m, "payments-api")
+    );
+    let untouched = m
+        .catalog
+        .overview
+        .rows
+        .iter()
+        .find(|r| r.name == "checkout-web")
+        .cloned();
+
+    // payments-api's alert resolves and ledger's starts; checkout-web's row is left as it was.
+    answer(
+        &mut m,
+        vec![firing(
+            serde_json::json!({"alertname": "Errors", "service": "ledger", "severity": "warning"}),
+        )],
+    );
+    assert_eq!(
+        m.catalog.overview.rows,
+        whole(&m),
+        "after the second answer"
+    );
+    assert!(
+        matches!(alerts(&m, "ledger"), Cell::Value { value, .. } if value.warning == 1),
+        "{:?}",
+        alerts(&m, "ledger")
+    );
+    assert_eq!(
+        m.catalog
+            .overview
+            .rows
+            .iter()
+            .find(|r| r.name == "checkout-web")
+            .cloned(),
+        untouched
+    );
+}

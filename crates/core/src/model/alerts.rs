@@ -477,6 +477,10 @@ pub struct AlertsState {
     pub detail: Option<Detail>,
     pub form: Option<SilenceForm>,
     summaries: HashMap<String, AlertSummary>,
+    /// The keys (service refs, or names where the label named no catalog service) whose
+    /// summary the last rebuilds changed, for the Overview to join again; taken by
+    /// [`Self::take_moved_summaries`].
+    moved_summaries: Vec<String>,
     fingerprints: FxHashMap<FpKey, usize>,
     /// Per merged alert, what grouping needs, so regrouping reads no alert data.
     facts: Vec<Facts>,
@@ -576,6 +580,12 @@ fn ranks(n: usize, cmp: impl Fn(usize, usize) -> std::cmp::Ordering) -> Vec<usiz
 }
 
 impl AlertsState {
+    /// The keys whose summary changed since this was last asked: service refs, or names
+    /// (what [`Self::alert_summary`] falls back to).
+    pub fn take_moved_summaries(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.moved_summaries)
+    }
+
     /// Firing, unmuted alerts of a service by severity, for the Overview.
     pub(crate) fn alert_summary(&self, service: &str) -> super::join::AlertSummary {
         self.summaries
@@ -841,7 +851,7 @@ impl AlertsState {
             .collect();
         self.silences = silences;
 
-        self.summaries.clear();
+        let before = std::mem::take(&mut self.summaries);
         for ((service_ref, service), c) in slots.iter().zip(&counts) {
             if c.total() == 0 {
                 continue;
@@ -851,6 +861,16 @@ impl AlertsState {
             s.critical += c.critical;
             s.warning += c.warning;
             s.other += c.other;
+        }
+        for (key, summary) in &self.summaries {
+            if before.get(key) != Some(summary) {
+                self.moved_summaries.push(key.clone());
+            }
+        }
+        for key in before.keys() {
+            if !self.summaries.contains_key(key) {
+                self.moved_summaries.push(key.clone());
+            }
         }
         self.regroup();
     }

@@ -128,7 +128,13 @@ pub fn restore(model: &mut Model, instance: String, data: Fetched<InstanceData>)
 /// Recomputes the merged alerts and rows, keeping the cursor on the same alert or service.
 fn rebuild(model: &mut Model) {
     let before = selected_row_key(model);
-    let targets = model.catalog.targets();
+    // What the providers were last told is the catalog's targets now (every catalog change
+    // announces); made afresh only before the first announcement.
+    let targets = model
+        .catalog
+        .announced
+        .clone()
+        .unwrap_or_else(|| std::sync::Arc::new(model.catalog.targets()));
     let filter = model.list(Screen::Alerts).filter.text().to_string();
     model.alerts.rebuild(&targets, &filter);
     restore_cursor(model, before);

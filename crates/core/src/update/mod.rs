@@ -68,7 +68,17 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         // update joins again the rows whose roll-up moved: a batch that moved none, a log
         // line or a port-forward's counter joins nothing.
         Msg::Workloads(m) => workloads::update(model, m),
-        Msg::Alerts(m) => rejoined(model, |model| alerts::update(model, m)),
+        // The Overview reads the alerts through each service's summary: the rows whose
+        // summary moved are joined again, and only those.
+        Msg::Alerts(m) => {
+            let effects = alerts::update(model, m);
+            let moved = model.alerts.take_moved_summaries();
+            if !moved.is_empty() {
+                let refs = overview::refs_of(model, &moved);
+                overview::rejoin_some(model, &refs);
+            }
+            effects
+        }
         Msg::Docs(m) => rejoined(model, |model| docs::update(model, m)),
         Msg::Onboarding(m) => onboarding::update(model, m),
         Msg::Signals(m) => signals::update(model, m),

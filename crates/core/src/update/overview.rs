@@ -666,8 +666,9 @@ pub fn rejoin(model: &mut Model) {
     rows_changed(model, selected);
 }
 
-/// [`rejoin`] after the catalog changed only the entities `refs` (or their relations): their
-/// rows are joined again and put back in order, the rest stay as they were.
+/// [`rejoin`] after a change that moved only the services `refs` (catalog entities edited, or
+/// their pods' or alerts' summary moved): their rows are joined again and put back in order,
+/// the rest stay as they were.
 pub fn rejoin_some(model: &mut Model, refs: &std::collections::BTreeSet<String>) {
     // Most of the services: joining them all is no dearer, and sorts once from scratch.
     if refs.len() * 2 > model.catalog.overview.rows.len() {
@@ -708,6 +709,35 @@ pub fn rejoin_some(model: &mut Model, refs: &std::collections::BTreeSet<String>)
     // Nearly in order already: the sort runs through once and moves the few that changed.
     sort_rows(rows);
     rows_changed(model, selected);
+}
+
+/// The catalog services that `keys` name: a key is a service's ref, or a name that every
+/// service of that name answers to (what alerts fall back to when a label names no ref).
+pub(crate) fn refs_of(model: &Model, keys: &[String]) -> std::collections::BTreeSet<String> {
+    let mut refs = std::collections::BTreeSet::new();
+    let mut names: Vec<&str> = Vec::new();
+    for key in keys {
+        if model.catalog.get(key).is_some() {
+            refs.insert(key.clone());
+        } else {
+            names.push(key);
+        }
+    }
+    if !names.is_empty() {
+        refs.extend(
+            model
+                .catalog
+                .services()
+                // As `alert_summary` falls back: the name part of the (lower-case) ref.
+                .filter(|e| {
+                    e.entity_ref
+                        .rsplit_once('/')
+                        .is_some_and(|(_, name)| names.contains(&name))
+                })
+                .map(|e| e.entity_ref.clone()),
+        );
+    }
+    refs
 }
 
 /// The list, the selection, the open Service screen and the problems cursor after the rows
@@ -1167,6 +1197,50 @@ mod tests {
         assert_eq!(
             NO_DOCS_KEY,
             format!("no {TECHDOCS} annotation, and no docs/ or README.md beside the descriptor")
+        );
+    }
+
+    #[test]
+    fn a_key_names_a_service_by_ref_or_by_the_name_in_its_ref() {
+        use crate::keymap::Keymap;
+        use crate::model::catalog::{Entity, EntityOrigin, Kind, Origin, Spec};
+        let entity = |name: &str| {
+            std::sync::Arc::new(Entity {
+                kind: Kind::Component,
+                namespace: "default".into(),
+                name: name.into(),
+                entity_ref: format!("component:default/{}", name.to_lowercase()),
+                title: None,
+                description: None,
+                annotations: Default::default(),
+                tags: vec![],
+                links: vec![],
+                spec: Spec::default(),
+                docs_dir: None,
+                origin: EntityOrigin::Config {
+                    path: "the config".into(),
+                },
+            })
+        };
+        let mut m = Model::new(Keymap::defaults(), chrono::DateTime::UNIX_EPOCH);
+        update(
+            &mut m,
+            Msg::Loaded {
+                origin: Origin::Files,
+                entities: vec![entity("Payments-API"), entity("ledger")],
+                problems: vec![],
+                at: chrono::DateTime::UNIX_EPOCH,
+            },
+        );
+        let keys = [
+            "component:default/ledger".to_string(),
+            "payments-api".to_string(),
+            "ghost".to_string(),
+        ];
+        assert_eq!(
+            refs_of(&m, &keys).into_iter().collect::<Vec<_>>(),
+            ["component:default/ledger", "component:default/payments-api"],
+            "a ref as itself, a name as the service whose ref ends in it, an unknown name as none"
         );
     }
 
