@@ -241,19 +241,12 @@ fn bench(c: &mut Criterion) {
             .collect()
     };
     let (odd, even) = (existing(1), existing(2));
-    let mut flip = false;
-    c.bench_function("workloads batch of 100 counter changes, 10k pods", |b| {
-        b.iter(|| {
-            flip = !flip;
-            update(
-                &mut m,
-                Msg::Workloads(WMsg::Batch {
-                    context: "prod".into(),
-                    changes: if flip { odd.clone() } else { even.clone() },
-                }),
-            )
-        })
-    });
+    alternating(
+        c,
+        "workloads batch of 100 counter changes, 10k pods",
+        &mut m,
+        [&odd, &even],
+    );
 
     // What every batch cost before rows were kept: the roll-ups and every row rebuilt. Measured
     // in the same run as the batches above, so a loaded machine slows both alike.
@@ -281,55 +274,28 @@ fn bench(c: &mut Criterion) {
         changes
     };
     let (crash, calm) = (moving(true), moving(false));
-    c.bench_function(
+    alternating(
+        c,
         "workloads batch of 100 pod changes, 5 rows move, 10k pods",
-        |b| {
-            b.iter(|| {
-                flip = !flip;
-                update(
-                    &mut m,
-                    Msg::Workloads(WMsg::Batch {
-                        context: "prod".into(),
-                        changes: if flip { crash.clone() } else { calm.clone() },
-                    }),
-                )
-            })
-        },
+        &mut m,
+        [&crash, &calm],
     );
 
     // The same batches with the services in the catalog, 2,000 of them (the 200 that run the
     // pods among them), as a large organisation's cockpit holds them: the Overview's rows are
     // joined again only for the services whose pods' roll-up moved.
     load_catalog(&mut m, CATALOG_SERVICES);
-    c.bench_function(
+    alternating(
+        c,
         "workloads batch of 100 counter changes, 10k pods, 2000 services",
-        |b| {
-            b.iter(|| {
-                flip = !flip;
-                update(
-                    &mut m,
-                    Msg::Workloads(WMsg::Batch {
-                        context: "prod".into(),
-                        changes: if flip { odd.clone() } else { even.clone() },
-                    }),
-                )
-            })
-        },
+        &mut m,
+        [&odd, &even],
     );
-    c.bench_function(
+    alternating(
+        c,
         "workloads batch of 100 pod changes, 5 rows move, 10k pods, 2000 services",
-        |b| {
-            b.iter(|| {
-                flip = !flip;
-                update(
-                    &mut m,
-                    Msg::Workloads(WMsg::Batch {
-                        context: "prod".into(),
-                        changes: if flip { crash.clone() } else { calm.clone() },
-                    }),
-                )
-            })
-        },
+        &mut m,
+        [&crash, &calm],
     );
 }
 
@@ -380,3 +346,21 @@ fn load_catalog(m: &mut Model, n: usize) {
 }
 
 criterion_group!(workloads, bench);
+
+/// Benches a batch that alternates between two versions each iteration, so every batch is a
+/// real change to take in.
+fn alternating(c: &mut Criterion, name: &str, m: &mut Model, versions: [&Vec<Change>; 2]) {
+    let mut flip = false;
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            flip = !flip;
+            update(
+                m,
+                Msg::Workloads(WMsg::Batch {
+                    context: "prod".into(),
+                    changes: versions[usize::from(flip)].clone(),
+                }),
+            )
+        })
+    });
+}

@@ -768,6 +768,24 @@ fn overview_with_on_call(#[case] w: u16, #[case] h: u16) {
     insta::assert_snapshot!(format!("overview_oncall_{w}x{h}"), render(&m, w, h));
 }
 
+/// The rows as joining every service again makes them, for comparing with the rows a change
+/// joined only in part.
+fn whole_join(m: &Model) -> Vec<flightdeck_core::model::overview::ServiceRow> {
+    let mut joined = m.clone();
+    flightdeck_core::update::overview::rejoin(&mut joined);
+    joined.catalog.overview.rows
+}
+
+/// The Overview's row of the service `name`.
+fn row<'a>(m: &'a Model, name: &str) -> &'a flightdeck_core::model::overview::ServiceRow {
+    m.catalog
+        .overview
+        .rows
+        .iter()
+        .find(|r| r.name == name)
+        .expect("the row exists")
+}
+
 /// A pod of `service` (a kubernetes-id of the test org) in the prod context.
 fn org_pod(
     service: &str,
@@ -814,20 +832,7 @@ fn rows_after_pod_batches_and_source_changes_are_those_a_whole_join_makes() {
             log_buffer_lines: 100,
         }),
     );
-    let whole = |m: &Model| {
-        let mut joined = m.clone();
-        flightdeck_core::update::overview::rejoin(&mut joined);
-        joined.catalog.overview.rows
-    };
-    let pods = |m: &Model, name: &str| {
-        m.catalog
-            .overview
-            .rows
-            .iter()
-            .find(|r| r.name == name)
-            .map(|r| r.pods.clone())
-            .expect("the row exists")
-    };
+    let pods = |m: &Model, name: &str| row(m, name).pods.clone();
     let batch = |m: &mut Model, changes: Vec<Change>| {
         update(
             m,
@@ -847,7 +852,7 @@ fn rows_after_pod_batches_and_source_changes_are_those_a_whole_join_makes() {
             Change::Pod(org_pod("ledger", "ledger-1", false, 0)),
         ],
     );
-    assert_eq!(m.catalog.overview.rows, whole(&m), "after new pods");
+    assert_eq!(m.catalog.overview.rows, whole_join(&m), "after new pods");
     assert!(
         matches!(pods(&m, "payments-api"), Cell::Value { value, .. } if (value.ready, value.total) == (2, 2)),
         "{:?}",
@@ -865,7 +870,7 @@ fn rows_after_pod_batches_and_source_changes_are_those_a_whole_join_makes() {
             3,
         ))],
     );
-    assert_eq!(m.catalog.overview.rows, whole(&m), "after a crash");
+    assert_eq!(m.catalog.overview.rows, whole_join(&m), "after a crash");
     assert!(
         matches!(pods(&m, "payments-api"), Cell::Value { value, .. } if value.worst.as_deref() == Some("CrashLoopBackOff")),
         "{:?}",
@@ -885,7 +890,7 @@ fn rows_after_pod_batches_and_source_changes_are_those_a_whole_join_makes() {
             },
         ],
     );
-    assert_eq!(m.catalog.overview.rows, whole(&m), "after a deletion");
+    assert_eq!(m.catalog.overview.rows, whole_join(&m), "after a deletion");
 
     // The Kubernetes source fails: the services it has nothing for say so at once.
     update(
@@ -906,7 +911,7 @@ fn rows_after_pod_batches_and_source_changes_are_those_a_whole_join_makes() {
     );
     assert_eq!(
         m.catalog.overview.rows,
-        whole(&m),
+        whole_join(&m),
         "after the source failed"
     );
 }
@@ -939,20 +944,7 @@ fn rows_after_alert_answers_are_those_a_whole_join_makes() {
     use flightdeck_core::message::alerts::Msg as AlertsMsg;
     use flightdeck_core::model::alerts::InstanceData;
     let mut m = model();
-    let whole = |m: &Model| {
-        let mut joined = m.clone();
-        flightdeck_core::update::overview::rejoin(&mut joined);
-        joined.catalog.overview.rows
-    };
-    let alerts = |m: &Model, name: &str| {
-        m.catalog
-            .overview
-            .rows
-            .iter()
-            .find(|r| r.name == name)
-            .map(|r| r.alerts.clone())
-            .expect("the row exists")
-    };
+    let alerts = |m: &Model, name: &str| row(m, name).alerts.clone();
     update(
         &mut m,
         Msg::Alerts(AlertsMsg::Configured {
@@ -988,19 +980,17 @@ fn rows_after_alert_answers_are_those_a_whole_join_makes() {
             ),
         ],
     );
-    assert_eq!(m.catalog.overview.rows, whole(&m), "after the first answer");
+    assert_eq!(
+        m.catalog.overview.rows,
+        whole_join(&m),
+        "after the first answer"
+    );
     assert!(
         matches!(alerts(&m, "payments-api"), Cell::Value { value, .. } if value.critical == 1),
         "{:?}",
         alerts(&m, "payments-api")
     );
-    let untouched = m
-        .catalog
-        .overview
-        .rows
-        .iter()
-        .find(|r| r.name == "checkout-web")
-        .cloned();
+    let untouched = row(&m, "checkout-web").clone();
 
     // payments-api's alert resolves and ledger's starts; checkout-web's row is left as it was.
     answer(
@@ -1011,7 +1001,7 @@ fn rows_after_alert_answers_are_those_a_whole_join_makes() {
     );
     assert_eq!(
         m.catalog.overview.rows,
-        whole(&m),
+        whole_join(&m),
         "after the second answer"
     );
     assert!(
@@ -1019,13 +1009,5 @@ fn rows_after_alert_answers_are_those_a_whole_join_makes() {
         "{:?}",
         alerts(&m, "ledger")
     );
-    assert_eq!(
-        m.catalog
-            .overview
-            .rows
-            .iter()
-            .find(|r| r.name == "checkout-web")
-            .cloned(),
-        untouched
-    );
+    assert_eq!(*row(&m, "checkout-web"), untouched);
 }
