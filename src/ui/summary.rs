@@ -68,7 +68,11 @@ fn why_span(why: &Why, theme: &Theme) -> (String, Style) {
     (why.short().to_string(), theme.style(role))
 }
 
-pub(super) fn ci_text(model: &Model, cell: &Cell<CiSummary>, theme: &Theme) -> (String, Style) {
+pub(super) fn ci_text(
+    model: &Model,
+    cell: &Cell<Box<CiSummary>>,
+    theme: &Theme,
+) -> (String, Style) {
     match cell {
         Cell::Value { value, source } => {
             let (mark, role) = run_mark(value.state);
@@ -92,7 +96,7 @@ pub(super) fn ci_text(model: &Model, cell: &Cell<CiSummary>, theme: &Theme) -> (
 
 pub(super) fn deploy_text(
     model: &Model,
-    cell: &Cell<DeploySummary>,
+    cell: &Cell<Box<DeploySummary>>,
     theme: &Theme,
 ) -> (String, Style) {
     match cell {
@@ -128,7 +132,11 @@ pub(super) fn deploy_text(
     }
 }
 
-pub(super) fn pods_text(model: &Model, cell: &Cell<PodSummary>, theme: &Theme) -> (String, Style) {
+pub(super) fn pods_text(
+    model: &Model,
+    cell: &Cell<Box<PodSummary>>,
+    theme: &Theme,
+) -> (String, Style) {
     match cell {
         Cell::Value { value, .. } => {
             let mut text = format!("{}/{}", value.ready, value.total);

@@ -231,32 +231,32 @@ pub(crate) fn with_story(m: &mut Model) {
             _ => continue,
         };
         r.ci = Cell::Value {
-            value: CiSummary {
+            value: Box::new(CiSummary {
                 state: ci,
                 workflow: "ci".into(),
                 branch: "main".into(),
                 at: now() - Duration::minutes(4),
                 source: SourceId::new(SourceKind::Github, "github"),
-            },
+            }),
             source: gh(),
         };
         r.deploy = Cell::Value {
-            value: DeploySummary {
+            value: Box::new(DeploySummary {
                 environment: "production".into(),
                 version: "3f2a1c9d".into(),
                 state: deploy,
                 since: now() - Duration::hours(2),
                 source: SourceId::new(SourceKind::Github, "github"),
-            },
+            }),
             source: gh(),
         };
         r.pods = Cell::Value {
-            value: PodSummary {
+            value: Box::new(PodSummary {
                 ready: pods.0,
                 total: pods.1,
                 restarts_last_hour: pods.2,
                 worst: pods.3.map(str::to_string),
-            },
+            }),
             source: None,
         };
         r.alerts = Cell::Value {

@@ -109,9 +109,11 @@ pub struct ServiceRow {
     pub owner_ref: Option<String>,
     pub system: String,
     pub lifecycle: String,
-    pub ci: Cell<CiSummary>,
-    pub deploy: Cell<DeploySummary>,
-    pub pods: Cell<PodSummary>,
+    /// The three larger values boxed: a row without them (20,000 services, most not yet
+    /// built or watched) is 216 bytes smaller.
+    pub ci: Cell<Box<CiSummary>>,
+    pub deploy: Cell<Box<DeploySummary>>,
+    pub pods: Cell<Box<PodSummary>>,
     pub alerts: Cell<AlertSummary>,
     pub docs: Cell<bool>,
     pub health: Health,

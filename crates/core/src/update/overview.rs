@@ -861,10 +861,10 @@ fn ci_kinds(t: &ServiceTarget) -> Result<&'static [SourceKind], Why> {
     }
 }
 
-fn ci_cell(model: &Model, t: &ServiceTarget) -> Cell<crate::model::join::CiSummary> {
+fn ci_cell(model: &Model, t: &ServiceTarget) -> Cell<Box<crate::model::join::CiSummary>> {
     if let Some(s) = model.pipelines.ci_summary(&t.service) {
         return Cell::Value {
-            value: s.clone(),
+            value: Box::new(s.clone()),
             source: Some(s.source.clone()),
         };
     }
@@ -879,10 +879,10 @@ fn ci_cell(model: &Model, t: &ServiceTarget) -> Cell<crate::model::join::CiSumma
     }
 }
 
-fn deploy_cell(model: &Model, t: &ServiceTarget) -> Cell<crate::model::join::DeploySummary> {
+fn deploy_cell(model: &Model, t: &ServiceTarget) -> Cell<Box<crate::model::join::DeploySummary>> {
     if let Some(s) = model.pipelines.deploy_summary(&t.service) {
         return Cell::Value {
-            value: s.clone(),
+            value: Box::new(s.clone()),
             source: Some(s.source.clone()),
         };
     }
@@ -897,13 +897,13 @@ fn deploy_cell(model: &Model, t: &ServiceTarget) -> Cell<crate::model::join::Dep
     }
 }
 
-fn pods_cell(model: &Model, t: &ServiceTarget) -> Cell<PodSummary> {
+fn pods_cell(model: &Model, t: &ServiceTarget) -> Cell<Box<PodSummary>> {
     let Some(k) = &t.kubernetes else {
         return Cell::Empty(Why::NoKey(Cow::Borrowed(NO_KUBE_KEY)));
     };
     if let Some(p) = model.workloads.pod_summary(&t.service) {
         return Cell::Value {
-            value: p.clone(),
+            value: Box::new(p.clone()),
             source: None,
         };
     }
@@ -964,9 +964,9 @@ fn docs_cell(model: &Model, e: &Entity, t: &ServiceTarget) -> Cell<bool> {
 
 /// A service's health from its cells; see [`Health`] for the rules.
 pub fn health(
-    ci: &Cell<crate::model::join::CiSummary>,
-    deploy: &Cell<crate::model::join::DeploySummary>,
-    pods: &Cell<PodSummary>,
+    ci: &Cell<Box<crate::model::join::CiSummary>>,
+    deploy: &Cell<Box<crate::model::join::DeploySummary>>,
+    pods: &Cell<Box<PodSummary>>,
     alerts: &Cell<crate::model::join::AlertSummary>,
 ) -> Health {
     let a = alerts.value();
