@@ -15,7 +15,7 @@ use crate::providers::{Context, Provider};
 use flightdeck_core::message::{Msg, SourceEvent, catalog};
 use flightdeck_core::model::catalog::{
     Entity, EntityOrigin, FieldLines, Kind, Link, Origin, POINTED_AT, Place, Problem, ProblemLevel,
-    Profile, Spec, annotations, parse_ref, valid_name,
+    Profile, Spec, SpecFields, annotations, parse_ref, valid_name,
 };
 use flightdeck_core::model::{SourceId, SourceKind};
 use flightdeck_core::sanitize;
@@ -571,7 +571,7 @@ fn parse_document(
                     .origin
                     .place_of("targets")
                     .or_else(|| entity.origin.place_of("target"));
-                for target in &entity.spec.targets {
+                for target in &entity.spec.more().targets {
                     out.follows.push(Follow {
                         target: target.clone(),
                         place: line.clone().unwrap_or_else(|| place.clone()),
@@ -820,7 +820,7 @@ pub fn decode_entity(
                 .and_then(scalar)
                 .map(|s| sanitize::ident(s.trim())),
         });
-    let spec = Spec {
+    let spec = Spec::from(SpecFields {
         spec_type: text_of("type"),
         lifecycle: text_of("lifecycle"),
         owner,
@@ -838,7 +838,7 @@ pub fn decode_entity(
         dependency_of,
         profile,
         targets,
-    };
+    });
 
     // What Backstage's validators require of each kind. The entity loads anyway: a team
     // sees its service with the problem rather than not at all.
