@@ -1011,3 +1011,119 @@ fn rows_after_alert_answers_are_those_a_whole_join_makes() {
     );
     assert_eq!(*row(&m, "checkout-web"), untouched);
 }
+
+/// Pipeline answers join again only the services whose CI or deploy summary moved; a run that
+/// moves no summary (a branch's, under a newer one on main) joins no row but still reaches the
+/// open Service screen. After each answer the rows are exactly what joining them all makes.
+#[test]
+fn rows_after_pipeline_answers_are_those_a_whole_join_makes() {
+    use crate::ui_pipelines::run;
+    use flightdeck_core::message::pipelines::Msg as PMsg;
+    use flightdeck_core::model::pipelines::{Host, Run};
+    let mut m = model();
+    let answer = |m: &mut Model, runs: Vec<Run>| {
+        update(
+            m,
+            Msg::Pipelines(PMsg::Runs {
+                host: Host::Github,
+                repo: "acme/payments-api".into(),
+                service: "component:default/payments-api".into(),
+                runs,
+                at: now(),
+            }),
+        );
+    };
+    let ci = |m: &Model, name: &str| row(m, name).ci.clone();
+    let ledger = row(&m, "ledger").clone();
+    let on_main = run(
+        Host::Github,
+        "acme/payments-api",
+        1,
+        "CI",
+        RunState::Failure,
+        "asingh",
+        10,
+        "Retry the ledger call",
+    );
+    answer(&mut m, vec![on_main.clone()]);
+    assert_eq!(
+        m.catalog.overview.rows,
+        whole_join(&m),
+        "after a failing run"
+    );
+    assert!(
+        matches!(ci(&m, "payments-api"), Cell::Value { value, .. } if value.state == RunState::Failure),
+        "{:?}",
+        ci(&m, "payments-api")
+    );
+    assert_eq!(
+        row(&m, "ledger"),
+        &ledger,
+        "another service's row is left alone"
+    );
+
+    // The Service screen of payments-api is open; a branch's run lands under main's.
+    let at = m
+        .catalog
+        .overview
+        .lines
+        .iter()
+        .position(|l| matches!(l, ListLine::Service(i) if m.catalog.overview.rows[*i].name == "payments-api"))
+        .expect("payments-api is listed");
+    press(&mut m, (0..at).map(|_| key('j')));
+    press(&mut m, [code(KeyCode::Enter)]);
+    let rows = m.catalog.overview.rows.clone();
+    let mut on_branch = run(
+        Host::Github,
+        "acme/payments-api",
+        2,
+        "CI",
+        RunState::Running,
+        "asingh",
+        2,
+        "Try a shorter timeout",
+    );
+    on_branch.branch = "timeouts".into();
+    answer(&mut m, vec![on_branch, on_main]);
+    assert_eq!(m.catalog.overview.rows, rows, "no summary moved");
+    assert_eq!(
+        m.catalog.overview.rows,
+        whole_join(&m),
+        "after a branch's run"
+    );
+    let page = m
+        .catalog
+        .overview
+        .page
+        .as_ref()
+        .expect("the Service screen is open");
+    assert!(
+        page.changes.iter().any(|c| c.label.contains("on timeouts")),
+        "{:?}",
+        page.changes
+    );
+
+    // Main's run passes on a retry: the summary moves again.
+    let mut passed = run(
+        Host::Github,
+        "acme/payments-api",
+        3,
+        "CI",
+        RunState::Success,
+        "asingh",
+        1,
+        "Retry the ledger call",
+    );
+    passed.branch = "main".into();
+    answer(&mut m, vec![passed]);
+    assert_eq!(
+        m.catalog.overview.rows,
+        whole_join(&m),
+        "after a passing run"
+    );
+    assert!(
+        matches!(ci(&m, "payments-api"), Cell::Value { value, .. } if value.state == RunState::Success),
+        "{:?}",
+        ci(&m, "payments-api")
+    );
+}

@@ -44,7 +44,7 @@ fn keys(model: &mut Model, keys: &[Key]) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn run(
+pub(crate) fn run(
     host: Host,
     repo: &str,
     id: u64,

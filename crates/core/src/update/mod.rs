@@ -63,7 +63,20 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             effects
         }
-        Msg::Pipelines(m) => rejoined(model, |model| pipelines::update(model, m)),
+        // The Overview reads the pipelines through each service's CI and deploy summaries:
+        // the rows whose summary moved are joined again, and only those; anything else the
+        // message moved (a run on a branch, a deployment's history) shows on the open
+        // Service screen.
+        Msg::Pipelines(m) => {
+            let effects = pipelines::update(model, m);
+            let moved = model.pipelines.take_moved_summaries();
+            if !moved.is_empty() {
+                overview::rejoin_some(model, &moved);
+            } else if effects.contains(&Effect::Render) {
+                overview::refresh_page(model);
+            }
+            effects
+        }
         // The Overview reads the workloads only through the pods' roll-ups, and the workloads
         // update joins again the rows whose roll-up moved: a batch that moved none, a log
         // line or a port-forward's counter joins nothing.

@@ -596,9 +596,17 @@ pub struct PipelinesState {
     ci: BTreeMap<String, CiSummary>,
     deploys: BTreeMap<String, DeploySummary>,
     changes: BTreeMap<String, Vec<Change>>,
+    /// The services whose CI or deploy summary moved since [`Self::take_moved_summaries`]:
+    /// the Overview joins again only their rows.
+    moved_summaries: BTreeSet<String>,
 }
 
 impl PipelinesState {
+    /// The services (catalog refs) whose CI or deploy summary changed since this was last asked.
+    pub fn take_moved_summaries(&mut self) -> BTreeSet<String> {
+        std::mem::take(&mut self.moved_summaries)
+    }
+
     /// The latest default-branch CI run of `service` (a catalog ref).
     pub(crate) fn ci_summary(&self, service: &str) -> Option<&super::join::CiSummary> {
         self.ci.get(service)
@@ -704,23 +712,13 @@ impl PipelinesState {
         let ci_run = newest(&mut candidates().filter(on_default).filter(not_deploy))
             .or_else(|| newest(&mut candidates().filter(on_default)))
             .or_else(|| newest(&mut candidates()));
-        match ci_run {
-            Some(r) => {
-                self.ci.insert(
-                    service.to_string(),
-                    CiSummary {
-                        state: r.state,
-                        workflow: r.workflow.clone(),
-                        branch: r.branch.clone(),
-                        at: r.started.unwrap_or(r.created),
-                        source: source(r.key.host),
-                    },
-                );
-            }
-            None => {
-                self.ci.remove(service);
-            }
-        }
+        let ci = ci_run.map(|r| CiSummary {
+            state: r.state,
+            workflow: r.workflow.clone(),
+            branch: r.branch.clone(),
+            at: r.started.unwrap_or(r.created),
+            source: source(r.key.host),
+        });
         // Deploy: production's newest deployment, else the newest of any environment.
         let deployments = || {
             repos
@@ -732,24 +730,13 @@ impl PipelinesState {
             .filter(|(_, d)| is_prod(&d.environment))
             .max_by_key(|(_, d)| (d.created, d.id))
             .or_else(|| deployments().max_by_key(|(_, d)| (d.created, d.id)));
-        match pick {
-            Some((repo, d)) => {
-                let host = repo.runs.first().map_or(Host::Github, |r| r.key.host);
-                self.deploys.insert(
-                    service.to_string(),
-                    DeploySummary {
-                        environment: d.environment.clone(),
-                        version: d.sha.get(..7).unwrap_or(&d.sha).to_string(),
-                        state: d.state,
-                        since: d.updated,
-                        source: source(host),
-                    },
-                );
-            }
-            None => {
-                self.deploys.remove(service);
-            }
-        }
+        let deploy = pick.map(|(repo, d)| DeploySummary {
+            environment: d.environment.clone(),
+            version: d.sha.get(..7).unwrap_or(&d.sha).to_string(),
+            state: d.state,
+            since: d.updated,
+            source: source(repo.runs.first().map_or(Host::Github, |r| r.key.host)),
+        });
         let mut changes: Vec<Change> = Vec::new();
         for r in &repos {
             for d in &r.deployments {
@@ -789,6 +776,17 @@ impl PipelinesState {
         } else {
             self.changes.insert(service.to_string(), changes);
         }
+        if self.ci.get(service) != ci.as_ref() || self.deploys.get(service) != deploy.as_ref() {
+            self.moved_summaries.insert(service.to_string());
+        }
+        match ci {
+            Some(ci) => self.ci.insert(service.to_string(), ci),
+            None => self.ci.remove(service),
+        };
+        match deploy {
+            Some(deploy) => self.deploys.insert(service.to_string(), deploy),
+            None => self.deploys.remove(service),
+        };
     }
 
     /// Recomputes the rows shown from the filter text, "my runs" and the sort.
