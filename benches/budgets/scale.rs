@@ -11,9 +11,12 @@ use criterion::{Criterion, criterion_group};
 
 use flightdeck::providers::catalog::load_files;
 use flightdeck_core::keymap::{Key, KeyCode, Keymap};
+use flightdeck_core::message::pipelines::Msg as PMsg;
 use flightdeck_core::message::{Msg, catalog};
 use flightdeck_core::model::catalog::Origin;
 use flightdeck_core::model::input::Edit;
+use flightdeck_core::model::join::RunState;
+use flightdeck_core::model::pipelines::{Host, Run, RunKey};
 use flightdeck_core::model::{Model, Overlay};
 use flightdeck_core::update::update;
 
@@ -130,6 +133,58 @@ fn benches(c: &mut Criterion) {
             )
         },
     );
+    // A repository's poll answers with its newest runs: main's run fails, then passes on a
+    // retry, so its service's CI summary moves each time and its row is joined again. Then a
+    // branch's run comes and goes under main's: no summary moves, no row is joined.
+    let answers = |runs: Vec<Vec<Run>>| -> Vec<Msg> {
+        runs.into_iter()
+            .map(|runs| {
+                Msg::Pipelines(PMsg::Runs {
+                    host: Host::Github,
+                    repo: "acme/service-10000".into(),
+                    service: "component:default/service-10000".into(),
+                    runs,
+                    at: now(),
+                })
+            })
+            .collect()
+    };
+    let failing = answers(vec![
+        vec![run(1, "main", RunState::Failure)],
+        vec![
+            run(2, "main", RunState::Success),
+            run(1, "main", RunState::Failure),
+        ],
+    ]);
+    let branch = answers(vec![
+        vec![
+            run(3, "retry-timeouts", RunState::Running),
+            run(2, "main", RunState::Success),
+        ],
+        vec![run(2, "main", RunState::Success)],
+    ]);
+    for (name, msgs) in [
+        (
+            "pipelines one repository's CI summary moves, 20000 services, in update",
+            &failing,
+        ),
+        (
+            "pipelines one repository's branch run, no summary moves, 20000 services, in update",
+            &branch,
+        ),
+    ] {
+        let mut flip = 0;
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    flip = 1 - flip;
+                    msgs[flip].clone()
+                },
+                |msg| update(&mut m, msg),
+                criterion::BatchSize::SmallInput,
+            )
+        });
+    }
     group.sample_size(50);
 
     // The `/` filter of the Overview: a letter typed and taken back, per keystroke pair.
@@ -162,6 +217,42 @@ fn benches(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// A run of `acme/service-10000` on `branch`, `id` minutes old.
+fn run(id: u64, branch: &str, state: RunState) -> Run {
+    let created = now() - chrono::Duration::minutes(i64::try_from(id).unwrap_or(0));
+    Run {
+        key: RunKey {
+            host: Host::Github,
+            repo: "acme/service-10000".into(),
+            id,
+        },
+        service: "component:default/service-10000".into(),
+        service_name: "service-10000".into(),
+        number: id,
+        workflow: "CI".into(),
+        workflow_ref: "ci.yml".into(),
+        branch: branch.into(),
+        event: "push".into(),
+        actor: "asingh".into(),
+        status: if state.is_done() {
+            "completed"
+        } else {
+            "in_progress"
+        }
+        .into(),
+        conclusion: None,
+        state,
+        attempt: 1,
+        created,
+        started: Some(created),
+        updated: created,
+        finished: state.is_done().then_some(created),
+        title: "Retry the ledger call".into(),
+        sha: format!("{id:x}abcdef0123456789"),
+        url: None,
+    }
 }
 
 criterion_group!(scale, benches);
