@@ -219,9 +219,9 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-/// A run of `acme/service-10000` on `branch`, `id` minutes old.
+/// A run of `acme/service-10000` on `branch`; a higher `id` is a newer run.
 fn run(id: u64, branch: &str, state: RunState) -> Run {
-    let created = now() - chrono::Duration::minutes(i64::try_from(id).unwrap_or(0));
+    let created = now() - chrono::Duration::minutes(10 - i64::try_from(id).unwrap_or(0));
     Run {
         key: RunKey {
             host: Host::Github,
