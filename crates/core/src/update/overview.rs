@@ -717,14 +717,36 @@ pub fn rejoin_some(model: &mut Model, refs: &std::collections::BTreeSet<String>)
     // Rows that kept their health and name stay between their neighbours, and the list in
     // order: most changes (a newer run, a pod count) move none, and sorting 20,000 rows
     // costs more than the rest of the join. One row out of place moves to where it belongs
-    // among the others, which are in order; more are sorted, the list nearly in order.
+    // among the others, which are in order; a few are taken out and put back each where it
+    // belongs; more are sorted, the list nearly in order.
     match placed[..] {
         _ if pushed => sort_rows(rows),
         [i] if !in_order_at(rows, i) => move_into_place(rows, i),
-        _ if !placed.iter().all(|&i| in_order_at(rows, i)) => sort_rows(rows),
-        _ => {}
+        _ if placed.iter().all(|&i| in_order_at(rows, i)) => {}
+        _ if placed.len() <= REINSERT_AT_MOST => reinsert(rows, placed),
+        _ => sort_rows(rows),
     }
     rows_changed(model, selected);
+}
+
+/// How many rows joined again are put back one by one rather than sorted with the rest.
+const REINSERT_AT_MOST: usize = 16;
+
+/// Takes the rows at `placed` out (the others, untouched, are in order) and puts each back
+/// where it belongs.
+fn reinsert(rows: &mut Vec<ServiceRow>, mut placed: Vec<usize>) {
+    placed.sort_unstable();
+    placed.dedup();
+    let mut taken: Vec<ServiceRow> = Vec::with_capacity(placed.len());
+    for &i in placed.iter().rev() {
+        if i < rows.len() {
+            taken.push(rows.remove(i));
+        }
+    }
+    for row in taken {
+        let at = rows.partition_point(|r| row_order(r, &row).is_le());
+        rows.insert(at, row);
+    }
 }
 
 /// Moves the row at `i` to its place among the others, which are in order.
@@ -1244,7 +1266,7 @@ mod tests {
     }
 
     /// A row whose health moved goes to its place among the others, earlier or later, and
-    /// the list is what sorting it whole makes.
+    /// so do two: the list is what sorting it whole makes.
     #[test]
     fn one_row_out_of_place_moves_to_where_a_sort_puts_it() {
         let row = |name: &str, health: Health| ServiceRow {
@@ -1290,6 +1312,19 @@ mod tests {
                     move_into_place(&mut rows, at);
                 }
                 assert_eq!(rows, sorted, "row {at} becomes {health:?}");
+                // With a second row changed too, both are put back where a sort puts them.
+                for other in (0..base.len()).filter(|o| *o != at) {
+                    let mut rows = base.clone();
+                    rows[at].health = health;
+                    rows[other].health = base[base.len() - 1 - other].health;
+                    let mut sorted = rows.clone();
+                    sort_rows(&mut sorted);
+                    reinsert(&mut rows, vec![other, at]);
+                    assert_eq!(
+                        rows, sorted,
+                        "row {at} becomes {health:?}, row {other} moves"
+                    );
+                }
             }
         }
     }
