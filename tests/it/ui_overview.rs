@@ -776,6 +776,12 @@ fn whole_join(m: &Model) -> Vec<flightdeck_core::model::overview::ServiceRow> {
     joined.catalog.overview.rows
 }
 
+/// The Overview's rows are what joining every service from scratch makes.
+#[track_caller]
+fn assert_whole_join(m: &Model, after: &str) {
+    assert_eq!(m.catalog.overview.rows, whole_join(m), "{after}");
+}
+
 /// The Overview's row of the service `name`.
 fn row<'a>(m: &'a Model, name: &str) -> &'a flightdeck_core::model::overview::ServiceRow {
     m.catalog
@@ -852,7 +858,7 @@ fn rows_after_pod_batches_and_source_changes_are_those_a_whole_join_makes() {
             Change::Pod(org_pod("ledger", "ledger-1", false, 0)),
         ],
     );
-    assert_eq!(m.catalog.overview.rows, whole_join(&m), "after new pods");
+    assert_whole_join(&m, "after new pods");
     assert!(
         matches!(pods(&m, "payments-api"), Cell::Value { value, .. } if (value.ready, value.total) == (2, 2)),
         "{:?}",
@@ -870,7 +876,7 @@ fn rows_after_pod_batches_and_source_changes_are_those_a_whole_join_makes() {
             3,
         ))],
     );
-    assert_eq!(m.catalog.overview.rows, whole_join(&m), "after a crash");
+    assert_whole_join(&m, "after a crash");
     assert!(
         matches!(pods(&m, "payments-api"), Cell::Value { value, .. } if value.worst.as_deref() == Some("CrashLoopBackOff")),
         "{:?}",
@@ -890,7 +896,7 @@ fn rows_after_pod_batches_and_source_changes_are_those_a_whole_join_makes() {
             },
         ],
     );
-    assert_eq!(m.catalog.overview.rows, whole_join(&m), "after a deletion");
+    assert_whole_join(&m, "after a deletion");
 
     // The Kubernetes source fails: the services it has nothing for say so at once.
     update(
@@ -909,11 +915,7 @@ fn rows_after_pod_batches_and_source_changes_are_those_a_whole_join_makes() {
         "{:?}",
         pods(&m, "checkout-web")
     );
-    assert_eq!(
-        m.catalog.overview.rows,
-        whole_join(&m),
-        "after the source failed"
-    );
+    assert_whole_join(&m, "after the source failed");
 }
 
 /// A firing alert of Alertmanager's API with these labels.
@@ -980,11 +982,7 @@ fn rows_after_alert_answers_are_those_a_whole_join_makes() {
             ),
         ],
     );
-    assert_eq!(
-        m.catalog.overview.rows,
-        whole_join(&m),
-        "after the first answer"
-    );
+    assert_whole_join(&m, "after the first answer");
     assert!(
         matches!(alerts(&m, "payments-api"), Cell::Value { value, .. } if value.critical == 1),
         "{:?}",
@@ -999,11 +997,7 @@ fn rows_after_alert_answers_are_those_a_whole_join_makes() {
             serde_json::json!({"alertname": "Errors", "service": "ledger", "severity": "warning"}),
         )],
     );
-    assert_eq!(
-        m.catalog.overview.rows,
-        whole_join(&m),
-        "after the second answer"
-    );
+    assert_whole_join(&m, "after the second answer");
     assert!(
         matches!(alerts(&m, "ledger"), Cell::Value { value, .. } if value.warning == 1),
         "{:?}",
@@ -1046,11 +1040,7 @@ fn rows_after_pipeline_answers_are_those_a_whole_join_makes() {
         "Retry the ledger call",
     );
     answer(&mut m, vec![on_main.clone()]);
-    assert_eq!(
-        m.catalog.overview.rows,
-        whole_join(&m),
-        "after a failing run"
-    );
+    assert_whole_join(&m, "after a failing run");
     assert!(
         matches!(ci(&m, "payments-api"), Cell::Value { value, .. } if value.state == RunState::Failure),
         "{:?}",
@@ -1086,11 +1076,7 @@ fn rows_after_pipeline_answers_are_those_a_whole_join_makes() {
     on_branch.branch = "timeouts".into();
     answer(&mut m, vec![on_branch, on_main]);
     assert_eq!(m.catalog.overview.rows, rows, "no summary moved");
-    assert_eq!(
-        m.catalog.overview.rows,
-        whole_join(&m),
-        "after a branch's run"
-    );
+    assert_whole_join(&m, "after a branch's run");
     let page = m
         .catalog
         .overview
@@ -1116,11 +1102,7 @@ fn rows_after_pipeline_answers_are_those_a_whole_join_makes() {
     );
     passed.branch = "main".into();
     answer(&mut m, vec![passed]);
-    assert_eq!(
-        m.catalog.overview.rows,
-        whole_join(&m),
-        "after a passing run"
-    );
+    assert_whole_join(&m, "after a passing run");
     assert!(
         matches!(ci(&m, "payments-api"), Cell::Value { value, .. } if value.state == RunState::Success),
         "{:?}",

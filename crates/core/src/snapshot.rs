@@ -144,26 +144,11 @@ impl Snapshot {
 mod tests {
     use super::*;
     use crate::keymap::Keymap;
-    use crate::model::catalog::{Batch, Entity, EntityOrigin, Kind, Spec};
+    use crate::model::catalog::{Batch, Kind, Spec, test_entity};
 
     fn files_batch(n: usize) -> Batch {
         let entities = (0..n)
-            .map(|i| Entity {
-                kind: Kind::Component,
-                namespace: "default".into(),
-                name: format!("s{i}"),
-                entity_ref: format!("component:default/s{i}"),
-                title: None,
-                description: None,
-                annotations: Default::default(),
-                tags: vec![],
-                links: vec![],
-                spec: Spec::default(),
-                docs_dir: None,
-                origin: EntityOrigin::Config {
-                    path: "the config".into(),
-                },
-            })
+            .map(|i| test_entity(Kind::Component, &format!("s{i}"), Spec::default()))
             .map(std::sync::Arc::new)
             .collect();
         Batch {

@@ -1327,6 +1327,28 @@ pub(crate) fn target_of(e: &Entity) -> ServiceTarget {
     }
 }
 
+/// An entity of the default namespace with nothing but its kind, name and spec, as core tests
+/// build their catalogs.
+#[cfg(test)]
+pub(crate) fn test_entity(kind: Kind, name: &str, spec: Spec) -> Entity {
+    Entity {
+        entity_ref: format!("{}:default/{}", kind.as_str(), name.to_lowercase()),
+        kind,
+        namespace: "default".into(),
+        name: name.into(),
+        title: None,
+        description: None,
+        annotations: Annotations::default(),
+        tags: vec![],
+        links: vec![],
+        spec,
+        docs_dir: None,
+        origin: EntityOrigin::Config {
+            path: "the config".into(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1402,24 +1424,7 @@ mod tests {
         );
     }
 
-    fn entity(kind: Kind, name: &str, spec: Spec) -> Entity {
-        Entity {
-            entity_ref: format!("{}:default/{name}", kind.as_str()),
-            kind,
-            namespace: "default".into(),
-            name: name.into(),
-            title: None,
-            description: None,
-            annotations: Annotations::default(),
-            tags: vec![],
-            links: vec![],
-            spec,
-            docs_dir: None,
-            origin: EntityOrigin::Config {
-                path: "the config".into(),
-            },
-        }
-    }
+    use super::test_entity as entity;
 
     fn service(name: &str, owner: &str, depends_on: &[&str]) -> Entity {
         entity(

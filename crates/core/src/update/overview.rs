@@ -1332,25 +1332,9 @@ mod tests {
     #[test]
     fn a_key_names_a_service_by_ref_or_by_the_name_in_its_ref() {
         use crate::keymap::Keymap;
-        use crate::model::catalog::{Entity, EntityOrigin, Kind, Origin, Spec};
-        let entity = |name: &str| {
-            std::sync::Arc::new(Entity {
-                kind: Kind::Component,
-                namespace: "default".into(),
-                name: name.into(),
-                entity_ref: format!("component:default/{}", name.to_lowercase()),
-                title: None,
-                description: None,
-                annotations: Default::default(),
-                tags: vec![],
-                links: vec![],
-                spec: Spec::default(),
-                docs_dir: None,
-                origin: EntityOrigin::Config {
-                    path: "the config".into(),
-                },
-            })
-        };
+        use crate::model::catalog::{Kind, Origin, Spec, test_entity};
+        let entity =
+            |name: &str| std::sync::Arc::new(test_entity(Kind::Component, name, Spec::default()));
         let mut m = Model::new(Keymap::defaults(), chrono::DateTime::UNIX_EPOCH);
         update(
             &mut m,
